@@ -1,0 +1,22 @@
+GO ?= go
+PKGS := ./...
+
+.PHONY: test deps vet build bench fuzz demo
+
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+# test installs what the tests need when missing, then runs vet and every test.
+test: deps
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 -timeout 14m $(PKGS)
+
+deps:
+	@bash internal/tools/deps.sh
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./acd/
+
+demo: deps build
+	./bin/switchboard demo
