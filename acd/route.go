@@ -1,0 +1,130 @@
+package acd
+
+import "time"
+
+// The engine keeps one invariant between operations: no available agent is eligible for a
+// waiting call. So a new call only looks at available agents, and a freed agent only looks
+// at waiting calls, each in the queues concerned.
+
+// routeCall offers a waiting call to the best available agent of its queue, if any.
+func (e *Engine) routeCall(c *call) {
+	if c.state != waiting {
+		return
+	}
+	if a := e.pickAgent(c); a != nil {
+		e.offer(c, a, e.clock.Now())
+	}
+}
+
+// pickAgent chooses by penalty tier first, then by the queue's strategy.
+func (e *Engine) pickAgent(c *call) *agent {
+	q := c.q
+	step := int(c.step)
+	for _, t := range q.tiers {
+		var best *member
+		bestKey := 0
+		for m := t.head; m != nil; m = m.next {
+			if !meets(m.a.skills, c.req, q.steps, step) {
+				continue
+			}
+			var key int // lower is better; ties go to the longest idle (list order)
+			switch q.cfg.Strategy {
+			case "", LongestIdle:
+				return m.a
+			case BestSkill:
+				key = -score(m.a.skills, c.req)
+			case FewestCalls:
+				key = m.a.handled
+			case RoundRobin:
+				key = (m.rr - q.rrLast - 1 + q.rrSeq) % q.rrSeq
+			}
+			if best == nil || key < bestKey {
+				best, bestKey = m, key
+			}
+		}
+		if best != nil {
+			if q.cfg.Strategy == RoundRobin {
+				q.rrLast = best.rr
+			}
+			return best.a
+		}
+	}
+	return nil
+}
+
+// candidate is a call an agent could take from one of its queues.
+type candidate struct {
+	c *call
+	m *member
+}
+
+// routeAgent offers an available agent the most deserving call among its queues: calls
+// starving past StarveAfter first (most overdue first), then higher priority (queue's plus
+// call's), then the agent's lower penalty, then the most urgent against the queue's
+// service-level threshold, then the earliest.
+func (e *Engine) routeAgent(a *agent) {
+	if a.state != Available {
+		return
+	}
+	now := e.clock.Now()
+	var best candidate
+	for _, m := range a.members {
+		q := m.q
+		for _, c := range q.waiting {
+			if meets(a.skills, c.req, q.steps, int(c.step)) {
+				cand := candidate{c, m}
+				if best.c == nil || e.better(cand, best, now) {
+					best = cand
+				}
+				break
+			}
+		}
+	}
+	if best.c != nil {
+		e.offer(best.c, a, now)
+	}
+}
+
+func (e *Engine) urgency(c *call, now time.Time) float64 {
+	return float64(now.Sub(c.enqueuedAt)) / float64(c.q.slThreshold())
+}
+
+func (e *Engine) better(x, y candidate, now time.Time) bool {
+	ux, uy := e.urgency(x.c, now), e.urgency(y.c, now)
+	sx, sy := ux >= e.opt.StarveAfter, uy >= e.opt.StarveAfter
+	if sx != sy {
+		return sx
+	}
+	if !sx {
+		px := x.m.q.cfg.Priority + int(x.c.prio)
+		py := y.m.q.cfg.Priority + int(y.c.prio)
+		if px != py {
+			return px > py
+		}
+		if x.m.penalty != y.m.penalty {
+			return x.m.penalty < y.m.penalty
+		}
+	}
+	if ux != uy {
+		return ux > uy
+	}
+	return x.c.enqueuedAt.Before(y.c.enqueuedAt)
+}
+
+// offer reserves agent a for call c and starts the ring timer.
+func (e *Engine) offer(c *call, a *agent, now time.Time) {
+	q := c.q
+	q.remove(c)
+	c.state = offered
+	c.agent = a
+	c.offeredAt = now
+	a.call = c
+	ring := q.cfg.RingTimeout
+	if ring <= 0 {
+		ring = e.opt.RingTimeout
+	}
+	deadline := now.Add(ring)
+	e.timers.schedule(&c.timer, deadline)
+	e.setState(a, Reserved, "", now)
+	e.emit(CallOffered{At: now, Call: c.id, Queue: q.cfg.Name, Agent: a.cfg.ID, Endpoint: a.cfg.Endpoint, Waited: now.Sub(c.enqueuedAt), Deadline: deadline})
+}
