@@ -351,6 +351,12 @@ agents:
 			`s.yaml:19: agents[4].count: must be at most 100000, got 1000000`,
 			`s.yaml:20: agents[4].queues[1]: want a string, got 5`,
 		}},
+		{"queue nobody serves", strings.Replace(ok, "agents:", `  - name: orphan
+    arrivals: {rate_per_hour: 1}
+    handle_time: {dist: exponential, mean: 1s}
+agents:`, 1), []string{
+			`s.yaml:6: queues[1]: no agent group serves queue "orphan"`,
+		}},
 		{"empty lists", "duration: 1h\nqueues: []\nagents: []\n", []string{
 			`s.yaml:2: queues: at least one queue is required`,
 			`s.yaml:3: agents: at least one agent group is required`,
