@@ -1,0 +1,289 @@
+package ariemu
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+)
+
+// joinBridge moves ch into b: ChannelLeftBridge of its old bridge first, then
+// ChannelEnteredBridge, then connected-line updates of a two-party call.
+// Call with s.mu held.
+func (s *Server) joinBridge(ch *channel, b *bridge) {
+	if ch.bridge == b {
+		return
+	}
+	if old := ch.bridge; old != nil {
+		s.leaveBridge(ch, false)
+		s.bridgeMaybeEmpty(old)
+	}
+	ch.bridge = b
+	b.channels = append(b.channels, ch)
+	if ch.stasisApp != "" {
+		b.subs[ch.stasisApp]++
+	}
+	s.emit("ChannelEnteredBridge", event{"bridge": b.json(), "channel": ch.json()}, ch.subs, bridgeSubs(b))
+	if b.bridgeType == "mixing" && len(b.channels) == 2 {
+		x, y := b.channels[0], b.channels[1]
+		x.connected, y.connected = y.caller, x.caller
+		s.emit("ChannelConnectedLine", event{"channel": x.json()}, x.subs)
+		s.emit("ChannelConnectedLine", event{"channel": y.json()}, y.subs)
+	}
+	if len(b.channels) >= 2 {
+		for _, c := range b.channels {
+			s.bridged(c, b)
+		}
+	}
+}
+
+// leaveBridge takes ch out of its bridge. unsubscribe is true for
+// removeChannel, after which Asterisk's application stops following the
+// bridge (a hangup keeps the subscription). Call with s.mu held.
+func (s *Server) leaveBridge(ch *channel, unsubscribe bool) {
+	b := ch.bridge
+	if b == nil {
+		return
+	}
+	n := len(b.channels) + b.recorders
+	b.remove(ch)
+	ch.bridge = nil
+	to := bridgeSubs(b)
+	s.emit("ChannelLeftBridge", event{"bridge": b.jsonWith(n), "channel": ch.json()}, ch.subs, to)
+	if unsubscribe && ch.stasisApp != "" {
+		if b.subs[ch.stasisApp]--; b.subs[ch.stasisApp] <= 0 {
+			delete(b.subs, ch.stasisApp)
+		}
+	}
+	if b.bridgeType == "mixing" && len(b.channels) == 1 {
+		rest := b.channels[0]
+		if rest.connected != rest.origConnected {
+			rest.connected = rest.origConnected
+			s.emit("ChannelConnectedLine", event{"channel": rest.json()}, rest.subs)
+		}
+	}
+}
+
+// bridgeMaybeEmpty stops the bridge's recordings once no channel is left.
+func (s *Server) bridgeMaybeEmpty(b *bridge) {
+	if len(b.channels) == 0 && !b.gone {
+		s.stopBridgeRecordings(b)
+	}
+}
+
+func (s *Server) newBridge(id, typ, name string) *bridge {
+	bt := "mixing"
+	for _, t := range strings.Split(typ, ",") {
+		if strings.TrimSpace(t) == "holding" {
+			bt = "holding"
+		}
+	}
+	b := &bridge{id: id, name: name, bridgeType: bt, created: time.Now(), subs: map[string]int{}}
+	b.player = &player{br: b}
+	s.bridges[id] = b
+	return b
+}
+
+func (s *Server) createBridge(id string, p reqParams) (int, any, *apiError) {
+	if id == "" {
+		id = newUUID()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.bridges[id] != nil {
+		return 0, nil, errf(http.StatusConflict, "Bridge with id '"+id+"' already exists")
+	}
+	b := s.newBridge(id, p.Get("type"), p.Get("name"))
+	return http.StatusOK, b.json(), nil
+}
+
+func (s *Server) bridgeRoutes() []route {
+	return []route{
+		{"GET", "/bridges", handle(func(r *http.Request, _ reqParams) (int, any, *apiError) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			list := make([]*bridge, 0, len(s.bridges))
+			for _, b := range s.bridges {
+				list = append(list, b)
+			}
+			sort.Slice(list, func(i, j int) bool { return list[i].created.Before(list[j].created) })
+			out := make([]BridgeJSON, 0, len(list))
+			for _, b := range list {
+				out = append(out, b.json())
+			}
+			return http.StatusOK, out, nil
+		})},
+		{"POST", "/bridges", handle(func(r *http.Request, p reqParams) (int, any, *apiError) {
+			return s.createBridge(p.Get("bridgeId"), p)
+		})},
+		{"POST", "/bridges/{bridgeId}", handle(func(r *http.Request, p reqParams) (int, any, *apiError) {
+			return s.createBridge(r.PathValue("bridgeId"), p)
+		})},
+		{"GET", "/bridges/{bridgeId}", handle(func(r *http.Request, _ reqParams) (int, any, *apiError) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			b := s.bridges[r.PathValue("bridgeId")]
+			if b == nil {
+				return 0, nil, errf(http.StatusNotFound, "Bridge not found")
+			}
+			return http.StatusOK, b.json(), nil
+		})},
+		{"DELETE", "/bridges/{bridgeId}", handle(func(r *http.Request, _ reqParams) (int, any, *apiError) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			b := s.bridges[r.PathValue("bridgeId")]
+			if b == nil {
+				return 0, nil, errf(http.StatusNotFound, "Bridge not found")
+			}
+			for len(b.channels) > 0 {
+				s.leaveBridge(b.channels[0], false)
+			}
+			s.stopPlayer(b.player)
+			s.stopBridgeRecordings(b)
+			b.gone = true
+			delete(s.bridges, b.id)
+			s.emit("BridgeDestroyed", event{"bridge": b.json()}, bridgeSubs(b))
+			return http.StatusNoContent, nil, nil
+		})},
+		{"POST", "/bridges/{bridgeId}/addChannel", handle(s.addChannel)},
+		{"POST", "/bridges/{bridgeId}/removeChannel", handle(s.removeChannel)},
+		{"POST", "/bridges/{bridgeId}/moh", handle(func(r *http.Request, p reqParams) (int, any, *apiError) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			b := s.bridges[r.PathValue("bridgeId")]
+			if b == nil {
+				return 0, nil, errf(http.StatusNotFound, "Bridge not found")
+			}
+			b.moh = p.Get("mohClass")
+			if b.moh == "" {
+				b.moh = "default"
+			}
+			return http.StatusNoContent, nil, nil
+		})},
+		{"DELETE", "/bridges/{bridgeId}/moh", handle(func(r *http.Request, _ reqParams) (int, any, *apiError) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			b := s.bridges[r.PathValue("bridgeId")]
+			if b == nil {
+				return 0, nil, errf(http.StatusNotFound, "Bridge not found")
+			}
+			b.moh = ""
+			return http.StatusNoContent, nil, nil
+		})},
+		{"POST", "/bridges/{bridgeId}/play", handle(func(r *http.Request, p reqParams) (int, any, *apiError) {
+			return s.bridgePlay(r, "", p)
+		})},
+		{"POST", "/bridges/{bridgeId}/play/{playbackId}", handle(func(r *http.Request, p reqParams) (int, any, *apiError) {
+			return s.bridgePlay(r, r.PathValue("playbackId"), p)
+		})},
+		{"POST", "/bridges/{bridgeId}/record", handle(func(r *http.Request, p reqParams) (int, any, *apiError) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			b := s.bridges[r.PathValue("bridgeId")]
+			if b == nil {
+				return 0, nil, errf(http.StatusNotFound, "Bridge not found")
+			}
+			return s.startRecording(p, "bridge:"+b.id, nil, b)
+		})},
+	}
+}
+
+func (s *Server) bridgePlay(r *http.Request, id string, p reqParams) (int, any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.bridges[r.PathValue("bridgeId")]
+	if b == nil {
+		return 0, nil, errf(http.StatusNotFound, "Bridge not found")
+	}
+	return s.play(b.player, "bridge:"+b.id, id, p, "en")
+}
+
+// bridgeChannels checks the bridge and the channel list of addChannel and
+// removeChannel, with Asterisk's status codes.
+func (s *Server) bridgeChannels(r *http.Request, p reqParams) (*bridge, []*channel, *apiError) {
+	b := s.bridges[r.PathValue("bridgeId")]
+	if b == nil {
+		return nil, nil, errf(http.StatusNotFound, "Bridge not found")
+	}
+	var ids []string
+	for _, id := range strings.Split(p.Get("channel"), ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil, errf(http.StatusBadRequest, "channel: Missing required field")
+	}
+	chans := make([]*channel, 0, len(ids))
+	for _, id := range ids {
+		ch := s.channels[id]
+		if ch == nil {
+			return nil, nil, errf(http.StatusBadRequest, "Channel not found")
+		}
+		if ch.stasisApp == "" {
+			return nil, nil, errf(http.StatusUnprocessableEntity, "Channel not in Stasis application")
+		}
+		chans = append(chans, ch)
+	}
+	return b, chans, nil
+}
+
+func (s *Server) addChannel(r *http.Request, p reqParams) (int, any, *apiError) {
+	s.mu.Lock()
+	_, chans, aerr := s.bridgeChannels(r, p)
+	s.mu.Unlock()
+	if aerr != nil {
+		return 0, nil, aerr
+	}
+	ids := make([]string, len(chans))
+	for i, c := range chans {
+		ids[i] = c.id
+	}
+	// Asterisk queues the move on each channel's control thread: it happens
+	// after the channel's queued playbacks.
+	if err := s.waitIdle(r.Context(), ids...); err != nil {
+		return 0, nil, errf(http.StatusInternalServerError, "Internal Server Error")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, chans, aerr := s.bridgeChannels(r, p)
+	if aerr != nil {
+		return 0, nil, aerr
+	}
+	for _, ch := range chans {
+		s.joinBridge(ch, b)
+	}
+	return http.StatusNoContent, nil, nil
+}
+
+func (s *Server) removeChannel(r *http.Request, p reqParams) (int, any, *apiError) {
+	s.mu.Lock()
+	_, chans, aerr := s.bridgeChannels(r, p)
+	s.mu.Unlock()
+	if aerr != nil {
+		return 0, nil, aerr
+	}
+	ids := make([]string, len(chans))
+	for i, c := range chans {
+		ids[i] = c.id
+	}
+	if err := s.waitIdle(r.Context(), ids...); err != nil {
+		return 0, nil, errf(http.StatusInternalServerError, "Internal Server Error")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, chans, aerr := s.bridgeChannels(r, p)
+	if aerr != nil {
+		return 0, nil, aerr
+	}
+	for _, ch := range chans {
+		if ch.bridge != b {
+			return 0, nil, errf(http.StatusUnprocessableEntity, "Channel not in this bridge")
+		}
+	}
+	for _, ch := range chans {
+		s.leaveBridge(ch, true)
+	}
+	s.bridgeMaybeEmpty(b)
+	return http.StatusNoContent, nil, nil
+}

@@ -1,0 +1,226 @@
+package ariemu
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// app is a Stasis application: the websocket connections that registered it
+// and its subscriptions. Guarded by Server.mu.
+type app struct {
+	name         string
+	conns        map[*wsConn]bool // value: subscribeAll
+	subscribeAll int
+}
+
+func (a *app) connected() bool { return len(a.conns) > 0 }
+
+// wsConn is one events websocket with its unbounded outgoing queue.
+type wsConn struct {
+	apps []string
+
+	mu     sync.Mutex
+	queue  [][]byte
+	wake   chan struct{}
+	done   chan struct{}
+	closed bool
+}
+
+func (c *wsConn) enqueue(msg []byte) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.queue = append(c.queue, msg)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *wsConn) shutdown() {
+	c.mu.Lock()
+	if !c.closed {
+		c.closed = true
+		close(c.done)
+	}
+	c.mu.Unlock()
+}
+
+// writeLoop sends queued messages until the connection or ctx ends.
+func (c *wsConn) writeLoop(ctx context.Context, ws *websocket.Conn) error {
+	for {
+		c.mu.Lock()
+		batch := c.queue
+		c.queue = nil
+		c.mu.Unlock()
+		for _, msg := range batch {
+			wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			err := ws.Write(wctx, websocket.MessageText, msg)
+			cancel()
+			if err != nil {
+				return err
+			}
+		}
+		if len(batch) > 0 {
+			continue
+		}
+		select {
+		case <-c.wake:
+		case <-c.done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// handleEvents is GET /ari/events?app=a[,b][&subscribeAll=true].
+func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var names []string
+	for _, v := range q["app"] {
+		for _, n := range strings.Split(v, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				names = append(names, n)
+			}
+		}
+	}
+	if len(names) == 0 {
+		writeError(w, http.StatusBadRequest, "Missing parameter app")
+		return
+	}
+	subAll := false
+	if v := q.Get("subscribeAll"); v != "" {
+		subAll = v == "true" || v == "yes" || v == "1"
+	}
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"ari"}, InsecureSkipVerify: true})
+	if err != nil {
+		s.log.Warn("websocket accept", "err", err)
+		return
+	}
+	c := &wsConn{apps: names, wake: make(chan struct{}, 1), done: make(chan struct{})}
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = ws.Close(websocket.StatusGoingAway, "shutting down")
+		return
+	}
+	s.conns[c] = struct{}{}
+	for _, n := range names {
+		a := s.apps[n]
+		if a == nil {
+			a = &app{name: n, conns: map[*wsConn]bool{}}
+			s.apps[n] = a
+		}
+		a.conns[c] = subAll
+		if subAll {
+			a.subscribeAll++
+		}
+	}
+	s.mu.Unlock()
+	s.log.Info("application connected", "apps", names, "subscribeAll", subAll)
+
+	ctx := ws.CloseRead(r.Context())
+	err = c.writeLoop(ctx, ws)
+
+	s.mu.Lock()
+	delete(s.conns, c)
+	for _, n := range names {
+		if a := s.apps[n]; a != nil {
+			if a.conns[c] {
+				a.subscribeAll--
+			}
+			delete(a.conns, c)
+		}
+	}
+	s.mu.Unlock()
+	c.shutdown()
+	if err != nil && ctx.Err() == nil {
+		s.log.Info("application websocket write failed", "apps", names, "err", err)
+		_ = ws.Close(websocket.StatusInternalError, "write failed")
+		return
+	}
+	_ = ws.Close(websocket.StatusNormalClosure, "")
+	s.log.Info("application disconnected", "apps", names)
+}
+
+// event is one ARI event before it is addressed to an application.
+type event map[string]any
+
+// emit sends ev to every connection of the applications in to, plus the
+// applications subscribed to everything. Call with s.mu held: the order of
+// emit calls is the order every connection sees.
+func (s *Server) emit(typ string, ev event, to ...map[string]bool) {
+	targets := map[string]bool{}
+	for _, set := range to {
+		for a, ok := range set {
+			if ok {
+				targets[a] = true
+			}
+		}
+	}
+	for name, a := range s.apps {
+		if a.subscribeAll > 0 {
+			targets[name] = true
+		}
+	}
+	if len(targets) == 0 {
+		return
+	}
+	ev["type"] = typ
+	ev["timestamp"] = stamp(time.Now())
+	ev["asterisk_id"] = s.opts.AsteriskID
+	base, err := json.Marshal(ev)
+	if err != nil {
+		s.log.Error("marshal event", "type", typ, "err", err)
+		return
+	}
+	names := make([]string, 0, len(targets))
+	for n := range targets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		a := s.apps[n]
+		if a == nil || !a.connected() {
+			continue
+		}
+		q, _ := json.Marshal(n)
+		msg := make([]byte, 0, len(base)+len(q)+16)
+		msg = append(msg, base[:len(base)-1]...)
+		msg = append(msg, `,"application":`...)
+		msg = append(msg, q...)
+		msg = append(msg, '}')
+		for c := range a.conns {
+			c.enqueue(msg)
+		}
+	}
+}
+
+// appConnected reports whether an application has a websocket. Call with s.mu held.
+func (s *Server) appConnected(name string) bool {
+	a := s.apps[name]
+	return a != nil && a.connected()
+}
+
+// bridgeSubs returns the applications subscribed to a bridge as a set.
+func bridgeSubs(b *bridge) map[string]bool {
+	m := make(map[string]bool, len(b.subs))
+	for a, n := range b.subs {
+		if n > 0 {
+			m[a] = true
+		}
+	}
+	return m
+}
