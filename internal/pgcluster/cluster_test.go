@@ -19,11 +19,11 @@ import (
 )
 
 // clusterDir returns a fresh folder directly under the system temp folder:
-// t.TempDir nests a 0700 folder that the unprivileged account used when the
+// it is under TempBase, for speed; t.TempDir nests a 0700 folder that the unprivileged account used when the
 // tests run as root could not traverse.
 func clusterDir(t *testing.T) string {
 	t.Helper()
-	d, err := os.MkdirTemp("", "pgcluster-test-")
+	d, err := os.MkdirTemp(TempBase(), "pgcluster-test-")
 	if err != nil {
 		t.Fatal(err)
 	}
