@@ -1,14 +1,48 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests need when they are missing (Debian, as root).
+#
+# PostgreSQL: the tests and the demo start a private cluster from the local
+# server binaries (internal/pgcluster), found like pgcluster finds them:
+# initdb and postgres side by side, in PATH or in /usr/lib/postgresql/*/bin.
+# They are not needed when DATABASE_URL points at a server.
+#
+# DEPS_DRY_RUN=1 only reports what would be installed; DEPS_PG_ROOT replaces
+# /usr/lib/postgresql (both for checking this script).
 set -euo pipefail
-need=()
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
-if [ ${#need[@]} -gt 0 ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "missing packages: ${need[*]} (install them as root)" >&2
-    exit 1
+
+pg_root=${DEPS_PG_ROOT:-/usr/lib/postgresql}
+
+have_pg_server() {
+  local initdb dir
+  if initdb=$(command -v initdb 2>/dev/null); then
+    dir=$(dirname "$(readlink -f "$initdb")")
+    [ -x "$dir/postgres" ] && return 0
   fi
-  echo "installing: ${need[*]}" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  for dir in "$pg_root"/*/bin; do
+    [ -x "$dir/initdb" ] && [ -x "$dir/postgres" ] && return 0
+  done
+  return 1
+}
+
+need=()
+if [ -z "${DATABASE_URL:-}" ] && ! have_pg_server; then
+  need+=(postgresql)
 fi
+
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ -n "${DEPS_DRY_RUN:-}" ]; then
+  echo "would install: ${need[*]}"
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "missing packages: ${need[*]} (install them as root: apt-get install ${need[*]})" >&2
+  exit 1
+fi
+if ! command -v apt-get >/dev/null; then
+  echo "missing packages: ${need[*]} (no apt-get here: install the PostgreSQL server another way or set DATABASE_URL)" >&2
+  exit 1
+fi
+echo "installing: ${need[*]}" >&2
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
