@@ -89,8 +89,8 @@ type CallRecord struct {
 	Answered  time.Time `json:"answered,omitzero"`
 	Bridged   time.Time `json:"bridged,omitzero"`
 	Ended     time.Time `json:"ended,omitzero"`
-	Peers     []string  `json:"peers,omitempty"`    // channels it shared a bridge with
-	Digits    string    `json:"digits,omitempty"`   // digits the caller pressed
+	Peers     []string  `json:"peers,omitempty"`     // channels it shared a bridge with
+	Digits    string    `json:"digits,omitempty"`    // digits the caller pressed
 	DTMFSent  string    `json:"dtmf_sent,omitempty"` // digits the application sent to it
 	Outcome   string    `json:"outcome"`
 	Cause     int       `json:"cause,omitempty"`

@@ -27,7 +27,7 @@ type reqParams struct {
 const maxBody = 1 << 20
 
 func readParams(r *http.Request) (reqParams, error) {
-	p := reqParams{Values: r.URL.Query()}
+	p := reqParams{Values: parseQuery(r.URL.RawQuery)}
 	if r.Body == nil {
 		return p, nil
 	}
@@ -84,6 +84,28 @@ func (p *reqParams) mergeJSON(body []byte) error {
 		}
 	}
 	return nil
+}
+
+// parseQuery is url.ParseQuery that keeps semicolons as data (Go's drops
+// such pairs) since media URIs like tone:ring;tonezone=us carry them.
+func parseQuery(raw string) url.Values {
+	v := url.Values{}
+	for _, pair := range strings.Split(raw, "&") {
+		if pair == "" {
+			continue
+		}
+		k, val, _ := strings.Cut(pair, "=")
+		uk, err := url.QueryUnescape(k)
+		if err != nil {
+			continue
+		}
+		uv, err := url.QueryUnescape(val)
+		if err != nil {
+			continue
+		}
+		v.Add(uk, uv)
+	}
+	return v
 }
 
 func scalarString(v any) string {

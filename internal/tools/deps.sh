@@ -46,3 +46,9 @@ fi
 echo "installing: ${need[*]}" >&2
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# ARI emulator tests (internal/ariemu): Asterisk's prompts and music on hold.
+for p in asterisk-core-sounds-en-wav asterisk-core-sounds-ru-wav asterisk-moh-opsound-wav; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" && continue
+  if [ "$(id -u)" != 0 ]; then echo "missing package: $p (install it as root)" >&2; exit 1; fi
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >/dev/null
+done
