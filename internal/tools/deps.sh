@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system packages the tests need when they are missing (Debian, as root).
+# Installs the system packages the tests need when they are missing (Debian, as root):
+# every check adds to need, and one apt-get installs them all at the end.
 #
 # PostgreSQL: the tests and the demo start a private cluster from the local
 # server binaries (internal/pgcluster), found like pgcluster finds them:
@@ -28,6 +29,10 @@ need=()
 if [ -z "${DATABASE_URL:-}" ] && ! have_pg_server; then
   need+=(postgresql)
 fi
+# ARI emulator tests (internal/ariemu): Asterisk's prompts and music on hold.
+for p in asterisk-core-sounds-en-wav asterisk-core-sounds-ru-wav asterisk-moh-opsound-wav; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
 
 [ ${#need[@]} -eq 0 ] && exit 0
 
@@ -40,15 +45,9 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 if ! command -v apt-get >/dev/null; then
-  echo "missing packages: ${need[*]} (no apt-get here: install the PostgreSQL server another way or set DATABASE_URL)" >&2
+  echo "missing packages: ${need[*]} (no apt-get here: install them another way; for PostgreSQL, DATABASE_URL also does)" >&2
   exit 1
 fi
 echo "installing: ${need[*]}" >&2
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-# ARI emulator tests (internal/ariemu): Asterisk's prompts and music on hold.
-for p in asterisk-core-sounds-en-wav asterisk-core-sounds-ru-wav asterisk-moh-opsound-wav; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" && continue
-  if [ "$(id -u)" != 0 ]; then echo "missing package: $p (install it as root)" >&2; exit 1; fi
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >/dev/null
-done
