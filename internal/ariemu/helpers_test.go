@@ -226,3 +226,5 @@ func str(m map[string]any, path ...string) string {
 	s, _ := field(m, path...).(string)
 	return s
 }
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
