@@ -57,15 +57,9 @@ func (s *Server) enqueuePlayback(p *player, pb *playback) {
 	s.playbacks[pb.id] = pb
 	p.queue = append(p.queue, pb)
 	if p.cur == nil {
-		// Asterisk starts the playback from the channel's control thread,
-		// just after answering the request.
-		time.AfterFunc(time.Millisecond, func() {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			if !s.closed && p.cur == nil {
-				s.playNext(p)
-			}
-		})
+		// Asterisk starts it from the channel's control thread at once; the
+		// answer to the request still says "queued".
+		s.playNext(p)
 	}
 }
 
@@ -177,8 +171,9 @@ func (s *Server) play(p *player, target, id string, prm reqParams, lang string) 
 		id = newUUID()
 	}
 	pb := &playback{id: id, media: media, target: target, language: lang, state: "queued"}
+	resp := pb.json()
 	s.enqueuePlayback(p, pb)
-	return http.StatusCreated, pb.json(), nil
+	return http.StatusCreated, resp, nil
 }
 
 func (s *Server) playbackRoutes() []route {

@@ -89,9 +89,7 @@ func (s *Server) startRecording(p reqParams, target string, ch *channel, br *bri
 		br.recorders++
 		s.uniqueSeq += 2 // Asterisk's Recorder channel takes two unique ids
 	}
-	time.AfterFunc(time.Millisecond, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
+	begin := func() {
 		if s.closed || s.live[name] != l || l.state != "queued" {
 			return
 		}
@@ -107,7 +105,13 @@ func (s *Server) startRecording(p reqParams, target string, ch *channel, br *bri
 				}
 			})
 		}
-	})
+	}
+	if ch != nil && ch.busy() {
+		// A channel recording is queued behind the channel's playbacks.
+		ch.idleFns = append(ch.idleFns, begin)
+	} else {
+		begin()
+	}
 	return http.StatusCreated, resp, nil
 }
 
