@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -228,3 +229,5 @@ func str(m map[string]any, path ...string) string {
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+func readFile(path string) ([]byte, error) { return os.ReadFile(path) }
