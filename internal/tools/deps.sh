@@ -29,11 +29,25 @@ need=()
 if [ -z "${DATABASE_URL:-}" ] && ! have_pg_server; then
   need+=(postgresql)
 fi
-# ARI emulator tests (internal/ariemu): Asterisk's prompts and music on hold
-# (durations of prompts, unknown sounds failing, the sounds.jsonl trace replay).
+# ARI emulator tests (internal/ariemu): Asterisk's prompts and music on hold.
 for p in asterisk-core-sounds-en-wav asterisk-core-sounds-ru-wav asterisk-moh-opsound-wav; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" && continue
-  if [ -n "${DEPS_DRY_RUN:-}" ]; then echo "would install: $p"; continue; fi
-  if [ "$(id -u)" != 0 ]; then echo "missing package: $p (install it as root: apt-get install $p)" >&2; exit 1; fi
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" >/dev/null
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
+
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ -n "${DEPS_DRY_RUN:-}" ]; then
+  echo "would install: ${need[*]}"
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "missing packages: ${need[*]} (install them as root: apt-get install ${need[*]})" >&2
+  exit 1
+fi
+if ! command -v apt-get >/dev/null; then
+  echo "missing packages: ${need[*]} (no apt-get here: install them another way; for PostgreSQL, DATABASE_URL also does)" >&2
+  exit 1
+fi
+echo "installing: ${need[*]}" >&2
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
