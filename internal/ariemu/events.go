@@ -24,7 +24,7 @@ func (a *app) connected() bool { return len(a.conns) > 0 }
 
 // wsConn is one events websocket with its unbounded outgoing queue.
 type wsConn struct {
-	apps []string
+	apps map[string]bool // guarded by Server.mu
 
 	mu     sync.Mutex
 	queue  [][]byte
@@ -56,6 +56,17 @@ func (c *wsConn) shutdown() {
 	c.mu.Unlock()
 }
 
+// enqueueFinal queues a last message and ends the connection after it.
+func (c *wsConn) enqueueFinal(msg []byte) {
+	c.mu.Lock()
+	if !c.closed {
+		c.queue = append(c.queue, msg)
+		c.closed = true
+		close(c.done)
+	}
+	c.mu.Unlock()
+}
+
 // writeLoop sends queued messages until the connection or ctx ends.
 func (c *wsConn) writeLoop(ctx context.Context, ws *websocket.Conn) error {
 	for {
@@ -77,6 +88,19 @@ func (c *wsConn) writeLoop(ctx context.Context, ws *websocket.Conn) error {
 		select {
 		case <-c.wake:
 		case <-c.done:
+			// Send what was queued before the end (e.g. ApplicationReplaced).
+			c.mu.Lock()
+			batch = c.queue
+			c.queue = nil
+			c.mu.Unlock()
+			for _, msg := range batch {
+				wctx, cancel := context.WithTimeout(ctx, time.Second)
+				err := ws.Write(wctx, websocket.MessageText, msg)
+				cancel()
+				if err != nil {
+					return nil
+				}
+			}
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
@@ -108,7 +132,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("websocket accept", "err", err)
 		return
 	}
-	c := &wsConn{apps: names, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	c := &wsConn{apps: map[string]bool{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
 
 	s.mu.Lock()
 	if s.closed {
@@ -123,7 +147,11 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 			a = &app{name: n, conns: map[*wsConn]bool{}}
 			s.apps[n] = a
 		}
+		if s.opts.ReplaceConnections {
+			s.replaceConns(a)
+		}
 		a.conns[c] = subAll
+		c.apps[n] = true
 		if subAll {
 			a.subscribeAll++
 		}
@@ -136,13 +164,8 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	delete(s.conns, c)
-	for _, n := range names {
-		if a := s.apps[n]; a != nil {
-			if a.conns[c] {
-				a.subscribeAll--
-			}
-			delete(a.conns, c)
-		}
+	for n := range c.apps {
+		s.dropConn(s.apps[n], c)
 	}
 	s.mu.Unlock()
 	c.shutdown()
@@ -153,6 +176,37 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = ws.Close(websocket.StatusNormalClosure, "")
 	s.log.Info("application disconnected", "apps", names)
+}
+
+// dropConn takes c out of application a. Call with s.mu held.
+func (s *Server) dropConn(a *app, c *wsConn) {
+	if a == nil {
+		return
+	}
+	if sub, ok := a.conns[c]; ok {
+		if sub {
+			a.subscribeAll--
+		}
+		delete(a.conns, c)
+	}
+	delete(c.apps, a.name)
+}
+
+// replaceConns does what Asterisk does when an application registers again:
+// the previous websocket gets ApplicationReplaced and no more events for it
+// (and is closed once it serves no application). Call with s.mu held.
+func (s *Server) replaceConns(a *app) {
+	for old := range a.conns {
+		s.dropConn(a, old)
+		msg, _ := json.Marshal(map[string]string{"type": "ApplicationReplaced", "timestamp": stamp(time.Now()),
+			"application": a.name, "asterisk_id": s.opts.AsteriskID})
+		if len(old.apps) == 0 {
+			old.enqueueFinal(msg)
+		} else {
+			old.enqueue(msg)
+		}
+		s.log.Info("application replaced", "app", a.name)
+	}
 }
 
 // event is one ARI event before it is addressed to an application.

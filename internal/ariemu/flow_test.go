@@ -479,3 +479,18 @@ func TestControlHTTP(t *testing.T) {
 		t.Fatalf("control without auth = %d", resp.StatusCode)
 	}
 }
+
+func TestReplaceConnections(t *testing.T) {
+	e := newEnv(t, Options{Speed: 50, ReplaceConnections: true})
+	old := e.connect("switchboard")
+	cur := e.connect("switchboard")
+	if ev := old.next("ApplicationReplaced"); ev["application"] != "switchboard" {
+		t.Fatalf("ApplicationReplaced = %v", ev)
+	}
+	for range old.events { // closed by the server
+	}
+	id, _ := e.srv.PlaceCaller(Caller{Number: "1", DID: "2"})
+	if ev := cur.next("StasisStart"); str(ev, "channel", "id") != id {
+		t.Fatalf("StasisStart = %v", ev)
+	}
+}

@@ -28,7 +28,7 @@ func (l *liveRecording) json() LiveRecordingJSON {
 	return LiveRecordingJSON{Name: l.name, Format: l.format, State: l.state, TargetURI: l.target}
 }
 
-func (l *liveRecording) apps(s *Server) map[string]bool {
+func (l *liveRecording) apps() map[string]bool {
 	if l.ch != nil {
 		return l.ch.subs
 	}
@@ -95,7 +95,7 @@ func (s *Server) startRecording(p reqParams, target string, ch *channel, br *bri
 		}
 		l.state = "recording"
 		l.started = time.Now()
-		s.emit("RecordingStarted", event{"recording": l.json()}, l.apps(s))
+		s.emit("RecordingStarted", event{"recording": l.json()}, l.apps())
 		if maxDur > 0 {
 			l.maxTimer = time.AfterFunc(s.scale(time.Duration(maxDur)*time.Second), func() {
 				s.mu.Lock()
@@ -143,12 +143,12 @@ func (s *Server) finishRecording(l *liveRecording) {
 		s.log.Error("write recording", "name", l.name, "err", err)
 		j.State = "failed"
 		j.Cause = "write failed"
-		s.emit("RecordingFailed", event{"recording": j}, l.apps(s))
+		s.emit("RecordingFailed", event{"recording": j}, l.apps())
 		return
 	}
 	j.State = "done"
 	j.Duration = &secs
-	s.emit("RecordingFinished", event{"recording": j}, l.apps(s))
+	s.emit("RecordingFinished", event{"recording": j}, l.apps())
 }
 
 func (s *Server) stopChannelRecordings(ch *channel) {

@@ -54,6 +54,12 @@ type Options struct {
 	// when originated (default: answer after 500 ms, never hang up).
 	DefaultPhone *Phone
 
+	// ReplaceConnections makes a new websocket for an application replace the
+	// previous one, as Asterisk does: the old one gets ApplicationReplaced and
+	// is closed. By default every connection of an application gets every
+	// event (several routers or test clients side by side).
+	ReplaceConnections bool
+
 	// Logger receives the emulator's logs (default slog.Default()).
 	Logger *slog.Logger
 }
