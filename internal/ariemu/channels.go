@@ -2,6 +2,7 @@ package ariemu
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -62,6 +63,10 @@ func (s *Server) channelIdle(ch *channel) {
 func (s *Server) waitIdle(ctx context.Context, ids ...string) error {
 	for {
 		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return errors.New("emulator closed")
+		}
 		var wait chan struct{}
 		for _, id := range ids {
 			ch := s.channels[id]

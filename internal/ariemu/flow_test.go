@@ -494,3 +494,29 @@ func TestReplaceConnections(t *testing.T) {
 		t.Fatalf("StasisStart = %v", ev)
 	}
 }
+
+// TestCloseWhileWaiting: Close does not hang on a request waiting for a
+// channel's playbacks.
+func TestCloseWhileWaiting(t *testing.T) {
+	e := newEnv(t, Options{DefaultSoundDuration: time.Hour, SoundsDir: t.TempDir()})
+	ws := e.connect("switchboard")
+	id, _ := e.srv.PlaceCaller(Caller{Number: "1", DID: "2"})
+	ws.next("StasisStart")
+	e.must(201, "POST", "/channels/"+id+"/play?media=sound:long", nil)
+	b := e.must(200, "POST", "/bridges", nil)
+	done := make(chan int)
+	go func() {
+		code, _ := e.do("POST", "/bridges/"+b["id"].(string)+"/addChannel?channel="+id, nil)
+		done <- code
+	}()
+	time.Sleep(50 * time.Millisecond)
+	_ = e.srv.Close()
+	select {
+	case code := <-done:
+		if code != 500 {
+			t.Fatalf("addChannel after close = %d", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("addChannel still waiting after Close")
+	}
+}

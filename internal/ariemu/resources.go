@@ -92,11 +92,22 @@ func (s *Server) applicationRoutes() []route {
 	}
 }
 
+// machine is uname -m's name for the architecture.
+func machine() string {
+	switch runtime.GOARCH {
+	case "amd64":
+		return "x86_64"
+	case "arm64":
+		return "aarch64"
+	}
+	return runtime.GOARCH
+}
+
 func (s *Server) asteriskRoutes() []route {
 	return []route{
 		{"GET", "/asterisk/info", handle(func(r *http.Request, p reqParams) (int, any, *apiError) {
 			all := map[string]any{
-				"build": map[string]any{"os": "Linux", "kernel": "6.1.0", "options": "", "machine": runtime.GOARCH,
+				"build": map[string]any{"os": "Linux", "kernel": "6.1.0", "options": "", "machine": machine(),
 					"date": "2026-11-01 00:00:00 UTC", "user": "root"},
 				"system": map[string]any{"version": "22.10.1", "entity_id": s.opts.AsteriskID},
 				"config": map[string]any{"name": "", "default_language": "en",

@@ -197,6 +197,11 @@ func (s *Server) Close() error {
 	s.closed = true
 	for _, ch := range s.channels {
 		ch.stopTimers()
+		// Requests waiting for this channel's playbacks give up.
+		for _, c := range ch.idleChans {
+			close(c)
+		}
+		ch.idleChans = nil
 	}
 	conns := make([]*wsConn, 0, len(s.conns))
 	for c := range s.conns {
