@@ -45,11 +45,33 @@ type swaggerModel struct {
 
 func specDir(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("ARI_SPEC_DIR")
+	return envDir(t, "ARI_SPEC_DIR", "../shared/ari/api-docs")
+}
+
+// envDir reads a folder from the environment and skips the test when the
+// variable is unset. A relative path is taken from the module root (where
+// CI and make run), not from this package's folder.
+func envDir(t *testing.T, name, example string) string {
+	t.Helper()
+	dir := os.Getenv(name)
 	if dir == "" {
-		t.Skip("ARI_SPEC_DIR not set (CI sets ../shared/ari/api-docs)")
+		t.Skipf("%s not set (CI sets %s)", name, example)
 	}
-	return dir
+	if filepath.IsAbs(dir) {
+		return dir
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for root := wd; ; root = filepath.Dir(root) {
+		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
+			return filepath.Join(root, dir)
+		}
+		if filepath.Dir(root) == root {
+			t.Fatalf("%s=%s is relative and no go.mod above %s", name, dir, wd)
+		}
+	}
 }
 
 func loadSpec(t *testing.T, dir string) map[string]swagger {

@@ -130,10 +130,7 @@ var (
 // same caller and phone behaviour, the same requests (ids mapped), and
 // compares the events the application sees and each answer's status and shape.
 func TestTraceReplay(t *testing.T) {
-	dir := os.Getenv("ARI_TRACES_DIR")
-	if dir == "" {
-		t.Skip("ARI_TRACES_DIR not set (CI sets ../shared/ari/traces)")
-	}
+	dir := envDir(t, "ARI_TRACES_DIR", "../shared/ari/traces")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	if len(files) == 0 {
 		t.Fatalf("no traces in %s", dir)
