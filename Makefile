@@ -16,7 +16,8 @@ deps:
 	@bash internal/tools/deps.sh
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./acd/
+	$(GO) test -run '^$$' -bench 'Route|AgentStateChange' -benchmem ./acd/
+	$(GO) test -run '^$$' -bench WaitingCallMemory -benchtime 3x ./acd/
 
 demo: deps build
 	./bin/switchboard demo
