@@ -141,6 +141,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.conns[c] = struct{}{}
+	s.wsCount++
 	for _, n := range names {
 		a := s.apps[n]
 		if a == nil {

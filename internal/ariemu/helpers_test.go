@@ -112,6 +112,7 @@ func (e *testEnv) connect(app string, query ...string) *wsClient {
 	if len(query) > 0 {
 		u += "&" + strings.Join(query, "&")
 	}
+	before := e.registered()
 	h := http.Header{}
 	req, _ := http.NewRequest("GET", u, nil)
 	req.SetBasicAuth(testUser, testPass)
@@ -145,17 +146,27 @@ func (e *testEnv) connect(app string, query ...string) *wsClient {
 	}()
 	e.t.Cleanup(func() { _ = conn.Close(websocket.StatusNormalClosure, "") })
 	// The server registers the application after the handshake: wait for it.
-	deadline := time.Now().Add(2 * time.Second)
-	for time.Now().Before(deadline) {
-		e.srv.mu.Lock()
-		ok := e.srv.appConnected(app)
-		e.srv.mu.Unlock()
-		if ok {
-			break
-		}
+	for deadline := time.Now().Add(2 * time.Second); e.registered() <= before && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond)
 	}
 	return c
+}
+
+// registered counts the websockets the server has registered so far.
+func (e *testEnv) registered() int {
+	e.srv.mu.Lock()
+	defer e.srv.mu.Unlock()
+	return e.srv.wsCount
+}
+
+// appConns counts the websockets registered for app (a replaced one leaves).
+func (e *testEnv) appConns(app string) int {
+	e.srv.mu.Lock()
+	defer e.srv.mu.Unlock()
+	if a := e.srv.apps[app]; a != nil {
+		return len(a.conns)
+	}
+	return 0
 }
 
 // next returns the next event of type typ, skipping others; fails after timeout.

@@ -103,13 +103,8 @@ func (e *testEnv) dialRaw(t *testing.T, app string) *websocket.Conn {
 	}
 	conn.SetReadLimit(1 << 22)
 	t.Cleanup(func() { _ = conn.CloseNow() })
-	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		e.srv.mu.Lock()
-		n := len(e.srv.apps[app].conns)
-		e.srv.mu.Unlock()
-		if n >= 2 {
-			break
-		}
+	for deadline := time.Now().Add(2 * time.Second); e.appConns(app) < 2 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
 	}
 	return conn
 }

@@ -87,6 +87,7 @@ type Server struct {
 	callOrder []string
 	globals   map[string]string
 	conns     map[*wsConn]struct{}
+	wsCount   int // websockets registered since New
 	callWait  []chan struct{}
 
 	httpSrv *http.Server
