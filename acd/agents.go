@@ -139,16 +139,9 @@ func (e *Engine) setState(a *agent, s AgentState, reason string, now time.Time) 
 	}
 	for _, m := range a.members {
 		q := m.q
-		q.stats.accrue(now, q)
+		q.touch(now)
 		q.byState[old]--
 		q.byState[s]++
-		if old.staffed() != s.staffed() {
-			if s.staffed() {
-				q.hist.sEff += m.share
-			} else {
-				q.hist.sEff -= m.share
-			}
-		}
 		if s == Available {
 			m.link()
 		} else if old == Available {

@@ -65,7 +65,7 @@ func (e *Engine) enter(c *call, q *queue, now time.Time) {
 	c.agent = nil
 	c.offerDue = false
 	c.step = uint8(q.stepAt(0))
-	q.insert(c)
+	q.insert(c, now)
 	pos := q.index(c) + 1
 	est := e.estimate(q, pos, now.Sub(c.enqueuedAt), now)
 	q.stats.entered(now, q)
@@ -109,7 +109,6 @@ func (e *Engine) Answer(id string) error {
 	q := c.q
 	q.stats.answered(now, q, waited, now.Sub(c.queuedAt))
 	q.hist.answered(waited.Seconds(), now.Sub(c.queuedAt).Seconds())
-	e.learnShare(a, q)
 	e.setState(a, OnCall, "", now)
 	e.emit(CallAnswered{At: now, Call: id, Queue: q.cfg.Name, Agent: a.cfg.ID, Waited: waited})
 	return nil
@@ -139,7 +138,7 @@ func (e *Engine) offerFailed(c *call, why OfferFailure, now time.Time) {
 	c.agent = nil
 	c.state = waiting
 	q := c.q
-	q.insert(c)
+	q.insert(c, now)
 	e.emit(CallRequeued{At: now, Call: c.id, Queue: q.cfg.Name, Agent: a.cfg.ID, Reason: why})
 	next, reason := Paused, why.String()
 	if a.nextSet && a.next == LoggedOut {
@@ -169,7 +168,7 @@ func (e *Engine) Hangup(id string) error {
 		q.hist.abandoned(now.Sub(c.queuedAt).Seconds())
 		ev := CallAbandoned{At: now, Call: id, Queue: q.cfg.Name, Waited: waited}
 		if c.state == waiting {
-			q.remove(c)
+			q.remove(c, now)
 			e.emit(ev)
 			return nil
 		}
@@ -236,7 +235,7 @@ func (e *Engine) UpdateCall(id string, u CallUpdate) error {
 	now := e.clock.Now()
 	wasWaiting := c.state == waiting
 	if wasWaiting {
-		c.q.remove(c)
+		c.q.remove(c, now)
 	}
 	if u.Priority != nil {
 		c.prio = int8(*u.Priority)
@@ -252,7 +251,7 @@ func (e *Engine) UpdateCall(id string, u CallUpdate) error {
 		c.data[k] = v
 	}
 	if wasWaiting {
-		c.q.insert(c)
+		c.q.insert(c, now)
 	}
 	e.emit(CallUpdated{At: now, Call: id, Queue: c.q.cfg.Name, Priority: int(c.prio)})
 	if wasWaiting {
@@ -275,7 +274,7 @@ func (e *Engine) Remove(id, reason string) error {
 	delete(e.calls, id)
 	e.timers.cancel(&c.timer)
 	if c.state == waiting {
-		c.q.remove(c)
+		c.q.remove(c, now)
 	}
 	e.emit(CallRemoved{At: now, Call: id, Queue: c.q.cfg.Name, Reason: reason, Waited: now.Sub(c.enqueuedAt)})
 	if c.state == offered {

@@ -219,13 +219,12 @@ func (e *Engine) join(a *agent, ms []Membership) {
 		m := &member{a: a, q: q, penalty: mc.Penalty, rr: q.rrSeq, t: q.tierFor(mc.Penalty)}
 		a.members = append(a.members, m)
 		q.members++
-		q.stats.accrue(now, q)
+		q.touch(now)
 		q.byState[a.state]++
 		if a.state == Available {
 			m.link()
 		}
 	}
-	e.resetShares(a)
 }
 
 func (e *Engine) leave(a *agent) {
@@ -233,27 +232,11 @@ func (e *Engine) leave(a *agent) {
 	for _, m := range a.members {
 		m.unlink()
 		q := m.q
-		q.stats.accrue(now, q)
+		q.touch(now)
 		q.byState[a.state]--
 		q.members--
-		if a.state.staffed() {
-			q.hist.sEff -= m.share
-		}
 	}
 	a.members = nil
-}
-
-// resetShares spreads the agent's work evenly over its queues until history says otherwise.
-func (e *Engine) resetShares(a *agent) {
-	for _, m := range a.members {
-		if a.state.staffed() {
-			m.q.hist.sEff -= m.share
-		}
-		m.share = 1 / float64(len(a.members))
-		if a.state.staffed() {
-			m.q.hist.sEff += m.share
-		}
-	}
 }
 
 // UpdateAgent changes an agent's name, endpoint, skills and queues, whatever its state.

@@ -20,7 +20,8 @@ const (
 const (
 	ahtMemory     = 200 // calls: the handle-time average forgets with this horizon
 	abandonMemory = 500 // departures: the abandonment-rate sums forget with this horizon
-	shareStep     = 0.05
+	speedMemory   = 500 // served calls: the queue-speed sums forget with this horizon
+	speedMinimum  = 50  // served calls before the measured speed is trusted
 )
 
 // history is what a queue has learnt from its calls.
@@ -32,7 +33,12 @@ type history struct {
 	seen  bool    // a caller entered service
 	aband float64 // decayed count of abandonments
 	waitT float64 // decayed time spent waiting by callers who left the queue, seconds
-	sEff  float64 // staffed members, each weighted by its share of work for this queue
+	// The queue's speed: callers taken from the queue by agents per staffed member-second,
+	// counted only while callers were waiting.
+	last     time.Time
+	exposure float64 // decayed staffed member-seconds while callers waited
+	taken    float64 // decayed count of waiting callers taken by agents
+	takenN   int
 }
 
 func (h *history) answered(waited, inQueue float64) {
@@ -70,19 +76,20 @@ func (h *history) theta() float64 {
 	return h.aband / h.waitT
 }
 
-// learnShare moves the agent's work shares toward the queue it just answered for.
-func (e *Engine) learnShare(a *agent, q *queue) {
-	for _, m := range a.members {
-		target := 0.0
-		if m.q == q {
-			target = 1
-		}
-		d := shareStep * (target - m.share)
-		m.share += d
-		if a.state.staffed() {
-			m.q.hist.sEff += d
-		}
+// accrue integrates the staffed members over time while callers wait.
+func (h *history) accrue(now time.Time, waiting bool, staffed int) {
+	if waiting && staffed > 0 && now.After(h.last) {
+		h.exposure += float64(staffed) * now.Sub(h.last).Seconds()
 	}
+	h.last = now
+}
+
+// served counts a waiting caller taken by an agent.
+func (h *history) served() {
+	const keep = 1 - 1.0/speedMemory
+	h.taken = h.taken*keep + 1
+	h.exposure *= keep
+	h.takenN++
 }
 
 // estInput is what an estimator sees: a queue, a position in it and the time waited.
@@ -123,12 +130,10 @@ func (in estInput) aht() float64 {
 }
 
 func (in estInput) staffed() float64 {
-	q := in.q
-	s := q.byState[Available] + q.byState[Reserved] + q.byState[OnCall] + q.byState[WrapUp]
-	if s < 1 {
-		return 1
+	if s := in.q.staffed(); s > 0 {
+		return float64(s)
 	}
-	return float64(s)
+	return 1
 }
 
 func estimateQL(in estInput) float64 {
@@ -179,16 +184,19 @@ func estimateHOL(in estInput) float64 {
 
 func estimateAppQueue(in estInput) float64 { return math.Max(0, in.q.hist.appq-in.waited) }
 
-// estimateSwitchboard is the queue-length estimate with abandonment, where the agents are
-// counted by the share of their recent work that went to this queue rather than as whole
-// heads: an agent who splits its day between two queues frees up for each of them at half
-// the rate. Handle time and abandonment rate are learnt from the queue's own history.
+// estimateSwitchboard is the queue-length estimate with abandonment, but with the rate at
+// which the queue moves measured rather than assumed: callers taken per staffed member-second
+// while callers waited, times the members staffed now. Agents shared with other queues,
+// priorities between queues, skill mismatches and non-exponential handle times all show in
+// that rate, where ql counts every staffed member as a whole agent of this queue. Until the
+// queue has history it falls back to staffed ÷ handle time.
 func estimateSwitchboard(in estInput) float64 {
-	s := in.q.hist.sEff
-	if s < 0.5 {
-		s = in.staffed()
+	h := &in.q.hist
+	rate := in.staffed() / in.aht()
+	if h.takenN >= speedMinimum && h.exposure > 0 {
+		rate = in.staffed() * h.taken / h.exposure
 	}
-	return sumRates(s/in.aht(), in.q.hist.theta(), in.pos)
+	return sumRates(rate, h.theta(), in.pos)
 }
 
 func (e *Engine) estimate(q *queue, pos int, waited time.Duration, now time.Time) time.Duration {

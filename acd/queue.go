@@ -70,7 +70,6 @@ type member struct {
 	t          *tier
 	prev, next *member
 	linked     bool
-	share      float64 // this queue's share of the agent's recent work (for estimates)
 }
 
 func (q *queue) tierFor(penalty int) *tier {
@@ -130,8 +129,21 @@ func (m *member) unlink() {
 	m.prev, m.next, m.linked = nil, nil, false
 }
 
+// touch brings the queue's time integrals up to now; call it before a change to the
+// waiting list or to the members' states.
+func (q *queue) touch(now time.Time) {
+	q.stats.accrue(now, q)
+	q.hist.accrue(now, len(q.waiting) > 0, q.staffed())
+}
+
+// staffed counts the members available or working a call.
+func (q *queue) staffed() int {
+	return q.byState[Available] + q.byState[Reserved] + q.byState[OnCall] + q.byState[WrapUp]
+}
+
 // insert puts c at its place in the waiting list.
-func (q *queue) insert(c *call) {
+func (q *queue) insert(c *call, now time.Time) {
+	q.touch(now)
 	i := sort.Search(len(q.waiting), func(i int) bool { return c.before(q.waiting[i]) })
 	q.waiting = append(q.waiting, nil)
 	copy(q.waiting[i+1:], q.waiting[i:])
@@ -147,7 +159,8 @@ func (q *queue) index(c *call) int {
 	return -1
 }
 
-func (q *queue) remove(c *call) bool {
+func (q *queue) remove(c *call, now time.Time) bool {
+	q.touch(now)
 	i := q.index(c)
 	if i < 0 {
 		return false

@@ -114,7 +114,10 @@ func (e *Engine) better(x, y candidate, now time.Time) bool {
 // offer reserves agent a for call c and starts the ring timer.
 func (e *Engine) offer(c *call, a *agent, now time.Time) {
 	q := c.q
-	q.remove(c)
+	q.remove(c, now)
+	if now.After(c.queuedAt) {
+		q.hist.served()
+	}
 	c.state = offered
 	c.agent = a
 	c.offeredAt = now

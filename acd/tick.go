@@ -81,7 +81,7 @@ func (e *Engine) overflow(c *call, now time.Time) bool {
 	waited := now.Sub(c.enqueuedAt)
 	switch {
 	case q.cfg.Overflow.Callback:
-		q.remove(c)
+		q.remove(c, now)
 		delete(e.calls, c.id)
 		e.timers.cancel(&c.timer)
 		q.stats.overflowed(now, q)
@@ -92,7 +92,7 @@ func (e *Engine) overflow(c *call, now time.Time) bool {
 		if !ok {
 			return false
 		}
-		q.remove(c)
+		q.remove(c, now)
 		q.stats.overflowed(now, q)
 		e.emit(CallOverflowed{At: now, Call: c.id, From: q.cfg.Name, To: to.cfg.Name, Waited: waited})
 		e.enter(c, to, now)
