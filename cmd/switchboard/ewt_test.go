@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+	"testing"
+
+	"switchboard/acd"
+)
+
+// The project's estimator against the baselines, on the shipped scenarios and three seeds
+// each: within 10% of the best baseline in every stationary case, and at least 25% better
+// than les when the arrival rate swings during the day.
+func TestEWTGoals(t *testing.T) {
+	cases := []struct {
+		file       string
+		stationary bool
+	}{
+		{"scenarios/mm10.yaml", true},
+		{"scenarios/overload.yaml", true},
+		{"scenarios/multiskill.yaml", true},
+		{"scenarios/dayprofile.yaml", false},
+	}
+	for _, c := range cases {
+		for seed := int64(1); seed <= 3; seed++ {
+			t.Run(fmt.Sprintf("%s/seed=%d", c.file, seed), func(t *testing.T) {
+				sc, err := loadScenario(c.file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sc.Seed = seed
+				res, err := runSim(sc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ours := res.EWT[acd.EstimatorSwitchboard]
+				if ours.Samples < 1000 {
+					t.Fatalf("only %d samples", ours.Samples)
+				}
+				best, bestName := 0.0, ""
+				for name, r := range res.EWT {
+					if name == acd.EstimatorSwitchboard {
+						continue
+					}
+					if r.Samples != ours.Samples {
+						t.Fatalf("%s scored %d callers, switchboard %d", name, r.Samples, ours.Samples)
+					}
+					if bestName == "" || r.RASE < best {
+						best, bestName = r.RASE, name
+					}
+				}
+				les := res.EWT[acd.EstimatorLES].RASE
+				t.Logf("switchboard %.4f, best baseline %s %.4f, les %.4f", ours.RASE, bestName, best, les)
+				if c.stationary && ours.RASE > 1.10*best {
+					t.Errorf("switchboard RASE %.4f is more than 10%% above %s's %.4f", ours.RASE, bestName, best)
+				}
+				if !c.stationary && ours.RASE > 0.75*les {
+					t.Errorf("switchboard RASE %.4f is not 25%% better than les's %.4f", ours.RASE, les)
+				}
+			})
+		}
+	}
+}

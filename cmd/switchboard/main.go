@@ -1,0 +1,41 @@
+// Command switchboard is the Switchboard contact-center router. Its subcommands:
+//
+//	switchboard simulate -f scenario.yaml [--json] [--plan 0.8]
+//
+// simulate runs the discrete-event simulator over the routing engine and prints service
+// figures and how well each wait estimator did; --plan searches the smallest staffing that
+// meets a service-level goal.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `usage: switchboard <command> [flags]
+
+commands:
+  simulate   run a traffic scenario through the engine (switchboard simulate -h)
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "simulate":
+		return simulate(args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "switchboard: unknown command %q\n%s", args[0], usage)
+		return 2
+	}
+}
