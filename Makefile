@@ -1,6 +1,12 @@
 GO ?= go
 PKGS := ./...
 
+# The ARI reference data beside the checkout (see ../shared/ari/README.md); the ARI
+# conformance and trace tests skip only when these are unset.
+ARI_SPEC_DIR ?= $(wildcard $(abspath ../shared/ari/api-docs))
+ARI_TRACES_DIR ?= $(wildcard $(abspath ../shared/ari/traces))
+export ARI_SPEC_DIR ARI_TRACES_DIR
+
 .PHONY: test deps vet build bench fuzz demo
 
 build:

@@ -61,7 +61,7 @@ func busyCenter(b *testing.B, nAgents, nQueues, perAgent, nWaiting int) (*Engine
 
 // BenchmarkRoute measures one routing cycle in a busy center: an agent's call ends, the agent
 // asks for the next call (the agent-side decision across its queues), answers it, and a
-// new call arrives (the call-side decision, finding nobody free). Waiting stays constant.
+// new call arrives (the call-side decision, finding nobody free). Every queue keeps its length.
 func BenchmarkRoute(b *testing.B) {
 	const agents, queues, waiting = 10000, 1000, 10000
 	b.Run(fmt.Sprintf("agents=%d/queues=%d/waiting=%d", agents, queues, waiting), func(b *testing.B) {
@@ -84,7 +84,8 @@ func BenchmarkRoute(b *testing.B) {
 				b.Fatal(err)
 			}
 			onCall[a] = c.id
-			if err := e.Enqueue(CallRequest{ID: "n" + strconv.Itoa(i), Queue: "q" + strconv.Itoa(r.IntN(queues))}); err != nil {
+			// The replacement arrives in the queue the call left, so each queue keeps its length.
+			if err := e.Enqueue(CallRequest{ID: "n" + strconv.Itoa(i), Queue: c.q.cfg.Name, Priority: r.IntN(3)}); err != nil {
 				b.Fatal(err)
 			}
 		}
