@@ -284,3 +284,50 @@ func (e *Engine) Remove(id, reason string) error {
 	}
 	return nil
 }
+
+// Adopt puts back a call that was already connected to an agent when the router restarted:
+// the call is held as connected since answeredAt, and the agent is marked on it (logged in
+// if it was not). Nothing is counted again in the statistics.
+func (e *Engine) Adopt(req CallRequest, agentID string, answeredAt time.Time) error {
+	if req.ID == "" {
+		return errorf(EInvalid, "call: id is required")
+	}
+	if _, ok := e.calls[req.ID]; ok {
+		return errorf(EConflict, "call %s exists", req.ID)
+	}
+	q, ok := e.queues[req.Queue]
+	if !ok {
+		return errorf(ENotFound, "call %s: queue %s not found", req.ID, req.Queue)
+	}
+	a, err := e.agentByID(agentID)
+	if err != nil {
+		return err
+	}
+	if a.state != LoggedOut && a.state != Available && a.state != Paused {
+		return errorf(EConflict, "agent %s is %s", agentID, a.state)
+	}
+	if req.Priority < 0 || req.Priority > MaxPriority {
+		return errorf(EInvalid, "call %s: priority %d outside 0-%d", req.ID, req.Priority, MaxPriority)
+	}
+	extra, err := e.skills.levels(req.Skills)
+	if err != nil {
+		return errorf(EInvalid, "call %s: %v", req.ID, err)
+	}
+	now := e.clock.Now()
+	if answeredAt.IsZero() || answeredAt.After(now) {
+		answeredAt = now
+	}
+	at := req.EnqueuedAt
+	if at.IsZero() || at.After(answeredAt) {
+		at = answeredAt
+	}
+	e.seq++
+	c := &call{id: req.ID, q: q, prio: int8(req.Priority), extra: extra, req: mergeReq(q.req, extra), seq: e.seq,
+		enqueuedAt: at, queuedAt: at, offeredAt: answeredAt, answeredAt: answeredAt, state: connected, agent: a, data: copyData(req.Data)}
+	c.timer.index = -1
+	c.timer.call = c
+	e.calls[c.id] = c
+	a.call = c
+	e.setState(a, OnCall, "", now)
+	return nil
+}

@@ -421,3 +421,32 @@ func TestBadRequests(t *testing.T) {
 		t.Fatalf("answer a waiting call: %v", err)
 	}
 }
+
+func TestAdoptConnectedCall(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.queue(QueueConfig{Name: "q", WrapUp: 10 * time.Second})
+	h.must(h.e.AddAgent(AgentConfig{ID: "a", Queues: []Membership{{Queue: "q"}}}))
+	h.advance(time.Minute)
+	answered := t0.Add(30 * time.Second)
+	h.must(h.e.Adopt(CallRequest{ID: "c1", Queue: "q", EnqueuedAt: t0.Add(10 * time.Second), Data: map[string]string{"k": "v"}}, "a", answered))
+	v, _ := h.e.Call("c1")
+	if v.State != "connected" || v.Agent != "a" || v.Waited != 20*time.Second {
+		t.Fatalf("adopted: %+v", v)
+	}
+	if s := h.state("a"); s != OnCall {
+		t.Fatalf("agent: %v", s)
+	}
+	if err := h.e.Adopt(CallRequest{ID: "c2", Queue: "q"}, "a", answered); ErrorCode(err) != EConflict {
+		t.Fatalf("second adopt on a busy agent: %v", err)
+	}
+	h.must(h.e.Hangup("c1"))
+	var ended CallEnded
+	for _, ev := range h.events {
+		if e, ok := ev.(CallEnded); ok {
+			ended = e
+		}
+	}
+	if ended.Talk != 30*time.Second || h.state("a") != WrapUp {
+		t.Fatalf("ended %+v, agent %v", ended, h.state("a"))
+	}
+}
