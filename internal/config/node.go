@@ -260,11 +260,19 @@ type mapping struct {
 // mapping reads n as a mapping whose keys must be among known, reporting every other key.
 // When n is nil (absent) or not a mapping, the result is empty and its ok is false.
 func (d *decoder) mapping(n *yaml.Node, path string, known ...string) *mapping {
+	return d.mappingHint(n, path, nil, known...)
+}
+
+// mappingHint is mapping with a reason of its own for some keys that are not allowed (hint maps
+// the key to the reason), e.g. secrets that must come from the environment.
+func (d *decoder) mappingHint(n *yaml.Node, path string, hint map[string]string, known ...string) *mapping {
 	m := &mapping{d: d, node: n, path: path, fields: map[string]pair{}, nulls: map[string]pair{}}
 	ps, ok := d.pairs(n, path)
 	m.ok = ok
 	for _, p := range ps {
 		switch {
+		case hint[p.name] != "" && !slices.Contains(known, p.name):
+			d.errorf(p.key, field(path, p.name), "%s", hint[p.name])
 		case !slices.Contains(known, p.name):
 			d.errorf(p.key, path, "unknown key %q (known: %s)", p.name, strings.Join(known, ", "))
 		case isNull(p.value):

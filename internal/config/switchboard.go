@@ -1,0 +1,385 @@
+package config
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"switchboard/acd"
+)
+
+// Defaults of switchboard.yaml (deploy/switchboard.example.yaml documents every key).
+const (
+	DefaultNode      = "ast1"
+	DefaultARIURL    = "http://127.0.0.1:8088/ari"
+	DefaultARIApp    = "switchboard"
+	DefaultListen    = "127.0.0.1:8080"
+	DefaultDataDir   = "./data"
+	DefaultMOH       = "default"
+	DefaultSLGoal    = 0.8
+	MinAnnounceEvery = 10 * time.Second // announcements more often than this would talk over themselves
+)
+
+// Environment variables that carry what switchboard.yaml must not hold.
+const (
+	EnvARIUser     = "ARI_USER"
+	EnvARIPassword = "ARI_PASSWORD"
+	EnvDatabaseURL = "DATABASE_URL"
+)
+
+// Config is the daemon's configuration (switchboard.yaml).
+type Config struct {
+	Node     string // this Asterisk node's name; ids carry it
+	ARI      ARI
+	HTTP     HTTP
+	Log      Log
+	Database Database
+	// Queues and Agents are ready for acd.Engine.AddQueue and AddAgent, in file order (add every
+	// queue before the agents).
+	Queues []acd.QueueConfig
+	Agents []acd.AgentConfig
+	// Media holds what the router (not the engine) does for each queue, by queue name; every
+	// queue has an entry.
+	Media map[string]QueueMedia
+	DIDs  []DID
+	Hours map[string]*Hours // by name
+
+	raw []byte
+}
+
+// ARI is how to reach Asterisk's REST interface. User and Password are never read from the
+// file; LoadEnv fills them from ARI_USER and ARI_PASSWORD.
+type ARI struct {
+	URL      string // e.g. http://127.0.0.1:8088/ari
+	App      string // the Stasis application name the dialplan uses
+	User     string
+	Password string
+}
+
+// HTTP is the router's own HTTP server (API, dashboard, metrics).
+type HTTP struct {
+	Listen string // host:port
+}
+
+// LogFormat is how log lines are written.
+type LogFormat string
+
+const (
+	LogText LogFormat = "text"
+	LogJSON LogFormat = "json"
+)
+
+// Log configures the daemon's log/slog handler.
+type Log struct {
+	Format LogFormat
+	Level  slog.Level
+}
+
+// Database locates PostgreSQL. URL comes only from DATABASE_URL (LoadEnv); without it the daemon
+// runs a private cluster in DataDir (relative paths are taken from the daemon's working
+// directory).
+type Database struct {
+	URL     string
+	DataDir string
+}
+
+// QueueMedia is what a caller hears and what is recorded in one queue.
+type QueueMedia struct {
+	Announce  Announce
+	MOH       string // Asterisk music-on-hold class
+	Recording Recording
+}
+
+// Announce is the periodic announcement to waiting callers. Every 0 means none.
+type Announce struct {
+	Every    time.Duration
+	Position bool // "you are caller number N"
+	Wait     bool // the estimated wait
+}
+
+// RecordingPolicy says which answered calls of a queue are recorded.
+type RecordingPolicy string
+
+const (
+	RecordAlways   RecordingPolicy = "always"
+	RecordNever    RecordingPolicy = "never"
+	RecordSample   RecordingPolicy = "sample"    // a random share of the calls (Recording.Sample)
+	RecordOnDemand RecordingPolicy = "on-demand" // when the agent or a supervisor asks
+)
+
+// Recording is a queue's recording policy.
+type Recording struct {
+	Policy RecordingPolicy
+	Sample float64 // share of calls recorded with RecordSample, 0..1
+}
+
+// DID maps a dialled number (the Stasis argument after "inbound,") to a queue or an IVR flow.
+type DID struct {
+	Number   string
+	Queue    string         // exactly one of Queue and Flow is set
+	Flow     string         // an IVR flow name; flows are not checked yet
+	Priority int            // the call's own priority, 0-9
+	Skills   map[string]int // skills the call needs on top of its queue's
+	Hours    string         // name of a Config.Hours entry; "" = always open
+}
+
+var (
+	nodePattern     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$`)
+	namePattern     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`) // queues, agents, apps, hours, flows
+	mohPattern      = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	soundPattern    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_/.-]{0,127}$`)
+	endpointPattern = regexp.MustCompile(`^[A-Za-z0-9_]+/[^\s,]+$`)
+	numberPattern   = regexp.MustCompile(`^\+?[0-9]{1,32}$`)
+	plainDigits     = regexp.MustCompile(`^\+?[0-9]+$`) // a number written unquoted: 0800 reads as a float
+)
+
+const nameRule = "letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64"
+
+// LoadConfig reads switchboard.yaml. name is the file name used in messages. When the file has
+// problems, the error is an Errors listing all of them, each as "name:line: reason"; the file is
+// checked as a whole (references between queues, agents, DIDs and hours, overflow cycles,
+// unique names), so a file that loads can be handed to the engine as it is. Secrets are not read
+// here: see LoadEnv.
+func LoadConfig(r io.Reader, name string) (*Config, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read config %s: %w", name, err)
+	}
+	d := newDecoder(name)
+	var c *Config
+	if root := d.parse(data); root != nil {
+		c = d.config(root)
+	}
+	if err := d.errs.err(); err != nil {
+		return nil, err
+	}
+	c.raw = data
+	return c, nil
+}
+
+// Snapshot returns the bytes the configuration was loaded from, for the config_snapshots table.
+func (c *Config) Snapshot() []byte { return append([]byte(nil), c.raw...) }
+
+// LoadEnv fills what only the environment may hold: the ARI credentials (ARI_USER and
+// ARI_PASSWORD, both required) and DATABASE_URL (optional). getenv is os.Getenv in the daemon.
+func (c *Config) LoadEnv(getenv func(string) string) error {
+	c.ARI.User, c.ARI.Password = getenv(EnvARIUser), getenv(EnvARIPassword)
+	c.Database.URL = getenv(EnvDatabaseURL)
+	var missing []string
+	for _, kv := range [][2]string{{EnvARIUser, c.ARI.User}, {EnvARIPassword, c.ARI.Password}} {
+		if kv[1] == "" {
+			missing = append(missing, kv[0])
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("environment: %s not set (ARI credentials are never read from the config file)", strings.Join(missing, " and "))
+	}
+	return nil
+}
+
+// ref is a name used somewhere that must be defined somewhere else (forward references are
+// allowed, so they are checked once the whole file is read).
+type ref struct {
+	kind, name string // kind: "queue" or "hours"
+	node       *yaml.Node
+	path       string
+}
+
+// build is the state of one LoadConfig beyond the Config itself.
+type build struct {
+	refs     []ref
+	queues   map[string]*yaml.Node // queue name → node of its name
+	overflow map[string]ref        // queue name → where its overflow queue is named
+	members  []memberRef
+}
+
+// memberRef is an agent's membership, kept for the skill check.
+type memberRef struct {
+	agent int // index in Config.Agents
+	queue string
+	node  *yaml.Node
+	path  string
+}
+
+func (d *decoder) config(root *yaml.Node) *Config {
+	c := &Config{
+		Node:     DefaultNode,
+		ARI:      ARI{URL: DefaultARIURL, App: DefaultARIApp},
+		HTTP:     HTTP{Listen: DefaultListen},
+		Log:      Log{Format: LogText, Level: slog.LevelInfo},
+		Database: Database{DataDir: DefaultDataDir},
+		Media:    map[string]QueueMedia{},
+		Hours:    map[string]*Hours{},
+	}
+	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "dids", "hours")
+	if !m.ok {
+		return c
+	}
+	if v, ok := d.str(m.get("node"), "node"); ok {
+		if !nodePattern.MatchString(v) {
+			d.errorf(m.get("node"), "node", "%q is not a node name (letters, digits, '_' and '-', starting with a letter or digit, at most 32)", v)
+		}
+		c.Node = v
+	}
+	d.ari(m.get("ari"), &c.ARI)
+	d.http(m.get("http"), &c.HTTP)
+	d.log(m.get("log"), &c.Log)
+	d.database(m.get("database"), &c.Database)
+
+	b := &build{queues: map[string]*yaml.Node{}, overflow: map[string]ref{}}
+	d.hoursSection(m.get("hours"), c, b)
+	if items, ok := d.seq(m.require("queues"), "queues"); ok {
+		if len(items) == 0 {
+			d.errorf(m.get("queues"), "queues", "at least one queue is required")
+		}
+		for i, item := range items {
+			d.queueConfig(item, index("queues", i), c, b)
+		}
+	}
+	if items, ok := d.seq(m.get("agents"), "agents"); ok {
+		d.agents(items, c, b)
+	}
+	if items, ok := d.seq(m.get("dids"), "dids"); ok {
+		d.dids(items, c, b)
+	}
+	d.crossCheck(c, b)
+	return c
+}
+
+func (d *decoder) ari(n *yaml.Node, a *ARI) {
+	const secret = "credentials are read from the environment (ARI_USER, ARI_PASSWORD), never from the file"
+	m := d.mappingHint(n, "ari", map[string]string{"user": secret, "password": secret, "username": secret}, "url", "app")
+	if u, ok := d.str(m.get("url"), "ari.url"); ok {
+		a.URL = u
+		p, err := url.Parse(u)
+		switch {
+		case err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.Hostname() == "":
+			d.errorf(m.get("url"), "ari.url", "want an http:// or https:// URL like %q, got %q", DefaultARIURL, u)
+		case p.User != nil:
+			d.errorf(m.get("url"), "ari.url", "%s", secret)
+		case p.Port() != "" && !validPort(p.Port()):
+			d.errorf(m.get("url"), "ari.url", "bad port %q", p.Port())
+		}
+	}
+	if v, ok := d.str(m.get("app"), "ari.app"); ok {
+		if !namePattern.MatchString(v) {
+			d.errorf(m.get("app"), "ari.app", "%q is not an application name (%s)", v, nameRule)
+		}
+		a.App = v
+	}
+}
+
+func validPort(s string) bool {
+	p, err := strconv.Atoi(s)
+	return err == nil && p >= 1 && p <= 65535 && strconv.Itoa(p) == s
+}
+
+func (d *decoder) http(n *yaml.Node, h *HTTP) {
+	m := d.mapping(n, "http", "listen")
+	if v, ok := d.str(m.get("listen"), "http.listen"); ok {
+		if _, port, err := net.SplitHostPort(v); err != nil || !validPort(port) {
+			d.errorf(m.get("listen"), "http.listen", "want host:port like %q, got %q", DefaultListen, v)
+		}
+		h.Listen = v
+	}
+}
+
+var logLevels = map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
+
+func (d *decoder) log(n *yaml.Node, l *Log) {
+	m := d.mapping(n, "log", "format", "level")
+	if v, ok := d.str(m.get("format"), "log.format"); ok {
+		switch f := LogFormat(v); f {
+		case LogText, LogJSON:
+			l.Format = f
+		default:
+			d.errorf(m.get("format"), "log.format", "unknown format %q (known: text, json)", v)
+		}
+	}
+	if v, ok := d.str(m.get("level"), "log.level"); ok {
+		if lv, known := logLevels[v]; known {
+			l.Level = lv
+		} else {
+			d.errorf(m.get("level"), "log.level", "unknown level %q (known: debug, info, warn, error)", v)
+		}
+	}
+}
+
+func (d *decoder) database(n *yaml.Node, db *Database) {
+	const secret = "set DATABASE_URL in the environment instead: the file is stored in the database and must hold no secrets"
+	m := d.mappingHint(n, "database", map[string]string{"url": secret, "dsn": secret, "password": secret}, "data_dir")
+	if v, ok := d.str(m.get("data_dir"), "database.data_dir"); ok {
+		if strings.TrimSpace(v) == "" {
+			d.errorf(m.get("data_dir"), "database.data_dir", "must not be empty")
+		}
+		db.DataDir = v
+	}
+}
+
+// name reads a name matching namePattern.
+func (d *decoder) name(n *yaml.Node, path, what string) (string, bool) {
+	v, ok := d.str(n, path)
+	if !ok {
+		return "", false
+	}
+	if !namePattern.MatchString(v) {
+		d.errorf(n, path, "%q is not a %s name (%s)", v, what, nameRule)
+		return v, false
+	}
+	return v, true
+}
+
+// literal reads an identifier that may be written as a plain number (agent ids, phone numbers):
+// the text is kept as written, so leading zeros and a leading + survive.
+func (d *decoder) literal(n *yaml.Node, path string) (string, bool) {
+	v := d.scalar(n, path, "a string", "!!str", "!!int", "!!float")
+	if v == nil {
+		return "", false
+	}
+	if v.ShortTag() != "!!str" && !plainDigits.MatchString(v.Value) {
+		d.typeError(n, path, "a string")
+		return "", false
+	}
+	return v.Value, true
+}
+
+// positiveDuration reads a duration that must be above zero.
+func (d *decoder) positiveDuration(n *yaml.Node, path string) (time.Duration, bool) {
+	v, ok := d.duration(n, path)
+	if ok && v <= 0 {
+		d.errorf(n, path, "must be positive, got %s", v)
+		return v, false
+	}
+	return v, ok
+}
+
+// nonNegativeDuration reads a duration that must not be below zero.
+func (d *decoder) nonNegativeDuration(n *yaml.Node, path string) (time.Duration, bool) {
+	v, ok := d.duration(n, path)
+	if ok && v < 0 {
+		d.nonNegative(n, path, v)
+		return v, false
+	}
+	return v, ok
+}
+
+// priority reads a call or queue priority.
+func (d *decoder) priority(n *yaml.Node, path string) int {
+	v, ok := d.integer(n, path)
+	if !ok {
+		return 0
+	}
+	if v < 0 || v > acd.MaxPriority {
+		d.errorf(n, path, "must be between 0 and %d, got %d", acd.MaxPriority, v)
+		return 0
+	}
+	return int(v)
+}
