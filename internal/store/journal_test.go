@@ -1,0 +1,220 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"switchboard/acd"
+	"switchboard/internal/pgtest"
+	"switchboard/internal/store"
+)
+
+func TestJournalAnsweredCallWithWrapUp(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	r := newRig(t, store.New(pgtest.Pool(t)), store.JournalOptions{Registerer: reg},
+		acd.QueueConfig{Name: "line1", WrapUp: 30 * time.Second})
+	r.must(r.e.AddAgent(acd.AgentConfig{ID: "a1", Endpoint: "PJSIP/a1", Queues: []acd.Membership{{Queue: "line1"}}}))
+	r.j.CallInfo("c1", "+493012345", "800", map[string]string{"customer": "42"}) // the IVR knew before the queue did
+	r.enqueue("c1", "line1")
+	r.advance(sec(10))
+	r.must(r.e.Login("a1")) // offered at once
+	r.advance(sec(4))
+	r.must(r.e.Answer("c1"))
+	r.advance(sec(60))
+	r.must(r.e.Hangup("c1"))
+	r.j.CallInfo("c1", "", "", map[string]string{"disposition": "sale"})
+	r.advance(sec(30)) // wrap-up ends
+	r.flush()
+
+	c := r.call("c1")
+	eq(t, "outcome", c.Outcome, store.OutcomeCompleted)
+	eq(t, "node/queue/agent", []string{c.Node, c.Queue, c.Agent}, []string{"ast1", "line1", "a1"})
+	eq(t, "caller/did/data", []any{c.CallerNumber, c.DID, c.Data}, []any{"+493012345", "800",
+		map[string]string{"customer": "42", "disposition": "sale"}})
+	eq(t, "times", []time.Time{c.EnqueuedAt, c.FirstOfferedAt, c.AnsweredAt, c.EndedAt}, []time.Time{at(0), at(10), at(14), at(74)})
+	eq(t, "wait/talk/wrapup", []time.Duration{c.Wait, c.Talk, c.WrapUp}, []time.Duration{sec(14), sec(60), sec(30)})
+	eq(t, "transfers", c.Transfers, 0)
+	eq(t, "legs", r.legs("c1"), []store.CallLeg{{CallID: "c1", Seq: 1, Queue: "line1", EnteredAt: at(0), OfferedAt: at(10),
+		Agent: "a1", AnsweredAt: at(14), LeftAt: at(74), Outcome: store.LegAnswered, Talk: sec(60)}})
+	eq(t, "events", r.events("c1"), []string{"ENTERQUEUE line1 ", "OFFER line1 a1", "CONNECT line1 a1", "COMPLETE line1 a1"})
+	eq(t, "a1 states", r.states("a1"), []string{"available 10-10", "reserved(c1) 10-14", "on-call(c1) 14-74",
+		"wrap-up(c1) 74-104", "available 104--"})
+
+	evs, err := r.s.CallEvents(context.Background(), "c1")
+	r.must(err)
+	if got := evs[2].Data; got["holdtime_seconds"] != 14.0 || got["ringtime_seconds"] != 4.0 {
+		t.Errorf("CONNECT data = %v, want holdtime 14, ringtime 4", got)
+	}
+	if got := evs[0].Data; got["caller"] != "+493012345" {
+		t.Errorf("ENTERQUEUE data = %v, want the caller", got)
+	}
+	if n := r.j.Pending(); n != 0 {
+		t.Errorf("Pending = %d after Flush", n)
+	}
+	metrics := map[string]float64{}
+	mfs, err := reg.Gather()
+	r.must(err)
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			switch {
+			case m.GetGauge() != nil:
+				metrics[mf.GetName()] = m.GetGauge().GetValue()
+			case m.GetCounter() != nil:
+				metrics[mf.GetName()] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	if metrics["switchboard_store_up"] != 1 || metrics["switchboard_store_pending_events"] != 0 ||
+		metrics["switchboard_store_events_written_total"] < 10 || metrics["switchboard_store_write_errors_total"] != 0 {
+		t.Errorf("metrics = %v", metrics)
+	}
+}
+
+func TestJournalAbandonedAndRemoved(t *testing.T) {
+	r := newRig(t, store.New(pgtest.Pool(t)), store.JournalOptions{}, acd.QueueConfig{Name: "line1"})
+	r.enqueue("c2", "line1")
+	r.enqueue("c3", "line1")
+	r.advance(sec(25))
+	r.must(r.e.Hangup("c2"))
+	r.advance(sec(5))
+	r.must(r.e.Remove("c3", "callback chosen"))
+	r.flush()
+
+	c := r.call("c2")
+	eq(t, "c2 outcome/wait/ended", []any{c.Outcome, c.Wait, c.EndedAt, c.AnsweredAt.IsZero()},
+		[]any{store.OutcomeAbandoned, sec(25), at(25), true})
+	eq(t, "c2 legs", r.legs("c2"), []store.CallLeg{{CallID: "c2", Seq: 1, Queue: "line1", EnteredAt: at(0), LeftAt: at(25),
+		Outcome: store.LegAbandoned}})
+	eq(t, "c2 events", r.events("c2"), []string{"ENTERQUEUE line1 ", "ABANDON line1 "})
+
+	c = r.call("c3")
+	eq(t, "c3 outcome/wait", []any{c.Outcome, c.Wait}, []any{store.OutcomeRemoved, sec(30)})
+	eq(t, "c3 events", r.events("c3"), []string{"ENTERQUEUE line1 ", "REMOVED line1 "})
+}
+
+func TestJournalRingNoAnswerRequeue(t *testing.T) {
+	r := newRig(t, store.New(pgtest.Pool(t)), store.JournalOptions{}, acd.QueueConfig{Name: "line1"})
+	r.agent("a1", "line1")
+	r.advance(sec(1))
+	r.agent("a2", "line1")
+	r.advance(sec(1))
+	r.enqueue("c4", "line1") // a1 is the longest idle
+	r.advance(sec(15))       // rings out: a1 paused, c4 back in its place and offered to a2
+	r.advance(sec(3))
+	r.must(r.e.Answer("c4"))
+	r.advance(sec(20))
+	r.must(r.e.Hangup("c4"))
+	r.flush()
+
+	c := r.call("c4")
+	eq(t, "outcome/agent/wait/talk", []any{c.Outcome, c.Agent, c.Wait, c.Talk}, []any{store.OutcomeCompleted, "a2", sec(18), sec(20)})
+	eq(t, "first offer", c.FirstOfferedAt, at(2))
+	eq(t, "legs", r.legs("c4"), []store.CallLeg{{CallID: "c4", Seq: 1, Queue: "line1", EnteredAt: at(2), OfferedAt: at(2),
+		Agent: "a2", AnsweredAt: at(20), LeftAt: at(40), Outcome: store.LegAnswered, Talk: sec(20)}})
+	eq(t, "events", r.events("c4"), []string{"ENTERQUEUE line1 ", "OFFER line1 a1", "RINGNOANSWER line1 a1",
+		"OFFER line1 a2", "CONNECT line1 a2", "COMPLETE line1 a2"})
+	eq(t, "a1 states", r.states("a1"), []string{"available 0-2", "reserved(c4) 2-17", "paused[no answer] 17--"})
+	eq(t, "a2 states", r.states("a2"), []string{"available 1-17", "reserved(c4) 17-20", "on-call(c4) 20-40", "available 40--"})
+
+	evs, err := r.s.QueueEvents(context.Background(), at(17), 100)
+	r.must(err)
+	var kinds []string
+	for _, e := range evs {
+		if e.Agent == "a1" {
+			kinds = append(kinds, e.Event)
+		}
+	}
+	eq(t, "a1 events from 17s", kinds, []string{"RINGNOANSWER", "PAUSE"})
+}
+
+func TestJournalTransferLine1ToLine2(t *testing.T) {
+	r := newRig(t, store.New(pgtest.Pool(t)), store.JournalOptions{},
+		acd.QueueConfig{Name: "line1", WrapUp: 10 * time.Second}, acd.QueueConfig{Name: "line2", WrapUp: 20 * time.Second})
+	r.agent("a1", "line1")
+	r.agent("b1", "line2")
+	r.enqueue("c5", "line1")
+	r.advance(sec(5))
+	r.must(r.e.Answer("c5"))
+	r.advance(sec(30))
+	r.must(r.e.Transfer("c5", "line2")) // offered to b1 at once
+	r.advance(sec(2))
+	r.must(r.e.Answer("c5"))
+	r.advance(sec(8)) // a1's wrap-up ends (the engine ticks only when told)
+	r.advance(sec(32))
+	r.must(r.e.Hangup("c5"))
+	r.advance(sec(20)) // both wrap-ups are over
+	r.flush()
+
+	c := r.call("c5")
+	eq(t, "outcome/queue/agent", []string{c.Outcome, c.Queue, c.Agent}, []string{store.OutcomeCompleted, "line2", "b1"})
+	eq(t, "wait/talk/wrapup/transfers", []any{c.Wait, c.Talk, c.WrapUp, c.Transfers}, []any{sec(7), sec(70), sec(30), 1})
+	eq(t, "times", []time.Time{c.EnqueuedAt, c.AnsweredAt, c.EndedAt}, []time.Time{at(0), at(5), at(77)})
+	eq(t, "legs", r.legs("c5"), []store.CallLeg{
+		{CallID: "c5", Seq: 1, Queue: "line1", EnteredAt: at(0), OfferedAt: at(0), Agent: "a1", AnsweredAt: at(5), LeftAt: at(35),
+			Outcome: store.LegTransferred, Talk: sec(30)},
+		{CallID: "c5", Seq: 2, Queue: "line2", EnteredAt: at(35), OfferedAt: at(35), Agent: "b1", AnsweredAt: at(37), LeftAt: at(77),
+			Outcome: store.LegAnswered, Talk: sec(40)},
+	})
+	eq(t, "events", r.events("c5"), []string{"ENTERQUEUE line1 ", "OFFER line1 a1", "CONNECT line1 a1", "TRANSFER line1 a1",
+		"ENTERQUEUE line2 ", "OFFER line2 b1", "CONNECT line2 b1", "COMPLETE line2 b1"})
+	eq(t, "a1 states", r.states("a1"), []string{"available 0-0", "reserved(c5) 0-5", "on-call(c5) 5-35", "wrap-up(c5) 35-45", "available 45--"})
+}
+
+func TestJournalOverflowToQueueThenCallback(t *testing.T) {
+	r := newRig(t, store.New(pgtest.Pool(t)), store.JournalOptions{},
+		acd.QueueConfig{Name: "front", MaxWait: 30 * time.Second, Overflow: acd.Overflow{Queue: "back"}},
+		acd.QueueConfig{Name: "back", MaxWait: 45 * time.Second, Overflow: acd.Overflow{Callback: true}})
+	r.enqueue("c6", "front")
+	r.advance(sec(30))
+	r.advance(sec(45))
+	r.flush()
+
+	c := r.call("c6")
+	eq(t, "outcome/queue/wait/ended", []any{c.Outcome, c.Queue, c.Wait, c.EndedAt}, []any{store.OutcomeOverflowCallback, "back", sec(75), at(75)})
+	eq(t, "legs", r.legs("c6"), []store.CallLeg{
+		{CallID: "c6", Seq: 1, Queue: "front", EnteredAt: at(0), LeftAt: at(30), Outcome: store.LegOverflowed},
+		{CallID: "c6", Seq: 2, Queue: "back", EnteredAt: at(30), LeftAt: at(75), Outcome: store.LegOverflowed},
+	})
+	eq(t, "events", r.events("c6"), []string{"ENTERQUEUE front ", "EXITWITHTIMEOUT front ", "ENTERQUEUE back ", "EXITWITHTIMEOUT back "})
+	evs, err := r.s.CallEvents(context.Background(), "c6")
+	r.must(err)
+	if d := evs[3].Data; d["callback"] != true || d["waited_seconds"] != 75.0 {
+		t.Errorf("last EXITWITHTIMEOUT data = %v", d)
+	}
+}
+
+// A router restarts: the new journal knows nothing, the engine re-adopts the
+// waiting call with its original place, and the rows carry on.
+func TestJournalCarriesOnAfterRestart(t *testing.T) {
+	s := store.New(pgtest.Pool(t))
+	q := acd.QueueConfig{Name: "line1"}
+	r1 := newRig(t, s, store.JournalOptions{}, q)
+	r1.agent("a1", "line1")
+	r1.must(r1.e.Pause("a1", "lunch"))
+	r1.j.CallInfo("c7", "+4930999", "800", nil)
+	r1.enqueue("c7", "line1")
+	r1.advance(sec(20))
+	r1.flush()
+
+	r2 := newRig(t, s, store.JournalOptions{}, q)
+	r2.clock.Set(at(50))
+	r2.must(r2.e.Enqueue(acd.CallRequest{ID: "c7", Queue: "line1", EnqueuedAt: at(0)}))
+	r2.must(r2.e.AddAgent(acd.AgentConfig{ID: "a1", Endpoint: "PJSIP/a1", Queues: []acd.Membership{{Queue: "line1"}}}))
+	r2.must(r2.e.Login("a1"))
+	r2.advance(sec(2))
+	r2.must(r2.e.Answer("c7"))
+	r2.advance(sec(10))
+	r2.must(r2.e.Hangup("c7"))
+	r2.flush()
+
+	c := r2.call("c7")
+	eq(t, "outcome/enqueued/wait/caller", []any{c.Outcome, c.EnqueuedAt, c.Wait, c.CallerNumber},
+		[]any{store.OutcomeCompleted, at(0), sec(52), "+4930999"})
+	eq(t, "legs", r2.legs("c7"), []store.CallLeg{{CallID: "c7", Seq: 1, Queue: "line1", EnteredAt: at(0), OfferedAt: at(50),
+		Agent: "a1", AnsweredAt: at(52), LeftAt: at(62), Outcome: store.LegAnswered, Talk: sec(10)}})
+	eq(t, "a1 states", r2.states("a1"), []string{"available 0-0", "paused[lunch] 0-50", "available 50-50",
+		"reserved(c7) 50-52", "on-call(c7) 52-62", "available 62--"})
+}

@@ -1,0 +1,475 @@
+package store
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+
+	"switchboard/acd"
+)
+
+// The journal's model of the calls and agents it is writing: rows kept in
+// memory with absolute values, so that a batch is a set of row snapshots
+// that can be written twice without harm. Only the writer goroutine (Run)
+// touches it. A call or agent it does not hold is read from the database
+// before the batch that mentions it is applied (prefetch), which is also how
+// a restarted router carries on the rows its predecessor left open.
+
+type callFields struct {
+	id, node, callerNumber, did, queue, agent string
+	priority                                  int
+	enqueuedAt, firstOfferedAt                time.Time
+	answeredAt, endedAt                       time.Time
+	outcome                                   string
+	wait, talk, wrapup                        float64 // seconds
+	transfers                                 int
+	updatedAt                                 time.Time
+	data                                      string // JSON, set in the snapshot
+}
+
+type callRow struct {
+	callFields
+	data  map[string]string
+	leg   *legRow // the open leg, nil when the call is in no queue
+	legs  int     // highest leg seq so far
+	dirty bool
+}
+
+type legFields struct {
+	callID                                   string
+	seq                                      int
+	queue, agent, outcome                    string
+	enteredAt, offeredAt, answeredAt, leftAt time.Time
+	talk                                     float64
+}
+
+type legRow struct {
+	legFields
+	lastOffer time.Time // not stored: for the CONNECT and RINGNOANSWER ring times
+	dirty     bool
+}
+
+type agentFields struct {
+	id, agent, node, state, reason, callID string
+	startedAt, endedAt                     time.Time
+}
+
+type agentRow struct {
+	agentFields
+	dirty bool
+}
+
+// agentSlot is what the model knows of an agent: its open interval, if any.
+type agentSlot struct {
+	cur *agentRow
+}
+
+// eventRow is one queue_events row.
+type eventRow struct {
+	at                         time.Time
+	callID, queue, agent, kind string
+	data                       json.RawMessage
+}
+
+// callInfo is what the router knows of a call and the engine does not.
+type callInfo struct {
+	callID, callerNumber, did string
+	data                      map[string]string
+}
+
+type model struct {
+	node   string
+	calls  map[string]*callRow
+	agents map[string]*agentSlot
+
+	// changed in the batch being built
+	dirtyCalls  []*callRow
+	dirtyLegs   []*legRow
+	dirtyAgents []*agentRow
+	events      []eventRow
+}
+
+func newModel(node string) *model {
+	return &model{node: node, calls: map[string]*callRow{}, agents: map[string]*agentSlot{}}
+}
+
+func (m *model) touchCall(c *callRow, at time.Time) {
+	if at.After(c.updatedAt) {
+		c.updatedAt = at
+	}
+	if !c.dirty {
+		c.dirty = true
+		m.dirtyCalls = append(m.dirtyCalls, c)
+	}
+}
+
+func (m *model) touchLeg(l *legRow) {
+	if !l.dirty {
+		l.dirty = true
+		m.dirtyLegs = append(m.dirtyLegs, l)
+	}
+}
+
+func (m *model) touchAgent(a *agentRow) {
+	if !a.dirty {
+		a.dirty = true
+		m.dirtyAgents = append(m.dirtyAgents, a)
+	}
+}
+
+// call returns the call's row, creating it when the call is new.
+func (m *model) call(id string) *callRow {
+	c := m.calls[id]
+	if c == nil {
+		c = &callRow{callFields: callFields{id: id, node: m.node}}
+		m.calls[id] = c
+	}
+	return c
+}
+
+// openLeg returns the call's open leg in queue, opening one at `at` if the
+// call has none there.
+func (m *model) openLeg(c *callRow, queue string, at time.Time) *legRow {
+	if l := c.leg; l != nil {
+		if l.queue == queue {
+			return l
+		}
+		m.closeLeg(c, at, LegRemoved)
+	}
+	c.legs++
+	l := &legRow{legFields: legFields{callID: c.id, seq: c.legs, queue: queue, enteredAt: at}}
+	c.leg = l
+	m.touchLeg(l)
+	return l
+}
+
+// closeLeg ends the call's open leg; time waited in an unanswered leg counts
+// as the call's wait.
+func (m *model) closeLeg(c *callRow, at time.Time, outcome string) *legRow {
+	l := c.leg
+	if l == nil {
+		return nil
+	}
+	l.leftAt, l.outcome = at, outcome
+	if l.answeredAt.IsZero() {
+		c.wait += nonNegative(at.Sub(l.enteredAt))
+	}
+	c.leg = nil
+	m.touchLeg(l)
+	return l
+}
+
+func (m *model) end(c *callRow, at time.Time, outcome string) {
+	c.outcome, c.endedAt = outcome, at
+}
+
+func (m *model) event(at time.Time, call, queue, agent, kind string, data map[string]any) {
+	var raw json.RawMessage = []byte("{}")
+	if len(data) > 0 {
+		if b, err := json.Marshal(data); err == nil {
+			raw = b
+		}
+	}
+	m.events = append(m.events, eventRow{at: at, callID: call, queue: queue, agent: agent, kind: kind, data: raw})
+}
+
+func secs(d time.Duration) float64 { return d.Seconds() }
+
+func nonNegative(d time.Duration) float64 {
+	if d < 0 {
+		return 0
+	}
+	return d.Seconds()
+}
+
+// info applies a CallInfo.
+func (m *model) info(ci callInfo) {
+	c := m.call(ci.callID)
+	if ci.callerNumber != "" {
+		c.callerNumber = ci.callerNumber
+	}
+	if ci.did != "" {
+		c.did = ci.did
+	}
+	for k, v := range ci.data {
+		if c.data == nil {
+			c.data = map[string]string{}
+		}
+		c.data[k] = v
+	}
+	m.touchCall(c, c.updatedAt)
+}
+
+// apply turns one engine event into row changes and queue events.
+func (m *model) apply(ev acd.Event) {
+	switch e := ev.(type) {
+	case acd.CallEnqueued:
+		c := m.call(e.Call)
+		if c.enqueuedAt.IsZero() || e.EnqueuedAt.Before(c.enqueuedAt) {
+			c.enqueuedAt = e.EnqueuedAt
+		}
+		if c.outcome != "" { // the id queues again: reopen the record
+			c.outcome, c.endedAt = "", time.Time{}
+		}
+		c.queue, c.priority = e.Queue, e.Priority
+		if l := c.leg; l != nil && (l.queue != e.Queue || !l.answeredAt.IsZero()) {
+			m.closeLeg(c, e.At, LegRemoved)
+		}
+		m.openLeg(c, e.Queue, e.At)
+		m.touchCall(c, e.At)
+		d := map[string]any{"priority": e.Priority, "position": e.Position,
+			"estimate_seconds": secs(e.Estimate), "enqueued_at": e.EnqueuedAt}
+		if c.callerNumber != "" {
+			d["caller"] = c.callerNumber
+		}
+		m.event(e.At, e.Call, e.Queue, "", "ENTERQUEUE", d)
+
+	case acd.CallOffered:
+		c := m.call(e.Call)
+		l := m.openLeg(c, e.Queue, e.At)
+		if l.offeredAt.IsZero() {
+			l.offeredAt = e.At
+		}
+		l.agent, l.lastOffer = e.Agent, e.At
+		if c.firstOfferedAt.IsZero() {
+			c.firstOfferedAt = e.At
+		}
+		c.agent, c.queue = e.Agent, e.Queue
+		m.touchLeg(l)
+		m.touchCall(c, e.At)
+		m.event(e.At, e.Call, e.Queue, e.Agent, "OFFER", map[string]any{"endpoint": e.Endpoint,
+			"waited_seconds": secs(e.Waited), "ring_timeout_seconds": secs(e.Deadline.Sub(e.At))})
+
+	case acd.CallAnswered:
+		c := m.call(e.Call)
+		l := m.openLeg(c, e.Queue, e.At)
+		if l.answeredAt.IsZero() {
+			c.wait += nonNegative(e.At.Sub(l.enteredAt))
+		}
+		l.answeredAt, l.agent = e.At, e.Agent
+		if c.answeredAt.IsZero() {
+			c.answeredAt = e.At
+		}
+		c.agent = e.Agent
+		m.touchLeg(l)
+		m.touchCall(c, e.At)
+		d := map[string]any{"holdtime_seconds": secs(e.Waited)}
+		if !l.lastOffer.IsZero() {
+			d["ringtime_seconds"] = secs(e.At.Sub(l.lastOffer))
+		}
+		m.event(e.At, e.Call, e.Queue, e.Agent, "CONNECT", d)
+
+	case acd.CallRequeued:
+		c := m.call(e.Call)
+		l := m.openLeg(c, e.Queue, e.At)
+		d := map[string]any{"reason": e.Reason.String()}
+		if !l.lastOffer.IsZero() {
+			d["ringtime_seconds"] = secs(e.At.Sub(l.lastOffer))
+		}
+		m.event(e.At, e.Call, e.Queue, e.Agent, "RINGNOANSWER", d)
+
+	case acd.CallAbandoned:
+		c := m.call(e.Call)
+		m.openLeg(c, e.Queue, e.At)
+		m.closeLeg(c, e.At, LegAbandoned)
+		m.end(c, e.At, OutcomeAbandoned)
+		m.touchCall(c, e.At)
+		m.event(e.At, e.Call, e.Queue, e.Agent, "ABANDON", map[string]any{"waited_seconds": secs(e.Waited)})
+
+	case acd.CallEnded:
+		c := m.call(e.Call)
+		l := m.openLeg(c, e.Queue, e.At)
+		l.talk = secs(e.Talk)
+		l.agent = e.Agent
+		m.closeLeg(c, e.At, LegAnswered)
+		c.talk += secs(e.Talk)
+		m.end(c, e.At, OutcomeCompleted)
+		m.touchCall(c, e.At)
+		d := map[string]any{"talk_seconds": secs(e.Talk)}
+		if !l.answeredAt.IsZero() {
+			d["holdtime_seconds"] = secs(l.answeredAt.Sub(l.enteredAt))
+		}
+		m.event(e.At, e.Call, e.Queue, e.Agent, "COMPLETE", d)
+
+	case acd.CallTransferred:
+		c := m.call(e.Call)
+		l := m.openLeg(c, e.From, e.At)
+		l.talk = secs(e.Talk)
+		l.agent = e.Agent
+		m.closeLeg(c, e.At, LegTransferred)
+		c.talk += secs(e.Talk)
+		c.transfers++
+		m.touchCall(c, e.At)
+		m.event(e.At, e.Call, e.From, e.Agent, "TRANSFER", map[string]any{"to": e.To, "talk_seconds": secs(e.Talk)})
+
+	case acd.CallOverflowed:
+		c := m.call(e.Call)
+		m.openLeg(c, e.From, e.At)
+		m.closeLeg(c, e.At, LegOverflowed)
+		if e.Callback {
+			m.end(c, e.At, OutcomeOverflowCallback)
+		}
+		m.touchCall(c, e.At)
+		m.event(e.At, e.Call, e.From, "", "EXITWITHTIMEOUT", map[string]any{"to": e.To, "callback": e.Callback,
+			"waited_seconds": secs(e.Waited)})
+
+	case acd.CallUpdated:
+		c := m.call(e.Call)
+		c.priority = e.Priority
+		m.touchCall(c, e.At)
+		m.event(e.At, e.Call, e.Queue, "", "UPDATE", map[string]any{"priority": e.Priority})
+
+	case acd.CallRemoved:
+		c := m.call(e.Call)
+		m.openLeg(c, e.Queue, e.At)
+		m.closeLeg(c, e.At, LegRemoved)
+		m.end(c, e.At, OutcomeRemoved)
+		m.touchCall(c, e.At)
+		m.event(e.At, e.Call, e.Queue, "", "REMOVED", map[string]any{"reason": e.Reason, "waited_seconds": secs(e.Waited)})
+
+	case acd.CallbackOfferDue:
+		m.event(e.At, e.Call, e.Queue, "", "CALLBACKOFFER", map[string]any{"estimate_seconds": secs(e.Estimate)})
+
+	case acd.CallSkillsExpanded:
+		m.event(e.At, e.Call, e.Queue, "", "EXPAND", map[string]any{"step": e.Step})
+
+	case acd.AgentStateChanged:
+		m.agentState(e)
+	}
+}
+
+func (m *model) agentState(e acd.AgentStateChanged) {
+	s := m.agents[e.Agent]
+	if s == nil {
+		s = &agentSlot{}
+		m.agents[e.Agent] = s
+	}
+	if cur := s.cur; cur != nil {
+		cur.endedAt = e.At
+		m.touchAgent(cur)
+		if cur.state == acd.WrapUp.String() && cur.callID != "" {
+			if c := m.calls[cur.callID]; c != nil {
+				c.wrapup += nonNegative(e.At.Sub(cur.startedAt))
+				m.touchCall(c, e.At)
+			}
+		}
+		s.cur = nil
+	}
+	if e.To != acd.LoggedOut {
+		a := &agentRow{agentFields: agentFields{id: newUUID(), agent: e.Agent, node: m.node, state: e.To.String(),
+			reason: e.Reason, callID: e.Call, startedAt: e.At}}
+		s.cur = a
+		m.touchAgent(a)
+	}
+	switch {
+	case e.To == acd.LoggedOut:
+		m.event(e.At, "", "", e.Agent, "AGENTLOGOFF", nil)
+	case e.From == acd.LoggedOut:
+		m.event(e.At, "", "", e.Agent, "AGENTLOGIN", nil)
+	}
+	switch {
+	case e.To == acd.Paused:
+		m.event(e.At, "", "", e.Agent, "PAUSE", map[string]any{"reason": e.Reason})
+	case e.From == acd.Paused && e.To != acd.LoggedOut:
+		m.event(e.At, "", "", e.Agent, "UNPAUSE", nil)
+	}
+}
+
+// needs lists the calls and agents a batch mentions that the model does not
+// hold, so they can be read from the database first.
+func (m *model) needs(items []item) (calls, agents []string) {
+	seenC, seenA := map[string]bool{}, map[string]bool{}
+	addC := func(id string) {
+		if id != "" && m.calls[id] == nil && !seenC[id] {
+			seenC[id] = true
+			calls = append(calls, id)
+		}
+	}
+	for _, it := range items {
+		if it.info != nil {
+			addC(it.info.callID)
+			continue
+		}
+		switch e := it.ev.(type) {
+		case acd.CallEnqueued:
+			addC(e.Call)
+		case acd.CallOffered:
+			addC(e.Call)
+		case acd.CallAnswered:
+			addC(e.Call)
+		case acd.CallRequeued:
+			addC(e.Call)
+		case acd.CallAbandoned:
+			addC(e.Call)
+		case acd.CallEnded:
+			addC(e.Call)
+		case acd.CallTransferred:
+			addC(e.Call)
+		case acd.CallOverflowed:
+			addC(e.Call)
+		case acd.CallUpdated:
+			addC(e.Call)
+		case acd.CallRemoved:
+			addC(e.Call)
+		case acd.AgentStateChanged:
+			if m.agents[e.Agent] == nil && !seenA[e.Agent] {
+				seenA[e.Agent] = true
+				agents = append(agents, e.Agent)
+			}
+		}
+	}
+	return calls, agents
+}
+
+// wrapCalls lists the calls that agents in the batch are wrapping up and
+// that the model does not hold (their wrap-up time is added to the call).
+func (m *model) wrapCalls(items []item) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, it := range items {
+		if e, ok := it.ev.(acd.AgentStateChanged); ok {
+			if s := m.agents[e.Agent]; s != nil && s.cur != nil && s.cur.state == acd.WrapUp.String() {
+				if id := s.cur.callID; id != "" && m.calls[id] == nil && !seen[id] {
+					seen[id] = true
+					out = append(out, id)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// evict forgets finished calls (and calls that never queued) that no agent is
+// wrapping up; they are read back if they come up again.
+func (m *model) evict(touched []*callRow) {
+	wrapping := map[string]bool{}
+	for _, s := range m.agents {
+		if s.cur != nil && s.cur.callID != "" {
+			wrapping[s.cur.callID] = true
+		}
+	}
+	for _, c := range touched {
+		if (c.outcome != "" || c.enqueuedAt.IsZero()) && !wrapping[c.id] && m.calls[c.id] == c {
+			delete(m.calls, c.id)
+		}
+	}
+}
+
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
+}
