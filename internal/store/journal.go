@@ -47,7 +47,8 @@ type Journal struct {
 	met    *metrics
 
 	mu       sync.Mutex
-	queue    []item
+	queue    []item // items from head on are waiting
+	head     int
 	recorded uint64        // seq of the last item recorded
 	written  uint64        // seq of the last item committed
 	progress chan struct{} // closed and replaced whenever written advances
@@ -119,7 +120,7 @@ func (j *Journal) add(it item) {
 	j.recorded++
 	it.seq = j.recorded
 	j.queue = append(j.queue, it)
-	full := len(j.queue) >= j.opt.BatchSize
+	full := len(j.queue)-j.head >= j.opt.BatchSize
 	j.mu.Unlock()
 	if full {
 		j.poke()
@@ -169,20 +170,21 @@ func (j *Journal) Flush(ctx context.Context) error {
 func (j *Journal) take(n int) []item {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if len(j.queue) == 0 {
+	n = min(n, len(j.queue)-j.head)
+	if n == 0 {
 		return nil
 	}
-	if n > len(j.queue) {
-		n = len(j.queue)
-	}
 	out := make([]item, n)
-	copy(out, j.queue)
-	// Shift rather than reslice so the backing array does not keep growing.
-	rest := copy(j.queue, j.queue[n:])
-	clear(j.queue[rest:])
-	j.queue = j.queue[:rest]
-	if cap(j.queue) > 4*j.opt.BatchSize && len(j.queue) < cap(j.queue)/4 {
-		j.queue = append([]item(nil), j.queue...)
+	copy(out, j.queue[j.head:])
+	clear(j.queue[j.head : j.head+n])
+	j.head += n
+	switch {
+	case j.head == len(j.queue):
+		j.queue, j.head = j.queue[:0], 0
+	case j.head >= 4096 && 2*j.head >= len(j.queue): // amortized: each item moves at most once more
+		k := copy(j.queue, j.queue[j.head:])
+		clear(j.queue[k:])
+		j.queue, j.head = j.queue[:k], 0
 	}
 	return out
 }

@@ -218,3 +218,43 @@ func TestJournalCarriesOnAfterRestart(t *testing.T) {
 	eq(t, "a1 states", r2.states("a1"), []string{"available 0-0", "paused[lunch] 0-50", "available 50-50",
 		"reserved(c7) 50-52", "on-call(c7) 52-62", "available 62--"})
 }
+
+// Run's last act, once its context ends, is to write what is still queued.
+func TestJournalRunWritesTheRestOnCancel(t *testing.T) {
+	s := store.New(pgtest.Pool(t))
+	j, err := store.NewJournal(s, store.JournalOptions{Node: "ast1", FlushEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- j.Run(ctx) }()
+	for i := range 10 {
+		j.Record(acd.CallEnqueued{At: at(i), Call: "c" + string(rune('0'+i)), Queue: "line1", EnqueuedAt: at(i), Position: 1})
+	}
+	if j.Pending() != 10 {
+		t.Fatalf("Pending = %d, want 10", j.Pending())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if j.Pending() != 0 {
+		t.Fatalf("Pending = %d after Run returned", j.Pending())
+	}
+	var n int
+	if err := s.Pool().QueryRow(context.Background(), `SELECT count(*) FROM calls WHERE outcome IS NULL`).Scan(&n); err != nil || n != 10 {
+		t.Fatalf("live calls = %d, %v; want 10", n, err)
+	}
+}
+
+func TestJournalRejectsSecondRegistration(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	s := store.New(pgtest.Pool(t))
+	if _, err := store.NewJournal(s, store.JournalOptions{Registerer: reg}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.NewJournal(s, store.JournalOptions{Registerer: reg}); err == nil {
+		t.Fatal("a second journal registered the same metrics")
+	}
+}

@@ -145,4 +145,3 @@ func eq[T any](t *testing.T, what string, got, want T) {
 func at(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
 
 func sec(n int) time.Duration { return time.Duration(n) * time.Second }
-
