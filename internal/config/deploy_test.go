@@ -1,0 +1,266 @@
+package config
+
+import (
+	"bufio"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The Asterisk configuration shipped in deploy/asterisk must match the example switchboard.yaml:
+// these tests read both and compare what the two sides must agree on.
+
+const asteriskDir = "../../deploy/asterisk"
+
+// ariUser is the ARI user deploy/asterisk/README.md tells operators to export as ARI_USER.
+const ariUser = "switchboard"
+
+// confSection is one [section] of an Asterisk .conf file, with its templates' settings applied.
+type confSection struct {
+	name     string
+	template bool
+	lines    []confLine // in order, templates' first
+}
+
+type confLine struct {
+	key, value string
+	line       int
+}
+
+// get returns the last value of key (later lines override templates'), or "".
+func (s *confSection) get(key string) string {
+	v := ""
+	for _, l := range s.lines {
+		if l.key == key {
+			v = l.value
+		}
+	}
+	return v
+}
+
+func (s *confSection) all(key string) []confLine {
+	var out []confLine
+	for _, l := range s.lines {
+		if l.key == key {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+var sectionHeader = regexp.MustCompile(`^\[([^\]]+)\](?:\(([^)]*)\))?$`)
+
+// readConf parses an Asterisk .conf file: sections, "key = value" and "key => value" lines,
+// ";" comments, templates ((!)) and inheritance ((tmpl1,tmpl2)). Sections of the same name stay
+// separate (pjsip.conf has an endpoint, an auth and an aor called 1001).
+func readConf(t *testing.T, name string) []*confSection {
+	t.Helper()
+	f, err := os.Open(filepath.Join(asteriskDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []*confSection
+	templates := map[string]*confSection{}
+	var cur *confSection
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		text := sc.Text()
+		if i := strings.Index(text, ";"); i >= 0 {
+			text = text[:i]
+		}
+		text = strings.TrimSpace(text)
+		if text == "" {
+			continue
+		}
+		if m := sectionHeader.FindStringSubmatch(text); m != nil {
+			cur = &confSection{name: m[1]}
+			for _, tmpl := range strings.Split(m[2], ",") {
+				switch tmpl = strings.TrimSpace(tmpl); {
+				case tmpl == "":
+				case tmpl == "!":
+					cur.template = true
+				case templates[tmpl] != nil:
+					cur.lines = append(cur.lines, templates[tmpl].lines...)
+				default:
+					t.Errorf("%s:%d: unknown template %q", name, n, tmpl)
+				}
+			}
+			if cur.template {
+				templates[cur.name] = cur
+			}
+			out = append(out, cur)
+			continue
+		}
+		if cur == nil {
+			t.Errorf("%s:%d: setting outside a section: %q", name, n, text)
+			continue
+		}
+		key, value, ok := strings.Cut(text, "=")
+		if !ok {
+			t.Errorf("%s:%d: not a setting: %q", name, n, text)
+			continue
+		}
+		value = strings.TrimPrefix(value, ">") // "=>"
+		cur.lines = append(cur.lines, confLine{strings.TrimSpace(key), strings.TrimSpace(value), n})
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// sections returns the non-template sections called name (of the given type, when typ is set).
+func sections(conf []*confSection, name, typ string) []*confSection {
+	var out []*confSection
+	for _, s := range conf {
+		if s.name == name && !s.template && (typ == "" || s.get("type") == typ) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func loadExample(t *testing.T) *Config {
+	t.Helper()
+	f, err := os.Open(examplePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c, err := LoadConfig(f, examplePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+var stasisCall = regexp.MustCompile(`\bStasis\(([^,)]*)(?:,([^)]*))?\)`)
+
+func TestDeployDialplanUsesTheApp(t *testing.T) {
+	c := loadExample(t)
+	conf := readConf(t, "extensions.conf")
+	carrier := sections(conf, "from-carrier", "")
+	if len(carrier) != 1 {
+		t.Fatalf("extensions.conf: want one [from-carrier] context, got %d", len(carrier))
+	}
+	var stasis, failed, fallbackQueue bool
+	for _, l := range carrier[0].lines {
+		if l.key != "exten" && l.key != "same" {
+			continue
+		}
+		for _, m := range stasisCall.FindAllStringSubmatch(l.value, -1) {
+			stasis = true
+			if m[1] != c.ARI.App {
+				t.Errorf("extensions.conf:%d: Stasis(%s,...), but ari.app is %q", l.line, m[1], c.ARI.App)
+			}
+			if m[2] != "inbound,${EXTEN}" {
+				t.Errorf("extensions.conf:%d: Stasis arguments %q, want inbound,${EXTEN}", l.line, m[2])
+			}
+		}
+		failed = failed || strings.Contains(l.value, `"${STASISSTATUS}" = "FAILED"`)
+		fallbackQueue = fallbackQueue || strings.Contains(l.value, "Queue(fallback")
+	}
+	if !stasis || !failed || !fallbackQueue {
+		t.Errorf("[from-carrier]: Stasis %v, STASISSTATUS=FAILED check %v, Queue(fallback) %v; want all", stasis, failed, fallbackQueue)
+	}
+	if s := sections(readConf(t, "queues.conf"), "fallback", ""); len(s) != 1 {
+		t.Errorf("queues.conf: want one [fallback] queue, got %d", len(s))
+	}
+}
+
+func TestDeployAgentEndpointsExist(t *testing.T) {
+	c := loadExample(t)
+	pjsip := readConf(t, "pjsip.conf")
+	endpointExists := func(dial string) bool {
+		tech, res, _ := strings.Cut(dial, "/")
+		return strings.EqualFold(tech, "PJSIP") && len(sections(pjsip, res, "endpoint")) == 1
+	}
+	for _, a := range c.Agents {
+		if !endpointExists(a.Endpoint) {
+			t.Errorf("agent %s: endpoint %s is not a type=endpoint section of pjsip.conf", a.ID, a.Endpoint)
+		}
+		name := strings.TrimPrefix(a.Endpoint, "PJSIP/")
+		ep := sections(pjsip, name, "endpoint")
+		if len(ep) == 1 && (ep[0].get("auth") == "" || len(sections(pjsip, ep[0].get("auth"), "auth")) != 1 ||
+			len(sections(pjsip, ep[0].get("aors"), "aor")) != 1) {
+			t.Errorf("pjsip.conf: endpoint %s lacks its auth or aor section", name)
+		}
+	}
+	members := sections(readConf(t, "queues.conf"), "fallback", "")
+	for _, s := range members {
+		var got []string
+		for _, m := range s.all("member") {
+			dial, _, _ := strings.Cut(m.value, ",")
+			got = append(got, dial)
+			if !endpointExists(dial) {
+				t.Errorf("queues.conf:%d: member %s is not an endpoint of pjsip.conf", m.line, dial)
+			}
+		}
+		for _, a := range c.Agents {
+			if !slices.Contains(got, a.Endpoint) {
+				t.Errorf("queues.conf: the fallback queue lacks agent %s's %s", a.ID, a.Endpoint)
+			}
+		}
+	}
+	carrier := sections(pjsip, "carrier", "endpoint")
+	if len(carrier) != 1 || carrier[0].get("context") != "from-carrier" || len(sections(pjsip, "carrier", "identify")) != 1 {
+		t.Error("pjsip.conf: want endpoint carrier in context from-carrier, identified by IP")
+	}
+	for _, s := range sections(pjsip, "transport-udp", "transport") {
+		if s.get("protocol") != "udp" || !strings.HasSuffix(s.get("bind"), ":5060") {
+			t.Errorf("pjsip.conf: transport-udp is %s on %s, want udp on port 5060", s.get("protocol"), s.get("bind"))
+		}
+	}
+}
+
+func TestDeployARIUserAndPort(t *testing.T) {
+	c := loadExample(t)
+	ari := readConf(t, "ari.conf")
+	if g := sections(ari, "general", ""); len(g) != 1 || g[0].get("enabled") != "yes" {
+		t.Error("ari.conf: [general] enabled = yes is missing")
+	}
+	users := sections(ari, ariUser, "user")
+	if len(users) != 1 || users[0].get("password") == "" || users[0].get("password_format") != "plain" {
+		t.Fatalf("ari.conf: want user [%s] with a password and password_format = plain", ariUser)
+	}
+	u, err := url.Parse(c.ARI.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	http := sections(readConf(t, "http.conf"), "general", "")
+	if len(http) != 1 {
+		t.Fatal("http.conf: no [general]")
+	}
+	if got := http[0].get("enabled"); got != "yes" {
+		t.Errorf("http.conf: enabled = %q, want yes", got)
+	}
+	if got := http[0].get("bindport"); got != port {
+		t.Errorf("http.conf: bindport = %s, but ari.url %s has port %s", got, c.ARI.URL, port)
+	}
+	if got := http[0].get("bindaddr"); got != u.Hostname() {
+		t.Errorf("http.conf: bindaddr = %s, but ari.url %s has host %s", got, c.ARI.URL, u.Hostname())
+	}
+}
+
+// TestDeployPasswordsArePlaceholders keeps real secrets out of the repository: every password
+// in the shipped files is an obvious placeholder.
+func TestDeployPasswordsArePlaceholders(t *testing.T) {
+	for _, name := range []string{"pjsip.conf", "ari.conf"} {
+		for _, s := range readConf(t, name) {
+			for _, l := range s.all("password") {
+				if !strings.HasPrefix(l.value, "CHANGE-ME") {
+					t.Errorf("%s:%d: password %q is not a CHANGE-ME placeholder", name, l.line, l.value)
+				}
+			}
+		}
+	}
+}
