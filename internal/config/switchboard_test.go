@@ -504,3 +504,25 @@ agents:
 		})
 	}
 }
+
+// TestTestdataConfigs loads every testdata/switchboard/*.yaml (they also seed FuzzLoadConfig).
+func TestTestdataConfigs(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "switchboard", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no configs (%v)", err)
+	}
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := LoadConfig(bytes.NewReader(data), file)
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		if msg := checkConfig(c); msg != "" {
+			t.Errorf("%s: loaded but invalid: %s", file, msg)
+		}
+	}
+}
