@@ -30,7 +30,9 @@ func (s *Server) joinBridge(ch *channel, b *bridge) {
 		s.emit("ChannelConnectedLine", event{"channel": x.json()}, x.subs)
 		s.emit("ChannelConnectedLine", event{"channel": y.json()}, y.subs)
 	}
-	if len(b.channels) >= 2 {
+	// Participants of a holding bridge do not hear each other: waiting there together is not
+	// a conversation, so patience keeps running and no talk time starts.
+	if len(b.channels) >= 2 && !strings.Contains(b.bridgeType, "holding") {
 		for _, c := range b.channels {
 			s.bridged(c, b)
 		}

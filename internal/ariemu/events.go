@@ -110,6 +110,10 @@ func (c *wsConn) writeLoop(ctx context.Context, ws *websocket.Conn) error {
 
 // handleEvents is GET /ari/events?app=a[,b][&subscribeAll=true].
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
+	if s.partitioned.Load() {
+		http.Error(w, "partitioned by the test", http.StatusServiceUnavailable)
+		return
+	}
 	q := r.URL.Query()
 	var names []string
 	for _, v := range q["app"] {

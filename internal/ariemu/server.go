@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -66,12 +67,13 @@ type Options struct {
 
 // Server is the emulator. It is an http.Handler serving /ari/... and /control/...
 type Server struct {
-	opts    Options
-	log     *slog.Logger
-	mux     *http.ServeMux
-	sounds  *soundLib
-	tempDir string
-	started time.Time
+	opts        Options
+	partitioned atomic.Bool // see Partition
+	log         *slog.Logger
+	mux         *http.ServeMux
+	sounds      *soundLib
+	tempDir     string
+	started     time.Time
 
 	mu        sync.Mutex
 	closed    bool
