@@ -1,0 +1,332 @@
+package asterisk_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"switchboard/acd"
+	"switchboard/internal/ariemu"
+	"switchboard/internal/asterisk"
+	"switchboard/internal/router"
+)
+
+// rig is the router on a real ARI emulator, over HTTP and a websocket.
+type rig struct {
+	t      *testing.T
+	emu    *ariemu.Server
+	url    string
+	r      *router.Router
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	events []acd.Event
+	reg    *prometheus.Registry
+}
+
+func testConfig() router.Config {
+	return router.Config{
+		Node: "ast1", App: "switchboard", LoginAgents: true, RingMargin: 500 * time.Millisecond,
+		Queues: []acd.QueueConfig{
+			{Name: "line1", RingTimeout: 1500 * time.Millisecond, WrapUp: 200 * time.Millisecond},
+			{Name: "line2", RingTimeout: 1500 * time.Millisecond, WrapUp: 200 * time.Millisecond},
+		},
+		Agents: []acd.AgentConfig{
+			{ID: "a1", Endpoint: "PJSIP/1001", Queues: []acd.Membership{{Queue: "line1"}}},
+			{ID: "a2", Endpoint: "PJSIP/1002", Queues: []acd.Membership{{Queue: "line1", Penalty: 1}}},
+			{ID: "b1", Endpoint: "PJSIP/2001", Queues: []acd.Membership{{Queue: "line2"}}},
+		},
+		DIDs: map[string]router.Route{"5551000": {Queue: "line1"}, "5552000": {Queue: "line2"}},
+	}
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	emu, err := ariemu.New(ariemu.Options{Username: "sb", Password: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(emu)
+	t.Cleanup(func() { emu.Close(); ts.Close() })
+	return &rig{t: t, emu: emu, url: ts.URL + "/ari"}
+}
+
+func (g *rig) start(cfg router.Config) {
+	g.t.Helper()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()}))
+	g.reg = prometheus.NewRegistry()
+	rest := asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: cfg.App, Username: "sb", Password: "secret"})
+	r, err := router.New(cfg, rest, router.Options{Logger: logger, Registerer: g.reg, Observers: []func(acd.Event){func(ev acd.Event) {
+		g.mu.Lock()
+		g.events = append(g.events, ev)
+		g.mu.Unlock()
+	}}})
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	ev := asterisk.NewEvents(asterisk.EventsOptions{URL: g.url, App: cfg.App, Username: "sb", Password: "secret", Logger: logger, Registerer: g.reg, MinBackoff: 20 * time.Millisecond}, r)
+	ctx, cancel := context.WithCancel(context.Background())
+	g.r, g.cancel = r, cancel
+	g.wg.Add(2)
+	go func() { defer g.wg.Done(); _ = r.Run(ctx) }()
+	go func() { defer g.wg.Done(); _ = ev.Run(ctx) }()
+	g.t.Cleanup(g.stop)
+	g.eventually("router connected", func() bool { return r.Reconciliations() > 0 })
+}
+
+// stop kills the router (not the emulator), like a crash: nothing is cleaned up on Asterisk.
+func (g *rig) stop() {
+	if g.cancel != nil {
+		g.cancel()
+		g.wg.Wait()
+		g.cancel = nil
+	}
+}
+
+func (g *rig) eventually(what string, cond func() bool) {
+	g.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	g.t.Fatalf("timed out waiting for %s", what)
+}
+
+func (g *rig) agent(id string) acd.AgentView {
+	var v acd.AgentView
+	_ = g.r.Do(context.Background(), func(e *acd.Engine) error { v, _ = e.Agent(id); return nil })
+	return v
+}
+
+func (g *rig) call(id string) (acd.CallView, bool) {
+	var v acd.CallView
+	var ok bool
+	_ = g.r.Do(context.Background(), func(e *acd.Engine) error { v, ok = e.Call(id); return nil })
+	return v, ok
+}
+
+func (g *rig) ended(ch string) ariemu.CallRecord {
+	g.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	rec, err := g.emu.WaitCall(ctx, ch, ariemu.Ended)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	return rec
+}
+
+func (g *rig) place(c ariemu.Caller) string {
+	g.t.Helper()
+	if c.DID == "" {
+		c.DID = "5551000"
+	}
+	if c.Number == "" {
+		c.Number = "79990001111"
+	}
+	id, err := g.emu.PlaceCaller(c)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	return id
+}
+
+// count returns how many engine events of type T were seen for a call.
+func count[T acd.Event](g *rig, call string, match func(T) bool) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 0
+	for _, ev := range g.events {
+		if e, ok := ev.(T); ok && (match == nil || match(e)) {
+			n++
+		}
+	}
+	return n
+}
+
+func callID(ch string) string { return "ast1-" + ch }
+
+func TestAnsweredCallerHangsUp(t *testing.T) {
+	g := newRig(t)
+	g.emu.SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond})
+	g.start(testConfig())
+	ch := g.place(ariemu.Caller{TalkTime: 800 * time.Millisecond})
+	rec := g.ended(ch)
+	if rec.Outcome != ariemu.OutcomeCompleted || len(rec.Peers) == 0 {
+		t.Fatalf("caller: %+v", rec)
+	}
+	agentRec := g.ended(rec.Peers[0])
+	if agentRec.Endpoint != "PJSIP/1001" || agentRec.HungUpBy != "app" {
+		t.Fatalf("agent leg: %+v", agentRec)
+	}
+	g.eventually("a1 back after wrap-up", func() bool { return g.agent("a1").State == acd.Available })
+	if v := g.agent("a1"); v.Handled != 1 {
+		t.Fatalf("a1 handled %d", v.Handled)
+	}
+	if n := count(g, "", func(e acd.CallEnded) bool { return e.Call == callID(ch) && e.Agent == "a1" }); n != 1 {
+		t.Fatalf("CallEnded seen %d times", n)
+	}
+}
+
+func TestAgentHangsUpFirst(t *testing.T) {
+	g := newRig(t)
+	g.emu.SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond, TalkTime: 500 * time.Millisecond})
+	g.start(testConfig())
+	ch := g.place(ariemu.Caller{})
+	rec := g.ended(ch)
+	if rec.Outcome != ariemu.OutcomeHungUpByApp || len(rec.Peers) == 0 {
+		t.Fatalf("caller should be hung up by the router after the agent left: %+v", rec)
+	}
+	if _, ok := g.call(callID(ch)); ok {
+		t.Fatal("call still held")
+	}
+}
+
+func TestCallerAbandonsWhileWaiting(t *testing.T) {
+	g := newRig(t)
+	cfg := testConfig()
+	cfg.LoginAgents = false
+	g.start(cfg)
+	ch := g.place(ariemu.Caller{Patience: 600 * time.Millisecond})
+	g.eventually("waiting", func() bool { v, ok := g.call(callID(ch)); return ok && v.State == "waiting" })
+	rec := g.ended(ch)
+	if rec.Outcome != ariemu.OutcomeAbandoned {
+		t.Fatalf("caller: %+v", rec)
+	}
+	g.eventually("abandon counted", func() bool {
+		return count(g, "", func(e acd.CallAbandoned) bool { return e.Call == callID(ch) && e.Agent == "" }) == 1
+	})
+}
+
+func TestCallerHangsUpWhileAgentRings(t *testing.T) {
+	g := newRig(t)
+	g.emu.SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneRingOut})
+	g.start(testConfig())
+	ch := g.place(ariemu.Caller{Patience: 700 * time.Millisecond})
+	g.ended(ch)
+	g.eventually("abandon with a ringing agent", func() bool {
+		return count(g, "", func(e acd.CallAbandoned) bool { return e.Call == callID(ch) && e.Agent == "a1" }) == 1
+	})
+	g.eventually("agent leg hung up", func() bool {
+		for _, r := range g.emu.Calls() {
+			if r.Endpoint == "PJSIP/1001" && r.Ended.IsZero() {
+				return false
+			}
+		}
+		return true
+	})
+	if s := g.agent("a1").State; s != acd.Available {
+		t.Fatalf("a1: %v", s)
+	}
+}
+
+func TestOfferFailuresPauseAndMoveOn(t *testing.T) {
+	cases := []struct {
+		phone  ariemu.Phone
+		reason string
+	}{
+		{ariemu.Phone{Behaviour: ariemu.PhoneRingOut}, acd.ReasonNoAnswer},
+		{ariemu.Phone{Behaviour: ariemu.PhoneBusy, AnswerAfter: 100 * time.Millisecond}, acd.ReasonBusy},
+		{ariemu.Phone{Behaviour: ariemu.PhoneUnreachable, AnswerAfter: 100 * time.Millisecond}, acd.ReasonUnreachable},
+	}
+	for _, c := range cases {
+		t.Run(c.reason, func(t *testing.T) {
+			g := newRig(t)
+			g.emu.SetPhone("PJSIP/1001", c.phone)
+			g.emu.SetPhone("PJSIP/1002", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond})
+			g.start(testConfig())
+			ch := g.place(ariemu.Caller{TalkTime: 300 * time.Millisecond})
+			rec := g.ended(ch)
+			if rec.Outcome != ariemu.OutcomeCompleted {
+				t.Fatalf("caller: %+v", rec)
+			}
+			if v := g.agent("a1"); v.State != acd.Paused || v.Reason != c.reason {
+				t.Fatalf("a1: %v %q", v.State, v.Reason)
+			}
+			if n := count(g, "", func(e acd.CallAnswered) bool { return e.Call == callID(ch) && e.Agent == "a2" }); n != 1 {
+				t.Fatalf("answered by a2: %d", n)
+			}
+			if n := count(g, "", func(e acd.CallRequeued) bool { return e.Call == callID(ch) && e.Agent == "a1" }); n != 1 {
+				t.Fatalf("requeued once: %d", n)
+			}
+			if c.reason == acd.ReasonNoAnswer {
+				// The engine's ring timeout (1.5 s) runs out before the originate's (2 s): the
+				// router hangs up the ringing phone itself.
+				for _, r := range g.emu.Calls() {
+					if r.Endpoint == "PJSIP/1001" && (r.HungUpBy != "app" || !r.Answered.IsZero()) {
+						t.Fatalf("ringing leg: %+v", r)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestTransferKeepsWait(t *testing.T) {
+	g := newRig(t)
+	g.emu.SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond})
+	g.emu.SetPhone("PJSIP/2001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond, TalkTime: 300 * time.Millisecond})
+	g.start(testConfig())
+	ch := g.place(ariemu.Caller{})
+	id := callID(ch)
+	g.eventually("connected to a1", func() bool { v, ok := g.call(id); return ok && v.State == "connected" && v.Agent == "a1" })
+	first, _ := g.call(id)
+	if err := g.r.Do(context.Background(), func(e *acd.Engine) error { return e.Transfer(id, "line2") }); err != nil {
+		t.Fatal(err)
+	}
+	rec := g.ended(ch)
+	if rec.Outcome != ariemu.OutcomeHungUpByApp || len(rec.Peers) < 2 {
+		t.Fatalf("caller: %+v", rec)
+	}
+	var answered acd.CallAnswered
+	g.mu.Lock()
+	for _, ev := range g.events {
+		if a, ok := ev.(acd.CallAnswered); ok && a.Call == id && a.Agent == "b1" {
+			answered = a
+		}
+	}
+	g.mu.Unlock()
+	if answered.Queue != "line2" || answered.Waited < first.Waited {
+		t.Fatalf("line2 answer %+v, first wait %v", answered, first.Waited)
+	}
+}
+
+func TestMetricsFollowCalls(t *testing.T) {
+	g := newRig(t)
+	g.emu.SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
+	g.start(testConfig())
+	g.ended(g.place(ariemu.Caller{TalkTime: 200 * time.Millisecond}))
+	g.eventually("metrics", func() bool {
+		mfs, _ := g.reg.Gather()
+		got := map[string]float64{}
+		for _, mf := range mfs {
+			for _, m := range mf.Metric {
+				switch {
+				case m.Counter != nil:
+					got[mf.GetName()] += m.Counter.GetValue()
+				case m.Gauge != nil:
+					got[mf.GetName()] += m.Gauge.GetValue()
+				}
+			}
+		}
+		return got["switchboard_calls_offered_total"] == 1 && got["switchboard_calls_answered_total"] == 1 &&
+			got["switchboard_ari_connected"] == 1 && got["switchboard_ari_events_dropped_total"] == 0 &&
+			got["switchboard_agents"] == 3
+	})
+}
+
+func logLevel() slog.Level {
+	if os.Getenv("E2E_DEBUG") != "" {
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
+}

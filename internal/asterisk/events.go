@@ -1,0 +1,174 @@
+package asterisk
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	sdk "github.com/CyCoreSystems/ari/v5"
+	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Sink takes the event stream. Deliver and Connected must not block: the router queues
+// without bound. Connected comes before the first event of each (re)connection; everything
+// after it comes from the new connection, and the sink should reconcile.
+type Sink interface {
+	Deliver(ev sdk.Event)
+	Connected(attempt int)
+}
+
+// EventsOptions configure the websocket reader.
+type EventsOptions struct {
+	URL        string // ARI base URL, e.g. http://127.0.0.1:8088/ari
+	App        string
+	Username   string
+	Password   string
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	MinBackoff time.Duration // default 100ms
+	MaxBackoff time.Duration // default 5s
+}
+
+// Events reads one Asterisk node's event websocket.
+type Events struct {
+	opt        EventsOptions
+	sink       Sink
+	connected  atomic.Bool
+	gauge      prometheus.Gauge
+	reconnects prometheus.Counter
+	dropped    prometheus.Counter
+}
+
+// NewEvents prepares a reader that hands everything to sink; Run connects.
+func NewEvents(opt EventsOptions, sink Sink) *Events {
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if opt.MinBackoff <= 0 {
+		opt.MinBackoff = 100 * time.Millisecond
+	}
+	if opt.MaxBackoff <= 0 {
+		opt.MaxBackoff = 5 * time.Second
+	}
+	e := &Events{
+		opt:  opt,
+		sink: sink,
+		gauge: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "switchboard_ari_connected", Help: "1 while the ARI event websocket is connected.",
+		}),
+		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "switchboard_ari_reconnects_total", Help: "ARI websocket connections made after the first.",
+		}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "switchboard_ari_events_dropped_total", Help: "ARI messages received but not handed to the router (undecodable ones; each is logged).",
+		}),
+	}
+	if opt.Registerer != nil {
+		opt.Registerer.MustRegister(e.gauge, e.reconnects, e.dropped)
+	}
+	return e
+}
+
+// IsConnected reports whether the websocket is up now.
+func (e *Events) IsConnected() bool { return e.connected.Load() }
+
+func (e *Events) wsURL() (string, error) {
+	u, err := url.Parse(e.opt.URL)
+	if err != nil {
+		return "", fmt.Errorf("ari url: %w", err)
+	}
+	switch u.Scheme {
+	case "http":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	case "ws", "wss":
+	default:
+		return "", fmt.Errorf("ari url: scheme %q is not http(s)", u.Scheme)
+	}
+	u.Path = u.Path + "/events"
+	q := url.Values{"app": {e.opt.App}}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// Run keeps the websocket connected until ctx ends.
+func (e *Events) Run(ctx context.Context) error {
+	target, err := e.wsURL()
+	if err != nil {
+		return err
+	}
+	backoff := e.opt.MinBackoff
+	for attempt := 1; ; {
+		start := time.Now()
+		err := e.session(ctx, target, attempt)
+		e.connected.Store(false)
+		e.gauge.Set(0)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil && !errors.Is(err, errNeverConnected) {
+			attempt++
+			e.reconnects.Inc()
+		}
+		if time.Since(start) > 10*time.Second {
+			backoff = e.opt.MinBackoff
+		}
+		// Full jitter keeps several routers from reconnecting in step.
+		wait := backoff/2 + rand.N(backoff/2+1)
+		e.opt.Logger.Warn("ari websocket down", "err", err, "retry_in", wait.Round(time.Millisecond))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		if backoff *= 2; backoff > e.opt.MaxBackoff {
+			backoff = e.opt.MaxBackoff
+		}
+	}
+}
+
+var errNeverConnected = errors.New("not connected")
+
+func (e *Events) session(ctx context.Context, target string, attempt int) error {
+	hdr := http.Header{}
+	if e.opt.Username != "" {
+		hdr.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(e.opt.Username+":"+e.opt.Password)))
+	}
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	conn, _, err := websocket.Dial(dctx, target, &websocket.DialOptions{HTTPHeader: hdr})
+	cancel()
+	if err != nil {
+		return fmt.Errorf("%w: %v", errNeverConnected, err)
+	}
+	defer conn.CloseNow()
+	conn.SetReadLimit(4 << 20)
+	e.connected.Store(true)
+	e.gauge.Set(1)
+	e.opt.Logger.Info("ari websocket connected", "app", e.opt.App, "attempt", attempt)
+	e.sink.Connected(attempt)
+	for {
+		typ, data, err := conn.Read(ctx)
+		if err != nil {
+			return fmt.Errorf("read: %w", err)
+		}
+		if typ != websocket.MessageText {
+			continue
+		}
+		ev, err := sdk.DecodeEvent(data)
+		if err != nil || ev == nil {
+			e.dropped.Inc()
+			e.opt.Logger.Warn("ari event not decoded", "err", err, "bytes", len(data))
+			continue
+		}
+		e.sink.Deliver(ev)
+	}
+}

@@ -1,0 +1,179 @@
+package asterisk
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	sdk "github.com/CyCoreSystems/ari/v5"
+	"github.com/CyCoreSystems/ari/v5/client/native"
+
+	"switchboard/internal/router"
+)
+
+var _ router.Telephony = (*REST)(nil)
+
+// RESTOptions say where a node's ARI is.
+type RESTOptions struct {
+	URL      string // e.g. http://127.0.0.1:8088/ari
+	App      string
+	Username string
+	Password string
+}
+
+// REST carries out the router's requests on one Asterisk node through the ARI library's
+// native client; the three listings reconciliation needs are read directly, one request each.
+type REST struct {
+	opt  RESTOptions
+	cl   *native.Client
+	http *http.Client
+}
+
+// NewREST returns a client; it does not connect anything.
+func NewREST(opt RESTOptions) *REST {
+	opt.URL = strings.TrimRight(opt.URL, "/")
+	cl := native.New(&native.Options{Application: opt.App, URL: opt.URL, WebsocketURL: "ws://unused/", Username: opt.Username, Password: opt.Password})
+	return &REST{opt: opt, cl: cl, http: &http.Client{Timeout: 10 * time.Second}}
+}
+
+func key(kind, id string) *sdk.Key { return sdk.NewKey(kind, id) }
+
+// classify turns a 404 into router.ErrNotFound.
+func classify(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var re native.RequestError
+	if errors.As(err, &re) && re.Code() == http.StatusNotFound {
+		return fmt.Errorf("%s: %w", op, router.ErrNotFound)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+func (r *REST) Answer(ch string) error {
+	return classify("answer", r.cl.Channel().Answer(key(sdk.ChannelKey, ch)))
+}
+
+func (r *REST) Hangup(ch, reason string) error {
+	return classify("hangup", r.cl.Channel().Hangup(key(sdk.ChannelKey, ch), reason))
+}
+
+func (r *REST) Play(ch, playbackID, media string) error {
+	_, err := r.cl.Channel().Play(key(sdk.ChannelKey, ch), playbackID, media)
+	return classify("play", err)
+}
+
+func (r *REST) StopPlayback(id string) error {
+	return classify("stop playback", r.cl.Playback().Stop(key(sdk.PlaybackKey, id)))
+}
+
+func (r *REST) Originate(o router.Originate) error {
+	secs := int((o.Timeout + time.Second - 1) / time.Second)
+	_, err := r.cl.Channel().Originate(nil, sdk.OriginateRequest{
+		Endpoint: o.Endpoint, App: r.opt.App, AppArgs: o.AppArgs, CallerID: o.CallerID,
+		Timeout: secs, ChannelID: o.ChannelID,
+	})
+	return classify("originate", err)
+}
+
+func (r *REST) CreateBridge(id, kind string) error {
+	_, err := r.cl.Bridge().Create(key(sdk.BridgeKey, id), kind, id)
+	return classify("create bridge", err)
+}
+
+func (r *REST) DeleteBridge(id string) error {
+	return classify("delete bridge", r.cl.Bridge().Delete(key(sdk.BridgeKey, id)))
+}
+
+func (r *REST) AddChannel(bridge, ch string) error {
+	return classify("add channel", r.cl.Bridge().AddChannel(key(sdk.BridgeKey, bridge), ch))
+}
+
+func (r *REST) BridgeMOH(bridge, class string) error {
+	return classify("bridge moh", r.cl.Bridge().MOH(key(sdk.BridgeKey, bridge), class))
+}
+
+func (r *REST) RecordBridge(bridge, name string) error {
+	_, err := r.cl.Bridge().Record(key(sdk.BridgeKey, bridge), name, &sdk.RecordingOptions{Format: "wav", Exists: "overwrite"})
+	return classify("record", err)
+}
+
+func (r *REST) SetVar(ch, name, value string) error {
+	return classify("set variable", r.cl.Channel().SetVariable(key(sdk.ChannelKey, ch), name, value))
+}
+
+func (r *REST) Var(ch, name string) (string, error) {
+	var out struct {
+		Value string `json:"value"`
+	}
+	err := r.get("/channels/"+url.PathEscape(ch)+"/variable?variable="+url.QueryEscape(name), &out)
+	return out.Value, err
+}
+
+func (r *REST) AppState() (channels, bridges []string, err error) {
+	var app struct {
+		ChannelIDs []string `json:"channel_ids"`
+		BridgeIDs  []string `json:"bridge_ids"`
+	}
+	if err := r.get("/applications/"+url.PathEscape(r.opt.App), &app); err != nil {
+		return nil, nil, err
+	}
+	return app.ChannelIDs, app.BridgeIDs, nil
+}
+
+func (r *REST) Channels() ([]router.Channel, error) {
+	var list []struct {
+		ID       string                  `json:"id"`
+		State    string                  `json:"state"`
+		Caller   struct{ Number string } `json:"caller"`
+		Dialplan struct{ Exten string }  `json:"dialplan"`
+		Created  string                  `json:"creationtime"`
+	}
+	if err := r.get("/channels", &list); err != nil {
+		return nil, err
+	}
+	out := make([]router.Channel, 0, len(list))
+	for _, c := range list {
+		created, _ := time.Parse("2006-01-02T15:04:05.000-0700", c.Created)
+		out = append(out, router.Channel{ID: c.ID, State: c.State, Number: c.Caller.Number, Exten: c.Dialplan.Exten, Created: created})
+	}
+	return out, nil
+}
+
+func (r *REST) BridgeChannels(id string) ([]string, error) {
+	var b struct {
+		Channels []string `json:"channels"`
+	}
+	err := r.get("/bridges/"+url.PathEscape(id), &b)
+	return b.Channels, err
+}
+
+// get reads one ARI resource as JSON. Credentials go in the Authorization header, never the URL.
+func (r *REST) get(path string, out any) error {
+	req, err := http.NewRequest(http.MethodGet, r.opt.URL+path, nil)
+	if err != nil {
+		return fmt.Errorf("ari get: %w", err)
+	}
+	if r.opt.Username != "" {
+		req.SetBasicAuth(r.opt.Username, r.opt.Password)
+	}
+	resp, err := r.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("ari get %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		return fmt.Errorf("ari get %s: %w", path, router.ErrNotFound)
+	case resp.StatusCode/100 != 2:
+		return fmt.Errorf("ari get %s: status %s", path, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("ari get %s: %w", path, err)
+	}
+	return nil
+}

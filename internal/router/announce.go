@@ -1,0 +1,76 @@
+package router
+
+import (
+	"strconv"
+	"time"
+
+	"switchboard/acd"
+)
+
+// scheduleAnnouncement arms the caller's next position/wait announcement.
+func (r *Router) scheduleAnnouncement(c *call) {
+	s := r.settings(c.queue)
+	if c.announce != nil {
+		c.announce.Stop()
+	}
+	if s.AnnounceEvery <= 0 || !(s.AnnouncePosition || s.AnnounceWait) {
+		return
+	}
+	c.announce = time.AfterFunc(s.AnnounceEvery, func() { r.post(func() { r.announce(c) }) })
+}
+
+// announce tells a waiting caller their position and expected wait, like app_queue does.
+func (r *Router) announce(c *call) {
+	if r.calls[c.id] != c || c.callerChan == "" {
+		return
+	}
+	v, ok := r.eng.Call(c.id)
+	if !ok || v.State != "waiting" {
+		return
+	}
+	est, _ := r.eng.Estimate(c.id, acd.EstimatorSwitchboard)
+	media := announcement(v.Position, est, r.settings(c.queue))
+	c.announceN++
+	id := "sb-ann-" + c.callerChan + "-" + strconv.Itoa(c.announceN)
+	ch := c.callerChan
+	c.w.do(func() {
+		c.setPlayback(id)
+		if err := ignoreGone(r.tel.Play(ch, id, media)); err != nil {
+			r.log.Warn("announcement", "call", c.id, "err", err)
+		}
+	})
+	r.scheduleAnnouncement(c)
+}
+
+// announcement builds the prompt list: "you are next" or "there are N calls waiting ahead of
+// you", then "the estimated hold time is M minutes" (or "less than a minute").
+func announcement(position int, est time.Duration, s QueueSettings) string {
+	var parts []string
+	if s.AnnouncePosition {
+		if position <= 1 {
+			parts = append(parts, "sound:queue-youarenext")
+		} else {
+			parts = append(parts, "sound:queue-thereare", "number:"+strconv.Itoa(position-1), "sound:queue-callswaiting")
+		}
+	}
+	if s.AnnounceWait && est > 0 {
+		mins := int((est + 30*time.Second) / time.Minute)
+		if mins < 1 {
+			parts = append(parts, "sound:queue-holdtime", "sound:queue-less-than", "number:1", "sound:queue-minute")
+		} else {
+			unit := "sound:queue-minutes"
+			if mins == 1 {
+				unit = "sound:queue-minute"
+			}
+			parts = append(parts, "sound:queue-holdtime", "number:"+strconv.Itoa(mins), unit)
+		}
+	}
+	out := ""
+	for i, p := range parts {
+		if i > 0 {
+			out += ","
+		}
+		out += p
+	}
+	return out
+}

@@ -1,0 +1,162 @@
+package router
+
+import (
+	"strings"
+	"time"
+
+	sdk "github.com/CyCoreSystems/ari/v5"
+
+	"switchboard/acd"
+)
+
+// onARI handles one event from Asterisk on the owner goroutine.
+func (r *Router) onARI(ev sdk.Event) {
+	switch ev := ev.(type) {
+	case *sdk.StasisStart:
+		r.onStasisStart(ev)
+	case *sdk.StasisEnd:
+		r.onChannelGone(ev.Channel.ID, 0, true)
+	case *sdk.ChannelDestroyed:
+		r.onChannelGone(ev.Channel.ID, ev.Cause, false)
+	case *sdk.PlaybackFinished:
+		if c := r.chans[strings.TrimPrefix(ev.Playback.TargetURI, "channel:")]; c != nil {
+			c.playbackDone(ev.Playback.ID)
+		}
+	}
+}
+
+func (r *Router) callID(chanID string) string { return r.cfg.Node + "-" + chanID }
+
+func (r *Router) onStasisStart(ev *sdk.StasisStart) {
+	ch := ev.Channel
+	kind := ""
+	if len(ev.Args) > 0 {
+		kind = ev.Args[0]
+	}
+	switch kind {
+	case "inbound":
+		did := ""
+		if len(ev.Args) > 1 {
+			did = ev.Args[1]
+		}
+		number := ""
+		if ch.Caller != nil {
+			number = ch.Caller.Number
+		}
+		r.inbound(ch.ID, number, did, r.clock.Now())
+	case "agent":
+		callID := ""
+		if len(ev.Args) > 1 {
+			callID = ev.Args[1]
+		}
+		r.agentAnswered(ch.ID, callID)
+	default:
+		r.log.Warn("channel entered the application with unknown arguments; hanging up", "channel", ch.ID, "args", ev.Args)
+		r.hangupLater(ch.ID)
+	}
+}
+
+// inbound starts a new caller: routed by DID into a queue, waiting in its holding bridge.
+func (r *Router) inbound(chanID, number, did string, enqueuedAt time.Time) {
+	if _, ok := r.chans[chanID]; ok {
+		return
+	}
+	route, ok := r.cfg.DIDs[did]
+	if !ok && r.cfg.Default != nil {
+		route, ok = *r.cfg.Default, true
+	}
+	if !ok {
+		r.log.Warn("call to a DID with no route; playing a message and hanging up", "channel", chanID, "did", did)
+		r.tel.Answer(chanID)
+		go func() {
+			_ = r.tel.Play(chanID, "sb-noroute-"+chanID, "sound:ss-noservice")
+			time.Sleep(4 * time.Second)
+			_ = ignoreGone(r.tel.Hangup(chanID, "normal"))
+		}()
+		return
+	}
+	c := &call{id: r.callID(chanID), callerChan: chanID, number: number, did: did, priority: route.Priority}
+	r.calls[c.id] = c
+	r.chans[chanID] = c
+	c.w.do(func() {
+		if err := ignoreGone(r.tel.Answer(chanID)); err != nil {
+			r.log.Error("answer failed", "call", c.id, "err", err)
+		}
+	})
+	err := r.eng.Enqueue(acd.CallRequest{ID: c.id, Queue: route.Queue, Priority: route.Priority, Skills: route.Skills,
+		EnqueuedAt: enqueuedAt, Data: route.Data})
+	if err != nil {
+		r.log.Error("enqueue failed; hanging up", "call", c.id, "err", err)
+		r.forget(c)
+		r.hangupLater(chanID)
+	}
+}
+
+// agentAnswered: an originated agent channel answered and entered the application.
+func (r *Router) agentAnswered(chanID, callID string) {
+	c := r.calls[callID]
+	if c == nil || c.offerChan != chanID {
+		r.log.Info("agent channel for an offer no longer open; hanging up", "channel", chanID, "call", callID)
+		r.hangupLater(chanID)
+		return
+	}
+	if err := r.eng.Answer(c.id); err != nil {
+		r.log.Error("answer in engine failed; hanging up agent", "call", c.id, "err", err)
+		r.hangupLater(chanID)
+	}
+}
+
+// onChannelGone handles a channel leaving the application (StasisEnd) or being destroyed.
+func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
+	c := r.chans[chanID]
+	if c == nil {
+		return
+	}
+	switch chanID {
+	case c.callerChan:
+		delete(r.chans, chanID)
+		c.callerChan = ""
+		if err := r.eng.Hangup(c.id); err != nil {
+			r.log.Warn("hangup in engine", "call", c.id, "err", err)
+		}
+	case c.offerChan:
+		if stasisEnd {
+			return // it answered and left again before we bridged it: ChannelDestroyed follows
+		}
+		delete(r.chans, chanID)
+		c.offerChan = ""
+		why := acd.Unreachable
+		switch cause {
+		case 17: // user busy
+			why = acd.Busy
+		case 18, 19, 21: // no user responding, no answer, call rejected
+			why = acd.NoAnswer
+		}
+		if err := r.eng.OfferFailed(c.id, why); err != nil {
+			r.log.Warn("offer failure in engine", "call", c.id, "err", err)
+		}
+	case c.agentChan:
+		delete(r.chans, chanID)
+		c.agentChan = ""
+		if err := r.eng.Hangup(c.id); err != nil {
+			r.log.Warn("agent hangup in engine", "call", c.id, "err", err)
+		}
+	}
+}
+
+func (r *Router) hangupLater(chanID string) {
+	go func() { _ = ignoreGone(r.tel.Hangup(chanID, "normal")) }()
+}
+
+// forget drops a finished call and everything it holds on Asterisk.
+func (r *Router) forget(c *call) {
+	if c.announce != nil {
+		c.announce.Stop()
+	}
+	delete(r.calls, c.id)
+	for _, ch := range []string{c.callerChan, c.offerChan, c.agentChan} {
+		if ch != "" {
+			delete(r.chans, ch)
+		}
+	}
+}

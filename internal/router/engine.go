@@ -1,0 +1,242 @@
+package router
+
+import (
+	"strconv"
+	"time"
+
+	"switchboard/acd"
+)
+
+// onEngine carries out an engine decision on Asterisk.
+func (r *Router) onEngine(ev acd.Event) {
+	switch ev := ev.(type) {
+	case acd.CallEnqueued:
+		if c := r.calls[ev.Call]; c != nil {
+			r.enqueued(c, ev)
+		}
+	case acd.CallOffered:
+		if c := r.calls[ev.Call]; c != nil {
+			r.offered(c, ev)
+		}
+	case acd.CallRequeued:
+		if c := r.calls[ev.Call]; c != nil {
+			r.dropOffer(c)
+			r.scheduleAnnouncement(c)
+		}
+	case acd.CallAnswered:
+		if c := r.calls[ev.Call]; c != nil {
+			r.answered(c, ev)
+		}
+	case acd.CallAbandoned:
+		if c := r.calls[ev.Call]; c != nil {
+			r.dropOffer(c)
+			r.forget(c)
+		}
+	case acd.CallEnded:
+		if c := r.calls[ev.Call]; c != nil {
+			r.ended(c)
+		}
+	case acd.CallTransferred:
+		if c := r.calls[ev.Call]; c != nil {
+			r.transferred(c)
+		}
+	case acd.CallOverflowed:
+		if c := r.calls[ev.Call]; c != nil && ev.Callback {
+			// Callbacks arrive with the IVR work; until then the caller hears why and is let go.
+			r.farewell(c, "sound:queue-thankyou")
+		}
+	case acd.CallRemoved:
+		if c := r.calls[ev.Call]; c != nil {
+			r.dropOffer(c)
+			if c.callerChan != "" {
+				ch := c.callerChan
+				c.w.do(func() { _ = ignoreGone(r.tel.Hangup(ch, "normal")) })
+			}
+			r.forget(c)
+		}
+	}
+}
+
+// enqueued puts the caller in the queue's holding bridge and records its place on the channel.
+func (r *Router) enqueued(c *call, ev acd.CallEnqueued) {
+	c.queue = ev.Queue
+	c.priority = ev.Priority
+	ch := c.callerChan
+	if ch == "" {
+		return
+	}
+	hold := holdBridgeID(ev.Queue)
+	moh := r.settings(ev.Queue).MOH
+	move := c.inHold != hold
+	c.inHold = hold
+	known := r.holds[hold]
+	r.holds[hold] = true
+	vars := [][2]string{
+		{varCall, c.id}, {varQueue, ev.Queue},
+		{varEnqueued, ev.EnqueuedAt.UTC().Format(time.RFC3339Nano)}, {varPriority, strconv.Itoa(ev.Priority)},
+	}
+	c.w.do(func() {
+		r.stopPlayback(c)
+		if !known {
+			r.ensureHold(hold, moh)
+		}
+		for _, v := range vars {
+			if err := ignoreGone(r.tel.SetVar(ch, v[0], v[1])); err != nil {
+				r.log.Warn("set channel variable", "call", c.id, "var", v[0], "err", err)
+			}
+		}
+		if !move {
+			return
+		}
+		if err := ignoreGone(r.tel.AddChannel(hold, ch)); err != nil {
+			// The holding bridge may have been destroyed behind our back: make it and retry once.
+			r.ensureHold(hold, moh)
+			if err := ignoreGone(r.tel.AddChannel(hold, ch)); err != nil {
+				r.log.Error("caller not moved to the holding bridge", "call", c.id, "err", err)
+			}
+		}
+	})
+	r.scheduleAnnouncement(c)
+}
+
+func (r *Router) ensureHold(id, moh string) {
+	if err := r.tel.CreateBridge(id, "holding"); err != nil {
+		r.log.Warn("create holding bridge", "bridge", id, "err", err)
+	}
+	if err := ignoreGone(r.tel.BridgeMOH(id, moh)); err != nil {
+		r.log.Warn("music on hold", "bridge", id, "err", err)
+	}
+}
+
+func (r *Router) settings(queue string) QueueSettings {
+	s := r.cfg.Settings[queue]
+	if s.MOH == "" {
+		s.MOH = "default"
+	}
+	return s
+}
+
+// offered rings the reserved agent's endpoint into the application.
+func (r *Router) offered(c *call, ev acd.CallOffered) {
+	c.attempt++
+	agentChan := agentChanID(c.callerChan, c.attempt)
+	c.offerChan, c.offerAgent = agentChan, ev.Agent
+	r.chans[agentChan] = c
+	timeout := time.Until(ev.Deadline) + r.cfg.RingMargin
+	o := Originate{Endpoint: ev.Endpoint, ChannelID: agentChan, AppArgs: "agent," + c.id, CallerID: c.number, Timeout: timeout}
+	c.w.do(func() {
+		if err := r.tel.Originate(o); err != nil {
+			r.log.Warn("originate failed", "call", c.id, "agent", ev.Agent, "endpoint", ev.Endpoint, "err", err)
+			r.post(func() {
+				if c.offerChan == agentChan {
+					delete(r.chans, agentChan)
+					c.offerChan = ""
+					_ = r.eng.OfferFailed(c.id, acd.Unreachable)
+				}
+			})
+		}
+	})
+}
+
+// dropOffer hangs up the agent channel of an offer that is over.
+func (r *Router) dropOffer(c *call) {
+	if c.offerChan == "" {
+		return
+	}
+	ch := c.offerChan
+	delete(r.chans, ch)
+	c.offerChan, c.offerAgent = "", ""
+	c.w.do(func() { _ = ignoreGone(r.tel.Hangup(ch, "normal")) })
+}
+
+// answered bridges caller and agent, and records the call if the queue says so.
+func (r *Router) answered(c *call, ev acd.CallAnswered) {
+	if c.announce != nil {
+		c.announce.Stop()
+	}
+	c.agentChan, c.agent = c.offerChan, ev.Agent
+	c.offerChan, c.offerAgent = "", ""
+	c.bridge = callBridgeID(c.callerChan)
+	c.inHold = ""
+	caller, agentChan, bridge := c.callerChan, c.agentChan, c.bridge
+	record := r.settings(ev.Queue).Record
+	now := r.clock.Now().UTC().Format(time.RFC3339Nano)
+	c.w.do(func() {
+		r.stopPlayback(c)
+		if err := r.tel.CreateBridge(bridge, "mixing"); err != nil {
+			r.log.Error("create call bridge", "call", c.id, "err", err)
+		}
+		for _, ch := range []string{caller, agentChan} {
+			if err := ignoreGone(r.tel.AddChannel(bridge, ch)); err != nil {
+				r.log.Error("bridge channel", "call", c.id, "channel", ch, "err", err)
+			}
+		}
+		_ = ignoreGone(r.tel.SetVar(caller, varAgent, ev.Agent))
+		_ = ignoreGone(r.tel.SetVar(caller, varAnswered, now))
+		if record {
+			if err := ignoreGone(r.tel.RecordBridge(bridge, "call-"+c.id)); err != nil {
+				r.log.Warn("recording did not start", "call", c.id, "err", err)
+			}
+		}
+	})
+}
+
+// ended hangs up whichever side is still up and removes the call's bridge.
+func (r *Router) ended(c *call) {
+	chans := []string{c.callerChan, c.agentChan}
+	bridge := c.bridge
+	r.forget(c)
+	c.w.do(func() {
+		for _, ch := range chans {
+			if ch != "" {
+				_ = ignoreGone(r.tel.Hangup(ch, "normal"))
+			}
+		}
+		if bridge != "" {
+			_ = ignoreGone(r.tel.DeleteBridge(bridge))
+		}
+	})
+}
+
+// transferred lets the agent go; the CallEnqueued that follows moves the caller.
+func (r *Router) transferred(c *call) {
+	agentChan, bridge := c.agentChan, c.bridge
+	if agentChan != "" {
+		delete(r.chans, agentChan)
+	}
+	c.agentChan, c.agent, c.bridge = "", "", ""
+	c.w.do(func() {
+		if agentChan != "" {
+			_ = ignoreGone(r.tel.Hangup(agentChan, "normal"))
+		}
+	})
+	// The caller leaves the mixing bridge when the enqueue moves it; delete the bridge after.
+	defer c.w.do(func() {
+		if bridge != "" {
+			_ = ignoreGone(r.tel.DeleteBridge(bridge))
+		}
+	})
+}
+
+// farewell plays a last prompt to the caller and hangs up.
+func (r *Router) farewell(c *call, media string) {
+	ch := c.callerChan
+	r.forget(c)
+	if ch == "" {
+		return
+	}
+	c.w.do(func() {
+		r.stopPlayback(c)
+		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, media))
+		time.Sleep(3 * time.Second)
+		_ = ignoreGone(r.tel.Hangup(ch, "normal"))
+	})
+}
+
+// stopPlayback stops the caller's announcement, if any: a queued playback would hold up the
+// next channel operation (Asterisk runs them after the playbacks).
+func (r *Router) stopPlayback(c *call) {
+	if id := c.takePlayback(); id != "" {
+		_ = ignoreGone(r.tel.StopPlayback(id))
+	}
+}

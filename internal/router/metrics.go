@@ -1,0 +1,79 @@
+package router
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"switchboard/acd"
+)
+
+// metrics counts engine events and reports the live snapshot.
+type metrics struct {
+	r         *Router
+	offered   *prometheus.CounterVec
+	answered  *prometheus.CounterVec
+	abandoned *prometheus.CounterVec
+	wait      *prometheus.HistogramVec
+	waiting   *prometheus.Desc
+	oldest    *prometheus.Desc
+	agents    *prometheus.Desc
+}
+
+func newMetrics(r *Router, reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		r: r,
+		offered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_calls_offered_total", Help: "Calls that entered a queue (transfers and overflows included).",
+		}, []string{"queue"}),
+		answered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_calls_answered_total", Help: "Calls answered by an agent.",
+		}, []string{"queue"}),
+		abandoned: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_calls_abandoned_total", Help: "Callers who hung up before reaching an agent.",
+		}, []string{"queue"}),
+		wait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "switchboard_queue_wait_seconds", Help: "Time from the caller's original enqueue to the answer.",
+			Buckets: []float64{1, 5, 10, 20, 30, 60, 120, 300, 600, 1200},
+		}, []string{"queue"}),
+		waiting: prometheus.NewDesc("switchboard_queue_calls_waiting", "Calls waiting in the queue.", []string{"queue"}, nil),
+		oldest:  prometheus.NewDesc("switchboard_queue_oldest_wait_seconds", "Longest wait among the queue's waiting calls.", []string{"queue"}, nil),
+		agents:  prometheus.NewDesc("switchboard_agents", "Agents by state.", []string{"state"}, nil),
+	}
+	if reg != nil {
+		reg.MustRegister(m.offered, m.answered, m.abandoned, m.wait, m)
+	}
+	return m
+}
+
+func (m *metrics) observe(ev acd.Event) {
+	switch ev := ev.(type) {
+	case acd.CallEnqueued:
+		m.offered.WithLabelValues(ev.Queue).Inc()
+	case acd.CallAnswered:
+		m.answered.WithLabelValues(ev.Queue).Inc()
+		m.wait.WithLabelValues(ev.Queue).Observe(ev.Waited.Seconds())
+	case acd.CallAbandoned:
+		m.abandoned.WithLabelValues(ev.Queue).Inc()
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
+	ch <- m.waiting
+	ch <- m.oldest
+	ch <- m.agents
+}
+
+// Collect implements prometheus.Collector from the owner's latest snapshot.
+func (m *metrics) Collect(ch chan<- prometheus.Metric) {
+	s := m.r.Snapshot()
+	if s == nil {
+		return
+	}
+	for _, q := range s.Queues {
+		ch <- prometheus.MustNewConstMetric(m.waiting, prometheus.GaugeValue, float64(q.Waiting), q.Queue)
+		ch <- prometheus.MustNewConstMetric(m.oldest, prometheus.GaugeValue, q.LongestWait.Seconds(), q.Queue)
+	}
+	for _, st := range acd.AgentStates() {
+		ch <- prometheus.MustNewConstMetric(m.agents, prometheus.GaugeValue, float64(s.Agents[st]), st.String())
+	}
+}

@@ -1,0 +1,222 @@
+package router
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"switchboard/acd"
+)
+
+// reconcile brings the router in line with Asterisk after a (re)connection: calls whose
+// channels went away while we were not listening are ended, agent channels that answered
+// meanwhile are bridged, and channels in the application that the router does not hold —
+// after a restart, all of them — are re-adopted from their channel variables: waiting
+// callers with their original enqueue time and priority, connected ones with their agent.
+// Leftovers (agent channels and call bridges of nothing) are cleaned up.
+func (r *Router) reconcile(attempt int) {
+	inApp, bridges, err := r.tel.AppState()
+	if err != nil {
+		r.log.Error("reconcile: application state", "err", err)
+		time.AfterFunc(time.Second, func() { r.post(func() { r.reconcile(attempt) }) })
+		return
+	}
+	all, err := r.tel.Channels()
+	if err != nil {
+		r.log.Error("reconcile: channels", "err", err)
+		time.AfterFunc(time.Second, func() { r.post(func() { r.reconcile(attempt) }) })
+		return
+	}
+	exists := map[string]Channel{}
+	for _, ch := range all {
+		exists[ch.ID] = ch
+	}
+	app := map[string]bool{}
+	for _, id := range inApp {
+		app[id] = true
+	}
+	// Membership of our bridges: which holding bridge or call bridge each channel is in.
+	inBridge := map[string]string{}
+	ourBridges := map[string]bool{}
+	for _, b := range bridges {
+		if !strings.HasPrefix(b, "sb-") {
+			continue
+		}
+		ourBridges[b] = true
+		if strings.HasPrefix(b, "sb-hold-") {
+			r.holds[b] = true
+		}
+		members, err := r.tel.BridgeChannels(b)
+		if err != nil {
+			r.log.Warn("reconcile: bridge", "bridge", b, "err", err)
+			continue
+		}
+		for _, m := range members {
+			inBridge[m] = b
+		}
+	}
+
+	// Calls we hold whose channels changed while we were not listening.
+	for _, c := range r.snapshotCalls() {
+		if c.callerChan != "" && !app[c.callerChan] {
+			r.onChannelGone(c.callerChan, 0, true)
+			continue
+		}
+		if ch := c.offerChan; ch != "" {
+			if _, ok := exists[ch]; !ok {
+				r.onChannelGone(ch, 0, false)
+			} else if app[ch] && exists[ch].State == "Up" {
+				r.agentAnswered(ch, c.id)
+			}
+		}
+		if ch := c.agentChan; ch != "" && !app[ch] {
+			r.onChannelGone(ch, 0, true)
+		}
+	}
+	r.flush()
+
+	// Channels in the application that we do not hold.
+	adopted := 0
+	for _, id := range inApp {
+		if _, ok := r.chans[id]; ok {
+			continue
+		}
+		if isAgentChan(id) {
+			continue // handled with its caller below, or cleaned up at the end
+		}
+		ch, ok := exists[id]
+		if !ok {
+			continue
+		}
+		if r.adopt(ch, inBridge, app) {
+			adopted++
+		}
+		r.flush()
+	}
+	// Agent channels and call bridges that belong to no call.
+	for _, id := range inApp {
+		if _, ok := r.chans[id]; !ok && isAgentChan(id) {
+			r.log.Info("reconcile: hanging up an agent channel of no call", "channel", id)
+			r.hangupLater(id)
+		}
+	}
+	for b := range ourBridges {
+		if strings.HasPrefix(b, "sb-call-") {
+			if c := r.chans[strings.TrimPrefix(b, "sb-call-")]; c == nil || c.bridge != b {
+				go func(b string) { _ = ignoreGone(r.tel.DeleteBridge(b)) }(b)
+			}
+		}
+	}
+	r.reconciled.Add(1)
+	r.log.Info("reconciled", "attempt", attempt, "channels", len(inApp), "adopted", adopted, "calls", len(r.calls))
+}
+
+func (r *Router) snapshotCalls() []*call {
+	out := make([]*call, 0, len(r.calls))
+	for _, c := range r.calls {
+		out = append(out, c)
+	}
+	return out
+}
+
+func isAgentChan(id string) bool {
+	i := strings.LastIndex(id, "-a")
+	if i < 0 {
+		return false
+	}
+	_, err := strconv.Atoi(id[i+2:])
+	return err == nil
+}
+
+// adopt takes over a caller channel the router does not hold.
+func (r *Router) adopt(ch Channel, inBridge map[string]string, app map[string]bool) bool {
+	vars := map[string]string{}
+	for _, name := range []string{varCall, varQueue, varEnqueued, varPriority, varAgent, varAnswered} {
+		if v, err := r.tel.Var(ch.ID, name); err == nil {
+			vars[name] = v
+		}
+	}
+	route, ok := r.cfg.DIDs[ch.Exten]
+	if !ok && r.cfg.Default != nil {
+		route, ok = *r.cfg.Default, true
+	}
+	queue := vars[varQueue]
+	if queue == "" {
+		if !ok {
+			r.log.Warn("reconcile: channel with no queue and no route; hanging up", "channel", ch.ID)
+			r.hangupLater(ch.ID)
+			return false
+		}
+		queue = route.Queue
+	}
+	enqueued := ch.Created
+	if t, err := time.Parse(time.RFC3339Nano, vars[varEnqueued]); err == nil {
+		enqueued = t
+	}
+	if enqueued.IsZero() {
+		enqueued = r.clock.Now()
+	}
+	prio := route.Priority
+	if p, err := strconv.Atoi(vars[varPriority]); err == nil {
+		prio = p
+	}
+	c := &call{id: r.callID(ch.ID), callerChan: ch.ID, number: ch.Number, did: ch.Exten, queue: queue, priority: prio}
+	req := acd.CallRequest{ID: c.id, Queue: queue, Priority: prio, Skills: route.Skills, EnqueuedAt: enqueued, Data: route.Data}
+
+	// Connected before the restart: caller and an agent channel in the call's bridge.
+	bridge := callBridgeID(ch.ID)
+	if inBridge[ch.ID] == bridge && vars[varAgent] != "" {
+		agentChan := ""
+		for m, b := range inBridge {
+			if b == bridge && m != ch.ID && app[m] {
+				agentChan = m
+			}
+		}
+		if agentChan != "" {
+			answered, _ := time.Parse(time.RFC3339Nano, vars[varAnswered])
+			if err := r.eng.Adopt(req, vars[varAgent], answered); err == nil {
+				c.agentChan, c.agent, c.bridge = agentChan, vars[varAgent], bridge
+				c.attempt = attemptOf(agentChan)
+				r.calls[c.id] = c
+				r.chans[ch.ID] = c
+				r.chans[agentChan] = c
+				r.log.Info("reconcile: re-attached a connected call", "call", c.id, "agent", c.agent)
+				return true
+			} else {
+				r.log.Warn("reconcile: connected call not re-attached; queueing it again", "call", c.id, "err", err)
+				r.hangupLater(agentChan)
+			}
+		}
+	}
+	// Waiting (or in any other state): back in its queue at its original place. New offers
+	// number their agent channels above any left from before.
+	for id := range app {
+		if strings.HasPrefix(id, ch.ID+"-a") {
+			if n := attemptOf(id); n > c.attempt {
+				c.attempt = n
+			}
+		}
+	}
+	if b := inBridge[ch.ID]; strings.HasPrefix(b, "sb-hold-") {
+		c.inHold = b
+	}
+	r.calls[c.id] = c
+	r.chans[ch.ID] = c
+	if err := r.eng.Enqueue(req); err != nil {
+		r.log.Error("reconcile: re-enqueue failed; hanging up", "call", c.id, "err", err)
+		r.forget(c)
+		r.hangupLater(ch.ID)
+		return false
+	}
+	r.log.Info("reconcile: re-adopted a waiting call", "call", c.id, "queue", queue, "enqueued_at", enqueued)
+	return true
+}
+
+func attemptOf(agentChan string) int {
+	i := strings.LastIndex(agentChan, "-a")
+	if i < 0 {
+		return 0
+	}
+	n, _ := strconv.Atoi(agentChan[i+2:])
+	return n
+}

@@ -1,0 +1,272 @@
+// Package router runs calls: it joins the acd engine to an Asterisk node. One owner goroutine
+// holds the engine and the calls and takes, in order, ARI events, timer expiries and requests
+// from the API; what it decides is carried out on Asterisk by one worker per call, so a slow
+// REST request holds up only its own call. After every (re)connection it reconciles with what
+// Asterisk reports, re-adopting calls from their channel variables.
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	sdk "github.com/CyCoreSystems/ari/v5"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"switchboard/acd"
+)
+
+// ErrNotFound is what Telephony errors wrap when Asterisk answers 404.
+var ErrNotFound = errors.New("not found")
+
+// Originate asks Asterisk to ring an agent's endpoint into the application.
+type Originate struct {
+	Endpoint  string
+	ChannelID string
+	AppArgs   string
+	CallerID  string
+	Timeout   time.Duration
+}
+
+// Channel is what reconciliation needs to know of a channel.
+type Channel struct {
+	ID      string
+	State   string
+	Number  string // caller number
+	Exten   string // dialplan extension: the DID for inbound calls
+	Created time.Time
+}
+
+// Telephony is what the router asks of an Asterisk node.
+type Telephony interface {
+	Answer(chanID string) error
+	Hangup(chanID, reason string) error
+	Play(chanID, playbackID, media string) error
+	StopPlayback(playbackID string) error
+	Originate(o Originate) error
+	CreateBridge(id, kind string) error // kind: holding or mixing
+	DeleteBridge(id string) error
+	AddChannel(bridgeID, chanID string) error
+	BridgeMOH(bridgeID, class string) error
+	RecordBridge(bridgeID, name string) error
+	SetVar(chanID, name, value string) error
+	Var(chanID, name string) (string, error)
+	AppState() (channels, bridges []string, err error)
+	Channels() ([]Channel, error)
+	BridgeChannels(bridgeID string) ([]string, error)
+}
+
+// Route says where calls to a DID go.
+type Route struct {
+	Queue    string
+	Priority int
+	Skills   map[string]int
+	Data     map[string]string
+}
+
+// QueueSettings are the router's own settings of a queue (the engine has the rest).
+type QueueSettings struct {
+	AnnounceEvery    time.Duration // 0: no periodic announcements
+	AnnouncePosition bool
+	AnnounceWait     bool
+	MOH              string // music-on-hold class, default "default"
+	Record           bool   // record answered calls
+}
+
+// Config is what the router runs.
+type Config struct {
+	Node     string // this Asterisk node's name; call ids carry it
+	App      string // the Stasis application
+	Queues   []acd.QueueConfig
+	Agents   []acd.AgentConfig
+	Settings map[string]QueueSettings
+	DIDs     map[string]Route
+	Default  *Route // for DIDs not listed; nil: play a message and hang up
+	// LoginAgents logs every configured agent in at start (until agents log in from their desktop).
+	LoginAgents bool
+	// RingMargin is added to the ring timeout for the originate timeout, so that the engine's
+	// timer, not Asterisk's, decides a ring-out (default 2s).
+	RingMargin time.Duration
+}
+
+// Options are the router's dependencies.
+type Options struct {
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	Observers  []func(acd.Event) // see every engine event, in order, on the owner goroutine
+	Clock      acd.Clock         // default: the system clock
+}
+
+// Router runs one Asterisk node's calls.
+type Router struct {
+	cfg        Config
+	tel        Telephony
+	log        *slog.Logger
+	eng        *acd.Engine
+	clock      acd.Clock
+	inbox      *Inbox[func()]
+	pending    []acd.Event
+	observers  []func(acd.Event)
+	calls      map[string]*call // by call id
+	chans      map[string]*call // by caller and agent channel id
+	holds      map[string]bool  // holding bridges known to exist
+	metrics    *metrics
+	snap       atomic.Pointer[Snapshot]
+	snapAt     time.Time
+	reconciled atomic.Int64
+}
+
+// New builds a router and its engine from the configuration.
+func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
+	if cfg.Node == "" || cfg.App == "" {
+		return nil, errors.New("router: node and app are required")
+	}
+	if cfg.RingMargin <= 0 {
+		cfg.RingMargin = 2 * time.Second
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if opt.Clock == nil {
+		opt.Clock = acd.SystemClock{}
+	}
+	r := &Router{
+		cfg: cfg, tel: tel, log: opt.Logger, clock: opt.Clock,
+		inbox: NewInbox[func()](), observers: opt.Observers,
+		calls: map[string]*call{}, chans: map[string]*call{}, holds: map[string]bool{},
+	}
+	eng, err := acd.New(acd.Options{Clock: opt.Clock, OnEvent: func(ev acd.Event) { r.pending = append(r.pending, ev) }})
+	if err != nil {
+		return nil, err
+	}
+	r.eng = eng
+	for _, q := range cfg.Queues {
+		if err := eng.AddQueue(q); err != nil {
+			return nil, fmt.Errorf("router: %w", err)
+		}
+	}
+	for _, a := range cfg.Agents {
+		if err := eng.AddAgent(a); err != nil {
+			return nil, fmt.Errorf("router: %w", err)
+		}
+		if cfg.LoginAgents {
+			if err := eng.Login(a.ID); err != nil {
+				return nil, fmt.Errorf("router: %w", err)
+			}
+		}
+	}
+	r.metrics = newMetrics(r, opt.Registerer)
+	r.flush()
+	r.refreshSnapshot(true)
+	return r, nil
+}
+
+// Deliver queues an ARI event; it never blocks and never drops.
+func (r *Router) Deliver(ev sdk.Event) { r.inbox.Push(func() { r.onARI(ev) }) }
+
+// Connected queues a reconciliation: the websocket (re)connected.
+func (r *Router) Connected(attempt int) {
+	r.inbox.Push(func() { r.reconcile(attempt) })
+}
+
+// post runs f on the owner goroutine.
+func (r *Router) post(f func()) { r.inbox.Push(f) }
+
+// Do runs f with the engine on the owner goroutine and waits for it.
+func (r *Router) Do(ctx context.Context, f func(e *acd.Engine) error) error {
+	done := make(chan error, 1)
+	r.post(func() {
+		err := f(r.eng)
+		r.flush()
+		done <- err
+	})
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Reconciliations counts completed reconciliations (for health checks and tests).
+func (r *Router) Reconciliations() int64 { return r.reconciled.Load() }
+
+// Run is the owner loop; it returns when ctx ends.
+func (r *Router) Run(ctx context.Context) error {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		if d, ok := r.eng.NextDeadline(); ok {
+			wait := time.Until(d)
+			if wait < 0 {
+				wait = 0
+			}
+			timer.Reset(wait)
+		} else {
+			timer.Reset(time.Hour)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-r.inbox.Ready():
+			for _, f := range r.inbox.Drain() {
+				f()
+				r.flush()
+			}
+		case <-timer.C:
+			r.eng.Tick()
+			r.flush()
+		case <-tick.C:
+		}
+		r.refreshSnapshot(false)
+	}
+}
+
+// flush hands the engine's events to the observers and acts on them.
+func (r *Router) flush() {
+	for len(r.pending) > 0 {
+		ev := r.pending[0]
+		r.pending = r.pending[1:]
+		for _, o := range r.observers {
+			o(ev)
+		}
+		r.metrics.observe(ev)
+		r.onEngine(ev)
+	}
+}
+
+// Snapshot is a copy of the live statistics, refreshed every second by the owner.
+type Snapshot struct {
+	At     time.Time
+	Queues []acd.QueueStats
+	Agents map[acd.AgentState]int
+	Calls  int
+}
+
+// Snapshot returns the latest statistics copy.
+func (r *Router) Snapshot() *Snapshot { return r.snap.Load() }
+
+func (r *Router) refreshSnapshot(force bool) {
+	now := r.clock.Now()
+	if !force && now.Sub(r.snapAt) < time.Second {
+		return
+	}
+	r.snapAt = now
+	s := &Snapshot{At: now, Agents: map[acd.AgentState]int{}, Calls: len(r.calls)}
+	for _, name := range r.eng.Queues() {
+		if st, err := r.eng.Stats(name); err == nil {
+			s.Queues = append(s.Queues, st)
+		}
+	}
+	for _, id := range r.eng.AgentIDs() {
+		if v, ok := r.eng.Agent(id); ok {
+			s.Agents[v.State]++
+		}
+	}
+	r.snap.Store(s)
+}
