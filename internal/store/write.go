@@ -113,10 +113,15 @@ func (s *Store) openIntervals(ctx context.Context, node string, agents []string)
 // liveRows reads calls and their latest legs into model rows.
 func (s *Store) liveRows(ctx context.Context, ids []string) ([]*callRow, error) {
 	var b pgx.Batch
-	b.Queue(`SELECT `+callColumns+` FROM calls WHERE id = ANY($1)`, ids)
-	b.Queue(`SELECT DISTINCT ON (call_id) call_id, seq, queue, entered_at, offered_at, agent, answered_at, left_at,
+	// Written as one index probe per id, so that the plan stays right when
+	// PostgreSQL switches the prepared statement to a generic plan (= ANY($1)
+	// then became a scan of all of call_legs per batch).
+	b.Queue(`SELECT c.* FROM unnest($1::text[]) AS u(id)
+		CROSS JOIN LATERAL (SELECT `+callColumns+` FROM calls WHERE calls.id = u.id) c`, ids)
+	b.Queue(`SELECT l.* FROM unnest($1::text[]) AS u(id)
+		CROSS JOIN LATERAL (SELECT call_id, seq, queue, entered_at, offered_at, agent, answered_at, left_at,
 			outcome, talk_seconds
-		FROM call_legs WHERE call_id = ANY($1) ORDER BY call_id, seq DESC`, ids)
+			FROM call_legs WHERE call_id = u.id ORDER BY seq DESC LIMIT 1) l`, ids)
 	br := s.pool.SendBatch(ctx, &b)
 	defer br.Close()
 	rows, err := br.Query()
