@@ -75,7 +75,7 @@ func (r *Router) inbound(chanID, number, did string, enqueuedAt time.Time) {
 		}()
 		return
 	}
-	c := &call{id: r.callID(chanID), callerChan: chanID, number: number, did: did, priority: route.Priority}
+	c := &call{id: r.callID(chanID), callerChan: chanID, number: number, did: did, priority: route.Priority, arrived: r.received}
 	r.calls[c.id] = c
 	r.chans[chanID] = c
 	c.w.do(func() {

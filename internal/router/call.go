@@ -33,6 +33,7 @@ type call struct {
 	bridge     string // mixing bridge while connected
 	inHold     string // holding bridge the caller is in, as far as the router asked
 	attempt    int
+	arrived    time.Time // when the router received the caller\'s StasisStart
 	pbMu       sync.Mutex
 	playback   string // current announcement playback, set and cleared by the worker and the owner
 	announceN  int

@@ -122,9 +122,18 @@ func (r *Router) offered(c *call, ev acd.CallOffered) {
 	agentChan := agentChanID(c.callerChan, c.attempt)
 	c.offerChan, c.offerAgent = agentChan, ev.Agent
 	r.chans[agentChan] = c
+	start := time.Now()
+	if c.attempt == 1 && !c.arrived.IsZero() && ev.Waited < 50*time.Millisecond {
+		start = c.arrived // offered on arrival: count the router's own queueing too
+	}
 	timeout := time.Until(ev.Deadline) + r.cfg.RingMargin
 	o := Originate{Endpoint: ev.Endpoint, ChannelID: agentChan, AppArgs: "agent," + c.id, CallerID: c.number, Timeout: timeout}
 	c.w.do(func() {
+		d := time.Since(start)
+		r.metrics.offerLatency.Observe(d.Seconds())
+		if r.latency != nil {
+			r.latency(d)
+		}
 		if err := r.tel.Originate(o); err != nil {
 			r.log.Warn("originate failed", "call", c.id, "agent", ev.Agent, "endpoint", ev.Endpoint, "err", err)
 			r.post(func() {

@@ -8,14 +8,15 @@ import (
 
 // metrics counts engine events and reports the live snapshot.
 type metrics struct {
-	r         *Router
-	offered   *prometheus.CounterVec
-	answered  *prometheus.CounterVec
-	abandoned *prometheus.CounterVec
-	wait      *prometheus.HistogramVec
-	waiting   *prometheus.Desc
-	oldest    *prometheus.Desc
-	agents    *prometheus.Desc
+	r            *Router
+	offered      *prometheus.CounterVec
+	answered     *prometheus.CounterVec
+	abandoned    *prometheus.CounterVec
+	wait         *prometheus.HistogramVec
+	offerLatency prometheus.Histogram
+	waiting      *prometheus.Desc
+	oldest       *prometheus.Desc
+	agents       *prometheus.Desc
 }
 
 func newMetrics(r *Router, reg prometheus.Registerer) *metrics {
@@ -34,12 +35,17 @@ func newMetrics(r *Router, reg prometheus.Registerer) *metrics {
 			Name: "switchboard_queue_wait_seconds", Help: "Time from the caller's original enqueue to the answer.",
 			Buckets: []float64{1, 5, 10, 20, 30, 60, 120, 300, 600, 1200},
 		}, []string{"queue"}),
+		offerLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "switchboard_offer_latency_seconds",
+			Help:    "From the caller's arrival (or the engine's decision, for later offers) to the agent originate being sent.",
+			Buckets: []float64{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1},
+		}),
 		waiting: prometheus.NewDesc("switchboard_queue_calls_waiting", "Calls waiting in the queue.", []string{"queue"}, nil),
 		oldest:  prometheus.NewDesc("switchboard_queue_oldest_wait_seconds", "Longest wait among the queue's waiting calls.", []string{"queue"}, nil),
 		agents:  prometheus.NewDesc("switchboard_agents", "Agents by state.", []string{"state"}, nil),
 	}
 	if reg != nil {
-		reg.MustRegister(m.offered, m.answered, m.abandoned, m.wait, m)
+		reg.MustRegister(m.offered, m.answered, m.abandoned, m.wait, m.offerLatency, m)
 	}
 	return m
 }

@@ -98,6 +98,10 @@ type Options struct {
 	Registerer prometheus.Registerer
 	Observers  []func(acd.Event) // see every engine event, in order, on the owner goroutine
 	Clock      acd.Clock         // default: the system clock
+	// OfferLatency, when set, is told each offer's latency: from the moment the router
+	// received the caller's StasisStart (first offer without waiting) or the engine decided
+	// (later offers) to the moment the originate request is sent. Called from workers.
+	OfferLatency func(time.Duration)
 }
 
 // Router runs one Asterisk node's calls.
@@ -117,6 +121,8 @@ type Router struct {
 	snap       atomic.Pointer[Snapshot]
 	snapAt     time.Time
 	reconciled atomic.Int64
+	latency    func(time.Duration)
+	received   time.Time // when the ARI event being handled arrived
 }
 
 // New builds a router and its engine from the configuration.
@@ -137,6 +143,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		cfg: cfg, tel: tel, log: opt.Logger, clock: opt.Clock,
 		inbox: NewInbox[func()](), observers: opt.Observers,
 		calls: map[string]*call{}, chans: map[string]*call{}, holds: map[string]bool{},
+		latency: opt.OfferLatency,
 	}
 	eng, err := acd.New(acd.Options{Clock: opt.Clock, OnEvent: func(ev acd.Event) { r.pending = append(r.pending, ev) }})
 	if err != nil {
@@ -165,7 +172,10 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 }
 
 // Deliver queues an ARI event; it never blocks and never drops.
-func (r *Router) Deliver(ev sdk.Event) { r.inbox.Push(func() { r.onARI(ev) }) }
+func (r *Router) Deliver(ev sdk.Event) {
+	at := time.Now()
+	r.inbox.Push(func() { r.received = at; r.onARI(ev) })
+}
 
 // Connected queues a reconciliation: the websocket (re)connected.
 func (r *Router) Connected(attempt int) {
