@@ -258,3 +258,22 @@ func TestJournalRejectsSecondRegistration(t *testing.T) {
 		t.Fatal("a second journal registered the same metrics")
 	}
 }
+
+// Input the database would refuse, or events for calls the journal never saw
+// queue, must not wedge the journal: every later write would wait behind them.
+func TestJournalOddInput(t *testing.T) {
+	s := store.New(pgtest.Pool(t))
+	r := newRig(t, s, store.JournalOptions{}, acd.QueueConfig{Name: "line1"})
+	r.j.CallInfo("c8", "+49\x0030\xff", "800", map[string]string{"name\x00": "M\xfcller"})
+	r.enqueue("c8", "line1")
+	r.j.Record(acd.CallRequeued{At: at(1), Call: "ghost", Queue: "line1", Agent: "a9", Reason: acd.NoAnswer})
+	r.j.Record(acd.AgentStateChanged{At: at(2), Agent: "a9", From: acd.Available, To: acd.Paused, Reason: "br\x00eak"})
+	r.flush()
+	c := r.call("c8")
+	eq(t, "caller/data", []any{c.CallerNumber, c.Data}, []any{"+4930\uFFFD", map[string]string{"name": "M\uFFFDller"}})
+	if !r.j.Healthy() {
+		t.Fatal("journal unhealthy")
+	}
+	eq(t, "ghost legs", len(r.legs("ghost")), 1)
+	eq(t, "a9 states", r.states("a9"), []string{"paused[break] 2--"})
+}

@@ -141,6 +141,7 @@ func (m *model) openLeg(c *callRow, queue string, at time.Time) *legRow {
 	l := &legRow{legFields: legFields{callID: c.id, seq: c.legs, queue: queue, enteredAt: at}}
 	c.leg = l
 	m.touchLeg(l)
+	m.touchCall(c, at) // a leg is never written without its call (foreign key)
 	return l
 }
 
@@ -157,6 +158,7 @@ func (m *model) closeLeg(c *callRow, at time.Time, outcome string) *legRow {
 	}
 	c.leg = nil
 	m.touchLeg(l)
+	m.touchCall(c, at)
 	return l
 }
 
@@ -166,6 +168,11 @@ func (m *model) end(c *callRow, at time.Time, outcome string) {
 
 func (m *model) event(at time.Time, call, queue, agent, kind string, data map[string]any) {
 	var raw json.RawMessage = []byte("{}")
+	for k, v := range data {
+		if s, ok := v.(string); ok {
+			data[k] = clean(s)
+		}
+	}
 	if len(data) > 0 {
 		if b, err := json.Marshal(data); err == nil {
 			raw = b
@@ -196,7 +203,7 @@ func (m *model) info(ci callInfo) {
 		if c.data == nil {
 			c.data = map[string]string{}
 		}
-		c.data[k] = v
+		c.data[clean(k)] = clean(v)
 	}
 	m.touchCall(c, c.updatedAt)
 }

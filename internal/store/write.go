@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -201,7 +203,7 @@ func (s *Store) writeBatch(ctx context.Context, stream, node string, b *batch) (
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"queue_events"}, queueEventColumns,
 			pgx.CopyFromSlice(len(b.events), func(i int) ([]any, error) {
 				e := &b.events[i]
-				return []any{e.at, node, text(e.callID), text(e.queue), text(e.agent), e.kind, e.data}, nil
+				return []any{e.at, clean(node), text(e.callID), text(e.queue), text(e.agent), e.kind, e.data}, nil
 			}))
 		if err != nil {
 			return fmt.Errorf("journal: copy queue events: %w", err)
@@ -265,7 +267,7 @@ func callArgs(cs []callFields) []any {
 		data                                = make([]string, n)
 	)
 	for i, c := range cs {
-		id[i], node[i], caller[i], did[i], queue[i], agent[i] = c.id, c.node, text(c.callerNumber), text(c.did), text(c.queue), text(c.agent)
+		id[i], node[i], caller[i], did[i], queue[i], agent[i] = clean(c.id), clean(c.node), text(c.callerNumber), text(c.did), text(c.queue), text(c.agent)
 		prio[i], transfers[i] = int32(c.priority), int32(c.transfers)
 		enq[i], offered[i], answered[i], ended[i] = ts(c.enqueuedAt), ts(c.firstOfferedAt), ts(c.answeredAt), ts(c.endedAt)
 		upd[i] = ts(c.updatedAt)
@@ -298,7 +300,7 @@ func legArgs(ls []legFields) []any {
 		talk                             = make([]float64, n)
 	)
 	for i, l := range ls {
-		call[i], seq[i], queue[i] = l.callID, int32(l.seq), l.queue
+		call[i], seq[i], queue[i] = clean(l.callID), int32(l.seq), clean(l.queue)
 		entered[i], offered[i], answered[i], left[i] = ts(l.enteredAt), ts(l.offeredAt), ts(l.answeredAt), ts(l.leftAt)
 		agent[i], outcome[i], talk[i] = text(l.agent), text(l.outcome), l.talk
 	}
@@ -321,12 +323,23 @@ func agentArgs(as []agentFields) []any {
 		started, ended         = make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n)
 	)
 	for i, a := range as {
-		id[i], agent[i], node[i], state[i] = a.id, a.agent, a.node, a.state
+		id[i], agent[i], node[i], state[i] = a.id, clean(a.agent), clean(a.node), a.state
 		reason[i], call[i], started[i], ended[i] = text(a.reason), text(a.callID), ts(a.startedAt), ts(a.endedAt)
 	}
 	return []any{id, agent, node, state, reason, started, ended, call}
 }
 
-func text(s string) pgtype.Text { return pgtype.Text{String: s, Valid: s != ""} }
+// text is a nullable text value: "" is NULL.
+func text(s string) pgtype.Text { return pgtype.Text{String: clean(s), Valid: s != ""} }
+
+// clean makes s storable in a text or jsonb column: PostgreSQL refuses NUL
+// characters and invalid UTF-8, and one bad caller name must not hold up
+// every write after it.
+func clean(s string) string {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
+}
 
 func ts(t time.Time) pgtype.Timestamptz { return pgtype.Timestamptz{Time: t, Valid: !t.IsZero()} }
