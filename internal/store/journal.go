@@ -250,6 +250,9 @@ func (j *Journal) drain(ctx context.Context) error {
 			backoff = 100 * time.Millisecond
 			continue
 		}
+		if ctx.Err() != nil { // stopping, not failing: Run's last drain retries it
+			return err
+		}
 		j.met.writeErrors.Inc()
 		if j.healthy.Swap(false) {
 			j.log.Error("database write failed; keeping events and retrying", "pending", j.Pending(), "err", err)
@@ -257,9 +260,6 @@ func (j *Journal) drain(ctx context.Context) error {
 			j.log.Warn("database write failed again", "pending", j.Pending(), "retry_in", backoff, "err", err)
 		}
 		j.met.up.Set(0)
-		if ctx.Err() != nil {
-			return err
-		}
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
