@@ -1,0 +1,103 @@
+package loadtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Quantiles of the offer latency.
+type Quantiles struct {
+	P50 time.Duration
+	P90 time.Duration
+	P99 time.Duration
+	Max time.Duration
+}
+
+// MarshalJSON writes the quantiles in milliseconds.
+func (q Quantiles) MarshalJSON() ([]byte, error) {
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	return json.Marshal(struct {
+		P50 float64 `json:"p50_ms"`
+		P90 float64 `json:"p90_ms"`
+		P99 float64 `json:"p99_ms"`
+		Max float64 `json:"max_ms"`
+	}{ms(q.P50), ms(q.P90), ms(q.P99), ms(q.Max)})
+}
+
+// LostCall is a placed call that did not complete, and why.
+type LostCall struct {
+	Channel string `json:"channel"`
+	Call    string `json:"call"`
+	Why     string `json:"why"`
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	// The load.
+	Rate        float64       `json:"rate"`
+	Duration    time.Duration `json:"duration_ns"`
+	Agents      int           `json:"agents"`
+	Talk        time.Duration `json:"talk_ns"`
+	AnswerAfter time.Duration `json:"answer_after_ns"`
+	Queues      int           `json:"queues"`
+	// Capacity is the most calls per second the agents can take: Agents / (Talk + AnswerAfter).
+	Capacity float64 `json:"capacity_per_s"`
+
+	// Calls.
+	Placed      int        `json:"placed"`
+	Completed   int        `json:"completed"`
+	Lost        int        `json:"lost"`
+	LostCalls   []LostCall `json:"lost_calls,omitempty"` // the first 10
+	ArrivalRate float64    `json:"arrival_rate_per_s"`   // achieved: placed calls over the placing time
+
+	// ARI.
+	EventsDropped float64 `json:"events_dropped"`
+	Reconnects    float64 `json:"reconnects"`
+
+	// Router.
+	LatencySamples int           `json:"offers"` // offers whose latency was measured (every offer)
+	OfferLatency   Quantiles     `json:"offer_latency"`
+	MaxWaiting     int           `json:"max_waiting"`        // most callers waiting at once (1 s snapshots)
+	MaxOldestWait  time.Duration `json:"max_oldest_wait_ns"` // longest wait seen in a snapshot
+
+	// Store, when the caller passed StoreRate.
+	StoreWriteRate *float64 `json:"store_write_rate_per_s,omitempty"`
+
+	// Process (router and emulator together).
+	PeakRSSBytes  uint64        `json:"peak_rss_bytes"`
+	PeakHeapBytes uint64        `json:"peak_heap_bytes"`
+	Wall          time.Duration `json:"wall_ns"`
+}
+
+// OK reports whether nothing was lost or dropped.
+func (r Report) OK() bool { return r.Lost == 0 && r.EventsDropped == 0 }
+
+// String is the report for people.
+func (r Report) String() string {
+	var b strings.Builder
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+	fmt.Fprintf(&b, "load:            %.0f calls/s for %v, %d agents in %d queue(s), %v talk, answer after %v\n",
+		r.Rate, r.Duration, r.Agents, r.Queues, r.Talk, r.AnswerAfter)
+	fmt.Fprintf(&b, "capacity:        %.1f calls/s (agents / (talk + answer delay))\n", r.Capacity)
+	fmt.Fprintf(&b, "calls placed:    %d (achieved arrival rate %.1f/s)\n", r.Placed, r.ArrivalRate)
+	fmt.Fprintf(&b, "calls completed: %d\n", r.Completed)
+	fmt.Fprintf(&b, "calls lost:      %d\n", r.Lost)
+	for _, l := range r.LostCalls {
+		fmt.Fprintf(&b, "  %s: %s\n", l.Call, l.Why)
+	}
+	fmt.Fprintf(&b, "events dropped:  %.0f (websocket reconnects %.0f)\n", r.EventsDropped, r.Reconnects)
+	fmt.Fprintf(&b, "offer latency:   p50 %s  p90 %s  p99 %s  max %s  (%d offers)\n",
+		ms(r.OfferLatency.P50), ms(r.OfferLatency.P90), ms(r.OfferLatency.P99), ms(r.OfferLatency.Max), r.LatencySamples)
+	fmt.Fprintf(&b, "queue backlog:   max %d waiting, oldest wait %v\n", r.MaxWaiting, r.MaxOldestWait.Round(time.Millisecond))
+	if r.StoreWriteRate != nil {
+		fmt.Fprintf(&b, "store writes:    %.0f/s\n", *r.StoreWriteRate)
+	} else {
+		fmt.Fprintf(&b, "store writes:    n/a (no store attached)\n")
+	}
+	fmt.Fprintf(&b, "peak memory:     RSS %.1f MiB, Go heap %.1f MiB (router and emulator in one process)\n",
+		float64(r.PeakRSSBytes)/(1<<20), float64(r.PeakHeapBytes)/(1<<20))
+	fmt.Fprintf(&b, "wall time:       %v\n", r.Wall.Round(time.Millisecond))
+	return b.String()
+}
