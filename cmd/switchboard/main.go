@@ -17,6 +17,7 @@ const usage = `usage: switchboard <command> [flags]
 
 commands:
   simulate   run a traffic scenario through the engine (switchboard simulate -h)
+  loadtest   drive the router over ARI against the emulator and report (switchboard loadtest -h)
 `
 
 func main() {
@@ -31,6 +32,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "simulate":
 		return simulate(args[1:], stdout, stderr)
+	case "loadtest":
+		return loadtest(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
