@@ -1,5 +1,8 @@
 // Command switchboard is the Switchboard contact-center router. Its subcommands:
 //
+//	switchboard demo [-listen 127.0.0.1:8080] [-rate 0.2]   the product on its embedded default
+//	switchboard serve -c switchboard.yaml                  the router against Asterisk
+//	switchboard check-config -c switchboard.yaml           validate a configuration file
 //	switchboard simulate -f scenario.yaml [--json] [--plan 0.8]
 //
 // simulate runs the discrete-event simulator over the routing engine and prints service
@@ -16,7 +19,10 @@ import (
 const usage = `usage: switchboard <command> [flags]
 
 commands:
-  simulate   run a traffic scenario through the engine (switchboard simulate -h)
+  demo           run everything on the embedded default: database, ARI emulator, traffic, HTTP
+  serve          run the router against Asterisk (switchboard serve -c switchboard.yaml)
+  check-config   validate a configuration file and print each error with its line
+  simulate       run a traffic scenario through the engine (switchboard simulate -h)
   loadtest   drive the router over ARI against the emulator and report (switchboard loadtest -h)
 `
 
@@ -32,6 +38,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "simulate":
 		return simulate(args[1:], stdout, stderr)
+	case "demo":
+		return demoCmd(args[1:], stdout, stderr)
+	case "serve":
+		return serveCmd(args[1:], stdout, stderr)
+	case "check-config":
+		return checkConfig(args[1:], stdout, stderr)
 	case "loadtest":
 		return loadtest(args[1:], stdout, stderr)
 	case "-h", "--help", "help":

@@ -67,17 +67,30 @@ func (r *Router) inbound(chanID, number, did string, enqueuedAt time.Time) {
 	}
 	if !ok {
 		r.log.Warn("call to a DID with no route; playing a message and hanging up", "channel", chanID, "did", did)
-		r.tel.Answer(chanID)
-		go func() {
-			_ = r.tel.Play(chanID, "sb-noroute-"+chanID, "sound:ss-noservice")
-			time.Sleep(4 * time.Second)
-			_ = ignoreGone(r.tel.Hangup(chanID, "normal"))
-		}()
+		r.sayAndHangup(chanID, "sound:ss-noservice")
 		return
+	}
+	if route.Open != nil && !route.Open(r.clock.Now()) {
+		switch {
+		case route.ClosedQueue != "":
+			route.Queue = route.ClosedQueue
+		default:
+			msg := route.ClosedMessage
+			if msg == "" {
+				msg = "sound:please-try-call-later"
+			} else if !strings.Contains(msg, ":") {
+				msg = "sound:" + msg
+			}
+			r.sayAndHangup(chanID, msg)
+			return
+		}
 	}
 	c := &call{id: r.callID(chanID), callerChan: chanID, number: number, did: did, priority: route.Priority, arrived: r.received}
 	r.calls[c.id] = c
 	r.chans[chanID] = c
+	if r.callInfo != nil {
+		r.callInfo(c.id, number, did)
+	}
 	c.w.do(func() {
 		if err := ignoreGone(r.tel.Answer(chanID)); err != nil {
 			r.log.Error("answer failed", "call", c.id, "err", err)
@@ -142,6 +155,16 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 			r.log.Warn("agent hangup in engine", "call", c.id, "err", err)
 		}
 	}
+}
+
+// sayAndHangup answers, plays a message and hangs up, off the owner goroutine.
+func (r *Router) sayAndHangup(chanID, media string) {
+	go func() {
+		_ = ignoreGone(r.tel.Answer(chanID))
+		_ = ignoreGone(r.tel.Play(chanID, "sb-msg-"+chanID, media))
+		time.Sleep(4 * time.Second) // long enough for the short messages used here
+		_ = ignoreGone(r.tel.Hangup(chanID, "normal"))
+	}()
 }
 
 func (r *Router) hangupLater(chanID string) {

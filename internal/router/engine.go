@@ -1,6 +1,7 @@
 package router
 
 import (
+	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -168,7 +169,7 @@ func (r *Router) answered(c *call, ev acd.CallAnswered) {
 	c.bridge = callBridgeID(c.callerChan)
 	c.inHold = ""
 	caller, agentChan, bridge := c.callerChan, c.agentChan, c.bridge
-	record := r.settings(ev.Queue).Record
+	record := rand.Float64() < r.settings(ev.Queue).RecordShare
 	now := r.clock.Now().UTC().Format(time.RFC3339Nano)
 	c.w.do(func() {
 		r.stopPlayback(c)

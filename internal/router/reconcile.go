@@ -1,6 +1,9 @@
 package router
 
 import (
+	"context"
+	"errors"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -17,8 +20,14 @@ import (
 func (r *Router) reconcile(attempt int) {
 	inApp, bridges, err := r.tel.AppState()
 	if err != nil {
-		r.log.Error("reconcile: application state", "err", err)
-		time.AfterFunc(time.Second, func() { r.post(func() { r.reconcile(attempt) }) })
+		// Asterisk registers the application just after the websocket upgrade, so the first
+		// look can miss it; anything else is worth an error.
+		level := slog.LevelError
+		if errors.Is(err, ErrNotFound) {
+			level = slog.LevelInfo
+		}
+		r.log.Log(context.Background(), level, "reconcile: application state; retrying", "err", err)
+		time.AfterFunc(200*time.Millisecond, func() { r.post(func() { r.reconcile(attempt) }) })
 		return
 	}
 	all, err := r.tel.Channels()

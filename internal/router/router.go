@@ -65,6 +65,11 @@ type Route struct {
 	Priority int
 	Skills   map[string]int
 	Data     map[string]string
+	// Open, when set, tells business hours; outside them the call goes to ClosedQueue, or
+	// hears ClosedMessage (a sound name) and is hung up.
+	Open          func(time.Time) bool
+	ClosedQueue   string
+	ClosedMessage string
 }
 
 // QueueSettings are the router's own settings of a queue (the engine has the rest).
@@ -72,8 +77,8 @@ type QueueSettings struct {
 	AnnounceEvery    time.Duration // 0: no periodic announcements
 	AnnouncePosition bool
 	AnnounceWait     bool
-	MOH              string // music-on-hold class, default "default"
-	Record           bool   // record answered calls
+	MOH              string  // music-on-hold class, default "default"
+	RecordShare      float64 // share of answered calls recorded: 1 always, 0 never
 }
 
 // Config is what the router runs.
@@ -102,6 +107,9 @@ type Options struct {
 	// received the caller's StasisStart (first offer without waiting) or the engine decided
 	// (later offers) to the moment the originate request is sent. Called from workers.
 	OfferLatency func(time.Duration)
+	// CallInfo, when set, is told what the engine does not know of a new call (caller number,
+	// DID), on the owner goroutine; the store's journal takes it.
+	CallInfo func(callID, number, did string)
 }
 
 // Router runs one Asterisk node's calls.
@@ -123,6 +131,7 @@ type Router struct {
 	reconciled atomic.Int64
 	latency    func(time.Duration)
 	received   time.Time // when the ARI event being handled arrived
+	callInfo   func(callID, number, did string)
 }
 
 // New builds a router and its engine from the configuration.
@@ -143,7 +152,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		cfg: cfg, tel: tel, log: opt.Logger, clock: opt.Clock,
 		inbox: NewInbox[func()](), observers: opt.Observers,
 		calls: map[string]*call{}, chans: map[string]*call{}, holds: map[string]bool{},
-		latency: opt.OfferLatency,
+		latency: opt.OfferLatency, callInfo: opt.CallInfo,
 	}
 	eng, err := acd.New(acd.Options{Clock: opt.Clock, OnEvent: func(ev acd.Event) { r.pending = append(r.pending, ev) }})
 	if err != nil {

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"switchboard/acd"
+	"switchboard/internal/asterisk"
+	"switchboard/internal/config"
+	"switchboard/internal/pgcluster"
+	"switchboard/internal/router"
+	"switchboard/internal/store"
+	"switchboard/internal/web"
+)
+
+// daemon is a running router: database, journal, ARI link, engine and HTTP.
+type daemon struct {
+	log      *slog.Logger
+	cfg      *config.Config
+	cluster  *pgcluster.Cluster
+	store    *store.Store
+	journal  *store.Journal
+	router   *router.Router
+	events   *asterisk.Events
+	http     *http.Server
+	addr     string
+	cancel   context.CancelFunc
+	loops    sync.WaitGroup
+	runErrs  chan error
+	loginAll bool
+}
+
+type daemonOptions struct {
+	Logger       *slog.Logger
+	MetricsToken string
+	LoginAgents  bool // until agents log in from their desktop (issue 6), every agent starts logged in
+}
+
+// startDaemon brings everything up; it returns once the HTTP server listens.
+func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*daemon, error) {
+	d := &daemon{log: opt.Logger, cfg: cfg, runErrs: make(chan error, 4), loginAll: opt.LoginAgents}
+	ok := false
+	defer func() {
+		if !ok {
+			d.close()
+		}
+	}()
+	dbURL := cfg.Database.URL
+	if dbURL == "" {
+		// The cluster folder inside is private to the database user; its parent must let that
+		// user (not root, when run as root) through.
+		if err := os.MkdirAll(cfg.Database.DataDir, 0o755); err != nil {
+			return nil, fmt.Errorf("data folder: %w", err)
+		}
+		dir := filepath.Join(cfg.Database.DataDir, "pg")
+		cl, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir, Logger: d.log})
+		if err != nil {
+			return nil, fmt.Errorf("private database in %s: %w", dir, err)
+		}
+		d.cluster = cl
+		dbURL = cl.URL("postgres")
+		d.log.Info("private database running", "cluster", cl)
+	}
+	st, err := store.Open(ctx, dbURL, d.log)
+	if err != nil {
+		return nil, err
+	}
+	d.store = st
+	if _, err := st.SaveConfigSnapshot(ctx, cfg.Snapshot()); err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	j, err := store.NewJournal(st, store.JournalOptions{Node: cfg.Node, Logger: d.log, Registerer: reg})
+	if err != nil {
+		return nil, err
+	}
+	d.journal = j
+	rcfg, err := routerConfig(cfg, opt.LoginAgents)
+	if err != nil {
+		return nil, err
+	}
+	rest := asterisk.NewREST(asterisk.RESTOptions{URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User, Password: cfg.ARI.Password})
+	r, err := router.New(rcfg, rest, router.Options{
+		Logger: d.log, Registerer: reg, Observers: []func(acd.Event){j.Record},
+		CallInfo: func(id, number, did string) { j.CallInfo(id, number, did, nil) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.router = r
+	d.events = asterisk.NewEvents(asterisk.EventsOptions{URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User,
+		Password: cfg.ARI.Password, Logger: d.log, Registerer: reg}, r)
+
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("http: %w", err)
+	}
+	d.addr = ln.Addr().String()
+	d.http = &http.Server{Handler: web.Handler(web.Options{
+		Checks: []web.Check{
+			{Name: "ari", OK: d.events.IsConnected},
+			{Name: "reconciled", OK: func() bool { return r.Reconciliations() > 0 }},
+			{Name: "store", OK: j.Healthy},
+		},
+		Metrics:      promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		MetricsToken: opt.MetricsToken,
+	}), ReadHeaderTimeout: 10 * time.Second}
+
+	runCtx, cancel := context.WithCancel(context.Background())
+	d.cancel = cancel
+	run := func(name string, f func(context.Context) error) {
+		d.loops.Add(1)
+		go func() {
+			defer d.loops.Done()
+			if err := f(runCtx); err != nil {
+				d.runErrs <- fmt.Errorf("%s: %w", name, err)
+			}
+		}()
+	}
+	run("journal", j.Run)
+	run("router", r.Run)
+	run("ari events", d.events.Run)
+	go func() {
+		if err := d.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			d.runErrs <- fmt.Errorf("http: %w", err)
+		}
+	}()
+	ok = true
+	return d, nil
+}
+
+// reload applies a changed configuration file; calls stay up.
+func (d *daemon) reload(ctx context.Context, cfg *config.Config) error {
+	rcfg, err := routerConfig(cfg, d.loginAll)
+	if err != nil {
+		return err
+	}
+	if err := d.router.Reload(ctx, rcfg); err != nil {
+		return err
+	}
+	if _, err := d.store.SaveConfigSnapshot(ctx, cfg.Snapshot()); err != nil {
+		return err
+	}
+	d.cfg = cfg
+	return nil
+}
+
+// close stops everything, the journal writing what it holds first.
+func (d *daemon) close() {
+	if d.http != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		_ = d.http.Shutdown(sctx)
+		cancel()
+	}
+	if d.cancel != nil {
+		d.cancel()
+		d.loops.Wait() // the journal writes what it holds before its Run returns
+	}
+	if d.store != nil {
+		d.store.Close()
+	}
+	if d.cluster != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := d.cluster.Stop(sctx); err != nil {
+			d.log.Warn("stopping the private database", "err", err)
+		}
+		cancel()
+	}
+}
+
+// routerConfig maps the configuration file onto the router's.
+func routerConfig(cfg *config.Config, loginAgents bool) (router.Config, error) {
+	rc := router.Config{
+		Node: cfg.Node, App: cfg.ARI.App, Queues: cfg.Queues, Agents: cfg.Agents, LoginAgents: loginAgents,
+		Settings: map[string]router.QueueSettings{}, DIDs: map[string]router.Route{},
+	}
+	for name, m := range cfg.Media {
+		s := router.QueueSettings{AnnounceEvery: m.Announce.Every, AnnouncePosition: m.Announce.Position,
+			AnnounceWait: m.Announce.Wait, MOH: m.MOH}
+		switch m.Recording.Policy {
+		case config.RecordAlways:
+			s.RecordShare = 1
+		case config.RecordSample:
+			s.RecordShare = m.Recording.Sample
+		}
+		rc.Settings[name] = s
+	}
+	for _, did := range cfg.DIDs {
+		if did.Flow != "" {
+			return rc, fmt.Errorf("did %s: IVR flows are not available yet; route it to a queue", did.Number)
+		}
+		route := router.Route{Queue: did.Queue, Priority: did.Priority, Skills: did.Skills}
+		if h := cfg.Hours[did.Hours]; did.Hours != "" && h != nil {
+			route.Open = h.Open
+			route.ClosedQueue, route.ClosedMessage = h.Closed.Queue, h.Closed.Message
+		}
+		rc.DIDs[did.Number] = route
+	}
+	return rc, nil
+}
+
+func newLogger(cfg config.Log, w *os.File) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.Level}
+	if cfg.Format == config.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
