@@ -96,6 +96,15 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	r, err := router.New(rcfg, rest, router.Options{
 		Logger: d.log, Registerer: reg, Observers: []func(acd.Event){j.Record},
 		CallInfo: func(id, number, did string) { j.CallInfo(id, number, did, nil) },
+		Recall: func(id string) (router.Recalled, bool) {
+			rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			c, err := st.Call(rctx, id)
+			if err != nil || c.EnqueuedAt.IsZero() || c.Outcome != "" {
+				return router.Recalled{}, false
+			}
+			return router.Recalled{Queue: c.Queue, Priority: c.Priority, EnqueuedAt: c.EnqueuedAt}, true
+		},
 	})
 	if err != nil {
 		return nil, err

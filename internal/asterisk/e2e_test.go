@@ -28,6 +28,7 @@ type rig struct {
 	mu     sync.Mutex
 	events []acd.Event
 	reg    *prometheus.Registry
+	recall func(string) (router.Recalled, bool)
 }
 
 func testConfig() router.Config {
@@ -62,7 +63,7 @@ func (g *rig) start(cfg router.Config) {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()}))
 	g.reg = prometheus.NewRegistry()
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: cfg.App, Username: "sb", Password: "secret"})
-	r, err := router.New(cfg, rest, router.Options{Logger: logger, Registerer: g.reg, Observers: []func(acd.Event){func(ev acd.Event) {
+	r, err := router.New(cfg, rest, router.Options{Logger: logger, Registerer: g.reg, Recall: g.recall, Observers: []func(acd.Event){func(ev acd.Event) {
 		g.mu.Lock()
 		g.events = append(g.events, ev)
 		g.mu.Unlock()

@@ -7,6 +7,8 @@ import (
 
 	"switchboard/acd"
 	"switchboard/internal/ariemu"
+	"switchboard/internal/asterisk"
+	"switchboard/internal/router"
 )
 
 // Kill the router (not the emulator) with calls connected and waiting, start a new one:
@@ -108,5 +110,78 @@ func TestWebsocketLossReconciles(t *testing.T) {
 	}
 	if rec := g.ended(stay); rec.Outcome != ariemu.OutcomeCompleted {
 		t.Fatalf("caller who stayed: %+v", rec)
+	}
+}
+
+// A reload adds an agent and a queue while a caller waits: the caller keeps its call and is
+// served by the new agent.
+func TestReloadKeepsCalls(t *testing.T) {
+	g := newRig(t)
+	cfg := testConfig()
+	cfg.LoginAgents = false
+	g.emu.SetPhone("PJSIP/1009", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
+	g.start(cfg)
+	ch := g.place(ariemu.Caller{TalkTime: 200 * time.Millisecond})
+	g.eventually("waiting", func() bool { v, ok := g.call(callID(ch)); return ok && v.State == "waiting" })
+	before, _ := g.call(callID(ch))
+
+	next := testConfig()
+	next.LoginAgents = true
+	next.Queues = append(next.Queues, acd.QueueConfig{Name: "line3"})
+	next.Agents = []acd.AgentConfig{{ID: "new", Endpoint: "PJSIP/1009", Queues: []acd.Membership{{Queue: "line1"}, {Queue: "line3"}}}}
+	if err := g.r.Reload(context.Background(), next); err != nil {
+		t.Fatal(err)
+	}
+	rec := g.ended(ch)
+	if rec.Outcome != ariemu.OutcomeCompleted {
+		t.Fatalf("caller: %+v", rec)
+	}
+	var answered acd.CallAnswered
+	g.mu.Lock()
+	for _, ev := range g.events {
+		if a, ok := ev.(acd.CallAnswered); ok && a.Call == callID(ch) {
+			answered = a
+		}
+	}
+	g.mu.Unlock()
+	if answered.Agent != "new" || answered.Waited < before.Waited {
+		t.Fatalf("answered: %+v", answered)
+	}
+	bad := testConfig()
+	bad.Queues = []acd.QueueConfig{{Name: "line1", Strategy: "random"}}
+	if err := g.r.Reload(context.Background(), bad); err == nil {
+		t.Fatal("a bad queue was accepted")
+	}
+	if v := g.agent("new"); v.ID != "new" {
+		t.Fatal("the good part of the first reload was lost")
+	}
+}
+
+// A caller whose channel variables are gone is re-adopted from the store's memory of it.
+func TestRestartRecallsFromStore(t *testing.T) {
+	g := newRig(t)
+	cfg := testConfig()
+	cfg.LoginAgents = false
+	g.start(cfg)
+	ch := g.place(ariemu.Caller{DID: "5551000"})
+	g.eventually("waiting", func() bool { v, ok := g.call(callID(ch)); return ok && v.State == "waiting" })
+	g.stop()
+	rest := asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: "switchboard", Username: "sb", Password: "secret"})
+	for _, v := range []string{"SB_QUEUE", "SB_ENQUEUED", "SB_PRIORITY"} {
+		if err := rest.SetVar(ch, v, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stored := time.Now().Add(-5 * time.Minute).Truncate(time.Millisecond)
+	g.recall = func(id string) (router.Recalled, bool) {
+		if id != callID(ch) {
+			return router.Recalled{}, false
+		}
+		return router.Recalled{Queue: "line2", Priority: 4, EnqueuedAt: stored}, true
+	}
+	g.start(cfg)
+	v, ok := g.call(callID(ch))
+	if !ok || v.Queue != "line2" || v.Priority != 4 || !v.EnqueuedAt.Equal(stored) {
+		t.Fatalf("re-adopted as %+v, want line2, priority 4, enqueued %v", v, stored)
 	}
 }

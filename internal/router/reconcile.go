@@ -149,6 +149,14 @@ func (r *Router) adopt(ch Channel, inBridge map[string]string, app map[string]bo
 	if !ok && r.cfg.Default != nil {
 		route, ok = *r.cfg.Default, true
 	}
+	if vars[varEnqueued] == "" && r.recall != nil {
+		// The variables were never set (the router died between StasisStart and the enqueue's
+		// requests) or were lost: the store's row of the call is the other memory.
+		if rc, ok := r.recall(r.callID(ch.ID)); ok {
+			vars[varQueue], vars[varPriority] = rc.Queue, strconv.Itoa(rc.Priority)
+			vars[varEnqueued] = rc.EnqueuedAt.UTC().Format(time.RFC3339Nano)
+		}
+	}
 	queue := vars[varQueue]
 	if queue == "" {
 		if !ok {

@@ -110,6 +110,16 @@ type Options struct {
 	// CallInfo, when set, is told what the engine does not know of a new call (caller number,
 	// DID), on the owner goroutine; the store's journal takes it.
 	CallInfo func(callID, number, did string)
+	// Recall, when set, finds a call's queue, priority and original enqueue time in the store;
+	// reconciliation asks it for a channel whose variables are missing.
+	Recall func(callID string) (Recalled, bool)
+}
+
+// Recalled is what the store remembers of a live call.
+type Recalled struct {
+	Queue      string
+	Priority   int
+	EnqueuedAt time.Time
 }
 
 // Router runs one Asterisk node's calls.
@@ -132,6 +142,7 @@ type Router struct {
 	latency    func(time.Duration)
 	received   time.Time // when the ARI event being handled arrived
 	callInfo   func(callID, number, did string)
+	recall     func(callID string) (Recalled, bool)
 }
 
 // New builds a router and its engine from the configuration.
@@ -152,7 +163,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		cfg: cfg, tel: tel, log: opt.Logger, clock: opt.Clock,
 		inbox: NewInbox[func()](), observers: opt.Observers,
 		calls: map[string]*call{}, chans: map[string]*call{}, holds: map[string]bool{},
-		latency: opt.OfferLatency, callInfo: opt.CallInfo,
+		latency: opt.OfferLatency, callInfo: opt.CallInfo, recall: opt.Recall,
 	}
 	eng, err := acd.New(acd.Options{Clock: opt.Clock, OnEvent: func(ev acd.Event) { r.pending = append(r.pending, ev) }})
 	if err != nil {
