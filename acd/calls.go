@@ -25,22 +25,9 @@ func (f OfferFailure) String() string {
 
 // Enqueue queues a call and routes it if an agent is free.
 func (e *Engine) Enqueue(req CallRequest) error {
-	if req.ID == "" {
-		return errorf(EInvalid, "call: id is required")
-	}
-	if _, ok := e.calls[req.ID]; ok {
-		return errorf(EConflict, "call %s exists", req.ID)
-	}
-	q, ok := e.queues[req.Queue]
-	if !ok {
-		return errorf(ENotFound, "call %s: queue %s not found", req.ID, req.Queue)
-	}
-	if req.Priority < 0 || req.Priority > MaxPriority {
-		return errorf(EInvalid, "call %s: priority %d outside 0-%d", req.ID, req.Priority, MaxPriority)
-	}
-	extra, err := e.skills.levels(req.Skills)
+	q, extra, err := e.checkRequest(req)
 	if err != nil {
-		return errorf(EInvalid, "call %s: %v", req.ID, err)
+		return err
 	}
 	now := e.clock.Now()
 	at := req.EnqueuedAt
@@ -54,6 +41,28 @@ func (e *Engine) Enqueue(req CallRequest) error {
 	e.calls[c.id] = c
 	e.enter(c, q, now)
 	return nil
+}
+
+// checkRequest validates a new call and returns its queue and own skill requirements.
+func (e *Engine) checkRequest(req CallRequest) (*queue, []skillLevel, error) {
+	if req.ID == "" {
+		return nil, nil, errorf(EInvalid, "call: id is required")
+	}
+	if _, ok := e.calls[req.ID]; ok {
+		return nil, nil, errorf(EConflict, "call %s exists", req.ID)
+	}
+	q, ok := e.queues[req.Queue]
+	if !ok {
+		return nil, nil, errorf(ENotFound, "call %s: queue %s not found", req.ID, req.Queue)
+	}
+	if req.Priority < 0 || req.Priority > MaxPriority {
+		return nil, nil, errorf(EInvalid, "call %s: priority %d outside 0-%d", req.ID, req.Priority, MaxPriority)
+	}
+	extra, err := e.skills.levels(req.Skills)
+	if err != nil {
+		return nil, nil, errorf(EInvalid, "call %s: %v", req.ID, err)
+	}
+	return q, extra, nil
 }
 
 // enter places a call at its place in q, announces it and routes it.
@@ -289,15 +298,9 @@ func (e *Engine) Remove(id, reason string) error {
 // the call is held as connected since answeredAt, and the agent is marked on it (logged in
 // if it was not). Nothing is counted again in the statistics.
 func (e *Engine) Adopt(req CallRequest, agentID string, answeredAt time.Time) error {
-	if req.ID == "" {
-		return errorf(EInvalid, "call: id is required")
-	}
-	if _, ok := e.calls[req.ID]; ok {
-		return errorf(EConflict, "call %s exists", req.ID)
-	}
-	q, ok := e.queues[req.Queue]
-	if !ok {
-		return errorf(ENotFound, "call %s: queue %s not found", req.ID, req.Queue)
+	q, extra, err := e.checkRequest(req)
+	if err != nil {
+		return err
 	}
 	a, err := e.agentByID(agentID)
 	if err != nil {
@@ -305,13 +308,6 @@ func (e *Engine) Adopt(req CallRequest, agentID string, answeredAt time.Time) er
 	}
 	if a.state != LoggedOut && a.state != Available && a.state != Paused {
 		return errorf(EConflict, "agent %s is %s", agentID, a.state)
-	}
-	if req.Priority < 0 || req.Priority > MaxPriority {
-		return errorf(EInvalid, "call %s: priority %d outside 0-%d", req.ID, req.Priority, MaxPriority)
-	}
-	extra, err := e.skills.levels(req.Skills)
-	if err != nil {
-		return errorf(EInvalid, "call %s: %v", req.ID, err)
 	}
 	now := e.clock.Now()
 	if answeredAt.IsZero() || answeredAt.After(now) {
