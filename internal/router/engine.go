@@ -208,7 +208,9 @@ func (r *Router) ended(c *call) {
 	})
 }
 
-// transferred lets the agent go; the CallEnqueued that follows moves the caller.
+// transferred lets the agent go and removes the call's bridge; the caller leaves it but stays
+// in the application, and the CallEnqueued that follows puts it in the new queue's holding
+// bridge.
 func (r *Router) transferred(c *call) {
 	agentChan, bridge := c.agentChan, c.bridge
 	if agentChan != "" {
@@ -219,9 +221,6 @@ func (r *Router) transferred(c *call) {
 		if agentChan != "" {
 			_ = ignoreGone(r.tel.Hangup(agentChan, "normal"))
 		}
-	})
-	// The caller leaves the mixing bridge when the enqueue moves it; delete the bridge after.
-	defer c.w.do(func() {
 		if bridge != "" {
 			_ = ignoreGone(r.tel.DeleteBridge(bridge))
 		}
