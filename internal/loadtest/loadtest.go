@@ -246,10 +246,12 @@ func judge(emu *ariemu.Server, ids []string, rep *Report) {
 	for _, rec := range emu.Calls() {
 		recs[rec.ChannelID] = rec
 	}
+	var setup latencies
 	for _, id := range ids {
-		why := lostWhy(recs, id)
+		why, agent := lostWhy(recs, id)
 		if why == "" {
 			rep.Completed++
+			setup.samples = append(setup.samples, agent.Created.Sub(recs[id].Created))
 			continue
 		}
 		if len(rep.LostCalls) < 10 {
@@ -257,19 +259,21 @@ func judge(emu *ariemu.Server, ids []string, rep *Report) {
 		}
 	}
 	rep.Lost = rep.Placed - rep.Completed
+	_, rep.CallerToAgent = setup.summary()
 }
 
-func lostWhy(recs map[string]ariemu.CallRecord, id string) string {
+// lostWhy says why a call is not completed ("" when it is) and gives its agent leg.
+func lostWhy(recs map[string]ariemu.CallRecord, id string) (string, ariemu.CallRecord) {
 	rec, ok := recs[id]
 	switch {
 	case !ok:
-		return "no record in the emulator"
+		return "no record in the emulator", rec
 	case rec.Ended.IsZero():
-		return "still up at the end of the run"
+		return "still up at the end of the run", rec
 	case rec.Outcome != ariemu.OutcomeCompleted:
-		return fmt.Sprintf("outcome %q (hung up by %q, cause %d)", rec.Outcome, rec.HungUpBy, rec.Cause)
+		return fmt.Sprintf("outcome %q (hung up by %q, cause %d)", rec.Outcome, rec.HungUpBy, rec.Cause), rec
 	case rec.Bridged.IsZero():
-		return "never bridged"
+		return "never bridged", rec
 	}
 	var agents []ariemu.CallRecord
 	for _, p := range rec.Peers {
@@ -278,12 +282,12 @@ func lostWhy(recs map[string]ariemu.CallRecord, id string) string {
 		}
 	}
 	if len(agents) != 1 {
-		return fmt.Sprintf("bridged with %d agent legs, want 1 (peers %v)", len(agents), rec.Peers)
+		return fmt.Sprintf("bridged with %d agent legs, want 1 (peers %v)", len(agents), rec.Peers), rec
 	}
 	if agents[0].Answered.IsZero() {
-		return "agent leg " + agents[0].ChannelID + " never answered"
+		return "agent leg " + agents[0].ChannelID + " never answered", rec
 	}
-	return ""
+	return "", agents[0]
 }
 
 // counter reads a counter's total from the registry (0 when absent).

@@ -57,10 +57,15 @@ type Report struct {
 	Reconnects    float64 `json:"reconnects"`
 
 	// Router.
-	LatencySamples int           `json:"offers"` // offers whose latency was measured (every offer)
-	OfferLatency   Quantiles     `json:"offer_latency"`
-	MaxWaiting     int           `json:"max_waiting"`        // most callers waiting at once (1 s snapshots)
-	MaxOldestWait  time.Duration `json:"max_oldest_wait_ns"` // longest wait seen in a snapshot
+	LatencySamples int       `json:"offers"` // offers whose latency was measured (every offer)
+	OfferLatency   Quantiles `json:"offer_latency"`
+	// CallerToAgent is measured on the emulator's clock over the wire: from the caller's
+	// channel entering Stasis to the answering agent's channel being originated. It includes
+	// the time spent waiting for a free agent, so it equals OfferLatency plus the ARI hops
+	// only for calls offered on arrival.
+	CallerToAgent Quantiles     `json:"caller_to_agent"`
+	MaxWaiting    int           `json:"max_waiting"`        // most callers waiting at once (1 s snapshots)
+	MaxOldestWait time.Duration `json:"max_oldest_wait_ns"` // longest wait seen in a snapshot
 
 	// Store, when the caller passed StoreRate.
 	StoreWriteRate *float64 `json:"store_write_rate_per_s,omitempty"`
@@ -77,7 +82,7 @@ func (r Report) OK() bool { return r.Lost == 0 && r.EventsDropped == 0 }
 // String is the report for people.
 func (r Report) String() string {
 	var b strings.Builder
-	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d.Microseconds())/1000) }
 	fmt.Fprintf(&b, "load:            %.0f calls/s for %v, %d agents in %d queue(s), %v talk, answer after %v\n",
 		r.Rate, r.Duration, r.Agents, r.Queues, r.Talk, r.AnswerAfter)
 	fmt.Fprintf(&b, "capacity:        %.1f calls/s (agents / (talk + answer delay))\n", r.Capacity)
@@ -90,6 +95,8 @@ func (r Report) String() string {
 	fmt.Fprintf(&b, "events dropped:  %.0f (websocket reconnects %.0f)\n", r.EventsDropped, r.Reconnects)
 	fmt.Fprintf(&b, "offer latency:   p50 %s  p90 %s  p99 %s  max %s  (%d offers)\n",
 		ms(r.OfferLatency.P50), ms(r.OfferLatency.P90), ms(r.OfferLatency.P99), ms(r.OfferLatency.Max), r.LatencySamples)
+	fmt.Fprintf(&b, "caller → agent:  p50 %s  p90 %s  p99 %s  max %s  (Stasis → agent originated, over ARI, queue wait included)\n",
+		ms(r.CallerToAgent.P50), ms(r.CallerToAgent.P90), ms(r.CallerToAgent.P99), ms(r.CallerToAgent.Max))
 	fmt.Fprintf(&b, "queue backlog:   max %d waiting, oldest wait %v\n", r.MaxWaiting, r.MaxOldestWait.Round(time.Millisecond))
 	if r.StoreWriteRate != nil {
 		fmt.Fprintf(&b, "store writes:    %.0f/s\n", *r.StoreWriteRate)
