@@ -33,6 +33,8 @@ fi
 for p in asterisk-core-sounds-en-wav asterisk-core-sounds-ru-wav asterisk-moh-opsound-wav; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
+# SIP load generator tests (internal/sipload, cmd/sbload): sipp is the far end.
+command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
 
 [ ${#need[@]} -eq 0 ] && exit 0
 
