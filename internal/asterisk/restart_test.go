@@ -167,7 +167,7 @@ func TestRestartRecallsFromStore(t *testing.T) {
 	g.eventually("waiting", func() bool { v, ok := g.call(callID(ch)); return ok && v.State == "waiting" })
 	g.stop()
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: "switchboard", Username: "sb", Password: "secret"})
-	for _, v := range []string{"SB_QUEUE", "SB_ENQUEUED", "SB_PRIORITY"} {
+	for _, v := range []string{"SB_PLACE"} {
 		if err := rest.SetVar(ch, v, ""); err != nil {
 			t.Fatal(err)
 		}

@@ -3,20 +3,55 @@ package router
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
 
 // Channel variables kept on the caller's channel, so that a restarted router can re-adopt
-// the call with its place in time.
+// the call with its place in time. One request each: "queue|priority|enqueued" and
+// "agent|answered", times in RFC 3339 with nanoseconds.
 const (
-	varCall     = "SB_CALL"
-	varQueue    = "SB_QUEUE"
-	varEnqueued = "SB_ENQUEUED" // RFC 3339 with nanoseconds
-	varPriority = "SB_PRIORITY"
-	varAgent    = "SB_AGENT"
-	varAnswered = "SB_ANSWERED"
+	varPlace  = "SB_PLACE"
+	varAnswer = "SB_ANSWER"
 )
+
+func placeValue(queue string, priority int, enqueued time.Time) string {
+	return queue + "|" + strconv.Itoa(priority) + "|" + enqueued.UTC().Format(time.RFC3339Nano)
+}
+
+// parsePlace reads SB_PLACE; ok is false for anything malformed (the variable is input too).
+func parsePlace(v string) (queue string, priority int, enqueued time.Time, ok bool) {
+	parts := strings.Split(v, "|")
+	if len(parts) != 3 || parts[0] == "" {
+		return "", 0, time.Time{}, false
+	}
+	p, err := strconv.Atoi(parts[1])
+	if err != nil {
+		return "", 0, time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, parts[2])
+	if err != nil {
+		return "", 0, time.Time{}, false
+	}
+	return parts[0], p, t, true
+}
+
+func answerValue(agent string, at time.Time) string {
+	return agent + "|" + at.UTC().Format(time.RFC3339Nano)
+}
+
+func parseAnswer(v string) (agent string, at time.Time, ok bool) {
+	i := strings.LastIndex(v, "|")
+	if i <= 0 {
+		return "", time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, v[i+1:])
+	if err != nil {
+		return "", time.Time{}, false
+	}
+	return v[:i], t, true
+}
 
 // call is the router's side of a call: its channels and bridges on Asterisk.
 type call struct {
@@ -38,7 +73,8 @@ type call struct {
 	playback   string // current announcement playback, set and cleared by the worker and the owner
 	announceN  int
 	announce   *time.Timer
-	w          worker
+	w          worker // the caller's requests, in order
+	offers     worker // originates and the hang-ups of their channels, in order
 }
 
 func holdBridgeID(queue string) string      { return "sb-hold-" + queue }

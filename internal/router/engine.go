@@ -2,7 +2,6 @@ package router
 
 import (
 	"math/rand/v2"
-	"strconv"
 	"time"
 
 	"switchboard/acd"
@@ -72,19 +71,14 @@ func (r *Router) enqueued(c *call, ev acd.CallEnqueued) {
 	c.inHold = hold
 	known := r.holds[hold]
 	r.holds[hold] = true
-	vars := [][2]string{
-		{varCall, c.id}, {varQueue, ev.Queue},
-		{varEnqueued, ev.EnqueuedAt.UTC().Format(time.RFC3339Nano)}, {varPriority, strconv.Itoa(ev.Priority)},
-	}
+	place := placeValue(ev.Queue, ev.Priority, ev.EnqueuedAt)
 	c.w.do(func() {
 		r.stopPlayback(c)
 		if !known {
 			r.ensureHold(hold, moh)
 		}
-		for _, v := range vars {
-			if err := ignoreGone(r.tel.SetVar(ch, v[0], v[1])); err != nil {
-				r.log.Warn("set channel variable", "call", c.id, "var", v[0], "err", err)
-			}
+		if err := ignoreGone(r.tel.SetVar(ch, varPlace, place)); err != nil {
+			r.log.Warn("set channel variable", "call", c.id, "var", varPlace, "err", err)
 		}
 		if !move {
 			return
@@ -129,7 +123,7 @@ func (r *Router) offered(c *call, ev acd.CallOffered) {
 	}
 	timeout := time.Until(ev.Deadline) + r.cfg.RingMargin
 	o := Originate{Endpoint: ev.Endpoint, ChannelID: agentChan, AppArgs: "agent," + c.id, CallerID: c.number, Timeout: timeout}
-	c.w.do(func() {
+	c.offers.do(func() {
 		d := time.Since(start)
 		r.metrics.offerLatency.Observe(d.Seconds())
 		if r.latency != nil {
@@ -156,7 +150,7 @@ func (r *Router) dropOffer(c *call) {
 	ch := c.offerChan
 	delete(r.chans, ch)
 	c.offerChan, c.offerAgent = "", ""
-	c.w.do(func() { _ = ignoreGone(r.tel.Hangup(ch, "normal")) })
+	c.offers.do(func() { _ = ignoreGone(r.tel.Hangup(ch, "normal")) })
 }
 
 // answered bridges caller and agent, and records the call if the queue says so.
@@ -170,7 +164,7 @@ func (r *Router) answered(c *call, ev acd.CallAnswered) {
 	c.inHold = ""
 	caller, agentChan, bridge := c.callerChan, c.agentChan, c.bridge
 	record := rand.Float64() < r.settings(ev.Queue).RecordShare
-	now := r.clock.Now().UTC().Format(time.RFC3339Nano)
+	answer := answerValue(ev.Agent, r.clock.Now())
 	c.w.do(func() {
 		r.stopPlayback(c)
 		if err := r.tel.CreateBridge(bridge, "mixing"); err != nil {
@@ -181,8 +175,7 @@ func (r *Router) answered(c *call, ev acd.CallAnswered) {
 				r.log.Error("bridge channel", "call", c.id, "channel", ch, "err", err)
 			}
 		}
-		_ = ignoreGone(r.tel.SetVar(caller, varAgent, ev.Agent))
-		_ = ignoreGone(r.tel.SetVar(caller, varAnswered, now))
+		_ = ignoreGone(r.tel.SetVar(caller, varAnswer, answer))
 		if record {
 			if err := ignoreGone(r.tel.RecordBridge(bridge, "call-"+c.id)); err != nil {
 				r.log.Warn("recording did not start", "call", c.id, "err", err)

@@ -139,50 +139,38 @@ func isAgentChan(id string) bool {
 
 // adopt takes over a caller channel the router does not hold.
 func (r *Router) adopt(ch Channel, inBridge map[string]string, app map[string]bool) bool {
-	vars := map[string]string{}
-	for _, name := range []string{varCall, varQueue, varEnqueued, varPriority, varAgent, varAnswered} {
-		if v, err := r.tel.Var(ch.ID, name); err == nil {
-			vars[name] = v
+	place, _ := r.tel.Var(ch.ID, varPlace)
+	answer, _ := r.tel.Var(ch.ID, varAnswer)
+	queue, prio, enqueued, placed := parsePlace(place)
+	if !placed && r.recall != nil {
+		// The variable was never set (the router died between StasisStart and the enqueue's
+		// requests) or was lost: the store's row of the call is the other memory.
+		if rc, ok := r.recall(r.callID(ch.ID)); ok {
+			queue, prio, enqueued, placed = rc.Queue, rc.Priority, rc.EnqueuedAt, true
 		}
 	}
 	route, ok := r.cfg.DIDs[ch.Exten]
 	if !ok && r.cfg.Default != nil {
 		route, ok = *r.cfg.Default, true
 	}
-	if vars[varEnqueued] == "" && r.recall != nil {
-		// The variables were never set (the router died between StasisStart and the enqueue's
-		// requests) or were lost: the store's row of the call is the other memory.
-		if rc, ok := r.recall(r.callID(ch.ID)); ok {
-			vars[varQueue], vars[varPriority] = rc.Queue, strconv.Itoa(rc.Priority)
-			vars[varEnqueued] = rc.EnqueuedAt.UTC().Format(time.RFC3339Nano)
-		}
-	}
-	queue := vars[varQueue]
-	if queue == "" {
+	if !placed {
 		if !ok {
 			r.log.Warn("reconcile: channel with no queue and no route; hanging up", "channel", ch.ID)
 			r.hangupLater(ch.ID)
 			return false
 		}
-		queue = route.Queue
-	}
-	enqueued := ch.Created
-	if t, err := time.Parse(time.RFC3339Nano, vars[varEnqueued]); err == nil {
-		enqueued = t
+		queue, prio, enqueued = route.Queue, route.Priority, ch.Created
 	}
 	if enqueued.IsZero() {
 		enqueued = r.clock.Now()
-	}
-	prio := route.Priority
-	if p, err := strconv.Atoi(vars[varPriority]); err == nil {
-		prio = p
 	}
 	c := &call{id: r.callID(ch.ID), callerChan: ch.ID, number: ch.Number, did: ch.Exten, queue: queue, priority: prio}
 	req := acd.CallRequest{ID: c.id, Queue: queue, Priority: prio, Skills: route.Skills, EnqueuedAt: enqueued, Data: route.Data}
 
 	// Connected before the restart: caller and an agent channel in the call's bridge.
 	bridge := callBridgeID(ch.ID)
-	if inBridge[ch.ID] == bridge && vars[varAgent] != "" {
+	agent, answered, wasAnswered := parseAnswer(answer)
+	if inBridge[ch.ID] == bridge && wasAnswered {
 		agentChan := ""
 		for m, b := range inBridge {
 			if b == bridge && m != ch.ID && app[m] {
@@ -190,9 +178,8 @@ func (r *Router) adopt(ch Channel, inBridge map[string]string, app map[string]bo
 			}
 		}
 		if agentChan != "" {
-			answered, _ := time.Parse(time.RFC3339Nano, vars[varAnswered])
-			if err := r.eng.Adopt(req, vars[varAgent], answered); err == nil {
-				c.agentChan, c.agent, c.bridge = agentChan, vars[varAgent], bridge
+			if err := r.eng.Adopt(req, agent, answered); err == nil {
+				c.agentChan, c.agent, c.bridge = agentChan, agent, bridge
 				c.attempt = attemptOf(agentChan)
 				r.calls[c.id] = c
 				r.chans[ch.ID] = c

@@ -90,3 +90,41 @@ func TestInboxNeverDrops(t *testing.T) {
 		t.Fatalf("left %d", q.Len())
 	}
 }
+
+func TestPlaceVariables(t *testing.T) {
+	at := time.Date(2026, 11, 23, 9, 0, 0, 123456789, time.UTC)
+	q, p, e, ok := parsePlace(placeValue("support-l1", 7, at))
+	if !ok || q != "support-l1" || p != 7 || !e.Equal(at) {
+		t.Fatalf("round trip: %q %d %v %v", q, p, e, ok)
+	}
+	a, when, ok := parseAnswer(answerValue("1001", at))
+	if !ok || a != "1001" || !when.Equal(at) {
+		t.Fatalf("answer round trip: %q %v %v", a, when, ok)
+	}
+	for _, bad := range []string{"", "q", "q|x|2026-11-23T09:00:00Z", "q|1|yesterday", "|1|2026-11-23T09:00:00Z", "a|b|c|d"} {
+		if _, _, _, ok := parsePlace(bad); ok {
+			t.Errorf("parsePlace(%q) accepted", bad)
+		}
+	}
+	for _, bad := range []string{"", "1001", "|2026-11-23T09:00:00Z", "1001|soon"} {
+		if _, _, ok := parseAnswer(bad); ok {
+			t.Errorf("parseAnswer(%q) accepted", bad)
+		}
+	}
+}
+
+func FuzzPlaceVariables(f *testing.F) {
+	f.Add(placeValue("q", 3, time.Unix(1795405336, 0)))
+	f.Add("q|1|2026-11-23T09:00:00.5+01:00")
+	f.Add("|||")
+	f.Fuzz(func(t *testing.T, v string) {
+		if q, p, e, ok := parsePlace(v); ok {
+			if q == "" || placeValue(q, p, e) == "" {
+				t.Fatalf("accepted %q as %q %d %v", v, q, p, e)
+			}
+		}
+		if a, _, ok := parseAnswer(v); ok && a == "" {
+			t.Fatalf("accepted %q with no agent", v)
+		}
+	})
+}
