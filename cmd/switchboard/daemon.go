@@ -110,7 +110,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		return nil, err
 	}
 	d.router = r
-	d.events = asterisk.NewEvents(asterisk.EventsOptions{URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User,
+	d.events = asterisk.NewEvents(asterisk.EventsOptions{Types: router.EventTypes(), URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User,
 		Password: cfg.ARI.Password, Logger: d.log, Registerer: reg}, r)
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)

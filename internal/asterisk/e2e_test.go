@@ -71,7 +71,7 @@ func (g *rig) start(cfg router.Config) {
 	if err != nil {
 		g.t.Fatal(err)
 	}
-	ev := asterisk.NewEvents(asterisk.EventsOptions{URL: g.url, App: cfg.App, Username: "sb", Password: "secret", Logger: logger, Registerer: g.reg, MinBackoff: 20 * time.Millisecond}, r)
+	ev := asterisk.NewEvents(asterisk.EventsOptions{Types: router.EventTypes(), URL: g.url, App: cfg.App, Username: "sb", Password: "secret", Logger: logger, Registerer: g.reg, MinBackoff: 20 * time.Millisecond}, r)
 	ctx, cancel := context.WithCancel(context.Background())
 	g.r, g.cancel = r, cancel
 	g.wg.Add(2)

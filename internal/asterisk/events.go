@@ -1,6 +1,7 @@
 package asterisk
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -35,6 +36,9 @@ type EventsOptions struct {
 	Registerer prometheus.Registerer
 	MinBackoff time.Duration // default 100ms
 	MaxBackoff time.Duration // default 5s
+	// Types, when set, are the only event types decoded and delivered; the others are
+	// counted (switchboard_ari_events_ignored_total) and skipped without decoding.
+	Types []string
 }
 
 // Events reads one Asterisk node's event websocket.
@@ -45,6 +49,8 @@ type Events struct {
 	gauge      prometheus.Gauge
 	reconnects prometheus.Counter
 	dropped    prometheus.Counter
+	ignored    prometheus.Counter
+	types      map[string]bool
 }
 
 // NewEvents prepares a reader that hands everything to sink; Run connects.
@@ -67,12 +73,21 @@ func NewEvents(opt EventsOptions, sink Sink) *Events {
 		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "switchboard_ari_reconnects_total", Help: "ARI websocket connections made after the first.",
 		}),
+		ignored: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "switchboard_ari_events_ignored_total", Help: "ARI events of types the router does not act on, skipped undecoded.",
+		}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "switchboard_ari_events_dropped_total", Help: "ARI messages received but not handed to the router (undecodable ones; each is logged).",
 		}),
 	}
 	if opt.Registerer != nil {
-		opt.Registerer.MustRegister(e.gauge, e.reconnects, e.dropped)
+		opt.Registerer.MustRegister(e.gauge, e.reconnects, e.dropped, e.ignored)
+	}
+	if len(opt.Types) > 0 {
+		e.types = map[string]bool{}
+		for _, t := range opt.Types {
+			e.types[t] = true
+		}
 	}
 	return e
 }
@@ -163,6 +178,12 @@ func (e *Events) session(ctx context.Context, target string, attempt int) error 
 		if typ != websocket.MessageText {
 			continue
 		}
+		if e.types != nil {
+			if t, ok := eventType(data); ok && !e.types[t] {
+				e.ignored.Inc()
+				continue
+			}
+		}
 		ev, err := sdk.DecodeEvent(data)
 		if err != nil || ev == nil {
 			e.dropped.Inc()
@@ -171,4 +192,19 @@ func (e *Events) session(ctx context.Context, target string, attempt int) error 
 		}
 		e.sink.Deliver(ev)
 	}
+}
+
+// eventType finds an event's "type" without decoding the message: Asterisk writes it as the
+// first member. ok is false when it is not found there, and the message is then decoded.
+func eventType(data []byte) (string, bool) {
+	const key = `{"type":"`
+	if !bytes.HasPrefix(data, []byte(key)) {
+		return "", false
+	}
+	rest := data[len(key):]
+	end := bytes.IndexByte(rest, '"')
+	if end <= 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
+		return "", false
+	}
+	return string(rest[:end]), true
 }

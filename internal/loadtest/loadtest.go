@@ -133,7 +133,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if err != nil {
 		return rep, fmt.Errorf("loadtest: %w", err)
 	}
-	events := asterisk.NewEvents(asterisk.EventsOptions{URL: url, App: app, Username: user, Password: pass,
+	events := asterisk.NewEvents(asterisk.EventsOptions{Types: router.EventTypes(), URL: url, App: app, Username: user, Password: pass,
 		Logger: o.Logger, Registerer: reg, MinBackoff: 20 * time.Millisecond}, r)
 
 	rctx, stop := context.WithCancel(context.Background())

@@ -191,6 +191,11 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 	return r, nil
 }
 
+// EventTypes are the ARI events the router acts on; the adapter may skip the others.
+func EventTypes() []string {
+	return []string{"StasisStart", "StasisEnd", "ChannelDestroyed", "PlaybackFinished"}
+}
+
 // Deliver queues an ARI event; it never blocks and never drops.
 func (r *Router) Deliver(ev sdk.Event) {
 	at := time.Now()
