@@ -10,10 +10,15 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"sync/atomic"
 	"syscall"
 	"time"
 
+	"switchboard/acd"
+	"switchboard/internal/config"
 	lt "switchboard/internal/loadtest"
+	"switchboard/internal/pgcluster"
+	"switchboard/internal/store"
 )
 
 // loadtest runs the router against the in-process ARI emulator at a steady call rate and
@@ -30,6 +35,7 @@ func loadtest(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	verbose := fs.Bool("v", false, "log the router's and emulator's warnings to stderr")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	withStore := fs.Bool("store", true, "journal every engine event to PostgreSQL (DATABASE_URL, or a private cluster in a temporary folder)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -56,6 +62,36 @@ func loadtest(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	var maxPending int
+	if *withStore {
+		j, done, err := loadStore(ctx)
+		if err != nil {
+			fmt.Fprintln(stderr, "loadtest: store:", err)
+			return 1
+		}
+		defer done()
+		start := time.Now()
+		var recorded atomic.Int64
+		opt.Observer = func(ev acd.Event) { recorded.Add(1); j.Record(ev) }
+		sample := time.NewTicker(100 * time.Millisecond)
+		defer sample.Stop()
+		go func() {
+			for range sample.C {
+				if p := j.Pending(); p > maxPending {
+					maxPending = p
+				}
+			}
+		}()
+		opt.StoreRate = func() float64 {
+			fctx, cancel := context.WithTimeout(ctx, time.Minute)
+			defer cancel()
+			if err := j.Flush(fctx); err != nil {
+				fmt.Fprintln(stderr, "loadtest: store flush:", err)
+				return 0
+			}
+			return float64(recorded.Load()) / time.Since(start).Seconds()
+		}
+	}
 	rep, err := lt.Run(ctx, opt)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -67,9 +103,59 @@ func loadtest(args []string, stdout, stderr io.Writer) int {
 		}
 	} else {
 		fmt.Fprint(stdout, rep)
+		if *withStore {
+			fmt.Fprintf(stdout, "store backlog:   max %d events waiting to be written (sampled every 100 ms)\n", maxPending)
+		}
 	}
 	if err != nil || !rep.OK() {
 		return 1
 	}
 	return 0
+}
+
+// loadStore starts the journal on DATABASE_URL or on a private cluster in a temporary folder.
+func loadStore(ctx context.Context) (*store.Journal, func(), error) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var cleanup []func()
+	done := func() {
+		for i := len(cleanup) - 1; i >= 0; i-- {
+			cleanup[i]()
+		}
+	}
+	url := os.Getenv(config.EnvDatabaseURL)
+	if url == "" {
+		dir, err := os.MkdirTemp(pgcluster.TempBase(), "sbload-")
+		if err != nil {
+			return nil, done, err
+		}
+		_ = os.Chmod(dir, 0o755)
+		cleanup = append(cleanup, func() { os.RemoveAll(dir) })
+		cl, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir + "/pg", NoSync: true, Logger: log})
+		if err != nil {
+			done()
+			return nil, func() {}, err
+		}
+		cleanup = append(cleanup, func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = cl.Stop(sctx)
+		})
+		url = cl.URL("postgres")
+	}
+	st, err := store.Open(ctx, url, log)
+	if err != nil {
+		done()
+		return nil, func() {}, err
+	}
+	cleanup = append(cleanup, st.Close)
+	j, err := store.NewJournal(st, store.JournalOptions{Node: "load", Logger: log})
+	if err != nil {
+		done()
+		return nil, func() {}, err
+	}
+	jctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); _ = j.Run(jctx) }()
+	cleanup = append(cleanup, func() { cancel(); <-stopped })
+	return j, done, nil
 }
