@@ -1,0 +1,90 @@
+// Command sbload is the SIP traffic generator that proves a deployment
+// before go-live: callers that place calls with G.711 media and RFC 4733
+// DTMF into an Asterisk (or any SIP peer), and agent phones that answer.
+//
+//	sbload [--json] [--interval 1s] scenario.yaml
+//
+// Progress goes to stderr every interval; the summary goes to stdout at the
+// end, as text or, with --json, as one JSON object. The exit status is 1 when
+// any call failed, 2 on a usage or scenario error.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+
+	"switchboard/internal/sipload"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	code, err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sbload:", err)
+	}
+	os.Exit(code)
+}
+
+// run is main without the process: it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("sbload", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	interval := fs.Duration("interval", time.Second, "progress report interval on stderr (0: none)")
+	verbose := fs.Bool("v", false, "debug logging")
+	if err := fs.Parse(args); err != nil {
+		return 2, nil
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return 2, errors.New("want one scenario file")
+	}
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		return 2, err
+	}
+	sc, err := sipload.ParseScenario(f)
+	f.Close()
+	if err != nil {
+		return 2, err
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	stats := sipload.NewStats()
+	sum, err := sipload.Run(ctx, sc, stats, log, func(s sipload.Summary) {
+		if *interval > 0 {
+			s.WriteText(stderr, false)
+		}
+	}, *interval, runtime.GOMAXPROCS(0))
+	if err != nil {
+		return 2, err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(sum); err != nil {
+			return 2, err
+		}
+	} else {
+		sum.WriteText(stdout, true)
+	}
+	if sum.Failed > 0 {
+		return 1, nil
+	}
+	return 0, nil
+}
