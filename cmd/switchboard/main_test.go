@@ -84,3 +84,28 @@ func TestUnknownCommand(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 }
+
+func TestCheckConfig(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, demoYAML, 0o600)
+	var out, errb bytes.Buffer
+	if code := run([]string{"check-config", "-c", good}, &out, &errb); code != 0 || !strings.Contains(out.String(), "ok (4 queues, 10 agents, 3 DIDs)") {
+		t.Fatalf("good file: exit %d, %q %q", code, out.String(), errb.String())
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("queues:\n  - name: q\n    strategy: random\nagents:\n  - {id: a, endpoint: PJSIP/a, queues: [nope]}\nari:\n  password: hunter2\n"), 0o600)
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"check-config", "-c", bad}, &out, &errb); code != 1 {
+		t.Fatalf("bad file: exit %d", code)
+	}
+	for _, want := range []string{bad + ":3:", bad + ":5:", bad + ":7:"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("errors lack %q:\n%s", want, errb.String())
+		}
+	}
+	if strings.Contains(errb.String(), "hunter2") {
+		t.Error("the error output repeats the secret")
+	}
+}
