@@ -211,7 +211,10 @@ func TestSensitiveMasked(t *testing.T) {
 	if v, _ := s.Var("pin"); v != pin {
 		t.Fatalf("Var(pin) = %q", v)
 	}
-	if !slices.ContainsFunc(actions, func(a Action) bool { p, ok := a.(Play); return ok && slices.Contains(p.Media, Media{MediaDigits, pin, true}) }) {
+	if !slices.ContainsFunc(actions, func(a Action) bool {
+		p, ok := a.(Play)
+		return ok && slices.Contains(p.Media, Media{MediaDigits, pin, true})
+	}) {
 		t.Fatalf("the read-back does not carry the PIN for the owner: %v", actions)
 	}
 	var logs bytes.Buffer
