@@ -29,6 +29,10 @@ func (r *Router) callID(chanID string) string { return r.cfg.Node + "-" + chanID
 
 func (r *Router) onStasisStart(ev *sdk.StasisStart) {
 	ch := ev.Channel
+	if ch.ID == "" {
+		r.log.Warn("StasisStart without a channel id ignored", "args", ev.Args)
+		return
+	}
 	kind := ""
 	if len(ev.Args) > 0 {
 		kind = ev.Args[0]

@@ -1,0 +1,70 @@
+package router
+
+import (
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	sdk "github.com/CyCoreSystems/ari/v5"
+
+	"switchboard/acd"
+)
+
+// nopTelephony accepts every request; the fuzz test below is about the router's own
+// handling of odd events (the real ARI path is tested against the emulator).
+type nopTelephony struct{}
+
+func (nopTelephony) Answer(string) error                     { return nil }
+func (nopTelephony) Hangup(string, string) error             { return nil }
+func (nopTelephony) Play(string, string, string) error       { return nil }
+func (nopTelephony) StopPlayback(string) error               { return nil }
+func (nopTelephony) Originate(Originate) error               { return nil }
+func (nopTelephony) CreateBridge(string, string) error       { return nil }
+func (nopTelephony) DeleteBridge(string) error               { return nil }
+func (nopTelephony) AddChannel(string, string) error         { return nil }
+func (nopTelephony) BridgeMOH(string, string) error          { return nil }
+func (nopTelephony) RecordBridge(string, string) error       { return nil }
+func (nopTelephony) SetVar(string, string, string) error     { return nil }
+func (nopTelephony) Var(string, string) (string, error)      { return "", ErrNotFound }
+func (nopTelephony) AppState() ([]string, []string, error)   { return nil, nil, nil }
+func (nopTelephony) Channels() ([]Channel, error)            { return nil, nil }
+func (nopTelephony) BridgeChannels(string) ([]string, error) { return nil, nil }
+
+// Any sequence of messages, well-formed or not, leaves the router and its engine consistent:
+// every call the router holds is one the engine holds, and nothing panics.
+func FuzzEvents(f *testing.F) {
+	f.Add([]byte(`{"type":"StasisStart","args":["inbound","5551000"],"channel":{"id":"1.1","caller":{"number":"7999"}}}`),
+		[]byte(`{"type":"StasisStart","args":["agent","n1-1.1"],"channel":{"id":"1.1-a1"}}`),
+		[]byte(`{"type":"StasisEnd","channel":{"id":"1.1"}}`))
+	f.Add([]byte(`{"type":"StasisStart","args":[],"channel":{"id":""}}`),
+		[]byte(`{"type":"ChannelDestroyed","cause":17,"channel":{"id":"1.1-a1"}}`),
+		[]byte(`{"type":"PlaybackFinished","playback":{"id":"x","target_uri":"channel:1.1"}}`))
+	f.Fuzz(func(t *testing.T, a, b, c []byte) {
+		r, err := New(Config{
+			Node: "n1", App: "switchboard", LoginAgents: true,
+			Queues: []acd.QueueConfig{{Name: "q"}},
+			Agents: []acd.AgentConfig{{ID: "a", Endpoint: "PJSIP/a", Queues: []acd.Membership{{Queue: "q"}}}},
+			DIDs:   map[string]Route{"5551000": {Queue: "q"}},
+		}, nopTelephony{}, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: &acd.ManualClock{T: time.Unix(1795405336, 0)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, msg := range [][]byte{a, b, c, a} {
+			ev, err := sdk.DecodeEvent(msg)
+			if err != nil || ev == nil {
+				continue
+			}
+			r.onARI(ev)
+			r.flush()
+		}
+		for id, c := range r.calls {
+			if _, ok := r.eng.Call(id); !ok {
+				t.Fatalf("router holds call %s the engine does not", id)
+			}
+			if c.callerChan != "" && r.chans[c.callerChan] != c {
+				t.Fatalf("call %s: caller channel not indexed", id)
+			}
+		}
+	})
+}
