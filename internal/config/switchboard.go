@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"switchboard/acd"
+	"switchboard/ivr"
 )
 
 // Defaults of switchboard.yaml (deploy/switchboard.example.yaml documents every key).
@@ -51,6 +52,9 @@ type Config struct {
 	Media map[string]QueueMedia
 	DIDs  []DID
 	Hours map[string]*Hours // by name
+	// Flows are the IVR flows by name (flows.go), each checked by ivr.Validate; nil without a
+	// flows: key.
+	Flows map[string]*ivr.Flow
 
 	raw []byte
 }
@@ -125,7 +129,7 @@ type Recording struct {
 type DID struct {
 	Number   string
 	Queue    string         // exactly one of Queue and Flow is set
-	Flow     string         // an IVR flow name; flows are not checked yet
+	Flow     string         // an IVR flow name, checked against Config.Flows when the file has flows:
 	Priority int            // the call's own priority, 0-9
 	Skills   map[string]int // skills the call needs on top of its queue's
 	Hours    string         // name of a Config.Hours entry; "" = always open
@@ -219,6 +223,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		Media:    map[string]QueueMedia{},
 		Hours:    map[string]*Hours{},
 	}
+	root, flows := d.splitFlows(root)
 	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "dids", "hours")
 	if !m.ok {
 		return c
@@ -249,6 +254,9 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	}
 	if items, ok := d.seq(m.get("dids"), "dids"); ok {
 		d.dids(items, c, b)
+	}
+	if flows != nil {
+		d.checkDIDFlows(root, d.flowsSection(flows, c, b))
 	}
 	d.crossCheck(c, b)
 	return c
