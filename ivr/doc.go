@@ -23,6 +23,6 @@
 // action within MaxInputs+1 inputs; a silent caller ends without the budget.
 //
 // Digits marked sensitive (Node.Sensitive on collect nodes) never appear in the String,
-// GoString, JSON or slog form of a Session, an Action or a Media; the owner must not log Digit
-// inputs while (*Session).Sensitive reports true.
+// GoString, JSON or slog form of a Session, an Action or a Media; the owner logs inputs in their
+// (*Session).Redacted form, which masks a Digit while Sensitive reports true.
 package ivr

@@ -201,7 +201,9 @@ func TestSensitiveMasked(t *testing.T) {
 	if !s.Sensitive() {
 		t.Error("Sensitive() false at a sensitive collect node")
 	}
+	var logged []string
 	for _, d := range []byte(pin[:3]) {
+		logged = append(logged, s.Redacted(Digit{D: d}))
 		actions = append(actions, s.Handle(t0, Digit{D: d})...)
 	}
 	var forms []string
@@ -226,7 +228,7 @@ func TestSensitiveMasked(t *testing.T) {
 			l.Info("action", "action", a)
 		}
 	}
-	forms = append(forms, logs.String(), fmt.Sprintf("%v %+v %#v %s", s, s, s, s), fmt.Sprintf("%v %+v %#v", actions, actions, actions))
+	forms = append(forms, strings.Join(logged, " "), logs.String(), fmt.Sprintf("%v %+v %#v %s", s, s, s, s), fmt.Sprintf("%v %+v %#v", actions, actions, actions))
 	for _, a := range actions {
 		b, err := json.Marshal(a)
 		if err != nil {

@@ -119,6 +119,15 @@ func (s *Session) Sensitive() bool {
 	return s.node != nil && s.node.Kind == KindCollect && s.node.Sensitive && !s.done
 }
 
+// Redacted is in.String() with the digit masked while Sensitive reports true: the form of an
+// input to log.
+func (s *Session) Redacted(in Input) string {
+	if _, ok := in.(Digit); ok && s.Sensitive() {
+		return "digit " + Mask
+	}
+	return in.String()
+}
+
 // Var returns a collected entry (sensitive ones too: the caller of Var decides what to do).
 func (s *Session) Var(name string) (string, bool) {
 	v, ok := s.vars[name]
