@@ -126,6 +126,12 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		},
 		Metrics:      promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		MetricsToken: opt.MetricsToken,
+		Users:        st,
+		Live: func() web.Live {
+			s := r.Snapshot()
+			return web.Live{At: s.At, Queues: s.Queues, Agents: s.Agents}
+		},
+		Logger: d.log,
 	}), ReadHeaderTimeout: 10 * time.Second}
 
 	runCtx, cancel := context.WithCancel(context.Background())

@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -89,6 +93,44 @@ func TestDaemonWritesCallsAndServesMetrics(t *testing.T) {
 		_, body := get("/metrics", "tok")
 		return strings.Contains(body, `switchboard_calls_answered_total{queue="billing"} 3`)
 	})
+	// A supervisor signs in (accounts and sessions in PostgreSQL) and sees the queue.
+	if err := addUser(context.Background(), d.store, "sue", "supervisor", "", []string{"billing"}, "a long password"); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.Get("http://" + d.addr + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
+	if m == nil {
+		t.Fatal("no login form")
+	}
+	resp, err = c.PostForm("http://"+d.addr+"/login", url.Values{"csrf": {string(m[1])}, "username": {"sue"}, "password": {"a long password"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var got struct {
+		Queues []struct {
+			Queue    string
+			Answered int64
+		}
+	}
+	eventually(t, "the supervisor sees billing's three answered calls", func() bool {
+		resp, err := c.Get("http://" + d.addr + "/api/queues")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		got.Queues = nil
+		json.NewDecoder(resp.Body).Decode(&got)
+		return resp.StatusCode == 200 && len(got.Queues) == 1 && got.Queues[0].Queue == "billing" && got.Queues[0].Answered == 3
+	})
+
 	// Closing the daemon flushes the journal: every call is in the database, completed.
 	d.close()
 	closed = true

@@ -86,12 +86,28 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer d.close()
+	adminPass, supPass := secret(), secret()
+	for _, u := range []struct {
+		name, role, pass string
+		queues           []string
+	}{
+		{"admin", "admin", adminPass, nil},
+		{"supervisor", "supervisor", supPass, []string{"support-l1", "support-l2", "support-l3"}},
+	} {
+		if err := addUser(ctx, d.store, u.name, u.role, "", u.queues, u.pass); err != nil {
+			fmt.Fprintln(stderr, "demo:", err)
+			return 1
+		}
+	}
 	db := "private PostgreSQL in " + *dataDir + "/pg"
 	if cfg.Database.URL != "" {
 		db = "DATABASE_URL"
 	}
 	fmt.Fprintf(stdout, `Switchboard demo is running.
 
+  wallboard: http://%[1]s/wallboard
+             admin      / %[6]s   (every queue)
+             supervisor / %[7]s   (support lines 1-3)
   health:   http://%[1]s/healthz
   metrics:  http://%[1]s/metrics   (user: any, password: %[2]s)
             curl -s -u metrics:%[2]s http://%[1]s/metrics | grep switchboard_calls
@@ -99,7 +115,7 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
   ARI:      emulator at http://%[4]s/ari with generated callers (%.2[5]f calls/s) and 10 agent phones
 
 Ctrl-C stops it.
-`, d.addr, token, db, emuAddr, *rate)
+`, d.addr, token, db, emuAddr, *rate, adminPass, supPass)
 
 	go demoPhones(ctx, emu, d)
 	go demoCallers(ctx, emu, *rate)

@@ -22,6 +22,7 @@ commands:
   demo           run everything on the embedded default: database, ARI emulator, traffic, HTTP
   serve          run the router against Asterisk (switchboard serve -c switchboard.yaml)
   check-config   validate a configuration file and print each error with its line
+  user           create or update an account (password on standard input)
   simulate       run a traffic scenario through the engine (switchboard simulate -h)
   loadtest   drive the router over ARI against the emulator and report (switchboard loadtest -h)
 `
@@ -44,6 +45,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serveCmd(args[1:], stdout, stderr)
 	case "check-config":
 		return checkConfig(args[1:], stdout, stderr)
+	case "user":
+		return userCmd(args[1:], os.Stdin, stdout, stderr)
 	case "loadtest":
 		return loadtest(args[1:], stdout, stderr)
 	case "-h", "--help", "help":

@@ -1,0 +1,110 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// User is an account.
+type User struct {
+	ID           int64
+	Username     string
+	Role         string // agent, supervisor, admin
+	AgentID      string
+	Queues       []string // a supervisor's scope
+	PasswordHash string
+}
+
+// Session is a logged-in browser.
+type Session struct {
+	User      User
+	CSRF      string
+	ExpiresAt time.Time
+}
+
+// UpsertUser creates or replaces an account by username.
+func (s *Store) UpsertUser(ctx context.Context, u User) (int64, error) {
+	if u.Queues == nil {
+		u.Queues = []string{}
+	}
+	var id int64
+	err := s.pool.QueryRow(ctx, `
+		INSERT INTO users (username, role, agent_id, queues, password_hash)
+		VALUES ($1, $2, NULLIF($3, ''), $4, $5)
+		ON CONFLICT (username) DO UPDATE
+		SET role = excluded.role, agent_id = excluded.agent_id, queues = excluded.queues,
+		    password_hash = excluded.password_hash
+		RETURNING id`, u.Username, u.Role, u.AgentID, u.Queues, u.PasswordHash).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("upsert user %s: %w", u.Username, err)
+	}
+	return id, nil
+}
+
+// UserByName finds an account.
+func (s *Store) UserByName(ctx context.Context, username string) (*User, error) {
+	var u User
+	var agent *string
+	err := s.pool.QueryRow(ctx, `
+		SELECT id, username, role, agent_id, queues, password_hash FROM users WHERE username = $1`,
+		username).Scan(&u.ID, &u.Username, &u.Role, &agent, &u.Queues, &u.PasswordHash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("user %s: %w", username, err)
+	}
+	if agent != nil {
+		u.AgentID = *agent
+	}
+	return &u, nil
+}
+
+func tokenHash(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// CreateSession records a session for a user; the token itself is not stored.
+func (s *Store) CreateSession(ctx context.Context, userID int64, token, csrf string, expires time.Time) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, csrf, expires_at) VALUES ($1, $2, $3, $4)`,
+		tokenHash(token), userID, csrf, expires)
+	if err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	return nil
+}
+
+// SessionByToken returns a live session and its user.
+func (s *Store) SessionByToken(ctx context.Context, token string, now time.Time) (*Session, error) {
+	var ss Session
+	var agent *string
+	err := s.pool.QueryRow(ctx, `
+		SELECT u.id, u.username, u.role, u.agent_id, u.queues, u.password_hash, s.csrf, s.expires_at
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.token_hash = $1 AND s.expires_at > $2`, tokenHash(token), now).
+		Scan(&ss.User.ID, &ss.User.Username, &ss.User.Role, &agent, &ss.User.Queues, &ss.User.PasswordHash, &ss.CSRF, &ss.ExpiresAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("session: %w", err)
+	}
+	if agent != nil {
+		ss.User.AgentID = *agent
+	}
+	return &ss, nil
+}
+
+// DeleteSession ends a session (logout) and sweeps expired ones.
+func (s *Store) DeleteSession(ctx context.Context, token string, now time.Time) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1 OR expires_at <= $2`, tokenHash(token), now); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}

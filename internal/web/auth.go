@@ -1,0 +1,212 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"switchboard/internal/store"
+)
+
+// Users is what the web side needs of the account store.
+type Users interface {
+	UserByName(ctx context.Context, username string) (*store.User, error)
+	CreateSession(ctx context.Context, userID int64, token, csrf string, expires time.Time) error
+	SessionByToken(ctx context.Context, token string, now time.Time) (*store.Session, error)
+	DeleteSession(ctx context.Context, token string, now time.Time) error
+}
+
+var _ Users = (*store.Store)(nil)
+
+const (
+	sessionCookie = "sb_session"
+	loginCSRF     = "sb_login_csrf"
+	sessionTTL    = 12 * time.Hour
+)
+
+// HashPassword returns the bcrypt hash to store for a password.
+func HashPassword(pw string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	if err != nil {
+		return "", err
+	}
+	return string(h), nil
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// limiter refuses logins after too many failures from one address or for one username
+// within a window; successes do not reset it, so guessing cannot be spread over them.
+type limiter struct {
+	mu     sync.Mutex
+	fails  map[string][]time.Time
+	max    int
+	window time.Duration
+}
+
+func newLimiter(max int, window time.Duration) *limiter {
+	return &limiter{fails: map[string][]time.Time{}, max: max, window: window}
+}
+
+func (l *limiter) blocked(now time.Time, keys ...string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range keys {
+		recent := l.fails[k][:0]
+		for _, t := range l.fails[k] {
+			if now.Sub(t) < l.window {
+				recent = append(recent, t)
+			}
+		}
+		if len(recent) == 0 {
+			delete(l.fails, k)
+		} else {
+			l.fails[k] = recent
+		}
+		if len(recent) >= l.max {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *limiter) fail(now time.Time, keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range keys {
+		l.fails[k] = append(l.fails[k], now)
+	}
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+type ctxKey struct{}
+
+func sessionFrom(ctx context.Context) *store.Session {
+	s, _ := ctx.Value(ctxKey{}).(*store.Session)
+	return s
+}
+
+// requireRole lets a request through with a live session whose role is one of roles. Pages
+// redirect to the login; API routes answer 401/403.
+func (s *server) requireRole(api bool, roles []string, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(sessionCookie)
+		var sess *store.Session
+		if err == nil && c.Value != "" {
+			sess, err = s.opt.Users.SessionByToken(r.Context(), c.Value, time.Now())
+		}
+		if err != nil || sess == nil {
+			if errors.Is(err, store.ErrNotFound) || err == nil || errors.Is(err, http.ErrNoCookie) {
+				if api {
+					http.Error(w, "login required", http.StatusUnauthorized)
+				} else {
+					http.Redirect(w, r, "/login", http.StatusSeeOther)
+				}
+				return
+			}
+			s.opt.Logger.Error("session lookup", "err", err)
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		for _, role := range roles {
+			if sess.User.Role == role {
+				next(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, sess)))
+				return
+			}
+		}
+		http.Error(w, "forbidden", http.StatusForbidden)
+	}
+}
+
+func (s *server) loginPage(w http.ResponseWriter, r *http.Request, msg string, code int) {
+	token := randomToken()
+	http.SetCookie(w, &http.Cookie{Name: loginCSRF, Value: token, Path: "/login", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: 600})
+	w.WriteHeader(code)
+	s.render(w, "login.html", map[string]any{"CSRF": token, "Message": msg})
+}
+
+func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet {
+		s.loginPage(w, r, "", http.StatusOK)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 4096)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	c, err := r.Cookie(loginCSRF)
+	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostForm.Get("csrf"))) != 1 || c.Value == "" {
+		s.loginPage(w, r, "The form expired; please try again.", http.StatusForbidden)
+		return
+	}
+	name, pw := r.PostForm.Get("username"), r.PostForm.Get("password")
+	now := time.Now()
+	keys := []string{"ip:" + clientIP(r), "user:" + name}
+	if s.limit.blocked(now, keys...) {
+		s.opt.Logger.Warn("login rate-limited", "ip", clientIP(r))
+		s.loginPage(w, r, "Too many attempts; wait a few minutes.", http.StatusTooManyRequests)
+		return
+	}
+	u, err := s.opt.Users.UserByName(r.Context(), name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.opt.Logger.Error("login lookup", "err", err)
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	hash := s.dummyHash // an unknown name costs the same bcrypt work as a wrong password
+	if u != nil {
+		hash = []byte(u.PasswordHash)
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(pw)) != nil || u == nil {
+		s.limit.fail(now, keys...)
+		s.opt.Logger.Info("login failed", "ip", clientIP(r))
+		s.loginPage(w, r, "Wrong username or password.", http.StatusUnauthorized)
+		return
+	}
+	token, csrf := randomToken(), randomToken()
+	if err := s.opt.Users.CreateSession(r.Context(), u.ID, token, csrf, now.Add(sessionTTL)); err != nil {
+		s.opt.Logger.Error("create session", "err", err)
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	s.opt.Logger.Info("login", "user", u.Username, "role", u.Role)
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: int(sessionTTL.Seconds())})
+	http.Redirect(w, r, "/wallboard", http.StatusSeeOther)
+}
+
+func (s *server) handleLogout(w http.ResponseWriter, r *http.Request) {
+	sess := sessionFrom(r.Context())
+	r.Body = http.MaxBytesReader(w, r.Body, 4096)
+	if err := r.ParseForm(); err != nil || subtle.ConstantTimeCompare([]byte(r.PostForm.Get("csrf")), []byte(sess.CSRF)) != 1 {
+		http.Error(w, "bad csrf token", http.StatusForbidden)
+		return
+	}
+	c, _ := r.Cookie(sessionCookie)
+	if err := s.opt.Users.DeleteSession(r.Context(), c.Value, time.Now()); err != nil {
+		s.opt.Logger.Error("logout", "err", err)
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
