@@ -9,10 +9,12 @@ import (
 
 // Options describe the call a Session serves.
 type Options struct {
-	Caller    string // the caller's number ("" when withheld: no lookup by caller, no callback)
-	Language  string // the channel's language before any language node
-	Agent     string // for post-call surveys: the agent the score is stored against
-	MaxInputs int    // inputs accepted before the session ends at the flow's fallback (default DefaultInputs)
+	Caller    string         // the caller's number ("" when withheld: no lookup by caller, no callback)
+	Language  string         // the channel's language before any language node
+	Agent     string         // for post-call surveys: the agent the score is stored against
+	Priority  int            // the call's priority before any set node (e.g. its DID's)
+	Skills    map[string]int // skills the call needs before any set or language node (e.g. its DID's)
+	MaxInputs int            // inputs accepted before the session ends at the flow's fallback (default DefaultInputs)
 }
 
 // Session is one caller walking one flow. It is not safe for concurrent use; its owner feeds it
@@ -58,8 +60,12 @@ func NewSession(f *Flow, opt Options) (*Session, error) {
 	if opt.MaxInputs <= 0 {
 		opt.MaxInputs = DefaultInputs
 	}
-	return &Session{flow: f, opt: opt, language: opt.Language,
-		skills: map[string]int{}, data: map[string]string{}, vars: map[string]variable{}}, nil
+	skills := maps.Clone(opt.Skills)
+	if skills == nil {
+		skills = map[string]int{}
+	}
+	return &Session{flow: f, opt: opt, language: opt.Language, priority: opt.Priority,
+		skills: skills, data: map[string]string{}, vars: map[string]variable{}}, nil
 }
 
 // Start enters the flow's start node at now.

@@ -121,8 +121,8 @@ func (v *validator) check() {
 	for _, n := range v.ordered() {
 		v.node(n)
 	}
-	if len(v.errs) > 0 {
-		return // the graph checks need sound references
+	if f.Nodes[f.Start] == nil {
+		return
 	}
 	v.graph()
 }
@@ -304,12 +304,22 @@ func (v *validator) media(n *Node, field string, ms []Media) {
 	}
 }
 
-// graph checks reachability, exits and silent loops.
+// graph checks reachability, exits and silent loops; edges to unknown nodes (reported
+// already) are left out.
 func (v *validator) graph() {
 	f := v.f
+	edges := func(id string) []edge {
+		var es []edge
+		for _, e := range f.Nodes[id].edges() {
+			if f.Nodes[e.to] != nil {
+				es = append(es, e)
+			}
+		}
+		return es
+	}
 	reach := map[string]bool{}
 	stack := []string{f.Start}
-	if f.Fallback != "" {
+	if f.Nodes[f.Fallback] != nil {
 		stack = append(stack, f.Fallback)
 	}
 	for len(stack) > 0 {
@@ -319,24 +329,26 @@ func (v *validator) graph() {
 			continue
 		}
 		reach[id] = true
-		for _, e := range f.Nodes[id].edges() {
+		for _, e := range edges(id) {
 			stack = append(stack, e.to)
 		}
 	}
 	// Nodes that can end the session, and every node from which one is reachable.
 	exits := map[string]bool{}
 	for id, n := range f.Nodes {
-		if n.Terminal() || n.Kind == KindCallback {
+		// A node with an edge to an unknown node (reported already) counts as an exit: its
+		// fix decides where it leads.
+		if n.Terminal() || n.Kind == KindCallback || len(edges(id)) < len(n.edges()) {
 			exits[id] = true
 		}
 	}
 	for changed := true; changed; {
 		changed = false
-		for id, n := range f.Nodes {
+		for id := range f.Nodes {
 			if exits[id] {
 				continue
 			}
-			for _, e := range n.edges() {
+			for _, e := range edges(id) {
 				if exits[e.to] {
 					exits[id], changed = true, true
 					break
@@ -365,7 +377,7 @@ func (v *validator) graph() {
 	visit = func(id string) {
 		color[id] = grey
 		path = append(path, id)
-		for _, e := range f.Nodes[id].edges() {
+		for _, e := range edges(id) {
 			if !e.silent {
 				continue
 			}

@@ -85,6 +85,8 @@ func TestFlowFiles(t *testing.T) {
 	sb := filepath.Join("testdata", "flows", "sb.yaml")
 	want := []string{
 		broken + `:2: nodes.a.choices.#: unknown node "nowhere"`,
+		broken + `:2: nodes.a: loop with no exit for a caller who presses nothing: a → a`,
+		broken + `:4: nodes.c: unreachable from the start node "a"`,
 		sb + ":4: flows.y.file: read flow file: no such file or directory",
 		sb + `:5: flows.z.file: want a .yaml or .yml file, got "survey.txt"`,
 	}
@@ -166,9 +168,13 @@ func TestLoadFlowsBad(t *testing.T) {
       lost: {type: hangup}
       collect: {type: collect, prompt: p, min_digits: 3, max_digits: 2, retries: 12, next: agent, fallback: agent}
 `, []string{
+			`sb.yaml:18: flows.f.nodes.menu: loop with no exit for a caller who presses nothing: menu → loop → hours → menu`,
 			`sb.yaml:23: flows.f.nodes.menu.choices.2: unknown node "nowhere"`,
+			`sb.yaml:26: flows.f.nodes.loop: loop with no exit for a caller who presses nothing: loop → hours → loop`,
+			`sb.yaml:29: flows.f.nodes.lost: unreachable from the start node "menu"`,
 			`sb.yaml:30: flows.f.nodes.collect.max_digits: 2 is below min_digits 3`,
 			`sb.yaml:30: flows.f.nodes.collect.retries: must be between 0 and 9, got 12`,
+			`sb.yaml:30: flows.f.nodes.collect: unreachable from the start node "menu"`,
 		}},
 		{"loops", base + `flows:
   f:
