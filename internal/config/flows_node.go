@@ -102,6 +102,10 @@ func (d *decoder) flowNode(n *yaml.Node, path, id string, env flowEnv, lines flo
 	if v, ok := d.integer(m.get("retries"), field(path, "retries")); ok {
 		node.Retries, node.NoRetry = clampInt(v), v == 0
 	}
+	if kind == ivr.KindCollect {
+		node.MinDigits = 1 // default
+		m.require("max_digits")
+	}
 	if v, ok := d.integer(m.get("min_digits"), field(path, "min_digits")); ok {
 		node.MinDigits = clampInt(v)
 	}

@@ -144,6 +144,7 @@ func TestLoadFlowsBad(t *testing.T) {
 			`sb.yaml:22: flows.f.nodes.c.queue: unknown queue "nope"`,
 			`sb.yaml:23: flows.f.nodes.d.sensitive: want true or false, got "yes"`,
 			`sb.yaml:23: flows.f.nodes.d.timeout: must not be negative, got -1s`,
+			`sb.yaml:23: flows.f.nodes.d: missing required key "max_digits"`,
 			`sb.yaml:23: flows.f.nodes.d.min_digits: want an integer, got "x"`,
 			`sb.yaml:24: flows.f.nodes.e.hours: unknown hours "night"`,
 			`sb.yaml:25: flows.f.nodes.g.languages.1: missing required key "code"`,
@@ -204,4 +205,16 @@ func TestLoadFlowsBad(t *testing.T) {
 			checkErrors(t, err, tc.want)
 		})
 	}
+}
+
+func TestCollectDigitsDefaults(t *testing.T) {
+	f, err := LoadFlow(strings.NewReader("nodes:\n  c: {type: collect, prompt: p, max_digits: 4, next: x, fallback: x}\n  x: {type: hangup}\n"), "f.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := f.Nodes["c"]; n.MinDigits != 1 || n.MaxDigits != 4 || n.Line != 2 {
+		t.Errorf("collect node = %+v", n)
+	}
+	_, err = LoadFlow(strings.NewReader("nodes:\n  c: {type: collect, prompt: p, next: x, fallback: x}\n  x: {type: hangup}\n"), "f.yaml", nil)
+	checkErrors(t, err, []string{`f.yaml:2: nodes.c: missing required key "max_digits"`})
 }
