@@ -30,6 +30,7 @@ import (
 // as a whole by ivr.Validate (dangling references, unreachable nodes, loops with no exit). A DID
 // naming a flow is checked against the flows when the file has a flows: key (files written
 // before flows existed keep loading; the daemon refuses their flow DIDs).
+
 // maxFlowFile bounds a flow file.
 const maxFlowFile = 1 << 20
 
