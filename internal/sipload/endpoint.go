@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -97,6 +98,18 @@ func newEndpoint(listen string, stats *Stats, log *slog.Logger, register func(*e
 	})
 	register(ep)
 	go func() { _ = srv.ServeUDP(conn) }()
+	// Requests go out from this socket only once the transport holds it;
+	// sending before that makes sipgo bind a second socket to the same port.
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(time.Millisecond) {
+		if c, err := ua.TransportLayer().GetConnection("udp", addr.String()); err == nil && c != nil {
+			c.TryClose()
+			break
+		}
+		if time.Now().After(deadline) {
+			ep.close()
+			return nil, fmt.Errorf("sip transport did not start on %s", addr)
+		}
+	}
 	return ep, nil
 }
 

@@ -256,8 +256,10 @@ func (sc *Scenario) check() error {
 				cl.Talk = Duration(10 * time.Second)
 			}
 		}
-		if sum == 0 {
-			return errors.New("callers.classes: shares add up to 0")
+		if sum == 0 { // no shares given: classes are equally likely
+			for i := range c.Classes {
+				c.Classes[i].Share = 1
+			}
 		}
 	}
 	if p := sc.Phones; p != nil {
