@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -227,7 +228,7 @@ func routerConfig(cfg *config.Config, loginAgents bool) (router.Config, error) {
 	return rc, nil
 }
 
-func newLogger(cfg config.Log, w *os.File) *slog.Logger {
+func newLogger(cfg config.Log, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.Level}
 	if cfg.Format == config.LogJSON {
 		return slog.New(slog.NewJSONHandler(w, opts))

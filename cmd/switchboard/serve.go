@@ -58,13 +58,17 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	log := newLogger(cfg.Log, os.Stderr)
+	log := newLogger(cfg.Log, stderr)
 	token := os.Getenv("SWITCHBOARD_METRICS_TOKEN")
 	if token == "" {
 		log.Warn("SWITCHBOARD_METRICS_TOKEN is not set: /metrics refuses every request")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Taken before start-up, so that an early SIGHUP waits instead of ending the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	d, err := startDaemon(ctx, cfg, daemonOptions{Logger: log, MetricsToken: token, LoginAgents: true})
 	if err != nil {
 		log.Error("start", "err", err)
@@ -72,9 +76,6 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	defer d.close()
 	log.Info("switchboard serving", "http", d.addr, "ari", cfg.ARI.URL, "node", cfg.Node)
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	for {
 		select {
 		case <-ctx.Done():
