@@ -102,7 +102,9 @@ func runInputs(t *testing.T, f *Flow, data []byte, maxInputs int) (*Session, int
 func TestRandomInputsTerminate(t *testing.T) {
 	const maxInputs = 60
 	rng := rand.New(rand.NewPCG(1, 2))
-	for name, f := range exampleFlows() {
+	flows := exampleFlows()
+	for _, name := range sortedKeys(flows) {
+		f := flows[name]
 		for range 3000 {
 			data := make([]byte, 2*(maxInputs+1))
 			for i := range data {
@@ -127,7 +129,9 @@ func TestRandomInputsTerminate(t *testing.T) {
 // node takes at most two inputs (prompt end, timeout) per try.
 func TestSilentCallerTerminates(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for name, f := range exampleFlows() {
+	flows := exampleFlows()
+	for _, name := range sortedKeys(flows) {
+		f := flows[name]
 		bound := 0
 		for _, n := range f.Nodes {
 			bound += 2*(n.retries()+1) + 2
@@ -165,14 +169,8 @@ func FuzzSession(f *testing.F) {
 	f.Add([]byte{0, 0, 1, 3, 0, 5, 0})
 	f.Add(bytes.Repeat([]byte{2, 0, 2, 1}, 40))
 	f.Add(bytes.Repeat([]byte{5, 0, 3, 0}, 40))
-	names := slices.Sorted(func(yield func(string) bool) {
-		for k := range exampleFlows() {
-			if !yield(k) {
-				return
-			}
-		}
-	})
 	flows := exampleFlows()
+	names := sortedKeys(flows)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
 			return
