@@ -2,6 +2,7 @@ package ivr
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -92,8 +93,8 @@ func (v *validator) check() {
 		v.errorf(nil, "nodes", "a flow needs at least one node")
 		return
 	}
-	for id, n := range f.Nodes {
-		if n == nil {
+	for _, id := range sortedKeys(f.Nodes) {
+		if n := f.Nodes[id]; n == nil {
 			v.errorf(nil, "nodes."+id, "empty node")
 		} else if n.ID != id {
 			v.errorf(n, "id", "node filed under %q", id)
@@ -121,7 +122,7 @@ func (v *validator) check() {
 	for _, n := range v.ordered() {
 		v.node(n)
 	}
-	if f.Nodes[f.Start] == nil {
+	if f.Nodes[f.Start] == nil || slices.Contains(slices.Collect(maps.Values(f.Nodes)), nil) {
 		return
 	}
 	v.graph()
@@ -231,9 +232,9 @@ func (v *validator) node(n *Node) {
 		need("queue", n.Queue)
 		need("decline_next", n.DeclineNode)
 		v.routing(n)
-		for field, d := range map[string]string{"accept": n.accept(), "decline": n.decline()} {
-			if !dtmfPattern.MatchString(d) {
-				v.errorf(n, field, "%q is not a key (0-9, *, #, A-D)", d)
+		for _, k := range [][2]string{{"accept", n.accept()}, {"decline", n.decline()}} {
+			if !dtmfPattern.MatchString(k[1]) {
+				v.errorf(n, k[0], "%q is not a key (0-9, *, #, A-D)", k[1])
 			}
 		}
 		if n.accept() == n.decline() {

@@ -95,6 +95,8 @@ func TestValidate(t *testing.T) {
 			`node z: unreachable from the start node "m"`,
 			`node p: unreachable from the start node "m"`,
 		}},
+		{"nil node", &Flow{Start: "bye", Nodes: map[string]*Node{"bye": {ID: "bye", Kind: KindHangup}, "x": nil, "y": {ID: "z", Kind: KindHangup}}},
+			[]string{"nodes.x: empty node", `node z: id: node filed under "y"`}},
 		{"flow fallback", &Flow{Start: "bye", Fallback: "p", Nodes: map[string]*Node{
 			"bye": {ID: "bye", Kind: KindHangup},
 			"p":   {ID: "p", Kind: KindPlay, Prompt: sounds("p"), Next: "bye", Line: 2},
