@@ -9,7 +9,7 @@
       tr.dataset.queue = q.queue;
       if (q.answered > 0 && q.service_level < q.service_level_goal) tr.className = "below";
       const cells = [q.queue, q.waiting, secs(q.longest_wait_seconds), q.agents_available, q.agents_busy,
-        q.agents_paused, pct(q.service_level), q.window_answered ? pct(q.window_service_level) : "–",
+        q.agents_paused, q.answered ? pct(q.service_level) : "–", q.window_answered ? pct(q.window_service_level) : "–",
         secs(q.asa_seconds), secs(q.aht_seconds), q.abandoned, q.answered];
       for (const c of cells) {
         const td = document.createElement("td");
