@@ -287,6 +287,12 @@ func (s *Store) ClaimCallbacks(ctx context.Context, owner string, now time.Time,
 // exhausted budget or a next past the expiry or the caller's window ends it
 // (done with this outcome, or expired). It reports false, and changes
 // nothing, when the attempt was finished already.
+//
+// Leave the expiry and the end of the caller's window to the store: compute
+// next without them (callback.Callback with ExpiresAt and WindowEnd zero),
+// because a request merged into the callback while it was being dialed may
+// have extended them; the store compares next with the current row. A zero
+// next then means the policy has no attempt left at all.
 func (s *Store) FinishAttempt(ctx context.Context, id int64, attempt int, outcome callback.Outcome, next time.Time) (bool, error) {
 	if !outcome.Valid() {
 		return false, fmt.Errorf("store: finish callback %d attempt %d: outcome %q: %w", id, attempt, outcome, ErrInvalidCallback)
