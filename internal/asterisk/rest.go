@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,16 +29,18 @@ type RESTOptions struct {
 // REST carries out the router's requests on one Asterisk node through the ARI library's
 // native client; the three listings reconciliation needs are read directly, one request each.
 type REST struct {
-	opt  RESTOptions
-	cl   *native.Client
-	http *http.Client
+	opt   RESTOptions
+	cl    *native.Client
+	http  *http.Client
+	files *http.Client // recording downloads: no overall timeout, large files take a while
 }
 
 // NewREST returns a client; it does not connect anything.
 func NewREST(opt RESTOptions) *REST {
 	opt.URL = strings.TrimRight(opt.URL, "/")
 	cl := native.New(&native.Options{Application: opt.App, URL: opt.URL, WebsocketURL: "ws://unused/", Username: opt.Username, Password: opt.Password})
-	return &REST{opt: opt, cl: cl, http: &http.Client{Timeout: 10 * time.Second}}
+	return &REST{opt: opt, cl: cl, http: &http.Client{Timeout: 10 * time.Second},
+		files: &http.Client{Transport: &http.Transport{ResponseHeaderTimeout: 10 * time.Second, Proxy: http.ProxyFromEnvironment}}}
 }
 
 func key(kind, id string) *sdk.Key { return sdk.NewKey(kind, id) }
@@ -176,4 +179,35 @@ func (r *REST) get(path string, out any) error {
 		return fmt.Errorf("ari get %s: %w", path, err)
 	}
 	return nil
+}
+
+// FetchRecording opens a stored recording's file (GET /recordings/stored/{name}/file). The
+// caller closes the body. Credentials go in the Authorization header.
+func (r *REST) FetchRecording(name string) (io.ReadCloser, error) {
+	path := "/recordings/stored/" + url.PathEscape(name) + "/file"
+	req, err := http.NewRequest(http.MethodGet, r.opt.URL+path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("fetch recording: %w", err)
+	}
+	if r.opt.Username != "" {
+		req.SetBasicAuth(r.opt.Username, r.opt.Password)
+	}
+	resp, err := r.files.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetch recording %s: %w", name, err)
+	}
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		resp.Body.Close()
+		return nil, fmt.Errorf("fetch recording %s: %w", name, router.ErrNotFound)
+	case resp.StatusCode/100 != 2:
+		resp.Body.Close()
+		return nil, fmt.Errorf("fetch recording %s: status %s", name, resp.Status)
+	}
+	return resp.Body, nil
+}
+
+// DeleteRecording removes a stored recording from Asterisk.
+func (r *REST) DeleteRecording(name string) error {
+	return classify("delete recording", r.cl.StoredRecording().Delete(key(sdk.StoredRecordingKey, name)))
 }

@@ -22,6 +22,8 @@ func (r *Router) onARI(ev sdk.Event) {
 		if c := r.chans[strings.TrimPrefix(ev.Playback.TargetURI, "channel:")]; c != nil {
 			c.playbackDone(ev.Playback.ID)
 		}
+	case *sdk.RecordingStarted, *sdk.RecordingFinished, *sdk.RecordingFailed:
+		r.onRecording(ev)
 	}
 }
 

@@ -15,21 +15,23 @@ import (
 // handling of odd events (the real ARI path is tested against the emulator).
 type nopTelephony struct{}
 
-func (nopTelephony) Answer(string) error                     { return nil }
-func (nopTelephony) Hangup(string, string) error             { return nil }
-func (nopTelephony) Play(string, string, string) error       { return nil }
-func (nopTelephony) StopPlayback(string) error               { return nil }
-func (nopTelephony) Originate(Originate) error               { return nil }
-func (nopTelephony) CreateBridge(string, string) error       { return nil }
-func (nopTelephony) DeleteBridge(string) error               { return nil }
-func (nopTelephony) AddChannel(string, string) error         { return nil }
-func (nopTelephony) BridgeMOH(string, string) error          { return nil }
-func (nopTelephony) RecordBridge(string, string) error       { return nil }
-func (nopTelephony) SetVar(string, string, string) error     { return nil }
-func (nopTelephony) Var(string, string) (string, error)      { return "", ErrNotFound }
-func (nopTelephony) AppState() ([]string, []string, error)   { return nil, nil, nil }
-func (nopTelephony) Channels() ([]Channel, error)            { return nil, nil }
-func (nopTelephony) BridgeChannels(string) ([]string, error) { return nil, nil }
+func (nopTelephony) Answer(string) error                          { return nil }
+func (nopTelephony) Hangup(string, string) error                  { return nil }
+func (nopTelephony) Play(string, string, string) error            { return nil }
+func (nopTelephony) StopPlayback(string) error                    { return nil }
+func (nopTelephony) Originate(Originate) error                    { return nil }
+func (nopTelephony) CreateBridge(string, string) error            { return nil }
+func (nopTelephony) DeleteBridge(string) error                    { return nil }
+func (nopTelephony) AddChannel(string, string) error              { return nil }
+func (nopTelephony) BridgeMOH(string, string) error               { return nil }
+func (nopTelephony) RecordBridge(string, string) error            { return nil }
+func (nopTelephony) SetVar(string, string, string) error          { return nil }
+func (nopTelephony) Var(string, string) (string, error)           { return "", ErrNotFound }
+func (nopTelephony) AppState() ([]string, []string, error)        { return nil, nil, nil }
+func (nopTelephony) Channels() ([]Channel, error)                 { return nil, nil }
+func (nopTelephony) BridgeChannels(string) ([]string, error)      { return nil, nil }
+func (nopTelephony) FetchRecording(string) (io.ReadCloser, error) { return nil, ErrNotFound }
+func (nopTelephony) DeleteRecording(string) error                 { return nil }
 
 // Any sequence of messages, well-formed or not, leaves the router and its engine consistent:
 // every call the router holds is one the engine holds, and nothing panics.

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -57,6 +58,9 @@ type Telephony interface {
 	AppState() (channels, bridges []string, err error)
 	Channels() ([]Channel, error)
 	BridgeChannels(bridgeID string) ([]string, error)
+	// FetchRecording opens a stored recording's file; DeleteRecording removes it from Asterisk.
+	FetchRecording(name string) (io.ReadCloser, error)
+	DeleteRecording(name string) error
 }
 
 // Route says where calls to a DID go.
@@ -113,6 +117,11 @@ type Options struct {
 	// Recall, when set, finds a call's queue, priority and original enqueue time in the store;
 	// reconciliation asks it for a channel whose variables are missing.
 	Recall func(callID string) (Recalled, bool)
+	// RecordingsDir is the recording store's folder: finished recordings are fetched from
+	// Asterisk into it and handed to Recorded, which indexes them (see recording.go). Either
+	// empty: recordings stay on Asterisk.
+	RecordingsDir string
+	Recorded      func(Recorded) error
 }
 
 // Recalled is what the store remembers of a live call.
@@ -143,6 +152,7 @@ type Router struct {
 	received   time.Time // when the ARI event being handled arrived
 	callInfo   func(callID, number, did string)
 	recall     func(callID string) (Recalled, bool)
+	recs       *recorder
 }
 
 // New builds a router and its engine from the configuration.
@@ -164,6 +174,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		inbox: NewInbox[func()](), observers: opt.Observers,
 		calls: map[string]*call{}, chans: map[string]*call{}, holds: map[string]bool{},
 		latency: opt.OfferLatency, callInfo: opt.CallInfo, recall: opt.Recall,
+		recs: newRecorder(opt.RecordingsDir, opt.Recorded),
 	}
 	eng, err := acd.New(acd.Options{Clock: opt.Clock, OnEvent: func(ev acd.Event) { r.pending = append(r.pending, ev) }})
 	if err != nil {
@@ -193,7 +204,8 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 
 // EventTypes are the ARI events the router acts on; the adapter may skip the others.
 func EventTypes() []string {
-	return []string{"StasisStart", "StasisEnd", "ChannelDestroyed", "PlaybackFinished"}
+	return []string{"StasisStart", "StasisEnd", "ChannelDestroyed", "PlaybackFinished",
+		"RecordingStarted", "RecordingFinished", "RecordingFailed"}
 }
 
 // Deliver queues an ARI event; it never blocks and never drops.

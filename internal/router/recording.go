@@ -1,0 +1,204 @@
+package router
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	sdk "github.com/CyCoreSystems/ari/v5"
+
+	"switchboard/recording"
+)
+
+// Recorded is a finished call recording, fetched into the recording store and ready to index.
+type Recorded = recording.Recording
+
+// Collecting recordings.
+//
+// A queue that records starts a bridge recording named "call-<call id>" when the call is
+// answered (engine.go). On RecordingStarted the router notes, by that name, the call's queue,
+// agent and caller number as they are at that moment (the call may be gone, or transferred,
+// by the time the recording finishes). On RecordingFinished a goroutine of its own, never the
+// owner, fetches the file from Asterisk (GET /recordings/stored/{name}/file), writes it under
+// RecordingsDir with a temporary name and renames it into place, hashes it (SHA-256) as it
+// arrives, reads duration and format from the WAV header, and hands the Recorded to the
+// Recorded hook, which indexes it. Only once the hook reports success is the stored recording
+// deleted on Asterisk, so that a failed fetch or index write leaves Asterisk's copy in place
+// for a later attempt (by hand, for now) rather than losing the only one.
+const (
+	recordingPrefix   = "call-"
+	maxRecordingBytes = 4 << 30 // a 16-bit 8 kHz mono WAV of over 74 hours
+	fetchAttempts     = 4
+	startedKeep       = 24 * time.Hour // notes of recordings never finished are dropped after this
+)
+
+type recorder struct {
+	dir     string
+	hook    func(Recorded) error
+	started map[string]Recorded // by recording name; owner goroutine only
+	wg      sync.WaitGroup
+	backoff time.Duration
+}
+
+func newRecorder(dir string, hook func(Recorded) error) *recorder {
+	return &recorder{dir: dir, hook: hook, started: map[string]Recorded{}, backoff: 500 * time.Millisecond}
+}
+
+// WaitRecordings waits until the recordings being collected are done (for shutdown and tests).
+func (r *Router) WaitRecordings() { r.recs.wg.Wait() }
+
+// onRecording handles RecordingStarted, RecordingFinished and RecordingFailed on the owner.
+func (r *Router) onRecording(ev sdk.Event) {
+	now := r.clock.Now()
+	switch ev := ev.(type) {
+	case *sdk.RecordingStarted:
+		rec, ok := r.recordingNote(ev.Recording, now)
+		if !ok {
+			return
+		}
+		rec.Started = now
+		for name, old := range r.recs.started {
+			if now.Sub(old.Started) > startedKeep {
+				delete(r.recs.started, name)
+			}
+		}
+		r.recs.started[rec.Name] = rec
+	case *sdk.RecordingFailed:
+		name := ev.Recording.Name
+		delete(r.recs.started, name)
+		r.log.Error("recording failed on asterisk", "recording", name, "cause", ev.Recording.Cause)
+	case *sdk.RecordingFinished:
+		name := ev.Recording.Name
+		rec, ok := r.recs.started[name]
+		delete(r.recs.started, name)
+		if !ok {
+			// RecordingStarted was missed (a reconnect in between): what the call still says.
+			if rec, ok = r.recordingNote(ev.Recording, now); !ok {
+				return
+			}
+			rec.Started = now.Add(-time.Duration(ev.Recording.Duration))
+		}
+		if ev.Recording.Format != "" {
+			rec.Format = ev.Recording.Format
+		}
+		if r.recs.dir == "" || r.recs.hook == nil {
+			r.log.Debug("recording finished; no recording store configured", "recording", name)
+			return
+		}
+		r.recs.wg.Add(1)
+		go func() {
+			defer r.recs.wg.Done()
+			r.collect(rec, time.Duration(ev.Recording.Duration))
+		}()
+	}
+}
+
+// recordingNote starts a Recorded for one of the router's call recordings, from the call if it
+// is still held.
+func (r *Router) recordingNote(l sdk.LiveRecordingData, now time.Time) (Recorded, bool) {
+	name := l.Name
+	if !strings.HasPrefix(name, recordingPrefix) || !recording.ValidName(name) {
+		return Recorded{}, false // not one of ours, or not a name we could store
+	}
+	rec := Recorded{Name: name, CallID: strings.TrimPrefix(name, recordingPrefix), Format: l.Format, Started: now}
+	if rec.Format == "" {
+		rec.Format = "wav"
+	}
+	if c := r.calls[rec.CallID]; c != nil {
+		rec.Queue, rec.Agent, rec.Number = c.queue, c.agent, c.number
+	}
+	return rec, true
+}
+
+// collect fetches, stores, hashes and indexes one finished recording; off the owner goroutine.
+func (r *Router) collect(rec Recorded, reported time.Duration) {
+	var err error
+	for attempt := 1; attempt <= fetchAttempts; attempt++ {
+		if err = r.fetchInto(&rec); err == nil || errors.Is(err, ErrNotFound) {
+			break
+		}
+		if attempt < fetchAttempts {
+			time.Sleep(r.recs.backoff << (attempt - 1))
+		}
+	}
+	if err != nil {
+		r.log.Error("recording not fetched; it stays on asterisk", "recording", rec.Name, "call", rec.CallID, "err", err)
+		return
+	}
+	if rec.Duration == 0 && reported > 0 {
+		rec.Duration = reported
+	}
+	if err := r.recs.hook(rec); err != nil {
+		r.log.Error("recording not indexed; the file stays in the store and on asterisk", "recording", rec.Name, "path", rec.Path, "err", err)
+		return
+	}
+	if err := ignoreGone(r.tel.DeleteRecording(rec.Name)); err != nil {
+		r.log.Warn("stored recording not deleted on asterisk", "recording", rec.Name, "err", err)
+	}
+	r.log.Info("recording stored", "recording", rec.Name, "call", rec.CallID, "queue", rec.Queue, "agent", rec.Agent,
+		"bytes", rec.Size, "duration", rec.Duration)
+}
+
+// fetchInto downloads the recording into the store folder and fills in path, size, checksum
+// and, from the WAV header, duration. The file appears under its final name only complete.
+func (r *Router) fetchInto(rec *Recorded) (err error) {
+	body, err := r.tel.FetchRecording(rec.Name)
+	if err != nil {
+		return fmt.Errorf("fetch recording %s: %w", rec.Name, err)
+	}
+	defer body.Close()
+	if err := os.MkdirAll(r.recs.dir, 0o750); err != nil {
+		return fmt.Errorf("recordings folder: %w", err)
+	}
+	tmp, err := os.CreateTemp(r.recs.dir, ".fetch-*")
+	if err != nil {
+		return fmt.Errorf("recording temporary file: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(body, maxRecordingBytes+1))
+	if err != nil {
+		return fmt.Errorf("fetch recording %s: %w", rec.Name, err)
+	}
+	if n > maxRecordingBytes {
+		return fmt.Errorf("recording %s larger than %d bytes", rec.Name, int64(maxRecordingBytes))
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("recording %s: %w", rec.Name, err)
+	}
+	if rec.Format == "wav" {
+		if w, werr := recording.ReadWAV(tmp, n); werr == nil {
+			rec.Duration = w.Duration
+		} else {
+			r.log.Warn("recording is not a readable wav file; indexed as fetched", "recording", rec.Name, "err", werr)
+		}
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("recording %s: %w", rec.Name, err)
+	}
+	path := filepath.Join(r.recs.dir, rec.Name+"."+safeExt(rec.Format))
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("recording %s: %w", rec.Name, err)
+	}
+	rec.Path, rec.Size, rec.SHA256 = path, n, hex.EncodeToString(h.Sum(nil))
+	return nil
+}
+
+func safeExt(format string) string {
+	if recording.ValidName(format) && !strings.Contains(format, ".") {
+		return format
+	}
+	return "bin"
+}
