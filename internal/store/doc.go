@@ -1,6 +1,8 @@
 // Package store is Switchboard's PostgreSQL store: call records, their queue
 // legs, a queue_log-like event table, agent state intervals, configuration
-// snapshots and the live calls a restarted router re-adopts.
+// snapshots and the live calls a restarted router re-adopts. Callbacks and
+// their dialing attempts are in callbacks.go, whose comment gives the rules
+// that keep them from being lost or dialed twice.
 //
 // Store wraps a pgx pool with plain SQL. Journal turns the engine's event
 // stream (acd.Event) into rows: the engine's goroutine hands events to
