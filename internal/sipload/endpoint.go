@@ -63,6 +63,12 @@ func newEndpoint(listen string, stats *Stats, log *slog.Logger, register func(*e
 	if err != nil {
 		return nil, fmt.Errorf("listen sip %s: %w", listen, err)
 	}
+	if uc, ok := conn.(*net.UDPConn); ok {
+		// Bursts of hundreds of calls a second overflow the default buffer
+		// (about 200 KiB) while the reader parses; the kernel caps this at
+		// net.core.rmem_max.
+		_ = uc.SetReadBuffer(4 << 20)
+	}
 	addr := conn.LocalAddr().(*net.UDPAddr).AddrPort()
 	addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
 	slog := slog.New(countingHandler{next: log.Handler(), stats: stats})
@@ -70,7 +76,10 @@ func newEndpoint(listen string, stats *Stats, log *slog.Logger, register func(*e
 		sipgo.WithUserAgent("sbload"),
 		sipgo.WithUserAgentHostname(addr.Addr().String()),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(slog)),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(slog)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(slog),
+			// Responses with no transaction left: mostly 2xx retransmissions
+			// from a far end that is slow to see our ACK, or late duplicates.
+			sip.WithTransactionLayerUnhandledResponseHandler(func(*sip.Response) { stats.Stray.Add(1) })),
 	)
 	if err != nil {
 		conn.Close()

@@ -30,6 +30,7 @@ type Stats struct {
 	Busy      atomic.Int64 // phone 486s
 	Ignored   atomic.Int64 // phone never answered
 	Malformed atomic.Int64 // SIP messages from the far end that could not be parsed
+	Stray     atomic.Int64 // SIP responses matching no transaction (late retransmissions)
 
 	mu     sync.Mutex
 	failed map[int]int64 // final non-2xx by code; 0 is a timeout or transport error
@@ -78,6 +79,7 @@ type Summary struct {
 	DTMFSent       int64            `json:"dtmf_sent"`
 	DTMFRecv       int64            `json:"dtmf_received"`
 	Malformed      int64            `json:"sip_malformed"`
+	Stray          int64            `json:"sip_stray_responses"`
 	MediaErrors    int64            `json:"rtp_errors"`
 }
 
@@ -126,7 +128,7 @@ func (s *Stats) Snapshot(elapsed time.Duration) Summary {
 		Offered: s.Offered.Load(), PhoneAns: s.PhoneAns.Load(), Busy: s.Busy.Load(), Ignored: s.Ignored.Load(),
 		RTPSent: s.Media.Sent.Load(), RTPRecv: s.Media.Received.Load(), RTPLost: s.Media.Lost.Load(),
 		DTMFSent: s.Media.DTMFSent.Load(), DTMFRecv: s.Media.DTMFRecv.Load(),
-		Malformed: s.Malformed.Load(), MediaErrors: s.Media.Errors.Load(),
+		Malformed: s.Malformed.Load(), Stray: s.Stray.Load(), MediaErrors: s.Media.Errors.Load(),
 	}
 }
 
@@ -151,5 +153,5 @@ func (m Summary) WriteText(w io.Writer, final bool) {
 	fmt.Fprintf(w, "phones           offered %d, answered %d, busy %d, no answer %d\n", m.Offered, m.PhoneAns, m.Busy, m.Ignored)
 	fmt.Fprintf(w, "rtp              sent %d, received %d, lost %d, errors %d\n", m.RTPSent, m.RTPRecv, m.RTPLost, m.MediaErrors)
 	fmt.Fprintf(w, "dtmf             sent %d, received %d\n", m.DTMFSent, m.DTMFRecv)
-	fmt.Fprintf(w, "sip              malformed %d, redirects %d, auth challenges %d, re-INVITEs %d\n", m.Malformed, m.Redirects, m.AuthChallenges, m.ReInvites)
+	fmt.Fprintf(w, "sip              malformed %d, stray responses %d, redirects %d, auth challenges %d, re-INVITEs %d\n", m.Malformed, m.Stray, m.Redirects, m.AuthChallenges, m.ReInvites)
 }
