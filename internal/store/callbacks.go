@@ -370,8 +370,16 @@ func (s *Store) CancelCallback(ctx context.Context, id int64) (bool, error) {
 // expiry or caller's window has passed at now, and returns how many. A
 // callback being dialed is left to its FinishAttempt.
 func (s *Store) ExpireCallbacks(ctx context.Context, now time.Time) (int, error) {
-	tag, err := s.pool.Exec(ctx, `UPDATE callbacks SET state = 'expired', outcome = 'expired', updated_at = now()
-		WHERE state IN ('pending', 'scheduled') AND (expires_at <= $1 OR window_end <= $1)`, now)
+	// Rows another router is claiming or expiring are skipped, not waited
+	// for: two sweeps never deadlock, and a claimed row is not waiting.
+	tag, err := s.pool.Exec(ctx, `
+		WITH due AS (
+			SELECT id FROM callbacks
+			WHERE state IN ('pending', 'scheduled') AND (expires_at <= $1 OR window_end <= $1)
+			ORDER BY id FOR UPDATE SKIP LOCKED
+		)
+		UPDATE callbacks c SET state = 'expired', outcome = 'expired', updated_at = now()
+		FROM due WHERE c.id = due.id`, now)
 	if err != nil {
 		return 0, fmt.Errorf("store: expire callbacks: %w", err)
 	}
@@ -396,13 +404,20 @@ func (s *Store) RecoverOwner(ctx context.Context, owner string) (int, error) {
 	return s.recover(ctx, `claimed_by = $1`, owner)
 }
 
+// recover finishes the open attempts matching cond. Attempts being finished
+// or recovered at the same moment are skipped: their owner is alive after
+// all, or another router is recovering them.
 func (s *Store) recover(ctx context.Context, cond string, arg any) (int, error) {
 	var n int
 	err := s.pool.QueryRow(ctx, `
-		WITH stale AS (
-			UPDATE callback_attempts SET finished_at = now(), outcome = 'failed', recovered = true
+		WITH pick AS (
+			SELECT callback_id, attempt FROM callback_attempts
 			WHERE finished_at IS NULL AND `+cond+`
-			RETURNING callback_id, attempt
+			ORDER BY callback_id, attempt FOR UPDATE SKIP LOCKED
+		), stale AS (
+			UPDATE callback_attempts a SET finished_at = now(), outcome = 'failed', recovered = true
+			FROM pick WHERE (a.callback_id, a.attempt) = (pick.callback_id, pick.attempt)
+			RETURNING a.callback_id, a.attempt
 		), rescheduled AS (
 			UPDATE callbacks c SET
 				state = CASE WHEN c.expires_at <= now() OR c.window_end <= now() THEN 'expired'

@@ -385,3 +385,39 @@ func finishID(t *testing.T, s *store.Store, id int64, attempt int, o callback.Ou
 	}
 	return ok
 }
+
+// A late finish racing the recovery of the same attempt: exactly one of
+// them ends it, and the callback moves on once.
+func TestFinishRacesRecovery(t *testing.T) {
+	ctx := context.Background()
+	s := store.New(pgtest.Pool(t))
+	for i := range 20 {
+		id, _ := mustRequest(t, s, cbReq(fmt.Sprintf("+4930400%04d", i), "line1", at(i)))
+		cs, err := s.ClaimCallbacks(ctx, "r1", at(100), 1)
+		if err != nil || len(cs) != 1 || cs[0].ID != id {
+			t.Fatalf("claim = %v, %v", cs, err)
+		}
+		var finished bool
+		var recovered int
+		var ferr, rerr error
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); finished, ferr = s.FinishAttempt(ctx, id, 1, callback.NoAnswer, at(200)) }()
+		go func() { defer wg.Done(); recovered, rerr = s.RecoverOwner(ctx, "r1") }()
+		wg.Wait()
+		if ferr != nil || rerr != nil {
+			t.Fatal(ferr, rerr)
+		}
+		if finished == (recovered == 1) {
+			t.Fatalf("round %d: finish %v, recovered %d: want exactly one", i, finished, recovered)
+		}
+		c := mustCallback(t, s, id)
+		as, _ := s.CallbackAttempts(ctx, id)
+		if c.State != store.CallbackScheduled || c.Attempts != 1 || len(as) != 1 || as[0].Recovered == finished {
+			t.Fatalf("round %d: %+v, attempts %+v", i, c, as)
+		}
+		if ok, err := s.CancelCallback(ctx, id); !ok || err != nil {
+			t.Fatalf("cancel = %v, %v", ok, err)
+		}
+	}
+}
