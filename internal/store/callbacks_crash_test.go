@@ -396,7 +396,9 @@ func TestCallbacksCrash(t *testing.T) {
 	if kills != iterations {
 		t.Errorf("%d kills", kills)
 	}
-	if recovered != len(open) {
+	// More may be recovered than were seen open: a claim sent just before the
+	// kill can commit after the look.
+	if recovered < len(open) {
 		t.Errorf("%d attempts recovered, %d left open by kills", recovered, len(open))
 	}
 	t.Logf("iterations %d, kills %d, attempts cut by a kill %d (%d after the dial), requests %d, merged %d, callbacks %d "+
