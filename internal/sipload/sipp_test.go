@@ -239,3 +239,64 @@ func TestPhonesAgainstSippUAC(t *testing.T) {
 		t.Fatalf("malformed %d, want the hostile datagrams counted", sum.Malformed)
 	}
 }
+
+// A sipp UAS that challenges with 401: the callers answer the digest
+// challenge and the call goes through on PCMA, the codec sipp chose.
+func TestCallersAnswerDigestChallenge(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	sipp := startSipp(t, ctx, "-sf", "testdata/sipp_uas_auth.xml", "-m", "2")
+	sc, err := ParseScenario(bytes.NewReader(fmt.Appendf(nil, `
+duration: 3s
+callers:
+  target: 127.0.0.1:%d
+  rate: 20
+  max_calls: 2
+  to: "100"
+  auth: {user: sbload, password: secret}
+  classes: [{talk: 300ms, patience: 3s}]
+`, sipp.port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Run(ctx, sc, NewStats(), testLogger(t), nil, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sipp.wait(t)
+	if sum.Answered != 2 || sum.Failed != 0 || sum.AuthChallenges != 2 || sum.RTPSent == 0 {
+		t.Fatalf("got %+v, want 2 calls answered after 2 challenges", sum)
+	}
+}
+
+// A sipp UAS that re-INVITEs and then hangs up itself: the callers answer
+// the re-INVITE and count the far end's BYE.
+func TestCallersHandleReInviteAndFarEndBye(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	sipp := startSipp(t, ctx, "-sf", "testdata/sipp_uas_reinvite.xml", "-m", "2")
+	sc, err := ParseScenario(bytes.NewReader(fmt.Appendf(nil, `
+duration: 3s
+callers:
+  target: 127.0.0.1:%d
+  rate: 20
+  max_calls: 2
+  to: "100"
+  classes: [{talk: 10s}]
+`, sipp.port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	sum, err := Run(ctx, sc, NewStats(), testLogger(t), nil, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sipp.wait(t)
+	if sum.Answered != 2 || sum.ReInvites != 2 || sum.RemoteBye != 2 || sum.Completed != 2 {
+		t.Fatalf("got %+v, want 2 calls re-INVITEd and hung up by the far end", sum)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("calls lasted %v: the far end's BYE did not end them", d)
+	}
+}
