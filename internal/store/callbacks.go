@@ -25,7 +25,8 @@ import (
 //     dialing with attempts+1 and inserts (callback, attempt), all in one
 //     statement: two routers never claim the same row, and the primary key
 //     of callback_attempts refuses a second claim of one attempt even if the
-//     locks were bypassed. A router dials only after the claim committed.
+//     locks were bypassed. A router dials only after the claim committed; a
+//     claim whose reply was lost is an attempt never dialed, recovered later.
 //   - FinishAttempt is idempotent: an attempt finishes once; finishing it
 //     again (a retry after a lost reply, or after RecoverStale got there
 //     first) changes nothing and reports false.
@@ -34,7 +35,13 @@ import (
 //     router's own previous incarnation, on restart) finish it as failed,
 //     with recovered set, and reschedule the callback for now, or end it
 //     when it has no attempt left or has expired. The attempt counts:
-//     the customer may have been rung.
+//     the customer may have been rung. RecoverStale's lease must outlast any
+//     attempt: until routers hold a lease with a fencing term (DESIGN.md,
+//     Scale), a router paused longer than the lease could still dial an
+//     attempt already recovered (never the same attempt number twice, but
+//     the customer twice).
+//   - A new request is pending, or scheduled when the caller chose a window;
+//     after an attempt that did not connect it is scheduled at next_at.
 //   - attempts never exceeds max_attempts (a CHECK constraint, and the claim
 //     skips exhausted rows).
 //
