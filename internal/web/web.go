@@ -48,6 +48,7 @@ type Options struct {
 	MetricsToken string
 	Users        Users       // nil: no login, no pages
 	Live         func() Live // the latest statistics
+	Recordings   Recordings  // nil: no recording search or playback (recordings.go)
 	Logger       *slog.Logger
 }
 
@@ -55,6 +56,7 @@ type server struct {
 	opt       Options
 	limit     *limiter
 	dummyHash []byte
+	verified  verified // recording files whose checksum matched
 }
 
 // Handler returns the HTTP handler.
@@ -62,7 +64,7 @@ func Handler(opt Options) http.Handler {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	s := &server{opt: opt, limit: newLimiter(5, 5*time.Minute)}
+	s := &server{opt: opt, limit: newLimiter(5, 5*time.Minute), verified: verified{files: map[string]fileStamp{}}}
 	s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte(randomToken()), bcrypt.DefaultCost)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.health)
@@ -76,6 +78,11 @@ func Handler(opt Options) http.Handler {
 		mux.HandleFunc("GET /wallboard", s.requireRole(false, []string{"supervisor", "admin"}, s.wallboard))
 		mux.HandleFunc("GET /api/queues", s.requireRole(true, []string{"supervisor", "admin"}, s.apiQueues))
 		mux.HandleFunc("GET /api/queues/stream", s.requireRole(true, []string{"supervisor", "admin"}, s.streamQueues))
+		if opt.Recordings != nil {
+			everyone := []string{"agent", "supervisor", "admin"}
+			mux.HandleFunc("GET /api/recordings", s.requireRole(true, everyone, s.searchRecordings))
+			mux.HandleFunc("GET /recordings/{name}", s.requireRole(true, everyone, s.playRecording))
+		}
 		mux.Handle("GET /assets/", http.FileServerFS(assets))
 		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/wallboard", http.StatusSeeOther)

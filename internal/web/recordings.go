@@ -1,0 +1,283 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"switchboard/internal/store"
+	"switchboard/recording"
+)
+
+// Recordings is what the web side needs of the recording index.
+type Recordings interface {
+	SearchRecordings(ctx context.Context, f store.RecordingFilter, limit int, cursor string) ([]recording.Recording, string, error)
+	Recording(ctx context.Context, name string) (*recording.Recording, error)
+	Audit(ctx context.Context, e store.AuditEntry) error
+}
+
+var _ Recordings = (*store.Store)(nil)
+
+// RecordingRow is one recording in a search answer. The file's path stays on the server.
+type RecordingRow struct {
+	Name     string    `json:"name"`
+	CallID   string    `json:"call_id"`
+	Queue    string    `json:"queue"`
+	Agent    string    `json:"agent"`
+	Number   string    `json:"number"`
+	Customer string    `json:"customer,omitempty"`
+	Ticket   string    `json:"ticket,omitempty"`
+	Started  time.Time `json:"started"`
+	Duration float64   `json:"duration_seconds"`
+	Size     int64     `json:"size"`
+	Format   string    `json:"format"`
+	SHA256   string    `json:"sha256"`
+	URL      string    `json:"url"`
+}
+
+// recordingAccess says whether a session may hear a recording: an admin all, a supervisor
+// those of their queues, an agent their own calls.
+func recordingAccess(u store.User, rec recording.Recording) bool {
+	switch u.Role {
+	case "admin":
+		return true
+	case "supervisor":
+		return slices.Contains(u.Queues, rec.Queue)
+	case "agent":
+		return u.AgentID != "" && rec.Agent == u.AgentID
+	}
+	return false
+}
+
+// parseDuration reads "90", "90s" or "1m30s".
+func parseDuration(v string) (time.Duration, error) {
+	if n, err := strconv.ParseFloat(v, 64); err == nil {
+		if n < 0 || n > 1e9 {
+			return 0, errors.New("out of range")
+		}
+		return time.Duration(n * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(v)
+	if err == nil && d < 0 {
+		err = errors.New("negative")
+	}
+	return d, err
+}
+
+// searchRecordings: GET /api/recordings?from=&to=&queue=&agent=&number=&customer=&ticket=&call=
+// &min_duration=&max_duration=&limit=&cursor= (times RFC 3339, durations in seconds or Go
+// notation), scoped to what the session may hear.
+func (s *server) searchRecordings(w http.ResponseWriter, r *http.Request) {
+	sess := sessionFrom(r.Context())
+	q := r.URL.Query()
+	var f store.RecordingFilter
+	bad := func(what string) { http.Error(w, "bad "+what, http.StatusBadRequest) }
+	for _, t := range []struct {
+		key string
+		dst *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		if v := q.Get(t.key); v != "" {
+			at, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				bad(t.key)
+				return
+			}
+			*t.dst = at
+		}
+	}
+	for _, d := range []struct {
+		key string
+		dst *time.Duration
+	}{{"min_duration", &f.MinDuration}, {"max_duration", &f.MaxDuration}} {
+		if v := q.Get(d.key); v != "" {
+			x, err := parseDuration(v)
+			if err != nil {
+				bad(d.key)
+				return
+			}
+			*d.dst = x
+		}
+	}
+	f.Queue, f.Agent, f.Number = q.Get("queue"), q.Get("agent"), q.Get("number")
+	f.Customer, f.Ticket, f.CallID = q.Get("customer"), q.Get("ticket"), q.Get("call")
+	limit := 50
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			bad("limit")
+			return
+		}
+		limit = n
+	}
+	switch sess.User.Role {
+	case "admin":
+	case "supervisor":
+		f.Queues = append([]string{}, sess.User.Queues...)
+	case "agent":
+		if sess.User.AgentID == "" || (f.Agent != "" && f.Agent != sess.User.AgentID) {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		f.Agent = sess.User.AgentID
+	default:
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+	list, next, err := s.opt.Recordings.SearchRecordings(r.Context(), f, limit, q.Get("cursor"))
+	if errors.Is(err, store.ErrBadCursor) {
+		bad("cursor")
+		return
+	}
+	if err != nil {
+		s.opt.Logger.Error("recording search", "err", err)
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	rows := make([]RecordingRow, 0, len(list))
+	for _, rec := range list {
+		rows = append(rows, RecordingRow{Name: rec.Name, CallID: rec.CallID, Queue: rec.Queue, Agent: rec.Agent,
+			Number: rec.Number, Customer: rec.Customer, Ticket: rec.Ticket, Started: rec.Started,
+			Duration: rec.Duration.Seconds(), Size: rec.Size, Format: rec.Format, SHA256: rec.SHA256,
+			URL: "/recordings/" + rec.Name})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(map[string]any{"recordings": rows, "next": next})
+}
+
+// verified remembers files whose checksum matched, by name, as long as their size and
+// modification time stay the same, so that seeking in a long recording (many range
+// requests) does not hash the whole file each time.
+type verified struct {
+	mu    sync.Mutex
+	files map[string]fileStamp
+}
+
+type fileStamp struct {
+	size int64
+	mod  time.Time
+	sum  string
+}
+
+func (v *verified) ok(name string, st fs.FileInfo, sum string) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	f, ok := v.files[name]
+	return ok && f.size == st.Size() && f.mod.Equal(st.ModTime()) && f.sum == sum
+}
+
+func (v *verified) remember(name string, st fs.FileInfo, sum string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.files) > 10_000 {
+		clear(v.files)
+	}
+	v.files[name] = fileStamp{size: st.Size(), mod: st.ModTime(), sum: sum}
+}
+
+// playRecording: GET /recordings/{name}[?download=1]. The file is served (with range
+// requests) only if the session may hear it, its size and SHA-256 match the index, and the
+// audit row is written. A missing file answers 410, a damaged one 409, each logged; never an
+// empty 200.
+func (s *server) playRecording(w http.ResponseWriter, r *http.Request) {
+	sess := sessionFrom(r.Context())
+	name := r.PathValue("name")
+	if !recording.ValidName(name) {
+		http.NotFound(w, r)
+		return
+	}
+	rec, err := s.opt.Recordings.Recording(r.Context(), name)
+	if store.IsNotFound(err) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		s.opt.Logger.Error("recording lookup", "recording", name, "err", err)
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	if !recordingAccess(sess.User, *rec) {
+		s.opt.Logger.Warn("recording access refused", "user", sess.User.Username, "role", sess.User.Role, "recording", name)
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+	f, err := os.Open(rec.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		s.opt.Logger.Error("recording file missing", "recording", name, "path", rec.Path)
+		http.Error(w, "recording file missing", http.StatusGone)
+		return
+	}
+	if err != nil {
+		s.opt.Logger.Error("recording file unreadable", "recording", name, "path", rec.Path, "err", err)
+		http.Error(w, "recording file unreadable", http.StatusInternalServerError)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		s.opt.Logger.Error("recording file unreadable", "recording", name, "path", rec.Path, "err", err)
+		http.Error(w, "recording file unreadable", http.StatusInternalServerError)
+		return
+	}
+	if st.Size() == 0 || st.Size() != rec.Size {
+		s.opt.Logger.Error("recording file damaged: size differs from the index", "recording", name, "path", rec.Path,
+			"size", st.Size(), "indexed_size", rec.Size)
+		http.Error(w, "recording file damaged", http.StatusConflict)
+		return
+	}
+	if !s.verified.ok(name, st, rec.SHA256) {
+		h := sha256.New()
+		if _, err := io.Copy(h, f); err != nil {
+			s.opt.Logger.Error("recording file unreadable", "recording", name, "path", rec.Path, "err", err)
+			http.Error(w, "recording file unreadable", http.StatusInternalServerError)
+			return
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != rec.SHA256 {
+			s.opt.Logger.Error("recording file damaged: checksum differs from the index", "recording", name, "path", rec.Path,
+				"sha256", got, "indexed_sha256", rec.SHA256)
+			http.Error(w, "recording file damaged", http.StatusConflict)
+			return
+		}
+		s.verified.remember(name, st, rec.SHA256)
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			http.Error(w, "recording file unreadable", http.StatusInternalServerError)
+			return
+		}
+	}
+	action, disposition := "play", "inline"
+	if r.URL.Query().Get("download") != "" {
+		action, disposition = "download", "attachment"
+	}
+	detail := "full"
+	if rg := r.Header.Get("Range"); rg != "" {
+		detail = "range " + rg
+	}
+	if err := s.opt.Recordings.Audit(r.Context(), store.AuditEntry{Actor: sess.User.Username, Action: action,
+		Object: "recording:" + name, Detail: detail}); err != nil {
+		s.opt.Logger.Error("recording not served: audit failed", "recording", name, "err", err)
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	file := name + "." + strings.ToLower(rec.Format)
+	h := w.Header()
+	if rec.Format == "wav" {
+		h.Set("Content-Type", "audio/wav")
+	} else {
+		h.Set("Content-Type", "application/octet-stream")
+	}
+	h.Set("Cache-Control", "private, no-store")
+	h.Set("ETag", `"`+rec.SHA256+`"`)
+	h.Set("Content-Disposition", disposition+`; filename="`+file+`"`)
+	http.ServeContent(w, r, file, st.ModTime(), f)
+}

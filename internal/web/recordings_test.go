@@ -1,0 +1,278 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"switchboard/internal/store"
+	"switchboard/recording"
+)
+
+// memRecordings is an in-memory recording index; the PostgreSQL one is tested in
+// internal/store and through the daemon.
+type memRecordings struct {
+	mu    sync.Mutex
+	rows  []recording.Recording
+	audit []store.AuditEntry
+	fail  bool // Audit fails
+}
+
+func (m *memRecordings) SearchRecordings(_ context.Context, f store.RecordingFilter, limit int, _ string) ([]recording.Recording, string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []recording.Recording
+	for _, r := range m.rows {
+		if (f.Queues != nil && !slices.Contains(f.Queues, r.Queue)) || (f.Queue != "" && f.Queue != r.Queue) ||
+			(f.Agent != "" && f.Agent != r.Agent) || (f.Number != "" && f.Number != r.Number) ||
+			(f.MinDuration > 0 && r.Duration < f.MinDuration) || (!f.From.IsZero() && r.Started.Before(f.From)) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, "", nil
+}
+
+func (m *memRecordings) Recording(_ context.Context, name string) (*recording.Recording, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range m.rows {
+		if r.Name == name {
+			return &r, nil
+		}
+	}
+	return nil, store.ErrNotFound
+}
+
+func (m *memRecordings) Audit(_ context.Context, e store.AuditEntry) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail {
+		return io.ErrClosedPipe
+	}
+	m.audit = append(m.audit, e)
+	return nil
+}
+
+func (m *memRecordings) audits() []store.AuditEntry {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.audit)
+}
+
+type recSite struct {
+	*site
+	recs *memRecordings
+	dir  string
+}
+
+// newRecordingSite: alice (agent 1001) and bob (agent 1002), sue supervising billing, root.
+// r1: billing, alice; r2: support, bob; r3: billing, bob, whose file is damaged; r4: its file
+// is missing.
+func newRecordingSite(t *testing.T) *recSite {
+	hash := func(pw string) string { h, _ := HashPassword(pw); return h }
+	users := &memUsers{sessions: map[string]*store.Session{}, users: map[string]*store.User{
+		"sue":   {ID: 1, Username: "sue", Role: "supervisor", Queues: []string{"billing"}, PasswordHash: hash("sue-pass")},
+		"root":  {ID: 2, Username: "root", Role: "admin", PasswordHash: hash("root-pass")},
+		"alice": {ID: 3, Username: "alice", Role: "agent", AgentID: "1001", PasswordHash: hash("alice-pass")},
+		"bob":   {ID: 4, Username: "bob", Role: "agent", AgentID: "1002", PasswordHash: hash("bob-pass")},
+	}}
+	dir := t.TempDir()
+	recs := &memRecordings{}
+	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	for i, r := range []struct{ name, queue, agent string }{
+		{"r1", "billing", "1001"}, {"r2", "support", "1002"}, {"r3", "billing", "1002"}, {"r4", "billing", "1001"},
+	} {
+		data := bytes.Repeat([]byte{byte('a' + i)}, 1000+i)
+		path := filepath.Join(dir, r.name+".wav")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(data)
+		recs.rows = append(recs.rows, recording.Recording{Name: r.name, CallID: "ast1-" + r.name, Queue: r.queue, Agent: r.agent,
+			Number: "7999000000" + string(rune('1'+i)), Started: t0.Add(time.Duration(i) * time.Minute), Duration: time.Duration(i+1) * time.Minute,
+			Size: int64(len(data)), Format: "wav", SHA256: hex.EncodeToString(sum[:]), Path: path})
+	}
+	// r3: same size, one byte changed; r4: gone.
+	b, _ := os.ReadFile(recs.rows[2].Path)
+	b[10] = 'z'
+	os.WriteFile(recs.rows[2].Path, b, 0o600)
+	os.Remove(recs.rows[3].Path)
+	logs := &bytes.Buffer{}
+	h := Handler(Options{Users: users, Live: func() Live { return Live{} }, Recordings: recs,
+		Logger: slog.New(slog.NewTextHandler(&syncWriter{w: logs}, nil))})
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	return &recSite{site: &site{t: t, ts: ts, logs: logs}, recs: recs, dir: dir}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+func (s *recSite) as(user string) *http.Client {
+	c := s.client()
+	if r := s.login(c, user, user+"-pass"); r.StatusCode != http.StatusSeeOther {
+		s.t.Fatalf("login %s: %d", user, r.StatusCode)
+	}
+	return c
+}
+
+func (s *recSite) search(c *http.Client, query string) (int, []string) {
+	code, body := s.get(c, "/api/recordings"+query)
+	if code != 200 {
+		return code, nil
+	}
+	var got struct{ Recordings []RecordingRow }
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		s.t.Fatal(err)
+	}
+	var names []string
+	for _, r := range got.Recordings {
+		names = append(names, r.Name)
+		if r.URL != "/recordings/"+r.Name || strings.Contains(body, s.dir) {
+			s.t.Fatalf("row %+v (the server path must not leak)", r)
+		}
+	}
+	return code, names
+}
+
+func TestRecordingSearchScope(t *testing.T) {
+	s := newRecordingSite(t)
+	tests := []struct {
+		user, query string
+		code        int
+		want        []string
+	}{
+		{"root", "", 200, []string{"r1", "r2", "r3", "r4"}},
+		{"root", "?queue=support", 200, []string{"r2"}},
+		{"root", "?number=79990000001", 200, []string{"r1"}},
+		{"root", "?min_duration=150", 200, []string{"r3", "r4"}},
+		{"root", "?min_duration=2m30s&from=2026-11-23T09:02:30Z", 200, []string{"r4"}},
+		{"sue", "", 200, []string{"r1", "r3", "r4"}},
+		{"sue", "?queue=support", 200, nil},
+		{"alice", "", 200, []string{"r1", "r4"}},
+		{"alice", "?agent=1001", 200, []string{"r1", "r4"}},
+		{"alice", "?agent=1002", 403, nil},
+		{"bob", "", 200, []string{"r2", "r3"}},
+		{"root", "?from=yesterday", 400, nil},
+		{"root", "?min_duration=-5", 400, nil},
+		{"root", "?limit=0", 400, nil},
+	}
+	clients := map[string]*http.Client{}
+	for _, tt := range tests {
+		c := clients[tt.user]
+		if c == nil {
+			c = s.as(tt.user)
+			clients[tt.user] = c
+		}
+		code, got := s.search(c, tt.query)
+		if code != tt.code || !slices.Equal(got, tt.want) {
+			t.Errorf("%s %s: %d %v, want %d %v", tt.user, tt.query, code, got, tt.code, tt.want)
+		}
+	}
+	if code, _ := s.get(s.client(), "/api/recordings"); code != http.StatusUnauthorized {
+		t.Fatalf("without a session: %d", code)
+	}
+}
+
+func (s *recSite) fetch(c *http.Client, path, rangeHdr string) (*http.Response, []byte) {
+	req, _ := http.NewRequest("GET", s.ts.URL+path, nil)
+	if rangeHdr != "" {
+		req.Header.Set("Range", rangeHdr)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+func TestRecordingPlayback(t *testing.T) {
+	s := newRecordingSite(t)
+	alice, bob, sue := s.as("alice"), s.as("bob"), s.as("sue")
+	want, _ := os.ReadFile(s.recs.rows[0].Path)
+
+	resp, body := s.fetch(alice, "/recordings/r1", "bytes=100-199")
+	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, want[100:200]) ||
+		resp.Header.Get("Content-Range") != "bytes 100-199/1000" || resp.Header.Get("Content-Type") != "audio/wav" {
+		t.Fatalf("range: %d %q %q", resp.StatusCode, resp.Header.Get("Content-Range"), resp.Header.Get("Content-Type"))
+	}
+	resp, body = s.fetch(sue, "/recordings/r1?download=1", "")
+	if resp.StatusCode != 200 || !bytes.Equal(body, want) || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("download: %d %q", resp.StatusCode, resp.Header.Get("Content-Disposition"))
+	}
+	// Someone else's call, another supervisor's queue, a name that is not there.
+	for _, c := range []struct {
+		who  *http.Client
+		path string
+		code int
+	}{
+		{bob, "/recordings/r1", http.StatusForbidden},
+		{alice, "/recordings/r2", http.StatusForbidden},
+		{sue, "/recordings/r2", http.StatusForbidden},
+		{alice, "/recordings/nope", http.StatusNotFound},
+		{alice, "/recordings/..%2Fetc", http.StatusNotFound},
+		{bob, "/recordings/r3", http.StatusConflict}, // damaged: same size, other checksum
+		{alice, "/recordings/r4", http.StatusGone},   // file missing
+		{s.client(), "/recordings/r1", http.StatusUnauthorized},
+	} {
+		resp, body := s.fetch(c.who, c.path, "")
+		if resp.StatusCode != c.code {
+			t.Errorf("%s: %d, want %d", c.path, resp.StatusCode, c.code)
+		}
+		if c.code >= 400 && bytes.Contains(body, []byte("aaaa")) {
+			t.Errorf("%s: refused but sent recording bytes", c.path)
+		}
+	}
+	// Only what was served is audited: one play (alice's range), one download (sue).
+	got := s.recs.audits()
+	if len(got) != 2 || got[0].Actor != "alice" || got[0].Action != "play" || got[0].Object != "recording:r1" ||
+		got[0].Detail != "range bytes=100-199" || got[1].Actor != "sue" || got[1].Action != "download" {
+		t.Fatalf("audit %+v", got)
+	}
+	logs := s.logs.String()
+	for _, want := range []string{"recording file damaged", "recording file missing", "recording access refused"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("no %q in the log", want)
+		}
+	}
+	// A file changed after it was verified once is caught (the checksum cache follows size and time).
+	b := bytes.Repeat([]byte{'q'}, 1000)
+	os.WriteFile(s.recs.rows[0].Path, b, 0o600)
+	os.Chtimes(s.recs.rows[0].Path, time.Now(), time.Now().Add(time.Minute))
+	if resp, _ := s.fetch(alice, "/recordings/r1", ""); resp.StatusCode != http.StatusConflict {
+		t.Fatalf("altered after verification: %d", resp.StatusCode)
+	}
+}
+
+func TestRecordingNotServedWithoutAudit(t *testing.T) {
+	s := newRecordingSite(t)
+	s.recs.fail = true
+	resp, body := s.fetch(s.as("alice"), "/recordings/r1", "")
+	if resp.StatusCode != http.StatusServiceUnavailable || bytes.Contains(body, []byte("aaaa")) {
+		t.Fatalf("audit down: %d", resp.StatusCode)
+	}
+}
