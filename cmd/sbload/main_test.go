@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"switchboard/internal/sipload"
 )
 
 // sbload's own callers against its own phones on loopback, with --json.
@@ -80,4 +82,23 @@ func freeAddr(t *testing.T) string {
 	}
 	defer c.Close()
 	return c.LocalAddr().String()
+}
+
+// The scenarios shipped beside sbload (and quoted in docs/sipload.md) parse.
+func TestShippedScenariosParse(t *testing.T) {
+	files, err := filepath.Glob("scenarios/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scenarios: %v", err)
+	}
+	for _, f := range files {
+		r, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = sipload.ParseScenario(r)
+		r.Close()
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
 }
