@@ -84,7 +84,7 @@ type CallbackRequest struct {
 	// The window the caller chose; zero ends are open.
 	WindowStart, WindowEnd time.Time
 	MaxAttempts            int       // > 0 (Policy.Attempts)
-	NextAt                 time.Time // earliest first attempt; zero: now (or WindowStart)
+	NextAt                 time.Time // earliest first attempt (Policy.NextAttempt with the hours); zero: now, or WindowStart
 	ExpiresAt              time.Time // required
 	Data                   map[string]string
 }
@@ -251,6 +251,18 @@ func (s *Store) RequestCallback(ctx context.Context, r CallbackRequest) (id int6
 // dial and then finish with FinishAttempt. Rows another router is claiming
 // at the same moment are skipped, not waited for.
 func (s *Store) ClaimCallbacks(ctx context.Context, owner string, now time.Time, limit int) ([]Claim, error) {
+	return s.ClaimCallbacksIn(ctx, owner, nil, now, limit)
+}
+
+// ClaimCallbacksIn is ClaimCallbacks limited to queues (nil: all). The
+// router claims in the queues where an agent is reserved for a callback and
+// whose hours are open now: next_at is computed with the hours
+// (Policy.NextAttempt), but a recovered attempt is rescheduled for the
+// moment of recovery, which the hours may not allow.
+func (s *Store) ClaimCallbacksIn(ctx context.Context, owner string, queues []string, now time.Time, limit int) ([]Claim, error) {
+	if queues != nil && len(queues) == 0 {
+		return nil, nil
+	}
 	if owner == "" || limit <= 0 {
 		return nil, fmt.Errorf("store: claim callbacks: owner and a positive limit are required: %w", ErrInvalidCallback)
 	}
@@ -261,6 +273,7 @@ func (s *Store) ClaimCallbacks(ctx context.Context, owner string, now time.Time,
 				AND attempts < max_attempts
 				AND (window_start IS NULL OR window_start <= $1)
 				AND (window_end IS NULL OR window_end > $1)
+				AND ($4::text[] IS NULL OR queue = ANY($4))
 			ORDER BY priority DESC, enqueued_at, id
 			LIMIT $2
 			FOR UPDATE SKIP LOCKED
@@ -273,7 +286,7 @@ func (s *Store) ClaimCallbacks(ctx context.Context, owner string, now time.Time,
 			SELECT id, attempts, $3, now() FROM claimed
 		)
 		SELECT `+callbackColumns+` FROM claimed ORDER BY priority DESC, enqueued_at, id`,
-		now, limit, owner)
+		now, limit, owner, queues)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim callbacks: %w", err)
 	}

@@ -137,6 +137,21 @@ func TestClaimOrderAndWindows(t *testing.T) {
 		got = append(got, cl.ID)
 	}
 	eq(t, "claimed later", got, []int64{d, e})
+
+	// Claims limited to queues.
+	f, _ := mustRequest(t, s, cbReq("+49301110006", "line2", at(0)))
+	g, _ := mustRequest(t, s, cbReq("+49301110007", "line3", at(0)))
+	if cs, err := s.ClaimCallbacksIn(ctx, "r1", []string{}, at(60), 10); len(cs) != 0 || err != nil {
+		t.Errorf("claim in no queue = %v, %v", cs, err)
+	}
+	claims, err = s.ClaimCallbacksIn(ctx, "r1", []string{"line1", "line3"}, at(60), 10)
+	if err != nil || len(claims) != 1 || claims[0].ID != g {
+		t.Errorf("claim in line1, line3 = %v, %v; want callback %d", claims, err, g)
+	}
+	claims, err = s.ClaimCallbacks(ctx, "r1", at(60), 10)
+	if err != nil || len(claims) != 1 || claims[0].ID != f {
+		t.Errorf("claim in all = %v, %v; want callback %d", claims, err, f)
+	}
 }
 
 func TestClaimConcurrentNeverTwice(t *testing.T) {
