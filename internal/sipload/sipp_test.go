@@ -300,3 +300,35 @@ callers:
 		t.Fatalf("calls lasted %v: the far end's BYE did not end them", d)
 	}
 }
+
+// Phones register to a sipp registrar with digest auth and unregister at the end.
+func TestPhonesRegisterWithDigest(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	sipp := startSipp(t, ctx, "-sf", "testdata/sipp_registrar.xml", "-m", "2")
+	stats := NewStats()
+	cfg := &Phones{Listen: []string{"127.0.0.1:0"}, Answer: 1, Register: &Register{
+		Registrar: fmt.Sprintf("127.0.0.1:%d", sipp.port), User: "sbload", Password: "secret", Expires: Duration(time.Minute)}}
+	var logs bytes.Buffer
+	phone, err := NewPhone(cfg, stats, runPacer(t), Tone(440), slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	phoneCtx, stop := context.WithCancel(ctx)
+	if err := phone.Listen(phoneCtx); err != nil {
+		t.Fatal(err)
+	}
+	defer phone.Close()
+	done := make(chan struct{})
+	go func() { _ = phone.Run(phoneCtx); close(done) }()
+	time.Sleep(500 * time.Millisecond)
+	stop() // unregisters
+	<-done
+	sipp.wait(t)
+	if got := stats.Auth.Load(); got != 2 {
+		t.Fatalf("%d challenges answered, want 2 (register, unregister)\n%s", got, logs.String())
+	}
+	if bytes.Contains(logs.Bytes(), []byte("register")) {
+		t.Fatalf("registration failed:\n%s", logs.String())
+	}
+}
