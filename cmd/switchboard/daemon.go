@@ -47,7 +47,16 @@ type daemonOptions struct {
 	Logger       *slog.Logger
 	MetricsToken string
 	LoginAgents  bool // until agents log in from their desktop (issue 6), every agent starts logged in
+	// RecordingsDir is the recording store's folder; default <data dir>/recordings.
+	RecordingsDir string
 }
+
+// Recording retention: the configuration has no per-queue retention yet, so every queue keeps
+// its recordings this long; the purge job runs at start and then every purgeEvery.
+const (
+	defaultRecordingRetention = 90 * 24 * time.Hour
+	purgeEvery                = time.Hour
+)
 
 // startDaemon brings everything up; it returns once the HTTP server listens.
 func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*daemon, error) {
@@ -93,6 +102,10 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	if err != nil {
 		return nil, err
 	}
+	recDir := opt.RecordingsDir
+	if recDir == "" {
+		recDir = filepath.Join(cfg.Database.DataDir, "recordings")
+	}
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User, Password: cfg.ARI.Password})
 	r, err := router.New(rcfg, rest, router.Options{
 		Logger: d.log, Registerer: reg, Observers: []func(acd.Event){j.Record},
@@ -105,6 +118,12 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 				return router.Recalled{}, false
 			}
 			return router.Recalled{Queue: c.Queue, Priority: c.Priority, EnqueuedAt: c.EnqueuedAt}, true
+		},
+		RecordingsDir: recDir,
+		Recorded: func(rec router.Recorded) error {
+			ictx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			return st.IndexRecording(ictx, rec)
 		},
 	})
 	if err != nil {
@@ -132,7 +151,8 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			s := r.Snapshot()
 			return web.Live{At: s.At, Queues: s.Queues, Agents: s.Agents}
 		},
-		Logger: d.log,
+		Recordings: st,
+		Logger:     d.log,
 	}), ReadHeaderTimeout: 10 * time.Second}
 
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -149,6 +169,21 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	run("journal", j.Run)
 	run("router", r.Run)
 	run("ari events", d.events.Run)
+	run("recording purge", func(ctx context.Context) error {
+		for {
+			n, err := st.PurgeRecordings(ctx, time.Now(), nil, defaultRecordingRetention, d.log)
+			if err != nil && ctx.Err() == nil {
+				d.log.Error("recording purge", "purged", n, "err", err)
+			} else if n > 0 {
+				d.log.Info("recording purge done", "purged", n)
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(purgeEvery):
+			}
+		}
+	})
 	go func() {
 		if err := d.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			d.runErrs <- fmt.Errorf("http: %w", err)
@@ -184,6 +219,9 @@ func (d *daemon) close() {
 	if d.cancel != nil {
 		d.cancel()
 		d.loops.Wait() // the journal writes what it holds before its Run returns
+	}
+	if d.router != nil {
+		d.router.WaitRecordings() // recordings being fetched are indexed before the store closes
 	}
 	if d.store != nil {
 		d.store.Close()

@@ -41,6 +41,7 @@ func TestDaemonWritesCallsAndServesMetrics(t *testing.T) {
 	cfg.ARI.URL, cfg.ARI.User, cfg.ARI.Password = "http://"+addr+"/ari", "u", "p"
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Database.URL = pgtest.URL(t)
+	cfg.Database.DataDir = t.TempDir() // billing records: its recordings go here
 	for _, a := range cfg.Agents {
 		emu.SetPhone(a.Endpoint, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
 	}

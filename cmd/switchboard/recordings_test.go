@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"regexp"
+	"testing"
+	"time"
+
+	"switchboard/internal/ariemu"
+	"switchboard/internal/config"
+	"switchboard/internal/pgtest"
+)
+
+// Recordings end to end: a call in billing (policy always) is recorded by the emulator,
+// fetched into the recording store, indexed in PostgreSQL with its call, queue, agent and
+// number; the agent finds it and plays part of it (206, the right bytes, an audit row); another
+// agent may not; a damaged file is refused with 409 and a missing one with 410.
+func TestDaemonRecordsIndexesAndPlaysBack(t *testing.T) {
+	emu, err := ariemu.New(ariemu.Options{Username: "u", Password: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emu.Close()
+	addr, err := emu.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.LoadConfig(bytes.NewReader(demoYAML), "demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ARI.URL, cfg.ARI.User, cfg.ARI.Password = "http://"+addr+"/ari", "u", "p"
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.Database.URL = pgtest.URL(t)
+	cfg.Database.DataDir = t.TempDir()
+	for _, a := range cfg.Agents {
+		emu.SetPhone(a.Endpoint, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d, err := startDaemon(context.Background(), cfg, daemonOptions{Logger: log, LoginAgents: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.close()
+	ctx := context.Background()
+	eventually(t, "connected", func() bool { return d.router.Reconciliations() > 0 })
+
+	ch, err := emu.PlaceCaller(ariemu.Caller{Number: "79995550001", DID: "5552000", TalkTime: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "call-demo-" + ch
+	eventually(t, "recording indexed", func() bool { _, err := d.store.Recording(ctx, name); return err == nil })
+	row, _ := d.store.Recording(ctx, name)
+	if row.CallID != "demo-"+ch || row.Queue != "billing" || row.Number != "79995550001" || row.Format != "wav" ||
+		row.Duration < 900*time.Millisecond || row.Size < 44 || len(row.SHA256) != 64 {
+		t.Fatalf("index row %+v", row)
+	}
+	file, err := os.ReadFile(row.Path)
+	if err != nil || int64(len(file)) != row.Size {
+		t.Fatalf("stored file: %d bytes, %v", len(file), err)
+	}
+	other := "1001"
+	if row.Agent == other {
+		other = "1002"
+	}
+	for _, u := range []struct{ name, role, agent string }{{"own", "agent", row.Agent}, {"other", "agent", other}, {"root", "admin", ""}} {
+		if err := addUser(ctx, d.store, u.name, u.role, u.agent, nil, "a long password"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	own, otherC, root := login(t, d.addr, "own"), login(t, d.addr, "other"), login(t, d.addr, "root")
+
+	var found struct {
+		Recordings []struct{ Name, URL string }
+	}
+	code, body := fetch(t, own, "http://"+d.addr+"/api/recordings?queue=billing&number=79995550001&min_duration=0.5", "")
+	if json.Unmarshal(body, &found); code != 200 || len(found.Recordings) != 1 || found.Recordings[0].Name != name {
+		t.Fatalf("search: %d %s", code, body)
+	}
+	if code, body := fetch(t, otherC, "http://"+d.addr+"/api/recordings", ""); code != 200 || bytes.Contains(body, []byte(name)) {
+		t.Fatalf("another agent's search: %d %s", code, body)
+	}
+	code, body = fetch(t, own, "http://"+d.addr+found.Recordings[0].URL, "bytes=0-43")
+	if code != http.StatusPartialContent || !bytes.Equal(body, file[:44]) || string(body[:4]) != "RIFF" {
+		t.Fatalf("range playback: %d %q", code, body)
+	}
+	if code, _ := fetch(t, otherC, "http://"+d.addr+"/recordings/"+name, ""); code != http.StatusForbidden {
+		t.Fatalf("another agent's playback: %d", code)
+	}
+	trail, err := d.store.AuditTrail(ctx, "recording:"+name)
+	if err != nil || len(trail) != 1 || trail[0].Actor != "own" || trail[0].Action != "play" {
+		t.Fatalf("audit: %+v %v", trail, err)
+	}
+
+	damaged := bytes.Clone(file)
+	damaged[len(damaged)-1] ^= 0xff
+	if err := os.WriteFile(row.Path, damaged, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := fetch(t, root, "http://"+d.addr+"/recordings/"+name, ""); code != http.StatusConflict || bytes.Contains(body, []byte("RIFF")) {
+		t.Fatalf("damaged file: %d", code)
+	}
+	os.Remove(row.Path)
+	if code, _ := fetch(t, root, "http://"+d.addr+"/recordings/"+name, ""); code != http.StatusGone {
+		t.Fatalf("missing file: %d", code)
+	}
+	if trail, _ := d.store.AuditTrail(ctx, "recording:"+name); len(trail) != 1 {
+		t.Fatalf("refused requests were audited as served: %+v", trail)
+	}
+	// Asterisk's copy went once the index held the recording.
+	req, _ := http.NewRequest("GET", "http://"+addr+"/ari/recordings/stored/"+name, nil)
+	req.SetBasicAuth("u", "p")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("stored recording on asterisk: %d", resp.StatusCode)
+	}
+}
+
+func login(t *testing.T, addr, user string) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.Get("http://" + addr + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
+	if m == nil {
+		t.Fatal("no login form")
+	}
+	resp, err = c.PostForm("http://"+addr+"/login", url.Values{"csrf": {string(m[1])}, "username": {user}, "password": {"a long password"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return c
+}
+
+func fetch(t *testing.T, c *http.Client, u, rangeHdr string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	if rangeHdr != "" {
+		req.Header.Set("Range", rangeHdr)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
