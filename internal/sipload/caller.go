@@ -145,8 +145,8 @@ func answerReInvite(req *sip.Request, tx sip.ServerTransaction, st *Stream, code
 }
 
 // Run places calls until ctx ends or the scenario's duration or max_calls is
-// reached, then waits for the calls in progress. stop ends calls in progress
-// early (they hang up) when closed.
+// reached, then waits for the calls in progress. Ending ctx also ends the
+// calls in progress: ringing ones are cancelled, answered ones hang up.
 func (c *Caller) Run(ctx context.Context, duration time.Duration) {
 	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	deadline := time.Now().Add(duration)

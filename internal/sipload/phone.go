@@ -27,7 +27,6 @@ type Phone struct {
 	calls map[string]*phoneCall // by Call-ID
 	rng   *rand.Rand
 	wg    sync.WaitGroup
-	ctx   context.Context // ends every call when cancelled; set by Run before serving
 }
 
 type phoneCall struct {
@@ -48,7 +47,7 @@ func NewPhone(cfg *Phones, stats *Stats, pacer *Pacer, audio *Audio, log *slog.L
 	return p, nil
 }
 
-// Addrs are the phones' SIP addresses, known after Listen.
+// Addrs are the phones' SIP addresses (the real ports), known after Listen.
 func (p *Phone) Addrs() []string {
 	out := make([]string, len(p.eps))
 	for i, ep := range p.eps {
@@ -57,13 +56,12 @@ func (p *Phone) Addrs() []string {
 	return out
 }
 
-// Listen opens the sockets; calls arriving before Run are refused with 503.
-// ctx bounds every call the phones take.
+// Listen opens the sockets and serves calls at once; ctx bounds every call
+// the phones take (when it ends, calls hang up and new ones get 503).
 func (p *Phone) Listen(ctx context.Context) error {
-	p.ctx = ctx
 	for _, addr := range p.cfg.Listen {
 		ep, err := newEndpoint(addr, p.stats, p.log, func(ep *endpoint) {
-			ep.srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) { p.onInvite(ep, req, tx) })
+			ep.srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) { p.onInvite(ctx, ep, req, tx) })
 			ep.srv.OnAck(p.onAck)
 			ep.srv.OnBye(p.onBye)
 		})
@@ -152,7 +150,7 @@ func (p *Phone) pick() outcome {
 	return outNoAnswer
 }
 
-func (p *Phone) onInvite(ep *endpoint, req *sip.Request, tx sip.ServerTransaction) {
+func (p *Phone) onInvite(ctx context.Context, ep *endpoint, req *sip.Request, tx sip.ServerTransaction) {
 	if to := req.To(); to != nil && to.Params != nil && to.Params.Has("tag") {
 		c := p.call(req)
 		if c == nil {
@@ -163,8 +161,7 @@ func (p *Phone) onInvite(ep *endpoint, req *sip.Request, tx sip.ServerTransactio
 		return
 	}
 	p.stats.Offered.Add(1)
-	ctx := p.ctx
-	if ctx == nil || ctx.Err() != nil {
+	if ctx.Err() != nil {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusServiceUnavailable, "Service Unavailable", nil))
 		return
 	}
