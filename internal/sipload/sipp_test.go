@@ -332,3 +332,25 @@ func TestPhonesRegisterWithDigest(t *testing.T) {
 		t.Fatalf("registration failed:\n%s", logs.String())
 	}
 }
+
+// A sipp UAS that answers 302: the callers follow the Contact and the call
+// is answered there.
+func TestCallersFollowRedirect(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	// Each caller call is two sipp calls: the redirected INVITE and the new one.
+	sipp := startSipp(t, ctx, "-sf", "testdata/sipp_uas_redirect.xml", "-m", "4")
+	sc, err := ParseScenario(bytes.NewReader(fmt.Appendf(nil,
+		"duration: 3s\ncallers: {target: \"127.0.0.1:%d\", rate: 20, max_calls: 2, to: \"7000\", classes: [{talk: 300ms, patience: 3s}]}\n", sipp.port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Run(ctx, sc, NewStats(), testLogger(t), nil, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sipp.wait(t)
+	if sum.Attempted != 2 || sum.Answered != 2 || sum.Redirects != 2 || sum.Failed != 0 {
+		t.Fatalf("got %+v, want 2 calls answered after one redirect each", sum)
+	}
+}
