@@ -1,0 +1,63 @@
+package sipload
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+)
+
+// sbload's callers against its own phones: each phone behaviour shows up in
+// the callers' numbers.
+func TestPhoneBehaviours(t *testing.T) {
+	tests := []struct {
+		name   string
+		phones string
+		check  func(Summary) bool
+	}{
+		{"busy", "busy: 1", func(s Summary) bool { return s.FailedBy["486"] == 2 && s.Busy == 2 }},
+		{"never answers", "noanswer: 1", func(s Summary) bool { return s.Abandoned == 2 && s.Ignored == 2 && s.Failed == 0 }},
+		{"answers after a delay and hangs up first", "answer: 1\n  delay: 200ms\n  talk: 300ms", func(s Summary) bool {
+			return s.Answered == 2 && s.RemoteBye == 2 && s.Setup.P50 >= 200 && s.PhoneAns == 2
+		}},
+		{"plays audio", "answer: 1\n  media: play\n  talk: 500ms", func(s Summary) bool {
+			return s.Answered == 2 && s.RTPRecv > 2*10 && s.RTPLost == 0
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := net.ListenPacket("udp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr := c.LocalAddr().String()
+			c.Close()
+			sc, err := ParseScenario(bytes.NewReader(fmt.Appendf(nil, `
+duration: 1s
+phones:
+  listen: [%q]
+  %s
+callers:
+  target: %s
+  rate: 20
+  max_calls: 2
+  to: "100"
+  classes: [{talk: 3s, patience: 500ms}]
+`, addr, tt.phones, addr)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			sum, err := Run(ctx, sc, NewStats(), testLogger(t), nil, 0, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Attempted != 2 || !tt.check(sum) {
+				t.Fatalf("summary %+v", sum)
+			}
+		})
+	}
+}
