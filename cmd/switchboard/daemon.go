@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +25,7 @@ import (
 	"switchboard/internal/router"
 	"switchboard/internal/store"
 	"switchboard/internal/web"
+	"switchboard/recording"
 )
 
 // daemon is a running router: database, journal, ARI link, engine and HTTP.
@@ -41,6 +43,7 @@ type daemon struct {
 	loops    sync.WaitGroup
 	runErrs  chan error
 	loginAll bool
+	policies atomic.Pointer[map[string]recording.Policy] // recording policy by queue
 }
 
 type daemonOptions struct {
@@ -56,6 +59,7 @@ type daemonOptions struct {
 const (
 	defaultRecordingRetention = 90 * 24 * time.Hour
 	purgeEvery                = time.Hour
+	recordingNotice           = "sound:beep" // played to the caller when a recording starts
 )
 
 // startDaemon brings everything up; it returns once the HTTP server listens.
@@ -130,6 +134,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		return nil, err
 	}
 	d.router = r
+	d.setPolicies(cfg)
 	d.events = asterisk.NewEvents(asterisk.EventsOptions{Types: router.EventTypes(), URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User,
 		Password: cfg.ARI.Password, Logger: d.log, Registerer: reg}, r)
 
@@ -152,7 +157,10 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			return web.Live{At: s.At, Queues: s.Queues, Agents: s.Agents}
 		},
 		Recordings: st,
-		Logger:     d.log,
+		RecordCall: func(ctx context.Context, agent, call string) error {
+			return r.RecordOnDemand(ctx, call, agent, func(queue string) bool { return (*d.policies.Load())[queue].OnRequest() })
+		},
+		Logger: d.log,
 	}), ReadHeaderTimeout: 10 * time.Second}
 
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -206,7 +214,17 @@ func (d *daemon) reload(ctx context.Context, cfg *config.Config) error {
 		return err
 	}
 	d.cfg = cfg
+	d.setPolicies(cfg)
 	return nil
+}
+
+// setPolicies keeps the queues' recording policies for on-demand requests.
+func (d *daemon) setPolicies(cfg *config.Config) {
+	m := map[string]recording.Policy{}
+	for name, media := range cfg.Media {
+		m[name] = recording.Policy{Mode: recording.Mode(media.Recording.Policy), Sample: media.Recording.Sample, Keep: defaultRecordingRetention}
+	}
+	d.policies.Store(&m)
 }
 
 // close stops everything, the journal writing what it holds first.
@@ -243,7 +261,7 @@ func routerConfig(cfg *config.Config, loginAgents bool) (router.Config, error) {
 	}
 	for name, m := range cfg.Media {
 		s := router.QueueSettings{AnnounceEvery: m.Announce.Every, AnnouncePosition: m.Announce.Position,
-			AnnounceWait: m.Announce.Wait, MOH: m.MOH}
+			AnnounceWait: m.Announce.Wait, MOH: m.MOH, RecordingNotice: recordingNotice}
 		switch m.Recording.Policy {
 		case config.RecordAlways:
 			s.RecordShare = 1

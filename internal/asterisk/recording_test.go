@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"switchboard/acd"
 	"switchboard/internal/ariemu"
 	"switchboard/internal/asterisk"
 	"switchboard/internal/router"
@@ -45,10 +47,10 @@ func (m *memIndex) get(name string) (router.Recorded, bool) {
 }
 
 // startRecordingRouter starts the router with a recording store folder and an index.
-func startRecordingRouter(g *rig, cfg router.Config, dir string, idx *memIndex) *router.Router {
+func startRecordingRouter(g *rig, cfg router.Config, dir string, idx *memIndex) (*router.Router, *playSpy) {
 	g.t.Helper()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()}))
-	rest := asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: cfg.App, Username: "sb", Password: "secret"})
+	rest := &playSpy{REST: asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: cfg.App, Username: "sb", Password: "secret"})}
 	r, err := router.New(cfg, rest, router.Options{Logger: logger, Registerer: prometheus.NewRegistry(),
 		RecordingsDir: dir, Recorded: idx.index})
 	if err != nil {
@@ -63,12 +65,32 @@ func startRecordingRouter(g *rig, cfg router.Config, dir string, idx *memIndex) 
 	go func() { defer g.wg.Done(); _ = ev.Run(ctx) }()
 	g.t.Cleanup(func() { g.stop(); r.WaitRecordings() })
 	g.eventually("router connected", func() bool { return r.Reconciliations() > 0 })
-	return r
+	return r, rest
+}
+
+// playSpy notes the router's playbacks.
+type playSpy struct {
+	*asterisk.REST
+	mu    sync.Mutex
+	plays []string // channel media
+}
+
+func (p *playSpy) Play(ch, id, media string) error {
+	p.mu.Lock()
+	p.plays = append(p.plays, ch+" "+media)
+	p.mu.Unlock()
+	return p.REST.Play(ch, id, media)
+}
+
+func (p *playSpy) played(entry string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Contains(p.plays, entry)
 }
 
 func recordingConfig() router.Config {
 	cfg := testConfig()
-	cfg.Settings = map[string]router.QueueSettings{"line1": {RecordShare: 1}}
+	cfg.Settings = map[string]router.QueueSettings{"line1": {RecordShare: 1, RecordingNotice: "beep"}}
 	return cfg
 }
 
@@ -80,9 +102,12 @@ func TestRecordingFetchedAndIndexed(t *testing.T) {
 	g.emu.SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
 	dir := t.TempDir()
 	idx := &memIndex{rows: map[string]router.Recorded{}}
-	startRecordingRouter(g, recordingConfig(), dir, idx)
+	_, spy := startRecordingRouter(g, recordingConfig(), dir, idx)
 	ch := g.place(ariemu.Caller{Number: "79990002222", TalkTime: 1200 * time.Millisecond})
 	g.ended(ch)
+	if !spy.played(ch + " sound:beep") {
+		t.Fatalf("no recording notice to the caller: %v", spy.plays)
+	}
 	name := "call-" + callID(ch)
 	var rec router.Recorded
 	g.eventually("recording indexed", func() bool { var ok bool; rec, ok = idx.get(name); return ok })
@@ -118,7 +143,7 @@ func TestRecordingKeptOnAsteriskWhenIndexFails(t *testing.T) {
 	g := newRig(t)
 	g.emu.SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
 	idx := &memIndex{rows: map[string]router.Recorded{}, fail: true}
-	r := startRecordingRouter(g, recordingConfig(), t.TempDir(), idx)
+	r, _ := startRecordingRouter(g, recordingConfig(), t.TempDir(), idx)
 	ch := g.place(ariemu.Caller{TalkTime: 300 * time.Millisecond})
 	g.ended(ch)
 	name := "call-" + callID(ch)
@@ -128,6 +153,32 @@ func TestRecordingKeptOnAsteriskWhenIndexFails(t *testing.T) {
 	if code := storedStatus(t, g.url, name); code != http.StatusOK {
 		t.Fatalf("stored recording after a failed index write: %d", code)
 	}
+}
+
+// A queue that does not record by itself records a connected call at its agent's request.
+func TestRecordOnDemand(t *testing.T) {
+	g := newRig(t)
+	g.emu.SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
+	idx := &memIndex{rows: map[string]router.Recorded{}}
+	r, _ := startRecordingRouter(g, testConfig(), t.TempDir(), idx)
+	ch := g.place(ariemu.Caller{TalkTime: 1500 * time.Millisecond})
+	id := callID(ch)
+	ctx := context.Background()
+	if err := r.RecordOnDemand(ctx, "ast1-nope", "a1", nil); acd.ErrorCode(err) != acd.ENotFound {
+		t.Fatalf("unknown call: %v", err)
+	}
+	g.eventually("connected", func() bool { v, ok := g.call(id); return ok && v.State == "connected" })
+	if err := r.RecordOnDemand(ctx, id, "a2", nil); acd.ErrorCode(err) != acd.EConflict {
+		t.Fatalf("another agent: %v", err)
+	}
+	if err := r.RecordOnDemand(ctx, id, "a1", func(string) bool { return false }); acd.ErrorCode(err) != acd.EInvalid {
+		t.Fatalf("policy refuses: %v", err)
+	}
+	if err := r.RecordOnDemand(ctx, id, "a1", func(q string) bool { return q == "line1" }); err != nil {
+		t.Fatal(err)
+	}
+	g.ended(ch)
+	g.eventually("on-demand recording indexed", func() bool { rec, ok := idx.get("call-" + id); return ok && rec.Agent == "a1" })
 }
 
 func mustOpen(t *testing.T, path string) *os.File {

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -14,6 +15,7 @@ import (
 
 	sdk "github.com/CyCoreSystems/ari/v5"
 
+	"switchboard/acd"
 	"switchboard/recording"
 )
 
@@ -70,6 +72,7 @@ func (r *Router) onRecording(ev sdk.Event) {
 			}
 		}
 		r.recs.started[rec.Name] = rec
+		r.recordingNotice(rec.CallID)
 	case *sdk.RecordingFailed:
 		name := ev.Recording.Name
 		delete(r.recs.started, name)
@@ -97,6 +100,69 @@ func (r *Router) onRecording(ev sdk.Event) {
 			defer r.recs.wg.Done()
 			r.collect(rec, time.Duration(ev.Recording.Duration))
 		}()
+	}
+}
+
+// recordingNotice plays the queue's notice to the caller of a call whose recording started.
+func (r *Router) recordingNotice(callID string) {
+	c := r.calls[callID]
+	if c == nil || c.callerChan == "" {
+		return
+	}
+	media := r.settings(c.queue).RecordingNotice
+	if media == "" {
+		return
+	}
+	if !strings.Contains(media, ":") {
+		media = "sound:" + media
+	}
+	ch := c.callerChan
+	c.w.do(func() {
+		if err := ignoreGone(r.tel.Play(ch, "sb-recnotice-"+ch, media)); err != nil {
+			r.log.Warn("recording notice not played", "call", c.id, "err", err)
+		}
+	})
+}
+
+// RecordOnDemand starts recording a connected call at its agent's request. agent must be the
+// agent connected to the call, and allowed (the queue's policy; nil allows) must accept the
+// call's queue. A call already being recorded is left as it is. Errors carry acd codes:
+// not_found (no such call), conflict (not connected to that agent), invalid (the policy
+// refuses).
+func (r *Router) RecordOnDemand(ctx context.Context, callID, agent string, allowed func(queue string) bool) error {
+	done := make(chan error, 1)
+	r.post(func() {
+		c := r.calls[callID]
+		switch {
+		case c == nil:
+			done <- &acd.Error{Code: acd.ENotFound, Message: "no call " + callID}
+			return
+		case c.bridge == "" || c.agent == "" || c.agent != agent:
+			done <- &acd.Error{Code: acd.EConflict, Message: "call " + callID + " is not connected to agent " + agent}
+			return
+		case allowed != nil && !allowed(c.queue):
+			done <- &acd.Error{Code: acd.EInvalid, Message: "queue " + c.queue + " does not record on demand"}
+			return
+		}
+		name := recordingPrefix + c.id
+		if _, ok := r.recs.started[name]; ok {
+			done <- nil
+			return
+		}
+		bridge := c.bridge
+		c.w.do(func() {
+			err := ignoreGone(r.tel.RecordBridge(bridge, name))
+			if err != nil {
+				err = fmt.Errorf("record on demand: %w", err)
+			}
+			done <- err
+		})
+	})
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

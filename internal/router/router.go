@@ -83,6 +83,7 @@ type QueueSettings struct {
 	AnnounceWait     bool
 	MOH              string  // music-on-hold class, default "default"
 	RecordShare      float64 // share of answered calls recorded: 1 always, 0 never
+	RecordingNotice  string  // media played to the caller when a recording starts; "": none
 }
 
 // Config is what the router runs.

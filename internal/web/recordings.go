@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"switchboard/acd"
 	"switchboard/internal/store"
 	"switchboard/recording"
 )
@@ -280,4 +282,40 @@ func (s *server) playRecording(w http.ResponseWriter, r *http.Request) {
 	h.Set("ETag", `"`+rec.SHA256+`"`)
 	h.Set("Content-Disposition", disposition+`; filename="`+file+`"`)
 	http.ServeContent(w, r, file, st.ModTime(), f)
+}
+
+// recordCall: POST /api/calls/{id}/record, an agent starting the recording of their connected
+// call (queues whose policy is on-demand). The session's CSRF token must come in the
+// X-CSRF-Token header.
+func (s *server) recordCall(w http.ResponseWriter, r *http.Request) {
+	sess := sessionFrom(r.Context())
+	if subtle.ConstantTimeCompare([]byte(r.Header.Get("X-CSRF-Token")), []byte(sess.CSRF)) != 1 {
+		http.Error(w, "bad csrf token", http.StatusForbidden)
+		return
+	}
+	if sess.User.AgentID == "" {
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+	id := r.PathValue("id")
+	err := s.opt.RecordCall(r.Context(), sess.User.AgentID, id)
+	switch acd.ErrorCode(err) {
+	case "":
+		if err != nil {
+			s.opt.Logger.Error("recording on demand", "call", id, "err", err)
+			http.Error(w, "recording did not start", http.StatusBadGateway)
+			return
+		}
+	case acd.ENotFound:
+		http.Error(w, "no such call", http.StatusNotFound)
+		return
+	case acd.EConflict:
+		http.Error(w, "call not connected to you", http.StatusConflict)
+		return
+	default:
+		http.Error(w, "this queue does not record on demand", http.StatusForbidden)
+		return
+	}
+	s.opt.Logger.Info("recording on demand", "call", id, "user", sess.User.Username)
+	w.WriteHeader(http.StatusNoContent)
 }

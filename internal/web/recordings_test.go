@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/acd"
 	"switchboard/internal/store"
 	"switchboard/recording"
 )
@@ -75,8 +76,9 @@ func (m *memRecordings) audits() []store.AuditEntry {
 
 type recSite struct {
 	*site
-	recs *memRecordings
-	dir  string
+	recs  *memRecordings
+	users *memUsers
+	dir   string
 }
 
 // newRecordingSite: alice (agent 1001) and bob (agent 1002), sue supervising billing, root.
@@ -113,10 +115,23 @@ func newRecordingSite(t *testing.T) *recSite {
 	os.Remove(recs.rows[3].Path)
 	logs := &bytes.Buffer{}
 	h := Handler(Options{Users: users, Live: func() Live { return Live{} }, Recordings: recs,
+		RecordCall: func(_ context.Context, agent, call string) error {
+			switch {
+			case call == "c1" && agent == "1001":
+				return nil
+			case call == "c1":
+				return &acd.Error{Code: acd.EConflict, Message: "not yours"}
+			case call == "c2":
+				return &acd.Error{Code: acd.EInvalid, Message: "never records"}
+			case call == "c3":
+				return io.ErrUnexpectedEOF
+			}
+			return &acd.Error{Code: acd.ENotFound, Message: "no call"}
+		},
 		Logger: slog.New(slog.NewTextHandler(&syncWriter{w: logs}, nil))})
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
-	return &recSite{site: &site{t: t, ts: ts, logs: logs}, recs: recs, dir: dir}
+	return &recSite{site: &site{t: t, ts: ts, logs: logs}, recs: recs, users: users, dir: dir}
 }
 
 type syncWriter struct {
@@ -274,5 +289,54 @@ func TestRecordingNotServedWithoutAudit(t *testing.T) {
 	resp, body := s.fetch(s.as("alice"), "/recordings/r1", "")
 	if resp.StatusCode != http.StatusServiceUnavailable || bytes.Contains(body, []byte("aaaa")) {
 		t.Fatalf("audit down: %d", resp.StatusCode)
+	}
+}
+
+func (s *recSite) csrf(user string) string {
+	s.users.mu.Lock()
+	defer s.users.mu.Unlock()
+	for _, ss := range s.users.sessions {
+		if ss.User.Username == user {
+			return ss.CSRF
+		}
+	}
+	s.t.Fatalf("no session of %s", user)
+	return ""
+}
+
+func TestRecordOnDemandRoute(t *testing.T) {
+	s := newRecordingSite(t)
+	alice, bob, sue := s.as("alice"), s.as("bob"), s.as("sue")
+	post := func(c *http.Client, call, token string) int {
+		req, _ := http.NewRequest("POST", s.ts.URL+"/api/calls/"+call+"/record", nil)
+		if token != "" {
+			req.Header.Set("X-CSRF-Token", token)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	tests := []struct {
+		c          *http.Client
+		user, call string
+		code       int
+	}{
+		{alice, "alice", "c1", http.StatusNoContent},
+		{bob, "bob", "c1", http.StatusConflict},
+		{alice, "alice", "c2", http.StatusForbidden},
+		{alice, "alice", "c3", http.StatusBadGateway},
+		{alice, "alice", "c9", http.StatusNotFound},
+		{sue, "sue", "c1", http.StatusForbidden}, // agents only
+	}
+	for _, tt := range tests {
+		if got := post(tt.c, tt.call, s.csrf(tt.user)); got != tt.code {
+			t.Errorf("%s %s: %d, want %d", tt.user, tt.call, got, tt.code)
+		}
+	}
+	if got := post(alice, "c1", "forged"); got != http.StatusForbidden {
+		t.Fatalf("forged csrf: %d", got)
 	}
 }

@@ -6,6 +6,7 @@
 package web
 
 import (
+	"context"
 	"crypto/subtle"
 	"embed"
 	"html/template"
@@ -49,7 +50,10 @@ type Options struct {
 	Users        Users       // nil: no login, no pages
 	Live         func() Live // the latest statistics
 	Recordings   Recordings  // nil: no recording search or playback (recordings.go)
-	Logger       *slog.Logger
+	// RecordCall starts recording an agent's connected call on demand; nil: route absent.
+	// Errors carry acd codes (not_found, conflict, invalid: the queue's policy refuses).
+	RecordCall func(ctx context.Context, agentID, callID string) error
+	Logger     *slog.Logger
 }
 
 type server struct {
@@ -82,6 +86,9 @@ func Handler(opt Options) http.Handler {
 			everyone := []string{"agent", "supervisor", "admin"}
 			mux.HandleFunc("GET /api/recordings", s.requireRole(true, everyone, s.searchRecordings))
 			mux.HandleFunc("GET /recordings/{name}", s.requireRole(true, everyone, s.playRecording))
+		}
+		if opt.RecordCall != nil {
+			mux.HandleFunc("POST /api/calls/{id}/record", s.requireRole(true, []string{"agent"}, s.recordCall))
 		}
 		mux.Handle("GET /assets/", http.FileServerFS(assets))
 		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
