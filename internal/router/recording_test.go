@@ -1,0 +1,163 @@
+package router
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	sdk "github.com/CyCoreSystems/ari/v5"
+
+	"switchboard/acd"
+)
+
+// recTel serves stored recordings from memory; the first failures fetches fail.
+type recTel struct {
+	nopTelephony
+	mu       sync.Mutex
+	files    map[string][]byte
+	failures int
+	fetches  int
+	deleted  []string
+}
+
+func (t *recTel) FetchRecording(name string) (io.ReadCloser, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.fetches++
+	if t.failures > 0 {
+		t.failures--
+		return nil, errors.New("connection reset")
+	}
+	b, ok := t.files[name]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
+func (t *recTel) DeleteRecording(name string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.deleted = append(t.deleted, name)
+	return nil
+}
+
+func testWAV(secs int) []byte {
+	var b bytes.Buffer
+	n := uint32(secs * 16000)
+	b.WriteString("RIFF")
+	binary.Write(&b, binary.LittleEndian, 36+n)
+	b.WriteString("WAVEfmt ")
+	for _, v := range []any{uint32(16), uint16(1), uint16(1), uint32(8000), uint32(16000), uint16(2), uint16(16)} {
+		binary.Write(&b, binary.LittleEndian, v)
+	}
+	b.WriteString("data")
+	binary.Write(&b, binary.LittleEndian, n)
+	b.Write(make([]byte, n))
+	return b.Bytes()
+}
+
+func event(t *testing.T, js string) sdk.Event {
+	t.Helper()
+	ev, err := sdk.DecodeEvent([]byte(js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+func TestCollectRecording(t *testing.T) {
+	wav := testWAV(3)
+	sum := sha256.Sum256(wav)
+	tests := []struct {
+		name      string
+		file      []byte
+		failures  int
+		hookErr   error
+		started   bool
+		indexed   bool
+		deleted   bool
+		duration  time.Duration
+		recording string
+	}{
+		{name: "fetched and indexed", file: wav, started: true, indexed: true, deleted: true, duration: 3 * time.Second},
+		{name: "started missed", file: wav, indexed: true, deleted: true, duration: 3 * time.Second},
+		{name: "two transient failures", file: wav, failures: 2, started: true, indexed: true, deleted: true, duration: 3 * time.Second},
+		{name: "fetch keeps failing", file: wav, failures: 10, started: true},
+		{name: "not a wav: indexed with asterisk's duration", file: []byte("garbage"), started: true, indexed: true, deleted: true, duration: 5 * time.Second},
+		{name: "index fails: kept on asterisk", file: wav, started: true, hookErr: errors.New("db down")},
+		{name: "not ours", file: wav, started: true, recording: "voicemail-1"},
+		{name: "gone from asterisk", started: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := tt.recording
+			if name == "" {
+				name = "call-n1-1.1"
+			}
+			tel := &recTel{files: map[string][]byte{}, failures: tt.failures}
+			if tt.file != nil {
+				tel.files[name] = tt.file
+			}
+			dir := t.TempDir()
+			var got []Recorded
+			r, err := New(Config{Node: "n1", App: "switchboard", LoginAgents: true,
+				Queues: []acd.QueueConfig{{Name: "q"}},
+				Agents: []acd.AgentConfig{{ID: "a", Endpoint: "PJSIP/a", Queues: []acd.Membership{{Queue: "q"}}}},
+				DIDs:   map[string]Route{"5551000": {Queue: "q"}},
+			}, tel, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: &acd.ManualClock{T: time.Unix(1795405336, 0)},
+				RecordingsDir: dir, Recorded: func(rec Recorded) error {
+					if tt.hookErr == nil {
+						got = append(got, rec)
+					}
+					return tt.hookErr
+				}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.recs.backoff = time.Millisecond
+			r.onARI(event(t, `{"type":"StasisStart","args":["inbound","5551000"],"channel":{"id":"1.1","caller":{"number":"7999"}}}`))
+			r.flush()
+			r.onARI(event(t, `{"type":"StasisStart","args":["agent","n1-1.1"],"channel":{"id":"1.1-a1"}}`))
+			r.flush()
+			if tt.started {
+				r.onARI(event(t, `{"type":"RecordingStarted","recording":{"name":"`+name+`","format":"wav","state":"recording","target_uri":"bridge:sb-call-1.1"}}`))
+			}
+			r.onARI(event(t, `{"type":"RecordingFinished","recording":{"name":"`+name+`","format":"wav","state":"done","duration":5,"target_uri":"bridge:sb-call-1.1"}}`))
+			r.WaitRecordings()
+			if (len(got) == 1) != tt.indexed {
+				t.Fatalf("indexed %v, want %v", got, tt.indexed)
+			}
+			if (len(tel.deleted) == 1) != tt.deleted {
+				t.Fatalf("deleted on asterisk %v, want %v", tel.deleted, tt.deleted)
+			}
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				if e.Name() != name+".wav" {
+					t.Fatalf("left in the store folder: %s", e.Name())
+				}
+			}
+			if !tt.indexed {
+				return
+			}
+			rec := got[0]
+			data, _ := os.ReadFile(rec.Path)
+			fsum := sha256.Sum256(data)
+			if rec.Name != name || rec.CallID != "n1-1.1" || rec.Queue != "q" || rec.Agent != "a" || rec.Number != "7999" ||
+				rec.Duration != tt.duration || rec.Size != int64(len(tt.file)) || rec.SHA256 != hex.EncodeToString(fsum[:]) || rec.Started.IsZero() {
+				t.Fatalf("recorded %+v", rec)
+			}
+			if bytes.Equal(tt.file, wav) && rec.SHA256 != hex.EncodeToString(sum[:]) {
+				t.Fatal("checksum of another file")
+			}
+		})
+	}
+}
