@@ -216,11 +216,11 @@ func (c *Caller) pickClass(rng *rand.Rand) *Class {
 // Call places one call and returns when it is over. A call ends after the
 // class's talk time, on the far end's BYE, or when ctx ends (it hangs up).
 func (c *Caller) Call(ctx context.Context, class *Class, from, to string) {
-	c.stats.Attempted.Add(1)
+	c.stats.Attempt(class.Name)
 	st, err := ListenStream(c.ep.addr.Addr(), &c.stats.Media)
 	if err != nil {
 		c.log.Warn("rtp socket", "error", err)
-		c.stats.Fail(0)
+		c.stats.Fail(class.Name, 0)
 		return
 	}
 	defer st.Close()
@@ -246,18 +246,17 @@ func (c *Caller) Call(ctx context.Context, class *Class, from, to string) {
 		var de *sipgo.ErrDialogResponse
 		switch {
 		case errors.As(err, &de):
-			c.stats.Fail(de.Res.StatusCode)
+			c.stats.Fail(class.Name, de.Res.StatusCode)
 		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
-			c.stats.Abandoned.Add(1)
+			c.stats.Abandon(class.Name)
 		default:
-			c.stats.Fail(0)
+			c.stats.Fail(class.Name, 0)
 			c.log.Debug("invite failed", "error", err)
 		}
 		return
 	}
 	defer c.forget(leg.callID)
-	c.stats.Answered.Add(1)
-	c.stats.Setup(setup)
+	c.stats.Answer(class.Name, setup)
 	c.stats.Active.Add(1)
 	defer c.stats.Active.Add(-1)
 

@@ -173,7 +173,7 @@ func (p *Phone) onInvite(ctx context.Context, ep *endpoint, req *sip.Request, tx
 	}
 	if !ok {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
-		p.stats.Fail(488)
+		p.stats.Fail("", 488)
 		return
 	}
 	sess, err := ep.dua.ReadInvite(req, tx)

@@ -32,25 +32,71 @@ type Stats struct {
 	Malformed atomic.Int64 // SIP messages from the far end that could not be parsed
 	Stray     atomic.Int64 // SIP responses matching no transaction (late retransmissions)
 
-	mu     sync.Mutex
-	failed map[int]int64 // final non-2xx by code; 0 is a timeout or transport error
-	setup  []time.Duration
+	mu      sync.Mutex
+	failed  map[int]int64 // final non-2xx by code; 0 is a timeout or transport error
+	setup   []time.Duration
+	classes []*classStats // callers' classes in scenario order
+}
+
+// classStats are one caller class's share of the call counters.
+type classStats struct {
+	name                           string
+	attempted, answered, abandoned int64
+	failed                         map[int]int64
+	setup                          []time.Duration
 }
 
 // NewStats returns empty counters.
 func NewStats() *Stats { return &Stats{failed: map[int]int64{}} }
 
-// Fail counts a failed call attempt by SIP status (0: no response).
-func (s *Stats) Fail(code int) {
+// class returns the counters of the named class, creating them; s.mu held.
+func (s *Stats) class(name string) *classStats {
+	for _, c := range s.classes {
+		if c.name == name {
+			return c
+		}
+	}
+	c := &classStats{name: name, failed: map[int]int64{}}
+	s.classes = append(s.classes, c)
+	return c
+}
+
+// Attempt counts a call attempt of a caller class.
+func (s *Stats) Attempt(class string) {
+	s.Attempted.Add(1)
 	s.mu.Lock()
-	s.failed[code]++
+	s.class(class).attempted++
 	s.mu.Unlock()
 }
 
-// Setup records the time from INVITE to 200 OK of one call.
-func (s *Stats) Setup(d time.Duration) {
+// Abandon counts a call of a caller class given up before answer.
+func (s *Stats) Abandon(class string) {
+	s.Abandoned.Add(1)
 	s.mu.Lock()
-	s.setup = append(s.setup, d)
+	s.class(class).abandoned++
+	s.mu.Unlock()
+}
+
+// Fail counts a failed call attempt by SIP status (0: no response); class
+// is "" for calls to the phones.
+func (s *Stats) Fail(class string, code int) {
+	s.mu.Lock()
+	s.failed[code]++
+	if class != "" {
+		s.class(class).failed[code]++
+	}
+	s.mu.Unlock()
+}
+
+// Answer records an answered call of a caller class and its setup time
+// (INVITE sent to 200 OK received).
+func (s *Stats) Answer(class string, setup time.Duration) {
+	s.Answered.Add(1)
+	s.mu.Lock()
+	s.setup = append(s.setup, setup)
+	c := s.class(class)
+	c.answered++
+	c.setup = append(c.setup, setup)
 	s.mu.Unlock()
 }
 
@@ -69,6 +115,7 @@ type Summary struct {
 	ReInvites      int64            `json:"reinvites"`
 	Active         int64            `json:"active"`
 	Setup          Quantiles        `json:"setup_ms"`
+	Classes        []ClassSummary   `json:"classes,omitempty"`
 	Offered        int64            `json:"phone_offered"`
 	PhoneAns       int64            `json:"phone_answered"`
 	Busy           int64            `json:"phone_busy"`
@@ -81,6 +128,17 @@ type Summary struct {
 	Malformed      int64            `json:"sip_malformed"`
 	Stray          int64            `json:"sip_stray_responses"`
 	MediaErrors    int64            `json:"rtp_errors"`
+}
+
+// ClassSummary is one caller class's part of a Summary.
+type ClassSummary struct {
+	Name      string           `json:"name"`
+	Attempted int64            `json:"attempted"`
+	Answered  int64            `json:"answered"`
+	Failed    int64            `json:"failed"`
+	FailedBy  map[string]int64 `json:"failed_by_code"`
+	Abandoned int64            `json:"abandoned"`
+	Setup     Quantiles        `json:"setup_ms"`
 }
 
 // Quantiles of setup time in milliseconds, exact (nearest rank over every sample).
@@ -105,26 +163,20 @@ func Quantile(sorted []time.Duration, q float64) time.Duration {
 // Snapshot summarizes the counters so far.
 func (s *Stats) Snapshot(elapsed time.Duration) Summary {
 	s.mu.Lock()
-	setup := slices.Clone(s.setup)
-	by := map[string]int64{}
-	var failed int64
-	for code, n := range s.failed {
-		by[fmt.Sprint(code)] = n
-		failed += n
+	q := quantiles(slices.Clone(s.setup))
+	by, failed := byCode(s.failed)
+	var classes []ClassSummary
+	for _, c := range s.classes {
+		cby, cfailed := byCode(c.failed)
+		classes = append(classes, ClassSummary{Name: c.name, Attempted: c.attempted, Answered: c.answered,
+			Failed: cfailed, FailedBy: cby, Abandoned: c.abandoned, Setup: quantiles(slices.Clone(c.setup))})
 	}
 	s.mu.Unlock()
-	slices.Sort(setup)
-	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	q := Quantiles{N: len(setup)}
-	if len(setup) > 0 {
-		q.P50, q.P95, q.P99 = ms(Quantile(setup, .50)), ms(Quantile(setup, .95)), ms(Quantile(setup, .99))
-		q.Max = ms(setup[len(setup)-1])
-	}
 	return Summary{
 		Elapsed: elapsed.Seconds(), Attempted: s.Attempted.Load(), Answered: s.Answered.Load(),
 		Failed: failed, FailedBy: by, Abandoned: s.Abandoned.Load(), Completed: s.Completed.Load(),
 		RemoteBye: s.RemoteBye.Load(), Redirects: s.Redirects.Load(), AuthChallenges: s.Auth.Load(),
-		ReInvites: s.ReInvites.Load(), Active: s.Active.Load(), Setup: q,
+		ReInvites: s.ReInvites.Load(), Active: s.Active.Load(), Setup: q, Classes: classes,
 		Offered: s.Offered.Load(), PhoneAns: s.PhoneAns.Load(), Busy: s.Busy.Load(), Ignored: s.Ignored.Load(),
 		RTPSent: s.Media.Sent.Load(), RTPRecv: s.Media.Received.Load(), RTPLost: s.Media.Lost.Load(),
 		DTMFSent: s.Media.DTMFSent.Load(), DTMFRecv: s.Media.DTMFRecv.Load(),
@@ -132,26 +184,58 @@ func (s *Stats) Snapshot(elapsed time.Duration) Summary {
 	}
 }
 
+func byCode(failed map[int]int64) (map[string]int64, int64) {
+	by := map[string]int64{}
+	var n int64
+	for code, k := range failed {
+		by[fmt.Sprint(code)] = k
+		n += k
+	}
+	return by, n
+}
+
+// quantiles sorts setup and summarizes it in milliseconds.
+func quantiles(setup []time.Duration) Quantiles {
+	slices.Sort(setup)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	q := Quantiles{N: len(setup)}
+	if len(setup) > 0 {
+		q.P50, q.P95, q.P99 = ms(Quantile(setup, .50)), ms(Quantile(setup, .95)), ms(Quantile(setup, .99))
+		q.Max = ms(setup[len(setup)-1])
+	}
+	return q
+}
+
 // WriteText prints a summary as one line (progress) or a block (final).
 func (m Summary) WriteText(w io.Writer, final bool) {
-	codes := make([]string, 0, len(m.FailedBy))
-	for c, n := range m.FailedBy {
-		codes = append(codes, fmt.Sprintf("%s:%d", c, n))
-	}
-	sort.Strings(codes)
+	codes := codeList(m.FailedBy)
 	if !final {
 		fmt.Fprintf(w, "%6.1fs attempted=%d answered=%d failed=%d [%s] active=%d setup p50/p95/p99=%.1f/%.1f/%.1f ms rtp sent/recv/lost=%d/%d/%d dtmf=%d\n",
-			m.Elapsed, m.Attempted, m.Answered, m.Failed, strings.Join(codes, " "), m.Active,
+			m.Elapsed, m.Attempted, m.Answered, m.Failed, codes, m.Active,
 			m.Setup.P50, m.Setup.P95, m.Setup.P99, m.RTPSent, m.RTPRecv, m.RTPLost, m.DTMFSent)
 		return
 	}
 	fmt.Fprintf(w, "elapsed          %.1f s\n", m.Elapsed)
 	fmt.Fprintf(w, "calls            attempted %d, answered %d, failed %d, abandoned %d, completed %d (far-end BYE %d)\n",
 		m.Attempted, m.Answered, m.Failed, m.Abandoned, m.Completed, m.RemoteBye)
-	fmt.Fprintf(w, "failed by code   %s\n", strings.Join(codes, " "))
+	fmt.Fprintf(w, "failed by code   %s\n", codes)
 	fmt.Fprintf(w, "setup (ms)       n=%d p50=%.2f p95=%.2f p99=%.2f max=%.2f\n", m.Setup.N, m.Setup.P50, m.Setup.P95, m.Setup.P99, m.Setup.Max)
+	for _, c := range m.Classes {
+		fmt.Fprintf(w, "  class %-10s attempted %d, answered %d, failed %d %s, abandoned %d, setup p50/p95/p99 %.2f/%.2f/%.2f ms\n",
+			c.Name, c.Attempted, c.Answered, c.Failed, codeList(c.FailedBy), c.Abandoned, c.Setup.P50, c.Setup.P95, c.Setup.P99)
+	}
 	fmt.Fprintf(w, "phones           offered %d, answered %d, busy %d, no answer %d\n", m.Offered, m.PhoneAns, m.Busy, m.Ignored)
 	fmt.Fprintf(w, "rtp              sent %d, received %d, lost %d, errors %d\n", m.RTPSent, m.RTPRecv, m.RTPLost, m.MediaErrors)
 	fmt.Fprintf(w, "dtmf             sent %d, received %d\n", m.DTMFSent, m.DTMFRecv)
 	fmt.Fprintf(w, "sip              malformed %d, stray responses %d, redirects %d, auth challenges %d, re-INVITEs %d\n", m.Malformed, m.Stray, m.Redirects, m.AuthChallenges, m.ReInvites)
+}
+
+// codeList formats failures by code as "486:3 503:1".
+func codeList(by map[string]int64) string {
+	codes := make([]string, 0, len(by))
+	for c, n := range by {
+		codes = append(codes, fmt.Sprintf("%s:%d", c, n))
+	}
+	sort.Strings(codes)
+	return strings.Join(codes, " ")
 }
