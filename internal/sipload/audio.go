@@ -114,6 +114,9 @@ func ParseWAV(b []byte) (*Audio, error) {
 	default:
 		return nil, fmt.Errorf("wav: format %d with %d bits (want 16-bit PCM, A-law or µ-law)", format, bits)
 	}
+	if len(pcm) == 0 {
+		return nil, errors.New("wav: no audio data")
+	}
 	return audioFromPCM(pcm), nil
 }
 
