@@ -123,6 +123,8 @@ type Summary struct {
 	RTPSent        int64            `json:"rtp_sent"`
 	RTPRecv        int64            `json:"rtp_received"`
 	RTPLost        int64            `json:"rtp_lost"`
+	JitterMeanMs   float64          `json:"rtp_jitter_mean_ms"`
+	JitterMaxMs    float64          `json:"rtp_jitter_max_ms"`
 	DTMFSent       int64            `json:"dtmf_sent"`
 	DTMFRecv       int64            `json:"dtmf_received"`
 	Malformed      int64            `json:"sip_malformed"`
@@ -172,7 +174,12 @@ func (s *Stats) Snapshot(elapsed time.Duration) Summary {
 			Failed: cfailed, FailedBy: cby, Abandoned: c.abandoned, Setup: quantiles(slices.Clone(c.setup))})
 	}
 	s.mu.Unlock()
+	var jmean float64
+	if n := s.Media.JitterStreams.Load(); n > 0 {
+		jmean = float64(s.Media.JitterSum.Load()) / float64(n) / 8
+	}
 	return Summary{
+		JitterMeanMs: jmean, JitterMaxMs: float64(s.Media.JitterMax.Load()) / 8,
 		Elapsed: elapsed.Seconds(), Attempted: s.Attempted.Load(), Answered: s.Answered.Load(),
 		Failed: failed, FailedBy: by, Abandoned: s.Abandoned.Load(), Completed: s.Completed.Load(),
 		RemoteBye: s.RemoteBye.Load(), Redirects: s.Redirects.Load(), AuthChallenges: s.Auth.Load(),
@@ -225,7 +232,8 @@ func (m Summary) WriteText(w io.Writer, final bool) {
 			c.Name, c.Attempted, c.Answered, c.Failed, codeList(c.FailedBy), c.Abandoned, c.Setup.P50, c.Setup.P95, c.Setup.P99)
 	}
 	fmt.Fprintf(w, "phones           offered %d, answered %d, busy %d, no answer %d\n", m.Offered, m.PhoneAns, m.Busy, m.Ignored)
-	fmt.Fprintf(w, "rtp              sent %d, received %d, lost %d, errors %d\n", m.RTPSent, m.RTPRecv, m.RTPLost, m.MediaErrors)
+	fmt.Fprintf(w, "rtp              sent %d, received %d, lost %d, errors %d, jitter mean %.2f ms, max %.2f ms\n",
+		m.RTPSent, m.RTPRecv, m.RTPLost, m.MediaErrors, m.JitterMeanMs, m.JitterMaxMs)
 	fmt.Fprintf(w, "dtmf             sent %d, received %d\n", m.DTMFSent, m.DTMFRecv)
 	fmt.Fprintf(w, "sip              malformed %d, stray responses %d, redirects %d, auth challenges %d, re-INVITEs %d\n", m.Malformed, m.Stray, m.Redirects, m.AuthChallenges, m.ReInvites)
 }

@@ -20,6 +20,25 @@ type MediaStats struct {
 	DTMFSent atomic.Int64 // digits sent as RFC 4733 events
 	DTMFRecv atomic.Int64 // digits received (distinct events with the E bit)
 	Errors   atomic.Int64 // send errors and undecodable packets
+
+	// Interarrival jitter of received audio (RFC 3550 6.4.1), in RTP units
+	// (1/8000 s), taken at each stream's end: the largest, and the sum over
+	// JitterStreams streams for the mean.
+	JitterMax     atomic.Int64
+	JitterSum     atomic.Int64
+	JitterStreams atomic.Int64
+}
+
+// addJitter records one stream's final jitter estimate.
+func (m *MediaStats) addJitter(j int64) {
+	m.JitterSum.Add(j)
+	m.JitterStreams.Add(1)
+	for {
+		old := m.JitterMax.Load()
+		if j <= old || m.JitterMax.CompareAndSwap(old, j) {
+			return
+		}
+	}
 }
 
 // StreamMode says what a stream sends.
@@ -190,11 +209,16 @@ func (s *Stream) receive() {
 	first := true
 	var lastEndTS uint32
 	haveEnd := false
+	// RFC 3550 A.8: jitter in timestamp units, kept scaled by 16.
+	var jitter, lastTransit int64
+	haveTransit := false
+	epoch := time.Now()
 	for {
 		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			break
 		}
+		arrival := int64(time.Since(epoch) * 8000 / time.Second)
 		hl, err := h.Unmarshal(buf[:n])
 		if err != nil || h.Version != 2 {
 			s.stats.Errors.Add(1)
@@ -214,6 +238,19 @@ func (s *Stream) receive() {
 		s.mu.Lock()
 		eventPT, mode, remote := s.eventPT, s.mode, s.remote
 		s.mu.Unlock()
+		if int(h.PayloadType) != eventPT { // events repeat one timestamp: not for jitter
+			transit := arrival - int64(h.Timestamp)
+			if haveTransit {
+				d := transit - lastTransit
+				if d < 0 {
+					d = -d
+				}
+				if d < 8000*60 { // a timestamp jump (new source) is not jitter
+					jitter += d - (jitter+8)>>4
+				}
+			}
+			lastTransit, haveTransit = transit, true
+		}
 		if int(h.PayloadType) == eventPT && n-hl >= 4 && buf[hl+1]&0x80 != 0 {
 			if !haveEnd || h.Timestamp != lastEndTS {
 				s.stats.DTMFRecv.Add(1)
@@ -237,6 +274,9 @@ func (s *Stream) receive() {
 				}
 			}
 		}
+	}
+	if haveTransit {
+		s.stats.addJitter(jitter >> 4)
 	}
 	if !first {
 		expected := int64(cycles+maxSeq-base) + 1
