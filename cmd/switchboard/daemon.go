@@ -127,6 +127,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		Recorded: func(rec router.Recorded) error {
 			ictx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
+			fillFromCall(ictx, st, &rec)
 			return st.IndexRecording(ictx, rec)
 		},
 	})
@@ -177,6 +178,29 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	run("journal", j.Run)
 	run("router", r.Run)
 	run("ari events", d.events.Run)
+	run("recording sweep", func(ctx context.Context) error {
+		// Recordings left on Asterisk (a failed fetch or index write, a finish while the
+		// router was away) are collected once the router has reconciled, then hourly.
+		for r.Reconciliations() == 0 {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(time.Second):
+			}
+		}
+		for {
+			if n, err := r.CollectStored(ctx); err != nil && ctx.Err() == nil {
+				d.log.Warn("recording sweep", "collected", n, "err", err)
+			} else if n > 0 {
+				d.log.Info("recording sweep done", "collected", n)
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(purgeEvery):
+			}
+		}
+	})
 	run("recording purge", func(ctx context.Context) error {
 		for {
 			n, err := st.PurgeRecordings(ctx, time.Now(), nil, defaultRecordingRetention, d.log)
@@ -216,6 +240,32 @@ func (d *daemon) reload(ctx context.Context, cfg *config.Config) error {
 	d.cfg = cfg
 	d.setPolicies(cfg)
 	return nil
+}
+
+// fillFromCall completes what the router no longer knew of a recording's call (a recording
+// collected after the call was gone) from the call record: queue, agent, caller number, and the
+// answer time as the start.
+func fillFromCall(ctx context.Context, st *store.Store, rec *router.Recorded) {
+	if rec.Queue != "" && rec.Agent != "" && !rec.Started.IsZero() {
+		return
+	}
+	if c, err := st.Call(ctx, rec.CallID); err == nil {
+		if rec.Queue == "" {
+			rec.Queue = c.Queue
+		}
+		if rec.Agent == "" {
+			rec.Agent = c.Agent
+		}
+		if rec.Number == "" {
+			rec.Number = c.CallerNumber
+		}
+		if rec.Started.IsZero() {
+			rec.Started = c.AnsweredAt
+		}
+	}
+	if rec.Started.IsZero() {
+		rec.Started = time.Now().Add(-rec.Duration)
+	}
 }
 
 // setPolicies keeps the queues' recording policies for on-demand requests.

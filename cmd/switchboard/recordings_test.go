@@ -17,6 +17,7 @@ import (
 	"switchboard/internal/ariemu"
 	"switchboard/internal/config"
 	"switchboard/internal/pgtest"
+	"switchboard/internal/router"
 )
 
 // Recordings end to end: a call in billing (policy always) is recorded by the emulator,
@@ -115,6 +116,16 @@ func TestDaemonRecordsIndexesAndPlaysBack(t *testing.T) {
 	}
 	if trail, _ := d.store.AuditTrail(ctx, "recording:"+name); len(trail) != 1 {
 		t.Fatalf("refused requests were audited as served: %+v", trail)
+	}
+	// A recording collected after its call was gone takes what it lacks from the call record.
+	eventually(t, "call record written", func() bool {
+		c, err := d.store.Call(ctx, "demo-"+ch)
+		return err == nil && !c.AnsweredAt.IsZero()
+	})
+	left := router.Recorded{Name: name, CallID: "demo-" + ch}
+	fillFromCall(ctx, d.store, &left)
+	if left.Queue != "billing" || left.Agent != row.Agent || left.Number != "79995550001" || left.Started.IsZero() {
+		t.Fatalf("filled from the call record: %+v", left)
 	}
 	// Asterisk's copy went once the index held the recording.
 	req, _ := http.NewRequest("GET", "http://"+addr+"/ari/recordings/stored/"+name, nil)

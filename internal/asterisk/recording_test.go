@@ -138,7 +138,8 @@ func TestRecordingFetchedAndIndexed(t *testing.T) {
 	}
 }
 
-// When the index cannot be written, the stored recording stays on Asterisk.
+// When the index cannot be written, the stored recording stays on Asterisk until a later
+// CollectStored.
 func TestRecordingKeptOnAsteriskWhenIndexFails(t *testing.T) {
 	g := newRig(t)
 	g.emu.SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
@@ -152,6 +153,20 @@ func TestRecordingKeptOnAsteriskWhenIndexFails(t *testing.T) {
 	r.WaitRecordings()
 	if code := storedStatus(t, g.url, name); code != http.StatusOK {
 		t.Fatalf("stored recording after a failed index write: %d", code)
+	}
+	// Once the index is back, the leftover is collected.
+	idx.mu.Lock()
+	idx.fail = false
+	idx.mu.Unlock()
+	n, err := r.CollectStored(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("collected %d: %v", n, err)
+	}
+	if rec, ok := idx.get(name); !ok || rec.CallID != callID(ch) || rec.Size == 0 {
+		t.Fatalf("leftover indexed as %+v", rec)
+	}
+	if code := storedStatus(t, g.url, name); code != http.StatusNotFound {
+		t.Fatalf("stored recording after collection: %d", code)
 	}
 }
 

@@ -207,6 +207,21 @@ func (r *REST) FetchRecording(name string) (io.ReadCloser, error) {
 	return resp.Body, nil
 }
 
+// StoredRecordings lists the names of the recordings Asterisk stores.
+func (r *REST) StoredRecordings() ([]string, error) {
+	var list []struct {
+		Name string `json:"name"`
+	}
+	if err := r.get("/recordings/stored", &list); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(list))
+	for _, s := range list {
+		names = append(names, s.Name)
+	}
+	return names, nil
+}
+
 // DeleteRecording removes a stored recording from Asterisk.
 func (r *REST) DeleteRecording(name string) error {
 	return classify("delete recording", r.cl.StoredRecording().Delete(key(sdk.StoredRecordingKey, name)))

@@ -31,6 +31,7 @@ func (nopTelephony) AppState() ([]string, []string, error)        { return nil, 
 func (nopTelephony) Channels() ([]Channel, error)                 { return nil, nil }
 func (nopTelephony) BridgeChannels(string) ([]string, error)      { return nil, nil }
 func (nopTelephony) FetchRecording(string) (io.ReadCloser, error) { return nil, ErrNotFound }
+func (nopTelephony) StoredRecordings() ([]string, error)          { return nil, nil }
 func (nopTelephony) DeleteRecording(string) error                 { return nil }
 
 // Any sequence of messages, well-formed or not, leaves the router and its engine consistent:

@@ -33,7 +33,8 @@ type Recorded = recording.Recording
 // arrives, reads duration and format from the WAV header, and hands the Recorded to the
 // Recorded hook, which indexes it. Only once the hook reports success is the stored recording
 // deleted on Asterisk, so that a failed fetch or index write leaves Asterisk's copy in place
-// for a later attempt (by hand, for now) rather than losing the only one.
+// for a later attempt (CollectStored, which the daemon runs periodically) rather than losing
+// the only one.
 const (
 	recordingPrefix   = "call-"
 	maxRecordingBytes = 4 << 30 // a 16-bit 8 kHz mono WAV of over 74 hours
@@ -47,10 +48,12 @@ type recorder struct {
 	started map[string]Recorded // by recording name; owner goroutine only
 	wg      sync.WaitGroup
 	backoff time.Duration
+	mu      sync.Mutex
+	busy    map[string]bool // names being collected
 }
 
 func newRecorder(dir string, hook func(Recorded) error) *recorder {
-	return &recorder{dir: dir, hook: hook, started: map[string]Recorded{}, backoff: 500 * time.Millisecond}
+	return &recorder{dir: dir, hook: hook, started: map[string]Recorded{}, backoff: 500 * time.Millisecond, busy: map[string]bool{}}
 }
 
 // WaitRecordings waits until the recordings being collected are done (for shutdown and tests).
@@ -183,8 +186,64 @@ func (r *Router) recordingNote(l sdk.LiveRecordingData, now time.Time) (Recorded
 	return rec, true
 }
 
-// collect fetches, stores, hashes and indexes one finished recording; off the owner goroutine.
-func (r *Router) collect(rec Recorded, reported time.Duration) {
+// CollectStored collects the call recordings Asterisk still stores: those left by a failed
+// fetch or index write, or finished while the router was away. Recordings of calls the router
+// still holds are left alone (they may be in progress). What the router no longer knows of a
+// call (queue, agent, number, start) is left empty for the Recorded hook to fill in, e.g. from
+// the call records. It returns how many recordings it indexed. Not on the owner goroutine.
+func (r *Router) CollectStored(ctx context.Context) (int, error) {
+	if r.recs.dir == "" || r.recs.hook == nil {
+		return 0, nil
+	}
+	names, err := r.tel.StoredRecordings()
+	if err != nil {
+		return 0, fmt.Errorf("stored recordings: %w", err)
+	}
+	var todo []Recorded
+	err = r.Do(ctx, func(*acd.Engine) error {
+		for _, name := range names {
+			if !strings.HasPrefix(name, recordingPrefix) || !recording.ValidName(name) {
+				continue
+			}
+			id := strings.TrimPrefix(name, recordingPrefix)
+			if _, live := r.recs.started[name]; live || r.calls[id] != nil {
+				continue
+			}
+			todo = append(todo, Recorded{Name: name, CallID: id, Format: "wav"})
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, rec := range todo {
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+		if r.collect(rec, 0) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// collect fetches, stores, hashes and indexes one finished recording, off the owner
+// goroutine; it reports whether the recording was indexed. A name already being collected is
+// skipped.
+func (r *Router) collect(rec Recorded, reported time.Duration) bool {
+	r.recs.mu.Lock()
+	if r.recs.busy[rec.Name] {
+		r.recs.mu.Unlock()
+		return false
+	}
+	r.recs.busy[rec.Name] = true
+	r.recs.mu.Unlock()
+	defer func() {
+		r.recs.mu.Lock()
+		delete(r.recs.busy, rec.Name)
+		r.recs.mu.Unlock()
+	}()
 	var err error
 	for attempt := 1; attempt <= fetchAttempts; attempt++ {
 		if err = r.fetchInto(&rec); err == nil || errors.Is(err, ErrNotFound) {
@@ -196,20 +255,21 @@ func (r *Router) collect(rec Recorded, reported time.Duration) {
 	}
 	if err != nil {
 		r.log.Error("recording not fetched; it stays on asterisk", "recording", rec.Name, "call", rec.CallID, "err", err)
-		return
+		return false
 	}
 	if rec.Duration == 0 && reported > 0 {
 		rec.Duration = reported
 	}
 	if err := r.recs.hook(rec); err != nil {
 		r.log.Error("recording not indexed; the file stays in the store and on asterisk", "recording", rec.Name, "path", rec.Path, "err", err)
-		return
+		return false
 	}
 	if err := ignoreGone(r.tel.DeleteRecording(rec.Name)); err != nil {
 		r.log.Warn("stored recording not deleted on asterisk", "recording", rec.Name, "err", err)
 	}
 	r.log.Info("recording stored", "recording", rec.Name, "call", rec.CallID, "queue", rec.Queue, "agent", rec.Agent,
 		"bytes", rec.Size, "duration", rec.Duration)
+	return true
 }
 
 // fetchInto downloads the recording into the store folder and fills in path, size, checksum

@@ -2,6 +2,7 @@ package router
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -41,6 +43,17 @@ func (t *recTel) FetchRecording(name string) (io.ReadCloser, error) {
 		return nil, ErrNotFound
 	}
 	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
+func (t *recTel) StoredRecordings() ([]string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var names []string
+	for n := range t.files {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 func (t *recTel) DeleteRecording(name string) error {
@@ -159,5 +172,34 @@ func TestCollectRecording(t *testing.T) {
 				t.Fatal("checksum of another file")
 			}
 		})
+	}
+}
+
+// Leftovers on Asterisk are collected, except the recordings of calls still held.
+func TestCollectStored(t *testing.T) {
+	wav := testWAV(2)
+	tel := &recTel{files: map[string][]byte{"call-n1-9.9": wav, "call-n1-1.1": wav, "voicemail-7": wav}}
+	var got []Recorded
+	r, err := New(Config{Node: "n1", App: "switchboard", Queues: []acd.QueueConfig{{Name: "q"}},
+		DIDs: map[string]Route{"5551000": {Queue: "q"}}}, tel,
+		Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: &acd.ManualClock{T: time.Unix(1795405336, 0)},
+			RecordingsDir: t.TempDir(), Recorded: func(rec Recorded) error { got = append(got, rec); return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.onARI(event(t, `{"type":"StasisStart","args":["inbound","5551000"],"channel":{"id":"1.1","caller":{"number":"7999"}}}`))
+	r.flush()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go r.Run(ctx)
+	n, err := r.CollectStored(ctx)
+	if err != nil || n != 1 || len(got) != 1 {
+		t.Fatalf("collected %d %v: %+v", n, err, got)
+	}
+	if rec := got[0]; rec.Name != "call-n1-9.9" || rec.CallID != "n1-9.9" || rec.Duration != 2*time.Second || !rec.Started.IsZero() || rec.Queue != "" {
+		t.Fatalf("leftover %+v", rec)
+	}
+	if !slices.Equal(tel.deleted, []string{"call-n1-9.9"}) {
+		t.Fatalf("deleted %v", tel.deleted)
 	}
 }

@@ -61,6 +61,7 @@ type Telephony interface {
 	// FetchRecording opens a stored recording's file; DeleteRecording removes it from Asterisk.
 	FetchRecording(name string) (io.ReadCloser, error)
 	DeleteRecording(name string) error
+	StoredRecordings() ([]string, error) // names of the finished recordings Asterisk stores
 }
 
 // Route says where calls to a DID go.
