@@ -61,3 +61,36 @@ callers:
 		})
 	}
 }
+
+// With concurrency and no rate, callers keep that many calls up: four calls
+// of 300 ms two at a time take two rounds.
+func TestConcurrencyWithoutRate(t *testing.T) {
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := c.LocalAddr().String()
+	c.Close()
+	sc, err := ParseScenario(bytes.NewReader(fmt.Appendf(nil, `
+duration: 5s
+phones: {listen: [%q]}
+callers: {target: %q, concurrency: 2, max_calls: 4, to: "100", classes: [{talk: 300ms}]}
+`, addr, addr)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	start := time.Now()
+	sum, err := Run(ctx, sc, NewStats(), testLogger(t), nil, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	if sum.Attempted != 4 || sum.Answered != 4 || sum.Completed != 4 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if took < 600*time.Millisecond || took > 3*time.Second {
+		t.Fatalf("took %v, want two rounds of 300 ms", took)
+	}
+}
