@@ -176,6 +176,10 @@ func (c *Caller) Run(ctx context.Context, duration time.Duration) {
 				}
 			}
 			next = next.Add(interval)
+			if behind := time.Since(next); behind > time.Second {
+				// Held back (concurrency cap, slow host): do not burst to catch up.
+				next = time.Now()
+			}
 		}
 		if ctx.Err() != nil || time.Now().After(deadline) {
 			if sem != nil {

@@ -177,8 +177,10 @@ func (p *Phone) onInvite(ctx context.Context, ep *endpoint, req *sip.Request, tx
 		return
 	}
 	sess, err := ep.dua.ReadInvite(req, tx)
-	if err != nil {
+	if err != nil { // no Contact, CSeq or To: count it and refuse it
+		p.stats.Malformed.Add(1)
 		p.log.Debug("read invite", "error", err)
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Bad Request", nil))
 		return
 	}
 	defer sess.Close()
