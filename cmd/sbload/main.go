@@ -2,7 +2,7 @@
 // before go-live: callers that place calls with G.711 media and RFC 4733
 // DTMF into an Asterisk (or any SIP peer), and agent phones that answer.
 //
-//	sbload [--json] [--interval 1s] scenario.yaml
+//	sbload [--json] [--interval 1s] [--cpuprofile file] [-v] scenario.yaml
 //
 // Progress goes to stderr every interval; the summary goes to stdout at the
 // end, as text or, with --json, as one JSON object. The exit status is 1 when
@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -43,6 +44,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	interval := fs.Duration("interval", time.Second, "progress report interval on stderr (0: none)")
 	verbose := fs.Bool("v", false, "debug logging")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2, nil
 	}
@@ -65,6 +67,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
+	if *cpuprofile != "" {
+		pf, err := os.Create(*cpuprofile)
+		if err != nil {
+			return 2, err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return 2, err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	stats := sipload.NewStats()
 	sum, err := sipload.Run(ctx, sc, stats, log, func(s sipload.Summary) {
 		if *interval > 0 {
