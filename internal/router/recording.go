@@ -14,6 +14,7 @@ import (
 	"time"
 
 	sdk "github.com/CyCoreSystems/ari/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"switchboard/acd"
 	"switchboard/recording"
@@ -50,10 +51,34 @@ type recorder struct {
 	backoff time.Duration
 	mu      sync.Mutex
 	busy    map[string]bool // names being collected
+	results *prometheus.CounterVec
+	bytes   prometheus.Counter
 }
 
-func newRecorder(dir string, hook func(Recorded) error) *recorder {
-	return &recorder{dir: dir, hook: hook, started: map[string]Recorded{}, backoff: 500 * time.Millisecond, busy: map[string]bool{}}
+// Recording collection results (the result label of switchboard_recordings_total).
+const (
+	resultStored      = "stored"       // fetched and indexed
+	resultFetchFailed = "fetch_failed" // left on Asterisk
+	resultIndexFailed = "index_failed" // fetched, not indexed; left on Asterisk too
+	resultFailed      = "failed"       // RecordingFailed from Asterisk
+)
+
+func newRecorder(dir string, hook func(Recorded) error, reg prometheus.Registerer) *recorder {
+	rc := &recorder{dir: dir, hook: hook, started: map[string]Recorded{}, backoff: 500 * time.Millisecond, busy: map[string]bool{},
+		results: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_recordings_total", Help: "Finished call recordings by what became of them: stored, fetch_failed, index_failed, failed.",
+		}, []string{"result"}),
+		bytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "switchboard_recording_bytes_total", Help: "Bytes of recordings fetched into the recording store.",
+		}),
+	}
+	for _, r := range []string{resultStored, resultFetchFailed, resultIndexFailed, resultFailed} {
+		rc.results.WithLabelValues(r)
+	}
+	if reg != nil {
+		reg.MustRegister(rc.results, rc.bytes)
+	}
+	return rc
 }
 
 // WaitRecordings waits until the recordings being collected are done (for shutdown and tests).
@@ -79,6 +104,7 @@ func (r *Router) onRecording(ev sdk.Event) {
 	case *sdk.RecordingFailed:
 		name := ev.Recording.Name
 		delete(r.recs.started, name)
+		r.recs.results.WithLabelValues(resultFailed).Inc()
 		r.log.Error("recording failed on asterisk", "recording", name, "cause", ev.Recording.Cause)
 	case *sdk.RecordingFinished:
 		name := ev.Recording.Name
@@ -254,16 +280,20 @@ func (r *Router) collect(rec Recorded, reported time.Duration) bool {
 		}
 	}
 	if err != nil {
+		r.recs.results.WithLabelValues(resultFetchFailed).Inc()
 		r.log.Error("recording not fetched; it stays on asterisk", "recording", rec.Name, "call", rec.CallID, "err", err)
 		return false
 	}
+	r.recs.bytes.Add(float64(rec.Size))
 	if rec.Duration == 0 && reported > 0 {
 		rec.Duration = reported
 	}
 	if err := r.recs.hook(rec); err != nil {
+		r.recs.results.WithLabelValues(resultIndexFailed).Inc()
 		r.log.Error("recording not indexed; the file stays in the store and on asterisk", "recording", rec.Name, "path", rec.Path, "err", err)
 		return false
 	}
+	r.recs.results.WithLabelValues(resultStored).Inc()
 	if err := ignoreGone(r.tel.DeleteRecording(rec.Name)); err != nil {
 		r.log.Warn("stored recording not deleted on asterisk", "recording", rec.Name, "err", err)
 	}

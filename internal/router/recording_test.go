@@ -16,6 +16,7 @@ import (
 	"time"
 
 	sdk "github.com/CyCoreSystems/ari/v5"
+	dto "github.com/prometheus/client_model/go"
 
 	"switchboard/acd"
 )
@@ -151,6 +152,22 @@ func TestCollectRecording(t *testing.T) {
 			}
 			if (len(tel.deleted) == 1) != tt.deleted {
 				t.Fatalf("deleted on asterisk %v, want %v", tel.deleted, tt.deleted)
+			}
+			want := map[string]float64{resultStored: 0, resultFetchFailed: 0, resultIndexFailed: 0}
+			switch {
+			case tt.indexed:
+				want[resultStored] = 1
+			case tt.hookErr != nil:
+				want[resultIndexFailed] = 1
+			case tt.recording == "":
+				want[resultFetchFailed] = 1
+			}
+			for result, n := range want {
+				var m dto.Metric
+				r.recs.results.WithLabelValues(result).Write(&m)
+				if got := m.GetCounter().GetValue(); got != n {
+					t.Errorf("switchboard_recordings_total{result=%q} = %v, want %v", result, got, n)
+				}
 			}
 			entries, _ := os.ReadDir(dir)
 			for _, e := range entries {

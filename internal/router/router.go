@@ -176,7 +176,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		inbox: NewInbox[func()](), observers: opt.Observers,
 		calls: map[string]*call{}, chans: map[string]*call{}, holds: map[string]bool{},
 		latency: opt.OfferLatency, callInfo: opt.CallInfo, recall: opt.Recall,
-		recs: newRecorder(opt.RecordingsDir, opt.Recorded),
+		recs: newRecorder(opt.RecordingsDir, opt.Recorded, opt.Registerer),
 	}
 	eng, err := acd.New(acd.Options{Clock: opt.Clock, OnEvent: func(ev acd.Event) { r.pending = append(r.pending, ev) }})
 	if err != nil {
