@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -225,6 +227,9 @@ func (sc *Scenario) check() error {
 		if c.To.total == 0 {
 			return errors.New("callers.to is required")
 		}
+		if err := checkListen("callers.listen", c.Listen, c.Target); err != nil {
+			return err
+		}
 		if c.From.total == 0 {
 			c.From, _ = poolOf("sbload")
 		}
@@ -266,6 +271,11 @@ func (sc *Scenario) check() error {
 		if len(p.Listen) == 0 {
 			return errors.New("phones.listen is required")
 		}
+		for _, l := range p.Listen {
+			if err := checkListen("phones.listen", l, ""); err != nil {
+				return err
+			}
+		}
 		if p.Answer < 0 || p.Busy < 0 || p.NoAnswer < 0 {
 			return errors.New("phones: negative share")
 		}
@@ -280,6 +290,33 @@ func (sc *Scenario) check() error {
 		if r := p.Register; r != nil && r.Registrar == "" {
 			return errors.New("phones.register.registrar is required")
 		}
+	}
+	return nil
+}
+
+// checkListen refuses a SIP listen address the far end could not use in
+// Contact and SDP (0.0.0.0), and a loopback default when the target is remote.
+func checkListen(field, listen, target string) error {
+	if listen == "" {
+		host, _, err := net.SplitHostPort(target)
+		if err != nil {
+			host = target
+		}
+		if ip, err := netip.ParseAddr(host); (err == nil && !ip.IsLoopback()) || (err != nil && host != "localhost") {
+			return fmt.Errorf("%s is required when the target %s is not on this host: the address it should send to", field, target)
+		}
+		return nil
+	}
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("%s %q: want host:port", field, listen)
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return fmt.Errorf("%s %q: want an IP address", field, listen)
+	}
+	if ip.IsUnspecified() {
+		return fmt.Errorf("%s %q: give the address the far end should send SIP and RTP to, not %s", field, listen, host)
 	}
 	return nil
 }

@@ -49,8 +49,11 @@ func TestParseScenarioErrors(t *testing.T) {
 		{"bad pool", "callers:\n  target: x\n  rate: 1\n  to: \"9-1\"\n", "line 4"},
 		{"no rate", "callers:\n  target: x\n  to: \"1\"\n", "rate or concurrency"},
 		{"nothing", "duration: 1s\n", "callers, phones"},
-		{"bad media", "phones: {listen: [x], media: fax}\n", "media"},
-		{"bad codec", "callers: {target: x, rate: 1, to: \"1\", codecs: [G729]}\n", "G729"},
+		{"bad media", "phones: {listen: [\"127.0.0.1:5070\"], media: fax}\n", "media"},
+		{"listen on any", "phones: {listen: [\"0.0.0.0:5070\"]}\n", "not 0.0.0.0"},
+		{"listen not an ip", "phones: {listen: [\"phone:5070\"]}\n", "IP address"},
+		{"remote target, loopback default", "callers: {target: \"192.0.2.20:5060\", rate: 1, to: \"1\"}\n", "callers.listen is required"},
+		{"bad codec", "callers: {target: \"127.0.0.1:5060\", rate: 1, to: \"1\", codecs: [G729]}\n", "G729"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
