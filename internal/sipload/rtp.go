@@ -57,21 +57,22 @@ type Stream struct {
 	stats *MediaStats
 	mode  StreamMode
 
-	mu      sync.Mutex // guards everything below; taken by the pacer tick and by setters
-	remote  netip.AddrPort
-	pt      uint8
-	eventPT int
-	hdr     rtp.Header
-	clock   uint32 // RTP timestamp of the next 20 ms of media
-	buf     [12 + samplesPerPacket]byte
-	audio   []byte
-	pos     int
-	start   time.Time
-	presses []dtmfPress
-	tone    *dtmfTone
-	toneBuf dtmfTone
-	toneEnd time.Duration // when the current press (tone and gap) is over
-	active  bool
+	mu        sync.Mutex // guards everything below; taken by the pacer tick and by setters
+	remote    netip.AddrPort
+	pt        uint8
+	eventPT   int
+	hdr       rtp.Header
+	clock     uint32 // RTP timestamp of the next 20 ms of media
+	clockBase uint32 // RTP timestamp at Start
+	buf       [12 + samplesPerPacket]byte
+	audio     []byte
+	pos       int
+	start     time.Time
+	presses   []dtmfPress
+	tone      *dtmfTone
+	toneBuf   dtmfTone
+	toneEnd   time.Duration // when the current press (tone and gap) is over
+	active    bool
 
 	recvDone chan struct{}
 }
@@ -125,7 +126,7 @@ func (s *Stream) ScheduleDTMF(steps []DTMFStep) {
 // Start begins receiving and marks the start of media for the DTMF script.
 func (s *Stream) Start(now time.Time) {
 	s.mu.Lock()
-	s.start, s.active = now, true
+	s.start, s.active, s.clockBase = now, true, s.clock
 	s.mu.Unlock()
 	go s.receive()
 }
@@ -162,8 +163,14 @@ func (s *Stream) tick(now time.Time) {
 	}
 	var n int
 	s.hdr.Marker = false
+	// The media clock runs whether or not a packet goes out, and follows
+	// wall time: when a pacer tick came late or was skipped, the timestamp
+	// jumps to the sampling instant (the sequence number does not).
 	clock := s.clock
-	s.clock += samplesPerPacket // the media clock runs whether or not a packet goes out
+	if due := s.clockBase + uint32(elapsed/(20*time.Millisecond))*samplesPerPacket; int32(due-clock) > 0 {
+		clock = due
+	}
+	s.clock = clock + samplesPerPacket
 	if s.tone != nil {
 		marker, done := s.tone.next(s.buf[12:16])
 		if done {

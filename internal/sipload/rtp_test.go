@@ -201,3 +201,45 @@ func TestStreamsThroughPacerWithEcho(t *testing.T) {
 		t.Fatalf("jitter from %d streams, max %d", n, max)
 	}
 }
+
+// A late or skipped pacer tick moves the timestamp to the sampling instant;
+// the sequence number stays contiguous.
+func TestStreamTimestampFollowsWallClock(t *testing.T) {
+	sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	st, err := ListenStream(netip.MustParseAddr("127.0.0.1"), &MediaStats{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	st.Configure(sink.LocalAddr().(*net.UDPAddr).AddrPort(), PayloadPCMU, -1, ModePlay, Tone(440))
+	start := time.Now()
+	st.Start(start)
+	for _, ms := range []int{0, 20, 100, 101, 120} { // ticks 2..4 skipped, then one early
+		st.tick(start.Add(time.Duration(ms) * time.Millisecond))
+	}
+	buf := make([]byte, 1500)
+	var ts []uint32
+	var seq []uint16
+	_ = sink.SetReadDeadline(time.Now().Add(time.Second))
+	for range 5 {
+		n, err := sink.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h rtp.Header
+		if _, err := h.Unmarshal(buf[:n]); err != nil {
+			t.Fatal(err)
+		}
+		ts, seq = append(ts, h.Timestamp), append(seq, h.SequenceNumber)
+	}
+	want := []uint32{0, 160, 800, 960, 1120}
+	for i := range want {
+		if ts[i]-ts[0] != want[i] || seq[i] != seq[0]+uint16(i) {
+			t.Fatalf("timestamps %v (want %v), sequence %v", ts, want, seq)
+		}
+	}
+}
