@@ -52,6 +52,9 @@ type daemonOptions struct {
 	LoginAgents  bool // until agents log in from their desktop (issue 6), every agent starts logged in
 	// RecordingsDir is the recording store's folder; default <data dir>/recordings.
 	RecordingsDir string
+	// RecordingsShared is Asterisk's recording folder mounted here (read instead of fetching
+	// over ARI); "": over ARI. The configuration file has no key for it yet.
+	RecordingsShared string
 }
 
 // Recording retention: the configuration has no per-queue retention yet, so every queue keeps
@@ -123,7 +126,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			}
 			return router.Recalled{Queue: c.Queue, Priority: c.Priority, EnqueuedAt: c.EnqueuedAt}, true
 		},
-		RecordingsDir: recDir,
+		RecordingsDir: recDir, RecordingsShared: opt.RecordingsShared,
 		Recorded: func(rec router.Recorded) error {
 			ictx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()

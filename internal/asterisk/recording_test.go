@@ -5,9 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -48,11 +51,15 @@ func (m *memIndex) get(name string) (router.Recorded, bool) {
 
 // startRecordingRouter starts the router with a recording store folder and an index.
 func startRecordingRouter(g *rig, cfg router.Config, dir string, idx *memIndex) (*router.Router, *playSpy) {
+	return startRecordingRouterShared(g, cfg, dir, "", idx)
+}
+
+func startRecordingRouterShared(g *rig, cfg router.Config, dir, shared string, idx *memIndex) (*router.Router, *playSpy) {
 	g.t.Helper()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()}))
 	rest := &playSpy{REST: asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: cfg.App, Username: "sb", Password: "secret"})}
 	r, err := router.New(cfg, rest, router.Options{Logger: logger, Registerer: prometheus.NewRegistry(),
-		RecordingsDir: dir, Recorded: idx.index})
+		RecordingsDir: dir, RecordingsShared: shared, Recorded: idx.index})
 	if err != nil {
 		g.t.Fatal(err)
 	}
@@ -68,11 +75,19 @@ func startRecordingRouter(g *rig, cfg router.Config, dir string, idx *memIndex) 
 	return r, rest
 }
 
-// playSpy notes the router's playbacks.
+// playSpy notes the router's playbacks and counts its fetches over ARI.
 type playSpy struct {
 	*asterisk.REST
-	mu    sync.Mutex
-	plays []string // channel media
+	mu      sync.Mutex
+	plays   []string // channel media
+	fetches int
+}
+
+func (p *playSpy) FetchRecording(name string) (io.ReadCloser, error) {
+	p.mu.Lock()
+	p.fetches++
+	p.mu.Unlock()
+	return p.REST.FetchRecording(name)
 }
 
 func (p *playSpy) Play(ch, id, media string) error {
@@ -167,6 +182,34 @@ func TestRecordingKeptOnAsteriskWhenIndexFails(t *testing.T) {
 	}
 	if code := storedStatus(t, g.url, name); code != http.StatusNotFound {
 		t.Fatalf("stored recording after collection: %d", code)
+	}
+}
+
+// With Asterisk's recording folder mounted, the router reads the file from it, not over ARI.
+func TestRecordingFromSharedFolder(t *testing.T) {
+	shared := t.TempDir()
+	emu, err := ariemu.New(ariemu.Options{Username: "sb", Password: "secret", RecordingsDir: shared})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(emu)
+	t.Cleanup(func() { emu.Close(); ts.Close() })
+	g := &rig{t: t, emu: emu, url: ts.URL + "/ari"}
+	g.emu.SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
+	idx := &memIndex{rows: map[string]router.Recorded{}}
+	_, spy := startRecordingRouterShared(g, recordingConfig(), t.TempDir(), shared, idx)
+	ch := g.place(ariemu.Caller{TalkTime: 500 * time.Millisecond})
+	g.ended(ch)
+	name := "call-" + callID(ch)
+	g.eventually("recording indexed", func() bool { rec, ok := idx.get(name); return ok && rec.Size > 44 })
+	g.eventually("asterisk's copy deleted", func() bool {
+		_, err := os.Stat(filepath.Join(shared, name+".wav"))
+		return os.IsNotExist(err)
+	})
+	spy.mu.Lock()
+	defer spy.mu.Unlock()
+	if spy.fetches != 0 {
+		t.Fatalf("%d fetches over ARI with a shared folder", spy.fetches)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,7 +30,8 @@ type Recorded = recording.Recording
 // answered (engine.go). On RecordingStarted the router notes, by that name, the call's queue,
 // agent and caller number as they are at that moment (the call may be gone, or transferred,
 // by the time the recording finishes). On RecordingFinished a goroutine of its own, never the
-// owner, fetches the file from Asterisk (GET /recordings/stored/{name}/file), writes it under
+// owner, fetches the file from Asterisk (GET /recordings/stored/{name}/file, or from
+// Asterisk's recording folder when it is mounted here: RecordingsShared), writes it under
 // RecordingsDir with a temporary name and renames it into place, hashes it (SHA-256) as it
 // arrives, reads duration and format from the WAV header, and hands the Recorded to the
 // Recorded hook, which indexes it. Only once the hook reports success is the stored recording
@@ -45,6 +47,7 @@ const (
 
 type recorder struct {
 	dir     string
+	shared  string // Asterisk's recording folder, mounted here; "": fetch over ARI
 	hook    func(Recorded) error
 	started map[string]Recorded // by recording name; owner goroutine only
 	wg      sync.WaitGroup
@@ -63,8 +66,8 @@ const (
 	resultFailed      = "failed"       // RecordingFailed from Asterisk
 )
 
-func newRecorder(dir string, hook func(Recorded) error, reg prometheus.Registerer) *recorder {
-	rc := &recorder{dir: dir, hook: hook, started: map[string]Recorded{}, backoff: 500 * time.Millisecond, busy: map[string]bool{},
+func newRecorder(opt Options) *recorder {
+	rc := &recorder{dir: opt.RecordingsDir, hook: opt.Recorded, shared: opt.RecordingsShared, started: map[string]Recorded{}, backoff: 500 * time.Millisecond, busy: map[string]bool{},
 		results: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_recordings_total", Help: "Finished call recordings by what became of them: stored, fetch_failed, index_failed, failed.",
 		}, []string{"result"}),
@@ -75,8 +78,8 @@ func newRecorder(dir string, hook func(Recorded) error, reg prometheus.Registere
 	for _, r := range []string{resultStored, resultFetchFailed, resultIndexFailed, resultFailed} {
 		rc.results.WithLabelValues(r)
 	}
-	if reg != nil {
-		reg.MustRegister(rc.results, rc.bytes)
+	if opt.Registerer != nil {
+		opt.Registerer.MustRegister(rc.results, rc.bytes)
 	}
 	return rc
 }
@@ -305,7 +308,7 @@ func (r *Router) collect(rec Recorded, reported time.Duration) bool {
 // fetchInto downloads the recording into the store folder and fills in path, size, checksum
 // and, from the WAV header, duration. The file appears under its final name only complete.
 func (r *Router) fetchInto(rec *Recorded) (err error) {
-	body, err := r.tel.FetchRecording(rec.Name)
+	body, err := r.openRecording(rec)
 	if err != nil {
 		return fmt.Errorf("fetch recording %s: %w", rec.Name, err)
 	}
@@ -350,6 +353,19 @@ func (r *Router) fetchInto(rec *Recorded) (err error) {
 	}
 	rec.Path, rec.Size, rec.SHA256 = path, n, hex.EncodeToString(h.Sum(nil))
 	return nil
+}
+
+// openRecording opens a finished recording on Asterisk: from the shared folder if there is one,
+// else over ARI.
+func (r *Router) openRecording(rec *Recorded) (io.ReadCloser, error) {
+	if r.recs.shared == "" {
+		return r.tel.FetchRecording(rec.Name)
+	}
+	f, err := os.Open(filepath.Join(r.recs.shared, rec.Name+"."+safeExt(rec.Format)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("shared folder: %w", ErrNotFound)
+	}
+	return f, err
 }
 
 func safeExt(format string) string {

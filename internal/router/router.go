@@ -124,6 +124,9 @@ type Options struct {
 	// empty: recordings stay on Asterisk.
 	RecordingsDir string
 	Recorded      func(Recorded) error
+	// RecordingsShared, when set, is Asterisk's recording folder as mounted here: finished
+	// recordings are read from it instead of over ARI.
+	RecordingsShared string
 }
 
 // Recalled is what the store remembers of a live call.
@@ -176,7 +179,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		inbox: NewInbox[func()](), observers: opt.Observers,
 		calls: map[string]*call{}, chans: map[string]*call{}, holds: map[string]bool{},
 		latency: opt.OfferLatency, callInfo: opt.CallInfo, recall: opt.Recall,
-		recs: newRecorder(opt.RecordingsDir, opt.Recorded, opt.Registerer),
+		recs: newRecorder(opt),
 	}
 	eng, err := acd.New(acd.Options{Clock: opt.Clock, OnEvent: func(ev acd.Event) { r.pending = append(r.pending, ev) }})
 	if err != nil {
