@@ -113,6 +113,9 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	if recDir == "" {
 		recDir = filepath.Join(cfg.Database.DataDir, "recordings")
 	}
+	if abs, err := filepath.Abs(recDir); err == nil {
+		recDir = abs // the index keeps paths; they must not depend on the working folder
+	}
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User, Password: cfg.ARI.Password})
 	r, err := router.New(rcfg, rest, router.Options{
 		Logger: d.log, Registerer: reg, Observers: []func(acd.Event){j.Record},

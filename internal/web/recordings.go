@@ -263,6 +263,9 @@ func (s *server) playRecording(w http.ResponseWriter, r *http.Request) {
 	}
 	detail := "full"
 	if rg := r.Header.Get("Range"); rg != "" {
+		if len(rg) > 100 {
+			rg = rg[:100] + "…"
+		}
 		detail = "range " + rg
 	}
 	if err := s.opt.Recordings.Audit(r.Context(), store.AuditEntry{Actor: sess.User.Username, Action: action,
