@@ -2,7 +2,7 @@
 // before go-live: callers that place calls with G.711 media and RFC 4733
 // DTMF into an Asterisk (or any SIP peer), and agent phones that answer.
 //
-//	sbload [--json] [--interval 1s] [--cpuprofile file] [-v] scenario.yaml
+//	sbload [--json] [--interval 1s] [--rate calls/s] [--duration d] [--cpuprofile file] [-v] scenario.yaml
 //
 // Progress goes to stderr every interval; the summary goes to stdout at the
 // end, as text or, with --json, as one JSON object. The exit status is 1 when
@@ -45,6 +45,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 	interval := fs.Duration("interval", time.Second, "progress report interval on stderr (0: none)")
 	verbose := fs.Bool("v", false, "debug logging")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	rate := fs.Float64("rate", 0, "override callers.rate (calls/s)")
+	duration := fs.Duration("duration", 0, "override the scenario's duration")
 	if err := fs.Parse(args); err != nil {
 		return 2, nil
 	}
@@ -60,6 +62,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 	f.Close()
 	if err != nil {
 		return 2, err
+	}
+	if *rate > 0 {
+		if sc.Callers == nil {
+			return 2, errors.New("--rate: the scenario has no callers")
+		}
+		sc.Callers.Rate = *rate
+	}
+	if *duration > 0 {
+		sc.Duration = sipload.Duration(*duration)
 	}
 	level := slog.LevelWarn
 	if *verbose {

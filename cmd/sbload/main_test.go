@@ -38,7 +38,7 @@ callers:
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	code, err := run(ctx, []string{"--json", "--interval", "0", sc}, &stdout, &stderr)
+	code, err := run(ctx, []string{"--json", "--interval", "0", "--duration", "2s", "--rate", "20", sc}, &stdout, &stderr)
 	if err != nil || code != 0 {
 		t.Fatalf("exit %d, %v\n%s%s", code, err, stdout.String(), stderr.String())
 	}
@@ -100,5 +100,17 @@ func TestShippedScenariosParse(t *testing.T) {
 		if err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
+	}
+}
+
+func TestRunRateNeedsCallers(t *testing.T) {
+	sc := filepath.Join(t.TempDir(), "phones.yaml")
+	if err := os.WriteFile(sc, []byte("phones: {listen: [\"127.0.0.1:0\"]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	code, err := run(context.Background(), []string{"--rate", "5", sc}, &out, &out)
+	if code != 2 || err == nil || !strings.Contains(err.Error(), "no callers") {
+		t.Fatalf("exit %d, %v", code, err)
 	}
 }

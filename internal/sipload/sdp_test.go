@@ -3,6 +3,7 @@ package sipload
 import (
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -38,6 +39,7 @@ func TestParseSDP(t *testing.T) {
 		{name: "no address", body: "m=audio 6000 RTP/AVP 0\r\n", wantErr: true},
 		{name: "bad port", body: "c=IN IP4 1.2.3.4\r\nm=audio 70000 RTP/AVP 0\r\n", wantErr: true},
 		{name: "bad payload", body: "c=IN IP4 1.2.3.4\r\nm=audio 6000 RTP/AVP 300\r\n", wantErr: true},
+		{name: "huge", body: "c=IN IP4 1.2.3.4\r\nm=audio 6000 RTP/AVP 0\r\na=x:" + strings.Repeat("A", 20000) + "\r\n", wantErr: true},
 		{name: "garbage", body: "\x00\xff=\n=\n\n", wantErr: true},
 	}
 	for _, tt := range tests {
