@@ -77,14 +77,12 @@ func parseDuration(v string) (time.Duration, error) {
 	return d, err
 }
 
-// searchRecordings: GET /api/recordings?from=&to=&queue=&agent=&number=&customer=&ticket=&call=
-// &min_duration=&max_duration=&limit=&cursor= (times RFC 3339, durations in seconds or Go
-// notation), scoped to what the session may hear.
-func (s *server) searchRecordings(w http.ResponseWriter, r *http.Request) {
-	sess := sessionFrom(r.Context())
+// recordingQuery reads a search's parameters, scoped to what the session may hear: from, to
+// (RFC 3339, or a form's "2006-01-02T15:04" in UTC), queue, agent, number, customer, ticket,
+// call, min_duration, max_duration (seconds or Go notation), limit, cursor. A non-zero code
+// and message say why the request is refused.
+func recordingQuery(r *http.Request, u store.User) (f store.RecordingFilter, limit int, cursor string, code int, msg string) {
 	q := r.URL.Query()
-	var f store.RecordingFilter
-	bad := func(what string) { http.Error(w, "bad "+what, http.StatusBadRequest) }
 	for _, t := range []struct {
 		key string
 		dst *time.Time
@@ -92,8 +90,10 @@ func (s *server) searchRecordings(w http.ResponseWriter, r *http.Request) {
 		if v := q.Get(t.key); v != "" {
 			at, err := time.Parse(time.RFC3339, v)
 			if err != nil {
-				bad(t.key)
-				return
+				at, err = time.Parse("2006-01-02T15:04", v)
+			}
+			if err != nil {
+				return f, 0, "", http.StatusBadRequest, "bad " + t.key
 			}
 			*t.dst = at
 		}
@@ -105,46 +105,53 @@ func (s *server) searchRecordings(w http.ResponseWriter, r *http.Request) {
 		if v := q.Get(d.key); v != "" {
 			x, err := parseDuration(v)
 			if err != nil {
-				bad(d.key)
-				return
+				return f, 0, "", http.StatusBadRequest, "bad " + d.key
 			}
 			*d.dst = x
 		}
 	}
 	f.Queue, f.Agent, f.Number = q.Get("queue"), q.Get("agent"), q.Get("number")
 	f.Customer, f.Ticket, f.CallID = q.Get("customer"), q.Get("ticket"), q.Get("call")
-	limit := 50
+	limit = 50
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 500 {
-			bad("limit")
-			return
+			return f, 0, "", http.StatusBadRequest, "bad limit"
 		}
 		limit = n
 	}
-	switch sess.User.Role {
+	switch u.Role {
 	case "admin":
 	case "supervisor":
-		f.Queues = append([]string{}, sess.User.Queues...)
+		f.Queues = append([]string{}, u.Queues...)
 	case "agent":
-		if sess.User.AgentID == "" || (f.Agent != "" && f.Agent != sess.User.AgentID) {
-			http.Error(w, "forbidden", http.StatusForbidden)
-			return
+		if u.AgentID == "" || (f.Agent != "" && f.Agent != u.AgentID) {
+			return f, 0, "", http.StatusForbidden, "forbidden"
 		}
-		f.Agent = sess.User.AgentID
+		f.Agent = u.AgentID
 	default:
-		http.Error(w, "forbidden", http.StatusForbidden)
-		return
+		return f, 0, "", http.StatusForbidden, "forbidden"
 	}
-	list, next, err := s.opt.Recordings.SearchRecordings(r.Context(), f, limit, q.Get("cursor"))
+	return f, limit, q.Get("cursor"), 0, ""
+}
+
+// findRecordings runs a search for the session; on failure it has answered already.
+func (s *server) findRecordings(w http.ResponseWriter, r *http.Request) ([]RecordingRow, string, bool) {
+	sess := sessionFrom(r.Context())
+	f, limit, cursor, code, msg := recordingQuery(r, sess.User)
+	if code != 0 {
+		http.Error(w, msg, code)
+		return nil, "", false
+	}
+	list, next, err := s.opt.Recordings.SearchRecordings(r.Context(), f, limit, cursor)
 	if errors.Is(err, store.ErrBadCursor) {
-		bad("cursor")
-		return
+		http.Error(w, "bad cursor", http.StatusBadRequest)
+		return nil, "", false
 	}
 	if err != nil {
 		s.opt.Logger.Error("recording search", "err", err)
 		http.Error(w, "unavailable", http.StatusServiceUnavailable)
-		return
+		return nil, "", false
 	}
 	rows := make([]RecordingRow, 0, len(list))
 	for _, rec := range list {
@@ -153,9 +160,35 @@ func (s *server) searchRecordings(w http.ResponseWriter, r *http.Request) {
 			Duration: rec.Duration.Seconds(), Size: rec.Size, Format: rec.Format, SHA256: rec.SHA256,
 			URL: "/recordings/" + rec.Name})
 	}
+	return rows, next, true
+}
+
+// searchRecordings: GET /api/recordings (parameters: recordingQuery).
+func (s *server) searchRecordings(w http.ResponseWriter, r *http.Request) {
+	rows, next, ok := s.findRecordings(w, r)
+	if !ok {
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	json.NewEncoder(w).Encode(map[string]any{"recordings": rows, "next": next})
+}
+
+// recordingsPage: GET /recordings, the search form and a page of results with players.
+func (s *server) recordingsPage(w http.ResponseWriter, r *http.Request) {
+	rows, next, ok := s.findRecordings(w, r)
+	if !ok {
+		return
+	}
+	sess := sessionFrom(r.Context())
+	nextURL := ""
+	if next != "" {
+		q := r.URL.Query()
+		q.Set("cursor", next)
+		nextURL = "/recordings?" + q.Encode()
+	}
+	s.render(w, "recordings.html", map[string]any{"User": sess.User, "CSRF": sess.CSRF, "Rows": rows,
+		"Q": r.URL.Query(), "Next": nextURL})
 }
 
 // verified remembers files whose checksum matched, by name, as long as their size and

@@ -340,3 +340,21 @@ func TestRecordOnDemandRoute(t *testing.T) {
 		t.Fatalf("forged csrf: %d", got)
 	}
 }
+
+func TestRecordingsPage(t *testing.T) {
+	s := newRecordingSite(t)
+	if code, _ := s.get(s.client(), "/recordings"); code != http.StatusSeeOther {
+		t.Fatalf("without a session: %d", code)
+	}
+	code, page := s.get(s.as("alice"), "/recordings?from=2026-11-23T08:00")
+	if code != 200 || !strings.Contains(page, `src="/recordings/r1"`) || !strings.Contains(page, `src="/recordings/r4"`) ||
+		strings.Contains(page, "/recordings/r2") || strings.Contains(page, `name="agent"`) {
+		t.Fatalf("alice's page: %d\n%s", code, page)
+	}
+	if code, page := s.get(s.as("root"), "/recordings?queue=support"); code != 200 || !strings.Contains(page, `src="/recordings/r2"`) || strings.Contains(page, "/recordings/r1\"") {
+		t.Fatalf("root's page: %d\n%s", code, page)
+	}
+	if code, _ := s.get(s.as("sue"), "/recordings?from=never"); code != http.StatusBadRequest {
+		t.Fatalf("bad from: %d", code)
+	}
+}

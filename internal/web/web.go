@@ -86,6 +86,7 @@ func Handler(opt Options) http.Handler {
 			everyone := []string{"agent", "supervisor", "admin"}
 			mux.HandleFunc("GET /api/recordings", s.requireRole(true, everyone, s.searchRecordings))
 			mux.HandleFunc("GET /recordings/{name}", s.requireRole(true, everyone, s.playRecording))
+			mux.HandleFunc("GET /recordings", s.requireRole(false, everyone, s.recordingsPage))
 		}
 		if opt.RecordCall != nil {
 			mux.HandleFunc("POST /api/calls/{id}/record", s.requireRole(true, []string{"agent"}, s.recordCall))
