@@ -78,8 +78,16 @@ func startSipp(t *testing.T, ctx context.Context, args ...string) *sippProc {
 			<-p.done
 		}
 	})
-	time.Sleep(200 * time.Millisecond) // let sipp bind before it is called
-	return p
+	// sipp is ready when its SIP port is taken.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		c, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p.port))
+		if err != nil {
+			return p
+		}
+		c.Close()
+	}
+	t.Fatalf("sipp did not bind 127.0.0.1:%d within 5 s", p.port)
+	return nil
 }
 
 func (p *sippProc) wait(t *testing.T) {
