@@ -22,8 +22,9 @@ func TestPhoneBehaviours(t *testing.T) {
 		{"answers after a delay and hangs up first", "answer: 1\n  delay: 200ms\n  talk: 300ms", func(s Summary) bool {
 			return s.Answered == 2 && s.RemoteBye == 2 && s.Setup.P50 >= 200 && s.PhoneAns == 2
 		}},
-		{"plays audio", "answer: 1\n  media: play\n  talk: 500ms", func(s Summary) bool {
-			return s.Answered == 2 && s.RTPRecv > 2*10 && s.RTPLost == 0
+		{"plays audio and presses digits", "answer: 1\n  media: play\n  talk: 500ms\n  dtmf: \"9 at 100ms\"", func(s Summary) bool {
+			// Callers send no digits here; the two they receive are the agents'.
+			return s.Answered == 2 && s.RTPRecv > 2*10 && s.RTPLost == 0 && s.DTMFSent == 2 && s.DTMFRecv == 2
 		}},
 	}
 	for _, tt := range tests {

@@ -231,6 +231,7 @@ func (p *Phone) onInvite(ctx context.Context, ep *endpoint, req *sip.Request, tx
 	}()
 	st.Configure(offer.Addr, pt, offer.EventPT, p.mode, p.audio)
 	answer := BuildSDP(c.sdpID, c.sdpVer, Media{Addr: st.LocalAddr(), Payloads: []uint8{pt}, EventPT: offer.EventPT})
+	st.ScheduleDTMF(p.cfg.DTMF)
 	st.Start(time.Now()) // receive from the first packet, even before the ACK
 	if err := sess.RespondSDP(answer); err != nil {
 		p.log.Debug("answer", "error", err)

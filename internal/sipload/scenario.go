@@ -52,15 +52,16 @@ type Class struct {
 
 // Phones is the UAS side: agent phones.
 type Phones struct {
-	Listen   []string  `yaml:"listen"`   // SIP addresses to listen on (UDP)
-	Register *Register `yaml:"register"` // register the listen address to a registrar
-	Answer   float64   `yaml:"answer"`   // share answering (default 1 when all shares are 0)
-	Busy     float64   `yaml:"busy"`     // share rejecting with 486
-	NoAnswer float64   `yaml:"noanswer"` // share ringing until the caller gives up
-	Delay    Duration  `yaml:"delay"`    // ringing time before answer
-	Talk     Duration  `yaml:"talk"`     // hang up this long after answer (0: wait for the caller)
-	Media    string    `yaml:"media"`    // "echo" or "play" (default play)
-	Audio    string    `yaml:"audio"`    // as Callers.Audio
+	Listen   []string   `yaml:"listen"`   // SIP addresses to listen on (UDP)
+	Register *Register  `yaml:"register"` // register the listen address to a registrar
+	Answer   float64    `yaml:"answer"`   // share answering (default 1 when all shares are 0)
+	Busy     float64    `yaml:"busy"`     // share rejecting with 486
+	NoAnswer float64    `yaml:"noanswer"` // share ringing until the caller gives up
+	Delay    Duration   `yaml:"delay"`    // ringing time before answer
+	Talk     Duration   `yaml:"talk"`     // hang up this long after answer (0: wait for the caller)
+	Media    string     `yaml:"media"`    // "echo" or "play" (default play)
+	DTMF     DTMFScript `yaml:"dtmf"`     // digits the agent presses, from answer (play mode)
+	Audio    string     `yaml:"audio"`    // as Callers.Audio
 }
 
 // Register is registration of a phone to a registrar.
