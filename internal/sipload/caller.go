@@ -160,11 +160,16 @@ func (c *Caller) Run(ctx context.Context, duration time.Duration) {
 	}
 	next := time.Now()
 	for n := 0; c.cfg.MaxCalls == 0 || n < c.cfg.MaxCalls; n++ {
+		acquired := false
 		if sem != nil {
+			wait := time.NewTimer(time.Until(deadline))
 			select {
 			case sem <- struct{}{}:
+				acquired = true
 			case <-ctx.Done():
+			case <-wait.C:
 			}
+			wait.Stop()
 		}
 		if interval > 0 {
 			if d := time.Until(next); d > 0 {
@@ -181,12 +186,9 @@ func (c *Caller) Run(ctx context.Context, duration time.Duration) {
 				next = time.Now()
 			}
 		}
-		if ctx.Err() != nil || time.Now().After(deadline) {
-			if sem != nil {
-				select {
-				case <-sem:
-				default:
-				}
+		if ctx.Err() != nil || time.Now().After(deadline) || (sem != nil && !acquired) {
+			if acquired {
+				<-sem
 			}
 			break
 		}

@@ -95,3 +95,35 @@ callers: {target: %q, concurrency: 2, max_calls: 4, to: "100", classes: [{talk: 
 		t.Fatalf("took %v, want two rounds of 300 ms", took)
 	}
 }
+
+// The run ends at its duration even when every concurrency slot is held by
+// a long call, and ending ctx then hangs those calls up.
+func TestConcurrencyFullAtDeadline(t *testing.T) {
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := c.LocalAddr().String()
+	c.Close()
+	sc, err := ParseScenario(bytes.NewReader(fmt.Appendf(nil, `
+duration: 500ms
+phones: {listen: [%q]}
+callers: {target: %q, concurrency: 2, to: "100", classes: [{talk: 30s}]}
+`, addr, addr)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	sum, err := Run(ctx, sc, NewStats(), testLogger(t), nil, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("took %v", took)
+	}
+	if sum.Attempted != 2 || sum.Answered != 2 || sum.Completed != 2 {
+		t.Fatalf("summary %+v", sum)
+	}
+}
