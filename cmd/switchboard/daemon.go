@@ -30,20 +30,21 @@ import (
 
 // daemon is a running router: database, journal, ARI link, engine and HTTP.
 type daemon struct {
-	log      *slog.Logger
-	cfg      *config.Config
-	cluster  *pgcluster.Cluster
-	store    *store.Store
-	journal  *store.Journal
-	router   *router.Router
-	events   *asterisk.Events
-	http     *http.Server
-	addr     string
-	cancel   context.CancelFunc
-	loops    sync.WaitGroup
-	runErrs  chan error
-	loginAll bool
-	policies atomic.Pointer[map[string]recording.Policy] // recording policy by queue
+	log       *slog.Logger
+	cfg       *config.Config
+	cluster   *pgcluster.Cluster
+	store     *store.Store
+	journal   *store.Journal
+	router    *router.Router
+	events    *asterisk.Events
+	http      *http.Server
+	addr      string
+	cancel    context.CancelFunc
+	loops     sync.WaitGroup
+	closeOnce sync.Once
+	runErrs   chan error
+	loginAll  bool
+	policies  atomic.Pointer[map[string]recording.Policy] // recording policy by queue
 }
 
 type daemonOptions struct {
@@ -283,8 +284,10 @@ func (d *daemon) setPolicies(cfg *config.Config) {
 	d.policies.Store(&m)
 }
 
-// close stops everything, the journal writing what it holds first.
-func (d *daemon) close() {
+// close stops everything, the journal writing what it holds first. Calling it again does nothing.
+func (d *daemon) close() { d.closeOnce.Do(d.shutdown) }
+
+func (d *daemon) shutdown() {
 	if d.http != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		_ = d.http.Shutdown(sctx)

@@ -1,61 +1,23 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"switchboard/internal/ariemu"
-	"switchboard/internal/config"
-	"switchboard/internal/pgtest"
 	"switchboard/internal/store"
 )
-
-func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // The daemon end to end: emulator over HTTP and websocket, router, journal into a real
 // PostgreSQL, health and metrics over HTTP.
 func TestDaemonWritesCallsAndServesMetrics(t *testing.T) {
-	emu, err := ariemu.New(ariemu.Options{Username: "u", Password: "p"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer emu.Close()
-	addr, err := emu.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.LoadConfig(bytes.NewReader(demoYAML), "demo.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ARI.URL, cfg.ARI.User, cfg.ARI.Password = "http://"+addr+"/ari", "u", "p"
-	cfg.HTTP.Listen = "127.0.0.1:0"
-	cfg.Database.URL = pgtest.URL(t)
-	cfg.Database.DataDir = t.TempDir() // billing records: its recordings go here
-	for _, a := range cfg.Agents {
-		emu.SetPhone(a.Endpoint, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	d, err := startDaemon(context.Background(), cfg, daemonOptions{Logger: log, MetricsToken: "tok", LoginAgents: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := false
-	defer func() {
-		if !closed {
-			d.close()
-		}
-	}()
+	emu, d, cfg := demoDaemon(t)
 	get := func(path, token string) (int, string) {
 		req, _ := http.NewRequest("GET", "http://"+d.addr+path, nil)
 		if token != "" {
@@ -98,23 +60,7 @@ func TestDaemonWritesCallsAndServesMetrics(t *testing.T) {
 	if err := addUser(context.Background(), d.store, "sue", "supervisor", "", []string{"billing"}, "a long password"); err != nil {
 		t.Fatal(err)
 	}
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
-	resp, err := c.Get("http://" + d.addr + "/login")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
-	if m == nil {
-		t.Fatal("no login form")
-	}
-	resp, err = c.PostForm("http://"+d.addr+"/login", url.Values{"csrf": {string(m[1])}, "username": {"sue"}, "password": {"a long password"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	c := login(t, d.addr, "sue")
 	var got struct {
 		Queues []struct {
 			Queue    string
@@ -134,8 +80,7 @@ func TestDaemonWritesCallsAndServesMetrics(t *testing.T) {
 
 	// Closing the daemon flushes the journal: every call is in the database, completed.
 	d.close()
-	closed = true
-	st, err := store.Open(context.Background(), cfg.Database.URL, log)
+	st, err := store.Open(context.Background(), cfg.Database.URL, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,16 +94,4 @@ func TestDaemonWritesCallsAndServesMetrics(t *testing.T) {
 			t.Fatalf("call row: %+v", c)
 		}
 	}
-}
-
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
 }

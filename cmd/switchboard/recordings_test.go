@@ -5,18 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"os"
-	"regexp"
 	"testing"
 	"time"
 
 	"switchboard/internal/ariemu"
-	"switchboard/internal/config"
-	"switchboard/internal/pgtest"
 	"switchboard/internal/router"
 )
 
@@ -25,34 +19,8 @@ import (
 // number; the agent finds it and plays part of it (206, the right bytes, an audit row); another
 // agent may not; a damaged file is refused with 409 and a missing one with 410.
 func TestDaemonRecordsIndexesAndPlaysBack(t *testing.T) {
-	emu, err := ariemu.New(ariemu.Options{Username: "u", Password: "p"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer emu.Close()
-	addr, err := emu.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.LoadConfig(bytes.NewReader(demoYAML), "demo.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ARI.URL, cfg.ARI.User, cfg.ARI.Password = "http://"+addr+"/ari", "u", "p"
-	cfg.HTTP.Listen = "127.0.0.1:0"
-	cfg.Database.URL = pgtest.URL(t)
-	cfg.Database.DataDir = t.TempDir()
-	for _, a := range cfg.Agents {
-		emu.SetPhone(a.Endpoint, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	d, err := startDaemon(context.Background(), cfg, daemonOptions{Logger: log, LoginAgents: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.close()
+	emu, d, cfg := demoDaemon(t)
 	ctx := context.Background()
-	eventually(t, "connected", func() bool { return d.router.Reconciliations() > 0 })
 
 	ch, err := emu.PlaceCaller(ariemu.Caller{Number: "79995550001", DID: "5552000", TalkTime: time.Second})
 	if err != nil {
@@ -128,7 +96,7 @@ func TestDaemonRecordsIndexesAndPlaysBack(t *testing.T) {
 		t.Fatalf("filled from the call record: %+v", left)
 	}
 	// Asterisk's copy went once the index held the recording.
-	req, _ := http.NewRequest("GET", "http://"+addr+"/ari/recordings/stored/"+name, nil)
+	req, _ := http.NewRequest("GET", cfg.ARI.URL+"/recordings/stored/"+name, nil)
 	req.SetBasicAuth("u", "p")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -138,28 +106,6 @@ func TestDaemonRecordsIndexesAndPlaysBack(t *testing.T) {
 	if resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("stored recording on asterisk: %d", resp.StatusCode)
 	}
-}
-
-func login(t *testing.T, addr, user string) *http.Client {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
-	resp, err := c.Get("http://" + addr + "/login")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
-	if m == nil {
-		t.Fatal("no login form")
-	}
-	resp, err = c.PostForm("http://"+addr+"/login", url.Values{"csrf": {string(m[1])}, "username": {user}, "password": {"a long password"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return c
 }
 
 func fetch(t *testing.T, c *http.Client, u, rangeHdr string) (int, []byte) {

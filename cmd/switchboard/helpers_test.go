@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"testing"
+	"time"
+
+	"switchboard/internal/ariemu"
+	"switchboard/internal/config"
+	"switchboard/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// demoDaemon starts the daemon on the demo configuration against an emulator whose phones
+// all answer, with a fresh PostgreSQL database and data folder; it returns once reconciled.
+func demoDaemon(t *testing.T) (*ariemu.Server, *daemon, *config.Config) {
+	t.Helper()
+	emu, err := ariemu.New(ariemu.Options{Username: "u", Password: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { emu.Close() })
+	addr, err := emu.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.LoadConfig(bytes.NewReader(demoYAML), "demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ARI.URL, cfg.ARI.User, cfg.ARI.Password = "http://"+addr+"/ari", "u", "p"
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.Database.URL = pgtest.URL(t)
+	cfg.Database.DataDir = t.TempDir()
+	for _, a := range cfg.Agents {
+		emu.SetPhone(a.Endpoint, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d, err := startDaemon(context.Background(), cfg, daemonOptions{Logger: log, MetricsToken: "tok", LoginAgents: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.close)
+	eventually(t, "connected", func() bool { return d.router.Reconciliations() > 0 })
+	return emu, d, cfg
+}
+
+// login signs in through the form (accounts made with the password "a long password").
+func login(t *testing.T, addr, user string) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.Get("http://" + addr + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
+	if m == nil {
+		t.Fatal("no login form")
+	}
+	resp, err = c.PostForm("http://"+addr+"/login", url.Values{"csrf": {string(m[1])}, "username": {user}, "password": {"a long password"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return c
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
