@@ -101,6 +101,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(store.NewCallbackCollector(st, 2*time.Second))
 	j, err := store.NewJournal(st, store.JournalOptions{Node: cfg.Node, Logger: d.log, Registerer: reg})
 	if err != nil {
 		return nil, err

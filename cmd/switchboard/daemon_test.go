@@ -54,7 +54,8 @@ func TestDaemonWritesCallsAndServesMetrics(t *testing.T) {
 	}
 	eventually(t, "metrics", func() bool {
 		_, body := get("/metrics", "tok")
-		return strings.Contains(body, `switchboard_calls_answered_total{queue="billing"} 3`)
+		return strings.Contains(body, `switchboard_calls_answered_total{queue="billing"} 3`) &&
+			strings.Contains(body, "switchboard_callbacks_up 1")
 	})
 	// A supervisor signs in (accounts and sessions in PostgreSQL) and sees the queue.
 	if err := addUser(context.Background(), d.store, "sue", "supervisor", "", []string{"billing"}, "a long password"); err != nil {
