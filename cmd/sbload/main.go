@@ -90,11 +90,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 		defer pprof.StopCPUProfile()
 	}
 	stats := sipload.NewStats()
+	// SIGUSR1 hangs up the calls in progress (kill -USR1 <pid>); the run goes on.
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	tell := make(chan struct{})
+	runDone := make(chan struct{})
+	defer close(runDone)
+	go func() {
+		for {
+			select {
+			case <-usr1:
+				select {
+				case tell <- struct{}{}:
+				case <-runDone:
+					return
+				}
+			case <-runDone:
+				return
+			}
+		}
+	}()
 	sum, err := sipload.Run(ctx, sc, stats, log, func(s sipload.Summary) {
 		if *interval > 0 {
 			s.WriteText(stderr, false)
 		}
-	}, *interval, runtime.GOMAXPROCS(0))
+	}, *interval, runtime.GOMAXPROCS(0), sipload.WithHangup(tell))
 	if err != nil {
 		return 2, err
 	}

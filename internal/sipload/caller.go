@@ -39,6 +39,8 @@ type callLeg struct {
 	stream *Stream
 	ended  chan struct{} // closed when the far end sent BYE
 	once   sync.Once
+	told   chan struct{} // closed when the operator asks for a hang-up
+	tell   sync.Once
 	sdpID  uint64
 	sdpVer uint64
 	callID string
@@ -219,8 +221,20 @@ func (c *Caller) pickClass(rng *rand.Rand) *Class {
 	return &c.cfg.Classes[len(c.cfg.Classes)-1]
 }
 
+// HangupAll tells every call in progress to hang up now (a BYE for answered
+// calls; calls still ringing keep ringing) and returns how many were told.
+func (c *Caller) HangupAll() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, leg := range c.calls {
+		leg.tell.Do(func() { close(leg.told) })
+	}
+	return len(c.calls)
+}
+
 // Call places one call and returns when it is over. A call ends after the
-// class's talk time, on the far end's BYE, or when ctx ends (it hangs up).
+// class's talk time, on the far end's BYE, when told (HangupAll), or when ctx
+// ends (it hangs up).
 func (c *Caller) Call(ctx context.Context, class *Class, from, to string) {
 	c.stats.Attempt(class.Name)
 	st, err := ListenStream(c.ep.addr.Addr(), &c.stats.Media)
@@ -230,7 +244,7 @@ func (c *Caller) Call(ctx context.Context, class *Class, from, to string) {
 		return
 	}
 	defer st.Close()
-	leg := &callLeg{stream: st, ended: make(chan struct{}), sdpID: rand.Uint64() >> 1, sdpVer: 1}
+	leg := &callLeg{stream: st, ended: make(chan struct{}), told: make(chan struct{}), sdpID: rand.Uint64() >> 1, sdpVer: 1}
 	offer := BuildSDP(leg.sdpID, leg.sdpVer, Media{Addr: st.LocalAddr(), Payloads: c.codecs, EventPT: int(DefaultEventPayload)})
 
 	recipient := sip.Uri{Scheme: "sip", User: to, Host: c.host, Port: c.port}
@@ -289,6 +303,8 @@ func (c *Caller) Call(ctx context.Context, class *Class, from, to string) {
 		c.stats.Completed.Add(1)
 		return
 	case <-talk.C:
+	case <-leg.told:
+		c.stats.Told.Add(1)
 	case <-ctx.Done():
 	}
 	bctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

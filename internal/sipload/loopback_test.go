@@ -127,3 +127,46 @@ callers: {target: %q, concurrency: 2, to: "100", classes: [{talk: 30s}]}
 		t.Fatalf("summary %+v", sum)
 	}
 }
+
+// Calls that would talk for a minute end at once when told (SIGUSR1 in sbload).
+func TestHangupWhenTold(t *testing.T) {
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := c.LocalAddr().String()
+	c.Close()
+	sc, err := ParseScenario(bytes.NewReader(fmt.Appendf(nil, `
+duration: 1s
+phones:
+  listen: [%q]
+  answer: 1
+callers:
+  target: %s
+  rate: 20
+  max_calls: 3
+  to: "100"
+  classes: [{talk: 1m, patience: 2s}]
+`, addr, addr)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	stats := NewStats()
+	tell := make(chan struct{})
+	go func() {
+		for stats.Active.Load() < 6 { // three calls, counted on the callers' and the phones' side
+			time.Sleep(10 * time.Millisecond)
+		}
+		tell <- struct{}{}
+	}()
+	start := time.Now()
+	sum, err := Run(ctx, sc, stats, testLogger(t), nil, 0, 1, WithHangup(tell))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Answered != 3 || sum.HungUpOnRequest != 3 || sum.Completed != 3 || time.Since(start) > 10*time.Second {
+		t.Fatalf("after %v: %+v", time.Since(start), sum)
+	}
+}

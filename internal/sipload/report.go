@@ -20,6 +20,7 @@ type Stats struct {
 	Abandoned atomic.Int64 // caller gave up (patience) and sent CANCEL
 	Completed atomic.Int64 // answered calls ended by a BYE either way
 	RemoteBye atomic.Int64 // answered calls the far end hung up
+	Told      atomic.Int64 // answered calls hung up on the operator's request
 	Redirects atomic.Int64 // 3xx followed
 	Auth      atomic.Int64 // digest challenges answered
 	ReInvites atomic.Int64 // re-INVITEs answered
@@ -102,34 +103,35 @@ func (s *Stats) Answer(class string, setup time.Duration) {
 
 // Summary is a snapshot of Stats, the JSON of `sbload --json`.
 type Summary struct {
-	Elapsed        float64          `json:"elapsed_s"`
-	Attempted      int64            `json:"attempted"`
-	Answered       int64            `json:"answered"`
-	Failed         int64            `json:"failed"`
-	FailedBy       map[string]int64 `json:"failed_by_code"`
-	Abandoned      int64            `json:"abandoned"`
-	Completed      int64            `json:"completed"`
-	RemoteBye      int64            `json:"remote_bye"`
-	Redirects      int64            `json:"redirects"`
-	AuthChallenges int64            `json:"auth_challenges"`
-	ReInvites      int64            `json:"reinvites"`
-	Active         int64            `json:"active"`
-	Setup          Quantiles        `json:"setup_ms"`
-	Classes        []ClassSummary   `json:"classes,omitempty"`
-	Offered        int64            `json:"phone_offered"`
-	PhoneAns       int64            `json:"phone_answered"`
-	Busy           int64            `json:"phone_busy"`
-	Ignored        int64            `json:"phone_noanswer"`
-	RTPSent        int64            `json:"rtp_sent"`
-	RTPRecv        int64            `json:"rtp_received"`
-	RTPLost        int64            `json:"rtp_lost"`
-	JitterMeanMs   float64          `json:"rtp_jitter_mean_ms"`
-	JitterMaxMs    float64          `json:"rtp_jitter_max_ms"`
-	DTMFSent       int64            `json:"dtmf_sent"`
-	DTMFRecv       int64            `json:"dtmf_received"`
-	Malformed      int64            `json:"sip_malformed"`
-	Stray          int64            `json:"sip_stray_responses"`
-	MediaErrors    int64            `json:"rtp_errors"`
+	Elapsed         float64          `json:"elapsed_s"`
+	Attempted       int64            `json:"attempted"`
+	Answered        int64            `json:"answered"`
+	Failed          int64            `json:"failed"`
+	FailedBy        map[string]int64 `json:"failed_by_code"`
+	Abandoned       int64            `json:"abandoned"`
+	Completed       int64            `json:"completed"`
+	RemoteBye       int64            `json:"remote_bye"`
+	HungUpOnRequest int64            `json:"hung_up_on_request"`
+	Redirects       int64            `json:"redirects"`
+	AuthChallenges  int64            `json:"auth_challenges"`
+	ReInvites       int64            `json:"reinvites"`
+	Active          int64            `json:"active"`
+	Setup           Quantiles        `json:"setup_ms"`
+	Classes         []ClassSummary   `json:"classes,omitempty"`
+	Offered         int64            `json:"phone_offered"`
+	PhoneAns        int64            `json:"phone_answered"`
+	Busy            int64            `json:"phone_busy"`
+	Ignored         int64            `json:"phone_noanswer"`
+	RTPSent         int64            `json:"rtp_sent"`
+	RTPRecv         int64            `json:"rtp_received"`
+	RTPLost         int64            `json:"rtp_lost"`
+	JitterMeanMs    float64          `json:"rtp_jitter_mean_ms"`
+	JitterMaxMs     float64          `json:"rtp_jitter_max_ms"`
+	DTMFSent        int64            `json:"dtmf_sent"`
+	DTMFRecv        int64            `json:"dtmf_received"`
+	Malformed       int64            `json:"sip_malformed"`
+	Stray           int64            `json:"sip_stray_responses"`
+	MediaErrors     int64            `json:"rtp_errors"`
 }
 
 // ClassSummary is one caller class's part of a Summary.
@@ -182,7 +184,7 @@ func (s *Stats) Snapshot(elapsed time.Duration) Summary {
 		JitterMeanMs: jmean, JitterMaxMs: float64(s.Media.JitterMax.Load()) / 8,
 		Elapsed: elapsed.Seconds(), Attempted: s.Attempted.Load(), Answered: s.Answered.Load(),
 		Failed: failed, FailedBy: by, Abandoned: s.Abandoned.Load(), Completed: s.Completed.Load(),
-		RemoteBye: s.RemoteBye.Load(), Redirects: s.Redirects.Load(), AuthChallenges: s.Auth.Load(),
+		RemoteBye: s.RemoteBye.Load(), HungUpOnRequest: s.Told.Load(), Redirects: s.Redirects.Load(), AuthChallenges: s.Auth.Load(),
 		ReInvites: s.ReInvites.Load(), Active: s.Active.Load(), Setup: q, Classes: classes,
 		Offered: s.Offered.Load(), PhoneAns: s.PhoneAns.Load(), Busy: s.Busy.Load(), Ignored: s.Ignored.Load(),
 		RTPSent: s.Media.Sent.Load(), RTPRecv: s.Media.Received.Load(), RTPLost: s.Media.Lost.Load(),
@@ -223,8 +225,8 @@ func (m Summary) WriteText(w io.Writer, final bool) {
 		return
 	}
 	fmt.Fprintf(w, "elapsed          %.1f s\n", m.Elapsed)
-	fmt.Fprintf(w, "calls            attempted %d, answered %d, failed %d, abandoned %d, completed %d (far-end BYE %d)\n",
-		m.Attempted, m.Answered, m.Failed, m.Abandoned, m.Completed, m.RemoteBye)
+	fmt.Fprintf(w, "calls            attempted %d, answered %d, failed %d, abandoned %d, completed %d (far-end BYE %d, hung up on request %d)\n",
+		m.Attempted, m.Answered, m.Failed, m.Abandoned, m.Completed, m.RemoteBye, m.HungUpOnRequest)
 	fmt.Fprintf(w, "failed by code   %s\n", codes)
 	fmt.Fprintf(w, "setup (ms)       n=%d p50=%.2f p95=%.2f p99=%.2f max=%.2f\n", m.Setup.N, m.Setup.P50, m.Setup.P95, m.Setup.P99, m.Setup.Max)
 	for _, c := range m.Classes {

@@ -10,7 +10,11 @@ import (
 // Run plays a scenario: phones listen first, callers place calls for the
 // scenario's duration (or, with phones only, the phones serve for it), and
 // progress is called every interval. It returns the final summary.
-func Run(ctx context.Context, sc *Scenario, stats *Stats, log *slog.Logger, progress func(Summary), interval time.Duration, pacerShards int) (Summary, error) {
+func Run(ctx context.Context, sc *Scenario, stats *Stats, log *slog.Logger, progress func(Summary), interval time.Duration, pacerShards int, opts ...RunOption) (Summary, error) {
+	var ro runOptions
+	for _, o := range opts {
+		o(&ro)
+	}
 	start := time.Now()
 	pacer := NewPacer(pacerShards)
 	pacerDone := make(chan struct{})
@@ -68,7 +72,21 @@ func Run(ctx context.Context, sc *Scenario, stats *Stats, log *slog.Logger, prog
 		if err != nil {
 			return Summary{}, err
 		}
+		stopTold := make(chan struct{})
+		if ro.hangup != nil {
+			go func() {
+				for {
+					select {
+					case <-ro.hangup:
+						log.Info("hanging up the calls in progress on request", "calls", caller.HangupAll())
+					case <-stopTold:
+						return
+					}
+				}
+			}()
+		}
 		caller.Run(ctx, time.Duration(sc.Duration))
+		close(stopTold)
 		caller.Close()
 	} else {
 		t := time.NewTimer(time.Duration(sc.Duration))
@@ -82,3 +100,13 @@ func Run(ctx context.Context, sc *Scenario, stats *Stats, log *slog.Logger, prog
 	<-phoneDone
 	return stats.Snapshot(time.Since(start)), nil
 }
+
+// RunOption changes how Run runs.
+type RunOption func(*runOptions)
+
+type runOptions struct {
+	hangup <-chan struct{}
+}
+
+// WithHangup makes every receive on c hang up the callers' calls in progress.
+func WithHangup(c <-chan struct{}) RunOption { return func(o *runOptions) { o.hangup = c } }
