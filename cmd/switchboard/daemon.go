@@ -118,10 +118,26 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	if abs, err := filepath.Abs(recDir); err == nil {
 		recDir = abs // the index keeps paths; they must not depend on the working folder
 	}
+	last, err := st.LastAgentStates(ctx, cfg.Node)
+	if err != nil {
+		return nil, err
+	}
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User, Password: cfg.ARI.Password})
 	r, err := router.New(rcfg, rest, router.Options{
 		Logger: d.log, Registerer: reg, Observers: []func(acd.Event){j.Record},
 		CallInfo: func(id, number, did string) { j.CallInfo(id, number, did, nil) },
+		AgentState: func(id string) (acd.AgentState, string, bool) {
+			iv, ok := last[id]
+			switch {
+			case !ok:
+				return 0, "", false
+			case !iv.EndedAt.IsZero():
+				return acd.LoggedOut, "", true
+			case iv.State == acd.Paused.String():
+				return acd.Paused, iv.Reason, true
+			}
+			return 0, "", false
+		},
 		Recall: func(id string) (router.Recalled, bool) {
 			rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/acd"
 	"switchboard/internal/ariemu"
 	"switchboard/internal/store"
 )
@@ -94,5 +95,41 @@ func TestDaemonWritesCallsAndServesMetrics(t *testing.T) {
 		if c.Outcome != "completed" || c.Queue != "billing" || c.DID != "5552000" || c.CallerNumber != "7999000000"+string(rune('1'+i)) {
 			t.Fatalf("call row: %+v", c)
 		}
+	}
+}
+
+// Agents come back after a restart as they were: paused with their reason, or logged out.
+func TestAgentStatesSurviveRestart(t *testing.T) {
+	_, d, cfg := demoDaemon(t)
+	ctx := context.Background()
+	err := d.router.Do(ctx, func(e *acd.Engine) error {
+		if err := e.Pause("1003", "lunch"); err != nil {
+			return err
+		}
+		return e.Logout("1004")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.close() // the journal writes what it holds before the router goes
+
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d2, err := startDaemon(ctx, cfg, daemonOptions{Logger: log, LoginAgents: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d2.close)
+	want := map[string][2]string{"1003": {"paused", "lunch"}, "1004": {"logged-out", ""}, "1001": {"available", ""}}
+	err = d2.router.Do(ctx, func(e *acd.Engine) error {
+		for id, w := range want {
+			v, _ := e.Agent(id)
+			if v.State.String() != w[0] || v.Reason != w[1] {
+				t.Errorf("agent %s after restart: %s %q, want %s %q", id, v.State, v.Reason, w[0], w[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -116,6 +116,10 @@ type Options struct {
 	// CallInfo, when set, is told what the engine does not know of a new call (caller number,
 	// DID), on the owner goroutine; the store's journal takes it.
 	CallInfo func(callID, number, did string)
+	// AgentState, when set, says where an agent stood when the previous router stopped:
+	// with LoginAgents, an agent that was paused comes back paused with its reason, and one
+	// that had logged out stays out.
+	AgentState func(agentID string) (state acd.AgentState, reason string, ok bool)
 	// Recall, when set, finds a call's queue, priority and original enqueue time in the store;
 	// reconciliation asks it for a channel whose variables are missing.
 	Recall func(callID string) (Recalled, bool)
@@ -198,6 +202,17 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		if cfg.LoginAgents {
 			if err := eng.Login(a.ID); err != nil {
 				return nil, fmt.Errorf("router: %w", err)
+			}
+			if opt.AgentState != nil {
+				switch st, reason, ok := opt.AgentState(a.ID); {
+				case ok && st == acd.Paused:
+					err = eng.Pause(a.ID, reason)
+				case ok && st == acd.LoggedOut:
+					err = eng.Logout(a.ID)
+				}
+				if err != nil {
+					return nil, fmt.Errorf("router: %w", err)
+				}
 			}
 		}
 	}

@@ -225,3 +225,33 @@ func tsTime(t pgtype.Timestamptz) time.Time {
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// LastAgentStates returns each agent's latest state interval on a node: open (EndedAt zero)
+// while the agent was in that state when the journal last wrote, closed when the agent logged
+// out after it (logged-out time has no rows).
+func (s *Store) LastAgentStates(ctx context.Context, node string) (map[string]AgentInterval, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT DISTINCT ON (agent) id::text, agent, node, state, reason, started_at, ended_at, call_id
+		FROM agent_states WHERE node = $1 ORDER BY agent, started_at DESC, ended_at DESC NULLS FIRST`, node)
+	if err != nil {
+		return nil, fmt.Errorf("store: last agent states: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (AgentInterval, error) {
+		var (
+			a            AgentInterval
+			reason, call pgtype.Text
+			ended        pgtype.Timestamptz
+		)
+		err := row.Scan(&a.ID, &a.Agent, &a.Node, &a.State, &reason, &a.StartedAt, &ended, &call)
+		a.Reason, a.CallID, a.EndedAt = reason.String, call.String, tsTime(ended)
+		return a, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: last agent states: %w", err)
+	}
+	out := make(map[string]AgentInterval, len(list))
+	for _, a := range list {
+		out[a.Agent] = a
+	}
+	return out, nil
+}
