@@ -15,20 +15,22 @@ import (
 	"switchboard/internal/ariemu"
 	"switchboard/internal/asterisk"
 	"switchboard/internal/router"
+	"switchboard/ivr"
 )
 
 // rig is the router on a real ARI emulator, over HTTP and a websocket.
 type rig struct {
-	t      *testing.T
-	emu    *ariemu.Server
-	url    string
-	r      *router.Router
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	events []acd.Event
-	reg    *prometheus.Registry
-	recall func(string) (router.Recalled, bool)
+	t        *testing.T
+	emu      *ariemu.Server
+	url      string
+	r        *router.Router
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	events   []acd.Event
+	reg      *prometheus.Registry
+	recall   func(string) (router.Recalled, bool)
+	callback func(string, ivr.Callback, time.Time) error
 }
 
 func testConfig() router.Config {
@@ -63,7 +65,7 @@ func (g *rig) start(cfg router.Config) {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()}))
 	g.reg = prometheus.NewRegistry()
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: cfg.App, Username: "sb", Password: "secret"})
-	r, err := router.New(cfg, rest, router.Options{Logger: logger, Registerer: g.reg, Recall: g.recall, Observers: []func(acd.Event){func(ev acd.Event) {
+	r, err := router.New(cfg, rest, router.Options{Logger: logger, Registerer: g.reg, Recall: g.recall, Callback: g.callback, Observers: []func(acd.Event){func(ev acd.Event) {
 		g.mu.Lock()
 		g.events = append(g.events, ev)
 		g.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	sdk "github.com/CyCoreSystems/ari/v5"
 
 	"switchboard/acd"
+	"switchboard/ivr"
 )
 
 // onARI handles one event from Asterisk on the owner goroutine.
@@ -21,6 +22,13 @@ func (r *Router) onARI(ev sdk.Event) {
 	case *sdk.PlaybackFinished:
 		if c := r.chans[strings.TrimPrefix(ev.Playback.TargetURI, "channel:")]; c != nil {
 			c.playbackDone(ev.Playback.ID)
+			if id, ok := ivrPlaybackID(ev.Playback.ID, c.callerChan); ok && c.ivr != nil {
+				r.ivrInput(c, ivr.PlaybackFinished{ID: id})
+			}
+		}
+	case *sdk.ChannelDtmfReceived:
+		if c := r.chans[ev.Channel.ID]; c != nil && c.ivr != nil && ev.Channel.ID == c.callerChan && len(ev.Digit) == 1 {
+			r.ivrInput(c, ivr.Digit{D: ev.Digit[0]})
 		}
 	case *sdk.RecordingStarted, *sdk.RecordingFinished, *sdk.RecordingFailed:
 		r.onRecording(ev)
@@ -97,6 +105,15 @@ func (r *Router) inbound(chanID, number, did string, enqueuedAt time.Time) {
 	if r.callInfo != nil {
 		r.callInfo(c.id, number, did)
 	}
+	if route.Flow != nil {
+		c.w.do(func() {
+			if err := ignoreGone(r.tel.Answer(chanID)); err != nil {
+				r.log.Error("answer failed", "call", c.id, "err", err)
+			}
+		})
+		r.startIVR(c, route, number)
+		return
+	}
 	c.w.do(func() {
 		if err := ignoreGone(r.tel.Answer(chanID)); err != nil {
 			r.log.Error("answer failed", "call", c.id, "err", err)
@@ -135,6 +152,12 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 	case c.callerChan:
 		delete(r.chans, chanID)
 		c.callerChan = ""
+		if c.ivr != nil { // hung up in the IVR: the engine never had the call
+			c.ivr.Handle(r.clock.Now(), ivr.CallerHangup{})
+			c.ivr = nil
+			r.forget(c)
+			return
+		}
 		if err := r.eng.Hangup(c.id); err != nil {
 			r.log.Warn("hangup in engine", "call", c.id, "err", err)
 		}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"switchboard/ivr"
 )
 
 // Channel variables kept on the caller's channel, so that a restarted router can re-adopt
@@ -65,8 +67,10 @@ type call struct {
 	offerAgent string
 	agentChan  string // the connected agent's channel
 	agent      string
-	bridge     string // mixing bridge while connected
-	inHold     string // holding bridge the caller is in, as far as the router asked
+	bridge     string       // mixing bridge while connected
+	inHold     string       // holding bridge the caller is in, as far as the router asked
+	ivr        *ivr.Session // the IVR session while the caller walks a flow
+	ivrRoute   Route
 	attempt    int
 	arrived    time.Time // when the router received the caller\'s StasisStart
 	pbMu       sync.Mutex

@@ -153,6 +153,15 @@ func (r *Router) adopt(ch Channel, inBridge map[string]string, app map[string]bo
 	if !ok && r.cfg.Default != nil {
 		route, ok = *r.cfg.Default, true
 	}
+	if !placed && ok && route.Flow != nil {
+		// It was in the IVR when the router went: it starts the flow again.
+		c := &call{id: r.callID(ch.ID), callerChan: ch.ID, number: ch.Number, did: ch.Exten}
+		r.calls[c.id] = c
+		r.chans[ch.ID] = c
+		r.startIVR(c, route, ch.Number)
+		r.log.Info("reconcile: caller back at the start of its IVR flow", "call", c.id)
+		return true
+	}
 	if !placed {
 		if !ok {
 			r.log.Warn("reconcile: channel with no queue and no route; hanging up", "channel", ch.ID)

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"switchboard/acd"
+	"switchboard/ivr"
 )
 
 // ErrNotFound is what Telephony errors wrap when Asterisk answers 404.
@@ -75,6 +76,8 @@ type Route struct {
 	Open          func(time.Time) bool
 	ClosedQueue   string
 	ClosedMessage string
+	// Flow, when set, is the IVR flow callers walk first; it decides the queue.
+	Flow *ivr.Flow
 }
 
 // QueueSettings are the router's own settings of a queue (the engine has the rest).
@@ -120,6 +123,8 @@ type Options struct {
 	// with LoginAgents, an agent that was paused comes back paused with its reason, and one
 	// that had logged out stays out.
 	AgentState func(agentID string) (state acd.AgentState, reason string, ok bool)
+	// Callback, when set, stores a callback the caller asked for in the IVR.
+	Callback func(callID string, cb ivr.Callback, at time.Time) error
 	// Recall, when set, finds a call's queue, priority and original enqueue time in the store;
 	// reconciliation asks it for a channel whose variables are missing.
 	Recall func(callID string) (Recalled, bool)
@@ -161,6 +166,7 @@ type Router struct {
 	received   time.Time // when the ARI event being handled arrived
 	callInfo   func(callID, number, did string)
 	recall     func(callID string) (Recalled, bool)
+	callback   func(callID string, cb ivr.Callback, at time.Time) error
 	recs       *recorder
 }
 
@@ -182,7 +188,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		cfg: cfg, tel: tel, log: opt.Logger, clock: opt.Clock,
 		inbox: NewInbox[func()](), observers: opt.Observers,
 		calls: map[string]*call{}, chans: map[string]*call{}, holds: map[string]bool{},
-		latency: opt.OfferLatency, callInfo: opt.CallInfo, recall: opt.Recall,
+		latency: opt.OfferLatency, callInfo: opt.CallInfo, recall: opt.Recall, callback: opt.Callback,
 		recs: newRecorder(opt),
 	}
 	eng, err := acd.New(acd.Options{Clock: opt.Clock, OnEvent: func(ev acd.Event) { r.pending = append(r.pending, ev) }})
@@ -224,7 +230,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 
 // EventTypes are the ARI events the router acts on; the adapter may skip the others.
 func EventTypes() []string {
-	return []string{"StasisStart", "StasisEnd", "ChannelDestroyed", "PlaybackFinished",
+	return []string{"StasisStart", "StasisEnd", "ChannelDestroyed", "PlaybackFinished", "ChannelDtmfReceived",
 		"RecordingStarted", "RecordingFinished", "RecordingFailed"}
 }
 

@@ -1,0 +1,166 @@
+package router
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"switchboard/acd"
+	"switchboard/ivr"
+)
+
+// An inbound call whose route names an IVR flow walks it before it queues: the session is
+// pure (package ivr); the router turns its actions into ARI requests and ARI events, timers
+// and lookups back into its inputs, all on the owner goroutine.
+
+const ivrPlaybackPrefix = "sb-ivr-"
+
+// startIVR answers the caller and starts its flow.
+func (r *Router) startIVR(c *call, route Route, number string) {
+	sess, err := ivr.NewSession(route.Flow, ivr.Options{Caller: number, Priority: route.Priority, Skills: route.Skills})
+	if err != nil {
+		r.log.Error("ivr flow refused; queueing the call directly", "call", c.id, "err", err)
+		r.enqueueFromIVR(c, ivr.Route{Queue: route.Queue, Priority: route.Priority, Skills: route.Skills})
+		return
+	}
+	c.ivr = sess
+	c.ivrRoute = route
+	r.ivrDo(c, sess.Start(r.clock.Now()))
+}
+
+// ivrInput hands the session one input and carries out what it asks.
+func (r *Router) ivrInput(c *call, in ivr.Input) {
+	if c.ivr == nil || r.calls[c.id] != c {
+		return
+	}
+	r.ivrDo(c, c.ivr.Handle(r.clock.Now(), in))
+}
+
+func (r *Router) ivrDo(c *call, actions []ivr.Action) {
+	ch := c.callerChan
+	for _, a := range actions {
+		switch a := a.(type) {
+		case ivr.Play:
+			id := ivrPlaybackPrefix + ch + "-" + strconv.Itoa(a.ID)
+			media := mediaURIs(a.Media)
+			if media == "" {
+				r.post(func() { r.ivrInput(c, ivr.PlaybackFinished{ID: a.ID}) })
+				continue
+			}
+			c.w.do(func() {
+				c.setPlayback(id)
+				if err := ignoreGone(r.tel.Play(ch, id, media)); err != nil {
+					r.log.Warn("ivr prompt", "call", c.id, "err", err)
+					r.post(func() { r.ivrInput(c, ivr.PlaybackFinished{ID: a.ID}) })
+				}
+			})
+		case ivr.StopPlayback:
+			id := ivrPlaybackPrefix + ch + "-" + strconv.Itoa(a.ID)
+			c.w.do(func() { _ = ignoreGone(r.tel.StopPlayback(id)) })
+		case ivr.StartTimer:
+			time.AfterFunc(a.After, func() { r.post(func() { r.ivrInput(c, ivr.Timeout{Timer: a.ID}) }) })
+		case ivr.Lookup:
+			// No customer store yet (the CRM issue): every lookup finds nobody, and the flow
+			// takes its not-found branch.
+			r.post(func() { r.ivrInput(c, ivr.LookupResult{ID: a.ID, Found: false}) })
+		case ivr.SetLanguage:
+			lang := a.Language
+			c.w.do(func() { _ = ignoreGone(r.tel.SetVar(ch, "CHANNEL(language)", lang)) })
+		case ivr.SurveyResult:
+			r.log.Info("csat score", "call", c.id, "agent", a.Agent, "score", a.Score)
+		case ivr.Route:
+			r.enqueueFromIVR(c, a)
+		case ivr.Callback:
+			r.ivrCallback(c, a)
+		case ivr.Transfer:
+			r.log.Warn("ivr transfer to a number is not supported yet; ending the call", "call", c.id)
+			c.ivr = nil
+			r.farewell(c, "sound:ss-noservice")
+		case ivr.Hangup:
+			c.ivr = nil
+			media := mediaURIs(a.Message)
+			if media == "" {
+				media = "sound:vm-goodbye"
+			}
+			r.farewell(c, media)
+		}
+	}
+}
+
+// enqueueFromIVR ends the flow and queues the call with what the flow gathered.
+func (r *Router) enqueueFromIVR(c *call, a ivr.Route) {
+	c.ivr = nil
+	data := map[string]string{}
+	for k, v := range a.Data {
+		data[k] = v
+	}
+	if a.Language != "" {
+		data["language"] = a.Language
+	}
+	if a.Customer != "" {
+		data["customer"] = a.Customer
+	}
+	ch := c.callerChan
+	c.w.do(func() { r.stopPlayback(c) })
+	err := r.eng.Enqueue(acd.CallRequest{ID: c.id, Queue: a.Queue, Priority: a.Priority, Skills: a.Skills, Data: data})
+	if err != nil {
+		r.log.Error("enqueue after the ivr failed; hanging up", "call", c.id, "err", err)
+		r.forget(c)
+		r.hangupLater(ch)
+	}
+}
+
+// ivrCallback records the caller's callback request (on the call's worker: it writes to the
+// store) and tells the caller whether it was taken.
+func (r *Router) ivrCallback(c *call, a ivr.Callback) {
+	c.ivr = nil
+	ok := mediaURIs(a.Message)
+	if ok == "" {
+		ok = "sound:queue-thankyou"
+	}
+	ch, at, store := c.callerChan, r.clock.Now(), r.callback
+	r.forget(c)
+	c.w.do(func() {
+		r.stopPlayback(c)
+		media := ok
+		if store == nil {
+			r.log.Error("callback requested but no callback store is configured", "call", c.id)
+			media = "sound:an-error-has-occurred"
+		} else if err := store(c.id, a, at); err != nil {
+			r.log.Warn("callback request not stored", "call", c.id, "err", err)
+			media = "sound:an-error-has-occurred"
+		}
+		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, media))
+		time.Sleep(3 * time.Second)
+		_ = ignoreGone(r.tel.Hangup(ch, "normal"))
+	})
+}
+
+// mediaURIs turns prompt items into an ARI media list.
+func mediaURIs(ms []ivr.Media) string {
+	var parts []string
+	for _, m := range ms {
+		if m.Value == "" {
+			continue
+		}
+		switch m.Kind {
+		case ivr.MediaSound:
+			parts = append(parts, "sound:"+m.Value)
+		case ivr.MediaDigits, ivr.MediaVar:
+			parts = append(parts, "digits:"+m.Value)
+		case ivr.MediaNumber:
+			parts = append(parts, "number:"+m.Value)
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// ivrPlaybackID reads the session's playback id back from an ARI playback id of this call.
+func ivrPlaybackID(ariID, callerChan string) (int, bool) {
+	rest, ok := strings.CutPrefix(ariID, ivrPlaybackPrefix+callerChan+"-")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(rest)
+	return n, err == nil
+}
