@@ -25,6 +25,8 @@ import (
 	"switchboard/internal/router"
 	"switchboard/internal/store"
 	"switchboard/internal/web"
+	"switchboard/ivr"
+	"switchboard/ivr/callback"
 	"switchboard/recording"
 )
 
@@ -126,6 +128,21 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	r, err := router.New(rcfg, rest, router.Options{
 		Logger: d.log, Registerer: reg, Observers: []func(acd.Event){j.Record},
 		CallInfo: func(id, number, did string) { j.CallInfo(id, number, did, nil) },
+		Callback: func(callID string, cb ivr.Callback, at time.Time) error {
+			// No callback section in the configuration yet: numbers must come in E.164 (the
+			// IVR lets a caller with another format enter one), three attempts within a day.
+			policy := callback.Policy{AllowInternational: true, MaxAttempts: callback.DefaultMaxAttempts, Expiry: 24 * time.Hour}
+			number, err := policy.Number(cb.Number)
+			if err != nil {
+				return err
+			}
+			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, _, err = st.RequestCallback(cctx, store.CallbackRequest{Node: cfg.Node, Number: number, Queue: cb.Queue,
+				Priority: cb.Priority, EnqueuedAt: at, Reason: callback.Offered, CallID: callID,
+				MaxAttempts: policy.Attempts(), ExpiresAt: policy.ExpiresAt(at), Data: cb.Data})
+			return err
+		},
 		AgentState: func(id string) (acd.AgentState, string, bool) {
 			iv, ok := last[id]
 			switch {
@@ -347,10 +364,14 @@ func routerConfig(cfg *config.Config, loginAgents bool) (router.Config, error) {
 		rc.Settings[name] = s
 	}
 	for _, did := range cfg.DIDs {
-		if did.Flow != "" {
-			return rc, fmt.Errorf("did %s: IVR flows are not available yet; route it to a queue", did.Number)
-		}
 		route := router.Route{Queue: did.Queue, Priority: did.Priority, Skills: did.Skills}
+		if did.Flow != "" {
+			f := cfg.Flows[did.Flow]
+			if f == nil {
+				return rc, fmt.Errorf("did %s: flow %s not found", did.Number, did.Flow)
+			}
+			route.Flow = f
+		}
 		if h := cfg.Hours[did.Hours]; did.Hours != "" && h != nil {
 			route.Open = h.Open
 			route.ClosedQueue, route.ClosedMessage = h.Closed.Queue, h.Closed.Message

@@ -133,3 +133,29 @@ func TestAgentStatesSurviveRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A caller walks the demo's IVR, asks for a callback and is let go; the callback waits in
+// PostgreSQL with the caller's number and original time.
+func TestIVRCallbackIsStored(t *testing.T) {
+	emu, d, _ := demoDaemon(t)
+	ctx := context.Background()
+	before := time.Now()
+	ch, err := emu.PlaceCaller(ariemu.Caller{Number: "+79995550042", DID: "5554000", Digits: []ariemu.DigitPress{
+		{Digit: "3", After: 200 * time.Millisecond}, {Digit: "1", After: 200 * time.Millisecond, AfterPrompt: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	rec, err := emu.WaitCall(wctx, ch, ariemu.Ended)
+	cancel()
+	if err != nil || rec.Outcome != ariemu.OutcomeHungUpByApp || rec.Digits != "31" {
+		t.Fatalf("caller: %+v %v", rec, err)
+	}
+	list, err := d.store.Callbacks(ctx, store.CallbackFilter{Queue: "support-l1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].Number != "+79995550042" || list[0].EnqueuedAt.Before(before.Add(-time.Second)) || list[0].CallID != "demo-"+ch {
+		t.Fatalf("callbacks: %+v", list)
+	}
+}

@@ -163,7 +163,8 @@ func demoPhones(ctx context.Context, emu *ariemu.Server, d *daemon) {
 	}
 }
 
-// demoCallers places Poisson arrivals: most to first-line support, some to billing, a few VIPs;
+// demoCallers places Poisson arrivals: first-line support, billing, VIPs, and the IVR (where some
+// ask for a callback);
 // callers talk 15-60 s and give up after an exponential patience of mean 90 s.
 func demoCallers(ctx context.Context, emu *ariemu.Server, rate float64) {
 	if rate <= 0 {
@@ -179,14 +180,21 @@ func demoCallers(ctx context.Context, emu *ariemu.Server, rate float64) {
 		}
 		n++
 		did := "5551000"
+		var digits []ariemu.DigitPress
 		switch x := mrand.IntN(10); {
 		case x < 2:
 			did = "5552000"
 		case x < 3:
 			did = "5553000"
+		case x < 6: // the IVR: support, billing, or a callback (accepted)
+			did = "5554000"
+			digits = []ariemu.DigitPress{{Digit: string(rune('1' + mrand.IntN(3))), After: time.Second}}
+			if digits[0].Digit == "3" {
+				digits = append(digits, ariemu.DigitPress{Digit: "1", After: 500 * time.Millisecond, AfterPrompt: true})
+			}
 		}
 		_, err := emu.PlaceCaller(ariemu.Caller{
-			Number: fmt.Sprintf("7999%07d", mrand.IntN(10_000_000)), DID: did,
+			Number: fmt.Sprintf("+7999%07d", mrand.IntN(10_000_000)), DID: did, Digits: digits,
 			Patience: time.Duration(mrand.ExpFloat64() * 90 * float64(time.Second)),
 			TalkTime: time.Duration(15+mrand.IntN(46)) * time.Second,
 		})

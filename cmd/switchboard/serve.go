@@ -34,17 +34,7 @@ func checkConfig(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	// The file is valid with its IVR flows; this version's serve does not run them yet.
-	runnable := *cfg
-	runnable.DIDs = nil
-	for _, did := range cfg.DIDs {
-		if did.Flow != "" {
-			fmt.Fprintf(stdout, "%s: note: DID %s uses IVR flow %s, which serve does not run yet; it refuses such DIDs\n", *file, did.Number, did.Flow)
-			continue
-		}
-		runnable.DIDs = append(runnable.DIDs, did)
-	}
-	if _, err := routerConfig(&runnable, false); err != nil {
+	if _, err := routerConfig(cfg, false); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
