@@ -103,3 +103,44 @@ func TestIVRCallbackAndHangup(t *testing.T) {
 		t.Fatalf("a caller who left the IVR was queued")
 	}
 }
+
+// A caller whose expected wait passes the queue's callback threshold is offered a callback;
+// pressing 1 takes it out of the queue and stores a callback at its original place in time.
+func TestCallbackOfferKeepsPlace(t *testing.T) {
+	g := newRig(t)
+	type req struct {
+		cb ivr.Callback
+		at time.Time
+	}
+	var mu sync.Mutex
+	var got []req
+	g.callback = func(id string, cb ivr.Callback, at time.Time) error {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, req{cb, at})
+		return nil
+	}
+	cfg := testConfig()
+	cfg.LoginAgents = false                       // nobody free: the expected wait is long
+	cfg.Queues[0].CallbackThreshold = time.Second // line1
+	g.start(cfg)
+	ch := g.place(ariemu.Caller{Number: "+79990002222",
+		Digits: []ariemu.DigitPress{{Digit: "1", After: 300 * time.Millisecond, AfterPrompt: true}}})
+	g.eventually("waiting", func() bool { v, ok := g.call(callID(ch)); return ok && v.State == "waiting" })
+	waiting, _ := g.call(callID(ch))
+	rec := g.ended(ch)
+	if rec.Outcome != ariemu.OutcomeHungUpByApp || rec.Digits != "1" {
+		t.Fatalf("caller: %+v", rec)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0].cb.Queue != "line1" || got[0].cb.Number != "+79990002222" || !got[0].at.Equal(waiting.EnqueuedAt) {
+		t.Fatalf("callback %+v, want line1 at %v", got, waiting.EnqueuedAt)
+	}
+	if n := count(g, "", func(e acd.CallRemoved) bool { return e.Call == callID(ch) && e.Reason == "callback" }); n != 1 {
+		t.Fatalf("removed for a callback: %d", n)
+	}
+	if n := count(g, "", func(e acd.CallAbandoned) bool { return e.Call == callID(ch) }); n != 0 {
+		t.Fatal("a caller who took the callback counted as abandoned")
+	}
+}

@@ -27,8 +27,15 @@ func (r *Router) onARI(ev sdk.Event) {
 			}
 		}
 	case *sdk.ChannelDtmfReceived:
-		if c := r.chans[ev.Channel.ID]; c != nil && c.ivr != nil && ev.Channel.ID == c.callerChan && len(ev.Digit) == 1 {
+		c := r.chans[ev.Channel.ID]
+		if c == nil || ev.Channel.ID != c.callerChan || len(ev.Digit) != 1 {
+			return
+		}
+		switch {
+		case c.ivr != nil:
 			r.ivrInput(c, ivr.Digit{D: ev.Digit[0]})
+		case c.offered && ev.Digit == "1":
+			r.acceptCallback(c)
 		}
 	case *sdk.RecordingStarted, *sdk.RecordingFinished, *sdk.RecordingFailed:
 		r.onRecording(ev)

@@ -45,6 +45,10 @@ func (r *Router) onEngine(ev acd.Event) {
 			// Callbacks arrive with the IVR work; until then the caller hears why and is let go.
 			r.farewell(c, "sound:queue-thankyou")
 		}
+	case acd.CallbackOfferDue:
+		if c := r.calls[ev.Call]; c != nil && r.callback != nil && c.callerChan != "" {
+			r.offerCallback(c)
+		}
 	case acd.CallRemoved:
 		if c := r.calls[ev.Call]; c != nil {
 			r.dropOffer(c)

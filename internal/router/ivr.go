@@ -71,7 +71,7 @@ func (r *Router) ivrDo(c *call, actions []ivr.Action) {
 		case ivr.Route:
 			r.enqueueFromIVR(c, a)
 		case ivr.Callback:
-			r.ivrCallback(c, a)
+			r.ivrCallback(c, a, r.clock.Now())
 		case ivr.Transfer:
 			r.log.Warn("ivr transfer to a number is not supported yet; ending the call", "call", c.id)
 			c.ivr = nil
@@ -110,15 +110,15 @@ func (r *Router) enqueueFromIVR(c *call, a ivr.Route) {
 	}
 }
 
-// ivrCallback records the caller's callback request (on the call's worker: it writes to the
-// store) and tells the caller whether it was taken.
-func (r *Router) ivrCallback(c *call, a ivr.Callback) {
+// ivrCallback records the caller's callback request at its place in time (on the call's
+// worker: it writes to the store) and tells the caller whether it was taken.
+func (r *Router) ivrCallback(c *call, a ivr.Callback, at time.Time) {
 	c.ivr = nil
 	ok := mediaURIs(a.Message)
 	if ok == "" {
 		ok = "sound:queue-thankyou"
 	}
-	ch, at, store := c.callerChan, r.clock.Now(), r.callback
+	ch, store := c.callerChan, r.callback
 	r.forget(c)
 	c.w.do(func() {
 		r.stopPlayback(c)
@@ -163,4 +163,35 @@ func ivrPlaybackID(ariID, callerChan string) (int, bool) {
 	}
 	n, err := strconv.Atoi(rest)
 	return n, err == nil
+}
+
+// offerCallback tells a waiting caller they may hang up and be called back, keeping their place.
+func (r *Router) offerCallback(c *call) {
+	c.offered = true
+	prompt := r.settings(c.queue).CallbackPrompt
+	if prompt == "" {
+		prompt = "sound:vm-press,digits:1"
+	}
+	ch := c.callerChan
+	c.announceN++
+	id := "sb-ann-" + ch + "-" + strconv.Itoa(c.announceN)
+	c.w.do(func() {
+		r.stopPlayback(c)
+		c.setPlayback(id)
+		_ = ignoreGone(r.tel.Play(ch, id, prompt))
+	})
+}
+
+// acceptCallback takes a waiting caller who pressed 1 after the offer out of the queue and
+// stores a callback at the caller's original place in time.
+func (r *Router) acceptCallback(c *call) {
+	v, ok := r.eng.Call(c.id)
+	if !ok || v.State != "waiting" {
+		return
+	}
+	cb := ivr.Callback{Number: c.number, Queue: v.Queue, Priority: v.Priority, Data: v.Data}
+	r.ivrCallback(c, cb, v.EnqueuedAt) // forgets c first, so the removal below hangs nothing up
+	if err := r.eng.Remove(c.id, "callback"); err != nil {
+		r.log.Warn("remove after a callback request", "call", c.id, "err", err)
+	}
 }

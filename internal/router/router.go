@@ -85,9 +85,13 @@ type QueueSettings struct {
 	AnnounceEvery    time.Duration // 0: no periodic announcements
 	AnnouncePosition bool
 	AnnounceWait     bool
-	MOH              string  // music-on-hold class, default "default"
-	RecordShare      float64 // share of answered calls recorded: 1 always, 0 never
-	RecordingNotice  string  // media played to the caller when a recording starts; "": none
+	MOH              string // music-on-hold class, default "default"
+	// CallbackPrompt offers a waiting caller a callback that keeps its place, when the
+	// expected wait passes the queue's callback threshold and a callback store is set; the
+	// caller accepts with 1 (default "press 1 to be called back").
+	CallbackPrompt  string
+	RecordShare     float64 // share of answered calls recorded: 1 always, 0 never
+	RecordingNotice string  // media played to the caller when a recording starts; "": none
 }
 
 // Config is what the router runs.
