@@ -230,7 +230,10 @@ func (s *Server) bridgeChannels(r *http.Request, p reqParams) (*bridge, []*chann
 	return b, chans, nil
 }
 
-func (s *Server) addChannel(r *http.Request, p reqParams) (int, any, *apiError) {
+// afterPlaybacks runs f on the bridge and channels of the request once the channels' queued
+// playbacks are over, as Asterisk runs a bridge move on each channel's control thread after
+// them. The lookup is repeated under the lock, since the wait releases it.
+func (s *Server) afterPlaybacks(r *http.Request, p reqParams, f func(b *bridge, chans []*channel) (int, any, *apiError)) (int, any, *apiError) {
 	s.mu.Lock()
 	_, chans, aerr := s.bridgeChannels(r, p)
 	s.mu.Unlock()
@@ -241,8 +244,6 @@ func (s *Server) addChannel(r *http.Request, p reqParams) (int, any, *apiError) 
 	for i, c := range chans {
 		ids[i] = c.id
 	}
-	// Asterisk queues the move on each channel's control thread: it happens
-	// after the channel's queued playbacks.
 	if err := s.waitIdle(r.Context(), ids...); err != nil {
 		return 0, nil, errf(http.StatusInternalServerError, "Internal Server Error")
 	}
@@ -252,40 +253,29 @@ func (s *Server) addChannel(r *http.Request, p reqParams) (int, any, *apiError) 
 	if aerr != nil {
 		return 0, nil, aerr
 	}
-	for _, ch := range chans {
-		s.joinBridge(ch, b)
-	}
-	return http.StatusNoContent, nil, nil
+	return f(b, chans)
+}
+
+func (s *Server) addChannel(r *http.Request, p reqParams) (int, any, *apiError) {
+	return s.afterPlaybacks(r, p, func(b *bridge, chans []*channel) (int, any, *apiError) {
+		for _, ch := range chans {
+			s.joinBridge(ch, b)
+		}
+		return http.StatusNoContent, nil, nil
+	})
 }
 
 func (s *Server) removeChannel(r *http.Request, p reqParams) (int, any, *apiError) {
-	s.mu.Lock()
-	_, chans, aerr := s.bridgeChannels(r, p)
-	s.mu.Unlock()
-	if aerr != nil {
-		return 0, nil, aerr
-	}
-	ids := make([]string, len(chans))
-	for i, c := range chans {
-		ids[i] = c.id
-	}
-	if err := s.waitIdle(r.Context(), ids...); err != nil {
-		return 0, nil, errf(http.StatusInternalServerError, "Internal Server Error")
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b, chans, aerr := s.bridgeChannels(r, p)
-	if aerr != nil {
-		return 0, nil, aerr
-	}
-	for _, ch := range chans {
-		if ch.bridge != b {
-			return 0, nil, errf(http.StatusUnprocessableEntity, "Channel not in this bridge")
+	return s.afterPlaybacks(r, p, func(b *bridge, chans []*channel) (int, any, *apiError) {
+		for _, ch := range chans {
+			if ch.bridge != b {
+				return 0, nil, errf(http.StatusUnprocessableEntity, "Channel not in this bridge")
+			}
 		}
-	}
-	for _, ch := range chans {
-		s.leaveBridge(ch, true)
-	}
-	s.bridgeMaybeEmpty(b)
-	return http.StatusNoContent, nil, nil
+		for _, ch := range chans {
+			s.leaveBridge(ch, true)
+		}
+		s.bridgeMaybeEmpty(b)
+		return http.StatusNoContent, nil, nil
+	})
 }
