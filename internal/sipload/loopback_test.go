@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"testing"
 	"time"
 )
@@ -29,12 +28,7 @@ func TestPhoneBehaviours(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := net.ListenPacket("udp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			addr := c.LocalAddr().String()
-			c.Close()
+			addr := fmt.Sprintf("127.0.0.1:%d", freeUDPPort(t))
 			sc, err := ParseScenario(bytes.NewReader(fmt.Appendf(nil, `
 duration: 1s
 phones:
@@ -66,12 +60,7 @@ callers:
 // With concurrency and no rate, callers keep that many calls up: four calls
 // of 300 ms two at a time take two rounds.
 func TestConcurrencyWithoutRate(t *testing.T) {
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := c.LocalAddr().String()
-	c.Close()
+	addr := fmt.Sprintf("127.0.0.1:%d", freeUDPPort(t))
 	sc, err := ParseScenario(bytes.NewReader(fmt.Appendf(nil, `
 duration: 5s
 phones: {listen: [%q]}
@@ -99,12 +88,7 @@ callers: {target: %q, concurrency: 2, max_calls: 4, to: "100", classes: [{talk: 
 // The run ends at its duration even when every concurrency slot is held by
 // a long call, and ending ctx then hangs those calls up.
 func TestConcurrencyFullAtDeadline(t *testing.T) {
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := c.LocalAddr().String()
-	c.Close()
+	addr := fmt.Sprintf("127.0.0.1:%d", freeUDPPort(t))
 	sc, err := ParseScenario(bytes.NewReader(fmt.Appendf(nil, `
 duration: 500ms
 phones: {listen: [%q]}
@@ -130,12 +114,7 @@ callers: {target: %q, concurrency: 2, to: "100", classes: [{talk: 30s}]}
 
 // Calls that would talk for a minute end at once when told (SIGUSR1 in sbload).
 func TestHangupWhenTold(t *testing.T) {
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := c.LocalAddr().String()
-	c.Close()
+	addr := fmt.Sprintf("127.0.0.1:%d", freeUDPPort(t))
 	sc, err := ParseScenario(bytes.NewReader(fmt.Appendf(nil, `
 duration: 1s
 phones:
