@@ -117,14 +117,18 @@ func (s *server) requireRole(api bool, roles []string, next http.HandlerFunc) ht
 		if err != nil || sess == nil {
 			if errors.Is(err, store.ErrNotFound) || err == nil || errors.Is(err, http.ErrNoCookie) {
 				if api {
-					http.Error(w, "login required", http.StatusUnauthorized)
+					writeError(w, http.StatusUnauthorized, CodeUnauthorized, "login required")
 				} else {
 					http.Redirect(w, r, "/login", http.StatusSeeOther)
 				}
 				return
 			}
 			s.opt.Logger.Error("session lookup", "err", err)
-			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			if api {
+				writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "session store unavailable")
+			} else {
+				http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			}
 			return
 		}
 		for _, role := range roles {
@@ -132,6 +136,10 @@ func (s *server) requireRole(api bool, roles []string, next http.HandlerFunc) ht
 				next(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, sess)))
 				return
 			}
+		}
+		if api {
+			writeError(w, http.StatusForbidden, CodeForbidden, "your role may not do this")
+			return
 		}
 		http.Error(w, "forbidden", http.StatusForbidden)
 	}

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -325,12 +324,11 @@ func (s *server) playRecording(w http.ResponseWriter, r *http.Request) {
 // X-CSRF-Token header.
 func (s *server) recordCall(w http.ResponseWriter, r *http.Request) {
 	sess := sessionFrom(r.Context())
-	if subtle.ConstantTimeCompare([]byte(r.Header.Get("X-CSRF-Token")), []byte(sess.CSRF)) != 1 {
-		http.Error(w, "bad csrf token", http.StatusForbidden)
+	if !csrfOK(w, r) {
 		return
 	}
 	if sess.User.AgentID == "" {
-		http.Error(w, "forbidden", http.StatusForbidden)
+		writeError(w, http.StatusForbidden, CodeForbidden, "this account is not an agent")
 		return
 	}
 	id := r.PathValue("id")
@@ -339,17 +337,17 @@ func (s *server) recordCall(w http.ResponseWriter, r *http.Request) {
 	case "":
 		if err != nil {
 			s.opt.Logger.Error("recording on demand", "call", id, "err", err)
-			http.Error(w, "recording did not start", http.StatusBadGateway)
+			writeError(w, http.StatusBadGateway, CodeUnavailable, "recording did not start")
 			return
 		}
 	case acd.ENotFound:
-		http.Error(w, "no such call", http.StatusNotFound)
+		writeError(w, http.StatusNotFound, CodeNotFound, "no such call")
 		return
 	case acd.EConflict:
-		http.Error(w, "call not connected to you", http.StatusConflict)
+		writeError(w, http.StatusConflict, CodeConflict, "call not connected to you")
 		return
 	default:
-		http.Error(w, "this queue does not record on demand", http.StatusForbidden)
+		writeError(w, http.StatusForbidden, CodeForbidden, "this queue does not record on demand")
 		return
 	}
 	s.opt.Logger.Info("recording on demand", "call", id, "user", sess.User.Username)

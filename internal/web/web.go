@@ -65,38 +65,57 @@ type server struct {
 
 // Handler returns the HTTP handler.
 func Handler(opt Options) http.Handler {
+	return securityHeaders(newServer(opt).register().mux)
+}
+
+func newServer(opt Options) *server {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
 	s := &server{opt: opt, limit: newLimiter(5, 5*time.Minute), verified: verified{files: map[string]fileStamp{}}}
 	s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte(randomToken()), bcrypt.DefaultCost)
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", s.health)
+	return s
+}
+
+var (
+	everyone    = []string{"agent", "supervisor", "admin"}
+	supervisors = []string{"supervisor", "admin"}
+	agents      = []string{"agent"}
+	admins      = []string{"admin"}
+)
+
+// register builds the mux. Each part of the product registers its routes here, through
+// s.handle, so that Routes can list them.
+func (s *server) register() *routes {
+	opt := s.opt
+	rt := &routes{mux: http.NewServeMux()}
+	s.handle(rt, "GET /healthz", false, nil, s.health)
 	if opt.Metrics != nil {
-		mux.Handle("GET /metrics", requireToken(opt.MetricsToken, opt.Metrics))
+		rt.list = append(rt.list, Route{Method: "GET", Path: "/metrics"})
+		rt.mux.Handle("GET /metrics", requireToken(opt.MetricsToken, opt.Metrics))
 	}
-	if opt.Users != nil && opt.Live != nil {
-		mux.HandleFunc("GET /login", s.handleLogin)
-		mux.HandleFunc("POST /login", s.handleLogin)
-		mux.HandleFunc("POST /logout", s.requireRole(false, []string{"agent", "supervisor", "admin"}, s.handleLogout))
-		mux.HandleFunc("GET /wallboard", s.requireRole(false, []string{"supervisor", "admin"}, s.wallboard))
-		mux.HandleFunc("GET /api/queues", s.requireRole(true, []string{"supervisor", "admin"}, s.apiQueues))
-		mux.HandleFunc("GET /api/queues/stream", s.requireRole(true, []string{"supervisor", "admin"}, s.streamQueues))
-		if opt.Recordings != nil {
-			everyone := []string{"agent", "supervisor", "admin"}
-			mux.HandleFunc("GET /api/recordings", s.requireRole(true, everyone, s.searchRecordings))
-			mux.HandleFunc("GET /recordings/{name}", s.requireRole(true, everyone, s.playRecording))
-			mux.HandleFunc("GET /recordings", s.requireRole(false, everyone, s.recordingsPage))
-		}
-		if opt.RecordCall != nil {
-			mux.HandleFunc("POST /api/calls/{id}/record", s.requireRole(true, []string{"agent"}, s.recordCall))
-		}
-		mux.Handle("GET /assets/", http.FileServerFS(assets))
-		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-			http.Redirect(w, r, "/wallboard", http.StatusSeeOther)
-		})
+	if opt.Users == nil || opt.Live == nil {
+		return rt
 	}
-	return securityHeaders(mux)
+	s.handle(rt, "GET /login", false, nil, s.handleLogin)
+	s.handle(rt, "POST /login", false, nil, s.handleLogin)
+	s.handle(rt, "POST /logout", false, everyone, s.handleLogout)
+	s.handle(rt, "GET /wallboard", false, supervisors, s.wallboard)
+	s.handle(rt, "GET /api/queues", true, supervisors, s.apiQueues)
+	s.handle(rt, "GET /api/queues/stream", true, supervisors, s.streamQueues)
+	if opt.Recordings != nil {
+		s.handle(rt, "GET /api/recordings", true, everyone, s.searchRecordings)
+		s.handle(rt, "GET /recordings/{name}", true, everyone, s.playRecording)
+		s.handle(rt, "GET /recordings", false, everyone, s.recordingsPage)
+	}
+	if opt.RecordCall != nil {
+		s.handle(rt, "POST /api/calls/{id}/record", true, agents, s.recordCall)
+	}
+	rt.mux.Handle("GET /assets/", http.FileServerFS(assets))
+	s.handle(rt, "GET /{$}", false, nil, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/wallboard", http.StatusSeeOther)
+	})
+	return rt
 }
 
 func securityHeaders(next http.Handler) http.Handler {

@@ -1,0 +1,132 @@
+package web
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sort"
+	"strings"
+
+	"switchboard/acd"
+)
+
+// Error codes of the API: every error answer is {"error": {"code": <one of these>, "message": ...}}.
+const (
+	CodeUnauthorized = "unauthorized" // 401: no session or token
+	CodeForbidden    = "forbidden"    // 403: role or scope does not allow it
+	CodeCSRF         = "csrf"         // 403: missing or wrong X-CSRF-Token
+	CodeNotFound     = "not_found"    // 404
+	CodeConflict     = "conflict"     // 409: the state does not allow it now
+	CodeInvalid      = "invalid"      // 400 or 422: the request is malformed or refused
+	CodeTooLarge     = "too_large"    // 413
+	CodeUnavailable  = "unavailable"  // 503: a dependency is down
+	CodeInternal     = "internal"     // 500
+)
+
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// writeError answers with the API's one error shape.
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	var e apiError
+	e.Error.Code, e.Error.Message = code, msg
+	writeJSON(w, status, e)
+}
+
+// writeJSON answers with v as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeEngineError maps an error carrying an acd code onto the API's shape; other errors are
+// logged by the caller and answered as internal.
+func writeEngineError(w http.ResponseWriter, err error) {
+	switch acd.ErrorCode(err) {
+	case acd.ENotFound:
+		writeError(w, http.StatusNotFound, CodeNotFound, err.Error())
+	case acd.EConflict:
+		writeError(w, http.StatusConflict, CodeConflict, err.Error())
+	case "":
+		writeError(w, http.StatusInternalServerError, CodeInternal, "internal error")
+	default:
+		writeError(w, http.StatusUnprocessableEntity, CodeInvalid, err.Error())
+	}
+}
+
+// decodeJSON reads a JSON body of at most 64 KiB with no unknown fields into v; on failure it
+// has answered and returns false.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, "request body too large")
+			return false
+		}
+		writeError(w, http.StatusBadRequest, CodeInvalid, "bad JSON: "+err.Error())
+		return false
+	}
+	if dec.More() {
+		writeError(w, http.StatusBadRequest, CodeInvalid, "bad JSON: trailing data")
+		return false
+	}
+	return true
+}
+
+// csrfOK checks a state-changing API request from a browser session: the session's CSRF token
+// must come in the X-CSRF-Token header. On failure it has answered and returns false.
+func csrfOK(w http.ResponseWriter, r *http.Request) bool {
+	sess := sessionFrom(r.Context())
+	if sess == nil || sess.CSRF == "" || subtle.ConstantTimeCompare([]byte(r.Header.Get("X-CSRF-Token")), []byte(sess.CSRF)) != 1 {
+		writeError(w, http.StatusForbidden, CodeCSRF, "missing or wrong X-CSRF-Token")
+		return false
+	}
+	return true
+}
+
+// Route is one registered route, for the OpenAPI check and the docs.
+type Route struct {
+	Method, Path string
+	API          bool     // JSON API (errors in the API shape) rather than a page
+	Roles        []string // who may call it; empty: anyone (healthz, login)
+}
+
+// routes records what is registered on a mux.
+type routes struct {
+	mux  *http.ServeMux
+	list []Route
+}
+
+// handle registers pattern ("METHOD /path") for roles; api selects 401/403 JSON answers
+// instead of redirects. No roles: open to anyone.
+func (s *server) handle(rt *routes, pattern string, api bool, roles []string, h http.HandlerFunc) {
+	method, path, _ := strings.Cut(pattern, " ")
+	rt.list = append(rt.list, Route{Method: method, Path: path, API: api, Roles: roles})
+	if len(roles) > 0 {
+		h = s.requireRole(api, roles, h)
+	}
+	rt.mux.HandleFunc(pattern, h)
+}
+
+// Routes lists the routes a handler built from opt serves, sorted by path and method.
+func Routes(opt Options) []Route {
+	s := newServer(opt)
+	rt := s.register()
+	sort.Slice(rt.list, func(i, j int) bool {
+		if rt.list[i].Path != rt.list[j].Path {
+			return rt.list[i].Path < rt.list[j].Path
+		}
+		return rt.list[i].Method < rt.list[j].Method
+	})
+	return rt.list
+}
