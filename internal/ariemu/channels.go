@@ -309,20 +309,17 @@ func (s *Server) channelRoutes() []route {
 				return http.StatusNoContent, nil, nil
 			})
 		})},
-		{"POST", "/channels/{channelId}/continue", handle(func(r *http.Request, _ reqParams) (int, any, *apiError) {
+		{"POST", "/channels/{channelId}/continue", handle(func(r *http.Request, p reqParams) (int, any, *apiError) {
+			prio, ok := p.int("priority", 0)
+			if !ok {
+				return 0, nil, errf(http.StatusBadRequest, "priority: Invalid integer")
+			}
+			if p.Get("label") != "" {
+				// The emulated dialplan has no labels.
+				return 0, nil, errf(http.StatusNotFound, "Requested label cannot be found")
+			}
 			return s.syncOp(r, func(ch *channel) (int, any, *apiError) {
-				if ch.bridge != nil {
-					b := ch.bridge
-					s.leaveBridge(ch, false)
-					s.bridgeMaybeEmpty(b)
-				}
-				s.leaveStasis(ch)
-				if ch.rec != nil {
-					ch.rec.Outcome = OutcomeContinued
-				}
-				// The dialplan goes on without the application; the emulator
-				// has no dialplan, so the call ends there.
-				s.after(ch, 0, func() { s.destroy(ch, hangupSilent, 16, 0, "dialplan") })
+				s.continueDialplan(ch, p.Get("context"), p.Get("extension"), prio)
 				return http.StatusNoContent, nil, nil
 			})
 		})},
@@ -511,6 +508,108 @@ func (s *Server) dial(ch *channel, dialstring, appName string, args []string, ti
 			s.enterStasis(ch, appName, args)
 			if ph.HangupAfter > 0 {
 				s.after(ch, ph.HangupAfter, func() { s.destroy(ch, hangupRemote, 16, 0, "agent") })
+			}
+		})
+	}
+}
+
+// continueDialplan takes ch out of Stasis into the dialplan at context, exten,
+// priority (empty: where it is, next priority), as POST /channels/{id}/continue
+// does. A context in Options.Dialplan dials its endpoint; anywhere else the
+// call ends there. Call with s.mu held.
+func (s *Server) continueDialplan(ch *channel, context, exten string, prio int) {
+	if ch.bridge != nil {
+		b := ch.bridge
+		s.leaveBridge(ch, false)
+		s.bridgeMaybeEmpty(b)
+	}
+	s.leaveStasis(ch)
+	if context == "" {
+		context = ch.dialplan.Context
+	}
+	if exten == "" {
+		exten = ch.dialplan.Exten
+	}
+	if prio <= 0 {
+		prio = ch.dialplan.Priority + 1
+	}
+	ch.dialplan = DialplanCEP{Context: context, Exten: exten, Priority: prio}
+	if ch.rec != nil {
+		ch.rec.Outcome = OutcomeContinued
+		ch.rec.Continued = context + "," + exten + "," + strconv.Itoa(prio)
+		s.notifyCalls()
+	}
+	target, ok := s.opts.Dialplan[context]
+	if !ok {
+		// The emulator has no dialplan here, so the call ends there.
+		s.after(ch, 0, func() { s.destroy(ch, hangupSilent, 16, 0, "dialplan") })
+		return
+	}
+	ch.dialplan.AppName, ch.dialplan.AppData = "Dial", target
+	s.after(ch, 0, func() { s.dialplanDial(ch, strings.ReplaceAll(target, "${EXTEN}", exten)) })
+}
+
+// dialplanDial is Dial(endpoint) in the dialplan: a new channel to endpoint,
+// behaving as its phone; answered, the two talk (outside any application, so
+// nobody gets events) until either side's talk time ends. Call with s.mu held.
+func (s *Server) dialplanDial(from *channel, endpoint string) {
+	tech, resource, ok := strings.Cut(endpoint, "/")
+	if !ok || tech == "" || resource == "" {
+		s.destroy(from, hangupSilent, 16, 0, "dialplan")
+		return
+	}
+	phone := s.phoneFor(endpoint)
+	out := s.newChannel("", tech, resource)
+	out.protocolID = newUUID()
+	out.phone = &phone
+	out.caller = from.caller
+	out.dialplan = DialplanCEP{Context: from.dialplan.Context, Exten: from.dialplan.Exten, Priority: 1, AppName: "AppDial", AppData: "(Outgoing Line)"}
+	out.rec = s.newCallRecord(out, KindDialed, endpoint)
+	fail := func(outcome string, cause int, by string) {
+		out.rec.Outcome = outcome
+		s.destroy(out, hangupSilent, cause, 0, by)
+		s.destroy(from, hangupSilent, cause, 0, "dialplan")
+	}
+	switch phone.Behaviour {
+	case PhoneBusy:
+		s.after(out, phone.AnswerAfter, func() { fail(OutcomeBusy, 17, "phone") })
+	case PhoneUnreachable:
+		s.after(out, phone.AnswerAfter, func() { fail(OutcomeUnavailable, 20, "network") })
+	case PhoneRingOut:
+		s.after(out, 60*time.Second, func() { fail(OutcomeNoAnswer, 19, "timeout") })
+	default:
+		s.after(out, max(phone.AnswerAfter, 25*time.Millisecond), func() {
+			if from.gone {
+				s.destroy(out, hangupSilent, 16, 0, "dialplan")
+				return
+			}
+			out.state = "Up"
+			from.talking = true
+			if from.patience != nil {
+				from.patience.Stop()
+				from.patience = nil
+			}
+			now := time.Now()
+			out.rec.Answered = now
+			for _, pair := range [][2]*channel{{from, out}, {out, from}} {
+				rec := pair[0].rec
+				if rec.Bridged.IsZero() {
+					rec.Bridged = now
+				}
+				rec.Peers = append(rec.Peers, pair[1].id)
+			}
+			s.notifyCalls()
+			end := func(by string, first, second *channel) func() {
+				return func() {
+					s.destroy(first, hangupRemote, 16, 0, by)
+					s.destroy(second, hangupSilent, 16, 0, "dialplan")
+				}
+			}
+			if from.caller_ != nil && from.caller_.TalkTime > 0 {
+				s.after(from, from.caller_.TalkTime, end("caller", from, out))
+			}
+			if phone.TalkTime > 0 {
+				s.after(out, phone.TalkTime, end("agent", out, from))
 			}
 		})
 	}

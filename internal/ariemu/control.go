@@ -75,6 +75,8 @@ const (
 const (
 	KindCaller = "caller"
 	KindAgent  = "agent"
+	// KindDialed is a channel the dialplan dialled after a continue (Options.Dialplan).
+	KindDialed = "dialed"
 )
 
 // CallRecord is what the emulator knows of one synthetic caller or
@@ -95,6 +97,8 @@ type CallRecord struct {
 	Outcome   string    `json:"outcome"`
 	Cause     int       `json:"cause,omitempty"`
 	HungUpBy  string    `json:"hungup_by,omitempty"` // caller, agent, app, timeout, network, dialplan, control
+	// Continued is where the channel left the application to: "context,exten,priority".
+	Continued string `json:"continued,omitempty"`
 }
 
 // ErrNotFound is returned for an unknown channel.

@@ -50,6 +50,12 @@ type Options struct {
 	InboundContext  string
 	// DialContext is the dialplan context of originated channels (default "agents").
 	DialContext string
+	// Dialplan stands in for the dialplan contexts a channel may continue to
+	// (POST /channels/{id}/continue): context → the endpoint its Dial() calls,
+	// "${EXTEN}" replaced by the extension (e.g. "sb-transfer" →
+	// "PJSIP/${EXTEN}@carrier"). The dialled endpoint behaves as SetPhone says.
+	// A channel continuing anywhere else is hung up by the (absent) dialplan.
+	Dialplan map[string]string
 
 	// DefaultPhone is how endpoints without a SetPhone configuration behave
 	// when originated (default: answer after 500 ms, never hang up).

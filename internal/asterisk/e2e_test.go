@@ -2,6 +2,7 @@ package asterisk_test
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -31,6 +32,9 @@ type rig struct {
 	reg      *prometheus.Registry
 	recall   func(string) (router.Recalled, bool)
 	callback func(string, ivr.Callback, time.Time) error
+	options  func(*router.Options) // sets more router options before start
+	logTo    io.Writer             // router log (default stderr)
+	wrap     func(*asterisk.REST) router.Telephony
 }
 
 func testConfig() router.Config {
@@ -49,9 +53,13 @@ func testConfig() router.Config {
 	}
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T, emuOpts ...func(*ariemu.Options)) *rig {
 	t.Helper()
-	emu, err := ariemu.New(ariemu.Options{Username: "sb", Password: "secret"})
+	eo := ariemu.Options{Username: "sb", Password: "secret"}
+	for _, f := range emuOpts {
+		f(&eo)
+	}
+	emu, err := ariemu.New(eo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,14 +70,26 @@ func newRig(t *testing.T) *rig {
 
 func (g *rig) start(cfg router.Config) {
 	g.t.Helper()
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()}))
+	var out io.Writer = os.Stderr
+	level := logLevel()
+	if g.logTo != nil {
+		out, level = g.logTo, slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
 	g.reg = prometheus.NewRegistry()
-	rest := asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: cfg.App, Username: "sb", Password: "secret"})
-	r, err := router.New(cfg, rest, router.Options{Logger: logger, Registerer: g.reg, Recall: g.recall, Callback: g.callback, Observers: []func(acd.Event){func(ev acd.Event) {
+	var rest router.Telephony = asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: cfg.App, Username: "sb", Password: "secret"})
+	if g.wrap != nil {
+		rest = g.wrap(rest.(*asterisk.REST))
+	}
+	opts := router.Options{Logger: logger, Registerer: g.reg, Recall: g.recall, Callback: g.callback, Observers: []func(acd.Event){func(ev acd.Event) {
 		g.mu.Lock()
 		g.events = append(g.events, ev)
 		g.mu.Unlock()
-	}}})
+	}}}
+	if g.options != nil {
+		g.options(&opts)
+	}
+	r, err := router.New(cfg, rest, opts)
 	if err != nil {
 		g.t.Fatal(err)
 	}

@@ -226,3 +226,19 @@ func (r *REST) StoredRecordings() ([]string, error) {
 func (r *REST) DeleteRecording(name string) error {
 	return classify("delete recording", r.cl.StoredRecording().Delete(key(sdk.StoredRecordingKey, name)))
 }
+
+// PauseRecording pauses a live recording (POST /recordings/live/{name}/pause).
+func (r *REST) PauseRecording(name string) error {
+	return classify("pause recording", r.cl.LiveRecording().Pause(key(sdk.LiveRecordingKey, name)))
+}
+
+// ResumeRecording unpauses a live recording (DELETE /recordings/live/{name}/pause).
+func (r *REST) ResumeRecording(name string) error {
+	return classify("resume recording", r.cl.LiveRecording().Resume(key(sdk.LiveRecordingKey, name)))
+}
+
+// Continue sends a channel out of the application into the dialplan
+// (POST /channels/{id}/continue).
+func (r *REST) Continue(ch, context, extension string, priority int) error {
+	return classify("continue", r.cl.Channel().Continue(key(sdk.ChannelKey, ch), context, extension, priority))
+}

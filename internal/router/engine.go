@@ -190,6 +190,9 @@ func (r *Router) answered(c *call, ev acd.CallAnswered) {
 
 // ended hangs up whichever side is still up and removes the call's bridge.
 func (r *Router) ended(c *call) {
+	if c.agentChan == "" && r.startSurvey(c) {
+		return // the agent hung up first: the caller stays for the survey
+	}
 	chans := []string{c.callerChan, c.agentChan}
 	bridge := c.bridge
 	r.forget(c)

@@ -33,6 +33,9 @@ func (nopTelephony) BridgeChannels(string) ([]string, error)      { return nil, 
 func (nopTelephony) FetchRecording(string) (io.ReadCloser, error) { return nil, ErrNotFound }
 func (nopTelephony) StoredRecordings() ([]string, error)          { return nil, nil }
 func (nopTelephony) DeleteRecording(string) error                 { return nil }
+func (nopTelephony) PauseRecording(string) error                  { return nil }
+func (nopTelephony) ResumeRecording(string) error                 { return nil }
+func (nopTelephony) Continue(string, string, string, int) error   { return nil }
 
 // Any sequence of messages, well-formed or not, leaves the router and its engine consistent:
 // every call the router holds is one the engine holds, and nothing panics.

@@ -60,22 +60,18 @@ func (r *Router) ivrDo(c *call, actions []ivr.Action) {
 		case ivr.StartTimer:
 			time.AfterFunc(a.After, func() { r.post(func() { r.ivrInput(c, ivr.Timeout{Timer: a.ID}) }) })
 		case ivr.Lookup:
-			// No customer store yet (the CRM issue): every lookup finds nobody, and the flow
-			// takes its not-found branch.
-			r.post(func() { r.ivrInput(c, ivr.LookupResult{ID: a.ID, Found: false}) })
+			r.ivrLookup(c, a)
 		case ivr.SetLanguage:
 			lang := a.Language
 			c.w.do(func() { _ = ignoreGone(r.tel.SetVar(ch, "CHANNEL(language)", lang)) })
 		case ivr.SurveyResult:
-			r.log.Info("csat score", "call", c.id, "agent", a.Agent, "score", a.Score)
+			r.storeCSAT(c, a)
 		case ivr.Route:
 			r.enqueueFromIVR(c, a)
 		case ivr.Callback:
 			r.ivrCallback(c, a, r.clock.Now())
 		case ivr.Transfer:
-			r.log.Warn("ivr transfer to a number is not supported yet; ending the call", "call", c.id)
-			c.ivr = nil
-			r.farewell(c, "sound:ss-noservice")
+			r.ivrTransfer(c, a)
 		case ivr.Hangup:
 			c.ivr = nil
 			media := mediaURIs(a.Message)

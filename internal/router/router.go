@@ -63,6 +63,13 @@ type Telephony interface {
 	FetchRecording(name string) (io.ReadCloser, error)
 	DeleteRecording(name string) error
 	StoredRecordings() ([]string, error) // names of the finished recordings Asterisk stores
+	// PauseRecording and ResumeRecording pause and unpause a live recording: the paused
+	// time is not in the file.
+	PauseRecording(name string) error
+	ResumeRecording(name string) error
+	// Continue sends a channel out of the application into the dialplan at context,
+	// extension, priority.
+	Continue(chanID, context, extension string, priority int) error
 }
 
 // Route says where calls to a DID go.
@@ -92,6 +99,9 @@ type QueueSettings struct {
 	CallbackPrompt  string
 	RecordShare     float64 // share of answered calls recorded: 1 always, 0 never
 	RecordingNotice string  // media played to the caller when a recording starts; "": none
+	// Survey, when set, is the flow a caller hears when the agent hangs up first: the caller
+	// stays in the application and the score goes to Options.CSAT.
+	Survey *ivr.Flow
 }
 
 // Config is what the router runs.
@@ -108,6 +118,9 @@ type Config struct {
 	// RingMargin is added to the ring timeout for the originate timeout, so that the engine's
 	// timer, not Asterisk's, decides a ring-out (default 2s).
 	RingMargin time.Duration
+	// TransferContext is the dialplan context an IVR transfer node sends the caller to, with
+	// the node's number as the extension (POST /channels/{id}/continue); "" refuses transfers.
+	TransferContext string
 }
 
 // Options are the router's dependencies.
@@ -140,6 +153,12 @@ type Options struct {
 	// RecordingsShared, when set, is Asterisk's recording folder as mounted here: finished
 	// recordings are read from it instead of over ARI.
 	RecordingsShared string
+	// Lookup, when set, answers the IVR's lookup nodes (see selfservice.go); nil finds nobody.
+	// It is called off the owner goroutine and given LookupTimeout (default 2s).
+	Lookup        func(ctx context.Context, q LookupQuery) (ivr.Customer, bool, error)
+	LookupTimeout time.Duration
+	// CSAT, when set, stores a post-call survey score; called on the call's worker.
+	CSAT func(ctx context.Context, s CSAT) error
 }
 
 // Recalled is what the store remembers of a live call.
@@ -172,6 +191,9 @@ type Router struct {
 	recall     func(callID string) (Recalled, bool)
 	callback   func(callID string, cb ivr.Callback, at time.Time) error
 	recs       *recorder
+	lookup     func(ctx context.Context, q LookupQuery) (ivr.Customer, bool, error)
+	lookupWait time.Duration
+	csat       func(ctx context.Context, s CSAT) error
 }
 
 // New builds a router and its engine from the configuration.
@@ -193,7 +215,10 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		inbox: NewInbox[func()](), observers: opt.Observers,
 		calls: map[string]*call{}, chans: map[string]*call{}, holds: map[string]bool{},
 		latency: opt.OfferLatency, callInfo: opt.CallInfo, recall: opt.Recall, callback: opt.Callback,
-		recs: newRecorder(opt),
+		recs: newRecorder(opt), lookup: opt.Lookup, lookupWait: opt.LookupTimeout, csat: opt.CSAT,
+	}
+	if r.lookupWait <= 0 {
+		r.lookupWait = defaultLookupTimeout
 	}
 	eng, err := acd.New(acd.Options{Clock: opt.Clock, OnEvent: func(ev acd.Event) { r.pending = append(r.pending, ev) }})
 	if err != nil {

@@ -1,0 +1,222 @@
+package asterisk_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"switchboard/acd"
+	"switchboard/internal/ariemu"
+	"switchboard/internal/asterisk"
+	"switchboard/internal/router"
+	"switchboard/ivr"
+)
+
+func sounds(names ...string) []ivr.Media {
+	ms := make([]ivr.Media, len(names))
+	for i, n := range names {
+		ms[i] = ivr.Sound(n)
+	}
+	return ms
+}
+
+// flowOf numbers the nodes' lines in the order given and names the first the start.
+func flowOf(name, fallback string, nodes ...*ivr.Node) *ivr.Flow {
+	f := &ivr.Flow{Name: name, Start: nodes[0].ID, Fallback: fallback, Nodes: map[string]*ivr.Node{}}
+	for i, n := range nodes {
+		n.Line = i + 1
+		f.Nodes[n.ID] = n
+	}
+	return f
+}
+
+func enqueuedTo(g *rig, ch string) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, ev := range g.events {
+		if e, ok := ev.(acd.CallEnqueued); ok && e.Call == callID(ch) {
+			return e.Queue
+		}
+	}
+	return ""
+}
+
+// A lookup node asks the router's Lookup hook by the caller's number: a customer found has
+// their balance read out (an info node) and goes to line2; nobody found goes to line1; a hook
+// that does not answer within the router's limit takes the failed branch, long before the
+// node's own 10 s timer.
+func TestIVRLookupHook(t *testing.T) {
+	t.Parallel()
+	g := newRig(t)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	var mu sync.Mutex
+	var asked []router.LookupQuery
+	g.options = func(o *router.Options) {
+		o.LookupTimeout = 300 * time.Millisecond
+		o.Lookup = func(ctx context.Context, q router.LookupQuery) (ivr.Customer, bool, error) {
+			mu.Lock()
+			asked = append(asked, q)
+			mu.Unlock()
+			switch q.Number {
+			case "+4930111111":
+				return ivr.Customer{ID: "C7", Fields: map[string]string{"balance": "42"}}, true, nil
+			case "+4930333333":
+				<-release // a CRM that hangs and ignores its context
+			}
+			return ivr.Customer{}, false, nil
+		}
+	}
+	var spy *playSpy
+	g.wrap = func(r *asterisk.REST) router.Telephony { spy = &playSpy{REST: r}; return spy }
+	cfg := testConfig()
+	cfg.DIDs["5559100"] = router.Route{Flow: flowOf("lookup", "l1",
+		&ivr.Node{ID: "who", Kind: ivr.KindLookup, By: ivr.ByCaller, Found: "balance", NotFound: "l1", Failed: "sorry",
+			LookupTimeout: 10 * time.Second},
+		&ivr.Node{ID: "balance", Kind: ivr.KindInfo, Prompt: sounds("your-balance-is"), Field: "balance", SayAs: ivr.MediaNumber,
+			Next: "l2", Missing: "l1"},
+		&ivr.Node{ID: "l1", Kind: ivr.KindRoute, Queue: "line1"},
+		&ivr.Node{ID: "l2", Kind: ivr.KindRoute, Queue: "line2"},
+		&ivr.Node{ID: "sorry", Kind: ivr.KindHangup, Message: sounds("tt-somethingwrong")},
+	)}
+	g.start(cfg)
+
+	found := g.place(ariemu.Caller{DID: "5559100", Number: "+4930111111", TalkTime: 100 * time.Millisecond})
+	nobody := g.place(ariemu.Caller{DID: "5559100", Number: "+4930222222", TalkTime: 100 * time.Millisecond})
+	start := time.Now()
+	slow := g.place(ariemu.Caller{DID: "5559100", Number: "+4930333333"})
+	if rec := g.ended(slow); rec.Outcome != ariemu.OutcomeHungUpByApp || time.Since(start) > 8*time.Second {
+		t.Fatalf("slow lookup: %+v after %v", rec, time.Since(start))
+	}
+	if !spy.played(slow + " sound:tt-somethingwrong") {
+		t.Fatal("the failed branch's message was not played")
+	}
+	for _, ch := range []string{found, nobody} {
+		if rec := g.ended(ch); rec.Outcome != ariemu.OutcomeCompleted {
+			t.Fatalf("caller %s: %+v", ch, rec)
+		}
+	}
+	if q := enqueuedTo(g, found); q != "line2" {
+		t.Fatalf("found customer queued to %q", q)
+	}
+	if !spy.played(found + " sound:your-balance-is,number:42") {
+		t.Fatalf("balance not read out: %v", spy.plays)
+	}
+	if q := enqueuedTo(g, nobody); q != "line1" {
+		t.Fatalf("unknown caller queued to %q", q)
+	}
+	if q := enqueuedTo(g, slow); q != "" {
+		t.Fatalf("timed-out lookup queued to %q", q)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(asked) != 3 || asked[0].By != ivr.ByCaller || asked[0].CallID == "" {
+		t.Fatalf("lookups: %+v", asked)
+	}
+}
+
+// A transfer node sends the caller into the configured dialplan context at the node's number;
+// the dialplan dials it and the caller talks to it outside the application.
+func TestIVRTransferToNumber(t *testing.T) {
+	t.Parallel()
+	g := newRig(t, func(o *ariemu.Options) { o.Dialplan = map[string]string{"sb-transfer": "PJSIP/${EXTEN}@carrier"} })
+	g.emu.SetPhone("PJSIP/+4930123456@carrier", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond,
+		TalkTime: 200 * time.Millisecond})
+	cfg := testConfig()
+	cfg.TransferContext = "sb-transfer"
+	cfg.DIDs["5559200"] = router.Route{Flow: flowOf("xfer", "",
+		&ivr.Node{ID: "out", Kind: ivr.KindTransfer, Number: "+4930123456"})}
+	g.start(cfg)
+	ch := g.place(ariemu.Caller{DID: "5559200"})
+	rec := g.ended(ch)
+	if rec.Outcome != ariemu.OutcomeContinued || rec.Continued != "sb-transfer,+4930123456,1" || len(rec.Peers) != 1 {
+		t.Fatalf("caller: %+v", rec)
+	}
+	out := g.ended(rec.Peers[0])
+	if out.Kind != ariemu.KindDialed || out.Endpoint != "PJSIP/+4930123456@carrier" || out.Answered.IsZero() || out.HungUpBy != "agent" {
+		t.Fatalf("dialled leg: %+v", out)
+	}
+	g.eventually("the router holds no call", func() bool { s := g.r.Snapshot(); return s != nil && s.Calls == 0 })
+	if n := count(g, "", func(e acd.CallEnqueued) bool { return e.Call == callID(ch) }); n != 0 {
+		t.Fatal("a transferred caller was queued")
+	}
+}
+
+// Without a transfer context the caller hears that the service is unavailable and is let go.
+func TestIVRTransferWithoutContext(t *testing.T) {
+	t.Parallel()
+	g := newRig(t)
+	cfg := testConfig()
+	cfg.DIDs["5559200"] = router.Route{Flow: flowOf("xfer", "",
+		&ivr.Node{ID: "out", Kind: ivr.KindTransfer, Number: "+4930123456"})}
+	g.start(cfg)
+	if rec := g.ended(g.place(ariemu.Caller{DID: "5559200"})); rec.Outcome != ariemu.OutcomeHungUpByApp || rec.Continued != "" {
+		t.Fatalf("caller: %+v", rec)
+	}
+}
+
+// When the agent hangs up first in a queue with a survey, the caller stays and rates the call;
+// the score goes to the CSAT hook with the call, queue and agent. A wrong digit and silence
+// leave no score, and a caller who hangs up in the survey leaves nothing behind.
+func TestPostCallSurvey(t *testing.T) {
+	t.Parallel()
+	g := newRig(t)
+	var mu sync.Mutex
+	var scores []router.CSAT
+	g.options = func(o *router.Options) {
+		o.CSAT = func(_ context.Context, s router.CSAT) error {
+			mu.Lock()
+			defer mu.Unlock()
+			scores = append(scores, s)
+			return nil
+		}
+	}
+	g.emu.SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond, TalkTime: 200 * time.Millisecond})
+	cfg := testConfig()
+	cfg.Settings = map[string]router.QueueSettings{"line1": {Survey: flowOf("survey", "",
+		&ivr.Node{ID: "rate", Kind: ivr.KindSurvey, Prompt: sounds("rate-1-to-5"), Invalid: sounds("invalid"), Next: "thanks",
+			Retries: 1, Timeout: 300 * time.Millisecond},
+		&ivr.Node{ID: "thanks", Kind: ivr.KindHangup, Message: sounds("thank-you")})}}
+	g.start(cfg)
+	agentGone := func(ch string) {
+		g.eventually("the agent hung up", func() bool {
+			return count(g, "", func(e acd.CallEnded) bool { return e.Call == callID(ch) }) == 1
+		})
+	}
+
+	rated := g.place(ariemu.Caller{})
+	agentGone(rated)
+	if err := g.emu.PressDigit(rated, "4"); err != nil {
+		t.Fatal(err)
+	}
+	if rec := g.ended(rated); rec.Outcome != ariemu.OutcomeHungUpByApp {
+		t.Fatalf("rated: %+v", rec)
+	}
+
+	wrong := g.place(ariemu.Caller{})
+	agentGone(wrong)
+	if err := g.emu.PressDigit(wrong, "9"); err != nil {
+		t.Fatal(err)
+	}
+	if rec := g.ended(wrong); rec.Outcome != ariemu.OutcomeHungUpByApp {
+		t.Fatalf("wrong digit then silence: %+v", rec)
+	}
+
+	left := g.place(ariemu.Caller{})
+	agentGone(left)
+	if err := g.emu.Hangup(left); err != nil {
+		t.Fatal(err)
+	}
+	g.ended(left)
+	g.eventually("the router holds no call", func() bool { s := g.r.Snapshot(); return s != nil && s.Calls == 0 })
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(scores) != 1 {
+		t.Fatalf("scores: %+v", scores)
+	}
+	if s := scores[0]; s.CallID != callID(rated) || s.Agent != "a1" || s.Queue != "line1" || s.Score != 4 || s.At.IsZero() {
+		t.Fatalf("score: %+v", s)
+	}
+}

@@ -1,0 +1,166 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"switchboard/ivr"
+)
+
+// Self-service parts of the IVR that reach outside the router: customer lookups (a hook, e.g.
+// the CRM), transfers to a number (the dialplan), and the post-call survey (a hook that stores
+// the score).
+//
+// Lookups run off the owner goroutine, each bounded by Options.LookupTimeout whatever the hook
+// does with its context; the answer comes back to the session as its LookupResult, and an error
+// or a timeout is a failed lookup (the node's failed branch). The session's own timer (the
+// node's timeout) still runs, so a late answer is ignored.
+//
+// A transfer sends the caller out of the application into the dialplan context
+// Config.TransferContext at the node's number, priority 1 (POST /channels/{id}/continue); the
+// dialplan dials it (deploy/asterisk/extensions.conf, [sb-transfer]). Without a context the
+// caller hears that the service is unavailable.
+//
+// A queue with a survey flow (QueueSettings.Survey) keeps a caller whose agent hung up first:
+// the call bridge goes, the caller stays in the application and walks the survey, and the
+// score is handed to Options.CSAT with the call, its queue and the agent. No digit, a wrong
+// one or a hang-up leaves no score.
+
+const defaultLookupTimeout = 2 * time.Second
+
+// LookupQuery is what an IVR lookup node asks for: by the caller's number (By "caller") or by
+// digits the caller entered (By "var", in Account). Account may be sensitive (a PIN): the
+// hook must not log it.
+type LookupQuery struct {
+	CallID  string
+	By      string
+	Number  string // the caller's number, "" when withheld
+	Account string // the entered digits when By is "var"
+}
+
+// CSAT is one post-call survey score.
+type CSAT struct {
+	CallID string
+	Agent  string
+	Queue  string
+	Score  int // 1-5
+	At     time.Time
+}
+
+// errLookupTimeout is a lookup that did not answer within the router's limit.
+var errLookupTimeout = errors.New("lookup timed out")
+
+// ivrLookup asks the Lookup hook off the owner goroutine and feeds its answer back.
+func (r *Router) ivrLookup(c *call, a ivr.Lookup) {
+	if r.lookup == nil {
+		r.post(func() { r.ivrInput(c, ivr.LookupResult{ID: a.ID}) })
+		return
+	}
+	q := LookupQuery{CallID: c.id, By: a.By, Number: c.number}
+	if a.By == ivr.ByVar {
+		q.Account = a.Value
+	}
+	hook, wait := r.lookup, r.lookupWait
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		type answer struct {
+			cust  ivr.Customer
+			found bool
+			err   error
+		}
+		done := make(chan answer, 1)
+		go func() {
+			cust, found, err := hook(ctx, q)
+			done <- answer{cust, found, err}
+		}()
+		res := ivr.LookupResult{ID: a.ID}
+		select {
+		case ans := <-done:
+			res.Found, res.Customer = ans.found && ans.err == nil, ans.cust
+			if ans.err != nil {
+				res.Err = "lookup failed"
+				r.log.Warn("ivr lookup failed", "call", c.id, "by", a.By, "err", ans.err)
+			}
+		case <-ctx.Done():
+			res.Err = errLookupTimeout.Error()
+			r.log.Warn("ivr lookup timed out", "call", c.id, "by", a.By, "after", wait)
+		}
+		if !res.Found {
+			res.Customer = ivr.Customer{}
+		}
+		r.post(func() { r.ivrInput(c, res) })
+	}()
+}
+
+// ivrTransfer sends the caller to the node's number through the dialplan.
+func (r *Router) ivrTransfer(c *call, a ivr.Transfer) {
+	c.ivr = nil
+	context := r.cfg.TransferContext
+	if context == "" {
+		r.log.Warn("ivr transfer to a number, but no transfer context is configured; ending the call", "call", c.id)
+		r.farewell(c, "sound:ss-noservice")
+		return
+	}
+	ch := c.callerChan
+	r.forget(c)
+	if ch == "" {
+		return
+	}
+	c.w.do(func() {
+		r.stopPlayback(c)
+		err := r.tel.Continue(ch, context, a.Number, 1)
+		switch {
+		case err == nil:
+			r.log.Info("ivr transfer", "call", c.id, "context", context, "number", a.Number)
+		case errors.Is(err, ErrNotFound):
+		default:
+			r.log.Error("ivr transfer failed; ending the call", "call", c.id, "err", err)
+			_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, "sound:an-error-has-occurred"))
+			time.Sleep(3 * time.Second)
+			_ = ignoreGone(r.tel.Hangup(ch, "normal"))
+		}
+	})
+}
+
+// startSurvey keeps a caller whose agent hung up first for the queue's survey; it reports
+// false when there is none to run (the caller is then hung up as usual).
+func (r *Router) startSurvey(c *call) bool {
+	flow := r.settings(c.queue).Survey
+	if flow == nil || c.callerChan == "" || c.agent == "" {
+		return false
+	}
+	sess, err := ivr.NewSession(flow, ivr.Options{Caller: c.number, Agent: c.agent})
+	if err != nil {
+		r.log.Error("survey flow refused", "call", c.id, "err", err)
+		return false
+	}
+	bridge := c.bridge
+	c.bridge, c.inHold = "", ""
+	c.ivr = sess
+	c.w.do(func() {
+		if bridge != "" {
+			_ = ignoreGone(r.tel.DeleteBridge(bridge))
+		}
+	})
+	r.ivrDo(c, sess.Start(r.clock.Now()))
+	return true
+}
+
+// storeCSAT hands a survey score to the CSAT hook on the call's worker.
+func (r *Router) storeCSAT(c *call, a ivr.SurveyResult) {
+	s := CSAT{CallID: c.id, Agent: a.Agent, Queue: c.queue, Score: a.Score, At: r.clock.Now()}
+	if r.csat == nil {
+		r.log.Info("csat score; no store configured", "call", c.id, "agent", s.Agent, "score", s.Score)
+		return
+	}
+	hook := r.csat
+	c.w.do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := hook(ctx, s); err != nil {
+			r.log.Error("csat score not stored", "call", s.CallID, "agent", s.Agent, "err", err)
+		}
+	})
+}
