@@ -2,6 +2,8 @@ package ivr
 
 import (
 	"time"
+
+	"switchboard/ivr/callback"
 )
 
 // office is a test calendar: Monday to Friday 08:00-18:00 UTC, closed on 2026-12-25.
@@ -73,6 +75,14 @@ func exampleFlows() map[string]*Flow {
 		&Node{ID: "status", Kind: KindInfo, Field: "order_status", SayAs: MediaSound, Next: "xfer", Missing: "xfer"},
 		&Node{ID: "xfer", Kind: KindTransfer, Number: "+4930123456"},
 		&Node{ID: "bye", Kind: KindHangup, Message: sounds("goodbye")},
+	)
+	add("callme", "offer", "agent",
+		&Node{ID: "offer", Kind: KindCallback, Prompt: sounds("callback-offer-or-other"), Queue: "support-l1", DeclineNode: "agent",
+			Message: sounds("callback-confirmed"), Timeout: 4 * time.Second, Other: "3", NumberPrompt: sounds("enter-number"),
+			NumberRefused: sounds("number-refused"), Fallback: "sorry",
+			Numbers: callback.Policy{HomeCountry: "49", DenyPrefixes: []string{"+49900", "+49 137"}}},
+		&Node{ID: "agent", Kind: KindRoute, Queue: "support-l1"},
+		&Node{ID: "sorry", Kind: KindHangup, Message: sounds("sorry-goodbye")},
 	)
 	add("survey", "rate", "",
 		&Node{ID: "rate", Kind: KindSurvey, Prompt: sounds("rate-1-to-5"), Invalid: sounds("invalid"), Next: "thanks", Retries: 1},

@@ -2,11 +2,14 @@ package ivr
 
 import (
 	"time"
+
+	"switchboard/ivr/callback"
 )
 
 // Limits every flow is held to.
 const (
 	MaxDigits       = 32               // longest collected entry
+	MaxNumberDigits = 20               // longest callback number entry (E.164 with an international prefix)
 	MaxRetries      = 9                // re-prompts of one input node
 	MaxTimeout      = 60 * time.Second // longest wait for a digit
 	DefaultTimeout  = 5 * time.Second  // wait for the first digit after a prompt
@@ -120,6 +123,16 @@ type Node struct {
 	Accept, Decline string  // digits (default "1" and "2")
 	DeclineNode     string  // where a caller who declines goes
 	Message         []Media // hangup: played before hanging up; callback: confirmation
+	// Other, when set, is the key that lets the caller enter another number to be called
+	// back on (a withheld caller is asked for one at once): NumberPrompt asks for it, digits
+	// end with # or a pause, and Numbers (home country, international, denied prefixes)
+	// decides whether it may be called. A number refused plays NumberRefused and counts as
+	// a failed try: the caller may keep their own number or try another, and after the
+	// last try goes to Fallback.
+	Other         string
+	NumberPrompt  []Media
+	NumberRefused []Media
+	Numbers       callback.Policy
 
 	// info
 	Field   string    // customer record field said

@@ -35,6 +35,15 @@ func (s *Session) handle(in Input) {
 		switch n.Kind {
 		case KindLookup:
 			s.enter(n.failed())
+		case KindCallback:
+			switch {
+			case !s.entering:
+				s.retry(n.NoInput)
+			case len(s.buf) > 0:
+				s.numberEntered()
+			default:
+				s.refused()
+			}
 		case KindCollect:
 			switch {
 			case len(s.buf) == 0:
@@ -81,6 +90,10 @@ func (s *Session) digit(d byte) {
 	// An input node: a digit stops the prompt and stops the wait.
 	s.stopPlayback()
 	s.timerID = 0
+	if n.Kind == KindCallback && s.entering {
+		s.numberDigit(d)
+		return
+	}
 	key := string(rune(d))
 	if !dtmfPattern.MatchString(key) {
 		s.retry(n.Invalid)
@@ -111,13 +124,13 @@ func (s *Session) digit(d byte) {
 	case KindCallback:
 		switch key {
 		case n.accept():
-			s.apply(n)
-			s.finish(Callback{Number: s.opt.Caller, Queue: n.Queue, Priority: s.priority, Skills: maps.Clone(s.skills),
-				Data: s.attached(), Language: s.language, Customer: s.customerID(), Message: s.resolve(n.Message)},
-				"callback for "+n.Queue)
+			s.callback(s.opt.Caller)
 			return
 		case n.decline():
 			s.enter(n.DeclineNode)
+			return
+		case n.Other:
+			s.enterNumber(nil)
 			return
 		}
 	case KindCollect:
@@ -140,6 +153,76 @@ func (s *Session) digit(d byte) {
 		}
 	}
 	s.retry(n.Invalid)
+}
+
+// callback ends the session with a callback to number.
+func (s *Session) callback(number string) {
+	n := s.node
+	s.apply(n)
+	s.finish(Callback{Number: number, Queue: n.Queue, Priority: s.priority, Skills: maps.Clone(s.skills),
+		Data: s.attached(), Language: s.language, Customer: s.customerID(), Message: s.resolve(n.Message)},
+		"callback for "+n.Queue)
+}
+
+// enterNumber asks the caller for another number to be called back on, after before.
+func (s *Session) enterNumber(before []Media) {
+	s.entering, s.buf = true, nil
+	if d := s.ahead; d != 0 {
+		s.ahead = 0
+		s.numberDigit(d)
+		return
+	}
+	ms := append(append([]Media(nil), before...), s.node.NumberPrompt...)
+	if !s.play(ms, true) {
+		s.startTimer(s.node.timeout())
+	}
+}
+
+// numberDigit takes one digit of a callback number: # ends it, anything but 0-9 spoils it.
+func (s *Session) numberDigit(d byte) {
+	switch {
+	case d == '#' && len(s.buf) > 0:
+		s.numberEntered()
+	case d >= '0' && d <= '9':
+		s.buf = append(s.buf, d)
+		if len(s.buf) >= MaxNumberDigits {
+			s.numberEntered()
+		} else {
+			s.startTimer(s.node.interDigit())
+		}
+	default:
+		s.refused()
+	}
+}
+
+// numberEntered checks the entered number against the node's rules: a number that may be
+// called ends the session with a callback to it.
+func (s *Session) numberEntered() {
+	number, err := s.node.Numbers.Number(string(s.buf))
+	s.buf = nil
+	if err != nil {
+		s.refused()
+		return
+	}
+	s.callback(number)
+}
+
+// refused counts a callback number that cannot be used as a failed try: the caller hears
+// NumberRefused and the offer again (a withheld caller: the number prompt), or after the
+// last try goes to the fallback.
+func (s *Session) refused() {
+	n := s.node
+	s.buf, s.entering = nil, false
+	s.tries++
+	if s.tries > n.retries() {
+		s.enter(n.fallback())
+		return
+	}
+	if s.opt.Caller == "" {
+		s.enterNumber(n.NumberRefused)
+		return
+	}
+	s.prompt(n.NumberRefused)
 }
 
 // collected keeps the entry and moves on.

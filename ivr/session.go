@@ -32,6 +32,7 @@ type Session struct {
 	tries    int // failed tries at the current node
 	buf      []byte
 	ahead    byte // a digit that interrupted a play or info prompt, for the next input node
+	entering bool // at a callback node: the caller is entering another number
 	inputs   int
 	started  bool
 	done     bool
@@ -210,7 +211,7 @@ func (s *Session) enter(id string) {
 			s.finish(Hangup{}, "broken flow")
 			return
 		}
-		s.node, s.tries, s.buf = n, 0, nil
+		s.node, s.tries, s.buf, s.entering = n, 0, nil, false
 		s.playID, s.timerID, s.lookupID = 0, 0, 0
 		switch n.Kind {
 		case KindHours:
@@ -272,8 +273,12 @@ func (s *Session) enter(id string) {
 			return
 		case KindCallback:
 			if s.opt.Caller == "" {
-				id = n.DeclineNode
-				continue
+				if n.Other == "" {
+					id = n.DeclineNode
+					continue
+				}
+				s.enterNumber(nil)
+				return
 			}
 			s.prompt(nil)
 			return

@@ -143,6 +143,8 @@ func (v *validator) node(n *Node) {
 	v.media(n, "invalid", n.Invalid)
 	v.media(n, "no_input", n.NoInput)
 	v.media(n, "message", n.Message)
+	v.media(n, "number_prompt", n.NumberPrompt)
+	v.media(n, "number_refused", n.NumberRefused)
 	input := false
 	switch n.Kind {
 	case KindPlay:
@@ -239,6 +241,20 @@ func (v *validator) node(n *Node) {
 		}
 		if n.accept() == n.decline() {
 			v.errorf(n, "decline", "same key as accept")
+		}
+		if n.Other != "" {
+			switch {
+			case !dtmfPattern.MatchString(n.Other):
+				v.errorf(n, "other", "%q is not a key (0-9, *, #, A-D)", n.Other)
+			case n.Other == n.accept() || n.Other == n.decline():
+				v.errorf(n, "other", "same key as accept or decline")
+			}
+			if len(n.NumberPrompt) == 0 {
+				v.errorf(n, "number_prompt", "missing number_prompt (the caller is asked for another number)")
+			}
+			if err := n.Numbers.Validate(); err != nil {
+				v.errorf(n, "numbers", "%v", err)
+			}
 		}
 	case KindInfo:
 		need("field", n.Field)

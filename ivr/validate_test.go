@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"switchboard/ivr/callback"
 )
 
 func flowOf(start string, nodes ...*Node) *Flow {
@@ -48,6 +50,20 @@ func TestValidate(t *testing.T) {
 			&Node{ID: "p", Kind: KindPlay, Prompt: sounds("p"), Next: "m"},
 			bye(),
 		), nil},
+		{"callback number entry", flowOf("o",
+			&Node{ID: "o", Kind: KindCallback, Prompt: sounds("o"), Queue: "q", DeclineNode: "bye", Other: "1",
+				NumberRefused: []Media{{Kind: MediaSound, Value: "../etc"}}},
+			&Node{ID: "p", Kind: KindCallback, Prompt: sounds("o"), Queue: "q", DeclineNode: "bye", Other: "x",
+				NumberPrompt: sounds("n"), Numbers: callback.Policy{HomeCountry: "49", DenyPrefixes: []string{"+49900"}}},
+			bye(),
+		), []string{
+			`node o: number_refused[0]: "../etc" is not a sound name`,
+			"node o: other: same key as accept or decline",
+			"node o: number_prompt: missing number_prompt (the caller is asked for another number)",
+			"node o: numbers: callback: policy: home country is required when international numbers are not allowed",
+			`node p: other: "x" is not a key (0-9, *, #, A-D)`,
+			`node p: unreachable from the start node "o"`,
+		}},
 		{"limits", flowOf("c",
 			&Node{ID: "c", Kind: KindCollect, Prompt: sounds("c"), MinDigits: 5, MaxDigits: 40, Terminator: "x",
 				Retries: 10, Timeout: 2 * time.Minute, Next: "bye", Fallback: "bye"},

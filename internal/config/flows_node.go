@@ -23,7 +23,8 @@ var flowKeys = map[ivr.Kind][]string{
 	ivr.KindLookup:   {"by", "var", "found", "not_found", "failed", "timeout"},
 	ivr.KindSet:      {"priority", "skills", "data", "next"},
 	ivr.KindRoute:    {"queue", "priority", "skills", "data"},
-	ivr.KindCallback: append([]string{"queue", "priority", "skills", "data", "accept", "decline", "decline_next", "message"}, flowInput...),
+	ivr.KindCallback: append([]string{"queue", "priority", "skills", "data", "accept", "decline", "decline_next", "message",
+		"other", "number_prompt", "number_refused", "home_country", "international", "deny_prefixes"}, flowInput...),
 	ivr.KindInfo:     {"prompt", "field", "say_as", "next", "missing"},
 	ivr.KindTransfer: {"number"},
 	ivr.KindHangup:   {"message"},
@@ -75,6 +76,8 @@ func (d *decoder) flowNode(n *yaml.Node, path, id string, env flowEnv, lines flo
 	node.Invalid = d.media(m.get("invalid"), field(path, "invalid"))
 	node.NoInput = d.media(m.get("no_input"), field(path, "no_input"))
 	node.Message = d.media(m.get("message"), field(path, "message"))
+	node.NumberPrompt = d.media(m.get("number_prompt"), field(path, "number_prompt"))
+	node.NumberRefused = d.media(m.get("number_refused"), field(path, "number_refused"))
 	ref := func(key string) string {
 		v, _ := d.name(m.get(key), field(path, key), "node")
 		return v
@@ -132,6 +135,20 @@ func (d *decoder) flowNode(n *yaml.Node, path, id string, env flowEnv, lines flo
 	}
 	node.Accept, _ = d.dtmfKey(m.get("accept"), field(path, "accept"))
 	node.Decline, _ = d.dtmfKey(m.get("decline"), field(path, "decline"))
+	node.Other, _ = d.dtmfKey(m.get("other"), field(path, "other"))
+	if v, ok := d.str(m.get("home_country"), field(path, "home_country")); ok {
+		node.Numbers.HomeCountry = v
+	}
+	if v, ok := d.boolean(m.get("international"), field(path, "international")); ok {
+		node.Numbers.AllowInternational = v
+	}
+	if items, ok := d.seq(m.get("deny_prefixes"), field(path, "deny_prefixes")); ok {
+		for i, item := range items {
+			if v, ok := d.scalarText(item, fmt.Sprintf("%s[%d]", field(path, "deny_prefixes"), i)); ok {
+				node.Numbers.DenyPrefixes = append(node.Numbers.DenyPrefixes, v)
+			}
+		}
+	}
 	if m.has("priority") {
 		p := d.priority(m.get("priority"), field(path, "priority"))
 		node.Priority = &p
