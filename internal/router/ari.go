@@ -32,6 +32,8 @@ func (r *Router) onARI(ev sdk.Event) {
 			return
 		}
 		switch {
+		case c.collect != nil:
+			r.collectDigit(c, c.collect, ev.Digit[0])
 		case c.ivr != nil:
 			r.ivrInput(c, ivr.Digit{D: ev.Digit[0]})
 		case c.offered && ev.Digit == "1":
@@ -209,6 +211,7 @@ func (r *Router) hangupLater(chanID string) {
 
 // forget drops a finished call and everything it holds on Asterisk.
 func (r *Router) forget(c *call) {
+	r.abortCollect(c)
 	if c.announce != nil {
 		c.announce.Stop()
 	}

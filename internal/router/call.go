@@ -71,6 +71,8 @@ type call struct {
 	inHold     string       // holding bridge the caller is in, as far as the router asked
 	ivr        *ivr.Session // the IVR session while the caller walks a flow
 	offered    bool         // a callback that keeps the caller's place was offered
+	recPaused  bool         // the agent paused the call's recording
+	collect    *collection  // a secure digit entry in progress
 	ivrRoute   Route
 	attempt    int
 	arrived    time.Time // when the router received the caller\'s StasisStart

@@ -190,6 +190,7 @@ func (r *Router) answered(c *call, ev acd.CallAnswered) {
 
 // ended hangs up whichever side is still up and removes the call's bridge.
 func (r *Router) ended(c *call) {
+	r.abortCollect(c)
 	if c.agentChan == "" && r.startSurvey(c) {
 		return // the agent hung up first: the caller stays for the survey
 	}
@@ -212,6 +213,7 @@ func (r *Router) ended(c *call) {
 // in the application, and the CallEnqueued that follows puts it in the new queue's holding
 // bridge.
 func (r *Router) transferred(c *call) {
+	r.abortCollect(c)
 	agentChan, bridge := c.agentChan, c.bridge
 	if agentChan != "" {
 		delete(r.chans, agentChan)

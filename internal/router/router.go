@@ -121,6 +121,11 @@ type Config struct {
 	// TransferContext is the dialplan context an IVR transfer node sends the caller to, with
 	// the node's number as the extension (POST /channels/{id}/continue); "" refuses transfers.
 	TransferContext string
+	// SecurePrompt is played to the caller when an agent asks for a secure digit entry
+	// (default "sound:beep"); SecureTimeout is the wait for the first digit (default 15s) and,
+	// capped at 5s, between digits.
+	SecurePrompt  string
+	SecureTimeout time.Duration
 }
 
 // Options are the router's dependencies.
