@@ -53,7 +53,10 @@ type Options struct {
 	// RecordCall starts recording an agent's connected call on demand; nil: route absent.
 	// Errors carry acd codes (not_found, conflict, invalid: the queue's policy refuses).
 	RecordCall func(ctx context.Context, agentID, callID string) error
-	Logger     *slog.Logger
+	// Secure pauses and resumes an agent's call recording and collects digits with it paused
+	// (secure.go); nil: routes absent.
+	Secure CallRecording
+	Logger *slog.Logger
 }
 
 type server struct {
@@ -110,6 +113,11 @@ func (s *server) register() *routes {
 	}
 	if opt.RecordCall != nil {
 		s.handle(rt, "POST /api/calls/{id}/record", true, agents, s.recordCall)
+	}
+	if opt.Secure != nil {
+		s.handle(rt, "POST /api/calls/{id}/recording/pause", true, agents, s.pauseRecording)
+		s.handle(rt, "POST /api/calls/{id}/recording/resume", true, agents, s.resumeRecording)
+		s.handle(rt, "POST /api/calls/{id}/secure-collect", true, agents, s.secureCollect)
 	}
 	rt.mux.Handle("GET /assets/", http.FileServerFS(assets))
 	s.handle(rt, "GET /{$}", false, nil, func(w http.ResponseWriter, r *http.Request) {
