@@ -165,6 +165,10 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			return router.Recalled{Queue: c.Queue, Priority: c.Priority, EnqueuedAt: c.EnqueuedAt}, true
 		},
 		RecordingsDir: recDir, RecordingsShared: opt.RecordingsShared,
+		LookupTimeout: cfg.IVR.LookupTimeout, // Lookup: the lead wires the crm package in here
+		CSAT: func(ctx context.Context, c router.CSAT) error {
+			return st.SaveCSAT(ctx, store.CSAT{CallID: c.CallID, Agent: c.Agent, Queue: c.Queue, Score: c.Score, At: c.At})
+		},
 		Recorded: func(rec router.Recorded) error {
 			ictx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
@@ -202,6 +206,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		RecordCall: func(ctx context.Context, agent, call string) error {
 			return r.RecordOnDemand(ctx, call, agent, func(queue string) bool { return (*d.policies.Load())[queue].OnRequest() })
 		},
+		Secure: r,
 		Logger: d.log,
 	}), ReadHeaderTimeout: 10 * time.Second}
 
@@ -351,6 +356,10 @@ func routerConfig(cfg *config.Config, loginAgents bool) (router.Config, error) {
 	rc := router.Config{
 		Node: cfg.Node, App: cfg.ARI.App, Queues: cfg.Queues, Agents: cfg.Agents, LoginAgents: loginAgents,
 		Settings: map[string]router.QueueSettings{}, DIDs: map[string]router.Route{},
+		TransferContext: cfg.IVR.TransferContext, SecureTimeout: cfg.IVR.SecureTimeout,
+	}
+	if cfg.IVR.SecurePrompt != "" {
+		rc.SecurePrompt = "sound:" + cfg.IVR.SecurePrompt
 	}
 	for name, m := range cfg.Media {
 		s := router.QueueSettings{AnnounceEvery: m.Announce.Every, AnnouncePosition: m.Announce.Position,
@@ -360,6 +369,9 @@ func routerConfig(cfg *config.Config, loginAgents bool) (router.Config, error) {
 			s.RecordShare = 1
 		case config.RecordSample:
 			s.RecordShare = m.Recording.Sample
+		}
+		if flow := cfg.IVR.Surveys[name]; flow != "" {
+			s.Survey = cfg.Flows[flow]
 		}
 		rc.Settings[name] = s
 	}
