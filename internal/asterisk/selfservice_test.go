@@ -161,62 +161,59 @@ func TestIVRTransferWithoutContext(t *testing.T) {
 // leave no score, and a caller who hangs up in the survey leaves nothing behind.
 func TestPostCallSurvey(t *testing.T) {
 	t.Parallel()
-	g := newRig(t)
-	var mu sync.Mutex
-	var scores []router.CSAT
-	g.options = func(o *router.Options) {
-		o.CSAT = func(_ context.Context, s router.CSAT) error {
+	for _, tc := range []struct {
+		name    string
+		act     func(g *rig, ch string) error
+		outcome string
+		score   int
+	}{
+		{"rated", func(g *rig, ch string) error { return g.emu.PressDigit(ch, "4") }, ariemu.OutcomeHungUpByApp, 4},
+		{"wrong digit then silence", func(g *rig, ch string) error { return g.emu.PressDigit(ch, "9") }, ariemu.OutcomeHungUpByApp, 0},
+		{"caller leaves", func(g *rig, ch string) error { return g.emu.Hangup(ch) }, ariemu.OutcomeCompleted, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			g := newRig(t)
+			var mu sync.Mutex
+			var scores []router.CSAT
+			g.options = func(o *router.Options) {
+				o.CSAT = func(_ context.Context, s router.CSAT) error {
+					mu.Lock()
+					defer mu.Unlock()
+					scores = append(scores, s)
+					return nil
+				}
+			}
+			g.emu.SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond, TalkTime: 200 * time.Millisecond})
+			cfg := testConfig()
+			cfg.Settings = map[string]router.QueueSettings{"line1": {Survey: flowOf("survey", "",
+				&ivr.Node{ID: "rate", Kind: ivr.KindSurvey, Prompt: sounds("rate-1-to-5"), Invalid: sounds("invalid"), Next: "thanks",
+					Retries: 1, Timeout: 300 * time.Millisecond},
+				&ivr.Node{ID: "thanks", Kind: ivr.KindHangup, Message: sounds("thank-you")})}}
+			g.start(cfg)
+			ch := g.place(ariemu.Caller{})
+			g.eventually("the agent hung up", func() bool {
+				return count(g, "", func(e acd.CallEnded) bool { return e.Call == callID(ch) }) == 1
+			})
+			if err := tc.act(g, ch); err != nil {
+				t.Fatal(err)
+			}
+			if rec := g.ended(ch); rec.Outcome != tc.outcome {
+				t.Fatalf("caller: %+v", rec)
+			}
+			g.eventually("the router holds no call", func() bool { s := g.r.Snapshot(); return s != nil && s.Calls == 0 })
 			mu.Lock()
 			defer mu.Unlock()
-			scores = append(scores, s)
-			return nil
-		}
-	}
-	g.emu.SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond, TalkTime: 200 * time.Millisecond})
-	cfg := testConfig()
-	cfg.Settings = map[string]router.QueueSettings{"line1": {Survey: flowOf("survey", "",
-		&ivr.Node{ID: "rate", Kind: ivr.KindSurvey, Prompt: sounds("rate-1-to-5"), Invalid: sounds("invalid"), Next: "thanks",
-			Retries: 1, Timeout: 300 * time.Millisecond},
-		&ivr.Node{ID: "thanks", Kind: ivr.KindHangup, Message: sounds("thank-you")})}}
-	g.start(cfg)
-	agentGone := func(ch string) {
-		g.eventually("the agent hung up", func() bool {
-			return count(g, "", func(e acd.CallEnded) bool { return e.Call == callID(ch) }) == 1
+			switch {
+			case tc.score == 0 && len(scores) != 0:
+				t.Fatalf("scores: %+v", scores)
+			case tc.score == 0:
+			case len(scores) != 1:
+				t.Fatalf("scores: %+v", scores)
+			case scores[0].CallID != callID(ch) || scores[0].Agent != "a1" || scores[0].Queue != "line1" ||
+				scores[0].Score != tc.score || scores[0].At.IsZero():
+				t.Fatalf("score: %+v", scores[0])
+			}
 		})
-	}
-
-	rated := g.place(ariemu.Caller{})
-	agentGone(rated)
-	if err := g.emu.PressDigit(rated, "4"); err != nil {
-		t.Fatal(err)
-	}
-	if rec := g.ended(rated); rec.Outcome != ariemu.OutcomeHungUpByApp {
-		t.Fatalf("rated: %+v", rec)
-	}
-
-	wrong := g.place(ariemu.Caller{})
-	agentGone(wrong)
-	if err := g.emu.PressDigit(wrong, "9"); err != nil {
-		t.Fatal(err)
-	}
-	if rec := g.ended(wrong); rec.Outcome != ariemu.OutcomeHungUpByApp {
-		t.Fatalf("wrong digit then silence: %+v", rec)
-	}
-
-	left := g.place(ariemu.Caller{})
-	agentGone(left)
-	if err := g.emu.Hangup(left); err != nil {
-		t.Fatal(err)
-	}
-	g.ended(left)
-	g.eventually("the router holds no call", func() bool { s := g.r.Snapshot(); return s != nil && s.Calls == 0 })
-
-	mu.Lock()
-	defer mu.Unlock()
-	if len(scores) != 1 {
-		t.Fatalf("scores: %+v", scores)
-	}
-	if s := scores[0]; s.CallID != callID(rated) || s.Agent != "a1" || s.Queue != "line1" || s.Score != 4 || s.At.IsZero() {
-		t.Fatalf("score: %+v", s)
 	}
 }
