@@ -53,6 +53,14 @@ func FuzzLoadConfig(f *testing.F) {
 // checkConfig states what a loaded Config guarantees, independently of how the loader enforces
 // it. It returns "" when c is valid.
 func checkConfig(c *Config) string {
+	for q, flow := range c.IVR.Surveys {
+		if _, ok := c.Media[q]; !ok || c.Flows[flow] == nil {
+			return "a survey names an unknown queue or flow"
+		}
+	}
+	if c.IVR.LookupTimeout < 0 || c.IVR.LookupTimeout > MaxLookupTimeout || c.IVR.SecureTimeout < 0 || c.IVR.SecureTimeout > MaxSecureTimeout {
+		return "ivr timeout out of range"
+	}
 	if c.Node == "" || c.ARI.URL == "" || c.ARI.App == "" || c.HTTP.Listen == "" || c.Database.DataDir == "" {
 		return "empty top-level setting"
 	}
