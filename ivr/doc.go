@@ -7,7 +7,10 @@
 // no I/O. The owner feeds it Inputs (a digit, a timer's timeout, a playback's end, a lookup's
 // result, the caller hanging up) with the current time, and carries out the Actions it returns
 // (play, stop a playback, start a timer, look a customer up, set the channel language, and one
-// terminal action: route, callback, transfer or hang up). Timers and playbacks carry ids; an
+// terminal action: route, callback, transfer or hang up). A callback offer with an Other key
+// lets the caller enter another number: it is normalised to E.164 and checked by ivr/callback
+// (Node.Numbers); a number refused, a wrong key or silence counts as a try and re-offers, and
+// the last try ends at the node's fallback. Timers and playbacks carry ids; an
 // input naming a timer or playback that is no longer current is ignored, so the owner never has
 // to cancel anything. A digit that interrupts a play or info prompt is kept as type-ahead for
 // the next input node, whose prompt it skips.
