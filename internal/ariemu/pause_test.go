@@ -30,7 +30,7 @@ func TestRecordingPause(t *testing.T) {
 	e.must(201, "POST", "/bridges/"+bridge+"/record?name=paused&format=wav", nil)
 	ws.next("RecordingStarted")
 	e.must(204, "DELETE", "/recordings/live/paused/pause", nil) // running: nothing to do
-	time.Sleep(100 * time.Millisecond)                           // 2 s emulated
+	time.Sleep(100 * time.Millisecond)                          // 2 s emulated
 	e.must(204, "POST", "/recordings/live/paused/pause", nil)
 	e.must(204, "POST", "/recordings/live/paused/pause", nil) // paused already: nothing to do
 	if l := e.must(200, "GET", "/recordings/live/paused", nil); l["state"] != "paused" {
