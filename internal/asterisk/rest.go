@@ -96,6 +96,10 @@ func (r *REST) AddChannel(bridge, ch string) error {
 	return classify("add channel", r.cl.Bridge().AddChannel(key(sdk.BridgeKey, bridge), ch))
 }
 
+func (r *REST) RemoveChannel(bridge, ch string) error {
+	return classify("remove channel", r.cl.Bridge().RemoveChannel(key(sdk.BridgeKey, bridge), ch))
+}
+
 func (r *REST) BridgeMOH(bridge, class string) error {
 	return classify("bridge moh", r.cl.Bridge().MOH(key(sdk.BridgeKey, bridge), class))
 }

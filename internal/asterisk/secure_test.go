@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -49,6 +50,20 @@ func liveState(t *testing.T, url, name string) string {
 		return ""
 	}
 	return l.State
+}
+
+// inBridge reports whether channel ch is in the call's bridge.
+func inBridge(t *testing.T, url, ch string) bool {
+	req, _ := http.NewRequest("GET", url+"/bridges/sb-call-"+ch, nil)
+	req.SetBasicAuth("sb", "secret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b struct{ Channels []string }
+	_ = json.NewDecoder(resp.Body).Decode(&b)
+	return slices.Contains(b.Channels, ch)
 }
 
 // recordedCall starts a router that records line1 into an index, with its log captured at
@@ -126,7 +141,9 @@ func TestSecureCollect(t *testing.T) {
 		got <- result{m, err}
 	}()
 	g.eventually("recording paused", func() bool { return liveState(t, g.url, name) == "paused" })
-	time.Sleep(100 * time.Millisecond) // the router opens the entry once the pause is answered
+	// The caller leaves the bridge for the entry: the agent does not hear the tones.
+	g.eventually("caller out of the bridge", func() bool { return !inBridge(t, g.url, ch) })
+	time.Sleep(100 * time.Millisecond) // the router opens the entry once the caller is out
 	const card = "4111111111111111"
 	for _, d := range card + "#" {
 		if err := g.emu.PressDigit(ch, string(d)); err != nil {
@@ -142,6 +159,9 @@ func TestSecureCollect(t *testing.T) {
 		t.Fatalf("call data: %v", v.Data)
 	}
 	g.eventually("recording resumed", func() bool { return liveState(t, g.url, name) == "recording" })
+	if !inBridge(t, g.url, ch) {
+		t.Fatal("the caller is not back with the agent")
+	}
 	// A second entry that the caller leaves short is refused, and the recording resumes again.
 	go func() {
 		m, err := g.r.SecureCollect(context.Background(), "a1", id, "cvv", 3, 4)

@@ -34,6 +34,7 @@ func (nopTelephony) FetchRecording(string) (io.ReadCloser, error) { return nil, 
 func (nopTelephony) StoredRecordings() ([]string, error)          { return nil, nil }
 func (nopTelephony) DeleteRecording(string) error                 { return nil }
 func (nopTelephony) PauseRecording(string) error                  { return nil }
+func (nopTelephony) RemoveChannel(string, string) error           { return nil }
 func (nopTelephony) ResumeRecording(string) error                 { return nil }
 func (nopTelephony) Continue(string, string, string, int) error   { return nil }
 

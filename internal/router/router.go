@@ -52,6 +52,7 @@ type Telephony interface {
 	CreateBridge(id, kind string) error // kind: holding or mixing
 	DeleteBridge(id string) error
 	AddChannel(bridgeID, chanID string) error
+	RemoveChannel(bridgeID, chanID string) error
 	BridgeMOH(bridgeID, class string) error
 	RecordBridge(bridgeID, name string) error
 	SetVar(chanID, name, value string) error

@@ -21,7 +21,9 @@ import (
 // paused. It fails closed: the recording is paused first, on the call's worker, after any
 // recording request already queued there, and when the pause fails nothing is collected and
 // the error says the recording could not be paused. A call with no live recording (ARI answers
-// 404) is collected from directly. The caller hears SecurePrompt and enters Min to Max digits,
+// 404) is collected from directly. The caller leaves the call bridge for the entry, so that
+// neither the agent nor the bridge hears the tones (bridges pass DTMF on), and returns to it
+// after. The caller hears SecurePrompt and enters Min to Max digits,
 // ending with # or a pause; * starts the entry over. The digits are never logged and never
 // leave the router: the call's data keeps only a masked form ("************1234") under the
 // entry's name, which is also what the agent gets back. The recording is then resumed, unless
@@ -55,6 +57,7 @@ type collection struct {
 	open     bool // the prompt was asked for: digits count from now
 	resume   bool // resume the recording afterwards
 	playback string
+	bridge   string // the call bridge the caller left for the entry
 	done     chan collected
 }
 
@@ -151,7 +154,7 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 			done <- collected{err: err}
 			return
 		}
-		col := &collection{name: name, min: min, max: max, done: done, resume: !c.recPaused}
+		col := &collection{name: name, min: min, max: max, done: done, resume: !c.recPaused, bridge: c.bridge}
 		c.collect = col
 		rec, ch := recordingPrefix+c.id, c.callerChan
 		media := r.cfg.SecurePrompt
@@ -172,6 +175,9 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 					r.endCollect(c, col, collected{err: unavailable{fmt.Errorf("%w: %w", ErrRecordingNotPaused, err)}})
 				})
 				return
+			}
+			if err := ignoreGone(r.tel.RemoveChannel(col.bridge, ch)); err != nil {
+				r.log.Warn("caller not taken out of the bridge for the secure entry", "call", c.id, "err", err)
 			}
 			r.post(func() {
 				if c.collect != col {
@@ -267,6 +273,14 @@ func (r *Router) endCollect(c *call, col *collection, res collected) {
 	col.seq++
 	if id := col.playback; id != "" {
 		c.w.do(func() { _ = ignoreGone(r.tel.StopPlayback(id)) })
+	}
+	if ch := c.callerChan; ch != "" && col.open && c.bridge == col.bridge {
+		bridge := col.bridge
+		c.w.do(func() {
+			if err := ignoreGone(r.tel.AddChannel(bridge, ch)); err != nil {
+				r.log.Error("caller not back in the call bridge after the secure entry", "call", c.id, "err", err)
+			}
+		})
 	}
 	if col.resume {
 		rec := recordingPrefix + c.id
