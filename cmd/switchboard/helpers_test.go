@@ -21,7 +21,8 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // demoDaemon starts the daemon on the demo configuration against an emulator whose phones
 // all answer, with a fresh PostgreSQL database and data folder; it returns once reconciled.
-func demoDaemon(t *testing.T) (*ariemu.Server, *daemon, *config.Config) {
+// tweak changes the configuration before the daemon starts.
+func demoDaemon(t *testing.T, tweak ...func(*config.Config)) (*ariemu.Server, *daemon, *config.Config) {
 	t.Helper()
 	emu, err := ariemu.New(ariemu.Options{Username: "u", Password: "p"})
 	if err != nil {
@@ -42,6 +43,9 @@ func demoDaemon(t *testing.T) (*ariemu.Server, *daemon, *config.Config) {
 	cfg.Database.DataDir = t.TempDir()
 	for _, a := range cfg.Agents {
 		emu.SetPhone(a.Endpoint, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
+	}
+	for _, f := range tweak {
+		f(cfg)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	d, err := startDaemon(context.Background(), cfg, daemonOptions{Logger: log, MetricsToken: "tok", LoginAgents: true})
