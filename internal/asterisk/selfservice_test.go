@@ -11,6 +11,7 @@ import (
 	"switchboard/internal/asterisk"
 	"switchboard/internal/router"
 	"switchboard/ivr"
+	"switchboard/ivr/callback"
 )
 
 func sounds(names ...string) []ivr.Media {
@@ -215,5 +216,46 @@ func TestPostCallSurvey(t *testing.T) {
 				t.Fatalf("score: %+v", scores[0])
 			}
 		})
+	}
+}
+
+// In a callback offer the caller enters another number: the callback goes to it in E.164; a
+// premium number is refused and the caller keeps their own.
+func TestIVRCallbackOtherNumber(t *testing.T) {
+	t.Parallel()
+	g := newRig(t)
+	var mu sync.Mutex
+	got := map[string]string{}
+	g.callback = func(id string, cb ivr.Callback, _ time.Time) error {
+		mu.Lock()
+		defer mu.Unlock()
+		got[id] = cb.Number
+		return nil
+	}
+	cfg := testConfig()
+	cfg.LoginAgents = false
+	cfg.DIDs["5559300"] = router.Route{Flow: flowOf("callme", "l1",
+		&ivr.Node{ID: "offer", Kind: ivr.KindCallback, Prompt: sounds("offer"), Queue: "line1", DeclineNode: "l1", Other: "3",
+			NumberPrompt: sounds("enter-number"), NumberRefused: sounds("refused"), Numbers: callback.Policy{HomeCountry: "49", DenyPrefixes: []string{"+49900"}}},
+		&ivr.Node{ID: "l1", Kind: ivr.KindRoute, Queue: "line1"})}
+	g.start(cfg)
+	press := func(keys string) []ariemu.DigitPress {
+		var ds []ariemu.DigitPress
+		for i, k := range keys {
+			ds = append(ds, ariemu.DigitPress{Digit: string(k), After: 50 * time.Millisecond, AfterPrompt: i == 0 || k == '1' && i == len(keys)-1})
+		}
+		return ds
+	}
+	other := g.place(ariemu.Caller{DID: "5559300", Number: "+4930111222", Digits: press("3030555123#")})
+	premium := g.place(ariemu.Caller{DID: "5559300", Number: "+4930111333", Digits: append(press("309001234567#"), press("1")...)})
+	for _, ch := range []string{other, premium} {
+		if rec := g.ended(ch); rec.Outcome != ariemu.OutcomeHungUpByApp {
+			t.Fatalf("caller %s: %+v", ch, rec)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got[callID(other)] != "+4930555123" || got[callID(premium)] != "+4930111333" {
+		t.Fatalf("callbacks: %v", got)
 	}
 }
