@@ -55,6 +55,8 @@ type Config struct {
 	// Flows are the IVR flows by name (flows.go), each checked by ivr.Validate; nil without a
 	// flows: key.
 	Flows map[string]*ivr.Flow
+	// CRM is the crm: section (crm.go); nil without one.
+	CRM *CRM
 
 	raw []byte
 }
@@ -224,7 +226,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		Hours:    map[string]*Hours{},
 	}
 	root, flows := d.splitFlows(root)
-	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "dids", "hours")
+	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "dids", "hours", "crm")
 	if !m.ok {
 		return c
 	}
@@ -258,6 +260,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	if flows != nil {
 		d.checkDIDFlows(root, d.flowsSection(flows, c, b))
 	}
+	d.crmSection(m.get("crm"), c, b)
 	d.crossCheck(c, b)
 	return c
 }
