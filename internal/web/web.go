@@ -53,6 +53,7 @@ type Options struct {
 	// RecordCall starts recording an agent's connected call on demand; nil: route absent.
 	// Errors carry acd codes (not_found, conflict, invalid: the queue's policy refuses).
 	RecordCall func(ctx context.Context, agentID, callID string) error
+	CRM        CRM // nil: no customer or ticket routes (crm.go)
 	Logger     *slog.Logger
 }
 
@@ -110,6 +111,17 @@ func (s *server) register() *routes {
 	}
 	if opt.RecordCall != nil {
 		s.handle(rt, "POST /api/calls/{id}/record", true, agents, s.recordCall)
+	}
+	if opt.CRM != nil {
+		s.handle(rt, "GET /api/customers", true, everyone, s.searchCustomers)
+		s.handle(rt, "POST /api/customers", true, everyone, s.createCustomer)
+		s.handle(rt, "GET /api/customers/{id}", true, everyone, s.getCustomer)
+		s.handle(rt, "PATCH /api/customers/{id}", true, everyone, s.updateCustomer)
+		s.handle(rt, "GET /api/tickets", true, everyone, s.listTickets)
+		s.handle(rt, "POST /api/tickets", true, everyone, s.createTicket)
+		s.handle(rt, "GET /api/tickets/{id}", true, everyone, s.getTicket)
+		s.handle(rt, "PATCH /api/tickets/{id}", true, everyone, s.updateTicket)
+		s.handle(rt, "POST /api/tickets/{id}/calls", true, everyone, s.linkTicketCall)
 	}
 	rt.mux.Handle("GET /assets/", http.FileServerFS(assets))
 	s.handle(rt, "GET /{$}", false, nil, func(w http.ResponseWriter, r *http.Request) {
