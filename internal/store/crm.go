@@ -39,6 +39,9 @@ func (s *Store) CRM(opt CRMOptions) *CRM {
 	return &CRM{s: s, home: opt.HomeCountry, now: opt.Now}
 }
 
+// Now is the CRM store's clock.
+func (c *CRM) Now() time.Time { return c.now() }
+
 const customerColumns = `c.id, c.name, c.segment, c.language, c.notes, c.created_at, c.updated_at,
 	array(SELECT number FROM customer_phones p WHERE p.customer_id = c.id ORDER BY seq),
 	array(SELECT account FROM customer_accounts a WHERE a.customer_id = c.id ORDER BY seq)`
