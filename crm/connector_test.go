@@ -3,6 +3,7 @@ package crm
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -101,6 +102,13 @@ func (m memLocal) Identify(context.Context, string, string) ([]Candidate, error)
 	return append([]Candidate(nil), m...), nil
 }
 
+// downLocal is a local store that fails.
+type downLocal struct{}
+
+func (downLocal) Identify(context.Context, string, string) ([]Candidate, error) {
+	return nil, errors.New("connection refused")
+}
+
 func TestConnectorLookup(t *testing.T) {
 	srv := newCRMServer(t)
 	c := newConnector(t, srv, &clock{t: time.Unix(0, 0)})
@@ -154,8 +162,33 @@ func TestDirectoryFallsBackWhenSlow(t *testing.T) {
 	if _, _, err := c.Lookup(ctx, "+49301234567", ""); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("past the caller's deadline: %v", err)
 	}
-	// Someone only the CRM knows comes first, as an external candidate.
+	// The local store down, the external CRM answers: its answer without the error.
 	srv.set(0, 200)
+	d.Local = downLocal{}
+	if got, err := d.Identify(context.Background(), "+49301234567", ""); err != nil || len(got) != 1 || got[0].By != ByExternal {
+		t.Fatalf("local store down: %+v %v", got, err)
+	}
+	// Both down: the local error.
+	srv.set(0, 500)
+	if _, err := d.Identify(context.Background(), "+49301234567", ""); err == nil {
+		t.Fatal("both down, no error")
+	}
+	// An anonymous caller with no account: the external CRM is not asked.
+	before := srv.requests.Load()
+	d.Local = memLocal{}
+	if got, err := d.Identify(context.Background(), "anonymous", ""); err != nil || len(got) != 0 || srv.requests.Load() != before {
+		t.Fatalf("anonymous: %+v %v, %d requests", got, err, srv.requests.Load()-before)
+	}
+	// A national number goes out in E.164.
+	srv.set(0, 200)
+	d.HomeCountry = "49"
+	d.Identify(context.Background(), "030 1234567", "")
+	srv.mu.Lock()
+	if !strings.HasPrefix(srv.lastURL, "/lookup?phone=%2B49301234567&") {
+		t.Errorf("national number sent as %q", srv.lastURL)
+	}
+	srv.mu.Unlock()
+	// Someone only the CRM knows comes first, as an external candidate.
 	d.Local = memLocal{}
 	got, _ = d.Identify(context.Background(), "+49301234567", "")
 	if len(got) != 1 || got[0].ID != 0 || got[0].By != ByExternal || got[0].Name != "Anna Schmidt (CRM)" {
@@ -169,6 +202,8 @@ func TestBreaker(t *testing.T) {
 	srv := newCRMServer(t)
 	clk := &clock{t: time.Unix(0, 0)}
 	c := newConnector(t, srv, clk)
+	logs := &lockedBuffer{}
+	c.opt.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	ctx := context.Background()
 	srv.set(0, 500)
 	for i := range 3 {
@@ -236,4 +271,31 @@ func TestBreaker(t *testing.T) {
 	if c.Breaker() != BreakerClosed {
 		t.Fatalf("opened without 3 failures in a row")
 	}
+	// The log says what happened, never the key, the URL or the caller's number.
+	out := logs.String()
+	if !strings.Contains(out, "external crm breaker open") || !strings.Contains(out, "status 500") {
+		t.Errorf("log lacks the breaker or the failure:\n%s", out)
+	}
+	for _, secret := range []string{"k3y", "49301234567", "/lookup"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log holds %q:\n%s", secret, out)
+		}
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

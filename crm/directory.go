@@ -2,10 +2,12 @@ package crm
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"slices"
 	"strconv"
+
+	"switchboard/ivr"
+	"switchboard/ivr/callback"
 )
 
 // Local is what identification needs of the customer store (internal/store implements it).
@@ -20,7 +22,9 @@ type Directory struct {
 	Local  Local
 	Remote *Connector // nil: local records only
 	Pop    *Template  // the desktop's pop URL, placeholders {number}, {account}, {customer}; nil: none
-	Logger *slog.Logger
+	// HomeCountry normalises national caller numbers before the external CRM sees them.
+	HomeCountry string
+	Logger      *slog.Logger
 }
 
 // Identify returns the candidates for a caller: the number and/or account (either may be
@@ -28,7 +32,9 @@ type Directory struct {
 // when it comes within the connector's timeout, fills the local customer it shares a phone or
 // account with (External set), or comes first as a customer of its own (ID 0, By external).
 // When it does not answer, fails or its breaker is open, the local records are the answer:
-// routing is never held up for longer than the timeout or ctx's deadline.
+// routing is never held up for longer than the timeout or ctx's deadline. The external CRM
+// gets the number in E.164, or none when it does not normalise ("anonymous"). When the local
+// store fails but the external CRM answers, its answer is returned without the error.
 func (d *Directory) Identify(ctx context.Context, number, account string) ([]Candidate, error) {
 	type remote struct {
 		ext   External
@@ -36,10 +42,14 @@ func (d *Directory) Identify(ctx context.Context, number, account string) ([]Can
 		err   error
 	}
 	var ch chan remote
-	if d.Remote != nil && (number != "" || account != "") {
+	e164, nerr := callback.Normalize(number, d.HomeCountry)
+	if nerr != nil {
+		e164 = ""
+	}
+	if d.Remote != nil && (e164 != "" || account != "") {
 		ch = make(chan remote, 1)
 		go func() {
-			ext, found, err := d.Remote.Lookup(ctx, number, account)
+			ext, found, err := d.Remote.Lookup(ctx, e164, account)
 			ch <- remote{ext, found, err}
 		}()
 	}
@@ -49,10 +59,13 @@ func (d *Directory) Identify(ctx context.Context, number, account string) ([]Can
 	}
 	r := <-ch
 	if r.err != nil || !r.found {
-		if r.err != nil && !errors.Is(r.err, ErrUnavailable) && d.Logger != nil {
-			d.Logger.Warn("external crm", "err", r.err)
-		}
 		return local, err
+	}
+	if err != nil {
+		if d.Logger != nil {
+			d.Logger.Warn("local customer records unavailable; using the external CRM's answer", "err", err)
+		}
+		local, err = nil, nil
 	}
 	ext := r.ext.Customer
 	if n, nerr := NormalizePhones(ext.Phones, ""); nerr == nil {
@@ -106,4 +119,20 @@ func (d *Directory) PopURL(number, account string, customerID int64) string {
 		}
 		return ""
 	})
+}
+
+// IVR returns what an IVR lookup node gets of a candidate: its id, its language, and the fields
+// an info node may read (name, segment, the first account and phone).
+func (c Candidate) IVR() ivr.Customer {
+	out := ivr.Customer{Language: c.Language, Fields: map[string]string{"name": c.Name, "segment": string(c.Segment)}}
+	if c.ID > 0 {
+		out.ID = strconv.FormatInt(c.ID, 10)
+	}
+	if len(c.Accounts) > 0 {
+		out.Fields["account"] = c.Accounts[0]
+	}
+	if len(c.Phones) > 0 {
+		out.Fields["phone"] = c.Phones[0]
+	}
+	return out
 }

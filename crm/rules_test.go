@@ -80,6 +80,16 @@ func TestSegmentPolicy(t *testing.T) {
 	if _, ok := p.Best(nil); ok {
 		t.Fatal("best of nobody")
 	}
+	cands := []Candidate{{Customer: Customer{ID: 3, Name: "Bo", Segment: B2B, Accounts: []string{"A-1"}, Language: "de"}}}
+	if q, pr := p.Route(cands, "support", 2); q != "support" || pr != 3 {
+		t.Fatalf("route b2b: %s/%d", q, pr)
+	}
+	if q, pr := p.Route(nil, "support", 2); q != "support" || pr != 2 {
+		t.Fatalf("route nobody: %s/%d", q, pr)
+	}
+	if ic := cands[0].IVR(); ic.ID != "3" || ic.Language != "de" || ic.Fields["account"] != "A-1" || ic.Fields["segment"] != "b2b" {
+		t.Fatalf("ivr customer %+v", ic)
+	}
 	if q, pr := (SegmentPolicy{Standard: {PriorityBoost: -5}}).Apply(Standard, "q", 2); q != "q" || pr != 0 {
 		t.Fatalf("negative boost: %s/%d", q, pr)
 	}

@@ -42,3 +42,13 @@ func (p SegmentPolicy) Best(candidates []Candidate) (s Segment, ok bool) {
 	}
 	return s, ok
 }
+
+// Route applies the best segment among candidates (Best) to a route: what the router or the
+// IVR calls once a caller is identified. Without candidates the route is unchanged.
+func (p SegmentPolicy) Route(candidates []Candidate, queue string, priority int) (string, int) {
+	s, ok := p.Best(candidates)
+	if !ok {
+		return queue, priority
+	}
+	return p.Apply(s, queue, priority)
+}

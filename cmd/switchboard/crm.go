@@ -18,7 +18,7 @@ func crmDirectory(cfg *config.CRM, local *store.CRM, log *slog.Logger) (*crm.Dir
 	if cfg == nil {
 		return d, nil
 	}
-	d.Pop = cfg.PopURL
+	d.Pop, d.HomeCountry = cfg.PopURL, cfg.HomeCountry
 	if x := cfg.External; x != nil {
 		c, err := crm.NewConnector(crm.ConnectorOptions{URL: x.URL, Mapping: x.Mapping, Timeout: x.Timeout,
 			Failures: x.Failures, CoolDown: x.CoolDown, APIKey: x.APIKey(os.Getenv), APIKeyHeader: x.APIKeyHeader,
