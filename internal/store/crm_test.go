@@ -420,3 +420,33 @@ func TestCRMSeedDemo(t *testing.T) {
 		t.Fatalf("%d VIPs, %d tickets", n, r.count("tickets"))
 	}
 }
+
+// TestCRMConcurrentReopen: agents reopening the same resolved ticket at once count one
+// reopening; the row lock serialises the read-check-write.
+func TestCRMConcurrentReopen(t *testing.T) {
+	ctx := context.Background()
+	r := newCRM(t)
+	cu := r.customer("Anna", nil, nil, "")
+	tk, err := r.c.CreateTicket(ctx, crm.NewTicket{CustomerID: cu.ID, Subject: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.c.UpdateTicket(ctx, tk.ID, crm.TicketPatch{Status: ptr(crm.Resolved)}); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			_, err := r.c.UpdateTicket(ctx, tk.ID, crm.TicketPatch{Status: ptr(crm.Open)})
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := r.c.Ticket(ctx, tk.ID); got.Reopened != 1 || got.Status != crm.Open {
+		t.Fatalf("after 8 concurrent reopens: %+v", got)
+	}
+}
