@@ -33,9 +33,10 @@ type ConnectorOptions struct {
 	// never in the URL, never in a log line.
 	APIKey       string
 	APIKeyHeader string
-	Client       *http.Client     // default: a client of its own
-	Logger       *slog.Logger     // nil: discard
-	Now          func() time.Time // default time.Now; tests move the breaker's clock
+	Client       *http.Client // default: a client of its own that follows no redirect
+
+	Logger *slog.Logger     // nil: discard
+	Now    func() time.Time // default time.Now; tests move the breaker's clock
 }
 
 // Connector looks customers up in an external CRM over HTTP, behind a timeout and a circuit
@@ -67,7 +68,9 @@ func NewConnector(opt ConnectorOptions) (*Connector, error) {
 		opt.APIKeyHeader = "Authorization"
 	}
 	if opt.Client == nil {
-		opt.Client = &http.Client{}
+		// A redirect is an error: following it would hand the API key (in a header of any
+		// name) to wherever it points.
+		opt.Client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)

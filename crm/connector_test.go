@@ -131,6 +131,15 @@ func TestConnectorLookup(t *testing.T) {
 	if _, found, err := c.Lookup(context.Background(), "+4930999", ""); found || err != nil {
 		t.Fatalf("unknown caller: %v %v", found, err)
 	}
+	// A redirect is not followed: the key would go wherever it points.
+	elsewhere := newCRMServer(t)
+	redirect := httptest.NewServer(http.RedirectHandler(elsewhere.URL+"/lookup", http.StatusFound))
+	defer redirect.Close()
+	tmpl, _ := ParseTemplate(redirect.URL+"/?n={number}", "number", "account")
+	c.opt.URL = tmpl
+	if _, _, err := c.Lookup(context.Background(), "+49301234567", ""); !errors.Is(err, ErrUnavailable) || elsewhere.requests.Load() != 0 {
+		t.Fatalf("redirect: %v, %d requests elsewhere", err, elsewhere.requests.Load())
+	}
 }
 
 // TestDirectoryFallsBackWhenSlow: a CRM slower than the timeout costs the call the timeout and

@@ -2,6 +2,7 @@ package crm
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -249,7 +250,7 @@ func (i *Interaction) Check() error {
 	switch {
 	case i.At.IsZero():
 		return invalid("at", "required")
-	case i.Wait < 0 || i.Talk < 0 || i.Wait != i.Wait || i.Talk != i.Talk:
+	case !(i.Wait >= 0 && i.Talk >= 0) || math.IsInf(i.Wait, 0) || math.IsInf(i.Talk, 0):
 		return invalid("wait_s", "wait and talk must be non-negative")
 	case i.CSAT < 0 || i.CSAT > 5:
 		return invalid("csat", "must be between 1 and 5, or 0 for none")

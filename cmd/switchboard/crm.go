@@ -2,7 +2,6 @@ package main
 
 import (
 	"log/slog"
-	"net/http"
 	"os"
 
 	"switchboard/crm"
@@ -21,8 +20,7 @@ func crmDirectory(cfg *config.CRM, local *store.CRM, log *slog.Logger) (*crm.Dir
 	d.Pop, d.HomeCountry = cfg.PopURL, cfg.HomeCountry
 	if x := cfg.External; x != nil {
 		c, err := crm.NewConnector(crm.ConnectorOptions{URL: x.URL, Mapping: x.Mapping, Timeout: x.Timeout,
-			Failures: x.Failures, CoolDown: x.CoolDown, APIKey: x.APIKey(os.Getenv), APIKeyHeader: x.APIKeyHeader,
-			Client: &http.Client{}, Logger: log})
+			Failures: x.Failures, CoolDown: x.CoolDown, APIKey: x.APIKey(os.Getenv), APIKeyHeader: x.APIKeyHeader, Logger: log})
 		if err != nil {
 			return nil, err
 		}
