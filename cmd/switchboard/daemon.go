@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"switchboard/acd"
+	"switchboard/crm"
 	"switchboard/internal/asterisk"
 	"switchboard/internal/config"
 	"switchboard/internal/pgcluster"
@@ -47,6 +48,8 @@ type daemon struct {
 	runErrs   chan error
 	loginAll  bool
 	policies  atomic.Pointer[map[string]recording.Policy] // recording policy by queue
+	crm       *store.CRM                                  // customers, tickets, interactions
+	directory *crm.Directory                              // caller identification (local + external CRM)
 }
 
 type daemonOptions struct {
@@ -98,6 +101,10 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		return nil, err
 	}
 	d.store = st
+	d.crm = st.CRM(crmOptions(cfg.CRM))
+	if d.directory, err = crmDirectory(cfg.CRM, d.crm, d.log); err != nil {
+		return nil, err
+	}
 	if _, err := st.SaveConfigSnapshot(ctx, cfg.Snapshot()); err != nil {
 		return nil, err
 	}
@@ -165,7 +172,18 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			return router.Recalled{Queue: c.Queue, Priority: c.Priority, EnqueuedAt: c.EnqueuedAt}, true
 		},
 		RecordingsDir: recDir, RecordingsShared: opt.RecordingsShared,
-		LookupTimeout: cfg.IVR.LookupTimeout, // Lookup: the lead wires the crm package in here
+		LookupTimeout: cfg.IVR.LookupTimeout,
+		Lookup: func(ctx context.Context, q router.LookupQuery) (ivr.Customer, bool, error) {
+			number, account := q.Number, ""
+			if q.By == "var" { // the caller entered an account number
+				number, account = "", q.Account
+			}
+			cands, err := d.directory.Identify(ctx, number, account)
+			if err != nil || len(cands) == 0 {
+				return ivr.Customer{}, false, err
+			}
+			return cands[0].IVR(), true, nil
+		},
 		CSAT: func(ctx context.Context, c router.CSAT) error {
 			return st.SaveCSAT(ctx, store.CSAT{CallID: c.CallID, Agent: c.Agent, Queue: c.Queue, Score: c.Score, At: c.At})
 		},
@@ -203,6 +221,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			return web.Live{At: s.At, Queues: s.Queues, Agents: s.Agents}
 		},
 		Recordings: st,
+		CRM:        d.crm,
 		RecordCall: func(ctx context.Context, agent, call string) error {
 			return r.RecordOnDemand(ctx, call, agent, func(queue string) bool { return (*d.policies.Load())[queue].OnRequest() })
 		},

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/crm"
 	"switchboard/internal/ariemu"
 	"switchboard/internal/config"
 )
@@ -99,6 +100,12 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
+	// Customers for the screen pop: some callers below call from their numbers.
+	known, err := d.crm.SeedCRMDemo(ctx, crm.Demo(1, 40), time.Now())
+	if err != nil {
+		fmt.Fprintln(stderr, "demo:", err)
+		return 1
+	}
 	db := "private PostgreSQL in " + *dataDir + "/pg"
 	if cfg.Database.URL != "" {
 		db = "DATABASE_URL"
@@ -118,7 +125,7 @@ Ctrl-C stops it.
 `, d.addr, token, db, emuAddr, *rate, adminPass, supPass)
 
 	go demoPhones(ctx, emu, d)
-	go demoCallers(ctx, emu, *rate)
+	go demoCallers(ctx, emu, *rate, known)
 	select {
 	case <-ctx.Done():
 		return 0
@@ -165,8 +172,9 @@ func demoPhones(ctx context.Context, emu *ariemu.Server, d *daemon) {
 
 // demoCallers places Poisson arrivals: first-line support, billing, VIPs, and the IVR (where some
 // ask for a callback);
-// callers talk 15-60 s and give up after an exponential patience of mean 90 s.
-func demoCallers(ctx context.Context, emu *ariemu.Server, rate float64) {
+// callers talk 15-60 s and give up after an exponential patience of mean 90 s. Four in ten call
+// from a known customer's number (known), the others from random ones.
+func demoCallers(ctx context.Context, emu *ariemu.Server, rate float64, known []string) {
 	if rate <= 0 {
 		return
 	}
@@ -193,8 +201,12 @@ func demoCallers(ctx context.Context, emu *ariemu.Server, rate float64) {
 				digits = append(digits, ariemu.DigitPress{Digit: "1", After: 500 * time.Millisecond, AfterPrompt: true})
 			}
 		}
+		number := fmt.Sprintf("+7999%07d", mrand.IntN(10_000_000))
+		if len(known) > 0 && mrand.IntN(10) < 4 {
+			number = known[mrand.IntN(len(known))]
+		}
 		_, err := emu.PlaceCaller(ariemu.Caller{
-			Number: fmt.Sprintf("+7999%07d", mrand.IntN(10_000_000)), DID: did, Digits: digits,
+			Number: number, DID: did, Digits: digits,
 			Patience: time.Duration(mrand.ExpFloat64() * 90 * float64(time.Second)),
 			TalkTime: time.Duration(15+mrand.IntN(46)) * time.Second,
 		})

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -73,8 +72,6 @@ func TestSurveyScoreIsStored(t *testing.T) {
 	}
 }
 
-var csrfMeta = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
 // An agent pauses and resumes the recording of their call and takes a card number with the
 // recording paused, over HTTP.
 func TestSecureCollectOverHTTP(t *testing.T) {
@@ -112,19 +109,10 @@ func TestSecureCollectOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := login(t, d.addr, "own")
-	resp, err := c.Get("http://" + d.addr + "/recordings")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	m := csrfMeta.FindSubmatch(page)
-	if m == nil {
-		t.Fatal("no csrf token in the page")
-	}
+	csrf := pageCSRF(t, c, d.addr)
 	post := func(path, body string) (int, string) {
 		req, _ := http.NewRequest("POST", "http://"+d.addr+path, strings.NewReader(body))
-		req.Header.Set("X-CSRF-Token", string(m[1]))
+		req.Header.Set("X-CSRF-Token", csrf)
 		resp, err := c.Do(req)
 		if err != nil {
 			t.Fatal(err)

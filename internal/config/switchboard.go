@@ -56,6 +56,8 @@ type Config struct {
 	// flows: key.
 	Flows map[string]*ivr.Flow
 	IVR   IVR // ivr.go
+	// CRM is the crm: section (crm.go); nil without one.
+	CRM *CRM
 
 	raw []byte
 }
@@ -225,7 +227,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		Hours:    map[string]*Hours{},
 	}
 	root, flows := d.splitFlows(root)
-	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "dids", "hours", "ivr")
+	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "dids", "hours", "ivr", "crm")
 	if !m.ok {
 		return c
 	}
@@ -260,6 +262,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		d.checkDIDFlows(root, d.flowsSection(flows, c, b))
 	}
 	d.ivrSection(m.get("ivr"), c, b)
+	d.crmSection(m.get("crm"), c, b)
 	d.crossCheck(c, b)
 	return c
 }

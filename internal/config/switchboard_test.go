@@ -258,7 +258,7 @@ database: {host: x}
 ` + okConfig + `hours:
   h: {timezone: UTC, weekly: {}, closed: {message: m}, open: {}}
 `, []string{
-			`sb.yaml:1: unknown key "nodes" (known: node, ari, http, log, database, queues, agents, dids, hours, ivr)`,
+			`sb.yaml:1: unknown key "nodes" (known: node, ari, http, log, database, queues, agents, dids, hours, ivr, crm)`,
 			`sb.yaml:2: ari: unknown key "apps" (known: url, app)`,
 			`sb.yaml:3: http: unknown key "port" (known: listen)`,
 			`sb.yaml:4: log: unknown key "colour" (known: format, level)`,

@@ -2,7 +2,8 @@
 // legs, a queue_log-like event table, agent state intervals, configuration
 // snapshots and the live calls a restarted router re-adopts. Callbacks and
 // their dialing attempts are in callbacks.go, whose comment gives the rules
-// that keep them from being lost or dialed twice.
+// that keep them from being lost or dialed twice. Customers, tickets and interactions are in
+// crm*.go (CRM, whose rules are the crm package's).
 //
 // Store wraps a pgx pool with plain SQL. Journal turns the engine's event
 // stream (acd.Event) into rows: the engine's goroutine hands events to

@@ -21,6 +21,7 @@ func everything(t *testing.T) Options {
 		Recordings: &memRecordings{},
 		RecordCall: func(context.Context, string, string) error { return nil },
 		Secure:     &fakeSecure{},
+		CRM:        newMemCRM(),
 		Metrics:    http.NotFoundHandler(),
 	}
 }

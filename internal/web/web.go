@@ -56,6 +56,7 @@ type Options struct {
 	// Secure pauses and resumes an agent's call recording and collects digits with it paused
 	// (secure.go); nil: routes absent.
 	Secure CallRecording
+	CRM    CRM // nil: no customer or ticket routes (crm.go)
 	Logger *slog.Logger
 }
 
@@ -118,6 +119,17 @@ func (s *server) register() *routes {
 		s.handle(rt, "POST /api/calls/{id}/recording/pause", true, agents, s.pauseRecording)
 		s.handle(rt, "POST /api/calls/{id}/recording/resume", true, agents, s.resumeRecording)
 		s.handle(rt, "POST /api/calls/{id}/secure-collect", true, agents, s.secureCollect)
+	}
+	if opt.CRM != nil {
+		s.handle(rt, "GET /api/customers", true, everyone, s.searchCustomers)
+		s.handle(rt, "POST /api/customers", true, everyone, s.createCustomer)
+		s.handle(rt, "GET /api/customers/{id}", true, everyone, s.getCustomer)
+		s.handle(rt, "PATCH /api/customers/{id}", true, everyone, s.updateCustomer)
+		s.handle(rt, "GET /api/tickets", true, everyone, s.listTickets)
+		s.handle(rt, "POST /api/tickets", true, everyone, s.createTicket)
+		s.handle(rt, "GET /api/tickets/{id}", true, everyone, s.getTicket)
+		s.handle(rt, "PATCH /api/tickets/{id}", true, everyone, s.updateTicket)
+		s.handle(rt, "POST /api/tickets/{id}/calls", true, everyone, s.linkTicketCall)
 	}
 	rt.mux.Handle("GET /assets/", http.FileServerFS(assets))
 	s.handle(rt, "GET /{$}", false, nil, func(w http.ResponseWriter, r *http.Request) {

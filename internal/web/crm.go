@@ -1,0 +1,330 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"switchboard/crm"
+	"switchboard/internal/store"
+)
+
+// CRM is what the web side needs of the customer store (internal/store's CRM).
+type CRM interface {
+	SearchCustomers(ctx context.Context, q crm.CustomerQuery) ([]crm.Customer, error)
+	Customer(ctx context.Context, id int64) (*crm.Customer, error)
+	CreateCustomer(ctx context.Context, c crm.Customer) (*crm.Customer, error)
+	UpdateCustomer(ctx context.Context, id int64, p crm.CustomerPatch) (*crm.Customer, error)
+	Tickets(ctx context.Context, q crm.TicketQuery) ([]crm.Ticket, error)
+	Ticket(ctx context.Context, id int64) (*crm.Ticket, error)
+	CreateTicket(ctx context.Context, t crm.NewTicket) (*crm.Ticket, error)
+	UpdateTicket(ctx context.Context, id int64, p crm.TicketPatch) (*crm.Ticket, error)
+	LinkCall(ctx context.Context, ticketID int64, callID string) error
+	// TicketAccess: the agent owns the ticket or one of its calls was theirs.
+	TicketAccess(ctx context.Context, ticketID int64, agent string) (bool, error)
+	// CallHandledBy: the call was (or is) the agent's.
+	CallHandledBy(ctx context.Context, callID, agent string) (bool, error)
+}
+
+var _ CRM = (*store.CRM)(nil)
+
+// Who may do what: every staff role searches, reads, creates and edits customers, reads tickets
+// and opens them. An agent changes a ticket only when they own it or one of its calls was
+// theirs, links only their own calls, opens tickets on their own calls only, and owns what
+// they open unless they leave it to someone else by name; supervisors and admins change any
+// ticket.
+
+// crmError answers a CRM error: invalid input 422, a status change the workflow refuses 409,
+// a missing row 404, anything else 503 (logged).
+func (s *server) crmError(w http.ResponseWriter, err error, what string) {
+	switch {
+	case errors.Is(err, crm.ErrInvalid):
+		writeError(w, http.StatusUnprocessableEntity, CodeInvalid, err.Error())
+	case errors.Is(err, crm.ErrTransition):
+		writeError(w, http.StatusConflict, CodeConflict, err.Error())
+	case store.IsNotFound(err):
+		writeError(w, http.StatusNotFound, CodeNotFound, what+" not found")
+	default:
+		s.opt.Logger.Error("crm", "what", what, "err", err)
+		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "customer records unavailable")
+	}
+}
+
+// pathID reads the {id} of a route; on failure it has answered.
+func pathID(w http.ResponseWriter, r *http.Request, what string) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		writeError(w, http.StatusNotFound, CodeNotFound, what+" not found")
+		return 0, false
+	}
+	return id, true
+}
+
+// queryLimit reads ?limit= (1..500, default 50); on failure it has answered.
+func queryLimit(w http.ResponseWriter, r *http.Request) (int, bool) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return 50, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 500 {
+		writeError(w, http.StatusBadRequest, CodeInvalid, "bad limit")
+		return 0, false
+	}
+	return n, true
+}
+
+// searchCustomers: GET /api/customers?q=&phone=&account=&limit=
+func (s *server) searchCustomers(w http.ResponseWriter, r *http.Request) {
+	limit, ok := queryLimit(w, r)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	list, err := s.opt.CRM.SearchCustomers(r.Context(), crm.CustomerQuery{Q: q.Get("q"), Phone: q.Get("phone"), Account: q.Get("account"), Limit: limit})
+	if err != nil {
+		s.crmError(w, err, "customer")
+		return
+	}
+	if list == nil {
+		list = []crm.Customer{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"customers": list})
+}
+
+// createCustomer: POST /api/customers {"name","segment","language","phones","accounts","notes"}
+func (s *server) createCustomer(w http.ResponseWriter, r *http.Request) {
+	if !csrfOK(w, r) {
+		return
+	}
+	var body struct {
+		Name     string   `json:"name"`
+		Segment  string   `json:"segment"`
+		Language string   `json:"language"`
+		Phones   []string `json:"phones"`
+		Accounts []string `json:"accounts"`
+		Notes    string   `json:"notes"`
+	}
+	if !decodeJSON(w, r, &body) {
+		return
+	}
+	c, err := s.opt.CRM.CreateCustomer(r.Context(), crm.Customer{Name: body.Name, Segment: crm.Segment(body.Segment),
+		Language: body.Language, Phones: body.Phones, Accounts: body.Accounts, Notes: body.Notes})
+	if err != nil {
+		s.crmError(w, err, "customer")
+		return
+	}
+	s.opt.Logger.Info("customer created", "customer", c.ID, "user", sessionFrom(r.Context()).User.Username)
+	writeJSON(w, http.StatusCreated, c)
+}
+
+// getCustomer: GET /api/customers/{id}
+func (s *server) getCustomer(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "customer")
+	if !ok {
+		return
+	}
+	c, err := s.opt.CRM.Customer(r.Context(), id)
+	if err != nil {
+		s.crmError(w, err, "customer")
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// updateCustomer: PATCH /api/customers/{id} (crm.CustomerPatch's fields)
+func (s *server) updateCustomer(w http.ResponseWriter, r *http.Request) {
+	if !csrfOK(w, r) {
+		return
+	}
+	id, ok := pathID(w, r, "customer")
+	if !ok {
+		return
+	}
+	var p crm.CustomerPatch
+	if !decodeJSON(w, r, &p) {
+		return
+	}
+	c, err := s.opt.CRM.UpdateCustomer(r.Context(), id, p)
+	if err != nil {
+		s.crmError(w, err, "customer")
+		return
+	}
+	s.opt.Logger.Info("customer updated", "customer", id, "user", sessionFrom(r.Context()).User.Username)
+	writeJSON(w, http.StatusOK, c)
+}
+
+// listTickets: GET /api/tickets?customer_id=&status=&call_id=&limit=
+func (s *server) listTickets(w http.ResponseWriter, r *http.Request) {
+	limit, ok := queryLimit(w, r)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	tq := crm.TicketQuery{Status: crm.Status(q.Get("status")), CallID: q.Get("call_id"), Limit: limit}
+	if v := q.Get("customer_id"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			writeError(w, http.StatusBadRequest, CodeInvalid, "bad customer_id")
+			return
+		}
+		tq.CustomerID = id
+	}
+	if tq.Status != "" && !tq.Status.Valid() {
+		writeError(w, http.StatusBadRequest, CodeInvalid, "bad status")
+		return
+	}
+	list, err := s.opt.CRM.Tickets(r.Context(), tq)
+	if err != nil {
+		s.crmError(w, err, "ticket")
+		return
+	}
+	if list == nil {
+		list = []crm.Ticket{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tickets": list})
+}
+
+// ownCall checks that an agent links only their own calls; on refusal it has answered.
+func (s *server) ownCall(w http.ResponseWriter, r *http.Request, callID string) bool {
+	u := sessionFrom(r.Context()).User
+	if u.Role != "agent" || callID == "" {
+		return true
+	}
+	mine, err := s.opt.CRM.CallHandledBy(r.Context(), callID, u.AgentID)
+	if err != nil {
+		s.crmError(w, err, "call")
+		return false
+	}
+	if !mine {
+		writeError(w, http.StatusForbidden, CodeForbidden, "not your call")
+		return false
+	}
+	return true
+}
+
+// createTicket: POST /api/tickets {"customer_id","subject","priority","call_id","owner"}
+func (s *server) createTicket(w http.ResponseWriter, r *http.Request) {
+	if !csrfOK(w, r) {
+		return
+	}
+	var t crm.NewTicket
+	if !decodeJSON(w, r, &t) {
+		return
+	}
+	u := sessionFrom(r.Context()).User
+	if u.Role == "agent" && t.Owner == "" {
+		t.Owner = u.AgentID
+	}
+	if err := crm.CheckCallID(t.CallID, true); err != nil {
+		s.crmError(w, err, "ticket")
+		return
+	}
+	if !s.ownCall(w, r, t.CallID) {
+		return
+	}
+	tk, err := s.opt.CRM.CreateTicket(r.Context(), t)
+	if err != nil {
+		s.crmError(w, err, "customer")
+		return
+	}
+	s.opt.Logger.Info("ticket created", "ticket", tk.ID, "customer", tk.CustomerID, "user", u.Username)
+	writeJSON(w, http.StatusCreated, tk)
+}
+
+// getTicket: GET /api/tickets/{id}, with its calls and their recordings.
+func (s *server) getTicket(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "ticket")
+	if !ok {
+		return
+	}
+	t, err := s.opt.CRM.Ticket(r.Context(), id)
+	if err != nil {
+		s.crmError(w, err, "ticket")
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+// mayChangeTicket: supervisors and admins always; an agent on a ticket they own or with a call
+// of theirs. On refusal it has answered.
+func (s *server) mayChangeTicket(w http.ResponseWriter, r *http.Request, id int64) bool {
+	u := sessionFrom(r.Context()).User
+	if u.Role != "agent" {
+		return true
+	}
+	ok, err := s.opt.CRM.TicketAccess(r.Context(), id, u.AgentID)
+	if err != nil {
+		s.crmError(w, err, "ticket")
+		return false
+	}
+	if !ok {
+		if _, err := s.opt.CRM.Ticket(r.Context(), id); store.IsNotFound(err) {
+			writeError(w, http.StatusNotFound, CodeNotFound, "ticket not found")
+			return false
+		}
+		writeError(w, http.StatusForbidden, CodeForbidden, "not your ticket")
+		return false
+	}
+	return true
+}
+
+// updateTicket: PATCH /api/tickets/{id} {"status","priority","owner","subject"}
+func (s *server) updateTicket(w http.ResponseWriter, r *http.Request) {
+	if !csrfOK(w, r) {
+		return
+	}
+	id, ok := pathID(w, r, "ticket")
+	if !ok {
+		return
+	}
+	var p crm.TicketPatch
+	if !decodeJSON(w, r, &p) {
+		return
+	}
+	if !s.mayChangeTicket(w, r, id) {
+		return
+	}
+	t, err := s.opt.CRM.UpdateTicket(r.Context(), id, p)
+	if err != nil {
+		s.crmError(w, err, "ticket")
+		return
+	}
+	s.opt.Logger.Info("ticket updated", "ticket", id, "status", t.Status, "user", sessionFrom(r.Context()).User.Username)
+	writeJSON(w, http.StatusOK, t)
+}
+
+// linkTicketCall: POST /api/tickets/{id}/calls {"call_id"}; an agent links their own calls.
+func (s *server) linkTicketCall(w http.ResponseWriter, r *http.Request) {
+	if !csrfOK(w, r) {
+		return
+	}
+	id, ok := pathID(w, r, "ticket")
+	if !ok {
+		return
+	}
+	var body struct {
+		CallID string `json:"call_id"`
+	}
+	if !decodeJSON(w, r, &body) {
+		return
+	}
+	if err := crm.CheckCallID(body.CallID, false); err != nil {
+		s.crmError(w, err, "ticket")
+		return
+	}
+	if !s.ownCall(w, r, body.CallID) {
+		return
+	}
+	if err := s.opt.CRM.LinkCall(r.Context(), id, body.CallID); err != nil {
+		s.crmError(w, err, "ticket")
+		return
+	}
+	t, err := s.opt.CRM.Ticket(r.Context(), id)
+	if err != nil {
+		s.crmError(w, err, "ticket")
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
