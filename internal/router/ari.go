@@ -128,13 +128,8 @@ func (r *Router) inbound(chanID, number, did string, enqueuedAt time.Time) {
 			r.log.Error("answer failed", "call", c.id, "err", err)
 		}
 	})
-	err := r.eng.Enqueue(acd.CallRequest{ID: c.id, Queue: route.Queue, Priority: route.Priority, Skills: route.Skills,
+	r.enqueue(c, acd.CallRequest{ID: c.id, Queue: route.Queue, Priority: route.Priority, Skills: route.Skills,
 		EnqueuedAt: enqueuedAt, Data: route.Data})
-	if err != nil {
-		r.log.Error("enqueue failed; hanging up", "call", c.id, "err", err)
-		r.forget(c)
-		r.hangupLater(chanID)
-	}
 }
 
 // agentAnswered: an originated agent channel answered and entered the application.

@@ -96,14 +96,8 @@ func (r *Router) enqueueFromIVR(c *call, a ivr.Route) {
 	if a.Customer != "" {
 		data["customer"] = a.Customer
 	}
-	ch := c.callerChan
 	c.w.do(func() { r.stopPlayback(c) })
-	err := r.eng.Enqueue(acd.CallRequest{ID: c.id, Queue: a.Queue, Priority: a.Priority, Skills: a.Skills, Data: data})
-	if err != nil {
-		r.log.Error("enqueue after the ivr failed; hanging up", "call", c.id, "err", err)
-		r.forget(c)
-		r.hangupLater(ch)
-	}
+	r.enqueue(c, acd.CallRequest{ID: c.id, Queue: a.Queue, Priority: a.Priority, Skills: a.Skills, Data: data})
 }
 
 // ivrCallback records the caller's callback request at its place in time (on the call's

@@ -163,6 +163,12 @@ type Options struct {
 	// It is called off the owner goroutine and given LookupTimeout (default 2s).
 	Lookup        func(ctx context.Context, q LookupQuery) (ivr.Customer, bool, error)
 	LookupTimeout time.Duration
+	// Classify, when set, is asked about every new caller before it joins its queue (after
+	// the IVR, if any): the customer's segment may choose another queue or a higher priority.
+	// It is called off the owner goroutine and given ClassifyTimeout (default 300ms); the
+	// route stays as configured when it fails or is late.
+	Classify        func(ctx context.Context, q ClassifyQuery) (Classification, bool, error)
+	ClassifyTimeout time.Duration
 	// CSAT, when set, stores a post-call survey score; called on the call's worker.
 	CSAT func(ctx context.Context, s CSAT) error
 }
@@ -176,30 +182,32 @@ type Recalled struct {
 
 // Router runs one Asterisk node's calls.
 type Router struct {
-	cfg        Config
-	tel        Telephony
-	log        *slog.Logger
-	eng        *acd.Engine
-	clock      acd.Clock
-	inbox      *Inbox[func()]
-	pending    []acd.Event
-	observers  []func(acd.Event)
-	calls      map[string]*call // by call id
-	chans      map[string]*call // by caller and agent channel id
-	holds      map[string]bool  // holding bridges known to exist
-	metrics    *metrics
-	snap       atomic.Pointer[Snapshot]
-	snapAt     time.Time
-	reconciled atomic.Int64
-	latency    func(time.Duration)
-	received   time.Time // when the ARI event being handled arrived
-	callInfo   func(callID, number, did string)
-	recall     func(callID string) (Recalled, bool)
-	callback   func(callID string, cb ivr.Callback, at time.Time) error
-	recs       *recorder
-	lookup     func(ctx context.Context, q LookupQuery) (ivr.Customer, bool, error)
-	lookupWait time.Duration
-	csat       func(ctx context.Context, s CSAT) error
+	cfg          Config
+	tel          Telephony
+	log          *slog.Logger
+	eng          *acd.Engine
+	clock        acd.Clock
+	inbox        *Inbox[func()]
+	pending      []acd.Event
+	observers    []func(acd.Event)
+	calls        map[string]*call // by call id
+	chans        map[string]*call // by caller and agent channel id
+	holds        map[string]bool  // holding bridges known to exist
+	metrics      *metrics
+	snap         atomic.Pointer[Snapshot]
+	snapAt       time.Time
+	reconciled   atomic.Int64
+	latency      func(time.Duration)
+	received     time.Time // when the ARI event being handled arrived
+	callInfo     func(callID, number, did string)
+	recall       func(callID string) (Recalled, bool)
+	callback     func(callID string, cb ivr.Callback, at time.Time) error
+	recs         *recorder
+	lookup       func(ctx context.Context, q LookupQuery) (ivr.Customer, bool, error)
+	lookupWait   time.Duration
+	classify     func(ctx context.Context, q ClassifyQuery) (Classification, bool, error)
+	classifyWait time.Duration
+	csat         func(ctx context.Context, s CSAT) error
 }
 
 // New builds a router and its engine from the configuration.
@@ -222,6 +230,10 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		calls: map[string]*call{}, chans: map[string]*call{}, holds: map[string]bool{},
 		latency: opt.OfferLatency, callInfo: opt.CallInfo, recall: opt.Recall, callback: opt.Callback,
 		recs: newRecorder(opt), lookup: opt.Lookup, lookupWait: opt.LookupTimeout, csat: opt.CSAT,
+	}
+	r.classify, r.classifyWait = opt.Classify, opt.ClassifyTimeout
+	if r.classifyWait <= 0 {
+		r.classifyWait = defaultClassifyTimeout
 	}
 	if r.lookupWait <= 0 {
 		r.lookupWait = defaultLookupTimeout
