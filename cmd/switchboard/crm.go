@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"os"
+	"strconv"
 
 	"switchboard/crm"
 	"switchboard/internal/config"
+	"switchboard/internal/router"
 	"switchboard/internal/store"
+	"switchboard/ivr"
 )
 
 // crmDirectory builds the caller identification of the crm: section: the local records, and
@@ -35,4 +39,46 @@ func crmOptions(cfg *config.CRM) store.CRMOptions {
 		return store.CRMOptions{}
 	}
 	return store.CRMOptions{HomeCountry: cfg.HomeCountry}
+}
+
+// ivrLookup answers the IVR's lookup nodes from the directory: by the caller's number, or by
+// the account number the caller entered.
+func ivrLookup(dir *crm.Directory) func(context.Context, router.LookupQuery) (ivr.Customer, bool, error) {
+	return func(ctx context.Context, q router.LookupQuery) (ivr.Customer, bool, error) {
+		number, account := q.Number, ""
+		if q.By == "var" {
+			number, account = "", q.Account
+		}
+		cands, err := dir.Identify(ctx, number, account)
+		if err != nil || len(cands) == 0 {
+			return ivr.Customer{}, false, err
+		}
+		return cands[0].IVR(), true, nil
+	}
+}
+
+// classifier identifies a caller about to join a queue and applies the segment policy: a VIP
+// may go to a dedicated queue or up in priority. The call is tagged with the segment, and with
+// the customer id when the caller matched exactly one customer.
+func classifier(dir *crm.Directory, policy crm.SegmentPolicy) func(context.Context, router.ClassifyQuery) (router.Classification, bool, error) {
+	return func(ctx context.Context, q router.ClassifyQuery) (router.Classification, bool, error) {
+		cands, err := dir.Identify(ctx, q.Number, q.Account)
+		if err != nil || len(cands) == 0 {
+			return router.Classification{}, false, err
+		}
+		queue, priority := policy.Route(cands, q.Queue, q.Priority)
+		seg, _ := policy.Best(cands)
+		data := map[string]string{"segment": string(seg)}
+		if len(cands) == 1 && cands[0].ID > 0 {
+			data["customer"] = strconv.FormatInt(cands[0].ID, 10)
+		}
+		return router.Classification{Queue: queue, Priority: priority, Data: data}, true, nil
+	}
+}
+
+func segments(cfg *config.CRM) crm.SegmentPolicy {
+	if cfg == nil {
+		return nil
+	}
+	return cfg.Segments
 }

@@ -39,6 +39,9 @@ func TestCRMThroughTheDaemon(t *testing.T) {
 	if err != nil || call.Agent == "" {
 		t.Fatalf("call record %+v %v", call, err)
 	}
+	if call.Priority != 3 { // demo.yaml: vip: {priority_boost: 3}; billing's DID has priority 0
+		t.Fatalf("a VIP caller routed with priority %d, want 3", call.Priority)
+	}
 	other := "1003"
 	if call.Agent == other {
 		other = "1008"

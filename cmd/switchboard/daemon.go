@@ -173,17 +173,8 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		},
 		RecordingsDir: recDir, RecordingsShared: opt.RecordingsShared,
 		LookupTimeout: cfg.IVR.LookupTimeout,
-		Lookup: func(ctx context.Context, q router.LookupQuery) (ivr.Customer, bool, error) {
-			number, account := q.Number, ""
-			if q.By == "var" { // the caller entered an account number
-				number, account = "", q.Account
-			}
-			cands, err := d.directory.Identify(ctx, number, account)
-			if err != nil || len(cands) == 0 {
-				return ivr.Customer{}, false, err
-			}
-			return cands[0].IVR(), true, nil
-		},
+		Lookup:        ivrLookup(d.directory),
+		Classify:      classifier(d.directory, segments(cfg.CRM)),
 		CSAT: func(ctx context.Context, c router.CSAT) error {
 			return st.SaveCSAT(ctx, store.CSAT{CallID: c.CallID, Agent: c.Agent, Queue: c.Queue, Score: c.Score, At: c.At})
 		},
