@@ -55,6 +55,8 @@ type Config struct {
 	// Flows are the IVR flows by name (flows.go), each checked by ivr.Validate; nil without a
 	// flows: key.
 	Flows map[string]*ivr.Flow
+	// Dispositions are the wrap-up codes agents pick from (dispositions.go).
+	Dispositions []string
 
 	raw []byte
 }
@@ -224,6 +226,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		Hours:    map[string]*Hours{},
 	}
 	root, flows := d.splitFlows(root)
+	root, c.Dispositions = d.dispositionsSection(root)
 	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "dids", "hours")
 	if !m.ok {
 		return c
