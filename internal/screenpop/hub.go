@@ -43,7 +43,7 @@ type Hub struct {
 	calls map[string]*callState // owned by the Run goroutine
 
 	mu      sync.Mutex
-	current map[string]delivered              // by agent: the latest pop
+	current map[string]delivered                // by agent: the latest pop
 	subs    map[string]map[*Subscriber]struct{} // by agent
 	recent  map[string][]Facts                  // by agent: calls answered, newest last
 
