@@ -154,3 +154,6 @@ func (d *Desk) ScheduleCallback(ctx context.Context, agent, callID, number strin
 	}
 	return Scheduled{ID: id, Number: e164, Queue: f.Queue, At: at}, nil
 }
+
+// Codes returns the dispositions an agent picks from.
+func (d *Desk) Codes() []string { return slices.Clone(d.Dispositions) }

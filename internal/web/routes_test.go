@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/internal/screenpop"
 	"switchboard/internal/store"
 )
 
@@ -20,6 +21,8 @@ func everything(t *testing.T) Options {
 		Live:       func() Live { return Live{At: time.Now()} },
 		Recordings: &memRecordings{},
 		RecordCall: func(context.Context, string, string) error { return nil },
+		Pops:       screenpop.New(screenpop.Options{}),
+		Desk:       &screenpop.Desk{Dispositions: []string{"resolved"}},
 		Metrics:    http.NotFoundHandler(),
 	}
 }

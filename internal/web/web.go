@@ -53,7 +53,12 @@ type Options struct {
 	// RecordCall starts recording an agent's connected call on demand; nil: route absent.
 	// Errors carry acd codes (not_found, conflict, invalid: the queue's policy refuses).
 	RecordCall func(ctx context.Context, agentID, callID string) error
-	Logger     *slog.Logger
+	// Pops is the agents' screen-pop feed (pop.go); nil: /api/agent/pop/stream and
+	// /api/agent/call absent. Desk takes wrap-ups and agent-scheduled callbacks (pop.go); nil:
+	// /api/dispositions and /api/calls/{id}/wrapup and /callback absent.
+	Pops   Pops
+	Desk   Desk
+	Logger *slog.Logger
 }
 
 type server struct {
@@ -110,6 +115,15 @@ func (s *server) register() *routes {
 	}
 	if opt.RecordCall != nil {
 		s.handle(rt, "POST /api/calls/{id}/record", true, agents, s.recordCall)
+	}
+	if opt.Pops != nil {
+		s.handle(rt, "GET /api/agent/pop/stream", true, agents, s.streamPops)
+		s.handle(rt, "GET /api/agent/call", true, agents, s.currentPop)
+	}
+	if opt.Desk != nil {
+		s.handle(rt, "GET /api/dispositions", true, everyone, s.dispositions)
+		s.handle(rt, "POST /api/calls/{id}/wrapup", true, agents, s.wrapupCall)
+		s.handle(rt, "POST /api/calls/{id}/callback", true, agents, s.callbackCall)
 	}
 	rt.mux.Handle("GET /assets/", http.FileServerFS(assets))
 	s.handle(rt, "GET /{$}", false, nil, func(w http.ResponseWriter, r *http.Request) {
