@@ -23,6 +23,12 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // all answer, with a fresh PostgreSQL database and data folder; it returns once reconciled.
 func demoDaemon(t *testing.T) (*ariemu.Server, *daemon, *config.Config) {
 	t.Helper()
+	return demoDaemonYAML(t, demoYAML)
+}
+
+// demoDaemonYAML is demoDaemon on another configuration.
+func demoDaemonYAML(t *testing.T, yaml []byte) (*ariemu.Server, *daemon, *config.Config) {
+	t.Helper()
 	emu, err := ariemu.New(ariemu.Options{Username: "u", Password: "p"})
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +38,7 @@ func demoDaemon(t *testing.T) (*ariemu.Server, *daemon, *config.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.LoadConfig(bytes.NewReader(demoYAML), "demo.yaml")
+	cfg, err := config.LoadConfig(bytes.NewReader(yaml), "demo.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
