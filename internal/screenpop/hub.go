@@ -199,9 +199,9 @@ func (h *Hub) onEvent(ev acd.Event) {
 		h.pop(c, KindAnswered, ev.At)
 	case acd.CallTransferred:
 		if c := h.calls[ev.Call]; c != nil {
-			c.agent = ev.Agent
+			c.agent, c.queue = ev.Agent, ev.To
 			h.pop(c, KindTransferred, ev.At)
-			c.agent, c.queue = "", ev.To
+			c.agent = ""
 		}
 	case acd.CallEnded:
 		if c := h.calls[ev.Call]; c != nil {

@@ -227,7 +227,7 @@ func TestTransferPops(t *testing.T) {
 	h.Observe(acd.CallEnqueued{At: t0.Add(time.Minute), Call: "ast1-c6", Queue: "support-l2", EnqueuedAt: t0})
 	h.Observe(acd.CallOffered{At: t0.Add(61 * time.Second), Call: "ast1-c6", Queue: "support-l2", Agent: "2001", Waited: 61 * time.Second})
 	for _, kind := range []string{KindOffered, KindAnswered, KindTransferred} {
-		if p := next(t, a); p.Kind != kind {
+		if p := next(t, a); p.Kind != kind || (kind == KindTransferred && p.Queue != "support-l2") {
 			t.Fatalf("agent 1001: %+v, want %s", p, kind)
 		}
 	}
@@ -245,4 +245,25 @@ func eventually(t *testing.T, cond func() bool) {
 		}
 	}
 	t.Fatal("condition not met in time")
+}
+
+// Calls that never queued (the caller left in the IVR) are forgotten after a while; queued ones
+// are kept.
+func TestSweepForgetsCallsThatNeverQueued(t *testing.T) {
+	now := t0
+	h := New(Options{Now: func() time.Time { return now }})
+	h.CallInfo("ivr-only", "+4930111222", "5554000")
+	h.CallInfo("queued", "+4930111333", "5551000")
+	h.Observe(acd.CallEnqueued{At: t0, Call: "queued", Queue: "q", EnqueuedAt: t0})
+	for _, f := range h.inbox.Drain() {
+		f()
+	}
+	now = t0.Add(staleAfter + time.Minute)
+	h.sweep(now)
+	if _, ok := h.calls["ivr-only"]; ok {
+		t.Error("a call that never queued is still held")
+	}
+	if _, ok := h.calls["queued"]; !ok {
+		t.Error("a waiting call was forgotten")
+	}
 }
