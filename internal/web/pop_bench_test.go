@@ -112,7 +112,9 @@ func BenchmarkPopDelivery(b *testing.B) {
 		b.Fatalf("%d of %d offered pops delivered", len(lat), b.N)
 	}
 	slices.Sort(lat)
-	q := func(p float64) float64 { return float64(lat[min(int(p*float64(len(lat))), len(lat)-1)].Microseconds()) / 1000 }
+	q := func(p float64) float64 {
+		return float64(lat[min(int(p*float64(len(lat))), len(lat)-1)].Microseconds()) / 1000
+	}
 	b.ReportMetric(q(0.5), "p50-ms")
 	b.ReportMetric(q(0.99), "p99-ms")
 	b.ReportMetric(q(1), "max-ms")
