@@ -86,7 +86,7 @@ func TestPopsLoad(t *testing.T) {
 	}
 	t.Logf("\n%s", rep)
 	p := rep.Pops
-	if p == nil || p.Clients != 50 || p.Offers != int64(rep.Placed) || p.Delivered != rep.Placed {
+	if p == nil || p.Clients != 50 || p.Offers != int64(rep.Placed) || p.Delivered != rep.Placed || p.HubP99 <= 0 {
 		t.Fatalf("pop figures %+v, want every one of %d offers delivered", p, rep.Placed)
 	}
 	if q := p.Latency; q.P50 <= 0 || q.P50 > q.P99 || q.P99 > q.Max {

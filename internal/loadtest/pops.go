@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"switchboard/acd"
 	"switchboard/internal/router"
 	"switchboard/internal/screenpop"
@@ -28,6 +30,9 @@ type PopFigures struct {
 	Offers    int64     `json:"offers"`
 	Delivered int       `json:"delivered"` // offered pops received by the offered agent's desktop
 	Latency   Quantiles `json:"offer_to_pop"`
+	// HubP99 bounds the p99 of the hub's part, offer → pop handed to the desktops' handlers
+	// (the switchboard_screenpop_offer_seconds bucket holding the 99th percentile).
+	HubP99 time.Duration `json:"hub_p99_le_ns"`
 }
 
 // pops is the screen-pop rig: hub, HTTP side, and a desktop per agent.
@@ -37,6 +42,7 @@ type pops struct {
 	offered sync.Map // call id → time.Time of the offer
 	offers  atomic.Int64
 	lat     latencies
+	reg     *prometheus.Registry
 	clients sync.WaitGroup
 	stop    context.CancelFunc
 	n       int
@@ -45,7 +51,8 @@ type pops struct {
 // startPops starts the hub and the HTTP side on a loopback port and connects one desktop per
 // agent; it returns once every desktop has its first (idle) pop.
 func startPops(ctx context.Context, agents []string, log *slog.Logger) (*pops, error) {
-	p := &pops{hub: screenpop.New(screenpop.Options{Logger: log, Buffer: 64}), n: len(agents)}
+	reg := prometheus.NewRegistry()
+	p := &pops{hub: screenpop.New(screenpop.Options{Logger: log, Buffer: 64, Registerer: reg}), n: len(agents), reg: reg}
 	users := &sessions{byToken: map[string]*store.Session{}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -148,7 +155,27 @@ func (p *pops) wire(o *router.Options) {
 
 func (p *pops) figures() *PopFigures {
 	n, q := p.lat.summary()
-	return &PopFigures{Clients: p.n, Offers: p.offers.Load(), Delivered: n, Latency: q}
+	return &PopFigures{Clients: p.n, Offers: p.offers.Load(), Delivered: n, Latency: q, HubP99: p.hubP99()}
+}
+
+// hubP99 is the upper bound of the offer-delay bucket that holds the 99th percentile.
+func (p *pops) hubP99() time.Duration {
+	mfs, err := p.reg.Gather()
+	if err != nil {
+		return 0
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "switchboard_screenpop_offer_seconds" || len(mf.Metric) == 0 {
+			continue
+		}
+		h := mf.Metric[0].GetHistogram()
+		for _, b := range h.GetBucket() {
+			if float64(b.GetCumulativeCount()) >= 0.99*float64(h.GetSampleCount()) {
+				return time.Duration(b.GetUpperBound() * float64(time.Second))
+			}
+		}
+	}
+	return 0
 }
 
 func (p *pops) close() {

@@ -101,8 +101,8 @@ func (r Report) String() string {
 	fmt.Fprintf(&b, "caller → agent:  p50 %s  p90 %s  p99 %s  max %s  (Stasis → agent originated, over ARI, queue wait included)\n",
 		ms(r.CallerToAgent.P50), ms(r.CallerToAgent.P90), ms(r.CallerToAgent.P99), ms(r.CallerToAgent.Max))
 	if p := r.Pops; p != nil {
-		fmt.Fprintf(&b, "offer → pop:     p50 %s  p90 %s  p99 %s  max %s  (%d of %d offers delivered to %d SSE desktops)\n",
-			ms(p.Latency.P50), ms(p.Latency.P90), ms(p.Latency.P99), ms(p.Latency.Max), p.Delivered, p.Offers, p.Clients)
+		fmt.Fprintf(&b, "offer → pop:     p50 %s  p90 %s  p99 %s  max %s  (%d of %d offers delivered to %d SSE desktops; the hub's part: p99 ≤ %s)\n",
+			ms(p.Latency.P50), ms(p.Latency.P90), ms(p.Latency.P99), ms(p.Latency.Max), p.Delivered, p.Offers, p.Clients, ms(p.HubP99))
 	}
 	fmt.Fprintf(&b, "queue backlog:   max %d waiting, oldest wait %v\n", r.MaxWaiting, r.MaxOldestWait.Round(time.Millisecond))
 	if r.StoreWriteRate != nil {

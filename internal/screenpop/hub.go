@@ -48,6 +48,7 @@ type Hub struct {
 	recent  map[string][]Facts                  // by agent: calls answered, newest last
 
 	pops, dropped, enrichErrs prometheus.Counter
+	offerDelay                prometheus.Histogram
 }
 
 // callState is what the hub knows of a live call.
@@ -92,9 +93,12 @@ func New(opt Options) *Hub {
 		pops:       prometheus.NewCounter(prometheus.CounterOpts{Name: "switchboard_screenpop_pops_total", Help: "Pops built and delivered to the agent's subscribers."}),
 		dropped:    prometheus.NewCounter(prometheus.CounterOpts{Name: "switchboard_screenpop_dropped_total", Help: "Pops dropped from a slow subscriber's full buffer (the oldest first)."}),
 		enrichErrs: prometheus.NewCounter(prometheus.CounterOpts{Name: "switchboard_screenpop_enrich_errors_total", Help: "Enrichments that failed or ran out of time, in part or whole."}),
+		offerDelay: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "switchboard_screenpop_offer_seconds",
+			Help:    "From the engine's offer to its pop handed to the agent's connected desktops.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1}}),
 	}
 	if opt.Registerer != nil {
-		opt.Registerer.MustRegister(h.pops, h.dropped, h.enrichErrs, prometheus.NewGaugeFunc(
+		opt.Registerer.MustRegister(h.pops, h.dropped, h.enrichErrs, h.offerDelay, prometheus.NewGaugeFunc(
 			prometheus.GaugeOpts{Name: "switchboard_screenpop_subscribers", Help: "Connected pop subscribers (agent desktops)."},
 			func() float64 {
 				h.mu.Lock()
@@ -110,7 +114,17 @@ func New(opt Options) *Hub {
 }
 
 // Observe takes one engine event; it never blocks (router Options.Observers).
-func (h *Hub) Observe(ev acd.Event) { h.inbox.Push(func() { h.onEvent(ev) }) }
+func (h *Hub) Observe(ev acd.Event) {
+	if o, ok := ev.(acd.CallOffered); ok {
+		seen := time.Now()
+		h.inbox.Push(func() {
+			h.onEvent(o)
+			h.offerDelay.Observe(time.Since(seen).Seconds())
+		})
+		return
+	}
+	h.inbox.Push(func() { h.onEvent(ev) })
+}
 
 // CallInfo takes what the engine does not know of a new call (router Options.CallInfo).
 func (h *Hub) CallInfo(callID, number, did string) {
