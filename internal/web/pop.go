@@ -59,6 +59,7 @@ func (s *server) streamPops(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Accel-Buffering", "no")
 	sub := s.opt.Pops.Subscribe(agent)
 	defer sub.Close()
+	defer rc.SetWriteDeadline(time.Time{}) // the connection may serve other requests after this one
 	ping := time.NewTicker(popPing)
 	defer ping.Stop()
 	for {
