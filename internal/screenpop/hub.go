@@ -113,15 +113,23 @@ func New(opt Options) *Hub {
 	return h
 }
 
-// Observe takes one engine event; it never blocks (router Options.Observers).
+// Observe takes one engine event; it never blocks (router Options.Observers). Events no pop
+// depends on are not queued.
 func (h *Hub) Observe(ev acd.Event) {
-	if o, ok := ev.(acd.CallOffered); ok {
+	switch ev := ev.(type) {
+	case acd.CallOffered:
 		seen := time.Now()
 		h.inbox.Push(func() {
-			h.onEvent(o)
+			h.onEvent(ev)
 			h.offerDelay.Observe(time.Since(seen).Seconds())
 		})
 		return
+	case acd.CallUpdated, acd.CallbackOfferDue, acd.CallSkillsExpanded:
+		return
+	case acd.AgentStateChanged:
+		if ev.To != acd.WrapUp && ev.To != acd.LoggedOut {
+			return
+		}
 	}
 	h.inbox.Push(func() { h.onEvent(ev) })
 }
