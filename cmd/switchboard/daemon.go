@@ -40,6 +40,7 @@ type daemon struct {
 	journal   *store.Journal
 	router    *router.Router
 	pops      *screenpop.Hub
+	desk      *screenpop.Desk
 	events    *asterisk.Events
 	http      *http.Server
 	addr      string
@@ -128,6 +129,8 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	}
 	hub := screenpop.New(screenpop.Options{Logger: d.log, Registerer: reg, Enrichers: []screenpop.Enricher{screenpop.Recordings{Index: st}}})
 	d.pops = hub
+	d.desk = &screenpop.Desk{Hub: hub, Store: st, Node: cfg.Node, Dispositions: cfg.Dispositions,
+		Callbacks: callback.Policy{AllowInternational: true, Expiry: 24 * time.Hour}}
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User, Password: cfg.ARI.Password})
 	r, err := router.New(rcfg, rest, router.Options{
 		Logger: d.log, Registerer: reg, Observers: []func(acd.Event){j.Record, hub.Observe},
@@ -207,9 +210,8 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		RecordCall: func(ctx context.Context, agent, call string) error {
 			return r.RecordOnDemand(ctx, call, agent, func(queue string) bool { return (*d.policies.Load())[queue].OnRequest() })
 		},
-		Pops: hub,
-		Desk: &screenpop.Desk{Hub: hub, Store: st, Node: cfg.Node, Dispositions: cfg.Dispositions,
-			Callbacks: callback.Policy{AllowInternational: true, Expiry: 24 * time.Hour}},
+		Pops:   hub,
+		Desk:   d.desk,
 		Logger: d.log,
 	}), ReadHeaderTimeout: 10 * time.Second}
 
@@ -289,6 +291,7 @@ func (d *daemon) reload(ctx context.Context, cfg *config.Config) error {
 	}
 	d.cfg = cfg
 	d.setPolicies(cfg)
+	d.desk.SetDispositions(cfg.Dispositions)
 	return nil
 }
 

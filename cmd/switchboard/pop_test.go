@@ -35,7 +35,7 @@ flows:
 // the end and the wrap-up; the other agents' streams stay idle. The agent wraps up and
 // schedules a callback through the API, stored in PostgreSQL.
 func TestDaemonScreenPopEndToEnd(t *testing.T) {
-	emu, d, _ := demoDaemonYAML(t, popFlow)
+	emu, d, cfg := demoDaemonYAML(t, popFlow)
 	ctx := context.Background()
 	agents := []string{"1003", "1008", "1009", "1001"} // billing's three, and one of support's
 	streams := map[string]<-chan screenpop.Pop{}
@@ -129,10 +129,19 @@ func TestDaemonScreenPopEndToEnd(t *testing.T) {
 	if err != nil || len(cbs) != 1 || cbs[0].Number != "+4930111222" || cbs[0].Queue != "billing" || cbs[0].CallID != callID {
 		t.Fatalf("agent's callbacks %+v %v", cbs, err)
 	}
+	// A reload changes the codes.
+	cfg2 := *cfg
+	cfg2.Dispositions = []string{"sold", "no-sale"}
+	if err := d.reload(ctx, &cfg2); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := fetch(t, c, "http://"+d.addr+"/api/dispositions", ""); code != 200 || strings.TrimSpace(string(body)) != `["sold","no-sale"]` {
+		t.Fatalf("dispositions after the reload: %d %s", code, body)
+	}
 	// Another agent may not wrap up the call.
 	other := clients["1001"]
 	token = csrfOf(t, other, "http://"+d.addr+"/recordings")
-	if code, _ := post(other, "/api/calls/"+callID+"/wrapup", `{"disposition":"resolved"}`); code != 404 {
+	if code, _ := post(other, "/api/calls/"+callID+"/wrapup", `{"disposition":"sold"}`); code != 404 {
 		t.Fatalf("another agent's wrap-up: %d", code)
 	}
 }

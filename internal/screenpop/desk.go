@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -34,9 +35,24 @@ type Desk struct {
 	Hub          *Hub // knows the calls answered lately, before the journal has written them
 	Store        DeskStore
 	Node         string
-	Dispositions []string
+	Dispositions []string        // the codes at start; SetDispositions replaces them
 	Callbacks    callback.Policy // numbers and attempts of scheduled callbacks
 	Now          func() time.Time
+
+	reloaded atomic.Pointer[[]string]
+}
+
+// SetDispositions replaces the codes (a configuration reload); safe beside requests.
+func (d *Desk) SetDispositions(codes []string) {
+	c := slices.Clone(codes)
+	d.reloaded.Store(&c)
+}
+
+func (d *Desk) codes() []string {
+	if c := d.reloaded.Load(); c != nil {
+		return *c
+	}
+	return d.Dispositions
 }
 
 // Wrapup is an agent's wrap-up of a call.
@@ -88,8 +104,8 @@ func (d *Desk) handled(ctx context.Context, agent, callID string) (Facts, error)
 // Wrapup records agent's wrap-up of callID, and the agent's pop goes idle.
 func (d *Desk) Wrapup(ctx context.Context, agent, callID string, w Wrapup) error {
 	switch {
-	case !slices.Contains(d.Dispositions, w.Disposition):
-		return invalid("disposition %q is not one of %v", w.Disposition, d.Dispositions)
+	case !slices.Contains(d.codes(), w.Disposition):
+		return invalid("disposition %q is not one of %v", w.Disposition, d.codes())
 	case !utf8.ValidString(w.Notes) || utf8.RuneCountInString(w.Notes) > MaxNotes:
 		return invalid("notes must be UTF-8 text of at most %d characters", MaxNotes)
 	case w.TicketID < 0:
@@ -156,4 +172,4 @@ func (d *Desk) ScheduleCallback(ctx context.Context, agent, callID, number strin
 }
 
 // Codes returns the dispositions an agent picks from.
-func (d *Desk) Codes() []string { return slices.Clone(d.Dispositions) }
+func (d *Desk) Codes() []string { return slices.Clone(d.codes()) }

@@ -112,4 +112,16 @@ func TestDesk(t *testing.T) {
 	if len(m.callbacks) != 2 {
 		t.Fatalf("refused callbacks stored: %d", len(m.callbacks))
 	}
+
+	// A reload replaces the codes.
+	d.SetDispositions([]string{"sold"})
+	if got := d.Codes(); len(got) != 1 || got[0] != "sold" {
+		t.Fatalf("codes after a reload: %v", got)
+	}
+	if err := d.Wrapup(ctx, "1001", "ast1-c1", Wrapup{Disposition: "resolved"}); acd.ErrorCode(err) != acd.EInvalid {
+		t.Fatalf("a code no longer listed: %v", err)
+	}
+	if err := d.Wrapup(ctx, "1001", "ast1-c1", Wrapup{Disposition: "sold"}); err != nil {
+		t.Fatal(err)
+	}
 }
