@@ -9,6 +9,7 @@ import (
 	"switchboard/crm"
 	"switchboard/internal/config"
 	"switchboard/internal/router"
+	"switchboard/internal/screenpop"
 	"switchboard/internal/store"
 	"switchboard/ivr"
 )
@@ -81,4 +82,54 @@ func segments(cfg *config.CRM) crm.SegmentPolicy {
 		return nil
 	}
 	return cfg.Segments
+}
+
+// crmEnricher gives the screen pop what the customer records know of a caller: the customers
+// the number (or the account entered in the IVR) matches, their open tickets and last
+// interactions, and the external CRM's page for them.
+type crmEnricher struct {
+	dir   *crm.Directory
+	local *store.CRM
+}
+
+const popCandidates = 5 // customers shown at most; each brings its tickets and interactions
+
+func (e crmEnricher) Enrich(ctx context.Context, q screenpop.Query) (screenpop.Enrichment, error) {
+	var out screenpop.Enrichment
+	cands, err := e.dir.Identify(ctx, q.Caller, q.Account)
+	if err != nil || len(cands) == 0 {
+		return out, err
+	}
+	if len(cands) > popCandidates {
+		cands = cands[:popCandidates]
+	}
+	for _, c := range cands {
+		out.Customers = append(out.Customers, screenpop.Customer{ID: c.ID, Name: c.Name, Segment: string(c.Segment),
+			Language: c.Language, Phones: c.Phones, Accounts: c.Accounts})
+		if c.ID <= 0 { // known only to the external CRM
+			continue
+		}
+		tickets, err := e.local.OpenTickets(ctx, c.ID)
+		if err != nil {
+			return out, err
+		}
+		for _, t := range tickets {
+			out.Tickets = append(out.Tickets, screenpop.Ticket{ID: t.ID, Subject: t.Subject, Status: string(t.Status),
+				Priority: t.Priority, CustomerID: t.CustomerID})
+		}
+		last, err := e.local.LastInteractions(ctx, c.ID, 5)
+		if err != nil {
+			return out, err
+		}
+		for _, i := range last {
+			out.Interactions = append(out.Interactions, screenpop.Interaction{CallID: i.CallID, At: i.At, Queue: i.Queue,
+				Agent: i.Agent, Outcome: i.Outcome, Disposition: i.Disposition, CSAT: i.CSAT})
+		}
+	}
+	var id int64
+	if len(cands) == 1 {
+		id = cands[0].ID
+	}
+	out.PopURL = e.dir.PopURL(q.Caller, q.Account, id)
+	return out, nil
 }

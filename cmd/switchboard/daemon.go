@@ -24,6 +24,7 @@ import (
 	"switchboard/internal/config"
 	"switchboard/internal/pgcluster"
 	"switchboard/internal/router"
+	"switchboard/internal/screenpop"
 	"switchboard/internal/store"
 	"switchboard/internal/web"
 	"switchboard/ivr"
@@ -39,6 +40,8 @@ type daemon struct {
 	store     *store.Store
 	journal   *store.Journal
 	router    *router.Router
+	pops      *screenpop.Hub
+	desk      *screenpop.Desk
 	events    *asterisk.Events
 	http      *http.Server
 	addr      string
@@ -131,10 +134,16 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	if err != nil {
 		return nil, err
 	}
+	hub := screenpop.New(screenpop.Options{Logger: d.log, Registerer: reg, Enrichers: []screenpop.Enricher{
+		screenpop.Recordings{Index: st}, crmEnricher{dir: d.directory, local: d.crm}}})
+	d.pops = hub
+	d.desk = &screenpop.Desk{Hub: hub, Store: st, Node: cfg.Node, Dispositions: cfg.Dispositions,
+		Callbacks: callback.Policy{AllowInternational: true, Expiry: 24 * time.Hour}}
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User, Password: cfg.ARI.Password})
 	r, err := router.New(rcfg, rest, router.Options{
-		Logger: d.log, Registerer: reg, Observers: []func(acd.Event){j.Record},
-		CallInfo: func(id, number, did string) { j.CallInfo(id, number, did, nil) },
+		Logger: d.log, Registerer: reg, Observers: []func(acd.Event){j.Record, hub.Observe},
+		CallInfo:  func(id, number, did string) { j.CallInfo(id, number, did, nil); hub.CallInfo(id, number, did) },
+		IVRRouted: hub.Routed,
 		Callback: func(callID string, cb ivr.Callback, at time.Time) error {
 			// No callback section in the configuration yet: numbers must come in E.164 (the
 			// IVR lets a caller with another format enter one), three attempts within a day.
@@ -217,6 +226,8 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			return r.RecordOnDemand(ctx, call, agent, func(queue string) bool { return (*d.policies.Load())[queue].OnRequest() })
 		},
 		Secure: r,
+		Pops:   hub,
+		Desk:   d.desk,
 		Logger: d.log,
 	}), ReadHeaderTimeout: 10 * time.Second}
 
@@ -233,6 +244,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	}
 	run("journal", j.Run)
 	run("router", r.Run)
+	run("screen pop", hub.Run)
 	run("ari events", d.events.Run)
 	run("recording sweep", func(ctx context.Context) error {
 		// Recordings left on Asterisk (a failed fetch or index write, a finish while the
@@ -295,6 +307,7 @@ func (d *daemon) reload(ctx context.Context, cfg *config.Config) error {
 	}
 	d.cfg = cfg
 	d.setPolicies(cfg)
+	d.desk.SetDispositions(cfg.Dispositions)
 	return nil
 }
 

@@ -24,6 +24,12 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // tweak changes the configuration before the daemon starts.
 func demoDaemon(t *testing.T, tweak ...func(*config.Config)) (*ariemu.Server, *daemon, *config.Config) {
 	t.Helper()
+	return demoDaemonYAML(t, demoYAML, tweak...)
+}
+
+// demoDaemonYAML is demoDaemon on another configuration.
+func demoDaemonYAML(t *testing.T, yaml []byte, tweak ...func(*config.Config)) (*ariemu.Server, *daemon, *config.Config) {
+	t.Helper()
 	emu, err := ariemu.New(ariemu.Options{Username: "u", Password: "p"})
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +39,7 @@ func demoDaemon(t *testing.T, tweak ...func(*config.Config)) (*ariemu.Server, *d
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.LoadConfig(bytes.NewReader(demoYAML), "demo.yaml")
+	cfg, err := config.LoadConfig(bytes.NewReader(yaml), "demo.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,15 +35,16 @@ func loadtest(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	verbose := fs.Bool("v", false, "log the router's and emulator's warnings to stderr")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	withPops := fs.Bool("pops", false, "connect a screen-pop desktop (SSE over HTTP) per agent and measure offer → pop delivered")
 	withStore := fs.Bool("store", true, "journal every engine event to PostgreSQL (DATABASE_URL, or a private cluster in a temporary folder)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: switchboard loadtest [-rate 200] [-duration 60s] [-agents 1000] [-talk 5s] [-answer-after 200ms] [-queues 1] [-json] [-v] [-cpuprofile file]")
+		fmt.Fprintln(stderr, "usage: switchboard loadtest [-rate 200] [-duration 60s] [-agents 1000] [-talk 5s] [-answer-after 200ms] [-queues 1] [-pops] [-json] [-v] [-cpuprofile file]")
 		return 2
 	}
-	opt := lt.Options{Rate: *rate, Duration: *duration, Agents: *agents, Talk: *talk, AnswerAfter: *answerAfter, Queues: *queues}
+	opt := lt.Options{Rate: *rate, Duration: *duration, Agents: *agents, Talk: *talk, AnswerAfter: *answerAfter, Queues: *queues, Pops: *withPops}
 	if *verbose {
 		opt.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}

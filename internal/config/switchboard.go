@@ -58,6 +58,8 @@ type Config struct {
 	IVR   IVR // ivr.go
 	// CRM is the crm: section (crm.go); nil without one.
 	CRM *CRM
+	// Dispositions are the wrap-up codes agents pick from (dispositions.go).
+	Dispositions []string
 
 	raw []byte
 }
@@ -227,6 +229,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		Hours:    map[string]*Hours{},
 	}
 	root, flows := d.splitFlows(root)
+	root, c.Dispositions = d.dispositionsSection(root)
 	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "dids", "hours", "ivr", "crm")
 	if !m.ok {
 		return c

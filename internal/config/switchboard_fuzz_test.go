@@ -70,6 +70,16 @@ func checkConfig(c *Config) string {
 	if len(c.Queues) == 0 {
 		return "no queues"
 	}
+	codes := map[string]bool{}
+	for _, d := range c.Dispositions {
+		if !namePattern.MatchString(d) || codes[d] {
+			return "bad or duplicate wrap-up code " + d
+		}
+		codes[d] = true
+	}
+	if len(codes) == 0 || len(codes) > MaxDispositions {
+		return "no wrap-up codes, or too many"
+	}
 	e, err := acd.New(acd.Options{Clock: &acd.ManualClock{T: time.Unix(0, 0)}})
 	if err != nil {
 		return err.Error()

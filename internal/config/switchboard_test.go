@@ -50,9 +50,10 @@ func TestLoadConfigDefaults(t *testing.T) {
 		Queues: []acd.QueueConfig{{
 			Name: "q", SLThreshold: 20 * time.Second, SLGoal: 0.8, Strategy: acd.LongestIdle,
 		}},
-		Media: map[string]QueueMedia{"q": {MOH: "default", Recording: Recording{Policy: RecordNever}}},
-		Hours: map[string]*Hours{},
-		raw:   []byte("queues: [{name: q}]\n"),
+		Media:        map[string]QueueMedia{"q": {MOH: "default", Recording: Recording{Policy: RecordNever}}},
+		Hours:        map[string]*Hours{},
+		Dispositions: DefaultDispositions,
+		raw:          []byte("queues: [{name: q}]\n"),
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", c, want)
@@ -137,7 +138,8 @@ dids:
 			"office": {Name: "office", TimeZone: "Europe/Berlin", Location: berlin, Closed: Closed{Message: "custom/closed"},
 				Holidays: []Date{{2026, 12, 25}, {2026, 12, 26}}},
 		},
-		raw: []byte(in),
+		Dispositions: DefaultDispositions,
+		raw:          []byte(in),
 	}
 	nine := []Span{{9 * time.Hour, 17 * time.Hour}}
 	for _, h := range want.Hours {

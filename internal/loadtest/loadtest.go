@@ -40,6 +40,9 @@ type Options struct {
 	Logger *slog.Logger // default: discard
 	// Observer, when set, sees every engine event in order (e.g. the store's journal).
 	Observer func(acd.Event)
+	// Pops connects one screen-pop desktop per agent (SSE over HTTP) and measures offer → pop
+	// delivered (pops.go).
+	Pops bool
 	// StoreRate, when set, is read at the end and reported as the store's write rate
 	// (rows or events per second, as the caller defines it).
 	StoreRate func() float64
@@ -128,8 +131,21 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if o.Observer != nil {
 		ropts.Observers = []func(acd.Event){o.Observer}
 	}
+	cfg := config(o)
+	var pr *pops
+	if o.Pops {
+		ids := make([]string, len(cfg.Agents))
+		for i, a := range cfg.Agents {
+			ids[i] = a.ID
+		}
+		if pr, err = startPops(ctx, ids, o.Logger); err != nil {
+			return rep, fmt.Errorf("loadtest: pops: %w", err)
+		}
+		defer pr.close()
+		pr.wire(&ropts)
+	}
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: url, App: app, Username: user, Password: pass})
-	r, err := router.New(config(o), rest, ropts)
+	r, err := router.New(cfg, rest, ropts)
 	if err != nil {
 		return rep, fmt.Errorf("loadtest: %w", err)
 	}
@@ -209,6 +225,9 @@ place:
 
 	judge(emu, ids, &rep)
 	rep.LatencySamples, rep.OfferLatency = lat.summary()
+	if pr != nil {
+		rep.Pops = pr.figures()
+	}
 	rep.EventsDropped = counter(reg, "switchboard_ari_events_dropped_total")
 	rep.Reconnects = counter(reg, "switchboard_ari_reconnects_total")
 	rep.MaxWaiting, rep.MaxOldestWait = mon.maxWaiting, mon.maxOldest

@@ -73,3 +73,23 @@ func TestLatencyQuantiles(t *testing.T) {
 		t.Fatalf("got %d %+v, want 100 %+v", n, q, want)
 	}
 }
+
+// TestPopsLoad: with a desktop per agent on the pop stream, every offer reaches the offered
+// agent's desktop, and the delivery is timed.
+func TestPopsLoad(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	rep, err := Run(ctx, Options{Rate: 40, Duration: 2 * time.Second, Agents: 50, Talk: 500 * time.Millisecond,
+		AnswerAfter: 50 * time.Millisecond, Drain: 15 * time.Second, Pops: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("\n%s", rep)
+	p := rep.Pops
+	if p == nil || p.Clients != 50 || p.Offers != int64(rep.Placed) || p.Delivered != rep.Placed || p.HubP99 <= 0 {
+		t.Fatalf("pop figures %+v, want every one of %d offers delivered", p, rep.Placed)
+	}
+	if q := p.Latency; q.P50 <= 0 || q.P50 > q.P99 || q.P99 > q.Max {
+		t.Errorf("quantiles out of order: %+v", q)
+	}
+}

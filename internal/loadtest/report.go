@@ -67,6 +67,9 @@ type Report struct {
 	MaxWaiting    int           `json:"max_waiting"`        // most callers waiting at once (1 s snapshots)
 	MaxOldestWait time.Duration `json:"max_oldest_wait_ns"` // longest wait seen in a snapshot
 
+	// Screen pop, when Options.Pops is set.
+	Pops *PopFigures `json:"pops,omitempty"`
+
 	// Store, when the caller passed StoreRate.
 	StoreWriteRate *float64 `json:"store_write_rate_per_s,omitempty"`
 
@@ -97,6 +100,10 @@ func (r Report) String() string {
 		ms(r.OfferLatency.P50), ms(r.OfferLatency.P90), ms(r.OfferLatency.P99), ms(r.OfferLatency.Max), r.LatencySamples)
 	fmt.Fprintf(&b, "caller → agent:  p50 %s  p90 %s  p99 %s  max %s  (Stasis → agent originated, over ARI, queue wait included)\n",
 		ms(r.CallerToAgent.P50), ms(r.CallerToAgent.P90), ms(r.CallerToAgent.P99), ms(r.CallerToAgent.Max))
+	if p := r.Pops; p != nil {
+		fmt.Fprintf(&b, "offer → pop:     p50 %s  p90 %s  p99 %s  max %s  (%d of %d offers delivered to %d SSE desktops; the hub's part: p99 ≤ %s)\n",
+			ms(p.Latency.P50), ms(p.Latency.P90), ms(p.Latency.P99), ms(p.Latency.Max), p.Delivered, p.Offers, p.Clients, ms(p.HubP99))
+	}
 	fmt.Fprintf(&b, "queue backlog:   max %d waiting, oldest wait %v\n", r.MaxWaiting, r.MaxOldestWait.Round(time.Millisecond))
 	if r.StoreWriteRate != nil {
 		fmt.Fprintf(&b, "store writes:    %.0f/s\n", *r.StoreWriteRate)

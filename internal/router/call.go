@@ -70,6 +70,7 @@ type call struct {
 	bridge     string       // mixing bridge while connected
 	inHold     string       // holding bridge the caller is in, as far as the router asked
 	ivr        *ivr.Session // the IVR session while the caller walks a flow
+	path       ivrPath      // the nodes the caller waited at in the flow, and what they pressed
 	offered    bool         // a callback that keeps the caller's place was offered
 	recPaused  bool         // the agent paused the call's recording
 	collect    *collection  // a secure digit entry in progress

@@ -25,7 +25,7 @@ func (r *Router) startIVR(c *call, route Route, number string) {
 	}
 	c.ivr = sess
 	c.ivrRoute = route
-	r.ivrDo(c, sess.Start(r.clock.Now()))
+	r.ivrDo(c, r.ivrHandle(c, nil))
 }
 
 // ivrInput hands the session one input and carries out what it asks.
@@ -33,7 +33,7 @@ func (r *Router) ivrInput(c *call, in ivr.Input) {
 	if c.ivr == nil || r.calls[c.id] != c {
 		return
 	}
-	r.ivrDo(c, c.ivr.Handle(r.clock.Now(), in))
+	r.ivrDo(c, r.ivrHandle(c, in))
 }
 
 func (r *Router) ivrDo(c *call, actions []ivr.Action) {
@@ -96,6 +96,7 @@ func (r *Router) enqueueFromIVR(c *call, a ivr.Route) {
 	if a.Customer != "" {
 		data["customer"] = a.Customer
 	}
+	r.routedFromIVR(c, data)
 	c.w.do(func() { r.stopPlayback(c) })
 	r.enqueue(c, acd.CallRequest{ID: c.id, Queue: a.Queue, Priority: a.Priority, Skills: a.Skills, Data: data})
 }

@@ -142,6 +142,10 @@ type Options struct {
 	// CallInfo, when set, is told what the engine does not know of a new call (caller number,
 	// DID), on the owner goroutine; the store's journal takes it.
 	CallInfo func(callID, number, did string)
+	// IVRRouted, when set, is told, on the owner goroutine, the IVR path of a caller whose flow
+	// routes it to a queue, and the data the call is queued with, before it is enqueued (so
+	// before it can be offered). Sensitive entries show as MaskedInput.
+	IVRRouted func(callID string, path []IVRStep, data map[string]string)
 	// AgentState, when set, says where an agent stood when the previous router stopped:
 	// with LoginAgents, an agent that was paused comes back paused with its reason, and one
 	// that had logged out stays out.
@@ -200,6 +204,7 @@ type Router struct {
 	latency      func(time.Duration)
 	received     time.Time // when the ARI event being handled arrived
 	callInfo     func(callID, number, did string)
+	ivrRouted    func(callID string, path []IVRStep, data map[string]string)
 	recall       func(callID string) (Recalled, bool)
 	callback     func(callID string, cb ivr.Callback, at time.Time) error
 	recs         *recorder
@@ -228,7 +233,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		cfg: cfg, tel: tel, log: opt.Logger, clock: opt.Clock,
 		inbox: NewInbox[func()](), observers: opt.Observers,
 		calls: map[string]*call{}, chans: map[string]*call{}, holds: map[string]bool{},
-		latency: opt.OfferLatency, callInfo: opt.CallInfo, recall: opt.Recall, callback: opt.Callback,
+		latency: opt.OfferLatency, callInfo: opt.CallInfo, ivrRouted: opt.IVRRouted, recall: opt.Recall, callback: opt.Callback,
 		recs: newRecorder(opt), lookup: opt.Lookup, lookupWait: opt.LookupTimeout, csat: opt.CSAT,
 	}
 	r.classify, r.classifyWait = opt.Classify, opt.ClassifyTimeout

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/internal/screenpop"
 	"switchboard/internal/store"
 )
 
@@ -22,6 +23,8 @@ func everything(t *testing.T) Options {
 		RecordCall: func(context.Context, string, string) error { return nil },
 		Secure:     &fakeSecure{},
 		CRM:        newMemCRM(),
+		Pops:       screenpop.New(screenpop.Options{}),
+		Desk:       &screenpop.Desk{Dispositions: []string{"resolved"}},
 		Metrics:    http.NotFoundHandler(),
 	}
 }

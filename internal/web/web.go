@@ -57,6 +57,11 @@ type Options struct {
 	// (secure.go); nil: routes absent.
 	Secure CallRecording
 	CRM    CRM // nil: no customer or ticket routes (crm.go)
+	// Pops is the agents' screen-pop feed (pop.go); nil: /api/agent/pop/stream and
+	// /api/agent/call absent. Desk takes wrap-ups and agent-scheduled callbacks (pop.go); nil:
+	// /api/dispositions and /api/calls/{id}/wrapup and /callback absent.
+	Pops   Pops
+	Desk   Desk
 	Logger *slog.Logger
 }
 
@@ -130,6 +135,15 @@ func (s *server) register() *routes {
 		s.handle(rt, "GET /api/tickets/{id}", true, everyone, s.getTicket)
 		s.handle(rt, "PATCH /api/tickets/{id}", true, everyone, s.updateTicket)
 		s.handle(rt, "POST /api/tickets/{id}/calls", true, everyone, s.linkTicketCall)
+	}
+	if opt.Pops != nil {
+		s.handle(rt, "GET /api/agent/pop/stream", true, agents, s.streamPops)
+		s.handle(rt, "GET /api/agent/call", true, agents, s.currentPop)
+	}
+	if opt.Desk != nil {
+		s.handle(rt, "GET /api/dispositions", true, everyone, s.dispositions)
+		s.handle(rt, "POST /api/calls/{id}/wrapup", true, agents, s.wrapupCall)
+		s.handle(rt, "POST /api/calls/{id}/callback", true, agents, s.callbackCall)
 	}
 	rt.mux.Handle("GET /assets/", http.FileServerFS(assets))
 	s.handle(rt, "GET /{$}", false, nil, func(w http.ResponseWriter, r *http.Request) {

@@ -22,10 +22,14 @@ const (
 	Offered    Reason = "offered"     // the caller accepted the offer while waiting
 	Missed     Reason = "missed"      // the caller hung up in the queue
 	AfterHours Reason = "after_hours" // the caller left a request while closed
+	// AgentScheduled: an agent promised the caller a call back, from the call.
+	AgentScheduled Reason = "agent_scheduled"
 )
 
 // Valid reports whether r is one of the reasons above.
-func (r Reason) Valid() bool { return r == Offered || r == Missed || r == AfterHours }
+func (r Reason) Valid() bool {
+	return r == Offered || r == Missed || r == AfterHours || r == AgentScheduled
+}
 
 // Outcome is the result of one dialing attempt.
 type Outcome string

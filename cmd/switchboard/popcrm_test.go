@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"switchboard/crm"
+	"switchboard/internal/ariemu"
+	"switchboard/internal/screenpop"
+)
+
+// A known customer with an open ticket calls billing: the pop on the offered agent's feed
+// names the customer and carries the open ticket (the crm enricher at work).
+func TestPopCarriesCustomerAndTickets(t *testing.T) {
+	ctx := context.Background()
+	emu, d, _ := demoDaemon(t)
+	known, err := d.crm.SeedCRMDemo(ctx, crm.Demo(1, 40), d.crm.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cands, err := d.directory.Identify(ctx, known[1], "")
+	if err != nil || len(cands) != 1 {
+		t.Fatalf("identify %s: %+v %v", known[1], cands, err)
+	}
+	cust := cands[0]
+	tk, err := d.crm.CreateTicket(ctx, crm.NewTicket{CustomerID: cust.ID, Subject: "Refund pending", Priority: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, err := d.crm.OpenTickets(ctx, cust.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	streams := map[string]<-chan screenpop.Pop{}
+	for _, id := range []string{"1003", "1008", "1009"} { // billing's agents
+		if err := addUser(ctx, d.store, "agent"+id, "agent", id, nil, "a long password"); err != nil {
+			t.Fatal(err)
+		}
+		streams[id] = popStream(t, login(t, d.addr, "agent"+id), "http://"+d.addr+"/api/agent/pop/stream")
+		nextPopOf(t, streams[id]) // idle
+	}
+	ch, err := emu.PlaceCaller(ariemu.Caller{Number: known[1], DID: "5552000", TalkTime: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	callID := "demo-" + ch
+	deadline := time.After(15 * time.Second)
+	for {
+		var p screenpop.Pop
+		select {
+		case p = <-streams["1003"]:
+		case p = <-streams["1008"]:
+		case p = <-streams["1009"]:
+		case <-deadline:
+			t.Fatal("no pop with the customer")
+		}
+		if p.CallID != callID || len(p.Customers) == 0 {
+			continue
+		}
+		if p.Customers[0].ID != cust.ID || p.Customers[0].Name != cust.Name || len(p.Tickets) != len(open) {
+			t.Fatalf("pop customers %+v tickets %+v; want %d (%s) with %d open tickets", p.Customers, p.Tickets, cust.ID, cust.Name, len(open))
+		}
+		found := false
+		for _, x := range p.Tickets {
+			found = found || x.ID == tk.ID && x.Subject == "Refund pending"
+		}
+		if !found {
+			t.Fatalf("pop tickets %+v lack ticket %d", p.Tickets, tk.ID)
+		}
+		return
+	}
+}

@@ -1,0 +1,61 @@
+package router
+
+import "switchboard/ivr"
+
+// MaskedInput stands for what a caller pressed at a sensitive collect node.
+const MaskedInput = "****"
+
+// IVRStep is one node of the IVR a caller waited at, and what they pressed there ("" nothing,
+// MaskedInput at a sensitive node: the digits never leave the session).
+type IVRStep struct {
+	Node  string `json:"node"`
+	Input string `json:"input"`
+}
+
+// ivrPath is the walk of one caller through a flow: the input nodes in the order visited
+// (a node visited again, e.g. a menu after "back", gets a new step).
+type ivrPath []IVRStep
+
+// input notes a digit the caller pressed at the session's current node, before the session
+// handles it.
+func (p *ivrPath) input(s *ivr.Session, in ivr.Input) {
+	d, ok := in.(ivr.Digit)
+	if !ok {
+		return
+	}
+	p.visit(s)
+	last := &(*p)[len(*p)-1]
+	switch {
+	case s.Sensitive():
+		last.Input = MaskedInput
+	case last.Input != MaskedInput:
+		last.Input += string(rune(d.D))
+	}
+}
+
+// visit notes the node the session is at now, if it is not the last one noted.
+func (p *ivrPath) visit(s *ivr.Session) {
+	if n := s.Node(); n != "" && (len(*p) == 0 || (*p)[len(*p)-1].Node != n) {
+		*p = append(*p, IVRStep{Node: n})
+	}
+}
+
+// ivrHandle hands the caller's session one input (nil: starts it) and notes the path.
+func (r *Router) ivrHandle(c *call, in ivr.Input) []ivr.Action {
+	var acts []ivr.Action
+	if in == nil {
+		acts = c.ivr.Start(r.clock.Now())
+	} else {
+		c.path.input(c.ivr, in)
+		acts = c.ivr.Handle(r.clock.Now(), in)
+	}
+	c.path.visit(c.ivr)
+	return acts
+}
+
+// routedFromIVR tells IVRRouted, if set, the path of a caller the flow routes to a queue.
+func (r *Router) routedFromIVR(c *call, data map[string]string) {
+	if r.ivrRouted != nil {
+		r.ivrRouted(c.id, append([]IVRStep(nil), c.path...), data)
+	}
+}

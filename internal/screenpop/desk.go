@@ -1,0 +1,175 @@
+package screenpop
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"switchboard/acd"
+	"switchboard/internal/store"
+	"switchboard/ivr/callback"
+)
+
+// Limits of what an agent sends from the call.
+const (
+	MaxNotes         = 4000                // characters of wrap-up notes
+	MaxCallbackAhead = 30 * 24 * time.Hour // furthest a callback may be scheduled
+	callbackExpiry   = 24 * time.Hour      // default life of a scheduled callback after its time
+)
+
+// DeskStore is what Desk needs of the store; *store.Store is one.
+type DeskStore interface {
+	CallHandledBy(ctx context.Context, callID, agent string) (queue, number string, err error)
+	SaveWrapup(ctx context.Context, w store.Wrapup) error
+	ScheduleAgentCallback(ctx context.Context, r store.CallbackRequest, agent string) (int64, error)
+}
+
+var _ DeskStore = (*store.Store)(nil)
+
+// Desk carries out what an agent does from a call. Errors carry acd codes: not_found when the
+// agent never answered the call (whether or not it exists), invalid for a refused request.
+type Desk struct {
+	Hub          *Hub // knows the calls answered lately, before the journal has written them
+	Store        DeskStore
+	Node         string
+	Dispositions []string        // the codes at start; SetDispositions replaces them
+	Callbacks    callback.Policy // numbers and attempts of scheduled callbacks
+	Now          func() time.Time
+
+	reloaded atomic.Pointer[[]string]
+}
+
+// SetDispositions replaces the codes (a configuration reload); safe beside requests.
+func (d *Desk) SetDispositions(codes []string) {
+	c := slices.Clone(codes)
+	d.reloaded.Store(&c)
+}
+
+func (d *Desk) codes() []string {
+	if c := d.reloaded.Load(); c != nil {
+		return *c
+	}
+	return d.Dispositions
+}
+
+// Wrapup is an agent's wrap-up of a call.
+type Wrapup struct {
+	Disposition string
+	Notes       string
+	TicketID    int64 // 0: none
+}
+
+// Scheduled is a callback an agent scheduled.
+type Scheduled struct {
+	ID     int64     `json:"id"`
+	Number string    `json:"number"`
+	Queue  string    `json:"queue"`
+	At     time.Time `json:"at"`
+}
+
+func (d *Desk) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+func invalid(format string, args ...any) error {
+	return &acd.Error{Code: acd.EInvalid, Message: fmt.Sprintf(format, args...)}
+}
+
+// handled finds the call among those agent answered: the hub's memory first, then the store.
+func (d *Desk) handled(ctx context.Context, agent, callID string) (Facts, error) {
+	if agent == "" || callID == "" {
+		return Facts{}, &acd.Error{Code: acd.ENotFound, Message: "no such call"}
+	}
+	if d.Hub != nil {
+		if f, ok := d.Hub.Handled(agent, callID); ok {
+			return f, nil
+		}
+	}
+	queue, number, err := d.Store.CallHandledBy(ctx, callID, agent)
+	if err != nil {
+		if store.IsNotFound(err) {
+			return Facts{}, &acd.Error{Code: acd.ENotFound, Message: "no call " + callID + " answered by you"}
+		}
+		return Facts{}, err
+	}
+	return Facts{CallID: callID, Caller: number, Queue: queue}, nil
+}
+
+// Wrapup records agent's wrap-up of callID, and the agent's pop goes idle.
+func (d *Desk) Wrapup(ctx context.Context, agent, callID string, w Wrapup) error {
+	switch {
+	case !slices.Contains(d.codes(), w.Disposition):
+		return invalid("disposition %q is not one of %v", w.Disposition, d.codes())
+	case !utf8.ValidString(w.Notes) || utf8.RuneCountInString(w.Notes) > MaxNotes:
+		return invalid("notes must be UTF-8 text of at most %d characters", MaxNotes)
+	case w.TicketID < 0:
+		return invalid("ticket_id must not be negative")
+	}
+	if _, err := d.handled(ctx, agent, callID); err != nil {
+		return err
+	}
+	err := d.Store.SaveWrapup(ctx, store.Wrapup{CallID: callID, Agent: agent, Disposition: w.Disposition,
+		Notes: w.Notes, TicketID: w.TicketID, At: d.now()})
+	if err != nil {
+		return err
+	}
+	if d.Hub != nil {
+		d.Hub.WrappedUp(agent, callID)
+	}
+	return nil
+}
+
+// ScheduleCallback schedules a call back from callID's queue to number ("": the caller) at at
+// (zero: now), on agent's list.
+func (d *Desk) ScheduleCallback(ctx context.Context, agent, callID, number string, at time.Time) (Scheduled, error) {
+	now := d.now()
+	switch {
+	case at.IsZero():
+		at = now
+	case at.Before(now.Add(-time.Minute)):
+		return Scheduled{}, invalid("at is in the past")
+	case at.After(now.Add(MaxCallbackAhead)):
+		return Scheduled{}, invalid("at is more than %v ahead", MaxCallbackAhead)
+	}
+	f, err := d.handled(ctx, agent, callID)
+	if err != nil {
+		return Scheduled{}, err
+	}
+	raw := number
+	if raw == "" {
+		raw = f.Caller
+	}
+	if raw == "" {
+		return Scheduled{}, invalid("the caller's number is unknown; give one")
+	}
+	e164, err := d.Callbacks.Number(raw)
+	if err != nil {
+		return Scheduled{}, invalid("number: %v", err)
+	}
+	if f.Queue == "" {
+		return Scheduled{}, invalid("the call's queue is unknown")
+	}
+	r := store.CallbackRequest{Node: d.Node, Number: e164, Queue: f.Queue, EnqueuedAt: at,
+		Reason: callback.AgentScheduled, CallID: callID, MaxAttempts: d.Callbacks.Attempts(),
+		ExpiresAt: d.Callbacks.ExpiresAt(at), Data: map[string]string{"agent": agent}}
+	if at.After(now) {
+		r.WindowStart = at
+	}
+	if r.ExpiresAt.IsZero() {
+		r.ExpiresAt = at.Add(callbackExpiry)
+	}
+	id, err := d.Store.ScheduleAgentCallback(ctx, r, agent)
+	if err != nil {
+		return Scheduled{}, err
+	}
+	return Scheduled{ID: id, Number: e164, Queue: f.Queue, At: at}, nil
+}
+
+// Codes returns the dispositions an agent picks from.
+func (d *Desk) Codes() []string { return slices.Clone(d.codes()) }

@@ -1,0 +1,44 @@
+package screenpop
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"switchboard/internal/pgtest"
+	"switchboard/internal/store"
+	"switchboard/recording"
+)
+
+func TestMain(m *testing.M) {
+	pgtest.Main(m, pgtest.WithTemplate(func(ctx context.Context, db *pgxpool.Pool) error {
+		return store.Migrate(ctx, db, nil)
+	}))
+}
+
+// The recordings enricher finds the caller's recorded calls, newest first, and nobody else's.
+func TestRecordingsEnricher(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(pgtest.Pool(t))
+	for i, number := range []string{"+4930111222", "+4930111222", "+4930999999", "+4930111222"} {
+		name := "call-ast1-" + string(rune('a'+i))
+		err := st.IndexRecording(ctx, recording.Recording{Name: name, CallID: "ast1-" + name, Queue: "q", Number: number,
+			Started: t0.Add(time.Duration(i) * time.Hour), Duration: 62 * time.Second, Format: "wav", SHA256: "ab", Path: "/x/" + name})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	e, err := Recordings{Index: st, Limit: 2}.Enrich(ctx, Query{Caller: "+4930111222"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Recordings) != 2 || e.Recordings[0].Name != "call-ast1-d" || e.Recordings[1].Name != "call-ast1-b" ||
+		e.Recordings[0].DurationS != 62 || !e.Recordings[0].Started.Equal(t0.Add(3*time.Hour)) {
+		t.Fatalf("recordings %+v", e.Recordings)
+	}
+	if e, err := (Recordings{Index: st}).Enrich(ctx, Query{}); err != nil || len(e.Recordings) != 0 {
+		t.Fatalf("withheld number: %+v %v", e, err)
+	}
+}

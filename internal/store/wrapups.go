@@ -1,0 +1,94 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"switchboard/acd"
+)
+
+// ErrInvalidWrapup is returned (wrapped) for a wrap-up the store refuses.
+var ErrInvalidWrapup error = &acd.Error{Code: acd.EInvalid, Message: "invalid wrap-up"}
+
+// Wrapup is what an agent recorded after a call.
+type Wrapup struct {
+	CallID      string
+	Agent       string
+	Disposition string
+	Notes       string
+	TicketID    int64 // 0: none
+	At          time.Time
+}
+
+// SaveWrapup records a wrap-up; the same agent wrapping up the same call again replaces it.
+func (s *Store) SaveWrapup(ctx context.Context, w Wrapup) error {
+	if w.CallID == "" || w.Agent == "" || w.Disposition == "" || w.At.IsZero() {
+		return fmt.Errorf("store: wrap-up: call, agent, disposition and time are required: %w", ErrInvalidWrapup)
+	}
+	var ticket *int64
+	if w.TicketID != 0 {
+		ticket = &w.TicketID
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO call_wrapups (call_id, agent, disposition, notes, ticket_id, at)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (call_id, agent) DO UPDATE SET disposition = EXCLUDED.disposition, notes = EXCLUDED.notes,
+			ticket_id = EXCLUDED.ticket_id, at = EXCLUDED.at`,
+		w.CallID, w.Agent, w.Disposition, w.Notes, ticket, w.At)
+	if err != nil {
+		return fmt.Errorf("store: wrap-up of %s: %w", w.CallID, err)
+	}
+	return nil
+}
+
+// Wrapup returns an agent's wrap-up of a call.
+func (s *Store) Wrapup(ctx context.Context, callID, agent string) (*Wrapup, error) {
+	w := Wrapup{CallID: callID, Agent: agent}
+	var ticket *int64
+	err := s.pool.QueryRow(ctx, `SELECT disposition, notes, ticket_id, at FROM call_wrapups
+		WHERE call_id = $1 AND agent = $2`, callID, agent).Scan(&w.Disposition, &w.Notes, &ticket, &w.At)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("wrap-up", callID+"/"+agent)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: wrap-up of %s: %w", callID, err)
+	}
+	if ticket != nil {
+		w.TicketID = *ticket
+	}
+	return &w, nil
+}
+
+// CallHandledBy returns the queue in which agent last answered callID and the caller's number;
+// ErrNotFound when the agent never answered it (as far as the journal has written).
+func (s *Store) CallHandledBy(ctx context.Context, callID, agent string) (queue, number string, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT l.queue, coalesce(c.caller_number, '')
+		FROM call_legs l JOIN calls c ON c.id = l.call_id
+		WHERE l.call_id = $1 AND l.agent = $2 AND l.answered_at IS NOT NULL
+		ORDER BY l.seq DESC LIMIT 1`, callID, agent).Scan(&queue, &number)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", "", notFound("call answered by "+agent, callID)
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("store: call %s: %w", callID, err)
+	}
+	return queue, number, nil
+}
+
+// ScheduleAgentCallback records a callback an agent promised (RequestCallback, merged like any
+// other) and puts it on that agent's list while it waits; the dialer's AssignCallback
+// records whoever is reserved when it is dialed.
+func (s *Store) ScheduleAgentCallback(ctx context.Context, r CallbackRequest, agent string) (int64, error) {
+	id, _, err := s.RequestCallback(ctx, r)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE callbacks SET agent = $2, updated_at = now()
+		WHERE id = $1 AND state IN ('pending', 'scheduled')`, id, nullText(agent)); err != nil {
+		return id, fmt.Errorf("store: assign callback %d: %w", id, err)
+	}
+	return id, nil
+}

@@ -1,0 +1,180 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"switchboard/acd"
+	"switchboard/internal/screenpop"
+)
+
+// Pops is the agents' screen-pop feed; *screenpop.Hub is one.
+type Pops interface {
+	Subscribe(agent string) *screenpop.Subscriber
+	Current(agent string) (screenpop.Pop, []byte, bool)
+}
+
+// Desk takes what an agent does from a call; *screenpop.Desk is one. Errors carry acd codes.
+type Desk interface {
+	Codes() []string
+	Wrapup(ctx context.Context, agent, callID string, w screenpop.Wrapup) error
+	ScheduleCallback(ctx context.Context, agent, callID, number string, at time.Time) (screenpop.Scheduled, error)
+}
+
+var (
+	_ Pops = (*screenpop.Hub)(nil)
+	_ Desk = (*screenpop.Desk)(nil)
+)
+
+// popPing keeps the pop stream open through proxies that close idle connections; popWrite is
+// how long one write may take before a stalled desktop is disconnected (it reconnects and gets
+// the current pop).
+const (
+	popPing  = 25 * time.Second
+	popWrite = 10 * time.Second
+)
+
+// agentOf answers 403 for a session that is not an agent's and returns "".
+func agentOf(w http.ResponseWriter, r *http.Request) string {
+	sess := sessionFrom(r.Context())
+	if sess.User.AgentID == "" {
+		writeError(w, http.StatusForbidden, CodeForbidden, "this account is not an agent")
+	}
+	return sess.User.AgentID
+}
+
+// streamPops: GET /api/agent/pop/stream, the session's agent's pops as server-sent events
+// ("pop"), starting with the current one (or {"kind":"idle"}). A desktop that cannot keep up
+// loses its oldest pops (the hub's bounded buffer); one whose connection stalls is disconnected.
+func (s *server) streamPops(w http.ResponseWriter, r *http.Request) {
+	agent := agentOf(w, r)
+	if agent == "" {
+		return
+	}
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	sub := s.opt.Pops.Subscribe(agent)
+	defer sub.Close()
+	defer rc.SetWriteDeadline(time.Time{}) // the connection may serve other requests after this one
+	ping := time.NewTicker(popPing)
+	defer ping.Stop()
+	for {
+		var msg []byte
+		select {
+		case <-r.Context().Done():
+			return
+		case b := <-sub.C:
+			msg = append(append([]byte("event: pop\ndata: "), b...), '\n', '\n')
+		case <-ping.C:
+			msg = []byte(": ping\n\n")
+		}
+		_ = rc.SetWriteDeadline(time.Now().Add(popWrite))
+		if _, err := w.Write(msg); err != nil {
+			return
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+	}
+}
+
+// currentPop: GET /api/agent/call, the agent's current pop; 204 when idle.
+func (s *server) currentPop(w http.ResponseWriter, r *http.Request) {
+	agent := agentOf(w, r)
+	if agent == "" {
+		return
+	}
+	_, b, ok := s.opt.Pops.Current(agent)
+	if !ok {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(append(b, '\n'))
+}
+
+// dispositions: GET /api/dispositions, the wrap-up codes.
+func (s *server) dispositions(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.opt.Desk.Codes())
+}
+
+// wrapupCall: POST /api/calls/{id}/wrapup {"disposition","notes","ticket_id"}, by the agent
+// who answered the call.
+func (s *server) wrapupCall(w http.ResponseWriter, r *http.Request) {
+	if !csrfOK(w, r) {
+		return
+	}
+	agent := agentOf(w, r)
+	if agent == "" {
+		return
+	}
+	var req struct {
+		Disposition string `json:"disposition"`
+		Notes       string `json:"notes"`
+		TicketID    int64  `json:"ticket_id"`
+	}
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	id := r.PathValue("id")
+	err := s.opt.Desk.Wrapup(r.Context(), agent, id, screenpop.Wrapup{Disposition: req.Disposition, Notes: req.Notes, TicketID: req.TicketID})
+	if err != nil {
+		s.deskError(w, "wrap-up", id, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// callbackCall: POST /api/calls/{id}/callback {"number":"+E164 (default: the caller)",
+// "at":"RFC3339 (default: now)"}, by the agent who answered the call; 201 with the callback.
+func (s *server) callbackCall(w http.ResponseWriter, r *http.Request) {
+	if !csrfOK(w, r) {
+		return
+	}
+	agent := agentOf(w, r)
+	if agent == "" {
+		return
+	}
+	var req struct {
+		Number string `json:"number"`
+		At     string `json:"at"`
+	}
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	var at time.Time
+	if req.At != "" {
+		var err error
+		if at, err = time.Parse(time.RFC3339, req.At); err != nil {
+			writeError(w, http.StatusBadRequest, CodeInvalid, "at: want an RFC 3339 time like 2026-11-23T15:00:00+01:00")
+			return
+		}
+	}
+	id := r.PathValue("id")
+	cb, err := s.opt.Desk.ScheduleCallback(r.Context(), agent, id, req.Number, at)
+	if err != nil {
+		s.deskError(w, "callback", id, err)
+		return
+	}
+	s.opt.Logger.Info("callback scheduled by agent", "call", id, "agent", agent, "callback", cb.ID, "at", cb.At)
+	writeJSON(w, http.StatusCreated, cb)
+}
+
+func (s *server) deskError(w http.ResponseWriter, what, call string, err error) {
+	switch acd.ErrorCode(err) {
+	case acd.ENotFound:
+		writeError(w, http.StatusNotFound, CodeNotFound, "no such call answered by you")
+	case acd.EInvalid:
+		writeError(w, http.StatusUnprocessableEntity, CodeInvalid, err.Error())
+	case acd.EConflict:
+		writeError(w, http.StatusConflict, CodeConflict, err.Error())
+	default:
+		s.opt.Logger.Error(what+" failed", "call", call, "err", err)
+		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, what+" not stored; try again")
+	}
+}
