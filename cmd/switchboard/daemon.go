@@ -202,6 +202,18 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		RecordCall: func(ctx context.Context, agent, call string) error {
 			return r.RecordOnDemand(ctx, call, agent, func(queue string) bool { return (*d.policies.Load())[queue].OnRequest() })
 		},
+		Desktop:  r,
+		AgentDay: st.AgentDay,
+		CallbacksPending: func(ctx context.Context) (map[string]int, error) {
+			counts, err := st.CallbackCounts(ctx)
+			out := map[string]int{}
+			for q, byState := range counts {
+				for _, n := range byState {
+					out[q] += n
+				}
+			}
+			return out, err
+		},
 		Logger: d.log,
 	}), ReadHeaderTimeout: 10 * time.Second}
 

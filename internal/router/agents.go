@@ -134,23 +134,17 @@ func (r *Router) Agents(ctx context.Context) ([]acd.AgentView, error) {
 	return out, err
 }
 
-// AgentChange is a supervisor's change to an agent; nil fields stay as they are.
-type AgentChange struct {
-	Skills   map[string]int
-	Queues   []acd.Membership // non-nil replaces the memberships
-	Endpoint string           // "": unchanged
-}
-
-// UpdateAgent changes an agent's skills, queue memberships or endpoint live. inScope, when
-// set, says which queues the one asking may touch: the agent must serve one of them, and
-// memberships of other queues must stay as they are.
-func (r *Router) UpdateAgent(ctx context.Context, agentID string, ch AgentChange, inScope func(queue string) bool) error {
-	if ch.Endpoint != "" {
-		if err := CheckEndpoint(ch.Endpoint); err != nil {
+// UpdateAgent changes an agent's skills, queue memberships or endpoint live; a nil skills or
+// queues, or an empty endpoint, leaves that as it is. inScope, when set, says which queues the
+// one asking may touch: the agent must serve one of them, and memberships of other queues must
+// stay as they are.
+func (r *Router) UpdateAgent(ctx context.Context, agentID string, skills map[string]int, queues []acd.Membership, endpoint string, inScope func(queue string) bool) error {
+	if endpoint != "" {
+		if err := CheckEndpoint(endpoint); err != nil {
 			return err
 		}
 	}
-	for name, level := range ch.Skills {
+	for name, level := range skills {
 		if name == "" || level < 0 || level > 100 {
 			return invalid("skill levels go from 0 to 100 and need a name")
 		}
@@ -161,17 +155,17 @@ func (r *Router) UpdateAgent(ctx context.Context, agentID string, ch AgentChange
 			return &acd.Error{Code: acd.ENotFound, Message: "agent " + agentID + " not found"}
 		}
 		cfg := agentConfig(v)
-		if ch.Skills != nil {
-			cfg.Skills = ch.Skills
+		if skills != nil {
+			cfg.Skills = skills
 		}
-		if ch.Queues != nil {
-			if inScope != nil && !sameOutside(v.Queues, ch.Queues, inScope) {
+		if queues != nil {
+			if inScope != nil && !sameOutside(v.Queues, queues, inScope) {
 				return &acd.Error{Code: acd.EInvalid, Message: "memberships of queues outside your scope cannot change"}
 			}
-			cfg.Queues = ch.Queues
+			cfg.Queues = queues
 		}
-		if ch.Endpoint != "" {
-			cfg.Endpoint = ch.Endpoint
+		if endpoint != "" {
+			cfg.Endpoint = endpoint
 		}
 		return e.UpdateAgent(cfg)
 	})
@@ -212,48 +206,21 @@ func (r *Router) SetCallPriority(ctx context.Context, callID string, priority in
 	})
 }
 
-// WaitingCall is a call in a queue, with the router's knowledge of its caller.
-type WaitingCall struct {
-	acd.CallView
-	Number string
-}
-
 // WaitingCalls returns the calls waiting in every queue, in the order they will be served.
-func (r *Router) WaitingCalls(ctx context.Context) ([]WaitingCall, error) {
-	var out []WaitingCall
+func (r *Router) WaitingCalls(ctx context.Context) ([]acd.CallView, error) {
+	var out []acd.CallView
 	err := r.Do(ctx, func(e *acd.Engine) error {
 		for _, q := range e.Queues() {
 			ids, _ := e.Waiting(q)
 			for _, id := range ids {
 				if v, ok := e.Call(id); ok {
-					w := WaitingCall{CallView: v}
-					if c := r.calls[id]; c != nil {
-						w.Number = c.number
-					}
-					out = append(out, w)
+					out = append(out, v)
 				}
 			}
 		}
 		return nil
 	})
 	return out, err
-}
-
-// CallOf returns a call's state and caller number.
-func (r *Router) CallOf(ctx context.Context, callID string) (WaitingCall, error) {
-	var w WaitingCall
-	err := r.Do(ctx, func(e *acd.Engine) error {
-		v, ok := e.Call(callID)
-		if !ok {
-			return &acd.Error{Code: acd.ENotFound, Message: "call " + callID + " not found"}
-		}
-		w.CallView = v
-		if c := r.calls[callID]; c != nil {
-			w.Number = c.number
-		}
-		return nil
-	})
-	return w, err
 }
 
 // JoinEstimates returns, per queue, the expected wait of a caller of priority 0 about to join

@@ -20,7 +20,12 @@ func everything(t *testing.T) Options {
 		Live:       func() Live { return Live{At: time.Now()} },
 		Recordings: &memRecordings{},
 		RecordCall: func(context.Context, string, string) error { return nil },
-		Metrics:    http.NotFoundHandler(),
+		Desktop:    newMemDesktop(),
+		AgentDay:   memAgentDay,
+		CallbacksPending: func(context.Context) (map[string]int, error) {
+			return nil, nil
+		},
+		Metrics: http.NotFoundHandler(),
 	}
 }
 

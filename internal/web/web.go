@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"switchboard/acd"
+	"switchboard/internal/store"
 )
 
 //go:embed assets
@@ -53,7 +54,16 @@ type Options struct {
 	// RecordCall starts recording an agent's connected call on demand; nil: route absent.
 	// Errors carry acd codes (not_found, conflict, invalid: the queue's policy refuses).
 	RecordCall func(ctx context.Context, agentID, callID string) error
-	Logger     *slog.Logger
+	// Desktop is the router's side of the agent desktop and the wallboard's agent grid and
+	// actions (desktop.go); nil: those routes are absent.
+	Desktop Desktop
+	// AgentDay sums an agent's work between two times (the store's agent_states): the
+	// desktop's figures of the day. Needed with Desktop.
+	AgentDay func(ctx context.Context, agentID string, from, to time.Time) (store.AgentDay, error)
+	// CallbacksPending counts, per queue, the callbacks not yet done (the wallboard shows
+	// them); nil: not shown.
+	CallbacksPending func(ctx context.Context) (map[string]int, error)
+	Logger           *slog.Logger
 }
 
 type server struct {
@@ -111,11 +121,39 @@ func (s *server) register() *routes {
 	if opt.RecordCall != nil {
 		s.handle(rt, "POST /api/calls/{id}/record", true, agents, s.recordCall)
 	}
+	if opt.Desktop != nil && opt.AgentDay != nil {
+		s.handle(rt, "GET /agent", false, agents, s.desktopPage)
+		s.handle(rt, "GET /api/agent", true, agents, s.apiMe)
+		s.handle(rt, "POST /api/agent/login", true, agents, s.apiAgentLogin)
+		s.handle(rt, "POST /api/agent/state", true, agents, s.apiMyState)
+		s.handle(rt, "GET /api/agent/stats", true, agents, s.apiMyStats)
+		s.handle(rt, "POST /api/calls/{id}/transfer", true, agents, s.apiTransfer)
+		s.handle(rt, "GET /api/agents", true, supervisors, s.apiAgents)
+		s.handle(rt, "POST /api/agents/{id}/state", true, supervisors, s.apiAgentState)
+		s.handle(rt, "PATCH /api/agents/{id}", true, supervisors, s.apiPatchAgent)
+		s.handle(rt, "GET /api/calls/waiting", true, supervisors, s.apiWaiting)
+		s.handle(rt, "PATCH /api/calls/{id}", true, supervisors, s.apiPatchCall)
+	}
 	rt.mux.Handle("GET /assets/", http.FileServerFS(assets))
 	s.handle(rt, "GET /{$}", false, nil, func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/wallboard", http.StatusSeeOther)
+		to := "/wallboard" // which asks for a login when there is no session
+		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+			if sess, err := s.opt.Users.SessionByToken(r.Context(), c.Value, time.Now()); err == nil {
+				to = s.home(sess.User.Role)
+			}
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
 	})
 	return rt
+}
+
+// home is where a role lands after signing in: agents on their desktop (when there is one),
+// supervisors and admins on the wallboard.
+func (s *server) home(role string) string {
+	if role == "agent" && s.opt.Desktop != nil && s.opt.AgentDay != nil {
+		return "/agent"
+	}
+	return "/wallboard"
 }
 
 func securityHeaders(next http.Handler) http.Handler {
