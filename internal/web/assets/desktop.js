@@ -44,6 +44,7 @@
   const label = (st) => ({ logged_out: "Logged out", available: "Available", reserved: "Ringing", on_call: "On a call", wrap_up: "Wrap-up", paused: "Paused" }[st] || st);
 
   function showMe(a) {
+    const changed = !me || me.state !== a.state;
     me = a;
     const st = $("state");
     st.textContent = label(a.state);
@@ -57,6 +58,9 @@
     if (a.call && a.call !== call && (!pop || pop.call_id !== a.call)) setCall(a.call, null);
     if (a.state === "wrap_up" && a.call) showWrapUp(a.call);
     if (!a.call && call && (!pop || pop.kind === "idle")) setCall("", null);
+    if (!pop && call) $("call-kind").textContent = { reserved: "ringing", on_call: "connected", wrap_up: "ended" }[a.state] || "";
+    $("transfer-form").hidden = a.state !== "on_call";
+    if (changed) refreshStats();
     tick();
   }
   function tick() {
