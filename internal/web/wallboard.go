@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -46,13 +47,7 @@ func (s *server) rows(r *http.Request) []QueueRow {
 			s.opt.Logger.Warn("wait estimates", "err", err)
 		}
 	}
-	var callbacks map[string]int
-	if s.opt.CallbacksPending != nil {
-		var err error
-		if callbacks, err = s.opt.CallbacksPending(r.Context()); err != nil && r.Context().Err() == nil {
-			s.opt.Logger.Warn("callback counts", "err", err)
-		}
-	}
+	callbacks := s.callbackCounts(r.Context())
 	var out []QueueRow
 	for _, q := range live.Queues {
 		if sess.User.Role != "admin" && !slices.Contains(sess.User.Queues, q.Queue) {
@@ -80,6 +75,29 @@ func (s *server) rows(r *http.Request) []QueueRow {
 		out = append(out, row)
 	}
 	return out
+}
+
+// callbackCounts asks the store for the callbacks pending at most every two seconds, however
+// many wallboards are open; nil when unknown.
+func (s *server) callbackCounts(ctx context.Context) map[string]int {
+	if s.opt.CallbacksPending == nil {
+		return nil
+	}
+	c := &s.callbacks
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if time.Since(c.at) < 2*time.Second {
+		return c.counts
+	}
+	counts, err := s.opt.CallbacksPending(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.opt.Logger.Warn("callback counts", "err", err)
+		}
+		return nil
+	}
+	c.counts, c.at = counts, time.Now()
+	return counts
 }
 
 func (s *server) wallboard(w http.ResponseWriter, r *http.Request) {

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -71,6 +72,11 @@ type server struct {
 	limit     *limiter
 	dummyHash []byte
 	verified  verified // recording files whose checksum matched
+	callbacks struct { // the latest callback counts (wallboard.go)
+		mu     sync.Mutex
+		at     time.Time
+		counts map[string]int
+	}
 }
 
 // Handler returns the HTTP handler.
