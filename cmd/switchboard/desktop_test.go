@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -61,7 +62,7 @@ func (a *apiClient) want(method, path, body string, code int, has string) string
 // takes a call and escalates it; a supervisor moves a waiting call up and changes an agent,
 // within its queues only.
 func TestDesktopAPIOnTheRouter(t *testing.T) {
-	emu, d, _ := demoDaemon(t)
+	emu, d, cfg := demoDaemon(t)
 	ctx := context.Background()
 	for _, u := range []struct{ name, role, agent string }{{"heidi", "agent", "1008"}, {"sue", "supervisor", ""}} {
 		var queues []string
@@ -156,5 +157,20 @@ func TestDesktopAPIOnTheRouter(t *testing.T) {
 	grid := sue.want("GET", "/api/agents", "", 200, `"1008"`)
 	if strings.Contains(grid, `"1001"`) {
 		t.Fatalf("the grid shows agents outside the scope: %s", grid)
+	}
+
+	// The phone, skills and queues outlive a restart and a reload; the refused change left
+	// nothing behind.
+	d.close()
+	d2, err := startDaemon(ctx, cfg, daemonOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), LoginAgents: true})
+	must(err)
+	t.Cleanup(d2.close)
+	must(d2.reload(ctx, cfg)) // a reload puts the file's values back, then the overrides
+	v, _ = d2.router.Agent(ctx, "1008")
+	if v.Endpoint != "PJSIP/2008" || v.Skills["billing"] != 8 || len(v.Queues) != 1 || v.Queues[0] != (acd.Membership{Queue: "billing", Penalty: 1}) {
+		t.Fatalf("Heidi after a restart: %+v", v)
+	}
+	if a, _ := d2.router.Agent(ctx, "1001"); a.Skills["en"] != 3 {
+		t.Fatalf("Alice after a restart: %+v", a)
 	}
 }
