@@ -15,7 +15,8 @@ import (
 // What the desktop and the wallboard ask of the router. Every method runs on the owner
 // goroutine through Do and answers errors with acd codes (invalid, not_found, conflict), so
 // that the HTTP side maps them in one place. Changes made here (endpoint, skills, queues) live
-// in the engine only: a configuration reload puts the file's values back.
+// in the engine; a Reload puts back what its Config says (the daemon keeps the changes in the
+// store and puts them in the Config it loads).
 
 // endpointForm is an Asterisk dial string: a technology and a resource, e.g. PJSIP/1001,
 // SIP/alice or PJSIP/1001@pbx-2.
