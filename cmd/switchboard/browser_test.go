@@ -164,6 +164,9 @@ func TestBrowserDesktopAndWallboard(t *testing.T) {
 		if rows != "billing" {
 			t.Fatalf("the supervisor of billing sees queues %v", rows)
 		}
+		if alert := get(t, sue, "alert", chromedp.Evaluate[string](`String(document.getElementById("alert").hidden)`)); alert != "true" {
+			t.Fatalf("a service-level alert with no call answered late")
+		}
 		before = answered(t)
 	})
 
@@ -240,6 +243,30 @@ func TestBrowserDesktopAndWallboard(t *testing.T) {
 			t.Fatalf("pause reason on the desktop %q", reason)
 		}
 		shot(t, heidi, shots, "agent-paused")
+	})
+
+	step("supervisor moves a waiting call up and makes the agent ready", func(t *testing.T) {
+		ch, err := emu.PlaceCaller(ariemu.Caller{Number: "+493055505678", DID: "5552000", TalkTime: 30 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waiting := "demo-" + ch
+		row := `#waiting tr[data-call="` + waiting + `"]`
+		run(t, sue, "the call waits", chromedp.WaitVisible(css(row)),
+			chromedp.Focus(css(row+" input")), // a focused field is not redrawn under the supervisor
+			chromedp.SetValue(css(row+" input"), "7"),
+			chromedp.Click(css(row+" button")))
+		var prio int
+		eventually(t, "priority 7", func() bool {
+			_ = d.router.Do(ctx, func(e *acd.Engine) error { v, _ := e.Call(waiting); prio = v.Priority; return nil })
+			return prio == 7
+		})
+		shot(t, sue, shots, "wallboard-waiting")
+		run(t, sue, "make Heidi ready", chromedp.Click(css(`#agents tr[data-agent="1008"] td.actions button`)))
+		run(t, heidi, "Heidi takes the waiting call", chromedp.WaitVisible(css(`#state[data-state="on_call"]`)))
+		if shown := get(t, heidi, "call id", chromedp.Text(css(`#pop-call`))); shown != waiting {
+			t.Fatalf("the desktop shows call %q, want %q", shown, waiting)
+		}
 	})
 
 	step("an agent cannot open the wallboard", func(t *testing.T) {

@@ -60,6 +60,8 @@
     if (!a.call && call && (!pop || pop.kind === "idle")) setCall("", null);
     if (!pop && call) $("call-kind").textContent = { reserved: "ringing", on_call: "connected", wrap_up: "ended" }[a.state] || "";
     $("transfer-form").hidden = a.state !== "on_call";
+    // Without disposition codes there is nothing to save once the wrap-up is over.
+    if (wrapCall && a.state !== "wrap_up" && $("disposition").disabled) hideWrapUp();
     if (changed) refreshStats();
     tick();
   }
@@ -198,6 +200,12 @@
     $("wrapup").hidden = false;
     $("wrapup-call").textContent = id;
   }
+  function hideWrapUp() {
+    $("wrapup").hidden = true;
+    $("notes").value = "";
+    $("wrapup-ticket").value = "";
+    wrapCall = "";
+  }
   $("wrapup-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const t = $("wrapup-ticket").value.trim();
@@ -206,10 +214,7 @@
     const res = await api("POST", "/api/calls/" + encodeURIComponent(wrapCall) + "/wrapup", body);
     if (!res.ok) return say("Wrap-up not saved: " + problem(res));
     say("Wrap-up saved.", true);
-    $("wrapup").hidden = true;
-    $("notes").value = "";
-    $("wrapup-ticket").value = "";
-    wrapCall = "";
+    hideWrapUp();
     if (me && me.state === "wrap_up") setState("available");
   });
 
