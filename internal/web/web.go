@@ -1,8 +1,8 @@
 // Package web serves Switchboard's HTTP side: health, metrics, accounts, the supervisor's
 // wallboard, the agent desktop and the JSON API behind them. Every route but /healthz and the
 // login form checks who is asking: /metrics a token, pages and API a session whose role fits,
-// supervisors only their queues, agents only their own state and calls. /healthz answers anyone with a status code and one word, so
-// that load balancers can probe it without credentials.
+// supervisors only their queues, agents only their own state and calls. /healthz answers anyone
+// with a status code and one word, so that load balancers can probe it without credentials.
 package web
 
 import (
