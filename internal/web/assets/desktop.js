@@ -167,7 +167,8 @@
     e.preventDefault();
     const body = { subject: $("ticket-subject").value.trim(), priority: Number($("ticket-priority").value), call_id: call };
     const cs = (pop && pop.customers) || [];
-    if (cs.length) body.customer_id = cs[0].id;
+    if (!cs.length) return say("A ticket needs a customer, and none matched this call.");
+    body.customer_id = cs[0].id;
     const res = await api("POST", "/api/tickets", body);
     if (!res.ok) return say("Ticket not created: " + problem(res));
     say("Ticket #" + res.data.id + " created.", true);
