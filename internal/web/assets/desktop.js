@@ -52,7 +52,7 @@
     $("reason").textContent = a.reason ? "(" + a.reason + ")" : "";
     if (document.activeElement !== $("endpoint") && !$("endpoint").value) $("endpoint").value = a.endpoint || "";
     $("login-form").hidden = a.state !== "logged_out";
-    $("available").disabled = a.state === "available" || a.state === "logged_out";
+    $("available").disabled = ["available", "logged_out", "reserved", "on_call"].includes(a.state);
     $("pause").disabled = a.state === "paused" || a.state === "logged_out";
     $("logout").disabled = a.state === "logged_out";
     if (a.call && a.call !== call && (!pop || pop.call_id !== a.call)) setCall(a.call, null);
@@ -130,6 +130,12 @@
     }
     $("pop-caller").textContent = p.caller || "unknown";
     $("pop-queue").textContent = p.queue || "–";
+    const sel = $("transfer-queue"); // the call's own queue is no place to transfer it to
+    for (const o of sel.options) o.disabled = o.value === p.queue;
+    if (sel.selectedOptions.length && sel.selectedOptions[0].disabled) {
+      const other = [...sel.options].find((o) => !o.disabled);
+      if (other) sel.value = other.value;
+    }
     $("pop-waited").textContent = p.waited_s != null ? dur(p.waited_s) + (p.callback ? " (callback)" : "") : "–";
     $("pop-ivr").textContent = (p.ivr || []).map((s) => s.node + (s.input ? " " + s.input : "")).join(" → ") || "–";
     const cs = p.customers || [];
