@@ -35,9 +35,19 @@ func TestBrowserDesktopAndWallboard(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	emu, d, _ := demoDaemon(t)
+	emu, d, cfg := demoDaemon(t)
 	ctx := context.Background()
 	base := "http://" + d.addr
+	// Billing's service level counts calls answered within 1.5 s, so that the call left waiting
+	// below breaks it and the wallboard raises its alert.
+	for i := range cfg.Queues {
+		if cfg.Queues[i].Name == "billing" {
+			cfg.Queues[i].SLThreshold = 1500 * time.Millisecond
+		}
+	}
+	if err := d.reload(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
 	for _, u := range []struct{ name, role, agent, queue string }{
 		{"heidi", "agent", "1008", ""}, {"ivan", "agent", "1009", ""}, {"sue", "supervisor", "", "billing"},
 	} {
@@ -262,11 +272,19 @@ func TestBrowserDesktopAndWallboard(t *testing.T) {
 			return prio == 7
 		})
 		shot(t, sue, shots, "wallboard-waiting")
+		run(t, sue, "the wait passes the threshold", chromedp.WaitVisible(css(`#queues tr[data-queue="billing"] td.late`)))
 		run(t, sue, "make Heidi ready", chromedp.Click(css(`#agents tr[data-agent="1008"] td.actions button`)))
 		run(t, heidi, "Heidi takes the waiting call", chromedp.WaitVisible(css(`#state[data-state="on_call"]`)))
 		if shown := get(t, heidi, "call id", chromedp.Text(css(`#pop-call`))); shown != waiting {
 			t.Fatalf("the desktop shows call %q, want %q", shown, waiting)
 		}
+		// One of two calls answered within the threshold: 50 % against a goal of 80 %.
+		run(t, sue, "the service-level alert", chromedp.WaitVisible(css(`#alert`)),
+			chromedp.WaitVisible(css(`#queues tr.below[data-queue="billing"]`)))
+		if alert := get(t, sue, "alert text", chromedp.Text(css(`#alert`))); !strings.Contains(alert, "billing (50% today, 50% last 15 min; goal 80%)") {
+			t.Fatalf("alert %q", alert)
+		}
+		shot(t, sue, shots, "wallboard-alert")
 	})
 
 	step("an agent cannot open the wallboard", func(t *testing.T) {

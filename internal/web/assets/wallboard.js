@@ -29,6 +29,17 @@
     b.addEventListener("click", () => { b.blur(); onClick(); });
     return b;
   }
+  // words lists items that wrap between, never inside, themselves.
+  function words(items) {
+    const f = document.createDocumentFragment();
+    items.forEach((w, i) => {
+      const span = document.createElement("span");
+      span.className = "word";
+      span.textContent = w + (i < items.length - 1 ? "," : "");
+      f.append(span, " ");
+    });
+    return f;
+  }
   function say(text, ok) {
     const m = $("message");
     m.textContent = text;
@@ -58,7 +69,10 @@
       tr.dataset.queue = q.queue;
       if (q.sl_breach) {
         tr.className = "below";
-        late.push(q.queue + " (" + (q.window_answered ? pct(q.window_service_level) + " last 15 min" : pct(q.service_level) + " today") + ", goal " + pct(q.service_level_goal) + ")");
+        const below = [];
+        if (q.answered && q.service_level < q.service_level_goal) below.push(pct(q.service_level) + " today");
+        if (q.window_answered && q.window_service_level < q.service_level_goal) below.push(pct(q.window_service_level) + " last 15 min");
+        late.push(q.queue + " (" + below.join(", ") + "; goal " + pct(q.service_level_goal) + ")");
       }
       cell(tr, q.queue);
       cell(tr, q.waiting);
@@ -94,8 +108,8 @@
       badge.textContent = label(a.state) + (a.reason ? ": " + a.reason : "");
       cell(tr, badge, "state");
       cell(tr, dur((now - Date.parse(a.since)) / 1000));
-      cell(tr, a.queues.map((m) => m.queue + (m.penalty ? ":" + m.penalty : "")).join(", "));
-      cell(tr, Object.entries(a.skills).map(([k, v]) => k + ":" + v).join(", "));
+      cell(tr, words(a.queues.map((m) => m.queue + (m.penalty ? ":" + m.penalty : ""))));
+      cell(tr, words(Object.entries(a.skills).map(([k, v]) => k + ":" + v)));
       const acts = document.createElement("span");
       if (a.state !== "logged_out") {
         const reason = $("reason-template").cloneNode(true);
