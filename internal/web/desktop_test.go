@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -290,4 +291,81 @@ func TestSupervisorAgentsAPI(t *testing.T) {
 	if v, _ := d.Agent(context.Background(), "1001"); v.State != acd.LoggedOut || len(v.Queues) != 1 || v.Queues[0].Queue != "support" {
 		t.Fatalf("an agent out of scope changed: %+v", v)
 	}
+}
+
+// The wallboard's stream carries the agent grid and the waiting calls of the supervisor's
+// queues only.
+func TestWallboardStreamAgentsAndWaiting(t *testing.T) {
+	s, _ := deskSite(t)
+	c := s.client()
+	s.login(c, "sue", "sue-pass")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.ts.URL+"/api/queues/stream", nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got := map[string]string{}
+	sc := bufio.NewScanner(resp.Body)
+	event := ""
+	for sc.Scan() && len(got) < 3 {
+		line := sc.Text()
+		if e, ok := strings.CutPrefix(line, "event: "); ok {
+			event = e
+		} else if d, ok := strings.CutPrefix(line, "data: "); ok {
+			got[event] = d
+		}
+	}
+	var agents []AgentRow
+	var waiting []WaitingRow
+	if json.Unmarshal([]byte(got["agents"]), &agents) != nil || len(agents) != 1 || agents[0].ID != "1008" {
+		t.Fatalf("agents event: %s", got["agents"])
+	}
+	if json.Unmarshal([]byte(got["waiting"]), &waiting) != nil || len(waiting) != 1 || waiting[0].ID != "c-b" || waiting[0].Waited != 12 {
+		t.Fatalf("waiting event: %s", got["waiting"])
+	}
+}
+
+// FuzzDesktopRequests: whatever the body, the desktop's and the wallboard's state-changing
+// routes answer 2xx or a 4xx in the API's error shape, and never let a supervisor touch an
+// agent outside its queues.
+func FuzzDesktopRequests(f *testing.F) {
+	f.Add(0, `{"endpoint":"PJSIP/2001"}`)
+	f.Add(1, `{"state":"paused","reason":"lunch"}`)
+	f.Add(2, `{"queue":"support"}`)
+	f.Add(3, `{"state":"logged_out"}`)
+	f.Add(4, `{"skills":{"billing":7},"queues":[{"queue":"billing","penalty":1}]}`)
+	f.Add(5, `{"priority":7}`)
+	f.Add(4, `{"queues":null,"skills":null}`)
+	f.Add(5, `{"priority":1e99}`)
+	d := newMemDesktop()
+	users := &memUsers{sessions: map[string]*store.Session{
+		"a": {User: store.User{ID: 3, Username: "alice", Role: "agent", AgentID: "1001"}, CSRF: "x", ExpiresAt: time.Now().Add(time.Hour)},
+		"s": {User: store.User{ID: 1, Username: "sue", Role: "supervisor", Queues: []string{"billing"}}, CSRF: "x", ExpiresAt: time.Now().Add(time.Hour)},
+	}, users: map[string]*store.User{}}
+	h := Handler(Options{Users: users, Live: func() Live { return Live{} }, Desktop: d, AgentDay: memAgentDay,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	routes := []struct{ method, path, session string }{
+		{"POST", "/api/agent/login", "a"}, {"POST", "/api/agent/state", "a"}, {"POST", "/api/calls/c-b/transfer", "a"},
+		{"POST", "/api/agents/1001/state", "s"}, {"PATCH", "/api/agents/1001", "s"}, {"PATCH", "/api/calls/c-s", "s"},
+	}
+	f.Fuzz(func(t *testing.T, which int, body string) {
+		rt := routes[(which%len(routes)+len(routes))%len(routes)]
+		r := httptest.NewRequest(rt.method, rt.path, strings.NewReader(body))
+		r.AddCookie(&http.Cookie{Name: sessionCookie, Value: rt.session})
+		r.Header.Set("X-CSRF-Token", "x")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code >= 300 {
+			var e apiError
+			if w.Code >= 500 || json.Unmarshal(w.Body.Bytes(), &e) != nil || e.Error.Code == "" {
+				t.Fatalf("%s %s %q: %d %s", rt.method, rt.path, body, w.Code, w.Body)
+			}
+		}
+		if rt.session == "s" && w.Code < 300 {
+			t.Fatalf("a supervisor of billing changed %s: %d %s", rt.path, w.Code, w.Body)
+		}
+	})
 }
