@@ -7,6 +7,10 @@ ARI_SPEC_DIR ?= $(wildcard $(abspath ../shared/ari/api-docs))
 ARI_TRACES_DIR ?= $(wildcard $(abspath ../shared/ari/traces))
 export ARI_SPEC_DIR ARI_TRACES_DIR
 
+# The browser tests (cmd/switchboard) save their screenshots here.
+SCREENSHOT_DIR ?= $(abspath artifacts/screenshots)
+export SCREENSHOT_DIR
+
 .PHONY: test deps vet build bench fuzz demo
 
 build:

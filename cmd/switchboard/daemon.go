@@ -123,6 +123,9 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	if err != nil {
 		return nil, err
 	}
+	if rcfg.Agents, err = withOverrides(ctx, st, rcfg, d.log); err != nil {
+		return nil, err
+	}
 	recDir := opt.RecordingsDir
 	if recDir == "" {
 		recDir = filepath.Join(cfg.Database.DataDir, "recordings")
@@ -225,9 +228,21 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		RecordCall: func(ctx context.Context, agent, call string) error {
 			return r.RecordOnDemand(ctx, call, agent, func(queue string) bool { return (*d.policies.Load())[queue].OnRequest() })
 		},
-		Secure: r,
-		Pops:   hub,
-		Desk:   d.desk,
+		Secure:   r,
+		Pops:     hub,
+		Desk:     d.desk,
+		Desktop:  deskRouter{r, st},
+		AgentDay: st.AgentDay,
+		CallbacksPending: func(ctx context.Context) (map[string]int, error) {
+			counts, err := st.CallbackCounts(ctx)
+			out := map[string]int{}
+			for q, byState := range counts {
+				for _, n := range byState {
+					out[q] += n
+				}
+			}
+			return out, err
+		},
 		Logger: d.log,
 	}), ReadHeaderTimeout: 10 * time.Second}
 
@@ -297,6 +312,9 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 func (d *daemon) reload(ctx context.Context, cfg *config.Config) error {
 	rcfg, err := routerConfig(cfg, d.loginAll)
 	if err != nil {
+		return err
+	}
+	if rcfg.Agents, err = withOverrides(ctx, d.store, rcfg, d.log); err != nil {
 		return err
 	}
 	if err := d.router.Reload(ctx, rcfg); err != nil {

@@ -87,15 +87,16 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer d.close()
-	adminPass, supPass := secret(), secret()
+	adminPass, supPass, agentPass := secret(), secret(), secret()
 	for _, u := range []struct {
-		name, role, pass string
-		queues           []string
+		name, role, agent, pass string
+		queues                  []string
 	}{
-		{"admin", "admin", adminPass, nil},
-		{"supervisor", "supervisor", supPass, []string{"support-l1", "support-l2", "support-l3"}},
+		{"admin", "admin", "", adminPass, nil},
+		{"supervisor", "supervisor", "", supPass, []string{"support-l1", "support-l2", "support-l3"}},
+		{"alice", "agent", demoDeskAgent, agentPass, nil},
 	} {
-		if err := addUser(ctx, d.store, u.name, u.role, "", u.queues, u.pass); err != nil {
+		if err := addUser(ctx, d.store, u.name, u.role, u.agent, u.queues, u.pass); err != nil {
 			fmt.Fprintln(stderr, "demo:", err)
 			return 1
 		}
@@ -115,6 +116,8 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
   wallboard: http://%[1]s/wallboard
              admin      / %[6]s   (every queue)
              supervisor / %[7]s   (support lines 1-3)
+  desktop:   http://%[1]s/agent
+             alice      / %[8]s   (agent 1001, phone PJSIP/1001)
   health:   http://%[1]s/healthz
   metrics:  http://%[1]s/metrics   (user: any, password: %[2]s)
             curl -s -u metrics:%[2]s http://%[1]s/metrics | grep switchboard_calls
@@ -122,7 +125,7 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
   ARI:      emulator at http://%[4]s/ari with generated callers (%.2[5]f calls/s) and 10 agent phones
 
 Ctrl-C stops it.
-`, d.addr, token, db, emuAddr, *rate, adminPass, supPass)
+`, d.addr, token, db, emuAddr, *rate, adminPass, supPass, agentPass)
 
 	go demoPhones(ctx, emu, d)
 	go demoCallers(ctx, emu, *rate, known)
@@ -134,6 +137,10 @@ Ctrl-C stops it.
 		return 1
 	}
 }
+
+// demoDeskAgent is the agent the demo's agent account works as: the demo leaves its pauses to
+// the person at the desktop.
+const demoDeskAgent = "1001"
 
 // demoPhones gives each agent phone a behaviour: most answer after a few seconds, one never
 // answers (its agent gets paused "no answer"). Paused agents are made ready again after a
@@ -156,7 +163,7 @@ func demoPhones(ctx context.Context, emu *ariemu.Server, d *daemon) {
 		}
 		_ = d.router.Do(ctx, func(e *acd.Engine) error {
 			for _, id := range e.AgentIDs() {
-				if v, _ := e.Agent(id); v.State == acd.Paused && time.Since(v.Since) > 30*time.Second {
+				if v, _ := e.Agent(id); v.State == acd.Paused && time.Since(v.Since) > 30*time.Second && id != demoDeskAgent {
 					_ = e.Ready(id)
 				}
 			}

@@ -35,6 +35,8 @@ for p in asterisk-core-sounds-en-wav asterisk-core-sounds-ru-wav asterisk-moh-op
 done
 # SIP load generator tests (internal/sipload, cmd/sbload): sipp is the far end.
 command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
+# Browser tests (cmd/switchboard browser_test.go): a headless Chromium driven over CDP.
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need+=(chromium)
 
 [ ${#need[@]} -eq 0 ] && exit 0
 

@@ -201,7 +201,7 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	s.opt.Logger.Info("login", "user", u.Username, "role", u.Role)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: int(sessionTTL.Seconds())})
-	http.Redirect(w, r, "/wallboard", http.StatusSeeOther)
+	http.Redirect(w, r, s.home(u.Role), http.StatusSeeOther)
 }
 
 func (s *server) handleLogout(w http.ResponseWriter, r *http.Request) {

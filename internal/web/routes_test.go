@@ -25,7 +25,12 @@ func everything(t *testing.T) Options {
 		CRM:        newMemCRM(),
 		Pops:       screenpop.New(screenpop.Options{}),
 		Desk:       &screenpop.Desk{Dispositions: []string{"resolved"}},
-		Metrics:    http.NotFoundHandler(),
+		Desktop:    newMemDesktop(),
+		AgentDay:   memAgentDay,
+		CallbacksPending: func(context.Context) (map[string]int, error) {
+			return nil, nil
+		},
+		Metrics: http.NotFoundHandler(),
 	}
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -26,18 +27,33 @@ type QueueRow struct {
 	Abandoned      int64   `json:"abandoned"`
 	WindowSL       float64 `json:"window_service_level"`
 	WindowAnswered int64   `json:"window_answered"`
+	SLThreshold    float64 `json:"service_level_threshold_seconds"`
+	// Breach: the queue is below its service-level goal, today or over the last window.
+	Breach bool `json:"sl_breach"`
+	// EWT is the expected wait of a caller joining now (the engine's estimator); nil: unknown.
+	EWT *float64 `json:"ewt_seconds"`
+	// CallbacksPending counts callbacks not yet done; nil: unknown.
+	CallbacksPending *int `json:"callbacks_pending"`
 }
 
 // rows returns the queues the session may see: an admin all, a supervisor those in scope.
 func (s *server) rows(r *http.Request) []QueueRow {
 	sess := sessionFrom(r.Context())
 	live := s.opt.Live()
+	var ewt map[string]time.Duration
+	if s.opt.Desktop != nil {
+		var err error
+		if ewt, err = s.opt.Desktop.JoinEstimates(r.Context()); err != nil && r.Context().Err() == nil {
+			s.opt.Logger.Warn("wait estimates", "err", err)
+		}
+	}
+	callbacks := s.callbackCounts(r.Context())
 	var out []QueueRow
 	for _, q := range live.Queues {
 		if sess.User.Role != "admin" && !slices.Contains(sess.User.Queues, q.Queue) {
 			continue
 		}
-		out = append(out, QueueRow{
+		row := QueueRow{
 			Queue: q.Queue, Waiting: q.Waiting, LongestWait: q.LongestWait.Seconds(),
 			Available:    q.Agents[acd.Available],
 			Busy:         q.Agents[acd.Reserved] + q.Agents[acd.OnCall] + q.Agents[acd.WrapUp],
@@ -45,15 +61,49 @@ func (s *server) rows(r *http.Request) []QueueRow {
 			ServiceLevel: q.Today.ServiceLevel, SLGoal: q.SLGoal, ASA: q.Today.ASA.Seconds(),
 			AHT: q.Today.AHT.Seconds(), AbandonRate: q.Today.AbandonRate,
 			Answered: q.Today.Answered, Abandoned: q.Today.Abandoned,
-			WindowSL: q.Window.ServiceLevel, WindowAnswered: q.Window.Answered,
-		})
+			WindowSL: q.Window.ServiceLevel, WindowAnswered: q.Window.Answered, SLThreshold: q.SLThreshold.Seconds(),
+			Breach: (q.Today.Answered > 0 && q.Today.ServiceLevel < q.SLGoal) || (q.Window.Answered > 0 && q.Window.ServiceLevel < q.SLGoal),
+		}
+		if d, ok := ewt[q.Queue]; ok {
+			secs := d.Seconds()
+			row.EWT = &secs
+		}
+		if callbacks != nil {
+			n := callbacks[q.Queue]
+			row.CallbacksPending = &n
+		}
+		out = append(out, row)
 	}
 	return out
 }
 
+// callbackCounts asks the store for the callbacks pending at most every two seconds, however
+// many wallboards are open; nil when unknown.
+func (s *server) callbackCounts(ctx context.Context) map[string]int {
+	if s.opt.CallbacksPending == nil {
+		return nil
+	}
+	c := &s.callbacks
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if time.Since(c.at) < 2*time.Second {
+		return c.counts
+	}
+	counts, err := s.opt.CallbacksPending(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.opt.Logger.Warn("callback counts", "err", err)
+		}
+		return nil
+	}
+	c.counts, c.at = counts, time.Now()
+	return counts
+}
+
 func (s *server) wallboard(w http.ResponseWriter, r *http.Request) {
 	sess := sessionFrom(r.Context())
-	s.render(w, "wallboard.html", map[string]any{"User": sess.User, "CSRF": sess.CSRF, "Rows": s.rows(r)})
+	s.render(w, "wallboard.html", map[string]any{"User": sess.User, "CSRF": sess.CSRF, "Rows": s.rows(r),
+		"Grid": s.opt.Desktop != nil, "Reasons": PauseReasons})
 }
 
 func (s *server) apiQueues(w http.ResponseWriter, r *http.Request) {
@@ -62,7 +112,8 @@ func (s *server) apiQueues(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]any{"queues": s.rows(r)})
 }
 
-// streamQueues sends the wallboard's rows every second as server-sent events.
+// streamQueues sends the wallboard's rows every second as server-sent events ("queues"), and
+// with the desktop part the agent grid ("agents") and the waiting calls ("waiting").
 func (s *server) streamQueues(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
@@ -73,10 +124,22 @@ func (s *server) streamQueues(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	send := func(event string, v any) bool {
+		b, _ := json.Marshal(v)
+		_, err := w.Write(append(append([]byte("event: "+event+"\ndata: "), b...), '\n', '\n'))
+		return err == nil
+	}
 	for {
-		b, _ := json.Marshal(s.rows(r))
-		if _, err := w.Write(append(append([]byte("event: queues\ndata: "), b...), '\n', '\n')); err != nil {
+		if !send("queues", s.rows(r)) {
 			return
+		}
+		if s.opt.Desktop != nil {
+			if rows, err := s.scopedAgents(r); err == nil && !send("agents", rows) {
+				return
+			}
+			if rows, err := s.scopedWaiting(r); err == nil && !send("waiting", rows) {
+				return
+			}
 		}
 		fl.Flush()
 		select {

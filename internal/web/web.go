@@ -1,8 +1,8 @@
-// Package web serves Switchboard's HTTP side: health, metrics, accounts and the supervisor's
-// wallboard (and, as they arrive, the API and the agent desktop). Every route but /healthz and
-// the login form checks who is asking: /metrics a token, pages and API a session whose role fits,
-// supervisors only their queues. /healthz answers anyone with a status code and one word, so
-// that load balancers can probe it without credentials.
+// Package web serves Switchboard's HTTP side: health, metrics, accounts, the supervisor's
+// wallboard, the agent desktop and the JSON API behind them. Every route but /healthz and the
+// login form checks who is asking: /metrics a token, pages and API a session whose role fits,
+// supervisors only their queues, agents only their own state and calls. /healthz answers anyone
+// with a status code and one word, so that load balancers can probe it without credentials.
 package web
 
 import (
@@ -13,11 +13,13 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"switchboard/acd"
+	"switchboard/internal/store"
 )
 
 //go:embed assets
@@ -60,9 +62,18 @@ type Options struct {
 	// Pops is the agents' screen-pop feed (pop.go); nil: /api/agent/pop/stream and
 	// /api/agent/call absent. Desk takes wrap-ups and agent-scheduled callbacks (pop.go); nil:
 	// /api/dispositions and /api/calls/{id}/wrapup and /callback absent.
-	Pops   Pops
-	Desk   Desk
-	Logger *slog.Logger
+	Pops Pops
+	Desk Desk
+	// Desktop is the router's side of the agent desktop and the wallboard's agent grid and
+	// actions (desktop.go); nil: those routes are absent.
+	Desktop Desktop
+	// AgentDay sums an agent's work between two times (the store's agent_states): the
+	// desktop's figures of the day. Needed with Desktop.
+	AgentDay func(ctx context.Context, agentID string, from, to time.Time) (store.AgentDay, error)
+	// CallbacksPending counts, per queue, the callbacks not yet done (the wallboard shows
+	// them); nil: not shown.
+	CallbacksPending func(ctx context.Context) (map[string]int, error)
+	Logger           *slog.Logger
 }
 
 type server struct {
@@ -70,6 +81,11 @@ type server struct {
 	limit     *limiter
 	dummyHash []byte
 	verified  verified // recording files whose checksum matched
+	callbacks struct { // the latest callback counts (wallboard.go)
+		mu     sync.Mutex
+		at     time.Time
+		counts map[string]int
+	}
 }
 
 // Handler returns the HTTP handler.
@@ -145,11 +161,39 @@ func (s *server) register() *routes {
 		s.handle(rt, "POST /api/calls/{id}/wrapup", true, agents, s.wrapupCall)
 		s.handle(rt, "POST /api/calls/{id}/callback", true, agents, s.callbackCall)
 	}
+	if opt.Desktop != nil && opt.AgentDay != nil {
+		s.handle(rt, "GET /agent", false, agents, s.desktopPage)
+		s.handle(rt, "GET /api/agent", true, agents, s.apiMe)
+		s.handle(rt, "POST /api/agent/login", true, agents, s.apiAgentLogin)
+		s.handle(rt, "POST /api/agent/state", true, agents, s.apiMyState)
+		s.handle(rt, "GET /api/agent/stats", true, agents, s.apiMyStats)
+		s.handle(rt, "POST /api/calls/{id}/transfer", true, agents, s.apiTransfer)
+		s.handle(rt, "GET /api/agents", true, supervisors, s.apiAgents)
+		s.handle(rt, "POST /api/agents/{id}/state", true, supervisors, s.apiAgentState)
+		s.handle(rt, "PATCH /api/agents/{id}", true, supervisors, s.apiPatchAgent)
+		s.handle(rt, "GET /api/calls/waiting", true, supervisors, s.apiWaiting)
+		s.handle(rt, "PATCH /api/calls/{id}", true, supervisors, s.apiPatchCall)
+	}
 	rt.mux.Handle("GET /assets/", http.FileServerFS(assets))
 	s.handle(rt, "GET /{$}", false, nil, func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/wallboard", http.StatusSeeOther)
+		to := "/wallboard" // which asks for a login when there is no session
+		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+			if sess, err := s.opt.Users.SessionByToken(r.Context(), c.Value, time.Now()); err == nil {
+				to = s.home(sess.User.Role)
+			}
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
 	})
 	return rt
+}
+
+// home is where a role lands after signing in: agents on their desktop (when there is one),
+// supervisors and admins on the wallboard.
+func (s *server) home(role string) string {
+	if role == "agent" && s.opt.Desktop != nil && s.opt.AgentDay != nil {
+		return "/agent"
+	}
+	return "/wallboard"
 }
 
 func securityHeaders(next http.Handler) http.Handler {

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/acd"
+	"switchboard/internal/ariemu"
+)
+
+// apiClient is a signed-in browser session: its cookie and the CSRF token of a page.
+type apiClient struct {
+	t    *testing.T
+	c    *http.Client
+	base string
+	csrf string
+}
+
+func signedIn(t *testing.T, addr, user, page string) *apiClient {
+	t.Helper()
+	a := &apiClient{t: t, c: login(t, addr, user), base: "http://" + addr}
+	_, body := a.do("GET", page, "")
+	m := regexp.MustCompile(`<meta name="csrf" content="([^"]+)">`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("%s: no csrf token on %s", user, page)
+	}
+	a.csrf = m[1]
+	return a
+}
+
+func (a *apiClient) do(method, path, body string) (int, string) {
+	a.t.Helper()
+	req, _ := http.NewRequest(method, a.base+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", a.csrf)
+	resp, err := a.c.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (a *apiClient) want(method, path, body string, code int, has string) string {
+	a.t.Helper()
+	got, resp := a.do(method, path, body)
+	if got != code || !strings.Contains(resp, has) {
+		a.t.Fatalf("%s %s %s: %d %s, want %d with %s", method, path, body, got, resp, code, has)
+	}
+	return resp
+}
+
+// The desktop's and the wallboard's API against the real router: an agent logs in on a phone,
+// takes a call and escalates it; a supervisor moves a waiting call up and changes an agent,
+// within its queues only.
+func TestDesktopAPIOnTheRouter(t *testing.T) {
+	emu, d, cfg := demoDaemon(t)
+	ctx := context.Background()
+	for _, u := range []struct{ name, role, agent string }{{"heidi", "agent", "1008"}, {"sue", "supervisor", ""}} {
+		var queues []string
+		if u.role == "supervisor" {
+			queues = []string{"billing"}
+		}
+		if err := addUser(ctx, d.store, u.name, u.role, u.agent, queues, "a long password"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(d.router.Do(ctx, func(e *acd.Engine) error {
+		for _, id := range []string{"1003", "1008", "1009"} { // billing's agents
+			if err := e.Logout(id); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	emu.SetPhone("PJSIP/2008", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
+	heidi := signedIn(t, d.addr, "heidi", "/agent")
+	sue := signedIn(t, d.addr, "sue", "/wallboard")
+
+	// A waiting call: the supervisor raises its priority; it keeps its place in time.
+	ch, err := emu.PlaceCaller(ariemu.Caller{Number: "+493055500001", DID: "5552000", TalkTime: time.Minute})
+	must(err)
+	call := "demo-" + ch
+	callView := func(id string) (v acd.CallView) {
+		must(d.router.Do(ctx, func(e *acd.Engine) error { v, _ = e.Call(id); return nil }))
+		return v
+	}
+	var before acd.CallView
+	eventually(t, "the call waits", func() bool { before = callView(call); return before.State == "waiting" })
+	waiting := sue.want("GET", "/api/calls/waiting", "", 200, call)
+	if strings.Contains(waiting, `"support-l1"`) {
+		t.Fatalf("the supervisor of billing sees other queues' calls: %s", waiting)
+	}
+	sue.want("PATCH", "/api/calls/"+call, `{"priority":12}`, 422, `"invalid"`)
+	sue.want("PATCH", "/api/calls/"+call, `{"priority":7}`, 200, `"priority":7`)
+	after := callView(call)
+	if after.Priority != 7 || !after.EnqueuedAt.Equal(before.EnqueuedAt) {
+		t.Fatalf("after the change: priority %d enqueued %v, want 7 and %v", after.Priority, after.EnqueuedAt, before.EnqueuedAt)
+	}
+	support, err := emu.PlaceCaller(ariemu.Caller{Number: "+493055500002", DID: "5553000", Patience: time.Minute})
+	must(err)
+	_ = support // support-l1 has agents: it is offered, never the supervisor's to change
+	sue.want("PATCH", "/api/calls/demo-"+support, `{"priority":1}`, 404, `"not_found"`)
+
+	// The agent logs in on a phone of its choosing and gets the call there.
+	heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/2008; rm -rf"}`, 422, "endpoint")
+	heidi.want("POST", "/api/agent/state", `{"state":"paused"}`, 422, "reason") // logged out, and no reason
+	heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/2008"}`, 200, `"endpoint":"PJSIP/2008"`)
+	eventually(t, "Heidi on the call", func() bool {
+		_, body := heidi.do("GET", "/api/agent", "")
+		return strings.Contains(body, `"state":"on_call"`) && strings.Contains(body, call)
+	})
+	// Escalation to line 2 keeps the time already waited.
+	heidi.want("POST", "/api/calls/"+call+"/transfer", `{"queue":"billing"}`, 422, "already")
+	heidi.want("POST", "/api/calls/"+call+"/transfer", `{"queue":"nowhere"}`, 404, `"not_found"`)
+	heidi.want("POST", "/api/calls/"+call+"/transfer", `{"queue":"support-l2"}`, 200, `"support-l2"`)
+	moved := callView(call)
+	if moved.Queue != "support-l2" || !moved.EnqueuedAt.Equal(before.EnqueuedAt) {
+		t.Fatalf("after the transfer: %+v", moved)
+	}
+	heidi.want("POST", "/api/calls/"+call+"/transfer", `{"queue":"support-l3"}`, 404, `"not_found"`) // no longer hers
+	eventually(t, "the day's figures count the call", func() bool {
+		_, body := heidi.do("GET", "/api/agent/stats", "")
+		var s struct{ Calls int }
+		return json.Unmarshal([]byte(body), &s) == nil && s.Calls == 1
+	})
+
+	// The supervisor changes Heidi's skills and queues, within billing only.
+	sue.want("PATCH", "/api/agents/1008", `{"skills":{"billing":8},"queues":[{"queue":"billing","penalty":1}]}`, 200, `"billing":8`)
+	sue.want("PATCH", "/api/agents/1008", `{"queues":[{"queue":"billing","penalty":0},{"queue":"support-l3","penalty":0}]}`, 422, "scope")
+	sue.want("PATCH", "/api/agents/1001", `{"skills":{"en":9}}`, 404, `"not_found"`) // Alice serves support-l1 only
+	v, _ := d.router.Agent(ctx, "1008")
+	if v.Skills["billing"] != 8 || len(v.Queues) != 1 || v.Queues[0] != (acd.Membership{Queue: "billing", Penalty: 1}) {
+		t.Fatalf("Heidi after the changes: %+v", v)
+	}
+	heidi.want("POST", "/api/agent/state", `{"state":"available"}`, 200, `"state":"available"`) // wrap-up ended early
+	sue.want("POST", "/api/agents/1008/state", `{"state":"paused","reason":"coaching"}`, 200, `"reason":"coaching"`)
+	heidi.want("GET", "/api/agent", "", 200, `"state":"paused"`)
+	sue.want("POST", "/api/agents/1001/state", `{"state":"logged_out"}`, 404, `"not_found"`)
+	if a, _ := d.router.Agent(ctx, "1001"); a.State == acd.LoggedOut {
+		t.Fatal("a supervisor logged out an agent outside its queues")
+	}
+	grid := sue.want("GET", "/api/agents", "", 200, `"1008"`)
+	if strings.Contains(grid, `"1001"`) {
+		t.Fatalf("the grid shows agents outside the scope: %s", grid)
+	}
+
+	// The phone, skills and queues outlive a restart and a reload; the refused change left
+	// nothing behind.
+	d.close()
+	d2, err := startDaemon(ctx, cfg, daemonOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), LoginAgents: true})
+	must(err)
+	t.Cleanup(d2.close)
+	must(d2.reload(ctx, cfg)) // a reload puts the file's values back, then the overrides
+	v, _ = d2.router.Agent(ctx, "1008")
+	if v.Endpoint != "PJSIP/2008" || v.Skills["billing"] != 8 || len(v.Queues) != 1 || v.Queues[0] != (acd.Membership{Queue: "billing", Penalty: 1}) {
+		t.Fatalf("Heidi after a restart: %+v", v)
+	}
+	if a, _ := d2.router.Agent(ctx, "1001"); a.Skills["en"] != 3 {
+		t.Fatalf("Alice after a restart: %+v", a)
+	}
+}

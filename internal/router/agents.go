@@ -1,0 +1,263 @@
+package router
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+
+	"switchboard/acd"
+)
+
+// What the desktop and the wallboard ask of the router. Every method runs on the owner
+// goroutine through Do and answers errors with acd codes (invalid, not_found, conflict), so
+// that the HTTP side maps them in one place. Changes made here (endpoint, skills, queues) live
+// in the engine; a Reload puts back what its Config says (the daemon keeps the changes in the
+// store and puts them in the Config it loads).
+
+// endpointForm is an Asterisk dial string: a technology and a resource, e.g. PJSIP/1001,
+// SIP/alice or PJSIP/1001@pbx-2.
+var endpointForm = regexp.MustCompile(`^(PJSIP|SIP|IAX2|DAHDI|Local)/[A-Za-z0-9][A-Za-z0-9_.+@-]{0,63}$`)
+
+// CheckEndpoint validates an agent's phone endpoint.
+func CheckEndpoint(ep string) error {
+	if !endpointForm.MatchString(ep) {
+		return &acd.Error{Code: acd.EInvalid, Message: "endpoint must look like PJSIP/1001"}
+	}
+	return nil
+}
+
+// maxReason bounds a pause reason; it is shown on wallboards and written to the store.
+const maxReason = 64
+
+// CheckReason validates a pause reason: printable, at most 64 characters.
+func CheckReason(reason string) error {
+	if len([]rune(reason)) > maxReason {
+		return &acd.Error{Code: acd.EInvalid, Message: "pause reason longer than 64 characters"}
+	}
+	for _, c := range reason {
+		if !unicode.IsPrint(c) {
+			return &acd.Error{Code: acd.EInvalid, Message: "pause reason has a control character"}
+		}
+	}
+	return nil
+}
+
+func invalid(msg string) error { return &acd.Error{Code: acd.EInvalid, Message: msg} }
+
+// AgentLogin logs an agent in on a phone: the endpoint becomes the one its calls ring.
+func (r *Router) AgentLogin(ctx context.Context, agentID, endpoint string) error {
+	if err := CheckEndpoint(endpoint); err != nil {
+		return err
+	}
+	return r.Do(ctx, func(e *acd.Engine) error {
+		v, ok := e.Agent(agentID)
+		if !ok {
+			return &acd.Error{Code: acd.ENotFound, Message: "agent " + agentID + " not found"}
+		}
+		if v.Endpoint != endpoint {
+			if v.State == acd.Reserved || v.State == acd.OnCall {
+				return &acd.Error{Code: acd.EConflict, Message: "agent " + agentID + " is on a call; change phones after it"}
+			}
+			cfg := agentConfig(v)
+			cfg.Endpoint = endpoint
+			if err := e.UpdateAgent(cfg); err != nil {
+				return err
+			}
+		}
+		return e.Login(agentID)
+	})
+}
+
+// SetAgentState moves an agent: Available (logs in, ends a pause or wrap-up), Paused with a
+// reason, or LoggedOut. During a call a pause or logout takes effect when the call ends.
+func (r *Router) SetAgentState(ctx context.Context, agentID string, state acd.AgentState, reason string) error {
+	switch state {
+	case acd.Available, acd.LoggedOut:
+		if reason != "" {
+			return invalid("a reason goes with a pause only")
+		}
+	case acd.Paused:
+		if strings.TrimSpace(reason) == "" {
+			return invalid("a pause needs a reason")
+		}
+		if err := CheckReason(reason); err != nil {
+			return err
+		}
+	default:
+		return invalid("state must be available, paused or logged_out")
+	}
+	return r.Do(ctx, func(e *acd.Engine) error {
+		v, ok := e.Agent(agentID)
+		if !ok {
+			return &acd.Error{Code: acd.ENotFound, Message: "agent " + agentID + " not found"}
+		}
+		switch state {
+		case acd.Available:
+			if v.State == acd.LoggedOut {
+				return e.Login(agentID)
+			}
+			return e.Ready(agentID)
+		case acd.Paused:
+			return e.Pause(agentID, reason)
+		}
+		return e.Logout(agentID)
+	})
+}
+
+// Agent returns an agent's state.
+func (r *Router) Agent(ctx context.Context, agentID string) (acd.AgentView, error) {
+	var v acd.AgentView
+	err := r.Do(ctx, func(e *acd.Engine) error {
+		var ok bool
+		if v, ok = e.Agent(agentID); !ok {
+			return &acd.Error{Code: acd.ENotFound, Message: "agent " + agentID + " not found"}
+		}
+		return nil
+	})
+	return v, err
+}
+
+// Agents returns every agent, sorted by id.
+func (r *Router) Agents(ctx context.Context) ([]acd.AgentView, error) {
+	var out []acd.AgentView
+	err := r.Do(ctx, func(e *acd.Engine) error {
+		for _, id := range e.AgentIDs() {
+			if v, ok := e.Agent(id); ok {
+				out = append(out, v)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// UpdateAgent changes an agent's skills, queue memberships or endpoint live; a nil skills or
+// queues, or an empty endpoint, leaves that as it is. inScope, when set, says which queues the
+// one asking may touch: the agent must serve one of them, and memberships of other queues must
+// stay as they are.
+func (r *Router) UpdateAgent(ctx context.Context, agentID string, skills map[string]int, queues []acd.Membership, endpoint string, inScope func(queue string) bool) error {
+	if endpoint != "" {
+		if err := CheckEndpoint(endpoint); err != nil {
+			return err
+		}
+	}
+	for name, level := range skills {
+		if name == "" || level < 0 || level > 100 {
+			return invalid("skill levels go from 0 to 100 and need a name")
+		}
+	}
+	return r.Do(ctx, func(e *acd.Engine) error {
+		v, ok := e.Agent(agentID)
+		if !ok || (inScope != nil && !servesAny(v.Queues, inScope)) {
+			return &acd.Error{Code: acd.ENotFound, Message: "agent " + agentID + " not found"}
+		}
+		cfg := agentConfig(v)
+		if skills != nil {
+			cfg.Skills = skills
+		}
+		if queues != nil {
+			if inScope != nil && !sameOutside(v.Queues, queues, inScope) {
+				return &acd.Error{Code: acd.EInvalid, Message: "memberships of queues outside your scope cannot change"}
+			}
+			cfg.Queues = queues
+		}
+		if endpoint != "" {
+			cfg.Endpoint = endpoint
+		}
+		return e.UpdateAgent(cfg)
+	})
+}
+
+// TransferCall sends an agent's connected call to another queue, its place in time kept.
+func (r *Router) TransferCall(ctx context.Context, agentID, callID, queue string) error {
+	if queue == "" {
+		return invalid("a queue is required")
+	}
+	return r.Do(ctx, func(e *acd.Engine) error {
+		v, ok := e.Call(callID)
+		if !ok || v.Agent != agentID {
+			return &acd.Error{Code: acd.ENotFound, Message: "call " + callID + " not found"}
+		}
+		if v.Queue == queue {
+			return invalid("the call is already in queue " + queue)
+		}
+		return e.Transfer(callID, queue)
+	})
+}
+
+// SetCallPriority changes a waiting call's priority; it keeps its original place in time.
+// inScope, when set, limits it to calls of those queues.
+func (r *Router) SetCallPriority(ctx context.Context, callID string, priority int, inScope func(queue string) bool) error {
+	if priority < 0 || priority > acd.MaxPriority {
+		return invalid("priority goes from 0 to 9")
+	}
+	return r.Do(ctx, func(e *acd.Engine) error {
+		v, ok := e.Call(callID)
+		if !ok || (inScope != nil && !inScope(v.Queue)) {
+			return &acd.Error{Code: acd.ENotFound, Message: "call " + callID + " not found"}
+		}
+		if v.State != "waiting" {
+			return &acd.Error{Code: acd.EConflict, Message: "call " + callID + " is " + v.State + ", not waiting"}
+		}
+		return e.UpdateCall(callID, acd.CallUpdate{Priority: &priority})
+	})
+}
+
+// WaitingCalls returns the calls waiting in every queue, in the order they will be served.
+func (r *Router) WaitingCalls(ctx context.Context) ([]acd.CallView, error) {
+	var out []acd.CallView
+	err := r.Do(ctx, func(e *acd.Engine) error {
+		for _, q := range e.Queues() {
+			ids, _ := e.Waiting(q)
+			for _, id := range ids {
+				if v, ok := e.Call(id); ok {
+					out = append(out, v)
+				}
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// JoinEstimates returns, per queue, the expected wait of a caller of priority 0 about to join
+// (the engine's own estimator): what a supervisor would tell a caller now.
+func (r *Router) JoinEstimates(ctx context.Context) (map[string]time.Duration, error) {
+	out := map[string]time.Duration{}
+	err := r.Do(ctx, func(e *acd.Engine) error {
+		for _, q := range e.Queues() {
+			if d, err := e.EstimateJoin(q, 0, acd.EstimatorSwitchboard); err == nil {
+				out[q] = d
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+func agentConfig(v acd.AgentView) acd.AgentConfig {
+	return acd.AgentConfig{ID: v.ID, Name: v.Name, Endpoint: v.Endpoint, Skills: v.Skills, Queues: v.Queues}
+}
+
+func servesAny(ms []acd.Membership, inScope func(string) bool) bool {
+	return slices.ContainsFunc(ms, func(m acd.Membership) bool { return inScope(m.Queue) })
+}
+
+// sameOutside reports whether two membership lists agree on the queues outside the scope.
+func sameOutside(old, new []acd.Membership, inScope func(string) bool) bool {
+	outside := func(ms []acd.Membership) []acd.Membership {
+		var out []acd.Membership
+		for _, m := range ms {
+			if !inScope(m.Queue) {
+				out = append(out, m)
+			}
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].Queue < out[j].Queue })
+		return out
+	}
+	return slices.Equal(outside(old), outside(new))
+}

@@ -1,0 +1,236 @@
+// The agent desktop: status and state buttons, figures of the day, own callbacks, and the call
+// panel fed by the screen-pop stream, with transfer, ticket, callback and wrap-up.
+(function () {
+  "use strict";
+  const csrf = document.querySelector('meta[name="csrf"]').content;
+  const $ = (id) => document.getElementById(id);
+  let me = null;          // GET /api/agent
+  let call = "";          // the call the panel acts on
+  let pop = null;         // the latest pop for that call
+  let wrapCall = "";      // the call being wrapped up
+
+  function say(text, ok) {
+    const m = $("message");
+    m.textContent = text;
+    m.className = ok ? "notice" : "message";
+    m.hidden = !text;
+  }
+
+  // api calls the JSON API; it resolves to {ok, status, data} and never throws.
+  async function api(method, path, body) {
+    const opt = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+    if (method !== "GET") opt.headers["X-CSRF-Token"] = csrf;
+    if (body !== undefined) {
+      opt.headers["Content-Type"] = "application/json";
+      opt.body = JSON.stringify(body);
+    }
+    try {
+      const resp = await fetch(path, opt);
+      if (resp.status === 401) location.href = "/login";
+      let data = null;
+      if (resp.status !== 204) data = await resp.json().catch(() => null);
+      return { ok: resp.ok, status: resp.status, data };
+    } catch (e) {
+      return { ok: false, status: 0, data: null };
+    }
+  }
+  const problem = (res) => (res.data && res.data.error && res.data.error.message) || (res.status ? "error " + res.status : "the server cannot be reached");
+
+  const dur = (s) => {
+    s = Math.max(0, Math.round(s));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+    return (h ? h + ":" + String(m).padStart(2, "0") : m) + ":" + String(r).padStart(2, "0");
+  };
+  const label = (st) => ({ logged_out: "Logged out", available: "Available", reserved: "Ringing", on_call: "On a call", wrap_up: "Wrap-up", paused: "Paused" }[st] || st);
+
+  function showMe(a) {
+    const changed = !me || me.state !== a.state;
+    me = a;
+    const st = $("state");
+    st.textContent = label(a.state);
+    st.dataset.state = a.state;
+    $("reason").textContent = a.reason ? "(" + a.reason + ")" : "";
+    if (document.activeElement !== $("endpoint") && !$("endpoint").value) $("endpoint").value = a.endpoint || "";
+    $("login-form").hidden = a.state !== "logged_out";
+    $("available").disabled = ["available", "logged_out", "reserved", "on_call"].includes(a.state);
+    $("pause").disabled = a.state === "paused" || a.state === "logged_out";
+    $("logout").disabled = a.state === "logged_out";
+    if (a.call && a.call !== call && (!pop || pop.call_id !== a.call)) setCall(a.call, null);
+    if (a.state === "wrap_up" && a.call) showWrapUp(a.call);
+    if (!a.call && call && (!pop || pop.kind === "idle")) setCall("", null);
+    if (!pop && call) $("call-kind").textContent = { reserved: "ringing", on_call: "connected", wrap_up: "ended" }[a.state] || "";
+    $("transfer-form").hidden = a.state !== "on_call";
+    // Without disposition codes there is nothing to save once the wrap-up is over.
+    if (wrapCall && a.state !== "wrap_up" && $("disposition").disabled) hideWrapUp();
+    if (changed) refreshStats();
+    tick();
+  }
+  function tick() {
+    if (me) $("in-state").textContent = "for " + dur((Date.now() - Date.parse(me.since)) / 1000);
+  }
+  async function refreshMe() {
+    const res = await api("GET", "/api/agent");
+    if (res.ok) showMe(res.data);
+  }
+  async function refreshStats() {
+    const res = await api("GET", "/api/agent/stats");
+    if (!res.ok) return;
+    $("stat-calls").textContent = res.data.calls;
+    $("stat-aht").textContent = dur(res.data.aht_s);
+    $("stat-talk").textContent = dur(res.data.talk_s);
+    $("stat-pause").textContent = dur(res.data.pause_s);
+  }
+  async function refreshCallbacks() {
+    const res = await api("GET", "/api/agent/callbacks");
+    const list = $("callback-list");
+    if (!res.ok) {
+      list.replaceChildren(li(res.status === 404 ? "Callbacks are not available here." : "Callbacks could not be loaded.", "muted"));
+      return;
+    }
+    const items = Array.isArray(res.data) ? res.data : (res.data && res.data.callbacks) || [];
+    list.replaceChildren(...(items.length ? items.map((c) => li([c.number, c.queue, c.at || c.due_at || c.state].filter(Boolean).join(" · "))) : [li("None.", "muted")]));
+  }
+  function li(text, cls) {
+    const e = document.createElement("li");
+    e.textContent = text;
+    if (cls) e.className = cls;
+    return e;
+  }
+
+  async function setState(state, reason) {
+    const res = await api("POST", "/api/agent/state", { state, reason: reason || "" });
+    if (!res.ok) return say("Could not change state: " + problem(res));
+    say("");
+    showMe(res.data);
+    refreshStats();
+  }
+  $("available").addEventListener("click", () => setState("available"));
+  $("pause").addEventListener("click", () => setState("paused", $("pause-reason").value));
+  $("logout").addEventListener("click", () => setState("logged_out"));
+  $("login-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const res = await api("POST", "/api/agent/login", { endpoint: $("endpoint").value.trim() });
+    if (!res.ok) return say("Could not log in: " + problem(res));
+    say("");
+    showMe(res.data);
+  });
+
+  // The call panel.
+  function setCall(id, p) {
+    call = id;
+    pop = p;
+    $("no-call").hidden = !!id;
+    $("call-body").hidden = !id;
+    $("pop-call").textContent = id;
+    const kind = p ? p.kind : (id ? "connected" : "");
+    $("call-kind").textContent = kind;
+    if (!p) {
+      for (const f of ["pop-caller", "pop-queue", "pop-waited"]) $(f).textContent = "–";
+      return;
+    }
+    $("pop-caller").textContent = p.caller || "unknown";
+    $("pop-queue").textContent = p.queue || "–";
+    const sel = $("transfer-queue"); // the call's own queue is no place to transfer it to
+    for (const o of sel.options) o.disabled = o.value === p.queue;
+    if (sel.selectedOptions.length && sel.selectedOptions[0].disabled) {
+      const other = [...sel.options].find((o) => !o.disabled);
+      if (other) sel.value = other.value;
+    }
+    $("pop-waited").textContent = p.waited_s != null ? dur(p.waited_s) + (p.callback ? " (callback)" : "") : "–";
+    $("pop-ivr").textContent = (p.ivr || []).map((s) => s.node + (s.input ? " " + s.input : "")).join(" → ") || "–";
+    const cs = p.customers || [];
+    $("pop-customers").replaceChildren(...(cs.length ? cs.map((c) => li([c.name, c.segment, c.language, (c.accounts || []).join(", ")].filter(Boolean).join(" · "))) : [li("No match.", "muted")]));
+    const ts = p.tickets || [];
+    $("pop-tickets").replaceChildren(...(ts.length ? ts.map((t) => li("#" + t.id + " " + t.subject + " (" + t.status + ", priority " + t.priority + ")")) : [li("None.", "muted")]));
+    $("pop-link").hidden = !p.pop_url;
+    if (p.pop_url && /^https?:\/\//.test(p.pop_url)) $("pop-url").href = p.pop_url;
+    if (!$("callback-number").value && p.caller) $("callback-number").placeholder = p.caller;
+  }
+  function onPop(p) {
+    if (!p || p.kind === "idle") {
+      if (!me || !me.call) setCall("", null);
+      return;
+    }
+    setCall(p.call_id, p);
+    if (p.kind === "ended" || p.kind === "wrapup") showWrapUp(p.call_id);
+    if (p.kind === "transferred") refreshMe();
+  }
+  if (window.EventSource) {
+    const es = new EventSource("/api/agent/pop/stream");
+    es.addEventListener("pop", (e) => { try { onPop(JSON.parse(e.data)); } catch (err) { /* a bad event is skipped */ } });
+  }
+
+  $("transfer-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (!call) return;
+    const q = $("transfer-queue").value;
+    const res = await api("POST", "/api/calls/" + encodeURIComponent(call) + "/transfer", { queue: q });
+    if (!res.ok) return say("Transfer failed: " + problem(res));
+    say("Call transferred to " + q + ".", true);
+    refreshMe();
+  });
+  $("ticket-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const body = { subject: $("ticket-subject").value.trim(), priority: Number($("ticket-priority").value), call_id: call };
+    const cs = (pop && pop.customers) || [];
+    if (!cs.length) return say("A ticket needs a customer, and none matched this call.");
+    body.customer_id = cs[0].id;
+    const res = await api("POST", "/api/tickets", body);
+    if (!res.ok) return say("Ticket not created: " + problem(res));
+    say("Ticket #" + res.data.id + " created.", true);
+    $("ticket-subject").value = "";
+    $("wrapup-ticket").value = res.data.id;
+  });
+  $("callback-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (!call) return;
+    const body = {};
+    if ($("callback-number").value.trim()) body.number = $("callback-number").value.trim();
+    if ($("callback-at").value) body.at = new Date($("callback-at").value).toISOString();
+    const res = await api("POST", "/api/calls/" + encodeURIComponent(call) + "/callback", body);
+    if (!res.ok) return say("Callback not scheduled: " + problem(res));
+    say("Callback scheduled.", true);
+    refreshCallbacks();
+  });
+
+  // Wrap-up.
+  async function loadDispositions() {
+    const res = await api("GET", "/api/dispositions");
+    const sel = $("disposition");
+    const list = res.ok && Array.isArray(res.data) ? res.data : [];
+    sel.replaceChildren(...list.map((d) => { const o = document.createElement("option"); o.textContent = d; return o; }));
+    sel.disabled = list.length === 0;
+  }
+  function showWrapUp(id) {
+    if (wrapCall === id) return;
+    wrapCall = id;
+    $("wrapup").hidden = false;
+    $("wrapup-call").textContent = id;
+  }
+  function hideWrapUp() {
+    $("wrapup").hidden = true;
+    $("notes").value = "";
+    $("wrapup-ticket").value = "";
+    wrapCall = "";
+  }
+  $("wrapup-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const t = $("wrapup-ticket").value.trim();
+    const body = { disposition: $("disposition").value, notes: $("notes").value };
+    if (t) body.ticket_id = Number(t);
+    const res = await api("POST", "/api/calls/" + encodeURIComponent(wrapCall) + "/wrapup", body);
+    if (!res.ok) return say("Wrap-up not saved: " + problem(res));
+    say("Wrap-up saved.", true);
+    hideWrapUp();
+    if (me && me.state === "wrap_up") setState("available");
+  });
+
+  refreshMe();
+  refreshStats();
+  refreshCallbacks();
+  loadDispositions();
+  setInterval(refreshMe, 2000);
+  setInterval(tick, 1000);
+  setInterval(refreshStats, 10000);
+  setInterval(refreshCallbacks, 15000);
+})();

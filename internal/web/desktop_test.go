@@ -1,0 +1,371 @@
+package web
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"switchboard/acd"
+	"switchboard/internal/store"
+)
+
+// memDesktop keeps agents and waiting calls in memory for these handler tests; the router's
+// side runs for real in cmd/switchboard's daemon and browser tests.
+type memDesktop struct {
+	mu      sync.Mutex
+	agents  map[string]acd.AgentView
+	waiting []acd.CallView
+}
+
+func newMemDesktop() *memDesktop {
+	at := time.Now().Add(-time.Minute)
+	return &memDesktop{
+		agents: map[string]acd.AgentView{
+			"1001": {ID: "1001", Name: "Alice", Endpoint: "PJSIP/1001", State: acd.LoggedOut, Since: at, Queues: []acd.Membership{{Queue: "support"}}},
+			"1008": {ID: "1008", Name: "Heidi", Endpoint: "PJSIP/1008", State: acd.Available, Since: at, Queues: []acd.Membership{{Queue: "billing"}}, Skills: map[string]int{"billing": 5}},
+		},
+		waiting: []acd.CallView{{ID: "c-b", Queue: "billing", Priority: 1, Position: 1, Waited: 12 * time.Second}, {ID: "c-s", Queue: "support", Position: 1}},
+	}
+}
+
+func (m *memDesktop) get(id string) (acd.AgentView, error) {
+	v, ok := m.agents[id]
+	if !ok {
+		return v, &acd.Error{Code: acd.ENotFound, Message: "agent " + id + " not found"}
+	}
+	return v, nil
+}
+
+func (m *memDesktop) AgentLogin(_ context.Context, id, endpoint string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, err := m.get(id)
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(endpoint, "PJSIP/") {
+		return &acd.Error{Code: acd.EInvalid, Message: "endpoint must look like PJSIP/1001"}
+	}
+	v.Endpoint, v.State, v.Since = endpoint, acd.Available, time.Now()
+	m.agents[id] = v
+	return nil
+}
+
+func (m *memDesktop) SetAgentState(_ context.Context, id string, st acd.AgentState, reason string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, err := m.get(id)
+	if err != nil {
+		return err
+	}
+	if st == acd.Paused && v.State == acd.LoggedOut {
+		return &acd.Error{Code: acd.EConflict, Message: "agent " + id + " is logged out"}
+	}
+	v.State, v.Reason, v.Since = st, reason, time.Now()
+	m.agents[id] = v
+	return nil
+}
+
+func (m *memDesktop) Agent(_ context.Context, id string) (acd.AgentView, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.get(id)
+}
+
+func (m *memDesktop) Agents(context.Context) ([]acd.AgentView, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []acd.AgentView
+	for _, v := range m.agents {
+		out = append(out, v)
+	}
+	slices.SortFunc(out, func(a, b acd.AgentView) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+func (m *memDesktop) UpdateAgent(_ context.Context, id string, skills map[string]int, queues []acd.Membership, endpoint string, inScope func(string) bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, err := m.get(id)
+	if err != nil {
+		return err
+	}
+	for _, q := range queues {
+		if inScope != nil && !inScope(q.Queue) {
+			return &acd.Error{Code: acd.EInvalid, Message: "out of scope"}
+		}
+	}
+	if skills != nil {
+		v.Skills = skills
+	}
+	if queues != nil {
+		v.Queues = queues
+	}
+	m.agents[id] = v
+	return nil
+}
+
+func (m *memDesktop) TransferCall(_ context.Context, agent, call, queue string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if v, _ := m.get(agent); v.Call != call || call == "" {
+		return &acd.Error{Code: acd.ENotFound, Message: "call " + call + " not found"}
+	}
+	return nil
+}
+
+func (m *memDesktop) SetCallPriority(_ context.Context, id string, p int, inScope func(string) bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, c := range m.waiting {
+		if c.ID == id && (inScope == nil || inScope(c.Queue)) {
+			m.waiting[i].Priority = p
+			return nil
+		}
+	}
+	return &acd.Error{Code: acd.ENotFound, Message: "call " + id + " not found"}
+}
+
+func (m *memDesktop) WaitingCalls(context.Context) ([]acd.CallView, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]acd.CallView(nil), m.waiting...), nil
+}
+
+func (m *memDesktop) JoinEstimates(context.Context) (map[string]time.Duration, error) {
+	return map[string]time.Duration{"billing": 42 * time.Second}, nil
+}
+
+func memAgentDay(_ context.Context, id string, from, to time.Time) (store.AgentDay, error) {
+	return store.AgentDay{Calls: 2, Talk: 100 * time.Second, WrapUp: 20 * time.Second, Pause: time.Minute}, nil
+}
+
+// deskSite is newSite with the desktop part.
+func deskSite(t *testing.T) (*site, *memDesktop) {
+	t.Helper()
+	s := newSite(t)
+	s.ts.Close()
+	d := newMemDesktop()
+	hash := func(pw string) string { h, _ := HashPassword(pw); return h }
+	users := &memUsers{sessions: map[string]*store.Session{}, users: map[string]*store.User{
+		"sue":   {ID: 1, Username: "sue", Role: "supervisor", Queues: []string{"billing"}, PasswordHash: hash("sue-pass")},
+		"alice": {ID: 3, Username: "alice", Role: "agent", AgentID: "1001", PasswordHash: hash("alice-pass")},
+		"heidi": {ID: 4, Username: "heidi", Role: "agent", AgentID: "1008", PasswordHash: hash("heidi-pass")},
+	}}
+	live := Live{At: time.Now(), Queues: []acd.QueueStats{
+		{Queue: "billing", Waiting: 1, Agents: map[acd.AgentState]int{acd.Available: 1}, SLGoal: 0.8,
+			Today: acd.Period{Answered: 10, ServiceLevel: 0.5}},
+		{Queue: "support", Waiting: 1},
+	}}
+	s.logs = &bytes.Buffer{}
+	s.ts = httptest.NewServer(Handler(Options{Users: users, Live: func() Live { return live }, Desktop: d, AgentDay: memAgentDay,
+		CallbacksPending: func(context.Context) (map[string]int, error) { return map[string]int{"billing": 3}, nil },
+		Logger:           slog.New(slog.NewTextHandler(s.logs, nil))}))
+	t.Cleanup(s.ts.Close)
+	return s, d
+}
+
+var metaCSRF = regexp.MustCompile(`<meta name="csrf" content="([^"]+)">`)
+
+// send makes a JSON request with the page's CSRF token (csrf "" : none).
+func (s *site) send(c *http.Client, method, path, csrf, body string) (int, string) {
+	s.t.Helper()
+	req, _ := http.NewRequest(method, s.ts.URL+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if csrf != "" {
+		req.Header.Set("X-CSRF-Token", csrf)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (s *site) pageCSRF(c *http.Client, path string) string {
+	s.t.Helper()
+	code, page := s.get(c, path)
+	m := metaCSRF.FindStringSubmatch(page)
+	if code != 200 || m == nil {
+		s.t.Fatalf("%s: %d, csrf meta %v", path, code, m)
+	}
+	return m[1]
+}
+
+func TestAgentDesktopAPI(t *testing.T) {
+	s, d := deskSite(t)
+	c := s.client()
+	if resp := s.login(c, "alice", "alice-pass"); resp.Header.Get("Location") != "/agent" {
+		t.Fatalf("an agent lands on %q, want /agent", resp.Header.Get("Location"))
+	}
+	csrf := s.pageCSRF(c, "/agent")
+	if code, _ := s.get(c, "/wallboard"); code != http.StatusForbidden {
+		t.Fatalf("an agent opens the wallboard: %d", code)
+	}
+	tests := []struct {
+		name, method, path, csrf, body string
+		code                           int
+		want                           string
+	}{
+		{"me", "GET", "/api/agent", "", "", 200, `"state":"logged_out"`},
+		{"login without csrf", "POST", "/api/agent/login", "", `{"endpoint":"PJSIP/2001"}`, 403, `"csrf"`},
+		{"login with a bad endpoint", "POST", "/api/agent/login", csrf, `{"endpoint":"bogus"}`, 422, `"invalid"`},
+		{"login with an unknown field", "POST", "/api/agent/login", csrf, `{"phone":"PJSIP/2001"}`, 400, `"invalid"`},
+		{"login", "POST", "/api/agent/login", csrf, `{"endpoint":"PJSIP/2001"}`, 200, `"endpoint":"PJSIP/2001"`},
+		{"bad state", "POST", "/api/agent/state", csrf, `{"state":"asleep"}`, 400, `"invalid"`},
+		{"pause", "POST", "/api/agent/state", csrf, `{"state":"paused","reason":"lunch"}`, 200, `"state":"paused"`},
+		{"stats", "GET", "/api/agent/stats", "", "", 200, `"aht_s":60`},
+		{"another agent's call", "POST", "/api/calls/c-b/transfer", csrf, `{"queue":"support"}`, 404, `"not_found"`},
+		{"the supervisor grid", "GET", "/api/agents", "", "", 403, `"forbidden"`},
+		{"a supervisor action", "POST", "/api/agents/1008/state", csrf, `{"state":"paused","reason":"x"}`, 403, `"forbidden"`},
+	}
+	for _, tt := range tests {
+		code, body := s.send(c, tt.method, tt.path, tt.csrf, tt.body)
+		if code != tt.code || !strings.Contains(body, tt.want) {
+			t.Errorf("%s: %d %s, want %d with %s", tt.name, code, body, tt.code, tt.want)
+		}
+	}
+	if v, _ := d.Agent(context.Background(), "1008"); v.State != acd.Available {
+		t.Fatalf("an agent changed another agent: %+v", v)
+	}
+}
+
+func TestSupervisorAgentsAPI(t *testing.T) {
+	s, d := deskSite(t)
+	c := s.client()
+	if resp := s.login(c, "sue", "sue-pass"); resp.Header.Get("Location") != "/wallboard" {
+		t.Fatalf("a supervisor lands on %q", resp.Header.Get("Location"))
+	}
+	csrf := s.pageCSRF(c, "/wallboard")
+	if code, _ := s.get(c, "/agent"); code != http.StatusForbidden {
+		t.Fatalf("a supervisor opens the desktop: %d", code)
+	}
+	code, body := s.get(c, "/api/agents")
+	var grid struct{ Agents []AgentRow }
+	if err := json.Unmarshal([]byte(body), &grid); code != 200 || err != nil || len(grid.Agents) != 1 || grid.Agents[0].ID != "1008" || grid.Agents[0].State != "available" {
+		t.Fatalf("grid in scope: %d %s", code, body)
+	}
+	code, body = s.get(c, "/api/calls/waiting")
+	if code != 200 || !strings.Contains(body, `"c-b"`) || strings.Contains(body, `"c-s"`) {
+		t.Fatalf("waiting calls in scope: %d %s", code, body)
+	}
+	code, body = s.get(c, "/api/queues")
+	if code != 200 || !strings.Contains(body, `"ewt_seconds":42`) || !strings.Contains(body, `"callbacks_pending":3`) || !strings.Contains(body, `"sl_breach":true`) {
+		t.Fatalf("queue rows: %s", body)
+	}
+	tests := []struct {
+		name, method, path, csrf, body string
+		code                           int
+		want                           string
+	}{
+		{"pause without csrf", "POST", "/api/agents/1008/state", "", `{"state":"paused","reason":"coaching"}`, 403, `"csrf"`},
+		{"pause an agent out of scope", "POST", "/api/agents/1001/state", csrf, `{"state":"logged_out"}`, 404, `"not_found"`},
+		{"pause an unknown agent", "POST", "/api/agents/9999/state", csrf, `{"state":"logged_out"}`, 404, `"not_found"`},
+		{"pause", "POST", "/api/agents/1008/state", csrf, `{"state":"paused","reason":"coaching"}`, 200, `"reason":"coaching"`},
+		{"skills and queues", "PATCH", "/api/agents/1008", csrf, `{"skills":{"billing":7},"queues":[{"queue":"billing","penalty":1}]}`, 200, `"billing":7`},
+		{"a queue out of scope", "PATCH", "/api/agents/1008", csrf, `{"queues":[{"queue":"support","penalty":0}]}`, 422, `"invalid"`},
+		{"priority", "PATCH", "/api/calls/c-b", csrf, `{"priority":7}`, 200, `"priority":7`},
+		{"no priority", "PATCH", "/api/calls/c-b", csrf, `{}`, 400, `"invalid"`},
+		{"priority out of scope", "PATCH", "/api/calls/c-s", csrf, `{"priority":7}`, 404, `"not_found"`},
+		{"the agent API", "GET", "/api/agent", "", "", 403, `"forbidden"`},
+	}
+	for _, tt := range tests {
+		code, body := s.send(c, tt.method, tt.path, tt.csrf, tt.body)
+		if code != tt.code || !strings.Contains(body, tt.want) {
+			t.Errorf("%s: %d %s, want %d with %s", tt.name, code, body, tt.code, tt.want)
+		}
+	}
+	if v, _ := d.Agent(context.Background(), "1001"); v.State != acd.LoggedOut || len(v.Queues) != 1 || v.Queues[0].Queue != "support" {
+		t.Fatalf("an agent out of scope changed: %+v", v)
+	}
+}
+
+// The wallboard's stream carries the agent grid and the waiting calls of the supervisor's
+// queues only.
+func TestWallboardStreamAgentsAndWaiting(t *testing.T) {
+	s, _ := deskSite(t)
+	c := s.client()
+	s.login(c, "sue", "sue-pass")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.ts.URL+"/api/queues/stream", nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got := map[string]string{}
+	sc := bufio.NewScanner(resp.Body)
+	event := ""
+	for sc.Scan() && len(got) < 3 {
+		line := sc.Text()
+		if e, ok := strings.CutPrefix(line, "event: "); ok {
+			event = e
+		} else if d, ok := strings.CutPrefix(line, "data: "); ok {
+			got[event] = d
+		}
+	}
+	var agents []AgentRow
+	var waiting []WaitingRow
+	if json.Unmarshal([]byte(got["agents"]), &agents) != nil || len(agents) != 1 || agents[0].ID != "1008" {
+		t.Fatalf("agents event: %s", got["agents"])
+	}
+	if json.Unmarshal([]byte(got["waiting"]), &waiting) != nil || len(waiting) != 1 || waiting[0].ID != "c-b" || waiting[0].Waited != 12 {
+		t.Fatalf("waiting event: %s", got["waiting"])
+	}
+}
+
+// FuzzDesktopRequests: whatever the body, the desktop's and the wallboard's state-changing
+// routes answer 2xx or a 4xx in the API's error shape, and never let a supervisor touch an
+// agent outside its queues.
+func FuzzDesktopRequests(f *testing.F) {
+	f.Add(0, `{"endpoint":"PJSIP/2001"}`)
+	f.Add(1, `{"state":"paused","reason":"lunch"}`)
+	f.Add(2, `{"queue":"support"}`)
+	f.Add(3, `{"state":"logged_out"}`)
+	f.Add(4, `{"skills":{"billing":7},"queues":[{"queue":"billing","penalty":1}]}`)
+	f.Add(5, `{"priority":7}`)
+	f.Add(4, `{"queues":null,"skills":null}`)
+	f.Add(5, `{"priority":1e99}`)
+	d := newMemDesktop()
+	users := &memUsers{sessions: map[string]*store.Session{
+		"a": {User: store.User{ID: 3, Username: "alice", Role: "agent", AgentID: "1001"}, CSRF: "x", ExpiresAt: time.Now().Add(time.Hour)},
+		"s": {User: store.User{ID: 1, Username: "sue", Role: "supervisor", Queues: []string{"billing"}}, CSRF: "x", ExpiresAt: time.Now().Add(time.Hour)},
+	}, users: map[string]*store.User{}}
+	h := Handler(Options{Users: users, Live: func() Live { return Live{} }, Desktop: d, AgentDay: memAgentDay,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	routes := []struct{ method, path, session string }{
+		{"POST", "/api/agent/login", "a"}, {"POST", "/api/agent/state", "a"}, {"POST", "/api/calls/c-b/transfer", "a"},
+		{"POST", "/api/agents/1001/state", "s"}, {"PATCH", "/api/agents/1001", "s"}, {"PATCH", "/api/calls/c-s", "s"},
+	}
+	f.Fuzz(func(t *testing.T, which int, body string) {
+		rt := routes[(which%len(routes)+len(routes))%len(routes)]
+		r := httptest.NewRequest(rt.method, rt.path, strings.NewReader(body))
+		r.AddCookie(&http.Cookie{Name: sessionCookie, Value: rt.session})
+		r.Header.Set("X-CSRF-Token", "x")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code >= 300 {
+			var e apiError
+			if w.Code >= 500 || json.Unmarshal(w.Body.Bytes(), &e) != nil || e.Error.Code == "" {
+				t.Fatalf("%s %s %q: %d %s", rt.method, rt.path, body, w.Code, w.Body)
+			}
+		}
+		if rt.session == "s" && w.Code < 300 {
+			t.Fatalf("a supervisor of billing changed %s: %d %s", rt.path, w.Code, w.Body)
+		}
+	})
+}
