@@ -34,25 +34,26 @@ import (
 
 // daemon is a running router: database, journal, ARI link, engine and HTTP.
 type daemon struct {
-	log       *slog.Logger
-	cfg       *config.Config
-	cluster   *pgcluster.Cluster
-	store     *store.Store
-	journal   *store.Journal
-	router    *router.Router
-	pops      *screenpop.Hub
-	desk      *screenpop.Desk
-	events    *asterisk.Events
-	http      *http.Server
-	addr      string
-	cancel    context.CancelFunc
-	loops     sync.WaitGroup
-	closeOnce sync.Once
-	runErrs   chan error
-	loginAll  bool
-	policies  atomic.Pointer[map[string]recording.Policy] // recording policy by queue
-	crm       *store.CRM                                  // customers, tickets, interactions
-	directory *crm.Directory                              // caller identification (local + external CRM)
+	log          *slog.Logger
+	cfg          *config.Config
+	cluster      *pgcluster.Cluster
+	store        *store.Store
+	journal      *store.Journal
+	router       *router.Router
+	pops         *screenpop.Hub
+	desk         *screenpop.Desk
+	events       *asterisk.Events
+	http         *http.Server
+	addr         string
+	cancel       context.CancelFunc
+	loops        sync.WaitGroup
+	closeOnce    sync.Once
+	runErrs      chan error
+	loginAll     bool
+	policies     atomic.Pointer[map[string]recording.Policy] // recording policy by queue
+	crm          *store.CRM                                  // customers, tickets, interactions
+	interactions *interactions                               // call legs of identified customers into their records
+	directory    *crm.Directory                              // caller identification (local + external CRM)
 }
 
 type daemonOptions struct {
@@ -137,6 +138,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	if err != nil {
 		return nil, err
 	}
+	d.interactions = newInteractions(d.crm, d.log)
 	hub := screenpop.New(screenpop.Options{Logger: d.log, Registerer: reg, Enrichers: []screenpop.Enricher{
 		screenpop.Recordings{Index: st}, crmEnricher{dir: d.directory, local: d.crm}}})
 	d.pops = hub
@@ -144,8 +146,12 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		Callbacks: callback.Policy{AllowInternational: true, Expiry: 24 * time.Hour}}
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User, Password: cfg.ARI.Password})
 	r, err := router.New(rcfg, rest, router.Options{
-		Logger: d.log, Registerer: reg, Observers: []func(acd.Event){j.Record, hub.Observe},
-		CallInfo:  func(id, number, did string) { j.CallInfo(id, number, did, nil); hub.CallInfo(id, number, did) },
+		Logger: d.log, Registerer: reg, Observers: []func(acd.Event){j.Record, hub.Observe, d.interactions.Observe},
+		CallInfo: func(id, number, did string) {
+			j.CallInfo(id, number, did, nil)
+			hub.CallInfo(id, number, did)
+			d.interactions.CallInfo(id, number)
+		},
 		IVRRouted: hub.Routed,
 		Callback: func(callID string, cb ivr.Callback, at time.Time) error {
 			// No callback section in the configuration yet: numbers must come in E.164 (the
@@ -258,6 +264,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		}()
 	}
 	run("journal", j.Run)
+	run("interactions", d.interactions.Run)
 	run("router", r.Run)
 	run("screen pop", hub.Run)
 	run("ari events", d.events.Run)

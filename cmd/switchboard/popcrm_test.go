@@ -8,10 +8,12 @@ import (
 	"switchboard/crm"
 	"switchboard/internal/ariemu"
 	"switchboard/internal/screenpop"
+	"switchboard/internal/store"
 )
 
 // A known customer with an open ticket calls billing: the pop on the offered agent's feed
-// names the customer and carries the open ticket (the crm enricher at work).
+// names the customer and carries the open ticket (the crm enricher at work); the call then
+// shows in the customer's interactions.
 func TestPopCarriesCustomerAndTickets(t *testing.T) {
 	ctx := context.Background()
 	emu, d, _ := demoDaemon(t)
@@ -68,6 +70,27 @@ func TestPopCarriesCustomerAndTickets(t *testing.T) {
 		if !found {
 			t.Fatalf("pop tickets %+v lack ticket %d", p.Tickets, tk.ID)
 		}
-		return
+		break
+	}
+
+	// The finished call joins the customer's interactions, with the agent's disposition and
+	// the caller's score.
+	var last []crm.Interaction
+	eventually(t, "interaction recorded", func() bool {
+		last, err = d.crm.LastInteractions(ctx, cust.ID, 5)
+		return err == nil && len(last) == 1
+	})
+	i := last[0]
+	if i.CallID != callID || i.Queue != "billing" || i.Agent == "" || i.Outcome != "answered" || i.Talk < 1.5 {
+		t.Fatalf("interaction %+v", i)
+	}
+	if err := d.store.SaveWrapup(ctx, store.Wrapup{CallID: callID, Agent: i.Agent, Disposition: "resolved", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.store.SaveCSAT(ctx, store.CSAT{CallID: callID, Agent: i.Agent, Queue: "billing", Score: 4, At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if last, err = d.crm.LastInteractions(ctx, cust.ID, 5); err != nil || last[0].Disposition != "resolved" || last[0].CSAT != 4 {
+		t.Fatalf("interaction after wrap-up and survey %+v %v", last, err)
 	}
 }

@@ -262,14 +262,19 @@ func (c *CRM) RecordInteraction(ctx context.Context, i crm.Interaction) error {
 	return nil
 }
 
-// LastInteractions returns a customer's n latest interactions, newest first.
+// LastInteractions returns a customer's n latest interactions, newest first, with the agent's
+// wrap-up disposition and the caller's survey score where the row has none of its own.
 func (c *CRM) LastInteractions(ctx context.Context, customerID int64, n int) ([]crm.Interaction, error) {
 	if n <= 0 || n > 100 {
 		n = 10
 	}
 	rows, err := c.s.pool.Query(ctx, `
-		SELECT call_id, agent, coalesce(customer_id, 0), queue, at, outcome, wait_seconds, talk_seconds, disposition, coalesce(csat, 0)
-		FROM interactions WHERE customer_id = $1 ORDER BY at DESC, call_id, agent LIMIT $2`, customerID, n)
+		SELECT i.call_id, i.agent, coalesce(i.customer_id, 0), i.queue, i.at, i.outcome, i.wait_seconds, i.talk_seconds,
+			coalesce(nullif(i.disposition, ''), w.disposition, ''), coalesce(i.csat, v.score, 0)
+		FROM interactions i
+		LEFT JOIN call_wrapups w ON (w.call_id, w.agent) = (i.call_id, i.agent)
+		LEFT JOIN csat v ON v.call_id = i.call_id AND v.agent = i.agent
+		WHERE i.customer_id = $1 ORDER BY i.at DESC, i.call_id, i.agent LIMIT $2`, customerID, n)
 	if err != nil {
 		return nil, fmt.Errorf("last interactions of %d: %w", customerID, err)
 	}
