@@ -56,6 +56,8 @@ type Config struct {
 	// flows: key.
 	Flows map[string]*ivr.Flow
 	IVR   IVR // ivr.go
+	// Recordings is where recordings are stored and how they are fetched (recordings.go).
+	Recordings Recordings
 
 	raw []byte
 }
@@ -122,8 +124,10 @@ const (
 
 // Recording is a queue's recording policy.
 type Recording struct {
-	Policy RecordingPolicy
-	Sample float64 // share of calls recorded with RecordSample, 0..1
+	Policy    RecordingPolicy
+	Sample    float64       // share of calls recorded with RecordSample, 0..1
+	Retention time.Duration // how long its recordings are kept; above 0 (recordings.go)
+	Notice    string        // sound played to the caller when a recording starts; "": none
 }
 
 // DID maps a dialled number (the Stasis argument after "inbound,") to a queue or an IVR flow.
@@ -225,7 +229,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		Hours:    map[string]*Hours{},
 	}
 	root, flows := d.splitFlows(root)
-	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "dids", "hours", "ivr")
+	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "dids", "hours", "ivr", "recordings")
 	if !m.ok {
 		return c
 	}
@@ -239,6 +243,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	d.http(m.get("http"), &c.HTTP)
 	d.log(m.get("log"), &c.Log)
 	d.database(m.get("database"), &c.Database)
+	d.recordingsSection(m.get("recordings"), c)
 
 	b := &build{queues: map[string]*yaml.Node{}, overflow: map[string]ref{}}
 	d.hoursSection(m.get("hours"), c, b)

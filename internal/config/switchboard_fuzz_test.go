@@ -70,6 +70,10 @@ func checkConfig(c *Config) string {
 	if len(c.Queues) == 0 {
 		return "no queues"
 	}
+	if r := c.Recordings; r.Fetch != FetchARI && r.Fetch != FetchShared || (r.Fetch == FetchShared) != (r.SharedDir != "") ||
+		filepath.Clean(r.SharedDir) == filepath.Clean(c.RecordingsDir()) || strings.TrimSpace(c.RecordingsDir()) == "" {
+		return "bad recordings section"
+	}
 	e, err := acd.New(acd.Options{Clock: &acd.ManualClock{T: time.Unix(0, 0)}})
 	if err != nil {
 		return err.Error()
@@ -92,6 +96,9 @@ func checkConfig(c *Config) string {
 		}
 		if m.Announce.Every != 0 && (m.Announce.Every < MinAnnounceEvery || !m.Announce.Position && !m.Announce.Wait) {
 			return q.Name + ": bad announce"
+		}
+		if r := m.Recording; r.Retention <= 0 || r.Retention > MaxRetention || r.Notice != "" && !soundPattern.MatchString(r.Notice) {
+			return q.Name + ": bad retention or notice"
 		}
 	}
 	if len(c.Media) != len(c.Queues) {
