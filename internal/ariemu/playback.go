@@ -86,6 +86,9 @@ func (s *Server) startPart(pb *playback) {
 		s.finishPlayback(pb, "failed")
 		return
 	}
+	if ch := pb.p.ch; ch != nil && s.calls[ch.id] != nil {
+		s.calls[ch.id].Played = append(s.calls[ch.id].Played, pb.media[pb.idx].URI)
+	}
 	pb.partLen = s.scale(d)
 	pb.partEnds = time.Now().Add(pb.partLen)
 	s.armPart(pb, pb.partLen)
