@@ -86,8 +86,9 @@ func (s *Server) startPart(pb *playback) {
 		s.finishPlayback(pb, "failed")
 		return
 	}
-	if ch := pb.p.ch; ch != nil && s.calls[ch.id] != nil {
-		s.calls[ch.id].Played = append(s.calls[ch.id].Played, pb.media[pb.idx].URI)
+	if ch := pb.p.ch; ch != nil && ch.rec != nil {
+		ch.rec.Played = append(ch.rec.Played, pb.media[pb.idx].URI)
+		s.notifyCalls()
 	}
 	pb.partLen = s.scale(d)
 	pb.partEnds = time.Now().Add(pb.partLen)

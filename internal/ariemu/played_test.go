@@ -1,6 +1,7 @@
 package ariemu
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -8,8 +9,8 @@ import (
 	"time"
 )
 
-// A channel's record lists the media played to it, in the order they started: every part of
-// a list, not a sound that failed, not a playback on its bridge.
+// A channel's record lists the media played to it, in the order they started (WaitCall sees
+// each): every part of a list, not a sound that failed, not a playback on its bridge.
 func TestCallRecordPlayed(t *testing.T) {
 	sounds := t.TempDir()
 	for _, f := range []string{"beep", "digits/4", "digits/2"} {
@@ -31,18 +32,13 @@ func TestCallRecordPlayed(t *testing.T) {
 	b := e.must(200, "POST", "/bridges?type=mixing", nil)
 	e.must(204, "POST", "/bridges/"+b["id"].(string)+"/addChannel?channel="+id, nil) // waits for the playbacks
 	e.must(201, "POST", "/bridges/"+b["id"].(string)+"/play?media=sound:beep", nil)
-	e.must(201, "POST", "/channels/"+id+"/play?media=sound:beep", nil)
-	want := []string{"sound:beep", "digits:42", "sound:beep"}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		rec, _ := e.srv.Call(id)
-		if slices.Equal(rec.Played, want) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("played %q, want %q", rec.Played, want)
-		}
-		time.Sleep(10 * time.Millisecond)
+	e.must(201, "POST", "/channels/"+id+"/play?media=digits:2", nil)
+	want := []string{"sound:beep", "digits:42", "digits:2"}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rec, err := e.srv.WaitCall(ctx, id, func(r CallRecord) bool { return len(r.Played) == len(want) })
+	if err != nil || !slices.Equal(rec.Played, want) {
+		t.Fatalf("played %q, want %q (%v)", rec.Played, want, err)
 	}
 	calls := e.srv.Calls()
 	calls[0].Played[0] = "changed"
