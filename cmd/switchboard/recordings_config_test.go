@@ -168,3 +168,22 @@ func TestRecordingsFetchModeFromConfig(t *testing.T) {
 		})
 	}
 }
+
+// check-config reports bad recording keys with their lines.
+func TestCheckConfigRecordingKeys(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("recordings:\n  fetch: shared\nqueues:\n  - name: q\n    recording: {policy: always, retention: 0d, notice: \"sound:beep\"}\n"), 0o600)
+	var out, errb bytes.Buffer
+	if code := run([]string{"check-config", "-c", bad}, &out, &errb); code != 1 {
+		t.Fatalf("exit %d: %s", code, out.String())
+	}
+	for _, want := range []string{
+		bad + ":2: recordings.fetch: fetch shared needs shared_dir",
+		bad + ":5: queues[0].recording.retention: must be positive",
+		bad + `:5: queues[0].recording.notice: "sound:beep" is not a sound name`,
+	} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("errors lack %q:\n%s", want, errb.String())
+		}
+	}
+}
