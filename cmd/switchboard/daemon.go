@@ -60,20 +60,11 @@ type daemonOptions struct {
 	Logger       *slog.Logger
 	MetricsToken string
 	LoginAgents  bool // until agents log in from their desktop (issue 6), every agent starts logged in
-	// RecordingsDir is the recording store's folder; default <data dir>/recordings.
-	RecordingsDir string
-	// RecordingsShared is Asterisk's recording folder mounted here (read instead of fetching
-	// over ARI); "": over ARI. The configuration file has no key for it yet.
-	RecordingsShared string
 }
 
-// Recording retention: the configuration has no per-queue retention yet, so every queue keeps
-// its recordings this long; the purge job runs at start and then every purgeEvery.
-const (
-	defaultRecordingRetention = 90 * 24 * time.Hour
-	purgeEvery                = time.Hour
-	recordingNotice           = "sound:beep" // played to the caller when a recording starts
-)
+// purgeEvery is how often recordings past their queue's retention are purged (and recordings
+// left on Asterisk collected); both also run at start.
+const purgeEvery = time.Hour
 
 // startDaemon brings everything up; it returns once the HTTP server listens.
 func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*daemon, error) {
@@ -127,10 +118,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	if rcfg.Agents, err = withOverrides(ctx, st, rcfg, d.log); err != nil {
 		return nil, err
 	}
-	recDir := opt.RecordingsDir
-	if recDir == "" {
-		recDir = filepath.Join(cfg.Database.DataDir, "recordings")
-	}
+	recDir, shared := cfg.RecordingsDir(), cfg.Recordings.SharedDir // SharedDir: set only with fetch shared
 	if abs, err := filepath.Abs(recDir); err == nil {
 		recDir = abs // the index keeps paths; they must not depend on the working folder
 	}
@@ -189,7 +177,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			}
 			return router.Recalled{Queue: c.Queue, Priority: c.Priority, EnqueuedAt: c.EnqueuedAt}, true
 		},
-		RecordingsDir: recDir, RecordingsShared: opt.RecordingsShared,
+		RecordingsDir: recDir, RecordingsShared: shared,
 		LookupTimeout: cfg.IVR.LookupTimeout,
 		Lookup:        ivrLookup(d.directory),
 		Classify:      classifier(d.directory, segments(cfg.CRM)),
@@ -293,7 +281,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	})
 	run("recording purge", func(ctx context.Context) error {
 		for {
-			n, err := st.PurgeRecordings(ctx, time.Now(), nil, defaultRecordingRetention, d.log)
+			n, err := d.purgeRecordings(ctx, time.Now())
 			if err != nil && ctx.Err() == nil {
 				d.log.Error("recording purge", "purged", n, "err", err)
 			} else if n > 0 {
@@ -330,10 +318,23 @@ func (d *daemon) reload(ctx context.Context, cfg *config.Config) error {
 	if _, err := d.store.SaveConfigSnapshot(ctx, cfg.Snapshot()); err != nil {
 		return err
 	}
+	if cfg.Recordings != d.cfg.Recordings {
+		d.log.Warn("recordings: section changed; it applies at the next start")
+	}
 	d.cfg = cfg
 	d.setPolicies(cfg)
 	d.desk.SetDispositions(cfg.Dispositions)
 	return nil
+}
+
+// purgeRecordings deletes the recordings past their queue's retention; a queue no longer in
+// the configuration keeps config.DefaultRetention.
+func (d *daemon) purgeRecordings(ctx context.Context, now time.Time) (int, error) {
+	keep := map[string]time.Duration{}
+	for q, p := range *d.policies.Load() {
+		keep[q] = p.Keep
+	}
+	return d.store.PurgeRecordings(ctx, now, keep, config.DefaultRetention, d.log)
 }
 
 // fillFromCall completes what the router no longer knew of a recording's call (a recording
@@ -362,11 +363,11 @@ func fillFromCall(ctx context.Context, st *store.Store, rec *router.Recorded) {
 	}
 }
 
-// setPolicies keeps the queues' recording policies for on-demand requests.
+// setPolicies keeps the queues' recording policies for on-demand requests and the purge.
 func (d *daemon) setPolicies(cfg *config.Config) {
 	m := map[string]recording.Policy{}
 	for name, media := range cfg.Media {
-		m[name] = recording.Policy{Mode: recording.Mode(media.Recording.Policy), Sample: media.Recording.Sample, Keep: defaultRecordingRetention}
+		m[name] = recording.Policy{Mode: recording.Mode(media.Recording.Policy), Sample: media.Recording.Sample, Keep: media.Recording.Retention}
 	}
 	d.policies.Store(&m)
 }
@@ -411,7 +412,10 @@ func routerConfig(cfg *config.Config, loginAgents bool) (router.Config, error) {
 	}
 	for name, m := range cfg.Media {
 		s := router.QueueSettings{AnnounceEvery: m.Announce.Every, AnnouncePosition: m.Announce.Position,
-			AnnounceWait: m.Announce.Wait, MOH: m.MOH, RecordingNotice: recordingNotice}
+			AnnounceWait: m.Announce.Wait, MOH: m.MOH}
+		if m.Recording.Notice != "" {
+			s.RecordingNotice = "sound:" + m.Recording.Notice
+		}
 		switch m.Recording.Policy {
 		case config.RecordAlways:
 			s.RecordShare = 1

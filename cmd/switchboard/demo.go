@@ -13,6 +13,7 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -128,7 +129,7 @@ Ctrl-C stops it.
 `, d.addr, token, db, emuAddr, *rate, adminPass, supPass, agentPass)
 
 	go demoPhones(ctx, emu, d)
-	go demoCallers(ctx, emu, *rate, known)
+	go demoCallers(ctx, emu, *rate, known, demoSurveyPrompt(cfg))
 	select {
 	case <-ctx.Done():
 		return 0
@@ -143,13 +144,17 @@ Ctrl-C stops it.
 const demoDeskAgent = "1001"
 
 // demoPhones gives each agent phone a behaviour: most answer after a few seconds, one never
-// answers (its agent gets paused "no answer"). Paused agents are made ready again after a
-// while, and now and then a level-1 call is escalated to level 2.
+// answers (its agent gets paused "no answer"), two on line 2 often hang up before the caller
+// (who then hears the survey). Paused agents are made ready again after a while, and now and
+// then a level-1 call is escalated to level 2.
 func demoPhones(ctx context.Context, emu *ariemu.Server, d *daemon) {
 	for _, a := range d.cfg.Agents {
 		p := ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: time.Duration(1+mrand.IntN(3)) * time.Second}
-		if a.ID == "1004" {
+		switch a.ID {
+		case "1004":
 			p = ariemu.Phone{Behaviour: ariemu.PhoneRingOut}
+		case "1005", "1006":
+			p.TalkTime = time.Duration(15+mrand.IntN(20)) * time.Second
 		}
 		emu.SetPhone(a.Endpoint, p)
 	}
@@ -180,8 +185,9 @@ func demoPhones(ctx context.Context, emu *ariemu.Server, d *daemon) {
 // demoCallers places Poisson arrivals: first-line support, billing, VIPs, and the IVR (where some
 // ask for a callback);
 // callers talk 15-60 s and give up after an exponential patience of mean 90 s. Four in ten call
-// from a known customer's number (known), the others from random ones.
-func demoCallers(ctx context.Context, emu *ariemu.Server, rate float64, known []string) {
+// from a known customer's number (known), the others from random ones. A caller who hears the
+// survey prompt (survey, "" for none) rates the call.
+func demoCallers(ctx context.Context, emu *ariemu.Server, rate float64, known []string, survey string) {
 	if rate <= 0 {
 		return
 	}
@@ -212,13 +218,40 @@ func demoCallers(ctx context.Context, emu *ariemu.Server, rate float64, known []
 		if len(known) > 0 && mrand.IntN(10) < 4 {
 			number = known[mrand.IntN(len(known))]
 		}
-		_, err := emu.PlaceCaller(ariemu.Caller{
+		ch, err := emu.PlaceCaller(ariemu.Caller{
 			Number: number, DID: did, Digits: digits,
 			Patience: time.Duration(mrand.ExpFloat64() * 90 * float64(time.Second)),
 			TalkTime: time.Duration(15+mrand.IntN(46)) * time.Second,
 		})
 		if err != nil && ctx.Err() == nil {
 			slog.Warn("demo caller", "err", err)
+		} else if err == nil && survey != "" {
+			go demoRate(ctx, emu, ch, survey)
 		}
 	}
+}
+
+// demoSurveyPrompt is the first sound of the survey flow's first node, as the emulator notes
+// it; "" without a survey.
+func demoSurveyPrompt(cfg *config.Config) string {
+	for _, name := range cfg.IVR.Surveys {
+		if f := cfg.Flows[name]; f != nil && f.Nodes[f.Start] != nil && len(f.Nodes[f.Start].Prompt) > 0 {
+			return f.Nodes[f.Start].Prompt[0].String()
+		}
+	}
+	return ""
+}
+
+// demoRate answers the survey if the caller hears it: mostly 4 or 5, now and then worse.
+func demoRate(ctx context.Context, emu *ariemu.Server, ch, prompt string) {
+	rec, err := emu.WaitCall(ctx, ch, func(r ariemu.CallRecord) bool { return !r.Ended.IsZero() || slices.Contains(r.Played, prompt) })
+	if err != nil || !rec.Ended.IsZero() {
+		return
+	}
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(1500 * time.Millisecond): // the prompt's end
+	}
+	_ = emu.PressDigit(ch, []string{"5", "5", "5", "4", "4", "3", "2", "1"}[mrand.IntN(8)])
 }

@@ -99,6 +99,17 @@ type CallRecord struct {
 	HungUpBy  string    `json:"hungup_by,omitempty"` // caller, agent, app, timeout, network, dialplan, control
 	// Continued is where the channel left the application to: "context,exten,priority".
 	Continued string `json:"continued,omitempty"`
+	// Played is the media the channel heard played to it (not to its bridge), in order, each
+	// noted when it starts: "sound:beep".
+	Played []string `json:"played,omitempty"`
+}
+
+// clone copies r with its own slices.
+func (r *CallRecord) clone() CallRecord {
+	c := *r
+	c.Peers = append([]string(nil), r.Peers...)
+	c.Played = append([]string(nil), r.Played...)
+	return c
 }
 
 // ErrNotFound is returned for an unknown channel.
@@ -343,9 +354,7 @@ func (s *Server) Calls() []CallRecord {
 	defer s.mu.Unlock()
 	out := make([]CallRecord, 0, len(s.callOrder))
 	for _, id := range s.callOrder {
-		r := *s.calls[id]
-		r.Peers = append([]string(nil), r.Peers...)
-		out = append(out, r)
+		out = append(out, s.calls[id].clone())
 	}
 	return out
 }
@@ -358,9 +367,7 @@ func (s *Server) Call(channelID string) (CallRecord, bool) {
 	if !ok {
 		return CallRecord{}, false
 	}
-	c := *r
-	c.Peers = append([]string(nil), r.Peers...)
-	return c, true
+	return r.clone(), true
 }
 
 // WaitCall waits until the record of channelID satisfies cond (e.g. it ended).
@@ -370,8 +377,7 @@ func (s *Server) WaitCall(ctx context.Context, channelID string, cond func(CallR
 		r, ok := s.calls[channelID]
 		var rec CallRecord
 		if ok {
-			rec = *r
-			rec.Peers = append([]string(nil), r.Peers...)
+			rec = r.clone()
 		}
 		if ok && cond(rec) {
 			s.mu.Unlock()

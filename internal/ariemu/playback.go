@@ -86,6 +86,10 @@ func (s *Server) startPart(pb *playback) {
 		s.finishPlayback(pb, "failed")
 		return
 	}
+	if ch := pb.p.ch; ch != nil && ch.rec != nil {
+		ch.rec.Played = append(ch.rec.Played, pb.media[pb.idx].URI)
+		s.notifyCalls()
+	}
 	pb.partLen = s.scale(d)
 	pb.partEnds = time.Now().Add(pb.partLen)
 	s.armPart(pb, pb.partLen)

@@ -200,8 +200,8 @@ func (d *decoder) announce(n *yaml.Node, path string) Announce {
 }
 
 func (d *decoder) recording(n *yaml.Node, path string) Recording {
-	r := Recording{Policy: RecordNever}
-	m := d.mapping(n, path, "policy", "sample")
+	r := Recording{Policy: RecordNever, Retention: DefaultRetention, Notice: DefaultNotice}
+	m := d.mapping(n, path, "policy", "sample", "retention", "notice")
 	if !m.ok {
 		return r
 	}
@@ -225,6 +225,7 @@ func (d *decoder) recording(n *yaml.Node, path string) Recording {
 	case !m.has("sample") && r.Policy == RecordSample:
 		d.errorf(m.get("policy"), field(path, "policy"), "policy sample needs sample (the share of calls recorded, 0..1)")
 	}
+	d.recordingKeys(m, path, &r) // recordings.go
 	return r
 }
 

@@ -60,6 +60,8 @@ type Config struct {
 	CRM *CRM
 	// Dispositions are the wrap-up codes agents pick from (dispositions.go).
 	Dispositions []string
+	// Recordings is where recordings are stored and how they are fetched (recordings.go).
+	Recordings Recordings
 
 	raw []byte
 }
@@ -126,8 +128,10 @@ const (
 
 // Recording is a queue's recording policy.
 type Recording struct {
-	Policy RecordingPolicy
-	Sample float64 // share of calls recorded with RecordSample, 0..1
+	Policy    RecordingPolicy
+	Sample    float64       // share of calls recorded with RecordSample, 0..1
+	Retention time.Duration // how long its recordings are kept; above 0 (recordings.go)
+	Notice    string        // sound played to the caller when a recording starts; "": none
 }
 
 // DID maps a dialled number (the Stasis argument after "inbound,") to a queue or an IVR flow.
@@ -230,7 +234,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	}
 	root, flows := d.splitFlows(root)
 	root, c.Dispositions = d.dispositionsSection(root)
-	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "dids", "hours", "ivr", "crm")
+	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "dids", "hours", "ivr", "crm", "recordings")
 	if !m.ok {
 		return c
 	}
@@ -244,6 +248,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	d.http(m.get("http"), &c.HTTP)
 	d.log(m.get("log"), &c.Log)
 	d.database(m.get("database"), &c.Database)
+	d.recordingsSection(m.get("recordings"), c)
 
 	b := &build{queues: map[string]*yaml.Node{}, overflow: map[string]ref{}}
 	d.hoursSection(m.get("hours"), c, b)

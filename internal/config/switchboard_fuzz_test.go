@@ -80,6 +80,10 @@ func checkConfig(c *Config) string {
 	if len(codes) == 0 || len(codes) > MaxDispositions {
 		return "no wrap-up codes, or too many"
 	}
+	if r := c.Recordings; r.Fetch != FetchARI && r.Fetch != FetchShared || (r.Fetch == FetchShared) != (r.SharedDir != "") ||
+		filepath.Clean(r.SharedDir) == filepath.Clean(c.RecordingsDir()) || strings.TrimSpace(c.RecordingsDir()) == "" {
+		return "bad recordings section"
+	}
 	e, err := acd.New(acd.Options{Clock: &acd.ManualClock{T: time.Unix(0, 0)}})
 	if err != nil {
 		return err.Error()
@@ -102,6 +106,9 @@ func checkConfig(c *Config) string {
 		}
 		if m.Announce.Every != 0 && (m.Announce.Every < MinAnnounceEvery || !m.Announce.Position && !m.Announce.Wait) {
 			return q.Name + ": bad announce"
+		}
+		if r := m.Recording; r.Retention <= 0 || r.Retention > MaxRetention || r.Notice != "" && !soundPattern.MatchString(r.Notice) {
+			return q.Name + ": bad retention or notice"
 		}
 	}
 	if len(c.Media) != len(c.Queues) {

@@ -50,8 +50,9 @@ func TestLoadConfigDefaults(t *testing.T) {
 		Queues: []acd.QueueConfig{{
 			Name: "q", SLThreshold: 20 * time.Second, SLGoal: 0.8, Strategy: acd.LongestIdle,
 		}},
-		Media:        map[string]QueueMedia{"q": {MOH: "default", Recording: Recording{Policy: RecordNever}}},
+		Media:        map[string]QueueMedia{"q": {MOH: "default", Recording: Recording{Policy: RecordNever, Retention: DefaultRetention, Notice: DefaultNotice}}},
 		Hours:        map[string]*Hours{},
+		Recordings:   Recordings{Fetch: FetchARI},
 		Dispositions: DefaultDispositions,
 		raw:          []byte("queues: [{name: q}]\n"),
 	}
@@ -126,9 +127,11 @@ dids:
 			Queues: []acd.Membership{{Queue: "b", Penalty: 3}, {Queue: "a"}},
 		}},
 		Media: map[string]QueueMedia{
-			"b": {MOH: "jazz", Recording: Recording{Policy: RecordSample, Sample: 1}},
-			"a": {MOH: "default", Announce: Announce{Every: 10 * time.Second, Position: true}, Recording: Recording{Policy: RecordNever}},
+			"b": {MOH: "jazz", Recording: Recording{Policy: RecordSample, Sample: 1, Retention: DefaultRetention, Notice: DefaultNotice}},
+			"a": {MOH: "default", Announce: Announce{Every: 10 * time.Second, Position: true},
+				Recording: Recording{Policy: RecordNever, Retention: DefaultRetention, Notice: DefaultNotice}},
 		},
+		Recordings: Recordings{Fetch: FetchARI},
 		DIDs: []DID{
 			{Number: "+4930123", Flow: "menu", Priority: 9, Skills: map[string]int{"z": 10}, Hours: "office"},
 			{Number: "0800", Queue: "a"},
@@ -260,7 +263,7 @@ database: {host: x}
 ` + okConfig + `hours:
   h: {timezone: UTC, weekly: {}, closed: {message: m}, open: {}}
 `, []string{
-			`sb.yaml:1: unknown key "nodes" (known: node, ari, http, log, database, queues, agents, dids, hours, ivr, crm)`,
+			`sb.yaml:1: unknown key "nodes" (known: node, ari, http, log, database, queues, agents, dids, hours, ivr, crm, recordings)`,
 			`sb.yaml:2: ari: unknown key "apps" (known: url, app)`,
 			`sb.yaml:3: http: unknown key "port" (known: listen)`,
 			`sb.yaml:4: log: unknown key "colour" (known: format, level)`,
