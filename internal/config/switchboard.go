@@ -55,6 +55,8 @@ type Config struct {
 	// Flows are the IVR flows by name (flows.go), each checked by ivr.Validate; nil without a
 	// flows: key.
 	Flows map[string]*ivr.Flow
+	// Callbacks is the callbacks: section (callbacks.go); defaults without it.
+	Callbacks Callbacks
 
 	raw []byte
 }
@@ -223,8 +225,9 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		Media:    map[string]QueueMedia{},
 		Hours:    map[string]*Hours{},
 	}
+	c.Callbacks = defaultCallbacks()
 	root, flows := d.splitFlows(root)
-	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "dids", "hours")
+	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "dids", "hours", "callbacks")
 	if !m.ok {
 		return c
 	}
@@ -255,6 +258,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	if items, ok := d.seq(m.get("dids"), "dids"); ok {
 		d.dids(items, c, b)
 	}
+	d.callbacks(m.get("callbacks"), c, b)
 	if flows != nil {
 		d.checkDIDFlows(root, d.flowsSection(flows, c, b))
 	}

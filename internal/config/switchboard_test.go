@@ -53,6 +53,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 		Media: map[string]QueueMedia{"q": {MOH: "default", Recording: Recording{Policy: RecordNever}}},
 		Hours: map[string]*Hours{},
 		raw:   []byte("queues: [{name: q}]\n"),
+
+		Callbacks: defaultCallbacks(),
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", c, want)
@@ -138,6 +140,8 @@ dids:
 				Holidays: []Date{{2026, 12, 25}, {2026, 12, 26}}},
 		},
 		raw: []byte(in),
+
+		Callbacks: defaultCallbacks(),
 	}
 	nine := []Span{{9 * time.Hour, 17 * time.Hour}}
 	for _, h := range want.Hours {
@@ -258,7 +262,7 @@ database: {host: x}
 ` + okConfig + `hours:
   h: {timezone: UTC, weekly: {}, closed: {message: m}, open: {}}
 `, []string{
-			`sb.yaml:1: unknown key "nodes" (known: node, ari, http, log, database, queues, agents, dids, hours)`,
+			`sb.yaml:1: unknown key "nodes" (known: node, ari, http, log, database, queues, agents, dids, hours, callbacks)`,
 			`sb.yaml:2: ari: unknown key "apps" (known: url, app)`,
 			`sb.yaml:3: http: unknown key "port" (known: listen)`,
 			`sb.yaml:4: log: unknown key "colour" (known: format, level)`,
