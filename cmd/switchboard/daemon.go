@@ -25,8 +25,6 @@ import (
 	"switchboard/internal/router"
 	"switchboard/internal/store"
 	"switchboard/internal/web"
-	"switchboard/ivr"
-	"switchboard/ivr/callback"
 	"switchboard/recording"
 )
 
@@ -47,6 +45,7 @@ type daemon struct {
 	runErrs   chan error
 	loginAll  bool
 	policies  atomic.Pointer[map[string]recording.Policy] // recording policy by queue
+	callbacks *callbackStore
 }
 
 type daemonOptions struct {
@@ -124,25 +123,13 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	if err != nil {
 		return nil, err
 	}
+	cbs := newCallbackStore(st, cfg)
+	d.callbacks = cbs
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User, Password: cfg.ARI.Password})
 	r, err := router.New(rcfg, rest, router.Options{
 		Logger: d.log, Registerer: reg, Observers: []func(acd.Event){j.Record},
 		CallInfo: func(id, number, did string) { j.CallInfo(id, number, did, nil) },
-		Callback: func(callID string, cb ivr.Callback, at time.Time) error {
-			// No callback section in the configuration yet: numbers must come in E.164 (the
-			// IVR lets a caller with another format enter one), three attempts within a day.
-			policy := callback.Policy{AllowInternational: true, MaxAttempts: callback.DefaultMaxAttempts, Expiry: 24 * time.Hour}
-			number, err := policy.Number(cb.Number)
-			if err != nil {
-				return err
-			}
-			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_, _, err = st.RequestCallback(cctx, store.CallbackRequest{Node: cfg.Node, Number: number, Queue: cb.Queue,
-				Priority: cb.Priority, EnqueuedAt: at, Reason: callback.Offered, CallID: callID,
-				MaxAttempts: policy.Attempts(), ExpiresAt: policy.ExpiresAt(at), Data: cb.Data})
-			return err
-		},
+		Callback: cbs.ivrCallback, Callbacks: cbs,
 		AgentState: func(id string) (acd.AgentState, string, bool) {
 			iv, ok := last[id]
 			switch {
@@ -279,6 +266,7 @@ func (d *daemon) reload(ctx context.Context, cfg *config.Config) error {
 		return err
 	}
 	d.cfg = cfg
+	d.callbacks.cfg.Store(cfg)
 	d.setPolicies(cfg)
 	return nil
 }
@@ -351,10 +339,12 @@ func routerConfig(cfg *config.Config, loginAgents bool) (router.Config, error) {
 	rc := router.Config{
 		Node: cfg.Node, App: cfg.ARI.App, Queues: cfg.Queues, Agents: cfg.Agents, LoginAgents: loginAgents,
 		Settings: map[string]router.QueueSettings{}, DIDs: map[string]router.Route{},
+		Dialer: dialerConfig(cfg.Callbacks),
 	}
 	for name, m := range cfg.Media {
 		s := router.QueueSettings{AnnounceEvery: m.Announce.Every, AnnouncePosition: m.Announce.Position,
-			AnnounceWait: m.Announce.Wait, MOH: m.MOH, RecordingNotice: recordingNotice}
+			AnnounceWait: m.Announce.Wait, MOH: m.MOH, RecordingNotice: recordingNotice,
+			MissedAfter: cfg.Callbacks.Queues[name].MissedAfter}
 		switch m.Recording.Policy {
 		case config.RecordAlways:
 			s.RecordShare = 1
@@ -375,6 +365,7 @@ func routerConfig(cfg *config.Config, loginAgents bool) (router.Config, error) {
 		if h := cfg.Hours[did.Hours]; did.Hours != "" && h != nil {
 			route.Open = h.Open
 			route.ClosedQueue, route.ClosedMessage = h.Closed.Queue, h.Closed.Message
+			route.ClosedCallback = cfg.Callbacks.Queues[did.Queue].AfterHours
 		}
 		rc.DIDs[did.Number] = route
 	}

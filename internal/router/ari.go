@@ -32,6 +32,8 @@ func (r *Router) onARI(ev sdk.Event) {
 			return
 		}
 		switch {
+		case c.closed != nil:
+			r.closedDigit(c, ev.Digit)
 		case c.ivr != nil:
 			r.ivrInput(c, ivr.Digit{D: ev.Digit[0]})
 		case c.offered && ev.Digit == "1":
@@ -71,6 +73,12 @@ func (r *Router) onStasisStart(ev *sdk.StasisStart) {
 			callID = ev.Args[1]
 		}
 		r.agentAnswered(ch.ID, callID)
+	case "callback":
+		callID := ""
+		if len(ev.Args) > 1 {
+			callID = ev.Args[1]
+		}
+		r.customerAnswered(ch.ID, callID)
 	default:
 		r.log.Warn("channel entered the application with unknown arguments; hanging up", "channel", ch.ID, "args", ev.Args)
 		r.hangupLater(ch.ID)
@@ -101,6 +109,10 @@ func (r *Router) inbound(chanID, number, did string, enqueuedAt time.Time) {
 				msg = "sound:please-try-call-later"
 			} else if !strings.Contains(msg, ":") {
 				msg = "sound:" + msg
+			}
+			if route.ClosedCallback && r.callbacks != nil && number != "" && route.Queue != "" {
+				r.offerAfterHours(chanID, number, did, route, msg)
+				return
 			}
 			r.sayAndHangup(chanID, msg)
 			return
@@ -153,6 +165,16 @@ func (r *Router) agentAnswered(chanID, callID string) {
 func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 	c := r.chans[chanID]
 	if c == nil {
+		return
+	}
+	if c.closed != nil && chanID == c.callerChan {
+		r.forget(c) // an after-hours caller hung up during the callback offer
+		return
+	}
+	if c.cb != nil && chanID == c.cb.custChan && chanID != c.callerChan {
+		if !stasisEnd {
+			r.customerGone(c, chanID, cause)
+		}
 		return
 	}
 	switch chanID {
@@ -213,6 +235,9 @@ func (r *Router) forget(c *call) {
 		c.announce.Stop()
 	}
 	delete(r.calls, c.id)
+	if c.cb != nil && r.chans[c.cb.custChan] == c {
+		delete(r.chans, c.cb.custChan)
+	}
 	for _, ch := range []string{c.callerChan, c.offerChan, c.agentChan} {
 		if ch != "" {
 			delete(r.chans, ch)

@@ -76,6 +76,9 @@ type Route struct {
 	Open          func(time.Time) bool
 	ClosedQueue   string
 	ClosedMessage string
+	// ClosedCallback lets a caller leave a callback request after ClosedMessage (press 1,
+	// confirm the number), when Options.Callbacks is set.
+	ClosedCallback bool
 	// Flow, when set, is the IVR flow callers walk first; it decides the queue.
 	Flow *ivr.Flow
 }
@@ -92,6 +95,9 @@ type QueueSettings struct {
 	CallbackPrompt  string
 	RecordShare     float64 // share of answered calls recorded: 1 always, 0 never
 	RecordingNotice string  // media played to the caller when a recording starts; "": none
+	// MissedAfter: a caller who hangs up after waiting this long gets a callback at the
+	// original place (Options.Callbacks); 0: never.
+	MissedAfter time.Duration
 }
 
 // Config is what the router runs.
@@ -108,6 +114,8 @@ type Config struct {
 	// RingMargin is added to the ring timeout for the originate timeout, so that the engine's
 	// timer, not Asterisk's, decides a ring-out (default 2s).
 	RingMargin time.Duration
+	// Dialer says how callbacks are dialed (Options.Callbacks; dialer.go).
+	Dialer Dialer
 }
 
 // Options are the router's dependencies.
@@ -129,6 +137,9 @@ type Options struct {
 	AgentState func(agentID string) (state acd.AgentState, reason string, ok bool)
 	// Callback, when set, stores a callback the caller asked for in the IVR.
 	Callback func(callID string, cb ivr.Callback, at time.Time) error
+	// Callbacks, when set, stores missed and after-hours callbacks and runs the dialer that
+	// calls them back (dialer.go).
+	Callbacks Callbacks
 	// Recall, when set, finds a call's queue, priority and original enqueue time in the store;
 	// reconciliation asks it for a channel whose variables are missing.
 	Recall func(callID string) (Recalled, bool)
@@ -172,6 +183,10 @@ type Router struct {
 	recall     func(callID string) (Recalled, bool)
 	callback   func(callID string, cb ivr.Callback, at time.Time) error
 	recs       *recorder
+	callbacks  Callbacks
+	dialer     dialerState
+	cbWork     worker      // callback store writes, in order
+	stopped    atomic.Bool // Run returned: workers start nothing new
 }
 
 // New builds a router and its engine from the configuration.
@@ -193,7 +208,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		inbox: NewInbox[func()](), observers: opt.Observers,
 		calls: map[string]*call{}, chans: map[string]*call{}, holds: map[string]bool{},
 		latency: opt.OfferLatency, callInfo: opt.CallInfo, recall: opt.Recall, callback: opt.Callback,
-		recs: newRecorder(opt),
+		recs: newRecorder(opt), callbacks: opt.Callbacks, dialer: dialerState{active: map[string]int{}},
 	}
 	eng, err := acd.New(acd.Options{Clock: opt.Clock, OnEvent: func(ev acd.Event) { r.pending = append(r.pending, ev) }})
 	if err != nil {
@@ -273,9 +288,14 @@ func (r *Router) Reconciliations() int64 { return r.reconciled.Load() }
 
 // Run is the owner loop; it returns when ctx ends.
 func (r *Router) Run(ctx context.Context) error {
+	defer r.stopped.Store(true)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	tick := time.NewTicker(time.Second)
+	every := time.Second
+	if d := r.cfg.Dialer.Every; d > 0 && d < every {
+		every = d
+	}
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
 		if d, ok := r.eng.NextDeadline(); ok {
@@ -301,6 +321,7 @@ func (r *Router) Run(ctx context.Context) error {
 		case <-tick.C:
 		}
 		r.refreshSnapshot(false)
+		r.dialerTick(ctx)
 	}
 }
 
