@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -335,5 +336,97 @@ func TestDialerCallsBack(t *testing.T) {
 				t.Fatalf("missed callback: %+v (caller created %v)", c, rec.Created)
 			}
 		}
+	}
+}
+
+// Kill the router at random points while callbacks stream in and are dialed, and start a new
+// one on the same Asterisk and database each time: no callback is lost (each ends connected,
+// or with every attempt used), none is dialed twice for one attempt or after it connected,
+// and attempts never exceed the maximum.
+func TestDialerSurvivesCrashes(t *testing.T) {
+	const maxAttempts = 4
+	g := newDialRig(t, maxAttempts)
+	rng := rand.New(rand.NewPCG(7, uint64(time.Now().UnixNano())))
+	n := 0
+	addCallback := func() {
+		n++
+		number := fmt.Sprintf("+49301%06d", n)
+		p := ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: time.Duration(20+rng.IntN(200)) * time.Millisecond,
+			TalkTime: time.Duration(50+rng.IntN(300)) * time.Millisecond}
+		switch x := rng.IntN(10); {
+		case x < 2:
+			p = ariemu.Phone{Behaviour: ariemu.PhoneBusy, AnswerAfter: 30 * time.Millisecond}
+		case x < 3:
+			p = ariemu.Phone{Behaviour: ariemu.PhoneRingOut}
+		}
+		g.emu.SetCustomer(number, p)
+		g.request(number, time.Now().Add(-time.Duration(rng.IntN(600))*time.Second))
+	}
+	for range 12 {
+		addCallback()
+	}
+	start := time.Now()
+	kills := 0
+	for i := 0; i < 100 && time.Since(start) < 10*time.Second; i++ {
+		g.start()
+		for range rng.IntN(3) {
+			addCallback()
+		}
+		time.Sleep(time.Duration(20+rng.IntN(500)) * time.Millisecond)
+		g.kill()
+		kills++
+	}
+	g.start()
+	g.eventually("every callback final", 40*time.Second, g.allFinal)
+	g.kill()
+	time.Sleep(300 * time.Millisecond) // the last customers' talk time ends
+
+	dialed, connected := 0, 0
+	seen := map[string]bool{}
+	for _, c := range g.callbacks() {
+		calls := g.emu.CustomerCalls(c.Number)
+		dialed += len(calls)
+		atts, err := g.st.CallbackAttempts(context.Background(), c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Attempts > maxAttempts || len(atts) != c.Attempts {
+			t.Errorf("callback %d: %d attempts, %d attempt rows, max %d", c.ID, c.Attempts, len(atts), maxAttempts)
+		}
+		for _, a := range atts {
+			if a.FinishedAt.IsZero() || a.Outcome == "" {
+				t.Errorf("callback %d attempt %d never finished", c.ID, a.Attempt)
+			}
+		}
+		if len(calls) > c.Attempts {
+			t.Errorf("callback %d (%s): dialed %d times in %d attempts", c.ID, c.Number, len(calls), c.Attempts)
+		}
+		bridged := 0
+		for i, rec := range calls {
+			if seen[rec.ChannelID] {
+				t.Errorf("callback %d: attempt channel %s dialed twice", c.ID, rec.ChannelID)
+			}
+			seen[rec.ChannelID] = true
+			if !rec.Bridged.IsZero() {
+				bridged++
+				if i != len(calls)-1 {
+					t.Errorf("callback %d: dialed again after it connected: %+v", c.ID, calls)
+				}
+			}
+		}
+		if bridged > 1 || bridged == 1 && c.Outcome != callback.Connected {
+			t.Errorf("callback %d: bridged %d times, outcome %s", c.ID, bridged, c.Outcome)
+		}
+		switch {
+		case c.State == store.CallbackDone && c.Outcome == callback.Connected:
+			connected++
+		case c.State == store.CallbackDone && c.Attempts == c.MaxAttempts:
+		default:
+			t.Errorf("callback %d lost: %+v", c.ID, c)
+		}
+	}
+	t.Logf("%d kills in %v; %d callbacks, %d connected, %d customer calls", kills, time.Since(start).Round(time.Millisecond), n, connected, dialed)
+	if connected == 0 {
+		t.Fatal("no callback connected")
 	}
 }
