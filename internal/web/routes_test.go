@@ -20,6 +20,7 @@ func everything(t *testing.T) Options {
 		Live:       func() Live { return Live{At: time.Now()} },
 		Recordings: &memRecordings{},
 		RecordCall: func(context.Context, string, string) error { return nil },
+		Callbacks:  &memCallbacks{},
 		Metrics:    http.NotFoundHandler(),
 	}
 }

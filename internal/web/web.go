@@ -54,6 +54,9 @@ type Options struct {
 	// Errors carry acd codes (not_found, conflict, invalid: the queue's policy refuses).
 	RecordCall func(ctx context.Context, agentID, callID string) error
 	Logger     *slog.Logger
+
+	// Callbacks lists and cancels callbacks (callbacks.go); nil: routes absent.
+	Callbacks Callbacks
 }
 
 type server struct {
@@ -110,6 +113,11 @@ func (s *server) register() *routes {
 	}
 	if opt.RecordCall != nil {
 		s.handle(rt, "POST /api/calls/{id}/record", true, agents, s.recordCall)
+	}
+	if opt.Callbacks != nil {
+		s.handle(rt, "GET /api/agent/callbacks", true, agents, s.agentCallbacks)
+		s.handle(rt, "GET /api/callbacks", true, supervisors, s.listCallbacks)
+		s.handle(rt, "POST /api/callbacks/{id}/cancel", true, supervisors, s.cancelCallback)
 	}
 	rt.mux.Handle("GET /assets/", http.FileServerFS(assets))
 	s.handle(rt, "GET /{$}", false, nil, func(w http.ResponseWriter, r *http.Request) {
