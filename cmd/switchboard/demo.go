@@ -113,6 +113,8 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
             curl -s -u metrics:%[2]s http://%[1]s/metrics | grep switchboard_calls
   database: %[3]s
   ARI:      emulator at http://%[4]s/ari with generated callers (%.2[5]f calls/s) and 10 agent phones
+  callbacks: http://%[1]s/api/callbacks (as supervisor; metric switchboard_callbacks{state}):
+            callers who hang up after 30 s, IVR callers who press 3, the closed line's requests
 
 Ctrl-C stops it.
 `, d.addr, token, db, emuAddr, *rate, adminPass, supPass)
@@ -163,8 +165,23 @@ func demoPhones(ctx context.Context, emu *ariemu.Server, d *daemon) {
 	}
 }
 
+// demoCustomer gives a caller's number a phone for when it is called back: most answer after
+// a few seconds and talk 15-60 s, one in ten is busy and one in ten does not answer.
+func demoCustomer(emu *ariemu.Server, number string) {
+	p := ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: time.Duration(2+mrand.IntN(5)) * time.Second,
+		TalkTime: time.Duration(15+mrand.IntN(46)) * time.Second}
+	switch mrand.IntN(10) {
+	case 0:
+		p = ariemu.Phone{Behaviour: ariemu.PhoneBusy, AnswerAfter: 2 * time.Second}
+	case 1:
+		p = ariemu.Phone{Behaviour: ariemu.PhoneRingOut}
+	}
+	emu.SetCustomer(number, p)
+}
+
 // demoCallers places Poisson arrivals: first-line support, billing, VIPs, and the IVR (where some
-// ask for a callback);
+// ask for a callback; now and then one calls the closed line and leaves a request), each
+// number with a phone that answers (or not) when it is called back;
 // callers talk 15-60 s and give up after an exponential patience of mean 90 s.
 func demoCallers(ctx context.Context, emu *ariemu.Server, rate float64) {
 	if rate <= 0 {
@@ -193,8 +210,14 @@ func demoCallers(ctx context.Context, emu *ariemu.Server, rate float64) {
 				digits = append(digits, ariemu.DigitPress{Digit: "1", After: 500 * time.Millisecond, AfterPrompt: true})
 			}
 		}
+		if mrand.IntN(20) == 0 { // the closed line: press 1, then 1 to confirm the number
+			did = "5555000"
+			digits = []ariemu.DigitPress{{Digit: "1", After: time.Second, AfterPrompt: true}, {Digit: "1", After: time.Second, AfterPrompt: true}}
+		}
+		number := fmt.Sprintf("+7999%07d", mrand.IntN(10_000_000))
+		demoCustomer(emu, number)
 		_, err := emu.PlaceCaller(ariemu.Caller{
-			Number: fmt.Sprintf("+7999%07d", mrand.IntN(10_000_000)), DID: did, Digits: digits,
+			Number: number, DID: did, Digits: digits,
 			Patience: time.Duration(mrand.ExpFloat64() * 90 * float64(time.Second)),
 			TalkTime: time.Duration(15+mrand.IntN(46)) * time.Second,
 		})

@@ -23,6 +23,12 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // all answer, with a fresh PostgreSQL database and data folder; it returns once reconciled.
 func demoDaemon(t *testing.T) (*ariemu.Server, *daemon, *config.Config) {
 	t.Helper()
+	return demoDaemonWith(t, nil)
+}
+
+// demoDaemonWith is demoDaemon with the configuration changed by edit first.
+func demoDaemonWith(t *testing.T, edit func(*config.Config)) (*ariemu.Server, *daemon, *config.Config) {
+	t.Helper()
 	emu, err := ariemu.New(ariemu.Options{Username: "u", Password: "p"})
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +46,9 @@ func demoDaemon(t *testing.T) (*ariemu.Server, *daemon, *config.Config) {
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Database.URL = pgtest.URL(t)
 	cfg.Database.DataDir = t.TempDir()
+	if edit != nil {
+		edit(cfg)
+	}
 	for _, a := range cfg.Agents {
 		emu.SetPhone(a.Endpoint, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
 	}

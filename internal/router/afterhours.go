@@ -12,7 +12,7 @@ import (
 // While a DID's hours are closed and its route allows it (Route.ClosedCallback), the caller
 // hears the closed message and "press 1" to be called back at the number they call from; 1
 // reads the number back, and 1 again stores the request (reason after_hours) and says thank
-// you. Anything else, or silence for closedWait, says goodbye.
+// you. Anything else, or silence for closedWait after a prompt ends, says goodbye.
 
 const closedWait = 10 * time.Second
 
@@ -22,6 +22,7 @@ type closedOffer struct {
 	confirm bool // the number was read back
 	timer   *time.Timer
 	step    int
+	prompt  string // the playback id of the prompt waiting for an answer
 }
 
 // offerAfterHours answers a caller to a closed DID and offers a callback.
@@ -38,28 +39,40 @@ func (r *Router) offerAfterHours(chanID, number, did string, route Route, msg st
 	r.closedPrompt(c, msg+",sound:vm-press,digits:1")
 }
 
-// closedPrompt plays media and waits closedWait for a digit after it was asked.
+// closedPrompt plays media; the caller has closedWait after it ends to answer.
 func (r *Router) closedPrompt(c *call, media string) {
 	off := c.closed
 	off.step++
-	step := off.step
 	if off.timer != nil {
 		off.timer.Stop()
 	}
+	ch := c.callerChan
+	c.announceN++
+	id := "sb-ah-" + ch + "-" + strconv.Itoa(c.announceN)
+	off.prompt = id
+	c.w.do(func() {
+		r.stopPlayback(c)
+		c.setPlayback(id)
+		if err := ignoreGone(r.tel.Play(ch, id, media)); err != nil {
+			r.log.Warn("after-hours prompt", "call", c.id, "err", err)
+			r.post(func() { r.closedPromptDone(c, id) })
+		}
+	})
+}
+
+// closedPromptDone arms the wait for the caller's digit once prompt id ended.
+func (r *Router) closedPromptDone(c *call, id string) {
+	off := c.closed
+	if off == nil || off.prompt != id || r.calls[c.id] != c {
+		return
+	}
+	step := off.step
 	off.timer = time.AfterFunc(closedWait, func() {
 		r.post(func() {
 			if r.calls[c.id] == c && c.closed == off && off.step == step {
 				r.closedEnd(c, "sound:vm-goodbye")
 			}
 		})
-	})
-	ch := c.callerChan
-	c.announceN++
-	id := "sb-ah-" + ch + "-" + strconv.Itoa(c.announceN)
-	c.w.do(func() {
-		r.stopPlayback(c)
-		c.setPlayback(id)
-		_ = ignoreGone(r.tel.Play(ch, id, media))
 	})
 }
 

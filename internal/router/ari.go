@@ -22,6 +22,9 @@ func (r *Router) onARI(ev sdk.Event) {
 	case *sdk.PlaybackFinished:
 		if c := r.chans[strings.TrimPrefix(ev.Playback.TargetURI, "channel:")]; c != nil {
 			c.playbackDone(ev.Playback.ID)
+			if c.closed != nil {
+				r.closedPromptDone(c, ev.Playback.ID)
+			}
 			if id, ok := ivrPlaybackID(ev.Playback.ID, c.callerChan); ok && c.ivr != nil {
 				r.ivrInput(c, ivr.PlaybackFinished{ID: id})
 			}
