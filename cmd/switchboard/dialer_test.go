@@ -339,6 +339,62 @@ func TestDialerCallsBack(t *testing.T) {
 	}
 }
 
+// An agent who does not answer a callback's offer is paused as for any call, and the
+// callback keeps its place for the next agent; the customer is dialed only once an agent
+// answered.
+func TestDialerAgentNoAnswer(t *testing.T) {
+	g := newDialRig(t, 3)
+	g.emu.SetPhone("PJSIP/a1", ariemu.Phone{Behaviour: ariemu.PhoneRingOut})
+	g.emu.SetCustomer("+4930100009", ariemu.Phone{AnswerAfter: 30 * time.Millisecond, TalkTime: 200 * time.Millisecond})
+	g.start()
+	do := func(f func(e *acd.Engine) error) {
+		if err := g.life.r.Do(context.Background(), f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	do(func(e *acd.Engine) error {
+		if err := e.Pause("a2", "lunch"); err != nil {
+			return err
+		}
+		return e.Pause("a3", "lunch")
+	})
+	queued := time.Now().Add(-10 * time.Minute).Truncate(time.Microsecond)
+	g.request("+4930100009", queued)
+	g.eventually("a1 paused after ringing out", 10*time.Second, func() bool {
+		var v acd.AgentView
+		do(func(e *acd.Engine) error { v, _ = e.Agent("a1"); return nil })
+		return v.State == acd.Paused && v.Reason == acd.ReasonNoAnswer
+	})
+	if calls := g.emu.CustomerCalls("+4930100009"); len(calls) != 0 {
+		t.Fatalf("customer dialed before an agent answered: %+v", calls)
+	}
+	var place time.Time
+	do(func(e *acd.Engine) error {
+		for _, id := range e.CallIDs() {
+			if v, _ := e.Call(id); v.Data["callback"] != "" {
+				place = v.EnqueuedAt
+			}
+		}
+		return e.Ready("a2")
+	})
+	if !place.Equal(queued) {
+		t.Fatalf("callback waits at %v, want its original place %v", place, queued)
+	}
+	g.eventually("connected through a2", 10*time.Second, func() bool {
+		calls := g.emu.CustomerCalls("+4930100009")
+		if len(calls) != 1 || calls[0].Bridged.IsZero() {
+			return false
+		}
+		agent, _ := g.emu.Call(calls[0].Peers[0])
+		return agent.Endpoint == "PJSIP/a2"
+	})
+	for _, c := range g.callbacks() {
+		if c.Attempts != 1 || c.Outcome != callback.Connected || c.Agent != "a2" {
+			t.Fatalf("callback %+v", c)
+		}
+	}
+}
+
 // Kill the router at random points while callbacks stream in and are dialed, and start a new
 // one on the same Asterisk and database each time: no callback is lost (each ends connected,
 // or with every attempt used), none is dialed twice for one attempt or after it connected,

@@ -59,3 +59,15 @@ func TestCustomers(t *testing.T) {
 		t.Fatalf("agent counted as a customer: %+v", got)
 	}
 }
+
+func FuzzDialedNumber(f *testing.F) {
+	for _, s := range []string{"+4930123@trunk", "trunk/sip:+4930123@carrier", "1001", "", "@", "a/b/c@d@e"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, resource string) {
+		n := DialedNumber(resource)
+		if len(n) > len(resource) || strings.ContainsAny(n, "/@") {
+			t.Fatalf("DialedNumber(%q) = %q", resource, n)
+		}
+	})
+}
