@@ -11,7 +11,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -85,8 +84,8 @@ func newDialRig(t *testing.T, maxAttempts int) *dialRig {
 // life is one router's lifetime. Killing it stops every request it would still make to
 // Asterisk or the store, as a dead process would, after the ones under way returned.
 type life struct {
-	dead   atomic.Bool
-	calls  sync.WaitGroup
+	mu     sync.RWMutex // held for reading by every request under way
+	dead   bool
 	cancel context.CancelFunc
 	loops  sync.WaitGroup
 	r      *router.Router
@@ -94,10 +93,11 @@ type life struct {
 
 var errDead = errors.New("router killed")
 
+// enter starts a request; the caller calls l.mu.RUnlock when it returns.
 func (l *life) enter() error {
-	l.calls.Add(1)
-	if l.dead.Load() {
-		l.calls.Done()
+	l.mu.RLock()
+	if l.dead {
+		l.mu.RUnlock()
 		return errDead
 	}
 	return nil
@@ -113,7 +113,7 @@ func (m mortalTel) Originate(o router.Originate) error {
 	if err := m.l.enter(); err != nil {
 		return err
 	}
-	defer m.l.calls.Done()
+	defer m.l.mu.RUnlock()
 	return m.Telephony.Originate(o)
 }
 
@@ -121,7 +121,7 @@ func (m mortalTel) Hangup(ch, reason string) error {
 	if err := m.l.enter(); err != nil {
 		return err
 	}
-	defer m.l.calls.Done()
+	defer m.l.mu.RUnlock()
 	return m.Telephony.Hangup(ch, reason)
 }
 
@@ -129,7 +129,7 @@ func (m mortalTel) AddChannel(b, ch string) error {
 	if err := m.l.enter(); err != nil {
 		return err
 	}
-	defer m.l.calls.Done()
+	defer m.l.mu.RUnlock()
 	return m.Telephony.AddChannel(b, ch)
 }
 
@@ -137,7 +137,7 @@ func (m mortalTel) SetVar(ch, name, value string) error {
 	if err := m.l.enter(); err != nil {
 		return err
 	}
-	defer m.l.calls.Done()
+	defer m.l.mu.RUnlock()
 	return m.Telephony.SetVar(ch, name, value)
 }
 
@@ -145,7 +145,7 @@ func (m mortalTel) CreateBridge(id, kind string) error {
 	if err := m.l.enter(); err != nil {
 		return err
 	}
-	defer m.l.calls.Done()
+	defer m.l.mu.RUnlock()
 	return m.Telephony.CreateBridge(id, kind)
 }
 
@@ -159,7 +159,7 @@ func (m mortalStore) Claim(ctx context.Context, q string, now time.Time, n int) 
 	if err := m.l.enter(); err != nil {
 		return nil, err
 	}
-	defer m.l.calls.Done()
+	defer m.l.mu.RUnlock()
 	return m.callbackStore.Claim(ctx, q, now, n)
 }
 
@@ -167,7 +167,7 @@ func (m mortalStore) Finish(ctx context.Context, c router.CallbackClaim, o callb
 	if err := m.l.enter(); err != nil {
 		return err
 	}
-	defer m.l.calls.Done()
+	defer m.l.mu.RUnlock()
 	return m.callbackStore.Finish(ctx, c, o, now)
 }
 
@@ -175,7 +175,7 @@ func (m mortalStore) Assign(ctx context.Context, c router.CallbackClaim, agent s
 	if err := m.l.enter(); err != nil {
 		return err
 	}
-	defer m.l.calls.Done()
+	defer m.l.mu.RUnlock()
 	return m.callbackStore.Assign(ctx, c, agent)
 }
 
@@ -183,7 +183,7 @@ func (m mortalStore) Request(ctx context.Context, r router.CallbackRequest) erro
 	if err := m.l.enter(); err != nil {
 		return err
 	}
-	defer m.l.calls.Done()
+	defer m.l.mu.RUnlock()
 	return m.callbackStore.Request(ctx, r)
 }
 
@@ -218,10 +218,11 @@ func (g *dialRig) start() {
 // kill stops the running router like a crash: its calls on Asterisk stay as they are.
 func (g *dialRig) kill() {
 	if l := g.life; l != nil {
-		l.dead.Store(true)
+		l.mu.Lock() // the requests under way return first
+		l.dead = true
+		l.mu.Unlock()
 		l.cancel()
 		l.loops.Wait()
-		l.calls.Wait()
 		g.life = nil
 	}
 }
