@@ -210,6 +210,9 @@ func demoCallers(ctx context.Context, emu *ariemu.Server, rate float64) {
 				digits = append(digits, ariemu.DigitPress{Digit: "1", After: 500 * time.Millisecond, AfterPrompt: true})
 			}
 		}
+		if did == "5551000" && mrand.IntN(3) == 0 { // accepts the offer made while waiting, if it comes
+			digits = []ariemu.DigitPress{{Digit: "1", After: time.Duration(20+mrand.IntN(60)) * time.Second, AfterPrompt: true}}
+		}
 		if mrand.IntN(20) == 0 { // the closed line: press 1, then 1 to confirm the number
 			did = "5555000"
 			digits = []ariemu.DigitPress{{Digit: "1", After: time.Second, AfterPrompt: true}, {Digit: "1", After: time.Second, AfterPrompt: true}}
