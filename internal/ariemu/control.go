@@ -94,7 +94,7 @@ type CallRecord struct {
 	DTMFSent  string    `json:"dtmf_sent,omitempty"` // digits the application sent to it
 	Outcome   string    `json:"outcome"`
 	Cause     int       `json:"cause,omitempty"`
-	HungUpBy  string    `json:"hungup_by,omitempty"` // caller, agent, app, timeout, network, dialplan, control
+	HungUpBy  string    `json:"hungup_by,omitempty"` // caller, agent, customer, app, timeout, network, dialplan, control
 }
 
 // ErrNotFound is returned for an unknown channel.
@@ -167,6 +167,9 @@ func (s *Server) bridged(c *channel, b *bridge) {
 		talk = c.caller_.TalkTime
 	case c.phone != nil:
 		talk, by = c.phone.TalkTime, "agent"
+		if c.rec != nil && c.rec.Kind == KindCustomer {
+			by = "customer"
+		}
 	}
 	if talk > 0 {
 		s.after(c, talk, func() { s.destroy(c, hangupRemote, 16, 0, by) })

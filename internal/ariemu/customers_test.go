@@ -1,6 +1,7 @@
 package ariemu
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -49,6 +50,20 @@ func TestCustomers(t *testing.T) {
 	evs = ws.expect("Dial", "ChannelStateChange", "Dial", "ChannelStateChange", "Dial", "StasisStart")
 	if evs[4]["dialstatus"] != "ANSWER" || str(evs[5], "channel", "id") != ok["id"] {
 		t.Fatalf("answering customer: %v", evs)
+	}
+	// Once bridged with another channel, the customer hangs up after its talk time.
+	e.srv.SetCustomer("+4930333", Phone{AnswerAfter: 10 * time.Millisecond, TalkTime: 40 * time.Millisecond})
+	talker := e.must(200, "POST", "/channels", map[string]any{"endpoint": "PJSIP/+4930333@trunk", "app": "switchboard", "appArgs": "callback,z", "timeout": 5})
+	peer := e.must(200, "POST", "/channels", map[string]any{"endpoint": "PJSIP/1002", "app": "switchboard", "appArgs": "agent,z", "timeout": 5})
+	ws.next("StasisStart")
+	ws.next("StasisStart")
+	br := e.must(200, "POST", "/bridges", map[string]any{"type": "mixing"})
+	e.must(204, "POST", "/bridges/"+br["id"].(string)+"/addChannel", map[string]any{"channel": talker["id"].(string) + "," + peer["id"].(string)})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rec, err = e.srv.WaitCall(ctx, talker["id"].(string), Ended)
+	if err != nil || rec.HungUpBy != "customer" || rec.Outcome != OutcomeCompleted {
+		t.Fatalf("talking customer: %+v %v", rec, err)
 	}
 	// An agent endpoint is not a customer.
 	e.must(200, "POST", "/channels", map[string]any{"endpoint": "PJSIP/1001", "app": "switchboard", "appArgs": "agent,z", "timeout": 5})
