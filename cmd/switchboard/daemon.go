@@ -27,8 +27,6 @@ import (
 	"switchboard/internal/screenpop"
 	"switchboard/internal/store"
 	"switchboard/internal/web"
-	"switchboard/ivr"
-	"switchboard/ivr/callback"
 	"switchboard/recording"
 )
 
@@ -54,6 +52,7 @@ type daemon struct {
 	crm          *store.CRM                                  // customers, tickets, interactions
 	interactions *interactions                               // call legs of identified customers into their records
 	directory    *crm.Directory                              // caller identification (local + external CRM)
+	callbacks    *callbackStore
 }
 
 type daemonOptions struct {
@@ -126,12 +125,14 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	if err != nil {
 		return nil, err
 	}
+	cbs := newCallbackStore(st, cfg)
+	d.callbacks = cbs
 	d.interactions = newInteractions(d.crm, d.log)
 	hub := screenpop.New(screenpop.Options{Logger: d.log, Registerer: reg, Enrichers: []screenpop.Enricher{
 		screenpop.Recordings{Index: st}, crmEnricher{dir: d.directory, local: d.crm}}})
 	d.pops = hub
 	d.desk = &screenpop.Desk{Hub: hub, Store: st, Node: cfg.Node, Dispositions: cfg.Dispositions,
-		Callbacks: callback.Policy{AllowInternational: true, Expiry: 24 * time.Hour}}
+		Callbacks: cfg.Callbacks.Policy("")}
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User, Password: cfg.ARI.Password})
 	r, err := router.New(rcfg, rest, router.Options{
 		Logger: d.log, Registerer: reg, Observers: []func(acd.Event){j.Record, hub.Observe, d.interactions.Observe},
@@ -141,21 +142,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			d.interactions.CallInfo(id, number)
 		},
 		IVRRouted: hub.Routed,
-		Callback: func(callID string, cb ivr.Callback, at time.Time) error {
-			// No callback section in the configuration yet: numbers must come in E.164 (the
-			// IVR lets a caller with another format enter one), three attempts within a day.
-			policy := callback.Policy{AllowInternational: true, MaxAttempts: callback.DefaultMaxAttempts, Expiry: 24 * time.Hour}
-			number, err := policy.Number(cb.Number)
-			if err != nil {
-				return err
-			}
-			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_, _, err = st.RequestCallback(cctx, store.CallbackRequest{Node: cfg.Node, Number: number, Queue: cb.Queue,
-				Priority: cb.Priority, EnqueuedAt: at, Reason: callback.Offered, CallID: callID,
-				MaxAttempts: policy.Attempts(), ExpiresAt: policy.ExpiresAt(at), Data: cb.Data})
-			return err
-		},
+		Callback:  cbs.ivrCallback, Callbacks: cbs,
 		AgentState: func(id string) (acd.AgentState, string, bool) {
 			iv, ok := last[id]
 			switch {
@@ -219,6 +206,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		},
 		Recordings: st,
 		CRM:        d.crm,
+		Callbacks:  st,
 		RecordCall: func(ctx context.Context, agent, call string) error {
 			return r.RecordOnDemand(ctx, call, agent, func(queue string) bool { return (*d.policies.Load())[queue].OnRequest() })
 		},
@@ -322,6 +310,7 @@ func (d *daemon) reload(ctx context.Context, cfg *config.Config) error {
 		d.log.Warn("recordings: section changed; it applies at the next start")
 	}
 	d.cfg = cfg
+	d.callbacks.cfg.Store(cfg)
 	d.setPolicies(cfg)
 	d.desk.SetDispositions(cfg.Dispositions)
 	return nil
@@ -406,13 +395,14 @@ func routerConfig(cfg *config.Config, loginAgents bool) (router.Config, error) {
 		Node: cfg.Node, App: cfg.ARI.App, Queues: cfg.Queues, Agents: cfg.Agents, LoginAgents: loginAgents,
 		Settings: map[string]router.QueueSettings{}, DIDs: map[string]router.Route{},
 		TransferContext: cfg.IVR.TransferContext, SecureTimeout: cfg.IVR.SecureTimeout,
+		Dialer: dialerConfig(cfg.Callbacks),
 	}
 	if cfg.IVR.SecurePrompt != "" {
 		rc.SecurePrompt = "sound:" + cfg.IVR.SecurePrompt
 	}
 	for name, m := range cfg.Media {
 		s := router.QueueSettings{AnnounceEvery: m.Announce.Every, AnnouncePosition: m.Announce.Position,
-			AnnounceWait: m.Announce.Wait, MOH: m.MOH}
+			AnnounceWait: m.Announce.Wait, MOH: m.MOH, MissedAfter: cfg.Callbacks.Queues[name].MissedAfter}
 		if m.Recording.Notice != "" {
 			s.RecordingNotice = "sound:" + m.Recording.Notice
 		}
@@ -439,6 +429,7 @@ func routerConfig(cfg *config.Config, loginAgents bool) (router.Config, error) {
 		if h := cfg.Hours[did.Hours]; did.Hours != "" && h != nil {
 			route.Open = h.Open
 			route.ClosedQueue, route.ClosedMessage = h.Closed.Queue, h.Closed.Message
+			route.ClosedCallback = cfg.Callbacks.Queues[did.Queue].AfterHours
 		}
 		rc.DIDs[did.Number] = route
 	}

@@ -124,6 +124,8 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
             curl -s -u metrics:%[2]s http://%[1]s/metrics | grep switchboard_calls
   database: %[3]s
   ARI:      emulator at http://%[4]s/ari with generated callers (%.2[5]f calls/s) and 10 agent phones
+  callbacks: http://%[1]s/api/callbacks (as supervisor; metric switchboard_callbacks{state}):
+            callers who hang up after 30 s, IVR callers who press 3, the closed line's requests
 
 Ctrl-C stops it.
 `, d.addr, token, db, emuAddr, *rate, adminPass, supPass, agentPass)
@@ -182,8 +184,23 @@ func demoPhones(ctx context.Context, emu *ariemu.Server, d *daemon) {
 	}
 }
 
+// demoCustomer gives a caller's number a phone for when it is called back: most answer after
+// a few seconds and talk 15-60 s, one in ten is busy and one in ten does not answer.
+func demoCustomer(emu *ariemu.Server, number string) {
+	p := ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: time.Duration(2+mrand.IntN(5)) * time.Second,
+		TalkTime: time.Duration(15+mrand.IntN(46)) * time.Second}
+	switch mrand.IntN(10) {
+	case 0:
+		p = ariemu.Phone{Behaviour: ariemu.PhoneBusy, AnswerAfter: 2 * time.Second}
+	case 1:
+		p = ariemu.Phone{Behaviour: ariemu.PhoneRingOut}
+	}
+	emu.SetCustomer(number, p)
+}
+
 // demoCallers places Poisson arrivals: first-line support, billing, VIPs, and the IVR (where some
-// ask for a callback);
+// ask for a callback; now and then one calls the closed line and leaves a request), each
+// number with a phone that answers (or not) when it is called back;
 // callers talk 15-60 s and give up after an exponential patience of mean 90 s. Four in ten call
 // from a known customer's number (known), the others from random ones. A caller who hears the
 // survey prompt (survey, "" for none) rates the call.
@@ -214,10 +231,18 @@ func demoCallers(ctx context.Context, emu *ariemu.Server, rate float64, known []
 				digits = append(digits, ariemu.DigitPress{Digit: "1", After: 500 * time.Millisecond, AfterPrompt: true})
 			}
 		}
+		if did == "5551000" && mrand.IntN(3) == 0 { // accepts the offer made while waiting, if it comes
+			digits = []ariemu.DigitPress{{Digit: "1", After: time.Duration(20+mrand.IntN(60)) * time.Second, AfterPrompt: true}}
+		}
+		if mrand.IntN(20) == 0 { // the closed line: press 1, then 1 to confirm the number
+			did = "5555000"
+			digits = []ariemu.DigitPress{{Digit: "1", After: time.Second, AfterPrompt: true}, {Digit: "1", After: time.Second, AfterPrompt: true}}
+		}
 		number := fmt.Sprintf("+7999%07d", mrand.IntN(10_000_000))
 		if len(known) > 0 && mrand.IntN(10) < 4 {
 			number = known[mrand.IntN(len(known))]
 		}
+		demoCustomer(emu, number)
 		ch, err := emu.PlaceCaller(ariemu.Caller{
 			Number: number, DID: did, Digits: digits,
 			Patience: time.Duration(mrand.ExpFloat64() * 90 * float64(time.Second)),

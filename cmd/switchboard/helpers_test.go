@@ -27,6 +27,15 @@ func demoDaemon(t *testing.T, tweak ...func(*config.Config)) (*ariemu.Server, *d
 	return demoDaemonYAML(t, demoYAML, tweak...)
 }
 
+// demoDaemonWith is demoDaemon with the configuration changed by edit first.
+func demoDaemonWith(t *testing.T, edit func(*config.Config)) (*ariemu.Server, *daemon, *config.Config) {
+	t.Helper()
+	if edit == nil {
+		return demoDaemonYAML(t, demoYAML)
+	}
+	return demoDaemonYAML(t, demoYAML, edit)
+}
+
 // demoDaemonYAML is demoDaemon on another configuration.
 func demoDaemonYAML(t *testing.T, yaml []byte, tweak ...func(*config.Config)) (*ariemu.Server, *daemon, *config.Config) {
 	t.Helper()
@@ -47,11 +56,11 @@ func demoDaemonYAML(t *testing.T, yaml []byte, tweak ...func(*config.Config)) (*
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Database.URL = pgtest.URL(t)
 	cfg.Database.DataDir = t.TempDir()
-	for _, a := range cfg.Agents {
-		emu.SetPhone(a.Endpoint, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
-	}
 	for _, f := range tweak {
 		f(cfg)
+	}
+	for _, a := range cfg.Agents {
+		emu.SetPhone(a.Endpoint, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	d, err := startDaemon(context.Background(), cfg, daemonOptions{Logger: log, MetricsToken: "tok", LoginAgents: true})

@@ -90,7 +90,7 @@ func TestCheckConfig(t *testing.T) {
 	good := filepath.Join(dir, "good.yaml")
 	os.WriteFile(good, demoYAML, 0o600)
 	var out, errb bytes.Buffer
-	if code := run([]string{"check-config", "-c", good}, &out, &errb); code != 0 || !strings.Contains(out.String(), "ok (4 queues, 10 agents, 4 DIDs)") {
+	if code := run([]string{"check-config", "-c", good}, &out, &errb); code != 0 || !strings.Contains(out.String(), "ok (4 queues, 10 agents, 5 DIDs)") {
 		t.Fatalf("good file: exit %d, %q %q", code, out.String(), errb.String())
 	}
 	bad := filepath.Join(dir, "bad.yaml")

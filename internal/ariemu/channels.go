@@ -435,6 +435,10 @@ func (s *Server) originate(id string, p reqParams) (int, any, *apiError) {
 		return 0, nil, errf(http.StatusConflict, "Channel with given unique ID already exists")
 	}
 	phone := s.phoneFor(endpoint)
+	number, customer, isCustomer := s.customerFor(resource)
+	if isCustomer {
+		phone = customer
+	}
 	ch := s.newChannel(id, tech, resource)
 	ch.protocolID = newUUID()
 	ch.originated = true
@@ -451,7 +455,12 @@ func (s *Server) originate(id string, p reqParams) (int, any, *apiError) {
 	if appName != "" {
 		ch.subs[appName] = true
 	}
-	ch.rec = s.newCallRecord(ch, KindAgent, endpoint)
+	if isCustomer {
+		ch.rec = s.newCallRecord(ch, KindCustomer, endpoint)
+		ch.rec.Number = number
+	} else {
+		ch.rec = s.newCallRecord(ch, KindAgent, endpoint)
+	}
 	resp := ch.json()
 	s.after(ch, time.Millisecond, func() { s.dial(ch, resource, appName, args, timeout) })
 	return http.StatusOK, resp, nil

@@ -96,7 +96,7 @@ type CallRecord struct {
 	DTMFSent  string    `json:"dtmf_sent,omitempty"` // digits the application sent to it
 	Outcome   string    `json:"outcome"`
 	Cause     int       `json:"cause,omitempty"`
-	HungUpBy  string    `json:"hungup_by,omitempty"` // caller, agent, app, timeout, network, dialplan, control
+	HungUpBy  string    `json:"hungup_by,omitempty"` // caller, agent, customer, app, timeout, network, dialplan, control
 	// Continued is where the channel left the application to: "context,exten,priority".
 	Continued string `json:"continued,omitempty"`
 	// Played is the media the channel heard played to it (not to its bridge), in order, each
@@ -182,6 +182,9 @@ func (s *Server) bridged(c *channel, b *bridge) {
 		talk = c.caller_.TalkTime
 	case c.phone != nil:
 		talk, by = c.phone.TalkTime, "agent"
+		if c.rec != nil && c.rec.Kind == KindCustomer {
+			by = "customer"
+		}
 	}
 	if talk > 0 {
 		s.after(c, talk, func() { s.destroy(c, hangupRemote, 16, 0, by) })

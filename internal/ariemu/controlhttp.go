@@ -130,6 +130,7 @@ func DecodePhoneRequest(r io.Reader) (Phone, error) {
 //	POST   /control/channels/{channelId}/dtmf?digit=1  the far end presses a digit
 //	PUT    /control/phones/{endpoint...}    PhoneRequest -> 204
 //	GET    /control/phones                  -> {endpoint: PhoneRequest}
+//	PUT    /control/customers/{number}      PhoneRequest -> 204 (customers.go)
 func (s *Server) controlRoutes() []route {
 	return []route{
 		{"POST", "/control/callers", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -197,5 +198,6 @@ func (s *Server) controlRoutes() []route {
 			}
 			writeJSON(w, http.StatusOK, out)
 		})},
+		s.customerRoute(),
 	}
 }

@@ -91,6 +91,7 @@ type Server struct {
 	playbacks map[string]*playback
 	live      map[string]*liveRecording
 	phones    map[string]Phone
+	customers map[string]Phone // by dialed number (customers.go)
 	calls     map[string]*CallRecord
 	callOrder []string
 	globals   map[string]string

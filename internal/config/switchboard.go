@@ -62,6 +62,8 @@ type Config struct {
 	Dispositions []string
 	// Recordings is where recordings are stored and how they are fetched (recordings.go).
 	Recordings Recordings
+	// Callbacks is the callbacks: section (callbacks.go); defaults without it.
+	Callbacks Callbacks
 
 	raw []byte
 }
@@ -232,9 +234,10 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		Media:    map[string]QueueMedia{},
 		Hours:    map[string]*Hours{},
 	}
+	c.Callbacks = defaultCallbacks()
 	root, flows := d.splitFlows(root)
 	root, c.Dispositions = d.dispositionsSection(root)
-	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "dids", "hours", "ivr", "crm", "recordings")
+	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "dids", "hours", "ivr", "crm", "recordings", "callbacks")
 	if !m.ok {
 		return c
 	}
@@ -266,6 +269,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	if items, ok := d.seq(m.get("dids"), "dids"); ok {
 		d.dids(items, c, b)
 	}
+	d.callbacks(m.get("callbacks"), c, b)
 	if flows != nil {
 		d.checkDIDFlows(root, d.flowsSection(flows, c, b))
 	}

@@ -55,6 +55,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		Recordings:   Recordings{Fetch: FetchARI},
 		Dispositions: DefaultDispositions,
 		raw:          []byte("queues: [{name: q}]\n"),
+		Callbacks:    defaultCallbacks(),
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", c, want)
@@ -143,6 +144,7 @@ dids:
 		},
 		Dispositions: DefaultDispositions,
 		raw:          []byte(in),
+		Callbacks:    defaultCallbacks(),
 	}
 	nine := []Span{{9 * time.Hour, 17 * time.Hour}}
 	for _, h := range want.Hours {
@@ -263,7 +265,7 @@ database: {host: x}
 ` + okConfig + `hours:
   h: {timezone: UTC, weekly: {}, closed: {message: m}, open: {}}
 `, []string{
-			`sb.yaml:1: unknown key "nodes" (known: node, ari, http, log, database, queues, agents, dids, hours, ivr, crm, recordings)`,
+			`sb.yaml:1: unknown key "nodes" (known: node, ari, http, log, database, queues, agents, dids, hours, ivr, crm, recordings, callbacks)`,
 			`sb.yaml:2: ari: unknown key "apps" (known: url, app)`,
 			`sb.yaml:3: http: unknown key "port" (known: listen)`,
 			`sb.yaml:4: log: unknown key "colour" (known: format, level)`,

@@ -22,6 +22,9 @@ func (r *Router) onARI(ev sdk.Event) {
 	case *sdk.PlaybackFinished:
 		if c := r.chans[strings.TrimPrefix(ev.Playback.TargetURI, "channel:")]; c != nil {
 			c.playbackDone(ev.Playback.ID)
+			if c.closed != nil {
+				r.closedPromptDone(c, ev.Playback.ID)
+			}
 			if id, ok := ivrPlaybackID(ev.Playback.ID, c.callerChan); ok && c.ivr != nil {
 				r.ivrInput(c, ivr.PlaybackFinished{ID: id})
 			}
@@ -34,6 +37,8 @@ func (r *Router) onARI(ev sdk.Event) {
 		switch {
 		case c.collect != nil:
 			r.collectDigit(c, c.collect, ev.Digit[0])
+		case c.closed != nil:
+			r.closedDigit(c, ev.Digit)
 		case c.ivr != nil:
 			r.ivrInput(c, ivr.Digit{D: ev.Digit[0]})
 		case c.offered && ev.Digit == "1":
@@ -73,6 +78,12 @@ func (r *Router) onStasisStart(ev *sdk.StasisStart) {
 			callID = ev.Args[1]
 		}
 		r.agentAnswered(ch.ID, callID)
+	case "callback":
+		callID := ""
+		if len(ev.Args) > 1 {
+			callID = ev.Args[1]
+		}
+		r.customerAnswered(ch.ID, callID)
 	default:
 		r.log.Warn("channel entered the application with unknown arguments; hanging up", "channel", ch.ID, "args", ev.Args)
 		r.hangupLater(ch.ID)
@@ -103,6 +114,10 @@ func (r *Router) inbound(chanID, number, did string, enqueuedAt time.Time) {
 				msg = "sound:please-try-call-later"
 			} else if !strings.Contains(msg, ":") {
 				msg = "sound:" + msg
+			}
+			if route.ClosedCallback && r.callbacks != nil && number != "" && route.Queue != "" {
+				r.offerAfterHours(chanID, number, did, route, msg)
+				return
 			}
 			r.sayAndHangup(chanID, msg)
 			return
@@ -150,6 +165,16 @@ func (r *Router) agentAnswered(chanID, callID string) {
 func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 	c := r.chans[chanID]
 	if c == nil {
+		return
+	}
+	if c.closed != nil && chanID == c.callerChan {
+		r.forget(c) // an after-hours caller hung up during the callback offer
+		return
+	}
+	if c.cb != nil && chanID == c.cb.custChan && chanID != c.callerChan {
+		if !stasisEnd {
+			r.customerGone(c, chanID, cause)
+		}
 		return
 	}
 	switch chanID {
@@ -211,6 +236,9 @@ func (r *Router) forget(c *call) {
 		c.announce.Stop()
 	}
 	delete(r.calls, c.id)
+	if c.cb != nil && r.chans[c.cb.custChan] == c {
+		delete(r.chans, c.cb.custChan)
+	}
 	for _, ch := range []string{c.callerChan, c.offerChan, c.agentChan} {
 		if ch != "" {
 			delete(r.chans, ch)

@@ -76,7 +76,9 @@ type call struct {
 	collect    *collection  // a secure digit entry in progress
 	ivrRoute   Route
 	attempt    int
-	arrived    time.Time // when the router received the caller\'s StasisStart
+	cb         *cbState     // set for a callback being dialed (dialer.go)
+	closed     *closedOffer // set for an after-hours caller offered a callback
+	arrived    time.Time    // when the router received the caller\'s StasisStart
 	pbMu       sync.Mutex
 	playback   string // current announcement playback, set and cleared by the worker and the owner
 	announceN  int
@@ -85,7 +87,16 @@ type call struct {
 	offers     worker // originates and the hang-ups of their channels, in order
 }
 
-func holdBridgeID(queue string) string      { return "sb-hold-" + queue }
+func holdBridgeID(queue string) string { return "sb-hold-" + queue }
+
+// baseChan names the call's channels: the caller's, or the customer's of a callback (known
+// before it is dialed).
+func (c *call) baseChan() string {
+	if c.cb != nil {
+		return c.cb.custChan
+	}
+	return c.callerChan
+}
 func callBridgeID(callerChan string) string { return "sb-call-" + callerChan }
 func agentChanID(callerChan string, attempt int) string {
 	return callerChan + "-a" + strconv.Itoa(attempt)

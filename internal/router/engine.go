@@ -24,16 +24,26 @@ func (r *Router) onEngine(ev acd.Event) {
 			r.scheduleAnnouncement(c)
 		}
 	case acd.CallAnswered:
-		if c := r.calls[ev.Call]; c != nil {
+		switch c := r.calls[ev.Call]; {
+		case c != nil && c.cb != nil && c.callerChan == "":
+			r.cbAnswered(c, ev)
+		case c != nil:
 			r.answered(c, ev)
 		}
 	case acd.CallAbandoned:
 		if c := r.calls[ev.Call]; c != nil {
 			r.dropOffer(c)
+			r.missed(c, ev)
+			if c.cb != nil {
+				r.cbEnded(c)
+			}
 			r.forget(c)
 		}
 	case acd.CallEnded:
 		if c := r.calls[ev.Call]; c != nil {
+			if c.cb != nil {
+				r.cbEnded(c)
+			}
 			r.ended(c)
 		}
 	case acd.CallTransferred:
@@ -41,7 +51,10 @@ func (r *Router) onEngine(ev acd.Event) {
 			r.transferred(c)
 		}
 	case acd.CallOverflowed:
-		if c := r.calls[ev.Call]; c != nil && ev.Callback {
+		if c := r.calls[ev.Call]; c != nil && ev.Callback && c.cb != nil {
+			r.cbEnded(c) // back to the store, to be dialed again after the retry delay
+			r.forget(c)
+		} else if c != nil && ev.Callback {
 			// Callbacks arrive with the IVR work; until then the caller hears why and is let go.
 			r.farewell(c, "sound:queue-thankyou")
 		}
@@ -52,6 +65,9 @@ func (r *Router) onEngine(ev acd.Event) {
 	case acd.CallRemoved:
 		if c := r.calls[ev.Call]; c != nil {
 			r.dropOffer(c)
+			if c.cb != nil {
+				r.cbEnded(c)
+			}
 			if c.callerChan != "" {
 				ch := c.callerChan
 				c.w.do(func() { _ = ignoreGone(r.tel.Hangup(ch, "normal")) })
@@ -118,7 +134,7 @@ func (r *Router) settings(queue string) QueueSettings {
 // offered rings the reserved agent's endpoint into the application.
 func (r *Router) offered(c *call, ev acd.CallOffered) {
 	c.attempt++
-	agentChan := agentChanID(c.callerChan, c.attempt)
+	agentChan := agentChanID(c.baseChan(), c.attempt)
 	c.offerChan, c.offerAgent = agentChan, ev.Agent
 	r.chans[agentChan] = c
 	start := time.Now()

@@ -81,6 +81,13 @@ func (r *Router) reconcile(attempt int) {
 		if ch := c.agentChan; ch != "" && !app[ch] {
 			r.onChannelGone(ch, 0, true)
 		}
+		if cb := c.cb; cb != nil && cb.dialed && c.callerChan == "" && r.calls[c.id] == c {
+			if ch, ok := exists[cb.custChan]; !ok {
+				r.customerGone(c, cb.custChan, 0)
+			} else if app[ch.ID] && ch.State == "Up" {
+				r.customerAnswered(ch.ID, c.id)
+			}
+		}
 	}
 	r.flush()
 
@@ -142,6 +149,13 @@ func (r *Router) adopt(ch Channel, inBridge map[string]string, app map[string]bo
 	place, _ := r.tel.Var(ch.ID, varPlace)
 	answer, _ := r.tel.Var(ch.ID, varAnswer)
 	queue, prio, enqueued, placed := parsePlace(place)
+	if isCallbackChan(ch.ID) && (!placed || answer == "" || !strings.HasPrefix(inBridge[ch.ID], "sb-call-")) {
+		// A customer being called back, not yet connected when the router went: its attempt
+		// is recovered as failed and dialed again later.
+		r.log.Info("reconcile: hanging up a callback customer who was not connected", "channel", ch.ID)
+		r.hangupLater(ch.ID)
+		return false
+	}
 	if !placed && r.recall != nil {
 		// The variable was never set (the router died between StasisStart and the enqueue's
 		// requests) or was lost: the store's row of the call is the other memory.

@@ -84,6 +84,9 @@ type Route struct {
 	Open          func(time.Time) bool
 	ClosedQueue   string
 	ClosedMessage string
+	// ClosedCallback lets a caller leave a callback request after ClosedMessage (press 1,
+	// confirm the number), when Options.Callbacks is set.
+	ClosedCallback bool
 	// Flow, when set, is the IVR flow callers walk first; it decides the queue.
 	Flow *ivr.Flow
 }
@@ -103,6 +106,9 @@ type QueueSettings struct {
 	// Survey, when set, is the flow a caller hears when the agent hangs up first: the caller
 	// stays in the application and the score goes to Options.CSAT.
 	Survey *ivr.Flow
+	// MissedAfter: a caller who hangs up after waiting this long gets a callback at the
+	// original place (Options.Callbacks); 0: never.
+	MissedAfter time.Duration
 }
 
 // Config is what the router runs.
@@ -127,6 +133,8 @@ type Config struct {
 	// capped at 5s, between digits.
 	SecurePrompt  string
 	SecureTimeout time.Duration
+	// Dialer says how callbacks are dialed (Options.Callbacks; dialer.go).
+	Dialer Dialer
 }
 
 // Options are the router's dependencies.
@@ -152,6 +160,9 @@ type Options struct {
 	AgentState func(agentID string) (state acd.AgentState, reason string, ok bool)
 	// Callback, when set, stores a callback the caller asked for in the IVR.
 	Callback func(callID string, cb ivr.Callback, at time.Time) error
+	// Callbacks, when set, stores missed and after-hours callbacks and runs the dialer that
+	// calls them back (dialer.go).
+	Callbacks Callbacks
 	// Recall, when set, finds a call's queue, priority and original enqueue time in the store;
 	// reconciliation asks it for a channel whose variables are missing.
 	Recall func(callID string) (Recalled, bool)
@@ -213,6 +224,10 @@ type Router struct {
 	classify     func(ctx context.Context, q ClassifyQuery) (Classification, bool, error)
 	classifyWait time.Duration
 	csat         func(ctx context.Context, s CSAT) error
+	callbacks    Callbacks
+	dialer       dialerState
+	cbWork       worker      // callback store writes, in order
+	stopped      atomic.Bool // Run returned: workers start nothing new
 }
 
 // New builds a router and its engine from the configuration.
@@ -235,6 +250,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		calls: map[string]*call{}, chans: map[string]*call{}, holds: map[string]bool{},
 		latency: opt.OfferLatency, callInfo: opt.CallInfo, ivrRouted: opt.IVRRouted, recall: opt.Recall, callback: opt.Callback,
 		recs: newRecorder(opt), lookup: opt.Lookup, lookupWait: opt.LookupTimeout, csat: opt.CSAT,
+		callbacks: opt.Callbacks, dialer: dialerState{active: map[string]int{}},
 	}
 	r.classify, r.classifyWait = opt.Classify, opt.ClassifyTimeout
 	if r.classifyWait <= 0 {
@@ -321,9 +337,14 @@ func (r *Router) Reconciliations() int64 { return r.reconciled.Load() }
 
 // Run is the owner loop; it returns when ctx ends.
 func (r *Router) Run(ctx context.Context) error {
+	defer r.stopped.Store(true)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	tick := time.NewTicker(time.Second)
+	every := time.Second
+	if d := r.cfg.Dialer.Every; d > 0 && d < every {
+		every = d
+	}
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
 		if d, ok := r.eng.NextDeadline(); ok {
@@ -349,6 +370,7 @@ func (r *Router) Run(ctx context.Context) error {
 		case <-tick.C:
 		}
 		r.refreshSnapshot(false)
+		r.dialerTick(ctx)
 	}
 }
 

@@ -30,7 +30,8 @@ func everything(t *testing.T) Options {
 		CallbacksPending: func(context.Context) (map[string]int, error) {
 			return nil, nil
 		},
-		Metrics: http.NotFoundHandler(),
+		Callbacks: &memCallbacks{},
+		Metrics:   http.NotFoundHandler(),
 	}
 }
 

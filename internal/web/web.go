@@ -73,7 +73,9 @@ type Options struct {
 	// CallbacksPending counts, per queue, the callbacks not yet done (the wallboard shows
 	// them); nil: not shown.
 	CallbacksPending func(ctx context.Context) (map[string]int, error)
-	Logger           *slog.Logger
+	// Callbacks lists and cancels callbacks (callbacks.go); nil: routes absent.
+	Callbacks Callbacks
+	Logger    *slog.Logger
 }
 
 type server struct {
@@ -173,6 +175,11 @@ func (s *server) register() *routes {
 		s.handle(rt, "PATCH /api/agents/{id}", true, supervisors, s.apiPatchAgent)
 		s.handle(rt, "GET /api/calls/waiting", true, supervisors, s.apiWaiting)
 		s.handle(rt, "PATCH /api/calls/{id}", true, supervisors, s.apiPatchCall)
+	}
+	if opt.Callbacks != nil {
+		s.handle(rt, "GET /api/agent/callbacks", true, agents, s.agentCallbacks)
+		s.handle(rt, "GET /api/callbacks", true, supervisors, s.listCallbacks)
+		s.handle(rt, "POST /api/callbacks/{id}/cancel", true, supervisors, s.cancelCallback)
 	}
 	rt.mux.Handle("GET /assets/", http.FileServerFS(assets))
 	s.handle(rt, "GET /{$}", false, nil, func(w http.ResponseWriter, r *http.Request) {

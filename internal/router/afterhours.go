@@ -1,0 +1,128 @@
+package router
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"switchboard/ivr/callback"
+)
+
+// While a DID's hours are closed and its route allows it (Route.ClosedCallback), the caller
+// hears the closed message and "press 1" to be called back at the number they call from; 1
+// reads the number back, and 1 again stores the request (reason after_hours) and says thank
+// you. Anything else, or silence for closedWait after a prompt ends, says goodbye.
+
+const closedWait = 10 * time.Second
+
+// closedOffer is an after-hours caller's place in the offer.
+type closedOffer struct {
+	route   Route
+	confirm bool // the number was read back
+	timer   *time.Timer
+	step    int
+	prompt  string // the playback id of the prompt waiting for an answer
+}
+
+// offerAfterHours answers a caller to a closed DID and offers a callback.
+func (r *Router) offerAfterHours(chanID, number, did string, route Route, msg string) {
+	c := &call{id: r.callID(chanID), callerChan: chanID, number: number, did: did, queue: route.Queue,
+		priority: route.Priority, closed: &closedOffer{route: route}}
+	r.calls[c.id] = c
+	r.chans[chanID] = c
+	c.w.do(func() {
+		if err := ignoreGone(r.tel.Answer(chanID)); err != nil {
+			r.log.Error("answer failed", "call", c.id, "err", err)
+		}
+	})
+	r.closedPrompt(c, msg+",sound:vm-press,digits:1")
+}
+
+// closedPrompt plays media; the caller has closedWait after it ends to answer.
+func (r *Router) closedPrompt(c *call, media string) {
+	off := c.closed
+	off.step++
+	if off.timer != nil {
+		off.timer.Stop()
+	}
+	ch := c.callerChan
+	c.announceN++
+	id := "sb-ah-" + ch + "-" + strconv.Itoa(c.announceN)
+	off.prompt = id
+	c.w.do(func() {
+		r.stopPlayback(c)
+		c.setPlayback(id)
+		if err := ignoreGone(r.tel.Play(ch, id, media)); err != nil {
+			r.log.Warn("after-hours prompt", "call", c.id, "err", err)
+			r.post(func() { r.closedPromptDone(c, id) })
+		}
+	})
+}
+
+// closedPromptDone arms the wait for the caller's digit once prompt id ended.
+func (r *Router) closedPromptDone(c *call, id string) {
+	off := c.closed
+	if off == nil || off.prompt != id || r.calls[c.id] != c {
+		return
+	}
+	step := off.step
+	off.timer = time.AfterFunc(closedWait, func() {
+		r.post(func() {
+			if r.calls[c.id] == c && c.closed == off && off.step == step {
+				r.closedEnd(c, "sound:vm-goodbye")
+			}
+		})
+	})
+}
+
+// closedDigit takes the caller's answer to the offer.
+func (r *Router) closedDigit(c *call, digit string) {
+	off := c.closed
+	switch {
+	case digit == "1" && !off.confirm:
+		off.confirm = true
+		r.closedPrompt(c, "sound:you-entered,digits:"+strings.TrimPrefix(c.number, "+")+",sound:vm-press,digits:1")
+	case digit == "1":
+		r.closedRequest(c)
+	default:
+		r.closedEnd(c, "sound:vm-goodbye")
+	}
+}
+
+// closedRequest stores the after-hours request and tells the caller whether it was taken.
+func (r *Router) closedRequest(c *call) {
+	off := c.closed
+	v := CallbackRequest{CallID: c.id, Reason: callback.AfterHours, Number: c.number, Queue: off.route.Queue,
+		Priority: off.route.Priority, EnqueuedAt: r.clock.Now(), Data: off.route.Data}
+	ch, store := c.callerChan, r.callbacks
+	r.closedEnd(c, "")
+	c.w.do(func() {
+		r.stopPlayback(c)
+		media := "sound:queue-thankyou"
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := store.Request(ctx, v); err != nil {
+			r.log.Warn("after-hours callback request not stored", "call", c.id, "err", err)
+			media = "sound:an-error-has-occurred"
+		} else {
+			r.log.Info("callback requested", "call", c.id, "reason", v.Reason, "queue", v.Queue)
+		}
+		cancel()
+		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, media))
+		time.Sleep(3 * time.Second)
+		_ = ignoreGone(r.tel.Hangup(ch, "normal"))
+	})
+}
+
+// closedEnd ends the offer; with media, the caller hears it and is hung up.
+func (r *Router) closedEnd(c *call, media string) {
+	if c.closed.timer != nil {
+		c.closed.timer.Stop()
+	}
+	c.closed.step++
+	if media == "" {
+		r.forget(c)
+		return
+	}
+	r.farewell(c, media)
+}

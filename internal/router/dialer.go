@@ -1,0 +1,386 @@
+package router
+
+import (
+	"context"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	"switchboard/acd"
+	"switchboard/ivr/callback"
+)
+
+// The dialer calls callbacks back. A callback is claimed from the store (a new attempt, in
+// the store's transaction) and put into the engine as a call of its queue with its original
+// enqueue time and priority, so it keeps its place among the live callers. When the engine
+// offers it, the agent's phone rings first (the caller id is the customer's number); once the
+// agent answers, the customer is dialed from Dialer.Endpoint and bridged with the agent.
+// Every attempt ends with exactly one outcome in the store: connected when the customer
+// answers, busy or no answer from the customer's phone, failed when anything else ends it.
+//
+// Restart safety: nothing is claimed before the router's own unfinished attempts from a
+// previous run are recovered (Callbacks.Recover); the store never hands out one attempt
+// twice; the customer's channel id names the callback and attempt (sb-cb-<id>-<attempt>), so
+// Asterisk refuses a second originate of the same attempt while the first is up; after a
+// restart, a customer channel is re-adopted only when it was connected (its outcome is in the
+// store), any other is hung up.
+
+// CallbackClaim is one claimed dialing attempt.
+type CallbackClaim struct {
+	ID         int64
+	Attempt    int
+	Number     string // E.164
+	Queue      string
+	Priority   int
+	EnqueuedAt time.Time // the caller's original place
+	Data       map[string]string
+}
+
+// CallbackRequest is a callback the router asks to keep: a caller who hung up in the queue,
+// or who left a request while the hours were closed.
+type CallbackRequest struct {
+	CallID     string
+	Reason     callback.Reason
+	Number     string // as the caller's phone sent it
+	Queue      string
+	Priority   int
+	EnqueuedAt time.Time
+	Data       map[string]string
+}
+
+// Callbacks is the durable side of callbacks: the store, with the callback policy applied.
+type Callbacks interface {
+	Request(ctx context.Context, r CallbackRequest) error
+	// Claim claims up to limit due callbacks of queue (none outside the dial window).
+	Claim(ctx context.Context, queue string, now time.Time, limit int) ([]CallbackClaim, error)
+	Assign(ctx context.Context, c CallbackClaim, agent string) error
+	// Finish records an attempt's outcome and schedules the next attempt, if any.
+	Finish(ctx context.Context, c CallbackClaim, outcome callback.Outcome, now time.Time) error
+	// Recover finishes the attempts this router left unfinished when it last stopped.
+	Recover(ctx context.Context) (int, error)
+	Expire(ctx context.Context, now time.Time) (int, error)
+}
+
+// Dialer configures how callbacks are dialed.
+type Dialer struct {
+	Endpoint    func(number string) string // the customer's endpoint; default PJSIP/<number>
+	CallerID    string                     // presented to the customer
+	RingTimeout time.Duration              // the customer's; default 30s
+	DialAhead   int                        // callbacks of one queue in the engine at once; default 1
+	Every       time.Duration              // how often due callbacks are looked for; default 1s
+}
+
+const (
+	cbChanPrefix = "sb-cb-"
+	expireEvery  = 30 * time.Second
+)
+
+// cbState is a callback call's dialing state.
+type cbState struct {
+	claim     CallbackClaim
+	custChan  string // the customer's channel id, also the call's base id
+	dialed    bool   // the customer's originate was sent
+	finished  bool   // the outcome is recorded (or on its way)
+	connected bool
+}
+
+func cbChanID(id int64, attempt int) string {
+	return cbChanPrefix + strconv.FormatInt(id, 10) + "-" + strconv.Itoa(attempt)
+}
+
+// dialerState is the owner's bookkeeping of the dialer.
+type dialerState struct {
+	recovered  bool
+	claiming   bool
+	lastClaim  time.Time
+	lastExpiry time.Time
+	active     map[string]int // callbacks in the engine not yet connected, by queue
+}
+
+// dialerTick starts a claim round when one is due; on the owner goroutine.
+func (r *Router) dialerTick(ctx context.Context) {
+	if r.callbacks == nil || r.dialer.claiming || r.reconciled.Load() == 0 {
+		return
+	}
+	d := r.cfg.Dialer
+	now := r.clock.Now()
+	if d.Every <= 0 {
+		d.Every = time.Second
+	}
+	if now.Sub(r.dialer.lastClaim) < d.Every {
+		return
+	}
+	r.dialer.lastClaim = now
+	ahead := max(d.DialAhead, 1)
+	want := map[string]int{}
+	if s := r.snap.Load(); s != nil {
+		for _, q := range s.Queues {
+			staffed := q.Agents[acd.Available] + q.Agents[acd.Reserved] + q.Agents[acd.OnCall] + q.Agents[acd.WrapUp]
+			if n := ahead - r.dialer.active[q.Queue]; staffed > 0 && n > 0 {
+				want[q.Queue] = n
+			}
+		}
+	}
+	expire := now.Sub(r.dialer.lastExpiry) >= expireEvery
+	if expire {
+		r.dialer.lastExpiry = now
+	}
+	if len(want) == 0 && r.dialer.recovered && !expire {
+		return
+	}
+	r.dialer.claiming = true
+	store, recovered := r.callbacks, r.dialer.recovered
+	go func() {
+		var claims []CallbackClaim
+		defer func() {
+			r.post(func() {
+				r.dialer.claiming = false
+				r.dialer.recovered = r.dialer.recovered || recovered
+				for _, cl := range claims {
+					r.dialCallback(cl)
+				}
+			})
+		}()
+		if !recovered {
+			n, err := store.Recover(ctx)
+			if err != nil {
+				r.log.Error("callbacks: recovering this router's unfinished attempts", "err", err)
+				return
+			}
+			if n > 0 {
+				r.log.Info("callbacks: recovered unfinished attempts of the previous run", "attempts", n)
+			}
+			recovered = true
+		}
+		if expire {
+			if n, err := store.Expire(ctx, now); err != nil {
+				r.log.Warn("callbacks: expiry", "err", err)
+			} else if n > 0 {
+				r.log.Info("callbacks expired", "callbacks", n)
+			}
+		}
+		for q, n := range want {
+			got, err := store.Claim(ctx, q, now, n)
+			if err != nil {
+				if ctx.Err() == nil {
+					r.log.Warn("callbacks: claim", "queue", q, "err", err)
+				}
+				continue
+			}
+			claims = append(claims, got...)
+		}
+	}()
+}
+
+// dialCallback puts a claimed callback into the engine at its original place.
+func (r *Router) dialCallback(cl CallbackClaim) {
+	ch := cbChanID(cl.ID, cl.Attempt)
+	c := &call{id: r.callID(ch), number: cl.Number, queue: cl.Queue, priority: cl.Priority,
+		cb: &cbState{claim: cl, custChan: ch}}
+	if _, dup := r.calls[c.id]; dup {
+		r.log.Error("callbacks: attempt claimed twice; not dialed", "callback", cl.ID, "attempt", cl.Attempt)
+		return
+	}
+	data := map[string]string{}
+	for k, v := range cl.Data {
+		data[k] = v
+	}
+	data["callback"] = strconv.FormatInt(cl.ID, 10)
+	data["callback_attempt"] = strconv.Itoa(cl.Attempt)
+	r.calls[c.id] = c
+	r.dialer.active[cl.Queue]++
+	if r.callInfo != nil {
+		r.callInfo(c.id, cl.Number, "")
+	}
+	err := r.eng.Enqueue(acd.CallRequest{ID: c.id, Queue: cl.Queue, Priority: cl.Priority, EnqueuedAt: cl.EnqueuedAt, Data: data})
+	if err != nil {
+		r.log.Error("callbacks: enqueue failed", "callback", cl.ID, "attempt", cl.Attempt, "err", err)
+		r.finishCallback(c, callback.Failed)
+		r.forget(c)
+	}
+}
+
+// finishCallback records the attempt's outcome once, off the owner goroutine.
+func (r *Router) finishCallback(c *call, outcome callback.Outcome) {
+	if r.markFinished(c, outcome) {
+		cl, now := c.cb.claim, r.clock.Now()
+		r.cbWork.do(func() { r.writeOutcome(cl, outcome, now) })
+	}
+}
+
+// markFinished does the owner's bookkeeping of an attempt's end; false when it had ended.
+func (r *Router) markFinished(c *call, outcome callback.Outcome) bool {
+	cb := c.cb
+	if cb == nil || cb.finished {
+		return false
+	}
+	cb.finished = true
+	cb.connected = outcome == callback.Connected
+	if r.dialer.active[cb.claim.Queue]--; r.dialer.active[cb.claim.Queue] <= 0 {
+		delete(r.dialer.active, cb.claim.Queue)
+	}
+	return true
+}
+
+// writeOutcome stores an outcome, retrying a few times. A write that keeps failing leaves the
+// attempt open: the store's recovery finishes it later (as failed).
+func (r *Router) writeOutcome(cl CallbackClaim, outcome callback.Outcome, now time.Time) bool {
+	for i := 0; ; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := r.callbacks.Finish(ctx, cl, outcome, now)
+		cancel()
+		if err == nil {
+			r.log.Info("callback attempt finished", "callback", cl.ID, "attempt", cl.Attempt, "outcome", outcome)
+			return true
+		}
+		if i == 4 || r.stopped.Load() {
+			r.log.Error("callbacks: outcome not recorded; recovery will finish the attempt", "callback", cl.ID,
+				"attempt", cl.Attempt, "outcome", outcome, "err", err)
+			return false
+		}
+		time.Sleep(time.Duration(i+1) * 200 * time.Millisecond)
+	}
+}
+
+// cbAnswered: the agent took the callback; dial the customer into the call's bridge.
+func (r *Router) cbAnswered(c *call, ev acd.CallAnswered) {
+	if c.announce != nil {
+		c.announce.Stop()
+	}
+	c.agentChan, c.agent = c.offerChan, ev.Agent
+	c.offerChan, c.offerAgent = "", ""
+	cb := c.cb
+	c.bridge = callBridgeID(cb.custChan)
+	cb.dialed = true
+	r.chans[cb.custChan] = c
+	d := r.cfg.Dialer
+	endpoint := "PJSIP/" + cb.claim.Number
+	if d.Endpoint != nil {
+		endpoint = d.Endpoint(cb.claim.Number)
+	}
+	ring := d.RingTimeout
+	if ring <= 0 {
+		ring = 30 * time.Second
+	}
+	o := Originate{Endpoint: endpoint, ChannelID: cb.custChan, AppArgs: "callback," + c.id, CallerID: d.CallerID, Timeout: ring}
+	agentChan, bridge, cl, agent, store := c.agentChan, c.bridge, cb.claim, ev.Agent, r.callbacks
+	c.w.do(func() {
+		if err := r.tel.CreateBridge(bridge, "mixing"); err != nil {
+			r.log.Error("create callback bridge", "call", c.id, "err", err)
+		}
+		if err := ignoreGone(r.tel.AddChannel(bridge, agentChan)); err != nil {
+			r.log.Error("bridge agent", "call", c.id, "err", err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := store.Assign(ctx, cl, agent); err != nil {
+			r.log.Warn("callbacks: assign", "callback", cl.ID, "agent", agent, "err", err)
+		}
+		cancel()
+		if r.stopped.Load() {
+			return
+		}
+		if err := r.tel.Originate(o); err != nil {
+			r.log.Warn("callbacks: customer originate failed", "call", c.id, "err", err)
+			r.post(func() { r.customerGone(c, o.ChannelID, -1) })
+		}
+	})
+}
+
+// customerAnswered: the customer's channel answered and entered the application.
+func (r *Router) customerAnswered(chanID, callID string) {
+	c := r.calls[callID]
+	if c == nil || c.cb == nil || c.cb.custChan != chanID || c.cb.finished || c.agentChan == "" {
+		r.log.Info("callbacks: customer answered a call no longer open; hanging up", "channel", chanID)
+		r.hangupLater(chanID)
+		return
+	}
+	c.callerChan = chanID
+	r.chans[chanID] = c
+	r.markFinished(c, callback.Connected)
+	cl, now, bridge := c.cb.claim, r.clock.Now(), c.bridge
+	place := placeValue(c.queue, c.priority, cl.EnqueuedAt)
+	answer := answerValue(c.agent, now)
+	share := r.settings(c.queue).RecordShare
+	record := share > 0 && rand.Float64() < share
+	c.w.do(func() {
+		// In this order: a crash before the outcome is stored lets recovery retry the callback
+		// (the customer, not yet bridged, is hung up on restart); after it, the customer
+		// channel carries the variables a restarted router re-adopts a connected call by.
+		r.writeOutcome(cl, callback.Connected, now)
+		_ = ignoreGone(r.tel.SetVar(chanID, varPlace, place))
+		_ = ignoreGone(r.tel.SetVar(chanID, varAnswer, answer))
+		if err := ignoreGone(r.tel.AddChannel(bridge, chanID)); err != nil {
+			r.log.Error("bridge customer", "call", c.id, "err", err)
+		}
+		if record {
+			if err := ignoreGone(r.tel.RecordBridge(bridge, "call-"+c.id)); err != nil {
+				r.log.Warn("recording did not start", "call", c.id, "err", err)
+			}
+		}
+	})
+}
+
+// customerGone: the customer's channel ended before it answered (cause -1: the originate
+// failed). The attempt ends with what the phone said, and so does the agent's side.
+func (r *Router) customerGone(c *call, chanID string, cause int) {
+	if r.calls[c.id] != c || c.cb == nil || c.cb.custChan != chanID || c.callerChan == chanID {
+		return
+	}
+	delete(r.chans, chanID)
+	outcome := callback.Failed
+	switch cause {
+	case 17:
+		outcome = callback.Busy
+	case 18, 19, 21:
+		outcome = callback.NoAnswer
+	}
+	c.cb.dialed = false
+	r.finishCallback(c, outcome)
+	if err := r.eng.Hangup(c.id); err != nil {
+		r.log.Warn("callbacks: end in engine", "call", c.id, "err", err)
+	}
+}
+
+// cbEnded cleans up a callback call the engine is done with; an attempt with no outcome yet
+// (the agent hung up while the customer rang, the call was removed or overflowed) failed.
+func (r *Router) cbEnded(c *call) {
+	cb := c.cb
+	if cb.dialed && c.callerChan != cb.custChan {
+		ch := cb.custChan
+		delete(r.chans, ch)
+		c.w.do(func() { _ = ignoreGone(r.tel.Hangup(ch, "normal")) })
+	}
+	r.finishCallback(c, callback.Failed)
+}
+
+// missed stores a callback for a caller who hung up in the queue after waiting long enough.
+func (r *Router) missed(c *call, ev acd.CallAbandoned) {
+	after := r.settings(ev.Queue).MissedAfter
+	if r.callbacks == nil || c.cb != nil || after <= 0 || ev.Waited < after || c.number == "" {
+		return
+	}
+	v := CallbackRequest{CallID: c.id, Reason: callback.Missed, Number: c.number, Queue: ev.Queue,
+		Priority: c.priority, EnqueuedAt: ev.At.Add(-ev.Waited)}
+	if cv, ok := r.eng.Call(c.id); ok {
+		v.Data, v.Priority = cv.Data, cv.Priority
+	}
+	r.requestLater(v)
+}
+
+// requestLater stores a callback request off the owner goroutine.
+func (r *Router) requestLater(v CallbackRequest) {
+	store := r.callbacks
+	r.cbWork.do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := store.Request(ctx, v); err != nil {
+			r.log.Warn("callback request not stored", "call", v.CallID, "reason", v.Reason, "err", err)
+			return
+		}
+		r.log.Info("callback requested", "call", v.CallID, "reason", v.Reason, "queue", v.Queue)
+	})
+}
+
+// isCallbackChan tells a customer channel of a callback from a caller's.
+func isCallbackChan(id string) bool { return strings.HasPrefix(id, cbChanPrefix) }

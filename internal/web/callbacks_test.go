@@ -1,0 +1,198 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"switchboard/internal/store"
+)
+
+// memCallbacks is an in-memory callback list; the PostgreSQL one is tested in internal/store
+// and through the daemon (cmd/switchboard).
+type memCallbacks struct {
+	mu    sync.Mutex
+	rows  []store.Callback
+	audit []store.AuditEntry
+}
+
+func (m *memCallbacks) Callbacks(_ context.Context, f store.CallbackFilter) ([]store.Callback, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	states := f.States
+	if states == nil {
+		states = store.ActiveCallbackStates
+	}
+	var out []store.Callback
+	for _, c := range m.rows {
+		if slices.Contains(states, c.State) && (f.Queue == "" || f.Queue == c.Queue) && (f.Agent == "" || f.Agent == c.Agent) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func (m *memCallbacks) AgentCallbacks(ctx context.Context, agent string) ([]store.Callback, error) {
+	return m.Callbacks(ctx, store.CallbackFilter{Agent: agent})
+}
+
+func (m *memCallbacks) Callback(_ context.Context, id int64) (*store.Callback, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range m.rows {
+		if c.ID == id {
+			return &c, nil
+		}
+	}
+	return nil, store.ErrNotFound
+}
+
+func (m *memCallbacks) CancelCallback(_ context.Context, id int64) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, c := range m.rows {
+		if c.ID == id && (c.State == store.CallbackPending || c.State == store.CallbackScheduled) {
+			m.rows[i].State = store.CallbackCancelled
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (m *memCallbacks) Audit(_ context.Context, e store.AuditEntry) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.audit = append(m.audit, e)
+	return nil
+}
+
+// newCallbackSite: the users of newRecordingSite; callbacks 1 (billing, pending), 2 (support,
+// scheduled), 3 (billing, dialing, assigned to alice), 4 (billing, done, alice's).
+func newCallbackSite(t *testing.T) (*recSite, *memCallbacks) {
+	s := newRecordingSite(t)
+	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	cbs := &memCallbacks{rows: []store.Callback{
+		{ID: 1, Number: "+4930111", Queue: "billing", State: store.CallbackPending, Reason: "missed", EnqueuedAt: t0, MaxAttempts: 3},
+		{ID: 2, Number: "+4930222", Queue: "support", State: store.CallbackScheduled, Reason: "offered", EnqueuedAt: t0, MaxAttempts: 3},
+		{ID: 3, Number: "+4930333", Queue: "billing", State: store.CallbackDialing, Agent: "1001", Attempts: 1, MaxAttempts: 3},
+		{ID: 4, Number: "+4930444", Queue: "billing", State: store.CallbackDone, Agent: "1001", Outcome: "connected"},
+	}}
+	h := Handler(Options{Users: s.users, Live: func() Live { return Live{} }, Callbacks: cbs,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	s.site = &site{t: t, ts: ts, logs: s.logs}
+	return s, cbs
+}
+
+func callbackIDs(t *testing.T, body string) []int64 {
+	t.Helper()
+	var got struct{ Callbacks []CallbackRow }
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	ids := []int64{}
+	for _, c := range got.Callbacks {
+		ids = append(ids, c.ID)
+	}
+	return ids
+}
+
+func TestCallbackLists(t *testing.T) {
+	s, _ := newCallbackSite(t)
+	tests := []struct {
+		user, path string
+		code       int
+		want       []int64
+	}{
+		{"root", "/api/callbacks", 200, []int64{1, 2, 3}},
+		{"root", "/api/callbacks?state=done", 200, []int64{4}},
+		{"root", "/api/callbacks?queue=support", 200, []int64{2}},
+		{"sue", "/api/callbacks", 200, []int64{1, 3}},
+		{"sue", "/api/callbacks?state=pending", 200, []int64{1}},
+		{"sue", "/api/callbacks?queue=support", 403, nil},
+		{"sue", "/api/callbacks?state=lost", 400, nil},
+		{"alice", "/api/callbacks", 403, nil},
+		{"alice", "/api/agent/callbacks", 200, []int64{3}},
+		{"bob", "/api/agent/callbacks", 200, []int64{}},
+		{"sue", "/api/agent/callbacks", 403, nil},
+	}
+	clients := map[string]*http.Client{}
+	for _, tt := range tests {
+		c := clients[tt.user]
+		if c == nil {
+			c = s.as(tt.user)
+			clients[tt.user] = c
+		}
+		code, body := s.get(c, tt.path)
+		if code != tt.code {
+			t.Errorf("%s %s: %d, want %d (%s)", tt.user, tt.path, code, tt.code, body)
+			continue
+		}
+		if code == 200 {
+			if got := callbackIDs(t, body); !slices.Equal(got, tt.want) {
+				t.Errorf("%s %s: %v, want %v", tt.user, tt.path, got, tt.want)
+			}
+		} else if !json.Valid([]byte(body)) {
+			t.Errorf("%s %s: error not JSON: %s", tt.user, tt.path, body)
+		}
+	}
+}
+
+func TestCancelCallback(t *testing.T) {
+	s, cbs := newCallbackSite(t)
+	sue, root, alice := s.as("sue"), s.as("root"), s.as("alice")
+	post := func(c *http.Client, id, token string) (int, string) {
+		req, _ := http.NewRequest("POST", s.ts.URL+"/api/callbacks/"+id+"/cancel", nil)
+		if token != "" {
+			req.Header.Set("X-CSRF-Token", token)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	tests := []struct {
+		c          *http.Client
+		user, id   string
+		csrf       bool
+		code       int
+		wantSubstr string
+	}{
+		{sue, "sue", "1", false, 403, `"csrf"`},
+		{sue, "sue", "2", true, 403, `"forbidden"`}, // support is not sue's
+		{sue, "sue", "3", true, 409, `"conflict"`},  // being dialed
+		{sue, "sue", "x", true, 400, `"invalid"`},
+		{sue, "sue", "99", true, 404, `"not_found"`},
+		{alice, "alice", "1", true, 403, `"forbidden"`}, // supervisors only
+		{sue, "sue", "1", true, 200, `"state":"cancelled"`},
+		{sue, "sue", "1", true, 409, `"conflict"`}, // once
+		{root, "root", "2", true, 200, `"state":"cancelled"`},
+	}
+	for _, tt := range tests {
+		token := ""
+		if tt.csrf {
+			token = s.csrf(tt.user)
+		}
+		code, body := post(tt.c, tt.id, token)
+		if code != tt.code || !json.Valid([]byte(body)) || !strings.Contains(body, tt.wantSubstr) {
+			t.Errorf("%s cancels %s: %d %s, want %d with %s", tt.user, tt.id, code, body, tt.code, tt.wantSubstr)
+		}
+	}
+	cbs.mu.Lock()
+	defer cbs.mu.Unlock()
+	if len(cbs.audit) != 2 || cbs.audit[0].Actor != "sue" || cbs.audit[0].Object != "callback/1" || cbs.audit[1].Actor != "root" {
+		t.Fatalf("audit: %+v", cbs.audit)
+	}
+}
