@@ -98,6 +98,7 @@ func (r *Router) applyClassification(c *call, req *acd.CallRequest, cls Classifi
 
 func (r *Router) enqueueNow(c *call, req acd.CallRequest) {
 	c.priority = req.Priority
+	r.routed(c, req.Data)
 	if err := r.eng.Enqueue(req); err != nil {
 		r.log.Error("enqueue failed; hanging up", "call", c.id, "queue", req.Queue, "err", err)
 		ch := c.callerChan

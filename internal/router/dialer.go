@@ -193,6 +193,7 @@ func (r *Router) dialCallback(cl CallbackClaim) {
 	if r.callInfo != nil {
 		r.callInfo(c.id, cl.Number, "")
 	}
+	r.routed(c, data)
 	err := r.eng.Enqueue(acd.CallRequest{ID: c.id, Queue: cl.Queue, Priority: cl.Priority, EnqueuedAt: cl.EnqueuedAt, Data: data})
 	if err != nil {
 		r.log.Error("callbacks: enqueue failed", "callback", cl.ID, "attempt", cl.Attempt, "err", err)

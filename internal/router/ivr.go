@@ -96,7 +96,6 @@ func (r *Router) enqueueFromIVR(c *call, a ivr.Route) {
 	if a.Customer != "" {
 		data["customer"] = a.Customer
 	}
-	r.routedFromIVR(c, data)
 	c.w.do(func() { r.stopPlayback(c) })
 	r.enqueue(c, acd.CallRequest{ID: c.id, Queue: a.Queue, Priority: a.Priority, Skills: a.Skills, Data: data})
 }

@@ -53,8 +53,9 @@ func (r *Router) ivrHandle(c *call, in ivr.Input) []ivr.Action {
 	return acts
 }
 
-// routedFromIVR tells IVRRouted, if set, the path of a caller the flow routes to a queue.
-func (r *Router) routedFromIVR(c *call, data map[string]string) {
+// routed tells IVRRouted, if set, the IVR path (none for a caller who met no flow) and the
+// data of a caller about to join its queue.
+func (r *Router) routed(c *call, data map[string]string) {
 	if r.ivrRouted != nil {
 		r.ivrRouted(c.id, append([]IVRStep(nil), c.path...), data)
 	}

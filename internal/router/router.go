@@ -150,9 +150,10 @@ type Options struct {
 	// CallInfo, when set, is told what the engine does not know of a new call (caller number,
 	// DID), on the owner goroutine; the store's journal takes it.
 	CallInfo func(callID, number, did string)
-	// IVRRouted, when set, is told, on the owner goroutine, the IVR path of a caller whose flow
-	// routes it to a queue, and the data the call is queued with, before it is enqueued (so
-	// before it can be offered). Sensitive entries show as MaskedInput.
+	// IVRRouted, when set, is told, on the owner goroutine, the IVR path of a caller about to
+	// join a queue (empty without a flow) and the data the call is queued with (the IVR's, the
+	// classification's, a callback's id), before it is enqueued (so before it can be offered).
+	// Sensitive entries show as MaskedInput.
 	IVRRouted func(callID string, path []IVRStep, data map[string]string)
 	// AgentState, when set, says where an agent stood when the previous router stopped:
 	// with LoginAgents, an agent that was paused comes back paused with its reason, and one

@@ -142,7 +142,8 @@ func (h *Hub) CallInfo(callID, number, did string) {
 	})
 }
 
-// Routed takes the IVR path and data of a call its flow routed (router Options.IVRRouted).
+// Routed takes the IVR path and data of a call about to join its queue (router
+// Options.IVRRouted).
 func (h *Hub) Routed(callID string, path []router.IVRStep, data map[string]string) {
 	path, data = append([]router.IVRStep(nil), path...), maps.Clone(data)
 	h.inbox.Push(func() {
@@ -266,7 +267,7 @@ func (h *Hub) pop(c *callState, kind string, at time.Time) {
 	}
 	c.kind = kind
 	p := Pop{Kind: kind, CallID: c.id, Agent: c.agent, Caller: c.caller, DID: c.did, Queue: c.queue,
-		WaitedS: c.waited.Seconds(), Callback: c.data["callback_id"] != "", IVR: c.ivr, Data: c.data, At: at}
+		WaitedS: c.waited.Seconds(), Callback: c.data["callback"] != "", IVR: c.ivr, Data: c.data, At: at}
 	if e := c.enrichment; e != nil {
 		p.Customers, p.Tickets, p.Interactions, p.Recordings, p.PopURL = e.Customers, e.Tickets, e.Interactions, e.Recordings, e.PopURL
 	}
