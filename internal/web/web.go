@@ -12,6 +12,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +26,20 @@ var assets embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"mul100": func(x float64) float64 { return x * 100 },
+	// pct and secs show a ratio or a duration that may be undefined (nil) in a report.
+	"pct": func(p *float64) string {
+		if p == nil {
+			return "–"
+		}
+		return strconv.FormatFloat(*p*100, 'f', 0, 64) + "%"
+	},
+	"secs": func(p *float64) string {
+		if p == nil {
+			return "–"
+		}
+		return strconv.FormatFloat(*p, 'f', 0, 64) + " s"
+	},
+	"deref": func(p *float64) float64 { return *p },
 }).ParseFS(assets, "assets/*.html"))
 
 // Check reports one dependency's health.
@@ -53,7 +68,15 @@ type Options struct {
 	// RecordCall starts recording an agent's connected call on demand; nil: route absent.
 	// Errors carry acd codes (not_found, conflict, invalid: the queue's policy refuses).
 	RecordCall func(ctx context.Context, agentID, callID string) error
-	Logger     *slog.Logger
+	// Accounts manages users and API tokens (admin.go); nil: /admin, /api/users and
+	// /api/tokens absent, and no bearer tokens accepted.
+	Accounts Accounts
+	// Reports computes the reports (reports.go); nil: /reports and /api/reports absent.
+	Reports Reports
+	// KPIs gives first-contact resolution and reopen rate over a range for the queues (nil:
+	// all); nil or ok false: the reports leave them out.
+	KPIs   func(ctx context.Context, from, to time.Time, queues []string) (fcr, reopen float64, ok bool, err error)
+	Logger *slog.Logger
 }
 
 type server struct {
@@ -110,6 +133,20 @@ func (s *server) register() *routes {
 	}
 	if opt.RecordCall != nil {
 		s.handle(rt, "POST /api/calls/{id}/record", true, agents, s.recordCall)
+	}
+	if opt.Accounts != nil {
+		s.handle(rt, "GET /admin", false, admins, s.adminPage)
+		s.handle(rt, "GET /api/users", true, admins, s.listUsers)
+		s.handle(rt, "POST /api/users", true, admins, s.createUser)
+		s.handle(rt, "PATCH /api/users/{id}", true, admins, s.updateUser)
+		s.handle(rt, "DELETE /api/users/{id}", true, admins, s.deleteUser)
+		s.handle(rt, "GET /api/tokens", true, everyone, s.listTokens)
+		s.handle(rt, "POST /api/tokens", true, everyone, s.createToken)
+		s.handle(rt, "DELETE /api/tokens/{id}", true, everyone, s.revokeToken)
+	}
+	if opt.Reports != nil {
+		s.handle(rt, "GET /reports", false, supervisors, s.reportsPage)
+		s.handle(rt, "GET /api/reports", true, supervisors, s.apiReports)
 	}
 	rt.mux.Handle("GET /assets/", http.FileServerFS(assets))
 	s.handle(rt, "GET /{$}", false, nil, func(w http.ResponseWriter, r *http.Request) {
