@@ -334,4 +334,3 @@ func (s *server) revokeToken(w http.ResponseWriter, r *http.Request) {
 	s.audit(r, "token.revoke", fmt.Sprintf("token:%d", id), "")
 	w.WriteHeader(http.StatusNoContent)
 }
-
