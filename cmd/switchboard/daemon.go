@@ -14,7 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -47,6 +46,7 @@ type daemon struct {
 	runErrs   chan error
 	loginAll  bool
 	policies  atomic.Pointer[map[string]recording.Policy] // recording policy by queue
+	metrics   *describedRegistry
 }
 
 type daemonOptions struct {
@@ -101,7 +101,8 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	if _, err := st.SaveConfigSnapshot(ctx, cfg.Snapshot()); err != nil {
 		return nil, err
 	}
-	reg := prometheus.NewRegistry()
+	reg := newDescribedRegistry()
+	d.metrics = reg
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(store.NewCallbackCollector(st, 2*time.Second))
 	j, err := store.NewJournal(st, store.JournalOptions{Node: cfg.Node, Logger: d.log, Registerer: reg})
