@@ -200,6 +200,8 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			return web.Live{At: s.At, Queues: s.Queues, Agents: s.Agents}
 		},
 		Recordings: st,
+		Accounts:   st,
+		Reports:    st,
 		RecordCall: func(ctx context.Context, agent, call string) error {
 			return r.RecordOnDemand(ctx, call, agent, func(queue string) bool { return (*d.policies.Load())[queue].OnRequest() })
 		},

@@ -87,14 +87,21 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	defer d.close()
 	adminPass, supPass := secret(), secret()
-	for _, u := range []struct {
-		name, role, pass string
-		queues           []string
-	}{
-		{"admin", "admin", adminPass, nil},
-		{"supervisor", "supervisor", supPass, []string{"support-l1", "support-l2", "support-l3"}},
-	} {
-		if err := addUser(ctx, d.store, u.name, u.role, "", u.queues, u.pass); err != nil {
+	// Agent accounts a1..a3 work as the demo's agents 1001..1003.
+	agentPass := []string{secret(), secret(), secret()}
+	type demoUser struct {
+		name, role, agent, pass string
+		queues                  []string
+	}
+	users := []demoUser{
+		{"admin", "admin", "", adminPass, nil},
+		{"supervisor", "supervisor", "", supPass, []string{"support-l1", "support-l2", "support-l3"}},
+	}
+	for i, p := range agentPass {
+		users = append(users, demoUser{fmt.Sprintf("a%d", i+1), "agent", d.cfg.Agents[i].ID, p, nil})
+	}
+	for _, u := range users {
+		if err := addUser(ctx, d.store, u.name, u.role, u.agent, u.queues, u.pass); err != nil {
 			fmt.Fprintln(stderr, "demo:", err)
 			return 1
 		}
@@ -108,6 +115,11 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
   wallboard: http://%[1]s/wallboard
              admin      / %[6]s   (every queue)
              supervisor / %[7]s   (support lines 1-3)
+  agents:    a1 / %[8]s   (agent %[11]s)
+             a2 / %[9]s   (agent %[12]s)
+             a3 / %[10]s   (agent %[13]s)
+  accounts:  http://%[1]s/admin     (admin: users, API tokens)
+  reports:   http://%[1]s/reports   (admin, supervisor)
   health:   http://%[1]s/healthz
   metrics:  http://%[1]s/metrics   (user: any, password: %[2]s)
             curl -s -u metrics:%[2]s http://%[1]s/metrics | grep switchboard_calls
@@ -115,7 +127,8 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
   ARI:      emulator at http://%[4]s/ari with generated callers (%.2[5]f calls/s) and 10 agent phones
 
 Ctrl-C stops it.
-`, d.addr, token, db, emuAddr, *rate, adminPass, supPass)
+`, d.addr, token, db, emuAddr, *rate, adminPass, supPass, agentPass[0], agentPass[1], agentPass[2],
+		d.cfg.Agents[0].ID, d.cfg.Agents[1].ID, d.cfg.Agents[2].ID)
 
 	go demoPhones(ctx, emu, d)
 	go demoCallers(ctx, emu, *rate)
