@@ -85,9 +85,10 @@ func (s *server) parseReport(r *http.Request, now time.Time) (reportParams, erro
 	if !p.From.Before(p.To) {
 		return p, fmt.Errorf("from must be before to")
 	}
-	if n := (p.To.Sub(p.From) + step - 1) / step; n > store.MaxReportIntervals-1 {
-		return p, fmt.Errorf("%d intervals of %s asked, at most %d: choose a longer interval or a shorter range",
-			n, p.Interval, store.MaxReportIntervals-1)
+	// Sub saturates at about 292 years rather than overflowing; compare before dividing.
+	if limit := store.MaxReportIntervals - 1; p.To.Sub(p.From) > time.Duration(limit)*step {
+		return p, fmt.Errorf("more than %d intervals of %s asked: choose a longer interval or a shorter range",
+			limit, p.Interval)
 	}
 	p.q = store.ReportQuery{ByAgent: p.By == "agent", Interval: step, From: p.From, To: p.To, Now: now,
 		Thresholds: map[string]time.Duration{}, DefaultThreshold: defaultSLThreshold}
