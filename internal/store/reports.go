@@ -117,28 +117,38 @@ func (s *Store) Report(ctx context.Context, q ReportQuery) ([]ReportRow, error) 
 	if q.Queues != nil {
 		scope = q.Queues
 	}
-	rows, err := s.pool.Query(ctx, reportSQL(q.ByAgent, csat),
-		q.From, q.To, q.Interval, scope, names, secs,
-		q.DefaultThreshold.Seconds(), q.Now)
-	if err != nil {
-		return nil, fmt.Errorf("report: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ReportRow, error) {
-		var r ReportRow
-		var offered, answered, within, abandoned, abandonedWithin, handled, cbReq, cbConn float64
-		err := row.Scan(&r.Start, &r.Key, &offered, &answered, &within, &abandoned, &abandonedWithin,
-			&r.waitSum, &r.LongestWait, &handled, &r.handleSum, &r.busy, &r.staffed, &cbReq, &cbConn,
-			&r.CSATCount, &r.csatSum)
-		r.Offered, r.Answered, r.AnsweredWithin = int64(offered), int64(answered), int64(within)
-		r.Abandoned, r.AbandonedWithin, r.handled = int64(abandoned), int64(abandonedWithin), int64(handled)
-		r.CallbacksRequested, r.CallbacksConnected = int64(cbReq), int64(cbConn)
-		r.Finish()
-		return r, err
+	// JIT compilation costs about a second per run of this query and gains nothing on the
+	// rows one report reads: it is turned off for the report's read-only transaction.
+	var out []ReportRow
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, reportSQL(q.ByAgent, csat),
+			q.From, q.To, q.Interval, scope, names, secs, q.DefaultThreshold.Seconds(), q.Now)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, scanReportRow)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	return out, nil
+}
+
+func scanReportRow(row pgx.CollectableRow) (ReportRow, error) {
+	var r ReportRow
+	var offered, answered, within, abandoned, abandonedWithin, handled, cbReq, cbConn float64
+	err := row.Scan(&r.Start, &r.Key, &offered, &answered, &within, &abandoned, &abandonedWithin,
+		&r.waitSum, &r.LongestWait, &handled, &r.handleSum, &r.busy, &r.staffed, &cbReq, &cbConn,
+		&r.CSATCount, &r.csatSum)
+	r.Offered, r.Answered, r.AnsweredWithin = int64(offered), int64(answered), int64(within)
+	r.Abandoned, r.AbandonedWithin, r.handled = int64(abandoned), int64(abandonedWithin), int64(handled)
+	r.CallbacksRequested, r.CallbacksConnected = int64(cbReq), int64(cbConn)
+	r.Finish()
+	return r, err
 }
 
 // reportSQL builds the report's query. Parameters: $1 from, $2 to, $3 interval, $4 queues in
@@ -158,6 +168,12 @@ func reportSQL(byAgent, csat bool) string {
 	}
 	busyStates := "('reserved', 'on-call', 'wrap-up')"
 	staffedStates := "('available', 'reserved', 'on-call', 'wrap-up')"
+	// A leg is a phone call in one queue: it lasts less than a day, which bounds the scans
+	// of legs by answer time and of wrap-up after the legs of the range.
+	legRange := inRange(legTime)
+	if byAgent {
+		legRange += " AND l.entered_at > $1::timestamptz - interval '1 day' AND l.entered_at < $2::timestamptz"
+	}
 	var b strings.Builder
 	b.WriteString(`
 WITH th AS (SELECT q, s FROM unnest($5::text[], $6::float8[]) AS t(q, s)),
@@ -166,38 +182,54 @@ legs AS (
            l.talk_seconds, extract(epoch FROM coalesce(l.answered_at, l.left_at) - l.entered_at)::float8 AS wait,
            ` + thr("l.queue") + ` AS thr
     FROM call_legs l
-    WHERE ` + inRange(legTime) + ` AND ` + inScope("l.queue") + ` AND ` + key + ` IS NOT NULL
+    WHERE ` + legRange + ` AND ` + inScope("l.queue") + ` AND ` + key + ` IS NOT NULL
 ),
 wrap AS (
     SELECT st.call_id, st.agent, sum(extract(epoch FROM st.ended_at - st.started_at))::float8 AS s
     FROM agent_states st
-    WHERE st.state = 'wrap-up' AND st.ended_at IS NOT NULL AND st.call_id IN (SELECT call_id FROM legs)
+    WHERE st.state = 'wrap-up' AND st.ended_at IS NOT NULL
+      AND st.started_at >= $1::timestamptz AND st.started_at < $2::timestamptz + interval '2 days'
+      AND st.call_id IN (SELECT call_id FROM legs)
     GROUP BY 1, 2
+),`)
+	// Agent-state intervals overlapping the range (through the range index of migration
+	// 0009), clipped to it and cut at the interval boundaries.
+	var agents string
+	if byAgent {
+		agents = `($4::text[] IS NULL OR st.agent IN (
+                SELECT agent FROM call_legs WHERE queue = ANY($4::text[]) AND agent IS NOT NULL
+                AND entered_at > $1::timestamptz - interval '1 day' AND entered_at < $2::timestamptz))`
+	} else {
+		agents = "st.agent IN (SELECT agent FROM legs WHERE answered_at IS NOT NULL)"
+	}
+	b.WriteString(`
+clipped AS (
+    SELECT st.agent, st.state, greatest(st.started_at, $1::timestamptz) AS s0,
+           least(coalesce(st.ended_at, $8::timestamptz), $2::timestamptz) AS s1
+    FROM agent_states st
+    WHERE tstzrange(st.started_at, greatest(st.started_at, coalesce(st.ended_at, 'infinity'::timestamptz)))
+          && tstzrange($1::timestamptz, $2::timestamptz)
+      AND ` + agents + `
+),
+cut AS MATERIALIZED (
+    SELECT g.b, c.agent, c.state, extract(epoch FROM least(c.s1, g.b + $3::interval) - greatest(c.s0, g.b))::float8 AS s
+    FROM clipped c
+    CROSS JOIN LATERAL generate_series(date_bin($3::interval, c.s0, $1::timestamptz), c.s1 - interval '1 microsecond', $3::interval) AS g(b)
+    WHERE c.s1 > c.s0
 ),`)
 	if byAgent {
 		b.WriteString(`
-served AS (
-    SELECT g.b, st.agent AS k, st.agent
-    FROM generate_series($1::timestamptz, $2::timestamptz - interval '1 microsecond', $3::interval) AS g(b)
-    JOIN (SELECT DISTINCT agent FROM agent_states
-          WHERE started_at < $2::timestamptz AND coalesce(ended_at, $8::timestamptz) > $1::timestamptz
-            AND ($4::text[] IS NULL OR agent IN (
-                SELECT agent FROM call_legs WHERE queue = ANY($4::text[]) AND agent IS NOT NULL
-                AND entered_at < $2::timestamptz AND coalesce(left_at, $8::timestamptz) >= $1::timestamptz))
-         ) st ON true
-),`)
+occ AS (SELECT b, agent AS k, state, s FROM cut),`)
 	} else {
+		// Per queue: the agents who answered the queue's calls in the interval.
 		b.WriteString(`
-served AS (SELECT DISTINCT b, k, agent FROM legs WHERE answered_at IS NOT NULL),`)
+occ AS (
+    SELECT sv.b, sv.k, c.state, c.s
+    FROM (SELECT DISTINCT b, k, agent FROM legs WHERE answered_at IS NOT NULL) sv
+    JOIN cut c ON c.b = sv.b AND c.agent = sv.agent
+),`)
 	}
 	b.WriteString(`
-occ AS (
-    SELECT sv.b, sv.k, st.state,
-           extract(epoch FROM least(coalesce(st.ended_at, $8::timestamptz), sv.b + $3::interval, $2::timestamptz)
-                              - greatest(st.started_at, sv.b))::float8 AS s
-    FROM served sv JOIN agent_states st ON st.agent = sv.agent
-     AND st.started_at < least(sv.b + $3::interval, $2::timestamptz) AND coalesce(st.ended_at, $8::timestamptz) > sv.b
-),
 facts (b, k, m, v) AS (
               SELECT b, k, 'answered', 1::float8 FROM legs WHERE answered_at IS NOT NULL
     UNION ALL SELECT b, k, 'answered_within', 1 FROM legs WHERE answered_at IS NOT NULL AND wait <= thr
