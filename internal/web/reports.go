@@ -218,7 +218,11 @@ type chart struct {
 	Line          string // SVG polyline points
 	Labels        []label
 	Max           string
+	Keys          []string // the bar classes, for the legend
 }
+
+// ViewBox leaves room for the points drawn at 0 and 100%.
+func (c chart) ViewBox() string { return fmt.Sprintf("0 -4 %d %d", c.Width, c.Height+8) }
 
 type bar struct {
 	X, Y, W, H float64
@@ -263,8 +267,8 @@ func charts(rep *Report, step time.Duration) []chart {
 	for i := 0; i < n; i += every {
 		labels = append(labels, label{X: float64(i) * slot, Text: rep.From.Add(time.Duration(i) * step).UTC().Format(layout)})
 	}
-	calls := chart{Title: "Calls per interval: offered, answered, abandoned", Width: chartW, Height: chartH,
-		Labels: labels, Max: strconv.FormatInt(peak, 10)}
+	calls := chart{Title: "Calls per interval", Width: chartW, Height: chartH,
+		Labels: labels, Max: strconv.FormatInt(peak, 10), Keys: []string{"offered", "answered", "abandoned"}}
 	sl := chart{Title: "Service level per interval", Width: chartW, Height: chartH, Labels: labels, Max: "100%"}
 	var pts []string
 	for i, p := range per {
