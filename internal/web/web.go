@@ -1,7 +1,8 @@
 // Package web serves Switchboard's HTTP side: health, metrics, accounts and the supervisor's
-// wallboard (and, as they arrive, the API and the agent desktop). Every route but /healthz and
-// the login form checks who is asking: /metrics a token, pages and API a session whose role fits,
-// supervisors only their queues. /healthz answers anyone with a status code and one word, so
+// wallboard, the accounts admin, reports and the JSON API (docs/openapi.yaml). Every route but
+// /healthz and the login form checks who is asking: /metrics a token, pages and API a session
+// whose role fits, supervisors only their queues; API routes also take an API token
+// (Authorization: Bearer) acting as its owner. /healthz answers anyone with a status code and one word, so
 // that load balancers can probe it without credentials.
 package web
 
