@@ -126,7 +126,7 @@ func reportFixture(t *testing.T, db *pgxpool.Pool) {
 	// The csat table comes from the IVR's migration; created here as contracts.md fixes it.
 	exec(`CREATE TABLE IF NOT EXISTS csat (call_id text PRIMARY KEY, agent text, queue text,
 		score smallint NOT NULL CHECK (score BETWEEN 1 AND 5), at timestamptz NOT NULL)`)
-	exec(`INSERT INTO csat VALUES ('c1', 'A', 'billing', 4, $1), ('c2', 'B', 'billing', 2, $2),
+	exec(`INSERT INTO csat (call_id, agent, queue, score, at) VALUES ('c1', 'A', 'billing', 4, $1), ('c2', 'B', 'billing', 2, $2),
 		('c6', 'B', 'support', 5, $3), ('c5', 'A', 'billing', 5, $4)`, at(300), at(900), at(2700), at(3960))
 }
 
