@@ -28,6 +28,9 @@ type AccountPatch struct {
 	AgentID      *string
 	Queues       *[]string
 	PasswordHash *string
+	// Check, when set, vets the account as it would be after the patch, inside the
+	// transaction that holds the row; its error refuses the patch as invalid.
+	Check func(role, agentID string, queues []string) error
 }
 
 // ErrLastAdmin refuses a change that would leave no admin account.
@@ -117,15 +120,32 @@ func (s *Store) UpdateAccount(ctx context.Context, id int64, p AccountPatch) (*A
 		if err != nil {
 			return err
 		}
-		var role string
-		if err := tx.QueryRow(ctx, `SELECT role FROM users WHERE id = $1 FOR UPDATE`, id).Scan(&role); err != nil {
-			if errors.Is(err, pgx.ErrNoRows) {
-				return notFound("account", fmt.Sprint(id))
-			}
+		var role, agent string
+		var cur []string
+		err = tx.QueryRow(ctx, `SELECT role, coalesce(agent_id, ''), queues FROM users WHERE id = $1 FOR UPDATE`, id).
+			Scan(&role, &agent, &cur)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound("account", fmt.Sprint(id))
+		}
+		if err != nil {
 			return err
 		}
 		if p.Role != nil && role == "admin" && *p.Role != "admin" && admins <= 1 {
 			return ErrLastAdmin
+		}
+		if p.Check != nil {
+			if p.Role != nil {
+				role = *p.Role
+			}
+			if p.AgentID != nil {
+				agent = *p.AgentID
+			}
+			if p.Queues != nil {
+				cur = *p.Queues
+			}
+			if err := p.Check(role, agent, cur); err != nil {
+				return &acd.Error{Code: acd.EInvalid, Message: err.Error()}
+			}
 		}
 		var queues any // NULL: unchanged
 		if p.Queues != nil {

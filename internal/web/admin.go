@@ -191,27 +191,17 @@ func (s *server) updateUser(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &in) {
 		return
 	}
-	cur, err := s.opt.Accounts.Account(r.Context(), id)
-	if err != nil {
-		s.storeError(w, "update user", err)
-		return
-	}
-	role, agent, queues := cur.Role, cur.AgentID, cur.Queues
 	var changed []string
 	if in.Role != nil {
-		role, changed = *in.Role, append(changed, "role "+*in.Role)
+		changed = append(changed, "role "+*in.Role)
 	}
 	if in.AgentID != nil {
-		agent, changed = *in.AgentID, append(changed, "agent_id "+*in.AgentID)
+		changed = append(changed, "agent_id "+*in.AgentID)
 	}
 	if in.Queues != nil {
-		queues, changed = *in.Queues, append(changed, "queues "+strings.Join(*in.Queues, ","))
+		changed = append(changed, "queues "+strings.Join(*in.Queues, ","))
 	}
-	if err := s.checkAccount(role, agent, queues); err != nil {
-		writeError(w, http.StatusUnprocessableEntity, CodeInvalid, err.Error())
-		return
-	}
-	p := store.AccountPatch{Role: in.Role, AgentID: in.AgentID, Queues: in.Queues}
+	p := store.AccountPatch{Role: in.Role, AgentID: in.AgentID, Queues: in.Queues, Check: s.checkAccount}
 	if in.Password != nil {
 		if err := checkPassword(*in.Password); err != nil {
 			writeError(w, http.StatusUnprocessableEntity, CodeInvalid, err.Error())
