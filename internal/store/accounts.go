@@ -103,7 +103,7 @@ func (s *Store) CreateAccount(ctx context.Context, u User) (*Account, error) {
 // lockAdmins takes the admins' rows for the rest of tx, so that two requests cannot each
 // remove one of the last two admins, and returns how many there are.
 func lockAdmins(ctx context.Context, tx pgx.Tx) (int, error) {
-	rows, err := tx.Query(ctx, `SELECT id FROM users WHERE role = 'admin' FOR UPDATE`)
+	rows, err := tx.Query(ctx, `SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE`)
 	if err != nil {
 		return 0, err
 	}
