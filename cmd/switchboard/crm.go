@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"time"
 
 	"switchboard/crm"
 	"switchboard/internal/config"
@@ -132,4 +133,20 @@ func (e crmEnricher) Enrich(ctx context.Context, q screenpop.Query) (screenpop.E
 	}
 	out.PopURL = e.dir.PopURL(q.Caller, q.Account, id)
 	return out, nil
+}
+
+// ticketKPIs gives the reports first-contact resolution and the reopen rate of the tickets
+// resolved in a range; ok is false when none were.
+func ticketKPIs(c *store.CRM, cfg *config.CRM) func(ctx context.Context, from, to time.Time, queues []string) (float64, float64, bool, error) {
+	days := crm.DefaultReopenDays
+	if cfg != nil && cfg.ReopenDays > 0 {
+		days = cfg.ReopenDays
+	}
+	return func(ctx context.Context, from, to time.Time, queues []string) (float64, float64, bool, error) {
+		k, err := c.TicketKPIs(ctx, crm.KPIQuery{From: from, To: to, Queues: queues, ReopenDays: days})
+		if err != nil || k.Resolved == 0 {
+			return 0, 0, false, err
+		}
+		return k.FCR, k.ReopenRate, true, nil
+	}
 }

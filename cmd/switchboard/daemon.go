@@ -14,7 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -53,6 +52,7 @@ type daemon struct {
 	interactions *interactions                               // call legs of identified customers into their records
 	directory    *crm.Directory                              // caller identification (local + external CRM)
 	callbacks    *callbackStore
+	metrics      *describedRegistry
 }
 
 type daemonOptions struct {
@@ -102,7 +102,8 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	if _, err := st.SaveConfigSnapshot(ctx, cfg.Snapshot()); err != nil {
 		return nil, err
 	}
-	reg := prometheus.NewRegistry()
+	reg := newDescribedRegistry()
+	d.metrics = reg
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(store.NewCallbackCollector(st, 2*time.Second))
 	j, err := store.NewJournal(st, store.JournalOptions{Node: cfg.Node, Logger: d.log, Registerer: reg})
@@ -207,6 +208,9 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		Recordings: st,
 		CRM:        d.crm,
 		Callbacks:  st,
+		Accounts:   st,
+		KPIs:       ticketKPIs(d.crm, cfg.CRM),
+		Reports:    st,
 		RecordCall: func(ctx context.Context, agent, call string) error {
 			return r.RecordOnDemand(ctx, call, agent, func(queue string) bool { return (*d.policies.Load())[queue].OnRequest() })
 		},

@@ -119,6 +119,8 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
              supervisor / %[7]s   (support lines 1-3)
   desktop:   http://%[1]s/agent
              alice      / %[8]s   (agent 1001, phone PJSIP/1001)
+  accounts:  http://%[1]s/admin     (admin: users, API tokens)
+  reports:   http://%[1]s/reports   (admin, supervisor)
   health:   http://%[1]s/healthz
   metrics:  http://%[1]s/metrics   (user: any, password: %[2]s)
             curl -s -u metrics:%[2]s http://%[1]s/metrics | grep switchboard_calls

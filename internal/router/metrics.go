@@ -17,6 +17,8 @@ type metrics struct {
 	waiting      *prometheus.Desc
 	oldest       *prometheus.Desc
 	agents       *prometheus.Desc
+	sl           *prometheus.Desc
+	slGoal       *prometheus.Desc
 }
 
 func newMetrics(r *Router, reg prometheus.Registerer) *metrics {
@@ -43,6 +45,11 @@ func newMetrics(r *Router, reg prometheus.Registerer) *metrics {
 		waiting: prometheus.NewDesc("switchboard_queue_calls_waiting", "Calls waiting in the queue.", []string{"queue"}, nil),
 		oldest:  prometheus.NewDesc("switchboard_queue_oldest_wait_seconds", "Longest wait among the queue's waiting calls.", []string{"queue"}, nil),
 		agents:  prometheus.NewDesc("switchboard_agents", "Agents by state.", []string{"state"}, nil),
+		sl: prometheus.NewDesc("switchboard_queue_service_level",
+			"Calls answered within the queue's service-level threshold ÷ calls answered, since local midnight (window=\"today\") "+
+				"or over the engine's sliding statistics window (window=\"window\", 15m by default); absent before the first answer.",
+			[]string{"queue", "window"}, nil),
+		slGoal: prometheus.NewDesc("switchboard_queue_service_level_goal", "The queue's service-level goal, 0-1.", []string{"queue"}, nil),
 	}
 	if reg != nil {
 		reg.MustRegister(m.offered, m.answered, m.abandoned, m.wait, m.offerLatency, m)
@@ -67,6 +74,8 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.waiting
 	ch <- m.oldest
 	ch <- m.agents
+	ch <- m.sl
+	ch <- m.slGoal
 }
 
 // Collect implements prometheus.Collector from the owner's latest snapshot.
@@ -78,6 +87,13 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	for _, q := range s.Queues {
 		ch <- prometheus.MustNewConstMetric(m.waiting, prometheus.GaugeValue, float64(q.Waiting), q.Queue)
 		ch <- prometheus.MustNewConstMetric(m.oldest, prometheus.GaugeValue, q.LongestWait.Seconds(), q.Queue)
+		ch <- prometheus.MustNewConstMetric(m.slGoal, prometheus.GaugeValue, q.SLGoal, q.Queue)
+		if q.Today.Answered > 0 {
+			ch <- prometheus.MustNewConstMetric(m.sl, prometheus.GaugeValue, q.Today.ServiceLevel, q.Queue, "today")
+		}
+		if q.Window.Answered > 0 {
+			ch <- prometheus.MustNewConstMetric(m.sl, prometheus.GaugeValue, q.Window.ServiceLevel, q.Queue, "window")
+		}
 	}
 	for _, st := range acd.AgentStates() {
 		ch <- prometheus.MustNewConstMetric(m.agents, prometheus.GaugeValue, float64(s.Agents[st]), st.String())

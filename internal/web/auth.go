@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -98,25 +99,49 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
-type ctxKey struct{}
+type (
+	ctxKey   struct{}
+	tokenKey struct{}
+)
 
 func sessionFrom(ctx context.Context) *store.Session {
 	s, _ := ctx.Value(ctxKey{}).(*store.Session)
 	return s
 }
 
-// requireRole lets a request through with a live session whose role is one of roles. Pages
+// byAPIToken reports whether the request was authenticated with an API token rather than a
+// browser session: no cookie came with it, so it needs no CSRF token.
+func byAPIToken(ctx context.Context) bool {
+	b, _ := ctx.Value(tokenKey{}).(bool)
+	return b
+}
+
+// requireRole lets a request through with a live session whose role is one of roles, or, on
+// API routes, with "Authorization: Bearer <API token>" acting as the token's owner. Pages
 // redirect to the login; API routes answer 401/403.
 func (s *server) requireRole(api bool, roles []string, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c, err := r.Cookie(sessionCookie)
-		var sess *store.Session
-		if err == nil && c.Value != "" {
-			sess, err = s.opt.Users.SessionByToken(r.Context(), c.Value, time.Now())
+		var (
+			sess  *store.Session
+			err   error
+			token bool
+		)
+		if h := r.Header.Get("Authorization"); api && s.opt.Accounts != nil && strings.HasPrefix(h, "Bearer ") {
+			token = true
+			sess, err = s.opt.Accounts.SessionByAPIToken(r.Context(), strings.TrimPrefix(h, "Bearer "), time.Now())
+		} else {
+			var c *http.Cookie
+			c, err = r.Cookie(sessionCookie)
+			if err == nil && c.Value != "" {
+				sess, err = s.opt.Users.SessionByToken(r.Context(), c.Value, time.Now())
+			}
 		}
 		if err != nil || sess == nil {
 			if errors.Is(err, store.ErrNotFound) || err == nil || errors.Is(err, http.ErrNoCookie) {
-				if api {
+				if token {
+					s.opt.Logger.Info("api token refused", "ip", clientIP(r))
+					writeError(w, http.StatusUnauthorized, CodeUnauthorized, "unknown or revoked API token")
+				} else if api {
 					writeError(w, http.StatusUnauthorized, CodeUnauthorized, "login required")
 				} else {
 					http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -133,7 +158,11 @@ func (s *server) requireRole(api bool, roles []string, next http.HandlerFunc) ht
 		}
 		for _, role := range roles {
 			if sess.User.Role == role {
-				next(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, sess)))
+				ctx := context.WithValue(r.Context(), ctxKey{}, sess)
+				if token {
+					ctx = context.WithValue(ctx, tokenKey{}, true)
+				}
+				next(w, r.WithContext(ctx))
 				return
 			}
 		}

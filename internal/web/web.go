@@ -1,8 +1,10 @@
 // Package web serves Switchboard's HTTP side: health, metrics, accounts, the supervisor's
-// wallboard, the agent desktop and the JSON API behind them. Every route but /healthz and the
-// login form checks who is asking: /metrics a token, pages and API a session whose role fits,
-// supervisors only their queues, agents only their own state and calls. /healthz answers anyone
-// with a status code and one word, so that load balancers can probe it without credentials.
+// wallboard, the agent desktop, the accounts admin, reports and the JSON API behind them
+// (docs/openapi.yaml). Every route but /healthz and the login form checks who is asking:
+// /metrics a token, pages and API a session whose role fits, supervisors only their queues,
+// agents only their own state and calls; API routes also take an API token (Authorization:
+// Bearer) acting as its owner. /healthz answers anyone with a status code and one word, so that
+// load balancers can probe it without credentials.
 package web
 
 import (
@@ -12,6 +14,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +30,20 @@ var assets embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"mul100": func(x float64) float64 { return x * 100 },
+	// pct and secs show a ratio or a duration that may be undefined (nil) in a report.
+	"pct": func(p *float64) string {
+		if p == nil {
+			return "–"
+		}
+		return strconv.FormatFloat(*p*100, 'f', 0, 64) + "%"
+	},
+	"secs": func(p *float64) string {
+		if p == nil {
+			return "–"
+		}
+		return strconv.FormatFloat(*p, 'f', 0, 64) + " s"
+	},
+	"deref": func(p *float64) float64 { return *p },
 }).ParseFS(assets, "assets/*.html"))
 
 // Check reports one dependency's health.
@@ -75,7 +92,15 @@ type Options struct {
 	CallbacksPending func(ctx context.Context) (map[string]int, error)
 	// Callbacks lists and cancels callbacks (callbacks.go); nil: routes absent.
 	Callbacks Callbacks
-	Logger    *slog.Logger
+	// Accounts manages users and API tokens (admin.go); nil: /admin, /api/users and
+	// /api/tokens absent, and no bearer tokens accepted.
+	Accounts Accounts
+	// Reports computes the reports (reports.go); nil: /reports and /api/reports absent.
+	Reports Reports
+	// KPIs gives first-contact resolution and reopen rate over a range for the queues (nil:
+	// all); nil or ok false: the reports leave them out.
+	KPIs   func(ctx context.Context, from, to time.Time, queues []string) (fcr, reopen float64, ok bool, err error)
+	Logger *slog.Logger
 }
 
 type server struct {
@@ -180,6 +205,20 @@ func (s *server) register() *routes {
 		s.handle(rt, "GET /api/agent/callbacks", true, agents, s.agentCallbacks)
 		s.handle(rt, "GET /api/callbacks", true, supervisors, s.listCallbacks)
 		s.handle(rt, "POST /api/callbacks/{id}/cancel", true, supervisors, s.cancelCallback)
+	}
+	if opt.Accounts != nil {
+		s.handle(rt, "GET /admin", false, admins, s.adminPage)
+		s.handle(rt, "GET /api/users", true, admins, s.listUsers)
+		s.handle(rt, "POST /api/users", true, admins, s.createUser)
+		s.handle(rt, "PATCH /api/users/{id}", true, admins, s.updateUser)
+		s.handle(rt, "DELETE /api/users/{id}", true, admins, s.deleteUser)
+		s.handle(rt, "GET /api/tokens", true, everyone, s.listTokens)
+		s.handle(rt, "POST /api/tokens", true, everyone, s.createToken)
+		s.handle(rt, "DELETE /api/tokens/{id}", true, everyone, s.revokeToken)
+	}
+	if opt.Reports != nil {
+		s.handle(rt, "GET /reports", false, supervisors, s.reportsPage)
+		s.handle(rt, "GET /api/reports", true, supervisors, s.apiReports)
 	}
 	rt.mux.Handle("GET /assets/", http.FileServerFS(assets))
 	s.handle(rt, "GET /{$}", false, nil, func(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,301 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"switchboard/acd"
+)
+
+// Account is a user as the admin side lists it: never the password hash.
+type Account struct {
+	ID        int64     `json:"id"`
+	Username  string    `json:"username"`
+	Role      string    `json:"role"`
+	AgentID   string    `json:"agent_id"`
+	Queues    []string  `json:"queues"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// AccountPatch changes an account; nil fields stay as they are.
+type AccountPatch struct {
+	Role         *string
+	AgentID      *string
+	Queues       *[]string
+	PasswordHash *string
+	// Check, when set, vets the account as it would be after the patch, inside the
+	// transaction that holds the row; its error refuses the patch as invalid.
+	Check func(role, agentID string, queues []string) error
+}
+
+// ErrLastAdmin refuses a change that would leave no admin account.
+var ErrLastAdmin error = &acd.Error{Code: acd.EConflict, Message: "the last admin cannot be removed or demoted"}
+
+func conflict(format string, args ...any) error {
+	return &acd.Error{Code: acd.EConflict, Message: fmt.Sprintf(format, args...)}
+}
+
+const accountColumns = `id, username, role, coalesce(agent_id, ''), queues, created_at`
+
+func scanAccount(row pgx.CollectableRow) (Account, error) {
+	var a Account
+	err := row.Scan(&a.ID, &a.Username, &a.Role, &a.AgentID, &a.Queues, &a.CreatedAt)
+	return a, err
+}
+
+// Accounts lists every account by username.
+func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+accountColumns+` FROM users ORDER BY username`)
+	if err != nil {
+		return nil, fmt.Errorf("accounts: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, scanAccount)
+	if err != nil {
+		return nil, fmt.Errorf("accounts: %w", err)
+	}
+	return out, nil
+}
+
+// Account returns one account.
+func (s *Store) Account(ctx context.Context, id int64) (*Account, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+accountColumns+` FROM users WHERE id = $1`, id)
+	if err != nil {
+		return nil, fmt.Errorf("account %d: %w", id, err)
+	}
+	a, err := pgx.CollectExactlyOneRow(rows, scanAccount)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("account", fmt.Sprint(id))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("account %d: %w", id, err)
+	}
+	return &a, nil
+}
+
+// CreateAccount adds an account; a taken username is a conflict.
+func (s *Store) CreateAccount(ctx context.Context, u User) (*Account, error) {
+	if u.Queues == nil {
+		u.Queues = []string{}
+	}
+	rows, err := s.pool.Query(ctx, `
+		INSERT INTO users (username, role, agent_id, queues, password_hash)
+		VALUES ($1, $2, NULLIF($3, ''), $4, $5) RETURNING `+accountColumns,
+		u.Username, u.Role, u.AgentID, u.Queues, u.PasswordHash)
+	if err != nil {
+		return nil, fmt.Errorf("create account %s: %w", u.Username, err)
+	}
+	a, err := pgx.CollectExactlyOneRow(rows, scanAccount)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return nil, conflict("username %s is taken", u.Username)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create account %s: %w", u.Username, err)
+	}
+	return &a, nil
+}
+
+// lockAdmins takes the admins' rows for the rest of tx, so that two requests cannot each
+// remove one of the last two admins, and returns how many there are.
+func lockAdmins(ctx context.Context, tx pgx.Tx) (int, error) {
+	rows, err := tx.Query(ctx, `SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE`)
+	if err != nil {
+		return 0, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	return len(ids), err
+}
+
+// UpdateAccount applies p in one transaction. Demoting the last admin is refused with
+// ErrLastAdmin. A password change ends the account's sessions.
+func (s *Store) UpdateAccount(ctx context.Context, id int64, p AccountPatch) (*Account, error) {
+	var out *Account
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		admins, err := lockAdmins(ctx, tx)
+		if err != nil {
+			return err
+		}
+		var role, agent string
+		var cur []string
+		err = tx.QueryRow(ctx, `SELECT role, coalesce(agent_id, ''), queues FROM users WHERE id = $1 FOR UPDATE`, id).
+			Scan(&role, &agent, &cur)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound("account", fmt.Sprint(id))
+		}
+		if err != nil {
+			return err
+		}
+		if p.Role != nil && role == "admin" && *p.Role != "admin" && admins <= 1 {
+			return ErrLastAdmin
+		}
+		if p.Check != nil {
+			if p.Role != nil {
+				role = *p.Role
+			}
+			if p.AgentID != nil {
+				agent = *p.AgentID
+			}
+			if p.Queues != nil {
+				cur = *p.Queues
+			}
+			if err := p.Check(role, agent, cur); err != nil {
+				return &acd.Error{Code: acd.EInvalid, Message: err.Error()}
+			}
+		}
+		var queues any // NULL: unchanged
+		if p.Queues != nil {
+			q := *p.Queues
+			if q == nil {
+				q = []string{}
+			}
+			queues = q
+		}
+		rows, err := tx.Query(ctx, `
+			UPDATE users SET
+			    role = coalesce($2, role),
+			    agent_id = CASE WHEN $3::text IS NULL THEN agent_id ELSE NULLIF($3, '') END,
+			    queues = coalesce($4, queues),
+			    password_hash = coalesce($5, password_hash)
+			WHERE id = $1 RETURNING `+accountColumns,
+			id, p.Role, p.AgentID, queues, p.PasswordHash)
+		if err != nil {
+			return err
+		}
+		a, err := pgx.CollectExactlyOneRow(rows, scanAccount)
+		if err != nil {
+			return err
+		}
+		if p.PasswordHash != nil {
+			if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, id); err != nil {
+				return err
+			}
+		}
+		out = &a
+		return nil
+	})
+	if err != nil {
+		if acd.ErrorCode(err) != "" {
+			return nil, err
+		}
+		return nil, fmt.Errorf("update account %d: %w", id, err)
+	}
+	return out, nil
+}
+
+// DeleteAccount removes an account with its sessions and tokens. Deleting the last admin is
+// refused with ErrLastAdmin.
+func (s *Store) DeleteAccount(ctx context.Context, id int64) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		admins, err := lockAdmins(ctx, tx)
+		if err != nil {
+			return err
+		}
+		var role string
+		err = tx.QueryRow(ctx, `DELETE FROM users WHERE id = $1 RETURNING role`, id).Scan(&role)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound("account", fmt.Sprint(id))
+		}
+		if err != nil {
+			return err
+		}
+		if role == "admin" && admins <= 1 {
+			return ErrLastAdmin // rolls the delete back
+		}
+		return nil
+	})
+	if err != nil && acd.ErrorCode(err) == "" {
+		return fmt.Errorf("delete account %d: %w", id, err)
+	}
+	return err
+}
+
+// APIToken is an integration's token as listed: the token itself is never stored.
+type APIToken struct {
+	ID         int64      `json:"id"`
+	Name       string     `json:"name"`
+	UserID     int64      `json:"user_id"`
+	Username   string     `json:"username"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+// CreateAPIToken records a token (by its hash) for a user and returns its listing.
+func (s *Store) CreateAPIToken(ctx context.Context, userID int64, name, token string) (*APIToken, error) {
+	var t APIToken
+	err := s.pool.QueryRow(ctx, `
+		WITH t AS (INSERT INTO api_tokens (token_hash, name, user_id) VALUES ($1, $2, $3)
+		           RETURNING id, name, user_id, created_at)
+		SELECT t.id, t.name, t.user_id, u.username, t.created_at FROM t JOIN users u ON u.id = t.user_id`,
+		tokenHash(token), name, userID).Scan(&t.ID, &t.Name, &t.UserID, &t.Username, &t.CreatedAt)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23503" {
+		return nil, notFound("account", fmt.Sprint(userID))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create api token: %w", err)
+	}
+	return &t, nil
+}
+
+// APITokens lists the tokens of a user (userID 0: of everyone), newest first.
+func (s *Store) APITokens(ctx context.Context, userID int64) ([]APIToken, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT t.id, t.name, t.user_id, u.username, t.created_at, t.last_used_at, t.revoked_at
+		FROM api_tokens t JOIN users u ON u.id = t.user_id
+		WHERE $1 = 0 OR t.user_id = $1 ORDER BY t.created_at DESC, t.id DESC`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("api tokens: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (APIToken, error) {
+		var t APIToken
+		err := row.Scan(&t.ID, &t.Name, &t.UserID, &t.Username, &t.CreatedAt, &t.LastUsedAt, &t.RevokedAt)
+		return t, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("api tokens: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeAPIToken revokes a token of a user (userID 0: anyone's). A token that does not
+// exist or belongs to someone else is not found; revoking twice keeps the first time.
+func (s *Store) RevokeAPIToken(ctx context.Context, id, userID int64, now time.Time) error {
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE api_tokens SET revoked_at = coalesce(revoked_at, $3)
+		WHERE id = $1 AND ($2 = 0 OR user_id = $2)`, id, userID, now)
+	if err != nil {
+		return fmt.Errorf("revoke api token %d: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound("api token", fmt.Sprint(id))
+	}
+	return nil
+}
+
+// SessionByAPIToken returns the user a live (not revoked) token acts as, as a session
+// without a CSRF token, and records the use.
+func (s *Store) SessionByAPIToken(ctx context.Context, token string, now time.Time) (*Session, error) {
+	var ss Session
+	var agent *string
+	err := s.pool.QueryRow(ctx, `
+		UPDATE api_tokens t SET last_used_at = $2
+		FROM users u WHERE u.id = t.user_id AND t.token_hash = $1 AND t.revoked_at IS NULL
+		RETURNING u.id, u.username, u.role, u.agent_id, u.queues, u.password_hash`, tokenHash(token), now).
+		Scan(&ss.User.ID, &ss.User.Username, &ss.User.Role, &agent, &ss.User.Queues, &ss.User.PasswordHash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("api token: %w", err)
+	}
+	if agent != nil {
+		ss.User.AgentID = *agent
+	}
+	return &ss, nil
+}

@@ -1,0 +1,127 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"switchboard/acd"
+	"switchboard/internal/pgtest"
+	"switchboard/internal/store"
+)
+
+func TestAccountsLastAdminAndPatch(t *testing.T) {
+	ctx := context.Background()
+	s := store.New(pgtest.Pool(t))
+	root, err := s.CreateAccount(ctx, store.User{Username: "root", Role: "admin", PasswordHash: "h1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateAccount(ctx, store.User{Username: "root", Role: "agent", PasswordHash: "h"}); acd.ErrorCode(err) != acd.EConflict {
+		t.Fatalf("duplicate username: %v, want a conflict", err)
+	}
+	agent := "agent"
+	if _, err := s.UpdateAccount(ctx, root.ID, store.AccountPatch{Role: &agent}); !errors.Is(err, store.ErrLastAdmin) {
+		t.Fatalf("demoting the last admin: %v", err)
+	}
+	if err := s.DeleteAccount(ctx, root.ID); !errors.Is(err, store.ErrLastAdmin) {
+		t.Fatalf("deleting the last admin: %v", err)
+	}
+	if _, err := s.Account(ctx, root.ID); err != nil {
+		t.Fatalf("the refused delete left no account: %v", err)
+	}
+
+	// Two admins deleted at once: one delete must lose.
+	two, err := s.CreateAccount(ctx, store.User{Username: "root2", Role: "admin", PasswordHash: "h2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, id := range []int64{root.ID, two.ID} {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = s.DeleteAccount(ctx, id) }()
+	}
+	wg.Wait()
+	if (errs[0] == nil) == (errs[1] == nil) {
+		t.Fatalf("concurrent deletes of the two admins: %v, %v; want exactly one refused", errs[0], errs[1])
+	}
+	list, err := s.Accounts(ctx)
+	if err != nil || len(list) != 1 || list[0].Role != "admin" {
+		t.Fatalf("after the deletes: %+v %v", list, err)
+	}
+
+	sup, err := s.CreateAccount(ctx, store.User{Username: "sue", Role: "supervisor", Queues: []string{"billing"}, PasswordHash: "old"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateSession(ctx, sup.ID, "tok", "csrf", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	queues, hash := []string{"support", "billing"}, "new"
+	got, err := s.UpdateAccount(ctx, sup.ID, store.AccountPatch{Queues: &queues, PasswordHash: &hash})
+	if err != nil || got.Role != "supervisor" || len(got.Queues) != 2 || got.Queues[0] != "support" {
+		t.Fatalf("patch: %+v %v", got, err)
+	}
+	if _, err := s.SessionByToken(ctx, "tok", time.Now()); !store.IsNotFound(err) {
+		t.Fatalf("session after a password change: %v, want ended", err)
+	}
+	u, _ := s.UserByName(ctx, "sue")
+	if u.PasswordHash != "new" {
+		t.Fatalf("hash not changed: %q", u.PasswordHash)
+	}
+	empty := ""
+	if got, err = s.UpdateAccount(ctx, sup.ID, store.AccountPatch{AgentID: &empty}); err != nil || got.AgentID != "" || len(got.Queues) != 2 {
+		t.Fatalf("patch of one field changed others: %+v %v", got, err)
+	}
+	if _, err := s.UpdateAccount(ctx, 999, store.AccountPatch{Role: &agent}); !store.IsNotFound(err) {
+		t.Fatalf("patch of a missing account: %v", err)
+	}
+}
+
+func TestAPITokens(t *testing.T) {
+	ctx := context.Background()
+	s := store.New(pgtest.Pool(t))
+	sue, err := s.CreateAccount(ctx, store.User{Username: "sue", Role: "supervisor", Queues: []string{"billing"}, PasswordHash: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, _ := s.CreateAccount(ctx, store.User{Username: "bob", Role: "agent", AgentID: "1001", PasswordHash: "h"})
+	tok, err := s.CreateAPIToken(ctx, sue.ID, "crm sync", "secret-1")
+	if err != nil || tok.Username != "sue" {
+		t.Fatalf("create: %+v %v", tok, err)
+	}
+	if _, err := s.CreateAPIToken(ctx, bob.ID, "bob's", "secret-2"); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	ss, err := s.SessionByAPIToken(ctx, "secret-1", now)
+	if err != nil || ss.User.Username != "sue" || ss.User.Queues[0] != "billing" || ss.CSRF != "" {
+		t.Fatalf("session by token: %+v %v", ss, err)
+	}
+	if _, err := s.SessionByAPIToken(ctx, "nope", now); !store.IsNotFound(err) {
+		t.Fatalf("unknown token: %v", err)
+	}
+	mine, _ := s.APITokens(ctx, sue.ID)
+	all, _ := s.APITokens(ctx, 0)
+	if len(mine) != 1 || len(all) != 2 || mine[0].LastUsedAt == nil || !mine[0].LastUsedAt.Equal(now) {
+		t.Fatalf("lists: mine %+v, all %d", mine, len(all))
+	}
+	if err := s.RevokeAPIToken(ctx, tok.ID, bob.ID, now); !store.IsNotFound(err) {
+		t.Fatalf("bob revoking sue's token: %v", err)
+	}
+	if err := s.RevokeAPIToken(ctx, tok.ID, sue.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SessionByAPIToken(ctx, "secret-1", now); !store.IsNotFound(err) {
+		t.Fatalf("revoked token still works: %v", err)
+	}
+	if err := s.DeleteAccount(ctx, bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SessionByAPIToken(ctx, "secret-2", now); !store.IsNotFound(err) {
+		t.Fatalf("a deleted user's token still works: %v", err)
+	}
+}

@@ -1,0 +1,289 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ReportQuery selects a report: figures per interval of Interval from From (the buckets start
+// at From, From+Interval, ...) until To, per queue or per agent.
+//
+// Per queue, calls count in the interval in which they entered the queue (each queue visit,
+// transfers and overflows included, is one offered call), and occupancy is that of the agents
+// who answered the queue's calls in the interval. Per agent, offers and abandons while ringing
+// count when they happened, answered calls when they were answered, occupancy is the agent's
+// own. Callbacks count when requested (one per callback, merged requests included) and when an
+// attempt connected; per agent, those reserved for the agent.
+type ReportQuery struct {
+	ByAgent  bool
+	Interval time.Duration
+	From, To time.Time
+	// Queues is the scope: nil for every queue; otherwise only these queues' calls (per agent:
+	// the calls, offers, callbacks and ratings in these queues, and agents who served them).
+	Queues []string
+	// Thresholds are the queues' service-level thresholds; others use DefaultThreshold.
+	Thresholds       map[string]time.Duration
+	DefaultThreshold time.Duration
+	Now              time.Time // the end of open agent-state intervals; zero: time.Now()
+}
+
+// ReportRow is one interval of one queue or agent. Ratios that have no denominator in the
+// interval are nil.
+type ReportRow struct {
+	Start              time.Time `json:"start"`
+	Key                string    `json:"key"` // the queue or agent
+	Offered            int64     `json:"offered"`
+	Answered           int64     `json:"answered"`
+	AnsweredWithin     int64     `json:"answered_within_sl"`
+	Abandoned          int64     `json:"abandoned"`
+	AbandonedWithin    int64     `json:"abandoned_within_sl"`
+	ServiceLevel       *float64  `json:"service_level"` // answered within the threshold ÷ answered
+	ASA                *float64  `json:"asa_seconds"`
+	AHT                *float64  `json:"aht_seconds"` // talk plus wrap-up per handled call
+	LongestWait        float64   `json:"longest_wait_seconds"`
+	Occupancy          *float64  `json:"occupancy"` // busy ÷ staffed (available or busy) agent-seconds
+	CallbacksRequested int64     `json:"callbacks_requested"`
+	CallbacksConnected int64     `json:"callbacks_connected"`
+	CSAT               *float64  `json:"csat"` // mean score, 1-5
+	CSATCount          int64     `json:"csat_count"`
+
+	waitSum, handleSum, busy, staffed, csatSum float64
+	handled                                    int64
+}
+
+// Add merges o's counts into r (for totals); call Finish afterwards.
+func (r *ReportRow) Add(o ReportRow) {
+	r.Offered += o.Offered
+	r.Answered += o.Answered
+	r.AnsweredWithin += o.AnsweredWithin
+	r.Abandoned += o.Abandoned
+	r.AbandonedWithin += o.AbandonedWithin
+	r.LongestWait = max(r.LongestWait, o.LongestWait)
+	r.CallbacksRequested += o.CallbacksRequested
+	r.CallbacksConnected += o.CallbacksConnected
+	r.CSATCount += o.CSATCount
+	r.waitSum += o.waitSum
+	r.handleSum += o.handleSum
+	r.busy += o.busy
+	r.staffed += o.staffed
+	r.csatSum += o.csatSum
+	r.handled += o.handled
+}
+
+// Finish computes the ratios from the counts.
+func (r *ReportRow) Finish() {
+	ratio := func(a, b float64) *float64 {
+		if b <= 0 {
+			return nil
+		}
+		v := a / b
+		return &v
+	}
+	r.ServiceLevel = ratio(float64(r.AnsweredWithin), float64(r.Answered))
+	r.ASA = ratio(r.waitSum, float64(r.Answered))
+	r.AHT = ratio(r.handleSum, float64(r.handled))
+	r.Occupancy = ratio(r.busy, r.staffed)
+	r.CSAT = ratio(r.csatSum, float64(r.CSATCount))
+}
+
+// MaxReportIntervals bounds the buckets one report may have.
+const MaxReportIntervals = 2000
+
+// Report computes the figures of q in SQL, ordered by interval then key. The csat table
+// (written by the IVR's survey) is read when it exists.
+func (s *Store) Report(ctx context.Context, q ReportQuery) ([]ReportRow, error) {
+	if q.Interval < time.Minute || !q.From.Before(q.To) {
+		return nil, fmt.Errorf("report: need an interval of at least a minute and from before to")
+	}
+	if n := q.To.Sub(q.From) / q.Interval; n >= MaxReportIntervals {
+		return nil, fmt.Errorf("report: %d intervals, at most %d", n+1, MaxReportIntervals)
+	}
+	if q.Now.IsZero() {
+		q.Now = time.Now()
+	}
+	var csat bool
+	if err := s.pool.QueryRow(ctx, `SELECT to_regclass('csat') IS NOT NULL`).Scan(&csat); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	names, secs := make([]string, 0, len(q.Thresholds)), make([]float64, 0, len(q.Thresholds))
+	for name, d := range q.Thresholds {
+		names, secs = append(names, name), append(secs, d.Seconds())
+	}
+	var scope any // NULL: every queue
+	if q.Queues != nil {
+		scope = q.Queues
+	}
+	// JIT compilation costs about a second per run of this query and gains nothing on the
+	// rows one report reads: it is turned off for the report's read-only transaction.
+	var out []ReportRow
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, reportSQL(q.ByAgent, csat),
+			q.From, q.To, q.Interval, scope, names, secs, q.DefaultThreshold.Seconds(), q.Now)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, scanReportRow)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	return out, nil
+}
+
+func scanReportRow(row pgx.CollectableRow) (ReportRow, error) {
+	var r ReportRow
+	var offered, answered, within, abandoned, abandonedWithin, handled, cbReq, cbConn float64
+	err := row.Scan(&r.Start, &r.Key, &offered, &answered, &within, &abandoned, &abandonedWithin,
+		&r.waitSum, &r.LongestWait, &handled, &r.handleSum, &r.busy, &r.staffed, &cbReq, &cbConn,
+		&r.CSATCount, &r.csatSum)
+	r.Offered, r.Answered, r.AnsweredWithin = int64(offered), int64(answered), int64(within)
+	r.Abandoned, r.AbandonedWithin, r.handled = int64(abandoned), int64(abandonedWithin), int64(handled)
+	r.CallbacksRequested, r.CallbacksConnected = int64(cbReq), int64(cbConn)
+	r.Finish()
+	return r, err
+}
+
+// reportSQL builds the report's query. Parameters: $1 from, $2 to, $3 interval, $4 queues in
+// scope (NULL: all), $5/$6 the thresholds' queues and seconds, $7 the default threshold,
+// $8 now. Each measure is a stream of facts (interval, key, measure, value) that the last
+// SELECT sums per interval and key.
+func reportSQL(byAgent, csat bool) string {
+	bin := func(col string) string { return "date_bin($3::interval, " + col + ", $1::timestamptz)" }
+	inRange := func(col string) string { return col + " >= $1::timestamptz AND " + col + " < $2::timestamptz" }
+	inScope := func(col string) string { return "($4::text[] IS NULL OR " + col + " = ANY($4::text[]))" }
+	thr := func(col string) string {
+		return "coalesce((SELECT s FROM th WHERE th.q = " + col + "), $7::float8)"
+	}
+	legTime, key, cbKey := "l.entered_at", "l.queue", "c.queue"
+	if byAgent {
+		legTime, key, cbKey = "l.answered_at", "l.agent", "c.agent"
+	}
+	busyStates := "('reserved', 'on-call', 'wrap-up')"
+	staffedStates := "('available', 'reserved', 'on-call', 'wrap-up')"
+	// A leg is a phone call in one queue: it lasts less than a day, which bounds the scans
+	// of legs by answer time and of wrap-up after the legs of the range.
+	legRange := inRange(legTime)
+	if byAgent {
+		legRange += " AND l.entered_at > $1::timestamptz - interval '1 day' AND l.entered_at < $2::timestamptz"
+	}
+	var b strings.Builder
+	b.WriteString(`
+WITH th AS (SELECT q, s FROM unnest($5::text[], $6::float8[]) AS t(q, s)),
+legs AS (
+    SELECT ` + bin(legTime) + ` AS b, ` + key + ` AS k, l.call_id, l.agent, l.outcome, l.answered_at, l.left_at,
+           l.talk_seconds, extract(epoch FROM coalesce(l.answered_at, l.left_at) - l.entered_at)::float8 AS wait,
+           ` + thr("l.queue") + ` AS thr
+    FROM call_legs l
+    WHERE ` + legRange + ` AND ` + inScope("l.queue") + ` AND ` + key + ` IS NOT NULL
+),
+wrap AS (
+    SELECT st.call_id, st.agent, sum(extract(epoch FROM st.ended_at - st.started_at))::float8 AS s
+    FROM agent_states st
+    WHERE st.state = 'wrap-up' AND st.ended_at IS NOT NULL
+      AND st.started_at >= $1::timestamptz AND st.started_at < $2::timestamptz + interval '2 days'
+      AND st.call_id IN (SELECT call_id FROM legs)
+    GROUP BY 1, 2
+),`)
+	// Agent-state intervals overlapping the range (through the range index of migration
+	// 0009), clipped to it and cut at the interval boundaries.
+	var agents string
+	if byAgent {
+		agents = `($4::text[] IS NULL OR st.agent IN (
+                SELECT agent FROM call_legs WHERE queue = ANY($4::text[]) AND agent IS NOT NULL
+                AND entered_at > $1::timestamptz - interval '1 day' AND entered_at < $2::timestamptz))`
+	} else {
+		agents = "st.agent IN (SELECT agent FROM legs WHERE answered_at IS NOT NULL)"
+	}
+	b.WriteString(`
+clipped AS (
+    SELECT st.agent, st.state, greatest(st.started_at, $1::timestamptz) AS s0,
+           least(coalesce(st.ended_at, $8::timestamptz), $2::timestamptz) AS s1
+    FROM agent_states st
+    WHERE tstzrange(st.started_at, greatest(st.started_at, coalesce(st.ended_at, 'infinity'::timestamptz)))
+          && tstzrange($1::timestamptz, $2::timestamptz)
+      AND ` + agents + `
+),
+cut AS MATERIALIZED (
+    SELECT g.b, c.agent, c.state, extract(epoch FROM least(c.s1, g.b + $3::interval) - greatest(c.s0, g.b))::float8 AS s
+    FROM clipped c
+    CROSS JOIN LATERAL generate_series(date_bin($3::interval, c.s0, $1::timestamptz), c.s1 - interval '1 microsecond', $3::interval) AS g(b)
+    WHERE c.s1 > c.s0
+),`)
+	if byAgent {
+		b.WriteString(`
+occ AS (SELECT b, agent AS k, state, s FROM cut),`)
+	} else {
+		// Per queue: the agents who answered the queue's calls in the interval.
+		b.WriteString(`
+occ AS (
+    SELECT sv.b, sv.k, c.state, c.s
+    FROM (SELECT DISTINCT b, k, agent FROM legs WHERE answered_at IS NOT NULL) sv
+    JOIN cut c ON c.b = sv.b AND c.agent = sv.agent
+),`)
+	}
+	b.WriteString(`
+facts (b, k, m, v) AS (
+              SELECT b, k, 'answered', 1::float8 FROM legs WHERE answered_at IS NOT NULL
+    UNION ALL SELECT b, k, 'answered_within', 1 FROM legs WHERE answered_at IS NOT NULL AND wait <= thr
+    UNION ALL SELECT b, k, 'wait', wait FROM legs WHERE answered_at IS NOT NULL
+    UNION ALL SELECT b, k, 'longest', wait FROM legs WHERE wait IS NOT NULL
+    UNION ALL SELECT l.b, l.k, 'handle', l.talk_seconds + coalesce(w.s, 0)
+              FROM legs l LEFT JOIN wrap w ON w.call_id = l.call_id AND w.agent = l.agent
+              WHERE l.answered_at IS NOT NULL AND l.left_at IS NOT NULL
+    UNION ALL SELECT b, k, 'busy', s FROM occ WHERE state IN ` + busyStates + `
+    UNION ALL SELECT b, k, 'staffed', s FROM occ WHERE state IN ` + staffedStates + `
+    UNION ALL SELECT ` + bin("c.created_at") + `, ` + cbKey + `, 'cb_requested', 1 FROM callbacks c
+              WHERE ` + inRange("c.created_at") + ` AND ` + inScope("c.queue") + ` AND ` + cbKey + ` IS NOT NULL
+    UNION ALL SELECT ` + bin("a.finished_at") + `, ` + cbKey + `, 'cb_connected', 1
+              FROM callback_attempts a JOIN callbacks c ON c.id = a.callback_id
+              WHERE a.outcome = 'connected' AND ` + inRange("a.finished_at") + ` AND ` + inScope("c.queue") + ` AND ` + cbKey + ` IS NOT NULL`)
+	if byAgent {
+		b.WriteString(`
+    UNION ALL SELECT ` + bin("e.at") + `, e.agent, 'offered', 1 FROM queue_events e
+              WHERE e.event = 'OFFER' AND ` + inRange("e.at") + ` AND ` + inScope("e.queue") + ` AND e.agent IS NOT NULL
+    UNION ALL SELECT ` + bin("e.at") + `, e.agent, 'abandoned', 1 FROM queue_events e
+              WHERE e.event = 'ABANDON' AND ` + inRange("e.at") + ` AND ` + inScope("e.queue") + ` AND e.agent IS NOT NULL AND e.agent <> ''
+    UNION ALL SELECT ` + bin("e.at") + `, e.agent, 'abandoned_within', 1 FROM queue_events e
+              WHERE e.event = 'ABANDON' AND ` + inRange("e.at") + ` AND ` + inScope("e.queue") + ` AND e.agent IS NOT NULL AND e.agent <> ''
+                AND (e.data->>'waited_seconds')::float8 <= ` + thr("e.queue"))
+	} else {
+		b.WriteString(`
+    UNION ALL SELECT b, k, 'offered', 1 FROM legs
+    UNION ALL SELECT b, k, 'abandoned', 1 FROM legs WHERE outcome = 'abandoned'
+    UNION ALL SELECT b, k, 'abandoned_within', 1 FROM legs WHERE outcome = 'abandoned' AND wait <= thr`)
+	}
+	if csat {
+		ck := "x.queue"
+		if byAgent {
+			ck = "x.agent"
+		}
+		b.WriteString(`
+    UNION ALL SELECT ` + bin("x.at") + `, ` + ck + `, 'csat', x.score FROM csat x
+              WHERE ` + inRange("x.at") + ` AND ` + inScope("x.queue") + ` AND ` + ck + ` IS NOT NULL`)
+	}
+	b.WriteString(`
+)
+SELECT b, k,`)
+	for _, m := range []string{"offered", "answered", "answered_within", "abandoned", "abandoned_within", "wait"} {
+		b.WriteString("\n    coalesce(sum(v) FILTER (WHERE m = '" + m + "'), 0),")
+	}
+	b.WriteString(`
+    coalesce(max(v) FILTER (WHERE m = 'longest'), 0),
+    count(*) FILTER (WHERE m = 'handle')::float8,`)
+	for _, m := range []string{"handle", "busy", "staffed", "cb_requested", "cb_connected"} {
+		b.WriteString("\n    coalesce(sum(v) FILTER (WHERE m = '" + m + "'), 0),")
+	}
+	b.WriteString(`
+    count(*) FILTER (WHERE m = 'csat'),
+    coalesce(sum(v) FILTER (WHERE m = 'csat'), 0)
+FROM facts GROUP BY b, k ORDER BY b, k`)
+	return b.String()
+}

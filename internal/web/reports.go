@@ -1,0 +1,326 @@
+package web
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"switchboard/internal/store"
+)
+
+// Reports is what the reports need of the store.
+type Reports interface {
+	Report(ctx context.Context, q store.ReportQuery) ([]store.ReportRow, error)
+}
+
+var _ Reports = (*store.Store)(nil)
+
+// defaultSLThreshold is the engine's service-level threshold for queues that set none, used
+// for queues no longer configured.
+const defaultSLThreshold = 20 * time.Second
+
+var reportIntervals = map[string]time.Duration{"15m": 15 * time.Minute, "1h": time.Hour, "1d": 24 * time.Hour}
+
+// reportParams is a parsed report request.
+type reportParams struct {
+	By, Interval, Format string
+	From, To             time.Time
+	q                    store.ReportQuery
+}
+
+// parseTime accepts RFC 3339, a datetime-local value or a date (both taken as UTC).
+func parseTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time (RFC 3339, 2006-01-02T15:04 or 2006-01-02, UTC)", s)
+}
+
+// parseReport reads by, interval, from, to and format; from defaults to today's UTC midnight,
+// to to a day after from. The session's scope becomes the report's queues.
+func (s *server) parseReport(r *http.Request, now time.Time) (reportParams, error) {
+	v := r.URL.Query()
+	p := reportParams{By: v.Get("by"), Interval: v.Get("interval"), Format: v.Get("format")}
+	if p.By == "" {
+		p.By = "queue"
+	}
+	if p.Interval == "" {
+		p.Interval = "1h"
+	}
+	if p.Format == "" {
+		p.Format = "json"
+	}
+	if p.By != "queue" && p.By != "agent" {
+		return p, fmt.Errorf("by must be queue or agent")
+	}
+	step, ok := reportIntervals[p.Interval]
+	if !ok {
+		return p, fmt.Errorf("interval must be 15m, 1h or 1d")
+	}
+	if p.Format != "json" && p.Format != "csv" {
+		return p, fmt.Errorf("format must be json or csv")
+	}
+	var err error
+	p.From = now.UTC().Truncate(24 * time.Hour)
+	if f := v.Get("from"); f != "" {
+		if p.From, err = parseTime(f); err != nil {
+			return p, fmt.Errorf("from: %w", err)
+		}
+	}
+	p.To = p.From.Add(24 * time.Hour)
+	if t := v.Get("to"); t != "" {
+		if p.To, err = parseTime(t); err != nil {
+			return p, fmt.Errorf("to: %w", err)
+		}
+	}
+	if !p.From.Before(p.To) {
+		return p, fmt.Errorf("from must be before to")
+	}
+	// Sub saturates at about 292 years rather than overflowing; compare before dividing.
+	if limit := store.MaxReportIntervals - 1; p.To.Sub(p.From) > time.Duration(limit)*step {
+		return p, fmt.Errorf("more than %d intervals of %s asked: choose a longer interval or a shorter range",
+			limit, p.Interval)
+	}
+	p.q = store.ReportQuery{ByAgent: p.By == "agent", Interval: step, From: p.From, To: p.To, Now: now,
+		Thresholds: map[string]time.Duration{}, DefaultThreshold: defaultSLThreshold}
+	for _, qs := range s.opt.Live().Queues {
+		p.q.Thresholds[qs.Queue] = qs.SLThreshold
+	}
+	if sess := sessionFrom(r.Context()); sess.User.Role != "admin" {
+		p.q.Queues = append([]string{}, sess.User.Queues...)
+	}
+	return p, nil
+}
+
+// Report is the reports' answer.
+type Report struct {
+	By       string            `json:"by"`
+	Interval string            `json:"interval"`
+	From     time.Time         `json:"from"`
+	To       time.Time         `json:"to"`
+	Rows     []store.ReportRow `json:"rows"`   // per interval and key, intervals with activity only
+	Totals   []store.ReportRow `json:"totals"` // per key over the range (start = from)
+	Total    store.ReportRow   `json:"total"`  // everything in scope
+	KPIs     *KPIs             `json:"kpis"`   // null when the CRM gives none
+}
+
+// KPIs are the CRM's figures over the report's range and scope.
+type KPIs struct {
+	FirstContactResolution float64 `json:"fcr"`
+	ReopenRate             float64 `json:"reopen_rate"`
+}
+
+func (s *server) report(ctx context.Context, p reportParams) (*Report, error) {
+	rows, err := s.opt.Reports.Report(ctx, p.q)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{By: p.By, Interval: p.Interval, From: p.From, To: p.To, Rows: rows, Totals: []store.ReportRow{}}
+	if rep.Rows == nil {
+		rep.Rows = []store.ReportRow{}
+	}
+	byKey := map[string]*store.ReportRow{}
+	var keys []string
+	for _, r := range rows {
+		t := byKey[r.Key]
+		if t == nil {
+			t = &store.ReportRow{Start: p.From, Key: r.Key}
+			byKey[r.Key] = t
+			keys = append(keys, r.Key)
+		}
+		t.Add(r)
+		rep.Total.Add(r)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		byKey[k].Finish()
+		rep.Totals = append(rep.Totals, *byKey[k])
+	}
+	rep.Total.Start, rep.Total.Key = p.From, "all"
+	rep.Total.Finish()
+	if s.opt.KPIs != nil {
+		fcr, reopen, ok, err := s.opt.KPIs(ctx, p.From, p.To, p.q.Queues)
+		if err != nil {
+			s.opt.Logger.Warn("report kpis", "err", err) // the report stands without them
+		} else if ok {
+			rep.KPIs = &KPIs{FirstContactResolution: fcr, ReopenRate: reopen}
+		}
+	}
+	return rep, nil
+}
+
+func (s *server) apiReports(w http.ResponseWriter, r *http.Request) {
+	p, err := s.parseReport(r, time.Now())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, CodeInvalid, err.Error())
+		return
+	}
+	rep, err := s.report(r.Context(), p)
+	if err != nil {
+		s.opt.Logger.Error("report", "err", err)
+		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "the report could not be computed")
+		return
+	}
+	if p.Format == "csv" {
+		writeReportCSV(w, rep)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// csvCell keeps a spreadsheet from reading a queue or agent name as a formula.
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func writeReportCSV(w http.ResponseWriter, rep *Report) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="switchboard-%s-%s-%s.csv"`,
+		rep.By, rep.Interval, rep.From.UTC().Format("20060102T1504")))
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"start", rep.By, "offered", "answered", "answered_within_sl", "abandoned", "abandoned_within_sl",
+		"service_level", "asa_seconds", "aht_seconds", "longest_wait_seconds", "occupancy", "callbacks_requested",
+		"callbacks_connected", "csat", "csat_count"})
+	opt := func(p *float64) string {
+		if p == nil {
+			return ""
+		}
+		return strconv.FormatFloat(*p, 'f', 4, 64)
+	}
+	i := func(n int64) string { return strconv.FormatInt(n, 10) }
+	for _, r := range rep.Rows {
+		cw.Write([]string{r.Start.UTC().Format(time.RFC3339), csvCell(r.Key), i(r.Offered), i(r.Answered), i(r.AnsweredWithin),
+			i(r.Abandoned), i(r.AbandonedWithin), opt(r.ServiceLevel), opt(r.ASA), opt(r.AHT),
+			strconv.FormatFloat(r.LongestWait, 'f', 1, 64), opt(r.Occupancy), i(r.CallbacksRequested),
+			i(r.CallbacksConnected), opt(r.CSAT), i(r.CSATCount)})
+	}
+	cw.Flush()
+}
+
+// chart is a server-drawn SVG chart: bars per interval and an optional line.
+type chart struct {
+	Title         string
+	Width, Height int
+	Bars          []bar
+	Line          string // SVG polyline points
+	Labels        []label
+	Max           string
+	Keys          []string // the bar classes, for the legend
+}
+
+// ViewBox leaves room for the points drawn at 0 and 100%.
+func (c chart) ViewBox() string { return fmt.Sprintf("0 -4 %d %d", c.Width, c.Height+8) }
+
+type bar struct {
+	X, Y, W, H float64
+	Class      string
+	Title      string
+}
+
+type label struct {
+	X    float64
+	Text string
+}
+
+const (
+	chartW, chartH = 720, 180
+	chartMaxLabels = 12
+)
+
+// charts draws calls per interval (offered, answered, abandoned) and the service level.
+func charts(rep *Report, step time.Duration) []chart {
+	n := int((rep.To.Sub(rep.From) + step - 1) / step)
+	if n <= 0 {
+		return nil
+	}
+	per := make([]store.ReportRow, n)
+	for _, r := range rep.Rows {
+		if i := int(r.Start.Sub(rep.From) / step); i >= 0 && i < n {
+			per[i].Add(r)
+		}
+	}
+	peak := int64(1)
+	for i := range per {
+		per[i].Finish()
+		peak = max(peak, per[i].Offered)
+	}
+	slot := float64(chartW) / float64(n)
+	layout := "15:04"
+	if step >= 24*time.Hour {
+		layout = "01-02"
+	}
+	var labels []label
+	every := (n + chartMaxLabels - 1) / chartMaxLabels
+	for i := 0; i < n; i += every {
+		labels = append(labels, label{X: float64(i) * slot, Text: rep.From.Add(time.Duration(i) * step).UTC().Format(layout)})
+	}
+	calls := chart{Title: "Calls per interval", Width: chartW, Height: chartH,
+		Labels: labels, Max: strconv.FormatInt(peak, 10), Keys: []string{"offered", "answered", "abandoned"}}
+	sl := chart{Title: "Service level per interval", Width: chartW, Height: chartH, Labels: labels, Max: "100%"}
+	var pts []string
+	for i, p := range per {
+		x := float64(i) * slot
+		at := rep.From.Add(time.Duration(i) * step).UTC().Format("2006-01-02 15:04")
+		w := slot / 3
+		for j, v := range []struct {
+			n     int64
+			class string
+		}{{p.Offered, "offered"}, {p.Answered, "answered"}, {p.Abandoned, "abandoned"}} {
+			h := float64(v.n) / float64(peak) * chartH
+			calls.Bars = append(calls.Bars, bar{X: x + float64(j)*w, Y: chartH - h, W: w * 0.9, H: h, Class: v.class,
+				Title: fmt.Sprintf("%s: %d %s", at, v.n, v.class)})
+		}
+		if p.ServiceLevel != nil {
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x+slot/2, chartH-*p.ServiceLevel*chartH))
+			sl.Bars = append(sl.Bars, bar{X: x + slot/2 - 2, Y: chartH - *p.ServiceLevel*chartH - 2, W: 4, H: 4, Class: "point",
+				Title: fmt.Sprintf("%s: %.0f%%", at, *p.ServiceLevel*100)})
+		}
+	}
+	sl.Line = strings.Join(pts, " ")
+	return []chart{calls, sl}
+}
+
+func (s *server) reportsPage(w http.ResponseWriter, r *http.Request) {
+	sess := sessionFrom(r.Context())
+	data := map[string]any{"User": sess.User, "CSRF": sess.CSRF, "Q": r.URL.Query()}
+	p, err := s.parseReport(r, time.Now())
+	if err != nil {
+		data["Error"] = err.Error()
+		w.WriteHeader(http.StatusBadRequest)
+		s.render(w, "reports.html", data)
+		return
+	}
+	rep, err := s.report(r.Context(), p)
+	if err != nil {
+		s.opt.Logger.Error("report page", "err", err)
+		data["Error"] = "The report could not be computed; try again."
+		w.WriteHeader(http.StatusServiceUnavailable)
+		s.render(w, "reports.html", data)
+		return
+	}
+	q := url.Values{"by": {p.By}, "interval": {p.Interval}, "from": {p.From.Format(time.RFC3339)}, "to": {p.To.Format(time.RFC3339)}}
+	csvQ := url.Values{"format": {"csv"}}
+	for k, v := range q {
+		csvQ[k] = v
+	}
+	data["Report"] = rep
+	data["Charts"] = charts(rep, p.q.Interval)
+	data["Form"] = map[string]string{"by": p.By, "interval": p.Interval,
+		"from": p.From.UTC().Format("2006-01-02T15:04"), "to": p.To.UTC().Format("2006-01-02T15:04")}
+	data["JSON"] = template.URL("/api/reports?" + q.Encode())
+	data["CSV"] = template.URL("/api/reports?" + csvQ.Encode())
+	s.render(w, "reports.html", data)
+}
