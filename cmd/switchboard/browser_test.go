@@ -378,8 +378,11 @@ func TestBrowserPages(t *testing.T) {
 		for _, page := range []string{"/wallboard", "/reports", "/admin"} {
 			run(t, heidi, "open "+page, chromedp.Navigate(base+page))
 			body := get(t, heidi, "page", chromedp.Text(css(`body`)))
-			if !strings.Contains(body, "forbidden") {
+			if !strings.Contains(body, "forbidden to your role (agent)") {
 				t.Fatalf("an agent on %s sees %q", page, body)
+			}
+			if nav := strings.Join(strings.Fields(get(t, heidi, "nav", chromedp.Text(css(`header nav`)))), " "); nav != "Desktop Recordings" {
+				t.Fatalf("the forbidden page offers %q", nav)
 			}
 		}
 		shot(t, heidi, shots, "agent-forbidden")

@@ -285,7 +285,7 @@ func charts(rep *Report, step time.Duration) []chart {
 		}
 		if p.ServiceLevel != nil {
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x+slot/2, chartH-*p.ServiceLevel*chartH))
-			sl.Bars = append(sl.Bars, bar{X: x + slot/2 - 2, Y: chartH - *p.ServiceLevel*chartH - 2, W: 4, H: 4, Class: "point",
+			sl.Bars = append(sl.Bars, bar{X: x + slot/2 - 4, Y: chartH - *p.ServiceLevel*chartH - 4, W: 8, H: 8, Class: "point",
 				Title: fmt.Sprintf("%s: %.0f%%", at, *p.ServiceLevel*100)})
 		}
 	}
@@ -299,16 +299,14 @@ func (s *server) reportsPage(w http.ResponseWriter, r *http.Request) {
 	p, err := s.parseReport(r, time.Now())
 	if err != nil {
 		data["Error"] = err.Error()
-		w.WriteHeader(http.StatusBadRequest)
-		s.render(w, "reports.html", data)
+		s.renderStatus(w, http.StatusBadRequest, "reports.html", data)
 		return
 	}
 	rep, err := s.report(r.Context(), p)
 	if err != nil {
 		s.opt.Logger.Error("report page", "err", err)
 		data["Error"] = "The report could not be computed; try again."
-		w.WriteHeader(http.StatusServiceUnavailable)
-		s.render(w, "reports.html", data)
+		s.renderStatus(w, http.StatusServiceUnavailable, "reports.html", data)
 		return
 	}
 	q := url.Values{"by": {p.By}, "interval": {p.Interval}, "from": {p.From.Format(time.RFC3339)}, "to": {p.To.Format(time.RFC3339)}}

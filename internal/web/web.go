@@ -299,6 +299,11 @@ func (s *server) nav(role, page string) []navLink {
 
 // render writes a page; pages for a signed-in user (data with "User") get the navigation bar.
 func (s *server) render(w http.ResponseWriter, name string, data any) {
+	s.renderStatus(w, http.StatusOK, name, data)
+}
+
+// renderStatus is render with another status code.
+func (s *server) renderStatus(w http.ResponseWriter, code int, name string, data any) {
 	if m, ok := data.(map[string]any); ok {
 		if u, ok := m["User"].(store.User); ok {
 			m["Nav"] = s.nav(u.Role, name)
@@ -306,6 +311,7 @@ func (s *server) render(w http.ResponseWriter, name string, data any) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
 	if err := pages.ExecuteTemplate(w, name, data); err != nil {
 		s.opt.Logger.Error("render", "page", name, "err", err)
 	}
