@@ -427,11 +427,15 @@ func routeExists(t *testing.T, url string) bool {
 	return resp.StatusCode != http.StatusNotFound
 }
 
-// shot saves the visible page (1366×768) as dir/name.png.
+// shot saves the visible page (1366×768) as dir/name.png, and fails the test when the page
+// is wider than the window (a table or form overflowing to the right).
 func shot(t *testing.T, c context.Context, dir, name string) {
 	t.Helper()
 	step, cancel := context.WithTimeout(c, 10*time.Second)
 	defer cancel()
+	if over, err := chromedp.Run(step, chromedp.Evaluate[string](`String(document.documentElement.scrollWidth - document.documentElement.clientWidth)`)); err == nil && over != "0" {
+		t.Errorf("%s: the page is %s px wider than the window", name, over)
+	}
 	png, err := chromedp.Run(step, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Logf("screenshot %s: %v", name, err)
