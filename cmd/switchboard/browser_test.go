@@ -348,8 +348,6 @@ func TestBrowserPages(t *testing.T) {
 			t.Fatalf("the charts draw %s answered bars and %s service-level points", bars, points)
 		}
 		shot(t, sue, shots, "reports")
-		run(t, sue, "scroll to the table", chromedp.ScrollIntoView(css(`#report`)))
-		shot(t, sue, shots, "reports-table")
 		csv := get(t, sue, "the CSV", chromedp.Evaluate[string](`fetch(document.querySelector(".downloads a[href*='format=csv']").href).then(async r =>
 			r.status + " " + r.headers.get("Content-Type") + "\n" + await r.text())`, chromedp.EvalAwaitPromise))
 		if !strings.HasPrefix(csv, "200 text/csv") || !strings.Contains(csv, "\nstart,queue,offered,") || !strings.Contains(csv, ",billing,") {
