@@ -17,12 +17,15 @@ import (
 	"switchboard/internal/ariemu"
 )
 
-// The agent desktop and the wallboard in a real Chromium against the daemon and the ARI
-// emulator: an agent logs in on a phone, goes available, takes a call and wraps it up; a
-// supervisor watches the queue and pauses the agent; an agent cannot open the wallboard or
-// act on another agent's call. Screenshots go to $SCREENSHOT_DIR (make test: ./artifacts/
+// Every page in a real Chromium against one daemon and the ARI emulator: an agent logs in on
+// a phone, goes available, takes a call and wraps it up; a supervisor watches the queue and
+// pauses the agent; an agent cannot open the wallboard, the reports or the accounts, nor act
+// on another agent's call. Then the login page; an admin creates an agent account and an API
+// token (shown once) on the accounts page; the supervisor reads the reports of the story's
+// calls and downloads their CSV; supervisor and agent find the call's recording. Screenshots
+// (one per page and state, named in the steps) go to $SCREENSHOT_DIR (make test: ./artifacts/
 // screenshots), else to the test's temporary folder.
-func TestBrowserDesktopAndWallboard(t *testing.T) {
+func TestBrowserPages(t *testing.T) {
 	browser := chromiumPath()
 	if browser == "" {
 		t.Skip("chromium not found: install it (internal/tools/deps.sh, run by make test, does) to run the browser tests")
@@ -49,7 +52,7 @@ func TestBrowserDesktopAndWallboard(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, u := range []struct{ name, role, agent, queue string }{
-		{"heidi", "agent", "1008", ""}, {"ivan", "agent", "1009", ""}, {"sue", "supervisor", "", "billing"},
+		{"heidi", "agent", "1008", ""}, {"ivan", "agent", "1009", ""}, {"sue", "supervisor", "", "billing"}, {"root", "admin", "", ""},
 	} {
 		var queues []string
 		if u.queue != "" {
@@ -100,12 +103,12 @@ func TestBrowserDesktopAndWallboard(t *testing.T) {
 	person := func() context.Context {
 		c, cancel := chromedp.NewContext(root, chromedp.WithNewBrowserContext())
 		t.Cleanup(cancel)
-		if err := chromedp.Do(c, chromedp.Navigate("about:blank")); err != nil {
+		if err := chromedp.Do(c, chromedp.Navigate("about:blank"), chromedp.EmulateViewport(1366, 768)); err != nil {
 			t.Fatalf("new tab: %v", err)
 		}
 		return c
 	}
-	heidi, sue, ivan := person(), person(), person()
+	heidi, sue, ivan, root := person(), person(), person(), person()
 	run := func(t *testing.T, c context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		step, cancel := context.WithTimeout(c, 20*time.Second)
@@ -287,13 +290,117 @@ func TestBrowserDesktopAndWallboard(t *testing.T) {
 		shot(t, sue, shots, "wallboard-alert")
 	})
 
-	step("an agent cannot open the wallboard", func(t *testing.T) {
-		run(t, heidi, "open the wallboard", chromedp.Navigate(base+"/wallboard"))
-		body := get(t, heidi, "page", chromedp.Text(css(`body`)))
-		if !strings.Contains(body, "forbidden") {
-			t.Fatalf("an agent on /wallboard sees %q", body)
+	step("the login page", func(t *testing.T) {
+		run(t, root, "open the login", chromedp.Navigate(base+"/login"), chromedp.WaitVisible(css(`form button[type=submit]`)))
+		shot(t, root, shots, "login")
+	})
+
+	var token string
+	step("admin creates an agent and an API token", func(t *testing.T) {
+		signIn(t, root, "root", "/wallboard")
+		run(t, root, "open the accounts", chromedp.Navigate(base+"/admin"),
+			chromedp.WaitVisible(css(`#users tr[data-username="heidi"]`)), chromedp.WaitVisible(css(`#users tr[data-username="sue"]`)))
+		run(t, root, "create judy",
+			chromedp.SendKeys(css(`#new-user input[name=username]`), "judy"),
+			chromedp.SetValue(css(`#new-user select[name=role]`), "agent"),
+			chromedp.SendKeys(css(`#new-user input[name=agent_id]`), "1003"),
+			chromedp.SendKeys(css(`#new-user input[name=password]`), "another long password"),
+			chromedp.Click(css(`#new-user button`)),
+			chromedp.WaitVisible(css(`#users tr[data-username="judy"]`)))
+		if got := get(t, root, "judy's ACD agent", chromedp.Value(css(`#users tr[data-username="judy"] input[name=agent_id]`))); got != "1003" {
+			t.Fatalf("judy's row shows agent %q", got)
+		}
+		shot(t, root, shots, "admin")
+		run(t, root, "create a token",
+			chromedp.SendKeys(css(`#new-token input[name=name]`), "nightly export"),
+			chromedp.Click(css(`#new-token button`)),
+			chromedp.WaitVisible(css(`#secret`)),
+			chromedp.ScrollIntoView(css(`#secret`)))
+		secret := get(t, root, "the token", chromedp.Text(css(`#secret`)))
+		if i := strings.LastIndex(secret, ": "); i >= 0 {
+			token = secret[i+2:]
+		}
+		shot(t, root, shots, "admin-token")
+		if code := bearerGet(t, base+"/api/users", token); code != http.StatusOK {
+			t.Fatalf("the token shown (%q) answers %d on /api/users", secret, code)
+		}
+		// Shown once: the list names it, the page does not show it again.
+		run(t, root, "reload", chromedp.Reload(), chromedp.WaitVisible(css(`#tokens tbody tr[data-id]`)))
+		page := get(t, root, "page", chromedp.Text(css(`body`)))
+		if !strings.Contains(page, "nightly export") || strings.Contains(page, token) {
+			t.Fatalf("after a reload the token list is %q", get(t, root, "tokens", chromedp.Text(css(`#tokens`))))
 		}
 	})
+
+	step("supervisor reads the reports", func(t *testing.T) {
+		from := time.Now().UTC().Add(-3 * time.Hour).Truncate(time.Hour)
+		run(t, sue, "open the reports", chromedp.Navigate(fmt.Sprintf("%s/reports?by=queue&interval=15m&from=%s&to=%s",
+			base, from.Format("2006-01-02T15:04"), from.Add(6*time.Hour).Format("2006-01-02T15:04"))),
+			chromedp.WaitVisible(css(`#report tbody tr`)), chromedp.WaitVisible(css(`figure.chart svg`)))
+		row := get(t, sue, "billing's row", chromedp.Evaluate[string](`[...document.querySelectorAll("#report tbody tr")].map(r => [...r.cells].map(c => c.textContent).join("|")).join("\n")`))
+		// The two calls of the story entered billing and were answered.
+		if !strings.HasPrefix(row, "billing|2|2|0|") {
+			t.Fatalf("the report's table: %q", row)
+		}
+		bars := get(t, sue, "answered bars", chromedp.Evaluate[string](`String([...document.querySelectorAll("figure.chart rect.answered")].filter(r => r.getBBox().height > 0).length)`))
+		points := get(t, sue, "service-level points", chromedp.Evaluate[string](`String(document.querySelectorAll("figure.chart rect.point").length)`))
+		if bars == "0" || points == "0" {
+			t.Fatalf("the charts draw %s answered bars and %s service-level points", bars, points)
+		}
+		shot(t, sue, shots, "reports")
+		csv := get(t, sue, "the CSV", chromedp.Evaluate[string](`fetch(document.querySelector(".downloads a[href*='format=csv']").href).then(async r =>
+			r.status + " " + r.headers.get("Content-Type") + "\n" + await r.text())`, chromedp.EvalAwaitPromise))
+		if !strings.HasPrefix(csv, "200 text/csv") || !strings.Contains(csv, "\nstart,queue,offered,") || !strings.Contains(csv, ",billing,") {
+			t.Fatalf("the CSV link answers %q", csv)
+		}
+	})
+
+	step("supervisor and agent find the recording", func(t *testing.T) {
+		name := "call-" + callID
+		eventually(t, "recording indexed", func() bool { _, err := d.store.Recording(ctx, name); return err == nil })
+		for _, who := range []struct {
+			c    context.Context
+			shot string
+		}{{sue, "recordings"}, {heidi, "recordings-agent"}} {
+			run(t, who.c, "open the recordings", chromedp.Navigate(base+"/recordings"),
+				chromedp.WaitVisible(css(`#recordings a[href="/recordings/`+name+`?download=1"]`)))
+			rows := get(t, who.c, "rows", chromedp.Text(css(`#recordings tbody`)))
+			if !strings.Contains(rows, caller) || !strings.Contains(rows, "billing") {
+				t.Fatalf("the recordings page lists %q", rows)
+			}
+			shot(t, who.c, shots, who.shot)
+		}
+	})
+
+	step("an agent cannot open the wallboard, the reports or the accounts", func(t *testing.T) {
+		for _, page := range []string{"/wallboard", "/reports", "/admin"} {
+			run(t, heidi, "open "+page, chromedp.Navigate(base+page))
+			body := get(t, heidi, "page", chromedp.Text(css(`body`)))
+			if !strings.Contains(body, "forbidden to your role (agent)") {
+				t.Fatalf("an agent on %s sees %q", page, body)
+			}
+			if nav := strings.Join(strings.Fields(get(t, heidi, "nav", chromedp.Text(css(`header nav`)))), " "); nav != "Desktop Recordings" {
+				t.Fatalf("the forbidden page offers %q", nav)
+			}
+		}
+		shot(t, heidi, shots, "agent-forbidden")
+	})
+}
+
+// bearerGet answers the status of GET url with the API token.
+func bearerGet(t *testing.T, url, token string) int {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
@@ -318,11 +425,15 @@ func routeExists(t *testing.T, url string) bool {
 	return resp.StatusCode != http.StatusNotFound
 }
 
-// shot saves the visible page (1366×768) as dir/name.png.
+// shot saves the visible page (1366×768) as dir/name.png, and fails the test when the page
+// is wider than the window (a table or form overflowing to the right).
 func shot(t *testing.T, c context.Context, dir, name string) {
 	t.Helper()
 	step, cancel := context.WithTimeout(c, 10*time.Second)
 	defer cancel()
+	if over, err := chromedp.Run(step, chromedp.Evaluate[string](`String(document.documentElement.scrollWidth - document.documentElement.clientWidth)`)); err == nil && over != "0" {
+		t.Errorf("%s: the page is %s px wider than the window", name, over)
+	}
 	png, err := chromedp.Run(step, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Logf("screenshot %s: %v", name, err)

@@ -170,7 +170,7 @@ func (s *server) requireRole(api bool, roles []string, next http.HandlerFunc) ht
 			writeError(w, http.StatusForbidden, CodeForbidden, "your role may not do this")
 			return
 		}
-		http.Error(w, "forbidden", http.StatusForbidden)
+		s.renderStatus(w, http.StatusForbidden, "forbidden.html", map[string]any{"User": sess.User, "CSRF": sess.CSRF})
 	}
 }
 
@@ -178,8 +178,7 @@ func (s *server) loginPage(w http.ResponseWriter, r *http.Request, msg string, c
 	token := randomToken()
 	http.SetCookie(w, &http.Cookie{Name: loginCSRF, Value: token, Path: "/login", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: 600})
-	w.WriteHeader(code)
-	s.render(w, "login.html", map[string]any{"CSRF": token, "Message": msg})
+	s.renderStatus(w, code, "login.html", map[string]any{"CSRF": token, "Message": msg})
 }
 
 func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {

@@ -217,6 +217,7 @@ type chart struct {
 	Bars          []bar
 	Line          string // SVG polyline points
 	Labels        []label
+	Ticks         []tick // the y axis's gridlines
 	Max           string
 	Keys          []string // the bar classes, for the legend
 }
@@ -233,6 +234,28 @@ type bar struct {
 type label struct {
 	X    float64
 	Text string
+}
+
+// tick is a horizontal gridline at Y with its value.
+type tick struct {
+	Y    float64
+	Text string
+}
+
+// ticks puts gridlines at the top, the middle and, for ratios, the usual 80% goal.
+func ticks(top float64, format func(float64) string, ratio bool) []tick {
+	at := []float64{top, top / 2}
+	if ratio {
+		at = append(at, 0.8*top)
+	}
+	var out []tick
+	for _, v := range at {
+		if !ratio && v != float64(int64(v)) { // whole calls only
+			continue
+		}
+		out = append(out, tick{Y: chartH - v/top*chartH, Text: format(v)})
+	}
+	return out
 }
 
 const (
@@ -268,8 +291,10 @@ func charts(rep *Report, step time.Duration) []chart {
 		labels = append(labels, label{X: float64(i) * slot, Text: rep.From.Add(time.Duration(i) * step).UTC().Format(layout)})
 	}
 	calls := chart{Title: "Calls per interval", Width: chartW, Height: chartH,
-		Labels: labels, Max: strconv.FormatInt(peak, 10), Keys: []string{"offered", "answered", "abandoned"}}
-	sl := chart{Title: "Service level per interval", Width: chartW, Height: chartH, Labels: labels, Max: "100%"}
+		Labels: labels, Max: strconv.FormatInt(peak, 10), Keys: []string{"offered", "answered", "abandoned"},
+		Ticks: ticks(float64(peak), func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }, false)}
+	sl := chart{Title: "Service level per interval", Width: chartW, Height: chartH, Labels: labels, Max: "100%",
+		Ticks: ticks(1, func(v float64) string { return strconv.FormatFloat(v*100, 'f', 0, 64) + "%" }, true)}
 	var pts []string
 	for i, p := range per {
 		x := float64(i) * slot
@@ -285,7 +310,7 @@ func charts(rep *Report, step time.Duration) []chart {
 		}
 		if p.ServiceLevel != nil {
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x+slot/2, chartH-*p.ServiceLevel*chartH))
-			sl.Bars = append(sl.Bars, bar{X: x + slot/2 - 2, Y: chartH - *p.ServiceLevel*chartH - 2, W: 4, H: 4, Class: "point",
+			sl.Bars = append(sl.Bars, bar{X: x + slot/2 - 4, Y: chartH - *p.ServiceLevel*chartH - 4, W: 8, H: 8, Class: "point",
 				Title: fmt.Sprintf("%s: %.0f%%", at, *p.ServiceLevel*100)})
 		}
 	}
@@ -299,16 +324,14 @@ func (s *server) reportsPage(w http.ResponseWriter, r *http.Request) {
 	p, err := s.parseReport(r, time.Now())
 	if err != nil {
 		data["Error"] = err.Error()
-		w.WriteHeader(http.StatusBadRequest)
-		s.render(w, "reports.html", data)
+		s.renderStatus(w, http.StatusBadRequest, "reports.html", data)
 		return
 	}
 	rep, err := s.report(r.Context(), p)
 	if err != nil {
 		s.opt.Logger.Error("report page", "err", err)
 		data["Error"] = "The report could not be computed; try again."
-		w.WriteHeader(http.StatusServiceUnavailable)
-		s.render(w, "reports.html", data)
+		s.renderStatus(w, http.StatusServiceUnavailable, "reports.html", data)
 		return
 	}
 	q := url.Values{"by": {p.By}, "interval": {p.Interval}, "from": {p.From.Format(time.RFC3339)}, "to": {p.To.Format(time.RFC3339)}}

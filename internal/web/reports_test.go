@@ -94,6 +94,12 @@ func TestReports(t *testing.T) {
 		!strings.Contains(page, "<td>billing</td>") || strings.Contains(page, "<td>support</td>") || !strings.Contains(page, "75%") {
 		t.Fatalf("page: %d\n%s", code, page)
 	}
+	// The y axes have gridlines with their values: the calls' peak and its half, 100%, 80% and 50%.
+	for _, tick := range []string{">100%</text>", ">80%</text>", ">50%</text>"} {
+		if strings.Count(page, `<text class="tick"`) < 4 || !strings.Contains(page, tick) {
+			t.Errorf("the charts' y axes lack %s", tick)
+		}
+	}
 	alice := s.signIn("alice")
 	if code, _ := s.do(alice.c, "GET", q, "", nil); code != http.StatusForbidden {
 		t.Fatalf("agent on reports: %d", code)

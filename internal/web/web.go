@@ -269,9 +269,49 @@ func (s *server) health(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ok\n"))
 }
 
+// navLink is one entry of the pages' navigation bar (nav.html).
+type navLink struct {
+	Href, Text string
+	Current    bool
+}
+
+// nav lists the pages a role may open on this server, marking the one being rendered:
+// agents their desktop and recordings; supervisors the wallboard, reports and recordings;
+// admins the accounts too.
+func (s *server) nav(role, page string) []navLink {
+	var links []navLink
+	add := func(on bool, href, text, tmpl string) {
+		if on {
+			links = append(links, navLink{Href: href, Text: text, Current: tmpl == page})
+		}
+	}
+	if role == "agent" {
+		add(s.opt.Desktop != nil && s.opt.AgentDay != nil, "/agent", "Desktop", "desktop.html")
+		add(s.opt.Recordings != nil, "/recordings", "Recordings", "recordings.html")
+		return links
+	}
+	add(true, "/wallboard", "Wallboard", "wallboard.html")
+	add(s.opt.Reports != nil, "/reports", "Reports", "reports.html")
+	add(s.opt.Recordings != nil, "/recordings", "Recordings", "recordings.html")
+	add(role == "admin" && s.opt.Accounts != nil, "/admin", "Accounts", "admin.html")
+	return links
+}
+
+// render writes a page; pages for a signed-in user (data with "User") get the navigation bar.
 func (s *server) render(w http.ResponseWriter, name string, data any) {
+	s.renderStatus(w, http.StatusOK, name, data)
+}
+
+// renderStatus is render with another status code.
+func (s *server) renderStatus(w http.ResponseWriter, code int, name string, data any) {
+	if m, ok := data.(map[string]any); ok {
+		if u, ok := m["User"].(store.User); ok {
+			m["Nav"] = s.nav(u.Role, name)
+		}
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
 	if err := pages.ExecuteTemplate(w, name, data); err != nil {
 		s.opt.Logger.Error("render", "page", name, "err", err)
 	}
