@@ -14,8 +14,8 @@ import (
 // Kill the router (not the emulator) with calls connected and waiting, start a new one:
 // every caller is still served, each by exactly one agent, waiting callers keep their place.
 // The new router logs every agent in; or puts each back as it was (the store's memory, here
-// the engine's events), paused b1 paused; or knows nothing and starts them logged out: the
-// agents on the re-adopted calls are put on them all the same, and serve the waiting callers
+// the engine's events: b1 stays paused); or knows nothing and starts them logged out. The
+// agents of the re-adopted calls are put on them all the same, and serve the waiting callers
 // after.
 func TestRouterRestartLosesNothing(t *testing.T) {
 	for _, mode := range []struct {
