@@ -46,7 +46,6 @@ type daemon struct {
 	loops        sync.WaitGroup
 	closeOnce    sync.Once
 	runErrs      chan error
-	loginAll     bool
 	policies     atomic.Pointer[map[string]recording.Policy] // recording policy by queue
 	crm          *store.CRM                                  // customers, tickets, interactions
 	interactions *interactions                               // call legs of identified customers into their records
@@ -58,7 +57,6 @@ type daemon struct {
 type daemonOptions struct {
 	Logger       *slog.Logger
 	MetricsToken string
-	LoginAgents  bool // until agents log in from their desktop (issue 6), every agent starts logged in
 }
 
 // purgeEvery is how often recordings past their queue's retention are purged (and recordings
@@ -67,7 +65,7 @@ const purgeEvery = time.Hour
 
 // startDaemon brings everything up; it returns once the HTTP server listens.
 func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*daemon, error) {
-	d := &daemon{log: opt.Logger, cfg: cfg, runErrs: make(chan error, 4), loginAll: opt.LoginAgents}
+	d := &daemon{log: opt.Logger, cfg: cfg, runErrs: make(chan error, 4)}
 	ok := false
 	defer func() {
 		if !ok {
@@ -111,7 +109,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		return nil, err
 	}
 	d.journal = j
-	rcfg, err := routerConfig(cfg, opt.LoginAgents)
+	rcfg, err := routerConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -122,6 +120,8 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	if abs, err := filepath.Abs(recDir); err == nil {
 		recDir = abs // the index keeps paths; they must not depend on the working folder
 	}
+	// Agents come back as they were when the previous router on this node stopped (an open
+	// interval: logged in; none open: logged out); the agents_login setting decides for the others.
 	last, err := st.LastAgentStates(ctx, cfg.Node)
 	if err != nil {
 		return nil, err
@@ -154,7 +154,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			case iv.State == acd.Paused.String():
 				return acd.Paused, iv.Reason, true
 			}
-			return 0, "", false
+			return acd.Available, "", true // available, or busy with a call reconciliation re-adopts
 		},
 		Recall: func(id string) (router.Recalled, bool) {
 			rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -297,7 +297,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 
 // reload applies a changed configuration file; calls stay up.
 func (d *daemon) reload(ctx context.Context, cfg *config.Config) error {
-	rcfg, err := routerConfig(cfg, d.loginAll)
+	rcfg, err := routerConfig(cfg)
 	if err != nil {
 		return err
 	}
@@ -394,9 +394,9 @@ func (d *daemon) shutdown() {
 }
 
 // routerConfig maps the configuration file onto the router's.
-func routerConfig(cfg *config.Config, loginAgents bool) (router.Config, error) {
+func routerConfig(cfg *config.Config) (router.Config, error) {
 	rc := router.Config{
-		Node: cfg.Node, App: cfg.ARI.App, Queues: cfg.Queues, Agents: cfg.Agents, LoginAgents: loginAgents,
+		Node: cfg.Node, App: cfg.ARI.App, Queues: cfg.Queues, Agents: cfg.Agents, LoginAgents: cfg.AgentsLogin == config.AgentsLoginAll,
 		Settings: map[string]router.QueueSettings{}, DIDs: map[string]router.Route{},
 		TransferContext: cfg.IVR.TransferContext, SecureTimeout: cfg.IVR.SecureTimeout,
 		Dialer: dialerConfig(cfg.Callbacks),

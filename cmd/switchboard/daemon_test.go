@@ -114,7 +114,7 @@ func TestAgentStatesSurviveRestart(t *testing.T) {
 	d.close() // the journal writes what it holds before the router goes
 
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	d2, err := startDaemon(ctx, cfg, daemonOptions{Logger: log, LoginAgents: true})
+	d2, err := startDaemon(ctx, cfg, daemonOptions{Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

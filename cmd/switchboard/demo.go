@@ -82,12 +82,16 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
 		defer cancel()
 	}
 	token := secret()
-	d, err := startDaemon(ctx, cfg, daemonOptions{Logger: log, MetricsToken: token, LoginAgents: true})
+	d, err := startDaemon(ctx, cfg, daemonOptions{Logger: log, MetricsToken: token})
 	if err != nil {
 		fmt.Fprintln(stderr, "demo:", err)
 		return 1
 	}
 	defer d.close()
+	if err := demoLogin(ctx, d); err != nil {
+		fmt.Fprintln(stderr, "demo:", err)
+		return 1
+	}
 	adminPass, supPass, agentPass := secret(), secret(), secret()
 	for _, u := range []struct {
 		name, role, agent, pass string
@@ -118,7 +122,7 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
              admin      / %[6]s   (every queue)
              supervisor / %[7]s   (support lines 1-3)
   desktop:   http://%[1]s/agent
-             alice      / %[8]s   (agent 1001, phone PJSIP/1001)
+             alice      / %[8]s   (agent 1001: log in on phone PJSIP/1001)
   accounts:  http://%[1]s/admin     (admin: users, API tokens)
   reports:   http://%[1]s/reports   (admin, supervisor)
   health:   http://%[1]s/healthz
@@ -143,9 +147,26 @@ Ctrl-C stops it.
 	}
 }
 
-// demoDeskAgent is the agent the demo's agent account works as: the demo leaves its pauses to
-// the person at the desktop.
+// demoDeskAgent is the agent the demo's agent account works as: the demo leaves its login and
+// its pauses to the person at the desktop.
 const demoDeskAgent = "1001"
+
+// demoLogin logs the demo's simulated agents in, as its generated traffic needs them (one
+// paused when the demo last stopped stays paused until demoPhones readies it); the desk agent
+// is left as the last run left it, logged out the first time: its person logs in from the
+// desktop.
+func demoLogin(ctx context.Context, d *daemon) error {
+	return d.router.Do(ctx, func(e *acd.Engine) error {
+		for _, id := range e.AgentIDs() {
+			if v, _ := e.Agent(id); v.State == acd.LoggedOut && id != demoDeskAgent {
+				if err := e.Login(id); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
 
 // demoPhones gives each agent phone a behaviour: most answer after a few seconds, one never
 // answers (its agent gets paused "no answer"), two on line 2 often hang up before the caller

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/acd"
 	"switchboard/internal/ariemu"
 	"switchboard/internal/config"
 )
@@ -37,4 +38,35 @@ func TestDemoSurvey(t *testing.T) {
 		s, err := d.store.CSATFor(ctx, "demo-"+ch)
 		return err == nil && s.Queue == "support-l2" && s.Score >= 1 && s.Score <= 5 && string(rune('0'+s.Score)) == rec.Digits
 	})
+}
+
+// The demo runs with agents logging in from their desktops: it logs its simulated agents in
+// for its traffic, and leaves the desk agent (Alice's account) to log in from the desktop.
+func TestDemoLogsInAllButTheDeskAgent(t *testing.T) {
+	_, d, _ := demoDaemon(t, func(c *config.Config) { c.AgentsLogin = config.AgentsLoginDesktop })
+	ctx := context.Background()
+	agents, err := d.router.Agents(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range agents {
+		if a.State != acd.LoggedOut {
+			t.Fatalf("before the demo logs in: agent %s is %s", a.ID, a.State)
+		}
+	}
+	if err := demoLogin(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if agents, err = d.router.Agents(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range agents {
+		want := acd.Available
+		if a.ID == demoDeskAgent {
+			want = acd.LoggedOut
+		}
+		if a.State != want {
+			t.Errorf("agent %s is %s, want %s", a.ID, a.State, want)
+		}
+	}
 }

@@ -13,6 +13,8 @@ import (
 
 	"switchboard/acd"
 	"switchboard/internal/ariemu"
+	"switchboard/internal/asterisk"
+	"switchboard/internal/config"
 )
 
 // apiClient is a signed-in browser session: its cookie and the CSRF token of a page.
@@ -159,15 +161,64 @@ func TestDesktopAPIOnTheRouter(t *testing.T) {
 		t.Fatalf("the grid shows agents outside the scope: %s", grid)
 	}
 
-	// The phone, skills and queues outlive a restart and a reload; the refused change left
-	// nothing behind.
+	// The escalated call and the support call are connected, their bridges made, when the
+	// router restarts (SB_ANSWER is set once caller and agent are bridged).
+	ari := asterisk.NewREST(asterisk.RESTOptions{URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User, Password: cfg.ARI.Password})
+	var escalated acd.CallView
+	eventually(t, "both calls connected", func() bool {
+		escalated = callView(call)
+		sup := callView("demo-" + support)
+		a, _ := ari.Var(ch, "SB_ANSWER")
+		b, _ := ari.Var(support, "SB_ANSWER")
+		return escalated.State == "connected" && sup.State == "connected" &&
+			strings.HasPrefix(a, escalated.Agent+"|") && strings.HasPrefix(b, sup.Agent+"|")
+	})
+	atStop, err := d.router.Agents(ctx)
+	must(err)
+
+	// The router restarts with agents logging in from their desktops, and an agent added to
+	// the file meanwhile. Every agent comes back as it was: Heidi paused for coaching on her
+	// phone, billing's other agents logged out, the others logged in, the one on the call
+	// still on it; the new agent, never logged in, is out. The phone, skills and queues
+	// outlive the restart and a reload; the refused change left nothing behind.
 	d.close()
-	d2, err := startDaemon(ctx, cfg, daemonOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), LoginAgents: true})
+	cfg.AgentsLogin = config.AgentsLoginDesktop
+	cfg.Agents = append(cfg.Agents, acd.AgentConfig{ID: "1011", Endpoint: "PJSIP/2011", Skills: map[string]int{"billing": 5},
+		Queues: []acd.Membership{{Queue: "billing"}}})
+	d2, err := startDaemon(ctx, cfg, daemonOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	must(err)
 	t.Cleanup(d2.close)
+	eventually(t, "reconciled", func() bool { return d2.router.Reconciliations() > 0 })
+	want := map[string]string{}
+	for _, a := range atStop {
+		switch a.State {
+		case acd.LoggedOut, acd.Paused, acd.OnCall:
+			want[a.ID] = a.State.String() + " " + a.Reason
+		default:
+			want[a.ID] = "available "
+		}
+	}
+	for id, w := range map[string]string{"1008": "paused coaching", "1003": "logged-out ", "1009": "logged-out ", escalated.Agent: "on-call "} {
+		if want[id] != w {
+			t.Fatalf("before the restart agent %s was %q, want %q", id, want[id], w)
+		}
+	}
+	want["1011"] = "logged-out "
+	for id, w := range want {
+		if a, _ := d2.router.Agent(ctx, id); a.State.String()+" "+a.Reason != w {
+			t.Errorf("agent %s after the restart: %s %q, want %q", id, a.State, a.Reason, w)
+		}
+	}
+	var readopted acd.CallView
+	must(d2.router.Do(ctx, func(e *acd.Engine) error { readopted, _ = e.Call(call); return nil }))
+	if readopted.State != "connected" || readopted.Agent != escalated.Agent || !readopted.EnqueuedAt.Equal(escalated.EnqueuedAt) {
+		t.Fatalf("the escalated call after the restart: %+v, was %+v", readopted, escalated)
+	}
+	heidi = signedIn(t, d2.addr, "heidi", "/agent")
+	heidi.want("GET", "/api/agent", "", 200, `"reason":"coaching"`)
 	must(d2.reload(ctx, cfg)) // a reload puts the file's values back, then the overrides
 	v, _ = d2.router.Agent(ctx, "1008")
-	if v.Endpoint != "PJSIP/2008" || v.Skills["billing"] != 8 || len(v.Queues) != 1 || v.Queues[0] != (acd.Membership{Queue: "billing", Penalty: 1}) {
+	if v.Endpoint != "PJSIP/2008" || v.State != acd.Paused || v.Skills["billing"] != 8 || len(v.Queues) != 1 || v.Queues[0] != (acd.Membership{Queue: "billing", Penalty: 1}) {
 		t.Fatalf("Heidi after a restart: %+v", v)
 	}
 	if a, _ := d2.router.Agent(ctx, "1001"); a.Skills["en"] != 3 {

@@ -192,10 +192,11 @@ func (g *dialRig) start() {
 	g.t.Helper()
 	l := &life{}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: testLogLevel()}))
-	rc, err := routerConfig(g.cfg, true)
+	rc, err := routerConfig(g.cfg)
 	if err != nil {
 		g.t.Fatal(err)
 	}
+	rc.LoginAgents = true
 	rc.RingMargin = 300 * time.Millisecond
 	rc.Dialer.Every = 50 * time.Millisecond
 	cbs := mortalStore{newCallbackStore(g.st, g.cfg), l}

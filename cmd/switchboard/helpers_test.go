@@ -21,7 +21,8 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // demoDaemon starts the daemon on the demo configuration against an emulator whose phones
 // all answer, with a fresh PostgreSQL database and data folder; it returns once reconciled.
-// tweak changes the configuration before the daemon starts.
+// Every agent starts logged in (agents_login: all), so that calls are served without a desktop
+// login first; tweak changes the configuration before the daemon starts.
 func demoDaemon(t *testing.T, tweak ...func(*config.Config)) (*ariemu.Server, *daemon, *config.Config) {
 	t.Helper()
 	return demoDaemonYAML(t, demoYAML, tweak...)
@@ -56,6 +57,7 @@ func demoDaemonYAML(t *testing.T, yaml []byte, tweak ...func(*config.Config)) (*
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Database.URL = pgtest.URL(t)
 	cfg.Database.DataDir = t.TempDir()
+	cfg.AgentsLogin = config.AgentsLoginAll
 	for _, f := range tweak {
 		f(cfg)
 	}
@@ -63,7 +65,7 @@ func demoDaemonYAML(t *testing.T, yaml []byte, tweak ...func(*config.Config)) (*
 		emu.SetPhone(a.Endpoint, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	d, err := startDaemon(context.Background(), cfg, daemonOptions{Logger: log, MetricsToken: "tok", LoginAgents: true})
+	d, err := startDaemon(context.Background(), cfg, daemonOptions{Logger: log, MetricsToken: "tok"})
 	if err != nil {
 		t.Fatal(err)
 	}

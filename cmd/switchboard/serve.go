@@ -34,7 +34,7 @@ func checkConfig(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	if _, err := routerConfig(cfg, false); err != nil {
+	if _, err := routerConfig(cfg); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
@@ -70,7 +70,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	d, err := startDaemon(ctx, cfg, daemonOptions{Logger: log, MetricsToken: token, LoginAgents: true})
+	d, err := startDaemon(ctx, cfg, daemonOptions{Logger: log, MetricsToken: token})
 	if err != nil {
 		log.Error("start", "err", err)
 		return 1

@@ -33,7 +33,7 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 	emu.SetPhone("PJSIP/1008", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
 	ln := freePort(t)
 	conf := func(extra string) []byte {
-		return []byte("node: ast1\nari: {url: \"http://" + addr + "/ari\"}\nhttp: {listen: \"" + ln + "\"}\n" +
+		return []byte("node: ast1\nari: {url: \"http://" + addr + "/ari\"}\nhttp: {listen: \"" + ln + "\"}\nagents_login: all\n" +
 			"queues:\n  - {name: billing}\nagents:\n  - {id: \"1008\", endpoint: PJSIP/1008, queues: [billing]}\n" + extra +
 			"dids:\n  - {number: \"5552000\", queue: billing}\n")
 	}

@@ -13,67 +13,108 @@ import (
 
 // Kill the router (not the emulator) with calls connected and waiting, start a new one:
 // every caller is still served, each by exactly one agent, waiting callers keep their place.
+// The new router logs every agent in; or puts each back as it was (the store's memory, here
+// the engine's events: b1 stays paused); or knows nothing and starts them logged out. The
+// agents of the re-adopted calls are put on them all the same, and serve the waiting callers
+// after.
 func TestRouterRestartLosesNothing(t *testing.T) {
-	g := newRig(t)
-	for _, p := range []string{"PJSIP/1001", "PJSIP/1002"} {
-		g.emu.SetPhone(p, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
-	}
-	g.start(testConfig())
-	var chans []string
-	for i := 0; i < 6; i++ {
-		chans = append(chans, g.place(ariemu.Caller{TalkTime: 1500 * time.Millisecond}))
-		time.Sleep(20 * time.Millisecond)
-	}
-	enqueued := map[string]time.Time{}
-	g.eventually("2 connected, 4 waiting", func() bool {
-		connected, waiting := 0, 0
-		for _, ch := range chans {
-			v, ok := g.call(callID(ch))
-			if !ok {
-				return false
+	for _, mode := range []struct {
+		name       string
+		login      bool // the new router's LoginAgents
+		asTheyWere bool // the new router's AgentState says where each agent stood
+		b1         acd.AgentState
+	}{
+		{"every agent logged in", true, false, acd.Available},
+		{"agents as they were", false, true, acd.Paused},
+		{"agents unknown start logged out", false, false, acd.LoggedOut},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			g := newRig(t)
+			for _, p := range []string{"PJSIP/1001", "PJSIP/1002"} {
+				g.emu.SetPhone(p, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
 			}
-			switch v.State {
-			case "connected":
-				connected++
-			case "waiting":
-				waiting++
-				enqueued[ch] = v.EnqueuedAt
+			g.start(testConfig())
+			if err := g.r.Do(context.Background(), func(e *acd.Engine) error { return e.Pause("b1", "lunch") }); err != nil {
+				t.Fatal(err)
 			}
-		}
-		return connected == 2 && waiting == 4
-	})
-	g.stop()
-	time.Sleep(100 * time.Millisecond)
+			var chans []string
+			for i := 0; i < 6; i++ {
+				chans = append(chans, g.place(ariemu.Caller{TalkTime: 1500 * time.Millisecond}))
+				time.Sleep(20 * time.Millisecond)
+			}
+			enqueued := map[string]time.Time{}
+			g.eventually("2 connected, 4 waiting", func() bool {
+				connected, waiting := 0, 0
+				for _, ch := range chans {
+					v, ok := g.call(callID(ch))
+					if !ok {
+						return false
+					}
+					switch v.State {
+					case "connected":
+						connected++
+					case "waiting":
+						waiting++
+						enqueued[ch] = v.EnqueuedAt
+					}
+				}
+				return connected == 2 && waiting == 4
+			})
+			g.stop()
+			time.Sleep(100 * time.Millisecond)
 
-	g.events = nil
-	g.start(testConfig()) // a new router, a new engine: everything comes from Asterisk
-	for ch, at := range enqueued {
-		v, ok := g.call(callID(ch))
-		if !ok || v.State == "connected" && v.Agent == "" {
-			t.Fatalf("waiting call %s not re-adopted: %+v", ch, v)
-		}
-		if !v.EnqueuedAt.Equal(at) {
-			t.Fatalf("call %s lost its place: enqueued %v, was %v", ch, v.EnqueuedAt, at)
-		}
-	}
-	for _, ch := range chans {
-		rec := g.ended(ch)
-		if rec.Outcome != ariemu.OutcomeCompleted {
-			t.Fatalf("caller %s: %+v", ch, rec)
-		}
-		answered := 0
-		for _, peer := range rec.Peers {
-			if r, ok := g.emu.Call(peer); ok && r.Kind == ariemu.KindAgent && !r.Answered.IsZero() {
-				answered++
+			last := map[string]acd.AgentStateChanged{}
+			g.mu.Lock()
+			for _, ev := range g.events {
+				if s, ok := ev.(acd.AgentStateChanged); ok {
+					last[s.Agent] = s
+				}
 			}
-		}
-		if answered != 1 {
-			t.Fatalf("caller %s talked to %d agents: %v", ch, answered, rec.Peers)
-		}
+			g.events = nil
+			g.mu.Unlock()
+			if mode.asTheyWere {
+				g.options = func(o *router.Options) {
+					o.AgentState = func(id string) (acd.AgentState, string, bool) {
+						s, ok := last[id]
+						return s.To, s.Reason, ok
+					}
+				}
+			}
+			cfg := testConfig()
+			cfg.LoginAgents = mode.login
+			g.start(cfg) // a new router, a new engine: the calls come from Asterisk
+			for ch, at := range enqueued {
+				v, ok := g.call(callID(ch))
+				if !ok || v.State == "connected" && v.Agent == "" {
+					t.Fatalf("waiting call %s not re-adopted: %+v", ch, v)
+				}
+				if !v.EnqueuedAt.Equal(at) {
+					t.Fatalf("call %s lost its place: enqueued %v, was %v", ch, v.EnqueuedAt, at)
+				}
+			}
+			if b1 := g.agent("b1"); b1.State != mode.b1 || (mode.b1 == acd.Paused) != (b1.Reason == "lunch") {
+				t.Fatalf("b1 after the restart: %s %q, want %s", b1.State, b1.Reason, mode.b1)
+			}
+			for _, ch := range chans {
+				rec := g.ended(ch)
+				if rec.Outcome != ariemu.OutcomeCompleted {
+					t.Fatalf("caller %s: %+v", ch, rec)
+				}
+				answered := 0
+				for _, peer := range rec.Peers {
+					if r, ok := g.emu.Call(peer); ok && r.Kind == ariemu.KindAgent && !r.Answered.IsZero() {
+						answered++
+					}
+				}
+				if answered != 1 {
+					t.Fatalf("caller %s talked to %d agents: %v", ch, answered, rec.Peers)
+				}
+			}
+			g.eventually("agents free", func() bool {
+				return g.agent("a1").State == acd.Available && g.agent("a2").State == acd.Available
+			})
+		})
 	}
-	g.eventually("agents free", func() bool {
-		return g.agent("a1").State == acd.Available && g.agent("a2").State == acd.Available
-	})
 }
 
 // The websocket drops; while it is down a waiting caller hangs up. On reconnection the

@@ -47,6 +47,8 @@ type Config struct {
 	// queue before the agents).
 	Queues []acd.QueueConfig
 	Agents []acd.AgentConfig
+	// AgentsLogin says how agents are logged in when the router starts (agents_login).
+	AgentsLogin AgentsLogin
 	// Media holds what the router (not the engine) does for each queue, by queue name; every
 	// queue has an entry.
 	Media map[string]QueueMedia
@@ -95,6 +97,19 @@ type Log struct {
 	Format LogFormat
 	Level  slog.Level
 }
+
+// AgentsLogin says which agents the router logs in when it starts. Either way an agent the store
+// knows comes back as it was when the router stopped: logged in (available), paused with its
+// reason, or logged out; the choice is about the agents the store knows nothing of yet (new
+// ones, the first start, and agents added by a reload).
+type AgentsLogin string
+
+const (
+	// AgentsLoginDesktop: agents log in from their desktop; an unknown agent starts logged out.
+	AgentsLoginDesktop AgentsLogin = "desktop"
+	// AgentsLoginAll: an unknown agent starts logged in (setups without agent desktops).
+	AgentsLoginAll AgentsLogin = "all"
+)
 
 // Database locates PostgreSQL. URL comes only from DATABASE_URL (LoadEnv); without it the daemon
 // runs a private cluster in DataDir (relative paths are taken from the daemon's working
@@ -226,18 +241,19 @@ type memberRef struct {
 
 func (d *decoder) config(root *yaml.Node) *Config {
 	c := &Config{
-		Node:     DefaultNode,
-		ARI:      ARI{URL: DefaultARIURL, App: DefaultARIApp},
-		HTTP:     HTTP{Listen: DefaultListen},
-		Log:      Log{Format: LogText, Level: slog.LevelInfo},
-		Database: Database{DataDir: DefaultDataDir},
-		Media:    map[string]QueueMedia{},
-		Hours:    map[string]*Hours{},
+		Node:        DefaultNode,
+		ARI:         ARI{URL: DefaultARIURL, App: DefaultARIApp},
+		HTTP:        HTTP{Listen: DefaultListen},
+		Log:         Log{Format: LogText, Level: slog.LevelInfo},
+		Database:    Database{DataDir: DefaultDataDir},
+		AgentsLogin: AgentsLoginDesktop,
+		Media:       map[string]QueueMedia{},
+		Hours:       map[string]*Hours{},
 	}
 	c.Callbacks = defaultCallbacks()
 	root, flows := d.splitFlows(root)
 	root, c.Dispositions = d.dispositionsSection(root)
-	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "dids", "hours", "ivr", "crm", "recordings", "callbacks")
+	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "agents_login", "dids", "hours", "ivr", "crm", "recordings", "callbacks")
 	if !m.ok {
 		return c
 	}
@@ -265,6 +281,14 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	}
 	if items, ok := d.seq(m.get("agents"), "agents"); ok {
 		d.agents(items, c, b)
+	}
+	if v, ok := d.str(m.get("agents_login"), "agents_login"); ok {
+		switch l := AgentsLogin(v); l {
+		case AgentsLoginDesktop, AgentsLoginAll:
+			c.AgentsLogin = l
+		default:
+			d.errorf(m.get("agents_login"), "agents_login", "unknown value %q (known: desktop, all)", v)
+		}
 	}
 	if items, ok := d.seq(m.get("dids"), "dids"); ok {
 		d.dids(items, c, b)

@@ -64,6 +64,9 @@ func checkConfig(c *Config) string {
 	if c.Node == "" || c.ARI.URL == "" || c.ARI.App == "" || c.HTTP.Listen == "" || c.Database.DataDir == "" {
 		return "empty top-level setting"
 	}
+	if c.AgentsLogin != AgentsLoginDesktop && c.AgentsLogin != AgentsLoginAll {
+		return "unknown agents_login"
+	}
 	if c.ARI.User != "" || c.ARI.Password != "" || c.Database.URL != "" {
 		return "a secret came from the file"
 	}

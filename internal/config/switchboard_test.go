@@ -42,11 +42,12 @@ func loadConfigString(t *testing.T, in string) *Config {
 func TestLoadConfigDefaults(t *testing.T) {
 	c := loadConfigString(t, "queues: [{name: q}]\n")
 	want := &Config{
-		Node:     "ast1",
-		ARI:      ARI{URL: "http://127.0.0.1:8088/ari", App: "switchboard"},
-		HTTP:     HTTP{Listen: "127.0.0.1:8080"},
-		Log:      Log{Format: LogText, Level: slog.LevelInfo},
-		Database: Database{DataDir: "./data"},
+		Node:        "ast1",
+		ARI:         ARI{URL: "http://127.0.0.1:8088/ari", App: "switchboard"},
+		HTTP:        HTTP{Listen: "127.0.0.1:8080"},
+		Log:         Log{Format: LogText, Level: slog.LevelInfo},
+		Database:    Database{DataDir: "./data"},
+		AgentsLogin: AgentsLoginDesktop,
 		Queues: []acd.QueueConfig{{
 			Name: "q", SLThreshold: 20 * time.Second, SLGoal: 0.8, Strategy: acd.LongestIdle,
 		}},
@@ -68,6 +69,7 @@ ari: {url: "https://pbx.example.com:8089/ari", app: router.v2}
 http: {listen: ":9090"}
 log: {format: json, level: debug}
 database: {data_dir: /var/lib/switchboard}
+agents_login: all
 hours:
   base: &base
     timezone: UTC
@@ -107,11 +109,12 @@ dids:
 	c := loadConfigString(t, in)
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	want := &Config{
-		Node:     "ast-2_b",
-		ARI:      ARI{URL: "https://pbx.example.com:8089/ari", App: "router.v2"},
-		HTTP:     HTTP{Listen: ":9090"},
-		Log:      Log{Format: LogJSON, Level: slog.LevelDebug},
-		Database: Database{DataDir: "/var/lib/switchboard"},
+		Node:        "ast-2_b",
+		ARI:         ARI{URL: "https://pbx.example.com:8089/ari", App: "router.v2"},
+		HTTP:        HTTP{Listen: ":9090"},
+		Log:         Log{Format: LogJSON, Level: slog.LevelDebug},
+		Database:    Database{DataDir: "/var/lib/switchboard"},
+		AgentsLogin: AgentsLoginAll,
 		Queues: []acd.QueueConfig{
 			{
 				Name: "b", SLThreshold: 20 * time.Second, SLGoal: 0.8, Strategy: acd.LongestIdle,
@@ -265,7 +268,7 @@ database: {host: x}
 ` + okConfig + `hours:
   h: {timezone: UTC, weekly: {}, closed: {message: m}, open: {}}
 `, []string{
-			`sb.yaml:1: unknown key "nodes" (known: node, ari, http, log, database, queues, agents, dids, hours, ivr, crm, recordings, callbacks)`,
+			`sb.yaml:1: unknown key "nodes" (known: node, ari, http, log, database, queues, agents, agents_login, dids, hours, ivr, crm, recordings, callbacks)`,
 			`sb.yaml:2: ari: unknown key "apps" (known: url, app)`,
 			`sb.yaml:3: http: unknown key "port" (known: listen)`,
 			`sb.yaml:4: log: unknown key "colour" (known: format, level)`,
@@ -288,6 +291,7 @@ ari: {url: "ftp://h/ari", app: "a,b"}
 http: {listen: "8080"}
 log: {format: xml, level: trace}
 database: {data_dir: " "}
+agents_login: everyone
 ` + okConfig, []string{
 			`sb.yaml:1: node: "ast 1" is not a node name (letters, digits, '_' and '-', starting with a letter or digit, at most 32)`,
 			`sb.yaml:2: ari.url: want an http:// or https:// URL like "http://127.0.0.1:8088/ari", got "ftp://h/ari"`,
@@ -296,6 +300,7 @@ database: {data_dir: " "}
 			`sb.yaml:4: log.format: unknown format "xml" (known: text, json)`,
 			`sb.yaml:4: log.level: unknown level "trace" (known: debug, info, warn, error)`,
 			`sb.yaml:5: database.data_dir: must not be empty`,
+			`sb.yaml:6: agents_login: unknown value "everyone" (known: desktop, all)`,
 		}},
 		{"ports", "ari: {url: \"http://h:99999/ari\"}\nhttp: {listen: \"h:0\"}\n" + okConfig, []string{
 			`sb.yaml:1: ari.url: bad port "99999"`,

@@ -64,3 +64,58 @@ func FuzzCheckEndpoint(f *testing.F) {
 		}
 	})
 }
+
+// At start an agent comes back where it stood; one not known starts as LoginAgents says.
+func TestRestoreAgent(t *testing.T) {
+	type last struct {
+		state  acd.AgentState
+		reason string
+		ok     bool
+	}
+	tests := []struct {
+		name         string
+		last         *last // nil: no AgentState hook
+		loginUnknown bool
+		want         acd.AgentState
+		reason       string
+	}{
+		{"no hook, desktop", nil, false, acd.LoggedOut, ""},
+		{"no hook, all", nil, true, acd.Available, ""},
+		{"unknown, desktop", &last{}, false, acd.LoggedOut, ""},
+		{"unknown, all", &last{}, true, acd.Available, ""},
+		{"logged out stays out", &last{acd.LoggedOut, "", true}, true, acd.LoggedOut, ""},
+		{"available", &last{acd.Available, "", true}, false, acd.Available, ""},
+		{"on a call when stopped", &last{acd.OnCall, "", true}, false, acd.Available, ""},
+		{"wrapping up when stopped", &last{acd.WrapUp, "", true}, false, acd.Available, ""},
+		{"paused keeps its reason", &last{acd.Paused, "lunch", true}, false, acd.Paused, "lunch"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := acd.New(acd.Options{Clock: &acd.ManualClock{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.AddQueue(acd.QueueConfig{Name: "q"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.AddAgent(acd.AgentConfig{ID: "a", Endpoint: "PJSIP/a", Queues: []acd.Membership{{Queue: "q"}}}); err != nil {
+				t.Fatal(err)
+			}
+			var hook func(string) (acd.AgentState, string, bool)
+			if l := tt.last; l != nil {
+				hook = func(id string) (acd.AgentState, string, bool) {
+					if id != "a" {
+						t.Fatalf("asked about %q", id)
+					}
+					return l.state, l.reason, l.ok
+				}
+			}
+			if err := restoreAgent(e, "a", tt.loginUnknown, hook); err != nil {
+				t.Fatal(err)
+			}
+			if v, _ := e.Agent("a"); v.State != tt.want || v.Reason != tt.reason {
+				t.Fatalf("agent is %s %q, want %s %q", v.State, v.Reason, tt.want, tt.reason)
+			}
+		})
+	}
+}

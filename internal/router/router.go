@@ -120,7 +120,9 @@ type Config struct {
 	Settings map[string]QueueSettings
 	DIDs     map[string]Route
 	Default  *Route // for DIDs not listed; nil: play a message and hang up
-	// LoginAgents logs every configured agent in at start (until agents log in from their desktop).
+	// LoginAgents logs in, at start and when a reload adds them, the agents Options.AgentState
+	// knows nothing of (every agent without it); otherwise they start logged out and log in
+	// from their desktop.
 	LoginAgents bool
 	// RingMargin is added to the ring timeout for the originate timeout, so that the engine's
 	// timer, not Asterisk's, decides a ring-out (default 2s).
@@ -155,9 +157,10 @@ type Options struct {
 	// classification's, a callback's id), before it is enqueued (so before it can be offered).
 	// Sensitive entries show as MaskedInput.
 	IVRRouted func(callID string, path []IVRStep, data map[string]string)
-	// AgentState, when set, says where an agent stood when the previous router stopped:
-	// with LoginAgents, an agent that was paused comes back paused with its reason, and one
-	// that had logged out stays out.
+	// AgentState, when set, says where an agent stood when the previous router stopped; the
+	// agent comes back so: logged out, paused with its reason, or logged in and available (any
+	// other state). ok false: not known (Config.LoginAgents decides). A connected call
+	// re-adopted at reconciliation puts its agent on it whatever the state (acd.Engine.Adopt).
 	AgentState func(agentID string) (state acd.AgentState, reason string, ok bool)
 	// Callback, when set, stores a callback the caller asked for in the IVR.
 	Callback func(callID string, cb ivr.Callback, at time.Time) error
@@ -274,27 +277,33 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		if err := eng.AddAgent(a); err != nil {
 			return nil, fmt.Errorf("router: %w", err)
 		}
-		if cfg.LoginAgents {
-			if err := eng.Login(a.ID); err != nil {
-				return nil, fmt.Errorf("router: %w", err)
-			}
-			if opt.AgentState != nil {
-				switch st, reason, ok := opt.AgentState(a.ID); {
-				case ok && st == acd.Paused:
-					err = eng.Pause(a.ID, reason)
-				case ok && st == acd.LoggedOut:
-					err = eng.Logout(a.ID)
-				}
-				if err != nil {
-					return nil, fmt.Errorf("router: %w", err)
-				}
-			}
+		if err := restoreAgent(eng, a.ID, cfg.LoginAgents, opt.AgentState); err != nil {
+			return nil, fmt.Errorf("router: %w", err)
 		}
 	}
 	r.metrics = newMetrics(r, opt.Registerer)
 	r.flush()
 	r.refreshSnapshot(true)
 	return r, nil
+}
+
+// restoreAgent puts a newly added (logged out) agent where it stood when the previous router
+// stopped (Options.AgentState); an agent not known there is logged in if loginUnknown.
+func restoreAgent(eng *acd.Engine, id string, loginUnknown bool, last func(string) (acd.AgentState, string, bool)) error {
+	st, reason, ok := acd.LoggedOut, "", false
+	if last != nil {
+		st, reason, ok = last(id)
+	}
+	switch {
+	case !ok && !loginUnknown, ok && st == acd.LoggedOut:
+		return nil
+	case ok && st == acd.Paused:
+		if err := eng.Login(id); err != nil {
+			return err
+		}
+		return eng.Pause(id, reason)
+	}
+	return eng.Login(id)
 }
 
 // EventTypes are the ARI events the router acts on; the adapter may skip the others.
