@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"strconv"
@@ -10,6 +11,8 @@ import (
 	"switchboard/acd"
 	"switchboard/crm"
 	"switchboard/internal/ariemu"
+	"switchboard/internal/config"
+	"switchboard/ivr"
 )
 
 // keys presses an entry: the first key once the prompt has ended, the others 50 ms apart.
@@ -93,4 +96,141 @@ func TestDemoMenu(t *testing.T) {
 	if rec, _ := emu.Call(lost[len("demo-"):]); rec.Digits != "99*0" {
 		t.Fatalf("wrong keys: pressed %q", rec.Digits)
 	}
+}
+
+// Every walk demoMenu makes up ends the demo's main menu in a queue or a callback, however
+// often it presses a wrong key, stays silent or forgets the #: the session is driven the way the
+// emulator presses (a key marked AfterPrompt once the prompts have ended, the others at once,
+// silence as the timers running out), and the menu's branches all occur.
+func TestDemoMenuWalksEndInAQueue(t *testing.T) {
+	cfg, err := config.LoadConfig(bytes.NewReader(demoYAML), "demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flow := cfg.Flows["main-menu"]
+	const known = "100005"
+	seen := map[string]int{}
+	for i := range 2000 {
+		account := known
+		if i%2 == 1 {
+			account = "654321"
+		}
+		script := demoMenu(account)
+		end := walkMenu(t, flow, script, known)
+		var (
+			queue, lang, customer string
+			skills                map[string]int
+			data                  map[string]string
+		)
+		switch a := end.(type) {
+		case ivr.Route:
+			queue, lang, customer, skills, data = a.Queue, a.Language, a.Customer, a.Skills, a.Data
+		case ivr.Callback:
+			queue, lang, customer, skills, data = "callback "+a.Queue, a.Language, a.Customer, a.Skills, a.Data
+		default:
+			t.Fatalf("walk %v ended with %v", script, end)
+		}
+		if (lang == "ru") != (skills["ru"] == 1) || lang != "" && lang != "en" && lang != "ru" {
+			t.Fatalf("walk %v: language %q, skills %v", script, lang, skills)
+		}
+		switch {
+		case queue == "billing" && data["account"] == known && customer == "7":
+			seen["billing, found"]++
+		case queue == "billing" && customer == "":
+			seen["billing, not found"]++
+		case queue == "support-l1" && data["topic"] == "support":
+			seen["support"]++
+		case queue == "callback support-l1" && data["topic"] == "callback":
+			seen["callback"]++
+		default:
+			t.Fatalf("walk %v ended in %q with data %v, customer %q", script, queue, data, customer)
+		}
+		if lang == "" {
+			seen["no language"]++
+		}
+		if lang == "ru" {
+			seen["russian"]++
+		}
+	}
+	t.Logf("walks: %v", seen)
+	for _, k := range []string{"billing, found", "billing, not found", "support", "callback", "no language", "russian"} {
+		if seen[k] == 0 {
+			t.Errorf("no walk ended as %s: %v", k, seen)
+		}
+	}
+}
+
+// walkMenu drives a session of flow through script and returns its terminal action; a lookup
+// finds customer 7 when the digits are known.
+func walkMenu(t *testing.T, flow *ivr.Flow, script []ariemu.DigitPress, known string) ivr.Action {
+	t.Helper()
+	s, err := ivr.NewSession(flow, ivr.Options{Caller: "+4930300009"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_700_000_000, 0)
+	var play, timer, lookup int
+	var looked string
+	var end ivr.Action
+	feed := func(as []ivr.Action) {
+		for _, a := range as {
+			switch a := a.(type) {
+			case ivr.Play:
+				play = a.ID
+			case ivr.StopPlayback:
+				if a.ID == play {
+					play = 0
+				}
+			case ivr.StartTimer:
+				timer = a.ID
+			case ivr.Lookup:
+				lookup, looked = a.ID, a.Value
+			case ivr.Route, ivr.Callback, ivr.Hangup, ivr.Transfer:
+				end = a
+			}
+		}
+	}
+	// next feeds what happens when the caller does nothing: a lookup answers, a prompt ends, a
+	// timer runs out. It reports false when nothing is pending.
+	next := func() bool {
+		switch {
+		case lookup != 0:
+			id := lookup
+			lookup = 0
+			res := ivr.LookupResult{ID: id}
+			if looked == known {
+				res.Found, res.Customer = true, ivr.Customer{ID: "7", Fields: map[string]string{"account": known}}
+			}
+			feed(s.Handle(now, res))
+		case play != 0:
+			id := play
+			play = 0
+			feed(s.Handle(now, ivr.PlaybackFinished{ID: id}))
+		case timer != 0:
+			id := timer
+			timer = 0
+			now = now.Add(10 * time.Second)
+			feed(s.Handle(now, ivr.Timeout{Timer: id}))
+		default:
+			return false
+		}
+		return true
+	}
+	feed(s.Start(now))
+	for _, k := range script {
+		for !s.Done() && (lookup != 0 || k.AfterPrompt && play != 0) {
+			next()
+		}
+		if s.Done() {
+			break
+		}
+		now = now.Add(k.After)
+		feed(s.Handle(now, ivr.Digit{D: k.Digit[0]}))
+	}
+	for steps := 0; !s.Done() && steps < 100 && next(); steps++ {
+	}
+	if !s.Done() {
+		t.Fatalf("walk %v left the caller at %s", script, s.Node())
+	}
+	return end
 }
