@@ -203,10 +203,11 @@ func demoCustomer(emu *ariemu.Server, number string) {
 
 // demoCallers places Poisson arrivals: first-line support, billing, VIPs, and the IVR menu
 // (demoMenu; some ask for a callback; now and then one calls the closed line and leaves a
-// request), each number with a phone that answers (or not) when it is called back;
-// callers talk 15-60 s and give up after an exponential patience of mean 90 s. Four in ten call
-// from a known customer's number (known; accounts maps each to its account number), the others
-// from random ones. A caller who hears the survey prompt (survey, "" for none) rates the call.
+// request), each number with a phone that answers (or not) when it is called back; callers
+// talk 15-60 s and give up after an exponential patience of mean 90 s (menu callers half a
+// minute later). Four in ten call from a known customer's number (known; accounts maps each to
+// its account number), the others from random ones. A caller who hears the survey prompt
+// (survey, "" for none) rates the call.
 func demoCallers(ctx context.Context, emu *ariemu.Server, rate float64, known []string, accounts map[string]string, survey string) {
 	if rate <= 0 {
 		return
@@ -248,10 +249,13 @@ func demoCallers(ctx context.Context, emu *ariemu.Server, rate float64, known []
 			did = "5555000"
 			digits = []ariemu.DigitPress{{Digit: "1", After: time.Second, AfterPrompt: true}, {Digit: "1", After: time.Second, AfterPrompt: true}}
 		}
+		patience := time.Duration(mrand.ExpFloat64() * 90 * float64(time.Second))
+		if did == "5554000" { // and half a minute for the menu
+			patience += 30 * time.Second
+		}
 		demoCustomer(emu, number)
 		ch, err := emu.PlaceCaller(ariemu.Caller{
-			Number: number, DID: did, Digits: digits,
-			Patience: time.Duration(mrand.ExpFloat64() * 90 * float64(time.Second)),
+			Number: number, DID: did, Digits: digits, Patience: patience,
 			TalkTime: time.Duration(15+mrand.IntN(46)) * time.Second,
 		})
 		if err != nil && ctx.Err() == nil {
