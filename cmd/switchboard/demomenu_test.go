@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
@@ -233,4 +235,56 @@ func walkMenu(t *testing.T, flow *ivr.Flow, script []ariemu.DigitPress, known st
 		t.Fatalf("walk %v left the caller at %s", script, s.Node())
 	}
 	return end
+}
+
+// The demo's flows speak only sounds of the Debian packages asterisk-core-sounds-en-wav and
+// -ru-wav (Asterisk and the emulator fall back to English when a Russian one is missing).
+func TestDemoPromptsAreInstalled(t *testing.T) {
+	const root = "/usr/share/asterisk/sounds"
+	dirs := map[string]string{}
+	for lang, pkg := range map[string]string{"en": "en_US_f_Allison", "ru": "ru_RU_f_IvrvoiceRU"} {
+		for _, d := range []string{lang, pkg} { // Debian links en to the package's folder when asterisk is installed
+			if fi, err := os.Stat(filepath.Join(root, d)); err == nil && fi.IsDir() {
+				dirs[lang] = filepath.Join(root, d)
+				break
+			}
+		}
+	}
+	if dirs["en"] == "" || dirs["ru"] == "" {
+		t.Skip("asterisk-core-sounds-en-wav and -ru-wav not installed (internal/tools/deps.sh installs them)")
+	}
+	cfg, err := config.LoadConfig(bytes.NewReader(demoYAML), "demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for name, f := range cfg.Flows {
+		for id, node := range f.Nodes {
+			for _, ms := range [][]ivr.Media{node.Prompt, node.Invalid, node.NoInput, node.Message, node.NumberPrompt, node.NumberRefused} {
+				for _, m := range ms {
+					var files []string
+					switch m.Kind {
+					case ivr.MediaSound:
+						files = []string{m.Value}
+					case ivr.MediaDigits:
+						for _, d := range m.Value {
+							files = append(files, "digits/"+string(d))
+						}
+					}
+					for _, file := range files {
+						n++
+						if _, err := os.Stat(filepath.Join(dirs["en"], file+".wav")); err != nil {
+							t.Errorf("flow %s node %s: %s is not an installed English sound", name, id, file)
+						}
+						if _, err := os.Stat(filepath.Join(dirs["ru"], file+".wav")); err != nil && name == "main-menu" {
+							t.Errorf("flow %s node %s: %s has no Russian recording", name, id, file)
+						}
+					}
+				}
+			}
+		}
+	}
+	if n < 20 {
+		t.Fatalf("only %d sounds in the demo's flows", n)
+	}
 }
