@@ -232,12 +232,11 @@ func demoCallers(ctx context.Context, emu *ariemu.Server, rate float64, known []
 			did = "5553000"
 		case x < 6:
 			did = "5554000"
-			account, ok := accounts[number]
-			switch {
-			case ok:
-			case len(known) > 0 && mrand.IntN(2) == 0: // a customer calling from another phone
+			account := accounts[number]
+			if account == "" && len(known) > 0 && mrand.IntN(2) == 0 { // a customer calling from another phone
 				account = accounts[known[mrand.IntN(len(known))]]
-			default: // an account nobody has
+			}
+			if account == "" { // an account nobody has
 				account = fmt.Sprintf("%06d", 200000+mrand.IntN(700000))
 			}
 			digits = demoMenu(account)
