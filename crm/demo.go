@@ -34,6 +34,10 @@ var (
 // that screen pops find someone.
 func DemoPhone(i int) string { return fmt.Sprintf("+79990%06d", 100+i) }
 
+// DemoAccount is the account number of the i-th demo customer: digits only, so that the demo's
+// callers can key it in the IVR.
+func DemoAccount(i int) string { return fmt.Sprintf("%06d", 100000+i) }
+
 // Demo returns n demo customers (the same for the same seed): one in eight a VIP, one in ten a
 // company (b2b), each with up to three tickets in various states.
 func Demo(seed uint64, n int) []DemoRecord {
@@ -41,11 +45,11 @@ func Demo(seed uint64, n int) []DemoRecord {
 	out := make([]DemoRecord, 0, n)
 	for i := range n {
 		c := Customer{Segment: Standard, Language: []string{"en", "en", "ru", "de"}[r.IntN(4)],
-			Phones: []string{DemoPhone(i)}, Accounts: []string{fmt.Sprintf("A-%05d", 10000+i)}}
+			Phones: []string{DemoPhone(i)}, Accounts: []string{DemoAccount(i)}}
 		switch {
 		case i%10 == 9:
 			c.Name, c.Segment = demoCompany[r.IntN(len(demoCompany))], B2B
-			c.Accounts = append(c.Accounts, fmt.Sprintf("B-%04d", 1000+i))
+			c.Accounts = append(c.Accounts, fmt.Sprintf("%06d", 900000+i))
 		default:
 			c.Name = demoFirst[r.IntN(len(demoFirst))] + " " + demoLast[r.IntN(len(demoLast))]
 			if i%8 == 0 {

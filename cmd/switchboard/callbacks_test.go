@@ -28,15 +28,16 @@ func TestDemoCallbacks(t *testing.T) {
 	for _, n := range []string{ivrCaller, missedCaller, lateCaller} {
 		emu.SetCustomer(n, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond, TalkTime: 300 * time.Millisecond})
 	}
-	// The IVR: 3 (a callback), then 1 to accept.
+	// The IVR: 1 (English), 3 (a callback), then 1 to accept.
 	ch, err := emu.PlaceCaller(ariemu.Caller{Number: ivrCaller, DID: "5554000", Digits: []ariemu.DigitPress{
-		{Digit: "3", After: 300 * time.Millisecond}, {Digit: "1", After: 100 * time.Millisecond, AfterPrompt: true}}})
+		{Digit: "1", After: 300 * time.Millisecond}, {Digit: "3", After: 200 * time.Millisecond},
+		{Digit: "1", After: 100 * time.Millisecond, AfterPrompt: true}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if rec, err := emu.WaitCall(ctx, ch, ariemu.Ended); err != nil || rec.Digits != "31" {
+	if rec, err := emu.WaitCall(ctx, ch, ariemu.Ended); err != nil || rec.Digits != "131" {
 		t.Fatalf("ivr caller: %+v %v", rec, err)
 	}
 	connected := func(number string) func() bool {

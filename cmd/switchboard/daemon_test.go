@@ -141,14 +141,15 @@ func TestIVRCallbackIsStored(t *testing.T) {
 	ctx := context.Background()
 	before := time.Now()
 	ch, err := emu.PlaceCaller(ariemu.Caller{Number: "+79995550042", DID: "5554000", Digits: []ariemu.DigitPress{
-		{Digit: "3", After: 200 * time.Millisecond}, {Digit: "1", After: 200 * time.Millisecond, AfterPrompt: true}}})
+		{Digit: "1", After: 200 * time.Millisecond}, {Digit: "3", After: 200 * time.Millisecond},
+		{Digit: "1", After: 200 * time.Millisecond, AfterPrompt: true}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	rec, err := emu.WaitCall(wctx, ch, ariemu.Ended)
 	cancel()
-	if err != nil || rec.Outcome != ariemu.OutcomeHungUpByApp || rec.Digits != "31" {
+	if err != nil || rec.Outcome != ariemu.OutcomeHungUpByApp || rec.Digits != "131" {
 		t.Fatalf("caller: %+v %v", rec, err)
 	}
 	list, err := d.store.Callbacks(ctx, store.CallbackFilter{Queue: "support-l1", States: []store.CallbackState{

@@ -107,7 +107,8 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	// Customers for the screen pop: some callers below call from their numbers.
-	known, err := d.crm.SeedCRMDemo(ctx, crm.Demo(1, 40), time.Now())
+	recs := crm.Demo(1, 40)
+	known, err := d.crm.SeedCRMDemo(ctx, recs, time.Now())
 	if err != nil {
 		fmt.Fprintln(stderr, "demo:", err)
 		return 1
@@ -131,13 +132,13 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
   database: %[3]s
   ARI:      emulator at http://%[4]s/ari with generated callers (%.2[5]f calls/s) and 10 agent phones
   callbacks: http://%[1]s/api/callbacks (as supervisor; metric switchboard_callbacks{state}):
-            callers who hang up after 30 s, IVR callers who press 3, the closed line's requests
+            callers who hang up after 30 s, IVR callers who ask for one, the closed line's requests
 
 Ctrl-C stops it.
 `, d.addr, token, db, emuAddr, *rate, adminPass, supPass, agentPass)
 
 	go demoPhones(ctx, emu, d)
-	go demoCallers(ctx, emu, *rate, known, demoSurveyPrompt(cfg))
+	go demoCallers(ctx, emu, *rate, known, demoAccounts(recs), demoSurveyPrompt(cfg))
 	select {
 	case <-ctx.Done():
 		return 0
@@ -221,17 +222,17 @@ func demoCustomer(emu *ariemu.Server, number string) {
 	emu.SetCustomer(number, p)
 }
 
-// demoCallers places Poisson arrivals: first-line support, billing, VIPs, and the IVR (where some
-// ask for a callback; now and then one calls the closed line and leaves a request), each
-// number with a phone that answers (or not) when it is called back;
-// callers talk 15-60 s and give up after an exponential patience of mean 90 s. Four in ten call
-// from a known customer's number (known), the others from random ones. A caller who hears the
-// survey prompt (survey, "" for none) rates the call.
-func demoCallers(ctx context.Context, emu *ariemu.Server, rate float64, known []string, survey string) {
+// demoCallers places Poisson arrivals: first-line support, billing, VIPs, and the IVR menu
+// (demoMenu; some ask for a callback; now and then one calls the closed line and leaves a
+// request), each number with a phone that answers (or not) when it is called back; callers
+// talk 15-60 s and give up after an exponential patience of mean 90 s (menu callers half a
+// minute later). Four in ten call from a known customer's number (known; accounts maps each to
+// its account number), the others from random ones. A caller who hears the survey prompt
+// (survey, "" for none) rates the call.
+func demoCallers(ctx context.Context, emu *ariemu.Server, rate float64, known []string, accounts map[string]string, survey string) {
 	if rate <= 0 {
 		return
 	}
-	n := 0
 	for {
 		wait := time.Duration(mrand.ExpFloat64() / rate * float64(time.Second))
 		select {
@@ -239,7 +240,10 @@ func demoCallers(ctx context.Context, emu *ariemu.Server, rate float64, known []
 			return
 		case <-time.After(wait):
 		}
-		n++
+		number := fmt.Sprintf("+7999%07d", mrand.IntN(10_000_000))
+		if len(known) > 0 && mrand.IntN(10) < 4 {
+			number = known[mrand.IntN(len(known))]
+		}
 		did := "5551000"
 		var digits []ariemu.DigitPress
 		switch x := mrand.IntN(10); {
@@ -247,12 +251,16 @@ func demoCallers(ctx context.Context, emu *ariemu.Server, rate float64, known []
 			did = "5552000"
 		case x < 3:
 			did = "5553000"
-		case x < 6: // the IVR: support, billing, or a callback (accepted)
+		case x < 6:
 			did = "5554000"
-			digits = []ariemu.DigitPress{{Digit: string(rune('1' + mrand.IntN(3))), After: time.Second}}
-			if digits[0].Digit == "3" {
-				digits = append(digits, ariemu.DigitPress{Digit: "1", After: 500 * time.Millisecond, AfterPrompt: true})
+			account := accounts[number]
+			if account == "" && len(known) > 0 && mrand.IntN(2) == 0 { // a customer calling from another phone
+				account = accounts[known[mrand.IntN(len(known))]]
 			}
+			if account == "" { // an account nobody has
+				account = fmt.Sprintf("%06d", 200000+mrand.IntN(700000))
+			}
+			digits = demoMenu(account)
 		}
 		if did == "5551000" && mrand.IntN(3) == 0 { // accepts the offer made while waiting, if it comes
 			digits = []ariemu.DigitPress{{Digit: "1", After: time.Duration(20+mrand.IntN(60)) * time.Second, AfterPrompt: true}}
@@ -261,14 +269,13 @@ func demoCallers(ctx context.Context, emu *ariemu.Server, rate float64, known []
 			did = "5555000"
 			digits = []ariemu.DigitPress{{Digit: "1", After: time.Second, AfterPrompt: true}, {Digit: "1", After: time.Second, AfterPrompt: true}}
 		}
-		number := fmt.Sprintf("+7999%07d", mrand.IntN(10_000_000))
-		if len(known) > 0 && mrand.IntN(10) < 4 {
-			number = known[mrand.IntN(len(known))]
+		patience := time.Duration(mrand.ExpFloat64() * 90 * float64(time.Second))
+		if did == "5554000" { // and half a minute for the menu
+			patience += 30 * time.Second
 		}
 		demoCustomer(emu, number)
 		ch, err := emu.PlaceCaller(ariemu.Caller{
-			Number: number, DID: did, Digits: digits,
-			Patience: time.Duration(mrand.ExpFloat64() * 90 * float64(time.Second)),
+			Number: number, DID: did, Digits: digits, Patience: patience,
 			TalkTime: time.Duration(15+mrand.IntN(46)) * time.Second,
 		})
 		if err != nil && ctx.Err() == nil {
@@ -277,6 +284,73 @@ func demoCallers(ctx context.Context, emu *ariemu.Server, rate float64, known []
 			go demoRate(ctx, emu, ch, survey)
 		}
 	}
+}
+
+// demoMenu is how a caller walks the main menu (demo.yaml main-menu), each choice made when its
+// prompt has ended: the language (three in four English, the others Russian; one in ten presses
+// a wrong key first, one in twenty nothing at all and ends in support in English), the topic
+// (support, billing or a callback; one in ten a wrong key first, one in twenty nothing and ends
+// in support). Billing callers key account and # (one in ten forgets the #, which the menu
+// takes after a pause); callback callers mostly accept the offer, the others wait in support;
+// one in three support callers accepts the offer made while waiting, if it comes.
+func demoMenu(account string) []ariemu.DigitPress {
+	var out []ariemu.DigitPress
+	press := func(keys string) {
+		for i, k := range keys {
+			if i == 0 { // once the prompt has ended
+				out = append(out, ariemu.DigitPress{Digit: string(k), After: time.Duration(500+mrand.IntN(1500)) * time.Millisecond, AfterPrompt: true})
+			} else {
+				out = append(out, ariemu.DigitPress{Digit: string(k), After: time.Duration(250+mrand.IntN(450)) * time.Millisecond})
+			}
+		}
+	}
+	wrong := func() {
+		if mrand.IntN(10) == 0 {
+			press([]string{"0", "9", "*", "#"}[mrand.IntN(4)])
+		}
+	}
+	if mrand.IntN(20) == 0 {
+		return nil // silence: English, then support
+	}
+	wrong()
+	press([]string{"1", "1", "1", "2"}[mrand.IntN(4)])
+	if mrand.IntN(20) == 0 {
+		return out // no topic: support
+	}
+	wrong()
+	switch mrand.IntN(10) {
+	case 0, 1, 2, 3, 4: // support
+		press("1")
+	case 5, 6, 7: // billing
+		press("2")
+		press(account)
+		if mrand.IntN(10) != 0 {
+			press("#")
+		}
+		return out
+	default: // a callback
+		press("3")
+		if mrand.IntN(5) != 0 {
+			press("1")
+			return out
+		}
+		press("2")
+	}
+	if mrand.IntN(3) == 0 { // accepts the offer made while waiting, if it comes
+		out = append(out, ariemu.DigitPress{Digit: "1", After: time.Duration(20+mrand.IntN(60)) * time.Second, AfterPrompt: true})
+	}
+	return out
+}
+
+// demoAccounts maps each demo customer's phone number to its account number.
+func demoAccounts(recs []crm.DemoRecord) map[string]string {
+	out := map[string]string{}
+	for _, r := range recs {
+		if len(r.Customer.Phones) > 0 && len(r.Customer.Accounts) > 0 {
+			out[r.Customer.Phones[0]] = r.Customer.Accounts[0]
+		}
+	}
+	return out
 }
 
 // demoSurveyPrompt is the first sound of the survey flow's first node, as the emulator notes

@@ -40,7 +40,15 @@ func demoDaemonWith(t *testing.T, edit func(*config.Config)) (*ariemu.Server, *d
 // demoDaemonYAML is demoDaemon on another configuration.
 func demoDaemonYAML(t *testing.T, yaml []byte, tweak ...func(*config.Config)) (*ariemu.Server, *daemon, *config.Config) {
 	t.Helper()
-	emu, err := ariemu.New(ariemu.Options{Username: "u", Password: "p"})
+	return demoDaemonEmu(t, ariemu.Options{}, yaml, tweak...)
+}
+
+// demoDaemonEmu is demoDaemonYAML with an emulator built with opts (e.g. a Speed that shortens
+// the prompts); the credentials are set here.
+func demoDaemonEmu(t *testing.T, opts ariemu.Options, yaml []byte, tweak ...func(*config.Config)) (*ariemu.Server, *daemon, *config.Config) {
+	t.Helper()
+	opts.Username, opts.Password = "u", "p"
+	emu, err := ariemu.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
