@@ -42,6 +42,9 @@ func TestCRMThroughTheDaemon(t *testing.T) {
 	if call.Priority != 3 { // demo.yaml: vip: {priority_boost: 3}; billing's DID has priority 0
 		t.Fatalf("a VIP caller routed with priority %d, want 3", call.Priority)
 	}
+	if call.Data["segment"] != "vip" || call.Data["customer"] != strconv.FormatInt(cands[0].ID, 10) {
+		t.Fatalf("the call's row lacks the classification: %v", call.Data)
+	}
 	other := "1003"
 	if call.Agent == other {
 		other = "1008"

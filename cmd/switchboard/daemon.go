@@ -142,8 +142,11 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			hub.CallInfo(id, number, did)
 			d.interactions.CallInfo(id, number)
 		},
-		IVRRouted: hub.Routed,
-		Callback:  cbs.ivrCallback, Callbacks: cbs,
+		IVRRouted: func(id string, path []router.IVRStep, data map[string]string) {
+			j.CallInfo(id, "", "", data) // the call's data (IVR inputs, customer, segment) on its row
+			hub.Routed(id, path, data)
+		},
+		Callback: cbs.ivrCallback, Callbacks: cbs,
 		AgentState: func(id string) (acd.AgentState, string, bool) {
 			iv, ok := last[id]
 			switch {
