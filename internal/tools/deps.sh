@@ -29,8 +29,10 @@ need=()
 if [ -z "${DATABASE_URL:-}" ] && ! have_pg_server; then
   need+=(postgresql)
 fi
-# ARI emulator tests (internal/ariemu): Asterisk's prompts and music on hold.
-for p in asterisk-core-sounds-en-wav asterisk-core-sounds-ru-wav asterisk-moh-opsound-wav; do
+# ARI emulator tests (internal/ariemu): Asterisk's prompts and music on hold. The -wav packages
+# hold the files; asterisk-core-sounds-en and -ru make the sounds/en and sounds/ru links Asterisk
+# (and the emulator) look in.
+for p in asterisk-core-sounds-en-wav asterisk-core-sounds-ru-wav asterisk-core-sounds-en asterisk-core-sounds-ru asterisk-moh-opsound-wav; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 # SIP load generator tests (internal/sipload, cmd/sbload): sipp is the far end.
