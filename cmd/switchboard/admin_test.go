@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"regexp"
 	"testing"
 	"time"
 
@@ -21,27 +18,11 @@ func TestTokenReadsReportsOfRealCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := login(t, d.addr, "root")
-	resp, err := c.Get("http://" + d.addr + "/admin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	m := regexp.MustCompile(`name="csrf" content="([^"]+)"`).FindSubmatch(page)
-	if resp.StatusCode != 200 || m == nil {
-		t.Fatalf("admin page: %d", resp.StatusCode)
-	}
-	req, _ := http.NewRequest("POST", "http://"+d.addr+"/api/tokens", bytes.NewReader([]byte(`{"name":"bi export"}`)))
-	req.Header.Set("X-CSRF-Token", string(m[1]))
-	resp, err = c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	code, answer := apiSend(t, c, "POST", "http://"+d.addr+"/api/tokens", csrfOn(t, c, "http://"+d.addr+"/admin"), `{"name":"bi export"}`)
 	var tok struct{ Token string }
-	json.NewDecoder(resp.Body).Decode(&tok)
-	resp.Body.Close()
-	if resp.StatusCode != 201 || tok.Token == "" {
-		t.Fatalf("token: %d", resp.StatusCode)
+	json.Unmarshal([]byte(answer), &tok)
+	if code != 201 || tok.Token == "" {
+		t.Fatalf("token: %d", code)
 	}
 
 	for i := range 2 {

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -81,42 +78,4 @@ func TestCRMThroughTheDaemon(t *testing.T) {
 	if code := apiCall(t, otherC, "GET", path, "", "", &tk); code != 200 || len(tk.Recordings) != 1 || tk.Recordings[0].Name != "call-"+callID {
 		t.Fatalf("ticket with its recording: %d %+v", code, tk)
 	}
-}
-
-var csrfMeta = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-// pageCSRF reads the session's CSRF token from a page every role may open.
-func pageCSRF(t *testing.T, c *http.Client, addr string) string {
-	t.Helper()
-	resp, err := c.Get("http://" + addr + "/recordings")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	m := csrfMeta.FindSubmatch(page)
-	if m == nil {
-		t.Fatalf("no csrf token in the page (%d)", resp.StatusCode)
-	}
-	return string(m[1])
-}
-
-func apiCall(t *testing.T, c *http.Client, method, url, csrf, body string, out any) int {
-	t.Helper()
-	req, _ := http.NewRequest(method, url, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if csrf != "" {
-		req.Header.Set("X-CSRF-Token", csrf)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if out != nil && resp.StatusCode < 300 {
-		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return resp.StatusCode
 }

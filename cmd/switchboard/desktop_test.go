@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -28,27 +27,13 @@ type apiClient struct {
 func signedIn(t *testing.T, addr, user, page string) *apiClient {
 	t.Helper()
 	a := &apiClient{t: t, c: login(t, addr, user), base: "http://" + addr}
-	_, body := a.do("GET", page, "")
-	m := regexp.MustCompile(`<meta name="csrf" content="([^"]+)">`).FindStringSubmatch(body)
-	if m == nil {
-		t.Fatalf("%s: no csrf token on %s", user, page)
-	}
-	a.csrf = m[1]
+	a.csrf = csrfOn(t, a.c, a.base+page)
 	return a
 }
 
 func (a *apiClient) do(method, path, body string) (int, string) {
 	a.t.Helper()
-	req, _ := http.NewRequest(method, a.base+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-CSRF-Token", a.csrf)
-	resp, err := a.c.Do(req)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return apiSend(a.t, a.c, method, a.base+path, a.csrf, body)
 }
 
 func (a *apiClient) want(method, path, body string, code int, has string) string {

@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,7 +95,7 @@ func login(t *testing.T, addr, user string) *http.Client {
 	}
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
+	m := csrfField.FindSubmatch(page)
 	if m == nil {
 		t.Fatal("no login form")
 	}
@@ -115,4 +117,54 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("timed out waiting for %s", what)
+}
+
+// csrfField holds a page's CSRF token: the forms' hidden field or the pages' meta tag.
+var csrfField = regexp.MustCompile(`name="csrf" (?:value|content)="([^"]+)"`)
+
+// pageCSRF reads the session's CSRF token from a page every role may open.
+func pageCSRF(t *testing.T, c *http.Client, addr string) string {
+	t.Helper()
+	return csrfOn(t, c, "http://"+addr+"/recordings")
+}
+
+// csrfOn reads the session's CSRF token from the page at url.
+func csrfOn(t *testing.T, c *http.Client, url string) string {
+	t.Helper()
+	code, page := fetch(t, c, url, "")
+	m := csrfField.FindSubmatch(page)
+	if m == nil {
+		t.Fatalf("no csrf token in %s (%d)", url, code)
+	}
+	return string(m[1])
+}
+
+// apiSend sends body as JSON with the session's CSRF token (none if csrf is empty) and returns
+// the answer's status and body.
+func apiSend(t *testing.T, c *http.Client, method, url, csrf, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if csrf != "" {
+		req.Header.Set("X-CSRF-Token", csrf)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// apiCall is apiSend that decodes a successful answer into out (if not nil).
+func apiCall(t *testing.T, c *http.Client, method, url, csrf, body string, out any) int {
+	t.Helper()
+	code, answer := apiSend(t, c, method, url, csrf, body)
+	if out != nil && code < 300 {
+		if err := json.Unmarshal([]byte(answer), out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return code
 }

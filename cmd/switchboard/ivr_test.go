@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -111,15 +110,7 @@ func TestSecureCollectOverHTTP(t *testing.T) {
 	c := login(t, d.addr, "own")
 	csrf := pageCSRF(t, c, d.addr)
 	post := func(path, body string) (int, string) {
-		req, _ := http.NewRequest("POST", "http://"+d.addr+path, strings.NewReader(body))
-		req.Header.Set("X-CSRF-Token", csrf)
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return apiSend(t, c, "POST", "http://"+d.addr+path, csrf, body)
 	}
 	if code, body := post("/api/calls/"+id+"/recording/pause", ""); code != http.StatusNoContent || live() != "paused" {
 		t.Fatalf("pause: %d %s, recording %s", code, body, live())

@@ -5,9 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -100,17 +98,9 @@ func TestDaemonScreenPopEndToEnd(t *testing.T) {
 	}
 
 	c := clients[agent]
-	token := csrfOf(t, c, "http://"+d.addr+"/recordings")
+	token := pageCSRF(t, c, d.addr)
 	post := func(c *http.Client, path, body string) (int, string) {
-		req, _ := http.NewRequest("POST", "http://"+d.addr+path, strings.NewReader(body))
-		req.Header.Set("X-CSRF-Token", token)
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return apiSend(t, c, "POST", "http://"+d.addr+path, token, body)
 	}
 	if code, body := post(c, "/api/calls/"+callID+"/callback", `{"at":"`+time.Now().Add(time.Hour).UTC().Format(time.RFC3339)+`"}`); code != 201 || !strings.Contains(body, `"number":"+4930111222"`) {
 		t.Fatalf("callback: %d %s", code, body)
@@ -140,7 +130,7 @@ func TestDaemonScreenPopEndToEnd(t *testing.T) {
 	}
 	// Another agent may not wrap up the call.
 	other := clients["1001"]
-	token = csrfOf(t, other, "http://"+d.addr+"/recordings")
+	token = pageCSRF(t, other, d.addr)
 	if code, _ := post(other, "/api/calls/"+callID+"/wrapup", `{"disposition":"sold"}`); code != 404 {
 		t.Fatalf("another agent's wrap-up: %d", code)
 	}
@@ -184,15 +174,4 @@ func nextPopOf(t *testing.T, ch <-chan screenpop.Pop) screenpop.Pop {
 		t.Fatal("no pop")
 	}
 	return screenpop.Pop{}
-}
-
-// csrfOf reads the session's CSRF token from a page's logout form.
-func csrfOf(t *testing.T, c *http.Client, page string) string {
-	t.Helper()
-	_, body := fetch(t, c, page, "")
-	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(body)
-	if m == nil {
-		t.Fatalf("no csrf token in %s", page)
-	}
-	return string(m[1])
 }
