@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -53,8 +52,6 @@ func newStoreSite(t *testing.T, kpis func(context.Context, time.Time, time.Time,
 	t.Cleanup(ts.Close)
 	return &storeSite{site: &site{t: t, ts: ts, logs: logs}, st: st, ids: ids}
 }
-
-var csrfMeta = regexp.MustCompile(`name="csrf" content="([^"]+)"`)
 
 // browser is a signed-in client and its CSRF token (read from the admin page, or the
 // wallboard's logout form for non-admins).

@@ -7,10 +7,8 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -65,19 +63,8 @@ func (m *memUsers) DeleteSession(_ context.Context, token string, _ time.Time) e
 	return nil
 }
 
-type site struct {
-	t    *testing.T
-	ts   *httptest.Server
-	logs *bytes.Buffer
-}
-
 func newSite(t *testing.T) *site {
-	hash := func(pw string) string { h, _ := HashPassword(pw); return h }
-	users := &memUsers{sessions: map[string]*store.Session{}, users: map[string]*store.User{
-		"sue":   {ID: 1, Username: "sue", Role: "supervisor", Queues: []string{"billing"}, PasswordHash: hash("sue-pass")},
-		"root":  {ID: 2, Username: "root", Role: "admin", PasswordHash: hash("root-pass")},
-		"alice": {ID: 3, Username: "alice", Role: "agent", AgentID: "1001", PasswordHash: hash("alice-pass")},
-	}}
+	users := testUsers("sue", "root", "alice")
 	live := Live{At: time.Now(), Queues: []acd.QueueStats{
 		{Queue: "billing", Waiting: 2, Agents: map[acd.AgentState]int{acd.Available: 1}},
 		{Queue: "support", Waiting: 5, Agents: map[acd.AgentState]int{acd.OnCall: 3}},
@@ -87,46 +74,6 @@ func newSite(t *testing.T) *site {
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	return &site{t: t, ts: ts, logs: logs}
-}
-
-func (s *site) client() *http.Client {
-	jar, _ := cookiejar.New(nil)
-	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-}
-
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-// login walks the form and returns the final response.
-func (s *site) login(c *http.Client, user, pass string) *http.Response {
-	s.t.Helper()
-	resp, err := c.Get(s.ts.URL + "/login")
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	body := new(bytes.Buffer)
-	body.ReadFrom(resp.Body)
-	resp.Body.Close()
-	m := csrfField.FindStringSubmatch(body.String())
-	if m == nil {
-		s.t.Fatalf("no csrf field in the login page")
-	}
-	resp, err = c.PostForm(s.ts.URL+"/login", url.Values{"csrf": {m[1]}, "username": {user}, "password": {pass}})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp
-}
-
-func (s *site) get(c *http.Client, path string) (int, string) {
-	resp, err := c.Get(s.ts.URL + path)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b := new(bytes.Buffer)
-	b.ReadFrom(resp.Body)
-	return resp.StatusCode, b.String()
 }
 
 func TestPagesNeedALogin(t *testing.T) {

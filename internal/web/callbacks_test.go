@@ -151,17 +151,7 @@ func TestCancelCallback(t *testing.T) {
 	s, cbs := newCallbackSite(t)
 	sue, root, alice := s.as("sue"), s.as("root"), s.as("alice")
 	post := func(c *http.Client, id, token string) (int, string) {
-		req, _ := http.NewRequest("POST", s.ts.URL+"/api/callbacks/"+id+"/cancel", nil)
-		if token != "" {
-			req.Header.Set("X-CSRF-Token", token)
-		}
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return s.send(c, "POST", "/api/callbacks/"+id+"/cancel", token, "")
 	}
 	tests := []struct {
 		c          *http.Client

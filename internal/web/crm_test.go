@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -184,13 +183,7 @@ func (m *memCRM) CallHandledBy(_ context.Context, call, agent string) (bool, err
 
 // newCRMSite: alice (agent 1001) took call c1, bob (1002) took c2; sue supervises billing; root.
 func newCRMSite(t *testing.T) (*recSite, *memCRM) {
-	hash := func(pw string) string { h, _ := HashPassword(pw); return h }
-	users := &memUsers{sessions: map[string]*store.Session{}, users: map[string]*store.User{
-		"sue":   {ID: 1, Username: "sue", Role: "supervisor", Queues: []string{"billing"}, PasswordHash: hash("sue-pass")},
-		"root":  {ID: 2, Username: "root", Role: "admin", PasswordHash: hash("root-pass")},
-		"alice": {ID: 3, Username: "alice", Role: "agent", AgentID: "1001", PasswordHash: hash("alice-pass")},
-		"bob":   {ID: 4, Username: "bob", Role: "agent", AgentID: "1002", PasswordHash: hash("bob-pass")},
-	}}
+	users := testUsers("sue", "root", "alice", "bob")
 	m := newMemCRM()
 	m.callAgent["c1"], m.callAgent["c2"] = "1001", "1002"
 	logs := &bytes.Buffer{}
@@ -204,30 +197,20 @@ func newCRMSite(t *testing.T) (*recSite, *memCRM) {
 // the answer into out when given; it returns the status and the error code, if any.
 func (s *recSite) call(c *http.Client, method, path, csrf, body string, out any) (int, string) {
 	s.t.Helper()
-	req, _ := http.NewRequest(method, s.ts.URL+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if csrf != "" {
-		req.Header.Set("X-CSRF-Token", csrf)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 400 {
+	code, b := s.send(c, method, path, csrf, body)
+	if code >= 400 {
 		var e apiError
-		if err := json.Unmarshal(b, &e); err != nil || e.Error.Code == "" {
-			s.t.Fatalf("%s %s: %d without the error shape: %s", method, path, resp.StatusCode, b)
+		if err := json.Unmarshal([]byte(b), &e); err != nil || e.Error.Code == "" {
+			s.t.Fatalf("%s %s: %d without the error shape: %s", method, path, code, b)
 		}
-		return resp.StatusCode, e.Error.Code
+		return code, e.Error.Code
 	}
 	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
+		if err := json.Unmarshal([]byte(b), out); err != nil {
 			s.t.Fatalf("%s %s: %v in %s", method, path, err, b)
 		}
 	}
-	return resp.StatusCode, ""
+	return code, ""
 }
 
 func TestCRMCustomerRoutes(t *testing.T) {

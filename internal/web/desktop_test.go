@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -157,12 +156,7 @@ func deskSite(t *testing.T) (*site, *memDesktop) {
 	s := newSite(t)
 	s.ts.Close()
 	d := newMemDesktop()
-	hash := func(pw string) string { h, _ := HashPassword(pw); return h }
-	users := &memUsers{sessions: map[string]*store.Session{}, users: map[string]*store.User{
-		"sue":   {ID: 1, Username: "sue", Role: "supervisor", Queues: []string{"billing"}, PasswordHash: hash("sue-pass")},
-		"alice": {ID: 3, Username: "alice", Role: "agent", AgentID: "1001", PasswordHash: hash("alice-pass")},
-		"heidi": {ID: 4, Username: "heidi", Role: "agent", AgentID: "1008", PasswordHash: hash("heidi-pass")},
-	}}
+	users := testUsers("sue", "alice", "heidi")
 	live := Live{At: time.Now(), Queues: []acd.QueueStats{
 		{Queue: "billing", Waiting: 1, Agents: map[acd.AgentState]int{acd.Available: 1}, SLGoal: 0.8,
 			Today: acd.Period{Answered: 10, ServiceLevel: 0.5}},
@@ -174,35 +168,6 @@ func deskSite(t *testing.T) (*site, *memDesktop) {
 		Logger:           slog.New(slog.NewTextHandler(s.logs, nil))}))
 	t.Cleanup(s.ts.Close)
 	return s, d
-}
-
-var metaCSRF = regexp.MustCompile(`<meta name="csrf" content="([^"]+)">`)
-
-// send makes a JSON request with the page's CSRF token (csrf "" : none).
-func (s *site) send(c *http.Client, method, path, csrf, body string) (int, string) {
-	s.t.Helper()
-	req, _ := http.NewRequest(method, s.ts.URL+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if csrf != "" {
-		req.Header.Set("X-CSRF-Token", csrf)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-func (s *site) pageCSRF(c *http.Client, path string) string {
-	s.t.Helper()
-	code, page := s.get(c, path)
-	m := metaCSRF.FindStringSubmatch(page)
-	if code != 200 || m == nil {
-		s.t.Fatalf("%s: %d, csrf meta %v", path, code, m)
-	}
-	return m[1]
 }
 
 func TestAgentDesktopAPI(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -54,13 +53,7 @@ type popSite struct {
 
 // newPopSite: alice is agent 1001, bob 1002, sue a supervisor, root an admin.
 func newPopSite(t *testing.T) *popSite {
-	hash := func(pw string) string { h, _ := HashPassword(pw); return h }
-	users := &memUsers{sessions: map[string]*store.Session{}, users: map[string]*store.User{
-		"sue":   {ID: 1, Username: "sue", Role: "supervisor", Queues: []string{"billing"}, PasswordHash: hash("sue-pass")},
-		"root":  {ID: 2, Username: "root", Role: "admin", PasswordHash: hash("root-pass")},
-		"alice": {ID: 3, Username: "alice", Role: "agent", AgentID: "1001", PasswordHash: hash("alice-pass")},
-		"bob":   {ID: 4, Username: "bob", Role: "agent", AgentID: "1002", PasswordHash: hash("bob-pass")},
-	}}
+	users := testUsers("sue", "root", "alice", "bob")
 	hub := screenpop.New(screenpop.Options{Logger: slog.New(slog.DiscardHandler)})
 	ctx, cancel := context.WithCancel(context.Background())
 	go hub.Run(ctx)
@@ -183,19 +176,10 @@ func TestWrapupAndCallbackRoutes(t *testing.T) {
 		}
 	}
 	post := func(c *http.Client, user, path, body, token string) (int, string) {
-		req, _ := http.NewRequest("POST", s.ts.URL+path, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
 		if token == "" {
 			token = s.csrf(user)
 		}
-		req.Header.Set("X-CSRF-Token", token)
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return s.send(c, "POST", path, token, body)
 	}
 	code, body := s.get(bob, "/api/dispositions")
 	if code != 200 || strings.TrimSpace(body) != `["resolved","escalated"]` {

@@ -74,24 +74,11 @@ func (m *memRecordings) audits() []store.AuditEntry {
 	return slices.Clone(m.audit)
 }
 
-type recSite struct {
-	*site
-	recs  *memRecordings
-	users *memUsers
-	dir   string
-}
-
 // newRecordingSite: alice (agent 1001) and bob (agent 1002), sue supervising billing, root.
 // r1: billing, alice; r2: support, bob; r3: billing, bob, whose file is damaged; r4: its file
 // is missing.
 func newRecordingSite(t *testing.T) *recSite {
-	hash := func(pw string) string { h, _ := HashPassword(pw); return h }
-	users := &memUsers{sessions: map[string]*store.Session{}, users: map[string]*store.User{
-		"sue":   {ID: 1, Username: "sue", Role: "supervisor", Queues: []string{"billing"}, PasswordHash: hash("sue-pass")},
-		"root":  {ID: 2, Username: "root", Role: "admin", PasswordHash: hash("root-pass")},
-		"alice": {ID: 3, Username: "alice", Role: "agent", AgentID: "1001", PasswordHash: hash("alice-pass")},
-		"bob":   {ID: 4, Username: "bob", Role: "agent", AgentID: "1002", PasswordHash: hash("bob-pass")},
-	}}
+	users := testUsers("sue", "root", "alice", "bob")
 	dir := t.TempDir()
 	recs := &memRecordings{}
 	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
@@ -132,25 +119,6 @@ func newRecordingSite(t *testing.T) *recSite {
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	return &recSite{site: &site{t: t, ts: ts, logs: logs}, recs: recs, users: users, dir: dir}
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
-
-func (s *recSite) as(user string) *http.Client {
-	c := s.client()
-	if r := s.login(c, user, user+"-pass"); r.StatusCode != http.StatusSeeOther {
-		s.t.Fatalf("login %s: %d", user, r.StatusCode)
-	}
-	return c
 }
 
 func (s *recSite) search(c *http.Client, query string) (int, []string) {
@@ -292,32 +260,12 @@ func TestRecordingNotServedWithoutAudit(t *testing.T) {
 	}
 }
 
-func (s *recSite) csrf(user string) string {
-	s.users.mu.Lock()
-	defer s.users.mu.Unlock()
-	for _, ss := range s.users.sessions {
-		if ss.User.Username == user {
-			return ss.CSRF
-		}
-	}
-	s.t.Fatalf("no session of %s", user)
-	return ""
-}
-
 func TestRecordOnDemandRoute(t *testing.T) {
 	s := newRecordingSite(t)
 	alice, bob, sue := s.as("alice"), s.as("bob"), s.as("sue")
 	post := func(c *http.Client, call, token string) int {
-		req, _ := http.NewRequest("POST", s.ts.URL+"/api/calls/"+call+"/record", nil)
-		if token != "" {
-			req.Header.Set("X-CSRF-Token", token)
-		}
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		code, _ := s.send(c, "POST", "/api/calls/"+call+"/record", token, "")
+		return code
 	}
 	tests := []struct {
 		c          *http.Client

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,7 +12,6 @@ import (
 	"testing"
 
 	"switchboard/acd"
-	"switchboard/internal/store"
 )
 
 // fakeSecure: call c1 is agent 1001's; c2's recording cannot be paused; others do not exist.
@@ -67,12 +65,7 @@ func (f *fakeSecure) SecureCollect(_ context.Context, agent, call, name string, 
 }
 
 func TestSecureRoutes(t *testing.T) {
-	hash := func(pw string) string { h, _ := HashPassword(pw); return h }
-	users := &memUsers{sessions: map[string]*store.Session{}, users: map[string]*store.User{
-		"sue":   {ID: 1, Username: "sue", Role: "supervisor", Queues: []string{"billing"}, PasswordHash: hash("sue-pass")},
-		"alice": {ID: 3, Username: "alice", Role: "agent", AgentID: "1001", PasswordHash: hash("alice-pass")},
-		"bob":   {ID: 4, Username: "bob", Role: "agent", AgentID: "1002", PasswordHash: hash("bob-pass")},
-	}}
+	users := testUsers("sue", "alice", "bob")
 	fake := &fakeSecure{}
 	logs := &bytes.Buffer{}
 	ts := httptest.NewServer(Handler(Options{Users: users, Live: func() Live { return Live{} }, Secure: fake,
@@ -81,15 +74,7 @@ func TestSecureRoutes(t *testing.T) {
 	s := &recSite{site: &site{t: t, ts: ts, logs: logs}, users: users}
 	alice, bob, sue := s.as("alice"), s.as("bob"), s.as("sue")
 	post := func(c *http.Client, user, path, body string) (int, string) {
-		req, _ := http.NewRequest("POST", ts.URL+path, strings.NewReader(body))
-		req.Header.Set("X-CSRF-Token", s.csrf(user))
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return s.send(c, "POST", path, s.csrf(user), body)
 	}
 	card := `{"name":"card","min":12,"max":19}`
 	for _, tt := range []struct {
