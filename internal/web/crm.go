@@ -61,6 +61,33 @@ func pathID(w http.ResponseWriter, r *http.Request, what string) (int64, bool) {
 	return id, true
 }
 
+// pathIDBody reads a changing request on one row: its CSRF token, the route's {id} and the
+// JSON body into v; on failure it has answered.
+func pathIDBody(w http.ResponseWriter, r *http.Request, what string, v any) (int64, bool) {
+	if !csrfOK(w, r) {
+		return 0, false
+	}
+	id, ok := pathID(w, r, what)
+	if !ok {
+		return 0, false
+	}
+	return id, decodeJSON(w, r, v)
+}
+
+// crmGet answers a GET of the route's {id} with what get reads.
+func crmGet[T any](s *server, w http.ResponseWriter, r *http.Request, what string, get func(context.Context, int64) (T, error)) {
+	id, ok := pathID(w, r, what)
+	if !ok {
+		return
+	}
+	v, err := get(r.Context(), id)
+	if err != nil {
+		s.crmError(w, err, what)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
 // queryLimit reads ?limit= (1..500, default 50); on failure it has answered.
 func queryLimit(w http.ResponseWriter, r *http.Request) (int, bool) {
 	v := r.URL.Query().Get("limit")
@@ -121,29 +148,14 @@ func (s *server) createCustomer(w http.ResponseWriter, r *http.Request) {
 
 // getCustomer: GET /api/customers/{id}
 func (s *server) getCustomer(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "customer")
-	if !ok {
-		return
-	}
-	c, err := s.opt.CRM.Customer(r.Context(), id)
-	if err != nil {
-		s.crmError(w, err, "customer")
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
+	crmGet(s, w, r, "customer", s.opt.CRM.Customer)
 }
 
 // updateCustomer: PATCH /api/customers/{id} (crm.CustomerPatch's fields)
 func (s *server) updateCustomer(w http.ResponseWriter, r *http.Request) {
-	if !csrfOK(w, r) {
-		return
-	}
-	id, ok := pathID(w, r, "customer")
-	if !ok {
-		return
-	}
 	var p crm.CustomerPatch
-	if !decodeJSON(w, r, &p) {
+	id, ok := pathIDBody(w, r, "customer", &p)
+	if !ok {
 		return
 	}
 	c, err := s.opt.CRM.UpdateCustomer(r.Context(), id, p)
@@ -235,16 +247,7 @@ func (s *server) createTicket(w http.ResponseWriter, r *http.Request) {
 
 // getTicket: GET /api/tickets/{id}, with its calls and their recordings.
 func (s *server) getTicket(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "ticket")
-	if !ok {
-		return
-	}
-	t, err := s.opt.CRM.Ticket(r.Context(), id)
-	if err != nil {
-		s.crmError(w, err, "ticket")
-		return
-	}
-	writeJSON(w, http.StatusOK, t)
+	crmGet(s, w, r, "ticket", s.opt.CRM.Ticket)
 }
 
 // mayChangeTicket: supervisors and admins always; an agent on a ticket they own or with a call
@@ -272,15 +275,9 @@ func (s *server) mayChangeTicket(w http.ResponseWriter, r *http.Request, id int6
 
 // updateTicket: PATCH /api/tickets/{id} {"status","priority","owner","subject"}
 func (s *server) updateTicket(w http.ResponseWriter, r *http.Request) {
-	if !csrfOK(w, r) {
-		return
-	}
-	id, ok := pathID(w, r, "ticket")
-	if !ok {
-		return
-	}
 	var p crm.TicketPatch
-	if !decodeJSON(w, r, &p) {
+	id, ok := pathIDBody(w, r, "ticket", &p)
+	if !ok {
 		return
 	}
 	if !s.mayChangeTicket(w, r, id) {
@@ -297,17 +294,11 @@ func (s *server) updateTicket(w http.ResponseWriter, r *http.Request) {
 
 // linkTicketCall: POST /api/tickets/{id}/calls {"call_id"}; an agent links their own calls.
 func (s *server) linkTicketCall(w http.ResponseWriter, r *http.Request) {
-	if !csrfOK(w, r) {
-		return
-	}
-	id, ok := pathID(w, r, "ticket")
-	if !ok {
-		return
-	}
 	var body struct {
 		CallID string `json:"call_id"`
 	}
-	if !decodeJSON(w, r, &body) {
+	id, ok := pathIDBody(w, r, "ticket", &body)
+	if !ok {
 		return
 	}
 	if err := crm.CheckCallID(body.CallID, false); err != nil {

@@ -107,6 +107,19 @@ func myAgent(w http.ResponseWriter, r *http.Request) (string, bool) {
 	return id, true
 }
 
+// agentBody reads an agent's changing request: its CSRF token, the agent who asks (agent
+// answers a refusal) and the JSON body into v. On failure it has answered.
+func agentBody(w http.ResponseWriter, r *http.Request, agent func(http.ResponseWriter, *http.Request) (string, bool), v any) (string, bool) {
+	if !csrfOK(w, r) {
+		return "", false
+	}
+	id, ok := agent(w, r)
+	if !ok {
+		return "", false
+	}
+	return id, decodeJSON(w, r, v)
+}
+
 func (s *server) desktopPage(w http.ResponseWriter, r *http.Request) {
 	sess := sessionFrom(r.Context())
 	var queues []string
@@ -130,17 +143,11 @@ func (s *server) apiMe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) apiAgentLogin(w http.ResponseWriter, r *http.Request) {
-	if !csrfOK(w, r) {
-		return
-	}
-	id, ok := myAgent(w, r)
-	if !ok {
-		return
-	}
 	var req struct {
 		Endpoint string `json:"endpoint"`
 	}
-	if !decodeJSON(w, r, &req) {
+	id, ok := agentBody(w, r, myAgent, &req)
+	if !ok {
 		return
 	}
 	if err := s.opt.Desktop.AgentLogin(r.Context(), id, strings.TrimSpace(req.Endpoint)); err != nil {
@@ -171,15 +178,9 @@ func (s *server) setState(w http.ResponseWriter, r *http.Request, agentID string
 }
 
 func (s *server) apiMyState(w http.ResponseWriter, r *http.Request) {
-	if !csrfOK(w, r) {
-		return
-	}
-	id, ok := myAgent(w, r)
-	if !ok {
-		return
-	}
 	var req stateRequest
-	if !decodeJSON(w, r, &req) || !s.setState(w, r, id, req) {
+	id, ok := agentBody(w, r, myAgent, &req)
+	if !ok || !s.setState(w, r, id, req) {
 		return
 	}
 	s.apiMe(w, r)
@@ -207,17 +208,11 @@ func (s *server) apiMyStats(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) apiTransfer(w http.ResponseWriter, r *http.Request) {
-	if !csrfOK(w, r) {
-		return
-	}
-	id, ok := myAgent(w, r)
-	if !ok {
-		return
-	}
 	var req struct {
 		Queue string `json:"queue"`
 	}
-	if !decodeJSON(w, r, &req) {
+	id, ok := agentBody(w, r, myAgent, &req)
+	if !ok {
 		return
 	}
 	callID := r.PathValue("id")

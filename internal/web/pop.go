@@ -35,21 +35,22 @@ const (
 	popWrite = 10 * time.Second
 )
 
-// agentOf answers 403 for a session that is not an agent's and returns "".
-func agentOf(w http.ResponseWriter, r *http.Request) string {
+// agentOf returns the session's agent, or answers 403 for a session that is not an agent's.
+func agentOf(w http.ResponseWriter, r *http.Request) (string, bool) {
 	sess := sessionFrom(r.Context())
 	if sess.User.AgentID == "" {
 		writeError(w, http.StatusForbidden, CodeForbidden, "this account is not an agent")
+		return "", false
 	}
-	return sess.User.AgentID
+	return sess.User.AgentID, true
 }
 
 // streamPops: GET /api/agent/pop/stream, the session's agent's pops as server-sent events
 // ("pop"), starting with the current one (or {"kind":"idle"}). A desktop that cannot keep up
 // loses its oldest pops (the hub's bounded buffer); one whose connection stalls is disconnected.
 func (s *server) streamPops(w http.ResponseWriter, r *http.Request) {
-	agent := agentOf(w, r)
-	if agent == "" {
+	agent, ok := agentOf(w, r)
+	if !ok {
 		return
 	}
 	rc := http.NewResponseController(w)
@@ -84,8 +85,8 @@ func (s *server) streamPops(w http.ResponseWriter, r *http.Request) {
 
 // currentPop: GET /api/agent/call, the agent's current pop; 204 when idle.
 func (s *server) currentPop(w http.ResponseWriter, r *http.Request) {
-	agent := agentOf(w, r)
-	if agent == "" {
+	agent, ok := agentOf(w, r)
+	if !ok {
 		return
 	}
 	_, b, ok := s.opt.Pops.Current(agent)
@@ -106,19 +107,13 @@ func (s *server) dispositions(w http.ResponseWriter, r *http.Request) {
 // wrapupCall: POST /api/calls/{id}/wrapup {"disposition","notes","ticket_id"}, by the agent
 // who answered the call.
 func (s *server) wrapupCall(w http.ResponseWriter, r *http.Request) {
-	if !csrfOK(w, r) {
-		return
-	}
-	agent := agentOf(w, r)
-	if agent == "" {
-		return
-	}
 	var req struct {
 		Disposition string `json:"disposition"`
 		Notes       string `json:"notes"`
 		TicketID    int64  `json:"ticket_id"`
 	}
-	if !decodeJSON(w, r, &req) {
+	agent, ok := agentBody(w, r, agentOf, &req)
+	if !ok {
 		return
 	}
 	id := r.PathValue("id")
@@ -133,18 +128,12 @@ func (s *server) wrapupCall(w http.ResponseWriter, r *http.Request) {
 // callbackCall: POST /api/calls/{id}/callback {"number":"+E164 (default: the caller)",
 // "at":"RFC3339 (default: now)"}, by the agent who answered the call; 201 with the callback.
 func (s *server) callbackCall(w http.ResponseWriter, r *http.Request) {
-	if !csrfOK(w, r) {
-		return
-	}
-	agent := agentOf(w, r)
-	if agent == "" {
-		return
-	}
 	var req struct {
 		Number string `json:"number"`
 		At     string `json:"at"`
 	}
-	if !decodeJSON(w, r, &req) {
+	agent, ok := agentBody(w, r, agentOf, &req)
+	if !ok {
 		return
 	}
 	var at time.Time
