@@ -54,7 +54,12 @@ func scanCustomer(row pgx.Row) (crm.Customer, error) {
 	return c, err
 }
 
-func collectCustomers(rows pgx.Rows) ([]crm.Customer, error) {
+// customers reads the customers (aliased c) that the rest of the query, rest, selects.
+func (c *CRM) customers(ctx context.Context, rest string, args ...any) ([]crm.Customer, error) {
+	rows, err := c.s.pool.Query(ctx, `SELECT `+customerColumns+` FROM customers c `+rest, args...)
+	if err != nil {
+		return nil, err
+	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (crm.Customer, error) { return scanCustomer(row) })
 }
 
@@ -164,16 +169,12 @@ func (c *CRM) SearchCustomers(ctx context.Context, q crm.CustomerQuery) ([]crm.C
 	if a := strings.TrimSpace(q.Account); a != "" {
 		add(`EXISTS (SELECT 1 FROM customer_accounts a WHERE a.customer_id = c.id AND a.account = ?)`, a)
 	}
-	sql := `SELECT ` + customerColumns + ` FROM customers c`
+	rest := ""
 	if len(where) > 0 {
-		sql += " WHERE " + strings.Join(where, " AND ")
+		rest = "WHERE " + strings.Join(where, " AND ")
 	}
-	sql += fmt.Sprintf(" ORDER BY lower(c.name), c.id LIMIT %d", limit)
-	rows, err := c.s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("search customers: %w", err)
-	}
-	out, err := collectCustomers(rows)
+	rest += fmt.Sprintf(" ORDER BY lower(c.name), c.id LIMIT %d", limit)
+	out, err := c.customers(ctx, rest, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search customers: %w", err)
 	}
@@ -188,12 +189,8 @@ const maxCandidates = 20
 func (c *CRM) Identify(ctx context.Context, number, account string) ([]crm.Candidate, error) {
 	var out []crm.Candidate
 	if n, err := callback.Normalize(number, c.home); err == nil {
-		rows, err := c.s.pool.Query(ctx, `SELECT `+customerColumns+` FROM customers c
-			WHERE c.id IN (SELECT customer_id FROM customer_phones WHERE number = $1) ORDER BY c.id LIMIT $2`, n, maxCandidates)
-		if err != nil {
-			return nil, fmt.Errorf("identify: %w", err)
-		}
-		cs, err := collectCustomers(rows)
+		cs, err := c.customers(ctx, `WHERE c.id IN (SELECT customer_id FROM customer_phones WHERE number = $1)
+			ORDER BY c.id LIMIT $2`, n, maxCandidates)
 		if err != nil {
 			return nil, fmt.Errorf("identify: %w", err)
 		}
@@ -206,13 +203,8 @@ func (c *CRM) Identify(ctx context.Context, number, account string) ([]crm.Candi
 		for _, cand := range out {
 			seen = append(seen, cand.ID)
 		}
-		rows, err := c.s.pool.Query(ctx, `SELECT `+customerColumns+` FROM customers c
-			WHERE c.id IN (SELECT customer_id FROM customer_accounts WHERE account = $1) AND NOT c.id = ANY($2)
-			ORDER BY c.id LIMIT $3`, a, seen, maxCandidates)
-		if err != nil {
-			return nil, fmt.Errorf("identify: %w", err)
-		}
-		cs, err := collectCustomers(rows)
+		cs, err := c.customers(ctx, `WHERE c.id IN (SELECT customer_id FROM customer_accounts WHERE account = $1)
+			AND NOT c.id = ANY($2) ORDER BY c.id LIMIT $3`, a, seen, maxCandidates)
 		if err != nil {
 			return nil, fmt.Errorf("identify: %w", err)
 		}
