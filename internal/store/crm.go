@@ -56,11 +56,16 @@ func scanCustomer(row pgx.Row) (crm.Customer, error) {
 
 // customers reads the customers (aliased c) that the rest of the query, rest, selects.
 func (c *CRM) customers(ctx context.Context, rest string, args ...any) ([]crm.Customer, error) {
-	rows, err := c.s.pool.Query(ctx, `SELECT `+customerColumns+` FROM customers c `+rest, args...)
+	return collect(ctx, c, scanCustomer, `SELECT `+customerColumns+` FROM customers c `+rest, args...)
+}
+
+// collect runs a query and scans each of its rows with scan.
+func collect[T any](ctx context.Context, c *CRM, scan func(pgx.Row) (T, error), sql string, args ...any) ([]T, error) {
+	rows, err := c.s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (crm.Customer, error) { return scanCustomer(row) })
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (T, error) { return scan(row) })
 }
 
 // CreateCustomer stores a new customer (normalised: see crm.Customer.Normalize).

@@ -30,11 +30,7 @@ func scanTicket(row pgx.Row) (crm.Ticket, error) {
 }
 
 func (c *CRM) tickets(ctx context.Context, where string, args ...any) ([]crm.Ticket, error) {
-	rows, err := c.s.pool.Query(ctx, `SELECT `+ticketColumns+` FROM tickets t `+where, args...)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (crm.Ticket, error) { return scanTicket(row) })
+	return collect(ctx, c, scanTicket, `SELECT `+ticketColumns+` FROM tickets t `+where, args...)
 }
 
 // CreateTicket opens a ticket (status new) for a customer, linked to t.CallID when set.
