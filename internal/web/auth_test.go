@@ -189,14 +189,7 @@ func TestQueueStream(t *testing.T) {
 	s := newSite(t)
 	c := s.client()
 	s.login(c, "sue", "sue-pass")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", s.ts.URL+"/api/queues/stream", nil)
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp := s.openStream(c, "/api/queues/stream")
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("content type %q", ct)
 	}

@@ -264,14 +264,7 @@ func TestWallboardStreamAgentsAndWaiting(t *testing.T) {
 	s, _ := deskSite(t)
 	c := s.client()
 	s.login(c, "sue", "sue-pass")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", s.ts.URL+"/api/queues/stream", nil)
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp := s.openStream(c, "/api/queues/stream")
 	got := map[string]string{}
 	sc := bufio.NewScanner(resp.Body)
 	event := ""

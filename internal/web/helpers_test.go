@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"switchboard/internal/store"
 )
@@ -157,4 +159,18 @@ func (s *recSite) csrf(user string) string {
 	}
 	s.t.Fatalf("no session of %s", user)
 	return ""
+}
+
+// openStream opens the event stream at path; it closes when the test ends or after 5 s.
+func (s *site) openStream(c *http.Client, path string) *http.Response {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	s.t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.ts.URL+path, nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { resp.Body.Close() })
+	return resp
 }
