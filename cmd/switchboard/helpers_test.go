@@ -168,3 +168,20 @@ func apiCall(t *testing.T, c *http.Client, method, url, csrf, body string, out a
 	}
 	return code
 }
+
+// ariGet asks the emulator's ARI for path as the daemon does and decodes the answer into out
+// (if not nil, as far as it decodes); it returns the status.
+func ariGet(t *testing.T, cfg *config.Config, path string, out any) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", cfg.ARI.URL+path, nil)
+	req.SetBasicAuth(cfg.ARI.User, cfg.ARI.Password)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		_ = json.NewDecoder(resp.Body).Decode(out)
+	}
+	return resp.StatusCode
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -92,15 +91,8 @@ func TestSecureCollectOverHTTP(t *testing.T) {
 		return agent != ""
 	})
 	live := func() string {
-		req, _ := http.NewRequest("GET", cfg.ARI.URL+"/recordings/live/call-"+id, nil)
-		req.SetBasicAuth("u", "p")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
 		var l struct{ State string }
-		_ = json.NewDecoder(resp.Body).Decode(&l)
+		ariGet(t, cfg, "/recordings/live/call-"+id, &l)
 		return l.State
 	}
 	eventually(t, "recording", func() bool { return live() == "recording" })
@@ -130,16 +122,8 @@ func TestSecureCollectOverHTTP(t *testing.T) {
 	eventually(t, "recording paused for the entry", func() bool { return live() == "paused" })
 	// The entry opens once the caller has left the bridge (after the recording notice ends).
 	eventually(t, "caller out of the call bridge", func() bool {
-		req, _ := http.NewRequest("GET", cfg.ARI.URL+"/bridges/sb-call-"+ch, nil)
-		req.SetBasicAuth("u", "p")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
 		var b struct{ Channels []string }
-		_ = json.NewDecoder(resp.Body).Decode(&b)
-		return resp.StatusCode == http.StatusOK && !slices.Contains(b.Channels, ch)
+		return ariGet(t, cfg, "/bridges/sb-call-"+ch, &b) == http.StatusOK && !slices.Contains(b.Channels, ch)
 	})
 	time.Sleep(200 * time.Millisecond)
 	for _, digit := range "4111111111111111#" {

@@ -96,15 +96,8 @@ func TestDaemonRecordsIndexesAndPlaysBack(t *testing.T) {
 		t.Fatalf("filled from the call record: %+v", left)
 	}
 	// Asterisk's copy went once the index held the recording.
-	req, _ := http.NewRequest("GET", cfg.ARI.URL+"/recordings/stored/"+name, nil)
-	req.SetBasicAuth("u", "p")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound {
-		t.Fatalf("stored recording on asterisk: %d", resp.StatusCode)
+	if code := ariGet(t, cfg, "/recordings/stored/"+name, nil); code != http.StatusNotFound {
+		t.Fatalf("stored recording on asterisk: %d", code)
 	}
 }
 
