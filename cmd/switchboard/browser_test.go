@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -14,13 +15,15 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"switchboard/acd"
+	"switchboard/crm"
 	"switchboard/internal/ariemu"
 )
 
 // Every page in a real Chromium against one daemon and the ARI emulator: an agent logs in on
 // a phone, goes available, takes a call and wraps it up; a supervisor watches the queue and
 // pauses the agent; an agent cannot open the wallboard, the reports or the accounts, nor act
-// on another agent's call. Then the login page; an admin creates an agent account and an API
+// on another agent's call; on a second call from the same customer she pauses and resumes the
+// recording and links the customer's open ticket to the call. Then the login page; an admin creates an agent account and an API
 // token (shown once) on the accounts page; the supervisor reads the reports of the story's
 // calls and downloads their CSV; supervisor and agent find the call's recording. Screenshots
 // (one per page and state, named in the steps) go to $SCREENSHOT_DIR (make test: ./artifacts/
@@ -75,6 +78,21 @@ func TestBrowserPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	emu.SetPhone("PJSIP/2008", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 200 * time.Millisecond})
+	// The story's caller is a customer of the demo CRM with an open ticket, so that the second
+	// call's pop has a ticket to link, and the first call among the last contacts.
+	known, err := d.crm.SeedCRMDemo(ctx, crm.Demo(1, 40), d.crm.Now())
+	if err != nil || len(known) < 2 {
+		t.Fatalf("seed: %d numbers, %v", len(known), err)
+	}
+	caller := known[1]
+	cands, err := d.directory.Identify(ctx, caller, "")
+	if err != nil || len(cands) != 1 {
+		t.Fatalf("identify %s: %+v %v", caller, cands, err)
+	}
+	ticket, err := d.crm.CreateTicket(ctx, crm.NewTicket{CustomerID: cands[0].ID, Subject: "Card payment declined", Priority: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
 	popOn := routeExists(t, base+"/api/agent/pop/stream")
 
 	alloc, cancel := chromedp.NewExecAllocator(ctx,
@@ -148,8 +166,7 @@ func TestBrowserPages(t *testing.T) {
 			t.Run(name, f)
 		}
 	}
-	const caller = "+493055501234"
-	var callID string
+	var callID, waiting string
 
 	step("agent logs in on a phone and goes available", func(t *testing.T) {
 		signIn(t, heidi, "heidi", "/agent")
@@ -259,11 +276,11 @@ func TestBrowserPages(t *testing.T) {
 	})
 
 	step("supervisor moves a waiting call up and makes the agent ready", func(t *testing.T) {
-		ch, err := emu.PlaceCaller(ariemu.Caller{Number: "+493055505678", DID: "5552000", TalkTime: 30 * time.Second})
+		ch, err := emu.PlaceCaller(ariemu.Caller{Number: caller, DID: "5552000", TalkTime: 30 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
-		waiting := "demo-" + ch
+		waiting = "demo-" + ch
 		row := `#waiting tr[data-call="` + waiting + `"]`
 		run(t, sue, "the call waits", chromedp.WaitVisible(css(row)),
 			chromedp.Focus(css(row+" input")), // a focused field is not redrawn under the supervisor
@@ -288,6 +305,42 @@ func TestBrowserPages(t *testing.T) {
 			t.Fatalf("alert %q", alert)
 		}
 		shot(t, sue, shots, "wallboard-alert")
+	})
+
+	step("the agent pauses and resumes the recording and links the open ticket", func(t *testing.T) {
+		if !popOn {
+			t.Skip("the pop feed is not on this branch")
+		}
+		live := func() string { // the emulator's state of the call's recording (billing records always)
+			req, _ := http.NewRequest("GET", cfg.ARI.URL+"/recordings/live/call-"+waiting, nil)
+			req.SetBasicAuth(cfg.ARI.User, cfg.ARI.Password)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var l struct{ State string }
+			_ = json.NewDecoder(resp.Body).Decode(&l)
+			return l.State
+		}
+		eventually(t, "recording", func() bool { return live() == "recording" })
+		link := fmt.Sprintf(`#pop-tickets li[data-ticket="%d"] button.link`, ticket.ID)
+		run(t, heidi, "pause the recording", chromedp.WaitVisible(css(`#recording`)), chromedp.WaitVisible(css(link)),
+			chromedp.Click(css(`#rec-pause`)), chromedp.WaitVisible(css(`#rec-state[data-rec="paused"]`)))
+		if st := live(); st != "paused" {
+			t.Fatalf("after Pause recording the emulator's recording is %q", st)
+		}
+		shot(t, heidi, shots, "agent-call-controls")
+		run(t, heidi, "resume the recording", chromedp.Click(css(`#rec-resume`)), chromedp.WaitVisible(css(`#rec-state[data-rec="recording"]`)))
+		if st := live(); st != "recording" {
+			t.Fatalf("after Resume recording the emulator's recording is %q", st)
+		}
+		run(t, heidi, "link the ticket", chromedp.Click(css(link)),
+			chromedp.WaitVisible(css(fmt.Sprintf(`#pop-tickets li.linked[data-ticket="%d"]`, ticket.ID))))
+		calls := get(t, heidi, "the ticket's calls", chromedp.Evaluate[string](fmt.Sprintf(`fetch("/api/tickets/%d").then(r => r.json()).then(t => (t.calls || []).join(","))`, ticket.ID), chromedp.EvalAwaitPromise))
+		if !strings.Contains(","+calls+",", ","+waiting+",") {
+			t.Fatalf("ticket %d links calls %q, want %s among them", ticket.ID, calls, waiting)
+		}
 	})
 
 	step("the login page", func(t *testing.T) {
