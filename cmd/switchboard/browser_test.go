@@ -330,7 +330,6 @@ func TestBrowserPages(t *testing.T) {
 		if st := live(); st != "paused" {
 			t.Fatalf("after Pause recording the emulator's recording is %q", st)
 		}
-		shot(t, heidi, shots, "agent-call-controls")
 		run(t, heidi, "resume the recording", chromedp.Click(css(`#rec-resume`)), chromedp.WaitVisible(css(`#rec-state[data-rec="recording"]`)))
 		if st := live(); st != "recording" {
 			t.Fatalf("after Resume recording the emulator's recording is %q", st)
@@ -341,6 +340,12 @@ func TestBrowserPages(t *testing.T) {
 		if !strings.Contains(","+calls+",", ","+waiting+",") {
 			t.Fatalf("ticket %d links calls %q, want %s among them", ticket.ID, calls, waiting)
 		}
+		// Billing records every call: recording on demand is refused, and the desktop says why.
+		run(t, heidi, "ask to record", chromedp.Click(css(`#rec-start`)), chromedp.WaitVisible(css(`#rec-note:not(.ok)`)))
+		if msg := get(t, heidi, "the refusal", chromedp.Text(css(`#rec-note`))); msg != "this queue does not record on demand" {
+			t.Fatalf("Record on billing shows %q", msg)
+		}
+		shot(t, heidi, shots, "agent-call-controls")
 	})
 
 	step("the login page", func(t *testing.T) {

@@ -178,7 +178,7 @@
     if (!$("callback-number").value && p.caller) $("callback-number").placeholder = p.caller;
   }
   function ticketItem(t) {
-    const e = li("#" + t.id + " " + t.subject + " (" + t.status + ", priority " + t.priority + ")");
+    const e = document.createElement("li");
     e.dataset.ticket = t.id;
     e.classList.toggle("linked", linked.has(t.id));
     const b = el("button", linked.has(t.id) ? "Linked" : "Link to this call", "link");
@@ -200,7 +200,7 @@
       note(out, "");
       $("wrapup-ticket").value = t.id;
     });
-    e.append(" ", b, " ", out);
+    e.append(el("span", "#" + t.id + " " + t.subject + " (" + t.status + ", priority " + t.priority + ")", "what"), b, out);
     return e;
   }
   function recordingItem(r) {
@@ -209,7 +209,7 @@
     a.href = "/recordings/" + encodeURIComponent(r.name);
     a.target = "_blank";
     a.rel = "noopener";
-    e.append(a, el("span", " · " + dur(r.duration_s || 0), "muted"));
+    e.append(a, el("span", dur(r.duration_s || 0), "muted"));
     return e;
   }
   // showTicketCustomers offers a choice of customer for a new ticket when the caller may be several.
