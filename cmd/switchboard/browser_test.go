@@ -17,13 +17,15 @@ import (
 	"switchboard/acd"
 	"switchboard/crm"
 	"switchboard/internal/ariemu"
+	"switchboard/internal/config"
 )
 
 // Every page in a real Chromium against one daemon and the ARI emulator: an agent logs in on
 // a phone, goes available, takes a call and wraps it up; a supervisor watches the queue and
 // pauses the agent; an agent cannot open the wallboard, the reports or the accounts, nor act
 // on another agent's call; on a second call from the same customer she pauses and resumes the
-// recording and links the customer's open ticket to the call. Then the login page; an admin creates an agent account and an API
+// recording, links the customer's open ticket to the call and opens a ticket for another
+// customer on the same number. Then the login page; an admin creates an agent account and an API
 // token (shown once) on the accounts page; the supervisor reads the reports of the story's
 // calls and downloads their CSV; supervisor and agent find the call's recording. Screenshots
 // (one per page and state, named in the steps) go to $SCREENSHOT_DIR (make test: ./artifacts/
@@ -41,7 +43,13 @@ func TestBrowserPages(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	emu, d, cfg := demoDaemon(t)
+	emu, d, cfg := demoDaemon(t, func(c *config.Config) { // the pop links into an external CRM
+		tpl, err := crm.ParseTemplate("https://crm.example/search?phone={number}", "number", "account", "customer")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.CRM.PopURL = tpl
+	})
 	ctx := context.Background()
 	base := "http://" + d.addr
 	// Billing's service level counts calls answered within 1.5 s, so that the call left waiting
@@ -167,6 +175,7 @@ func TestBrowserPages(t *testing.T) {
 		}
 	}
 	var callID, waiting string
+	var household *crm.Customer
 
 	step("agent logs in on a phone and goes available", func(t *testing.T) {
 		signIn(t, heidi, "heidi", "/agent")
@@ -276,6 +285,10 @@ func TestBrowserPages(t *testing.T) {
 	})
 
 	step("supervisor moves a waiting call up and makes the agent ready", func(t *testing.T) {
+		// A second customer shares the caller's phone: the pop of this call has two candidates.
+		if household, err = d.crm.CreateCustomer(ctx, crm.Customer{Name: "Meyer household", Segment: crm.Standard, Language: "en", Phones: []string{caller}}); err != nil {
+			t.Fatal(err)
+		}
 		ch, err := emu.PlaceCaller(ariemu.Caller{Number: caller, DID: "5552000", TalkTime: 30 * time.Second})
 		if err != nil {
 			t.Fatal(err)
@@ -307,7 +320,7 @@ func TestBrowserPages(t *testing.T) {
 		shot(t, sue, shots, "wallboard-alert")
 	})
 
-	step("the agent pauses and resumes the recording and links the open ticket", func(t *testing.T) {
+	step("the agent controls the call's recording and tickets", func(t *testing.T) {
 		if !popOn {
 			t.Skip("the pop feed is not on this branch")
 		}
@@ -339,6 +352,19 @@ func TestBrowserPages(t *testing.T) {
 		calls := get(t, heidi, "the ticket's calls", chromedp.Evaluate[string](fmt.Sprintf(`fetch("/api/tickets/%d").then(r => r.json()).then(t => (t.calls || []).join(","))`, ticket.ID), chromedp.EvalAwaitPromise))
 		if !strings.Contains(","+calls+",", ","+waiting+",") {
 			t.Fatalf("ticket %d links calls %q, want %s among them", ticket.ID, calls, waiting)
+		}
+		// The new ticket goes to the customer the agent picks among the two on this number.
+		run(t, heidi, "a ticket for the household", chromedp.WaitVisible(css(`#ticket-customer`)),
+			chromedp.SetValue(css(`#ticket-customer`), fmt.Sprint(household.ID)),
+			chromedp.SendKeys(css(`#ticket-subject`), "Second SIM card"),
+			chromedp.Click(css(`#ticket-form button[type=submit]`)), chromedp.WaitVisible(css(`#ticket-note.ok`)))
+		created := get(t, heidi, "the new ticket", chromedp.Evaluate[string](`fetch("/api/tickets/" + document.getElementById("wrapup-ticket").value).then(r => r.json()).then(t => t.customer_id + " " + (t.calls || []).join(","))`, chromedp.EvalAwaitPromise))
+		if want := fmt.Sprintf("%d %s", household.ID, waiting); created != want {
+			t.Fatalf("the new ticket has customer and calls %q, want %q", created, want)
+		}
+		href := get(t, heidi, "the CRM link", chromedp.Evaluate[string](`[document.getElementById("pop-url").href, document.getElementById("pop-url").target].join(" ")`))
+		if !strings.HasPrefix(href, "https://crm.example/search?phone=") || !strings.Contains(href, "79990000101") || !strings.HasSuffix(href, " _blank") {
+			t.Fatalf("the CRM link is %q", href)
 		}
 		// Billing records every call: recording on demand is refused, and the desktop says why.
 		run(t, heidi, "ask to record", chromedp.Click(css(`#rec-start`)), chromedp.WaitVisible(css(`#rec-note:not(.ok)`)))
