@@ -362,13 +362,14 @@ func TestBrowserPages(t *testing.T) {
 		if want := fmt.Sprintf("%d %s", household.ID, waiting); created != want {
 			t.Fatalf("the new ticket has customer and calls %q, want %q", created, want)
 		}
+		run(t, heidi, "the new ticket joins the list, linked", chromedp.WaitVisible(css(`#pop-tickets li.linked[data-ticket]:last-child`)))
 		href := get(t, heidi, "the CRM link", chromedp.Evaluate[string](`[document.getElementById("pop-url").href, document.getElementById("pop-url").target].join(" ")`))
 		if !strings.HasPrefix(href, "https://crm.example/search?phone=") || !strings.Contains(href, "79990000101") || !strings.HasSuffix(href, " _blank") {
 			t.Fatalf("the CRM link is %q", href)
 		}
 		// Billing records every call: recording on demand is refused, and the desktop says why.
 		run(t, heidi, "ask to record", chromedp.Click(css(`#rec-start`)), chromedp.WaitVisible(css(`#rec-note:not(.ok)`)))
-		if msg := get(t, heidi, "the refusal", chromedp.Text(css(`#rec-note`))); msg != "this queue does not record on demand" {
+		if msg := get(t, heidi, "the refusal", chromedp.Text(css(`#rec-note`))); msg != "Not recorded: this queue does not record on demand" {
 			t.Fatalf("Record on billing shows %q", msg)
 		}
 		shot(t, heidi, shots, "agent-call-controls")

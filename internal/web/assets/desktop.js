@@ -230,29 +230,29 @@
     $("rec-pause").disabled = st === "paused";
     $("rec-resume").disabled = st === "recording";
   }
-  async function recAction(button, path, body, done) {
+  async function recAction(button, what, path, body, done) {
     if (!call) return;
     button.disabled = true;
     const res = await api("POST", "/api/calls/" + encodeURIComponent(call) + path, body);
     button.disabled = false;
-    if (!res.ok) return note($("rec-note"), problem(res));
+    if (!res.ok) return note($("rec-note"), what + ": " + problem(res));
     done(res.data);
   }
-  $("rec-start").addEventListener("click", (e) => recAction(e.target, "/record", undefined, () => {
+  $("rec-start").addEventListener("click", (e) => recAction(e.target, "Not recorded", "/record", undefined, () => {
     showRec("recording");
     note($("rec-note"), "Recording started.", true);
   }));
-  $("rec-pause").addEventListener("click", (e) => recAction(e.target, "/recording/pause", undefined, () => {
+  $("rec-pause").addEventListener("click", (e) => recAction(e.target, "Not paused", "/recording/pause", undefined, () => {
     showRec("paused");
     note($("rec-note"), "Recording paused.", true);
   }));
-  $("rec-resume").addEventListener("click", (e) => recAction(e.target, "/recording/resume", undefined, () => {
+  $("rec-resume").addEventListener("click", (e) => recAction(e.target, "Not resumed", "/recording/resume", undefined, () => {
     showRec("recording");
     note($("rec-note"), "Recording resumed.", true);
   }));
   $("rec-card").addEventListener("click", (e) => {
     note($("rec-note"), "Recording paused: the caller keys the card number…", true);
-    recAction(e.target, "/secure-collect", { name: "card", min: 12, max: 19 }, (r) => {
+    recAction(e.target, "No card number", "/secure-collect", { name: "card", min: 12, max: 19 }, (r) => {
       note($("rec-note"), "Card number " + r.masked + " taken.", true);
     });
   });
@@ -289,6 +289,11 @@
     const res = await api("POST", "/api/tickets", body);
     if (!res.ok) return note($("ticket-note"), "Not created: " + problem(res));
     note($("ticket-note"), "Ticket #" + res.data.id + " created.", true);
+    if (body.call_id) linked.add(res.data.id); // opened on the call: linked to it
+    if (pop) { // the pop is a snapshot: the new ticket joins its list here
+      pop.tickets = (pop.tickets || []).concat([{ id: res.data.id, subject: res.data.subject, status: res.data.status, priority: res.data.priority, customer_id: res.data.customer_id }]);
+      $("pop-tickets").replaceChildren(...pop.tickets.map(ticketItem));
+    }
     $("ticket-subject").value = "";
     $("wrapup-ticket").value = res.data.id;
   });
