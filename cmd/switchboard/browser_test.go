@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,8 +25,8 @@ import (
 // a phone, goes available, takes a call and wraps it up; a supervisor watches the queue and
 // pauses the agent; an agent cannot open the wallboard, the reports or the accounts, nor act
 // on another agent's call; on a second call from the same customer she pauses and resumes the
-// recording, links the customer's open ticket to the call and opens a ticket for another
-// customer on the same number. Then the login page; an admin creates an agent account and an API
+// recording, takes a card number with it paused, links the customer's open ticket to the call
+// and opens a ticket for another customer on the same number. Then the login page; an admin creates an agent account and an API
 // token (shown once) on the accounts page; the supervisor reads the reports of the story's
 // calls and downloads their CSV; supervisor and agent find the call's recording. Screenshots
 // (one per page and state, named in the steps) go to $SCREENSHOT_DIR (make test: ./artifacts/
@@ -366,6 +367,35 @@ func TestBrowserPages(t *testing.T) {
 		href := get(t, heidi, "the CRM link", chromedp.Evaluate[string](`[document.getElementById("pop-url").href, document.getElementById("pop-url").target].join(" ")`))
 		if !strings.HasPrefix(href, "https://crm.example/search?phone=") || !strings.Contains(href, "79990000101") || !strings.HasSuffix(href, " _blank") {
 			t.Fatalf("the CRM link is %q", href)
+		}
+		// A card number, keyed by the caller with the recording paused, shows masked.
+		run(t, heidi, "take a card number", chromedp.Click(css(`#rec-card`)), chromedp.WaitVisible(css(`#rec-state[data-rec="paused"]`)))
+		eventually(t, "recording paused for the entry", func() bool { return live() == "paused" })
+		ch := strings.TrimPrefix(waiting, "demo-")
+		eventually(t, "caller out of the call bridge", func() bool { // the entry opens then
+			req, _ := http.NewRequest("GET", cfg.ARI.URL+"/bridges/sb-call-"+ch, nil)
+			req.SetBasicAuth(cfg.ARI.User, cfg.ARI.Password)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var b struct{ Channels []string }
+			_ = json.NewDecoder(resp.Body).Decode(&b)
+			return resp.StatusCode == http.StatusOK && !slices.Contains(b.Channels, ch)
+		})
+		time.Sleep(200 * time.Millisecond)
+		for _, digit := range "4111111111111111#" {
+			if err := emu.PressDigit(ch, string(digit)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		run(t, heidi, "the masked number", chromedp.WaitVisible(css(`#rec-state[data-rec="recording"]`)), chromedp.WaitVisible(css(`#rec-note.ok`)))
+		if msg := get(t, heidi, "the entry", chromedp.Text(css(`#rec-note`))); msg != "Card number ************1111 taken." {
+			t.Fatalf("after the entry the desktop shows %q", msg)
+		}
+		if st := live(); st != "recording" {
+			t.Fatalf("after the entry the emulator's recording is %q", st)
 		}
 		// Billing records every call: recording on demand is refused, and the desktop says why.
 		run(t, heidi, "ask to record", chromedp.Click(css(`#rec-start`)), chromedp.WaitVisible(css(`#rec-note:not(.ok)`)))

@@ -250,11 +250,15 @@
     showRec("recording");
     note($("rec-note"), "Recording resumed.", true);
   }));
-  $("rec-card").addEventListener("click", (e) => {
+  // The router pauses the recording for the entry and resumes it after, if it was running.
+  $("rec-card").addEventListener("click", async (e) => {
+    const before = $("rec-state").dataset.rec;
+    showRec("paused");
     note($("rec-note"), "Recording paused: the caller keys the card number…", true);
-    recAction(e.target, "No card number", "/secure-collect", { name: "card", min: 12, max: 19 }, (r) => {
+    await recAction(e.target, "No card number", "/secure-collect", { name: "card", min: 12, max: 19 }, (r) => {
       note($("rec-note"), "Card number " + r.masked + " taken.", true);
     });
+    showRec(before);
   });
 
   function onPop(p) {
