@@ -252,13 +252,13 @@
   }));
   // The router pauses the recording for the entry and resumes it after, if it was running.
   $("rec-card").addEventListener("click", async (e) => {
-    const before = $("rec-state").dataset.rec;
+    const before = $("rec-state").dataset.rec, on = call;
     showRec("paused");
     note($("rec-note"), "Recording paused: the caller keys the card number…", true);
     await recAction(e.target, "No card number", "/secure-collect", { name: "card", min: 12, max: 19 }, (r) => {
       note($("rec-note"), "Card number " + r.masked + " taken.", true);
     });
-    showRec(before);
+    if (call === on) showRec(before);
   });
 
   function onPop(p) {
