@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,13 +16,17 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"switchboard/acd"
+	"switchboard/crm"
 	"switchboard/internal/ariemu"
+	"switchboard/internal/config"
 )
 
 // Every page in a real Chromium against one daemon and the ARI emulator: an agent logs in on
 // a phone, goes available, takes a call and wraps it up; a supervisor watches the queue and
 // pauses the agent; an agent cannot open the wallboard, the reports or the accounts, nor act
-// on another agent's call. Then the login page; an admin creates an agent account and an API
+// on another agent's call; on a second call from the same customer she pauses and resumes the
+// recording, takes a card number with it paused, links the customer's open ticket to the call
+// and opens a ticket for another customer on the same number. Then the login page; an admin creates an agent account and an API
 // token (shown once) on the accounts page; the supervisor reads the reports of the story's
 // calls and downloads their CSV; supervisor and agent find the call's recording. Screenshots
 // (one per page and state, named in the steps) go to $SCREENSHOT_DIR (make test: ./artifacts/
@@ -38,7 +44,13 @@ func TestBrowserPages(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	emu, d, cfg := demoDaemon(t)
+	emu, d, cfg := demoDaemon(t, func(c *config.Config) { // the pop links into an external CRM
+		tpl, err := crm.ParseTemplate("https://crm.example/search?phone={number}", "number", "account", "customer")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.CRM.PopURL = tpl
+	})
 	ctx := context.Background()
 	base := "http://" + d.addr
 	// Billing's service level counts calls answered within 1.5 s, so that the call left waiting
@@ -75,6 +87,21 @@ func TestBrowserPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	emu.SetPhone("PJSIP/2008", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 200 * time.Millisecond})
+	// The story's caller is a customer of the demo CRM with an open ticket, so that the second
+	// call's pop has a ticket to link, and the first call among the last contacts.
+	known, err := d.crm.SeedCRMDemo(ctx, crm.Demo(1, 40), d.crm.Now())
+	if err != nil || len(known) < 2 {
+		t.Fatalf("seed: %d numbers, %v", len(known), err)
+	}
+	caller := known[1]
+	cands, err := d.directory.Identify(ctx, caller, "")
+	if err != nil || len(cands) != 1 {
+		t.Fatalf("identify %s: %+v %v", caller, cands, err)
+	}
+	ticket, err := d.crm.CreateTicket(ctx, crm.NewTicket{CustomerID: cands[0].ID, Subject: "Card payment declined", Priority: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
 	popOn := routeExists(t, base+"/api/agent/pop/stream")
 
 	alloc, cancel := chromedp.NewExecAllocator(ctx,
@@ -148,8 +175,8 @@ func TestBrowserPages(t *testing.T) {
 			t.Run(name, f)
 		}
 	}
-	const caller = "+493055501234"
-	var callID string
+	var callID, waiting string
+	var household *crm.Customer
 
 	step("agent logs in on a phone and goes available", func(t *testing.T) {
 		signIn(t, heidi, "heidi", "/agent")
@@ -259,11 +286,15 @@ func TestBrowserPages(t *testing.T) {
 	})
 
 	step("supervisor moves a waiting call up and makes the agent ready", func(t *testing.T) {
-		ch, err := emu.PlaceCaller(ariemu.Caller{Number: "+493055505678", DID: "5552000", TalkTime: 30 * time.Second})
+		// A second customer shares the caller's phone: the pop of this call has two candidates.
+		if household, err = d.crm.CreateCustomer(ctx, crm.Customer{Name: "Meyer household", Segment: crm.Standard, Language: "en", Phones: []string{caller}}); err != nil {
+			t.Fatal(err)
+		}
+		ch, err := emu.PlaceCaller(ariemu.Caller{Number: caller, DID: "5552000", TalkTime: 30 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
-		waiting := "demo-" + ch
+		waiting = "demo-" + ch
 		row := `#waiting tr[data-call="` + waiting + `"]`
 		run(t, sue, "the call waits", chromedp.WaitVisible(css(row)),
 			chromedp.Focus(css(row+" input")), // a focused field is not redrawn under the supervisor
@@ -288,6 +319,90 @@ func TestBrowserPages(t *testing.T) {
 			t.Fatalf("alert %q", alert)
 		}
 		shot(t, sue, shots, "wallboard-alert")
+	})
+
+	step("the agent controls the call's recording and tickets", func(t *testing.T) {
+		if !popOn {
+			t.Skip("the pop feed is not on this branch")
+		}
+		live := func() string { // the emulator's state of the call's recording (billing records always)
+			req, _ := http.NewRequest("GET", cfg.ARI.URL+"/recordings/live/call-"+waiting, nil)
+			req.SetBasicAuth(cfg.ARI.User, cfg.ARI.Password)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var l struct{ State string }
+			_ = json.NewDecoder(resp.Body).Decode(&l)
+			return l.State
+		}
+		eventually(t, "recording", func() bool { return live() == "recording" })
+		link := fmt.Sprintf(`#pop-tickets li[data-ticket="%d"] button.link`, ticket.ID)
+		run(t, heidi, "pause the recording", chromedp.WaitVisible(css(`#recording`)), chromedp.WaitVisible(css(link)),
+			chromedp.Click(css(`#rec-pause`)), chromedp.WaitVisible(css(`#rec-state[data-rec="paused"]`)))
+		if st := live(); st != "paused" {
+			t.Fatalf("after Pause recording the emulator's recording is %q", st)
+		}
+		run(t, heidi, "resume the recording", chromedp.Click(css(`#rec-resume`)), chromedp.WaitVisible(css(`#rec-state[data-rec="recording"]`)))
+		if st := live(); st != "recording" {
+			t.Fatalf("after Resume recording the emulator's recording is %q", st)
+		}
+		run(t, heidi, "link the ticket", chromedp.Click(css(link)),
+			chromedp.WaitVisible(css(fmt.Sprintf(`#pop-tickets li.linked[data-ticket="%d"]`, ticket.ID))))
+		calls := get(t, heidi, "the ticket's calls", chromedp.Evaluate[string](fmt.Sprintf(`fetch("/api/tickets/%d").then(r => r.json()).then(t => (t.calls || []).join(","))`, ticket.ID), chromedp.EvalAwaitPromise))
+		if !strings.Contains(","+calls+",", ","+waiting+",") {
+			t.Fatalf("ticket %d links calls %q, want %s among them", ticket.ID, calls, waiting)
+		}
+		// The new ticket goes to the customer the agent picks among the two on this number.
+		run(t, heidi, "a ticket for the household", chromedp.WaitVisible(css(`#ticket-customer`)),
+			chromedp.SetValue(css(`#ticket-customer`), fmt.Sprint(household.ID)),
+			chromedp.SendKeys(css(`#ticket-subject`), "Second SIM card"),
+			chromedp.Click(css(`#ticket-form button[type=submit]`)), chromedp.WaitVisible(css(`#ticket-note.ok`)))
+		created := get(t, heidi, "the new ticket", chromedp.Evaluate[string](`fetch("/api/tickets/" + document.getElementById("wrapup-ticket").value).then(r => r.json()).then(t => t.customer_id + " " + (t.calls || []).join(","))`, chromedp.EvalAwaitPromise))
+		if want := fmt.Sprintf("%d %s", household.ID, waiting); created != want {
+			t.Fatalf("the new ticket has customer and calls %q, want %q", created, want)
+		}
+		run(t, heidi, "the new ticket joins the list, linked", chromedp.WaitVisible(css(`#pop-tickets li.linked[data-ticket]:last-child`)))
+		href := get(t, heidi, "the CRM link", chromedp.Evaluate[string](`[document.getElementById("pop-url").href, document.getElementById("pop-url").target].join(" ")`))
+		if !strings.HasPrefix(href, "https://crm.example/search?phone=") || !strings.Contains(href, "79990000101") || !strings.HasSuffix(href, " _blank") {
+			t.Fatalf("the CRM link is %q", href)
+		}
+		// A card number, keyed by the caller with the recording paused, shows masked.
+		run(t, heidi, "take a card number", chromedp.Click(css(`#rec-card`)), chromedp.WaitVisible(css(`#rec-state[data-rec="paused"]`)))
+		eventually(t, "recording paused for the entry", func() bool { return live() == "paused" })
+		ch := strings.TrimPrefix(waiting, "demo-")
+		eventually(t, "caller out of the call bridge", func() bool { // the entry opens then
+			req, _ := http.NewRequest("GET", cfg.ARI.URL+"/bridges/sb-call-"+ch, nil)
+			req.SetBasicAuth(cfg.ARI.User, cfg.ARI.Password)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var b struct{ Channels []string }
+			_ = json.NewDecoder(resp.Body).Decode(&b)
+			return resp.StatusCode == http.StatusOK && !slices.Contains(b.Channels, ch)
+		})
+		time.Sleep(200 * time.Millisecond)
+		for _, digit := range "4111111111111111#" {
+			if err := emu.PressDigit(ch, string(digit)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		run(t, heidi, "the masked number", chromedp.WaitVisible(css(`#rec-state[data-rec="recording"]`)), chromedp.WaitVisible(css(`#rec-note.ok`)))
+		if msg := get(t, heidi, "the entry", chromedp.Text(css(`#rec-note`))); msg != "Card number ************1111 taken." {
+			t.Fatalf("after the entry the desktop shows %q", msg)
+		}
+		if st := live(); st != "recording" {
+			t.Fatalf("after the entry the emulator's recording is %q", st)
+		}
+		// Billing records every call: recording on demand is refused, and the desktop says why.
+		run(t, heidi, "ask to record", chromedp.Click(css(`#rec-start`)), chromedp.WaitVisible(css(`#rec-note:not(.ok)`)))
+		if msg := get(t, heidi, "the refusal", chromedp.Text(css(`#rec-note`))); msg != "Not recorded: this queue does not record on demand" {
+			t.Fatalf("Record on billing shows %q", msg)
+		}
+		shot(t, heidi, shots, "agent-call-controls")
 	})
 
 	step("the login page", func(t *testing.T) {

@@ -1,5 +1,6 @@
 // The agent desktop: status and state buttons, figures of the day, own callbacks, and the call
-// panel fed by the screen-pop stream, with transfer, ticket, callback and wrap-up.
+// panel fed by the screen-pop stream, with recording control, the caller's tickets, contacts and
+// recordings, transfer, ticket, callback and wrap-up.
 (function () {
   "use strict";
   const csrf = document.querySelector('meta[name="csrf"]').content;
@@ -8,6 +9,7 @@
   let call = "";          // the call the panel acts on
   let pop = null;         // the latest pop for that call
   let wrapCall = "";      // the call being wrapped up
+  let linked = new Set(); // the tickets linked to that call from here
 
   function say(text, ok) {
     const m = $("message");
@@ -60,6 +62,7 @@
     if (!a.call && call && (!pop || pop.kind === "idle")) setCall("", null);
     if (!pop && call) $("call-kind").textContent = { reserved: "ringing", on_call: "connected", wrap_up: "ended" }[a.state] || "";
     $("transfer-form").hidden = a.state !== "on_call";
+    $("recording").hidden = a.state !== "on_call";
     // Without disposition codes there is nothing to save once the wrap-up is over.
     if (wrapCall && a.state !== "wrap_up" && $("disposition").disabled) hideWrapUp();
     if (changed) refreshStats();
@@ -96,6 +99,22 @@
     if (cls) e.className = cls;
     return e;
   }
+  function el(tag, text, cls) {
+    const e = document.createElement(tag);
+    if (text) e.textContent = text;
+    if (cls) e.className = cls;
+    return e;
+  }
+  // note shows an answer next to the control it concerns; "" hides it.
+  function note(out, text, ok) {
+    out.textContent = text;
+    out.classList.toggle("ok", !!ok);
+    out.hidden = !text;
+  }
+  const when = (iso) => {
+    const d = new Date(iso);
+    return isNaN(d) ? "" : d.toLocaleString([], { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  };
 
   async function setState(state, reason) {
     const res = await api("POST", "/api/agent/state", { state, reason: reason || "" });
@@ -117,6 +136,12 @@
 
   // The call panel.
   function setCall(id, p) {
+    if (id !== call) {
+      showRec("");
+      linked = new Set();
+      note($("rec-note"), "");
+      note($("ticket-note"), "");
+    }
     call = id;
     pop = p;
     $("no-call").hidden = !!id;
@@ -140,12 +165,102 @@
     $("pop-ivr").textContent = (p.ivr || []).map((s) => s.node + (s.input ? " " + s.input : "")).join(" → ") || "–";
     const cs = p.customers || [];
     $("pop-customers").replaceChildren(...(cs.length ? cs.map((c) => li([c.name, c.segment, c.language, (c.accounts || []).join(", ")].filter(Boolean).join(" · "))) : [li("No match.", "muted")]));
+    showTicketCustomers(cs);
     const ts = p.tickets || [];
-    $("pop-tickets").replaceChildren(...(ts.length ? ts.map((t) => li("#" + t.id + " " + t.subject + " (" + t.status + ", priority " + t.priority + ")")) : [li("None.", "muted")]));
-    $("pop-link").hidden = !p.pop_url;
-    if (p.pop_url && /^https?:\/\//.test(p.pop_url)) $("pop-url").href = p.pop_url;
+    $("pop-tickets").replaceChildren(...(ts.length ? ts.map(ticketItem) : [li("None.", "muted")]));
+    const is = p.interactions || [];
+    $("pop-interactions").replaceChildren(...(is.length ? is.map((x) => li([when(x.at), x.queue, x.agent && "agent " + x.agent, x.outcome, x.disposition, x.csat && "CSAT " + x.csat].filter(Boolean).join(" · "))) : [li("None.", "muted")]));
+    const rs = p.recordings || [];
+    $("pop-recordings").replaceChildren(...(rs.length ? rs.map(recordingItem) : [li("None.", "muted")]));
+    const url = p.pop_url && /^https?:\/\//.test(p.pop_url) ? p.pop_url : "";
+    $("pop-link").hidden = !url;
+    if (url) $("pop-url").href = url;
     if (!$("callback-number").value && p.caller) $("callback-number").placeholder = p.caller;
   }
+  function ticketItem(t) {
+    const e = document.createElement("li");
+    e.dataset.ticket = t.id;
+    e.classList.toggle("linked", linked.has(t.id));
+    const b = el("button", linked.has(t.id) ? "Linked" : "Link to this call", "link");
+    b.type = "button";
+    b.disabled = linked.has(t.id);
+    const out = el("output", "", "note");
+    out.hidden = true;
+    b.addEventListener("click", async () => {
+      if (!call) return;
+      b.disabled = true;
+      const res = await api("POST", "/api/tickets/" + encodeURIComponent(t.id) + "/calls", { call_id: call });
+      if (!res.ok) {
+        b.disabled = false;
+        return note(out, "Not linked: " + problem(res));
+      }
+      linked.add(t.id);
+      e.classList.add("linked");
+      b.textContent = "Linked";
+      note(out, "");
+      $("wrapup-ticket").value = t.id;
+    });
+    e.append(el("span", "#" + t.id + " " + t.subject + " (" + t.status + ", priority " + t.priority + ")", "what"), b, out);
+    return e;
+  }
+  function recordingItem(r) {
+    const e = document.createElement("li");
+    const a = el("a", when(r.started) || r.name);
+    a.href = "/recordings/" + encodeURIComponent(r.name);
+    a.target = "_blank";
+    a.rel = "noopener";
+    e.append(a, el("span", dur(r.duration_s || 0), "muted"));
+    return e;
+  }
+  // showTicketCustomers offers a choice of customer for a new ticket when the caller may be several.
+  function showTicketCustomers(cs) {
+    const sel = $("ticket-customer");
+    const keep = sel.value;
+    sel.replaceChildren(...cs.map((c) => { const o = el("option", c.name + (c.accounts && c.accounts.length ? " (" + c.accounts[0] + ")" : "")); o.value = c.id; return o; }));
+    if (cs.some((c) => String(c.id) === keep)) sel.value = keep;
+    sel.hidden = cs.length < 2;
+  }
+
+  // Recording control on the connected call. The desktop knows the recording's state only from
+  // its own requests: "not known" until one of them succeeds.
+  function showRec(st) {
+    const b = $("rec-state");
+    b.textContent = { recording: "on", paused: "paused" }[st] || "not known";
+    b.dataset.rec = st;
+    $("rec-pause").disabled = st === "paused";
+    $("rec-resume").disabled = st === "recording";
+  }
+  async function recAction(button, what, path, body, done) {
+    if (!call) return;
+    button.disabled = true;
+    const res = await api("POST", "/api/calls/" + encodeURIComponent(call) + path, body);
+    button.disabled = false;
+    if (!res.ok) return note($("rec-note"), what + ": " + problem(res));
+    done(res.data);
+  }
+  $("rec-start").addEventListener("click", (e) => recAction(e.target, "Not recorded", "/record", undefined, () => {
+    showRec("recording");
+    note($("rec-note"), "Recording started.", true);
+  }));
+  $("rec-pause").addEventListener("click", (e) => recAction(e.target, "Not paused", "/recording/pause", undefined, () => {
+    showRec("paused");
+    note($("rec-note"), "Recording paused.", true);
+  }));
+  $("rec-resume").addEventListener("click", (e) => recAction(e.target, "Not resumed", "/recording/resume", undefined, () => {
+    showRec("recording");
+    note($("rec-note"), "Recording resumed.", true);
+  }));
+  // The router pauses the recording for the entry and resumes it after, if it was running.
+  $("rec-card").addEventListener("click", async (e) => {
+    const before = $("rec-state").dataset.rec, on = call;
+    showRec("paused");
+    note($("rec-note"), "Recording paused: the caller keys the card number…", true);
+    await recAction(e.target, "No card number", "/secure-collect", { name: "card", min: 12, max: 19 }, (r) => {
+      note($("rec-note"), "Card number " + r.masked + " taken.", true);
+    });
+    if (call === on) showRec(before);
+  });
+
   function onPop(p) {
     if (!p || p.kind === "idle") {
       if (!me || !me.call) setCall("", null);
@@ -173,11 +288,16 @@
     e.preventDefault();
     const body = { subject: $("ticket-subject").value.trim(), priority: Number($("ticket-priority").value), call_id: call };
     const cs = (pop && pop.customers) || [];
-    if (!cs.length) return say("A ticket needs a customer, and none matched this call.");
-    body.customer_id = cs[0].id;
+    if (!cs.length) return note($("ticket-note"), "A ticket needs a customer, and none matched this call.");
+    body.customer_id = cs.length === 1 ? cs[0].id : Number($("ticket-customer").value);
     const res = await api("POST", "/api/tickets", body);
-    if (!res.ok) return say("Ticket not created: " + problem(res));
-    say("Ticket #" + res.data.id + " created.", true);
+    if (!res.ok) return note($("ticket-note"), "Not created: " + problem(res));
+    note($("ticket-note"), "Ticket #" + res.data.id + " created.", true);
+    if (body.call_id) linked.add(res.data.id); // opened on the call: linked to it
+    if (pop) { // the pop is a snapshot: the new ticket joins its list here
+      pop.tickets = (pop.tickets || []).concat([{ id: res.data.id, subject: res.data.subject, status: res.data.status, priority: res.data.priority, customer_id: res.data.customer_id }]);
+      $("pop-tickets").replaceChildren(...pop.tickets.map(ticketItem));
+    }
     $("ticket-subject").value = "";
     $("wrapup-ticket").value = res.data.id;
   });
