@@ -484,6 +484,7 @@ func (s *Store) CallbackCounts(ctx context.Context) (map[string]map[CallbackStat
 // nil States means the active states.
 type CallbackFilter struct {
 	Queue  string
+	Queues []string // nil: every queue; otherwise only these (a supervisor's scope; empty: none)
 	Agent  string
 	States []CallbackState
 	Limit  int // default 500
@@ -505,7 +506,8 @@ func (s *Store) Callbacks(ctx context.Context, f CallbackFilter) ([]Callback, er
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+callbackColumns+` FROM callbacks
 		WHERE state = ANY($1) AND ($2 = '' OR queue = $2) AND ($3 = '' OR agent = $3)
-		ORDER BY priority DESC, enqueued_at, id LIMIT $4`, ss, f.Queue, f.Agent, f.Limit)
+			AND ($5::text[] IS NULL OR queue = ANY($5))
+		ORDER BY priority DESC, enqueued_at, id LIMIT $4`, ss, f.Queue, f.Agent, f.Limit, f.Queues)
 	if err != nil {
 		return nil, fmt.Errorf("store: callbacks: %w", err)
 	}
