@@ -202,6 +202,15 @@ func (r CallbackRequest) validate() error {
 // asks (unless one is under way), a window given by the new request replaces
 // the old, and data is merged.
 func (s *Store) RequestCallback(ctx context.Context, r CallbackRequest) (id int64, merged bool, err error) {
+	return requestCallback(ctx, s.pool, r)
+}
+
+// rowQuerier is a pool or a transaction.
+type rowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func requestCallback(ctx context.Context, db rowQuerier, r CallbackRequest) (id int64, merged bool, err error) {
 	if err := r.validate(); err != nil {
 		return 0, false, fmt.Errorf("store: request callback: %w", err)
 	}
@@ -213,7 +222,7 @@ func (s *Store) RequestCallback(ctx context.Context, r CallbackRequest) (id int6
 	if data == nil {
 		data = map[string]string{}
 	}
-	err = s.pool.QueryRow(ctx, `
+	err = db.QueryRow(ctx, `
 		INSERT INTO callbacks (node, number, queue, priority, enqueued_at, reason, call_id, window_start, window_end,
 			state, max_attempts, next_at, expires_at, data)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
