@@ -10,8 +10,8 @@ const DefaultReopenDays = 7
 // only those with a linked call in one of Queues.
 type KPIQuery struct {
 	From, To   time.Time
-	Queues     []string
-	ReopenDays int // default DefaultReopenDays
+	Queues     []string // nil: every queue; otherwise only these (empty: none)
+	ReopenDays int      // default DefaultReopenDays
 }
 
 // KPIs are the ticket figures over a KPIQuery's tickets.

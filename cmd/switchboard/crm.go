@@ -44,14 +44,19 @@ func crmOptions(cfg *config.CRM) store.CRMOptions {
 }
 
 // ivrLookup answers the IVR's lookup nodes from the directory: by the caller's number, or by
-// the account number the caller entered.
+// the account number the caller entered. Sensitive digits (a PIN) are looked up in the local
+// records only: the external CRM gets its keys in the URL, and a secret has no place in one.
 func ivrLookup(dir *crm.Directory) func(context.Context, router.LookupQuery) (ivr.Customer, bool, error) {
 	return func(ctx context.Context, q router.LookupQuery) (ivr.Customer, bool, error) {
 		number, account := q.Number, ""
 		if q.By == "var" {
 			number, account = "", q.Account
 		}
-		cands, err := dir.Identify(ctx, number, account)
+		identify := dir.Identify
+		if q.Sensitive {
+			identify = dir.Local.Identify
+		}
+		cands, err := identify(ctx, number, account)
 		if err != nil || len(cands) == 0 {
 			return ivr.Customer{}, false, err
 		}

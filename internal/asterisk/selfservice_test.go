@@ -259,3 +259,41 @@ func TestIVRCallbackOtherNumber(t *testing.T) {
 		t.Fatalf("callbacks: %v", got)
 	}
 }
+
+// A lookup by digits of a sensitive collect node (a PIN) tells the hook they are sensitive,
+// so that it keeps them out of URLs (cmd/switchboard looks them up in the local records only).
+func TestIVRLookupSensitive(t *testing.T) {
+	t.Parallel()
+	g := newRig(t)
+	asked := make(chan router.LookupQuery, 4)
+	g.options = func(o *router.Options) {
+		o.Lookup = func(ctx context.Context, q router.LookupQuery) (ivr.Customer, bool, error) {
+			asked <- q
+			return ivr.Customer{}, false, nil
+		}
+	}
+	cfg := testConfig()
+	cfg.DIDs["5559110"] = router.Route{Flow: flowOf("pin", "l1",
+		&ivr.Node{ID: "pin", Kind: ivr.KindCollect, Prompt: sounds("enter-pin"), MinDigits: 4, MaxDigits: 4, Terminator: "none",
+			Sensitive: true, Var: "pin", Next: "check", Fallback: "l1", NoRetry: true, Timeout: 5 * time.Second},
+		&ivr.Node{ID: "check", Kind: ivr.KindLookup, By: ivr.ByVar, Var: "pin", Found: "l1", NotFound: "l1", Failed: "l1"},
+		&ivr.Node{ID: "l1", Kind: ivr.KindRoute, Queue: "line1"},
+	)}
+	g.start(cfg)
+	var digits []ariemu.DigitPress
+	for _, d := range "1234" {
+		digits = append(digits, ariemu.DigitPress{Digit: string(d), After: 50 * time.Millisecond})
+	}
+	ch := g.place(ariemu.Caller{DID: "5559110", Number: "+4930444444", Digits: digits, TalkTime: 100 * time.Millisecond})
+	select {
+	case q := <-asked:
+		if q.By != ivr.ByVar || q.Account != "1234" || !q.Sensitive {
+			t.Fatalf("lookup of a sensitive entry: %+v", q)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no lookup")
+	}
+	if rec := g.ended(ch); rec.Outcome != ariemu.OutcomeCompleted || enqueuedTo(g, ch) != "line1" {
+		t.Fatalf("caller %+v, queued to %q", rec, enqueuedTo(g, ch))
+	}
+}

@@ -138,7 +138,8 @@ func (r *Router) Agents(ctx context.Context) ([]acd.AgentView, error) {
 // UpdateAgent changes an agent's skills, queue memberships or endpoint live; a nil skills or
 // queues, or an empty endpoint, leaves that as it is. inScope, when set, says which queues the
 // one asking may touch: the agent must serve one of them, and memberships of other queues must
-// stay as they are.
+// stay as they are; skills and endpoint, which rule the agent's calls of every queue, change
+// only for an agent who serves no queue outside the scope.
 func (r *Router) UpdateAgent(ctx context.Context, agentID string, skills map[string]int, queues []acd.Membership, endpoint string, inScope func(queue string) bool) error {
 	if endpoint != "" {
 		if err := CheckEndpoint(endpoint); err != nil {
@@ -154,6 +155,9 @@ func (r *Router) UpdateAgent(ctx context.Context, agentID string, skills map[str
 		v, ok := e.Agent(agentID)
 		if !ok || (inScope != nil && !servesAny(v.Queues, inScope)) {
 			return &acd.Error{Code: acd.ENotFound, Message: "agent " + agentID + " not found"}
+		}
+		if inScope != nil && (skills != nil || endpoint != "") && !servesOnly(v.Queues, inScope) {
+			return &acd.Error{Code: acd.EInvalid, Message: "agent " + agentID + " also serves queues outside your scope: their skills and phone cannot change"}
 		}
 		cfg := agentConfig(v)
 		if skills != nil {
@@ -245,6 +249,10 @@ func agentConfig(v acd.AgentView) acd.AgentConfig {
 
 func servesAny(ms []acd.Membership, inScope func(string) bool) bool {
 	return slices.ContainsFunc(ms, func(m acd.Membership) bool { return inScope(m.Queue) })
+}
+
+func servesOnly(ms []acd.Membership, inScope func(string) bool) bool {
+	return !slices.ContainsFunc(ms, func(m acd.Membership) bool { return !inScope(m.Queue) })
 }
 
 // sameOutside reports whether two membership lists agree on the queues outside the scope.

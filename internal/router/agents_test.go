@@ -1,6 +1,9 @@
 package router
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -117,5 +120,53 @@ func TestRestoreAgent(t *testing.T) {
 				t.Fatalf("agent is %s %q, want %s %q", v.State, v.Reason, tt.want, tt.reason)
 			}
 		})
+	}
+}
+
+// A supervisor changes the memberships of its queues for any agent serving one of them, but
+// the skills and phone only of agents who serve its queues alone: those rule the agent's calls
+// of every queue (a phone of the supervisor's choosing would ring with other queues' callers).
+func TestUpdateAgentScope(t *testing.T) {
+	cfg := Config{Node: "n1", App: "sb",
+		Queues: []acd.QueueConfig{{Name: "billing"}, {Name: "support"}},
+		Agents: []acd.AgentConfig{{ID: "h", Endpoint: "PJSIP/h", Queues: []acd.Membership{{Queue: "billing"}}},
+			{ID: "m", Endpoint: "PJSIP/m", Queues: []acd.Membership{{Queue: "billing"}, {Queue: "support"}}},
+			{ID: "s", Endpoint: "PJSIP/s", Queues: []acd.Membership{{Queue: "support"}}}},
+	}
+	r, err := New(cfg, &origTel{}, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go r.Run(ctx)
+	billing := func(q string) bool { return q == "billing" }
+	tests := []struct {
+		name, agent string
+		skills      map[string]int
+		queues      []acd.Membership
+		endpoint    string
+		scope       func(string) bool
+		code        string
+	}{
+		{"skills of an agent shared with support", "m", map[string]int{"en": 9}, nil, "", billing, acd.EInvalid},
+		{"phone of an agent shared with support", "m", nil, nil, "PJSIP/sue", billing, acd.EInvalid},
+		{"billing's penalty of a shared agent", "m", nil, []acd.Membership{{Queue: "billing", Penalty: 2}, {Queue: "support"}}, "", billing, ""},
+		{"support's membership of a shared agent", "m", nil, []acd.Membership{{Queue: "billing"}}, "", billing, acd.EInvalid},
+		{"an agent of support only", "s", map[string]int{"en": 9}, nil, "", billing, acd.ENotFound},
+		{"skills and phone of billing's own agent", "h", map[string]int{"en": 9}, nil, "PJSIP/h2", billing, ""},
+		{"an admin changes anyone", "m", map[string]int{"en": 7}, nil, "PJSIP/m2", nil, ""},
+	}
+	for _, tt := range tests {
+		err := r.UpdateAgent(ctx, tt.agent, tt.skills, tt.queues, tt.endpoint, tt.scope)
+		if acd.ErrorCode(err) != tt.code {
+			t.Errorf("%s: %v, want code %q", tt.name, err, tt.code)
+		}
+	}
+	if v, _ := r.Agent(ctx, "m"); v.Endpoint != "PJSIP/m2" || v.Skills["en"] != 7 || v.Queues[0].Penalty != 2 {
+		t.Fatalf("m after the changes: %+v", v)
+	}
+	if v, _ := r.Agent(ctx, "h"); v.Endpoint != "PJSIP/h2" || v.Skills["en"] != 9 {
+		t.Fatalf("h after the changes: %+v", v)
 	}
 }

@@ -31,12 +31,13 @@ const defaultLookupTimeout = 2 * time.Second
 
 // LookupQuery is what an IVR lookup node asks for: by the caller's number (By "caller") or by
 // digits the caller entered (By "var", in Account). Account may be sensitive (a PIN): the
-// hook must not log it.
+// hook must not log it, and when Sensitive must not put it in a URL either.
 type LookupQuery struct {
-	CallID  string
-	By      string
-	Number  string // the caller's number, "" when withheld
-	Account string // the entered digits when By is "var"
+	CallID    string
+	By        string
+	Number    string // the caller's number, "" when withheld
+	Account   string // the entered digits when By is "var"
+	Sensitive bool   // Account comes from a sensitive collect node
 }
 
 // CSAT is one post-call survey score.
@@ -59,7 +60,7 @@ func (r *Router) ivrLookup(c *call, a ivr.Lookup) {
 	}
 	q := LookupQuery{CallID: c.id, By: a.By, Number: c.number}
 	if a.By == ivr.ByVar {
-		q.Account = a.Value
+		q.Account, q.Sensitive = a.Value, a.Sensitive
 	}
 	hook, wait := r.lookup, r.lookupWait
 	go func() {

@@ -202,6 +202,15 @@ func (r CallbackRequest) validate() error {
 // asks (unless one is under way), a window given by the new request replaces
 // the old, and data is merged.
 func (s *Store) RequestCallback(ctx context.Context, r CallbackRequest) (id int64, merged bool, err error) {
+	return requestCallback(ctx, s.pool, r)
+}
+
+// rowQuerier is a pool or a transaction.
+type rowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func requestCallback(ctx context.Context, db rowQuerier, r CallbackRequest) (id int64, merged bool, err error) {
 	if err := r.validate(); err != nil {
 		return 0, false, fmt.Errorf("store: request callback: %w", err)
 	}
@@ -213,7 +222,7 @@ func (s *Store) RequestCallback(ctx context.Context, r CallbackRequest) (id int6
 	if data == nil {
 		data = map[string]string{}
 	}
-	err = s.pool.QueryRow(ctx, `
+	err = db.QueryRow(ctx, `
 		INSERT INTO callbacks (node, number, queue, priority, enqueued_at, reason, call_id, window_start, window_end,
 			state, max_attempts, next_at, expires_at, data)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
@@ -484,6 +493,7 @@ func (s *Store) CallbackCounts(ctx context.Context) (map[string]map[CallbackStat
 // nil States means the active states.
 type CallbackFilter struct {
 	Queue  string
+	Queues []string // nil: every queue; otherwise only these (a supervisor's scope; empty: none)
 	Agent  string
 	States []CallbackState
 	Limit  int // default 500
@@ -505,7 +515,8 @@ func (s *Store) Callbacks(ctx context.Context, f CallbackFilter) ([]Callback, er
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+callbackColumns+` FROM callbacks
 		WHERE state = ANY($1) AND ($2 = '' OR queue = $2) AND ($3 = '' OR agent = $3)
-		ORDER BY priority DESC, enqueued_at, id LIMIT $4`, ss, f.Queue, f.Agent, f.Limit)
+			AND ($5::text[] IS NULL OR queue = ANY($5))
+		ORDER BY priority DESC, enqueued_at, id LIMIT $4`, ss, f.Queue, f.Agent, f.Limit, f.Queues)
 	if err != nil {
 		return nil, fmt.Errorf("store: callbacks: %w", err)
 	}

@@ -340,6 +340,15 @@ func TestCallbackCountsAndLists(t *testing.T) {
 	if err != nil || len(list) != 2 {
 		t.Fatalf("Callbacks(line1 pending) = %v, %v", list, err)
 	}
+	// A scope is applied before the limit: line2's callback, last in dialing order, is not
+	// crowded out by line1's.
+	list, err = s.Callbacks(ctx, store.CallbackFilter{Queues: []string{"line2"}, Limit: 1})
+	if err != nil || len(list) != 1 || list[0].Queue != "line2" {
+		t.Fatalf("Callbacks(scope line2, limit 1) = %v, %v", list, err)
+	}
+	if list, err = s.Callbacks(ctx, store.CallbackFilter{Queues: []string{}}); err != nil || len(list) != 0 {
+		t.Fatalf("Callbacks(empty scope) = %v, %v", list, err)
+	}
 	if _, err := s.Callback(ctx, 999999); !store.IsNotFound(err) {
 		t.Errorf("Callback(unknown) = %v", err)
 	}

@@ -12,10 +12,10 @@ import (
 )
 
 // TicketKPIs computes first-contact resolution, the reopen rate and resolution times over the
-// tickets resolved (or closed) in [q.From, q.To), as crm.KPIs defines them. With q.Queues, only
-// tickets with a linked call in one of those queues (by its interactions or its call record)
-// count. A ticket reopened and not resolved again since is not in the range: it is not
-// resolved.
+// tickets resolved (or closed) in [q.From, q.To), as crm.KPIs defines them. With q.Queues not
+// nil, only tickets with a linked call in one of those queues (by its interactions or its call
+// record) count: an empty scope counts none. A ticket reopened and not resolved again since
+// is not in the range: it is not resolved.
 func (c *CRM) TicketKPIs(ctx context.Context, q crm.KPIQuery) (crm.KPIs, error) {
 	var k crm.KPIs
 	if q.From.IsZero() || q.To.IsZero() || !q.From.Before(q.To) {
@@ -24,10 +24,6 @@ func (c *CRM) TicketKPIs(ctx context.Context, q crm.KPIQuery) (crm.KPIs, error) 
 	days := q.ReopenDays
 	if days <= 0 {
 		days = crm.DefaultReopenDays
-	}
-	var queues []string
-	if len(q.Queues) > 0 {
-		queues = q.Queues
 	}
 	var mean, median float64
 	err := c.s.pool.QueryRow(ctx, `
@@ -49,7 +45,7 @@ func (c *CRM) TicketKPIs(ctx context.Context, q crm.KPIQuery) (crm.KPIs, error) 
 			count(*) FILTER (WHERE reopened > 0 OR called_again),
 			coalesce(avg(secs), 0),
 			coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY secs), 0)
-		FROM r`, q.From, q.To, days, queues).Scan(&k.Resolved, &k.FirstContact, &k.Reopened, &mean, &median)
+		FROM r`, q.From, q.To, days, q.Queues).Scan(&k.Resolved, &k.FirstContact, &k.Reopened, &mean, &median)
 	if err != nil {
 		return k, fmt.Errorf("ticket kpis: %w", err)
 	}

@@ -383,6 +383,11 @@ func TestCRMTicketKPIs(t *testing.T) {
 	if err != nil || got != want {
 		t.Fatalf("billing:\n got %+v %v\nwant %+v", got, err, want)
 	}
+	// An empty scope (a supervisor with no queues) sees no ticket, not every ticket.
+	q.Queues = []string{}
+	if got, err := r.c.TicketKPIs(ctx, q); err != nil || got != (crm.KPIs{}) {
+		t.Fatalf("empty scope: %+v %v", got, err)
+	}
 	// A window of 2 days no longer counts D's call 3 days later.
 	q.Queues, q.ReopenDays = nil, 2
 	if got, _ := r.c.TicketKPIs(ctx, q); got.FirstContact != 4 || got.Reopened != 1 {

@@ -80,15 +80,23 @@ func (s *Store) CallHandledBy(ctx context.Context, callID, agent string) (queue,
 
 // ScheduleAgentCallback records a callback an agent promised (RequestCallback, merged like any
 // other) and puts it on that agent's list while it waits; the dialer's AssignCallback
-// records whoever is reserved when it is dialed.
+// records whoever is reserved when it is dialed. Both are one transaction: a callback is never
+// left stored off the agent's list while the agent is told it was not stored.
 func (s *Store) ScheduleAgentCallback(ctx context.Context, r CallbackRequest, agent string) (int64, error) {
-	id, _, err := s.RequestCallback(ctx, r)
+	var id int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		if id, _, err = requestCallback(ctx, tx, r); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE callbacks SET agent = $2, updated_at = now()
+			WHERE id = $1 AND state IN ('pending', 'scheduled')`, id, nullText(agent)); err != nil {
+			return fmt.Errorf("store: assign callback %d: %w", id, err)
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, err
-	}
-	if _, err := s.pool.Exec(ctx, `UPDATE callbacks SET agent = $2, updated_at = now()
-		WHERE id = $1 AND state IN ('pending', 'scheduled')`, id, nullText(agent)); err != nil {
-		return id, fmt.Errorf("store: assign callback %d: %w", id, err)
 	}
 	return id, nil
 }

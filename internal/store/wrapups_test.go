@@ -64,3 +64,36 @@ func TestWrapupsAndAgentCallbacks(t *testing.T) {
 		t.Errorf("agent's callbacks %+v", cbs)
 	}
 }
+
+// A callback whose assignment to the agent fails is not stored either: the agent, told to try
+// again, does not leave a callback behind that is on nobody's list.
+func TestScheduleAgentCallbackAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	s := store.New(pool)
+	if _, err := pool.Exec(ctx, `
+		CREATE FUNCTION refuse_agent() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.agent = 'refused' THEN RAISE EXCEPTION 'agent refused'; END IF;
+			RETURN NEW;
+		END $$;
+		CREATE TRIGGER refuse_agent BEFORE UPDATE OF agent ON callbacks FOR EACH ROW EXECUTE FUNCTION refuse_agent();`); err != nil {
+		t.Fatal(err)
+	}
+	due := at(3600)
+	req := store.CallbackRequest{Node: "ast1", Number: "+4930111333", Queue: "support", EnqueuedAt: due, WindowStart: due,
+		Reason: callback.AgentScheduled, CallID: "ast1-c9", MaxAttempts: 3, ExpiresAt: due.Add(24 * time.Hour)}
+	if _, err := s.ScheduleAgentCallback(ctx, req, "refused"); err == nil {
+		t.Fatal("the assignment's failure was not reported")
+	}
+	if list, err := s.Callbacks(ctx, store.CallbackFilter{}); err != nil || len(list) != 0 {
+		t.Fatalf("callbacks left behind: %+v %v", list, err)
+	}
+	id, err := s.ScheduleAgentCallback(ctx, req, "1002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cb, err := s.Callback(ctx, id); err != nil || cb.Agent != "1002" {
+		t.Fatalf("callback %+v %v", cb, err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -172,6 +173,29 @@ func (s *server) requireRole(api bool, roles []string, next http.HandlerFunc) ht
 		}
 		s.renderStatus(w, http.StatusForbidden, "forbidden.html", map[string]any{"User": sess.User, "CSRF": sess.CSRF})
 	}
+}
+
+// sessionLive reports whether the credential a long request (a stream) came with still opens
+// a session of the same user, role and scope: a logout, an expiry, a revoked token or a change
+// of the account ends the stream. A store that cannot answer does not end it.
+func (s *server) sessionLive(r *http.Request) bool {
+	was := sessionFrom(r.Context())
+	var (
+		sess *store.Session
+		err  error
+	)
+	if byAPIToken(r.Context()) {
+		sess, err = s.opt.Accounts.SessionByAPIToken(r.Context(), strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "), time.Now())
+	} else if c, cerr := r.Cookie(sessionCookie); cerr == nil {
+		sess, err = s.opt.Users.SessionByToken(r.Context(), c.Value, time.Now())
+	} else {
+		return false
+	}
+	if err != nil {
+		return !errors.Is(err, store.ErrNotFound)
+	}
+	return sess.User.ID == was.User.ID && sess.User.Role == was.User.Role && sess.User.AgentID == was.User.AgentID &&
+		slices.Equal(sess.User.Queues, was.User.Queues)
 }
 
 func (s *server) loginPage(w http.ResponseWriter, r *http.Request, msg string, code int) {

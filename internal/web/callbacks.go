@@ -100,6 +100,9 @@ func (s *server) listCallbacks(w http.ResponseWriter, r *http.Request) {
 	u := sessionFrom(r.Context()).User
 	q := r.URL.Query()
 	f := store.CallbackFilter{Queue: q.Get("queue")}
+	if u.Role != "admin" {
+		f.Queues = append([]string{}, u.Queues...) // in the query, before its limit
+	}
 	if f.Queue != "" && !callbackScope(u, f.Queue) {
 		writeError(w, http.StatusForbidden, CodeForbidden, "queue not in your scope")
 		return

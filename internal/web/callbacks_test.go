@@ -22,18 +22,21 @@ type memCallbacks struct {
 	mu    sync.Mutex
 	rows  []store.Callback
 	audit []store.AuditEntry
+	asked []store.CallbackFilter
 }
 
 func (m *memCallbacks) Callbacks(_ context.Context, f store.CallbackFilter) ([]store.Callback, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.asked = append(m.asked, f)
 	states := f.States
 	if states == nil {
 		states = store.ActiveCallbackStates
 	}
 	var out []store.Callback
 	for _, c := range m.rows {
-		if slices.Contains(states, c.State) && (f.Queue == "" || f.Queue == c.Queue) && (f.Agent == "" || f.Agent == c.Agent) {
+		if slices.Contains(states, c.State) && (f.Queue == "" || f.Queue == c.Queue) && (f.Agent == "" || f.Agent == c.Agent) &&
+			(f.Queues == nil || slices.Contains(f.Queues, c.Queue)) {
 			out = append(out, c)
 		}
 	}
@@ -144,6 +147,22 @@ func TestCallbackLists(t *testing.T) {
 		} else if !json.Valid([]byte(body)) {
 			t.Errorf("%s %s: error not JSON: %s", tt.user, tt.path, body)
 		}
+	}
+}
+
+// A supervisor's list asks the store for their queues only, so that the store's limit counts
+// callbacks in scope (other queues' cannot crowd them out); an admin's asks for all.
+func TestCallbackListScopeInQuery(t *testing.T) {
+	s, cbs := newCallbackSite(t)
+	for _, user := range []string{"sue", "root"} {
+		if code, body := s.get(s.as(user), "/api/callbacks?state=done"); code != 200 {
+			t.Fatalf("%s: %d %s", user, code, body)
+		}
+	}
+	cbs.mu.Lock()
+	defer cbs.mu.Unlock()
+	if len(cbs.asked) != 2 || !slices.Equal(cbs.asked[0].Queues, []string{"billing"}) || cbs.asked[1].Queues != nil {
+		t.Fatalf("filters asked: %+v", cbs.asked)
 	}
 }
 

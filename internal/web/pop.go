@@ -63,11 +63,18 @@ func (s *server) streamPops(w http.ResponseWriter, r *http.Request) {
 	defer rc.SetWriteDeadline(time.Time{}) // the connection may serve other requests after this one
 	ping := time.NewTicker(popPing)
 	defer ping.Stop()
+	recheck := time.NewTicker(s.opt.streamRecheck)
+	defer recheck.Stop()
 	for {
 		var msg []byte
 		select {
 		case <-r.Context().Done():
 			return
+		case <-recheck.C:
+			if !s.sessionLive(r) {
+				return
+			}
+			continue
 		case b := <-sub.C:
 			msg = append(append([]byte("event: pop\ndata: "), b...), '\n', '\n')
 		case <-ping.C:

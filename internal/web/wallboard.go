@@ -124,6 +124,7 @@ func (s *server) streamQueues(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	checked := time.Now()
 	send := func(event string, v any) bool {
 		b, _ := json.Marshal(v)
 		_, err := w.Write(append(append([]byte("event: "+event+"\ndata: "), b...), '\n', '\n'))
@@ -146,6 +147,12 @@ func (s *server) streamQueues(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		case <-tick.C:
+		}
+		if time.Since(checked) >= s.opt.streamRecheck {
+			if !s.sessionLive(r) {
+				return
+			}
+			checked = time.Now()
 		}
 	}
 }

@@ -3,7 +3,7 @@
 // (docs/openapi.yaml). Every route but /healthz and the login form checks who is asking:
 // /metrics a token, pages and API a session whose role fits, supervisors only their queues,
 // agents only their own state and calls; API routes also take an API token (Authorization:
-// Bearer) acting as its owner. /healthz answers anyone with a status code and one word, so that
+// Bearer) acting as its owner. Streams check their session again every 15 s and end with it. /healthz answers anyone with a status code and one word, so that
 // load balancers can probe it without credentials.
 package web
 
@@ -101,6 +101,8 @@ type Options struct {
 	// all); nil or ok false: the reports leave them out.
 	KPIs   func(ctx context.Context, from, to time.Time, queues []string) (fcr, reopen float64, ok bool, err error)
 	Logger *slog.Logger
+
+	streamRecheck time.Duration // how often a stream checks its session; 0: 15 s (tests shorten it)
 }
 
 type server struct {
@@ -123,6 +125,9 @@ func Handler(opt Options) http.Handler {
 func newServer(opt Options) *server {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
+	}
+	if opt.streamRecheck <= 0 {
+		opt.streamRecheck = 15 * time.Second
 	}
 	s := &server{opt: opt, limit: newLimiter(5, 5*time.Minute), verified: verified{files: map[string]fileStamp{}}}
 	s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte(randomToken()), bcrypt.DefaultCost)
