@@ -105,6 +105,9 @@ func TestDesktopAPIOnTheRouter(t *testing.T) {
 
 	// The agent logs in on a phone of its choosing and gets the call there.
 	heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/2008; rm -rf"}`, 422, "endpoint")
+	// A trunk or a Local channel would have the router dial anywhere: not a desk phone.
+	heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/004930123456@carrier"}`, 422, "desk_endpoints")
+	heidi.want("POST", "/api/agent/login", `{"endpoint":"Local/004930123456@from-internal"}`, 422, "desk_endpoints")
 	heidi.want("POST", "/api/agent/state", `{"state":"paused"}`, 422, "reason") // logged out, and no reason
 	heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/2008"}`, 200, `"endpoint":"PJSIP/2008"`)
 	eventually(t, "Heidi on the call", func() bool {

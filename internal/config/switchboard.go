@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -49,6 +50,10 @@ type Config struct {
 	Agents []acd.AgentConfig
 	// AgentsLogin says how agents are logged in when the router starts (agents_login).
 	AgentsLogin AgentsLogin
+	// DeskEndpoints are the phones agents may log in on from the desktop, and supervisors set
+	// (desk_endpoints: glob patterns such as "PJSIP/1*"); empty: any endpoint of this Asterisk
+	// (no "@" host or trunk part, no Local channel). The file's own agents are not limited.
+	DeskEndpoints []string
 	// Media holds what the router (not the engine) does for each queue, by queue name; every
 	// queue has an entry.
 	Media map[string]QueueMedia
@@ -253,7 +258,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	c.Callbacks = defaultCallbacks()
 	root, flows := d.splitFlows(root)
 	root, c.Dispositions = d.dispositionsSection(root)
-	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "agents_login", "dids", "hours", "ivr", "crm", "recordings", "callbacks")
+	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "agents_login", "desk_endpoints", "dids", "hours", "ivr", "crm", "recordings", "callbacks")
 	if !m.ok {
 		return c
 	}
@@ -288,6 +293,20 @@ func (d *decoder) config(root *yaml.Node) *Config {
 			c.AgentsLogin = l
 		default:
 			d.errorf(m.get("agents_login"), "agents_login", "unknown value %q (known: desktop, all)", v)
+		}
+	}
+	if items, ok := d.seq(m.get("desk_endpoints"), "desk_endpoints"); ok {
+		for i, it := range items {
+			ip := index("desk_endpoints", i)
+			v, ok := d.str(it, ip)
+			if !ok {
+				continue
+			}
+			if _, err := path.Match(v, ""); err != nil || !strings.Contains(v, "/") {
+				d.errorf(it, ip, "%q is not a pattern like PJSIP/1* (technology/resource, * and ? as wildcards)", v)
+				continue
+			}
+			c.DeskEndpoints = append(c.DeskEndpoints, v)
 		}
 	}
 	if items, ok := d.seq(m.get("dids"), "dids"); ok {

@@ -70,6 +70,7 @@ http: {listen: ":9090"}
 log: {format: json, level: debug}
 database: {data_dir: /var/lib/switchboard}
 agents_login: all
+desk_endpoints: ["PJSIP/1*", "PJSIP/*@pbx-2"]
 hours:
   base: &base
     timezone: UTC
@@ -109,12 +110,13 @@ dids:
 	c := loadConfigString(t, in)
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	want := &Config{
-		Node:        "ast-2_b",
-		ARI:         ARI{URL: "https://pbx.example.com:8089/ari", App: "router.v2"},
-		HTTP:        HTTP{Listen: ":9090"},
-		Log:         Log{Format: LogJSON, Level: slog.LevelDebug},
-		Database:    Database{DataDir: "/var/lib/switchboard"},
-		AgentsLogin: AgentsLoginAll,
+		Node:          "ast-2_b",
+		ARI:           ARI{URL: "https://pbx.example.com:8089/ari", App: "router.v2"},
+		HTTP:          HTTP{Listen: ":9090"},
+		Log:           Log{Format: LogJSON, Level: slog.LevelDebug},
+		Database:      Database{DataDir: "/var/lib/switchboard"},
+		AgentsLogin:   AgentsLoginAll,
+		DeskEndpoints: []string{"PJSIP/1*", "PJSIP/*@pbx-2"},
 		Queues: []acd.QueueConfig{
 			{
 				Name: "b", SLThreshold: 20 * time.Second, SLGoal: 0.8, Strategy: acd.LongestIdle,
@@ -268,7 +270,7 @@ database: {host: x}
 ` + okConfig + `hours:
   h: {timezone: UTC, weekly: {}, closed: {message: m}, open: {}}
 `, []string{
-			`sb.yaml:1: unknown key "nodes" (known: node, ari, http, log, database, queues, agents, agents_login, dids, hours, ivr, crm, recordings, callbacks)`,
+			`sb.yaml:1: unknown key "nodes" (known: node, ari, http, log, database, queues, agents, agents_login, desk_endpoints, dids, hours, ivr, crm, recordings, callbacks)`,
 			`sb.yaml:2: ari: unknown key "apps" (known: url, app)`,
 			`sb.yaml:3: http: unknown key "port" (known: listen)`,
 			`sb.yaml:4: log: unknown key "colour" (known: format, level)`,
@@ -292,6 +294,7 @@ http: {listen: "8080"}
 log: {format: xml, level: trace}
 database: {data_dir: " "}
 agents_login: everyone
+desk_endpoints: ["PJSIP/[1", "nophone", 7]
 ` + okConfig, []string{
 			`sb.yaml:1: node: "ast 1" is not a node name (letters, digits, '_' and '-', starting with a letter or digit, at most 32)`,
 			`sb.yaml:2: ari.url: want an http:// or https:// URL like "http://127.0.0.1:8088/ari", got "ftp://h/ari"`,
@@ -301,6 +304,9 @@ agents_login: everyone
 			`sb.yaml:4: log.level: unknown level "trace" (known: debug, info, warn, error)`,
 			`sb.yaml:5: database.data_dir: must not be empty`,
 			`sb.yaml:6: agents_login: unknown value "everyone" (known: desktop, all)`,
+			`sb.yaml:7: desk_endpoints[0]: "PJSIP/[1" is not a pattern like PJSIP/1* (technology/resource, * and ? as wildcards)`,
+			`sb.yaml:7: desk_endpoints[1]: "nophone" is not a pattern like PJSIP/1* (technology/resource, * and ? as wildcards)`,
+			`sb.yaml:7: desk_endpoints[2]: want a string, got 7`,
 		}},
 		{"ports", "ari: {url: \"http://h:99999/ari\"}\nhttp: {listen: \"h:0\"}\n" + okConfig, []string{
 			`sb.yaml:1: ari.url: bad port "99999"`,

@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"path"
 	"regexp"
 	"slices"
 	"sort"
@@ -28,6 +29,26 @@ func CheckEndpoint(ep string) error {
 		return &acd.Error{Code: acd.EInvalid, Message: "endpoint must look like PJSIP/1001"}
 	}
 	return nil
+}
+
+// EndpointAllowed says whether an agent may be put on endpoint from the desktop or the
+// wallboard: it must match one of patterns (path.Match globs) or, without patterns, name a
+// phone of this Asterisk (no "@" part, which would reach another server or a trunk, and no
+// Local channel, which would run any dialplan). The file's own agents are not limited: what an
+// operator writes there is theirs to decide.
+func EndpointAllowed(endpoint string, patterns []string) error {
+	if len(patterns) == 0 {
+		if strings.Contains(endpoint, "@") || strings.HasPrefix(endpoint, "Local/") {
+			return invalid("endpoint " + endpoint + " is not a phone of this Asterisk (desk_endpoints allows others)")
+		}
+		return nil
+	}
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, endpoint); ok {
+			return nil
+		}
+	}
+	return invalid("endpoint " + endpoint + " is not among the phones agents may use (desk_endpoints)")
 }
 
 // maxReason bounds a pause reason; it is shown on wallboards and written to the store.
@@ -59,6 +80,9 @@ func (r *Router) AgentLogin(ctx context.Context, agentID, endpoint string) error
 			return &acd.Error{Code: acd.ENotFound, Message: "agent " + agentID + " not found"}
 		}
 		if v.Endpoint != endpoint {
+			if err := EndpointAllowed(endpoint, r.cfg.DeskEndpoints); err != nil {
+				return err
+			}
 			if v.State == acd.Reserved || v.State == acd.OnCall {
 				return &acd.Error{Code: acd.EConflict, Message: "agent " + agentID + " is on a call; change phones after it"}
 			}
@@ -158,6 +182,11 @@ func (r *Router) UpdateAgent(ctx context.Context, agentID string, skills map[str
 		}
 		if inScope != nil && (skills != nil || endpoint != "") && !servesOnly(v.Queues, inScope) {
 			return &acd.Error{Code: acd.EInvalid, Message: "agent " + agentID + " also serves queues outside your scope: their skills and phone cannot change"}
+		}
+		if endpoint != "" && endpoint != v.Endpoint {
+			if err := EndpointAllowed(endpoint, r.cfg.DeskEndpoints); err != nil {
+				return err
+			}
 		}
 		cfg := agentConfig(v)
 		if skills != nil {

@@ -170,3 +170,31 @@ func TestUpdateAgentScope(t *testing.T) {
 		t.Fatalf("h after the changes: %+v", v)
 	}
 }
+
+// An agent may be put only on a phone of this Asterisk, or on one desk_endpoints allows: a
+// trunk or Local channel would let a desktop user have the router dial anywhere.
+func TestEndpointAllowed(t *testing.T) {
+	for _, tt := range []struct {
+		ep       string
+		patterns []string
+		ok       bool
+	}{
+		{"PJSIP/1001", nil, true},
+		{"SIP/alice", nil, true},
+		{"PJSIP/+4930123456@carrier", nil, false},
+		{"PJSIP/1001@pbx-2", nil, false},
+		{"Local/+4930123456@from-internal", nil, false},
+		{"PJSIP/1001", []string{"PJSIP/1*"}, true},
+		{"PJSIP/2001", []string{"PJSIP/1*"}, false},
+		{"PJSIP/1001@pbx-2", []string{"PJSIP/1*", "PJSIP/*@pbx-2"}, true},
+		{"PJSIP/+4930@carrier", []string{"PJSIP/*@pbx-2"}, false},
+	} {
+		err := EndpointAllowed(tt.ep, tt.patterns)
+		if (err == nil) != tt.ok {
+			t.Errorf("EndpointAllowed(%q, %q) = %v, want ok %v", tt.ep, tt.patterns, err, tt.ok)
+		}
+		if err != nil && acd.ErrorCode(err) != acd.EInvalid {
+			t.Errorf("EndpointAllowed(%q): code %q", tt.ep, acd.ErrorCode(err))
+		}
+	}
+}
