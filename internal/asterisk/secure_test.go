@@ -158,6 +158,19 @@ func TestSecureCollect(t *testing.T) {
 	if v, _ := g.call(id); v.Data["card"] != "************1111" {
 		t.Fatalf("call data: %v", v.Data)
 	}
+	// A name the call already carries from elsewhere (the CRM's customer id) is refused: the
+	// masked digits must not overwrite it. The entry's own name may be taken again.
+	if err := g.r.Do(context.Background(), func(e *acd.Engine) error {
+		return e.UpdateCall(id, acd.CallUpdate{Data: map[string]string{"customer": "17"}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.r.SecureCollect(context.Background(), "a1", id, "customer", 3, 4); acd.ErrorCode(err) != acd.EConflict {
+		t.Fatalf("an entry over the call's customer id: %v", err)
+	}
+	if v, _ := g.call(id); v.Data["customer"] != "17" || liveState(t, g.url, name) != "recording" {
+		t.Fatalf("after the refused entry: data %v, recording %s", v.Data, liveState(t, g.url, name))
+	}
 	g.eventually("recording resumed", func() bool { return liveState(t, g.url, name) == "recording" })
 	if !inBridge(t, g.url, ch) {
 		t.Fatal("the caller is not back with the agent")

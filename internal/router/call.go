@@ -67,13 +67,14 @@ type call struct {
 	offerAgent string
 	agentChan  string // the connected agent's channel
 	agent      string
-	bridge     string       // mixing bridge while connected
-	inHold     string       // holding bridge the caller is in, as far as the router asked
-	ivr        *ivr.Session // the IVR session while the caller walks a flow
-	path       ivrPath      // the nodes the caller waited at in the flow, and what they pressed
-	offered    bool         // a callback that keeps the caller's place was offered
-	recPaused  bool         // the agent paused the call's recording
-	collect    *collection  // a secure digit entry in progress
+	bridge     string          // mixing bridge while connected
+	inHold     string          // holding bridge the caller is in, as far as the router asked
+	ivr        *ivr.Session    // the IVR session while the caller walks a flow
+	path       ivrPath         // the nodes the caller waited at in the flow, and what they pressed
+	offered    bool            // a callback that keeps the caller's place was offered
+	recPaused  bool            // the agent paused the call's recording
+	collect    *collection     // a secure digit entry in progress
+	secured    map[string]bool // data keys written by secure entries (they may be taken again)
 	ivrRoute   Route
 	attempt    int
 	cb         *cbState     // set for a callback being dialed (dialer.go)

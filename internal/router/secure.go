@@ -150,6 +150,12 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 		if err == nil && c.collect != nil {
 			err = &acd.Error{Code: acd.EConflict, Message: "a secure entry is already running on call " + callID}
 		}
+		if err == nil && !c.secured[name] {
+			// The masked digits must not overwrite what the IVR, the CRM or the dialer attached.
+			if v, ok := r.eng.Call(c.id); ok && v.Data[name] != "" {
+				err = &acd.Error{Code: acd.EConflict, Message: "call " + callID + " already carries " + name + "; choose another name"}
+			}
+		}
 		if err != nil {
 			done <- collected{err: err}
 			return
@@ -254,6 +260,10 @@ func (r *Router) finishCollect(c *call, col *collection) {
 		res.err = &acd.Error{Code: acd.EInvalid, Message: fmt.Sprintf("the caller entered %d digits, fewer than %d", n, col.min)}
 	} else {
 		res.masked = maskDigits(col.digits)
+		if c.secured == nil {
+			c.secured = map[string]bool{}
+		}
+		c.secured[col.name] = true
 		if err := r.eng.UpdateCall(c.id, acd.CallUpdate{Data: map[string]string{col.name: res.masked}}); err != nil {
 			res = collected{err: err}
 		}
