@@ -2,6 +2,7 @@ package asterisk_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -80,9 +81,29 @@ func TestRouterRestartLosesNothing(t *testing.T) {
 					}
 				}
 			}
+			var infoMu sync.Mutex
+			told := map[string]string{} // call id -> caller number, as the new router tells CallInfo
+			prev := g.options
+			g.options = func(o *router.Options) {
+				if prev != nil {
+					prev(o)
+				}
+				o.CallInfo = func(id, number, did string) {
+					infoMu.Lock()
+					told[id] = number
+					infoMu.Unlock()
+				}
+			}
 			cfg := testConfig()
 			cfg.LoginAgents = mode.login
 			g.start(cfg) // a new router, a new engine: the calls come from Asterisk
+			infoMu.Lock()
+			for ch := range enqueued {
+				if told[callID(ch)] != "79990001111" {
+					t.Errorf("re-adopted caller %s: CallInfo told %q", ch, told[callID(ch)])
+				}
+			}
+			infoMu.Unlock()
 			for ch, at := range enqueued {
 				v, ok := g.call(callID(ch))
 				if !ok || v.State == "connected" && v.Agent == "" {

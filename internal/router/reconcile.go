@@ -172,6 +172,9 @@ func (r *Router) adopt(ch Channel, inBridge map[string]string, app map[string]bo
 		c := &call{id: r.callID(ch.ID), callerChan: ch.ID, number: ch.Number, did: ch.Exten}
 		r.calls[c.id] = c
 		r.chans[ch.ID] = c
+		if r.callInfo != nil {
+			r.callInfo(c.id, ch.Number, ch.Exten)
+		}
 		r.startIVR(c, route, ch.Number)
 		r.log.Info("reconcile: caller back at the start of its IVR flow", "call", c.id)
 		return true
@@ -188,6 +191,9 @@ func (r *Router) adopt(ch Channel, inBridge map[string]string, app map[string]bo
 		enqueued = r.clock.Now()
 	}
 	c := &call{id: r.callID(ch.ID), callerChan: ch.ID, number: ch.Number, did: ch.Exten, queue: queue, priority: prio}
+	if r.callInfo != nil { // the screen pop and the customer records learn the caller again
+		r.callInfo(c.id, ch.Number, ch.Exten)
+	}
 	req := acd.CallRequest{ID: c.id, Queue: queue, Priority: prio, Skills: route.Skills, EnqueuedAt: enqueued, Data: route.Data}
 
 	// Connected before the restart: caller and an agent channel in the call's bridge.
