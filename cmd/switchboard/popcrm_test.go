@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -35,11 +38,13 @@ func TestPopCarriesCustomerAndTickets(t *testing.T) {
 		t.Fatal(err)
 	}
 	streams := map[string]<-chan screenpop.Pop{}
+	clients := map[string]*http.Client{}
 	for _, id := range []string{"1003", "1008", "1009"} { // billing's agents
 		if err := addUser(ctx, d.store, "agent"+id, "agent", id, nil, "a long password"); err != nil {
 			t.Fatal(err)
 		}
-		streams[id] = popStream(t, login(t, d.addr, "agent"+id), "http://"+d.addr+"/api/agent/pop/stream")
+		clients[id] = login(t, d.addr, "agent"+id)
+		streams[id] = popStream(t, clients[id], "http://"+d.addr+"/api/agent/pop/stream")
 		nextPopOf(t, streams[id]) // idle
 	}
 	ch, err := emu.PlaceCaller(ariemu.Caller{Number: known[1], DID: "5552000", TalkTime: 2 * time.Second})
@@ -84,8 +89,22 @@ func TestPopCarriesCustomerAndTickets(t *testing.T) {
 	if i.CallID != callID || i.Queue != "billing" || i.Agent == "" || i.Outcome != "answered" || i.Talk < 1.5 {
 		t.Fatalf("interaction %+v", i)
 	}
-	if err := d.store.SaveWrapup(ctx, store.Wrapup{CallID: callID, Agent: i.Agent, Disposition: "resolved", At: time.Now()}); err != nil {
-		t.Fatal(err)
+	// The wrap-up names the open ticket: it is linked to the call. A ticket that does not exist
+	// is refused and nothing is stored.
+	c := clients[i.Agent]
+	csrf := pageCSRF(t, c, d.addr)
+	url := "http://" + d.addr + "/api/calls/" + callID + "/wrapup"
+	if code, body := apiSend(t, c, "POST", url, csrf, `{"disposition":"escalated","ticket_id":999999}`); code != 422 {
+		t.Fatalf("wrap-up with a ticket that does not exist: %d %s", code, body)
+	}
+	if _, err := d.store.Wrapup(ctx, callID, i.Agent); !store.IsNotFound(err) {
+		t.Fatalf("a refused wrap-up was stored: %v", err)
+	}
+	if code, body := apiSend(t, c, "POST", url, csrf, fmt.Sprintf(`{"disposition":"resolved","ticket_id":%d}`, tk.ID)); code != 204 {
+		t.Fatalf("wrap-up: %d %s", code, body)
+	}
+	if got, err := d.crm.Ticket(ctx, tk.ID); err != nil || !slices.Contains(got.Calls, callID) {
+		t.Fatalf("ticket after the wrap-up %+v %v", got, err)
 	}
 	if err := d.store.SaveCSAT(ctx, store.CSAT{CallID: callID, Agent: i.Agent, Queue: "billing", Score: 4, At: time.Now()}); err != nil {
 		t.Fatal(err)

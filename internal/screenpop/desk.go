@@ -29,6 +29,11 @@ type DeskStore interface {
 
 var _ DeskStore = (*store.Store)(nil)
 
+// TicketLinker links a call to a ticket; *store.CRM is one.
+type TicketLinker interface {
+	LinkCall(ctx context.Context, ticketID int64, callID string) error
+}
+
 // Desk carries out what an agent does from a call. Errors carry acd codes: not_found when the
 // agent never answered the call (whether or not it exists), invalid for a refused request.
 type Desk struct {
@@ -37,7 +42,10 @@ type Desk struct {
 	Node         string
 	Dispositions []string        // the codes at start; SetDispositions replaces them
 	Callbacks    callback.Policy // numbers and attempts of scheduled callbacks
-	Now          func() time.Time
+	// Tickets, when set, links the ticket a wrap-up names to the call (refusing one that does
+	// not exist); nil: the ticket id is stored as given.
+	Tickets TicketLinker
+	Now     func() time.Time
 
 	reloaded atomic.Pointer[[]string]
 }
@@ -113,6 +121,14 @@ func (d *Desk) Wrapup(ctx context.Context, agent, callID string, w Wrapup) error
 	}
 	if _, err := d.handled(ctx, agent, callID); err != nil {
 		return err
+	}
+	if w.TicketID > 0 && d.Tickets != nil {
+		if err := d.Tickets.LinkCall(ctx, w.TicketID, callID); err != nil {
+			if store.IsNotFound(err) {
+				return invalid("ticket %d not found", w.TicketID)
+			}
+			return err
+		}
 	}
 	err := d.Store.SaveWrapup(ctx, store.Wrapup{CallID: callID, Agent: agent, Disposition: w.Disposition,
 		Notes: w.Notes, TicketID: w.TicketID, At: d.now()})
