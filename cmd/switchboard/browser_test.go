@@ -94,7 +94,7 @@ func TestBrowserPages(t *testing.T) {
 		t.Fatalf("seed: %d numbers, %v", len(known), err)
 	}
 	caller := known[1]
-	cands, err := d.directory.Identify(ctx, caller, "")
+	cands, err := d.crmLive.Load().dir.Identify(ctx, caller, "")
 	if err != nil || len(cands) != 1 {
 		t.Fatalf("identify %s: %+v %v", caller, cands, err)
 	}

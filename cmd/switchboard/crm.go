@@ -35,6 +35,29 @@ func crmDirectory(cfg *config.CRM, local *store.CRM, log *slog.Logger) (*crm.Dir
 	return d, nil
 }
 
+// crmLive is what the crm: section decides at run time; a reload replaces it whole.
+type crmLive struct {
+	dir        *crm.Directory
+	segments   crm.SegmentPolicy
+	reopenDays int
+}
+
+// newCRMLive builds the run-time side of a crm: section (nil: none).
+func newCRMLive(cfg *config.CRM, local *store.CRM, log *slog.Logger) (*crmLive, error) {
+	dir, err := crmDirectory(cfg, local, log)
+	if err != nil {
+		return nil, err
+	}
+	l := &crmLive{dir: dir, reopenDays: crm.DefaultReopenDays}
+	if cfg != nil {
+		l.segments = cfg.Segments
+		if cfg.ReopenDays > 0 {
+			l.reopenDays = cfg.ReopenDays
+		}
+	}
+	return l, nil
+}
+
 // crmOptions are the CRM store's options from the crm: section.
 func crmOptions(cfg *config.CRM) store.CRMOptions {
 	if cfg == nil {
@@ -46,8 +69,9 @@ func crmOptions(cfg *config.CRM) store.CRMOptions {
 // ivrLookup answers the IVR's lookup nodes from the directory: by the caller's number, or by
 // the account number the caller entered. Sensitive digits (a PIN) are looked up in the local
 // records only: the external CRM gets its keys in the URL, and a secret has no place in one.
-func ivrLookup(dir *crm.Directory) func(context.Context, router.LookupQuery) (ivr.Customer, bool, error) {
+func ivrLookup(live func() *crmLive) func(context.Context, router.LookupQuery) (ivr.Customer, bool, error) {
 	return func(ctx context.Context, q router.LookupQuery) (ivr.Customer, bool, error) {
+		dir := live().dir
 		number, account := q.Number, ""
 		if q.By == "var" {
 			number, account = "", q.Account
@@ -67,9 +91,11 @@ func ivrLookup(dir *crm.Directory) func(context.Context, router.LookupQuery) (iv
 // classifier identifies a caller about to join a queue and applies the segment policy: a VIP
 // may go to a dedicated queue or up in priority. The call is tagged with the segment, and with
 // the customer id when the caller matched exactly one customer.
-func classifier(dir *crm.Directory, policy crm.SegmentPolicy) func(context.Context, router.ClassifyQuery) (router.Classification, bool, error) {
+func classifier(live func() *crmLive) func(context.Context, router.ClassifyQuery) (router.Classification, bool, error) {
 	return func(ctx context.Context, q router.ClassifyQuery) (router.Classification, bool, error) {
-		cands, err := dir.Identify(ctx, q.Number, q.Account)
+		l := live()
+		policy := l.segments
+		cands, err := l.dir.Identify(ctx, q.Number, q.Account)
 		if err != nil || len(cands) == 0 {
 			return router.Classification{}, false, err
 		}
@@ -83,18 +109,11 @@ func classifier(dir *crm.Directory, policy crm.SegmentPolicy) func(context.Conte
 	}
 }
 
-func segments(cfg *config.CRM) crm.SegmentPolicy {
-	if cfg == nil {
-		return nil
-	}
-	return cfg.Segments
-}
-
 // crmEnricher gives the screen pop what the customer records know of a caller: the customers
 // the number (or the account entered in the IVR) matches, their open tickets and last
 // interactions, and the external CRM's page for them.
 type crmEnricher struct {
-	dir   *crm.Directory
+	live  func() *crmLive
 	local *store.CRM
 }
 
@@ -102,7 +121,8 @@ const popCandidates = 5 // customers shown at most; each brings its tickets and 
 
 func (e crmEnricher) Enrich(ctx context.Context, q screenpop.Query) (screenpop.Enrichment, error) {
 	var out screenpop.Enrichment
-	cands, err := e.dir.Identify(ctx, q.Caller, q.Account)
+	dir := e.live().dir
+	cands, err := dir.Identify(ctx, q.Caller, q.Account)
 	if err != nil || len(cands) == 0 {
 		return out, err
 	}
@@ -136,19 +156,15 @@ func (e crmEnricher) Enrich(ctx context.Context, q screenpop.Query) (screenpop.E
 	if len(cands) == 1 {
 		id = cands[0].ID
 	}
-	out.PopURL = e.dir.PopURL(q.Caller, q.Account, id)
+	out.PopURL = dir.PopURL(q.Caller, q.Account, id)
 	return out, nil
 }
 
 // ticketKPIs gives the reports first-contact resolution and the reopen rate of the tickets
 // resolved in a range; ok is false when none were.
-func ticketKPIs(c *store.CRM, cfg *config.CRM) func(ctx context.Context, from, to time.Time, queues []string) (float64, float64, bool, error) {
-	days := crm.DefaultReopenDays
-	if cfg != nil && cfg.ReopenDays > 0 {
-		days = cfg.ReopenDays
-	}
+func ticketKPIs(c *store.CRM, live func() *crmLive) func(ctx context.Context, from, to time.Time, queues []string) (float64, float64, bool, error) {
 	return func(ctx context.Context, from, to time.Time, queues []string) (float64, float64, bool, error) {
-		k, err := c.TicketKPIs(ctx, crm.KPIQuery{From: from, To: to, Queues: queues, ReopenDays: days})
+		k, err := c.TicketKPIs(ctx, crm.KPIQuery{From: from, To: to, Queues: queues, ReopenDays: live().reopenDays})
 		if err != nil || k.Resolved == 0 {
 			return 0, 0, false, err
 		}

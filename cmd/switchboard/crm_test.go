@@ -22,7 +22,7 @@ func TestCRMThroughTheDaemon(t *testing.T) {
 	if err != nil || len(known) != 40 || known[0] != crm.DemoPhone(0) {
 		t.Fatalf("seed: %d numbers, %v", len(known), err)
 	}
-	cands, err := d.directory.Identify(ctx, known[0], "")
+	cands, err := d.crmLive.Load().dir.Identify(ctx, known[0], "")
 	if err != nil || len(cands) != 1 || cands[0].Segment != crm.VIP {
 		t.Fatalf("identify %s: %+v %v", known[0], cands, err)
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"switchboard/acd"
-	"switchboard/crm"
 	"switchboard/internal/asterisk"
 	"switchboard/internal/config"
 	"switchboard/internal/pgcluster"
@@ -49,9 +48,10 @@ type daemon struct {
 	policies     atomic.Pointer[map[string]recording.Policy] // recording policy by queue
 	crm          *store.CRM                                  // customers, tickets, interactions
 	interactions *interactions                               // call legs of identified customers into their records
-	directory    *crm.Directory                              // caller identification (local + external CRM)
-	callbacks    *callbackStore
-	metrics      *describedRegistry
+	crmLive      atomic.Pointer[crmLive]                     // the crm: section at run time: identification, segments
+
+	callbacks *callbackStore
+	metrics   *describedRegistry
 }
 
 type daemonOptions struct {
@@ -94,9 +94,11 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	}
 	d.store = st
 	d.crm = st.CRM(crmOptions(cfg.CRM))
-	if d.directory, err = crmDirectory(cfg.CRM, d.crm, d.log); err != nil {
+	live, err := newCRMLive(cfg.CRM, d.crm, d.log)
+	if err != nil {
 		return nil, err
 	}
+	d.crmLive.Store(live)
 	if _, err := st.SaveConfigSnapshot(ctx, cfg.Snapshot()); err != nil {
 		return nil, err
 	}
@@ -130,7 +132,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	d.callbacks = cbs
 	d.interactions = newInteractions(d.crm, d.log)
 	hub := screenpop.New(screenpop.Options{Logger: d.log, Registerer: reg, Enrichers: []screenpop.Enricher{
-		screenpop.Recordings{Index: st}, crmEnricher{dir: d.directory, local: d.crm}}})
+		screenpop.Recordings{Index: st}, crmEnricher{live: d.crmLive.Load, local: d.crm}}})
 	d.pops = hub
 	d.desk = &screenpop.Desk{Hub: hub, Store: st, Node: cfg.Node, Dispositions: cfg.Dispositions,
 		Callbacks: cfg.Callbacks.Policy(""), Tickets: d.crm}
@@ -170,8 +172,8 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		},
 		RecordingsDir: recDir, RecordingsShared: shared,
 		LookupTimeout: cfg.IVR.LookupTimeout,
-		Lookup:        ivrLookup(d.directory),
-		Classify:      classifier(d.directory, segments(cfg.CRM)),
+		Lookup:        ivrLookup(d.crmLive.Load),
+		Classify:      classifier(d.crmLive.Load),
 		CSAT: func(ctx context.Context, c router.CSAT) error {
 			return st.SaveCSAT(ctx, store.CSAT{CallID: c.CallID, Agent: c.Agent, Queue: c.Queue, Score: c.Score, At: c.At})
 		},
@@ -212,7 +214,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		CRM:        d.crm,
 		Callbacks:  st,
 		Accounts:   st,
-		KPIs:       ticketKPIs(d.crm, cfg.CRM),
+		KPIs:       ticketKPIs(d.crm, d.crmLive.Load),
 		Reports:    st,
 		RecordCall: func(ctx context.Context, agent, call string) error {
 			return r.RecordOnDemand(ctx, call, agent, func(queue string) bool { return (*d.policies.Load())[queue].OnRequest() })
@@ -307,9 +309,14 @@ func (d *daemon) reload(ctx context.Context, cfg *config.Config) error {
 	if rcfg.Agents, err = withOverrides(ctx, d.store, rcfg, d.log); err != nil {
 		return err
 	}
+	live, err := newCRMLive(cfg.CRM, d.crm, d.log)
+	if err != nil {
+		return err
+	}
 	if err := d.router.Reload(ctx, rcfg); err != nil {
 		return err
 	}
+	d.crmLive.Store(live) // segments, the external CRM and the reopen window; home_country at the next start
 	if _, err := d.store.SaveConfigSnapshot(ctx, cfg.Snapshot()); err != nil {
 		return err
 	}

@@ -39,7 +39,7 @@ func TestDemoMenu(t *testing.T) {
 		t.Fatal(err)
 	}
 	account := crm.DemoAccount(5)
-	cands, err := d.directory.Identify(ctx, "", account)
+	cands, err := d.crmLive.Load().dir.Identify(ctx, "", account)
 	if err != nil || len(cands) != 1 {
 		t.Fatalf("account %s: %+v %v", account, cands, err)
 	}

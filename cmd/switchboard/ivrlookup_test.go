@@ -48,7 +48,8 @@ func TestIVRLookupKeepsSensitiveDigitsOutOfURLs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lookup := ivrLookup(&crm.Directory{Local: localOnly{}, Remote: conn})
+	live := &crmLive{dir: &crm.Directory{Local: localOnly{}, Remote: conn}}
+	lookup := ivrLookup(func() *crmLive { return live })
 	ctx := context.Background()
 
 	cust, found, err := lookup(ctx, router.LookupQuery{CallID: "c1", By: "var", Account: "4321", Sensitive: true})

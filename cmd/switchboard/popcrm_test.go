@@ -24,7 +24,7 @@ func TestPopCarriesCustomerAndTickets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cands, err := d.directory.Identify(ctx, known[1], "")
+	cands, err := d.crmLive.Load().dir.Identify(ctx, known[1], "")
 	if err != nil || len(cands) != 1 {
 		t.Fatalf("identify %s: %+v %v", known[1], cands, err)
 	}
