@@ -240,3 +240,19 @@ func TestSecureCollectFailsClosed(t *testing.T) {
 	_ = g.emu.Hangup(ch)
 	g.ended(ch)
 }
+
+// Pausing a call that is not recorded (line2 records nothing) is a conflict: Asterisk, asked,
+// knows no such recording.
+func TestPauseWithoutRecording(t *testing.T) {
+	t.Parallel()
+	g := newRig(t)
+	g.emu.SetPhone("PJSIP/2001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
+	g.start(recordingConfig())
+	ch := g.place(ariemu.Caller{DID: "5552000", Number: "79990004444"})
+	id := callID(ch)
+	g.eventually("connected", func() bool { v, ok := g.call(id); return ok && v.State == "connected" })
+	err := g.r.PauseRecording(context.Background(), "b1", id)
+	if acd.ErrorCode(err) != acd.EConflict || !strings.Contains(err.Error(), "not being recorded") {
+		t.Fatalf("pause of an unrecorded call: %v", err)
+	}
+}

@@ -99,21 +99,25 @@ func (r *Router) setRecordingPaused(ctx context.Context, agent, callID string, p
 			return
 		}
 		name := recordingPrefix + c.id
-		switch {
-		case r.recs.started[name].Name == "":
-			done <- &acd.Error{Code: acd.EConflict, Message: "call " + callID + " is not being recorded"}
-			return
-		case c.collect != nil:
+		if c.collect != nil {
 			done <- &acd.Error{Code: acd.EConflict, Message: "a secure entry is running on call " + callID}
 			return
 		}
+		// Asterisk, not the router's notes, says whether the call is being recorded: a pause
+		// asked for just after the recording started may come before the router hears of it.
 		c.w.do(func() {
 			var err error
 			if pause {
-				if err = r.tel.PauseRecording(name); err != nil {
-					err = unavailable{fmt.Errorf("%w: %w", ErrRecordingNotPaused, err)}
-				}
-			} else if err = r.tel.ResumeRecording(name); err != nil {
+				err = r.tel.PauseRecording(name)
+			} else {
+				err = r.tel.ResumeRecording(name)
+			}
+			switch {
+			case errors.Is(err, ErrNotFound):
+				err = &acd.Error{Code: acd.EConflict, Message: "call " + callID + " is not being recorded"}
+			case err != nil && pause:
+				err = unavailable{fmt.Errorf("%w: %w", ErrRecordingNotPaused, err)}
+			case err != nil:
 				err = unavailable{fmt.Errorf("resume recording: %w", err)}
 			}
 			if err == nil {
