@@ -48,8 +48,8 @@ func (d *decoder) dispositionsSection(root *yaml.Node) (*yaml.Node, []string) {
 	return rest, out
 }
 
-// splitKey takes key out of the top-level mapping root: the rest, and the key's value (nil when
-// absent or null). A duplicate key is reported.
+// splitKey takes key out of the top-level mapping root, for a section decoded on its own: the
+// rest, and the key's value (nil when absent or null). A duplicate key is reported.
 func (d *decoder) splitKey(root *yaml.Node, key string) (*yaml.Node, *yaml.Node) {
 	v := resolve(root)
 	if v == nil || v.Kind != yaml.MappingNode || !hasKey(v, key) {

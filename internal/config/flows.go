@@ -97,35 +97,6 @@ func (d *decoder) flowsSection(n *yaml.Node, c *Config, b *build) map[string]boo
 	return declared
 }
 
-// splitFlows takes the top-level flows: entry out of the root mapping, so that the rest is
-// decoded as before flows existed (and its messages stay as they were). It returns the root
-// without flows and the flows value, nil when absent or null.
-func (d *decoder) splitFlows(root *yaml.Node) (*yaml.Node, *yaml.Node) {
-	v := resolve(root)
-	if v == nil || v.Kind != yaml.MappingNode || !hasKey(v, "flows") {
-		return root, nil
-	}
-	rest := *v
-	rest.Content = nil
-	var flows, first *yaml.Node
-	for i := 0; i+1 < len(v.Content); i += 2 {
-		k := resolve(v.Content[i])
-		if k.Kind != yaml.ScalarNode || k.Value != "flows" || k.ShortTag() == "!!merge" {
-			rest.Content = append(rest.Content, v.Content[i], v.Content[i+1])
-			continue
-		}
-		if first != nil {
-			d.errorf(v.Content[i], "", "duplicate key %q (first at line %d)", k.Value, first.Line)
-			continue
-		}
-		first = v.Content[i]
-		if !isNull(v.Content[i+1]) {
-			flows = v.Content[i+1]
-		}
-	}
-	return &rest, flows
-}
-
 // hasKey reports whether mapping n has key directly (no merge keys, no errors).
 func hasKey(n *yaml.Node, key string) bool {
 	for i := 0; i+1 < len(n.Content); i += 2 {

@@ -256,7 +256,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		Hours:       map[string]*Hours{},
 	}
 	c.Callbacks = defaultCallbacks()
-	root, flows := d.splitFlows(root)
+	root, flows := d.splitKey(root, "flows") // decoded apart, so the rest reads as before flows existed
 	root, c.Dispositions = d.dispositionsSection(root)
 	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "agents_login", "desk_endpoints", "dids", "hours", "ivr", "crm", "recordings", "callbacks")
 	if !m.ok {
