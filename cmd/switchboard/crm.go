@@ -119,10 +119,26 @@ type crmEnricher struct {
 
 const popCandidates = 5 // customers shown at most; each brings its tickets and interactions
 
+// candidates are the customers the caller may be. A call already tagged with one customer (the
+// classifier's single match, or the IVR's lookup) is not identified again: that would ask the
+// external CRM a second time for the same caller.
+func (e crmEnricher) candidates(ctx context.Context, dir *crm.Directory, q screenpop.Query) ([]crm.Candidate, error) {
+	if id, err := strconv.ParseInt(q.Customer, 10, 64); err == nil && id > 0 {
+		c, err := e.local.Customer(ctx, id)
+		if err == nil {
+			return []crm.Candidate{{Customer: *c}}, nil
+		}
+		if !store.IsNotFound(err) {
+			return nil, err
+		}
+	}
+	return dir.Identify(ctx, q.Caller, q.Account)
+}
+
 func (e crmEnricher) Enrich(ctx context.Context, q screenpop.Query) (screenpop.Enrichment, error) {
 	var out screenpop.Enrichment
 	dir := e.live().dir
-	cands, err := dir.Identify(ctx, q.Caller, q.Account)
+	cands, err := e.candidates(ctx, dir, q)
 	if err != nil || len(cands) == 0 {
 		return out, err
 	}
