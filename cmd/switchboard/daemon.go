@@ -147,6 +147,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		IVRRouted: func(id string, path []router.IVRStep, data map[string]string) {
 			j.CallInfo(id, "", "", data) // the call's data (IVR inputs, customer, segment) on its row
 			hub.Routed(id, path, data)
+			d.interactions.Routed(id, data)
 		},
 		Callback: cbs.ivrCallback, Callbacks: cbs,
 		AgentState: func(id string) (acd.AgentState, string, bool) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"switchboard/acd"
@@ -24,6 +25,7 @@ type interactions struct {
 // leg is what is known of a call while it lasts.
 type leg struct {
 	number   string
+	customer int64 // the customer the call is tagged with (classifier, IVR lookup); 0: unknown
 	queue    string
 	agent    string
 	waited   time.Duration
@@ -39,6 +41,19 @@ func newInteractions(c *store.CRM, log *slog.Logger) *interactions {
 func (x *interactions) CallInfo(id, number string) {
 	now := time.Now()
 	x.inbox.Push(func(m map[string]*leg) { m[id] = &leg{number: number, seen: now} })
+}
+
+// Routed is told the data of a call about to join its queue; it never blocks.
+func (x *interactions) Routed(id string, data map[string]string) {
+	customer, err := strconv.ParseInt(data["customer"], 10, 64)
+	if err != nil || customer <= 0 {
+		return
+	}
+	x.inbox.Push(func(m map[string]*leg) {
+		if l := m[id]; l != nil {
+			l.customer = customer
+		}
+	})
 }
 
 // Observe takes an engine event; it never blocks.
@@ -66,8 +81,8 @@ func (x *interactions) Observe(ev acd.Event) {
 	}
 }
 
-// write records the leg for the customer the caller's number identifies (exactly one), then
-// forgets the call when it is over.
+// write records the leg for the customer the call is tagged with, or else the one the caller's
+// number identifies (exactly one), then forgets the call when it is over.
 func (x *interactions) write(m map[string]*leg, call, outcome string, talk time.Duration, at time.Time, over bool) {
 	l := m[call]
 	if l == nil {
@@ -76,23 +91,27 @@ func (x *interactions) write(m map[string]*leg, call, outcome string, talk time.
 	if over {
 		delete(m, call)
 	}
-	if l.number == "" {
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	cands, err := x.crm.Identify(ctx, l.number, "")
-	if err != nil || len(cands) != 1 {
-		if err != nil {
-			x.log.Warn("interaction: identify failed", "call", call, "err", err)
+	customer := l.customer
+	if customer == 0 {
+		if l.number == "" {
+			return
 		}
-		return
+		cands, err := x.crm.Identify(ctx, l.number, "")
+		if err != nil || len(cands) != 1 {
+			if err != nil {
+				x.log.Warn("interaction: identify failed", "call", call, "err", err)
+			}
+			return
+		}
+		customer = cands[0].ID
 	}
 	start := l.answered
 	if start.IsZero() {
 		start = at
 	}
-	i := crm.Interaction{CallID: call, Agent: l.agent, CustomerID: cands[0].ID, Queue: l.queue, At: start,
+	i := crm.Interaction{CallID: call, Agent: l.agent, CustomerID: customer, Queue: l.queue, At: start,
 		Outcome: outcome, Wait: l.waited.Seconds(), Talk: talk.Seconds()}
 	if err := x.crm.RecordInteraction(ctx, i); err != nil {
 		x.log.Warn("interaction not recorded", "call", call, "err", err)
