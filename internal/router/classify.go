@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"switchboard/acd"
@@ -39,33 +40,26 @@ func (r *Router) enqueue(c *call, req acd.CallRequest) {
 	}
 	q := ClassifyQuery{CallID: c.id, Number: c.number, Account: req.Data["account"], Queue: req.Queue, Priority: req.Priority}
 	hook, wait := r.classify, r.classifyWait
+	type answer struct {
+		cls Classification
+		ok  bool
+	}
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), wait)
-		defer cancel()
-		type answer struct {
-			cls Classification
-			ok  bool
-			err error
-		}
-		done := make(chan answer, 1)
-		go func() {
+		ans, err := within(wait, func(ctx context.Context) (answer, error) {
 			cls, ok, err := hook(ctx, q)
-			done <- answer{cls, ok, err}
-		}()
-		var ans answer
-		select {
-		case ans = <-done:
-			if ans.err != nil {
-				r.log.Warn("classify failed; routing as configured", "call", c.id, "err", ans.err)
-			}
-		case <-ctx.Done():
+			return answer{cls, ok}, err
+		})
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
 			r.log.Warn("classify timed out; routing as configured", "call", c.id, "after", wait)
+		case err != nil:
+			r.log.Warn("classify failed; routing as configured", "call", c.id, "err", err)
 		}
 		r.post(func() {
 			if r.calls[c.id] != c { // the caller hung up meanwhile
 				return
 			}
-			if ans.ok && ans.err == nil {
+			if ans.ok && err == nil {
 				r.applyClassification(c, &req, ans.cls)
 			}
 			r.enqueueNow(c, req)

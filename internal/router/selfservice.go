@@ -63,30 +63,23 @@ func (r *Router) ivrLookup(c *call, a ivr.Lookup) {
 		q.Account, q.Sensitive = a.Value, a.Sensitive
 	}
 	hook, wait := r.lookup, r.lookupWait
+	type answer struct {
+		cust  ivr.Customer
+		found bool
+	}
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), wait)
-		defer cancel()
-		type answer struct {
-			cust  ivr.Customer
-			found bool
-			err   error
-		}
-		done := make(chan answer, 1)
-		go func() {
+		ans, err := within(wait, func(ctx context.Context) (answer, error) {
 			cust, found, err := hook(ctx, q)
-			done <- answer{cust, found, err}
-		}()
-		res := ivr.LookupResult{ID: a.ID}
-		select {
-		case ans := <-done:
-			res.Found, res.Customer = ans.found && ans.err == nil, ans.cust
-			if ans.err != nil {
-				res.Err = "lookup failed"
-				r.log.Warn("ivr lookup failed", "call", c.id, "by", a.By, "err", ans.err)
-			}
-		case <-ctx.Done():
+			return answer{cust, found}, err
+		})
+		res := ivr.LookupResult{ID: a.ID, Found: ans.found && err == nil, Customer: ans.cust}
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
 			res.Err = errLookupTimeout.Error()
 			r.log.Warn("ivr lookup timed out", "call", c.id, "by", a.By, "after", wait)
+		case err != nil:
+			res.Err = "lookup failed"
+			r.log.Warn("ivr lookup failed", "call", c.id, "by", a.By, "err", err)
 		}
 		if !res.Found {
 			res.Customer = ivr.Customer{}
