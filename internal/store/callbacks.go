@@ -46,8 +46,9 @@ import (
 //     skips exhausted rows).
 //
 // Times: due-ness (next_at, expires_at, the caller's window) is judged
-// against the now the caller passes; claimed_at, finished_at and the stale
-// lease use the database's clock.
+// against the now the caller passes; claimed_at, finished_at, updated_at and
+// the stale lease use the store's clock (Store.WithClock), never the
+// database's.
 
 // CallbackState is a callback's state.
 type CallbackState string
@@ -202,7 +203,7 @@ func (r CallbackRequest) validate() error {
 // asks (unless one is under way), a window given by the new request replaces
 // the old, and data is merged.
 func (s *Store) RequestCallback(ctx context.Context, r CallbackRequest) (id int64, merged bool, err error) {
-	return requestCallback(ctx, s.pool, r)
+	return requestCallback(ctx, s.pool, r, s.now())
 }
 
 // rowQuerier is a pool or a transaction.
@@ -210,7 +211,7 @@ type rowQuerier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-func requestCallback(ctx context.Context, db rowQuerier, r CallbackRequest) (id int64, merged bool, err error) {
+func requestCallback(ctx context.Context, db rowQuerier, r CallbackRequest, now time.Time) (id int64, merged bool, err error) {
 	if err := r.validate(); err != nil {
 		return 0, false, fmt.Errorf("store: request callback: %w", err)
 	}
@@ -224,10 +225,10 @@ func requestCallback(ctx context.Context, db rowQuerier, r CallbackRequest) (id 
 	}
 	err = db.QueryRow(ctx, `
 		INSERT INTO callbacks (node, number, queue, priority, enqueued_at, reason, call_id, window_start, window_end,
-			state, max_attempts, next_at, expires_at, data)
+			state, max_attempts, next_at, expires_at, data, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
 			CASE WHEN $8::timestamptz IS NULL THEN 'pending' ELSE 'scheduled' END,
-			$11, coalesce($10, now()), $12, $13)
+			$11, coalesce($10::timestamptz, $14::timestamptz), $12, $13, $14, $14)
 		ON CONFLICT (number, queue) WHERE state IN `+activeStates+` DO UPDATE SET
 			priority = greatest(callbacks.priority, EXCLUDED.priority),
 			enqueued_at = least(callbacks.enqueued_at, EXCLUDED.enqueued_at),
@@ -242,10 +243,10 @@ func requestCallback(ctx context.Context, db rowQuerier, r CallbackRequest) (id 
 			call_id = coalesce(callbacks.call_id, EXCLUDED.call_id),
 			requests = callbacks.requests + 1,
 			data = callbacks.data || EXCLUDED.data,
-			updated_at = now()
+			updated_at = $14
 		RETURNING id, requests > 1`,
 		r.Node, r.Number, r.Queue, r.Priority, r.EnqueuedAt, string(r.Reason), nullText(r.CallID),
-		nullTime(r.WindowStart), nullTime(r.WindowEnd), nullTime(next), r.MaxAttempts, r.ExpiresAt, data,
+		nullTime(r.WindowStart), nullTime(r.WindowEnd), nullTime(next), r.MaxAttempts, r.ExpiresAt, data, now,
 	).Scan(&id, &merged)
 	if err != nil {
 		return 0, false, fmt.Errorf("store: request callback: %w", err)
@@ -287,15 +288,15 @@ func (s *Store) ClaimCallbacksIn(ctx context.Context, owner string, queues []str
 			LIMIT $2
 			FOR UPDATE SKIP LOCKED
 		), claimed AS (
-			UPDATE callbacks c SET state = 'dialing', attempts = c.attempts + 1, updated_at = now()
+			UPDATE callbacks c SET state = 'dialing', attempts = c.attempts + 1, updated_at = $5
 			FROM due WHERE c.id = due.id AND c.attempts < c.max_attempts
 			RETURNING c.*
 		), attempt AS (
 			INSERT INTO callback_attempts (callback_id, attempt, claimed_by, claimed_at)
-			SELECT id, attempts, $3, now() FROM claimed
+			SELECT id, attempts, $3, $5 FROM claimed
 		)
 		SELECT `+callbackColumns+` FROM claimed ORDER BY priority DESC, enqueued_at, id`,
-		now, limit, owner, queues)
+		now, limit, owner, queues, s.now())
 	if err != nil {
 		return nil, fmt.Errorf("store: claim callbacks: %w", err)
 	}
@@ -332,8 +333,8 @@ func (s *Store) FinishAttempt(ctx context.Context, id int64, attempt int, outcom
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	tag, err := tx.Exec(ctx, `
-		UPDATE callback_attempts SET finished_at = now(), outcome = $3
-		WHERE callback_id = $1 AND attempt = $2 AND finished_at IS NULL`, id, attempt, string(outcome))
+		UPDATE callback_attempts SET finished_at = $4, outcome = $3
+		WHERE callback_id = $1 AND attempt = $2 AND finished_at IS NULL`, id, attempt, string(outcome), s.now())
 	if err != nil {
 		return false, fmt.Errorf("store: finish callback %d attempt %d: %w", id, attempt, err)
 	}
@@ -359,9 +360,9 @@ func (s *Store) FinishAttempt(ctx context.Context, id int64, attempt int, outcom
 			outcome = CASE WHEN $3 <> 'connected' AND $4 IS NOT NULL AND attempts < max_attempts
 				AND ($4 >= expires_at OR $4 >= window_end) THEN 'expired' ELSE $3 END,
 			next_at = coalesce($4, next_at),
-			updated_at = now()
+			updated_at = $5
 		WHERE id = $1 AND state = 'dialing' AND attempts = $2`,
-		id, attempt, string(outcome), nullTime(next)); err != nil {
+		id, attempt, string(outcome), nullTime(next), s.now()); err != nil {
 		return false, fmt.Errorf("store: finish callback %d attempt %d: %w", id, attempt, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -373,8 +374,8 @@ func (s *Store) FinishAttempt(ctx context.Context, id int64, attempt int, outcom
 // AssignCallback records the agent reserved for a callback's attempt under
 // way, for the agent's list.
 func (s *Store) AssignCallback(ctx context.Context, id int64, attempt int, agent string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE callbacks SET agent = $3, updated_at = now()
-		WHERE id = $1 AND attempts = $2 AND state = 'dialing'`, id, attempt, nullText(agent))
+	tag, err := s.pool.Exec(ctx, `UPDATE callbacks SET agent = $3, updated_at = $4
+		WHERE id = $1 AND attempts = $2 AND state = 'dialing'`, id, attempt, nullText(agent), s.now())
 	if err != nil {
 		return fmt.Errorf("store: assign callback %d: %w", id, err)
 	}
@@ -387,8 +388,8 @@ func (s *Store) AssignCallback(ctx context.Context, id int64, attempt int, agent
 // CancelCallback cancels a callback waiting for its turn (pending or
 // scheduled); it reports false when the callback is dialing or final.
 func (s *Store) CancelCallback(ctx context.Context, id int64) (bool, error) {
-	tag, err := s.pool.Exec(ctx, `UPDATE callbacks SET state = 'cancelled', updated_at = now()
-		WHERE id = $1 AND state IN ('pending', 'scheduled')`, id)
+	tag, err := s.pool.Exec(ctx, `UPDATE callbacks SET state = 'cancelled', updated_at = $2
+		WHERE id = $1 AND state IN ('pending', 'scheduled')`, id, s.now())
 	if err != nil {
 		return false, fmt.Errorf("store: cancel callback %d: %w", id, err)
 	}
@@ -407,7 +408,7 @@ func (s *Store) ExpireCallbacks(ctx context.Context, now time.Time) (int, error)
 			WHERE state IN ('pending', 'scheduled') AND (expires_at <= $1 OR window_end <= $1)
 			ORDER BY id FOR UPDATE SKIP LOCKED
 		)
-		UPDATE callbacks c SET state = 'expired', outcome = 'expired', updated_at = now()
+		UPDATE callbacks c SET state = 'expired', outcome = 'expired', updated_at = $1
 		FROM due WHERE c.id = due.id`, now)
 	if err != nil {
 		return 0, fmt.Errorf("store: expire callbacks: %w", err)
@@ -416,14 +417,14 @@ func (s *Store) ExpireCallbacks(ctx context.Context, now time.Time) (int, error)
 }
 
 // RecoverStale finishes, as failed and recovered, the attempts claimed more
-// than olderThan ago (database clock) and never finished, and reschedules
+// than olderThan ago (the store's clock) and never finished, and reschedules
 // their callbacks for now (or ends them: no attempt left, or expired). Call
 // it with a lease longer than any attempt can last (agent ring plus
 // customer ring, with margin): an attempt it finishes is never dialed
 // again, but a live router still dialing it would not be stopped. It
 // returns the number of attempts recovered.
 func (s *Store) RecoverStale(ctx context.Context, olderThan time.Duration) (int, error) {
-	return s.recover(ctx, `claimed_at < now() - make_interval(secs => $1)`, olderThan.Seconds())
+	return s.recover(ctx, `claimed_at < $2::timestamptz - make_interval(secs => $1)`, olderThan.Seconds())
 }
 
 // RecoverOwner is RecoverStale for the attempts of one owner, whatever their
@@ -444,20 +445,20 @@ func (s *Store) recover(ctx context.Context, cond string, arg any) (int, error) 
 			WHERE finished_at IS NULL AND `+cond+`
 			ORDER BY callback_id, attempt FOR UPDATE SKIP LOCKED
 		), stale AS (
-			UPDATE callback_attempts a SET finished_at = now(), outcome = 'failed', recovered = true
+			UPDATE callback_attempts a SET finished_at = $2, outcome = 'failed', recovered = true
 			FROM pick WHERE (a.callback_id, a.attempt) = (pick.callback_id, pick.attempt)
 			RETURNING a.callback_id, a.attempt
 		), rescheduled AS (
 			UPDATE callbacks c SET
-				state = CASE WHEN c.expires_at <= now() OR c.window_end <= now() THEN 'expired'
+				state = CASE WHEN c.expires_at <= $2 OR c.window_end <= $2 THEN 'expired'
 					WHEN c.attempts >= c.max_attempts THEN 'done'
 					ELSE 'scheduled' END,
-				outcome = CASE WHEN c.expires_at <= now() OR c.window_end <= now() THEN 'expired' ELSE 'failed' END,
-				next_at = now(),
-				updated_at = now()
+				outcome = CASE WHEN c.expires_at <= $2 OR c.window_end <= $2 THEN 'expired' ELSE 'failed' END,
+				next_at = $2,
+				updated_at = $2
 			FROM stale WHERE c.id = stale.callback_id AND c.state = 'dialing' AND c.attempts = stale.attempt
 		)
-		SELECT count(*) FROM stale`, arg).Scan(&n)
+		SELECT count(*) FROM stale`, arg, s.now()).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("store: recover callback attempts: %w", err)
 	}

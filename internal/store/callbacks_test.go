@@ -25,6 +25,13 @@ func cbReq(number, queue string, enq time.Time) store.CallbackRequest {
 	}
 }
 
+// cbStore is a store on a manual clock at t0: claim, finish and recovery
+// times come from it, never from the calendar.
+func cbStore(t *testing.T) (*store.Store, *acd.ManualClock) {
+	clock := &acd.ManualClock{T: t0}
+	return store.New(pgtest.Pool(t)).WithClock(clock), clock
+}
+
 func mustRequest(t *testing.T, s *store.Store, r store.CallbackRequest) (int64, bool) {
 	t.Helper()
 	id, merged, err := s.RequestCallback(context.Background(), r)
@@ -45,7 +52,7 @@ func mustCallback(t *testing.T, s *store.Store, id int64) *store.Callback {
 
 func TestRequestCallbackMerges(t *testing.T) {
 	ctx := context.Background()
-	s := store.New(pgtest.Pool(t))
+	s, _ := cbStore(t)
 	r1 := cbReq("+49301110001", "line1", at(100))
 	r1.Data = map[string]string{"customer": "42"}
 	id1, merged := mustRequest(t, s, r1)
@@ -84,7 +91,7 @@ func TestRequestCallbackMerges(t *testing.T) {
 }
 
 func TestRequestCallbackInvalid(t *testing.T) {
-	s := store.New(pgtest.Pool(t))
+	s, _ := cbStore(t)
 	for name, mod := range map[string]func(*store.CallbackRequest){
 		"number":   func(r *store.CallbackRequest) { r.Number = "0301234567" },
 		"queue":    func(r *store.CallbackRequest) { r.Queue = "" },
@@ -104,7 +111,7 @@ func TestRequestCallbackInvalid(t *testing.T) {
 
 func TestClaimOrderAndWindows(t *testing.T) {
 	ctx := context.Background()
-	s := store.New(pgtest.Pool(t))
+	s, _ := cbStore(t)
 	a, _ := mustRequest(t, s, cbReq("+49301110001", "line1", at(30)))
 	b, _ := mustRequest(t, s, cbReq("+49301110002", "line1", at(10)))
 	rc := cbReq("+49301110003", "line1", at(20))
@@ -156,7 +163,7 @@ func TestClaimOrderAndWindows(t *testing.T) {
 
 func TestClaimConcurrentNeverTwice(t *testing.T) {
 	ctx := context.Background()
-	s := store.New(pgtest.Pool(t))
+	s, _ := cbStore(t)
 	const n = 60
 	for i := range n {
 		mustRequest(t, s, cbReq(fmt.Sprintf("+4930200%04d", i), "line1", at(i)))
@@ -195,7 +202,7 @@ func TestClaimConcurrentNeverTwice(t *testing.T) {
 
 func TestFinishAttempt(t *testing.T) {
 	ctx := context.Background()
-	s := store.New(pgtest.Pool(t))
+	s, _ := cbStore(t)
 	id, _ := mustRequest(t, s, cbReq("+49301110001", "line1", at(0)))
 	claim := func(now time.Time) store.Claim {
 		t.Helper()
@@ -252,11 +259,12 @@ func TestFinishAttempt(t *testing.T) {
 
 func TestRecoverAndExpire(t *testing.T) {
 	ctx := context.Background()
-	s := store.New(pgtest.Pool(t))
+	s, clock := cbStore(t)
 	id, _ := mustRequest(t, s, cbReq("+49301110001", "line1", at(0)))
 	rb := cbReq("+49301110002", "line1", at(1))
 	rb.MaxAttempts = 1
 	idb, _ := mustRequest(t, s, rb)
+	clock.Set(at(10))
 	cs, err := s.ClaimCallbacks(ctx, "dead", at(10), 5)
 	if err != nil || len(cs) != 2 {
 		t.Fatalf("claim = %v, %v", cs, err)
@@ -278,14 +286,21 @@ func TestRecoverAndExpire(t *testing.T) {
 	if ok, err := s.FinishAttempt(ctx, id, 1, callback.Connected, time.Time{}); ok || err != nil {
 		t.Fatalf("late finish = %v, %v", ok, err)
 	}
-	cs, err = s.ClaimCallbacks(ctx, "r2", time.Now(), 5)
+	eq(t, "rescheduled for the recovery's time", cb.NextAt.Sub(t0), sec(10))
+	clock.Set(at(20))
+	cs, err = s.ClaimCallbacks(ctx, "r2", at(20), 5)
 	if err != nil || len(cs) != 1 || cs[0].Attempt != 2 {
 		t.Fatalf("claim after recovery = %v, %v", cs, err)
 	}
 	as, _ := s.CallbackAttempts(ctx, id)
 	eq(t, "first attempt recovered", as[0].Recovered, true)
-	if n, err := s.RecoverStale(ctx, 0); n != 1 || err != nil {
-		t.Fatalf("RecoverStale(0) = %d, %v", n, err)
+	clock.Set(at(20 + 59))
+	if n, err := s.RecoverStale(ctx, time.Minute); n != 0 || err != nil {
+		t.Fatalf("RecoverStale(1m) after 59s = %d, %v", n, err)
+	}
+	clock.Set(at(20 + 61))
+	if n, err := s.RecoverStale(ctx, time.Minute); n != 1 || err != nil {
+		t.Fatalf("RecoverStale(1m) after 61s = %d, %v", n, err)
 	}
 
 	// Expiry sweeps waiting callbacks only.
@@ -307,12 +322,12 @@ func TestRecoverAndExpire(t *testing.T) {
 
 func TestCallbackCountsAndLists(t *testing.T) {
 	ctx := context.Background()
-	s := store.New(pgtest.Pool(t))
+	s, _ := cbStore(t)
 	for i := range 3 {
 		mustRequest(t, s, cbReq(fmt.Sprintf("+4930300000%d", i), "line1", at(i)))
 	}
 	later := cbReq("+49303000009", "line2", at(0))
-	later.WindowStart = time.Now().Add(time.Hour)
+	later.WindowStart = at(3600)
 	mustRequest(t, s, later)
 	cs, err := s.ClaimCallbacks(ctx, "r1", at(10), 1)
 	if err != nil || len(cs) != 1 {
@@ -414,7 +429,7 @@ func finishID(t *testing.T, s *store.Store, id int64, attempt int, o callback.Ou
 // them ends it, and the callback moves on once.
 func TestFinishRacesRecovery(t *testing.T) {
 	ctx := context.Background()
-	s := store.New(pgtest.Pool(t))
+	s, _ := cbStore(t)
 	for i := range 20 {
 		id, _ := mustRequest(t, s, cbReq(fmt.Sprintf("+4930400%04d", i), "line1", at(i)))
 		cs, err := s.ClaimCallbacks(ctx, "r1", at(100), 1)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -33,12 +34,22 @@ func mustSub(fsys fs.FS, dir string) fs.FS {
 var ErrNotFound error = &acd.Error{Code: acd.ENotFound, Message: "not found"}
 
 // Store is the PostgreSQL store.
+//
+// Where a decision depends on the time (a callback due, expired or stale),
+// the store takes "now" from its clock or from its caller, never from the
+// database's now(): the engine, the store and the tests then share one clock.
 type Store struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	clock acd.Clock
 }
 
-// New returns a store on pool; the schema must be migrated already.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+// New returns a store on pool on the wall clock; the schema must be migrated already.
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool, clock: acd.SystemClock{}} }
+
+// WithClock returns a store on the same pool that takes the time from clock.
+func (s *Store) WithClock(clock acd.Clock) *Store { return &Store{pool: s.pool, clock: clock} }
+
+func (s *Store) now() time.Time { return s.clock.Now() }
 
 // Open connects to the database at url and applies the pending migrations.
 // A nil logger discards.

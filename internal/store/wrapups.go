@@ -86,11 +86,11 @@ func (s *Store) ScheduleAgentCallback(ctx context.Context, r CallbackRequest, ag
 	var id int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		if id, _, err = requestCallback(ctx, tx, r); err != nil {
+		if id, _, err = requestCallback(ctx, tx, r, s.now()); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE callbacks SET agent = $2, updated_at = now()
-			WHERE id = $1 AND state IN ('pending', 'scheduled')`, id, nullText(agent)); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE callbacks SET agent = $2, updated_at = $3
+			WHERE id = $1 AND state IN ('pending', 'scheduled')`, id, nullText(agent), s.now()); err != nil {
 			return fmt.Errorf("store: assign callback %d: %w", id, err)
 		}
 		return nil
