@@ -181,9 +181,15 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 	case c.callerChan:
 		delete(r.chans, chanID)
 		c.callerChan = ""
-		if c.ivr != nil { // hung up in the IVR: the engine never had the call
+		if c.ivr != nil { // hung up in the IVR (or the survey after it)
 			c.ivr.Handle(r.clock.Now(), ivr.CallerHangup{})
 			c.ivr = nil
+			r.forget(c)
+			return
+		}
+		if _, held := r.eng.Call(c.id); !held {
+			// Between the IVR and the queue, while the customer lookup runs: the engine
+			// never had the call, and the lookup's answer finds it gone.
 			r.forget(c)
 			return
 		}
