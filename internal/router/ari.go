@@ -184,13 +184,13 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 		if c.ivr != nil { // hung up in the IVR (or the survey after it)
 			c.ivr.Handle(r.clock.Now(), ivr.CallerHangup{})
 			c.ivr = nil
-			r.forget(c)
+			r.endUnqueued(c)
 			return
 		}
 		if _, held := r.eng.Call(c.id); !held {
 			// Between the IVR and the queue, while the customer lookup runs: the engine
 			// never had the call, and the lookup's answer finds it gone.
-			r.forget(c)
+			r.endUnqueued(c)
 			return
 		}
 		if err := r.eng.Hangup(c.id); err != nil {
@@ -218,6 +218,16 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 		if err := r.eng.Hangup(c.id); err != nil {
 			r.log.Warn("agent hangup in engine", "call", c.id, "err", err)
 		}
+	}
+}
+
+// endUnqueued forgets a call whose caller hung up before the engine had it, and has its record
+// ended. A call that was queued before (a survey after the agent hung up) has had its record
+// ended by the engine.
+func (r *Router) endUnqueued(c *call) {
+	r.forget(c)
+	if r.callGone != nil && c.queue == "" {
+		r.callGone(c.id, r.clock.Now())
 	}
 }
 

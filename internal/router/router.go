@@ -156,6 +156,10 @@ type Options struct {
 	// CallInfo, when set, is told what the engine does not know of a new call (caller number,
 	// DID), on the owner goroutine; the store's journal takes it.
 	CallInfo func(callID, number, did string)
+	// CallGone, when set, is told, on the owner goroutine, that the caller of a call the engine
+	// never held hung up: in the IVR, or while the pre-queue lookup ran. The engine's events
+	// end every other call's record; the store ends these (abandoned).
+	CallGone func(callID string, at time.Time)
 	// IVRRouted, when set, is told, on the owner goroutine, the IVR path of a caller about to
 	// join a queue (empty without a flow) and the data the call is queued with (the IVR's, the
 	// classification's, a callback's id), before it is enqueued (so before it can be offered).
@@ -223,6 +227,7 @@ type Router struct {
 	latency      func(time.Duration)
 	received     time.Time // when the ARI event being handled arrived
 	callInfo     func(callID, number, did string)
+	callGone     func(callID string, at time.Time)
 	ivrRouted    func(callID string, path []IVRStep, data map[string]string)
 	recall       func(callID string) (Recalled, bool)
 	callback     func(callID string, cb ivr.Callback, at time.Time) error
@@ -256,7 +261,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		cfg: cfg, tel: tel, log: opt.Logger, clock: opt.Clock,
 		inbox: NewInbox[func()](), observers: opt.Observers,
 		calls: map[string]*call{}, chans: map[string]*call{}, holds: map[string]bool{},
-		latency: opt.OfferLatency, callInfo: opt.CallInfo, ivrRouted: opt.IVRRouted, recall: opt.Recall, callback: opt.Callback,
+		latency: opt.OfferLatency, callInfo: opt.CallInfo, callGone: opt.CallGone, ivrRouted: opt.IVRRouted, recall: opt.Recall, callback: opt.Callback,
 		recs: newRecorder(opt), lookup: opt.Lookup, lookupWait: opt.LookupTimeout, csat: opt.CSAT,
 		callbacks: opt.Callbacks, dialer: dialerState{active: map[string]int{}},
 	}
