@@ -1,6 +1,7 @@
 package router
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -158,7 +159,9 @@ func (r *Router) agentAnswered(chanID, callID string) {
 	if err := r.eng.Answer(c.id); err != nil {
 		r.log.Error("answer in engine failed; hanging up agent", "call", c.id, "err", err)
 		r.hangupLater(chanID)
+		return
 	}
+	r.link.backoff = 0 // originates work again
 }
 
 // onChannelGone handles a channel leaving the application (StasisEnd) or being destroyed.
@@ -202,12 +205,9 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 		}
 		delete(r.chans, chanID)
 		c.offerChan = ""
-		why := acd.Unreachable
-		switch cause {
-		case 17: // user busy
-			why = acd.Busy
-		case 18, 19, 21: // no user responding, no answer, call rejected
-			why = acd.NoAnswer
+		why := agentLegFailure(cause)
+		if why == acd.Withdrawn && cause != 0 {
+			r.coolOff(c.offerAgent, fmt.Errorf("agent leg ended with cause %d", cause))
 		}
 		if err := r.eng.OfferFailed(c.id, why); err != nil {
 			r.log.Warn("offer failure in engine", "call", c.id, "err", err)

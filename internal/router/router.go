@@ -24,6 +24,10 @@ import (
 // ErrNotFound is what Telephony errors wrap when Asterisk answers 404.
 var ErrNotFound = errors.New("not found")
 
+// ErrUnreachable is what an Originate error wraps when Asterisk could not reach the endpoint
+// (not registered, or no such endpoint): the agent's phone failed, not Asterisk or the link.
+var ErrUnreachable = errors.New("endpoint unreachable")
+
 // Originate asks Asterisk to ring an agent's endpoint into the application.
 type Originate struct {
 	Endpoint  string
@@ -240,6 +244,7 @@ type Router struct {
 	callbacks    Callbacks
 	dialer       dialerState
 	cbWork       worker      // callback store writes, in order
+	link         link        // the event link, and whether offers are held (link.go)
 	stopped      atomic.Bool // Run returned: workers start nothing new
 }
 
@@ -277,6 +282,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		return nil, err
 	}
 	r.eng = eng
+	eng.Hold() // until the first reconciliation (link.go)
 	for _, q := range cfg.Queues {
 		if err := eng.AddQueue(q); err != nil {
 			return nil, fmt.Errorf("router: %w", err)
@@ -327,9 +333,13 @@ func (r *Router) Deliver(ev sdk.Event) {
 	r.inbox.Push(func() { r.received = at; r.onARI(ev) })
 }
 
-// Connected queues a reconciliation: the websocket (re)connected.
+// Connected queues a reconciliation: the websocket (re)connected. Offers resume once it
+// is done (link.go).
 func (r *Router) Connected(attempt int) {
-	r.inbox.Push(func() { r.reconcile(attempt) })
+	r.inbox.Push(func() {
+		r.linkConnected(attempt)
+		r.reconcile(attempt)
+	})
 }
 
 // post runs f on the owner goroutine.
