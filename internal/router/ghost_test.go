@@ -48,8 +48,18 @@ func (s stepper) run() {
 // answer) has been handled.
 func (s stepper) await(what string) {
 	s.t.Helper()
-	waitFor(s.t, what, func() bool { return s.r.inbox.Len() > 0 })
+	s.until(what, func() bool { return s.r.inbox.Len() > 0 })
 	s.run()
+}
+
+// until polls cond, for what a worker goroutine does (a request sent), up to a deadline.
+func (s stepper) until(what string, cond func() bool) {
+	s.t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("timed out waiting for %s", what)
+		}
+	}
 }
 
 // blockingHook answers a caller's lookup only when the test says so.

@@ -126,12 +126,12 @@ func TestLinkDownHoldsOffers(t *testing.T) {
 
 	s.deliver(`{"type":"StasisStart","args":["inbound","5551000"],"channel":{"id":"c1","caller":{"number":"+100"}}}`)
 	eqLines(t, "caller arrives", log.take(), []string{"offer n1-c1→a1"})
-	waitFor(t, "the agent rung", func() bool { o, _ := tel.sent(); return slices.Contains(o, "PJSIP/a1 c1-a1") })
+	s.until("the agent rung", func() bool { o, _ := tel.sent(); return slices.Contains(o, "PJSIP/a1 c1-a1") })
 
 	r.Disconnected()
 	s.run()
 	eqLines(t, "link drops", log.take(), []string{"requeue n1-c1 withdrawn"})
-	waitFor(t, "the agent leg hung up", func() bool { _, h := tel.sent(); return slices.Contains(h, "c1-a1") })
+	s.until("the agent leg hung up", func() bool { _, h := tel.sent(); return slices.Contains(h, "c1-a1") })
 
 	clock.Advance(time.Minute) // well past the ring timeout
 	r.eng.Tick()
@@ -147,7 +147,7 @@ func TestLinkDownHoldsOffers(t *testing.T) {
 	r.Connected(2)
 	s.run()
 	eqLines(t, "link back and reconciled", log.take(), []string{"offer n1-c1→a1"})
-	waitFor(t, "the agent rung again", func() bool { o, _ := tel.sent(); return slices.Contains(o, "PJSIP/a1 c1-a2") })
+	s.until("the agent rung again", func() bool { o, _ := tel.sent(); return slices.Contains(o, "PJSIP/a1 c1-a2") })
 }
 
 // An originate Asterisk refuses or does not answer withdraws the offer without blaming the
