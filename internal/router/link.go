@@ -16,9 +16,10 @@ import (
 //
 // Only a failure of the agent's phone counts against the agent: a ring-out, busy, or an
 // endpoint Asterisk cannot reach (ErrUnreachable, or the agent leg's end cause). An originate
-// that Asterisk refuses or does not answer for another reason withdraws the offer, and offers
-// pause for a short, growing while (originateBackoff) so that the same agent is not rung
-// again at once into the same error.
+// that Asterisk refuses or does not answer for another reason, or an agent leg that ends by
+// congestion, withdraws the offer, and offers pause for a short while that grows with each
+// failure (min/maxOriginateBackoff) so that the same agent is not rung again at once into the
+// same error.
 
 const (
 	minOriginateBackoff = 500 * time.Millisecond
@@ -27,12 +28,11 @@ const (
 
 // link is the owner's view of the event link and of offering.
 type link struct {
-	up       bool // connected (Connected seen, Disconnected not since)
-	attempt  int  // the connection's attempt number
-	ready    bool // reconciled on this connection
-	cooling  bool // offers paused after an originate Asterisk refused
-	backoff  time.Duration
-	coolings int // cool-offs started (tests)
+	up      bool // connected (Connected seen, Disconnected not since)
+	attempt int  // the connection's attempt number
+	ready   bool // reconciled on this connection
+	cooling bool // offers paused after a failure on Asterisk's side
+	backoff time.Duration
 }
 
 // Disconnected queues the loss of the event link: offers stop until the next reconciliation.
@@ -106,10 +106,9 @@ func (r *Router) coolOff(agent string, err error) {
 	}
 	r.link.backoff = min(max(2*r.link.backoff, minOriginateBackoff), maxOriginateBackoff)
 	r.link.cooling = true
-	r.link.coolings++
 	r.updateHold()
 	wait := r.link.backoff
-	r.log.Warn("asterisk refused an originate; offers pause, the agent is not blamed", "agent", agent, "err", err, "for", wait)
+	r.log.Warn("offer failed on asterisk's side; offers pause, the agent is not blamed", "agent", agent, "err", err, "for", wait)
 	time.AfterFunc(wait, func() {
 		r.post(func() {
 			r.link.cooling = false

@@ -186,8 +186,8 @@ func TestOriginateFailures(t *testing.T) {
 			eqLines(t, "events", log.take(), tt.want)
 			v, _ := r.eng.Agent("a1")
 			if tt.pause {
-				if v.State != acd.Paused || r.link.coolings != 0 {
-					t.Fatalf("agent a1 %s, %d cool-offs", v.State, r.link.coolings)
+				if v.State != acd.Paused || r.eng.Held() {
+					t.Fatalf("agent a1 %s, offers held %v", v.State, r.eng.Held())
 				}
 				return
 			}
