@@ -199,3 +199,21 @@ func TestOriginateFailures(t *testing.T) {
 		})
 	}
 }
+
+// An agent leg's end cause blames the agent only for what its phone did.
+func TestAgentLegFailure(t *testing.T) {
+	tests := []struct {
+		cause int
+		want  acd.OfferFailure
+	}{
+		{17, acd.Busy},
+		{18, acd.NoAnswer}, {19, acd.NoAnswer}, {21, acd.NoAnswer},
+		{20, acd.Unreachable}, {27, acd.Unreachable}, {3, acd.Unreachable},
+		{0, acd.Withdrawn}, {34, acd.Withdrawn}, {38, acd.Withdrawn}, {41, acd.Withdrawn}, {42, acd.Withdrawn}, {47, acd.Withdrawn},
+	}
+	for _, tt := range tests {
+		if got := agentLegFailure(tt.cause); got != tt.want {
+			t.Errorf("cause %d: got %s, want %s", tt.cause, got, tt.want)
+		}
+	}
+}
