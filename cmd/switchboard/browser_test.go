@@ -175,7 +175,7 @@ func TestBrowserPages(t *testing.T) {
 			t.Run(name, f)
 		}
 	}
-	var callID, waiting string
+	var callID, waiting, callerCh string
 	var household *crm.Customer
 
 	step("agent logs in on a phone and goes available", func(t *testing.T) {
@@ -211,11 +211,13 @@ func TestBrowserPages(t *testing.T) {
 	})
 
 	step("a call rings the agent and connects", func(t *testing.T) {
-		ch, err := emu.PlaceCaller(ariemu.Caller{Number: caller, DID: "5552000", TalkTime: 4 * time.Second})
+		// The caller stays on until the wrap-up step hangs up: the checks on the call take what
+		// time a loaded machine needs.
+		ch, err := emu.PlaceCaller(ariemu.Caller{Number: caller, DID: "5552000"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		callID = "demo-" + ch
+		callerCh, callID = ch, "demo-"+ch
 		run(t, heidi, "on a call", chromedp.WaitVisible(css(`#state[data-state="on_call"]`)),
 			chromedp.WaitVisible(css(`#call-body`)))
 		shown := get(t, heidi, "call id", chromedp.Text(css(`#pop-call`)))
@@ -261,6 +263,9 @@ func TestBrowserPages(t *testing.T) {
 	})
 
 	step("the agent wraps up", func(t *testing.T) {
+		if err := emu.Hangup(callerCh); err != nil {
+			t.Fatalf("the caller hangs up: %v", err)
+		}
 		run(t, heidi, "wrap-up", chromedp.WaitVisible(css(`#state[data-state="wrap_up"]`)), chromedp.WaitVisible(css(`#wrapup`)))
 		shot(t, heidi, shots, "agent-wrap-up")
 		if popOn { // with the pop part: the disposition form saves and makes the agent available
@@ -290,7 +295,7 @@ func TestBrowserPages(t *testing.T) {
 		if household, err = d.crm.CreateCustomer(ctx, crm.Customer{Name: "Meyer household", Segment: crm.Standard, Language: "en", Phones: []string{caller}}); err != nil {
 			t.Fatal(err)
 		}
-		ch, err := emu.PlaceCaller(ariemu.Caller{Number: caller, DID: "5552000", TalkTime: 30 * time.Second})
+		ch, err := emu.PlaceCaller(ariemu.Caller{Number: caller, DID: "5552000"}) // on until the recording step ends
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -369,9 +374,10 @@ func TestBrowserPages(t *testing.T) {
 			t.Fatalf("the CRM link is %q", href)
 		}
 		// A card number, keyed by the caller with the recording paused, shows masked.
+		ch := strings.TrimPrefix(waiting, "demo-")
+		before, _ := emu.Call(ch)
 		run(t, heidi, "take a card number", chromedp.Click(css(`#rec-card`)), chromedp.WaitVisible(css(`#rec-state[data-rec="paused"]`)))
 		eventually(t, "recording paused for the entry", func() bool { return live() == "paused" })
-		ch := strings.TrimPrefix(waiting, "demo-")
 		eventually(t, "caller out of the call bridge", func() bool { // the entry opens then
 			req, _ := http.NewRequest("GET", cfg.ARI.URL+"/bridges/sb-call-"+ch, nil)
 			req.SetBasicAuth(cfg.ARI.User, cfg.ARI.Password)
@@ -384,7 +390,12 @@ func TestBrowserPages(t *testing.T) {
 			_ = json.NewDecoder(resp.Body).Decode(&b)
 			return resp.StatusCode == http.StatusOK && !slices.Contains(b.Channels, ch)
 		})
-		time.Sleep(200 * time.Millisecond)
+		// The router takes digits once it has asked for the entry's prompt: wait for the prompt,
+		// then for the router's loop to have run what it queued before asking.
+		eventually(t, "the entry's prompt", func() bool { r, _ := emu.Call(ch); return len(r.Played) > len(before.Played) })
+		if err := d.router.Do(ctx, func(*acd.Engine) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
 		for _, digit := range "4111111111111111#" {
 			if err := emu.PressDigit(ch, string(digit)); err != nil {
 				t.Fatal(err)
@@ -403,6 +414,9 @@ func TestBrowserPages(t *testing.T) {
 			t.Fatalf("Record on billing shows %q", msg)
 		}
 		shot(t, heidi, shots, "agent-call-controls")
+		if err := emu.Hangup(ch); err != nil {
+			t.Fatalf("the caller hangs up: %v", err)
+		}
 	})
 
 	step("the login page", func(t *testing.T) {

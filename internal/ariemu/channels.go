@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,18 +31,15 @@ func (s *Server) newChannel(id, tech, resource string) *channel {
 }
 
 // after runs fn after the emulated duration d, with s.mu held, unless the
-// channel is gone or the server closed by then.
+// channel is gone or the server closed by then (see timeline.go).
 func (s *Server) after(ch *channel, d time.Duration, fn func()) stopper {
-	t := time.AfterFunc(s.scale(d), func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.closed || ch.gone {
-			return
+	st := s.schedule(s.scale(d), func() {
+		if !ch.gone {
+			fn()
 		}
-		fn()
 	})
-	ch.timers = append(ch.timers, t)
-	return t
+	ch.timers = append(slices.DeleteFunc(ch.timers, func(t *step) bool { return t.done }), st)
+	return st
 }
 
 // channelIdle wakes what waits for ch's playbacks to end. Call with s.mu held.

@@ -107,7 +107,7 @@ type channel struct {
 	moh        bool
 	gone       bool
 
-	timers    []stopper
+	timers    []*step // not yet run or stopped
 	idleChans []chan struct{}
 	idleFns   []func()
 
@@ -117,8 +117,6 @@ type channel struct {
 	talking  bool    // bridged with another channel at least once
 	patience stopper
 }
-
-type stopper interface{ Stop() bool }
 
 func (c *channel) json() ChannelJSON {
 	return ChannelJSON{

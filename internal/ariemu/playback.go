@@ -26,8 +26,8 @@ type playback struct {
 	state    string
 	p        *player
 
-	timer     *time.Timer
-	partEnds  time.Time     // real time the current part ends
+	timer     stopper
+	partEnds  time.Time     // time the current part ends, on the server's clock
 	remaining time.Duration // real time left when paused
 	partLen   time.Duration // real length of the current part
 }
@@ -91,15 +91,13 @@ func (s *Server) startPart(pb *playback) {
 		s.notifyCalls()
 	}
 	pb.partLen = s.scale(d)
-	pb.partEnds = time.Now().Add(pb.partLen)
+	pb.partEnds = s.clock.Now().Add(pb.partLen)
 	s.armPart(pb, pb.partLen)
 }
 
 func (s *Server) armPart(pb *playback, d time.Duration) {
-	pb.timer = time.AfterFunc(d, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.closed || pb.p.cur != pb || pb.state != "playing" {
+	pb.timer = s.schedule(d, func() {
+		if pb.p.cur != pb || pb.state != "playing" {
 			return
 		}
 		s.partDone(pb)
@@ -251,17 +249,17 @@ func (s *Server) controlPlayback(pb *playback, op string) {
 			pb.timer.Stop()
 			pb.timer = nil
 		}
-		pb.remaining = time.Until(pb.partEnds)
+		pb.remaining = pb.partEnds.Sub(s.clock.Now())
 		pb.state = "paused"
 	case "unpause":
 		if pb.state != "paused" {
 			return
 		}
 		pb.state = "playing"
-		pb.partEnds = time.Now().Add(pb.remaining)
+		pb.partEnds = s.clock.Now().Add(pb.remaining)
 		s.armPart(pb, pb.remaining)
 	case "restart", "forward", "reverse":
-		left := time.Until(pb.partEnds)
+		left := pb.partEnds.Sub(s.clock.Now())
 		if pb.state == "paused" {
 			left = pb.remaining
 		}
@@ -281,7 +279,7 @@ func (s *Server) controlPlayback(pb *playback, op string) {
 		if pb.timer != nil {
 			pb.timer.Stop()
 		}
-		pb.partEnds = time.Now().Add(left)
+		pb.partEnds = s.clock.Now().Add(left)
 		s.armPart(pb, left)
 	}
 }

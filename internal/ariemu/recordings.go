@@ -17,10 +17,10 @@ type liveRecording struct {
 	state                string // queued, recording, paused, done, failed
 	ch                   *channel
 	br                   *bridge
-	started              time.Time     // real time recording (re)started
+	started              time.Time     // when recording (re)started, on the server's clock
 	recorded             time.Duration // emulated time recorded before the last pause
 	muted                bool
-	maxTimer             *time.Timer
+	maxTimer             stopper
 	discard              bool
 }
 
@@ -94,13 +94,11 @@ func (s *Server) startRecording(p reqParams, target string, ch *channel, br *bri
 			return
 		}
 		l.state = "recording"
-		l.started = time.Now()
+		l.started = s.clock.Now()
 		s.emit("RecordingStarted", event{"recording": l.json()}, l.apps())
 		if maxDur > 0 {
-			l.maxTimer = time.AfterFunc(s.scale(time.Duration(maxDur)*time.Second), func() {
-				s.mu.Lock()
-				defer s.mu.Unlock()
-				if !s.closed && s.live[name] == l {
+			l.maxTimer = s.schedule(s.scale(time.Duration(maxDur)*time.Second), func() {
+				if s.live[name] == l {
 					s.finishRecording(l)
 				}
 			})
@@ -127,7 +125,7 @@ func (s *Server) finishRecording(l *liveRecording) {
 		l.br.recorders--
 	}
 	if l.state == "recording" {
-		l.recorded += s.emulated(time.Since(l.started))
+		l.recorded += s.emulated(s.clock.Now().Sub(l.started))
 	}
 	if l.discard {
 		return
@@ -215,7 +213,7 @@ func (s *Server) recordingRoutes() []route {
 		{"POST", "/recordings/live/{recordingName}/pause", s.liveOp(func(l *liveRecording) *apiError {
 			switch l.state {
 			case "recording":
-				l.recorded += s.emulated(time.Since(l.started))
+				l.recorded += s.emulated(s.clock.Now().Sub(l.started))
 				l.state = "paused"
 			case "paused":
 			default:
@@ -227,7 +225,7 @@ func (s *Server) recordingRoutes() []route {
 			switch l.state {
 			case "paused":
 				l.state = "recording"
-				l.started = time.Now()
+				l.started = s.clock.Now()
 			case "recording":
 			default:
 				return notInSession

@@ -98,6 +98,9 @@ type Server struct {
 	conns     map[*wsConn]struct{}
 	wsCount   int // websockets registered since New
 	callWait  []chan struct{}
+	clock     clock
+	steps     steps // pending, see timeline.go
+	stepSeq   uint64
 
 	httpSrv *http.Server
 }
@@ -142,6 +145,7 @@ func New(opts Options) (*Server, error) {
 		calls:     map[string]*CallRecord{},
 		globals:   map[string]string{},
 		conns:     map[*wsConn]struct{}{},
+		clock:     realClock{},
 	}
 	if s.opts.RecordingsDir == "" {
 		dir, err := os.MkdirTemp("", "ariemu-recordings-")

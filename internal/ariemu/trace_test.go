@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -129,6 +132,8 @@ var (
 // TestTraceReplay replays each recorded exchange against the emulator: the
 // same caller and phone behaviour, the same requests (ids mapped), and
 // compares the events the application sees and each answer's status and shape.
+// The emulator runs on a manual clock that the replay moves to each line's
+// time, so a slow machine changes nothing but how long the test takes.
 func TestTraceReplay(t *testing.T) {
 	dir := envDir(t, "ARI_TRACES_DIR", "../shared/ari/traces")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
@@ -154,7 +159,6 @@ func TestTraceReplay(t *testing.T) {
 }
 
 func replay(t *testing.T, file string, all map[string][]traceLine) {
-	const speed = 20
 	lines := all[file]
 
 	// The caller: first inbound StasisStart; digits and hangup from its events.
@@ -214,12 +218,12 @@ func replay(t *testing.T, file string, all map[string][]traceLine) {
 		}
 	}
 
-	e := newEnv(t, Options{Speed: speed})
+	e := newEnv(t, Options{Speed: 1})
+	clk := useManualClock(e.srv, start)
 	ws := e.connect("switchboard")
 	for ep, p := range phones {
 		e.srv.SetPhone(ep, p)
 	}
-	r0 := time.Now()
 	emuCaller, err := e.srv.PlaceCaller(caller)
 	if err != nil {
 		t.Fatal(err)
@@ -244,6 +248,20 @@ func replay(t *testing.T, file string, all map[string][]traceLine) {
 			}
 		}
 	}
+	// settle waits until every event the emulator has sent so far is in emuEvents: a mark
+	// sent now arrives after them.
+	settle := func() {
+		e.srv.mu.Lock()
+		e.srv.emit("ChannelVarset", event{"variable": replayMark, "value": ""}, map[string]bool{"switchboard": true})
+		e.srv.mu.Unlock()
+		for deadline := time.Now().Add(5 * time.Second); !slices.ContainsFunc(emuEvents, isMark); {
+			if time.Now().After(deadline) {
+				t.Fatalf("the mark did not arrive; emulator: %v", labels(emuEvents, emuIDs))
+			}
+			pull(5 * time.Millisecond)
+		}
+		emuEvents = slices.DeleteFunc(emuEvents, isMark)
+	}
 	count := func(evs []map[string]any, ids scenarioIDs) int {
 		n := 0
 		for _, ev := range evs {
@@ -260,6 +278,7 @@ func replay(t *testing.T, file string, all map[string][]traceLine) {
 			traceEvents = append(traceEvents, l.ev)
 			continue
 		}
+		clk.advance(l.T)
 		// Wait for the outside events the application had seen.
 		var before []map[string]any
 		for _, x := range lines {
@@ -267,17 +286,14 @@ func replay(t *testing.T, file string, all map[string][]traceLine) {
 				before = append(before, x.ev)
 			}
 		}
+		// The emulator's timers, set off its own requests, may fall due a little later than
+		// the trace's: move on to them until it has.
 		want := count(before, traceIDs)
-		for deadline := time.Now().Add(5 * time.Second); count(emuEvents, emuIDs) < want; {
-			if time.Now().After(deadline) {
+		for settle(); count(emuEvents, emuIDs) < want; settle() {
+			if !clk.next() {
 				t.Fatalf("before %s %s: %d outside events, want %d\nemulator: %v", l.Method, l.Path,
 					count(emuEvents, emuIDs), want, labels(emuEvents, emuIDs))
 			}
-			pull(5 * time.Millisecond)
-		}
-		// And the application's own pace.
-		if d := time.Until(r0.Add(l.T.Sub(start) / speed)); d > 0 {
-			pull(d)
 		}
 		path := l.Path
 		keys := make([]string, 0, len(idMap))
@@ -291,7 +307,7 @@ func replay(t *testing.T, file string, all map[string][]traceLine) {
 		if u := uuidRe.FindString(path); u != "" && !isMapped(idMap, u) {
 			continue // an id of another trace's scenario
 		}
-		code, body := e.do(l.Method, path, nil)
+		code, body := doAdvancing(e, clk, l.Method, path)
 		if code != l.Status {
 			t.Errorf("%s %s = %d %s, trace %d %s", l.Method, path, code, body, l.Status, l.Body)
 			continue
@@ -336,16 +352,10 @@ func replay(t *testing.T, file string, all map[string][]traceLine) {
 			}
 		}
 	}
-	var got []string
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		got = labels(emuEvents, emuIDs)
-		if len(got) >= len(want) || time.Now().After(deadline) {
-			break
-		}
-		pull(10 * time.Millisecond)
-	}
-	pull(100 * time.Millisecond)
-	got = labels(emuEvents, emuIDs)
+	// What the emulator does until the trace's end.
+	clk.advance(lines[len(lines)-1].T)
+	settle()
+	got := labels(emuEvents, emuIDs)
 	// The recorder stopped before some cleanups: a BridgeDestroyed after the
 	// trace's last event is not in any file.
 	for len(got) > len(want) && strings.HasPrefix(got[len(got)-1], "BridgeDestroyed") {
@@ -356,6 +366,68 @@ func replay(t *testing.T, file string, all map[string][]traceLine) {
 		t.Errorf("events differ\n%s", diffLines(want, got))
 	}
 	t.Logf("%d events, %d requests compared", len(want), countRequests(lines))
+}
+
+// replayMark names the global variable of the ChannelVarset the replay sends itself as a mark.
+const replayMark = "REPLAY_MARK"
+
+func isMark(ev map[string]any) bool {
+	return str(ev, "type") == "ChannelVarset" && str(ev, "variable") == replayMark
+}
+
+// doAdvancing sends a request; while it waits for a channel's playbacks, the clock moves on
+// to the next thing the emulator has to do.
+func doAdvancing(e *testEnv, clk *manualClock, method, path string) (int, []byte) {
+	type answer struct {
+		code int
+		body []byte
+		err  error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		req, err := http.NewRequest(method, e.ts.URL+"/ari"+path, nil)
+		if err != nil {
+			done <- answer{err: err}
+			return
+		}
+		req.SetBasicAuth(testUser, testPass)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		done <- answer{resp.StatusCode, b, err}
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		select {
+		case a := <-done:
+			if a.err != nil {
+				e.t.Fatalf("%s %s: %v", method, path, a.err)
+			}
+			return a.code, a.body
+		case <-time.After(time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%s %s: no answer", method, path)
+		}
+		if e.srv.waitingForPlaybacks() && !clk.next() {
+			e.t.Fatalf("%s %s waits for playbacks that never end", method, path)
+		}
+	}
+}
+
+// waitingForPlaybacks reports whether a request waits for a channel's playbacks to end.
+func (s *Server) waitingForPlaybacks() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ch := range s.channels {
+		if len(ch.idleChans) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func isMapped(m map[string]string, id string) bool {
