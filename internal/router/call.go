@@ -83,7 +83,7 @@ type call struct {
 	pbMu       sync.Mutex
 	playback   string // current announcement playback, set and cleared by the worker and the owner
 	announceN  int
-	announce   *time.Timer
+	announce   Timer
 	w          worker // the caller's requests, in order
 	offers     worker // originates and the hang-ups of their channels, in order
 }
@@ -105,6 +105,7 @@ func agentChanID(callerChan string, attempt int) string {
 
 // worker runs one call's Asterisk requests in order, off the owner goroutine.
 type worker struct {
+	act     *Activity // counts the worker while it runs
 	mu      sync.Mutex
 	queue   []func()
 	running bool
@@ -119,6 +120,7 @@ func (w *worker) do(f func()) {
 	}
 	w.running = true
 	w.mu.Unlock()
+	w.act.add(1)
 	go w.run()
 }
 
@@ -128,6 +130,7 @@ func (w *worker) run() {
 		if len(w.queue) == 0 {
 			w.running = false
 			w.mu.Unlock()
+			w.act.add(-1)
 			return
 		}
 		f := w.queue[0]

@@ -131,7 +131,7 @@ func (r *Router) dialerTick(ctx context.Context) {
 	}
 	r.dialer.claiming = true
 	store, recovered := r.callbacks, r.dialer.recovered
-	go func() {
+	r.spawn(func() {
 		var claims []CallbackClaim
 		defer func() {
 			r.post(func() {
@@ -170,14 +170,14 @@ func (r *Router) dialerTick(ctx context.Context) {
 			}
 			claims = append(claims, got...)
 		}
-	}()
+	})
 }
 
 // dialCallback puts a claimed callback into the engine at its original place.
 func (r *Router) dialCallback(cl CallbackClaim) {
 	ch := cbChanID(cl.ID, cl.Attempt)
-	c := &call{id: r.callID(ch), number: cl.Number, queue: cl.Queue, priority: cl.Priority,
-		cb: &cbState{claim: cl, custChan: ch}}
+	c := r.track(&call{id: r.callID(ch), number: cl.Number, queue: cl.Queue, priority: cl.Priority,
+		cb: &cbState{claim: cl, custChan: ch}})
 	if _, dup := r.calls[c.id]; dup {
 		r.log.Error("callbacks: attempt claimed twice; not dialed", "callback", cl.ID, "attempt", cl.Attempt)
 		return

@@ -141,7 +141,7 @@ func (r *Router) offered(c *call, ev acd.CallOffered) {
 	if c.attempt == 1 && !c.arrived.IsZero() && ev.Waited < 50*time.Millisecond {
 		start = c.arrived // offered on arrival: count the router's own queueing too
 	}
-	timeout := time.Until(ev.Deadline) + r.cfg.RingMargin
+	timeout := ev.Deadline.Sub(r.clock.Now()) + r.cfg.RingMargin
 	o := Originate{Endpoint: ev.Endpoint, ChannelID: agentChan, AppArgs: "agent," + c.id, CallerID: c.number, Timeout: timeout}
 	c.offers.do(func() {
 		d := time.Since(start)
@@ -255,7 +255,7 @@ func (r *Router) farewell(c *call, media string) {
 	c.w.do(func() {
 		r.stopPlayback(c)
 		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, media))
-		time.Sleep(3 * time.Second)
+		r.sleep(3 * time.Second)
 		_ = ignoreGone(r.tel.Hangup(ch, "normal"))
 	})
 }

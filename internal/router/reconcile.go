@@ -27,13 +27,13 @@ func (r *Router) reconcile(attempt int) {
 			level = slog.LevelInfo
 		}
 		r.log.Log(context.Background(), level, "reconcile: application state; retrying", "err", err)
-		time.AfterFunc(200*time.Millisecond, func() { r.post(func() { r.reconcile(attempt) }) })
+		r.after(200*time.Millisecond, func() { r.post(func() { r.reconcile(attempt) }) })
 		return
 	}
 	all, err := r.tel.Channels()
 	if err != nil {
 		r.log.Error("reconcile: channels", "err", err)
-		time.AfterFunc(time.Second, func() { r.post(func() { r.reconcile(attempt) }) })
+		r.after(time.Second, func() { r.post(func() { r.reconcile(attempt) }) })
 		return
 	}
 	exists := map[string]Channel{}
@@ -119,7 +119,7 @@ func (r *Router) reconcile(attempt int) {
 	for b := range ourBridges {
 		if strings.HasPrefix(b, "sb-call-") {
 			if c := r.chans[strings.TrimPrefix(b, "sb-call-")]; c == nil || c.bridge != b {
-				go func(b string) { _ = ignoreGone(r.tel.DeleteBridge(b)) }(b)
+				r.spawn(func() { _ = ignoreGone(r.tel.DeleteBridge(b)) })
 			}
 		}
 	}
@@ -169,7 +169,7 @@ func (r *Router) adopt(ch Channel, inBridge map[string]string, app map[string]bo
 	}
 	if !placed && ok && route.Flow != nil {
 		// It was in the IVR when the router went: it starts the flow again.
-		c := &call{id: r.callID(ch.ID), callerChan: ch.ID, number: ch.Number, did: ch.Exten}
+		c := r.track(&call{id: r.callID(ch.ID), callerChan: ch.ID, number: ch.Number, did: ch.Exten})
 		r.calls[c.id] = c
 		r.chans[ch.ID] = c
 		if r.callInfo != nil {
@@ -190,7 +190,7 @@ func (r *Router) adopt(ch Channel, inBridge map[string]string, app map[string]bo
 	if enqueued.IsZero() {
 		enqueued = r.clock.Now()
 	}
-	c := &call{id: r.callID(ch.ID), callerChan: ch.ID, number: ch.Number, did: ch.Exten, queue: queue, priority: prio}
+	c := r.track(&call{id: r.callID(ch.ID), callerChan: ch.ID, number: ch.Number, did: ch.Exten, queue: queue, priority: prio})
 	if r.callInfo != nil { // the screen pop and the customer records learn the caller again
 		r.callInfo(c.id, ch.Number, ch.Exten)
 	}

@@ -128,10 +128,10 @@ func (r *Router) onRecording(ev sdk.Event) {
 			return
 		}
 		r.recs.wg.Add(1)
-		go func() {
+		r.spawn(func() {
 			defer r.recs.wg.Done()
 			r.collect(rec, time.Duration(ev.Recording.Duration))
-		}()
+		})
 	}
 }
 

@@ -194,6 +194,9 @@ type Options struct {
 	ClassifyTimeout time.Duration
 	// CSAT, when set, stores a post-call survey score; called on the call's worker.
 	CSAT func(ctx context.Context, s CSAT) error
+	// Activity, when set, counts the router's work in flight (see Activity): tests wait on
+	// it until the router is idle.
+	Activity *Activity
 }
 
 // Recalled is what the store remembers of a live call.
@@ -236,6 +239,11 @@ type Router struct {
 	dialer       dialerState
 	cbWork       worker      // callback store writes, in order
 	stopped      atomic.Bool // Run returned: workers start nothing new
+	timers       Timers
+	act          *Activity
+	deadline     time.Time // the engine deadline the deadline timer is armed for
+	deadlineT    Timer
+	tickT        Timer
 }
 
 // New builds a router and its engine from the configuration.
@@ -261,6 +269,14 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		callbacks: opt.Callbacks, dialer: dialerState{active: map[string]int{}},
 	}
 	r.classify, r.classifyWait = opt.Classify, opt.ClassifyTimeout
+	r.timers, r.act = wallTimers{}, opt.Activity
+	if t, ok := opt.Clock.(Timers); ok {
+		r.timers = t
+	}
+	if r.act == nil {
+		r.act = &Activity{}
+	}
+	r.cbWork.act = r.act
 	if r.classifyWait <= 0 {
 		r.classifyWait = defaultClassifyTimeout
 	}
@@ -319,16 +335,13 @@ func EventTypes() []string {
 // Deliver queues an ARI event; it never blocks and never drops.
 func (r *Router) Deliver(ev sdk.Event) {
 	at := time.Now()
-	r.inbox.Push(func() { r.received = at; r.onARI(ev) })
+	r.post(func() { r.received = at; r.onARI(ev) })
 }
 
 // Connected queues a reconciliation: the websocket (re)connected.
 func (r *Router) Connected(attempt int) {
-	r.inbox.Push(func() { r.reconcile(attempt) })
+	r.post(func() { r.reconcile(attempt) })
 }
-
-// post runs f on the owner goroutine.
-func (r *Router) post(f func()) { r.inbox.Push(f) }
 
 // Do runs f with the engine on the owner goroutine and waits for it.
 func (r *Router) Do(ctx context.Context, f func(e *acd.Engine) error) error {
@@ -349,43 +362,62 @@ func (r *Router) Do(ctx context.Context, f func(e *acd.Engine) error) error {
 // Reconciliations counts completed reconciliations (for health checks and tests).
 func (r *Router) Reconciliations() int64 { return r.reconciled.Load() }
 
-// Run is the owner loop; it returns when ctx ends.
+// Run is the owner loop; it returns when ctx ends. Timers (the engine's deadlines, a tick
+// for the statistics and the dialer) post to the inbox like everything else.
 func (r *Router) Run(ctx context.Context) error {
 	defer r.stopped.Store(true)
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
 	every := time.Second
 	if d := r.cfg.Dialer.Every; d > 0 && d < every {
 		every = d
 	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		if d, ok := r.eng.NextDeadline(); ok {
-			wait := time.Until(d)
-			if wait < 0 {
-				wait = 0
-			}
-			timer.Reset(wait)
-		} else {
-			timer.Reset(time.Hour)
+	var tick func()
+	tick = func() { r.tickT = r.after(every, func() { r.post(tick) }) }
+	tick()
+	r.armDeadline()
+	defer func() {
+		r.tickT.Stop()
+		if r.deadlineT != nil {
+			r.deadlineT.Stop()
 		}
+	}()
+	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-r.inbox.Ready():
-			for _, f := range r.inbox.Drain() {
-				f()
-				r.flush()
-			}
-		case <-timer.C:
-			r.eng.Tick()
+		}
+		items := r.inbox.Drain()
+		for _, f := range items {
+			f()
 			r.flush()
-		case <-tick.C:
 		}
 		r.refreshSnapshot(false)
 		r.dialerTick(ctx)
+		r.armDeadline()
+		r.act.add(-int64(len(items)))
 	}
+}
+
+// armDeadline sets the deadline timer for the engine's next deadline, if it changed.
+func (r *Router) armDeadline() {
+	d, ok := r.eng.NextDeadline()
+	if !ok || d.Equal(r.deadline) && r.deadlineT != nil {
+		return
+	}
+	if r.deadlineT != nil {
+		r.deadlineT.Stop()
+	}
+	r.deadline = d
+	var t Timer
+	t = r.after(d.Sub(r.clock.Now()), func() {
+		r.post(func() {
+			if r.deadlineT == t {
+				r.deadlineT = nil
+			}
+			r.eng.Tick()
+		})
+	})
+	r.deadlineT = t
 }
 
 // flush hands the engine's events to the observers and acts on them.

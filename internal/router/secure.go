@@ -221,7 +221,7 @@ func (r *Router) secureTimeout() time.Duration {
 func (r *Router) armCollect(c *call, col *collection, d time.Duration) {
 	col.seq++
 	seq := col.seq
-	time.AfterFunc(d, func() {
+	r.after(d, func() {
 		r.post(func() {
 			if c.collect == col && col.seq == seq {
 				r.finishCollect(c, col)
