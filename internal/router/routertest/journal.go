@@ -1,0 +1,151 @@
+package routertest
+
+import (
+	"maps"
+	"sync"
+	"time"
+
+	"switchboard/acd"
+)
+
+// Row is a call's row as the store's journal keeps it: opened when the router first tells of
+// the call (CallInfo, IVRRouted or an engine event), closed (Outcome set) by the engine's
+// end of the call: abandoned, completed, removed, or overflowed to a callback. A call that
+// queues again is open again.
+type Row struct {
+	ID      string
+	Number  string
+	DID     string
+	Queue   string
+	Agent   string
+	Outcome string // "" while open
+	Ended   time.Time
+	Data    map[string]string
+}
+
+// Outcomes of Row, as the store names them.
+const (
+	Abandoned        = "abandoned"
+	Completed        = "completed"
+	Removed          = "removed"
+	OverflowCallback = "overflow_callback"
+)
+
+// journal is the harness's stand-in for the store: call rows and each agent's last state.
+// It outlives restarts, like the database.
+type journal struct {
+	mu     sync.Mutex
+	rows   map[string]*Row
+	order  []string
+	agents map[string]acd.AgentStateChanged
+}
+
+func newJournal() *journal {
+	return &journal{rows: map[string]*Row{}, agents: map[string]acd.AgentStateChanged{}}
+}
+
+func (j *journal) row(id string) *Row {
+	r := j.rows[id]
+	if r == nil {
+		r = &Row{ID: id}
+		j.rows[id] = r
+		j.order = append(j.order, id)
+	}
+	return r
+}
+
+func (j *journal) info(id, number, did string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	r := j.row(id)
+	if number != "" {
+		r.Number = number
+	}
+	if did != "" {
+		r.DID = did
+	}
+}
+
+func (j *journal) routed(id string, data map[string]string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	r := j.row(id)
+	if len(data) > 0 {
+		if r.Data == nil {
+			r.Data = map[string]string{}
+		}
+		maps.Copy(r.Data, data)
+	}
+}
+
+func (j *journal) record(ev acd.Event) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	end := func(id, outcome string, at time.Time) {
+		r := j.row(id)
+		r.Outcome, r.Ended = outcome, at
+	}
+	switch e := ev.(type) {
+	case acd.CallEnqueued:
+		r := j.row(e.Call)
+		r.Queue, r.Outcome, r.Ended = e.Queue, "", time.Time{}
+	case acd.CallOffered:
+		j.row(e.Call).Agent = e.Agent
+	case acd.CallAnswered:
+		j.row(e.Call).Agent = e.Agent
+	case acd.CallAbandoned:
+		end(e.Call, Abandoned, e.At)
+	case acd.CallEnded:
+		end(e.Call, Completed, e.At)
+	case acd.CallRemoved:
+		end(e.Call, Removed, e.At)
+	case acd.CallOverflowed:
+		if e.Callback {
+			end(e.Call, OverflowCallback, e.At)
+		}
+	case acd.AgentStateChanged:
+		j.agents[e.Agent] = e
+	}
+}
+
+// lastState says where an agent stood, as the daemon reads it from the store at start: logged
+// out, paused with its reason, or available (any other state, a call included).
+func (j *journal) lastState(id string) (acd.AgentState, string, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	s, ok := j.agents[id]
+	switch {
+	case !ok:
+		return 0, "", false
+	case s.To == acd.LoggedOut:
+		return acd.LoggedOut, "", true
+	case s.To == acd.Paused:
+		return acd.Paused, s.Reason, true
+	}
+	return acd.Available, "", true
+}
+
+func (j *journal) rowsCopy() []Row {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := make([]Row, 0, len(j.order))
+	for _, id := range j.order {
+		r := *j.rows[id]
+		r.Data = maps.Clone(r.Data)
+		out = append(out, r)
+	}
+	return out
+}
+
+// Rows returns every call row, in the order the calls were first told of.
+func (h *Harness) Rows() []Row { return h.jr.rowsCopy() }
+
+// Row returns a call's row.
+func (h *Harness) Row(callID string) (Row, bool) {
+	for _, r := range h.jr.rowsCopy() {
+		if r.ID == callID {
+			return r, true
+		}
+	}
+	return Row{}, false
+}
