@@ -20,14 +20,15 @@ type wallTimers struct{}
 
 func (wallTimers) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
 
-// Activity counts what of a router is running or ready to run: events and requests in its
-// inbox not yet handled, its goroutines and its call workers at work. At zero the router is
+// Activity counts what of a router is running or ready to run: the owner goroutine while it
+// has events or requests to handle, its other goroutines and its call workers at work. At zero the router is
 // idle: each of its goroutines has finished or is parked, asleep on the clock or waiting in
 // something outside the router that called Park. The router only counts; tests wait on it
 // (routertest). The zero value is ready to use.
 type Activity struct {
 	mu    sync.Mutex
 	n     int64
+	owner bool // the owner goroutine has work: counted once in n
 	under bool
 	zero  chan struct{} // closed while n <= 0; nil stands for a closed one
 }
@@ -38,6 +39,10 @@ func (a *Activity) add(d int64) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.addLocked(d)
+}
+
+func (a *Activity) addLocked(d int64) {
 	was := a.n
 	a.n += d
 	if a.n < 0 {
@@ -71,6 +76,14 @@ func (a *Activity) Idle() <-chan struct{} {
 	return a.zero
 }
 
+// OwnerIdle reports whether the owner goroutine has handled everything posted to it: when
+// it is parked in a request, what was posted behind it waits.
+func (a *Activity) OwnerIdle() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return !a.owner
+}
+
 // Busy returns the count now.
 func (a *Activity) Busy() int64 {
 	a.mu.Lock()
@@ -86,10 +99,29 @@ func (a *Activity) Miscounted() bool {
 	return a.under
 }
 
-// post runs f on the owner goroutine.
+// post runs f on the owner goroutine. The owner counts once in the activity while it has
+// work, however many items wait: when it parks (in a request), what waits behind it is not
+// running either.
 func (r *Router) post(f func()) {
-	r.act.add(1)
+	a := r.act
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.owner {
+		a.owner = true
+		a.addLocked(1)
+	}
 	r.inbox.Push(f)
+}
+
+// ownerDone is the owner's end of a batch: idle unless more was posted meanwhile.
+func (r *Router) ownerDone() {
+	a := r.act
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.owner && r.inbox.Len() == 0 {
+		a.owner = false
+		a.addLocked(-1)
+	}
 }
 
 // spawn runs f on a goroutine of its own, counted.

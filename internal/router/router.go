@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -241,6 +242,8 @@ type Router struct {
 	stopped      atomic.Bool // Run returned: workers start nothing new
 	timers       Timers
 	act          *Activity
+	ownerMu      sync.Mutex
+	ownerBusy    bool      // counted in act: the owner has work
 	deadline     time.Time // the engine deadline the deadline timer is armed for
 	deadlineT    Timer
 	tickT        Timer
@@ -394,7 +397,7 @@ func (r *Router) Run(ctx context.Context) error {
 		r.refreshSnapshot(false)
 		r.dialerTick(ctx)
 		r.armDeadline()
-		r.act.add(-int64(len(items)))
+		r.ownerDone()
 	}
 }
 
