@@ -263,8 +263,20 @@ func (a *pbx) originate(o router.Originate) error {
 		if a.chans[o.ChannelID] != nil {
 			return httpErr(409, "Channel with id "+o.ChannelID+" already exists")
 		}
-		a.addChannel(&Channel{ID: o.ChannelID, Number: o.CallerID, Endpoint: o.Endpoint, State: "Ring", Originated: true,
-			Args: strings.Split(o.AppArgs, ","), Vars: map[string]string{}, Created: a.h.clock.Now()})
+		c := &Channel{ID: o.ChannelID, Number: o.CallerID, Endpoint: o.Endpoint, State: "Ring", Originated: true,
+			Args: strings.Split(o.AppArgs, ","), Vars: map[string]string{}, Created: a.h.clock.Now()}
+		a.addChannel(c)
+		if o.Timeout > 0 {
+			// Asterisk gives up on a phone that rings past the originate's timeout.
+			a.h.clock.AfterFunc(o.Timeout, func() {
+				_ = a.locked(func() error {
+					if a.chans[c.ID] == c && c.State == "Ring" {
+						a.destroy(c, 19)
+					}
+					return nil
+				})
+			})
+		}
 		return nil
 	})
 }

@@ -63,6 +63,7 @@ type Harness struct {
 	ariCursor  int
 	hookCursor int
 	arrived    chan struct{} // signalled when a request arrives at the gate
+	closed     bool          // by Close
 }
 
 // gen is one router: the first, or one started by Restart.
@@ -97,9 +98,14 @@ func New(t testing.TB, cfg router.Config, opt Options) *Harness {
 	h.ast = newPBX(h)
 	h.logger = slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	t.Cleanup(func() {
+		closed := h.closed
 		h.close()
-		if t.Failed() {
-			t.Logf("router log:\n%s", h.log.String())
+		if t.Failed() && !closed {
+			lines := strings.Split(strings.TrimRight(h.log.String(), "\n"), "\n")
+			if len(lines) > 80 {
+				lines = append([]string{"..."}, lines[len(lines)-80:]...)
+			}
+			t.Logf("router log (last lines):\n%s", strings.Join(lines, "\n"))
 		}
 	})
 	h.start(cfg, opt.Router)
@@ -155,6 +161,12 @@ func (h *Harness) connect() {
 		}
 		h.mu.Unlock()
 	}
+}
+
+// Close stops the routers; the test's end does too.
+func (h *Harness) Close() {
+	h.close()
+	h.closed = true
 }
 
 func (h *Harness) close() {
@@ -213,12 +225,7 @@ func (h *Harness) Settle() {
 	h.t.Helper()
 	for {
 		h.waitIdle()
-		h.mu.Lock()
-		for _, id := range h.delivered {
-			h.known[id] = true
-		}
-		h.delivered = nil
-		h.mu.Unlock()
+		h.learn()
 		if t := h.clock.next(h.clock.Now()); t != nil {
 			t.f()
 			continue
@@ -236,6 +243,19 @@ func (h *Harness) Settle() {
 			return
 		}
 		h.grant(next, nil)
+	}
+}
+
+// learn counts the ends of channels sent to the router as known to it once its owner
+// goroutine has handled everything sent (not while it is parked in a request).
+func (h *Harness) learn() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.cur.act.OwnerIdle() {
+		for _, id := range h.delivered {
+			h.known[id] = true
+		}
+		h.delivered = nil
 	}
 }
 
@@ -282,10 +302,11 @@ func (h *Harness) noteGone(ch string) {
 }
 
 // checkGone notes a request that names a channel the router knows is gone, or no channel
-// at all. Clean-ups (hang-ups, deletions, removals) do not count. Call with h.mu held.
+// at all. Clean-ups (hang-ups, deletions, removals) and originates do not count. Call with
+// h.mu held.
 func (h *Harness) checkGone(p *Request) {
-	if strings.HasPrefix(p.Op, "DELETE ") || strings.Contains(p.Op, "/removeChannel?") {
-		return
+	if strings.HasPrefix(p.Op, "DELETE ") || strings.Contains(p.Op, "/removeChannel?") || strings.Contains(p.Op, "?endpoint=") {
+		return // clean-ups, and originates (which name the channel they make)
 	}
 	for _, ch := range namedChannels(p.Op) {
 		switch {
@@ -318,6 +339,14 @@ func namedChannels(op string) []string {
 		out = append(out, v)
 	}
 	return out
+}
+
+// KnownGone reports whether channel ch is gone and the router knows it: it handled the
+// channel's end, or reconciled after it.
+func (h *Harness) KnownGone(ch string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.known[ch]
 }
 
 // LateRequests returns the requests that named a channel the router already knew was gone
