@@ -8,7 +8,10 @@ type OfferFailure uint8
 const (
 	NoAnswer    OfferFailure = iota + 1 // rang out
 	Busy                                // the phone answered busy
-	Unreachable                         // the endpoint is not registered or the originate failed
+	Unreachable                         // the endpoint is not registered or cannot be reached
+	// Withdrawn: the owner took the offer back for a reason that is not the agent's (it lost
+	// its link to the telephony, or the telephony refused the call); the agent is not paused.
+	Withdrawn
 )
 
 func (f OfferFailure) String() string {
@@ -19,6 +22,8 @@ func (f OfferFailure) String() string {
 		return ReasonBusy
 	case Unreachable:
 		return ReasonUnreachable
+	case Withdrawn:
+		return "withdrawn"
 	}
 	return "unknown"
 }
@@ -124,7 +129,8 @@ func (e *Engine) Answer(id string) error {
 }
 
 // OfferFailed records that the offered agent did not take the call: the agent is paused
-// with the failure as reason and the call goes back to its original place.
+// with the failure as reason (Withdrawn: freed instead) and the call goes back to its
+// original place.
 func (e *Engine) OfferFailed(id string, why OfferFailure) error {
 	c, err := e.lookup(id)
 	if err != nil {
@@ -133,7 +139,7 @@ func (e *Engine) OfferFailed(id string, why OfferFailure) error {
 	if c.state != offered {
 		return errorf(EConflict, "call %s is %s, not offered", id, c.state)
 	}
-	if why < NoAnswer || why > Unreachable {
+	if why < NoAnswer || why > Withdrawn {
 		return errorf(EInvalid, "call %s: unknown offer failure %d", id, why)
 	}
 	e.offerFailed(c, why, e.clock.Now())
@@ -149,6 +155,12 @@ func (e *Engine) offerFailed(c *call, why OfferFailure, now time.Time) {
 	q := c.q
 	q.insert(c, now)
 	e.emit(CallRequeued{At: now, Call: c.id, Queue: q.cfg.Name, Agent: a.cfg.ID, Reason: why})
+	if why == Withdrawn {
+		e.scheduleWaiting(c, now)
+		e.free(a, now) // may take the call again at once: the owner holds offers first
+		e.routeCall(c)
+		return
+	}
 	next, reason := Paused, why.String()
 	if a.nextSet && a.next == LoggedOut {
 		next, reason = LoggedOut, ""

@@ -37,6 +37,7 @@ type Engine struct {
 	timers timerHeap
 	seq    uint64
 	est    estimatorFunc
+	held   bool // no offers (Hold)
 }
 
 // New returns an empty engine.

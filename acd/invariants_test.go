@@ -46,6 +46,9 @@ func (k *checker) observe(ev Event) {
 	case CallEnqueued:
 		k.live[ev.Call] = true
 	case CallOffered:
+		if k.e.held {
+			k.fail("call %s offered to %s while offers are held", ev.Call, ev.Agent)
+		}
 		if a, ok := k.offered[ev.Call]; ok {
 			k.fail("call %s offered to %s while still offered to %s", ev.Call, ev.Agent, a)
 		}
@@ -160,7 +163,7 @@ func (k *checker) check() {
 			if m.linked != (a.state == Available) {
 				k.t.Fatalf("agent %s %s: linked %v in %s", id, a.state, m.linked, m.q.cfg.Name)
 			}
-			if a.state != Available {
+			if a.state != Available || e.held {
 				continue
 			}
 			for _, c := range m.q.waiting {
@@ -233,7 +236,7 @@ func (o *ops) run() {
 	queues := []string{"line1", "line2", "vip"}
 	for len(o.data) > 0 {
 		agent := fmt.Sprintf("a%d", o.next()%7) // a6 does not exist
-		switch o.next() % 14 {
+		switch o.next() % 16 {
 		case 0, 1:
 			o.n++
 			skills := map[string]int(nil)
@@ -244,7 +247,7 @@ func (o *ops) run() {
 		case 2:
 			_ = e.Answer(o.pickCall())
 		case 3:
-			_ = e.OfferFailed(o.pickCall(), OfferFailure(o.next()%4))
+			_ = e.OfferFailed(o.pickCall(), OfferFailure(o.next()%5))
 		case 4:
 			_ = e.Hangup(o.pickCall())
 		case 5:
@@ -275,6 +278,10 @@ func (o *ops) run() {
 				}
 				_ = e.UpdateAgent(cfg)
 			}
+		case 14:
+			e.Hold()
+		case 15:
+			e.Resume()
 		}
 		o.k.check()
 	}

@@ -1,14 +1,49 @@
 package acd
 
-import "time"
+import (
+	"sort"
+	"time"
+)
 
 // The engine keeps one invariant between operations: no available agent is eligible for a
-// waiting call. So a new call only looks at available agents, and a freed agent only looks
+// waiting call (unless offers are held; Resume restores it). So a new call only looks at available agents, and a freed agent only looks
 // at waiting calls, each in the queues concerned.
+
+// Hold stops every offer: calls still queue, agents still free up and timers still run, but
+// no call is offered until Resume. The owner holds while it cannot reach the telephony, so
+// that no agent is rung, or blamed for not answering, through a link that is down.
+func (e *Engine) Hold() { e.held = true }
+
+// Resume ends a Hold: each available agent, longest idle first, is offered the most deserving
+// call it can take, as if it had just become available.
+func (e *Engine) Resume() {
+	if !e.held {
+		return
+	}
+	e.held = false
+	var idle []*agent
+	for _, a := range e.agents {
+		if a.state == Available {
+			idle = append(idle, a)
+		}
+	}
+	sort.Slice(idle, func(i, j int) bool {
+		if !idle[i].idleSince.Equal(idle[j].idleSince) {
+			return idle[i].idleSince.Before(idle[j].idleSince)
+		}
+		return idle[i].cfg.ID < idle[j].cfg.ID
+	})
+	for _, a := range idle {
+		e.routeAgent(a)
+	}
+}
+
+// Held reports whether offers are held.
+func (e *Engine) Held() bool { return e.held }
 
 // routeCall offers a waiting call to the best available agent of its queue, if any.
 func (e *Engine) routeCall(c *call) {
-	if c.state != waiting {
+	if c.state != waiting || e.held {
 		return
 	}
 	if a := e.pickAgent(c); a != nil {
@@ -63,7 +98,7 @@ type candidate struct {
 // call's), then the agent's lower penalty, then the most urgent against the queue's
 // service-level threshold, then the earliest.
 func (e *Engine) routeAgent(a *agent) {
-	if a.state != Available {
+	if a.state != Available || e.held {
 		return
 	}
 	now := e.clock.Now()

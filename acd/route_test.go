@@ -217,6 +217,61 @@ func TestOfferFailures(t *testing.T) {
 	}
 }
 
+// A withdrawn offer is not the agent's doing: the call goes back to its place and the agent is
+// free again (or goes where it asked to go), not paused.
+func TestOfferWithdrawn(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.queue(QueueConfig{Name: "q"})
+	h.agent("a", nil, "q")
+	h.call("c1", "q", 0, nil)
+	h.e.Hold()
+	h.must(h.e.OfferFailed("c1", Withdrawn))
+	if v, _ := h.e.Agent("a"); v.State != Available || v.Reason != "" {
+		t.Fatalf("a: got %v %q, want available", v.State, v.Reason)
+	}
+	if v, _ := h.e.Call("c1"); v.State != "waiting" || !v.EnqueuedAt.Equal(t0) {
+		t.Fatalf("c1: %+v", v)
+	}
+	h.e.Resume()
+	eq(t, "offers", h.offers(), []string{"c1→a", "c1→a"})
+
+	// A pause asked for while the phone rang is kept.
+	h.must(h.e.Pause("a", "lunch"))
+	h.must(h.e.OfferFailed("c1", Withdrawn))
+	if v, _ := h.e.Agent("a"); v.State != Paused || v.Reason != "lunch" {
+		t.Fatalf("a after a pause asked while ringing: got %v %q", v.State, v.Reason)
+	}
+}
+
+// While offers are held calls queue and agents free up, but nothing is offered; Resume offers
+// each available agent, longest idle first, the call it would have been offered.
+func TestHoldResume(t *testing.T) {
+	h := newHarness(t, Options{RingTimeout: 10 * time.Second})
+	h.queue(QueueConfig{Name: "q"})
+	h.queue(QueueConfig{Name: "vip", Priority: 5})
+	h.agent("a", nil, "q")
+	h.advance(time.Second)
+	h.agent("b", nil, "q", "vip")
+	h.e.Hold()
+	if !h.e.Held() {
+		t.Fatal("not held after Hold")
+	}
+	h.call("c1", "q", 0, nil)
+	h.advance(time.Second)
+	h.call("c2", "vip", 0, nil)
+	h.advance(time.Minute) // no ring timeouts: nothing rings
+	h.agent("c", nil, "q")
+	eq(t, "offers while held", h.offers(), nil)
+	eq(t, "states while held", []AgentState{h.state("a"), h.state("b"), h.state("c")}, []AgentState{Available, Available, Available})
+
+	h.e.Resume()
+	eq(t, "offers on resume", h.offers(), []string{"c1→a", "c2→b"})
+	h.e.Resume() // a second Resume changes nothing
+	eq(t, "offers on a second resume", h.offers(), nil)
+	h.call("c3", "q", 0, nil)
+	eq(t, "offers after resume", h.offers(), []string{"c3→c"})
+}
+
 func TestPriorityChangeKeepsPlaceInTime(t *testing.T) {
 	h := newHarness(t, Options{})
 	h.queue(QueueConfig{Name: "q"})

@@ -18,12 +18,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Sink takes the event stream. Deliver and Connected must not block: the router queues
-// without bound. Connected comes before the first event of each (re)connection; everything
-// after it comes from the new connection, and the sink should reconcile.
+// Sink takes the event stream. Deliver, Connected and Disconnected must not block: the router
+// queues without bound. Connected comes before the first event of each (re)connection;
+// everything after it comes from the new connection, and the sink should reconcile.
+// Disconnected comes after the last event of a connection: until the next Connected the sink
+// hears nothing of Asterisk.
 type Sink interface {
 	Deliver(ev sdk.Event)
 	Connected(attempt int)
+	Disconnected()
 }
 
 // EventsOptions configure the websocket reader.
@@ -170,6 +173,7 @@ func (e *Events) session(ctx context.Context, target string, attempt int) error 
 	e.gauge.Set(1)
 	e.opt.Logger.Info("ari websocket connected", "app", e.opt.App, "attempt", attempt)
 	e.sink.Connected(attempt)
+	defer e.sink.Disconnected()
 	for {
 		typ, data, err := conn.Read(ctx)
 		if err != nil {

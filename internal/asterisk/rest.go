@@ -74,13 +74,38 @@ func (r *REST) StopPlayback(id string) error {
 	return classify("stop playback", r.cl.Playback().Stop(key(sdk.PlaybackKey, id)))
 }
 
+// Originate rings an endpoint into the application. When Asterisk refuses (it answers
+// 500 "Allocation failed" for a phone that is not registered), the endpoint is looked up: an
+// endpoint Asterisk does not know or reports offline makes the error wrap
+// router.ErrUnreachable, the phone's failure; any other refusal is Asterisk's.
 func (r *REST) Originate(o router.Originate) error {
 	secs := int((o.Timeout + time.Second - 1) / time.Second)
 	_, err := r.cl.Channel().Originate(nil, sdk.OriginateRequest{
 		Endpoint: o.Endpoint, App: r.opt.App, AppArgs: o.AppArgs, CallerID: o.CallerID,
 		Timeout: secs, ChannelID: o.ChannelID,
 	})
+	var re native.RequestError
+	if errors.As(err, &re) && re.Code() != http.StatusConflict && r.endpointDown(o.Endpoint) {
+		return fmt.Errorf("originate: endpoint %s: %w: %v", o.Endpoint, router.ErrUnreachable, err)
+	}
 	return classify("originate", err)
+}
+
+// endpointDown reports whether Asterisk knows no such endpoint or reports it offline; false
+// when it cannot tell.
+func (r *REST) endpointDown(endpoint string) bool {
+	tech, res, ok := strings.Cut(endpoint, "/")
+	if !ok || tech == "" || res == "" {
+		return true // not a dialable endpoint at all
+	}
+	var ep struct {
+		State string `json:"state"`
+	}
+	err := r.get("/endpoints/"+url.PathEscape(tech)+"/"+url.PathEscape(res), &ep)
+	if errors.Is(err, router.ErrNotFound) {
+		return true
+	}
+	return err == nil && ep.State == "offline"
 }
 
 func (r *REST) CreateBridge(id, kind string) error {

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -158,7 +159,9 @@ func (r *Router) agentAnswered(chanID, callID string) {
 	if err := r.eng.Answer(c.id); err != nil {
 		r.log.Error("answer in engine failed; hanging up agent", "call", c.id, "err", err)
 		r.hangupLater(chanID)
+		return
 	}
+	r.link.backoff = 0 // originates work again
 }
 
 // onChannelGone handles a channel leaving the application (StasisEnd) or being destroyed.
@@ -181,10 +184,16 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 	case c.callerChan:
 		delete(r.chans, chanID)
 		c.callerChan = ""
-		if c.ivr != nil { // hung up in the IVR: the engine never had the call
+		if c.ivr != nil { // hung up in the IVR (or the survey after it)
 			c.ivr.Handle(r.clock.Now(), ivr.CallerHangup{})
 			c.ivr = nil
-			r.forget(c)
+			r.endUnqueued(c)
+			return
+		}
+		if _, held := r.eng.Call(c.id); !held {
+			// Between the IVR and the queue, while the customer lookup runs: the engine
+			// never had the call, and the lookup's answer finds it gone.
+			r.endUnqueued(c)
 			return
 		}
 		if err := r.eng.Hangup(c.id); err != nil {
@@ -196,12 +205,9 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 		}
 		delete(r.chans, chanID)
 		c.offerChan = ""
-		why := acd.Unreachable
-		switch cause {
-		case 17: // user busy
-			why = acd.Busy
-		case 18, 19, 21: // no user responding, no answer, call rejected
-			why = acd.NoAnswer
+		why := agentLegFailure(cause)
+		if why == acd.Withdrawn && cause != 0 {
+			r.coolOff(c.offerAgent, fmt.Errorf("agent leg ended with cause %d", cause))
 		}
 		if err := r.eng.OfferFailed(c.id, why); err != nil {
 			r.log.Warn("offer failure in engine", "call", c.id, "err", err)
@@ -212,6 +218,16 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 		if err := r.eng.Hangup(c.id); err != nil {
 			r.log.Warn("agent hangup in engine", "call", c.id, "err", err)
 		}
+	}
+}
+
+// endUnqueued forgets a call whose caller hung up before the engine had it, and has its record
+// ended. A call that was queued before (a survey after the agent hung up) has had its record
+// ended by the engine.
+func (r *Router) endUnqueued(c *call) {
+	r.forget(c)
+	if r.callGone != nil && c.queue == "" {
+		r.callGone(c.id, r.clock.Now())
 	}
 }
 

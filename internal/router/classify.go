@@ -57,6 +57,10 @@ func (r *Router) enqueue(c *call, req acd.CallRequest) {
 		if r.calls[c.id] != c { // the caller hung up meanwhile
 			return
 		}
+		if c.callerChan == "" { // it did, and the call was not ended: never queue it
+			r.forget(c)
+			return
+		}
 		if ans.ok && err == nil {
 			r.applyClassification(c, &req, ans.cls)
 		}

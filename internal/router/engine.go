@@ -151,13 +151,7 @@ func (r *Router) offered(c *call, ev acd.CallOffered) {
 		}
 		if err := r.tel.Originate(o); err != nil {
 			r.log.Warn("originate failed", "call", c.id, "agent", ev.Agent, "endpoint", ev.Endpoint, "err", err)
-			r.post(func() {
-				if c.offerChan == agentChan {
-					delete(r.chans, agentChan)
-					c.offerChan = ""
-					_ = r.eng.OfferFailed(c.id, acd.Unreachable)
-				}
-			})
+			r.post(func() { r.originateFailed(c, agentChan, ev.Agent, err) })
 		}
 	})
 }

@@ -39,7 +39,7 @@ func (nopTelephony) ResumeRecording(string) error                 { return nil }
 func (nopTelephony) Continue(string, string, string, int) error   { return nil }
 
 // Any sequence of messages, well-formed or not, leaves the router and its engine consistent:
-// every call the router holds is one the engine holds, and nothing panics.
+// every call the router holds is one the engine holds and has its caller, and nothing panics.
 func FuzzEvents(f *testing.F) {
 	f.Add([]byte(`{"type":"StasisStart","args":["inbound","5551000"],"channel":{"id":"1.1","caller":{"number":"7999"}}}`),
 		[]byte(`{"type":"StasisStart","args":["agent","n1-1.1"],"channel":{"id":"1.1-a1"}}`),
@@ -57,6 +57,10 @@ func FuzzEvents(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		r.Connected(1) // offers start once reconciled
+		for _, f := range r.inbox.Drain() {
+			f()
+		}
 		for _, msg := range [][]byte{a, b, c, a} {
 			ev, err := sdk.DecodeEvent(msg)
 			if err != nil || ev == nil {
@@ -71,6 +75,9 @@ func FuzzEvents(f *testing.F) {
 			}
 			if c.callerChan != "" && r.chans[c.callerChan] != c {
 				t.Fatalf("call %s: caller channel not indexed", id)
+			}
+			if c.callerChan == "" && c.cb == nil {
+				t.Fatalf("call %s held after its caller left", id)
 			}
 		}
 	})

@@ -123,6 +123,7 @@ func (r *Router) reconcile(attempt int) {
 			}
 		}
 	}
+	r.linkReconciled(attempt)
 	r.reconciled.Add(1)
 	r.log.Info("reconciled", "attempt", attempt, "channels", len(inApp), "adopted", adopted, "calls", len(r.calls))
 }

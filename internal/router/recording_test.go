@@ -138,6 +138,10 @@ func TestCollectRecording(t *testing.T) {
 				t.Fatal(err)
 			}
 			r.recs.backoff = time.Millisecond
+			r.Connected(1) // offers start once reconciled
+			for _, f := range r.inbox.Drain() {
+				f()
+			}
 			r.onARI(event(t, `{"type":"StasisStart","args":["inbound","5551000"],"channel":{"id":"1.1","caller":{"number":"7999"}}}`))
 			r.flush()
 			r.onARI(event(t, `{"type":"StasisStart","args":["agent","n1-1.1"],"channel":{"id":"1.1-a1"}}`))

@@ -25,6 +25,10 @@ import (
 // ErrNotFound is what Telephony errors wrap when Asterisk answers 404.
 var ErrNotFound = errors.New("not found")
 
+// ErrUnreachable is what an Originate error wraps when Asterisk could not reach the endpoint
+// (not registered, or no such endpoint): the agent's phone failed, not Asterisk or the link.
+var ErrUnreachable = errors.New("endpoint unreachable")
+
 // Originate asks Asterisk to ring an agent's endpoint into the application.
 type Originate struct {
 	Endpoint  string
@@ -157,6 +161,10 @@ type Options struct {
 	// CallInfo, when set, is told what the engine does not know of a new call (caller number,
 	// DID), on the owner goroutine; the store's journal takes it.
 	CallInfo func(callID, number, did string)
+	// CallGone, when set, is told, on the owner goroutine, that the caller of a call the engine
+	// never held hung up: in the IVR, or while the pre-queue lookup ran. The engine's events
+	// end every other call's record; the store ends these (abandoned).
+	CallGone func(callID string, at time.Time)
 	// IVRRouted, when set, is told, on the owner goroutine, the IVR path of a caller about to
 	// join a queue (empty without a flow) and the data the call is queued with (the IVR's, the
 	// classification's, a callback's id), before it is enqueued (so before it can be offered).
@@ -227,6 +235,7 @@ type Router struct {
 	latency      func(time.Duration)
 	received     time.Time // when the ARI event being handled arrived
 	callInfo     func(callID, number, did string)
+	callGone     func(callID string, at time.Time)
 	ivrRouted    func(callID string, path []IVRStep, data map[string]string)
 	recall       func(callID string) (Recalled, bool)
 	callback     func(callID string, cb ivr.Callback, at time.Time) error
@@ -239,6 +248,7 @@ type Router struct {
 	callbacks    Callbacks
 	dialer       dialerState
 	cbWork       worker      // callback store writes, in order
+	link         link        // the event link, and whether offers are held (link.go)
 	stopped      atomic.Bool // Run returned: workers start nothing new
 	timers       Timers
 	act          *Activity
@@ -267,7 +277,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		cfg: cfg, tel: tel, log: opt.Logger, clock: opt.Clock,
 		inbox: NewInbox[func()](), observers: opt.Observers,
 		calls: map[string]*call{}, chans: map[string]*call{}, holds: map[string]bool{},
-		latency: opt.OfferLatency, callInfo: opt.CallInfo, ivrRouted: opt.IVRRouted, recall: opt.Recall, callback: opt.Callback,
+		latency: opt.OfferLatency, callInfo: opt.CallInfo, callGone: opt.CallGone, ivrRouted: opt.IVRRouted, recall: opt.Recall, callback: opt.Callback,
 		recs: newRecorder(opt), lookup: opt.Lookup, lookupWait: opt.LookupTimeout, csat: opt.CSAT,
 		callbacks: opt.Callbacks, dialer: dialerState{active: map[string]int{}},
 	}
@@ -291,6 +301,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		return nil, err
 	}
 	r.eng = eng
+	eng.Hold() // until the first reconciliation (link.go)
 	for _, q := range cfg.Queues {
 		if err := eng.AddQueue(q); err != nil {
 			return nil, fmt.Errorf("router: %w", err)
@@ -341,9 +352,13 @@ func (r *Router) Deliver(ev sdk.Event) {
 	r.post(func() { r.received = at; r.onARI(ev) })
 }
 
-// Connected queues a reconciliation: the websocket (re)connected.
+// Connected queues a reconciliation: the websocket (re)connected. Offers resume once it
+// is done (link.go).
 func (r *Router) Connected(attempt int) {
-	r.post(func() { r.reconcile(attempt) })
+	r.post(func() {
+		r.linkConnected(attempt)
+		r.reconcile(attempt)
+	})
 }
 
 // Do runs f with the engine on the owner goroutine and waits for it.

@@ -115,6 +115,13 @@ func (j *Journal) CallInfo(callID, callerNumber, did string, data map[string]str
 	j.add(item{info: &callInfo{callID: callID, callerNumber: callerNumber, did: did, data: maps.Clone(data)}})
 }
 
+// CallGone ends the record of a call whose caller hung up before it ever queued (in the IVR,
+// say): abandoned at `at`. A call that queued is ended by the engine's events, and this does
+// nothing to it.
+func (j *Journal) CallGone(callID string, at time.Time) {
+	j.add(item{info: &callInfo{callID: callID, gone: at}})
+}
+
 func (j *Journal) add(it item) {
 	j.mu.Lock()
 	j.recorded++

@@ -95,6 +95,44 @@ func TestJournalAbandonedAndRemoved(t *testing.T) {
 	eq(t, "c3 events", r.events("c3"), []string{"ENTERQUEUE line1 ", "REMOVED line1 "})
 }
 
+// A caller who hangs up before the call ever queued (in the IVR, during the customer lookup)
+// has its record ended as abandoned, whether or not the record was written before; a call the
+// engine holds is left to the engine's events.
+func TestJournalCallGoneBeforeQueue(t *testing.T) {
+	r := newRig(t, store.New(pgtest.Pool(t)), store.JournalOptions{}, acd.QueueConfig{Name: "line1"})
+	r.j.CallInfo("ivr", "+4930111", "800", nil)
+	r.j.CallInfo("lookup", "+4930222", "800", nil)
+	r.j.CallInfo("queued", "+4930333", "800", nil)
+	r.enqueue("queued", "line1")
+	r.flush() // written, and the unqueued rows left the journal's memory
+	r.advance(sec(7))
+	r.j.CallGone("ivr", r.clock.Now())
+	r.j.CallGone("queued", r.clock.Now())
+	r.j.CallInfo("fast", "+4930444", "800", nil)
+	r.j.CallGone("fast", r.clock.Now())
+	r.advance(sec(2))
+	r.j.CallInfo("lookup", "", "", map[string]string{"customer": "7"})
+	r.j.CallGone("lookup", r.clock.Now())
+	r.flush()
+
+	for _, tt := range []struct {
+		id      string
+		outcome string
+		ended   time.Time
+	}{
+		{"ivr", store.OutcomeAbandoned, at(7)},
+		{"fast", store.OutcomeAbandoned, at(7)},
+		{"lookup", store.OutcomeAbandoned, at(9)},
+		{"queued", "", time.Time{}},
+	} {
+		c := r.call(tt.id)
+		eq(t, tt.id+" outcome/ended", []any{c.Outcome, c.EndedAt}, []any{tt.outcome, tt.ended})
+	}
+	eq(t, "lookup data kept", r.call("lookup").Data, map[string]string{"customer": "7"})
+	eq(t, "ivr legs", len(r.legs("ivr")), 0)
+	eq(t, "ivr events", len(r.events("ivr")), 0)
+}
+
 func TestJournalRingNoAnswerRequeue(t *testing.T) {
 	r := newRig(t, store.New(pgtest.Pool(t)), store.JournalOptions{}, acd.QueueConfig{Name: "line1"})
 	r.agent("a1", "line1")

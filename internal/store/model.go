@@ -76,6 +76,7 @@ type eventRow struct {
 type callInfo struct {
 	callID, callerNumber, did string
 	data                      map[string]string
+	gone                      time.Time // when the caller of a call that never queued hung up
 }
 
 type model struct {
@@ -204,6 +205,11 @@ func (m *model) info(ci callInfo) {
 			c.data = map[string]string{}
 		}
 		c.data[clean(k)] = clean(v)
+	}
+	if !ci.gone.IsZero() && c.outcome == "" && c.enqueuedAt.IsZero() {
+		m.end(c, ci.gone, OutcomeAbandoned)
+		m.touchCall(c, ci.gone)
+		return
 	}
 	m.touchCall(c, c.updatedAt)
 }
