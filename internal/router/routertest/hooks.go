@@ -14,7 +14,7 @@ import (
 // wrapOptions gives one router its options: the harness's clock, activity and logger; the
 // hooks that run off the owner goroutine go through the gate (named "lookup ...",
 // "classify ...", "callbacks ..."), and those on the owner goroutine (observers, CallInfo,
-// IVRRouted) feed the journal and fall silent once the router is stopped.
+// CallGone, IVRRouted) feed the journal and fall silent once the router is stopped.
 func (h *Harness) wrapOptions(g *gen, o router.Options) router.Options {
 	o.Clock, o.Activity, o.Logger = h.clock, g.act, h.logger
 	observers := o.Observers
@@ -38,6 +38,16 @@ func (h *Harness) wrapOptions(g *gen, o router.Options) router.Options {
 		h.jr.info(id, number, did)
 		if info != nil {
 			info(id, number, did)
+		}
+	}
+	gone := o.CallGone
+	o.CallGone = func(id string, at time.Time) {
+		if !g.live() {
+			return
+		}
+		h.jr.gone(id, at)
+		if gone != nil {
+			gone(id, at)
 		}
 	}
 	routed := o.IVRRouted

@@ -10,8 +10,8 @@ import (
 
 // Row is a call's row as the store's journal keeps it: opened when the router first tells of
 // the call (CallInfo, IVRRouted or an engine event), closed (Outcome set) by the engine's
-// end of the call: abandoned, completed, removed, or overflowed to a callback. A call that
-// queues again is open again.
+// end of the call (abandoned, completed, removed, or overflowed to a callback) or by the
+// router's CallGone (abandoned before it queued). A call that queues again is open again.
 type Row struct {
 	ID      string
 	Number  string
@@ -63,6 +63,15 @@ func (j *journal) info(id, number, did string) {
 	}
 	if did != "" {
 		r.DID = did
+	}
+}
+
+// gone ends the row of a call whose caller hung up before it queued, as abandoned.
+func (j *journal) gone(id string, at time.Time) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if r := j.row(id); r.Outcome == "" {
+		r.Outcome, r.Ended = Abandoned, at
 	}
 }
 
