@@ -104,6 +104,10 @@ func ev(typ string) sdk.EventData { return sdk.EventData{Type: typ, Application:
 func (a *pbx) addChannel(c *Channel) {
 	a.chans[c.ID] = c
 	a.order = append(a.order, c.ID)
+	if a.destroyed[c.ID] { // an id used again: a new channel, not gone
+		delete(a.destroyed, c.ID)
+		a.h.reborn(c.ID)
+	}
 }
 
 // enterApp puts c in the application with its arguments: StasisStart.
@@ -230,8 +234,6 @@ func (a *pbx) play(ch, id, media string) error {
 			return err
 		case !c.InApp:
 			return httpErr(409, "Channel not in Stasis application")
-		case a.playbacks[id] != "":
-			return httpErr(409, "Playback id in use")
 		}
 		c.Playing = append(c.Playing, id)
 		a.playbacks[id] = ch
@@ -250,10 +252,15 @@ func (a *pbx) stopPlayback(id string) error {
 		if c == nil {
 			return nil
 		}
-		if len(c.Playing) > 0 && c.Playing[0] == id {
+		if i := slices.Index(c.Playing, id); i == 0 {
 			a.emit(a.finished(id, ch))
+			c.Playing = c.Playing[1:]
+		} else if i > 0 {
+			c.Playing = slices.Delete(c.Playing, i, i+1)
 		}
-		c.Playing = slices.DeleteFunc(c.Playing, func(x string) bool { return x == id })
+		if slices.Contains(c.Playing, id) {
+			a.playbacks[id] = ch // a second playback with the same id (Asterisk does not refuse one)
+		}
 		return nil
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -301,6 +302,14 @@ func (h *Harness) noteGone(ch string) {
 	}
 }
 
+// reborn forgets that channel id was gone: a new channel has the id.
+func (h *Harness) reborn(id string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.known, id)
+	h.delivered = slices.DeleteFunc(h.delivered, func(x string) bool { return x == id })
+}
+
 // checkGone notes a request that names a channel the router knows is gone, or no channel
 // at all. Clean-ups (hang-ups, deletions, removals) and originates do not count. Call with
 // h.mu held.
@@ -459,7 +468,9 @@ func (h *Harness) FinishPlayback(ch string) string {
 		}
 		id = c.Playing[0]
 		c.Playing = c.Playing[1:]
-		delete(h.ast.playbacks, id)
+		if !slices.Contains(c.Playing, id) {
+			delete(h.ast.playbacks, id)
+		}
 		h.ast.emit(h.ast.finished(id, ch))
 		return nil
 	})
