@@ -1,0 +1,133 @@
+package asterisk_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"switchboard/acd"
+	"switchboard/internal/ariemu"
+	"switchboard/internal/asterisk"
+	"switchboard/internal/router"
+	"switchboard/ivr/callback"
+)
+
+// oneCallback is a callback store holding one callback, claimed once.
+type oneCallback struct {
+	mu       sync.Mutex
+	claim    router.CallbackClaim
+	claimed  bool
+	outcomes []callback.Outcome
+}
+
+func (o *oneCallback) Request(context.Context, router.CallbackRequest) error { return nil }
+
+func (o *oneCallback) Claim(_ context.Context, queue string, _ time.Time, _ int) ([]router.CallbackClaim, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.claimed || queue != o.claim.Queue {
+		return nil, nil
+	}
+	o.claimed = true
+	return []router.CallbackClaim{o.claim}, nil
+}
+
+func (o *oneCallback) Assign(context.Context, router.CallbackClaim, string) error { return nil }
+
+func (o *oneCallback) Finish(_ context.Context, _ router.CallbackClaim, out callback.Outcome, _ time.Time) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.outcomes = append(o.outcomes, out)
+	return nil
+}
+
+func (o *oneCallback) Recover(context.Context) (int, error)          { return 0, nil }
+func (o *oneCallback) Expire(context.Context, time.Time) (int, error) { return 0, nil }
+
+// gatedTel holds back the originate of callback customers until open is closed.
+type gatedTel struct {
+	*asterisk.REST
+	open chan struct{}
+}
+
+func (g gatedTel) Originate(o router.Originate) error {
+	if strings.HasPrefix(o.ChannelID, "sb-cb-") && !strings.Contains(o.ChannelID, "-a") {
+		<-g.open
+	}
+	return g.REST.Originate(o)
+}
+
+// A connected callback and a caller waiting for the same (only) agent when the router dies,
+// the caller's channel older than the customer's: the new router re-attaches the callback to
+// its agent before it queues the caller again. Queued first, the caller took the agent, and
+// the callback was torn down ("agent b1 is reserved") and queued again.
+func TestRestartReattachesConnectedCallsFirst(t *testing.T) {
+	g := newRig(t)
+	cfg := testConfig()
+	cfg.Settings = map[string]router.QueueSettings{"line2": {RecordShare: 1}}
+	cfg.Dialer = router.Dialer{Every: 20 * time.Millisecond, CallerID: "+4930999"}
+	g.emu.SetPhone("PJSIP/2001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
+	const number = "+4930100001"
+	g.emu.SetCustomer(number, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 20 * time.Millisecond})
+	cbs := &oneCallback{claim: router.CallbackClaim{ID: 7, Attempt: 1, Number: number, Queue: "line2",
+		EnqueuedAt: time.Now().Add(-time.Hour)}}
+	open := make(chan struct{})
+	g.wrap = func(r *asterisk.REST) router.Telephony { return gatedTel{r, open} }
+	idx := &memIndex{rows: map[string]router.Recorded{}}
+	dir := t.TempDir()
+	g.options = func(o *router.Options) {
+		o.Callbacks = cbs
+		o.RecordingsDir, o.Recorded = dir, idx.index
+	}
+	g.start(cfg)
+	const cbCall = "ast1-sb-cb-7-1"
+	g.eventually("b1 took the callback", func() bool { v, ok := g.call(cbCall); return ok && v.State == "connected" })
+	waiting := g.place(ariemu.Caller{DID: "5552000", TalkTime: 100 * time.Millisecond})
+	g.eventually("the caller waits", func() bool { v, ok := g.call(callID(waiting)); return ok && v.State == "waiting" })
+	close(open) // the customer is dialed now: its channel is younger than the caller's
+	g.eventually("customer bridged and recorded", func() bool {
+		calls := g.emu.CustomerCalls(number)
+		return len(calls) == 1 && !calls[0].Bridged.IsZero() && liveState(t, g.url, "call-"+cbCall) == "recording"
+	})
+	customer := g.emu.CustomerCalls(number)[0].ChannelID
+	agentLeg := g.emu.CustomerCalls(number)[0].Peers[0]
+
+	g.stop()
+	g.mu.Lock()
+	g.events = nil
+	g.mu.Unlock()
+	g.start(cfg)
+	if v, ok := g.call(cbCall); !ok || v.State != "connected" || v.Agent != "b1" {
+		t.Fatalf("callback after the restart: %+v (held %v), want connected to b1", v, ok)
+	}
+	if v, ok := g.call(callID(waiting)); !ok || v.State != "waiting" {
+		t.Fatalf("caller after the restart: %+v (held %v), want waiting", v, ok)
+	}
+	if rec, _ := g.emu.Call(agentLeg); !rec.Ended.IsZero() {
+		t.Fatalf("the callback's agent leg was hung up: %+v", rec)
+	}
+	if err := g.emu.Hangup(customer); err != nil {
+		t.Fatal(err)
+	}
+	if rec := g.ended(waiting); rec.Outcome != ariemu.OutcomeCompleted {
+		t.Fatalf("the waiting caller was not served after the callback: %+v", rec)
+	}
+	if calls := g.emu.CustomerCalls(number); len(calls) != 1 || calls[0].Outcome != ariemu.OutcomeCompleted {
+		t.Fatalf("customer calls: %+v", calls)
+	}
+	g.eventually("both recordings indexed", func() bool {
+		_, a := idx.get("call-" + cbCall)
+		_, b := idx.get("call-" + callID(waiting))
+		return a && b
+	})
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	if len(idx.rows) != 2 {
+		t.Fatalf("recordings: %v, want one per call", idx.rows)
+	}
+	if n := count(g, "", func(e acd.CallAnswered) bool { return e.Call == cbCall }); n != 0 {
+		t.Fatalf("the new router answered the callback %d times: it was queued again", n)
+	}
+}
