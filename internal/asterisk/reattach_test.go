@@ -2,6 +2,7 @@ package asterisk_test
 
 import (
 	"context"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -43,7 +44,7 @@ func (o *oneCallback) Finish(_ context.Context, _ router.CallbackClaim, out call
 	return nil
 }
 
-func (o *oneCallback) Recover(context.Context) (int, error)          { return 0, nil }
+func (o *oneCallback) Recover(context.Context) (int, error)           { return 0, nil }
 func (o *oneCallback) Expire(context.Context, time.Time) (int, error) { return 0, nil }
 
 // gatedTel holds back the originate of callback customers until open is closed.
@@ -130,4 +131,142 @@ func TestRestartReattachesConnectedCallsFirst(t *testing.T) {
 	if n := count(g, "", func(e acd.CallAnswered) bool { return e.Call == cbCall }); n != 0 {
 		t.Fatalf("the new router answered the callback %d times: it was queued again", n)
 	}
+}
+
+// recLog is the names of the recordings the routers of a test started, in order.
+type recLog struct {
+	mu    sync.Mutex
+	names []string
+}
+
+func (l *recLog) started() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.names...)
+}
+
+// recSpy is one router's ARI adapter, noting the recordings it starts in log.
+type recSpy struct {
+	*asterisk.REST
+	log *recLog
+}
+
+func (s recSpy) RecordBridge(bridge, name string) error {
+	s.log.mu.Lock()
+	s.log.names = append(s.log.names, name)
+	s.log.mu.Unlock()
+	return s.REST.RecordBridge(bridge, name)
+}
+
+// recordingsOf starts the router with a recording store and notes the recordings it starts.
+func recordingsOf(g *rig, cfg router.Config) (*recLog, *memIndex) {
+	g.t.Helper()
+	log := &recLog{}
+	idx := &memIndex{rows: map[string]router.Recorded{}}
+	dir := g.t.TempDir()
+	g.wrap = func(r *asterisk.REST) router.Telephony { return recSpy{r, log} }
+	g.options = func(o *router.Options) { o.RecordingsDir, o.Recorded = dir, idx.index }
+	g.start(cfg)
+	return log, idx
+}
+
+// checkTwoRecordings waits until the recordings started are indexed, and checks there are two
+// of call id, under two names, in two files, each with its own agent. A recording that ends
+// as a new router connects may do so before Asterisk sends it events (between the websocket's
+// upgrade and the application's registration): the sweep of leftovers, which the daemon runs
+// at start and hourly, collects it.
+func checkTwoRecordings(g *rig, spy *recLog, idx *memIndex, id string, agents ...string) {
+	g.t.Helper()
+	g.eventually("the recordings indexed", func() bool {
+		for _, n := range spy.started() {
+			if _, ok := idx.get(n); !ok {
+				_, _ = g.r.CollectStored(context.Background())
+				return false
+			}
+		}
+		return true
+	})
+	names := spy.started()
+	if len(names) != 2 || names[0] == names[1] {
+		g.t.Fatalf("recordings started: %v, want two names", names)
+	}
+	for i, n := range names {
+		rec, _ := idx.get(n)
+		if rec.CallID != id || rec.Agent != agents[i] || !strings.HasPrefix(n, "call-"+id) {
+			g.t.Errorf("recording %s indexed as %+v, want call %s, agent %s", n, rec, id, agents[i])
+		}
+		if _, err := os.Stat(rec.Path); err != nil {
+			g.t.Errorf("recording %s: %v", n, err)
+		}
+	}
+	if a, b := must(idx.get(names[0])), must(idx.get(names[1])); a.Path == b.Path {
+		g.t.Errorf("both recordings in one file %s", a.Path)
+	}
+}
+
+func must[T any](v T, _ bool) T { return v }
+
+// A call transferred from a recording queue to another is recorded twice: two files under two
+// names, both indexed. The second recording took the first one's name.
+func TestTransferredCallRecordedTwice(t *testing.T) {
+	g := newRig(t)
+	cfg := testConfig()
+	cfg.Settings = map[string]router.QueueSettings{"line1": {RecordShare: 1}, "line2": {RecordShare: 1}}
+	for _, p := range []string{"PJSIP/1001", "PJSIP/2001"} {
+		g.emu.SetPhone(p, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
+	}
+	spy, idx := recordingsOf(g, cfg)
+	ch := g.place(ariemu.Caller{})
+	id := callID(ch)
+	g.eventually("a1 records the call", func() bool {
+		v, ok := g.call(id)
+		return ok && v.Agent == "a1" && v.State == "connected" && len(spy.started()) == 1 && liveState(t, g.url, spy.started()[0]) == "recording"
+	})
+	if err := g.r.TransferCall(context.Background(), "a1", id, "line2"); err != nil {
+		t.Fatal(err)
+	}
+	g.eventually("b1 records the call", func() bool {
+		v, ok := g.call(id)
+		n := spy.started()
+		return ok && v.Agent == "b1" && v.State == "connected" && len(n) == 2 && liveState(t, g.url, n[1]) == "recording"
+	})
+	if err := g.emu.Hangup(ch); err != nil {
+		t.Fatal(err)
+	}
+	checkTwoRecordings(g, spy, idx, id, "a1", "b1")
+}
+
+// The agent of a connected, recorded call hangs up while the router is away: the caller, left
+// alone in the call's bridge, is queued again by the new router and served again. That second
+// recording has a name of its own; it took the first one's, whose file and index row it
+// replaced.
+func TestRequeuedCallAfterRestartRecordedAgain(t *testing.T) {
+	g := newRig(t)
+	cfg := recordingConfig()
+	g.emu.SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
+	spy, idx := recordingsOf(g, cfg)
+	ch := g.place(ariemu.Caller{})
+	id := callID(ch)
+	g.eventually("a1 records the call", func() bool {
+		v, ok := g.call(id)
+		return ok && v.Agent == "a1" && v.State == "connected" && len(spy.started()) == 1 && liveState(t, g.url, spy.started()[0]) == "recording"
+	})
+	agentLeg := ""
+	if rec, _ := g.emu.Call(ch); len(rec.Peers) == 1 {
+		agentLeg = rec.Peers[0]
+	}
+	g.stop()
+	if err := g.emu.Hangup(agentLeg); err != nil {
+		t.Fatalf("agent leg %q: %v", agentLeg, err)
+	}
+	g.start(cfg)
+	g.eventually("a1 records the call again", func() bool {
+		v, ok := g.call(id)
+		n := spy.started()
+		return ok && v.Agent == "a1" && v.State == "connected" && len(n) == 2 && liveState(t, g.url, n[1]) == "recording"
+	})
+	if err := g.emu.Hangup(ch); err != nil {
+		t.Fatal(err)
+	}
+	checkTwoRecordings(g, spy, idx, id, "a1", "a1")
 }

@@ -129,10 +129,17 @@ func (r *Router) reconcile(attempt int) {
 		}
 	}
 	for b := range ourBridges {
-		if strings.HasPrefix(b, "sb-call-") {
-			if c := r.chans[strings.TrimPrefix(b, "sb-call-")]; c == nil || c.bridge != b {
-				go func(b string) { _ = ignoreGone(r.tel.DeleteBridge(b)) }(b)
-			}
+		if !strings.HasPrefix(b, "sb-call-") {
+			continue
+		}
+		switch c := r.chans[strings.TrimPrefix(b, "sb-call-")]; {
+		case c == nil:
+			go func(b string) { _ = ignoreGone(r.tel.DeleteBridge(b)) }(b)
+		case c.bridge != b:
+			// The call was queued again out of it: on the call's worker, after the caller's
+			// move to the holding bridge, so that its recording ends as Asterisk ends one
+			// (the last leg leaves; a bridge deleted with legs in it may never report it).
+			c.w.do(func() { _ = ignoreGone(r.tel.DeleteBridge(b)) })
 		}
 	}
 	r.reconciled.Add(1)
@@ -167,6 +174,7 @@ type orphan struct {
 	answered  bool   // SB_ANSWER says an agent answered it
 	agent     string // who answered
 	at        time.Time
+	rec       string // the recording started with the answer
 	inCall    bool   // in its call bridge
 	hold      string // the bridge it is in when that is not its call bridge
 	agentChan string // an agent channel in the application in that bridge
@@ -177,7 +185,7 @@ func (r *Router) orphan(ch Channel, inBridge map[string]string, app map[string]b
 	place, _ := r.tel.Var(ch.ID, varPlace)
 	answer, _ := r.tel.Var(ch.ID, varAnswer)
 	o.queue, o.prio, o.enqueued, o.placed = parsePlace(place)
-	o.agent, o.at, o.answered = parseAnswer(answer)
+	o.agent, o.at, o.rec, o.answered = parseAnswer(answer)
 	bridge := callBridgeID(ch.ID)
 	o.inCall = inBridge[ch.ID] == bridge
 	if !o.inCall {
@@ -238,6 +246,10 @@ func (r *Router) reattach(o *orphan) bool {
 		r.callInfo(c.id, ch.Number, ch.Exten)
 	}
 	c.agentChan, c.agent, c.bridge = o.agentChan, o.agent, callBridgeID(ch.ID)
+	c.answeredAt, c.recording, c.lastRec, c.recorded = o.at, o.rec, o.rec, true
+	if o.rec != "" {
+		r.noteRecording(o.rec, c, o.agent, r.clock.Now())
+	}
 	c.attempt = attemptOf(o.agentChan)
 	r.calls[c.id] = c
 	r.chans[ch.ID] = c
@@ -283,7 +295,9 @@ func (r *Router) adopt(o *orphan, app map[string]bool) bool {
 	if enqueued.IsZero() {
 		enqueued = r.clock.Now()
 	}
-	c := &call{id: r.callID(ch.ID), callerChan: ch.ID, number: ch.Number, did: ch.Exten, queue: queue, priority: prio}
+	// A call answered before may have been recorded: a new recording gets a name of its own.
+	c := &call{id: r.callID(ch.ID), callerChan: ch.ID, number: ch.Number, did: ch.Exten, queue: queue, priority: prio,
+		recorded: o.answered, lastRec: o.rec}
 	if r.callInfo != nil { // the screen pop and the customer records learn the caller again
 		r.callInfo(c.id, ch.Number, ch.Exten)
 	}
@@ -298,6 +312,9 @@ func (r *Router) adopt(o *orphan, app map[string]bool) bool {
 	}
 	if b := o.hold; strings.HasPrefix(b, "sb-hold-") {
 		c.inHold = b
+	}
+	if o.rec != "" { // the recording of the connection before: it ends as the caller leaves the bridge
+		r.noteRecording(o.rec, c, o.agent, r.clock.Now())
 	}
 	r.calls[c.id] = c
 	r.chans[ch.ID] = c
