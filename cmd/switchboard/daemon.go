@@ -171,6 +171,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			}
 			return router.Recalled{Queue: c.Queue, Priority: c.Priority, EnqueuedAt: c.EnqueuedAt}, true
 		},
+		Reconciled:    j.Reconciled, // calls that ended while the router was away are closed
 		RecordingsDir: recDir, RecordingsShared: shared,
 		LookupTimeout: cfg.IVR.LookupTimeout,
 		Lookup:        ivrLookup(d.crmLive.Load),

@@ -14,9 +14,10 @@ import (
 // reconcile brings the router in line with Asterisk after a (re)connection: calls whose
 // channels went away while we were not listening are ended, agent channels that answered
 // meanwhile are bridged, and channels in the application that the router does not hold —
-// after a restart, all of them — are re-adopted from their channel variables: waiting
-// callers with their original enqueue time and priority, connected ones with their agent.
-// Leftovers (agent channels and call bridges of nothing) are cleaned up.
+// after a restart, all of them — are re-adopted from their channel variables: connected ones
+// with their agent first, then waiting callers with their original enqueue time and priority.
+// Leftovers (agent channels and call bridges of nothing) are cleaned up, and the store is
+// told which calls are still up (Options.Reconciled).
 func (r *Router) reconcile(attempt int) {
 	inApp, bridges, err := r.tel.AppState()
 	if err != nil {
@@ -141,6 +142,14 @@ func (r *Router) reconcile(attempt int) {
 			// (the last leg leaves; a bridge deleted with legs in it may never report it).
 			c.w.do(func() { _ = ignoreGone(r.tel.DeleteBridge(b)) })
 		}
+	}
+	r.flush()
+	if r.reconciledTo != nil {
+		live := make([]string, 0, len(r.calls))
+		for id := range r.calls {
+			live = append(live, id)
+		}
+		r.reconciledTo(live, r.clock.Now())
 	}
 	r.reconciled.Add(1)
 	r.log.Info("reconciled", "attempt", attempt, "channels", len(inApp), "adopted", adopted, "calls", len(r.calls))

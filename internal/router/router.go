@@ -174,6 +174,10 @@ type Options struct {
 	// Recall, when set, finds a call's queue, priority and original enqueue time in the store;
 	// reconciliation asks it for a channel whose variables are missing.
 	Recall func(callID string) (Recalled, bool)
+	// Reconciled, when set, is told at the end of every reconciliation, on the owner goroutine
+	// and after the engine events it caused, the calls the router holds and the time (the
+	// router's clock): any other call the store has open ended while the router did not listen.
+	Reconciled func(live []string, at time.Time)
 	// RecordingsDir is the recording store's folder: finished recordings are fetched from
 	// Asterisk into it and handed to Recorded, which indexes them (see recording.go). Either
 	// empty: recordings stay on Asterisk.
@@ -225,6 +229,7 @@ type Router struct {
 	callInfo     func(callID, number, did string)
 	ivrRouted    func(callID string, path []IVRStep, data map[string]string)
 	recall       func(callID string) (Recalled, bool)
+	reconciledTo func(live []string, at time.Time)
 	callback     func(callID string, cb ivr.Callback, at time.Time) error
 	recs         *recorder
 	lookup       func(ctx context.Context, q LookupQuery) (ivr.Customer, bool, error)
@@ -256,7 +261,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		cfg: cfg, tel: tel, log: opt.Logger, clock: opt.Clock,
 		inbox: NewInbox[func()](), observers: opt.Observers,
 		calls: map[string]*call{}, chans: map[string]*call{}, holds: map[string]bool{},
-		latency: opt.OfferLatency, callInfo: opt.CallInfo, ivrRouted: opt.IVRRouted, recall: opt.Recall, callback: opt.Callback,
+		latency: opt.OfferLatency, callInfo: opt.CallInfo, ivrRouted: opt.IVRRouted, recall: opt.Recall, reconciledTo: opt.Reconciled, callback: opt.Callback,
 		recs: newRecorder(opt), lookup: opt.Lookup, lookupWait: opt.LookupTimeout, csat: opt.CSAT,
 		callbacks: opt.Callbacks, dialer: dialerState{active: map[string]int{}},
 	}
