@@ -132,3 +132,65 @@ func TestCallsEndedWhileDownAreClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A pause and a logout asked during calls survive a restart: the agent whose call is still up
+// is on it again and goes paused, with the reason asked, when it ends; the agent whose call
+// ended while the router was down is logged out at once. Both came back available.
+func TestStateAskedDuringCallSurvivesRestart(t *testing.T) {
+	emu, d, cfg := demoDaemon(t, func(c *config.Config) {
+		for i := range c.Queues {
+			c.Queues[i].WrapUp = 100 * time.Millisecond
+		}
+	})
+	ctx := context.Background()
+	if err := d.router.Do(ctx, func(e *acd.Engine) error { return e.Pause("1003", "lunch") }); err != nil {
+		t.Fatal(err) // billing is Heidi's (1008) and Ivan's (1009)
+	}
+	stays, staysID := billingCaller(t, emu, "79990000001")
+	leaves, leavesID := billingCaller(t, emu, "79990000002")
+	eventually(t, "both talk", func() bool { return callState(d, staysID) == "connected" && callState(d, leavesID) == "connected" })
+	pausing, leaving := "", ""
+	for _, id := range []string{"1008", "1009"} {
+		switch agentView(d, id).Call {
+		case staysID:
+			pausing = id
+		case leavesID:
+			leaving = id
+		}
+	}
+	if pausing == "" || leaving == "" {
+		t.Fatalf("billing's calls: 1008 on %q, 1009 on %q", agentView(d, "1008").Call, agentView(d, "1009").Call)
+	}
+	if err := d.router.SetAgentState(ctx, pausing, acd.Paused, "training"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.router.SetAgentState(ctx, leaving, acd.LoggedOut, ""); err != nil {
+		t.Fatal(err)
+	}
+	d.close()
+	if err := emu.Hangup(leaves); err != nil {
+		t.Fatal(err)
+	}
+
+	d2 := restart(t, cfg)
+	if v := agentView(d2, pausing); v.State != acd.OnCall || v.Call != staysID {
+		t.Fatalf("agent %s after the restart: %s on %q, want on-call on %s", pausing, v.State, v.Call, staysID)
+	}
+	if v := agentView(d2, leaving); v.State != acd.LoggedOut {
+		t.Errorf("agent %s, whose call ended while the router was down: %s, want logged out as asked", leaving, v.State)
+	}
+	if err := emu.Hangup(stays); err != nil {
+		t.Fatal(err)
+	}
+	var v acd.AgentView
+	deadline := time.Now().Add(10 * time.Second)
+	for v = agentView(d2, pausing); v.State == acd.OnCall || v.State == acd.WrapUp; v = agentView(d2, pausing) {
+		if time.Now().After(deadline) {
+			t.Fatalf("agent %s still %s", pausing, v.State)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if v.State != acd.Paused || v.Reason != "training" {
+		t.Errorf("agent %s after the call: %s %q, want paused %q as asked before the restart", pausing, v.State, v.Reason, "training")
+	}
+}

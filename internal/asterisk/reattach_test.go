@@ -270,3 +270,68 @@ func TestRequeuedCallAfterRestartRecordedAgain(t *testing.T) {
 	}
 	checkTwoRecordings(g, spy, idx, id, "a1", "a1")
 }
+
+// What an agent asks for during a call is kept as it is asked (the latest request; none once
+// the agent asks to stay available), and a new router gives it back to the agent: on the call
+// it re-attaches, taken when the call ends.
+func TestAskedStateKeptAndTakenAfterRestart(t *testing.T) {
+	g := newRig(t)
+	g.emu.SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
+	var mu sync.Mutex
+	kept := map[string]router.AgentRequest{}
+	g.options = func(o *router.Options) {
+		o.KeepRequest = func(_ context.Context, agent string, req *router.AgentRequest) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if req == nil {
+				delete(kept, agent)
+			} else {
+				kept[agent] = *req
+			}
+			return nil
+		}
+		o.PendingRequest = func(agent string) (router.AgentRequest, bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			r, ok := kept[agent]
+			return r, ok
+		}
+	}
+	g.start(testConfig())
+	ch := g.place(ariemu.Caller{})
+	id := callID(ch)
+	g.eventually("a1 talks", func() bool { v, ok := g.call(id); return ok && v.State == "connected" && v.Agent == "a1" })
+	keptNow := func() (router.AgentRequest, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		r, ok := kept["a1"]
+		return r, ok
+	}
+	ctx := context.Background()
+	for _, step := range []struct {
+		state  acd.AgentState
+		reason string
+		kept   bool
+	}{
+		{acd.Paused, "training", true},
+		{acd.Available, "", false}, // stays available after the call: nothing waits
+		{acd.LoggedOut, "", true},
+	} {
+		if err := g.r.SetAgentState(ctx, "a1", step.state, step.reason); err != nil {
+			t.Fatal(err)
+		}
+		r, ok := keptNow()
+		if ok != step.kept || ok && (r.State != step.state || r.Reason != step.reason || r.Call != id || r.At.IsZero()) {
+			t.Fatalf("after asking %s %q: kept %+v (%v)", step.state, step.reason, r, ok)
+		}
+	}
+	g.stop()
+	g.start(testConfig())
+	if v := g.agent("a1"); v.State != acd.OnCall || v.Call != id {
+		t.Fatalf("a1 after the restart: %s on %q", v.State, v.Call)
+	}
+	if err := g.emu.Hangup(ch); err != nil {
+		t.Fatal(err)
+	}
+	g.eventually("a1 logged out after its call, as asked", func() bool { return g.agent("a1").State == acd.LoggedOut })
+}

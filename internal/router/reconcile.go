@@ -116,6 +116,8 @@ func (r *Router) reconcile(attempt int) {
 		}
 		waiting = append(waiting, o)
 	}
+	r.takeAskedStates()
+	r.flush()
 	for _, o := range waiting {
 		if r.adopt(o, app) {
 			adopted++

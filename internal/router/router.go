@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -166,6 +167,14 @@ type Options struct {
 	// other state). ok false: not known (Config.LoginAgents decides). A connected call
 	// re-adopted at reconciliation puts its agent on it whatever the state (acd.Engine.Adopt).
 	AgentState func(agentID string) (state acd.AgentState, reason string, ok bool)
+	// KeepRequest, when set, keeps what an agent asked for during a call (SetAgentState calls
+	// it before it returns): req is the pause or logout the agent now waits for, nil when it
+	// waits for nothing (the state was taken at once, or the agent asked to stay available).
+	KeepRequest func(ctx context.Context, agentID string, req *AgentRequest) error
+	// PendingRequest, when set, says what an agent was waiting for when the previous router
+	// stopped (see KeepRequest). At the first reconciliation, once the connected calls are
+	// back on their agents, an agent on a call takes it when the call ends; any other at once.
+	PendingRequest func(agentID string) (AgentRequest, bool)
 	// Callback, when set, stores a callback the caller asked for in the IVR.
 	Callback func(callID string, cb ivr.Callback, at time.Time) error
 	// Callbacks, when set, stores missed and after-hours callbacks and runs the dialer that
@@ -198,6 +207,15 @@ type Options struct {
 	ClassifyTimeout time.Duration
 	// CSAT, when set, stores a post-call survey score; called on the call's worker.
 	CSAT func(ctx context.Context, s CSAT) error
+}
+
+// AgentRequest is a pause or logout an agent asked for during a call: it takes effect when
+// the call, and its wrap-up, end.
+type AgentRequest struct {
+	State  acd.AgentState // Paused or LoggedOut
+	Reason string         // the pause's
+	Call   string         // the call it waits for
+	At     time.Time      // when it was asked, on the router's clock
 }
 
 // Recalled is what the store remembers of a live call.
@@ -239,8 +257,11 @@ type Router struct {
 	csat         func(ctx context.Context, s CSAT) error
 	callbacks    Callbacks
 	dialer       dialerState
-	cbWork       worker      // callback store writes, in order
-	stopped      atomic.Bool // Run returned: workers start nothing new
+	cbWork       worker // callback store writes, in order
+	keepRequest  func(ctx context.Context, agentID string, req *AgentRequest) error
+	asked        map[string]AgentRequest // requests of the previous router, until the first reconciliation
+	requestMu    sync.Mutex              // one SetAgentState at a time: its engine change and its kept request
+	stopped      atomic.Bool             // Run returned: workers start nothing new
 }
 
 // New builds a router and its engine from the configuration.
@@ -266,6 +287,15 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		callbacks: opt.Callbacks, dialer: dialerState{active: map[string]int{}},
 	}
 	r.classify, r.classifyWait = opt.Classify, opt.ClassifyTimeout
+	r.keepRequest = opt.KeepRequest
+	if opt.PendingRequest != nil {
+		r.asked = map[string]AgentRequest{}
+		for _, a := range cfg.Agents {
+			if p, ok := opt.PendingRequest(a.ID); ok && (p.State == acd.Paused || p.State == acd.LoggedOut) {
+				r.asked[a.ID] = p
+			}
+		}
+	}
 	if r.classifyWait <= 0 {
 		r.classifyWait = defaultClassifyTimeout
 	}
