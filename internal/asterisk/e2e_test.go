@@ -36,6 +36,7 @@ type rig struct {
 	reg     *prometheus.Registry
 	recall  func(string) (router.Recalled, bool)
 	options func(*router.Options) // sets more router options before start
+	wrap    func(*asterisk.REST) router.Telephony
 }
 
 func testConfig() router.Config {
@@ -73,7 +74,10 @@ func (g *rig) start(cfg router.Config) {
 	g.t.Helper()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()}))
 	g.reg = prometheus.NewRegistry()
-	rest := asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: cfg.App, Username: "sb", Password: "secret"})
+	var rest router.Telephony = asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: cfg.App, Username: "sb", Password: "secret"})
+	if g.wrap != nil {
+		rest = g.wrap(rest.(*asterisk.REST))
+	}
 	opts := router.Options{Logger: logger, Registerer: g.reg, Recall: g.recall, Observers: []func(acd.Event){func(ev acd.Event) {
 		g.mu.Lock()
 		g.events = append(g.events, ev)

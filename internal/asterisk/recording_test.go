@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -230,4 +231,20 @@ func storedStatus(t *testing.T, base, name string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// liveState reads a live recording's state from ARI ("" when there is none).
+func liveState(t *testing.T, url, name string) string {
+	req, _ := http.NewRequest("GET", url+"/recordings/live/"+name, nil)
+	req.SetBasicAuth("sb", "secret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var l struct{ State string }
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&l) != nil {
+		return ""
+	}
+	return l.State
 }

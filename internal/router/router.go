@@ -175,6 +175,14 @@ type Options struct {
 	// other state). ok false: not known (Config.LoginAgents decides). A connected call
 	// re-adopted at reconciliation puts its agent on it whatever the state (acd.Engine.Adopt).
 	AgentState func(agentID string) (state acd.AgentState, reason string, ok bool)
+	// KeepRequest, when set, keeps what an agent asked for during a call (SetAgentState calls
+	// it before it returns): req is the pause or logout the agent now waits for, nil when it
+	// waits for nothing (the state was taken at once, or the agent asked to stay available).
+	KeepRequest func(ctx context.Context, agentID string, req *AgentRequest) error
+	// PendingRequest, when set, says what an agent was waiting for when the previous router
+	// stopped (see KeepRequest). At the first reconciliation, once the connected calls are
+	// back on their agents, an agent on a call takes it when the call ends; any other at once.
+	PendingRequest func(agentID string) (AgentRequest, bool)
 	// Callback, when set, stores a callback the caller asked for in the IVR.
 	Callback func(callID string, cb ivr.Callback, at time.Time) error
 	// Callbacks, when set, stores missed and after-hours callbacks and runs the dialer that
@@ -183,6 +191,10 @@ type Options struct {
 	// Recall, when set, finds a call's queue, priority and original enqueue time in the store;
 	// reconciliation asks it for a channel whose variables are missing.
 	Recall func(callID string) (Recalled, bool)
+	// Reconciled, when set, is told at the end of every reconciliation, on the owner goroutine
+	// and after the engine events it caused, the calls the router holds and the time (the
+	// router's clock): any other call the store has open ended while the router did not listen.
+	Reconciled func(live []string, at time.Time)
 	// RecordingsDir is the recording store's folder: finished recordings are fetched from
 	// Asterisk into it and handed to Recorded, which indexes them (see recording.go). Either
 	// empty: recordings stay on Asterisk.
@@ -206,6 +218,15 @@ type Options struct {
 	// Activity, when set, counts the router's work in flight (see Activity): tests wait on
 	// it until the router is idle.
 	Activity *Activity
+}
+
+// AgentRequest is a pause or logout an agent asked for during a call: it takes effect when
+// the call, and its wrap-up, end.
+type AgentRequest struct {
+	State  acd.AgentState // Paused or LoggedOut
+	Reason string         // the pause's
+	Call   string         // the call it waits for
+	At     time.Time      // when it was asked, on the router's clock
 }
 
 // Recalled is what the store remembers of a live call.
@@ -238,6 +259,7 @@ type Router struct {
 	callGone     func(callID string, at time.Time)
 	ivrRouted    func(callID string, path []IVRStep, data map[string]string)
 	recall       func(callID string) (Recalled, bool)
+	reconciledTo func(live []string, at time.Time)
 	callback     func(callID string, cb ivr.Callback, at time.Time) error
 	recs         *recorder
 	lookup       func(ctx context.Context, q LookupQuery) (ivr.Customer, bool, error)
@@ -247,13 +269,14 @@ type Router struct {
 	csat         func(ctx context.Context, s CSAT) error
 	callbacks    Callbacks
 	dialer       dialerState
-	cbWork       worker      // callback store writes, in order
-	link         link        // the event link, and whether offers are held (link.go)
-	stopped      atomic.Bool // Run returned: workers start nothing new
+	cbWork       worker // callback store writes, in order
+	keepRequest  func(ctx context.Context, agentID string, req *AgentRequest) error
+	asked        map[string]AgentRequest // requests of the previous router, until the first reconciliation
+	requestMu    sync.Mutex              // one SetAgentState at a time: its engine change and its kept request
+	link         link                    // the event link, and whether offers are held (link.go)
+	stopped      atomic.Bool             // Run returned: workers start nothing new
 	timers       Timers
 	act          *Activity
-	ownerMu      sync.Mutex
-	ownerBusy    bool      // counted in act: the owner has work
 	deadline     time.Time // the engine deadline the deadline timer is armed for
 	deadlineT    Timer
 	tickT        Timer
@@ -277,7 +300,8 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		cfg: cfg, tel: tel, log: opt.Logger, clock: opt.Clock,
 		inbox: NewInbox[func()](), observers: opt.Observers,
 		calls: map[string]*call{}, chans: map[string]*call{}, holds: map[string]bool{},
-		latency: opt.OfferLatency, callInfo: opt.CallInfo, callGone: opt.CallGone, ivrRouted: opt.IVRRouted, recall: opt.Recall, callback: opt.Callback,
+		latency: opt.OfferLatency, callInfo: opt.CallInfo, callGone: opt.CallGone, ivrRouted: opt.IVRRouted, recall: opt.Recall,
+		reconciledTo: opt.Reconciled, callback: opt.Callback,
 		recs: newRecorder(opt), lookup: opt.Lookup, lookupWait: opt.LookupTimeout, csat: opt.CSAT,
 		callbacks: opt.Callbacks, dialer: dialerState{active: map[string]int{}},
 	}
@@ -290,6 +314,15 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		r.act = &Activity{}
 	}
 	r.cbWork.act = r.act
+	r.keepRequest = opt.KeepRequest
+	if opt.PendingRequest != nil {
+		r.asked = map[string]AgentRequest{}
+		for _, a := range cfg.Agents {
+			if p, ok := opt.PendingRequest(a.ID); ok && (p.State == acd.Paused || p.State == acd.LoggedOut) {
+				r.asked[a.ID] = p
+			}
+		}
+	}
 	if r.classifyWait <= 0 {
 		r.classifyWait = defaultClassifyTimeout
 	}

@@ -251,7 +251,8 @@ func TestRecordOnDemand(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	h.ExpectRequests("POST /bridges/sb-call-c1/record?name=call-ast1-c1")
+	h.ExpectRequests("POST /bridges/sb-call-c1/record?name=call-ast1-c1",
+		"POST /channels/c1/variable?variable=SB_ANSWER&value=a1|2030-01-07T09:00:00Z|call-ast1-c1")
 	h.Advance(5 * time.Second)
 	h.Hangup(c)
 	h.ExpectRequests("DELETE /channels/c1-a1?reason=normal", "DELETE /bridges/sb-call-c1",
