@@ -14,7 +14,9 @@ import (
 // wrapOptions gives one router its options: the harness's clock, activity and logger; the
 // hooks that run off the owner goroutine go through the gate (named "lookup ...",
 // "classify ...", "callbacks ..."), and those on the owner goroutine (observers, CallInfo,
-// CallGone, IVRRouted) feed the journal and fall silent once the router is stopped.
+// CallGone, IVRRouted, Reconciled) feed the journal and fall silent once the router is
+// stopped. Unless the test sets them, AgentState, KeepRequest and PendingRequest are the
+// journal's, as the daemon's are the store's.
 func (h *Harness) wrapOptions(g *gen, o router.Options) router.Options {
 	o.Clock, o.Activity, o.Logger = h.clock, g.act, h.logger
 	observers := o.Observers
@@ -62,6 +64,25 @@ func (h *Harness) wrapOptions(g *gen, o router.Options) router.Options {
 	}
 	if o.AgentState == nil {
 		o.AgentState = h.jr.lastState
+	}
+	reconciled := o.Reconciled
+	o.Reconciled = func(live []string, at time.Time) {
+		if !g.live() {
+			return
+		}
+		h.jr.reconciled(live, at)
+		if reconciled != nil {
+			reconciled(live, at)
+		}
+	}
+	if o.KeepRequest == nil { // called by SetAgentState on its caller's goroutine
+		o.KeepRequest = func(_ context.Context, agent string, req *router.AgentRequest) error {
+			h.jr.keep(agent, req)
+			return nil
+		}
+	}
+	if o.PendingRequest == nil {
+		o.PendingRequest = h.jr.pending
 	}
 	if f := o.Lookup; f != nil {
 		o.Lookup = func(_ context.Context, q router.LookupQuery) (ivr.Customer, bool, error) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/internal/router"
 )
 
 // Row is a call's row as the store's journal keeps it: opened when the router first tells of
@@ -13,14 +14,15 @@ import (
 // end of the call (abandoned, completed, removed, or overflowed to a callback) or by the
 // router's CallGone (abandoned before it queued). A call that queues again is open again.
 type Row struct {
-	ID      string
-	Number  string
-	DID     string
-	Queue   string
-	Agent   string
-	Outcome string // "" while open
-	Ended   time.Time
-	Data    map[string]string
+	ID       string
+	Number   string
+	DID      string
+	Queue    string
+	Agent    string
+	Outcome  string // "" while open
+	Ended    time.Time
+	Answered bool
+	Data     map[string]string
 }
 
 // Outcomes of Row, as the store names them.
@@ -34,14 +36,16 @@ const (
 // journal is the harness's stand-in for the store: call rows and each agent's last state.
 // It outlives restarts, like the database.
 type journal struct {
-	mu     sync.Mutex
-	rows   map[string]*Row
-	order  []string
-	agents map[string]acd.AgentStateChanged
+	mu       sync.Mutex
+	rows     map[string]*Row
+	order    []string
+	agents   map[string]acd.AgentStateChanged
+	requests map[string]router.AgentRequest
 }
 
 func newJournal() *journal {
-	return &journal{rows: map[string]*Row{}, agents: map[string]acd.AgentStateChanged{}}
+	return &journal{rows: map[string]*Row{}, agents: map[string]acd.AgentStateChanged{},
+		requests: map[string]router.AgentRequest{}}
 }
 
 func (j *journal) row(id string) *Row {
@@ -101,7 +105,8 @@ func (j *journal) record(ev acd.Event) {
 	case acd.CallOffered:
 		j.row(e.Call).Agent = e.Agent
 	case acd.CallAnswered:
-		j.row(e.Call).Agent = e.Agent
+		r := j.row(e.Call)
+		r.Agent, r.Answered = e.Agent, true
 	case acd.CallAbandoned:
 		end(e.Call, Abandoned, e.At)
 	case acd.CallEnded:
@@ -115,6 +120,54 @@ func (j *journal) record(ev acd.Event) {
 	case acd.AgentStateChanged:
 		j.agents[e.Agent] = e
 	}
+}
+
+// reconciled closes, as the store does at a reconciliation, every open row of a call that
+// queued and that the router no longer holds: completed if it was answered, else abandoned.
+// A call that never queued is left as it is.
+func (j *journal) reconciled(live []string, at time.Time) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	held := map[string]bool{}
+	for _, id := range live {
+		held[id] = true
+	}
+	for _, id := range j.order {
+		r := j.rows[id]
+		if r.Outcome != "" || r.Queue == "" || held[id] {
+			continue
+		}
+		r.Outcome, r.Ended = Abandoned, at
+		if r.Answered {
+			r.Outcome = Completed
+		}
+	}
+}
+
+// keep keeps what an agent asked for during a call (nil: nothing).
+func (j *journal) keep(agent string, req *router.AgentRequest) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if req == nil {
+		delete(j.requests, agent)
+		return
+	}
+	j.requests[agent] = *req
+}
+
+// pending returns what an agent asked for and has not taken yet: its last state is not the
+// one asked for since it asked.
+func (j *journal) pending(agent string) (router.AgentRequest, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	req, ok := j.requests[agent]
+	if !ok {
+		return router.AgentRequest{}, false
+	}
+	if s, ok := j.agents[agent]; ok && s.To == req.State && !s.At.Before(req.At) {
+		return router.AgentRequest{}, false
+	}
+	return req, true
 }
 
 // lastState says where an agent stood, as the daemon reads it from the store at start: logged
