@@ -11,8 +11,9 @@ import (
 // A router dies with calls up, and they end while it is away. The new router reconciles at
 // 100s on its clock holding only c5 (re-adopted): every other call of the node left open is
 // closed at 100s, completed if it was answered, abandoned if not, with its open leg; a call
-// that never queued, a call already over, another node's call and a call that arrives after
-// the reconciliation stay as they are.
+// that never queued (its caller hung up in the IVR) is abandoned at 100s, with no leg and no
+// queue event; a call already over, another node's call and a call that arrives after the
+// reconciliation stay as they are.
 func TestJournalClosesCallsGoneAtReconcile(t *testing.T) {
 	s := store.New(pgtest.Pool(t))
 	q := acd.QueueConfig{Name: "line1"}
@@ -54,7 +55,12 @@ func TestJournalClosesCallsGoneAtReconcile(t *testing.T) {
 		Agent: "a2", LeftAt: at(100), Outcome: store.LegAbandoned}})
 	c3 := r2.call("c3")
 	eq(t, "c3 untouched", []any{c3.Outcome, c3.EndedAt}, []any{store.OutcomeCompleted, at(4)})
-	for _, id := range []string{"c4", "c5", "c6"} {
+	c4 := r2.call("c4")
+	eq(t, "c4", []any{c4.Outcome, c4.EndedAt, c4.CallerNumber}, []any{store.OutcomeAbandoned, at(100), "+4930444"})
+	if ls, evs := r2.legs("c4"), r2.events("c4"); len(ls) != 0 || len(evs) != 0 {
+		t.Errorf("c4 legs %+v, events %v", ls, evs)
+	}
+	for _, id := range []string{"c5", "c6"} {
 		if c := r2.call(id); c.Outcome != "" || !c.EndedAt.IsZero() {
 			t.Errorf("%s closed: %+v", id, c)
 		}

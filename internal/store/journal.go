@@ -127,7 +127,7 @@ func (j *Journal) CallGone(callID string, at time.Time) {
 // the calls live: every other call of the node still open in the store ended while nobody
 // listened (the router was down, or cut off). Each is closed at `at` with what is known:
 // completed if it was answered, abandoned if not, and so is its open leg. A call that never
-// queued (it ended in the IVR) has no outcome and is left as it is.
+// queued (its caller hung up in the IVR, or during the pre-queue lookup) ends abandoned.
 func (j *Journal) Reconciled(live []string, at time.Time) {
 	g := &reconciled{live: make(map[string]bool, len(live)), at: at}
 	for _, id := range live {

@@ -221,18 +221,24 @@ func (m *model) info(ci callInfo) {
 	m.touchCall(c, c.updatedAt)
 }
 
-// closeGone closes the open calls of the node, queued once, that the router no longer holds
-// (see Journal.Reconciled); prefetch has read those the model did not hold.
+// closeGone closes the open calls of the node that the router no longer holds (see
+// Journal.Reconciled); prefetch has read those the model did not hold. A call that never
+// queued ends abandoned, with no leg and no queue event, as CallGone ends one.
 func (m *model) closeGone(g reconciled) {
 	ids := make([]string, 0, len(m.calls))
 	for id, c := range m.calls {
-		if c.outcome == "" && !c.enqueuedAt.IsZero() && c.node == m.node && !g.live[id] {
+		if c.outcome == "" && c.node == m.node && !g.live[id] {
 			ids = append(ids, id)
 		}
 	}
 	sort.Strings(ids) // queue events in a stable order
 	for _, id := range ids {
 		c := m.calls[id]
+		if c.enqueuedAt.IsZero() {
+			m.end(c, g.at, OutcomeAbandoned)
+			m.touchCall(c, g.at)
+			continue
+		}
 		outcome, legOutcome := OutcomeAbandoned, LegAbandoned
 		if !c.answeredAt.IsZero() {
 			outcome = OutcomeCompleted

@@ -103,9 +103,9 @@ func (j *Journal) prefetch(ctx context.Context, items []item) error {
 	return nil
 }
 
-// openCalls lists the calls of node that queued and have no outcome yet.
+// openCalls lists the calls of node that have no outcome yet.
 func (s *Store) openCalls(ctx context.Context, node string) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id FROM calls WHERE node = $1 AND outcome IS NULL AND enqueued_at IS NOT NULL`, node)
+	rows, err := s.pool.Query(ctx, `SELECT id FROM calls WHERE node = $1 AND outcome IS NULL`, node)
 	if err != nil {
 		return nil, fmt.Errorf("journal: read open calls: %w", err)
 	}
