@@ -67,6 +67,12 @@ func (r *Router) reconcile(attempt int) {
 	}
 
 	// Calls we hold whose channels changed while we were not listening.
+	// A call this ends is being hung up: its channels, still in the application's list, are
+	// not new ones to adopt.
+	held := make(map[string]bool, len(r.chans))
+	for id := range r.chans {
+		held[id] = true
+	}
 	for _, c := range r.snapshotCalls() {
 		if c.callerChan != "" && !app[c.callerChan] {
 			r.onChannelGone(c.callerChan, 0, true)
@@ -98,7 +104,7 @@ func (r *Router) reconcile(attempt int) {
 	adopted := 0
 	var waiting []*orphan
 	for _, id := range inApp {
-		if _, ok := r.chans[id]; ok {
+		if _, ok := r.chans[id]; ok || held[id] {
 			continue
 		}
 		if isAgentChan(id) {

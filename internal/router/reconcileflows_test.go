@@ -1,0 +1,36 @@
+package router_test
+
+import (
+	"testing"
+
+	"switchboard/acd"
+	"switchboard/internal/router/routertest"
+)
+
+// While the event link is down the agent hangs up a connected call. Back on the link, the
+// router reconciles: the call is over, so it hangs the caller up and removes the bridge, and
+// nothing more. It does not take the caller it is hanging up for a new one (reading its
+// variables, queueing it again): that reopened the finished call's record and ended it
+// again as abandoned.
+func TestReconcileDoesNotAdoptWhatItEnded(t *testing.T) {
+	h := start(t, testConfig(), routertest.Options{})
+	c := h.Inbound("5551000", "+4930111")
+	h.Answer("c1-a1")
+	h.TakeRequests()
+	h.LinkDown()
+	h.Hangup("c1-a1")
+	h.LinkUp()
+	h.ExpectRequests("GET /applications/switchboard", "GET /channels",
+		"GET /bridges/sb-hold-line1", "GET /bridges/sb-call-c1",
+		"DELETE /bridges/sb-call-c1", // reconcile's clean-up of bridges of no call
+		"DELETE /channels/c1?reason=normal", "DELETE /bridges/sb-call-c1")
+	if !h.Gone(c) {
+		t.Fatal("the caller is still up")
+	}
+	if n := count(h, func(e acd.CallEnqueued) bool { return e.Call == "ast1-c1" }); n != 1 {
+		t.Fatalf("the call was queued %d times", n)
+	}
+	if r, _ := h.Row("ast1-c1"); r.Outcome != routertest.Completed {
+		t.Fatalf("call row %+v", r)
+	}
+}
