@@ -66,9 +66,8 @@ func (r *Router) reconcile(attempt int) {
 		}
 	}
 
-	// Calls we hold whose channels changed while we were not listening.
-	// A call this ends is being hung up: its channels, still in the application's list, are
-	// not new ones to adopt.
+	// Calls we hold whose channels changed while we were not listening. A call this ends is
+	// being hung up: its channels, still in the application's list, are not new ones to adopt.
 	held := make(map[string]bool, len(r.chans))
 	for id := range r.chans {
 		held[id] = true
@@ -125,7 +124,7 @@ func (r *Router) reconcile(attempt int) {
 	r.takeAskedStates()
 	r.flush()
 	for _, o := range waiting {
-		if r.adopt(o, app) {
+		if r.adopt(o, exists) {
 			adopted++
 		}
 		r.flush()
@@ -279,7 +278,7 @@ func (r *Router) reattach(o *orphan) bool {
 // adopt takes over a caller channel the router does not hold and that reattach left: a caller
 // waiting (or in any state but connected) goes back into its queue at its original place, a
 // caller in the IVR starts its flow again.
-func (r *Router) adopt(o *orphan, app map[string]bool) bool {
+func (r *Router) adopt(o *orphan, exists map[string]Channel) bool {
 	ch := o.ch
 	queue, prio, enqueued, placed := o.queue, o.prio, o.enqueued, o.placed
 	if isCallbackChan(ch.ID) && (!placed || !o.answered || !o.inCall) {
@@ -321,7 +320,7 @@ func (r *Router) adopt(o *orphan, app map[string]bool) bool {
 	}
 	req := acd.CallRequest{ID: c.id, Queue: queue, Priority: prio, Skills: route.Skills, EnqueuedAt: enqueued, Data: route.Data}
 	// New offers number their agent channels above any left from before.
-	for id := range app {
+	for id := range exists {
 		if strings.HasPrefix(id, ch.ID+"-a") {
 			if n := attemptOf(id); n > c.attempt {
 				c.attempt = n

@@ -34,3 +34,28 @@ func TestReconcileDoesNotAdoptWhatItEnded(t *testing.T) {
 		t.Fatalf("call row %+v", r)
 	}
 }
+
+// The router is killed while a1's phone rings for a caller. The new router finds the caller
+// waiting and offers it again: its agent leg is numbered above the one still ringing, whose
+// id Asterisk would refuse (409), withdrawing the offer and pausing every offer.
+func TestRestartNumbersAgentLegsAboveRingingOnes(t *testing.T) {
+	h := start(t, testConfig(), routertest.Options{})
+	h.Inbound("5551000", "+4930111")
+	h.TakeRequests()
+	h.Restart(nil)
+	var originates []string
+	for _, r := range h.Requests() {
+		if r.Gen == 2 && routertest.Match("POST /channels/c1-a*?endpoint=*", r.Op) {
+			originates = append(originates, r.Op)
+			if r.Err != nil {
+				t.Errorf("%s: %v", r.Op, r.Err)
+			}
+		}
+	}
+	if len(originates) != 1 || !routertest.Match("POST /channels/c1-a2?endpoint=PJSIP/100*", originates[0]) {
+		t.Fatalf("the new router's originates: %q", originates)
+	}
+	if ch, ok := h.Channel("c1-a1"); !ok || ch.State != "Ring" {
+		t.Fatalf("the first leg: %+v", ch)
+	}
+}
