@@ -623,12 +623,16 @@ func (h *Harness) Do(f func(e *acd.Engine) error) error {
 	return err
 }
 
+// The inspection methods below ask the owner goroutine, which then also does what its loop
+// does after any request (statistics, the dialer's claims...): they settle after.
+
 // Agent returns an agent's state in the running router's engine.
 func (h *Harness) Agent(id string) acd.AgentView {
 	h.t.Helper()
 	var v acd.AgentView
 	var ok bool
 	_ = h.Router().Do(context.Background(), func(e *acd.Engine) error { v, ok = e.Agent(id); return nil })
+	h.Settle()
 	if !ok {
 		h.t.Fatalf("no agent %s", id)
 	}
@@ -637,7 +641,9 @@ func (h *Harness) Agent(id string) acd.AgentView {
 
 // Agents returns every agent of the running router's engine.
 func (h *Harness) Agents() []acd.AgentView {
+	h.t.Helper()
 	vs, _ := h.Router().Agents(context.Background())
+	h.Settle()
 	return vs
 }
 
@@ -646,6 +652,7 @@ func (h *Harness) EngineCall(id string) (acd.CallView, bool) {
 	var v acd.CallView
 	var ok bool
 	_ = h.Router().Do(context.Background(), func(e *acd.Engine) error { v, ok = e.Call(id); return nil })
+	h.Settle()
 	return v, ok
 }
 
@@ -653,6 +660,7 @@ func (h *Harness) EngineCall(id string) (acd.CallView, bool) {
 func (h *Harness) EngineCalls() []string {
 	var ids []string
 	_ = h.Router().Do(context.Background(), func(e *acd.Engine) error { ids = e.CallIDs(); return nil })
+	h.Settle()
 	return ids
 }
 

@@ -122,9 +122,8 @@ func (j *journal) record(ev acd.Event) {
 	}
 }
 
-// reconciled closes, as the store does at a reconciliation, every open row of a call that
-// queued and that the router no longer holds: completed if it was answered, else abandoned.
-// A call that never queued is left as it is.
+// reconciled closes, as the store does at a reconciliation, every open row of a call the
+// router no longer holds: completed if it was answered, else abandoned.
 func (j *journal) reconciled(live []string, at time.Time) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -134,7 +133,7 @@ func (j *journal) reconciled(live []string, at time.Time) {
 	}
 	for _, id := range j.order {
 		r := j.rows[id]
-		if r.Outcome != "" || r.Queue == "" || held[id] {
+		if r.Outcome != "" || held[id] {
 			continue
 		}
 		r.Outcome, r.Ended = Abandoned, at
