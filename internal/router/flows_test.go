@@ -361,3 +361,36 @@ func TestReloadKeepsCalls(t *testing.T) {
 		t.Fatalf("the good part of the first reload was lost: %+v", v)
 	}
 }
+
+// Caller arrives, the pre-queue lookup is pending, the caller hangs up, the lookup answers:
+// the call is never queued or offered, its record is closed (abandoned), and the router asks
+// Asterisk nothing more for it (the ghost of issue 11's first defect).
+func TestCallerHangsUpWhileLookupPending(t *testing.T) {
+	opt := routertest.Options{Router: router.Options{Classify: func(context.Context, router.ClassifyQuery) (router.Classification, bool, error) {
+		return router.Classification{Priority: 5}, true, nil
+	}}}
+	h := start(t, testConfig(), opt)
+	h.Hold("classify *")
+	c := h.Inbound("5551000", "+4930111")
+	h.ExpectRequests("POST /channels/c1/answer")
+	lookup := h.Waiting("classify +4930111 line1/0")
+	h.Advance(100 * time.Millisecond)
+	h.Hangup(c)
+	if r, _ := h.Row("ast1-c1"); r.Outcome != routertest.Abandoned || !r.Ended.Equal(h.Now()) {
+		t.Fatalf("call row after the hang-up: %+v", r)
+	}
+	lookup.Release()
+	h.Advance(time.Second)
+	h.ExpectRequests()
+	if n := count(h, func(e acd.CallEnqueued) bool { return e.Call == "ast1-c1" }); n != 0 {
+		t.Fatalf("the call was queued %d times", n)
+	}
+	for _, a := range []string{"a1", "a2"} {
+		if v := h.Agent(a); v.State != acd.Available {
+			t.Fatalf("%s: %v", a, v.State)
+		}
+	}
+	if late := h.LateRequests(); len(late) != 0 {
+		t.Fatalf("requests for the gone caller: %q", late)
+	}
+}
