@@ -128,6 +128,11 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	if err != nil {
 		return nil, err
 	}
+	// A pause or logout asked during a call and not yet taken is taken after it still.
+	asked, err := st.PendingAgentRequests(ctx, cfg.Node)
+	if err != nil {
+		return nil, err
+	}
 	cbs := newCallbackStore(st, cfg)
 	d.callbacks = cbs
 	d.interactions = newInteractions(d.crm, d.log)
@@ -163,6 +168,24 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			}
 			return acd.Available, "", true // available, or busy with a call reconciliation re-adopts
 		},
+		KeepRequest: func(ctx context.Context, agent string, req *router.AgentRequest) error {
+			if req == nil {
+				return st.DropAgentRequest(ctx, cfg.Node, agent)
+			}
+			return st.SaveAgentRequest(ctx, store.AgentRequest{Node: cfg.Node, Agent: agent, State: req.State.String(),
+				Reason: req.Reason, CallID: req.Call, AskedAt: req.At})
+		},
+		PendingRequest: func(agent string) (router.AgentRequest, bool) {
+			p, ok := asked[agent]
+			if !ok {
+				return router.AgentRequest{}, false
+			}
+			state := acd.Paused
+			if p.State == acd.LoggedOut.String() {
+				state = acd.LoggedOut
+			}
+			return router.AgentRequest{State: state, Reason: p.Reason, Call: p.CallID, At: p.AskedAt}, true
+		},
 		Recall: func(id string) (router.Recalled, bool) {
 			rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
@@ -172,6 +195,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			}
 			return router.Recalled{Queue: c.Queue, Priority: c.Priority, EnqueuedAt: c.EnqueuedAt}, true
 		},
+		Reconciled:    j.Reconciled, // calls that ended while the router was away are closed
 		RecordingsDir: recDir, RecordingsShared: shared,
 		LookupTimeout: cfg.IVR.LookupTimeout,
 		Lookup:        ivrLookup(d.crmLive.Load),

@@ -2,7 +2,6 @@ package asterisk_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -16,25 +15,28 @@ import (
 	"switchboard/internal/ariemu"
 	"switchboard/internal/asterisk"
 	"switchboard/internal/router"
-	"switchboard/ivr"
 )
+
+// These tests run the router end to end on the ARI emulator, over HTTP and a websocket, on
+// the wall clock: a handful of call flows (a call answered, the metrics, an IVR menu, a
+// transfer into the dialplan), the recordings' way into the store, and restarts and a lost
+// websocket. The call flows themselves are tested as timelines in internal/router
+// (routertest), in milliseconds.
 
 // rig is the router on a real ARI emulator, over HTTP and a websocket.
 type rig struct {
-	t        *testing.T
-	emu      *ariemu.Server
-	url      string
-	r        *router.Router
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	mu       sync.Mutex
-	events   []acd.Event
-	reg      *prometheus.Registry
-	recall   func(string) (router.Recalled, bool)
-	callback func(string, ivr.Callback, time.Time) error
-	options  func(*router.Options) // sets more router options before start
-	logTo    io.Writer             // router log (default stderr)
-	wrap     func(*asterisk.REST) router.Telephony
+	t       *testing.T
+	emu     *ariemu.Server
+	url     string
+	r       *router.Router
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	events  []acd.Event
+	reg     *prometheus.Registry
+	recall  func(string) (router.Recalled, bool)
+	options func(*router.Options) // sets more router options before start
+	wrap    func(*asterisk.REST) router.Telephony
 }
 
 func testConfig() router.Config {
@@ -70,18 +72,13 @@ func newRig(t *testing.T, emuOpts ...func(*ariemu.Options)) *rig {
 
 func (g *rig) start(cfg router.Config) {
 	g.t.Helper()
-	var out io.Writer = os.Stderr
-	level := logLevel()
-	if g.logTo != nil {
-		out, level = g.logTo, slog.LevelDebug
-	}
-	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()}))
 	g.reg = prometheus.NewRegistry()
 	var rest router.Telephony = asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: cfg.App, Username: "sb", Password: "secret"})
 	if g.wrap != nil {
 		rest = g.wrap(rest.(*asterisk.REST))
 	}
-	opts := router.Options{Logger: logger, Registerer: g.reg, Recall: g.recall, Callback: g.callback, Observers: []func(acd.Event){func(ev acd.Event) {
+	opts := router.Options{Logger: logger, Registerer: g.reg, Recall: g.recall, Observers: []func(acd.Event){func(ev acd.Event) {
 		g.mu.Lock()
 		g.events = append(g.events, ev)
 		g.mu.Unlock()
@@ -197,129 +194,6 @@ func TestAnsweredCallerHangsUp(t *testing.T) {
 	}
 	if n := count(g, "", func(e acd.CallEnded) bool { return e.Call == callID(ch) && e.Agent == "a1" }); n != 1 {
 		t.Fatalf("CallEnded seen %d times", n)
-	}
-}
-
-func TestAgentHangsUpFirst(t *testing.T) {
-	g := newRig(t)
-	g.emu.SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond, TalkTime: 500 * time.Millisecond})
-	g.start(testConfig())
-	ch := g.place(ariemu.Caller{})
-	rec := g.ended(ch)
-	if rec.Outcome != ariemu.OutcomeHungUpByApp || len(rec.Peers) == 0 {
-		t.Fatalf("caller should be hung up by the router after the agent left: %+v", rec)
-	}
-	if _, ok := g.call(callID(ch)); ok {
-		t.Fatal("call still held")
-	}
-}
-
-func TestCallerAbandonsWhileWaiting(t *testing.T) {
-	g := newRig(t)
-	cfg := testConfig()
-	cfg.LoginAgents = false
-	g.start(cfg)
-	ch := g.place(ariemu.Caller{Patience: 600 * time.Millisecond})
-	g.eventually("waiting", func() bool { v, ok := g.call(callID(ch)); return ok && v.State == "waiting" })
-	rec := g.ended(ch)
-	if rec.Outcome != ariemu.OutcomeAbandoned {
-		t.Fatalf("caller: %+v", rec)
-	}
-	g.eventually("abandon counted", func() bool {
-		return count(g, "", func(e acd.CallAbandoned) bool { return e.Call == callID(ch) && e.Agent == "" }) == 1
-	})
-}
-
-func TestCallerHangsUpWhileAgentRings(t *testing.T) {
-	g := newRig(t)
-	g.emu.SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneRingOut})
-	g.start(testConfig())
-	ch := g.place(ariemu.Caller{Patience: 700 * time.Millisecond})
-	g.ended(ch)
-	g.eventually("abandon with a ringing agent", func() bool {
-		return count(g, "", func(e acd.CallAbandoned) bool { return e.Call == callID(ch) && e.Agent == "a1" }) == 1
-	})
-	g.eventually("agent leg hung up", func() bool {
-		for _, r := range g.emu.Calls() {
-			if r.Endpoint == "PJSIP/1001" && r.Ended.IsZero() {
-				return false
-			}
-		}
-		return true
-	})
-	if s := g.agent("a1").State; s != acd.Available {
-		t.Fatalf("a1: %v", s)
-	}
-}
-
-func TestOfferFailuresPauseAndMoveOn(t *testing.T) {
-	cases := []struct {
-		phone  ariemu.Phone
-		reason string
-	}{
-		{ariemu.Phone{Behaviour: ariemu.PhoneRingOut}, acd.ReasonNoAnswer},
-		{ariemu.Phone{Behaviour: ariemu.PhoneBusy, AnswerAfter: 100 * time.Millisecond}, acd.ReasonBusy},
-		{ariemu.Phone{Behaviour: ariemu.PhoneUnreachable, AnswerAfter: 100 * time.Millisecond}, acd.ReasonUnreachable},
-	}
-	for _, c := range cases {
-		t.Run(c.reason, func(t *testing.T) {
-			g := newRig(t)
-			g.emu.SetPhone("PJSIP/1001", c.phone)
-			g.emu.SetPhone("PJSIP/1002", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond})
-			g.start(testConfig())
-			ch := g.place(ariemu.Caller{TalkTime: 300 * time.Millisecond})
-			rec := g.ended(ch)
-			if rec.Outcome != ariemu.OutcomeCompleted {
-				t.Fatalf("caller: %+v", rec)
-			}
-			if v := g.agent("a1"); v.State != acd.Paused || v.Reason != c.reason {
-				t.Fatalf("a1: %v %q", v.State, v.Reason)
-			}
-			if n := count(g, "", func(e acd.CallAnswered) bool { return e.Call == callID(ch) && e.Agent == "a2" }); n != 1 {
-				t.Fatalf("answered by a2: %d", n)
-			}
-			if n := count(g, "", func(e acd.CallRequeued) bool { return e.Call == callID(ch) && e.Agent == "a1" }); n != 1 {
-				t.Fatalf("requeued once: %d", n)
-			}
-			if c.reason == acd.ReasonNoAnswer {
-				// The engine's ring timeout (1.5 s) runs out before the originate's (2 s): the
-				// router hangs up the ringing phone itself.
-				for _, r := range g.emu.Calls() {
-					if r.Endpoint == "PJSIP/1001" && (r.HungUpBy != "app" || !r.Answered.IsZero()) {
-						t.Fatalf("ringing leg: %+v", r)
-					}
-				}
-			}
-		})
-	}
-}
-
-func TestTransferKeepsWait(t *testing.T) {
-	g := newRig(t)
-	g.emu.SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond})
-	g.emu.SetPhone("PJSIP/2001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond, TalkTime: 300 * time.Millisecond})
-	g.start(testConfig())
-	ch := g.place(ariemu.Caller{})
-	id := callID(ch)
-	g.eventually("connected to a1", func() bool { v, ok := g.call(id); return ok && v.State == "connected" && v.Agent == "a1" })
-	first, _ := g.call(id)
-	if err := g.r.Do(context.Background(), func(e *acd.Engine) error { return e.Transfer(id, "line2") }); err != nil {
-		t.Fatal(err)
-	}
-	rec := g.ended(ch)
-	if rec.Outcome != ariemu.OutcomeHungUpByApp || len(rec.Peers) < 2 {
-		t.Fatalf("caller: %+v", rec)
-	}
-	var answered acd.CallAnswered
-	g.mu.Lock()
-	for _, ev := range g.events {
-		if a, ok := ev.(acd.CallAnswered); ok && a.Call == id && a.Agent == "b1" {
-			answered = a
-		}
-	}
-	g.mu.Unlock()
-	if answered.Queue != "line2" || answered.Waited < first.Waited {
-		t.Fatalf("line2 answer %+v, first wait %v", answered, first.Waited)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -18,7 +19,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"switchboard/acd"
 	"switchboard/internal/ariemu"
 	"switchboard/internal/asterisk"
 	"switchboard/internal/router"
@@ -213,32 +213,6 @@ func TestRecordingFromSharedFolder(t *testing.T) {
 	}
 }
 
-// A queue that does not record by itself records a connected call at its agent's request.
-func TestRecordOnDemand(t *testing.T) {
-	g := newRig(t)
-	g.emu.SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
-	idx := &memIndex{rows: map[string]router.Recorded{}}
-	r, _ := startRecordingRouter(g, testConfig(), t.TempDir(), idx)
-	ch := g.place(ariemu.Caller{TalkTime: 1500 * time.Millisecond})
-	id := callID(ch)
-	ctx := context.Background()
-	if err := r.RecordOnDemand(ctx, "ast1-nope", "a1", nil); acd.ErrorCode(err) != acd.ENotFound {
-		t.Fatalf("unknown call: %v", err)
-	}
-	g.eventually("connected", func() bool { v, ok := g.call(id); return ok && v.State == "connected" })
-	if err := r.RecordOnDemand(ctx, id, "a2", nil); acd.ErrorCode(err) != acd.EConflict {
-		t.Fatalf("another agent: %v", err)
-	}
-	if err := r.RecordOnDemand(ctx, id, "a1", func(string) bool { return false }); acd.ErrorCode(err) != acd.EInvalid {
-		t.Fatalf("policy refuses: %v", err)
-	}
-	if err := r.RecordOnDemand(ctx, id, "a1", func(q string) bool { return q == "line1" }); err != nil {
-		t.Fatal(err)
-	}
-	g.ended(ch)
-	g.eventually("on-demand recording indexed", func() bool { rec, ok := idx.get("call-" + id); return ok && rec.Agent == "a1" })
-}
-
 func mustOpen(t *testing.T, path string) *os.File {
 	f, err := os.Open(path)
 	if err != nil {
@@ -257,4 +231,20 @@ func storedStatus(t *testing.T, base, name string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// liveState reads a live recording's state from ARI ("" when there is none).
+func liveState(t *testing.T, url, name string) string {
+	req, _ := http.NewRequest("GET", url+"/recordings/live/"+name, nil)
+	req.SetBasicAuth("sb", "secret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var l struct{ State string }
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&l) != nil {
+		return ""
+	}
+	return l.State
 }

@@ -130,7 +130,7 @@ func (r *REST) BridgeMOH(bridge, class string) error {
 }
 
 func (r *REST) RecordBridge(bridge, name string) error {
-	_, err := r.cl.Bridge().Record(key(sdk.BridgeKey, bridge), name, &sdk.RecordingOptions{Format: "wav", Exists: "overwrite"})
+	_, err := r.cl.Bridge().Record(key(sdk.BridgeKey, bridge), name, &sdk.RecordingOptions{Format: "wav", Exists: "fail"})
 	return classify("record", err)
 }
 

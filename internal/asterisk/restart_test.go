@@ -175,50 +175,6 @@ func TestWebsocketLossReconciles(t *testing.T) {
 	}
 }
 
-// A reload adds an agent and a queue while a caller waits: the caller keeps its call and is
-// served by the new agent.
-func TestReloadKeepsCalls(t *testing.T) {
-	g := newRig(t)
-	cfg := testConfig()
-	cfg.LoginAgents = false
-	g.emu.SetPhone("PJSIP/1009", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
-	g.start(cfg)
-	ch := g.place(ariemu.Caller{TalkTime: 200 * time.Millisecond})
-	g.eventually("waiting", func() bool { v, ok := g.call(callID(ch)); return ok && v.State == "waiting" })
-	before, _ := g.call(callID(ch))
-
-	next := testConfig()
-	next.LoginAgents = true
-	next.Queues = append(next.Queues, acd.QueueConfig{Name: "line3"})
-	next.Agents = []acd.AgentConfig{{ID: "new", Endpoint: "PJSIP/1009", Queues: []acd.Membership{{Queue: "line1"}, {Queue: "line3"}}}}
-	if err := g.r.Reload(context.Background(), next); err != nil {
-		t.Fatal(err)
-	}
-	rec := g.ended(ch)
-	if rec.Outcome != ariemu.OutcomeCompleted {
-		t.Fatalf("caller: %+v", rec)
-	}
-	var answered acd.CallAnswered
-	g.mu.Lock()
-	for _, ev := range g.events {
-		if a, ok := ev.(acd.CallAnswered); ok && a.Call == callID(ch) {
-			answered = a
-		}
-	}
-	g.mu.Unlock()
-	if answered.Agent != "new" || answered.Waited < before.Waited {
-		t.Fatalf("answered: %+v", answered)
-	}
-	bad := testConfig()
-	bad.Queues = []acd.QueueConfig{{Name: "line1", Strategy: "random"}}
-	if err := g.r.Reload(context.Background(), bad); err == nil {
-		t.Fatal("a bad queue was accepted")
-	}
-	if v := g.agent("new"); v.ID != "new" {
-		t.Fatal("the good part of the first reload was lost")
-	}
-}
-
 // A caller whose channel variables are gone is re-adopted from the store's memory of it.
 func TestRestartRecallsFromStore(t *testing.T) {
 	g := newRig(t)

@@ -20,15 +20,15 @@ const closedWait = 10 * time.Second
 type closedOffer struct {
 	route   Route
 	confirm bool // the number was read back
-	timer   *time.Timer
+	timer   Timer
 	step    int
 	prompt  string // the playback id of the prompt waiting for an answer
 }
 
 // offerAfterHours answers a caller to a closed DID and offers a callback.
 func (r *Router) offerAfterHours(chanID, number, did string, route Route, msg string) {
-	c := &call{id: r.callID(chanID), callerChan: chanID, number: number, did: did, queue: route.Queue,
-		priority: route.Priority, closed: &closedOffer{route: route}}
+	c := r.track(&call{id: r.callID(chanID), callerChan: chanID, number: number, did: did, queue: route.Queue,
+		priority: route.Priority, closed: &closedOffer{route: route}})
 	r.calls[c.id] = c
 	r.chans[chanID] = c
 	c.w.do(func() {
@@ -67,7 +67,7 @@ func (r *Router) closedPromptDone(c *call, id string) {
 		return
 	}
 	step := off.step
-	off.timer = time.AfterFunc(closedWait, func() {
+	off.timer = r.after(closedWait, func() {
 		r.post(func() {
 			if r.calls[c.id] == c && c.closed == off && off.step == step {
 				r.closedEnd(c, "sound:vm-goodbye")
@@ -109,7 +109,7 @@ func (r *Router) closedRequest(c *call) {
 		}
 		cancel()
 		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, media))
-		time.Sleep(3 * time.Second)
+		r.sleep(3 * time.Second)
 		_ = ignoreGone(r.tel.Hangup(ch, "normal"))
 	})
 }

@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"fmt"
 	"path"
 	"regexp"
 	"slices"
@@ -97,7 +98,8 @@ func (r *Router) AgentLogin(ctx context.Context, agentID, endpoint string) error
 }
 
 // SetAgentState moves an agent: Available (logs in, ends a pause or wrap-up), Paused with a
-// reason, or LoggedOut. During a call a pause or logout takes effect when the call ends.
+// reason, or LoggedOut. During a call a pause or logout takes effect when the call ends; it
+// is kept (Options.KeepRequest) before SetAgentState returns, so that it survives a restart.
 func (r *Router) SetAgentState(ctx context.Context, agentID string, state acd.AgentState, reason string) error {
 	switch state {
 	case acd.Available, acd.LoggedOut:
@@ -114,22 +116,74 @@ func (r *Router) SetAgentState(ctx context.Context, agentID string, state acd.Ag
 	default:
 		return invalid("state must be available, paused or logged_out")
 	}
-	return r.Do(ctx, func(e *acd.Engine) error {
+	r.requestMu.Lock() // what is kept is what the engine last took
+	defer r.requestMu.Unlock()
+	var waits *AgentRequest
+	err := r.Do(ctx, func(e *acd.Engine) error {
 		v, ok := e.Agent(agentID)
 		if !ok {
 			return &acd.Error{Code: acd.ENotFound, Message: "agent " + agentID + " not found"}
 		}
+		var err error
 		switch state {
 		case acd.Available:
 			if v.State == acd.LoggedOut {
-				return e.Login(agentID)
+				err = e.Login(agentID)
+			} else {
+				err = e.Ready(agentID)
 			}
-			return e.Ready(agentID)
 		case acd.Paused:
-			return e.Pause(agentID, reason)
+			err = e.Pause(agentID, reason)
+		default:
+			err = e.Logout(agentID)
 		}
-		return e.Logout(agentID)
+		if err != nil {
+			return err
+		}
+		delete(r.asked, agentID) // asked again: the previous router's request is over
+		if v, _ = e.Agent(agentID); state != acd.Available && (v.State == acd.Reserved || v.State == acd.OnCall || v.State == acd.WrapUp) {
+			waits = &AgentRequest{State: state, Reason: reason, Call: v.Call, At: r.clock.Now()}
+		}
+		return nil
 	})
+	if err != nil || r.keepRequest == nil {
+		return err
+	}
+	if err := r.keepRequest(ctx, agentID, waits); err != nil {
+		return fmt.Errorf("agent %s: taken, but not kept for after a restart: %w", agentID, err)
+	}
+	return nil
+}
+
+// takeAskedStates puts the agents who had asked, during a call, for a pause or logout the
+// previous router had not carried out where they asked to be: an agent back on a call goes
+// there when it ends, any other at once. Once, at the first reconciliation, after the
+// connected calls are back on their agents and before waiting callers are queued again.
+func (r *Router) takeAskedStates() {
+	for id, p := range r.asked {
+		v, ok := r.eng.Agent(id)
+		if !ok {
+			continue
+		}
+		var err error
+		switch {
+		case p.State == acd.LoggedOut:
+			err = r.eng.Logout(id)
+		case v.State == acd.LoggedOut:
+			if err = r.eng.Login(id); err == nil {
+				err = r.eng.Pause(id, p.Reason)
+			}
+		default:
+			err = r.eng.Pause(id, p.Reason)
+		}
+		if err != nil {
+			r.log.Error("reconcile: a state asked before the restart not taken", "agent", id, "state", p.State, "err", err)
+			continue
+		}
+		r.log.Info("reconcile: a state asked before the restart taken", "agent", id, "state", p.State, "reason", p.Reason,
+			"after_call", v.State == acd.OnCall)
+	}
+	r.asked = nil
 }
 
 // Agent returns an agent's state.

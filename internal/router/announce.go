@@ -16,7 +16,7 @@ func (r *Router) scheduleAnnouncement(c *call) {
 	if s.AnnounceEvery <= 0 || !(s.AnnouncePosition || s.AnnounceWait) {
 		return
 	}
-	c.announce = time.AfterFunc(s.AnnounceEvery, func() { r.post(func() { r.announce(c) }) })
+	c.announce = r.after(s.AnnounceEvery, func() { r.post(func() { r.announce(c) }) })
 }
 
 // announce tells a waiting caller their position and expected wait, like app_queue does.

@@ -124,7 +124,7 @@ func (r *Router) inbound(chanID, number, did string, enqueuedAt time.Time) {
 			return
 		}
 	}
-	c := &call{id: r.callID(chanID), callerChan: chanID, number: number, did: did, priority: route.Priority, arrived: r.received}
+	c := r.track(&call{id: r.callID(chanID), callerChan: chanID, number: number, did: did, priority: route.Priority, arrived: r.received})
 	r.calls[c.id] = c
 	r.chans[chanID] = c
 	if r.callInfo != nil {
@@ -233,16 +233,16 @@ func (r *Router) endUnqueued(c *call) {
 
 // sayAndHangup answers, plays a message and hangs up, off the owner goroutine.
 func (r *Router) sayAndHangup(chanID, media string) {
-	go func() {
+	r.spawn(func() {
 		_ = ignoreGone(r.tel.Answer(chanID))
 		_ = ignoreGone(r.tel.Play(chanID, "sb-msg-"+chanID, media))
-		time.Sleep(4 * time.Second) // long enough for the short messages used here
+		r.sleep(4 * time.Second) // long enough for the short messages used here
 		_ = ignoreGone(r.tel.Hangup(chanID, "normal"))
-	}()
+	})
 }
 
 func (r *Router) hangupLater(chanID string) {
-	go func() { _ = ignoreGone(r.tel.Hangup(chanID, "normal")) }()
+	r.spawn(func() { _ = ignoreGone(r.tel.Hangup(chanID, "normal")) })
 }
 
 // forget drops a finished call and everything it holds on Asterisk.

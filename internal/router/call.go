@@ -12,7 +12,8 @@ import (
 
 // Channel variables kept on the caller's channel, so that a restarted router can re-adopt
 // the call with its place in time. One request each: "queue|priority|enqueued" and
-// "agent|answered", times in RFC 3339 with nanoseconds.
+// "agent|answered|recording" (the recording started for that connection, if any; an older
+// router wrote "agent|answered"), times in RFC 3339 with nanoseconds.
 const (
 	varPlace  = "SB_PLACE"
 	varAnswer = "SB_ANSWER"
@@ -39,20 +40,36 @@ func parsePlace(v string) (queue string, priority int, enqueued time.Time, ok bo
 	return parts[0], p, t, true
 }
 
-func answerValue(agent string, at time.Time) string {
-	return agent + "|" + at.UTC().Format(time.RFC3339Nano)
+func answerValue(agent string, at time.Time, rec string) string {
+	v := agent + "|" + at.UTC().Format(time.RFC3339Nano)
+	if rec != "" {
+		v += "|" + rec
+	}
+	return v
 }
 
-func parseAnswer(v string) (agent string, at time.Time, ok bool) {
+// parseAnswer reads SB_ANSWER; rec is "" when no recording was started with the answer.
+func parseAnswer(v string) (agent string, at time.Time, rec string, ok bool) {
 	i := strings.LastIndex(v, "|")
 	if i <= 0 {
-		return "", time.Time{}, false
+		return "", time.Time{}, "", false
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v[i+1:]); err == nil {
+		return v[:i], t, "", true
+	}
+	rec = v[i+1:]
+	if !isRecordingName(rec) {
+		return "", time.Time{}, "", false
+	}
+	v = v[:i]
+	if i = strings.LastIndex(v, "|"); i <= 0 {
+		return "", time.Time{}, "", false
 	}
 	t, err := time.Parse(time.RFC3339Nano, v[i+1:])
 	if err != nil {
-		return "", time.Time{}, false
+		return "", time.Time{}, "", false
 	}
-	return v[:i], t, true
+	return v[:i], t, rec, true
 }
 
 // call is the router's side of a call: its channels and bridges on Asterisk.
@@ -73,6 +90,10 @@ type call struct {
 	path       ivrPath         // the nodes the caller waited at in the flow, and what they pressed
 	offered    bool            // a callback that keeps the caller's place was offered
 	recPaused  bool            // the agent paused the call's recording
+	recording  string          // the recording started in the current call bridge, if any
+	lastRec    string          // the name of the call's latest recording
+	recorded   bool            // the call may have a recording already (see newRecording)
+	answeredAt time.Time       // when the connected agent answered
 	collect    *collection     // a secure digit entry in progress
 	secured    map[string]bool // data keys written by secure entries (they may be taken again)
 	ivrRoute   Route
@@ -83,7 +104,7 @@ type call struct {
 	pbMu       sync.Mutex
 	playback   string // current announcement playback, set and cleared by the worker and the owner
 	announceN  int
-	announce   *time.Timer
+	announce   Timer
 	w          worker // the caller's requests, in order
 	offers     worker // originates and the hang-ups of their channels, in order
 }
@@ -105,6 +126,7 @@ func agentChanID(callerChan string, attempt int) string {
 
 // worker runs one call's Asterisk requests in order, off the owner goroutine.
 type worker struct {
+	act     *Activity // counts the worker while it runs
 	mu      sync.Mutex
 	queue   []func()
 	running bool
@@ -119,6 +141,7 @@ func (w *worker) do(f func()) {
 	}
 	w.running = true
 	w.mu.Unlock()
+	w.act.add(1)
 	go w.run()
 }
 
@@ -128,6 +151,7 @@ func (w *worker) run() {
 		if len(w.queue) == 0 {
 			w.running = false
 			w.mu.Unlock()
+			w.act.add(-1)
 			return
 		}
 		f := w.queue[0]

@@ -44,31 +44,28 @@ func (r *Router) enqueue(c *call, req acd.CallRequest) {
 		cls Classification
 		ok  bool
 	}
-	go func() {
-		ans, err := within(wait, func(ctx context.Context) (answer, error) {
-			cls, ok, err := hook(ctx, q)
-			return answer{cls, ok}, err
-		})
+	within(r, wait, func(ctx context.Context) (answer, error) {
+		cls, ok, err := hook(ctx, q)
+		return answer{cls, ok}, err
+	}, func(ans answer, err error) {
 		switch {
 		case errors.Is(err, context.DeadlineExceeded):
 			r.log.Warn("classify timed out; routing as configured", "call", c.id, "after", wait)
 		case err != nil:
 			r.log.Warn("classify failed; routing as configured", "call", c.id, "err", err)
 		}
-		r.post(func() {
-			if r.calls[c.id] != c { // the caller hung up meanwhile
-				return
-			}
-			if c.callerChan == "" { // it did, and the call was not ended: never queue it
-				r.forget(c)
-				return
-			}
-			if ans.ok && err == nil {
-				r.applyClassification(c, &req, ans.cls)
-			}
-			r.enqueueNow(c, req)
-		})
-	}()
+		if r.calls[c.id] != c { // the caller hung up meanwhile
+			return
+		}
+		if c.callerChan == "" { // it did, and the call was not ended: never queue it
+			r.forget(c)
+			return
+		}
+		if ans.ok && err == nil {
+			r.applyClassification(c, &req, ans.cls)
+		}
+		r.enqueueNow(c, req)
+	})
 }
 
 func (r *Router) applyClassification(c *call, req *acd.CallRequest, cls Classification) {

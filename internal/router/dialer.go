@@ -131,7 +131,7 @@ func (r *Router) dialerTick(ctx context.Context) {
 	}
 	r.dialer.claiming = true
 	store, recovered := r.callbacks, r.dialer.recovered
-	go func() {
+	r.spawn(func() {
 		var claims []CallbackClaim
 		defer func() {
 			r.post(func() {
@@ -170,14 +170,14 @@ func (r *Router) dialerTick(ctx context.Context) {
 			}
 			claims = append(claims, got...)
 		}
-	}()
+	})
 }
 
 // dialCallback puts a claimed callback into the engine at its original place.
 func (r *Router) dialCallback(cl CallbackClaim) {
 	ch := cbChanID(cl.ID, cl.Attempt)
-	c := &call{id: r.callID(ch), number: cl.Number, queue: cl.Queue, priority: cl.Priority,
-		cb: &cbState{claim: cl, custChan: ch}}
+	c := r.track(&call{id: r.callID(ch), number: cl.Number, queue: cl.Queue, priority: cl.Priority,
+		cb: &cbState{claim: cl, custChan: ch}})
 	if _, dup := r.calls[c.id]; dup {
 		r.log.Error("callbacks: attempt claimed twice; not dialed", "callback", cl.ID, "attempt", cl.Attempt)
 		return
@@ -301,9 +301,12 @@ func (r *Router) customerAnswered(chanID, callID string) {
 	r.markFinished(c, callback.Connected)
 	cl, now, bridge := c.cb.claim, r.clock.Now(), c.bridge
 	place := placeValue(c.queue, c.priority, cl.EnqueuedAt)
-	answer := answerValue(c.agent, now)
-	share := r.settings(c.queue).RecordShare
-	record := share > 0 && rand.Float64() < share
+	c.answeredAt = now
+	name := ""
+	if share := r.settings(c.queue).RecordShare; share > 0 && rand.Float64() < share {
+		name = r.newRecording(c, now)
+	}
+	answer := answerValue(c.agent, now, name)
 	c.w.do(func() {
 		// In this order: a crash before the outcome is stored lets recovery retry the callback
 		// (the customer, not yet bridged, is hung up on restart); after it, the customer
@@ -314,11 +317,7 @@ func (r *Router) customerAnswered(chanID, callID string) {
 		if err := ignoreGone(r.tel.AddChannel(bridge, chanID)); err != nil {
 			r.log.Error("bridge customer", "call", c.id, "err", err)
 		}
-		if record {
-			if err := ignoreGone(r.tel.RecordBridge(bridge, "call-"+c.id)); err != nil {
-				r.log.Warn("recording did not start", "call", c.id, "err", err)
-			}
-		}
+		r.recordBridge(c, bridge, name)
 	})
 }
 

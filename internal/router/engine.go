@@ -141,7 +141,7 @@ func (r *Router) offered(c *call, ev acd.CallOffered) {
 	if c.attempt == 1 && !c.arrived.IsZero() && ev.Waited < 50*time.Millisecond {
 		start = c.arrived // offered on arrival: count the router's own queueing too
 	}
-	timeout := time.Until(ev.Deadline) + r.cfg.RingMargin
+	timeout := ev.Deadline.Sub(r.clock.Now()) + r.cfg.RingMargin
 	o := Originate{Endpoint: ev.Endpoint, ChannelID: agentChan, AppArgs: "agent," + c.id, CallerID: c.number, Timeout: timeout}
 	c.offers.do(func() {
 		d := time.Since(start)
@@ -177,8 +177,13 @@ func (r *Router) answered(c *call, ev acd.CallAnswered) {
 	c.bridge = callBridgeID(c.callerChan)
 	c.inHold = ""
 	caller, agentChan, bridge := c.callerChan, c.agentChan, c.bridge
-	record := rand.Float64() < r.settings(ev.Queue).RecordShare
-	answer := answerValue(ev.Agent, r.clock.Now())
+	now := r.clock.Now()
+	c.answeredAt = now
+	name := ""
+	if rand.Float64() < r.settings(ev.Queue).RecordShare {
+		name = r.newRecording(c, now)
+	}
+	answer := answerValue(ev.Agent, now, name)
 	c.w.do(func() {
 		r.stopPlayback(c)
 		if err := r.tel.CreateBridge(bridge, "mixing"); err != nil {
@@ -190,12 +195,19 @@ func (r *Router) answered(c *call, ev acd.CallAnswered) {
 			}
 		}
 		_ = ignoreGone(r.tel.SetVar(caller, varAnswer, answer))
-		if record {
-			if err := ignoreGone(r.tel.RecordBridge(bridge, "call-"+c.id)); err != nil {
-				r.log.Warn("recording did not start", "call", c.id, "err", err)
-			}
-		}
+		r.recordBridge(c, bridge, name)
 	})
+}
+
+// recordBridge starts the recording name of c's bridge, if name is set; on c's worker.
+func (r *Router) recordBridge(c *call, bridge, name string) {
+	if name == "" {
+		return
+	}
+	if err := ignoreGone(r.tel.RecordBridge(bridge, name)); err != nil {
+		r.log.Warn("recording did not start", "call", c.id, "recording", name, "err", err)
+		r.post(func() { r.recordingFailed(c, name) })
+	}
 }
 
 // ended hangs up whichever side is still up and removes the call's bridge.
@@ -228,7 +240,7 @@ func (r *Router) transferred(c *call) {
 	if agentChan != "" {
 		delete(r.chans, agentChan)
 	}
-	c.agentChan, c.agent, c.bridge = "", "", ""
+	c.agentChan, c.agent, c.bridge, c.recording, c.recPaused = "", "", "", "", false
 	c.w.do(func() {
 		if agentChan != "" {
 			_ = ignoreGone(r.tel.Hangup(agentChan, "normal"))
@@ -249,7 +261,7 @@ func (r *Router) farewell(c *call, media string) {
 	c.w.do(func() {
 		r.stopPlayback(c)
 		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, media))
-		time.Sleep(3 * time.Second)
+		r.sleep(3 * time.Second)
 		_ = ignoreGone(r.tel.Hangup(ch, "normal"))
 	})
 }

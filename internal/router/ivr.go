@@ -58,7 +58,7 @@ func (r *Router) ivrDo(c *call, actions []ivr.Action) {
 			id := ivrPlaybackPrefix + ch + "-" + strconv.Itoa(a.ID)
 			c.w.do(func() { _ = ignoreGone(r.tel.StopPlayback(id)) })
 		case ivr.StartTimer:
-			time.AfterFunc(a.After, func() { r.post(func() { r.ivrInput(c, ivr.Timeout{Timer: a.ID}) }) })
+			r.after(a.After, func() { r.post(func() { r.ivrInput(c, ivr.Timeout{Timer: a.ID}) }) })
 		case ivr.Lookup:
 			r.ivrLookup(c, a)
 		case ivr.SetLanguage:
@@ -121,7 +121,7 @@ func (r *Router) ivrCallback(c *call, a ivr.Callback, at time.Time) {
 			media = "sound:an-error-has-occurred"
 		}
 		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, media))
-		time.Sleep(3 * time.Second)
+		r.sleep(3 * time.Second)
 		_ = ignoreGone(r.tel.Hangup(ch, "normal"))
 	})
 }

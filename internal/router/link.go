@@ -37,7 +37,7 @@ type link struct {
 
 // Disconnected queues the loss of the event link: offers stop until the next reconciliation.
 func (r *Router) Disconnected() {
-	r.inbox.Push(r.linkLost)
+	r.post(r.linkLost)
 }
 
 func (r *Router) linkConnected(attempt int) {
@@ -109,7 +109,7 @@ func (r *Router) coolOff(agent string, err error) {
 	r.updateHold()
 	wait := r.link.backoff
 	r.log.Warn("offer failed on asterisk's side; offers pause, the agent is not blamed", "agent", agent, "err", err, "for", wait)
-	time.AfterFunc(wait, func() {
+	r.after(wait, func() {
 		r.post(func() {
 			r.link.cooling = false
 			r.updateHold()

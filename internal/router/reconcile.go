@@ -14,9 +14,10 @@ import (
 // reconcile brings the router in line with Asterisk after a (re)connection: calls whose
 // channels went away while we were not listening are ended, agent channels that answered
 // meanwhile are bridged, and channels in the application that the router does not hold —
-// after a restart, all of them — are re-adopted from their channel variables: waiting
-// callers with their original enqueue time and priority, connected ones with their agent.
-// Leftovers (agent channels and call bridges of nothing) are cleaned up.
+// after a restart, all of them — are re-adopted from their channel variables: connected ones
+// with their agent first, then waiting callers with their original enqueue time and priority.
+// Leftovers (agent channels and call bridges of nothing) are cleaned up, and the store is
+// told which calls are still up (Options.Reconciled).
 func (r *Router) reconcile(attempt int) {
 	inApp, bridges, err := r.tel.AppState()
 	if err != nil {
@@ -27,13 +28,13 @@ func (r *Router) reconcile(attempt int) {
 			level = slog.LevelInfo
 		}
 		r.log.Log(context.Background(), level, "reconcile: application state; retrying", "err", err)
-		time.AfterFunc(200*time.Millisecond, func() { r.post(func() { r.reconcile(attempt) }) })
+		r.after(200*time.Millisecond, func() { r.post(func() { r.reconcile(attempt) }) })
 		return
 	}
 	all, err := r.tel.Channels()
 	if err != nil {
 		r.log.Error("reconcile: channels", "err", err)
-		time.AfterFunc(time.Second, func() { r.post(func() { r.reconcile(attempt) }) })
+		r.after(time.Second, func() { r.post(func() { r.reconcile(attempt) }) })
 		return
 	}
 	exists := map[string]Channel{}
@@ -65,7 +66,12 @@ func (r *Router) reconcile(attempt int) {
 		}
 	}
 
-	// Calls we hold whose channels changed while we were not listening.
+	// Calls we hold whose channels changed while we were not listening. A call this ends is
+	// being hung up: its channels, still in the application's list, are not new ones to adopt.
+	held := make(map[string]bool, len(r.chans))
+	for id := range r.chans {
+		held[id] = true
+	}
 	for _, c := range r.snapshotCalls() {
 		if c.callerChan != "" && !app[c.callerChan] {
 			r.onChannelGone(c.callerChan, 0, true)
@@ -91,10 +97,13 @@ func (r *Router) reconcile(attempt int) {
 	}
 	r.flush()
 
-	// Channels in the application that we do not hold.
+	// Channels in the application that we do not hold. Connected calls are re-attached to
+	// their agents first: a waiting caller queued before them could be offered, and so
+	// reserve, the agent of a call that is still up.
 	adopted := 0
+	var waiting []*orphan
 	for _, id := range inApp {
-		if _, ok := r.chans[id]; ok {
+		if _, ok := r.chans[id]; ok || held[id] {
 			continue
 		}
 		if isAgentChan(id) {
@@ -104,7 +113,18 @@ func (r *Router) reconcile(attempt int) {
 		if !ok {
 			continue
 		}
-		if r.adopt(ch, inBridge, app) {
+		o := r.orphan(ch, inBridge, app)
+		if r.reattach(o) {
+			adopted++
+			r.flush()
+			continue
+		}
+		waiting = append(waiting, o)
+	}
+	r.takeAskedStates()
+	r.flush()
+	for _, o := range waiting {
+		if r.adopt(o, exists) {
 			adopted++
 		}
 		r.flush()
@@ -117,11 +137,26 @@ func (r *Router) reconcile(attempt int) {
 		}
 	}
 	for b := range ourBridges {
-		if strings.HasPrefix(b, "sb-call-") {
-			if c := r.chans[strings.TrimPrefix(b, "sb-call-")]; c == nil || c.bridge != b {
-				go func(b string) { _ = ignoreGone(r.tel.DeleteBridge(b)) }(b)
-			}
+		if !strings.HasPrefix(b, "sb-call-") {
+			continue
 		}
+		switch c := r.chans[strings.TrimPrefix(b, "sb-call-")]; {
+		case c == nil:
+			r.spawn(func() { _ = ignoreGone(r.tel.DeleteBridge(b)) })
+		case c.bridge != b:
+			// The call was queued again out of it: on the call's worker, after the caller's
+			// move to the holding bridge, so that its recording ends as Asterisk ends one
+			// (the last leg leaves; a bridge deleted with legs in it may never report it).
+			c.w.do(func() { _ = ignoreGone(r.tel.DeleteBridge(b)) })
+		}
+	}
+	r.flush()
+	if r.reconciledTo != nil {
+		live := make([]string, 0, len(r.calls))
+		for id := range r.calls {
+			live = append(live, id)
+		}
+		r.reconciledTo(live, r.clock.Now())
 	}
 	r.linkReconciled(attempt)
 	r.reconciled.Add(1)
@@ -145,32 +180,118 @@ func isAgentChan(id string) bool {
 	return err == nil
 }
 
-// adopt takes over a caller channel the router does not hold.
-func (r *Router) adopt(ch Channel, inBridge map[string]string, app map[string]bool) bool {
+// orphan is a caller channel in the application that the router does not hold, as its
+// channel variables and bridges describe it.
+type orphan struct {
+	ch        Channel
+	queue     string
+	prio      int
+	enqueued  time.Time
+	placed    bool   // its place in a queue is known
+	answered  bool   // SB_ANSWER says an agent answered it
+	agent     string // who answered
+	at        time.Time
+	rec       string // the recording started with the answer
+	inCall    bool   // in its call bridge
+	hold      string // the bridge it is in when that is not its call bridge
+	agentChan string // an agent channel in the application in that bridge
+}
+
+func (r *Router) orphan(ch Channel, inBridge map[string]string, app map[string]bool) *orphan {
+	o := &orphan{ch: ch}
 	place, _ := r.tel.Var(ch.ID, varPlace)
 	answer, _ := r.tel.Var(ch.ID, varAnswer)
-	queue, prio, enqueued, placed := parsePlace(place)
-	if isCallbackChan(ch.ID) && (!placed || answer == "" || !strings.HasPrefix(inBridge[ch.ID], "sb-call-")) {
+	o.queue, o.prio, o.enqueued, o.placed = parsePlace(place)
+	o.agent, o.at, o.rec, o.answered = parseAnswer(answer)
+	bridge := callBridgeID(ch.ID)
+	o.inCall = inBridge[ch.ID] == bridge
+	if !o.inCall {
+		o.hold = inBridge[ch.ID]
+	}
+	if o.inCall {
+		for m, b := range inBridge {
+			if b == bridge && m != ch.ID && app[m] {
+				o.agentChan = m
+			}
+		}
+	}
+	if !o.placed && r.recall != nil && !isCallbackChan(ch.ID) {
+		// The variable was never set (the router died between StasisStart and the enqueue's
+		// requests) or was lost: the store's row of the call is the other memory.
+		if rc, ok := r.recall(r.callID(ch.ID)); ok {
+			o.queue, o.prio, o.enqueued, o.placed = rc.Queue, rc.Priority, rc.EnqueuedAt, true
+		}
+	}
+	return o
+}
+
+// route returns the route of a channel's DID, or the default one.
+func (r *Router) route(did string) (Route, bool) {
+	route, ok := r.cfg.DIDs[did]
+	if !ok && r.cfg.Default != nil {
+		route, ok = *r.cfg.Default, true
+	}
+	return route, ok
+}
+
+// reattach puts a call that was connected before the restart back on its agent: caller (or
+// callback customer) and an agent channel in the call's bridge, answered. It reports whether
+// it did; when the agent cannot take the call back, its channel is hung up and the call is
+// left for adopt to queue again.
+func (r *Router) reattach(o *orphan) bool {
+	if !o.inCall || !o.answered || o.agentChan == "" {
+		return false
+	}
+	ch := o.ch
+	route, routed := r.route(ch.Exten)
+	queue, prio, enqueued := o.queue, o.prio, o.enqueued
+	if !o.placed {
+		if !routed || route.Flow != nil || isCallbackChan(ch.ID) {
+			return false
+		}
+		queue, prio, enqueued = route.Queue, route.Priority, ch.Created
+	}
+	c := r.track(&call{id: r.callID(ch.ID), callerChan: ch.ID, number: ch.Number, did: ch.Exten, queue: queue, priority: prio})
+	req := acd.CallRequest{ID: c.id, Queue: queue, Priority: prio, Skills: route.Skills, EnqueuedAt: enqueued, Data: route.Data}
+	if err := r.eng.Adopt(req, o.agent, o.at); err != nil {
+		r.log.Warn("reconcile: connected call not re-attached; queueing it again", "call", c.id, "agent", o.agent, "err", err)
+		r.hangupLater(o.agentChan)
+		o.agentChan = ""
+		return false
+	}
+	if r.callInfo != nil { // the screen pop and the customer records learn the caller again
+		r.callInfo(c.id, ch.Number, ch.Exten)
+	}
+	c.agentChan, c.agent, c.bridge = o.agentChan, o.agent, callBridgeID(ch.ID)
+	c.answeredAt, c.recording, c.lastRec, c.recorded = o.at, o.rec, o.rec, true
+	if o.rec != "" {
+		r.noteRecording(o.rec, c, o.agent, r.clock.Now())
+	}
+	c.attempt = attemptOf(o.agentChan)
+	r.calls[c.id] = c
+	r.chans[ch.ID] = c
+	r.chans[o.agentChan] = c
+	r.log.Info("reconcile: re-attached a connected call", "call", c.id, "agent", c.agent)
+	return true
+}
+
+// adopt takes over a caller channel the router does not hold and that reattach left: a caller
+// waiting (or in any state but connected) goes back into its queue at its original place, a
+// caller in the IVR starts its flow again.
+func (r *Router) adopt(o *orphan, exists map[string]Channel) bool {
+	ch := o.ch
+	queue, prio, enqueued, placed := o.queue, o.prio, o.enqueued, o.placed
+	if isCallbackChan(ch.ID) && (!placed || !o.answered || !o.inCall) {
 		// A customer being called back, not yet connected when the router went: its attempt
 		// is recovered as failed and dialed again later.
 		r.log.Info("reconcile: hanging up a callback customer who was not connected", "channel", ch.ID)
 		r.hangupLater(ch.ID)
 		return false
 	}
-	if !placed && r.recall != nil {
-		// The variable was never set (the router died between StasisStart and the enqueue's
-		// requests) or was lost: the store's row of the call is the other memory.
-		if rc, ok := r.recall(r.callID(ch.ID)); ok {
-			queue, prio, enqueued, placed = rc.Queue, rc.Priority, rc.EnqueuedAt, true
-		}
-	}
-	route, ok := r.cfg.DIDs[ch.Exten]
-	if !ok && r.cfg.Default != nil {
-		route, ok = *r.cfg.Default, true
-	}
+	route, ok := r.route(ch.Exten)
 	if !placed && ok && route.Flow != nil {
 		// It was in the IVR when the router went: it starts the flow again.
-		c := &call{id: r.callID(ch.ID), callerChan: ch.ID, number: ch.Number, did: ch.Exten}
+		c := r.track(&call{id: r.callID(ch.ID), callerChan: ch.ID, number: ch.Number, did: ch.Exten})
 		r.calls[c.id] = c
 		r.chans[ch.ID] = c
 		if r.callInfo != nil {
@@ -191,48 +312,26 @@ func (r *Router) adopt(ch Channel, inBridge map[string]string, app map[string]bo
 	if enqueued.IsZero() {
 		enqueued = r.clock.Now()
 	}
-	c := &call{id: r.callID(ch.ID), callerChan: ch.ID, number: ch.Number, did: ch.Exten, queue: queue, priority: prio}
+	// A call answered before may have been recorded: a new recording gets a name of its own.
+	c := r.track(&call{id: r.callID(ch.ID), callerChan: ch.ID, number: ch.Number, did: ch.Exten, queue: queue, priority: prio,
+		recorded: o.answered, lastRec: o.rec})
 	if r.callInfo != nil { // the screen pop and the customer records learn the caller again
 		r.callInfo(c.id, ch.Number, ch.Exten)
 	}
 	req := acd.CallRequest{ID: c.id, Queue: queue, Priority: prio, Skills: route.Skills, EnqueuedAt: enqueued, Data: route.Data}
-
-	// Connected before the restart: caller and an agent channel in the call's bridge.
-	bridge := callBridgeID(ch.ID)
-	agent, answered, wasAnswered := parseAnswer(answer)
-	if inBridge[ch.ID] == bridge && wasAnswered {
-		agentChan := ""
-		for m, b := range inBridge {
-			if b == bridge && m != ch.ID && app[m] {
-				agentChan = m
-			}
-		}
-		if agentChan != "" {
-			if err := r.eng.Adopt(req, agent, answered); err == nil {
-				c.agentChan, c.agent, c.bridge = agentChan, agent, bridge
-				c.attempt = attemptOf(agentChan)
-				r.calls[c.id] = c
-				r.chans[ch.ID] = c
-				r.chans[agentChan] = c
-				r.log.Info("reconcile: re-attached a connected call", "call", c.id, "agent", c.agent)
-				return true
-			} else {
-				r.log.Warn("reconcile: connected call not re-attached; queueing it again", "call", c.id, "err", err)
-				r.hangupLater(agentChan)
-			}
-		}
-	}
-	// Waiting (or in any other state): back in its queue at its original place. New offers
-	// number their agent channels above any left from before.
-	for id := range app {
+	// New offers number their agent channels above any left from before.
+	for id := range exists {
 		if strings.HasPrefix(id, ch.ID+"-a") {
 			if n := attemptOf(id); n > c.attempt {
 				c.attempt = n
 			}
 		}
 	}
-	if b := inBridge[ch.ID]; strings.HasPrefix(b, "sb-hold-") {
+	if b := o.hold; strings.HasPrefix(b, "sb-hold-") {
 		c.inHold = b
+	}
+	if o.rec != "" { // the recording of the connection before: it ends as the caller leaves the bridge
+		r.noteRecording(o.rec, c, o.agent, r.clock.Now())
 	}
 	r.calls[c.id] = c
 	r.chans[ch.ID] = c

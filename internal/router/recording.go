@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -26,10 +27,14 @@ type Recorded = recording.Recording
 
 // Collecting recordings.
 //
-// A queue that records starts a bridge recording named "call-<call id>" when the call is
-// answered (engine.go). On RecordingStarted the router notes, by that name, the call's queue,
-// agent and caller number as they are at that moment (the call may be gone, or transferred,
-// by the time the recording finishes). On RecordingFinished a goroutine of its own, never the
+// A queue that records starts a bridge recording when the call is answered (engine.go); its
+// name is "call-<call id>", or for any later recording of the same call (after a transfer, or
+// when a restarted router queues it again) "call-<call id>-r<UTC time of its start>": a name
+// is never reused, so a second recording never replaces the first one's file or index row
+// (Asterisk is asked to refuse an existing name, too). When it asks for a recording the router
+// notes, by its name, the call's queue, agent and caller number as they are at that moment
+// (the call may be gone, or transferred, by the time the recording finishes; a restarted
+// router notes them from the channel variables). On RecordingFinished a goroutine of its own, never the
 // owner, fetches the file from Asterisk (GET /recordings/stored/{name}/file, or from
 // Asterisk's recording folder when it is mounted here: RecordingsShared), writes it under
 // RecordingsDir with a temporary name and renames it into place, hashes it (SHA-256) as it
@@ -50,6 +55,7 @@ type recorder struct {
 	shared  string // Asterisk's recording folder, mounted here; "": fetch over ARI
 	hook    func(Recorded) error
 	started map[string]Recorded // by recording name; owner goroutine only
+	noted   map[string]Recorded // what a recording's row says of its call, until it starts; owner only
 	wg      sync.WaitGroup
 	backoff time.Duration
 	mu      sync.Mutex
@@ -67,7 +73,7 @@ const (
 )
 
 func newRecorder(opt Options) *recorder {
-	rc := &recorder{dir: opt.RecordingsDir, hook: opt.Recorded, shared: opt.RecordingsShared, started: map[string]Recorded{}, backoff: 500 * time.Millisecond, busy: map[string]bool{},
+	rc := &recorder{dir: opt.RecordingsDir, hook: opt.Recorded, shared: opt.RecordingsShared, started: map[string]Recorded{}, noted: map[string]Recorded{}, backoff: 500 * time.Millisecond, busy: map[string]bool{},
 		results: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_recordings_total", Help: "Finished call recordings by what became of them: stored, fetch_failed, index_failed, failed.",
 		}, []string{"result"}),
@@ -97,9 +103,12 @@ func (r *Router) onRecording(ev sdk.Event) {
 			return
 		}
 		rec.Started = now
-		for name, old := range r.recs.started {
-			if now.Sub(old.Started) > startedKeep {
-				delete(r.recs.started, name)
+		delete(r.recs.noted, rec.Name)
+		for _, notes := range []map[string]Recorded{r.recs.started, r.recs.noted} {
+			for name, old := range notes {
+				if now.Sub(old.Started) > startedKeep {
+					delete(notes, name)
+				}
 			}
 		}
 		r.recs.started[rec.Name] = rec
@@ -107,6 +116,7 @@ func (r *Router) onRecording(ev sdk.Event) {
 	case *sdk.RecordingFailed:
 		name := ev.Recording.Name
 		delete(r.recs.started, name)
+		delete(r.recs.noted, name)
 		r.recs.results.WithLabelValues(resultFailed).Inc()
 		r.log.Error("recording failed on asterisk", "recording", name, "cause", ev.Recording.Cause)
 	case *sdk.RecordingFinished:
@@ -119,6 +129,7 @@ func (r *Router) onRecording(ev sdk.Event) {
 				return
 			}
 			rec.Started = now.Add(-time.Duration(ev.Recording.Duration))
+			delete(r.recs.noted, name)
 		}
 		if ev.Recording.Format != "" {
 			rec.Format = ev.Recording.Format
@@ -128,11 +139,64 @@ func (r *Router) onRecording(ev sdk.Event) {
 			return
 		}
 		r.recs.wg.Add(1)
-		go func() {
+		r.spawn(func() {
 			defer r.recs.wg.Done()
 			r.collect(rec, time.Duration(ev.Recording.Duration))
-		}()
+		})
 	}
+}
+
+// laterRecording is the suffix of the name of a call's second and later recordings.
+var laterRecording = regexp.MustCompile(`-r[0-9]{8}T[0-9]{6}\.[0-9]{3}Z$`)
+
+// newRecording names a new recording of c starting at now, notes it as the recording of the
+// call's current bridge, and notes the call's queue, agent and number for its index row as
+// they are now (RecordingStarted may come after a transfer).
+func (r *Router) newRecording(c *call, now time.Time) string {
+	name := recordingPrefix + c.id
+	if c.recorded {
+		for at := now.UTC().Truncate(time.Millisecond); ; at = at.Add(time.Millisecond) {
+			if name = recordingPrefix + c.id + "-r" + at.Format("20060102T150405.000Z"); name != c.lastRec {
+				break
+			}
+		}
+	}
+	c.recording, c.lastRec, c.recorded = name, name, true
+	r.noteRecording(name, c, c.agent, now)
+	return name
+}
+
+// noteRecording keeps what the index row of recording name says of its call, as it is now:
+// RecordingStarted may come after a transfer, and RecordingFinished of a recording started
+// before a restart after the call was queued again or ended.
+func (r *Router) noteRecording(name string, c *call, agent string, now time.Time) {
+	r.recs.noted[name] = Recorded{Name: name, CallID: c.id, Queue: c.queue, Agent: agent, Number: c.number, Started: now}
+}
+
+// recordingFailed forgets a recording of c that did not start.
+func (r *Router) recordingFailed(c *call, name string) {
+	if c.recording == name {
+		c.recording = ""
+	}
+	delete(r.recs.noted, name)
+}
+
+// recordingOf is the name under which c's current recording runs, or would.
+func (c *call) recordingOf() string {
+	if c.recording != "" {
+		return c.recording
+	}
+	return recordingPrefix + c.id
+}
+
+// isRecordingName reports whether name is one the router gives recordings.
+func isRecordingName(name string) bool {
+	return strings.HasPrefix(name, recordingPrefix) && len(name) > len(recordingPrefix) && recording.ValidName(name)
+}
+
+// recordingCall returns the id of the call a recording name belongs to.
+func recordingCall(name string) string {
+	return laterRecording.ReplaceAllString(strings.TrimPrefix(name, recordingPrefix), "")
 }
 
 // recordingNotice plays the queue's notice to the caller of a call whose recording started.
@@ -176,18 +240,23 @@ func (r *Router) RecordOnDemand(ctx context.Context, callID, agent string, allow
 			done <- &acd.Error{Code: acd.EInvalid, Message: "queue " + c.queue + " does not record on demand"}
 			return
 		}
-		name := recordingPrefix + c.id
-		if _, ok := r.recs.started[name]; ok {
-			done <- nil
+		if c.recording != "" {
+			done <- nil // already recorded
 			return
 		}
-		bridge := c.bridge
+		name := r.newRecording(c, r.clock.Now())
+		bridge, ch, answer := c.bridge, c.callerChan, answerValue(c.agent, c.answeredAt, name)
 		c.w.do(func() {
 			err := ignoreGone(r.tel.RecordBridge(bridge, name))
 			if err != nil {
-				err = fmt.Errorf("record on demand: %w", err)
+				r.post(func() { r.recordingFailed(c, name) })
+				done <- fmt.Errorf("record on demand: %w", err)
+				return
 			}
-			done <- err
+			if ch != "" { // a restarted router knows the recording by it
+				_ = ignoreGone(r.tel.SetVar(ch, varAnswer, answer))
+			}
+			done <- nil
 		})
 	})
 	select {
@@ -198,18 +267,20 @@ func (r *Router) RecordOnDemand(ctx context.Context, callID, agent string, allow
 	}
 }
 
-// recordingNote starts a Recorded for one of the router's call recordings, from the call if it
-// is still held.
+// recordingNote starts a Recorded for one of the router's call recordings, from what was noted
+// of it (noteRecording), or from the call if it is still held.
 func (r *Router) recordingNote(l sdk.LiveRecordingData, now time.Time) (Recorded, bool) {
 	name := l.Name
-	if !strings.HasPrefix(name, recordingPrefix) || !recording.ValidName(name) {
+	if !isRecordingName(name) {
 		return Recorded{}, false // not one of ours, or not a name we could store
 	}
-	rec := Recorded{Name: name, CallID: strings.TrimPrefix(name, recordingPrefix), Format: l.Format, Started: now}
+	rec := Recorded{Name: name, CallID: recordingCall(name), Format: l.Format, Started: now}
 	if rec.Format == "" {
 		rec.Format = "wav"
 	}
-	if c := r.calls[rec.CallID]; c != nil {
+	if p, ok := r.recs.noted[name]; ok {
+		rec.Queue, rec.Agent, rec.Number = p.Queue, p.Agent, p.Number
+	} else if c := r.calls[rec.CallID]; c != nil {
 		rec.Queue, rec.Agent, rec.Number = c.queue, c.agent, c.number
 	}
 	return rec, true
@@ -231,14 +302,18 @@ func (r *Router) CollectStored(ctx context.Context) (int, error) {
 	var todo []Recorded
 	err = r.Do(ctx, func(*acd.Engine) error {
 		for _, name := range names {
-			if !strings.HasPrefix(name, recordingPrefix) || !recording.ValidName(name) {
+			if !isRecordingName(name) {
 				continue
 			}
-			id := strings.TrimPrefix(name, recordingPrefix)
+			id := recordingCall(name)
 			if _, live := r.recs.started[name]; live || r.calls[id] != nil {
 				continue
 			}
-			todo = append(todo, Recorded{Name: name, CallID: id, Format: "wav"})
+			rec := Recorded{Name: name, CallID: id, Format: "wav"}
+			if n, ok := r.recs.noted[name]; ok {
+				rec.Queue, rec.Agent, rec.Number = n.Queue, n.Agent, n.Number
+			}
+			todo = append(todo, rec)
 		}
 		return nil
 	})

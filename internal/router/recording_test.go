@@ -224,3 +224,34 @@ func TestCollectStored(t *testing.T) {
 		t.Fatalf("deleted %v", tel.deleted)
 	}
 }
+
+// A call's first recording is named after the call; any later one, or one of a call that
+// may have been recorded before a restart, after the call and the time it starts; a name is
+// never given twice, and every name leads back to its call.
+func TestRecordingNames(t *testing.T) {
+	at := time.Date(2026, 11, 23, 9, 0, 0, 123456789, time.UTC)
+	c := &call{id: "n1-1796653776.0"}
+	r := &Router{recs: newRecorder(Options{})}
+	var got []string
+	for range 3 {
+		got = append(got, r.newRecording(c, at))
+	}
+	adopted := &call{id: "n1-sb-cb-7-1", recorded: true}
+	got = append(got, r.newRecording(adopted, at))
+	want := []string{"call-n1-1796653776.0", "call-n1-1796653776.0-r20261123T090000.123Z",
+		"call-n1-1796653776.0-r20261123T090000.124Z", "call-n1-sb-cb-7-1-r20261123T090000.123Z"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("names:\n got  %v\n want %v", got, want)
+	}
+	for i, name := range got {
+		if id := recordingCall(name); id != []string{c.id, c.id, c.id, adopted.id}[i] || !isRecordingName(name) {
+			t.Errorf("recordingCall(%q) = %q", name, id)
+		}
+	}
+	if c.recording != want[2] || c.recordingOf() != want[2] {
+		t.Errorf("current recording %q", c.recording)
+	}
+	if id := recordingCall("call-n1-1.2-r2026"); id != "n1-1.2-r2026" {
+		t.Errorf("a name without a full time suffix: call %q", id)
+	}
+}

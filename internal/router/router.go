@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -174,6 +175,14 @@ type Options struct {
 	// other state). ok false: not known (Config.LoginAgents decides). A connected call
 	// re-adopted at reconciliation puts its agent on it whatever the state (acd.Engine.Adopt).
 	AgentState func(agentID string) (state acd.AgentState, reason string, ok bool)
+	// KeepRequest, when set, keeps what an agent asked for during a call (SetAgentState calls
+	// it before it returns): req is the pause or logout the agent now waits for, nil when it
+	// waits for nothing (the state was taken at once, or the agent asked to stay available).
+	KeepRequest func(ctx context.Context, agentID string, req *AgentRequest) error
+	// PendingRequest, when set, says what an agent was waiting for when the previous router
+	// stopped (see KeepRequest). At the first reconciliation, once the connected calls are
+	// back on their agents, an agent on a call takes it when the call ends; any other at once.
+	PendingRequest func(agentID string) (AgentRequest, bool)
 	// Callback, when set, stores a callback the caller asked for in the IVR.
 	Callback func(callID string, cb ivr.Callback, at time.Time) error
 	// Callbacks, when set, stores missed and after-hours callbacks and runs the dialer that
@@ -182,6 +191,10 @@ type Options struct {
 	// Recall, when set, finds a call's queue, priority and original enqueue time in the store;
 	// reconciliation asks it for a channel whose variables are missing.
 	Recall func(callID string) (Recalled, bool)
+	// Reconciled, when set, is told at the end of every reconciliation, on the owner goroutine
+	// and after the engine events it caused, the calls the router holds and the time (the
+	// router's clock): any other call the store has open ended while the router did not listen.
+	Reconciled func(live []string, at time.Time)
 	// RecordingsDir is the recording store's folder: finished recordings are fetched from
 	// Asterisk into it and handed to Recorded, which indexes them (see recording.go). Either
 	// empty: recordings stay on Asterisk.
@@ -202,6 +215,18 @@ type Options struct {
 	ClassifyTimeout time.Duration
 	// CSAT, when set, stores a post-call survey score; called on the call's worker.
 	CSAT func(ctx context.Context, s CSAT) error
+	// Activity, when set, counts the router's work in flight (see Activity): tests wait on
+	// it until the router is idle.
+	Activity *Activity
+}
+
+// AgentRequest is a pause or logout an agent asked for during a call: it takes effect when
+// the call, and its wrap-up, end.
+type AgentRequest struct {
+	State  acd.AgentState // Paused or LoggedOut
+	Reason string         // the pause's
+	Call   string         // the call it waits for
+	At     time.Time      // when it was asked, on the router's clock
 }
 
 // Recalled is what the store remembers of a live call.
@@ -234,6 +259,7 @@ type Router struct {
 	callGone     func(callID string, at time.Time)
 	ivrRouted    func(callID string, path []IVRStep, data map[string]string)
 	recall       func(callID string) (Recalled, bool)
+	reconciledTo func(live []string, at time.Time)
 	callback     func(callID string, cb ivr.Callback, at time.Time) error
 	recs         *recorder
 	lookup       func(ctx context.Context, q LookupQuery) (ivr.Customer, bool, error)
@@ -243,9 +269,17 @@ type Router struct {
 	csat         func(ctx context.Context, s CSAT) error
 	callbacks    Callbacks
 	dialer       dialerState
-	cbWork       worker      // callback store writes, in order
-	link         link        // the event link, and whether offers are held (link.go)
-	stopped      atomic.Bool // Run returned: workers start nothing new
+	cbWork       worker // callback store writes, in order
+	keepRequest  func(ctx context.Context, agentID string, req *AgentRequest) error
+	asked        map[string]AgentRequest // requests of the previous router, until the first reconciliation
+	requestMu    sync.Mutex              // one SetAgentState at a time: its engine change and its kept request
+	link         link                    // the event link, and whether offers are held (link.go)
+	stopped      atomic.Bool             // Run returned: workers start nothing new
+	timers       Timers
+	act          *Activity
+	deadline     time.Time // the engine deadline the deadline timer is armed for
+	deadlineT    Timer
+	tickT        Timer
 }
 
 // New builds a router and its engine from the configuration.
@@ -266,11 +300,29 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		cfg: cfg, tel: tel, log: opt.Logger, clock: opt.Clock,
 		inbox: NewInbox[func()](), observers: opt.Observers,
 		calls: map[string]*call{}, chans: map[string]*call{}, holds: map[string]bool{},
-		latency: opt.OfferLatency, callInfo: opt.CallInfo, callGone: opt.CallGone, ivrRouted: opt.IVRRouted, recall: opt.Recall, callback: opt.Callback,
+		latency: opt.OfferLatency, callInfo: opt.CallInfo, callGone: opt.CallGone, ivrRouted: opt.IVRRouted, recall: opt.Recall,
+		reconciledTo: opt.Reconciled, callback: opt.Callback,
 		recs: newRecorder(opt), lookup: opt.Lookup, lookupWait: opt.LookupTimeout, csat: opt.CSAT,
 		callbacks: opt.Callbacks, dialer: dialerState{active: map[string]int{}},
 	}
 	r.classify, r.classifyWait = opt.Classify, opt.ClassifyTimeout
+	r.timers, r.act = wallTimers{}, opt.Activity
+	if t, ok := opt.Clock.(Timers); ok {
+		r.timers = t
+	}
+	if r.act == nil {
+		r.act = &Activity{}
+	}
+	r.cbWork.act = r.act
+	r.keepRequest = opt.KeepRequest
+	if opt.PendingRequest != nil {
+		r.asked = map[string]AgentRequest{}
+		for _, a := range cfg.Agents {
+			if p, ok := opt.PendingRequest(a.ID); ok && (p.State == acd.Paused || p.State == acd.LoggedOut) {
+				r.asked[a.ID] = p
+			}
+		}
+	}
 	if r.classifyWait <= 0 {
 		r.classifyWait = defaultClassifyTimeout
 	}
@@ -330,20 +382,17 @@ func EventTypes() []string {
 // Deliver queues an ARI event; it never blocks and never drops.
 func (r *Router) Deliver(ev sdk.Event) {
 	at := time.Now()
-	r.inbox.Push(func() { r.received = at; r.onARI(ev) })
+	r.post(func() { r.received = at; r.onARI(ev) })
 }
 
 // Connected queues a reconciliation: the websocket (re)connected. Offers resume once it
 // is done (link.go).
 func (r *Router) Connected(attempt int) {
-	r.inbox.Push(func() {
+	r.post(func() {
 		r.linkConnected(attempt)
 		r.reconcile(attempt)
 	})
 }
-
-// post runs f on the owner goroutine.
-func (r *Router) post(f func()) { r.inbox.Push(f) }
 
 // Do runs f with the engine on the owner goroutine and waits for it.
 func (r *Router) Do(ctx context.Context, f func(e *acd.Engine) error) error {
@@ -364,43 +413,62 @@ func (r *Router) Do(ctx context.Context, f func(e *acd.Engine) error) error {
 // Reconciliations counts completed reconciliations (for health checks and tests).
 func (r *Router) Reconciliations() int64 { return r.reconciled.Load() }
 
-// Run is the owner loop; it returns when ctx ends.
+// Run is the owner loop; it returns when ctx ends. Timers (the engine's deadlines, a tick
+// for the statistics and the dialer) post to the inbox like everything else.
 func (r *Router) Run(ctx context.Context) error {
 	defer r.stopped.Store(true)
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
 	every := time.Second
 	if d := r.cfg.Dialer.Every; d > 0 && d < every {
 		every = d
 	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		if d, ok := r.eng.NextDeadline(); ok {
-			wait := time.Until(d)
-			if wait < 0 {
-				wait = 0
-			}
-			timer.Reset(wait)
-		} else {
-			timer.Reset(time.Hour)
+	var tick func()
+	tick = func() { r.tickT = r.after(every, func() { r.post(tick) }) }
+	tick()
+	r.armDeadline()
+	defer func() {
+		r.tickT.Stop()
+		if r.deadlineT != nil {
+			r.deadlineT.Stop()
 		}
+	}()
+	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-r.inbox.Ready():
-			for _, f := range r.inbox.Drain() {
-				f()
-				r.flush()
-			}
-		case <-timer.C:
-			r.eng.Tick()
+		}
+		items := r.inbox.Drain()
+		for _, f := range items {
+			f()
 			r.flush()
-		case <-tick.C:
 		}
 		r.refreshSnapshot(false)
 		r.dialerTick(ctx)
+		r.armDeadline()
+		r.ownerDone()
 	}
+}
+
+// armDeadline sets the deadline timer for the engine's next deadline, if it changed.
+func (r *Router) armDeadline() {
+	d, ok := r.eng.NextDeadline()
+	if !ok || d.Equal(r.deadline) && r.deadlineT != nil {
+		return
+	}
+	if r.deadlineT != nil {
+		r.deadlineT.Stop()
+	}
+	r.deadline = d
+	var t Timer
+	t = r.after(d.Sub(r.clock.Now()), func() {
+		r.post(func() {
+			if r.deadlineT == t {
+				r.deadlineT = nil
+			}
+			r.eng.Tick()
+		})
+	})
+	r.deadlineT = t
 }
 
 // flush hands the engine's events to the observers and acts on them.

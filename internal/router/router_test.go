@@ -97,17 +97,20 @@ func TestPlaceVariables(t *testing.T) {
 	if !ok || q != "support-l1" || p != 7 || !e.Equal(at) {
 		t.Fatalf("round trip: %q %d %v %v", q, p, e, ok)
 	}
-	a, when, ok := parseAnswer(answerValue("1001", at))
-	if !ok || a != "1001" || !when.Equal(at) {
-		t.Fatalf("answer round trip: %q %v %v", a, when, ok)
+	for _, rec := range []string{"", "call-n1-1.2", "call-n1-1.2-r20261123T090000.123Z"} {
+		a, when, r, ok := parseAnswer(answerValue("1001", at, rec))
+		if !ok || a != "1001" || !when.Equal(at) || r != rec {
+			t.Fatalf("answer round trip: %q %v %q %v, want recording %q", a, when, r, ok, rec)
+		}
 	}
 	for _, bad := range []string{"", "q", "q|x|2026-11-23T09:00:00Z", "q|1|yesterday", "|1|2026-11-23T09:00:00Z", "a|b|c|d"} {
 		if _, _, _, ok := parsePlace(bad); ok {
 			t.Errorf("parsePlace(%q) accepted", bad)
 		}
 	}
-	for _, bad := range []string{"", "1001", "|2026-11-23T09:00:00Z", "1001|soon"} {
-		if _, _, ok := parseAnswer(bad); ok {
+	for _, bad := range []string{"", "1001", "|2026-11-23T09:00:00Z", "1001|soon", "1001|soon|call-x", "|2026-11-23T09:00:00Z|call-x",
+		"1001|2026-11-23T09:00:00Z|voicemail", "1001|2026-11-23T09:00:00Z|call-a b"} {
+		if _, _, _, ok := parseAnswer(bad); ok {
 			t.Errorf("parseAnswer(%q) accepted", bad)
 		}
 	}
@@ -123,7 +126,7 @@ func FuzzPlaceVariables(f *testing.F) {
 				t.Fatalf("accepted %q as %q %d %v", v, q, p, e)
 			}
 		}
-		if a, _, ok := parseAnswer(v); ok && a == "" {
+		if a, _, rec, ok := parseAnswer(v); ok && (a == "" || rec != "" && !isRecordingName(rec)) {
 			t.Fatalf("accepted %q with no agent", v)
 		}
 	})

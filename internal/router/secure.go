@@ -98,7 +98,7 @@ func (r *Router) setRecordingPaused(ctx context.Context, agent, callID string, p
 			done <- err
 			return
 		}
-		name := recordingPrefix + c.id
+		name := c.recordingOf()
 		if c.collect != nil {
 			done <- &acd.Error{Code: acd.EConflict, Message: "a secure entry is running on call " + callID}
 			return
@@ -166,7 +166,7 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 		}
 		col := &collection{name: name, min: min, max: max, done: done, resume: !c.recPaused, bridge: c.bridge}
 		c.collect = col
-		rec, ch := recordingPrefix+c.id, c.callerChan
+		rec, ch := c.recordingOf(), c.callerChan
 		media := r.cfg.SecurePrompt
 		if media == "" {
 			media = "sound:beep"
@@ -221,7 +221,7 @@ func (r *Router) secureTimeout() time.Duration {
 func (r *Router) armCollect(c *call, col *collection, d time.Duration) {
 	col.seq++
 	seq := col.seq
-	time.AfterFunc(d, func() {
+	r.after(d, func() {
 		r.post(func() {
 			if c.collect == col && col.seq == seq {
 				r.finishCollect(c, col)
@@ -297,7 +297,7 @@ func (r *Router) endCollect(c *call, col *collection, res collected) {
 		})
 	}
 	if col.resume {
-		rec := recordingPrefix + c.id
+		rec := c.recordingOf()
 		c.w.do(func() {
 			if err := ignoreGone(r.tel.ResumeRecording(rec)); err != nil {
 				r.log.Error("recording not resumed after a secure entry", "call", c.id, "err", err)

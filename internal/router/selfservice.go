@@ -67,11 +67,10 @@ func (r *Router) ivrLookup(c *call, a ivr.Lookup) {
 		cust  ivr.Customer
 		found bool
 	}
-	go func() {
-		ans, err := within(wait, func(ctx context.Context) (answer, error) {
-			cust, found, err := hook(ctx, q)
-			return answer{cust, found}, err
-		})
+	within(r, wait, func(ctx context.Context) (answer, error) {
+		cust, found, err := hook(ctx, q)
+		return answer{cust, found}, err
+	}, func(ans answer, err error) {
 		res := ivr.LookupResult{ID: a.ID, Found: ans.found && err == nil, Customer: ans.cust}
 		switch {
 		case errors.Is(err, context.DeadlineExceeded):
@@ -84,8 +83,8 @@ func (r *Router) ivrLookup(c *call, a ivr.Lookup) {
 		if !res.Found {
 			res.Customer = ivr.Customer{}
 		}
-		r.post(func() { r.ivrInput(c, res) })
-	}()
+		r.ivrInput(c, res)
+	})
 }
 
 // ivrTransfer sends the caller to the node's number through the dialplan.
@@ -112,7 +111,7 @@ func (r *Router) ivrTransfer(c *call, a ivr.Transfer) {
 		default:
 			r.log.Error("ivr transfer failed; ending the call", "call", c.id, "err", err)
 			_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, "sound:an-error-has-occurred"))
-			time.Sleep(3 * time.Second)
+			r.sleep(3 * time.Second)
 			_ = ignoreGone(r.tel.Hangup(ch, "normal"))
 		}
 	})

@@ -25,9 +25,14 @@
 //     that keeps the id), the row is reopened and gets new legs.
 //   - Logged-out time has no agent_states rows. An interval left open by a
 //     router that died is closed at the agent's next state change.
+//   - A call that ended while no router listened (it died, or its link was
+//     down) is closed when the router reconciles (Journal.Reconciled): at the
+//     reconciliation's time, completed if it was answered, abandoned if not,
+//     with its open leg, and a GONE event. A call that never queued (it ended
+//     in the IVR) never gets an outcome.
 //   - queue_events names follow Asterisk's queue_log where one exists
 //     (ENTERQUEUE, CONNECT, RINGNOANSWER, ABANDON, TRANSFER, EXITWITHTIMEOUT,
 //     PAUSE, UNPAUSE, AGENTLOGIN, AGENTLOGOFF); COMPLETE is neutral because the
-//     engine does not know who hung up; OFFER, UPDATE, REMOVED, CALLBACKOFFER
-//     and EXPAND are Switchboard's own.
+//     engine does not know who hung up; OFFER, UPDATE, REMOVED, CALLBACKOFFER,
+//     EXPAND and GONE are Switchboard's own.
 package store

@@ -30,11 +30,12 @@ type JournalOptions struct {
 	FinalTimeout time.Duration
 }
 
-// item is one recorded event or call info, numbered in recording order.
+// item is one recorded event, call info or reconciliation, numbered in recording order.
 type item struct {
 	seq  uint64
 	ev   acd.Event
 	info *callInfo
+	gone *reconciled
 }
 
 // Journal writes the engine's events to the store. Record and CallInfo may be
@@ -120,6 +121,19 @@ func (j *Journal) CallInfo(callID, callerNumber, did string, data map[string]str
 // nothing to it.
 func (j *Journal) CallGone(callID string, at time.Time) {
 	j.add(item{info: &callInfo{callID: callID, gone: at}})
+}
+
+// Reconciled records that the router reconciled with Asterisk at `at` (its clock) holding
+// the calls live: every other call of the node still open in the store ended while nobody
+// listened (the router was down, or cut off). Each is closed at `at` with what is known:
+// completed if it was answered, abandoned if not, and so is its open leg. A call that never
+// queued (its caller hung up in the IVR, or during the pre-queue lookup) ends abandoned.
+func (j *Journal) Reconciled(live []string, at time.Time) {
+	g := &reconciled{live: make(map[string]bool, len(live)), at: at}
+	for _, id := range live {
+		g.live[id] = true
+	}
+	j.add(item{gone: g})
 }
 
 func (j *Journal) add(it item) {
@@ -288,9 +302,12 @@ func (j *Journal) writeBatch(ctx context.Context, b *batch) error {
 			return err
 		}
 		for _, it := range b.items {
-			if it.info != nil {
+			switch {
+			case it.info != nil:
 				j.m.info(*it.info)
-			} else {
+			case it.gone != nil:
+				j.m.closeGone(*it.gone)
+			default:
 				j.m.apply(it.ev)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"sort"
 	"time"
 
 	"switchboard/acd"
@@ -70,6 +71,12 @@ type eventRow struct {
 	at                         time.Time
 	callID, queue, agent, kind string
 	data                       json.RawMessage
+}
+
+// reconciled is a reconciliation: the calls the router held at `at`.
+type reconciled struct {
+	live map[string]bool
+	at   time.Time
 }
 
 // callInfo is what the router knows of a call and the engine does not.
@@ -212,6 +219,38 @@ func (m *model) info(ci callInfo) {
 		return
 	}
 	m.touchCall(c, c.updatedAt)
+}
+
+// closeGone closes the open calls of the node that the router no longer holds (see
+// Journal.Reconciled); prefetch has read those the model did not hold. A call that never
+// queued ends abandoned, with no leg and no queue event, as CallGone ends one.
+func (m *model) closeGone(g reconciled) {
+	ids := make([]string, 0, len(m.calls))
+	for id, c := range m.calls {
+		if c.outcome == "" && c.node == m.node && !g.live[id] {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids) // queue events in a stable order
+	for _, id := range ids {
+		c := m.calls[id]
+		if c.enqueuedAt.IsZero() {
+			m.end(c, g.at, OutcomeAbandoned)
+			m.touchCall(c, g.at)
+			continue
+		}
+		outcome, legOutcome := OutcomeAbandoned, LegAbandoned
+		if !c.answeredAt.IsZero() {
+			outcome = OutcomeCompleted
+		}
+		if l := c.leg; l != nil && !l.answeredAt.IsZero() {
+			legOutcome = LegAnswered
+		}
+		m.closeLeg(c, g.at, legOutcome)
+		m.end(c, g.at, outcome)
+		m.touchCall(c, g.at)
+		m.event(g.at, id, c.queue, c.agent, "GONE", map[string]any{"outcome": outcome})
+	}
 }
 
 // apply turns one engine event into row changes and queue events.
@@ -390,8 +429,9 @@ func (m *model) agentState(e acd.AgentStateChanged) {
 }
 
 // needs lists the calls and agents a batch mentions that the model does not
-// hold, so they can be read from the database first.
-func (m *model) needs(items []item) (calls, agents []string) {
+// hold, so they can be read from the database first; gone says whether it
+// holds a reconciliation, which needs every open call of the node.
+func (m *model) needs(items []item) (calls, agents []string, gone bool) {
 	seenC, seenA := map[string]bool{}, map[string]bool{}
 	addC := func(id string) {
 		if id != "" && m.calls[id] == nil && !seenC[id] {
@@ -402,6 +442,10 @@ func (m *model) needs(items []item) (calls, agents []string) {
 	for _, it := range items {
 		if it.info != nil {
 			addC(it.info.callID)
+			continue
+		}
+		if it.gone != nil {
+			gone = true
 			continue
 		}
 		switch e := it.ev.(type) {
@@ -432,7 +476,7 @@ func (m *model) needs(items []item) (calls, agents []string) {
 			}
 		}
 	}
-	return calls, agents
+	return calls, agents, gone
 }
 
 // wrapCalls lists the calls that agents in the batch are wrapping up and

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -59,7 +60,7 @@ func (m *model) snapshot(b *batch) {
 // prefetch reads the calls and agents the items mention that the model does
 // not hold. Nothing is changed unless every read succeeds.
 func (j *Journal) prefetch(ctx context.Context, items []item) error {
-	callIDs, agentIDs := j.m.needs(items)
+	callIDs, agentIDs, gone := j.m.needs(items)
 	if len(agentIDs) > 0 {
 		slots, err := j.s.openIntervals(ctx, j.opt.Node, agentIDs)
 		if err != nil {
@@ -78,6 +79,17 @@ func (j *Journal) prefetch(ctx context.Context, items []item) error {
 		}
 	}
 	callIDs = append(callIDs, j.m.wrapCalls(items)...)
+	if gone {
+		open, err := j.s.openCalls(ctx, j.opt.Node)
+		if err != nil {
+			return err
+		}
+		for _, id := range open {
+			if j.m.calls[id] == nil && !slices.Contains(callIDs, id) {
+				callIDs = append(callIDs, id)
+			}
+		}
+	}
 	if len(callIDs) == 0 {
 		return nil
 	}
@@ -89,6 +101,19 @@ func (j *Journal) prefetch(ctx context.Context, items []item) error {
 		j.m.calls[c.id] = c
 	}
 	return nil
+}
+
+// openCalls lists the calls of node that have no outcome yet.
+func (s *Store) openCalls(ctx context.Context, node string) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id FROM calls WHERE node = $1 AND outcome IS NULL`, node)
+	if err != nil {
+		return nil, fmt.Errorf("journal: read open calls: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("journal: read open calls: %w", err)
+	}
+	return ids, nil
 }
 
 // openIntervals reads agents' open agent_states rows on node, oldest first.

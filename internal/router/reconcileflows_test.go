@@ -1,0 +1,61 @@
+package router_test
+
+import (
+	"testing"
+
+	"switchboard/acd"
+	"switchboard/internal/router/routertest"
+)
+
+// While the event link is down the agent hangs up a connected call. Back on the link, the
+// router reconciles: the call is over, so it hangs the caller up and removes the bridge, and
+// nothing more. It does not take the caller it is hanging up for a new one (reading its
+// variables, queueing it again): that reopened the finished call's record and ended it
+// again as abandoned.
+func TestReconcileDoesNotAdoptWhatItEnded(t *testing.T) {
+	h := start(t, testConfig(), routertest.Options{})
+	c := h.Inbound("5551000", "+4930111")
+	h.Answer("c1-a1")
+	h.TakeRequests()
+	h.LinkDown()
+	h.Hangup("c1-a1")
+	h.LinkUp()
+	h.ExpectRequests("GET /applications/switchboard", "GET /channels",
+		"GET /bridges/sb-hold-line1", "GET /bridges/sb-call-c1",
+		"DELETE /bridges/sb-call-c1", // reconcile's clean-up of bridges of no call
+		"DELETE /channels/c1?reason=normal", "DELETE /bridges/sb-call-c1")
+	if !h.Gone(c) {
+		t.Fatal("the caller is still up")
+	}
+	if n := count(h, func(e acd.CallEnqueued) bool { return e.Call == "ast1-c1" }); n != 1 {
+		t.Fatalf("the call was queued %d times", n)
+	}
+	if r, _ := h.Row("ast1-c1"); r.Outcome != routertest.Completed {
+		t.Fatalf("call row %+v", r)
+	}
+}
+
+// The router is killed while a1's phone rings for a caller. The new router finds the caller
+// waiting and offers it again: its agent leg is numbered above the one still ringing, whose
+// id Asterisk would refuse (409), withdrawing the offer and pausing every offer.
+func TestRestartNumbersAgentLegsAboveRingingOnes(t *testing.T) {
+	h := start(t, testConfig(), routertest.Options{})
+	h.Inbound("5551000", "+4930111")
+	h.TakeRequests()
+	h.Restart(nil)
+	var originates []string
+	for _, r := range h.Requests() {
+		if r.Gen == 2 && routertest.Match("POST /channels/c1-a*?endpoint=*", r.Op) {
+			originates = append(originates, r.Op)
+			if r.Err != nil {
+				t.Errorf("%s: %v", r.Op, r.Err)
+			}
+		}
+	}
+	if len(originates) != 1 || !routertest.Match("POST /channels/c1-a2?endpoint=PJSIP/100*", originates[0]) {
+		t.Fatalf("the new router's originates: %q", originates)
+	}
+	if ch, ok := h.Channel("c1-a1"); !ok || ch.State != "Ring" {
+		t.Fatalf("the first leg: %+v", ch)
+	}
+}
