@@ -275,13 +275,9 @@ type newToken struct {
 	UserID int64  `json:"user_id"` // admins only: a token for another account
 }
 
-// createToken makes a token and shows it this once. A token cannot make tokens: a leaked
-// one must not be able to outlive its revocation.
+// createToken makes a token and shows it this once. Only a signed-in session reaches it (the
+// route refuses tokens): a leaked token must not be able to outlive its revocation.
 func (s *server) createToken(w http.ResponseWriter, r *http.Request) {
-	if byAPIToken(r.Context()) {
-		writeError(w, http.StatusForbidden, CodeForbidden, "API tokens are made from a signed-in session, not with another token")
-		return
-	}
 	if !csrfOK(w, r) {
 		return
 	}

@@ -225,7 +225,7 @@ func TestAPITokensActAsTheirOwner(t *testing.T) {
 		t.Fatalf("unknown token: %d %s", code, body)
 	}
 
-	// An admin's token changes state without a CSRF token; a browser session still needs one.
+	// A token changes state without a CSRF token; a browser session still needs one.
 	code, body = s.do(root.c, "POST", "/api/tokens", root.csrf, map[string]any{"name": "provisioning"})
 	var rootTok struct {
 		ID    int64  `json:"id"`
@@ -235,9 +235,6 @@ func TestAPITokensActAsTheirOwner(t *testing.T) {
 	alice := fmt.Sprintf("/api/users/%d", s.ids["alice"])
 	if code, body := s.do(root.c, "PATCH", alice, "", map[string]any{"agent_id": "1003"}); code != 403 || errCode(body) != CodeCSRF {
 		t.Fatalf("session without csrf: %d %s", code, body)
-	}
-	if code, body := s.do(nil, "PATCH", alice, "bearer "+rootTok.Token, map[string]any{"agent_id": "1003"}); code != 200 {
-		t.Fatalf("token without csrf: %d %s", code, body)
 	}
 
 	// Sue lists and revokes her own tokens only; the admin sees all.
@@ -259,5 +256,51 @@ func TestAPITokensActAsTheirOwner(t *testing.T) {
 	}
 	if strings.Contains(s.logs.String(), tok.Token) || strings.Contains(s.logs.String(), rootTok.Token) {
 		t.Fatal("a token reached the log")
+	}
+}
+
+// TestTokensCannotManageAccountsOrTokens: an API token, even an admin's, may not create,
+// change or delete accounts, nor list, make or revoke tokens: a leaked token must not be able
+// to mint an account (which could then sign in and make tokens) or outlive its revocation.
+// Those routes need a signed-in session.
+func TestTokensCannotManageAccountsOrTokens(t *testing.T) {
+	s := newStoreSite(t, nil)
+	root := s.signIn("root")
+	code, body := s.do(root.c, "POST", "/api/tokens", root.csrf, map[string]any{"name": "provisioning"})
+	var tok struct {
+		ID    int64  `json:"id"`
+		Token string `json:"token"`
+	}
+	if json.Unmarshal([]byte(body), &tok); code != 201 {
+		t.Fatalf("token: %d %s", code, body)
+	}
+	bearer := "bearer " + tok.Token
+	alice := fmt.Sprintf("/api/users/%d", s.ids["alice"])
+	for _, tt := range []struct {
+		method, path string
+		body         any
+	}{
+		{"GET", "/api/users", nil},
+		{"POST", "/api/users", map[string]any{"username": "mallory", "role": "admin", "password": "mallory-password"}},
+		{"PATCH", alice, map[string]any{"agent_id": "1003"}},
+		{"PATCH", alice, map[string]any{"password": "taken-over-1"}},
+		{"DELETE", alice, nil},
+		{"GET", "/api/tokens", nil},
+		{"POST", "/api/tokens", map[string]any{"name": "more"}},
+		{"DELETE", fmt.Sprintf("/api/tokens/%d", tok.ID), nil},
+	} {
+		if code, body := s.do(nil, tt.method, tt.path, bearer, tt.body); code != 403 || errCode(body) != CodeForbidden {
+			t.Errorf("%s %s with an admin token: %d %s, want 403 forbidden", tt.method, tt.path, code, body)
+		}
+	}
+	if _, err := s.st.UserByName(context.Background(), "mallory"); !store.IsNotFound(err) {
+		t.Fatalf("the token made an account: %v", err)
+	}
+	if a, err := s.st.Account(context.Background(), s.ids["alice"]); err != nil || a.AgentID != "1001" {
+		t.Fatalf("the token changed an account: %+v %v", a, err)
+	}
+	// The token still does what it may: read the API as its owner.
+	if code, body := s.do(nil, "GET", "/api/queues", bearer, nil); code != 200 {
+		t.Fatalf("the token reading queues: %d %s", code, body)
 	}
 }

@@ -99,12 +99,28 @@ func csrfOK(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// Route is one registered route, for the OpenAPI check and the docs.
+// Route is one registered route, for the OpenAPI check, the authorization table test and
+// the docs.
 type Route struct {
 	Method, Path string
 	API          bool     // JSON API (errors in the API shape) rather than a page
-	Roles        []string // who may call it; empty: anyone (healthz, login)
+	Roles        []string // who may call it; empty: anyone (healthz, login, assets)
+	// Tokens: an API token may call it (as its owner). API routes take tokens except those
+	// that manage accounts and tokens, which need a signed-in session.
+	Tokens bool
+	Stream bool // a long-lived event stream: capped per session and per user (stream.go)
 }
+
+// kind is how a route is reached: a page, an API route, one that needs a browser session
+// (account and token management), or an event stream.
+type kind uint8
+
+const (
+	page kind = iota
+	api
+	apiSession // an API route a token may not call
+	apiStream
+)
 
 // routes records what is registered on a mux.
 type routes struct {
@@ -112,13 +128,13 @@ type routes struct {
 	list []Route
 }
 
-// handle registers pattern ("METHOD /path") for roles; api selects 401/403 JSON answers
-// instead of redirects. No roles: open to anyone.
-func (s *server) handle(rt *routes, pattern string, api bool, roles []string, h http.HandlerFunc) {
+// handle registers pattern ("METHOD /path") for roles (none: open to anyone).
+func (s *server) handle(rt *routes, pattern string, k kind, roles []string, h http.HandlerFunc) {
 	method, path, _ := strings.Cut(pattern, " ")
-	rt.list = append(rt.list, Route{Method: method, Path: path, API: api, Roles: roles})
+	r := Route{Method: method, Path: path, API: k != page, Roles: roles, Tokens: k == api || k == apiStream, Stream: k == apiStream}
+	rt.list = append(rt.list, r)
 	if len(roles) > 0 {
-		h = s.requireRole(api, roles, h)
+		h = s.requireRole(r, h)
 	}
 	rt.mux.HandleFunc(pattern, h)
 }

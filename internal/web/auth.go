@@ -117,17 +117,21 @@ func byAPIToken(ctx context.Context) bool {
 	return b
 }
 
-// requireRole lets a request through with a live session whose role is one of roles, or, on
-// API routes, with "Authorization: Bearer <API token>" acting as the token's owner. Pages
-// redirect to the login; API routes answer 401/403.
-func (s *server) requireRole(api bool, roles []string, next http.HandlerFunc) http.HandlerFunc {
+// requireRole lets a request through with a live session whose role is one of rt.Roles, or,
+// on API routes that take tokens, with "Authorization: Bearer <API token>" acting as the
+// token's owner. Pages redirect to the login; API routes answer 401/403.
+func (s *server) requireRole(rt Route, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var (
 			sess  *store.Session
 			err   error
 			token bool
 		)
-		if h := r.Header.Get("Authorization"); api && s.opt.Accounts != nil && strings.HasPrefix(h, "Bearer ") {
+		if h := r.Header.Get("Authorization"); rt.API && s.opt.Accounts != nil && strings.HasPrefix(h, "Bearer ") {
+			if !rt.Tokens {
+				writeError(w, http.StatusForbidden, CodeForbidden, "API tokens may not manage accounts or tokens: sign in")
+				return
+			}
 			token = true
 			sess, err = s.opt.Accounts.SessionByAPIToken(r.Context(), strings.TrimPrefix(h, "Bearer "), time.Now())
 		} else {
@@ -142,7 +146,7 @@ func (s *server) requireRole(api bool, roles []string, next http.HandlerFunc) ht
 				if token {
 					s.opt.Logger.Info("api token refused", "ip", clientIP(r))
 					writeError(w, http.StatusUnauthorized, CodeUnauthorized, "unknown or revoked API token")
-				} else if api {
+				} else if rt.API {
 					writeError(w, http.StatusUnauthorized, CodeUnauthorized, "login required")
 				} else {
 					http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -150,24 +154,22 @@ func (s *server) requireRole(api bool, roles []string, next http.HandlerFunc) ht
 				return
 			}
 			s.opt.Logger.Error("session lookup", "err", err)
-			if api {
+			if rt.API {
 				writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "session store unavailable")
 			} else {
 				http.Error(w, "unavailable", http.StatusServiceUnavailable)
 			}
 			return
 		}
-		for _, role := range roles {
-			if sess.User.Role == role {
-				ctx := context.WithValue(r.Context(), ctxKey{}, sess)
-				if token {
-					ctx = context.WithValue(ctx, tokenKey{}, true)
-				}
-				next(w, r.WithContext(ctx))
-				return
+		if slices.Contains(rt.Roles, sess.User.Role) {
+			ctx := context.WithValue(r.Context(), ctxKey{}, sess)
+			if token {
+				ctx = context.WithValue(ctx, tokenKey{}, true)
 			}
+			next(w, r.WithContext(ctx))
+			return
 		}
-		if api {
+		if rt.API {
 			writeError(w, http.StatusForbidden, CodeForbidden, "your role may not do this")
 			return
 		}

@@ -146,7 +146,7 @@ var (
 func (s *server) register() *routes {
 	opt := s.opt
 	rt := &routes{mux: http.NewServeMux()}
-	s.handle(rt, "GET /healthz", false, nil, s.health)
+	s.handle(rt, "GET /healthz", page, nil, s.health)
 	if opt.Metrics != nil {
 		rt.list = append(rt.list, Route{Method: "GET", Path: "/metrics"})
 		rt.mux.Handle("GET /metrics", requireToken(opt.MetricsToken, opt.Metrics))
@@ -154,79 +154,79 @@ func (s *server) register() *routes {
 	if opt.Users == nil || opt.Live == nil {
 		return rt
 	}
-	s.handle(rt, "GET /login", false, nil, s.handleLogin)
-	s.handle(rt, "POST /login", false, nil, s.handleLogin)
-	s.handle(rt, "POST /logout", false, everyone, s.handleLogout)
-	s.handle(rt, "GET /wallboard", false, supervisors, s.wallboard)
-	s.handle(rt, "GET /api/queues", true, supervisors, s.apiQueues)
-	s.handle(rt, "GET /api/queues/stream", true, supervisors, s.streamQueues)
+	s.handle(rt, "GET /login", page, nil, s.handleLogin)
+	s.handle(rt, "POST /login", page, nil, s.handleLogin)
+	s.handle(rt, "POST /logout", page, everyone, s.handleLogout)
+	s.handle(rt, "GET /wallboard", page, supervisors, s.wallboard)
+	s.handle(rt, "GET /api/queues", api, supervisors, s.apiQueues)
+	s.handle(rt, "GET /api/queues/stream", apiStream, supervisors, s.streamQueues)
 	if opt.Recordings != nil {
-		s.handle(rt, "GET /api/recordings", true, everyone, s.searchRecordings)
-		s.handle(rt, "GET /recordings/{name}", true, everyone, s.playRecording)
-		s.handle(rt, "GET /recordings", false, everyone, s.recordingsPage)
+		s.handle(rt, "GET /api/recordings", api, everyone, s.searchRecordings)
+		s.handle(rt, "GET /recordings/{name}", api, everyone, s.playRecording)
+		s.handle(rt, "GET /recordings", page, everyone, s.recordingsPage)
 	}
 	if opt.RecordCall != nil {
-		s.handle(rt, "POST /api/calls/{id}/record", true, agents, s.recordCall)
+		s.handle(rt, "POST /api/calls/{id}/record", api, agents, s.recordCall)
 	}
 	if opt.Secure != nil {
-		s.handle(rt, "POST /api/calls/{id}/recording/pause", true, agents, s.pauseRecording)
-		s.handle(rt, "POST /api/calls/{id}/recording/resume", true, agents, s.resumeRecording)
-		s.handle(rt, "POST /api/calls/{id}/secure-collect", true, agents, s.secureCollect)
+		s.handle(rt, "POST /api/calls/{id}/recording/pause", api, agents, s.pauseRecording)
+		s.handle(rt, "POST /api/calls/{id}/recording/resume", api, agents, s.resumeRecording)
+		s.handle(rt, "POST /api/calls/{id}/secure-collect", api, agents, s.secureCollect)
 	}
 	if opt.CRM != nil {
-		s.handle(rt, "GET /api/customers", true, everyone, s.searchCustomers)
-		s.handle(rt, "POST /api/customers", true, everyone, s.createCustomer)
-		s.handle(rt, "GET /api/customers/{id}", true, everyone, s.getCustomer)
-		s.handle(rt, "PATCH /api/customers/{id}", true, everyone, s.updateCustomer)
-		s.handle(rt, "GET /api/tickets", true, everyone, s.listTickets)
-		s.handle(rt, "POST /api/tickets", true, everyone, s.createTicket)
-		s.handle(rt, "GET /api/tickets/{id}", true, everyone, s.getTicket)
-		s.handle(rt, "PATCH /api/tickets/{id}", true, everyone, s.updateTicket)
-		s.handle(rt, "POST /api/tickets/{id}/calls", true, everyone, s.linkTicketCall)
+		s.handle(rt, "GET /api/customers", api, everyone, s.searchCustomers)
+		s.handle(rt, "POST /api/customers", api, everyone, s.createCustomer)
+		s.handle(rt, "GET /api/customers/{id}", api, everyone, s.getCustomer)
+		s.handle(rt, "PATCH /api/customers/{id}", api, everyone, s.updateCustomer)
+		s.handle(rt, "GET /api/tickets", api, everyone, s.listTickets)
+		s.handle(rt, "POST /api/tickets", api, everyone, s.createTicket)
+		s.handle(rt, "GET /api/tickets/{id}", api, everyone, s.getTicket)
+		s.handle(rt, "PATCH /api/tickets/{id}", api, everyone, s.updateTicket)
+		s.handle(rt, "POST /api/tickets/{id}/calls", api, everyone, s.linkTicketCall)
 	}
 	if opt.Pops != nil {
-		s.handle(rt, "GET /api/agent/pop/stream", true, agents, s.streamPops)
-		s.handle(rt, "GET /api/agent/call", true, agents, s.currentPop)
+		s.handle(rt, "GET /api/agent/pop/stream", apiStream, agents, s.streamPops)
+		s.handle(rt, "GET /api/agent/call", api, agents, s.currentPop)
 	}
 	if opt.Desk != nil {
-		s.handle(rt, "GET /api/dispositions", true, everyone, s.dispositions)
-		s.handle(rt, "POST /api/calls/{id}/wrapup", true, agents, s.wrapupCall)
-		s.handle(rt, "POST /api/calls/{id}/callback", true, agents, s.callbackCall)
+		s.handle(rt, "GET /api/dispositions", api, everyone, s.dispositions)
+		s.handle(rt, "POST /api/calls/{id}/wrapup", api, agents, s.wrapupCall)
+		s.handle(rt, "POST /api/calls/{id}/callback", api, agents, s.callbackCall)
 	}
 	if opt.Desktop != nil && opt.AgentDay != nil {
-		s.handle(rt, "GET /agent", false, agents, s.desktopPage)
-		s.handle(rt, "GET /api/agent", true, agents, s.apiMe)
-		s.handle(rt, "POST /api/agent/login", true, agents, s.apiAgentLogin)
-		s.handle(rt, "POST /api/agent/state", true, agents, s.apiMyState)
-		s.handle(rt, "GET /api/agent/stats", true, agents, s.apiMyStats)
-		s.handle(rt, "POST /api/calls/{id}/transfer", true, agents, s.apiTransfer)
-		s.handle(rt, "GET /api/agents", true, supervisors, s.apiAgents)
-		s.handle(rt, "POST /api/agents/{id}/state", true, supervisors, s.apiAgentState)
-		s.handle(rt, "PATCH /api/agents/{id}", true, supervisors, s.apiPatchAgent)
-		s.handle(rt, "GET /api/calls/waiting", true, supervisors, s.apiWaiting)
-		s.handle(rt, "PATCH /api/calls/{id}", true, supervisors, s.apiPatchCall)
+		s.handle(rt, "GET /agent", page, agents, s.desktopPage)
+		s.handle(rt, "GET /api/agent", api, agents, s.apiMe)
+		s.handle(rt, "POST /api/agent/login", api, agents, s.apiAgentLogin)
+		s.handle(rt, "POST /api/agent/state", api, agents, s.apiMyState)
+		s.handle(rt, "GET /api/agent/stats", api, agents, s.apiMyStats)
+		s.handle(rt, "POST /api/calls/{id}/transfer", api, agents, s.apiTransfer)
+		s.handle(rt, "GET /api/agents", api, supervisors, s.apiAgents)
+		s.handle(rt, "POST /api/agents/{id}/state", api, supervisors, s.apiAgentState)
+		s.handle(rt, "PATCH /api/agents/{id}", api, supervisors, s.apiPatchAgent)
+		s.handle(rt, "GET /api/calls/waiting", api, supervisors, s.apiWaiting)
+		s.handle(rt, "PATCH /api/calls/{id}", api, supervisors, s.apiPatchCall)
 	}
 	if opt.Callbacks != nil {
-		s.handle(rt, "GET /api/agent/callbacks", true, agents, s.agentCallbacks)
-		s.handle(rt, "GET /api/callbacks", true, supervisors, s.listCallbacks)
-		s.handle(rt, "POST /api/callbacks/{id}/cancel", true, supervisors, s.cancelCallback)
+		s.handle(rt, "GET /api/agent/callbacks", api, agents, s.agentCallbacks)
+		s.handle(rt, "GET /api/callbacks", api, supervisors, s.listCallbacks)
+		s.handle(rt, "POST /api/callbacks/{id}/cancel", api, supervisors, s.cancelCallback)
 	}
 	if opt.Accounts != nil {
-		s.handle(rt, "GET /admin", false, admins, s.adminPage)
-		s.handle(rt, "GET /api/users", true, admins, s.listUsers)
-		s.handle(rt, "POST /api/users", true, admins, s.createUser)
-		s.handle(rt, "PATCH /api/users/{id}", true, admins, s.updateUser)
-		s.handle(rt, "DELETE /api/users/{id}", true, admins, s.deleteUser)
-		s.handle(rt, "GET /api/tokens", true, everyone, s.listTokens)
-		s.handle(rt, "POST /api/tokens", true, everyone, s.createToken)
-		s.handle(rt, "DELETE /api/tokens/{id}", true, everyone, s.revokeToken)
+		s.handle(rt, "GET /admin", page, admins, s.adminPage)
+		s.handle(rt, "GET /api/users", apiSession, admins, s.listUsers)
+		s.handle(rt, "POST /api/users", apiSession, admins, s.createUser)
+		s.handle(rt, "PATCH /api/users/{id}", apiSession, admins, s.updateUser)
+		s.handle(rt, "DELETE /api/users/{id}", apiSession, admins, s.deleteUser)
+		s.handle(rt, "GET /api/tokens", apiSession, everyone, s.listTokens)
+		s.handle(rt, "POST /api/tokens", apiSession, everyone, s.createToken)
+		s.handle(rt, "DELETE /api/tokens/{id}", apiSession, everyone, s.revokeToken)
 	}
 	if opt.Reports != nil {
-		s.handle(rt, "GET /reports", false, supervisors, s.reportsPage)
-		s.handle(rt, "GET /api/reports", true, supervisors, s.apiReports)
+		s.handle(rt, "GET /reports", page, supervisors, s.reportsPage)
+		s.handle(rt, "GET /api/reports", api, supervisors, s.apiReports)
 	}
 	rt.mux.Handle("GET /assets/", http.FileServerFS(assets))
-	s.handle(rt, "GET /{$}", false, nil, func(w http.ResponseWriter, r *http.Request) {
+	s.handle(rt, "GET /{$}", page, nil, func(w http.ResponseWriter, r *http.Request) {
 		to := "/wallboard" // which asks for a login when there is no session
 		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
 			if sess, err := s.opt.Users.SessionByToken(r.Context(), c.Value, time.Now()); err == nil {
