@@ -12,8 +12,11 @@ import (
 	"crypto/subtle"
 	"embed"
 	"html/template"
+	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -225,7 +228,7 @@ func (s *server) register() *routes {
 		s.handle(rt, "GET /reports", page, supervisors, s.reportsPage)
 		s.handle(rt, "GET /api/reports", api, supervisors, s.apiReports)
 	}
-	rt.mux.Handle("GET /assets/", http.FileServerFS(assets))
+	s.handle(rt, "GET /assets/{file}", page, nil, serveAsset)
 	s.handle(rt, "GET /{$}", page, nil, func(w http.ResponseWriter, r *http.Request) {
 		to := "/wallboard" // which asks for a login when there is no session
 		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
@@ -245,6 +248,28 @@ func (s *server) home(role string) string {
 		return "/agent"
 	}
 	return "/wallboard"
+}
+
+// serveAsset serves a stylesheet or script of the pages to anyone: files only, never a
+// listing of the folder, and not the page templates beside them.
+func serveAsset(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("file")
+	if ext := path.Ext(name); (ext != ".css" && ext != ".js") || !fs.ValidPath(name) || strings.Contains(name, "/") {
+		http.NotFound(w, r)
+		return
+	}
+	f, err := assets.Open("assets/" + name)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		http.NotFound(w, r)
+		return
+	}
+	http.ServeContent(w, r, name, st.ModTime(), f.(io.ReadSeeker))
 }
 
 func securityHeaders(next http.Handler) http.Handler {
