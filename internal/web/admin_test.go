@@ -28,6 +28,12 @@ type storeSite struct {
 
 func newStoreSite(t *testing.T, kpis func(context.Context, time.Time, time.Time, []string) (float64, float64, bool, error)) *storeSite {
 	t.Helper()
+	return newStoreSiteWith(t, func(o *Options, _ *store.Store) { o.KPIs = kpis })
+}
+
+// newStoreSiteWith is newStoreSite with the options changed by edit (given the store) first.
+func newStoreSiteWith(t *testing.T, edit func(*Options, *store.Store)) *storeSite {
+	t.Helper()
 	st := store.New(pgtest.Pool(t))
 	ids := map[string]int64{}
 	for _, u := range []store.User{
@@ -46,8 +52,10 @@ func newStoreSite(t *testing.T, kpis func(context.Context, time.Time, time.Time,
 		{Queue: "billing", SLThreshold: 20 * time.Second}, {Queue: "support", SLThreshold: 30 * time.Second},
 	}}
 	logs := &bytes.Buffer{}
-	h := Handler(Options{Users: st, Live: func() Live { return live }, Accounts: st, Reports: st, KPIs: kpis,
-		Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	opt := Options{Users: st, Live: func() Live { return live }, Accounts: st, Reports: st,
+		Logger: slog.New(slog.NewTextHandler(&syncWriter{w: logs}, nil))}
+	edit(&opt, st)
+	h := Handler(opt)
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	return &storeSite{site: &site{t: t, ts: ts, logs: logs}, st: st, ids: ids}
@@ -63,14 +71,21 @@ type browser struct {
 func (s *storeSite) signIn(user string) *browser {
 	s.t.Helper()
 	c := s.client()
-	if resp := s.login(c, user, user+"-password"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/wallboard" {
-		s.t.Fatalf("login %s: %d %s", user, resp.StatusCode, resp.Header.Get("Location"))
+	resp := s.login(c, user, user+"-password")
+	if to := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || (to != "/wallboard" && to != "/agent") {
+		s.t.Fatalf("login %s: %d %s", user, resp.StatusCode, to)
 	}
 	b := &browser{c: c}
-	if _, page := s.get(c, "/admin"); csrfMeta.MatchString(page) {
-		b.csrf = csrfMeta.FindStringSubmatch(page)[1]
-	} else if _, page := s.get(c, "/wallboard"); csrfField.MatchString(page) {
-		b.csrf = csrfField.FindStringSubmatch(page)[1]
+	for _, p := range []string{"/admin", resp.Header.Get("Location")} {
+		_, page := s.get(c, p)
+		if m := csrfMeta.FindStringSubmatch(page); m != nil {
+			b.csrf = m[1]
+			break
+		}
+		if m := csrfField.FindStringSubmatch(page); m != nil {
+			b.csrf = m[1]
+			break
+		}
 	}
 	return b
 }

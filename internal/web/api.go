@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -61,8 +62,8 @@ func writeEngineError(w http.ResponseWriter, err error) {
 	}
 }
 
-// decodeJSON reads a JSON body of at most 64 KiB with no unknown fields into v; on failure it
-// has answered and returns false.
+// decodeJSON reads a JSON body of at most 64 KiB with no unknown fields and only text that
+// the store can hold (input.go) into v; on failure it has answered and returns false.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	dec := json.NewDecoder(r.Body)
@@ -78,6 +79,10 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	}
 	if dec.More() {
 		writeError(w, http.StatusBadRequest, CodeInvalid, "bad JSON: trailing data")
+		return false
+	}
+	if hasBadText(reflect.ValueOf(v)) {
+		writeError(w, http.StatusBadRequest, CodeInvalid, badTextMsg)
 		return false
 	}
 	return true

@@ -223,6 +223,10 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, pw := r.PostForm.Get("username"), r.PostForm.Get("password")
+	if badText(name) || badText(pw) {
+		s.loginPage(w, r, "Wrong username or password.", http.StatusBadRequest)
+		return
+	}
 	now := time.Now()
 	keys := []string{"ip:" + clientIP(r), "user:" + name}
 	if s.limit.blocked(now, keys...) {

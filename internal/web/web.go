@@ -122,7 +122,7 @@ type server struct {
 
 // Handler returns the HTTP handler.
 func Handler(opt Options) http.Handler {
-	return securityHeaders(newServer(opt).register().mux)
+	return securityHeaders(checkInput(newServer(opt).register().mux))
 }
 
 func newServer(opt Options) *server {
