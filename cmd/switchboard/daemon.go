@@ -198,7 +198,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		return nil, fmt.Errorf("http: %w", err)
 	}
 	d.addr = ln.Addr().String()
-	d.http = &http.Server{Handler: web.Handler(web.Options{
+	d.http = web.NewServer(web.Options{
 		Checks: []web.Check{
 			{Name: "ari", OK: d.events.IsConnected},
 			{Name: "reconciled", OK: func() bool { return r.Reconciliations() > 0 }},
@@ -236,7 +236,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			return out, err
 		},
 		Logger: d.log,
-	}), ReadHeaderTimeout: 10 * time.Second}
+	})
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
