@@ -236,6 +236,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			return out, err
 		},
 		Logger: d.log,
+		Limits: web.LimitsOf(cfg.HTTP),
 	})
 
 	runCtx, cancel := context.WithCancel(context.Background())

@@ -21,6 +21,7 @@ const (
 	CodeConflict     = "conflict"     // 409: the state does not allow it now
 	CodeInvalid      = "invalid"      // 400 or 422: the request is malformed or refused
 	CodeTooLarge     = "too_large"    // 413
+	CodeTooMany      = "too_many"     // 429: over a limit (open event streams)
 	CodeUnavailable  = "unavailable"  // 503: a dependency is down
 	CodeInternal     = "internal"     // 500
 )
@@ -138,6 +139,9 @@ func (s *server) handle(rt *routes, pattern string, k kind, roles []string, h ht
 	method, path, _ := strings.Cut(pattern, " ")
 	r := Route{Method: method, Path: path, API: k != page, Roles: roles, Tokens: k == api || k == apiStream, Stream: k == apiStream}
 	rt.list = append(rt.list, r)
+	if k == apiStream {
+		h = s.limitStreams(h)
+	}
 	if len(roles) > 0 {
 		h = s.requireRole(r, h)
 	}

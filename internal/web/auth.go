@@ -3,8 +3,10 @@ package web
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"net"
 	"net/http"
@@ -101,9 +103,22 @@ func clientIP(r *http.Request) string {
 }
 
 type (
-	ctxKey   struct{}
-	tokenKey struct{}
+	ctxKey        struct{}
+	tokenKey      struct{}
+	credentialKey struct{}
 )
+
+// credentialFrom names the credential a request came with (a hash of its session cookie or
+// API token), to count its event streams and end them at its logout.
+func credentialFrom(ctx context.Context) string {
+	c, _ := ctx.Value(credentialKey{}).(string)
+	return c
+}
+
+func credentialName(kind, secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return kind + ":" + hex.EncodeToString(h[:16])
+}
 
 func sessionFrom(ctx context.Context) *store.Session {
 	s, _ := ctx.Value(ctxKey{}).(*store.Session)
@@ -123,9 +138,10 @@ func byAPIToken(ctx context.Context) bool {
 func (s *server) requireRole(rt Route, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var (
-			sess  *store.Session
-			err   error
-			token bool
+			sess       *store.Session
+			err        error
+			token      bool
+			credential string
 		)
 		if h := r.Header.Get("Authorization"); rt.API && s.opt.Accounts != nil && strings.HasPrefix(h, "Bearer ") {
 			if !rt.Tokens {
@@ -133,11 +149,14 @@ func (s *server) requireRole(rt Route, next http.HandlerFunc) http.HandlerFunc {
 				return
 			}
 			token = true
-			sess, err = s.opt.Accounts.SessionByAPIToken(r.Context(), strings.TrimPrefix(h, "Bearer "), time.Now())
+			secret := strings.TrimPrefix(h, "Bearer ")
+			credential = credentialName("token", secret)
+			sess, err = s.opt.Accounts.SessionByAPIToken(r.Context(), secret, time.Now())
 		} else {
 			var c *http.Cookie
 			c, err = r.Cookie(sessionCookie)
 			if err == nil && c.Value != "" {
+				credential = credentialName("session", c.Value)
 				sess, err = s.opt.Users.SessionByToken(r.Context(), c.Value, time.Now())
 			}
 		}
@@ -162,7 +181,7 @@ func (s *server) requireRole(rt Route, next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if slices.Contains(rt.Roles, sess.User.Role) {
-			ctx := context.WithValue(r.Context(), ctxKey{}, sess)
+			ctx := context.WithValue(context.WithValue(r.Context(), ctxKey{}, sess), credentialKey{}, credential)
 			if token {
 				ctx = context.WithValue(ctx, tokenKey{}, true)
 			}
@@ -273,6 +292,7 @@ func (s *server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	if err := s.opt.Users.DeleteSession(r.Context(), c.Value, time.Now()); err != nil {
 		s.opt.Logger.Error("logout", "err", err)
 	}
+	s.streams.end(credentialFrom(r.Context()))
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }

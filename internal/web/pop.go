@@ -27,13 +27,10 @@ var (
 	_ Desk = (*screenpop.Desk)(nil)
 )
 
-// popPing keeps the pop stream open through proxies that close idle connections; popWrite is
-// how long one write may take before a stalled desktop is disconnected (it reconnects and gets
-// the current pop).
-const (
-	popPing  = 25 * time.Second
-	popWrite = 10 * time.Second
-)
+// popPing keeps the pop stream open through proxies that close idle connections. A desktop
+// whose connection stalls is disconnected by the stream's write timeout; it reconnects and
+// gets the current pop.
+const popPing = 25 * time.Second
 
 // agentOf returns the session's agent, or answers 403 for a session that is not an agent's.
 func agentOf(w http.ResponseWriter, r *http.Request) (string, bool) {
@@ -53,14 +50,9 @@ func (s *server) streamPops(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	rc := http.NewResponseController(w)
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
+	ev := s.startEvents(w)
 	sub := s.opt.Pops.Subscribe(agent)
 	defer sub.Close()
-	defer rc.SetWriteDeadline(time.Time{}) // the connection may serve other requests after this one
 	ping := time.NewTicker(popPing)
 	defer ping.Stop()
 	recheck := time.NewTicker(s.opt.streamRecheck)
@@ -76,15 +68,11 @@ func (s *server) streamPops(w http.ResponseWriter, r *http.Request) {
 			}
 			continue
 		case b := <-sub.C:
-			msg = append(append([]byte("event: pop\ndata: "), b...), '\n', '\n')
+			msg = event("pop", b)
 		case <-ping.C:
 			msg = []byte(": ping\n\n")
 		}
-		_ = rc.SetWriteDeadline(time.Now().Add(popWrite))
-		if _, err := w.Write(msg); err != nil {
-			return
-		}
-		if err := rc.Flush(); err != nil {
+		if ev.send(msg) != nil {
 			return
 		}
 	}

@@ -104,12 +104,17 @@ type Options struct {
 	// all); nil or ok false: the reports leave them out.
 	KPIs   func(ctx context.Context, from, to time.Time, queues []string) (fcr, reopen float64, ok bool, err error)
 	Logger *slog.Logger
+	// Limits bound what one client may hold: timeouts (NewServer) and event streams.
+	Limits Limits
 
 	streamRecheck time.Duration // how often a stream checks its session; 0: 15 s (tests shorten it)
+	wallboardTick time.Duration // how often the wallboard's stream sends; 0: 1 s (tests shorten it)
 }
 
 type server struct {
 	opt       Options
+	limits    Limits
+	streams   *streams
 	limit     *limiter
 	dummyHash []byte
 	verified  verified // recording files whose checksum matched
@@ -132,7 +137,11 @@ func newServer(opt Options) *server {
 	if opt.streamRecheck <= 0 {
 		opt.streamRecheck = 15 * time.Second
 	}
-	s := &server{opt: opt, limit: newLimiter(5, 5*time.Minute), verified: verified{files: map[string]fileStamp{}}}
+	if opt.wallboardTick <= 0 {
+		opt.wallboardTick = time.Second
+	}
+	s := &server{opt: opt, limits: opt.Limits.withDefaults(), streams: newStreams(), limit: newLimiter(5, 5*time.Minute),
+		verified: verified{files: map[string]fileStamp{}}}
 	s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte(randomToken()), bcrypt.DefaultCost)
 	return s
 }
