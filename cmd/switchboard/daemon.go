@@ -235,8 +235,9 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			}
 			return out, err
 		},
-		Logger: d.log,
-		Limits: web.LimitsOf(cfg.HTTP),
+		Logger:    d.log,
+		Limits:    web.LimitsOf(cfg.HTTP),
+		PublicURL: cfg.HTTP.PublicURL,
 	})
 
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -324,6 +325,9 @@ func (d *daemon) reload(ctx context.Context, cfg *config.Config) error {
 	}
 	if cfg.Recordings != d.cfg.Recordings {
 		d.log.Warn("recordings: section changed; it applies at the next start")
+	}
+	if cfg.HTTP != d.cfg.HTTP {
+		d.log.Warn("http: section changed; it applies at the next start")
 	}
 	d.cfg = cfg
 	d.callbacks.cfg.Store(cfg)

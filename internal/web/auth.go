@@ -222,11 +222,21 @@ func (s *server) sessionLive(r *http.Request) bool {
 func (s *server) loginPage(w http.ResponseWriter, r *http.Request, msg string, code int) {
 	token := randomToken()
 	http.SetCookie(w, &http.Cookie{Name: loginCSRF, Value: token, Path: "/login", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: 600})
+		SameSite: http.SameSiteStrictMode, Secure: s.secureCookies(r), MaxAge: 600})
 	s.renderStatus(w, code, "login.html", map[string]any{"CSRF": token, "Message": msg})
 }
 
 func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	if s.httpsSite() && !overHTTPS(r) {
+		// Never take a password, nor set a cookie, over plain http on an HTTPS site: send the
+		// browser to the login page at the public address (a POST's form is not carried over).
+		code := http.StatusMovedPermanently
+		if r.Method != http.MethodGet {
+			code = http.StatusSeeOther
+		}
+		http.Redirect(w, r, strings.TrimSuffix(s.opt.PublicURL, "/")+"/login", code)
+		return
+	}
 	if r.Method == http.MethodGet {
 		s.loginPage(w, r, "", http.StatusOK)
 		return
@@ -277,7 +287,7 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	s.opt.Logger.Info("login", "user", u.Username, "role", u.Role)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: int(sessionTTL.Seconds())})
+		SameSite: http.SameSiteStrictMode, Secure: s.secureCookies(r), MaxAge: int(sessionTTL.Seconds())})
 	http.Redirect(w, r, s.home(u.Role), http.StatusSeeOther)
 }
 
@@ -293,6 +303,7 @@ func (s *server) handleLogout(w http.ResponseWriter, r *http.Request) {
 		s.opt.Logger.Error("logout", "err", err)
 	}
 	s.streams.end(credentialFrom(r.Context()))
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: s.secureCookies(r)})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }

@@ -106,6 +106,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Limits bound what one client may hold: timeouts (NewServer) and event streams.
 	Limits Limits
+	// PublicURL is the site's address as browsers use it (http.public_url), e.g.
+	// https://switchboard.example.com behind a TLS-terminating proxy; "": not known. With an
+	// https address cookies are Secure, answers carry Strict-Transport-Security, and /login
+	// asked over plain http redirects there.
+	PublicURL string
 
 	streamRecheck time.Duration // how often a stream checks its session; 0: 15 s (tests shorten it)
 	wallboardTick time.Duration // how often the wallboard's stream sends; 0: 1 s (tests shorten it)
@@ -127,7 +132,8 @@ type server struct {
 
 // Handler returns the HTTP handler.
 func Handler(opt Options) http.Handler {
-	return securityHeaders(checkInput(newServer(opt).register().mux))
+	s := newServer(opt)
+	return s.securityHeaders(checkInput(s.register().mux))
 }
 
 func newServer(opt Options) *server {
@@ -281,14 +287,30 @@ func serveAsset(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, name, st.ModTime(), f.(io.ReadSeeker))
 }
 
-func securityHeaders(next http.Handler) http.Handler {
+func (s *server) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
+		if s.httpsSite() {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// httpsSite reports whether browsers reach the site over HTTPS (an https public URL).
+func (s *server) httpsSite() bool { return strings.HasPrefix(s.opt.PublicURL, "https://") }
+
+// secureCookies reports whether cookies set in answer to r are Secure: on an HTTPS site, or
+// on a TLS connection to the router itself.
+func (s *server) secureCookies(r *http.Request) bool { return r.TLS != nil || s.httpsSite() }
+
+// overHTTPS reports whether r reached the site over HTTPS: a TLS connection, or a proxy that
+// terminated TLS and says so (X-Forwarded-Proto: https).
+func overHTTPS(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https")
 }
 
 func (s *server) health(w http.ResponseWriter, r *http.Request) {
