@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -235,9 +236,10 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			}
 			return out, err
 		},
-		Logger:    d.log,
-		Limits:    web.LimitsOf(cfg.HTTP),
-		PublicURL: cfg.HTTP.PublicURL,
+		Logger:         d.log,
+		Limits:         web.LimitsOf(cfg.HTTP),
+		PublicURL:      cfg.HTTP.PublicURL,
+		TrustedProxies: cfg.HTTP.TrustedProxies,
 	})
 
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -326,7 +328,7 @@ func (d *daemon) reload(ctx context.Context, cfg *config.Config) error {
 	if cfg.Recordings != d.cfg.Recordings {
 		d.log.Warn("recordings: section changed; it applies at the next start")
 	}
-	if cfg.HTTP != d.cfg.HTTP {
+	if !reflect.DeepEqual(cfg.HTTP, d.cfg.HTTP) {
 		d.log.Warn("http: section changed; it applies at the next start")
 	}
 	d.cfg = cfg

@@ -2,6 +2,7 @@ package config
 
 import (
 	"net"
+	"net/netip"
 	"net/url"
 	"time"
 
@@ -37,6 +38,9 @@ type HTTP struct {
 	// StreamsPerSession and StreamsPerUser cap the open event streams (wallboard, screen pop)
 	// of one session or API token, and of one account over all of them.
 	StreamsPerSession, StreamsPerUser int
+	// TrustedProxies are the proxies (trusted_proxies: addresses or CIDR ranges) whose
+	// X-Forwarded-For names the client's address, for the login throttle and the logs.
+	TrustedProxies []netip.Prefix
 }
 
 func defaultHTTP() HTTP {
@@ -47,7 +51,7 @@ func defaultHTTP() HTTP {
 
 func (d *decoder) http(n *yaml.Node, h *HTTP) {
 	m := d.mapping(n, "http", "listen", "public_url", "read_header_timeout", "read_timeout", "write_timeout",
-		"idle_timeout", "stream_write_timeout", "streams_per_session", "streams_per_user")
+		"idle_timeout", "stream_write_timeout", "streams_per_session", "streams_per_user", "trusted_proxies")
 	if v, ok := d.str(m.get("listen"), "http.listen"); ok {
 		if _, port, err := net.SplitHostPort(v); err != nil || !validPort(port) {
 			d.errorf(m.get("listen"), "http.listen", "want host:port like %q, got %q", DefaultListen, v)
@@ -56,6 +60,29 @@ func (d *decoder) http(n *yaml.Node, h *HTTP) {
 	}
 	if v, ok := d.str(m.get("public_url"), "http.public_url"); ok {
 		h.PublicURL = d.publicURL(m.get("public_url"), v)
+	}
+	if items, ok := d.seq(m.get("trusted_proxies"), "http.trusted_proxies"); ok {
+		for i, it := range items {
+			path := index("http.trusted_proxies", i)
+			v, ok := d.str(it, path)
+			if !ok {
+				continue
+			}
+			p, err := netip.ParsePrefix(v)
+			if err != nil {
+				a, aerr := netip.ParseAddr(v)
+				if aerr != nil || a.Zone() != "" {
+					d.errorf(it, path, "%q is not an address or a CIDR range like 10.0.0.0/8", v)
+					continue
+				}
+				p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+			}
+			if p != p.Masked() {
+				d.errorf(it, path, "%q has host bits set; the range is %s", v, p.Masked())
+				continue
+			}
+			h.TrustedProxies = append(h.TrustedProxies, p)
+		}
 	}
 	for _, t := range []struct {
 		key string

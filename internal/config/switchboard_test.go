@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -78,6 +79,7 @@ http:
   stream_write_timeout: 3s
   streams_per_session: 2
   streams_per_user: 3
+  trusted_proxies: [10.0.0.0/8, "::1", 192.0.2.7]
 log: {format: json, level: debug}
 database: {data_dir: /var/lib/switchboard}
 agents_login: all
@@ -125,7 +127,8 @@ dids:
 		ARI:  ARI{URL: "https://pbx.example.com:8089/ari", App: "router.v2"},
 		HTTP: HTTP{Listen: ":9090", PublicURL: "https://Switchboard.example.com:8443", ReadHeaderTimeout: 2 * time.Second,
 			ReadTimeout: 5 * time.Second, WriteTimeout: time.Minute, IdleTimeout: 30 * time.Second, StreamWriteTimeout: 3 * time.Second,
-			StreamsPerSession: 2, StreamsPerUser: 3},
+			StreamsPerSession: 2, StreamsPerUser: 3, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"),
+				netip.MustParsePrefix("::1/128"), netip.MustParsePrefix("192.0.2.7/32")}},
 		Log:           Log{Format: LogJSON, Level: slog.LevelDebug},
 		Database:      Database{DataDir: "/var/lib/switchboard"},
 		AgentsLogin:   AgentsLoginAll,
@@ -285,7 +288,7 @@ database: {host: x}
 `, []string{
 			`sb.yaml:1: unknown key "nodes" (known: node, ari, http, log, database, queues, agents, agents_login, desk_endpoints, dids, hours, ivr, crm, recordings, callbacks)`,
 			`sb.yaml:2: ari: unknown key "apps" (known: url, app)`,
-			`sb.yaml:3: http: unknown key "port" (known: listen, public_url, read_header_timeout, read_timeout, write_timeout, idle_timeout, stream_write_timeout, streams_per_session, streams_per_user)`,
+			`sb.yaml:3: http: unknown key "port" (known: listen, public_url, read_header_timeout, read_timeout, write_timeout, idle_timeout, stream_write_timeout, streams_per_session, streams_per_user, trusted_proxies)`,
 			`sb.yaml:4: log: unknown key "colour" (known: format, level)`,
 			`sb.yaml:5: database: unknown key "host" (known: data_dir)`,
 			`sb.yaml:18: hours.h: unknown key "open" (known: timezone, weekly, holidays, closed)`,
@@ -329,6 +332,7 @@ desk_endpoints: ["PJSIP/[1", "nophone", 7]
   idle_timeout: -1
   streams_per_session: 0
   streams_per_user: 1001
+  trusted_proxies: [proxy.local, 10.1.2.3/8, 7]
 ` + okConfig, []string{
 			`sb.yaml:2: http.public_url: want the site's address like "https://switchboard.example.com", got "ftp://switchboard.example.com"`,
 			`sb.yaml:3: http.read_header_timeout: must be above 0 and at most 1h0m0s, got 0s`,
@@ -337,6 +341,9 @@ desk_endpoints: ["PJSIP/[1", "nophone", 7]
 			`sb.yaml:6: http.idle_timeout: must be above 0 and at most 1h0m0s, got -1s`,
 			`sb.yaml:7: http.streams_per_session: must be between 1 and 1000, got 0`,
 			`sb.yaml:8: http.streams_per_user: must be between 1 and 1000, got 1001`,
+			`sb.yaml:9: http.trusted_proxies[0]: "proxy.local" is not an address or a CIDR range like 10.0.0.0/8`,
+			`sb.yaml:9: http.trusted_proxies[1]: "10.1.2.3/8" has host bits set; the range is 10.0.0.0/8`,
+			`sb.yaml:9: http.trusted_proxies[2]: want a string, got 7`,
 		}},
 		{"public url", "http: {public_url: \"https://u:p@sb.example.com\"}\n" + okConfig, []string{
 			`sb.yaml:1: http.public_url: must not hold credentials`,

@@ -8,11 +8,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -49,57 +48,6 @@ func randomToken() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// limiter refuses logins after too many failures from one address or for one username
-// within a window; successes do not reset it, so guessing cannot be spread over them.
-type limiter struct {
-	mu     sync.Mutex
-	fails  map[string][]time.Time
-	max    int
-	window time.Duration
-}
-
-func newLimiter(max int, window time.Duration) *limiter {
-	return &limiter{fails: map[string][]time.Time{}, max: max, window: window}
-}
-
-func (l *limiter) blocked(now time.Time, keys ...string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range keys {
-		recent := l.fails[k][:0]
-		for _, t := range l.fails[k] {
-			if now.Sub(t) < l.window {
-				recent = append(recent, t)
-			}
-		}
-		if len(recent) == 0 {
-			delete(l.fails, k)
-		} else {
-			l.fails[k] = recent
-		}
-		if len(recent) >= l.max {
-			return true
-		}
-	}
-	return false
-}
-
-func (l *limiter) fail(now time.Time, keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range keys {
-		l.fails[k] = append(l.fails[k], now)
-	}
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 type (
@@ -163,7 +111,7 @@ func (s *server) requireRole(rt Route, next http.HandlerFunc) http.HandlerFunc {
 		if err != nil || sess == nil {
 			if errors.Is(err, store.ErrNotFound) || err == nil || errors.Is(err, http.ErrNoCookie) {
 				if token {
-					s.opt.Logger.Info("api token refused", "ip", clientIP(r))
+					s.opt.Logger.Info("api token refused", "ip", s.clientIP(r))
 					writeError(w, http.StatusUnauthorized, CodeUnauthorized, "unknown or revoked API token")
 				} else if rt.API {
 					writeError(w, http.StatusUnauthorized, CodeUnauthorized, "login required")
@@ -256,12 +204,20 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.loginPage(w, r, "Wrong username or password.", http.StatusBadRequest)
 		return
 	}
-	now := time.Now()
-	keys := []string{"ip:" + clientIP(r), "user:" + name}
-	if s.limit.blocked(now, keys...) {
-		s.opt.Logger.Warn("login rate-limited", "ip", clientIP(r))
-		s.loginPage(w, r, "Too many attempts; wait a few minutes.", http.StatusTooManyRequests)
+	now, ip := time.Now(), s.clientIP(r)
+	refused, wait := s.limit.check(now, ip, name)
+	if refused > 0 {
+		s.opt.Logger.Warn("login rate-limited", "ip", ip)
+		w.Header().Set("Retry-After", strconv.Itoa(int(refused.Seconds())+1))
+		s.loginPage(w, r, "Too many failed attempts from your address; wait a few minutes.", http.StatusTooManyRequests)
 		return
+	}
+	if wait > 0 { // this address failed before: each attempt takes longer
+		select {
+		case <-time.After(wait):
+		case <-r.Context().Done():
+			return
+		}
 	}
 	u, err := s.opt.Users.UserByName(r.Context(), name)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -274,8 +230,8 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		hash = []byte(u.PasswordHash)
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(pw)) != nil || u == nil {
-		s.limit.fail(now, keys...)
-		s.opt.Logger.Info("login failed", "ip", clientIP(r))
+		s.limit.fail(now, ip, name)
+		s.opt.Logger.Info("login failed", "ip", ip)
 		s.loginPage(w, r, "Wrong username or password.", http.StatusUnauthorized)
 		return
 	}
@@ -285,7 +241,8 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	s.opt.Logger.Info("login", "user", u.Username, "role", u.Role)
+	s.limit.succeed(ip, name)
+	s.opt.Logger.Info("login", "user", u.Username, "role", u.Role, "ip", ip)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: s.secureCookies(r), MaxAge: int(sessionTTL.Seconds())})
 	http.Redirect(w, r, s.home(u.Role), http.StatusSeeOther)

@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"path"
 	"strconv"
 	"strings"
@@ -111,9 +112,13 @@ type Options struct {
 	// https address cookies are Secure, answers carry Strict-Transport-Security, and /login
 	// asked over plain http redirects there.
 	PublicURL string
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client's address (login
+	// throttling and logs); others are taken as the client.
+	TrustedProxies []netip.Prefix
 
 	streamRecheck time.Duration // how often a stream checks its session; 0: 15 s (tests shorten it)
 	wallboardTick time.Duration // how often the wallboard's stream sends; 0: 1 s (tests shorten it)
+	loginThrottle throttle      // how failing addresses are slowed; zero: defaultThrottle
 }
 
 type server struct {
@@ -146,7 +151,7 @@ func newServer(opt Options) *server {
 	if opt.wallboardTick <= 0 {
 		opt.wallboardTick = time.Second
 	}
-	s := &server{opt: opt, limits: opt.Limits.withDefaults(), streams: newStreams(), limit: newLimiter(5, 5*time.Minute),
+	s := &server{opt: opt, limits: opt.Limits.withDefaults(), streams: newStreams(), limit: newLimiter(opt.loginThrottle),
 		verified: verified{files: map[string]fileStamp{}}}
 	s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte(randomToken()), bcrypt.DefaultCost)
 	return s
