@@ -21,8 +21,8 @@ type CRM interface {
 	CreateTicket(ctx context.Context, t crm.NewTicket) (*crm.Ticket, error)
 	UpdateTicket(ctx context.Context, id int64, p crm.TicketPatch) (*crm.Ticket, error)
 	LinkCall(ctx context.Context, ticketID int64, callID string) error
-	// TicketAccess: the agent owns the ticket or one of its calls was theirs.
-	TicketAccess(ctx context.Context, ticketID int64, agent string) (bool, error)
+	// TicketOfCallCustomer: the ticket is of a customer the call is known to be from.
+	TicketOfCallCustomer(ctx context.Context, ticketID int64, callID string) (bool, error)
 	// CallHandledBy: the call was (or is) the agent's.
 	CallHandledBy(ctx context.Context, callID, agent string) (bool, error)
 }
@@ -30,10 +30,10 @@ type CRM interface {
 var _ CRM = (*store.CRM)(nil)
 
 // Who may do what: every staff role searches, reads, creates and edits customers, reads tickets
-// and opens them. An agent changes a ticket only when they own it or one of its calls was
-// theirs, links only their own calls, opens tickets on their own calls only, and owns what
-// they open unless they leave it to someone else by name; supervisors and admins change any
-// ticket.
+// and opens them. An agent changes only the tickets they own; links only their own calls, and
+// only to a ticket of the call's customer (linking grants no right to the ticket); opens
+// tickets on their own calls only, and owns what they open unless they leave it to someone
+// else by name. Supervisors and admins change and link any ticket.
 
 // crmError answers a CRM error: invalid input 422, a status change the workflow refuses 409,
 // a missing row 404, anything else 503 (logged).
@@ -250,27 +250,46 @@ func (s *server) getTicket(w http.ResponseWriter, r *http.Request) {
 	crmGet(s, w, r, "ticket", s.opt.CRM.Ticket)
 }
 
-// mayChangeTicket: supervisors and admins always; an agent on a ticket they own or with a call
-// of theirs. On refusal it has answered.
+// mayChangeTicket: supervisors and admins always; an agent a ticket they own. On refusal it
+// has answered.
 func (s *server) mayChangeTicket(w http.ResponseWriter, r *http.Request, id int64) bool {
 	u := sessionFrom(r.Context()).User
 	if u.Role != "agent" {
 		return true
 	}
-	ok, err := s.opt.CRM.TicketAccess(r.Context(), id, u.AgentID)
+	t, err := s.opt.CRM.Ticket(r.Context(), id)
 	if err != nil {
 		s.crmError(w, err, "ticket")
 		return false
 	}
-	if !ok {
-		if _, err := s.opt.CRM.Ticket(r.Context(), id); store.IsNotFound(err) {
-			writeError(w, http.StatusNotFound, CodeNotFound, "ticket not found")
-			return false
-		}
-		writeError(w, http.StatusForbidden, CodeForbidden, "not your ticket")
+	if u.AgentID == "" || t.Owner != u.AgentID {
+		writeError(w, http.StatusForbidden, CodeForbidden, "not your ticket: an agent changes the tickets they own")
 		return false
 	}
 	return true
+}
+
+// errNotCustomers refuses an agent's link of a call to a ticket of another customer.
+var errNotCustomers = errors.New("the ticket is not of this call's customer: open a new ticket on the call instead")
+
+// agentMayLink checks that an agent links callID only to a ticket of the call's customer; its
+// error is errNotCustomers when not, a not-found error when the ticket does not exist.
+// Supervisors and admins may link any.
+func (s *server) agentMayLink(ctx context.Context, u store.User, ticketID int64, callID string) error {
+	if u.Role != "agent" {
+		return nil
+	}
+	ok, err := s.opt.CRM.TicketOfCallCustomer(ctx, ticketID, callID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if _, err := s.opt.CRM.Ticket(ctx, ticketID); err != nil {
+			return err
+		}
+		return errNotCustomers
+	}
+	return nil
 }
 
 // updateTicket: PATCH /api/tickets/{id} {"status","priority","owner","subject"}
@@ -292,7 +311,8 @@ func (s *server) updateTicket(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, t)
 }
 
-// linkTicketCall: POST /api/tickets/{id}/calls {"call_id"}; an agent links their own calls.
+// linkTicketCall: POST /api/tickets/{id}/calls {"call_id"}; an agent links their own calls to
+// tickets of the call's customer.
 func (s *server) linkTicketCall(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		CallID string `json:"call_id"`
@@ -306,6 +326,13 @@ func (s *server) linkTicketCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.ownCall(w, r, body.CallID) {
+		return
+	}
+	if err := s.agentMayLink(r.Context(), sessionFrom(r.Context()).User, id, body.CallID); errors.Is(err, errNotCustomers) {
+		writeError(w, http.StatusForbidden, CodeForbidden, err.Error())
+		return
+	} else if err != nil {
+		s.crmError(w, err, "ticket")
 		return
 	}
 	if err := s.opt.CRM.LinkCall(r.Context(), id, body.CallID); err != nil {

@@ -2,11 +2,14 @@ package web
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
 	"switchboard/acd"
 	"switchboard/internal/screenpop"
+	"switchboard/internal/store"
 )
 
 // Pops is the agents' screen-pop feed; *screenpop.Hub is one.
@@ -100,7 +103,7 @@ func (s *server) dispositions(w http.ResponseWriter, r *http.Request) {
 }
 
 // wrapupCall: POST /api/calls/{id}/wrapup {"disposition","notes","ticket_id"}, by the agent
-// who answered the call.
+// who answered the call; the ticket, linked to the call, must be of the call's customer.
 func (s *server) wrapupCall(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Disposition string `json:"disposition"`
@@ -112,6 +115,19 @@ func (s *server) wrapupCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
+	if req.TicketID > 0 && s.opt.CRM != nil { // the rule of POST /api/tickets/{id}/calls
+		switch err := s.agentMayLink(r.Context(), sessionFrom(r.Context()).User, req.TicketID, id); {
+		case errors.Is(err, errNotCustomers):
+			writeError(w, http.StatusForbidden, CodeForbidden, err.Error())
+			return
+		case store.IsNotFound(err):
+			writeError(w, http.StatusUnprocessableEntity, CodeInvalid, fmt.Sprintf("ticket %d not found", req.TicketID))
+			return
+		case err != nil:
+			s.crmError(w, err, "ticket")
+			return
+		}
+	}
 	err := s.opt.Desk.Wrapup(r.Context(), agent, id, screenpop.Wrapup{Disposition: req.Disposition, Notes: req.Notes, TicketID: req.TicketID})
 	if err != nil {
 		s.deskError(w, "wrap-up", id, err)
