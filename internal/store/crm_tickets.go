@@ -85,15 +85,15 @@ func (c *CRM) Ticket(ctx context.Context, id int64) (*crm.Ticket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ticket %d: %w", id, err)
 	}
-	rows, err := c.s.pool.Query(ctx, `SELECT r.name, r.call_id, r.started_at, r.duration_ms FROM recordings r
-		JOIN ticket_calls tc ON tc.call_id = r.call_id WHERE tc.ticket_id = $1 ORDER BY r.started_at, r.name`, id)
+	rows, err := c.s.pool.Query(ctx, `SELECT r.name, r.call_id, r.started_at, r.duration_ms, coalesce(r.queue, ''), coalesce(r.agent, '')
+		FROM recordings r JOIN ticket_calls tc ON tc.call_id = r.call_id WHERE tc.ticket_id = $1 ORDER BY r.started_at, r.name`, id)
 	if err != nil {
 		return nil, fmt.Errorf("ticket %d recordings: %w", id, err)
 	}
 	t.Recordings, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (crm.Recording, error) {
 		var r crm.Recording
 		var ms int64
-		err := row.Scan(&r.Name, &r.CallID, &r.Started, &ms)
+		err := row.Scan(&r.Name, &r.CallID, &r.Started, &ms, &r.Queue, &r.Agent)
 		r.Duration = float64(ms) / 1000
 		return r, err
 	})

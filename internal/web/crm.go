@@ -8,6 +8,7 @@ import (
 
 	"switchboard/crm"
 	"switchboard/internal/store"
+	"switchboard/recording"
 )
 
 // CRM is what the web side needs of the customer store (internal/store's CRM).
@@ -49,6 +50,27 @@ func (s *server) crmError(w http.ResponseWriter, err error, what string) {
 		s.opt.Logger.Error("crm", "what", what, "err", err)
 		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "customer records unavailable")
 	}
+}
+
+// ticketView is t as u may see it: only the recordings u may hear (recordingAccess), since
+// their names tell call ids and dates.
+func ticketView(u store.User, t *crm.Ticket) *crm.Ticket {
+	if t == nil || len(t.Recordings) == 0 {
+		return t
+	}
+	v := *t
+	v.Recordings = nil
+	for _, r := range t.Recordings {
+		if recordingAccess(u, recording.Recording{Queue: r.Queue, Agent: r.Agent}) {
+			v.Recordings = append(v.Recordings, r)
+		}
+	}
+	return &v
+}
+
+// writeTicket answers with t as the session may see it.
+func writeTicket(w http.ResponseWriter, r *http.Request, status int, t *crm.Ticket) {
+	writeJSON(w, status, ticketView(sessionFrom(r.Context()).User, t))
 }
 
 // pathID reads the {id} of a route; on failure it has answered.
@@ -192,10 +214,12 @@ func (s *server) listTickets(w http.ResponseWriter, r *http.Request) {
 		s.crmError(w, err, "ticket")
 		return
 	}
-	if list == nil {
-		list = []crm.Ticket{}
+	u := sessionFrom(r.Context()).User
+	views := make([]*crm.Ticket, 0, len(list))
+	for i := range list {
+		views = append(views, ticketView(u, &list[i]))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tickets": list})
+	writeJSON(w, http.StatusOK, map[string]any{"tickets": views})
 }
 
 // ownCall checks that an agent links only their own calls; on refusal it has answered.
@@ -242,12 +266,22 @@ func (s *server) createTicket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.opt.Logger.Info("ticket created", "ticket", tk.ID, "customer", tk.CustomerID, "user", u.Username)
-	writeJSON(w, http.StatusCreated, tk)
+	writeTicket(w, r, http.StatusCreated, tk)
 }
 
-// getTicket: GET /api/tickets/{id}, with its calls and their recordings.
+// getTicket: GET /api/tickets/{id}, with its calls and those of their recordings the session
+// may hear.
 func (s *server) getTicket(w http.ResponseWriter, r *http.Request) {
-	crmGet(s, w, r, "ticket", s.opt.CRM.Ticket)
+	id, ok := pathID(w, r, "ticket")
+	if !ok {
+		return
+	}
+	t, err := s.opt.CRM.Ticket(r.Context(), id)
+	if err != nil {
+		s.crmError(w, err, "ticket")
+		return
+	}
+	writeTicket(w, r, http.StatusOK, t)
 }
 
 // mayChangeTicket: supervisors and admins always; an agent a ticket they own. On refusal it
@@ -308,7 +342,7 @@ func (s *server) updateTicket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.opt.Logger.Info("ticket updated", "ticket", id, "status", t.Status, "user", sessionFrom(r.Context()).User.Username)
-	writeJSON(w, http.StatusOK, t)
+	writeTicket(w, r, http.StatusOK, t)
 }
 
 // linkTicketCall: POST /api/tickets/{id}/calls {"call_id"}; an agent links their own calls to
@@ -344,5 +378,5 @@ func (s *server) linkTicketCall(w http.ResponseWriter, r *http.Request) {
 		s.crmError(w, err, "ticket")
 		return
 	}
-	writeJSON(w, http.StatusOK, t)
+	writeTicket(w, r, http.StatusOK, t)
 }

@@ -364,3 +364,46 @@ func TestAgentCannotTakeOverTickets(t *testing.T) {
 		t.Fatalf("bob, now its owner, changes it: %d %q", code, errCode)
 	}
 }
+
+// TestTicketRecordingsInTheViewersScope: a ticket lists the recordings of its calls that the
+// viewer may hear (an agent their own calls', a supervisor their queues', an admin all): the
+// names of the others tell call ids and dates outside the viewer's scope.
+func TestTicketRecordingsInTheViewersScope(t *testing.T) {
+	s, m := newCRMSite(t)
+	ctx := context.Background()
+	m.CreateCustomer(ctx, crm.Customer{Name: "Anna"})
+	tk, _ := m.CreateTicket(ctx, crm.NewTicket{CustomerID: 1, Subject: "Refund", Owner: "1001", CallID: "c1"})
+	m.mu.Lock()
+	m.ticket(tk.ID).Calls = []string{"c1", "c2"}
+	m.ticket(tk.ID).Recordings = []crm.Recording{
+		{Name: "call-c1", CallID: "c1", Queue: "billing", Agent: "1001"},
+		{Name: "call-c2", CallID: "c2", Queue: "support", Agent: "1002"},
+	}
+	m.mu.Unlock()
+	clients := map[string]*http.Client{}
+	for _, tt := range []struct {
+		user string
+		want string
+	}{{"alice", "call-c1"}, {"bob", "call-c2"}, {"sue", "call-c1"}, {"root", "call-c1,call-c2"}} {
+		c := s.as(tt.user)
+		clients[tt.user] = c
+		var got crm.Ticket
+		if code, _ := s.call(c, "GET", fmt.Sprintf("/api/tickets/%d", tk.ID), "", "", &got); code != 200 {
+			t.Fatalf("%s reads the ticket: %d", tt.user, code)
+		}
+		var names []string
+		for _, r := range got.Recordings {
+			names = append(names, r.Name)
+		}
+		if strings.Join(names, ",") != tt.want {
+			t.Errorf("%s sees recordings %v, want %s", tt.user, names, tt.want)
+		}
+	}
+	// The ticket an owner changes comes back filtered too.
+	alice := clients["alice"]
+	var got crm.Ticket
+	if code, _ := s.call(alice, "PATCH", fmt.Sprintf("/api/tickets/%d", tk.ID), s.csrf("alice"), `{"priority":4}`, &got); code != 200 ||
+		len(got.Recordings) != 1 || got.Recordings[0].Name != "call-c1" {
+		t.Errorf("alice's patch answers recordings %+v (%d)", got.Recordings, code)
+	}
+}
