@@ -50,6 +50,7 @@ func TestBrowserPages(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.CRM.PopURL = tpl
+		c.DeskEndpoints = []string{"PJSIP/2*"} // the desk phones Heidi may log in on
 	})
 	ctx := context.Background()
 	base := "http://" + d.addr

@@ -415,7 +415,7 @@ func (d *daemon) shutdown() {
 func routerConfig(cfg *config.Config) (router.Config, error) {
 	rc := router.Config{
 		Node: cfg.Node, App: cfg.ARI.App, Queues: cfg.Queues, Agents: cfg.Agents, LoginAgents: cfg.AgentsLogin == config.AgentsLoginAll,
-		DeskEndpoints: cfg.DeskEndpoints,
+		DeskEndpoints: deskPhones(cfg),
 		Settings:      map[string]router.QueueSettings{}, DIDs: map[string]router.Route{},
 		TransferContext: cfg.IVR.TransferContext, SecureTimeout: cfg.IVR.SecureTimeout,
 		Dialer: dialerConfig(cfg.Callbacks),

@@ -49,9 +49,9 @@ type Config struct {
 	Agents []acd.AgentConfig
 	// AgentsLogin says how agents are logged in when the router starts (agents_login).
 	AgentsLogin AgentsLogin
-	// DeskEndpoints are the phones agents may log in on from the desktop, and supervisors set
-	// (desk_endpoints: glob patterns such as "PJSIP/1*"); empty: any endpoint of this Asterisk
-	// (no "@" host or trunk part, no Local channel). The file's own agents are not limited.
+	// DeskEndpoints are phones agents may log in on from the desktop, and supervisors set
+	// (desk_endpoints: glob patterns such as "PJSIP/1*"), besides the agents' own endpoints;
+	// nothing else is allowed (cmd/switchboard's deskPhones). The file's agents are not limited.
 	DeskEndpoints []string
 	// Media holds what the router (not the engine) does for each queue, by queue name; every
 	// queue has an entry.
