@@ -319,3 +319,46 @@ func TestTokensCannotManageAccountsOrTokens(t *testing.T) {
 		t.Fatalf("the token reading queues: %d %s", code, body)
 	}
 }
+
+// TestAccountChangesRevokeTokens: a new password from /admin ends the account's sessions and
+// revokes its API tokens (which read /api/tickets until then); a new role or scope revokes
+// the tokens too. The audit row says what was revoked.
+func TestAccountChangesRevokeTokens(t *testing.T) {
+	s := newStoreSiteWith(t, func(o *Options, st *store.Store) { o.CRM = st.CRM(store.CRMOptions{}) })
+	root, alice, sue := s.signIn("root"), s.signIn("alice"), s.signIn("sue")
+	token := func(b *browser) string {
+		t.Helper()
+		code, body := s.do(b.c, "POST", "/api/tokens", b.csrf, map[string]any{"name": "integration"})
+		var tok struct{ Token string }
+		if json.Unmarshal([]byte(body), &tok); code != 201 || tok.Token == "" {
+			t.Fatalf("token: %d %s", code, body)
+		}
+		return "bearer " + tok.Token
+	}
+	aliceTok, sueTok := token(alice), token(sue)
+	if code, body := s.do(nil, "GET", "/api/tickets", aliceTok, nil); code != 200 {
+		t.Fatalf("alice's token before: %d %s", code, body)
+	}
+	if code, body := s.do(root.c, "PATCH", fmt.Sprintf("/api/users/%d", s.ids["alice"]), root.csrf, map[string]any{"password": "alice-new-password"}); code != 200 {
+		t.Fatalf("password change: %d %s", code, body)
+	}
+	if code, _ := s.do(nil, "GET", "/api/tickets", aliceTok, nil); code != 401 {
+		t.Errorf("alice's token after her password changed: %d, want 401", code)
+	}
+	if code, _ := s.get(alice.c, "/api/tickets"); code != 401 {
+		t.Errorf("alice's session after her password changed: %d, want 401", code)
+	}
+	if code, body := s.do(root.c, "PATCH", fmt.Sprintf("/api/users/%d", s.ids["sue"]), root.csrf, map[string]any{"queues": []string{"billing", "support"}}); code != 200 {
+		t.Fatalf("scope change: %d %s", code, body)
+	}
+	if code, _ := s.do(nil, "GET", "/api/queues", sueTok, nil); code != 401 {
+		t.Errorf("sue's token after her scope changed: %d, want 401", code)
+	}
+	if code, _ := s.get(sue.c, "/api/queues"); code != 200 {
+		t.Errorf("sue's session after her scope changed: %d, want 200 (sessions read the account anew)", code)
+	}
+	trail, _ := s.st.AuditTrail(context.Background(), "user:alice")
+	if len(trail) != 1 || !strings.Contains(trail[0].Detail, "1 API token revoked") || !strings.Contains(trail[0].Detail, "session") {
+		t.Errorf("alice's audit trail: %+v", trail)
+	}
+}
