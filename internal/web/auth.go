@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -43,6 +44,12 @@ func HashPassword(pw string) (string, error) {
 	}
 	return string(h), nil
 }
+
+// dummyHash is a bcrypt hash of nothing anyone knows, computed once, when first needed.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte(randomToken()), bcrypt.DefaultCost)
+	return h
+})
 
 func randomToken() string {
 	b := make([]byte, 32)
@@ -225,7 +232,7 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	hash := s.dummyHash // an unknown name costs the same bcrypt work as a wrong password
+	hash := dummyHash() // an unknown name costs the same bcrypt work as a wrong password
 	if u != nil {
 		hash = []byte(u.PasswordHash)
 	}

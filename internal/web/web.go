@@ -23,8 +23,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"switchboard/acd"
 	"switchboard/internal/store"
 )
@@ -126,7 +124,6 @@ type server struct {
 	limits    Limits
 	streams   *streams
 	limit     *limiter
-	dummyHash []byte
 	verified  verified // recording files whose checksum matched
 	callbacks struct { // the latest callback counts (wallboard.go)
 		mu     sync.Mutex
@@ -153,7 +150,6 @@ func newServer(opt Options) *server {
 	}
 	s := &server{opt: opt, limits: opt.Limits.withDefaults(), streams: newStreams(), limit: newLimiter(opt.loginThrottle),
 		verified: verified{files: map[string]fileStamp{}}}
-	s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte(randomToken()), bcrypt.DefaultCost)
 	return s
 }
 
