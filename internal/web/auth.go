@@ -185,7 +185,7 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if s.httpsSite() && !overHTTPS(r) {
 		// Never take a password, nor set a cookie, over plain http on an HTTPS site: send the
 		// browser to the login page at the public address (a POST's form is not carried over).
-		code := http.StatusMovedPermanently
+		code := http.StatusFound // not cached: the site's address may change
 		if r.Method != http.MethodGet {
 			code = http.StatusSeeOther
 		}

@@ -77,8 +77,8 @@ func TestPublicURLHTTPS(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "https://sb.example.com/login" {
-			t.Errorf("GET /login over http (X-Forwarded-Proto %q): %d to %q, want 301 to https://sb.example.com/login",
+		if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "https://sb.example.com/login" {
+			t.Errorf("GET /login over http (X-Forwarded-Proto %q): %d to %q, want 302 to https://sb.example.com/login",
 				proto, resp.StatusCode, resp.Header.Get("Location"))
 		}
 		resp, err = plain.PostForm(s.ts.URL+"/login", url.Values{"username": {"sue"}, "password": {"sue-pass"}})
