@@ -79,12 +79,15 @@ type Ticket struct {
 	Recordings []Recording `json:"recordings,omitempty"`
 }
 
-// Recording is a linked call's recording, as the screen pop and the ticket view show it.
+// Recording is a linked call's recording, as the ticket view shows it. Queue and Agent are
+// the recording's, for the view to list only those the viewer may hear.
 type Recording struct {
 	Name     string    `json:"name"`
 	CallID   string    `json:"call_id"`
 	Started  time.Time `json:"started"`
 	Duration float64   `json:"duration_s"`
+	Queue    string    `json:"-"`
+	Agent    string    `json:"-"`
 }
 
 // NewTicket is a ticket to create; CallID, when set, is linked (the call it was opened on).

@@ -50,6 +50,7 @@ func TestBrowserPages(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.CRM.PopURL = tpl
+		c.DeskEndpoints = []string{"PJSIP/2*"} // the desk phones Heidi may log in on
 	})
 	ctx := context.Background()
 	base := "http://" + d.addr
@@ -450,8 +451,11 @@ func TestBrowserPages(t *testing.T) {
 			token = secret[i+2:]
 		}
 		shot(t, root, shots, "admin-token")
-		if code := bearerGet(t, base+"/api/users", token); code != http.StatusOK {
-			t.Fatalf("the token shown (%q) answers %d on /api/users", secret, code)
+		if code := bearerGet(t, base+"/api/queues", token); code != http.StatusOK {
+			t.Fatalf("the token shown (%q) answers %d on /api/queues", secret, code)
+		}
+		if code := bearerGet(t, base+"/api/users", token); code != http.StatusForbidden {
+			t.Fatalf("the admin's token on /api/users: %d, want 403 (tokens do not manage accounts)", code)
 		}
 		// Shown once: the list names it, the page does not show it again.
 		run(t, root, "reload", chromedp.Reload(), chromedp.WaitVisible(css(`#tokens tbody tr[data-id]`)))

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -223,7 +224,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		return nil, fmt.Errorf("http: %w", err)
 	}
 	d.addr = ln.Addr().String()
-	d.http = &http.Server{Handler: web.Handler(web.Options{
+	d.http = web.NewServer(web.Options{
 		Checks: []web.Check{
 			{Name: "ari", OK: d.events.IsConnected},
 			{Name: "reconciled", OK: func() bool { return r.Reconciliations() > 0 }},
@@ -260,8 +261,11 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			}
 			return out, err
 		},
-		Logger: d.log,
-	}), ReadHeaderTimeout: 10 * time.Second}
+		Logger:         d.log,
+		Limits:         web.LimitsOf(cfg.HTTP),
+		PublicURL:      cfg.HTTP.PublicURL,
+		TrustedProxies: cfg.HTTP.TrustedProxies,
+	})
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
@@ -349,6 +353,9 @@ func (d *daemon) reload(ctx context.Context, cfg *config.Config) error {
 	if cfg.Recordings != d.cfg.Recordings {
 		d.log.Warn("recordings: section changed; it applies at the next start")
 	}
+	if !reflect.DeepEqual(cfg.HTTP, d.cfg.HTTP) {
+		d.log.Warn("http: section changed; it applies at the next start")
+	}
 	d.cfg = cfg
 	d.callbacks.cfg.Store(cfg)
 	d.setPolicies(cfg)
@@ -433,7 +440,7 @@ func (d *daemon) shutdown() {
 func routerConfig(cfg *config.Config) (router.Config, error) {
 	rc := router.Config{
 		Node: cfg.Node, App: cfg.ARI.App, Queues: cfg.Queues, Agents: cfg.Agents, LoginAgents: cfg.AgentsLogin == config.AgentsLoginAll,
-		DeskEndpoints: cfg.DeskEndpoints,
+		DeskEndpoints: deskPhones(cfg),
 		Settings:      map[string]router.QueueSettings{}, DIDs: map[string]router.Route{},
 		TransferContext: cfg.IVR.TransferContext, SecureTimeout: cfg.IVR.SecureTimeout,
 		Dialer: dialerConfig(cfg.Callbacks),

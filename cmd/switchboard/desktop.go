@@ -3,8 +3,12 @@ package main
 import (
 	"context"
 	"log/slog"
+	"path"
+	"slices"
+	"strings"
 
 	"switchboard/acd"
+	"switchboard/internal/config"
 	"switchboard/internal/router"
 	"switchboard/internal/store"
 	"switchboard/internal/web"
@@ -31,8 +35,46 @@ func (d deskRouter) UpdateAgent(ctx context.Context, agentID string, skills map[
 	})
 }
 
+// deskPhones are the phones an agent may be put on from the desktop or the wallboard: a list
+// the site controls, the configured agents' own endpoints (as literal patterns) and the
+// desk_endpoints patterns. It is never empty while there are agents, so the router's wider
+// default (any phone of this Asterisk) never applies: a desktop user must not have calls
+// dialed on the carrier trunk or anywhere else the file does not name.
+func deskPhones(cfg *config.Config) []string {
+	var out []string
+	for _, a := range cfg.Agents {
+		if p := literalPattern(a.Endpoint); !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return append(out, cfg.DeskEndpoints...)
+}
+
+// literalPattern is a path.Match pattern matching exactly s.
+func literalPattern(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// phoneAllowed says whether endpoint is one of the phones patterns allow.
+func phoneAllowed(endpoint string, patterns []string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, endpoint); ok {
+			return true
+		}
+	}
+	return false
+}
+
 // withOverrides returns the configured agents with the stored overrides applied; a membership
-// of a queue the configuration no longer has is dropped with a warning.
+// of a queue the configuration no longer has, or a phone the desk list no longer allows, is
+// dropped with a warning.
 func withOverrides(ctx context.Context, st *store.Store, rc router.Config, log *slog.Logger) ([]acd.AgentConfig, error) {
 	ov, err := st.AgentOverrides(ctx)
 	if err != nil || len(ov) == 0 {
@@ -46,7 +88,11 @@ func withOverrides(ctx context.Context, st *store.Store, rc router.Config, log *
 	for i, a := range rc.Agents {
 		o, ok := ov[a.ID]
 		if ok && o.Endpoint != "" {
-			a.Endpoint = o.Endpoint
+			if phoneAllowed(o.Endpoint, rc.DeskEndpoints) {
+				a.Endpoint = o.Endpoint
+			} else {
+				log.Warn("agent override names a phone agents may no longer use; the configured one applies", "agent", a.ID, "endpoint", o.Endpoint)
+			}
 		}
 		if ok && o.Skills != nil {
 			a.Skills = o.Skills

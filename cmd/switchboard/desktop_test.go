@@ -49,7 +49,7 @@ func (a *apiClient) want(method, path, body string, code int, has string) string
 // takes a call and escalates it; a supervisor moves a waiting call up and changes an agent,
 // within its queues only.
 func TestDesktopAPIOnTheRouter(t *testing.T) {
-	emu, d, cfg := demoDaemon(t)
+	emu, d, cfg := demoDaemon(t, func(c *config.Config) { c.DeskEndpoints = []string{"PJSIP/2*"} }) // desk phones
 	ctx := context.Background()
 	for _, u := range []struct{ name, role, agent string }{{"heidi", "agent", "1008"}, {"sue", "supervisor", ""}} {
 		var queues []string

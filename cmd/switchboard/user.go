@@ -18,7 +18,10 @@ import (
 )
 
 // userCmd creates or updates an account. The password is read from standard input (one
-// line), never from the command line, where other users of the machine could see it.
+// line), never from the command line, where other users of the machine could see it. The
+// account is checked and changed as the admin pages do it (web.CheckAccount,
+// store.UpdateAccount): a new password ends the account's sessions and revokes its API
+// tokens; the change is audited with the actor "switchboard user".
 func userCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("user", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -36,13 +39,30 @@ func userCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	pw, err := bufio.NewReader(stdin).ReadString('\n')
 	pw = strings.TrimRight(pw, "\r\n")
-	if (err != nil && err != io.EOF) || len(pw) < 10 {
-		fmt.Fprintln(stderr, "switchboard: give a password of at least 10 characters on standard input")
+	if err != nil && err != io.EOF {
+		fmt.Fprintln(stderr, "switchboard: give the password on standard input:", err)
+		return 2
+	}
+	if err := web.CheckPassword(pw); err != nil {
+		fmt.Fprintln(stderr, "switchboard: standard input:", err)
 		return 2
 	}
 	cfg, err := loadConfigFile(*file)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	known := map[string]bool{}
+	for _, q := range cfg.Queues {
+		known[q.Name] = true
+	}
+	account := splitList(*queues)
+	err = web.CheckUsername(*name)
+	if err == nil {
+		err = web.CheckAccount(*role, *agent, account, func(q string) bool { return known[q] })
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "switchboard: user:", err)
 		return 1
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -68,20 +88,48 @@ func userCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer st.Close()
-	if err := addUser(ctx, st, *name, *role, *agent, splitList(*queues), pw); err != nil {
+	upd, err := saveUser(ctx, st, *name, *role, *agent, account, pw, time.Now())
+	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "user %s (%s) saved\n", *name, *role)
+	if ended := upd.Ended(); ended != "" {
+		fmt.Fprintf(stdout, "%s\n", ended)
+	}
 	return 0
 }
 
-func addUser(ctx context.Context, st *store.Store, name, role, agent string, queues []string, pw string) error {
+// cliActor is who the audit names for changes made with switchboard user.
+const cliActor = "switchboard user"
+
+// saveUser creates or updates an account with a password (store.SaveUser) and audits it.
+func saveUser(ctx context.Context, st *store.Store, name, role, agent string, queues []string, pw string, now time.Time) (*store.AccountUpdate, error) {
 	hash, err := web.HashPassword(pw)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = st.UpsertUser(ctx, store.User{Username: name, Role: role, AgentID: agent, Queues: queues, PasswordHash: hash})
+	upd, created, err := st.SaveUser(ctx, store.User{Username: name, Role: role, AgentID: agent, Queues: queues, PasswordHash: hash}, nil, now)
+	if err != nil {
+		return nil, err
+	}
+	e := store.AuditEntry{Actor: cliActor, Action: "user.create", Object: "user:" + name, Detail: "role " + role, At: now}
+	if !created {
+		e.Action = "user.update"
+		e.Detail = "role " + role + "; agent_id " + agent + "; queues " + strings.Join(queues, ",") + "; password"
+		if ended := upd.Ended(); ended != "" {
+			e.Detail += "; " + ended
+		}
+	}
+	if err := st.Audit(ctx, e); err != nil {
+		return nil, fmt.Errorf("user %s saved, but not audited: %w", name, err)
+	}
+	return upd, nil
+}
+
+// addUser is saveUser for the demo and the tests.
+func addUser(ctx context.Context, st *store.Store, name, role, agent string, queues []string, pw string) error {
+	_, err := saveUser(ctx, st, name, role, agent, queues, pw, time.Now())
 	return err
 }
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/url"
 	"path"
 	"regexp"
@@ -50,9 +49,9 @@ type Config struct {
 	Agents []acd.AgentConfig
 	// AgentsLogin says how agents are logged in when the router starts (agents_login).
 	AgentsLogin AgentsLogin
-	// DeskEndpoints are the phones agents may log in on from the desktop, and supervisors set
-	// (desk_endpoints: glob patterns such as "PJSIP/1*"); empty: any endpoint of this Asterisk
-	// (no "@" host or trunk part, no Local channel). The file's own agents are not limited.
+	// DeskEndpoints are phones agents may log in on from the desktop, and supervisors set
+	// (desk_endpoints: glob patterns such as "PJSIP/1*"), besides the agents' own endpoints;
+	// nothing else is allowed (cmd/switchboard's deskPhones). The file's agents are not limited.
 	DeskEndpoints []string
 	// Media holds what the router (not the engine) does for each queue, by queue name; every
 	// queue has an entry.
@@ -82,11 +81,6 @@ type ARI struct {
 	App      string // the Stasis application name the dialplan uses
 	User     string
 	Password string
-}
-
-// HTTP is the router's own HTTP server (API, dashboard, metrics).
-type HTTP struct {
-	Listen string // host:port
 }
 
 // LogFormat is how log lines are written.
@@ -248,7 +242,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	c := &Config{
 		Node:        DefaultNode,
 		ARI:         ARI{URL: DefaultARIURL, App: DefaultARIApp},
-		HTTP:        HTTP{Listen: DefaultListen},
+		HTTP:        defaultHTTP(),
 		Log:         Log{Format: LogText, Level: slog.LevelInfo},
 		Database:    Database{DataDir: DefaultDataDir},
 		AgentsLogin: AgentsLoginDesktop,
@@ -348,16 +342,6 @@ func (d *decoder) ari(n *yaml.Node, a *ARI) {
 func validPort(s string) bool {
 	p, err := strconv.Atoi(s)
 	return err == nil && p >= 1 && p <= 65535 && strconv.Itoa(p) == s
-}
-
-func (d *decoder) http(n *yaml.Node, h *HTTP) {
-	m := d.mapping(n, "http", "listen")
-	if v, ok := d.str(m.get("listen"), "http.listen"); ok {
-		if _, port, err := net.SplitHostPort(v); err != nil || !validPort(port) {
-			d.errorf(m.get("listen"), "http.listen", "want host:port like %q, got %q", DefaultListen, v)
-		}
-		h.Listen = v
-	}
 }
 
 var logLevels = map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -42,9 +43,11 @@ func loadConfigString(t *testing.T, in string) *Config {
 func TestLoadConfigDefaults(t *testing.T) {
 	c := loadConfigString(t, "queues: [{name: q}]\n")
 	want := &Config{
-		Node:        "ast1",
-		ARI:         ARI{URL: "http://127.0.0.1:8088/ari", App: "switchboard"},
-		HTTP:        HTTP{Listen: "127.0.0.1:8080"},
+		Node: "ast1",
+		ARI:  ARI{URL: "http://127.0.0.1:8088/ari", App: "switchboard"},
+		HTTP: HTTP{Listen: "127.0.0.1:8080", ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+			WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, StreamWriteTimeout: 10 * time.Second,
+			StreamsPerSession: 4, StreamsPerUser: 16},
 		Log:         Log{Format: LogText, Level: slog.LevelInfo},
 		Database:    Database{DataDir: "./data"},
 		AgentsLogin: AgentsLoginDesktop,
@@ -66,7 +69,17 @@ func TestLoadConfigDefaults(t *testing.T) {
 func TestLoadConfigEverything(t *testing.T) {
 	in := `node: ast-2_b
 ari: {url: "https://pbx.example.com:8089/ari", app: router.v2}
-http: {listen: ":9090"}
+http:
+  listen: ":9090"
+  public_url: "https://Switchboard.example.com:8443/"
+  read_header_timeout: 2s
+  read_timeout: 5
+  write_timeout: 1m
+  idle_timeout: 30s
+  stream_write_timeout: 3s
+  streams_per_session: 2
+  streams_per_user: 3
+  trusted_proxies: [10.0.0.0/8, "::1", 192.0.2.7]
 log: {format: json, level: debug}
 database: {data_dir: /var/lib/switchboard}
 agents_login: all
@@ -110,9 +123,12 @@ dids:
 	c := loadConfigString(t, in)
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	want := &Config{
-		Node:          "ast-2_b",
-		ARI:           ARI{URL: "https://pbx.example.com:8089/ari", App: "router.v2"},
-		HTTP:          HTTP{Listen: ":9090"},
+		Node: "ast-2_b",
+		ARI:  ARI{URL: "https://pbx.example.com:8089/ari", App: "router.v2"},
+		HTTP: HTTP{Listen: ":9090", PublicURL: "https://Switchboard.example.com:8443", ReadHeaderTimeout: 2 * time.Second,
+			ReadTimeout: 5 * time.Second, WriteTimeout: time.Minute, IdleTimeout: 30 * time.Second, StreamWriteTimeout: 3 * time.Second,
+			StreamsPerSession: 2, StreamsPerUser: 3, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"),
+				netip.MustParsePrefix("::1/128"), netip.MustParsePrefix("192.0.2.7/32")}},
 		Log:           Log{Format: LogJSON, Level: slog.LevelDebug},
 		Database:      Database{DataDir: "/var/lib/switchboard"},
 		AgentsLogin:   AgentsLoginAll,
@@ -272,7 +288,7 @@ database: {host: x}
 `, []string{
 			`sb.yaml:1: unknown key "nodes" (known: node, ari, http, log, database, queues, agents, agents_login, desk_endpoints, dids, hours, ivr, crm, recordings, callbacks)`,
 			`sb.yaml:2: ari: unknown key "apps" (known: url, app)`,
-			`sb.yaml:3: http: unknown key "port" (known: listen)`,
+			`sb.yaml:3: http: unknown key "port" (known: listen, public_url, read_header_timeout, read_timeout, write_timeout, idle_timeout, stream_write_timeout, streams_per_session, streams_per_user, trusted_proxies)`,
 			`sb.yaml:4: log: unknown key "colour" (known: format, level)`,
 			`sb.yaml:5: database: unknown key "host" (known: data_dir)`,
 			`sb.yaml:18: hours.h: unknown key "open" (known: timezone, weekly, holidays, closed)`,
@@ -307,6 +323,40 @@ desk_endpoints: ["PJSIP/[1", "nophone", 7]
 			`sb.yaml:7: desk_endpoints[0]: "PJSIP/[1" is not a pattern like PJSIP/1* (technology/resource, * and ? as wildcards)`,
 			`sb.yaml:7: desk_endpoints[1]: "nophone" is not a pattern like PJSIP/1* (technology/resource, * and ? as wildcards)`,
 			`sb.yaml:7: desk_endpoints[2]: want a string, got 7`,
+		}},
+		{"http values", `http:
+  public_url: "ftp://switchboard.example.com"
+  read_header_timeout: 0s
+  read_timeout: 2h
+  write_timeout: soon
+  idle_timeout: -1
+  streams_per_session: 0
+  streams_per_user: 1001
+  trusted_proxies: [proxy.local, 10.1.2.3/8, 7]
+` + okConfig, []string{
+			`sb.yaml:2: http.public_url: want the site's address like "https://switchboard.example.com", got "ftp://switchboard.example.com"`,
+			`sb.yaml:3: http.read_header_timeout: must be above 0 and at most 1h0m0s, got 0s`,
+			`sb.yaml:4: http.read_timeout: must be above 0 and at most 1h0m0s, got 2h0m0s`,
+			`sb.yaml:5: http.write_timeout: want a duration like "90s" or "1h30m", or seconds, got "soon"`,
+			`sb.yaml:6: http.idle_timeout: must be above 0 and at most 1h0m0s, got -1s`,
+			`sb.yaml:7: http.streams_per_session: must be between 1 and 1000, got 0`,
+			`sb.yaml:8: http.streams_per_user: must be between 1 and 1000, got 1001`,
+			`sb.yaml:9: http.trusted_proxies[0]: "proxy.local" is not an address or a CIDR range like 10.0.0.0/8`,
+			`sb.yaml:9: http.trusted_proxies[1]: "10.1.2.3/8" has host bits set; the range is 10.0.0.0/8`,
+			`sb.yaml:9: http.trusted_proxies[2]: want a string, got 7`,
+		}},
+		{"public url", "http: {public_url: \"https://u:p@sb.example.com\"}\n" + okConfig, []string{
+			`sb.yaml:1: http.public_url: must not hold credentials`,
+		}},
+		{"public url path", "http: {public_url: \"https://sb.example.com/switchboard?x=1\"}\n" + okConfig, []string{
+			`sb.yaml:1: http.public_url: want only scheme://host[:port] (the site is served at the root), got "https://sb.example.com/switchboard?x=1"`,
+		}},
+		{"public url port", "http: {public_url: \"https://sb.example.com:0\"}\n" + okConfig, []string{
+			`sb.yaml:1: http.public_url: bad port "0"`,
+		}},
+		{"http limits that contradict", "http: {read_timeout: 5s, streams_per_session: 20}\n" + okConfig, []string{
+			`sb.yaml:1: http: read_header_timeout 10s is longer than read_timeout 5s, which includes it`,
+			`sb.yaml:1: http: streams_per_session 20 is more than streams_per_user 16, which includes it`,
 		}},
 		{"ports", "ari: {url: \"http://h:99999/ari\"}\nhttp: {listen: \"h:0\"}\n" + okConfig, []string{
 			`sb.yaml:1: ari.url: bad port "99999"`,

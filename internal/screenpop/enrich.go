@@ -102,10 +102,11 @@ type RecordingFinder interface {
 var _ RecordingFinder = (*store.Store)(nil)
 
 // Recordings is an Enricher giving the caller's last recorded calls, newest first, found by
-// the caller's number.
+// the caller's number, with the agent of each: a pop shows its agent only their own, at most
+// PopRecordings.
 type Recordings struct {
 	Index RecordingFinder
-	Limit int // default 5
+	Limit int // how many to look at; default 50
 }
 
 // Enrich implements Enricher.
@@ -115,7 +116,7 @@ func (r Recordings) Enrich(ctx context.Context, q Query) (Enrichment, error) {
 	}
 	limit := r.Limit
 	if limit <= 0 {
-		limit = 5
+		limit = 50
 	}
 	recs, _, err := r.Index.SearchRecordings(ctx, store.RecordingFilter{Number: q.Caller}, limit, "")
 	if err != nil {
@@ -123,7 +124,7 @@ func (r Recordings) Enrich(ctx context.Context, q Query) (Enrichment, error) {
 	}
 	var out Enrichment
 	for _, rec := range recs {
-		out.Recordings = append(out.Recordings, Recording{Name: rec.Name, Started: rec.Started, DurationS: rec.Duration.Seconds()})
+		out.Recordings = append(out.Recordings, Recording{Name: rec.Name, Started: rec.Started, DurationS: rec.Duration.Seconds(), Agent: rec.Agent})
 	}
 	return out, nil
 }

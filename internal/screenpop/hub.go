@@ -269,7 +269,8 @@ func (h *Hub) pop(c *callState, kind string, at time.Time) {
 	p := Pop{Kind: kind, CallID: c.id, Agent: c.agent, Caller: c.caller, DID: c.did, Queue: c.queue,
 		WaitedS: c.waited.Seconds(), Callback: c.data["callback"] != "", IVR: c.ivr, Data: c.data, At: at}
 	if e := c.enrichment; e != nil {
-		p.Customers, p.Tickets, p.Interactions, p.Recordings, p.PopURL = e.Customers, e.Tickets, e.Interactions, e.Recordings, e.PopURL
+		p.Customers, p.Tickets, p.Interactions, p.PopURL = e.Customers, e.Tickets, e.Interactions, e.PopURL
+		p.Recordings = recordingsOf(e.Recordings, c.agent)
 	}
 	h.publish(c.agent, p)
 }

@@ -94,9 +94,25 @@ type Interaction struct {
 	CSAT        int       `json:"csat,omitempty"` // 1-5; 0: none given
 }
 
-// Recording is a recorded earlier call with the caller.
+// Recording is a recorded earlier call with the caller. A pop lists only its agent's own
+// (Agent), the recordings an agent may hear.
 type Recording struct {
 	Name      string    `json:"name"`
 	Started   time.Time `json:"started"`
 	DurationS float64   `json:"duration_s"`
+	Agent     string    `json:"-"`
+}
+
+// PopRecordings is how many of the caller's recordings a pop lists at most.
+const PopRecordings = 5
+
+// recordingsOf returns the recordings of recs that agent took, at most PopRecordings.
+func recordingsOf(recs []Recording, agent string) []Recording {
+	var out []Recording
+	for _, r := range recs {
+		if r.Agent == agent && agent != "" && len(out) < PopRecordings {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -111,49 +113,79 @@ func lockAdmins(ctx context.Context, tx pgx.Tx) (int, error) {
 	return len(ids), err
 }
 
-// UpdateAccount applies p in one transaction. Demoting the last admin is refused with
-// ErrLastAdmin. A password change ends the account's sessions.
-func (s *Store) UpdateAccount(ctx context.Context, id int64, p AccountPatch) (*Account, error) {
-	var out *Account
+// AccountUpdate is an account as UpdateAccount left it, with what the change ended.
+type AccountUpdate struct {
+	Account       Account
+	SessionsEnded int64 // the account's sessions ended by a new password
+	TokensRevoked int64 // the account's API tokens revoked by a new password, role, agent or scope
+}
+
+// Ended says in words what the change ended, for the audit ("" when nothing).
+func (u AccountUpdate) Ended() string {
+	var parts []string
+	if u.SessionsEnded > 0 {
+		parts = append(parts, plural(u.SessionsEnded, "session")+" ended")
+	}
+	if u.TokensRevoked > 0 {
+		parts = append(parts, plural(u.TokensRevoked, "API token")+" revoked")
+	}
+	return strings.Join(parts, ", ")
+}
+
+func plural(n int64, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// UpdateAccount applies p in one transaction at now. Demoting the last admin is refused with
+// ErrLastAdmin. The rule for credentials, the same whoever changes the account (the admin
+// pages, the API, switchboard user): a new password ends the account's sessions and revokes
+// its API tokens; a new role, agent or scope revokes its API tokens (a token is made for
+// what its owner was; sessions read the account again on every request).
+func (s *Store) UpdateAccount(ctx context.Context, id int64, p AccountPatch, now time.Time) (*AccountUpdate, error) {
+	var out *AccountUpdate
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		admins, err := lockAdmins(ctx, tx)
 		if err != nil {
 			return err
 		}
-		var role, agent string
-		var cur []string
+		var oldRole, oldAgent string
+		var oldQueues []string
 		err = tx.QueryRow(ctx, `SELECT role, coalesce(agent_id, ''), queues FROM users WHERE id = $1 FOR UPDATE`, id).
-			Scan(&role, &agent, &cur)
+			Scan(&oldRole, &oldAgent, &oldQueues)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound("account", fmt.Sprint(id))
 		}
 		if err != nil {
 			return err
 		}
-		if p.Role != nil && role == "admin" && *p.Role != "admin" && admins <= 1 {
+		if p.Role != nil && oldRole == "admin" && *p.Role != "admin" && admins <= 1 {
 			return ErrLastAdmin
 		}
+		role, agent, queues := oldRole, oldAgent, oldQueues
+		if p.Role != nil {
+			role = *p.Role
+		}
+		if p.AgentID != nil {
+			agent = *p.AgentID
+		}
+		if p.Queues != nil {
+			queues = *p.Queues
+		}
 		if p.Check != nil {
-			if p.Role != nil {
-				role = *p.Role
-			}
-			if p.AgentID != nil {
-				agent = *p.AgentID
-			}
-			if p.Queues != nil {
-				cur = *p.Queues
-			}
-			if err := p.Check(role, agent, cur); err != nil {
+			if err := p.Check(role, agent, queues); err != nil {
 				return &acd.Error{Code: acd.EInvalid, Message: err.Error()}
 			}
 		}
-		var queues any // NULL: unchanged
+		var setQueues any // NULL: unchanged
 		if p.Queues != nil {
 			q := *p.Queues
 			if q == nil {
 				q = []string{}
 			}
-			queues = q
+			setQueues = q
 		}
 		rows, err := tx.Query(ctx, `
 			UPDATE users SET
@@ -162,7 +194,7 @@ func (s *Store) UpdateAccount(ctx context.Context, id int64, p AccountPatch) (*A
 			    queues = coalesce($4, queues),
 			    password_hash = coalesce($5, password_hash)
 			WHERE id = $1 RETURNING `+accountColumns,
-			id, p.Role, p.AgentID, queues, p.PasswordHash)
+			id, p.Role, p.AgentID, setQueues, p.PasswordHash)
 		if err != nil {
 			return err
 		}
@@ -170,13 +202,10 @@ func (s *Store) UpdateAccount(ctx context.Context, id int64, p AccountPatch) (*A
 		if err != nil {
 			return err
 		}
-		if p.PasswordHash != nil {
-			if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, id); err != nil {
-				return err
-			}
-		}
-		out = &a
-		return nil
+		out = &AccountUpdate{Account: a}
+		identity := role != oldRole || agent != oldAgent || !sameSet(queues, oldQueues)
+		out.SessionsEnded, out.TokensRevoked, err = endCredentials(ctx, tx, id, p.PasswordHash != nil, identity, now)
+		return err
 	})
 	if err != nil {
 		if acd.ErrorCode(err) != "" {
@@ -185,6 +214,71 @@ func (s *Store) UpdateAccount(ctx context.Context, id int64, p AccountPatch) (*A
 		return nil, fmt.Errorf("update account %d: %w", id, err)
 	}
 	return out, nil
+}
+
+// endCredentials applies UpdateAccount's rule: a new password ends the account's sessions,
+// and it or a new identity (role, agent, scope) revokes the account's live API tokens at now.
+func endCredentials(ctx context.Context, tx pgx.Tx, id int64, password, identity bool, now time.Time) (sessions, tokens int64, err error) {
+	if password {
+		tag, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, id)
+		if err != nil {
+			return 0, 0, err
+		}
+		sessions = tag.RowsAffected()
+	}
+	if password || identity {
+		if now.IsZero() {
+			return 0, 0, errors.New("no time given for the token revocation")
+		}
+		tag, err := tx.Exec(ctx, `UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, id, now)
+		if err != nil {
+			return 0, 0, err
+		}
+		tokens = tag.RowsAffected()
+	}
+	return sessions, tokens, nil
+}
+
+// sameSet reports whether a and b hold the same names, in any order.
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
+}
+
+// SaveUser creates the account u.Username, or sets the role, agent, scope and password of the
+// one that exists through UpdateAccount, so that the command line (switchboard user) follows
+// the rules the admin pages follow. check vets the account as AccountPatch.Check does.
+func (s *Store) SaveUser(ctx context.Context, u User, check func(role, agentID string, queues []string) error, now time.Time) (upd *AccountUpdate, created bool, err error) {
+	if u.Queues == nil {
+		u.Queues = []string{}
+	}
+	for range 2 { // a create racing another loses with a conflict, and updates instead
+		cur, err := s.UserByName(ctx, u.Username)
+		if IsNotFound(err) {
+			if check != nil {
+				if err := check(u.Role, u.AgentID, u.Queues); err != nil {
+					return nil, false, &acd.Error{Code: acd.EInvalid, Message: err.Error()}
+				}
+			}
+			a, err := s.CreateAccount(ctx, u)
+			if acd.ErrorCode(err) == acd.EConflict {
+				continue
+			}
+			if err != nil {
+				return nil, false, err
+			}
+			return &AccountUpdate{Account: *a}, true, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		upd, err := s.UpdateAccount(ctx, cur.ID, AccountPatch{Role: &u.Role, AgentID: &u.AgentID, Queues: &u.Queues,
+			PasswordHash: &u.PasswordHash, Check: check}, now)
+		return upd, false, err
+	}
+	return nil, false, fmt.Errorf("save user %s: created and deleted meanwhile; try again", u.Username)
 }
 
 // DeleteAccount removes an account with its sessions and tokens. Deleting the last admin is

@@ -23,7 +23,8 @@ func TestAccountsLastAdminAndPatch(t *testing.T) {
 		t.Fatalf("duplicate username: %v, want a conflict", err)
 	}
 	agent := "agent"
-	if _, err := s.UpdateAccount(ctx, root.ID, store.AccountPatch{Role: &agent}); !errors.Is(err, store.ErrLastAdmin) {
+	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	if _, err := s.UpdateAccount(ctx, root.ID, store.AccountPatch{Role: &agent}, at); !errors.Is(err, store.ErrLastAdmin) {
 		t.Fatalf("demoting the last admin: %v", err)
 	}
 	if err := s.DeleteAccount(ctx, root.ID); !errors.Is(err, store.ErrLastAdmin) {
@@ -61,9 +62,9 @@ func TestAccountsLastAdminAndPatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	queues, hash := []string{"support", "billing"}, "new"
-	got, err := s.UpdateAccount(ctx, sup.ID, store.AccountPatch{Queues: &queues, PasswordHash: &hash})
-	if err != nil || got.Role != "supervisor" || len(got.Queues) != 2 || got.Queues[0] != "support" {
-		t.Fatalf("patch: %+v %v", got, err)
+	upd, err := s.UpdateAccount(ctx, sup.ID, store.AccountPatch{Queues: &queues, PasswordHash: &hash}, at)
+	if err != nil || upd.Account.Role != "supervisor" || len(upd.Account.Queues) != 2 || upd.Account.Queues[0] != "support" || upd.SessionsEnded != 1 {
+		t.Fatalf("patch: %+v %v", upd, err)
 	}
 	if _, err := s.SessionByToken(ctx, "tok", time.Now()); !store.IsNotFound(err) {
 		t.Fatalf("session after a password change: %v, want ended", err)
@@ -73,10 +74,10 @@ func TestAccountsLastAdminAndPatch(t *testing.T) {
 		t.Fatalf("hash not changed: %q", u.PasswordHash)
 	}
 	empty := ""
-	if got, err = s.UpdateAccount(ctx, sup.ID, store.AccountPatch{AgentID: &empty}); err != nil || got.AgentID != "" || len(got.Queues) != 2 {
-		t.Fatalf("patch of one field changed others: %+v %v", got, err)
+	if upd, err = s.UpdateAccount(ctx, sup.ID, store.AccountPatch{AgentID: &empty}, at); err != nil || upd.Account.AgentID != "" || len(upd.Account.Queues) != 2 {
+		t.Fatalf("patch of one field changed others: %+v %v", upd, err)
 	}
-	if _, err := s.UpdateAccount(ctx, 999, store.AccountPatch{Role: &agent}); !store.IsNotFound(err) {
+	if _, err := s.UpdateAccount(ctx, 999, store.AccountPatch{Role: &agent}, at); !store.IsNotFound(err) {
 		t.Fatalf("patch of a missing account: %v", err)
 	}
 }
@@ -123,5 +124,88 @@ func TestAPITokens(t *testing.T) {
 	}
 	if _, err := s.SessionByAPIToken(ctx, "secret-2", now); !store.IsNotFound(err) {
 		t.Fatalf("a deleted user's token still works: %v", err)
+	}
+}
+
+// TestAccountChangesEndCredentials: one rule for every way an account changes: a new password
+// ends its sessions and revokes its API tokens; a new role, agent or scope revokes its tokens;
+// a patch that changes none of these (the same queues in another order) leaves both.
+func TestAccountChangesEndCredentials(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	str := func(s string) *string { return &s }
+	list := func(q ...string) *[]string { return &q }
+	for _, tt := range []struct {
+		name                 string
+		patch                store.AccountPatch
+		sessionEnds, revoked bool
+	}{
+		{"password", store.AccountPatch{PasswordHash: str("new")}, true, true},
+		{"demotion", store.AccountPatch{Role: str("agent"), AgentID: str("1001"), Queues: list()}, false, true},
+		{"scope", store.AccountPatch{Queues: list("billing")}, false, true},
+		{"same scope", store.AccountPatch{Queues: list("support", "billing")}, false, false},
+		{"same role", store.AccountPatch{Role: str("supervisor")}, false, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := store.New(pgtest.Pool(t))
+			sup, err := s.CreateAccount(ctx, store.User{Username: "sue", Role: "supervisor", Queues: []string{"billing", "support"}, PasswordHash: "old"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.CreateSession(ctx, sup.ID, "browser", "csrf", at.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.CreateAPIToken(ctx, sup.ID, "tv", "sbt_1"); err != nil {
+				t.Fatal(err)
+			}
+			upd, err := s.UpdateAccount(ctx, sup.ID, tt.patch, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, serr := s.SessionByToken(ctx, "browser", at)
+			_, terr := s.SessionByAPIToken(ctx, "sbt_1", at)
+			if got := store.IsNotFound(serr); got != tt.sessionEnds || (upd.SessionsEnded == 1) != tt.sessionEnds {
+				t.Errorf("session ended: %v (%v, counted %d), want %v", got, serr, upd.SessionsEnded, tt.sessionEnds)
+			}
+			if got := store.IsNotFound(terr); got != tt.revoked || (upd.TokensRevoked == 1) != tt.revoked {
+				t.Errorf("token revoked: %v (%v, counted %d), want %v", got, terr, upd.TokensRevoked, tt.revoked)
+			}
+			if toks, _ := s.APITokens(ctx, sup.ID); tt.revoked && (len(toks) != 1 || toks[0].RevokedAt == nil || !toks[0].RevokedAt.Equal(at)) {
+				t.Errorf("token listing: %+v, want revoked at %v", toks, at)
+			}
+		})
+	}
+}
+
+// TestSaveUserFollowsUpdateRules: SaveUser (switchboard user) creates an account, then changes
+// it through UpdateAccount: the new password ends the session and revokes the token, and the
+// last admin cannot be demoted this way either.
+func TestSaveUserFollowsUpdateRules(t *testing.T) {
+	ctx := context.Background()
+	s := store.New(pgtest.Pool(t))
+	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	upd, created, err := s.SaveUser(ctx, store.User{Username: "root", Role: "admin", PasswordHash: "h1"}, nil, at)
+	if err != nil || !created || upd.Account.Username != "root" {
+		t.Fatalf("create: %+v %v %v", upd, created, err)
+	}
+	if err := s.CreateSession(ctx, upd.Account.ID, "browser", "csrf", at.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateAPIToken(ctx, upd.Account.ID, "ci", "sbt_1"); err != nil {
+		t.Fatal(err)
+	}
+	upd, created, err = s.SaveUser(ctx, store.User{Username: "root", Role: "admin", PasswordHash: "h2"}, nil, at)
+	if err != nil || created || upd.SessionsEnded != 1 || upd.TokensRevoked != 1 {
+		t.Fatalf("update: %+v %v %v", upd, created, err)
+	}
+	if _, _, err := s.SaveUser(ctx, store.User{Username: "root", Role: "agent", AgentID: "1001", PasswordHash: "h3"}, nil, at); !errors.Is(err, store.ErrLastAdmin) {
+		t.Fatalf("demoting the last admin: %v", err)
+	}
+	refuse := func(role, agent string, queues []string) error { return errors.New("no such queue") }
+	if _, _, err := s.SaveUser(ctx, store.User{Username: "sue", Role: "supervisor", PasswordHash: "h"}, refuse, at); acd.ErrorCode(err) != acd.EInvalid {
+		t.Fatalf("a refused new account: %v, want invalid", err)
+	}
+	if _, err := s.UserByName(ctx, "sue"); !store.IsNotFound(err) {
+		t.Fatalf("the refused account was stored: %v", err)
 	}
 }

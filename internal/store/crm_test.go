@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -214,7 +215,7 @@ func TestCRMTickets(t *testing.T) {
 		t.Fatalf("refused patch half-applied: %+v", got)
 	}
 
-	// Access: the owner, and agents whose calls are linked.
+	// Calls linked and handled.
 	other, _ := r.c.CreateTicket(ctx, crm.NewTicket{CustomerID: cu.ID, Subject: "Other"})
 	if err := r.c.LinkCall(ctx, other.ID, "ast1-2"); err != nil {
 		t.Fatal(err)
@@ -224,15 +225,6 @@ func TestCRMTickets(t *testing.T) {
 	}
 	if err := r.c.RecordInteraction(ctx, crm.Interaction{CallID: "ast1-2", Agent: "1002", CustomerID: cu.ID, Queue: "q", At: t0, Outcome: "answered"}); err != nil {
 		t.Fatal(err)
-	}
-	for _, a := range []struct {
-		ticket int64
-		agent  string
-		want   bool
-	}{{tk.ID, "1001", true}, {tk.ID, "1002", false}, {other.ID, "1002", true}, {other.ID, "1001", false}, {other.ID, "", false}} {
-		if ok, err := r.c.TicketAccess(ctx, a.ticket, a.agent); err != nil || ok != a.want {
-			t.Errorf("access %d %s: %v %v", a.ticket, a.agent, ok, err)
-		}
 	}
 	if ok, _ := r.c.CallHandledBy(ctx, "ast1-2", "1002"); !ok {
 		t.Fatal("1002's call not theirs")
@@ -453,5 +445,48 @@ func TestCRMConcurrentReopen(t *testing.T) {
 	}
 	if got, _ := r.c.Ticket(ctx, tk.ID); got.Reopened != 1 || got.Status != crm.Open {
 		t.Fatalf("after 8 concurrent reopens: %+v", got)
+	}
+}
+
+// TestTicketOfCallCustomer: a ticket is of a call's customer when the call is tagged with the
+// customer, has an interaction with them, comes from one of their numbers or entered one of
+// their account numbers; a ticket of anyone else, or a call unknown, is not.
+func TestTicketOfCallCustomer(t *testing.T) {
+	ctx := context.Background()
+	r := newCRM(t)
+	anna := r.customer("Anna", []string{"+49301234567"}, []string{"A-1"}, crm.Standard)
+	ben := r.customer("Ben", []string{"+49307654321"}, []string{"B-1"}, crm.Standard)
+	annas, _ := r.c.CreateTicket(ctx, crm.NewTicket{CustomerID: anna.ID, Subject: "Anna's"})
+	bens, _ := r.c.CreateTicket(ctx, crm.NewTicket{CustomerID: ben.ID, Subject: "Ben's"})
+	calls := []struct{ id, number, data string }{
+		{"by-number", "030 1234567", `{}`},                                 // national form of Anna's number
+		{"by-account", "+15550000000", `{"account":" A-1 "}`},              // entered in the IVR
+		{"tagged", "anonymous", fmt.Sprintf(`{"customer":"%d"}`, anna.ID)}, // the IVR lookup's answer
+		{"interaction", "anonymous", `{}`},                                 // an interaction names her
+		{"stranger", "+15550000001", `{"account":"nope"}`},                 // nobody's
+	}
+	for _, c := range calls {
+		if _, err := r.s.Pool().Exec(ctx, `INSERT INTO calls (id, node, caller_number, data) VALUES ($1, 'ast1', $2, $3)`, c.id, c.number, c.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.c.RecordInteraction(ctx, crm.Interaction{CallID: "interaction", Agent: "1001", CustomerID: anna.ID, Queue: "q", At: t0}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		call   string
+		ticket int64
+		want   bool
+	}{
+		{"by-number", annas.ID, true}, {"by-number", bens.ID, false},
+		{"by-account", annas.ID, true}, {"by-account", bens.ID, false},
+		{"tagged", annas.ID, true}, {"tagged", bens.ID, false},
+		{"interaction", annas.ID, true}, {"interaction", bens.ID, false},
+		{"stranger", annas.ID, false}, {"no-such-call", annas.ID, false}, {"by-number", 9999, false},
+	} {
+		got, err := r.c.TicketOfCallCustomer(ctx, tt.ticket, tt.call)
+		if err != nil || got != tt.want {
+			t.Errorf("ticket %d of call %s's customer: %v %v, want %v", tt.ticket, tt.call, got, err, tt.want)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"switchboard/crm"
+	"switchboard/ivr/callback"
 )
 
 const ticketColumns = `t.id, t.customer_id, t.subject, t.status, t.priority, t.owner, t.reopened, t.created_at,
@@ -84,15 +85,15 @@ func (c *CRM) Ticket(ctx context.Context, id int64) (*crm.Ticket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ticket %d: %w", id, err)
 	}
-	rows, err := c.s.pool.Query(ctx, `SELECT r.name, r.call_id, r.started_at, r.duration_ms FROM recordings r
-		JOIN ticket_calls tc ON tc.call_id = r.call_id WHERE tc.ticket_id = $1 ORDER BY r.started_at, r.name`, id)
+	rows, err := c.s.pool.Query(ctx, `SELECT r.name, r.call_id, r.started_at, r.duration_ms, coalesce(r.queue, ''), coalesce(r.agent, '')
+		FROM recordings r JOIN ticket_calls tc ON tc.call_id = r.call_id WHERE tc.ticket_id = $1 ORDER BY r.started_at, r.name`, id)
 	if err != nil {
 		return nil, fmt.Errorf("ticket %d recordings: %w", id, err)
 	}
 	t.Recordings, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (crm.Recording, error) {
 		var r crm.Recording
 		var ms int64
-		err := row.Scan(&r.Name, &r.CallID, &r.Started, &ms)
+		err := row.Scan(&r.Name, &r.CallID, &r.Started, &ms, &r.Queue, &r.Agent)
 		r.Duration = float64(ms) / 1000
 		return r, err
 	})
@@ -208,21 +209,41 @@ func (c *CRM) LinkCallAt(ctx context.Context, ticketID int64, callID string, inb
 	return nil
 }
 
-// TicketAccess reports whether an agent may change a ticket: they own it, or one of its calls
-// was theirs (an interaction of theirs, or the call record's agent).
-func (c *CRM) TicketAccess(ctx context.Context, ticketID int64, agent string) (bool, error) {
-	if agent == "" {
-		return false, nil
+// TicketOfCallCustomer reports whether a ticket is one of the customers a call is known to be
+// from: the customer the call is tagged with (an IVR lookup, the classifier), the customer of
+// one of its interactions, a customer with the caller's number or with the account number
+// entered in the IVR. An agent links their call only to such a ticket.
+func (c *CRM) TicketOfCallCustomer(ctx context.Context, ticketID int64, callID string) (bool, error) {
+	var number, account, tagged *string
+	err := c.s.pool.QueryRow(ctx, `SELECT caller_number, data->>'account', data->>'customer' FROM calls WHERE id = $1`, callID).
+		Scan(&number, &account, &tagged)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return false, fmt.Errorf("call %s customers: %w", callID, err)
+	}
+	var phone string
+	if number != nil {
+		if n, err := callback.Normalize(*number, c.home); err == nil {
+			phone = n
+		}
 	}
 	var ok bool
-	err := c.s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tickets WHERE id = $1 AND owner = $2)
-		OR EXISTS (SELECT 1 FROM ticket_calls tc WHERE tc.ticket_id = $1 AND (
-			EXISTS (SELECT 1 FROM interactions i WHERE i.call_id = tc.call_id AND i.agent = $2)
-			OR EXISTS (SELECT 1 FROM calls k WHERE k.id = tc.call_id AND k.agent = $2)))`, ticketID, agent).Scan(&ok)
+	err = c.s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tickets t WHERE t.id = $1 AND (
+			t.customer_id IN (SELECT customer_id FROM interactions WHERE call_id = $2 AND customer_id IS NOT NULL)
+			OR t.customer_id::text = $3
+			OR t.customer_id IN (SELECT customer_id FROM customer_phones WHERE number = $4 AND $4 <> '')
+			OR t.customer_id IN (SELECT customer_id FROM customer_accounts WHERE account = $5 AND $5 <> '')))`,
+		ticketID, callID, deref(tagged), phone, strings.TrimSpace(deref(account))).Scan(&ok)
 	if err != nil {
-		return false, fmt.Errorf("ticket access %d: %w", ticketID, err)
+		return false, fmt.Errorf("ticket %d of call %s's customer: %w", ticketID, callID, err)
 	}
 	return ok, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // CallHandledBy reports whether a call was (or is) an agent's: an interaction of theirs, or

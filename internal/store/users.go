@@ -27,25 +27,6 @@ type Session struct {
 	ExpiresAt time.Time
 }
 
-// UpsertUser creates or replaces an account by username.
-func (s *Store) UpsertUser(ctx context.Context, u User) (int64, error) {
-	if u.Queues == nil {
-		u.Queues = []string{}
-	}
-	var id int64
-	err := s.pool.QueryRow(ctx, `
-		INSERT INTO users (username, role, agent_id, queues, password_hash)
-		VALUES ($1, $2, NULLIF($3, ''), $4, $5)
-		ON CONFLICT (username) DO UPDATE
-		SET role = excluded.role, agent_id = excluded.agent_id, queues = excluded.queues,
-		    password_hash = excluded.password_hash
-		RETURNING id`, u.Username, u.Role, u.AgentID, u.Queues, u.PasswordHash).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("upsert user %s: %w", u.Username, err)
-	}
-	return id, nil
-}
-
 // UserByName finds an account.
 func (s *Store) UserByName(ctx context.Context, username string) (*User, error) {
 	var u User

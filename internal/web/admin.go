@@ -18,7 +18,7 @@ type Accounts interface {
 	Accounts(ctx context.Context) ([]store.Account, error)
 	Account(ctx context.Context, id int64) (*store.Account, error)
 	CreateAccount(ctx context.Context, u store.User) (*store.Account, error)
-	UpdateAccount(ctx context.Context, id int64, p store.AccountPatch) (*store.Account, error)
+	UpdateAccount(ctx context.Context, id int64, p store.AccountPatch, now time.Time) (*store.AccountUpdate, error)
 	DeleteAccount(ctx context.Context, id int64) error
 	CreateAPIToken(ctx context.Context, userID int64, name, token string) (*store.APIToken, error)
 	APITokens(ctx context.Context, userID int64) ([]store.APIToken, error)
@@ -36,16 +36,26 @@ const (
 	maxPassword = 72 // bcrypt uses no more
 )
 
-func checkPassword(pw string) error {
+// CheckUsername checks a new account's name.
+func CheckUsername(name string) error {
+	if !validUsername.MatchString(name) {
+		return errors.New("the username must be 1 to 64 letters, digits or . _ @ -, starting with a letter or digit")
+	}
+	return nil
+}
+
+// CheckPassword checks a new password's length.
+func CheckPassword(pw string) error {
 	if len(pw) < minPassword || len(pw) > maxPassword {
 		return fmt.Errorf("the password must have %d to %d bytes", minPassword, maxPassword)
 	}
 	return nil
 }
 
-// checkAccount checks what an account links to: an agent account works as an ACD agent, a
-// supervisor watches known queues, an admin needs neither.
-func (s *server) checkAccount(role, agentID string, queues []string) error {
+// CheckAccount checks what an account links to: an agent account works as an ACD agent, a
+// supervisor watches queues known says exist, an admin needs neither. The admin pages and
+// switchboard user both apply it.
+func CheckAccount(role, agentID string, queues []string, known func(queue string) bool) error {
 	switch role {
 	case "agent", "supervisor", "admin":
 	default:
@@ -60,16 +70,21 @@ func (s *server) checkAccount(role, agentID string, queues []string) error {
 	if role != "supervisor" && len(queues) > 0 {
 		return fmt.Errorf("only supervisors have queues (send \"queues\": [] with the new role)")
 	}
-	known := map[string]bool{}
-	for _, q := range s.opt.Live().Queues {
-		known[q.Queue] = true
-	}
 	for _, q := range queues {
-		if !known[q] {
+		if !known(q) {
 			return fmt.Errorf("unknown queue %q", q)
 		}
 	}
 	return nil
+}
+
+// checkAccount is CheckAccount against the queues the router runs.
+func (s *server) checkAccount(role, agentID string, queues []string) error {
+	known := map[string]bool{}
+	for _, q := range s.opt.Live().Queues {
+		known[q.Queue] = true
+	}
+	return CheckAccount(role, agentID, queues, func(q string) bool { return known[q] })
 }
 
 // storeError answers a store error: not found, conflict and invalid in their codes, anything
@@ -135,13 +150,12 @@ func (s *server) createUser(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &in) {
 		return
 	}
-	if !validUsername.MatchString(in.Username) {
-		writeError(w, http.StatusUnprocessableEntity, CodeInvalid, "the username must be 1 to 64 letters, digits or . _ @ -, starting with a letter or digit")
-		return
-	}
-	err := s.checkAccount(in.Role, in.AgentID, in.Queues)
+	err := CheckUsername(in.Username)
 	if err == nil {
-		err = checkPassword(in.Password)
+		err = s.checkAccount(in.Role, in.AgentID, in.Queues)
+	}
+	if err == nil {
+		err = CheckPassword(in.Password)
 	}
 	if err != nil {
 		writeError(w, http.StatusUnprocessableEntity, CodeInvalid, err.Error())
@@ -193,7 +207,7 @@ func (s *server) updateUser(w http.ResponseWriter, r *http.Request) {
 	}
 	p := store.AccountPatch{Role: in.Role, AgentID: in.AgentID, Queues: in.Queues, Check: s.checkAccount}
 	if in.Password != nil {
-		if err := checkPassword(*in.Password); err != nil {
+		if err := CheckPassword(*in.Password); err != nil {
 			writeError(w, http.StatusUnprocessableEntity, CodeInvalid, err.Error())
 			return
 		}
@@ -204,13 +218,16 @@ func (s *server) updateUser(w http.ResponseWriter, r *http.Request) {
 		}
 		p.PasswordHash, changed = &hash, append(changed, "password")
 	}
-	a, err := s.opt.Accounts.UpdateAccount(r.Context(), id, p)
+	upd, err := s.opt.Accounts.UpdateAccount(r.Context(), id, p, time.Now())
 	if err != nil {
 		s.storeError(w, "update user", err)
 		return
 	}
-	s.audit(r, "user.update", "user:"+a.Username, strings.Join(changed, "; "))
-	writeJSON(w, http.StatusOK, a)
+	if ended := upd.Ended(); ended != "" {
+		changed = append(changed, ended)
+	}
+	s.audit(r, "user.update", "user:"+upd.Account.Username, strings.Join(changed, "; "))
+	writeJSON(w, http.StatusOK, upd.Account)
 }
 
 func (s *server) deleteUser(w http.ResponseWriter, r *http.Request) {
@@ -258,13 +275,9 @@ type newToken struct {
 	UserID int64  `json:"user_id"` // admins only: a token for another account
 }
 
-// createToken makes a token and shows it this once. A token cannot make tokens: a leaked
-// one must not be able to outlive its revocation.
+// createToken makes a token and shows it this once. Only a signed-in session reaches it (the
+// route refuses tokens): a leaked token must not be able to outlive its revocation.
 func (s *server) createToken(w http.ResponseWriter, r *http.Request) {
-	if byAPIToken(r.Context()) {
-		writeError(w, http.StatusForbidden, CodeForbidden, "API tokens are made from a signed-in session, not with another token")
-		return
-	}
 	if !csrfOK(w, r) {
 		return
 	}

@@ -28,6 +28,12 @@ type storeSite struct {
 
 func newStoreSite(t *testing.T, kpis func(context.Context, time.Time, time.Time, []string) (float64, float64, bool, error)) *storeSite {
 	t.Helper()
+	return newStoreSiteWith(t, func(o *Options, _ *store.Store) { o.KPIs = kpis })
+}
+
+// newStoreSiteWith is newStoreSite with the options changed by edit (given the store) first.
+func newStoreSiteWith(t *testing.T, edit func(*Options, *store.Store)) *storeSite {
+	t.Helper()
 	st := store.New(pgtest.Pool(t))
 	ids := map[string]int64{}
 	for _, u := range []store.User{
@@ -46,8 +52,10 @@ func newStoreSite(t *testing.T, kpis func(context.Context, time.Time, time.Time,
 		{Queue: "billing", SLThreshold: 20 * time.Second}, {Queue: "support", SLThreshold: 30 * time.Second},
 	}}
 	logs := &bytes.Buffer{}
-	h := Handler(Options{Users: st, Live: func() Live { return live }, Accounts: st, Reports: st, KPIs: kpis,
-		Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	opt := Options{Users: st, Live: func() Live { return live }, Accounts: st, Reports: st,
+		Logger: slog.New(slog.NewTextHandler(&syncWriter{w: logs}, nil))}
+	edit(&opt, st)
+	h := Handler(opt)
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	return &storeSite{site: &site{t: t, ts: ts, logs: logs}, st: st, ids: ids}
@@ -63,14 +71,21 @@ type browser struct {
 func (s *storeSite) signIn(user string) *browser {
 	s.t.Helper()
 	c := s.client()
-	if resp := s.login(c, user, user+"-password"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/wallboard" {
-		s.t.Fatalf("login %s: %d %s", user, resp.StatusCode, resp.Header.Get("Location"))
+	resp := s.login(c, user, user+"-password")
+	if to := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || (to != "/wallboard" && to != "/agent") {
+		s.t.Fatalf("login %s: %d %s", user, resp.StatusCode, to)
 	}
 	b := &browser{c: c}
-	if _, page := s.get(c, "/admin"); csrfMeta.MatchString(page) {
-		b.csrf = csrfMeta.FindStringSubmatch(page)[1]
-	} else if _, page := s.get(c, "/wallboard"); csrfField.MatchString(page) {
-		b.csrf = csrfField.FindStringSubmatch(page)[1]
+	for _, p := range []string{"/admin", resp.Header.Get("Location")} {
+		_, page := s.get(c, p)
+		if m := csrfMeta.FindStringSubmatch(page); m != nil {
+			b.csrf = m[1]
+			break
+		}
+		if m := csrfField.FindStringSubmatch(page); m != nil {
+			b.csrf = m[1]
+			break
+		}
 	}
 	return b
 }
@@ -225,7 +240,7 @@ func TestAPITokensActAsTheirOwner(t *testing.T) {
 		t.Fatalf("unknown token: %d %s", code, body)
 	}
 
-	// An admin's token changes state without a CSRF token; a browser session still needs one.
+	// A token changes state without a CSRF token; a browser session still needs one.
 	code, body = s.do(root.c, "POST", "/api/tokens", root.csrf, map[string]any{"name": "provisioning"})
 	var rootTok struct {
 		ID    int64  `json:"id"`
@@ -235,9 +250,6 @@ func TestAPITokensActAsTheirOwner(t *testing.T) {
 	alice := fmt.Sprintf("/api/users/%d", s.ids["alice"])
 	if code, body := s.do(root.c, "PATCH", alice, "", map[string]any{"agent_id": "1003"}); code != 403 || errCode(body) != CodeCSRF {
 		t.Fatalf("session without csrf: %d %s", code, body)
-	}
-	if code, body := s.do(nil, "PATCH", alice, "bearer "+rootTok.Token, map[string]any{"agent_id": "1003"}); code != 200 {
-		t.Fatalf("token without csrf: %d %s", code, body)
 	}
 
 	// Sue lists and revokes her own tokens only; the admin sees all.
@@ -259,5 +271,94 @@ func TestAPITokensActAsTheirOwner(t *testing.T) {
 	}
 	if strings.Contains(s.logs.String(), tok.Token) || strings.Contains(s.logs.String(), rootTok.Token) {
 		t.Fatal("a token reached the log")
+	}
+}
+
+// TestTokensCannotManageAccountsOrTokens: an API token, even an admin's, may not create,
+// change or delete accounts, nor list, make or revoke tokens: a leaked token must not be able
+// to mint an account (which could then sign in and make tokens) or outlive its revocation.
+// Those routes need a signed-in session.
+func TestTokensCannotManageAccountsOrTokens(t *testing.T) {
+	s := newStoreSite(t, nil)
+	root := s.signIn("root")
+	code, body := s.do(root.c, "POST", "/api/tokens", root.csrf, map[string]any{"name": "provisioning"})
+	var tok struct {
+		ID    int64  `json:"id"`
+		Token string `json:"token"`
+	}
+	if json.Unmarshal([]byte(body), &tok); code != 201 {
+		t.Fatalf("token: %d %s", code, body)
+	}
+	bearer := "bearer " + tok.Token
+	alice := fmt.Sprintf("/api/users/%d", s.ids["alice"])
+	for _, tt := range []struct {
+		method, path string
+		body         any
+	}{
+		{"GET", "/api/users", nil},
+		{"POST", "/api/users", map[string]any{"username": "mallory", "role": "admin", "password": "mallory-password"}},
+		{"PATCH", alice, map[string]any{"agent_id": "1003"}},
+		{"PATCH", alice, map[string]any{"password": "taken-over-1"}},
+		{"DELETE", alice, nil},
+		{"GET", "/api/tokens", nil},
+		{"POST", "/api/tokens", map[string]any{"name": "more"}},
+		{"DELETE", fmt.Sprintf("/api/tokens/%d", tok.ID), nil},
+	} {
+		if code, body := s.do(nil, tt.method, tt.path, bearer, tt.body); code != 403 || errCode(body) != CodeForbidden {
+			t.Errorf("%s %s with an admin token: %d %s, want 403 forbidden", tt.method, tt.path, code, body)
+		}
+	}
+	if _, err := s.st.UserByName(context.Background(), "mallory"); !store.IsNotFound(err) {
+		t.Fatalf("the token made an account: %v", err)
+	}
+	if a, err := s.st.Account(context.Background(), s.ids["alice"]); err != nil || a.AgentID != "1001" {
+		t.Fatalf("the token changed an account: %+v %v", a, err)
+	}
+	// The token still does what it may: read the API as its owner.
+	if code, body := s.do(nil, "GET", "/api/queues", bearer, nil); code != 200 {
+		t.Fatalf("the token reading queues: %d %s", code, body)
+	}
+}
+
+// TestAccountChangesRevokeTokens: a new password from /admin ends the account's sessions and
+// revokes its API tokens (which read /api/tickets until then); a new role or scope revokes
+// the tokens too. The audit row says what was revoked.
+func TestAccountChangesRevokeTokens(t *testing.T) {
+	s := newStoreSiteWith(t, func(o *Options, st *store.Store) { o.CRM = st.CRM(store.CRMOptions{}) })
+	root, alice, sue := s.signIn("root"), s.signIn("alice"), s.signIn("sue")
+	token := func(b *browser) string {
+		t.Helper()
+		code, body := s.do(b.c, "POST", "/api/tokens", b.csrf, map[string]any{"name": "integration"})
+		var tok struct{ Token string }
+		if json.Unmarshal([]byte(body), &tok); code != 201 || tok.Token == "" {
+			t.Fatalf("token: %d %s", code, body)
+		}
+		return "bearer " + tok.Token
+	}
+	aliceTok, sueTok := token(alice), token(sue)
+	if code, body := s.do(nil, "GET", "/api/tickets", aliceTok, nil); code != 200 {
+		t.Fatalf("alice's token before: %d %s", code, body)
+	}
+	if code, body := s.do(root.c, "PATCH", fmt.Sprintf("/api/users/%d", s.ids["alice"]), root.csrf, map[string]any{"password": "alice-new-password"}); code != 200 {
+		t.Fatalf("password change: %d %s", code, body)
+	}
+	if code, _ := s.do(nil, "GET", "/api/tickets", aliceTok, nil); code != 401 {
+		t.Errorf("alice's token after her password changed: %d, want 401", code)
+	}
+	if code, _ := s.get(alice.c, "/api/tickets"); code != 401 {
+		t.Errorf("alice's session after her password changed: %d, want 401", code)
+	}
+	if code, body := s.do(root.c, "PATCH", fmt.Sprintf("/api/users/%d", s.ids["sue"]), root.csrf, map[string]any{"queues": []string{"billing", "support"}}); code != 200 {
+		t.Fatalf("scope change: %d %s", code, body)
+	}
+	if code, _ := s.do(nil, "GET", "/api/queues", sueTok, nil); code != 401 {
+		t.Errorf("sue's token after her scope changed: %d, want 401", code)
+	}
+	if code, _ := s.get(sue.c, "/api/queues"); code != 200 {
+		t.Errorf("sue's session after her scope changed: %d, want 200 (sessions read the account anew)", code)
+	}
+	trail, _ := s.st.AuditTrail(context.Background(), "user:alice")
+	if len(trail) != 1 || !strings.Contains(trail[0].Detail, "1 API token revoked") || !strings.Contains(trail[0].Detail, "session") {
+		t.Errorf("alice's audit trail: %+v", trail)
 	}
 }

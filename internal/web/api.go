@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -20,6 +21,7 @@ const (
 	CodeConflict     = "conflict"     // 409: the state does not allow it now
 	CodeInvalid      = "invalid"      // 400 or 422: the request is malformed or refused
 	CodeTooLarge     = "too_large"    // 413
+	CodeTooMany      = "too_many"     // 429: over a limit (open event streams)
 	CodeUnavailable  = "unavailable"  // 503: a dependency is down
 	CodeInternal     = "internal"     // 500
 )
@@ -61,8 +63,8 @@ func writeEngineError(w http.ResponseWriter, err error) {
 	}
 }
 
-// decodeJSON reads a JSON body of at most 64 KiB with no unknown fields into v; on failure it
-// has answered and returns false.
+// decodeJSON reads a JSON body of at most 64 KiB with no unknown fields and only text that
+// the store can hold (input.go) into v; on failure it has answered and returns false.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	dec := json.NewDecoder(r.Body)
@@ -78,6 +80,10 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	}
 	if dec.More() {
 		writeError(w, http.StatusBadRequest, CodeInvalid, "bad JSON: trailing data")
+		return false
+	}
+	if hasBadText(reflect.ValueOf(v)) {
+		writeError(w, http.StatusBadRequest, CodeInvalid, badTextMsg)
 		return false
 	}
 	return true
@@ -99,12 +105,28 @@ func csrfOK(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// Route is one registered route, for the OpenAPI check and the docs.
+// Route is one registered route, for the OpenAPI check, the authorization table test and
+// the docs.
 type Route struct {
 	Method, Path string
 	API          bool     // JSON API (errors in the API shape) rather than a page
-	Roles        []string // who may call it; empty: anyone (healthz, login)
+	Roles        []string // who may call it; empty: anyone (healthz, login, assets)
+	// Tokens: an API token may call it (as its owner). API routes take tokens except those
+	// that manage accounts and tokens, which need a signed-in session.
+	Tokens bool
+	Stream bool // a long-lived event stream: capped per session and per user (stream.go)
 }
+
+// kind is how a route is reached: a page, an API route, one that needs a browser session
+// (account and token management), or an event stream.
+type kind uint8
+
+const (
+	page kind = iota
+	api
+	apiSession // an API route a token may not call
+	apiStream
+)
 
 // routes records what is registered on a mux.
 type routes struct {
@@ -112,13 +134,16 @@ type routes struct {
 	list []Route
 }
 
-// handle registers pattern ("METHOD /path") for roles; api selects 401/403 JSON answers
-// instead of redirects. No roles: open to anyone.
-func (s *server) handle(rt *routes, pattern string, api bool, roles []string, h http.HandlerFunc) {
+// handle registers pattern ("METHOD /path") for roles (none: open to anyone).
+func (s *server) handle(rt *routes, pattern string, k kind, roles []string, h http.HandlerFunc) {
 	method, path, _ := strings.Cut(pattern, " ")
-	rt.list = append(rt.list, Route{Method: method, Path: path, API: api, Roles: roles})
+	r := Route{Method: method, Path: path, API: k != page, Roles: roles, Tokens: k == api || k == apiStream, Stream: k == apiStream}
+	rt.list = append(rt.list, r)
+	if k == apiStream {
+		h = s.limitStreams(h)
+	}
 	if len(roles) > 0 {
-		h = s.requireRole(api, roles, h)
+		h = s.requireRole(r, h)
 	}
 	rt.mux.HandleFunc(pattern, h)
 }

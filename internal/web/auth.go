@@ -3,12 +3,14 @@ package web
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
-	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -43,67 +45,35 @@ func HashPassword(pw string) (string, error) {
 	return string(h), nil
 }
 
+// dummyHash is a bcrypt hash of nothing anyone knows, computed once, when first needed.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte(randomToken()), bcrypt.DefaultCost)
+	return h
+})
+
 func randomToken() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// limiter refuses logins after too many failures from one address or for one username
-// within a window; successes do not reset it, so guessing cannot be spread over them.
-type limiter struct {
-	mu     sync.Mutex
-	fails  map[string][]time.Time
-	max    int
-	window time.Duration
-}
-
-func newLimiter(max int, window time.Duration) *limiter {
-	return &limiter{fails: map[string][]time.Time{}, max: max, window: window}
-}
-
-func (l *limiter) blocked(now time.Time, keys ...string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range keys {
-		recent := l.fails[k][:0]
-		for _, t := range l.fails[k] {
-			if now.Sub(t) < l.window {
-				recent = append(recent, t)
-			}
-		}
-		if len(recent) == 0 {
-			delete(l.fails, k)
-		} else {
-			l.fails[k] = recent
-		}
-		if len(recent) >= l.max {
-			return true
-		}
-	}
-	return false
-}
-
-func (l *limiter) fail(now time.Time, keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range keys {
-		l.fails[k] = append(l.fails[k], now)
-	}
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 type (
-	ctxKey   struct{}
-	tokenKey struct{}
+	ctxKey        struct{}
+	tokenKey      struct{}
+	credentialKey struct{}
 )
+
+// credentialFrom names the credential a request came with (a hash of its session cookie or
+// API token), to count its event streams and end them at its logout.
+func credentialFrom(ctx context.Context) string {
+	c, _ := ctx.Value(credentialKey{}).(string)
+	return c
+}
+
+func credentialName(kind, secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return kind + ":" + hex.EncodeToString(h[:16])
+}
 
 func sessionFrom(ctx context.Context) *store.Session {
 	s, _ := ctx.Value(ctxKey{}).(*store.Session)
@@ -117,32 +87,40 @@ func byAPIToken(ctx context.Context) bool {
 	return b
 }
 
-// requireRole lets a request through with a live session whose role is one of roles, or, on
-// API routes, with "Authorization: Bearer <API token>" acting as the token's owner. Pages
-// redirect to the login; API routes answer 401/403.
-func (s *server) requireRole(api bool, roles []string, next http.HandlerFunc) http.HandlerFunc {
+// requireRole lets a request through with a live session whose role is one of rt.Roles, or,
+// on API routes that take tokens, with "Authorization: Bearer <API token>" acting as the
+// token's owner. Pages redirect to the login; API routes answer 401/403.
+func (s *server) requireRole(rt Route, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var (
-			sess  *store.Session
-			err   error
-			token bool
+			sess       *store.Session
+			err        error
+			token      bool
+			credential string
 		)
-		if h := r.Header.Get("Authorization"); api && s.opt.Accounts != nil && strings.HasPrefix(h, "Bearer ") {
+		if h := r.Header.Get("Authorization"); rt.API && s.opt.Accounts != nil && strings.HasPrefix(h, "Bearer ") {
+			if !rt.Tokens {
+				writeError(w, http.StatusForbidden, CodeForbidden, "API tokens may not manage accounts or tokens: sign in")
+				return
+			}
 			token = true
-			sess, err = s.opt.Accounts.SessionByAPIToken(r.Context(), strings.TrimPrefix(h, "Bearer "), time.Now())
+			secret := strings.TrimPrefix(h, "Bearer ")
+			credential = credentialName("token", secret)
+			sess, err = s.opt.Accounts.SessionByAPIToken(r.Context(), secret, time.Now())
 		} else {
 			var c *http.Cookie
 			c, err = r.Cookie(sessionCookie)
 			if err == nil && c.Value != "" {
+				credential = credentialName("session", c.Value)
 				sess, err = s.opt.Users.SessionByToken(r.Context(), c.Value, time.Now())
 			}
 		}
 		if err != nil || sess == nil {
 			if errors.Is(err, store.ErrNotFound) || err == nil || errors.Is(err, http.ErrNoCookie) {
 				if token {
-					s.opt.Logger.Info("api token refused", "ip", clientIP(r))
+					s.opt.Logger.Info("api token refused", "ip", s.clientIP(r))
 					writeError(w, http.StatusUnauthorized, CodeUnauthorized, "unknown or revoked API token")
-				} else if api {
+				} else if rt.API {
 					writeError(w, http.StatusUnauthorized, CodeUnauthorized, "login required")
 				} else {
 					http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -150,24 +128,22 @@ func (s *server) requireRole(api bool, roles []string, next http.HandlerFunc) ht
 				return
 			}
 			s.opt.Logger.Error("session lookup", "err", err)
-			if api {
+			if rt.API {
 				writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "session store unavailable")
 			} else {
 				http.Error(w, "unavailable", http.StatusServiceUnavailable)
 			}
 			return
 		}
-		for _, role := range roles {
-			if sess.User.Role == role {
-				ctx := context.WithValue(r.Context(), ctxKey{}, sess)
-				if token {
-					ctx = context.WithValue(ctx, tokenKey{}, true)
-				}
-				next(w, r.WithContext(ctx))
-				return
+		if slices.Contains(rt.Roles, sess.User.Role) {
+			ctx := context.WithValue(context.WithValue(r.Context(), ctxKey{}, sess), credentialKey{}, credential)
+			if token {
+				ctx = context.WithValue(ctx, tokenKey{}, true)
 			}
+			next(w, r.WithContext(ctx))
+			return
 		}
-		if api {
+		if rt.API {
 			writeError(w, http.StatusForbidden, CodeForbidden, "your role may not do this")
 			return
 		}
@@ -201,11 +177,21 @@ func (s *server) sessionLive(r *http.Request) bool {
 func (s *server) loginPage(w http.ResponseWriter, r *http.Request, msg string, code int) {
 	token := randomToken()
 	http.SetCookie(w, &http.Cookie{Name: loginCSRF, Value: token, Path: "/login", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: 600})
+		SameSite: http.SameSiteStrictMode, Secure: s.secureCookies(r), MaxAge: 600})
 	s.renderStatus(w, code, "login.html", map[string]any{"CSRF": token, "Message": msg})
 }
 
 func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	if s.httpsSite() && !overHTTPS(r) {
+		// Never take a password, nor set a cookie, over plain http on an HTTPS site: send the
+		// browser to the login page at the public address (a POST's form is not carried over).
+		code := http.StatusFound // not cached: the site's address may change
+		if r.Method != http.MethodGet {
+			code = http.StatusSeeOther
+		}
+		http.Redirect(w, r, strings.TrimSuffix(s.opt.PublicURL, "/")+"/login", code)
+		return
+	}
 	if r.Method == http.MethodGet {
 		s.loginPage(w, r, "", http.StatusOK)
 		return
@@ -221,12 +207,24 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, pw := r.PostForm.Get("username"), r.PostForm.Get("password")
-	now := time.Now()
-	keys := []string{"ip:" + clientIP(r), "user:" + name}
-	if s.limit.blocked(now, keys...) {
-		s.opt.Logger.Warn("login rate-limited", "ip", clientIP(r))
-		s.loginPage(w, r, "Too many attempts; wait a few minutes.", http.StatusTooManyRequests)
+	if badText(name) || badText(pw) {
+		s.loginPage(w, r, "Wrong username or password.", http.StatusBadRequest)
 		return
+	}
+	now, ip := time.Now(), s.clientIP(r)
+	refused, wait := s.limit.check(now, ip, name)
+	if refused > 0 {
+		s.opt.Logger.Warn("login rate-limited", "ip", ip)
+		w.Header().Set("Retry-After", strconv.Itoa(int(refused.Seconds())+1))
+		s.loginPage(w, r, "Too many failed attempts from your address; wait a few minutes.", http.StatusTooManyRequests)
+		return
+	}
+	if wait > 0 { // this address failed before: each attempt takes longer
+		select {
+		case <-time.After(wait):
+		case <-r.Context().Done():
+			return
+		}
 	}
 	u, err := s.opt.Users.UserByName(r.Context(), name)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -234,13 +232,13 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	hash := s.dummyHash // an unknown name costs the same bcrypt work as a wrong password
+	hash := dummyHash() // an unknown name costs the same bcrypt work as a wrong password
 	if u != nil {
 		hash = []byte(u.PasswordHash)
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(pw)) != nil || u == nil {
-		s.limit.fail(now, keys...)
-		s.opt.Logger.Info("login failed", "ip", clientIP(r))
+		s.limit.fail(now, ip, name)
+		s.opt.Logger.Info("login failed", "ip", ip)
 		s.loginPage(w, r, "Wrong username or password.", http.StatusUnauthorized)
 		return
 	}
@@ -250,9 +248,10 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	s.opt.Logger.Info("login", "user", u.Username, "role", u.Role)
+	s.limit.succeed(ip, name)
+	s.opt.Logger.Info("login", "user", u.Username, "role", u.Role, "ip", ip)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: int(sessionTTL.Seconds())})
+		SameSite: http.SameSiteStrictMode, Secure: s.secureCookies(r), MaxAge: int(sessionTTL.Seconds())})
 	http.Redirect(w, r, s.home(u.Role), http.StatusSeeOther)
 }
 
@@ -267,6 +266,8 @@ func (s *server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	if err := s.opt.Users.DeleteSession(r.Context(), c.Value, time.Now()); err != nil {
 		s.opt.Logger.Error("logout", "err", err)
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
+	s.streams.end(credentialFrom(r.Context()))
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: s.secureCookies(r)})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }

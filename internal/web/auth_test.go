@@ -158,11 +158,11 @@ func TestLoginRefusals(t *testing.T) {
 	if r := s.login(c, "nobody", "x"); r.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("unknown user: %d", r.StatusCode)
 	}
-	for i := 0; i < 3; i++ {
+	for i := 0; i < 4; i++ {
 		s.login(c, "sue", "wrong")
 	}
-	if r := s.login(c, "sue", "sue-pass"); r.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("after 5 failures the right password should wait: %d", r.StatusCode)
+	if r := s.login(c, "sue", "sue-pass"); r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("after 5 failures from this address the right password should wait: %d", r.StatusCode)
 	}
 }
 

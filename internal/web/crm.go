@@ -8,6 +8,7 @@ import (
 
 	"switchboard/crm"
 	"switchboard/internal/store"
+	"switchboard/recording"
 )
 
 // CRM is what the web side needs of the customer store (internal/store's CRM).
@@ -21,8 +22,8 @@ type CRM interface {
 	CreateTicket(ctx context.Context, t crm.NewTicket) (*crm.Ticket, error)
 	UpdateTicket(ctx context.Context, id int64, p crm.TicketPatch) (*crm.Ticket, error)
 	LinkCall(ctx context.Context, ticketID int64, callID string) error
-	// TicketAccess: the agent owns the ticket or one of its calls was theirs.
-	TicketAccess(ctx context.Context, ticketID int64, agent string) (bool, error)
+	// TicketOfCallCustomer: the ticket is of a customer the call is known to be from.
+	TicketOfCallCustomer(ctx context.Context, ticketID int64, callID string) (bool, error)
 	// CallHandledBy: the call was (or is) the agent's.
 	CallHandledBy(ctx context.Context, callID, agent string) (bool, error)
 }
@@ -30,10 +31,10 @@ type CRM interface {
 var _ CRM = (*store.CRM)(nil)
 
 // Who may do what: every staff role searches, reads, creates and edits customers, reads tickets
-// and opens them. An agent changes a ticket only when they own it or one of its calls was
-// theirs, links only their own calls, opens tickets on their own calls only, and owns what
-// they open unless they leave it to someone else by name; supervisors and admins change any
-// ticket.
+// and opens them. An agent changes only the tickets they own; links only their own calls, and
+// only to a ticket of the call's customer (linking grants no right to the ticket); opens
+// tickets on their own calls only, and owns what they open unless they leave it to someone
+// else by name. Supervisors and admins change and link any ticket.
 
 // crmError answers a CRM error: invalid input 422, a status change the workflow refuses 409,
 // a missing row 404, anything else 503 (logged).
@@ -49,6 +50,27 @@ func (s *server) crmError(w http.ResponseWriter, err error, what string) {
 		s.opt.Logger.Error("crm", "what", what, "err", err)
 		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "customer records unavailable")
 	}
+}
+
+// ticketView is t as u may see it: only the recordings u may hear (recordingAccess), since
+// their names tell call ids and dates.
+func ticketView(u store.User, t *crm.Ticket) *crm.Ticket {
+	if t == nil || len(t.Recordings) == 0 {
+		return t
+	}
+	v := *t
+	v.Recordings = nil
+	for _, r := range t.Recordings {
+		if recordingAccess(u, recording.Recording{Queue: r.Queue, Agent: r.Agent}) {
+			v.Recordings = append(v.Recordings, r)
+		}
+	}
+	return &v
+}
+
+// writeTicket answers with t as the session may see it.
+func writeTicket(w http.ResponseWriter, r *http.Request, status int, t *crm.Ticket) {
+	writeJSON(w, status, ticketView(sessionFrom(r.Context()).User, t))
 }
 
 // pathID reads the {id} of a route; on failure it has answered.
@@ -192,10 +214,12 @@ func (s *server) listTickets(w http.ResponseWriter, r *http.Request) {
 		s.crmError(w, err, "ticket")
 		return
 	}
-	if list == nil {
-		list = []crm.Ticket{}
+	u := sessionFrom(r.Context()).User
+	views := make([]*crm.Ticket, 0, len(list))
+	for i := range list {
+		views = append(views, ticketView(u, &list[i]))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tickets": list})
+	writeJSON(w, http.StatusOK, map[string]any{"tickets": views})
 }
 
 // ownCall checks that an agent links only their own calls; on refusal it has answered.
@@ -242,35 +266,64 @@ func (s *server) createTicket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.opt.Logger.Info("ticket created", "ticket", tk.ID, "customer", tk.CustomerID, "user", u.Username)
-	writeJSON(w, http.StatusCreated, tk)
+	writeTicket(w, r, http.StatusCreated, tk)
 }
 
-// getTicket: GET /api/tickets/{id}, with its calls and their recordings.
+// getTicket: GET /api/tickets/{id}, with its calls and those of their recordings the session
+// may hear.
 func (s *server) getTicket(w http.ResponseWriter, r *http.Request) {
-	crmGet(s, w, r, "ticket", s.opt.CRM.Ticket)
+	id, ok := pathID(w, r, "ticket")
+	if !ok {
+		return
+	}
+	t, err := s.opt.CRM.Ticket(r.Context(), id)
+	if err != nil {
+		s.crmError(w, err, "ticket")
+		return
+	}
+	writeTicket(w, r, http.StatusOK, t)
 }
 
-// mayChangeTicket: supervisors and admins always; an agent on a ticket they own or with a call
-// of theirs. On refusal it has answered.
+// mayChangeTicket: supervisors and admins always; an agent a ticket they own. On refusal it
+// has answered.
 func (s *server) mayChangeTicket(w http.ResponseWriter, r *http.Request, id int64) bool {
 	u := sessionFrom(r.Context()).User
 	if u.Role != "agent" {
 		return true
 	}
-	ok, err := s.opt.CRM.TicketAccess(r.Context(), id, u.AgentID)
+	t, err := s.opt.CRM.Ticket(r.Context(), id)
 	if err != nil {
 		s.crmError(w, err, "ticket")
 		return false
 	}
-	if !ok {
-		if _, err := s.opt.CRM.Ticket(r.Context(), id); store.IsNotFound(err) {
-			writeError(w, http.StatusNotFound, CodeNotFound, "ticket not found")
-			return false
-		}
-		writeError(w, http.StatusForbidden, CodeForbidden, "not your ticket")
+	if u.AgentID == "" || t.Owner != u.AgentID {
+		writeError(w, http.StatusForbidden, CodeForbidden, "not your ticket: an agent changes the tickets they own")
 		return false
 	}
 	return true
+}
+
+// errNotCustomers refuses an agent's link of a call to a ticket of another customer.
+var errNotCustomers = errors.New("the ticket is not of this call's customer: open a new ticket on the call instead")
+
+// agentMayLink checks that an agent links callID only to a ticket of the call's customer; its
+// error is errNotCustomers when not, a not-found error when the ticket does not exist.
+// Supervisors and admins may link any.
+func (s *server) agentMayLink(ctx context.Context, u store.User, ticketID int64, callID string) error {
+	if u.Role != "agent" {
+		return nil
+	}
+	ok, err := s.opt.CRM.TicketOfCallCustomer(ctx, ticketID, callID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if _, err := s.opt.CRM.Ticket(ctx, ticketID); err != nil {
+			return err
+		}
+		return errNotCustomers
+	}
+	return nil
 }
 
 // updateTicket: PATCH /api/tickets/{id} {"status","priority","owner","subject"}
@@ -289,10 +342,11 @@ func (s *server) updateTicket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.opt.Logger.Info("ticket updated", "ticket", id, "status", t.Status, "user", sessionFrom(r.Context()).User.Username)
-	writeJSON(w, http.StatusOK, t)
+	writeTicket(w, r, http.StatusOK, t)
 }
 
-// linkTicketCall: POST /api/tickets/{id}/calls {"call_id"}; an agent links their own calls.
+// linkTicketCall: POST /api/tickets/{id}/calls {"call_id"}; an agent links their own calls to
+// tickets of the call's customer.
 func (s *server) linkTicketCall(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		CallID string `json:"call_id"`
@@ -308,6 +362,13 @@ func (s *server) linkTicketCall(w http.ResponseWriter, r *http.Request) {
 	if !s.ownCall(w, r, body.CallID) {
 		return
 	}
+	if err := s.agentMayLink(r.Context(), sessionFrom(r.Context()).User, id, body.CallID); errors.Is(err, errNotCustomers) {
+		writeError(w, http.StatusForbidden, CodeForbidden, err.Error())
+		return
+	} else if err != nil {
+		s.crmError(w, err, "ticket")
+		return
+	}
 	if err := s.opt.CRM.LinkCall(r.Context(), id, body.CallID); err != nil {
 		s.crmError(w, err, "ticket")
 		return
@@ -317,5 +378,5 @@ func (s *server) linkTicketCall(w http.ResponseWriter, r *http.Request) {
 		s.crmError(w, err, "ticket")
 		return
 	}
-	writeJSON(w, http.StatusOK, t)
+	writeTicket(w, r, http.StatusOK, t)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,19 +15,23 @@ import (
 	"time"
 
 	"switchboard/crm"
+	"switchboard/internal/screenpop"
 	"switchboard/internal/store"
 )
 
 // memCRM is an in-memory CRM applying the crm package's rules; the PostgreSQL one is tested in
 // internal/store and through the daemon.
 type memCRM struct {
-	mu        sync.Mutex
-	customers []crm.Customer
-	tickets   []crm.Ticket
-	callAgent map[string]string // call id → the agent who took it
+	mu           sync.Mutex
+	customers    []crm.Customer
+	tickets      []crm.Ticket
+	callAgent    map[string]string // call id → the agent who took it
+	callCustomer map[string]int64  // call id → the customer it is from
 }
 
-func newMemCRM() *memCRM { return &memCRM{callAgent: map[string]string{}} }
+func newMemCRM() *memCRM {
+	return &memCRM{callAgent: map[string]string{}, callCustomer: map[string]int64{}}
+}
 
 func (m *memCRM) SearchCustomers(_ context.Context, q crm.CustomerQuery) ([]crm.Customer, error) {
 	m.mu.Lock()
@@ -157,22 +162,11 @@ func (m *memCRM) LinkCall(_ context.Context, id int64, call string) error {
 	return nil
 }
 
-func (m *memCRM) TicketAccess(_ context.Context, id int64, agent string) (bool, error) {
+func (m *memCRM) TicketOfCallCustomer(_ context.Context, id int64, call string) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t := m.ticket(id)
-	if t == nil || agent == "" {
-		return false, nil
-	}
-	if t.Owner == agent {
-		return true, nil
-	}
-	for _, c := range t.Calls {
-		if m.callAgent[c] == agent {
-			return true, nil
-		}
-	}
-	return false, nil
+	return t != nil && m.callCustomer[call] == t.CustomerID, nil
 }
 
 func (m *memCRM) CallHandledBy(_ context.Context, call, agent string) (bool, error) {
@@ -289,8 +283,9 @@ func TestCRMTicketRoutes(t *testing.T) {
 		{bob, bc, "PATCH", "/api/tickets/9", `{"status":"open"}`, 404, CodeNotFound},
 		{bob, bc, "POST", "/api/tickets/1/calls", `{"call_id":"c1"}`, 403, CodeForbidden}, // alice's call
 		{bob, bc, "POST", "/api/tickets/1/calls", `{"call_id":""}`, 422, CodeInvalid},
-		{bob, bc, "POST", "/api/tickets/1/calls", `{"call_id":"c2"}`, 200, ""},            // his own call
-		{bob, bc, "PATCH", "/api/tickets/1", `{"status":"open"}`, 200, ""},                // now linked to his call
+		{bob, bc, "POST", "/api/tickets/1/calls", `{"call_id":"c2"}`, 403, CodeForbidden}, // his call, not from Anna
+		{bob, bc, "PATCH", "/api/tickets/1", `{"status":"open"}`, 403, CodeForbidden},     // still not his
+		{alice, ac, "PATCH", "/api/tickets/1", `{"status":"open"}`, 200, ""},              // hers
 		{alice, ac, "PATCH", "/api/tickets/1", `{"status":"new"}`, 409, CodeConflict},     // the workflow refuses
 		{alice, ac, "PATCH", "/api/tickets/1", `{"status":"done"}`, 422, CodeInvalid},     // unknown status
 		{alice, "", "PATCH", "/api/tickets/1", `{"status":"resolved"}`, 403, CodeCSRF},    // no token
@@ -309,11 +304,106 @@ func TestCRMTicketRoutes(t *testing.T) {
 		}
 	}
 	if code, _ := s.call(alice, "GET", "/api/tickets/1", "", "", &tk); code != 200 || tk.Status != crm.Open || tk.Reopened != 1 ||
-		tk.Owner != "1003" || !slices.Equal(tk.Calls, []string{"c1", "c2", "c9"}) {
+		tk.Owner != "1003" || !slices.Equal(tk.Calls, []string{"c1", "c9"}) {
 		t.Fatalf("ticket after the steps: %d %+v", code, tk)
 	}
 	var list struct{ Tickets []crm.Ticket }
-	if code, _ := s.call(bob, "GET", "/api/tickets?customer_id=1&status=open&call_id=c2", "", "", &list); code != 200 || len(list.Tickets) != 1 {
+	if code, _ := s.call(bob, "GET", "/api/tickets?customer_id=1&status=open&call_id=c9", "", "", &list); code != 200 || len(list.Tickets) != 1 {
 		t.Fatalf("list: %d %+v", code, list)
+	}
+}
+
+// TestAgentCannotTakeOverTickets: linking one's call to a ticket does not make it one's own.
+// An agent links their call only to a ticket of the call's customer (the route and the
+// wrap-up alike), and changes only the tickets they own.
+func TestAgentCannotTakeOverTickets(t *testing.T) {
+	users := testUsers("sue", "alice", "bob")
+	m := newMemCRM()
+	ctx := context.Background()
+	m.CreateCustomer(ctx, crm.Customer{Name: "Anna"})
+	m.CreateCustomer(ctx, crm.Customer{Name: "Ben"})
+	m.callAgent["c1"], m.callCustomer["c1"] = "1001", 1 // alice's call from Anna
+	m.callAgent["c2"], m.callCustomer["c2"] = "1002", 2 // bob's call from Ben
+	m.callAgent["c3"], m.callCustomer["c3"] = "1002", 1 // bob's call from Anna
+	annas, _ := m.CreateTicket(ctx, crm.NewTicket{CustomerID: 1, Subject: "Anna's refund", Owner: "1001", CallID: "c1"})
+	hub := screenpop.New(screenpop.Options{Logger: slog.New(slog.DiscardHandler)})
+	desk := &memDesk{handled: map[string]string{"c2": "1002", "c3": "1002"}}
+	ts := httptest.NewServer(Handler(Options{Users: users, Live: func() Live { return Live{} }, CRM: m, Pops: hub,
+		Desk:   &screenpop.Desk{Store: desk, Dispositions: []string{"resolved"}, Tickets: m},
+		Logger: slog.New(slog.DiscardHandler)}))
+	t.Cleanup(ts.Close)
+	s := &recSite{site: &site{t: t, ts: ts}, users: users}
+	bob, bc := s.as("bob"), ""
+	bc = s.csrf("bob")
+	ticket := fmt.Sprintf("/api/tickets/%d", annas.ID)
+	for _, st := range []struct {
+		name, method, path, body string
+		code                     int
+		errCode                  string
+	}{
+		{"link his call from another customer", "POST", ticket + "/calls", `{"call_id":"c2"}`, 403, CodeForbidden},
+		{"wrap up naming another customer's ticket", "POST", "/api/calls/c2/wrapup", fmt.Sprintf(`{"disposition":"resolved","ticket_id":%d}`, annas.ID), 403, CodeForbidden},
+		{"wrap up naming no ticket that exists", "POST", "/api/calls/c2/wrapup", `{"disposition":"resolved","ticket_id":99}`, 422, CodeInvalid},
+		{"link his call from the ticket's customer", "POST", ticket + "/calls", `{"call_id":"c3"}`, 200, ""},
+		{"take the ticket over after the link", "PATCH", ticket, `{"owner":"1002"}`, 403, CodeForbidden},
+		{"change it after the link", "PATCH", ticket, `{"status":"open"}`, 403, CodeForbidden},
+		{"wrap up naming the customer's ticket", "POST", "/api/calls/c3/wrapup", fmt.Sprintf(`{"disposition":"resolved","ticket_id":%d}`, annas.ID), 204, ""},
+	} {
+		if code, errCode := s.call(bob, st.method, st.path, bc, st.body, nil); code != st.code || errCode != st.errCode {
+			t.Errorf("%s: %d %q, want %d %q", st.name, code, errCode, st.code, st.errCode)
+		}
+	}
+	if got, _ := m.Ticket(ctx, annas.ID); got.Owner != "1001" || got.Status != crm.New || slices.Contains(got.Calls, "c2") {
+		t.Fatalf("Anna's ticket after bob's tries: %+v", got)
+	}
+	sue := s.as("sue")
+	if code, errCode := s.call(sue, "PATCH", ticket, s.csrf("sue"), `{"owner":"1002"}`, nil); code != 200 {
+		t.Fatalf("a supervisor reassigns the ticket: %d %q", code, errCode)
+	}
+	if code, errCode := s.call(bob, "PATCH", ticket, bc, `{"status":"open"}`, nil); code != 200 {
+		t.Fatalf("bob, now its owner, changes it: %d %q", code, errCode)
+	}
+}
+
+// TestTicketRecordingsInTheViewersScope: a ticket lists the recordings of its calls that the
+// viewer may hear (an agent their own calls', a supervisor their queues', an admin all): the
+// names of the others tell call ids and dates outside the viewer's scope.
+func TestTicketRecordingsInTheViewersScope(t *testing.T) {
+	s, m := newCRMSite(t)
+	ctx := context.Background()
+	m.CreateCustomer(ctx, crm.Customer{Name: "Anna"})
+	tk, _ := m.CreateTicket(ctx, crm.NewTicket{CustomerID: 1, Subject: "Refund", Owner: "1001", CallID: "c1"})
+	m.mu.Lock()
+	m.ticket(tk.ID).Calls = []string{"c1", "c2"}
+	m.ticket(tk.ID).Recordings = []crm.Recording{
+		{Name: "call-c1", CallID: "c1", Queue: "billing", Agent: "1001"},
+		{Name: "call-c2", CallID: "c2", Queue: "support", Agent: "1002"},
+	}
+	m.mu.Unlock()
+	clients := map[string]*http.Client{}
+	for _, tt := range []struct {
+		user string
+		want string
+	}{{"alice", "call-c1"}, {"bob", "call-c2"}, {"sue", "call-c1"}, {"root", "call-c1,call-c2"}} {
+		c := s.as(tt.user)
+		clients[tt.user] = c
+		var got crm.Ticket
+		if code, _ := s.call(c, "GET", fmt.Sprintf("/api/tickets/%d", tk.ID), "", "", &got); code != 200 {
+			t.Fatalf("%s reads the ticket: %d", tt.user, code)
+		}
+		var names []string
+		for _, r := range got.Recordings {
+			names = append(names, r.Name)
+		}
+		if strings.Join(names, ",") != tt.want {
+			t.Errorf("%s sees recordings %v, want %s", tt.user, names, tt.want)
+		}
+	}
+	// The ticket an owner changes comes back filtered too.
+	alice := clients["alice"]
+	var got crm.Ticket
+	if code, _ := s.call(alice, "PATCH", fmt.Sprintf("/api/tickets/%d", tk.ID), s.csrf("alice"), `{"priority":4}`, &got); code != 200 ||
+		len(got.Recordings) != 1 || got.Recordings[0].Name != "call-c1" {
+		t.Errorf("alice's patch answers recordings %+v (%d)", got.Recordings, code)
 	}
 }

@@ -274,15 +274,36 @@ func (s *server) apiWaiting(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"calls": rows})
 }
 
-// scopedAgent finds an agent the supervisor may act on; on failure it has answered. An agent
-// outside the scope is not found, so that ids cannot be probed.
-func (s *server) scopedAgent(w http.ResponseWriter, r *http.Request) (acd.AgentView, bool) {
+// The one rule for what a supervisor does to an agent. An agent who serves any of the
+// supervisor's queues is theirs to see; one serving none is not found, so that ids cannot be
+// probed. What reaches beyond their queues needs every queue the agent serves in scope: its
+// state (a pause or a logout takes the agent from all its queues), its skills and its phone.
+// Its memberships of the supervisor's own queues change for any agent they see (the router
+// keeps the others as they are). Admins have every queue.
+
+// agentReach is how far a supervisor's action on an agent reaches.
+type agentReach bool
+
+const (
+	ownQueues  agentReach = false // memberships of the supervisor's queues
+	everyQueue agentReach = true  // state, skills, phone
+)
+
+// scopedAgent finds the agent of the route's {id} and checks that the session may act on it
+// as far as reach; on failure it has answered (404 out of sight, 403 beyond the scope).
+func (s *server) scopedAgent(w http.ResponseWriter, r *http.Request, reach agentReach) (acd.AgentView, bool) {
+	inScope := queueScope(sessionFrom(r.Context()).User)
 	v, err := s.opt.Desktop.Agent(r.Context(), r.PathValue("id"))
-	if err == nil && !agentInScope(queueScope(sessionFrom(r.Context()).User), v) {
+	if err == nil && !agentInScope(inScope, v) {
 		err = &acd.Error{Code: acd.ENotFound, Message: "agent " + r.PathValue("id") + " not found"}
 	}
 	if err != nil {
 		s.engineError(w, "agent", err)
+		return v, false
+	}
+	if reach == everyQueue && inScope != nil && slices.ContainsFunc(v.Queues, func(m acd.Membership) bool { return !inScope(m.Queue) }) {
+		writeError(w, http.StatusForbidden, CodeForbidden, "agent "+v.ID+" also serves queues outside your scope: "+
+			"its state, skills and phone change only by a supervisor of all its queues or an admin")
 		return v, false
 	}
 	return v, true
@@ -296,7 +317,7 @@ func (s *server) apiAgentState(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &req) {
 		return
 	}
-	v, ok := s.scopedAgent(w, r)
+	v, ok := s.scopedAgent(w, r, everyQueue)
 	if !ok || !s.setState(w, r, v.ID, req) {
 		return
 	}
@@ -319,7 +340,11 @@ func (s *server) apiPatchAgent(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &req) {
 		return
 	}
-	v, ok := s.scopedAgent(w, r)
+	reach := ownQueues
+	if req.Skills != nil || strings.TrimSpace(req.Endpoint) != "" {
+		reach = everyQueue
+	}
+	v, ok := s.scopedAgent(w, r, reach)
 	if !ok {
 		return
 	}

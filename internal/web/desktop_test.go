@@ -100,16 +100,26 @@ func (m *memDesktop) UpdateAgent(_ context.Context, id string, skills map[string
 	if err != nil {
 		return err
 	}
-	for _, q := range queues {
-		if inScope != nil && !inScope(q.Queue) {
-			return &acd.Error{Code: acd.EInvalid, Message: "out of scope"}
+	outside := func(ms []acd.Membership) []acd.Membership { // as the router: those may not change
+		var out []acd.Membership
+		for _, q := range ms {
+			if inScope != nil && !inScope(q.Queue) {
+				out = append(out, q)
+			}
 		}
+		return out
+	}
+	if queues != nil && !slices.Equal(outside(queues), outside(v.Queues)) {
+		return &acd.Error{Code: acd.EInvalid, Message: "memberships of queues outside your scope cannot change"}
 	}
 	if skills != nil {
 		v.Skills = skills
 	}
 	if queues != nil {
 		v.Queues = queues
+	}
+	if endpoint != "" {
+		v.Endpoint = endpoint
 	}
 	m.agents[id] = v
 	return nil
@@ -326,4 +336,39 @@ func FuzzDesktopRequests(f *testing.F) {
 			t.Fatalf("a supervisor of billing changed %s: %d %s", rt.path, w.Code, w.Body)
 		}
 	})
+}
+
+// TestSupervisorScopeOneRule: an agent who also serves a queue outside the supervisor's scope
+// is seen on the grid, and the supervisor may change its memberships of their own queues, but
+// neither its state (a pause or a logout stops it for the other queues too) nor its skills or
+// phone: one rule for the actions and the edits. An agent of their queues only they may do all.
+func TestSupervisorScopeOneRule(t *testing.T) {
+	s, d := deskSite(t)
+	d.agents["1003"] = acd.AgentView{ID: "1003", Name: "Carol", Endpoint: "PJSIP/1003", State: acd.Available, Since: time.Now(),
+		Queues: []acd.Membership{{Queue: "billing"}, {Queue: "support"}}, Skills: map[string]int{"billing": 2}}
+	c := s.client()
+	s.login(c, "sue", "sue-pass")
+	csrf := s.pageCSRF(c, "/wallboard")
+	for _, tt := range []struct {
+		name, method, path, body string
+		code                     int
+		want                     string
+	}{
+		{"shared agent on the grid", "GET", "/api/agents", "", 200, `"id":"1003"`},
+		{"pause a shared agent", "POST", "/api/agents/1003/state", `{"state":"paused","reason":"coaching"}`, 403, "outside your scope"},
+		{"log out a shared agent", "POST", "/api/agents/1003/state", `{"state":"logged_out"}`, 403, "outside your scope"},
+		{"skills of a shared agent", "PATCH", "/api/agents/1003", `{"skills":{"billing":9}}`, 403, "outside your scope"},
+		{"phone of a shared agent", "PATCH", "/api/agents/1003", `{"endpoint":"PJSIP/2003"}`, 403, "outside your scope"},
+		{"own queue's membership of a shared agent", "PATCH", "/api/agents/1003", `{"queues":[{"queue":"billing","penalty":2},{"queue":"support","penalty":0}]}`, 200, `"penalty":2`},
+		{"pause an agent of billing only", "POST", "/api/agents/1008/state", `{"state":"paused","reason":"coaching"}`, 200, `"state":"paused"`},
+		{"phone of an agent of billing only", "PATCH", "/api/agents/1008", `{"endpoint":"PJSIP/2008"}`, 200, `"endpoint":"PJSIP/2008"`},
+	} {
+		code, body := s.send(c, tt.method, tt.path, csrf, tt.body)
+		if code != tt.code || !strings.Contains(body, tt.want) {
+			t.Errorf("%s: %d %s, want %d with %s", tt.name, code, body, tt.code, tt.want)
+		}
+	}
+	if v, _ := d.Agent(context.Background(), "1003"); v.State != acd.Available || v.Skills["billing"] != 2 || v.Endpoint != "PJSIP/1003" {
+		t.Fatalf("the shared agent after the refusals: %+v", v)
+	}
 }

@@ -2,11 +2,14 @@ package web
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
 	"switchboard/acd"
 	"switchboard/internal/screenpop"
+	"switchboard/internal/store"
 )
 
 // Pops is the agents' screen-pop feed; *screenpop.Hub is one.
@@ -27,13 +30,10 @@ var (
 	_ Desk = (*screenpop.Desk)(nil)
 )
 
-// popPing keeps the pop stream open through proxies that close idle connections; popWrite is
-// how long one write may take before a stalled desktop is disconnected (it reconnects and gets
-// the current pop).
-const (
-	popPing  = 25 * time.Second
-	popWrite = 10 * time.Second
-)
+// popPing keeps the pop stream open through proxies that close idle connections. A desktop
+// whose connection stalls is disconnected by the stream's write timeout; it reconnects and
+// gets the current pop.
+const popPing = 25 * time.Second
 
 // agentOf returns the session's agent, or answers 403 for a session that is not an agent's.
 func agentOf(w http.ResponseWriter, r *http.Request) (string, bool) {
@@ -53,14 +53,9 @@ func (s *server) streamPops(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	rc := http.NewResponseController(w)
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
+	ev := s.startEvents(w)
 	sub := s.opt.Pops.Subscribe(agent)
 	defer sub.Close()
-	defer rc.SetWriteDeadline(time.Time{}) // the connection may serve other requests after this one
 	ping := time.NewTicker(popPing)
 	defer ping.Stop()
 	recheck := time.NewTicker(s.opt.streamRecheck)
@@ -76,15 +71,11 @@ func (s *server) streamPops(w http.ResponseWriter, r *http.Request) {
 			}
 			continue
 		case b := <-sub.C:
-			msg = append(append([]byte("event: pop\ndata: "), b...), '\n', '\n')
+			msg = event("pop", b)
 		case <-ping.C:
 			msg = []byte(": ping\n\n")
 		}
-		_ = rc.SetWriteDeadline(time.Now().Add(popWrite))
-		if _, err := w.Write(msg); err != nil {
-			return
-		}
-		if err := rc.Flush(); err != nil {
+		if ev.send(msg) != nil {
 			return
 		}
 	}
@@ -112,7 +103,7 @@ func (s *server) dispositions(w http.ResponseWriter, r *http.Request) {
 }
 
 // wrapupCall: POST /api/calls/{id}/wrapup {"disposition","notes","ticket_id"}, by the agent
-// who answered the call.
+// who answered the call; the ticket, linked to the call, must be of the call's customer.
 func (s *server) wrapupCall(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Disposition string `json:"disposition"`
@@ -124,6 +115,19 @@ func (s *server) wrapupCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
+	if req.TicketID > 0 && s.opt.CRM != nil { // the rule of POST /api/tickets/{id}/calls
+		switch err := s.agentMayLink(r.Context(), sessionFrom(r.Context()).User, req.TicketID, id); {
+		case errors.Is(err, errNotCustomers):
+			writeError(w, http.StatusForbidden, CodeForbidden, err.Error())
+			return
+		case store.IsNotFound(err):
+			writeError(w, http.StatusUnprocessableEntity, CodeInvalid, fmt.Sprintf("ticket %d not found", req.TicketID))
+			return
+		case err != nil:
+			s.crmError(w, err, "ticket")
+			return
+		}
+	}
 	err := s.opt.Desk.Wrapup(r.Context(), agent, id, screenpop.Wrapup{Disposition: req.Disposition, Notes: req.Notes, TicketID: req.TicketID})
 	if err != nil {
 		s.deskError(w, "wrap-up", id, err)

@@ -115,34 +115,26 @@ func (s *server) apiQueues(w http.ResponseWriter, r *http.Request) {
 // streamQueues sends the wallboard's rows every second as server-sent events ("queues"), and
 // with the desktop part the agent grid ("agents") and the waiting calls ("waiting").
 func (s *server) streamQueues(w http.ResponseWriter, r *http.Request) {
-	fl, ok := w.(http.Flusher)
-	if !ok {
-		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	tick := time.NewTicker(time.Second)
+	ev := s.startEvents(w)
+	tick := time.NewTicker(s.opt.wallboardTick)
 	defer tick.Stop()
 	checked := time.Now()
-	send := func(event string, v any) bool {
-		b, _ := json.Marshal(v)
-		_, err := w.Write(append(append([]byte("event: "+event+"\ndata: "), b...), '\n', '\n'))
-		return err == nil
-	}
 	for {
-		if !send("queues", s.rows(r)) {
+		b, _ := json.Marshal(s.rows(r))
+		msg := event("queues", b)
+		if s.opt.Desktop != nil {
+			if rows, err := s.scopedAgents(r); err == nil {
+				b, _ := json.Marshal(rows)
+				msg = append(msg, event("agents", b)...)
+			}
+			if rows, err := s.scopedWaiting(r); err == nil {
+				b, _ := json.Marshal(rows)
+				msg = append(msg, event("waiting", b)...)
+			}
+		}
+		if ev.send(msg) != nil {
 			return
 		}
-		if s.opt.Desktop != nil {
-			if rows, err := s.scopedAgents(r); err == nil && !send("agents", rows) {
-				return
-			}
-			if rows, err := s.scopedWaiting(r); err == nil && !send("waiting", rows) {
-				return
-			}
-		}
-		fl.Flush()
 		select {
 		case <-r.Context().Done():
 			return

@@ -12,14 +12,16 @@ import (
 	"crypto/subtle"
 	"embed"
 	"html/template"
+	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"switchboard/acd"
 	"switchboard/internal/store"
@@ -101,14 +103,27 @@ type Options struct {
 	// all); nil or ok false: the reports leave them out.
 	KPIs   func(ctx context.Context, from, to time.Time, queues []string) (fcr, reopen float64, ok bool, err error)
 	Logger *slog.Logger
+	// Limits bound what one client may hold: timeouts (NewServer) and event streams.
+	Limits Limits
+	// PublicURL is the site's address as browsers use it (http.public_url), e.g.
+	// https://switchboard.example.com behind a TLS-terminating proxy; "": not known. With an
+	// https address cookies are Secure, answers carry Strict-Transport-Security, and /login
+	// asked over plain http redirects there.
+	PublicURL string
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client's address (login
+	// throttling and logs); others are taken as the client.
+	TrustedProxies []netip.Prefix
 
 	streamRecheck time.Duration // how often a stream checks its session; 0: 15 s (tests shorten it)
+	wallboardTick time.Duration // how often the wallboard's stream sends; 0: 1 s (tests shorten it)
+	loginThrottle throttle      // how failing addresses are slowed; zero: defaultThrottle
 }
 
 type server struct {
 	opt       Options
+	limits    Limits
+	streams   *streams
 	limit     *limiter
-	dummyHash []byte
 	verified  verified // recording files whose checksum matched
 	callbacks struct { // the latest callback counts (wallboard.go)
 		mu     sync.Mutex
@@ -119,7 +134,8 @@ type server struct {
 
 // Handler returns the HTTP handler.
 func Handler(opt Options) http.Handler {
-	return securityHeaders(newServer(opt).register().mux)
+	s := newServer(opt)
+	return s.securityHeaders(checkInput(s.register().mux))
 }
 
 func newServer(opt Options) *server {
@@ -129,8 +145,11 @@ func newServer(opt Options) *server {
 	if opt.streamRecheck <= 0 {
 		opt.streamRecheck = 15 * time.Second
 	}
-	s := &server{opt: opt, limit: newLimiter(5, 5*time.Minute), verified: verified{files: map[string]fileStamp{}}}
-	s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte(randomToken()), bcrypt.DefaultCost)
+	if opt.wallboardTick <= 0 {
+		opt.wallboardTick = time.Second
+	}
+	s := &server{opt: opt, limits: opt.Limits.withDefaults(), streams: newStreams(), limit: newLimiter(opt.loginThrottle),
+		verified: verified{files: map[string]fileStamp{}}}
 	return s
 }
 
@@ -146,7 +165,7 @@ var (
 func (s *server) register() *routes {
 	opt := s.opt
 	rt := &routes{mux: http.NewServeMux()}
-	s.handle(rt, "GET /healthz", false, nil, s.health)
+	s.handle(rt, "GET /healthz", page, nil, s.health)
 	if opt.Metrics != nil {
 		rt.list = append(rt.list, Route{Method: "GET", Path: "/metrics"})
 		rt.mux.Handle("GET /metrics", requireToken(opt.MetricsToken, opt.Metrics))
@@ -154,79 +173,79 @@ func (s *server) register() *routes {
 	if opt.Users == nil || opt.Live == nil {
 		return rt
 	}
-	s.handle(rt, "GET /login", false, nil, s.handleLogin)
-	s.handle(rt, "POST /login", false, nil, s.handleLogin)
-	s.handle(rt, "POST /logout", false, everyone, s.handleLogout)
-	s.handle(rt, "GET /wallboard", false, supervisors, s.wallboard)
-	s.handle(rt, "GET /api/queues", true, supervisors, s.apiQueues)
-	s.handle(rt, "GET /api/queues/stream", true, supervisors, s.streamQueues)
+	s.handle(rt, "GET /login", page, nil, s.handleLogin)
+	s.handle(rt, "POST /login", page, nil, s.handleLogin)
+	s.handle(rt, "POST /logout", page, everyone, s.handleLogout)
+	s.handle(rt, "GET /wallboard", page, supervisors, s.wallboard)
+	s.handle(rt, "GET /api/queues", api, supervisors, s.apiQueues)
+	s.handle(rt, "GET /api/queues/stream", apiStream, supervisors, s.streamQueues)
 	if opt.Recordings != nil {
-		s.handle(rt, "GET /api/recordings", true, everyone, s.searchRecordings)
-		s.handle(rt, "GET /recordings/{name}", true, everyone, s.playRecording)
-		s.handle(rt, "GET /recordings", false, everyone, s.recordingsPage)
+		s.handle(rt, "GET /api/recordings", api, everyone, s.searchRecordings)
+		s.handle(rt, "GET /recordings/{name}", api, everyone, s.playRecording)
+		s.handle(rt, "GET /recordings", page, everyone, s.recordingsPage)
 	}
 	if opt.RecordCall != nil {
-		s.handle(rt, "POST /api/calls/{id}/record", true, agents, s.recordCall)
+		s.handle(rt, "POST /api/calls/{id}/record", api, agents, s.recordCall)
 	}
 	if opt.Secure != nil {
-		s.handle(rt, "POST /api/calls/{id}/recording/pause", true, agents, s.pauseRecording)
-		s.handle(rt, "POST /api/calls/{id}/recording/resume", true, agents, s.resumeRecording)
-		s.handle(rt, "POST /api/calls/{id}/secure-collect", true, agents, s.secureCollect)
+		s.handle(rt, "POST /api/calls/{id}/recording/pause", api, agents, s.pauseRecording)
+		s.handle(rt, "POST /api/calls/{id}/recording/resume", api, agents, s.resumeRecording)
+		s.handle(rt, "POST /api/calls/{id}/secure-collect", api, agents, s.secureCollect)
 	}
 	if opt.CRM != nil {
-		s.handle(rt, "GET /api/customers", true, everyone, s.searchCustomers)
-		s.handle(rt, "POST /api/customers", true, everyone, s.createCustomer)
-		s.handle(rt, "GET /api/customers/{id}", true, everyone, s.getCustomer)
-		s.handle(rt, "PATCH /api/customers/{id}", true, everyone, s.updateCustomer)
-		s.handle(rt, "GET /api/tickets", true, everyone, s.listTickets)
-		s.handle(rt, "POST /api/tickets", true, everyone, s.createTicket)
-		s.handle(rt, "GET /api/tickets/{id}", true, everyone, s.getTicket)
-		s.handle(rt, "PATCH /api/tickets/{id}", true, everyone, s.updateTicket)
-		s.handle(rt, "POST /api/tickets/{id}/calls", true, everyone, s.linkTicketCall)
+		s.handle(rt, "GET /api/customers", api, everyone, s.searchCustomers)
+		s.handle(rt, "POST /api/customers", api, everyone, s.createCustomer)
+		s.handle(rt, "GET /api/customers/{id}", api, everyone, s.getCustomer)
+		s.handle(rt, "PATCH /api/customers/{id}", api, everyone, s.updateCustomer)
+		s.handle(rt, "GET /api/tickets", api, everyone, s.listTickets)
+		s.handle(rt, "POST /api/tickets", api, everyone, s.createTicket)
+		s.handle(rt, "GET /api/tickets/{id}", api, everyone, s.getTicket)
+		s.handle(rt, "PATCH /api/tickets/{id}", api, everyone, s.updateTicket)
+		s.handle(rt, "POST /api/tickets/{id}/calls", api, everyone, s.linkTicketCall)
 	}
 	if opt.Pops != nil {
-		s.handle(rt, "GET /api/agent/pop/stream", true, agents, s.streamPops)
-		s.handle(rt, "GET /api/agent/call", true, agents, s.currentPop)
+		s.handle(rt, "GET /api/agent/pop/stream", apiStream, agents, s.streamPops)
+		s.handle(rt, "GET /api/agent/call", api, agents, s.currentPop)
 	}
 	if opt.Desk != nil {
-		s.handle(rt, "GET /api/dispositions", true, everyone, s.dispositions)
-		s.handle(rt, "POST /api/calls/{id}/wrapup", true, agents, s.wrapupCall)
-		s.handle(rt, "POST /api/calls/{id}/callback", true, agents, s.callbackCall)
+		s.handle(rt, "GET /api/dispositions", api, everyone, s.dispositions)
+		s.handle(rt, "POST /api/calls/{id}/wrapup", api, agents, s.wrapupCall)
+		s.handle(rt, "POST /api/calls/{id}/callback", api, agents, s.callbackCall)
 	}
 	if opt.Desktop != nil && opt.AgentDay != nil {
-		s.handle(rt, "GET /agent", false, agents, s.desktopPage)
-		s.handle(rt, "GET /api/agent", true, agents, s.apiMe)
-		s.handle(rt, "POST /api/agent/login", true, agents, s.apiAgentLogin)
-		s.handle(rt, "POST /api/agent/state", true, agents, s.apiMyState)
-		s.handle(rt, "GET /api/agent/stats", true, agents, s.apiMyStats)
-		s.handle(rt, "POST /api/calls/{id}/transfer", true, agents, s.apiTransfer)
-		s.handle(rt, "GET /api/agents", true, supervisors, s.apiAgents)
-		s.handle(rt, "POST /api/agents/{id}/state", true, supervisors, s.apiAgentState)
-		s.handle(rt, "PATCH /api/agents/{id}", true, supervisors, s.apiPatchAgent)
-		s.handle(rt, "GET /api/calls/waiting", true, supervisors, s.apiWaiting)
-		s.handle(rt, "PATCH /api/calls/{id}", true, supervisors, s.apiPatchCall)
+		s.handle(rt, "GET /agent", page, agents, s.desktopPage)
+		s.handle(rt, "GET /api/agent", api, agents, s.apiMe)
+		s.handle(rt, "POST /api/agent/login", api, agents, s.apiAgentLogin)
+		s.handle(rt, "POST /api/agent/state", api, agents, s.apiMyState)
+		s.handle(rt, "GET /api/agent/stats", api, agents, s.apiMyStats)
+		s.handle(rt, "POST /api/calls/{id}/transfer", api, agents, s.apiTransfer)
+		s.handle(rt, "GET /api/agents", api, supervisors, s.apiAgents)
+		s.handle(rt, "POST /api/agents/{id}/state", api, supervisors, s.apiAgentState)
+		s.handle(rt, "PATCH /api/agents/{id}", api, supervisors, s.apiPatchAgent)
+		s.handle(rt, "GET /api/calls/waiting", api, supervisors, s.apiWaiting)
+		s.handle(rt, "PATCH /api/calls/{id}", api, supervisors, s.apiPatchCall)
 	}
 	if opt.Callbacks != nil {
-		s.handle(rt, "GET /api/agent/callbacks", true, agents, s.agentCallbacks)
-		s.handle(rt, "GET /api/callbacks", true, supervisors, s.listCallbacks)
-		s.handle(rt, "POST /api/callbacks/{id}/cancel", true, supervisors, s.cancelCallback)
+		s.handle(rt, "GET /api/agent/callbacks", api, agents, s.agentCallbacks)
+		s.handle(rt, "GET /api/callbacks", api, supervisors, s.listCallbacks)
+		s.handle(rt, "POST /api/callbacks/{id}/cancel", api, supervisors, s.cancelCallback)
 	}
 	if opt.Accounts != nil {
-		s.handle(rt, "GET /admin", false, admins, s.adminPage)
-		s.handle(rt, "GET /api/users", true, admins, s.listUsers)
-		s.handle(rt, "POST /api/users", true, admins, s.createUser)
-		s.handle(rt, "PATCH /api/users/{id}", true, admins, s.updateUser)
-		s.handle(rt, "DELETE /api/users/{id}", true, admins, s.deleteUser)
-		s.handle(rt, "GET /api/tokens", true, everyone, s.listTokens)
-		s.handle(rt, "POST /api/tokens", true, everyone, s.createToken)
-		s.handle(rt, "DELETE /api/tokens/{id}", true, everyone, s.revokeToken)
+		s.handle(rt, "GET /admin", page, admins, s.adminPage)
+		s.handle(rt, "GET /api/users", apiSession, admins, s.listUsers)
+		s.handle(rt, "POST /api/users", apiSession, admins, s.createUser)
+		s.handle(rt, "PATCH /api/users/{id}", apiSession, admins, s.updateUser)
+		s.handle(rt, "DELETE /api/users/{id}", apiSession, admins, s.deleteUser)
+		s.handle(rt, "GET /api/tokens", apiSession, everyone, s.listTokens)
+		s.handle(rt, "POST /api/tokens", apiSession, everyone, s.createToken)
+		s.handle(rt, "DELETE /api/tokens/{id}", apiSession, everyone, s.revokeToken)
 	}
 	if opt.Reports != nil {
-		s.handle(rt, "GET /reports", false, supervisors, s.reportsPage)
-		s.handle(rt, "GET /api/reports", true, supervisors, s.apiReports)
+		s.handle(rt, "GET /reports", page, supervisors, s.reportsPage)
+		s.handle(rt, "GET /api/reports", api, supervisors, s.apiReports)
 	}
-	rt.mux.Handle("GET /assets/", http.FileServerFS(assets))
-	s.handle(rt, "GET /{$}", false, nil, func(w http.ResponseWriter, r *http.Request) {
+	s.handle(rt, "GET /assets/{file}", page, nil, serveAsset)
+	s.handle(rt, "GET /{$}", page, nil, func(w http.ResponseWriter, r *http.Request) {
 		to := "/wallboard" // which asks for a login when there is no session
 		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
 			if sess, err := s.opt.Users.SessionByToken(r.Context(), c.Value, time.Now()); err == nil {
@@ -247,14 +266,52 @@ func (s *server) home(role string) string {
 	return "/wallboard"
 }
 
-func securityHeaders(next http.Handler) http.Handler {
+// serveAsset serves a stylesheet or script of the pages to anyone: files only, never a
+// listing of the folder, and not the page templates beside them.
+func serveAsset(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("file")
+	if ext := path.Ext(name); (ext != ".css" && ext != ".js") || !fs.ValidPath(name) || strings.Contains(name, "/") {
+		http.NotFound(w, r)
+		return
+	}
+	f, err := assets.Open("assets/" + name)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		http.NotFound(w, r)
+		return
+	}
+	http.ServeContent(w, r, name, st.ModTime(), f.(io.ReadSeeker))
+}
+
+func (s *server) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
+		if s.httpsSite() {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// httpsSite reports whether browsers reach the site over HTTPS (an https public URL).
+func (s *server) httpsSite() bool { return strings.HasPrefix(s.opt.PublicURL, "https://") }
+
+// secureCookies reports whether cookies set in answer to r are Secure: on an HTTPS site, or
+// on a TLS connection to the router itself.
+func (s *server) secureCookies(r *http.Request) bool { return r.TLS != nil || s.httpsSite() }
+
+// overHTTPS reports whether r reached the site over HTTPS: a TLS connection, or a proxy that
+// terminated TLS and says so (X-Forwarded-Proto: https).
+func overHTTPS(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https")
 }
 
 func (s *server) health(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -53,5 +54,36 @@ func TestRoutes(t *testing.T) {
 	empty.ServeHTTP(w, r)
 	if w.Code != 401 {
 		t.Fatalf("metrics without a configured token: %d", w.Code)
+	}
+}
+
+// TestAssetsServeFilesNotListings: /assets/ serves the pages' stylesheets and scripts to
+// anyone, never a listing of the folder nor the page templates.
+func TestAssetsServeFilesNotListings(t *testing.T) {
+	ts := httptest.NewServer(Handler(everything(t)))
+	defer ts.Close()
+	for _, tt := range []struct {
+		path string
+		code int
+		has  string
+	}{
+		{"/assets/style.css", 200, "{"},
+		{"/assets/wallboard.js", 200, "function"},
+		{"/assets/", 404, ""},
+		{"/assets", 404, ""},
+		{"/assets/./", 404, ""},
+		{"/assets/login.html", 404, ""},
+		{"/assets/nope.css", 404, ""},
+		{"/assets/%2e%2e/web.go", 404, ""},
+	} {
+		resp, err := http.Get(ts.URL + tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.code || !strings.Contains(string(b), tt.has) || strings.Contains(string(b), "<a href=") {
+			t.Errorf("GET %s: %d %.80q, want %d with %q and no listing", tt.path, resp.StatusCode, b, tt.code, tt.has)
+		}
 	}
 }
