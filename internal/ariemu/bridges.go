@@ -208,7 +208,7 @@ func (s *Server) bridgeChannels(r *http.Request, p reqParams) (*bridge, []*chann
 		return nil, nil, errf(http.StatusNotFound, "Bridge not found")
 	}
 	var ids []string
-	for _, id := range strings.Split(p.Get("channel"), ",") {
+	for _, id := range p.list("channel") {
 		if id = strings.TrimSpace(id); id != "" {
 			ids = append(ids, id)
 		}

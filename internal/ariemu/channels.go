@@ -481,6 +481,23 @@ func (s *Server) dial(ch *channel, dialstring, appName string, args []string, ti
 			}
 		})
 	}
+	answer := func() {
+		s.setState(ch, "Up")
+		dialEv("ANSWER")
+		ch.rec.Answered = time.Now()
+		if appName == "" {
+			return
+		}
+		if !s.appConnected(appName) {
+			ch.rec.Outcome = OutcomeStasisFailed
+			s.destroy(ch, hangupSilent, 16, 0, "dialplan")
+			return
+		}
+		s.enterStasis(ch, appName, args)
+		if ph.HangupAfter > 0 {
+			s.after(ch, ph.HangupAfter, func() { s.destroy(ch, hangupRemote, 16, 0, "agent") })
+		}
+	}
 	switch ph.Behaviour {
 	case PhoneBusy:
 		s.after(ch, ph.AnswerAfter, func() {
@@ -498,26 +515,13 @@ func (s *Server) dial(ch *channel, dialstring, appName string, args []string, ti
 		// Rings until the originate timeout: the traced Asterisk then sends
 		// ChannelDestroyed (19) with no further Dial event.
 	default:
-		s.after(ch, 20*time.Millisecond, func() {
+		// The answer is armed when the phone rings, so that it comes after the
+		// ringing whatever order timers fire in on a busy machine.
+		const ring = 20 * time.Millisecond
+		s.after(ch, ring, func() {
 			s.setState(ch, "Ringing")
 			dialEv("RINGING")
-		})
-		s.after(ch, max(ph.AnswerAfter, 25*time.Millisecond), func() {
-			s.setState(ch, "Up")
-			dialEv("ANSWER")
-			ch.rec.Answered = time.Now()
-			if appName == "" {
-				return
-			}
-			if !s.appConnected(appName) {
-				ch.rec.Outcome = OutcomeStasisFailed
-				s.destroy(ch, hangupSilent, 16, 0, "dialplan")
-				return
-			}
-			s.enterStasis(ch, appName, args)
-			if ph.HangupAfter > 0 {
-				s.after(ch, ph.HangupAfter, func() { s.destroy(ch, hangupRemote, 16, 0, "agent") })
-			}
+			s.after(ch, max(ph.AnswerAfter, 25*time.Millisecond)-ring, answer)
 		})
 	}
 }

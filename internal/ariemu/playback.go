@@ -161,7 +161,7 @@ func (s *Server) stopPlayer(p *player) {
 
 // play handles POST .../play and .../play/{playbackId} for a channel or bridge player.
 func (s *Server) play(p *player, target, id string, prm reqParams, lang string) (int, any, *apiError) {
-	media, err := ParseMediaList(prm.Get("media"))
+	media, err := parseMedia(prm.list("media"))
 	if err != nil {
 		return 0, nil, errf(http.StatusBadRequest, "media: Missing required field")
 	}
