@@ -29,6 +29,20 @@ func (s *Server) newChannel(id, tech, resource string) *channel {
 	return ch
 }
 
+// idTaken reports whether a new channel may not take id: Asterisk 22 looks a
+// unique id up by prefix, ignoring case, so an id that begins a live
+// channel's id (or equals it) is "already in use", while lookups of the
+// resources stay exact (traces/originate-id-prefix.jsonl). Call with s.mu held.
+func (s *Server) idTaken(id string) bool {
+	lower := strings.ToLower(id)
+	for live := range s.channels {
+		if strings.HasPrefix(strings.ToLower(live), lower) {
+			return true
+		}
+	}
+	return false
+}
+
 // after runs fn after the emulated duration d, with s.mu held, unless the
 // channel is gone or the server closed by then.
 func (s *Server) after(ch *channel, d time.Duration, fn func()) stopper {
@@ -431,7 +445,7 @@ func (s *Server) originate(id string, p reqParams) (int, any, *apiError) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if id != "" && s.channels[id] != nil {
+	if id != "" && s.idTaken(id) {
 		return 0, nil, errf(http.StatusConflict, "Channel with given unique ID already exists")
 	}
 	phone := s.phoneFor(endpoint)

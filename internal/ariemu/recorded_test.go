@@ -537,9 +537,10 @@ var recordedCases = map[string]recordedCase{
 	// A comma list in a JSON string is one (missing) file; an array and the query string play
 	// every part under one playback (the events and answers say it all).
 	"play-media-list": {},
+	// A new id that begins a live channel's id, in any case, is refused; lookups are exact.
+	"originate-id-prefix": {},
 
 	"holding-bridge-moh":             {pending: "music on hold in a holding bridge"},
-	"originate-id-prefix":            {pending: "channel id conflicts by prefix"},
 	"recording-vs-bridge-delete":     {pending: "recordings when a bridge is deleted"},
 	"recording-vs-bridge-delete.alt": {pending: "recordings when a bridge is deleted"},
 	"http-sessions":                  {pending: "the HTTP session limit"},
