@@ -7,10 +7,10 @@ import (
 	"time"
 )
 
-// joinBridge moves ch into b: ChannelLeftBridge of its old bridge first, then
-// ChannelEnteredBridge, then connected-line updates of a two-party call.
-// Call with s.mu held.
-func (s *Server) joinBridge(ch *channel, b *bridge) {
+// joinBridge moves ch into b with role ("" for a participant):
+// ChannelLeftBridge of its old bridge first, then ChannelEnteredBridge, then
+// connected-line updates of a two-party call. Call with s.mu held.
+func (s *Server) joinBridge(ch *channel, b *bridge, role string) {
 	if ch.bridge == b {
 		return
 	}
@@ -20,6 +20,9 @@ func (s *Server) joinBridge(ch *channel, b *bridge) {
 	}
 	ch.bridge = b
 	b.channels = append(b.channels, ch)
+	if role == "announcer" && !b.announcerSlotTaken() && b.bridgeType == "holding" {
+		b.announcer = ch
+	}
 	if ch.stasisApp != "" {
 		b.subs[ch.stasisApp]++
 	}
@@ -51,6 +54,7 @@ func (s *Server) leaveBridge(ch *channel, unsubscribe bool) {
 	b.remove(ch)
 	ch.bridge = nil
 	to := bridgeSubs(b)
+	s.bridgeLeft(b, ch)
 	s.emit("ChannelLeftBridge", event{"bridge": b.jsonWith(n), "channel": ch.json()}, ch.subs, to)
 	if unsubscribe && ch.stasisApp != "" {
 		if b.subs[ch.stasisApp]--; b.subs[ch.stasisApp] <= 0 {
@@ -156,10 +160,7 @@ func (s *Server) bridgeRoutes() []route {
 			if b == nil {
 				return 0, nil, errf(http.StatusNotFound, "Bridge not found")
 			}
-			b.moh = p.Get("mohClass")
-			if b.moh == "" {
-				b.moh = "default"
-			}
+			s.startBridgeMOH(b, p.Get("mohClass"))
 			return http.StatusNoContent, nil, nil
 		})},
 		{"DELETE", "/bridges/{bridgeId}/moh", handle(func(r *http.Request, _ reqParams) (int, any, *apiError) {
@@ -259,7 +260,7 @@ func (s *Server) afterPlaybacks(r *http.Request, p reqParams, f func(b *bridge, 
 func (s *Server) addChannel(r *http.Request, p reqParams) (int, any, *apiError) {
 	return s.afterPlaybacks(r, p, func(b *bridge, chans []*channel) (int, any, *apiError) {
 		for _, ch := range chans {
-			s.joinBridge(ch, b)
+			s.joinBridge(ch, b, p.Get("role"))
 		}
 		return http.StatusNoContent, nil, nil
 	})

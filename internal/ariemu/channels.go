@@ -300,15 +300,19 @@ func (s *Server) channelRoutes() []route {
 		{"DELETE", "/channels/{channelId}/ring", handle(func(r *http.Request, _ reqParams) (int, any, *apiError) {
 			return s.syncOp(r, func(ch *channel) (int, any, *apiError) { return http.StatusNoContent, nil, nil })
 		})},
-		{"POST", "/channels/{channelId}/moh", handle(func(r *http.Request, _ reqParams) (int, any, *apiError) {
+		{"POST", "/channels/{channelId}/moh", handle(func(r *http.Request, p reqParams) (int, any, *apiError) {
 			return s.syncOp(r, func(ch *channel) (int, any, *apiError) {
-				ch.moh = true
+				// An unknown class plays the default one (traces/channel-hold-mute.jsonl).
+				ch.moh = "default"
+				if c := p.Get("mohClass"); c != "" {
+					ch.moh = c
+				}
 				return http.StatusNoContent, nil, nil
 			})
 		})},
 		{"DELETE", "/channels/{channelId}/moh", handle(func(r *http.Request, _ reqParams) (int, any, *apiError) {
 			return s.syncOp(r, func(ch *channel) (int, any, *apiError) {
-				ch.moh = false
+				ch.moh = ""
 				return http.StatusNoContent, nil, nil
 			})
 		})},

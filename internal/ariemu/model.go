@@ -104,7 +104,8 @@ type channel struct {
 	originated bool            // created by POST /channels: its app stays subscribed until destroyed
 	bridge     *bridge
 	player     *player
-	moh        bool
+	moh        string // class of the channel's own music on hold, "" for none
+	held       bool   // POST /channels/{id}/hold: its peer hears music
 	gone       bool
 
 	timers    []stopper
@@ -147,8 +148,9 @@ type bridge struct {
 	channels   []*channel
 	subs       map[string]int // application -> subscription count
 	player     *player
-	moh        string
-	recorders  int // recorder channels in the bridge (count for the technology)
+	moh        string   // class the music-on-hold announcer plays, "" when it is not in the bridge (moh.go)
+	announcer  *channel // the channel added with role=announcer to a holding bridge
+	recorders  int      // recorder channels in the bridge (count for the technology)
 	gone       bool
 }
 

@@ -82,6 +82,9 @@ func (s *Server) startPart(pb *playback) {
 	pb.state = "playing"
 	s.emit("PlaybackStarted", event{"playback": pb.json()}, s.playbackApps(pb.p))
 	d, ok := s.mediaDuration(pb.media[pb.idx], pb.language)
+	if br := pb.p.br; br != nil && br.announcerSlotTaken() {
+		ok = false // the playback's announcer channel cannot join the holding bridge
+	}
 	if !ok {
 		s.finishPlayback(pb, "failed")
 		return

@@ -533,14 +533,35 @@ func (rp *replayer) wsSend(l traceLine) {
 	}
 }
 
+// hears checks whether the emulator's channel for a trace id hears music on hold.
+func hears(id string, want bool) func(t *testing.T, rp *replayer) {
+	return func(t *testing.T, rp *replayer) {
+		t.Helper()
+		eid := rp.emuOf[id]
+		if eid == "" {
+			eid = id
+		}
+		if got := rp.e.srv.HearsMusic(eid); got != want {
+			t.Errorf("%s (%s) hears music: %v, want %v", rp.traceRole(id), eid, got, want)
+		}
+	}
+}
+
 var recordedCases = map[string]recordedCase{
 	// A comma list in a JSON string is one (missing) file; an array and the query string play
 	// every part under one playback (the events and answers say it all).
 	"play-media-list": {},
+	// The notes' "bridge show" and "core show channels" tell who hears the announcer.
+	"holding-bridge-moh": {checks: []checkpoint{
+		{1796650998.62, "caller A in the bridge with the music's announcer", hears("1796650995.49", true)},
+		{1796651007.76, "caller B added after A left, no second /moh: silence", hears("1796651004.50", false)},
+		{1796651009.78, "after the second /moh, B hears music", hears("1796651004.50", true)},
+		{1796651011.81, "after DELETE /moh, silence", hears("1796651004.50", false)},
+		{1796651016.86, "/moh with an announcer channel in the bridge plays nothing", hears("1796651004.50", false)},
+	}},
 	// A new id that begins a live channel's id, in any case, is refused; lookups are exact.
 	"originate-id-prefix": {},
 
-	"holding-bridge-moh":             {pending: "music on hold in a holding bridge"},
 	"recording-vs-bridge-delete":     {pending: "recordings when a bridge is deleted"},
 	"recording-vs-bridge-delete.alt": {pending: "recordings when a bridge is deleted"},
 	"http-sessions":                  {pending: "the HTTP session limit"},
