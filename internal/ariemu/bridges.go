@@ -15,7 +15,7 @@ func (s *Server) joinBridge(ch *channel, b *bridge, role string) {
 		return
 	}
 	if old := ch.bridge; old != nil {
-		s.leaveBridge(ch, false)
+		s.leaveBridge(ch, leaveMove)
 		s.bridgeMaybeEmpty(old)
 	}
 	ch.bridge = b
@@ -29,9 +29,8 @@ func (s *Server) joinBridge(ch *channel, b *bridge, role string) {
 	s.emit("ChannelEnteredBridge", event{"bridge": b.json(), "channel": ch.json()}, ch.subs, bridgeSubs(b))
 	if b.bridgeType == "mixing" && len(b.channels) == 2 {
 		x, y := b.channels[0], b.channels[1]
-		x.connected, y.connected = y.caller, x.caller
-		s.emit("ChannelConnectedLine", event{"channel": x.json()}, x.subs)
-		s.emit("ChannelConnectedLine", event{"channel": y.json()}, y.subs)
+		s.connectLine(x, y.caller)
+		s.connectLine(y, x.caller)
 	}
 	// Participants of a holding bridge do not hear each other: waiting there together is not
 	// a conversation, so patience keeps running and no talk time starts.
@@ -42,10 +41,32 @@ func (s *Server) joinBridge(ch *channel, b *bridge, role string) {
 	}
 }
 
-// leaveBridge takes ch out of its bridge. unsubscribe is true for
-// removeChannel, after which Asterisk's application stops following the
-// bridge (a hangup keeps the subscription). Call with s.mu held.
-func (s *Server) leaveBridge(ch *channel, unsubscribe bool) {
+// connectLine sets ch's connected line, with ChannelConnectedLine when it changes (a
+// supervisor joined by a second snoop keeps the empty line the first one gave it:
+// traces/snoop-whisper.jsonl). Call with s.mu held.
+func (s *Server) connectLine(ch *channel, to CallerID) {
+	if ch.connected == to {
+		return
+	}
+	ch.connected = to
+	s.emit("ChannelConnectedLine", event{"channel": ch.json()}, ch.subs)
+}
+
+// leaveKind says why a channel leaves its bridge.
+type leaveKind int
+
+const (
+	leaveHangup   leaveKind = iota // hung up or sent to the dialplan: the app stays subscribed
+	leaveMove                      // added to another bridge
+	leaveRemove                    // removeChannel: the app stops following the bridge
+	leaveDissolve                  // DELETE /bridges: unsubscribed, and no connected-line update
+)
+
+// leaveBridge takes ch out of its bridge. After removeChannel or the bridge's
+// deletion, Asterisk's application stops following the bridge (a hangup keeps
+// the subscription). The one left of a two-party call gets an empty connected
+// line, unless the bridge is being deleted. Call with s.mu held.
+func (s *Server) leaveBridge(ch *channel, why leaveKind) {
 	b := ch.bridge
 	if b == nil {
 		return
@@ -56,17 +77,13 @@ func (s *Server) leaveBridge(ch *channel, unsubscribe bool) {
 	to := bridgeSubs(b)
 	s.bridgeLeft(b, ch)
 	s.emit("ChannelLeftBridge", event{"bridge": b.jsonWith(n), "channel": ch.json()}, ch.subs, to)
-	if unsubscribe && ch.stasisApp != "" {
+	if (why == leaveRemove || why == leaveDissolve) && ch.stasisApp != "" {
 		if b.subs[ch.stasisApp]--; b.subs[ch.stasisApp] <= 0 {
 			delete(b.subs, ch.stasisApp)
 		}
 	}
-	if b.bridgeType == "mixing" && len(b.channels) == 1 {
-		rest := b.channels[0]
-		if rest.connected != rest.origConnected {
-			rest.connected = rest.origConnected
-			s.emit("ChannelConnectedLine", event{"channel": rest.json()}, rest.subs)
-		}
+	if why != leaveDissolve && b.bridgeType == "mixing" && len(b.channels) == 1 {
+		s.connectLine(b.channels[0], CallerID{})
 	}
 }
 
@@ -141,11 +158,24 @@ func (s *Server) bridgeRoutes() []route {
 			if b == nil {
 				return 0, nil, errf(http.StatusNotFound, "Bridge not found")
 			}
+			// The legs leave, last in first out, and stay in Stasis; the application's
+			// subscriptions through them end, so BridgeDestroyed goes only to an application
+			// still subscribed otherwise (traces/recording-vs-bridge-delete.jsonl).
+			hadLegs := len(b.channels) > 0
+			for _, l := range s.liveList() {
+				if l.br == b {
+					l.to = bridgeSubs(b) // the recorder's end is told to those who followed the bridge
+				}
+			}
 			for len(b.channels) > 0 {
-				s.leaveBridge(b.channels[0], false)
+				s.leaveBridge(b.channels[len(b.channels)-1], leaveDissolve)
 			}
 			s.stopPlayer(b.player)
-			s.stopBridgeRecordings(b)
+			if hadLegs && !s.opts.RecordingEndsWithBridge {
+				s.loseBridgeRecordings(b)
+			} else {
+				s.stopBridgeRecordings(b)
+			}
 			b.gone = true
 			delete(s.bridges, b.id)
 			s.emit("BridgeDestroyed", event{"bridge": b.json()}, bridgeSubs(b))
@@ -274,7 +304,7 @@ func (s *Server) removeChannel(r *http.Request, p reqParams) (int, any, *apiErro
 			}
 		}
 		for _, ch := range chans {
-			s.leaveBridge(ch, true)
+			s.leaveBridge(ch, leaveRemove)
 		}
 		s.bridgeMaybeEmpty(b)
 		return http.StatusNoContent, nil, nil

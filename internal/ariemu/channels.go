@@ -140,10 +140,14 @@ func (s *Server) destroy(ch *channel, kind hangupKind, cause int, techCause int,
 	var left *bridge
 	if ch.bridge != nil {
 		left = ch.bridge
-		s.leaveBridge(ch, false)
+		s.leaveBridge(ch, leaveHangup)
 	}
 	s.stopChannelRecordings(ch)
 	s.leaveStasis(ch)
+	if left != nil {
+		// A bridge recording ends with its last leg, before that leg is destroyed.
+		s.bridgeMaybeEmpty(left)
+	}
 	ev := event{"cause": cause, "cause_txt": causeTxt(cause), "channel": ch.json()}
 	if techCause != 0 {
 		ev["tech_cause"] = techCause
@@ -158,9 +162,6 @@ func (s *Server) destroy(ch *channel, kind hangupKind, cause int, techCause int,
 	ch.stopTimers()
 	delete(s.channels, ch.id)
 	s.channelIdle(ch)
-	if left != nil {
-		s.bridgeMaybeEmpty(left)
-	}
 	s.callEnded(ch, cause, by)
 }
 
@@ -465,7 +466,6 @@ func (s *Server) originate(id string, p reqParams) (int, any, *apiError) {
 		ch.caller = ParseCallerID(cid)
 		ch.connected = ch.caller
 	}
-	ch.origConnected = ch.connected
 	ch.dialplan = DialplanCEP{Context: s.opts.DialContext, Exten: "s", Priority: 1, AppName: "AppDial2", AppData: "(Outgoing Line)"}
 	for k, v := range p.variables {
 		ch.vars[k] = v
@@ -551,7 +551,7 @@ func (s *Server) dial(ch *channel, dialstring, appName string, args []string, ti
 func (s *Server) continueDialplan(ch *channel, context, exten string, prio int) {
 	if ch.bridge != nil {
 		b := ch.bridge
-		s.leaveBridge(ch, false)
+		s.leaveBridge(ch, leaveHangup)
 		s.bridgeMaybeEmpty(b)
 	}
 	s.leaveStasis(ch)

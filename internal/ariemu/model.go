@@ -93,7 +93,6 @@ type channel struct {
 	id, name, protocolID string
 	state                string
 	caller, connected    CallerID
-	origConnected        CallerID
 	dialplan             DialplanCEP
 	created              time.Time
 	language             string

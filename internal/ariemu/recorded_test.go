@@ -33,7 +33,12 @@ import (
 
 // recordedCase is what a trace's replay checks beyond its events and answers.
 type recordedCase struct {
-	opts   func(*Options)
+	opts  func(*Options)
+	setup func(t *testing.T, srv *Server) // before the replay starts
+	// loose are event types left out of the comparison: the trace's requests ran at once
+	// on Asterisk, which decided whether these were sent, where the replay sends one after
+	// the other.
+	loose  []string
 	checks []checkpoint
 	// run replaces the replay for a trace that is not a call scenario.
 	run func(t *testing.T, lines []traceLine)
@@ -111,6 +116,9 @@ func newReplayer(t *testing.T, lines []traceLine, c recordedCase) *replayer {
 	rp := &replayer{t: t, c: c, lines: lines, t0: lines[0].T.Time,
 		emuOf: map[string]string{}, traceOf: map[string]string{}, roles: map[string]string{}, counts: map[string]int{}}
 	rp.e = newEnv(t, opts)
+	if c.setup != nil {
+		c.setup(t, rp.e.srv)
+	}
 	rp.ws = rp.e.connect("switchboard")
 	rp.phones()
 	return rp
@@ -258,7 +266,7 @@ func outside(ev map[string]any, role func(string) string) bool {
 		return false
 	}
 	switch str(ev, "type") {
-	case "StasisStart", "ChannelDtmfReceived", "Dial", "PlaybackFinished", "RecordingFinished", "RESTResponse":
+	case "StasisStart", "ChannelDtmfReceived", "Dial", "PlaybackFinished", "RESTResponse":
 		return true
 	case "ChannelStateChange":
 		return str(ev, "channel", "state") != "Up" || !strings.HasPrefix(role(str(ev, "channel", "id")), "caller")
@@ -361,6 +369,7 @@ func (rp *replayer) run() {
 		}
 	}
 	want, wantByRole := rp.labelsOf(traceEvents, rp.traceRole)
+	canonical(wantByRole)
 	got, gotByRole := rp.labelsOf(rp.emu, rp.emuRole)
 	for deadline := time.Now().Add(3 * time.Second); len(got) < len(want) && time.Now().Before(deadline); {
 		rp.pull(20 * time.Millisecond)
@@ -368,6 +377,7 @@ func (rp *replayer) run() {
 	}
 	rp.pull(200 * time.Millisecond)
 	got, gotByRole = rp.labelsOf(rp.emu, rp.emuRole)
+	canonical(gotByRole)
 	if a, b := sortedCopy(want), sortedCopy(got); strings.Join(a, "\n") != strings.Join(b, "\n") {
 		t.Errorf("events differ (sorted)\n%s", diffLines(a, b))
 	}
@@ -389,7 +399,7 @@ func (rp *replayer) labelsOf(evs []map[string]any, role func(string) string) ([]
 	by := map[string][]string{}
 	for _, ev := range evs {
 		l, roles := replayLabel(ev, role)
-		if l == "" {
+		if l == "" || contains(rp.c.loose, str(ev, "type")) {
 			continue
 		}
 		all = append(all, l)
@@ -402,6 +412,19 @@ func (rp *replayer) labelsOf(evs []map[string]any, role func(string) string) ([]
 		}
 	}
 	return all, by
+}
+
+// canonical orders what Asterisk sends in either order: a ringing phone's Dial RINGING and
+// its ChannelStateChange come from two threads.
+func canonical(byRole map[string][]string) {
+	for _, seq := range byRole {
+		for i := 0; i+1 < len(seq); i++ {
+			if strings.HasPrefix(seq[i], "Dial(") && strings.HasSuffix(seq[i], " RINGING)") &&
+				strings.HasPrefix(seq[i+1], "ChannelStateChange(") && strings.HasSuffix(seq[i+1], " Ringing)") {
+				seq[i], seq[i+1] = seq[i+1], seq[i]
+			}
+		}
+	}
 }
 
 func sortedCopy(s []string) []string {
@@ -547,10 +570,24 @@ func hears(id string, want bool) func(t *testing.T, rp *replayer) {
 	}
 }
 
+// storedRecording leaves a recording from an earlier run in the emulator's folder.
+func storedRecording(name string) func(t *testing.T, srv *Server) {
+	return func(t *testing.T, srv *Server) {
+		if err := writeWAV(srv.recordingPath(name), time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 var recordedCases = map[string]recordedCase{
 	// A comma list in a JSON string is one (missing) file; an array and the query string play
 	// every part under one playback (the events and answers say it all).
 	"play-media-list": {},
+	// RecordingFinished comes with the last leg leaving; deleting the bridge under its legs
+	// loses it (the alternative recording got it), the stored file is there either way.
+	"recording-vs-bridge-delete": {setup: storedRecording("rec-x")},
+	"recording-vs-bridge-delete.alt": {setup: storedRecording("rec-x"), opts: func(o *Options) { o.RecordingEndsWithBridge = true },
+		loose: []string{"ChannelConnectedLine"}}, // run 2 hung both legs up at once
 	// The notes' "bridge show" and "core show channels" tell who hears the announcer.
 	"holding-bridge-moh": {checks: []checkpoint{
 		{1796650998.62, "caller A in the bridge with the music's announcer", hears("1796650995.49", true)},
@@ -562,10 +599,8 @@ var recordedCases = map[string]recordedCase{
 	// A new id that begins a live channel's id, in any case, is refused; lookups are exact.
 	"originate-id-prefix": {},
 
-	"recording-vs-bridge-delete":     {pending: "recordings when a bridge is deleted"},
-	"recording-vs-bridge-delete.alt": {pending: "recordings when a bridge is deleted"},
-	"http-sessions":                  {pending: "the HTTP session limit"},
-	"rest-over-websocket":            {pending: "REST over the websocket"},
-	"snoop-whisper":                  {pending: "snoop channels"},
-	"channel-hold-mute":              {pending: "hold, mute and music on hold of a channel"},
+	"http-sessions":       {pending: "the HTTP session limit"},
+	"rest-over-websocket": {pending: "REST over the websocket"},
+	"snoop-whisper":       {pending: "snoop channels"},
+	"channel-hold-mute":   {pending: "hold, mute and music on hold of a channel"},
 }

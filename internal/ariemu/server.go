@@ -57,6 +57,12 @@ type Options struct {
 	// A channel continuing anywhere else is hung up by the (absent) dialplan.
 	Dialplan map[string]string
 
+	// RecordingEndsWithBridge sends RecordingFinished when a bridge is deleted while its legs
+	// and recorder are still in it. By default the recording is lost as on the traced
+	// Asterisk: the file is stored but no RecordingFinished ever comes, so an application
+	// must wait for the legs to leave (the recording then finishes) before deleting the bridge.
+	RecordingEndsWithBridge bool
+
 	// DefaultPhone is how endpoints without a SetPhone configuration behave
 	// when originated (default: answer after 500 ms, never hang up).
 	DefaultPhone *Phone
