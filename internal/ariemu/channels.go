@@ -317,6 +317,24 @@ func (s *Server) channelRoutes() []route {
 				return http.StatusNoContent, nil, nil
 			})
 		})},
+		{"POST", "/channels/{channelId}/hold", handle(func(r *http.Request, _ reqParams) (int, any, *apiError) {
+			return s.syncOp(r, func(ch *channel) (int, any, *apiError) {
+				ch.held = true
+				return http.StatusNoContent, nil, nil
+			})
+		})},
+		{"DELETE", "/channels/{channelId}/hold", handle(func(r *http.Request, _ reqParams) (int, any, *apiError) {
+			return s.syncOp(r, func(ch *channel) (int, any, *apiError) {
+				ch.held = false
+				return http.StatusNoContent, nil, nil
+			})
+		})},
+		{"POST", "/channels/{channelId}/mute", handle(func(r *http.Request, p reqParams) (int, any, *apiError) {
+			return s.mute(r, p, true)
+		})},
+		{"DELETE", "/channels/{channelId}/mute", handle(func(r *http.Request, p reqParams) (int, any, *apiError) {
+			return s.mute(r, p, false)
+		})},
 		{"POST", "/channels/{channelId}/dtmf", handle(func(r *http.Request, p reqParams) (int, any, *apiError) {
 			if p.Get("dtmf") == "" {
 				return 0, nil, errf(http.StatusBadRequest, "DTMF is required")
@@ -394,6 +412,30 @@ func (s *Server) channelRoutes() []route {
 			return s.startRecording(p, "channel:"+ch.id, ch, nil)
 		})},
 	}
+}
+
+// mute handles POST and DELETE /channels/{id}/mute. The documented default direction
+// (both) applies only to POST: DELETE without a direction is refused
+// (traces/channel-hold-mute.jsonl). Neither sends an event of its own.
+func (s *Server) mute(r *http.Request, p reqParams, on bool) (int, any, *apiError) {
+	dir := p.Get("direction")
+	switch {
+	case dir == "" && on:
+		dir = "both"
+	case dir == "":
+		return 0, nil, errf(http.StatusBadRequest, "Direction is required")
+	case dir != "both" && dir != "in" && dir != "out":
+		return 0, nil, errf(http.StatusBadRequest, "Invalid direction specified")
+	}
+	return s.syncOp(r, func(ch *channel) (int, any, *apiError) {
+		if dir == "both" || dir == "in" {
+			ch.mutedIn = on
+		}
+		if dir == "both" || dir == "out" {
+			ch.mutedOut = on
+		}
+		return http.StatusNoContent, nil, nil
+	})
 }
 
 // channelVar reads a channel variable or one of the few dialplan functions

@@ -105,6 +105,8 @@ type channel struct {
 	player     *player
 	moh        string // class of the channel's own music on hold, "" for none
 	held       bool   // POST /channels/{id}/hold: its peer hears music
+	mutedIn    bool   // what the channel sends is not heard in its bridge
+	mutedOut   bool   // the channel hears nothing of its bridge
 	gone       bool
 
 	timers    []stopper
