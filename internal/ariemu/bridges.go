@@ -27,17 +27,31 @@ func (s *Server) joinBridge(ch *channel, b *bridge, role string) {
 		b.subs[ch.stasisApp]++
 	}
 	s.emit("ChannelEnteredBridge", event{"bridge": b.json(), "channel": ch.json()}, ch.subs, bridgeSubs(b))
-	if b.bridgeType == "mixing" && len(b.channels) == 2 {
-		x, y := b.channels[0], b.channels[1]
-		s.connectLine(x, y.caller)
-		s.connectLine(y, x.caller)
-	}
+	s.twoParty(b)
 	// Participants of a holding bridge do not hear each other: waiting there together is not
 	// a conversation, so patience keeps running and no talk time starts.
 	if len(b.channels) >= 2 && !strings.Contains(b.bridgeType, "holding") {
 		for _, c := range b.channels {
 			s.bridged(c, b)
 		}
+	}
+}
+
+// twoParty gives each channel of a mixing bridge of two parties the other's caller id as
+// its connected line. A bridge recorder is a party with an empty caller id: the one left of a
+// recorded call gets an empty line, the one left alone keeps its line (every trace shows
+// this). Call with s.mu held.
+func (s *Server) twoParty(b *bridge) {
+	if b.bridgeType != "mixing" || len(b.channels)+b.recorders != 2 {
+		return
+	}
+	switch len(b.channels) {
+	case 2:
+		x, y := b.channels[0], b.channels[1]
+		s.connectLine(x, y.caller)
+		s.connectLine(y, x.caller)
+	case 1:
+		s.connectLine(b.channels[0], CallerID{})
 	}
 }
 
@@ -64,8 +78,8 @@ const (
 
 // leaveBridge takes ch out of its bridge. After removeChannel or the bridge's
 // deletion, Asterisk's application stops following the bridge (a hangup keeps
-// the subscription). The one left of a two-party call gets an empty connected
-// line, unless the bridge is being deleted. Call with s.mu held.
+// the subscription). Connected lines are updated as the bridge's parties
+// change, unless it is being deleted. Call with s.mu held.
 func (s *Server) leaveBridge(ch *channel, why leaveKind) {
 	b := ch.bridge
 	if b == nil {
@@ -82,8 +96,8 @@ func (s *Server) leaveBridge(ch *channel, why leaveKind) {
 			delete(b.subs, ch.stasisApp)
 		}
 	}
-	if why != leaveDissolve && b.bridgeType == "mixing" && len(b.channels) == 1 {
-		s.connectLine(b.channels[0], CallerID{})
+	if why != leaveDissolve {
+		s.twoParty(b)
 	}
 }
 

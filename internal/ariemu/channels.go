@@ -144,6 +144,8 @@ func (s *Server) destroy(ch *channel, kind hangupKind, cause int, techCause int,
 	}
 	s.stopChannelRecordings(ch)
 	s.leaveStasis(ch)
+	forgetSnoop(ch)
+	s.endSnoops(ch)
 	if left != nil {
 		// A bridge recording ends with its last leg, before that leg is destroyed.
 		s.bridgeMaybeEmpty(left)

@@ -103,10 +103,14 @@ type channel struct {
 	originated bool            // created by POST /channels: its app stays subscribed until destroyed
 	bridge     *bridge
 	player     *player
-	moh        string // class of the channel's own music on hold, "" for none
-	held       bool   // POST /channels/{id}/hold: its peer hears music
-	mutedIn    bool   // what the channel sends is not heard in its bridge
-	mutedOut   bool   // the channel hears nothing of its bridge
+	moh        string     // class of the channel's own music on hold, "" for none
+	held       bool       // POST /channels/{id}/hold: its peer hears music
+	mutedIn    bool       // what the channel sends is not heard in its bridge
+	mutedOut   bool       // the channel hears nothing of its bridge
+	snoopOf    *channel   // the channel a snoop spies on (snoop.go)
+	snoops     []*channel // the snoops on this channel, oldest first
+	spy        string     // a snoop's directions: none, both, in, out
+	whisper    string
 	gone       bool
 
 	timers    []stopper

@@ -91,6 +91,7 @@ type Server struct {
 	closed    bool
 	uniqueSeq int
 	nameSeq   int
+	snoopSeq  int
 	apps      map[string]*app
 	channels  map[string]*channel
 	bridges   map[string]*bridge
