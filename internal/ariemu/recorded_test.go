@@ -1,11 +1,15 @@
 package ariemu
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -612,6 +616,9 @@ var recordedCases = map[string]recordedCase{
 	// A comma list in a JSON string is one (missing) file; an array and the query string play
 	// every part under one playback (the events and answers say it all).
 	"play-media-list": {},
+	// 120 kept-alive connections: 100 served, 20 closed with no answer; a fresh request fails
+	// while the 100 are held and works once they are closed.
+	"http-sessions": {run: replayHTTPSessions},
 	// REST requests over the event websocket, answered there; bad ones too.
 	"rest-over-websocket": {},
 	// Snoops enter the application with no arguments and end with their target.
@@ -641,6 +648,118 @@ var recordedCases = map[string]recordedCase{
 	}},
 	// A new id that begins a live channel's id, in any case, is refused; lookups are exact.
 	"originate-id-prefix": {},
+}
 
-	"http-sessions": {pending: "the HTTP session limit"},
+// replayHTTPSessions replays http-sessions.jsonl with the experiment its notes describe: the
+// trace's two requests are the fresh GET /asterisk/ping while 100 sessions are held (a
+// transport error: EOF) and the same after they are closed (200).
+func replayHTTPSessions(t *testing.T, lines []traceLine) {
+	if len(lines) != 2 || lines[0].Status != 0 || lines[1].Status != 200 {
+		t.Fatalf("http-sessions.jsonl: want a transport error then a 200, got %+v", lines)
+	}
+	srv, err := New(Options{Username: testUser, Password: testPass, RecordingsDir: t.TempDir(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	addr, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const dialed = 120
+	conns := make([]net.Conn, dialed)
+	for i := range conns {
+		if conns[i], err = net.Dial("tcp", addr); err != nil {
+			t.Fatal(err)
+		}
+		defer conns[i].Close()
+	}
+	get := func(c net.Conn, path string) (int, error) {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/ari"+path, nil)
+		req.SetBasicAuth(testUser, testPass)
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		if err := req.Write(c); err != nil {
+			return 0, err
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), req)
+		if err != nil {
+			return 0, err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	type result struct {
+		i    int
+		code int
+		err  error
+	}
+	results := make(chan result, dialed)
+	for i, c := range conns {
+		go func() {
+			code, err := get(c, "/asterisk/info")
+			results <- result{i, code, err}
+		}()
+	}
+	var served []net.Conn
+	refused := 0
+	for range conns {
+		r := <-results
+		switch {
+		case r.err == nil && r.code == 200:
+			served = append(served, conns[r.i])
+		case r.err != nil && (errors.Is(r.err, io.EOF) || errors.Is(r.err, io.ErrUnexpectedEOF) || strings.Contains(r.err.Error(), "reset")):
+			refused++
+		default:
+			t.Errorf("connection %d: %d %v", r.i, r.code, r.err)
+		}
+	}
+	if len(served) != 100 || refused != dialed-100 {
+		t.Fatalf("%d connections served, %d refused; Asterisk serves 100 and refuses 20", len(served), refused)
+	}
+	for _, c := range served {
+		if code, err := get(c, "/asterisk/info"); err != nil || code != 200 {
+			t.Fatalf("second request on a kept-alive session: %d %v", code, err)
+		}
+	}
+	_, _, refusedCount, _ := srv.Sessions()
+	if refusedCount != dialed-100 {
+		t.Errorf("Sessions() says %d refused, want %d", refusedCount, dialed-100)
+	}
+
+	client := &http.Client{Transport: &http.Transport{}}
+	fresh := func() (int, []byte, error) {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/ari/asterisk/ping", nil)
+		req.SetBasicAuth(testUser, testPass)
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, nil, err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b, nil
+	}
+	// The trace's first request: a fresh connection while 100 sessions are held.
+	if code, _, err := fresh(); err == nil || !strings.Contains(err.Error(), "EOF") {
+		t.Errorf("fresh request with 100 sessions held: %d %v; trace: %s", code, err, lines[0].Body)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	// The trace's second: once they are closed (the server notices at once on loopback).
+	var code int
+	var body []byte
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if open, _, _, _ := srv.Sessions(); open == 0 {
+			code, body, err = fresh()
+			break
+		}
+	}
+	if err != nil || code != lines[1].Status {
+		t.Fatalf("after closing the sessions: %d %v, trace %d", code, err, lines[1].Status)
+	}
+	if err := sameShape(lines[1].Body, body); err != nil {
+		t.Errorf("GET /asterisk/ping: %v", err)
+	}
 }

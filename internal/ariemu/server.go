@@ -73,6 +73,10 @@ type Options struct {
 	// event (several routers or test clients side by side).
 	ReplaceConnections bool
 
+	// Cost is what each request and connection costs, like a real Asterisk (cost.go); the
+	// zero value is Asterisk's defaults: 100 HTTP sessions, 0.118 ms a request.
+	Cost Cost
+
 	// Logger receives the emulator's logs (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -84,6 +88,7 @@ type Server struct {
 	log         *slog.Logger
 	mux         *http.ServeMux
 	sounds      *soundLib
+	cost        *costMeter
 	tempDir     string
 	started     time.Time
 
@@ -139,6 +144,7 @@ func New(opts Options) (*Server, error) {
 		opts:      opts,
 		log:       opts.Logger.With("component", "ariemu"),
 		sounds:    newSoundLib(opts.SoundsDir, opts.DefaultSoundDuration),
+		cost:      newCostMeter(opts.Cost),
 		started:   time.Now(),
 		apps:      map[string]*app{},
 		channels:  map[string]*channel{},
@@ -162,7 +168,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.mux = http.NewServeMux()
 	for _, rt := range s.ariRoutes() {
-		s.mux.Handle(rt.method+" /ari"+rt.path, s.auth(rt.handler))
+		s.mux.Handle(rt.method+" /ari"+rt.path, s.auth(s.costly(rt.handler)))
 	}
 	s.mux.Handle("GET /ari/events", s.auth(http.HandlerFunc(s.handleEvents)))
 	s.mux.Handle("/ari/", s.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -183,13 +189,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Start listens on addr (e.g. "127.0.0.1:8088", ":0") and serves in the
-// background. It returns the address actually bound.
+// background, with Asterisk's HTTP session limit and keep-alive timeout
+// (Options.Cost). It returns the address actually bound.
 func (s *Server) Start(addr string) (string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", fmt.Errorf("listen %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	ln = s.Listener(ln)
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: s.cost.cost.KeepAlive}
 	s.mu.Lock()
 	s.httpSrv = srv
 	s.mu.Unlock()

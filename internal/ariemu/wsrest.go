@@ -113,7 +113,7 @@ func (s *Server) serveWSRequest(ctx context.Context, req restRequest, path, quer
 	if q != "" {
 		u += "?" + q
 	}
-	hr, err := http.NewRequestWithContext(ctx, req.Method, u, bytes.NewReader(body))
+	hr, err := http.NewRequestWithContext(context.WithValue(ctx, wsRequestKey{}, true), req.Method, u, bytes.NewReader(body))
 	if err != nil {
 		resp.StatusCode, resp.ReasonPhrase = http.StatusBadRequest, "Bad request"
 		return
@@ -121,7 +121,6 @@ func (s *Server) serveWSRequest(ctx context.Context, req restRequest, path, quer
 	if s.opts.Username != "" {
 		hr.SetBasicAuth(s.opts.Username, s.opts.Password) // the websocket was authenticated
 	}
-	hr.Header.Set(wsRequestHeader, "1")
 	w := &bufferedResponse{header: http.Header{}}
 	s.mux.ServeHTTP(w, hr)
 	if w.status == 0 {
@@ -133,9 +132,6 @@ func (s *Server) serveWSRequest(ctx context.Context, req restRequest, path, quer
 		resp.MessageBody = w.body.String()
 	}
 }
-
-// wsRequestHeader marks a request that came over the event websocket (for the cost model).
-const wsRequestHeader = "X-Ariemu-Websocket"
 
 // bufferedResponse keeps an answer in memory.
 type bufferedResponse struct {
