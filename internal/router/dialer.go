@@ -22,7 +22,8 @@ import (
 // Restart safety: nothing is claimed before the router's own unfinished attempts from a
 // previous run are recovered (Callbacks.Recover); the store never hands out one attempt
 // twice; the customer's channel id names the callback and attempt (sb-cb-<id>-<attempt>), so
-// Asterisk refuses a second originate of the same attempt while the first is up; after a
+// Asterisk refuses a second originate of the same attempt while the first is up (and no other
+// channel id begins with it: cbAgentBase); after a
 // restart, a customer channel is re-adopted only when it was connected (its outcome is in the
 // store), any other is hung up.
 
@@ -87,6 +88,14 @@ type cbState struct {
 
 func cbChanID(id int64, attempt int) string {
 	return cbChanPrefix + strconv.FormatInt(id, 10) + "-" + strconv.Itoa(attempt)
+}
+
+// cbAgentBase names a callback's agent channels: sb-cb-agent-<id>-<attempt>-a<n>. Asterisk 22
+// refuses a new channel id that begins a live channel's id (it looks unique ids up by prefix),
+// and the customer is dialed while the agent's channel is up: named <customer>-a<n>, the agent
+// made every customer originate fail with 409.
+func cbAgentBase(custChan string) string {
+	return cbChanPrefix + "agent-" + strings.TrimPrefix(custChan, cbChanPrefix)
 }
 
 // dialerState is the owner's bookkeeping of the dialer.
