@@ -219,7 +219,7 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 func (r *Router) sayAndHangup(chanID, media string) {
 	go func() {
 		_ = ignoreGone(r.tel.Answer(chanID))
-		_ = ignoreGone(r.tel.Play(chanID, "sb-msg-"+chanID, media))
+		_ = ignoreGone(r.tel.Play(chanID, "sb-msg-"+chanID, mediaList(media)))
 		time.Sleep(4 * time.Second) // long enough for the short messages used here
 		_ = ignoreGone(r.tel.Hangup(chanID, "normal"))
 	}()

@@ -254,7 +254,7 @@ func (r *Router) farewell(c *call, media string) {
 	}
 	c.w.do(func() {
 		r.stopPlayback(c)
-		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, media))
+		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, mediaList(media)))
 		time.Sleep(3 * time.Second)
 		_ = ignoreGone(r.tel.Hangup(ch, "normal"))
 	})

@@ -150,7 +150,7 @@ func (r *Router) recordingNotice(callID string) {
 	}
 	ch := c.callerChan
 	c.w.do(func() {
-		if err := ignoreGone(r.tel.Play(ch, "sb-recnotice-"+ch, media)); err != nil {
+		if err := ignoreGone(r.tel.Play(ch, "sb-recnotice-"+ch, mediaList(media))); err != nil {
 			r.log.Warn("recording notice not played", "call", c.id, "err", err)
 		}
 	})

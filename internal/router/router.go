@@ -46,7 +46,9 @@ type Channel struct {
 type Telephony interface {
 	Answer(chanID string) error
 	Hangup(chanID, reason string) error
-	Play(chanID, playbackID, media string) error
+	// Play plays media (items such as "sound:queue-thereare", "number:3") one after the other
+	// under one playback id: Asterisk takes them as a JSON array, never a comma string.
+	Play(chanID, playbackID string, media []string) error
 	StopPlayback(playbackID string) error
 	Originate(o Originate) error
 	CreateBridge(id, kind string) error // kind: holding or mixing
