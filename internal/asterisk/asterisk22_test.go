@@ -34,3 +34,18 @@ func TestAnnouncementListsPlay(t *testing.T) {
 		return slices.Contains(rec.Played, "sound:queue-thereare") && slices.Contains(rec.Played, "number:1")
 	})
 }
+
+// Asterisk's music in a holding bridge leaves with the last caller: the next caller hears it
+// only if music on hold is asked for again after it joins.
+func TestHoldMusicAfterBridgeEmptied(t *testing.T) {
+	g := newRig(t)
+	g.start(waitingConfig(router.QueueSettings{}))
+	first := g.place(ariemu.Caller{DID: "5553000", Number: "100"})
+	g.eventually("the first caller hears music", func() bool { return g.emu.HearsMusic(first) })
+	if err := g.emu.Hangup(first); err != nil {
+		t.Fatal(err)
+	}
+	g.ended(first)
+	second := g.place(ariemu.Caller{DID: "5553000", Number: "200"})
+	g.eventually("the next caller, alone in the emptied bridge, hears music", func() bool { return g.emu.HearsMusic(second) })
+}

@@ -95,7 +95,7 @@ func (r *Router) enqueued(c *call, ev acd.CallEnqueued) {
 	c.w.do(func() {
 		r.stopPlayback(c)
 		if !known {
-			r.ensureHold(hold, moh)
+			r.ensureHold(hold)
 		}
 		if err := ignoreGone(r.tel.SetVar(ch, varPlace, place)); err != nil {
 			r.log.Warn("set channel variable", "call", c.id, "var", varPlace, "err", err)
@@ -105,21 +105,25 @@ func (r *Router) enqueued(c *call, ev acd.CallEnqueued) {
 		}
 		if err := ignoreGone(r.tel.AddChannel(hold, ch)); err != nil {
 			// The holding bridge may have been destroyed behind our back: make it and retry once.
-			r.ensureHold(hold, moh)
+			r.ensureHold(hold)
 			if err := ignoreGone(r.tel.AddChannel(hold, ch)); err != nil {
 				r.log.Error("caller not moved to the holding bridge", "call", c.id, "err", err)
+				return
 			}
+		}
+		// After every join: Asterisk's music announcer leaves a holding bridge with its last
+		// caller, and one who joins later hears silence until music is asked for again
+		// (traces/holding-bridge-moh.jsonl). Asking while it plays is harmless.
+		if err := ignoreGone(r.tel.BridgeMOH(hold, moh)); err != nil {
+			r.log.Warn("music on hold", "bridge", hold, "err", err)
 		}
 	})
 	r.scheduleAnnouncement(c)
 }
 
-func (r *Router) ensureHold(id, moh string) {
+func (r *Router) ensureHold(id string) {
 	if err := r.tel.CreateBridge(id, "holding"); err != nil {
 		r.log.Warn("create holding bridge", "bridge", id, "err", err)
-	}
-	if err := ignoreGone(r.tel.BridgeMOH(id, moh)); err != nil {
-		r.log.Warn("music on hold", "bridge", id, "err", err)
 	}
 }
 
