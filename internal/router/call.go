@@ -69,6 +69,7 @@ type call struct {
 	agent      string
 	bridge     string          // mixing bridge while connected
 	inHold     string          // holding bridge the caller is in, as far as the router asked
+	recName    string          // the recording the router started on the call's bridge (recclose.go)
 	ivr        *ivr.Session    // the IVR session while the caller walks a flow
 	path       ivrPath         // the nodes the caller waited at in the flow, and what they pressed
 	offered    bool            // a callback that keeps the caller's place was offered

@@ -313,6 +313,9 @@ func (r *Router) customerAnswered(chanID, callID string) {
 	answer := answerValue(c.agent, now)
 	share := r.settings(c.queue).RecordShare
 	record := share > 0 && rand.Float64() < share
+	if record {
+		c.recName = "call-" + c.id
+	}
 	c.w.do(func() {
 		// In this order: a crash before the outcome is stored lets recovery retry the callback
 		// (the customer, not yet bridged, is hung up on restart); after it, the customer

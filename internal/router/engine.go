@@ -188,6 +188,14 @@ func (r *Router) answered(c *call, ev acd.CallAnswered) {
 	c.inHold = ""
 	caller, agentChan, bridge := c.callerChan, c.agentChan, c.bridge
 	record := rand.Float64() < r.settings(ev.Queue).RecordShare
+	if record {
+		c.recName = "call-" + c.id
+	}
+	for name, cl := range r.recs.closing {
+		if cl.bridge == bridge {
+			r.recordingOverdue(name) // a transferred call's old bridge, reused: settle it first
+		}
+	}
 	answer := answerValue(ev.Agent, r.clock.Now())
 	c.w.do(func() {
 		r.stopPlayback(c)
@@ -223,10 +231,8 @@ func (r *Router) ended(c *call) {
 				_ = ignoreGone(r.tel.Hangup(ch, "normal"))
 			}
 		}
-		if bridge != "" {
-			_ = ignoreGone(r.tel.DeleteBridge(bridge))
-		}
 	})
+	r.closeBridge(c, bridge, c.recName)
 }
 
 // transferred lets the agent go and removes the call's bridge; the caller leaves it but stays
@@ -234,19 +240,18 @@ func (r *Router) ended(c *call) {
 // bridge.
 func (r *Router) transferred(c *call) {
 	r.abortCollect(c)
-	agentChan, bridge := c.agentChan, c.bridge
+	agentChan, bridge, rec := c.agentChan, c.bridge, c.recName
 	if agentChan != "" {
 		delete(r.chans, agentChan)
 	}
-	c.agentChan, c.agent, c.bridge = "", "", ""
+	c.agentChan, c.agent, c.bridge, c.recName = "", "", "", ""
 	c.w.do(func() {
 		if agentChan != "" {
 			_ = ignoreGone(r.tel.Hangup(agentChan, "normal"))
 		}
-		if bridge != "" {
-			_ = ignoreGone(r.tel.DeleteBridge(bridge))
-		}
 	})
+	// The caller leaves the bridge for the next queue's holding bridge (CallEnqueued follows).
+	r.closeBridge(c, bridge, rec)
 }
 
 // farewell plays a last prompt to the caller and hangs up.

@@ -184,6 +184,10 @@ type Options struct {
 	// RecordingsShared, when set, is Asterisk's recording folder as mounted here: finished
 	// recordings are read from it instead of over ARI.
 	RecordingsShared string
+	// RecordingWait bounds how long a recorded call's bridge is kept, once its legs are asked
+	// to leave, for Asterisk's RecordingFinished; then it is deleted anyway and the stored
+	// file collected (default 5s; recclose.go).
+	RecordingWait time.Duration
 	// Lookup, when set, answers the IVR's lookup nodes (see selfservice.go); nil finds nobody.
 	// It is called off the owner goroutine and given LookupTimeout (default 2s).
 	Lookup        func(ctx context.Context, q LookupQuery) (ivr.Customer, bool, error)
@@ -229,6 +233,7 @@ type Router struct {
 	recall       func(callID string) (Recalled, bool)
 	callback     func(callID string, cb ivr.Callback, at time.Time) error
 	recs         *recorder
+	recWait      time.Duration
 	lookup       func(ctx context.Context, q LookupQuery) (ivr.Customer, bool, error)
 	lookupWait   time.Duration
 	classify     func(ctx context.Context, q ClassifyQuery) (Classification, bool, error)
@@ -259,12 +264,15 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		inbox: NewInbox[func()](), observers: opt.Observers,
 		calls: map[string]*call{}, chans: map[string]*call{}, holds: map[string]bool{},
 		latency: opt.OfferLatency, callInfo: opt.CallInfo, ivrRouted: opt.IVRRouted, recall: opt.Recall, callback: opt.Callback,
-		recs: newRecorder(opt), lookup: opt.Lookup, lookupWait: opt.LookupTimeout, csat: opt.CSAT,
+		recs: newRecorder(opt), recWait: opt.RecordingWait, lookup: opt.Lookup, lookupWait: opt.LookupTimeout, csat: opt.CSAT,
 		callbacks: opt.Callbacks, dialer: dialerState{active: map[string]int{}},
 	}
 	r.classify, r.classifyWait = opt.Classify, opt.ClassifyTimeout
 	if r.classifyWait <= 0 {
 		r.classifyWait = defaultClassifyTimeout
+	}
+	if r.recWait <= 0 {
+		r.recWait = defaultRecordingWait
 	}
 	if r.lookupWait <= 0 {
 		r.lookupWait = defaultLookupTimeout

@@ -130,14 +130,14 @@ func (r *Router) startSurvey(c *call) bool {
 		r.log.Error("survey flow refused", "call", c.id, "err", err)
 		return false
 	}
-	bridge := c.bridge
-	c.bridge, c.inHold = "", ""
+	bridge, caller, rec := c.bridge, c.callerChan, c.recName
+	c.bridge, c.inHold, c.recName = "", "", ""
 	c.ivr = sess
-	c.w.do(func() {
-		if bridge != "" {
-			_ = ignoreGone(r.tel.DeleteBridge(bridge))
-		}
-	})
+	if bridge != "" && rec != "" {
+		// The caller leaves first, so that the recording ends before the bridge goes.
+		c.w.do(func() { _ = ignoreGone(r.tel.RemoveChannel(bridge, caller)) })
+	}
+	r.closeBridge(c, bridge, rec)
 	r.ivrDo(c, sess.Start(r.clock.Now()))
 	return true
 }
