@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"switchboard/internal/asterisk"
 	"switchboard/internal/router"
 	"switchboard/ivr"
+	"switchboard/ivr/callback"
 )
 
 // What a caller noticed on a real Asterisk 22 (issue 12), against the emulator that behaves
@@ -176,4 +178,76 @@ func bridgeIDs(t *testing.T, url string) []string {
 		ids[i] = b.ID
 	}
 	return ids
+}
+
+// oneCallback is a callback store holding one due callback.
+type oneCallback struct {
+	mu       sync.Mutex
+	claimed  bool
+	outcomes []callback.Outcome
+}
+
+func (o *oneCallback) Request(context.Context, router.CallbackRequest) error { return nil }
+func (o *oneCallback) Claim(_ context.Context, queue string, now time.Time, _ int) ([]router.CallbackClaim, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.claimed || queue != "line1" {
+		return nil, nil
+	}
+	o.claimed = true
+	return []router.CallbackClaim{{ID: 1, Attempt: 1, Number: "+4930555", Queue: "line1", EnqueuedAt: now.Add(-time.Minute)}}, nil
+}
+func (o *oneCallback) Assign(context.Context, router.CallbackClaim, string) error { return nil }
+func (o *oneCallback) Finish(_ context.Context, _ router.CallbackClaim, out callback.Outcome, _ time.Time) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.outcomes = append(o.outcomes, out)
+	return nil
+}
+func (o *oneCallback) Recover(context.Context) (int, error)           { return 0, nil }
+func (o *oneCallback) Expire(context.Context, time.Time) (int, error) { return 0, nil }
+
+func (o *oneCallback) finished() []callback.Outcome {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]callback.Outcome(nil), o.outcomes...)
+}
+
+// A callback whose customer Asterisk refuses to dial (here a live channel's id begins with the
+// customer's) failed: it counts neither as answered nor as abandoned, and its agent, who
+// answered, is free again at once, neither paused nor wrapping up.
+func TestRefusedCustomerNotAnswered(t *testing.T) {
+	g := newRig(t)
+	for _, ep := range []string{"PJSIP/1001", "PJSIP/1002"} {
+		g.emu.SetPhone(ep, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
+	}
+	g.emu.SetPhone("PJSIP/blocker", ariemu.Phone{Behaviour: ariemu.PhoneRingOut})
+	req, _ := http.NewRequest("POST", g.url+"/channels?endpoint=PJSIP/blocker&app=other&timeout=60&channelId=sb-cb-1-1-blocker", nil)
+	req.SetBasicAuth("sb", "secret")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("blocking channel: %v %v", resp, err)
+	}
+	store := &oneCallback{}
+	g.options = func(o *router.Options) { o.Callbacks = store }
+	cfg := testConfig()
+	cfg.Dialer = router.Dialer{Endpoint: func(n string) string { return "PJSIP/" + n + "@trunk" }, RingTimeout: 2 * time.Second,
+		Every: 50 * time.Millisecond}
+	g.start(cfg)
+	g.eventually("the attempt finished", func() bool { return len(store.finished()) > 0 })
+	if got := store.finished(); len(got) != 1 || got[0] != callback.Failed {
+		t.Fatalf("outcomes %v, want failed", got)
+	}
+	id := callID("sb-cb-1-1")
+	g.eventually("the engine let the attempt go", func() bool { _, ok := g.call(id); return !ok })
+	if n := count(g, "", func(e acd.CallAnswered) bool { return e.Call == id }); n != 0 {
+		t.Errorf("the refused attempt counted as answered (%d CallAnswered)", n)
+	}
+	if n := count(g, "", func(e acd.CallAbandoned) bool { return e.Call == id }); n != 0 {
+		t.Errorf("the refused attempt counted as abandoned (%d CallAbandoned)", n)
+	}
+	for _, a := range []string{"a1", "a2"} {
+		if v := g.agent(a); v.State != acd.Available {
+			t.Errorf("agent %s: %s %q, want available", a, v.State, v.Reason)
+		}
+	}
 }

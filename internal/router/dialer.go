@@ -16,6 +16,10 @@ import (
 // enqueue time and priority, so it keeps its place among the live callers. When the engine
 // offers it, the agent's phone rings first (the caller id is the customer's number); once the
 // agent answers, the customer is dialed from Dialer.Endpoint and bridged with the agent.
+// Meanwhile the engine holds the agent's offer (acd.Engine.Accept) and counts the call
+// answered only when the customer answers: an attempt that does not reach the customer (busy,
+// no answer, an originate Asterisk refused) is removed, neither answered nor abandoned in the
+// reports, and its agent is free at once.
 // Every attempt ends with exactly one outcome in the store: connected when the customer
 // answers, busy or no answer from the customer's phone, failed when anything else ends it.
 //
@@ -253,12 +257,20 @@ func (r *Router) writeOutcome(cl CallbackClaim, outcome callback.Outcome, now ti
 	}
 }
 
-// cbAnswered: the agent took the callback; dial the customer into the call's bridge.
-func (r *Router) cbAnswered(c *call, ev acd.CallAnswered) {
+// cbAgentAnswered: the agent took the callback; dial the customer into the call's bridge. The
+// engine holds the offer (Accept) until the customer answers (Answer) or is not reached
+// (Remove): an attempt counts as answered only when agent and customer are connected.
+func (r *Router) cbAgentAnswered(c *call) {
+	if err := r.eng.Accept(c.id); err != nil {
+		r.log.Error("callbacks: accept in engine failed; hanging up agent", "call", c.id, "err", err)
+		r.hangupLater(c.offerChan)
+		return
+	}
 	if c.announce != nil {
 		c.announce.Stop()
 	}
-	c.agentChan, c.agent = c.offerChan, ev.Agent
+	agent := c.offerAgent
+	c.agentChan, c.agent = c.offerChan, agent
 	c.offerChan, c.offerAgent = "", ""
 	cb := c.cb
 	c.bridge = callBridgeID(cb.custChan)
@@ -274,7 +286,7 @@ func (r *Router) cbAnswered(c *call, ev acd.CallAnswered) {
 		ring = 30 * time.Second
 	}
 	o := Originate{Endpoint: endpoint, ChannelID: cb.custChan, AppArgs: "callback," + c.id, CallerID: d.CallerID, Timeout: ring}
-	agentChan, bridge, cl, agent, store := c.agentChan, c.bridge, cb.claim, ev.Agent, r.callbacks
+	agentChan, bridge, cl, store := c.agentChan, c.bridge, cb.claim, r.callbacks
 	c.w.do(func() {
 		if err := r.tel.CreateBridge(bridge, "mixing"); err != nil {
 			r.log.Error("create callback bridge", "call", c.id, "err", err)
@@ -308,6 +320,9 @@ func (r *Router) customerAnswered(chanID, callID string) {
 	c.callerChan = chanID
 	r.chans[chanID] = c
 	r.markFinished(c, callback.Connected)
+	if err := r.eng.Answer(c.id); err != nil {
+		r.log.Error("callbacks: answer in engine", "call", c.id, "err", err)
+	}
 	cl, now, bridge := c.cb.claim, r.clock.Now(), c.bridge
 	place := placeValue(c.queue, c.priority, cl.EnqueuedAt)
 	answer := answerValue(c.agent, now)
@@ -350,7 +365,16 @@ func (r *Router) customerGone(c *call, chanID string, cause int) {
 	}
 	c.cb.dialed = false
 	r.finishCallback(c, outcome)
-	if err := r.eng.Hangup(c.id); err != nil {
+	// Not reached: the attempt was never answered, and it is no agent's failure.
+	if err := r.eng.Remove(c.id, "callback not reached"); err != nil {
+		r.log.Warn("callbacks: end in engine", "call", c.id, "err", err)
+	}
+}
+
+// cbAgentGone: the agent hung up while the customer was being dialed.
+func (r *Router) cbAgentGone(c *call) {
+	r.finishCallback(c, callback.Failed)
+	if err := r.eng.Remove(c.id, "callback agent left"); err != nil {
 		r.log.Warn("callbacks: end in engine", "call", c.id, "err", err)
 	}
 }

@@ -25,8 +25,8 @@ func (r *Router) onEngine(ev acd.Event) {
 		}
 	case acd.CallAnswered:
 		switch c := r.calls[ev.Call]; {
-		case c != nil && c.cb != nil && c.callerChan == "":
-			r.cbAnswered(c, ev)
+		case c != nil && c.cb != nil:
+			// The dialer bridged agent and customer when the customer answered (dialer.go).
 		case c != nil:
 			r.answered(c, ev)
 		}
@@ -67,6 +67,10 @@ func (r *Router) onEngine(ev acd.Event) {
 			r.dropOffer(c)
 			if c.cb != nil {
 				r.cbEnded(c)
+				if c.agentChan != "" || c.bridge != "" {
+					r.ended(c) // the agent who took it, and its bridge, go too
+					return
+				}
 			}
 			if c.callerChan != "" {
 				ch := c.callerChan
