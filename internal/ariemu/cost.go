@@ -2,6 +2,7 @@ package ariemu
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -149,7 +150,7 @@ func (l *sessionListener) Accept() (net.Conn, error) {
 		if lim := int64(m.cost.SessionLimit); lim > 0 && m.sessions.Load() >= lim {
 			m.refused.Add(1)
 			l.s.log.Warn("HTTP session count exceeded " + strconv.FormatInt(lim, 10) + " sessions.")
-			_ = c.Close()
+			refuse(c)
 			continue
 		}
 		n := m.sessions.Add(1)
@@ -157,6 +158,23 @@ func (l *sessionListener) Accept() (net.Conn, error) {
 		}
 		return &sessionConn{Conn: c, m: m}, nil
 	}
+}
+
+// refuse closes a connection beyond the session limit without an answer. The client reads
+// EOF, as from Asterisk: its side is shut first and what the client already sent is read
+// away, since closing a socket with unread data would reset it instead.
+func refuse(c net.Conn) {
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		_ = c.Close()
+		return
+	}
+	_ = tc.CloseWrite()
+	go func() {
+		_ = tc.SetReadDeadline(time.Now().Add(time.Second))
+		_, _ = io.Copy(io.Discard, tc)
+		_ = tc.Close()
+	}()
 }
 
 // sessionConn holds a session until it is closed; its first read costs a new connection.
