@@ -128,6 +128,23 @@ func (e *Engine) Answer(id string) error {
 	return nil
 }
 
+// Accept records that the offered agent took a call whose other party is still being
+// reached (a callback: the agent answers first, then the customer is dialed). The offer no
+// longer times out; Answer follows when the two are connected, and Remove when they never are,
+// so that an attempt that did not reach the customer counts neither as answered nor as
+// abandoned, and does not pause the agent.
+func (e *Engine) Accept(id string) error {
+	c, err := e.lookup(id)
+	if err != nil {
+		return err
+	}
+	if c.state != offered {
+		return errorf(EConflict, "call %s is %s, not offered", id, c.state)
+	}
+	e.timers.cancel(&c.timer)
+	return nil
+}
+
 // OfferFailed records that the offered agent did not take the call: the agent is paused
 // with the failure as reason (Withdrawn: freed instead) and the call goes back to its
 // original place.

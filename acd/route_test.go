@@ -505,3 +505,37 @@ func TestAdoptConnectedCall(t *testing.T) {
 		t.Fatalf("ended %+v, agent %v", ended, h.state("a"))
 	}
 }
+
+// An accepted offer (a callback's agent answered, the customer is being dialed) does not
+// time out; removed when the customer is not reached, it counts neither as answered nor as
+// abandoned and the agent is free at once, not paused; answered, it is a connected call.
+func TestAcceptedOffer(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.queue(QueueConfig{Name: "q", RingTimeout: 10 * time.Second, WrapUp: 30 * time.Second})
+	h.agent("a", nil, "q")
+	h.call("c1", "q", 0, nil)
+	h.must(h.e.Accept("c1"))
+	h.advance(time.Minute)
+	if v, _ := h.e.Agent("a"); v.State != Reserved || v.Call != "c1" {
+		t.Fatalf("after the ring timeout: %+v", v)
+	}
+	h.must(h.e.Remove("c1", "callback not reached"))
+	if s := h.state("a"); s != Available {
+		t.Fatalf("after removal: %v", s)
+	}
+	for _, ev := range h.events {
+		switch ev.(type) {
+		case CallAnswered, CallAbandoned, CallRequeued, CallEnded:
+			t.Fatalf("%T for an attempt that never reached the customer", ev)
+		}
+	}
+	h.call("c2", "q", 0, nil)
+	h.must(h.e.Accept("c2"))
+	h.must(h.e.Answer("c2"))
+	if s := h.state("a"); s != OnCall {
+		t.Fatalf("answered: %v", s)
+	}
+	if err := h.e.Accept("c2"); ErrorCode(err) != EConflict {
+		t.Fatalf("accepting a connected call: %v", err)
+	}
+}

@@ -34,6 +34,8 @@ func run() error {
 		phone    = flag.String("default-phone", "answer", "behaviour of endpoints not configured: answer, ring, busy, unreachable")
 		answer   = flag.Duration("answer-after", 2*time.Second, "answer delay of the default phone")
 		verbose  = flag.Bool("v", false, "debug logs")
+		sessions = flag.Int("session-limit", 0, "HTTP sessions served at once (0: Asterisk's 100, -1: no limit)")
+		reqCost  = flag.Duration("request-cost", 0, "service time of a REST request (0: Asterisk's 118µs, -1ns: none)")
 	)
 	flag.Parse()
 	level := slog.LevelInfo
@@ -43,7 +45,7 @@ func run() error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	srv, err := ariemu.New(ariemu.Options{
 		Username: *user, Password: *password, SoundsDir: *sounds, RecordingsDir: *recs,
-		Speed: *speed, Logger: log,
+		Speed: *speed, Logger: log, Cost: ariemu.Cost{SessionLimit: *sessions, Request: *reqCost},
 		DefaultPhone: &ariemu.Phone{Behaviour: ariemu.PhoneBehaviour(*phone), AnswerAfter: *answer},
 	})
 	if err != nil {

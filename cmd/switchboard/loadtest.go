@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/internal/ariemu"
 	"switchboard/internal/config"
 	lt "switchboard/internal/loadtest"
 	"switchboard/internal/pgcluster"
@@ -36,15 +37,18 @@ func loadtest(args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Bool("v", false, "log the router's and emulator's warnings to stderr")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	withPops := fs.Bool("pops", false, "connect a screen-pop desktop (SSE over HTTP) per agent and measure offer → pop delivered")
+	sessionLimit := fs.Int("session-limit", 0, "HTTP sessions the emulated Asterisk serves at once (0: Asterisk's default 100, -1: no limit)")
+	requestCost := fs.Duration("request-cost", 0, "service time of one ARI request on the emulated Asterisk (0: Asterisk's 118µs, -1ns: none)")
 	withStore := fs.Bool("store", true, "journal every engine event to PostgreSQL (DATABASE_URL, or a private cluster in a temporary folder)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: switchboard loadtest [-rate 200] [-duration 60s] [-agents 1000] [-talk 5s] [-answer-after 200ms] [-queues 1] [-pops] [-json] [-v] [-cpuprofile file]")
+		fmt.Fprintln(stderr, "usage: switchboard loadtest [-rate 200] [-duration 60s] [-agents 1000] [-talk 5s] [-answer-after 200ms] [-queues 1] [-session-limit 100] [-request-cost 118µs] [-pops] [-json] [-v] [-cpuprofile file]")
 		return 2
 	}
-	opt := lt.Options{Rate: *rate, Duration: *duration, Agents: *agents, Talk: *talk, AnswerAfter: *answerAfter, Queues: *queues, Pops: *withPops}
+	opt := lt.Options{Rate: *rate, Duration: *duration, Agents: *agents, Talk: *talk, AnswerAfter: *answerAfter, Queues: *queues, Pops: *withPops,
+		Cost: ariemu.Cost{SessionLimit: *sessionLimit, Request: *requestCost}}
 	if *verbose {
 		opt.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}

@@ -7,29 +7,27 @@ import (
 	"time"
 )
 
-// joinBridge moves ch into b: ChannelLeftBridge of its old bridge first, then
-// ChannelEnteredBridge, then connected-line updates of a two-party call.
-// Call with s.mu held.
-func (s *Server) joinBridge(ch *channel, b *bridge) {
+// joinBridge moves ch into b with role ("" for a participant):
+// ChannelLeftBridge of its old bridge first, then ChannelEnteredBridge, then
+// connected-line updates of a two-party call. Call with s.mu held.
+func (s *Server) joinBridge(ch *channel, b *bridge, role string) {
 	if ch.bridge == b {
 		return
 	}
 	if old := ch.bridge; old != nil {
-		s.leaveBridge(ch, false)
+		s.leaveBridge(ch, leaveMove)
 		s.bridgeMaybeEmpty(old)
 	}
 	ch.bridge = b
 	b.channels = append(b.channels, ch)
+	if role == "announcer" && !b.announcerSlotTaken() && b.bridgeType == "holding" {
+		b.announcer = ch
+	}
 	if ch.stasisApp != "" {
 		b.subs[ch.stasisApp]++
 	}
 	s.emit("ChannelEnteredBridge", event{"bridge": b.json(), "channel": ch.json()}, ch.subs, bridgeSubs(b))
-	if b.bridgeType == "mixing" && len(b.channels) == 2 {
-		x, y := b.channels[0], b.channels[1]
-		x.connected, y.connected = y.caller, x.caller
-		s.emit("ChannelConnectedLine", event{"channel": x.json()}, x.subs)
-		s.emit("ChannelConnectedLine", event{"channel": y.json()}, y.subs)
-	}
+	s.twoParty(b)
 	// Participants of a holding bridge do not hear each other: waiting there together is not
 	// a conversation, so patience keeps running and no talk time starts.
 	if len(b.channels) >= 2 && !strings.Contains(b.bridgeType, "holding") {
@@ -39,10 +37,50 @@ func (s *Server) joinBridge(ch *channel, b *bridge) {
 	}
 }
 
-// leaveBridge takes ch out of its bridge. unsubscribe is true for
-// removeChannel, after which Asterisk's application stops following the
-// bridge (a hangup keeps the subscription). Call with s.mu held.
-func (s *Server) leaveBridge(ch *channel, unsubscribe bool) {
+// twoParty gives each channel of a mixing bridge of two parties the other's caller id as
+// its connected line. A bridge recorder is a party with an empty caller id: the one left of a
+// recorded call gets an empty line, the one left alone keeps its line (every trace shows
+// this). Call with s.mu held.
+func (s *Server) twoParty(b *bridge) {
+	if b.bridgeType != "mixing" || len(b.channels)+b.recorders != 2 {
+		return
+	}
+	switch len(b.channels) {
+	case 2:
+		x, y := b.channels[0], b.channels[1]
+		s.connectLine(x, y.caller)
+		s.connectLine(y, x.caller)
+	case 1:
+		s.connectLine(b.channels[0], CallerID{})
+	}
+}
+
+// connectLine sets ch's connected line, with ChannelConnectedLine when it changes (a
+// supervisor joined by a second snoop keeps the empty line the first one gave it:
+// traces/snoop-whisper.jsonl). Call with s.mu held.
+func (s *Server) connectLine(ch *channel, to CallerID) {
+	if ch.connected == to {
+		return
+	}
+	ch.connected = to
+	s.emit("ChannelConnectedLine", event{"channel": ch.json()}, ch.subs)
+}
+
+// leaveKind says why a channel leaves its bridge.
+type leaveKind int
+
+const (
+	leaveHangup   leaveKind = iota // hung up or sent to the dialplan: the app stays subscribed
+	leaveMove                      // added to another bridge
+	leaveRemove                    // removeChannel: the app stops following the bridge
+	leaveDissolve                  // DELETE /bridges: unsubscribed, and no connected-line update
+)
+
+// leaveBridge takes ch out of its bridge. After removeChannel or the bridge's
+// deletion, Asterisk's application stops following the bridge (a hangup keeps
+// the subscription). Connected lines are updated as the bridge's parties
+// change, unless it is being deleted. Call with s.mu held.
+func (s *Server) leaveBridge(ch *channel, why leaveKind) {
 	b := ch.bridge
 	if b == nil {
 		return
@@ -51,18 +89,15 @@ func (s *Server) leaveBridge(ch *channel, unsubscribe bool) {
 	b.remove(ch)
 	ch.bridge = nil
 	to := bridgeSubs(b)
+	s.bridgeLeft(b, ch)
 	s.emit("ChannelLeftBridge", event{"bridge": b.jsonWith(n), "channel": ch.json()}, ch.subs, to)
-	if unsubscribe && ch.stasisApp != "" {
+	if (why == leaveRemove || why == leaveDissolve) && ch.stasisApp != "" {
 		if b.subs[ch.stasisApp]--; b.subs[ch.stasisApp] <= 0 {
 			delete(b.subs, ch.stasisApp)
 		}
 	}
-	if b.bridgeType == "mixing" && len(b.channels) == 1 {
-		rest := b.channels[0]
-		if rest.connected != rest.origConnected {
-			rest.connected = rest.origConnected
-			s.emit("ChannelConnectedLine", event{"channel": rest.json()}, rest.subs)
-		}
+	if why != leaveDissolve {
+		s.twoParty(b)
 	}
 }
 
@@ -137,11 +172,24 @@ func (s *Server) bridgeRoutes() []route {
 			if b == nil {
 				return 0, nil, errf(http.StatusNotFound, "Bridge not found")
 			}
+			// The legs leave, last in first out, and stay in Stasis; the application's
+			// subscriptions through them end, so BridgeDestroyed goes only to an application
+			// still subscribed otherwise (traces/recording-vs-bridge-delete.jsonl).
+			hadLegs := len(b.channels) > 0
+			for _, l := range s.liveList() {
+				if l.br == b {
+					l.to = bridgeSubs(b) // the recorder's end is told to those who followed the bridge
+				}
+			}
 			for len(b.channels) > 0 {
-				s.leaveBridge(b.channels[0], false)
+				s.leaveBridge(b.channels[len(b.channels)-1], leaveDissolve)
 			}
 			s.stopPlayer(b.player)
-			s.stopBridgeRecordings(b)
+			if hadLegs && !s.opts.RecordingEndsWithBridge {
+				s.loseBridgeRecordings(b)
+			} else {
+				s.stopBridgeRecordings(b)
+			}
 			b.gone = true
 			delete(s.bridges, b.id)
 			s.emit("BridgeDestroyed", event{"bridge": b.json()}, bridgeSubs(b))
@@ -156,10 +204,7 @@ func (s *Server) bridgeRoutes() []route {
 			if b == nil {
 				return 0, nil, errf(http.StatusNotFound, "Bridge not found")
 			}
-			b.moh = p.Get("mohClass")
-			if b.moh == "" {
-				b.moh = "default"
-			}
+			s.startBridgeMOH(b, p.Get("mohClass"))
 			return http.StatusNoContent, nil, nil
 		})},
 		{"DELETE", "/bridges/{bridgeId}/moh", handle(func(r *http.Request, _ reqParams) (int, any, *apiError) {
@@ -208,7 +253,7 @@ func (s *Server) bridgeChannels(r *http.Request, p reqParams) (*bridge, []*chann
 		return nil, nil, errf(http.StatusNotFound, "Bridge not found")
 	}
 	var ids []string
-	for _, id := range strings.Split(p.Get("channel"), ",") {
+	for _, id := range p.list("channel") {
 		if id = strings.TrimSpace(id); id != "" {
 			ids = append(ids, id)
 		}
@@ -259,7 +304,7 @@ func (s *Server) afterPlaybacks(r *http.Request, p reqParams, f func(b *bridge, 
 func (s *Server) addChannel(r *http.Request, p reqParams) (int, any, *apiError) {
 	return s.afterPlaybacks(r, p, func(b *bridge, chans []*channel) (int, any, *apiError) {
 		for _, ch := range chans {
-			s.joinBridge(ch, b)
+			s.joinBridge(ch, b, p.Get("role"))
 		}
 		return http.StatusNoContent, nil, nil
 	})
@@ -273,7 +318,7 @@ func (s *Server) removeChannel(r *http.Request, p reqParams) (int, any, *apiErro
 			}
 		}
 		for _, ch := range chans {
-			s.leaveBridge(ch, true)
+			s.leaveBridge(ch, leaveRemove)
 		}
 		s.bridgeMaybeEmpty(b)
 		return http.StatusNoContent, nil, nil

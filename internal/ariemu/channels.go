@@ -30,6 +30,20 @@ func (s *Server) newChannel(id, tech, resource string) *channel {
 	return ch
 }
 
+// idTaken reports whether a new channel may not take id: Asterisk 22 looks a
+// unique id up by prefix, ignoring case, so an id that begins a live
+// channel's id (or equals it) is "already in use", while lookups of the
+// resources stay exact (traces/originate-id-prefix.jsonl). Call with s.mu held.
+func (s *Server) idTaken(id string) bool {
+	lower := strings.ToLower(id)
+	for live := range s.channels {
+		if strings.HasPrefix(strings.ToLower(live), lower) {
+			return true
+		}
+	}
+	return false
+}
+
 // after runs fn after the emulated duration d, with s.mu held, unless the
 // channel is gone or the server closed by then (see timeline.go).
 func (s *Server) after(ch *channel, d time.Duration, fn func()) stopper {
@@ -124,10 +138,16 @@ func (s *Server) destroy(ch *channel, kind hangupKind, cause int, techCause int,
 	var left *bridge
 	if ch.bridge != nil {
 		left = ch.bridge
-		s.leaveBridge(ch, false)
+		s.leaveBridge(ch, leaveHangup)
 	}
 	s.stopChannelRecordings(ch)
 	s.leaveStasis(ch)
+	forgetSnoop(ch)
+	s.endSnoops(ch)
+	if left != nil {
+		// A bridge recording ends with its last leg, before that leg is destroyed.
+		s.bridgeMaybeEmpty(left)
+	}
 	ev := event{"cause": cause, "cause_txt": causeTxt(cause), "channel": ch.json()}
 	if techCause != 0 {
 		ev["tech_cause"] = techCause
@@ -142,9 +162,6 @@ func (s *Server) destroy(ch *channel, kind hangupKind, cause int, techCause int,
 	ch.stopTimers()
 	delete(s.channels, ch.id)
 	s.channelIdle(ch)
-	if left != nil {
-		s.bridgeMaybeEmpty(left)
-	}
 	s.callEnded(ch, cause, by)
 }
 
@@ -284,17 +301,39 @@ func (s *Server) channelRoutes() []route {
 		{"DELETE", "/channels/{channelId}/ring", handle(func(r *http.Request, _ reqParams) (int, any, *apiError) {
 			return s.syncOp(r, func(ch *channel) (int, any, *apiError) { return http.StatusNoContent, nil, nil })
 		})},
-		{"POST", "/channels/{channelId}/moh", handle(func(r *http.Request, _ reqParams) (int, any, *apiError) {
+		{"POST", "/channels/{channelId}/moh", handle(func(r *http.Request, p reqParams) (int, any, *apiError) {
 			return s.syncOp(r, func(ch *channel) (int, any, *apiError) {
-				ch.moh = true
+				// An unknown class plays the default one (traces/channel-hold-mute.jsonl).
+				ch.moh = "default"
+				if c := p.Get("mohClass"); c != "" {
+					ch.moh = c
+				}
 				return http.StatusNoContent, nil, nil
 			})
 		})},
 		{"DELETE", "/channels/{channelId}/moh", handle(func(r *http.Request, _ reqParams) (int, any, *apiError) {
 			return s.syncOp(r, func(ch *channel) (int, any, *apiError) {
-				ch.moh = false
+				ch.moh = ""
 				return http.StatusNoContent, nil, nil
 			})
+		})},
+		{"POST", "/channels/{channelId}/hold", handle(func(r *http.Request, _ reqParams) (int, any, *apiError) {
+			return s.syncOp(r, func(ch *channel) (int, any, *apiError) {
+				ch.held = true
+				return http.StatusNoContent, nil, nil
+			})
+		})},
+		{"DELETE", "/channels/{channelId}/hold", handle(func(r *http.Request, _ reqParams) (int, any, *apiError) {
+			return s.syncOp(r, func(ch *channel) (int, any, *apiError) {
+				ch.held = false
+				return http.StatusNoContent, nil, nil
+			})
+		})},
+		{"POST", "/channels/{channelId}/mute", handle(func(r *http.Request, p reqParams) (int, any, *apiError) {
+			return s.mute(r, p, true)
+		})},
+		{"DELETE", "/channels/{channelId}/mute", handle(func(r *http.Request, p reqParams) (int, any, *apiError) {
+			return s.mute(r, p, false)
 		})},
 		{"POST", "/channels/{channelId}/dtmf", handle(func(r *http.Request, p reqParams) (int, any, *apiError) {
 			if p.Get("dtmf") == "" {
@@ -375,6 +414,30 @@ func (s *Server) channelRoutes() []route {
 	}
 }
 
+// mute handles POST and DELETE /channels/{id}/mute. The documented default direction
+// (both) applies only to POST: DELETE without a direction is refused
+// (traces/channel-hold-mute.jsonl). Neither sends an event of its own.
+func (s *Server) mute(r *http.Request, p reqParams, on bool) (int, any, *apiError) {
+	dir := p.Get("direction")
+	switch {
+	case dir == "" && on:
+		dir = "both"
+	case dir == "":
+		return 0, nil, errf(http.StatusBadRequest, "Direction is required")
+	case dir != "both" && dir != "in" && dir != "out":
+		return 0, nil, errf(http.StatusBadRequest, "Invalid direction specified")
+	}
+	return s.syncOp(r, func(ch *channel) (int, any, *apiError) {
+		if dir == "both" || dir == "in" {
+			ch.mutedIn = on
+		}
+		if dir == "both" || dir == "out" {
+			ch.mutedOut = on
+		}
+		return http.StatusNoContent, nil, nil
+	})
+}
+
 // channelVar reads a channel variable or one of the few dialplan functions
 // the emulator knows.
 func channelVar(ch *channel, name string) (string, bool) {
@@ -429,7 +492,7 @@ func (s *Server) originate(id string, p reqParams) (int, any, *apiError) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if id != "" && s.channels[id] != nil {
+	if id != "" && s.idTaken(id) {
 		return 0, nil, errf(http.StatusConflict, "Channel with given unique ID already exists")
 	}
 	phone := s.phoneFor(endpoint)
@@ -445,7 +508,6 @@ func (s *Server) originate(id string, p reqParams) (int, any, *apiError) {
 		ch.caller = ParseCallerID(cid)
 		ch.connected = ch.caller
 	}
-	ch.origConnected = ch.connected
 	ch.dialplan = DialplanCEP{Context: s.opts.DialContext, Exten: "s", Priority: 1, AppName: "AppDial2", AppData: "(Outgoing Line)"}
 	for k, v := range p.variables {
 		ch.vars[k] = v
@@ -479,6 +541,23 @@ func (s *Server) dial(ch *channel, dialstring, appName string, args []string, ti
 			}
 		})
 	}
+	answer := func() {
+		s.setState(ch, "Up")
+		dialEv("ANSWER")
+		ch.rec.Answered = time.Now()
+		if appName == "" {
+			return
+		}
+		if !s.appConnected(appName) {
+			ch.rec.Outcome = OutcomeStasisFailed
+			s.destroy(ch, hangupSilent, 16, 0, "dialplan")
+			return
+		}
+		s.enterStasis(ch, appName, args)
+		if ph.HangupAfter > 0 {
+			s.after(ch, ph.HangupAfter, func() { s.destroy(ch, hangupRemote, 16, 0, "agent") })
+		}
+	}
 	switch ph.Behaviour {
 	case PhoneBusy:
 		s.after(ch, ph.AnswerAfter, func() {
@@ -496,26 +575,13 @@ func (s *Server) dial(ch *channel, dialstring, appName string, args []string, ti
 		// Rings until the originate timeout: the traced Asterisk then sends
 		// ChannelDestroyed (19) with no further Dial event.
 	default:
-		s.after(ch, 20*time.Millisecond, func() {
+		// The answer is armed when the phone rings, so that it comes after the
+		// ringing whatever order timers fire in on a busy machine.
+		const ring = 20 * time.Millisecond
+		s.after(ch, ring, func() {
 			s.setState(ch, "Ringing")
 			dialEv("RINGING")
-		})
-		s.after(ch, max(ph.AnswerAfter, 25*time.Millisecond), func() {
-			s.setState(ch, "Up")
-			dialEv("ANSWER")
-			ch.rec.Answered = time.Now()
-			if appName == "" {
-				return
-			}
-			if !s.appConnected(appName) {
-				ch.rec.Outcome = OutcomeStasisFailed
-				s.destroy(ch, hangupSilent, 16, 0, "dialplan")
-				return
-			}
-			s.enterStasis(ch, appName, args)
-			if ph.HangupAfter > 0 {
-				s.after(ch, ph.HangupAfter, func() { s.destroy(ch, hangupRemote, 16, 0, "agent") })
-			}
+			s.after(ch, max(ph.AnswerAfter, 25*time.Millisecond)-ring, answer)
 		})
 	}
 }
@@ -527,7 +593,7 @@ func (s *Server) dial(ch *channel, dialstring, appName string, args []string, ti
 func (s *Server) continueDialplan(ch *channel, context, exten string, prio int) {
 	if ch.bridge != nil {
 		b := ch.bridge
-		s.leaveBridge(ch, false)
+		s.leaveBridge(ch, leaveHangup)
 		s.bridgeMaybeEmpty(b)
 	}
 	s.leaveStasis(ch)

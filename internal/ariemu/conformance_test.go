@@ -1,6 +1,7 @@
 package ariemu
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/CyCoreSystems/ari/v5"
+	"github.com/coder/websocket"
 )
 
 // swagger is the part of Asterisk's Swagger 1.1 resource descriptions the checks use.
@@ -219,6 +221,9 @@ func TestConformanceEvents(t *testing.T) {
 		for _, problem := range checkModel(models, typ, typ, m) {
 			t.Error(problem)
 		}
+		if typ == "RESTResponse" {
+			continue // an answer over the websocket: ari/v5.3.1 predates them and does not decode them
+		}
 		if ev, err := ari.DecodeEvent(raw); err != nil || ev == nil {
 			t.Errorf("DecodeEvent(%s): %v", raw, err)
 		}
@@ -232,7 +237,7 @@ func TestConformanceEvents(t *testing.T) {
 	for _, want := range []string{"StasisStart", "StasisEnd", "ChannelStateChange", "ChannelDtmfReceived",
 		"ChannelHangupRequest", "ChannelDestroyed", "ChannelVarset", "ChannelEnteredBridge", "ChannelLeftBridge",
 		"BridgeDestroyed", "PlaybackStarted", "PlaybackContinuing", "PlaybackFinished", "RecordingStarted",
-		"RecordingFinished", "Dial", "ChannelConnectedLine"} {
+		"RecordingFinished", "Dial", "ChannelConnectedLine", "RESTResponse"} {
 		if types[want] == 0 {
 			t.Errorf("scenario emitted no %s", want)
 		}
@@ -323,4 +328,10 @@ func runBroadScenario(t *testing.T) {
 	ws.next("RecordingFinished")
 	e.must(204, "DELETE", "/bridges/"+bid, nil)
 	ws.next("BridgeDestroyed")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := ws.conn.Write(ctx, websocket.MessageText, []byte(`{"type":"RESTRequest","request_id":"r1","transaction_id":"t1","method":"GET","uri":"asterisk/ping"}`)); err != nil {
+		t.Fatal(err)
+	}
+	ws.next("RESTResponse")
 }

@@ -58,7 +58,7 @@ func TestCustomers(t *testing.T) {
 	ws.next("StasisStart")
 	ws.next("StasisStart")
 	br := e.must(200, "POST", "/bridges", map[string]any{"type": "mixing"})
-	e.must(204, "POST", "/bridges/"+br["id"].(string)+"/addChannel", map[string]any{"channel": talker["id"].(string) + "," + peer["id"].(string)})
+	e.must(204, "POST", "/bridges/"+br["id"].(string)+"/addChannel", map[string]any{"channel": []string{talker["id"].(string), peer["id"].(string)}})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	rec, err = e.srv.WaitCall(ctx, talker["id"].(string), Ended)

@@ -164,7 +164,21 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	s.log.Info("application connected", "apps", names, "subscribeAll", subAll)
 
-	ctx := ws.CloseRead(r.Context())
+	// Read what the application sends: REST requests (wsrest.go), one after the other.
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go func() {
+		defer cancel()
+		for {
+			typ, msg, err := ws.Read(ctx)
+			if err != nil {
+				return
+			}
+			if typ == websocket.MessageText {
+				s.wsRequest(ctx, c, names[0], msg)
+			}
+		}
+	}()
 	err = c.writeLoop(ctx, ws)
 
 	s.mu.Lock()

@@ -220,7 +220,7 @@ func TestAgentPhones(t *testing.T) {
 	if br["id"] != "my-bridge" {
 		t.Fatalf("bridge = %v", br)
 	}
-	e.must(204, "POST", "/bridges/my-bridge/addChannel", map[string]any{"channel": callerID + ",agent-1"})
+	e.must(204, "POST", "/bridges/my-bridge/addChannel", map[string]any{"channel": []string{callerID, "agent-1"}})
 	ws.next("ChannelDestroyed")
 	rec, _ := e.srv.Call("agent-1")
 	if rec.Outcome != OutcomeCompleted || rec.HungUpBy != "agent" {

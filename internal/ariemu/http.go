@@ -18,10 +18,29 @@ type route struct {
 }
 
 // reqParams are an ARI request's parameters: Asterisk accepts each query
-// parameter also as a field of a JSON object body; "variables" stays in the body.
+// parameter also as a field of a JSON object body, and the body's field wins
+// when both are given; "variables" stays in the body.
+//
+// Parameters that take several values (media, channel) are split on commas
+// only in the query string: in a JSON body a string is one value, whatever it
+// holds, and several values are a JSON array (Asterisk 22,
+// traces/play-media-list.jsonl).
 type reqParams struct {
 	url.Values
 	variables map[string]string
+	lists     map[string][]string // JSON body fields that were arrays or strings, as given
+}
+
+// list returns a parameter that may carry several values.
+func (p reqParams) list(name string) []string {
+	if l, ok := p.lists[name]; ok {
+		return l
+	}
+	v := p.Get(name)
+	if v == "" {
+		return nil
+	}
+	return strings.Split(v, ",")
 }
 
 const maxBody = 1 << 20
@@ -38,8 +57,8 @@ func readParams(r *http.Request) (reqParams, error) {
 	return p, p.mergeJSON(body)
 }
 
-// mergeJSON adds the fields of a JSON object body to the parameters that the
-// query string does not already carry.
+// mergeJSON adds the fields of a JSON object body to the parameters, over
+// those of the query string.
 func (p *reqParams) mergeJSON(body []byte) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return nil
@@ -64,12 +83,12 @@ func (p *reqParams) mergeJSON(body []byte) error {
 			}
 			continue
 		}
-		if p.Has(k) {
-			continue
-		}
 		var v any
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return err
+		}
+		if p.lists == nil {
+			p.lists = map[string][]string{}
 		}
 		switch x := v.(type) {
 		case nil:
@@ -79,8 +98,10 @@ func (p *reqParams) mergeJSON(body []byte) error {
 				parts = append(parts, scalarString(e))
 			}
 			p.Set(k, strings.Join(parts, ","))
+			p.lists[k] = parts
 		default:
 			p.Set(k, scalarString(x))
+			p.lists[k] = []string{p.Get(k)}
 		}
 	}
 	return nil

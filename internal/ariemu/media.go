@@ -20,13 +20,20 @@ type Media struct {
 
 var errBadMedia = errors.New("bad media uri")
 
-// ParseMediaList splits the media parameter of a play operation. Asterisk
-// takes a comma separated list; each item is scheme:value. Empty items are
-// dropped; an item without a scheme is kept with an empty scheme (it fails
-// when played, like in Asterisk).
+// ParseMediaList splits the media parameter of a play operation as given in
+// a query string: a comma separated list; each item is scheme:value. Empty
+// items are dropped; an item without a scheme is kept with an empty scheme (it
+// fails when played, like in Asterisk).
 func ParseMediaList(s string) ([]Media, error) {
+	return parseMedia(strings.Split(s, ","))
+}
+
+// parseMedia reads the items of a media list. An item is taken whole: a
+// JSON string "sound:a,sound:b" is one item, the sound "a,sound:b", which
+// fails when played (traces/play-media-list.jsonl).
+func parseMedia(items []string) ([]Media, error) {
 	var out []Media
-	for _, item := range strings.Split(s, ",") {
+	for _, item := range items {
 		item = strings.TrimSpace(item)
 		if item == "" {
 			continue
@@ -66,7 +73,10 @@ func (l *soundLib) langInstalled(lang string) bool {
 // sound returns the duration of a sound in lang, falling back to en as
 // Asterisk does. ok is false for an unknown sound.
 func (l *soundLib) sound(name, lang string) (time.Duration, bool) {
-	if name == "" || strings.Contains(name, "..") || strings.HasPrefix(name, "/") {
+	// A comma is never in a sound's name: such a name is a media list sent
+	// as one JSON string, which Asterisk fails to play even without the
+	// sound packages installed here.
+	if name == "" || strings.Contains(name, "..") || strings.HasPrefix(name, "/") || strings.Contains(name, ",") {
 		return 0, false
 	}
 	if lang == "" {

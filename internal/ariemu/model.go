@@ -93,7 +93,6 @@ type channel struct {
 	id, name, protocolID string
 	state                string
 	caller, connected    CallerID
-	origConnected        CallerID
 	dialplan             DialplanCEP
 	created              time.Time
 	language             string
@@ -104,7 +103,14 @@ type channel struct {
 	originated bool            // created by POST /channels: its app stays subscribed until destroyed
 	bridge     *bridge
 	player     *player
-	moh        bool
+	moh        string     // class of the channel's own music on hold, "" for none
+	held       bool       // POST /channels/{id}/hold: its peer hears music
+	mutedIn    bool       // what the channel sends is not heard in its bridge
+	mutedOut   bool       // the channel hears nothing of its bridge
+	snoopOf    *channel   // the channel a snoop spies on (snoop.go)
+	snoops     []*channel // the snoops on this channel, oldest first
+	spy        string     // a snoop's directions: none, both, in, out
+	whisper    string
 	gone       bool
 
 	timers    []*step // not yet run or stopped
@@ -145,8 +151,9 @@ type bridge struct {
 	channels   []*channel
 	subs       map[string]int // application -> subscription count
 	player     *player
-	moh        string
-	recorders  int // recorder channels in the bridge (count for the technology)
+	moh        string   // class the music-on-hold announcer plays, "" when it is not in the bridge (moh.go)
+	announcer  *channel // the channel added with role=announcer to a holding bridge
+	recorders  int      // recorder channels in the bridge (count for the technology)
 	gone       bool
 }
 

@@ -82,6 +82,9 @@ func (s *Server) startPart(pb *playback) {
 	pb.state = "playing"
 	s.emit("PlaybackStarted", event{"playback": pb.json()}, s.playbackApps(pb.p))
 	d, ok := s.mediaDuration(pb.media[pb.idx], pb.language)
+	if br := pb.p.br; br != nil && br.announcerSlotTaken() {
+		ok = false // the playback's announcer channel cannot join the holding bridge
+	}
 	if !ok {
 		s.finishPlayback(pb, "failed")
 		return
@@ -159,7 +162,7 @@ func (s *Server) stopPlayer(p *player) {
 
 // play handles POST .../play and .../play/{playbackId} for a channel or bridge player.
 func (s *Server) play(p *player, target, id string, prm reqParams, lang string) (int, any, *apiError) {
-	media, err := ParseMediaList(prm.Get("media"))
+	media, err := parseMedia(prm.list("media"))
 	if err != nil {
 		return 0, nil, errf(http.StatusBadRequest, "media: Missing required field")
 	}

@@ -21,7 +21,9 @@ type liveRecording struct {
 	recorded             time.Duration // emulated time recorded before the last pause
 	muted                bool
 	maxTimer             stopper
-	discard              bool
+	discard              bool            // DELETE /recordings/live: no file, no event
+	lost                 bool            // its bridge was deleted under it: a file, no event
+	to                   map[string]bool // who hears of its end when not the bridge's subscribers
 }
 
 func (l *liveRecording) json() LiveRecordingJSON {
@@ -31,6 +33,9 @@ func (l *liveRecording) json() LiveRecordingJSON {
 func (l *liveRecording) apps() map[string]bool {
 	if l.ch != nil {
 		return l.ch.subs
+	}
+	if l.to != nil {
+		return l.to
 	}
 	return bridgeSubs(l.br)
 }
@@ -137,6 +142,12 @@ func (s *Server) finishRecording(l *liveRecording) {
 		err = writeWAV(path, l.recorded)
 	}
 	j := l.json()
+	if l.lost {
+		if err != nil {
+			s.log.Error("write recording", "name", l.name, "err", err)
+		}
+		return
+	}
 	if err != nil {
 		s.log.Error("write recording", "name", l.name, "err", err)
 		j.State = "failed"
@@ -160,6 +171,18 @@ func (s *Server) stopChannelRecordings(ch *channel) {
 func (s *Server) stopBridgeRecordings(b *bridge) {
 	for _, l := range s.liveList() {
 		if l.br == b {
+			s.finishRecording(l)
+		}
+	}
+}
+
+// loseBridgeRecordings ends the recordings of a bridge deleted while legs were still in it:
+// Asterisk keeps the file but may never send RecordingFinished (traces/
+// recording-vs-bridge-delete.jsonl; the .alt recording got it: Options.RecordingEndsWithBridge).
+func (s *Server) loseBridgeRecordings(b *bridge) {
+	for _, l := range s.liveList() {
+		if l.br == b {
+			l.lost = true
 			s.finishRecording(l)
 		}
 	}

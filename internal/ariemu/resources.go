@@ -11,6 +11,7 @@ import (
 func (s *Server) ariRoutes() []route {
 	var out []route
 	out = append(out, s.channelRoutes()...)
+	out = append(out, s.snoopRoutes()...)
 	out = append(out, s.bridgeRoutes()...)
 	out = append(out, s.playbackRoutes()...)
 	out = append(out, s.recordingRoutes()...)

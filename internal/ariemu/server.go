@@ -57,6 +57,12 @@ type Options struct {
 	// A channel continuing anywhere else is hung up by the (absent) dialplan.
 	Dialplan map[string]string
 
+	// RecordingEndsWithBridge sends RecordingFinished when a bridge is deleted while its legs
+	// and recorder are still in it. By default the recording is lost as on the traced
+	// Asterisk: the file is stored but no RecordingFinished ever comes, so an application
+	// must wait for the legs to leave (the recording then finishes) before deleting the bridge.
+	RecordingEndsWithBridge bool
+
 	// DefaultPhone is how endpoints without a SetPhone configuration behave
 	// when originated (default: answer after 500 ms, never hang up).
 	DefaultPhone *Phone
@@ -66,6 +72,10 @@ type Options struct {
 	// is closed. By default every connection of an application gets every
 	// event (several routers or test clients side by side).
 	ReplaceConnections bool
+
+	// Cost is what each request and connection costs, like a real Asterisk (cost.go); the
+	// zero value is Asterisk's defaults: 100 HTTP sessions, 0.118 ms a request.
+	Cost Cost
 
 	// Logger receives the emulator's logs (default slog.Default()).
 	Logger *slog.Logger
@@ -78,6 +88,7 @@ type Server struct {
 	log         *slog.Logger
 	mux         *http.ServeMux
 	sounds      *soundLib
+	cost        *costMeter
 	tempDir     string
 	started     time.Time
 
@@ -85,6 +96,7 @@ type Server struct {
 	closed    bool
 	uniqueSeq int
 	nameSeq   int
+	snoopSeq  int
 	apps      map[string]*app
 	channels  map[string]*channel
 	bridges   map[string]*bridge
@@ -135,6 +147,7 @@ func New(opts Options) (*Server, error) {
 		opts:      opts,
 		log:       opts.Logger.With("component", "ariemu"),
 		sounds:    newSoundLib(opts.SoundsDir, opts.DefaultSoundDuration),
+		cost:      newCostMeter(opts.Cost),
 		started:   time.Now(),
 		apps:      map[string]*app{},
 		channels:  map[string]*channel{},
@@ -159,7 +172,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.mux = http.NewServeMux()
 	for _, rt := range s.ariRoutes() {
-		s.mux.Handle(rt.method+" /ari"+rt.path, s.auth(rt.handler))
+		s.mux.Handle(rt.method+" /ari"+rt.path, s.auth(s.costly(rt.handler)))
 	}
 	s.mux.Handle("GET /ari/events", s.auth(http.HandlerFunc(s.handleEvents)))
 	s.mux.Handle("/ari/", s.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -180,13 +193,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Start listens on addr (e.g. "127.0.0.1:8088", ":0") and serves in the
-// background. It returns the address actually bound.
+// background, with Asterisk's HTTP session limit and keep-alive timeout
+// (Options.Cost). It returns the address actually bound.
 func (s *Server) Start(addr string) (string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", fmt.Errorf("listen %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	ln = s.Listener(ln)
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: s.cost.cost.KeepAlive}
 	s.mu.Lock()
 	s.httpSrv = srv
 	s.mu.Unlock()

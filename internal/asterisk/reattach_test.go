@@ -47,14 +47,20 @@ func (o *oneCallback) Finish(_ context.Context, _ router.CallbackClaim, out call
 func (o *oneCallback) Recover(context.Context) (int, error)           { return 0, nil }
 func (o *oneCallback) Expire(context.Context, time.Time) (int, error) { return 0, nil }
 
-// gatedTel holds back the originate of callback customers until open is closed.
+// gatedTel holds back the originate of callback customers until open is closed, and says on
+// asked when one is held.
 type gatedTel struct {
 	*asterisk.REST
-	open chan struct{}
+	open  chan struct{}
+	asked chan struct{}
 }
 
 func (g gatedTel) Originate(o router.Originate) error {
-	if strings.HasPrefix(o.ChannelID, "sb-cb-") && !strings.Contains(o.ChannelID, "-a") {
+	if strings.HasPrefix(o.ChannelID, "sb-cb-") && !strings.HasPrefix(o.ChannelID, "sb-cb-agent-") {
+		select {
+		case g.asked <- struct{}{}:
+		default:
+		}
 		<-g.open
 	}
 	return g.REST.Originate(o)
@@ -74,8 +80,8 @@ func TestRestartReattachesConnectedCallsFirst(t *testing.T) {
 	g.emu.SetCustomer(number, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 20 * time.Millisecond})
 	cbs := &oneCallback{claim: router.CallbackClaim{ID: 7, Attempt: 1, Number: number, Queue: "line2",
 		EnqueuedAt: time.Now().Add(-time.Hour)}}
-	open := make(chan struct{})
-	g.wrap = func(r *asterisk.REST) router.Telephony { return gatedTel{r, open} }
+	open, asked := make(chan struct{}), make(chan struct{}, 1)
+	g.wrap = func(r *asterisk.REST) router.Telephony { return gatedTel{r, open, asked} }
 	idx := &memIndex{rows: map[string]router.Recorded{}}
 	dir := t.TempDir()
 	g.options = func(o *router.Options) {
@@ -84,7 +90,11 @@ func TestRestartReattachesConnectedCallsFirst(t *testing.T) {
 	}
 	g.start(cfg)
 	const cbCall = "ast1-sb-cb-7-1"
-	g.eventually("b1 took the callback", func() bool { v, ok := g.call(cbCall); return ok && v.State == "connected" })
+	select { // b1 took the callback; its customer is about to be dialed
+	case <-asked:
+	case <-time.After(10 * time.Second):
+		t.Fatal("timed out waiting for b1 to take the callback")
+	}
 	waiting := g.place(ariemu.Caller{DID: "5552000", TalkTime: 100 * time.Millisecond})
 	g.eventually("the caller waits", func() bool { v, ok := g.call(callID(waiting)); return ok && v.State == "waiting" })
 	close(open) // the customer is dialed now: its channel is younger than the caller's

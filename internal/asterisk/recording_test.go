@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -90,9 +91,9 @@ func (p *playSpy) FetchRecording(name string) (io.ReadCloser, error) {
 	return p.REST.FetchRecording(name)
 }
 
-func (p *playSpy) Play(ch, id, media string) error {
+func (p *playSpy) Play(ch, id string, media []string) error {
 	p.mu.Lock()
-	p.plays = append(p.plays, ch+" "+media)
+	p.plays = append(p.plays, ch+" "+strings.Join(media, ","))
 	p.mu.Unlock()
 	return p.REST.Play(ch, id, media)
 }

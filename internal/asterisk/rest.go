@@ -1,6 +1,7 @@
 package asterisk
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -65,9 +66,53 @@ func (r *REST) Hangup(ch, reason string) error {
 	return classify("hangup", r.cl.Channel().Hangup(key(sdk.ChannelKey, ch), reason))
 }
 
-func (r *REST) Play(ch, playbackID, media string) error {
-	_, err := r.cl.Channel().Play(key(sdk.ChannelKey, ch), playbackID, media)
-	return classify("play", err)
+// Play sends the media as a JSON array: Asterisk plays its items one after the other under
+// one playback id, where a comma string in the body (what the ARI library sends) is taken as
+// one file name (traces/play-media-list.jsonl).
+func (r *REST) Play(ch, playbackID string, media []string) error {
+	if len(media) == 0 {
+		return fmt.Errorf("play on %s: no media", ch)
+	}
+	path := "/channels/" + url.PathEscape(ch) + "/play"
+	if playbackID != "" {
+		path += "/" + url.PathEscape(playbackID)
+	}
+	return r.send(http.MethodPost, path, map[string]any{"media": media}, "play")
+}
+
+// send makes one ARI request with a JSON body and reads nothing back but the status: 404 is
+// router.ErrNotFound, any other failure carries Asterisk's message. Credentials go in the
+// Authorization header.
+func (r *REST) send(method, path string, body any, op string) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	req, err := http.NewRequest(method, r.opt.URL+path, bytes.NewReader(b))
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if r.opt.Username != "" {
+		req.SetBasicAuth(r.opt.Username, r.opt.Password)
+	}
+	resp, err := r.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 == 2 {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return nil
+	}
+	var e struct {
+		Message string `json:"message"`
+	}
+	_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&e)
+	if resp.StatusCode == http.StatusNotFound {
+		return fmt.Errorf("%s: %s: %w", op, e.Message, router.ErrNotFound)
+	}
+	return fmt.Errorf("%s: status %s: %s", op, resp.Status, e.Message)
 }
 
 func (r *REST) StopPlayback(id string) error {

@@ -10,6 +10,14 @@ import (
 	"switchboard/ivr"
 )
 
+func sounds(names ...string) []ivr.Media {
+	ms := make([]ivr.Media, len(names))
+	for i, n := range names {
+		ms[i] = ivr.Sound(n)
+	}
+	return ms
+}
+
 // flowOf numbers the nodes' lines in the order given and names the first the start.
 func flowOf(name, fallback string, nodes ...*ivr.Node) *ivr.Flow {
 	f := &ivr.Flow{Name: name, Start: nodes[0].ID, Fallback: fallback, Nodes: map[string]*ivr.Node{}}

@@ -4,6 +4,10 @@
 // whose phones answer after a fixed delay, places callers at a steady rate, waits until every
 // call has ended and reports what happened: calls completed and lost, ARI events dropped, the
 // router's offer latency (enqueue → originate sent), queue backlog, memory and wall time.
+// The emulator costs what a real Asterisk does (ariemu.Cost: 100 HTTP sessions, a service
+// time per request), so a router that opens a connection per request in flight meets the
+// refused connections (EOF) it would meet on Asterisk; the report gives the peak sessions,
+// the refused connections and the ARI requests per call.
 //
 // Everything runs in one process, emulator included, so the memory and CPU figures are those
 // of router and emulator together: an upper bound for the router alone.
@@ -46,6 +50,10 @@ type Options struct {
 	// StoreRate, when set, is read at the end and reported as the store's write rate
 	// (rows or events per second, as the caller defines it).
 	StoreRate func() float64
+	// Cost is what ARI costs the emulated Asterisk (ariemu.Cost; the zero value is a real
+	// Asterisk's: 100 HTTP sessions, 0.118 ms a request), so that the run meets the limits
+	// a real one would.
+	Cost ariemu.Cost
 }
 
 func (o *Options) defaults() {
@@ -112,7 +120,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	total := int(o.Rate*o.Duration.Seconds() + 0.5)
 
 	emu, err := ariemu.New(ariemu.Options{
-		Username: user, Password: pass, Speed: 1, Logger: o.Logger,
+		Username: user, Password: pass, Speed: 1, Logger: o.Logger, Cost: o.Cost,
 		DefaultPhone: &ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: o.AnswerAfter},
 	})
 	if err != nil {
@@ -227,6 +235,14 @@ place:
 	rep.LatencySamples, rep.OfferLatency = lat.summary()
 	if pr != nil {
 		rep.Pops = pr.figures()
+	}
+	_, rep.PeakSessions, rep.RefusedConnections, rep.ARIRequests = emu.Sessions()
+	if rep.Placed > 0 {
+		rep.RequestsPerCall = float64(rep.ARIRequests) / float64(rep.Placed)
+	}
+	rep.SessionLimit = o.Cost.SessionLimit
+	if rep.SessionLimit == 0 {
+		rep.SessionLimit = 100
 	}
 	rep.EventsDropped = counter(reg, "switchboard_ari_events_dropped_total")
 	rep.Reconnects = counter(reg, "switchboard_ari_reconnects_total")

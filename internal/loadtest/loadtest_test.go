@@ -51,6 +51,10 @@ func TestSmallLoad(t *testing.T) {
 	if rep.ArrivalRate < 35 || rep.ArrivalRate > 45 {
 		t.Errorf("arrival rate %.1f/s, want about 40", rep.ArrivalRate)
 	}
+	// The emulated Asterisk counted the router's requests and sessions (ariemu.Cost).
+	if rep.ARIRequests < int64(rep.Placed) || rep.RequestsPerCall <= 1 || rep.PeakSessions < 1 || rep.SessionLimit != 100 {
+		t.Errorf("ARI figures: %d requests (%.1f per call), peak %d sessions of %d", rep.ARIRequests, rep.RequestsPerCall, rep.PeakSessions, rep.SessionLimit)
+	}
 	if rep.PeakHeapBytes == 0 || rep.StoreWriteRate == nil || *rep.StoreWriteRate != 42 {
 		t.Errorf("heap %d, store rate %v", rep.PeakHeapBytes, rep.StoreWriteRate)
 	}

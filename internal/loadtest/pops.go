@@ -65,8 +65,8 @@ func startPops(ctx context.Context, agents []string, log *slog.Logger) (*pops, e
 	p.stop = cancel
 	go p.hub.Run(rctx)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: len(agents)}}
-	for _, a := range agents {
-		users.byToken["lt-"+a] = &store.Session{User: store.User{Username: a, Role: "agent", AgentID: a}, CSRF: "x",
+	for i, a := range agents {
+		users.byToken["lt-"+a] = &store.Session{User: store.User{ID: int64(i + 1), Username: a, Role: "agent", AgentID: a}, CSRF: "x",
 			ExpiresAt: time.Now().Add(24 * time.Hour)}
 	}
 	ready := make(chan error, len(agents))

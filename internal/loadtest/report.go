@@ -55,6 +55,14 @@ type Report struct {
 	// ARI.
 	EventsDropped float64 `json:"events_dropped"`
 	Reconnects    float64 `json:"reconnects"`
+	// The emulated Asterisk's HTTP side (ariemu.Cost): its session limit (negative: none),
+	// the most sessions open at once, connections refused for the limit, REST requests
+	// served (HTTP and websocket) and their number per placed call.
+	SessionLimit       int     `json:"session_limit"`
+	PeakSessions       int64   `json:"peak_sessions"`
+	RefusedConnections int64   `json:"refused_connections"`
+	ARIRequests        int64   `json:"ari_requests"`
+	RequestsPerCall    float64 `json:"ari_requests_per_call"`
 
 	// Router.
 	LatencySamples int       `json:"offers"` // offers whose latency was measured (every offer)
@@ -96,6 +104,13 @@ func (r Report) String() string {
 		fmt.Fprintf(&b, "  %s: %s\n", l.Call, l.Why)
 	}
 	fmt.Fprintf(&b, "events dropped:  %.0f (websocket reconnects %.0f)\n", r.EventsDropped, r.Reconnects)
+	limit := fmt.Sprint(r.SessionLimit)
+	if r.SessionLimit < 0 {
+		limit = "none"
+	}
+	fmt.Fprintf(&b, "ARI sessions:    peak %d of %s allowed, %d connections refused (EOF on a real Asterisk)\n",
+		r.PeakSessions, limit, r.RefusedConnections)
+	fmt.Fprintf(&b, "ARI requests:    %d, %.1f per call\n", r.ARIRequests, r.RequestsPerCall)
 	fmt.Fprintf(&b, "offer latency:   p50 %s  p90 %s  p99 %s  max %s  (%d offers)\n",
 		ms(r.OfferLatency.P50), ms(r.OfferLatency.P90), ms(r.OfferLatency.P99), ms(r.OfferLatency.Max), r.LatencySamples)
 	fmt.Fprintf(&b, "caller → agent:  p50 %s  p90 %s  p99 %s  max %s  (Stasis → agent originated, over ARI, queue wait included)\n",

@@ -53,7 +53,7 @@ func (r *Router) closedPrompt(c *call, media string) {
 	c.w.do(func() {
 		r.stopPlayback(c)
 		c.setPlayback(id)
-		if err := ignoreGone(r.tel.Play(ch, id, media)); err != nil {
+		if err := ignoreGone(r.tel.Play(ch, id, mediaList(media))); err != nil {
 			r.log.Warn("after-hours prompt", "call", c.id, "err", err)
 			r.post(func() { r.closedPromptDone(c, id) })
 		}
@@ -108,7 +108,7 @@ func (r *Router) closedRequest(c *call) {
 			r.log.Info("callback requested", "call", c.id, "reason", v.Reason, "queue", v.Queue)
 		}
 		cancel()
-		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, media))
+		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, mediaList(media)))
 		r.sleep(3 * time.Second)
 		_ = ignoreGone(r.tel.Hangup(ch, "normal"))
 	})

@@ -2,6 +2,7 @@ package router
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"switchboard/acd"
@@ -35,7 +36,7 @@ func (r *Router) announce(c *call) {
 	ch := c.callerChan
 	c.w.do(func() {
 		c.setPlayback(id)
-		if err := ignoreGone(r.tel.Play(ch, id, media)); err != nil {
+		if err := ignoreGone(r.tel.Play(ch, id, mediaList(media))); err != nil {
 			r.log.Warn("announcement", "call", c.id, "err", err)
 		}
 	})
@@ -71,6 +72,20 @@ func announcement(position int, est time.Duration, s QueueSettings) string {
 			out += ","
 		}
 		out += p
+	}
+	return out
+}
+
+// mediaList splits a media list as the router and its configuration write it, comma
+// separated ("sound:vm-press,digits:1"), into the items Telephony.Play takes: Asterisk plays
+// the items of a JSON array one after the other, but takes a comma string in a JSON body as one
+// file name, which does not exist (traces/play-media-list.jsonl). No media URI holds a comma.
+func mediaList(s string) []string {
+	var out []string
+	for _, m := range strings.Split(s, ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			out = append(out, m)
+		}
 	}
 	return out
 }

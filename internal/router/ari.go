@@ -156,6 +156,10 @@ func (r *Router) agentAnswered(chanID, callID string) {
 		r.hangupLater(chanID)
 		return
 	}
+	if c.cb != nil {
+		r.cbAgentAnswered(c) // answered only once the customer is
+		return
+	}
 	if err := r.eng.Answer(c.id); err != nil {
 		r.log.Error("answer in engine failed; hanging up agent", "call", c.id, "err", err)
 		r.hangupLater(chanID)
@@ -215,6 +219,10 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 	case c.agentChan:
 		delete(r.chans, chanID)
 		c.agentChan = ""
+		if c.cb != nil && !c.cb.connected {
+			r.cbAgentGone(c) // before the customer answered: neither answered nor abandoned
+			return
+		}
 		if err := r.eng.Hangup(c.id); err != nil {
 			r.log.Warn("agent hangup in engine", "call", c.id, "err", err)
 		}
@@ -235,7 +243,7 @@ func (r *Router) endUnqueued(c *call) {
 func (r *Router) sayAndHangup(chanID, media string) {
 	r.spawn(func() {
 		_ = ignoreGone(r.tel.Answer(chanID))
-		_ = ignoreGone(r.tel.Play(chanID, "sb-msg-"+chanID, media))
+		_ = ignoreGone(r.tel.Play(chanID, "sb-msg-"+chanID, mediaList(media)))
 		r.sleep(4 * time.Second) // long enough for the short messages used here
 		_ = ignoreGone(r.tel.Hangup(chanID, "normal"))
 	})

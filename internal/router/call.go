@@ -111,11 +111,11 @@ type call struct {
 
 func holdBridgeID(queue string) string { return "sb-hold-" + queue }
 
-// baseChan names the call's channels: the caller's, or the customer's of a callback (known
-// before it is dialed).
+// baseChan names the call's agent channels (<base>-a<n>): the caller's id, or for a callback
+// one the customer's id does not begin (cbAgentBase).
 func (c *call) baseChan() string {
 	if c.cb != nil {
-		return c.cb.custChan
+		return cbAgentBase(c.cb.custChan)
 	}
 	return c.callerChan
 }

@@ -16,13 +16,18 @@ import (
 // enqueue time and priority, so it keeps its place among the live callers. When the engine
 // offers it, the agent's phone rings first (the caller id is the customer's number); once the
 // agent answers, the customer is dialed from Dialer.Endpoint and bridged with the agent.
+// Meanwhile the engine holds the agent's offer (acd.Engine.Accept) and counts the call
+// answered only when the customer answers: an attempt that does not reach the customer (busy,
+// no answer, an originate Asterisk refused) is removed, neither answered nor abandoned in the
+// reports, and its agent is free at once.
 // Every attempt ends with exactly one outcome in the store: connected when the customer
 // answers, busy or no answer from the customer's phone, failed when anything else ends it.
 //
 // Restart safety: nothing is claimed before the router's own unfinished attempts from a
 // previous run are recovered (Callbacks.Recover); the store never hands out one attempt
 // twice; the customer's channel id names the callback and attempt (sb-cb-<id>-<attempt>), so
-// Asterisk refuses a second originate of the same attempt while the first is up; after a
+// Asterisk refuses a second originate of the same attempt while the first is up (and no other
+// channel id begins with it: cbAgentBase); after a
 // restart, a customer channel is re-adopted only when it was connected (its outcome is in the
 // store), any other is hung up.
 
@@ -87,6 +92,14 @@ type cbState struct {
 
 func cbChanID(id int64, attempt int) string {
 	return cbChanPrefix + strconv.FormatInt(id, 10) + "-" + strconv.Itoa(attempt)
+}
+
+// cbAgentBase names a callback's agent channels: sb-cb-agent-<id>-<attempt>-a<n>. Asterisk 22
+// refuses a new channel id that begins a live channel's id (it looks unique ids up by prefix),
+// and the customer is dialed while the agent's channel is up: named <customer>-a<n>, the agent
+// made every customer originate fail with 409.
+func cbAgentBase(custChan string) string {
+	return cbChanPrefix + "agent-" + strings.TrimPrefix(custChan, cbChanPrefix)
 }
 
 // dialerState is the owner's bookkeeping of the dialer.
@@ -244,12 +257,20 @@ func (r *Router) writeOutcome(cl CallbackClaim, outcome callback.Outcome, now ti
 	}
 }
 
-// cbAnswered: the agent took the callback; dial the customer into the call's bridge.
-func (r *Router) cbAnswered(c *call, ev acd.CallAnswered) {
+// cbAgentAnswered: the agent took the callback; dial the customer into the call's bridge. The
+// engine holds the offer (Accept) until the customer answers (Answer) or is not reached
+// (Remove): an attempt counts as answered only when agent and customer are connected.
+func (r *Router) cbAgentAnswered(c *call) {
+	if err := r.eng.Accept(c.id); err != nil {
+		r.log.Error("callbacks: accept in engine failed; hanging up agent", "call", c.id, "err", err)
+		r.hangupLater(c.offerChan)
+		return
+	}
 	if c.announce != nil {
 		c.announce.Stop()
 	}
-	c.agentChan, c.agent = c.offerChan, ev.Agent
+	agent := c.offerAgent
+	c.agentChan, c.agent = c.offerChan, agent
 	c.offerChan, c.offerAgent = "", ""
 	cb := c.cb
 	c.bridge = callBridgeID(cb.custChan)
@@ -265,7 +286,7 @@ func (r *Router) cbAnswered(c *call, ev acd.CallAnswered) {
 		ring = 30 * time.Second
 	}
 	o := Originate{Endpoint: endpoint, ChannelID: cb.custChan, AppArgs: "callback," + c.id, CallerID: d.CallerID, Timeout: ring}
-	agentChan, bridge, cl, agent, store := c.agentChan, c.bridge, cb.claim, ev.Agent, r.callbacks
+	agentChan, bridge, cl, store := c.agentChan, c.bridge, cb.claim, r.callbacks
 	c.w.do(func() {
 		if err := r.tel.CreateBridge(bridge, "mixing"); err != nil {
 			r.log.Error("create callback bridge", "call", c.id, "err", err)
@@ -299,6 +320,9 @@ func (r *Router) customerAnswered(chanID, callID string) {
 	c.callerChan = chanID
 	r.chans[chanID] = c
 	r.markFinished(c, callback.Connected)
+	if err := r.eng.Answer(c.id); err != nil {
+		r.log.Error("callbacks: answer in engine", "call", c.id, "err", err)
+	}
 	cl, now, bridge := c.cb.claim, r.clock.Now(), c.bridge
 	place := placeValue(c.queue, c.priority, cl.EnqueuedAt)
 	c.answeredAt = now
@@ -337,7 +361,16 @@ func (r *Router) customerGone(c *call, chanID string, cause int) {
 	}
 	c.cb.dialed = false
 	r.finishCallback(c, outcome)
-	if err := r.eng.Hangup(c.id); err != nil {
+	// Not reached: the attempt was never answered, and it is no agent's failure.
+	if err := r.eng.Remove(c.id, "callback not reached"); err != nil {
+		r.log.Warn("callbacks: end in engine", "call", c.id, "err", err)
+	}
+}
+
+// cbAgentGone: the agent hung up while the customer was being dialed.
+func (r *Router) cbAgentGone(c *call) {
+	r.finishCallback(c, callback.Failed)
+	if err := r.eng.Remove(c.id, "callback agent left"); err != nil {
 		r.log.Warn("callbacks: end in engine", "call", c.id, "err", err)
 	}
 }

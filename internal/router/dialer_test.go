@@ -157,15 +157,19 @@ func TestDialerAttempts(t *testing.T) {
 	for i, tt := range tests {
 		id := int64(i + 1)
 		cust := cbChanID(id, 1)
+		agentLeg := agentChanID(cbAgentBase(cust), 1)
+		if strings.HasPrefix(agentLeg, cust) {
+			t.Fatalf("agent leg %s begins with the customer's id %s: Asterisk refuses the customer", agentLeg, cust)
+		}
 		waitFor(t, "the agent rung", func() bool {
 			for _, e := range tel.endpoints() {
-				if strings.HasSuffix(e, " "+cust+"-a1") {
+				if strings.HasSuffix(e, " "+agentLeg) {
 					return true
 				}
 			}
 			return false
 		})
-		r.Deliver(event(t, `{"type":"StasisStart","args":["agent","n1-`+cust+`"],"channel":{"id":"`+cust+`-a1"}}`))
+		r.Deliver(event(t, `{"type":"StasisStart","args":["agent","n1-`+cust+`"],"channel":{"id":"`+agentLeg+`"}}`))
 		waitFor(t, "the customer dialed", func() bool {
 			return slices.Contains(tel.endpoints(), "PJSIP/+4930100@carrier "+cust)
 		})

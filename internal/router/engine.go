@@ -25,8 +25,8 @@ func (r *Router) onEngine(ev acd.Event) {
 		}
 	case acd.CallAnswered:
 		switch c := r.calls[ev.Call]; {
-		case c != nil && c.cb != nil && c.callerChan == "":
-			r.cbAnswered(c, ev)
+		case c != nil && c.cb != nil:
+			// The dialer bridged agent and customer when the customer answered (dialer.go).
 		case c != nil:
 			r.answered(c, ev)
 		}
@@ -67,6 +67,10 @@ func (r *Router) onEngine(ev acd.Event) {
 			r.dropOffer(c)
 			if c.cb != nil {
 				r.cbEnded(c)
+				if c.agentChan != "" || c.bridge != "" {
+					r.ended(c) // the agent who took it, and its bridge, go too
+					return
+				}
 			}
 			if c.callerChan != "" {
 				ch := c.callerChan
@@ -95,7 +99,7 @@ func (r *Router) enqueued(c *call, ev acd.CallEnqueued) {
 	c.w.do(func() {
 		r.stopPlayback(c)
 		if !known {
-			r.ensureHold(hold, moh)
+			r.ensureHold(hold)
 		}
 		if err := ignoreGone(r.tel.SetVar(ch, varPlace, place)); err != nil {
 			r.log.Warn("set channel variable", "call", c.id, "var", varPlace, "err", err)
@@ -105,21 +109,25 @@ func (r *Router) enqueued(c *call, ev acd.CallEnqueued) {
 		}
 		if err := ignoreGone(r.tel.AddChannel(hold, ch)); err != nil {
 			// The holding bridge may have been destroyed behind our back: make it and retry once.
-			r.ensureHold(hold, moh)
+			r.ensureHold(hold)
 			if err := ignoreGone(r.tel.AddChannel(hold, ch)); err != nil {
 				r.log.Error("caller not moved to the holding bridge", "call", c.id, "err", err)
+				return
 			}
+		}
+		// After every join: Asterisk's music announcer leaves a holding bridge with its last
+		// caller, and one who joins later hears silence until music is asked for again
+		// (traces/holding-bridge-moh.jsonl). Asking while it plays is harmless.
+		if err := ignoreGone(r.tel.BridgeMOH(hold, moh)); err != nil {
+			r.log.Warn("music on hold", "bridge", hold, "err", err)
 		}
 	})
 	r.scheduleAnnouncement(c)
 }
 
-func (r *Router) ensureHold(id, moh string) {
+func (r *Router) ensureHold(id string) {
 	if err := r.tel.CreateBridge(id, "holding"); err != nil {
 		r.log.Warn("create holding bridge", "bridge", id, "err", err)
-	}
-	if err := ignoreGone(r.tel.BridgeMOH(id, moh)); err != nil {
-		r.log.Warn("music on hold", "bridge", id, "err", err)
 	}
 }
 
@@ -177,6 +185,11 @@ func (r *Router) answered(c *call, ev acd.CallAnswered) {
 	c.bridge = callBridgeID(c.callerChan)
 	c.inHold = ""
 	caller, agentChan, bridge := c.callerChan, c.agentChan, c.bridge
+	for name, cl := range r.recs.closing {
+		if cl.bridge == bridge {
+			r.recordingOverdue(name) // a transferred call's old bridge, reused: settle it first
+		}
+	}
 	now := r.clock.Now()
 	c.answeredAt = now
 	name := ""
@@ -225,10 +238,8 @@ func (r *Router) ended(c *call) {
 				_ = ignoreGone(r.tel.Hangup(ch, "normal"))
 			}
 		}
-		if bridge != "" {
-			_ = ignoreGone(r.tel.DeleteBridge(bridge))
-		}
 	})
+	r.closeBridge(c, bridge, c.recording)
 }
 
 // transferred lets the agent go and removes the call's bridge; the caller leaves it but stays
@@ -236,7 +247,7 @@ func (r *Router) ended(c *call) {
 // bridge.
 func (r *Router) transferred(c *call) {
 	r.abortCollect(c)
-	agentChan, bridge := c.agentChan, c.bridge
+	agentChan, bridge, rec := c.agentChan, c.bridge, c.recording
 	if agentChan != "" {
 		delete(r.chans, agentChan)
 	}
@@ -245,10 +256,9 @@ func (r *Router) transferred(c *call) {
 		if agentChan != "" {
 			_ = ignoreGone(r.tel.Hangup(agentChan, "normal"))
 		}
-		if bridge != "" {
-			_ = ignoreGone(r.tel.DeleteBridge(bridge))
-		}
 	})
+	// The caller leaves the bridge for the next queue's holding bridge (CallEnqueued follows).
+	r.closeBridge(c, bridge, rec)
 }
 
 // farewell plays a last prompt to the caller and hangs up.
@@ -260,7 +270,7 @@ func (r *Router) farewell(c *call, media string) {
 	}
 	c.w.do(func() {
 		r.stopPlayback(c)
-		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, media))
+		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, mediaList(media)))
 		r.sleep(3 * time.Second)
 		_ = ignoreGone(r.tel.Hangup(ch, "normal"))
 	})

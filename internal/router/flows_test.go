@@ -65,9 +65,9 @@ func last[T acd.Event](h *routertest.Harness, match func(T) bool) (T, bool) {
 func queued(c, q string) []string {
 	return []string{
 		"POST /bridges/sb-hold-" + q + "?type=holding",
-		"POST /bridges/sb-hold-" + q + "/moh?mohClass=default",
 		"POST /channels/" + c + "/variable?variable=SB_PLACE&value=" + q + "|*",
 		"POST /bridges/sb-hold-" + q + "/addChannel?channel=" + c,
+		"POST /bridges/sb-hold-" + q + "/moh?mohClass=default",
 	}
 }
 
@@ -246,10 +246,9 @@ func TestTransferKeepsWait(t *testing.T) {
 	}
 	h.Settle()
 	h.ExpectRequests("DELETE /channels/c1-a1?reason=normal", "DELETE /bridges/sb-call-c1",
-		"POST /bridges/sb-hold-line2?type=holding", "POST /bridges/sb-hold-line2/moh?mohClass=default",
-		ring(c, "c1-a2", "PJSIP/2001"),
+		"POST /bridges/sb-hold-line2?type=holding", ring(c, "c1-a2", "PJSIP/2001"),
 		"POST /channels/c1/variable?variable=SB_PLACE&value=line2|0|2030-01-07T09:00:00Z",
-		"POST /bridges/sb-hold-line2/addChannel?channel=c1")
+		"POST /bridges/sb-hold-line2/addChannel?channel=c1", "POST /bridges/sb-hold-line2/moh?mohClass=default")
 	h.Advance(time.Second)
 	h.Answer("c1-a2")
 	h.ExpectRequests(bridged(c, "c1-a2")...)
@@ -319,7 +318,7 @@ func TestClassifyRoutesBySegment(t *testing.T) {
 	}
 	h.Advance(time.Millisecond)
 	h.ExpectRequests("POST /channels/c5/variable?variable=SB_PLACE&value=line1|0|2030-01-07T09:00:00Z",
-		"POST /bridges/sb-hold-line1/addChannel?channel=c5")
+		"POST /bridges/sb-hold-line1/addChannel?channel=c5", "POST /bridges/sb-hold-line1/moh?mohClass=default")
 	if v, ok := h.EngineCall("ast1-" + silent); !ok || v.Queue != "line1" || v.Priority != 0 {
 		t.Fatalf("silent hook: %+v", v)
 	}

@@ -17,7 +17,7 @@ type nopTelephony struct{}
 
 func (nopTelephony) Answer(string) error                          { return nil }
 func (nopTelephony) Hangup(string, string) error                  { return nil }
-func (nopTelephony) Play(string, string, string) error            { return nil }
+func (nopTelephony) Play(string, string, []string) error          { return nil }
 func (nopTelephony) StopPlayback(string) error                    { return nil }
 func (nopTelephony) Originate(Originate) error                    { return nil }
 func (nopTelephony) CreateBridge(string, string) error            { return nil }

@@ -49,7 +49,7 @@ func (r *Router) ivrDo(c *call, actions []ivr.Action) {
 			}
 			c.w.do(func() {
 				c.setPlayback(id)
-				if err := ignoreGone(r.tel.Play(ch, id, media)); err != nil {
+				if err := ignoreGone(r.tel.Play(ch, id, mediaList(media))); err != nil {
 					r.log.Warn("ivr prompt", "call", c.id, "err", err)
 					r.post(func() { r.ivrInput(c, ivr.PlaybackFinished{ID: a.ID}) })
 				}
@@ -120,7 +120,7 @@ func (r *Router) ivrCallback(c *call, a ivr.Callback, at time.Time) {
 			r.log.Warn("callback request not stored", "call", c.id, "err", err)
 			media = "sound:an-error-has-occurred"
 		}
-		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, media))
+		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, mediaList(media)))
 		r.sleep(3 * time.Second)
 		_ = ignoreGone(r.tel.Hangup(ch, "normal"))
 	})
@@ -168,7 +168,7 @@ func (r *Router) offerCallback(c *call) {
 	c.w.do(func() {
 		r.stopPlayback(c)
 		c.setPlayback(id)
-		_ = ignoreGone(r.tel.Play(ch, id, prompt))
+		_ = ignoreGone(r.tel.Play(ch, id, mediaList(prompt)))
 	})
 }
 

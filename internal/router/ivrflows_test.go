@@ -61,10 +61,9 @@ func TestIVRRoutesByDigit(t *testing.T) {
 	h.Press(c, "2")
 	h.ExpectRequests("DELETE /playbacks/sb-ivr-c1-1",
 		"POST /bridges/sb-hold-line2?type=holding",
-		"POST /bridges/sb-hold-line2/moh?mohClass=default",
 		ring(c, "c1-a1", "PJSIP/2001"),
 		"POST /channels/c1/variable?variable=SB_PLACE&value=line2|4|2030-01-07T09:00:00.1Z",
-		"POST /bridges/sb-hold-line2/addChannel?channel=c1")
+		"POST /bridges/sb-hold-line2/addChannel?channel=c1", "POST /bridges/sb-hold-line2/moh?mohClass=default")
 	enq, _ := enqueuedTo(h, "ast1-c1")
 	if enq.Queue != "line2" || enq.Priority != 4 {
 		t.Fatalf("enqueued after the menu: %+v", enq)
@@ -93,10 +92,9 @@ func TestIVRSilentCallerFallsBack(t *testing.T) {
 	h.FinishPlayback(c)
 	h.Advance(500 * time.Millisecond)
 	h.ExpectRequests("POST /bridges/sb-hold-line1?type=holding",
-		"POST /bridges/sb-hold-line1/moh?mohClass=default",
 		ring(c, "c1-a1", "PJSIP/1001"),
 		"POST /channels/c1/variable?variable=SB_PLACE&value=line1|0|2030-01-07T09:00:01Z",
-		"POST /bridges/sb-hold-line1/addChannel?channel=c1")
+		"POST /bridges/sb-hold-line1/addChannel?channel=c1", "POST /bridges/sb-hold-line1/moh?mohClass=default")
 	h.Answer("c1-a1")
 	if n := count(h, func(e acd.CallAnswered) bool { return e.Call == "ast1-c1" && e.Queue == "line1" }); n != 1 {
 		t.Fatalf("a silent caller should reach line1 after the retries: %d", n)
@@ -162,7 +160,7 @@ func TestCallbackOfferKeepsPlace(t *testing.T) {
 	h := start(t, cfg, opt)
 	c := h.Inbound("5551000", "+79990002222")
 	h.ExpectRequests(cat([]string{"POST /channels/c1/answer"}, queued(c, "line1"),
-		[]string{"POST /channels/c1/play/sb-ann-c1-1?media=sound:vm-press,digits:1"})...)
+		[]string{"POST /channels/c1/play/sb-ann-c1-1?media=sound:vm-press&media=digits:1"})...)
 	waiting, _ := h.EngineCall("ast1-c1")
 	h.Advance(2 * time.Second)
 	h.FinishPlayback(c)
@@ -210,12 +208,11 @@ func TestIVRLookupHook(t *testing.T) {
 
 	found := h.Inbound("5559100", "+4930111111")
 	h.ExpectHooks("lookup caller +4930111111")
-	h.ExpectRequests("POST /channels/c1/answer", "POST /channels/c1/play/sb-ivr-c1-3?media=sound:your-balance-is,number:42")
+	h.ExpectRequests("POST /channels/c1/answer", "POST /channels/c1/play/sb-ivr-c1-3?media=sound:your-balance-is&media=number:42")
 	h.FinishPlayback(found)
-	h.ExpectRequests("POST /bridges/sb-hold-line2?type=holding", "POST /bridges/sb-hold-line2/moh?mohClass=default",
-		ring(found, "c1-a1", "PJSIP/2001"),
+	h.ExpectRequests("POST /bridges/sb-hold-line2?type=holding", ring(found, "c1-a1", "PJSIP/2001"),
 		"POST /channels/c1/variable?variable=SB_PLACE&value=line2|0|2030-01-07T09:00:00Z",
-		"POST /bridges/sb-hold-line2/addChannel?channel=c1")
+		"POST /bridges/sb-hold-line2/addChannel?channel=c1", "POST /bridges/sb-hold-line2/moh?mohClass=default")
 	h.Answer("c1-a1")
 	h.ExpectRequests(bridged(found, "c1-a1")...)
 	if e, _ := enqueuedTo(h, "ast1-c1"); e.Queue != "line2" {
@@ -228,9 +225,9 @@ func TestIVRLookupHook(t *testing.T) {
 	nobody := h.Inbound("5559100", "+4930222222")
 	h.ExpectHooks("lookup caller +4930222222")
 	h.ExpectRequests("POST /channels/c2/answer", "POST /bridges/sb-hold-line1?type=holding",
-		"POST /bridges/sb-hold-line1/moh?mohClass=default", ring(nobody, "c2-a1", "PJSIP/1001"),
+		ring(nobody, "c2-a1", "PJSIP/1001"),
 		"POST /channels/c2/variable?variable=SB_PLACE&value=line1|0|2030-01-07T09:00:00Z",
-		"POST /bridges/sb-hold-line1/addChannel?channel=c2")
+		"POST /bridges/sb-hold-line1/addChannel?channel=c2", "POST /bridges/sb-hold-line1/moh?mohClass=default")
 	h.Answer("c2-a1")
 	h.ExpectRequests(bridged(nobody, "c2-a1")...)
 	for _, id := range []string{"ast1-c1", "ast1-c2"} {
@@ -319,7 +316,7 @@ func TestPostCallSurvey(t *testing.T) {
 			h.Advance(300 * time.Millisecond)
 		}, []string{
 			"DELETE /playbacks/sb-ivr-c1-1",
-			"POST /channels/c1/play/sb-ivr-c1-2?media=sound:invalid,sound:rate-1-to-5",
+			"POST /channels/c1/play/sb-ivr-c1-2?media=sound:invalid&media=sound:rate-1-to-5",
 			"POST /channels/c1/play/sb-bye-c1?media=sound:thank-you",
 		}, 0},
 		{"caller leaves", func(h *routertest.Harness, c string) { h.Hangup(c) }, nil, 0},
@@ -418,7 +415,7 @@ func TestIVRCallbackOtherNumber(t *testing.T) {
 		"POST /channels/c1/play/sb-bye-c1?media=sound:queue-thankyou",
 		"POST /channels/c2/answer", "POST /channels/c2/play/sb-ivr-c2-1?media=sound:offer",
 		"POST /channels/c2/play/sb-ivr-c2-3?media=sound:enter-number",
-		"POST /channels/c2/play/sb-ivr-c2-16?media=sound:refused,sound:offer",
+		"POST /channels/c2/play/sb-ivr-c2-16?media=sound:refused&media=sound:offer",
 		"POST /channels/c2/play/sb-bye-c2?media=sound:queue-thankyou",
 		"DELETE /channels/c1?reason=normal", "DELETE /channels/c2?reason=normal")
 }

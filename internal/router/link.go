@@ -61,10 +61,21 @@ func (r *Router) linkLost() {
 	r.updateHold()
 	n := 0
 	for _, id := range r.eng.CallIDs() {
-		if v, ok := r.eng.Call(id); ok && v.State == "offered" {
-			if err := r.eng.OfferFailed(id, acd.Withdrawn); err == nil {
+		v, ok := r.eng.Call(id)
+		if !ok || v.State != "offered" {
+			continue
+		}
+		if c := r.calls[id]; c != nil && c.cb != nil && c.cb.dialed {
+			// The agent took the callback and its customer is being dialed under this
+			// attempt's channel id: the attempt ends (no fault of the agent's), both legs are
+			// hung up, and a retry dials under a new attempt, never the same id twice.
+			if err := r.eng.Remove(id, "callback interrupted: event link lost"); err == nil {
 				n++
 			}
+			continue
+		}
+		if err := r.eng.OfferFailed(id, acd.Withdrawn); err == nil {
+			n++
 		}
 	}
 	r.log.Warn("ari event link down; offers held until it is back and reconciled", "withdrawn", n)

@@ -60,8 +60,13 @@ type recorder struct {
 	backoff time.Duration
 	mu      sync.Mutex
 	busy    map[string]bool // names being collected
-	results *prometheus.CounterVec
-	bytes   prometheus.Counter
+	// Owner goroutine only (recclose.go): recorded bridges waiting for their recording to end,
+	// recordings that ended before their call did, and those collected without their end.
+	closing       map[string]*closing
+	ended         map[string]time.Time
+	collectedLate map[string]time.Time
+	results       *prometheus.CounterVec
+	bytes         prometheus.Counter
 }
 
 // Recording collection results (the result label of switchboard_recordings_total).
@@ -74,6 +79,7 @@ const (
 
 func newRecorder(opt Options) *recorder {
 	rc := &recorder{dir: opt.RecordingsDir, hook: opt.Recorded, shared: opt.RecordingsShared, started: map[string]Recorded{}, noted: map[string]Recorded{}, backoff: 500 * time.Millisecond, busy: map[string]bool{},
+		closing: map[string]*closing{}, ended: map[string]time.Time{}, collectedLate: map[string]time.Time{},
 		results: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_recordings_total", Help: "Finished call recordings by what became of them: stored, fetch_failed, index_failed, failed.",
 		}, []string{"result"}),
@@ -115,12 +121,16 @@ func (r *Router) onRecording(ev sdk.Event) {
 		r.recordingNotice(rec.CallID)
 	case *sdk.RecordingFailed:
 		name := ev.Recording.Name
+		r.recordingEnded(name)
 		delete(r.recs.started, name)
 		delete(r.recs.noted, name)
 		r.recs.results.WithLabelValues(resultFailed).Inc()
 		r.log.Error("recording failed on asterisk", "recording", name, "cause", ev.Recording.Cause)
 	case *sdk.RecordingFinished:
 		name := ev.Recording.Name
+		if !r.recordingEnded(name) {
+			return // collected already, when it did not come in time
+		}
 		rec, ok := r.recs.started[name]
 		delete(r.recs.started, name)
 		if !ok {
@@ -214,7 +224,7 @@ func (r *Router) recordingNotice(callID string) {
 	}
 	ch := c.callerChan
 	c.w.do(func() {
-		if err := ignoreGone(r.tel.Play(ch, "sb-recnotice-"+ch, media)); err != nil {
+		if err := ignoreGone(r.tel.Play(ch, "sb-recnotice-"+ch, mediaList(media))); err != nil {
 			r.log.Warn("recording notice not played", "call", c.id, "err", err)
 		}
 	})

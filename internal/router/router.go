@@ -51,7 +51,9 @@ type Channel struct {
 type Telephony interface {
 	Answer(chanID string) error
 	Hangup(chanID, reason string) error
-	Play(chanID, playbackID, media string) error
+	// Play plays media (items such as "sound:queue-thereare", "number:3") one after the other
+	// under one playback id: Asterisk takes them as a JSON array, never a comma string.
+	Play(chanID, playbackID string, media []string) error
 	StopPlayback(playbackID string) error
 	Originate(o Originate) error
 	CreateBridge(id, kind string) error // kind: holding or mixing
@@ -203,6 +205,10 @@ type Options struct {
 	// RecordingsShared, when set, is Asterisk's recording folder as mounted here: finished
 	// recordings are read from it instead of over ARI.
 	RecordingsShared string
+	// RecordingWait bounds how long a recorded call's bridge is kept, once its legs are asked
+	// to leave, for Asterisk's RecordingFinished; then it is deleted anyway and the stored
+	// file collected (default 5s; recclose.go).
+	RecordingWait time.Duration
 	// Lookup, when set, answers the IVR's lookup nodes (see selfservice.go); nil finds nobody.
 	// It is called off the owner goroutine and given LookupTimeout (default 2s).
 	Lookup        func(ctx context.Context, q LookupQuery) (ivr.Customer, bool, error)
@@ -262,6 +268,7 @@ type Router struct {
 	reconciledTo func(live []string, at time.Time)
 	callback     func(callID string, cb ivr.Callback, at time.Time) error
 	recs         *recorder
+	recWait      time.Duration
 	lookup       func(ctx context.Context, q LookupQuery) (ivr.Customer, bool, error)
 	lookupWait   time.Duration
 	classify     func(ctx context.Context, q ClassifyQuery) (Classification, bool, error)
@@ -302,7 +309,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		calls: map[string]*call{}, chans: map[string]*call{}, holds: map[string]bool{},
 		latency: opt.OfferLatency, callInfo: opt.CallInfo, callGone: opt.CallGone, ivrRouted: opt.IVRRouted, recall: opt.Recall,
 		reconciledTo: opt.Reconciled, callback: opt.Callback,
-		recs: newRecorder(opt), lookup: opt.Lookup, lookupWait: opt.LookupTimeout, csat: opt.CSAT,
+		recs: newRecorder(opt), recWait: opt.RecordingWait, lookup: opt.Lookup, lookupWait: opt.LookupTimeout, csat: opt.CSAT,
 		callbacks: opt.Callbacks, dialer: dialerState{active: map[string]int{}},
 	}
 	r.classify, r.classifyWait = opt.Classify, opt.ClassifyTimeout
@@ -325,6 +332,9 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 	}
 	if r.classifyWait <= 0 {
 		r.classifyWait = defaultClassifyTimeout
+	}
+	if r.recWait <= 0 {
+		r.recWait = defaultRecordingWait
 	}
 	if r.lookupWait <= 0 {
 		r.lookupWait = defaultLookupTimeout

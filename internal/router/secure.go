@@ -197,7 +197,7 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 				r.armCollect(c, col, r.secureTimeout())
 				r.log.Info("secure entry started", "call", c.id, "agent", agent, "name", name)
 			})
-			if err := ignoreGone(r.tel.Play(ch, col.playback, media)); err != nil {
+			if err := ignoreGone(r.tel.Play(ch, col.playback, mediaList(media))); err != nil {
 				r.log.Warn("secure entry prompt", "call", c.id, "err", err)
 			}
 		})

@@ -110,7 +110,7 @@ func (r *Router) ivrTransfer(c *call, a ivr.Transfer) {
 		case errors.Is(err, ErrNotFound):
 		default:
 			r.log.Error("ivr transfer failed; ending the call", "call", c.id, "err", err)
-			_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, "sound:an-error-has-occurred"))
+			_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, []string{"sound:an-error-has-occurred"}))
 			r.sleep(3 * time.Second)
 			_ = ignoreGone(r.tel.Hangup(ch, "normal"))
 		}
@@ -129,14 +129,14 @@ func (r *Router) startSurvey(c *call) bool {
 		r.log.Error("survey flow refused", "call", c.id, "err", err)
 		return false
 	}
-	bridge := c.bridge
-	c.bridge, c.inHold = "", ""
+	bridge, caller, rec := c.bridge, c.callerChan, c.recording
+	c.bridge, c.inHold, c.recording = "", "", ""
 	c.ivr = sess
-	c.w.do(func() {
-		if bridge != "" {
-			_ = ignoreGone(r.tel.DeleteBridge(bridge))
-		}
-	})
+	if bridge != "" && rec != "" {
+		// The caller leaves first, so that the recording ends before the bridge goes.
+		c.w.do(func() { _ = ignoreGone(r.tel.RemoveChannel(bridge, caller)) })
+	}
+	r.closeBridge(c, bridge, rec)
 	r.ivrDo(c, sess.Start(r.clock.Now()))
 	return true
 }

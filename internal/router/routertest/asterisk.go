@@ -226,7 +226,7 @@ func (a *pbx) hangup(ch string) error {
 	})
 }
 
-func (a *pbx) play(ch, id, media string) error {
+func (a *pbx) play(ch, id string) error {
 	return a.locked(func() error {
 		c, err := a.channel(ch)
 		switch {
@@ -520,8 +520,10 @@ func (t *telephony) Hangup(ch, reason string) error {
 	return t.errOnly("DELETE /channels/"+ch+"?reason="+reason, func() error { return t.pbx().hangup(ch) })
 }
 
-func (t *telephony) Play(ch, id, media string) error {
-	return t.errOnly("POST /channels/"+ch+"/play/"+id+"?media="+media, func() error { return t.pbx().play(ch, id, media) })
+// Play names each part of a media list as its own media parameter: a list sent as one
+// comma string would read differently.
+func (t *telephony) Play(ch, id string, media []string) error {
+	return t.errOnly("POST /channels/"+ch+"/play/"+id+"?media="+strings.Join(media, "&media="), func() error { return t.pbx().play(ch, id) })
 }
 
 func (t *telephony) StopPlayback(id string) error {
