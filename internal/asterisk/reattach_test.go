@@ -301,6 +301,10 @@ func TestAskedStateKeptAndTakenAfterRestart(t *testing.T) {
 	ch := g.place(ariemu.Caller{})
 	id := callID(ch)
 	g.eventually("a1 talks", func() bool { v, ok := g.call(id); return ok && v.State == "connected" && v.Agent == "a1" })
+	// The call's worker bridges the legs and marks the caller answered after the engine has
+	// the call connected; the new router re-attaches the call by those marks.
+	rest := asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: "switchboard", Username: "sb", Password: "secret"})
+	g.eventually("the caller marked answered", func() bool { v, _ := rest.Var(ch, "SB_ANSWER"); return v != "" })
 	keptNow := func() (router.AgentRequest, bool) {
 		mu.Lock()
 		defer mu.Unlock()
