@@ -149,6 +149,10 @@ func TestStateAskedDuringCallSurvivesRestart(t *testing.T) {
 	stays, staysID := billingCaller(t, emu, "79990000001")
 	leaves, leavesID := billingCaller(t, emu, "79990000002")
 	eventually(t, "both talk", func() bool { return callState(d, staysID) == "connected" && callState(d, leavesID) == "connected" })
+	eventually(t, "the channel of the call that stays says it is answered", func() bool {
+		var v struct{ Value string }
+		return ariGet(t, cfg, "/channels/"+stays+"/variable?variable=SB_ANSWER", &v) == 200 && v.Value != ""
+	})
 	pausing, leaving := "", ""
 	for _, id := range []string{"1008", "1009"} {
 		switch agentView(d, id).Call {

@@ -148,6 +148,10 @@ func (r *Router) onRecording(ev sdk.Event) {
 			r.log.Debug("recording finished; no recording store configured", "recording", name)
 			return
 		}
+		if !r.recs.reserve(name) {
+			r.log.Debug("recording finished; already being collected", "recording", name)
+			return
+		}
 		r.recs.wg.Add(1)
 		r.spawn(func() {
 			defer r.recs.wg.Done()
@@ -335,6 +339,9 @@ func (r *Router) CollectStored(ctx context.Context) (int, error) {
 		if ctx.Err() != nil {
 			return n, ctx.Err()
 		}
+		if !r.recs.reserve(rec.Name) {
+			continue // RecordingFinished came meanwhile: it is being collected
+		}
 		if r.collect(rec, 0) {
 			n++
 		}
@@ -342,22 +349,29 @@ func (r *Router) CollectStored(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// collect fetches, stores, hashes and indexes one finished recording, off the owner
-// goroutine; it reports whether the recording was indexed. A name already being collected is
-// skipped.
-func (r *Router) collect(rec Recorded, reported time.Duration) bool {
-	r.recs.mu.Lock()
-	if r.recs.busy[rec.Name] {
-		r.recs.mu.Unlock()
+// reserve marks a recording as being collected (RecordingFinished does on the owner
+// goroutine, before its collection starts), so that the sweep and RecordingFinished never
+// both collect it; false: it already is.
+func (rc *recorder) reserve(name string) bool {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.busy[name] {
 		return false
 	}
-	r.recs.busy[rec.Name] = true
-	r.recs.mu.Unlock()
-	defer func() {
-		r.recs.mu.Lock()
-		delete(r.recs.busy, rec.Name)
-		r.recs.mu.Unlock()
-	}()
+	rc.busy[name] = true
+	return true
+}
+
+func (rc *recorder) release(name string) {
+	rc.mu.Lock()
+	delete(rc.busy, name)
+	rc.mu.Unlock()
+}
+
+// collect fetches, stores, hashes and indexes one finished recording reserved for it, off
+// the owner goroutine, and releases it; it reports whether the recording was indexed.
+func (r *Router) collect(rec Recorded, reported time.Duration) bool {
+	defer r.recs.release(rec.Name)
 	var err error
 	for attempt := 1; attempt <= fetchAttempts; attempt++ {
 		if err = r.fetchInto(&rec); err == nil || errors.Is(err, ErrNotFound) {
