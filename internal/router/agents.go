@@ -33,16 +33,14 @@ func CheckEndpoint(ep string) error {
 }
 
 // EndpointAllowed says whether an agent may be put on endpoint from the desktop or the
-// wallboard: it must match one of patterns (path.Match globs) or, without patterns, name a
-// phone of this Asterisk (no "@" part, which would reach another server or a trunk, and no
-// Local channel, which would run any dialplan). The file's own agents are not limited: what an
-// operator writes there is theirs to decide.
+// wallboard: it must match one of patterns (path.Match globs), the list the site controls
+// (the daemon gives the configured agents' phones and desk_endpoints). Without patterns no
+// phone is allowed: "anything without a host part" would still take in trunks such as
+// PJSIP/carrier. The file's own agents are not limited: what an operator writes there is
+// theirs to decide.
 func EndpointAllowed(endpoint string, patterns []string) error {
 	if len(patterns) == 0 {
-		if strings.Contains(endpoint, "@") || strings.HasPrefix(endpoint, "Local/") {
-			return invalid("endpoint " + endpoint + " is not a phone of this Asterisk (desk_endpoints allows others)")
-		}
-		return nil
+		return invalid("no phone is open to agents here: the site lists them in desk_endpoints")
 	}
 	for _, p := range patterns {
 		if ok, _ := path.Match(p, endpoint); ok {

@@ -132,6 +132,7 @@ func TestUpdateAgentScope(t *testing.T) {
 		Agents: []acd.AgentConfig{{ID: "h", Endpoint: "PJSIP/h", Queues: []acd.Membership{{Queue: "billing"}}},
 			{ID: "m", Endpoint: "PJSIP/m", Queues: []acd.Membership{{Queue: "billing"}, {Queue: "support"}}},
 			{ID: "s", Endpoint: "PJSIP/s", Queues: []acd.Membership{{Queue: "support"}}}},
+		DeskEndpoints: []string{"PJSIP/*"},
 	}
 	r, err := New(cfg, &origTel{}, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -171,16 +172,17 @@ func TestUpdateAgentScope(t *testing.T) {
 	}
 }
 
-// An agent may be put only on a phone of this Asterisk, or on one desk_endpoints allows: a
-// trunk or Local channel would let a desktop user have the router dial anywhere.
+// An agent may be put only on a phone the site lists (desk_endpoints, and the daemon adds the
+// configured agents' phones): without a list, none, since "a phone without @" takes in trunks
+// (PJSIP/carrier) and would let a desktop user have the router dial anywhere.
 func TestEndpointAllowed(t *testing.T) {
 	for _, tt := range []struct {
 		ep       string
 		patterns []string
 		ok       bool
 	}{
-		{"PJSIP/1001", nil, true},
-		{"SIP/alice", nil, true},
+		{"PJSIP/1001", nil, false},
+		{"PJSIP/carrier", nil, false},
 		{"PJSIP/+4930123456@carrier", nil, false},
 		{"PJSIP/1001@pbx-2", nil, false},
 		{"Local/+4930123456@from-internal", nil, false},

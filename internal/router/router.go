@@ -144,9 +144,8 @@ type Config struct {
 	SecureTimeout time.Duration
 	// Dialer says how callbacks are dialed (Options.Callbacks; dialer.go).
 	Dialer Dialer
-	// DeskEndpoints limit the phones an agent may log in on or a supervisor may set (glob
-	// patterns, path.Match); empty: any endpoint without a host or trunk part ("@") that is not
-	// a Local channel. See EndpointAllowed.
+	// DeskEndpoints are the phones an agent may log in on or a supervisor may set (glob
+	// patterns, path.Match); empty: none. See EndpointAllowed.
 	DeskEndpoints []string
 }
 
