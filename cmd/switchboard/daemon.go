@@ -150,7 +150,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			hub.CallInfo(id, number, did)
 			d.interactions.CallInfo(id, number)
 		},
-		CallGone: j.CallGone,
+		CallGone: j.CallGone, // a call that never queued: ended by its caller or by the router
 		IVRRouted: func(id string, path []router.IVRStep, data map[string]string) {
 			j.CallInfo(id, "", "", data) // the call's data (IVR inputs, customer, segment) on its row
 			hub.Routed(id, path, data)

@@ -31,6 +31,9 @@ func (r *Router) offerAfterHours(chanID, number, did string, route Route, msg st
 		priority: route.Priority, closed: &closedOffer{route: route}})
 	r.calls[c.id] = c
 	r.chans[chanID] = c
+	if r.callInfo != nil {
+		r.callInfo(c.id, number, did)
+	}
 	c.w.do(func() {
 		if err := ignoreGone(r.tel.Answer(chanID)); err != nil {
 			r.log.Error("answer failed", "call", c.id, "err", err)
@@ -70,7 +73,7 @@ func (r *Router) closedPromptDone(c *call, id string) {
 	off.timer = r.after(closedWait, func() {
 		r.post(func() {
 			if r.calls[c.id] == c && c.closed == off && off.step == step {
-				r.closedEnd(c, "sound:vm-goodbye")
+				r.closedEnd(c, "sound:vm-goodbye", GoneClosed)
 			}
 		})
 	})
@@ -86,7 +89,7 @@ func (r *Router) closedDigit(c *call, digit string) {
 	case digit == "1":
 		r.closedRequest(c)
 	default:
-		r.closedEnd(c, "sound:vm-goodbye")
+		r.closedEnd(c, "sound:vm-goodbye", GoneClosed)
 	}
 }
 
@@ -96,33 +99,38 @@ func (r *Router) closedRequest(c *call) {
 	v := CallbackRequest{CallID: c.id, Reason: callback.AfterHours, Number: c.number, Queue: off.route.Queue,
 		Priority: off.route.Priority, EnqueuedAt: r.clock.Now(), Data: off.route.Data}
 	ch, store := c.callerChan, r.callbacks
-	r.closedEnd(c, "")
+	r.closedEnd(c, "", "")
 	c.w.do(func() {
 		r.stopPlayback(c)
-		media := "sound:queue-thankyou"
+		media, outcome := "sound:queue-thankyou", GoneCallbackRequested
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := store.Request(ctx, v); err != nil {
 			r.log.Warn("after-hours callback request not stored", "call", c.id, "err", err)
-			media = "sound:an-error-has-occurred"
+			media, outcome = "sound:an-error-has-occurred", GoneClosed
 		} else {
 			r.log.Info("callback requested", "call", c.id, "reason", v.Reason, "queue", v.Queue)
 		}
 		cancel()
+		r.post(func() { r.unqueuedEnded(c, outcome) })
 		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, mediaList(media)))
 		r.sleep(3 * time.Second)
 		_ = ignoreGone(r.tel.Hangup(ch, "normal"))
 	})
 }
 
-// closedEnd ends the offer; with media, the caller hears it and is hung up.
-func (r *Router) closedEnd(c *call, media string) {
+// closedEnd ends the offer; with media, the caller hears it and is hung up. The call's record
+// ends with outcome ("": the caller decides it later).
+func (r *Router) closedEnd(c *call, media, outcome string) {
 	if c.closed.timer != nil {
 		c.closed.timer.Stop()
 	}
 	c.closed.step++
 	if media == "" {
 		r.forget(c)
+		if outcome != "" {
+			r.unqueuedEnded(c, outcome)
+		}
 		return
 	}
-	r.farewell(c, media)
+	r.farewell(c, media, outcome)
 }

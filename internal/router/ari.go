@@ -120,6 +120,11 @@ func (r *Router) inbound(chanID, number, did string, enqueuedAt time.Time) {
 				r.offerAfterHours(chanID, number, did, route, msg)
 				return
 			}
+			if r.callInfo != nil && r.callGone != nil {
+				id := r.callID(chanID)
+				r.callInfo(id, number, did)
+				r.callGone(id, GoneClosed, r.clock.Now())
+			}
 			r.sayAndHangup(chanID, msg)
 			return
 		}
@@ -175,7 +180,7 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 		return
 	}
 	if c.closed != nil && chanID == c.callerChan {
-		r.forget(c) // an after-hours caller hung up during the callback offer
+		r.endUnqueued(c, GoneClosed) // an after-hours caller hung up during the callback offer
 		return
 	}
 	if c.cb != nil && chanID == c.cb.custChan && chanID != c.callerChan {
@@ -191,13 +196,13 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 		if c.ivr != nil { // hung up in the IVR (or the survey after it)
 			c.ivr.Handle(r.clock.Now(), ivr.CallerHangup{})
 			c.ivr = nil
-			r.endUnqueued(c)
+			r.endUnqueued(c, GoneAbandoned)
 			return
 		}
 		if _, held := r.eng.Call(c.id); !held {
 			// Between the IVR and the queue, while the customer lookup runs: the engine
 			// never had the call, and the lookup's answer finds it gone.
-			r.endUnqueued(c)
+			r.endUnqueued(c, GoneAbandoned)
 			return
 		}
 		if err := r.eng.Hangup(c.id); err != nil {
@@ -229,13 +234,19 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 	}
 }
 
-// endUnqueued forgets a call whose caller hung up before the engine had it, and has its record
-// ended. A call that was queued before (a survey after the agent hung up) has had its record
-// ended by the engine.
-func (r *Router) endUnqueued(c *call) {
+// endUnqueued forgets a call that ends before the engine had it, and has its record ended
+// with how (a Gone* outcome). A call that queued before (a survey after the agent hung up, a
+// waiting caller who asked for a callback) has its record ended by the engine.
+func (r *Router) endUnqueued(c *call, outcome string) {
 	r.forget(c)
-	if r.callGone != nil && c.queue == "" {
-		r.callGone(c.id, r.clock.Now())
+	r.unqueuedEnded(c, outcome)
+}
+
+// unqueuedEnded has the record of c, already forgotten, ended with outcome if the engine
+// never had it.
+func (r *Router) unqueuedEnded(c *call, outcome string) {
+	if r.callGone != nil && (c.queue == "" || c.closed != nil) {
+		r.callGone(c.id, outcome, r.clock.Now())
 	}
 }
 

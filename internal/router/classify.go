@@ -58,7 +58,7 @@ func (r *Router) enqueue(c *call, req acd.CallRequest) {
 			return
 		}
 		if c.callerChan == "" { // it did, and the call was not ended: never queue it
-			r.forget(c)
+			r.endUnqueued(c, GoneAbandoned)
 			return
 		}
 		if ans.ok && err == nil {

@@ -56,7 +56,7 @@ func (r *Router) onEngine(ev acd.Event) {
 			r.forget(c)
 		} else if c != nil && ev.Callback {
 			// Callbacks arrive with the IVR work; until then the caller hears why and is let go.
-			r.farewell(c, "sound:queue-thankyou")
+			r.farewell(c, "sound:queue-thankyou", "") // queued: the engine ended its record
 		}
 	case acd.CallbackOfferDue:
 		if c := r.calls[ev.Call]; c != nil && r.callback != nil && c.callerChan != "" {
@@ -261,10 +261,14 @@ func (r *Router) transferred(c *call) {
 	r.closeBridge(c, bridge, rec)
 }
 
-// farewell plays a last prompt to the caller and hangs up.
-func (r *Router) farewell(c *call, media string) {
+// farewell plays a last prompt to the caller and hangs up; a call the engine never had ends
+// its record with outcome.
+func (r *Router) farewell(c *call, media, outcome string) {
 	ch := c.callerChan
 	r.forget(c)
+	if outcome != "" {
+		r.unqueuedEnded(c, outcome)
+	}
 	if ch == "" {
 		return
 	}

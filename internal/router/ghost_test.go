@@ -126,7 +126,9 @@ func TestHangupDuringLookup(t *testing.T) {
 			offers := &offerLog{}
 			opt.Observers = []func(acd.Event){offers.observe}
 			var gone []string
-			opt.CallGone = func(id string, at time.Time) { gone = append(gone, id+" "+at.Format(time.TimeOnly)) }
+			opt.CallGone = func(id, outcome string, at time.Time) {
+				gone = append(gone, id+" "+outcome+" "+at.Format(time.TimeOnly))
+			}
 			r, err := New(Config{Node: "n1", App: "sb", LoginAgents: true,
 				Queues: []acd.QueueConfig{{Name: "q"}},
 				Agents: []acd.AgentConfig{{ID: "a1", Endpoint: "PJSIP/a1", Queues: []acd.Membership{{Queue: "q"}}}},
@@ -157,7 +159,7 @@ func TestHangupDuringLookup(t *testing.T) {
 			if _, ok := r.calls["n1-c1"]; ok {
 				t.Fatal("the router still holds the caller who hung up")
 			}
-			if want := []string{"n1-c1 09:00:00"}; !slices.Equal(gone, want) {
+			if want := []string{"n1-c1 abandoned 09:00:00"}; !slices.Equal(gone, want) {
 				t.Fatalf("calls gone: got %v, want %v", gone, want)
 			}
 

@@ -78,7 +78,7 @@ func (r *Router) ivrDo(c *call, actions []ivr.Action) {
 			if media == "" {
 				media = "sound:vm-goodbye"
 			}
-			r.farewell(c, media)
+			r.farewell(c, media, GoneSelfService)
 		}
 	}
 }
@@ -112,14 +112,15 @@ func (r *Router) ivrCallback(c *call, a ivr.Callback, at time.Time) {
 	r.forget(c)
 	c.w.do(func() {
 		r.stopPlayback(c)
-		media := ok
+		media, outcome := ok, GoneCallbackRequested
 		if store == nil {
 			r.log.Error("callback requested but no callback store is configured", "call", c.id)
-			media = "sound:an-error-has-occurred"
+			media, outcome = "sound:an-error-has-occurred", GoneSelfService
 		} else if err := store(c.id, a, at); err != nil {
 			r.log.Warn("callback request not stored", "call", c.id, "err", err)
-			media = "sound:an-error-has-occurred"
+			media, outcome = "sound:an-error-has-occurred", GoneSelfService
 		}
+		r.post(func() { r.unqueuedEnded(c, outcome) })
 		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, mediaList(media)))
 		r.sleep(3 * time.Second)
 		_ = ignoreGone(r.tel.Hangup(ch, "normal"))

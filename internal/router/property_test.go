@@ -421,9 +421,10 @@ func (p *propertyRun) check() []string {
 type cbStore struct {
 	due      []router.CallbackClaim
 	inflight map[int64]router.CallbackClaim
+	err      error // Request's answer
 }
 
-func (s *cbStore) Request(context.Context, router.CallbackRequest) error { return nil }
+func (s *cbStore) Request(context.Context, router.CallbackRequest) error { return s.err }
 
 func (s *cbStore) Claim(_ context.Context, queue string, _ time.Time, limit int) ([]router.CallbackClaim, error) {
 	var out []router.CallbackClaim

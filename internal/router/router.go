@@ -150,6 +150,15 @@ type Config struct {
 }
 
 // Options are the router's dependencies.
+// How a call the engine never held ended (Options.CallGone); the store's call outcomes.
+const (
+	GoneAbandoned         = "abandoned"          // its caller hung up
+	GoneSelfService       = "self_service"       // the IVR said goodbye and hung up
+	GoneCallbackRequested = "callback_requested" // a callback request was taken
+	GoneTransferredOut    = "transferred_out"    // sent out of the application to the dialplan
+	GoneClosed            = "closed"             // the line was closed
+)
+
 type Options struct {
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
@@ -162,10 +171,12 @@ type Options struct {
 	// CallInfo, when set, is told what the engine does not know of a new call (caller number,
 	// DID), on the owner goroutine; the store's journal takes it.
 	CallInfo func(callID, number, did string)
-	// CallGone, when set, is told, on the owner goroutine, that the caller of a call the engine
-	// never held hung up: in the IVR, or while the pre-queue lookup ran. The engine's events
-	// end every other call's record; the store ends these (abandoned).
-	CallGone func(callID string, at time.Time)
+	// CallGone, when set, is told, on the owner goroutine, that a call the engine never held
+	// ended, at `at` on the router's clock, and how (a Gone* outcome): its caller hung up in
+	// the IVR or while the pre-queue lookup ran (GoneAbandoned), or the router ended it (a
+	// goodbye, a callback request, a transfer to the dialplan, a closed line). The engine's
+	// events end every other call's record; the store ends these.
+	CallGone func(callID, outcome string, at time.Time)
 	// IVRRouted, when set, is told, on the owner goroutine, the IVR path of a caller about to
 	// join a queue (empty without a flow) and the data the call is queued with (the IVR's, the
 	// classification's, a callback's id), before it is enqueued (so before it can be offered).
@@ -261,7 +272,7 @@ type Router struct {
 	latency      func(time.Duration)
 	received     time.Time // when the ARI event being handled arrived
 	callInfo     func(callID, number, did string)
-	callGone     func(callID string, at time.Time)
+	callGone     func(callID, outcome string, at time.Time)
 	ivrRouted    func(callID string, path []IVRStep, data map[string]string)
 	recall       func(callID string) (Recalled, bool)
 	reconciledTo func(live []string, at time.Time)

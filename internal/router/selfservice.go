@@ -93,7 +93,7 @@ func (r *Router) ivrTransfer(c *call, a ivr.Transfer) {
 	context := r.cfg.TransferContext
 	if context == "" {
 		r.log.Warn("ivr transfer to a number, but no transfer context is configured; ending the call", "call", c.id)
-		r.farewell(c, "sound:ss-noservice")
+		r.farewell(c, "sound:ss-noservice", GoneSelfService)
 		return
 	}
 	ch := c.callerChan
@@ -107,9 +107,12 @@ func (r *Router) ivrTransfer(c *call, a ivr.Transfer) {
 		switch {
 		case err == nil:
 			r.log.Info("ivr transfer", "call", c.id, "context", context, "number", a.Number)
-		case errors.Is(err, ErrNotFound):
+			r.post(func() { r.unqueuedEnded(c, GoneTransferredOut) })
+		case errors.Is(err, ErrNotFound): // the caller hung up first
+			r.post(func() { r.unqueuedEnded(c, GoneAbandoned) })
 		default:
 			r.log.Error("ivr transfer failed; ending the call", "call", c.id, "err", err)
+			r.post(func() { r.unqueuedEnded(c, GoneSelfService) })
 			_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, []string{"sound:an-error-has-occurred"}))
 			r.sleep(3 * time.Second)
 			_ = ignoreGone(r.tel.Hangup(ch, "normal"))

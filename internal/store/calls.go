@@ -16,6 +16,12 @@ const (
 	OutcomeAbandoned        = "abandoned"
 	OutcomeRemoved          = "removed"
 	OutcomeOverflowCallback = "overflow_callback"
+	// A call that never queued, ended by the router (Journal.CallGone); a caller who hung up
+	// before it queued is OutcomeAbandoned.
+	OutcomeSelfService       = "self_service"       // the IVR said goodbye and hung up
+	OutcomeCallbackRequested = "callback_requested" // a callback request was taken
+	OutcomeTransferredOut    = "transferred_out"    // sent out of the application to the dialplan
+	OutcomeClosed            = "closed"             // the line was closed
 )
 
 // Leg outcomes (call_legs.outcome; "" while the call is in that queue).

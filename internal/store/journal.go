@@ -116,11 +116,23 @@ func (j *Journal) CallInfo(callID, callerNumber, did string, data map[string]str
 	j.add(item{info: &callInfo{callID: callID, callerNumber: callerNumber, did: did, data: maps.Clone(data)}})
 }
 
-// CallGone ends the record of a call whose caller hung up before it ever queued (in the IVR,
-// say): abandoned at `at`. A call that queued is ended by the engine's events, and this does
-// nothing to it.
-func (j *Journal) CallGone(callID string, at time.Time) {
-	j.add(item{info: &callInfo{callID: callID, gone: at}})
+// CallGone ends the record of a call that never queued, at `at` (the router's clock), with
+// how it ended: OutcomeAbandoned when its caller hung up, or OutcomeSelfService,
+// OutcomeCallbackRequested, OutcomeTransferredOut or OutcomeClosed when the router ended it.
+// A call that queued is ended by the engine's events, and this does nothing to it. Any other
+// outcome is refused (logged), and the record stays open for the next reconciliation.
+func (j *Journal) CallGone(callID, outcome string, at time.Time) {
+	switch outcome {
+	case OutcomeAbandoned, OutcomeSelfService, OutcomeCallbackRequested, OutcomeTransferredOut, OutcomeClosed:
+	default:
+		j.log.Error("call end with an outcome a call that never queued cannot have; left open", "call", callID, "outcome", outcome)
+		return
+	}
+	if at.IsZero() {
+		j.log.Error("call end without a time; left open", "call", callID, "outcome", outcome)
+		return
+	}
+	j.add(item{info: &callInfo{callID: callID, gone: at, outcome: outcome}})
 }
 
 // Reconciled records that the router reconciled with Asterisk at `at` (its clock) holding

@@ -95,24 +95,31 @@ func TestJournalAbandonedAndRemoved(t *testing.T) {
 	eq(t, "c3 events", r.events("c3"), []string{"ENTERQUEUE line1 ", "REMOVED line1 "})
 }
 
-// A caller who hangs up before the call ever queued (in the IVR, during the customer lookup)
-// has its record ended as abandoned, whether or not the record was written before; a call the
-// engine holds is left to the engine's events.
+// A call that never queued has its record ended with how it ended: abandoned when its caller
+// hung up (in the IVR, during the customer lookup), or the router's own ending (a goodbye in
+// the IVR, a callback request, a transfer to the dialplan, a closed line), whether or not the
+// record was written before. A call the engine holds is left to the engine's events, and an
+// outcome a call that never queued cannot have leaves the record open.
 func TestJournalCallGoneBeforeQueue(t *testing.T) {
 	r := newRig(t, store.New(pgtest.Pool(t)), store.JournalOptions{}, acd.QueueConfig{Name: "line1"})
-	r.j.CallInfo("ivr", "+4930111", "800", nil)
-	r.j.CallInfo("lookup", "+4930222", "800", nil)
-	r.j.CallInfo("queued", "+4930333", "800", nil)
+	for _, id := range []string{"ivr", "lookup", "queued", "bye", "cb", "xfer", "closed", "bogus"} {
+		r.j.CallInfo(id, "+4930111", "800", nil)
+	}
 	r.enqueue("queued", "line1")
 	r.flush() // written, and the unqueued rows left the journal's memory
 	r.advance(sec(7))
-	r.j.CallGone("ivr", r.clock.Now())
-	r.j.CallGone("queued", r.clock.Now())
+	r.j.CallGone("ivr", store.OutcomeAbandoned, r.clock.Now())
+	r.j.CallGone("queued", store.OutcomeAbandoned, r.clock.Now())
+	r.j.CallGone("bye", store.OutcomeSelfService, r.clock.Now())
+	r.j.CallGone("cb", store.OutcomeCallbackRequested, r.clock.Now())
+	r.j.CallGone("bogus", store.OutcomeCompleted, r.clock.Now())
 	r.j.CallInfo("fast", "+4930444", "800", nil)
-	r.j.CallGone("fast", r.clock.Now())
+	r.j.CallGone("fast", store.OutcomeAbandoned, r.clock.Now())
 	r.advance(sec(2))
+	r.j.CallGone("xfer", store.OutcomeTransferredOut, r.clock.Now())
+	r.j.CallGone("closed", store.OutcomeClosed, r.clock.Now())
 	r.j.CallInfo("lookup", "", "", map[string]string{"customer": "7"})
-	r.j.CallGone("lookup", r.clock.Now())
+	r.j.CallGone("lookup", store.OutcomeAbandoned, r.clock.Now())
 	r.flush()
 
 	for _, tt := range []struct {
@@ -123,14 +130,21 @@ func TestJournalCallGoneBeforeQueue(t *testing.T) {
 		{"ivr", store.OutcomeAbandoned, at(7)},
 		{"fast", store.OutcomeAbandoned, at(7)},
 		{"lookup", store.OutcomeAbandoned, at(9)},
+		{"bye", store.OutcomeSelfService, at(7)},
+		{"cb", store.OutcomeCallbackRequested, at(7)},
+		{"xfer", store.OutcomeTransferredOut, at(9)},
+		{"closed", store.OutcomeClosed, at(9)},
 		{"queued", "", time.Time{}},
+		{"bogus", "", time.Time{}},
 	} {
 		c := r.call(tt.id)
 		eq(t, tt.id+" outcome/ended", []any{c.Outcome, c.EndedAt}, []any{tt.outcome, tt.ended})
+		if tt.id != "queued" {
+			eq(t, tt.id+" legs", len(r.legs(tt.id)), 0)
+			eq(t, tt.id+" events", len(r.events(tt.id)), 0)
+		}
 	}
 	eq(t, "lookup data kept", r.call("lookup").Data, map[string]string{"customer": "7"})
-	eq(t, "ivr legs", len(r.legs("ivr")), 0)
-	eq(t, "ivr events", len(r.events("ivr")), 0)
 }
 
 func TestJournalRingNoAnswerRequeue(t *testing.T) {

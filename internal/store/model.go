@@ -83,7 +83,8 @@ type reconciled struct {
 type callInfo struct {
 	callID, callerNumber, did string
 	data                      map[string]string
-	gone                      time.Time // when the caller of a call that never queued hung up
+	gone                      time.Time // when a call that never queued ended
+	outcome                   string    // and how (CallGone)
 }
 
 type model struct {
@@ -214,7 +215,7 @@ func (m *model) info(ci callInfo) {
 		c.data[clean(k)] = clean(v)
 	}
 	if !ci.gone.IsZero() && c.outcome == "" && c.enqueuedAt.IsZero() {
-		m.end(c, ci.gone, OutcomeAbandoned)
+		m.end(c, ci.gone, ci.outcome)
 		m.touchCall(c, ci.gone)
 		return
 	}

@@ -43,13 +43,13 @@ func (h *Harness) wrapOptions(g *gen, o router.Options) router.Options {
 		}
 	}
 	gone := o.CallGone
-	o.CallGone = func(id string, at time.Time) {
+	o.CallGone = func(id, outcome string, at time.Time) {
 		if !g.live() {
 			return
 		}
-		h.jr.gone(id, at)
+		h.jr.gone(id, outcome, at)
 		if gone != nil {
-			gone(id, at)
+			gone(id, outcome, at)
 		}
 	}
 	routed := o.IVRRouted

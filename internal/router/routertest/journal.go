@@ -12,7 +12,8 @@ import (
 // Row is a call's row as the store's journal keeps it: opened when the router first tells of
 // the call (CallInfo, IVRRouted or an engine event), closed (Outcome set) by the engine's
 // end of the call (abandoned, completed, removed, or overflowed to a callback) or by the
-// router's CallGone (abandoned before it queued). A call that queues again is open again.
+// router's CallGone (a call that never queued: abandoned, or ended by the router). A call that
+// queues again is open again.
 type Row struct {
 	ID       string
 	Number   string
@@ -31,6 +32,11 @@ const (
 	Completed        = "completed"
 	Removed          = "removed"
 	OverflowCallback = "overflow_callback"
+	// A call that never queued, ended by the router.
+	SelfService       = "self_service"
+	CallbackRequested = "callback_requested"
+	TransferredOut    = "transferred_out"
+	Closed            = "closed"
 )
 
 // journal is the harness's stand-in for the store: call rows and each agent's last state.
@@ -70,12 +76,13 @@ func (j *journal) info(id, number, did string) {
 	}
 }
 
-// gone ends the row of a call whose caller hung up before it queued, as abandoned.
-func (j *journal) gone(id string, at time.Time) {
+// gone ends the row of a call that never queued with how it ended; a queued call's row is the
+// engine's to end (the store's rule).
+func (j *journal) gone(id, outcome string, at time.Time) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if r := j.row(id); r.Outcome == "" {
-		r.Outcome, r.Ended = Abandoned, at
+	if r := j.row(id); r.Outcome == "" && r.Queue == "" {
+		r.Outcome, r.Ended = outcome, at
 	}
 }
 
