@@ -175,6 +175,7 @@ func (r *Router) agentAnswered(chanID, callID string) {
 
 // onChannelGone handles a channel leaving the application (StasisEnd) or being destroyed.
 func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
+	defer delete(r.ending, chanID)
 	c := r.chans[chanID]
 	if c == nil {
 		return
@@ -277,6 +278,7 @@ func (r *Router) forget(c *call) {
 	for _, ch := range []string{c.callerChan, c.offerChan, c.agentChan} {
 		if ch != "" {
 			delete(r.chans, ch)
+			r.ending[ch] = true
 		}
 	}
 }

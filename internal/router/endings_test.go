@@ -2,6 +2,7 @@ package router_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,5 +122,34 @@ func TestUnqueuedCallRowsEnd(t *testing.T) {
 				t.Fatalf("the router holds %d calls", s.Calls)
 			}
 		})
+	}
+}
+
+// The event link drops and comes back while the router is saying goodbye to a caller (the
+// call forgotten, its hang-up due after the prompt). Reconcile finds the caller still in the
+// application but takes it for no new caller: it neither reads its variables nor queues it,
+// and nothing is asked of the channel after the router's own hang-up.
+func TestReconcileLeavesAGoodbyeAlone(t *testing.T) {
+	h := start(t, endingsConfig(), routertest.Options{})
+	c := h.Inbound("5559300", "+4930111")
+	h.Advance(200 * time.Millisecond)
+	h.Press(c, "1")
+	h.TakeRequests()
+	h.LinkDown()
+	h.LinkUp()
+	for _, r := range h.TakeRequests() {
+		if strings.Contains(r, "variable=SB_") || strings.Contains(r, "addChannel") {
+			t.Fatalf("reconcile adopted the caller it is saying goodbye to: %s", r)
+		}
+	}
+	h.Advance(5 * time.Second)
+	if !h.Gone(c) {
+		t.Fatal("the caller is still up after the goodbye")
+	}
+	if late := h.LateRequests(); len(late) != 0 {
+		t.Fatalf("requests for channels known gone: %v", late)
+	}
+	if r, _ := h.Row("ast1-" + c); r.Outcome != routertest.SelfService {
+		t.Fatalf("row outcome %q, want %q", r.Outcome, routertest.SelfService)
 	}
 }

@@ -45,6 +45,11 @@ func (r *Router) reconcile(attempt int) {
 	for _, id := range inApp {
 		app[id] = true
 	}
+	for id := range r.ending {
+		if !app[id] {
+			delete(r.ending, id) // gone while nobody listened
+		}
+	}
 	// Membership of our bridges: which holding bridge or call bridge each channel is in.
 	inBridge := map[string]string{}
 	ourBridges := map[string]bool{}
@@ -103,7 +108,7 @@ func (r *Router) reconcile(attempt int) {
 	adopted := 0
 	var waiting []*orphan
 	for _, id := range inApp {
-		if _, ok := r.chans[id]; ok || held[id] {
+		if _, ok := r.chans[id]; ok || held[id] || r.ending[id] {
 			continue
 		}
 		if isAgentChan(id) {

@@ -264,6 +264,7 @@ type Router struct {
 	observers    []func(acd.Event)
 	calls        map[string]*call // by call id
 	chans        map[string]*call // by caller and agent channel id
+	ending       map[string]bool  // channels of forgotten calls still up: the router is ending them, reconcile adopts none
 	holds        map[string]bool  // holding bridges known to exist
 	metrics      *metrics
 	snap         atomic.Pointer[Snapshot]
@@ -316,7 +317,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 	r := &Router{
 		cfg: cfg, tel: tel, log: opt.Logger, clock: opt.Clock,
 		inbox: NewInbox[func()](), observers: opt.Observers,
-		calls: map[string]*call{}, chans: map[string]*call{}, holds: map[string]bool{},
+		calls: map[string]*call{}, chans: map[string]*call{}, ending: map[string]bool{}, holds: map[string]bool{},
 		latency: opt.OfferLatency, callInfo: opt.CallInfo, callGone: opt.CallGone, ivrRouted: opt.IVRRouted, recall: opt.Recall,
 		reconciledTo: opt.Reconciled, callback: opt.Callback,
 		recs: newRecorder(opt), recWait: opt.RecordingWait, lookup: opt.Lookup, lookupWait: opt.LookupTimeout, csat: opt.CSAT,
