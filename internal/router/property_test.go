@@ -21,7 +21,8 @@ import (
 )
 
 // The call-life property: random interleavings of what happens to calls (callers arriving,
-// walking the IVR and hanging up at any point; pre-queue lookups and originates answered
+// walking the IVR and hanging up at any point, or let go by it: a goodbye, a callback request,
+// a transfer to the dialplan, a closed line with its callback offer; pre-queue lookups and originates answered
 // late or failing; agents answering, ringing out, refusing, hanging up; wrap-ups ending;
 // callbacks dialed and their customers answering or not; the event link dropping and coming
 // back; the router killed and started again) reach every step of a call's life (IVR, lookup,
@@ -157,14 +158,19 @@ func propertyConfig() router.Config {
 		},
 		DIDs: map[string]router.Route{
 			"5551000": {Queue: "line1"},
+			"5558000": {Queue: "line1", Open: func(time.Time) bool { return false }, ClosedCallback: true},
 			"5559000": {Flow: flowOf("main", "l1",
 				&ivr.Node{ID: "menu", Kind: ivr.KindMenu, Prompt: prompt("menu"), Timeout: time.Second, Retries: 1,
-					Choices: map[string]string{"1": "who", "2": "l1"}, Fallback: "l1"},
+					Choices: map[string]string{"1": "who", "2": "l1", "3": "bye", "4": "cb", "5": "out"}, Fallback: "l1"},
+				&ivr.Node{ID: "bye", Kind: ivr.KindHangup, Message: prompt("goodbye")},
+				&ivr.Node{ID: "cb", Kind: ivr.KindCallback, Prompt: prompt("cb"), Queue: "line1", DeclineNode: "l1"},
+				&ivr.Node{ID: "out", Kind: ivr.KindTransfer, Number: "+4930123456"},
 				&ivr.Node{ID: "who", Kind: ivr.KindLookup, By: ivr.ByCaller, Found: "l1", NotFound: "l1", Failed: "l1",
 					LookupTimeout: 3 * time.Second},
 				&ivr.Node{ID: "l1", Kind: ivr.KindRoute, Queue: "line1"})},
 		},
-		Dialer: router.Dialer{Every: time.Second, RingTimeout: 10 * time.Second},
+		Dialer:          router.Dialer{Every: time.Second, RingTimeout: 10 * time.Second},
+		TransferContext: "sb-transfer",
 	}
 }
 
@@ -185,6 +191,7 @@ func newPropertyRun(t *testing.T, seed uint64) *propertyRun {
 			return ivr.Customer{}, false, nil
 		},
 		Callbacks: store,
+		Callback:  func(string, ivr.Callback, time.Time) error { return nil },
 	}}
 	p := &propertyRun{t: t, h: routertest.New(t, propertyConfig(), opt), rng: rand.New(rand.NewPCG(seed, 0x5b)),
 		legs: map[string]answeredLeg{}}
@@ -249,7 +256,7 @@ func (p *propertyRun) step() {
 	add(3, len(callers) < 3 && p.callers < 10, func() {
 		p.callers++
 		number := "+493010" + strconv.Itoa(p.rng.IntN(4))
-		did := []string{"5551000", "5559000"}[p.rng.IntN(2)]
+		did := []string{"5551000", "5559000", "5558000"}[p.rng.IntN(3)]
 		p.note("caller from %s to %s", number, did)
 		p.note("  is %s", h.Inbound(did, number))
 	})
@@ -298,7 +305,7 @@ func (p *propertyRun) step() {
 	})
 	add(2, len(callers) > 0, func() {
 		c := p.pick(callers)
-		d := []string{"1", "2", "9"}[p.rng.IntN(3)]
+		d := []string{"1", "2", "3", "4", "5", "9"}[p.rng.IntN(6)]
 		p.note("caller %s presses %s", c, d)
 		h.Press(c, d)
 	})
