@@ -21,9 +21,10 @@ import (
 )
 
 // The call-life property: random interleavings of what happens to calls (callers arriving,
-// walking the IVR and hanging up at any point, or let go by it: a goodbye, a callback request,
-// a transfer to the dialplan, a closed line with its callback offer; pre-queue lookups and originates answered
-// late or failing; agents answering, ringing out, refusing, hanging up; wrap-ups ending;
+// walking the IVR and hanging up at any point, or let go by it: a goodbye, a callback
+// request, a transfer to the dialplan, a closed line with its callback offer; pre-queue
+// lookups and originates answered late or failing; agents answering, ringing out, refusing,
+// hanging up; wrap-ups ending;
 // callbacks dialed and their customers answering or not; the event link dropping and coming
 // back; the router killed and started again) reach every step of a call's life (IVR, lookup,
 // queued, offered, ringing, connected, wrap-up, callback dialing). After every step, once the
