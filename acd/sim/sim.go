@@ -120,7 +120,8 @@ type runner struct {
 	agentQs   map[string][]int
 	ests      []string
 	acc       []estAcc
-	start     time.Time // end of warmup
+	truth     []qlmTruth // per queue: the model's parameters, for the ql_m reference
+	start     time.Time  // end of warmup
 	end       time.Time
 	busySince map[string]time.Time
 	busy      float64 // agent-seconds inside [start, end]
@@ -139,7 +140,7 @@ func Run(sc Scenario) (Result, error) {
 		calls:     map[string]*simCall{},
 		index:     map[string]int{},
 		agentQs:   map[string][]int{},
-		ests:      acd.Estimators(),
+		ests:      append(acd.Estimators(), EstimatorQLM),
 		busySince: map[string]time.Time{},
 	}
 	r.acc = make([]estAcc, len(r.ests))
@@ -162,6 +163,7 @@ func Run(sc Scenario) (Result, error) {
 		r.names = append(r.names, q.Name)
 	}
 	r.queues = make([]queueAcc, len(sc.Queues))
+	r.truth = truths(sc)
 	for g, grp := range sc.Agents {
 		for j := 0; j < grp.Count; j++ {
 			id := "g" + strconv.Itoa(g) + "-" + strconv.Itoa(j)
@@ -253,11 +255,17 @@ func (r *runner) arrive(qi int) error {
 	if c.measured {
 		c.predict = make([]float64, len(r.ests))
 		for i, name := range r.ests {
+			if name == EstimatorQLM {
+				continue
+			}
 			d, err := r.e.EstimateJoin(spec.Name, 0, name)
 			if err != nil {
 				return err
 			}
 			c.predict[i] = d.Seconds()
+		}
+		if err := r.predictQLM(qi, c.predict); err != nil {
+			return err
 		}
 		r.queues[qi].offered++
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"switchboard/acd"
+	"switchboard/acd/sim"
 )
 
 // The project's estimator against the baselines, on the shipped scenarios and three seeds
@@ -43,6 +44,9 @@ func TestEWTGoals(t *testing.T) {
 					}
 					if r.Samples != ours.Samples {
 						t.Fatalf("%s scored %d callers, switchboard %d", name, r.Samples, ours.Samples)
+					}
+					if name == sim.EstimatorQLM {
+						continue // a reference that knows the model, not a baseline the daemon could run
 					}
 					if bestName == "" || r.RASE < best {
 						best, bestName = r.RASE, name
