@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"sort"
 	"strconv"
 	"time"
 
@@ -120,7 +122,8 @@ type runner struct {
 	agentQs   map[string][]int
 	ests      []string
 	acc       []estAcc
-	start     time.Time // end of warmup
+	truth     []qlmTruth // per queue: the model's parameters, for the ql_m reference
+	start     time.Time  // end of warmup
 	end       time.Time
 	busySince map[string]time.Time
 	busy      float64 // agent-seconds inside [start, end]
@@ -129,8 +132,23 @@ type runner struct {
 
 // Run simulates a scenario. It returns an error for a scenario the engine rejects.
 func Run(sc Scenario) (Result, error) {
+	r, err := newRunner(sc)
+	if err != nil {
+		return Result{}, err
+	}
+	for i := range sc.Queues {
+		r.scheduleArrival(i, epoch)
+	}
+	if err := r.loop(); err != nil {
+		return Result{}, err
+	}
+	return r.result(r.threshold()), nil
+}
+
+// newRunner sets up the engine, the queues and the logged-in agents, with no arrivals yet.
+func newRunner(sc Scenario) (*runner, error) {
 	if sc.Duration <= 0 {
-		return Result{}, errors.New("sim: duration must be positive")
+		return nil, errors.New("sim: duration must be positive")
 	}
 	r := &runner{
 		sc:        sc,
@@ -139,7 +157,7 @@ func Run(sc Scenario) (Result, error) {
 		calls:     map[string]*simCall{},
 		index:     map[string]int{},
 		agentQs:   map[string][]int{},
-		ests:      acd.Estimators(),
+		ests:      append(acd.Estimators(), EstimatorQLM),
 		busySince: map[string]time.Time{},
 	}
 	r.acc = make([]estAcc, len(r.ests))
@@ -147,21 +165,19 @@ func Run(sc Scenario) (Result, error) {
 	r.end = r.start.Add(sc.Duration)
 	e, err := acd.New(acd.Options{Clock: r.clock, OnEvent: func(ev acd.Event) { r.pending = append(r.pending, ev) }})
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	r.e = e
-	threshold := sc.ServiceLevelThreshold
-	if threshold <= 0 {
-		threshold = 20 * time.Second
-	}
+	threshold := r.threshold()
 	for i, q := range sc.Queues {
 		if err := e.AddQueue(acd.QueueConfig{Name: q.Name, Priority: q.Priority, SLThreshold: threshold, Skills: q.Skills}); err != nil {
-			return Result{}, fmt.Errorf("sim: %w", err)
+			return nil, fmt.Errorf("sim: %w", err)
 		}
 		r.index[q.Name] = i
 		r.names = append(r.names, q.Name)
 	}
 	r.queues = make([]queueAcc, len(sc.Queues))
+	r.truth = truths(sc)
 	for g, grp := range sc.Agents {
 		for j := 0; j < grp.Count; j++ {
 			id := "g" + strconv.Itoa(g) + "-" + strconv.Itoa(j)
@@ -169,28 +185,22 @@ func Run(sc Scenario) (Result, error) {
 			for _, qn := range grp.Queues {
 				qi, ok := r.index[qn]
 				if !ok {
-					return Result{}, fmt.Errorf("sim: agent group %d: unknown queue %s", g+1, qn)
+					return nil, fmt.Errorf("sim: agent group %d: unknown queue %s", g+1, qn)
 				}
 				cfg.Queues = append(cfg.Queues, acd.Membership{Queue: qn})
 				r.agentQs[id] = append(r.agentQs[id], qi)
 			}
 			if err := e.AddAgent(cfg); err != nil {
-				return Result{}, fmt.Errorf("sim: %w", err)
+				return nil, fmt.Errorf("sim: %w", err)
 			}
 			if err := e.Login(id); err != nil {
-				return Result{}, fmt.Errorf("sim: %w", err)
+				return nil, fmt.Errorf("sim: %w", err)
 			}
 			r.agents++
 		}
 	}
 	r.drain()
-	for i := range sc.Queues {
-		r.scheduleArrival(i, epoch)
-	}
-	if err := r.loop(); err != nil {
-		return Result{}, err
-	}
-	return r.result(threshold), nil
+	return r, nil
 }
 
 func (r *runner) push(ev *event) {
@@ -253,11 +263,17 @@ func (r *runner) arrive(qi int) error {
 	if c.measured {
 		c.predict = make([]float64, len(r.ests))
 		for i, name := range r.ests {
+			if name == EstimatorQLM {
+				continue
+			}
 			d, err := r.e.EstimateJoin(spec.Name, 0, name)
 			if err != nil {
 				return err
 			}
 			c.predict[i] = d.Seconds()
+		}
+		if err := r.predictQLM(qi, c.predict); err != nil {
+			return err
 		}
 		r.queues[qi].offered++
 	}
@@ -311,7 +327,7 @@ func (r *runner) drain() {
 				a.abandoned++
 				a.waited++
 				a.maxWait = math.Max(a.maxWait, now.Sub(c.arrived).Seconds())
-				r.queues[c.q].ghosts = append(r.queues[c.q].ghosts, c)
+				r.addGhost(c)
 			}
 		case acd.CallEnded:
 			c := r.calls[ev.Call]
@@ -350,6 +366,14 @@ func (r *runner) agentState(ev acd.AgentStateChanged, now time.Time) {
 			}
 		}
 	}
+}
+
+// addGhost files an abandoned caller among its queue's ghosts, which stay in arrival order:
+// callers abandon in another order than they arrived, and resolveGhosts relies on the order.
+func (r *runner) addGhost(c *simCall) {
+	g := r.queues[c.q].ghosts
+	i := sort.Search(len(g), func(i int) bool { return c.arrived.Before(g[i].arrived) })
+	r.queues[c.q].ghosts = slices.Insert(g, i, c)
 }
 
 // resolveGhosts scores every abandoned caller who arrived before `before` (all of them when

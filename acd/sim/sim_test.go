@@ -60,6 +60,7 @@ func TestQLRASEMatchesTheory(t *testing.T) {
 			t.Fatal(err)
 		}
 		within(t, "ql RASE", res.EWT["ql"].RASE, 1-rho, 0.15)
+		within(t, "ql_m (true parameters) RASE", res.EWT[EstimatorQLM].RASE, 1-rho, 0.08)
 		for _, name := range []string{"les", "hol"} {
 			if r := res.EWT[name].RASE / res.EWT["ql"].RASE; r < 1.5 || r > 2.6 {
 				t.Errorf("ρ=%.1f: %s RASE is %.2f× ql's, want about 2×", rho, name, r)
