@@ -103,7 +103,7 @@ func (r *Router) closedRequest(c *call) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := store.Request(ctx, v); err != nil {
 			r.log.Warn("after-hours callback request not stored", "call", c.id, "err", err)
-			media = "sound:an-error-has-occurred"
+			media = promptSorry
 		} else {
 			r.log.Info("callback requested", "call", c.id, "reason", v.Reason, "queue", v.Queue)
 		}

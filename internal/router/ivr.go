@@ -115,10 +115,10 @@ func (r *Router) ivrCallback(c *call, a ivr.Callback, at time.Time) {
 		media := ok
 		if store == nil {
 			r.log.Error("callback requested but no callback store is configured", "call", c.id)
-			media = "sound:an-error-has-occurred"
+			media = promptSorry
 		} else if err := store(c.id, a, at); err != nil {
 			r.log.Warn("callback request not stored", "call", c.id, "err", err)
-			media = "sound:an-error-has-occurred"
+			media = promptSorry
 		}
 		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, mediaList(media)))
 		r.sleep(3 * time.Second)
