@@ -142,7 +142,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	d.pops = hub
 	d.desk = &screenpop.Desk{Hub: hub, Store: st, Node: cfg.Node, Dispositions: cfg.Dispositions,
 		Callbacks: cfg.Callbacks.Policy(""), Tickets: d.crm}
-	rest := asterisk.NewREST(asterisk.RESTOptions{URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User, Password: cfg.ARI.Password})
+	rest := asterisk.NewREST(asterisk.RESTOptions{URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User, Password: cfg.ARI.Password, MaxConns: cfg.ARI.MaxConns, Registerer: reg})
 	r, err := router.New(rcfg, rest, router.Options{
 		Logger: d.log, Registerer: reg, Observers: []func(acd.Event){j.Record, hub.Observe, d.interactions.Observe},
 		CallInfo: func(id, number, did string) {

@@ -115,7 +115,8 @@ func TestDeployFilesUseRealMetrics(t *testing.T) {
 	for _, want := range []string{"switchboard_queue_calls_waiting", "switchboard_queue_oldest_wait_seconds",
 		"switchboard_queue_service_level", "switchboard_calls_offered_total", "switchboard_calls_answered_total",
 		"switchboard_calls_abandoned_total", "switchboard_agents", "switchboard_callbacks", "switchboard_ari_connected",
-		"switchboard_store_pending_events", "switchboard_store_up"} {
+		"switchboard_store_pending_events", "switchboard_store_up", "switchboard_call_setup_seconds_bucket",
+		"switchboard_ari_request_seconds_bucket", "switchboard_ari_requests_in_flight"} {
 		if !used[want] {
 			t.Errorf("the deploy files never use %s", want)
 		}

@@ -74,7 +74,7 @@ func (g *rig) start(cfg router.Config) {
 	g.t.Helper()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()}))
 	g.reg = prometheus.NewRegistry()
-	var rest router.Telephony = asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: cfg.App, Username: "sb", Password: "secret"})
+	var rest router.Telephony = asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: cfg.App, Username: "sb", Password: "secret", Registerer: g.reg})
 	if g.wrap != nil {
 		rest = g.wrap(rest.(*asterisk.REST))
 	}

@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
-	sdk "github.com/CyCoreSystems/ari/v5"
-	"github.com/CyCoreSystems/ari/v5/client/native"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"switchboard/internal/router"
 )
@@ -25,50 +25,156 @@ type RESTOptions struct {
 	App      string
 	Username string
 	Password string
+	// MaxConns bounds the HTTP connections to Asterisk (config ari.max_conns; default
+	// DefaultMaxConns); that many are kept alive between requests. A request finding them all
+	// busy waits for one, so the router never has more sessions open than this against
+	// Asterisk's http.conf sessionlimit (100 by default; past it Asterisk closes connections
+	// unanswered and every request on them fails).
+	MaxConns int
+	// Registerer receives switchboard_ari_request_seconds and switchboard_ari_requests_in_flight
+	// (nil: not exported).
+	Registerer prometheus.Registerer
+	// IdleTimeout closes a connection idle this long (default DefaultIdleTimeout): under
+	// Asterisk's session_keep_alive (15 s), so that no request goes out on a connection
+	// Asterisk is closing at the same moment.
+	IdleTimeout time.Duration
 }
 
-// REST carries out the router's requests on one Asterisk node through the ARI library's
-// native client; the three listings reconciliation needs are read directly, one request each.
+// Defaults of RESTOptions.
+const (
+	DefaultMaxConns    = 16
+	DefaultIdleTimeout = 10 * time.Second
+)
+
+// REST carries out the router's requests on one Asterisk node: every request, recording
+// downloads included, goes through one bounded pool of kept-alive connections.
 type REST struct {
-	opt   RESTOptions
-	cl    *native.Client
-	http  *http.Client
-	files *http.Client // recording downloads: no overall timeout, large files take a while
+	opt      RESTOptions
+	latency  *prometheus.HistogramVec
+	inFlight prometheus.Gauge
+	http     *http.Client
+	files    *http.Client // recording downloads: no overall timeout, large files take a while
 }
 
 // NewREST returns a client; it does not connect anything.
 func NewREST(opt RESTOptions) *REST {
 	opt.URL = strings.TrimRight(opt.URL, "/")
-	cl := native.New(&native.Options{Application: opt.App, URL: opt.URL, WebsocketURL: "ws://unused/", Username: opt.Username, Password: opt.Password})
-	return &REST{opt: opt, cl: cl, http: &http.Client{Timeout: 10 * time.Second},
-		files: &http.Client{Transport: &http.Transport{ResponseHeaderTimeout: 10 * time.Second, Proxy: http.ProxyFromEnvironment}}}
+	if opt.MaxConns <= 0 {
+		opt.MaxConns = DefaultMaxConns
+	}
+	if opt.IdleTimeout <= 0 {
+		opt.IdleTimeout = DefaultIdleTimeout
+	}
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxConnsPerHost:       opt.MaxConns,
+		MaxIdleConnsPerHost:   opt.MaxConns,
+		MaxIdleConns:          opt.MaxConns,
+		IdleConnTimeout:       opt.IdleTimeout,
+		ResponseHeaderTimeout: 10 * time.Second,
+	}
+	r := &REST{opt: opt, http: &http.Client{Transport: tr, Timeout: 10 * time.Second}, files: &http.Client{Transport: tr}}
+	r.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "switchboard_ari_request_seconds",
+		Help:    "ARI REST requests, from sending to the answer's status (waiting for a pooled connection included), by operation.",
+		Buckets: []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10},
+	}, []string{"operation"})
+	r.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "switchboard_ari_requests_in_flight", Help: "ARI REST requests sent and not yet answered.",
+	})
+	if opt.Registerer != nil {
+		r.latency = register(opt.Registerer, r.latency)
+		r.inFlight = register(opt.Registerer, r.inFlight)
+	}
+	return r
 }
 
-func key(kind, id string) *sdk.Key { return sdk.NewKey(kind, id) }
+// register registers c, or returns the collector already registered under its name (a second
+// REST on the same registry, e.g. for another purpose on the same node, shares the metrics).
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+		panic(fmt.Sprintf("register ARI metrics: %v", err))
+	}
+	return c
+}
 
-// classify turns a 404 into router.ErrNotFound.
-func classify(op string, err error) error {
-	if err == nil {
-		return nil
+// Operations, the values of switchboard_ari_request_seconds' operation label: one per kind of
+// request, never an id.
+const (
+	opAnswer          = "channel_answer"
+	opHangup          = "channel_hangup"
+	opPlay            = "channel_play"
+	opSetVar          = "channel_set_variable"
+	opGetVar          = "channel_get_variable"
+	opContinue        = "channel_continue"
+	opChannels        = "channels_list"
+	opOriginate       = "originate"
+	opStopPlayback    = "playback_stop"
+	opBridgeCreate    = "bridge_create"
+	opBridgeDelete    = "bridge_delete"
+	opBridgeAdd       = "bridge_add"
+	opBridgeRemove    = "bridge_remove"
+	opBridgeMOH       = "bridge_moh"
+	opBridgeRecord    = "bridge_record"
+	opBridgeGet       = "bridge_get"
+	opEndpointGet     = "endpoint_get"
+	opApplicationGet  = "application_get"
+	opRecordingsList  = "recordings_list"
+	opRecordingFetch  = "recording_fetch"
+	opRecordingDelete = "recording_delete"
+	opRecordingPause  = "recording_pause"
+	opRecordingResume = "recording_resume"
+)
+
+// do sends one request through the pool, timed under the operation op.
+func (r *REST) do(cl *http.Client, req *http.Request, op string) (*http.Response, error) {
+	r.inFlight.Inc()
+	start := time.Now()
+	resp, err := cl.Do(req)
+	r.latency.WithLabelValues(op).Observe(time.Since(start).Seconds())
+	r.inFlight.Dec()
+	return resp, err
+}
+
+// statusError is an ARI request Asterisk answered with a failure status; a 404 is
+// router.ErrNotFound.
+type statusError struct {
+	op, status, message string
+	code                int
+}
+
+func (e *statusError) Error() string {
+	if e.code == http.StatusNotFound {
+		return fmt.Sprintf("%s: %s: %v", e.op, e.message, router.ErrNotFound)
 	}
-	var re native.RequestError
-	if errors.As(err, &re) && re.Code() == http.StatusNotFound {
-		return fmt.Errorf("%s: %w", op, router.ErrNotFound)
-	}
-	return fmt.Errorf("%s: %w", op, err)
+	return fmt.Sprintf("%s: status %s: %s", e.op, e.status, e.message)
+}
+
+func (e *statusError) Is(target error) bool {
+	return target == router.ErrNotFound && e.code == http.StatusNotFound
 }
 
 func (r *REST) Answer(ch string) error {
-	return classify("answer", r.cl.Channel().Answer(key(sdk.ChannelKey, ch)))
+	return r.send(http.MethodPost, "/channels/"+url.PathEscape(ch)+"/answer", nil, nil, "answer", opAnswer)
 }
 
 func (r *REST) Hangup(ch, reason string) error {
-	return classify("hangup", r.cl.Channel().Hangup(key(sdk.ChannelKey, ch), reason))
+	if reason == "" {
+		reason = "normal"
+	}
+	return r.send(http.MethodDelete, "/channels/"+url.PathEscape(ch), url.Values{"reason": {reason}}, nil, "hangup", opHangup)
 }
 
 // Play sends the media as a JSON array: Asterisk plays its items one after the other under
-// one playback id, where a comma string in the body (what the ARI library sends) is taken as
-// one file name (traces/play-media-list.jsonl).
+// one playback id, where a comma string in the body is taken as one file name
+// (traces/play-media-list.jsonl).
 func (r *REST) Play(ch, playbackID string, media []string) error {
 	if len(media) == 0 {
 		return fmt.Errorf("play on %s: no media", ch)
@@ -77,26 +183,36 @@ func (r *REST) Play(ch, playbackID string, media []string) error {
 	if playbackID != "" {
 		path += "/" + url.PathEscape(playbackID)
 	}
-	return r.send(http.MethodPost, path, map[string]any{"media": media}, "play")
+	return r.send(http.MethodPost, path, nil, map[string]any{"media": media}, "play", opPlay)
 }
 
-// send makes one ARI request with a JSON body and reads nothing back but the status: 404 is
-// router.ErrNotFound, any other failure carries Asterisk's message. Credentials go in the
-// Authorization header.
-func (r *REST) send(method, path string, body any, op string) error {
-	b, err := json.Marshal(body)
+// send makes one ARI request, with a JSON body when body is not nil, and reads nothing back
+// but the status: 404 is router.ErrNotFound, any other failure carries Asterisk's message.
+// Credentials go in the Authorization header.
+func (r *REST) send(method, path string, query url.Values, body any, op, metric string) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	u := r.opt.URL + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequest(method, u, rd)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	req, err := http.NewRequest(method, r.opt.URL+path, bytes.NewReader(b))
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("Content-Type", "application/json")
 	if r.opt.Username != "" {
 		req.SetBasicAuth(r.opt.Username, r.opt.Password)
 	}
-	resp, err := r.http.Do(req)
+	resp, err := r.do(r.http, req, metric)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
@@ -109,14 +225,12 @@ func (r *REST) send(method, path string, body any, op string) error {
 		Message string `json:"message"`
 	}
 	_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&e)
-	if resp.StatusCode == http.StatusNotFound {
-		return fmt.Errorf("%s: %s: %w", op, e.Message, router.ErrNotFound)
-	}
-	return fmt.Errorf("%s: status %s: %s", op, resp.Status, e.Message)
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16)) // the connection goes back to the pool
+	return &statusError{op: op, status: resp.Status, message: e.Message, code: resp.StatusCode}
 }
 
 func (r *REST) StopPlayback(id string) error {
-	return classify("stop playback", r.cl.Playback().Stop(key(sdk.PlaybackKey, id)))
+	return r.send(http.MethodDelete, "/playbacks/"+url.PathEscape(id), nil, nil, "stop playback", opStopPlayback)
 }
 
 // Originate rings an endpoint into the application. When Asterisk refuses (it answers
@@ -125,15 +239,21 @@ func (r *REST) StopPlayback(id string) error {
 // router.ErrUnreachable, the phone's failure; any other refusal is Asterisk's.
 func (r *REST) Originate(o router.Originate) error {
 	secs := int((o.Timeout + time.Second - 1) / time.Second)
-	_, err := r.cl.Channel().Originate(nil, sdk.OriginateRequest{
-		Endpoint: o.Endpoint, App: r.opt.App, AppArgs: o.AppArgs, CallerID: o.CallerID,
-		Timeout: secs, ChannelID: o.ChannelID,
-	})
-	var re native.RequestError
-	if errors.As(err, &re) && re.Code() != http.StatusConflict && r.endpointDown(o.Endpoint) {
+	body := map[string]any{"endpoint": o.Endpoint, "app": r.opt.App}
+	for k, v := range map[string]string{"appArgs": o.AppArgs, "callerId": o.CallerID, "channelId": o.ChannelID} {
+		if v != "" {
+			body[k] = v
+		}
+	}
+	if secs > 0 {
+		body["timeout"] = secs
+	}
+	err := r.send(http.MethodPost, "/channels", nil, body, "originate", opOriginate)
+	var se *statusError
+	if errors.As(err, &se) && se.code != http.StatusConflict && r.endpointDown(o.Endpoint) {
 		return fmt.Errorf("originate: endpoint %s: %w: %v", o.Endpoint, router.ErrUnreachable, err)
 	}
-	return classify("originate", err)
+	return err
 }
 
 // endpointDown reports whether Asterisk knows no such endpoint or reports it offline; false
@@ -146,7 +266,7 @@ func (r *REST) endpointDown(endpoint string) bool {
 	var ep struct {
 		State string `json:"state"`
 	}
-	err := r.get("/endpoints/"+url.PathEscape(tech)+"/"+url.PathEscape(res), &ep)
+	err := r.get("/endpoints/"+url.PathEscape(tech)+"/"+url.PathEscape(res), opEndpointGet, &ep)
 	if errors.Is(err, router.ErrNotFound) {
 		return true
 	}
@@ -154,40 +274,43 @@ func (r *REST) endpointDown(endpoint string) bool {
 }
 
 func (r *REST) CreateBridge(id, kind string) error {
-	_, err := r.cl.Bridge().Create(key(sdk.BridgeKey, id), kind, id)
-	return classify("create bridge", err)
+	return r.send(http.MethodPost, "/bridges/"+url.PathEscape(id), nil, map[string]any{"type": kind, "name": id}, "create bridge", opBridgeCreate)
 }
 
 func (r *REST) DeleteBridge(id string) error {
-	return classify("delete bridge", r.cl.Bridge().Delete(key(sdk.BridgeKey, id)))
+	return r.send(http.MethodDelete, "/bridges/"+url.PathEscape(id), nil, nil, "delete bridge", opBridgeDelete)
 }
 
 func (r *REST) AddChannel(bridge, ch string) error {
-	return classify("add channel", r.cl.Bridge().AddChannel(key(sdk.BridgeKey, bridge), ch))
+	return r.send(http.MethodPost, "/bridges/"+url.PathEscape(bridge)+"/addChannel", nil, map[string]any{"channel": ch}, "add channel", opBridgeAdd)
 }
 
 func (r *REST) RemoveChannel(bridge, ch string) error {
-	return classify("remove channel", r.cl.Bridge().RemoveChannel(key(sdk.BridgeKey, bridge), ch))
+	return r.send(http.MethodPost, "/bridges/"+url.PathEscape(bridge)+"/removeChannel", nil, map[string]any{"channel": ch}, "remove channel", opBridgeRemove)
 }
 
 func (r *REST) BridgeMOH(bridge, class string) error {
-	return classify("bridge moh", r.cl.Bridge().MOH(key(sdk.BridgeKey, bridge), class))
+	return r.send(http.MethodPost, "/bridges/"+url.PathEscape(bridge)+"/moh", nil, map[string]any{"mohClass": class}, "bridge moh", opBridgeMOH)
 }
 
 func (r *REST) RecordBridge(bridge, name string) error {
-	_, err := r.cl.Bridge().Record(key(sdk.BridgeKey, bridge), name, &sdk.RecordingOptions{Format: "wav", Exists: "fail"})
-	return classify("record", err)
+	return r.send(http.MethodPost, "/bridges/"+url.PathEscape(bridge)+"/record", nil,
+		map[string]any{"name": name, "format": "wav", "ifExists": "fail", "maxDurationSeconds": 0, "maxSilenceSeconds": 0, "beep": false}, "record", opBridgeRecord)
 }
 
 func (r *REST) SetVar(ch, name, value string) error {
-	return classify("set variable", r.cl.Channel().SetVariable(key(sdk.ChannelKey, ch), name, value))
+	body := map[string]any{"variable": name}
+	if value != "" {
+		body["value"] = value
+	}
+	return r.send(http.MethodPost, "/channels/"+url.PathEscape(ch)+"/variable", nil, body, "set variable", opSetVar)
 }
 
 func (r *REST) Var(ch, name string) (string, error) {
 	var out struct {
 		Value string `json:"value"`
 	}
-	err := r.get("/channels/"+url.PathEscape(ch)+"/variable?variable="+url.QueryEscape(name), &out)
+	err := r.get("/channels/"+url.PathEscape(ch)+"/variable?variable="+url.QueryEscape(name), opGetVar, &out)
 	return out.Value, err
 }
 
@@ -196,7 +319,7 @@ func (r *REST) AppState() (channels, bridges []string, err error) {
 		ChannelIDs []string `json:"channel_ids"`
 		BridgeIDs  []string `json:"bridge_ids"`
 	}
-	if err := r.get("/applications/"+url.PathEscape(r.opt.App), &app); err != nil {
+	if err := r.get("/applications/"+url.PathEscape(r.opt.App), opApplicationGet, &app); err != nil {
 		return nil, nil, err
 	}
 	return app.ChannelIDs, app.BridgeIDs, nil
@@ -210,7 +333,7 @@ func (r *REST) Channels() ([]router.Channel, error) {
 		Dialplan struct{ Exten string }  `json:"dialplan"`
 		Created  string                  `json:"creationtime"`
 	}
-	if err := r.get("/channels", &list); err != nil {
+	if err := r.get("/channels", opChannels, &list); err != nil {
 		return nil, err
 	}
 	out := make([]router.Channel, 0, len(list))
@@ -225,12 +348,12 @@ func (r *REST) BridgeChannels(id string) ([]string, error) {
 	var b struct {
 		Channels []string `json:"channels"`
 	}
-	err := r.get("/bridges/"+url.PathEscape(id), &b)
+	err := r.get("/bridges/"+url.PathEscape(id), opBridgeGet, &b)
 	return b.Channels, err
 }
 
 // get reads one ARI resource as JSON. Credentials go in the Authorization header, never the URL.
-func (r *REST) get(path string, out any) error {
+func (r *REST) get(path, metric string, out any) error {
 	req, err := http.NewRequest(http.MethodGet, r.opt.URL+path, nil)
 	if err != nil {
 		return fmt.Errorf("ari get: %w", err)
@@ -238,11 +361,14 @@ func (r *REST) get(path string, out any) error {
 	if r.opt.Username != "" {
 		req.SetBasicAuth(r.opt.Username, r.opt.Password)
 	}
-	resp, err := r.http.Do(req)
+	resp, err := r.do(r.http, req, metric)
 	if err != nil {
 		return fmt.Errorf("ari get %s: %w", path, err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16)) // the connection goes back to the pool
+	}
 	switch {
 	case resp.StatusCode == http.StatusNotFound:
 		return fmt.Errorf("ari get %s: %w", path, router.ErrNotFound)
@@ -266,7 +392,7 @@ func (r *REST) FetchRecording(name string) (io.ReadCloser, error) {
 	if r.opt.Username != "" {
 		req.SetBasicAuth(r.opt.Username, r.opt.Password)
 	}
-	resp, err := r.files.Do(req)
+	resp, err := r.do(r.files, req, opRecordingFetch)
 	if err != nil {
 		return nil, fmt.Errorf("fetch recording %s: %w", name, err)
 	}
@@ -286,7 +412,7 @@ func (r *REST) StoredRecordings() ([]string, error) {
 	var list []struct {
 		Name string `json:"name"`
 	}
-	if err := r.get("/recordings/stored", &list); err != nil {
+	if err := r.get("/recordings/stored", opRecordingsList, &list); err != nil {
 		return nil, err
 	}
 	names := make([]string, 0, len(list))
@@ -298,21 +424,22 @@ func (r *REST) StoredRecordings() ([]string, error) {
 
 // DeleteRecording removes a stored recording from Asterisk.
 func (r *REST) DeleteRecording(name string) error {
-	return classify("delete recording", r.cl.StoredRecording().Delete(key(sdk.StoredRecordingKey, name)))
+	return r.send(http.MethodDelete, "/recordings/stored/"+url.PathEscape(name), nil, nil, "delete recording", opRecordingDelete)
 }
 
 // PauseRecording pauses a live recording (POST /recordings/live/{name}/pause).
 func (r *REST) PauseRecording(name string) error {
-	return classify("pause recording", r.cl.LiveRecording().Pause(key(sdk.LiveRecordingKey, name)))
+	return r.send(http.MethodPost, "/recordings/live/"+url.PathEscape(name)+"/pause", nil, nil, "pause recording", opRecordingPause)
 }
 
 // ResumeRecording unpauses a live recording (DELETE /recordings/live/{name}/pause).
 func (r *REST) ResumeRecording(name string) error {
-	return classify("resume recording", r.cl.LiveRecording().Resume(key(sdk.LiveRecordingKey, name)))
+	return r.send(http.MethodDelete, "/recordings/live/"+url.PathEscape(name)+"/pause", nil, nil, "resume recording", opRecordingResume)
 }
 
 // Continue sends a channel out of the application into the dialplan
 // (POST /channels/{id}/continue).
 func (r *REST) Continue(ch, context, extension string, priority int) error {
-	return classify("continue", r.cl.Channel().Continue(key(sdk.ChannelKey, ch), context, extension, priority))
+	return r.send(http.MethodPost, "/channels/"+url.PathEscape(ch)+"/continue", nil,
+		map[string]any{"context": context, "extension": extension, "priority": priority}, "continue", opContinue)
 }

@@ -7,8 +7,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The Asterisk configuration shipped in deploy/asterisk must match the example switchboard.yaml:
@@ -262,5 +264,70 @@ func TestDeployPasswordsArePlaceholders(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestDeployMusicOnHold: every queue's moh class is defined in the shipped musiconhold.conf as
+// files from a folder (a source build without "make samples" has no musiconhold.conf, and
+// callers on hold then hear silence).
+func TestDeployMusicOnHold(t *testing.T) {
+	c := loadExample(t)
+	moh := readConf(t, "musiconhold.conf")
+	for queue, m := range c.Media {
+		s := sections(moh, m.MOH, "")
+		if len(s) != 1 {
+			t.Errorf("queue %s: music-on-hold class %q: %d sections in musiconhold.conf, want 1", queue, m.MOH, len(s))
+			continue
+		}
+		if got := s[0].get("mode"); got != "files" {
+			t.Errorf("musiconhold.conf [%s]: mode = %q, want files", m.MOH, got)
+		}
+		if got := s[0].get("directory"); got != "/usr/share/asterisk/moh" {
+			t.Errorf("musiconhold.conf [%s]: directory = %q, want Debian's /usr/share/asterisk/moh", m.MOH, got)
+		}
+	}
+	for _, q := range sections(readConf(t, "queues.conf"), "fallback", "") {
+		if class := q.get("musicclass"); len(sections(moh, class, "")) != 1 {
+			t.Errorf("queues.conf [fallback]: musicclass %q is not a class of musiconhold.conf", class)
+		}
+	}
+}
+
+// TestDeployFallbackQueueLeavesWhenNobodyCanAnswer: with every phone unregistered, a caller
+// in the fallback queue must go on to the message and voicemail at once, not wait the whole
+// Queue() timeout: joinempty and leavewhenempty must count unavailable members as absent.
+func TestDeployFallbackQueueLeavesWhenNobodyCanAnswer(t *testing.T) {
+	for _, q := range sections(readConf(t, "queues.conf"), "fallback", "") {
+		for _, key := range []string{"joinempty", "leavewhenempty"} {
+			v := q.get(key)
+			opts := strings.Split(strings.ReplaceAll(v, " ", ""), ",")
+			if !slices.Contains(opts, "strict") && !slices.Contains(opts, "unavailable") {
+				t.Errorf("queues.conf [fallback]: %s = %q, want strict (or a list with unavailable)", key, v)
+			}
+		}
+	}
+}
+
+// TestDeployHTTPSessionLimit: Asterisk closes connections past http.conf's sessionlimit; it
+// must leave room for the router's pool (ari.max_conns) and its event websocket, twice over
+// (an old and a new router process overlap during a restart), and not exceed Asterisk's own
+// default by accident of a typo.
+func TestDeployHTTPSessionLimit(t *testing.T) {
+	c := loadExample(t)
+	http := sections(readConf(t, "http.conf"), "general", "")
+	if len(http) != 1 {
+		t.Fatal("http.conf: no [general]")
+	}
+	v := http[0].get("sessionlimit")
+	limit, err := strconv.Atoi(v)
+	if err != nil {
+		t.Fatalf("http.conf: sessionlimit = %q, want a number", v)
+	}
+	if need := 2 * (c.ARI.MaxConns + 1); limit < need {
+		t.Errorf("http.conf: sessionlimit = %d, want at least %d for ari.max_conns %d", limit, need, c.ARI.MaxConns)
+	}
+	ka, err := strconv.Atoi(http[0].get("session_keep_alive"))
+	if err != nil || time.Duration(ka)*time.Millisecond <= DefaultARIIdleTimeout {
+		t.Errorf("http.conf: session_keep_alive = %q ms, want more than the router's idle timeout %s", http[0].get("session_keep_alive"), DefaultARIIdleTimeout)
 	}
 }

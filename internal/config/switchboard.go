@@ -19,14 +19,23 @@ import (
 
 // Defaults of switchboard.yaml (deploy/switchboard.example.yaml documents every key).
 const (
-	DefaultNode      = "ast1"
-	DefaultARIURL    = "http://127.0.0.1:8088/ari"
-	DefaultARIApp    = "switchboard"
-	DefaultListen    = "127.0.0.1:8080"
-	DefaultDataDir   = "./data"
-	DefaultMOH       = "default"
-	DefaultSLGoal    = 0.8
-	MinAnnounceEvery = 10 * time.Second // announcements more often than this would talk over themselves
+	DefaultNode   = "ast1"
+	DefaultARIURL = "http://127.0.0.1:8088/ari"
+	DefaultARIApp = "switchboard"
+	// DefaultARIMaxConns is the router's HTTP connections to one Asterisk node, kept alive
+	// between requests: well under Asterisk's 100 HTTP sessions (http.conf sessionlimit).
+	DefaultARIMaxConns = 16
+	// MaxARIMaxConns keeps ari.max_conns below Asterisk's default session limit, with room
+	// for the event websocket.
+	MaxARIMaxConns = 90
+	// DefaultARIIdleTimeout is how long the router keeps an idle connection: under Asterisk's
+	// session_keep_alive (15 s), so that it never sends on a connection Asterisk is closing.
+	DefaultARIIdleTimeout = 10 * time.Second
+	DefaultListen         = "127.0.0.1:8080"
+	DefaultDataDir        = "./data"
+	DefaultMOH            = "default"
+	DefaultSLGoal         = 0.8
+	MinAnnounceEvery      = 10 * time.Second // announcements more often than this would talk over themselves
 )
 
 // Environment variables that carry what switchboard.yaml must not hold.
@@ -77,8 +86,11 @@ type Config struct {
 // ARI is how to reach Asterisk's REST interface. User and Password are never read from the
 // file; LoadEnv fills them from ARI_USER and ARI_PASSWORD.
 type ARI struct {
-	URL      string // e.g. http://127.0.0.1:8088/ari
-	App      string // the Stasis application name the dialplan uses
+	URL string // e.g. http://127.0.0.1:8088/ari
+	App string // the Stasis application name the dialplan uses
+	// MaxConns bounds the HTTP connections to Asterisk (requests beyond it wait for one);
+	// that many are kept alive between requests.
+	MaxConns int
 	User     string
 	Password string
 }
@@ -241,7 +253,7 @@ type memberRef struct {
 func (d *decoder) config(root *yaml.Node) *Config {
 	c := &Config{
 		Node:        DefaultNode,
-		ARI:         ARI{URL: DefaultARIURL, App: DefaultARIApp},
+		ARI:         ARI{URL: DefaultARIURL, App: DefaultARIApp, MaxConns: DefaultARIMaxConns},
 		HTTP:        defaultHTTP(),
 		Log:         Log{Format: LogText, Level: slog.LevelInfo},
 		Database:    Database{DataDir: DefaultDataDir},
@@ -318,7 +330,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 
 func (d *decoder) ari(n *yaml.Node, a *ARI) {
 	const secret = "credentials are read from the environment (ARI_USER, ARI_PASSWORD), never from the file"
-	m := d.mappingHint(n, "ari", map[string]string{"user": secret, "password": secret, "username": secret}, "url", "app")
+	m := d.mappingHint(n, "ari", map[string]string{"user": secret, "password": secret, "username": secret}, "url", "app", "max_conns")
 	if u, ok := d.str(m.get("url"), "ari.url"); ok {
 		a.URL = u
 		p, err := url.Parse(u)
@@ -336,6 +348,13 @@ func (d *decoder) ari(n *yaml.Node, a *ARI) {
 			d.errorf(m.get("app"), "ari.app", "%q is not an application name (%s)", v, nameRule)
 		}
 		a.App = v
+	}
+	if v, ok := d.integer(m.get("max_conns"), "ari.max_conns"); ok {
+		if v < 1 || v > MaxARIMaxConns {
+			d.errorf(m.get("max_conns"), "ari.max_conns", "%d connections: want 1 to %d (Asterisk serves 100 HTTP sessions by default)", v, MaxARIMaxConns)
+		} else {
+			a.MaxConns = int(v)
+		}
 	}
 }
 

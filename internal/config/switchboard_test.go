@@ -44,7 +44,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	c := loadConfigString(t, "queues: [{name: q}]\n")
 	want := &Config{
 		Node: "ast1",
-		ARI:  ARI{URL: "http://127.0.0.1:8088/ari", App: "switchboard"},
+		ARI:  ARI{URL: "http://127.0.0.1:8088/ari", App: "switchboard", MaxConns: DefaultARIMaxConns},
 		HTTP: HTTP{Listen: "127.0.0.1:8080", ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 			WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, StreamWriteTimeout: 10 * time.Second,
 			StreamsPerSession: 4, StreamsPerUser: 16},
@@ -68,7 +68,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 
 func TestLoadConfigEverything(t *testing.T) {
 	in := `node: ast-2_b
-ari: {url: "https://pbx.example.com:8089/ari", app: router.v2}
+ari: {url: "https://pbx.example.com:8089/ari", app: router.v2, max_conns: 8}
 http:
   listen: ":9090"
   public_url: "https://Switchboard.example.com:8443/"
@@ -124,7 +124,7 @@ dids:
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	want := &Config{
 		Node: "ast-2_b",
-		ARI:  ARI{URL: "https://pbx.example.com:8089/ari", App: "router.v2"},
+		ARI:  ARI{URL: "https://pbx.example.com:8089/ari", App: "router.v2", MaxConns: 8},
 		HTTP: HTTP{Listen: ":9090", PublicURL: "https://Switchboard.example.com:8443", ReadHeaderTimeout: 2 * time.Second,
 			ReadTimeout: 5 * time.Second, WriteTimeout: time.Minute, IdleTimeout: 30 * time.Second, StreamWriteTimeout: 3 * time.Second,
 			StreamsPerSession: 2, StreamsPerUser: 3, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"),
@@ -287,7 +287,7 @@ database: {host: x}
   h: {timezone: UTC, weekly: {}, closed: {message: m}, open: {}}
 `, []string{
 			`sb.yaml:1: unknown key "nodes" (known: node, ari, http, log, database, queues, agents, agents_login, desk_endpoints, dids, hours, ivr, crm, recordings, callbacks)`,
-			`sb.yaml:2: ari: unknown key "apps" (known: url, app)`,
+			`sb.yaml:2: ari: unknown key "apps" (known: url, app, max_conns)`,
 			`sb.yaml:3: http: unknown key "port" (known: listen, public_url, read_header_timeout, read_timeout, write_timeout, idle_timeout, stream_write_timeout, streams_per_session, streams_per_user, trusted_proxies)`,
 			`sb.yaml:4: log: unknown key "colour" (known: format, level)`,
 			`sb.yaml:5: database: unknown key "host" (known: data_dir)`,
@@ -357,6 +357,15 @@ desk_endpoints: ["PJSIP/[1", "nophone", 7]
 		{"http limits that contradict", "http: {read_timeout: 5s, streams_per_session: 20}\n" + okConfig, []string{
 			`sb.yaml:1: http: read_header_timeout 10s is longer than read_timeout 5s, which includes it`,
 			`sb.yaml:1: http: streams_per_session 20 is more than streams_per_user 16, which includes it`,
+		}},
+		{"ari pool none", "node: a\nari:\n  max_conns: 0\n" + okConfig, []string{
+			`sb.yaml:3: ari.max_conns: 0 connections: want 1 to 90 (Asterisk serves 100 HTTP sessions by default)`,
+		}},
+		{"ari pool past asterisk's limit", "ari: {max_conns: 200}\n" + okConfig, []string{
+			`sb.yaml:1: ari.max_conns: 200 connections: want 1 to 90 (Asterisk serves 100 HTTP sessions by default)`,
+		}},
+		{"ari pool not a number", "ari: {max_conns: many}\n" + okConfig, []string{
+			`sb.yaml:1: ari.max_conns: want an integer, got "many"`,
 		}},
 		{"ports", "ari: {url: \"http://h:99999/ari\"}\nhttp: {listen: \"h:0\"}\n" + okConfig, []string{
 			`sb.yaml:1: ari.url: bad port "99999"`,

@@ -106,7 +106,7 @@ func (r *Router) closedRequest(c *call) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := store.Request(ctx, v); err != nil {
 			r.log.Warn("after-hours callback request not stored", "call", c.id, "err", err)
-			media, outcome = "sound:an-error-has-occurred", GoneClosed
+			media, outcome = promptSorry, GoneClosed
 		} else {
 			r.log.Info("callback requested", "call", c.id, "reason", v.Reason, "queue", v.Queue)
 		}

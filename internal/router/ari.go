@@ -112,7 +112,7 @@ func (r *Router) inbound(chanID, number, did string, enqueuedAt time.Time) {
 		default:
 			msg := route.ClosedMessage
 			if msg == "" {
-				msg = "sound:please-try-call-later"
+				msg = promptClosed
 			} else if !strings.Contains(msg, ":") {
 				msg = "sound:" + msg
 			}

@@ -101,6 +101,7 @@ type call struct {
 	cb         *cbState     // set for a callback being dialed (dialer.go)
 	closed     *closedOffer // set for an after-hours caller offered a callback
 	arrived    time.Time    // when the router received the caller\'s StasisStart
+	setupTimed bool         // switchboard_call_setup_seconds has (or is about to have) this call
 	pbMu       sync.Mutex
 	playback   string // current announcement playback, set and cleared by the worker and the owner
 	announceN  int

@@ -197,15 +197,24 @@ func (r *Router) answered(c *call, ev acd.CallAnswered) {
 		name = r.newRecording(c, now)
 	}
 	answer := answerValue(ev.Agent, now, name)
+	var arrived time.Time // a call's setup is timed once, on its first answer
+	if !c.setupTimed {
+		arrived, c.setupTimed = c.arrived, true
+	}
 	c.w.do(func() {
 		r.stopPlayback(c)
 		if err := r.tel.CreateBridge(bridge, "mixing"); err != nil {
 			r.log.Error("create call bridge", "call", c.id, "err", err)
 		}
+		bridged := true
 		for _, ch := range []string{caller, agentChan} {
 			if err := ignoreGone(r.tel.AddChannel(bridge, ch)); err != nil {
+				bridged = false
 				r.log.Error("bridge channel", "call", c.id, "channel", ch, "err", err)
 			}
+		}
+		if bridged && !arrived.IsZero() {
+			r.metrics.setup.Observe(time.Since(arrived).Seconds())
 		}
 		_ = ignoreGone(r.tel.SetVar(caller, varAnswer, answer))
 		r.recordBridge(c, bridge, name)

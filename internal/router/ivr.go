@@ -115,10 +115,10 @@ func (r *Router) ivrCallback(c *call, a ivr.Callback, at time.Time) {
 		media, outcome := ok, GoneCallbackRequested
 		if store == nil {
 			r.log.Error("callback requested but no callback store is configured", "call", c.id)
-			media, outcome = "sound:an-error-has-occurred", GoneSelfService
+			media, outcome = promptSorry, GoneSelfService
 		} else if err := store(c.id, a, at); err != nil {
 			r.log.Warn("callback request not stored", "call", c.id, "err", err)
-			media, outcome = "sound:an-error-has-occurred", GoneSelfService
+			media, outcome = promptSorry, GoneSelfService
 		}
 		r.post(func() { r.unqueuedEnded(c, outcome) })
 		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, mediaList(media)))

@@ -14,6 +14,7 @@ type metrics struct {
 	abandoned    *prometheus.CounterVec
 	wait         *prometheus.HistogramVec
 	offerLatency prometheus.Histogram
+	setup        prometheus.Histogram
 	waiting      *prometheus.Desc
 	oldest       *prometheus.Desc
 	agents       *prometheus.Desc
@@ -42,6 +43,11 @@ func newMetrics(r *Router, reg prometheus.Registerer) *metrics {
 			Help:    "From the caller's arrival (or the engine's decision, for later offers) to the agent originate being sent.",
 			Buckets: []float64{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1},
 		}),
+		setup: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "switchboard_call_setup_seconds",
+			Help:    "From the caller's StasisStart to caller and agent both in the call's mixing bridge (queue wait included): what the caller lives through.",
+			Buckets: []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300},
+		}),
 		waiting: prometheus.NewDesc("switchboard_queue_calls_waiting", "Calls waiting in the queue.", []string{"queue"}, nil),
 		oldest:  prometheus.NewDesc("switchboard_queue_oldest_wait_seconds", "Longest wait among the queue's waiting calls.", []string{"queue"}, nil),
 		agents:  prometheus.NewDesc("switchboard_agents", "Agents by state.", []string{"state"}, nil),
@@ -52,7 +58,7 @@ func newMetrics(r *Router, reg prometheus.Registerer) *metrics {
 		slGoal: prometheus.NewDesc("switchboard_queue_service_level_goal", "The queue's service-level goal, 0-1.", []string{"queue"}, nil),
 	}
 	if reg != nil {
-		reg.MustRegister(m.offered, m.answered, m.abandoned, m.wait, m.offerLatency, m)
+		reg.MustRegister(m.offered, m.answered, m.abandoned, m.wait, m.offerLatency, m.setup, m)
 	}
 	return m
 }

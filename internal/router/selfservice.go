@@ -113,7 +113,7 @@ func (r *Router) ivrTransfer(c *call, a ivr.Transfer) {
 		default:
 			r.log.Error("ivr transfer failed; ending the call", "call", c.id, "err", err)
 			r.post(func() { r.unqueuedEnded(c, GoneSelfService) })
-			_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, []string{"sound:an-error-has-occurred"}))
+			_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, mediaList(promptSorry)))
 			r.sleep(3 * time.Second)
 			_ = ignoreGone(r.tel.Hangup(ch, "normal"))
 		}
