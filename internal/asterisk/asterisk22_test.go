@@ -17,6 +17,7 @@ import (
 	"switchboard/internal/ariemu"
 	"switchboard/internal/asterisk"
 	"switchboard/internal/router"
+	"switchboard/internal/router/routertest"
 	"switchboard/ivr"
 	"switchboard/ivr/callback"
 )
@@ -80,9 +81,9 @@ func TestRecordingCollectedWhenCallerStays(t *testing.T) {
 				g.t.Fatal(err)
 			}
 		}},
-		{"survey", router.QueueSettings{RecordShare: 1, Survey: flowOf("survey", "",
-			&ivr.Node{ID: "rate", Kind: ivr.KindSurvey, Prompt: sounds("rate-1-to-5"), Next: "thanks", Timeout: 300 * time.Millisecond},
-			&ivr.Node{ID: "thanks", Kind: ivr.KindHangup, Message: sounds("thank-you")})}, func(g *rig, ch string) {
+		{"survey", router.QueueSettings{RecordShare: 1, Survey: routertest.Flow("survey", "",
+			&ivr.Node{ID: "rate", Kind: ivr.KindSurvey, Prompt: routertest.Sounds("rate-1-to-5"), Next: "thanks", Timeout: 300 * time.Millisecond},
+			&ivr.Node{ID: "thanks", Kind: ivr.KindHangup, Message: routertest.Sounds("thank-you")})}, func(g *rig, ch string) {
 			g.eventually("the agent hung up", func() bool {
 				rec, _ := g.emu.Call(ch)
 				if len(rec.Peers) == 0 {

@@ -15,6 +15,7 @@ import (
 	"switchboard/internal/ariemu"
 	"switchboard/internal/asterisk"
 	"switchboard/internal/router"
+	"switchboard/internal/router/routertest"
 )
 
 // These tests run the router end to end on the ARI emulator, over HTTP and a websocket, on
@@ -39,21 +40,7 @@ type rig struct {
 	wrap    func(*asterisk.REST) router.Telephony
 }
 
-func testConfig() router.Config {
-	return router.Config{
-		Node: "ast1", App: "switchboard", LoginAgents: true, RingMargin: 500 * time.Millisecond,
-		Queues: []acd.QueueConfig{
-			{Name: "line1", RingTimeout: 1500 * time.Millisecond, WrapUp: 200 * time.Millisecond},
-			{Name: "line2", RingTimeout: 1500 * time.Millisecond, WrapUp: 200 * time.Millisecond},
-		},
-		Agents: []acd.AgentConfig{
-			{ID: "a1", Endpoint: "PJSIP/1001", Queues: []acd.Membership{{Queue: "line1"}}},
-			{ID: "a2", Endpoint: "PJSIP/1002", Queues: []acd.Membership{{Queue: "line1", Penalty: 1}}},
-			{ID: "b1", Endpoint: "PJSIP/2001", Queues: []acd.Membership{{Queue: "line2"}}},
-		},
-		DIDs: map[string]router.Route{"5551000": {Queue: "line1"}, "5552000": {Queue: "line2"}},
-	}
-}
+func testConfig() router.Config { return routertest.Config() }
 
 func newRig(t *testing.T, emuOpts ...func(*ariemu.Options)) *rig {
 	t.Helper()

@@ -7,26 +7,9 @@ import (
 	"switchboard/acd"
 	"switchboard/internal/ariemu"
 	"switchboard/internal/router"
+	"switchboard/internal/router/routertest"
 	"switchboard/ivr"
 )
-
-func sounds(names ...string) []ivr.Media {
-	ms := make([]ivr.Media, len(names))
-	for i, n := range names {
-		ms[i] = ivr.Sound(n)
-	}
-	return ms
-}
-
-// flowOf numbers the nodes' lines in the order given and names the first the start.
-func flowOf(name, fallback string, nodes ...*ivr.Node) *ivr.Flow {
-	f := &ivr.Flow{Name: name, Start: nodes[0].ID, Fallback: fallback, Nodes: map[string]*ivr.Node{}}
-	for i, n := range nodes {
-		n.Line = i + 1
-		f.Nodes[n.ID] = n
-	}
-	return f
-}
 
 // A transfer node sends the caller into the configured dialplan context at the node's number;
 // the dialplan dials it and the caller talks to it outside the application.
@@ -37,7 +20,7 @@ func TestIVRTransferToNumber(t *testing.T) {
 		TalkTime: 200 * time.Millisecond})
 	cfg := testConfig()
 	cfg.TransferContext = "sb-transfer"
-	cfg.DIDs["5559200"] = router.Route{Flow: flowOf("xfer", "",
+	cfg.DIDs["5559200"] = router.Route{Flow: routertest.Flow("xfer", "",
 		&ivr.Node{ID: "out", Kind: ivr.KindTransfer, Number: "+4930123456"})}
 	g.start(cfg)
 	ch := g.place(ariemu.Caller{DID: "5559200"})

@@ -19,10 +19,10 @@ func endingsConfig() router.Config {
 	cfg := ivrConfig()
 	cfg.LoginAgents = false
 	cfg.TransferContext = "sb-transfer"
-	cfg.DIDs["5559300"] = router.Route{Flow: flowOf("self", "bye",
-		&ivr.Node{ID: "menu", Kind: ivr.KindMenu, Prompt: sounds("menu"), Timeout: time.Second,
+	cfg.DIDs["5559300"] = router.Route{Flow: routertest.Flow("self", "bye",
+		&ivr.Node{ID: "menu", Kind: ivr.KindMenu, Prompt: routertest.Sounds("menu"), Timeout: time.Second,
 			Choices: map[string]string{"1": "bye", "2": "out"}, Fallback: "bye"},
-		&ivr.Node{ID: "bye", Kind: ivr.KindHangup, Message: sounds("goodbye")},
+		&ivr.Node{ID: "bye", Kind: ivr.KindHangup, Message: routertest.Sounds("goodbye")},
 		&ivr.Node{ID: "out", Kind: ivr.KindTransfer, Number: "+4930123456"})}
 	closed := func(time.Time) bool { return false }
 	cfg.DIDs["5558000"] = router.Route{Queue: "line1", Open: closed, ClosedCallback: true}

@@ -14,21 +14,7 @@ import (
 // Call flows through the router as timelines (routertest): each test says what happens on
 // Asterisk, step by step, and checks the exact ARI requests the router sends in answer.
 
-func testConfig() router.Config {
-	return router.Config{
-		Node: "ast1", App: "switchboard", LoginAgents: true, RingMargin: 500 * time.Millisecond,
-		Queues: []acd.QueueConfig{
-			{Name: "line1", RingTimeout: 1500 * time.Millisecond, WrapUp: 200 * time.Millisecond},
-			{Name: "line2", RingTimeout: 1500 * time.Millisecond, WrapUp: 200 * time.Millisecond},
-		},
-		Agents: []acd.AgentConfig{
-			{ID: "a1", Endpoint: "PJSIP/1001", Queues: []acd.Membership{{Queue: "line1"}}},
-			{ID: "a2", Endpoint: "PJSIP/1002", Queues: []acd.Membership{{Queue: "line1", Penalty: 1}}},
-			{ID: "b1", Endpoint: "PJSIP/2001", Queues: []acd.Membership{{Queue: "line2"}}},
-		},
-		DIDs: map[string]router.Route{"5551000": {Queue: "line1"}, "5552000": {Queue: "line2"}},
-	}
-}
+func testConfig() router.Config { return routertest.Config() }
 
 // start is a harness on cfg whose first requests (the reconciliation) are checked.
 func start(t *testing.T, cfg router.Config, opt routertest.Options) *routertest.Harness {

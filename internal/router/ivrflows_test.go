@@ -13,36 +13,18 @@ import (
 	"switchboard/ivr/callback"
 )
 
-func sounds(names ...string) []ivr.Media {
-	ms := make([]ivr.Media, len(names))
-	for i, n := range names {
-		ms[i] = ivr.Sound(n)
-	}
-	return ms
-}
-
-// flowOf numbers the nodes' lines in the order given and names the first the start.
-func flowOf(name, fallback string, nodes ...*ivr.Node) *ivr.Flow {
-	f := &ivr.Flow{Name: name, Start: nodes[0].ID, Fallback: fallback, Nodes: map[string]*ivr.Node{}}
-	for i, n := range nodes {
-		n.Line = i + 1
-		f.Nodes[n.ID] = n
-	}
-	return f
-}
-
 // ivrConfig routes DID 5559000 through a flow: 1 → line1, 2 → line2 with priority and data,
 // 3 → a callback offer; nothing → line1.
 func ivrConfig() router.Config {
 	cfg := testConfig()
 	prio := 4
-	cfg.DIDs["5559000"] = router.Route{Flow: flowOf("main", "l1",
-		&ivr.Node{ID: "topics", Kind: ivr.KindMenu, Prompt: sounds("queue-callswaiting"), Timeout: 500 * time.Millisecond,
+	cfg.DIDs["5559000"] = router.Route{Flow: routertest.Flow("main", "l1",
+		&ivr.Node{ID: "topics", Kind: ivr.KindMenu, Prompt: routertest.Sounds("queue-callswaiting"), Timeout: 500 * time.Millisecond,
 			Retries: 1, Choices: map[string]string{"1": "l1", "2": "vip", "3": "offer"}, Fallback: "l1"},
 		&ivr.Node{ID: "vip", Kind: ivr.KindSet, Priority: &prio, Data: map[string]string{"topic": "billing"}, Next: "l2"},
 		&ivr.Node{ID: "l1", Kind: ivr.KindRoute, Queue: "line1"},
 		&ivr.Node{ID: "l2", Kind: ivr.KindRoute, Queue: "line2"},
-		&ivr.Node{ID: "offer", Kind: ivr.KindCallback, Prompt: sounds("queue-thankyou"), Queue: "line1", DeclineNode: "l1"},
+		&ivr.Node{ID: "offer", Kind: ivr.KindCallback, Prompt: routertest.Sounds("queue-thankyou"), Queue: "line1", DeclineNode: "l1"},
 	)}
 	return cfg
 }
@@ -195,14 +177,14 @@ func TestIVRLookupHook(t *testing.T) {
 			return ivr.Customer{}, false, nil
 		}}}
 	cfg := testConfig()
-	cfg.DIDs["5559100"] = router.Route{Flow: flowOf("lookup", "l1",
+	cfg.DIDs["5559100"] = router.Route{Flow: routertest.Flow("lookup", "l1",
 		&ivr.Node{ID: "who", Kind: ivr.KindLookup, By: ivr.ByCaller, Found: "balance", NotFound: "l1", Failed: "sorry",
 			LookupTimeout: 10 * time.Second},
-		&ivr.Node{ID: "balance", Kind: ivr.KindInfo, Prompt: sounds("your-balance-is"), Field: "balance", SayAs: ivr.MediaNumber,
+		&ivr.Node{ID: "balance", Kind: ivr.KindInfo, Prompt: routertest.Sounds("your-balance-is"), Field: "balance", SayAs: ivr.MediaNumber,
 			Next: "l2", Missing: "l1"},
 		&ivr.Node{ID: "l1", Kind: ivr.KindRoute, Queue: "line1"},
 		&ivr.Node{ID: "l2", Kind: ivr.KindRoute, Queue: "line2"},
-		&ivr.Node{ID: "sorry", Kind: ivr.KindHangup, Message: sounds("tt-somethingwrong")},
+		&ivr.Node{ID: "sorry", Kind: ivr.KindHangup, Message: routertest.Sounds("tt-somethingwrong")},
 	)}
 	h := start(t, cfg, opt)
 
@@ -261,7 +243,7 @@ func TestIVRLookupHook(t *testing.T) {
 // Without a transfer context a transfer node plays "no service" and hangs up: no continue.
 func TestIVRTransferWithoutContext(t *testing.T) {
 	cfg := testConfig()
-	cfg.DIDs["5559200"] = router.Route{Flow: flowOf("xfer", "",
+	cfg.DIDs["5559200"] = router.Route{Flow: routertest.Flow("xfer", "",
 		&ivr.Node{ID: "out", Kind: ivr.KindTransfer, Number: "+4930123456"})}
 	h := start(t, cfg, routertest.Options{})
 	c := h.Inbound("5559200", "+4930111")
@@ -278,7 +260,7 @@ func TestIVRTransferWithoutContext(t *testing.T) {
 func TestIVRTransferContinues(t *testing.T) {
 	cfg := testConfig()
 	cfg.TransferContext = "sb-transfer"
-	cfg.DIDs["5559200"] = router.Route{Flow: flowOf("xfer", "",
+	cfg.DIDs["5559200"] = router.Route{Flow: routertest.Flow("xfer", "",
 		&ivr.Node{ID: "out", Kind: ivr.KindTransfer, Number: "+4930123456"})}
 	h := start(t, cfg, routertest.Options{})
 	c := h.Inbound("5559200", "+4930111")
@@ -328,10 +310,10 @@ func TestPostCallSurvey(t *testing.T) {
 				return nil
 			}}}
 			cfg := testConfig()
-			cfg.Settings = map[string]router.QueueSettings{"line1": {Survey: flowOf("survey", "",
-				&ivr.Node{ID: "rate", Kind: ivr.KindSurvey, Prompt: sounds("rate-1-to-5"), Invalid: sounds("invalid"), Next: "thanks",
+			cfg.Settings = map[string]router.QueueSettings{"line1": {Survey: routertest.Flow("survey", "",
+				&ivr.Node{ID: "rate", Kind: ivr.KindSurvey, Prompt: routertest.Sounds("rate-1-to-5"), Invalid: routertest.Sounds("invalid"), Next: "thanks",
 					Retries: 1, Timeout: 300 * time.Millisecond},
-				&ivr.Node{ID: "thanks", Kind: ivr.KindHangup, Message: sounds("thank-you")})}}
+				&ivr.Node{ID: "thanks", Kind: ivr.KindHangup, Message: routertest.Sounds("thank-you")})}}
 			h := start(t, cfg, opt)
 			c := h.Inbound("5551000", "+4930111")
 			h.Answer("c1-a1")
@@ -378,9 +360,9 @@ func TestIVRCallbackOtherNumber(t *testing.T) {
 	}}}
 	cfg := testConfig()
 	cfg.LoginAgents = false
-	cfg.DIDs["5559300"] = router.Route{Flow: flowOf("callme", "l1",
-		&ivr.Node{ID: "offer", Kind: ivr.KindCallback, Prompt: sounds("offer"), Queue: "line1", DeclineNode: "l1", Other: "3",
-			NumberPrompt: sounds("enter-number"), NumberRefused: sounds("refused"), Numbers: callback.Policy{HomeCountry: "49", DenyPrefixes: []string{"+49900"}}},
+	cfg.DIDs["5559300"] = router.Route{Flow: routertest.Flow("callme", "l1",
+		&ivr.Node{ID: "offer", Kind: ivr.KindCallback, Prompt: routertest.Sounds("offer"), Queue: "line1", DeclineNode: "l1", Other: "3",
+			NumberPrompt: routertest.Sounds("enter-number"), NumberRefused: routertest.Sounds("refused"), Numbers: callback.Policy{HomeCountry: "49", DenyPrefixes: []string{"+49900"}}},
 		&ivr.Node{ID: "l1", Kind: ivr.KindRoute, Queue: "line1"})}
 	h := start(t, cfg, opt)
 
@@ -429,8 +411,8 @@ func TestIVRLookupSensitive(t *testing.T) {
 		return ivr.Customer{}, false, nil
 	}}}
 	cfg := testConfig()
-	cfg.DIDs["5559110"] = router.Route{Flow: flowOf("pin", "l1",
-		&ivr.Node{ID: "pin", Kind: ivr.KindCollect, Prompt: sounds("enter-pin"), MinDigits: 4, MaxDigits: 4, Terminator: "none",
+	cfg.DIDs["5559110"] = router.Route{Flow: routertest.Flow("pin", "l1",
+		&ivr.Node{ID: "pin", Kind: ivr.KindCollect, Prompt: routertest.Sounds("enter-pin"), MinDigits: 4, MaxDigits: 4, Terminator: "none",
 			Sensitive: true, Var: "pin", Next: "check", Fallback: "l1", NoRetry: true, Timeout: 5 * time.Second},
 		&ivr.Node{ID: "check", Kind: ivr.KindLookup, By: ivr.ByVar, Var: "pin", Found: "l1", NotFound: "l1", Failed: "l1"},
 		&ivr.Node{ID: "l1", Kind: ivr.KindRoute, Queue: "line1"},

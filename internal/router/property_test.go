@@ -160,7 +160,7 @@ func propertyConfig() router.Config {
 		DIDs: map[string]router.Route{
 			"5551000": {Queue: "line1"},
 			"5558000": {Queue: "line1", Open: func(time.Time) bool { return false }, ClosedCallback: true},
-			"5559000": {Flow: flowOf("main", "l1",
+			"5559000": {Flow: routertest.Flow("main", "l1",
 				&ivr.Node{ID: "menu", Kind: ivr.KindMenu, Prompt: prompt("menu"), Timeout: time.Second, Retries: 1,
 					Choices: map[string]string{"1": "who", "2": "l1", "3": "bye", "4": "cb", "5": "out"}, Fallback: "l1"},
 				&ivr.Node{ID: "bye", Kind: ivr.KindHangup, Message: prompt("goodbye")},
