@@ -145,17 +145,6 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User, Password: cfg.ARI.Password, MaxConns: cfg.ARI.MaxConns, Registerer: reg})
 	r, err := router.New(rcfg, rest, router.Options{
 		Logger: d.log, Registerer: reg, Observers: []func(acd.Event){j.Record, hub.Observe, d.interactions.Observe},
-		CallInfo: func(id, number, did string) {
-			j.CallInfo(id, number, did, nil)
-			hub.CallInfo(id, number, did)
-			d.interactions.CallInfo(id, number)
-		},
-		CallGone: j.CallGone, // a call that never queued: ended by its caller or by the router
-		IVRRouted: func(id string, path []router.IVRStep, data map[string]string) {
-			j.CallInfo(id, "", "", data) // the call's data (IVR inputs, customer, segment) on its row
-			hub.Routed(id, path, data)
-			d.interactions.Routed(id, data)
-		},
 		Callback: cbs.ivrCallback, Callbacks: cbs,
 		AgentState: func(id string) (acd.AgentState, string, bool) {
 			iv, ok := last[id]

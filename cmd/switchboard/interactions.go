@@ -56,9 +56,13 @@ func (x *interactions) Routed(id string, data map[string]string) {
 	})
 }
 
-// Observe takes an engine event; it never blocks.
+// Observe takes an event of the stream; it never blocks.
 func (x *interactions) Observe(ev acd.Event) {
 	switch e := ev.(type) {
+	case acd.CallArrived:
+		x.CallInfo(e.Call, e.Number)
+	case acd.CallRouted:
+		x.Routed(e.Call, e.Data)
 	case acd.CallAnswered:
 		x.inbox.Push(func(m map[string]*leg) {
 			if l := m[e.Call]; l != nil {

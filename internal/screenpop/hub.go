@@ -113,10 +113,18 @@ func New(opt Options) *Hub {
 	return h
 }
 
-// Observe takes one engine event; it never blocks (router Options.Observers). Events no pop
-// depends on are not queued.
+// Observe takes one event of the stream; it never blocks (router Options.Observers). Events
+// no pop depends on are not queued.
 func (h *Hub) Observe(ev acd.Event) {
 	switch ev := ev.(type) {
+	case acd.CallArrived:
+		h.CallInfo(ev.Call, ev.Number, ev.DID)
+		return
+	case acd.CallRouted:
+		h.Routed(ev.Call, ev.Path, ev.Data)
+		return
+	case acd.CallGone:
+		return
 	case acd.CallOffered:
 		seen := time.Now()
 		h.inbox.Push(func() {
@@ -134,7 +142,7 @@ func (h *Hub) Observe(ev acd.Event) {
 	h.inbox.Push(func() { h.onEvent(ev) })
 }
 
-// CallInfo takes what the engine does not know of a new call (router Options.CallInfo).
+// CallInfo takes what the engine does not know of a new call (acd.CallArrived).
 func (h *Hub) CallInfo(callID, number, did string) {
 	h.inbox.Push(func() {
 		c := h.call(callID)
@@ -142,8 +150,7 @@ func (h *Hub) CallInfo(callID, number, did string) {
 	})
 }
 
-// Routed takes the IVR path and data of a call about to join its queue (router
-// Options.IVRRouted).
+// Routed takes the IVR path and data of a call about to join its queue (acd.CallRouted).
 func (h *Hub) Routed(callID string, path []router.IVRStep, data map[string]string) {
 	path, data = append([]router.IVRStep(nil), path...), maps.Clone(data)
 	h.inbox.Push(func() {
