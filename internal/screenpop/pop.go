@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"switchboard/internal/router"
+	"switchboard/acd"
 )
 
 // Kinds of pop.
@@ -27,7 +27,7 @@ type Pop struct {
 	Queue        string            `json:"queue"`
 	WaitedS      float64           `json:"waited_s"`
 	Callback     bool              `json:"callback"`
-	IVR          []router.IVRStep  `json:"ivr"`
+	IVR          []acd.IVRStep     `json:"ivr"`
 	Data         map[string]string `json:"data"`
 	Customers    []Customer        `json:"customers"`
 	Tickets      []Ticket          `json:"tickets"`
