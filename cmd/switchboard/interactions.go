@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"strconv"
 	"time"
 
 	"switchboard/acd"
+	"switchboard/acd/calllog"
 	"switchboard/crm"
 	"switchboard/internal/router"
 	"switchboard/internal/store"
@@ -19,113 +21,117 @@ import (
 type interactions struct {
 	crm   *store.CRM
 	log   *slog.Logger
-	inbox *router.Inbox[func(map[string]*leg)]
+	inbox *router.Inbox[func(*calls)]
 }
 
-// leg is what is known of a call while it lasts.
-type leg struct {
-	number   string
-	customer int64 // the customer the call is tagged with (classifier, IVR lookup); 0: unknown
-	queue    string
-	agent    string
-	waited   time.Duration
-	answered time.Time
-	seen     time.Time // when the call was first heard of; calls that never reach a queue are swept
+// calls are the records of the calls followed (calllog), and when each was first heard of:
+// only calls heard of from their arrival are followed, and those that never reach a queue are
+// swept.
+type calls struct {
+	book *calllog.Log
+	seen map[string]time.Time
 }
 
 func newInteractions(c *store.CRM, log *slog.Logger) *interactions {
-	return &interactions{crm: c, log: log, inbox: router.NewInbox[func(map[string]*leg)]()}
+	return &interactions{crm: c, log: log, inbox: router.NewInbox[func(*calls)]()}
 }
 
 // CallInfo is told a new call's number; it never blocks.
 func (x *interactions) CallInfo(id, number string) {
-	now := time.Now()
-	x.inbox.Push(func(m map[string]*leg) { m[id] = &leg{number: number, seen: now} })
+	x.Observe(acd.CallArrived{At: time.Now(), Call: id, Number: number})
 }
 
 // Routed is told the data of a call about to join its queue; it never blocks.
 func (x *interactions) Routed(id string, data map[string]string) {
-	customer, err := strconv.ParseInt(data["customer"], 10, 64)
-	if err != nil || customer <= 0 {
-		return
-	}
-	x.inbox.Push(func(m map[string]*leg) {
-		if l := m[id]; l != nil {
-			l.customer = customer
-		}
-	})
+	x.Observe(acd.CallRouted{At: time.Now(), Call: id, Data: maps.Clone(data)})
 }
 
 // Observe takes an event of the stream; it never blocks.
 func (x *interactions) Observe(ev acd.Event) {
 	switch e := ev.(type) {
 	case acd.CallArrived:
-		x.CallInfo(e.Call, e.Number)
+		now := time.Now()
+		x.inbox.Push(func(m *calls) {
+			m.book.Forget(e.Call) // a call heard of again starts afresh
+			m.seen[e.Call] = now
+			m.book.Apply(e)
+		})
 	case acd.CallRouted:
-		x.Routed(e.Call, e.Data)
+		e.Data = maps.Clone(e.Data)
+		x.inbox.Push(func(m *calls) { m.apply(e) })
 	case acd.CallAnswered:
-		x.inbox.Push(func(m map[string]*leg) {
-			if l := m[e.Call]; l != nil {
-				l.queue, l.agent, l.waited, l.answered = e.Queue, e.Agent, e.Waited, e.At
-			}
-		})
+		x.inbox.Push(func(m *calls) { m.apply(e) })
 	case acd.CallEnded:
-		x.inbox.Push(func(m map[string]*leg) { x.write(m, e.Call, "answered", e.Talk, e.At, true) })
+		x.inbox.Push(func(m *calls) { x.write(m, e, "answered", e.Talk, e.At, true) })
 	case acd.CallTransferred:
-		x.inbox.Push(func(m map[string]*leg) { x.write(m, e.Call, "transferred", e.Talk, e.At, false) })
+		x.inbox.Push(func(m *calls) { x.write(m, e, "transferred", e.Talk, e.At, false) })
 	case acd.CallAbandoned:
-		x.inbox.Push(func(m map[string]*leg) {
-			if l := m[e.Call]; l != nil {
-				l.queue, l.agent, l.waited, l.answered = e.Queue, "", e.Waited, time.Time{}
-			}
-			x.write(m, e.Call, "abandoned", 0, e.At, true)
-		})
+		x.inbox.Push(func(m *calls) { x.write(m, e, "abandoned", 0, e.At, true) })
 	case acd.CallRemoved:
-		x.inbox.Push(func(m map[string]*leg) { delete(m, e.Call) })
+		x.inbox.Push(func(m *calls) { m.forget(e.Call) })
 	}
 }
 
-// write records the leg for the customer the call is tagged with, or else the one the caller's
-// number identifies (exactly one), then forgets the call when it is over.
-func (x *interactions) write(m map[string]*leg, call, outcome string, talk time.Duration, at time.Time, over bool) {
-	l := m[call]
-	if l == nil {
+// apply takes an event of a call followed.
+func (m *calls) apply(ev acd.Event) (*calllog.Call, *calllog.Leg) {
+	if _, ok := m.seen[calllog.CallOf(ev)]; !ok {
+		return nil, nil
+	}
+	return m.book.Apply(ev)
+}
+
+func (m *calls) forget(id string) {
+	m.book.Forget(id)
+	delete(m.seen, id)
+}
+
+// write records the leg ev ended for the customer the call is tagged with, or else the one the
+// caller's number identifies (exactly one), then forgets the call when it is over.
+func (x *interactions) write(m *calls, ev acd.Event, outcome string, talk time.Duration, at time.Time, over bool) {
+	c, l := m.apply(ev)
+	if c == nil || l == nil {
 		return
 	}
 	if over {
-		delete(m, call)
+		m.forget(c.ID)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	customer := l.customer
-	if customer == 0 {
-		if l.number == "" {
+	customer, err := strconv.ParseInt(c.Data["customer"], 10, 64)
+	if err != nil || customer <= 0 {
+		customer = 0
+		if c.Number == "" {
 			return
 		}
-		cands, err := x.crm.Identify(ctx, l.number, "")
+		cands, err := x.crm.Identify(ctx, c.Number, "")
 		if err != nil || len(cands) != 1 {
 			if err != nil {
-				x.log.Warn("interaction: identify failed", "call", call, "err", err)
+				x.log.Warn("interaction: identify failed", "call", c.ID, "err", err)
 			}
 			return
 		}
 		customer = cands[0].ID
 	}
-	start := l.answered
+	start, agent, queue, waited := l.AnsweredAt, l.Agent, l.Queue, l.Waited
+	switch {
+	case outcome == "abandoned": // a leg offered but not answered was nobody's
+		start, agent = time.Time{}, ""
+	case start.IsZero(): // answered before it was followed (re-adopted after a restart)
+		agent, queue, waited = "", "", 0
+	}
 	if start.IsZero() {
 		start = at
 	}
-	i := crm.Interaction{CallID: call, Agent: l.agent, CustomerID: customer, Queue: l.queue, At: start,
-		Outcome: outcome, Wait: l.waited.Seconds(), Talk: talk.Seconds()}
+	i := crm.Interaction{CallID: c.ID, Agent: agent, CustomerID: customer, Queue: queue, At: start,
+		Outcome: outcome, Wait: waited.Seconds(), Talk: talk.Seconds()}
 	if err := x.crm.RecordInteraction(ctx, i); err != nil {
-		x.log.Warn("interaction not recorded", "call", call, "err", err)
+		x.log.Warn("interaction not recorded", "call", c.ID, "err", err)
 	}
-	l.agent, l.answered = "", time.Time{} // a transferred call's next leg starts afresh
 }
 
 // Run applies the queued events in order until ctx ends.
 func (x *interactions) Run(ctx context.Context) error {
-	calls := map[string]*leg{}
+	m := &calls{book: calllog.NewLog(), seen: map[string]time.Time{}}
 	sweep := time.NewTicker(10 * time.Minute)
 	defer sweep.Stop()
 	for {
@@ -133,14 +139,14 @@ func (x *interactions) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case now := <-sweep.C:
-			for id, l := range calls {
-				if now.Sub(l.seen) > 24*time.Hour { // hung up in the IVR, or a leg never reported
-					delete(calls, id)
+			for id, seen := range m.seen {
+				if now.Sub(seen) > 24*time.Hour { // hung up in the IVR, or a leg never reported
+					m.forget(id)
 				}
 			}
 		case <-x.inbox.Ready():
 			for _, f := range x.inbox.Drain() {
-				f(calls)
+				f(m)
 			}
 		}
 	}
