@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"switchboard/acd"
+	"switchboard/crm"
 	"switchboard/internal/asterisk"
 	"switchboard/internal/config"
 	"switchboard/internal/pgcluster"
@@ -138,7 +139,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	d.callbacks = cbs
 	d.interactions = newInteractions(d.crm, d.log)
 	hub := screenpop.New(screenpop.Options{Logger: d.log, Registerer: reg, Enrichers: []screenpop.Enricher{
-		screenpop.Recordings{Index: st}, crmEnricher{live: d.crmLive.Load, local: d.crm}}})
+		screenpop.Recordings{Index: st}, crm.CustomerPop{Directory: d.crmDirectory, Local: d.crm, IsNotFound: store.IsNotFound}}})
 	d.pops = hub
 	d.desk = &screenpop.Desk{Hub: hub, Store: st, Node: cfg.Node, Dispositions: cfg.Dispositions,
 		Callbacks: cfg.Callbacks.Policy(""), Tickets: d.crm}

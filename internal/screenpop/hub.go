@@ -12,6 +12,7 @@ import (
 
 	"switchboard/acd"
 	"switchboard/acd/calllog"
+	"switchboard/crm"
 	"switchboard/internal/router"
 )
 
@@ -287,7 +288,7 @@ func (h *Hub) pop(c *callState, kind string, at time.Time) {
 		WaitedS: c.waited.Seconds(), Callback: r.Data["callback"] != "", IVR: r.Path, Data: maps.Clone(r.Data), At: at}
 	if e := c.enrichment; e != nil {
 		p.Customers, p.Tickets, p.Interactions, p.PopURL = e.Customers, e.Tickets, e.Interactions, e.PopURL
-		p.Recordings = recordingsOf(e.Recordings, c.agent)
+		p.Recordings = crm.RecordingsFor(e.Recordings, c.agent)
 	}
 	h.publish(c.agent, p)
 }
@@ -314,7 +315,7 @@ func (h *Hub) enrich(c *callState) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), h.opt.EnrichTimeout)
 		defer cancel()
-		e, err := enrichAll(ctx, h.opt.Enrichers, q)
+		e, err := crm.AskAll(ctx, h.opt.Enrichers, q)
 		if err != nil {
 			h.enrichErrs.Inc()
 			h.log.Warn("screen pop enrichment incomplete", "call", q.CallID, "err", err)
@@ -324,7 +325,7 @@ func (h *Hub) enrich(c *callState) {
 				return
 			}
 			c.enrichment = &e
-			if e.empty() {
+			if e.Empty() {
 				return // nothing to add to a pop already out
 			}
 			if c.agent != "" && (c.kind == KindOffered || c.kind == KindAnswered) {
