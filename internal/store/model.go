@@ -212,11 +212,19 @@ func (m *model) closeGone(g reconciled) {
 
 // apply turns one engine event into row changes (the projection's) and queue events.
 func (m *model) apply(ev acd.Event) {
+	switch e := ev.(type) {
+	case acd.AgentStateChanged:
+		m.agentState(e)
+		return
+	case acd.CallbackOfferDue: // queue events only: no row changes
+		m.event(e.At, e.Call, e.Queue, "", "CALLBACKOFFER", map[string]any{"estimate_seconds": secs(e.Estimate)})
+		return
+	case acd.CallSkillsExpanded:
+		m.event(e.At, e.Call, e.Queue, "", "EXPAND", map[string]any{"step": e.Step})
+		return
+	}
 	id := calllog.CallOf(ev)
 	if id == "" {
-		if e, ok := ev.(acd.AgentStateChanged); ok {
-			m.agentState(e)
-		}
 		return
 	}
 	c := m.call(id)
@@ -261,10 +269,6 @@ func (m *model) apply(ev acd.Event) {
 		m.event(e.At, e.Call, e.Queue, "", "UPDATE", map[string]any{"priority": e.Priority})
 	case acd.CallRemoved:
 		m.event(e.At, e.Call, e.Queue, "", "REMOVED", map[string]any{"reason": e.Reason, "waited_seconds": secs(e.Waited)})
-	case acd.CallbackOfferDue:
-		m.event(e.At, e.Call, e.Queue, "", "CALLBACKOFFER", map[string]any{"estimate_seconds": secs(e.Estimate)})
-	case acd.CallSkillsExpanded:
-		m.event(e.At, e.Call, e.Queue, "", "EXPAND", map[string]any{"step": e.Step})
 	}
 }
 
@@ -324,32 +328,11 @@ func (m *model) needs(items []item) (calls, agents []string, gone bool) {
 			gone = true
 			continue
 		}
-		switch e := it.ev.(type) {
-		case acd.CallEnqueued:
-			addC(e.Call)
-		case acd.CallOffered:
-			addC(e.Call)
-		case acd.CallAnswered:
-			addC(e.Call)
-		case acd.CallRequeued:
-			addC(e.Call)
-		case acd.CallAbandoned:
-			addC(e.Call)
-		case acd.CallEnded:
-			addC(e.Call)
-		case acd.CallTransferred:
-			addC(e.Call)
-		case acd.CallOverflowed:
-			addC(e.Call)
-		case acd.CallUpdated:
-			addC(e.Call)
-		case acd.CallRemoved:
-			addC(e.Call)
-		case acd.AgentStateChanged:
-			if m.agents[e.Agent] == nil && !seenA[e.Agent] {
-				seenA[e.Agent] = true
-				agents = append(agents, e.Agent)
-			}
+		if id := calllog.CallOf(it.ev); id != "" {
+			addC(id)
+		} else if e, ok := it.ev.(acd.AgentStateChanged); ok && m.agents[e.Agent] == nil && !seenA[e.Agent] {
+			seenA[e.Agent] = true
+			agents = append(agents, e.Agent)
 		}
 	}
 	return calls, agents, gone
