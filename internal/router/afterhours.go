@@ -31,9 +31,7 @@ func (r *Router) offerAfterHours(chanID, number, did string, route Route, msg st
 		priority: route.Priority, closed: &closedOffer{route: route}})
 	r.calls[c.id] = c
 	r.chans[chanID] = c
-	if r.callInfo != nil {
-		r.callInfo(c.id, number, did)
-	}
+	r.arrived(c.id, number, did)
 	c.w.do(func() {
 		if err := ignoreGone(r.tel.Answer(chanID)); err != nil {
 			r.log.Error("answer failed", "call", c.id, "err", err)
