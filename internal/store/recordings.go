@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"switchboard/internal/account"
 	"switchboard/recording"
 )
 
@@ -212,14 +213,8 @@ func (s *Store) RecordingsToPurge(ctx context.Context, now time.Time, keep map[s
 	return out, nil
 }
 
-// AuditEntry is one row of the audit trail.
-type AuditEntry struct {
-	At     time.Time // zero: now
-	Actor  string
-	Action string
-	Object string
-	Detail string
-}
+// AuditEntry is one row of the audit trail (the account core's).
+type AuditEntry = account.AuditEntry
 
 // Audit writes one audit row.
 func (s *Store) Audit(ctx context.Context, e AuditEntry) error {

@@ -17,18 +17,17 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"switchboard/internal/account"
 	"switchboard/internal/store"
 )
 
 // Users is what the web side needs of the account store.
 type Users interface {
-	UserByName(ctx context.Context, username string) (*store.User, error)
+	UserByName(ctx context.Context, username string) (*account.User, error)
 	CreateSession(ctx context.Context, userID int64, token, csrf string, expires time.Time) error
-	SessionByToken(ctx context.Context, token string, now time.Time) (*store.Session, error)
+	SessionByToken(ctx context.Context, token string, now time.Time) (*account.Session, error)
 	DeleteSession(ctx context.Context, token string, now time.Time) error
 }
-
-var _ Users = (*store.Store)(nil)
 
 const (
 	sessionCookie = "sb_session"
@@ -75,8 +74,8 @@ func credentialName(kind, secret string) string {
 	return kind + ":" + hex.EncodeToString(h[:16])
 }
 
-func sessionFrom(ctx context.Context) *store.Session {
-	s, _ := ctx.Value(ctxKey{}).(*store.Session)
+func sessionFrom(ctx context.Context) *account.Session {
+	s, _ := ctx.Value(ctxKey{}).(*account.Session)
 	return s
 }
 
@@ -93,7 +92,7 @@ func byAPIToken(ctx context.Context) bool {
 func (s *server) requireRole(rt Route, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var (
-			sess       *store.Session
+			sess       *account.Session
 			err        error
 			token      bool
 			credential string
@@ -157,7 +156,7 @@ func (s *server) requireRole(rt Route, next http.HandlerFunc) http.HandlerFunc {
 func (s *server) sessionLive(r *http.Request) bool {
 	was := sessionFrom(r.Context())
 	var (
-		sess *store.Session
+		sess *account.Session
 		err  error
 	)
 	if byAPIToken(r.Context()) {

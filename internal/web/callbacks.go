@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"switchboard/internal/account"
 	"switchboard/internal/store"
 )
 
@@ -19,7 +20,7 @@ type Callbacks interface {
 	AgentCallbacks(ctx context.Context, agent string) ([]store.Callback, error)
 	Callback(ctx context.Context, id int64) (*store.Callback, error)
 	CancelCallback(ctx context.Context, id int64) (bool, error)
-	Audit(ctx context.Context, e store.AuditEntry) error
+	Audit(ctx context.Context, e account.AuditEntry) error
 }
 
 var _ Callbacks = (*store.Store)(nil)
@@ -74,7 +75,7 @@ var callbackStates = []store.CallbackState{store.CallbackPending, store.Callback
 	store.CallbackDone, store.CallbackExpired, store.CallbackCancelled}
 
 // callbackScope reports whether the session's user may see and act on a callback of queue.
-func callbackScope(u store.User, queue string) bool {
+func callbackScope(u account.User, queue string) bool {
 	return u.Role == "admin" || u.Role == "supervisor" && slices.Contains(u.Queues, queue)
 }
 
@@ -161,7 +162,7 @@ func (s *server) cancelCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	obj := "callback/" + strconv.FormatInt(id, 10)
-	if err := s.opt.Callbacks.Audit(r.Context(), store.AuditEntry{Actor: u.Username, Action: "callback.cancel", Object: obj, Detail: cb.Queue}); err != nil {
+	if err := s.opt.Callbacks.Audit(r.Context(), account.AuditEntry{Actor: u.Username, Action: "callback.cancel", Object: obj, Detail: cb.Queue}); err != nil {
 		s.opt.Logger.Error("audit", "action", "callback.cancel", "object", obj, "err", err)
 	}
 	s.opt.Logger.Info("callback cancelled", "callback", id, "user", u.Username)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"switchboard/crm"
+	"switchboard/internal/account"
 	"switchboard/internal/store"
 	"switchboard/recording"
 )
@@ -54,7 +55,7 @@ func (s *server) crmError(w http.ResponseWriter, err error, what string) {
 
 // ticketView is t as u may see it: only the recordings u may hear (recordingAccess), since
 // their names tell call ids and dates.
-func ticketView(u store.User, t *crm.Ticket) *crm.Ticket {
+func ticketView(u account.User, t *crm.Ticket) *crm.Ticket {
 	if t == nil || len(t.Recordings) == 0 {
 		return t
 	}
@@ -309,7 +310,7 @@ var errNotCustomers = errors.New("the ticket is not of this call's customer: ope
 // agentMayLink checks that an agent links callID only to a ticket of the call's customer; its
 // error is errNotCustomers when not, a not-found error when the ticket does not exist.
 // Supervisors and admins may link any.
-func (s *server) agentMayLink(ctx context.Context, u store.User, ticketID int64, callID string) error {
+func (s *server) agentMayLink(ctx context.Context, u account.User, ticketID int64, callID string) error {
 	if u.Role != "agent" {
 		return nil
 	}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"switchboard/acd"
-	"switchboard/internal/store"
+	"switchboard/internal/account"
 )
 
 // Desktop is what the agent desktop and the wallboard's agent grid ask of the router. Errors
@@ -86,7 +86,7 @@ func agentRow(v acd.AgentView) AgentRow {
 }
 
 // queueScope returns who may touch which queue: nil for an admin (all).
-func queueScope(u store.User) func(string) bool {
+func queueScope(u account.User) func(string) bool {
 	if u.Role == "admin" {
 		return nil
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/internal/account"
 	"switchboard/internal/store"
 	"switchboard/recording"
 )
@@ -25,7 +26,7 @@ import (
 type Recordings interface {
 	SearchRecordings(ctx context.Context, f store.RecordingFilter, limit int, cursor string) ([]recording.Recording, string, error)
 	Recording(ctx context.Context, name string) (*recording.Recording, error)
-	Audit(ctx context.Context, e store.AuditEntry) error
+	Audit(ctx context.Context, e account.AuditEntry) error
 }
 
 var _ Recordings = (*store.Store)(nil)
@@ -49,7 +50,7 @@ type RecordingRow struct {
 
 // recordingAccess says whether a session may hear a recording: an admin all, a supervisor
 // those of their queues, an agent their own calls.
-func recordingAccess(u store.User, rec recording.Recording) bool {
+func recordingAccess(u account.User, rec recording.Recording) bool {
 	switch u.Role {
 	case "admin":
 		return true
@@ -80,7 +81,7 @@ func parseDuration(v string) (time.Duration, error) {
 // (RFC 3339, or a form's "2006-01-02T15:04" in UTC), queue, agent, number, customer, ticket,
 // call, min_duration, max_duration (seconds or Go notation), limit, cursor. A non-zero code
 // and message say why the request is refused.
-func recordingQuery(r *http.Request, u store.User) (f store.RecordingFilter, limit int, cursor string, code int, msg string) {
+func recordingQuery(r *http.Request, u account.User) (f store.RecordingFilter, limit int, cursor string, code int, msg string) {
 	q := r.URL.Query()
 	for _, t := range []struct {
 		key string
@@ -300,7 +301,7 @@ func (s *server) playRecording(w http.ResponseWriter, r *http.Request) {
 		}
 		detail = "range " + rg
 	}
-	if err := s.opt.Recordings.Audit(r.Context(), store.AuditEntry{Actor: sess.User.Username, Action: action,
+	if err := s.opt.Recordings.Audit(r.Context(), account.AuditEntry{Actor: sess.User.Username, Action: action,
 		Object: "recording:" + name, Detail: detail}); err != nil {
 		s.opt.Logger.Error("recording not served: audit failed", "recording", name, "err", err)
 		http.Error(w, "unavailable", http.StatusServiceUnavailable)

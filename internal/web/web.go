@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/internal/account"
 	"switchboard/internal/store"
 )
 
@@ -367,7 +368,7 @@ func (s *server) render(w http.ResponseWriter, name string, data any) {
 // renderStatus is render with another status code.
 func (s *server) renderStatus(w http.ResponseWriter, code int, name string, data any) {
 	if m, ok := data.(map[string]any); ok {
-		if u, ok := m["User"].(store.User); ok {
+		if u, ok := m["User"].(account.User); ok {
 			m["Nav"] = s.nav(u.Role, name)
 		}
 	}

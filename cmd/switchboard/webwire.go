@@ -1,0 +1,12 @@
+package main
+
+import (
+	"switchboard/internal/store"
+	"switchboard/internal/web"
+)
+
+// The store is what the web side keeps its accounts, callbacks, recordings and reports in.
+var (
+	_ web.Users    = (*store.Store)(nil)
+	_ web.Accounts = (*store.Store)(nil)
+)
