@@ -9,4 +9,5 @@ import (
 var (
 	_ web.Users    = (*store.Store)(nil)
 	_ web.Accounts = (*store.Store)(nil)
+	_ web.Reports  = (*store.Store)(nil)
 )

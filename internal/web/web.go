@@ -24,8 +24,8 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/acd/report"
 	"switchboard/internal/account"
-	"switchboard/internal/store"
 )
 
 //go:embed assets
@@ -89,7 +89,7 @@ type Options struct {
 	Desktop Desktop
 	// AgentDay sums an agent's work between two times (the store's agent_states): the
 	// desktop's figures of the day. Needed with Desktop.
-	AgentDay func(ctx context.Context, agentID string, from, to time.Time) (store.AgentDay, error)
+	AgentDay func(ctx context.Context, agentID string, from, to time.Time) (report.AgentDay, error)
 	// CallbacksPending counts, per queue, the callbacks not yet done (the wallboard shows
 	// them); nil: not shown.
 	CallbacksPending func(ctx context.Context) (map[string]int, error)
