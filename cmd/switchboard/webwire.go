@@ -7,7 +7,8 @@ import (
 
 // The store is what the web side keeps its accounts, callbacks, recordings and reports in.
 var (
-	_ web.Users    = (*store.Store)(nil)
-	_ web.Accounts = (*store.Store)(nil)
-	_ web.Reports  = (*store.Store)(nil)
+	_ web.Users      = (*store.Store)(nil)
+	_ web.Accounts   = (*store.Store)(nil)
+	_ web.Reports    = (*store.Store)(nil)
+	_ web.Recordings = (*store.Store)(nil)
 )

@@ -15,21 +15,10 @@ import (
 	"switchboard/recording"
 )
 
-// RecordingFilter selects recordings. Zero fields do not filter.
-type RecordingFilter struct {
-	From, To time.Time // started in [From, To)
-	// Queues, when not nil, restricts to these queues (a supervisor's scope); an empty,
-	// non-nil slice matches nothing.
-	Queues      []string
-	Queue       string
-	Agent       string
-	Number      string // the caller's number, exactly
-	Customer    string
-	Ticket      string
-	CallID      string
-	MinDuration time.Duration
-	MaxDuration time.Duration
-}
+// RecordingFilter selects recordings (the recording core's query).
+type RecordingFilter = recording.Query
+
+var _ recording.Index = (*Store)(nil)
 
 const recordingColumns = `name, call_id, queue, agent, number, customer, ticket, started_at, duration_ms, size_bytes, format, sha256, path`
 
@@ -104,7 +93,7 @@ func (s *Store) DeleteRecording(ctx context.Context, name string) error {
 }
 
 // ErrBadCursor is returned for a search cursor this store did not hand out.
-var ErrBadCursor = errors.New("bad cursor")
+var ErrBadCursor = recording.ErrBadCursor
 
 func encodeCursor(r recording.Recording) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(r.Started.UnixMicro(), 10) + ":" + r.Name))

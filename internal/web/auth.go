@@ -18,7 +18,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"switchboard/internal/account"
-	"switchboard/internal/store"
 )
 
 // Users is what the web side needs of the account store.
@@ -115,7 +114,7 @@ func (s *server) requireRole(rt Route, next http.HandlerFunc) http.HandlerFunc {
 			}
 		}
 		if err != nil || sess == nil {
-			if errors.Is(err, store.ErrNotFound) || err == nil || errors.Is(err, http.ErrNoCookie) {
+			if isNotFound(err) || err == nil || errors.Is(err, http.ErrNoCookie) {
 				if token {
 					s.opt.Logger.Info("api token refused", "ip", s.clientIP(r))
 					writeError(w, http.StatusUnauthorized, CodeUnauthorized, "unknown or revoked API token")
@@ -167,7 +166,7 @@ func (s *server) sessionLive(r *http.Request) bool {
 		return false
 	}
 	if err != nil {
-		return !errors.Is(err, store.ErrNotFound)
+		return !isNotFound(err)
 	}
 	return sess.User.ID == was.User.ID && sess.User.Role == was.User.Role && sess.User.AgentID == was.User.AgentID &&
 		slices.Equal(sess.User.Queues, was.User.Queues)
@@ -226,7 +225,7 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	u, err := s.opt.Users.UserByName(r.Context(), name)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !isNotFound(err) {
 		s.opt.Logger.Error("login lookup", "err", err)
 		http.Error(w, "unavailable", http.StatusServiceUnavailable)
 		return

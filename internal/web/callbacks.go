@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -140,7 +139,7 @@ func (s *server) cancelCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	cb, err := s.opt.Callbacks.Callback(r.Context(), id)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case isNotFound(err):
 		writeError(w, http.StatusNotFound, CodeNotFound, "no such callback")
 		return
 	case err != nil:

@@ -45,7 +45,7 @@ func (s *server) crmError(w http.ResponseWriter, err error, what string) {
 		writeError(w, http.StatusUnprocessableEntity, CodeInvalid, err.Error())
 	case errors.Is(err, crm.ErrTransition):
 		writeError(w, http.StatusConflict, CodeConflict, err.Error())
-	case store.IsNotFound(err):
+	case isNotFound(err):
 		writeError(w, http.StatusNotFound, CodeNotFound, what+" not found")
 	default:
 		s.opt.Logger.Error("crm", "what", what, "err", err)

@@ -9,7 +9,6 @@ import (
 
 	"switchboard/acd"
 	"switchboard/internal/screenpop"
-	"switchboard/internal/store"
 )
 
 // Pops is the agents' screen-pop feed; *screenpop.Hub is one.
@@ -120,7 +119,7 @@ func (s *server) wrapupCall(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, errNotCustomers):
 			writeError(w, http.StatusForbidden, CodeForbidden, err.Error())
 			return
-		case store.IsNotFound(err):
+		case isNotFound(err):
 			writeError(w, http.StatusUnprocessableEntity, CodeInvalid, fmt.Sprintf("ticket %d not found", req.TicketID))
 			return
 		case err != nil:

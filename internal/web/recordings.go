@@ -18,18 +18,15 @@ import (
 
 	"switchboard/acd"
 	"switchboard/internal/account"
-	"switchboard/internal/store"
 	"switchboard/recording"
 )
 
 // Recordings is what the web side needs of the recording index.
 type Recordings interface {
-	SearchRecordings(ctx context.Context, f store.RecordingFilter, limit int, cursor string) ([]recording.Recording, string, error)
+	SearchRecordings(ctx context.Context, f recording.Query, limit int, cursor string) ([]recording.Recording, string, error)
 	Recording(ctx context.Context, name string) (*recording.Recording, error)
 	Audit(ctx context.Context, e account.AuditEntry) error
 }
-
-var _ Recordings = (*store.Store)(nil)
 
 // RecordingRow is one recording in a search answer. The file's path stays on the server.
 type RecordingRow struct {
@@ -81,7 +78,7 @@ func parseDuration(v string) (time.Duration, error) {
 // (RFC 3339, or a form's "2006-01-02T15:04" in UTC), queue, agent, number, customer, ticket,
 // call, min_duration, max_duration (seconds or Go notation), limit, cursor. A non-zero code
 // and message say why the request is refused.
-func recordingQuery(r *http.Request, u account.User) (f store.RecordingFilter, limit int, cursor string, code int, msg string) {
+func recordingQuery(r *http.Request, u account.User) (f recording.Query, limit int, cursor string, code int, msg string) {
 	q := r.URL.Query()
 	for _, t := range []struct {
 		key string
@@ -144,7 +141,7 @@ func (s *server) findRecordings(w http.ResponseWriter, r *http.Request) ([]Recor
 		return nil, "", false
 	}
 	list, next, err := s.opt.Recordings.SearchRecordings(r.Context(), f, limit, cursor)
-	if errors.Is(err, store.ErrBadCursor) {
+	if errors.Is(err, recording.ErrBadCursor) {
 		http.Error(w, "bad cursor", http.StatusBadRequest)
 		return nil, "", false
 	}
@@ -233,7 +230,7 @@ func (s *server) playRecording(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec, err := s.opt.Recordings.Recording(r.Context(), name)
-	if store.IsNotFound(err) {
+	if isNotFound(err) {
 		http.NotFound(w, r)
 		return
 	}
