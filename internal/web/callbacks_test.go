@@ -205,3 +205,30 @@ func TestCancelCallback(t *testing.T) {
 		t.Fatalf("audit: %+v", cbs.audit)
 	}
 }
+
+// TestCallbackJSON pins the API's shape of a callback: what is shown, in which order, and
+// what is left out (the node, the creation time, the data).
+func TestCallbackJSON(t *testing.T) {
+	s, cbs := newCallbackSite(t)
+	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	cbs.rows = []store.Callback{
+		{ID: 7, Node: "ast1", Number: "+4930111", Queue: "billing", Priority: 2, EnqueuedAt: t0, Reason: "offered",
+			CallID: "c1", Agent: "1001", WindowStart: t0.Add(time.Hour), WindowEnd: t0.Add(2 * time.Hour),
+			State: store.CallbackDialing, Attempts: 2, MaxAttempts: 3, NextAt: t0.Add(3 * time.Hour),
+			ExpiresAt: t0.Add(24 * time.Hour), Outcome: "busy", Requests: 2, CreatedAt: t0, UpdatedAt: t0.Add(4 * time.Hour),
+			Data: map[string]string{"account": "42"}},
+		{ID: 8, Number: "+4930222", Queue: "billing", State: store.CallbackPending},
+	}
+	code, body := s.get(s.as("root"), "/api/callbacks")
+	want := `{"callbacks":[` +
+		`{"id":7,"number":"+4930111","queue":"billing","priority":2,"reason":"offered","state":"dialing","agent":"1001",` +
+		`"call_id":"c1","enqueued_at":"2026-11-23T09:00:00Z","attempts":2,"max_attempts":3,"next_at":"2026-11-23T12:00:00Z",` +
+		`"expires_at":"2026-11-24T09:00:00Z","window_start":"2026-11-23T10:00:00Z","window_end":"2026-11-23T11:00:00Z",` +
+		`"outcome":"busy","requests":2,"updated_at":"2026-11-23T13:00:00Z"},` +
+		`{"id":8,"number":"+4930222","queue":"billing","priority":0,"reason":"","state":"pending",` +
+		`"enqueued_at":"0001-01-01T00:00:00Z","attempts":0,"max_attempts":0,"next_at":"0001-01-01T00:00:00Z",` +
+		`"expires_at":"0001-01-01T00:00:00Z","requests":0,"updated_at":"0001-01-01T00:00:00Z"}]}`
+	if code != 200 || strings.TrimSpace(body) != want {
+		t.Errorf("GET /api/callbacks: %d\n%s\nwant\n%s", code, body, want)
+	}
+}
