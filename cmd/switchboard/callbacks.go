@@ -88,7 +88,7 @@ func (s *callbackStore) Assign(ctx context.Context, c router.CallbackClaim, agen
 // Finish leaves the expiry and the caller's window to the store (see store.FinishAttempt).
 func (s *callbackStore) Finish(ctx context.Context, c router.CallbackClaim, outcome callback.Outcome, now time.Time) error {
 	p := s.cfg.Load().Callbacks.Policy(c.Queue)
-	next, _ := p.NextAttempt(callback.Callback{Attempts: c.Attempt, Last: outcome}, now, s.window())
+	next, _ := p.NextAttempt(callback.Callback{Attempts: c.Attempt, Outcome: outcome}, now, s.window())
 	if _, err := s.st.FinishAttempt(ctx, c.ID, c.Attempt, outcome, next); err != nil {
 		return fmt.Errorf("callback %d attempt %d: %w", c.ID, c.Attempt, err)
 	}

@@ -11,4 +11,5 @@ var (
 	_ web.Accounts   = (*store.Store)(nil)
 	_ web.Reports    = (*store.Store)(nil)
 	_ web.Recordings = (*store.Store)(nil)
+	_ web.Callbacks  = (*store.Store)(nil)
 )

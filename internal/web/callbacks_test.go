@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"switchboard/internal/store"
+	"switchboard/ivr/callback"
 )
 
 // memCallbacks is an in-memory callback list; the PostgreSQL one is tested in internal/store
@@ -98,7 +99,7 @@ func newCallbackSite(t *testing.T) (*recSite, *memCallbacks) {
 
 func callbackIDs(t *testing.T, body string) []int64 {
 	t.Helper()
-	var got struct{ Callbacks []CallbackRow }
+	var got struct{ Callbacks []callback.Callback }
 	if err := json.Unmarshal([]byte(body), &got); err != nil {
 		t.Fatalf("%v: %s", err, body)
 	}
