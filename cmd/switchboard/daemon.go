@@ -262,7 +262,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			return out, err
 		},
 		Logger:         d.log,
-		Limits:         web.LimitsOf(cfg.HTTP),
+		Limits:         webLimits(cfg.HTTP),
 		PublicURL:      cfg.HTTP.PublicURL,
 		TrustedProxies: cfg.HTTP.TrustedProxies,
 	})

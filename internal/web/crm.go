@@ -8,7 +8,6 @@ import (
 
 	"switchboard/crm"
 	"switchboard/internal/account"
-	"switchboard/internal/store"
 	"switchboard/recording"
 )
 
@@ -28,8 +27,6 @@ type CRM interface {
 	// CallHandledBy: the call was (or is) the agent's.
 	CallHandledBy(ctx context.Context, callID, agent string) (bool, error)
 }
-
-var _ CRM = (*store.CRM)(nil)
 
 // Who may do what: every staff role searches, reads, creates and edits customers, reads tickets
 // and opens them. An agent changes only the tickets they own; links only their own calls, and
