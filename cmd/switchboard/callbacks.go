@@ -107,3 +107,15 @@ func (s *callbackStore) Expire(ctx context.Context, now time.Time) (int, error) 
 func dialerConfig(cb config.Callbacks) router.Dialer {
 	return router.Dialer{Endpoint: cb.DialEndpoint, CallerID: cb.CallerID, RingTimeout: cb.RingTimeout, DialAhead: cb.DialAhead}
 }
+
+// Pending counts, per queue, the callbacks not yet done (the wallboard shows them).
+func (s *callbackStore) Pending(ctx context.Context) (map[string]int, error) {
+	counts, err := s.st.CallbackCounts(ctx)
+	out := map[string]int{}
+	for q, byState := range counts {
+		for _, n := range byState {
+			out[q] += n
+		}
+	}
+	return out, err
+}

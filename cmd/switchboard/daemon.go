@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"switchboard/acd"
 	"switchboard/internal/asterisk"
@@ -224,48 +223,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		return nil, fmt.Errorf("http: %w", err)
 	}
 	d.addr = ln.Addr().String()
-	d.http = web.NewServer(web.Options{
-		Checks: []web.Check{
-			{Name: "ari", OK: d.events.IsConnected},
-			{Name: "reconciled", OK: func() bool { return r.Reconciliations() > 0 }},
-			{Name: "store", OK: j.Healthy},
-		},
-		Metrics:      promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
-		MetricsToken: opt.MetricsToken,
-		Users:        st,
-		Live: func() web.Live {
-			s := r.Snapshot()
-			return web.Live{At: s.At, Queues: s.Queues, Agents: s.Agents}
-		},
-		Recordings: st,
-		CRM:        d.crm,
-		Callbacks:  st,
-		Accounts:   st,
-		KPIs:       ticketKPIs(d.crm, d.crmLive.Load),
-		Reports:    st,
-		RecordCall: func(ctx context.Context, agent, call string) error {
-			return r.RecordOnDemand(ctx, call, agent, func(queue string) bool { return (*d.policies.Load())[queue].OnRequest() })
-		},
-		Secure:   r,
-		Pops:     hub,
-		Desk:     d.desk,
-		Desktop:  deskRouter{r, st},
-		AgentDay: st.AgentDay,
-		CallbacksPending: func(ctx context.Context) (map[string]int, error) {
-			counts, err := st.CallbackCounts(ctx)
-			out := map[string]int{}
-			for q, byState := range counts {
-				for _, n := range byState {
-					out[q] += n
-				}
-			}
-			return out, err
-		},
-		Logger:         d.log,
-		Limits:         webLimits(cfg.HTTP),
-		PublicURL:      cfg.HTTP.PublicURL,
-		TrustedProxies: cfg.HTTP.TrustedProxies,
-	})
+	d.http = web.NewServer(d.webOptions(cfg, opt.MetricsToken))
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel

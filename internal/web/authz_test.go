@@ -247,9 +247,9 @@ func (w *authzWorld) options() Options {
 		RecordCall: func(_ context.Context, agent, call string) error { return ownCallOnly(agent, call) },
 		Secure:     authzSecure{},
 		CRM:        c,
-		Pops:       screenpop.New(screenpop.Options{Logger: slog.New(slog.DiscardHandler)}),
-		Desk: &screenpop.Desk{Store: &memDesk{handled: map[string]string{"c-a": "1001", "c-b": "1002"}}, Node: "ast1",
-			Dispositions: []string{"resolved"}, Callbacks: callback.Policy{AllowInternational: true}, Tickets: c},
+		Pops:       hubPops(screenpop.New(screenpop.Options{Logger: slog.New(slog.DiscardHandler)})),
+		Desk: deskOf(&screenpop.Desk{Store: &memDesk{handled: map[string]string{"c-a": "1001", "c-b": "1002"}}, Node: "ast1",
+			Dispositions: []string{"resolved"}, Callbacks: callback.Policy{AllowInternational: true}, Tickets: c}),
 		Desktop: desk, AgentDay: memAgentDay,
 		CallbacksPending: func(context.Context) (map[string]int, error) { return map[string]int{}, nil },
 		Callbacks: &memCallbacks{rows: []store.Callback{

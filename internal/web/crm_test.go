@@ -328,8 +328,8 @@ func TestAgentCannotTakeOverTickets(t *testing.T) {
 	annas, _ := m.CreateTicket(ctx, crm.NewTicket{CustomerID: 1, Subject: "Anna's refund", Owner: "1001", CallID: "c1"})
 	hub := screenpop.New(screenpop.Options{Logger: slog.New(slog.DiscardHandler)})
 	desk := &memDesk{handled: map[string]string{"c2": "1002", "c3": "1002"}}
-	ts := httptest.NewServer(Handler(Options{Users: users, Live: func() Live { return Live{} }, CRM: m, Pops: hub,
-		Desk:   &screenpop.Desk{Store: desk, Dispositions: []string{"resolved"}, Tickets: m},
+	ts := httptest.NewServer(Handler(Options{Users: users, Live: func() Live { return Live{} }, CRM: m, Pops: hubPops(hub),
+		Desk:   deskOf(&screenpop.Desk{Store: desk, Dispositions: []string{"resolved"}, Tickets: m}),
 		Logger: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(ts.Close)
 	s := &recSite{site: &site{t: t, ts: ts}, users: users}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/internal/screenpop"
 	"switchboard/internal/store"
 )
 
@@ -173,4 +174,35 @@ func (s *site) openStream(c *http.Client, path string) *http.Response {
 	}
 	s.t.Cleanup(func() { resp.Body.Close() })
 	return resp
+}
+
+// hubPops and deskOf give the web side the screen pop's hub and desk, as cmd/switchboard
+// wires them.
+func hubPops(h *screenpop.Hub) Pops { return popFeed{h} }
+
+type popFeed struct{ hub *screenpop.Hub }
+
+func (f popFeed) Subscribe(agent string) (<-chan []byte, func()) {
+	s := f.hub.Subscribe(agent)
+	return s.C, s.Close
+}
+
+func (f popFeed) Current(agent string) ([]byte, bool) {
+	_, b, ok := f.hub.Current(agent)
+	return b, ok
+}
+
+func deskOf(d *screenpop.Desk) Desk { return popDesk{d} }
+
+type popDesk struct{ desk *screenpop.Desk }
+
+func (d popDesk) Codes() []string { return d.desk.Codes() }
+
+func (d popDesk) Wrapup(ctx context.Context, agent, callID string, w Wrapup) error {
+	return d.desk.Wrapup(ctx, agent, callID, screenpop.Wrapup(w))
+}
+
+func (d popDesk) ScheduleCallback(ctx context.Context, agent, callID, number string, at time.Time) (ScheduledCallback, error) {
+	s, err := d.desk.ScheduleCallback(ctx, agent, callID, number, at)
+	return ScheduledCallback(s), err
 }

@@ -33,7 +33,7 @@ func BenchmarkPopDelivery(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go hub.Run(ctx)
-	ts := httptest.NewServer(Handler(Options{Users: users, Live: func() Live { return Live{} }, Pops: hub}))
+	ts := httptest.NewServer(Handler(Options{Users: users, Live: func() Live { return Live{} }, Pops: hubPops(hub)}))
 	defer ts.Close()
 	defer cancel() // the streams end before the server closes
 

@@ -23,8 +23,8 @@ func everything(t *testing.T) Options {
 		RecordCall: func(context.Context, string, string) error { return nil },
 		Secure:     &fakeSecure{},
 		CRM:        newMemCRM(),
-		Pops:       screenpop.New(screenpop.Options{}),
-		Desk:       &screenpop.Desk{Dispositions: []string{"resolved"}},
+		Pops:       hubPops(screenpop.New(screenpop.Options{})),
+		Desk:       deskOf(&screenpop.Desk{Dispositions: []string{"resolved"}}),
 		Desktop:    newMemDesktop(),
 		AgentDay:   memAgentDay,
 		CallbacksPending: func(context.Context) (map[string]int, error) {

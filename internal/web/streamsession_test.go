@@ -28,7 +28,7 @@ func TestStreamsEndWithTheSession(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	go hub.Run(ctx)
-	ts := httptest.NewServer(Handler(Options{Users: users, Live: func() Live { return live }, Pops: hub,
+	ts := httptest.NewServer(Handler(Options{Users: users, Live: func() Live { return live }, Pops: hubPops(hub),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), streamRecheck: 50 * time.Millisecond}))
 	t.Cleanup(ts.Close)
 	s := &site{t: t, ts: ts}
