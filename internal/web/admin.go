@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"switchboard/acd"
 	"switchboard/internal/account"
 )
 
@@ -85,13 +84,9 @@ func (s *server) checkAccount(role, agentID string, queues []string) error {
 	return CheckAccount(role, agentID, queues, func(q string) bool { return known[q] })
 }
 
-// storeError answers a store error: not found, conflict and invalid in their codes, anything
-// else logged and 500.
+// storeError answers a store error; one without a code is logged and answered 500.
 func (s *server) storeError(w http.ResponseWriter, what string, err error) {
-	if acd.ErrorCode(err) == "" {
-		s.opt.Logger.Error(what, "err", err)
-	}
-	writeEngineError(w, err)
+	s.fail(w, err, failure{what: what})
 }
 
 func (s *server) audit(r *http.Request, action, object, detail string) {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"switchboard/acd"
 	"switchboard/internal/account"
 	"switchboard/ivr/callback"
 )
@@ -98,12 +99,9 @@ func (s *server) cancelCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	cb, err := s.opt.Callbacks.Callback(r.Context(), id)
 	switch {
-	case isNotFound(err):
-		writeError(w, http.StatusNotFound, CodeNotFound, "no such callback")
-		return
 	case err != nil:
-		s.opt.Logger.Error("callback", "id", id, "err", err)
-		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "callbacks unavailable")
+		s.fail(w, err, failure{messages: map[string]string{acd.ENotFound: "no such callback"}, what: "callback", attrs: []any{"id", id},
+			status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "callbacks unavailable"})
 		return
 	case !callbackScope(u, cb.Queue):
 		writeError(w, http.StatusForbidden, CodeForbidden, "queue not in your scope")

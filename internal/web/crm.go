@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"switchboard/acd"
 	"switchboard/crm"
 	"switchboard/internal/account"
 	"switchboard/recording"
@@ -37,17 +38,8 @@ type CRM interface {
 // crmError answers a CRM error: invalid input 422, a status change the workflow refuses 409,
 // a missing row 404, anything else 503 (logged).
 func (s *server) crmError(w http.ResponseWriter, err error, what string) {
-	switch {
-	case errors.Is(err, crm.ErrInvalid):
-		writeError(w, http.StatusUnprocessableEntity, CodeInvalid, err.Error())
-	case errors.Is(err, crm.ErrTransition):
-		writeError(w, http.StatusConflict, CodeConflict, err.Error())
-	case isNotFound(err):
-		writeError(w, http.StatusNotFound, CodeNotFound, what+" not found")
-	default:
-		s.opt.Logger.Error("crm", "what", what, "err", err)
-		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "customer records unavailable")
-	}
+	s.fail(w, err, failure{messages: map[string]string{acd.ENotFound: what + " not found"}, what: "crm", attrs: []any{"what", what},
+		status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "customer records unavailable"})
 }
 
 // ticketView is t as u may see it: only the recordings u may hear (recordingAccess), since

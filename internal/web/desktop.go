@@ -392,13 +392,8 @@ func (s *server) apiPatchCall(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"call": id, "priority": *req.Priority})
 }
 
-// engineError answers an error from the router: acd codes in the API's shape, anything else
-// (the router gone, a timeout) as unavailable.
+// engineError answers an error from the router; one without a code (the router gone, a
+// timeout) is unavailable.
 func (s *server) engineError(w http.ResponseWriter, what string, err error) {
-	if acd.ErrorCode(err) == "" {
-		s.opt.Logger.Error(what, "err", err)
-		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, what+": router unavailable")
-		return
-	}
-	writeEngineError(w, err)
+	s.fail(w, err, failure{what: what, status: http.StatusServiceUnavailable, code: CodeUnavailable, message: what + ": router unavailable"})
 }

@@ -177,15 +177,6 @@ func (s *server) callbackCall(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) deskError(w http.ResponseWriter, what, call string, err error) {
-	switch acd.ErrorCode(err) {
-	case acd.ENotFound:
-		writeError(w, http.StatusNotFound, CodeNotFound, "no such call answered by you")
-	case acd.EInvalid:
-		writeError(w, http.StatusUnprocessableEntity, CodeInvalid, err.Error())
-	case acd.EConflict:
-		writeError(w, http.StatusConflict, CodeConflict, err.Error())
-	default:
-		s.opt.Logger.Error(what+" failed", "call", call, "err", err)
-		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, what+" not stored; try again")
-	}
+	s.fail(w, err, failure{messages: map[string]string{acd.ENotFound: "no such call answered by you"}, what: what + " failed",
+		attrs: []any{"call", call}, status: http.StatusServiceUnavailable, code: CodeUnavailable, message: what + " not stored; try again"})
 }

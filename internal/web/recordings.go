@@ -331,21 +331,11 @@ func (s *server) recordCall(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	err := s.opt.RecordCall(r.Context(), sess.User.AgentID, id)
-	switch acd.ErrorCode(err) {
-	case "":
-		if err != nil {
-			s.opt.Logger.Error("recording on demand", "call", id, "err", err)
-			writeError(w, http.StatusBadGateway, CodeUnavailable, "recording did not start")
-			return
-		}
-	case acd.ENotFound:
-		writeError(w, http.StatusNotFound, CodeNotFound, "no such call")
-		return
-	case acd.EConflict:
-		writeError(w, http.StatusConflict, CodeConflict, "call not connected to you")
-		return
-	default:
-		writeError(w, http.StatusForbidden, CodeForbidden, "this queue does not record on demand")
+	if err != nil {
+		s.fail(w, err, failure{refuse: true, messages: map[string]string{acd.ENotFound: "no such call",
+			acd.EConflict: "call not connected to you", acd.EInvalid: "this queue does not record on demand"},
+			what: "recording on demand", attrs: []any{"call", id}, status: http.StatusBadGateway, code: CodeUnavailable,
+			message: "recording did not start"})
 		return
 	}
 	s.opt.Logger.Info("recording on demand", "call", id, "user", sess.User.Username)
