@@ -70,6 +70,8 @@ const (
 // ActiveCallbackStates are the states the metric and the dashboards count.
 var ActiveCallbackStates = callback.ActiveStates
 
+var _ callback.Store = (*Store)(nil)
+
 // Errors of the callbacks (the callback core's).
 var (
 	ErrInvalidCallback  = callback.ErrInvalid
