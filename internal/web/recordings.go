@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -262,23 +260,23 @@ func (s *server) playRecording(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "recording file unreadable", http.StatusInternalServerError)
 		return
 	}
-	if st.Size() == 0 || st.Size() != rec.Size {
+	if err := recording.CheckSize(*rec, st.Size()); err != nil {
 		s.opt.Logger.Error("recording file damaged: size differs from the index", "recording", name, "path", rec.Path,
 			"size", st.Size(), "indexed_size", rec.Size)
 		http.Error(w, "recording file damaged", http.StatusConflict)
 		return
 	}
 	if !s.verified.ok(name, st, rec.SHA256) {
-		h := sha256.New()
-		if _, err := io.Copy(h, f); err != nil {
+		var damage *recording.DamageError
+		switch err := recording.CheckSum(*rec, f); {
+		case errors.As(err, &damage):
+			s.opt.Logger.Error("recording file damaged: checksum differs from the index", "recording", name, "path", rec.Path,
+				"sha256", damage.Got, "indexed_sha256", rec.SHA256)
+			http.Error(w, "recording file damaged", http.StatusConflict)
+			return
+		case err != nil:
 			s.opt.Logger.Error("recording file unreadable", "recording", name, "path", rec.Path, "err", err)
 			http.Error(w, "recording file unreadable", http.StatusInternalServerError)
-			return
-		}
-		if got := hex.EncodeToString(h.Sum(nil)); got != rec.SHA256 {
-			s.opt.Logger.Error("recording file damaged: checksum differs from the index", "recording", name, "path", rec.Path,
-				"sha256", got, "indexed_sha256", rec.SHA256)
-			http.Error(w, "recording file damaged", http.StatusConflict)
 			return
 		}
 		s.verified.remember(name, st, rec.SHA256)
