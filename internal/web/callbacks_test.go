@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"switchboard/internal/store"
+	"switchboard/internal/account"
 	"switchboard/ivr/callback"
 )
 
@@ -21,20 +21,20 @@ import (
 // and through the daemon (cmd/switchboard).
 type memCallbacks struct {
 	mu    sync.Mutex
-	rows  []store.Callback
-	audit []store.AuditEntry
-	asked []store.CallbackFilter
+	rows  []callback.Callback
+	audit []account.AuditEntry
+	asked []callback.Filter
 }
 
-func (m *memCallbacks) Callbacks(_ context.Context, f store.CallbackFilter) ([]store.Callback, error) {
+func (m *memCallbacks) Callbacks(_ context.Context, f callback.Filter) ([]callback.Callback, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.asked = append(m.asked, f)
 	states := f.States
 	if states == nil {
-		states = store.ActiveCallbackStates
+		states = callback.ActiveStates
 	}
-	var out []store.Callback
+	var out []callback.Callback
 	for _, c := range m.rows {
 		if slices.Contains(states, c.State) && (f.Queue == "" || f.Queue == c.Queue) && (f.Agent == "" || f.Agent == c.Agent) &&
 			(f.Queues == nil || slices.Contains(f.Queues, c.Queue)) {
@@ -44,11 +44,11 @@ func (m *memCallbacks) Callbacks(_ context.Context, f store.CallbackFilter) ([]s
 	return out, nil
 }
 
-func (m *memCallbacks) AgentCallbacks(ctx context.Context, agent string) ([]store.Callback, error) {
-	return m.Callbacks(ctx, store.CallbackFilter{Agent: agent})
+func (m *memCallbacks) AgentCallbacks(ctx context.Context, agent string) ([]callback.Callback, error) {
+	return m.Callbacks(ctx, callback.Filter{Agent: agent})
 }
 
-func (m *memCallbacks) Callback(_ context.Context, id int64) (*store.Callback, error) {
+func (m *memCallbacks) Callback(_ context.Context, id int64) (*callback.Callback, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, c := range m.rows {
@@ -56,22 +56,22 @@ func (m *memCallbacks) Callback(_ context.Context, id int64) (*store.Callback, e
 			return &c, nil
 		}
 	}
-	return nil, store.ErrNotFound
+	return nil, errNotFound
 }
 
 func (m *memCallbacks) CancelCallback(_ context.Context, id int64) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i, c := range m.rows {
-		if c.ID == id && (c.State == store.CallbackPending || c.State == store.CallbackScheduled) {
-			m.rows[i].State = store.CallbackCancelled
+		if c.ID == id && (c.State == callback.StatePending || c.State == callback.StateScheduled) {
+			m.rows[i].State = callback.StateCancelled
 			return true, nil
 		}
 	}
 	return false, nil
 }
 
-func (m *memCallbacks) Audit(_ context.Context, e store.AuditEntry) error {
+func (m *memCallbacks) Audit(_ context.Context, e account.AuditEntry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.audit = append(m.audit, e)
@@ -83,11 +83,11 @@ func (m *memCallbacks) Audit(_ context.Context, e store.AuditEntry) error {
 func newCallbackSite(t *testing.T) (*recSite, *memCallbacks) {
 	s := newRecordingSite(t)
 	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	cbs := &memCallbacks{rows: []store.Callback{
-		{ID: 1, Number: "+4930111", Queue: "billing", State: store.CallbackPending, Reason: "missed", EnqueuedAt: t0, MaxAttempts: 3},
-		{ID: 2, Number: "+4930222", Queue: "support", State: store.CallbackScheduled, Reason: "offered", EnqueuedAt: t0, MaxAttempts: 3},
-		{ID: 3, Number: "+4930333", Queue: "billing", State: store.CallbackDialing, Agent: "1001", Attempts: 1, MaxAttempts: 3},
-		{ID: 4, Number: "+4930444", Queue: "billing", State: store.CallbackDone, Agent: "1001", Outcome: "connected"},
+	cbs := &memCallbacks{rows: []callback.Callback{
+		{ID: 1, Number: "+4930111", Queue: "billing", State: callback.StatePending, Reason: "missed", EnqueuedAt: t0, MaxAttempts: 3},
+		{ID: 2, Number: "+4930222", Queue: "support", State: callback.StateScheduled, Reason: "offered", EnqueuedAt: t0, MaxAttempts: 3},
+		{ID: 3, Number: "+4930333", Queue: "billing", State: callback.StateDialing, Agent: "1001", Attempts: 1, MaxAttempts: 3},
+		{ID: 4, Number: "+4930444", Queue: "billing", State: callback.StateDone, Agent: "1001", Outcome: "connected"},
 	}}
 	h := Handler(Options{Users: s.users, Live: func() Live { return Live{} }, Callbacks: cbs,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -212,13 +212,13 @@ func TestCancelCallback(t *testing.T) {
 func TestCallbackJSON(t *testing.T) {
 	s, cbs := newCallbackSite(t)
 	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	cbs.rows = []store.Callback{
+	cbs.rows = []callback.Callback{
 		{ID: 7, Node: "ast1", Number: "+4930111", Queue: "billing", Priority: 2, EnqueuedAt: t0, Reason: "offered",
 			CallID: "c1", Agent: "1001", WindowStart: t0.Add(time.Hour), WindowEnd: t0.Add(2 * time.Hour),
-			State: store.CallbackDialing, Attempts: 2, MaxAttempts: 3, NextAt: t0.Add(3 * time.Hour),
+			State: callback.StateDialing, Attempts: 2, MaxAttempts: 3, NextAt: t0.Add(3 * time.Hour),
 			ExpiresAt: t0.Add(24 * time.Hour), Outcome: "busy", Requests: 2, CreatedAt: t0, UpdatedAt: t0.Add(4 * time.Hour),
 			Data: map[string]string{"account": "42"}},
-		{ID: 8, Number: "+4930222", Queue: "billing", State: store.CallbackPending},
+		{ID: 8, Number: "+4930222", Queue: "billing", State: callback.StatePending},
 	}
 	code, body := s.get(s.as("root"), "/api/callbacks")
 	want := `{"callbacks":[` +

@@ -15,15 +15,16 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/acd"
+	"switchboard/internal/account"
 	"switchboard/internal/screenpop"
-	"switchboard/internal/store"
 )
 
 // The helpers the handler tests share: accounts, a site to sign in to, and requests with the
 // session's CSRF token.
 
 // userCatalog holds the accounts the tests sign in with; each password is the name + "-pass".
-var userCatalog = map[string]store.User{
+var userCatalog = map[string]account.User{
 	"sue":   {ID: 1, Username: "sue", Role: "supervisor", Queues: []string{"billing"}},
 	"root":  {ID: 2, Username: "root", Role: "admin"},
 	"alice": {ID: 3, Username: "alice", Role: "agent", AgentID: "1001"},
@@ -33,7 +34,7 @@ var userCatalog = map[string]store.User{
 
 // testUsers is an account store with the named accounts of userCatalog.
 func testUsers(names ...string) *memUsers {
-	m := &memUsers{sessions: map[string]*store.Session{}, users: map[string]*store.User{}}
+	m := &memUsers{sessions: map[string]*account.Session{}, users: map[string]*account.User{}}
 	for _, n := range names {
 		u, ok := userCatalog[n]
 		if !ok {
@@ -206,3 +207,7 @@ func (d popDesk) ScheduleCallback(ctx context.Context, agent, callID, number str
 	s, err := d.desk.ScheduleCallback(ctx, agent, callID, number, at)
 	return ScheduledCallback(s), err
 }
+
+// errNotFound is what the fakes return for a missing row: an error with the not-found code,
+// like the store's.
+var errNotFound error = &acd.Error{Code: acd.ENotFound, Message: "not found"}

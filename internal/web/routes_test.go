@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/internal/account"
 	"switchboard/internal/screenpop"
 	"switchboard/internal/store"
 )
@@ -17,7 +18,7 @@ import (
 // route checks see every route. Parts added later add their fakes here.
 func everything(t *testing.T) Options {
 	return Options{
-		Users:      &memUsers{sessions: map[string]*store.Session{}, users: map[string]*store.User{}},
+		Users:      &memUsers{sessions: map[string]*account.Session{}, users: map[string]*account.User{}},
 		Live:       func() Live { return Live{At: time.Now()} },
 		Recordings: &memRecordings{},
 		RecordCall: func(context.Context, string, string) error { return nil },
