@@ -11,19 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"switchboard/acd"
-	"switchboard/internal/account"
 )
-
-// The account types are the account core's.
-type (
-	Account       = account.Account
-	AccountPatch  = account.Patch
-	AccountUpdate = account.Update
-	APIToken      = account.APIToken
-)
-
-// ErrLastAdmin refuses a change that would leave no admin account.
-var ErrLastAdmin = account.ErrLastAdmin
 
 func conflict(format string, args ...any) error {
 	return &acd.Error{Code: acd.EConflict, Message: fmt.Sprintf(format, args...)}

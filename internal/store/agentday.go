@@ -6,11 +6,7 @@ import (
 	"time"
 
 	"switchboard/acd"
-	"switchboard/acd/report"
 )
-
-// AgentDay is an agent's work over a span (the report core's).
-type AgentDay = report.AgentDay
 
 // AgentDay sums an agent's state intervals between from and to; an interval still open
 // counts up to to. What the journal has not written yet (a second or so) is missing.

@@ -49,34 +49,7 @@ import (
 // the stale lease use the store's clock (Store.WithClock), never the
 // database's.
 
-// The callback types are the callback core's; the store keeps them.
-type (
-	CallbackState   = callback.State
-	CallbackRequest = callback.Request
-	Callback        = callback.Callback
-	CallbackFilter  = callback.Filter
-)
-
-// Callback states (callback.State).
-const (
-	CallbackPending   = callback.StatePending
-	CallbackScheduled = callback.StateScheduled
-	CallbackDialing   = callback.StateDialing
-	CallbackDone      = callback.StateDone
-	CallbackExpired   = callback.StateExpired
-	CallbackCancelled = callback.StateCancelled
-)
-
-// ActiveCallbackStates are the states the metric and the dashboards count.
-var ActiveCallbackStates = callback.ActiveStates
-
 var _ callback.Store = (*Store)(nil)
-
-// Errors of the callbacks (the callback core's).
-var (
-	ErrInvalidCallback  = callback.ErrInvalid
-	ErrCallbackConflict = callback.ErrConflict
-)
 
 // Claim is one claimed attempt: the router dials it, then calls FinishAttempt.
 type Claim struct {

@@ -11,12 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"switchboard/internal/account"
 	"switchboard/recording"
 )
-
-// RecordingFilter selects recordings (the recording core's query).
-type RecordingFilter = recording.Query
 
 var _ recording.Index = (*Store)(nil)
 
@@ -91,9 +87,6 @@ func (s *Store) DeleteRecording(ctx context.Context, name string) error {
 	}
 	return nil
 }
-
-// ErrBadCursor is returned for a search cursor this store did not hand out.
-var ErrBadCursor = recording.ErrBadCursor
 
 func encodeCursor(r recording.Recording) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(r.Started.UnixMicro(), 10) + ":" + r.Name))
@@ -201,9 +194,6 @@ func (s *Store) RecordingsToPurge(ctx context.Context, now time.Time, keep map[s
 	}
 	return out, nil
 }
-
-// AuditEntry is one row of the audit trail (the account core's).
-type AuditEntry = account.AuditEntry
 
 // Audit writes one audit row.
 func (s *Store) Audit(ctx context.Context, e AuditEntry) error {

@@ -11,15 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// The report types are the report core's.
-type (
-	ReportQuery = report.Query
-	ReportRow   = report.Row
-)
-
-// MaxReportIntervals bounds the buckets one report may have.
-const MaxReportIntervals = report.MaxIntervals
-
 var _ report.Store = (*Store)(nil)
 
 // Report computes the figures of q in SQL, ordered by interval then key. The csat table

@@ -12,12 +12,6 @@ import (
 	"switchboard/internal/account"
 )
 
-// The account types are the account core's; the store keeps them.
-type (
-	User    = account.User
-	Session = account.Session
-)
-
 var _ account.Store = (*Store)(nil)
 
 // UserByName finds an account.
