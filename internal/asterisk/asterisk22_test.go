@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	sdk "github.com/CyCoreSystems/ari/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"switchboard/acd"
@@ -118,8 +117,8 @@ func TestRecordingCollectedWhenCallerStays(t *testing.T) {
 // dropRecordingEnds hides RecordingFinished from the router, as when Asterisk never sends it.
 type dropRecordingEnds struct{ *router.Router }
 
-func (d dropRecordingEnds) Deliver(ev sdk.Event) {
-	if _, ok := ev.(*sdk.RecordingFinished); ok {
+func (d dropRecordingEnds) Deliver(ev router.Event) {
+	if _, ok := ev.(router.RecordingFinished); ok {
 		return
 	}
 	d.Router.Deliver(ev)

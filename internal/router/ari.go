@@ -5,34 +5,32 @@ import (
 	"strings"
 	"time"
 
-	sdk "github.com/CyCoreSystems/ari/v5"
-
 	"switchboard/acd"
 	"switchboard/ivr"
 )
 
 // onARI handles one event from Asterisk on the owner goroutine.
-func (r *Router) onARI(ev sdk.Event) {
+func (r *Router) onARI(ev Event) {
 	switch ev := ev.(type) {
-	case *sdk.StasisStart:
+	case StasisStart:
 		r.onStasisStart(ev)
-	case *sdk.StasisEnd:
-		r.onChannelGone(ev.Channel.ID, 0, true)
-	case *sdk.ChannelDestroyed:
-		r.onChannelGone(ev.Channel.ID, ev.Cause, false)
-	case *sdk.PlaybackFinished:
-		if c := r.chans[strings.TrimPrefix(ev.Playback.TargetURI, "channel:")]; c != nil {
-			c.playbackDone(ev.Playback.ID)
+	case StasisEnd:
+		r.onChannelGone(ev.Channel, 0, true)
+	case ChannelDestroyed:
+		r.onChannelGone(ev.Channel, ev.Cause, false)
+	case PlaybackFinished:
+		if c := r.chans[ev.Channel]; c != nil && ev.Channel != "" {
+			c.playbackDone(ev.ID)
 			if c.closed != nil {
-				r.closedPromptDone(c, ev.Playback.ID)
+				r.closedPromptDone(c, ev.ID)
 			}
-			if id, ok := ivrPlaybackID(ev.Playback.ID, c.callerChan); ok && c.ivr != nil {
+			if id, ok := ivrPlaybackID(ev.ID, c.callerChan); ok && c.ivr != nil {
 				r.ivrInput(c, ivr.PlaybackFinished{ID: id})
 			}
 		}
-	case *sdk.ChannelDtmfReceived:
-		c := r.chans[ev.Channel.ID]
-		if c == nil || ev.Channel.ID != c.callerChan || len(ev.Digit) != 1 {
+	case DTMF:
+		c := r.chans[ev.Channel]
+		if c == nil || ev.Channel != c.callerChan || len(ev.Digit) != 1 {
 			return
 		}
 		switch {
@@ -45,16 +43,15 @@ func (r *Router) onARI(ev sdk.Event) {
 		case c.offered && ev.Digit == "1":
 			r.acceptCallback(c)
 		}
-	case *sdk.RecordingStarted, *sdk.RecordingFinished, *sdk.RecordingFailed:
+	case RecordingStarted, RecordingFinished, RecordingFailed:
 		r.onRecording(ev)
 	}
 }
 
 func (r *Router) callID(chanID string) string { return r.cfg.Node + "-" + chanID }
 
-func (r *Router) onStasisStart(ev *sdk.StasisStart) {
-	ch := ev.Channel
-	if ch.ID == "" {
+func (r *Router) onStasisStart(ev StasisStart) {
+	if ev.Channel == "" {
 		r.log.Warn("StasisStart without a channel id ignored", "args", ev.Args)
 		return
 	}
@@ -68,26 +65,22 @@ func (r *Router) onStasisStart(ev *sdk.StasisStart) {
 		if len(ev.Args) > 1 {
 			did = ev.Args[1]
 		}
-		number := ""
-		if ch.Caller != nil {
-			number = ch.Caller.Number
-		}
-		r.inbound(ch.ID, number, did, r.clock.Now())
+		r.inbound(ev.Channel, ev.Number, did, r.clock.Now())
 	case "agent":
 		callID := ""
 		if len(ev.Args) > 1 {
 			callID = ev.Args[1]
 		}
-		r.agentAnswered(ch.ID, callID)
+		r.agentAnswered(ev.Channel, callID)
 	case "callback":
 		callID := ""
 		if len(ev.Args) > 1 {
 			callID = ev.Args[1]
 		}
-		r.customerAnswered(ch.ID, callID)
+		r.customerAnswered(ev.Channel, callID)
 	default:
-		r.log.Warn("channel entered the application with unknown arguments; hanging up", "channel", ch.ID, "args", ev.Args)
-		r.hangupLater(ch.ID)
+		r.log.Warn("channel entered the application with unknown arguments; hanging up", "channel", ev.Channel, "args", ev.Args)
+		r.hangupLater(ev.Channel)
 	}
 }
 

@@ -1,12 +1,12 @@
 package router
 
 import (
+	"encoding/json"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
-
-	sdk "github.com/CyCoreSystems/ari/v5"
 
 	"switchboard/acd"
 )
@@ -62,7 +62,7 @@ func FuzzEvents(f *testing.F) {
 			f()
 		}
 		for _, msg := range [][]byte{a, b, c, a} {
-			ev, err := sdk.DecodeEvent(msg)
+			ev, err := decodeJSON(msg)
 			if err != nil || ev == nil {
 				continue
 			}
@@ -81,4 +81,58 @@ func FuzzEvents(f *testing.F) {
 			}
 		}
 	})
+}
+
+// decodeJSON reads an ARI event message as the adapter does (internal/asterisk decodes with
+// the ARI client, which the router does not import): the fields the router's events carry.
+func decodeJSON(msg []byte) (Event, error) {
+	var m struct {
+		Type    string
+		Args    []string
+		Cause   int
+		Digit   string
+		Channel struct {
+			ID     string
+			Caller *struct{ Number string }
+		}
+		Playback struct {
+			ID        string
+			TargetURI string `json:"target_uri"`
+		}
+		Recording struct {
+			Name, Format, Cause string
+			Duration            int
+		}
+	}
+	if err := json.Unmarshal(msg, &m); err != nil {
+		return nil, err
+	}
+	rec := m.Recording
+	switch m.Type {
+	case "StasisStart":
+		ev := StasisStart{Channel: m.Channel.ID, Args: m.Args}
+		if m.Channel.Caller != nil {
+			ev.Number = m.Channel.Caller.Number
+		}
+		return ev, nil
+	case "StasisEnd":
+		return StasisEnd{Channel: m.Channel.ID}, nil
+	case "ChannelDestroyed":
+		return ChannelDestroyed{Channel: m.Channel.ID, Cause: m.Cause}, nil
+	case "PlaybackFinished":
+		ch, ok := strings.CutPrefix(m.Playback.TargetURI, "channel:")
+		if !ok {
+			ch = ""
+		}
+		return PlaybackFinished{ID: m.Playback.ID, Channel: ch}, nil
+	case "ChannelDtmfReceived":
+		return DTMF{Channel: m.Channel.ID, Digit: m.Digit}, nil
+	case "RecordingStarted":
+		return RecordingStarted{Name: rec.Name, Format: rec.Format}, nil
+	case "RecordingFinished":
+		return RecordingFinished{Name: rec.Name, Format: rec.Format, Duration: time.Duration(rec.Duration) * time.Second}, nil
+	case "RecordingFailed":
+		return RecordingFailed{Name: rec.Name, Cause: rec.Cause}, nil
+	}
+	return nil, nil
 }

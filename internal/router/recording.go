@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	sdk "github.com/CyCoreSystems/ari/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"switchboard/acd"
@@ -100,11 +99,11 @@ func newRecorder(opt Options) *recorder {
 func (r *Router) WaitRecordings() { r.recs.wg.Wait() }
 
 // onRecording handles RecordingStarted, RecordingFinished and RecordingFailed on the owner.
-func (r *Router) onRecording(ev sdk.Event) {
+func (r *Router) onRecording(ev Event) {
 	now := r.clock.Now()
 	switch ev := ev.(type) {
-	case *sdk.RecordingStarted:
-		rec, ok := r.recordingNote(ev.Recording, now)
+	case RecordingStarted:
+		rec, ok := r.recordingNote(ev.Name, ev.Format, now)
 		if !ok {
 			return
 		}
@@ -119,15 +118,15 @@ func (r *Router) onRecording(ev sdk.Event) {
 		}
 		r.recs.started[rec.Name] = rec
 		r.recordingNotice(rec.CallID)
-	case *sdk.RecordingFailed:
-		name := ev.Recording.Name
+	case RecordingFailed:
+		name := ev.Name
 		r.recordingEnded(name)
 		delete(r.recs.started, name)
 		delete(r.recs.noted, name)
 		r.recs.results.WithLabelValues(resultFailed).Inc()
-		r.log.Error("recording failed on asterisk", "recording", name, "cause", ev.Recording.Cause)
-	case *sdk.RecordingFinished:
-		name := ev.Recording.Name
+		r.log.Error("recording failed on asterisk", "recording", name, "cause", ev.Cause)
+	case RecordingFinished:
+		name := ev.Name
 		if !r.recordingEnded(name) {
 			return // collected already, when it did not come in time
 		}
@@ -135,14 +134,14 @@ func (r *Router) onRecording(ev sdk.Event) {
 		delete(r.recs.started, name)
 		if !ok {
 			// RecordingStarted was missed (a reconnect in between): what the call still says.
-			if rec, ok = r.recordingNote(ev.Recording, now); !ok {
+			if rec, ok = r.recordingNote(name, ev.Format, now); !ok {
 				return
 			}
-			rec.Started = now.Add(-time.Duration(ev.Recording.Duration))
+			rec.Started = now.Add(-ev.Duration)
 			delete(r.recs.noted, name)
 		}
-		if ev.Recording.Format != "" {
-			rec.Format = ev.Recording.Format
+		if ev.Format != "" {
+			rec.Format = ev.Format
 		}
 		if r.recs.dir == "" || r.recs.hook == nil {
 			r.log.Debug("recording finished; no recording store configured", "recording", name)
@@ -155,7 +154,7 @@ func (r *Router) onRecording(ev sdk.Event) {
 		r.recs.wg.Add(1)
 		r.spawn(func() {
 			defer r.recs.wg.Done()
-			r.collect(rec, time.Duration(ev.Recording.Duration))
+			r.collect(rec, ev.Duration)
 		})
 	}
 }
@@ -283,12 +282,11 @@ func (r *Router) RecordOnDemand(ctx context.Context, callID, agent string, allow
 
 // recordingNote starts a Recorded for one of the router's call recordings, from what was noted
 // of it (noteRecording), or from the call if it is still held.
-func (r *Router) recordingNote(l sdk.LiveRecordingData, now time.Time) (Recorded, bool) {
-	name := l.Name
+func (r *Router) recordingNote(name, format string, now time.Time) (Recorded, bool) {
 	if !isRecordingName(name) {
 		return Recorded{}, false // not one of ours, or not a name we could store
 	}
-	rec := Recorded{Name: name, CallID: recordingCall(name), Format: l.Format, Started: now}
+	rec := Recorded{Name: name, CallID: recordingCall(name), Format: format, Started: now}
 	if rec.Format == "" {
 		rec.Format = "wav"
 	}

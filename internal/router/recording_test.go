@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	sdk "github.com/CyCoreSystems/ari/v5"
 	dto "github.com/prometheus/client_model/go"
 
 	"switchboard/acd"
@@ -79,9 +78,9 @@ func testWAV(secs int) []byte {
 	return b.Bytes()
 }
 
-func event(t *testing.T, js string) sdk.Event {
+func event(t *testing.T, js string) Event {
 	t.Helper()
-	ev, err := sdk.DecodeEvent([]byte(js))
+	ev, err := decodeJSON([]byte(js))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	sdk "github.com/CyCoreSystems/ari/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"switchboard/acd"
@@ -394,14 +393,8 @@ func restoreAgent(eng *acd.Engine, id string, loginUnknown bool, last func(strin
 	return eng.Login(id)
 }
 
-// EventTypes are the ARI events the router acts on; the adapter may skip the others.
-func EventTypes() []string {
-	return []string{"StasisStart", "StasisEnd", "ChannelDestroyed", "PlaybackFinished", "ChannelDtmfReceived",
-		"RecordingStarted", "RecordingFinished", "RecordingFailed"}
-}
-
-// Deliver queues an ARI event; it never blocks and never drops.
-func (r *Router) Deliver(ev sdk.Event) {
+// Deliver queues an event from Asterisk; it never blocks and never drops.
+func (r *Router) Deliver(ev Event) {
 	at := time.Now()
 	r.post(func() { r.received = at; r.onARI(ev) })
 }

@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	sdk "github.com/CyCoreSystems/ari/v5"
 
 	"switchboard/internal/router"
 )
@@ -64,7 +61,7 @@ type pbx struct {
 	stored    map[string][]byte
 	destroyed map[string]bool
 	inbound   int
-	out       []sdk.Event // events to deliver once the lock is released
+	out       []router.Event // events to deliver once the lock is released
 }
 
 func newPBX(h *Harness) *pbx {
@@ -92,14 +89,7 @@ func (a *pbx) locked(f func() error) error {
 	return err
 }
 
-func (a *pbx) emit(ev sdk.Event) { a.out = append(a.out, ev) }
-
-func (a *pbx) data(c *Channel) sdk.ChannelData {
-	return sdk.ChannelData{ID: c.ID, Name: "PJSIP/" + c.ID, State: c.State, Caller: &sdk.CallerID{Number: c.Number},
-		Dialplan: &sdk.DialplanCEP{Exten: c.Exten}}
-}
-
-func ev(typ string) sdk.EventData { return sdk.EventData{Type: typ, Application: "switchboard"} }
+func (a *pbx) emit(ev router.Event) { a.out = append(a.out, ev) }
 
 func (a *pbx) addChannel(c *Channel) {
 	a.chans[c.ID] = c
@@ -113,7 +103,7 @@ func (a *pbx) addChannel(c *Channel) {
 // enterApp puts c in the application with its arguments: StasisStart.
 func (a *pbx) enterApp(c *Channel) {
 	c.InApp = true
-	a.emit(&sdk.StasisStart{EventData: ev("StasisStart"), Args: c.Args, Channel: a.data(c)})
+	a.emit(router.StasisStart{Channel: c.ID, Number: c.Number, Args: c.Args})
 }
 
 // destroy hangs c up with cause: its playback ends, it leaves its bridge and the
@@ -129,30 +119,17 @@ func (a *pbx) destroy(c *Channel, cause int) {
 	a.leaveBridge(c)
 	if c.InApp {
 		c.InApp = false
-		a.emit(&sdk.StasisEnd{EventData: ev("StasisEnd"), Channel: a.data(c)})
+		a.emit(router.StasisEnd{Channel: c.ID})
 	}
-	a.emit(&sdk.ChannelDestroyed{EventData: ev("ChannelDestroyed"), Cause: cause, CauseTxt: causeText(cause), Channel: a.data(c)})
+	a.emit(router.ChannelDestroyed{Channel: c.ID, Cause: cause})
 	delete(a.chans, c.ID)
 	a.order = slices.DeleteFunc(a.order, func(id string) bool { return id == c.ID })
 	a.destroyed[c.ID] = true
 	a.h.noteGone(c.ID)
 }
 
-func causeText(cause int) string {
-	switch cause {
-	case 16:
-		return "Normal Clearing"
-	case 17:
-		return "User busy"
-	case 19:
-		return "No user responding"
-	}
-	return "Cause " + strconv.Itoa(cause)
-}
-
-func (a *pbx) finished(id, ch string) sdk.Event {
-	return &sdk.PlaybackFinished{EventData: ev("PlaybackFinished"),
-		Playback: sdk.PlaybackData{ID: id, State: "done", TargetURI: "channel:" + ch}}
+func (a *pbx) finished(id, ch string) router.Event {
+	return router.PlaybackFinished{ID: id, Channel: ch}
 }
 
 func (a *pbx) leaveBridge(c *Channel) {
@@ -179,8 +156,7 @@ func (a *pbx) stopRecording(b *Bridge) {
 	delete(a.live, l.name)
 	d := a.h.clock.Now().Sub(l.started)
 	a.stored[l.name] = emptyWAV()
-	a.emit(&sdk.RecordingFinished{EventData: ev("RecordingFinished"), Recording: sdk.LiveRecordingData{Name: l.name,
-		Format: "wav", State: "done", TargetURI: "bridge:" + b.ID, Duration: sdk.DurationSec(d)}})
+	a.emit(router.RecordingFinished{Name: l.name, Format: "wav", Duration: d})
 }
 
 // emptyWAV is a valid 8 kHz mono 16-bit WAV file without samples.
@@ -378,8 +354,7 @@ func (a *pbx) record(id, name string) error {
 		}
 		a.live[name] = &liveRec{name: name, bridge: id, started: a.h.clock.Now()}
 		b.Recording = name
-		a.emit(&sdk.RecordingStarted{EventData: ev("RecordingStarted"), Recording: sdk.LiveRecordingData{Name: name,
-			Format: "wav", State: "recording", TargetURI: "bridge:" + id}})
+		a.emit(router.RecordingStarted{Name: name, Format: "wav"})
 		return nil
 	})
 }
@@ -461,7 +436,7 @@ func (a *pbx) continueIn(ch string) error {
 		}
 		a.leaveBridge(c)
 		c.InApp = false
-		a.emit(&sdk.StasisEnd{EventData: ev("StasisEnd"), Channel: a.data(c)})
+		a.emit(router.StasisEnd{Channel: c.ID})
 		return nil
 	})
 }
