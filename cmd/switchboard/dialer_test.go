@@ -109,44 +109,44 @@ type mortalTel struct {
 	l *life
 }
 
-func (m mortalTel) Originate(o router.Originate) error {
+func (m mortalTel) Originate(ctx context.Context, o router.Originate) error {
 	if err := m.l.enter(); err != nil {
 		return err
 	}
 	defer m.l.mu.RUnlock()
-	return m.Telephony.Originate(o)
+	return m.Telephony.Originate(ctx, o)
 }
 
-func (m mortalTel) Hangup(ch, reason string) error {
+func (m mortalTel) Hangup(ctx context.Context, ch, reason string) error {
 	if err := m.l.enter(); err != nil {
 		return err
 	}
 	defer m.l.mu.RUnlock()
-	return m.Telephony.Hangup(ch, reason)
+	return m.Telephony.Hangup(ctx, ch, reason)
 }
 
-func (m mortalTel) AddChannel(b, ch string) error {
+func (m mortalTel) AddChannel(ctx context.Context, b, ch string) error {
 	if err := m.l.enter(); err != nil {
 		return err
 	}
 	defer m.l.mu.RUnlock()
-	return m.Telephony.AddChannel(b, ch)
+	return m.Telephony.AddChannel(ctx, b, ch)
 }
 
-func (m mortalTel) SetVar(ch, name, value string) error {
+func (m mortalTel) SetVar(ctx context.Context, ch, name, value string) error {
 	if err := m.l.enter(); err != nil {
 		return err
 	}
 	defer m.l.mu.RUnlock()
-	return m.Telephony.SetVar(ch, name, value)
+	return m.Telephony.SetVar(ctx, ch, name, value)
 }
 
-func (m mortalTel) CreateBridge(id, kind string) error {
+func (m mortalTel) CreateBridge(ctx context.Context, id, kind string) error {
 	if err := m.l.enter(); err != nil {
 		return err
 	}
 	defer m.l.mu.RUnlock()
-	return m.Telephony.CreateBridge(id, kind)
+	return m.Telephony.CreateBridge(ctx, id, kind)
 }
 
 // mortalStore is the callback store of a router that can die.

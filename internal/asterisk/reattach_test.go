@@ -55,7 +55,7 @@ type gatedTel struct {
 	asked chan struct{}
 }
 
-func (g gatedTel) Originate(o router.Originate) error {
+func (g gatedTel) Originate(ctx context.Context, o router.Originate) error {
 	if strings.HasPrefix(o.ChannelID, "sb-cb-") && !strings.HasPrefix(o.ChannelID, "sb-cb-agent-") {
 		select {
 		case g.asked <- struct{}{}:
@@ -63,7 +63,7 @@ func (g gatedTel) Originate(o router.Originate) error {
 		}
 		<-g.open
 	}
-	return g.REST.Originate(o)
+	return g.REST.Originate(ctx, o)
 }
 
 // A connected callback and a caller waiting for the same (only) agent when the router dies,
@@ -161,11 +161,11 @@ type recSpy struct {
 	log *recLog
 }
 
-func (s recSpy) RecordBridge(bridge, name string) error {
+func (s recSpy) RecordBridge(ctx context.Context, bridge, name string) error {
 	s.log.mu.Lock()
 	s.log.names = append(s.log.names, name)
 	s.log.mu.Unlock()
-	return s.REST.RecordBridge(bridge, name)
+	return s.REST.RecordBridge(ctx, bridge, name)
 }
 
 // recordingsOf starts the router with a recording store and notes the recordings it starts.
@@ -314,7 +314,7 @@ func TestAskedStateKeptAndTakenAfterRestart(t *testing.T) {
 	// The call's worker bridges the legs and marks the caller answered after the engine has
 	// the call connected; the new router re-attaches the call by those marks.
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: "switchboard", Username: "sb", Password: "secret"})
-	g.eventually("the caller marked answered", func() bool { v, _ := rest.Var(ch, "SB_ANSWER"); return v != "" })
+	g.eventually("the caller marked answered", func() bool { v, _ := rest.Var(context.Background(), ch, "SB_ANSWER"); return v != "" })
 	keptNow := func() (router.AgentRequest, bool) {
 		mu.Lock()
 		defer mu.Unlock()

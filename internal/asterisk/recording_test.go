@@ -84,18 +84,18 @@ type playSpy struct {
 	fetches int
 }
 
-func (p *playSpy) FetchRecording(name string) (io.ReadCloser, error) {
+func (p *playSpy) FetchRecording(ctx context.Context, name string) (io.ReadCloser, error) {
 	p.mu.Lock()
 	p.fetches++
 	p.mu.Unlock()
-	return p.REST.FetchRecording(name)
+	return p.REST.FetchRecording(ctx, name)
 }
 
-func (p *playSpy) Play(ch, id string, media []string) error {
+func (p *playSpy) Play(ctx context.Context, ch, id string, media []string) error {
 	p.mu.Lock()
 	p.plays = append(p.plays, ch+" "+strings.Join(media, ","))
 	p.mu.Unlock()
-	return p.REST.Play(ch, id, media)
+	return p.REST.Play(ctx, ch, id, media)
 }
 
 func (p *playSpy) played(entry string) bool {

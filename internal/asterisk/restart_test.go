@@ -185,10 +185,10 @@ func TestRestartRecallsFromStore(t *testing.T) {
 	g.eventually("waiting", func() bool { v, ok := g.call(callID(ch)); return ok && v.State == "waiting" })
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: "switchboard", Username: "sb", Password: "secret"})
 	// The call's worker sets SB_PLACE after the engine has it waiting: let it, before clearing.
-	g.eventually("place set", func() bool { v, _ := rest.Var(ch, "SB_PLACE"); return v != "" })
+	g.eventually("place set", func() bool { v, _ := rest.Var(context.Background(), ch, "SB_PLACE"); return v != "" })
 	g.stop()
 	for _, v := range []string{"SB_PLACE"} {
-		if err := rest.SetVar(ch, v, ""); err != nil {
+		if err := rest.SetVar(context.Background(), ch, v, ""); err != nil {
 			t.Fatal(err)
 		}
 	}

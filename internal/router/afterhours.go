@@ -34,8 +34,8 @@ func (r *Router) offerAfterHours(chanID, number, did string, route Route, msg st
 	if r.callInfo != nil {
 		r.callInfo(c.id, number, did)
 	}
-	c.w.do(func() {
-		if err := ignoreGone(r.tel.Answer(chanID)); err != nil {
+	c.w.do(func(ctx context.Context) {
+		if err := ignoreGone(r.tel.Answer(ctx, chanID)); err != nil {
 			r.log.Error("answer failed", "call", c.id, "err", err)
 		}
 	})
@@ -53,10 +53,10 @@ func (r *Router) closedPrompt(c *call, media string) {
 	c.announceN++
 	id := "sb-ah-" + ch + "-" + strconv.Itoa(c.announceN)
 	off.prompt = id
-	c.w.do(func() {
-		r.stopPlayback(c)
+	c.w.do(func(ctx context.Context) {
+		r.stopPlayback(ctx, c)
 		c.setPlayback(id)
-		if err := ignoreGone(r.tel.Play(ch, id, mediaList(media))); err != nil {
+		if err := ignoreGone(r.tel.Play(ctx, ch, id, mediaList(media))); err != nil {
 			r.log.Warn("after-hours prompt", "call", c.id, "err", err)
 			r.post(func() { r.closedPromptDone(c, id) })
 		}
@@ -100,11 +100,11 @@ func (r *Router) closedRequest(c *call) {
 		Priority: off.route.Priority, EnqueuedAt: r.clock.Now(), Data: off.route.Data}
 	ch, store := c.callerChan, r.callbacks
 	r.closedEnd(c, "", "")
-	c.w.do(func() {
-		r.stopPlayback(c)
+	c.w.do(func(ctx context.Context) {
+		r.stopPlayback(ctx, c)
 		media, outcome := "sound:queue-thankyou", GoneCallbackRequested
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := store.Request(ctx, v); err != nil {
+		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		if err := store.Request(sctx, v); err != nil {
 			r.log.Warn("after-hours callback request not stored", "call", c.id, "err", err)
 			media, outcome = promptSorry, GoneClosed
 		} else {
@@ -112,9 +112,9 @@ func (r *Router) closedRequest(c *call) {
 		}
 		cancel()
 		r.post(func() { r.unqueuedEnded(c, outcome) })
-		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, mediaList(media)))
+		_ = ignoreGone(r.tel.Play(ctx, ch, "sb-bye-"+ch, mediaList(media)))
 		r.sleep(3 * time.Second)
-		_ = ignoreGone(r.tel.Hangup(ch, "normal"))
+		_ = ignoreGone(r.tel.Hangup(ctx, ch, "normal"))
 	})
 }
 

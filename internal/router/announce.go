@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -34,9 +35,9 @@ func (r *Router) announce(c *call) {
 	c.announceN++
 	id := "sb-ann-" + c.callerChan + "-" + strconv.Itoa(c.announceN)
 	ch := c.callerChan
-	c.w.do(func() {
+	c.w.do(func(ctx context.Context) {
 		c.setPlayback(id)
-		if err := ignoreGone(r.tel.Play(ch, id, mediaList(media))); err != nil {
+		if err := ignoreGone(r.tel.Play(ctx, ch, id, mediaList(media))); err != nil {
 			r.log.Warn("announcement", "call", c.id, "err", err)
 		}
 	})

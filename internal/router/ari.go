@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -129,16 +130,16 @@ func (r *Router) inbound(chanID, number, did string, enqueuedAt time.Time) {
 		r.callInfo(c.id, number, did)
 	}
 	if route.Flow != nil {
-		c.w.do(func() {
-			if err := ignoreGone(r.tel.Answer(chanID)); err != nil {
+		c.w.do(func(ctx context.Context) {
+			if err := ignoreGone(r.tel.Answer(ctx, chanID)); err != nil {
 				r.log.Error("answer failed", "call", c.id, "err", err)
 			}
 		})
 		r.startIVR(c, route, number)
 		return
 	}
-	c.w.do(func() {
-		if err := ignoreGone(r.tel.Answer(chanID)); err != nil {
+	c.w.do(func(ctx context.Context) {
+		if err := ignoreGone(r.tel.Answer(ctx, chanID)); err != nil {
 			r.log.Error("answer failed", "call", c.id, "err", err)
 		}
 	})
@@ -246,16 +247,16 @@ func (r *Router) unqueuedEnded(c *call, outcome string) {
 
 // sayAndHangup answers, plays a message and hangs up, off the owner goroutine.
 func (r *Router) sayAndHangup(chanID, media string) {
-	r.spawn(func() {
-		_ = ignoreGone(r.tel.Answer(chanID))
-		_ = ignoreGone(r.tel.Play(chanID, "sb-msg-"+chanID, mediaList(media)))
+	r.spawnWork(func(ctx context.Context) {
+		_ = ignoreGone(r.tel.Answer(ctx, chanID))
+		_ = ignoreGone(r.tel.Play(ctx, chanID, "sb-msg-"+chanID, mediaList(media)))
 		r.sleep(4 * time.Second) // long enough for the short messages used here
-		_ = ignoreGone(r.tel.Hangup(chanID, "normal"))
+		_ = ignoreGone(r.tel.Hangup(ctx, chanID, "normal"))
 	})
 }
 
 func (r *Router) hangupLater(chanID string) {
-	r.spawn(func() { _ = ignoreGone(r.tel.Hangup(chanID, "normal")) })
+	r.spawnWork(func(ctx context.Context) { _ = ignoreGone(r.tel.Hangup(ctx, chanID, "normal")) })
 }
 
 // forget drops a finished call and everything it holds on Asterisk.

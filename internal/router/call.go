@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"strings"
@@ -129,11 +130,20 @@ func agentChanID(callerChan string, attempt int) string {
 type worker struct {
 	act     *Activity // counts the worker while it runs
 	mu      sync.Mutex
-	queue   []func()
+	queue   []func(context.Context)
 	running bool
 }
 
-func (w *worker) do(f func()) {
+// workTimeout bounds one job of a worker: the requests it makes, and the store writes (each
+// also bounded by storeTimeout).
+const workTimeout = 30 * time.Second
+
+// storeTimeout bounds one store request a worker makes.
+const storeTimeout = 5 * time.Second
+
+// do queues f; the worker runs the jobs one after the other, each with a context that ends
+// after workTimeout.
+func (w *worker) do(f func(ctx context.Context)) {
 	w.mu.Lock()
 	w.queue = append(w.queue, f)
 	if w.running {
@@ -158,7 +168,9 @@ func (w *worker) run() {
 		f := w.queue[0]
 		w.queue = w.queue[1:]
 		w.mu.Unlock()
-		f()
+		ctx, cancel := context.WithTimeout(context.Background(), workTimeout)
+		f(ctx)
+		cancel()
 	}
 }
 

@@ -219,7 +219,7 @@ func (r *Router) dialCallback(cl CallbackClaim) {
 func (r *Router) finishCallback(c *call, outcome callback.Outcome) {
 	if r.markFinished(c, outcome) {
 		cl, now := c.cb.claim, r.clock.Now()
-		r.cbWork.do(func() { r.writeOutcome(cl, outcome, now) })
+		r.cbWork.do(func(ctx context.Context) { r.writeOutcome(ctx, cl, outcome, now) })
 	}
 }
 
@@ -239,10 +239,10 @@ func (r *Router) markFinished(c *call, outcome callback.Outcome) bool {
 
 // writeOutcome stores an outcome, retrying a few times. A write that keeps failing leaves the
 // attempt open: the store's recovery finishes it later (as failed).
-func (r *Router) writeOutcome(cl CallbackClaim, outcome callback.Outcome, now time.Time) bool {
+func (r *Router) writeOutcome(ctx context.Context, cl CallbackClaim, outcome callback.Outcome, now time.Time) bool {
 	for i := 0; ; i++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err := r.callbacks.Finish(ctx, cl, outcome, now)
+		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		err := r.callbacks.Finish(sctx, cl, outcome, now)
 		cancel()
 		if err == nil {
 			r.log.Info("callback attempt finished", "callback", cl.ID, "attempt", cl.Attempt, "outcome", outcome)
@@ -287,22 +287,22 @@ func (r *Router) cbAgentAnswered(c *call) {
 	}
 	o := Originate{Endpoint: endpoint, ChannelID: cb.custChan, AppArgs: "callback," + c.id, CallerID: d.CallerID, Timeout: ring}
 	agentChan, bridge, cl, store := c.agentChan, c.bridge, cb.claim, r.callbacks
-	c.w.do(func() {
-		if err := r.tel.CreateBridge(bridge, "mixing"); err != nil {
+	c.w.do(func(ctx context.Context) {
+		if err := r.tel.CreateBridge(ctx, bridge, "mixing"); err != nil {
 			r.log.Error("create callback bridge", "call", c.id, "err", err)
 		}
-		if err := ignoreGone(r.tel.AddChannel(bridge, agentChan)); err != nil {
+		if err := ignoreGone(r.tel.AddChannel(ctx, bridge, agentChan)); err != nil {
 			r.log.Error("bridge agent", "call", c.id, "err", err)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := store.Assign(ctx, cl, agent); err != nil {
+		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		if err := store.Assign(sctx, cl, agent); err != nil {
 			r.log.Warn("callbacks: assign", "callback", cl.ID, "agent", agent, "err", err)
 		}
 		cancel()
 		if r.stopped.Load() {
 			return
 		}
-		if err := r.tel.Originate(o); err != nil {
+		if err := r.tel.Originate(ctx, o); err != nil {
 			r.log.Warn("callbacks: customer originate failed", "call", c.id, "err", err)
 			r.post(func() { r.customerGone(c, o.ChannelID, -1) })
 		}
@@ -331,17 +331,17 @@ func (r *Router) customerAnswered(chanID, callID string) {
 		name = r.newRecording(c, now)
 	}
 	answer := answerValue(c.agent, now, name)
-	c.w.do(func() {
+	c.w.do(func(ctx context.Context) {
 		// In this order: a crash before the outcome is stored lets recovery retry the callback
 		// (the customer, not yet bridged, is hung up on restart); after it, the customer
 		// channel carries the variables a restarted router re-adopts a connected call by.
-		r.writeOutcome(cl, callback.Connected, now)
-		_ = ignoreGone(r.tel.SetVar(chanID, varPlace, place))
-		_ = ignoreGone(r.tel.SetVar(chanID, varAnswer, answer))
-		if err := ignoreGone(r.tel.AddChannel(bridge, chanID)); err != nil {
+		r.writeOutcome(ctx, cl, callback.Connected, now)
+		_ = ignoreGone(r.tel.SetVar(ctx, chanID, varPlace, place))
+		_ = ignoreGone(r.tel.SetVar(ctx, chanID, varAnswer, answer))
+		if err := ignoreGone(r.tel.AddChannel(ctx, bridge, chanID)); err != nil {
 			r.log.Error("bridge customer", "call", c.id, "err", err)
 		}
-		r.recordBridge(c, bridge, name)
+		r.recordBridge(ctx, c, bridge, name)
 	})
 }
 
@@ -382,7 +382,7 @@ func (r *Router) cbEnded(c *call) {
 	if cb.dialed && c.callerChan != cb.custChan {
 		ch := cb.custChan
 		delete(r.chans, ch)
-		c.w.do(func() { _ = ignoreGone(r.tel.Hangup(ch, "normal")) })
+		c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.Hangup(ctx, ch, "normal")) })
 	}
 	r.finishCallback(c, callback.Failed)
 }
@@ -404,10 +404,10 @@ func (r *Router) missed(c *call, ev acd.CallAbandoned) {
 // requestLater stores a callback request off the owner goroutine.
 func (r *Router) requestLater(v CallbackRequest) {
 	store := r.callbacks
-	r.cbWork.do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	r.cbWork.do(func(ctx context.Context) {
+		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 		defer cancel()
-		if err := store.Request(ctx, v); err != nil {
+		if err := store.Request(sctx, v); err != nil {
 			r.log.Warn("callback request not stored", "call", v.CallID, "reason", v.Reason, "err", err)
 			return
 		}

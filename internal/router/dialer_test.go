@@ -83,7 +83,7 @@ type origTel struct {
 	orig []Originate
 }
 
-func (o *origTel) Originate(x Originate) error {
+func (o *origTel) Originate(ctx context.Context, x Originate) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.orig = append(o.orig, x)

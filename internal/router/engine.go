@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"math/rand/v2"
 	"time"
 
@@ -74,7 +75,7 @@ func (r *Router) onEngine(ev acd.Event) {
 			}
 			if c.callerChan != "" {
 				ch := c.callerChan
-				c.w.do(func() { _ = ignoreGone(r.tel.Hangup(ch, "normal")) })
+				c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.Hangup(ctx, ch, "normal")) })
 			}
 			r.forget(c)
 		}
@@ -96,21 +97,21 @@ func (r *Router) enqueued(c *call, ev acd.CallEnqueued) {
 	known := r.holds[hold]
 	r.holds[hold] = true
 	place := placeValue(ev.Queue, ev.Priority, ev.EnqueuedAt)
-	c.w.do(func() {
-		r.stopPlayback(c)
+	c.w.do(func(ctx context.Context) {
+		r.stopPlayback(ctx, c)
 		if !known {
-			r.ensureHold(hold)
+			r.ensureHold(ctx, hold)
 		}
-		if err := ignoreGone(r.tel.SetVar(ch, varPlace, place)); err != nil {
+		if err := ignoreGone(r.tel.SetVar(ctx, ch, varPlace, place)); err != nil {
 			r.log.Warn("set channel variable", "call", c.id, "var", varPlace, "err", err)
 		}
 		if !move {
 			return
 		}
-		if err := ignoreGone(r.tel.AddChannel(hold, ch)); err != nil {
+		if err := ignoreGone(r.tel.AddChannel(ctx, hold, ch)); err != nil {
 			// The holding bridge may have been destroyed behind our back: make it and retry once.
-			r.ensureHold(hold)
-			if err := ignoreGone(r.tel.AddChannel(hold, ch)); err != nil {
+			r.ensureHold(ctx, hold)
+			if err := ignoreGone(r.tel.AddChannel(ctx, hold, ch)); err != nil {
 				r.log.Error("caller not moved to the holding bridge", "call", c.id, "err", err)
 				return
 			}
@@ -118,15 +119,15 @@ func (r *Router) enqueued(c *call, ev acd.CallEnqueued) {
 		// After every join: Asterisk's music announcer leaves a holding bridge with its last
 		// caller, and one who joins later hears silence until music is asked for again
 		// (traces/holding-bridge-moh.jsonl). Asking while it plays is harmless.
-		if err := ignoreGone(r.tel.BridgeMOH(hold, moh)); err != nil {
+		if err := ignoreGone(r.tel.BridgeMOH(ctx, hold, moh)); err != nil {
 			r.log.Warn("music on hold", "bridge", hold, "err", err)
 		}
 	})
 	r.scheduleAnnouncement(c)
 }
 
-func (r *Router) ensureHold(id string) {
-	if err := r.tel.CreateBridge(id, "holding"); err != nil {
+func (r *Router) ensureHold(ctx context.Context, id string) {
+	if err := r.tel.CreateBridge(ctx, id, "holding"); err != nil {
 		r.log.Warn("create holding bridge", "bridge", id, "err", err)
 	}
 }
@@ -151,13 +152,13 @@ func (r *Router) offered(c *call, ev acd.CallOffered) {
 	}
 	timeout := ev.Deadline.Sub(r.clock.Now()) + r.cfg.RingMargin
 	o := Originate{Endpoint: ev.Endpoint, ChannelID: agentChan, AppArgs: "agent," + c.id, CallerID: c.number, Timeout: timeout}
-	c.offers.do(func() {
+	c.offers.do(func(ctx context.Context) {
 		d := time.Since(start)
 		r.metrics.offerLatency.Observe(d.Seconds())
 		if r.latency != nil {
 			r.latency(d)
 		}
-		if err := r.tel.Originate(o); err != nil {
+		if err := r.tel.Originate(ctx, o); err != nil {
 			r.log.Warn("originate failed", "call", c.id, "agent", ev.Agent, "endpoint", ev.Endpoint, "err", err)
 			r.post(func() { r.originateFailed(c, agentChan, ev.Agent, err) })
 		}
@@ -172,7 +173,7 @@ func (r *Router) dropOffer(c *call) {
 	ch := c.offerChan
 	delete(r.chans, ch)
 	c.offerChan, c.offerAgent = "", ""
-	c.offers.do(func() { _ = ignoreGone(r.tel.Hangup(ch, "normal")) })
+	c.offers.do(func(ctx context.Context) { _ = ignoreGone(r.tel.Hangup(ctx, ch, "normal")) })
 }
 
 // answered bridges caller and agent, and records the call if the queue says so.
@@ -201,14 +202,14 @@ func (r *Router) answered(c *call, ev acd.CallAnswered) {
 	if !c.setupTimed {
 		arrived, c.setupTimed = c.arrived, true
 	}
-	c.w.do(func() {
-		r.stopPlayback(c)
-		if err := r.tel.CreateBridge(bridge, "mixing"); err != nil {
+	c.w.do(func(ctx context.Context) {
+		r.stopPlayback(ctx, c)
+		if err := r.tel.CreateBridge(ctx, bridge, "mixing"); err != nil {
 			r.log.Error("create call bridge", "call", c.id, "err", err)
 		}
 		bridged := true
 		for _, ch := range []string{caller, agentChan} {
-			if err := ignoreGone(r.tel.AddChannel(bridge, ch)); err != nil {
+			if err := ignoreGone(r.tel.AddChannel(ctx, bridge, ch)); err != nil {
 				bridged = false
 				r.log.Error("bridge channel", "call", c.id, "channel", ch, "err", err)
 			}
@@ -216,17 +217,17 @@ func (r *Router) answered(c *call, ev acd.CallAnswered) {
 		if bridged && !arrived.IsZero() {
 			r.metrics.setup.Observe(time.Since(arrived).Seconds())
 		}
-		_ = ignoreGone(r.tel.SetVar(caller, varAnswer, answer))
-		r.recordBridge(c, bridge, name)
+		_ = ignoreGone(r.tel.SetVar(ctx, caller, varAnswer, answer))
+		r.recordBridge(ctx, c, bridge, name)
 	})
 }
 
 // recordBridge starts the recording name of c's bridge, if name is set; on c's worker.
-func (r *Router) recordBridge(c *call, bridge, name string) {
+func (r *Router) recordBridge(ctx context.Context, c *call, bridge, name string) {
 	if name == "" {
 		return
 	}
-	if err := ignoreGone(r.tel.RecordBridge(bridge, name)); err != nil {
+	if err := ignoreGone(r.tel.RecordBridge(ctx, bridge, name)); err != nil {
 		r.log.Warn("recording did not start", "call", c.id, "recording", name, "err", err)
 		r.post(func() { r.recordingFailed(c, name) })
 	}
@@ -241,10 +242,10 @@ func (r *Router) ended(c *call) {
 	chans := []string{c.callerChan, c.agentChan}
 	bridge := c.bridge
 	r.forget(c)
-	c.w.do(func() {
+	c.w.do(func(ctx context.Context) {
 		for _, ch := range chans {
 			if ch != "" {
-				_ = ignoreGone(r.tel.Hangup(ch, "normal"))
+				_ = ignoreGone(r.tel.Hangup(ctx, ch, "normal"))
 			}
 		}
 	})
@@ -261,9 +262,9 @@ func (r *Router) transferred(c *call) {
 		delete(r.chans, agentChan)
 	}
 	c.agentChan, c.agent, c.bridge, c.recording, c.recPaused = "", "", "", "", false
-	c.w.do(func() {
+	c.w.do(func(ctx context.Context) {
 		if agentChan != "" {
-			_ = ignoreGone(r.tel.Hangup(agentChan, "normal"))
+			_ = ignoreGone(r.tel.Hangup(ctx, agentChan, "normal"))
 		}
 	})
 	// The caller leaves the bridge for the next queue's holding bridge (CallEnqueued follows).
@@ -281,18 +282,18 @@ func (r *Router) farewell(c *call, media, outcome string) {
 	if ch == "" {
 		return
 	}
-	c.w.do(func() {
-		r.stopPlayback(c)
-		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, mediaList(media)))
+	c.w.do(func(ctx context.Context) {
+		r.stopPlayback(ctx, c)
+		_ = ignoreGone(r.tel.Play(ctx, ch, "sb-bye-"+ch, mediaList(media)))
 		r.sleep(3 * time.Second)
-		_ = ignoreGone(r.tel.Hangup(ch, "normal"))
+		_ = ignoreGone(r.tel.Hangup(ctx, ch, "normal"))
 	})
 }
 
 // stopPlayback stops the caller's announcement, if any: a queued playback would hold up the
 // next channel operation (Asterisk runs them after the playbacks).
-func (r *Router) stopPlayback(c *call) {
+func (r *Router) stopPlayback(ctx context.Context, c *call) {
 	if id := c.takePlayback(); id != "" {
-		_ = ignoreGone(r.tel.StopPlayback(id))
+		_ = ignoreGone(r.tel.StopPlayback(ctx, id))
 	}
 }

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -15,28 +16,30 @@ import (
 // handling of odd events (the real ARI path is tested against the emulator).
 type nopTelephony struct{}
 
-func (nopTelephony) Answer(string) error                          { return nil }
-func (nopTelephony) Hangup(string, string) error                  { return nil }
-func (nopTelephony) Play(string, string, []string) error          { return nil }
-func (nopTelephony) StopPlayback(string) error                    { return nil }
-func (nopTelephony) Originate(Originate) error                    { return nil }
-func (nopTelephony) CreateBridge(string, string) error            { return nil }
-func (nopTelephony) DeleteBridge(string) error                    { return nil }
-func (nopTelephony) AddChannel(string, string) error              { return nil }
-func (nopTelephony) BridgeMOH(string, string) error               { return nil }
-func (nopTelephony) RecordBridge(string, string) error            { return nil }
-func (nopTelephony) SetVar(string, string, string) error          { return nil }
-func (nopTelephony) Var(string, string) (string, error)           { return "", ErrNotFound }
-func (nopTelephony) AppState() ([]string, []string, error)        { return nil, nil, nil }
-func (nopTelephony) Channels() ([]Channel, error)                 { return nil, nil }
-func (nopTelephony) BridgeChannels(string) ([]string, error)      { return nil, nil }
-func (nopTelephony) FetchRecording(string) (io.ReadCloser, error) { return nil, ErrNotFound }
-func (nopTelephony) StoredRecordings() ([]string, error)          { return nil, nil }
-func (nopTelephony) DeleteRecording(string) error                 { return nil }
-func (nopTelephony) PauseRecording(string) error                  { return nil }
-func (nopTelephony) RemoveChannel(string, string) error           { return nil }
-func (nopTelephony) ResumeRecording(string) error                 { return nil }
-func (nopTelephony) Continue(string, string, string, int) error   { return nil }
+func (nopTelephony) Answer(context.Context, string) error                     { return nil }
+func (nopTelephony) Hangup(context.Context, string, string) error             { return nil }
+func (nopTelephony) Play(context.Context, string, string, []string) error     { return nil }
+func (nopTelephony) StopPlayback(context.Context, string) error               { return nil }
+func (nopTelephony) Originate(context.Context, Originate) error               { return nil }
+func (nopTelephony) CreateBridge(context.Context, string, string) error       { return nil }
+func (nopTelephony) DeleteBridge(context.Context, string) error               { return nil }
+func (nopTelephony) AddChannel(context.Context, string, string) error         { return nil }
+func (nopTelephony) BridgeMOH(context.Context, string, string) error          { return nil }
+func (nopTelephony) RecordBridge(context.Context, string, string) error       { return nil }
+func (nopTelephony) SetVar(context.Context, string, string, string) error     { return nil }
+func (nopTelephony) Var(context.Context, string, string) (string, error)      { return "", ErrNotFound }
+func (nopTelephony) AppState(context.Context) ([]string, []string, error)     { return nil, nil, nil }
+func (nopTelephony) Channels(context.Context) ([]Channel, error)              { return nil, nil }
+func (nopTelephony) BridgeChannels(context.Context, string) ([]string, error) { return nil, nil }
+func (nopTelephony) FetchRecording(context.Context, string) (io.ReadCloser, error) {
+	return nil, ErrNotFound
+}
+func (nopTelephony) StoredRecordings(context.Context) ([]string, error)          { return nil, nil }
+func (nopTelephony) DeleteRecording(context.Context, string) error               { return nil }
+func (nopTelephony) PauseRecording(context.Context, string) error                { return nil }
+func (nopTelephony) RemoveChannel(context.Context, string, string) error         { return nil }
+func (nopTelephony) ResumeRecording(context.Context, string) error               { return nil }
+func (nopTelephony) Continue(context.Context, string, string, string, int) error { return nil }
 
 // Any sequence of messages, well-formed or not, leaves the router and its engine consistent:
 // every call the router holds is one the engine holds and has its caller, and nothing panics.

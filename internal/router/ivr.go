@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -47,23 +48,23 @@ func (r *Router) ivrDo(c *call, actions []ivr.Action) {
 				r.post(func() { r.ivrInput(c, ivr.PlaybackFinished{ID: a.ID}) })
 				continue
 			}
-			c.w.do(func() {
+			c.w.do(func(ctx context.Context) {
 				c.setPlayback(id)
-				if err := ignoreGone(r.tel.Play(ch, id, mediaList(media))); err != nil {
+				if err := ignoreGone(r.tel.Play(ctx, ch, id, mediaList(media))); err != nil {
 					r.log.Warn("ivr prompt", "call", c.id, "err", err)
 					r.post(func() { r.ivrInput(c, ivr.PlaybackFinished{ID: a.ID}) })
 				}
 			})
 		case ivr.StopPlayback:
 			id := ivrPlaybackPrefix + ch + "-" + strconv.Itoa(a.ID)
-			c.w.do(func() { _ = ignoreGone(r.tel.StopPlayback(id)) })
+			c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.StopPlayback(ctx, id)) })
 		case ivr.StartTimer:
 			r.after(a.After, func() { r.post(func() { r.ivrInput(c, ivr.Timeout{Timer: a.ID}) }) })
 		case ivr.Lookup:
 			r.ivrLookup(c, a)
 		case ivr.SetLanguage:
 			lang := a.Language
-			c.w.do(func() { _ = ignoreGone(r.tel.SetVar(ch, "CHANNEL(language)", lang)) })
+			c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.SetVar(ctx, ch, "CHANNEL(language)", lang)) })
 		case ivr.SurveyResult:
 			r.storeCSAT(c, a)
 		case ivr.Route:
@@ -96,7 +97,7 @@ func (r *Router) enqueueFromIVR(c *call, a ivr.Route) {
 	if a.Customer != "" {
 		data["customer"] = a.Customer
 	}
-	c.w.do(func() { r.stopPlayback(c) })
+	c.w.do(func(ctx context.Context) { r.stopPlayback(ctx, c) })
 	r.enqueue(c, acd.CallRequest{ID: c.id, Queue: a.Queue, Priority: a.Priority, Skills: a.Skills, Data: data})
 }
 
@@ -110,8 +111,8 @@ func (r *Router) ivrCallback(c *call, a ivr.Callback, at time.Time) {
 	}
 	ch, store := c.callerChan, r.callback
 	r.forget(c)
-	c.w.do(func() {
-		r.stopPlayback(c)
+	c.w.do(func(ctx context.Context) {
+		r.stopPlayback(ctx, c)
 		media, outcome := ok, GoneCallbackRequested
 		if store == nil {
 			r.log.Error("callback requested but no callback store is configured", "call", c.id)
@@ -121,9 +122,9 @@ func (r *Router) ivrCallback(c *call, a ivr.Callback, at time.Time) {
 			media, outcome = promptSorry, GoneSelfService
 		}
 		r.post(func() { r.unqueuedEnded(c, outcome) })
-		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, mediaList(media)))
+		_ = ignoreGone(r.tel.Play(ctx, ch, "sb-bye-"+ch, mediaList(media)))
 		r.sleep(3 * time.Second)
-		_ = ignoreGone(r.tel.Hangup(ch, "normal"))
+		_ = ignoreGone(r.tel.Hangup(ctx, ch, "normal"))
 	})
 }
 
@@ -166,10 +167,10 @@ func (r *Router) offerCallback(c *call) {
 	ch := c.callerChan
 	c.announceN++
 	id := "sb-ann-" + ch + "-" + strconv.Itoa(c.announceN)
-	c.w.do(func() {
-		r.stopPlayback(c)
+	c.w.do(func(ctx context.Context) {
+		r.stopPlayback(ctx, c)
 		c.setPlayback(id)
-		_ = ignoreGone(r.tel.Play(ch, id, mediaList(prompt)))
+		_ = ignoreGone(r.tel.Play(ctx, ch, id, mediaList(prompt)))
 	})
 }
 

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"errors"
 	"time"
 
@@ -33,6 +34,14 @@ type link struct {
 	ready   bool // reconciled on this connection
 	cooling bool // offers paused after a failure on Asterisk's side
 	backoff time.Duration
+	ctx     context.Context // the owner loop's (Run), for the requests the owner makes
+}
+
+func (l *link) context() context.Context {
+	if l.ctx == nil {
+		return context.Background()
+	}
+	return l.ctx
 }
 
 // Disconnected queues the loss of the event link: offers stop until the next reconciliation.

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"time"
 )
 
@@ -32,7 +33,7 @@ func (r *Router) closeBridge(c *call, bridge, name string) {
 	}
 	if _, done := r.recs.ended[name]; name == "" || done {
 		delete(r.recs.ended, name)
-		c.w.do(func() { _ = ignoreGone(r.tel.DeleteBridge(bridge)) })
+		c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.DeleteBridge(ctx, bridge)) })
 		return
 	}
 	if old := r.recs.closing[name]; old != nil {
@@ -63,7 +64,7 @@ func (r *Router) recordingEnded(name string) bool {
 	}
 	cl.timer.Stop()
 	delete(r.recs.closing, name)
-	cl.c.w.do(func() { _ = ignoreGone(r.tel.DeleteBridge(cl.bridge)) })
+	cl.c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.DeleteBridge(ctx, cl.bridge)) })
 	return true
 }
 
@@ -80,7 +81,7 @@ func (r *Router) recordingOverdue(name string) {
 	delete(r.recs.started, name)
 	if !started || r.recs.dir == "" || r.recs.hook == nil {
 		r.log.Warn("recording did not end in time; bridge deleted", "recording", name, "bridge", cl.bridge, "started", started)
-		cl.c.w.do(func() { _ = ignoreGone(r.tel.DeleteBridge(cl.bridge)) })
+		cl.c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.DeleteBridge(ctx, cl.bridge)) })
 		return
 	}
 	r.log.Warn("recording did not end in time; bridge deleted and the stored file collected", "recording", name, "bridge", cl.bridge)
@@ -92,11 +93,11 @@ func (r *Router) recordingOverdue(name string) {
 	}
 	r.recs.collectedLate[name] = now
 	r.recs.wg.Add(1)
-	cl.c.w.do(func() {
-		_ = ignoreGone(r.tel.DeleteBridge(cl.bridge))
+	cl.c.w.do(func(ctx context.Context) {
+		_ = ignoreGone(r.tel.DeleteBridge(ctx, cl.bridge))
 		go func() {
 			defer r.recs.wg.Done()
-			r.collect(rec, 0)
+			r.collect(context.Background(), rec, 0) // no deadline: a long file takes a while
 		}()
 	})
 }

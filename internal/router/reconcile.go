@@ -19,7 +19,8 @@ import (
 // Leftovers (agent channels and call bridges of nothing) are cleaned up, and the store is
 // told which calls are still up (Options.Reconciled).
 func (r *Router) reconcile(attempt int) {
-	inApp, bridges, err := r.tel.AppState()
+	ctx := r.link.context()
+	inApp, bridges, err := r.tel.AppState(ctx)
 	if err != nil {
 		// Asterisk registers the application just after the websocket upgrade, so the first
 		// look can miss it; anything else is worth an error.
@@ -31,7 +32,7 @@ func (r *Router) reconcile(attempt int) {
 		r.after(200*time.Millisecond, func() { r.post(func() { r.reconcile(attempt) }) })
 		return
 	}
-	all, err := r.tel.Channels()
+	all, err := r.tel.Channels(ctx)
 	if err != nil {
 		r.log.Error("reconcile: channels", "err", err)
 		r.after(time.Second, func() { r.post(func() { r.reconcile(attempt) }) })
@@ -61,7 +62,7 @@ func (r *Router) reconcile(attempt int) {
 		if strings.HasPrefix(b, "sb-hold-") {
 			r.holds[b] = true
 		}
-		members, err := r.tel.BridgeChannels(b)
+		members, err := r.tel.BridgeChannels(ctx, b)
 		if err != nil {
 			r.log.Warn("reconcile: bridge", "bridge", b, "err", err)
 			continue
@@ -118,7 +119,7 @@ func (r *Router) reconcile(attempt int) {
 		if !ok {
 			continue
 		}
-		o := r.orphan(ch, inBridge, app)
+		o := r.orphan(ctx, ch, inBridge, app)
 		if r.reattach(o) {
 			adopted++
 			r.flush()
@@ -147,12 +148,12 @@ func (r *Router) reconcile(attempt int) {
 		}
 		switch c := r.chans[strings.TrimPrefix(b, "sb-call-")]; {
 		case c == nil:
-			r.spawn(func() { _ = ignoreGone(r.tel.DeleteBridge(b)) })
+			r.spawnWork(func(ctx context.Context) { _ = ignoreGone(r.tel.DeleteBridge(ctx, b)) })
 		case c.bridge != b:
 			// The call was queued again out of it: on the call's worker, after the caller's
 			// move to the holding bridge, so that its recording ends as Asterisk ends one
 			// (the last leg leaves; a bridge deleted with legs in it may never report it).
-			c.w.do(func() { _ = ignoreGone(r.tel.DeleteBridge(b)) })
+			c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.DeleteBridge(ctx, b)) })
 		}
 	}
 	r.flush()
@@ -202,10 +203,10 @@ type orphan struct {
 	agentChan string // an agent channel in the application in that bridge
 }
 
-func (r *Router) orphan(ch Channel, inBridge map[string]string, app map[string]bool) *orphan {
+func (r *Router) orphan(ctx context.Context, ch Channel, inBridge map[string]string, app map[string]bool) *orphan {
 	o := &orphan{ch: ch}
-	place, _ := r.tel.Var(ch.ID, varPlace)
-	answer, _ := r.tel.Var(ch.ID, varAnswer)
+	place, _ := r.tel.Var(ctx, ch.ID, varPlace)
+	answer, _ := r.tel.Var(ctx, ch.ID, varAnswer)
 	o.queue, o.prio, o.enqueued, o.placed = parsePlace(place)
 	o.agent, o.at, o.rec, o.answered = parseAnswer(answer)
 	bridge := callBridgeID(ch.ID)

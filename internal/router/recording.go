@@ -154,7 +154,7 @@ func (r *Router) onRecording(ev Event) {
 		r.recs.wg.Add(1)
 		r.spawn(func() {
 			defer r.recs.wg.Done()
-			r.collect(rec, ev.Duration)
+			r.collect(context.Background(), rec, ev.Duration) // no deadline: a long file takes a while
 		})
 	}
 }
@@ -226,8 +226,8 @@ func (r *Router) recordingNotice(callID string) {
 		media = "sound:" + media
 	}
 	ch := c.callerChan
-	c.w.do(func() {
-		if err := ignoreGone(r.tel.Play(ch, "sb-recnotice-"+ch, mediaList(media))); err != nil {
+	c.w.do(func(ctx context.Context) {
+		if err := ignoreGone(r.tel.Play(ctx, ch, "sb-recnotice-"+ch, mediaList(media))); err != nil {
 			r.log.Warn("recording notice not played", "call", c.id, "err", err)
 		}
 	})
@@ -259,15 +259,15 @@ func (r *Router) RecordOnDemand(ctx context.Context, callID, agent string, allow
 		}
 		name := r.newRecording(c, r.clock.Now())
 		bridge, ch, answer := c.bridge, c.callerChan, answerValue(c.agent, c.answeredAt, name)
-		c.w.do(func() {
-			err := ignoreGone(r.tel.RecordBridge(bridge, name))
+		c.w.do(func(ctx context.Context) {
+			err := ignoreGone(r.tel.RecordBridge(ctx, bridge, name))
 			if err != nil {
 				r.post(func() { r.recordingFailed(c, name) })
 				done <- fmt.Errorf("record on demand: %w", err)
 				return
 			}
 			if ch != "" { // a restarted router knows the recording by it
-				_ = ignoreGone(r.tel.SetVar(ch, varAnswer, answer))
+				_ = ignoreGone(r.tel.SetVar(ctx, ch, varAnswer, answer))
 			}
 			done <- nil
 		})
@@ -307,7 +307,7 @@ func (r *Router) CollectStored(ctx context.Context) (int, error) {
 	if r.recs.dir == "" || r.recs.hook == nil {
 		return 0, nil
 	}
-	names, err := r.tel.StoredRecordings()
+	names, err := r.tel.StoredRecordings(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("stored recordings: %w", err)
 	}
@@ -340,7 +340,7 @@ func (r *Router) CollectStored(ctx context.Context) (int, error) {
 		if !r.recs.reserve(rec.Name) {
 			continue // RecordingFinished came meanwhile: it is being collected
 		}
-		if r.collect(rec, 0) {
+		if r.collect(ctx, rec, 0) {
 			n++
 		}
 	}
@@ -368,11 +368,11 @@ func (rc *recorder) release(name string) {
 
 // collect fetches, stores, hashes and indexes one finished recording reserved for it, off
 // the owner goroutine, and releases it; it reports whether the recording was indexed.
-func (r *Router) collect(rec Recorded, reported time.Duration) bool {
+func (r *Router) collect(ctx context.Context, rec Recorded, reported time.Duration) bool {
 	defer r.recs.release(rec.Name)
 	var err error
 	for attempt := 1; attempt <= fetchAttempts; attempt++ {
-		if err = r.fetchInto(&rec); err == nil || errors.Is(err, ErrNotFound) {
+		if err = r.fetchInto(ctx, &rec); err == nil || errors.Is(err, ErrNotFound) {
 			break
 		}
 		if attempt < fetchAttempts {
@@ -394,7 +394,7 @@ func (r *Router) collect(rec Recorded, reported time.Duration) bool {
 		return false
 	}
 	r.recs.results.WithLabelValues(resultStored).Inc()
-	if err := ignoreGone(r.tel.DeleteRecording(rec.Name)); err != nil {
+	if err := ignoreGone(r.tel.DeleteRecording(ctx, rec.Name)); err != nil {
 		r.log.Warn("stored recording not deleted on asterisk", "recording", rec.Name, "err", err)
 	}
 	r.log.Info("recording stored", "recording", rec.Name, "call", rec.CallID, "queue", rec.Queue, "agent", rec.Agent,
@@ -404,8 +404,8 @@ func (r *Router) collect(rec Recorded, reported time.Duration) bool {
 
 // fetchInto downloads the recording into the store folder and fills in path, size, checksum
 // and, from the WAV header, duration. The file appears under its final name only complete.
-func (r *Router) fetchInto(rec *Recorded) (err error) {
-	body, err := r.openRecording(rec)
+func (r *Router) fetchInto(ctx context.Context, rec *Recorded) (err error) {
+	body, err := r.openRecording(ctx, rec)
 	if err != nil {
 		return fmt.Errorf("fetch recording %s: %w", rec.Name, err)
 	}
@@ -454,9 +454,9 @@ func (r *Router) fetchInto(rec *Recorded) (err error) {
 
 // openRecording opens a finished recording on Asterisk: from the shared folder if there is one,
 // else over ARI.
-func (r *Router) openRecording(rec *Recorded) (io.ReadCloser, error) {
+func (r *Router) openRecording(ctx context.Context, rec *Recorded) (io.ReadCloser, error) {
 	if r.recs.shared == "" {
-		return r.tel.FetchRecording(rec.Name)
+		return r.tel.FetchRecording(ctx, rec.Name)
 	}
 	f, err := os.Open(filepath.Join(r.recs.shared, rec.Name+"."+safeExt(rec.Format)))
 	if errors.Is(err, fs.ErrNotExist) {

@@ -30,7 +30,7 @@ type recTel struct {
 	deleted  []string
 }
 
-func (t *recTel) FetchRecording(name string) (io.ReadCloser, error) {
+func (t *recTel) FetchRecording(ctx context.Context, name string) (io.ReadCloser, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.fetches++
@@ -45,7 +45,7 @@ func (t *recTel) FetchRecording(name string) (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(b)), nil
 }
 
-func (t *recTel) StoredRecordings() ([]string, error) {
+func (t *recTel) StoredRecordings(ctx context.Context) ([]string, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var names []string
@@ -56,7 +56,7 @@ func (t *recTel) StoredRecordings() ([]string, error) {
 	return names, nil
 }
 
-func (t *recTel) DeleteRecording(name string) error {
+func (t *recTel) DeleteRecording(ctx context.Context, name string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.deleted = append(t.deleted, name)

@@ -46,37 +46,58 @@ type Channel struct {
 	Created time.Time
 }
 
-// Telephony is what the router asks of an Asterisk node.
+// Telephony is what the router asks of an Asterisk node, by resource. Every request takes
+// the context of the unit making it: its deadline and cancellation bound the request.
 type Telephony interface {
-	Answer(chanID string) error
-	Hangup(chanID, reason string) error
-	// Play plays media (items such as "sound:queue-thereare", "number:3") one after the other
-	// under one playback id: Asterisk takes them as a JSON array, never a comma string.
-	Play(chanID, playbackID string, media []string) error
-	StopPlayback(playbackID string) error
-	Originate(o Originate) error
-	CreateBridge(id, kind string) error // kind: holding or mixing
-	DeleteBridge(id string) error
-	AddChannel(bridgeID, chanID string) error
-	RemoveChannel(bridgeID, chanID string) error
-	BridgeMOH(bridgeID, class string) error
-	RecordBridge(bridgeID, name string) error
-	SetVar(chanID, name, value string) error
-	Var(chanID, name string) (string, error)
-	AppState() (channels, bridges []string, err error)
-	Channels() ([]Channel, error)
-	BridgeChannels(bridgeID string) ([]string, error)
-	// FetchRecording opens a stored recording's file; DeleteRecording removes it from Asterisk.
-	FetchRecording(name string) (io.ReadCloser, error)
-	DeleteRecording(name string) error
-	StoredRecordings() ([]string, error) // names of the finished recordings Asterisk stores
-	// PauseRecording and ResumeRecording pause and unpause a live recording: the paused
-	// time is not in the file.
-	PauseRecording(name string) error
-	ResumeRecording(name string) error
+	Channels
+	Bridges
+	Playbacks
+	Recordings
+}
+
+// Channels are the requests on channels, and what reconciliation reads of the application.
+type Channels interface {
+	Answer(ctx context.Context, chanID string) error
+	Hangup(ctx context.Context, chanID, reason string) error
+	Originate(ctx context.Context, o Originate) error
+	SetVar(ctx context.Context, chanID, name, value string) error
+	Var(ctx context.Context, chanID, name string) (string, error)
 	// Continue sends a channel out of the application into the dialplan at context,
 	// extension, priority.
-	Continue(chanID, context, extension string, priority int) error
+	Continue(ctx context.Context, chanID, context, extension string, priority int) error
+	AppState(ctx context.Context) (channels, bridges []string, err error)
+	Channels(ctx context.Context) ([]Channel, error)
+}
+
+// Bridges are the requests on bridges.
+type Bridges interface {
+	CreateBridge(ctx context.Context, id, kind string) error // kind: holding or mixing
+	DeleteBridge(ctx context.Context, id string) error
+	AddChannel(ctx context.Context, bridgeID, chanID string) error
+	RemoveChannel(ctx context.Context, bridgeID, chanID string) error
+	BridgeMOH(ctx context.Context, bridgeID, class string) error
+	BridgeChannels(ctx context.Context, bridgeID string) ([]string, error)
+}
+
+// Playbacks play media to channels.
+type Playbacks interface {
+	// Play plays media (items such as "sound:queue-thereare", "number:3") one after the other
+	// under one playback id: Asterisk takes them as a JSON array, never a comma string.
+	Play(ctx context.Context, chanID, playbackID string, media []string) error
+	StopPlayback(ctx context.Context, playbackID string) error
+}
+
+// Recordings are the requests on live and stored recordings.
+type Recordings interface {
+	RecordBridge(ctx context.Context, bridgeID, name string) error
+	// PauseRecording and ResumeRecording pause and unpause a live recording: the paused
+	// time is not in the file.
+	PauseRecording(ctx context.Context, name string) error
+	ResumeRecording(ctx context.Context, name string) error
+	// FetchRecording opens a stored recording's file; DeleteRecording removes it from Asterisk.
+	FetchRecording(ctx context.Context, name string) (io.ReadCloser, error)
+	DeleteRecording(ctx context.Context, name string) error
+	StoredRecordings(ctx context.Context) ([]string, error) // names of the finished recordings Asterisk stores
 }
 
 // Route says where calls to a DID go.
@@ -431,6 +452,7 @@ func (r *Router) Reconciliations() int64 { return r.reconciled.Load() }
 // for the statistics and the dialer) post to the inbox like everything else.
 func (r *Router) Run(ctx context.Context) error {
 	defer r.stopped.Store(true)
+	r.link.ctx = ctx
 	every := time.Second
 	if d := r.cfg.Dialer.Every; d > 0 && d < every {
 		every = d

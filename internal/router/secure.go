@@ -105,12 +105,12 @@ func (r *Router) setRecordingPaused(ctx context.Context, agent, callID string, p
 		}
 		// Asterisk, not the router's notes, says whether the call is being recorded: a pause
 		// asked for just after the recording started may come before the router hears of it.
-		c.w.do(func() {
+		c.w.do(func(ctx context.Context) {
 			var err error
 			if pause {
-				err = r.tel.PauseRecording(name)
+				err = r.tel.PauseRecording(ctx, name)
 			} else {
-				err = r.tel.ResumeRecording(name)
+				err = r.tel.ResumeRecording(ctx, name)
 			}
 			switch {
 			case errors.Is(err, ErrNotFound):
@@ -173,8 +173,8 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 		}
 		c.announceN++
 		col.playback = "sb-secure-" + ch + "-" + strconv.Itoa(c.announceN)
-		c.w.do(func() {
-			err := r.tel.PauseRecording(rec)
+		c.w.do(func(ctx context.Context) {
+			err := r.tel.PauseRecording(ctx, rec)
 			switch {
 			case errors.Is(err, ErrNotFound):
 				r.post(func() { col.resume = false })
@@ -186,7 +186,7 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 				})
 				return
 			}
-			if err := ignoreGone(r.tel.RemoveChannel(col.bridge, ch)); err != nil {
+			if err := ignoreGone(r.tel.RemoveChannel(ctx, col.bridge, ch)); err != nil {
 				r.log.Warn("caller not taken out of the bridge for the secure entry", "call", c.id, "err", err)
 			}
 			r.post(func() {
@@ -197,7 +197,7 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 				r.armCollect(c, col, r.secureTimeout())
 				r.log.Info("secure entry started", "call", c.id, "agent", agent, "name", name)
 			})
-			if err := ignoreGone(r.tel.Play(ch, col.playback, mediaList(media))); err != nil {
+			if err := ignoreGone(r.tel.Play(ctx, ch, col.playback, mediaList(media))); err != nil {
 				r.log.Warn("secure entry prompt", "call", c.id, "err", err)
 			}
 		})
@@ -238,7 +238,7 @@ func (r *Router) collectDigit(c *call, col *collection, d byte) {
 	if len(col.digits) == 0 && col.playback != "" {
 		id := col.playback
 		col.playback = ""
-		c.w.do(func() { _ = ignoreGone(r.tel.StopPlayback(id)) })
+		c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.StopPlayback(ctx, id)) })
 	}
 	switch {
 	case d == '#':
@@ -286,20 +286,20 @@ func (r *Router) endCollect(c *call, col *collection, res collected) {
 	c.collect = nil
 	col.seq++
 	if id := col.playback; id != "" {
-		c.w.do(func() { _ = ignoreGone(r.tel.StopPlayback(id)) })
+		c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.StopPlayback(ctx, id)) })
 	}
 	if ch := c.callerChan; ch != "" && col.open && c.bridge == col.bridge {
 		bridge := col.bridge
-		c.w.do(func() {
-			if err := ignoreGone(r.tel.AddChannel(bridge, ch)); err != nil {
+		c.w.do(func(ctx context.Context) {
+			if err := ignoreGone(r.tel.AddChannel(ctx, bridge, ch)); err != nil {
 				r.log.Error("caller not back in the call bridge after the secure entry", "call", c.id, "err", err)
 			}
 		})
 	}
 	if col.resume {
 		rec := c.recordingOf()
-		c.w.do(func() {
-			if err := ignoreGone(r.tel.ResumeRecording(rec)); err != nil {
+		c.w.do(func(ctx context.Context) {
+			if err := ignoreGone(r.tel.ResumeRecording(ctx, rec)); err != nil {
 				r.log.Error("recording not resumed after a secure entry", "call", c.id, "err", err)
 			}
 			col.done <- res

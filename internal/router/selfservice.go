@@ -90,8 +90,8 @@ func (r *Router) ivrLookup(c *call, a ivr.Lookup) {
 // ivrTransfer sends the caller to the node's number through the dialplan.
 func (r *Router) ivrTransfer(c *call, a ivr.Transfer) {
 	c.ivr = nil
-	context := r.cfg.TransferContext
-	if context == "" {
+	dialplan := r.cfg.TransferContext
+	if dialplan == "" {
 		r.log.Warn("ivr transfer to a number, but no transfer context is configured; ending the call", "call", c.id)
 		r.farewell(c, "sound:ss-noservice", GoneSelfService)
 		return
@@ -101,21 +101,21 @@ func (r *Router) ivrTransfer(c *call, a ivr.Transfer) {
 	if ch == "" {
 		return
 	}
-	c.w.do(func() {
-		r.stopPlayback(c)
-		err := r.tel.Continue(ch, context, a.Number, 1)
+	c.w.do(func(ctx context.Context) {
+		r.stopPlayback(ctx, c)
+		err := r.tel.Continue(ctx, ch, dialplan, a.Number, 1)
 		switch {
 		case err == nil:
-			r.log.Info("ivr transfer", "call", c.id, "context", context, "number", a.Number)
+			r.log.Info("ivr transfer", "call", c.id, "context", dialplan, "number", a.Number)
 			r.post(func() { r.unqueuedEnded(c, GoneTransferredOut) })
 		case errors.Is(err, ErrNotFound): // the caller hung up first
 			r.post(func() { r.unqueuedEnded(c, GoneAbandoned) })
 		default:
 			r.log.Error("ivr transfer failed; ending the call", "call", c.id, "err", err)
 			r.post(func() { r.unqueuedEnded(c, GoneSelfService) })
-			_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, mediaList(promptSorry)))
+			_ = ignoreGone(r.tel.Play(ctx, ch, "sb-bye-"+ch, mediaList(promptSorry)))
 			r.sleep(3 * time.Second)
-			_ = ignoreGone(r.tel.Hangup(ch, "normal"))
+			_ = ignoreGone(r.tel.Hangup(ctx, ch, "normal"))
 		}
 	})
 }
@@ -137,7 +137,7 @@ func (r *Router) startSurvey(c *call) bool {
 	c.ivr = sess
 	if bridge != "" && rec != "" {
 		// The caller leaves first, so that the recording ends before the bridge goes.
-		c.w.do(func() { _ = ignoreGone(r.tel.RemoveChannel(bridge, caller)) })
+		c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.RemoveChannel(ctx, bridge, caller)) })
 	}
 	r.closeBridge(c, bridge, rec)
 	r.ivrDo(c, sess.Start(r.clock.Now()))
@@ -152,10 +152,10 @@ func (r *Router) storeCSAT(c *call, a ivr.SurveyResult) {
 		return
 	}
 	hook := r.csat
-	c.w.do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	c.w.do(func(ctx context.Context) {
+		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 		defer cancel()
-		if err := hook(ctx, s); err != nil {
+		if err := hook(sctx, s); err != nil {
 			r.log.Error("csat score not stored", "call", s.CallID, "agent", s.Agent, "err", err)
 		}
 	})
