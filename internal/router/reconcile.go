@@ -20,6 +20,45 @@ import (
 // told which calls are still up (Options.Reconciled).
 func (r *Router) reconcile(attempt int) {
 	ctx := r.link.context()
+	v, ok := r.lookAtAsterisk(ctx, attempt)
+	if !ok {
+		return
+	}
+	// Calls we hold whose channels changed while we were not listening. A call this ends is
+	// being hung up: its channels, still in the application's list, are not new ones to adopt.
+	held := make(map[string]bool, len(r.chans))
+	for id := range r.chans {
+		held[id] = true
+	}
+	r.catchUp(v)
+	r.flush()
+	adopted := r.adoptOrphans(ctx, v, held)
+	r.cleanLeftovers(v)
+	r.flush()
+	if r.reconciledTo != nil {
+		live := make([]string, 0, len(r.calls))
+		for id := range r.calls {
+			live = append(live, id)
+		}
+		r.reconciledTo(live, r.clock.Now())
+	}
+	r.linkReconciled(attempt)
+	r.reconciled.Add(1)
+	r.log.Info("reconciled", "attempt", attempt, "channels", len(v.inApp), "adopted", adopted, "calls", len(r.calls))
+}
+
+// asteriskView is what Asterisk reports at a reconciliation.
+type asteriskView struct {
+	inApp      []string           // the channels in the application, in Asterisk's order
+	app        map[string]bool    // the same, as a set
+	exists     map[string]Channel // every channel Asterisk has
+	inBridge   map[string]string  // which of our bridges each channel is in
+	ourBridges map[string]bool    // our bridges (sb-...)
+}
+
+// lookAtAsterisk reads the application's channels and bridges; when it cannot, it schedules
+// the reconciliation again and returns false.
+func (r *Router) lookAtAsterisk(ctx context.Context, attempt int) (*asteriskView, bool) {
 	inApp, bridges, err := r.tel.AppState(ctx)
 	if err != nil {
 		// Asterisk registers the application just after the websocket upgrade, so the first
@@ -30,35 +69,33 @@ func (r *Router) reconcile(attempt int) {
 		}
 		r.log.Log(context.Background(), level, "reconcile: application state; retrying", "err", err)
 		r.after(200*time.Millisecond, func() { r.post(func() { r.reconcile(attempt) }) })
-		return
+		return nil, false
 	}
 	all, err := r.tel.Channels(ctx)
 	if err != nil {
 		r.log.Error("reconcile: channels", "err", err)
 		r.after(time.Second, func() { r.post(func() { r.reconcile(attempt) }) })
-		return
+		return nil, false
 	}
-	exists := map[string]Channel{}
+	v := &asteriskView{inApp: inApp, app: map[string]bool{}, exists: map[string]Channel{},
+		inBridge: map[string]string{}, ourBridges: map[string]bool{}}
 	for _, ch := range all {
-		exists[ch.ID] = ch
+		v.exists[ch.ID] = ch
 	}
-	app := map[string]bool{}
 	for _, id := range inApp {
-		app[id] = true
+		v.app[id] = true
 	}
 	for id := range r.ending {
-		if !app[id] {
+		if !v.app[id] {
 			delete(r.ending, id) // gone while nobody listened
 		}
 	}
 	// Membership of our bridges: which holding bridge or call bridge each channel is in.
-	inBridge := map[string]string{}
-	ourBridges := map[string]bool{}
 	for _, b := range bridges {
 		if !strings.HasPrefix(b, "sb-") {
 			continue
 		}
-		ourBridges[b] = true
+		v.ourBridges[b] = true
 		if strings.HasPrefix(b, "sb-hold-") {
 			r.holds[b] = true
 		}
@@ -68,16 +105,16 @@ func (r *Router) reconcile(attempt int) {
 			continue
 		}
 		for _, m := range members {
-			inBridge[m] = b
+			v.inBridge[m] = b
 		}
 	}
+	return v, true
+}
 
-	// Calls we hold whose channels changed while we were not listening. A call this ends is
-	// being hung up: its channels, still in the application's list, are not new ones to adopt.
-	held := make(map[string]bool, len(r.chans))
-	for id := range r.chans {
-		held[id] = true
-	}
+// catchUp applies to the calls the router holds what happened to their channels while it was
+// not listening.
+func (r *Router) catchUp(v *asteriskView) {
+	app, exists := v.app, v.exists
 	for _, c := range r.snapshotCalls() {
 		if c.callerChan != "" && !app[c.callerChan] {
 			r.onChannelGone(c.callerChan, 0, true)
@@ -101,25 +138,27 @@ func (r *Router) reconcile(attempt int) {
 			}
 		}
 	}
-	r.flush()
+}
 
-	// Channels in the application that we do not hold. Connected calls are re-attached to
-	// their agents first: a waiting caller queued before them could be offered, and so
-	// reserve, the agent of a call that is still up.
+// adoptOrphans adopts the channels in the application that the router does not hold (held:
+// the channels it held before catching up). Connected calls are re-attached to their agents
+// first: a waiting caller queued before them could be offered, and so reserve, the agent of a
+// call that is still up. It returns how many calls it adopted.
+func (r *Router) adoptOrphans(ctx context.Context, v *asteriskView, held map[string]bool) int {
 	adopted := 0
 	var waiting []*orphan
-	for _, id := range inApp {
+	for _, id := range v.inApp {
 		if _, ok := r.chans[id]; ok || held[id] || r.ending[id] {
 			continue
 		}
 		if isAgentChan(id) {
 			continue // handled with its caller below, or cleaned up at the end
 		}
-		ch, ok := exists[id]
+		ch, ok := v.exists[id]
 		if !ok {
 			continue
 		}
-		o := r.orphan(ctx, ch, inBridge, app)
+		o := r.orphan(ctx, ch, v.inBridge, v.app)
 		if r.reattach(o) {
 			adopted++
 			r.flush()
@@ -130,19 +169,23 @@ func (r *Router) reconcile(attempt int) {
 	r.takeAskedStates()
 	r.flush()
 	for _, o := range waiting {
-		if r.adopt(o, exists) {
+		if r.adopt(o, v.exists) {
 			adopted++
 		}
 		r.flush()
 	}
-	// Agent channels and call bridges that belong to no call.
-	for _, id := range inApp {
+	return adopted
+}
+
+// cleanLeftovers hangs up the agent channels and deletes the call bridges that belong to no call.
+func (r *Router) cleanLeftovers(v *asteriskView) {
+	for _, id := range v.inApp {
 		if _, ok := r.chans[id]; !ok && isAgentChan(id) {
 			r.log.Info("reconcile: hanging up an agent channel of no call", "channel", id)
 			r.hangupLater(id)
 		}
 	}
-	for b := range ourBridges {
+	for b := range v.ourBridges {
 		if !strings.HasPrefix(b, "sb-call-") {
 			continue
 		}
@@ -156,17 +199,6 @@ func (r *Router) reconcile(attempt int) {
 			c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.DeleteBridge(ctx, b)) })
 		}
 	}
-	r.flush()
-	if r.reconciledTo != nil {
-		live := make([]string, 0, len(r.calls))
-		for id := range r.calls {
-			live = append(live, id)
-		}
-		r.reconciledTo(live, r.clock.Now())
-	}
-	r.linkReconciled(attempt)
-	r.reconciled.Add(1)
-	r.log.Info("reconciled", "attempt", attempt, "channels", len(inApp), "adopted", adopted, "calls", len(r.calls))
 }
 
 func (r *Router) snapshotCalls() []*call {
