@@ -40,7 +40,7 @@ func (s *callbackStore) window() callback.Window {
 	return nil
 }
 
-func (s *callbackStore) Request(ctx context.Context, r router.CallbackRequest) error {
+func (s *callbackStore) Request(ctx context.Context, r callback.Request) error {
 	p := s.cfg.Load().Callbacks.Policy(r.Queue)
 	number, err := p.Number(r.Number)
 	if err != nil {
@@ -61,11 +61,11 @@ func (s *callbackStore) Request(ctx context.Context, r router.CallbackRequest) e
 func (s *callbackStore) ivrCallback(callID string, cb ivr.Callback, at time.Time) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return s.Request(ctx, router.CallbackRequest{CallID: callID, Reason: callback.Offered, Number: cb.Number,
+	return s.Request(ctx, callback.Request{CallID: callID, Reason: callback.Offered, Number: cb.Number,
 		Queue: cb.Queue, Priority: cb.Priority, EnqueuedAt: at, Data: cb.Data})
 }
 
-func (s *callbackStore) Claim(ctx context.Context, queue string, now time.Time, limit int) ([]router.CallbackClaim, error) {
+func (s *callbackStore) Claim(ctx context.Context, queue string, now time.Time, limit int) ([]callback.Claim, error) {
 	if w := s.window(); w != nil && !w.Open(now) {
 		return nil, nil
 	}
@@ -73,20 +73,20 @@ func (s *callbackStore) Claim(ctx context.Context, queue string, now time.Time, 
 	if err != nil {
 		return nil, err
 	}
-	out := make([]router.CallbackClaim, len(claims))
+	out := make([]callback.Claim, len(claims))
 	for i, c := range claims {
-		out[i] = router.CallbackClaim{ID: c.ID, Attempt: c.Attempt, Number: c.Number, Queue: c.Queue,
+		out[i] = callback.Claim{ID: c.ID, Attempt: c.Attempt, Number: c.Number, Queue: c.Queue,
 			Priority: c.Priority, EnqueuedAt: c.EnqueuedAt, Data: c.Data}
 	}
 	return out, nil
 }
 
-func (s *callbackStore) Assign(ctx context.Context, c router.CallbackClaim, agent string) error {
+func (s *callbackStore) Assign(ctx context.Context, c callback.Claim, agent string) error {
 	return s.st.AssignCallback(ctx, c.ID, c.Attempt, agent)
 }
 
 // Finish leaves the expiry and the caller's window to the store (see store.FinishAttempt).
-func (s *callbackStore) Finish(ctx context.Context, c router.CallbackClaim, outcome callback.Outcome, now time.Time) error {
+func (s *callbackStore) Finish(ctx context.Context, c callback.Claim, outcome callback.Outcome, now time.Time) error {
 	p := s.cfg.Load().Callbacks.Policy(c.Queue)
 	next, _ := p.NextAttempt(callback.Callback{Attempts: c.Attempt, Last: outcome}, now, s.window())
 	if _, err := s.st.FinishAttempt(ctx, c.ID, c.Attempt, outcome, next); err != nil {

@@ -199,7 +199,7 @@ func TestRefusedCustomerNotAnswered(t *testing.T) {
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("blocking channel: %v %v", resp, err)
 	}
-	store := &oneCallback{claim: router.CallbackClaim{ID: 1, Attempt: 1, Number: "+4930555", Queue: "line1",
+	store := &oneCallback{claim: callback.Claim{ID: 1, Attempt: 1, Number: "+4930555", Queue: "line1",
 		EnqueuedAt: time.Now().Add(-time.Minute)}}
 	g.options = func(o *router.Options) { o.Callbacks = store }
 	cfg := testConfig()

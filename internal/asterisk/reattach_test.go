@@ -18,26 +18,26 @@ import (
 // oneCallback is a callback store holding one callback, claimed once.
 type oneCallback struct {
 	mu       sync.Mutex
-	claim    router.CallbackClaim
+	claim    callback.Claim
 	claimed  bool
 	outcomes []callback.Outcome
 }
 
-func (o *oneCallback) Request(context.Context, router.CallbackRequest) error { return nil }
+func (o *oneCallback) Request(context.Context, callback.Request) error { return nil }
 
-func (o *oneCallback) Claim(_ context.Context, queue string, _ time.Time, _ int) ([]router.CallbackClaim, error) {
+func (o *oneCallback) Claim(_ context.Context, queue string, _ time.Time, _ int) ([]callback.Claim, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.claimed || queue != o.claim.Queue {
 		return nil, nil
 	}
 	o.claimed = true
-	return []router.CallbackClaim{o.claim}, nil
+	return []callback.Claim{o.claim}, nil
 }
 
-func (o *oneCallback) Assign(context.Context, router.CallbackClaim, string) error { return nil }
+func (o *oneCallback) Assign(context.Context, callback.Claim, string) error { return nil }
 
-func (o *oneCallback) Finish(_ context.Context, _ router.CallbackClaim, out callback.Outcome, _ time.Time) error {
+func (o *oneCallback) Finish(_ context.Context, _ callback.Claim, out callback.Outcome, _ time.Time) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.outcomes = append(o.outcomes, out)
@@ -78,7 +78,7 @@ func TestRestartReattachesConnectedCallsFirst(t *testing.T) {
 	g.emu.SetPhone("PJSIP/2001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
 	const number = "+4930100001"
 	g.emu.SetCustomer(number, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 20 * time.Millisecond})
-	cbs := &oneCallback{claim: router.CallbackClaim{ID: 7, Attempt: 1, Number: number, Queue: "line2",
+	cbs := &oneCallback{claim: callback.Claim{ID: 7, Attempt: 1, Number: number, Queue: "line2",
 		EnqueuedAt: time.Now().Add(-time.Hour)}}
 	open, asked := make(chan struct{}), make(chan struct{}, 1)
 	g.wrap = func(r *asterisk.REST) router.Telephony { return gatedTel{r, open, asked} }

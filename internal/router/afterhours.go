@@ -96,7 +96,7 @@ func (r *Router) closedDigit(c *call, digit string) {
 // closedRequest stores the after-hours request and tells the caller whether it was taken.
 func (r *Router) closedRequest(c *call) {
 	off := c.closed
-	v := CallbackRequest{CallID: c.id, Reason: callback.AfterHours, Number: c.number, Queue: off.route.Queue,
+	v := callback.Request{CallID: c.id, Reason: callback.AfterHours, Number: c.number, Queue: off.route.Queue,
 		Priority: off.route.Priority, EnqueuedAt: r.clock.Now(), Data: off.route.Data}
 	ch, store := c.callerChan, r.callbacks
 	r.closedEnd(c, "", "")

@@ -31,37 +31,14 @@ import (
 // restart, a customer channel is re-adopted only when it was connected (its outcome is in the
 // store), any other is hung up.
 
-// CallbackClaim is one claimed dialing attempt.
-type CallbackClaim struct {
-	ID         int64
-	Attempt    int
-	Number     string // E.164
-	Queue      string
-	Priority   int
-	EnqueuedAt time.Time // the caller's original place
-	Data       map[string]string
-}
-
-// CallbackRequest is a callback the router asks to keep: a caller who hung up in the queue,
-// or who left a request while the hours were closed.
-type CallbackRequest struct {
-	CallID     string
-	Reason     callback.Reason
-	Number     string // as the caller's phone sent it
-	Queue      string
-	Priority   int
-	EnqueuedAt time.Time
-	Data       map[string]string
-}
-
 // Callbacks is the durable side of callbacks: the store, with the callback policy applied.
 type Callbacks interface {
-	Request(ctx context.Context, r CallbackRequest) error
+	Request(ctx context.Context, r callback.Request) error
 	// Claim claims up to limit due callbacks of queue (none outside the dial window).
-	Claim(ctx context.Context, queue string, now time.Time, limit int) ([]CallbackClaim, error)
-	Assign(ctx context.Context, c CallbackClaim, agent string) error
+	Claim(ctx context.Context, queue string, now time.Time, limit int) ([]callback.Claim, error)
+	Assign(ctx context.Context, c callback.Claim, agent string) error
 	// Finish records an attempt's outcome and schedules the next attempt, if any.
-	Finish(ctx context.Context, c CallbackClaim, outcome callback.Outcome, now time.Time) error
+	Finish(ctx context.Context, c callback.Claim, outcome callback.Outcome, now time.Time) error
 	// Recover finishes the attempts this router left unfinished when it last stopped.
 	Recover(ctx context.Context) (int, error)
 	Expire(ctx context.Context, now time.Time) (int, error)
@@ -83,7 +60,7 @@ const (
 
 // cbState is a callback call's dialing state.
 type cbState struct {
-	claim     CallbackClaim
+	claim     callback.Claim
 	custChan  string // the customer's channel id, also the call's base id
 	dialed    bool   // the customer's originate was sent
 	finished  bool   // the outcome is recorded (or on its way)
@@ -145,7 +122,7 @@ func (r *Router) dialerTick(ctx context.Context) {
 	r.dialer.claiming = true
 	store, recovered := r.callbacks, r.dialer.recovered
 	r.spawn(func() {
-		var claims []CallbackClaim
+		var claims []callback.Claim
 		defer func() {
 			r.post(func() {
 				r.dialer.claiming = false
@@ -187,7 +164,7 @@ func (r *Router) dialerTick(ctx context.Context) {
 }
 
 // dialCallback puts a claimed callback into the engine at its original place.
-func (r *Router) dialCallback(cl CallbackClaim) {
+func (r *Router) dialCallback(cl callback.Claim) {
 	ch := cbChanID(cl.ID, cl.Attempt)
 	c := r.track(&call{id: r.callID(ch), number: cl.Number, queue: cl.Queue, priority: cl.Priority,
 		cb: &cbState{claim: cl, custChan: ch}})
@@ -239,7 +216,7 @@ func (r *Router) markFinished(c *call, outcome callback.Outcome) bool {
 
 // writeOutcome stores an outcome, retrying a few times. A write that keeps failing leaves the
 // attempt open: the store's recovery finishes it later (as failed).
-func (r *Router) writeOutcome(ctx context.Context, cl CallbackClaim, outcome callback.Outcome, now time.Time) bool {
+func (r *Router) writeOutcome(ctx context.Context, cl callback.Claim, outcome callback.Outcome, now time.Time) bool {
 	for i := 0; ; i++ {
 		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 		err := r.callbacks.Finish(sctx, cl, outcome, now)
@@ -393,7 +370,7 @@ func (r *Router) missed(c *call, ev acd.CallAbandoned) {
 	if r.callbacks == nil || c.cb != nil || after <= 0 || ev.Waited < after || c.number == "" {
 		return
 	}
-	v := CallbackRequest{CallID: c.id, Reason: callback.Missed, Number: c.number, Queue: ev.Queue,
+	v := callback.Request{CallID: c.id, Reason: callback.Missed, Number: c.number, Queue: ev.Queue,
 		Priority: c.priority, EnqueuedAt: ev.At.Add(-ev.Waited)}
 	if cv, ok := r.eng.Call(c.id); ok {
 		v.Data, v.Priority = cv.Data, cv.Priority
@@ -402,7 +379,7 @@ func (r *Router) missed(c *call, ev acd.CallAbandoned) {
 }
 
 // requestLater stores a callback request off the owner goroutine.
-func (r *Router) requestLater(v CallbackRequest) {
+func (r *Router) requestLater(v callback.Request) {
 	store := r.callbacks
 	r.cbWork.do(func(ctx context.Context) {
 		sctx, cancel := context.WithTimeout(ctx, storeTimeout)

@@ -153,29 +153,29 @@ type callbacks struct {
 	cb router.Callbacks
 }
 
-func (c *callbacks) Request(_ context.Context, r router.CallbackRequest) error {
+func (c *callbacks) Request(_ context.Context, r callback.Request) error {
 	_, err := c.g.ask(fmt.Sprintf("callbacks request %s %s %s", r.CallID, r.Reason, r.Queue), true, func() (any, error) {
 		return nil, c.cb.Request(context.Background(), r)
 	})
 	return err
 }
 
-func (c *callbacks) Claim(_ context.Context, queue string, now time.Time, limit int) ([]router.CallbackClaim, error) {
+func (c *callbacks) Claim(_ context.Context, queue string, now time.Time, limit int) ([]callback.Claim, error) {
 	v, err := c.g.ask(fmt.Sprintf("callbacks claim %s %d", queue, limit), true, func() (any, error) {
 		return c.cb.Claim(context.Background(), queue, now, limit)
 	})
-	out, _ := v.([]router.CallbackClaim)
+	out, _ := v.([]callback.Claim)
 	return out, err
 }
 
-func (c *callbacks) Assign(_ context.Context, cl router.CallbackClaim, agent string) error {
+func (c *callbacks) Assign(_ context.Context, cl callback.Claim, agent string) error {
 	_, err := c.g.ask(fmt.Sprintf("callbacks assign %d/%d %s", cl.ID, cl.Attempt, agent), true, func() (any, error) {
 		return nil, c.cb.Assign(context.Background(), cl, agent)
 	})
 	return err
 }
 
-func (c *callbacks) Finish(_ context.Context, cl router.CallbackClaim, outcome callback.Outcome, now time.Time) error {
+func (c *callbacks) Finish(_ context.Context, cl callback.Claim, outcome callback.Outcome, now time.Time) error {
 	_, err := c.g.ask(fmt.Sprintf("callbacks finish %d/%d %s", cl.ID, cl.Attempt, outcome), true, func() (any, error) {
 		return nil, c.cb.Finish(context.Background(), cl, outcome, now)
 	})
