@@ -98,7 +98,7 @@ func (r *Router) closedRequest(c *call) {
 	off := c.closed
 	v := callback.Request{CallID: c.id, Reason: callback.AfterHours, Number: c.number, Queue: off.route.Queue,
 		Priority: off.route.Priority, EnqueuedAt: r.clock.Now(), Data: off.route.Data}
-	ch, store := c.callerChan, r.callbacks
+	ch, store := c.callerChan, r.dialer.store
 	r.closedEnd(c, "", "")
 	c.w.do(func(ctx context.Context) {
 		r.stopPlayback(ctx, c)

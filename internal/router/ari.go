@@ -110,7 +110,7 @@ func (r *Router) inbound(chanID, number, did string, enqueuedAt time.Time) {
 			} else if !strings.Contains(msg, ":") {
 				msg = "sound:" + msg
 			}
-			if route.ClosedCallback && r.callbacks != nil && number != "" && route.Queue != "" {
+			if route.ClosedCallback && r.dialer.store != nil && number != "" && route.Queue != "" {
 				r.offerAfterHours(chanID, number, did, route, msg)
 				return
 			}

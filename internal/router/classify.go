@@ -34,12 +34,12 @@ func (r *Router) enqueue(c *call, req acd.CallRequest) {
 	if req.EnqueuedAt.IsZero() {
 		req.EnqueuedAt = r.clock.Now()
 	}
-	if r.classify == nil {
+	if r.lookups.classify == nil {
 		r.enqueueNow(c, req)
 		return
 	}
 	q := ClassifyQuery{CallID: c.id, Number: c.number, Account: req.Data["account"], Queue: req.Queue, Priority: req.Priority}
-	hook, wait := r.classify, r.classifyWait
+	hook, wait := r.lookups.classify, r.lookups.classifyWait
 	type answer struct {
 		cls Classification
 		ok  bool

@@ -81,6 +81,8 @@ func cbAgentBase(custChan string) string {
 
 // dialerState is the owner's bookkeeping of the dialer.
 type dialerState struct {
+	store      Callbacks
+	work       worker // callback store writes, in order
 	recovered  bool
 	claiming   bool
 	lastClaim  time.Time
@@ -90,7 +92,7 @@ type dialerState struct {
 
 // dialerTick starts a claim round when one is due; on the owner goroutine.
 func (r *Router) dialerTick(ctx context.Context) {
-	if r.callbacks == nil || r.dialer.claiming || r.reconciled.Load() == 0 {
+	if r.dialer.store == nil || r.dialer.claiming || r.reconciled.Load() == 0 {
 		return
 	}
 	d := r.cfg.Dialer
@@ -104,7 +106,7 @@ func (r *Router) dialerTick(ctx context.Context) {
 	r.dialer.lastClaim = now
 	ahead := max(d.DialAhead, 1)
 	want := map[string]int{}
-	if s := r.snap.Load(); s != nil {
+	if s := r.stats.snap.Load(); s != nil {
 		for _, q := range s.Queues {
 			staffed := q.Agents[acd.Available] + q.Agents[acd.Reserved] + q.Agents[acd.OnCall] + q.Agents[acd.WrapUp]
 			if n := ahead - r.dialer.active[q.Queue]; staffed > 0 && n > 0 {
@@ -120,7 +122,7 @@ func (r *Router) dialerTick(ctx context.Context) {
 		return
 	}
 	r.dialer.claiming = true
-	store, recovered := r.callbacks, r.dialer.recovered
+	store, recovered := r.dialer.store, r.dialer.recovered
 	r.spawn(func() {
 		var claims []callback.Claim
 		defer func() {
@@ -196,7 +198,7 @@ func (r *Router) dialCallback(cl callback.Claim) {
 func (r *Router) finishCallback(c *call, outcome callback.Outcome) {
 	if r.markFinished(c, outcome) {
 		cl, now := c.cb.claim, r.clock.Now()
-		r.cbWork.do(func(ctx context.Context) { r.writeOutcome(ctx, cl, outcome, now) })
+		r.dialer.work.do(func(ctx context.Context) { r.writeOutcome(ctx, cl, outcome, now) })
 	}
 }
 
@@ -219,7 +221,7 @@ func (r *Router) markFinished(c *call, outcome callback.Outcome) bool {
 func (r *Router) writeOutcome(ctx context.Context, cl callback.Claim, outcome callback.Outcome, now time.Time) bool {
 	for i := 0; ; i++ {
 		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
-		err := r.callbacks.Finish(sctx, cl, outcome, now)
+		err := r.dialer.store.Finish(sctx, cl, outcome, now)
 		cancel()
 		if err == nil {
 			r.log.Info("callback attempt finished", "callback", cl.ID, "attempt", cl.Attempt, "outcome", outcome)
@@ -263,7 +265,7 @@ func (r *Router) cbAgentAnswered(c *call) {
 		ring = 30 * time.Second
 	}
 	o := Originate{Endpoint: endpoint, ChannelID: cb.custChan, AppArgs: "callback," + c.id, CallerID: d.CallerID, Timeout: ring}
-	agentChan, bridge, cl, store := c.agentChan, c.bridge, cb.claim, r.callbacks
+	agentChan, bridge, cl, store := c.agentChan, c.bridge, cb.claim, r.dialer.store
 	c.w.do(func(ctx context.Context) {
 		if err := r.tel.CreateBridge(ctx, bridge, "mixing"); err != nil {
 			r.log.Error("create callback bridge", "call", c.id, "err", err)
@@ -367,7 +369,7 @@ func (r *Router) cbEnded(c *call) {
 // missed stores a callback for a caller who hung up in the queue after waiting long enough.
 func (r *Router) missed(c *call, ev acd.CallAbandoned) {
 	after := r.settings(ev.Queue).MissedAfter
-	if r.callbacks == nil || c.cb != nil || after <= 0 || ev.Waited < after || c.number == "" {
+	if r.dialer.store == nil || c.cb != nil || after <= 0 || ev.Waited < after || c.number == "" {
 		return
 	}
 	v := callback.Request{CallID: c.id, Reason: callback.Missed, Number: c.number, Queue: ev.Queue,
@@ -380,8 +382,8 @@ func (r *Router) missed(c *call, ev acd.CallAbandoned) {
 
 // requestLater stores a callback request off the owner goroutine.
 func (r *Router) requestLater(v callback.Request) {
-	store := r.callbacks
-	r.cbWork.do(func(ctx context.Context) {
+	store := r.dialer.store
+	r.dialer.work.do(func(ctx context.Context) {
 		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 		defer cancel()
 		if err := store.Request(sctx, v); err != nil {

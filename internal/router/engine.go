@@ -60,7 +60,7 @@ func (r *Router) onEngine(ev acd.Event) {
 			r.farewell(c, "sound:queue-thankyou", "") // queued: the engine ended its record
 		}
 	case acd.CallbackOfferDue:
-		if c := r.calls[ev.Call]; c != nil && r.callback != nil && c.callerChan != "" {
+		if c := r.calls[ev.Call]; c != nil && r.hooks.callback != nil && c.callerChan != "" {
 			r.offerCallback(c)
 		}
 	case acd.CallRemoved:
@@ -155,8 +155,8 @@ func (r *Router) offered(c *call, ev acd.CallOffered) {
 	c.offers.do(func(ctx context.Context) {
 		d := time.Since(start)
 		r.metrics.offerLatency.Observe(d.Seconds())
-		if r.latency != nil {
-			r.latency(d)
+		if r.hooks.latency != nil {
+			r.hooks.latency(d)
 		}
 		if err := r.tel.Originate(ctx, o); err != nil {
 			r.log.Warn("originate failed", "call", c.id, "agent", ev.Agent, "endpoint", ev.Endpoint, "err", err)

@@ -109,7 +109,7 @@ func (r *Router) ivrCallback(c *call, a ivr.Callback, at time.Time) {
 	if ok == "" {
 		ok = "sound:queue-thankyou"
 	}
-	ch, store := c.callerChan, r.callback
+	ch, store := c.callerChan, r.hooks.callback
 	r.forget(c)
 	c.w.do(func(ctx context.Context) {
 		r.stopPlayback(ctx, c)

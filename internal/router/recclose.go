@@ -40,7 +40,7 @@ func (r *Router) closeBridge(c *call, bridge, name string) {
 		r.recordingOverdue(name) // the same name recorded again: settle the first one now
 	}
 	cl := &closing{c: c, bridge: bridge}
-	cl.timer = time.AfterFunc(r.recWait, func() { r.post(func() { r.recordingOverdue(name) }) })
+	cl.timer = time.AfterFunc(r.recs.wait, func() { r.post(func() { r.recordingOverdue(name) }) })
 	r.recs.closing[name] = cl
 }
 

@@ -35,12 +35,12 @@ func (r *Router) reconcile(attempt int) {
 	adopted := r.adoptOrphans(ctx, v, held)
 	r.cleanLeftovers(v)
 	r.flush()
-	if r.reconciledTo != nil {
+	if r.hooks.reconciled != nil {
 		live := make([]string, 0, len(r.calls))
 		for id := range r.calls {
 			live = append(live, id)
 		}
-		r.reconciledTo(live, r.clock.Now())
+		r.hooks.reconciled(live, r.clock.Now())
 	}
 	r.linkReconciled(attempt)
 	r.reconciled.Add(1)
@@ -253,10 +253,10 @@ func (r *Router) orphan(ctx context.Context, ch Channel, inBridge map[string]str
 			}
 		}
 	}
-	if !o.placed && r.recall != nil && !isCallbackChan(ch.ID) {
+	if !o.placed && r.hooks.recall != nil && !isCallbackChan(ch.ID) {
 		// The variable was never set (the router died between StasisStart and the enqueue's
 		// requests) or was lost: the store's row of the call is the other memory.
-		if rc, ok := r.recall(r.callID(ch.ID)); ok {
+		if rc, ok := r.hooks.recall(r.callID(ch.ID)); ok {
 			o.queue, o.prio, o.enqueued, o.placed = rc.Queue, rc.Priority, rc.EnqueuedAt, true
 		}
 	}

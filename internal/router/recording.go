@@ -50,6 +50,7 @@ const (
 )
 
 type recorder struct {
+	wait    time.Duration // for RecordingFinished once a recorded bridge empties (recclose.go)
 	dir     string
 	shared  string // Asterisk's recording folder, mounted here; "": fetch over ARI
 	hook    func(Recorded) error

@@ -272,52 +272,74 @@ type Recalled struct {
 	EnqueuedAt time.Time
 }
 
-// Router runs one Asterisk node's calls.
+// Router runs one Asterisk node's calls: the owner loop and the state it alone touches.
 type Router struct {
-	cfg          Config
-	tel          Telephony
-	log          *slog.Logger
-	eng          *acd.Engine
-	clock        acd.Clock
-	inbox        *Inbox[func()]
-	pending      []acd.Event
-	observers    []func(acd.Event)
-	calls        map[string]*call // by call id
-	chans        map[string]*call // by caller and agent channel id
-	ending       map[string]bool  // channels of forgotten calls still up: the router is ending them, reconcile adopts none
-	holds        map[string]bool  // holding bridges known to exist
-	metrics      *metrics
-	snap         atomic.Pointer[Snapshot]
-	snapAt       time.Time
-	reconciled   atomic.Int64
-	latency      func(time.Duration)
-	received     time.Time // when the ARI event being handled arrived
-	callInfo     func(callID, number, did string)
-	callGone     func(callID, outcome string, at time.Time)
-	ivrRouted    func(callID string, path []IVRStep, data map[string]string)
-	recall       func(callID string) (Recalled, bool)
-	reconciledTo func(live []string, at time.Time)
-	callback     func(callID string, cb ivr.Callback, at time.Time) error
-	recs         *recorder
-	recWait      time.Duration
+	cfg        Config
+	tel        Telephony
+	log        *slog.Logger
+	eng        *acd.Engine
+	clock      acd.Clock
+	inbox      *Inbox[func()]
+	pending    []acd.Event
+	observers  []func(acd.Event)
+	calls      map[string]*call // by call id
+	chans      map[string]*call // by caller and agent channel id
+	ending     map[string]bool  // channels of forgotten calls still up: the router is ending them, reconcile adopts none
+	holds      map[string]bool  // holding bridges known to exist
+	metrics    *metrics
+	stats      stats
+	reconciled atomic.Int64
+	received   time.Time // when the ARI event being handled arrived
+	callInfo   func(callID, number, did string)
+	callGone   func(callID, outcome string, at time.Time)
+	ivrRouted  func(callID string, path []IVRStep, data map[string]string)
+	hooks      hooks
+	recs       *recorder
+	lookups    lookups
+	dialer     dialerState
+	requests   requests
+	link       link        // the event link, and whether offers are held (link.go)
+	stopped    atomic.Bool // Run returned: workers start nothing new
+	sched      sched
+	act        *Activity
+}
+
+// hooks are the stores the router writes to and reads from, besides the journal hooks.
+type hooks struct {
+	latency    func(time.Duration)
+	recall     func(callID string) (Recalled, bool)
+	reconciled func(live []string, at time.Time)
+	callback   func(callID string, cb ivr.Callback, at time.Time) error
+	csat       func(ctx context.Context, s CSAT) error
+}
+
+// lookups are the questions asked about a caller off the owner goroutine, each with its wait.
+type lookups struct {
 	lookup       func(ctx context.Context, q LookupQuery) (ivr.Customer, bool, error)
 	lookupWait   time.Duration
 	classify     func(ctx context.Context, q ClassifyQuery) (Classification, bool, error)
 	classifyWait time.Duration
-	csat         func(ctx context.Context, s CSAT) error
-	callbacks    Callbacks
-	dialer       dialerState
-	cbWork       worker // callback store writes, in order
-	keepRequest  func(ctx context.Context, agentID string, req *AgentRequest) error
-	asked        map[string]AgentRequest // requests of the previous router, until the first reconciliation
-	requestMu    sync.Mutex              // one SetAgentState at a time: its engine change and its kept request
-	link         link                    // the event link, and whether offers are held (link.go)
-	stopped      atomic.Bool             // Run returned: workers start nothing new
-	timers       Timers
-	act          *Activity
-	deadline     time.Time // the engine deadline the deadline timer is armed for
-	deadlineT    Timer
-	tickT        Timer
+}
+
+// requests are the agents' pause and logout requests kept across a restart (agents.go).
+type requests struct {
+	keep  func(ctx context.Context, agentID string, req *AgentRequest) error
+	asked map[string]AgentRequest // requests of the previous router, until the first reconciliation
+	mu    sync.Mutex              // one SetAgentState at a time: its engine change and its kept request
+}
+
+// sched is the owner's timers: the engine's next deadline and the tick.
+type sched struct {
+	timers    Timers
+	deadline  time.Time // the engine deadline the deadline timer is armed for
+	deadlineT Timer
+	tickT     Timer
+}
+
+// stats is the statistics copy the owner refreshes.
+type stats struct {
+	snap   atomic.Pointer[Snapshot]
+	snapAt time.Time
 }
 
 // New builds a router and its engine from the configuration.
@@ -338,37 +360,39 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		cfg: cfg, tel: tel, log: opt.Logger, clock: opt.Clock,
 		inbox: NewInbox[func()](), observers: opt.Observers,
 		calls: map[string]*call{}, chans: map[string]*call{}, ending: map[string]bool{}, holds: map[string]bool{},
-		latency: opt.OfferLatency, callInfo: opt.CallInfo, callGone: opt.CallGone, ivrRouted: opt.IVRRouted, recall: opt.Recall,
-		reconciledTo: opt.Reconciled, callback: opt.Callback,
-		recs: newRecorder(opt), recWait: opt.RecordingWait, lookup: opt.Lookup, lookupWait: opt.LookupTimeout, csat: opt.CSAT,
-		callbacks: opt.Callbacks, dialer: dialerState{active: map[string]int{}},
+		callInfo: opt.CallInfo, callGone: opt.CallGone, ivrRouted: opt.IVRRouted,
+		hooks: hooks{latency: opt.OfferLatency, recall: opt.Recall, reconciled: opt.Reconciled, callback: opt.Callback, csat: opt.CSAT},
+		recs:  newRecorder(opt),
+		lookups: lookups{lookup: opt.Lookup, lookupWait: opt.LookupTimeout,
+			classify: opt.Classify, classifyWait: opt.ClassifyTimeout},
+		dialer: dialerState{store: opt.Callbacks, active: map[string]int{}},
 	}
-	r.classify, r.classifyWait = opt.Classify, opt.ClassifyTimeout
-	r.timers, r.act = wallTimers{}, opt.Activity
+	r.recs.wait = opt.RecordingWait
+	r.sched.timers, r.act = wallTimers{}, opt.Activity
 	if t, ok := opt.Clock.(Timers); ok {
-		r.timers = t
+		r.sched.timers = t
 	}
 	if r.act == nil {
 		r.act = &Activity{}
 	}
-	r.cbWork.act = r.act
-	r.keepRequest = opt.KeepRequest
+	r.dialer.work.act = r.act
+	r.requests.keep = opt.KeepRequest
 	if opt.PendingRequest != nil {
-		r.asked = map[string]AgentRequest{}
+		r.requests.asked = map[string]AgentRequest{}
 		for _, a := range cfg.Agents {
 			if p, ok := opt.PendingRequest(a.ID); ok && (p.State == acd.Paused || p.State == acd.LoggedOut) {
-				r.asked[a.ID] = p
+				r.requests.asked[a.ID] = p
 			}
 		}
 	}
-	if r.classifyWait <= 0 {
-		r.classifyWait = defaultClassifyTimeout
+	if r.lookups.classifyWait <= 0 {
+		r.lookups.classifyWait = defaultClassifyTimeout
 	}
-	if r.recWait <= 0 {
-		r.recWait = defaultRecordingWait
+	if r.recs.wait <= 0 {
+		r.recs.wait = defaultRecordingWait
 	}
-	if r.lookupWait <= 0 {
-		r.lookupWait = defaultLookupTimeout
+	if r.lookups.lookupWait <= 0 {
+		r.lookups.lookupWait = defaultLookupTimeout
 	}
 	eng, err := acd.New(acd.Options{Clock: opt.Clock, OnEvent: func(ev acd.Event) { r.pending = append(r.pending, ev) }})
 	if err != nil {
@@ -458,13 +482,13 @@ func (r *Router) Run(ctx context.Context) error {
 		every = d
 	}
 	var tick func()
-	tick = func() { r.tickT = r.after(every, func() { r.post(tick) }) }
+	tick = func() { r.sched.tickT = r.after(every, func() { r.post(tick) }) }
 	tick()
 	r.armDeadline()
 	defer func() {
-		r.tickT.Stop()
-		if r.deadlineT != nil {
-			r.deadlineT.Stop()
+		r.sched.tickT.Stop()
+		if r.sched.deadlineT != nil {
+			r.sched.deadlineT.Stop()
 		}
 	}()
 	for {
@@ -488,23 +512,23 @@ func (r *Router) Run(ctx context.Context) error {
 // armDeadline sets the deadline timer for the engine's next deadline, if it changed.
 func (r *Router) armDeadline() {
 	d, ok := r.eng.NextDeadline()
-	if !ok || d.Equal(r.deadline) && r.deadlineT != nil {
+	if !ok || d.Equal(r.sched.deadline) && r.sched.deadlineT != nil {
 		return
 	}
-	if r.deadlineT != nil {
-		r.deadlineT.Stop()
+	if r.sched.deadlineT != nil {
+		r.sched.deadlineT.Stop()
 	}
-	r.deadline = d
+	r.sched.deadline = d
 	var t Timer
 	t = r.after(d.Sub(r.clock.Now()), func() {
 		r.post(func() {
-			if r.deadlineT == t {
-				r.deadlineT = nil
+			if r.sched.deadlineT == t {
+				r.sched.deadlineT = nil
 			}
 			r.eng.Tick()
 		})
 	})
-	r.deadlineT = t
+	r.sched.deadlineT = t
 }
 
 // flush hands the engine's events to the observers and acts on them.
@@ -529,14 +553,14 @@ type Snapshot struct {
 }
 
 // Snapshot returns the latest statistics copy.
-func (r *Router) Snapshot() *Snapshot { return r.snap.Load() }
+func (r *Router) Snapshot() *Snapshot { return r.stats.snap.Load() }
 
 func (r *Router) refreshSnapshot(force bool) {
 	now := r.clock.Now()
-	if !force && now.Sub(r.snapAt) < time.Second {
+	if !force && now.Sub(r.stats.snapAt) < time.Second {
 		return
 	}
-	r.snapAt = now
+	r.stats.snapAt = now
 	s := &Snapshot{At: now, Agents: map[acd.AgentState]int{}, Calls: len(r.calls)}
 	for _, name := range r.eng.Queues() {
 		if st, err := r.eng.Stats(name); err == nil {
@@ -548,5 +572,5 @@ func (r *Router) refreshSnapshot(force bool) {
 			s.Agents[v.State]++
 		}
 	}
-	r.snap.Store(s)
+	r.stats.snap.Store(s)
 }

@@ -54,7 +54,7 @@ var errLookupTimeout = errors.New("lookup timed out")
 
 // ivrLookup asks the Lookup hook off the owner goroutine and feeds its answer back.
 func (r *Router) ivrLookup(c *call, a ivr.Lookup) {
-	if r.lookup == nil {
+	if r.lookups.lookup == nil {
 		r.post(func() { r.ivrInput(c, ivr.LookupResult{ID: a.ID}) })
 		return
 	}
@@ -62,7 +62,7 @@ func (r *Router) ivrLookup(c *call, a ivr.Lookup) {
 	if a.By == ivr.ByVar {
 		q.Account, q.Sensitive = a.Value, a.Sensitive
 	}
-	hook, wait := r.lookup, r.lookupWait
+	hook, wait := r.lookups.lookup, r.lookups.lookupWait
 	type answer struct {
 		cust  ivr.Customer
 		found bool
@@ -147,11 +147,11 @@ func (r *Router) startSurvey(c *call) bool {
 // storeCSAT hands a survey score to the CSAT hook on the call's worker.
 func (r *Router) storeCSAT(c *call, a ivr.SurveyResult) {
 	s := CSAT{CallID: c.id, Agent: a.Agent, Queue: c.queue, Score: a.Score, At: r.clock.Now()}
-	if r.csat == nil {
+	if r.hooks.csat == nil {
 		r.log.Info("csat score; no store configured", "call", c.id, "agent", s.Agent, "score", s.Score)
 		return
 	}
-	hook := r.csat
+	hook := r.hooks.csat
 	c.w.do(func(ctx context.Context) {
 		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 		defer cancel()
