@@ -28,7 +28,8 @@ type closedOffer struct {
 // offerAfterHours answers a caller to a closed DID and offers a callback.
 func (r *Router) offerAfterHours(chanID, number, did string, route Route, msg string) {
 	c := r.track(&call{id: r.callID(chanID), callerChan: chanID, number: number, did: did, queue: route.Queue,
-		priority: route.Priority, closed: &closedOffer{route: route}})
+		priority: route.Priority})
+	c.setPhase(&closedLine{off: &closedOffer{route: route}})
 	r.calls[c.id] = c
 	r.chans[chanID] = c
 	if r.callInfo != nil {
@@ -44,7 +45,7 @@ func (r *Router) offerAfterHours(chanID, number, did string, route Route, msg st
 
 // closedPrompt plays media; the caller has closedWait after it ends to answer.
 func (r *Router) closedPrompt(c *call, media string) {
-	off := c.closed
+	off := c.closedOffer()
 	off.step++
 	if off.timer != nil {
 		off.timer.Stop()
@@ -58,21 +59,20 @@ func (r *Router) closedPrompt(c *call, media string) {
 		c.setPlayback(id)
 		if err := ignoreGone(r.tel.Play(ctx, ch, id, mediaList(media))); err != nil {
 			r.log.Warn("after-hours prompt", "call", c.id, "err", err)
-			r.post(func() { r.closedPromptDone(c, id) })
+			r.post(func() { r.closedPromptDone(c, off, id) })
 		}
 	})
 }
 
 // closedPromptDone arms the wait for the caller's digit once prompt id ended.
-func (r *Router) closedPromptDone(c *call, id string) {
-	off := c.closed
-	if off == nil || off.prompt != id || r.calls[c.id] != c {
+func (r *Router) closedPromptDone(c *call, off *closedOffer, id string) {
+	if off.prompt != id || r.calls[c.id] != c {
 		return
 	}
 	step := off.step
 	off.timer = r.after(closedWait, func() {
 		r.post(func() {
-			if r.calls[c.id] == c && c.closed == off && off.step == step {
+			if r.calls[c.id] == c && c.closedOffer() == off && off.step == step {
 				r.closedEnd(c, "sound:vm-goodbye", GoneClosed)
 			}
 		})
@@ -80,8 +80,7 @@ func (r *Router) closedPromptDone(c *call, id string) {
 }
 
 // closedDigit takes the caller's answer to the offer.
-func (r *Router) closedDigit(c *call, digit string) {
-	off := c.closed
+func (r *Router) closedDigit(c *call, off *closedOffer, digit string) {
 	switch {
 	case digit == "1" && !off.confirm:
 		off.confirm = true
@@ -95,7 +94,7 @@ func (r *Router) closedDigit(c *call, digit string) {
 
 // closedRequest stores the after-hours request and tells the caller whether it was taken.
 func (r *Router) closedRequest(c *call) {
-	off := c.closed
+	off := c.closedOffer()
 	v := callback.Request{CallID: c.id, Reason: callback.AfterHours, Number: c.number, Queue: off.route.Queue,
 		Priority: off.route.Priority, EnqueuedAt: r.clock.Now(), Data: off.route.Data}
 	ch, store := c.callerChan, r.dialer.store
@@ -121,10 +120,11 @@ func (r *Router) closedRequest(c *call) {
 // closedEnd ends the offer; with media, the caller hears it and is hung up. The call's record
 // ends with outcome ("": the caller decides it later).
 func (r *Router) closedEnd(c *call, media, outcome string) {
-	if c.closed.timer != nil {
-		c.closed.timer.Stop()
+	off := c.closedOffer()
+	if off.timer != nil {
+		off.timer.Stop()
 	}
-	c.closed.step++
+	off.step++
 	if media == "" {
 		r.forget(c)
 		if outcome != "" {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"switchboard/acd"
-	"switchboard/ivr"
 )
 
 // onARI handles one event from Asterisk on the owner goroutine.
@@ -22,28 +21,14 @@ func (r *Router) onARI(ev Event) {
 	case PlaybackFinished:
 		if c := r.chans[ev.Channel]; c != nil && ev.Channel != "" {
 			c.playbackDone(ev.ID)
-			if c.closed != nil {
-				r.closedPromptDone(c, ev.ID)
-			}
-			if id, ok := ivrPlaybackID(ev.ID, c.callerChan); ok && c.ivr != nil {
-				r.ivrInput(c, ivr.PlaybackFinished{ID: id})
-			}
+			c.in().playbackFinished(r, c, ev.ID)
 		}
 	case DTMF:
 		c := r.chans[ev.Channel]
 		if c == nil || ev.Channel != c.callerChan || len(ev.Digit) != 1 {
 			return
 		}
-		switch {
-		case c.collect != nil:
-			r.collectDigit(c, c.collect, ev.Digit[0])
-		case c.closed != nil:
-			r.closedDigit(c, ev.Digit)
-		case c.ivr != nil:
-			r.ivrInput(c, ivr.Digit{D: ev.Digit[0]})
-		case c.offered && ev.Digit == "1":
-			r.acceptCallback(c)
-		}
+		c.in().digit(r, c, ev.Digit)
 	case RecordingStarted, RecordingFinished, RecordingFailed:
 		r.onRecording(ev)
 	}
@@ -174,8 +159,7 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 	if c == nil {
 		return
 	}
-	if c.closed != nil && chanID == c.callerChan {
-		r.endUnqueued(c, GoneClosed) // an after-hours caller hung up during the callback offer
+	if chanID == c.callerChan && c.in().callerGone(r, c) {
 		return
 	}
 	if c.cb != nil && chanID == c.cb.custChan && chanID != c.callerChan {
@@ -188,12 +172,6 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 	case c.callerChan:
 		delete(r.chans, chanID)
 		c.callerChan = ""
-		if c.ivr != nil { // hung up in the IVR (or the survey after it)
-			c.ivr.Handle(r.clock.Now(), ivr.CallerHangup{})
-			c.ivr = nil
-			r.endUnqueued(c, GoneAbandoned)
-			return
-		}
 		if _, held := r.eng.Call(c.id); !held {
 			// Between the IVR and the queue, while the customer lookup runs: the engine
 			// never had the call, and the lookup's answer finds it gone.
@@ -240,7 +218,7 @@ func (r *Router) endUnqueued(c *call, outcome string) {
 // unqueuedEnded has the record of c, already forgotten, ended with outcome if the engine
 // never had it.
 func (r *Router) unqueuedEnded(c *call, outcome string) {
-	if r.callGone != nil && (c.queue == "" || c.closed != nil) {
+	if r.callGone != nil && (c.queue == "" || c.closedOffer() != nil) {
 		r.callGone(c.id, outcome, r.clock.Now())
 	}
 }

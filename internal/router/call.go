@@ -7,8 +7,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"switchboard/ivr"
 )
 
 // Channel variables kept on the caller's channel, so that a restarted router can re-adopt
@@ -87,22 +85,17 @@ type call struct {
 	agent      string
 	bridge     string          // mixing bridge while connected
 	inHold     string          // holding bridge the caller is in, as far as the router asked
-	ivr        *ivr.Session    // the IVR session while the caller walks a flow
+	phase      phase           // what the call is doing, and how it takes the caller's inputs (phase.go)
 	path       ivrPath         // the nodes the caller waited at in the flow, and what they pressed
-	offered    bool            // a callback that keeps the caller's place was offered
-	recPaused  bool            // the agent paused the call's recording
 	recording  string          // the recording started in the current call bridge, if any
 	lastRec    string          // the name of the call's latest recording
 	recorded   bool            // the call may have a recording already (see newRecording)
 	answeredAt time.Time       // when the connected agent answered
-	collect    *collection     // a secure digit entry in progress
 	secured    map[string]bool // data keys written by secure entries (they may be taken again)
-	ivrRoute   Route
 	attempt    int
-	cb         *cbState     // set for a callback being dialed (dialer.go)
-	closed     *closedOffer // set for an after-hours caller offered a callback
-	arrived    time.Time    // when the router received the caller\'s StasisStart
-	setupTimed bool         // switchboard_call_setup_seconds has (or is about to have) this call
+	cb         *cbState  // set for a callback being dialed (dialer.go)
+	arrived    time.Time // when the router received the caller\'s StasisStart
+	setupTimed bool      // switchboard_call_setup_seconds has (or is about to have) this call
 	pbMu       sync.Mutex
 	playback   string // current announcement playback, set and cleared by the worker and the owner
 	announceN  int

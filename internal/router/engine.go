@@ -84,6 +84,7 @@ func (r *Router) onEngine(ev acd.Event) {
 
 // enqueued puts the caller in the queue's holding bridge and records its place on the channel.
 func (r *Router) enqueued(c *call, ev acd.CallEnqueued) {
+	c.queued() // in the queue from now: waiting, offered or connected
 	c.queue = ev.Queue
 	c.priority = ev.Priority
 	ch := c.callerChan
@@ -261,7 +262,10 @@ func (r *Router) transferred(c *call) {
 	if agentChan != "" {
 		delete(r.chans, agentChan)
 	}
-	c.agentChan, c.agent, c.bridge, c.recording, c.recPaused = "", "", "", "", false
+	c.agentChan, c.agent, c.bridge, c.recording = "", "", "", ""
+	if q := c.queued(); q != nil {
+		q.recPaused = false
+	}
 	c.w.do(func(ctx context.Context) {
 		if agentChan != "" {
 			_ = ignoreGone(r.tel.Hangup(ctx, agentChan, "normal"))

@@ -24,14 +24,13 @@ func (r *Router) startIVR(c *call, route Route, number string) {
 		r.enqueueFromIVR(c, ivr.Route{Queue: route.Queue, Priority: route.Priority, Skills: route.Skills})
 		return
 	}
-	c.ivr = sess
-	c.ivrRoute = route
+	c.setPhase(&inIVR{sess: sess})
 	r.ivrDo(c, r.ivrHandle(c, nil))
 }
 
 // ivrInput hands the session one input and carries out what it asks.
 func (r *Router) ivrInput(c *call, in ivr.Input) {
-	if c.ivr == nil || r.calls[c.id] != c {
+	if c.session() == nil || r.calls[c.id] != c {
 		return
 	}
 	r.ivrDo(c, r.ivrHandle(c, in))
@@ -74,7 +73,7 @@ func (r *Router) ivrDo(c *call, actions []ivr.Action) {
 		case ivr.Transfer:
 			r.ivrTransfer(c, a)
 		case ivr.Hangup:
-			c.ivr = nil
+			c.setPhase(nil)
 			media := mediaURIs(a.Message)
 			if media == "" {
 				media = "sound:vm-goodbye"
@@ -86,7 +85,7 @@ func (r *Router) ivrDo(c *call, actions []ivr.Action) {
 
 // enqueueFromIVR ends the flow and queues the call with what the flow gathered.
 func (r *Router) enqueueFromIVR(c *call, a ivr.Route) {
-	c.ivr = nil
+	c.setPhase(nil)
 	data := map[string]string{}
 	for k, v := range a.Data {
 		data[k] = v
@@ -104,7 +103,7 @@ func (r *Router) enqueueFromIVR(c *call, a ivr.Route) {
 // ivrCallback records the caller's callback request at its place in time (on the call's
 // worker: it writes to the store) and tells the caller whether it was taken.
 func (r *Router) ivrCallback(c *call, a ivr.Callback, at time.Time) {
-	c.ivr = nil
+	c.setPhase(nil)
 	ok := mediaURIs(a.Message)
 	if ok == "" {
 		ok = "sound:queue-thankyou"
@@ -159,7 +158,9 @@ func ivrPlaybackID(ariID, callerChan string) (int, bool) {
 
 // offerCallback tells a waiting caller they may hang up and be called back, keeping their place.
 func (r *Router) offerCallback(c *call) {
-	c.offered = true
+	if q := c.queued(); q != nil {
+		q.callbackOffered = true
+	}
 	prompt := r.settings(c.queue).CallbackPrompt
 	if prompt == "" {
 		prompt = "sound:vm-press,digits:1"

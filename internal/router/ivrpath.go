@@ -43,13 +43,14 @@ func (p *ivrPath) visit(s *ivr.Session) {
 // ivrHandle hands the caller's session one input (nil: starts it) and notes the path.
 func (r *Router) ivrHandle(c *call, in ivr.Input) []ivr.Action {
 	var acts []ivr.Action
+	sess := c.session()
 	if in == nil {
-		acts = c.ivr.Start(r.clock.Now())
+		acts = sess.Start(r.clock.Now())
 	} else {
-		c.path.input(c.ivr, in)
-		acts = c.ivr.Handle(r.clock.Now(), in)
+		c.path.input(sess, in)
+		acts = sess.Handle(r.clock.Now(), in)
 	}
-	c.path.visit(c.ivr)
+	c.path.visit(sess)
 	return acts
 }
 

@@ -99,7 +99,7 @@ func (r *Router) setRecordingPaused(ctx context.Context, agent, callID string, p
 			return
 		}
 		name := c.recordingOf()
-		if c.collect != nil {
+		if c.entry() != nil {
 			done <- &acd.Error{Code: acd.EConflict, Message: "a secure entry is running on call " + callID}
 			return
 		}
@@ -121,7 +121,11 @@ func (r *Router) setRecordingPaused(ctx context.Context, agent, callID string, p
 				err = unavailable{fmt.Errorf("resume recording: %w", err)}
 			}
 			if err == nil {
-				r.post(func() { c.recPaused = pause })
+				r.post(func() {
+					if q := c.queued(); q != nil {
+						q.recPaused = pause
+					}
+				})
 				r.log.Info("recording paused or resumed by the agent", "call", c.id, "agent", agent, "paused", pause)
 			}
 			done <- err
@@ -151,7 +155,7 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 	done := make(chan collected, 1)
 	r.post(func() {
 		c, err := r.agentCall(callID, agent)
-		if err == nil && c.collect != nil {
+		if err == nil && c.entry() != nil {
 			err = &acd.Error{Code: acd.EConflict, Message: "a secure entry is already running on call " + callID}
 		}
 		if err == nil && !c.secured[name] {
@@ -164,8 +168,9 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 			done <- collected{err: err}
 			return
 		}
-		col := &collection{name: name, min: min, max: max, done: done, resume: !c.recPaused, bridge: c.bridge}
-		c.collect = col
+		q := c.queued()
+		col := &collection{name: name, min: min, max: max, done: done, resume: q == nil || !q.recPaused, bridge: c.bridge}
+		c.startEntry(col)
 		rec, ch := c.recordingOf(), c.callerChan
 		media := r.cfg.SecurePrompt
 		if media == "" {
@@ -190,7 +195,7 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 				r.log.Warn("caller not taken out of the bridge for the secure entry", "call", c.id, "err", err)
 			}
 			r.post(func() {
-				if c.collect != col {
+				if c.entry() != col {
 					return
 				}
 				col.open = true
@@ -223,7 +228,7 @@ func (r *Router) armCollect(c *call, col *collection, d time.Duration) {
 	seq := col.seq
 	r.after(d, func() {
 		r.post(func() {
-			if c.collect == col && col.seq == seq {
+			if c.entry() == col && col.seq == seq {
 				r.finishCollect(c, col)
 			}
 		})
@@ -280,10 +285,10 @@ func (r *Router) finishCollect(c *call, col *collection) {
 
 // endCollect answers the request and resumes the recording if the entry paused it.
 func (r *Router) endCollect(c *call, col *collection, res collected) {
-	if c.collect != col {
+	if c.entry() != col {
 		return
 	}
-	c.collect = nil
+	c.endEntry()
 	col.seq++
 	if id := col.playback; id != "" {
 		c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.StopPlayback(ctx, id)) })
@@ -311,7 +316,7 @@ func (r *Router) endCollect(c *call, col *collection, res collected) {
 
 // abortCollect ends an entry whose call is over.
 func (r *Router) abortCollect(c *call) {
-	if col := c.collect; col != nil {
+	if col := c.entry(); col != nil {
 		clear(col.digits)
 		r.endCollect(c, col, collected{err: &acd.Error{Code: acd.EConflict, Message: "the call ended during the secure entry"}})
 	}

@@ -89,7 +89,7 @@ func (r *Router) ivrLookup(c *call, a ivr.Lookup) {
 
 // ivrTransfer sends the caller to the node's number through the dialplan.
 func (r *Router) ivrTransfer(c *call, a ivr.Transfer) {
-	c.ivr = nil
+	c.setPhase(nil)
 	dialplan := r.cfg.TransferContext
 	if dialplan == "" {
 		r.log.Warn("ivr transfer to a number, but no transfer context is configured; ending the call", "call", c.id)
@@ -134,7 +134,7 @@ func (r *Router) startSurvey(c *call) bool {
 	}
 	bridge, caller, rec := c.bridge, c.callerChan, c.recording
 	c.bridge, c.inHold, c.recording = "", "", ""
-	c.ivr = sess
+	c.setPhase(&inIVR{sess: sess, survey: true})
 	if bridge != "" && rec != "" {
 		// The caller leaves first, so that the recording ends before the bridge goes.
 		c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.RemoveChannel(ctx, bridge, caller)) })
