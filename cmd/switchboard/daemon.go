@@ -157,46 +157,8 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			d.interactions.Routed(id, data)
 		},
 		Callback: cbs.ivrCallback, Callbacks: cbs,
-		AgentState: func(id string) (acd.AgentState, string, bool) {
-			iv, ok := last[id]
-			switch {
-			case !ok:
-				return 0, "", false
-			case !iv.EndedAt.IsZero():
-				return acd.LoggedOut, "", true
-			case iv.State == acd.Paused.String():
-				return acd.Paused, iv.Reason, true
-			}
-			return acd.Available, "", true // available, or busy with a call reconciliation re-adopts
-		},
-		KeepRequest: func(ctx context.Context, agent string, req *router.AgentRequest) error {
-			if req == nil {
-				return st.DropAgentRequest(ctx, cfg.Node, agent)
-			}
-			return st.SaveAgentRequest(ctx, store.AgentRequest{Node: cfg.Node, Agent: agent, State: req.State.String(),
-				Reason: req.Reason, CallID: req.Call, AskedAt: req.At})
-		},
-		PendingRequest: func(agent string) (router.AgentRequest, bool) {
-			p, ok := asked[agent]
-			if !ok {
-				return router.AgentRequest{}, false
-			}
-			state := acd.Paused
-			if p.State == acd.LoggedOut.String() {
-				state = acd.LoggedOut
-			}
-			return router.AgentRequest{State: state, Reason: p.Reason, Call: p.CallID, At: p.AskedAt}, true
-		},
-		Recall: func(id string) (router.Recalled, bool) {
-			rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			c, err := st.Call(rctx, id)
-			if err != nil || c.EnqueuedAt.IsZero() || c.Outcome != "" {
-				return router.Recalled{}, false
-			}
-			return router.Recalled{Queue: c.Queue, Priority: c.Priority, EnqueuedAt: c.EnqueuedAt}, true
-		},
-		Reconciled:    j.Reconciled, // calls that ended while the router was away are closed
+		Agents:        agentMemory{st: st, node: cfg.Node, last: last, asked: asked},
+		Journal:       callMemory{st: st, j: j}, // calls that ended while the router was away are closed
 		RecordingsDir: recDir, RecordingsShared: shared,
 		LookupTimeout: cfg.IVR.LookupTimeout,
 		Lookup:        ivrLookup(d.crmLive.Load),

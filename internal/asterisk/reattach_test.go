@@ -290,7 +290,7 @@ func TestAskedStateKeptAndTakenAfterRestart(t *testing.T) {
 	var mu sync.Mutex
 	kept := map[string]router.AgentRequest{}
 	g.options = func(o *router.Options) {
-		o.KeepRequest = func(_ context.Context, agent string, req *router.AgentRequest) error {
+		keep := func(_ context.Context, agent string, req *router.AgentRequest) error {
 			mu.Lock()
 			defer mu.Unlock()
 			if req == nil {
@@ -300,12 +300,13 @@ func TestAskedStateKeptAndTakenAfterRestart(t *testing.T) {
 			}
 			return nil
 		}
-		o.PendingRequest = func(agent string) (router.AgentRequest, bool) {
+		pending := func(agent string) (router.AgentRequest, bool) {
 			mu.Lock()
 			defer mu.Unlock()
 			r, ok := kept[agent]
 			return r, ok
 		}
+		o.Agents = agentHooks{keep: keep, pending: pending}
 	}
 	g.start(testConfig())
 	ch := g.place(ariemu.Caller{})

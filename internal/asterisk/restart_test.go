@@ -75,10 +75,10 @@ func TestRouterRestartLosesNothing(t *testing.T) {
 			g.mu.Unlock()
 			if mode.asTheyWere {
 				g.options = func(o *router.Options) {
-					o.AgentState = func(id string) (acd.AgentState, string, bool) {
+					o.Agents = agentHooks{last: func(id string) (acd.AgentState, string, bool) {
 						s, ok := last[id]
 						return s.To, s.Reason, ok
-					}
+					}}
 				}
 			}
 			var infoMu sync.Mutex

@@ -97,7 +97,7 @@ func (r *Router) AgentLogin(ctx context.Context, agentID, endpoint string) error
 
 // SetAgentState moves an agent: Available (logs in, ends a pause or wrap-up), Paused with a
 // reason, or LoggedOut. During a call a pause or logout takes effect when the call ends; it
-// is kept (Options.KeepRequest) before SetAgentState returns, so that it survives a restart.
+// is kept (Agents.KeepRequest) before SetAgentState returns, so that it survives a restart.
 func (r *Router) SetAgentState(ctx context.Context, agentID string, state acd.AgentState, reason string) error {
 	switch state {
 	case acd.Available, acd.LoggedOut:
@@ -144,10 +144,10 @@ func (r *Router) SetAgentState(ctx context.Context, agentID string, state acd.Ag
 		}
 		return nil
 	})
-	if err != nil || r.requests.keep == nil {
+	if err != nil || r.requests.agents == nil {
 		return err
 	}
-	if err := r.requests.keep(ctx, agentID, waits); err != nil {
+	if err := r.requests.agents.KeepRequest(ctx, agentID, waits); err != nil {
 		return fmt.Errorf("agent %s: taken, but not kept for after a restart: %w", agentID, err)
 	}
 	return nil

@@ -17,7 +17,7 @@ import (
 // after a restart, all of them — are re-adopted from their channel variables: connected ones
 // with their agent first, then waiting callers with their original enqueue time and priority.
 // Leftovers (agent channels and call bridges of nothing) are cleaned up, and the store is
-// told which calls are still up (Options.Reconciled).
+// told which calls are still up (Journal.Reconciled).
 func (r *Router) reconcile(attempt int) {
 	ctx := r.link.context()
 	v, ok := r.lookAtAsterisk(ctx, attempt)
@@ -35,12 +35,12 @@ func (r *Router) reconcile(attempt int) {
 	adopted := r.adoptOrphans(ctx, v, held)
 	r.cleanLeftovers(v)
 	r.flush()
-	if r.hooks.reconciled != nil {
+	if r.hooks.journal != nil {
 		live := make([]string, 0, len(r.calls))
 		for id := range r.calls {
 			live = append(live, id)
 		}
-		r.hooks.reconciled(live, r.clock.Now())
+		r.hooks.journal.Reconciled(live, r.clock.Now())
 	}
 	r.linkReconciled(attempt)
 	r.reconciled.Add(1)
@@ -253,10 +253,10 @@ func (r *Router) orphan(ctx context.Context, ch Channel, inBridge map[string]str
 			}
 		}
 	}
-	if !o.placed && r.hooks.recall != nil && !isCallbackChan(ch.ID) {
+	if !o.placed && r.hooks.journal != nil && !isCallbackChan(ch.ID) {
 		// The variable was never set (the router died between StasisStart and the enqueue's
 		// requests) or was lost: the store's row of the call is the other memory.
-		if rc, ok := r.hooks.recall(r.callID(ch.ID)); ok {
+		if rc, ok := r.hooks.journal.Recall(r.callID(ch.ID)); ok {
 			o.queue, o.prio, o.enqueued, o.placed = rc.Queue, rc.Priority, rc.EnqueuedAt, true
 		}
 	}

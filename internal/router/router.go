@@ -147,7 +147,7 @@ type Config struct {
 	Settings map[string]QueueSettings
 	DIDs     map[string]Route
 	Default  *Route // for DIDs not listed; nil: play a message and hang up
-	// LoginAgents logs in, at start and when a reload adds them, the agents Options.AgentState
+	// LoginAgents logs in, at start and when a reload adds them, the agents Options.Agents
 	// knows nothing of (every agent without it); otherwise they start logged out and log in
 	// from their desktop.
 	LoginAgents bool
@@ -202,31 +202,16 @@ type Options struct {
 	// classification's, a callback's id), before it is enqueued (so before it can be offered).
 	// Sensitive entries show as MaskedInput.
 	IVRRouted func(callID string, path []IVRStep, data map[string]string)
-	// AgentState, when set, says where an agent stood when the previous router stopped; the
-	// agent comes back so: logged out, paused with its reason, or logged in and available (any
-	// other state). ok false: not known (Config.LoginAgents decides). A connected call
-	// re-adopted at reconciliation puts its agent on it whatever the state (acd.Engine.Adopt).
-	AgentState func(agentID string) (state acd.AgentState, reason string, ok bool)
-	// KeepRequest, when set, keeps what an agent asked for during a call (SetAgentState calls
-	// it before it returns): req is the pause or logout the agent now waits for, nil when it
-	// waits for nothing (the state was taken at once, or the agent asked to stay available).
-	KeepRequest func(ctx context.Context, agentID string, req *AgentRequest) error
-	// PendingRequest, when set, says what an agent was waiting for when the previous router
-	// stopped (see KeepRequest). At the first reconciliation, once the connected calls are
-	// back on their agents, an agent on a call takes it when the call ends; any other at once.
-	PendingRequest func(agentID string) (AgentRequest, bool)
+	// Agents, when set, remembers the agents across a restart: where each stood, and the pause
+	// or logout one waits for (see Agents).
+	Agents Agents
+	// Journal, when set, is the store's memory of the calls (see Journal).
+	Journal Journal
 	// Callback, when set, stores a callback the caller asked for in the IVR.
 	Callback func(callID string, cb ivr.Callback, at time.Time) error
 	// Callbacks, when set, stores missed and after-hours callbacks and runs the dialer that
 	// calls them back (dialer.go).
 	Callbacks Callbacks
-	// Recall, when set, finds a call's queue, priority and original enqueue time in the store;
-	// reconciliation asks it for a channel whose variables are missing.
-	Recall func(callID string) (Recalled, bool)
-	// Reconciled, when set, is told at the end of every reconciliation, on the owner goroutine
-	// and after the engine events it caused, the calls the router holds and the time (the
-	// router's clock): any other call the store has open ended while the router did not listen.
-	Reconciled func(live []string, at time.Time)
 	// RecordingsDir is the recording store's folder: finished recordings are fetched from
 	// Asterisk into it and handed to Recorded, which indexes them (see recording.go). Either
 	// empty: recordings stay on Asterisk.
@@ -254,6 +239,35 @@ type Options struct {
 	// Activity, when set, counts the router's work in flight (see Activity): tests wait on
 	// it until the router is idle.
 	Activity *Activity
+}
+
+// Agents is where the agents stood when the previous router stopped, and what they asked for
+// during a call.
+type Agents interface {
+	// LastState says where an agent stood when the previous router stopped; the agent comes
+	// back so: logged out, paused with its reason, or logged in and available (any other
+	// state). ok false: not known (Config.LoginAgents decides). A connected call re-adopted at
+	// reconciliation puts its agent on it whatever the state (acd.Engine.Adopt).
+	LastState(agentID string) (state acd.AgentState, reason string, ok bool)
+	// KeepRequest keeps what an agent asked for during a call (SetAgentState calls it before
+	// it returns): req is the pause or logout the agent now waits for, nil when it waits for
+	// nothing (the state was taken at once, or the agent asked to stay available).
+	KeepRequest(ctx context.Context, agentID string, req *AgentRequest) error
+	// PendingRequest says what an agent was waiting for when the previous router stopped (see
+	// KeepRequest). At the first reconciliation, once the connected calls are back on their
+	// agents, an agent on a call takes it when the call ends; any other at once.
+	PendingRequest(agentID string) (AgentRequest, bool)
+}
+
+// Journal is the store's memory of the calls, beside the events it records.
+type Journal interface {
+	// Recall finds a call's queue, priority and original enqueue time; reconciliation asks it
+	// for a channel whose variables are missing.
+	Recall(callID string) (Recalled, bool)
+	// Reconciled is told at the end of every reconciliation, on the owner goroutine and after
+	// the engine events it caused, the calls the router holds and the time (the router's
+	// clock): any other call the store has open ended while the router did not listen.
+	Reconciled(live []string, at time.Time)
 }
 
 // AgentRequest is a pause or logout an agent asked for during a call: it takes effect when
@@ -306,11 +320,10 @@ type Router struct {
 
 // hooks are the stores the router writes to and reads from, besides the journal hooks.
 type hooks struct {
-	latency    func(time.Duration)
-	recall     func(callID string) (Recalled, bool)
-	reconciled func(live []string, at time.Time)
-	callback   func(callID string, cb ivr.Callback, at time.Time) error
-	csat       func(ctx context.Context, s CSAT) error
+	latency  func(time.Duration)
+	journal  Journal
+	callback func(callID string, cb ivr.Callback, at time.Time) error
+	csat     func(ctx context.Context, s CSAT) error
 }
 
 // lookups are the questions asked about a caller off the owner goroutine, each with its wait.
@@ -323,9 +336,9 @@ type lookups struct {
 
 // requests are the agents' pause and logout requests kept across a restart (agents.go).
 type requests struct {
-	keep  func(ctx context.Context, agentID string, req *AgentRequest) error
-	asked map[string]AgentRequest // requests of the previous router, until the first reconciliation
-	mu    sync.Mutex              // one SetAgentState at a time: its engine change and its kept request
+	agents Agents
+	asked  map[string]AgentRequest // requests of the previous router, until the first reconciliation
+	mu     sync.Mutex              // one SetAgentState at a time: its engine change and its kept request
 }
 
 // sched is the owner's timers: the engine's next deadline and the tick.
@@ -361,7 +374,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		inbox: NewInbox[func()](), observers: opt.Observers,
 		calls: map[string]*call{}, chans: map[string]*call{}, ending: map[string]bool{}, holds: map[string]bool{},
 		callInfo: opt.CallInfo, callGone: opt.CallGone, ivrRouted: opt.IVRRouted,
-		hooks: hooks{latency: opt.OfferLatency, recall: opt.Recall, reconciled: opt.Reconciled, callback: opt.Callback, csat: opt.CSAT},
+		hooks: hooks{latency: opt.OfferLatency, journal: opt.Journal, callback: opt.Callback, csat: opt.CSAT},
 		recs:  newRecorder(opt),
 		lookups: lookups{lookup: opt.Lookup, lookupWait: opt.LookupTimeout,
 			classify: opt.Classify, classifyWait: opt.ClassifyTimeout},
@@ -376,11 +389,11 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		r.act = &Activity{}
 	}
 	r.dialer.work.act = r.act
-	r.requests.keep = opt.KeepRequest
-	if opt.PendingRequest != nil {
+	r.requests.agents = opt.Agents
+	if opt.Agents != nil {
 		r.requests.asked = map[string]AgentRequest{}
 		for _, a := range cfg.Agents {
-			if p, ok := opt.PendingRequest(a.ID); ok && (p.State == acd.Paused || p.State == acd.LoggedOut) {
+			if p, ok := opt.Agents.PendingRequest(a.ID); ok && (p.State == acd.Paused || p.State == acd.LoggedOut) {
 				r.requests.asked[a.ID] = p
 			}
 		}
@@ -409,7 +422,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		if err := eng.AddAgent(a); err != nil {
 			return nil, fmt.Errorf("router: %w", err)
 		}
-		if err := restoreAgent(eng, a.ID, cfg.LoginAgents, opt.AgentState); err != nil {
+		if err := restoreAgent(eng, a.ID, cfg.LoginAgents, opt.Agents); err != nil {
 			return nil, fmt.Errorf("router: %w", err)
 		}
 	}
@@ -420,11 +433,11 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 }
 
 // restoreAgent puts a newly added (logged out) agent where it stood when the previous router
-// stopped (Options.AgentState); an agent not known there is logged in if loginUnknown.
-func restoreAgent(eng *acd.Engine, id string, loginUnknown bool, last func(string) (acd.AgentState, string, bool)) error {
+// stopped (Agents.LastState); an agent not known there is logged in if loginUnknown.
+func restoreAgent(eng *acd.Engine, id string, loginUnknown bool, agents Agents) error {
 	st, reason, ok := acd.LoggedOut, "", false
-	if last != nil {
-		st, reason, ok = last(id)
+	if agents != nil {
+		st, reason, ok = agents.LastState(id)
 	}
 	switch {
 	case !ok && !loginUnknown, ok && st == acd.LoggedOut:

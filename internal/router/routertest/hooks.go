@@ -62,28 +62,10 @@ func (h *Harness) wrapOptions(g *gen, o router.Options) router.Options {
 			routed(id, path, data)
 		}
 	}
-	if o.AgentState == nil {
-		o.AgentState = h.jr.lastState
+	if o.Agents == nil {
+		o.Agents = journalAgents{h.jr}
 	}
-	reconciled := o.Reconciled
-	o.Reconciled = func(live []string, at time.Time) {
-		if !g.live() {
-			return
-		}
-		h.jr.reconciled(live, at)
-		if reconciled != nil {
-			reconciled(live, at)
-		}
-	}
-	if o.KeepRequest == nil { // called by SetAgentState on its caller's goroutine
-		o.KeepRequest = func(_ context.Context, agent string, req *router.AgentRequest) error {
-			h.jr.keep(agent, req)
-			return nil
-		}
-	}
-	if o.PendingRequest == nil {
-		o.PendingRequest = h.jr.pending
-	}
+	o.Journal = &liveJournal{g: g, jr: h.jr, next: o.Journal}
 	if f := o.Lookup; f != nil {
 		o.Lookup = func(_ context.Context, q router.LookupQuery) (ivr.Customer, bool, error) {
 			value := q.Number
@@ -192,4 +174,44 @@ func (c *callbacks) Expire(_ context.Context, now time.Time) (int, error) {
 	v, err := c.g.ask("callbacks expire", true, func() (any, error) { return c.cb.Expire(context.Background(), now) })
 	n, _ := v.(int)
 	return n, err
+}
+
+// journalAgents remembers the agents in the test's journal, as the daemon does in the store.
+type journalAgents struct{ jr *journal }
+
+func (a journalAgents) LastState(id string) (acd.AgentState, string, bool) { return a.jr.lastState(id) }
+
+// KeepRequest is called by SetAgentState on its caller's goroutine.
+func (a journalAgents) KeepRequest(_ context.Context, agent string, req *router.AgentRequest) error {
+	a.jr.keep(agent, req)
+	return nil
+}
+
+func (a journalAgents) PendingRequest(agent string) (router.AgentRequest, bool) {
+	return a.jr.pending(agent)
+}
+
+// liveJournal notes reconciliations of the live router in the test's journal, then tells
+// the test's own Journal, if any.
+type liveJournal struct {
+	g    *gen
+	jr   *journal
+	next router.Journal
+}
+
+func (j *liveJournal) Recall(callID string) (router.Recalled, bool) {
+	if j.next == nil {
+		return router.Recalled{}, false
+	}
+	return j.next.Recall(callID)
+}
+
+func (j *liveJournal) Reconciled(live []string, at time.Time) {
+	if !j.g.live() {
+		return
+	}
+	j.jr.reconciled(live, at)
+	if j.next != nil {
+		j.next.Reconciled(live, at)
+	}
 }
