@@ -27,8 +27,7 @@ type closedOffer struct {
 
 // offerAfterHours answers a caller to a closed DID and offers a callback.
 func (r *Router) offerAfterHours(chanID, number, did string, route Route, msg string) {
-	c := r.track(&call{id: r.callID(chanID), callerChan: chanID, number: number, did: did, queue: route.Queue,
-		priority: route.Priority})
+	c := r.track(&call{id: r.callID(chanID), callerChan: chanID, info: callerInfo{number: number, did: did}, place: queuePlace{queue: route.Queue, priority: route.Priority}})
 	c.setPhase(&closedLine{off: &closedOffer{route: route}})
 	r.calls[c.id] = c
 	r.chans[chanID] = c
@@ -51,8 +50,8 @@ func (r *Router) closedPrompt(c *call, media string) {
 		off.timer.Stop()
 	}
 	ch := c.callerChan
-	c.announceN++
-	id := "sb-ah-" + ch + "-" + strconv.Itoa(c.announceN)
+	c.ann.announceN++
+	id := "sb-ah-" + ch + "-" + strconv.Itoa(c.ann.announceN)
 	off.prompt = id
 	c.w.do(func(ctx context.Context) {
 		r.stopPlayback(ctx, c)
@@ -84,7 +83,7 @@ func (r *Router) closedDigit(c *call, off *closedOffer, digit string) {
 	switch {
 	case digit == "1" && !off.confirm:
 		off.confirm = true
-		r.closedPrompt(c, "sound:you-entered,digits:"+strings.TrimPrefix(c.number, "+")+",sound:vm-press,digits:1")
+		r.closedPrompt(c, "sound:you-entered,digits:"+strings.TrimPrefix(c.info.number, "+")+",sound:vm-press,digits:1")
 	case digit == "1":
 		r.closedRequest(c)
 	default:
@@ -95,7 +94,7 @@ func (r *Router) closedDigit(c *call, off *closedOffer, digit string) {
 // closedRequest stores the after-hours request and tells the caller whether it was taken.
 func (r *Router) closedRequest(c *call) {
 	off := c.closedOffer()
-	v := callback.Request{CallID: c.id, Reason: callback.AfterHours, Number: c.number, Queue: off.route.Queue,
+	v := callback.Request{CallID: c.id, Reason: callback.AfterHours, Number: c.info.number, Queue: off.route.Queue,
 		Priority: off.route.Priority, EnqueuedAt: r.clock.Now(), Data: off.route.Data}
 	ch, store := c.callerChan, r.dialer.store
 	r.closedEnd(c, "", "")

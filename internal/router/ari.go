@@ -108,7 +108,7 @@ func (r *Router) inbound(chanID, number, did string, enqueuedAt time.Time) {
 			return
 		}
 	}
-	c := r.track(&call{id: r.callID(chanID), callerChan: chanID, number: number, did: did, priority: route.Priority, arrived: r.received})
+	c := r.track(&call{id: r.callID(chanID), callerChan: chanID, info: callerInfo{number: number, did: did, arrived: r.received}, place: queuePlace{priority: route.Priority}})
 	r.calls[c.id] = c
 	r.chans[chanID] = c
 	if r.callInfo != nil {
@@ -135,7 +135,7 @@ func (r *Router) inbound(chanID, number, did string, enqueuedAt time.Time) {
 // agentAnswered: an originated agent channel answered and entered the application.
 func (r *Router) agentAnswered(chanID, callID string) {
 	c := r.calls[callID]
-	if c == nil || c.offerChan != chanID {
+	if c == nil || c.offer.offerChan != chanID {
 		r.log.Info("agent channel for an offer no longer open; hanging up", "channel", chanID, "call", callID)
 		r.hangupLater(chanID)
 		return
@@ -181,22 +181,22 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 		if err := r.eng.Hangup(c.id); err != nil {
 			r.log.Warn("hangup in engine", "call", c.id, "err", err)
 		}
-	case c.offerChan:
+	case c.offer.offerChan:
 		if stasisEnd {
 			return // it answered and left again before we bridged it: ChannelDestroyed follows
 		}
 		delete(r.chans, chanID)
-		c.offerChan = ""
+		c.offer.offerChan = ""
 		why := agentLegFailure(cause)
 		if why == acd.Withdrawn && cause != 0 {
-			r.coolOff(c.offerAgent, fmt.Errorf("agent leg ended with cause %d", cause))
+			r.coolOff(c.offer.offerAgent, fmt.Errorf("agent leg ended with cause %d", cause))
 		}
 		if err := r.eng.OfferFailed(c.id, why); err != nil {
 			r.log.Warn("offer failure in engine", "call", c.id, "err", err)
 		}
-	case c.agentChan:
+	case c.conn.agentChan:
 		delete(r.chans, chanID)
-		c.agentChan = ""
+		c.conn.agentChan = ""
 		if c.cb != nil && !c.cb.connected {
 			r.cbAgentGone(c) // before the customer answered: neither answered nor abandoned
 			return
@@ -218,7 +218,7 @@ func (r *Router) endUnqueued(c *call, outcome string) {
 // unqueuedEnded has the record of c, already forgotten, ended with outcome if the engine
 // never had it.
 func (r *Router) unqueuedEnded(c *call, outcome string) {
-	if r.callGone != nil && (c.queue == "" || c.closedOffer() != nil) {
+	if r.callGone != nil && (c.place.queue == "" || c.closedOffer() != nil) {
 		r.callGone(c.id, outcome, r.clock.Now())
 	}
 }
@@ -240,14 +240,14 @@ func (r *Router) hangupLater(chanID string) {
 // forget drops a finished call and everything it holds on Asterisk.
 func (r *Router) forget(c *call) {
 	r.abortCollect(c)
-	if c.announce != nil {
-		c.announce.Stop()
+	if c.ann.announce != nil {
+		c.ann.announce.Stop()
 	}
 	delete(r.calls, c.id)
 	if c.cb != nil && r.chans[c.cb.custChan] == c {
 		delete(r.chans, c.cb.custChan)
 	}
-	for _, ch := range []string{c.callerChan, c.offerChan, c.agentChan} {
+	for _, ch := range []string{c.callerChan, c.offer.offerChan, c.conn.agentChan} {
 		if ch != "" {
 			delete(r.chans, ch)
 			r.ending[ch] = true

@@ -75,33 +75,63 @@ func parseAnswer(v string) (agent string, at time.Time, rec string, ok bool) {
 type call struct {
 	id         string
 	callerChan string
-	number     string
-	did        string
-	queue      string
-	priority   int
-	offerChan  string // the agent channel ringing for the current offer
-	offerAgent string
-	agentChan  string // the connected agent's channel
-	agent      string
-	bridge     string          // mixing bridge while connected
-	inHold     string          // holding bridge the caller is in, as far as the router asked
-	phase      phase           // what the call is doing, and how it takes the caller's inputs (phase.go)
-	path       ivrPath         // the nodes the caller waited at in the flow, and what they pressed
-	recording  string          // the recording started in the current call bridge, if any
-	lastRec    string          // the name of the call's latest recording
-	recorded   bool            // the call may have a recording already (see newRecording)
-	answeredAt time.Time       // when the connected agent answered
-	secured    map[string]bool // data keys written by secure entries (they may be taken again)
-	attempt    int
-	cb         *cbState  // set for a callback being dialed (dialer.go)
-	arrived    time.Time // when the router received the caller\'s StasisStart
-	setupTimed bool      // switchboard_call_setup_seconds has (or is about to have) this call
-	pbMu       sync.Mutex
-	playback   string // current announcement playback, set and cleared by the worker and the owner
-	announceN  int
-	announce   Timer
+	info       callerInfo
+	place      queuePlace
+	offer      offerLeg
+	conn       agentLeg
+	phase      phase    // what the call is doing, and how it takes the caller's inputs (phase.go)
+	rec        callRecs // its recordings
+	cb         *cbState // set for a callback being dialed (dialer.go)
+	ann        announcements
 	w          worker // the caller's requests, in order
 	offers     worker // originates and the hang-ups of their channels, in order
+}
+
+// callerInfo is who called and how.
+type callerInfo struct {
+	number     string
+	did        string
+	arrived    time.Time // when the router received the caller's StasisStart
+	setupTimed bool      // switchboard_call_setup_seconds has (or is about to have) this call
+	path       ivrPath   // the nodes the caller waited at in the flow, and what they pressed
+}
+
+// queuePlace is the call's place in the queues.
+type queuePlace struct {
+	queue    string
+	priority int
+	inHold   string          // holding bridge the caller is in, as far as the router asked
+	secured  map[string]bool // data keys written by secure entries (they may be taken again)
+}
+
+// offerLeg is the agent channel ringing for the current offer.
+type offerLeg struct {
+	offerChan  string
+	offerAgent string
+	attempt    int // numbers the call's agent channels
+}
+
+// agentLeg is the connected agent.
+type agentLeg struct {
+	agentChan  string
+	agent      string
+	bridge     string    // mixing bridge while connected
+	answeredAt time.Time // when the connected agent answered
+}
+
+// callRecs are the call's recordings.
+type callRecs struct {
+	recording string // the recording started in the current call bridge, if any
+	lastRec   string // the name of the call's latest recording
+	recorded  bool   // the call may have a recording already (see newRecording)
+}
+
+// announcements are what the waiting caller hears.
+type announcements struct {
+	pbMu      sync.Mutex
+	playback  string // current announcement playback, set and cleared by the worker and the owner
+	announceN int
+	announce  Timer
 }
 
 func holdBridgeID(queue string) string { return "sb-hold-" + queue }
@@ -176,24 +206,24 @@ func ignoreGone(err error) error {
 }
 
 func (c *call) setPlayback(id string) {
-	c.pbMu.Lock()
-	c.playback = id
-	c.pbMu.Unlock()
+	c.ann.pbMu.Lock()
+	c.ann.playback = id
+	c.ann.pbMu.Unlock()
 }
 
 func (c *call) takePlayback() string {
-	c.pbMu.Lock()
-	defer c.pbMu.Unlock()
-	id := c.playback
-	c.playback = ""
+	c.ann.pbMu.Lock()
+	defer c.ann.pbMu.Unlock()
+	id := c.ann.playback
+	c.ann.playback = ""
 	return id
 }
 
 // playbackDone clears the current playback if it is id.
 func (c *call) playbackDone(id string) {
-	c.pbMu.Lock()
-	if c.playback == id {
-		c.playback = ""
+	c.ann.pbMu.Lock()
+	if c.ann.playback == id {
+		c.ann.playback = ""
 	}
-	c.pbMu.Unlock()
+	c.ann.pbMu.Unlock()
 }

@@ -38,7 +38,7 @@ func (r *Router) enqueue(c *call, req acd.CallRequest) {
 		r.enqueueNow(c, req)
 		return
 	}
-	q := ClassifyQuery{CallID: c.id, Number: c.number, Account: req.Data["account"], Queue: req.Queue, Priority: req.Priority}
+	q := ClassifyQuery{CallID: c.id, Number: c.info.number, Account: req.Data["account"], Queue: req.Queue, Priority: req.Priority}
 	hook, wait := r.lookups.classify, r.lookups.classifyWait
 	type answer struct {
 		cls Classification
@@ -92,7 +92,7 @@ func (r *Router) applyClassification(c *call, req *acd.CallRequest, cls Classifi
 }
 
 func (r *Router) enqueueNow(c *call, req acd.CallRequest) {
-	c.priority = req.Priority
+	c.place.priority = req.Priority
 	r.routed(c, req.Data)
 	if err := r.eng.Enqueue(req); err != nil {
 		r.log.Error("enqueue failed; hanging up", "call", c.id, "queue", req.Queue, "err", err)

@@ -168,8 +168,7 @@ func (r *Router) dialerTick(ctx context.Context) {
 // dialCallback puts a claimed callback into the engine at its original place.
 func (r *Router) dialCallback(cl callback.Claim) {
 	ch := cbChanID(cl.ID, cl.Attempt)
-	c := r.track(&call{id: r.callID(ch), number: cl.Number, queue: cl.Queue, priority: cl.Priority,
-		cb: &cbState{claim: cl, custChan: ch}})
+	c := r.track(&call{id: r.callID(ch), cb: &cbState{claim: cl, custChan: ch}, info: callerInfo{number: cl.Number}, place: queuePlace{queue: cl.Queue, priority: cl.Priority}})
 	if _, dup := r.calls[c.id]; dup {
 		r.log.Error("callbacks: attempt claimed twice; not dialed", "callback", cl.ID, "attempt", cl.Attempt)
 		return
@@ -242,17 +241,17 @@ func (r *Router) writeOutcome(ctx context.Context, cl callback.Claim, outcome ca
 func (r *Router) cbAgentAnswered(c *call) {
 	if err := r.eng.Accept(c.id); err != nil {
 		r.log.Error("callbacks: accept in engine failed; hanging up agent", "call", c.id, "err", err)
-		r.hangupLater(c.offerChan)
+		r.hangupLater(c.offer.offerChan)
 		return
 	}
-	if c.announce != nil {
-		c.announce.Stop()
+	if c.ann.announce != nil {
+		c.ann.announce.Stop()
 	}
-	agent := c.offerAgent
-	c.agentChan, c.agent = c.offerChan, agent
-	c.offerChan, c.offerAgent = "", ""
+	agent := c.offer.offerAgent
+	c.conn.agentChan, c.conn.agent = c.offer.offerChan, agent
+	c.offer.offerChan, c.offer.offerAgent = "", ""
 	cb := c.cb
-	c.bridge = callBridgeID(cb.custChan)
+	c.conn.bridge = callBridgeID(cb.custChan)
 	cb.dialed = true
 	r.chans[cb.custChan] = c
 	d := r.cfg.Dialer
@@ -265,7 +264,7 @@ func (r *Router) cbAgentAnswered(c *call) {
 		ring = 30 * time.Second
 	}
 	o := Originate{Endpoint: endpoint, ChannelID: cb.custChan, AppArgs: "callback," + c.id, CallerID: d.CallerID, Timeout: ring}
-	agentChan, bridge, cl, store := c.agentChan, c.bridge, cb.claim, r.dialer.store
+	agentChan, bridge, cl, store := c.conn.agentChan, c.conn.bridge, cb.claim, r.dialer.store
 	c.w.do(func(ctx context.Context) {
 		if err := r.tel.CreateBridge(ctx, bridge, "mixing"); err != nil {
 			r.log.Error("create callback bridge", "call", c.id, "err", err)
@@ -291,7 +290,7 @@ func (r *Router) cbAgentAnswered(c *call) {
 // customerAnswered: the customer's channel answered and entered the application.
 func (r *Router) customerAnswered(chanID, callID string) {
 	c := r.calls[callID]
-	if c == nil || c.cb == nil || c.cb.custChan != chanID || c.cb.finished || c.agentChan == "" {
+	if c == nil || c.cb == nil || c.cb.custChan != chanID || c.cb.finished || c.conn.agentChan == "" {
 		r.log.Info("callbacks: customer answered a call no longer open; hanging up", "channel", chanID)
 		r.hangupLater(chanID)
 		return
@@ -302,14 +301,14 @@ func (r *Router) customerAnswered(chanID, callID string) {
 	if err := r.eng.Answer(c.id); err != nil {
 		r.log.Error("callbacks: answer in engine", "call", c.id, "err", err)
 	}
-	cl, now, bridge := c.cb.claim, r.clock.Now(), c.bridge
-	place := placeValue(c.queue, c.priority, cl.EnqueuedAt)
-	c.answeredAt = now
+	cl, now, bridge := c.cb.claim, r.clock.Now(), c.conn.bridge
+	place := placeValue(c.place.queue, c.place.priority, cl.EnqueuedAt)
+	c.conn.answeredAt = now
 	name := ""
-	if share := r.settings(c.queue).RecordShare; share > 0 && rand.Float64() < share {
+	if share := r.settings(c.place.queue).RecordShare; share > 0 && rand.Float64() < share {
 		name = r.newRecording(c, now)
 	}
-	answer := answerValue(c.agent, now, name)
+	answer := answerValue(c.conn.agent, now, name)
 	c.w.do(func(ctx context.Context) {
 		// In this order: a crash before the outcome is stored lets recovery retry the callback
 		// (the customer, not yet bridged, is hung up on restart); after it, the customer
@@ -369,11 +368,11 @@ func (r *Router) cbEnded(c *call) {
 // missed stores a callback for a caller who hung up in the queue after waiting long enough.
 func (r *Router) missed(c *call, ev acd.CallAbandoned) {
 	after := r.settings(ev.Queue).MissedAfter
-	if r.dialer.store == nil || c.cb != nil || after <= 0 || ev.Waited < after || c.number == "" {
+	if r.dialer.store == nil || c.cb != nil || after <= 0 || ev.Waited < after || c.info.number == "" {
 		return
 	}
-	v := callback.Request{CallID: c.id, Reason: callback.Missed, Number: c.number, Queue: ev.Queue,
-		Priority: c.priority, EnqueuedAt: ev.At.Add(-ev.Waited)}
+	v := callback.Request{CallID: c.id, Reason: callback.Missed, Number: c.info.number, Queue: ev.Queue,
+		Priority: c.place.priority, EnqueuedAt: ev.At.Add(-ev.Waited)}
 	if cv, ok := r.eng.Call(c.id); ok {
 		v.Data, v.Priority = cv.Data, cv.Priority
 	}

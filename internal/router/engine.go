@@ -68,7 +68,7 @@ func (r *Router) onEngine(ev acd.Event) {
 			r.dropOffer(c)
 			if c.cb != nil {
 				r.cbEnded(c)
-				if c.agentChan != "" || c.bridge != "" {
+				if c.conn.agentChan != "" || c.conn.bridge != "" {
 					r.ended(c) // the agent who took it, and its bridge, go too
 					return
 				}
@@ -85,16 +85,16 @@ func (r *Router) onEngine(ev acd.Event) {
 // enqueued puts the caller in the queue's holding bridge and records its place on the channel.
 func (r *Router) enqueued(c *call, ev acd.CallEnqueued) {
 	c.queued() // in the queue from now: waiting, offered or connected
-	c.queue = ev.Queue
-	c.priority = ev.Priority
+	c.place.queue = ev.Queue
+	c.place.priority = ev.Priority
 	ch := c.callerChan
 	if ch == "" {
 		return
 	}
 	hold := holdBridgeID(ev.Queue)
 	moh := r.settings(ev.Queue).MOH
-	move := c.inHold != hold
-	c.inHold = hold
+	move := c.place.inHold != hold
+	c.place.inHold = hold
 	known := r.holds[hold]
 	r.holds[hold] = true
 	place := placeValue(ev.Queue, ev.Priority, ev.EnqueuedAt)
@@ -143,16 +143,16 @@ func (r *Router) settings(queue string) QueueSettings {
 
 // offered rings the reserved agent's endpoint into the application.
 func (r *Router) offered(c *call, ev acd.CallOffered) {
-	c.attempt++
-	agentChan := agentChanID(c.baseChan(), c.attempt)
-	c.offerChan, c.offerAgent = agentChan, ev.Agent
+	c.offer.attempt++
+	agentChan := agentChanID(c.baseChan(), c.offer.attempt)
+	c.offer.offerChan, c.offer.offerAgent = agentChan, ev.Agent
 	r.chans[agentChan] = c
 	start := time.Now()
-	if c.attempt == 1 && !c.arrived.IsZero() && ev.Waited < 50*time.Millisecond {
-		start = c.arrived // offered on arrival: count the router's own queueing too
+	if c.offer.attempt == 1 && !c.info.arrived.IsZero() && ev.Waited < 50*time.Millisecond {
+		start = c.info.arrived // offered on arrival: count the router's own queueing too
 	}
 	timeout := ev.Deadline.Sub(r.clock.Now()) + r.cfg.RingMargin
-	o := Originate{Endpoint: ev.Endpoint, ChannelID: agentChan, AppArgs: "agent," + c.id, CallerID: c.number, Timeout: timeout}
+	o := Originate{Endpoint: ev.Endpoint, ChannelID: agentChan, AppArgs: "agent," + c.id, CallerID: c.info.number, Timeout: timeout}
 	c.offers.do(func(ctx context.Context) {
 		d := time.Since(start)
 		r.metrics.offerLatency.Observe(d.Seconds())
@@ -168,40 +168,40 @@ func (r *Router) offered(c *call, ev acd.CallOffered) {
 
 // dropOffer hangs up the agent channel of an offer that is over.
 func (r *Router) dropOffer(c *call) {
-	if c.offerChan == "" {
+	if c.offer.offerChan == "" {
 		return
 	}
-	ch := c.offerChan
+	ch := c.offer.offerChan
 	delete(r.chans, ch)
-	c.offerChan, c.offerAgent = "", ""
+	c.offer.offerChan, c.offer.offerAgent = "", ""
 	c.offers.do(func(ctx context.Context) { _ = ignoreGone(r.tel.Hangup(ctx, ch, "normal")) })
 }
 
 // answered bridges caller and agent, and records the call if the queue says so.
 func (r *Router) answered(c *call, ev acd.CallAnswered) {
-	if c.announce != nil {
-		c.announce.Stop()
+	if c.ann.announce != nil {
+		c.ann.announce.Stop()
 	}
-	c.agentChan, c.agent = c.offerChan, ev.Agent
-	c.offerChan, c.offerAgent = "", ""
-	c.bridge = callBridgeID(c.callerChan)
-	c.inHold = ""
-	caller, agentChan, bridge := c.callerChan, c.agentChan, c.bridge
+	c.conn.agentChan, c.conn.agent = c.offer.offerChan, ev.Agent
+	c.offer.offerChan, c.offer.offerAgent = "", ""
+	c.conn.bridge = callBridgeID(c.callerChan)
+	c.place.inHold = ""
+	caller, agentChan, bridge := c.callerChan, c.conn.agentChan, c.conn.bridge
 	for name, cl := range r.recs.closing {
 		if cl.bridge == bridge {
 			r.recordingOverdue(name) // a transferred call's old bridge, reused: settle it first
 		}
 	}
 	now := r.clock.Now()
-	c.answeredAt = now
+	c.conn.answeredAt = now
 	name := ""
 	if rand.Float64() < r.settings(ev.Queue).RecordShare {
 		name = r.newRecording(c, now)
 	}
 	answer := answerValue(ev.Agent, now, name)
 	var arrived time.Time // a call's setup is timed once, on its first answer
-	if !c.setupTimed {
-		arrived, c.setupTimed = c.arrived, true
+	if !c.info.setupTimed {
+		arrived, c.info.setupTimed = c.info.arrived, true
 	}
 	c.w.do(func(ctx context.Context) {
 		r.stopPlayback(ctx, c)
@@ -237,11 +237,11 @@ func (r *Router) recordBridge(ctx context.Context, c *call, bridge, name string)
 // ended hangs up whichever side is still up and removes the call's bridge.
 func (r *Router) ended(c *call) {
 	r.abortCollect(c)
-	if c.agentChan == "" && r.startSurvey(c) {
+	if c.conn.agentChan == "" && r.startSurvey(c) {
 		return // the agent hung up first: the caller stays for the survey
 	}
-	chans := []string{c.callerChan, c.agentChan}
-	bridge := c.bridge
+	chans := []string{c.callerChan, c.conn.agentChan}
+	bridge := c.conn.bridge
 	r.forget(c)
 	c.w.do(func(ctx context.Context) {
 		for _, ch := range chans {
@@ -250,7 +250,7 @@ func (r *Router) ended(c *call) {
 			}
 		}
 	})
-	r.closeBridge(c, bridge, c.recording)
+	r.closeBridge(c, bridge, c.rec.recording)
 }
 
 // transferred lets the agent go and removes the call's bridge; the caller leaves it but stays
@@ -258,11 +258,11 @@ func (r *Router) ended(c *call) {
 // bridge.
 func (r *Router) transferred(c *call) {
 	r.abortCollect(c)
-	agentChan, bridge, rec := c.agentChan, c.bridge, c.recording
+	agentChan, bridge, rec := c.conn.agentChan, c.conn.bridge, c.rec.recording
 	if agentChan != "" {
 		delete(r.chans, agentChan)
 	}
-	c.agentChan, c.agent, c.bridge, c.recording = "", "", "", ""
+	c.conn.agentChan, c.conn.agent, c.conn.bridge, c.rec.recording = "", "", "", ""
 	if q := c.queued(); q != nil {
 		q.recPaused = false
 	}

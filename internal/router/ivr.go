@@ -161,13 +161,13 @@ func (r *Router) offerCallback(c *call) {
 	if q := c.queued(); q != nil {
 		q.callbackOffered = true
 	}
-	prompt := r.settings(c.queue).CallbackPrompt
+	prompt := r.settings(c.place.queue).CallbackPrompt
 	if prompt == "" {
 		prompt = "sound:vm-press,digits:1"
 	}
 	ch := c.callerChan
-	c.announceN++
-	id := "sb-ann-" + ch + "-" + strconv.Itoa(c.announceN)
+	c.ann.announceN++
+	id := "sb-ann-" + ch + "-" + strconv.Itoa(c.ann.announceN)
 	c.w.do(func(ctx context.Context) {
 		r.stopPlayback(ctx, c)
 		c.setPlayback(id)
@@ -182,7 +182,7 @@ func (r *Router) acceptCallback(c *call) {
 	if !ok || v.State != "waiting" {
 		return
 	}
-	cb := ivr.Callback{Number: c.number, Queue: v.Queue, Priority: v.Priority, Data: v.Data}
+	cb := ivr.Callback{Number: c.info.number, Queue: v.Queue, Priority: v.Priority, Data: v.Data}
 	r.ivrCallback(c, cb, v.EnqueuedAt) // forgets c first, so the removal below hangs nothing up
 	if err := r.eng.Remove(c.id, "callback"); err != nil {
 		r.log.Warn("remove after a callback request", "call", c.id, "err", err)

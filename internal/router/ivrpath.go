@@ -47,10 +47,10 @@ func (r *Router) ivrHandle(c *call, in ivr.Input) []ivr.Action {
 	if in == nil {
 		acts = sess.Start(r.clock.Now())
 	} else {
-		c.path.input(sess, in)
+		c.info.path.input(sess, in)
 		acts = sess.Handle(r.clock.Now(), in)
 	}
-	c.path.visit(sess)
+	c.info.path.visit(sess)
 	return acts
 }
 
@@ -58,6 +58,6 @@ func (r *Router) ivrHandle(c *call, in ivr.Input) []ivr.Action {
 // data of a caller about to join its queue.
 func (r *Router) routed(c *call, data map[string]string) {
 	if r.ivrRouted != nil {
-		r.ivrRouted(c.id, append([]IVRStep(nil), c.path...), data)
+		r.ivrRouted(c.id, append([]IVRStep(nil), c.info.path...), data)
 	}
 }

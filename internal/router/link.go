@@ -103,11 +103,11 @@ func (r *Router) updateHold() {
 
 // originateFailed takes back an offer whose agent leg Asterisk did not create.
 func (r *Router) originateFailed(c *call, agentChan, agent string, err error) {
-	if c.offerChan != agentChan {
+	if c.offer.offerChan != agentChan {
 		return // withdrawn or ended meanwhile
 	}
 	delete(r.chans, agentChan)
-	c.offerChan, c.offerAgent = "", ""
+	c.offer.offerChan, c.offer.offerAgent = "", ""
 	why := acd.Withdrawn
 	if errors.Is(err, ErrUnreachable) {
 		why = acd.Unreachable

@@ -120,14 +120,14 @@ func (r *Router) catchUp(v *asteriskView) {
 			r.onChannelGone(c.callerChan, 0, true)
 			continue
 		}
-		if ch := c.offerChan; ch != "" {
+		if ch := c.offer.offerChan; ch != "" {
 			if _, ok := exists[ch]; !ok {
 				r.onChannelGone(ch, 0, false)
 			} else if app[ch] && exists[ch].State == "Up" {
 				r.agentAnswered(ch, c.id)
 			}
 		}
-		if ch := c.agentChan; ch != "" && !app[ch] {
+		if ch := c.conn.agentChan; ch != "" && !app[ch] {
 			r.onChannelGone(ch, 0, true)
 		}
 		if cb := c.cb; cb != nil && cb.dialed && c.callerChan == "" && r.calls[c.id] == c {
@@ -192,7 +192,7 @@ func (r *Router) cleanLeftovers(v *asteriskView) {
 		switch c := r.chans[strings.TrimPrefix(b, "sb-call-")]; {
 		case c == nil:
 			r.spawnWork(func(ctx context.Context) { _ = ignoreGone(r.tel.DeleteBridge(ctx, b)) })
-		case c.bridge != b:
+		case c.conn.bridge != b:
 			// The call was queued again out of it: on the call's worker, after the caller's
 			// move to the holding bridge, so that its recording ends as Asterisk ends one
 			// (the last leg leaves; a bridge deleted with legs in it may never report it).
@@ -289,7 +289,7 @@ func (r *Router) reattach(o *orphan) bool {
 		}
 		queue, prio, enqueued = route.Queue, route.Priority, ch.Created
 	}
-	c := r.track(&call{id: r.callID(ch.ID), callerChan: ch.ID, number: ch.Number, did: ch.Exten, queue: queue, priority: prio})
+	c := r.track(&call{id: r.callID(ch.ID), callerChan: ch.ID, info: callerInfo{number: ch.Number, did: ch.Exten}, place: queuePlace{queue: queue, priority: prio}})
 	req := acd.CallRequest{ID: c.id, Queue: queue, Priority: prio, Skills: route.Skills, EnqueuedAt: enqueued, Data: route.Data}
 	if err := r.eng.Adopt(req, o.agent, o.at); err != nil {
 		r.log.Warn("reconcile: connected call not re-attached; queueing it again", "call", c.id, "agent", o.agent, "err", err)
@@ -300,16 +300,16 @@ func (r *Router) reattach(o *orphan) bool {
 	if r.callInfo != nil { // the screen pop and the customer records learn the caller again
 		r.callInfo(c.id, ch.Number, ch.Exten)
 	}
-	c.agentChan, c.agent, c.bridge = o.agentChan, o.agent, callBridgeID(ch.ID)
-	c.answeredAt, c.recording, c.lastRec, c.recorded = o.at, o.rec, o.rec, true
+	c.conn.agentChan, c.conn.agent, c.conn.bridge = o.agentChan, o.agent, callBridgeID(ch.ID)
+	c.conn.answeredAt, c.rec.recording, c.rec.lastRec, c.rec.recorded = o.at, o.rec, o.rec, true
 	if o.rec != "" {
 		r.noteRecording(o.rec, c, o.agent, r.clock.Now())
 	}
-	c.attempt = attemptOf(o.agentChan)
+	c.offer.attempt = attemptOf(o.agentChan)
 	r.calls[c.id] = c
 	r.chans[ch.ID] = c
 	r.chans[o.agentChan] = c
-	r.log.Info("reconcile: re-attached a connected call", "call", c.id, "agent", c.agent)
+	r.log.Info("reconcile: re-attached a connected call", "call", c.id, "agent", c.conn.agent)
 	return true
 }
 
@@ -329,7 +329,7 @@ func (r *Router) adopt(o *orphan, exists map[string]Channel) bool {
 	route, ok := r.route(ch.Exten)
 	if !placed && ok && route.Flow != nil {
 		// It was in the IVR when the router went: it starts the flow again.
-		c := r.track(&call{id: r.callID(ch.ID), callerChan: ch.ID, number: ch.Number, did: ch.Exten})
+		c := r.track(&call{id: r.callID(ch.ID), callerChan: ch.ID, info: callerInfo{number: ch.Number, did: ch.Exten}})
 		r.calls[c.id] = c
 		r.chans[ch.ID] = c
 		if r.callInfo != nil {
@@ -351,8 +351,7 @@ func (r *Router) adopt(o *orphan, exists map[string]Channel) bool {
 		enqueued = r.clock.Now()
 	}
 	// A call answered before may have been recorded: a new recording gets a name of its own.
-	c := r.track(&call{id: r.callID(ch.ID), callerChan: ch.ID, number: ch.Number, did: ch.Exten, queue: queue, priority: prio,
-		recorded: o.answered, lastRec: o.rec})
+	c := r.track(&call{id: r.callID(ch.ID), callerChan: ch.ID, info: callerInfo{number: ch.Number, did: ch.Exten}, place: queuePlace{queue: queue, priority: prio}, rec: callRecs{recorded: o.answered, lastRec: o.rec}})
 	if r.callInfo != nil { // the screen pop and the customer records learn the caller again
 		r.callInfo(c.id, ch.Number, ch.Exten)
 	}
@@ -360,13 +359,13 @@ func (r *Router) adopt(o *orphan, exists map[string]Channel) bool {
 	// New offers number their agent channels above any left from before.
 	for id := range exists {
 		if strings.HasPrefix(id, ch.ID+"-a") {
-			if n := attemptOf(id); n > c.attempt {
-				c.attempt = n
+			if n := attemptOf(id); n > c.offer.attempt {
+				c.offer.attempt = n
 			}
 		}
 	}
 	if b := o.hold; strings.HasPrefix(b, "sb-hold-") {
-		c.inHold = b
+		c.place.inHold = b
 	}
 	if o.rec != "" { // the recording of the connection before: it ends as the caller leaves the bridge
 		r.noteRecording(o.rec, c, o.agent, r.clock.Now())

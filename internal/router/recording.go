@@ -168,15 +168,15 @@ var laterRecording = regexp.MustCompile(`-r[0-9]{8}T[0-9]{6}\.[0-9]{3}Z$`)
 // they are now (RecordingStarted may come after a transfer).
 func (r *Router) newRecording(c *call, now time.Time) string {
 	name := recordingPrefix + c.id
-	if c.recorded {
+	if c.rec.recorded {
 		for at := now.UTC().Truncate(time.Millisecond); ; at = at.Add(time.Millisecond) {
-			if name = recordingPrefix + c.id + "-r" + at.Format("20060102T150405.000Z"); name != c.lastRec {
+			if name = recordingPrefix + c.id + "-r" + at.Format("20060102T150405.000Z"); name != c.rec.lastRec {
 				break
 			}
 		}
 	}
-	c.recording, c.lastRec, c.recorded = name, name, true
-	r.noteRecording(name, c, c.agent, now)
+	c.rec.recording, c.rec.lastRec, c.rec.recorded = name, name, true
+	r.noteRecording(name, c, c.conn.agent, now)
 	return name
 }
 
@@ -184,21 +184,21 @@ func (r *Router) newRecording(c *call, now time.Time) string {
 // RecordingStarted may come after a transfer, and RecordingFinished of a recording started
 // before a restart after the call was queued again or ended.
 func (r *Router) noteRecording(name string, c *call, agent string, now time.Time) {
-	r.recs.noted[name] = Recorded{Name: name, CallID: c.id, Queue: c.queue, Agent: agent, Number: c.number, Started: now}
+	r.recs.noted[name] = Recorded{Name: name, CallID: c.id, Queue: c.place.queue, Agent: agent, Number: c.info.number, Started: now}
 }
 
 // recordingFailed forgets a recording of c that did not start.
 func (r *Router) recordingFailed(c *call, name string) {
-	if c.recording == name {
-		c.recording = ""
+	if c.rec.recording == name {
+		c.rec.recording = ""
 	}
 	delete(r.recs.noted, name)
 }
 
 // recordingOf is the name under which c's current recording runs, or would.
 func (c *call) recordingOf() string {
-	if c.recording != "" {
-		return c.recording
+	if c.rec.recording != "" {
+		return c.rec.recording
 	}
 	return recordingPrefix + c.id
 }
@@ -219,7 +219,7 @@ func (r *Router) recordingNotice(callID string) {
 	if c == nil || c.callerChan == "" {
 		return
 	}
-	media := r.settings(c.queue).RecordingNotice
+	media := r.settings(c.place.queue).RecordingNotice
 	if media == "" {
 		return
 	}
@@ -247,19 +247,19 @@ func (r *Router) RecordOnDemand(ctx context.Context, callID, agent string, allow
 		case c == nil:
 			done <- &acd.Error{Code: acd.ENotFound, Message: "no call " + callID}
 			return
-		case c.bridge == "" || c.agent == "" || c.agent != agent:
+		case c.conn.bridge == "" || c.conn.agent == "" || c.conn.agent != agent:
 			done <- &acd.Error{Code: acd.EConflict, Message: "call " + callID + " is not connected to agent " + agent}
 			return
-		case allowed != nil && !allowed(c.queue):
-			done <- &acd.Error{Code: acd.EInvalid, Message: "queue " + c.queue + " does not record on demand"}
+		case allowed != nil && !allowed(c.place.queue):
+			done <- &acd.Error{Code: acd.EInvalid, Message: "queue " + c.place.queue + " does not record on demand"}
 			return
 		}
-		if c.recording != "" {
+		if c.rec.recording != "" {
 			done <- nil // already recorded
 			return
 		}
 		name := r.newRecording(c, r.clock.Now())
-		bridge, ch, answer := c.bridge, c.callerChan, answerValue(c.agent, c.answeredAt, name)
+		bridge, ch, answer := c.conn.bridge, c.callerChan, answerValue(c.conn.agent, c.conn.answeredAt, name)
 		c.w.do(func(ctx context.Context) {
 			err := ignoreGone(r.tel.RecordBridge(ctx, bridge, name))
 			if err != nil {
@@ -294,7 +294,7 @@ func (r *Router) recordingNote(name, format string, now time.Time) (Recorded, bo
 	if p, ok := r.recs.noted[name]; ok {
 		rec.Queue, rec.Agent, rec.Number = p.Queue, p.Agent, p.Number
 	} else if c := r.calls[rec.CallID]; c != nil {
-		rec.Queue, rec.Agent, rec.Number = c.queue, c.agent, c.number
+		rec.Queue, rec.Agent, rec.Number = c.place.queue, c.conn.agent, c.info.number
 	}
 	return rec, true
 }

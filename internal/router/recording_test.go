@@ -235,7 +235,7 @@ func TestRecordingNames(t *testing.T) {
 	for range 3 {
 		got = append(got, r.newRecording(c, at))
 	}
-	adopted := &call{id: "n1-sb-cb-7-1", recorded: true}
+	adopted := &call{id: "n1-sb-cb-7-1", rec: callRecs{recorded: true}}
 	got = append(got, r.newRecording(adopted, at))
 	want := []string{"call-n1-1796653776.0", "call-n1-1796653776.0-r20261123T090000.123Z",
 		"call-n1-1796653776.0-r20261123T090000.124Z", "call-n1-sb-cb-7-1-r20261123T090000.123Z"}
@@ -247,8 +247,8 @@ func TestRecordingNames(t *testing.T) {
 			t.Errorf("recordingCall(%q) = %q", name, id)
 		}
 	}
-	if c.recording != want[2] || c.recordingOf() != want[2] {
-		t.Errorf("current recording %q", c.recording)
+	if c.rec.recording != want[2] || c.recordingOf() != want[2] {
+		t.Errorf("current recording %q", c.rec.recording)
 	}
 	if id := recordingCall("call-n1-1.2-r2026"); id != "n1-1.2-r2026" {
 		t.Errorf("a name without a full time suffix: call %q", id)

@@ -72,7 +72,7 @@ func (r *Router) agentCall(callID, agent string) (*call, error) {
 	switch {
 	case c == nil:
 		return nil, &acd.Error{Code: acd.ENotFound, Message: "no call " + callID}
-	case c.bridge == "" || c.agent == "" || c.agent != agent || c.callerChan == "":
+	case c.conn.bridge == "" || c.conn.agent == "" || c.conn.agent != agent || c.callerChan == "":
 		return nil, &acd.Error{Code: acd.EConflict, Message: "call " + callID + " is not connected to agent " + agent}
 	}
 	return c, nil
@@ -158,7 +158,7 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 		if err == nil && c.entry() != nil {
 			err = &acd.Error{Code: acd.EConflict, Message: "a secure entry is already running on call " + callID}
 		}
-		if err == nil && !c.secured[name] {
+		if err == nil && !c.place.secured[name] {
 			// The masked digits must not overwrite what the IVR, the CRM or the dialer attached.
 			if v, ok := r.eng.Call(c.id); ok && v.Data[name] != "" {
 				err = &acd.Error{Code: acd.EConflict, Message: "call " + callID + " already carries " + name + "; choose another name"}
@@ -169,15 +169,15 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 			return
 		}
 		q := c.queued()
-		col := &collection{name: name, min: min, max: max, done: done, resume: q == nil || !q.recPaused, bridge: c.bridge}
+		col := &collection{name: name, min: min, max: max, done: done, resume: q == nil || !q.recPaused, bridge: c.conn.bridge}
 		c.startEntry(col)
 		rec, ch := c.recordingOf(), c.callerChan
 		media := r.cfg.SecurePrompt
 		if media == "" {
 			media = "sound:beep"
 		}
-		c.announceN++
-		col.playback = "sb-secure-" + ch + "-" + strconv.Itoa(c.announceN)
+		c.ann.announceN++
+		col.playback = "sb-secure-" + ch + "-" + strconv.Itoa(c.ann.announceN)
 		c.w.do(func(ctx context.Context) {
 			err := r.tel.PauseRecording(ctx, rec)
 			switch {
@@ -269,10 +269,10 @@ func (r *Router) finishCollect(c *call, col *collection) {
 		res.err = &acd.Error{Code: acd.EInvalid, Message: fmt.Sprintf("the caller entered %d digits, fewer than %d", n, col.min)}
 	} else {
 		res.masked = maskDigits(col.digits)
-		if c.secured == nil {
-			c.secured = map[string]bool{}
+		if c.place.secured == nil {
+			c.place.secured = map[string]bool{}
 		}
-		c.secured[col.name] = true
+		c.place.secured[col.name] = true
 		if err := r.eng.UpdateCall(c.id, acd.CallUpdate{Data: map[string]string{col.name: res.masked}}); err != nil {
 			res = collected{err: err}
 		}
@@ -293,7 +293,7 @@ func (r *Router) endCollect(c *call, col *collection, res collected) {
 	if id := col.playback; id != "" {
 		c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.StopPlayback(ctx, id)) })
 	}
-	if ch := c.callerChan; ch != "" && col.open && c.bridge == col.bridge {
+	if ch := c.callerChan; ch != "" && col.open && c.conn.bridge == col.bridge {
 		bridge := col.bridge
 		c.w.do(func(ctx context.Context) {
 			if err := ignoreGone(r.tel.AddChannel(ctx, bridge, ch)); err != nil {

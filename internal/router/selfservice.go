@@ -58,7 +58,7 @@ func (r *Router) ivrLookup(c *call, a ivr.Lookup) {
 		r.post(func() { r.ivrInput(c, ivr.LookupResult{ID: a.ID}) })
 		return
 	}
-	q := LookupQuery{CallID: c.id, By: a.By, Number: c.number}
+	q := LookupQuery{CallID: c.id, By: a.By, Number: c.info.number}
 	if a.By == ivr.ByVar {
 		q.Account, q.Sensitive = a.Value, a.Sensitive
 	}
@@ -123,17 +123,17 @@ func (r *Router) ivrTransfer(c *call, a ivr.Transfer) {
 // startSurvey keeps a caller whose agent hung up first for the queue's survey; it reports
 // false when there is none to run (the caller is then hung up as usual).
 func (r *Router) startSurvey(c *call) bool {
-	flow := r.settings(c.queue).Survey
-	if flow == nil || c.callerChan == "" || c.agent == "" {
+	flow := r.settings(c.place.queue).Survey
+	if flow == nil || c.callerChan == "" || c.conn.agent == "" {
 		return false
 	}
-	sess, err := ivr.NewSession(flow, ivr.Options{Caller: c.number, Agent: c.agent})
+	sess, err := ivr.NewSession(flow, ivr.Options{Caller: c.info.number, Agent: c.conn.agent})
 	if err != nil {
 		r.log.Error("survey flow refused", "call", c.id, "err", err)
 		return false
 	}
-	bridge, caller, rec := c.bridge, c.callerChan, c.recording
-	c.bridge, c.inHold, c.recording = "", "", ""
+	bridge, caller, rec := c.conn.bridge, c.callerChan, c.rec.recording
+	c.conn.bridge, c.place.inHold, c.rec.recording = "", "", ""
 	c.setPhase(&inIVR{sess: sess, survey: true})
 	if bridge != "" && rec != "" {
 		// The caller leaves first, so that the recording ends before the bridge goes.
@@ -146,7 +146,7 @@ func (r *Router) startSurvey(c *call) bool {
 
 // storeCSAT hands a survey score to the CSAT hook on the call's worker.
 func (r *Router) storeCSAT(c *call, a ivr.SurveyResult) {
-	s := CSAT{CallID: c.id, Agent: a.Agent, Queue: c.queue, Score: a.Score, At: r.clock.Now()}
+	s := CSAT{CallID: c.id, Agent: a.Agent, Queue: c.place.queue, Score: a.Score, At: r.clock.Now()}
 	if r.hooks.csat == nil {
 		r.log.Info("csat score; no store configured", "call", c.id, "agent", s.Agent, "score", s.Score)
 		return
