@@ -159,19 +159,18 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		Callback: cbs.ivrCallback, Callbacks: cbs,
 		Agents:        agentMemory{st: st, node: cfg.Node, last: last, asked: asked},
 		Journal:       callMemory{st: st, j: j}, // calls that ended while the router was away are closed
-		RecordingsDir: recDir, RecordingsShared: shared,
 		LookupTimeout: cfg.IVR.LookupTimeout,
 		Lookup:        ivrLookup(d.crmLive.Load),
 		Classify:      classifier(d.crmLive.Load),
 		CSAT: func(ctx context.Context, c router.CSAT) error {
 			return st.SaveCSAT(ctx, store.CSAT{CallID: c.CallID, Agent: c.Agent, Queue: c.Queue, Score: c.Score, At: c.At})
 		},
-		Recorded: func(rec router.Recorded) error {
+		Recordings: router.RecordingOptions{Dir: recDir, Shared: shared, Index: func(rec router.Recorded) error {
 			ictx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			fillFromCall(ictx, st, &rec)
 			return st.IndexRecording(ictx, rec)
-		},
+		}},
 	})
 	if err != nil {
 		return nil, err

@@ -135,7 +135,7 @@ func TestRecordingCollectedWithoutItsEnd(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()}))
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: cfg.App, Username: "sb", Password: "secret"})
 	r, err := router.New(cfg, rest, router.Options{Logger: logger, Registerer: prometheus.NewRegistry(),
-		RecordingsDir: t.TempDir(), Recorded: idx.index, RecordingWait: 300 * time.Millisecond})
+		Recordings: router.RecordingOptions{Dir: t.TempDir(), Index: idx.index, Wait: 300 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}

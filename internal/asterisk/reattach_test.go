@@ -86,7 +86,7 @@ func TestRestartReattachesConnectedCallsFirst(t *testing.T) {
 	dir := t.TempDir()
 	g.options = func(o *router.Options) {
 		o.Callbacks = cbs
-		o.RecordingsDir, o.Recorded = dir, idx.index
+		o.Recordings.Dir, o.Recordings.Index = dir, idx.index
 	}
 	g.start(cfg)
 	const cbCall = "ast1-sb-cb-7-1"
@@ -175,7 +175,7 @@ func recordingsOf(g *rig, cfg router.Config) (*recLog, *memIndex) {
 	idx := &memIndex{rows: map[string]router.Recorded{}}
 	dir := g.t.TempDir()
 	g.wrap = func(r *asterisk.REST) router.Telephony { return recSpy{r, log} }
-	g.options = func(o *router.Options) { o.RecordingsDir, o.Recorded = dir, idx.index }
+	g.options = func(o *router.Options) { o.Recordings.Dir, o.Recordings.Index = dir, idx.index }
 	g.start(cfg)
 	return log, idx
 }

@@ -12,7 +12,7 @@ import (
 // are still in it (a caller going on to a transfer or a survey, or a hang-up Asterisk has not
 // finished) may never send RecordingFinished (traces/recording-vs-bridge-delete.jsonl), and
 // the recording would stay on Asterisk, uncollected. So a recorded bridge is deleted only once
-// its recording finished, or failed; if neither comes within Options.RecordingWait (default
+// its recording finished, or failed; if neither comes within RecordingOptions.Wait (default
 // 5 s), the bridge is deleted anyway and the stored file collected as if it had.
 
 const defaultRecordingWait = 5 * time.Second
@@ -40,7 +40,7 @@ func (r *Router) closeBridge(c *call, bridge, name string) {
 		r.recordingOverdue(name) // the same name recorded again: settle the first one now
 	}
 	cl := &closing{c: c, bridge: bridge}
-	cl.timer = time.AfterFunc(r.recs.wait, func() { r.post(func() { r.recordingOverdue(name) }) })
+	cl.timer = time.AfterFunc(r.recs.opt.Wait, func() { r.post(func() { r.recordingOverdue(name) }) })
 	r.recs.closing[name] = cl
 }
 
@@ -79,7 +79,7 @@ func (r *Router) recordingOverdue(name string) {
 	delete(r.recs.closing, name)
 	rec, started := r.recs.started[name]
 	delete(r.recs.started, name)
-	if !started || r.recs.dir == "" || r.recs.hook == nil {
+	if !started || r.recs.opt.Dir == "" || r.recs.opt.Index == nil {
 		r.log.Warn("recording did not end in time; bridge deleted", "recording", name, "bridge", cl.bridge, "started", started)
 		cl.c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.DeleteBridge(ctx, cl.bridge)) })
 		return

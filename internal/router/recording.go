@@ -35,10 +35,10 @@ type Recorded = recording.Recording
 // (the call may be gone, or transferred, by the time the recording finishes; a restarted
 // router notes them from the channel variables). On RecordingFinished a goroutine of its own, never the
 // owner, fetches the file from Asterisk (GET /recordings/stored/{name}/file, or from
-// Asterisk's recording folder when it is mounted here: RecordingsShared), writes it under
-// RecordingsDir with a temporary name and renames it into place, hashes it (SHA-256) as it
+// Asterisk's recording folder when it is mounted here: RecordingOptions.Shared), writes it under
+// RecordingOptions.Dir with a temporary name and renames it into place, hashes it (SHA-256) as it
 // arrives, reads duration and format from the WAV header, and hands the Recorded to the
-// Recorded hook, which indexes it. Only once the hook reports success is the stored recording
+// Index hook, which indexes it. Only once the hook reports success is the stored recording
 // deleted on Asterisk, so that a failed fetch or index write leaves Asterisk's copy in place
 // for a later attempt (CollectStored, which the daemon runs periodically) rather than losing
 // the only one.
@@ -50,10 +50,7 @@ const (
 )
 
 type recorder struct {
-	wait    time.Duration // for RecordingFinished once a recorded bridge empties (recclose.go)
-	dir     string
-	shared  string // Asterisk's recording folder, mounted here; "": fetch over ARI
-	hook    func(Recorded) error
+	opt     RecordingOptions    // Wait defaulted
 	started map[string]Recorded // by recording name; owner goroutine only
 	noted   map[string]Recorded // what a recording's row says of its call, until it starts; owner only
 	wg      sync.WaitGroup
@@ -65,8 +62,7 @@ type recorder struct {
 	closing       map[string]*closing
 	ended         map[string]time.Time
 	collectedLate map[string]time.Time
-	results       *prometheus.CounterVec
-	bytes         prometheus.Counter
+	m             recMetrics
 }
 
 // Recording collection results (the result label of switchboard_recordings_total).
@@ -77,21 +73,30 @@ const (
 	resultFailed      = "failed"       // RecordingFailed from Asterisk
 )
 
+// recMetrics count what became of the finished recordings.
+type recMetrics struct {
+	results *prometheus.CounterVec
+	bytes   prometheus.Counter
+}
+
 func newRecorder(opt Options) *recorder {
-	rc := &recorder{dir: opt.RecordingsDir, hook: opt.Recorded, shared: opt.RecordingsShared, started: map[string]Recorded{}, noted: map[string]Recorded{}, backoff: 500 * time.Millisecond, busy: map[string]bool{},
+	rc := &recorder{opt: opt.Recordings, started: map[string]Recorded{}, noted: map[string]Recorded{}, backoff: 500 * time.Millisecond, busy: map[string]bool{},
 		closing: map[string]*closing{}, ended: map[string]time.Time{}, collectedLate: map[string]time.Time{},
-		results: prometheus.NewCounterVec(prometheus.CounterOpts{
+		m: recMetrics{results: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_recordings_total", Help: "Finished call recordings by what became of them: stored, fetch_failed, index_failed, failed.",
 		}, []string{"result"}),
-		bytes: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "switchboard_recording_bytes_total", Help: "Bytes of recordings fetched into the recording store.",
-		}),
+			bytes: prometheus.NewCounter(prometheus.CounterOpts{
+				Name: "switchboard_recording_bytes_total", Help: "Bytes of recordings fetched into the recording store.",
+			})},
+	}
+	if rc.opt.Wait <= 0 {
+		rc.opt.Wait = defaultRecordingWait
 	}
 	for _, r := range []string{resultStored, resultFetchFailed, resultIndexFailed, resultFailed} {
-		rc.results.WithLabelValues(r)
+		rc.m.results.WithLabelValues(r)
 	}
 	if opt.Registerer != nil {
-		opt.Registerer.MustRegister(rc.results, rc.bytes)
+		opt.Registerer.MustRegister(rc.m.results, rc.m.bytes)
 	}
 	return rc
 }
@@ -124,7 +129,7 @@ func (r *Router) onRecording(ev Event) {
 		r.recordingEnded(name)
 		delete(r.recs.started, name)
 		delete(r.recs.noted, name)
-		r.recs.results.WithLabelValues(resultFailed).Inc()
+		r.recs.m.results.WithLabelValues(resultFailed).Inc()
 		r.log.Error("recording failed on asterisk", "recording", name, "cause", ev.Cause)
 	case RecordingFinished:
 		name := ev.Name
@@ -144,7 +149,7 @@ func (r *Router) onRecording(ev Event) {
 		if ev.Format != "" {
 			rec.Format = ev.Format
 		}
-		if r.recs.dir == "" || r.recs.hook == nil {
+		if r.recs.opt.Dir == "" || r.recs.opt.Index == nil {
 			r.log.Debug("recording finished; no recording store configured", "recording", name)
 			return
 		}
@@ -305,7 +310,7 @@ func (r *Router) recordingNote(name, format string, now time.Time) (Recorded, bo
 // call (queue, agent, number, start) is left empty for the Recorded hook to fill in, e.g. from
 // the call records. It returns how many recordings it indexed. Not on the owner goroutine.
 func (r *Router) CollectStored(ctx context.Context) (int, error) {
-	if r.recs.dir == "" || r.recs.hook == nil {
+	if r.recs.opt.Dir == "" || r.recs.opt.Index == nil {
 		return 0, nil
 	}
 	names, err := r.tel.StoredRecordings(ctx)
@@ -381,20 +386,20 @@ func (r *Router) collect(ctx context.Context, rec Recorded, reported time.Durati
 		}
 	}
 	if err != nil {
-		r.recs.results.WithLabelValues(resultFetchFailed).Inc()
+		r.recs.m.results.WithLabelValues(resultFetchFailed).Inc()
 		r.log.Error("recording not fetched; it stays on asterisk", "recording", rec.Name, "call", rec.CallID, "err", err)
 		return false
 	}
-	r.recs.bytes.Add(float64(rec.Size))
+	r.recs.m.bytes.Add(float64(rec.Size))
 	if rec.Duration == 0 && reported > 0 {
 		rec.Duration = reported
 	}
-	if err := r.recs.hook(rec); err != nil {
-		r.recs.results.WithLabelValues(resultIndexFailed).Inc()
+	if err := r.recs.opt.Index(rec); err != nil {
+		r.recs.m.results.WithLabelValues(resultIndexFailed).Inc()
 		r.log.Error("recording not indexed; the file stays in the store and on asterisk", "recording", rec.Name, "path", rec.Path, "err", err)
 		return false
 	}
-	r.recs.results.WithLabelValues(resultStored).Inc()
+	r.recs.m.results.WithLabelValues(resultStored).Inc()
 	if err := ignoreGone(r.tel.DeleteRecording(ctx, rec.Name)); err != nil {
 		r.log.Warn("stored recording not deleted on asterisk", "recording", rec.Name, "err", err)
 	}
@@ -411,10 +416,10 @@ func (r *Router) fetchInto(ctx context.Context, rec *Recorded) (err error) {
 		return fmt.Errorf("fetch recording %s: %w", rec.Name, err)
 	}
 	defer body.Close()
-	if err := os.MkdirAll(r.recs.dir, 0o750); err != nil {
+	if err := os.MkdirAll(r.recs.opt.Dir, 0o750); err != nil {
 		return fmt.Errorf("recordings folder: %w", err)
 	}
-	tmp, err := os.CreateTemp(r.recs.dir, ".fetch-*")
+	tmp, err := os.CreateTemp(r.recs.opt.Dir, ".fetch-*")
 	if err != nil {
 		return fmt.Errorf("recording temporary file: %w", err)
 	}
@@ -445,7 +450,7 @@ func (r *Router) fetchInto(ctx context.Context, rec *Recorded) (err error) {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("recording %s: %w", rec.Name, err)
 	}
-	path := filepath.Join(r.recs.dir, rec.Name+"."+safeExt(rec.Format))
+	path := filepath.Join(r.recs.opt.Dir, rec.Name+"."+safeExt(rec.Format))
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("recording %s: %w", rec.Name, err)
 	}
@@ -456,10 +461,10 @@ func (r *Router) fetchInto(ctx context.Context, rec *Recorded) (err error) {
 // openRecording opens a finished recording on Asterisk: from the shared folder if there is one,
 // else over ARI.
 func (r *Router) openRecording(ctx context.Context, rec *Recorded) (io.ReadCloser, error) {
-	if r.recs.shared == "" {
+	if r.recs.opt.Shared == "" {
 		return r.tel.FetchRecording(ctx, rec.Name)
 	}
-	f, err := os.Open(filepath.Join(r.recs.shared, rec.Name+"."+safeExt(rec.Format)))
+	f, err := os.Open(filepath.Join(r.recs.opt.Shared, rec.Name+"."+safeExt(rec.Format)))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("shared folder: %w", ErrNotFound)
 	}

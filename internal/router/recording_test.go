@@ -127,12 +127,12 @@ func TestCollectRecording(t *testing.T) {
 				Agents: []acd.AgentConfig{{ID: "a", Endpoint: "PJSIP/a", Queues: []acd.Membership{{Queue: "q"}}}},
 				DIDs:   map[string]Route{"5551000": {Queue: "q"}},
 			}, tel, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: &acd.ManualClock{T: time.Unix(1795405336, 0)},
-				RecordingsDir: dir, Recorded: func(rec Recorded) error {
+				Recordings: RecordingOptions{Dir: dir, Index: func(rec Recorded) error {
 					if tt.hookErr == nil {
 						got = append(got, rec)
 					}
 					return tt.hookErr
-				}})
+				}}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -167,7 +167,7 @@ func TestCollectRecording(t *testing.T) {
 			}
 			for result, n := range want {
 				var m dto.Metric
-				r.recs.results.WithLabelValues(result).Write(&m)
+				r.recs.m.results.WithLabelValues(result).Write(&m)
 				if got := m.GetCounter().GetValue(); got != n {
 					t.Errorf("switchboard_recordings_total{result=%q} = %v, want %v", result, got, n)
 				}
@@ -203,7 +203,7 @@ func TestCollectStored(t *testing.T) {
 	r, err := New(Config{Node: "n1", App: "switchboard", Queues: []acd.QueueConfig{{Name: "q"}},
 		DIDs: map[string]Route{"5551000": {Queue: "q"}}}, tel,
 		Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: &acd.ManualClock{T: time.Unix(1795405336, 0)},
-			RecordingsDir: t.TempDir(), Recorded: func(rec Recorded) error { got = append(got, rec); return nil }})
+			Recordings: RecordingOptions{Dir: t.TempDir(), Index: func(rec Recorded) error { got = append(got, rec); return nil }}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -212,18 +212,8 @@ type Options struct {
 	// Callbacks, when set, stores missed and after-hours callbacks and runs the dialer that
 	// calls them back (dialer.go).
 	Callbacks Callbacks
-	// RecordingsDir is the recording store's folder: finished recordings are fetched from
-	// Asterisk into it and handed to Recorded, which indexes them (see recording.go). Either
-	// empty: recordings stay on Asterisk.
-	RecordingsDir string
-	Recorded      func(Recorded) error
-	// RecordingsShared, when set, is Asterisk's recording folder as mounted here: finished
-	// recordings are read from it instead of over ARI.
-	RecordingsShared string
-	// RecordingWait bounds how long a recorded call's bridge is kept, once its legs are asked
-	// to leave, for Asterisk's RecordingFinished; then it is deleted anyway and the stored
-	// file collected (default 5s; recclose.go).
-	RecordingWait time.Duration
+	// Recordings says where finished call recordings go (see RecordingOptions).
+	Recordings RecordingOptions
 	// Lookup, when set, answers the IVR's lookup nodes (see selfservice.go); nil finds nobody.
 	// It is called off the owner goroutine and given LookupTimeout (default 2s).
 	Lookup        func(ctx context.Context, q LookupQuery) (ivr.Customer, bool, error)
@@ -239,6 +229,21 @@ type Options struct {
 	// Activity, when set, counts the router's work in flight (see Activity): tests wait on
 	// it until the router is idle.
 	Activity *Activity
+}
+
+// RecordingOptions say where the finished call recordings go (recording.go).
+type RecordingOptions struct {
+	// Dir is the recording store's folder: finished recordings are fetched from Asterisk into
+	// it and handed to Index, which indexes them. Either empty: recordings stay on Asterisk.
+	Dir   string
+	Index func(Recorded) error
+	// Shared, when set, is Asterisk's recording folder as mounted here: finished recordings
+	// are read from it instead of over ARI.
+	Shared string
+	// Wait bounds how long a recorded call's bridge is kept, once its legs are asked to leave,
+	// for Asterisk's RecordingFinished; then it is deleted anyway and the stored file
+	// collected (default 5s; recclose.go).
+	Wait time.Duration
 }
 
 // Agents is where the agents stood when the previous router stopped, and what they asked for
@@ -380,7 +385,6 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 			classify: opt.Classify, classifyWait: opt.ClassifyTimeout},
 		dialer: dialerState{store: opt.Callbacks, active: map[string]int{}},
 	}
-	r.recs.wait = opt.RecordingWait
 	r.sched.timers, r.act = wallTimers{}, opt.Activity
 	if t, ok := opt.Clock.(Timers); ok {
 		r.sched.timers = t
@@ -400,9 +404,6 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 	}
 	if r.lookups.classifyWait <= 0 {
 		r.lookups.classifyWait = defaultClassifyTimeout
-	}
-	if r.recs.wait <= 0 {
-		r.recs.wait = defaultRecordingWait
 	}
 	if r.lookups.lookupWait <= 0 {
 		r.lookups.lookupWait = defaultLookupTimeout

@@ -117,8 +117,8 @@ func (h *Harness) wrapOptions(g *gen, o router.Options) router.Options {
 			return err
 		}
 	}
-	if f := o.Recorded; f != nil {
-		o.Recorded = func(rec router.Recorded) error {
+	if f := o.Recordings.Index; f != nil {
+		o.Recordings.Index = func(rec router.Recorded) error {
 			_, err := g.ask("recorded "+rec.Name, true, func() (any, error) { return nil, f(rec) })
 			return err
 		}
