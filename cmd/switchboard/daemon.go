@@ -157,11 +157,10 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			d.interactions.Routed(id, data)
 		},
 		Callback: cbs.ivrCallback, Callbacks: cbs,
-		Agents:        agentMemory{st: st, node: cfg.Node, last: last, asked: asked},
-		Journal:       callMemory{st: st, j: j}, // calls that ended while the router was away are closed
-		LookupTimeout: cfg.IVR.LookupTimeout,
-		Lookup:        ivrLookup(d.crmLive.Load),
-		Classify:      classifier(d.crmLive.Load),
+		Agents:  agentMemory{st: st, node: cfg.Node, last: last, asked: asked},
+		Journal: callMemory{st: st, j: j}, // calls that ended while the router was away are closed
+		Lookups: router.Lookups{LookupTimeout: cfg.IVR.LookupTimeout,
+			Lookup: ivrLookup(d.crmLive.Load), Classify: classifier(d.crmLive.Load)},
 		CSAT: func(ctx context.Context, c router.CSAT) error {
 			return st.SaveCSAT(ctx, store.CSAT{CallID: c.CallID, Agent: c.Agent, Queue: c.Queue, Score: c.Score, At: c.At})
 		},

@@ -34,12 +34,12 @@ func (r *Router) enqueue(c *call, req acd.CallRequest) {
 	if req.EnqueuedAt.IsZero() {
 		req.EnqueuedAt = r.clock.Now()
 	}
-	if r.lookups.classify == nil {
+	if r.lookups.Classify == nil {
 		r.enqueueNow(c, req)
 		return
 	}
 	q := ClassifyQuery{CallID: c.id, Number: c.info.number, Account: req.Data["account"], Queue: req.Queue, Priority: req.Priority}
-	hook, wait := r.lookups.classify, r.lookups.classifyWait
+	hook, wait := r.lookups.Classify, r.lookups.ClassifyTimeout
 	type answer struct {
 		cls Classification
 		ok  bool

@@ -180,16 +180,18 @@ func newPropertyRun(t *testing.T, seed uint64) *propertyRun {
 	store := &cbStore{due: []callback.Claim{{ID: 1, Attempt: 1, Number: "+4930999", Queue: "line1",
 		EnqueuedAt: time.Date(2030, 1, 7, 8, 50, 0, 0, time.UTC)}}, inflight: map[int64]callback.Claim{}}
 	opt := routertest.Options{Router: router.Options{
-		ClassifyTimeout: time.Second,
-		Classify: func(_ context.Context, q router.ClassifyQuery) (router.Classification, bool, error) {
-			if strings.HasSuffix(q.Number, "1") {
-				return router.Classification{Priority: 5, Data: map[string]string{"segment": "vip"}}, true, nil
-			}
-			return router.Classification{}, false, nil
-		},
-		LookupTimeout: time.Second,
-		Lookup: func(context.Context, router.LookupQuery) (ivr.Customer, bool, error) {
-			return ivr.Customer{}, false, nil
+		Lookups: router.Lookups{
+			ClassifyTimeout: time.Second,
+			Classify: func(_ context.Context, q router.ClassifyQuery) (router.Classification, bool, error) {
+				if strings.HasSuffix(q.Number, "1") {
+					return router.Classification{Priority: 5, Data: map[string]string{"segment": "vip"}}, true, nil
+				}
+				return router.Classification{}, false, nil
+			},
+			LookupTimeout: time.Second,
+			Lookup: func(context.Context, router.LookupQuery) (ivr.Customer, bool, error) {
+				return ivr.Customer{}, false, nil
+			},
 		},
 		Callbacks: store,
 		Callback:  func(string, ivr.Callback, time.Time) error { return nil },

@@ -214,6 +214,18 @@ type Options struct {
 	Callbacks Callbacks
 	// Recordings says where finished call recordings go (see RecordingOptions).
 	Recordings RecordingOptions
+	// Lookups are the questions asked about a caller off the owner goroutine (see Lookups).
+	Lookups Lookups
+	// CSAT, when set, stores a post-call survey score; called on the call's worker.
+	CSAT func(ctx context.Context, s CSAT) error
+	// Activity, when set, counts the router's work in flight (see Activity): tests wait on
+	// it until the router is idle.
+	Activity *Activity
+}
+
+// Lookups are the questions the router asks about a caller, each off the owner goroutine and
+// bounded by its timeout whatever the hook does with its context.
+type Lookups struct {
 	// Lookup, when set, answers the IVR's lookup nodes (see selfservice.go); nil finds nobody.
 	// It is called off the owner goroutine and given LookupTimeout (default 2s).
 	Lookup        func(ctx context.Context, q LookupQuery) (ivr.Customer, bool, error)
@@ -224,11 +236,6 @@ type Options struct {
 	// route stays as configured when it fails or is late.
 	Classify        func(ctx context.Context, q ClassifyQuery) (Classification, bool, error)
 	ClassifyTimeout time.Duration
-	// CSAT, when set, stores a post-call survey score; called on the call's worker.
-	CSAT func(ctx context.Context, s CSAT) error
-	// Activity, when set, counts the router's work in flight (see Activity): tests wait on
-	// it until the router is idle.
-	Activity *Activity
 }
 
 // RecordingOptions say where the finished call recordings go (recording.go).
@@ -314,7 +321,7 @@ type Router struct {
 	ivrRouted  func(callID string, path []IVRStep, data map[string]string)
 	hooks      hooks
 	recs       *recorder
-	lookups    lookups
+	lookups    Lookups // timeouts defaulted
 	dialer     dialerState
 	requests   requests
 	link       link        // the event link, and whether offers are held (link.go)
@@ -329,14 +336,6 @@ type hooks struct {
 	journal  Journal
 	callback func(callID string, cb ivr.Callback, at time.Time) error
 	csat     func(ctx context.Context, s CSAT) error
-}
-
-// lookups are the questions asked about a caller off the owner goroutine, each with its wait.
-type lookups struct {
-	lookup       func(ctx context.Context, q LookupQuery) (ivr.Customer, bool, error)
-	lookupWait   time.Duration
-	classify     func(ctx context.Context, q ClassifyQuery) (Classification, bool, error)
-	classifyWait time.Duration
 }
 
 // requests are the agents' pause and logout requests kept across a restart (agents.go).
@@ -379,11 +378,10 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		inbox: NewInbox[func()](), observers: opt.Observers,
 		calls: map[string]*call{}, chans: map[string]*call{}, ending: map[string]bool{}, holds: map[string]bool{},
 		callInfo: opt.CallInfo, callGone: opt.CallGone, ivrRouted: opt.IVRRouted,
-		hooks: hooks{latency: opt.OfferLatency, journal: opt.Journal, callback: opt.Callback, csat: opt.CSAT},
-		recs:  newRecorder(opt),
-		lookups: lookups{lookup: opt.Lookup, lookupWait: opt.LookupTimeout,
-			classify: opt.Classify, classifyWait: opt.ClassifyTimeout},
-		dialer: dialerState{store: opt.Callbacks, active: map[string]int{}},
+		hooks:   hooks{latency: opt.OfferLatency, journal: opt.Journal, callback: opt.Callback, csat: opt.CSAT},
+		recs:    newRecorder(opt),
+		lookups: opt.Lookups,
+		dialer:  dialerState{store: opt.Callbacks, active: map[string]int{}},
 	}
 	r.sched.timers, r.act = wallTimers{}, opt.Activity
 	if t, ok := opt.Clock.(Timers); ok {
@@ -402,11 +400,11 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 			}
 		}
 	}
-	if r.lookups.classifyWait <= 0 {
-		r.lookups.classifyWait = defaultClassifyTimeout
+	if r.lookups.ClassifyTimeout <= 0 {
+		r.lookups.ClassifyTimeout = defaultClassifyTimeout
 	}
-	if r.lookups.lookupWait <= 0 {
-		r.lookups.lookupWait = defaultLookupTimeout
+	if r.lookups.LookupTimeout <= 0 {
+		r.lookups.LookupTimeout = defaultLookupTimeout
 	}
 	eng, err := acd.New(acd.Options{Clock: opt.Clock, OnEvent: func(ev acd.Event) { r.pending = append(r.pending, ev) }})
 	if err != nil {

@@ -54,7 +54,7 @@ var errLookupTimeout = errors.New("lookup timed out")
 
 // ivrLookup asks the Lookup hook off the owner goroutine and feeds its answer back.
 func (r *Router) ivrLookup(c *call, a ivr.Lookup) {
-	if r.lookups.lookup == nil {
+	if r.lookups.Lookup == nil {
 		r.post(func() { r.ivrInput(c, ivr.LookupResult{ID: a.ID}) })
 		return
 	}
@@ -62,7 +62,7 @@ func (r *Router) ivrLookup(c *call, a ivr.Lookup) {
 	if a.By == ivr.ByVar {
 		q.Account, q.Sensitive = a.Value, a.Sensitive
 	}
-	hook, wait := r.lookups.lookup, r.lookups.lookupWait
+	hook, wait := r.lookups.Lookup, r.lookups.LookupTimeout
 	type answer struct {
 		cust  ivr.Customer
 		found bool

@@ -66,8 +66,8 @@ func (h *Harness) wrapOptions(g *gen, o router.Options) router.Options {
 		o.Agents = journalAgents{h.jr}
 	}
 	o.Journal = &liveJournal{g: g, jr: h.jr, next: o.Journal}
-	if f := o.Lookup; f != nil {
-		o.Lookup = func(_ context.Context, q router.LookupQuery) (ivr.Customer, bool, error) {
+	if f := o.Lookups.Lookup; f != nil {
+		o.Lookups.Lookup = func(_ context.Context, q router.LookupQuery) (ivr.Customer, bool, error) {
 			value := q.Number
 			if q.By == ivr.ByVar {
 				value = q.Account
@@ -87,8 +87,8 @@ func (h *Harness) wrapOptions(g *gen, o router.Options) router.Options {
 			return a.c, a.ok, err
 		}
 	}
-	if f := o.Classify; f != nil {
-		o.Classify = func(_ context.Context, q router.ClassifyQuery) (router.Classification, bool, error) {
+	if f := o.Lookups.Classify; f != nil {
+		o.Lookups.Classify = func(_ context.Context, q router.ClassifyQuery) (router.Classification, bool, error) {
 			type ans struct {
 				c  router.Classification
 				ok bool
