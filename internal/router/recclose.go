@@ -97,7 +97,7 @@ func (r *Router) recordingOverdue(name string) {
 		_ = ignoreGone(r.tel.DeleteBridge(ctx, cl.bridge))
 		go func() {
 			defer r.recs.wg.Done()
-			r.collect(context.Background(), rec, 0) // no deadline: a long file takes a while
+			r.recs.collect(context.Background(), rec, 0) // no deadline: a long file takes a while
 		}()
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -55,8 +56,9 @@ type recorder struct {
 	noted   map[string]Recorded // what a recording's row says of its call, until it starts; owner only
 	wg      sync.WaitGroup
 	backoff time.Duration
-	mu      sync.Mutex
-	busy    map[string]bool // names being collected
+	res     reservations
+	log     *slog.Logger
+	tel     Recordings
 	// Owner goroutine only (recclose.go): recorded bridges waiting for their recording to end,
 	// recordings that ended before their call did, and those collected without their end.
 	closing       map[string]*closing
@@ -79,8 +81,14 @@ type recMetrics struct {
 	bytes   prometheus.Counter
 }
 
-func newRecorder(opt Options) *recorder {
-	rc := &recorder{opt: opt.Recordings, started: map[string]Recorded{}, noted: map[string]Recorded{}, backoff: 500 * time.Millisecond, busy: map[string]bool{},
+// reservations are the recordings being collected.
+type reservations struct {
+	mu   sync.Mutex
+	busy map[string]bool
+}
+
+func newRecorder(opt Options, tel Recordings) *recorder {
+	rc := &recorder{opt: opt.Recordings, log: opt.Logger, tel: tel, started: map[string]Recorded{}, noted: map[string]Recorded{}, backoff: 500 * time.Millisecond, res: reservations{busy: map[string]bool{}},
 		closing: map[string]*closing{}, ended: map[string]time.Time{}, collectedLate: map[string]time.Time{},
 		m: recMetrics{results: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_recordings_total", Help: "Finished call recordings by what became of them: stored, fetch_failed, index_failed, failed.",
@@ -160,7 +168,7 @@ func (r *Router) onRecording(ev Event) {
 		r.recs.wg.Add(1)
 		r.spawn(func() {
 			defer r.recs.wg.Done()
-			r.collect(context.Background(), rec, ev.Duration) // no deadline: a long file takes a while
+			r.recs.collect(context.Background(), rec, ev.Duration) // no deadline: a long file takes a while
 		})
 	}
 }
@@ -346,7 +354,7 @@ func (r *Router) CollectStored(ctx context.Context) (int, error) {
 		if !r.recs.reserve(rec.Name) {
 			continue // RecordingFinished came meanwhile: it is being collected
 		}
-		if r.collect(ctx, rec, 0) {
+		if r.recs.collect(ctx, rec, 0) {
 			n++
 		}
 	}
@@ -357,69 +365,69 @@ func (r *Router) CollectStored(ctx context.Context) (int, error) {
 // goroutine, before its collection starts), so that the sweep and RecordingFinished never
 // both collect it; false: it already is.
 func (rc *recorder) reserve(name string) bool {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	if rc.busy[name] {
+	rc.res.mu.Lock()
+	defer rc.res.mu.Unlock()
+	if rc.res.busy[name] {
 		return false
 	}
-	rc.busy[name] = true
+	rc.res.busy[name] = true
 	return true
 }
 
 func (rc *recorder) release(name string) {
-	rc.mu.Lock()
-	delete(rc.busy, name)
-	rc.mu.Unlock()
+	rc.res.mu.Lock()
+	delete(rc.res.busy, name)
+	rc.res.mu.Unlock()
 }
 
 // collect fetches, stores, hashes and indexes one finished recording reserved for it, off
 // the owner goroutine, and releases it; it reports whether the recording was indexed.
-func (r *Router) collect(ctx context.Context, rec Recorded, reported time.Duration) bool {
-	defer r.recs.release(rec.Name)
+func (rc *recorder) collect(ctx context.Context, rec Recorded, reported time.Duration) bool {
+	defer rc.release(rec.Name)
 	var err error
 	for attempt := 1; attempt <= fetchAttempts; attempt++ {
-		if err = r.fetchInto(ctx, &rec); err == nil || errors.Is(err, ErrNotFound) {
+		if err = rc.fetchInto(ctx, &rec); err == nil || errors.Is(err, ErrNotFound) {
 			break
 		}
 		if attempt < fetchAttempts {
-			time.Sleep(r.recs.backoff << (attempt - 1))
+			time.Sleep(rc.backoff << (attempt - 1))
 		}
 	}
 	if err != nil {
-		r.recs.m.results.WithLabelValues(resultFetchFailed).Inc()
-		r.log.Error("recording not fetched; it stays on asterisk", "recording", rec.Name, "call", rec.CallID, "err", err)
+		rc.m.results.WithLabelValues(resultFetchFailed).Inc()
+		rc.log.Error("recording not fetched; it stays on asterisk", "recording", rec.Name, "call", rec.CallID, "err", err)
 		return false
 	}
-	r.recs.m.bytes.Add(float64(rec.Size))
+	rc.m.bytes.Add(float64(rec.Size))
 	if rec.Duration == 0 && reported > 0 {
 		rec.Duration = reported
 	}
-	if err := r.recs.opt.Index(rec); err != nil {
-		r.recs.m.results.WithLabelValues(resultIndexFailed).Inc()
-		r.log.Error("recording not indexed; the file stays in the store and on asterisk", "recording", rec.Name, "path", rec.Path, "err", err)
+	if err := rc.opt.Index(rec); err != nil {
+		rc.m.results.WithLabelValues(resultIndexFailed).Inc()
+		rc.log.Error("recording not indexed; the file stays in the store and on asterisk", "recording", rec.Name, "path", rec.Path, "err", err)
 		return false
 	}
-	r.recs.m.results.WithLabelValues(resultStored).Inc()
-	if err := ignoreGone(r.tel.DeleteRecording(ctx, rec.Name)); err != nil {
-		r.log.Warn("stored recording not deleted on asterisk", "recording", rec.Name, "err", err)
+	rc.m.results.WithLabelValues(resultStored).Inc()
+	if err := ignoreGone(rc.tel.DeleteRecording(ctx, rec.Name)); err != nil {
+		rc.log.Warn("stored recording not deleted on asterisk", "recording", rec.Name, "err", err)
 	}
-	r.log.Info("recording stored", "recording", rec.Name, "call", rec.CallID, "queue", rec.Queue, "agent", rec.Agent,
+	rc.log.Info("recording stored", "recording", rec.Name, "call", rec.CallID, "queue", rec.Queue, "agent", rec.Agent,
 		"bytes", rec.Size, "duration", rec.Duration)
 	return true
 }
 
 // fetchInto downloads the recording into the store folder and fills in path, size, checksum
 // and, from the WAV header, duration. The file appears under its final name only complete.
-func (r *Router) fetchInto(ctx context.Context, rec *Recorded) (err error) {
-	body, err := r.openRecording(ctx, rec)
+func (rc *recorder) fetchInto(ctx context.Context, rec *Recorded) (err error) {
+	body, err := rc.openRecording(ctx, rec)
 	if err != nil {
 		return fmt.Errorf("fetch recording %s: %w", rec.Name, err)
 	}
 	defer body.Close()
-	if err := os.MkdirAll(r.recs.opt.Dir, 0o750); err != nil {
+	if err := os.MkdirAll(rc.opt.Dir, 0o750); err != nil {
 		return fmt.Errorf("recordings folder: %w", err)
 	}
-	tmp, err := os.CreateTemp(r.recs.opt.Dir, ".fetch-*")
+	tmp, err := os.CreateTemp(rc.opt.Dir, ".fetch-*")
 	if err != nil {
 		return fmt.Errorf("recording temporary file: %w", err)
 	}
@@ -444,13 +452,13 @@ func (r *Router) fetchInto(ctx context.Context, rec *Recorded) (err error) {
 		if w, werr := recording.ReadWAV(tmp, n); werr == nil {
 			rec.Duration = w.Duration
 		} else {
-			r.log.Warn("recording is not a readable wav file; indexed as fetched", "recording", rec.Name, "err", werr)
+			rc.log.Warn("recording is not a readable wav file; indexed as fetched", "recording", rec.Name, "err", werr)
 		}
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("recording %s: %w", rec.Name, err)
 	}
-	path := filepath.Join(r.recs.opt.Dir, rec.Name+"."+safeExt(rec.Format))
+	path := filepath.Join(rc.opt.Dir, rec.Name+"."+safeExt(rec.Format))
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("recording %s: %w", rec.Name, err)
 	}
@@ -460,11 +468,11 @@ func (r *Router) fetchInto(ctx context.Context, rec *Recorded) (err error) {
 
 // openRecording opens a finished recording on Asterisk: from the shared folder if there is one,
 // else over ARI.
-func (r *Router) openRecording(ctx context.Context, rec *Recorded) (io.ReadCloser, error) {
-	if r.recs.opt.Shared == "" {
-		return r.tel.FetchRecording(ctx, rec.Name)
+func (rc *recorder) openRecording(ctx context.Context, rec *Recorded) (io.ReadCloser, error) {
+	if rc.opt.Shared == "" {
+		return rc.tel.FetchRecording(ctx, rec.Name)
 	}
-	f, err := os.Open(filepath.Join(r.recs.opt.Shared, rec.Name+"."+safeExt(rec.Format)))
+	f, err := os.Open(filepath.Join(rc.opt.Shared, rec.Name+"."+safeExt(rec.Format)))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("shared folder: %w", ErrNotFound)
 	}

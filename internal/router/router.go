@@ -379,7 +379,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		calls: map[string]*call{}, chans: map[string]*call{}, ending: map[string]bool{}, holds: map[string]bool{},
 		callInfo: opt.CallInfo, callGone: opt.CallGone, ivrRouted: opt.IVRRouted,
 		hooks:   hooks{latency: opt.OfferLatency, journal: opt.Journal, callback: opt.Callback, csat: opt.CSAT},
-		recs:    newRecorder(opt),
+		recs:    newRecorder(opt, tel),
 		lookups: opt.Lookups,
 		dialer:  dialerState{store: opt.Callbacks, active: map[string]int{}},
 	}
