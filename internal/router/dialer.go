@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"log/slog"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -83,6 +84,10 @@ func cbAgentBase(custChan string) string {
 type dialerState struct {
 	store      Callbacks
 	work       worker // callback store writes, in order
+	rounds     chan claimRound
+	handBack   func(claims []callback.Claim, recovered bool)
+	log        *slog.Logger
+	act        *Activity
 	recovered  bool
 	claiming   bool
 	lastClaim  time.Time
@@ -91,7 +96,7 @@ type dialerState struct {
 }
 
 // dialerTick starts a claim round when one is due; on the owner goroutine.
-func (r *Router) dialerTick(ctx context.Context) {
+func (r *Router) dialerTick() {
 	if r.dialer.store == nil || r.dialer.claiming || r.reconciled.Load() == 0 {
 		return
 	}
@@ -122,45 +127,82 @@ func (r *Router) dialerTick(ctx context.Context) {
 		return
 	}
 	r.dialer.claiming = true
-	store, recovered := r.dialer.store, r.dialer.recovered
-	r.spawn(func() {
-		var claims []callback.Claim
-		defer func() {
-			r.post(func() {
-				r.dialer.claiming = false
-				r.dialer.recovered = r.dialer.recovered || recovered
-				for _, cl := range claims {
-					r.dialCallback(cl)
-				}
-			})
-		}()
-		if !recovered {
-			n, err := store.Recover(ctx)
-			if err != nil {
-				r.log.Error("callbacks: recovering this router's unfinished attempts", "err", err)
-				return
+	r.act.add(1) // until the round's claims are handed back
+	r.dialer.rounds <- claimRound{want: want, now: now, recover: !r.dialer.recovered, expire: expire}
+}
+
+// claimRound is one round of claims the owner asks the dialer for.
+type claimRound struct {
+	want    map[string]int // callbacks to claim, by queue
+	now     time.Time
+	recover bool // this router's unfinished attempts of a previous run are not recovered yet
+	expire  bool
+}
+
+// Run is the dialer's life of its own: it carries out, against the store, the claim rounds
+// the owner asks for (dialerTick, one at a time) and hands each round's claims back to the
+// owner. It returns when ctx ends, after the round asked for last, if any.
+func (d *dialerState) Run(ctx context.Context) {
+	for {
+		select {
+		case round := <-d.rounds:
+			d.claim(ctx, round)
+		case <-ctx.Done():
+			select {
+			case round := <-d.rounds:
+				d.claim(ctx, round)
+			default:
 			}
-			if n > 0 {
-				r.log.Info("callbacks: recovered unfinished attempts of the previous run", "attempts", n)
-			}
-			recovered = true
+			return
 		}
-		if expire {
-			if n, err := store.Expire(ctx, now); err != nil {
-				r.log.Warn("callbacks: expiry", "err", err)
-			} else if n > 0 {
-				r.log.Info("callbacks expired", "callbacks", n)
-			}
+	}
+}
+
+// claim carries out one round and hands its claims back.
+func (d *dialerState) claim(ctx context.Context, round claimRound) {
+	var claims []callback.Claim
+	recovered := !round.recover
+	defer func() {
+		d.handBack(claims, recovered)
+		d.act.add(-1)
+	}()
+	if round.recover {
+		n, err := d.store.Recover(ctx)
+		if err != nil {
+			d.log.Error("callbacks: recovering this router's unfinished attempts", "err", err)
+			return
 		}
-		for q, n := range want {
-			got, err := store.Claim(ctx, q, now, n)
-			if err != nil {
-				if ctx.Err() == nil {
-					r.log.Warn("callbacks: claim", "queue", q, "err", err)
-				}
-				continue
+		if n > 0 {
+			d.log.Info("callbacks: recovered unfinished attempts of the previous run", "attempts", n)
+		}
+		recovered = true
+	}
+	if round.expire {
+		if n, err := d.store.Expire(ctx, round.now); err != nil {
+			d.log.Warn("callbacks: expiry", "err", err)
+		} else if n > 0 {
+			d.log.Info("callbacks expired", "callbacks", n)
+		}
+	}
+	for q, n := range round.want {
+		got, err := d.store.Claim(ctx, q, round.now, n)
+		if err != nil {
+			if ctx.Err() == nil {
+				d.log.Warn("callbacks: claim", "queue", q, "err", err)
 			}
-			claims = append(claims, got...)
+			continue
+		}
+		claims = append(claims, got...)
+	}
+}
+
+// claimed takes a round's claims on the owner goroutine: each callback joins its queue.
+func (r *Router) claimed(claims []callback.Claim, recovered bool) {
+	r.post(func() {
+		r.dialer.claiming = false
+		r.dialer.recovered = r.dialer.recovered || recovered
+		for _, cl := range claims {
+			r.dialCallback(cl)
 		}
 	})
 }

@@ -390,7 +390,8 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 	if r.act == nil {
 		r.act = &Activity{}
 	}
-	r.dialer.work.act = r.act
+	r.dialer.work.act, r.dialer.act, r.dialer.log = r.act, r.act, r.log
+	r.dialer.rounds, r.dialer.handBack = make(chan claimRound, 1), r.claimed
 	r.requests.agents = opt.Agents
 	if opt.Agents != nil {
 		r.requests.asked = map[string]AgentRequest{}
@@ -489,6 +490,7 @@ func (r *Router) Reconciliations() int64 { return r.reconciled.Load() }
 func (r *Router) Run(ctx context.Context) error {
 	defer r.stopped.Store(true)
 	r.link.ctx = ctx
+	go r.dialer.Run(ctx) // its round in flight, if any, ends on its own, as a worker's job does
 	every := time.Second
 	if d := r.cfg.Dialer.Every; d > 0 && d < every {
 		every = d
@@ -515,7 +517,7 @@ func (r *Router) Run(ctx context.Context) error {
 			r.flush()
 		}
 		r.refreshSnapshot(false)
-		r.dialerTick(ctx)
+		r.dialerTick()
 		r.armDeadline()
 		r.ownerDone()
 	}
