@@ -140,7 +140,7 @@ func (r *Router) agentAnswered(chanID, callID string) {
 		r.hangupLater(chanID)
 		return
 	}
-	if c.cb != nil {
+	if c.dialing() != nil {
 		r.cbAgentAnswered(c) // answered only once the customer is
 		return
 	}
@@ -162,7 +162,7 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 	if chanID == c.callerChan && c.in().callerGone(r, c) {
 		return
 	}
-	if c.cb != nil && chanID == c.cb.custChan && chanID != c.callerChan {
+	if c.dialing() != nil && chanID == c.dialing().custChan && chanID != c.callerChan {
 		if !stasisEnd {
 			r.customerGone(c, chanID, cause)
 		}
@@ -197,7 +197,7 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 	case c.conn.agentChan:
 		delete(r.chans, chanID)
 		c.conn.agentChan = ""
-		if c.cb != nil && !c.cb.connected {
+		if c.dialing() != nil && !c.dialing().connected {
 			r.cbAgentGone(c) // before the customer answered: neither answered nor abandoned
 			return
 		}
@@ -244,8 +244,8 @@ func (r *Router) forget(c *call) {
 		c.ann.announce.Stop()
 	}
 	delete(r.calls, c.id)
-	if c.cb != nil && r.chans[c.cb.custChan] == c {
-		delete(r.chans, c.cb.custChan)
+	if c.dialing() != nil && r.chans[c.dialing().custChan] == c {
+		delete(r.chans, c.dialing().custChan)
 	}
 	for _, ch := range []string{c.callerChan, c.offer.offerChan, c.conn.agentChan} {
 		if ch != "" {

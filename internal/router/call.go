@@ -81,7 +81,6 @@ type call struct {
 	conn       agentLeg
 	phase      phase    // what the call is doing, and how it takes the caller's inputs (phase.go)
 	rec        callRecs // its recordings
-	cb         *cbState // set for a callback being dialed (dialer.go)
 	ann        announcements
 	w          worker // the caller's requests, in order
 	offers     worker // originates and the hang-ups of their channels, in order
@@ -139,8 +138,8 @@ func holdBridgeID(queue string) string { return "sb-hold-" + queue }
 // baseChan names the call's agent channels (<base>-a<n>): the caller's id, or for a callback
 // one the customer's id does not begin (cbAgentBase).
 func (c *call) baseChan() string {
-	if c.cb != nil {
-		return cbAgentBase(c.cb.custChan)
+	if c.dialing() != nil {
+		return cbAgentBase(c.dialing().custChan)
 	}
 	return c.callerChan
 }

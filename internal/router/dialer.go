@@ -210,7 +210,8 @@ func (r *Router) claimed(claims []callback.Claim, recovered bool) {
 // dialCallback puts a claimed callback into the engine at its original place.
 func (r *Router) dialCallback(cl callback.Claim) {
 	ch := cbChanID(cl.ID, cl.Attempt)
-	c := r.track(&call{id: r.callID(ch), cb: &cbState{claim: cl, custChan: ch}, info: callerInfo{number: cl.Number}, place: queuePlace{queue: cl.Queue, priority: cl.Priority}})
+	c := r.track(&call{id: r.callID(ch), info: callerInfo{number: cl.Number}, place: queuePlace{queue: cl.Queue, priority: cl.Priority},
+		phase: &queued{cb: &cbState{claim: cl, custChan: ch}}})
 	if _, dup := r.calls[c.id]; dup {
 		r.log.Error("callbacks: attempt claimed twice; not dialed", "callback", cl.ID, "attempt", cl.Attempt)
 		return
@@ -238,14 +239,14 @@ func (r *Router) dialCallback(cl callback.Claim) {
 // finishCallback records the attempt's outcome once, off the owner goroutine.
 func (r *Router) finishCallback(c *call, outcome callback.Outcome) {
 	if r.markFinished(c, outcome) {
-		cl, now := c.cb.claim, r.clock.Now()
+		cl, now := c.dialing().claim, r.clock.Now()
 		r.dialer.work.do(func(ctx context.Context) { r.writeOutcome(ctx, cl, outcome, now) })
 	}
 }
 
 // markFinished does the owner's bookkeeping of an attempt's end; false when it had ended.
 func (r *Router) markFinished(c *call, outcome callback.Outcome) bool {
-	cb := c.cb
+	cb := c.dialing()
 	if cb == nil || cb.finished {
 		return false
 	}
@@ -292,7 +293,7 @@ func (r *Router) cbAgentAnswered(c *call) {
 	agent := c.offer.offerAgent
 	c.conn.agentChan, c.conn.agent = c.offer.offerChan, agent
 	c.offer.offerChan, c.offer.offerAgent = "", ""
-	cb := c.cb
+	cb := c.dialing()
 	c.conn.bridge = callBridgeID(cb.custChan)
 	cb.dialed = true
 	r.chans[cb.custChan] = c
@@ -332,7 +333,7 @@ func (r *Router) cbAgentAnswered(c *call) {
 // customerAnswered: the customer's channel answered and entered the application.
 func (r *Router) customerAnswered(chanID, callID string) {
 	c := r.calls[callID]
-	if c == nil || c.cb == nil || c.cb.custChan != chanID || c.cb.finished || c.conn.agentChan == "" {
+	if c == nil || c.dialing() == nil || c.dialing().custChan != chanID || c.dialing().finished || c.conn.agentChan == "" {
 		r.log.Info("callbacks: customer answered a call no longer open; hanging up", "channel", chanID)
 		r.hangupLater(chanID)
 		return
@@ -343,7 +344,7 @@ func (r *Router) customerAnswered(chanID, callID string) {
 	if err := r.eng.Answer(c.id); err != nil {
 		r.log.Error("callbacks: answer in engine", "call", c.id, "err", err)
 	}
-	cl, now, bridge := c.cb.claim, r.clock.Now(), c.conn.bridge
+	cl, now, bridge := c.dialing().claim, r.clock.Now(), c.conn.bridge
 	place := placeValue(c.place.queue, c.place.priority, cl.EnqueuedAt)
 	c.conn.answeredAt = now
 	name := ""
@@ -368,7 +369,7 @@ func (r *Router) customerAnswered(chanID, callID string) {
 // customerGone: the customer's channel ended before it answered (cause -1: the originate
 // failed). The attempt ends with what the phone said, and so does the agent's side.
 func (r *Router) customerGone(c *call, chanID string, cause int) {
-	if r.calls[c.id] != c || c.cb == nil || c.cb.custChan != chanID || c.callerChan == chanID {
+	if r.calls[c.id] != c || c.dialing() == nil || c.dialing().custChan != chanID || c.callerChan == chanID {
 		return
 	}
 	delete(r.chans, chanID)
@@ -379,7 +380,7 @@ func (r *Router) customerGone(c *call, chanID string, cause int) {
 	case 18, 19, 21:
 		outcome = callback.NoAnswer
 	}
-	c.cb.dialed = false
+	c.dialing().dialed = false
 	r.finishCallback(c, outcome)
 	// Not reached: the attempt was never answered, and it is no agent's failure.
 	if err := r.eng.Remove(c.id, "callback not reached"); err != nil {
@@ -398,7 +399,7 @@ func (r *Router) cbAgentGone(c *call) {
 // cbEnded cleans up a callback call the engine is done with; an attempt with no outcome yet
 // (the agent hung up while the customer rang, the call was removed or overflowed) failed.
 func (r *Router) cbEnded(c *call) {
-	cb := c.cb
+	cb := c.dialing()
 	if cb.dialed && c.callerChan != cb.custChan {
 		ch := cb.custChan
 		delete(r.chans, ch)
@@ -410,7 +411,7 @@ func (r *Router) cbEnded(c *call) {
 // missed stores a callback for a caller who hung up in the queue after waiting long enough.
 func (r *Router) missed(c *call, ev acd.CallAbandoned) {
 	after := r.settings(ev.Queue).MissedAfter
-	if r.dialer.store == nil || c.cb != nil || after <= 0 || ev.Waited < after || c.info.number == "" {
+	if r.dialer.store == nil || c.dialing() != nil || after <= 0 || ev.Waited < after || c.info.number == "" {
 		return
 	}
 	v := callback.Request{CallID: c.id, Reason: callback.Missed, Number: c.info.number, Queue: ev.Queue,

@@ -26,7 +26,7 @@ func (r *Router) onEngine(ev acd.Event) {
 		}
 	case acd.CallAnswered:
 		switch c := r.calls[ev.Call]; {
-		case c != nil && c.cb != nil:
+		case c != nil && c.dialing() != nil:
 			// The dialer bridged agent and customer when the customer answered (dialer.go).
 		case c != nil:
 			r.answered(c, ev)
@@ -35,14 +35,14 @@ func (r *Router) onEngine(ev acd.Event) {
 		if c := r.calls[ev.Call]; c != nil {
 			r.dropOffer(c)
 			r.missed(c, ev)
-			if c.cb != nil {
+			if c.dialing() != nil {
 				r.cbEnded(c)
 			}
 			r.forget(c)
 		}
 	case acd.CallEnded:
 		if c := r.calls[ev.Call]; c != nil {
-			if c.cb != nil {
+			if c.dialing() != nil {
 				r.cbEnded(c)
 			}
 			r.ended(c)
@@ -52,7 +52,7 @@ func (r *Router) onEngine(ev acd.Event) {
 			r.transferred(c)
 		}
 	case acd.CallOverflowed:
-		if c := r.calls[ev.Call]; c != nil && ev.Callback && c.cb != nil {
+		if c := r.calls[ev.Call]; c != nil && ev.Callback && c.dialing() != nil {
 			r.cbEnded(c) // back to the store, to be dialed again after the retry delay
 			r.forget(c)
 		} else if c != nil && ev.Callback {
@@ -66,7 +66,7 @@ func (r *Router) onEngine(ev acd.Event) {
 	case acd.CallRemoved:
 		if c := r.calls[ev.Call]; c != nil {
 			r.dropOffer(c)
-			if c.cb != nil {
+			if c.dialing() != nil {
 				r.cbEnded(c)
 				if c.conn.agentChan != "" || c.conn.bridge != "" {
 					r.ended(c) // the agent who took it, and its bridge, go too

@@ -79,7 +79,7 @@ func FuzzEvents(f *testing.F) {
 			if c.callerChan != "" && r.chans[c.callerChan] != c {
 				t.Fatalf("call %s: caller channel not indexed", id)
 			}
-			if c.callerChan == "" && c.cb == nil {
+			if c.callerChan == "" && c.dialing() == nil {
 				t.Fatalf("call %s held after its caller left", id)
 			}
 		}

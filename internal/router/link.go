@@ -74,7 +74,7 @@ func (r *Router) linkLost() {
 		if !ok || v.State != "offered" {
 			continue
 		}
-		if c := r.calls[id]; c != nil && c.cb != nil && c.cb.dialed {
+		if c := r.calls[id]; c != nil && c.dialing() != nil && c.dialing().dialed {
 			// The agent took the callback and its customer is being dialed under this
 			// attempt's channel id: the attempt ends (no fault of the agent's), both legs are
 			// hung up, and a retry dials under a new attempt, never the same id twice.

@@ -3,7 +3,8 @@ package router
 import "switchboard/ivr"
 
 // A call is in one phase at a time: walking an IVR flow, hearing the closed line's callback
-// offer, in the queue (waiting, offered to an agent or connected: the engine holds which),
+// offer, in the queue (waiting, offered to an agent or connected: the engine holds which; a
+// callback being dialed is a queued call from its claim on),
 // entering digits securely while connected, or answering the survey after the agent left.
 // The phase takes the caller's inputs; a call between phases (the customer lookup between the
 // IVR and the queue) has none and ignores them.
@@ -67,8 +68,9 @@ func (p *closedLine) callerGone(r *Router, c *call) bool {
 
 // queued is a call the engine holds: waiting, offered or connected.
 type queued struct {
-	callbackOffered bool // the caller was told 1 gets a callback that keeps their place
-	recPaused       bool // the agent paused the call's recording
+	cb              *cbState // a callback being dialed (dialer.go): the customer is called once an agent answers
+	callbackOffered bool     // the caller was told 1 gets a callback that keeps their place
+	recPaused       bool     // the agent paused the call's recording
 }
 
 func (p *queued) digit(r *Router, c *call, d string) {
@@ -144,6 +146,18 @@ func (c *call) endEntry() {
 	if p, ok := c.phase.(*secureEntry); ok {
 		c.phase = p.prev
 	}
+}
+
+// dialing is the dialing state of a callback call, or nil for any other call.
+func (c *call) dialing() *cbState {
+	p := c.phase
+	if s, ok := p.(*secureEntry); ok {
+		p = s.prev
+	}
+	if q, ok := p.(*queued); ok {
+		return q.cb
+	}
+	return nil
 }
 
 // queue is the call's queued phase, entered if the call is between phases; nil in another.

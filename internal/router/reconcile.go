@@ -130,7 +130,7 @@ func (r *Router) catchUp(v *asteriskView) {
 		if ch := c.conn.agentChan; ch != "" && !app[ch] {
 			r.onChannelGone(ch, 0, true)
 		}
-		if cb := c.cb; cb != nil && cb.dialed && c.callerChan == "" && r.calls[c.id] == c {
+		if cb := c.dialing(); cb != nil && cb.dialed && c.callerChan == "" && r.calls[c.id] == c {
 			if ch, ok := exists[cb.custChan]; !ok {
 				r.customerGone(c, cb.custChan, 0)
 			} else if app[ch.ID] && ch.State == "Up" {
