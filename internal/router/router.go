@@ -1,8 +1,12 @@
 // Package router runs calls: it joins the acd engine to an Asterisk node. One owner goroutine
-// holds the engine and the calls and takes, in order, ARI events, timer expiries and requests
-// from the API; what it decides is carried out on Asterisk by one worker per call, so a slow
-// REST request holds up only its own call. After every (re)connection it reconciles with what
-// Asterisk reports, re-adopting calls from their channel variables.
+// holds the engine and the calls and takes, in order, Asterisk's events (the router's own
+// types, decoded by the adapter), timer expiries and requests from the API; what it decides is
+// carried out on Asterisk by one worker per call, so a slow request holds up only its own call.
+// Each call is in one phase (phase.go), which takes the caller's inputs. The callback dialer
+// claims from the store on its own goroutine (dialerState.Run). After every (re)connection the
+// owner reconciles with what Asterisk reports, re-adopting calls from their channel variables.
+// The router declares the ports it needs (Channels, Bridges, Playbacks, Recordings, Agents,
+// Journal, Callbacks); adapters implement them.
 package router
 
 import (
