@@ -18,10 +18,10 @@ const (
 )
 
 const (
-	ahtMemory     = 2000 // calls: the handle-time average forgets with this horizon
-	abandonMemory = 2000 // departures: the abandonment-rate sums forget with this horizon
-	speedMemory   = 2000 // served calls: the queue-speed sums forget with this horizon
-	speedMinimum  = 50   // served calls before the measured speed is trusted
+	ahtMemory     = 2000  // calls: the handle-time average forgets with this horizon
+	abandonMemory = 10000 // departures: the abandonment-rate sums forget with this horizon
+	speedMemory   = 10000 // served calls: the queue-speed sums forget with this horizon
+	speedMinimum  = 50    // served calls before the measured speed is trusted
 )
 
 // history is what a queue has learnt from its calls.

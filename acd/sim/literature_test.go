@@ -12,8 +12,10 @@ import (
 // Ibrahim & Whitt's example of an overloaded M/M/s+M queue (s = 100, μ = θ = 1/min,
 // λ = 120/min): the queue-length estimator QL scores a RASE of about 0.070 and QL_m, the
 // expected delay given the callers ahead, about 0.046 (0.0706 and 0.0464 by the birth-death
-// chain). The simulator reproduces both, and the estimators that measure their parameters
-// come within 5% of QL_m. SIM_IW_HOURS sets a longer run per seed (default 100 h).
+// chain). The simulator reproduces both. QL_m is the expected delay given the whole state of
+// this queue, so nothing can beat it beyond noise: switchboard, which measures μ and θ, must
+// come within 0.5% of it (0.6% behind with a 2000-call memory). SIM_IW_HOURS sets a longer
+// run per seed (default 100 h).
 func TestIbrahimWhittFigures(t *testing.T) {
 	hours := 100
 	if s := os.Getenv("SIM_IW_HOURS"); s != "" {
@@ -38,7 +40,6 @@ func TestIbrahimWhittFigures(t *testing.T) {
 	}
 	within(t, "ql RASE (QL)", rase[acd.EstimatorQL], 0.070, 0.10)
 	within(t, "ql_m RASE (QL_m, true parameters)", rase[EstimatorQLM], 0.046, 0.10)
-	for _, name := range []string{acd.EstimatorQLAbandon, acd.EstimatorSwitchboard} {
-		within(t, name+" RASE against ql_m's", rase[name], rase[EstimatorQLM], 0.05)
-	}
+	within(t, "ql_abandon RASE against ql_m's", rase[acd.EstimatorQLAbandon], rase[EstimatorQLM], 0.05)
+	within(t, "switchboard RASE against ql_m's", rase[acd.EstimatorSwitchboard], rase[EstimatorQLM], 0.005)
 }

@@ -17,7 +17,7 @@ func mm(servers int, ratePerHour float64, handle time.Duration, hours int, patie
 func within(t *testing.T, what string, got, want, rel float64) {
 	t.Helper()
 	if math.Abs(got-want) > rel*math.Abs(want) {
-		t.Errorf("%s: got %.4f, want %.4f ±%.0f%%", what, got, want, rel*100)
+		t.Errorf("%s: got %.4f, want %.4f ±%.3g%%", what, got, want, rel*100)
 	} else {
 		t.Logf("%s: got %.4f, theory %.4f", what, got, want)
 	}

@@ -148,9 +148,7 @@ func (p *pops) observe(ev acd.Event) {
 
 // wire adds the hub to the router's options.
 func (p *pops) wire(o *router.Options) {
-	o.Observers = append(o.Observers, p.observe)
-	o.CallInfo = p.hub.CallInfo
-	o.IVRRouted = p.hub.Routed
+	o.Observers = append(o.Observers, p.observe) // the router's facts come with the engine's events
 }
 
 func (p *pops) figures() *PopFigures {

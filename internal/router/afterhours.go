@@ -31,9 +31,7 @@ func (r *Router) offerAfterHours(chanID, number, did string, route Route, msg st
 	c.setPhase(&closedLine{off: &closedOffer{route: route}})
 	r.calls[c.id] = c
 	r.chans[chanID] = c
-	if r.callInfo != nil {
-		r.callInfo(c.id, number, did)
-	}
+	r.arrived(c.id, number, did)
 	c.w.do(func(ctx context.Context) {
 		if err := ignoreGone(r.tel.Answer(ctx, chanID)); err != nil {
 			r.log.Error("answer failed", "call", c.id, "err", err)

@@ -99,11 +99,9 @@ func (r *Router) inbound(chanID, number, did string, enqueuedAt time.Time) {
 				r.offerAfterHours(chanID, number, did, route, msg)
 				return
 			}
-			if r.callInfo != nil && r.callGone != nil {
-				id := r.callID(chanID)
-				r.callInfo(id, number, did)
-				r.callGone(id, GoneClosed, r.clock.Now())
-			}
+			id := r.callID(chanID)
+			r.arrived(id, number, did)
+			r.gone(id, GoneClosed)
 			r.sayAndHangup(chanID, msg)
 			return
 		}
@@ -111,9 +109,7 @@ func (r *Router) inbound(chanID, number, did string, enqueuedAt time.Time) {
 	c := r.track(&call{id: r.callID(chanID), callerChan: chanID, info: callerInfo{number: number, did: did, arrived: r.received}, place: queuePlace{priority: route.Priority}})
 	r.calls[c.id] = c
 	r.chans[chanID] = c
-	if r.callInfo != nil {
-		r.callInfo(c.id, number, did)
-	}
+	r.arrived(c.id, number, did)
 	if route.Flow != nil {
 		c.w.do(func(ctx context.Context) {
 			if err := ignoreGone(r.tel.Answer(ctx, chanID)); err != nil {
@@ -218,8 +214,8 @@ func (r *Router) endUnqueued(c *call, outcome string) {
 // unqueuedEnded has the record of c, already forgotten, ended with outcome if the engine
 // never had it.
 func (r *Router) unqueuedEnded(c *call, outcome string) {
-	if r.callGone != nil && (c.place.queue == "" || c.closedOffer() != nil) {
-		r.callGone(c.id, outcome, r.clock.Now())
+	if c.place.queue == "" || c.closedOffer() != nil {
+		r.gone(c.id, outcome)
 	}
 }
 

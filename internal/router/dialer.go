@@ -224,9 +224,7 @@ func (r *Router) dialCallback(cl callback.Claim) {
 	data["callback_attempt"] = strconv.Itoa(cl.Attempt)
 	r.calls[c.id] = c
 	r.dialer.active[cl.Queue]++
-	if r.callInfo != nil {
-		r.callInfo(c.id, cl.Number, "")
-	}
+	r.arrived(c.id, cl.Number, "")
 	r.routed(c, data)
 	err := r.eng.Enqueue(acd.CallRequest{ID: c.id, Queue: cl.Queue, Priority: cl.Priority, EnqueuedAt: cl.EnqueuedAt, Data: data})
 	if err != nil {

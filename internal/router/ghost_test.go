@@ -124,11 +124,12 @@ func TestHangupDuringLookup(t *testing.T) {
 				}
 			}
 			offers := &offerLog{}
-			opt.Observers = []func(acd.Event){offers.observe}
 			var gone []string
-			opt.CallGone = func(id, outcome string, at time.Time) {
-				gone = append(gone, id+" "+outcome+" "+at.Format(time.TimeOnly))
-			}
+			opt.Observers = []func(acd.Event){offers.observe, func(ev acd.Event) {
+				if e, ok := ev.(acd.CallGone); ok {
+					gone = append(gone, e.Call+" "+e.Outcome+" "+e.At.Format(time.TimeOnly))
+				}
+			}}
 			r, err := New(Config{Node: "n1", App: "sb", LoginAgents: true,
 				Queues: []acd.QueueConfig{{Name: "q"}},
 				Agents: []acd.AgentConfig{{ID: "a1", Endpoint: "PJSIP/a1", Queues: []acd.Membership{{Queue: "q"}}}},

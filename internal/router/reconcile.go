@@ -291,14 +291,12 @@ func (r *Router) reattach(o *orphan) bool {
 	}
 	c := r.track(&call{id: r.callID(ch.ID), callerChan: ch.ID, info: callerInfo{number: ch.Number, did: ch.Exten}, place: queuePlace{queue: queue, priority: prio}})
 	req := acd.CallRequest{ID: c.id, Queue: queue, Priority: prio, Skills: route.Skills, EnqueuedAt: enqueued, Data: route.Data}
+	r.arrived(c.id, ch.Number, ch.Exten) // the screen pop and the customer records learn the caller again
 	if err := r.eng.Adopt(req, o.agent, o.at); err != nil {
 		r.log.Warn("reconcile: connected call not re-attached; queueing it again", "call", c.id, "agent", o.agent, "err", err)
 		r.hangupLater(o.agentChan)
 		o.agentChan = ""
 		return false
-	}
-	if r.callInfo != nil { // the screen pop and the customer records learn the caller again
-		r.callInfo(c.id, ch.Number, ch.Exten)
 	}
 	c.conn.agentChan, c.conn.agent, c.conn.bridge = o.agentChan, o.agent, callBridgeID(ch.ID)
 	c.conn.answeredAt, c.rec.recording, c.rec.lastRec, c.rec.recorded = o.at, o.rec, o.rec, true
@@ -332,9 +330,7 @@ func (r *Router) adopt(o *orphan, exists map[string]Channel) bool {
 		c := r.track(&call{id: r.callID(ch.ID), callerChan: ch.ID, info: callerInfo{number: ch.Number, did: ch.Exten}})
 		r.calls[c.id] = c
 		r.chans[ch.ID] = c
-		if r.callInfo != nil {
-			r.callInfo(c.id, ch.Number, ch.Exten)
-		}
+		r.arrived(c.id, ch.Number, ch.Exten)
 		r.startIVR(c, route, ch.Number)
 		r.log.Info("reconcile: caller back at the start of its IVR flow", "call", c.id)
 		return true
@@ -352,9 +348,7 @@ func (r *Router) adopt(o *orphan, exists map[string]Channel) bool {
 	}
 	// A call answered before may have been recorded: a new recording gets a name of its own.
 	c := r.track(&call{id: r.callID(ch.ID), callerChan: ch.ID, info: callerInfo{number: ch.Number, did: ch.Exten}, place: queuePlace{queue: queue, priority: prio}, rec: callRecs{recorded: o.answered, lastRec: o.rec}})
-	if r.callInfo != nil { // the screen pop and the customer records learn the caller again
-		r.callInfo(c.id, ch.Number, ch.Exten)
-	}
+	r.arrived(c.id, ch.Number, ch.Exten) // the screen pop and the customer records learn the caller again
 	req := acd.CallRequest{ID: c.id, Queue: queue, Priority: prio, Skills: route.Skills, EnqueuedAt: enqueued, Data: route.Data}
 	// New offers number their agent channels above any left from before.
 	for id := range exists {

@@ -173,8 +173,7 @@ type Config struct {
 	DeskEndpoints []string
 }
 
-// Options are the router's dependencies.
-// How a call the engine never held ended (Options.CallGone); the store's call outcomes.
+// How a call the engine never held ended (acd.CallGone's Outcome); the store's call outcomes.
 const (
 	GoneAbandoned         = "abandoned"          // its caller hung up
 	GoneSelfService       = "self_service"       // the IVR said goodbye and hung up
@@ -183,29 +182,21 @@ const (
 	GoneClosed            = "closed"             // the line was closed
 )
 
+// Options are the router's dependencies.
 type Options struct {
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
-	Observers  []func(acd.Event) // see every engine event, in order, on the owner goroutine
-	Clock      acd.Clock         // default: the system clock
+	// Observers see every event of the stream, in order, on the owner goroutine: the engine's
+	// and the router's own facts (acd.CallArrived, acd.CallRouted, acd.CallGone).
+	Observers []func(acd.Event)
+	Clock     acd.Clock // default: the system clock
+	// Deprecated: observe acd.CallArrived. CallInfo, when set, is told each CallArrived; it
+	// stays until internal/asterisk's restart test observes the event instead.
+	CallInfo func(callID, number, did string)
 	// OfferLatency, when set, is told each offer's latency: from the moment the router
 	// received the caller's StasisStart (first offer without waiting) or the engine decided
 	// (later offers) to the moment the originate request is sent. Called from workers.
 	OfferLatency func(time.Duration)
-	// CallInfo, when set, is told what the engine does not know of a new call (caller number,
-	// DID), on the owner goroutine; the store's journal takes it.
-	CallInfo func(callID, number, did string)
-	// CallGone, when set, is told, on the owner goroutine, that a call the engine never held
-	// ended, at `at` on the router's clock, and how (a Gone* outcome): its caller hung up in
-	// the IVR or while the pre-queue lookup ran (GoneAbandoned), or the router ended it (a
-	// goodbye, a callback request, a transfer to the dialplan, a closed line). The engine's
-	// events end every other call's record; the store ends these.
-	CallGone func(callID, outcome string, at time.Time)
-	// IVRRouted, when set, is told, on the owner goroutine, the IVR path of a caller about to
-	// join a queue (empty without a flow) and the data the call is queued with (the IVR's, the
-	// classification's, a callback's id), before it is enqueued (so before it can be offered).
-	// Sensitive entries show as MaskedInput.
-	IVRRouted func(callID string, path []IVRStep, data map[string]string)
 	// Agents, when set, remembers the agents across a restart: where each stood, and the pause
 	// or logout one waits for (see Agents).
 	Agents Agents
@@ -320,9 +311,6 @@ type Router struct {
 	stats      stats
 	reconciled atomic.Int64
 	received   time.Time // when the ARI event being handled arrived
-	callInfo   func(callID, number, did string)
-	callGone   func(callID, outcome string, at time.Time)
-	ivrRouted  func(callID string, path []IVRStep, data map[string]string)
 	hooks      hooks
 	recs       *recorder
 	lookups    Lookups // timeouts defaulted
@@ -379,9 +367,8 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 	}
 	r := &Router{
 		cfg: cfg, tel: tel, log: opt.Logger, clock: opt.Clock,
-		inbox: NewInbox[func()](), observers: opt.Observers,
+		inbox: NewInbox[func()](), observers: observersOf(opt),
 		calls: map[string]*call{}, chans: map[string]*call{}, ending: map[string]bool{}, holds: map[string]bool{},
-		callInfo: opt.CallInfo, callGone: opt.CallGone, ivrRouted: opt.IVRRouted,
 		hooks:   hooks{latency: opt.OfferLatency, journal: opt.Journal, callback: opt.Callback, csat: opt.CSAT},
 		recs:    newRecorder(opt, tel),
 		lookups: opt.Lookups,

@@ -664,7 +664,7 @@ func (h *Harness) EngineCalls() []string {
 	return ids
 }
 
-// Events returns the engine events of every router so far, in order.
+// Events returns the events of every router so far (the engine's and the router's facts), in order.
 func (h *Harness) Events() []acd.Event {
 	h.mu.Lock()
 	defer h.mu.Unlock()

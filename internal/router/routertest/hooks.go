@@ -13,8 +13,8 @@ import (
 
 // wrapOptions gives one router its options: the harness's clock, activity and logger; the
 // hooks that run off the owner goroutine go through the gate (named "lookup ...",
-// "classify ...", "callbacks ..."), and those on the owner goroutine (observers, CallInfo,
-// CallGone, IVRRouted, Reconciled) feed the journal and fall silent once the router is
+// "classify ...", "callbacks ..."), and those on the owner goroutine (observers, with the
+// router's facts, and Reconciled) feed the journal and fall silent once the router is
 // stopped. Unless the test sets them, AgentState, KeepRequest and PendingRequest are the
 // journal's, as the daemon's are the store's.
 func (h *Harness) wrapOptions(g *gen, o router.Options) router.Options {
@@ -32,36 +32,6 @@ func (h *Harness) wrapOptions(g *gen, o router.Options) router.Options {
 			f(ev)
 		}
 	}}
-	info := o.CallInfo
-	o.CallInfo = func(id, number, did string) {
-		if !g.live() {
-			return
-		}
-		h.jr.info(id, number, did)
-		if info != nil {
-			info(id, number, did)
-		}
-	}
-	gone := o.CallGone
-	o.CallGone = func(id, outcome string, at time.Time) {
-		if !g.live() {
-			return
-		}
-		h.jr.gone(id, outcome, at)
-		if gone != nil {
-			gone(id, outcome, at)
-		}
-	}
-	routed := o.IVRRouted
-	o.IVRRouted = func(id string, path []router.IVRStep, data map[string]string) {
-		if !g.live() {
-			return
-		}
-		h.jr.routed(id, data)
-		if routed != nil {
-			routed(id, path, data)
-		}
-	}
 	if o.Agents == nil {
 		o.Agents = journalAgents{h.jr}
 	}
