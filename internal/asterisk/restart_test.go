@@ -82,17 +82,19 @@ func TestRouterRestartLosesNothing(t *testing.T) {
 				}
 			}
 			var infoMu sync.Mutex
-			told := map[string]string{} // call id -> caller number, as the new router tells CallInfo
+			told := map[string]string{} // call id -> caller number, as the new router notes it (acd.CallArrived)
 			prev := g.options
 			g.options = func(o *router.Options) {
 				if prev != nil {
 					prev(o)
 				}
-				o.CallInfo = func(id, number, did string) {
-					infoMu.Lock()
-					told[id] = number
-					infoMu.Unlock()
-				}
+				o.Observers = append(o.Observers, func(ev acd.Event) {
+					if e, ok := ev.(acd.CallArrived); ok {
+						infoMu.Lock()
+						told[e.Call] = e.Number
+						infoMu.Unlock()
+					}
+				})
 			}
 			cfg := testConfig()
 			cfg.LoginAgents = mode.login
@@ -100,7 +102,7 @@ func TestRouterRestartLosesNothing(t *testing.T) {
 			infoMu.Lock()
 			for ch := range enqueued {
 				if told[callID(ch)] != "79990001111" {
-					t.Errorf("re-adopted caller %s: CallInfo told %q", ch, told[callID(ch)])
+					t.Errorf("re-adopted caller %s: CallArrived noted %q", ch, told[callID(ch)])
 				}
 			}
 			infoMu.Unlock()

@@ -72,16 +72,3 @@ func (r *Router) arrived(id, number, did string) {
 func (r *Router) gone(id, outcome string) {
 	r.eng.Note(acd.CallGone{At: r.clock.Now(), Call: id, Outcome: outcome})
 }
-
-// observersOf lists the observers of the options, with the deprecated CallInfo as one.
-func observersOf(opt Options) []func(acd.Event) {
-	obs := opt.Observers
-	if info := opt.CallInfo; info != nil {
-		obs = append(obs[:len(obs):len(obs)], func(ev acd.Event) {
-			if e, ok := ev.(acd.CallArrived); ok {
-				info(e.Call, e.Number, e.DID)
-			}
-		})
-	}
-	return obs
-}

@@ -190,9 +190,6 @@ type Options struct {
 	// and the router's own facts (acd.CallArrived, acd.CallRouted, acd.CallGone).
 	Observers []func(acd.Event)
 	Clock     acd.Clock // default: the system clock
-	// Deprecated: observe acd.CallArrived. CallInfo, when set, is told each CallArrived; it
-	// stays until internal/asterisk's restart test observes the event instead.
-	CallInfo func(callID, number, did string)
 	// OfferLatency, when set, is told each offer's latency: from the moment the router
 	// received the caller's StasisStart (first offer without waiting) or the engine decided
 	// (later offers) to the moment the originate request is sent. Called from workers.
@@ -367,7 +364,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 	}
 	r := &Router{
 		cfg: cfg, tel: tel, log: opt.Logger, clock: opt.Clock,
-		inbox: NewInbox[func()](), observers: observersOf(opt),
+		inbox: NewInbox[func()](), observers: opt.Observers,
 		calls: map[string]*call{}, chans: map[string]*call{}, ending: map[string]bool{}, holds: map[string]bool{},
 		hooks:   hooks{latency: opt.OfferLatency, journal: opt.Journal, callback: opt.Callback, csat: opt.CSAT},
 		recs:    newRecorder(opt, tel),
