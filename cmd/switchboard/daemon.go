@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"switchboard/acd"
 	"switchboard/crm"
@@ -119,7 +118,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		return nil, fmt.Errorf("http: %w", err)
 	}
 	d.addr = ln.Addr().String()
-	d.http = d.webServer(cfg, opt, reg)
+	d.http = d.webServer(cfg, opt)
 	d.runLoops()
 	go func() {
 		if err := d.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -208,51 +207,9 @@ func (d *daemon) startRouter(ctx context.Context, cfg *config.Config, reg *descr
 	return nil
 }
 
-// webServer builds the HTTP side on the store, the router and the screen pop.
-func (d *daemon) webServer(cfg *config.Config, opt daemonOptions, reg *describedRegistry) *http.Server {
-	st, r := d.store, d.router
-	return web.NewServer(web.Options{
-		Checks: []web.Check{
-			{Name: "ari", OK: d.events.IsConnected},
-			{Name: "reconciled", OK: func() bool { return r.Reconciliations() > 0 }},
-			{Name: "store", OK: d.journal.Healthy},
-		},
-		Metrics:      promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
-		MetricsToken: opt.MetricsToken,
-		Users:        st,
-		Live: func() web.Live {
-			s := r.Snapshot()
-			return web.Live{At: s.At, Queues: s.Queues, Agents: s.Agents}
-		},
-		Recordings: st,
-		CRM:        d.crm,
-		Callbacks:  st,
-		Accounts:   st,
-		KPIs:       ticketKPIs(d.crm, d.crmLive.Load),
-		Reports:    st,
-		RecordCall: func(ctx context.Context, agent, call string) error {
-			return r.RecordOnDemand(ctx, call, agent, func(queue string) bool { return (*d.policies.Load())[queue].OnRequest() })
-		},
-		Secure:   r,
-		Pops:     d.pops,
-		Desk:     d.desk,
-		Desktop:  deskRouter{r, st},
-		AgentDay: st.AgentDay,
-		CallbacksPending: func(ctx context.Context) (map[string]int, error) {
-			counts, err := st.CallbackCounts(ctx)
-			out := map[string]int{}
-			for q, byState := range counts {
-				for _, n := range byState {
-					out[q] += n
-				}
-			}
-			return out, err
-		},
-		Logger:         d.log,
-		Limits:         web.LimitsOf(cfg.HTTP),
-		PublicURL:      cfg.HTTP.PublicURL,
-		TrustedProxies: cfg.HTTP.TrustedProxies,
-	})
+// webServer builds the HTTP side on the store, the router and the screen pop (webwire.go).
+func (d *daemon) webServer(cfg *config.Config, opt daemonOptions) *http.Server {
+	return web.NewServer(d.webOptions(cfg, opt.MetricsToken))
 }
 
 // runLoops starts the daemon's goroutines; close stops them.

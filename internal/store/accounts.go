@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,30 +12,6 @@ import (
 
 	"switchboard/acd"
 )
-
-// Account is a user as the admin side lists it: never the password hash.
-type Account struct {
-	ID        int64     `json:"id"`
-	Username  string    `json:"username"`
-	Role      string    `json:"role"`
-	AgentID   string    `json:"agent_id"`
-	Queues    []string  `json:"queues"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
-// AccountPatch changes an account; nil fields stay as they are.
-type AccountPatch struct {
-	Role         *string
-	AgentID      *string
-	Queues       *[]string
-	PasswordHash *string
-	// Check, when set, vets the account as it would be after the patch, inside the
-	// transaction that holds the row; its error refuses the patch as invalid.
-	Check func(role, agentID string, queues []string) error
-}
-
-// ErrLastAdmin refuses a change that would leave no admin account.
-var ErrLastAdmin error = &acd.Error{Code: acd.EConflict, Message: "the last admin cannot be removed or demoted"}
 
 func conflict(format string, args ...any) error {
 	return &acd.Error{Code: acd.EConflict, Message: fmt.Sprintf(format, args...)}
@@ -111,32 +86,6 @@ func lockAdmins(ctx context.Context, tx pgx.Tx) (int, error) {
 	}
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	return len(ids), err
-}
-
-// AccountUpdate is an account as UpdateAccount left it, with what the change ended.
-type AccountUpdate struct {
-	Account       Account
-	SessionsEnded int64 // the account's sessions ended by a new password
-	TokensRevoked int64 // the account's API tokens revoked by a new password, role, agent or scope
-}
-
-// Ended says in words what the change ended, for the audit ("" when nothing).
-func (u AccountUpdate) Ended() string {
-	var parts []string
-	if u.SessionsEnded > 0 {
-		parts = append(parts, plural(u.SessionsEnded, "session")+" ended")
-	}
-	if u.TokensRevoked > 0 {
-		parts = append(parts, plural(u.TokensRevoked, "API token")+" revoked")
-	}
-	return strings.Join(parts, ", ")
-}
-
-func plural(n int64, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // UpdateAccount applies p in one transaction at now. Demoting the last admin is refused with
@@ -306,17 +255,6 @@ func (s *Store) DeleteAccount(ctx context.Context, id int64) error {
 		return fmt.Errorf("delete account %d: %w", id, err)
 	}
 	return err
-}
-
-// APIToken is an integration's token as listed: the token itself is never stored.
-type APIToken struct {
-	ID         int64      `json:"id"`
-	Name       string     `json:"name"`
-	UserID     int64      `json:"user_id"`
-	Username   string     `json:"username"`
-	CreatedAt  time.Time  `json:"created_at"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-	RevokedAt  *time.Time `json:"revoked_at"`
 }
 
 // CreateAPIToken records a token (by its hash) for a user and returns its listing.

@@ -8,22 +8,6 @@ import (
 	"switchboard/acd"
 )
 
-// AgentDay is an agent's work over a span (the desktop's "today"), read from agent_states.
-type AgentDay struct {
-	Calls  int           // calls answered (on-call intervals that began in the span)
-	Talk   time.Duration // on-call time within the span
-	WrapUp time.Duration // wrap-up time within the span
-	Pause  time.Duration // paused time within the span
-}
-
-// AHT is the mean handle time: talk plus wrap-up per call.
-func (d AgentDay) AHT() time.Duration {
-	if d.Calls == 0 {
-		return 0
-	}
-	return (d.Talk + d.WrapUp) / time.Duration(d.Calls)
-}
-
 // AgentDay sums an agent's state intervals between from and to; an interval still open
 // counts up to to. What the journal has not written yet (a second or so) is missing.
 func (s *Store) AgentDay(ctx context.Context, agent string, from, to time.Time) (AgentDay, error) {

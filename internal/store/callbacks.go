@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"switchboard/acd"
 	"switchboard/ivr/callback"
 )
 
@@ -50,73 +49,7 @@ import (
 // the stale lease use the store's clock (Store.WithClock), never the
 // database's.
 
-// CallbackState is a callback's state.
-type CallbackState string
-
-// Callback states; the first three are active.
-const (
-	CallbackPending   CallbackState = "pending"   // waiting for its turn; never attempted
-	CallbackScheduled CallbackState = "scheduled" // waiting for a time: a retry, or the window the caller chose
-	CallbackDialing   CallbackState = "dialing"   // an attempt is claimed and under way
-	CallbackDone      CallbackState = "done"      // connected, or no attempt left (outcome says which)
-	CallbackExpired   CallbackState = "expired"
-	CallbackCancelled CallbackState = "cancelled"
-)
-
-// ActiveCallbackStates are the states the metric and the dashboards count.
-var ActiveCallbackStates = []CallbackState{CallbackPending, CallbackScheduled, CallbackDialing}
-
-// ErrInvalidCallback is returned (wrapped) for a request the store refuses.
-var ErrInvalidCallback error = &acd.Error{Code: acd.EInvalid, Message: "invalid callback request"}
-
-// ErrCallbackConflict is returned (wrapped) when a callback is not in the
-// state an operation needs.
-var ErrCallbackConflict error = &acd.Error{Code: acd.EConflict, Message: "callback is not in that state"}
-
-// CallbackRequest asks for a callback.
-type CallbackRequest struct {
-	Node       string // the node the call came from
-	Number     string // E.164 (callback.Normalize, then Policy.Check)
-	Queue      string
-	Priority   int
-	EnqueuedAt time.Time // the caller's original place; required
-	Reason     callback.Reason
-	CallID     string
-	// The window the caller chose; zero ends are open.
-	WindowStart, WindowEnd time.Time
-	MaxAttempts            int       // > 0 (Policy.Attempts)
-	NextAt                 time.Time // earliest first attempt (Policy.NextAttempt with the hours); zero: now, or WindowStart
-	ExpiresAt              time.Time // required
-	Data                   map[string]string
-}
-
-// Callback is a stored callback.
-type Callback struct {
-	ID                     int64
-	Node                   string
-	Number                 string
-	Queue                  string
-	Priority               int
-	EnqueuedAt             time.Time
-	Reason                 callback.Reason
-	CallID                 string
-	Agent                  string
-	WindowStart, WindowEnd time.Time
-	State                  CallbackState
-	Attempts, MaxAttempts  int
-	NextAt, ExpiresAt      time.Time
-	Outcome                callback.Outcome // the last attempt's; "" before it ends
-	Requests               int              // requests merged into it, itself included
-	CreatedAt, UpdatedAt   time.Time
-	Data                   map[string]string
-}
-
-// LogValue logs a callback without its number's leading digits.
-func (c Callback) LogValue() slog.Value {
-	return slog.GroupValue(slog.Int64("id", c.ID), slog.String("queue", c.Queue),
-		slog.String("number", callback.Mask(c.Number)), slog.String("state", string(c.State)),
-		slog.Int("attempts", c.Attempts))
-}
+var _ callback.Store = (*Store)(nil)
 
 // Claim is one claimed attempt: the router dials it, then calls FinishAttempt.
 type Claim struct {
@@ -176,26 +109,6 @@ func nullText(s string) *string {
 	return &s
 }
 
-func (r CallbackRequest) validate() error {
-	switch {
-	case !callback.IsE164(r.Number):
-		return fmt.Errorf("number is not E.164: %w", ErrInvalidCallback)
-	case r.Queue == "":
-		return fmt.Errorf("no queue: %w", ErrInvalidCallback)
-	case !r.Reason.Valid():
-		return fmt.Errorf("reason %q: %w", r.Reason, ErrInvalidCallback)
-	case r.EnqueuedAt.IsZero():
-		return fmt.Errorf("no enqueue time: %w", ErrInvalidCallback)
-	case r.ExpiresAt.IsZero():
-		return fmt.Errorf("no expiry: %w", ErrInvalidCallback)
-	case r.MaxAttempts <= 0:
-		return fmt.Errorf("max attempts %d: %w", r.MaxAttempts, ErrInvalidCallback)
-	case !r.WindowStart.IsZero() && !r.WindowEnd.IsZero() && !r.WindowStart.Before(r.WindowEnd):
-		return fmt.Errorf("window ends before it starts: %w", ErrInvalidCallback)
-	}
-	return nil
-}
-
 // RequestCallback records a callback request, or merges it into the active
 // callback for the same number and queue (merged true): the earliest
 // enqueued_at and the highest priority win, the attempt budget and the
@@ -212,7 +125,7 @@ type rowQuerier interface {
 }
 
 func requestCallback(ctx context.Context, db rowQuerier, r CallbackRequest, now time.Time) (id int64, merged bool, err error) {
-	if err := r.validate(); err != nil {
+	if err := r.Validate(); err != nil {
 		return 0, false, fmt.Errorf("store: request callback: %w", err)
 	}
 	next := r.NextAt
@@ -488,16 +401,6 @@ func (s *Store) CallbackCounts(ctx context.Context) (map[string]map[CallbackStat
 		return nil, fmt.Errorf("store: callback counts: %w", err)
 	}
 	return out, nil
-}
-
-// CallbackFilter selects callbacks for a list. Empty fields match all; a
-// nil States means the active states.
-type CallbackFilter struct {
-	Queue  string
-	Queues []string // nil: every queue; otherwise only these (a supervisor's scope; empty: none)
-	Agent  string
-	States []CallbackState
-	Limit  int // default 500
 }
 
 // Callbacks lists callbacks, best priority then earliest place first (the

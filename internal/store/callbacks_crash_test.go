@@ -100,7 +100,7 @@ func TestHelperDialer(t *testing.T) {
 			}
 			// The expiry is left to the store: a request merged during the
 			// attempt may have extended it.
-			next, _ := crashPolicy.NextAttempt(callback.Callback{Attempts: c.Attempt, Last: o,
+			next, _ := crashPolicy.NextAttempt(callback.Callback{Attempts: c.Attempt, Outcome: o,
 				WindowStart: c.WindowStart}, time.Now(), nil)
 			if _, err := s.FinishAttempt(ctx, c.ID, c.Attempt, o, next); err != nil {
 				t.Fatal(err)

@@ -14,21 +14,7 @@ import (
 	"switchboard/recording"
 )
 
-// RecordingFilter selects recordings. Zero fields do not filter.
-type RecordingFilter struct {
-	From, To time.Time // started in [From, To)
-	// Queues, when not nil, restricts to these queues (a supervisor's scope); an empty,
-	// non-nil slice matches nothing.
-	Queues      []string
-	Queue       string
-	Agent       string
-	Number      string // the caller's number, exactly
-	Customer    string
-	Ticket      string
-	CallID      string
-	MinDuration time.Duration
-	MaxDuration time.Duration
-}
+var _ recording.Index = (*Store)(nil)
 
 const recordingColumns = `name, call_id, queue, agent, number, customer, ticket, started_at, duration_ms, size_bytes, format, sha256, path`
 
@@ -101,9 +87,6 @@ func (s *Store) DeleteRecording(ctx context.Context, name string) error {
 	}
 	return nil
 }
-
-// ErrBadCursor is returned for a search cursor this store did not hand out.
-var ErrBadCursor = errors.New("bad cursor")
 
 func encodeCursor(r recording.Recording) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(r.Started.UnixMicro(), 10) + ":" + r.Name))
@@ -210,15 +193,6 @@ func (s *Store) RecordingsToPurge(ctx context.Context, now time.Time, keep map[s
 		return nil, fmt.Errorf("recordings to purge: %w", err)
 	}
 	return out, nil
-}
-
-// AuditEntry is one row of the audit trail.
-type AuditEntry struct {
-	At     time.Time // zero: now
-	Actor  string
-	Action string
-	Object string
-	Detail string
 }
 
 // Audit writes one audit row.

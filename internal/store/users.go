@@ -8,24 +8,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"switchboard/internal/account"
 )
 
-// User is an account.
-type User struct {
-	ID           int64
-	Username     string
-	Role         string // agent, supervisor, admin
-	AgentID      string
-	Queues       []string // a supervisor's scope
-	PasswordHash string
-}
-
-// Session is a logged-in browser.
-type Session struct {
-	User      User
-	CSRF      string
-	ExpiresAt time.Time
-}
+var _ account.Store = (*Store)(nil)
 
 // UserByName finds an account.
 func (s *Store) UserByName(ctx context.Context, username string) (*User, error) {

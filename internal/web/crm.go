@@ -6,8 +6,9 @@ import (
 	"net/http"
 	"strconv"
 
+	"switchboard/acd"
 	"switchboard/crm"
-	"switchboard/internal/store"
+	"switchboard/internal/account"
 	"switchboard/recording"
 )
 
@@ -28,8 +29,6 @@ type CRM interface {
 	CallHandledBy(ctx context.Context, callID, agent string) (bool, error)
 }
 
-var _ CRM = (*store.CRM)(nil)
-
 // Who may do what: every staff role searches, reads, creates and edits customers, reads tickets
 // and opens them. An agent changes only the tickets they own; links only their own calls, and
 // only to a ticket of the call's customer (linking grants no right to the ticket); opens
@@ -39,22 +38,13 @@ var _ CRM = (*store.CRM)(nil)
 // crmError answers a CRM error: invalid input 422, a status change the workflow refuses 409,
 // a missing row 404, anything else 503 (logged).
 func (s *server) crmError(w http.ResponseWriter, err error, what string) {
-	switch {
-	case errors.Is(err, crm.ErrInvalid):
-		writeError(w, http.StatusUnprocessableEntity, CodeInvalid, err.Error())
-	case errors.Is(err, crm.ErrTransition):
-		writeError(w, http.StatusConflict, CodeConflict, err.Error())
-	case store.IsNotFound(err):
-		writeError(w, http.StatusNotFound, CodeNotFound, what+" not found")
-	default:
-		s.opt.Logger.Error("crm", "what", what, "err", err)
-		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "customer records unavailable")
-	}
+	s.fail(w, err, failure{messages: map[string]string{acd.ENotFound: what + " not found"}, what: "crm", attrs: []any{"what", what},
+		status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "customer records unavailable"})
 }
 
 // ticketView is t as u may see it: only the recordings u may hear (recordingAccess), since
 // their names tell call ids and dates.
-func ticketView(u store.User, t *crm.Ticket) *crm.Ticket {
+func ticketView(u account.User, t *crm.Ticket) *crm.Ticket {
 	if t == nil || len(t.Recordings) == 0 {
 		return t
 	}
@@ -309,7 +299,7 @@ var errNotCustomers = errors.New("the ticket is not of this call's customer: ope
 // agentMayLink checks that an agent links callID only to a ticket of the call's customer; its
 // error is errNotCustomers when not, a not-found error when the ticket does not exist.
 // Supervisors and admins may link any.
-func (s *server) agentMayLink(ctx context.Context, u store.User, ticketID int64, callID string) error {
+func (s *server) agentMayLink(ctx context.Context, u account.User, ticketID int64, callID string) error {
 	if u.Role != "agent" {
 		return nil
 	}

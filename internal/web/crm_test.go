@@ -16,7 +16,6 @@ import (
 
 	"switchboard/crm"
 	"switchboard/internal/screenpop"
-	"switchboard/internal/store"
 )
 
 // memCRM is an in-memory CRM applying the crm package's rules; the PostgreSQL one is tested in
@@ -54,7 +53,7 @@ func (m *memCRM) Customer(_ context.Context, id int64) (*crm.Customer, error) {
 			return &c, nil
 		}
 	}
-	return nil, store.ErrNotFound
+	return nil, errNotFound
 }
 
 func (m *memCRM) CreateCustomer(_ context.Context, c crm.Customer) (*crm.Customer, error) {
@@ -81,7 +80,7 @@ func (m *memCRM) UpdateCustomer(_ context.Context, id int64, p crm.CustomerPatch
 			return &next, nil
 		}
 	}
-	return nil, store.ErrNotFound
+	return nil, errNotFound
 }
 
 func (m *memCRM) Tickets(_ context.Context, q crm.TicketQuery) ([]crm.Ticket, error) {
@@ -113,7 +112,7 @@ func (m *memCRM) Ticket(_ context.Context, id int64) (*crm.Ticket, error) {
 		c := *t
 		return &c, nil
 	}
-	return nil, store.ErrNotFound
+	return nil, errNotFound
 }
 
 func (m *memCRM) CreateTicket(_ context.Context, nt crm.NewTicket) (*crm.Ticket, error) {
@@ -123,7 +122,7 @@ func (m *memCRM) CreateTicket(_ context.Context, nt crm.NewTicket) (*crm.Ticket,
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if nt.CustomerID > int64(len(m.customers)) {
-		return nil, store.ErrNotFound
+		return nil, errNotFound
 	}
 	t := crm.Ticket{ID: int64(len(m.tickets) + 1), CustomerID: nt.CustomerID, Subject: nt.Subject, Status: crm.New,
 		Priority: nt.Priority, Owner: nt.Owner, CreatedAt: time.Now()}
@@ -139,7 +138,7 @@ func (m *memCRM) UpdateTicket(_ context.Context, id int64, p crm.TicketPatch) (*
 	defer m.mu.Unlock()
 	t := m.ticket(id)
 	if t == nil {
-		return nil, store.ErrNotFound
+		return nil, errNotFound
 	}
 	next, err := p.Apply(*t, time.Now())
 	if err != nil {
@@ -154,7 +153,7 @@ func (m *memCRM) LinkCall(_ context.Context, id int64, call string) error {
 	defer m.mu.Unlock()
 	t := m.ticket(id)
 	if t == nil {
-		return store.ErrNotFound
+		return errNotFound
 	}
 	if !slices.Contains(t.Calls, call) {
 		t.Calls = append(t.Calls, call)
@@ -328,8 +327,8 @@ func TestAgentCannotTakeOverTickets(t *testing.T) {
 	annas, _ := m.CreateTicket(ctx, crm.NewTicket{CustomerID: 1, Subject: "Anna's refund", Owner: "1001", CallID: "c1"})
 	hub := screenpop.New(screenpop.Options{Logger: slog.New(slog.DiscardHandler)})
 	desk := &memDesk{handled: map[string]string{"c2": "1002", "c3": "1002"}}
-	ts := httptest.NewServer(Handler(Options{Users: users, Live: func() Live { return Live{} }, CRM: m, Pops: hub,
-		Desk:   &screenpop.Desk{Store: desk, Dispositions: []string{"resolved"}, Tickets: m},
+	ts := httptest.NewServer(Handler(Options{Users: users, Live: func() Live { return Live{} }, CRM: m, Pops: hubPops(hub),
+		Desk:   deskOf(&screenpop.Desk{Store: desk, Dispositions: []string{"resolved"}, Tickets: m}),
 		Logger: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(ts.Close)
 	s := &recSite{site: &site{t: t, ts: ts}, users: users}

@@ -66,9 +66,9 @@ func newPopSite(t *testing.T) *popSite {
 	t.Cleanup(cancel)
 	desk := &memDesk{}
 	logs := &bytes.Buffer{}
-	h := Handler(Options{Users: users, Live: func() Live { return Live{} }, Pops: hub,
-		Desk: &screenpop.Desk{Hub: hub, Store: desk, Node: "ast1", Dispositions: []string{"resolved", "escalated"},
-			Callbacks: callback.Policy{AllowInternational: true}},
+	h := Handler(Options{Users: users, Live: func() Live { return Live{} }, Pops: hubPops(hub),
+		Desk: deskOf(&screenpop.Desk{Hub: hub, Store: desk, Node: "ast1", Dispositions: []string{"resolved", "escalated"},
+			Callbacks: callback.Policy{AllowInternational: true}}),
 		Logger: slog.New(slog.NewTextHandler(&syncWriter{w: logs}, nil))})
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)

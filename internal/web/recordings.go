@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -17,18 +15,16 @@ import (
 	"time"
 
 	"switchboard/acd"
-	"switchboard/internal/store"
+	"switchboard/internal/account"
 	"switchboard/recording"
 )
 
 // Recordings is what the web side needs of the recording index.
 type Recordings interface {
-	SearchRecordings(ctx context.Context, f store.RecordingFilter, limit int, cursor string) ([]recording.Recording, string, error)
+	SearchRecordings(ctx context.Context, f recording.Query, limit int, cursor string) ([]recording.Recording, string, error)
 	Recording(ctx context.Context, name string) (*recording.Recording, error)
-	Audit(ctx context.Context, e store.AuditEntry) error
+	Audit(ctx context.Context, e account.AuditEntry) error
 }
-
-var _ Recordings = (*store.Store)(nil)
 
 // RecordingRow is one recording in a search answer. The file's path stays on the server.
 type RecordingRow struct {
@@ -49,7 +45,7 @@ type RecordingRow struct {
 
 // recordingAccess says whether a session may hear a recording: an admin all, a supervisor
 // those of their queues, an agent their own calls.
-func recordingAccess(u store.User, rec recording.Recording) bool {
+func recordingAccess(u account.User, rec recording.Recording) bool {
 	switch u.Role {
 	case "admin":
 		return true
@@ -80,7 +76,7 @@ func parseDuration(v string) (time.Duration, error) {
 // (RFC 3339, or a form's "2006-01-02T15:04" in UTC), queue, agent, number, customer, ticket,
 // call, min_duration, max_duration (seconds or Go notation), limit, cursor. A non-zero code
 // and message say why the request is refused.
-func recordingQuery(r *http.Request, u store.User) (f store.RecordingFilter, limit int, cursor string, code int, msg string) {
+func recordingQuery(r *http.Request, u account.User) (f recording.Query, limit int, cursor string, code int, msg string) {
 	q := r.URL.Query()
 	for _, t := range []struct {
 		key string
@@ -143,7 +139,7 @@ func (s *server) findRecordings(w http.ResponseWriter, r *http.Request) ([]Recor
 		return nil, "", false
 	}
 	list, next, err := s.opt.Recordings.SearchRecordings(r.Context(), f, limit, cursor)
-	if errors.Is(err, store.ErrBadCursor) {
+	if errors.Is(err, recording.ErrBadCursor) {
 		http.Error(w, "bad cursor", http.StatusBadRequest)
 		return nil, "", false
 	}
@@ -232,7 +228,7 @@ func (s *server) playRecording(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec, err := s.opt.Recordings.Recording(r.Context(), name)
-	if store.IsNotFound(err) {
+	if isNotFound(err) {
 		http.NotFound(w, r)
 		return
 	}
@@ -264,23 +260,23 @@ func (s *server) playRecording(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "recording file unreadable", http.StatusInternalServerError)
 		return
 	}
-	if st.Size() == 0 || st.Size() != rec.Size {
+	if err := recording.CheckSize(*rec, st.Size()); err != nil {
 		s.opt.Logger.Error("recording file damaged: size differs from the index", "recording", name, "path", rec.Path,
 			"size", st.Size(), "indexed_size", rec.Size)
 		http.Error(w, "recording file damaged", http.StatusConflict)
 		return
 	}
 	if !s.verified.ok(name, st, rec.SHA256) {
-		h := sha256.New()
-		if _, err := io.Copy(h, f); err != nil {
+		var damage *recording.DamageError
+		switch err := recording.CheckSum(*rec, f); {
+		case errors.As(err, &damage):
+			s.opt.Logger.Error("recording file damaged: checksum differs from the index", "recording", name, "path", rec.Path,
+				"sha256", damage.Got, "indexed_sha256", rec.SHA256)
+			http.Error(w, "recording file damaged", http.StatusConflict)
+			return
+		case err != nil:
 			s.opt.Logger.Error("recording file unreadable", "recording", name, "path", rec.Path, "err", err)
 			http.Error(w, "recording file unreadable", http.StatusInternalServerError)
-			return
-		}
-		if got := hex.EncodeToString(h.Sum(nil)); got != rec.SHA256 {
-			s.opt.Logger.Error("recording file damaged: checksum differs from the index", "recording", name, "path", rec.Path,
-				"sha256", got, "indexed_sha256", rec.SHA256)
-			http.Error(w, "recording file damaged", http.StatusConflict)
 			return
 		}
 		s.verified.remember(name, st, rec.SHA256)
@@ -300,7 +296,7 @@ func (s *server) playRecording(w http.ResponseWriter, r *http.Request) {
 		}
 		detail = "range " + rg
 	}
-	if err := s.opt.Recordings.Audit(r.Context(), store.AuditEntry{Actor: sess.User.Username, Action: action,
+	if err := s.opt.Recordings.Audit(r.Context(), account.AuditEntry{Actor: sess.User.Username, Action: action,
 		Object: "recording:" + name, Detail: detail}); err != nil {
 		s.opt.Logger.Error("recording not served: audit failed", "recording", name, "err", err)
 		http.Error(w, "unavailable", http.StatusServiceUnavailable)
@@ -333,21 +329,11 @@ func (s *server) recordCall(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	err := s.opt.RecordCall(r.Context(), sess.User.AgentID, id)
-	switch acd.ErrorCode(err) {
-	case "":
-		if err != nil {
-			s.opt.Logger.Error("recording on demand", "call", id, "err", err)
-			writeError(w, http.StatusBadGateway, CodeUnavailable, "recording did not start")
-			return
-		}
-	case acd.ENotFound:
-		writeError(w, http.StatusNotFound, CodeNotFound, "no such call")
-		return
-	case acd.EConflict:
-		writeError(w, http.StatusConflict, CodeConflict, "call not connected to you")
-		return
-	default:
-		writeError(w, http.StatusForbidden, CodeForbidden, "this queue does not record on demand")
+	if err != nil {
+		s.fail(w, err, failure{refuse: true, messages: map[string]string{acd.ENotFound: "no such call",
+			acd.EConflict: "call not connected to you", acd.EInvalid: "this queue does not record on demand"},
+			what: "recording on demand", attrs: []any{"call", id}, status: http.StatusBadGateway, code: CodeUnavailable,
+			message: "recording did not start"})
 		return
 	}
 	s.opt.Logger.Info("recording on demand", "call", id, "user", sess.User.Username)
