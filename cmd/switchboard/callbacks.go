@@ -44,7 +44,7 @@ func (s *callbackStore) window() callback.Window {
 	return nil
 }
 
-func (s *callbackStore) Request(ctx context.Context, r router.CallbackRequest) error {
+func (s *callbackStore) Request(ctx context.Context, r callback.Request) error {
 	return s.svc.Request(ctx, callback.Request{Number: r.Number, Queue: r.Queue, Priority: r.Priority,
 		EnqueuedAt: r.EnqueuedAt, Reason: r.Reason, CallID: r.CallID, Data: r.Data})
 }
@@ -53,11 +53,11 @@ func (s *callbackStore) Request(ctx context.Context, r router.CallbackRequest) e
 func (s *callbackStore) ivrCallback(callID string, cb ivr.Callback, at time.Time) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return s.Request(ctx, router.CallbackRequest{CallID: callID, Reason: callback.Offered, Number: cb.Number,
+	return s.Request(ctx, callback.Request{CallID: callID, Reason: callback.Offered, Number: cb.Number,
 		Queue: cb.Queue, Priority: cb.Priority, EnqueuedAt: at, Data: cb.Data})
 }
 
-func (s *callbackStore) Claim(ctx context.Context, queue string, now time.Time, limit int) ([]router.CallbackClaim, error) {
+func (s *callbackStore) Claim(ctx context.Context, queue string, now time.Time, limit int) ([]callback.Claim, error) {
 	if !s.svc.Open(now) {
 		return nil, nil
 	}
@@ -65,19 +65,19 @@ func (s *callbackStore) Claim(ctx context.Context, queue string, now time.Time, 
 	if err != nil {
 		return nil, err
 	}
-	out := make([]router.CallbackClaim, len(claims))
+	out := make([]callback.Claim, len(claims))
 	for i, c := range claims {
-		out[i] = router.CallbackClaim{ID: c.ID, Attempt: c.Attempt, Number: c.Number, Queue: c.Queue,
+		out[i] = callback.Claim{ID: c.ID, Attempt: c.Attempt, Number: c.Number, Queue: c.Queue,
 			Priority: c.Priority, EnqueuedAt: c.EnqueuedAt, Data: c.Data}
 	}
 	return out, nil
 }
 
-func (s *callbackStore) Assign(ctx context.Context, c router.CallbackClaim, agent string) error {
+func (s *callbackStore) Assign(ctx context.Context, c callback.Claim, agent string) error {
 	return s.svc.Assign(ctx, c.ID, c.Attempt, agent)
 }
 
-func (s *callbackStore) Finish(ctx context.Context, c router.CallbackClaim, outcome callback.Outcome, now time.Time) error {
+func (s *callbackStore) Finish(ctx context.Context, c callback.Claim, outcome callback.Outcome, now time.Time) error {
 	return s.svc.Finish(ctx, c.ID, c.Attempt, c.Queue, outcome, now)
 }
 

@@ -11,7 +11,6 @@ import (
 
 	"switchboard/internal/config"
 	"switchboard/internal/pgtest"
-	"switchboard/internal/router"
 	"switchboard/internal/store"
 	"switchboard/ivr/callback"
 )
@@ -42,7 +41,7 @@ callbacks:
 	ctx := context.Background()
 	at := time.Now().Add(-time.Minute).Truncate(time.Microsecond)
 	req := func(number string) error {
-		return cbs.Request(ctx, router.CallbackRequest{CallID: "c", Reason: callback.Missed, Number: number, Queue: "q", EnqueuedAt: at})
+		return cbs.Request(ctx, callback.Request{CallID: "c", Reason: callback.Missed, Number: number, Queue: "q", EnqueuedAt: at})
 	}
 	for number, want := range map[string]error{"+49 900 123456": callback.ErrDenied, "+33123456789": callback.ErrInternational,
 		"12": callback.ErrTooShort} {

@@ -189,20 +189,16 @@ func (d *daemon) startRouter(ctx context.Context, cfg *config.Config, reg *descr
 	if err != nil {
 		return err
 	}
-	ds := daemonStore{st: st, node: cfg.Node, last: last, asked: asked}
+	ds := daemonStore{st: st, node: cfg.Node, last: last, asked: asked, journal: d.journal}
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User, Password: cfg.ARI.Password, MaxConns: cfg.ARI.MaxConns, Registerer: reg})
 	r, err := router.New(rcfg, rest, router.Options{
 		Logger: d.log, Registerer: reg, Observers: []func(acd.Event){d.journal.Record, d.pops.Observe, d.interactions.Observe},
 		Callback: d.callbacks.ivrCallback, Callbacks: d.callbacks,
-		AgentState: ds.agentState, KeepRequest: ds.keepRequest, PendingRequest: ds.pendingRequest,
-		Recall:        ds.recall,
-		Reconciled:    d.journal.Reconciled, // calls that ended while the router was away are closed
-		RecordingsDir: recDir, RecordingsShared: shared,
-		LookupTimeout: cfg.IVR.LookupTimeout,
-		Lookup:        ivrLookup(d.crmLive.Load),
-		Classify:      classifier(d.crmLive.Load),
-		CSAT:          ds.csat,
-		Recorded:      ds.recorded,
+		Agents: ds, Journal: ds, // calls that ended while the router was away are closed
+		Lookups: router.Lookups{LookupTimeout: cfg.IVR.LookupTimeout,
+			Lookup: ivrLookup(d.crmLive.Load), Classify: classifier(d.crmLive.Load)},
+		CSAT:       ds.csat,
+		Recordings: router.RecordingOptions{Dir: recDir, Shared: shared, Index: ds.recorded},
 	})
 	if err != nil {
 		return err
@@ -280,16 +276,23 @@ func (d *daemon) purgeLoop(ctx context.Context) error {
 	}
 }
 
-// daemonStore answers the router's questions to the store (router.Options).
+// daemonStore answers the router's questions to the store: it is the router's Agents and
+// Journal, and indexes recordings and keeps survey scores.
 type daemonStore struct {
-	st    *store.Store
-	node  string
-	last  map[string]store.AgentInterval
-	asked map[string]store.AgentRequest
+	st      *store.Store
+	node    string
+	last    map[string]store.AgentInterval
+	asked   map[string]store.AgentRequest
+	journal *store.Journal
 }
 
-// agentState says where an agent stood when the previous router stopped.
-func (ds daemonStore) agentState(id string) (acd.AgentState, string, bool) {
+var (
+	_ router.Agents  = daemonStore{}
+	_ router.Journal = daemonStore{}
+)
+
+// LastState says where an agent stood when the previous router stopped.
+func (ds daemonStore) LastState(id string) (acd.AgentState, string, bool) {
 	iv, ok := ds.last[id]
 	switch {
 	case !ok:
@@ -302,8 +305,8 @@ func (ds daemonStore) agentState(id string) (acd.AgentState, string, bool) {
 	return acd.Available, "", true // available, or busy with a call reconciliation re-adopts
 }
 
-// keepRequest keeps what an agent asked for during a call (nil: nothing).
-func (ds daemonStore) keepRequest(ctx context.Context, agent string, req *router.AgentRequest) error {
+// KeepRequest keeps what an agent asked for during a call (nil: nothing).
+func (ds daemonStore) KeepRequest(ctx context.Context, agent string, req *router.AgentRequest) error {
 	if req == nil {
 		return ds.st.DropAgentRequest(ctx, ds.node, agent)
 	}
@@ -311,8 +314,8 @@ func (ds daemonStore) keepRequest(ctx context.Context, agent string, req *router
 		Reason: req.Reason, CallID: req.Call, AskedAt: req.At})
 }
 
-// pendingRequest says what an agent was waiting for when the previous router stopped.
-func (ds daemonStore) pendingRequest(agent string) (router.AgentRequest, bool) {
+// PendingRequest says what an agent was waiting for when the previous router stopped.
+func (ds daemonStore) PendingRequest(agent string) (router.AgentRequest, bool) {
 	p, ok := ds.asked[agent]
 	if !ok {
 		return router.AgentRequest{}, false
@@ -324,8 +327,8 @@ func (ds daemonStore) pendingRequest(agent string) (router.AgentRequest, bool) {
 	return router.AgentRequest{State: state, Reason: p.Reason, Call: p.CallID, At: p.AskedAt}, true
 }
 
-// recall finds a call's queue and place in the store (a queued call that is still open).
-func (ds daemonStore) recall(id string) (router.Recalled, bool) {
+// Recall finds a call's queue and place in the store (a queued call that is still open).
+func (ds daemonStore) Recall(id string) (router.Recalled, bool) {
 	rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	c, err := ds.st.Call(rctx, id)
@@ -334,6 +337,9 @@ func (ds daemonStore) recall(id string) (router.Recalled, bool) {
 	}
 	return router.Recalled{Queue: c.Queue, Priority: c.Priority, EnqueuedAt: c.EnqueuedAt}, true
 }
+
+// Reconciled closes the calls that ended while the router was away.
+func (ds daemonStore) Reconciled(live []string, at time.Time) { ds.journal.Reconciled(live, at) }
 
 func (ds daemonStore) csat(ctx context.Context, c router.CSAT) error {
 	return ds.st.SaveCSAT(ctx, store.CSAT{CallID: c.CallID, Agent: c.Agent, Queue: c.Queue, Score: c.Score, At: c.At})

@@ -156,8 +156,8 @@ func TestDesktopAPIOnTheRouter(t *testing.T) {
 	eventually(t, "both calls connected", func() bool {
 		escalated = callView(call)
 		sup := callView("demo-" + support)
-		a, _ := ari.Var(ch, "SB_ANSWER")
-		b, _ := ari.Var(support, "SB_ANSWER")
+		a, _ := ari.Var(context.Background(), ch, "SB_ANSWER")
+		b, _ := ari.Var(context.Background(), support, "SB_ANSWER")
 		return escalated.State == "connected" && sup.State == "connected" &&
 			strings.HasPrefix(a, escalated.Agent+"|") && strings.HasPrefix(b, sup.Agent+"|")
 	})

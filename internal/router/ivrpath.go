@@ -45,20 +45,21 @@ func (p *ivrPath) visit(s *ivr.Session) {
 // ivrHandle hands the caller's session one input (nil: starts it) and notes the path.
 func (r *Router) ivrHandle(c *call, in ivr.Input) []ivr.Action {
 	var acts []ivr.Action
+	sess := c.session()
 	if in == nil {
-		acts = c.ivr.Start(r.clock.Now())
+		acts = sess.Start(r.clock.Now())
 	} else {
-		c.path.input(c.ivr, in)
-		acts = c.ivr.Handle(r.clock.Now(), in)
+		c.info.path.input(sess, in)
+		acts = sess.Handle(r.clock.Now(), in)
 	}
-	c.path.visit(c.ivr)
+	c.info.path.visit(sess)
 	return acts
 }
 
 // routed notes in the event stream the IVR path (none for a caller who met no flow) and the
 // data of a caller about to join its queue.
 func (r *Router) routed(c *call, data map[string]string) {
-	r.eng.Note(acd.CallRouted{At: r.clock.Now(), Call: c.id, Path: append([]IVRStep(nil), c.path...), Data: maps.Clone(data)})
+	r.eng.Note(acd.CallRouted{At: r.clock.Now(), Call: c.id, Path: append([]IVRStep(nil), c.info.path...), Data: maps.Clone(data)})
 }
 
 // arrived notes in the event stream what the engine does not know of a call: its caller's
@@ -70,17 +71,4 @@ func (r *Router) arrived(id, number, did string) {
 // gone notes in the event stream that a call the engine never held ended, and how (Gone*).
 func (r *Router) gone(id, outcome string) {
 	r.eng.Note(acd.CallGone{At: r.clock.Now(), Call: id, Outcome: outcome})
-}
-
-// observersOf lists the observers of the options, with the deprecated CallInfo as one.
-func observersOf(opt Options) []func(acd.Event) {
-	obs := opt.Observers
-	if info := opt.CallInfo; info != nil {
-		obs = append(obs[:len(obs):len(obs)], func(ev acd.Event) {
-			if e, ok := ev.(acd.CallArrived); ok {
-				info(e.Call, e.Number, e.DID)
-			}
-		})
-	}
-	return obs
 }

@@ -32,30 +32,12 @@ func (h *Harness) wrapOptions(g *gen, o router.Options) router.Options {
 			f(ev)
 		}
 	}}
-	if o.AgentState == nil {
-		o.AgentState = h.jr.lastState
+	if o.Agents == nil {
+		o.Agents = journalAgents{h.jr}
 	}
-	reconciled := o.Reconciled
-	o.Reconciled = func(live []string, at time.Time) {
-		if !g.live() {
-			return
-		}
-		h.jr.reconciled(live, at)
-		if reconciled != nil {
-			reconciled(live, at)
-		}
-	}
-	if o.KeepRequest == nil { // called by SetAgentState on its caller's goroutine
-		o.KeepRequest = func(_ context.Context, agent string, req *router.AgentRequest) error {
-			h.jr.keep(agent, req)
-			return nil
-		}
-	}
-	if o.PendingRequest == nil {
-		o.PendingRequest = h.jr.pending
-	}
-	if f := o.Lookup; f != nil {
-		o.Lookup = func(_ context.Context, q router.LookupQuery) (ivr.Customer, bool, error) {
+	o.Journal = &liveJournal{g: g, jr: h.jr, next: o.Journal}
+	if f := o.Lookups.Lookup; f != nil {
+		o.Lookups.Lookup = func(_ context.Context, q router.LookupQuery) (ivr.Customer, bool, error) {
 			value := q.Number
 			if q.By == ivr.ByVar {
 				value = q.Account
@@ -75,8 +57,8 @@ func (h *Harness) wrapOptions(g *gen, o router.Options) router.Options {
 			return a.c, a.ok, err
 		}
 	}
-	if f := o.Classify; f != nil {
-		o.Classify = func(_ context.Context, q router.ClassifyQuery) (router.Classification, bool, error) {
+	if f := o.Lookups.Classify; f != nil {
+		o.Lookups.Classify = func(_ context.Context, q router.ClassifyQuery) (router.Classification, bool, error) {
 			type ans struct {
 				c  router.Classification
 				ok bool
@@ -105,8 +87,8 @@ func (h *Harness) wrapOptions(g *gen, o router.Options) router.Options {
 			return err
 		}
 	}
-	if f := o.Recorded; f != nil {
-		o.Recorded = func(rec router.Recorded) error {
+	if f := o.Recordings.Index; f != nil {
+		o.Recordings.Index = func(rec router.Recorded) error {
 			_, err := g.ask("recorded "+rec.Name, true, func() (any, error) { return nil, f(rec) })
 			return err
 		}
@@ -123,29 +105,29 @@ type callbacks struct {
 	cb router.Callbacks
 }
 
-func (c *callbacks) Request(_ context.Context, r router.CallbackRequest) error {
+func (c *callbacks) Request(_ context.Context, r callback.Request) error {
 	_, err := c.g.ask(fmt.Sprintf("callbacks request %s %s %s", r.CallID, r.Reason, r.Queue), true, func() (any, error) {
 		return nil, c.cb.Request(context.Background(), r)
 	})
 	return err
 }
 
-func (c *callbacks) Claim(_ context.Context, queue string, now time.Time, limit int) ([]router.CallbackClaim, error) {
+func (c *callbacks) Claim(_ context.Context, queue string, now time.Time, limit int) ([]callback.Claim, error) {
 	v, err := c.g.ask(fmt.Sprintf("callbacks claim %s %d", queue, limit), true, func() (any, error) {
 		return c.cb.Claim(context.Background(), queue, now, limit)
 	})
-	out, _ := v.([]router.CallbackClaim)
+	out, _ := v.([]callback.Claim)
 	return out, err
 }
 
-func (c *callbacks) Assign(_ context.Context, cl router.CallbackClaim, agent string) error {
+func (c *callbacks) Assign(_ context.Context, cl callback.Claim, agent string) error {
 	_, err := c.g.ask(fmt.Sprintf("callbacks assign %d/%d %s", cl.ID, cl.Attempt, agent), true, func() (any, error) {
 		return nil, c.cb.Assign(context.Background(), cl, agent)
 	})
 	return err
 }
 
-func (c *callbacks) Finish(_ context.Context, cl router.CallbackClaim, outcome callback.Outcome, now time.Time) error {
+func (c *callbacks) Finish(_ context.Context, cl callback.Claim, outcome callback.Outcome, now time.Time) error {
 	_, err := c.g.ask(fmt.Sprintf("callbacks finish %d/%d %s", cl.ID, cl.Attempt, outcome), true, func() (any, error) {
 		return nil, c.cb.Finish(context.Background(), cl, outcome, now)
 	})
@@ -162,4 +144,44 @@ func (c *callbacks) Expire(_ context.Context, now time.Time) (int, error) {
 	v, err := c.g.ask("callbacks expire", true, func() (any, error) { return c.cb.Expire(context.Background(), now) })
 	n, _ := v.(int)
 	return n, err
+}
+
+// journalAgents remembers the agents in the test's journal, as the daemon does in the store.
+type journalAgents struct{ jr *journal }
+
+func (a journalAgents) LastState(id string) (acd.AgentState, string, bool) { return a.jr.lastState(id) }
+
+// KeepRequest is called by SetAgentState on its caller's goroutine.
+func (a journalAgents) KeepRequest(_ context.Context, agent string, req *router.AgentRequest) error {
+	a.jr.keep(agent, req)
+	return nil
+}
+
+func (a journalAgents) PendingRequest(agent string) (router.AgentRequest, bool) {
+	return a.jr.pending(agent)
+}
+
+// liveJournal notes reconciliations of the live router in the test's journal, then tells
+// the test's own Journal, if any.
+type liveJournal struct {
+	g    *gen
+	jr   *journal
+	next router.Journal
+}
+
+func (j *liveJournal) Recall(callID string) (router.Recalled, bool) {
+	if j.next == nil {
+		return router.Recalled{}, false
+	}
+	return j.next.Recall(callID)
+}
+
+func (j *liveJournal) Reconciled(live []string, at time.Time) {
+	if !j.g.live() {
+		return
+	}
+	j.jr.reconciled(live, at)
+	if j.next != nil {
+		j.next.Reconciled(live, at)
+	}
 }
