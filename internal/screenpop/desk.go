@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"switchboard/acd"
+	"switchboard/crm"
 	"switchboard/internal/store"
 	"switchboard/ivr/callback"
 )
@@ -23,7 +24,7 @@ const (
 // DeskStore is what Desk needs of the store; *store.Store is one.
 type DeskStore interface {
 	CallHandledBy(ctx context.Context, callID, agent string) (queue, number string, err error)
-	SaveWrapup(ctx context.Context, w store.Wrapup) error
+	SaveWrapup(ctx context.Context, w crm.Wrapup) error
 	ScheduleAgentCallback(ctx context.Context, r store.CallbackRequest, agent string) (int64, error)
 }
 
@@ -130,7 +131,7 @@ func (d *Desk) Wrapup(ctx context.Context, agent, callID string, w Wrapup) error
 			return err
 		}
 	}
-	err := d.Store.SaveWrapup(ctx, store.Wrapup{CallID: callID, Agent: agent, Disposition: w.Disposition,
+	err := d.Store.SaveWrapup(ctx, crm.Wrapup{CallID: callID, Agent: agent, Disposition: w.Disposition,
 		Notes: w.Notes, TicketID: w.TicketID, At: d.now()})
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/crm"
 	"switchboard/internal/store"
 	"switchboard/ivr/callback"
 )
@@ -15,7 +16,7 @@ import (
 // (cmd/switchboard pop_test.go).
 type memDesk struct {
 	handled   map[string]string // call/agent → queue
-	wrapups   []store.Wrapup
+	wrapups   []crm.Wrapup
 	callbacks []store.CallbackRequest
 }
 
@@ -26,7 +27,7 @@ func (m *memDesk) CallHandledBy(_ context.Context, callID, agent string) (string
 	return "", "", store.ErrNotFound
 }
 
-func (m *memDesk) SaveWrapup(_ context.Context, w store.Wrapup) error {
+func (m *memDesk) SaveWrapup(_ context.Context, w crm.Wrapup) error {
 	m.wrapups = append(m.wrapups, w)
 	return nil
 }
@@ -75,7 +76,7 @@ func TestDesk(t *testing.T) {
 	if err := d.Wrapup(ctx, "1001", "ast1-old", Wrapup{Disposition: "resolved"}); err != nil {
 		t.Fatal(err)
 	}
-	if len(m.wrapups) != 2 || m.wrapups[0] != (store.Wrapup{CallID: "ast1-c1", Agent: "1001", Disposition: "escalated", Notes: "line 2", TicketID: 4, At: now}) {
+	if len(m.wrapups) != 2 || m.wrapups[0] != (crm.Wrapup{CallID: "ast1-c1", Agent: "1001", Disposition: "escalated", Notes: "line 2", TicketID: 4, At: now}) {
 		t.Fatalf("wrap-ups %+v", m.wrapups)
 	}
 

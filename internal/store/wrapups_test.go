@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/crm"
 	"switchboard/internal/pgtest"
 	"switchboard/internal/store"
 	"switchboard/ivr/callback"
@@ -36,7 +37,7 @@ func TestWrapupsAndAgentCallbacks(t *testing.T) {
 		t.Errorf("CallHandledBy(1003): %v, want not found", err)
 	}
 
-	w := store.Wrapup{CallID: "ast1-c1", Agent: "1001", Disposition: "escalated", Notes: "to line 2", TicketID: 7, At: at(40)}
+	w := crm.Wrapup{CallID: "ast1-c1", Agent: "1001", Disposition: "escalated", Notes: "to line 2", TicketID: 7, At: at(40)}
 	r.must(s.SaveWrapup(ctx, w))
 	w.Disposition, w.Notes, w.TicketID, w.At = "resolved", "", 0, at(50)
 	r.must(s.SaveWrapup(ctx, w)) // a second wrap-up replaces the first
@@ -48,7 +49,7 @@ func TestWrapupsAndAgentCallbacks(t *testing.T) {
 	if _, err := s.Wrapup(ctx, "ast1-c1", "1002"); !store.IsNotFound(err) {
 		t.Errorf("wrap-up of 1002: %v, want not found", err)
 	}
-	if err := s.SaveWrapup(ctx, store.Wrapup{CallID: "ast1-c1", Agent: "1001", At: at(60)}); acd.ErrorCode(err) != acd.EInvalid {
+	if err := s.SaveWrapup(ctx, crm.Wrapup{CallID: "ast1-c1", Agent: "1001", At: at(60)}); acd.ErrorCode(err) != acd.EInvalid {
 		t.Errorf("wrap-up without disposition: %v", err)
 	}
 

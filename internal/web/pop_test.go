@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/crm"
 	"switchboard/internal/screenpop"
 	"switchboard/internal/store"
 	"switchboard/ivr/callback"
@@ -23,7 +24,7 @@ import (
 // tested in internal/store and through the daemon (cmd/switchboard).
 type memDesk struct {
 	mu        sync.Mutex
-	wrapups   []store.Wrapup
+	wrapups   []crm.Wrapup
 	callbacks []store.CallbackRequest
 	handled   map[string]string // call → agent, beside what the hub remembers
 }
@@ -37,7 +38,7 @@ func (m *memDesk) CallHandledBy(_ context.Context, call, agent string) (string, 
 	return "", "", store.ErrNotFound
 }
 
-func (m *memDesk) SaveWrapup(_ context.Context, w store.Wrapup) error {
+func (m *memDesk) SaveWrapup(_ context.Context, w crm.Wrapup) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.wrapups = append(m.wrapups, w)
