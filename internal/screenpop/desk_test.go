@@ -8,7 +8,6 @@ import (
 
 	"switchboard/acd"
 	"switchboard/crm"
-	"switchboard/internal/store"
 	"switchboard/ivr/callback"
 )
 
@@ -17,14 +16,14 @@ import (
 type memDesk struct {
 	handled   map[string]string // call/agent → queue
 	wrapups   []crm.Wrapup
-	callbacks []store.CallbackRequest
+	callbacks []callback.Request
 }
 
 func (m *memDesk) CallHandledBy(_ context.Context, callID, agent string) (string, string, error) {
 	if q, ok := m.handled[callID+"/"+agent]; ok {
 		return q, "+4930999888", nil
 	}
-	return "", "", store.ErrNotFound
+	return "", "", &acd.Error{Code: acd.ENotFound, Message: "not found"}
 }
 
 func (m *memDesk) SaveWrapup(_ context.Context, w crm.Wrapup) error {
@@ -32,7 +31,7 @@ func (m *memDesk) SaveWrapup(_ context.Context, w crm.Wrapup) error {
 	return nil
 }
 
-func (m *memDesk) ScheduleAgentCallback(_ context.Context, r store.CallbackRequest, agent string) (int64, error) {
+func (m *memDesk) ScheduleAgentCallback(_ context.Context, r callback.Request, agent string) (int64, error) {
 	m.callbacks = append(m.callbacks, r)
 	return int64(len(m.callbacks)), nil
 }
