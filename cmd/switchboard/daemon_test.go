@@ -13,6 +13,7 @@ import (
 	"switchboard/acd"
 	"switchboard/internal/ariemu"
 	"switchboard/internal/store"
+	"switchboard/ivr/callback"
 )
 
 // The daemon end to end: emulator over HTTP and websocket, router, journal into a real
@@ -152,8 +153,8 @@ func TestIVRCallbackIsStored(t *testing.T) {
 	if err != nil || rec.Outcome != ariemu.OutcomeHungUpByApp || rec.Digits != "131" {
 		t.Fatalf("caller: %+v %v", rec, err)
 	}
-	list, err := d.store.Callbacks(ctx, store.CallbackFilter{Queue: "support-l1", States: []store.CallbackState{
-		store.CallbackPending, store.CallbackScheduled, store.CallbackDialing, store.CallbackDone}})
+	list, err := d.store.Callbacks(ctx, callback.Filter{Queue: "support-l1", States: []callback.State{
+		callback.StatePending, callback.StateScheduled, callback.StateDialing, callback.StateDone}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"switchboard/acd"
 	"switchboard/crm"
+	"switchboard/ivr/callback"
 )
 
 // ErrInvalidWrapup is returned (wrapped) for a wrap-up the store refuses.
@@ -72,7 +73,7 @@ func (s *Store) CallHandledBy(ctx context.Context, callID, agent string) (queue,
 // other) and puts it on that agent's list while it waits; the dialer's AssignCallback
 // records whoever is reserved when it is dialed. Both are one transaction: a callback is never
 // left stored off the agent's list while the agent is told it was not stored.
-func (s *Store) ScheduleAgentCallback(ctx context.Context, r CallbackRequest, agent string) (int64, error) {
+func (s *Store) ScheduleAgentCallback(ctx context.Context, r callback.Request, agent string) (int64, error) {
 	var id int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error

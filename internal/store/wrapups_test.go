@@ -54,13 +54,13 @@ func TestWrapupsAndAgentCallbacks(t *testing.T) {
 	}
 
 	due := at(3600)
-	id, err := s.ScheduleAgentCallback(ctx, store.CallbackRequest{Node: "ast1", Number: "+4930111222", Queue: "support",
+	id, err := s.ScheduleAgentCallback(ctx, callback.Request{Node: "ast1", Number: "+4930111222", Queue: "support",
 		EnqueuedAt: due, WindowStart: due, Reason: callback.AgentScheduled, CallID: "ast1-c1", MaxAttempts: 3,
 		ExpiresAt: due.Add(24 * time.Hour), Data: map[string]string{"agent": "1002"}}, "1002")
 	r.must(err)
 	cbs, err := s.AgentCallbacks(ctx, "1002")
 	r.must(err)
-	if len(cbs) != 1 || cbs[0].ID != id || cbs[0].State != store.CallbackScheduled || !cbs[0].NextAt.Equal(due) ||
+	if len(cbs) != 1 || cbs[0].ID != id || cbs[0].State != callback.StateScheduled || !cbs[0].NextAt.Equal(due) ||
 		cbs[0].Reason != callback.AgentScheduled {
 		t.Errorf("agent's callbacks %+v", cbs)
 	}
@@ -82,12 +82,12 @@ func TestScheduleAgentCallbackAllOrNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	due := at(3600)
-	req := store.CallbackRequest{Node: "ast1", Number: "+4930111333", Queue: "support", EnqueuedAt: due, WindowStart: due,
+	req := callback.Request{Node: "ast1", Number: "+4930111333", Queue: "support", EnqueuedAt: due, WindowStart: due,
 		Reason: callback.AgentScheduled, CallID: "ast1-c9", MaxAttempts: 3, ExpiresAt: due.Add(24 * time.Hour)}
 	if _, err := s.ScheduleAgentCallback(ctx, req, "refused"); err == nil {
 		t.Fatal("the assignment's failure was not reported")
 	}
-	if list, err := s.Callbacks(ctx, store.CallbackFilter{}); err != nil || len(list) != 0 {
+	if list, err := s.Callbacks(ctx, callback.Filter{}); err != nil || len(list) != 0 {
 		t.Fatalf("callbacks left behind: %+v %v", list, err)
 	}
 	id, err := s.ScheduleAgentCallback(ctx, req, "1002")

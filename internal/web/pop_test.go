@@ -25,7 +25,7 @@ import (
 type memDesk struct {
 	mu        sync.Mutex
 	wrapups   []crm.Wrapup
-	callbacks []store.CallbackRequest
+	callbacks []callback.Request
 	handled   map[string]string // call → agent, beside what the hub remembers
 }
 
@@ -45,7 +45,7 @@ func (m *memDesk) SaveWrapup(_ context.Context, w crm.Wrapup) error {
 	return nil
 }
 
-func (m *memDesk) ScheduleAgentCallback(_ context.Context, r store.CallbackRequest, agent string) (int64, error) {
+func (m *memDesk) ScheduleAgentCallback(_ context.Context, r callback.Request, agent string) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.callbacks = append(m.callbacks, r)
