@@ -41,9 +41,5 @@ func (r Recordings) Enrich(ctx context.Context, q Query) (Enrichment, error) {
 	if err != nil {
 		return Enrichment{}, err
 	}
-	var out Enrichment
-	for _, rec := range recs {
-		out.Recordings = append(out.Recordings, Recording{Name: rec.Name, Started: rec.Started, DurationS: rec.Duration.Seconds(), Agent: rec.Agent})
-	}
-	return out, nil
+	return Enrichment{Recordings: recs}, nil
 }

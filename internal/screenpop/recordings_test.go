@@ -36,7 +36,7 @@ func TestRecordingsEnricher(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(e.Recordings) != 2 || e.Recordings[0].Name != "call-ast1-d" || e.Recordings[1].Name != "call-ast1-b" ||
-		e.Recordings[0].DurationS != 62 || !e.Recordings[0].Started.Equal(t0.Add(3*time.Hour)) {
+		e.Recordings[0].Duration != 62*time.Second || !e.Recordings[0].Started.Equal(t0.Add(3*time.Hour)) {
 		t.Fatalf("recordings %+v", e.Recordings)
 	}
 	if e, err := (Recordings{Index: st}).Enrich(ctx, Query{}); err != nil || len(e.Recordings) != 0 {

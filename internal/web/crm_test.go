@@ -16,6 +16,7 @@ import (
 
 	"switchboard/crm"
 	"switchboard/internal/screenpop"
+	"switchboard/recording"
 )
 
 // memCRM is an in-memory CRM applying the crm package's rules; the PostgreSQL one is tested in
@@ -374,7 +375,7 @@ func TestTicketRecordingsInTheViewersScope(t *testing.T) {
 	tk, _ := m.CreateTicket(ctx, crm.NewTicket{CustomerID: 1, Subject: "Refund", Owner: "1001", CallID: "c1"})
 	m.mu.Lock()
 	m.ticket(tk.ID).Calls = []string{"c1", "c2"}
-	m.ticket(tk.ID).Recordings = []crm.Recording{
+	m.ticket(tk.ID).Recordings = []recording.Recording{
 		{Name: "call-c1", CallID: "c1", Queue: "billing", Agent: "1001"},
 		{Name: "call-c2", CallID: "c2", Queue: "support", Agent: "1002"},
 	}

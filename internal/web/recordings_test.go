@@ -126,7 +126,9 @@ func (s *recSite) search(c *http.Client, query string) (int, []string) {
 	if code != 200 {
 		return code, nil
 	}
-	var got struct{ Recordings []RecordingRow }
+	var got struct {
+		Recordings []struct{ Name, URL string }
+	}
 	if err := json.Unmarshal([]byte(body), &got); err != nil {
 		s.t.Fatal(err)
 	}
