@@ -90,9 +90,7 @@ func TestDemoCallbacks(t *testing.T) {
 	}
 
 	// A supervisor of billing sees it waiting.
-	if err := addUser(context.Background(), d.store, "sue", "supervisor", "", []string{"billing"}, "a long password"); err != nil {
-		t.Fatal(err)
-	}
+	addAccounts(t, d, testAccount{name: "sue", role: "supervisor", queues: []string{"billing"}})
 	sue := login(t, d.addr, "sue")
 	resp, err := sue.Get("http://" + d.addr + "/api/callbacks")
 	if err != nil {

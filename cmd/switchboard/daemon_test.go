@@ -60,9 +60,7 @@ func TestDaemonWritesCallsAndServesMetrics(t *testing.T) {
 			strings.Contains(body, "switchboard_callbacks_up 1")
 	})
 	// A supervisor signs in (accounts and sessions in PostgreSQL) and sees the queue.
-	if err := addUser(context.Background(), d.store, "sue", "supervisor", "", []string{"billing"}, "a long password"); err != nil {
-		t.Fatal(err)
-	}
+	addAccounts(t, d, testAccount{name: "sue", role: "supervisor", queues: []string{"billing"}})
 	c := login(t, d.addr, "sue")
 	var got struct {
 		Queues []struct {

@@ -230,14 +230,7 @@ func (g *dialRig) kill() {
 
 func (g *dialRig) eventually(what string, d time.Duration, cond func() bool) {
 	g.t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	g.t.Fatalf("timed out waiting for %s", what)
+	eventuallyWithin(g.t, what, d, cond)
 }
 
 func (g *dialRig) request(number string, enqueued time.Time) {
