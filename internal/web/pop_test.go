@@ -16,7 +16,6 @@ import (
 	"switchboard/acd"
 	"switchboard/crm"
 	"switchboard/internal/screenpop"
-	"switchboard/internal/store"
 	"switchboard/ivr/callback"
 )
 
@@ -35,7 +34,7 @@ func (m *memDesk) CallHandledBy(_ context.Context, call, agent string) (string, 
 	if m.handled[call] == agent && agent != "" {
 		return "billing", "+4930111222", nil
 	}
-	return "", "", store.ErrNotFound
+	return "", "", errNotFound
 }
 
 func (m *memDesk) SaveWrapup(_ context.Context, w crm.Wrapup) error {
