@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"switchboard/recording"
 )
 
 // The screen pop's assembly: who is calling, their open tickets, their last contacts and
@@ -28,8 +30,8 @@ type PopFacts struct {
 	Customers    []PopCustomer
 	Tickets      []PopTicket // open ones
 	Interactions []PopInteraction
-	Recordings   []PopRecording
-	PopURL       string // the customer's page in the CRM
+	Recordings   []recording.Recording // earlier calls with the caller; a pop lists its agent's own (RecordingsFor)
+	PopURL       string                // the customer's page in the CRM
 }
 
 // Empty reports whether f holds nothing.
@@ -79,21 +81,12 @@ type PopInteraction struct {
 	CSAT        int       `json:"csat,omitempty"` // 1-5; 0: none given
 }
 
-// PopRecording is a recorded earlier call with the caller. A pop lists only its agent's own
-// (Agent), the recordings an agent may hear.
-type PopRecording struct {
-	Name      string    `json:"name"`
-	Started   time.Time `json:"started"`
-	DurationS float64   `json:"duration_s"`
-	Agent     string    `json:"-"`
-}
-
 // PopRecordings is how many of the caller's recordings a pop lists at most.
 const PopRecordings = 5
 
 // RecordingsFor returns the recordings of recs that agent took, at most PopRecordings.
-func RecordingsFor(recs []PopRecording, agent string) []PopRecording {
-	var out []PopRecording
+func RecordingsFor(recs []recording.Recording, agent string) []recording.Recording {
+	var out []recording.Recording
 	for _, r := range recs {
 		if r.Agent == agent && agent != "" && len(out) < PopRecordings {
 			out = append(out, r)

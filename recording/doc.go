@@ -6,5 +6,6 @@
 // file's header (format and duration, with bounds checks, for files that come from outside).
 //
 // The router decides and fetches, the store indexes, checks and purges, the web side plays back;
-// they all speak of a recording as a Recording.
+// they all speak of a recording as a Recording, and show it with one JSON shape (the search,
+// a ticket, the screen pop).
 package recording

@@ -230,14 +230,7 @@ func (g *dialRig) kill() {
 
 func (g *dialRig) eventually(what string, d time.Duration, cond func() bool) {
 	g.t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	g.t.Fatalf("timed out waiting for %s", what)
+	eventuallyWithin(g.t, what, d, cond)
 }
 
 func (g *dialRig) request(number string, enqueued time.Time) {
@@ -250,11 +243,11 @@ func (g *dialRig) request(number string, enqueued time.Time) {
 	}
 }
 
-func (g *dialRig) callbacks() []store.Callback {
+func (g *dialRig) callbacks() []callback.Callback {
 	g.t.Helper()
-	cbs, err := g.st.Callbacks(context.Background(), store.CallbackFilter{States: []store.CallbackState{
-		store.CallbackPending, store.CallbackScheduled, store.CallbackDialing, store.CallbackDone,
-		store.CallbackExpired, store.CallbackCancelled}})
+	cbs, err := g.st.Callbacks(context.Background(), callback.Filter{States: []callback.State{
+		callback.StatePending, callback.StateScheduled, callback.StateDialing, callback.StateDone,
+		callback.StateExpired, callback.StateCancelled}})
 	if err != nil {
 		g.t.Fatal(err)
 	}
@@ -263,7 +256,7 @@ func (g *dialRig) callbacks() []store.Callback {
 
 func (g *dialRig) allFinal() bool {
 	for _, c := range g.callbacks() {
-		if c.State == store.CallbackPending || c.State == store.CallbackScheduled || c.State == store.CallbackDialing {
+		if c.State == callback.StatePending || c.State == callback.StateScheduled || c.State == callback.StateDialing {
 			return false
 		}
 	}
@@ -302,14 +295,14 @@ func TestDialerCallsBack(t *testing.T) {
 	if busy := g.emu.CustomerCalls("+4930100002"); len(busy) != 2 || busy[0].Outcome != ariemu.OutcomeBusy {
 		t.Fatalf("busy customer dialed %d times: %+v", len(busy), busy)
 	}
-	byNumber := map[string]store.Callback{}
+	byNumber := map[string]callback.Callback{}
 	for _, c := range g.callbacks() {
 		byNumber[c.Number] = c
 	}
-	if c := byNumber["+4930100001"]; c.State != store.CallbackDone || c.Outcome != callback.Connected || c.Attempts != 1 || c.Agent == "" {
+	if c := byNumber["+4930100001"]; c.State != callback.StateDone || c.Outcome != callback.Connected || c.Attempts != 1 || c.Agent == "" {
 		t.Fatalf("connected callback: %+v", c)
 	}
-	if c := byNumber["+4930100002"]; c.State != store.CallbackDone || c.Outcome != callback.Busy || c.Attempts != 2 {
+	if c := byNumber["+4930100002"]; c.State != callback.StateDone || c.Outcome != callback.Busy || c.Attempts != 2 {
 		t.Fatalf("busy callback: %+v", c)
 	}
 
@@ -476,9 +469,9 @@ func TestDialerSurvivesCrashes(t *testing.T) {
 			t.Errorf("callback %d: bridged %d times, outcome %s", c.ID, bridged, c.Outcome)
 		}
 		switch {
-		case c.State == store.CallbackDone && c.Outcome == callback.Connected:
+		case c.State == callback.StateDone && c.Outcome == callback.Connected:
 			connected++
-		case c.State == store.CallbackDone && c.Attempts == c.MaxAttempts:
+		case c.State == callback.StateDone && c.Attempts == c.MaxAttempts:
 		default:
 			t.Errorf("callback %d lost: %+v", c.ID, c)
 		}

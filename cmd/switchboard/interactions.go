@@ -8,7 +8,7 @@ import (
 
 	"switchboard/acd"
 	"switchboard/crm"
-	"switchboard/internal/router"
+	"switchboard/internal/inbox"
 	"switchboard/internal/store"
 )
 
@@ -16,11 +16,11 @@ import (
 // goroutine only queues events here; lookups and writes run on Run's goroutine.
 type interactions struct {
 	w     crm.LegWriter
-	inbox *router.Inbox[acd.Event]
+	inbox *inbox.Inbox[acd.Event]
 }
 
 func newInteractions(c *store.CRM, log *slog.Logger) *interactions {
-	return &interactions{w: crm.LegWriter{Store: c, Log: log}, inbox: router.NewInbox[acd.Event]()}
+	return &interactions{w: crm.LegWriter{Store: c, Log: log}, inbox: inbox.New[acd.Event]()}
 }
 
 // Observe takes an event of the stream; it never blocks.

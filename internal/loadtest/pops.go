@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"switchboard/acd"
+	"switchboard/internal/account"
 	"switchboard/internal/router"
 	"switchboard/internal/screenpop"
 	"switchboard/internal/store"
@@ -66,7 +67,7 @@ func (f hubFeed) Current(agent string) ([]byte, bool) {
 func startPops(ctx context.Context, agents []string, log *slog.Logger) (*pops, error) {
 	reg := prometheus.NewRegistry()
 	p := &pops{hub: screenpop.New(screenpop.Options{Logger: log, Buffer: 64, Registerer: reg}), n: len(agents), reg: reg}
-	users := &sessions{byToken: map[string]*store.Session{}}
+	users := &sessions{byToken: map[string]*account.Session{}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -79,7 +80,7 @@ func startPops(ctx context.Context, agents []string, log *slog.Logger) (*pops, e
 	go p.hub.Run(rctx)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: len(agents)}}
 	for i, a := range agents {
-		users.byToken["lt-"+a] = &store.Session{User: store.User{ID: int64(i + 1), Username: a, Role: "agent", AgentID: a}, CSRF: "x",
+		users.byToken["lt-"+a] = &account.Session{User: account.User{ID: int64(i + 1), Username: a, Role: "agent", AgentID: a}, CSRF: "x",
 			ExpiresAt: time.Now().Add(24 * time.Hour)}
 	}
 	ready := make(chan error, len(agents))
@@ -201,10 +202,10 @@ func (p *pops) close() {
 // sessions are the desktops' sessions, made without passwords.
 type sessions struct {
 	mu      sync.Mutex
-	byToken map[string]*store.Session
+	byToken map[string]*account.Session
 }
 
-func (s *sessions) UserByName(context.Context, string) (*store.User, error) {
+func (s *sessions) UserByName(context.Context, string) (*account.User, error) {
 	return nil, store.ErrNotFound
 }
 
@@ -212,7 +213,7 @@ func (s *sessions) CreateSession(context.Context, int64, string, string, time.Ti
 	return fmt.Errorf("loadtest: no logins")
 }
 
-func (s *sessions) SessionByToken(_ context.Context, token string, _ time.Time) (*store.Session, error) {
+func (s *sessions) SessionByToken(_ context.Context, token string, _ time.Time) (*account.Session, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ss, ok := s.byToken[token]; ok {

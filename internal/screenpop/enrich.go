@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"switchboard/crm"
-	"switchboard/internal/store"
 	"switchboard/recording"
 )
 
@@ -16,12 +15,10 @@ type (
 	EnricherFunc = crm.PopSourceFunc
 )
 
-// RecordingFinder searches the recordings index; *store.Store is one.
+// RecordingFinder searches the recordings index (the daemon gives it *store.Store).
 type RecordingFinder interface {
-	SearchRecordings(ctx context.Context, f store.RecordingFilter, limit int, cursor string) ([]recording.Recording, string, error)
+	SearchRecordings(ctx context.Context, q recording.Query, limit int, cursor string) ([]recording.Recording, string, error)
 }
-
-var _ RecordingFinder = (*store.Store)(nil)
 
 // Recordings is an Enricher giving the caller's last recorded calls, newest first, found by
 // the caller's number, with the agent of each: a pop shows its agent only their own, at most
@@ -40,13 +37,9 @@ func (r Recordings) Enrich(ctx context.Context, q Query) (Enrichment, error) {
 	if limit <= 0 {
 		limit = 50
 	}
-	recs, _, err := r.Index.SearchRecordings(ctx, store.RecordingFilter{Number: q.Caller}, limit, "")
+	recs, _, err := r.Index.SearchRecordings(ctx, recording.Query{Number: q.Caller}, limit, "")
 	if err != nil {
 		return Enrichment{}, err
 	}
-	var out Enrichment
-	for _, rec := range recs {
-		out.Recordings = append(out.Recordings, Recording{Name: rec.Name, Started: rec.Started, DurationS: rec.Duration.Seconds(), Agent: rec.Agent})
-	}
-	return out, nil
+	return Enrichment{Recordings: recs}, nil
 }

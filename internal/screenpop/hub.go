@@ -13,7 +13,7 @@ import (
 	"switchboard/acd"
 	"switchboard/acd/calllog"
 	"switchboard/crm"
-	"switchboard/internal/router"
+	"switchboard/internal/inbox"
 )
 
 // Defaults of Options.
@@ -41,7 +41,7 @@ type Options struct {
 type Hub struct {
 	opt   Options
 	log   *slog.Logger
-	inbox *router.Inbox[func()]
+	inbox *inbox.Inbox[func()]
 	book  *calllog.Log          // the calls' records; owned by the Run goroutine
 	calls map[string]*callState // what the pops need besides; owned by the Run goroutine
 
@@ -90,7 +90,7 @@ func New(opt Options) *Hub {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	h := &Hub{opt: opt, log: opt.Logger, inbox: router.NewInbox[func()](), book: calllog.NewLog(), calls: map[string]*callState{},
+	h := &Hub{opt: opt, log: opt.Logger, inbox: inbox.New[func()](), book: calllog.NewLog(), calls: map[string]*callState{},
 		current: map[string]delivered{}, subs: map[string]map[*Subscriber]struct{}{}, recent: map[string][]Facts{},
 		pops:       prometheus.NewCounter(prometheus.CounterOpts{Name: "switchboard_screenpop_pops_total", Help: "Pops built and delivered to the agent's subscribers."}),
 		dropped:    prometheus.NewCounter(prometheus.CounterOpts{Name: "switchboard_screenpop_dropped_total", Help: "Pops dropped from a slow subscriber's full buffer (the oldest first)."}),

@@ -6,6 +6,7 @@ import (
 
 	"switchboard/acd"
 	"switchboard/crm"
+	"switchboard/recording"
 )
 
 // Kinds of pop.
@@ -20,22 +21,22 @@ const (
 
 // Pop is what the agent's desktop shows of a call (the JSON of docs/screenpop.md).
 type Pop struct {
-	Kind         string            `json:"kind"`
-	CallID       string            `json:"call_id"`
-	Agent        string            `json:"agent"`
-	Caller       string            `json:"caller"`
-	DID          string            `json:"did"`
-	Queue        string            `json:"queue"`
-	WaitedS      float64           `json:"waited_s"`
-	Callback     bool              `json:"callback"`
-	IVR          []acd.IVRStep     `json:"ivr"`
-	Data         map[string]string `json:"data"`
-	Customers    []Customer        `json:"customers"`
-	Tickets      []Ticket          `json:"tickets"`
-	Interactions []Interaction     `json:"interactions"`
-	Recordings   []Recording       `json:"recordings"`
-	PopURL       string            `json:"pop_url,omitempty"`
-	At           time.Time         `json:"at"`
+	Kind         string                `json:"kind"`
+	CallID       string                `json:"call_id"`
+	Agent        string                `json:"agent"`
+	Caller       string                `json:"caller"`
+	DID          string                `json:"did"`
+	Queue        string                `json:"queue"`
+	WaitedS      float64               `json:"waited_s"`
+	Callback     bool                  `json:"callback"`
+	IVR          []acd.IVRStep         `json:"ivr"`
+	Data         map[string]string     `json:"data"`
+	Customers    []Customer            `json:"customers"`
+	Tickets      []Ticket              `json:"tickets"`
+	Interactions []Interaction         `json:"interactions"`
+	Recordings   []recording.Recording `json:"recordings"`
+	PopURL       string                `json:"pop_url,omitempty"`
+	At           time.Time             `json:"at"`
 }
 
 // idleJSON is the idle pop: no call, nothing else to say.
@@ -70,7 +71,6 @@ type (
 	Customer    = crm.PopCustomer    // a customer record the caller may be
 	Ticket      = crm.PopTicket      // an open ticket of the customer
 	Interaction = crm.PopInteraction // one of the customer's last contacts
-	Recording   = crm.PopRecording   // a recorded earlier call with the caller, for its agent only
 )
 
 // PopRecordings is how many of the caller's recordings a pop lists at most.

@@ -53,7 +53,7 @@ var _ callback.Store = (*Store)(nil)
 
 // Claim is one claimed attempt: the router dials it, then calls FinishAttempt.
 type Claim struct {
-	Callback
+	callback.Callback
 	Attempt int // equals Callback.Attempts
 }
 
@@ -80,8 +80,8 @@ const callbackColumns = `id, node, number, queue, priority, enqueued_at, reason,
 	coalesce(agent, ''), window_start, window_end, state, attempts, max_attempts, next_at, expires_at,
 	coalesce(outcome, ''), requests, created_at, updated_at, data`
 
-func scanCallback(row pgx.CollectableRow) (Callback, error) {
-	var c Callback
+func scanCallback(row pgx.CollectableRow) (callback.Callback, error) {
+	var c callback.Callback
 	var ws, we *time.Time
 	err := row.Scan(&c.ID, &c.Node, &c.Number, &c.Queue, &c.Priority, &c.EnqueuedAt, &c.Reason, &c.CallID,
 		&c.Agent, &ws, &we, &c.State, &c.Attempts, &c.MaxAttempts, &c.NextAt, &c.ExpiresAt,
@@ -115,7 +115,7 @@ func nullText(s string) *string {
 // expiry grow to the larger, the next attempt comes no later than either
 // asks (unless one is under way), a window given by the new request replaces
 // the old, and data is merged.
-func (s *Store) RequestCallback(ctx context.Context, r CallbackRequest) (id int64, merged bool, err error) {
+func (s *Store) RequestCallback(ctx context.Context, r callback.Request) (id int64, merged bool, err error) {
 	return requestCallback(ctx, s.pool, r, s.now())
 }
 
@@ -124,7 +124,7 @@ type rowQuerier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-func requestCallback(ctx context.Context, db rowQuerier, r CallbackRequest, now time.Time) (id int64, merged bool, err error) {
+func requestCallback(ctx context.Context, db rowQuerier, r callback.Request, now time.Time) (id int64, merged bool, err error) {
 	if err := r.Validate(); err != nil {
 		return 0, false, fmt.Errorf("store: request callback: %w", err)
 	}
@@ -187,7 +187,7 @@ func (s *Store) ClaimCallbacksIn(ctx context.Context, owner string, queues []str
 		return nil, nil
 	}
 	if owner == "" || limit <= 0 {
-		return nil, fmt.Errorf("store: claim callbacks: owner and a positive limit are required: %w", ErrInvalidCallback)
+		return nil, fmt.Errorf("store: claim callbacks: owner and a positive limit are required: %w", callback.ErrInvalid)
 	}
 	rows, err := s.pool.Query(ctx, `
 		WITH due AS (
@@ -238,7 +238,7 @@ func (s *Store) ClaimCallbacksIn(ctx context.Context, owner string, queues []str
 // next then means the policy has no attempt left at all.
 func (s *Store) FinishAttempt(ctx context.Context, id int64, attempt int, outcome callback.Outcome, next time.Time) (bool, error) {
 	if !outcome.Valid() {
-		return false, fmt.Errorf("store: finish callback %d attempt %d: outcome %q: %w", id, attempt, outcome, ErrInvalidCallback)
+		return false, fmt.Errorf("store: finish callback %d attempt %d: outcome %q: %w", id, attempt, outcome, callback.ErrInvalid)
 	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -293,7 +293,7 @@ func (s *Store) AssignCallback(ctx context.Context, id int64, attempt int, agent
 		return fmt.Errorf("store: assign callback %d: %w", id, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("store: assign callback %d attempt %d: %w", id, attempt, ErrCallbackConflict)
+		return fmt.Errorf("store: assign callback %d attempt %d: %w", id, attempt, callback.ErrConflict)
 	}
 	return nil
 }
@@ -380,19 +380,19 @@ func (s *Store) recover(ctx context.Context, cond string, arg any) (int, error) 
 
 // CallbackCounts returns the number of active callbacks (pending, scheduled,
 // dialing) by queue and state. Final states are not counted: they only grow.
-func (s *Store) CallbackCounts(ctx context.Context) (map[string]map[CallbackState]int, error) {
+func (s *Store) CallbackCounts(ctx context.Context) (map[string]map[callback.State]int, error) {
 	rows, err := s.pool.Query(ctx, `SELECT queue, state, count(*) FROM callbacks
 		WHERE state IN `+activeStates+` GROUP BY queue, state`)
 	if err != nil {
 		return nil, fmt.Errorf("store: callback counts: %w", err)
 	}
-	out := map[string]map[CallbackState]int{}
+	out := map[string]map[callback.State]int{}
 	var q string
-	var st CallbackState
+	var st callback.State
 	var n int
 	_, err = pgx.ForEachRow(rows, []any{&q, &st, &n}, func() error {
 		if out[q] == nil {
-			out[q] = map[CallbackState]int{}
+			out[q] = map[callback.State]int{}
 		}
 		out[q][st] = n
 		return nil
@@ -405,10 +405,10 @@ func (s *Store) CallbackCounts(ctx context.Context) (map[string]map[CallbackStat
 
 // Callbacks lists callbacks, best priority then earliest place first (the
 // order they are dialed in).
-func (s *Store) Callbacks(ctx context.Context, f CallbackFilter) ([]Callback, error) {
+func (s *Store) Callbacks(ctx context.Context, f callback.Filter) ([]callback.Callback, error) {
 	states := f.States
 	if states == nil {
-		states = ActiveCallbackStates
+		states = callback.ActiveStates
 	}
 	ss := make([]string, len(states))
 	for i, st := range states {
@@ -432,15 +432,15 @@ func (s *Store) Callbacks(ctx context.Context, f CallbackFilter) ([]Callback, er
 }
 
 // AgentCallbacks lists the active callbacks assigned to agent.
-func (s *Store) AgentCallbacks(ctx context.Context, agent string) ([]Callback, error) {
+func (s *Store) AgentCallbacks(ctx context.Context, agent string) ([]callback.Callback, error) {
 	if agent == "" {
 		return nil, nil
 	}
-	return s.Callbacks(ctx, CallbackFilter{Agent: agent})
+	return s.Callbacks(ctx, callback.Filter{Agent: agent})
 }
 
 // Callback returns one callback.
-func (s *Store) Callback(ctx context.Context, id int64) (*Callback, error) {
+func (s *Store) Callback(ctx context.Context, id int64) (*callback.Callback, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+callbackColumns+` FROM callbacks WHERE id = $1`, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: callback %d: %w", id, err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"switchboard/internal/account"
 	"switchboard/recording"
 )
 
@@ -23,7 +24,7 @@ var _ recording.PurgeIndex = (*Store)(nil)
 
 // DeleteAudited deletes a recording's row and writes e in one transaction. It reports false,
 // writing nothing, when the row is already gone.
-func (s *Store) DeleteAudited(ctx context.Context, name string, e AuditEntry) (bool, error) {
+func (s *Store) DeleteAudited(ctx context.Context, name string, e account.AuditEntry) (bool, error) {
 	deleted := false
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM recordings WHERE name = $1`, name)

@@ -15,12 +15,12 @@ var _ report.Store = (*Store)(nil)
 
 // Report computes the figures of q in SQL, ordered by interval then key. The csat table
 // (written by the IVR's survey) is read when it exists.
-func (s *Store) Report(ctx context.Context, q ReportQuery) ([]ReportRow, error) {
+func (s *Store) Report(ctx context.Context, q report.Query) ([]report.Row, error) {
 	if q.Interval < time.Minute || !q.From.Before(q.To) {
 		return nil, fmt.Errorf("report: need an interval of at least a minute and from before to")
 	}
-	if n := q.To.Sub(q.From) / q.Interval; n >= MaxReportIntervals {
-		return nil, fmt.Errorf("report: %d intervals, at most %d", n+1, MaxReportIntervals)
+	if n := q.To.Sub(q.From) / q.Interval; n >= report.MaxIntervals {
+		return nil, fmt.Errorf("report: %d intervals, at most %d", n+1, report.MaxIntervals)
 	}
 	if q.Now.IsZero() {
 		q.Now = time.Now()
@@ -39,7 +39,7 @@ func (s *Store) Report(ctx context.Context, q ReportQuery) ([]ReportRow, error) 
 	}
 	// JIT compilation costs about a second per run of this query and gains nothing on the
 	// rows one report reads: it is turned off for the report's read-only transaction.
-	var out []ReportRow
+	var out []report.Row
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
 			return err
@@ -58,8 +58,8 @@ func (s *Store) Report(ctx context.Context, q ReportQuery) ([]ReportRow, error) 
 	return out, nil
 }
 
-func scanReportRow(row pgx.CollectableRow) (ReportRow, error) {
-	var r ReportRow
+func scanReportRow(row pgx.CollectableRow) (report.Row, error) {
+	var r report.Row
 	var offered, answered, within, abandoned, abandonedWithin, handled, cbReq, cbConn float64
 	err := row.Scan(&r.Start, &r.Key, &offered, &answered, &within, &abandoned, &abandonedWithin,
 		&r.Sums.Wait, &r.LongestWait, &handled, &r.Sums.Handle, &r.Sums.Busy, &r.Sums.Staffed, &cbReq, &cbConn,

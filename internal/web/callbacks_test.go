@@ -129,13 +129,9 @@ func TestCallbackLists(t *testing.T) {
 		{"bob", "/api/agent/callbacks", 200, []int64{}},
 		{"sue", "/api/agent/callbacks", 403, nil},
 	}
-	clients := map[string]*http.Client{}
+	as := s.signedIn()
 	for _, tt := range tests {
-		c := clients[tt.user]
-		if c == nil {
-			c = s.as(tt.user)
-			clients[tt.user] = c
-		}
+		c := as(tt.user)
 		code, body := s.get(c, tt.path)
 		if code != tt.code {
 			t.Errorf("%s %s: %d, want %d (%s)", tt.user, tt.path, code, tt.code, body)

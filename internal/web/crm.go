@@ -9,7 +9,6 @@ import (
 	"switchboard/acd"
 	"switchboard/crm"
 	"switchboard/internal/account"
-	"switchboard/recording"
 )
 
 // CRM is what the web side needs of the customer store (internal/store's CRM).
@@ -51,7 +50,7 @@ func ticketView(u account.User, t *crm.Ticket) *crm.Ticket {
 	v := *t
 	v.Recordings = nil
 	for _, r := range t.Recordings {
-		if recordingAccess(u, recording.Recording{Queue: r.Queue, Agent: r.Agent}) {
+		if recordingAccess(u, r) {
 			v.Recordings = append(v.Recordings, r)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"switchboard/crm"
 	"switchboard/internal/screenpop"
+	"switchboard/recording"
 )
 
 // memCRM is an in-memory CRM applying the crm package's rules; the PostgreSQL one is tested in
@@ -374,18 +375,17 @@ func TestTicketRecordingsInTheViewersScope(t *testing.T) {
 	tk, _ := m.CreateTicket(ctx, crm.NewTicket{CustomerID: 1, Subject: "Refund", Owner: "1001", CallID: "c1"})
 	m.mu.Lock()
 	m.ticket(tk.ID).Calls = []string{"c1", "c2"}
-	m.ticket(tk.ID).Recordings = []crm.Recording{
+	m.ticket(tk.ID).Recordings = []recording.Recording{
 		{Name: "call-c1", CallID: "c1", Queue: "billing", Agent: "1001"},
 		{Name: "call-c2", CallID: "c2", Queue: "support", Agent: "1002"},
 	}
 	m.mu.Unlock()
-	clients := map[string]*http.Client{}
+	as := s.signedIn()
 	for _, tt := range []struct {
 		user string
 		want string
 	}{{"alice", "call-c1"}, {"bob", "call-c2"}, {"sue", "call-c1"}, {"root", "call-c1,call-c2"}} {
-		c := s.as(tt.user)
-		clients[tt.user] = c
+		c := as(tt.user)
 		var got crm.Ticket
 		if code, _ := s.call(c, "GET", fmt.Sprintf("/api/tickets/%d", tk.ID), "", "", &got); code != 200 {
 			t.Fatalf("%s reads the ticket: %d", tt.user, code)
@@ -399,7 +399,7 @@ func TestTicketRecordingsInTheViewersScope(t *testing.T) {
 		}
 	}
 	// The ticket an owner changes comes back filtered too.
-	alice := clients["alice"]
+	alice := as("alice")
 	var got crm.Ticket
 	if code, _ := s.call(alice, "PATCH", fmt.Sprintf("/api/tickets/%d", tk.ID), s.csrf("alice"), `{"priority":4}`, &got); code != 200 ||
 		len(got.Recordings) != 1 || got.Recordings[0].Name != "call-c1" {

@@ -156,6 +156,17 @@ func (s *recSite) as(user string) *http.Client {
 	return c
 }
 
+// signedIn hands out one client per user, signed in (as) on first use.
+func (s *recSite) signedIn() func(user string) *http.Client {
+	clients := map[string]*http.Client{}
+	return func(user string) *http.Client {
+		if clients[user] == nil {
+			clients[user] = s.as(user)
+		}
+		return clients[user]
+	}
+}
+
 func (s *recSite) csrf(user string) string {
 	s.users.mu.Lock()
 	defer s.users.mu.Unlock()

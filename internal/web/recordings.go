@@ -26,23 +26,6 @@ type Recordings interface {
 	Audit(ctx context.Context, e account.AuditEntry) error
 }
 
-// RecordingRow is one recording in a search answer. The file's path stays on the server.
-type RecordingRow struct {
-	Name     string    `json:"name"`
-	CallID   string    `json:"call_id"`
-	Queue    string    `json:"queue"`
-	Agent    string    `json:"agent"`
-	Number   string    `json:"number"`
-	Customer string    `json:"customer,omitempty"`
-	Ticket   string    `json:"ticket,omitempty"`
-	Started  time.Time `json:"started"`
-	Duration float64   `json:"duration_seconds"`
-	Size     int64     `json:"size"`
-	Format   string    `json:"format"`
-	SHA256   string    `json:"sha256"`
-	URL      string    `json:"url"`
-}
-
 // recordingAccess says whether a session may hear a recording: an admin all, a supervisor
 // those of their queues, an agent their own calls.
 func recordingAccess(u account.User, rec recording.Recording) bool {
@@ -131,7 +114,7 @@ func recordingQuery(r *http.Request, u account.User) (f recording.Query, limit i
 }
 
 // findRecordings runs a search for the session; on failure it has answered already.
-func (s *server) findRecordings(w http.ResponseWriter, r *http.Request) ([]RecordingRow, string, bool) {
+func (s *server) findRecordings(w http.ResponseWriter, r *http.Request) ([]recording.Recording, string, bool) {
 	sess := sessionFrom(r.Context())
 	f, limit, cursor, code, msg := recordingQuery(r, sess.User)
 	if code != 0 {
@@ -148,14 +131,10 @@ func (s *server) findRecordings(w http.ResponseWriter, r *http.Request) ([]Recor
 		http.Error(w, "unavailable", http.StatusServiceUnavailable)
 		return nil, "", false
 	}
-	rows := make([]RecordingRow, 0, len(list))
-	for _, rec := range list {
-		rows = append(rows, RecordingRow{Name: rec.Name, CallID: rec.CallID, Queue: rec.Queue, Agent: rec.Agent,
-			Number: rec.Number, Customer: rec.Customer, Ticket: rec.Ticket, Started: rec.Started,
-			Duration: rec.Duration.Seconds(), Size: rec.Size, Format: rec.Format, SHA256: rec.SHA256,
-			URL: "/recordings/" + rec.Name})
+	if list == nil {
+		list = []recording.Recording{} // "recordings": [], never null
 	}
-	return rows, next, true
+	return list, next, true
 }
 
 // searchRecordings: GET /api/recordings (parameters: recordingQuery).

@@ -126,7 +126,9 @@ func (s *recSite) search(c *http.Client, query string) (int, []string) {
 	if code != 200 {
 		return code, nil
 	}
-	var got struct{ Recordings []RecordingRow }
+	var got struct {
+		Recordings []struct{ Name, URL string }
+	}
 	if err := json.Unmarshal([]byte(body), &got); err != nil {
 		s.t.Fatal(err)
 	}
@@ -162,13 +164,9 @@ func TestRecordingSearchScope(t *testing.T) {
 		{"root", "?min_duration=-5", 400, nil},
 		{"root", "?limit=0", 400, nil},
 	}
-	clients := map[string]*http.Client{}
+	as := s.signedIn()
 	for _, tt := range tests {
-		c := clients[tt.user]
-		if c == nil {
-			c = s.as(tt.user)
-			clients[tt.user] = c
-		}
+		c := as(tt.user)
 		code, got := s.search(c, tt.query)
 		if code != tt.code || !slices.Equal(got, tt.want) {
 			t.Errorf("%s %s: %d %v, want %d %v", tt.user, tt.query, code, got, tt.code, tt.want)
