@@ -158,6 +158,17 @@ type Config struct {
 	// RingMargin is added to the ring timeout for the originate timeout, so that the engine's
 	// timer, not Asterisk's, decides a ring-out (default 2s).
 	RingMargin time.Duration
+	// IVR is what the caller's own inputs need beyond the flows: transfers and secure entry.
+	IVR IVRSettings
+	// Dialer says how callbacks are dialed (Options.Callbacks; dialer.go).
+	Dialer Dialer
+	// DeskEndpoints are the phones an agent may log in on or a supervisor may set (glob
+	// patterns, path.Match); empty: none. See EndpointAllowed.
+	DeskEndpoints []string
+}
+
+// IVRSettings are the router's settings of the caller's transfers and secure digit entries.
+type IVRSettings struct {
 	// TransferContext is the dialplan context an IVR transfer node sends the caller to, with
 	// the node's number as the extension (POST /channels/{id}/continue); "" refuses transfers.
 	TransferContext string
@@ -166,11 +177,6 @@ type Config struct {
 	// capped at 5s, between digits.
 	SecurePrompt  string
 	SecureTimeout time.Duration
-	// Dialer says how callbacks are dialed (Options.Callbacks; dialer.go).
-	Dialer Dialer
-	// DeskEndpoints are the phones an agent may log in on or a supervisor may set (glob
-	// patterns, path.Match); empty: none. See EndpointAllowed.
-	DeskEndpoints []string
 }
 
 // How a call the engine never held ended (acd.CallGone's Outcome); the store's call outcomes.
@@ -190,10 +196,8 @@ type Options struct {
 	// and the router's own facts (acd.CallArrived, acd.CallRouted, acd.CallGone).
 	Observers []func(acd.Event)
 	Clock     acd.Clock // default: the system clock
-	// OfferLatency, when set, is told each offer's latency: from the moment the router
-	// received the caller's StasisStart (first offer without waiting) or the engine decided
-	// (later offers) to the moment the originate request is sent. Called from workers.
-	OfferLatency func(time.Duration)
+	// Probes measure the router from outside: offer latency, work in flight.
+	Probes Probes
 	// Agents, when set, remembers the agents across a restart: where each stood, and the pause
 	// or logout one waits for (see Agents).
 	Agents Agents
@@ -210,6 +214,14 @@ type Options struct {
 	Lookups Lookups
 	// CSAT, when set, stores a post-call survey score; called on the call's worker.
 	CSAT func(ctx context.Context, s CSAT) error
+}
+
+// Probes measure the router from outside.
+type Probes struct {
+	// OfferLatency, when set, is told each offer's latency: from the moment the router
+	// received the caller's StasisStart (first offer without waiting) or the engine decided
+	// (later offers) to the moment the originate request is sent. Called from workers.
+	OfferLatency func(time.Duration)
 	// Activity, when set, counts the router's work in flight (see Activity): tests wait on
 	// it until the router is idle.
 	Activity *Activity
@@ -366,12 +378,12 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		cfg: cfg, tel: tel, log: opt.Logger, clock: opt.Clock,
 		inbox: NewInbox[func()](), observers: opt.Observers,
 		calls: map[string]*call{}, chans: map[string]*call{}, ending: map[string]bool{}, holds: map[string]bool{},
-		hooks:   hooks{latency: opt.OfferLatency, journal: opt.Journal, callback: opt.Callback, csat: opt.CSAT},
+		hooks:   hooks{latency: opt.Probes.OfferLatency, journal: opt.Journal, callback: opt.Callback, csat: opt.CSAT},
 		recs:    newRecorder(opt, tel),
 		lookups: opt.Lookups,
 		dialer:  dialerState{store: opt.Callbacks, active: map[string]int{}},
 	}
-	r.sched.timers, r.act = wallTimers{}, opt.Activity
+	r.sched.timers, r.act = wallTimers{}, opt.Probes.Activity
 	if t, ok := opt.Clock.(Timers); ok {
 		r.sched.timers = t
 	}

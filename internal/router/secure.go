@@ -23,7 +23,7 @@ import (
 // the error says the recording could not be paused. A call with no live recording (ARI answers
 // 404) is collected from directly. The caller leaves the call bridge for the entry, so that
 // neither the agent nor the bridge hears the tones (bridges pass DTMF on), and returns to it
-// after. The caller hears SecurePrompt and enters Min to Max digits,
+// after. The caller hears IVR.SecurePrompt and enters Min to Max digits,
 // ending with # or a pause; * starts the entry over. The digits are never logged and never
 // leave the router: the call's data keeps only a masked form ("************1234") under the
 // entry's name, which is also what the agent gets back. The recording is then resumed, unless
@@ -172,7 +172,7 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 		col := &collection{name: name, min: min, max: max, done: done, resume: q == nil || !q.recPaused, bridge: c.conn.bridge}
 		c.startEntry(col)
 		rec, ch := c.recordingOf(), c.callerChan
-		media := r.cfg.SecurePrompt
+		media := r.cfg.IVR.SecurePrompt
 		if media == "" {
 			media = "sound:beep"
 		}
@@ -216,8 +216,8 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 }
 
 func (r *Router) secureTimeout() time.Duration {
-	if r.cfg.SecureTimeout > 0 {
-		return r.cfg.SecureTimeout
+	if r.cfg.IVR.SecureTimeout > 0 {
+		return r.cfg.IVR.SecureTimeout
 	}
 	return defaultSecureTimeout
 }

@@ -18,7 +18,7 @@ import (
 // node's timeout) still runs, so a late answer is ignored.
 //
 // A transfer sends the caller out of the application into the dialplan context
-// Config.TransferContext at the node's number, priority 1 (POST /channels/{id}/continue); the
+// Config.IVR.TransferContext at the node's number, priority 1 (POST /channels/{id}/continue); the
 // dialplan dials it (deploy/asterisk/extensions.conf, [sb-transfer]). Without a context the
 // caller hears that the service is unavailable.
 //
@@ -90,7 +90,7 @@ func (r *Router) ivrLookup(c *call, a ivr.Lookup) {
 // ivrTransfer sends the caller to the node's number through the dialplan.
 func (r *Router) ivrTransfer(c *call, a ivr.Transfer) {
 	c.setPhase(nil)
-	dialplan := r.cfg.TransferContext
+	dialplan := r.cfg.IVR.TransferContext
 	if dialplan == "" {
 		r.log.Warn("ivr transfer to a number, but no transfer context is configured; ending the call", "call", c.id)
 		r.farewell(c, "sound:ss-noservice", GoneSelfService)
