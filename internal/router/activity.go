@@ -103,29 +103,29 @@ func (a *Activity) Miscounted() bool {
 // work, however many items wait: when it parks (in a request), what waits behind it is not
 // running either.
 func (r *Router) post(f func()) {
-	a := r.act
+	a := r.u.ex.act
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if !a.owner {
 		a.owner = true
 		a.addLocked(1)
 	}
-	r.inbox.Push(f)
+	r.loop.inbox.Push(f)
 }
 
 // ownerDone is the owner's end of a batch: idle unless more was posted meanwhile.
-func (r *Router) ownerDone() {
+func (r *executor) ownerDone() {
 	a := r.act
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.owner && r.inbox.Len() == 0 {
+	if a.owner && r.loop.inbox.Len() == 0 {
 		a.owner = false
 		a.addLocked(-1)
 	}
 }
 
 // spawn runs f on a goroutine of its own, counted.
-func (r *Router) spawn(f func()) {
+func (r *executor) spawn(f func()) {
 	r.act.add(1)
 	go func() {
 		defer r.act.add(-1)
@@ -134,7 +134,7 @@ func (r *Router) spawn(f func()) {
 }
 
 // spawnWork runs f off the owner goroutine with a context that ends after workTimeout.
-func (r *Router) spawnWork(f func(ctx context.Context)) {
+func (r *executor) spawnWork(f func(ctx context.Context)) {
 	r.spawn(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), workTimeout)
 		defer cancel()
@@ -143,11 +143,11 @@ func (r *Router) spawnWork(f func(ctx context.Context)) {
 }
 
 // after runs f after d on the router's clock (off the owner goroutine: f posts what it does).
-func (r *Router) after(d time.Duration, f func()) Timer { return r.sched.timers.AfterFunc(d, f) }
+func (r *executor) after(d time.Duration, f func()) Timer { return r.loop.sched.timers.AfterFunc(d, f) }
 
 // sleep pauses a goroutine of the router (a worker or a spawned one, never the owner) for d
 // on the router's clock.
-func (r *Router) sleep(d time.Duration) {
+func (r *executor) sleep(d time.Duration) {
 	done := make(chan struct{})
 	r.after(d, func() {
 		r.act.Resume()
@@ -158,7 +158,7 @@ func (r *Router) sleep(d time.Duration) {
 }
 
 // track makes a new call's workers count in the router's activity.
-func (r *Router) track(c *call) *call {
+func (r *executor) track(c *call) *call {
 	c.w.act, c.offers.act = r.act, r.act
 	return c
 }
@@ -175,11 +175,11 @@ func within[T any](r *Router, wait time.Duration, hook func(context.Context) (T,
 			r.post(func() { done(v, err) })
 		})
 	}
-	t := r.after(wait, func() {
+	t := r.u.ex.after(wait, func() {
 		var zero T
 		finish(zero, context.DeadlineExceeded)
 	})
-	r.spawn(func() {
+	r.u.ex.spawn(func() {
 		v, err := hook(ctx)
 		t.Stop()
 		finish(v, err)

@@ -10,19 +10,19 @@ import (
 )
 
 // scheduleAnnouncement arms the caller's next position/wait announcement.
-func (r *Router) scheduleAnnouncement(c *call) {
-	s := r.settings(c.place.queue)
+func (r *announcer) scheduleAnnouncement(c *call) {
+	s := r.u.conn.settings(c.place.queue)
 	if c.ann.announce != nil {
 		c.ann.announce.Stop()
 	}
 	if s.AnnounceEvery <= 0 || !(s.AnnouncePosition || s.AnnounceWait) {
 		return
 	}
-	c.ann.announce = r.after(s.AnnounceEvery, func() { r.post(func() { r.announce(c) }) })
+	c.ann.announce = r.u.ex.after(s.AnnounceEvery, func() { r.post(func() { r.announce(c) }) })
 }
 
 // announce tells a waiting caller their position and expected wait, like app_queue does.
-func (r *Router) announce(c *call) {
+func (r *announcer) announce(c *call) {
 	if r.calls[c.id] != c || c.callerChan == "" {
 		return
 	}
@@ -31,7 +31,7 @@ func (r *Router) announce(c *call) {
 		return
 	}
 	est, _ := r.eng.Estimate(c.id, acd.EstimatorSwitchboard)
-	media := announcement(v.Position, est, r.settings(c.place.queue))
+	media := announcement(v.Position, est, r.u.conn.settings(c.place.queue))
 	c.ann.announceN++
 	id := "sb-ann-" + c.callerChan + "-" + strconv.Itoa(c.ann.announceN)
 	ch := c.callerChan

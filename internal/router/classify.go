@@ -30,7 +30,7 @@ const defaultClassifyTimeout = 300 * time.Millisecond
 // enqueue puts a caller into its queue. With a Classify hook the customer records are asked
 // first, off the owner goroutine and for at most ClassifyTimeout; a slow, failing or silent
 // hook leaves the route as it was. The caller's wait counts from now either way.
-func (r *Router) enqueue(c *call, req acd.CallRequest) {
+func (r *classifier) enqueue(c *call, req acd.CallRequest) {
 	if req.EnqueuedAt.IsZero() {
 		req.EnqueuedAt = r.clock.Now()
 	}
@@ -44,7 +44,7 @@ func (r *Router) enqueue(c *call, req acd.CallRequest) {
 		cls Classification
 		ok  bool
 	}
-	within(r, wait, func(ctx context.Context) (answer, error) {
+	within(r.Router, wait, func(ctx context.Context) (answer, error) {
 		cls, ok, err := hook(ctx, q)
 		return answer{cls, ok}, err
 	}, func(ans answer, err error) {
@@ -58,7 +58,7 @@ func (r *Router) enqueue(c *call, req acd.CallRequest) {
 			return
 		}
 		if c.callerChan == "" { // it did, and the call was not ended: never queue it
-			r.endUnqueued(c, GoneAbandoned)
+			r.u.lines.endUnqueued(c, GoneAbandoned)
 			return
 		}
 		if ans.ok && err == nil {
@@ -68,7 +68,7 @@ func (r *Router) enqueue(c *call, req acd.CallRequest) {
 	})
 }
 
-func (r *Router) applyClassification(c *call, req *acd.CallRequest, cls Classification) {
+func (r *classifier) applyClassification(c *call, req *acd.CallRequest, cls Classification) {
 	if cls.Queue != "" && cls.Queue != req.Queue {
 		if _, ok := r.eng.QueueConfig(cls.Queue); ok {
 			req.Queue = cls.Queue
@@ -91,13 +91,13 @@ func (r *Router) applyClassification(c *call, req *acd.CallRequest, cls Classifi
 	}
 }
 
-func (r *Router) enqueueNow(c *call, req acd.CallRequest) {
+func (r *classifier) enqueueNow(c *call, req acd.CallRequest) {
 	c.place.priority = req.Priority
-	r.routed(c, req.Data)
+	r.u.ivr.routed(c, req.Data)
 	if err := r.eng.Enqueue(req); err != nil {
 		r.log.Error("enqueue failed; hanging up", "call", c.id, "queue", req.Queue, "err", err)
 		ch := c.callerChan
-		r.forget(c)
-		r.hangupLater(ch)
+		r.u.lines.forget(c)
+		r.u.lines.hangupLater(ch)
 	}
 }

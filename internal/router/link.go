@@ -46,17 +46,17 @@ func (l *link) context() context.Context {
 
 // Disconnected queues the loss of the event link: offers stop until the next reconciliation.
 func (r *Router) Disconnected() {
-	r.post(r.linkLost)
+	r.post(r.u.lnk.linkLost)
 }
 
-func (r *Router) linkConnected(attempt int) {
+func (r *linker) linkConnected(attempt int) {
 	r.link.up, r.link.attempt, r.link.ready = true, attempt, false
 	r.updateHold()
 }
 
 // linkReconciled: a reconciliation on connection attempt finished; offers resume if that
 // connection is still the current one.
-func (r *Router) linkReconciled(attempt int) {
+func (r *linker) linkReconciled(attempt int) {
 	if !r.link.up || r.link.attempt != attempt {
 		return
 	}
@@ -65,7 +65,7 @@ func (r *Router) linkReconciled(attempt int) {
 	r.updateHold()
 }
 
-func (r *Router) linkLost() {
+func (r *linker) linkLost() {
 	r.link.up, r.link.ready = false, false
 	r.updateHold()
 	n := 0
@@ -91,7 +91,7 @@ func (r *Router) linkLost() {
 }
 
 // updateHold holds or resumes offers as the link and the originate cool-off say.
-func (r *Router) updateHold() {
+func (r *linker) updateHold() {
 	hold := !r.link.ready || r.link.cooling
 	switch {
 	case hold && !r.eng.Held():
@@ -102,7 +102,7 @@ func (r *Router) updateHold() {
 }
 
 // originateFailed takes back an offer whose agent leg Asterisk did not create.
-func (r *Router) originateFailed(c *call, agentChan, agent string, err error) {
+func (r *linker) originateFailed(c *call, agentChan, agent string, err error) {
 	if c.offer.offerChan != agentChan {
 		return // withdrawn or ended meanwhile
 	}
@@ -120,7 +120,7 @@ func (r *Router) originateFailed(c *call, agentChan, agent string, err error) {
 }
 
 // coolOff pauses offers for the current backoff, doubling it for the next time.
-func (r *Router) coolOff(agent string, err error) {
+func (r *linker) coolOff(agent string, err error) {
 	if r.link.cooling {
 		return
 	}
@@ -129,7 +129,7 @@ func (r *Router) coolOff(agent string, err error) {
 	r.updateHold()
 	wait := r.link.backoff
 	r.log.Warn("offer failed on asterisk's side; offers pause, the agent is not blamed", "agent", agent, "err", err, "for", wait)
-	r.after(wait, func() {
+	r.u.ex.after(wait, func() {
 		r.post(func() {
 			r.link.cooling = false
 			r.updateHold()

@@ -302,33 +302,32 @@ type Recalled struct {
 	EnqueuedAt time.Time
 }
 
-// Router runs one Asterisk node's calls: the owner loop and the state it alone touches.
+// Router runs one Asterisk node's calls: the owner loop and the state it alone touches, and
+// the units (units.go) that do the rest of the work.
 type Router struct {
-	cfg        Config
-	tel        Telephony
-	log        *slog.Logger
-	eng        *acd.Engine
-	clock      acd.Clock
-	inbox      *Inbox[func()]
-	pending    []acd.Event
-	observers  []func(acd.Event)
-	calls      map[string]*call // by call id
-	chans      map[string]*call // by caller and agent channel id
-	ending     map[string]bool  // channels of forgotten calls still up: the router is ending them, reconcile adopts none
-	holds      map[string]bool  // holding bridges known to exist
-	metrics    *metrics
-	stats      stats
-	reconciled atomic.Int64
-	received   time.Time // when the ARI event being handled arrived
-	hooks      hooks
-	recs       *recorder
-	lookups    Lookups // timeouts defaulted
-	dialer     dialerState
-	requests   requests
-	link       link        // the event link, and whether offers are held (link.go)
-	stopped    atomic.Bool // Run returned: workers start nothing new
-	sched      sched
-	act        *Activity
+	cfg     Config
+	tel     Telephony
+	log     *slog.Logger
+	eng     *acd.Engine
+	clock   acd.Clock
+	calls   map[string]*call // by call id
+	chans   map[string]*call // by caller and agent channel id
+	loop    loop
+	metrics *metrics
+	hooks   hooks
+	u       units
+}
+
+// loop is the owner loop's own state: its inbox, the engine's events not yet handed on, and
+// its timers.
+type loop struct {
+	inbox     *Inbox[func()]
+	pending   []acd.Event
+	observers []func(acd.Event)
+	received  time.Time   // when the ARI event being handled arrived
+	stopped   atomic.Bool // Run returned: workers start nothing new
+	sched     sched
+	stats     stats
 }
 
 // hooks are the stores the router writes to and reads from, besides the journal hooks.
@@ -376,38 +375,30 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 	}
 	r := &Router{
 		cfg: cfg, tel: tel, log: opt.Logger, clock: opt.Clock,
-		inbox: NewInbox[func()](), observers: opt.Observers,
-		calls: map[string]*call{}, chans: map[string]*call{}, ending: map[string]bool{}, holds: map[string]bool{},
-		hooks:   hooks{latency: opt.Probes.OfferLatency, journal: opt.Journal, callback: opt.Callback, csat: opt.CSAT},
-		recs:    newRecorder(opt, tel),
-		lookups: opt.Lookups,
-		dialer:  dialerState{store: opt.Callbacks, active: map[string]int{}},
+		calls: map[string]*call{}, chans: map[string]*call{},
+		loop:  loop{inbox: NewInbox[func()](), observers: opt.Observers},
+		hooks: hooks{latency: opt.Probes.OfferLatency, journal: opt.Journal, callback: opt.Callback, csat: opt.CSAT},
 	}
-	r.sched.timers, r.act = wallTimers{}, opt.Probes.Activity
+	r.u = newUnits(r, opt)
+	r.loop.sched.timers = wallTimers{}
 	if t, ok := opt.Clock.(Timers); ok {
-		r.sched.timers = t
+		r.loop.sched.timers = t
 	}
-	if r.act == nil {
-		r.act = &Activity{}
-	}
-	r.dialer.work.act, r.dialer.act, r.dialer.log = r.act, r.act, r.log
-	r.dialer.rounds, r.dialer.handBack = make(chan claimRound, 1), r.claimed
-	r.requests.agents = opt.Agents
 	if opt.Agents != nil {
-		r.requests.asked = map[string]AgentRequest{}
+		r.u.desk.requests.asked = map[string]AgentRequest{}
 		for _, a := range cfg.Agents {
 			if p, ok := opt.Agents.PendingRequest(a.ID); ok && (p.State == acd.Paused || p.State == acd.LoggedOut) {
-				r.requests.asked[a.ID] = p
+				r.u.desk.requests.asked[a.ID] = p
 			}
 		}
 	}
-	if r.lookups.ClassifyTimeout <= 0 {
-		r.lookups.ClassifyTimeout = defaultClassifyTimeout
+	if r.u.look.lookups.ClassifyTimeout <= 0 {
+		r.u.look.lookups.ClassifyTimeout = defaultClassifyTimeout
 	}
-	if r.lookups.LookupTimeout <= 0 {
-		r.lookups.LookupTimeout = defaultLookupTimeout
+	if r.u.look.lookups.LookupTimeout <= 0 {
+		r.u.look.lookups.LookupTimeout = defaultLookupTimeout
 	}
-	eng, err := acd.New(acd.Options{Clock: opt.Clock, OnEvent: func(ev acd.Event) { r.pending = append(r.pending, ev) }})
+	eng, err := acd.New(acd.Options{Clock: opt.Clock, OnEvent: func(ev acd.Event) { r.loop.pending = append(r.loop.pending, ev) }})
 	if err != nil {
 		return nil, err
 	}
@@ -454,15 +445,15 @@ func restoreAgent(eng *acd.Engine, id string, loginUnknown bool, agents Agents) 
 // Deliver queues an event from Asterisk; it never blocks and never drops.
 func (r *Router) Deliver(ev Event) {
 	at := time.Now()
-	r.post(func() { r.received = at; r.onARI(ev) })
+	r.post(func() { r.loop.received = at; r.onARI(ev) })
 }
 
 // Connected queues a reconciliation: the websocket (re)connected. Offers resume once it
 // is done (link.go).
 func (r *Router) Connected(attempt int) {
 	r.post(func() {
-		r.linkConnected(attempt)
-		r.reconcile(attempt)
+		r.u.lnk.linkConnected(attempt)
+		r.u.recon.reconcile(attempt)
 	})
 }
 
@@ -483,74 +474,74 @@ func (r *Router) Do(ctx context.Context, f func(e *acd.Engine) error) error {
 }
 
 // Reconciliations counts completed reconciliations (for health checks and tests).
-func (r *Router) Reconciliations() int64 { return r.reconciled.Load() }
+func (r *Router) Reconciliations() int64 { return r.u.recon.reconciled.Load() }
 
 // Run is the owner loop; it returns when ctx ends. Timers (the engine's deadlines, a tick
 // for the statistics and the dialer) post to the inbox like everything else.
 func (r *Router) Run(ctx context.Context) error {
-	defer r.stopped.Store(true)
-	r.link.ctx = ctx
-	go r.dialer.Run(ctx) // its round in flight, if any, ends on its own, as a worker's job does
+	defer r.loop.stopped.Store(true)
+	r.u.lnk.link.ctx = ctx
+	go r.u.cbd.dialer.Run(ctx) // its round in flight, if any, ends on its own, as a worker's job does
 	every := time.Second
 	if d := r.cfg.Dialer.Every; d > 0 && d < every {
 		every = d
 	}
 	var tick func()
-	tick = func() { r.sched.tickT = r.after(every, func() { r.post(tick) }) }
+	tick = func() { r.loop.sched.tickT = r.u.ex.after(every, func() { r.post(tick) }) }
 	tick()
 	r.armDeadline()
 	defer func() {
-		r.sched.tickT.Stop()
-		if r.sched.deadlineT != nil {
-			r.sched.deadlineT.Stop()
+		r.loop.sched.tickT.Stop()
+		if r.loop.sched.deadlineT != nil {
+			r.loop.sched.deadlineT.Stop()
 		}
 	}()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-r.inbox.Ready():
+		case <-r.loop.inbox.Ready():
 		}
-		items := r.inbox.Drain()
+		items := r.loop.inbox.Drain()
 		for _, f := range items {
 			f()
 			r.flush()
 		}
 		r.refreshSnapshot(false)
-		r.dialerTick()
+		r.u.cbd.dialerTick()
 		r.armDeadline()
-		r.ownerDone()
+		r.u.ex.ownerDone()
 	}
 }
 
 // armDeadline sets the deadline timer for the engine's next deadline, if it changed.
 func (r *Router) armDeadline() {
 	d, ok := r.eng.NextDeadline()
-	if !ok || d.Equal(r.sched.deadline) && r.sched.deadlineT != nil {
+	if !ok || d.Equal(r.loop.sched.deadline) && r.loop.sched.deadlineT != nil {
 		return
 	}
-	if r.sched.deadlineT != nil {
-		r.sched.deadlineT.Stop()
+	if r.loop.sched.deadlineT != nil {
+		r.loop.sched.deadlineT.Stop()
 	}
-	r.sched.deadline = d
+	r.loop.sched.deadline = d
 	var t Timer
-	t = r.after(d.Sub(r.clock.Now()), func() {
+	t = r.u.ex.after(d.Sub(r.clock.Now()), func() {
 		r.post(func() {
-			if r.sched.deadlineT == t {
-				r.sched.deadlineT = nil
+			if r.loop.sched.deadlineT == t {
+				r.loop.sched.deadlineT = nil
 			}
 			r.eng.Tick()
 		})
 	})
-	r.sched.deadlineT = t
+	r.loop.sched.deadlineT = t
 }
 
 // flush hands the engine's events to the observers and acts on them.
 func (r *Router) flush() {
-	for len(r.pending) > 0 {
-		ev := r.pending[0]
-		r.pending = r.pending[1:]
-		for _, o := range r.observers {
+	for len(r.loop.pending) > 0 {
+		ev := r.loop.pending[0]
+		r.loop.pending = r.loop.pending[1:]
+		for _, o := range r.loop.observers {
 			o(ev)
 		}
 		r.metrics.observe(ev)
@@ -567,14 +558,14 @@ type Snapshot struct {
 }
 
 // Snapshot returns the latest statistics copy.
-func (r *Router) Snapshot() *Snapshot { return r.stats.snap.Load() }
+func (r *Router) Snapshot() *Snapshot { return r.loop.stats.snap.Load() }
 
 func (r *Router) refreshSnapshot(force bool) {
 	now := r.clock.Now()
-	if !force && now.Sub(r.stats.snapAt) < time.Second {
+	if !force && now.Sub(r.loop.stats.snapAt) < time.Second {
 		return
 	}
-	r.stats.snapAt = now
+	r.loop.stats.snapAt = now
 	s := &Snapshot{At: now, Agents: map[acd.AgentState]int{}, Calls: len(r.calls)}
 	for _, name := range r.eng.Queues() {
 		if st, err := r.eng.Stats(name); err == nil {
@@ -586,5 +577,5 @@ func (r *Router) refreshSnapshot(force bool) {
 			s.Agents[v.State]++
 		}
 	}
-	r.stats.snap.Store(s)
+	r.loop.stats.snap.Store(s)
 }

@@ -67,7 +67,7 @@ type collected struct {
 }
 
 // agentCall finds callID connected to agent, on the owner goroutine.
-func (r *Router) agentCall(callID, agent string) (*call, error) {
+func (r *secureCollector) agentCall(callID, agent string) (*call, error) {
 	c := r.calls[callID]
 	switch {
 	case c == nil:
@@ -82,15 +82,15 @@ func (r *Router) agentCall(callID, agent string) (*call, error) {
 // (not_found, conflict: not connected to that agent, not recorded, or a secure entry is
 // running); an Asterisk failure wraps ErrRecordingNotPaused.
 func (r *Router) PauseRecording(ctx context.Context, agent, callID string) error {
-	return r.setRecordingPaused(ctx, agent, callID, true)
+	return r.u.sec.setRecordingPaused(ctx, agent, callID, true)
 }
 
 // ResumeRecording resumes the recording of agent's connected call; see PauseRecording.
 func (r *Router) ResumeRecording(ctx context.Context, agent, callID string) error {
-	return r.setRecordingPaused(ctx, agent, callID, false)
+	return r.u.sec.setRecordingPaused(ctx, agent, callID, false)
 }
 
-func (r *Router) setRecordingPaused(ctx context.Context, agent, callID string, pause bool) error {
+func (r *secureCollector) setRecordingPaused(ctx context.Context, agent, callID string, pause bool) error {
 	done := make(chan error, 1)
 	r.post(func() {
 		c, err := r.agentCall(callID, agent)
@@ -154,7 +154,7 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 	}
 	done := make(chan collected, 1)
 	r.post(func() {
-		c, err := r.agentCall(callID, agent)
+		c, err := r.u.sec.agentCall(callID, agent)
 		if err == nil && c.entry() != nil {
 			err = &acd.Error{Code: acd.EConflict, Message: "a secure entry is already running on call " + callID}
 		}
@@ -187,7 +187,7 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 				r.log.Error("secure entry refused: the recording could not be paused", "call", c.id, "err", err)
 				r.post(func() {
 					col.resume = false
-					r.endCollect(c, col, collected{err: unavailable{fmt.Errorf("%w: %w", ErrRecordingNotPaused, err)}})
+					r.u.sec.endCollect(c, col, collected{err: unavailable{fmt.Errorf("%w: %w", ErrRecordingNotPaused, err)}})
 				})
 				return
 			}
@@ -199,7 +199,7 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 					return
 				}
 				col.open = true
-				r.armCollect(c, col, r.secureTimeout())
+				r.u.sec.armCollect(c, col, r.u.sec.secureTimeout())
 				r.log.Info("secure entry started", "call", c.id, "agent", agent, "name", name)
 			})
 			if err := ignoreGone(r.tel.Play(ctx, ch, col.playback, mediaList(media))); err != nil {
@@ -215,7 +215,7 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 	}
 }
 
-func (r *Router) secureTimeout() time.Duration {
+func (r *secureCollector) secureTimeout() time.Duration {
 	if r.cfg.IVR.SecureTimeout > 0 {
 		return r.cfg.IVR.SecureTimeout
 	}
@@ -223,10 +223,10 @@ func (r *Router) secureTimeout() time.Duration {
 }
 
 // armCollect (re)starts the entry's timer.
-func (r *Router) armCollect(c *call, col *collection, d time.Duration) {
+func (r *secureCollector) armCollect(c *call, col *collection, d time.Duration) {
 	col.seq++
 	seq := col.seq
-	r.after(d, func() {
+	r.u.ex.after(d, func() {
 		r.post(func() {
 			if c.entry() == col && col.seq == seq {
 				r.finishCollect(c, col)
@@ -236,7 +236,7 @@ func (r *Router) armCollect(c *call, col *collection, d time.Duration) {
 }
 
 // collectDigit takes one of the caller's digits during a secure entry. Never log d.
-func (r *Router) collectDigit(c *call, col *collection, d byte) {
+func (r *secureCollector) collectDigit(c *call, col *collection, d byte) {
 	if !col.open {
 		return // the recording is not paused yet
 	}
@@ -262,7 +262,7 @@ func (r *Router) collectDigit(c *call, col *collection, d byte) {
 }
 
 // finishCollect ends the entry: enough digits are kept masked in the call's data.
-func (r *Router) finishCollect(c *call, col *collection) {
+func (r *secureCollector) finishCollect(c *call, col *collection) {
 	n := len(col.digits)
 	res := collected{}
 	if n < col.min {
@@ -284,7 +284,7 @@ func (r *Router) finishCollect(c *call, col *collection) {
 }
 
 // endCollect answers the request and resumes the recording if the entry paused it.
-func (r *Router) endCollect(c *call, col *collection, res collected) {
+func (r *secureCollector) endCollect(c *call, col *collection, res collected) {
 	if c.entry() != col {
 		return
 	}
@@ -315,7 +315,7 @@ func (r *Router) endCollect(c *call, col *collection, res collected) {
 }
 
 // abortCollect ends an entry whose call is over.
-func (r *Router) abortCollect(c *call) {
+func (r *secureCollector) abortCollect(c *call) {
 	if col := c.entry(); col != nil {
 		clear(col.digits)
 		r.endCollect(c, col, collected{err: &acd.Error{Code: acd.EConflict, Message: "the call ended during the secure entry"}})
