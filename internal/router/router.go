@@ -2,9 +2,12 @@
 // holds the engine and the calls and takes, in order, Asterisk's events (the router's own
 // types, decoded by the adapter), timer expiries and requests from the API; what it decides is
 // carried out on Asterisk by one worker per call, so a slow request holds up only its own call.
-// Each call is in one phase (phase.go), which takes the caller's inputs. The callback dialer
-// claims from the store on its own goroutine (dialerState.Run). After every (re)connection the
-// owner reconciles with what Asterisk reports, re-adopting calls from their channel variables.
+// Each call is in one phase (phase.go), which takes the caller's inputs. The owner loop
+// (Router) hands the work to units (units.go), each keeping its own state: the callers'
+// channels, the connections, announcements, IVR flows, lookups, the callback dialer (which
+// claims from the store on its own goroutine, dialerState.Run), the link, recordings, secure
+// entries and the agents' requests. After every (re)connection the owner reconciles with what
+// Asterisk reports, re-adopting calls from their channel variables.
 // The router declares the ports it needs (Channels, Bridges, Playbacks, Recordings, Agents,
 // Journal, Callbacks); adapters implement them.
 package router
@@ -347,7 +350,6 @@ type requests struct {
 
 // sched is the owner's timers: the engine's next deadline and the tick.
 type sched struct {
-	timers    Timers
 	deadline  time.Time // the engine deadline the deadline timer is armed for
 	deadlineT Timer
 	tickT     Timer
@@ -379,30 +381,12 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		loop:  loop{inbox: NewInbox[func()](), observers: opt.Observers},
 		hooks: hooks{latency: opt.Probes.OfferLatency, journal: opt.Journal, callback: opt.Callback, csat: opt.CSAT},
 	}
-	r.u = newUnits(r, opt)
-	r.loop.sched.timers = wallTimers{}
-	if t, ok := opt.Clock.(Timers); ok {
-		r.loop.sched.timers = t
-	}
-	if opt.Agents != nil {
-		r.u.desk.requests.asked = map[string]AgentRequest{}
-		for _, a := range cfg.Agents {
-			if p, ok := opt.Agents.PendingRequest(a.ID); ok && (p.State == acd.Paused || p.State == acd.LoggedOut) {
-				r.u.desk.requests.asked[a.ID] = p
-			}
-		}
-	}
-	if r.u.look.lookups.ClassifyTimeout <= 0 {
-		r.u.look.lookups.ClassifyTimeout = defaultClassifyTimeout
-	}
-	if r.u.look.lookups.LookupTimeout <= 0 {
-		r.u.look.lookups.LookupTimeout = defaultLookupTimeout
-	}
 	eng, err := acd.New(acd.Options{Clock: opt.Clock, OnEvent: func(ev acd.Event) { r.loop.pending = append(r.loop.pending, ev) }})
 	if err != nil {
 		return nil, err
 	}
 	r.eng = eng
+	r.u = newUnits(r, opt)
 	eng.Hold() // until the first reconciliation (link.go)
 	for _, q := range cfg.Queues {
 		if err := eng.AddQueue(q); err != nil {

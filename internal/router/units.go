@@ -1,11 +1,17 @@
 package router
 
-import "sync/atomic"
+import (
+	"log/slog"
+	"sync/atomic"
+
+	"switchboard/acd"
+)
 
 // units are the parts of the router's work beside the owner loop, each with the state it
 // alone keeps. They run on the owner goroutine unless they say otherwise (the executor's
-// workers, the dialer's claims), and reach the owner's state (calls, engine, Telephony)
-// through the Router they are part of.
+// goroutines and timers, the dialer's claims). The executor, the linker and the desk hold
+// only what they use; the others embed the Router to reach the owner's state (calls, engine,
+// Telephony, the configuration that Reload replaces).
 type units struct {
 	ex    *executor        // goroutines and timers of the router, counted in its activity (activity.go)
 	lines *callerLines     // callers' channels: arrival, answer, hang-up (ari.go)
@@ -22,10 +28,6 @@ type units struct {
 }
 
 type (
-	executor struct {
-		*Router
-		act *Activity
-	}
 	callerLines struct {
 		*Router
 		ending map[string]bool // channels of forgotten calls still up: the router is ending them, reconcile adopts none
@@ -44,10 +46,6 @@ type (
 		*Router
 		dialer dialerState
 	}
-	linker struct {
-		*Router
-		link link // the event link, and whether offers are held
-	}
 	recordingUnit struct {
 		*Router
 		recs *recorder
@@ -58,29 +56,47 @@ type (
 	}
 	secureCollector struct{ *Router }
 	desk            struct {
-		*Router
+		eng      *acd.Engine
+		log      *slog.Logger
 		requests requests
 	}
 )
 
 func newUnits(r *Router, opt Options) units {
 	u := units{
-		ex:    &executor{Router: r, act: opt.Probes.Activity},
+		ex:    &executor{inbox: r.loop.inbox, act: opt.Probes.Activity, timers: wallTimers{}},
 		lines: &callerLines{Router: r, ending: map[string]bool{}},
 		conn:  &connector{Router: r, holds: map[string]bool{}},
 		ann:   &announcer{r},
 		ivr:   &flows{r},
 		look:  &classifier{Router: r, lookups: opt.Lookups},
 		cbd:   &callbackDialer{Router: r, dialer: dialerState{store: opt.Callbacks, active: map[string]int{}}},
-		lnk:   &linker{Router: r},
 		rec:   &recordingUnit{Router: r, recs: newRecorder(opt, r.tel)},
 		recon: &reconciler{Router: r},
 		sec:   &secureCollector{r},
-		desk:  &desk{Router: r, requests: requests{agents: opt.Agents}},
+		desk:  &desk{eng: r.eng, log: r.log, requests: requests{agents: opt.Agents}},
+	}
+	if opt.Agents != nil {
+		u.desk.requests.asked = map[string]AgentRequest{}
+		for _, a := range r.cfg.Agents {
+			if p, ok := opt.Agents.PendingRequest(a.ID); ok && (p.State == acd.Paused || p.State == acd.LoggedOut) {
+				u.desk.requests.asked[a.ID] = p
+			}
+		}
+	}
+	if u.look.lookups.ClassifyTimeout <= 0 {
+		u.look.lookups.ClassifyTimeout = defaultClassifyTimeout
+	}
+	if u.look.lookups.LookupTimeout <= 0 {
+		u.look.lookups.LookupTimeout = defaultLookupTimeout
+	}
+	if t, ok := opt.Clock.(Timers); ok {
+		u.ex.timers = t
 	}
 	if u.ex.act == nil {
 		u.ex.act = &Activity{}
 	}
+	u.lnk = &linker{eng: r.eng, log: r.log, ex: u.ex, calls: r.calls, chans: r.chans}
 	d := &u.cbd.dialer
 	d.work.act, d.act, d.log = u.ex.act, u.ex.act, r.log
 	d.rounds, d.handBack = make(chan claimRound, 1), u.cbd.claimed
