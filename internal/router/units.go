@@ -9,8 +9,8 @@ import (
 
 // units are the parts of the router's work beside the owner loop, each with the state it
 // alone keeps. They run on the owner goroutine unless they say otherwise (the executor's
-// goroutines and timers, the dialer's claims). The executor, the linker and the desk hold
-// only what they use; the others embed the Router to reach the owner's state (calls, engine,
+// goroutines and timers, the dialer's claims). The executor, the announcer, the linker, the
+// secure-entry collector and the desk hold only what they use; the others embed the Router to reach the owner's state (calls, engine,
 // Telephony, the configuration that Reload replaces).
 type units struct {
 	ex    *executor        // goroutines and timers of the router, counted in its activity (activity.go)
@@ -36,7 +36,6 @@ type (
 		*Router
 		holds map[string]bool // holding bridges known to exist
 	}
-	announcer  struct{ *Router }
 	flows      struct{ *Router }
 	classifier struct {
 		*Router
@@ -54,8 +53,7 @@ type (
 		*Router
 		reconciled atomic.Int64
 	}
-	secureCollector struct{ *Router }
-	desk            struct {
+	desk struct {
 		eng      *acd.Engine
 		log      *slog.Logger
 		requests requests
@@ -67,13 +65,11 @@ func newUnits(r *Router, opt Options) units {
 		ex:    &executor{inbox: r.loop.inbox, act: opt.Probes.Activity, timers: wallTimers{}},
 		lines: &callerLines{Router: r, ending: map[string]bool{}},
 		conn:  &connector{Router: r, holds: map[string]bool{}},
-		ann:   &announcer{r},
 		ivr:   &flows{r},
 		look:  &classifier{Router: r, lookups: opt.Lookups},
 		cbd:   &callbackDialer{Router: r, dialer: dialerState{store: opt.Callbacks, active: map[string]int{}}},
 		rec:   &recordingUnit{Router: r, recs: newRecorder(opt, r.tel)},
 		recon: &reconciler{Router: r},
-		sec:   &secureCollector{r},
 		desk:  &desk{eng: r.eng, log: r.log, requests: requests{agents: opt.Agents}},
 	}
 	if opt.Agents != nil {
@@ -96,6 +92,8 @@ func newUnits(r *Router, opt Options) units {
 	if u.ex.act == nil {
 		u.ex.act = &Activity{}
 	}
+	u.ann = &announcer{eng: r.eng, tel: r.tel, log: r.log, ex: u.ex, conn: u.conn, calls: r.calls}
+	u.sec = &secureCollector{cfg: &r.cfg, eng: r.eng, tel: r.tel, log: r.log, ex: u.ex, calls: r.calls}
 	u.lnk = &linker{eng: r.eng, log: r.log, ex: u.ex, calls: r.calls, chans: r.chans}
 	d := &u.cbd.dialer
 	d.work.act, d.act, d.log = u.ex.act, u.ex.act, r.log
