@@ -177,20 +177,20 @@ func (x *executor) track(c *call) *call {
 // within calls hook off the owner goroutine with a context that ends after wait, and hands
 // its answer to done on the owner goroutine: context.DeadlineExceeded when it has not
 // answered by then, even if it ignores its context (its late answer is dropped).
-func within[T any](r *Router, wait time.Duration, hook func(context.Context) (T, error), done func(T, error)) {
+func within[T any](x *executor, wait time.Duration, hook func(context.Context) (T, error), done func(T, error)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var once sync.Once
 	finish := func(v T, err error) {
 		once.Do(func() {
 			cancel()
-			r.post(func() { done(v, err) })
+			x.post(func() { done(v, err) })
 		})
 	}
-	t := r.u.ex.after(wait, func() {
+	t := x.after(wait, func() {
 		var zero T
 		finish(zero, context.DeadlineExceeded)
 	})
-	r.u.ex.spawn(func() {
+	x.spawn(func() {
 		v, err := hook(ctx)
 		t.Stop()
 		finish(v, err)

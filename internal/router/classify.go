@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"switchboard/acd"
@@ -29,6 +30,19 @@ const defaultClassifyTimeout = 300 * time.Millisecond
 
 // enqueue puts a caller into its queue. With a Classify hook the customer records are asked
 // first, off the owner goroutine and for at most ClassifyTimeout; a slow, failing or silent
+// classifier asks the lookups about callers off the owner goroutine: Classify before a
+// caller joins its queue, Lookup for the IVR's lookup nodes.
+type classifier struct {
+	eng     *acd.Engine
+	log     *slog.Logger
+	clock   acd.Clock
+	ex      *executor
+	calls   map[string]*call // the owner's
+	lines   *callerLines
+	ivr     *flows
+	lookups Lookups // timeouts defaulted
+}
+
 // hook leaves the route as it was. The caller's wait counts from now either way.
 func (r *classifier) enqueue(c *call, req acd.CallRequest) {
 	if req.EnqueuedAt.IsZero() {
@@ -44,7 +58,7 @@ func (r *classifier) enqueue(c *call, req acd.CallRequest) {
 		cls Classification
 		ok  bool
 	}
-	within(r.Router, wait, func(ctx context.Context) (answer, error) {
+	within(r.ex, wait, func(ctx context.Context) (answer, error) {
 		cls, ok, err := hook(ctx, q)
 		return answer{cls, ok}, err
 	}, func(ans answer, err error) {
@@ -58,7 +72,7 @@ func (r *classifier) enqueue(c *call, req acd.CallRequest) {
 			return
 		}
 		if c.callerChan == "" { // it did, and the call was not ended: never queue it
-			r.u.lines.endUnqueued(c, GoneAbandoned)
+			r.lines.endUnqueued(c, GoneAbandoned)
 			return
 		}
 		if ans.ok && err == nil {
@@ -93,11 +107,11 @@ func (r *classifier) applyClassification(c *call, req *acd.CallRequest, cls Clas
 
 func (r *classifier) enqueueNow(c *call, req acd.CallRequest) {
 	c.place.priority = req.Priority
-	r.u.ivr.routed(c, req.Data)
+	r.ivr.routed(c, req.Data)
 	if err := r.eng.Enqueue(req); err != nil {
 		r.log.Error("enqueue failed; hanging up", "call", c.id, "queue", req.Queue, "err", err)
 		ch := c.callerChan
-		r.u.lines.forget(c)
-		r.u.lines.hangupLater(ch)
+		r.lines.forget(c)
+		r.lines.hangupLater(ch)
 	}
 }

@@ -40,7 +40,7 @@ func (r *recordingUnit) closeBridge(c *call, bridge, name string) {
 		r.recordingOverdue(name) // the same name recorded again: settle the first one now
 	}
 	cl := &closing{c: c, bridge: bridge}
-	cl.timer = time.AfterFunc(r.recs.opt.Wait, func() { r.post(func() { r.recordingOverdue(name) }) })
+	cl.timer = time.AfterFunc(r.recs.opt.Wait, func() { r.ex.post(func() { r.recordingOverdue(name) }) })
 	r.recs.closing[name] = cl
 }
 

@@ -109,6 +109,18 @@ func newRecorder(opt Options, tel Recordings) *recorder {
 	return rc
 }
 
+// recordingUnit starts, notes and closes the calls' recordings; its recorder collects the
+// finished files off the owner goroutine.
+type recordingUnit struct {
+	clock acd.Clock
+	tel   Telephony
+	log   *slog.Logger
+	ex    *executor
+	conn  *connector       // the queues' settings
+	calls map[string]*call // the owner's
+	recs  *recorder
+}
+
 // WaitRecordings waits until the recordings being collected are done (for shutdown and tests).
 func (r *Router) WaitRecordings() { r.u.rec.recs.wg.Wait() }
 
@@ -166,7 +178,7 @@ func (r *recordingUnit) onRecording(ev Event) {
 			return
 		}
 		r.recs.wg.Add(1)
-		r.u.ex.spawn(func() {
+		r.ex.spawn(func() {
 			defer r.recs.wg.Done()
 			r.recs.collect(context.Background(), rec, ev.Duration) // no deadline: a long file takes a while
 		})
@@ -232,7 +244,7 @@ func (r *recordingUnit) recordingNotice(callID string) {
 	if c == nil || c.callerChan == "" {
 		return
 	}
-	media := r.u.conn.settings(c.place.queue).RecordingNotice
+	media := r.conn.settings(c.place.queue).RecordingNotice
 	if media == "" {
 		return
 	}

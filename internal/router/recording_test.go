@@ -230,7 +230,7 @@ func TestCollectStored(t *testing.T) {
 func TestRecordingNames(t *testing.T) {
 	at := time.Date(2026, 11, 23, 9, 0, 0, 123456789, time.UTC)
 	c := &call{id: "n1-1796653776.0"}
-	r := &recordingUnit{Router: &Router{}, recs: newRecorder(Options{}, nil)}
+	r := &recordingUnit{recs: newRecorder(Options{}, nil)}
 	var got []string
 	for range 3 {
 		got = append(got, r.newRecording(c, at))

@@ -55,7 +55,7 @@ var errLookupTimeout = errors.New("lookup timed out")
 // ivrLookup asks the Lookup hook off the owner goroutine and feeds its answer back.
 func (r *classifier) ivrLookup(c *call, a ivr.Lookup) {
 	if r.lookups.Lookup == nil {
-		r.post(func() { r.u.ivr.ivrInput(c, ivr.LookupResult{ID: a.ID}) })
+		r.ex.post(func() { r.ivr.ivrInput(c, ivr.LookupResult{ID: a.ID}) })
 		return
 	}
 	q := LookupQuery{CallID: c.id, By: a.By, Number: c.info.number}
@@ -67,7 +67,7 @@ func (r *classifier) ivrLookup(c *call, a ivr.Lookup) {
 		cust  ivr.Customer
 		found bool
 	}
-	within(r.Router, wait, func(ctx context.Context) (answer, error) {
+	within(r.ex, wait, func(ctx context.Context) (answer, error) {
 		cust, found, err := hook(ctx, q)
 		return answer{cust, found}, err
 	}, func(ans answer, err error) {
@@ -83,7 +83,7 @@ func (r *classifier) ivrLookup(c *call, a ivr.Lookup) {
 		if !res.Found {
 			res.Customer = ivr.Customer{}
 		}
-		r.u.ivr.ivrInput(c, res)
+		r.ivr.ivrInput(c, res)
 	})
 }
 

@@ -9,8 +9,8 @@ import (
 
 // units are the parts of the router's work beside the owner loop, each with the state it
 // alone keeps. They run on the owner goroutine unless they say otherwise (the executor's
-// goroutines and timers, the dialer's claims). The executor, the announcer, the linker, the
-// secure-entry collector and the desk hold only what they use; the others embed the Router to reach the owner's state (calls, engine,
+// goroutines and timers, the dialer's claims). The executor, the announcer, the classifier, the
+// linker, the recordings, the secure-entry collector and the desk hold only what they use; the others embed the Router to reach the owner's state (calls, engine,
 // Telephony, the configuration that Reload replaces).
 type units struct {
 	ex    *executor        // goroutines and timers of the router, counted in its activity (activity.go)
@@ -36,18 +36,10 @@ type (
 		*Router
 		holds map[string]bool // holding bridges known to exist
 	}
-	flows      struct{ *Router }
-	classifier struct {
-		*Router
-		lookups Lookups // timeouts defaulted
-	}
+	flows          struct{ *Router }
 	callbackDialer struct {
 		*Router
 		dialer dialerState
-	}
-	recordingUnit struct {
-		*Router
-		recs *recorder
 	}
 	reconciler struct {
 		*Router
@@ -66,12 +58,12 @@ func newUnits(r *Router, opt Options) units {
 		lines: &callerLines{Router: r, ending: map[string]bool{}},
 		conn:  &connector{Router: r, holds: map[string]bool{}},
 		ivr:   &flows{r},
-		look:  &classifier{Router: r, lookups: opt.Lookups},
 		cbd:   &callbackDialer{Router: r, dialer: dialerState{store: opt.Callbacks, active: map[string]int{}}},
-		rec:   &recordingUnit{Router: r, recs: newRecorder(opt, r.tel)},
 		recon: &reconciler{Router: r},
 		desk:  &desk{eng: r.eng, log: r.log, requests: requests{agents: opt.Agents}},
 	}
+	u.look = &classifier{eng: r.eng, log: r.log, clock: r.clock, ex: u.ex, calls: r.calls, lines: u.lines, ivr: u.ivr,
+		lookups: opt.Lookups}
 	if opt.Agents != nil {
 		u.desk.requests.asked = map[string]AgentRequest{}
 		for _, a := range r.cfg.Agents {
@@ -94,6 +86,7 @@ func newUnits(r *Router, opt Options) units {
 	}
 	u.ann = &announcer{eng: r.eng, tel: r.tel, log: r.log, ex: u.ex, conn: u.conn, calls: r.calls}
 	u.sec = &secureCollector{cfg: &r.cfg, eng: r.eng, tel: r.tel, log: r.log, ex: u.ex, calls: r.calls}
+	u.rec = &recordingUnit{clock: r.clock, tel: r.tel, log: r.log, ex: u.ex, conn: u.conn, calls: r.calls, recs: newRecorder(opt, r.tel)}
 	u.lnk = &linker{eng: r.eng, log: r.log, ex: u.ex, calls: r.calls, chans: r.chans}
 	d := &u.cbd.dialer
 	d.work.act, d.act, d.log = u.ex.act, u.ex.act, r.log
