@@ -9,9 +9,11 @@ import (
 
 // units are the parts of the router's work beside the owner loop, each with the state it
 // alone keeps. They run on the owner goroutine unless they say otherwise (the executor's
-// goroutines and timers, the dialer's claims). The executor, the announcer, the classifier, the
-// linker, the recordings, the secure-entry collector and the desk hold only what they use; the others embed the Router to reach the owner's state (calls, engine,
-// Telephony, the configuration that Reload replaces).
+// goroutines and timers, the dialer's claims). The executor, announcer, classifier, linker,
+// recordings, secure-entry collector and desk hold pointers to only what they use. The
+// callers' lines, the connector, the flows, the callback dialer and the reconciler carry a
+// call through its life and use most of the owner's state (configuration, Telephony, engine,
+// clock, calls, metrics, hooks) and most of the other units: they embed the Router.
 type units struct {
 	ex    *executor        // goroutines and timers of the router, counted in its activity (activity.go)
 	lines *callerLines     // callers' channels: arrival, answer, hang-up (ari.go)
@@ -27,6 +29,7 @@ type units struct {
 	desk  *desk            // agents' requests kept across a restart (agents.go)
 }
 
+// The units that embed the Router.
 type (
 	callerLines struct {
 		*Router
@@ -45,13 +48,16 @@ type (
 		*Router
 		reconciled atomic.Int64
 	}
-	desk struct {
-		eng      *acd.Engine
-		log      *slog.Logger
-		requests requests
-	}
 )
 
+// desk keeps the agents' pause and logout requests across a restart (agents.go).
+type desk struct {
+	eng      *acd.Engine
+	log      *slog.Logger
+	requests requests
+}
+
+// newUnits builds the units of r, whose engine is built, from its options.
 func newUnits(r *Router, opt Options) units {
 	u := units{
 		ex:    &executor{inbox: r.loop.inbox, act: opt.Probes.Activity, timers: wallTimers{}},
