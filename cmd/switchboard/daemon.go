@@ -465,11 +465,11 @@ func routerConfig(cfg *config.Config) (router.Config, error) {
 		Node: cfg.Node, App: cfg.ARI.App, Queues: cfg.Queues, Agents: cfg.Agents, LoginAgents: cfg.AgentsLogin == config.AgentsLoginAll,
 		DeskEndpoints: deskPhones(cfg),
 		Settings:      map[string]router.QueueSettings{}, DIDs: map[string]router.Route{},
-		TransferContext: cfg.IVR.TransferContext, SecureTimeout: cfg.IVR.SecureTimeout,
+		IVR:    router.IVRSettings{TransferContext: cfg.IVR.TransferContext, SecureTimeout: cfg.IVR.SecureTimeout},
 		Dialer: dialerConfig(cfg.Callbacks),
 	}
 	if cfg.IVR.SecurePrompt != "" {
-		rc.SecurePrompt = "sound:" + cfg.IVR.SecurePrompt
+		rc.IVR.SecurePrompt = "sound:" + cfg.IVR.SecurePrompt
 	}
 	for name, m := range cfg.Media {
 		s := router.QueueSettings{AnnounceEvery: m.Announce.Every, AnnouncePosition: m.Announce.Position,

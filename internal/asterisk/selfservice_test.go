@@ -19,7 +19,7 @@ func TestIVRTransferToNumber(t *testing.T) {
 	g.emu.SetPhone("PJSIP/+4930123456@carrier", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond,
 		TalkTime: 200 * time.Millisecond})
 	cfg := testConfig()
-	cfg.TransferContext = "sb-transfer"
+	cfg.IVR.TransferContext = "sb-transfer"
 	cfg.DIDs["5559200"] = router.Route{Flow: routertest.Flow("xfer", "",
 		&ivr.Node{ID: "out", Kind: ivr.KindTransfer, Number: "+4930123456"})}
 	g.start(cfg)

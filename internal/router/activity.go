@@ -99,43 +99,54 @@ func (a *Activity) Miscounted() bool {
 	return a.under
 }
 
+// executor runs the router's goroutines and timers and posts to the owner, counting all of
+// it in the router's activity.
+type executor struct {
+	inbox  *Inbox[func()] // the owner loop's
+	act    *Activity
+	timers Timers
+}
+
+// post runs f on the owner goroutine (executor.post).
+func (r *Router) post(f func()) { r.u.ex.post(f) }
+
 // post runs f on the owner goroutine. The owner counts once in the activity while it has
 // work, however many items wait: when it parks (in a request), what waits behind it is not
 // running either.
-func (r *Router) post(f func()) {
-	a := r.act
+func (x *executor) post(f func()) {
+	a := x.act
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if !a.owner {
 		a.owner = true
 		a.addLocked(1)
 	}
-	r.inbox.Push(f)
+	x.inbox.Push(f)
 }
 
 // ownerDone is the owner's end of a batch: idle unless more was posted meanwhile.
-func (r *Router) ownerDone() {
-	a := r.act
+func (x *executor) ownerDone() {
+	a := x.act
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.owner && r.inbox.Len() == 0 {
+	if a.owner && x.inbox.Len() == 0 {
 		a.owner = false
 		a.addLocked(-1)
 	}
 }
 
 // spawn runs f on a goroutine of its own, counted.
-func (r *Router) spawn(f func()) {
-	r.act.add(1)
+func (x *executor) spawn(f func()) {
+	x.act.add(1)
 	go func() {
-		defer r.act.add(-1)
+		defer x.act.add(-1)
 		f()
 	}()
 }
 
 // spawnWork runs f off the owner goroutine with a context that ends after workTimeout.
-func (r *Router) spawnWork(f func(ctx context.Context)) {
-	r.spawn(func() {
+func (x *executor) spawnWork(f func(ctx context.Context)) {
+	x.spawn(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), workTimeout)
 		defer cancel()
 		f(ctx)
@@ -143,43 +154,43 @@ func (r *Router) spawnWork(f func(ctx context.Context)) {
 }
 
 // after runs f after d on the router's clock (off the owner goroutine: f posts what it does).
-func (r *Router) after(d time.Duration, f func()) Timer { return r.sched.timers.AfterFunc(d, f) }
+func (x *executor) after(d time.Duration, f func()) Timer { return x.timers.AfterFunc(d, f) }
 
 // sleep pauses a goroutine of the router (a worker or a spawned one, never the owner) for d
 // on the router's clock.
-func (r *Router) sleep(d time.Duration) {
+func (x *executor) sleep(d time.Duration) {
 	done := make(chan struct{})
-	r.after(d, func() {
-		r.act.Resume()
+	x.after(d, func() {
+		x.act.Resume()
 		close(done)
 	})
-	r.act.Park()
+	x.act.Park()
 	<-done
 }
 
 // track makes a new call's workers count in the router's activity.
-func (r *Router) track(c *call) *call {
-	c.w.act, c.offers.act = r.act, r.act
+func (x *executor) track(c *call) *call {
+	c.w.act, c.offers.act = x.act, x.act
 	return c
 }
 
 // within calls hook off the owner goroutine with a context that ends after wait, and hands
 // its answer to done on the owner goroutine: context.DeadlineExceeded when it has not
 // answered by then, even if it ignores its context (its late answer is dropped).
-func within[T any](r *Router, wait time.Duration, hook func(context.Context) (T, error), done func(T, error)) {
+func within[T any](x *executor, wait time.Duration, hook func(context.Context) (T, error), done func(T, error)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var once sync.Once
 	finish := func(v T, err error) {
 		once.Do(func() {
 			cancel()
-			r.post(func() { done(v, err) })
+			x.post(func() { done(v, err) })
 		})
 	}
-	t := r.after(wait, func() {
+	t := x.after(wait, func() {
 		var zero T
 		finish(zero, context.DeadlineExceeded)
 	})
-	r.spawn(func() {
+	x.spawn(func() {
 		v, err := hook(ctx)
 		t.Stop()
 		finish(v, err)

@@ -26,8 +26,8 @@ type closedOffer struct {
 }
 
 // offerAfterHours answers a caller to a closed DID and offers a callback.
-func (r *Router) offerAfterHours(chanID, number, did string, route Route, msg string) {
-	c := r.track(&call{id: r.callID(chanID), callerChan: chanID, info: callerInfo{number: number, did: did}, place: queuePlace{queue: route.Queue, priority: route.Priority}})
+func (r *flows) offerAfterHours(chanID, number, did string, route Route, msg string) {
+	c := r.u.ex.track(&call{id: r.u.lines.callID(chanID), callerChan: chanID, info: callerInfo{number: number, did: did}, place: queuePlace{queue: route.Queue, priority: route.Priority}})
 	c.setPhase(&closedLine{off: &closedOffer{route: route}})
 	r.calls[c.id] = c
 	r.chans[chanID] = c
@@ -41,7 +41,7 @@ func (r *Router) offerAfterHours(chanID, number, did string, route Route, msg st
 }
 
 // closedPrompt plays media; the caller has closedWait after it ends to answer.
-func (r *Router) closedPrompt(c *call, media string) {
+func (r *flows) closedPrompt(c *call, media string) {
 	off := c.closedOffer()
 	off.step++
 	if off.timer != nil {
@@ -52,7 +52,7 @@ func (r *Router) closedPrompt(c *call, media string) {
 	id := "sb-ah-" + ch + "-" + strconv.Itoa(c.ann.announceN)
 	off.prompt = id
 	c.w.do(func(ctx context.Context) {
-		r.stopPlayback(ctx, c)
+		r.u.conn.stopPlayback(ctx, c)
 		c.setPlayback(id)
 		if err := ignoreGone(r.tel.Play(ctx, ch, id, mediaList(media))); err != nil {
 			r.log.Warn("after-hours prompt", "call", c.id, "err", err)
@@ -62,12 +62,12 @@ func (r *Router) closedPrompt(c *call, media string) {
 }
 
 // closedPromptDone arms the wait for the caller's digit once prompt id ended.
-func (r *Router) closedPromptDone(c *call, off *closedOffer, id string) {
+func (r *flows) closedPromptDone(c *call, off *closedOffer, id string) {
 	if off.prompt != id || r.calls[c.id] != c {
 		return
 	}
 	step := off.step
-	off.timer = r.after(closedWait, func() {
+	off.timer = r.u.ex.after(closedWait, func() {
 		r.post(func() {
 			if r.calls[c.id] == c && c.closedOffer() == off && off.step == step {
 				r.closedEnd(c, "sound:vm-goodbye", GoneClosed)
@@ -77,7 +77,7 @@ func (r *Router) closedPromptDone(c *call, off *closedOffer, id string) {
 }
 
 // closedDigit takes the caller's answer to the offer.
-func (r *Router) closedDigit(c *call, off *closedOffer, digit string) {
+func (r *flows) closedDigit(c *call, off *closedOffer, digit string) {
 	switch {
 	case digit == "1" && !off.confirm:
 		off.confirm = true
@@ -90,14 +90,14 @@ func (r *Router) closedDigit(c *call, off *closedOffer, digit string) {
 }
 
 // closedRequest stores the after-hours request and tells the caller whether it was taken.
-func (r *Router) closedRequest(c *call) {
+func (r *flows) closedRequest(c *call) {
 	off := c.closedOffer()
 	v := callback.Request{CallID: c.id, Reason: callback.AfterHours, Number: c.info.number, Queue: off.route.Queue,
 		Priority: off.route.Priority, EnqueuedAt: r.clock.Now(), Data: off.route.Data}
-	ch, store := c.callerChan, r.dialer.store
+	ch, store := c.callerChan, r.u.cbd.dialer.store
 	r.closedEnd(c, "", "")
 	c.w.do(func(ctx context.Context) {
-		r.stopPlayback(ctx, c)
+		r.u.conn.stopPlayback(ctx, c)
 		media, outcome := "sound:queue-thankyou", GoneCallbackRequested
 		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 		if err := store.Request(sctx, v); err != nil {
@@ -107,27 +107,27 @@ func (r *Router) closedRequest(c *call) {
 			r.log.Info("callback requested", "call", c.id, "reason", v.Reason, "queue", v.Queue)
 		}
 		cancel()
-		r.post(func() { r.unqueuedEnded(c, outcome) })
+		r.post(func() { r.u.lines.unqueuedEnded(c, outcome) })
 		_ = ignoreGone(r.tel.Play(ctx, ch, "sb-bye-"+ch, mediaList(media)))
-		r.sleep(3 * time.Second)
+		r.u.ex.sleep(3 * time.Second)
 		_ = ignoreGone(r.tel.Hangup(ctx, ch, "normal"))
 	})
 }
 
 // closedEnd ends the offer; with media, the caller hears it and is hung up. The call's record
 // ends with outcome ("": the caller decides it later).
-func (r *Router) closedEnd(c *call, media, outcome string) {
+func (r *flows) closedEnd(c *call, media, outcome string) {
 	off := c.closedOffer()
 	if off.timer != nil {
 		off.timer.Stop()
 	}
 	off.step++
 	if media == "" {
-		r.forget(c)
+		r.u.lines.forget(c)
 		if outcome != "" {
-			r.unqueuedEnded(c, outcome)
+			r.u.lines.unqueuedEnded(c, outcome)
 		}
 		return
 	}
-	r.farewell(c, media, outcome)
+	r.u.conn.farewell(c, media, outcome)
 }

@@ -114,8 +114,8 @@ func (r *Router) SetAgentState(ctx context.Context, agentID string, state acd.Ag
 	default:
 		return invalid("state must be available, paused or logged_out")
 	}
-	r.requests.mu.Lock() // what is kept is what the engine last took
-	defer r.requests.mu.Unlock()
+	r.u.desk.requests.mu.Lock() // what is kept is what the engine last took
+	defer r.u.desk.requests.mu.Unlock()
 	var waits *AgentRequest
 	err := r.Do(ctx, func(e *acd.Engine) error {
 		v, ok := e.Agent(agentID)
@@ -138,16 +138,16 @@ func (r *Router) SetAgentState(ctx context.Context, agentID string, state acd.Ag
 		if err != nil {
 			return err
 		}
-		delete(r.requests.asked, agentID) // asked again: the previous router's request is over
+		delete(r.u.desk.requests.asked, agentID) // asked again: the previous router's request is over
 		if v, _ = e.Agent(agentID); state != acd.Available && (v.State == acd.Reserved || v.State == acd.OnCall || v.State == acd.WrapUp) {
 			waits = &AgentRequest{State: state, Reason: reason, Call: v.Call, At: r.clock.Now()}
 		}
 		return nil
 	})
-	if err != nil || r.requests.agents == nil {
+	if err != nil || r.u.desk.requests.agents == nil {
 		return err
 	}
-	if err := r.requests.agents.KeepRequest(ctx, agentID, waits); err != nil {
+	if err := r.u.desk.requests.agents.KeepRequest(ctx, agentID, waits); err != nil {
 		return fmt.Errorf("agent %s: taken, but not kept for after a restart: %w", agentID, err)
 	}
 	return nil
@@ -157,7 +157,7 @@ func (r *Router) SetAgentState(ctx context.Context, agentID string, state acd.Ag
 // previous router had not carried out where they asked to be: an agent back on a call goes
 // there when it ends, any other at once. Once, at the first reconciliation, after the
 // connected calls are back on their agents and before waiting callers are queued again.
-func (r *Router) takeAskedStates() {
+func (r *desk) takeAskedStates() {
 	for id, p := range r.requests.asked {
 		v, ok := r.eng.Agent(id)
 		if !ok {

@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -9,39 +10,50 @@ import (
 	"switchboard/acd"
 )
 
+// announcer tells waiting callers their position and expected wait, every AnnounceEvery of
+// their queue's settings.
+type announcer struct {
+	eng   *acd.Engine
+	tel   Playbacks
+	log   *slog.Logger
+	ex    *executor
+	conn  *connector       // the queues' settings
+	calls map[string]*call // the owner's
+}
+
 // scheduleAnnouncement arms the caller's next position/wait announcement.
-func (r *Router) scheduleAnnouncement(c *call) {
-	s := r.settings(c.place.queue)
+func (a *announcer) scheduleAnnouncement(c *call) {
+	s := a.conn.settings(c.place.queue)
 	if c.ann.announce != nil {
 		c.ann.announce.Stop()
 	}
 	if s.AnnounceEvery <= 0 || !(s.AnnouncePosition || s.AnnounceWait) {
 		return
 	}
-	c.ann.announce = r.after(s.AnnounceEvery, func() { r.post(func() { r.announce(c) }) })
+	c.ann.announce = a.ex.after(s.AnnounceEvery, func() { a.ex.post(func() { a.announce(c) }) })
 }
 
 // announce tells a waiting caller their position and expected wait, like app_queue does.
-func (r *Router) announce(c *call) {
-	if r.calls[c.id] != c || c.callerChan == "" {
+func (a *announcer) announce(c *call) {
+	if a.calls[c.id] != c || c.callerChan == "" {
 		return
 	}
-	v, ok := r.eng.Call(c.id)
+	v, ok := a.eng.Call(c.id)
 	if !ok || v.State != "waiting" {
 		return
 	}
-	est, _ := r.eng.Estimate(c.id, acd.EstimatorSwitchboard)
-	media := announcement(v.Position, est, r.settings(c.place.queue))
+	est, _ := a.eng.Estimate(c.id, acd.EstimatorSwitchboard)
+	media := announcement(v.Position, est, a.conn.settings(c.place.queue))
 	c.ann.announceN++
 	id := "sb-ann-" + c.callerChan + "-" + strconv.Itoa(c.ann.announceN)
 	ch := c.callerChan
 	c.w.do(func(ctx context.Context) {
 		c.setPlayback(id)
-		if err := ignoreGone(r.tel.Play(ctx, ch, id, mediaList(media))); err != nil {
-			r.log.Warn("announcement", "call", c.id, "err", err)
+		if err := ignoreGone(a.tel.Play(ctx, ch, id, mediaList(media))); err != nil {
+			a.log.Warn("announcement", "call", c.id, "err", err)
 		}
 	})
-	r.scheduleAnnouncement(c)
+	a.scheduleAnnouncement(c)
 }
 
 // announcement builds the prompt list: "you are next" or "there are N calls waiting ahead of

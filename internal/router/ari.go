@@ -13,11 +13,11 @@ import (
 func (r *Router) onARI(ev Event) {
 	switch ev := ev.(type) {
 	case StasisStart:
-		r.onStasisStart(ev)
+		r.u.lines.onStasisStart(ev)
 	case StasisEnd:
-		r.onChannelGone(ev.Channel, 0, true)
+		r.u.lines.onChannelGone(ev.Channel, 0, true)
 	case ChannelDestroyed:
-		r.onChannelGone(ev.Channel, ev.Cause, false)
+		r.u.lines.onChannelGone(ev.Channel, ev.Cause, false)
 	case PlaybackFinished:
 		if c := r.chans[ev.Channel]; c != nil && ev.Channel != "" {
 			c.playbackDone(ev.ID)
@@ -30,13 +30,13 @@ func (r *Router) onARI(ev Event) {
 		}
 		c.in().digit(r, c, ev.Digit)
 	case RecordingStarted, RecordingFinished, RecordingFailed:
-		r.onRecording(ev)
+		r.u.rec.onRecording(ev)
 	}
 }
 
-func (r *Router) callID(chanID string) string { return r.cfg.Node + "-" + chanID }
+func (r *callerLines) callID(chanID string) string { return r.cfg.Node + "-" + chanID }
 
-func (r *Router) onStasisStart(ev StasisStart) {
+func (r *callerLines) onStasisStart(ev StasisStart) {
 	if ev.Channel == "" {
 		r.log.Warn("StasisStart without a channel id ignored", "args", ev.Args)
 		return
@@ -63,7 +63,7 @@ func (r *Router) onStasisStart(ev StasisStart) {
 		if len(ev.Args) > 1 {
 			callID = ev.Args[1]
 		}
-		r.customerAnswered(ev.Channel, callID)
+		r.u.cbd.customerAnswered(ev.Channel, callID)
 	default:
 		r.log.Warn("channel entered the application with unknown arguments; hanging up", "channel", ev.Channel, "args", ev.Args)
 		r.hangupLater(ev.Channel)
@@ -71,7 +71,7 @@ func (r *Router) onStasisStart(ev StasisStart) {
 }
 
 // inbound starts a new caller: routed by DID into a queue, waiting in its holding bridge.
-func (r *Router) inbound(chanID, number, did string, enqueuedAt time.Time) {
+func (r *callerLines) inbound(chanID, number, did string, enqueuedAt time.Time) {
 	if _, ok := r.chans[chanID]; ok {
 		return
 	}
@@ -95,28 +95,28 @@ func (r *Router) inbound(chanID, number, did string, enqueuedAt time.Time) {
 			} else if !strings.Contains(msg, ":") {
 				msg = "sound:" + msg
 			}
-			if route.ClosedCallback && r.dialer.store != nil && number != "" && route.Queue != "" {
-				r.offerAfterHours(chanID, number, did, route, msg)
+			if route.ClosedCallback && r.u.cbd.dialer.store != nil && number != "" && route.Queue != "" {
+				r.u.ivr.offerAfterHours(chanID, number, did, route, msg)
 				return
 			}
 			id := r.callID(chanID)
-			r.arrived(id, number, did)
-			r.gone(id, GoneClosed)
+			r.u.ivr.arrived(id, number, did)
+			r.u.ivr.gone(id, GoneClosed)
 			r.sayAndHangup(chanID, msg)
 			return
 		}
 	}
-	c := r.track(&call{id: r.callID(chanID), callerChan: chanID, info: callerInfo{number: number, did: did, arrived: r.received}, place: queuePlace{priority: route.Priority}})
+	c := r.u.ex.track(&call{id: r.callID(chanID), callerChan: chanID, info: callerInfo{number: number, did: did, arrived: r.loop.received}, place: queuePlace{priority: route.Priority}})
 	r.calls[c.id] = c
 	r.chans[chanID] = c
-	r.arrived(c.id, number, did)
+	r.u.ivr.arrived(c.id, number, did)
 	if route.Flow != nil {
 		c.w.do(func(ctx context.Context) {
 			if err := ignoreGone(r.tel.Answer(ctx, chanID)); err != nil {
 				r.log.Error("answer failed", "call", c.id, "err", err)
 			}
 		})
-		r.startIVR(c, route, number)
+		r.u.ivr.startIVR(c, route, number)
 		return
 	}
 	c.w.do(func(ctx context.Context) {
@@ -124,12 +124,12 @@ func (r *Router) inbound(chanID, number, did string, enqueuedAt time.Time) {
 			r.log.Error("answer failed", "call", c.id, "err", err)
 		}
 	})
-	r.enqueue(c, acd.CallRequest{ID: c.id, Queue: route.Queue, Priority: route.Priority, Skills: route.Skills,
+	r.u.look.enqueue(c, acd.CallRequest{ID: c.id, Queue: route.Queue, Priority: route.Priority, Skills: route.Skills,
 		EnqueuedAt: enqueuedAt, Data: route.Data})
 }
 
 // agentAnswered: an originated agent channel answered and entered the application.
-func (r *Router) agentAnswered(chanID, callID string) {
+func (r *callerLines) agentAnswered(chanID, callID string) {
 	c := r.calls[callID]
 	if c == nil || c.offer.offerChan != chanID {
 		r.log.Info("agent channel for an offer no longer open; hanging up", "channel", chanID, "call", callID)
@@ -137,7 +137,7 @@ func (r *Router) agentAnswered(chanID, callID string) {
 		return
 	}
 	if c.dialing() != nil {
-		r.cbAgentAnswered(c) // answered only once the customer is
+		r.u.cbd.cbAgentAnswered(c) // answered only once the customer is
 		return
 	}
 	if err := r.eng.Answer(c.id); err != nil {
@@ -145,22 +145,22 @@ func (r *Router) agentAnswered(chanID, callID string) {
 		r.hangupLater(chanID)
 		return
 	}
-	r.link.backoff = 0 // originates work again
+	r.u.lnk.link.backoff = 0 // originates work again
 }
 
 // onChannelGone handles a channel leaving the application (StasisEnd) or being destroyed.
-func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
+func (r *callerLines) onChannelGone(chanID string, cause int, stasisEnd bool) {
 	defer delete(r.ending, chanID)
 	c := r.chans[chanID]
 	if c == nil {
 		return
 	}
-	if chanID == c.callerChan && c.in().callerGone(r, c) {
+	if chanID == c.callerChan && c.in().callerGone(r.Router, c) {
 		return
 	}
 	if c.dialing() != nil && chanID == c.dialing().custChan && chanID != c.callerChan {
 		if !stasisEnd {
-			r.customerGone(c, chanID, cause)
+			r.u.cbd.customerGone(c, chanID, cause)
 		}
 		return
 	}
@@ -185,7 +185,7 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 		c.offer.offerChan = ""
 		why := agentLegFailure(cause)
 		if why == acd.Withdrawn && cause != 0 {
-			r.coolOff(c.offer.offerAgent, fmt.Errorf("agent leg ended with cause %d", cause))
+			r.u.lnk.coolOff(c.offer.offerAgent, fmt.Errorf("agent leg ended with cause %d", cause))
 		}
 		if err := r.eng.OfferFailed(c.id, why); err != nil {
 			r.log.Warn("offer failure in engine", "call", c.id, "err", err)
@@ -194,7 +194,7 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 		delete(r.chans, chanID)
 		c.conn.agentChan = ""
 		if c.dialing() != nil && !c.dialing().connected {
-			r.cbAgentGone(c) // before the customer answered: neither answered nor abandoned
+			r.u.cbd.cbAgentGone(c) // before the customer answered: neither answered nor abandoned
 			return
 		}
 		if err := r.eng.Hangup(c.id); err != nil {
@@ -206,36 +206,36 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 // endUnqueued forgets a call that ends before the engine had it, and has its record ended
 // with how (a Gone* outcome). A call that queued before (a survey after the agent hung up, a
 // waiting caller who asked for a callback) has its record ended by the engine.
-func (r *Router) endUnqueued(c *call, outcome string) {
+func (r *callerLines) endUnqueued(c *call, outcome string) {
 	r.forget(c)
 	r.unqueuedEnded(c, outcome)
 }
 
 // unqueuedEnded has the record of c, already forgotten, ended with outcome if the engine
 // never had it.
-func (r *Router) unqueuedEnded(c *call, outcome string) {
+func (r *callerLines) unqueuedEnded(c *call, outcome string) {
 	if c.place.queue == "" || c.closedOffer() != nil {
-		r.gone(c.id, outcome)
+		r.u.ivr.gone(c.id, outcome)
 	}
 }
 
 // sayAndHangup answers, plays a message and hangs up, off the owner goroutine.
-func (r *Router) sayAndHangup(chanID, media string) {
-	r.spawnWork(func(ctx context.Context) {
+func (r *callerLines) sayAndHangup(chanID, media string) {
+	r.u.ex.spawnWork(func(ctx context.Context) {
 		_ = ignoreGone(r.tel.Answer(ctx, chanID))
 		_ = ignoreGone(r.tel.Play(ctx, chanID, "sb-msg-"+chanID, mediaList(media)))
-		r.sleep(4 * time.Second) // long enough for the short messages used here
+		r.u.ex.sleep(4 * time.Second) // long enough for the short messages used here
 		_ = ignoreGone(r.tel.Hangup(ctx, chanID, "normal"))
 	})
 }
 
-func (r *Router) hangupLater(chanID string) {
-	r.spawnWork(func(ctx context.Context) { _ = ignoreGone(r.tel.Hangup(ctx, chanID, "normal")) })
+func (r *callerLines) hangupLater(chanID string) {
+	r.u.ex.spawnWork(func(ctx context.Context) { _ = ignoreGone(r.tel.Hangup(ctx, chanID, "normal")) })
 }
 
 // forget drops a finished call and everything it holds on Asterisk.
-func (r *Router) forget(c *call) {
-	r.abortCollect(c)
+func (r *callerLines) forget(c *call) {
+	r.u.sec.abortCollect(c)
 	if c.ann.announce != nil {
 		c.ann.announce.Stop()
 	}

@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"switchboard/acd"
@@ -29,8 +30,21 @@ const defaultClassifyTimeout = 300 * time.Millisecond
 
 // enqueue puts a caller into its queue. With a Classify hook the customer records are asked
 // first, off the owner goroutine and for at most ClassifyTimeout; a slow, failing or silent
+// classifier asks the lookups about callers off the owner goroutine: Classify before a
+// caller joins its queue, Lookup for the IVR's lookup nodes.
+type classifier struct {
+	eng     *acd.Engine
+	log     *slog.Logger
+	clock   acd.Clock
+	ex      *executor
+	calls   map[string]*call // the owner's
+	lines   *callerLines
+	ivr     *flows
+	lookups Lookups // timeouts defaulted
+}
+
 // hook leaves the route as it was. The caller's wait counts from now either way.
-func (r *Router) enqueue(c *call, req acd.CallRequest) {
+func (r *classifier) enqueue(c *call, req acd.CallRequest) {
 	if req.EnqueuedAt.IsZero() {
 		req.EnqueuedAt = r.clock.Now()
 	}
@@ -44,7 +58,7 @@ func (r *Router) enqueue(c *call, req acd.CallRequest) {
 		cls Classification
 		ok  bool
 	}
-	within(r, wait, func(ctx context.Context) (answer, error) {
+	within(r.ex, wait, func(ctx context.Context) (answer, error) {
 		cls, ok, err := hook(ctx, q)
 		return answer{cls, ok}, err
 	}, func(ans answer, err error) {
@@ -58,7 +72,7 @@ func (r *Router) enqueue(c *call, req acd.CallRequest) {
 			return
 		}
 		if c.callerChan == "" { // it did, and the call was not ended: never queue it
-			r.endUnqueued(c, GoneAbandoned)
+			r.lines.endUnqueued(c, GoneAbandoned)
 			return
 		}
 		if ans.ok && err == nil {
@@ -68,7 +82,7 @@ func (r *Router) enqueue(c *call, req acd.CallRequest) {
 	})
 }
 
-func (r *Router) applyClassification(c *call, req *acd.CallRequest, cls Classification) {
+func (r *classifier) applyClassification(c *call, req *acd.CallRequest, cls Classification) {
 	if cls.Queue != "" && cls.Queue != req.Queue {
 		if _, ok := r.eng.QueueConfig(cls.Queue); ok {
 			req.Queue = cls.Queue
@@ -91,13 +105,13 @@ func (r *Router) applyClassification(c *call, req *acd.CallRequest, cls Classifi
 	}
 }
 
-func (r *Router) enqueueNow(c *call, req acd.CallRequest) {
+func (r *classifier) enqueueNow(c *call, req acd.CallRequest) {
 	c.place.priority = req.Priority
-	r.routed(c, req.Data)
+	r.ivr.routed(c, req.Data)
 	if err := r.eng.Enqueue(req); err != nil {
 		r.log.Error("enqueue failed; hanging up", "call", c.id, "queue", req.Queue, "err", err)
 		ch := c.callerChan
-		r.forget(c)
-		r.hangupLater(ch)
+		r.lines.forget(c)
+		r.lines.hangupLater(ch)
 	}
 }

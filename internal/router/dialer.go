@@ -96,8 +96,8 @@ type dialerState struct {
 }
 
 // dialerTick starts a claim round when one is due; on the owner goroutine.
-func (r *Router) dialerTick() {
-	if r.dialer.store == nil || r.dialer.claiming || r.reconciled.Load() == 0 {
+func (r *callbackDialer) dialerTick() {
+	if r.dialer.store == nil || r.dialer.claiming || r.u.recon.reconciled.Load() == 0 {
 		return
 	}
 	d := r.cfg.Dialer
@@ -111,7 +111,7 @@ func (r *Router) dialerTick() {
 	r.dialer.lastClaim = now
 	ahead := max(d.DialAhead, 1)
 	want := map[string]int{}
-	if s := r.stats.snap.Load(); s != nil {
+	if s := r.loop.stats.snap.Load(); s != nil {
 		for _, q := range s.Queues {
 			staffed := q.Agents[acd.Available] + q.Agents[acd.Reserved] + q.Agents[acd.OnCall] + q.Agents[acd.WrapUp]
 			if n := ahead - r.dialer.active[q.Queue]; staffed > 0 && n > 0 {
@@ -127,7 +127,7 @@ func (r *Router) dialerTick() {
 		return
 	}
 	r.dialer.claiming = true
-	r.act.add(1) // until the round's claims are handed back
+	r.u.ex.act.add(1) // until the round's claims are handed back
 	r.dialer.rounds <- claimRound{want: want, now: now, recover: !r.dialer.recovered, expire: expire}
 }
 
@@ -197,7 +197,7 @@ func (d *dialerState) claim(ctx context.Context, round claimRound) {
 }
 
 // claimed takes a round's claims on the owner goroutine: each callback joins its queue.
-func (r *Router) claimed(claims []callback.Claim, recovered bool) {
+func (r *callbackDialer) claimed(claims []callback.Claim, recovered bool) {
 	r.post(func() {
 		r.dialer.claiming = false
 		r.dialer.recovered = r.dialer.recovered || recovered
@@ -208,9 +208,9 @@ func (r *Router) claimed(claims []callback.Claim, recovered bool) {
 }
 
 // dialCallback puts a claimed callback into the engine at its original place.
-func (r *Router) dialCallback(cl callback.Claim) {
+func (r *callbackDialer) dialCallback(cl callback.Claim) {
 	ch := cbChanID(cl.ID, cl.Attempt)
-	c := r.track(&call{id: r.callID(ch), info: callerInfo{number: cl.Number}, place: queuePlace{queue: cl.Queue, priority: cl.Priority},
+	c := r.u.ex.track(&call{id: r.u.lines.callID(ch), info: callerInfo{number: cl.Number}, place: queuePlace{queue: cl.Queue, priority: cl.Priority},
 		phase: &queued{cb: &cbState{claim: cl, custChan: ch}}})
 	if _, dup := r.calls[c.id]; dup {
 		r.log.Error("callbacks: attempt claimed twice; not dialed", "callback", cl.ID, "attempt", cl.Attempt)
@@ -224,18 +224,18 @@ func (r *Router) dialCallback(cl callback.Claim) {
 	data["callback_attempt"] = strconv.Itoa(cl.Attempt)
 	r.calls[c.id] = c
 	r.dialer.active[cl.Queue]++
-	r.arrived(c.id, cl.Number, "")
-	r.routed(c, data)
+	r.u.ivr.arrived(c.id, cl.Number, "")
+	r.u.ivr.routed(c, data)
 	err := r.eng.Enqueue(acd.CallRequest{ID: c.id, Queue: cl.Queue, Priority: cl.Priority, EnqueuedAt: cl.EnqueuedAt, Data: data})
 	if err != nil {
 		r.log.Error("callbacks: enqueue failed", "callback", cl.ID, "attempt", cl.Attempt, "err", err)
 		r.finishCallback(c, callback.Failed)
-		r.forget(c)
+		r.u.lines.forget(c)
 	}
 }
 
 // finishCallback records the attempt's outcome once, off the owner goroutine.
-func (r *Router) finishCallback(c *call, outcome callback.Outcome) {
+func (r *callbackDialer) finishCallback(c *call, outcome callback.Outcome) {
 	if r.markFinished(c, outcome) {
 		cl, now := c.dialing().claim, r.clock.Now()
 		r.dialer.work.do(func(ctx context.Context) { r.writeOutcome(ctx, cl, outcome, now) })
@@ -243,7 +243,7 @@ func (r *Router) finishCallback(c *call, outcome callback.Outcome) {
 }
 
 // markFinished does the owner's bookkeeping of an attempt's end; false when it had ended.
-func (r *Router) markFinished(c *call, outcome callback.Outcome) bool {
+func (r *callbackDialer) markFinished(c *call, outcome callback.Outcome) bool {
 	cb := c.dialing()
 	if cb == nil || cb.finished {
 		return false
@@ -258,7 +258,7 @@ func (r *Router) markFinished(c *call, outcome callback.Outcome) bool {
 
 // writeOutcome stores an outcome, retrying a few times. A write that keeps failing leaves the
 // attempt open: the store's recovery finishes it later (as failed).
-func (r *Router) writeOutcome(ctx context.Context, cl callback.Claim, outcome callback.Outcome, now time.Time) bool {
+func (r *callbackDialer) writeOutcome(ctx context.Context, cl callback.Claim, outcome callback.Outcome, now time.Time) bool {
 	for i := 0; ; i++ {
 		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 		err := r.dialer.store.Finish(sctx, cl, outcome, now)
@@ -267,7 +267,7 @@ func (r *Router) writeOutcome(ctx context.Context, cl callback.Claim, outcome ca
 			r.log.Info("callback attempt finished", "callback", cl.ID, "attempt", cl.Attempt, "outcome", outcome)
 			return true
 		}
-		if i == 4 || r.stopped.Load() {
+		if i == 4 || r.loop.stopped.Load() {
 			r.log.Error("callbacks: outcome not recorded; recovery will finish the attempt", "callback", cl.ID,
 				"attempt", cl.Attempt, "outcome", outcome, "err", err)
 			return false
@@ -279,10 +279,10 @@ func (r *Router) writeOutcome(ctx context.Context, cl callback.Claim, outcome ca
 // cbAgentAnswered: the agent took the callback; dial the customer into the call's bridge. The
 // engine holds the offer (Accept) until the customer answers (Answer) or is not reached
 // (Remove): an attempt counts as answered only when agent and customer are connected.
-func (r *Router) cbAgentAnswered(c *call) {
+func (r *callbackDialer) cbAgentAnswered(c *call) {
 	if err := r.eng.Accept(c.id); err != nil {
 		r.log.Error("callbacks: accept in engine failed; hanging up agent", "call", c.id, "err", err)
-		r.hangupLater(c.offer.offerChan)
+		r.u.lines.hangupLater(c.offer.offerChan)
 		return
 	}
 	if c.ann.announce != nil {
@@ -318,7 +318,7 @@ func (r *Router) cbAgentAnswered(c *call) {
 			r.log.Warn("callbacks: assign", "callback", cl.ID, "agent", agent, "err", err)
 		}
 		cancel()
-		if r.stopped.Load() {
+		if r.loop.stopped.Load() {
 			return
 		}
 		if err := r.tel.Originate(ctx, o); err != nil {
@@ -329,11 +329,11 @@ func (r *Router) cbAgentAnswered(c *call) {
 }
 
 // customerAnswered: the customer's channel answered and entered the application.
-func (r *Router) customerAnswered(chanID, callID string) {
+func (r *callbackDialer) customerAnswered(chanID, callID string) {
 	c := r.calls[callID]
 	if c == nil || c.dialing() == nil || c.dialing().custChan != chanID || c.dialing().finished || c.conn.agentChan == "" {
 		r.log.Info("callbacks: customer answered a call no longer open; hanging up", "channel", chanID)
-		r.hangupLater(chanID)
+		r.u.lines.hangupLater(chanID)
 		return
 	}
 	c.callerChan = chanID
@@ -346,8 +346,8 @@ func (r *Router) customerAnswered(chanID, callID string) {
 	place := placeValue(c.place.queue, c.place.priority, cl.EnqueuedAt)
 	c.conn.answeredAt = now
 	name := ""
-	if share := r.settings(c.place.queue).RecordShare; share > 0 && rand.Float64() < share {
-		name = r.newRecording(c, now)
+	if share := r.u.conn.settings(c.place.queue).RecordShare; share > 0 && rand.Float64() < share {
+		name = r.u.rec.newRecording(c, now)
 	}
 	answer := answerValue(c.conn.agent, now, name)
 	c.w.do(func(ctx context.Context) {
@@ -360,13 +360,13 @@ func (r *Router) customerAnswered(chanID, callID string) {
 		if err := ignoreGone(r.tel.AddChannel(ctx, bridge, chanID)); err != nil {
 			r.log.Error("bridge customer", "call", c.id, "err", err)
 		}
-		r.recordBridge(ctx, c, bridge, name)
+		r.u.conn.recordBridge(ctx, c, bridge, name)
 	})
 }
 
 // customerGone: the customer's channel ended before it answered (cause -1: the originate
 // failed). The attempt ends with what the phone said, and so does the agent's side.
-func (r *Router) customerGone(c *call, chanID string, cause int) {
+func (r *callbackDialer) customerGone(c *call, chanID string, cause int) {
 	if r.calls[c.id] != c || c.dialing() == nil || c.dialing().custChan != chanID || c.callerChan == chanID {
 		return
 	}
@@ -387,7 +387,7 @@ func (r *Router) customerGone(c *call, chanID string, cause int) {
 }
 
 // cbAgentGone: the agent hung up while the customer was being dialed.
-func (r *Router) cbAgentGone(c *call) {
+func (r *callbackDialer) cbAgentGone(c *call) {
 	r.finishCallback(c, callback.Failed)
 	if err := r.eng.Remove(c.id, "callback agent left"); err != nil {
 		r.log.Warn("callbacks: end in engine", "call", c.id, "err", err)
@@ -396,7 +396,7 @@ func (r *Router) cbAgentGone(c *call) {
 
 // cbEnded cleans up a callback call the engine is done with; an attempt with no outcome yet
 // (the agent hung up while the customer rang, the call was removed or overflowed) failed.
-func (r *Router) cbEnded(c *call) {
+func (r *callbackDialer) cbEnded(c *call) {
 	cb := c.dialing()
 	if cb.dialed && c.callerChan != cb.custChan {
 		ch := cb.custChan
@@ -407,8 +407,8 @@ func (r *Router) cbEnded(c *call) {
 }
 
 // missed stores a callback for a caller who hung up in the queue after waiting long enough.
-func (r *Router) missed(c *call, ev acd.CallAbandoned) {
-	after := r.settings(ev.Queue).MissedAfter
+func (r *callbackDialer) missed(c *call, ev acd.CallAbandoned) {
+	after := r.u.conn.settings(ev.Queue).MissedAfter
 	if r.dialer.store == nil || c.dialing() != nil || after <= 0 || ev.Waited < after || c.info.number == "" {
 		return
 	}
@@ -421,7 +421,7 @@ func (r *Router) missed(c *call, ev acd.CallAbandoned) {
 }
 
 // requestLater stores a callback request off the owner goroutine.
-func (r *Router) requestLater(v callback.Request) {
+func (r *callbackDialer) requestLater(v callback.Request) {
 	store := r.dialer.store
 	r.dialer.work.do(func(ctx context.Context) {
 		sctx, cancel := context.WithTimeout(ctx, storeTimeout)

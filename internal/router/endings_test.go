@@ -19,7 +19,7 @@ import (
 func endingsConfig() router.Config {
 	cfg := ivrConfig()
 	cfg.LoginAgents = false
-	cfg.TransferContext = "sb-transfer"
+	cfg.IVR.TransferContext = "sb-transfer"
 	cfg.DIDs["5559300"] = router.Route{Flow: routertest.Flow("self", "bye",
 		&ivr.Node{ID: "menu", Kind: ivr.KindMenu, Prompt: routertest.Sounds("menu"), Timeout: time.Second,
 			Choices: map[string]string{"1": "bye", "2": "out"}, Fallback: "bye"},

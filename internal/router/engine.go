@@ -13,63 +13,63 @@ func (r *Router) onEngine(ev acd.Event) {
 	switch ev := ev.(type) {
 	case acd.CallEnqueued:
 		if c := r.calls[ev.Call]; c != nil {
-			r.enqueued(c, ev)
+			r.u.conn.enqueued(c, ev)
 		}
 	case acd.CallOffered:
 		if c := r.calls[ev.Call]; c != nil {
-			r.offered(c, ev)
+			r.u.conn.offered(c, ev)
 		}
 	case acd.CallRequeued:
 		if c := r.calls[ev.Call]; c != nil {
-			r.dropOffer(c)
-			r.scheduleAnnouncement(c)
+			r.u.conn.dropOffer(c)
+			r.u.ann.scheduleAnnouncement(c)
 		}
 	case acd.CallAnswered:
 		switch c := r.calls[ev.Call]; {
 		case c != nil && c.dialing() != nil:
 			// The dialer bridged agent and customer when the customer answered (dialer.go).
 		case c != nil:
-			r.answered(c, ev)
+			r.u.conn.answered(c, ev)
 		}
 	case acd.CallAbandoned:
 		if c := r.calls[ev.Call]; c != nil {
-			r.dropOffer(c)
-			r.missed(c, ev)
+			r.u.conn.dropOffer(c)
+			r.u.cbd.missed(c, ev)
 			if c.dialing() != nil {
-				r.cbEnded(c)
+				r.u.cbd.cbEnded(c)
 			}
-			r.forget(c)
+			r.u.lines.forget(c)
 		}
 	case acd.CallEnded:
 		if c := r.calls[ev.Call]; c != nil {
 			if c.dialing() != nil {
-				r.cbEnded(c)
+				r.u.cbd.cbEnded(c)
 			}
-			r.ended(c)
+			r.u.conn.ended(c)
 		}
 	case acd.CallTransferred:
 		if c := r.calls[ev.Call]; c != nil {
-			r.transferred(c)
+			r.u.conn.transferred(c)
 		}
 	case acd.CallOverflowed:
 		if c := r.calls[ev.Call]; c != nil && ev.Callback && c.dialing() != nil {
-			r.cbEnded(c) // back to the store, to be dialed again after the retry delay
-			r.forget(c)
+			r.u.cbd.cbEnded(c) // back to the store, to be dialed again after the retry delay
+			r.u.lines.forget(c)
 		} else if c != nil && ev.Callback {
 			// Callbacks arrive with the IVR work; until then the caller hears why and is let go.
-			r.farewell(c, "sound:queue-thankyou", "") // queued: the engine ended its record
+			r.u.conn.farewell(c, "sound:queue-thankyou", "") // queued: the engine ended its record
 		}
 	case acd.CallbackOfferDue:
 		if c := r.calls[ev.Call]; c != nil && r.hooks.callback != nil && c.callerChan != "" {
-			r.offerCallback(c)
+			r.u.ivr.offerCallback(c)
 		}
 	case acd.CallRemoved:
 		if c := r.calls[ev.Call]; c != nil {
-			r.dropOffer(c)
+			r.u.conn.dropOffer(c)
 			if c.dialing() != nil {
-				r.cbEnded(c)
+				r.u.cbd.cbEnded(c)
 				if c.conn.agentChan != "" || c.conn.bridge != "" {
-					r.ended(c) // the agent who took it, and its bridge, go too
+					r.u.conn.ended(c) // the agent who took it, and its bridge, go too
 					return
 				}
 			}
@@ -77,13 +77,13 @@ func (r *Router) onEngine(ev acd.Event) {
 				ch := c.callerChan
 				c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.Hangup(ctx, ch, "normal")) })
 			}
-			r.forget(c)
+			r.u.lines.forget(c)
 		}
 	}
 }
 
 // enqueued puts the caller in the queue's holding bridge and records its place on the channel.
-func (r *Router) enqueued(c *call, ev acd.CallEnqueued) {
+func (r *connector) enqueued(c *call, ev acd.CallEnqueued) {
 	c.queued() // in the queue from now: waiting, offered or connected
 	c.place.queue = ev.Queue
 	c.place.priority = ev.Priority
@@ -124,16 +124,16 @@ func (r *Router) enqueued(c *call, ev acd.CallEnqueued) {
 			r.log.Warn("music on hold", "bridge", hold, "err", err)
 		}
 	})
-	r.scheduleAnnouncement(c)
+	r.u.ann.scheduleAnnouncement(c)
 }
 
-func (r *Router) ensureHold(ctx context.Context, id string) {
+func (r *connector) ensureHold(ctx context.Context, id string) {
 	if err := r.tel.CreateBridge(ctx, id, "holding"); err != nil {
 		r.log.Warn("create holding bridge", "bridge", id, "err", err)
 	}
 }
 
-func (r *Router) settings(queue string) QueueSettings {
+func (r *connector) settings(queue string) QueueSettings {
 	s := r.cfg.Settings[queue]
 	if s.MOH == "" {
 		s.MOH = "default"
@@ -142,7 +142,7 @@ func (r *Router) settings(queue string) QueueSettings {
 }
 
 // offered rings the reserved agent's endpoint into the application.
-func (r *Router) offered(c *call, ev acd.CallOffered) {
+func (r *connector) offered(c *call, ev acd.CallOffered) {
 	c.offer.attempt++
 	agentChan := agentChanID(c.baseChan(), c.offer.attempt)
 	c.offer.offerChan, c.offer.offerAgent = agentChan, ev.Agent
@@ -161,13 +161,13 @@ func (r *Router) offered(c *call, ev acd.CallOffered) {
 		}
 		if err := r.tel.Originate(ctx, o); err != nil {
 			r.log.Warn("originate failed", "call", c.id, "agent", ev.Agent, "endpoint", ev.Endpoint, "err", err)
-			r.post(func() { r.originateFailed(c, agentChan, ev.Agent, err) })
+			r.post(func() { r.u.lnk.originateFailed(c, agentChan, ev.Agent, err) })
 		}
 	})
 }
 
 // dropOffer hangs up the agent channel of an offer that is over.
-func (r *Router) dropOffer(c *call) {
+func (r *connector) dropOffer(c *call) {
 	if c.offer.offerChan == "" {
 		return
 	}
@@ -178,7 +178,7 @@ func (r *Router) dropOffer(c *call) {
 }
 
 // answered bridges caller and agent, and records the call if the queue says so.
-func (r *Router) answered(c *call, ev acd.CallAnswered) {
+func (r *connector) answered(c *call, ev acd.CallAnswered) {
 	if c.ann.announce != nil {
 		c.ann.announce.Stop()
 	}
@@ -187,16 +187,16 @@ func (r *Router) answered(c *call, ev acd.CallAnswered) {
 	c.conn.bridge = callBridgeID(c.callerChan)
 	c.place.inHold = ""
 	caller, agentChan, bridge := c.callerChan, c.conn.agentChan, c.conn.bridge
-	for name, cl := range r.recs.closing {
+	for name, cl := range r.u.rec.recs.closing {
 		if cl.bridge == bridge {
-			r.recordingOverdue(name) // a transferred call's old bridge, reused: settle it first
+			r.u.rec.recordingOverdue(name) // a transferred call's old bridge, reused: settle it first
 		}
 	}
 	now := r.clock.Now()
 	c.conn.answeredAt = now
 	name := ""
 	if rand.Float64() < r.settings(ev.Queue).RecordShare {
-		name = r.newRecording(c, now)
+		name = r.u.rec.newRecording(c, now)
 	}
 	answer := answerValue(ev.Agent, now, name)
 	var arrived time.Time // a call's setup is timed once, on its first answer
@@ -224,25 +224,25 @@ func (r *Router) answered(c *call, ev acd.CallAnswered) {
 }
 
 // recordBridge starts the recording name of c's bridge, if name is set; on c's worker.
-func (r *Router) recordBridge(ctx context.Context, c *call, bridge, name string) {
+func (r *connector) recordBridge(ctx context.Context, c *call, bridge, name string) {
 	if name == "" {
 		return
 	}
 	if err := ignoreGone(r.tel.RecordBridge(ctx, bridge, name)); err != nil {
 		r.log.Warn("recording did not start", "call", c.id, "recording", name, "err", err)
-		r.post(func() { r.recordingFailed(c, name) })
+		r.post(func() { r.u.rec.recordingFailed(c, name) })
 	}
 }
 
 // ended hangs up whichever side is still up and removes the call's bridge.
-func (r *Router) ended(c *call) {
-	r.abortCollect(c)
-	if c.conn.agentChan == "" && r.startSurvey(c) {
+func (r *connector) ended(c *call) {
+	r.u.sec.abortCollect(c)
+	if c.conn.agentChan == "" && r.u.ivr.startSurvey(c) {
 		return // the agent hung up first: the caller stays for the survey
 	}
 	chans := []string{c.callerChan, c.conn.agentChan}
 	bridge := c.conn.bridge
-	r.forget(c)
+	r.u.lines.forget(c)
 	c.w.do(func(ctx context.Context) {
 		for _, ch := range chans {
 			if ch != "" {
@@ -250,14 +250,14 @@ func (r *Router) ended(c *call) {
 			}
 		}
 	})
-	r.closeBridge(c, bridge, c.rec.recording)
+	r.u.rec.closeBridge(c, bridge, c.rec.recording)
 }
 
 // transferred lets the agent go and removes the call's bridge; the caller leaves it but stays
 // in the application, and the CallEnqueued that follows puts it in the new queue's holding
 // bridge.
-func (r *Router) transferred(c *call) {
-	r.abortCollect(c)
+func (r *connector) transferred(c *call) {
+	r.u.sec.abortCollect(c)
 	agentChan, bridge, rec := c.conn.agentChan, c.conn.bridge, c.rec.recording
 	if agentChan != "" {
 		delete(r.chans, agentChan)
@@ -272,16 +272,16 @@ func (r *Router) transferred(c *call) {
 		}
 	})
 	// The caller leaves the bridge for the next queue's holding bridge (CallEnqueued follows).
-	r.closeBridge(c, bridge, rec)
+	r.u.rec.closeBridge(c, bridge, rec)
 }
 
 // farewell plays a last prompt to the caller and hangs up; a call the engine never had ends
 // its record with outcome.
-func (r *Router) farewell(c *call, media, outcome string) {
+func (r *connector) farewell(c *call, media, outcome string) {
 	ch := c.callerChan
-	r.forget(c)
+	r.u.lines.forget(c)
 	if outcome != "" {
-		r.unqueuedEnded(c, outcome)
+		r.u.lines.unqueuedEnded(c, outcome)
 	}
 	if ch == "" {
 		return
@@ -289,14 +289,14 @@ func (r *Router) farewell(c *call, media, outcome string) {
 	c.w.do(func(ctx context.Context) {
 		r.stopPlayback(ctx, c)
 		_ = ignoreGone(r.tel.Play(ctx, ch, "sb-bye-"+ch, mediaList(media)))
-		r.sleep(3 * time.Second)
+		r.u.ex.sleep(3 * time.Second)
 		_ = ignoreGone(r.tel.Hangup(ctx, ch, "normal"))
 	})
 }
 
 // stopPlayback stops the caller's announcement, if any: a queued playback would hold up the
 // next channel operation (Asterisk runs them after the playbacks).
-func (r *Router) stopPlayback(ctx context.Context, c *call) {
+func (r *connector) stopPlayback(ctx context.Context, c *call) {
 	if id := c.takePlayback(); id != "" {
 		_ = ignoreGone(r.tel.StopPlayback(ctx, id))
 	}

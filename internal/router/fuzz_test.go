@@ -61,7 +61,7 @@ func FuzzEvents(f *testing.F) {
 			t.Fatal(err)
 		}
 		r.Connected(1) // offers start once reconciled
-		for _, f := range r.inbox.Drain() {
+		for _, f := range r.loop.inbox.Drain() {
 			f()
 		}
 		for _, msg := range [][]byte{a, b, c, a} {

@@ -38,7 +38,7 @@ func (s stepper) deliver(js string) {
 
 // run handles everything in the router's inbox.
 func (s stepper) run() {
-	for _, f := range s.r.inbox.Drain() {
+	for _, f := range s.r.loop.inbox.Drain() {
 		f()
 		s.r.flush()
 	}
@@ -48,7 +48,7 @@ func (s stepper) run() {
 // answer) has been handled.
 func (s stepper) await(what string) {
 	s.t.Helper()
-	s.until(what, func() bool { return s.r.inbox.Len() > 0 })
+	s.until(what, func() bool { return s.r.loop.inbox.Len() > 0 })
 	s.run()
 }
 

@@ -17,7 +17,7 @@ import (
 const ivrPlaybackPrefix = "sb-ivr-"
 
 // startIVR answers the caller and starts its flow.
-func (r *Router) startIVR(c *call, route Route, number string) {
+func (r *flows) startIVR(c *call, route Route, number string) {
 	sess, err := ivr.NewSession(route.Flow, ivr.Options{Caller: number, Priority: route.Priority, Skills: route.Skills})
 	if err != nil {
 		r.log.Error("ivr flow refused; queueing the call directly", "call", c.id, "err", err)
@@ -29,14 +29,14 @@ func (r *Router) startIVR(c *call, route Route, number string) {
 }
 
 // ivrInput hands the session one input and carries out what it asks.
-func (r *Router) ivrInput(c *call, in ivr.Input) {
+func (r *flows) ivrInput(c *call, in ivr.Input) {
 	if c.session() == nil || r.calls[c.id] != c {
 		return
 	}
 	r.ivrDo(c, r.ivrHandle(c, in))
 }
 
-func (r *Router) ivrDo(c *call, actions []ivr.Action) {
+func (r *flows) ivrDo(c *call, actions []ivr.Action) {
 	ch := c.callerChan
 	for _, a := range actions {
 		switch a := a.(type) {
@@ -58,9 +58,9 @@ func (r *Router) ivrDo(c *call, actions []ivr.Action) {
 			id := ivrPlaybackPrefix + ch + "-" + strconv.Itoa(a.ID)
 			c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.StopPlayback(ctx, id)) })
 		case ivr.StartTimer:
-			r.after(a.After, func() { r.post(func() { r.ivrInput(c, ivr.Timeout{Timer: a.ID}) }) })
+			r.u.ex.after(a.After, func() { r.post(func() { r.ivrInput(c, ivr.Timeout{Timer: a.ID}) }) })
 		case ivr.Lookup:
-			r.ivrLookup(c, a)
+			r.u.look.ivrLookup(c, a)
 		case ivr.SetLanguage:
 			lang := a.Language
 			c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.SetVar(ctx, ch, "CHANNEL(language)", lang)) })
@@ -78,13 +78,13 @@ func (r *Router) ivrDo(c *call, actions []ivr.Action) {
 			if media == "" {
 				media = "sound:vm-goodbye"
 			}
-			r.farewell(c, media, GoneSelfService)
+			r.u.conn.farewell(c, media, GoneSelfService)
 		}
 	}
 }
 
 // enqueueFromIVR ends the flow and queues the call with what the flow gathered.
-func (r *Router) enqueueFromIVR(c *call, a ivr.Route) {
+func (r *flows) enqueueFromIVR(c *call, a ivr.Route) {
 	c.setPhase(nil)
 	data := map[string]string{}
 	for k, v := range a.Data {
@@ -96,22 +96,22 @@ func (r *Router) enqueueFromIVR(c *call, a ivr.Route) {
 	if a.Customer != "" {
 		data["customer"] = a.Customer
 	}
-	c.w.do(func(ctx context.Context) { r.stopPlayback(ctx, c) })
-	r.enqueue(c, acd.CallRequest{ID: c.id, Queue: a.Queue, Priority: a.Priority, Skills: a.Skills, Data: data})
+	c.w.do(func(ctx context.Context) { r.u.conn.stopPlayback(ctx, c) })
+	r.u.look.enqueue(c, acd.CallRequest{ID: c.id, Queue: a.Queue, Priority: a.Priority, Skills: a.Skills, Data: data})
 }
 
 // ivrCallback records the caller's callback request at its place in time (on the call's
 // worker: it writes to the store) and tells the caller whether it was taken.
-func (r *Router) ivrCallback(c *call, a ivr.Callback, at time.Time) {
+func (r *flows) ivrCallback(c *call, a ivr.Callback, at time.Time) {
 	c.setPhase(nil)
 	ok := mediaURIs(a.Message)
 	if ok == "" {
 		ok = "sound:queue-thankyou"
 	}
 	ch, store := c.callerChan, r.hooks.callback
-	r.forget(c)
+	r.u.lines.forget(c)
 	c.w.do(func(ctx context.Context) {
-		r.stopPlayback(ctx, c)
+		r.u.conn.stopPlayback(ctx, c)
 		media, outcome := ok, GoneCallbackRequested
 		if store == nil {
 			r.log.Error("callback requested but no callback store is configured", "call", c.id)
@@ -120,9 +120,9 @@ func (r *Router) ivrCallback(c *call, a ivr.Callback, at time.Time) {
 			r.log.Warn("callback request not stored", "call", c.id, "err", err)
 			media, outcome = promptSorry, GoneSelfService
 		}
-		r.post(func() { r.unqueuedEnded(c, outcome) })
+		r.post(func() { r.u.lines.unqueuedEnded(c, outcome) })
 		_ = ignoreGone(r.tel.Play(ctx, ch, "sb-bye-"+ch, mediaList(media)))
-		r.sleep(3 * time.Second)
+		r.u.ex.sleep(3 * time.Second)
 		_ = ignoreGone(r.tel.Hangup(ctx, ch, "normal"))
 	})
 }
@@ -157,11 +157,11 @@ func ivrPlaybackID(ariID, callerChan string) (int, bool) {
 }
 
 // offerCallback tells a waiting caller they may hang up and be called back, keeping their place.
-func (r *Router) offerCallback(c *call) {
+func (r *flows) offerCallback(c *call) {
 	if q := c.queued(); q != nil {
 		q.callbackOffered = true
 	}
-	prompt := r.settings(c.place.queue).CallbackPrompt
+	prompt := r.u.conn.settings(c.place.queue).CallbackPrompt
 	if prompt == "" {
 		prompt = "sound:vm-press,digits:1"
 	}
@@ -169,7 +169,7 @@ func (r *Router) offerCallback(c *call) {
 	c.ann.announceN++
 	id := "sb-ann-" + ch + "-" + strconv.Itoa(c.ann.announceN)
 	c.w.do(func(ctx context.Context) {
-		r.stopPlayback(ctx, c)
+		r.u.conn.stopPlayback(ctx, c)
 		c.setPlayback(id)
 		_ = ignoreGone(r.tel.Play(ctx, ch, id, mediaList(prompt)))
 	})
@@ -177,7 +177,7 @@ func (r *Router) offerCallback(c *call) {
 
 // acceptCallback takes a waiting caller who pressed 1 after the offer out of the queue and
 // stores a callback at the caller's original place in time.
-func (r *Router) acceptCallback(c *call) {
+func (r *flows) acceptCallback(c *call) {
 	v, ok := r.eng.Call(c.id)
 	if !ok || v.State != "waiting" {
 		return

@@ -259,7 +259,7 @@ func TestIVRTransferWithoutContext(t *testing.T) {
 // the router forgets it.
 func TestIVRTransferContinues(t *testing.T) {
 	cfg := testConfig()
-	cfg.TransferContext = "sb-transfer"
+	cfg.IVR.TransferContext = "sb-transfer"
 	cfg.DIDs["5559200"] = router.Route{Flow: routertest.Flow("xfer", "",
 		&ivr.Node{ID: "out", Kind: ivr.KindTransfer, Number: "+4930123456"})}
 	h := start(t, cfg, routertest.Options{})

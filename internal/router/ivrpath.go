@@ -43,7 +43,7 @@ func (p *ivrPath) visit(s *ivr.Session) {
 }
 
 // ivrHandle hands the caller's session one input (nil: starts it) and notes the path.
-func (r *Router) ivrHandle(c *call, in ivr.Input) []ivr.Action {
+func (r *flows) ivrHandle(c *call, in ivr.Input) []ivr.Action {
 	var acts []ivr.Action
 	sess := c.session()
 	if in == nil {
@@ -58,17 +58,17 @@ func (r *Router) ivrHandle(c *call, in ivr.Input) []ivr.Action {
 
 // routed notes in the event stream the IVR path (none for a caller who met no flow) and the
 // data of a caller about to join its queue.
-func (r *Router) routed(c *call, data map[string]string) {
+func (r *flows) routed(c *call, data map[string]string) {
 	r.eng.Note(acd.CallRouted{At: r.clock.Now(), Call: c.id, Path: append([]IVRStep(nil), c.info.path...), Data: maps.Clone(data)})
 }
 
 // arrived notes in the event stream what the engine does not know of a call: its caller's
 // number and the DID dialled.
-func (r *Router) arrived(id, number, did string) {
+func (r *flows) arrived(id, number, did string) {
 	r.eng.Note(acd.CallArrived{At: r.clock.Now(), Call: id, Number: number, DID: did})
 }
 
 // gone notes in the event stream that a call the engine never held ended, and how (Gone*).
-func (r *Router) gone(id, outcome string) {
+func (r *flows) gone(id, outcome string) {
 	r.eng.Note(acd.CallGone{At: r.clock.Now(), Call: id, Outcome: outcome})
 }

@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"switchboard/acd"
@@ -27,6 +28,16 @@ const (
 	maxOriginateBackoff = 10 * time.Second
 )
 
+// linker holds or resumes offers as the event link and the originate failures say.
+type linker struct {
+	eng   *acd.Engine
+	log   *slog.Logger
+	ex    *executor
+	calls map[string]*call // the owner's
+	chans map[string]*call // the owner's
+	link  link
+}
+
 // link is the owner's view of the event link and of offering.
 type link struct {
 	up      bool // connected (Connected seen, Disconnected not since)
@@ -46,93 +57,93 @@ func (l *link) context() context.Context {
 
 // Disconnected queues the loss of the event link: offers stop until the next reconciliation.
 func (r *Router) Disconnected() {
-	r.post(r.linkLost)
+	r.post(r.u.lnk.linkLost)
 }
 
-func (r *Router) linkConnected(attempt int) {
-	r.link.up, r.link.attempt, r.link.ready = true, attempt, false
-	r.updateHold()
+func (lk *linker) linkConnected(attempt int) {
+	lk.link.up, lk.link.attempt, lk.link.ready = true, attempt, false
+	lk.updateHold()
 }
 
 // linkReconciled: a reconciliation on connection attempt finished; offers resume if that
 // connection is still the current one.
-func (r *Router) linkReconciled(attempt int) {
-	if !r.link.up || r.link.attempt != attempt {
+func (lk *linker) linkReconciled(attempt int) {
+	if !lk.link.up || lk.link.attempt != attempt {
 		return
 	}
-	r.link.ready = true
-	r.link.backoff = 0
-	r.updateHold()
+	lk.link.ready = true
+	lk.link.backoff = 0
+	lk.updateHold()
 }
 
-func (r *Router) linkLost() {
-	r.link.up, r.link.ready = false, false
-	r.updateHold()
+func (lk *linker) linkLost() {
+	lk.link.up, lk.link.ready = false, false
+	lk.updateHold()
 	n := 0
-	for _, id := range r.eng.CallIDs() {
-		v, ok := r.eng.Call(id)
+	for _, id := range lk.eng.CallIDs() {
+		v, ok := lk.eng.Call(id)
 		if !ok || v.State != "offered" {
 			continue
 		}
-		if c := r.calls[id]; c != nil && c.dialing() != nil && c.dialing().dialed {
+		if c := lk.calls[id]; c != nil && c.dialing() != nil && c.dialing().dialed {
 			// The agent took the callback and its customer is being dialed under this
 			// attempt's channel id: the attempt ends (no fault of the agent's), both legs are
 			// hung up, and a retry dials under a new attempt, never the same id twice.
-			if err := r.eng.Remove(id, "callback interrupted: event link lost"); err == nil {
+			if err := lk.eng.Remove(id, "callback interrupted: event link lost"); err == nil {
 				n++
 			}
 			continue
 		}
-		if err := r.eng.OfferFailed(id, acd.Withdrawn); err == nil {
+		if err := lk.eng.OfferFailed(id, acd.Withdrawn); err == nil {
 			n++
 		}
 	}
-	r.log.Warn("ari event link down; offers held until it is back and reconciled", "withdrawn", n)
+	lk.log.Warn("ari event link down; offers held until it is back and reconciled", "withdrawn", n)
 }
 
 // updateHold holds or resumes offers as the link and the originate cool-off say.
-func (r *Router) updateHold() {
-	hold := !r.link.ready || r.link.cooling
+func (lk *linker) updateHold() {
+	hold := !lk.link.ready || lk.link.cooling
 	switch {
-	case hold && !r.eng.Held():
-		r.eng.Hold()
-	case !hold && r.eng.Held():
-		r.eng.Resume()
+	case hold && !lk.eng.Held():
+		lk.eng.Hold()
+	case !hold && lk.eng.Held():
+		lk.eng.Resume()
 	}
 }
 
 // originateFailed takes back an offer whose agent leg Asterisk did not create.
-func (r *Router) originateFailed(c *call, agentChan, agent string, err error) {
+func (lk *linker) originateFailed(c *call, agentChan, agent string, err error) {
 	if c.offer.offerChan != agentChan {
 		return // withdrawn or ended meanwhile
 	}
-	delete(r.chans, agentChan)
+	delete(lk.chans, agentChan)
 	c.offer.offerChan, c.offer.offerAgent = "", ""
 	why := acd.Withdrawn
 	if errors.Is(err, ErrUnreachable) {
 		why = acd.Unreachable
 	} else {
-		r.coolOff(agent, err)
+		lk.coolOff(agent, err)
 	}
-	if err := r.eng.OfferFailed(c.id, why); err != nil {
-		r.log.Warn("offer failure in engine", "call", c.id, "err", err)
+	if err := lk.eng.OfferFailed(c.id, why); err != nil {
+		lk.log.Warn("offer failure in engine", "call", c.id, "err", err)
 	}
 }
 
 // coolOff pauses offers for the current backoff, doubling it for the next time.
-func (r *Router) coolOff(agent string, err error) {
-	if r.link.cooling {
+func (lk *linker) coolOff(agent string, err error) {
+	if lk.link.cooling {
 		return
 	}
-	r.link.backoff = min(max(2*r.link.backoff, minOriginateBackoff), maxOriginateBackoff)
-	r.link.cooling = true
-	r.updateHold()
-	wait := r.link.backoff
-	r.log.Warn("offer failed on asterisk's side; offers pause, the agent is not blamed", "agent", agent, "err", err, "for", wait)
-	r.after(wait, func() {
-		r.post(func() {
-			r.link.cooling = false
-			r.updateHold()
+	lk.link.backoff = min(max(2*lk.link.backoff, minOriginateBackoff), maxOriginateBackoff)
+	lk.link.cooling = true
+	lk.updateHold()
+	wait := lk.link.backoff
+	lk.log.Warn("offer failed on asterisk's side; offers pause, the agent is not blamed", "agent", agent, "err", err, "for", wait)
+	lk.ex.after(wait, func() {
+		lk.ex.post(func() {
+			lk.link.cooling = false
+			lk.updateHold()
 		})
 	})
 }

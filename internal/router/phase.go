@@ -31,12 +31,12 @@ type inIVR struct {
 }
 
 func (p *inIVR) digit(r *Router, c *call, d string) {
-	r.ivrInput(c, ivr.Digit{D: d[0]})
+	r.u.ivr.ivrInput(c, ivr.Digit{D: d[0]})
 }
 
 func (p *inIVR) playbackFinished(r *Router, c *call, id string) {
 	if n, ok := ivrPlaybackID(id, c.callerChan); ok {
-		r.ivrInput(c, ivr.PlaybackFinished{ID: n})
+		r.u.ivr.ivrInput(c, ivr.PlaybackFinished{ID: n})
 	}
 }
 
@@ -46,7 +46,7 @@ func (p *inIVR) callerGone(r *Router, c *call) bool {
 	c.callerChan = ""
 	p.sess.Handle(r.clock.Now(), ivr.CallerHangup{})
 	c.setPhase(nil)
-	r.endUnqueued(c, GoneAbandoned)
+	r.u.lines.endUnqueued(c, GoneAbandoned)
 	return true
 }
 
@@ -54,15 +54,15 @@ func (p *inIVR) callerGone(r *Router, c *call) bool {
 // once the offer ended: the call's record ends as a closed line's.
 type closedLine struct{ off *closedOffer }
 
-func (p *closedLine) digit(r *Router, c *call, d string) { r.closedDigit(c, p.off, d) }
+func (p *closedLine) digit(r *Router, c *call, d string) { r.u.ivr.closedDigit(c, p.off, d) }
 
 func (p *closedLine) playbackFinished(r *Router, c *call, id string) {
-	r.closedPromptDone(c, p.off, id)
+	r.u.ivr.closedPromptDone(c, p.off, id)
 }
 
 // callerGone: an after-hours caller hung up during the callback offer.
 func (p *closedLine) callerGone(r *Router, c *call) bool {
-	r.endUnqueued(c, GoneClosed)
+	r.u.lines.endUnqueued(c, GoneClosed)
 	return true
 }
 
@@ -75,7 +75,7 @@ type queued struct {
 
 func (p *queued) digit(r *Router, c *call, d string) {
 	if p.callbackOffered && d == "1" {
-		r.acceptCallback(c)
+		r.u.ivr.acceptCallback(c)
 	}
 }
 
@@ -89,7 +89,7 @@ type secureEntry struct {
 	prev phase
 }
 
-func (p *secureEntry) digit(r *Router, c *call, d string) { r.collectDigit(c, p.col, d[0]) }
+func (p *secureEntry) digit(r *Router, c *call, d string) { r.u.sec.collectDigit(c, p.col, d[0]) }
 
 func (p *secureEntry) playbackFinished(r *Router, c *call, id string) {
 	p.prev.playbackFinished(r, c, id)

@@ -170,8 +170,8 @@ func propertyConfig() router.Config {
 					LookupTimeout: 3 * time.Second},
 				&ivr.Node{ID: "l1", Kind: ivr.KindRoute, Queue: "line1"})},
 		},
-		Dialer:          router.Dialer{Every: time.Second, RingTimeout: 10 * time.Second},
-		TransferContext: "sb-transfer",
+		Dialer: router.Dialer{Every: time.Second, RingTimeout: 10 * time.Second},
+		IVR:    router.IVRSettings{TransferContext: "sb-transfer"},
 	}
 }
 

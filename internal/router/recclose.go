@@ -27,7 +27,7 @@ type closing struct {
 // closeBridge deletes a call's bridge, after its recording (name; "" when not recorded) has
 // ended. Call on the owner goroutine after the requests that take the legs out of the bridge
 // were queued on c's worker.
-func (r *Router) closeBridge(c *call, bridge, name string) {
+func (r *recordingUnit) closeBridge(c *call, bridge, name string) {
 	if bridge == "" {
 		return
 	}
@@ -40,13 +40,13 @@ func (r *Router) closeBridge(c *call, bridge, name string) {
 		r.recordingOverdue(name) // the same name recorded again: settle the first one now
 	}
 	cl := &closing{c: c, bridge: bridge}
-	cl.timer = time.AfterFunc(r.recs.opt.Wait, func() { r.post(func() { r.recordingOverdue(name) }) })
+	cl.timer = time.AfterFunc(r.recs.opt.Wait, func() { r.ex.post(func() { r.recordingOverdue(name) }) })
 	r.recs.closing[name] = cl
 }
 
 // recordingEnded is told that a recording finished or failed: its bridge, if waiting, goes.
 // It reports false for a recording already collected without its RecordingFinished.
-func (r *Router) recordingEnded(name string) bool {
+func (r *recordingUnit) recordingEnded(name string) bool {
 	if _, gone := r.recs.collectedLate[name]; gone {
 		delete(r.recs.collectedLate, name)
 		return false
@@ -70,7 +70,7 @@ func (r *Router) recordingEnded(name string) bool {
 
 // recordingOverdue deletes a recorded bridge whose recording did not end in time and collects
 // the file Asterisk stored, on the owner goroutine.
-func (r *Router) recordingOverdue(name string) {
+func (r *recordingUnit) recordingOverdue(name string) {
 	cl := r.recs.closing[name]
 	if cl == nil {
 		return

@@ -18,8 +18,8 @@ import (
 // with their agent first, then waiting callers with their original enqueue time and priority.
 // Leftovers (agent channels and call bridges of nothing) are cleaned up, and the store is
 // told which calls are still up (Journal.Reconciled).
-func (r *Router) reconcile(attempt int) {
-	ctx := r.link.context()
+func (r *reconciler) reconcile(attempt int) {
+	ctx := r.u.lnk.link.context()
 	v, ok := r.lookAtAsterisk(ctx, attempt)
 	if !ok {
 		return
@@ -42,7 +42,7 @@ func (r *Router) reconcile(attempt int) {
 		}
 		r.hooks.journal.Reconciled(live, r.clock.Now())
 	}
-	r.linkReconciled(attempt)
+	r.u.lnk.linkReconciled(attempt)
 	r.reconciled.Add(1)
 	r.log.Info("reconciled", "attempt", attempt, "channels", len(v.inApp), "adopted", adopted, "calls", len(r.calls))
 }
@@ -58,7 +58,7 @@ type asteriskView struct {
 
 // lookAtAsterisk reads the application's channels and bridges; when it cannot, it schedules
 // the reconciliation again and returns false.
-func (r *Router) lookAtAsterisk(ctx context.Context, attempt int) (*asteriskView, bool) {
+func (r *reconciler) lookAtAsterisk(ctx context.Context, attempt int) (*asteriskView, bool) {
 	inApp, bridges, err := r.tel.AppState(ctx)
 	if err != nil {
 		// Asterisk registers the application just after the websocket upgrade, so the first
@@ -68,13 +68,13 @@ func (r *Router) lookAtAsterisk(ctx context.Context, attempt int) (*asteriskView
 			level = slog.LevelInfo
 		}
 		r.log.Log(context.Background(), level, "reconcile: application state; retrying", "err", err)
-		r.after(200*time.Millisecond, func() { r.post(func() { r.reconcile(attempt) }) })
+		r.u.ex.after(200*time.Millisecond, func() { r.post(func() { r.reconcile(attempt) }) })
 		return nil, false
 	}
 	all, err := r.tel.Channels(ctx)
 	if err != nil {
 		r.log.Error("reconcile: channels", "err", err)
-		r.after(time.Second, func() { r.post(func() { r.reconcile(attempt) }) })
+		r.u.ex.after(time.Second, func() { r.post(func() { r.reconcile(attempt) }) })
 		return nil, false
 	}
 	v := &asteriskView{inApp: inApp, app: map[string]bool{}, exists: map[string]Channel{},
@@ -85,9 +85,9 @@ func (r *Router) lookAtAsterisk(ctx context.Context, attempt int) (*asteriskView
 	for _, id := range inApp {
 		v.app[id] = true
 	}
-	for id := range r.ending {
+	for id := range r.u.lines.ending {
 		if !v.app[id] {
-			delete(r.ending, id) // gone while nobody listened
+			delete(r.u.lines.ending, id) // gone while nobody listened
 		}
 	}
 	// Membership of our bridges: which holding bridge or call bridge each channel is in.
@@ -97,7 +97,7 @@ func (r *Router) lookAtAsterisk(ctx context.Context, attempt int) (*asteriskView
 		}
 		v.ourBridges[b] = true
 		if strings.HasPrefix(b, "sb-hold-") {
-			r.holds[b] = true
+			r.u.conn.holds[b] = true
 		}
 		members, err := r.tel.BridgeChannels(ctx, b)
 		if err != nil {
@@ -113,28 +113,28 @@ func (r *Router) lookAtAsterisk(ctx context.Context, attempt int) (*asteriskView
 
 // catchUp applies to the calls the router holds what happened to their channels while it was
 // not listening.
-func (r *Router) catchUp(v *asteriskView) {
+func (r *reconciler) catchUp(v *asteriskView) {
 	app, exists := v.app, v.exists
 	for _, c := range r.snapshotCalls() {
 		if c.callerChan != "" && !app[c.callerChan] {
-			r.onChannelGone(c.callerChan, 0, true)
+			r.u.lines.onChannelGone(c.callerChan, 0, true)
 			continue
 		}
 		if ch := c.offer.offerChan; ch != "" {
 			if _, ok := exists[ch]; !ok {
-				r.onChannelGone(ch, 0, false)
+				r.u.lines.onChannelGone(ch, 0, false)
 			} else if app[ch] && exists[ch].State == "Up" {
-				r.agentAnswered(ch, c.id)
+				r.u.lines.agentAnswered(ch, c.id)
 			}
 		}
 		if ch := c.conn.agentChan; ch != "" && !app[ch] {
-			r.onChannelGone(ch, 0, true)
+			r.u.lines.onChannelGone(ch, 0, true)
 		}
 		if cb := c.dialing(); cb != nil && cb.dialed && c.callerChan == "" && r.calls[c.id] == c {
 			if ch, ok := exists[cb.custChan]; !ok {
-				r.customerGone(c, cb.custChan, 0)
+				r.u.cbd.customerGone(c, cb.custChan, 0)
 			} else if app[ch.ID] && ch.State == "Up" {
-				r.customerAnswered(ch.ID, c.id)
+				r.u.cbd.customerAnswered(ch.ID, c.id)
 			}
 		}
 	}
@@ -144,11 +144,11 @@ func (r *Router) catchUp(v *asteriskView) {
 // the channels it held before catching up). Connected calls are re-attached to their agents
 // first: a waiting caller queued before them could be offered, and so reserve, the agent of a
 // call that is still up. It returns how many calls it adopted.
-func (r *Router) adoptOrphans(ctx context.Context, v *asteriskView, held map[string]bool) int {
+func (r *reconciler) adoptOrphans(ctx context.Context, v *asteriskView, held map[string]bool) int {
 	adopted := 0
 	var waiting []*orphan
 	for _, id := range v.inApp {
-		if _, ok := r.chans[id]; ok || held[id] || r.ending[id] {
+		if _, ok := r.chans[id]; ok || held[id] || r.u.lines.ending[id] {
 			continue
 		}
 		if isAgentChan(id) {
@@ -166,7 +166,7 @@ func (r *Router) adoptOrphans(ctx context.Context, v *asteriskView, held map[str
 		}
 		waiting = append(waiting, o)
 	}
-	r.takeAskedStates()
+	r.u.desk.takeAskedStates()
 	r.flush()
 	for _, o := range waiting {
 		if r.adopt(o, v.exists) {
@@ -178,11 +178,11 @@ func (r *Router) adoptOrphans(ctx context.Context, v *asteriskView, held map[str
 }
 
 // cleanLeftovers hangs up the agent channels and deletes the call bridges that belong to no call.
-func (r *Router) cleanLeftovers(v *asteriskView) {
+func (r *reconciler) cleanLeftovers(v *asteriskView) {
 	for _, id := range v.inApp {
 		if _, ok := r.chans[id]; !ok && isAgentChan(id) {
 			r.log.Info("reconcile: hanging up an agent channel of no call", "channel", id)
-			r.hangupLater(id)
+			r.u.lines.hangupLater(id)
 		}
 	}
 	for b := range v.ourBridges {
@@ -191,7 +191,7 @@ func (r *Router) cleanLeftovers(v *asteriskView) {
 		}
 		switch c := r.chans[strings.TrimPrefix(b, "sb-call-")]; {
 		case c == nil:
-			r.spawnWork(func(ctx context.Context) { _ = ignoreGone(r.tel.DeleteBridge(ctx, b)) })
+			r.u.ex.spawnWork(func(ctx context.Context) { _ = ignoreGone(r.tel.DeleteBridge(ctx, b)) })
 		case c.conn.bridge != b:
 			// The call was queued again out of it: on the call's worker, after the caller's
 			// move to the holding bridge, so that its recording ends as Asterisk ends one
@@ -201,7 +201,7 @@ func (r *Router) cleanLeftovers(v *asteriskView) {
 	}
 }
 
-func (r *Router) snapshotCalls() []*call {
+func (r *reconciler) snapshotCalls() []*call {
 	out := make([]*call, 0, len(r.calls))
 	for _, c := range r.calls {
 		out = append(out, c)
@@ -235,7 +235,7 @@ type orphan struct {
 	agentChan string // an agent channel in the application in that bridge
 }
 
-func (r *Router) orphan(ctx context.Context, ch Channel, inBridge map[string]string, app map[string]bool) *orphan {
+func (r *reconciler) orphan(ctx context.Context, ch Channel, inBridge map[string]string, app map[string]bool) *orphan {
 	o := &orphan{ch: ch}
 	place, _ := r.tel.Var(ctx, ch.ID, varPlace)
 	answer, _ := r.tel.Var(ctx, ch.ID, varAnswer)
@@ -256,7 +256,7 @@ func (r *Router) orphan(ctx context.Context, ch Channel, inBridge map[string]str
 	if !o.placed && r.hooks.journal != nil && !isCallbackChan(ch.ID) {
 		// The variable was never set (the router died between StasisStart and the enqueue's
 		// requests) or was lost: the store's row of the call is the other memory.
-		if rc, ok := r.hooks.journal.Recall(r.callID(ch.ID)); ok {
+		if rc, ok := r.hooks.journal.Recall(r.u.lines.callID(ch.ID)); ok {
 			o.queue, o.prio, o.enqueued, o.placed = rc.Queue, rc.Priority, rc.EnqueuedAt, true
 		}
 	}
@@ -264,7 +264,7 @@ func (r *Router) orphan(ctx context.Context, ch Channel, inBridge map[string]str
 }
 
 // route returns the route of a channel's DID, or the default one.
-func (r *Router) route(did string) (Route, bool) {
+func (r *reconciler) route(did string) (Route, bool) {
 	route, ok := r.cfg.DIDs[did]
 	if !ok && r.cfg.Default != nil {
 		route, ok = *r.cfg.Default, true
@@ -276,7 +276,7 @@ func (r *Router) route(did string) (Route, bool) {
 // callback customer) and an agent channel in the call's bridge, answered. It reports whether
 // it did; when the agent cannot take the call back, its channel is hung up and the call is
 // left for adopt to queue again.
-func (r *Router) reattach(o *orphan) bool {
+func (r *reconciler) reattach(o *orphan) bool {
 	if !o.inCall || !o.answered || o.agentChan == "" {
 		return false
 	}
@@ -289,19 +289,19 @@ func (r *Router) reattach(o *orphan) bool {
 		}
 		queue, prio, enqueued = route.Queue, route.Priority, ch.Created
 	}
-	c := r.track(&call{id: r.callID(ch.ID), callerChan: ch.ID, info: callerInfo{number: ch.Number, did: ch.Exten}, place: queuePlace{queue: queue, priority: prio}})
+	c := r.u.ex.track(&call{id: r.u.lines.callID(ch.ID), callerChan: ch.ID, info: callerInfo{number: ch.Number, did: ch.Exten}, place: queuePlace{queue: queue, priority: prio}})
 	req := acd.CallRequest{ID: c.id, Queue: queue, Priority: prio, Skills: route.Skills, EnqueuedAt: enqueued, Data: route.Data}
-	r.arrived(c.id, ch.Number, ch.Exten) // the screen pop and the customer records learn the caller again
+	r.u.ivr.arrived(c.id, ch.Number, ch.Exten) // the screen pop and the customer records learn the caller again
 	if err := r.eng.Adopt(req, o.agent, o.at); err != nil {
 		r.log.Warn("reconcile: connected call not re-attached; queueing it again", "call", c.id, "agent", o.agent, "err", err)
-		r.hangupLater(o.agentChan)
+		r.u.lines.hangupLater(o.agentChan)
 		o.agentChan = ""
 		return false
 	}
 	c.conn.agentChan, c.conn.agent, c.conn.bridge = o.agentChan, o.agent, callBridgeID(ch.ID)
 	c.conn.answeredAt, c.rec.recording, c.rec.lastRec, c.rec.recorded = o.at, o.rec, o.rec, true
 	if o.rec != "" {
-		r.noteRecording(o.rec, c, o.agent, r.clock.Now())
+		r.u.rec.noteRecording(o.rec, c, o.agent, r.clock.Now())
 	}
 	c.offer.attempt = attemptOf(o.agentChan)
 	r.calls[c.id] = c
@@ -314,31 +314,31 @@ func (r *Router) reattach(o *orphan) bool {
 // adopt takes over a caller channel the router does not hold and that reattach left: a caller
 // waiting (or in any state but connected) goes back into its queue at its original place, a
 // caller in the IVR starts its flow again.
-func (r *Router) adopt(o *orphan, exists map[string]Channel) bool {
+func (r *reconciler) adopt(o *orphan, exists map[string]Channel) bool {
 	ch := o.ch
 	queue, prio, enqueued, placed := o.queue, o.prio, o.enqueued, o.placed
 	if isCallbackChan(ch.ID) && (!placed || !o.answered || !o.inCall) {
 		// A customer being called back, not yet connected when the router went: its attempt
 		// is recovered as failed and dialed again later.
 		r.log.Info("reconcile: hanging up a callback customer who was not connected", "channel", ch.ID)
-		r.hangupLater(ch.ID)
+		r.u.lines.hangupLater(ch.ID)
 		return false
 	}
 	route, ok := r.route(ch.Exten)
 	if !placed && ok && route.Flow != nil {
 		// It was in the IVR when the router went: it starts the flow again.
-		c := r.track(&call{id: r.callID(ch.ID), callerChan: ch.ID, info: callerInfo{number: ch.Number, did: ch.Exten}})
+		c := r.u.ex.track(&call{id: r.u.lines.callID(ch.ID), callerChan: ch.ID, info: callerInfo{number: ch.Number, did: ch.Exten}})
 		r.calls[c.id] = c
 		r.chans[ch.ID] = c
-		r.arrived(c.id, ch.Number, ch.Exten)
-		r.startIVR(c, route, ch.Number)
+		r.u.ivr.arrived(c.id, ch.Number, ch.Exten)
+		r.u.ivr.startIVR(c, route, ch.Number)
 		r.log.Info("reconcile: caller back at the start of its IVR flow", "call", c.id)
 		return true
 	}
 	if !placed {
 		if !ok {
 			r.log.Warn("reconcile: channel with no queue and no route; hanging up", "channel", ch.ID)
-			r.hangupLater(ch.ID)
+			r.u.lines.hangupLater(ch.ID)
 			return false
 		}
 		queue, prio, enqueued = route.Queue, route.Priority, ch.Created
@@ -347,8 +347,8 @@ func (r *Router) adopt(o *orphan, exists map[string]Channel) bool {
 		enqueued = r.clock.Now()
 	}
 	// A call answered before may have been recorded: a new recording gets a name of its own.
-	c := r.track(&call{id: r.callID(ch.ID), callerChan: ch.ID, info: callerInfo{number: ch.Number, did: ch.Exten}, place: queuePlace{queue: queue, priority: prio}, rec: callRecs{recorded: o.answered, lastRec: o.rec}})
-	r.arrived(c.id, ch.Number, ch.Exten) // the screen pop and the customer records learn the caller again
+	c := r.u.ex.track(&call{id: r.u.lines.callID(ch.ID), callerChan: ch.ID, info: callerInfo{number: ch.Number, did: ch.Exten}, place: queuePlace{queue: queue, priority: prio}, rec: callRecs{recorded: o.answered, lastRec: o.rec}})
+	r.u.ivr.arrived(c.id, ch.Number, ch.Exten) // the screen pop and the customer records learn the caller again
 	req := acd.CallRequest{ID: c.id, Queue: queue, Priority: prio, Skills: route.Skills, EnqueuedAt: enqueued, Data: route.Data}
 	// New offers number their agent channels above any left from before.
 	for id := range exists {
@@ -362,14 +362,14 @@ func (r *Router) adopt(o *orphan, exists map[string]Channel) bool {
 		c.place.inHold = b
 	}
 	if o.rec != "" { // the recording of the connection before: it ends as the caller leaves the bridge
-		r.noteRecording(o.rec, c, o.agent, r.clock.Now())
+		r.u.rec.noteRecording(o.rec, c, o.agent, r.clock.Now())
 	}
 	r.calls[c.id] = c
 	r.chans[ch.ID] = c
 	if err := r.eng.Enqueue(req); err != nil {
 		r.log.Error("reconcile: re-enqueue failed; hanging up", "call", c.id, "err", err)
-		r.forget(c)
-		r.hangupLater(ch.ID)
+		r.u.lines.forget(c)
+		r.u.lines.hangupLater(ch.ID)
 		return false
 	}
 	r.log.Info("reconcile: re-adopted a waiting call", "call", c.id, "queue", queue, "enqueued_at", enqueued)

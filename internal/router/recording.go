@@ -109,11 +109,23 @@ func newRecorder(opt Options, tel Recordings) *recorder {
 	return rc
 }
 
+// recordingUnit starts, notes and closes the calls' recordings; its recorder collects the
+// finished files off the owner goroutine.
+type recordingUnit struct {
+	clock acd.Clock
+	tel   Telephony
+	log   *slog.Logger
+	ex    *executor
+	conn  *connector       // the queues' settings
+	calls map[string]*call // the owner's
+	recs  *recorder
+}
+
 // WaitRecordings waits until the recordings being collected are done (for shutdown and tests).
-func (r *Router) WaitRecordings() { r.recs.wg.Wait() }
+func (r *Router) WaitRecordings() { r.u.rec.recs.wg.Wait() }
 
 // onRecording handles RecordingStarted, RecordingFinished and RecordingFailed on the owner.
-func (r *Router) onRecording(ev Event) {
+func (r *recordingUnit) onRecording(ev Event) {
 	now := r.clock.Now()
 	switch ev := ev.(type) {
 	case RecordingStarted:
@@ -166,7 +178,7 @@ func (r *Router) onRecording(ev Event) {
 			return
 		}
 		r.recs.wg.Add(1)
-		r.spawn(func() {
+		r.ex.spawn(func() {
 			defer r.recs.wg.Done()
 			r.recs.collect(context.Background(), rec, ev.Duration) // no deadline: a long file takes a while
 		})
@@ -179,7 +191,7 @@ var laterRecording = regexp.MustCompile(`-r[0-9]{8}T[0-9]{6}\.[0-9]{3}Z$`)
 // newRecording names a new recording of c starting at now, notes it as the recording of the
 // call's current bridge, and notes the call's queue, agent and number for its index row as
 // they are now (RecordingStarted may come after a transfer).
-func (r *Router) newRecording(c *call, now time.Time) string {
+func (r *recordingUnit) newRecording(c *call, now time.Time) string {
 	name := recordingPrefix + c.id
 	if c.rec.recorded {
 		for at := now.UTC().Truncate(time.Millisecond); ; at = at.Add(time.Millisecond) {
@@ -196,12 +208,12 @@ func (r *Router) newRecording(c *call, now time.Time) string {
 // noteRecording keeps what the index row of recording name says of its call, as it is now:
 // RecordingStarted may come after a transfer, and RecordingFinished of a recording started
 // before a restart after the call was queued again or ended.
-func (r *Router) noteRecording(name string, c *call, agent string, now time.Time) {
+func (r *recordingUnit) noteRecording(name string, c *call, agent string, now time.Time) {
 	r.recs.noted[name] = Recorded{Name: name, CallID: c.id, Queue: c.place.queue, Agent: agent, Number: c.info.number, Started: now}
 }
 
 // recordingFailed forgets a recording of c that did not start.
-func (r *Router) recordingFailed(c *call, name string) {
+func (r *recordingUnit) recordingFailed(c *call, name string) {
 	if c.rec.recording == name {
 		c.rec.recording = ""
 	}
@@ -227,12 +239,12 @@ func recordingCall(name string) string {
 }
 
 // recordingNotice plays the queue's notice to the caller of a call whose recording started.
-func (r *Router) recordingNotice(callID string) {
+func (r *recordingUnit) recordingNotice(callID string) {
 	c := r.calls[callID]
 	if c == nil || c.callerChan == "" {
 		return
 	}
-	media := r.settings(c.place.queue).RecordingNotice
+	media := r.conn.settings(c.place.queue).RecordingNotice
 	if media == "" {
 		return
 	}
@@ -271,12 +283,12 @@ func (r *Router) RecordOnDemand(ctx context.Context, callID, agent string, allow
 			done <- nil // already recorded
 			return
 		}
-		name := r.newRecording(c, r.clock.Now())
+		name := r.u.rec.newRecording(c, r.clock.Now())
 		bridge, ch, answer := c.conn.bridge, c.callerChan, answerValue(c.conn.agent, c.conn.answeredAt, name)
 		c.w.do(func(ctx context.Context) {
 			err := ignoreGone(r.tel.RecordBridge(ctx, bridge, name))
 			if err != nil {
-				r.post(func() { r.recordingFailed(c, name) })
+				r.post(func() { r.u.rec.recordingFailed(c, name) })
 				done <- fmt.Errorf("record on demand: %w", err)
 				return
 			}
@@ -296,7 +308,7 @@ func (r *Router) RecordOnDemand(ctx context.Context, callID, agent string, allow
 
 // recordingNote starts a Recorded for one of the router's call recordings, from what was noted
 // of it (noteRecording), or from the call if it is still held.
-func (r *Router) recordingNote(name, format string, now time.Time) (Recorded, bool) {
+func (r *recordingUnit) recordingNote(name, format string, now time.Time) (Recorded, bool) {
 	if !isRecordingName(name) {
 		return Recorded{}, false // not one of ours, or not a name we could store
 	}
@@ -318,7 +330,7 @@ func (r *Router) recordingNote(name, format string, now time.Time) (Recorded, bo
 // call (queue, agent, number, start) is left empty for the Recorded hook to fill in, e.g. from
 // the call records. It returns how many recordings it indexed. Not on the owner goroutine.
 func (r *Router) CollectStored(ctx context.Context) (int, error) {
-	if r.recs.opt.Dir == "" || r.recs.opt.Index == nil {
+	if r.u.rec.recs.opt.Dir == "" || r.u.rec.recs.opt.Index == nil {
 		return 0, nil
 	}
 	names, err := r.tel.StoredRecordings(ctx)
@@ -332,11 +344,11 @@ func (r *Router) CollectStored(ctx context.Context) (int, error) {
 				continue
 			}
 			id := recordingCall(name)
-			if _, live := r.recs.started[name]; live || r.calls[id] != nil {
+			if _, live := r.u.rec.recs.started[name]; live || r.calls[id] != nil {
 				continue
 			}
 			rec := Recorded{Name: name, CallID: id, Format: "wav"}
-			if n, ok := r.recs.noted[name]; ok {
+			if n, ok := r.u.rec.recs.noted[name]; ok {
 				rec.Queue, rec.Agent, rec.Number = n.Queue, n.Agent, n.Number
 			}
 			todo = append(todo, rec)
@@ -351,10 +363,10 @@ func (r *Router) CollectStored(ctx context.Context) (int, error) {
 		if ctx.Err() != nil {
 			return n, ctx.Err()
 		}
-		if !r.recs.reserve(rec.Name) {
+		if !r.u.rec.recs.reserve(rec.Name) {
 			continue // RecordingFinished came meanwhile: it is being collected
 		}
-		if r.recs.collect(ctx, rec, 0) {
+		if r.u.rec.recs.collect(ctx, rec, 0) {
 			n++
 		}
 	}

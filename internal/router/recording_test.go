@@ -136,9 +136,9 @@ func TestCollectRecording(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r.recs.backoff = time.Millisecond
+			r.u.rec.recs.backoff = time.Millisecond
 			r.Connected(1) // offers start once reconciled
-			for _, f := range r.inbox.Drain() {
+			for _, f := range r.loop.inbox.Drain() {
 				f()
 			}
 			r.onARI(event(t, `{"type":"StasisStart","args":["inbound","5551000"],"channel":{"id":"1.1","caller":{"number":"7999"}}}`))
@@ -167,7 +167,7 @@ func TestCollectRecording(t *testing.T) {
 			}
 			for result, n := range want {
 				var m dto.Metric
-				r.recs.m.results.WithLabelValues(result).Write(&m)
+				r.u.rec.recs.m.results.WithLabelValues(result).Write(&m)
 				if got := m.GetCounter().GetValue(); got != n {
 					t.Errorf("switchboard_recordings_total{result=%q} = %v, want %v", result, got, n)
 				}
@@ -230,7 +230,7 @@ func TestCollectStored(t *testing.T) {
 func TestRecordingNames(t *testing.T) {
 	at := time.Date(2026, 11, 23, 9, 0, 0, 123456789, time.UTC)
 	c := &call{id: "n1-1796653776.0"}
-	r := &Router{recs: newRecorder(Options{}, nil)}
+	r := &recordingUnit{recs: newRecorder(Options{}, nil)}
 	var got []string
 	for range 3 {
 		got = append(got, r.newRecording(c, at))

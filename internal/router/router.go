@@ -2,9 +2,12 @@
 // holds the engine and the calls and takes, in order, Asterisk's events (the router's own
 // types, decoded by the adapter), timer expiries and requests from the API; what it decides is
 // carried out on Asterisk by one worker per call, so a slow request holds up only its own call.
-// Each call is in one phase (phase.go), which takes the caller's inputs. The callback dialer
-// claims from the store on its own goroutine (dialerState.Run). After every (re)connection the
-// owner reconciles with what Asterisk reports, re-adopting calls from their channel variables.
+// Each call is in one phase (phase.go), which takes the caller's inputs. The owner loop
+// (Router) hands the work to units (units.go), each keeping its own state: the callers'
+// channels, the connections, announcements, IVR flows, lookups, the callback dialer (which
+// claims from the store on its own goroutine, dialerState.Run), the link, recordings, secure
+// entries and the agents' requests. After every (re)connection the owner reconciles with what
+// Asterisk reports, re-adopting calls from their channel variables.
 // The router declares the ports it needs (Channels, Bridges, Playbacks, Recordings, Agents,
 // Journal, Callbacks); adapters implement them.
 package router
@@ -158,6 +161,17 @@ type Config struct {
 	// RingMargin is added to the ring timeout for the originate timeout, so that the engine's
 	// timer, not Asterisk's, decides a ring-out (default 2s).
 	RingMargin time.Duration
+	// IVR is what the caller's own inputs need beyond the flows: transfers and secure entry.
+	IVR IVRSettings
+	// Dialer says how callbacks are dialed (Options.Callbacks; dialer.go).
+	Dialer Dialer
+	// DeskEndpoints are the phones an agent may log in on or a supervisor may set (glob
+	// patterns, path.Match); empty: none. See EndpointAllowed.
+	DeskEndpoints []string
+}
+
+// IVRSettings are the router's settings of the caller's transfers and secure digit entries.
+type IVRSettings struct {
 	// TransferContext is the dialplan context an IVR transfer node sends the caller to, with
 	// the node's number as the extension (POST /channels/{id}/continue); "" refuses transfers.
 	TransferContext string
@@ -166,11 +180,6 @@ type Config struct {
 	// capped at 5s, between digits.
 	SecurePrompt  string
 	SecureTimeout time.Duration
-	// Dialer says how callbacks are dialed (Options.Callbacks; dialer.go).
-	Dialer Dialer
-	// DeskEndpoints are the phones an agent may log in on or a supervisor may set (glob
-	// patterns, path.Match); empty: none. See EndpointAllowed.
-	DeskEndpoints []string
 }
 
 // How a call the engine never held ended (acd.CallGone's Outcome); the store's call outcomes.
@@ -190,10 +199,8 @@ type Options struct {
 	// and the router's own facts (acd.CallArrived, acd.CallRouted, acd.CallGone).
 	Observers []func(acd.Event)
 	Clock     acd.Clock // default: the system clock
-	// OfferLatency, when set, is told each offer's latency: from the moment the router
-	// received the caller's StasisStart (first offer without waiting) or the engine decided
-	// (later offers) to the moment the originate request is sent. Called from workers.
-	OfferLatency func(time.Duration)
+	// Probes measure the router from outside: offer latency, work in flight.
+	Probes Probes
 	// Agents, when set, remembers the agents across a restart: where each stood, and the pause
 	// or logout one waits for (see Agents).
 	Agents Agents
@@ -210,6 +217,14 @@ type Options struct {
 	Lookups Lookups
 	// CSAT, when set, stores a post-call survey score; called on the call's worker.
 	CSAT func(ctx context.Context, s CSAT) error
+}
+
+// Probes measure the router from outside.
+type Probes struct {
+	// OfferLatency, when set, is told each offer's latency: from the moment the router
+	// received the caller's StasisStart (first offer without waiting) or the engine decided
+	// (later offers) to the moment the originate request is sent. Called from workers.
+	OfferLatency func(time.Duration)
 	// Activity, when set, counts the router's work in flight (see Activity): tests wait on
 	// it until the router is idle.
 	Activity *Activity
@@ -290,33 +305,32 @@ type Recalled struct {
 	EnqueuedAt time.Time
 }
 
-// Router runs one Asterisk node's calls: the owner loop and the state it alone touches.
+// Router runs one Asterisk node's calls: the owner loop and the state it alone touches, and
+// the units (units.go) that do the rest of the work.
 type Router struct {
-	cfg        Config
-	tel        Telephony
-	log        *slog.Logger
-	eng        *acd.Engine
-	clock      acd.Clock
-	inbox      *Inbox[func()]
-	pending    []acd.Event
-	observers  []func(acd.Event)
-	calls      map[string]*call // by call id
-	chans      map[string]*call // by caller and agent channel id
-	ending     map[string]bool  // channels of forgotten calls still up: the router is ending them, reconcile adopts none
-	holds      map[string]bool  // holding bridges known to exist
-	metrics    *metrics
-	stats      stats
-	reconciled atomic.Int64
-	received   time.Time // when the ARI event being handled arrived
-	hooks      hooks
-	recs       *recorder
-	lookups    Lookups // timeouts defaulted
-	dialer     dialerState
-	requests   requests
-	link       link        // the event link, and whether offers are held (link.go)
-	stopped    atomic.Bool // Run returned: workers start nothing new
-	sched      sched
-	act        *Activity
+	cfg     Config
+	tel     Telephony
+	log     *slog.Logger
+	eng     *acd.Engine
+	clock   acd.Clock
+	calls   map[string]*call // by call id
+	chans   map[string]*call // by caller and agent channel id
+	loop    loop
+	metrics *metrics
+	hooks   hooks
+	u       units
+}
+
+// loop is the owner loop's own state: its inbox, the engine's events not yet handed on, and
+// its timers.
+type loop struct {
+	inbox     *Inbox[func()]
+	pending   []acd.Event
+	observers []func(acd.Event)
+	received  time.Time   // when the ARI event being handled arrived
+	stopped   atomic.Bool // Run returned: workers start nothing new
+	sched     sched
+	stats     stats
 }
 
 // hooks are the stores the router writes to and reads from, besides the journal hooks.
@@ -336,7 +350,6 @@ type requests struct {
 
 // sched is the owner's timers: the engine's next deadline and the tick.
 type sched struct {
-	timers    Timers
 	deadline  time.Time // the engine deadline the deadline timer is armed for
 	deadlineT Timer
 	tickT     Timer
@@ -364,42 +377,16 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 	}
 	r := &Router{
 		cfg: cfg, tel: tel, log: opt.Logger, clock: opt.Clock,
-		inbox: NewInbox[func()](), observers: opt.Observers,
-		calls: map[string]*call{}, chans: map[string]*call{}, ending: map[string]bool{}, holds: map[string]bool{},
-		hooks:   hooks{latency: opt.OfferLatency, journal: opt.Journal, callback: opt.Callback, csat: opt.CSAT},
-		recs:    newRecorder(opt, tel),
-		lookups: opt.Lookups,
-		dialer:  dialerState{store: opt.Callbacks, active: map[string]int{}},
+		calls: map[string]*call{}, chans: map[string]*call{},
+		loop:  loop{inbox: NewInbox[func()](), observers: opt.Observers},
+		hooks: hooks{latency: opt.Probes.OfferLatency, journal: opt.Journal, callback: opt.Callback, csat: opt.CSAT},
 	}
-	r.sched.timers, r.act = wallTimers{}, opt.Activity
-	if t, ok := opt.Clock.(Timers); ok {
-		r.sched.timers = t
-	}
-	if r.act == nil {
-		r.act = &Activity{}
-	}
-	r.dialer.work.act, r.dialer.act, r.dialer.log = r.act, r.act, r.log
-	r.dialer.rounds, r.dialer.handBack = make(chan claimRound, 1), r.claimed
-	r.requests.agents = opt.Agents
-	if opt.Agents != nil {
-		r.requests.asked = map[string]AgentRequest{}
-		for _, a := range cfg.Agents {
-			if p, ok := opt.Agents.PendingRequest(a.ID); ok && (p.State == acd.Paused || p.State == acd.LoggedOut) {
-				r.requests.asked[a.ID] = p
-			}
-		}
-	}
-	if r.lookups.ClassifyTimeout <= 0 {
-		r.lookups.ClassifyTimeout = defaultClassifyTimeout
-	}
-	if r.lookups.LookupTimeout <= 0 {
-		r.lookups.LookupTimeout = defaultLookupTimeout
-	}
-	eng, err := acd.New(acd.Options{Clock: opt.Clock, OnEvent: func(ev acd.Event) { r.pending = append(r.pending, ev) }})
+	eng, err := acd.New(acd.Options{Clock: opt.Clock, OnEvent: func(ev acd.Event) { r.loop.pending = append(r.loop.pending, ev) }})
 	if err != nil {
 		return nil, err
 	}
 	r.eng = eng
+	r.u = newUnits(r, opt)
 	eng.Hold() // until the first reconciliation (link.go)
 	for _, q := range cfg.Queues {
 		if err := eng.AddQueue(q); err != nil {
@@ -442,15 +429,15 @@ func restoreAgent(eng *acd.Engine, id string, loginUnknown bool, agents Agents) 
 // Deliver queues an event from Asterisk; it never blocks and never drops.
 func (r *Router) Deliver(ev Event) {
 	at := time.Now()
-	r.post(func() { r.received = at; r.onARI(ev) })
+	r.post(func() { r.loop.received = at; r.onARI(ev) })
 }
 
 // Connected queues a reconciliation: the websocket (re)connected. Offers resume once it
 // is done (link.go).
 func (r *Router) Connected(attempt int) {
 	r.post(func() {
-		r.linkConnected(attempt)
-		r.reconcile(attempt)
+		r.u.lnk.linkConnected(attempt)
+		r.u.recon.reconcile(attempt)
 	})
 }
 
@@ -471,74 +458,74 @@ func (r *Router) Do(ctx context.Context, f func(e *acd.Engine) error) error {
 }
 
 // Reconciliations counts completed reconciliations (for health checks and tests).
-func (r *Router) Reconciliations() int64 { return r.reconciled.Load() }
+func (r *Router) Reconciliations() int64 { return r.u.recon.reconciled.Load() }
 
 // Run is the owner loop; it returns when ctx ends. Timers (the engine's deadlines, a tick
 // for the statistics and the dialer) post to the inbox like everything else.
 func (r *Router) Run(ctx context.Context) error {
-	defer r.stopped.Store(true)
-	r.link.ctx = ctx
-	go r.dialer.Run(ctx) // its round in flight, if any, ends on its own, as a worker's job does
+	defer r.loop.stopped.Store(true)
+	r.u.lnk.link.ctx = ctx
+	go r.u.cbd.dialer.Run(ctx) // its round in flight, if any, ends on its own, as a worker's job does
 	every := time.Second
 	if d := r.cfg.Dialer.Every; d > 0 && d < every {
 		every = d
 	}
 	var tick func()
-	tick = func() { r.sched.tickT = r.after(every, func() { r.post(tick) }) }
+	tick = func() { r.loop.sched.tickT = r.u.ex.after(every, func() { r.post(tick) }) }
 	tick()
 	r.armDeadline()
 	defer func() {
-		r.sched.tickT.Stop()
-		if r.sched.deadlineT != nil {
-			r.sched.deadlineT.Stop()
+		r.loop.sched.tickT.Stop()
+		if r.loop.sched.deadlineT != nil {
+			r.loop.sched.deadlineT.Stop()
 		}
 	}()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-r.inbox.Ready():
+		case <-r.loop.inbox.Ready():
 		}
-		items := r.inbox.Drain()
+		items := r.loop.inbox.Drain()
 		for _, f := range items {
 			f()
 			r.flush()
 		}
 		r.refreshSnapshot(false)
-		r.dialerTick()
+		r.u.cbd.dialerTick()
 		r.armDeadline()
-		r.ownerDone()
+		r.u.ex.ownerDone()
 	}
 }
 
 // armDeadline sets the deadline timer for the engine's next deadline, if it changed.
 func (r *Router) armDeadline() {
 	d, ok := r.eng.NextDeadline()
-	if !ok || d.Equal(r.sched.deadline) && r.sched.deadlineT != nil {
+	if !ok || d.Equal(r.loop.sched.deadline) && r.loop.sched.deadlineT != nil {
 		return
 	}
-	if r.sched.deadlineT != nil {
-		r.sched.deadlineT.Stop()
+	if r.loop.sched.deadlineT != nil {
+		r.loop.sched.deadlineT.Stop()
 	}
-	r.sched.deadline = d
+	r.loop.sched.deadline = d
 	var t Timer
-	t = r.after(d.Sub(r.clock.Now()), func() {
+	t = r.u.ex.after(d.Sub(r.clock.Now()), func() {
 		r.post(func() {
-			if r.sched.deadlineT == t {
-				r.sched.deadlineT = nil
+			if r.loop.sched.deadlineT == t {
+				r.loop.sched.deadlineT = nil
 			}
 			r.eng.Tick()
 		})
 	})
-	r.sched.deadlineT = t
+	r.loop.sched.deadlineT = t
 }
 
 // flush hands the engine's events to the observers and acts on them.
 func (r *Router) flush() {
-	for len(r.pending) > 0 {
-		ev := r.pending[0]
-		r.pending = r.pending[1:]
-		for _, o := range r.observers {
+	for len(r.loop.pending) > 0 {
+		ev := r.loop.pending[0]
+		r.loop.pending = r.loop.pending[1:]
+		for _, o := range r.loop.observers {
 			o(ev)
 		}
 		r.metrics.observe(ev)
@@ -555,14 +542,14 @@ type Snapshot struct {
 }
 
 // Snapshot returns the latest statistics copy.
-func (r *Router) Snapshot() *Snapshot { return r.stats.snap.Load() }
+func (r *Router) Snapshot() *Snapshot { return r.loop.stats.snap.Load() }
 
 func (r *Router) refreshSnapshot(force bool) {
 	now := r.clock.Now()
-	if !force && now.Sub(r.stats.snapAt) < time.Second {
+	if !force && now.Sub(r.loop.stats.snapAt) < time.Second {
 		return
 	}
-	r.stats.snapAt = now
+	r.loop.stats.snapAt = now
 	s := &Snapshot{At: now, Agents: map[acd.AgentState]int{}, Calls: len(r.calls)}
 	for _, name := range r.eng.Queues() {
 		if st, err := r.eng.Stats(name); err == nil {
@@ -574,5 +561,5 @@ func (r *Router) refreshSnapshot(force bool) {
 			s.Agents[v.State]++
 		}
 	}
-	r.stats.snap.Store(s)
+	r.loop.stats.snap.Store(s)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strconv"
 	"strings"
@@ -23,7 +24,7 @@ import (
 // the error says the recording could not be paused. A call with no live recording (ARI answers
 // 404) is collected from directly. The caller leaves the call bridge for the entry, so that
 // neither the agent nor the bridge hears the tones (bridges pass DTMF on), and returns to it
-// after. The caller hears SecurePrompt and enters Min to Max digits,
+// after. The caller hears IVR.SecurePrompt and enters Min to Max digits,
 // ending with # or a pause; * starts the entry over. The digits are never logged and never
 // leave the router: the call's data keeps only a masked form ("************1234") under the
 // entry's name, which is also what the agent gets back. The recording is then resumed, unless
@@ -67,8 +68,8 @@ type collected struct {
 }
 
 // agentCall finds callID connected to agent, on the owner goroutine.
-func (r *Router) agentCall(callID, agent string) (*call, error) {
-	c := r.calls[callID]
+func (sc *secureCollector) agentCall(callID, agent string) (*call, error) {
+	c := sc.calls[callID]
 	switch {
 	case c == nil:
 		return nil, &acd.Error{Code: acd.ENotFound, Message: "no call " + callID}
@@ -80,20 +81,31 @@ func (r *Router) agentCall(callID, agent string) (*call, error) {
 
 // PauseRecording pauses the recording of agent's connected call. Errors carry acd codes
 // (not_found, conflict: not connected to that agent, not recorded, or a secure entry is
+// secureCollector takes an agent's secure digit entries from the caller and pauses the
+// call's recording around them.
+type secureCollector struct {
+	cfg   *Config // the owner's
+	eng   *acd.Engine
+	tel   Telephony
+	log   *slog.Logger
+	ex    *executor
+	calls map[string]*call // the owner's
+}
+
 // running); an Asterisk failure wraps ErrRecordingNotPaused.
 func (r *Router) PauseRecording(ctx context.Context, agent, callID string) error {
-	return r.setRecordingPaused(ctx, agent, callID, true)
+	return r.u.sec.setRecordingPaused(ctx, agent, callID, true)
 }
 
 // ResumeRecording resumes the recording of agent's connected call; see PauseRecording.
 func (r *Router) ResumeRecording(ctx context.Context, agent, callID string) error {
-	return r.setRecordingPaused(ctx, agent, callID, false)
+	return r.u.sec.setRecordingPaused(ctx, agent, callID, false)
 }
 
-func (r *Router) setRecordingPaused(ctx context.Context, agent, callID string, pause bool) error {
+func (sc *secureCollector) setRecordingPaused(ctx context.Context, agent, callID string, pause bool) error {
 	done := make(chan error, 1)
-	r.post(func() {
-		c, err := r.agentCall(callID, agent)
+	sc.ex.post(func() {
+		c, err := sc.agentCall(callID, agent)
 		if err != nil {
 			done <- err
 			return
@@ -108,9 +120,9 @@ func (r *Router) setRecordingPaused(ctx context.Context, agent, callID string, p
 		c.w.do(func(ctx context.Context) {
 			var err error
 			if pause {
-				err = r.tel.PauseRecording(ctx, name)
+				err = sc.tel.PauseRecording(ctx, name)
 			} else {
-				err = r.tel.ResumeRecording(ctx, name)
+				err = sc.tel.ResumeRecording(ctx, name)
 			}
 			switch {
 			case errors.Is(err, ErrNotFound):
@@ -121,12 +133,12 @@ func (r *Router) setRecordingPaused(ctx context.Context, agent, callID string, p
 				err = unavailable{fmt.Errorf("resume recording: %w", err)}
 			}
 			if err == nil {
-				r.post(func() {
+				sc.ex.post(func() {
 					if q := c.queued(); q != nil {
 						q.recPaused = pause
 					}
 				})
-				r.log.Info("recording paused or resumed by the agent", "call", c.id, "agent", agent, "paused", pause)
+				sc.log.Info("recording paused or resumed by the agent", "call", c.id, "agent", agent, "paused", pause)
 			}
 			done <- err
 		})
@@ -154,7 +166,7 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 	}
 	done := make(chan collected, 1)
 	r.post(func() {
-		c, err := r.agentCall(callID, agent)
+		c, err := r.u.sec.agentCall(callID, agent)
 		if err == nil && c.entry() != nil {
 			err = &acd.Error{Code: acd.EConflict, Message: "a secure entry is already running on call " + callID}
 		}
@@ -172,7 +184,7 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 		col := &collection{name: name, min: min, max: max, done: done, resume: q == nil || !q.recPaused, bridge: c.conn.bridge}
 		c.startEntry(col)
 		rec, ch := c.recordingOf(), c.callerChan
-		media := r.cfg.SecurePrompt
+		media := r.cfg.IVR.SecurePrompt
 		if media == "" {
 			media = "sound:beep"
 		}
@@ -187,7 +199,7 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 				r.log.Error("secure entry refused: the recording could not be paused", "call", c.id, "err", err)
 				r.post(func() {
 					col.resume = false
-					r.endCollect(c, col, collected{err: unavailable{fmt.Errorf("%w: %w", ErrRecordingNotPaused, err)}})
+					r.u.sec.endCollect(c, col, collected{err: unavailable{fmt.Errorf("%w: %w", ErrRecordingNotPaused, err)}})
 				})
 				return
 			}
@@ -199,7 +211,7 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 					return
 				}
 				col.open = true
-				r.armCollect(c, col, r.secureTimeout())
+				r.u.sec.armCollect(c, col, r.u.sec.secureTimeout())
 				r.log.Info("secure entry started", "call", c.id, "agent", agent, "name", name)
 			})
 			if err := ignoreGone(r.tel.Play(ctx, ch, col.playback, mediaList(media))); err != nil {
@@ -215,54 +227,54 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 	}
 }
 
-func (r *Router) secureTimeout() time.Duration {
-	if r.cfg.SecureTimeout > 0 {
-		return r.cfg.SecureTimeout
+func (sc *secureCollector) secureTimeout() time.Duration {
+	if sc.cfg.IVR.SecureTimeout > 0 {
+		return sc.cfg.IVR.SecureTimeout
 	}
 	return defaultSecureTimeout
 }
 
 // armCollect (re)starts the entry's timer.
-func (r *Router) armCollect(c *call, col *collection, d time.Duration) {
+func (sc *secureCollector) armCollect(c *call, col *collection, d time.Duration) {
 	col.seq++
 	seq := col.seq
-	r.after(d, func() {
-		r.post(func() {
+	sc.ex.after(d, func() {
+		sc.ex.post(func() {
 			if c.entry() == col && col.seq == seq {
-				r.finishCollect(c, col)
+				sc.finishCollect(c, col)
 			}
 		})
 	})
 }
 
 // collectDigit takes one of the caller's digits during a secure entry. Never log d.
-func (r *Router) collectDigit(c *call, col *collection, d byte) {
+func (sc *secureCollector) collectDigit(c *call, col *collection, d byte) {
 	if !col.open {
 		return // the recording is not paused yet
 	}
 	if len(col.digits) == 0 && col.playback != "" {
 		id := col.playback
 		col.playback = ""
-		c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.StopPlayback(ctx, id)) })
+		c.w.do(func(ctx context.Context) { _ = ignoreGone(sc.tel.StopPlayback(ctx, id)) })
 	}
 	switch {
 	case d == '#':
-		r.finishCollect(c, col)
+		sc.finishCollect(c, col)
 	case d == '*':
 		col.digits = col.digits[:0]
-		r.armCollect(c, col, r.secureTimeout())
+		sc.armCollect(c, col, sc.secureTimeout())
 	case d >= '0' && d <= '9':
 		col.digits = append(col.digits, d)
 		if len(col.digits) >= col.max {
-			r.finishCollect(c, col)
+			sc.finishCollect(c, col)
 			return
 		}
-		r.armCollect(c, col, min(r.secureTimeout(), maxSecureInterDigit))
+		sc.armCollect(c, col, min(sc.secureTimeout(), maxSecureInterDigit))
 	}
 }
 
 // finishCollect ends the entry: enough digits are kept masked in the call's data.
-func (r *Router) finishCollect(c *call, col *collection) {
+func (sc *secureCollector) finishCollect(c *call, col *collection) {
 	n := len(col.digits)
 	res := collected{}
 	if n < col.min {
@@ -273,39 +285,39 @@ func (r *Router) finishCollect(c *call, col *collection) {
 			c.place.secured = map[string]bool{}
 		}
 		c.place.secured[col.name] = true
-		if err := r.eng.UpdateCall(c.id, acd.CallUpdate{Data: map[string]string{col.name: res.masked}}); err != nil {
+		if err := sc.eng.UpdateCall(c.id, acd.CallUpdate{Data: map[string]string{col.name: res.masked}}); err != nil {
 			res = collected{err: err}
 		}
 	}
 	clear(col.digits)
 	col.digits = nil
-	r.endCollect(c, col, res)
-	r.log.Info("secure entry ended", "call", c.id, "name", col.name, "ok", res.err == nil)
+	sc.endCollect(c, col, res)
+	sc.log.Info("secure entry ended", "call", c.id, "name", col.name, "ok", res.err == nil)
 }
 
 // endCollect answers the request and resumes the recording if the entry paused it.
-func (r *Router) endCollect(c *call, col *collection, res collected) {
+func (sc *secureCollector) endCollect(c *call, col *collection, res collected) {
 	if c.entry() != col {
 		return
 	}
 	c.endEntry()
 	col.seq++
 	if id := col.playback; id != "" {
-		c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.StopPlayback(ctx, id)) })
+		c.w.do(func(ctx context.Context) { _ = ignoreGone(sc.tel.StopPlayback(ctx, id)) })
 	}
 	if ch := c.callerChan; ch != "" && col.open && c.conn.bridge == col.bridge {
 		bridge := col.bridge
 		c.w.do(func(ctx context.Context) {
-			if err := ignoreGone(r.tel.AddChannel(ctx, bridge, ch)); err != nil {
-				r.log.Error("caller not back in the call bridge after the secure entry", "call", c.id, "err", err)
+			if err := ignoreGone(sc.tel.AddChannel(ctx, bridge, ch)); err != nil {
+				sc.log.Error("caller not back in the call bridge after the secure entry", "call", c.id, "err", err)
 			}
 		})
 	}
 	if col.resume {
 		rec := c.recordingOf()
 		c.w.do(func(ctx context.Context) {
-			if err := ignoreGone(r.tel.ResumeRecording(ctx, rec)); err != nil {
-				r.log.Error("recording not resumed after a secure entry", "call", c.id, "err", err)
+			if err := ignoreGone(sc.tel.ResumeRecording(ctx, rec)); err != nil {
+				sc.log.Error("recording not resumed after a secure entry", "call", c.id, "err", err)
 			}
 			col.done <- res
 		})
@@ -315,10 +327,10 @@ func (r *Router) endCollect(c *call, col *collection, res collected) {
 }
 
 // abortCollect ends an entry whose call is over.
-func (r *Router) abortCollect(c *call) {
+func (sc *secureCollector) abortCollect(c *call) {
 	if col := c.entry(); col != nil {
 		clear(col.digits)
-		r.endCollect(c, col, collected{err: &acd.Error{Code: acd.EConflict, Message: "the call ended during the secure entry"}})
+		sc.endCollect(c, col, collected{err: &acd.Error{Code: acd.EConflict, Message: "the call ended during the secure entry"}})
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 func recordingConfig() router.Config {
 	cfg := testConfig()
 	cfg.Settings = map[string]router.QueueSettings{"line1": {RecordShare: 1, RecordingNotice: "beep"}}
-	cfg.SecureTimeout = 2 * time.Second
+	cfg.IVR.SecureTimeout = 2 * time.Second
 	return cfg
 }
 

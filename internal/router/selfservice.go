@@ -18,7 +18,7 @@ import (
 // node's timeout) still runs, so a late answer is ignored.
 //
 // A transfer sends the caller out of the application into the dialplan context
-// Config.TransferContext at the node's number, priority 1 (POST /channels/{id}/continue); the
+// Config.IVR.TransferContext at the node's number, priority 1 (POST /channels/{id}/continue); the
 // dialplan dials it (deploy/asterisk/extensions.conf, [sb-transfer]). Without a context the
 // caller hears that the service is unavailable.
 //
@@ -53,9 +53,9 @@ type CSAT struct {
 var errLookupTimeout = errors.New("lookup timed out")
 
 // ivrLookup asks the Lookup hook off the owner goroutine and feeds its answer back.
-func (r *Router) ivrLookup(c *call, a ivr.Lookup) {
+func (r *classifier) ivrLookup(c *call, a ivr.Lookup) {
 	if r.lookups.Lookup == nil {
-		r.post(func() { r.ivrInput(c, ivr.LookupResult{ID: a.ID}) })
+		r.ex.post(func() { r.ivr.ivrInput(c, ivr.LookupResult{ID: a.ID}) })
 		return
 	}
 	q := LookupQuery{CallID: c.id, By: a.By, Number: c.info.number}
@@ -67,7 +67,7 @@ func (r *Router) ivrLookup(c *call, a ivr.Lookup) {
 		cust  ivr.Customer
 		found bool
 	}
-	within(r, wait, func(ctx context.Context) (answer, error) {
+	within(r.ex, wait, func(ctx context.Context) (answer, error) {
 		cust, found, err := hook(ctx, q)
 		return answer{cust, found}, err
 	}, func(ans answer, err error) {
@@ -83,38 +83,38 @@ func (r *Router) ivrLookup(c *call, a ivr.Lookup) {
 		if !res.Found {
 			res.Customer = ivr.Customer{}
 		}
-		r.ivrInput(c, res)
+		r.ivr.ivrInput(c, res)
 	})
 }
 
 // ivrTransfer sends the caller to the node's number through the dialplan.
-func (r *Router) ivrTransfer(c *call, a ivr.Transfer) {
+func (r *flows) ivrTransfer(c *call, a ivr.Transfer) {
 	c.setPhase(nil)
-	dialplan := r.cfg.TransferContext
+	dialplan := r.cfg.IVR.TransferContext
 	if dialplan == "" {
 		r.log.Warn("ivr transfer to a number, but no transfer context is configured; ending the call", "call", c.id)
-		r.farewell(c, "sound:ss-noservice", GoneSelfService)
+		r.u.conn.farewell(c, "sound:ss-noservice", GoneSelfService)
 		return
 	}
 	ch := c.callerChan
-	r.forget(c)
+	r.u.lines.forget(c)
 	if ch == "" {
 		return
 	}
 	c.w.do(func(ctx context.Context) {
-		r.stopPlayback(ctx, c)
+		r.u.conn.stopPlayback(ctx, c)
 		err := r.tel.Continue(ctx, ch, dialplan, a.Number, 1)
 		switch {
 		case err == nil:
 			r.log.Info("ivr transfer", "call", c.id, "context", dialplan, "number", a.Number)
-			r.post(func() { r.unqueuedEnded(c, GoneTransferredOut) })
+			r.post(func() { r.u.lines.unqueuedEnded(c, GoneTransferredOut) })
 		case errors.Is(err, ErrNotFound): // the caller hung up first
-			r.post(func() { r.unqueuedEnded(c, GoneAbandoned) })
+			r.post(func() { r.u.lines.unqueuedEnded(c, GoneAbandoned) })
 		default:
 			r.log.Error("ivr transfer failed; ending the call", "call", c.id, "err", err)
-			r.post(func() { r.unqueuedEnded(c, GoneSelfService) })
+			r.post(func() { r.u.lines.unqueuedEnded(c, GoneSelfService) })
 			_ = ignoreGone(r.tel.Play(ctx, ch, "sb-bye-"+ch, mediaList(promptSorry)))
-			r.sleep(3 * time.Second)
+			r.u.ex.sleep(3 * time.Second)
 			_ = ignoreGone(r.tel.Hangup(ctx, ch, "normal"))
 		}
 	})
@@ -122,8 +122,8 @@ func (r *Router) ivrTransfer(c *call, a ivr.Transfer) {
 
 // startSurvey keeps a caller whose agent hung up first for the queue's survey; it reports
 // false when there is none to run (the caller is then hung up as usual).
-func (r *Router) startSurvey(c *call) bool {
-	flow := r.settings(c.place.queue).Survey
+func (r *flows) startSurvey(c *call) bool {
+	flow := r.u.conn.settings(c.place.queue).Survey
 	if flow == nil || c.callerChan == "" || c.conn.agent == "" {
 		return false
 	}
@@ -139,13 +139,13 @@ func (r *Router) startSurvey(c *call) bool {
 		// The caller leaves first, so that the recording ends before the bridge goes.
 		c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.RemoveChannel(ctx, bridge, caller)) })
 	}
-	r.closeBridge(c, bridge, rec)
+	r.u.rec.closeBridge(c, bridge, rec)
 	r.ivrDo(c, sess.Start(r.clock.Now()))
 	return true
 }
 
 // storeCSAT hands a survey score to the CSAT hook on the call's worker.
-func (r *Router) storeCSAT(c *call, a ivr.SurveyResult) {
+func (r *flows) storeCSAT(c *call, a ivr.SurveyResult) {
 	s := CSAT{CallID: c.id, Agent: a.Agent, Queue: c.place.queue, Score: a.Score, At: r.clock.Now()}
 	if r.hooks.csat == nil {
 		r.log.Info("csat score; no store configured", "call", c.id, "agent", s.Agent, "score", s.Score)

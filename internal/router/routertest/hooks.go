@@ -18,7 +18,7 @@ import (
 // stopped. Unless the test sets them, AgentState, KeepRequest and PendingRequest are the
 // journal's, as the daemon's are the store's.
 func (h *Harness) wrapOptions(g *gen, o router.Options) router.Options {
-	o.Clock, o.Activity, o.Logger = h.clock, g.act, h.logger
+	o.Clock, o.Probes.Activity, o.Logger = h.clock, g.act, h.logger
 	observers := o.Observers
 	o.Observers = []func(acd.Event){func(ev acd.Event) {
 		if !g.live() {
