@@ -35,7 +35,8 @@ func layerOf(pkg string) layer {
 	case top == "cmd" || pkg == "internal/loadtest":
 		return wiring
 	case pkg == "internal/router/routertest" || pkg == "internal/pgcluster" ||
-		pkg == "internal/pgtest" || pkg == "internal/archtest" || pkg == "internal/tools":
+		pkg == "internal/pgtest" || pkg == "internal/archtest" || pkg == "internal/tools" ||
+		pkg == "internal/testkit":
 		return testSupport
 	}
 	return adapter
