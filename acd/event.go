@@ -2,7 +2,8 @@ package acd
 
 import "time"
 
-// Event is one change in the engine. The concrete types below are the whole list.
+// Event is one change in the engine, or a fact its owner noted (facts.go). The concrete types
+// below and the facts are the whole list.
 type Event interface {
 	Time() time.Time
 	isEvent()

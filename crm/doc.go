@@ -20,6 +20,11 @@
 //     is slow, failing or its breaker open, the local record is the answer (Directory). Its API
 //     key goes in a header, never the URL; log lines name the CRM's host, never the URL, which
 //     carries the caller's number.
+//   - The screen pop's assembly is here (pop.go): who is calling, their open tickets, last
+//     contacts and recordings, each PopSource asked at once under the pop's deadline (AskAll);
+//     internal/screenpop only delivers the result to the desks.
+//   - LegWriter writes each call leg of an identified customer as an interaction, following
+//     the event stream through calllog; the daemon runs it on a goroutine of its own.
 //   - SegmentPolicy.Apply is pure: a segment's priority boost and/or dedicated queue, applied
 //     by the router or the IVR to a call's route once the caller is known.
 package crm

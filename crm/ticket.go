@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"switchboard/recording"
 )
 
 // Status is where a ticket is in its workflow.
@@ -65,29 +67,18 @@ const (
 // Ticket is a customer's case. Calls are the linked call ids; Recordings those of the linked
 // calls found in the recordings index.
 type Ticket struct {
-	ID         int64       `json:"id"`
-	CustomerID int64       `json:"customer_id"`
-	Subject    string      `json:"subject"`
-	Status     Status      `json:"status"`
-	Priority   int         `json:"priority"`
-	Owner      string      `json:"owner"` // the owning agent's id; "" = unassigned
-	Reopened   int         `json:"reopened"`
-	CreatedAt  time.Time   `json:"created_at"`
-	UpdatedAt  time.Time   `json:"updated_at"`
-	ResolvedAt time.Time   `json:"resolved_at,omitzero"` // last time it became resolved or closed
-	Calls      []string    `json:"calls,omitempty"`
-	Recordings []Recording `json:"recordings,omitempty"`
-}
-
-// Recording is a linked call's recording, as the ticket view shows it. Queue and Agent are
-// the recording's, for the view to list only those the viewer may hear.
-type Recording struct {
-	Name     string    `json:"name"`
-	CallID   string    `json:"call_id"`
-	Started  time.Time `json:"started"`
-	Duration float64   `json:"duration_s"`
-	Queue    string    `json:"-"`
-	Agent    string    `json:"-"`
+	ID         int64                 `json:"id"`
+	CustomerID int64                 `json:"customer_id"`
+	Subject    string                `json:"subject"`
+	Status     Status                `json:"status"`
+	Priority   int                   `json:"priority"`
+	Owner      string                `json:"owner"` // the owning agent's id; "" = unassigned
+	Reopened   int                   `json:"reopened"`
+	CreatedAt  time.Time             `json:"created_at"`
+	UpdatedAt  time.Time             `json:"updated_at"`
+	ResolvedAt time.Time             `json:"resolved_at,omitzero"` // last time it became resolved or closed
+	Calls      []string              `json:"calls,omitempty"`
+	Recordings []recording.Recording `json:"recordings,omitempty"`
 }
 
 // NewTicket is a ticket to create; CallID, when set, is linked (the call it was opened on).

@@ -55,7 +55,7 @@ const (
 var Kinds = []Kind{KindPlay, KindMenu, KindCollect, KindHours, KindLanguage, KindLookup, KindSet,
 	KindRoute, KindCallback, KindInfo, KindTransfer, KindHangup, KindSurvey}
 
-// Calendar says whether business hours are open; *config.Hours is one.
+// Calendar says whether business hours are open; *Hours is one.
 type Calendar interface {
 	Open(t time.Time) bool
 }

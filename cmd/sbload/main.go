@@ -54,23 +54,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 		fs.Usage()
 		return 2, errors.New("want one scenario file")
 	}
-	f, err := os.Open(fs.Arg(0))
+	sc, err := loadScenario(fs.Arg(0), *rate, *duration)
 	if err != nil {
 		return 2, err
-	}
-	sc, err := sipload.ParseScenario(f)
-	f.Close()
-	if err != nil {
-		return 2, err
-	}
-	if *rate > 0 {
-		if sc.Callers == nil {
-			return 2, errors.New("--rate: the scenario has no callers")
-		}
-		sc.Callers.Rate = *rate
-	}
-	if *duration > 0 {
-		sc.Duration = sipload.Duration(*duration)
 	}
 	level := slog.LevelWarn
 	if *verbose {
@@ -79,24 +65,76 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	if *cpuprofile != "" {
-		pf, err := os.Create(*cpuprofile)
+		stop, err := startCPUProfile(*cpuprofile)
 		if err != nil {
 			return 2, err
 		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return 2, err
-		}
-		defer pprof.StopCPUProfile()
+		defer stop()
 	}
 	stats := sipload.NewStats()
-	// SIGUSR1 hangs up the calls in progress (kill -USR1 <pid>); the run goes on.
+	tell, stopHangups := hangupOnUSR1()
+	defer stopHangups()
+	sum, err := sipload.Run(ctx, sc, stats, log, func(s sipload.Summary) {
+		if *interval > 0 {
+			s.WriteText(stderr, false)
+		}
+	}, *interval, runtime.GOMAXPROCS(0), sipload.WithHangup(tell))
+	if err != nil {
+		return 2, err
+	}
+	if err := writeSummary(stdout, sum, *asJSON); err != nil {
+		return 2, err
+	}
+	if sum.Failed > 0 {
+		return 1, nil
+	}
+	return 0, nil
+}
+
+// loadScenario reads the scenario file, with the command line's rate and duration (0: the
+// scenario's).
+func loadScenario(path string, rate float64, duration time.Duration) (*sipload.Scenario, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := sipload.ParseScenario(f)
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	if rate > 0 {
+		if sc.Callers == nil {
+			return nil, errors.New("--rate: the scenario has no callers")
+		}
+		sc.Callers.Rate = rate
+	}
+	if duration > 0 {
+		sc.Duration = sipload.Duration(duration)
+	}
+	return sc, nil
+}
+
+// startCPUProfile writes a CPU profile to path until the returned stop.
+func startCPUProfile(path string) (stop func(), err error) {
+	pf, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(pf); err != nil {
+		pf.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); pf.Close() }, nil
+}
+
+// hangupOnUSR1 tells the run, on each SIGUSR1 (kill -USR1 <pid>), to hang up the calls in
+// progress; the run goes on. stop ends it.
+func hangupOnUSR1() (tell chan struct{}, stop func()) {
 	usr1 := make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
-	defer signal.Stop(usr1)
-	tell := make(chan struct{})
+	tell = make(chan struct{})
 	runDone := make(chan struct{})
-	defer close(runDone)
 	go func() {
 		for {
 			select {
@@ -111,25 +149,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 			}
 		}
 	}()
-	sum, err := sipload.Run(ctx, sc, stats, log, func(s sipload.Summary) {
-		if *interval > 0 {
-			s.WriteText(stderr, false)
-		}
-	}, *interval, runtime.GOMAXPROCS(0), sipload.WithHangup(tell))
-	if err != nil {
-		return 2, err
+	return tell, func() { close(runDone); signal.Stop(usr1) }
+}
+
+// writeSummary prints the run's summary, as text or as indented JSON.
+func writeSummary(w io.Writer, sum sipload.Summary, asJSON bool) error {
+	if !asJSON {
+		sum.WriteText(w, true)
+		return nil
 	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
-			return 2, err
-		}
-	} else {
-		sum.WriteText(stdout, true)
-	}
-	if sum.Failed > 0 {
-		return 1, nil
-	}
-	return 0, nil
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(sum)
 }

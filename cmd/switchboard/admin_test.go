@@ -14,9 +14,7 @@ import (
 // integration reads, with that token alone, the report of calls the router really handled.
 func TestTokenReadsReportsOfRealCalls(t *testing.T) {
 	emu, d, _ := demoDaemon(t)
-	if err := addUser(context.Background(), d.store, "root", "admin", "", nil, "a long password"); err != nil {
-		t.Fatal(err)
-	}
+	addAccounts(t, d, testAccount{name: "root", role: "admin"})
 	c := login(t, d.addr, "root")
 	code, answer := apiSend(t, c, "POST", "http://"+d.addr+"/api/tokens", csrfOn(t, c, "http://"+d.addr+"/admin"), `{"name":"bi export"}`)
 	var tok struct{ Token string }

@@ -64,17 +64,8 @@ func TestBrowserPages(t *testing.T) {
 	if err := d.reload(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	for _, u := range []struct{ name, role, agent, queue string }{
-		{"heidi", "agent", "1008", ""}, {"ivan", "agent", "1009", ""}, {"sue", "supervisor", "", "billing"}, {"root", "admin", "", ""},
-	} {
-		var queues []string
-		if u.queue != "" {
-			queues = []string{u.queue}
-		}
-		if err := addUser(ctx, d.store, u.name, u.role, u.agent, queues, "a long password"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	addAccounts(t, d, testAccount{name: "heidi", role: "agent", agent: "1008"}, testAccount{name: "ivan", role: "agent", agent: "1009"},
+		testAccount{name: "sue", role: "supervisor", queues: []string{"billing"}}, testAccount{name: "root", role: "admin"})
 	// Billing's agents are 1003, 1008 (Heidi) and 1009: only Heidi will take its calls, once
 	// she logs in from her desktop on a phone of her choosing.
 	if err := d.router.Do(ctx, func(e *acd.Engine) error {

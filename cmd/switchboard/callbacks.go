@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -14,11 +12,12 @@ import (
 	"switchboard/ivr/callback"
 )
 
-// callbackStore is the router's Callbacks: the store, with the policy of the configuration's
-// callbacks: section applied (numbers normalised and checked, attempts, retry delay, expiry,
-// the dial window). owner names this router's claims: the node, which one router serves.
+// callbackStore is the router's Callbacks: the callback service (its policy from the
+// configuration's callbacks: section) over the store. owner names this router's claims: the
+// node, which one router serves.
 type callbackStore struct {
 	st    *store.Store
+	svc   *callback.Service
 	owner string
 	cfg   atomic.Pointer[config.Config]
 }
@@ -28,7 +27,12 @@ var _ router.Callbacks = (*callbackStore)(nil)
 func newCallbackStore(st *store.Store, cfg *config.Config) *callbackStore {
 	s := &callbackStore{st: st, owner: cfg.Node}
 	s.cfg.Store(cfg)
+	s.svc = &callback.Service{Store: st, Owner: cfg.Node, Policy: s.policy, Window: s.window}
 	return s
+}
+
+func (s *callbackStore) policy(queue string) callback.Policy {
+	return s.cfg.Load().Callbacks.Policy(queue)
 }
 
 // window is the dial window: the hours named by callbacks.hours; nil is always open.
@@ -40,67 +44,52 @@ func (s *callbackStore) window() callback.Window {
 	return nil
 }
 
-func (s *callbackStore) Request(ctx context.Context, r router.CallbackRequest) error {
-	p := s.cfg.Load().Callbacks.Policy(r.Queue)
-	number, err := p.Number(r.Number)
-	if err != nil {
-		return err
-	}
-	now := time.Now()
-	next, ok := p.NextAttempt(callback.Callback{ExpiresAt: p.ExpiresAt(now)}, now, s.window())
-	if !ok {
-		return errors.New("callbacks: no time to call back before the request expires")
-	}
-	_, _, err = s.st.RequestCallback(ctx, store.CallbackRequest{Node: s.owner, Number: number, Queue: r.Queue,
-		Priority: r.Priority, EnqueuedAt: r.EnqueuedAt, Reason: r.Reason, CallID: r.CallID,
-		MaxAttempts: p.Attempts(), NextAt: next, ExpiresAt: p.ExpiresAt(now), Data: r.Data})
-	return err
+func (s *callbackStore) Request(ctx context.Context, r callback.Request) error {
+	return s.svc.Request(ctx, callback.Request{Number: r.Number, Queue: r.Queue, Priority: r.Priority,
+		EnqueuedAt: r.EnqueuedAt, Reason: r.Reason, CallID: r.CallID, Data: r.Data})
 }
 
 // ivrCallback stores a callback the caller asked for in the IVR or accepted while waiting.
 func (s *callbackStore) ivrCallback(callID string, cb ivr.Callback, at time.Time) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return s.Request(ctx, router.CallbackRequest{CallID: callID, Reason: callback.Offered, Number: cb.Number,
+	return s.Request(ctx, callback.Request{CallID: callID, Reason: callback.Offered, Number: cb.Number,
 		Queue: cb.Queue, Priority: cb.Priority, EnqueuedAt: at, Data: cb.Data})
 }
 
-func (s *callbackStore) Claim(ctx context.Context, queue string, now time.Time, limit int) ([]router.CallbackClaim, error) {
-	if w := s.window(); w != nil && !w.Open(now) {
+func (s *callbackStore) Claim(ctx context.Context, queue string, now time.Time, limit int) ([]callback.Claim, error) {
+	if !s.svc.Open(now) {
 		return nil, nil
 	}
 	claims, err := s.st.ClaimCallbacksIn(ctx, s.owner, []string{queue}, now, limit)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]router.CallbackClaim, len(claims))
+	out := make([]callback.Claim, len(claims))
 	for i, c := range claims {
-		out[i] = router.CallbackClaim{ID: c.ID, Attempt: c.Attempt, Number: c.Number, Queue: c.Queue,
+		out[i] = callback.Claim{ID: c.ID, Attempt: c.Attempt, Number: c.Number, Queue: c.Queue,
 			Priority: c.Priority, EnqueuedAt: c.EnqueuedAt, Data: c.Data}
 	}
 	return out, nil
 }
 
-func (s *callbackStore) Assign(ctx context.Context, c router.CallbackClaim, agent string) error {
-	return s.st.AssignCallback(ctx, c.ID, c.Attempt, agent)
+func (s *callbackStore) Assign(ctx context.Context, c callback.Claim, agent string) error {
+	return s.svc.Assign(ctx, c.ID, c.Attempt, agent)
 }
 
-// Finish leaves the expiry and the caller's window to the store (see store.FinishAttempt).
-func (s *callbackStore) Finish(ctx context.Context, c router.CallbackClaim, outcome callback.Outcome, now time.Time) error {
-	p := s.cfg.Load().Callbacks.Policy(c.Queue)
-	next, _ := p.NextAttempt(callback.Callback{Attempts: c.Attempt, Last: outcome}, now, s.window())
-	if _, err := s.st.FinishAttempt(ctx, c.ID, c.Attempt, outcome, next); err != nil {
-		return fmt.Errorf("callback %d attempt %d: %w", c.ID, c.Attempt, err)
-	}
-	return nil
+func (s *callbackStore) Finish(ctx context.Context, c callback.Claim, outcome callback.Outcome, now time.Time) error {
+	return s.svc.Finish(ctx, c.ID, c.Attempt, c.Queue, outcome, now)
 }
 
-func (s *callbackStore) Recover(ctx context.Context) (int, error) {
-	return s.st.RecoverOwner(ctx, s.owner)
-}
+func (s *callbackStore) Recover(ctx context.Context) (int, error) { return s.svc.Recover(ctx) }
 
 func (s *callbackStore) Expire(ctx context.Context, now time.Time) (int, error) {
-	return s.st.ExpireCallbacks(ctx, now)
+	return s.svc.Expire(ctx, now)
+}
+
+// Pending counts, per queue, the callbacks not yet done (the wallboard shows them).
+func (s *callbackStore) Pending(ctx context.Context) (map[string]int, error) {
+	return s.svc.Pending(ctx)
 }
 
 // dialerConfig maps the callbacks: section onto the router's dialer.

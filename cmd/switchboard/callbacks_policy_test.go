@@ -11,7 +11,6 @@ import (
 
 	"switchboard/internal/config"
 	"switchboard/internal/pgtest"
-	"switchboard/internal/router"
 	"switchboard/internal/store"
 	"switchboard/ivr/callback"
 )
@@ -42,7 +41,7 @@ callbacks:
 	ctx := context.Background()
 	at := time.Now().Add(-time.Minute).Truncate(time.Microsecond)
 	req := func(number string) error {
-		return cbs.Request(ctx, router.CallbackRequest{CallID: "c", Reason: callback.Missed, Number: number, Queue: "q", EnqueuedAt: at})
+		return cbs.Request(ctx, callback.Request{CallID: "c", Reason: callback.Missed, Number: number, Queue: "q", EnqueuedAt: at})
 	}
 	for number, want := range map[string]error{"+49 900 123456": callback.ErrDenied, "+33123456789": callback.ErrInternational,
 		"12": callback.ErrTooShort} {
@@ -62,7 +61,7 @@ callbacks:
 		t.Fatal(err)
 	}
 	c, err := st.Callback(ctx, claims[0].ID)
-	if err != nil || c.State != store.CallbackScheduled || c.NextAt.Sub(now.Add(10*time.Minute)).Abs() > time.Second ||
+	if err != nil || c.State != callback.StateScheduled || c.NextAt.Sub(now.Add(10*time.Minute)).Abs() > time.Second ||
 		c.ExpiresAt.Sub(now.Add(2*time.Hour)).Abs() > time.Minute || c.MaxAttempts != 2 {
 		t.Fatalf("after a busy attempt: %+v %v", c, err)
 	}
@@ -76,7 +75,7 @@ callbacks:
 	if err := cbs.Finish(ctx, claims[0], callback.NoAnswer, now.Add(11*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if c, _ := st.Callback(ctx, claims[0].ID); c.State != store.CallbackDone || c.Outcome != callback.NoAnswer || c.Attempts != 2 {
+	if c, _ := st.Callback(ctx, claims[0].ID); c.State != callback.StateDone || c.Outcome != callback.NoAnswer || c.Attempts != 2 {
 		t.Fatalf("after the last attempt: %+v", c)
 	}
 

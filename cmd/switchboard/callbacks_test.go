@@ -12,7 +12,6 @@ import (
 	"switchboard/acd"
 	"switchboard/internal/ariemu"
 	"switchboard/internal/config"
-	"switchboard/internal/store"
 	"switchboard/ivr/callback"
 )
 
@@ -75,9 +74,9 @@ func TestDemoCallbacks(t *testing.T) {
 	if err != nil || caller.Outcome != ariemu.OutcomeAbandoned {
 		t.Fatalf("missed caller: %+v %v", caller, err)
 	}
-	var missed store.Callback
+	var missed callback.Callback
 	eventually(t, "the missed call stored as a callback", func() bool {
-		cbs, _ := d.store.Callbacks(context.Background(), store.CallbackFilter{Queue: "billing"})
+		cbs, _ := d.store.Callbacks(context.Background(), callback.Filter{Queue: "billing"})
 		for _, c := range cbs {
 			if c.Number == missedCaller {
 				missed = c
@@ -91,9 +90,7 @@ func TestDemoCallbacks(t *testing.T) {
 	}
 
 	// A supervisor of billing sees it waiting.
-	if err := addUser(context.Background(), d.store, "sue", "supervisor", "", []string{"billing"}, "a long password"); err != nil {
-		t.Fatal(err)
-	}
+	addAccounts(t, d, testAccount{name: "sue", role: "supervisor", queues: []string{"billing"}})
 	sue := login(t, d.addr, "sue")
 	resp, err := sue.Get("http://" + d.addr + "/api/callbacks")
 	if err != nil {
@@ -113,7 +110,7 @@ func TestDemoCallbacks(t *testing.T) {
 	setBilling(func(e *acd.Engine, id string) error { return e.Ready(id) })
 	eventually(t, "the missed caller called back and connected to an agent", connected(missedCaller))
 	eventually(t, "both callbacks done", func() bool {
-		cbs, _ := d.store.Callbacks(context.Background(), store.CallbackFilter{States: []store.CallbackState{store.CallbackDone}})
+		cbs, _ := d.store.Callbacks(context.Background(), callback.Filter{States: []callback.State{callback.StateDone}})
 		n := 0
 		for _, c := range cbs {
 			if c.Outcome == callback.Connected && c.Agent != "" && c.Attempts == 1 {
@@ -135,7 +132,7 @@ func TestDemoCallbacks(t *testing.T) {
 		t.Fatalf("after-hours caller: %+v %v", rec, err)
 	}
 	eventually(t, "the after-hours caller called back and connected to an agent", connected(lateCaller))
-	cbs, err := d.store.Callbacks(context.Background(), store.CallbackFilter{Queue: "support-l1", States: []store.CallbackState{store.CallbackDone, store.CallbackDialing}})
+	cbs, err := d.store.Callbacks(context.Background(), callback.Filter{Queue: "support-l1", States: []callback.State{callback.StateDone, callback.StateDialing}})
 	if err != nil {
 		t.Fatal(err)
 	}

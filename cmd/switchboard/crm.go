@@ -10,7 +10,6 @@ import (
 	"switchboard/crm"
 	"switchboard/internal/config"
 	"switchboard/internal/router"
-	"switchboard/internal/screenpop"
 	"switchboard/internal/store"
 	"switchboard/ivr"
 )
@@ -109,73 +108,6 @@ func classifier(live func() *crmLive) func(context.Context, router.ClassifyQuery
 	}
 }
 
-// crmEnricher gives the screen pop what the customer records know of a caller: the customers
-// the number (or the account entered in the IVR) matches, their open tickets and last
-// interactions, and the external CRM's page for them.
-type crmEnricher struct {
-	live  func() *crmLive
-	local *store.CRM
-}
-
-const popCandidates = 5 // customers shown at most; each brings its tickets and interactions
-
-// candidates are the customers the caller may be. A call already tagged with one customer (the
-// classifier's single match, or the IVR's lookup) is not identified again: that would ask the
-// external CRM a second time for the same caller.
-func (e crmEnricher) candidates(ctx context.Context, dir *crm.Directory, q screenpop.Query) ([]crm.Candidate, error) {
-	if id, err := strconv.ParseInt(q.Customer, 10, 64); err == nil && id > 0 {
-		c, err := e.local.Customer(ctx, id)
-		if err == nil {
-			return []crm.Candidate{{Customer: *c}}, nil
-		}
-		if !store.IsNotFound(err) {
-			return nil, err
-		}
-	}
-	return dir.Identify(ctx, q.Caller, q.Account)
-}
-
-func (e crmEnricher) Enrich(ctx context.Context, q screenpop.Query) (screenpop.Enrichment, error) {
-	var out screenpop.Enrichment
-	dir := e.live().dir
-	cands, err := e.candidates(ctx, dir, q)
-	if err != nil || len(cands) == 0 {
-		return out, err
-	}
-	if len(cands) > popCandidates {
-		cands = cands[:popCandidates]
-	}
-	for _, c := range cands {
-		out.Customers = append(out.Customers, screenpop.Customer{ID: c.ID, Name: c.Name, Segment: string(c.Segment),
-			Language: c.Language, Phones: c.Phones, Accounts: c.Accounts})
-		if c.ID <= 0 { // known only to the external CRM
-			continue
-		}
-		tickets, err := e.local.OpenTickets(ctx, c.ID)
-		if err != nil {
-			return out, err
-		}
-		for _, t := range tickets {
-			out.Tickets = append(out.Tickets, screenpop.Ticket{ID: t.ID, Subject: t.Subject, Status: string(t.Status),
-				Priority: t.Priority, CustomerID: t.CustomerID})
-		}
-		last, err := e.local.LastInteractions(ctx, c.ID, 5)
-		if err != nil {
-			return out, err
-		}
-		for _, i := range last {
-			out.Interactions = append(out.Interactions, screenpop.Interaction{CallID: i.CallID, At: i.At, Queue: i.Queue,
-				Agent: i.Agent, Outcome: i.Outcome, Disposition: i.Disposition, CSAT: i.CSAT})
-		}
-	}
-	var id int64
-	if len(cands) == 1 {
-		id = cands[0].ID
-	}
-	out.PopURL = dir.PopURL(q.Caller, q.Account, id)
-	return out, nil
-}
-
 // ticketKPIs gives the reports first-contact resolution and the reopen rate of the tickets
 // resolved in a range; ok is false when none were.
 func ticketKPIs(c *store.CRM, live func() *crmLive) func(ctx context.Context, from, to time.Time, queues []string) (float64, float64, bool, error) {
@@ -187,3 +119,6 @@ func ticketKPIs(c *store.CRM, live func() *crmLive) func(ctx context.Context, fr
 		return k.FCR, k.ReopenRate, true, nil
 	}
 }
+
+// crmDirectory is the customer directory in force (it changes on reload).
+func (d *daemon) crmDirectory() *crm.Directory { return d.crmLive.Load().dir }

@@ -46,11 +46,7 @@ func TestCRMThroughTheDaemon(t *testing.T) {
 	if call.Agent == other {
 		other = "1008"
 	}
-	for _, u := range []struct{ name, agent string }{{"own", call.Agent}, {"other", other}} {
-		if err := addUser(ctx, d.store, u.name, "agent", u.agent, nil, "a long password"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	addAccounts(t, d, testAccount{name: "own", role: "agent", agent: call.Agent}, testAccount{name: "other", role: "agent", agent: other})
 	own, otherC := login(t, d.addr, "own"), login(t, d.addr, "other")
 	ownCSRF, otherCSRF := pageCSRF(t, own, d.addr), pageCSRF(t, otherC, d.addr)
 	base := "http://" + d.addr

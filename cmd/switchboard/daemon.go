@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"switchboard/acd"
+	"switchboard/crm"
 	"switchboard/internal/asterisk"
 	"switchboard/internal/config"
 	"switchboard/internal/pgcluster"
@@ -31,28 +31,42 @@ import (
 
 // daemon is a running router: database, journal, ARI link, engine and HTTP.
 type daemon struct {
-	log          *slog.Logger
-	cfg          *config.Config
-	cluster      *pgcluster.Cluster
-	store        *store.Store
-	journal      *store.Journal
+	log *slog.Logger
+	cfg *config.Config
+	daemonData
+	daemonCalls
+	daemonLoops
+	http     *http.Server
+	addr     string
+	policies atomic.Pointer[map[string]recording.Policy] // recording policy by queue
+	crmLive  atomic.Pointer[crmLive]                     // the crm: section at run time: identification, segments
+	metrics  *describedRegistry
+}
+
+// daemonData is the daemon's database side.
+type daemonData struct {
+	cluster   *pgcluster.Cluster // the private database, when no URL is set
+	store     *store.Store
+	journal   *store.Journal
+	crm       *store.CRM // customers, tickets, interactions
+	callbacks *callbackStore
+}
+
+// daemonCalls is the daemon's call side.
+type daemonCalls struct {
 	router       *router.Router
+	events       *asterisk.Events
 	pops         *screenpop.Hub
 	desk         *screenpop.Desk
-	events       *asterisk.Events
-	http         *http.Server
-	addr         string
-	cancel       context.CancelFunc
-	loops        sync.WaitGroup
-	closeOnce    sync.Once
-	runErrs      chan error
-	policies     atomic.Pointer[map[string]recording.Policy] // recording policy by queue
-	crm          *store.CRM                                  // customers, tickets, interactions
-	interactions *interactions                               // call legs of identified customers into their records
-	crmLive      atomic.Pointer[crmLive]                     // the crm: section at run time: identification, segments
+	interactions *interactions // call legs of identified customers into their records
+}
 
-	callbacks *callbackStore
-	metrics   *describedRegistry
+// daemonLoops are the daemon's goroutines (runLoops) and how they end.
+type daemonLoops struct {
+	cancel    context.CancelFunc
+	loops     sync.WaitGroup
+	closeOnce sync.Once
+	runErrs   chan error
 }
 
 type daemonOptions struct {
@@ -66,43 +80,17 @@ const purgeEvery = time.Hour
 
 // startDaemon brings everything up; it returns once the HTTP server listens.
 func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*daemon, error) {
-	d := &daemon{log: opt.Logger, cfg: cfg, runErrs: make(chan error, 4)}
+	d := &daemon{log: opt.Logger, cfg: cfg, daemonLoops: daemonLoops{runErrs: make(chan error, 4)}}
 	ok := false
 	defer func() {
 		if !ok {
 			d.close()
 		}
 	}()
-	dbURL := cfg.Database.URL
-	if dbURL == "" {
-		// The cluster folder inside is private to the database user; its parent must let that
-		// user (not root, when run as root) through.
-		if err := os.MkdirAll(cfg.Database.DataDir, 0o755); err != nil {
-			return nil, fmt.Errorf("data folder: %w", err)
-		}
-		dir := filepath.Join(cfg.Database.DataDir, "pg")
-		cl, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir, Logger: d.log})
-		if err != nil {
-			return nil, fmt.Errorf("private database in %s: %w", dir, err)
-		}
-		d.cluster = cl
-		dbURL = cl.URL("postgres")
-		d.log.Info("private database running", "cluster", cl)
-	}
-	st, err := store.Open(ctx, dbURL, d.log)
-	if err != nil {
+	if err := d.openStore(ctx, cfg); err != nil {
 		return nil, err
 	}
-	d.store = st
-	d.crm = st.CRM(crmOptions(cfg.CRM))
-	live, err := newCRMLive(cfg.CRM, d.crm, d.log)
-	if err != nil {
-		return nil, err
-	}
-	d.crmLive.Store(live)
-	if _, err := st.SaveConfigSnapshot(ctx, cfg.Snapshot()); err != nil {
-		return nil, err
-	}
+	st := d.store
 	reg := newDescribedRegistry()
 	d.metrics = reg
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -112,12 +100,79 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		return nil, err
 	}
 	d.journal = j
-	rcfg, err := routerConfig(cfg)
-	if err != nil {
+	d.callbacks = newCallbackStore(st, cfg)
+	d.interactions = newInteractions(d.crm, d.log)
+	d.pops = screenpop.New(screenpop.Options{Logger: d.log, Registerer: reg, Enrichers: []screenpop.Enricher{
+		screenpop.Recordings{Index: st}, crm.CustomerPop{Directory: d.crmDirectory, Local: d.crm, IsNotFound: store.IsNotFound}}})
+	d.desk = &screenpop.Desk{Hub: d.pops, Store: st, Node: cfg.Node, Dispositions: cfg.Dispositions,
+		Callbacks: cfg.Callbacks.Policy(""), Tickets: d.crm}
+	if err := d.startRouter(ctx, cfg, reg); err != nil {
 		return nil, err
 	}
+	d.setPolicies(cfg)
+	d.events = asterisk.NewEvents(asterisk.EventsOptions{Types: router.EventTypes(), URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User,
+		Password: cfg.ARI.Password, Logger: d.log, Registerer: reg}, d.router)
+
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("http: %w", err)
+	}
+	d.addr = ln.Addr().String()
+	d.http = d.webServer(cfg, opt)
+	d.runLoops()
+	go func() {
+		if err := d.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			d.runErrs <- fmt.Errorf("http: %w", err)
+		}
+	}()
+	ok = true
+	return d, nil
+}
+
+// openStore opens the database (a private cluster when no URL is set), the customer records
+// and the crm: section's run-time side, and keeps the configuration's snapshot.
+func (d *daemon) openStore(ctx context.Context, cfg *config.Config) error {
+	dbURL := cfg.Database.URL
+	if dbURL == "" {
+		// The cluster folder inside is private to the database user; its parent must let that
+		// user (not root, when run as root) through.
+		if err := os.MkdirAll(cfg.Database.DataDir, 0o755); err != nil {
+			return fmt.Errorf("data folder: %w", err)
+		}
+		dir := filepath.Join(cfg.Database.DataDir, "pg")
+		cl, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir, Logger: d.log})
+		if err != nil {
+			return fmt.Errorf("private database in %s: %w", dir, err)
+		}
+		d.cluster = cl
+		dbURL = cl.URL("postgres")
+		d.log.Info("private database running", "cluster", cl)
+	}
+	st, err := store.Open(ctx, dbURL, d.log)
+	if err != nil {
+		return err
+	}
+	d.store = st
+	d.crm = st.CRM(crmOptions(cfg.CRM))
+	live, err := newCRMLive(cfg.CRM, d.crm, d.log)
+	if err != nil {
+		return err
+	}
+	d.crmLive.Store(live)
+	_, err = st.SaveConfigSnapshot(ctx, cfg.Snapshot())
+	return err
+}
+
+// startRouter builds the router on the store: agents come back as they were when the previous
+// router on this node stopped, with what they asked for and had not yet taken.
+func (d *daemon) startRouter(ctx context.Context, cfg *config.Config, reg *describedRegistry) error {
+	st := d.store
+	rcfg, err := routerConfig(cfg)
+	if err != nil {
+		return err
+	}
 	if rcfg.Agents, err = withOverrides(ctx, st, rcfg, d.log); err != nil {
-		return nil, err
+		return err
 	}
 	recDir, shared := cfg.RecordingsDir(), cfg.Recordings.SharedDir // SharedDir: set only with fetch shared
 	if abs, err := filepath.Abs(recDir); err == nil {
@@ -127,146 +182,38 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	// interval: logged in; none open: logged out); the agents_login setting decides for the others.
 	last, err := st.LastAgentStates(ctx, cfg.Node)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// A pause or logout asked during a call and not yet taken is taken after it still.
 	asked, err := st.PendingAgentRequests(ctx, cfg.Node)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	cbs := newCallbackStore(st, cfg)
-	d.callbacks = cbs
-	d.interactions = newInteractions(d.crm, d.log)
-	hub := screenpop.New(screenpop.Options{Logger: d.log, Registerer: reg, Enrichers: []screenpop.Enricher{
-		screenpop.Recordings{Index: st}, crmEnricher{live: d.crmLive.Load, local: d.crm}}})
-	d.pops = hub
-	d.desk = &screenpop.Desk{Hub: hub, Store: st, Node: cfg.Node, Dispositions: cfg.Dispositions,
-		Callbacks: cfg.Callbacks.Policy(""), Tickets: d.crm}
+	ds := daemonStore{st: st, node: cfg.Node, last: last, asked: asked, journal: d.journal}
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User, Password: cfg.ARI.Password, MaxConns: cfg.ARI.MaxConns, Registerer: reg})
 	r, err := router.New(rcfg, rest, router.Options{
-		Logger: d.log, Registerer: reg, Observers: []func(acd.Event){j.Record, hub.Observe, d.interactions.Observe},
-		CallInfo: func(id, number, did string) {
-			j.CallInfo(id, number, did, nil)
-			hub.CallInfo(id, number, did)
-			d.interactions.CallInfo(id, number)
-		},
-		CallGone: j.CallGone, // a call that never queued: ended by its caller or by the router
-		IVRRouted: func(id string, path []router.IVRStep, data map[string]string) {
-			j.CallInfo(id, "", "", data) // the call's data (IVR inputs, customer, segment) on its row
-			hub.Routed(id, path, data)
-			d.interactions.Routed(id, data)
-		},
-		Callback: cbs.ivrCallback, Callbacks: cbs,
-		AgentState: func(id string) (acd.AgentState, string, bool) {
-			iv, ok := last[id]
-			switch {
-			case !ok:
-				return 0, "", false
-			case !iv.EndedAt.IsZero():
-				return acd.LoggedOut, "", true
-			case iv.State == acd.Paused.String():
-				return acd.Paused, iv.Reason, true
-			}
-			return acd.Available, "", true // available, or busy with a call reconciliation re-adopts
-		},
-		KeepRequest: func(ctx context.Context, agent string, req *router.AgentRequest) error {
-			if req == nil {
-				return st.DropAgentRequest(ctx, cfg.Node, agent)
-			}
-			return st.SaveAgentRequest(ctx, store.AgentRequest{Node: cfg.Node, Agent: agent, State: req.State.String(),
-				Reason: req.Reason, CallID: req.Call, AskedAt: req.At})
-		},
-		PendingRequest: func(agent string) (router.AgentRequest, bool) {
-			p, ok := asked[agent]
-			if !ok {
-				return router.AgentRequest{}, false
-			}
-			state := acd.Paused
-			if p.State == acd.LoggedOut.String() {
-				state = acd.LoggedOut
-			}
-			return router.AgentRequest{State: state, Reason: p.Reason, Call: p.CallID, At: p.AskedAt}, true
-		},
-		Recall: func(id string) (router.Recalled, bool) {
-			rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			c, err := st.Call(rctx, id)
-			if err != nil || c.EnqueuedAt.IsZero() || c.Outcome != "" {
-				return router.Recalled{}, false
-			}
-			return router.Recalled{Queue: c.Queue, Priority: c.Priority, EnqueuedAt: c.EnqueuedAt}, true
-		},
-		Reconciled:    j.Reconciled, // calls that ended while the router was away are closed
-		RecordingsDir: recDir, RecordingsShared: shared,
-		LookupTimeout: cfg.IVR.LookupTimeout,
-		Lookup:        ivrLookup(d.crmLive.Load),
-		Classify:      classifier(d.crmLive.Load),
-		CSAT: func(ctx context.Context, c router.CSAT) error {
-			return st.SaveCSAT(ctx, store.CSAT{CallID: c.CallID, Agent: c.Agent, Queue: c.Queue, Score: c.Score, At: c.At})
-		},
-		Recorded: func(rec router.Recorded) error {
-			ictx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			fillFromCall(ictx, st, &rec)
-			return st.IndexRecording(ictx, rec)
-		},
+		Logger: d.log, Registerer: reg, Observers: []func(acd.Event){d.journal.Record, d.pops.Observe, d.interactions.Observe},
+		Callback: d.callbacks.ivrCallback, Callbacks: d.callbacks,
+		Agents: ds, Journal: ds, // calls that ended while the router was away are closed
+		Lookups: router.Lookups{LookupTimeout: cfg.IVR.LookupTimeout,
+			Lookup: ivrLookup(d.crmLive.Load), Classify: classifier(d.crmLive.Load)},
+		CSAT:       ds.csat,
+		Recordings: router.RecordingOptions{Dir: recDir, Shared: shared, Index: ds.recorded},
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	d.router = r
-	d.setPolicies(cfg)
-	d.events = asterisk.NewEvents(asterisk.EventsOptions{Types: router.EventTypes(), URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User,
-		Password: cfg.ARI.Password, Logger: d.log, Registerer: reg}, r)
+	return nil
+}
 
-	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
-	if err != nil {
-		return nil, fmt.Errorf("http: %w", err)
-	}
-	d.addr = ln.Addr().String()
-	d.http = web.NewServer(web.Options{
-		Checks: []web.Check{
-			{Name: "ari", OK: d.events.IsConnected},
-			{Name: "reconciled", OK: func() bool { return r.Reconciliations() > 0 }},
-			{Name: "store", OK: j.Healthy},
-		},
-		Metrics:      promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
-		MetricsToken: opt.MetricsToken,
-		Users:        st,
-		Live: func() web.Live {
-			s := r.Snapshot()
-			return web.Live{At: s.At, Queues: s.Queues, Agents: s.Agents}
-		},
-		Recordings: st,
-		CRM:        d.crm,
-		Callbacks:  st,
-		Accounts:   st,
-		KPIs:       ticketKPIs(d.crm, d.crmLive.Load),
-		Reports:    st,
-		RecordCall: func(ctx context.Context, agent, call string) error {
-			return r.RecordOnDemand(ctx, call, agent, func(queue string) bool { return (*d.policies.Load())[queue].OnRequest() })
-		},
-		Secure:   r,
-		Pops:     hub,
-		Desk:     d.desk,
-		Desktop:  deskRouter{r, st},
-		AgentDay: st.AgentDay,
-		CallbacksPending: func(ctx context.Context) (map[string]int, error) {
-			counts, err := st.CallbackCounts(ctx)
-			out := map[string]int{}
-			for q, byState := range counts {
-				for _, n := range byState {
-					out[q] += n
-				}
-			}
-			return out, err
-		},
-		Logger:         d.log,
-		Limits:         web.LimitsOf(cfg.HTTP),
-		PublicURL:      cfg.HTTP.PublicURL,
-		TrustedProxies: cfg.HTTP.TrustedProxies,
-	})
+// webServer builds the HTTP side on the store, the router and the screen pop (webwire.go).
+func (d *daemon) webServer(cfg *config.Config, opt daemonOptions) *http.Server {
+	return web.NewServer(d.webOptions(cfg, opt.MetricsToken))
+}
 
+// runLoops starts the daemon's goroutines; close stops them.
+func (d *daemon) runLoops() {
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	run := func(name string, f func(context.Context) error) {
@@ -278,56 +225,132 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 			}
 		}()
 	}
-	run("journal", j.Run)
+	run("journal", d.journal.Run)
 	run("interactions", d.interactions.Run)
-	run("router", r.Run)
-	run("screen pop", hub.Run)
+	run("router", d.router.Run)
+	run("screen pop", d.pops.Run)
 	run("ari events", d.events.Run)
-	run("recording sweep", func(ctx context.Context) error {
-		// Recordings left on Asterisk (a failed fetch or index write, a finish while the
-		// router was away) are collected once the router has reconciled, then hourly.
-		for r.Reconciliations() == 0 {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(time.Second):
-			}
+	run("recording sweep", d.sweepRecordings)
+	run("recording purge", d.purgeLoop)
+}
+
+// sweepRecordings collects the recordings left on Asterisk (a failed fetch or index write, a
+// finish while the router was away) once the router has reconciled, then hourly.
+func (d *daemon) sweepRecordings(ctx context.Context) error {
+	r := d.router
+	for r.Reconciliations() == 0 {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
 		}
-		for {
-			if n, err := r.CollectStored(ctx); err != nil && ctx.Err() == nil {
-				d.log.Warn("recording sweep", "collected", n, "err", err)
-			} else if n > 0 {
-				d.log.Info("recording sweep done", "collected", n)
-			}
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(purgeEvery):
-			}
+	}
+	for {
+		if n, err := r.CollectStored(ctx); err != nil && ctx.Err() == nil {
+			d.log.Warn("recording sweep", "collected", n, "err", err)
+		} else if n > 0 {
+			d.log.Info("recording sweep done", "collected", n)
 		}
-	})
-	run("recording purge", func(ctx context.Context) error {
-		for {
-			n, err := d.purgeRecordings(ctx, time.Now())
-			if err != nil && ctx.Err() == nil {
-				d.log.Error("recording purge", "purged", n, "err", err)
-			} else if n > 0 {
-				d.log.Info("recording purge done", "purged", n)
-			}
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(purgeEvery):
-			}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(purgeEvery):
 		}
-	})
-	go func() {
-		if err := d.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			d.runErrs <- fmt.Errorf("http: %w", err)
+	}
+}
+
+// purgeLoop purges the recordings past their queue's retention, at start and hourly.
+func (d *daemon) purgeLoop(ctx context.Context) error {
+	for {
+		n, err := d.purgeRecordings(ctx, time.Now())
+		if err != nil && ctx.Err() == nil {
+			d.log.Error("recording purge", "purged", n, "err", err)
+		} else if n > 0 {
+			d.log.Info("recording purge done", "purged", n)
 		}
-	}()
-	ok = true
-	return d, nil
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(purgeEvery):
+		}
+	}
+}
+
+// daemonStore answers the router's questions to the store: it is the router's Agents and
+// Journal, and indexes recordings and keeps survey scores.
+type daemonStore struct {
+	st      *store.Store
+	node    string
+	last    map[string]store.AgentInterval
+	asked   map[string]store.AgentRequest
+	journal *store.Journal
+}
+
+var (
+	_ router.Agents  = daemonStore{}
+	_ router.Journal = daemonStore{}
+)
+
+// LastState says where an agent stood when the previous router stopped.
+func (ds daemonStore) LastState(id string) (acd.AgentState, string, bool) {
+	iv, ok := ds.last[id]
+	switch {
+	case !ok:
+		return 0, "", false
+	case !iv.EndedAt.IsZero():
+		return acd.LoggedOut, "", true
+	case iv.State == acd.Paused.String():
+		return acd.Paused, iv.Reason, true
+	}
+	return acd.Available, "", true // available, or busy with a call reconciliation re-adopts
+}
+
+// KeepRequest keeps what an agent asked for during a call (nil: nothing).
+func (ds daemonStore) KeepRequest(ctx context.Context, agent string, req *router.AgentRequest) error {
+	if req == nil {
+		return ds.st.DropAgentRequest(ctx, ds.node, agent)
+	}
+	return ds.st.SaveAgentRequest(ctx, store.AgentRequest{Node: ds.node, Agent: agent, State: req.State.String(),
+		Reason: req.Reason, CallID: req.Call, AskedAt: req.At})
+}
+
+// PendingRequest says what an agent was waiting for when the previous router stopped.
+func (ds daemonStore) PendingRequest(agent string) (router.AgentRequest, bool) {
+	p, ok := ds.asked[agent]
+	if !ok {
+		return router.AgentRequest{}, false
+	}
+	state := acd.Paused
+	if p.State == acd.LoggedOut.String() {
+		state = acd.LoggedOut
+	}
+	return router.AgentRequest{State: state, Reason: p.Reason, Call: p.CallID, At: p.AskedAt}, true
+}
+
+// Recall finds a call's queue and place in the store (a queued call that is still open).
+func (ds daemonStore) Recall(id string) (router.Recalled, bool) {
+	rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	c, err := ds.st.Call(rctx, id)
+	if err != nil || c.EnqueuedAt.IsZero() || c.Outcome != "" {
+		return router.Recalled{}, false
+	}
+	return router.Recalled{Queue: c.Queue, Priority: c.Priority, EnqueuedAt: c.EnqueuedAt}, true
+}
+
+// Reconciled closes the calls that ended while the router was away.
+func (ds daemonStore) Reconciled(live []string, at time.Time) { ds.journal.Reconciled(live, at) }
+
+func (ds daemonStore) csat(ctx context.Context, c router.CSAT) error {
+	return ds.st.SaveCSAT(ctx, store.CSAT{CallID: c.CallID, Agent: c.Agent, Queue: c.Queue, Score: c.Score, At: c.At})
+}
+
+// recorded indexes a finished recording, with what the store knows of its call.
+func (ds daemonStore) recorded(rec router.Recorded) error {
+	ictx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	fillFromCall(ictx, ds.st, &rec)
+	return ds.st.IndexRecording(ictx, rec)
 }
 
 // reload applies a changed configuration file; calls stay up.

@@ -13,6 +13,7 @@ import (
 	"switchboard/acd"
 	"switchboard/internal/ariemu"
 	"switchboard/internal/store"
+	"switchboard/ivr/callback"
 )
 
 // The daemon end to end: emulator over HTTP and websocket, router, journal into a real
@@ -59,9 +60,7 @@ func TestDaemonWritesCallsAndServesMetrics(t *testing.T) {
 			strings.Contains(body, "switchboard_callbacks_up 1")
 	})
 	// A supervisor signs in (accounts and sessions in PostgreSQL) and sees the queue.
-	if err := addUser(context.Background(), d.store, "sue", "supervisor", "", []string{"billing"}, "a long password"); err != nil {
-		t.Fatal(err)
-	}
+	addAccounts(t, d, testAccount{name: "sue", role: "supervisor", queues: []string{"billing"}})
 	c := login(t, d.addr, "sue")
 	var got struct {
 		Queues []struct {
@@ -152,8 +151,8 @@ func TestIVRCallbackIsStored(t *testing.T) {
 	if err != nil || rec.Outcome != ariemu.OutcomeHungUpByApp || rec.Digits != "131" {
 		t.Fatalf("caller: %+v %v", rec, err)
 	}
-	list, err := d.store.Callbacks(ctx, store.CallbackFilter{Queue: "support-l1", States: []store.CallbackState{
-		store.CallbackPending, store.CallbackScheduled, store.CallbackDialing, store.CallbackDone}})
+	list, err := d.store.Callbacks(ctx, callback.Filter{Queue: "support-l1", States: []callback.State{
+		callback.StatePending, callback.StateScheduled, callback.StateDialing, callback.StateDone}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,18 +36,12 @@ func secret() string {
 // the ARI emulator in-process with generated callers and agent phones, and the router with
 // its HTTP side, until Ctrl-C or -duration.
 func demoCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	listen := fs.String("listen", "127.0.0.1:8080", "HTTP address")
-	dataDir := fs.String("data", "./data", "folder of the private database")
-	rate := fs.Float64("rate", 0.2, "new calls per second")
-	duration := fs.Duration("duration", 0, "stop after this long (0: run until interrupted)")
-	verbose := fs.Bool("v", false, "log every reconciliation and warning")
-	if err := fs.Parse(args); err != nil {
+	f, ok := parseDemoFlags(args, stderr)
+	if !ok {
 		return 2
 	}
 	level := slog.LevelWarn
-	if *verbose {
+	if f.verbose {
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
@@ -64,21 +58,16 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	cfg, err := config.LoadConfig(bytes.NewReader(demoYAML), "demo.yaml")
+	cfg, err := demoConfig(f, emuAddr, ariPass)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	cfg.ARI.URL, cfg.ARI.User, cfg.ARI.Password = "http://"+emuAddr+"/ari", "switchboard", ariPass
-	cfg.HTTP.Listen = *listen
-	cfg.Database.DataDir = *dataDir
-	cfg.Database.URL = os.Getenv(config.EnvDatabaseURL)
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if *duration > 0 {
+	if f.duration > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *duration)
+		ctx, cancel = context.WithTimeout(ctx, f.duration)
 		defer cancel()
 	}
 	token := secret()
@@ -88,35 +77,94 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer d.close()
-	if err := demoLogin(ctx, d); err != nil {
-		fmt.Fprintln(stderr, "demo:", err)
-		return 1
-	}
-	adminPass, supPass, agentPass := secret(), secret(), secret()
-	for _, u := range []struct {
-		name, role, agent, pass string
-		queues                  []string
-	}{
-		{"admin", "admin", "", adminPass, nil},
-		{"supervisor", "supervisor", "", supPass, []string{"support-l1", "support-l2", "support-l3"}},
-		{"alice", "agent", demoDeskAgent, agentPass, nil},
-	} {
-		if err := addUser(ctx, d.store, u.name, u.role, u.agent, u.queues, u.pass); err != nil {
-			fmt.Fprintln(stderr, "demo:", err)
-			return 1
-		}
-	}
-	// Customers for the screen pop: some callers below call from their numbers.
-	recs := crm.Demo(1, 40)
-	known, err := d.crm.SeedCRMDemo(ctx, recs, time.Now())
+	seed, err := seedDemo(ctx, d)
 	if err != nil {
 		fmt.Fprintln(stderr, "demo:", err)
 		return 1
 	}
-	db := "private PostgreSQL in " + *dataDir + "/pg"
+	db := "private PostgreSQL in " + f.dataDir + "/pg"
 	if cfg.Database.URL != "" {
 		db = "DATABASE_URL"
 	}
+	printDemo(stdout, d.addr, token, db, emuAddr, f.rate, seed)
+
+	go demoPhones(ctx, emu, d)
+	go demoCallers(ctx, emu, f.rate, seed.known, demoAccounts(seed.recs), demoSurveyPrompt(cfg))
+	select {
+	case <-ctx.Done():
+		return 0
+	case err := <-d.runErrs:
+		fmt.Fprintln(stderr, "demo:", err)
+		return 1
+	}
+}
+
+// demoFlags are the demo command's flags.
+type demoFlags struct {
+	listen, dataDir string
+	rate            float64
+	duration        time.Duration
+	verbose         bool
+}
+
+func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, bool) {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f demoFlags
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "HTTP address")
+	fs.StringVar(&f.dataDir, "data", "./data", "folder of the private database")
+	fs.Float64Var(&f.rate, "rate", 0.2, "new calls per second")
+	fs.DurationVar(&f.duration, "duration", 0, "stop after this long (0: run until interrupted)")
+	fs.BoolVar(&f.verbose, "v", false, "log every reconciliation and warning")
+	return f, fs.Parse(args) == nil
+}
+
+// demoConfig is demo.yaml on the emulator at emuAddr, with the flags' address and database.
+func demoConfig(f demoFlags, emuAddr, ariPass string) (*config.Config, error) {
+	cfg, err := config.LoadConfig(bytes.NewReader(demoYAML), "demo.yaml")
+	if err != nil {
+		return nil, err
+	}
+	cfg.ARI.URL, cfg.ARI.User, cfg.ARI.Password = "http://"+emuAddr+"/ari", "switchboard", ariPass
+	cfg.HTTP.Listen = f.listen
+	cfg.Database.DataDir = f.dataDir
+	cfg.Database.URL = os.Getenv(config.EnvDatabaseURL)
+	return cfg, nil
+}
+
+// demoSeed is what the demo put in the store: its users' passwords and the customers.
+type demoSeed struct {
+	adminPass, supPass, agentPass string
+	recs                          []crm.DemoRecord
+	known                         []string
+}
+
+// seedDemo logs the demo's agents in, adds its users and the customers for the screen pop
+// (some callers call from their numbers).
+func seedDemo(ctx context.Context, d *daemon) (demoSeed, error) {
+	if err := demoLogin(ctx, d); err != nil {
+		return demoSeed{}, err
+	}
+	s := demoSeed{adminPass: secret(), supPass: secret(), agentPass: secret()}
+	for _, u := range []struct {
+		name, role, agent, pass string
+		queues                  []string
+	}{
+		{"admin", "admin", "", s.adminPass, nil},
+		{"supervisor", "supervisor", "", s.supPass, []string{"support-l1", "support-l2", "support-l3"}},
+		{"alice", "agent", demoDeskAgent, s.agentPass, nil},
+	} {
+		if err := addUser(ctx, d.store, u.name, u.role, u.agent, u.queues, u.pass); err != nil {
+			return demoSeed{}, err
+		}
+	}
+	s.recs = crm.Demo(1, 40)
+	known, err := d.crm.SeedCRMDemo(ctx, s.recs, time.Now())
+	s.known = known
+	return s, err
+}
+
+func printDemo(stdout io.Writer, addr, token, db, emuAddr string, rate float64, s demoSeed) {
 	fmt.Fprintf(stdout, `Switchboard demo is running.
 
   wallboard: http://%[1]s/wallboard
@@ -135,17 +183,7 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
             callers who hang up after 30 s, IVR callers who ask for one, the closed line's requests
 
 Ctrl-C stops it.
-`, d.addr, token, db, emuAddr, *rate, adminPass, supPass, agentPass)
-
-	go demoPhones(ctx, emu, d)
-	go demoCallers(ctx, emu, *rate, known, demoAccounts(recs), demoSurveyPrompt(cfg))
-	select {
-	case <-ctx.Done():
-		return 0
-	case err := <-d.runErrs:
-		fmt.Fprintln(stderr, "demo:", err)
-		return 1
-	}
+`, addr, token, db, emuAddr, rate, s.adminPass, s.supPass, s.agentPass)
 }
 
 // demoDeskAgent is the agent the demo's agent account works as: the demo leaves its login and

@@ -51,15 +51,8 @@ func (a *apiClient) want(method, path, body string, code int, has string) string
 func TestDesktopAPIOnTheRouter(t *testing.T) {
 	emu, d, cfg := demoDaemon(t, func(c *config.Config) { c.DeskEndpoints = []string{"PJSIP/2*"} }) // desk phones
 	ctx := context.Background()
-	for _, u := range []struct{ name, role, agent string }{{"heidi", "agent", "1008"}, {"sue", "supervisor", ""}} {
-		var queues []string
-		if u.role == "supervisor" {
-			queues = []string{"billing"}
-		}
-		if err := addUser(ctx, d.store, u.name, u.role, u.agent, queues, "a long password"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	addAccounts(t, d, testAccount{name: "heidi", role: "agent", agent: "1008"},
+		testAccount{name: "sue", role: "supervisor", queues: []string{"billing"}})
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -156,8 +149,8 @@ func TestDesktopAPIOnTheRouter(t *testing.T) {
 	eventually(t, "both calls connected", func() bool {
 		escalated = callView(call)
 		sup := callView("demo-" + support)
-		a, _ := ari.Var(ch, "SB_ANSWER")
-		b, _ := ari.Var(support, "SB_ANSWER")
+		a, _ := ari.Var(context.Background(), ch, "SB_ANSWER")
+		b, _ := ari.Var(context.Background(), support, "SB_ANSWER")
 		return escalated.State == "connected" && sup.State == "connected" &&
 			strings.HasPrefix(a, escalated.Agent+"|") && strings.HasPrefix(b, sup.Agent+"|")
 	})

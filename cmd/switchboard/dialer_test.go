@@ -109,44 +109,44 @@ type mortalTel struct {
 	l *life
 }
 
-func (m mortalTel) Originate(o router.Originate) error {
+func (m mortalTel) Originate(ctx context.Context, o router.Originate) error {
 	if err := m.l.enter(); err != nil {
 		return err
 	}
 	defer m.l.mu.RUnlock()
-	return m.Telephony.Originate(o)
+	return m.Telephony.Originate(ctx, o)
 }
 
-func (m mortalTel) Hangup(ch, reason string) error {
+func (m mortalTel) Hangup(ctx context.Context, ch, reason string) error {
 	if err := m.l.enter(); err != nil {
 		return err
 	}
 	defer m.l.mu.RUnlock()
-	return m.Telephony.Hangup(ch, reason)
+	return m.Telephony.Hangup(ctx, ch, reason)
 }
 
-func (m mortalTel) AddChannel(b, ch string) error {
+func (m mortalTel) AddChannel(ctx context.Context, b, ch string) error {
 	if err := m.l.enter(); err != nil {
 		return err
 	}
 	defer m.l.mu.RUnlock()
-	return m.Telephony.AddChannel(b, ch)
+	return m.Telephony.AddChannel(ctx, b, ch)
 }
 
-func (m mortalTel) SetVar(ch, name, value string) error {
+func (m mortalTel) SetVar(ctx context.Context, ch, name, value string) error {
 	if err := m.l.enter(); err != nil {
 		return err
 	}
 	defer m.l.mu.RUnlock()
-	return m.Telephony.SetVar(ch, name, value)
+	return m.Telephony.SetVar(ctx, ch, name, value)
 }
 
-func (m mortalTel) CreateBridge(id, kind string) error {
+func (m mortalTel) CreateBridge(ctx context.Context, id, kind string) error {
 	if err := m.l.enter(); err != nil {
 		return err
 	}
 	defer m.l.mu.RUnlock()
-	return m.Telephony.CreateBridge(id, kind)
+	return m.Telephony.CreateBridge(ctx, id, kind)
 }
 
 // mortalStore is the callback store of a router that can die.
@@ -155,7 +155,7 @@ type mortalStore struct {
 	l *life
 }
 
-func (m mortalStore) Claim(ctx context.Context, q string, now time.Time, n int) ([]router.CallbackClaim, error) {
+func (m mortalStore) Claim(ctx context.Context, q string, now time.Time, n int) ([]callback.Claim, error) {
 	if err := m.l.enter(); err != nil {
 		return nil, err
 	}
@@ -163,7 +163,7 @@ func (m mortalStore) Claim(ctx context.Context, q string, now time.Time, n int) 
 	return m.callbackStore.Claim(ctx, q, now, n)
 }
 
-func (m mortalStore) Finish(ctx context.Context, c router.CallbackClaim, o callback.Outcome, now time.Time) error {
+func (m mortalStore) Finish(ctx context.Context, c callback.Claim, o callback.Outcome, now time.Time) error {
 	if err := m.l.enter(); err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func (m mortalStore) Finish(ctx context.Context, c router.CallbackClaim, o callb
 	return m.callbackStore.Finish(ctx, c, o, now)
 }
 
-func (m mortalStore) Assign(ctx context.Context, c router.CallbackClaim, agent string) error {
+func (m mortalStore) Assign(ctx context.Context, c callback.Claim, agent string) error {
 	if err := m.l.enter(); err != nil {
 		return err
 	}
@@ -179,7 +179,7 @@ func (m mortalStore) Assign(ctx context.Context, c router.CallbackClaim, agent s
 	return m.callbackStore.Assign(ctx, c, agent)
 }
 
-func (m mortalStore) Request(ctx context.Context, r router.CallbackRequest) error {
+func (m mortalStore) Request(ctx context.Context, r callback.Request) error {
 	if err := m.l.enter(); err != nil {
 		return err
 	}
@@ -230,31 +230,24 @@ func (g *dialRig) kill() {
 
 func (g *dialRig) eventually(what string, d time.Duration, cond func() bool) {
 	g.t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	g.t.Fatalf("timed out waiting for %s", what)
+	eventuallyWithin(g.t, what, d, cond)
 }
 
 func (g *dialRig) request(number string, enqueued time.Time) {
 	g.t.Helper()
 	cbs := newCallbackStore(g.st, g.cfg)
-	err := cbs.Request(context.Background(), router.CallbackRequest{CallID: "c-" + number, Reason: callback.Offered,
+	err := cbs.Request(context.Background(), callback.Request{CallID: "c-" + number, Reason: callback.Offered,
 		Number: number, Queue: "q", EnqueuedAt: enqueued})
 	if err != nil {
 		g.t.Fatal(err)
 	}
 }
 
-func (g *dialRig) callbacks() []store.Callback {
+func (g *dialRig) callbacks() []callback.Callback {
 	g.t.Helper()
-	cbs, err := g.st.Callbacks(context.Background(), store.CallbackFilter{States: []store.CallbackState{
-		store.CallbackPending, store.CallbackScheduled, store.CallbackDialing, store.CallbackDone,
-		store.CallbackExpired, store.CallbackCancelled}})
+	cbs, err := g.st.Callbacks(context.Background(), callback.Filter{States: []callback.State{
+		callback.StatePending, callback.StateScheduled, callback.StateDialing, callback.StateDone,
+		callback.StateExpired, callback.StateCancelled}})
 	if err != nil {
 		g.t.Fatal(err)
 	}
@@ -263,7 +256,7 @@ func (g *dialRig) callbacks() []store.Callback {
 
 func (g *dialRig) allFinal() bool {
 	for _, c := range g.callbacks() {
-		if c.State == store.CallbackPending || c.State == store.CallbackScheduled || c.State == store.CallbackDialing {
+		if c.State == callback.StatePending || c.State == callback.StateScheduled || c.State == callback.StateDialing {
 			return false
 		}
 	}
@@ -302,14 +295,14 @@ func TestDialerCallsBack(t *testing.T) {
 	if busy := g.emu.CustomerCalls("+4930100002"); len(busy) != 2 || busy[0].Outcome != ariemu.OutcomeBusy {
 		t.Fatalf("busy customer dialed %d times: %+v", len(busy), busy)
 	}
-	byNumber := map[string]store.Callback{}
+	byNumber := map[string]callback.Callback{}
 	for _, c := range g.callbacks() {
 		byNumber[c.Number] = c
 	}
-	if c := byNumber["+4930100001"]; c.State != store.CallbackDone || c.Outcome != callback.Connected || c.Attempts != 1 || c.Agent == "" {
+	if c := byNumber["+4930100001"]; c.State != callback.StateDone || c.Outcome != callback.Connected || c.Attempts != 1 || c.Agent == "" {
 		t.Fatalf("connected callback: %+v", c)
 	}
-	if c := byNumber["+4930100002"]; c.State != store.CallbackDone || c.Outcome != callback.Busy || c.Attempts != 2 {
+	if c := byNumber["+4930100002"]; c.State != callback.StateDone || c.Outcome != callback.Busy || c.Attempts != 2 {
 		t.Fatalf("busy callback: %+v", c)
 	}
 
@@ -476,9 +469,9 @@ func TestDialerSurvivesCrashes(t *testing.T) {
 			t.Errorf("callback %d: bridged %d times, outcome %s", c.ID, bridged, c.Outcome)
 		}
 		switch {
-		case c.State == store.CallbackDone && c.Outcome == callback.Connected:
+		case c.State == callback.StateDone && c.Outcome == callback.Connected:
 			connected++
-		case c.State == store.CallbackDone && c.Attempts == c.MaxAttempts:
+		case c.State == callback.StateDone && c.Attempts == c.MaxAttempts:
 		default:
 			t.Errorf("callback %d lost: %+v", c.ID, c)
 		}

@@ -107,9 +107,32 @@ func login(t *testing.T, addr, user string) *http.Client {
 	return c
 }
 
+// testAccount is an account a test makes; each has the password login signs in with.
+type testAccount struct {
+	name, role, agent string
+	queues            []string
+}
+
+// addAccounts makes the accounts in d's store.
+func addAccounts(t *testing.T, d *daemon, accounts ...testAccount) {
+	t.Helper()
+	for _, a := range accounts {
+		if err := addUser(context.Background(), d.store, a.name, a.role, a.agent, a.queues, "a long password"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// eventually polls cond until it holds, failing the test after 15 s.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	eventuallyWithin(t, what, 15*time.Second, cond)
+}
+
+// eventuallyWithin polls cond every 20 ms until it holds, failing the test after d.
+func eventuallyWithin(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		if cond() {
 			return

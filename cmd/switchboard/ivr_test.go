@@ -96,9 +96,7 @@ func TestSecureCollectOverHTTP(t *testing.T) {
 		return l.State
 	}
 	eventually(t, "recording", func() bool { return live() == "recording" })
-	if err := addUser(ctx, d.store, "own", "agent", agent, nil, "a long password"); err != nil {
-		t.Fatal(err)
-	}
+	addAccounts(t, d, testAccount{name: "own", role: "agent", agent: agent})
 	c := login(t, d.addr, "own")
 	csrf := pageCSRF(t, c, d.addr)
 	post := func(path, body string) (int, string) {

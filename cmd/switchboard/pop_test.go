@@ -36,18 +36,7 @@ func TestDaemonScreenPopEndToEnd(t *testing.T) {
 	emu, d, cfg := demoDaemonYAML(t, popFlow)
 	ctx := context.Background()
 	agents := []string{"1003", "1008", "1009", "1001"} // billing's three, and one of support's
-	streams := map[string]<-chan screenpop.Pop{}
-	clients := map[string]*http.Client{}
-	for _, id := range agents {
-		if err := addUser(ctx, d.store, "agent"+id, "agent", id, nil, "a long password"); err != nil {
-			t.Fatal(err)
-		}
-		clients[id] = login(t, d.addr, "agent"+id)
-		streams[id] = popStream(t, clients[id], "http://"+d.addr+"/api/agent/pop/stream")
-		if p := nextPopOf(t, streams[id]); p.Kind != screenpop.KindIdle {
-			t.Fatalf("agent %s starts with %+v", id, p)
-		}
-	}
+	clients, streams := agentPops(t, d, agents...)
 	press := func(ds string) []ariemu.DigitPress {
 		var out []ariemu.DigitPress
 		for i, c := range ds {
@@ -137,6 +126,22 @@ func TestDaemonScreenPopEndToEnd(t *testing.T) {
 }
 
 // popStream reads an SSE pop stream until the test ends.
+// agentPops makes an account "agent<id>" for each agent id, signs each in and opens their pop
+// stream, whose first pop is the idle one; by agent id.
+func agentPops(t *testing.T, d *daemon, ids ...string) (map[string]*http.Client, map[string]<-chan screenpop.Pop) {
+	t.Helper()
+	clients, streams := map[string]*http.Client{}, map[string]<-chan screenpop.Pop{}
+	for _, id := range ids {
+		addAccounts(t, d, testAccount{name: "agent" + id, role: "agent", agent: id})
+		clients[id] = login(t, d.addr, "agent"+id)
+		streams[id] = popStream(t, clients[id], "http://"+d.addr+"/api/agent/pop/stream")
+		if p := nextPopOf(t, streams[id]); p.Kind != screenpop.KindIdle {
+			t.Fatalf("agent %s starts with %+v", id, p)
+		}
+	}
+	return clients, streams
+}
+
 func popStream(t *testing.T, c *http.Client, url string) <-chan screenpop.Pop {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -37,16 +36,7 @@ func TestPopCarriesCustomerAndTickets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	streams := map[string]<-chan screenpop.Pop{}
-	clients := map[string]*http.Client{}
-	for _, id := range []string{"1003", "1008", "1009"} { // billing's agents
-		if err := addUser(ctx, d.store, "agent"+id, "agent", id, nil, "a long password"); err != nil {
-			t.Fatal(err)
-		}
-		clients[id] = login(t, d.addr, "agent"+id)
-		streams[id] = popStream(t, clients[id], "http://"+d.addr+"/api/agent/pop/stream")
-		nextPopOf(t, streams[id]) // idle
-	}
+	clients, streams := agentPops(t, d, "1003", "1008", "1009") // billing's agents
 	ch, err := emu.PlaceCaller(ariemu.Caller{Number: known[1], DID: "5552000", TalkTime: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)

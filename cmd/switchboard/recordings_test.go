@@ -41,11 +41,8 @@ func TestDaemonRecordsIndexesAndPlaysBack(t *testing.T) {
 	if row.Agent == other {
 		other = "1002"
 	}
-	for _, u := range []struct{ name, role, agent string }{{"own", "agent", row.Agent}, {"other", "agent", other}, {"root", "admin", ""}} {
-		if err := addUser(ctx, d.store, u.name, u.role, u.agent, nil, "a long password"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	addAccounts(t, d, testAccount{name: "own", role: "agent", agent: row.Agent}, testAccount{name: "other", role: "agent", agent: other},
+		testAccount{name: "root", role: "admin"})
 	own, otherC, root := login(t, d.addr, "own"), login(t, d.addr, "other"), login(t, d.addr, "root")
 
 	var found struct {

@@ -18,10 +18,7 @@ import (
 func TestAgentPhonesFromTheSiteList(t *testing.T) {
 	t.Run("configured agents' phones only", func(t *testing.T) {
 		_, d, _ := demoDaemon(t) // the demo has no desk_endpoints
-		ctx := context.Background()
-		if err := addUser(ctx, d.store, "heidi", "agent", "1008", nil, "a long password"); err != nil {
-			t.Fatal(err)
-		}
+		addAccounts(t, d, testAccount{name: "heidi", role: "agent", agent: "1008"})
 		heidi := signedIn(t, d.addr, "heidi", "/agent")
 		heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/carrier"}`, 422, "phones agents may use")
 		heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/2008"}`, 422, "phones agents may use")
@@ -29,15 +26,8 @@ func TestAgentPhonesFromTheSiteList(t *testing.T) {
 	})
 	_, d, _ := demoDaemon(t, func(c *config.Config) { c.DeskEndpoints = []string{"PJSIP/2*"} })
 	ctx := context.Background()
-	for _, u := range []struct{ name, role, agent string }{{"heidi", "agent", "1008"}, {"sue", "supervisor", ""}} {
-		var queues []string
-		if u.role == "supervisor" {
-			queues = []string{"billing"}
-		}
-		if err := addUser(ctx, d.store, u.name, u.role, u.agent, queues, "a long password"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	addAccounts(t, d, testAccount{name: "heidi", role: "agent", agent: "1008"},
+		testAccount{name: "sue", role: "supervisor", queues: []string{"billing"}})
 	heidi := signedIn(t, d.addr, "heidi", "/agent")
 	sue := signedIn(t, d.addr, "sue", "/wallboard")
 	heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/carrier"}`, 422, "desk_endpoints")

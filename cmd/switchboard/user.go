@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"switchboard/internal/account"
 	"switchboard/internal/pgcluster"
 	"switchboard/internal/store"
 	"switchboard/internal/web"
@@ -104,16 +105,16 @@ func userCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 const cliActor = "switchboard user"
 
 // saveUser creates or updates an account with a password (store.SaveUser) and audits it.
-func saveUser(ctx context.Context, st *store.Store, name, role, agent string, queues []string, pw string, now time.Time) (*store.AccountUpdate, error) {
+func saveUser(ctx context.Context, st *store.Store, name, role, agent string, queues []string, pw string, now time.Time) (*account.Update, error) {
 	hash, err := web.HashPassword(pw)
 	if err != nil {
 		return nil, err
 	}
-	upd, created, err := st.SaveUser(ctx, store.User{Username: name, Role: role, AgentID: agent, Queues: queues, PasswordHash: hash}, nil, now)
+	upd, created, err := st.SaveUser(ctx, account.User{Username: name, Role: role, AgentID: agent, Queues: queues, PasswordHash: hash}, nil, now)
 	if err != nil {
 		return nil, err
 	}
-	e := store.AuditEntry{Actor: cliActor, Action: "user.create", Object: "user:" + name, Detail: "role " + role, At: now}
+	e := account.AuditEntry{Actor: cliActor, Action: "user.create", Object: "user:" + name, Detail: "role " + role, At: now}
 	if !created {
 		e.Action = "user.update"
 		e.Detail = "role " + role + "; agent_id " + agent + "; queues " + strings.Join(queues, ",") + "; password"

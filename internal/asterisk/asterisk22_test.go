@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	sdk "github.com/CyCoreSystems/ari/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"switchboard/acd"
@@ -118,8 +117,8 @@ func TestRecordingCollectedWhenCallerStays(t *testing.T) {
 // dropRecordingEnds hides RecordingFinished from the router, as when Asterisk never sends it.
 type dropRecordingEnds struct{ *router.Router }
 
-func (d dropRecordingEnds) Deliver(ev sdk.Event) {
-	if _, ok := ev.(*sdk.RecordingFinished); ok {
+func (d dropRecordingEnds) Deliver(ev router.Event) {
+	if _, ok := ev.(router.RecordingFinished); ok {
 		return
 	}
 	d.Router.Deliver(ev)
@@ -136,7 +135,7 @@ func TestRecordingCollectedWithoutItsEnd(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()}))
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: cfg.App, Username: "sb", Password: "secret"})
 	r, err := router.New(cfg, rest, router.Options{Logger: logger, Registerer: prometheus.NewRegistry(),
-		RecordingsDir: t.TempDir(), Recorded: idx.index, RecordingWait: 300 * time.Millisecond})
+		Recordings: router.RecordingOptions{Dir: t.TempDir(), Index: idx.index, Wait: 300 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +199,7 @@ func TestRefusedCustomerNotAnswered(t *testing.T) {
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("blocking channel: %v %v", resp, err)
 	}
-	store := &oneCallback{claim: router.CallbackClaim{ID: 1, Attempt: 1, Number: "+4930555", Queue: "line1",
+	store := &oneCallback{claim: callback.Claim{ID: 1, Attempt: 1, Number: "+4930555", Queue: "line1",
 		EnqueuedAt: time.Now().Add(-time.Minute)}}
 	g.options = func(o *router.Options) { o.Callbacks = store }
 	cfg := testConfig()

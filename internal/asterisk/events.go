@@ -16,6 +16,8 @@ import (
 	sdk "github.com/CyCoreSystems/ari/v5"
 	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"switchboard/internal/router"
 )
 
 // Sink takes the event stream. Deliver, Connected and Disconnected must not block: the router
@@ -24,7 +26,7 @@ import (
 // Disconnected comes after the last event of a connection: until the next Connected the sink
 // hears nothing of Asterisk.
 type Sink interface {
-	Deliver(ev sdk.Event)
+	Deliver(ev router.Event)
 	Connected(attempt int)
 	Disconnected()
 }
@@ -194,7 +196,9 @@ func (e *Events) session(ctx context.Context, target string, attempt int) error 
 			e.opt.Logger.Warn("ari event not decoded", "err", err, "bytes", len(data))
 			continue
 		}
-		e.sink.Deliver(ev)
+		if rev := RouterEvent(ev); rev != nil {
+			e.sink.Deliver(rev)
+		}
 	}
 }
 

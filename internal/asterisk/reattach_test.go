@@ -18,26 +18,26 @@ import (
 // oneCallback is a callback store holding one callback, claimed once.
 type oneCallback struct {
 	mu       sync.Mutex
-	claim    router.CallbackClaim
+	claim    callback.Claim
 	claimed  bool
 	outcomes []callback.Outcome
 }
 
-func (o *oneCallback) Request(context.Context, router.CallbackRequest) error { return nil }
+func (o *oneCallback) Request(context.Context, callback.Request) error { return nil }
 
-func (o *oneCallback) Claim(_ context.Context, queue string, _ time.Time, _ int) ([]router.CallbackClaim, error) {
+func (o *oneCallback) Claim(_ context.Context, queue string, _ time.Time, _ int) ([]callback.Claim, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.claimed || queue != o.claim.Queue {
 		return nil, nil
 	}
 	o.claimed = true
-	return []router.CallbackClaim{o.claim}, nil
+	return []callback.Claim{o.claim}, nil
 }
 
-func (o *oneCallback) Assign(context.Context, router.CallbackClaim, string) error { return nil }
+func (o *oneCallback) Assign(context.Context, callback.Claim, string) error { return nil }
 
-func (o *oneCallback) Finish(_ context.Context, _ router.CallbackClaim, out callback.Outcome, _ time.Time) error {
+func (o *oneCallback) Finish(_ context.Context, _ callback.Claim, out callback.Outcome, _ time.Time) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.outcomes = append(o.outcomes, out)
@@ -55,7 +55,7 @@ type gatedTel struct {
 	asked chan struct{}
 }
 
-func (g gatedTel) Originate(o router.Originate) error {
+func (g gatedTel) Originate(ctx context.Context, o router.Originate) error {
 	if strings.HasPrefix(o.ChannelID, "sb-cb-") && !strings.HasPrefix(o.ChannelID, "sb-cb-agent-") {
 		select {
 		case g.asked <- struct{}{}:
@@ -63,7 +63,7 @@ func (g gatedTel) Originate(o router.Originate) error {
 		}
 		<-g.open
 	}
-	return g.REST.Originate(o)
+	return g.REST.Originate(ctx, o)
 }
 
 // A connected callback and a caller waiting for the same (only) agent when the router dies,
@@ -78,7 +78,7 @@ func TestRestartReattachesConnectedCallsFirst(t *testing.T) {
 	g.emu.SetPhone("PJSIP/2001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
 	const number = "+4930100001"
 	g.emu.SetCustomer(number, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 20 * time.Millisecond})
-	cbs := &oneCallback{claim: router.CallbackClaim{ID: 7, Attempt: 1, Number: number, Queue: "line2",
+	cbs := &oneCallback{claim: callback.Claim{ID: 7, Attempt: 1, Number: number, Queue: "line2",
 		EnqueuedAt: time.Now().Add(-time.Hour)}}
 	open, asked := make(chan struct{}), make(chan struct{}, 1)
 	g.wrap = func(r *asterisk.REST) router.Telephony { return gatedTel{r, open, asked} }
@@ -86,7 +86,7 @@ func TestRestartReattachesConnectedCallsFirst(t *testing.T) {
 	dir := t.TempDir()
 	g.options = func(o *router.Options) {
 		o.Callbacks = cbs
-		o.RecordingsDir, o.Recorded = dir, idx.index
+		o.Recordings.Dir, o.Recordings.Index = dir, idx.index
 	}
 	g.start(cfg)
 	const cbCall = "ast1-sb-cb-7-1"
@@ -161,11 +161,11 @@ type recSpy struct {
 	log *recLog
 }
 
-func (s recSpy) RecordBridge(bridge, name string) error {
+func (s recSpy) RecordBridge(ctx context.Context, bridge, name string) error {
 	s.log.mu.Lock()
 	s.log.names = append(s.log.names, name)
 	s.log.mu.Unlock()
-	return s.REST.RecordBridge(bridge, name)
+	return s.REST.RecordBridge(ctx, bridge, name)
 }
 
 // recordingsOf starts the router with a recording store and notes the recordings it starts.
@@ -175,7 +175,7 @@ func recordingsOf(g *rig, cfg router.Config) (*recLog, *memIndex) {
 	idx := &memIndex{rows: map[string]router.Recorded{}}
 	dir := g.t.TempDir()
 	g.wrap = func(r *asterisk.REST) router.Telephony { return recSpy{r, log} }
-	g.options = func(o *router.Options) { o.RecordingsDir, o.Recorded = dir, idx.index }
+	g.options = func(o *router.Options) { o.Recordings.Dir, o.Recordings.Index = dir, idx.index }
 	g.start(cfg)
 	return log, idx
 }
@@ -290,7 +290,7 @@ func TestAskedStateKeptAndTakenAfterRestart(t *testing.T) {
 	var mu sync.Mutex
 	kept := map[string]router.AgentRequest{}
 	g.options = func(o *router.Options) {
-		o.KeepRequest = func(_ context.Context, agent string, req *router.AgentRequest) error {
+		keep := func(_ context.Context, agent string, req *router.AgentRequest) error {
 			mu.Lock()
 			defer mu.Unlock()
 			if req == nil {
@@ -300,12 +300,13 @@ func TestAskedStateKeptAndTakenAfterRestart(t *testing.T) {
 			}
 			return nil
 		}
-		o.PendingRequest = func(agent string) (router.AgentRequest, bool) {
+		pending := func(agent string) (router.AgentRequest, bool) {
 			mu.Lock()
 			defer mu.Unlock()
 			r, ok := kept[agent]
 			return r, ok
 		}
+		o.Agents = agentHooks{keep: keep, pending: pending}
 	}
 	g.start(testConfig())
 	ch := g.place(ariemu.Caller{})
@@ -314,7 +315,7 @@ func TestAskedStateKeptAndTakenAfterRestart(t *testing.T) {
 	// The call's worker bridges the legs and marks the caller answered after the engine has
 	// the call connected; the new router re-attaches the call by those marks.
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: "switchboard", Username: "sb", Password: "secret"})
-	g.eventually("the caller marked answered", func() bool { v, _ := rest.Var(ch, "SB_ANSWER"); return v != "" })
+	g.eventually("the caller marked answered", func() bool { v, _ := rest.Var(context.Background(), ch, "SB_ANSWER"); return v != "" })
 	keptNow := func() (router.AgentRequest, bool) {
 		mu.Lock()
 		defer mu.Unlock()

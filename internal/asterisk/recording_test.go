@@ -60,7 +60,7 @@ func startRecordingRouterShared(g *rig, cfg router.Config, dir, shared string, i
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()}))
 	rest := &playSpy{REST: asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: cfg.App, Username: "sb", Password: "secret"})}
 	r, err := router.New(cfg, rest, router.Options{Logger: logger, Registerer: prometheus.NewRegistry(),
-		RecordingsDir: dir, RecordingsShared: shared, Recorded: idx.index})
+		Recordings: router.RecordingOptions{Dir: dir, Shared: shared, Index: idx.index}})
 	if err != nil {
 		g.t.Fatal(err)
 	}
@@ -84,18 +84,18 @@ type playSpy struct {
 	fetches int
 }
 
-func (p *playSpy) FetchRecording(name string) (io.ReadCloser, error) {
+func (p *playSpy) FetchRecording(ctx context.Context, name string) (io.ReadCloser, error) {
 	p.mu.Lock()
 	p.fetches++
 	p.mu.Unlock()
-	return p.REST.FetchRecording(name)
+	return p.REST.FetchRecording(ctx, name)
 }
 
-func (p *playSpy) Play(ch, id string, media []string) error {
+func (p *playSpy) Play(ctx context.Context, ch, id string, media []string) error {
 	p.mu.Lock()
 	p.plays = append(p.plays, ch+" "+strings.Join(media, ","))
 	p.mu.Unlock()
-	return p.REST.Play(ch, id, media)
+	return p.REST.Play(ctx, ch, id, media)
 }
 
 func (p *playSpy) played(entry string) bool {

@@ -2,6 +2,7 @@ package asterisk
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,7 +18,14 @@ import (
 	"switchboard/internal/router"
 )
 
-var _ router.Telephony = (*REST)(nil)
+// REST implements every resource port of the router.
+var (
+	_ router.Channels   = (*REST)(nil)
+	_ router.Bridges    = (*REST)(nil)
+	_ router.Playbacks  = (*REST)(nil)
+	_ router.Recordings = (*REST)(nil)
+	_ router.Telephony  = (*REST)(nil)
+)
 
 // RESTOptions say where a node's ARI is.
 type RESTOptions struct {
@@ -161,21 +169,21 @@ func (e *statusError) Is(target error) bool {
 	return target == router.ErrNotFound && e.code == http.StatusNotFound
 }
 
-func (r *REST) Answer(ch string) error {
-	return r.send(http.MethodPost, "/channels/"+url.PathEscape(ch)+"/answer", nil, nil, "answer", opAnswer)
+func (r *REST) Answer(ctx context.Context, ch string) error {
+	return r.send(ctx, http.MethodPost, "/channels/"+url.PathEscape(ch)+"/answer", nil, nil, "answer", opAnswer)
 }
 
-func (r *REST) Hangup(ch, reason string) error {
+func (r *REST) Hangup(ctx context.Context, ch, reason string) error {
 	if reason == "" {
 		reason = "normal"
 	}
-	return r.send(http.MethodDelete, "/channels/"+url.PathEscape(ch), url.Values{"reason": {reason}}, nil, "hangup", opHangup)
+	return r.send(ctx, http.MethodDelete, "/channels/"+url.PathEscape(ch), url.Values{"reason": {reason}}, nil, "hangup", opHangup)
 }
 
 // Play sends the media as a JSON array: Asterisk plays its items one after the other under
 // one playback id, where a comma string in the body is taken as one file name
 // (traces/play-media-list.jsonl).
-func (r *REST) Play(ch, playbackID string, media []string) error {
+func (r *REST) Play(ctx context.Context, ch, playbackID string, media []string) error {
 	if len(media) == 0 {
 		return fmt.Errorf("play on %s: no media", ch)
 	}
@@ -183,13 +191,13 @@ func (r *REST) Play(ch, playbackID string, media []string) error {
 	if playbackID != "" {
 		path += "/" + url.PathEscape(playbackID)
 	}
-	return r.send(http.MethodPost, path, nil, map[string]any{"media": media}, "play", opPlay)
+	return r.send(ctx, http.MethodPost, path, nil, map[string]any{"media": media}, "play", opPlay)
 }
 
 // send makes one ARI request, with a JSON body when body is not nil, and reads nothing back
 // but the status: 404 is router.ErrNotFound, any other failure carries Asterisk's message.
 // Credentials go in the Authorization header.
-func (r *REST) send(method, path string, query url.Values, body any, op, metric string) error {
+func (r *REST) send(ctx context.Context, method, path string, query url.Values, body any, op, metric string) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -202,7 +210,7 @@ func (r *REST) send(method, path string, query url.Values, body any, op, metric 
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
-	req, err := http.NewRequest(method, u, rd)
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
@@ -229,15 +237,15 @@ func (r *REST) send(method, path string, query url.Values, body any, op, metric 
 	return &statusError{op: op, status: resp.Status, message: e.Message, code: resp.StatusCode}
 }
 
-func (r *REST) StopPlayback(id string) error {
-	return r.send(http.MethodDelete, "/playbacks/"+url.PathEscape(id), nil, nil, "stop playback", opStopPlayback)
+func (r *REST) StopPlayback(ctx context.Context, id string) error {
+	return r.send(ctx, http.MethodDelete, "/playbacks/"+url.PathEscape(id), nil, nil, "stop playback", opStopPlayback)
 }
 
 // Originate rings an endpoint into the application. When Asterisk refuses (it answers
 // 500 "Allocation failed" for a phone that is not registered), the endpoint is looked up: an
 // endpoint Asterisk does not know or reports offline makes the error wrap
 // router.ErrUnreachable, the phone's failure; any other refusal is Asterisk's.
-func (r *REST) Originate(o router.Originate) error {
+func (r *REST) Originate(ctx context.Context, o router.Originate) error {
 	secs := int((o.Timeout + time.Second - 1) / time.Second)
 	body := map[string]any{"endpoint": o.Endpoint, "app": r.opt.App}
 	for k, v := range map[string]string{"appArgs": o.AppArgs, "callerId": o.CallerID, "channelId": o.ChannelID} {
@@ -248,9 +256,9 @@ func (r *REST) Originate(o router.Originate) error {
 	if secs > 0 {
 		body["timeout"] = secs
 	}
-	err := r.send(http.MethodPost, "/channels", nil, body, "originate", opOriginate)
+	err := r.send(ctx, http.MethodPost, "/channels", nil, body, "originate", opOriginate)
 	var se *statusError
-	if errors.As(err, &se) && se.code != http.StatusConflict && r.endpointDown(o.Endpoint) {
+	if errors.As(err, &se) && se.code != http.StatusConflict && r.endpointDown(ctx, o.Endpoint) {
 		return fmt.Errorf("originate: endpoint %s: %w: %v", o.Endpoint, router.ErrUnreachable, err)
 	}
 	return err
@@ -258,7 +266,7 @@ func (r *REST) Originate(o router.Originate) error {
 
 // endpointDown reports whether Asterisk knows no such endpoint or reports it offline; false
 // when it cannot tell.
-func (r *REST) endpointDown(endpoint string) bool {
+func (r *REST) endpointDown(ctx context.Context, endpoint string) bool {
 	tech, res, ok := strings.Cut(endpoint, "/")
 	if !ok || tech == "" || res == "" {
 		return true // not a dialable endpoint at all
@@ -266,66 +274,66 @@ func (r *REST) endpointDown(endpoint string) bool {
 	var ep struct {
 		State string `json:"state"`
 	}
-	err := r.get("/endpoints/"+url.PathEscape(tech)+"/"+url.PathEscape(res), opEndpointGet, &ep)
+	err := r.get(ctx, "/endpoints/"+url.PathEscape(tech)+"/"+url.PathEscape(res), opEndpointGet, &ep)
 	if errors.Is(err, router.ErrNotFound) {
 		return true
 	}
 	return err == nil && ep.State == "offline"
 }
 
-func (r *REST) CreateBridge(id, kind string) error {
-	return r.send(http.MethodPost, "/bridges/"+url.PathEscape(id), nil, map[string]any{"type": kind, "name": id}, "create bridge", opBridgeCreate)
+func (r *REST) CreateBridge(ctx context.Context, id, kind string) error {
+	return r.send(ctx, http.MethodPost, "/bridges/"+url.PathEscape(id), nil, map[string]any{"type": kind, "name": id}, "create bridge", opBridgeCreate)
 }
 
-func (r *REST) DeleteBridge(id string) error {
-	return r.send(http.MethodDelete, "/bridges/"+url.PathEscape(id), nil, nil, "delete bridge", opBridgeDelete)
+func (r *REST) DeleteBridge(ctx context.Context, id string) error {
+	return r.send(ctx, http.MethodDelete, "/bridges/"+url.PathEscape(id), nil, nil, "delete bridge", opBridgeDelete)
 }
 
-func (r *REST) AddChannel(bridge, ch string) error {
-	return r.send(http.MethodPost, "/bridges/"+url.PathEscape(bridge)+"/addChannel", nil, map[string]any{"channel": ch}, "add channel", opBridgeAdd)
+func (r *REST) AddChannel(ctx context.Context, bridge, ch string) error {
+	return r.send(ctx, http.MethodPost, "/bridges/"+url.PathEscape(bridge)+"/addChannel", nil, map[string]any{"channel": ch}, "add channel", opBridgeAdd)
 }
 
-func (r *REST) RemoveChannel(bridge, ch string) error {
-	return r.send(http.MethodPost, "/bridges/"+url.PathEscape(bridge)+"/removeChannel", nil, map[string]any{"channel": ch}, "remove channel", opBridgeRemove)
+func (r *REST) RemoveChannel(ctx context.Context, bridge, ch string) error {
+	return r.send(ctx, http.MethodPost, "/bridges/"+url.PathEscape(bridge)+"/removeChannel", nil, map[string]any{"channel": ch}, "remove channel", opBridgeRemove)
 }
 
-func (r *REST) BridgeMOH(bridge, class string) error {
-	return r.send(http.MethodPost, "/bridges/"+url.PathEscape(bridge)+"/moh", nil, map[string]any{"mohClass": class}, "bridge moh", opBridgeMOH)
+func (r *REST) BridgeMOH(ctx context.Context, bridge, class string) error {
+	return r.send(ctx, http.MethodPost, "/bridges/"+url.PathEscape(bridge)+"/moh", nil, map[string]any{"mohClass": class}, "bridge moh", opBridgeMOH)
 }
 
-func (r *REST) RecordBridge(bridge, name string) error {
-	return r.send(http.MethodPost, "/bridges/"+url.PathEscape(bridge)+"/record", nil,
+func (r *REST) RecordBridge(ctx context.Context, bridge, name string) error {
+	return r.send(ctx, http.MethodPost, "/bridges/"+url.PathEscape(bridge)+"/record", nil,
 		map[string]any{"name": name, "format": "wav", "ifExists": "fail", "maxDurationSeconds": 0, "maxSilenceSeconds": 0, "beep": false}, "record", opBridgeRecord)
 }
 
-func (r *REST) SetVar(ch, name, value string) error {
+func (r *REST) SetVar(ctx context.Context, ch, name, value string) error {
 	body := map[string]any{"variable": name}
 	if value != "" {
 		body["value"] = value
 	}
-	return r.send(http.MethodPost, "/channels/"+url.PathEscape(ch)+"/variable", nil, body, "set variable", opSetVar)
+	return r.send(ctx, http.MethodPost, "/channels/"+url.PathEscape(ch)+"/variable", nil, body, "set variable", opSetVar)
 }
 
-func (r *REST) Var(ch, name string) (string, error) {
+func (r *REST) Var(ctx context.Context, ch, name string) (string, error) {
 	var out struct {
 		Value string `json:"value"`
 	}
-	err := r.get("/channels/"+url.PathEscape(ch)+"/variable?variable="+url.QueryEscape(name), opGetVar, &out)
+	err := r.get(ctx, "/channels/"+url.PathEscape(ch)+"/variable?variable="+url.QueryEscape(name), opGetVar, &out)
 	return out.Value, err
 }
 
-func (r *REST) AppState() (channels, bridges []string, err error) {
+func (r *REST) AppState(ctx context.Context) (channels, bridges []string, err error) {
 	var app struct {
 		ChannelIDs []string `json:"channel_ids"`
 		BridgeIDs  []string `json:"bridge_ids"`
 	}
-	if err := r.get("/applications/"+url.PathEscape(r.opt.App), opApplicationGet, &app); err != nil {
+	if err := r.get(ctx, "/applications/"+url.PathEscape(r.opt.App), opApplicationGet, &app); err != nil {
 		return nil, nil, err
 	}
 	return app.ChannelIDs, app.BridgeIDs, nil
 }
 
-func (r *REST) Channels() ([]router.Channel, error) {
+func (r *REST) Channels(ctx context.Context) ([]router.Channel, error) {
 	var list []struct {
 		ID       string                  `json:"id"`
 		State    string                  `json:"state"`
@@ -333,7 +341,7 @@ func (r *REST) Channels() ([]router.Channel, error) {
 		Dialplan struct{ Exten string }  `json:"dialplan"`
 		Created  string                  `json:"creationtime"`
 	}
-	if err := r.get("/channels", opChannels, &list); err != nil {
+	if err := r.get(ctx, "/channels", opChannels, &list); err != nil {
 		return nil, err
 	}
 	out := make([]router.Channel, 0, len(list))
@@ -344,17 +352,17 @@ func (r *REST) Channels() ([]router.Channel, error) {
 	return out, nil
 }
 
-func (r *REST) BridgeChannels(id string) ([]string, error) {
+func (r *REST) BridgeChannels(ctx context.Context, id string) ([]string, error) {
 	var b struct {
 		Channels []string `json:"channels"`
 	}
-	err := r.get("/bridges/"+url.PathEscape(id), opBridgeGet, &b)
+	err := r.get(ctx, "/bridges/"+url.PathEscape(id), opBridgeGet, &b)
 	return b.Channels, err
 }
 
 // get reads one ARI resource as JSON. Credentials go in the Authorization header, never the URL.
-func (r *REST) get(path, metric string, out any) error {
-	req, err := http.NewRequest(http.MethodGet, r.opt.URL+path, nil)
+func (r *REST) get(ctx context.Context, path, metric string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.opt.URL+path, nil)
 	if err != nil {
 		return fmt.Errorf("ari get: %w", err)
 	}
@@ -383,9 +391,9 @@ func (r *REST) get(path, metric string, out any) error {
 
 // FetchRecording opens a stored recording's file (GET /recordings/stored/{name}/file). The
 // caller closes the body. Credentials go in the Authorization header.
-func (r *REST) FetchRecording(name string) (io.ReadCloser, error) {
+func (r *REST) FetchRecording(ctx context.Context, name string) (io.ReadCloser, error) {
 	path := "/recordings/stored/" + url.PathEscape(name) + "/file"
-	req, err := http.NewRequest(http.MethodGet, r.opt.URL+path, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.opt.URL+path, nil)
 	if err != nil {
 		return nil, fmt.Errorf("fetch recording: %w", err)
 	}
@@ -408,11 +416,11 @@ func (r *REST) FetchRecording(name string) (io.ReadCloser, error) {
 }
 
 // StoredRecordings lists the names of the recordings Asterisk stores.
-func (r *REST) StoredRecordings() ([]string, error) {
+func (r *REST) StoredRecordings(ctx context.Context) ([]string, error) {
 	var list []struct {
 		Name string `json:"name"`
 	}
-	if err := r.get("/recordings/stored", opRecordingsList, &list); err != nil {
+	if err := r.get(ctx, "/recordings/stored", opRecordingsList, &list); err != nil {
 		return nil, err
 	}
 	names := make([]string, 0, len(list))
@@ -423,23 +431,23 @@ func (r *REST) StoredRecordings() ([]string, error) {
 }
 
 // DeleteRecording removes a stored recording from Asterisk.
-func (r *REST) DeleteRecording(name string) error {
-	return r.send(http.MethodDelete, "/recordings/stored/"+url.PathEscape(name), nil, nil, "delete recording", opRecordingDelete)
+func (r *REST) DeleteRecording(ctx context.Context, name string) error {
+	return r.send(ctx, http.MethodDelete, "/recordings/stored/"+url.PathEscape(name), nil, nil, "delete recording", opRecordingDelete)
 }
 
 // PauseRecording pauses a live recording (POST /recordings/live/{name}/pause).
-func (r *REST) PauseRecording(name string) error {
-	return r.send(http.MethodPost, "/recordings/live/"+url.PathEscape(name)+"/pause", nil, nil, "pause recording", opRecordingPause)
+func (r *REST) PauseRecording(ctx context.Context, name string) error {
+	return r.send(ctx, http.MethodPost, "/recordings/live/"+url.PathEscape(name)+"/pause", nil, nil, "pause recording", opRecordingPause)
 }
 
 // ResumeRecording unpauses a live recording (DELETE /recordings/live/{name}/pause).
-func (r *REST) ResumeRecording(name string) error {
-	return r.send(http.MethodDelete, "/recordings/live/"+url.PathEscape(name)+"/pause", nil, nil, "resume recording", opRecordingResume)
+func (r *REST) ResumeRecording(ctx context.Context, name string) error {
+	return r.send(ctx, http.MethodDelete, "/recordings/live/"+url.PathEscape(name)+"/pause", nil, nil, "resume recording", opRecordingResume)
 }
 
 // Continue sends a channel out of the application into the dialplan
 // (POST /channels/{id}/continue).
-func (r *REST) Continue(ch, context, extension string, priority int) error {
-	return r.send(http.MethodPost, "/channels/"+url.PathEscape(ch)+"/continue", nil,
-		map[string]any{"context": context, "extension": extension, "priority": priority}, "continue", opContinue)
+func (r *REST) Continue(ctx context.Context, ch, dialplan, extension string, priority int) error {
+	return r.send(ctx, http.MethodPost, "/channels/"+url.PathEscape(ch)+"/continue", nil,
+		map[string]any{"context": dialplan, "extension": extension, "priority": priority}, "continue", opContinue)
 }

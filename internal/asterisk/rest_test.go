@@ -1,6 +1,7 @@
 package asterisk_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -61,7 +62,7 @@ func TestOriginateRefusals(t *testing.T) {
 		mu.Lock()
 		status, asked = tt.status, nil
 		mu.Unlock()
-		err := rest.Originate(router.Originate{Endpoint: tt.endpoint, ChannelID: "c1-a1", AppArgs: "agent,n1-c1"})
+		err := rest.Originate(context.Background(), router.Originate{Endpoint: tt.endpoint, ChannelID: "c1-a1", AppArgs: "agent,n1-c1"})
 		if err == nil {
 			t.Fatalf("%s %d: no error", tt.endpoint, tt.status)
 		}
@@ -77,7 +78,7 @@ func TestOriginateRefusals(t *testing.T) {
 	}
 
 	srv.Close()
-	err := rest.Originate(router.Originate{Endpoint: "PJSIP/1001", ChannelID: "c1-a2"})
+	err := rest.Originate(context.Background(), router.Originate{Endpoint: "PJSIP/1001", ChannelID: "c1-a2"})
 	if err == nil || errors.Is(err, router.ErrUnreachable) {
 		t.Fatalf("Asterisk not answering: %v, want an error that is not the phone's", err)
 	}

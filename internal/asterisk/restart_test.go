@@ -75,24 +75,26 @@ func TestRouterRestartLosesNothing(t *testing.T) {
 			g.mu.Unlock()
 			if mode.asTheyWere {
 				g.options = func(o *router.Options) {
-					o.AgentState = func(id string) (acd.AgentState, string, bool) {
+					o.Agents = agentHooks{last: func(id string) (acd.AgentState, string, bool) {
 						s, ok := last[id]
 						return s.To, s.Reason, ok
-					}
+					}}
 				}
 			}
 			var infoMu sync.Mutex
-			told := map[string]string{} // call id -> caller number, as the new router tells CallInfo
+			told := map[string]string{} // call id -> caller number, as the new router notes it (acd.CallArrived)
 			prev := g.options
 			g.options = func(o *router.Options) {
 				if prev != nil {
 					prev(o)
 				}
-				o.CallInfo = func(id, number, did string) {
-					infoMu.Lock()
-					told[id] = number
-					infoMu.Unlock()
-				}
+				o.Observers = append(o.Observers, func(ev acd.Event) {
+					if e, ok := ev.(acd.CallArrived); ok {
+						infoMu.Lock()
+						told[e.Call] = e.Number
+						infoMu.Unlock()
+					}
+				})
 			}
 			cfg := testConfig()
 			cfg.LoginAgents = mode.login
@@ -100,7 +102,7 @@ func TestRouterRestartLosesNothing(t *testing.T) {
 			infoMu.Lock()
 			for ch := range enqueued {
 				if told[callID(ch)] != "79990001111" {
-					t.Errorf("re-adopted caller %s: CallInfo told %q", ch, told[callID(ch)])
+					t.Errorf("re-adopted caller %s: CallArrived noted %q", ch, told[callID(ch)])
 				}
 			}
 			infoMu.Unlock()
@@ -185,10 +187,10 @@ func TestRestartRecallsFromStore(t *testing.T) {
 	g.eventually("waiting", func() bool { v, ok := g.call(callID(ch)); return ok && v.State == "waiting" })
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: "switchboard", Username: "sb", Password: "secret"})
 	// The call's worker sets SB_PLACE after the engine has it waiting: let it, before clearing.
-	g.eventually("place set", func() bool { v, _ := rest.Var(ch, "SB_PLACE"); return v != "" })
+	g.eventually("place set", func() bool { v, _ := rest.Var(context.Background(), ch, "SB_PLACE"); return v != "" })
 	g.stop()
 	for _, v := range []string{"SB_PLACE"} {
-		if err := rest.SetVar(ch, v, ""); err != nil {
+		if err := rest.SetVar(context.Background(), ch, v, ""); err != nil {
 			t.Fatal(err)
 		}
 	}

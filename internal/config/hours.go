@@ -2,7 +2,6 @@ package config
 
 import (
 	"cmp"
-	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -10,93 +9,17 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"switchboard/ivr"
 )
 
-// Hours is a named opening-hours calendar. Times are wall-clock times in Location, so a range
-// keeps its meaning across daylight-saving changes: 08:00-18:00 is open from 08:00 to 18:00 local
-// time on the day the clocks change too (that day is an hour shorter or longer in absolute time).
-type Hours struct {
-	Name     string
-	TimeZone string // IANA name as written, e.g. Europe/Berlin
-	Location *time.Location
-	Weekly   [7][]Span // by time.Weekday (Sunday = 0); sorted, not overlapping; empty = closed all day
-	Holidays []Date    // closed all day; sorted
-	Closed   Closed    // what a DID does while closed
-}
-
-// Span is an opening range within a day, as offsets from local midnight in wall-clock time:
-// open from Start (inclusive) to End (exclusive). End may be 24h.
-type Span struct {
-	Start, End time.Duration
-}
-
-func (s Span) String() string { return clock(s.Start) + "-" + clock(s.End) }
-
-func clock(d time.Duration) string {
-	return fmt.Sprintf("%02d:%02d", int(d/time.Hour), int(d%time.Hour/time.Minute))
-}
-
-// Date is a calendar day.
-type Date struct {
-	Year  int
-	Month time.Month
-	Day   int
-}
-
-func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day) }
-
-func (d Date) before(o Date) bool {
-	if d.Year != o.Year {
-		return d.Year < o.Year
-	}
-	if d.Month != o.Month {
-		return d.Month < o.Month
-	}
-	return d.Day < o.Day
-}
-
-// Closed is what happens to a call while its DID's hours are closed: exactly one of Message (a
-// sound played before hanging up) and Queue (a queue the call goes to instead) is set.
-type Closed struct {
-	Message string
-	Queue   string
-}
-
-// Open reports whether t falls in the opening hours: not on a holiday (a local calendar day)
-// and within one of the local weekday's spans. A nil *Hours is always open.
-func (h *Hours) Open(t time.Time) bool {
-	if h == nil {
-		return true
-	}
-	loc := h.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	lt := t.In(loc)
-	y, m, d := lt.Date()
-	day := Date{y, m, d}
-	if _, holiday := slices.BinarySearchFunc(h.Holidays, day, compareDate); holiday {
-		return false
-	}
-	hh, mm, ss := lt.Clock()
-	since := time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute + time.Duration(ss)*time.Second + time.Duration(lt.Nanosecond())
-	for _, s := range h.Weekly[lt.Weekday()] {
-		if since >= s.Start && since < s.End {
-			return true
-		}
-	}
-	return false
-}
-
-func compareDate(a, b Date) int {
-	switch {
-	case a.before(b):
-		return -1
-	case b.before(a):
-		return 1
-	}
-	return 0
-}
+// Business hours are ivr's (ivr/hours.go); this file reads them from the configuration.
+type (
+	Hours  = ivr.Hours
+	Span   = ivr.Span
+	Date   = ivr.Date
+	Closed = ivr.Closed
+)
 
 // weekdays in the order ranges like mon-fri follow.
 var weekdays = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
@@ -157,7 +80,7 @@ func (d *decoder) hours(n *yaml.Node, path string, b *build) *Hours {
 			d.errorf(item, ip, "want a date like \"2026-12-25\", got %q", v.Value)
 			continue
 		}
-		day := Date{t.Year(), t.Month(), t.Day()}
+		day := Date{Year: t.Year(), Month: t.Month(), Day: t.Day()}
 		if line, dup := seen[day]; dup {
 			d.errorf(item, ip, "holiday %s listed twice (first at line %d)", day, line)
 			continue
@@ -165,7 +88,7 @@ func (d *decoder) hours(n *yaml.Node, path string, b *build) *Hours {
 		seen[day] = item.Line
 		h.Holidays = append(h.Holidays, day)
 	}
-	slices.SortFunc(h.Holidays, compareDate)
+	slices.SortFunc(h.Holidays, Date.Compare)
 
 	cp := field(path, "closed")
 	cm := d.mapping(m.require("closed"), cp, "message", "queue")
@@ -287,5 +210,5 @@ func (d *decoder) span(n *yaml.Node, path string) (Span, bool) {
 		d.errorf(n, path, "%q ends before it starts (split a range past midnight into two days)", v)
 		return Span{}, false
 	}
-	return Span{start, end}, true
+	return Span{Start: start, End: end}, true
 }

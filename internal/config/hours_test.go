@@ -123,10 +123,10 @@ func TestHoursWeeklyLayout(t *testing.T) {
     closed: {message: closed}
 `)
 	want := [7][]Span{
-		time.Monday:    {{9 * time.Hour, 12 * time.Hour}, {13 * time.Hour, 14 * time.Hour}},
-		time.Tuesday:   {{0, 24 * time.Hour}},
-		time.Wednesday: {{0, 24 * time.Hour}},
-		time.Thursday:  {{0, 24 * time.Hour}},
+		time.Monday:    {{Start: 9 * time.Hour, End: 12 * time.Hour}, {Start: 13 * time.Hour, End: 14 * time.Hour}},
+		time.Tuesday:   {{Start: 0, End: 24 * time.Hour}},
+		time.Wednesday: {{Start: 0, End: 24 * time.Hour}},
+		time.Thursday:  {{Start: 0, End: 24 * time.Hour}},
 	}
 	for d := range want {
 		if len(h.Weekly[d]) != len(want[d]) {

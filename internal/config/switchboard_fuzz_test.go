@@ -179,7 +179,7 @@ func checkConfig(c *Config) string {
 			}
 		}
 		for i := 1; i < len(h.Holidays); i++ {
-			if !h.Holidays[i-1].before(h.Holidays[i]) {
+			if !h.Holidays[i-1].Before(h.Holidays[i]) {
 				return "hours " + name + ": holidays not sorted and unique"
 			}
 		}

@@ -161,13 +161,13 @@ dids:
 		Hours: map[string]*Hours{
 			"base": {Name: "base", TimeZone: "UTC", Location: time.UTC, Closed: Closed{Message: "custom/closed"}},
 			"office": {Name: "office", TimeZone: "Europe/Berlin", Location: berlin, Closed: Closed{Message: "custom/closed"},
-				Holidays: []Date{{2026, 12, 25}, {2026, 12, 26}}},
+				Holidays: []Date{{Year: 2026, Month: 12, Day: 25}, {Year: 2026, Month: 12, Day: 26}}},
 		},
 		Dispositions: DefaultDispositions,
 		raw:          []byte(in),
 		Callbacks:    defaultCallbacks(),
 	}
-	nine := []Span{{9 * time.Hour, 17 * time.Hour}}
+	nine := []Span{{Start: 9 * time.Hour, End: 17 * time.Hour}}
 	for _, h := range want.Hours {
 		for day := time.Monday; day <= time.Friday; day++ {
 			h.Weekly[day] = nine

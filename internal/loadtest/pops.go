@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"switchboard/acd"
+	"switchboard/internal/account"
 	"switchboard/internal/router"
 	"switchboard/internal/screenpop"
 	"switchboard/internal/store"
@@ -48,25 +49,38 @@ type pops struct {
 	n       int
 }
 
+// hubFeed is the hub as the web side's pop feed (as cmd/switchboard wires it).
+type hubFeed struct{ hub *screenpop.Hub }
+
+func (f hubFeed) Subscribe(agent string) (<-chan []byte, func()) {
+	s := f.hub.Subscribe(agent)
+	return s.C, s.Close
+}
+
+func (f hubFeed) Current(agent string) ([]byte, bool) {
+	_, b, ok := f.hub.Current(agent)
+	return b, ok
+}
+
 // startPops starts the hub and the HTTP side on a loopback port and connects one desktop per
 // agent; it returns once every desktop has its first (idle) pop.
 func startPops(ctx context.Context, agents []string, log *slog.Logger) (*pops, error) {
 	reg := prometheus.NewRegistry()
 	p := &pops{hub: screenpop.New(screenpop.Options{Logger: log, Buffer: 64, Registerer: reg}), n: len(agents), reg: reg}
-	users := &sessions{byToken: map[string]*store.Session{}}
+	users := &sessions{byToken: map[string]*account.Session{}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	p.srv = &http.Server{Handler: web.Handler(web.Options{Users: users, Live: func() web.Live { return web.Live{} },
-		Pops: p.hub, Logger: log}), ReadHeaderTimeout: 10 * time.Second}
+		Pops: hubFeed{p.hub}, Logger: log}), ReadHeaderTimeout: 10 * time.Second}
 	go p.srv.Serve(ln)
 	rctx, cancel := context.WithCancel(context.Background())
 	p.stop = cancel
 	go p.hub.Run(rctx)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: len(agents)}}
 	for i, a := range agents {
-		users.byToken["lt-"+a] = &store.Session{User: store.User{ID: int64(i + 1), Username: a, Role: "agent", AgentID: a}, CSRF: "x",
+		users.byToken["lt-"+a] = &account.Session{User: account.User{ID: int64(i + 1), Username: a, Role: "agent", AgentID: a}, CSRF: "x",
 			ExpiresAt: time.Now().Add(24 * time.Hour)}
 	}
 	ready := make(chan error, len(agents))
@@ -148,9 +162,7 @@ func (p *pops) observe(ev acd.Event) {
 
 // wire adds the hub to the router's options.
 func (p *pops) wire(o *router.Options) {
-	o.Observers = append(o.Observers, p.observe)
-	o.CallInfo = p.hub.CallInfo
-	o.IVRRouted = p.hub.Routed
+	o.Observers = append(o.Observers, p.observe) // the router's facts come with the engine's events
 }
 
 func (p *pops) figures() *PopFigures {
@@ -190,10 +202,10 @@ func (p *pops) close() {
 // sessions are the desktops' sessions, made without passwords.
 type sessions struct {
 	mu      sync.Mutex
-	byToken map[string]*store.Session
+	byToken map[string]*account.Session
 }
 
-func (s *sessions) UserByName(context.Context, string) (*store.User, error) {
+func (s *sessions) UserByName(context.Context, string) (*account.User, error) {
 	return nil, store.ErrNotFound
 }
 
@@ -201,7 +213,7 @@ func (s *sessions) CreateSession(context.Context, int64, string, string, time.Ti
 	return fmt.Errorf("loadtest: no logins")
 }
 
-func (s *sessions) SessionByToken(_ context.Context, token string, _ time.Time) (*store.Session, error) {
+func (s *sessions) SessionByToken(_ context.Context, token string, _ time.Time) (*account.Session, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ss, ok := s.byToken[token]; ok {

@@ -133,8 +133,17 @@ func (r *Router) spawn(f func()) {
 	}()
 }
 
+// spawnWork runs f off the owner goroutine with a context that ends after workTimeout.
+func (r *Router) spawnWork(f func(ctx context.Context)) {
+	r.spawn(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), workTimeout)
+		defer cancel()
+		f(ctx)
+	})
+}
+
 // after runs f after d on the router's clock (off the owner goroutine: f posts what it does).
-func (r *Router) after(d time.Duration, f func()) Timer { return r.timers.AfterFunc(d, f) }
+func (r *Router) after(d time.Duration, f func()) Timer { return r.sched.timers.AfterFunc(d, f) }
 
 // sleep pauses a goroutine of the router (a worker or a spawned one, never the owner) for d
 // on the router's clock.

@@ -27,15 +27,13 @@ type closedOffer struct {
 
 // offerAfterHours answers a caller to a closed DID and offers a callback.
 func (r *Router) offerAfterHours(chanID, number, did string, route Route, msg string) {
-	c := r.track(&call{id: r.callID(chanID), callerChan: chanID, number: number, did: did, queue: route.Queue,
-		priority: route.Priority, closed: &closedOffer{route: route}})
+	c := r.track(&call{id: r.callID(chanID), callerChan: chanID, info: callerInfo{number: number, did: did}, place: queuePlace{queue: route.Queue, priority: route.Priority}})
+	c.setPhase(&closedLine{off: &closedOffer{route: route}})
 	r.calls[c.id] = c
 	r.chans[chanID] = c
-	if r.callInfo != nil {
-		r.callInfo(c.id, number, did)
-	}
-	c.w.do(func() {
-		if err := ignoreGone(r.tel.Answer(chanID)); err != nil {
+	r.arrived(c.id, number, did)
+	c.w.do(func(ctx context.Context) {
+		if err := ignoreGone(r.tel.Answer(ctx, chanID)); err != nil {
 			r.log.Error("answer failed", "call", c.id, "err", err)
 		}
 	})
@@ -44,35 +42,34 @@ func (r *Router) offerAfterHours(chanID, number, did string, route Route, msg st
 
 // closedPrompt plays media; the caller has closedWait after it ends to answer.
 func (r *Router) closedPrompt(c *call, media string) {
-	off := c.closed
+	off := c.closedOffer()
 	off.step++
 	if off.timer != nil {
 		off.timer.Stop()
 	}
 	ch := c.callerChan
-	c.announceN++
-	id := "sb-ah-" + ch + "-" + strconv.Itoa(c.announceN)
+	c.ann.announceN++
+	id := "sb-ah-" + ch + "-" + strconv.Itoa(c.ann.announceN)
 	off.prompt = id
-	c.w.do(func() {
-		r.stopPlayback(c)
+	c.w.do(func(ctx context.Context) {
+		r.stopPlayback(ctx, c)
 		c.setPlayback(id)
-		if err := ignoreGone(r.tel.Play(ch, id, mediaList(media))); err != nil {
+		if err := ignoreGone(r.tel.Play(ctx, ch, id, mediaList(media))); err != nil {
 			r.log.Warn("after-hours prompt", "call", c.id, "err", err)
-			r.post(func() { r.closedPromptDone(c, id) })
+			r.post(func() { r.closedPromptDone(c, off, id) })
 		}
 	})
 }
 
 // closedPromptDone arms the wait for the caller's digit once prompt id ended.
-func (r *Router) closedPromptDone(c *call, id string) {
-	off := c.closed
-	if off == nil || off.prompt != id || r.calls[c.id] != c {
+func (r *Router) closedPromptDone(c *call, off *closedOffer, id string) {
+	if off.prompt != id || r.calls[c.id] != c {
 		return
 	}
 	step := off.step
 	off.timer = r.after(closedWait, func() {
 		r.post(func() {
-			if r.calls[c.id] == c && c.closed == off && off.step == step {
+			if r.calls[c.id] == c && c.closedOffer() == off && off.step == step {
 				r.closedEnd(c, "sound:vm-goodbye", GoneClosed)
 			}
 		})
@@ -80,12 +77,11 @@ func (r *Router) closedPromptDone(c *call, id string) {
 }
 
 // closedDigit takes the caller's answer to the offer.
-func (r *Router) closedDigit(c *call, digit string) {
-	off := c.closed
+func (r *Router) closedDigit(c *call, off *closedOffer, digit string) {
 	switch {
 	case digit == "1" && !off.confirm:
 		off.confirm = true
-		r.closedPrompt(c, "sound:you-entered,digits:"+strings.TrimPrefix(c.number, "+")+",sound:vm-press,digits:1")
+		r.closedPrompt(c, "sound:you-entered,digits:"+strings.TrimPrefix(c.info.number, "+")+",sound:vm-press,digits:1")
 	case digit == "1":
 		r.closedRequest(c)
 	default:
@@ -95,16 +91,16 @@ func (r *Router) closedDigit(c *call, digit string) {
 
 // closedRequest stores the after-hours request and tells the caller whether it was taken.
 func (r *Router) closedRequest(c *call) {
-	off := c.closed
-	v := CallbackRequest{CallID: c.id, Reason: callback.AfterHours, Number: c.number, Queue: off.route.Queue,
+	off := c.closedOffer()
+	v := callback.Request{CallID: c.id, Reason: callback.AfterHours, Number: c.info.number, Queue: off.route.Queue,
 		Priority: off.route.Priority, EnqueuedAt: r.clock.Now(), Data: off.route.Data}
-	ch, store := c.callerChan, r.callbacks
+	ch, store := c.callerChan, r.dialer.store
 	r.closedEnd(c, "", "")
-	c.w.do(func() {
-		r.stopPlayback(c)
+	c.w.do(func(ctx context.Context) {
+		r.stopPlayback(ctx, c)
 		media, outcome := "sound:queue-thankyou", GoneCallbackRequested
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := store.Request(ctx, v); err != nil {
+		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		if err := store.Request(sctx, v); err != nil {
 			r.log.Warn("after-hours callback request not stored", "call", c.id, "err", err)
 			media, outcome = promptSorry, GoneClosed
 		} else {
@@ -112,19 +108,20 @@ func (r *Router) closedRequest(c *call) {
 		}
 		cancel()
 		r.post(func() { r.unqueuedEnded(c, outcome) })
-		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, mediaList(media)))
+		_ = ignoreGone(r.tel.Play(ctx, ch, "sb-bye-"+ch, mediaList(media)))
 		r.sleep(3 * time.Second)
-		_ = ignoreGone(r.tel.Hangup(ch, "normal"))
+		_ = ignoreGone(r.tel.Hangup(ctx, ch, "normal"))
 	})
 }
 
 // closedEnd ends the offer; with media, the caller hears it and is hung up. The call's record
 // ends with outcome ("": the caller decides it later).
 func (r *Router) closedEnd(c *call, media, outcome string) {
-	if c.closed.timer != nil {
-		c.closed.timer.Stop()
+	off := c.closedOffer()
+	if off.timer != nil {
+		off.timer.Stop()
 	}
-	c.closed.step++
+	off.step++
 	if media == "" {
 		r.forget(c)
 		if outcome != "" {

@@ -97,7 +97,7 @@ func (r *Router) AgentLogin(ctx context.Context, agentID, endpoint string) error
 
 // SetAgentState moves an agent: Available (logs in, ends a pause or wrap-up), Paused with a
 // reason, or LoggedOut. During a call a pause or logout takes effect when the call ends; it
-// is kept (Options.KeepRequest) before SetAgentState returns, so that it survives a restart.
+// is kept (Agents.KeepRequest) before SetAgentState returns, so that it survives a restart.
 func (r *Router) SetAgentState(ctx context.Context, agentID string, state acd.AgentState, reason string) error {
 	switch state {
 	case acd.Available, acd.LoggedOut:
@@ -114,8 +114,8 @@ func (r *Router) SetAgentState(ctx context.Context, agentID string, state acd.Ag
 	default:
 		return invalid("state must be available, paused or logged_out")
 	}
-	r.requestMu.Lock() // what is kept is what the engine last took
-	defer r.requestMu.Unlock()
+	r.requests.mu.Lock() // what is kept is what the engine last took
+	defer r.requests.mu.Unlock()
 	var waits *AgentRequest
 	err := r.Do(ctx, func(e *acd.Engine) error {
 		v, ok := e.Agent(agentID)
@@ -138,16 +138,16 @@ func (r *Router) SetAgentState(ctx context.Context, agentID string, state acd.Ag
 		if err != nil {
 			return err
 		}
-		delete(r.asked, agentID) // asked again: the previous router's request is over
+		delete(r.requests.asked, agentID) // asked again: the previous router's request is over
 		if v, _ = e.Agent(agentID); state != acd.Available && (v.State == acd.Reserved || v.State == acd.OnCall || v.State == acd.WrapUp) {
 			waits = &AgentRequest{State: state, Reason: reason, Call: v.Call, At: r.clock.Now()}
 		}
 		return nil
 	})
-	if err != nil || r.keepRequest == nil {
+	if err != nil || r.requests.agents == nil {
 		return err
 	}
-	if err := r.keepRequest(ctx, agentID, waits); err != nil {
+	if err := r.requests.agents.KeepRequest(ctx, agentID, waits); err != nil {
 		return fmt.Errorf("agent %s: taken, but not kept for after a restart: %w", agentID, err)
 	}
 	return nil
@@ -158,7 +158,7 @@ func (r *Router) SetAgentState(ctx context.Context, agentID string, state acd.Ag
 // there when it ends, any other at once. Once, at the first reconciliation, after the
 // connected calls are back on their agents and before waiting callers are queued again.
 func (r *Router) takeAskedStates() {
-	for id, p := range r.asked {
+	for id, p := range r.requests.asked {
 		v, ok := r.eng.Agent(id)
 		if !ok {
 			continue
@@ -181,7 +181,7 @@ func (r *Router) takeAskedStates() {
 		r.log.Info("reconcile: a state asked before the restart taken", "agent", id, "state", p.State, "reason", p.Reason,
 			"after_call", v.State == acd.OnCall)
 	}
-	r.asked = nil
+	r.requests.asked = nil
 }
 
 // Agent returns an agent's state.

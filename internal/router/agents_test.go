@@ -104,14 +104,14 @@ func TestRestoreAgent(t *testing.T) {
 			if err := e.AddAgent(acd.AgentConfig{ID: "a", Endpoint: "PJSIP/a", Queues: []acd.Membership{{Queue: "q"}}}); err != nil {
 				t.Fatal(err)
 			}
-			var hook func(string) (acd.AgentState, string, bool)
+			var hook Agents
 			if l := tt.last; l != nil {
-				hook = func(id string) (acd.AgentState, string, bool) {
+				hook = lastStates(func(id string) (acd.AgentState, string, bool) {
 					if id != "a" {
 						t.Fatalf("asked about %q", id)
 					}
 					return l.state, l.reason, l.ok
-				}
+				})
 			}
 			if err := restoreAgent(e, "a", tt.loginUnknown, hook); err != nil {
 				t.Fatal(err)
@@ -200,3 +200,12 @@ func TestEndpointAllowed(t *testing.T) {
 		}
 	}
 }
+
+// lastStates is an Agents that knows only where the agents stood.
+type lastStates func(string) (acd.AgentState, string, bool)
+
+func (f lastStates) LastState(id string) (acd.AgentState, string, bool) { return f(id) }
+
+func (lastStates) KeepRequest(context.Context, string, *AgentRequest) error { return nil }
+
+func (lastStates) PendingRequest(string) (AgentRequest, bool) { return AgentRequest{}, false }

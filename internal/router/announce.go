@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -10,14 +11,14 @@ import (
 
 // scheduleAnnouncement arms the caller's next position/wait announcement.
 func (r *Router) scheduleAnnouncement(c *call) {
-	s := r.settings(c.queue)
-	if c.announce != nil {
-		c.announce.Stop()
+	s := r.settings(c.place.queue)
+	if c.ann.announce != nil {
+		c.ann.announce.Stop()
 	}
 	if s.AnnounceEvery <= 0 || !(s.AnnouncePosition || s.AnnounceWait) {
 		return
 	}
-	c.announce = r.after(s.AnnounceEvery, func() { r.post(func() { r.announce(c) }) })
+	c.ann.announce = r.after(s.AnnounceEvery, func() { r.post(func() { r.announce(c) }) })
 }
 
 // announce tells a waiting caller their position and expected wait, like app_queue does.
@@ -30,13 +31,13 @@ func (r *Router) announce(c *call) {
 		return
 	}
 	est, _ := r.eng.Estimate(c.id, acd.EstimatorSwitchboard)
-	media := announcement(v.Position, est, r.settings(c.queue))
-	c.announceN++
-	id := "sb-ann-" + c.callerChan + "-" + strconv.Itoa(c.announceN)
+	media := announcement(v.Position, est, r.settings(c.place.queue))
+	c.ann.announceN++
+	id := "sb-ann-" + c.callerChan + "-" + strconv.Itoa(c.ann.announceN)
 	ch := c.callerChan
-	c.w.do(func() {
+	c.w.do(func(ctx context.Context) {
 		c.setPlayback(id)
-		if err := ignoreGone(r.tel.Play(ch, id, mediaList(media))); err != nil {
+		if err := ignoreGone(r.tel.Play(ctx, ch, id, mediaList(media))); err != nil {
 			r.log.Warn("announcement", "call", c.id, "err", err)
 		}
 	})

@@ -1,60 +1,43 @@
 package router
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
 
-	sdk "github.com/CyCoreSystems/ari/v5"
-
 	"switchboard/acd"
-	"switchboard/ivr"
 )
 
 // onARI handles one event from Asterisk on the owner goroutine.
-func (r *Router) onARI(ev sdk.Event) {
+func (r *Router) onARI(ev Event) {
 	switch ev := ev.(type) {
-	case *sdk.StasisStart:
+	case StasisStart:
 		r.onStasisStart(ev)
-	case *sdk.StasisEnd:
-		r.onChannelGone(ev.Channel.ID, 0, true)
-	case *sdk.ChannelDestroyed:
-		r.onChannelGone(ev.Channel.ID, ev.Cause, false)
-	case *sdk.PlaybackFinished:
-		if c := r.chans[strings.TrimPrefix(ev.Playback.TargetURI, "channel:")]; c != nil {
-			c.playbackDone(ev.Playback.ID)
-			if c.closed != nil {
-				r.closedPromptDone(c, ev.Playback.ID)
-			}
-			if id, ok := ivrPlaybackID(ev.Playback.ID, c.callerChan); ok && c.ivr != nil {
-				r.ivrInput(c, ivr.PlaybackFinished{ID: id})
-			}
+	case StasisEnd:
+		r.onChannelGone(ev.Channel, 0, true)
+	case ChannelDestroyed:
+		r.onChannelGone(ev.Channel, ev.Cause, false)
+	case PlaybackFinished:
+		if c := r.chans[ev.Channel]; c != nil && ev.Channel != "" {
+			c.playbackDone(ev.ID)
+			c.in().playbackFinished(r, c, ev.ID)
 		}
-	case *sdk.ChannelDtmfReceived:
-		c := r.chans[ev.Channel.ID]
-		if c == nil || ev.Channel.ID != c.callerChan || len(ev.Digit) != 1 {
+	case DTMF:
+		c := r.chans[ev.Channel]
+		if c == nil || ev.Channel != c.callerChan || len(ev.Digit) != 1 {
 			return
 		}
-		switch {
-		case c.collect != nil:
-			r.collectDigit(c, c.collect, ev.Digit[0])
-		case c.closed != nil:
-			r.closedDigit(c, ev.Digit)
-		case c.ivr != nil:
-			r.ivrInput(c, ivr.Digit{D: ev.Digit[0]})
-		case c.offered && ev.Digit == "1":
-			r.acceptCallback(c)
-		}
-	case *sdk.RecordingStarted, *sdk.RecordingFinished, *sdk.RecordingFailed:
+		c.in().digit(r, c, ev.Digit)
+	case RecordingStarted, RecordingFinished, RecordingFailed:
 		r.onRecording(ev)
 	}
 }
 
 func (r *Router) callID(chanID string) string { return r.cfg.Node + "-" + chanID }
 
-func (r *Router) onStasisStart(ev *sdk.StasisStart) {
-	ch := ev.Channel
-	if ch.ID == "" {
+func (r *Router) onStasisStart(ev StasisStart) {
+	if ev.Channel == "" {
 		r.log.Warn("StasisStart without a channel id ignored", "args", ev.Args)
 		return
 	}
@@ -68,26 +51,22 @@ func (r *Router) onStasisStart(ev *sdk.StasisStart) {
 		if len(ev.Args) > 1 {
 			did = ev.Args[1]
 		}
-		number := ""
-		if ch.Caller != nil {
-			number = ch.Caller.Number
-		}
-		r.inbound(ch.ID, number, did, r.clock.Now())
+		r.inbound(ev.Channel, ev.Number, did, r.clock.Now())
 	case "agent":
 		callID := ""
 		if len(ev.Args) > 1 {
 			callID = ev.Args[1]
 		}
-		r.agentAnswered(ch.ID, callID)
+		r.agentAnswered(ev.Channel, callID)
 	case "callback":
 		callID := ""
 		if len(ev.Args) > 1 {
 			callID = ev.Args[1]
 		}
-		r.customerAnswered(ch.ID, callID)
+		r.customerAnswered(ev.Channel, callID)
 	default:
-		r.log.Warn("channel entered the application with unknown arguments; hanging up", "channel", ch.ID, "args", ev.Args)
-		r.hangupLater(ch.ID)
+		r.log.Warn("channel entered the application with unknown arguments; hanging up", "channel", ev.Channel, "args", ev.Args)
+		r.hangupLater(ev.Channel)
 	}
 }
 
@@ -116,36 +95,32 @@ func (r *Router) inbound(chanID, number, did string, enqueuedAt time.Time) {
 			} else if !strings.Contains(msg, ":") {
 				msg = "sound:" + msg
 			}
-			if route.ClosedCallback && r.callbacks != nil && number != "" && route.Queue != "" {
+			if route.ClosedCallback && r.dialer.store != nil && number != "" && route.Queue != "" {
 				r.offerAfterHours(chanID, number, did, route, msg)
 				return
 			}
-			if r.callInfo != nil && r.callGone != nil {
-				id := r.callID(chanID)
-				r.callInfo(id, number, did)
-				r.callGone(id, GoneClosed, r.clock.Now())
-			}
+			id := r.callID(chanID)
+			r.arrived(id, number, did)
+			r.gone(id, GoneClosed)
 			r.sayAndHangup(chanID, msg)
 			return
 		}
 	}
-	c := r.track(&call{id: r.callID(chanID), callerChan: chanID, number: number, did: did, priority: route.Priority, arrived: r.received})
+	c := r.track(&call{id: r.callID(chanID), callerChan: chanID, info: callerInfo{number: number, did: did, arrived: r.received}, place: queuePlace{priority: route.Priority}})
 	r.calls[c.id] = c
 	r.chans[chanID] = c
-	if r.callInfo != nil {
-		r.callInfo(c.id, number, did)
-	}
+	r.arrived(c.id, number, did)
 	if route.Flow != nil {
-		c.w.do(func() {
-			if err := ignoreGone(r.tel.Answer(chanID)); err != nil {
+		c.w.do(func(ctx context.Context) {
+			if err := ignoreGone(r.tel.Answer(ctx, chanID)); err != nil {
 				r.log.Error("answer failed", "call", c.id, "err", err)
 			}
 		})
 		r.startIVR(c, route, number)
 		return
 	}
-	c.w.do(func() {
-		if err := ignoreGone(r.tel.Answer(chanID)); err != nil {
+	c.w.do(func(ctx context.Context) {
+		if err := ignoreGone(r.tel.Answer(ctx, chanID)); err != nil {
 			r.log.Error("answer failed", "call", c.id, "err", err)
 		}
 	})
@@ -156,12 +131,12 @@ func (r *Router) inbound(chanID, number, did string, enqueuedAt time.Time) {
 // agentAnswered: an originated agent channel answered and entered the application.
 func (r *Router) agentAnswered(chanID, callID string) {
 	c := r.calls[callID]
-	if c == nil || c.offerChan != chanID {
+	if c == nil || c.offer.offerChan != chanID {
 		r.log.Info("agent channel for an offer no longer open; hanging up", "channel", chanID, "call", callID)
 		r.hangupLater(chanID)
 		return
 	}
-	if c.cb != nil {
+	if c.dialing() != nil {
 		r.cbAgentAnswered(c) // answered only once the customer is
 		return
 	}
@@ -180,11 +155,10 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 	if c == nil {
 		return
 	}
-	if c.closed != nil && chanID == c.callerChan {
-		r.endUnqueued(c, GoneClosed) // an after-hours caller hung up during the callback offer
+	if chanID == c.callerChan && c.in().callerGone(r, c) {
 		return
 	}
-	if c.cb != nil && chanID == c.cb.custChan && chanID != c.callerChan {
+	if c.dialing() != nil && chanID == c.dialing().custChan && chanID != c.callerChan {
 		if !stasisEnd {
 			r.customerGone(c, chanID, cause)
 		}
@@ -194,12 +168,6 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 	case c.callerChan:
 		delete(r.chans, chanID)
 		c.callerChan = ""
-		if c.ivr != nil { // hung up in the IVR (or the survey after it)
-			c.ivr.Handle(r.clock.Now(), ivr.CallerHangup{})
-			c.ivr = nil
-			r.endUnqueued(c, GoneAbandoned)
-			return
-		}
 		if _, held := r.eng.Call(c.id); !held {
 			// Between the IVR and the queue, while the customer lookup runs: the engine
 			// never had the call, and the lookup's answer finds it gone.
@@ -209,23 +177,23 @@ func (r *Router) onChannelGone(chanID string, cause int, stasisEnd bool) {
 		if err := r.eng.Hangup(c.id); err != nil {
 			r.log.Warn("hangup in engine", "call", c.id, "err", err)
 		}
-	case c.offerChan:
+	case c.offer.offerChan:
 		if stasisEnd {
 			return // it answered and left again before we bridged it: ChannelDestroyed follows
 		}
 		delete(r.chans, chanID)
-		c.offerChan = ""
+		c.offer.offerChan = ""
 		why := agentLegFailure(cause)
 		if why == acd.Withdrawn && cause != 0 {
-			r.coolOff(c.offerAgent, fmt.Errorf("agent leg ended with cause %d", cause))
+			r.coolOff(c.offer.offerAgent, fmt.Errorf("agent leg ended with cause %d", cause))
 		}
 		if err := r.eng.OfferFailed(c.id, why); err != nil {
 			r.log.Warn("offer failure in engine", "call", c.id, "err", err)
 		}
-	case c.agentChan:
+	case c.conn.agentChan:
 		delete(r.chans, chanID)
-		c.agentChan = ""
-		if c.cb != nil && !c.cb.connected {
+		c.conn.agentChan = ""
+		if c.dialing() != nil && !c.dialing().connected {
 			r.cbAgentGone(c) // before the customer answered: neither answered nor abandoned
 			return
 		}
@@ -246,36 +214,36 @@ func (r *Router) endUnqueued(c *call, outcome string) {
 // unqueuedEnded has the record of c, already forgotten, ended with outcome if the engine
 // never had it.
 func (r *Router) unqueuedEnded(c *call, outcome string) {
-	if r.callGone != nil && (c.queue == "" || c.closed != nil) {
-		r.callGone(c.id, outcome, r.clock.Now())
+	if c.place.queue == "" || c.closedOffer() != nil {
+		r.gone(c.id, outcome)
 	}
 }
 
 // sayAndHangup answers, plays a message and hangs up, off the owner goroutine.
 func (r *Router) sayAndHangup(chanID, media string) {
-	r.spawn(func() {
-		_ = ignoreGone(r.tel.Answer(chanID))
-		_ = ignoreGone(r.tel.Play(chanID, "sb-msg-"+chanID, mediaList(media)))
+	r.spawnWork(func(ctx context.Context) {
+		_ = ignoreGone(r.tel.Answer(ctx, chanID))
+		_ = ignoreGone(r.tel.Play(ctx, chanID, "sb-msg-"+chanID, mediaList(media)))
 		r.sleep(4 * time.Second) // long enough for the short messages used here
-		_ = ignoreGone(r.tel.Hangup(chanID, "normal"))
+		_ = ignoreGone(r.tel.Hangup(ctx, chanID, "normal"))
 	})
 }
 
 func (r *Router) hangupLater(chanID string) {
-	r.spawn(func() { _ = ignoreGone(r.tel.Hangup(chanID, "normal")) })
+	r.spawnWork(func(ctx context.Context) { _ = ignoreGone(r.tel.Hangup(ctx, chanID, "normal")) })
 }
 
 // forget drops a finished call and everything it holds on Asterisk.
 func (r *Router) forget(c *call) {
 	r.abortCollect(c)
-	if c.announce != nil {
-		c.announce.Stop()
+	if c.ann.announce != nil {
+		c.ann.announce.Stop()
 	}
 	delete(r.calls, c.id)
-	if c.cb != nil && r.chans[c.cb.custChan] == c {
-		delete(r.chans, c.cb.custChan)
+	if c.dialing() != nil && r.chans[c.dialing().custChan] == c {
+		delete(r.chans, c.dialing().custChan)
 	}
-	for _, ch := range []string{c.callerChan, c.offerChan, c.agentChan} {
+	for _, ch := range []string{c.callerChan, c.offer.offerChan, c.conn.agentChan} {
 		if ch != "" {
 			delete(r.chans, ch)
 			r.ending[ch] = true

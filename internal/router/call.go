@@ -1,13 +1,12 @@
 package router
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"switchboard/ivr"
 )
 
 // Channel variables kept on the caller's channel, so that a restarted router can re-adopt
@@ -76,38 +75,62 @@ func parseAnswer(v string) (agent string, at time.Time, rec string, ok bool) {
 type call struct {
 	id         string
 	callerChan string
-	number     string
-	did        string
-	queue      string
-	priority   int
-	offerChan  string // the agent channel ringing for the current offer
-	offerAgent string
-	agentChan  string // the connected agent's channel
-	agent      string
-	bridge     string          // mixing bridge while connected
-	inHold     string          // holding bridge the caller is in, as far as the router asked
-	ivr        *ivr.Session    // the IVR session while the caller walks a flow
-	path       ivrPath         // the nodes the caller waited at in the flow, and what they pressed
-	offered    bool            // a callback that keeps the caller's place was offered
-	recPaused  bool            // the agent paused the call's recording
-	recording  string          // the recording started in the current call bridge, if any
-	lastRec    string          // the name of the call's latest recording
-	recorded   bool            // the call may have a recording already (see newRecording)
-	answeredAt time.Time       // when the connected agent answered
-	collect    *collection     // a secure digit entry in progress
-	secured    map[string]bool // data keys written by secure entries (they may be taken again)
-	ivrRoute   Route
-	attempt    int
-	cb         *cbState     // set for a callback being dialed (dialer.go)
-	closed     *closedOffer // set for an after-hours caller offered a callback
-	arrived    time.Time    // when the router received the caller\'s StasisStart
-	setupTimed bool         // switchboard_call_setup_seconds has (or is about to have) this call
-	pbMu       sync.Mutex
-	playback   string // current announcement playback, set and cleared by the worker and the owner
-	announceN  int
-	announce   Timer
+	info       callerInfo
+	place      queuePlace
+	offer      offerLeg
+	conn       agentLeg
+	phase      phase    // what the call is doing, and how it takes the caller's inputs (phase.go)
+	rec        callRecs // its recordings
+	ann        announcements
 	w          worker // the caller's requests, in order
 	offers     worker // originates and the hang-ups of their channels, in order
+}
+
+// callerInfo is who called and how.
+type callerInfo struct {
+	number     string
+	did        string
+	arrived    time.Time // when the router received the caller's StasisStart
+	setupTimed bool      // switchboard_call_setup_seconds has (or is about to have) this call
+	path       ivrPath   // the nodes the caller waited at in the flow, and what they pressed
+}
+
+// queuePlace is the call's place in the queues.
+type queuePlace struct {
+	queue    string
+	priority int
+	inHold   string          // holding bridge the caller is in, as far as the router asked
+	secured  map[string]bool // data keys written by secure entries (they may be taken again)
+}
+
+// offerLeg is the agent channel ringing for the current offer.
+type offerLeg struct {
+	offerChan  string
+	offerAgent string
+	attempt    int // numbers the call's agent channels
+}
+
+// agentLeg is the connected agent.
+type agentLeg struct {
+	agentChan  string
+	agent      string
+	bridge     string    // mixing bridge while connected
+	answeredAt time.Time // when the connected agent answered
+}
+
+// callRecs are the call's recordings.
+type callRecs struct {
+	recording string // the recording started in the current call bridge, if any
+	lastRec   string // the name of the call's latest recording
+	recorded  bool   // the call may have a recording already (see newRecording)
+}
+
+// announcements are what the waiting caller hears.
+type announcements struct {
+	pbMu      sync.Mutex
+	playback  string // current announcement playback, set and cleared by the worker and the owner
+	announceN int
+	announce  Timer
 }
 
 func holdBridgeID(queue string) string { return "sb-hold-" + queue }
@@ -115,8 +138,8 @@ func holdBridgeID(queue string) string { return "sb-hold-" + queue }
 // baseChan names the call's agent channels (<base>-a<n>): the caller's id, or for a callback
 // one the customer's id does not begin (cbAgentBase).
 func (c *call) baseChan() string {
-	if c.cb != nil {
-		return cbAgentBase(c.cb.custChan)
+	if c.dialing() != nil {
+		return cbAgentBase(c.dialing().custChan)
 	}
 	return c.callerChan
 }
@@ -129,11 +152,20 @@ func agentChanID(callerChan string, attempt int) string {
 type worker struct {
 	act     *Activity // counts the worker while it runs
 	mu      sync.Mutex
-	queue   []func()
+	queue   []func(context.Context)
 	running bool
 }
 
-func (w *worker) do(f func()) {
+// workTimeout bounds one job of a worker: the requests it makes, and the store writes (each
+// also bounded by storeTimeout).
+const workTimeout = 30 * time.Second
+
+// storeTimeout bounds one store request a worker makes.
+const storeTimeout = 5 * time.Second
+
+// do queues f; the worker runs the jobs one after the other, each with a context that ends
+// after workTimeout.
+func (w *worker) do(f func(ctx context.Context)) {
 	w.mu.Lock()
 	w.queue = append(w.queue, f)
 	if w.running {
@@ -158,7 +190,9 @@ func (w *worker) run() {
 		f := w.queue[0]
 		w.queue = w.queue[1:]
 		w.mu.Unlock()
-		f()
+		ctx, cancel := context.WithTimeout(context.Background(), workTimeout)
+		f(ctx)
+		cancel()
 	}
 }
 
@@ -171,24 +205,24 @@ func ignoreGone(err error) error {
 }
 
 func (c *call) setPlayback(id string) {
-	c.pbMu.Lock()
-	c.playback = id
-	c.pbMu.Unlock()
+	c.ann.pbMu.Lock()
+	c.ann.playback = id
+	c.ann.pbMu.Unlock()
 }
 
 func (c *call) takePlayback() string {
-	c.pbMu.Lock()
-	defer c.pbMu.Unlock()
-	id := c.playback
-	c.playback = ""
+	c.ann.pbMu.Lock()
+	defer c.ann.pbMu.Unlock()
+	id := c.ann.playback
+	c.ann.playback = ""
 	return id
 }
 
 // playbackDone clears the current playback if it is id.
 func (c *call) playbackDone(id string) {
-	c.pbMu.Lock()
-	if c.playback == id {
-		c.playback = ""
+	c.ann.pbMu.Lock()
+	if c.ann.playback == id {
+		c.ann.playback = ""
 	}
-	c.pbMu.Unlock()
+	c.ann.pbMu.Unlock()
 }

@@ -34,12 +34,12 @@ func (r *Router) enqueue(c *call, req acd.CallRequest) {
 	if req.EnqueuedAt.IsZero() {
 		req.EnqueuedAt = r.clock.Now()
 	}
-	if r.classify == nil {
+	if r.lookups.Classify == nil {
 		r.enqueueNow(c, req)
 		return
 	}
-	q := ClassifyQuery{CallID: c.id, Number: c.number, Account: req.Data["account"], Queue: req.Queue, Priority: req.Priority}
-	hook, wait := r.classify, r.classifyWait
+	q := ClassifyQuery{CallID: c.id, Number: c.info.number, Account: req.Data["account"], Queue: req.Queue, Priority: req.Priority}
+	hook, wait := r.lookups.Classify, r.lookups.ClassifyTimeout
 	type answer struct {
 		cls Classification
 		ok  bool
@@ -92,7 +92,7 @@ func (r *Router) applyClassification(c *call, req *acd.CallRequest, cls Classifi
 }
 
 func (r *Router) enqueueNow(c *call, req acd.CallRequest) {
-	c.priority = req.Priority
+	c.place.priority = req.Priority
 	r.routed(c, req.Data)
 	if err := r.eng.Enqueue(req); err != nil {
 		r.log.Error("enqueue failed; hanging up", "call", c.id, "queue", req.Queue, "err", err)

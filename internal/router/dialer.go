@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"log/slog"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -31,37 +32,14 @@ import (
 // restart, a customer channel is re-adopted only when it was connected (its outcome is in the
 // store), any other is hung up.
 
-// CallbackClaim is one claimed dialing attempt.
-type CallbackClaim struct {
-	ID         int64
-	Attempt    int
-	Number     string // E.164
-	Queue      string
-	Priority   int
-	EnqueuedAt time.Time // the caller's original place
-	Data       map[string]string
-}
-
-// CallbackRequest is a callback the router asks to keep: a caller who hung up in the queue,
-// or who left a request while the hours were closed.
-type CallbackRequest struct {
-	CallID     string
-	Reason     callback.Reason
-	Number     string // as the caller's phone sent it
-	Queue      string
-	Priority   int
-	EnqueuedAt time.Time
-	Data       map[string]string
-}
-
 // Callbacks is the durable side of callbacks: the store, with the callback policy applied.
 type Callbacks interface {
-	Request(ctx context.Context, r CallbackRequest) error
+	Request(ctx context.Context, r callback.Request) error
 	// Claim claims up to limit due callbacks of queue (none outside the dial window).
-	Claim(ctx context.Context, queue string, now time.Time, limit int) ([]CallbackClaim, error)
-	Assign(ctx context.Context, c CallbackClaim, agent string) error
+	Claim(ctx context.Context, queue string, now time.Time, limit int) ([]callback.Claim, error)
+	Assign(ctx context.Context, c callback.Claim, agent string) error
 	// Finish records an attempt's outcome and schedules the next attempt, if any.
-	Finish(ctx context.Context, c CallbackClaim, outcome callback.Outcome, now time.Time) error
+	Finish(ctx context.Context, c callback.Claim, outcome callback.Outcome, now time.Time) error
 	// Recover finishes the attempts this router left unfinished when it last stopped.
 	Recover(ctx context.Context) (int, error)
 	Expire(ctx context.Context, now time.Time) (int, error)
@@ -83,7 +61,7 @@ const (
 
 // cbState is a callback call's dialing state.
 type cbState struct {
-	claim     CallbackClaim
+	claim     callback.Claim
 	custChan  string // the customer's channel id, also the call's base id
 	dialed    bool   // the customer's originate was sent
 	finished  bool   // the outcome is recorded (or on its way)
@@ -104,6 +82,12 @@ func cbAgentBase(custChan string) string {
 
 // dialerState is the owner's bookkeeping of the dialer.
 type dialerState struct {
+	store      Callbacks
+	work       worker // callback store writes, in order
+	rounds     chan claimRound
+	handBack   func(claims []callback.Claim, recovered bool)
+	log        *slog.Logger
+	act        *Activity
 	recovered  bool
 	claiming   bool
 	lastClaim  time.Time
@@ -112,8 +96,8 @@ type dialerState struct {
 }
 
 // dialerTick starts a claim round when one is due; on the owner goroutine.
-func (r *Router) dialerTick(ctx context.Context) {
-	if r.callbacks == nil || r.dialer.claiming || r.reconciled.Load() == 0 {
+func (r *Router) dialerTick() {
+	if r.dialer.store == nil || r.dialer.claiming || r.reconciled.Load() == 0 {
 		return
 	}
 	d := r.cfg.Dialer
@@ -127,7 +111,7 @@ func (r *Router) dialerTick(ctx context.Context) {
 	r.dialer.lastClaim = now
 	ahead := max(d.DialAhead, 1)
 	want := map[string]int{}
-	if s := r.snap.Load(); s != nil {
+	if s := r.stats.snap.Load(); s != nil {
 		for _, q := range s.Queues {
 			staffed := q.Agents[acd.Available] + q.Agents[acd.Reserved] + q.Agents[acd.OnCall] + q.Agents[acd.WrapUp]
 			if n := ahead - r.dialer.active[q.Queue]; staffed > 0 && n > 0 {
@@ -143,54 +127,91 @@ func (r *Router) dialerTick(ctx context.Context) {
 		return
 	}
 	r.dialer.claiming = true
-	store, recovered := r.callbacks, r.dialer.recovered
-	r.spawn(func() {
-		var claims []CallbackClaim
-		defer func() {
-			r.post(func() {
-				r.dialer.claiming = false
-				r.dialer.recovered = r.dialer.recovered || recovered
-				for _, cl := range claims {
-					r.dialCallback(cl)
-				}
-			})
-		}()
-		if !recovered {
-			n, err := store.Recover(ctx)
-			if err != nil {
-				r.log.Error("callbacks: recovering this router's unfinished attempts", "err", err)
-				return
+	r.act.add(1) // until the round's claims are handed back
+	r.dialer.rounds <- claimRound{want: want, now: now, recover: !r.dialer.recovered, expire: expire}
+}
+
+// claimRound is one round of claims the owner asks the dialer for.
+type claimRound struct {
+	want    map[string]int // callbacks to claim, by queue
+	now     time.Time
+	recover bool // this router's unfinished attempts of a previous run are not recovered yet
+	expire  bool
+}
+
+// Run is the dialer's life of its own: it carries out, against the store, the claim rounds
+// the owner asks for (dialerTick, one at a time) and hands each round's claims back to the
+// owner. It returns when ctx ends, after the round asked for last, if any.
+func (d *dialerState) Run(ctx context.Context) {
+	for {
+		select {
+		case round := <-d.rounds:
+			d.claim(ctx, round)
+		case <-ctx.Done():
+			select {
+			case round := <-d.rounds:
+				d.claim(ctx, round)
+			default:
 			}
-			if n > 0 {
-				r.log.Info("callbacks: recovered unfinished attempts of the previous run", "attempts", n)
-			}
-			recovered = true
+			return
 		}
-		if expire {
-			if n, err := store.Expire(ctx, now); err != nil {
-				r.log.Warn("callbacks: expiry", "err", err)
-			} else if n > 0 {
-				r.log.Info("callbacks expired", "callbacks", n)
-			}
+	}
+}
+
+// claim carries out one round and hands its claims back.
+func (d *dialerState) claim(ctx context.Context, round claimRound) {
+	var claims []callback.Claim
+	recovered := !round.recover
+	defer func() {
+		d.handBack(claims, recovered)
+		d.act.add(-1)
+	}()
+	if round.recover {
+		n, err := d.store.Recover(ctx)
+		if err != nil {
+			d.log.Error("callbacks: recovering this router's unfinished attempts", "err", err)
+			return
 		}
-		for q, n := range want {
-			got, err := store.Claim(ctx, q, now, n)
-			if err != nil {
-				if ctx.Err() == nil {
-					r.log.Warn("callbacks: claim", "queue", q, "err", err)
-				}
-				continue
+		if n > 0 {
+			d.log.Info("callbacks: recovered unfinished attempts of the previous run", "attempts", n)
+		}
+		recovered = true
+	}
+	if round.expire {
+		if n, err := d.store.Expire(ctx, round.now); err != nil {
+			d.log.Warn("callbacks: expiry", "err", err)
+		} else if n > 0 {
+			d.log.Info("callbacks expired", "callbacks", n)
+		}
+	}
+	for q, n := range round.want {
+		got, err := d.store.Claim(ctx, q, round.now, n)
+		if err != nil {
+			if ctx.Err() == nil {
+				d.log.Warn("callbacks: claim", "queue", q, "err", err)
 			}
-			claims = append(claims, got...)
+			continue
+		}
+		claims = append(claims, got...)
+	}
+}
+
+// claimed takes a round's claims on the owner goroutine: each callback joins its queue.
+func (r *Router) claimed(claims []callback.Claim, recovered bool) {
+	r.post(func() {
+		r.dialer.claiming = false
+		r.dialer.recovered = r.dialer.recovered || recovered
+		for _, cl := range claims {
+			r.dialCallback(cl)
 		}
 	})
 }
 
 // dialCallback puts a claimed callback into the engine at its original place.
-func (r *Router) dialCallback(cl CallbackClaim) {
+func (r *Router) dialCallback(cl callback.Claim) {
 	ch := cbChanID(cl.ID, cl.Attempt)
-	c := r.track(&call{id: r.callID(ch), number: cl.Number, queue: cl.Queue, priority: cl.Priority,
-		cb: &cbState{claim: cl, custChan: ch}})
+	c := r.track(&call{id: r.callID(ch), info: callerInfo{number: cl.Number}, place: queuePlace{queue: cl.Queue, priority: cl.Priority},
+		phase: &queued{cb: &cbState{claim: cl, custChan: ch}}})
 	if _, dup := r.calls[c.id]; dup {
 		r.log.Error("callbacks: attempt claimed twice; not dialed", "callback", cl.ID, "attempt", cl.Attempt)
 		return
@@ -203,9 +224,7 @@ func (r *Router) dialCallback(cl CallbackClaim) {
 	data["callback_attempt"] = strconv.Itoa(cl.Attempt)
 	r.calls[c.id] = c
 	r.dialer.active[cl.Queue]++
-	if r.callInfo != nil {
-		r.callInfo(c.id, cl.Number, "")
-	}
+	r.arrived(c.id, cl.Number, "")
 	r.routed(c, data)
 	err := r.eng.Enqueue(acd.CallRequest{ID: c.id, Queue: cl.Queue, Priority: cl.Priority, EnqueuedAt: cl.EnqueuedAt, Data: data})
 	if err != nil {
@@ -218,14 +237,14 @@ func (r *Router) dialCallback(cl CallbackClaim) {
 // finishCallback records the attempt's outcome once, off the owner goroutine.
 func (r *Router) finishCallback(c *call, outcome callback.Outcome) {
 	if r.markFinished(c, outcome) {
-		cl, now := c.cb.claim, r.clock.Now()
-		r.cbWork.do(func() { r.writeOutcome(cl, outcome, now) })
+		cl, now := c.dialing().claim, r.clock.Now()
+		r.dialer.work.do(func(ctx context.Context) { r.writeOutcome(ctx, cl, outcome, now) })
 	}
 }
 
 // markFinished does the owner's bookkeeping of an attempt's end; false when it had ended.
 func (r *Router) markFinished(c *call, outcome callback.Outcome) bool {
-	cb := c.cb
+	cb := c.dialing()
 	if cb == nil || cb.finished {
 		return false
 	}
@@ -239,10 +258,10 @@ func (r *Router) markFinished(c *call, outcome callback.Outcome) bool {
 
 // writeOutcome stores an outcome, retrying a few times. A write that keeps failing leaves the
 // attempt open: the store's recovery finishes it later (as failed).
-func (r *Router) writeOutcome(cl CallbackClaim, outcome callback.Outcome, now time.Time) bool {
+func (r *Router) writeOutcome(ctx context.Context, cl callback.Claim, outcome callback.Outcome, now time.Time) bool {
 	for i := 0; ; i++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err := r.callbacks.Finish(ctx, cl, outcome, now)
+		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		err := r.dialer.store.Finish(sctx, cl, outcome, now)
 		cancel()
 		if err == nil {
 			r.log.Info("callback attempt finished", "callback", cl.ID, "attempt", cl.Attempt, "outcome", outcome)
@@ -263,17 +282,17 @@ func (r *Router) writeOutcome(cl CallbackClaim, outcome callback.Outcome, now ti
 func (r *Router) cbAgentAnswered(c *call) {
 	if err := r.eng.Accept(c.id); err != nil {
 		r.log.Error("callbacks: accept in engine failed; hanging up agent", "call", c.id, "err", err)
-		r.hangupLater(c.offerChan)
+		r.hangupLater(c.offer.offerChan)
 		return
 	}
-	if c.announce != nil {
-		c.announce.Stop()
+	if c.ann.announce != nil {
+		c.ann.announce.Stop()
 	}
-	agent := c.offerAgent
-	c.agentChan, c.agent = c.offerChan, agent
-	c.offerChan, c.offerAgent = "", ""
-	cb := c.cb
-	c.bridge = callBridgeID(cb.custChan)
+	agent := c.offer.offerAgent
+	c.conn.agentChan, c.conn.agent = c.offer.offerChan, agent
+	c.offer.offerChan, c.offer.offerAgent = "", ""
+	cb := c.dialing()
+	c.conn.bridge = callBridgeID(cb.custChan)
 	cb.dialed = true
 	r.chans[cb.custChan] = c
 	d := r.cfg.Dialer
@@ -286,23 +305,23 @@ func (r *Router) cbAgentAnswered(c *call) {
 		ring = 30 * time.Second
 	}
 	o := Originate{Endpoint: endpoint, ChannelID: cb.custChan, AppArgs: "callback," + c.id, CallerID: d.CallerID, Timeout: ring}
-	agentChan, bridge, cl, store := c.agentChan, c.bridge, cb.claim, r.callbacks
-	c.w.do(func() {
-		if err := r.tel.CreateBridge(bridge, "mixing"); err != nil {
+	agentChan, bridge, cl, store := c.conn.agentChan, c.conn.bridge, cb.claim, r.dialer.store
+	c.w.do(func(ctx context.Context) {
+		if err := r.tel.CreateBridge(ctx, bridge, "mixing"); err != nil {
 			r.log.Error("create callback bridge", "call", c.id, "err", err)
 		}
-		if err := ignoreGone(r.tel.AddChannel(bridge, agentChan)); err != nil {
+		if err := ignoreGone(r.tel.AddChannel(ctx, bridge, agentChan)); err != nil {
 			r.log.Error("bridge agent", "call", c.id, "err", err)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := store.Assign(ctx, cl, agent); err != nil {
+		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		if err := store.Assign(sctx, cl, agent); err != nil {
 			r.log.Warn("callbacks: assign", "callback", cl.ID, "agent", agent, "err", err)
 		}
 		cancel()
 		if r.stopped.Load() {
 			return
 		}
-		if err := r.tel.Originate(o); err != nil {
+		if err := r.tel.Originate(ctx, o); err != nil {
 			r.log.Warn("callbacks: customer originate failed", "call", c.id, "err", err)
 			r.post(func() { r.customerGone(c, o.ChannelID, -1) })
 		}
@@ -312,7 +331,7 @@ func (r *Router) cbAgentAnswered(c *call) {
 // customerAnswered: the customer's channel answered and entered the application.
 func (r *Router) customerAnswered(chanID, callID string) {
 	c := r.calls[callID]
-	if c == nil || c.cb == nil || c.cb.custChan != chanID || c.cb.finished || c.agentChan == "" {
+	if c == nil || c.dialing() == nil || c.dialing().custChan != chanID || c.dialing().finished || c.conn.agentChan == "" {
 		r.log.Info("callbacks: customer answered a call no longer open; hanging up", "channel", chanID)
 		r.hangupLater(chanID)
 		return
@@ -323,32 +342,32 @@ func (r *Router) customerAnswered(chanID, callID string) {
 	if err := r.eng.Answer(c.id); err != nil {
 		r.log.Error("callbacks: answer in engine", "call", c.id, "err", err)
 	}
-	cl, now, bridge := c.cb.claim, r.clock.Now(), c.bridge
-	place := placeValue(c.queue, c.priority, cl.EnqueuedAt)
-	c.answeredAt = now
+	cl, now, bridge := c.dialing().claim, r.clock.Now(), c.conn.bridge
+	place := placeValue(c.place.queue, c.place.priority, cl.EnqueuedAt)
+	c.conn.answeredAt = now
 	name := ""
-	if share := r.settings(c.queue).RecordShare; share > 0 && rand.Float64() < share {
+	if share := r.settings(c.place.queue).RecordShare; share > 0 && rand.Float64() < share {
 		name = r.newRecording(c, now)
 	}
-	answer := answerValue(c.agent, now, name)
-	c.w.do(func() {
+	answer := answerValue(c.conn.agent, now, name)
+	c.w.do(func(ctx context.Context) {
 		// In this order: a crash before the outcome is stored lets recovery retry the callback
 		// (the customer, not yet bridged, is hung up on restart); after it, the customer
 		// channel carries the variables a restarted router re-adopts a connected call by.
-		r.writeOutcome(cl, callback.Connected, now)
-		_ = ignoreGone(r.tel.SetVar(chanID, varPlace, place))
-		_ = ignoreGone(r.tel.SetVar(chanID, varAnswer, answer))
-		if err := ignoreGone(r.tel.AddChannel(bridge, chanID)); err != nil {
+		r.writeOutcome(ctx, cl, callback.Connected, now)
+		_ = ignoreGone(r.tel.SetVar(ctx, chanID, varPlace, place))
+		_ = ignoreGone(r.tel.SetVar(ctx, chanID, varAnswer, answer))
+		if err := ignoreGone(r.tel.AddChannel(ctx, bridge, chanID)); err != nil {
 			r.log.Error("bridge customer", "call", c.id, "err", err)
 		}
-		r.recordBridge(c, bridge, name)
+		r.recordBridge(ctx, c, bridge, name)
 	})
 }
 
 // customerGone: the customer's channel ended before it answered (cause -1: the originate
 // failed). The attempt ends with what the phone said, and so does the agent's side.
 func (r *Router) customerGone(c *call, chanID string, cause int) {
-	if r.calls[c.id] != c || c.cb == nil || c.cb.custChan != chanID || c.callerChan == chanID {
+	if r.calls[c.id] != c || c.dialing() == nil || c.dialing().custChan != chanID || c.callerChan == chanID {
 		return
 	}
 	delete(r.chans, chanID)
@@ -359,7 +378,7 @@ func (r *Router) customerGone(c *call, chanID string, cause int) {
 	case 18, 19, 21:
 		outcome = callback.NoAnswer
 	}
-	c.cb.dialed = false
+	c.dialing().dialed = false
 	r.finishCallback(c, outcome)
 	// Not reached: the attempt was never answered, and it is no agent's failure.
 	if err := r.eng.Remove(c.id, "callback not reached"); err != nil {
@@ -378,11 +397,11 @@ func (r *Router) cbAgentGone(c *call) {
 // cbEnded cleans up a callback call the engine is done with; an attempt with no outcome yet
 // (the agent hung up while the customer rang, the call was removed or overflowed) failed.
 func (r *Router) cbEnded(c *call) {
-	cb := c.cb
+	cb := c.dialing()
 	if cb.dialed && c.callerChan != cb.custChan {
 		ch := cb.custChan
 		delete(r.chans, ch)
-		c.w.do(func() { _ = ignoreGone(r.tel.Hangup(ch, "normal")) })
+		c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.Hangup(ctx, ch, "normal")) })
 	}
 	r.finishCallback(c, callback.Failed)
 }
@@ -390,11 +409,11 @@ func (r *Router) cbEnded(c *call) {
 // missed stores a callback for a caller who hung up in the queue after waiting long enough.
 func (r *Router) missed(c *call, ev acd.CallAbandoned) {
 	after := r.settings(ev.Queue).MissedAfter
-	if r.callbacks == nil || c.cb != nil || after <= 0 || ev.Waited < after || c.number == "" {
+	if r.dialer.store == nil || c.dialing() != nil || after <= 0 || ev.Waited < after || c.info.number == "" {
 		return
 	}
-	v := CallbackRequest{CallID: c.id, Reason: callback.Missed, Number: c.number, Queue: ev.Queue,
-		Priority: c.priority, EnqueuedAt: ev.At.Add(-ev.Waited)}
+	v := callback.Request{CallID: c.id, Reason: callback.Missed, Number: c.info.number, Queue: ev.Queue,
+		Priority: c.place.priority, EnqueuedAt: ev.At.Add(-ev.Waited)}
 	if cv, ok := r.eng.Call(c.id); ok {
 		v.Data, v.Priority = cv.Data, cv.Priority
 	}
@@ -402,12 +421,12 @@ func (r *Router) missed(c *call, ev acd.CallAbandoned) {
 }
 
 // requestLater stores a callback request off the owner goroutine.
-func (r *Router) requestLater(v CallbackRequest) {
-	store := r.callbacks
-	r.cbWork.do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+func (r *Router) requestLater(v callback.Request) {
+	store := r.dialer.store
+	r.dialer.work.do(func(ctx context.Context) {
+		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 		defer cancel()
-		if err := store.Request(ctx, v); err != nil {
+		if err := store.Request(sctx, v); err != nil {
 			r.log.Warn("callback request not stored", "call", v.CallID, "reason", v.Reason, "err", err)
 			return
 		}

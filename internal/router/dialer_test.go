@@ -26,32 +26,32 @@ type fakeCallbacks struct {
 	assigned  map[int64]string
 }
 
-func (f *fakeCallbacks) Request(context.Context, CallbackRequest) error { return nil }
+func (f *fakeCallbacks) Request(context.Context, callback.Request) error { return nil }
 
-func (f *fakeCallbacks) Claim(_ context.Context, queue string, _ time.Time, limit int) ([]CallbackClaim, error) {
+func (f *fakeCallbacks) Claim(_ context.Context, queue string, _ time.Time, limit int) ([]callback.Claim, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.recovered == 0 {
 		f.t.Error("claimed before recovering")
 	}
 	f.limits = append(f.limits, limit)
-	var out []CallbackClaim
+	var out []callback.Claim
 	for range limit {
 		f.next++
-		out = append(out, CallbackClaim{ID: f.next, Attempt: 1, Number: "+4930100", Queue: queue,
+		out = append(out, callback.Claim{ID: f.next, Attempt: 1, Number: "+4930100", Queue: queue,
 			EnqueuedAt: time.Now().Add(-time.Hour)})
 	}
 	return out, nil
 }
 
-func (f *fakeCallbacks) Assign(_ context.Context, c CallbackClaim, agent string) error {
+func (f *fakeCallbacks) Assign(_ context.Context, c callback.Claim, agent string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.assigned[c.ID] = agent
 	return nil
 }
 
-func (f *fakeCallbacks) Finish(_ context.Context, c CallbackClaim, o callback.Outcome, _ time.Time) error {
+func (f *fakeCallbacks) Finish(_ context.Context, c callback.Claim, o callback.Outcome, _ time.Time) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, twice := f.finished[c.ID]; twice {
@@ -83,7 +83,7 @@ type origTel struct {
 	orig []Originate
 }
 
-func (o *origTel) Originate(x Originate) error {
+func (o *origTel) Originate(ctx context.Context, x Originate) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.orig = append(o.orig, x)

@@ -3,6 +3,7 @@ package router_test
 import (
 	"errors"
 	"strings"
+	"switchboard/ivr/callback"
 	"testing"
 	"time"
 
@@ -98,7 +99,7 @@ func TestUnqueuedCallRowsEnd(t *testing.T) {
 		}, outcome: routertest.Closed, ended: t0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			cbs := &cbStore{inflight: map[int64]router.CallbackClaim{}, err: tt.store}
+			cbs := &cbStore{inflight: map[int64]callback.Claim{}, err: tt.store}
 			opt := routertest.Options{Router: router.Options{Callbacks: cbs,
 				Callback: func(string, ivr.Callback, time.Time) error { return tt.store }}}
 			h := start(t, endingsConfig(), opt)

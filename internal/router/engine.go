@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"math/rand/v2"
 	"time"
 
@@ -25,7 +26,7 @@ func (r *Router) onEngine(ev acd.Event) {
 		}
 	case acd.CallAnswered:
 		switch c := r.calls[ev.Call]; {
-		case c != nil && c.cb != nil:
+		case c != nil && c.dialing() != nil:
 			// The dialer bridged agent and customer when the customer answered (dialer.go).
 		case c != nil:
 			r.answered(c, ev)
@@ -34,14 +35,14 @@ func (r *Router) onEngine(ev acd.Event) {
 		if c := r.calls[ev.Call]; c != nil {
 			r.dropOffer(c)
 			r.missed(c, ev)
-			if c.cb != nil {
+			if c.dialing() != nil {
 				r.cbEnded(c)
 			}
 			r.forget(c)
 		}
 	case acd.CallEnded:
 		if c := r.calls[ev.Call]; c != nil {
-			if c.cb != nil {
+			if c.dialing() != nil {
 				r.cbEnded(c)
 			}
 			r.ended(c)
@@ -51,7 +52,7 @@ func (r *Router) onEngine(ev acd.Event) {
 			r.transferred(c)
 		}
 	case acd.CallOverflowed:
-		if c := r.calls[ev.Call]; c != nil && ev.Callback && c.cb != nil {
+		if c := r.calls[ev.Call]; c != nil && ev.Callback && c.dialing() != nil {
 			r.cbEnded(c) // back to the store, to be dialed again after the retry delay
 			r.forget(c)
 		} else if c != nil && ev.Callback {
@@ -59,22 +60,22 @@ func (r *Router) onEngine(ev acd.Event) {
 			r.farewell(c, "sound:queue-thankyou", "") // queued: the engine ended its record
 		}
 	case acd.CallbackOfferDue:
-		if c := r.calls[ev.Call]; c != nil && r.callback != nil && c.callerChan != "" {
+		if c := r.calls[ev.Call]; c != nil && r.hooks.callback != nil && c.callerChan != "" {
 			r.offerCallback(c)
 		}
 	case acd.CallRemoved:
 		if c := r.calls[ev.Call]; c != nil {
 			r.dropOffer(c)
-			if c.cb != nil {
+			if c.dialing() != nil {
 				r.cbEnded(c)
-				if c.agentChan != "" || c.bridge != "" {
+				if c.conn.agentChan != "" || c.conn.bridge != "" {
 					r.ended(c) // the agent who took it, and its bridge, go too
 					return
 				}
 			}
 			if c.callerChan != "" {
 				ch := c.callerChan
-				c.w.do(func() { _ = ignoreGone(r.tel.Hangup(ch, "normal")) })
+				c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.Hangup(ctx, ch, "normal")) })
 			}
 			r.forget(c)
 		}
@@ -83,34 +84,35 @@ func (r *Router) onEngine(ev acd.Event) {
 
 // enqueued puts the caller in the queue's holding bridge and records its place on the channel.
 func (r *Router) enqueued(c *call, ev acd.CallEnqueued) {
-	c.queue = ev.Queue
-	c.priority = ev.Priority
+	c.queued() // in the queue from now: waiting, offered or connected
+	c.place.queue = ev.Queue
+	c.place.priority = ev.Priority
 	ch := c.callerChan
 	if ch == "" {
 		return
 	}
 	hold := holdBridgeID(ev.Queue)
 	moh := r.settings(ev.Queue).MOH
-	move := c.inHold != hold
-	c.inHold = hold
+	move := c.place.inHold != hold
+	c.place.inHold = hold
 	known := r.holds[hold]
 	r.holds[hold] = true
 	place := placeValue(ev.Queue, ev.Priority, ev.EnqueuedAt)
-	c.w.do(func() {
-		r.stopPlayback(c)
+	c.w.do(func(ctx context.Context) {
+		r.stopPlayback(ctx, c)
 		if !known {
-			r.ensureHold(hold)
+			r.ensureHold(ctx, hold)
 		}
-		if err := ignoreGone(r.tel.SetVar(ch, varPlace, place)); err != nil {
+		if err := ignoreGone(r.tel.SetVar(ctx, ch, varPlace, place)); err != nil {
 			r.log.Warn("set channel variable", "call", c.id, "var", varPlace, "err", err)
 		}
 		if !move {
 			return
 		}
-		if err := ignoreGone(r.tel.AddChannel(hold, ch)); err != nil {
+		if err := ignoreGone(r.tel.AddChannel(ctx, hold, ch)); err != nil {
 			// The holding bridge may have been destroyed behind our back: make it and retry once.
-			r.ensureHold(hold)
-			if err := ignoreGone(r.tel.AddChannel(hold, ch)); err != nil {
+			r.ensureHold(ctx, hold)
+			if err := ignoreGone(r.tel.AddChannel(ctx, hold, ch)); err != nil {
 				r.log.Error("caller not moved to the holding bridge", "call", c.id, "err", err)
 				return
 			}
@@ -118,15 +120,15 @@ func (r *Router) enqueued(c *call, ev acd.CallEnqueued) {
 		// After every join: Asterisk's music announcer leaves a holding bridge with its last
 		// caller, and one who joins later hears silence until music is asked for again
 		// (traces/holding-bridge-moh.jsonl). Asking while it plays is harmless.
-		if err := ignoreGone(r.tel.BridgeMOH(hold, moh)); err != nil {
+		if err := ignoreGone(r.tel.BridgeMOH(ctx, hold, moh)); err != nil {
 			r.log.Warn("music on hold", "bridge", hold, "err", err)
 		}
 	})
 	r.scheduleAnnouncement(c)
 }
 
-func (r *Router) ensureHold(id string) {
-	if err := r.tel.CreateBridge(id, "holding"); err != nil {
+func (r *Router) ensureHold(ctx context.Context, id string) {
+	if err := r.tel.CreateBridge(ctx, id, "holding"); err != nil {
 		r.log.Warn("create holding bridge", "bridge", id, "err", err)
 	}
 }
@@ -141,23 +143,23 @@ func (r *Router) settings(queue string) QueueSettings {
 
 // offered rings the reserved agent's endpoint into the application.
 func (r *Router) offered(c *call, ev acd.CallOffered) {
-	c.attempt++
-	agentChan := agentChanID(c.baseChan(), c.attempt)
-	c.offerChan, c.offerAgent = agentChan, ev.Agent
+	c.offer.attempt++
+	agentChan := agentChanID(c.baseChan(), c.offer.attempt)
+	c.offer.offerChan, c.offer.offerAgent = agentChan, ev.Agent
 	r.chans[agentChan] = c
 	start := time.Now()
-	if c.attempt == 1 && !c.arrived.IsZero() && ev.Waited < 50*time.Millisecond {
-		start = c.arrived // offered on arrival: count the router's own queueing too
+	if c.offer.attempt == 1 && !c.info.arrived.IsZero() && ev.Waited < 50*time.Millisecond {
+		start = c.info.arrived // offered on arrival: count the router's own queueing too
 	}
 	timeout := ev.Deadline.Sub(r.clock.Now()) + r.cfg.RingMargin
-	o := Originate{Endpoint: ev.Endpoint, ChannelID: agentChan, AppArgs: "agent," + c.id, CallerID: c.number, Timeout: timeout}
-	c.offers.do(func() {
+	o := Originate{Endpoint: ev.Endpoint, ChannelID: agentChan, AppArgs: "agent," + c.id, CallerID: c.info.number, Timeout: timeout}
+	c.offers.do(func(ctx context.Context) {
 		d := time.Since(start)
 		r.metrics.offerLatency.Observe(d.Seconds())
-		if r.latency != nil {
-			r.latency(d)
+		if r.hooks.latency != nil {
+			r.hooks.latency(d)
 		}
-		if err := r.tel.Originate(o); err != nil {
+		if err := r.tel.Originate(ctx, o); err != nil {
 			r.log.Warn("originate failed", "call", c.id, "agent", ev.Agent, "endpoint", ev.Endpoint, "err", err)
 			r.post(func() { r.originateFailed(c, agentChan, ev.Agent, err) })
 		}
@@ -166,49 +168,49 @@ func (r *Router) offered(c *call, ev acd.CallOffered) {
 
 // dropOffer hangs up the agent channel of an offer that is over.
 func (r *Router) dropOffer(c *call) {
-	if c.offerChan == "" {
+	if c.offer.offerChan == "" {
 		return
 	}
-	ch := c.offerChan
+	ch := c.offer.offerChan
 	delete(r.chans, ch)
-	c.offerChan, c.offerAgent = "", ""
-	c.offers.do(func() { _ = ignoreGone(r.tel.Hangup(ch, "normal")) })
+	c.offer.offerChan, c.offer.offerAgent = "", ""
+	c.offers.do(func(ctx context.Context) { _ = ignoreGone(r.tel.Hangup(ctx, ch, "normal")) })
 }
 
 // answered bridges caller and agent, and records the call if the queue says so.
 func (r *Router) answered(c *call, ev acd.CallAnswered) {
-	if c.announce != nil {
-		c.announce.Stop()
+	if c.ann.announce != nil {
+		c.ann.announce.Stop()
 	}
-	c.agentChan, c.agent = c.offerChan, ev.Agent
-	c.offerChan, c.offerAgent = "", ""
-	c.bridge = callBridgeID(c.callerChan)
-	c.inHold = ""
-	caller, agentChan, bridge := c.callerChan, c.agentChan, c.bridge
+	c.conn.agentChan, c.conn.agent = c.offer.offerChan, ev.Agent
+	c.offer.offerChan, c.offer.offerAgent = "", ""
+	c.conn.bridge = callBridgeID(c.callerChan)
+	c.place.inHold = ""
+	caller, agentChan, bridge := c.callerChan, c.conn.agentChan, c.conn.bridge
 	for name, cl := range r.recs.closing {
 		if cl.bridge == bridge {
 			r.recordingOverdue(name) // a transferred call's old bridge, reused: settle it first
 		}
 	}
 	now := r.clock.Now()
-	c.answeredAt = now
+	c.conn.answeredAt = now
 	name := ""
 	if rand.Float64() < r.settings(ev.Queue).RecordShare {
 		name = r.newRecording(c, now)
 	}
 	answer := answerValue(ev.Agent, now, name)
 	var arrived time.Time // a call's setup is timed once, on its first answer
-	if !c.setupTimed {
-		arrived, c.setupTimed = c.arrived, true
+	if !c.info.setupTimed {
+		arrived, c.info.setupTimed = c.info.arrived, true
 	}
-	c.w.do(func() {
-		r.stopPlayback(c)
-		if err := r.tel.CreateBridge(bridge, "mixing"); err != nil {
+	c.w.do(func(ctx context.Context) {
+		r.stopPlayback(ctx, c)
+		if err := r.tel.CreateBridge(ctx, bridge, "mixing"); err != nil {
 			r.log.Error("create call bridge", "call", c.id, "err", err)
 		}
 		bridged := true
 		for _, ch := range []string{caller, agentChan} {
-			if err := ignoreGone(r.tel.AddChannel(bridge, ch)); err != nil {
+			if err := ignoreGone(r.tel.AddChannel(ctx, bridge, ch)); err != nil {
 				bridged = false
 				r.log.Error("bridge channel", "call", c.id, "channel", ch, "err", err)
 			}
@@ -216,17 +218,17 @@ func (r *Router) answered(c *call, ev acd.CallAnswered) {
 		if bridged && !arrived.IsZero() {
 			r.metrics.setup.Observe(time.Since(arrived).Seconds())
 		}
-		_ = ignoreGone(r.tel.SetVar(caller, varAnswer, answer))
-		r.recordBridge(c, bridge, name)
+		_ = ignoreGone(r.tel.SetVar(ctx, caller, varAnswer, answer))
+		r.recordBridge(ctx, c, bridge, name)
 	})
 }
 
 // recordBridge starts the recording name of c's bridge, if name is set; on c's worker.
-func (r *Router) recordBridge(c *call, bridge, name string) {
+func (r *Router) recordBridge(ctx context.Context, c *call, bridge, name string) {
 	if name == "" {
 		return
 	}
-	if err := ignoreGone(r.tel.RecordBridge(bridge, name)); err != nil {
+	if err := ignoreGone(r.tel.RecordBridge(ctx, bridge, name)); err != nil {
 		r.log.Warn("recording did not start", "call", c.id, "recording", name, "err", err)
 		r.post(func() { r.recordingFailed(c, name) })
 	}
@@ -235,20 +237,20 @@ func (r *Router) recordBridge(c *call, bridge, name string) {
 // ended hangs up whichever side is still up and removes the call's bridge.
 func (r *Router) ended(c *call) {
 	r.abortCollect(c)
-	if c.agentChan == "" && r.startSurvey(c) {
+	if c.conn.agentChan == "" && r.startSurvey(c) {
 		return // the agent hung up first: the caller stays for the survey
 	}
-	chans := []string{c.callerChan, c.agentChan}
-	bridge := c.bridge
+	chans := []string{c.callerChan, c.conn.agentChan}
+	bridge := c.conn.bridge
 	r.forget(c)
-	c.w.do(func() {
+	c.w.do(func(ctx context.Context) {
 		for _, ch := range chans {
 			if ch != "" {
-				_ = ignoreGone(r.tel.Hangup(ch, "normal"))
+				_ = ignoreGone(r.tel.Hangup(ctx, ch, "normal"))
 			}
 		}
 	})
-	r.closeBridge(c, bridge, c.recording)
+	r.closeBridge(c, bridge, c.rec.recording)
 }
 
 // transferred lets the agent go and removes the call's bridge; the caller leaves it but stays
@@ -256,14 +258,17 @@ func (r *Router) ended(c *call) {
 // bridge.
 func (r *Router) transferred(c *call) {
 	r.abortCollect(c)
-	agentChan, bridge, rec := c.agentChan, c.bridge, c.recording
+	agentChan, bridge, rec := c.conn.agentChan, c.conn.bridge, c.rec.recording
 	if agentChan != "" {
 		delete(r.chans, agentChan)
 	}
-	c.agentChan, c.agent, c.bridge, c.recording, c.recPaused = "", "", "", "", false
-	c.w.do(func() {
+	c.conn.agentChan, c.conn.agent, c.conn.bridge, c.rec.recording = "", "", "", ""
+	if q := c.queued(); q != nil {
+		q.recPaused = false
+	}
+	c.w.do(func(ctx context.Context) {
 		if agentChan != "" {
-			_ = ignoreGone(r.tel.Hangup(agentChan, "normal"))
+			_ = ignoreGone(r.tel.Hangup(ctx, agentChan, "normal"))
 		}
 	})
 	// The caller leaves the bridge for the next queue's holding bridge (CallEnqueued follows).
@@ -281,18 +286,18 @@ func (r *Router) farewell(c *call, media, outcome string) {
 	if ch == "" {
 		return
 	}
-	c.w.do(func() {
-		r.stopPlayback(c)
-		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, mediaList(media)))
+	c.w.do(func(ctx context.Context) {
+		r.stopPlayback(ctx, c)
+		_ = ignoreGone(r.tel.Play(ctx, ch, "sb-bye-"+ch, mediaList(media)))
 		r.sleep(3 * time.Second)
-		_ = ignoreGone(r.tel.Hangup(ch, "normal"))
+		_ = ignoreGone(r.tel.Hangup(ctx, ch, "normal"))
 	})
 }
 
 // stopPlayback stops the caller's announcement, if any: a queued playback would hold up the
 // next channel operation (Asterisk runs them after the playbacks).
-func (r *Router) stopPlayback(c *call) {
+func (r *Router) stopPlayback(ctx context.Context, c *call) {
 	if id := c.takePlayback(); id != "" {
-		_ = ignoreGone(r.tel.StopPlayback(id))
+		_ = ignoreGone(r.tel.StopPlayback(ctx, id))
 	}
 }

@@ -251,7 +251,7 @@ func TestTransferKeepsWait(t *testing.T) {
 // queue that does not exist leaves the DID's route (an unknown queue keeps the priority).
 // The caller waits in its queue only once the answer is in: nothing is queued before.
 func TestClassifyRoutesBySegment(t *testing.T) {
-	opt := routertest.Options{Router: router.Options{ClassifyTimeout: 200 * time.Millisecond,
+	opt := routertest.Options{Router: router.Options{Lookups: router.Lookups{ClassifyTimeout: 200 * time.Millisecond,
 		Classify: func(ctx context.Context, q router.ClassifyQuery) (router.Classification, bool, error) {
 			if q.Queue != "line1" || q.Priority != 0 {
 				return router.Classification{}, false, errors.New("unexpected route in the query")
@@ -265,7 +265,7 @@ func TestClassifyRoutesBySegment(t *testing.T) {
 				return router.Classification{Queue: "nowhere", Priority: 3}, true, nil
 			}
 			return router.Classification{}, false, nil
-		}}}
+		}}}}
 	cfg := testConfig()
 	cfg.Agents = nil // nobody answers: the calls stay in their queues to be looked at
 	h := start(t, cfg, opt)
@@ -351,9 +351,9 @@ func TestReloadKeepsCalls(t *testing.T) {
 // the call is never queued or offered, its record is closed (abandoned), and the router asks
 // Asterisk nothing more for it (the ghost of issue 11's first defect).
 func TestCallerHangsUpWhileLookupPending(t *testing.T) {
-	opt := routertest.Options{Router: router.Options{Classify: func(context.Context, router.ClassifyQuery) (router.Classification, bool, error) {
+	opt := routertest.Options{Router: router.Options{Lookups: router.Lookups{Classify: func(context.Context, router.ClassifyQuery) (router.Classification, bool, error) {
 		return router.Classification{Priority: 5}, true, nil
-	}}}
+	}}}}
 	h := start(t, testConfig(), opt)
 	h.Hold("classify *")
 	c := h.Inbound("5551000", "+4930111")

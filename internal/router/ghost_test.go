@@ -111,24 +111,25 @@ func TestHangupDuringLookup(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			hook := newBlockingHook("+100", "+200")
 			opt := Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-				Clock: &acd.ManualClock{T: time.Date(2030, 1, 7, 9, 0, 0, 0, time.UTC)}, LookupTimeout: time.Hour, ClassifyTimeout: time.Hour}
+				Clock: &acd.ManualClock{T: time.Date(2030, 1, 7, 9, 0, 0, 0, time.UTC)}, Lookups: Lookups{LookupTimeout: time.Hour, ClassifyTimeout: time.Hour}}
 			if tt.classify {
-				opt.Classify = func(_ context.Context, q ClassifyQuery) (Classification, bool, error) {
+				opt.Lookups.Classify = func(_ context.Context, q ClassifyQuery) (Classification, bool, error) {
 					hook.wait(q.Number)
 					return Classification{}, false, nil
 				}
 			} else {
-				opt.Lookup = func(_ context.Context, q LookupQuery) (ivr.Customer, bool, error) {
+				opt.Lookups.Lookup = func(_ context.Context, q LookupQuery) (ivr.Customer, bool, error) {
 					hook.wait(q.Number)
 					return ivr.Customer{}, false, nil
 				}
 			}
 			offers := &offerLog{}
-			opt.Observers = []func(acd.Event){offers.observe}
 			var gone []string
-			opt.CallGone = func(id, outcome string, at time.Time) {
-				gone = append(gone, id+" "+outcome+" "+at.Format(time.TimeOnly))
-			}
+			opt.Observers = []func(acd.Event){offers.observe, func(ev acd.Event) {
+				if e, ok := ev.(acd.CallGone); ok {
+					gone = append(gone, e.Call+" "+e.Outcome+" "+e.At.Format(time.TimeOnly))
+				}
+			}}
 			r, err := New(Config{Node: "n1", App: "sb", LoginAgents: true,
 				Queues: []acd.QueueConfig{{Name: "q"}},
 				Agents: []acd.AgentConfig{{ID: "a1", Endpoint: "PJSIP/a1", Queues: []acd.Membership{{Queue: "q"}}}},

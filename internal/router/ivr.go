@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -23,14 +24,13 @@ func (r *Router) startIVR(c *call, route Route, number string) {
 		r.enqueueFromIVR(c, ivr.Route{Queue: route.Queue, Priority: route.Priority, Skills: route.Skills})
 		return
 	}
-	c.ivr = sess
-	c.ivrRoute = route
+	c.setPhase(&inIVR{sess: sess})
 	r.ivrDo(c, r.ivrHandle(c, nil))
 }
 
 // ivrInput hands the session one input and carries out what it asks.
 func (r *Router) ivrInput(c *call, in ivr.Input) {
-	if c.ivr == nil || r.calls[c.id] != c {
+	if c.session() == nil || r.calls[c.id] != c {
 		return
 	}
 	r.ivrDo(c, r.ivrHandle(c, in))
@@ -47,23 +47,23 @@ func (r *Router) ivrDo(c *call, actions []ivr.Action) {
 				r.post(func() { r.ivrInput(c, ivr.PlaybackFinished{ID: a.ID}) })
 				continue
 			}
-			c.w.do(func() {
+			c.w.do(func(ctx context.Context) {
 				c.setPlayback(id)
-				if err := ignoreGone(r.tel.Play(ch, id, mediaList(media))); err != nil {
+				if err := ignoreGone(r.tel.Play(ctx, ch, id, mediaList(media))); err != nil {
 					r.log.Warn("ivr prompt", "call", c.id, "err", err)
 					r.post(func() { r.ivrInput(c, ivr.PlaybackFinished{ID: a.ID}) })
 				}
 			})
 		case ivr.StopPlayback:
 			id := ivrPlaybackPrefix + ch + "-" + strconv.Itoa(a.ID)
-			c.w.do(func() { _ = ignoreGone(r.tel.StopPlayback(id)) })
+			c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.StopPlayback(ctx, id)) })
 		case ivr.StartTimer:
 			r.after(a.After, func() { r.post(func() { r.ivrInput(c, ivr.Timeout{Timer: a.ID}) }) })
 		case ivr.Lookup:
 			r.ivrLookup(c, a)
 		case ivr.SetLanguage:
 			lang := a.Language
-			c.w.do(func() { _ = ignoreGone(r.tel.SetVar(ch, "CHANNEL(language)", lang)) })
+			c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.SetVar(ctx, ch, "CHANNEL(language)", lang)) })
 		case ivr.SurveyResult:
 			r.storeCSAT(c, a)
 		case ivr.Route:
@@ -73,7 +73,7 @@ func (r *Router) ivrDo(c *call, actions []ivr.Action) {
 		case ivr.Transfer:
 			r.ivrTransfer(c, a)
 		case ivr.Hangup:
-			c.ivr = nil
+			c.setPhase(nil)
 			media := mediaURIs(a.Message)
 			if media == "" {
 				media = "sound:vm-goodbye"
@@ -85,7 +85,7 @@ func (r *Router) ivrDo(c *call, actions []ivr.Action) {
 
 // enqueueFromIVR ends the flow and queues the call with what the flow gathered.
 func (r *Router) enqueueFromIVR(c *call, a ivr.Route) {
-	c.ivr = nil
+	c.setPhase(nil)
 	data := map[string]string{}
 	for k, v := range a.Data {
 		data[k] = v
@@ -96,22 +96,22 @@ func (r *Router) enqueueFromIVR(c *call, a ivr.Route) {
 	if a.Customer != "" {
 		data["customer"] = a.Customer
 	}
-	c.w.do(func() { r.stopPlayback(c) })
+	c.w.do(func(ctx context.Context) { r.stopPlayback(ctx, c) })
 	r.enqueue(c, acd.CallRequest{ID: c.id, Queue: a.Queue, Priority: a.Priority, Skills: a.Skills, Data: data})
 }
 
 // ivrCallback records the caller's callback request at its place in time (on the call's
 // worker: it writes to the store) and tells the caller whether it was taken.
 func (r *Router) ivrCallback(c *call, a ivr.Callback, at time.Time) {
-	c.ivr = nil
+	c.setPhase(nil)
 	ok := mediaURIs(a.Message)
 	if ok == "" {
 		ok = "sound:queue-thankyou"
 	}
-	ch, store := c.callerChan, r.callback
+	ch, store := c.callerChan, r.hooks.callback
 	r.forget(c)
-	c.w.do(func() {
-		r.stopPlayback(c)
+	c.w.do(func(ctx context.Context) {
+		r.stopPlayback(ctx, c)
 		media, outcome := ok, GoneCallbackRequested
 		if store == nil {
 			r.log.Error("callback requested but no callback store is configured", "call", c.id)
@@ -121,9 +121,9 @@ func (r *Router) ivrCallback(c *call, a ivr.Callback, at time.Time) {
 			media, outcome = promptSorry, GoneSelfService
 		}
 		r.post(func() { r.unqueuedEnded(c, outcome) })
-		_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, mediaList(media)))
+		_ = ignoreGone(r.tel.Play(ctx, ch, "sb-bye-"+ch, mediaList(media)))
 		r.sleep(3 * time.Second)
-		_ = ignoreGone(r.tel.Hangup(ch, "normal"))
+		_ = ignoreGone(r.tel.Hangup(ctx, ch, "normal"))
 	})
 }
 
@@ -158,18 +158,20 @@ func ivrPlaybackID(ariID, callerChan string) (int, bool) {
 
 // offerCallback tells a waiting caller they may hang up and be called back, keeping their place.
 func (r *Router) offerCallback(c *call) {
-	c.offered = true
-	prompt := r.settings(c.queue).CallbackPrompt
+	if q := c.queued(); q != nil {
+		q.callbackOffered = true
+	}
+	prompt := r.settings(c.place.queue).CallbackPrompt
 	if prompt == "" {
 		prompt = "sound:vm-press,digits:1"
 	}
 	ch := c.callerChan
-	c.announceN++
-	id := "sb-ann-" + ch + "-" + strconv.Itoa(c.announceN)
-	c.w.do(func() {
-		r.stopPlayback(c)
+	c.ann.announceN++
+	id := "sb-ann-" + ch + "-" + strconv.Itoa(c.ann.announceN)
+	c.w.do(func(ctx context.Context) {
+		r.stopPlayback(ctx, c)
 		c.setPlayback(id)
-		_ = ignoreGone(r.tel.Play(ch, id, mediaList(prompt)))
+		_ = ignoreGone(r.tel.Play(ctx, ch, id, mediaList(prompt)))
 	})
 }
 
@@ -180,7 +182,7 @@ func (r *Router) acceptCallback(c *call) {
 	if !ok || v.State != "waiting" {
 		return
 	}
-	cb := ivr.Callback{Number: c.number, Queue: v.Queue, Priority: v.Priority, Data: v.Data}
+	cb := ivr.Callback{Number: c.info.number, Queue: v.Queue, Priority: v.Priority, Data: v.Data}
 	r.ivrCallback(c, cb, v.EnqueuedAt) // forgets c first, so the removal below hangs nothing up
 	if err := r.eng.Remove(c.id, "callback"); err != nil {
 		r.log.Warn("remove after a callback request", "call", c.id, "err", err)

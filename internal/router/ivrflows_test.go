@@ -168,14 +168,14 @@ func TestCallbackOfferKeepsPlace(t *testing.T) {
 // long before the node's own 10 s timer, and its late answer changes nothing.
 func TestIVRLookupHook(t *testing.T) {
 	var asked []router.LookupQuery
-	opt := routertest.Options{Router: router.Options{LookupTimeout: 300 * time.Millisecond,
+	opt := routertest.Options{Router: router.Options{Lookups: router.Lookups{LookupTimeout: 300 * time.Millisecond,
 		Lookup: func(ctx context.Context, q router.LookupQuery) (ivr.Customer, bool, error) {
 			asked = append(asked, q)
 			if q.Number == "+4930111111" {
 				return ivr.Customer{ID: "C7", Fields: map[string]string{"balance": "42"}}, true, nil
 			}
 			return ivr.Customer{}, false, nil
-		}}}
+		}}}}
 	cfg := testConfig()
 	cfg.DIDs["5559100"] = router.Route{Flow: routertest.Flow("lookup", "l1",
 		&ivr.Node{ID: "who", Kind: ivr.KindLookup, By: ivr.ByCaller, Found: "balance", NotFound: "l1", Failed: "sorry",
@@ -406,10 +406,10 @@ func TestIVRCallbackOtherNumber(t *testing.T) {
 // so that it keeps them out of URLs (cmd/switchboard looks them up in the local records only).
 func TestIVRLookupSensitive(t *testing.T) {
 	var asked []router.LookupQuery
-	opt := routertest.Options{Router: router.Options{Lookup: func(ctx context.Context, q router.LookupQuery) (ivr.Customer, bool, error) {
+	opt := routertest.Options{Router: router.Options{Lookups: router.Lookups{Lookup: func(ctx context.Context, q router.LookupQuery) (ivr.Customer, bool, error) {
 		asked = append(asked, q)
 		return ivr.Customer{}, false, nil
-	}}}
+	}}}}
 	cfg := testConfig()
 	cfg.DIDs["5559110"] = router.Route{Flow: routertest.Flow("pin", "l1",
 		&ivr.Node{ID: "pin", Kind: ivr.KindCollect, Prompt: routertest.Sounds("enter-pin"), MinDigits: 4, MaxDigits: 4, Terminator: "none",

@@ -32,7 +32,7 @@ func TestIVRPathMasksSensitiveInput(t *testing.T) {
 		sess.Handle(now, in)
 		p.visit(sess)
 	}
-	want := ivrPath{{"lang", "91"}, {"card", MaskedInput}, {"acct", "77#"}, {"q", ""}}
+	want := ivrPath{{Node: "lang", Input: "91"}, {Node: "card", Input: MaskedInput}, {Node: "acct", Input: "77#"}, {Node: "q", Input: ""}}
 	if !reflect.DeepEqual(p, want) {
 		t.Fatalf("path %+v, want %+v", p, want)
 	}

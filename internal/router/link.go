@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"errors"
 	"time"
 
@@ -33,6 +34,14 @@ type link struct {
 	ready   bool // reconciled on this connection
 	cooling bool // offers paused after a failure on Asterisk's side
 	backoff time.Duration
+	ctx     context.Context // the owner loop's (Run), for the requests the owner makes
+}
+
+func (l *link) context() context.Context {
+	if l.ctx == nil {
+		return context.Background()
+	}
+	return l.ctx
 }
 
 // Disconnected queues the loss of the event link: offers stop until the next reconciliation.
@@ -65,7 +74,7 @@ func (r *Router) linkLost() {
 		if !ok || v.State != "offered" {
 			continue
 		}
-		if c := r.calls[id]; c != nil && c.cb != nil && c.cb.dialed {
+		if c := r.calls[id]; c != nil && c.dialing() != nil && c.dialing().dialed {
 			// The agent took the callback and its customer is being dialed under this
 			// attempt's channel id: the attempt ends (no fault of the agent's), both legs are
 			// hung up, and a retry dials under a new attempt, never the same id twice.
@@ -94,11 +103,11 @@ func (r *Router) updateHold() {
 
 // originateFailed takes back an offer whose agent leg Asterisk did not create.
 func (r *Router) originateFailed(c *call, agentChan, agent string, err error) {
-	if c.offerChan != agentChan {
+	if c.offer.offerChan != agentChan {
 		return // withdrawn or ended meanwhile
 	}
 	delete(r.chans, agentChan)
-	c.offerChan, c.offerAgent = "", ""
+	c.offer.offerChan, c.offer.offerAgent = "", ""
 	why := acd.Withdrawn
 	if errors.Is(err, ErrUnreachable) {
 		why = acd.Unreachable

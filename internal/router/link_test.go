@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -24,13 +25,13 @@ type linkTel struct {
 	hangups []string
 }
 
-func (t *linkTel) AppState() ([]string, []string, error) {
+func (t *linkTel) AppState(ctx context.Context) ([]string, []string, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return slices.Clone(t.app), nil, nil
 }
 
-func (t *linkTel) Channels() ([]Channel, error) {
+func (t *linkTel) Channels(ctx context.Context) ([]Channel, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var out []Channel
@@ -40,7 +41,7 @@ func (t *linkTel) Channels() ([]Channel, error) {
 	return out, nil
 }
 
-func (t *linkTel) Originate(o Originate) error {
+func (t *linkTel) Originate(ctx context.Context, o Originate) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.orig = append(t.orig, o.Endpoint+" "+o.ChannelID)
@@ -50,7 +51,7 @@ func (t *linkTel) Originate(o Originate) error {
 	return nil
 }
 
-func (t *linkTel) Hangup(ch, _ string) error {
+func (t *linkTel) Hangup(ctx context.Context, ch, _ string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.hangups = append(t.hangups, ch)

@@ -177,19 +177,21 @@ func propertyConfig() router.Config {
 
 func newPropertyRun(t *testing.T, seed uint64) *propertyRun {
 	t.Helper()
-	store := &cbStore{due: []router.CallbackClaim{{ID: 1, Attempt: 1, Number: "+4930999", Queue: "line1",
-		EnqueuedAt: time.Date(2030, 1, 7, 8, 50, 0, 0, time.UTC)}}, inflight: map[int64]router.CallbackClaim{}}
+	store := &cbStore{due: []callback.Claim{{ID: 1, Attempt: 1, Number: "+4930999", Queue: "line1",
+		EnqueuedAt: time.Date(2030, 1, 7, 8, 50, 0, 0, time.UTC)}}, inflight: map[int64]callback.Claim{}}
 	opt := routertest.Options{Router: router.Options{
-		ClassifyTimeout: time.Second,
-		Classify: func(_ context.Context, q router.ClassifyQuery) (router.Classification, bool, error) {
-			if strings.HasSuffix(q.Number, "1") {
-				return router.Classification{Priority: 5, Data: map[string]string{"segment": "vip"}}, true, nil
-			}
-			return router.Classification{}, false, nil
-		},
-		LookupTimeout: time.Second,
-		Lookup: func(context.Context, router.LookupQuery) (ivr.Customer, bool, error) {
-			return ivr.Customer{}, false, nil
+		Lookups: router.Lookups{
+			ClassifyTimeout: time.Second,
+			Classify: func(_ context.Context, q router.ClassifyQuery) (router.Classification, bool, error) {
+				if strings.HasSuffix(q.Number, "1") {
+					return router.Classification{Priority: 5, Data: map[string]string{"segment": "vip"}}, true, nil
+				}
+				return router.Classification{}, false, nil
+			},
+			LookupTimeout: time.Second,
+			Lookup: func(context.Context, router.LookupQuery) (ivr.Customer, bool, error) {
+				return ivr.Customer{}, false, nil
+			},
 		},
 		Callbacks: store,
 		Callback:  func(string, ivr.Callback, time.Time) error { return nil },
@@ -427,15 +429,15 @@ func (p *propertyRun) check() []string {
 // cbStore is a callback store with callbacks due: an attempt that does not connect is due
 // again (up to three attempts); Recover ends the attempts left in flight.
 type cbStore struct {
-	due      []router.CallbackClaim
-	inflight map[int64]router.CallbackClaim
+	due      []callback.Claim
+	inflight map[int64]callback.Claim
 	err      error // Request's answer
 }
 
-func (s *cbStore) Request(context.Context, router.CallbackRequest) error { return s.err }
+func (s *cbStore) Request(context.Context, callback.Request) error { return s.err }
 
-func (s *cbStore) Claim(_ context.Context, queue string, _ time.Time, limit int) ([]router.CallbackClaim, error) {
-	var out []router.CallbackClaim
+func (s *cbStore) Claim(_ context.Context, queue string, _ time.Time, limit int) ([]callback.Claim, error) {
+	var out []callback.Claim
 	for len(s.due) > 0 && len(out) < limit {
 		cl := s.due[0]
 		s.due = s.due[1:]
@@ -445,9 +447,9 @@ func (s *cbStore) Claim(_ context.Context, queue string, _ time.Time, limit int)
 	return out, nil
 }
 
-func (s *cbStore) Assign(context.Context, router.CallbackClaim, string) error { return nil }
+func (s *cbStore) Assign(context.Context, callback.Claim, string) error { return nil }
 
-func (s *cbStore) Finish(_ context.Context, cl router.CallbackClaim, outcome callback.Outcome, _ time.Time) error {
+func (s *cbStore) Finish(_ context.Context, cl callback.Claim, outcome callback.Outcome, _ time.Time) error {
 	if cur, ok := s.inflight[cl.ID]; !ok || cur.Attempt != cl.Attempt {
 		return errors.New("attempt not in flight")
 	}

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"time"
 )
 
@@ -11,7 +12,7 @@ import (
 // are still in it (a caller going on to a transfer or a survey, or a hang-up Asterisk has not
 // finished) may never send RecordingFinished (traces/recording-vs-bridge-delete.jsonl), and
 // the recording would stay on Asterisk, uncollected. So a recorded bridge is deleted only once
-// its recording finished, or failed; if neither comes within Options.RecordingWait (default
+// its recording finished, or failed; if neither comes within RecordingOptions.Wait (default
 // 5 s), the bridge is deleted anyway and the stored file collected as if it had.
 
 const defaultRecordingWait = 5 * time.Second
@@ -32,14 +33,14 @@ func (r *Router) closeBridge(c *call, bridge, name string) {
 	}
 	if _, done := r.recs.ended[name]; name == "" || done {
 		delete(r.recs.ended, name)
-		c.w.do(func() { _ = ignoreGone(r.tel.DeleteBridge(bridge)) })
+		c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.DeleteBridge(ctx, bridge)) })
 		return
 	}
 	if old := r.recs.closing[name]; old != nil {
 		r.recordingOverdue(name) // the same name recorded again: settle the first one now
 	}
 	cl := &closing{c: c, bridge: bridge}
-	cl.timer = time.AfterFunc(r.recWait, func() { r.post(func() { r.recordingOverdue(name) }) })
+	cl.timer = time.AfterFunc(r.recs.opt.Wait, func() { r.post(func() { r.recordingOverdue(name) }) })
 	r.recs.closing[name] = cl
 }
 
@@ -63,7 +64,7 @@ func (r *Router) recordingEnded(name string) bool {
 	}
 	cl.timer.Stop()
 	delete(r.recs.closing, name)
-	cl.c.w.do(func() { _ = ignoreGone(r.tel.DeleteBridge(cl.bridge)) })
+	cl.c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.DeleteBridge(ctx, cl.bridge)) })
 	return true
 }
 
@@ -78,9 +79,9 @@ func (r *Router) recordingOverdue(name string) {
 	delete(r.recs.closing, name)
 	rec, started := r.recs.started[name]
 	delete(r.recs.started, name)
-	if !started || r.recs.dir == "" || r.recs.hook == nil {
+	if !started || r.recs.opt.Dir == "" || r.recs.opt.Index == nil {
 		r.log.Warn("recording did not end in time; bridge deleted", "recording", name, "bridge", cl.bridge, "started", started)
-		cl.c.w.do(func() { _ = ignoreGone(r.tel.DeleteBridge(cl.bridge)) })
+		cl.c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.DeleteBridge(ctx, cl.bridge)) })
 		return
 	}
 	r.log.Warn("recording did not end in time; bridge deleted and the stored file collected", "recording", name, "bridge", cl.bridge)
@@ -92,11 +93,11 @@ func (r *Router) recordingOverdue(name string) {
 	}
 	r.recs.collectedLate[name] = now
 	r.recs.wg.Add(1)
-	cl.c.w.do(func() {
-		_ = ignoreGone(r.tel.DeleteBridge(cl.bridge))
+	cl.c.w.do(func(ctx context.Context) {
+		_ = ignoreGone(r.tel.DeleteBridge(ctx, cl.bridge))
 		go func() {
 			defer r.recs.wg.Done()
-			r.collect(rec, 0)
+			r.recs.collect(context.Background(), rec, 0) // no deadline: a long file takes a while
 		}()
 	})
 }

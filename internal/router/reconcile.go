@@ -17,9 +17,49 @@ import (
 // after a restart, all of them — are re-adopted from their channel variables: connected ones
 // with their agent first, then waiting callers with their original enqueue time and priority.
 // Leftovers (agent channels and call bridges of nothing) are cleaned up, and the store is
-// told which calls are still up (Options.Reconciled).
+// told which calls are still up (Journal.Reconciled).
 func (r *Router) reconcile(attempt int) {
-	inApp, bridges, err := r.tel.AppState()
+	ctx := r.link.context()
+	v, ok := r.lookAtAsterisk(ctx, attempt)
+	if !ok {
+		return
+	}
+	// Calls we hold whose channels changed while we were not listening. A call this ends is
+	// being hung up: its channels, still in the application's list, are not new ones to adopt.
+	held := make(map[string]bool, len(r.chans))
+	for id := range r.chans {
+		held[id] = true
+	}
+	r.catchUp(v)
+	r.flush()
+	adopted := r.adoptOrphans(ctx, v, held)
+	r.cleanLeftovers(v)
+	r.flush()
+	if r.hooks.journal != nil {
+		live := make([]string, 0, len(r.calls))
+		for id := range r.calls {
+			live = append(live, id)
+		}
+		r.hooks.journal.Reconciled(live, r.clock.Now())
+	}
+	r.linkReconciled(attempt)
+	r.reconciled.Add(1)
+	r.log.Info("reconciled", "attempt", attempt, "channels", len(v.inApp), "adopted", adopted, "calls", len(r.calls))
+}
+
+// asteriskView is what Asterisk reports at a reconciliation.
+type asteriskView struct {
+	inApp      []string           // the channels in the application, in Asterisk's order
+	app        map[string]bool    // the same, as a set
+	exists     map[string]Channel // every channel Asterisk has
+	inBridge   map[string]string  // which of our bridges each channel is in
+	ourBridges map[string]bool    // our bridges (sb-...)
+}
+
+// lookAtAsterisk reads the application's channels and bridges; when it cannot, it schedules
+// the reconciliation again and returns false.
+func (r *Router) lookAtAsterisk(ctx context.Context, attempt int) (*asteriskView, bool) {
+	inApp, bridges, err := r.tel.AppState(ctx)
 	if err != nil {
 		// Asterisk registers the application just after the websocket upgrade, so the first
 		// look can miss it; anything else is worth an error.
@@ -29,70 +69,68 @@ func (r *Router) reconcile(attempt int) {
 		}
 		r.log.Log(context.Background(), level, "reconcile: application state; retrying", "err", err)
 		r.after(200*time.Millisecond, func() { r.post(func() { r.reconcile(attempt) }) })
-		return
+		return nil, false
 	}
-	all, err := r.tel.Channels()
+	all, err := r.tel.Channels(ctx)
 	if err != nil {
 		r.log.Error("reconcile: channels", "err", err)
 		r.after(time.Second, func() { r.post(func() { r.reconcile(attempt) }) })
-		return
+		return nil, false
 	}
-	exists := map[string]Channel{}
+	v := &asteriskView{inApp: inApp, app: map[string]bool{}, exists: map[string]Channel{},
+		inBridge: map[string]string{}, ourBridges: map[string]bool{}}
 	for _, ch := range all {
-		exists[ch.ID] = ch
+		v.exists[ch.ID] = ch
 	}
-	app := map[string]bool{}
 	for _, id := range inApp {
-		app[id] = true
+		v.app[id] = true
 	}
 	for id := range r.ending {
-		if !app[id] {
+		if !v.app[id] {
 			delete(r.ending, id) // gone while nobody listened
 		}
 	}
 	// Membership of our bridges: which holding bridge or call bridge each channel is in.
-	inBridge := map[string]string{}
-	ourBridges := map[string]bool{}
 	for _, b := range bridges {
 		if !strings.HasPrefix(b, "sb-") {
 			continue
 		}
-		ourBridges[b] = true
+		v.ourBridges[b] = true
 		if strings.HasPrefix(b, "sb-hold-") {
 			r.holds[b] = true
 		}
-		members, err := r.tel.BridgeChannels(b)
+		members, err := r.tel.BridgeChannels(ctx, b)
 		if err != nil {
 			r.log.Warn("reconcile: bridge", "bridge", b, "err", err)
 			continue
 		}
 		for _, m := range members {
-			inBridge[m] = b
+			v.inBridge[m] = b
 		}
 	}
+	return v, true
+}
 
-	// Calls we hold whose channels changed while we were not listening. A call this ends is
-	// being hung up: its channels, still in the application's list, are not new ones to adopt.
-	held := make(map[string]bool, len(r.chans))
-	for id := range r.chans {
-		held[id] = true
-	}
+// catchUp applies to the calls the router holds what happened to their channels while it was
+// not listening.
+func (r *Router) catchUp(v *asteriskView) {
+	app, exists := v.app, v.exists
 	for _, c := range r.snapshotCalls() {
 		if c.callerChan != "" && !app[c.callerChan] {
 			r.onChannelGone(c.callerChan, 0, true)
 			continue
 		}
-		if ch := c.offerChan; ch != "" {
+		if ch := c.offer.offerChan; ch != "" {
 			if _, ok := exists[ch]; !ok {
 				r.onChannelGone(ch, 0, false)
 			} else if app[ch] && exists[ch].State == "Up" {
 				r.agentAnswered(ch, c.id)
 			}
 		}
-		if ch := c.agentChan; ch != "" && !app[ch] {
+		if ch := c.conn.agentChan; ch != "" && !app[ch] {
 			r.onChannelGone(ch, 0, true)
 		}
-		if cb := c.cb; cb != nil && cb.dialed && c.callerChan == "" && r.calls[c.id] == c {
+		if cb := c.dialing(); cb != nil && cb.dialed && c.callerChan == "" && r.calls[c.id] == c {
 			if ch, ok := exists[cb.custChan]; !ok {
 				r.customerGone(c, cb.custChan, 0)
 			} else if app[ch.ID] && ch.State == "Up" {
@@ -100,25 +138,27 @@ func (r *Router) reconcile(attempt int) {
 			}
 		}
 	}
-	r.flush()
+}
 
-	// Channels in the application that we do not hold. Connected calls are re-attached to
-	// their agents first: a waiting caller queued before them could be offered, and so
-	// reserve, the agent of a call that is still up.
+// adoptOrphans adopts the channels in the application that the router does not hold (held:
+// the channels it held before catching up). Connected calls are re-attached to their agents
+// first: a waiting caller queued before them could be offered, and so reserve, the agent of a
+// call that is still up. It returns how many calls it adopted.
+func (r *Router) adoptOrphans(ctx context.Context, v *asteriskView, held map[string]bool) int {
 	adopted := 0
 	var waiting []*orphan
-	for _, id := range inApp {
+	for _, id := range v.inApp {
 		if _, ok := r.chans[id]; ok || held[id] || r.ending[id] {
 			continue
 		}
 		if isAgentChan(id) {
 			continue // handled with its caller below, or cleaned up at the end
 		}
-		ch, ok := exists[id]
+		ch, ok := v.exists[id]
 		if !ok {
 			continue
 		}
-		o := r.orphan(ch, inBridge, app)
+		o := r.orphan(ctx, ch, v.inBridge, v.app)
 		if r.reattach(o) {
 			adopted++
 			r.flush()
@@ -129,43 +169,36 @@ func (r *Router) reconcile(attempt int) {
 	r.takeAskedStates()
 	r.flush()
 	for _, o := range waiting {
-		if r.adopt(o, exists) {
+		if r.adopt(o, v.exists) {
 			adopted++
 		}
 		r.flush()
 	}
-	// Agent channels and call bridges that belong to no call.
-	for _, id := range inApp {
+	return adopted
+}
+
+// cleanLeftovers hangs up the agent channels and deletes the call bridges that belong to no call.
+func (r *Router) cleanLeftovers(v *asteriskView) {
+	for _, id := range v.inApp {
 		if _, ok := r.chans[id]; !ok && isAgentChan(id) {
 			r.log.Info("reconcile: hanging up an agent channel of no call", "channel", id)
 			r.hangupLater(id)
 		}
 	}
-	for b := range ourBridges {
+	for b := range v.ourBridges {
 		if !strings.HasPrefix(b, "sb-call-") {
 			continue
 		}
 		switch c := r.chans[strings.TrimPrefix(b, "sb-call-")]; {
 		case c == nil:
-			r.spawn(func() { _ = ignoreGone(r.tel.DeleteBridge(b)) })
-		case c.bridge != b:
+			r.spawnWork(func(ctx context.Context) { _ = ignoreGone(r.tel.DeleteBridge(ctx, b)) })
+		case c.conn.bridge != b:
 			// The call was queued again out of it: on the call's worker, after the caller's
 			// move to the holding bridge, so that its recording ends as Asterisk ends one
 			// (the last leg leaves; a bridge deleted with legs in it may never report it).
-			c.w.do(func() { _ = ignoreGone(r.tel.DeleteBridge(b)) })
+			c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.DeleteBridge(ctx, b)) })
 		}
 	}
-	r.flush()
-	if r.reconciledTo != nil {
-		live := make([]string, 0, len(r.calls))
-		for id := range r.calls {
-			live = append(live, id)
-		}
-		r.reconciledTo(live, r.clock.Now())
-	}
-	r.linkReconciled(attempt)
-	r.reconciled.Add(1)
-	r.log.Info("reconciled", "attempt", attempt, "channels", len(inApp), "adopted", adopted, "calls", len(r.calls))
 }
 
 func (r *Router) snapshotCalls() []*call {
@@ -202,10 +235,10 @@ type orphan struct {
 	agentChan string // an agent channel in the application in that bridge
 }
 
-func (r *Router) orphan(ch Channel, inBridge map[string]string, app map[string]bool) *orphan {
+func (r *Router) orphan(ctx context.Context, ch Channel, inBridge map[string]string, app map[string]bool) *orphan {
 	o := &orphan{ch: ch}
-	place, _ := r.tel.Var(ch.ID, varPlace)
-	answer, _ := r.tel.Var(ch.ID, varAnswer)
+	place, _ := r.tel.Var(ctx, ch.ID, varPlace)
+	answer, _ := r.tel.Var(ctx, ch.ID, varAnswer)
 	o.queue, o.prio, o.enqueued, o.placed = parsePlace(place)
 	o.agent, o.at, o.rec, o.answered = parseAnswer(answer)
 	bridge := callBridgeID(ch.ID)
@@ -220,10 +253,10 @@ func (r *Router) orphan(ch Channel, inBridge map[string]string, app map[string]b
 			}
 		}
 	}
-	if !o.placed && r.recall != nil && !isCallbackChan(ch.ID) {
+	if !o.placed && r.hooks.journal != nil && !isCallbackChan(ch.ID) {
 		// The variable was never set (the router died between StasisStart and the enqueue's
 		// requests) or was lost: the store's row of the call is the other memory.
-		if rc, ok := r.recall(r.callID(ch.ID)); ok {
+		if rc, ok := r.hooks.journal.Recall(r.callID(ch.ID)); ok {
 			o.queue, o.prio, o.enqueued, o.placed = rc.Queue, rc.Priority, rc.EnqueuedAt, true
 		}
 	}
@@ -256,27 +289,25 @@ func (r *Router) reattach(o *orphan) bool {
 		}
 		queue, prio, enqueued = route.Queue, route.Priority, ch.Created
 	}
-	c := r.track(&call{id: r.callID(ch.ID), callerChan: ch.ID, number: ch.Number, did: ch.Exten, queue: queue, priority: prio})
+	c := r.track(&call{id: r.callID(ch.ID), callerChan: ch.ID, info: callerInfo{number: ch.Number, did: ch.Exten}, place: queuePlace{queue: queue, priority: prio}})
 	req := acd.CallRequest{ID: c.id, Queue: queue, Priority: prio, Skills: route.Skills, EnqueuedAt: enqueued, Data: route.Data}
+	r.arrived(c.id, ch.Number, ch.Exten) // the screen pop and the customer records learn the caller again
 	if err := r.eng.Adopt(req, o.agent, o.at); err != nil {
 		r.log.Warn("reconcile: connected call not re-attached; queueing it again", "call", c.id, "agent", o.agent, "err", err)
 		r.hangupLater(o.agentChan)
 		o.agentChan = ""
 		return false
 	}
-	if r.callInfo != nil { // the screen pop and the customer records learn the caller again
-		r.callInfo(c.id, ch.Number, ch.Exten)
-	}
-	c.agentChan, c.agent, c.bridge = o.agentChan, o.agent, callBridgeID(ch.ID)
-	c.answeredAt, c.recording, c.lastRec, c.recorded = o.at, o.rec, o.rec, true
+	c.conn.agentChan, c.conn.agent, c.conn.bridge = o.agentChan, o.agent, callBridgeID(ch.ID)
+	c.conn.answeredAt, c.rec.recording, c.rec.lastRec, c.rec.recorded = o.at, o.rec, o.rec, true
 	if o.rec != "" {
 		r.noteRecording(o.rec, c, o.agent, r.clock.Now())
 	}
-	c.attempt = attemptOf(o.agentChan)
+	c.offer.attempt = attemptOf(o.agentChan)
 	r.calls[c.id] = c
 	r.chans[ch.ID] = c
 	r.chans[o.agentChan] = c
-	r.log.Info("reconcile: re-attached a connected call", "call", c.id, "agent", c.agent)
+	r.log.Info("reconcile: re-attached a connected call", "call", c.id, "agent", c.conn.agent)
 	return true
 }
 
@@ -296,12 +327,10 @@ func (r *Router) adopt(o *orphan, exists map[string]Channel) bool {
 	route, ok := r.route(ch.Exten)
 	if !placed && ok && route.Flow != nil {
 		// It was in the IVR when the router went: it starts the flow again.
-		c := r.track(&call{id: r.callID(ch.ID), callerChan: ch.ID, number: ch.Number, did: ch.Exten})
+		c := r.track(&call{id: r.callID(ch.ID), callerChan: ch.ID, info: callerInfo{number: ch.Number, did: ch.Exten}})
 		r.calls[c.id] = c
 		r.chans[ch.ID] = c
-		if r.callInfo != nil {
-			r.callInfo(c.id, ch.Number, ch.Exten)
-		}
+		r.arrived(c.id, ch.Number, ch.Exten)
 		r.startIVR(c, route, ch.Number)
 		r.log.Info("reconcile: caller back at the start of its IVR flow", "call", c.id)
 		return true
@@ -318,22 +347,19 @@ func (r *Router) adopt(o *orphan, exists map[string]Channel) bool {
 		enqueued = r.clock.Now()
 	}
 	// A call answered before may have been recorded: a new recording gets a name of its own.
-	c := r.track(&call{id: r.callID(ch.ID), callerChan: ch.ID, number: ch.Number, did: ch.Exten, queue: queue, priority: prio,
-		recorded: o.answered, lastRec: o.rec})
-	if r.callInfo != nil { // the screen pop and the customer records learn the caller again
-		r.callInfo(c.id, ch.Number, ch.Exten)
-	}
+	c := r.track(&call{id: r.callID(ch.ID), callerChan: ch.ID, info: callerInfo{number: ch.Number, did: ch.Exten}, place: queuePlace{queue: queue, priority: prio}, rec: callRecs{recorded: o.answered, lastRec: o.rec}})
+	r.arrived(c.id, ch.Number, ch.Exten) // the screen pop and the customer records learn the caller again
 	req := acd.CallRequest{ID: c.id, Queue: queue, Priority: prio, Skills: route.Skills, EnqueuedAt: enqueued, Data: route.Data}
 	// New offers number their agent channels above any left from before.
 	for id := range exists {
 		if strings.HasPrefix(id, ch.ID+"-a") {
-			if n := attemptOf(id); n > c.attempt {
-				c.attempt = n
+			if n := attemptOf(id); n > c.offer.attempt {
+				c.offer.attempt = n
 			}
 		}
 	}
 	if b := o.hold; strings.HasPrefix(b, "sb-hold-") {
-		c.inHold = b
+		c.place.inHold = b
 	}
 	if o.rec != "" { // the recording of the connection before: it ends as the caller leaves the bridge
 		r.noteRecording(o.rec, c, o.agent, r.clock.Now())

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,7 +16,6 @@ import (
 	"sync"
 	"time"
 
-	sdk "github.com/CyCoreSystems/ari/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"switchboard/acd"
@@ -36,10 +36,10 @@ type Recorded = recording.Recording
 // (the call may be gone, or transferred, by the time the recording finishes; a restarted
 // router notes them from the channel variables). On RecordingFinished a goroutine of its own, never the
 // owner, fetches the file from Asterisk (GET /recordings/stored/{name}/file, or from
-// Asterisk's recording folder when it is mounted here: RecordingsShared), writes it under
-// RecordingsDir with a temporary name and renames it into place, hashes it (SHA-256) as it
+// Asterisk's recording folder when it is mounted here: RecordingOptions.Shared), writes it under
+// RecordingOptions.Dir with a temporary name and renames it into place, hashes it (SHA-256) as it
 // arrives, reads duration and format from the WAV header, and hands the Recorded to the
-// Recorded hook, which indexes it. Only once the hook reports success is the stored recording
+// Index hook, which indexes it. Only once the hook reports success is the stored recording
 // deleted on Asterisk, so that a failed fetch or index write leaves Asterisk's copy in place
 // for a later attempt (CollectStored, which the daemon runs periodically) rather than losing
 // the only one.
@@ -51,22 +51,20 @@ const (
 )
 
 type recorder struct {
-	dir     string
-	shared  string // Asterisk's recording folder, mounted here; "": fetch over ARI
-	hook    func(Recorded) error
+	opt     RecordingOptions    // Wait defaulted
 	started map[string]Recorded // by recording name; owner goroutine only
 	noted   map[string]Recorded // what a recording's row says of its call, until it starts; owner only
 	wg      sync.WaitGroup
 	backoff time.Duration
-	mu      sync.Mutex
-	busy    map[string]bool // names being collected
+	res     reservations
+	log     *slog.Logger
+	tel     Recordings
 	// Owner goroutine only (recclose.go): recorded bridges waiting for their recording to end,
 	// recordings that ended before their call did, and those collected without their end.
 	closing       map[string]*closing
 	ended         map[string]time.Time
 	collectedLate map[string]time.Time
-	results       *prometheus.CounterVec
-	bytes         prometheus.Counter
+	m             recMetrics
 }
 
 // Recording collection results (the result label of switchboard_recordings_total).
@@ -77,21 +75,36 @@ const (
 	resultFailed      = "failed"       // RecordingFailed from Asterisk
 )
 
-func newRecorder(opt Options) *recorder {
-	rc := &recorder{dir: opt.RecordingsDir, hook: opt.Recorded, shared: opt.RecordingsShared, started: map[string]Recorded{}, noted: map[string]Recorded{}, backoff: 500 * time.Millisecond, busy: map[string]bool{},
+// recMetrics count what became of the finished recordings.
+type recMetrics struct {
+	results *prometheus.CounterVec
+	bytes   prometheus.Counter
+}
+
+// reservations are the recordings being collected.
+type reservations struct {
+	mu   sync.Mutex
+	busy map[string]bool
+}
+
+func newRecorder(opt Options, tel Recordings) *recorder {
+	rc := &recorder{opt: opt.Recordings, log: opt.Logger, tel: tel, started: map[string]Recorded{}, noted: map[string]Recorded{}, backoff: 500 * time.Millisecond, res: reservations{busy: map[string]bool{}},
 		closing: map[string]*closing{}, ended: map[string]time.Time{}, collectedLate: map[string]time.Time{},
-		results: prometheus.NewCounterVec(prometheus.CounterOpts{
+		m: recMetrics{results: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_recordings_total", Help: "Finished call recordings by what became of them: stored, fetch_failed, index_failed, failed.",
 		}, []string{"result"}),
-		bytes: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "switchboard_recording_bytes_total", Help: "Bytes of recordings fetched into the recording store.",
-		}),
+			bytes: prometheus.NewCounter(prometheus.CounterOpts{
+				Name: "switchboard_recording_bytes_total", Help: "Bytes of recordings fetched into the recording store.",
+			})},
+	}
+	if rc.opt.Wait <= 0 {
+		rc.opt.Wait = defaultRecordingWait
 	}
 	for _, r := range []string{resultStored, resultFetchFailed, resultIndexFailed, resultFailed} {
-		rc.results.WithLabelValues(r)
+		rc.m.results.WithLabelValues(r)
 	}
 	if opt.Registerer != nil {
-		opt.Registerer.MustRegister(rc.results, rc.bytes)
+		opt.Registerer.MustRegister(rc.m.results, rc.m.bytes)
 	}
 	return rc
 }
@@ -100,11 +113,11 @@ func newRecorder(opt Options) *recorder {
 func (r *Router) WaitRecordings() { r.recs.wg.Wait() }
 
 // onRecording handles RecordingStarted, RecordingFinished and RecordingFailed on the owner.
-func (r *Router) onRecording(ev sdk.Event) {
+func (r *Router) onRecording(ev Event) {
 	now := r.clock.Now()
 	switch ev := ev.(type) {
-	case *sdk.RecordingStarted:
-		rec, ok := r.recordingNote(ev.Recording, now)
+	case RecordingStarted:
+		rec, ok := r.recordingNote(ev.Name, ev.Format, now)
 		if !ok {
 			return
 		}
@@ -119,15 +132,15 @@ func (r *Router) onRecording(ev sdk.Event) {
 		}
 		r.recs.started[rec.Name] = rec
 		r.recordingNotice(rec.CallID)
-	case *sdk.RecordingFailed:
-		name := ev.Recording.Name
+	case RecordingFailed:
+		name := ev.Name
 		r.recordingEnded(name)
 		delete(r.recs.started, name)
 		delete(r.recs.noted, name)
-		r.recs.results.WithLabelValues(resultFailed).Inc()
-		r.log.Error("recording failed on asterisk", "recording", name, "cause", ev.Recording.Cause)
-	case *sdk.RecordingFinished:
-		name := ev.Recording.Name
+		r.recs.m.results.WithLabelValues(resultFailed).Inc()
+		r.log.Error("recording failed on asterisk", "recording", name, "cause", ev.Cause)
+	case RecordingFinished:
+		name := ev.Name
 		if !r.recordingEnded(name) {
 			return // collected already, when it did not come in time
 		}
@@ -135,16 +148,16 @@ func (r *Router) onRecording(ev sdk.Event) {
 		delete(r.recs.started, name)
 		if !ok {
 			// RecordingStarted was missed (a reconnect in between): what the call still says.
-			if rec, ok = r.recordingNote(ev.Recording, now); !ok {
+			if rec, ok = r.recordingNote(name, ev.Format, now); !ok {
 				return
 			}
-			rec.Started = now.Add(-time.Duration(ev.Recording.Duration))
+			rec.Started = now.Add(-ev.Duration)
 			delete(r.recs.noted, name)
 		}
-		if ev.Recording.Format != "" {
-			rec.Format = ev.Recording.Format
+		if ev.Format != "" {
+			rec.Format = ev.Format
 		}
-		if r.recs.dir == "" || r.recs.hook == nil {
+		if r.recs.opt.Dir == "" || r.recs.opt.Index == nil {
 			r.log.Debug("recording finished; no recording store configured", "recording", name)
 			return
 		}
@@ -155,7 +168,7 @@ func (r *Router) onRecording(ev sdk.Event) {
 		r.recs.wg.Add(1)
 		r.spawn(func() {
 			defer r.recs.wg.Done()
-			r.collect(rec, time.Duration(ev.Recording.Duration))
+			r.recs.collect(context.Background(), rec, ev.Duration) // no deadline: a long file takes a while
 		})
 	}
 }
@@ -168,15 +181,15 @@ var laterRecording = regexp.MustCompile(`-r[0-9]{8}T[0-9]{6}\.[0-9]{3}Z$`)
 // they are now (RecordingStarted may come after a transfer).
 func (r *Router) newRecording(c *call, now time.Time) string {
 	name := recordingPrefix + c.id
-	if c.recorded {
+	if c.rec.recorded {
 		for at := now.UTC().Truncate(time.Millisecond); ; at = at.Add(time.Millisecond) {
-			if name = recordingPrefix + c.id + "-r" + at.Format("20060102T150405.000Z"); name != c.lastRec {
+			if name = recordingPrefix + c.id + "-r" + at.Format("20060102T150405.000Z"); name != c.rec.lastRec {
 				break
 			}
 		}
 	}
-	c.recording, c.lastRec, c.recorded = name, name, true
-	r.noteRecording(name, c, c.agent, now)
+	c.rec.recording, c.rec.lastRec, c.rec.recorded = name, name, true
+	r.noteRecording(name, c, c.conn.agent, now)
 	return name
 }
 
@@ -184,21 +197,21 @@ func (r *Router) newRecording(c *call, now time.Time) string {
 // RecordingStarted may come after a transfer, and RecordingFinished of a recording started
 // before a restart after the call was queued again or ended.
 func (r *Router) noteRecording(name string, c *call, agent string, now time.Time) {
-	r.recs.noted[name] = Recorded{Name: name, CallID: c.id, Queue: c.queue, Agent: agent, Number: c.number, Started: now}
+	r.recs.noted[name] = Recorded{Name: name, CallID: c.id, Queue: c.place.queue, Agent: agent, Number: c.info.number, Started: now}
 }
 
 // recordingFailed forgets a recording of c that did not start.
 func (r *Router) recordingFailed(c *call, name string) {
-	if c.recording == name {
-		c.recording = ""
+	if c.rec.recording == name {
+		c.rec.recording = ""
 	}
 	delete(r.recs.noted, name)
 }
 
 // recordingOf is the name under which c's current recording runs, or would.
 func (c *call) recordingOf() string {
-	if c.recording != "" {
-		return c.recording
+	if c.rec.recording != "" {
+		return c.rec.recording
 	}
 	return recordingPrefix + c.id
 }
@@ -219,7 +232,7 @@ func (r *Router) recordingNotice(callID string) {
 	if c == nil || c.callerChan == "" {
 		return
 	}
-	media := r.settings(c.queue).RecordingNotice
+	media := r.settings(c.place.queue).RecordingNotice
 	if media == "" {
 		return
 	}
@@ -227,8 +240,8 @@ func (r *Router) recordingNotice(callID string) {
 		media = "sound:" + media
 	}
 	ch := c.callerChan
-	c.w.do(func() {
-		if err := ignoreGone(r.tel.Play(ch, "sb-recnotice-"+ch, mediaList(media))); err != nil {
+	c.w.do(func(ctx context.Context) {
+		if err := ignoreGone(r.tel.Play(ctx, ch, "sb-recnotice-"+ch, mediaList(media))); err != nil {
 			r.log.Warn("recording notice not played", "call", c.id, "err", err)
 		}
 	})
@@ -247,28 +260,28 @@ func (r *Router) RecordOnDemand(ctx context.Context, callID, agent string, allow
 		case c == nil:
 			done <- &acd.Error{Code: acd.ENotFound, Message: "no call " + callID}
 			return
-		case c.bridge == "" || c.agent == "" || c.agent != agent:
+		case c.conn.bridge == "" || c.conn.agent == "" || c.conn.agent != agent:
 			done <- &acd.Error{Code: acd.EConflict, Message: "call " + callID + " is not connected to agent " + agent}
 			return
-		case allowed != nil && !allowed(c.queue):
-			done <- &acd.Error{Code: acd.EInvalid, Message: "queue " + c.queue + " does not record on demand"}
+		case allowed != nil && !allowed(c.place.queue):
+			done <- &acd.Error{Code: acd.EInvalid, Message: "queue " + c.place.queue + " does not record on demand"}
 			return
 		}
-		if c.recording != "" {
+		if c.rec.recording != "" {
 			done <- nil // already recorded
 			return
 		}
 		name := r.newRecording(c, r.clock.Now())
-		bridge, ch, answer := c.bridge, c.callerChan, answerValue(c.agent, c.answeredAt, name)
-		c.w.do(func() {
-			err := ignoreGone(r.tel.RecordBridge(bridge, name))
+		bridge, ch, answer := c.conn.bridge, c.callerChan, answerValue(c.conn.agent, c.conn.answeredAt, name)
+		c.w.do(func(ctx context.Context) {
+			err := ignoreGone(r.tel.RecordBridge(ctx, bridge, name))
 			if err != nil {
 				r.post(func() { r.recordingFailed(c, name) })
 				done <- fmt.Errorf("record on demand: %w", err)
 				return
 			}
 			if ch != "" { // a restarted router knows the recording by it
-				_ = ignoreGone(r.tel.SetVar(ch, varAnswer, answer))
+				_ = ignoreGone(r.tel.SetVar(ctx, ch, varAnswer, answer))
 			}
 			done <- nil
 		})
@@ -283,19 +296,18 @@ func (r *Router) RecordOnDemand(ctx context.Context, callID, agent string, allow
 
 // recordingNote starts a Recorded for one of the router's call recordings, from what was noted
 // of it (noteRecording), or from the call if it is still held.
-func (r *Router) recordingNote(l sdk.LiveRecordingData, now time.Time) (Recorded, bool) {
-	name := l.Name
+func (r *Router) recordingNote(name, format string, now time.Time) (Recorded, bool) {
 	if !isRecordingName(name) {
 		return Recorded{}, false // not one of ours, or not a name we could store
 	}
-	rec := Recorded{Name: name, CallID: recordingCall(name), Format: l.Format, Started: now}
+	rec := Recorded{Name: name, CallID: recordingCall(name), Format: format, Started: now}
 	if rec.Format == "" {
 		rec.Format = "wav"
 	}
 	if p, ok := r.recs.noted[name]; ok {
 		rec.Queue, rec.Agent, rec.Number = p.Queue, p.Agent, p.Number
 	} else if c := r.calls[rec.CallID]; c != nil {
-		rec.Queue, rec.Agent, rec.Number = c.queue, c.agent, c.number
+		rec.Queue, rec.Agent, rec.Number = c.place.queue, c.conn.agent, c.info.number
 	}
 	return rec, true
 }
@@ -306,10 +318,10 @@ func (r *Router) recordingNote(l sdk.LiveRecordingData, now time.Time) (Recorded
 // call (queue, agent, number, start) is left empty for the Recorded hook to fill in, e.g. from
 // the call records. It returns how many recordings it indexed. Not on the owner goroutine.
 func (r *Router) CollectStored(ctx context.Context) (int, error) {
-	if r.recs.dir == "" || r.recs.hook == nil {
+	if r.recs.opt.Dir == "" || r.recs.opt.Index == nil {
 		return 0, nil
 	}
-	names, err := r.tel.StoredRecordings()
+	names, err := r.tel.StoredRecordings(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("stored recordings: %w", err)
 	}
@@ -342,7 +354,7 @@ func (r *Router) CollectStored(ctx context.Context) (int, error) {
 		if !r.recs.reserve(rec.Name) {
 			continue // RecordingFinished came meanwhile: it is being collected
 		}
-		if r.collect(rec, 0) {
+		if r.recs.collect(ctx, rec, 0) {
 			n++
 		}
 	}
@@ -353,69 +365,69 @@ func (r *Router) CollectStored(ctx context.Context) (int, error) {
 // goroutine, before its collection starts), so that the sweep and RecordingFinished never
 // both collect it; false: it already is.
 func (rc *recorder) reserve(name string) bool {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	if rc.busy[name] {
+	rc.res.mu.Lock()
+	defer rc.res.mu.Unlock()
+	if rc.res.busy[name] {
 		return false
 	}
-	rc.busy[name] = true
+	rc.res.busy[name] = true
 	return true
 }
 
 func (rc *recorder) release(name string) {
-	rc.mu.Lock()
-	delete(rc.busy, name)
-	rc.mu.Unlock()
+	rc.res.mu.Lock()
+	delete(rc.res.busy, name)
+	rc.res.mu.Unlock()
 }
 
 // collect fetches, stores, hashes and indexes one finished recording reserved for it, off
 // the owner goroutine, and releases it; it reports whether the recording was indexed.
-func (r *Router) collect(rec Recorded, reported time.Duration) bool {
-	defer r.recs.release(rec.Name)
+func (rc *recorder) collect(ctx context.Context, rec Recorded, reported time.Duration) bool {
+	defer rc.release(rec.Name)
 	var err error
 	for attempt := 1; attempt <= fetchAttempts; attempt++ {
-		if err = r.fetchInto(&rec); err == nil || errors.Is(err, ErrNotFound) {
+		if err = rc.fetchInto(ctx, &rec); err == nil || errors.Is(err, ErrNotFound) {
 			break
 		}
 		if attempt < fetchAttempts {
-			time.Sleep(r.recs.backoff << (attempt - 1))
+			time.Sleep(rc.backoff << (attempt - 1))
 		}
 	}
 	if err != nil {
-		r.recs.results.WithLabelValues(resultFetchFailed).Inc()
-		r.log.Error("recording not fetched; it stays on asterisk", "recording", rec.Name, "call", rec.CallID, "err", err)
+		rc.m.results.WithLabelValues(resultFetchFailed).Inc()
+		rc.log.Error("recording not fetched; it stays on asterisk", "recording", rec.Name, "call", rec.CallID, "err", err)
 		return false
 	}
-	r.recs.bytes.Add(float64(rec.Size))
+	rc.m.bytes.Add(float64(rec.Size))
 	if rec.Duration == 0 && reported > 0 {
 		rec.Duration = reported
 	}
-	if err := r.recs.hook(rec); err != nil {
-		r.recs.results.WithLabelValues(resultIndexFailed).Inc()
-		r.log.Error("recording not indexed; the file stays in the store and on asterisk", "recording", rec.Name, "path", rec.Path, "err", err)
+	if err := rc.opt.Index(rec); err != nil {
+		rc.m.results.WithLabelValues(resultIndexFailed).Inc()
+		rc.log.Error("recording not indexed; the file stays in the store and on asterisk", "recording", rec.Name, "path", rec.Path, "err", err)
 		return false
 	}
-	r.recs.results.WithLabelValues(resultStored).Inc()
-	if err := ignoreGone(r.tel.DeleteRecording(rec.Name)); err != nil {
-		r.log.Warn("stored recording not deleted on asterisk", "recording", rec.Name, "err", err)
+	rc.m.results.WithLabelValues(resultStored).Inc()
+	if err := ignoreGone(rc.tel.DeleteRecording(ctx, rec.Name)); err != nil {
+		rc.log.Warn("stored recording not deleted on asterisk", "recording", rec.Name, "err", err)
 	}
-	r.log.Info("recording stored", "recording", rec.Name, "call", rec.CallID, "queue", rec.Queue, "agent", rec.Agent,
+	rc.log.Info("recording stored", "recording", rec.Name, "call", rec.CallID, "queue", rec.Queue, "agent", rec.Agent,
 		"bytes", rec.Size, "duration", rec.Duration)
 	return true
 }
 
 // fetchInto downloads the recording into the store folder and fills in path, size, checksum
 // and, from the WAV header, duration. The file appears under its final name only complete.
-func (r *Router) fetchInto(rec *Recorded) (err error) {
-	body, err := r.openRecording(rec)
+func (rc *recorder) fetchInto(ctx context.Context, rec *Recorded) (err error) {
+	body, err := rc.openRecording(ctx, rec)
 	if err != nil {
 		return fmt.Errorf("fetch recording %s: %w", rec.Name, err)
 	}
 	defer body.Close()
-	if err := os.MkdirAll(r.recs.dir, 0o750); err != nil {
+	if err := os.MkdirAll(rc.opt.Dir, 0o750); err != nil {
 		return fmt.Errorf("recordings folder: %w", err)
 	}
-	tmp, err := os.CreateTemp(r.recs.dir, ".fetch-*")
+	tmp, err := os.CreateTemp(rc.opt.Dir, ".fetch-*")
 	if err != nil {
 		return fmt.Errorf("recording temporary file: %w", err)
 	}
@@ -440,13 +452,13 @@ func (r *Router) fetchInto(rec *Recorded) (err error) {
 		if w, werr := recording.ReadWAV(tmp, n); werr == nil {
 			rec.Duration = w.Duration
 		} else {
-			r.log.Warn("recording is not a readable wav file; indexed as fetched", "recording", rec.Name, "err", werr)
+			rc.log.Warn("recording is not a readable wav file; indexed as fetched", "recording", rec.Name, "err", werr)
 		}
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("recording %s: %w", rec.Name, err)
 	}
-	path := filepath.Join(r.recs.dir, rec.Name+"."+safeExt(rec.Format))
+	path := filepath.Join(rc.opt.Dir, rec.Name+"."+safeExt(rec.Format))
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("recording %s: %w", rec.Name, err)
 	}
@@ -456,11 +468,11 @@ func (r *Router) fetchInto(rec *Recorded) (err error) {
 
 // openRecording opens a finished recording on Asterisk: from the shared folder if there is one,
 // else over ARI.
-func (r *Router) openRecording(rec *Recorded) (io.ReadCloser, error) {
-	if r.recs.shared == "" {
-		return r.tel.FetchRecording(rec.Name)
+func (rc *recorder) openRecording(ctx context.Context, rec *Recorded) (io.ReadCloser, error) {
+	if rc.opt.Shared == "" {
+		return rc.tel.FetchRecording(ctx, rec.Name)
 	}
-	f, err := os.Open(filepath.Join(r.recs.shared, rec.Name+"."+safeExt(rec.Format)))
+	f, err := os.Open(filepath.Join(rc.opt.Shared, rec.Name+"."+safeExt(rec.Format)))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("shared folder: %w", ErrNotFound)
 	}

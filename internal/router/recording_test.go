@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	sdk "github.com/CyCoreSystems/ari/v5"
 	dto "github.com/prometheus/client_model/go"
 
 	"switchboard/acd"
@@ -31,7 +30,7 @@ type recTel struct {
 	deleted  []string
 }
 
-func (t *recTel) FetchRecording(name string) (io.ReadCloser, error) {
+func (t *recTel) FetchRecording(ctx context.Context, name string) (io.ReadCloser, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.fetches++
@@ -46,7 +45,7 @@ func (t *recTel) FetchRecording(name string) (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(b)), nil
 }
 
-func (t *recTel) StoredRecordings() ([]string, error) {
+func (t *recTel) StoredRecordings(ctx context.Context) ([]string, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var names []string
@@ -57,7 +56,7 @@ func (t *recTel) StoredRecordings() ([]string, error) {
 	return names, nil
 }
 
-func (t *recTel) DeleteRecording(name string) error {
+func (t *recTel) DeleteRecording(ctx context.Context, name string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.deleted = append(t.deleted, name)
@@ -79,9 +78,9 @@ func testWAV(secs int) []byte {
 	return b.Bytes()
 }
 
-func event(t *testing.T, js string) sdk.Event {
+func event(t *testing.T, js string) Event {
 	t.Helper()
-	ev, err := sdk.DecodeEvent([]byte(js))
+	ev, err := decodeJSON([]byte(js))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,12 +127,12 @@ func TestCollectRecording(t *testing.T) {
 				Agents: []acd.AgentConfig{{ID: "a", Endpoint: "PJSIP/a", Queues: []acd.Membership{{Queue: "q"}}}},
 				DIDs:   map[string]Route{"5551000": {Queue: "q"}},
 			}, tel, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: &acd.ManualClock{T: time.Unix(1795405336, 0)},
-				RecordingsDir: dir, Recorded: func(rec Recorded) error {
+				Recordings: RecordingOptions{Dir: dir, Index: func(rec Recorded) error {
 					if tt.hookErr == nil {
 						got = append(got, rec)
 					}
 					return tt.hookErr
-				}})
+				}}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -168,7 +167,7 @@ func TestCollectRecording(t *testing.T) {
 			}
 			for result, n := range want {
 				var m dto.Metric
-				r.recs.results.WithLabelValues(result).Write(&m)
+				r.recs.m.results.WithLabelValues(result).Write(&m)
 				if got := m.GetCounter().GetValue(); got != n {
 					t.Errorf("switchboard_recordings_total{result=%q} = %v, want %v", result, got, n)
 				}
@@ -204,7 +203,7 @@ func TestCollectStored(t *testing.T) {
 	r, err := New(Config{Node: "n1", App: "switchboard", Queues: []acd.QueueConfig{{Name: "q"}},
 		DIDs: map[string]Route{"5551000": {Queue: "q"}}}, tel,
 		Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: &acd.ManualClock{T: time.Unix(1795405336, 0)},
-			RecordingsDir: t.TempDir(), Recorded: func(rec Recorded) error { got = append(got, rec); return nil }})
+			Recordings: RecordingOptions{Dir: t.TempDir(), Index: func(rec Recorded) error { got = append(got, rec); return nil }}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,12 +230,12 @@ func TestCollectStored(t *testing.T) {
 func TestRecordingNames(t *testing.T) {
 	at := time.Date(2026, 11, 23, 9, 0, 0, 123456789, time.UTC)
 	c := &call{id: "n1-1796653776.0"}
-	r := &Router{recs: newRecorder(Options{})}
+	r := &Router{recs: newRecorder(Options{}, nil)}
 	var got []string
 	for range 3 {
 		got = append(got, r.newRecording(c, at))
 	}
-	adopted := &call{id: "n1-sb-cb-7-1", recorded: true}
+	adopted := &call{id: "n1-sb-cb-7-1", rec: callRecs{recorded: true}}
 	got = append(got, r.newRecording(adopted, at))
 	want := []string{"call-n1-1796653776.0", "call-n1-1796653776.0-r20261123T090000.123Z",
 		"call-n1-1796653776.0-r20261123T090000.124Z", "call-n1-sb-cb-7-1-r20261123T090000.123Z"}
@@ -248,8 +247,8 @@ func TestRecordingNames(t *testing.T) {
 			t.Errorf("recordingCall(%q) = %q", name, id)
 		}
 	}
-	if c.recording != want[2] || c.recordingOf() != want[2] {
-		t.Errorf("current recording %q", c.recording)
+	if c.rec.recording != want[2] || c.recordingOf() != want[2] {
+		t.Errorf("current recording %q", c.rec.recording)
 	}
 	if id := recordingCall("call-n1-1.2-r2026"); id != "n1-1.2-r2026" {
 		t.Errorf("a name without a full time suffix: call %q", id)

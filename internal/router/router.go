@@ -1,8 +1,12 @@
 // Package router runs calls: it joins the acd engine to an Asterisk node. One owner goroutine
-// holds the engine and the calls and takes, in order, ARI events, timer expiries and requests
-// from the API; what it decides is carried out on Asterisk by one worker per call, so a slow
-// REST request holds up only its own call. After every (re)connection it reconciles with what
-// Asterisk reports, re-adopting calls from their channel variables.
+// holds the engine and the calls and takes, in order, Asterisk's events (the router's own
+// types, decoded by the adapter), timer expiries and requests from the API; what it decides is
+// carried out on Asterisk by one worker per call, so a slow request holds up only its own call.
+// Each call is in one phase (phase.go), which takes the caller's inputs. The callback dialer
+// claims from the store on its own goroutine (dialerState.Run). After every (re)connection the
+// owner reconciles with what Asterisk reports, re-adopting calls from their channel variables.
+// The router declares the ports it needs (Channels, Bridges, Playbacks, Recordings, Agents,
+// Journal, Callbacks); adapters implement them.
 package router
 
 import (
@@ -15,7 +19,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	sdk "github.com/CyCoreSystems/ari/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"switchboard/acd"
@@ -47,37 +50,58 @@ type Channel struct {
 	Created time.Time
 }
 
-// Telephony is what the router asks of an Asterisk node.
+// Telephony is what the router asks of an Asterisk node, by resource. Every request takes
+// the context of the unit making it: its deadline and cancellation bound the request.
 type Telephony interface {
-	Answer(chanID string) error
-	Hangup(chanID, reason string) error
-	// Play plays media (items such as "sound:queue-thereare", "number:3") one after the other
-	// under one playback id: Asterisk takes them as a JSON array, never a comma string.
-	Play(chanID, playbackID string, media []string) error
-	StopPlayback(playbackID string) error
-	Originate(o Originate) error
-	CreateBridge(id, kind string) error // kind: holding or mixing
-	DeleteBridge(id string) error
-	AddChannel(bridgeID, chanID string) error
-	RemoveChannel(bridgeID, chanID string) error
-	BridgeMOH(bridgeID, class string) error
-	RecordBridge(bridgeID, name string) error
-	SetVar(chanID, name, value string) error
-	Var(chanID, name string) (string, error)
-	AppState() (channels, bridges []string, err error)
-	Channels() ([]Channel, error)
-	BridgeChannels(bridgeID string) ([]string, error)
-	// FetchRecording opens a stored recording's file; DeleteRecording removes it from Asterisk.
-	FetchRecording(name string) (io.ReadCloser, error)
-	DeleteRecording(name string) error
-	StoredRecordings() ([]string, error) // names of the finished recordings Asterisk stores
-	// PauseRecording and ResumeRecording pause and unpause a live recording: the paused
-	// time is not in the file.
-	PauseRecording(name string) error
-	ResumeRecording(name string) error
+	Channels
+	Bridges
+	Playbacks
+	Recordings
+}
+
+// Channels are the requests on channels, and what reconciliation reads of the application.
+type Channels interface {
+	Answer(ctx context.Context, chanID string) error
+	Hangup(ctx context.Context, chanID, reason string) error
+	Originate(ctx context.Context, o Originate) error
+	SetVar(ctx context.Context, chanID, name, value string) error
+	Var(ctx context.Context, chanID, name string) (string, error)
 	// Continue sends a channel out of the application into the dialplan at context,
 	// extension, priority.
-	Continue(chanID, context, extension string, priority int) error
+	Continue(ctx context.Context, chanID, context, extension string, priority int) error
+	AppState(ctx context.Context) (channels, bridges []string, err error)
+	Channels(ctx context.Context) ([]Channel, error)
+}
+
+// Bridges are the requests on bridges.
+type Bridges interface {
+	CreateBridge(ctx context.Context, id, kind string) error // kind: holding or mixing
+	DeleteBridge(ctx context.Context, id string) error
+	AddChannel(ctx context.Context, bridgeID, chanID string) error
+	RemoveChannel(ctx context.Context, bridgeID, chanID string) error
+	BridgeMOH(ctx context.Context, bridgeID, class string) error
+	BridgeChannels(ctx context.Context, bridgeID string) ([]string, error)
+}
+
+// Playbacks play media to channels.
+type Playbacks interface {
+	// Play plays media (items such as "sound:queue-thereare", "number:3") one after the other
+	// under one playback id: Asterisk takes them as a JSON array, never a comma string.
+	Play(ctx context.Context, chanID, playbackID string, media []string) error
+	StopPlayback(ctx context.Context, playbackID string) error
+}
+
+// Recordings are the requests on live and stored recordings.
+type Recordings interface {
+	RecordBridge(ctx context.Context, bridgeID, name string) error
+	// PauseRecording and ResumeRecording pause and unpause a live recording: the paused
+	// time is not in the file.
+	PauseRecording(ctx context.Context, name string) error
+	ResumeRecording(ctx context.Context, name string) error
+	// FetchRecording opens a stored recording's file; DeleteRecording removes it from Asterisk.
+	FetchRecording(ctx context.Context, name string) (io.ReadCloser, error)
+	DeleteRecording(ctx context.Context, name string) error
+	StoredRecordings(ctx context.Context) ([]string, error) // names of the finished recordings Asterisk stores
 }
 
 // Route says where calls to a DID go.
@@ -127,7 +151,7 @@ type Config struct {
 	Settings map[string]QueueSettings
 	DIDs     map[string]Route
 	Default  *Route // for DIDs not listed; nil: play a message and hang up
-	// LoginAgents logs in, at start and when a reload adds them, the agents Options.AgentState
+	// LoginAgents logs in, at start and when a reload adds them, the agents Options.Agents
 	// knows nothing of (every agent without it); otherwise they start logged out and log in
 	// from their desktop.
 	LoginAgents bool
@@ -149,8 +173,7 @@ type Config struct {
 	DeskEndpoints []string
 }
 
-// Options are the router's dependencies.
-// How a call the engine never held ended (Options.CallGone); the store's call outcomes.
+// How a call the engine never held ended (acd.CallGone's Outcome); the store's call outcomes.
 const (
 	GoneAbandoned         = "abandoned"          // its caller hung up
 	GoneSelfService       = "self_service"       // the IVR said goodbye and hung up
@@ -159,66 +182,42 @@ const (
 	GoneClosed            = "closed"             // the line was closed
 )
 
+// Options are the router's dependencies.
 type Options struct {
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
-	Observers  []func(acd.Event) // see every engine event, in order, on the owner goroutine
-	Clock      acd.Clock         // default: the system clock
+	// Observers see every event of the stream, in order, on the owner goroutine: the engine's
+	// and the router's own facts (acd.CallArrived, acd.CallRouted, acd.CallGone).
+	Observers []func(acd.Event)
+	Clock     acd.Clock // default: the system clock
 	// OfferLatency, when set, is told each offer's latency: from the moment the router
 	// received the caller's StasisStart (first offer without waiting) or the engine decided
 	// (later offers) to the moment the originate request is sent. Called from workers.
 	OfferLatency func(time.Duration)
-	// CallInfo, when set, is told what the engine does not know of a new call (caller number,
-	// DID), on the owner goroutine; the store's journal takes it.
-	CallInfo func(callID, number, did string)
-	// CallGone, when set, is told, on the owner goroutine, that a call the engine never held
-	// ended, at `at` on the router's clock, and how (a Gone* outcome): its caller hung up in
-	// the IVR or while the pre-queue lookup ran (GoneAbandoned), or the router ended it (a
-	// goodbye, a callback request, a transfer to the dialplan, a closed line). The engine's
-	// events end every other call's record; the store ends these.
-	CallGone func(callID, outcome string, at time.Time)
-	// IVRRouted, when set, is told, on the owner goroutine, the IVR path of a caller about to
-	// join a queue (empty without a flow) and the data the call is queued with (the IVR's, the
-	// classification's, a callback's id), before it is enqueued (so before it can be offered).
-	// Sensitive entries show as MaskedInput.
-	IVRRouted func(callID string, path []IVRStep, data map[string]string)
-	// AgentState, when set, says where an agent stood when the previous router stopped; the
-	// agent comes back so: logged out, paused with its reason, or logged in and available (any
-	// other state). ok false: not known (Config.LoginAgents decides). A connected call
-	// re-adopted at reconciliation puts its agent on it whatever the state (acd.Engine.Adopt).
-	AgentState func(agentID string) (state acd.AgentState, reason string, ok bool)
-	// KeepRequest, when set, keeps what an agent asked for during a call (SetAgentState calls
-	// it before it returns): req is the pause or logout the agent now waits for, nil when it
-	// waits for nothing (the state was taken at once, or the agent asked to stay available).
-	KeepRequest func(ctx context.Context, agentID string, req *AgentRequest) error
-	// PendingRequest, when set, says what an agent was waiting for when the previous router
-	// stopped (see KeepRequest). At the first reconciliation, once the connected calls are
-	// back on their agents, an agent on a call takes it when the call ends; any other at once.
-	PendingRequest func(agentID string) (AgentRequest, bool)
+	// Agents, when set, remembers the agents across a restart: where each stood, and the pause
+	// or logout one waits for (see Agents).
+	Agents Agents
+	// Journal, when set, is the store's memory of the calls (see Journal).
+	Journal Journal
 	// Callback, when set, stores a callback the caller asked for in the IVR.
 	Callback func(callID string, cb ivr.Callback, at time.Time) error
 	// Callbacks, when set, stores missed and after-hours callbacks and runs the dialer that
 	// calls them back (dialer.go).
 	Callbacks Callbacks
-	// Recall, when set, finds a call's queue, priority and original enqueue time in the store;
-	// reconciliation asks it for a channel whose variables are missing.
-	Recall func(callID string) (Recalled, bool)
-	// Reconciled, when set, is told at the end of every reconciliation, on the owner goroutine
-	// and after the engine events it caused, the calls the router holds and the time (the
-	// router's clock): any other call the store has open ended while the router did not listen.
-	Reconciled func(live []string, at time.Time)
-	// RecordingsDir is the recording store's folder: finished recordings are fetched from
-	// Asterisk into it and handed to Recorded, which indexes them (see recording.go). Either
-	// empty: recordings stay on Asterisk.
-	RecordingsDir string
-	Recorded      func(Recorded) error
-	// RecordingsShared, when set, is Asterisk's recording folder as mounted here: finished
-	// recordings are read from it instead of over ARI.
-	RecordingsShared string
-	// RecordingWait bounds how long a recorded call's bridge is kept, once its legs are asked
-	// to leave, for Asterisk's RecordingFinished; then it is deleted anyway and the stored
-	// file collected (default 5s; recclose.go).
-	RecordingWait time.Duration
+	// Recordings says where finished call recordings go (see RecordingOptions).
+	Recordings RecordingOptions
+	// Lookups are the questions asked about a caller off the owner goroutine (see Lookups).
+	Lookups Lookups
+	// CSAT, when set, stores a post-call survey score; called on the call's worker.
+	CSAT func(ctx context.Context, s CSAT) error
+	// Activity, when set, counts the router's work in flight (see Activity): tests wait on
+	// it until the router is idle.
+	Activity *Activity
+}
+
+// Lookups are the questions the router asks about a caller, each off the owner goroutine and
+// bounded by its timeout whatever the hook does with its context.
+type Lookups struct {
 	// Lookup, when set, answers the IVR's lookup nodes (see selfservice.go); nil finds nobody.
 	// It is called off the owner goroutine and given LookupTimeout (default 2s).
 	Lookup        func(ctx context.Context, q LookupQuery) (ivr.Customer, bool, error)
@@ -229,11 +228,50 @@ type Options struct {
 	// route stays as configured when it fails or is late.
 	Classify        func(ctx context.Context, q ClassifyQuery) (Classification, bool, error)
 	ClassifyTimeout time.Duration
-	// CSAT, when set, stores a post-call survey score; called on the call's worker.
-	CSAT func(ctx context.Context, s CSAT) error
-	// Activity, when set, counts the router's work in flight (see Activity): tests wait on
-	// it until the router is idle.
-	Activity *Activity
+}
+
+// RecordingOptions say where the finished call recordings go (recording.go).
+type RecordingOptions struct {
+	// Dir is the recording store's folder: finished recordings are fetched from Asterisk into
+	// it and handed to Index, which indexes them. Either empty: recordings stay on Asterisk.
+	Dir   string
+	Index func(Recorded) error
+	// Shared, when set, is Asterisk's recording folder as mounted here: finished recordings
+	// are read from it instead of over ARI.
+	Shared string
+	// Wait bounds how long a recorded call's bridge is kept, once its legs are asked to leave,
+	// for Asterisk's RecordingFinished; then it is deleted anyway and the stored file
+	// collected (default 5s; recclose.go).
+	Wait time.Duration
+}
+
+// Agents is where the agents stood when the previous router stopped, and what they asked for
+// during a call.
+type Agents interface {
+	// LastState says where an agent stood when the previous router stopped; the agent comes
+	// back so: logged out, paused with its reason, or logged in and available (any other
+	// state). ok false: not known (Config.LoginAgents decides). A connected call re-adopted at
+	// reconciliation puts its agent on it whatever the state (acd.Engine.Adopt).
+	LastState(agentID string) (state acd.AgentState, reason string, ok bool)
+	// KeepRequest keeps what an agent asked for during a call (SetAgentState calls it before
+	// it returns): req is the pause or logout the agent now waits for, nil when it waits for
+	// nothing (the state was taken at once, or the agent asked to stay available).
+	KeepRequest(ctx context.Context, agentID string, req *AgentRequest) error
+	// PendingRequest says what an agent was waiting for when the previous router stopped (see
+	// KeepRequest). At the first reconciliation, once the connected calls are back on their
+	// agents, an agent on a call takes it when the call ends; any other at once.
+	PendingRequest(agentID string) (AgentRequest, bool)
+}
+
+// Journal is the store's memory of the calls, beside the events it records.
+type Journal interface {
+	// Recall finds a call's queue, priority and original enqueue time; reconciliation asks it
+	// for a channel whose variables are missing.
+	Recall(callID string) (Recalled, bool)
+	// Reconciled is told at the end of every reconciliation, on the owner goroutine and after
+	// the engine events it caused, the calls the router holds and the time (the router's
+	// clock): any other call the store has open ended while the router did not listen.
+	Reconciled(live []string, at time.Time)
 }
 
 // AgentRequest is a pause or logout an agent asked for during a call: it takes effect when
@@ -252,52 +290,62 @@ type Recalled struct {
 	EnqueuedAt time.Time
 }
 
-// Router runs one Asterisk node's calls.
+// Router runs one Asterisk node's calls: the owner loop and the state it alone touches.
 type Router struct {
-	cfg          Config
-	tel          Telephony
-	log          *slog.Logger
-	eng          *acd.Engine
-	clock        acd.Clock
-	inbox        *Inbox[func()]
-	pending      []acd.Event
-	observers    []func(acd.Event)
-	calls        map[string]*call // by call id
-	chans        map[string]*call // by caller and agent channel id
-	ending       map[string]bool  // channels of forgotten calls still up: the router is ending them, reconcile adopts none
-	holds        map[string]bool  // holding bridges known to exist
-	metrics      *metrics
-	snap         atomic.Pointer[Snapshot]
-	snapAt       time.Time
-	reconciled   atomic.Int64
-	latency      func(time.Duration)
-	received     time.Time // when the ARI event being handled arrived
-	callInfo     func(callID, number, did string)
-	callGone     func(callID, outcome string, at time.Time)
-	ivrRouted    func(callID string, path []IVRStep, data map[string]string)
-	recall       func(callID string) (Recalled, bool)
-	reconciledTo func(live []string, at time.Time)
-	callback     func(callID string, cb ivr.Callback, at time.Time) error
-	recs         *recorder
-	recWait      time.Duration
-	lookup       func(ctx context.Context, q LookupQuery) (ivr.Customer, bool, error)
-	lookupWait   time.Duration
-	classify     func(ctx context.Context, q ClassifyQuery) (Classification, bool, error)
-	classifyWait time.Duration
-	csat         func(ctx context.Context, s CSAT) error
-	callbacks    Callbacks
-	dialer       dialerState
-	cbWork       worker // callback store writes, in order
-	keepRequest  func(ctx context.Context, agentID string, req *AgentRequest) error
-	asked        map[string]AgentRequest // requests of the previous router, until the first reconciliation
-	requestMu    sync.Mutex              // one SetAgentState at a time: its engine change and its kept request
-	link         link                    // the event link, and whether offers are held (link.go)
-	stopped      atomic.Bool             // Run returned: workers start nothing new
-	timers       Timers
-	act          *Activity
-	deadline     time.Time // the engine deadline the deadline timer is armed for
-	deadlineT    Timer
-	tickT        Timer
+	cfg        Config
+	tel        Telephony
+	log        *slog.Logger
+	eng        *acd.Engine
+	clock      acd.Clock
+	inbox      *Inbox[func()]
+	pending    []acd.Event
+	observers  []func(acd.Event)
+	calls      map[string]*call // by call id
+	chans      map[string]*call // by caller and agent channel id
+	ending     map[string]bool  // channels of forgotten calls still up: the router is ending them, reconcile adopts none
+	holds      map[string]bool  // holding bridges known to exist
+	metrics    *metrics
+	stats      stats
+	reconciled atomic.Int64
+	received   time.Time // when the ARI event being handled arrived
+	hooks      hooks
+	recs       *recorder
+	lookups    Lookups // timeouts defaulted
+	dialer     dialerState
+	requests   requests
+	link       link        // the event link, and whether offers are held (link.go)
+	stopped    atomic.Bool // Run returned: workers start nothing new
+	sched      sched
+	act        *Activity
+}
+
+// hooks are the stores the router writes to and reads from, besides the journal hooks.
+type hooks struct {
+	latency  func(time.Duration)
+	journal  Journal
+	callback func(callID string, cb ivr.Callback, at time.Time) error
+	csat     func(ctx context.Context, s CSAT) error
+}
+
+// requests are the agents' pause and logout requests kept across a restart (agents.go).
+type requests struct {
+	agents Agents
+	asked  map[string]AgentRequest // requests of the previous router, until the first reconciliation
+	mu     sync.Mutex              // one SetAgentState at a time: its engine change and its kept request
+}
+
+// sched is the owner's timers: the engine's next deadline and the tick.
+type sched struct {
+	timers    Timers
+	deadline  time.Time // the engine deadline the deadline timer is armed for
+	deadlineT Timer
+	tickT     Timer
+}
+
+// stats is the statistics copy the owner refreshes.
+type stats struct {
+	snap   atomic.Pointer[Snapshot]
+	snapAt time.Time
 }
 
 // New builds a router and its engine from the configuration.
@@ -318,37 +366,34 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		cfg: cfg, tel: tel, log: opt.Logger, clock: opt.Clock,
 		inbox: NewInbox[func()](), observers: opt.Observers,
 		calls: map[string]*call{}, chans: map[string]*call{}, ending: map[string]bool{}, holds: map[string]bool{},
-		latency: opt.OfferLatency, callInfo: opt.CallInfo, callGone: opt.CallGone, ivrRouted: opt.IVRRouted, recall: opt.Recall,
-		reconciledTo: opt.Reconciled, callback: opt.Callback,
-		recs: newRecorder(opt), recWait: opt.RecordingWait, lookup: opt.Lookup, lookupWait: opt.LookupTimeout, csat: opt.CSAT,
-		callbacks: opt.Callbacks, dialer: dialerState{active: map[string]int{}},
+		hooks:   hooks{latency: opt.OfferLatency, journal: opt.Journal, callback: opt.Callback, csat: opt.CSAT},
+		recs:    newRecorder(opt, tel),
+		lookups: opt.Lookups,
+		dialer:  dialerState{store: opt.Callbacks, active: map[string]int{}},
 	}
-	r.classify, r.classifyWait = opt.Classify, opt.ClassifyTimeout
-	r.timers, r.act = wallTimers{}, opt.Activity
+	r.sched.timers, r.act = wallTimers{}, opt.Activity
 	if t, ok := opt.Clock.(Timers); ok {
-		r.timers = t
+		r.sched.timers = t
 	}
 	if r.act == nil {
 		r.act = &Activity{}
 	}
-	r.cbWork.act = r.act
-	r.keepRequest = opt.KeepRequest
-	if opt.PendingRequest != nil {
-		r.asked = map[string]AgentRequest{}
+	r.dialer.work.act, r.dialer.act, r.dialer.log = r.act, r.act, r.log
+	r.dialer.rounds, r.dialer.handBack = make(chan claimRound, 1), r.claimed
+	r.requests.agents = opt.Agents
+	if opt.Agents != nil {
+		r.requests.asked = map[string]AgentRequest{}
 		for _, a := range cfg.Agents {
-			if p, ok := opt.PendingRequest(a.ID); ok && (p.State == acd.Paused || p.State == acd.LoggedOut) {
-				r.asked[a.ID] = p
+			if p, ok := opt.Agents.PendingRequest(a.ID); ok && (p.State == acd.Paused || p.State == acd.LoggedOut) {
+				r.requests.asked[a.ID] = p
 			}
 		}
 	}
-	if r.classifyWait <= 0 {
-		r.classifyWait = defaultClassifyTimeout
+	if r.lookups.ClassifyTimeout <= 0 {
+		r.lookups.ClassifyTimeout = defaultClassifyTimeout
 	}
-	if r.recWait <= 0 {
-		r.recWait = defaultRecordingWait
-	}
-	if r.lookupWait <= 0 {
-		r.lookupWait = defaultLookupTimeout
+	if r.lookups.LookupTimeout <= 0 {
+		r.lookups.LookupTimeout = defaultLookupTimeout
 	}
 	eng, err := acd.New(acd.Options{Clock: opt.Clock, OnEvent: func(ev acd.Event) { r.pending = append(r.pending, ev) }})
 	if err != nil {
@@ -365,7 +410,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		if err := eng.AddAgent(a); err != nil {
 			return nil, fmt.Errorf("router: %w", err)
 		}
-		if err := restoreAgent(eng, a.ID, cfg.LoginAgents, opt.AgentState); err != nil {
+		if err := restoreAgent(eng, a.ID, cfg.LoginAgents, opt.Agents); err != nil {
 			return nil, fmt.Errorf("router: %w", err)
 		}
 	}
@@ -376,11 +421,11 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 }
 
 // restoreAgent puts a newly added (logged out) agent where it stood when the previous router
-// stopped (Options.AgentState); an agent not known there is logged in if loginUnknown.
-func restoreAgent(eng *acd.Engine, id string, loginUnknown bool, last func(string) (acd.AgentState, string, bool)) error {
+// stopped (Agents.LastState); an agent not known there is logged in if loginUnknown.
+func restoreAgent(eng *acd.Engine, id string, loginUnknown bool, agents Agents) error {
 	st, reason, ok := acd.LoggedOut, "", false
-	if last != nil {
-		st, reason, ok = last(id)
+	if agents != nil {
+		st, reason, ok = agents.LastState(id)
 	}
 	switch {
 	case !ok && !loginUnknown, ok && st == acd.LoggedOut:
@@ -394,14 +439,8 @@ func restoreAgent(eng *acd.Engine, id string, loginUnknown bool, last func(strin
 	return eng.Login(id)
 }
 
-// EventTypes are the ARI events the router acts on; the adapter may skip the others.
-func EventTypes() []string {
-	return []string{"StasisStart", "StasisEnd", "ChannelDestroyed", "PlaybackFinished", "ChannelDtmfReceived",
-		"RecordingStarted", "RecordingFinished", "RecordingFailed"}
-}
-
-// Deliver queues an ARI event; it never blocks and never drops.
-func (r *Router) Deliver(ev sdk.Event) {
+// Deliver queues an event from Asterisk; it never blocks and never drops.
+func (r *Router) Deliver(ev Event) {
 	at := time.Now()
 	r.post(func() { r.received = at; r.onARI(ev) })
 }
@@ -438,18 +477,20 @@ func (r *Router) Reconciliations() int64 { return r.reconciled.Load() }
 // for the statistics and the dialer) post to the inbox like everything else.
 func (r *Router) Run(ctx context.Context) error {
 	defer r.stopped.Store(true)
+	r.link.ctx = ctx
+	go r.dialer.Run(ctx) // its round in flight, if any, ends on its own, as a worker's job does
 	every := time.Second
 	if d := r.cfg.Dialer.Every; d > 0 && d < every {
 		every = d
 	}
 	var tick func()
-	tick = func() { r.tickT = r.after(every, func() { r.post(tick) }) }
+	tick = func() { r.sched.tickT = r.after(every, func() { r.post(tick) }) }
 	tick()
 	r.armDeadline()
 	defer func() {
-		r.tickT.Stop()
-		if r.deadlineT != nil {
-			r.deadlineT.Stop()
+		r.sched.tickT.Stop()
+		if r.sched.deadlineT != nil {
+			r.sched.deadlineT.Stop()
 		}
 	}()
 	for {
@@ -464,7 +505,7 @@ func (r *Router) Run(ctx context.Context) error {
 			r.flush()
 		}
 		r.refreshSnapshot(false)
-		r.dialerTick(ctx)
+		r.dialerTick()
 		r.armDeadline()
 		r.ownerDone()
 	}
@@ -473,23 +514,23 @@ func (r *Router) Run(ctx context.Context) error {
 // armDeadline sets the deadline timer for the engine's next deadline, if it changed.
 func (r *Router) armDeadline() {
 	d, ok := r.eng.NextDeadline()
-	if !ok || d.Equal(r.deadline) && r.deadlineT != nil {
+	if !ok || d.Equal(r.sched.deadline) && r.sched.deadlineT != nil {
 		return
 	}
-	if r.deadlineT != nil {
-		r.deadlineT.Stop()
+	if r.sched.deadlineT != nil {
+		r.sched.deadlineT.Stop()
 	}
-	r.deadline = d
+	r.sched.deadline = d
 	var t Timer
 	t = r.after(d.Sub(r.clock.Now()), func() {
 		r.post(func() {
-			if r.deadlineT == t {
-				r.deadlineT = nil
+			if r.sched.deadlineT == t {
+				r.sched.deadlineT = nil
 			}
 			r.eng.Tick()
 		})
 	})
-	r.deadlineT = t
+	r.sched.deadlineT = t
 }
 
 // flush hands the engine's events to the observers and acts on them.
@@ -514,14 +555,14 @@ type Snapshot struct {
 }
 
 // Snapshot returns the latest statistics copy.
-func (r *Router) Snapshot() *Snapshot { return r.snap.Load() }
+func (r *Router) Snapshot() *Snapshot { return r.stats.snap.Load() }
 
 func (r *Router) refreshSnapshot(force bool) {
 	now := r.clock.Now()
-	if !force && now.Sub(r.snapAt) < time.Second {
+	if !force && now.Sub(r.stats.snapAt) < time.Second {
 		return
 	}
-	r.snapAt = now
+	r.stats.snapAt = now
 	s := &Snapshot{At: now, Agents: map[acd.AgentState]int{}, Calls: len(r.calls)}
 	for _, name := range r.eng.Queues() {
 		if st, err := r.eng.Stats(name); err == nil {
@@ -533,5 +574,5 @@ func (r *Router) refreshSnapshot(force bool) {
 			s.Agents[v.State]++
 		}
 	}
-	r.snap.Store(s)
+	r.stats.snap.Store(s)
 }

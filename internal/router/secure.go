@@ -72,7 +72,7 @@ func (r *Router) agentCall(callID, agent string) (*call, error) {
 	switch {
 	case c == nil:
 		return nil, &acd.Error{Code: acd.ENotFound, Message: "no call " + callID}
-	case c.bridge == "" || c.agent == "" || c.agent != agent || c.callerChan == "":
+	case c.conn.bridge == "" || c.conn.agent == "" || c.conn.agent != agent || c.callerChan == "":
 		return nil, &acd.Error{Code: acd.EConflict, Message: "call " + callID + " is not connected to agent " + agent}
 	}
 	return c, nil
@@ -99,18 +99,18 @@ func (r *Router) setRecordingPaused(ctx context.Context, agent, callID string, p
 			return
 		}
 		name := c.recordingOf()
-		if c.collect != nil {
+		if c.entry() != nil {
 			done <- &acd.Error{Code: acd.EConflict, Message: "a secure entry is running on call " + callID}
 			return
 		}
 		// Asterisk, not the router's notes, says whether the call is being recorded: a pause
 		// asked for just after the recording started may come before the router hears of it.
-		c.w.do(func() {
+		c.w.do(func(ctx context.Context) {
 			var err error
 			if pause {
-				err = r.tel.PauseRecording(name)
+				err = r.tel.PauseRecording(ctx, name)
 			} else {
-				err = r.tel.ResumeRecording(name)
+				err = r.tel.ResumeRecording(ctx, name)
 			}
 			switch {
 			case errors.Is(err, ErrNotFound):
@@ -121,7 +121,11 @@ func (r *Router) setRecordingPaused(ctx context.Context, agent, callID string, p
 				err = unavailable{fmt.Errorf("resume recording: %w", err)}
 			}
 			if err == nil {
-				r.post(func() { c.recPaused = pause })
+				r.post(func() {
+					if q := c.queued(); q != nil {
+						q.recPaused = pause
+					}
+				})
 				r.log.Info("recording paused or resumed by the agent", "call", c.id, "agent", agent, "paused", pause)
 			}
 			done <- err
@@ -151,10 +155,10 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 	done := make(chan collected, 1)
 	r.post(func() {
 		c, err := r.agentCall(callID, agent)
-		if err == nil && c.collect != nil {
+		if err == nil && c.entry() != nil {
 			err = &acd.Error{Code: acd.EConflict, Message: "a secure entry is already running on call " + callID}
 		}
-		if err == nil && !c.secured[name] {
+		if err == nil && !c.place.secured[name] {
 			// The masked digits must not overwrite what the IVR, the CRM or the dialer attached.
 			if v, ok := r.eng.Call(c.id); ok && v.Data[name] != "" {
 				err = &acd.Error{Code: acd.EConflict, Message: "call " + callID + " already carries " + name + "; choose another name"}
@@ -164,17 +168,18 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 			done <- collected{err: err}
 			return
 		}
-		col := &collection{name: name, min: min, max: max, done: done, resume: !c.recPaused, bridge: c.bridge}
-		c.collect = col
+		q := c.queued()
+		col := &collection{name: name, min: min, max: max, done: done, resume: q == nil || !q.recPaused, bridge: c.conn.bridge}
+		c.startEntry(col)
 		rec, ch := c.recordingOf(), c.callerChan
 		media := r.cfg.SecurePrompt
 		if media == "" {
 			media = "sound:beep"
 		}
-		c.announceN++
-		col.playback = "sb-secure-" + ch + "-" + strconv.Itoa(c.announceN)
-		c.w.do(func() {
-			err := r.tel.PauseRecording(rec)
+		c.ann.announceN++
+		col.playback = "sb-secure-" + ch + "-" + strconv.Itoa(c.ann.announceN)
+		c.w.do(func(ctx context.Context) {
+			err := r.tel.PauseRecording(ctx, rec)
 			switch {
 			case errors.Is(err, ErrNotFound):
 				r.post(func() { col.resume = false })
@@ -186,18 +191,18 @@ func (r *Router) SecureCollect(ctx context.Context, agent, callID, name string, 
 				})
 				return
 			}
-			if err := ignoreGone(r.tel.RemoveChannel(col.bridge, ch)); err != nil {
+			if err := ignoreGone(r.tel.RemoveChannel(ctx, col.bridge, ch)); err != nil {
 				r.log.Warn("caller not taken out of the bridge for the secure entry", "call", c.id, "err", err)
 			}
 			r.post(func() {
-				if c.collect != col {
+				if c.entry() != col {
 					return
 				}
 				col.open = true
 				r.armCollect(c, col, r.secureTimeout())
 				r.log.Info("secure entry started", "call", c.id, "agent", agent, "name", name)
 			})
-			if err := ignoreGone(r.tel.Play(ch, col.playback, mediaList(media))); err != nil {
+			if err := ignoreGone(r.tel.Play(ctx, ch, col.playback, mediaList(media))); err != nil {
 				r.log.Warn("secure entry prompt", "call", c.id, "err", err)
 			}
 		})
@@ -223,7 +228,7 @@ func (r *Router) armCollect(c *call, col *collection, d time.Duration) {
 	seq := col.seq
 	r.after(d, func() {
 		r.post(func() {
-			if c.collect == col && col.seq == seq {
+			if c.entry() == col && col.seq == seq {
 				r.finishCollect(c, col)
 			}
 		})
@@ -238,7 +243,7 @@ func (r *Router) collectDigit(c *call, col *collection, d byte) {
 	if len(col.digits) == 0 && col.playback != "" {
 		id := col.playback
 		col.playback = ""
-		c.w.do(func() { _ = ignoreGone(r.tel.StopPlayback(id)) })
+		c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.StopPlayback(ctx, id)) })
 	}
 	switch {
 	case d == '#':
@@ -264,10 +269,10 @@ func (r *Router) finishCollect(c *call, col *collection) {
 		res.err = &acd.Error{Code: acd.EInvalid, Message: fmt.Sprintf("the caller entered %d digits, fewer than %d", n, col.min)}
 	} else {
 		res.masked = maskDigits(col.digits)
-		if c.secured == nil {
-			c.secured = map[string]bool{}
+		if c.place.secured == nil {
+			c.place.secured = map[string]bool{}
 		}
-		c.secured[col.name] = true
+		c.place.secured[col.name] = true
 		if err := r.eng.UpdateCall(c.id, acd.CallUpdate{Data: map[string]string{col.name: res.masked}}); err != nil {
 			res = collected{err: err}
 		}
@@ -280,26 +285,26 @@ func (r *Router) finishCollect(c *call, col *collection) {
 
 // endCollect answers the request and resumes the recording if the entry paused it.
 func (r *Router) endCollect(c *call, col *collection, res collected) {
-	if c.collect != col {
+	if c.entry() != col {
 		return
 	}
-	c.collect = nil
+	c.endEntry()
 	col.seq++
 	if id := col.playback; id != "" {
-		c.w.do(func() { _ = ignoreGone(r.tel.StopPlayback(id)) })
+		c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.StopPlayback(ctx, id)) })
 	}
-	if ch := c.callerChan; ch != "" && col.open && c.bridge == col.bridge {
+	if ch := c.callerChan; ch != "" && col.open && c.conn.bridge == col.bridge {
 		bridge := col.bridge
-		c.w.do(func() {
-			if err := ignoreGone(r.tel.AddChannel(bridge, ch)); err != nil {
+		c.w.do(func(ctx context.Context) {
+			if err := ignoreGone(r.tel.AddChannel(ctx, bridge, ch)); err != nil {
 				r.log.Error("caller not back in the call bridge after the secure entry", "call", c.id, "err", err)
 			}
 		})
 	}
 	if col.resume {
 		rec := c.recordingOf()
-		c.w.do(func() {
-			if err := ignoreGone(r.tel.ResumeRecording(rec)); err != nil {
+		c.w.do(func(ctx context.Context) {
+			if err := ignoreGone(r.tel.ResumeRecording(ctx, rec)); err != nil {
 				r.log.Error("recording not resumed after a secure entry", "call", c.id, "err", err)
 			}
 			col.done <- res
@@ -311,7 +316,7 @@ func (r *Router) endCollect(c *call, col *collection, res collected) {
 
 // abortCollect ends an entry whose call is over.
 func (r *Router) abortCollect(c *call) {
-	if col := c.collect; col != nil {
+	if col := c.entry(); col != nil {
 		clear(col.digits)
 		r.endCollect(c, col, collected{err: &acd.Error{Code: acd.EConflict, Message: "the call ended during the secure entry"}})
 	}

@@ -224,10 +224,10 @@ func TestPauseWithoutRecording(t *testing.T) {
 // deleted on Asterisk.
 func TestRecordOnDemand(t *testing.T) {
 	var indexed []router.Recorded
-	opt := routertest.Options{Router: router.Options{RecordingsDir: t.TempDir(), Recorded: func(rec router.Recorded) error {
+	opt := routertest.Options{Router: router.Options{Recordings: router.RecordingOptions{Dir: t.TempDir(), Index: func(rec router.Recorded) error {
 		indexed = append(indexed, rec)
 		return nil
-	}}}
+	}}}}
 	h := start(t, testConfig(), opt)
 	r, ctx := h.Router(), context.Background()
 	if err := h.Await(func() error { return r.RecordOnDemand(ctx, "ast1-nope", "a1", nil) }); acd.ErrorCode(err) != acd.ENotFound {

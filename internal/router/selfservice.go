@@ -54,15 +54,15 @@ var errLookupTimeout = errors.New("lookup timed out")
 
 // ivrLookup asks the Lookup hook off the owner goroutine and feeds its answer back.
 func (r *Router) ivrLookup(c *call, a ivr.Lookup) {
-	if r.lookup == nil {
+	if r.lookups.Lookup == nil {
 		r.post(func() { r.ivrInput(c, ivr.LookupResult{ID: a.ID}) })
 		return
 	}
-	q := LookupQuery{CallID: c.id, By: a.By, Number: c.number}
+	q := LookupQuery{CallID: c.id, By: a.By, Number: c.info.number}
 	if a.By == ivr.ByVar {
 		q.Account, q.Sensitive = a.Value, a.Sensitive
 	}
-	hook, wait := r.lookup, r.lookupWait
+	hook, wait := r.lookups.Lookup, r.lookups.LookupTimeout
 	type answer struct {
 		cust  ivr.Customer
 		found bool
@@ -89,9 +89,9 @@ func (r *Router) ivrLookup(c *call, a ivr.Lookup) {
 
 // ivrTransfer sends the caller to the node's number through the dialplan.
 func (r *Router) ivrTransfer(c *call, a ivr.Transfer) {
-	c.ivr = nil
-	context := r.cfg.TransferContext
-	if context == "" {
+	c.setPhase(nil)
+	dialplan := r.cfg.TransferContext
+	if dialplan == "" {
 		r.log.Warn("ivr transfer to a number, but no transfer context is configured; ending the call", "call", c.id)
 		r.farewell(c, "sound:ss-noservice", GoneSelfService)
 		return
@@ -101,21 +101,21 @@ func (r *Router) ivrTransfer(c *call, a ivr.Transfer) {
 	if ch == "" {
 		return
 	}
-	c.w.do(func() {
-		r.stopPlayback(c)
-		err := r.tel.Continue(ch, context, a.Number, 1)
+	c.w.do(func(ctx context.Context) {
+		r.stopPlayback(ctx, c)
+		err := r.tel.Continue(ctx, ch, dialplan, a.Number, 1)
 		switch {
 		case err == nil:
-			r.log.Info("ivr transfer", "call", c.id, "context", context, "number", a.Number)
+			r.log.Info("ivr transfer", "call", c.id, "context", dialplan, "number", a.Number)
 			r.post(func() { r.unqueuedEnded(c, GoneTransferredOut) })
 		case errors.Is(err, ErrNotFound): // the caller hung up first
 			r.post(func() { r.unqueuedEnded(c, GoneAbandoned) })
 		default:
 			r.log.Error("ivr transfer failed; ending the call", "call", c.id, "err", err)
 			r.post(func() { r.unqueuedEnded(c, GoneSelfService) })
-			_ = ignoreGone(r.tel.Play(ch, "sb-bye-"+ch, mediaList(promptSorry)))
+			_ = ignoreGone(r.tel.Play(ctx, ch, "sb-bye-"+ch, mediaList(promptSorry)))
 			r.sleep(3 * time.Second)
-			_ = ignoreGone(r.tel.Hangup(ch, "normal"))
+			_ = ignoreGone(r.tel.Hangup(ctx, ch, "normal"))
 		}
 	})
 }
@@ -123,21 +123,21 @@ func (r *Router) ivrTransfer(c *call, a ivr.Transfer) {
 // startSurvey keeps a caller whose agent hung up first for the queue's survey; it reports
 // false when there is none to run (the caller is then hung up as usual).
 func (r *Router) startSurvey(c *call) bool {
-	flow := r.settings(c.queue).Survey
-	if flow == nil || c.callerChan == "" || c.agent == "" {
+	flow := r.settings(c.place.queue).Survey
+	if flow == nil || c.callerChan == "" || c.conn.agent == "" {
 		return false
 	}
-	sess, err := ivr.NewSession(flow, ivr.Options{Caller: c.number, Agent: c.agent})
+	sess, err := ivr.NewSession(flow, ivr.Options{Caller: c.info.number, Agent: c.conn.agent})
 	if err != nil {
 		r.log.Error("survey flow refused", "call", c.id, "err", err)
 		return false
 	}
-	bridge, caller, rec := c.bridge, c.callerChan, c.recording
-	c.bridge, c.inHold, c.recording = "", "", ""
-	c.ivr = sess
+	bridge, caller, rec := c.conn.bridge, c.callerChan, c.rec.recording
+	c.conn.bridge, c.place.inHold, c.rec.recording = "", "", ""
+	c.setPhase(&inIVR{sess: sess, survey: true})
 	if bridge != "" && rec != "" {
 		// The caller leaves first, so that the recording ends before the bridge goes.
-		c.w.do(func() { _ = ignoreGone(r.tel.RemoveChannel(bridge, caller)) })
+		c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.RemoveChannel(ctx, bridge, caller)) })
 	}
 	r.closeBridge(c, bridge, rec)
 	r.ivrDo(c, sess.Start(r.clock.Now()))
@@ -146,16 +146,16 @@ func (r *Router) startSurvey(c *call) bool {
 
 // storeCSAT hands a survey score to the CSAT hook on the call's worker.
 func (r *Router) storeCSAT(c *call, a ivr.SurveyResult) {
-	s := CSAT{CallID: c.id, Agent: a.Agent, Queue: c.queue, Score: a.Score, At: r.clock.Now()}
-	if r.csat == nil {
+	s := CSAT{CallID: c.id, Agent: a.Agent, Queue: c.place.queue, Score: a.Score, At: r.clock.Now()}
+	if r.hooks.csat == nil {
 		r.log.Info("csat score; no store configured", "call", c.id, "agent", s.Agent, "score", s.Score)
 		return
 	}
-	hook := r.csat
-	c.w.do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	hook := r.hooks.csat
+	c.w.do(func(ctx context.Context) {
+		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 		defer cancel()
-		if err := hook(ctx, s); err != nil {
+		if err := hook(sctx, s); err != nil {
 			r.log.Error("csat score not stored", "call", s.CallID, "agent", s.Agent, "err", err)
 		}
 	})

@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"switchboard/acd"
-	"switchboard/internal/store"
+	"switchboard/crm"
 	"switchboard/ivr/callback"
 )
 
@@ -20,16 +20,16 @@ const (
 	callbackExpiry   = 24 * time.Hour      // default life of a scheduled callback after its time
 )
 
-// DeskStore is what Desk needs of the store; *store.Store is one.
+// DeskStore is what Desk needs of the store (the daemon gives it *store.Store). CallHandledBy
+// fails with acd's not_found code when the agent never answered the call.
 type DeskStore interface {
 	CallHandledBy(ctx context.Context, callID, agent string) (queue, number string, err error)
-	SaveWrapup(ctx context.Context, w store.Wrapup) error
-	ScheduleAgentCallback(ctx context.Context, r store.CallbackRequest, agent string) (int64, error)
+	SaveWrapup(ctx context.Context, w crm.Wrapup) error
+	ScheduleAgentCallback(ctx context.Context, r callback.Request, agent string) (int64, error)
 }
 
-var _ DeskStore = (*store.Store)(nil)
-
-// TicketLinker links a call to a ticket; *store.CRM is one.
+// TicketLinker links a call to a ticket (the daemon gives it *store.CRM); not_found when the
+// ticket does not exist.
 type TicketLinker interface {
 	LinkCall(ctx context.Context, ticketID int64, callID string) error
 }
@@ -101,7 +101,7 @@ func (d *Desk) handled(ctx context.Context, agent, callID string) (Facts, error)
 	}
 	queue, number, err := d.Store.CallHandledBy(ctx, callID, agent)
 	if err != nil {
-		if store.IsNotFound(err) {
+		if acd.ErrorCode(err) == acd.ENotFound {
 			return Facts{}, &acd.Error{Code: acd.ENotFound, Message: "no call " + callID + " answered by you"}
 		}
 		return Facts{}, err
@@ -124,13 +124,13 @@ func (d *Desk) Wrapup(ctx context.Context, agent, callID string, w Wrapup) error
 	}
 	if w.TicketID > 0 && d.Tickets != nil {
 		if err := d.Tickets.LinkCall(ctx, w.TicketID, callID); err != nil {
-			if store.IsNotFound(err) {
+			if acd.ErrorCode(err) == acd.ENotFound {
 				return invalid("ticket %d not found", w.TicketID)
 			}
 			return err
 		}
 	}
-	err := d.Store.SaveWrapup(ctx, store.Wrapup{CallID: callID, Agent: agent, Disposition: w.Disposition,
+	err := d.Store.SaveWrapup(ctx, crm.Wrapup{CallID: callID, Agent: agent, Disposition: w.Disposition,
 		Notes: w.Notes, TicketID: w.TicketID, At: d.now()})
 	if err != nil {
 		return err
@@ -171,7 +171,7 @@ func (d *Desk) ScheduleCallback(ctx context.Context, agent, callID, number strin
 	if f.Queue == "" {
 		return Scheduled{}, invalid("the call's queue is unknown")
 	}
-	r := store.CallbackRequest{Node: d.Node, Number: e164, Queue: f.Queue, EnqueuedAt: at,
+	r := callback.Request{Node: d.Node, Number: e164, Queue: f.Queue, EnqueuedAt: at,
 		Reason: callback.AgentScheduled, CallID: callID, MaxAttempts: d.Callbacks.Attempts(),
 		ExpiresAt: d.Callbacks.ExpiresAt(at), Data: map[string]string{"agent": agent}}
 	if at.After(now) {

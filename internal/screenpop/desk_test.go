@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"switchboard/acd"
-	"switchboard/internal/store"
+	"switchboard/crm"
 	"switchboard/ivr/callback"
 )
 
@@ -15,23 +15,23 @@ import (
 // (cmd/switchboard pop_test.go).
 type memDesk struct {
 	handled   map[string]string // call/agent → queue
-	wrapups   []store.Wrapup
-	callbacks []store.CallbackRequest
+	wrapups   []crm.Wrapup
+	callbacks []callback.Request
 }
 
 func (m *memDesk) CallHandledBy(_ context.Context, callID, agent string) (string, string, error) {
 	if q, ok := m.handled[callID+"/"+agent]; ok {
 		return q, "+4930999888", nil
 	}
-	return "", "", store.ErrNotFound
+	return "", "", &acd.Error{Code: acd.ENotFound, Message: "not found"}
 }
 
-func (m *memDesk) SaveWrapup(_ context.Context, w store.Wrapup) error {
+func (m *memDesk) SaveWrapup(_ context.Context, w crm.Wrapup) error {
 	m.wrapups = append(m.wrapups, w)
 	return nil
 }
 
-func (m *memDesk) ScheduleAgentCallback(_ context.Context, r store.CallbackRequest, agent string) (int64, error) {
+func (m *memDesk) ScheduleAgentCallback(_ context.Context, r callback.Request, agent string) (int64, error) {
 	m.callbacks = append(m.callbacks, r)
 	return int64(len(m.callbacks)), nil
 }
@@ -75,7 +75,7 @@ func TestDesk(t *testing.T) {
 	if err := d.Wrapup(ctx, "1001", "ast1-old", Wrapup{Disposition: "resolved"}); err != nil {
 		t.Fatal(err)
 	}
-	if len(m.wrapups) != 2 || m.wrapups[0] != (store.Wrapup{CallID: "ast1-c1", Agent: "1001", Disposition: "escalated", Notes: "line 2", TicketID: 4, At: now}) {
+	if len(m.wrapups) != 2 || m.wrapups[0] != (crm.Wrapup{CallID: "ast1-c1", Agent: "1001", Disposition: "escalated", Notes: "line 2", TicketID: 4, At: now}) {
 		t.Fatalf("wrap-ups %+v", m.wrapups)
 	}
 

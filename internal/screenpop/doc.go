@@ -3,9 +3,10 @@
 // call's attached data, and what an Enricher finds (customers, open tickets, last interactions,
 // recordings, a link into the CRM).
 //
-// A Hub follows the router's engine events (Observe, on the router's owner goroutine) and what
-// the engine does not know (CallInfo, Routed); each is handed to the hub's own goroutine (Run),
-// so the router is never held up. On offer, answer, transfer, end and wrap-up the hub builds the
+// A Hub follows the router's event stream (Observe, on the router's owner goroutine): the
+// engine's events and the router's facts (acd.CallArrived, acd.CallRouted), kept per call by
+// acd/calllog; each is handed to the hub's own goroutine (Run), so the router is never held up.
+// What is known of the caller is put together by crm (crm/pop.go). On offer, answer, transfer, end and wrap-up the hub builds the
 // agent's Pop and delivers it to that agent's subscribers only. Every subscriber has a bounded
 // buffer; when a slow one is full the oldest pop in it is dropped (each pop is the whole picture
 // of the agent's call, so the newest supersedes the ones before), and neither the hub nor the

@@ -11,7 +11,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"switchboard/acd"
-	"switchboard/internal/router"
+	"switchboard/acd/calllog"
+	"switchboard/crm"
+	"switchboard/internal/inbox"
 )
 
 // Defaults of Options.
@@ -39,8 +41,9 @@ type Options struct {
 type Hub struct {
 	opt   Options
 	log   *slog.Logger
-	inbox *router.Inbox[func()]
-	calls map[string]*callState // owned by the Run goroutine
+	inbox *inbox.Inbox[func()]
+	book  *calllog.Log          // the calls' records; owned by the Run goroutine
+	calls map[string]*callState // what the pops need besides; owned by the Run goroutine
 
 	mu      sync.Mutex
 	current map[string]delivered                // by agent: the latest pop
@@ -51,17 +54,16 @@ type Hub struct {
 	offerDelay                prometheus.Histogram
 }
 
-// callState is what the hub knows of a live call.
+// callState is what the hub knows of a live call: its record (caller, DID, queue, IVR path,
+// data) and what its pops need besides.
 type callState struct {
-	id, caller, did, queue string
-	data                   map[string]string
-	ivr                    []router.IVRStep
-	agent                  string // offered or connected agent, "" while waiting
-	kind                   string // the agent's last pop kind
-	waited                 time.Duration
-	seen                   time.Time
-	enqueued               bool
-	enrichment             *Enrichment
+	rec        *calllog.Call
+	agent      string // offered or connected agent, "" while waiting
+	kind       string // the agent's last pop kind
+	waited     time.Duration
+	seen       time.Time
+	enqueued   bool
+	enrichment *Enrichment
 }
 
 type delivered struct {
@@ -88,7 +90,7 @@ func New(opt Options) *Hub {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	h := &Hub{opt: opt, log: opt.Logger, inbox: router.NewInbox[func()](), calls: map[string]*callState{},
+	h := &Hub{opt: opt, log: opt.Logger, inbox: inbox.New[func()](), book: calllog.NewLog(), calls: map[string]*callState{},
 		current: map[string]delivered{}, subs: map[string]map[*Subscriber]struct{}{}, recent: map[string][]Facts{},
 		pops:       prometheus.NewCounter(prometheus.CounterOpts{Name: "switchboard_screenpop_pops_total", Help: "Pops built and delivered to the agent's subscribers."}),
 		dropped:    prometheus.NewCounter(prometheus.CounterOpts{Name: "switchboard_screenpop_dropped_total", Help: "Pops dropped from a slow subscriber's full buffer (the oldest first)."}),
@@ -113,10 +115,16 @@ func New(opt Options) *Hub {
 	return h
 }
 
-// Observe takes one engine event; it never blocks (router Options.Observers). Events no pop
-// depends on are not queued.
+// Observe takes one event of the stream; it never blocks (router Options.Observers). Events
+// no pop depends on are not queued.
 func (h *Hub) Observe(ev acd.Event) {
 	switch ev := ev.(type) {
+	case acd.CallRouted:
+		ev.Path, ev.Data = append([]acd.IVRStep(nil), ev.Path...), maps.Clone(ev.Data)
+		h.inbox.Push(func() { h.onEvent(ev) })
+		return
+	case acd.CallGone:
+		return
 	case acd.CallOffered:
 		seen := time.Now()
 		h.inbox.Push(func() {
@@ -134,22 +142,14 @@ func (h *Hub) Observe(ev acd.Event) {
 	h.inbox.Push(func() { h.onEvent(ev) })
 }
 
-// CallInfo takes what the engine does not know of a new call (router Options.CallInfo).
+// CallInfo takes what the engine does not know of a new call (acd.CallArrived).
 func (h *Hub) CallInfo(callID, number, did string) {
-	h.inbox.Push(func() {
-		c := h.call(callID)
-		c.caller, c.did = number, did
-	})
+	h.Observe(acd.CallArrived{At: h.opt.Now(), Call: callID, Number: number, DID: did})
 }
 
-// Routed takes the IVR path and data of a call about to join its queue (router
-// Options.IVRRouted).
-func (h *Hub) Routed(callID string, path []router.IVRStep, data map[string]string) {
-	path, data = append([]router.IVRStep(nil), path...), maps.Clone(data)
-	h.inbox.Push(func() {
-		c := h.call(callID)
-		c.ivr, c.data = path, data
-	})
+// Routed takes the IVR path and data of a call about to join its queue (acd.CallRouted).
+func (h *Hub) Routed(callID string, path []acd.IVRStep, data map[string]string) {
+	h.Observe(acd.CallRouted{At: h.opt.Now(), Call: callID, Path: path, Data: data})
 }
 
 // WrappedUp tells the hub that agent wrapped up callID: if that call is still the agent's
@@ -191,24 +191,41 @@ func (h *Hub) Run(ctx context.Context) error {
 func (h *Hub) call(id string) *callState {
 	c := h.calls[id]
 	if c == nil {
-		c = &callState{id: id, seen: h.opt.Now()}
+		rec, _ := h.book.Call(id)
+		c = &callState{rec: rec, seen: h.opt.Now()}
 		h.calls[id] = c
 	}
 	return c
 }
 
+// forget drops what the hub knows of a call.
+func (h *Hub) forget(id string) {
+	delete(h.calls, id)
+	h.book.Forget(id)
+}
+
+// onEvent applies ev to the call's record, then builds the pops it makes.
 func (h *Hub) onEvent(ev acd.Event) {
+	if id := calllog.CallOf(ev); id != "" {
+		h.book.Apply(ev)
+		defer func() {
+			if h.calls[id] == nil { // a call the hub does not follow
+				h.book.Forget(id)
+			}
+		}()
+	}
 	switch ev := ev.(type) {
+	case acd.CallArrived, acd.CallRouted:
+		h.call(calllog.CallOf(ev))
 	case acd.CallEnqueued:
 		c := h.call(ev.Call)
-		c.queue = ev.Queue
 		if !c.enqueued {
 			c.enqueued = true
 			h.enrich(c)
 		}
 	case acd.CallOffered:
 		c := h.call(ev.Call)
-		c.queue, c.agent, c.waited = ev.Queue, ev.Agent, ev.Waited
+		c.agent, c.waited = ev.Agent, ev.Waited
 		h.pop(c, KindOffered, ev.At)
 	case acd.CallRequeued:
 		if c := h.calls[ev.Call]; c != nil {
@@ -217,12 +234,12 @@ func (h *Hub) onEvent(ev acd.Event) {
 		h.idleIf(ev.Agent, ev.Call)
 	case acd.CallAnswered:
 		c := h.call(ev.Call)
-		c.queue, c.agent, c.waited = ev.Queue, ev.Agent, ev.Waited
-		h.remember(ev.Agent, Facts{CallID: c.id, Caller: c.caller, Queue: c.queue})
+		c.agent, c.waited = ev.Agent, ev.Waited
+		h.remember(ev.Agent, Facts{CallID: c.rec.ID, Caller: c.rec.Number, Queue: c.rec.Queue})
 		h.pop(c, KindAnswered, ev.At)
 	case acd.CallTransferred:
 		if c := h.calls[ev.Call]; c != nil {
-			c.agent, c.queue = ev.Agent, ev.To
+			c.agent, c.rec.Queue = ev.Agent, ev.To // the queue it goes to, before it is enqueued there
 			h.pop(c, KindTransferred, ev.At)
 			c.agent = ""
 		}
@@ -230,18 +247,18 @@ func (h *Hub) onEvent(ev acd.Event) {
 		if c := h.calls[ev.Call]; c != nil {
 			c.agent = ev.Agent
 			h.pop(c, KindEnded, ev.At)
-			delete(h.calls, ev.Call)
+			h.forget(ev.Call)
 		}
 	case acd.CallAbandoned:
-		delete(h.calls, ev.Call)
+		h.forget(ev.Call)
 		if ev.Agent != "" {
 			h.idleIf(ev.Agent, ev.Call)
 		}
 	case acd.CallRemoved:
-		delete(h.calls, ev.Call)
+		h.forget(ev.Call)
 	case acd.CallOverflowed:
 		if ev.Callback {
-			delete(h.calls, ev.Call)
+			h.forget(ev.Call)
 		}
 	case acd.AgentStateChanged:
 		switch {
@@ -266,11 +283,12 @@ func (h *Hub) pop(c *callState, kind string, at time.Time) {
 		return
 	}
 	c.kind = kind
-	p := Pop{Kind: kind, CallID: c.id, Agent: c.agent, Caller: c.caller, DID: c.did, Queue: c.queue,
-		WaitedS: c.waited.Seconds(), Callback: c.data["callback"] != "", IVR: c.ivr, Data: c.data, At: at}
+	r := c.rec
+	p := Pop{Kind: kind, CallID: r.ID, Agent: c.agent, Caller: r.Number, DID: r.DID, Queue: r.Queue,
+		WaitedS: c.waited.Seconds(), Callback: r.Data["callback"] != "", IVR: r.Path, Data: maps.Clone(r.Data), At: at}
 	if e := c.enrichment; e != nil {
 		p.Customers, p.Tickets, p.Interactions, p.PopURL = e.Customers, e.Tickets, e.Interactions, e.PopURL
-		p.Recordings = recordingsOf(e.Recordings, c.agent)
+		p.Recordings = crm.RecordingsFor(e.Recordings, c.agent)
 	}
 	h.publish(c.agent, p)
 }
@@ -291,22 +309,23 @@ func (h *Hub) enrich(c *callState) {
 	if len(h.opt.Enrichers) == 0 {
 		return
 	}
-	q := Query{CallID: c.id, Caller: c.caller, DID: c.did, Queue: c.queue, Account: c.data["account"],
-		Customer: c.data["customer"], Data: maps.Clone(c.data)}
+	r := c.rec
+	q := Query{CallID: r.ID, Caller: r.Number, DID: r.DID, Queue: r.Queue, Account: r.Data["account"],
+		Customer: r.Data["customer"], Data: maps.Clone(r.Data)}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), h.opt.EnrichTimeout)
 		defer cancel()
-		e, err := enrichAll(ctx, h.opt.Enrichers, q)
+		e, err := crm.AskAll(ctx, h.opt.Enrichers, q)
 		if err != nil {
 			h.enrichErrs.Inc()
 			h.log.Warn("screen pop enrichment incomplete", "call", q.CallID, "err", err)
 		}
 		h.inbox.Push(func() {
-			if h.calls[c.id] != c {
+			if h.calls[q.CallID] != c {
 				return
 			}
 			c.enrichment = &e
-			if e.empty() {
+			if e.Empty() {
 				return // nothing to add to a pop already out
 			}
 			if c.agent != "" && (c.kind == KindOffered || c.kind == KindAnswered) {
@@ -346,7 +365,7 @@ func (h *Hub) Handled(agent, callID string) (Facts, bool) {
 func (h *Hub) sweep(now time.Time) {
 	for id, c := range h.calls {
 		if (!c.enqueued && now.Sub(c.seen) > staleAfter) || now.Sub(c.seen) > 24*time.Hour {
-			delete(h.calls, id)
+			h.forget(id)
 		}
 	}
 }

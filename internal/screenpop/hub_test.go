@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"switchboard/acd"
-	"switchboard/internal/router"
 )
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
@@ -53,7 +52,7 @@ func quiet(t *testing.T, s *Subscriber, who string) {
 // arrive walks a call through the router's hooks and the engine's events up to the offer.
 func arrive(h *Hub, call, agent string) {
 	h.CallInfo(call, "+4930111222", "5551002")
-	h.Routed(call, []router.IVRStep{{Node: "lang", Input: "1"}, {Node: "card", Input: router.MaskedInput}},
+	h.Routed(call, []acd.IVRStep{{Node: "lang", Input: "1"}, {Node: "card", Input: "****"}},
 		map[string]string{"account": "A-1", "language": "en"})
 	h.Observe(acd.CallEnqueued{At: t0, Call: call, Queue: "support-l1", EnqueuedAt: t0})
 	h.Observe(acd.CallOffered{At: t0.Add(2 * time.Second), Call: call, Queue: "support-l1", Agent: agent, Waited: 2 * time.Second})
@@ -73,7 +72,7 @@ func TestOnlyTheOfferedAgentGetsThePop(t *testing.T) {
 	p := next(t, a)
 	if p.Kind != KindOffered || p.CallID != "ast1-c1" || p.Agent != "1001" || p.Caller != "+4930111222" ||
 		p.DID != "5551002" || p.Queue != "support-l1" || p.WaitedS != 2 || p.Data["account"] != "A-1" ||
-		len(p.IVR) != 2 || p.IVR[1] != (router.IVRStep{Node: "card", Input: "****"}) || !p.At.Equal(t0.Add(2*time.Second)) {
+		len(p.IVR) != 2 || p.IVR[1] != (acd.IVRStep{Node: "card", Input: "****"}) || !p.At.Equal(t0.Add(2*time.Second)) {
 		t.Fatalf("offered pop %+v", p)
 	}
 	quiet(t, b, "another agent")

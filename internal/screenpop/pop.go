@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"time"
 
-	"switchboard/internal/router"
+	"switchboard/acd"
+	"switchboard/crm"
+	"switchboard/recording"
 )
 
 // Kinds of pop.
@@ -19,22 +21,22 @@ const (
 
 // Pop is what the agent's desktop shows of a call (the JSON of docs/screenpop.md).
 type Pop struct {
-	Kind         string            `json:"kind"`
-	CallID       string            `json:"call_id"`
-	Agent        string            `json:"agent"`
-	Caller       string            `json:"caller"`
-	DID          string            `json:"did"`
-	Queue        string            `json:"queue"`
-	WaitedS      float64           `json:"waited_s"`
-	Callback     bool              `json:"callback"`
-	IVR          []router.IVRStep  `json:"ivr"`
-	Data         map[string]string `json:"data"`
-	Customers    []Customer        `json:"customers"`
-	Tickets      []Ticket          `json:"tickets"`
-	Interactions []Interaction     `json:"interactions"`
-	Recordings   []Recording       `json:"recordings"`
-	PopURL       string            `json:"pop_url,omitempty"`
-	At           time.Time         `json:"at"`
+	Kind         string                `json:"kind"`
+	CallID       string                `json:"call_id"`
+	Agent        string                `json:"agent"`
+	Caller       string                `json:"caller"`
+	DID          string                `json:"did"`
+	Queue        string                `json:"queue"`
+	WaitedS      float64               `json:"waited_s"`
+	Callback     bool                  `json:"callback"`
+	IVR          []acd.IVRStep         `json:"ivr"`
+	Data         map[string]string     `json:"data"`
+	Customers    []Customer            `json:"customers"`
+	Tickets      []Ticket              `json:"tickets"`
+	Interactions []Interaction         `json:"interactions"`
+	Recordings   []recording.Recording `json:"recordings"`
+	PopURL       string                `json:"pop_url,omitempty"`
+	At           time.Time             `json:"at"`
 }
 
 // idleJSON is the idle pop: no call, nothing else to say.
@@ -64,55 +66,12 @@ func orEmpty[T any](s []T) []T {
 	return s
 }
 
-// Customer is a customer record the caller may be.
-type Customer struct {
-	ID       int64    `json:"id"`
-	Name     string   `json:"name"`
-	Segment  string   `json:"segment"`
-	Language string   `json:"language"`
-	Phones   []string `json:"phones"`
-	Accounts []string `json:"accounts"`
-}
-
-// Ticket is an open ticket of the customer.
-type Ticket struct {
-	ID         int64  `json:"id"`
-	Subject    string `json:"subject"`
-	Status     string `json:"status"`
-	Priority   int    `json:"priority"`
-	CustomerID int64  `json:"customer_id"`
-}
-
-// Interaction is one of the customer's last contacts.
-type Interaction struct {
-	CallID      string    `json:"call_id"`
-	At          time.Time `json:"at"`
-	Queue       string    `json:"queue"`
-	Agent       string    `json:"agent"`
-	Outcome     string    `json:"outcome"`
-	Disposition string    `json:"disposition"`
-	CSAT        int       `json:"csat,omitempty"` // 1-5; 0: none given
-}
-
-// Recording is a recorded earlier call with the caller. A pop lists only its agent's own
-// (Agent), the recordings an agent may hear.
-type Recording struct {
-	Name      string    `json:"name"`
-	Started   time.Time `json:"started"`
-	DurationS float64   `json:"duration_s"`
-	Agent     string    `json:"-"`
-}
+// What a pop shows of the caller (crm's pop assembly).
+type (
+	Customer    = crm.PopCustomer    // a customer record the caller may be
+	Ticket      = crm.PopTicket      // an open ticket of the customer
+	Interaction = crm.PopInteraction // one of the customer's last contacts
+)
 
 // PopRecordings is how many of the caller's recordings a pop lists at most.
-const PopRecordings = 5
-
-// recordingsOf returns the recordings of recs that agent took, at most PopRecordings.
-func recordingsOf(recs []Recording, agent string) []Recording {
-	var out []Recording
-	for _, r := range recs {
-		if r.Agent == agent && agent != "" && len(out) < PopRecordings {
-			out = append(out, r)
-		}
-	}
-	return out
-}
+const PopRecordings = crm.PopRecordings

@@ -5,38 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"switchboard/acd"
+	"switchboard/internal/account"
 )
-
-// Account is a user as the admin side lists it: never the password hash.
-type Account struct {
-	ID        int64     `json:"id"`
-	Username  string    `json:"username"`
-	Role      string    `json:"role"`
-	AgentID   string    `json:"agent_id"`
-	Queues    []string  `json:"queues"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
-// AccountPatch changes an account; nil fields stay as they are.
-type AccountPatch struct {
-	Role         *string
-	AgentID      *string
-	Queues       *[]string
-	PasswordHash *string
-	// Check, when set, vets the account as it would be after the patch, inside the
-	// transaction that holds the row; its error refuses the patch as invalid.
-	Check func(role, agentID string, queues []string) error
-}
-
-// ErrLastAdmin refuses a change that would leave no admin account.
-var ErrLastAdmin error = &acd.Error{Code: acd.EConflict, Message: "the last admin cannot be removed or demoted"}
 
 func conflict(format string, args ...any) error {
 	return &acd.Error{Code: acd.EConflict, Message: fmt.Sprintf(format, args...)}
@@ -44,14 +20,14 @@ func conflict(format string, args ...any) error {
 
 const accountColumns = `id, username, role, coalesce(agent_id, ''), queues, created_at`
 
-func scanAccount(row pgx.CollectableRow) (Account, error) {
-	var a Account
+func scanAccount(row pgx.CollectableRow) (account.Account, error) {
+	var a account.Account
 	err := row.Scan(&a.ID, &a.Username, &a.Role, &a.AgentID, &a.Queues, &a.CreatedAt)
 	return a, err
 }
 
 // Accounts lists every account by username.
-func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
+func (s *Store) Accounts(ctx context.Context) ([]account.Account, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+accountColumns+` FROM users ORDER BY username`)
 	if err != nil {
 		return nil, fmt.Errorf("accounts: %w", err)
@@ -64,7 +40,7 @@ func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
 }
 
 // Account returns one account.
-func (s *Store) Account(ctx context.Context, id int64) (*Account, error) {
+func (s *Store) Account(ctx context.Context, id int64) (*account.Account, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+accountColumns+` FROM users WHERE id = $1`, id)
 	if err != nil {
 		return nil, fmt.Errorf("account %d: %w", id, err)
@@ -80,7 +56,7 @@ func (s *Store) Account(ctx context.Context, id int64) (*Account, error) {
 }
 
 // CreateAccount adds an account; a taken username is a conflict.
-func (s *Store) CreateAccount(ctx context.Context, u User) (*Account, error) {
+func (s *Store) CreateAccount(ctx context.Context, u account.User) (*account.Account, error) {
 	if u.Queues == nil {
 		u.Queues = []string{}
 	}
@@ -113,39 +89,13 @@ func lockAdmins(ctx context.Context, tx pgx.Tx) (int, error) {
 	return len(ids), err
 }
 
-// AccountUpdate is an account as UpdateAccount left it, with what the change ended.
-type AccountUpdate struct {
-	Account       Account
-	SessionsEnded int64 // the account's sessions ended by a new password
-	TokensRevoked int64 // the account's API tokens revoked by a new password, role, agent or scope
-}
-
-// Ended says in words what the change ended, for the audit ("" when nothing).
-func (u AccountUpdate) Ended() string {
-	var parts []string
-	if u.SessionsEnded > 0 {
-		parts = append(parts, plural(u.SessionsEnded, "session")+" ended")
-	}
-	if u.TokensRevoked > 0 {
-		parts = append(parts, plural(u.TokensRevoked, "API token")+" revoked")
-	}
-	return strings.Join(parts, ", ")
-}
-
-func plural(n int64, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
-}
-
 // UpdateAccount applies p in one transaction at now. Demoting the last admin is refused with
 // ErrLastAdmin. The rule for credentials, the same whoever changes the account (the admin
 // pages, the API, switchboard user): a new password ends the account's sessions and revokes
 // its API tokens; a new role, agent or scope revokes its API tokens (a token is made for
 // what its owner was; sessions read the account again on every request).
-func (s *Store) UpdateAccount(ctx context.Context, id int64, p AccountPatch, now time.Time) (*AccountUpdate, error) {
-	var out *AccountUpdate
+func (s *Store) UpdateAccount(ctx context.Context, id int64, p account.Patch, now time.Time) (*account.Update, error) {
+	var out *account.Update
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		admins, err := lockAdmins(ctx, tx)
 		if err != nil {
@@ -162,7 +112,7 @@ func (s *Store) UpdateAccount(ctx context.Context, id int64, p AccountPatch, now
 			return err
 		}
 		if p.Role != nil && oldRole == "admin" && *p.Role != "admin" && admins <= 1 {
-			return ErrLastAdmin
+			return account.ErrLastAdmin
 		}
 		role, agent, queues := oldRole, oldAgent, oldQueues
 		if p.Role != nil {
@@ -202,7 +152,7 @@ func (s *Store) UpdateAccount(ctx context.Context, id int64, p AccountPatch, now
 		if err != nil {
 			return err
 		}
-		out = &AccountUpdate{Account: a}
+		out = &account.Update{Account: a}
 		identity := role != oldRole || agent != oldAgent || !sameSet(queues, oldQueues)
 		out.SessionsEnded, out.TokensRevoked, err = endCredentials(ctx, tx, id, p.PasswordHash != nil, identity, now)
 		return err
@@ -250,7 +200,7 @@ func sameSet(a, b []string) bool {
 // SaveUser creates the account u.Username, or sets the role, agent, scope and password of the
 // one that exists through UpdateAccount, so that the command line (switchboard user) follows
 // the rules the admin pages follow. check vets the account as AccountPatch.Check does.
-func (s *Store) SaveUser(ctx context.Context, u User, check func(role, agentID string, queues []string) error, now time.Time) (upd *AccountUpdate, created bool, err error) {
+func (s *Store) SaveUser(ctx context.Context, u account.User, check func(role, agentID string, queues []string) error, now time.Time) (upd *account.Update, created bool, err error) {
 	if u.Queues == nil {
 		u.Queues = []string{}
 	}
@@ -269,12 +219,12 @@ func (s *Store) SaveUser(ctx context.Context, u User, check func(role, agentID s
 			if err != nil {
 				return nil, false, err
 			}
-			return &AccountUpdate{Account: *a}, true, nil
+			return &account.Update{Account: *a}, true, nil
 		}
 		if err != nil {
 			return nil, false, err
 		}
-		upd, err := s.UpdateAccount(ctx, cur.ID, AccountPatch{Role: &u.Role, AgentID: &u.AgentID, Queues: &u.Queues,
+		upd, err := s.UpdateAccount(ctx, cur.ID, account.Patch{Role: &u.Role, AgentID: &u.AgentID, Queues: &u.Queues,
 			PasswordHash: &u.PasswordHash, Check: check}, now)
 		return upd, false, err
 	}
@@ -298,7 +248,7 @@ func (s *Store) DeleteAccount(ctx context.Context, id int64) error {
 			return err
 		}
 		if role == "admin" && admins <= 1 {
-			return ErrLastAdmin // rolls the delete back
+			return account.ErrLastAdmin // rolls the delete back
 		}
 		return nil
 	})
@@ -308,20 +258,9 @@ func (s *Store) DeleteAccount(ctx context.Context, id int64) error {
 	return err
 }
 
-// APIToken is an integration's token as listed: the token itself is never stored.
-type APIToken struct {
-	ID         int64      `json:"id"`
-	Name       string     `json:"name"`
-	UserID     int64      `json:"user_id"`
-	Username   string     `json:"username"`
-	CreatedAt  time.Time  `json:"created_at"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-	RevokedAt  *time.Time `json:"revoked_at"`
-}
-
 // CreateAPIToken records a token (by its hash) for a user and returns its listing.
-func (s *Store) CreateAPIToken(ctx context.Context, userID int64, name, token string) (*APIToken, error) {
-	var t APIToken
+func (s *Store) CreateAPIToken(ctx context.Context, userID int64, name, token string) (*account.APIToken, error) {
+	var t account.APIToken
 	err := s.pool.QueryRow(ctx, `
 		WITH t AS (INSERT INTO api_tokens (token_hash, name, user_id) VALUES ($1, $2, $3)
 		           RETURNING id, name, user_id, created_at)
@@ -338,7 +277,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, userID int64, name, token st
 }
 
 // APITokens lists the tokens of a user (userID 0: of everyone), newest first.
-func (s *Store) APITokens(ctx context.Context, userID int64) ([]APIToken, error) {
+func (s *Store) APITokens(ctx context.Context, userID int64) ([]account.APIToken, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT t.id, t.name, t.user_id, u.username, t.created_at, t.last_used_at, t.revoked_at
 		FROM api_tokens t JOIN users u ON u.id = t.user_id
@@ -346,8 +285,8 @@ func (s *Store) APITokens(ctx context.Context, userID int64) ([]APIToken, error)
 	if err != nil {
 		return nil, fmt.Errorf("api tokens: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (APIToken, error) {
-		var t APIToken
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (account.APIToken, error) {
+		var t account.APIToken
 		err := row.Scan(&t.ID, &t.Name, &t.UserID, &t.Username, &t.CreatedAt, &t.LastUsedAt, &t.RevokedAt)
 		return t, err
 	})
@@ -374,8 +313,8 @@ func (s *Store) RevokeAPIToken(ctx context.Context, id, userID int64, now time.T
 
 // SessionByAPIToken returns the user a live (not revoked) token acts as, as a session
 // without a CSRF token, and records the use.
-func (s *Store) SessionByAPIToken(ctx context.Context, token string, now time.Time) (*Session, error) {
-	var ss Session
+func (s *Store) SessionByAPIToken(ctx context.Context, token string, now time.Time) (*account.Session, error) {
+	var ss account.Session
 	var agent *string
 	err := s.pool.QueryRow(ctx, `
 		UPDATE api_tokens t SET last_used_at = $2

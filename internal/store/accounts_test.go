@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/internal/account"
 	"switchboard/internal/pgtest"
 	"switchboard/internal/store"
 )
@@ -15,19 +16,19 @@ import (
 func TestAccountsLastAdminAndPatch(t *testing.T) {
 	ctx := context.Background()
 	s := store.New(pgtest.Pool(t))
-	root, err := s.CreateAccount(ctx, store.User{Username: "root", Role: "admin", PasswordHash: "h1"})
+	root, err := s.CreateAccount(ctx, account.User{Username: "root", Role: "admin", PasswordHash: "h1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateAccount(ctx, store.User{Username: "root", Role: "agent", PasswordHash: "h"}); acd.ErrorCode(err) != acd.EConflict {
+	if _, err := s.CreateAccount(ctx, account.User{Username: "root", Role: "agent", PasswordHash: "h"}); acd.ErrorCode(err) != acd.EConflict {
 		t.Fatalf("duplicate username: %v, want a conflict", err)
 	}
 	agent := "agent"
 	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	if _, err := s.UpdateAccount(ctx, root.ID, store.AccountPatch{Role: &agent}, at); !errors.Is(err, store.ErrLastAdmin) {
+	if _, err := s.UpdateAccount(ctx, root.ID, account.Patch{Role: &agent}, at); !errors.Is(err, account.ErrLastAdmin) {
 		t.Fatalf("demoting the last admin: %v", err)
 	}
-	if err := s.DeleteAccount(ctx, root.ID); !errors.Is(err, store.ErrLastAdmin) {
+	if err := s.DeleteAccount(ctx, root.ID); !errors.Is(err, account.ErrLastAdmin) {
 		t.Fatalf("deleting the last admin: %v", err)
 	}
 	if _, err := s.Account(ctx, root.ID); err != nil {
@@ -35,7 +36,7 @@ func TestAccountsLastAdminAndPatch(t *testing.T) {
 	}
 
 	// Two admins deleted at once: one delete must lose.
-	two, err := s.CreateAccount(ctx, store.User{Username: "root2", Role: "admin", PasswordHash: "h2"})
+	two, err := s.CreateAccount(ctx, account.User{Username: "root2", Role: "admin", PasswordHash: "h2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +55,7 @@ func TestAccountsLastAdminAndPatch(t *testing.T) {
 		t.Fatalf("after the deletes: %+v %v", list, err)
 	}
 
-	sup, err := s.CreateAccount(ctx, store.User{Username: "sue", Role: "supervisor", Queues: []string{"billing"}, PasswordHash: "old"})
+	sup, err := s.CreateAccount(ctx, account.User{Username: "sue", Role: "supervisor", Queues: []string{"billing"}, PasswordHash: "old"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +63,7 @@ func TestAccountsLastAdminAndPatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	queues, hash := []string{"support", "billing"}, "new"
-	upd, err := s.UpdateAccount(ctx, sup.ID, store.AccountPatch{Queues: &queues, PasswordHash: &hash}, at)
+	upd, err := s.UpdateAccount(ctx, sup.ID, account.Patch{Queues: &queues, PasswordHash: &hash}, at)
 	if err != nil || upd.Account.Role != "supervisor" || len(upd.Account.Queues) != 2 || upd.Account.Queues[0] != "support" || upd.SessionsEnded != 1 {
 		t.Fatalf("patch: %+v %v", upd, err)
 	}
@@ -74,10 +75,10 @@ func TestAccountsLastAdminAndPatch(t *testing.T) {
 		t.Fatalf("hash not changed: %q", u.PasswordHash)
 	}
 	empty := ""
-	if upd, err = s.UpdateAccount(ctx, sup.ID, store.AccountPatch{AgentID: &empty}, at); err != nil || upd.Account.AgentID != "" || len(upd.Account.Queues) != 2 {
+	if upd, err = s.UpdateAccount(ctx, sup.ID, account.Patch{AgentID: &empty}, at); err != nil || upd.Account.AgentID != "" || len(upd.Account.Queues) != 2 {
 		t.Fatalf("patch of one field changed others: %+v %v", upd, err)
 	}
-	if _, err := s.UpdateAccount(ctx, 999, store.AccountPatch{Role: &agent}, at); !store.IsNotFound(err) {
+	if _, err := s.UpdateAccount(ctx, 999, account.Patch{Role: &agent}, at); !store.IsNotFound(err) {
 		t.Fatalf("patch of a missing account: %v", err)
 	}
 }
@@ -85,11 +86,11 @@ func TestAccountsLastAdminAndPatch(t *testing.T) {
 func TestAPITokens(t *testing.T) {
 	ctx := context.Background()
 	s := store.New(pgtest.Pool(t))
-	sue, err := s.CreateAccount(ctx, store.User{Username: "sue", Role: "supervisor", Queues: []string{"billing"}, PasswordHash: "h"})
+	sue, err := s.CreateAccount(ctx, account.User{Username: "sue", Role: "supervisor", Queues: []string{"billing"}, PasswordHash: "h"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bob, _ := s.CreateAccount(ctx, store.User{Username: "bob", Role: "agent", AgentID: "1001", PasswordHash: "h"})
+	bob, _ := s.CreateAccount(ctx, account.User{Username: "bob", Role: "agent", AgentID: "1001", PasswordHash: "h"})
 	tok, err := s.CreateAPIToken(ctx, sue.ID, "crm sync", "secret-1")
 	if err != nil || tok.Username != "sue" {
 		t.Fatalf("create: %+v %v", tok, err)
@@ -137,18 +138,18 @@ func TestAccountChangesEndCredentials(t *testing.T) {
 	list := func(q ...string) *[]string { return &q }
 	for _, tt := range []struct {
 		name                 string
-		patch                store.AccountPatch
+		patch                account.Patch
 		sessionEnds, revoked bool
 	}{
-		{"password", store.AccountPatch{PasswordHash: str("new")}, true, true},
-		{"demotion", store.AccountPatch{Role: str("agent"), AgentID: str("1001"), Queues: list()}, false, true},
-		{"scope", store.AccountPatch{Queues: list("billing")}, false, true},
-		{"same scope", store.AccountPatch{Queues: list("support", "billing")}, false, false},
-		{"same role", store.AccountPatch{Role: str("supervisor")}, false, false},
+		{"password", account.Patch{PasswordHash: str("new")}, true, true},
+		{"demotion", account.Patch{Role: str("agent"), AgentID: str("1001"), Queues: list()}, false, true},
+		{"scope", account.Patch{Queues: list("billing")}, false, true},
+		{"same scope", account.Patch{Queues: list("support", "billing")}, false, false},
+		{"same role", account.Patch{Role: str("supervisor")}, false, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := store.New(pgtest.Pool(t))
-			sup, err := s.CreateAccount(ctx, store.User{Username: "sue", Role: "supervisor", Queues: []string{"billing", "support"}, PasswordHash: "old"})
+			sup, err := s.CreateAccount(ctx, account.User{Username: "sue", Role: "supervisor", Queues: []string{"billing", "support"}, PasswordHash: "old"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -184,7 +185,7 @@ func TestSaveUserFollowsUpdateRules(t *testing.T) {
 	ctx := context.Background()
 	s := store.New(pgtest.Pool(t))
 	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	upd, created, err := s.SaveUser(ctx, store.User{Username: "root", Role: "admin", PasswordHash: "h1"}, nil, at)
+	upd, created, err := s.SaveUser(ctx, account.User{Username: "root", Role: "admin", PasswordHash: "h1"}, nil, at)
 	if err != nil || !created || upd.Account.Username != "root" {
 		t.Fatalf("create: %+v %v %v", upd, created, err)
 	}
@@ -194,15 +195,15 @@ func TestSaveUserFollowsUpdateRules(t *testing.T) {
 	if _, err := s.CreateAPIToken(ctx, upd.Account.ID, "ci", "sbt_1"); err != nil {
 		t.Fatal(err)
 	}
-	upd, created, err = s.SaveUser(ctx, store.User{Username: "root", Role: "admin", PasswordHash: "h2"}, nil, at)
+	upd, created, err = s.SaveUser(ctx, account.User{Username: "root", Role: "admin", PasswordHash: "h2"}, nil, at)
 	if err != nil || created || upd.SessionsEnded != 1 || upd.TokensRevoked != 1 {
 		t.Fatalf("update: %+v %v %v", upd, created, err)
 	}
-	if _, _, err := s.SaveUser(ctx, store.User{Username: "root", Role: "agent", AgentID: "1001", PasswordHash: "h3"}, nil, at); !errors.Is(err, store.ErrLastAdmin) {
+	if _, _, err := s.SaveUser(ctx, account.User{Username: "root", Role: "agent", AgentID: "1001", PasswordHash: "h3"}, nil, at); !errors.Is(err, account.ErrLastAdmin) {
 		t.Fatalf("demoting the last admin: %v", err)
 	}
 	refuse := func(role, agent string, queues []string) error { return errors.New("no such queue") }
-	if _, _, err := s.SaveUser(ctx, store.User{Username: "sue", Role: "supervisor", PasswordHash: "h"}, refuse, at); acd.ErrorCode(err) != acd.EInvalid {
+	if _, _, err := s.SaveUser(ctx, account.User{Username: "sue", Role: "supervisor", PasswordHash: "h"}, refuse, at); acd.ErrorCode(err) != acd.EInvalid {
 		t.Fatalf("a refused new account: %v, want invalid", err)
 	}
 	if _, err := s.UserByName(ctx, "sue"); !store.IsNotFound(err) {

@@ -6,28 +6,13 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/acd/report"
 )
-
-// AgentDay is an agent's work over a span (the desktop's "today"), read from agent_states.
-type AgentDay struct {
-	Calls  int           // calls answered (on-call intervals that began in the span)
-	Talk   time.Duration // on-call time within the span
-	WrapUp time.Duration // wrap-up time within the span
-	Pause  time.Duration // paused time within the span
-}
-
-// AHT is the mean handle time: talk plus wrap-up per call.
-func (d AgentDay) AHT() time.Duration {
-	if d.Calls == 0 {
-		return 0
-	}
-	return (d.Talk + d.WrapUp) / time.Duration(d.Calls)
-}
 
 // AgentDay sums an agent's state intervals between from and to; an interval still open
 // counts up to to. What the journal has not written yet (a second or so) is missing.
-func (s *Store) AgentDay(ctx context.Context, agent string, from, to time.Time) (AgentDay, error) {
-	var d AgentDay
+func (s *Store) AgentDay(ctx context.Context, agent string, from, to time.Time) (report.AgentDay, error) {
+	var d report.AgentDay
 	var talk, wrap, pause float64
 	err := s.pool.QueryRow(ctx, `
 		WITH iv AS (
@@ -42,7 +27,7 @@ func (s *Store) AgentDay(ctx context.Context, agent string, from, to time.Time) 
 		FROM iv`, agent, from, to, acd.OnCall.String(), acd.WrapUp.String(), acd.Paused.String()).
 		Scan(&d.Calls, &talk, &wrap, &pause)
 	if err != nil {
-		return AgentDay{}, fmt.Errorf("store: agent %s day: %w", agent, err)
+		return report.AgentDay{}, fmt.Errorf("store: agent %s day: %w", agent, err)
 	}
 	sec := func(x float64) time.Duration { return time.Duration(x * float64(time.Second)).Round(time.Millisecond) }
 	d.Talk, d.WrapUp, d.Pause = sec(talk), sec(wrap), sec(pause)

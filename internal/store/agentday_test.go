@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/acd/report"
 	"switchboard/internal/pgtest"
 	"switchboard/internal/store"
 )
@@ -33,12 +34,12 @@ func TestAgentDay(t *testing.T) {
 	ctx := context.Background()
 	d, err := r.s.AgentDay(ctx, "a1", at(0), at(123))
 	r.must(err)
-	eq(t, "whole day", d, store.AgentDay{Calls: 2, Talk: sec(50), WrapUp: sec(10), Pause: sec(60)})
+	eq(t, "whole day", d, report.AgentDay{Calls: 2, Talk: sec(50), WrapUp: sec(10), Pause: sec(60)})
 	eq(t, "aht", d.AHT(), sec(30))
 	d, err = r.s.AgentDay(ctx, "a1", at(12), at(72))
 	r.must(err)
-	eq(t, "from 12 to 72", d, store.AgentDay{Calls: 0, Talk: sec(20), WrapUp: sec(10), Pause: sec(30)})
+	eq(t, "from 12 to 72", d, report.AgentDay{Calls: 0, Talk: sec(20), WrapUp: sec(10), Pause: sec(30)})
 	d, err = r.s.AgentDay(ctx, "nobody", at(0), at(123))
 	r.must(err)
-	eq(t, "unknown agent", d, store.AgentDay{})
+	eq(t, "unknown agent", d, report.AgentDay{})
 }

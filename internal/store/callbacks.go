@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"switchboard/acd"
 	"switchboard/ivr/callback"
 )
 
@@ -50,77 +49,11 @@ import (
 // the stale lease use the store's clock (Store.WithClock), never the
 // database's.
 
-// CallbackState is a callback's state.
-type CallbackState string
-
-// Callback states; the first three are active.
-const (
-	CallbackPending   CallbackState = "pending"   // waiting for its turn; never attempted
-	CallbackScheduled CallbackState = "scheduled" // waiting for a time: a retry, or the window the caller chose
-	CallbackDialing   CallbackState = "dialing"   // an attempt is claimed and under way
-	CallbackDone      CallbackState = "done"      // connected, or no attempt left (outcome says which)
-	CallbackExpired   CallbackState = "expired"
-	CallbackCancelled CallbackState = "cancelled"
-)
-
-// ActiveCallbackStates are the states the metric and the dashboards count.
-var ActiveCallbackStates = []CallbackState{CallbackPending, CallbackScheduled, CallbackDialing}
-
-// ErrInvalidCallback is returned (wrapped) for a request the store refuses.
-var ErrInvalidCallback error = &acd.Error{Code: acd.EInvalid, Message: "invalid callback request"}
-
-// ErrCallbackConflict is returned (wrapped) when a callback is not in the
-// state an operation needs.
-var ErrCallbackConflict error = &acd.Error{Code: acd.EConflict, Message: "callback is not in that state"}
-
-// CallbackRequest asks for a callback.
-type CallbackRequest struct {
-	Node       string // the node the call came from
-	Number     string // E.164 (callback.Normalize, then Policy.Check)
-	Queue      string
-	Priority   int
-	EnqueuedAt time.Time // the caller's original place; required
-	Reason     callback.Reason
-	CallID     string
-	// The window the caller chose; zero ends are open.
-	WindowStart, WindowEnd time.Time
-	MaxAttempts            int       // > 0 (Policy.Attempts)
-	NextAt                 time.Time // earliest first attempt (Policy.NextAttempt with the hours); zero: now, or WindowStart
-	ExpiresAt              time.Time // required
-	Data                   map[string]string
-}
-
-// Callback is a stored callback.
-type Callback struct {
-	ID                     int64
-	Node                   string
-	Number                 string
-	Queue                  string
-	Priority               int
-	EnqueuedAt             time.Time
-	Reason                 callback.Reason
-	CallID                 string
-	Agent                  string
-	WindowStart, WindowEnd time.Time
-	State                  CallbackState
-	Attempts, MaxAttempts  int
-	NextAt, ExpiresAt      time.Time
-	Outcome                callback.Outcome // the last attempt's; "" before it ends
-	Requests               int              // requests merged into it, itself included
-	CreatedAt, UpdatedAt   time.Time
-	Data                   map[string]string
-}
-
-// LogValue logs a callback without its number's leading digits.
-func (c Callback) LogValue() slog.Value {
-	return slog.GroupValue(slog.Int64("id", c.ID), slog.String("queue", c.Queue),
-		slog.String("number", callback.Mask(c.Number)), slog.String("state", string(c.State)),
-		slog.Int("attempts", c.Attempts))
-}
+var _ callback.Store = (*Store)(nil)
 
 // Claim is one claimed attempt: the router dials it, then calls FinishAttempt.
 type Claim struct {
-	Callback
+	callback.Callback
 	Attempt int // equals Callback.Attempts
 }
 
@@ -147,8 +80,8 @@ const callbackColumns = `id, node, number, queue, priority, enqueued_at, reason,
 	coalesce(agent, ''), window_start, window_end, state, attempts, max_attempts, next_at, expires_at,
 	coalesce(outcome, ''), requests, created_at, updated_at, data`
 
-func scanCallback(row pgx.CollectableRow) (Callback, error) {
-	var c Callback
+func scanCallback(row pgx.CollectableRow) (callback.Callback, error) {
+	var c callback.Callback
 	var ws, we *time.Time
 	err := row.Scan(&c.ID, &c.Node, &c.Number, &c.Queue, &c.Priority, &c.EnqueuedAt, &c.Reason, &c.CallID,
 		&c.Agent, &ws, &we, &c.State, &c.Attempts, &c.MaxAttempts, &c.NextAt, &c.ExpiresAt,
@@ -176,33 +109,13 @@ func nullText(s string) *string {
 	return &s
 }
 
-func (r CallbackRequest) validate() error {
-	switch {
-	case !callback.IsE164(r.Number):
-		return fmt.Errorf("number is not E.164: %w", ErrInvalidCallback)
-	case r.Queue == "":
-		return fmt.Errorf("no queue: %w", ErrInvalidCallback)
-	case !r.Reason.Valid():
-		return fmt.Errorf("reason %q: %w", r.Reason, ErrInvalidCallback)
-	case r.EnqueuedAt.IsZero():
-		return fmt.Errorf("no enqueue time: %w", ErrInvalidCallback)
-	case r.ExpiresAt.IsZero():
-		return fmt.Errorf("no expiry: %w", ErrInvalidCallback)
-	case r.MaxAttempts <= 0:
-		return fmt.Errorf("max attempts %d: %w", r.MaxAttempts, ErrInvalidCallback)
-	case !r.WindowStart.IsZero() && !r.WindowEnd.IsZero() && !r.WindowStart.Before(r.WindowEnd):
-		return fmt.Errorf("window ends before it starts: %w", ErrInvalidCallback)
-	}
-	return nil
-}
-
 // RequestCallback records a callback request, or merges it into the active
 // callback for the same number and queue (merged true): the earliest
 // enqueued_at and the highest priority win, the attempt budget and the
 // expiry grow to the larger, the next attempt comes no later than either
 // asks (unless one is under way), a window given by the new request replaces
 // the old, and data is merged.
-func (s *Store) RequestCallback(ctx context.Context, r CallbackRequest) (id int64, merged bool, err error) {
+func (s *Store) RequestCallback(ctx context.Context, r callback.Request) (id int64, merged bool, err error) {
 	return requestCallback(ctx, s.pool, r, s.now())
 }
 
@@ -211,8 +124,8 @@ type rowQuerier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-func requestCallback(ctx context.Context, db rowQuerier, r CallbackRequest, now time.Time) (id int64, merged bool, err error) {
-	if err := r.validate(); err != nil {
+func requestCallback(ctx context.Context, db rowQuerier, r callback.Request, now time.Time) (id int64, merged bool, err error) {
+	if err := r.Validate(); err != nil {
 		return 0, false, fmt.Errorf("store: request callback: %w", err)
 	}
 	next := r.NextAt
@@ -274,7 +187,7 @@ func (s *Store) ClaimCallbacksIn(ctx context.Context, owner string, queues []str
 		return nil, nil
 	}
 	if owner == "" || limit <= 0 {
-		return nil, fmt.Errorf("store: claim callbacks: owner and a positive limit are required: %w", ErrInvalidCallback)
+		return nil, fmt.Errorf("store: claim callbacks: owner and a positive limit are required: %w", callback.ErrInvalid)
 	}
 	rows, err := s.pool.Query(ctx, `
 		WITH due AS (
@@ -325,7 +238,7 @@ func (s *Store) ClaimCallbacksIn(ctx context.Context, owner string, queues []str
 // next then means the policy has no attempt left at all.
 func (s *Store) FinishAttempt(ctx context.Context, id int64, attempt int, outcome callback.Outcome, next time.Time) (bool, error) {
 	if !outcome.Valid() {
-		return false, fmt.Errorf("store: finish callback %d attempt %d: outcome %q: %w", id, attempt, outcome, ErrInvalidCallback)
+		return false, fmt.Errorf("store: finish callback %d attempt %d: outcome %q: %w", id, attempt, outcome, callback.ErrInvalid)
 	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -380,7 +293,7 @@ func (s *Store) AssignCallback(ctx context.Context, id int64, attempt int, agent
 		return fmt.Errorf("store: assign callback %d: %w", id, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("store: assign callback %d attempt %d: %w", id, attempt, ErrCallbackConflict)
+		return fmt.Errorf("store: assign callback %d attempt %d: %w", id, attempt, callback.ErrConflict)
 	}
 	return nil
 }
@@ -467,19 +380,19 @@ func (s *Store) recover(ctx context.Context, cond string, arg any) (int, error) 
 
 // CallbackCounts returns the number of active callbacks (pending, scheduled,
 // dialing) by queue and state. Final states are not counted: they only grow.
-func (s *Store) CallbackCounts(ctx context.Context) (map[string]map[CallbackState]int, error) {
+func (s *Store) CallbackCounts(ctx context.Context) (map[string]map[callback.State]int, error) {
 	rows, err := s.pool.Query(ctx, `SELECT queue, state, count(*) FROM callbacks
 		WHERE state IN `+activeStates+` GROUP BY queue, state`)
 	if err != nil {
 		return nil, fmt.Errorf("store: callback counts: %w", err)
 	}
-	out := map[string]map[CallbackState]int{}
+	out := map[string]map[callback.State]int{}
 	var q string
-	var st CallbackState
+	var st callback.State
 	var n int
 	_, err = pgx.ForEachRow(rows, []any{&q, &st, &n}, func() error {
 		if out[q] == nil {
-			out[q] = map[CallbackState]int{}
+			out[q] = map[callback.State]int{}
 		}
 		out[q][st] = n
 		return nil
@@ -490,22 +403,12 @@ func (s *Store) CallbackCounts(ctx context.Context) (map[string]map[CallbackStat
 	return out, nil
 }
 
-// CallbackFilter selects callbacks for a list. Empty fields match all; a
-// nil States means the active states.
-type CallbackFilter struct {
-	Queue  string
-	Queues []string // nil: every queue; otherwise only these (a supervisor's scope; empty: none)
-	Agent  string
-	States []CallbackState
-	Limit  int // default 500
-}
-
 // Callbacks lists callbacks, best priority then earliest place first (the
 // order they are dialed in).
-func (s *Store) Callbacks(ctx context.Context, f CallbackFilter) ([]Callback, error) {
+func (s *Store) Callbacks(ctx context.Context, f callback.Filter) ([]callback.Callback, error) {
 	states := f.States
 	if states == nil {
-		states = ActiveCallbackStates
+		states = callback.ActiveStates
 	}
 	ss := make([]string, len(states))
 	for i, st := range states {
@@ -529,15 +432,15 @@ func (s *Store) Callbacks(ctx context.Context, f CallbackFilter) ([]Callback, er
 }
 
 // AgentCallbacks lists the active callbacks assigned to agent.
-func (s *Store) AgentCallbacks(ctx context.Context, agent string) ([]Callback, error) {
+func (s *Store) AgentCallbacks(ctx context.Context, agent string) ([]callback.Callback, error) {
 	if agent == "" {
 		return nil, nil
 	}
-	return s.Callbacks(ctx, CallbackFilter{Agent: agent})
+	return s.Callbacks(ctx, callback.Filter{Agent: agent})
 }
 
 // Callback returns one callback.
-func (s *Store) Callback(ctx context.Context, id int64) (*Callback, error) {
+func (s *Store) Callback(ctx context.Context, id int64) (*callback.Callback, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+callbackColumns+` FROM callbacks WHERE id = $1`, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: callback %d: %w", id, err)

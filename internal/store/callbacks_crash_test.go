@@ -100,7 +100,7 @@ func TestHelperDialer(t *testing.T) {
 			}
 			// The expiry is left to the store: a request merged during the
 			// attempt may have extended it.
-			next, _ := crashPolicy.NextAttempt(callback.Callback{Attempts: c.Attempt, Last: o,
+			next, _ := crashPolicy.NextAttempt(callback.Callback{Attempts: c.Attempt, Outcome: o,
 				WindowStart: c.WindowStart}, time.Now(), nil)
 			if _, err := s.FinishAttempt(ctx, c.ID, c.Attempt, o, next); err != nil {
 				t.Fatal(err)
@@ -216,10 +216,10 @@ func TestCallbacksCrash(t *testing.T) {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		var last store.CallbackRequest
+		var last callback.Request
 		for i := range requests {
 			now := time.Now()
-			r := store.CallbackRequest{
+			r := callback.Request{
 				Node:       "ast1",
 				Number:     fmt.Sprintf("+4930555%04d", feedRng.IntN(100)),
 				Queue:      []string{"line1", "line2"}[feedRng.IntN(2)],
@@ -356,7 +356,7 @@ func TestCallbacksCrash(t *testing.T) {
 			t.Fatalf("callback %d lost: %v", id, err)
 		}
 		switch c.State {
-		case store.CallbackDone:
+		case callback.StateDone:
 			if c.Outcome == callback.Connected {
 				connected++
 			} else {
@@ -365,7 +365,7 @@ func TestCallbacksCrash(t *testing.T) {
 					t.Errorf("callback %d done (%s) after %d of %d attempts", id, c.Outcome, c.Attempts, c.MaxAttempts)
 				}
 			}
-		case store.CallbackExpired:
+		case callback.StateExpired:
 			expired++
 		default:
 			t.Errorf("callback %d ended in state %s", id, c.State)
@@ -388,7 +388,7 @@ func TestCallbacksCrash(t *testing.T) {
 			if a.Attempt != i+1 || a.FinishedAt.IsZero() {
 				t.Errorf("callback %d: attempt %d of %d is %+v", id, i+1, len(as), a)
 			}
-			if a.Outcome == callback.Connected && (i != len(as)-1 || c.State != store.CallbackDone) {
+			if a.Outcome == callback.Connected && (i != len(as)-1 || c.State != callback.StateDone) {
 				t.Errorf("callback %d: connected attempt %d is not its last (%d attempts, %s)", id, a.Attempt, len(as), c.State)
 			}
 			if a.Recovered {

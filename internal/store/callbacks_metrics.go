@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"switchboard/ivr/callback"
 )
 
 // CallbackCollector exports the active callbacks, read from the database at
@@ -58,7 +60,7 @@ func (c *CallbackCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	slices.Sort(queues)
 	for _, q := range queues {
-		for _, st := range ActiveCallbackStates {
+		for _, st := range callback.ActiveStates {
 			ch <- prometheus.MustNewConstMetric(c.count, prometheus.GaugeValue, float64(counts[q][st]), q, string(st))
 		}
 	}

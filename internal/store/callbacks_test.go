@@ -18,8 +18,8 @@ import (
 	"switchboard/ivr/callback"
 )
 
-func cbReq(number, queue string, enq time.Time) store.CallbackRequest {
-	return store.CallbackRequest{
+func cbReq(number, queue string, enq time.Time) callback.Request {
+	return callback.Request{
 		Node: "ast1", Number: number, Queue: queue, EnqueuedAt: enq, Reason: callback.Missed,
 		MaxAttempts: 3, NextAt: enq, ExpiresAt: enq.Add(24 * time.Hour),
 	}
@@ -32,7 +32,7 @@ func cbStore(t *testing.T) (*store.Store, *acd.ManualClock) {
 	return store.New(pgtest.Pool(t)).WithClock(clock), clock
 }
 
-func mustRequest(t *testing.T, s *store.Store, r store.CallbackRequest) (int64, bool) {
+func mustRequest(t *testing.T, s *store.Store, r callback.Request) (int64, bool) {
 	t.Helper()
 	id, merged, err := s.RequestCallback(context.Background(), r)
 	if err != nil {
@@ -41,7 +41,7 @@ func mustRequest(t *testing.T, s *store.Store, r store.CallbackRequest) (int64, 
 	return id, merged
 }
 
-func mustCallback(t *testing.T, s *store.Store, id int64) *store.Callback {
+func mustCallback(t *testing.T, s *store.Store, id int64) *callback.Callback {
 	t.Helper()
 	c, err := s.Callback(context.Background(), id)
 	if err != nil {
@@ -73,7 +73,7 @@ func TestRequestCallbackMerges(t *testing.T) {
 	eq(t, "max attempts", c.MaxAttempts, 4)
 	eq(t, "requests", c.Requests, 3)
 	eq(t, "data", c.Data, map[string]string{"customer": "42", "ticket": "7"})
-	eq(t, "state", c.State, store.CallbackPending)
+	eq(t, "state", c.State, callback.StatePending)
 
 	// Another queue is another callback.
 	idq, merged := mustRequest(t, s, cbReq("+49301110001", "line2", at(100)))
@@ -92,18 +92,18 @@ func TestRequestCallbackMerges(t *testing.T) {
 
 func TestRequestCallbackInvalid(t *testing.T) {
 	s, _ := cbStore(t)
-	for name, mod := range map[string]func(*store.CallbackRequest){
-		"number":   func(r *store.CallbackRequest) { r.Number = "0301234567" },
-		"queue":    func(r *store.CallbackRequest) { r.Queue = "" },
-		"reason":   func(r *store.CallbackRequest) { r.Reason = "walk_in" },
-		"attempts": func(r *store.CallbackRequest) { r.MaxAttempts = 0 },
-		"expiry":   func(r *store.CallbackRequest) { r.ExpiresAt = time.Time{} },
-		"window":   func(r *store.CallbackRequest) { r.WindowStart, r.WindowEnd = at(10), at(5) },
+	for name, mod := range map[string]func(*callback.Request){
+		"number":   func(r *callback.Request) { r.Number = "0301234567" },
+		"queue":    func(r *callback.Request) { r.Queue = "" },
+		"reason":   func(r *callback.Request) { r.Reason = "walk_in" },
+		"attempts": func(r *callback.Request) { r.MaxAttempts = 0 },
+		"expiry":   func(r *callback.Request) { r.ExpiresAt = time.Time{} },
+		"window":   func(r *callback.Request) { r.WindowStart, r.WindowEnd = at(10), at(5) },
 	} {
 		r := cbReq("+49301110001", "line1", at(0))
 		mod(&r)
 		_, _, err := s.RequestCallback(context.Background(), r)
-		if !errors.Is(err, store.ErrInvalidCallback) || acd.ErrorCode(err) != acd.EInvalid {
+		if !errors.Is(err, callback.ErrInvalid) || acd.ErrorCode(err) != acd.EInvalid {
 			t.Errorf("%s: err = %v, want invalid", name, err)
 		}
 	}
@@ -132,7 +132,7 @@ func TestClaimOrderAndWindows(t *testing.T) {
 	for _, cl := range claims {
 		got = append(got, cl.ID)
 		eq(t, "attempt", cl.Attempt, 1)
-		eq(t, "state", cl.State, store.CallbackDialing)
+		eq(t, "state", cl.State, callback.StateDialing)
 	}
 	eq(t, "claimed, best first", got, []int64{c, b, a})
 	if more, _ := s.ClaimCallbacks(ctx, "r2", at(60), 10); len(more) != 0 {
@@ -247,7 +247,7 @@ func TestFinishAttempt(t *testing.T) {
 	id2, _ := mustRequest(t, s, cbReq("+49301110002", "line1", at(0)))
 	c := claim(at(1))
 	finishID(t, s, id2, c.Attempt, callback.Connected, at(100))
-	eq(t, "connected", mustCallback(t, s, id2).State, store.CallbackDone)
+	eq(t, "connected", mustCallback(t, s, id2).State, callback.StateDone)
 	r := cbReq("+49301110003", "line1", at(0))
 	r.ExpiresAt = at(100)
 	id3, _ := mustRequest(t, s, r)
@@ -281,7 +281,7 @@ func TestRecoverAndExpire(t *testing.T) {
 	}
 	cb := mustCallback(t, s, id)
 	eq(t, "recovered", fmt.Sprint(cb.State, " ", cb.Outcome, " ", cb.Attempts), "scheduled failed 1")
-	eq(t, "no attempt left", mustCallback(t, s, idb).State, store.CallbackDone)
+	eq(t, "no attempt left", mustCallback(t, s, idb).State, callback.StateDone)
 	// The dead router's late finish changes nothing; the next claim is a new attempt.
 	if ok, err := s.FinishAttempt(ctx, id, 1, callback.Connected, time.Time{}); ok || err != nil {
 		t.Fatalf("late finish = %v, %v", ok, err)
@@ -313,7 +313,7 @@ func TestRecoverAndExpire(t *testing.T) {
 	if n, err := s.ExpireCallbacks(ctx, at(49)); n != 1 || err != nil {
 		t.Fatalf("ExpireCallbacks(49) = %d, %v", n, err)
 	}
-	eq(t, "window over", mustCallback(t, s, idw).State, store.CallbackExpired)
+	eq(t, "window over", mustCallback(t, s, idw).State, callback.StateExpired)
 	if n, err := s.ExpireCallbacks(ctx, at(50)); n != 1 || err != nil {
 		t.Fatalf("ExpireCallbacks(50) = %d, %v", n, err)
 	}
@@ -336,32 +336,32 @@ func TestCallbackCountsAndLists(t *testing.T) {
 	if err := s.AssignCallback(ctx, cs[0].ID, cs[0].Attempt, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AssignCallback(ctx, cs[0].ID, cs[0].Attempt+1, "bob"); !errors.Is(err, store.ErrCallbackConflict) {
+	if err := s.AssignCallback(ctx, cs[0].ID, cs[0].Attempt+1, "bob"); !errors.Is(err, callback.ErrConflict) {
 		t.Errorf("assign wrong attempt = %v, want conflict", err)
 	}
 	counts, err := s.CallbackCounts(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	eq(t, "counts", counts, map[string]map[store.CallbackState]int{
-		"line1": {store.CallbackPending: 2, store.CallbackDialing: 1},
-		"line2": {store.CallbackScheduled: 1},
+	eq(t, "counts", counts, map[string]map[callback.State]int{
+		"line1": {callback.StatePending: 2, callback.StateDialing: 1},
+		"line2": {callback.StateScheduled: 1},
 	})
 	mine, err := s.AgentCallbacks(ctx, "alice")
 	if err != nil || len(mine) != 1 || mine[0].ID != cs[0].ID || mine[0].Agent != "alice" {
 		t.Fatalf("AgentCallbacks = %v, %v", mine, err)
 	}
-	list, err := s.Callbacks(ctx, store.CallbackFilter{Queue: "line1", States: []store.CallbackState{store.CallbackPending}})
+	list, err := s.Callbacks(ctx, callback.Filter{Queue: "line1", States: []callback.State{callback.StatePending}})
 	if err != nil || len(list) != 2 {
 		t.Fatalf("Callbacks(line1 pending) = %v, %v", list, err)
 	}
 	// A scope is applied before the limit: line2's callback, last in dialing order, is not
 	// crowded out by line1's.
-	list, err = s.Callbacks(ctx, store.CallbackFilter{Queues: []string{"line2"}, Limit: 1})
+	list, err = s.Callbacks(ctx, callback.Filter{Queues: []string{"line2"}, Limit: 1})
 	if err != nil || len(list) != 1 || list[0].Queue != "line2" {
 		t.Fatalf("Callbacks(scope line2, limit 1) = %v, %v", list, err)
 	}
-	if list, err = s.Callbacks(ctx, store.CallbackFilter{Queues: []string{}}); err != nil || len(list) != 0 {
+	if list, err = s.Callbacks(ctx, callback.Filter{Queues: []string{}}); err != nil || len(list) != 0 {
 		t.Fatalf("Callbacks(empty scope) = %v, %v", list, err)
 	}
 	if _, err := s.Callback(ctx, 999999); !store.IsNotFound(err) {
@@ -452,7 +452,7 @@ func TestFinishRacesRecovery(t *testing.T) {
 		}
 		c := mustCallback(t, s, id)
 		as, _ := s.CallbackAttempts(ctx, id)
-		if c.State != store.CallbackScheduled || c.Attempts != 1 || len(as) != 1 || as[0].Recovered == finished {
+		if c.State != callback.StateScheduled || c.Attempts != 1 || len(as) != 1 || as[0].Recovered == finished {
 			t.Fatalf("round %d: %+v, attempts %+v", i, c, as)
 		}
 		if ok, err := s.CancelCallback(ctx, id); !ok || err != nil {

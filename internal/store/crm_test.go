@@ -205,7 +205,7 @@ func TestCRMTickets(t *testing.T) {
 	}
 	got, err := r.c.UpdateTicket(ctx, tk.ID, crm.TicketPatch{Priority: ptr(7), Owner: ptr("1001"), Subject: ptr("Refund")})
 	if err != nil || got.Priority != 7 || got.Owner != "1001" || got.Subject != "Refund" || got.Status != crm.Open ||
-		len(got.Recordings) != 1 || got.Recordings[0].Name != "call-ast1-1" || got.Recordings[0].Duration != 62 {
+		len(got.Recordings) != 1 || got.Recordings[0].Name != "call-ast1-1" || got.Recordings[0].Duration != 62*time.Second {
 		t.Fatalf("patched %+v %v", got, err)
 	}
 	if _, err := r.c.UpdateTicket(ctx, tk.ID, crm.TicketPatch{Priority: ptr(3), Subject: ptr("")}); !errors.Is(err, crm.ErrInvalid) {

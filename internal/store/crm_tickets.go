@@ -12,6 +12,7 @@ import (
 
 	"switchboard/crm"
 	"switchboard/ivr/callback"
+	"switchboard/recording"
 )
 
 const ticketColumns = `t.id, t.customer_id, t.subject, t.status, t.priority, t.owner, t.reopened, t.created_at,
@@ -85,17 +86,13 @@ func (c *CRM) Ticket(ctx context.Context, id int64) (*crm.Ticket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ticket %d: %w", id, err)
 	}
-	rows, err := c.s.pool.Query(ctx, `SELECT r.name, r.call_id, r.started_at, r.duration_ms, coalesce(r.queue, ''), coalesce(r.agent, '')
+	rows, err := c.s.pool.Query(ctx, `SELECT r.`+strings.ReplaceAll(recordingColumns, ", ", ", r.")+`
 		FROM recordings r JOIN ticket_calls tc ON tc.call_id = r.call_id WHERE tc.ticket_id = $1 ORDER BY r.started_at, r.name`, id)
 	if err != nil {
 		return nil, fmt.Errorf("ticket %d recordings: %w", id, err)
 	}
-	t.Recordings, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (crm.Recording, error) {
-		var r crm.Recording
-		var ms int64
-		err := row.Scan(&r.Name, &r.CallID, &r.Started, &ms, &r.Queue, &r.Agent)
-		r.Duration = float64(ms) / 1000
-		return r, err
+	t.Recordings, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (recording.Recording, error) {
+		return scanRecording(row)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ticket %d recordings: %w", id, err)

@@ -102,11 +102,21 @@ func NewJournal(s *Store, opt JournalOptions) (*Journal, error) {
 	return j, nil
 }
 
-// Record queues an engine event for writing. It is meant to be the engine's
+// Record queues an event of the stream for writing. It is meant to be the engine's
 // OnEvent callback (or called from it): it never blocks on I/O and never
-// drops; the queue grows while the database is away.
+// drops; the queue grows while the database is away. The owner's facts are
+// taken as CallInfo and CallGone take them.
 func (j *Journal) Record(ev acd.Event) {
-	j.add(item{ev: ev})
+	switch e := ev.(type) {
+	case acd.CallArrived:
+		j.CallInfo(e.Call, e.Number, e.DID, nil)
+	case acd.CallRouted:
+		j.CallInfo(e.Call, "", "", e.Data) // the call's data (IVR inputs, customer, segment) on its row
+	case acd.CallGone:
+		j.CallGone(e.Call, e.Outcome, e.At)
+	default:
+		j.add(item{ev: ev})
+	}
 }
 
 // CallInfo records what the router knows of a call and the engine does not:

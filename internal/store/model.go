@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/acd/calllog"
 )
 
 // The journal's model of the calls and agents it is writing: rows kept in
@@ -17,6 +18,7 @@ import (
 // before the batch that mentions it is applied (prefetch), which is also how
 // a restarted router carries on the rows its predecessor left open.
 
+// callFields is a calls row as written.
 type callFields struct {
 	id, node, callerNumber, did, queue, agent string
 	priority                                  int
@@ -29,14 +31,22 @@ type callFields struct {
 	data                                      string // JSON, set in the snapshot
 }
 
+// callRow is a call the model holds: its record, kept by the projection (calllog).
 type callRow struct {
-	callFields
-	data  map[string]string
-	leg   *legRow // the open leg, nil when the call is in no queue
-	legs  int     // highest leg seq so far
+	calllog.Call
+	node  string
 	dirty bool
 }
 
+// fields returns the row to write (data is set by the snapshot).
+func (c *callRow) fields() callFields {
+	return callFields{id: c.ID, node: c.node, callerNumber: c.Number, did: c.DID, queue: c.Queue, agent: c.Agent,
+		priority: c.Priority, enqueuedAt: c.EnqueuedAt, firstOfferedAt: c.FirstOfferedAt, answeredAt: c.AnsweredAt,
+		endedAt: c.EndedAt, outcome: c.Outcome, wait: c.Wait, talk: c.Talk, wrapup: c.WrapUp,
+		transfers: c.Transfers, updatedAt: c.UpdatedAt}
+}
+
+// legFields is a call_legs row as written and read.
 type legFields struct {
 	callID                                   string
 	seq                                      int
@@ -45,10 +55,14 @@ type legFields struct {
 	talk                                     float64
 }
 
-type legRow struct {
-	legFields
-	lastOffer time.Time // not stored: for the CONNECT and RINGNOANSWER ring times
-	dirty     bool
+func legFieldsOf(l *calllog.Leg) legFields {
+	return legFields{callID: l.Call, seq: l.Seq, queue: l.Queue, agent: l.Agent, outcome: l.Outcome,
+		enteredAt: l.EnteredAt, offeredAt: l.OfferedAt, answeredAt: l.AnsweredAt, leftAt: l.LeftAt, talk: l.Talk}
+}
+
+func legOf(f legFields) *calllog.Leg {
+	return &calllog.Leg{Call: f.callID, Seq: f.seq, Queue: f.queue, Agent: f.agent, Outcome: f.outcome,
+		EnteredAt: f.enteredAt, OfferedAt: f.offeredAt, AnsweredAt: f.answeredAt, LeftAt: f.leftAt, Talk: f.talk}
 }
 
 type agentFields struct {
@@ -94,28 +108,33 @@ type model struct {
 
 	// changed in the batch being built
 	dirtyCalls  []*callRow
-	dirtyLegs   []*legRow
+	dirtyLegs   []*calllog.Leg
+	legDirty    map[*calllog.Leg]bool
 	dirtyAgents []*agentRow
 	events      []eventRow
 }
 
+var _ calllog.Tracker = (*model)(nil)
+
 func newModel(node string) *model {
-	return &model{node: node, calls: map[string]*callRow{}, agents: map[string]*agentSlot{}}
+	return &model{node: node, calls: map[string]*callRow{}, agents: map[string]*agentSlot{},
+		legDirty: map[*calllog.Leg]bool{}}
 }
 
-func (m *model) touchCall(c *callRow, at time.Time) {
-	if at.After(c.updatedAt) {
-		c.updatedAt = at
+// CallChanged marks the call's row to be written (calllog.Tracker).
+func (m *model) CallChanged(c *calllog.Call, _ time.Time) {
+	r := m.calls[c.ID]
+	if r == nil || &r.Call != c || r.dirty {
+		return
 	}
-	if !c.dirty {
-		c.dirty = true
-		m.dirtyCalls = append(m.dirtyCalls, c)
-	}
+	r.dirty = true
+	m.dirtyCalls = append(m.dirtyCalls, r)
 }
 
-func (m *model) touchLeg(l *legRow) {
-	if !l.dirty {
-		l.dirty = true
+// LegChanged marks the leg's row to be written (calllog.Tracker).
+func (m *model) LegChanged(l *calllog.Leg) {
+	if !m.legDirty[l] {
+		m.legDirty[l] = true
 		m.dirtyLegs = append(m.dirtyLegs, l)
 	}
 }
@@ -131,48 +150,10 @@ func (m *model) touchAgent(a *agentRow) {
 func (m *model) call(id string) *callRow {
 	c := m.calls[id]
 	if c == nil {
-		c = &callRow{callFields: callFields{id: id, node: m.node}}
+		c = &callRow{Call: calllog.Call{ID: id}, node: m.node}
 		m.calls[id] = c
 	}
 	return c
-}
-
-// openLeg returns the call's open leg in queue, opening one at `at` if the
-// call has none there.
-func (m *model) openLeg(c *callRow, queue string, at time.Time) *legRow {
-	if l := c.leg; l != nil {
-		if l.queue == queue {
-			return l
-		}
-		m.closeLeg(c, at, LegRemoved)
-	}
-	c.legs++
-	l := &legRow{legFields: legFields{callID: c.id, seq: c.legs, queue: queue, enteredAt: at}}
-	c.leg = l
-	m.touchLeg(l)
-	m.touchCall(c, at) // a leg is never written without its call (foreign key)
-	return l
-}
-
-// closeLeg ends the call's open leg; time waited in an unanswered leg counts
-// as the call's wait.
-func (m *model) closeLeg(c *callRow, at time.Time, outcome string) *legRow {
-	l := c.leg
-	if l == nil {
-		return nil
-	}
-	l.leftAt, l.outcome = at, outcome
-	if l.answeredAt.IsZero() {
-		c.wait += nonNegative(at.Sub(l.enteredAt))
-	}
-	c.leg = nil
-	m.touchLeg(l)
-	m.touchCall(c, at)
-	return l
-}
-
-func (m *model) end(c *callRow, at time.Time, outcome string) {
-	c.outcome, c.endedAt = outcome, at
 }
 
 func (m *model) event(at time.Time, call, queue, agent, kind string, data map[string]any) {
@@ -192,34 +173,20 @@ func (m *model) event(at time.Time, call, queue, agent, kind string, data map[st
 
 func secs(d time.Duration) float64 { return d.Seconds() }
 
-func nonNegative(d time.Duration) float64 {
-	if d < 0 {
-		return 0
-	}
-	return d.Seconds()
-}
-
 // info applies a CallInfo.
 func (m *model) info(ci callInfo) {
 	c := m.call(ci.callID)
-	if ci.callerNumber != "" {
-		c.callerNumber = ci.callerNumber
-	}
-	if ci.did != "" {
-		c.did = ci.did
-	}
+	var data map[string]string
 	for k, v := range ci.data {
-		if c.data == nil {
-			c.data = map[string]string{}
+		if data == nil {
+			data = map[string]string{}
 		}
-		c.data[clean(k)] = clean(v)
+		data[clean(k)] = clean(v)
 	}
-	if !ci.gone.IsZero() && c.outcome == "" && c.enqueuedAt.IsZero() {
-		m.end(c, ci.gone, ci.outcome)
-		m.touchCall(c, ci.gone)
-		return
+	c.Note(m, ci.callerNumber, ci.did, data)
+	if !ci.gone.IsZero() {
+		c.Gone(m, ci.outcome, ci.gone)
 	}
-	m.touchCall(c, c.updatedAt)
 }
 
 // closeGone closes the open calls of the node that the router no longer holds (see
@@ -228,167 +195,80 @@ func (m *model) info(ci callInfo) {
 func (m *model) closeGone(g reconciled) {
 	ids := make([]string, 0, len(m.calls))
 	for id, c := range m.calls {
-		if c.outcome == "" && c.node == m.node && !g.live[id] {
+		if c.Outcome == "" && c.node == m.node && !g.live[id] {
 			ids = append(ids, id)
 		}
 	}
 	sort.Strings(ids) // queue events in a stable order
 	for _, id := range ids {
 		c := m.calls[id]
-		if c.enqueuedAt.IsZero() {
-			m.end(c, g.at, OutcomeAbandoned)
-			m.touchCall(c, g.at)
-			continue
+		queued := c.Queued()
+		outcome := c.Lost(m, g.at)
+		if queued {
+			m.event(g.at, id, c.Queue, c.Agent, "GONE", map[string]any{"outcome": outcome})
 		}
-		outcome, legOutcome := OutcomeAbandoned, LegAbandoned
-		if !c.answeredAt.IsZero() {
-			outcome = OutcomeCompleted
-		}
-		if l := c.leg; l != nil && !l.answeredAt.IsZero() {
-			legOutcome = LegAnswered
-		}
-		m.closeLeg(c, g.at, legOutcome)
-		m.end(c, g.at, outcome)
-		m.touchCall(c, g.at)
-		m.event(g.at, id, c.queue, c.agent, "GONE", map[string]any{"outcome": outcome})
 	}
 }
 
-// apply turns one engine event into row changes and queue events.
+// apply turns one engine event into row changes (the projection's) and queue events.
 func (m *model) apply(ev acd.Event) {
 	switch e := ev.(type) {
-	case acd.CallEnqueued:
-		c := m.call(e.Call)
-		if c.enqueuedAt.IsZero() || e.EnqueuedAt.Before(c.enqueuedAt) {
-			c.enqueuedAt = e.EnqueuedAt
-		}
-		if c.outcome != "" { // the id queues again: reopen the record
-			c.outcome, c.endedAt = "", time.Time{}
-		}
-		c.queue, c.priority = e.Queue, e.Priority
-		if l := c.leg; l != nil && (l.queue != e.Queue || !l.answeredAt.IsZero()) {
-			m.closeLeg(c, e.At, LegRemoved)
-		}
-		m.openLeg(c, e.Queue, e.At)
-		m.touchCall(c, e.At)
-		d := map[string]any{"priority": e.Priority, "position": e.Position,
-			"estimate_seconds": secs(e.Estimate), "enqueued_at": e.EnqueuedAt}
-		if c.callerNumber != "" {
-			d["caller"] = c.callerNumber
-		}
-		m.event(e.At, e.Call, e.Queue, "", "ENTERQUEUE", d)
-
-	case acd.CallOffered:
-		c := m.call(e.Call)
-		l := m.openLeg(c, e.Queue, e.At)
-		if l.offeredAt.IsZero() {
-			l.offeredAt = e.At
-		}
-		l.agent, l.lastOffer = e.Agent, e.At
-		if c.firstOfferedAt.IsZero() {
-			c.firstOfferedAt = e.At
-		}
-		c.agent, c.queue = e.Agent, e.Queue
-		m.touchLeg(l)
-		m.touchCall(c, e.At)
-		m.event(e.At, e.Call, e.Queue, e.Agent, "OFFER", map[string]any{"endpoint": e.Endpoint,
-			"waited_seconds": secs(e.Waited), "ring_timeout_seconds": secs(e.Deadline.Sub(e.At))})
-
-	case acd.CallAnswered:
-		c := m.call(e.Call)
-		l := m.openLeg(c, e.Queue, e.At)
-		if l.answeredAt.IsZero() {
-			c.wait += nonNegative(e.At.Sub(l.enteredAt))
-		}
-		l.answeredAt, l.agent = e.At, e.Agent
-		if c.answeredAt.IsZero() {
-			c.answeredAt = e.At
-		}
-		c.agent = e.Agent
-		m.touchLeg(l)
-		m.touchCall(c, e.At)
-		d := map[string]any{"holdtime_seconds": secs(e.Waited)}
-		if !l.lastOffer.IsZero() {
-			d["ringtime_seconds"] = secs(e.At.Sub(l.lastOffer))
-		}
-		m.event(e.At, e.Call, e.Queue, e.Agent, "CONNECT", d)
-
-	case acd.CallRequeued:
-		c := m.call(e.Call)
-		l := m.openLeg(c, e.Queue, e.At)
-		d := map[string]any{"reason": e.Reason.String()}
-		if !l.lastOffer.IsZero() {
-			d["ringtime_seconds"] = secs(e.At.Sub(l.lastOffer))
-		}
-		m.event(e.At, e.Call, e.Queue, e.Agent, "RINGNOANSWER", d)
-
-	case acd.CallAbandoned:
-		c := m.call(e.Call)
-		m.openLeg(c, e.Queue, e.At)
-		m.closeLeg(c, e.At, LegAbandoned)
-		m.end(c, e.At, OutcomeAbandoned)
-		m.touchCall(c, e.At)
-		m.event(e.At, e.Call, e.Queue, e.Agent, "ABANDON", map[string]any{"waited_seconds": secs(e.Waited)})
-
-	case acd.CallEnded:
-		c := m.call(e.Call)
-		l := m.openLeg(c, e.Queue, e.At)
-		l.talk = secs(e.Talk)
-		l.agent = e.Agent
-		m.closeLeg(c, e.At, LegAnswered)
-		c.talk += secs(e.Talk)
-		m.end(c, e.At, OutcomeCompleted)
-		m.touchCall(c, e.At)
-		d := map[string]any{"talk_seconds": secs(e.Talk)}
-		if !l.answeredAt.IsZero() {
-			d["holdtime_seconds"] = secs(l.answeredAt.Sub(l.enteredAt))
-		}
-		m.event(e.At, e.Call, e.Queue, e.Agent, "COMPLETE", d)
-
-	case acd.CallTransferred:
-		c := m.call(e.Call)
-		l := m.openLeg(c, e.From, e.At)
-		l.talk = secs(e.Talk)
-		l.agent = e.Agent
-		m.closeLeg(c, e.At, LegTransferred)
-		c.talk += secs(e.Talk)
-		c.transfers++
-		m.touchCall(c, e.At)
-		m.event(e.At, e.Call, e.From, e.Agent, "TRANSFER", map[string]any{"to": e.To, "talk_seconds": secs(e.Talk)})
-
-	case acd.CallOverflowed:
-		c := m.call(e.Call)
-		m.openLeg(c, e.From, e.At)
-		m.closeLeg(c, e.At, LegOverflowed)
-		if e.Callback {
-			m.end(c, e.At, OutcomeOverflowCallback)
-		}
-		m.touchCall(c, e.At)
-		m.event(e.At, e.Call, e.From, "", "EXITWITHTIMEOUT", map[string]any{"to": e.To, "callback": e.Callback,
-			"waited_seconds": secs(e.Waited)})
-
-	case acd.CallUpdated:
-		c := m.call(e.Call)
-		c.priority = e.Priority
-		m.touchCall(c, e.At)
-		m.event(e.At, e.Call, e.Queue, "", "UPDATE", map[string]any{"priority": e.Priority})
-
-	case acd.CallRemoved:
-		c := m.call(e.Call)
-		m.openLeg(c, e.Queue, e.At)
-		m.closeLeg(c, e.At, LegRemoved)
-		m.end(c, e.At, OutcomeRemoved)
-		m.touchCall(c, e.At)
-		m.event(e.At, e.Call, e.Queue, "", "REMOVED", map[string]any{"reason": e.Reason, "waited_seconds": secs(e.Waited)})
-
-	case acd.CallbackOfferDue:
-		m.event(e.At, e.Call, e.Queue, "", "CALLBACKOFFER", map[string]any{"estimate_seconds": secs(e.Estimate)})
-
-	case acd.CallSkillsExpanded:
-		m.event(e.At, e.Call, e.Queue, "", "EXPAND", map[string]any{"step": e.Step})
-
 	case acd.AgentStateChanged:
 		m.agentState(e)
+		return
+	case acd.CallbackOfferDue: // queue events only: no row changes
+		m.event(e.At, e.Call, e.Queue, "", "CALLBACKOFFER", map[string]any{"estimate_seconds": secs(e.Estimate)})
+		return
+	case acd.CallSkillsExpanded:
+		m.event(e.At, e.Call, e.Queue, "", "EXPAND", map[string]any{"step": e.Step})
+		return
+	}
+	id := calllog.CallOf(ev)
+	if id == "" {
+		return
+	}
+	c := m.call(id)
+	l := c.Apply(ev, m)
+	switch e := ev.(type) {
+	case acd.CallEnqueued:
+		d := map[string]any{"priority": e.Priority, "position": e.Position,
+			"estimate_seconds": secs(e.Estimate), "enqueued_at": e.EnqueuedAt}
+		if c.Number != "" {
+			d["caller"] = c.Number
+		}
+		m.event(e.At, e.Call, e.Queue, "", "ENTERQUEUE", d)
+	case acd.CallOffered:
+		m.event(e.At, e.Call, e.Queue, e.Agent, "OFFER", map[string]any{"endpoint": e.Endpoint,
+			"waited_seconds": secs(e.Waited), "ring_timeout_seconds": secs(e.Deadline.Sub(e.At))})
+	case acd.CallAnswered:
+		d := map[string]any{"holdtime_seconds": secs(e.Waited)}
+		if !l.LastOffer.IsZero() {
+			d["ringtime_seconds"] = secs(e.At.Sub(l.LastOffer))
+		}
+		m.event(e.At, e.Call, e.Queue, e.Agent, "CONNECT", d)
+	case acd.CallRequeued:
+		d := map[string]any{"reason": e.Reason.String()}
+		if !l.LastOffer.IsZero() {
+			d["ringtime_seconds"] = secs(e.At.Sub(l.LastOffer))
+		}
+		m.event(e.At, e.Call, e.Queue, e.Agent, "RINGNOANSWER", d)
+	case acd.CallAbandoned:
+		m.event(e.At, e.Call, e.Queue, e.Agent, "ABANDON", map[string]any{"waited_seconds": secs(e.Waited)})
+	case acd.CallEnded:
+		d := map[string]any{"talk_seconds": secs(e.Talk)}
+		if !l.AnsweredAt.IsZero() {
+			d["holdtime_seconds"] = secs(l.AnsweredAt.Sub(l.EnteredAt))
+		}
+		m.event(e.At, e.Call, e.Queue, e.Agent, "COMPLETE", d)
+	case acd.CallTransferred:
+		m.event(e.At, e.Call, e.From, e.Agent, "TRANSFER", map[string]any{"to": e.To, "talk_seconds": secs(e.Talk)})
+	case acd.CallOverflowed:
+		m.event(e.At, e.Call, e.From, "", "EXITWITHTIMEOUT", map[string]any{"to": e.To, "callback": e.Callback,
+			"waited_seconds": secs(e.Waited)})
+	case acd.CallUpdated:
+		m.event(e.At, e.Call, e.Queue, "", "UPDATE", map[string]any{"priority": e.Priority})
+	case acd.CallRemoved:
+		m.event(e.At, e.Call, e.Queue, "", "REMOVED", map[string]any{"reason": e.Reason, "waited_seconds": secs(e.Waited)})
 	}
 }
 
@@ -403,8 +283,7 @@ func (m *model) agentState(e acd.AgentStateChanged) {
 		m.touchAgent(cur)
 		if cur.state == acd.WrapUp.String() && cur.callID != "" {
 			if c := m.calls[cur.callID]; c != nil {
-				c.wrapup += nonNegative(e.At.Sub(cur.startedAt))
-				m.touchCall(c, e.At)
+				c.WrappedUp(m, cur.startedAt, e.At)
 			}
 		}
 		s.cur = nil
@@ -449,32 +328,11 @@ func (m *model) needs(items []item) (calls, agents []string, gone bool) {
 			gone = true
 			continue
 		}
-		switch e := it.ev.(type) {
-		case acd.CallEnqueued:
-			addC(e.Call)
-		case acd.CallOffered:
-			addC(e.Call)
-		case acd.CallAnswered:
-			addC(e.Call)
-		case acd.CallRequeued:
-			addC(e.Call)
-		case acd.CallAbandoned:
-			addC(e.Call)
-		case acd.CallEnded:
-			addC(e.Call)
-		case acd.CallTransferred:
-			addC(e.Call)
-		case acd.CallOverflowed:
-			addC(e.Call)
-		case acd.CallUpdated:
-			addC(e.Call)
-		case acd.CallRemoved:
-			addC(e.Call)
-		case acd.AgentStateChanged:
-			if m.agents[e.Agent] == nil && !seenA[e.Agent] {
-				seenA[e.Agent] = true
-				agents = append(agents, e.Agent)
-			}
+		if id := calllog.CallOf(it.ev); id != "" {
+			addC(id)
+		} else if e, ok := it.ev.(acd.AgentStateChanged); ok && m.agents[e.Agent] == nil && !seenA[e.Agent] {
+			seenA[e.Agent] = true
+			agents = append(agents, e.Agent)
 		}
 	}
 	return calls, agents, gone
@@ -508,8 +366,8 @@ func (m *model) evict(touched []*callRow) {
 		}
 	}
 	for _, c := range touched {
-		if (c.outcome != "" || c.enqueuedAt.IsZero()) && !wrapping[c.id] && m.calls[c.id] == c {
-			delete(m.calls, c.id)
+		if (c.Outcome != "" || !c.Queued()) && !wrapping[c.ID] && m.calls[c.ID] == c {
+			delete(m.calls, c.ID)
 		}
 	}
 }

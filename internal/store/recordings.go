@@ -11,24 +11,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"switchboard/internal/account"
 	"switchboard/recording"
 )
 
-// RecordingFilter selects recordings. Zero fields do not filter.
-type RecordingFilter struct {
-	From, To time.Time // started in [From, To)
-	// Queues, when not nil, restricts to these queues (a supervisor's scope); an empty,
-	// non-nil slice matches nothing.
-	Queues      []string
-	Queue       string
-	Agent       string
-	Number      string // the caller's number, exactly
-	Customer    string
-	Ticket      string
-	CallID      string
-	MinDuration time.Duration
-	MaxDuration time.Duration
-}
+var _ recording.Index = (*Store)(nil)
 
 const recordingColumns = `name, call_id, queue, agent, number, customer, ticket, started_at, duration_ms, size_bytes, format, sha256, path`
 
@@ -102,9 +89,6 @@ func (s *Store) DeleteRecording(ctx context.Context, name string) error {
 	return nil
 }
 
-// ErrBadCursor is returned for a search cursor this store did not hand out.
-var ErrBadCursor = errors.New("bad cursor")
-
 func encodeCursor(r recording.Recording) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(r.Started.UnixMicro(), 10) + ":" + r.Name))
 }
@@ -112,19 +96,19 @@ func encodeCursor(r recording.Recording) string {
 func decodeCursor(c string) (time.Time, string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
-		return time.Time{}, "", ErrBadCursor
+		return time.Time{}, "", recording.ErrBadCursor
 	}
 	us, name, ok := strings.Cut(string(b), ":")
 	n, err := strconv.ParseInt(us, 10, 64)
 	if !ok || err != nil {
-		return time.Time{}, "", ErrBadCursor
+		return time.Time{}, "", recording.ErrBadCursor
 	}
 	return time.UnixMicro(n), name, nil
 }
 
 // SearchRecordings returns up to limit recordings matching f, newest first, and the cursor of
 // the next page ("" when this is the last). cursor is "" for the first page.
-func (s *Store) SearchRecordings(ctx context.Context, f RecordingFilter, limit int, cursor string) ([]recording.Recording, string, error) {
+func (s *Store) SearchRecordings(ctx context.Context, f recording.Query, limit int, cursor string) ([]recording.Recording, string, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
@@ -212,17 +196,8 @@ func (s *Store) RecordingsToPurge(ctx context.Context, now time.Time, keep map[s
 	return out, nil
 }
 
-// AuditEntry is one row of the audit trail.
-type AuditEntry struct {
-	At     time.Time // zero: now
-	Actor  string
-	Action string
-	Object string
-	Detail string
-}
-
 // Audit writes one audit row.
-func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
+func (s *Store) Audit(ctx context.Context, e account.AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
@@ -235,13 +210,13 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 }
 
 // AuditTrail returns the audit rows of an object, oldest first.
-func (s *Store) AuditTrail(ctx context.Context, object string) ([]AuditEntry, error) {
+func (s *Store) AuditTrail(ctx context.Context, object string) ([]account.AuditEntry, error) {
 	rows, err := s.pool.Query(ctx, `SELECT at, actor, action, object, detail FROM audit WHERE object = $1 ORDER BY at, id`, object)
 	if err != nil {
 		return nil, fmt.Errorf("audit trail %s: %w", object, err)
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (AuditEntry, error) {
-		var e AuditEntry
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (account.AuditEntry, error) {
+		var e account.AuditEntry
 		err := row.Scan(&e.At, &e.Actor, &e.Action, &e.Object, &e.Detail)
 		return e, err
 	})

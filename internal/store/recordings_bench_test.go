@@ -88,21 +88,21 @@ func BenchmarkSearchRecordings(b *testing.B) {
 	mid := t0.Add(n / 2 * 30 * time.Second)
 	cases := []struct {
 		name string
-		f    store.RecordingFilter
+		f    recording.Query
 	}{
-		{"newest", store.RecordingFilter{}},
-		{"day", store.RecordingFilter{From: mid, To: mid.Add(24 * time.Hour)}},
-		{"queue", store.RecordingFilter{Queue: "billing"}},
-		{"supervisor_scope_week", store.RecordingFilter{Queues: []string{"billing", "sales"}, From: mid, To: mid.Add(7 * 24 * time.Hour)}},
-		{"agent", store.RecordingFilter{Agent: "1042"}},
-		{"agent_month_long", store.RecordingFilter{Agent: "1042", From: mid, To: mid.Add(30 * 24 * time.Hour), MinDuration: 10 * time.Minute}},
-		{"number", store.RecordingFilter{Number: "79990012345"}},
-		{"customer", store.RecordingFilter{Customer: "C-777"}},
-		{"ticket", store.RecordingFilter{Ticket: "T-500000"}},
-		{"min_duration", store.RecordingFilter{MinDuration: 14 * time.Minute}},
-		{"rare_queue_and_long", store.RecordingFilter{Queue: "sales", MinDuration: 15*time.Minute - time.Second}},
+		{"newest", recording.Query{}},
+		{"day", recording.Query{From: mid, To: mid.Add(24 * time.Hour)}},
+		{"queue", recording.Query{Queue: "billing"}},
+		{"supervisor_scope_week", recording.Query{Queues: []string{"billing", "sales"}, From: mid, To: mid.Add(7 * 24 * time.Hour)}},
+		{"agent", recording.Query{Agent: "1042"}},
+		{"agent_month_long", recording.Query{Agent: "1042", From: mid, To: mid.Add(30 * 24 * time.Hour), MinDuration: 10 * time.Minute}},
+		{"number", recording.Query{Number: "79990012345"}},
+		{"customer", recording.Query{Customer: "C-777"}},
+		{"ticket", recording.Query{Ticket: "T-500000"}},
+		{"min_duration", recording.Query{MinDuration: 14 * time.Minute}},
+		{"rare_queue_and_long", recording.Query{Queue: "sales", MinDuration: 15*time.Minute - time.Second}},
 		// Worst case: nothing matches, so the whole queue's index range is read (250,000 rows).
-		{"queue_no_match", store.RecordingFilter{Queue: "sales", MinDuration: 16 * time.Minute}},
+		{"queue_no_match", recording.Query{Queue: "sales", MinDuration: 16 * time.Minute}},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

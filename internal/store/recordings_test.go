@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/internal/account"
 	"switchboard/internal/pgtest"
 	"switchboard/internal/store"
 	"switchboard/recording"
@@ -58,22 +59,22 @@ func TestRecordingIndexAndSearch(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		f    store.RecordingFilter
+		f    recording.Query
 		want []string
 	}{
-		{"all, newest first", store.RecordingFilter{}, []string{"r4", "r3", "r2", "r1"}},
-		{"time range", store.RecordingFilter{From: t0.Add(time.Hour), To: t0.Add(3 * time.Hour)}, []string{"r3", "r2"}},
-		{"queue", store.RecordingFilter{Queue: "billing"}, []string{"r2", "r1"}},
-		{"scope", store.RecordingFilter{Queues: []string{"support"}}, []string{"r4", "r3"}},
-		{"empty scope", store.RecordingFilter{Queues: []string{}}, nil},
-		{"scope and another queue", store.RecordingFilter{Queues: []string{"support"}, Queue: "billing"}, nil},
-		{"agent", store.RecordingFilter{Agent: "1001"}, []string{"r3", "r1"}},
-		{"number", store.RecordingFilter{Number: "79990000001"}, []string{"r3", "r1"}},
-		{"customer", store.RecordingFilter{Customer: "C-7"}, []string{"r4"}},
-		{"ticket", store.RecordingFilter{Ticket: "T-42"}, []string{"r4"}},
-		{"call", store.RecordingFilter{CallID: "ast1-r2"}, []string{"r2"}},
-		{"min duration", store.RecordingFilter{MinDuration: time.Minute}, []string{"r4", "r2"}},
-		{"max duration", store.RecordingFilter{MaxDuration: 30 * time.Second}, []string{"r3", "r1"}},
+		{"all, newest first", recording.Query{}, []string{"r4", "r3", "r2", "r1"}},
+		{"time range", recording.Query{From: t0.Add(time.Hour), To: t0.Add(3 * time.Hour)}, []string{"r3", "r2"}},
+		{"queue", recording.Query{Queue: "billing"}, []string{"r2", "r1"}},
+		{"scope", recording.Query{Queues: []string{"support"}}, []string{"r4", "r3"}},
+		{"empty scope", recording.Query{Queues: []string{}}, nil},
+		{"scope and another queue", recording.Query{Queues: []string{"support"}, Queue: "billing"}, nil},
+		{"agent", recording.Query{Agent: "1001"}, []string{"r3", "r1"}},
+		{"number", recording.Query{Number: "79990000001"}, []string{"r3", "r1"}},
+		{"customer", recording.Query{Customer: "C-7"}, []string{"r4"}},
+		{"ticket", recording.Query{Ticket: "T-42"}, []string{"r4"}},
+		{"call", recording.Query{CallID: "ast1-r2"}, []string{"r2"}},
+		{"min duration", recording.Query{MinDuration: time.Minute}, []string{"r4", "r2"}},
+		{"max duration", recording.Query{MaxDuration: 30 * time.Second}, []string{"r3", "r1"}},
 	}
 	for _, tt := range tests {
 		got, next, err := s.SearchRecordings(ctx, tt.f, 10, "")
@@ -88,7 +89,7 @@ func TestRecordingIndexAndSearch(t *testing.T) {
 	var all []string
 	cursor := ""
 	for i := 0; ; i++ {
-		page, next, err := s.SearchRecordings(ctx, store.RecordingFilter{}, 3, cursor)
+		page, next, err := s.SearchRecordings(ctx, recording.Query{}, 3, cursor)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +102,7 @@ func TestRecordingIndexAndSearch(t *testing.T) {
 	if !slices.Equal(all, []string{"r4", "r3", "r2", "r1"}) {
 		t.Fatalf("pages: %v", all)
 	}
-	if _, _, err := s.SearchRecordings(ctx, store.RecordingFilter{}, 3, "!!"); !errors.Is(err, store.ErrBadCursor) {
+	if _, _, err := s.SearchRecordings(ctx, recording.Query{}, 3, "!!"); !errors.Is(err, recording.ErrBadCursor) {
 		t.Fatalf("bad cursor: %v", err)
 	}
 	if err := s.DeleteRecording(ctx, "r1"); err != nil {
@@ -166,7 +167,7 @@ func TestAuditTrail(t *testing.T) {
 	ctx := context.Background()
 	s := store.New(pgtest.Pool(t))
 	for i, who := range []string{"sue", "root"} {
-		if err := s.Audit(ctx, store.AuditEntry{At: t0.Add(time.Duration(i) * time.Second), Actor: who, Action: "play", Object: "recording:r1", Detail: fmt.Sprint(i)}); err != nil {
+		if err := s.Audit(ctx, account.AuditEntry{At: t0.Add(time.Duration(i) * time.Second), Actor: who, Action: "play", Object: "recording:r1", Detail: fmt.Sprint(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}

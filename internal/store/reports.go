@@ -6,101 +6,21 @@ import (
 	"strings"
 	"time"
 
+	"switchboard/acd/report"
+
 	"github.com/jackc/pgx/v5"
 )
 
-// ReportQuery selects a report: figures per interval of Interval from From (the buckets start
-// at From, From+Interval, ...) until To, per queue or per agent.
-//
-// Per queue, calls count in the interval in which they entered the queue (each queue visit,
-// transfers and overflows included, is one offered call), and occupancy is that of the agents
-// who answered the queue's calls in the interval. Per agent, offers and abandons while ringing
-// count when they happened, answered calls when they were answered, occupancy is the agent's
-// own. Callbacks count when requested (one per callback, merged requests included) and when an
-// attempt connected; per agent, those reserved for the agent.
-type ReportQuery struct {
-	ByAgent  bool
-	Interval time.Duration
-	From, To time.Time
-	// Queues is the scope: nil for every queue; otherwise only these queues' calls (per agent:
-	// the calls, offers, callbacks and ratings in these queues, and agents who served them).
-	Queues []string
-	// Thresholds are the queues' service-level thresholds; others use DefaultThreshold.
-	Thresholds       map[string]time.Duration
-	DefaultThreshold time.Duration
-	Now              time.Time // the end of open agent-state intervals; zero: time.Now()
-}
-
-// ReportRow is one interval of one queue or agent. Ratios that have no denominator in the
-// interval are nil.
-type ReportRow struct {
-	Start              time.Time `json:"start"`
-	Key                string    `json:"key"` // the queue or agent
-	Offered            int64     `json:"offered"`
-	Answered           int64     `json:"answered"`
-	AnsweredWithin     int64     `json:"answered_within_sl"`
-	Abandoned          int64     `json:"abandoned"`
-	AbandonedWithin    int64     `json:"abandoned_within_sl"`
-	ServiceLevel       *float64  `json:"service_level"` // answered within the threshold ÷ answered
-	ASA                *float64  `json:"asa_seconds"`
-	AHT                *float64  `json:"aht_seconds"` // talk plus wrap-up per handled call
-	LongestWait        float64   `json:"longest_wait_seconds"`
-	Occupancy          *float64  `json:"occupancy"` // busy ÷ staffed (available or busy) agent-seconds
-	CallbacksRequested int64     `json:"callbacks_requested"`
-	CallbacksConnected int64     `json:"callbacks_connected"`
-	CSAT               *float64  `json:"csat"` // mean score, 1-5
-	CSATCount          int64     `json:"csat_count"`
-
-	waitSum, handleSum, busy, staffed, csatSum float64
-	handled                                    int64
-}
-
-// Add merges o's counts into r (for totals); call Finish afterwards.
-func (r *ReportRow) Add(o ReportRow) {
-	r.Offered += o.Offered
-	r.Answered += o.Answered
-	r.AnsweredWithin += o.AnsweredWithin
-	r.Abandoned += o.Abandoned
-	r.AbandonedWithin += o.AbandonedWithin
-	r.LongestWait = max(r.LongestWait, o.LongestWait)
-	r.CallbacksRequested += o.CallbacksRequested
-	r.CallbacksConnected += o.CallbacksConnected
-	r.CSATCount += o.CSATCount
-	r.waitSum += o.waitSum
-	r.handleSum += o.handleSum
-	r.busy += o.busy
-	r.staffed += o.staffed
-	r.csatSum += o.csatSum
-	r.handled += o.handled
-}
-
-// Finish computes the ratios from the counts.
-func (r *ReportRow) Finish() {
-	ratio := func(a, b float64) *float64 {
-		if b <= 0 {
-			return nil
-		}
-		v := a / b
-		return &v
-	}
-	r.ServiceLevel = ratio(float64(r.AnsweredWithin), float64(r.Answered))
-	r.ASA = ratio(r.waitSum, float64(r.Answered))
-	r.AHT = ratio(r.handleSum, float64(r.handled))
-	r.Occupancy = ratio(r.busy, r.staffed)
-	r.CSAT = ratio(r.csatSum, float64(r.CSATCount))
-}
-
-// MaxReportIntervals bounds the buckets one report may have.
-const MaxReportIntervals = 2000
+var _ report.Store = (*Store)(nil)
 
 // Report computes the figures of q in SQL, ordered by interval then key. The csat table
 // (written by the IVR's survey) is read when it exists.
-func (s *Store) Report(ctx context.Context, q ReportQuery) ([]ReportRow, error) {
+func (s *Store) Report(ctx context.Context, q report.Query) ([]report.Row, error) {
 	if q.Interval < time.Minute || !q.From.Before(q.To) {
 		return nil, fmt.Errorf("report: need an interval of at least a minute and from before to")
 	}
-	if n := q.To.Sub(q.From) / q.Interval; n >= MaxReportIntervals {
-		return nil, fmt.Errorf("report: %d intervals, at most %d", n+1, MaxReportIntervals)
+	if n := q.To.Sub(q.From) / q.Interval; n >= report.MaxIntervals {
+		return nil, fmt.Errorf("report: %d intervals, at most %d", n+1, report.MaxIntervals)
 	}
 	if q.Now.IsZero() {
 		q.Now = time.Now()
@@ -119,7 +39,7 @@ func (s *Store) Report(ctx context.Context, q ReportQuery) ([]ReportRow, error) 
 	}
 	// JIT compilation costs about a second per run of this query and gains nothing on the
 	// rows one report reads: it is turned off for the report's read-only transaction.
-	var out []ReportRow
+	var out []report.Row
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
 			return err
@@ -138,14 +58,14 @@ func (s *Store) Report(ctx context.Context, q ReportQuery) ([]ReportRow, error) 
 	return out, nil
 }
 
-func scanReportRow(row pgx.CollectableRow) (ReportRow, error) {
-	var r ReportRow
+func scanReportRow(row pgx.CollectableRow) (report.Row, error) {
+	var r report.Row
 	var offered, answered, within, abandoned, abandonedWithin, handled, cbReq, cbConn float64
 	err := row.Scan(&r.Start, &r.Key, &offered, &answered, &within, &abandoned, &abandonedWithin,
-		&r.waitSum, &r.LongestWait, &handled, &r.handleSum, &r.busy, &r.staffed, &cbReq, &cbConn,
-		&r.CSATCount, &r.csatSum)
+		&r.Sums.Wait, &r.LongestWait, &handled, &r.Sums.Handle, &r.Sums.Busy, &r.Sums.Staffed, &cbReq, &cbConn,
+		&r.CSATCount, &r.Sums.CSAT)
 	r.Offered, r.Answered, r.AnsweredWithin = int64(offered), int64(answered), int64(within)
-	r.Abandoned, r.AbandonedWithin, r.handled = int64(abandoned), int64(abandonedWithin), int64(handled)
+	r.Abandoned, r.AbandonedWithin, r.Sums.Handled = int64(abandoned), int64(abandonedWithin), int64(handled)
 	r.CallbacksRequested, r.CallbacksConnected = int64(cbReq), int64(cbConn)
 	r.Finish()
 	return r, err

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/acd/report"
 	"switchboard/internal/pgtest"
 	"switchboard/internal/store"
 )
@@ -51,10 +52,10 @@ func BenchmarkReport(b *testing.B) {
 	day := t0.Add(10 * 24 * time.Hour)
 	for _, bc := range []struct {
 		name string
-		q    store.ReportQuery
+		q    report.Query
 	}{
-		{"day-15m-queue-scoped", store.ReportQuery{Interval: 15 * time.Minute, From: day, To: day.Add(24 * time.Hour), Queues: []string{"billing"}}},
-		{"week-1h-agent", store.ReportQuery{ByAgent: true, Interval: time.Hour, From: day, To: day.Add(7 * 24 * time.Hour)}},
+		{"day-15m-queue-scoped", report.Query{Interval: 15 * time.Minute, From: day, To: day.Add(24 * time.Hour), Queues: []string{"billing"}}},
+		{"week-1h-agent", report.Query{ByAgent: true, Interval: time.Hour, From: day, To: day.Add(7 * 24 * time.Hour)}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			bc.q.DefaultThreshold, bc.q.Now = 20*time.Second, day.Add(30*24*time.Hour)

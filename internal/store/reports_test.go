@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"switchboard/acd/report"
 	"switchboard/internal/pgtest"
 	"switchboard/internal/store"
 )
@@ -130,7 +131,7 @@ func reportFixture(t *testing.T, db *pgxpool.Pool) {
 		('c6', 'B', 'support', 5, $3), ('c5', 'A', 'billing', 5, $4)`, at(300), at(900), at(2700), at(3960))
 }
 
-func reportLines(rows []store.ReportRow) []string {
+func reportLines(rows []report.Row) []string {
 	f := func(p *float64) string {
 		if p == nil {
 			return "-"
@@ -154,7 +155,7 @@ func TestReportByQueueAndAgent(t *testing.T) {
 	db := pgtest.Pool(t)
 	reportFixture(t, db)
 	s := store.New(db)
-	q := store.ReportQuery{Interval: time.Hour, From: t0, To: t0.Add(2 * time.Hour), Now: at(5400),
+	q := report.Query{Interval: time.Hour, From: t0, To: t0.Add(2 * time.Hour), Now: at(5400),
 		Thresholds: map[string]time.Duration{"billing": 20 * time.Second}, DefaultThreshold: 30 * time.Second}
 	rows, err := s.Report(ctx, q)
 	if err != nil {
@@ -200,7 +201,7 @@ func TestReportByQueueAndAgent(t *testing.T) {
 		t.Fatalf("by queue, support only: %v %v", reportLines(rows), err)
 	}
 
-	var total store.ReportRow
+	var total report.Row
 	for _, r := range rows {
 		total.Add(r)
 	}
@@ -209,10 +210,10 @@ func TestReportByQueueAndAgent(t *testing.T) {
 		t.Fatalf("totals: %+v", total)
 	}
 
-	for _, bad := range []store.ReportQuery{
+	for _, bad := range []report.Query{
 		{Interval: time.Hour, From: t0, To: t0},
 		{Interval: time.Second, From: t0, To: t0.Add(time.Hour)},
-		{Interval: time.Minute, From: t0, To: t0.Add(store.MaxReportIntervals * time.Minute)},
+		{Interval: time.Minute, From: t0, To: t0.Add(report.MaxIntervals * time.Minute)},
 	} {
 		if _, err := s.Report(ctx, bad); err == nil {
 			t.Errorf("report %+v: no error", bad)
@@ -226,7 +227,7 @@ func TestReportWithoutCSATTable(t *testing.T) {
 	if _, err := db.Exec(context.Background(), `DROP TABLE IF EXISTS csat`); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := s.Report(context.Background(), store.ReportQuery{Interval: 15 * time.Minute, From: t0, To: t0.Add(time.Hour)})
+	rows, err := s.Report(context.Background(), report.Query{Interval: 15 * time.Minute, From: t0, To: t0.Add(time.Hour)})
 	if err != nil || len(rows) != 0 {
 		t.Fatalf("empty report: %v %v", rows, err)
 	}

@@ -8,28 +8,15 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"switchboard/internal/account"
 )
 
-// User is an account.
-type User struct {
-	ID           int64
-	Username     string
-	Role         string // agent, supervisor, admin
-	AgentID      string
-	Queues       []string // a supervisor's scope
-	PasswordHash string
-}
-
-// Session is a logged-in browser.
-type Session struct {
-	User      User
-	CSRF      string
-	ExpiresAt time.Time
-}
+var _ account.Store = (*Store)(nil)
 
 // UserByName finds an account.
-func (s *Store) UserByName(ctx context.Context, username string) (*User, error) {
-	var u User
+func (s *Store) UserByName(ctx context.Context, username string) (*account.User, error) {
+	var u account.User
 	var agent *string
 	err := s.pool.QueryRow(ctx, `
 		SELECT id, username, role, agent_id, queues, password_hash FROM users WHERE username = $1`,
@@ -62,8 +49,8 @@ func (s *Store) CreateSession(ctx context.Context, userID int64, token, csrf str
 }
 
 // SessionByToken returns a live session and its user.
-func (s *Store) SessionByToken(ctx context.Context, token string, now time.Time) (*Session, error) {
-	var ss Session
+func (s *Store) SessionByToken(ctx context.Context, token string, now time.Time) (*account.Session, error) {
+	var ss account.Session
 	var agent *string
 	err := s.pool.QueryRow(ctx, `
 		SELECT u.id, u.username, u.role, u.agent_id, u.queues, u.password_hash, s.csrf, s.expires_at

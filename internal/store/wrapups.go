@@ -4,28 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"switchboard/acd"
+	"switchboard/crm"
+	"switchboard/ivr/callback"
 )
 
 // ErrInvalidWrapup is returned (wrapped) for a wrap-up the store refuses.
 var ErrInvalidWrapup error = &acd.Error{Code: acd.EInvalid, Message: "invalid wrap-up"}
 
-// Wrapup is what an agent recorded after a call.
-type Wrapup struct {
-	CallID      string
-	Agent       string
-	Disposition string
-	Notes       string
-	TicketID    int64 // 0: none
-	At          time.Time
-}
-
 // SaveWrapup records a wrap-up; the same agent wrapping up the same call again replaces it.
-func (s *Store) SaveWrapup(ctx context.Context, w Wrapup) error {
+func (s *Store) SaveWrapup(ctx context.Context, w crm.Wrapup) error {
 	if w.CallID == "" || w.Agent == "" || w.Disposition == "" || w.At.IsZero() {
 		return fmt.Errorf("store: wrap-up: call, agent, disposition and time are required: %w", ErrInvalidWrapup)
 	}
@@ -45,8 +36,8 @@ func (s *Store) SaveWrapup(ctx context.Context, w Wrapup) error {
 }
 
 // Wrapup returns an agent's wrap-up of a call.
-func (s *Store) Wrapup(ctx context.Context, callID, agent string) (*Wrapup, error) {
-	w := Wrapup{CallID: callID, Agent: agent}
+func (s *Store) Wrapup(ctx context.Context, callID, agent string) (*crm.Wrapup, error) {
+	w := crm.Wrapup{CallID: callID, Agent: agent}
 	var ticket *int64
 	err := s.pool.QueryRow(ctx, `SELECT disposition, notes, ticket_id, at FROM call_wrapups
 		WHERE call_id = $1 AND agent = $2`, callID, agent).Scan(&w.Disposition, &w.Notes, &ticket, &w.At)
@@ -82,7 +73,7 @@ func (s *Store) CallHandledBy(ctx context.Context, callID, agent string) (queue,
 // other) and puts it on that agent's list while it waits; the dialer's AssignCallback
 // records whoever is reserved when it is dialed. Both are one transaction: a callback is never
 // left stored off the agent's list while the agent is told it was not stored.
-func (s *Store) ScheduleAgentCallback(ctx context.Context, r CallbackRequest, agent string) (int64, error) {
+func (s *Store) ScheduleAgentCallback(ctx context.Context, r callback.Request, agent string) (int64, error) {
 	var id int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error

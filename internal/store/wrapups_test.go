@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/crm"
 	"switchboard/internal/pgtest"
 	"switchboard/internal/store"
 	"switchboard/ivr/callback"
@@ -36,7 +37,7 @@ func TestWrapupsAndAgentCallbacks(t *testing.T) {
 		t.Errorf("CallHandledBy(1003): %v, want not found", err)
 	}
 
-	w := store.Wrapup{CallID: "ast1-c1", Agent: "1001", Disposition: "escalated", Notes: "to line 2", TicketID: 7, At: at(40)}
+	w := crm.Wrapup{CallID: "ast1-c1", Agent: "1001", Disposition: "escalated", Notes: "to line 2", TicketID: 7, At: at(40)}
 	r.must(s.SaveWrapup(ctx, w))
 	w.Disposition, w.Notes, w.TicketID, w.At = "resolved", "", 0, at(50)
 	r.must(s.SaveWrapup(ctx, w)) // a second wrap-up replaces the first
@@ -48,18 +49,18 @@ func TestWrapupsAndAgentCallbacks(t *testing.T) {
 	if _, err := s.Wrapup(ctx, "ast1-c1", "1002"); !store.IsNotFound(err) {
 		t.Errorf("wrap-up of 1002: %v, want not found", err)
 	}
-	if err := s.SaveWrapup(ctx, store.Wrapup{CallID: "ast1-c1", Agent: "1001", At: at(60)}); acd.ErrorCode(err) != acd.EInvalid {
+	if err := s.SaveWrapup(ctx, crm.Wrapup{CallID: "ast1-c1", Agent: "1001", At: at(60)}); acd.ErrorCode(err) != acd.EInvalid {
 		t.Errorf("wrap-up without disposition: %v", err)
 	}
 
 	due := at(3600)
-	id, err := s.ScheduleAgentCallback(ctx, store.CallbackRequest{Node: "ast1", Number: "+4930111222", Queue: "support",
+	id, err := s.ScheduleAgentCallback(ctx, callback.Request{Node: "ast1", Number: "+4930111222", Queue: "support",
 		EnqueuedAt: due, WindowStart: due, Reason: callback.AgentScheduled, CallID: "ast1-c1", MaxAttempts: 3,
 		ExpiresAt: due.Add(24 * time.Hour), Data: map[string]string{"agent": "1002"}}, "1002")
 	r.must(err)
 	cbs, err := s.AgentCallbacks(ctx, "1002")
 	r.must(err)
-	if len(cbs) != 1 || cbs[0].ID != id || cbs[0].State != store.CallbackScheduled || !cbs[0].NextAt.Equal(due) ||
+	if len(cbs) != 1 || cbs[0].ID != id || cbs[0].State != callback.StateScheduled || !cbs[0].NextAt.Equal(due) ||
 		cbs[0].Reason != callback.AgentScheduled {
 		t.Errorf("agent's callbacks %+v", cbs)
 	}
@@ -81,12 +82,12 @@ func TestScheduleAgentCallbackAllOrNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	due := at(3600)
-	req := store.CallbackRequest{Node: "ast1", Number: "+4930111333", Queue: "support", EnqueuedAt: due, WindowStart: due,
+	req := callback.Request{Node: "ast1", Number: "+4930111333", Queue: "support", EnqueuedAt: due, WindowStart: due,
 		Reason: callback.AgentScheduled, CallID: "ast1-c9", MaxAttempts: 3, ExpiresAt: due.Add(24 * time.Hour)}
 	if _, err := s.ScheduleAgentCallback(ctx, req, "refused"); err == nil {
 		t.Fatal("the assignment's failure was not reported")
 	}
-	if list, err := s.Callbacks(ctx, store.CallbackFilter{}); err != nil || len(list) != 0 {
+	if list, err := s.Callbacks(ctx, callback.Filter{}); err != nil || len(list) != 0 {
 		t.Fatalf("callbacks left behind: %+v %v", list, err)
 	}
 	id, err := s.ScheduleAgentCallback(ctx, req, "1002")

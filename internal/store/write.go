@@ -12,6 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"switchboard/acd/calllog"
 )
 
 // batch is a run of recorded items and, once built, the rows they produce.
@@ -35,10 +37,10 @@ type batch struct {
 func (m *model) snapshot(b *batch) {
 	b.events, m.events = m.events, nil
 	for _, c := range m.dirtyCalls {
-		f := c.callFields
+		f := c.fields()
 		f.data = "{}"
-		if len(c.data) > 0 {
-			if raw, err := json.Marshal(c.data); err == nil {
+		if len(c.Data) > 0 {
+			if raw, err := json.Marshal(c.Data); err == nil {
 				f.data = string(raw)
 			}
 		}
@@ -47,9 +49,9 @@ func (m *model) snapshot(b *batch) {
 		c.dirty = false
 	}
 	for _, l := range m.dirtyLegs {
-		b.legs = append(b.legs, l.legFields)
-		l.dirty = false
+		b.legs = append(b.legs, legFieldsOf(l))
 	}
+	clear(m.legDirty)
 	for _, a := range m.dirtyAgents {
 		b.agents = append(b.agents, a.agentFields)
 		a.dirty = false
@@ -98,7 +100,7 @@ func (j *Journal) prefetch(ctx context.Context, items []item) error {
 		return err
 	}
 	for _, c := range rows {
-		j.m.calls[c.id] = c
+		j.m.calls[c.ID] = c
 	}
 	return nil
 }
@@ -162,12 +164,13 @@ func (s *Store) liveRows(ctx context.Context, ids []string) ([]*callRow, error) 
 	byID := make(map[string]*callRow, len(calls))
 	out := make([]*callRow, 0, len(calls))
 	for _, c := range calls {
-		r := &callRow{callFields: callFields{
-			id: c.ID, node: c.Node, callerNumber: c.CallerNumber, did: c.DID, queue: c.Queue, agent: c.Agent,
-			priority: c.Priority, enqueuedAt: c.EnqueuedAt, firstOfferedAt: c.FirstOfferedAt,
-			answeredAt: c.AnsweredAt, endedAt: c.EndedAt, outcome: c.Outcome, wait: c.Wait.Seconds(),
-			talk: c.Talk.Seconds(), wrapup: c.WrapUp.Seconds(), transfers: c.Transfers, updatedAt: c.UpdatedAt,
-		}, data: c.Data}
+		r := &callRow{Call: calllog.Call{
+			ID: c.ID, Number: c.CallerNumber, DID: c.DID, Queue: c.Queue, Agent: c.Agent,
+			Priority: c.Priority, EnqueuedAt: c.EnqueuedAt, FirstOfferedAt: c.FirstOfferedAt,
+			AnsweredAt: c.AnsweredAt, EndedAt: c.EndedAt, Outcome: c.Outcome, Wait: c.Wait.Seconds(),
+			Talk: c.Talk.Seconds(), WrapUp: c.WrapUp.Seconds(), Transfers: c.Transfers, UpdatedAt: c.UpdatedAt,
+			Data: c.Data,
+		}, node: c.Node}
 		byID[c.ID] = r
 		out = append(out, r)
 	}
@@ -187,9 +190,9 @@ func (s *Store) liveRows(ctx context.Context, ids []string) ([]*callRow, error) 
 		}
 		l.offeredAt, l.answeredAt, l.leftAt = tsTime(offered), tsTime(answered), tsTime(left)
 		l.agent, l.outcome = agent.String, outcome.String
-		c.legs = l.seq
+		c.Legs = l.seq
 		if l.leftAt.IsZero() {
-			c.leg = &legRow{legFields: l}
+			c.Leg = legOf(l)
 		}
 		return nil
 	})

@@ -9,25 +9,22 @@ import (
 	"strings"
 	"time"
 
-	"switchboard/acd"
-	"switchboard/internal/store"
+	"switchboard/internal/account"
 )
 
 // Accounts is what the accounts admin and the API tokens need of the store.
 type Accounts interface {
-	Accounts(ctx context.Context) ([]store.Account, error)
-	Account(ctx context.Context, id int64) (*store.Account, error)
-	CreateAccount(ctx context.Context, u store.User) (*store.Account, error)
-	UpdateAccount(ctx context.Context, id int64, p store.AccountPatch, now time.Time) (*store.AccountUpdate, error)
+	Accounts(ctx context.Context) ([]account.Account, error)
+	Account(ctx context.Context, id int64) (*account.Account, error)
+	CreateAccount(ctx context.Context, u account.User) (*account.Account, error)
+	UpdateAccount(ctx context.Context, id int64, p account.Patch, now time.Time) (*account.Update, error)
 	DeleteAccount(ctx context.Context, id int64) error
-	CreateAPIToken(ctx context.Context, userID int64, name, token string) (*store.APIToken, error)
-	APITokens(ctx context.Context, userID int64) ([]store.APIToken, error)
+	CreateAPIToken(ctx context.Context, userID int64, name, token string) (*account.APIToken, error)
+	APITokens(ctx context.Context, userID int64) ([]account.APIToken, error)
 	RevokeAPIToken(ctx context.Context, id, userID int64, now time.Time) error
-	SessionByAPIToken(ctx context.Context, token string, now time.Time) (*store.Session, error)
-	Audit(ctx context.Context, e store.AuditEntry) error
+	SessionByAPIToken(ctx context.Context, token string, now time.Time) (*account.Session, error)
+	Audit(ctx context.Context, e account.AuditEntry) error
 }
-
-var _ Accounts = (*store.Store)(nil)
 
 var validUsername = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 
@@ -87,18 +84,14 @@ func (s *server) checkAccount(role, agentID string, queues []string) error {
 	return CheckAccount(role, agentID, queues, func(q string) bool { return known[q] })
 }
 
-// storeError answers a store error: not found, conflict and invalid in their codes, anything
-// else logged and 500.
+// storeError answers a store error; one without a code is logged and answered 500.
 func (s *server) storeError(w http.ResponseWriter, what string, err error) {
-	if acd.ErrorCode(err) == "" {
-		s.opt.Logger.Error(what, "err", err)
-	}
-	writeEngineError(w, err)
+	s.fail(w, err, failure{what: what})
 }
 
 func (s *server) audit(r *http.Request, action, object, detail string) {
 	sess := sessionFrom(r.Context())
-	if err := s.opt.Accounts.Audit(r.Context(), store.AuditEntry{Actor: sess.User.Username, Action: action, Object: object, Detail: detail}); err != nil {
+	if err := s.opt.Accounts.Audit(r.Context(), account.AuditEntry{Actor: sess.User.Username, Action: action, Object: object, Detail: detail}); err != nil {
 		s.opt.Logger.Error("audit", "action", action, "object", object, "err", err)
 	}
 }
@@ -166,7 +159,7 @@ func (s *server) createUser(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, "hash password", err)
 		return
 	}
-	a, err := s.opt.Accounts.CreateAccount(r.Context(), store.User{Username: in.Username, Role: in.Role, AgentID: in.AgentID,
+	a, err := s.opt.Accounts.CreateAccount(r.Context(), account.User{Username: in.Username, Role: in.Role, AgentID: in.AgentID,
 		Queues: in.Queues, PasswordHash: hash})
 	if err != nil {
 		s.storeError(w, "create user", err)
@@ -205,7 +198,7 @@ func (s *server) updateUser(w http.ResponseWriter, r *http.Request) {
 	if in.Queues != nil {
 		changed = append(changed, "queues "+strings.Join(*in.Queues, ","))
 	}
-	p := store.AccountPatch{Role: in.Role, AgentID: in.AgentID, Queues: in.Queues, Check: s.checkAccount}
+	p := account.Patch{Role: in.Role, AgentID: in.AgentID, Queues: in.Queues, Check: s.checkAccount}
 	if in.Password != nil {
 		if err := CheckPassword(*in.Password); err != nil {
 			writeError(w, http.StatusUnprocessableEntity, CodeInvalid, err.Error())
@@ -251,7 +244,7 @@ func (s *server) deleteUser(w http.ResponseWriter, r *http.Request) {
 }
 
 // tokenOwner is whose tokens the session may see and revoke: an admin everyone's (0).
-func tokenOwner(sess *store.Session) int64 {
+func tokenOwner(sess *account.Session) int64 {
 	if sess.User.Role == "admin" {
 		return 0
 	}
@@ -265,7 +258,7 @@ func (s *server) listTokens(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if list == nil {
-		list = []store.APIToken{}
+		list = []account.APIToken{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"tokens": list})
 }
@@ -307,7 +300,7 @@ func (s *server) createToken(w http.ResponseWriter, r *http.Request) {
 	}
 	s.audit(r, "token.create", fmt.Sprintf("token:%d", t.ID), "for "+t.Username+": "+t.Name)
 	writeJSON(w, http.StatusCreated, struct {
-		*store.APIToken
+		*account.APIToken
 		Token string `json:"token"`
 	}{t, secret})
 }

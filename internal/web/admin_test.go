@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/internal/account"
 	"switchboard/internal/pgtest"
 	"switchboard/internal/store"
 )
@@ -36,7 +37,7 @@ func newStoreSiteWith(t *testing.T, edit func(*Options, *store.Store)) *storeSit
 	t.Helper()
 	st := store.New(pgtest.Pool(t))
 	ids := map[string]int64{}
-	for _, u := range []store.User{
+	for _, u := range []account.User{
 		{Username: "root", Role: "admin"},
 		{Username: "sue", Role: "supervisor", Queues: []string{"billing"}},
 		{Username: "alice", Role: "agent", AgentID: "1001"},
@@ -142,7 +143,7 @@ func TestAdminManagesUsers(t *testing.T) {
 	if code != 201 || strings.Contains(body, "bob-password") || strings.Contains(body, "$2a$") {
 		t.Fatalf("create: %d %s", code, body)
 	}
-	var bob store.Account
+	var bob account.Account
 	json.Unmarshal([]byte(body), &bob)
 	u, err := s.st.UserByName(context.Background(), "bob")
 	if err != nil || u.AgentID != "1002" || !strings.HasPrefix(u.PasswordHash, "$2a$") {

@@ -8,8 +8,6 @@ import (
 	"reflect"
 	"sort"
 	"strings"
-
-	"switchboard/acd"
 )
 
 // Error codes of the API: every error answer is {"error": {"code": <one of these>, "message": ...}}.
@@ -46,21 +44,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// writeEngineError maps an error carrying an acd code onto the API's shape; other errors are
-// logged by the caller and answered as internal.
-func writeEngineError(w http.ResponseWriter, err error) {
-	switch acd.ErrorCode(err) {
-	case acd.ENotFound:
-		writeError(w, http.StatusNotFound, CodeNotFound, err.Error())
-	case acd.EConflict:
-		writeError(w, http.StatusConflict, CodeConflict, err.Error())
-	case "":
-		writeError(w, http.StatusInternalServerError, CodeInternal, "internal error")
-	default:
-		writeError(w, http.StatusUnprocessableEntity, CodeInvalid, err.Error())
-	}
 }
 
 // decodeJSON reads a JSON body of at most 64 KiB with no unknown fields and only text that

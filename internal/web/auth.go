@@ -17,18 +17,16 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"switchboard/internal/store"
+	"switchboard/internal/account"
 )
 
 // Users is what the web side needs of the account store.
 type Users interface {
-	UserByName(ctx context.Context, username string) (*store.User, error)
+	UserByName(ctx context.Context, username string) (*account.User, error)
 	CreateSession(ctx context.Context, userID int64, token, csrf string, expires time.Time) error
-	SessionByToken(ctx context.Context, token string, now time.Time) (*store.Session, error)
+	SessionByToken(ctx context.Context, token string, now time.Time) (*account.Session, error)
 	DeleteSession(ctx context.Context, token string, now time.Time) error
 }
-
-var _ Users = (*store.Store)(nil)
 
 const (
 	sessionCookie = "sb_session"
@@ -75,8 +73,8 @@ func credentialName(kind, secret string) string {
 	return kind + ":" + hex.EncodeToString(h[:16])
 }
 
-func sessionFrom(ctx context.Context) *store.Session {
-	s, _ := ctx.Value(ctxKey{}).(*store.Session)
+func sessionFrom(ctx context.Context) *account.Session {
+	s, _ := ctx.Value(ctxKey{}).(*account.Session)
 	return s
 }
 
@@ -93,7 +91,7 @@ func byAPIToken(ctx context.Context) bool {
 func (s *server) requireRole(rt Route, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var (
-			sess       *store.Session
+			sess       *account.Session
 			err        error
 			token      bool
 			credential string
@@ -116,7 +114,7 @@ func (s *server) requireRole(rt Route, next http.HandlerFunc) http.HandlerFunc {
 			}
 		}
 		if err != nil || sess == nil {
-			if errors.Is(err, store.ErrNotFound) || err == nil || errors.Is(err, http.ErrNoCookie) {
+			if isNotFound(err) || err == nil || errors.Is(err, http.ErrNoCookie) {
 				if token {
 					s.opt.Logger.Info("api token refused", "ip", s.clientIP(r))
 					writeError(w, http.StatusUnauthorized, CodeUnauthorized, "unknown or revoked API token")
@@ -157,7 +155,7 @@ func (s *server) requireRole(rt Route, next http.HandlerFunc) http.HandlerFunc {
 func (s *server) sessionLive(r *http.Request) bool {
 	was := sessionFrom(r.Context())
 	var (
-		sess *store.Session
+		sess *account.Session
 		err  error
 	)
 	if byAPIToken(r.Context()) {
@@ -168,7 +166,7 @@ func (s *server) sessionLive(r *http.Request) bool {
 		return false
 	}
 	if err != nil {
-		return !errors.Is(err, store.ErrNotFound)
+		return !isNotFound(err)
 	}
 	return sess.User.ID == was.User.ID && sess.User.Role == was.User.Role && sess.User.AgentID == was.User.AgentID &&
 		slices.Equal(sess.User.Queues, was.User.Queues)
@@ -227,7 +225,7 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	u, err := s.opt.Users.UserByName(r.Context(), name)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !isNotFound(err) {
 		s.opt.Logger.Error("login lookup", "err", err)
 		http.Error(w, "unavailable", http.StatusServiceUnavailable)
 		return

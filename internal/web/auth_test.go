@@ -15,25 +15,25 @@ import (
 	"time"
 
 	"switchboard/acd"
-	"switchboard/internal/store"
+	"switchboard/internal/account"
 )
 
 // memUsers is an in-memory account store for these handler tests; the PostgreSQL one is
 // tested in internal/store and through the daemon.
 type memUsers struct {
 	mu       sync.Mutex
-	users    map[string]*store.User
-	sessions map[string]*store.Session
+	users    map[string]*account.User
+	sessions map[string]*account.Session
 }
 
-func (m *memUsers) UserByName(_ context.Context, name string) (*store.User, error) {
+func (m *memUsers) UserByName(_ context.Context, name string) (*account.User, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if u, ok := m.users[name]; ok {
 		c := *u
 		return &c, nil
 	}
-	return nil, store.ErrNotFound
+	return nil, errNotFound
 }
 
 func (m *memUsers) CreateSession(_ context.Context, id int64, token, csrf string, exp time.Time) error {
@@ -41,19 +41,19 @@ func (m *memUsers) CreateSession(_ context.Context, id int64, token, csrf string
 	defer m.mu.Unlock()
 	for _, u := range m.users {
 		if u.ID == id {
-			m.sessions[token] = &store.Session{User: *u, CSRF: csrf, ExpiresAt: exp}
+			m.sessions[token] = &account.Session{User: *u, CSRF: csrf, ExpiresAt: exp}
 		}
 	}
 	return nil
 }
 
-func (m *memUsers) SessionByToken(_ context.Context, token string, now time.Time) (*store.Session, error) {
+func (m *memUsers) SessionByToken(_ context.Context, token string, now time.Time) (*account.Session, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if s, ok := m.sessions[token]; ok && s.ExpiresAt.After(now) {
 		return s, nil
 	}
-	return nil, store.ErrNotFound
+	return nil, errNotFound
 }
 
 func (m *memUsers) DeleteSession(_ context.Context, token string, _ time.Time) error {

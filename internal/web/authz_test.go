@@ -20,6 +20,7 @@ import (
 
 	"switchboard/acd"
 	"switchboard/crm"
+	"switchboard/internal/account"
 	"switchboard/internal/pgtest"
 	"switchboard/internal/screenpop"
 	"switchboard/internal/store"
@@ -169,7 +170,7 @@ type authzWorld struct {
 func newAuthzWorld(t *testing.T) *authzWorld {
 	t.Helper()
 	w := &authzWorld{st: store.New(pgtest.Pool(t)), ids: map[string]int64{}, recDir: t.TempDir(), recFiles: map[string][2]string{}}
-	for _, u := range []store.User{
+	for _, u := range []account.User{
 		{Username: "alice", Role: "agent", AgentID: "1001"}, {Username: "bob", Role: "agent", AgentID: "1002"},
 		{Username: "sue", Role: "supervisor", Queues: []string{"billing"}}, {Username: "root", Role: "admin"},
 	} {
@@ -247,14 +248,14 @@ func (w *authzWorld) options() Options {
 		RecordCall: func(_ context.Context, agent, call string) error { return ownCallOnly(agent, call) },
 		Secure:     authzSecure{},
 		CRM:        c,
-		Pops:       screenpop.New(screenpop.Options{Logger: slog.New(slog.DiscardHandler)}),
-		Desk: &screenpop.Desk{Store: &memDesk{handled: map[string]string{"c-a": "1001", "c-b": "1002"}}, Node: "ast1",
-			Dispositions: []string{"resolved"}, Callbacks: callback.Policy{AllowInternational: true}, Tickets: c},
+		Pops:       hubPops(screenpop.New(screenpop.Options{Logger: slog.New(slog.DiscardHandler)})),
+		Desk: deskOf(&screenpop.Desk{Store: &memDesk{handled: map[string]string{"c-a": "1001", "c-b": "1002"}}, Node: "ast1",
+			Dispositions: []string{"resolved"}, Callbacks: callback.Policy{AllowInternational: true}, Tickets: c}),
 		Desktop: desk, AgentDay: memAgentDay,
 		CallbacksPending: func(context.Context) (map[string]int, error) { return map[string]int{}, nil },
-		Callbacks: &memCallbacks{rows: []store.Callback{
-			{ID: 1, Number: "+4930111", Queue: "billing", State: store.CallbackPending, EnqueuedAt: at, MaxAttempts: 3},
-			{ID: 2, Number: "+4930222", Queue: "support", State: store.CallbackPending, EnqueuedAt: at, MaxAttempts: 3},
+		Callbacks: &memCallbacks{rows: []callback.Callback{
+			{ID: 1, Number: "+4930111", Queue: "billing", State: callback.StatePending, EnqueuedAt: at, MaxAttempts: 3},
+			{ID: 2, Number: "+4930222", Queue: "support", State: callback.StatePending, EnqueuedAt: at, MaxAttempts: 3},
 		}},
 		KPIs: func(context.Context, time.Time, time.Time, []string) (float64, float64, bool, error) {
 			return 0, 0, false, nil
@@ -288,7 +289,7 @@ func (w *authzWorld) caseSetup(t *testing.T, n int) (map[string]credentials, map
 	}
 	vals := map[string]string{"{case}": strconv.Itoa(n)}
 	for _, obj := range []string{"a", "b"} {
-		acct, err := w.st.CreateAccount(ctx, store.User{Username: fmt.Sprintf("object-%s-%d", obj, n), Role: "agent", AgentID: "1003",
+		acct, err := w.st.CreateAccount(ctx, account.User{Username: fmt.Sprintf("object-%s-%d", obj, n), Role: "agent", AgentID: "1003",
 			PasswordHash: "$2a$10$notahashanyonecanloginwith"})
 		if err != nil {
 			t.Fatal(err)

@@ -2,79 +2,39 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
-	"time"
 
-	"switchboard/internal/store"
+	"switchboard/acd"
+	"switchboard/internal/account"
+	"switchboard/ivr/callback"
 )
 
 // Callbacks is what the web side needs of the callbacks in the store: an agent lists the
 // callbacks assigned to them, a supervisor those of their queues and cancels one that waits.
 type Callbacks interface {
-	Callbacks(ctx context.Context, f store.CallbackFilter) ([]store.Callback, error)
-	AgentCallbacks(ctx context.Context, agent string) ([]store.Callback, error)
-	Callback(ctx context.Context, id int64) (*store.Callback, error)
+	Callbacks(ctx context.Context, f callback.Filter) ([]callback.Callback, error)
+	AgentCallbacks(ctx context.Context, agent string) ([]callback.Callback, error)
+	Callback(ctx context.Context, id int64) (*callback.Callback, error)
 	CancelCallback(ctx context.Context, id int64) (bool, error)
-	Audit(ctx context.Context, e store.AuditEntry) error
+	Audit(ctx context.Context, e account.AuditEntry) error
 }
 
-var _ Callbacks = (*store.Store)(nil)
-
-// CallbackRow is one callback in an answer.
-type CallbackRow struct {
-	ID          int64      `json:"id"`
-	Number      string     `json:"number"`
-	Queue       string     `json:"queue"`
-	Priority    int        `json:"priority"`
-	Reason      string     `json:"reason"`
-	State       string     `json:"state"`
-	Agent       string     `json:"agent,omitempty"`
-	CallID      string     `json:"call_id,omitempty"`
-	EnqueuedAt  time.Time  `json:"enqueued_at"`
-	Attempts    int        `json:"attempts"`
-	MaxAttempts int        `json:"max_attempts"`
-	NextAt      time.Time  `json:"next_at"`
-	ExpiresAt   time.Time  `json:"expires_at"`
-	WindowStart *time.Time `json:"window_start,omitempty"`
-	WindowEnd   *time.Time `json:"window_end,omitempty"`
-	Outcome     string     `json:"outcome,omitempty"`
-	Requests    int        `json:"requests"`
-	UpdatedAt   time.Time  `json:"updated_at"`
-}
-
-func callbackRow(c store.Callback) CallbackRow {
-	row := CallbackRow{ID: c.ID, Number: c.Number, Queue: c.Queue, Priority: c.Priority, Reason: string(c.Reason),
-		State: string(c.State), Agent: c.Agent, CallID: c.CallID, EnqueuedAt: c.EnqueuedAt, Attempts: c.Attempts,
-		MaxAttempts: c.MaxAttempts, NextAt: c.NextAt, ExpiresAt: c.ExpiresAt, Outcome: string(c.Outcome),
-		Requests: c.Requests, UpdatedAt: c.UpdatedAt}
-	if !c.WindowStart.IsZero() {
-		row.WindowStart = &c.WindowStart
-	}
-	if !c.WindowEnd.IsZero() {
-		row.WindowEnd = &c.WindowEnd
-	}
-	return row
-}
-
-func callbackRows(cbs []store.Callback, keep func(store.Callback) bool) []CallbackRow {
-	rows := []CallbackRow{}
+// callbackRows are the callbacks keep keeps (nil: all), never null in JSON.
+func callbackRows(cbs []callback.Callback, keep func(callback.Callback) bool) []callback.Callback {
+	rows := []callback.Callback{}
 	for _, c := range cbs {
 		if keep == nil || keep(c) {
-			rows = append(rows, callbackRow(c))
+			rows = append(rows, c)
 		}
 	}
 	return rows
 }
 
-var callbackStates = []store.CallbackState{store.CallbackPending, store.CallbackScheduled, store.CallbackDialing,
-	store.CallbackDone, store.CallbackExpired, store.CallbackCancelled}
-
 // callbackScope reports whether the session's user may see and act on a callback of queue.
-func callbackScope(u store.User, queue string) bool {
+func callbackScope(u account.User, queue string) bool {
 	return u.Role == "admin" || u.Role == "supervisor" && slices.Contains(u.Queues, queue)
 }
 
@@ -99,7 +59,7 @@ func (s *server) agentCallbacks(w http.ResponseWriter, r *http.Request) {
 func (s *server) listCallbacks(w http.ResponseWriter, r *http.Request) {
 	u := sessionFrom(r.Context()).User
 	q := r.URL.Query()
-	f := store.CallbackFilter{Queue: q.Get("queue")}
+	f := callback.Filter{Queue: q.Get("queue")}
 	if u.Role != "admin" {
 		f.Queues = append([]string{}, u.Queues...) // in the query, before its limit
 	}
@@ -108,11 +68,11 @@ func (s *server) listCallbacks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if v := q.Get("state"); v != "" {
-		if !slices.Contains(callbackStates, store.CallbackState(v)) {
+		if !slices.Contains(callback.States, callback.State(v)) {
 			writeError(w, http.StatusBadRequest, CodeInvalid, fmt.Sprintf("bad state %q (known: pending, scheduled, dialing, done, expired, cancelled)", v))
 			return
 		}
-		f.States = []store.CallbackState{store.CallbackState(v)}
+		f.States = []callback.State{callback.State(v)}
 	}
 	cbs, err := s.opt.Callbacks.Callbacks(r.Context(), f)
 	if err != nil {
@@ -120,7 +80,7 @@ func (s *server) listCallbacks(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "callbacks unavailable")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"callbacks": callbackRows(cbs, func(c store.Callback) bool {
+	writeJSON(w, http.StatusOK, map[string]any{"callbacks": callbackRows(cbs, func(c callback.Callback) bool {
 		return callbackScope(u, c.Queue)
 	})})
 }
@@ -139,12 +99,9 @@ func (s *server) cancelCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	cb, err := s.opt.Callbacks.Callback(r.Context(), id)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, CodeNotFound, "no such callback")
-		return
 	case err != nil:
-		s.opt.Logger.Error("callback", "id", id, "err", err)
-		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "callbacks unavailable")
+		s.fail(w, err, failure{messages: map[string]string{acd.ENotFound: "no such callback"}, what: "callback", attrs: []any{"id", id},
+			status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "callbacks unavailable"})
 		return
 	case !callbackScope(u, cb.Queue):
 		writeError(w, http.StatusForbidden, CodeForbidden, "queue not in your scope")
@@ -161,7 +118,7 @@ func (s *server) cancelCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	obj := "callback/" + strconv.FormatInt(id, 10)
-	if err := s.opt.Callbacks.Audit(r.Context(), store.AuditEntry{Actor: u.Username, Action: "callback.cancel", Object: obj, Detail: cb.Queue}); err != nil {
+	if err := s.opt.Callbacks.Audit(r.Context(), account.AuditEntry{Actor: u.Username, Action: "callback.cancel", Object: obj, Detail: cb.Queue}); err != nil {
 		s.opt.Logger.Error("audit", "action", "callback.cancel", "object", obj, "err", err)
 	}
 	s.opt.Logger.Info("callback cancelled", "callback", id, "user", u.Username)
@@ -169,5 +126,5 @@ func (s *server) cancelCallback(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	writeJSON(w, http.StatusOK, callbackRow(*cb))
+	writeJSON(w, http.StatusOK, cb)
 }

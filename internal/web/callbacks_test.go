@@ -13,27 +13,28 @@ import (
 	"testing"
 	"time"
 
-	"switchboard/internal/store"
+	"switchboard/internal/account"
+	"switchboard/ivr/callback"
 )
 
 // memCallbacks is an in-memory callback list; the PostgreSQL one is tested in internal/store
 // and through the daemon (cmd/switchboard).
 type memCallbacks struct {
 	mu    sync.Mutex
-	rows  []store.Callback
-	audit []store.AuditEntry
-	asked []store.CallbackFilter
+	rows  []callback.Callback
+	audit []account.AuditEntry
+	asked []callback.Filter
 }
 
-func (m *memCallbacks) Callbacks(_ context.Context, f store.CallbackFilter) ([]store.Callback, error) {
+func (m *memCallbacks) Callbacks(_ context.Context, f callback.Filter) ([]callback.Callback, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.asked = append(m.asked, f)
 	states := f.States
 	if states == nil {
-		states = store.ActiveCallbackStates
+		states = callback.ActiveStates
 	}
-	var out []store.Callback
+	var out []callback.Callback
 	for _, c := range m.rows {
 		if slices.Contains(states, c.State) && (f.Queue == "" || f.Queue == c.Queue) && (f.Agent == "" || f.Agent == c.Agent) &&
 			(f.Queues == nil || slices.Contains(f.Queues, c.Queue)) {
@@ -43,11 +44,11 @@ func (m *memCallbacks) Callbacks(_ context.Context, f store.CallbackFilter) ([]s
 	return out, nil
 }
 
-func (m *memCallbacks) AgentCallbacks(ctx context.Context, agent string) ([]store.Callback, error) {
-	return m.Callbacks(ctx, store.CallbackFilter{Agent: agent})
+func (m *memCallbacks) AgentCallbacks(ctx context.Context, agent string) ([]callback.Callback, error) {
+	return m.Callbacks(ctx, callback.Filter{Agent: agent})
 }
 
-func (m *memCallbacks) Callback(_ context.Context, id int64) (*store.Callback, error) {
+func (m *memCallbacks) Callback(_ context.Context, id int64) (*callback.Callback, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, c := range m.rows {
@@ -55,22 +56,22 @@ func (m *memCallbacks) Callback(_ context.Context, id int64) (*store.Callback, e
 			return &c, nil
 		}
 	}
-	return nil, store.ErrNotFound
+	return nil, errNotFound
 }
 
 func (m *memCallbacks) CancelCallback(_ context.Context, id int64) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i, c := range m.rows {
-		if c.ID == id && (c.State == store.CallbackPending || c.State == store.CallbackScheduled) {
-			m.rows[i].State = store.CallbackCancelled
+		if c.ID == id && (c.State == callback.StatePending || c.State == callback.StateScheduled) {
+			m.rows[i].State = callback.StateCancelled
 			return true, nil
 		}
 	}
 	return false, nil
 }
 
-func (m *memCallbacks) Audit(_ context.Context, e store.AuditEntry) error {
+func (m *memCallbacks) Audit(_ context.Context, e account.AuditEntry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.audit = append(m.audit, e)
@@ -82,11 +83,11 @@ func (m *memCallbacks) Audit(_ context.Context, e store.AuditEntry) error {
 func newCallbackSite(t *testing.T) (*recSite, *memCallbacks) {
 	s := newRecordingSite(t)
 	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	cbs := &memCallbacks{rows: []store.Callback{
-		{ID: 1, Number: "+4930111", Queue: "billing", State: store.CallbackPending, Reason: "missed", EnqueuedAt: t0, MaxAttempts: 3},
-		{ID: 2, Number: "+4930222", Queue: "support", State: store.CallbackScheduled, Reason: "offered", EnqueuedAt: t0, MaxAttempts: 3},
-		{ID: 3, Number: "+4930333", Queue: "billing", State: store.CallbackDialing, Agent: "1001", Attempts: 1, MaxAttempts: 3},
-		{ID: 4, Number: "+4930444", Queue: "billing", State: store.CallbackDone, Agent: "1001", Outcome: "connected"},
+	cbs := &memCallbacks{rows: []callback.Callback{
+		{ID: 1, Number: "+4930111", Queue: "billing", State: callback.StatePending, Reason: "missed", EnqueuedAt: t0, MaxAttempts: 3},
+		{ID: 2, Number: "+4930222", Queue: "support", State: callback.StateScheduled, Reason: "offered", EnqueuedAt: t0, MaxAttempts: 3},
+		{ID: 3, Number: "+4930333", Queue: "billing", State: callback.StateDialing, Agent: "1001", Attempts: 1, MaxAttempts: 3},
+		{ID: 4, Number: "+4930444", Queue: "billing", State: callback.StateDone, Agent: "1001", Outcome: "connected"},
 	}}
 	h := Handler(Options{Users: s.users, Live: func() Live { return Live{} }, Callbacks: cbs,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -98,7 +99,7 @@ func newCallbackSite(t *testing.T) (*recSite, *memCallbacks) {
 
 func callbackIDs(t *testing.T, body string) []int64 {
 	t.Helper()
-	var got struct{ Callbacks []CallbackRow }
+	var got struct{ Callbacks []callback.Callback }
 	if err := json.Unmarshal([]byte(body), &got); err != nil {
 		t.Fatalf("%v: %s", err, body)
 	}
@@ -128,13 +129,9 @@ func TestCallbackLists(t *testing.T) {
 		{"bob", "/api/agent/callbacks", 200, []int64{}},
 		{"sue", "/api/agent/callbacks", 403, nil},
 	}
-	clients := map[string]*http.Client{}
+	as := s.signedIn()
 	for _, tt := range tests {
-		c := clients[tt.user]
-		if c == nil {
-			c = s.as(tt.user)
-			clients[tt.user] = c
-		}
+		c := as(tt.user)
 		code, body := s.get(c, tt.path)
 		if code != tt.code {
 			t.Errorf("%s %s: %d, want %d (%s)", tt.user, tt.path, code, tt.code, body)
@@ -203,5 +200,32 @@ func TestCancelCallback(t *testing.T) {
 	defer cbs.mu.Unlock()
 	if len(cbs.audit) != 2 || cbs.audit[0].Actor != "sue" || cbs.audit[0].Object != "callback/1" || cbs.audit[1].Actor != "root" {
 		t.Fatalf("audit: %+v", cbs.audit)
+	}
+}
+
+// TestCallbackJSON pins the API's shape of a callback: what is shown, in which order, and
+// what is left out (the node, the creation time, the data).
+func TestCallbackJSON(t *testing.T) {
+	s, cbs := newCallbackSite(t)
+	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	cbs.rows = []callback.Callback{
+		{ID: 7, Node: "ast1", Number: "+4930111", Queue: "billing", Priority: 2, EnqueuedAt: t0, Reason: "offered",
+			CallID: "c1", Agent: "1001", WindowStart: t0.Add(time.Hour), WindowEnd: t0.Add(2 * time.Hour),
+			State: callback.StateDialing, Attempts: 2, MaxAttempts: 3, NextAt: t0.Add(3 * time.Hour),
+			ExpiresAt: t0.Add(24 * time.Hour), Outcome: "busy", Requests: 2, CreatedAt: t0, UpdatedAt: t0.Add(4 * time.Hour),
+			Data: map[string]string{"account": "42"}},
+		{ID: 8, Number: "+4930222", Queue: "billing", State: callback.StatePending},
+	}
+	code, body := s.get(s.as("root"), "/api/callbacks")
+	want := `{"callbacks":[` +
+		`{"id":7,"number":"+4930111","queue":"billing","priority":2,"reason":"offered","state":"dialing","agent":"1001",` +
+		`"call_id":"c1","enqueued_at":"2026-11-23T09:00:00Z","attempts":2,"max_attempts":3,"next_at":"2026-11-23T12:00:00Z",` +
+		`"expires_at":"2026-11-24T09:00:00Z","window_start":"2026-11-23T10:00:00Z","window_end":"2026-11-23T11:00:00Z",` +
+		`"outcome":"busy","requests":2,"updated_at":"2026-11-23T13:00:00Z"},` +
+		`{"id":8,"number":"+4930222","queue":"billing","priority":0,"reason":"","state":"pending",` +
+		`"enqueued_at":"0001-01-01T00:00:00Z","attempts":0,"max_attempts":0,"next_at":"0001-01-01T00:00:00Z",` +
+		`"expires_at":"0001-01-01T00:00:00Z","requests":0,"updated_at":"0001-01-01T00:00:00Z"}]}`
+	if code != 200 || strings.TrimSpace(body) != want {
+		t.Errorf("GET /api/callbacks: %d\n%s\nwant\n%s", code, body, want)
 	}
 }

@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"strconv"
 
+	"switchboard/acd"
 	"switchboard/crm"
-	"switchboard/internal/store"
-	"switchboard/recording"
+	"switchboard/internal/account"
 )
 
 // CRM is what the web side needs of the customer store (internal/store's CRM).
@@ -28,8 +28,6 @@ type CRM interface {
 	CallHandledBy(ctx context.Context, callID, agent string) (bool, error)
 }
 
-var _ CRM = (*store.CRM)(nil)
-
 // Who may do what: every staff role searches, reads, creates and edits customers, reads tickets
 // and opens them. An agent changes only the tickets they own; links only their own calls, and
 // only to a ticket of the call's customer (linking grants no right to the ticket); opens
@@ -39,29 +37,20 @@ var _ CRM = (*store.CRM)(nil)
 // crmError answers a CRM error: invalid input 422, a status change the workflow refuses 409,
 // a missing row 404, anything else 503 (logged).
 func (s *server) crmError(w http.ResponseWriter, err error, what string) {
-	switch {
-	case errors.Is(err, crm.ErrInvalid):
-		writeError(w, http.StatusUnprocessableEntity, CodeInvalid, err.Error())
-	case errors.Is(err, crm.ErrTransition):
-		writeError(w, http.StatusConflict, CodeConflict, err.Error())
-	case store.IsNotFound(err):
-		writeError(w, http.StatusNotFound, CodeNotFound, what+" not found")
-	default:
-		s.opt.Logger.Error("crm", "what", what, "err", err)
-		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "customer records unavailable")
-	}
+	s.fail(w, err, failure{messages: map[string]string{acd.ENotFound: what + " not found"}, what: "crm", attrs: []any{"what", what},
+		status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "customer records unavailable"})
 }
 
 // ticketView is t as u may see it: only the recordings u may hear (recordingAccess), since
 // their names tell call ids and dates.
-func ticketView(u store.User, t *crm.Ticket) *crm.Ticket {
+func ticketView(u account.User, t *crm.Ticket) *crm.Ticket {
 	if t == nil || len(t.Recordings) == 0 {
 		return t
 	}
 	v := *t
 	v.Recordings = nil
 	for _, r := range t.Recordings {
-		if recordingAccess(u, recording.Recording{Queue: r.Queue, Agent: r.Agent}) {
+		if recordingAccess(u, r) {
 			v.Recordings = append(v.Recordings, r)
 		}
 	}
@@ -309,7 +298,7 @@ var errNotCustomers = errors.New("the ticket is not of this call's customer: ope
 // agentMayLink checks that an agent links callID only to a ticket of the call's customer; its
 // error is errNotCustomers when not, a not-found error when the ticket does not exist.
 // Supervisors and admins may link any.
-func (s *server) agentMayLink(ctx context.Context, u store.User, ticketID int64, callID string) error {
+func (s *server) agentMayLink(ctx context.Context, u account.User, ticketID int64, callID string) error {
 	if u.Role != "agent" {
 		return nil
 	}

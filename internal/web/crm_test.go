@@ -16,7 +16,7 @@ import (
 
 	"switchboard/crm"
 	"switchboard/internal/screenpop"
-	"switchboard/internal/store"
+	"switchboard/recording"
 )
 
 // memCRM is an in-memory CRM applying the crm package's rules; the PostgreSQL one is tested in
@@ -54,7 +54,7 @@ func (m *memCRM) Customer(_ context.Context, id int64) (*crm.Customer, error) {
 			return &c, nil
 		}
 	}
-	return nil, store.ErrNotFound
+	return nil, errNotFound
 }
 
 func (m *memCRM) CreateCustomer(_ context.Context, c crm.Customer) (*crm.Customer, error) {
@@ -81,7 +81,7 @@ func (m *memCRM) UpdateCustomer(_ context.Context, id int64, p crm.CustomerPatch
 			return &next, nil
 		}
 	}
-	return nil, store.ErrNotFound
+	return nil, errNotFound
 }
 
 func (m *memCRM) Tickets(_ context.Context, q crm.TicketQuery) ([]crm.Ticket, error) {
@@ -113,7 +113,7 @@ func (m *memCRM) Ticket(_ context.Context, id int64) (*crm.Ticket, error) {
 		c := *t
 		return &c, nil
 	}
-	return nil, store.ErrNotFound
+	return nil, errNotFound
 }
 
 func (m *memCRM) CreateTicket(_ context.Context, nt crm.NewTicket) (*crm.Ticket, error) {
@@ -123,7 +123,7 @@ func (m *memCRM) CreateTicket(_ context.Context, nt crm.NewTicket) (*crm.Ticket,
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if nt.CustomerID > int64(len(m.customers)) {
-		return nil, store.ErrNotFound
+		return nil, errNotFound
 	}
 	t := crm.Ticket{ID: int64(len(m.tickets) + 1), CustomerID: nt.CustomerID, Subject: nt.Subject, Status: crm.New,
 		Priority: nt.Priority, Owner: nt.Owner, CreatedAt: time.Now()}
@@ -139,7 +139,7 @@ func (m *memCRM) UpdateTicket(_ context.Context, id int64, p crm.TicketPatch) (*
 	defer m.mu.Unlock()
 	t := m.ticket(id)
 	if t == nil {
-		return nil, store.ErrNotFound
+		return nil, errNotFound
 	}
 	next, err := p.Apply(*t, time.Now())
 	if err != nil {
@@ -154,7 +154,7 @@ func (m *memCRM) LinkCall(_ context.Context, id int64, call string) error {
 	defer m.mu.Unlock()
 	t := m.ticket(id)
 	if t == nil {
-		return store.ErrNotFound
+		return errNotFound
 	}
 	if !slices.Contains(t.Calls, call) {
 		t.Calls = append(t.Calls, call)
@@ -328,8 +328,8 @@ func TestAgentCannotTakeOverTickets(t *testing.T) {
 	annas, _ := m.CreateTicket(ctx, crm.NewTicket{CustomerID: 1, Subject: "Anna's refund", Owner: "1001", CallID: "c1"})
 	hub := screenpop.New(screenpop.Options{Logger: slog.New(slog.DiscardHandler)})
 	desk := &memDesk{handled: map[string]string{"c2": "1002", "c3": "1002"}}
-	ts := httptest.NewServer(Handler(Options{Users: users, Live: func() Live { return Live{} }, CRM: m, Pops: hub,
-		Desk:   &screenpop.Desk{Store: desk, Dispositions: []string{"resolved"}, Tickets: m},
+	ts := httptest.NewServer(Handler(Options{Users: users, Live: func() Live { return Live{} }, CRM: m, Pops: hubPops(hub),
+		Desk:   deskOf(&screenpop.Desk{Store: desk, Dispositions: []string{"resolved"}, Tickets: m}),
 		Logger: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(ts.Close)
 	s := &recSite{site: &site{t: t, ts: ts}, users: users}
@@ -375,18 +375,17 @@ func TestTicketRecordingsInTheViewersScope(t *testing.T) {
 	tk, _ := m.CreateTicket(ctx, crm.NewTicket{CustomerID: 1, Subject: "Refund", Owner: "1001", CallID: "c1"})
 	m.mu.Lock()
 	m.ticket(tk.ID).Calls = []string{"c1", "c2"}
-	m.ticket(tk.ID).Recordings = []crm.Recording{
+	m.ticket(tk.ID).Recordings = []recording.Recording{
 		{Name: "call-c1", CallID: "c1", Queue: "billing", Agent: "1001"},
 		{Name: "call-c2", CallID: "c2", Queue: "support", Agent: "1002"},
 	}
 	m.mu.Unlock()
-	clients := map[string]*http.Client{}
+	as := s.signedIn()
 	for _, tt := range []struct {
 		user string
 		want string
 	}{{"alice", "call-c1"}, {"bob", "call-c2"}, {"sue", "call-c1"}, {"root", "call-c1,call-c2"}} {
-		c := s.as(tt.user)
-		clients[tt.user] = c
+		c := as(tt.user)
 		var got crm.Ticket
 		if code, _ := s.call(c, "GET", fmt.Sprintf("/api/tickets/%d", tk.ID), "", "", &got); code != 200 {
 			t.Fatalf("%s reads the ticket: %d", tt.user, code)
@@ -400,7 +399,7 @@ func TestTicketRecordingsInTheViewersScope(t *testing.T) {
 		}
 	}
 	// The ticket an owner changes comes back filtered too.
-	alice := clients["alice"]
+	alice := as("alice")
 	var got crm.Ticket
 	if code, _ := s.call(alice, "PATCH", fmt.Sprintf("/api/tickets/%d", tk.ID), s.csrf("alice"), `{"priority":4}`, &got); code != 200 ||
 		len(got.Recordings) != 1 || got.Recordings[0].Name != "call-c1" {

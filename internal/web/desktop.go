@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"switchboard/acd"
-	"switchboard/internal/store"
+	"switchboard/internal/account"
 )
 
 // Desktop is what the agent desktop and the wallboard's agent grid ask of the router. Errors
@@ -86,7 +86,7 @@ func agentRow(v acd.AgentView) AgentRow {
 }
 
 // queueScope returns who may touch which queue: nil for an admin (all).
-func queueScope(u store.User) func(string) bool {
+func queueScope(u account.User) func(string) bool {
 	if u.Role == "admin" {
 		return nil
 	}
@@ -392,13 +392,8 @@ func (s *server) apiPatchCall(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"call": id, "priority": *req.Priority})
 }
 
-// engineError answers an error from the router: acd codes in the API's shape, anything else
-// (the router gone, a timeout) as unavailable.
+// engineError answers an error from the router; one without a code (the router gone, a
+// timeout) is unavailable.
 func (s *server) engineError(w http.ResponseWriter, what string, err error) {
-	if acd.ErrorCode(err) == "" {
-		s.opt.Logger.Error(what, "err", err)
-		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, what+": router unavailable")
-		return
-	}
-	writeEngineError(w, err)
+	s.fail(w, err, failure{what: what, status: http.StatusServiceUnavailable, code: CodeUnavailable, message: what + ": router unavailable"})
 }

@@ -16,7 +16,8 @@ import (
 	"time"
 
 	"switchboard/acd"
-	"switchboard/internal/store"
+	"switchboard/acd/report"
+	"switchboard/internal/account"
 )
 
 // memDesktop keeps agents and waiting calls in memory for these handler tests; the router's
@@ -156,8 +157,8 @@ func (m *memDesktop) JoinEstimates(context.Context) (map[string]time.Duration, e
 	return map[string]time.Duration{"billing": 42 * time.Second}, nil
 }
 
-func memAgentDay(_ context.Context, id string, from, to time.Time) (store.AgentDay, error) {
-	return store.AgentDay{Calls: 2, Talk: 100 * time.Second, WrapUp: 20 * time.Second, Pause: time.Minute}, nil
+func memAgentDay(_ context.Context, id string, from, to time.Time) (report.AgentDay, error) {
+	return report.AgentDay{Calls: 2, Talk: 100 * time.Second, WrapUp: 20 * time.Second, Pause: time.Minute}, nil
 }
 
 // deskSite is newSite with the desktop part.
@@ -309,10 +310,10 @@ func FuzzDesktopRequests(f *testing.F) {
 	f.Add(4, `{"queues":null,"skills":null}`)
 	f.Add(5, `{"priority":1e99}`)
 	d := newMemDesktop()
-	users := &memUsers{sessions: map[string]*store.Session{
-		"a": {User: store.User{ID: 3, Username: "alice", Role: "agent", AgentID: "1001"}, CSRF: "x", ExpiresAt: time.Now().Add(time.Hour)},
-		"s": {User: store.User{ID: 1, Username: "sue", Role: "supervisor", Queues: []string{"billing"}}, CSRF: "x", ExpiresAt: time.Now().Add(time.Hour)},
-	}, users: map[string]*store.User{}}
+	users := &memUsers{sessions: map[string]*account.Session{
+		"a": {User: account.User{ID: 3, Username: "alice", Role: "agent", AgentID: "1001"}, CSRF: "x", ExpiresAt: time.Now().Add(time.Hour)},
+		"s": {User: account.User{ID: 1, Username: "sue", Role: "supervisor", Queues: []string{"billing"}}, CSRF: "x", ExpiresAt: time.Now().Add(time.Hour)},
+	}, users: map[string]*account.User{}}
 	h := Handler(Options{Users: users, Live: func() Live { return Live{} }, Desktop: d, AgentDay: memAgentDay,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	routes := []struct{ method, path, session string }{

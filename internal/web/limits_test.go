@@ -215,8 +215,11 @@ func TestStreamCapsAndStalledReaders(t *testing.T) {
 
 	// root opens one stream and stops reading: its writes block, the write deadline drops it,
 	// and its place (StreamsPerSession is 1 here) is free again.
+	// The write deadline is longer here so that the check that the place is held cannot race
+	// the drop on a loaded machine; the drop itself is waited for.
 	one := shortLimits
 	one.StreamsPerSession, one.StreamsPerUser = 1, 1
+	one.StreamWriteTimeout = 3 * time.Second
 	s2, _ := wallboardSite(t, one)
 	root := s2.client()
 	s2.login(root, "root", "root-pass")
@@ -251,6 +254,11 @@ func rawStream(t *testing.T, s *site, c *http.Client) net.Conn {
 	}
 	if err := req.Write(conn); err != nil {
 		t.Fatal(err)
+	}
+	// The status line says the server has counted the stream; nothing more is read.
+	status := make([]byte, len("HTTP/1.1 200"))
+	if _, err := io.ReadFull(conn, status); err != nil || string(status) != "HTTP/1.1 200" {
+		t.Fatalf("raw stream: %q %v", status, err)
 	}
 	return conn
 }

@@ -19,7 +19,7 @@ func TestNULBytesAreClientErrors(t *testing.T) {
 	s := newStoreSiteWith(t, func(o *Options, st *store.Store) {
 		c := st.CRM(store.CRMOptions{HomeCountry: "49"})
 		o.CRM, o.Recordings, o.Callbacks = c, st, st
-		o.Desk = &screenpop.Desk{Store: st, Dispositions: []string{"resolved"}, Tickets: c}
+		o.Desk = deskOf(&screenpop.Desk{Store: st, Dispositions: []string{"resolved"}, Tickets: c})
 	})
 	ctx := context.Background()
 	cu, err := s.st.CRM(store.CRMOptions{}).CreateCustomer(ctx, crm.Customer{Name: "Ada", Phones: []string{"+4930123456"}})

@@ -8,27 +8,38 @@ import (
 	"time"
 
 	"switchboard/acd"
-	"switchboard/internal/screenpop"
-	"switchboard/internal/store"
 )
 
-// Pops is the agents' screen-pop feed; *screenpop.Hub is one.
+// Pops is the agents' screen-pop feed (the screen-pop hub), each pop as JSON.
 type Pops interface {
-	Subscribe(agent string) *screenpop.Subscriber
-	Current(agent string) (screenpop.Pop, []byte, bool)
+	// Subscribe starts an agent's feed: the pops on the channel, the current one first,
+	// until stop is called.
+	Subscribe(agent string) (pops <-chan []byte, stop func())
+	// Current is the agent's current pop; false when the agent is idle.
+	Current(agent string) ([]byte, bool)
 }
 
-// Desk takes what an agent does from a call; *screenpop.Desk is one. Errors carry acd codes.
+// Desk takes what an agent does from a call (the screen-pop desk). Errors carry acd codes.
 type Desk interface {
 	Codes() []string
-	Wrapup(ctx context.Context, agent, callID string, w screenpop.Wrapup) error
-	ScheduleCallback(ctx context.Context, agent, callID, number string, at time.Time) (screenpop.Scheduled, error)
+	Wrapup(ctx context.Context, agent, callID string, w Wrapup) error
+	ScheduleCallback(ctx context.Context, agent, callID, number string, at time.Time) (ScheduledCallback, error)
 }
 
-var (
-	_ Pops = (*screenpop.Hub)(nil)
-	_ Desk = (*screenpop.Desk)(nil)
-)
+// Wrapup is an agent's wrap-up of a call.
+type Wrapup struct {
+	Disposition string
+	Notes       string
+	TicketID    int64 // 0: none
+}
+
+// ScheduledCallback is a callback an agent scheduled from a call.
+type ScheduledCallback struct {
+	ID     int64     `json:"id"`
+	Number string    `json:"number"`
+	Queue  string    `json:"queue"`
+	At     time.Time `json:"at"`
+}
 
 // popPing keeps the pop stream open through proxies that close idle connections. A desktop
 // whose connection stalls is disconnected by the stream's write timeout; it reconnects and
@@ -54,8 +65,8 @@ func (s *server) streamPops(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev := s.startEvents(w)
-	sub := s.opt.Pops.Subscribe(agent)
-	defer sub.Close()
+	pops, stop := s.opt.Pops.Subscribe(agent)
+	defer stop()
 	ping := time.NewTicker(popPing)
 	defer ping.Stop()
 	recheck := time.NewTicker(s.opt.streamRecheck)
@@ -70,7 +81,7 @@ func (s *server) streamPops(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			continue
-		case b := <-sub.C:
+		case b := <-pops:
 			msg = event("pop", b)
 		case <-ping.C:
 			msg = []byte(": ping\n\n")
@@ -87,7 +98,7 @@ func (s *server) currentPop(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	_, b, ok := s.opt.Pops.Current(agent)
+	b, ok := s.opt.Pops.Current(agent)
 	if !ok {
 		w.WriteHeader(http.StatusNoContent)
 		return
@@ -120,7 +131,7 @@ func (s *server) wrapupCall(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, errNotCustomers):
 			writeError(w, http.StatusForbidden, CodeForbidden, err.Error())
 			return
-		case store.IsNotFound(err):
+		case isNotFound(err):
 			writeError(w, http.StatusUnprocessableEntity, CodeInvalid, fmt.Sprintf("ticket %d not found", req.TicketID))
 			return
 		case err != nil:
@@ -128,7 +139,7 @@ func (s *server) wrapupCall(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	err := s.opt.Desk.Wrapup(r.Context(), agent, id, screenpop.Wrapup{Disposition: req.Disposition, Notes: req.Notes, TicketID: req.TicketID})
+	err := s.opt.Desk.Wrapup(r.Context(), agent, id, Wrapup{Disposition: req.Disposition, Notes: req.Notes, TicketID: req.TicketID})
 	if err != nil {
 		s.deskError(w, "wrap-up", id, err)
 		return
@@ -166,15 +177,6 @@ func (s *server) callbackCall(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) deskError(w http.ResponseWriter, what, call string, err error) {
-	switch acd.ErrorCode(err) {
-	case acd.ENotFound:
-		writeError(w, http.StatusNotFound, CodeNotFound, "no such call answered by you")
-	case acd.EInvalid:
-		writeError(w, http.StatusUnprocessableEntity, CodeInvalid, err.Error())
-	case acd.EConflict:
-		writeError(w, http.StatusConflict, CodeConflict, err.Error())
-	default:
-		s.opt.Logger.Error(what+" failed", "call", call, "err", err)
-		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, what+" not stored; try again")
-	}
+	s.fail(w, err, failure{messages: map[string]string{acd.ENotFound: "no such call answered by you"}, what: what + " failed",
+		attrs: []any{"call", call}, status: http.StatusServiceUnavailable, code: CodeUnavailable, message: what + " not stored; try again"})
 }

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/internal/account"
 	"switchboard/internal/screenpop"
-	"switchboard/internal/store"
 )
 
 // BenchmarkPopDelivery: offer → pop parsed by the agent's desktop, over real HTTP (SSE), with
@@ -24,16 +24,16 @@ import (
 // quantiles (ms) of the offered pops.
 func BenchmarkPopDelivery(b *testing.B) {
 	const agents, rate = 1000, 200
-	users := &memUsers{sessions: map[string]*store.Session{}, users: map[string]*store.User{}}
+	users := &memUsers{sessions: map[string]*account.Session{}, users: map[string]*account.User{}}
 	for i := range agents {
 		id := strconv.Itoa(1000 + i)
-		users.sessions["t"+id] = &store.Session{User: store.User{Username: id, Role: "agent", AgentID: id}, ExpiresAt: time.Now().Add(time.Hour)}
+		users.sessions["t"+id] = &account.Session{User: account.User{Username: id, Role: "agent", AgentID: id}, ExpiresAt: time.Now().Add(time.Hour)}
 	}
 	hub := screenpop.New(screenpop.Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go hub.Run(ctx)
-	ts := httptest.NewServer(Handler(Options{Users: users, Live: func() Live { return Live{} }, Pops: hub}))
+	ts := httptest.NewServer(Handler(Options{Users: users, Live: func() Live { return Live{} }, Pops: hubPops(hub)}))
 	defer ts.Close()
 	defer cancel() // the streams end before the server closes
 

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/internal/account"
 	"switchboard/internal/screenpop"
-	"switchboard/internal/store"
 	"switchboard/ivr/callback"
 )
 
@@ -34,9 +34,9 @@ func FuzzAgentCallRequests(f *testing.F) {
 		}
 	}
 	desk := &memDesk{}
-	s := newServer(Options{Logger: slog.New(slog.DiscardHandler), Desk: &screenpop.Desk{Hub: hub, Store: desk, Node: "ast1",
-		Dispositions: []string{"resolved"}, Callbacks: callback.Policy{AllowInternational: true}}})
-	sess := &store.Session{User: store.User{Username: "alice", Role: "agent", AgentID: "1001"}, CSRF: "tok"}
+	s := newServer(Options{Logger: slog.New(slog.DiscardHandler), Desk: deskOf(&screenpop.Desk{Hub: hub, Store: desk, Node: "ast1",
+		Dispositions: []string{"resolved"}, Callbacks: callback.Policy{AllowInternational: true}})})
+	sess := &account.Session{User: account.User{Username: "alice", Role: "agent", AgentID: "1001"}, CSRF: "tok"}
 	f.Fuzz(func(t *testing.T, cb bool, body string) {
 		path, h := "/api/calls/ast1-c1/wrapup", s.wrapupCall
 		if cb {

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/crm"
 	"switchboard/internal/screenpop"
-	"switchboard/internal/store"
 	"switchboard/ivr/callback"
 )
 
@@ -23,8 +23,8 @@ import (
 // tested in internal/store and through the daemon (cmd/switchboard).
 type memDesk struct {
 	mu        sync.Mutex
-	wrapups   []store.Wrapup
-	callbacks []store.CallbackRequest
+	wrapups   []crm.Wrapup
+	callbacks []callback.Request
 	handled   map[string]string // call → agent, beside what the hub remembers
 }
 
@@ -34,17 +34,17 @@ func (m *memDesk) CallHandledBy(_ context.Context, call, agent string) (string, 
 	if m.handled[call] == agent && agent != "" {
 		return "billing", "+4930111222", nil
 	}
-	return "", "", store.ErrNotFound
+	return "", "", errNotFound
 }
 
-func (m *memDesk) SaveWrapup(_ context.Context, w store.Wrapup) error {
+func (m *memDesk) SaveWrapup(_ context.Context, w crm.Wrapup) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.wrapups = append(m.wrapups, w)
 	return nil
 }
 
-func (m *memDesk) ScheduleAgentCallback(_ context.Context, r store.CallbackRequest, agent string) (int64, error) {
+func (m *memDesk) ScheduleAgentCallback(_ context.Context, r callback.Request, agent string) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.callbacks = append(m.callbacks, r)
@@ -66,9 +66,9 @@ func newPopSite(t *testing.T) *popSite {
 	t.Cleanup(cancel)
 	desk := &memDesk{}
 	logs := &bytes.Buffer{}
-	h := Handler(Options{Users: users, Live: func() Live { return Live{} }, Pops: hub,
-		Desk: &screenpop.Desk{Hub: hub, Store: desk, Node: "ast1", Dispositions: []string{"resolved", "escalated"},
-			Callbacks: callback.Policy{AllowInternational: true}},
+	h := Handler(Options{Users: users, Live: func() Live { return Live{} }, Pops: hubPops(hub),
+		Desk: deskOf(&screenpop.Desk{Hub: hub, Store: desk, Node: "ast1", Dispositions: []string{"resolved", "escalated"},
+			Callbacks: callback.Policy{AllowInternational: true}}),
 		Logger: slog.New(slog.NewTextHandler(&syncWriter{w: logs}, nil))})
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)

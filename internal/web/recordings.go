@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -17,39 +15,20 @@ import (
 	"time"
 
 	"switchboard/acd"
-	"switchboard/internal/store"
+	"switchboard/internal/account"
 	"switchboard/recording"
 )
 
 // Recordings is what the web side needs of the recording index.
 type Recordings interface {
-	SearchRecordings(ctx context.Context, f store.RecordingFilter, limit int, cursor string) ([]recording.Recording, string, error)
+	SearchRecordings(ctx context.Context, f recording.Query, limit int, cursor string) ([]recording.Recording, string, error)
 	Recording(ctx context.Context, name string) (*recording.Recording, error)
-	Audit(ctx context.Context, e store.AuditEntry) error
-}
-
-var _ Recordings = (*store.Store)(nil)
-
-// RecordingRow is one recording in a search answer. The file's path stays on the server.
-type RecordingRow struct {
-	Name     string    `json:"name"`
-	CallID   string    `json:"call_id"`
-	Queue    string    `json:"queue"`
-	Agent    string    `json:"agent"`
-	Number   string    `json:"number"`
-	Customer string    `json:"customer,omitempty"`
-	Ticket   string    `json:"ticket,omitempty"`
-	Started  time.Time `json:"started"`
-	Duration float64   `json:"duration_seconds"`
-	Size     int64     `json:"size"`
-	Format   string    `json:"format"`
-	SHA256   string    `json:"sha256"`
-	URL      string    `json:"url"`
+	Audit(ctx context.Context, e account.AuditEntry) error
 }
 
 // recordingAccess says whether a session may hear a recording: an admin all, a supervisor
 // those of their queues, an agent their own calls.
-func recordingAccess(u store.User, rec recording.Recording) bool {
+func recordingAccess(u account.User, rec recording.Recording) bool {
 	switch u.Role {
 	case "admin":
 		return true
@@ -80,7 +59,7 @@ func parseDuration(v string) (time.Duration, error) {
 // (RFC 3339, or a form's "2006-01-02T15:04" in UTC), queue, agent, number, customer, ticket,
 // call, min_duration, max_duration (seconds or Go notation), limit, cursor. A non-zero code
 // and message say why the request is refused.
-func recordingQuery(r *http.Request, u store.User) (f store.RecordingFilter, limit int, cursor string, code int, msg string) {
+func recordingQuery(r *http.Request, u account.User) (f recording.Query, limit int, cursor string, code int, msg string) {
 	q := r.URL.Query()
 	for _, t := range []struct {
 		key string
@@ -135,7 +114,7 @@ func recordingQuery(r *http.Request, u store.User) (f store.RecordingFilter, lim
 }
 
 // findRecordings runs a search for the session; on failure it has answered already.
-func (s *server) findRecordings(w http.ResponseWriter, r *http.Request) ([]RecordingRow, string, bool) {
+func (s *server) findRecordings(w http.ResponseWriter, r *http.Request) ([]recording.Recording, string, bool) {
 	sess := sessionFrom(r.Context())
 	f, limit, cursor, code, msg := recordingQuery(r, sess.User)
 	if code != 0 {
@@ -143,7 +122,7 @@ func (s *server) findRecordings(w http.ResponseWriter, r *http.Request) ([]Recor
 		return nil, "", false
 	}
 	list, next, err := s.opt.Recordings.SearchRecordings(r.Context(), f, limit, cursor)
-	if errors.Is(err, store.ErrBadCursor) {
+	if errors.Is(err, recording.ErrBadCursor) {
 		http.Error(w, "bad cursor", http.StatusBadRequest)
 		return nil, "", false
 	}
@@ -152,14 +131,10 @@ func (s *server) findRecordings(w http.ResponseWriter, r *http.Request) ([]Recor
 		http.Error(w, "unavailable", http.StatusServiceUnavailable)
 		return nil, "", false
 	}
-	rows := make([]RecordingRow, 0, len(list))
-	for _, rec := range list {
-		rows = append(rows, RecordingRow{Name: rec.Name, CallID: rec.CallID, Queue: rec.Queue, Agent: rec.Agent,
-			Number: rec.Number, Customer: rec.Customer, Ticket: rec.Ticket, Started: rec.Started,
-			Duration: rec.Duration.Seconds(), Size: rec.Size, Format: rec.Format, SHA256: rec.SHA256,
-			URL: "/recordings/" + rec.Name})
+	if list == nil {
+		list = []recording.Recording{} // "recordings": [], never null
 	}
-	return rows, next, true
+	return list, next, true
 }
 
 // searchRecordings: GET /api/recordings (parameters: recordingQuery).
@@ -232,7 +207,7 @@ func (s *server) playRecording(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec, err := s.opt.Recordings.Recording(r.Context(), name)
-	if store.IsNotFound(err) {
+	if isNotFound(err) {
 		http.NotFound(w, r)
 		return
 	}
@@ -264,23 +239,23 @@ func (s *server) playRecording(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "recording file unreadable", http.StatusInternalServerError)
 		return
 	}
-	if st.Size() == 0 || st.Size() != rec.Size {
+	if err := recording.CheckSize(*rec, st.Size()); err != nil {
 		s.opt.Logger.Error("recording file damaged: size differs from the index", "recording", name, "path", rec.Path,
 			"size", st.Size(), "indexed_size", rec.Size)
 		http.Error(w, "recording file damaged", http.StatusConflict)
 		return
 	}
 	if !s.verified.ok(name, st, rec.SHA256) {
-		h := sha256.New()
-		if _, err := io.Copy(h, f); err != nil {
+		var damage *recording.DamageError
+		switch err := recording.CheckSum(*rec, f); {
+		case errors.As(err, &damage):
+			s.opt.Logger.Error("recording file damaged: checksum differs from the index", "recording", name, "path", rec.Path,
+				"sha256", damage.Got, "indexed_sha256", rec.SHA256)
+			http.Error(w, "recording file damaged", http.StatusConflict)
+			return
+		case err != nil:
 			s.opt.Logger.Error("recording file unreadable", "recording", name, "path", rec.Path, "err", err)
 			http.Error(w, "recording file unreadable", http.StatusInternalServerError)
-			return
-		}
-		if got := hex.EncodeToString(h.Sum(nil)); got != rec.SHA256 {
-			s.opt.Logger.Error("recording file damaged: checksum differs from the index", "recording", name, "path", rec.Path,
-				"sha256", got, "indexed_sha256", rec.SHA256)
-			http.Error(w, "recording file damaged", http.StatusConflict)
 			return
 		}
 		s.verified.remember(name, st, rec.SHA256)
@@ -300,7 +275,7 @@ func (s *server) playRecording(w http.ResponseWriter, r *http.Request) {
 		}
 		detail = "range " + rg
 	}
-	if err := s.opt.Recordings.Audit(r.Context(), store.AuditEntry{Actor: sess.User.Username, Action: action,
+	if err := s.opt.Recordings.Audit(r.Context(), account.AuditEntry{Actor: sess.User.Username, Action: action,
 		Object: "recording:" + name, Detail: detail}); err != nil {
 		s.opt.Logger.Error("recording not served: audit failed", "recording", name, "err", err)
 		http.Error(w, "unavailable", http.StatusServiceUnavailable)
@@ -333,21 +308,11 @@ func (s *server) recordCall(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	err := s.opt.RecordCall(r.Context(), sess.User.AgentID, id)
-	switch acd.ErrorCode(err) {
-	case "":
-		if err != nil {
-			s.opt.Logger.Error("recording on demand", "call", id, "err", err)
-			writeError(w, http.StatusBadGateway, CodeUnavailable, "recording did not start")
-			return
-		}
-	case acd.ENotFound:
-		writeError(w, http.StatusNotFound, CodeNotFound, "no such call")
-		return
-	case acd.EConflict:
-		writeError(w, http.StatusConflict, CodeConflict, "call not connected to you")
-		return
-	default:
-		writeError(w, http.StatusForbidden, CodeForbidden, "this queue does not record on demand")
+	if err != nil {
+		s.fail(w, err, failure{refuse: true, messages: map[string]string{acd.ENotFound: "no such call",
+			acd.EConflict: "call not connected to you", acd.EInvalid: "this queue does not record on demand"},
+			what: "recording on demand", attrs: []any{"call", id}, status: http.StatusBadGateway, code: CodeUnavailable,
+			message: "recording did not start"})
 		return
 	}
 	s.opt.Logger.Info("recording on demand", "call", id, "user", sess.User.Username)

@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"switchboard/acd"
-	"switchboard/internal/store"
+	"switchboard/internal/account"
 	"switchboard/recording"
 )
 
@@ -28,11 +28,11 @@ import (
 type memRecordings struct {
 	mu    sync.Mutex
 	rows  []recording.Recording
-	audit []store.AuditEntry
+	audit []account.AuditEntry
 	fail  bool // Audit fails
 }
 
-func (m *memRecordings) SearchRecordings(_ context.Context, f store.RecordingFilter, limit int, _ string) ([]recording.Recording, string, error) {
+func (m *memRecordings) SearchRecordings(_ context.Context, f recording.Query, limit int, _ string) ([]recording.Recording, string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []recording.Recording
@@ -55,10 +55,10 @@ func (m *memRecordings) Recording(_ context.Context, name string) (*recording.Re
 			return &r, nil
 		}
 	}
-	return nil, store.ErrNotFound
+	return nil, errNotFound
 }
 
-func (m *memRecordings) Audit(_ context.Context, e store.AuditEntry) error {
+func (m *memRecordings) Audit(_ context.Context, e account.AuditEntry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.fail {
@@ -68,7 +68,7 @@ func (m *memRecordings) Audit(_ context.Context, e store.AuditEntry) error {
 	return nil
 }
 
-func (m *memRecordings) audits() []store.AuditEntry {
+func (m *memRecordings) audits() []account.AuditEntry {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return slices.Clone(m.audit)
@@ -126,7 +126,9 @@ func (s *recSite) search(c *http.Client, query string) (int, []string) {
 	if code != 200 {
 		return code, nil
 	}
-	var got struct{ Recordings []RecordingRow }
+	var got struct {
+		Recordings []struct{ Name, URL string }
+	}
 	if err := json.Unmarshal([]byte(body), &got); err != nil {
 		s.t.Fatal(err)
 	}
@@ -162,13 +164,9 @@ func TestRecordingSearchScope(t *testing.T) {
 		{"root", "?min_duration=-5", 400, nil},
 		{"root", "?limit=0", 400, nil},
 	}
-	clients := map[string]*http.Client{}
+	as := s.signedIn()
 	for _, tt := range tests {
-		c := clients[tt.user]
-		if c == nil {
-			c = s.as(tt.user)
-			clients[tt.user] = c
-		}
+		c := as(tt.user)
 		code, got := s.search(c, tt.query)
 		if code != tt.code || !slices.Equal(got, tt.want) {
 			t.Errorf("%s %s: %d %v, want %d %v", tt.user, tt.query, code, got, tt.code, tt.want)

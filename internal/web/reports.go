@@ -12,15 +12,13 @@ import (
 	"strings"
 	"time"
 
-	"switchboard/internal/store"
+	"switchboard/acd/report"
 )
 
 // Reports is what the reports need of the store.
 type Reports interface {
-	Report(ctx context.Context, q store.ReportQuery) ([]store.ReportRow, error)
+	Report(ctx context.Context, q report.Query) ([]report.Row, error)
 }
-
-var _ Reports = (*store.Store)(nil)
 
 // defaultSLThreshold is the engine's service-level threshold for queues that set none, used
 // for queues no longer configured.
@@ -32,7 +30,7 @@ var reportIntervals = map[string]time.Duration{"15m": 15 * time.Minute, "1h": ti
 type reportParams struct {
 	By, Interval, Format string
 	From, To             time.Time
-	q                    store.ReportQuery
+	q                    report.Query
 }
 
 // parseTime accepts RFC 3339, a datetime-local value or a date (both taken as UTC).
@@ -86,11 +84,11 @@ func (s *server) parseReport(r *http.Request, now time.Time) (reportParams, erro
 		return p, fmt.Errorf("from must be before to")
 	}
 	// Sub saturates at about 292 years rather than overflowing; compare before dividing.
-	if limit := store.MaxReportIntervals - 1; p.To.Sub(p.From) > time.Duration(limit)*step {
+	if limit := report.MaxIntervals - 1; p.To.Sub(p.From) > time.Duration(limit)*step {
 		return p, fmt.Errorf("more than %d intervals of %s asked: choose a longer interval or a shorter range",
 			limit, p.Interval)
 	}
-	p.q = store.ReportQuery{ByAgent: p.By == "agent", Interval: step, From: p.From, To: p.To, Now: now,
+	p.q = report.Query{ByAgent: p.By == "agent", Interval: step, From: p.From, To: p.To, Now: now,
 		Thresholds: map[string]time.Duration{}, DefaultThreshold: defaultSLThreshold}
 	for _, qs := range s.opt.Live().Queues {
 		p.q.Thresholds[qs.Queue] = qs.SLThreshold
@@ -103,14 +101,14 @@ func (s *server) parseReport(r *http.Request, now time.Time) (reportParams, erro
 
 // Report is the reports' answer.
 type Report struct {
-	By       string            `json:"by"`
-	Interval string            `json:"interval"`
-	From     time.Time         `json:"from"`
-	To       time.Time         `json:"to"`
-	Rows     []store.ReportRow `json:"rows"`   // per interval and key, intervals with activity only
-	Totals   []store.ReportRow `json:"totals"` // per key over the range (start = from)
-	Total    store.ReportRow   `json:"total"`  // everything in scope
-	KPIs     *KPIs             `json:"kpis"`   // null when the CRM gives none
+	By       string       `json:"by"`
+	Interval string       `json:"interval"`
+	From     time.Time    `json:"from"`
+	To       time.Time    `json:"to"`
+	Rows     []report.Row `json:"rows"`   // per interval and key, intervals with activity only
+	Totals   []report.Row `json:"totals"` // per key over the range (start = from)
+	Total    report.Row   `json:"total"`  // everything in scope
+	KPIs     *KPIs        `json:"kpis"`   // null when the CRM gives none
 }
 
 // KPIs are the CRM's figures over the report's range and scope.
@@ -124,16 +122,16 @@ func (s *server) report(ctx context.Context, p reportParams) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{By: p.By, Interval: p.Interval, From: p.From, To: p.To, Rows: rows, Totals: []store.ReportRow{}}
+	rep := &Report{By: p.By, Interval: p.Interval, From: p.From, To: p.To, Rows: rows, Totals: []report.Row{}}
 	if rep.Rows == nil {
-		rep.Rows = []store.ReportRow{}
+		rep.Rows = []report.Row{}
 	}
-	byKey := map[string]*store.ReportRow{}
+	byKey := map[string]*report.Row{}
 	var keys []string
 	for _, r := range rows {
 		t := byKey[r.Key]
 		if t == nil {
-			t = &store.ReportRow{Start: p.From, Key: r.Key}
+			t = &report.Row{Start: p.From, Key: r.Key}
 			byKey[r.Key] = t
 			keys = append(keys, r.Key)
 		}
@@ -269,7 +267,7 @@ func charts(rep *Report, step time.Duration) []chart {
 	if n <= 0 {
 		return nil
 	}
-	per := make([]store.ReportRow, n)
+	per := make([]report.Row, n)
 	for _, r := range rep.Rows {
 		if i := int(r.Start.Sub(rep.From) / step); i >= 0 && i < n {
 			per[i].Add(r)

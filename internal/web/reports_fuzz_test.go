@@ -6,7 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"switchboard/internal/store"
+	"switchboard/acd/report"
+	"switchboard/internal/account"
 )
 
 // FuzzReportParams: any query string either is refused with a message or gives a report
@@ -20,7 +21,7 @@ func FuzzReportParams(f *testing.F) {
 	f.Add("from=2026-11-23T09:00:00%2B14:00&to=2026-11-23T09:00:00-12:00")
 	f.Add("by=%00&interval=&format=json;")
 	s := newServer(Options{Live: func() Live { return Live{} }})
-	sess := &store.Session{User: store.User{Role: "supervisor", Queues: []string{"billing"}}}
+	sess := &account.Session{User: account.User{Role: "supervisor", Queues: []string{"billing"}}}
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, raw string) {
 		r := httptest.NewRequest("GET", "/api/reports", nil)
@@ -34,7 +35,7 @@ func FuzzReportParams(f *testing.F) {
 			return
 		}
 		if (p.By != "queue" && p.By != "agent") || reportIntervals[p.Interval] != p.q.Interval || !p.From.Before(p.To) ||
-			p.To.Sub(p.From)/p.q.Interval >= store.MaxReportIntervals || len(p.q.Queues) != 1 || p.q.Queues[0] != "billing" ||
+			p.To.Sub(p.From)/p.q.Interval >= report.MaxIntervals || len(p.q.Queues) != 1 || p.q.Queues[0] != "billing" ||
 			(p.Format != "json" && p.Format != "csv") {
 			t.Fatalf("%q accepted as %+v", raw, p)
 		}

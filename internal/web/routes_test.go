@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/internal/account"
 	"switchboard/internal/screenpop"
 	"switchboard/internal/store"
 )
@@ -17,14 +18,14 @@ import (
 // route checks see every route. Parts added later add their fakes here.
 func everything(t *testing.T) Options {
 	return Options{
-		Users:      &memUsers{sessions: map[string]*store.Session{}, users: map[string]*store.User{}},
+		Users:      &memUsers{sessions: map[string]*account.Session{}, users: map[string]*account.User{}},
 		Live:       func() Live { return Live{At: time.Now()} },
 		Recordings: &memRecordings{},
 		RecordCall: func(context.Context, string, string) error { return nil },
 		Secure:     &fakeSecure{},
 		CRM:        newMemCRM(),
-		Pops:       screenpop.New(screenpop.Options{}),
-		Desk:       &screenpop.Desk{Dispositions: []string{"resolved"}},
+		Pops:       hubPops(screenpop.New(screenpop.Options{})),
+		Desk:       deskOf(&screenpop.Desk{Dispositions: []string{"resolved"}}),
 		Desktop:    newMemDesktop(),
 		AgentDay:   memAgentDay,
 		CallbacksPending: func(context.Context) (map[string]int, error) {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-
-	"switchboard/acd"
 )
 
 // CallRecording is what an agent may do to their own connected call's recording: pause and
@@ -99,10 +97,7 @@ func (s *server) writeSecureError(w http.ResponseWriter, callID, unavailableMsg 
 		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, unavailableMsg)
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "no answer in time")
-	case acd.ErrorCode(err) == "":
-		s.opt.Logger.Error("call recording control", "call", callID, "err", err)
-		writeError(w, http.StatusInternalServerError, CodeInternal, "internal error")
 	default:
-		writeEngineError(w, err)
+		s.fail(w, err, failure{what: "call recording control", attrs: []any{"call", callID}})
 	}
 }

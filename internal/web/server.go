@@ -3,12 +3,10 @@ package web
 import (
 	"net/http"
 	"time"
-
-	"switchboard/internal/config"
 )
 
-// Limits bound what one client may hold (config's http: section; docs/security.md). A zero
-// field takes config's default.
+// Limits bound what one client may hold (the configuration's http: section; docs/security.md).
+// A zero field takes DefaultLimits'.
 type Limits struct {
 	// ReadHeaderTimeout bounds reading a request's headers, ReadTimeout the whole request with
 	// its body, WriteTimeout writing an answer, IdleTimeout a kept-alive connection between
@@ -20,29 +18,30 @@ type Limits struct {
 	StreamsPerSession, StreamsPerUser int
 }
 
-// LimitsOf takes the limits from the configuration's http: section.
-func LimitsOf(h config.HTTP) Limits {
-	return Limits{ReadHeaderTimeout: h.ReadHeaderTimeout, ReadTimeout: h.ReadTimeout, WriteTimeout: h.WriteTimeout,
-		IdleTimeout: h.IdleTimeout, StreamWriteTimeout: h.StreamWriteTimeout,
-		StreamsPerSession: h.StreamsPerSession, StreamsPerUser: h.StreamsPerUser}
+// DefaultLimits are the limits a zero field takes: the configuration's defaults
+// (docs/security.md; cmd/switchboard checks that they agree).
+func DefaultLimits() Limits {
+	return Limits{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
+		IdleTimeout: 2 * time.Minute, StreamWriteTimeout: 10 * time.Second, StreamsPerSession: 4, StreamsPerUser: 16}
 }
 
 func (l Limits) withDefaults() Limits {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d <= 0 {
-			*d = v
+	d := DefaultLimits()
+	def := func(p *time.Duration, v time.Duration) {
+		if *p <= 0 {
+			*p = v
 		}
 	}
-	def(&l.ReadHeaderTimeout, config.DefaultReadHeaderTimeout)
-	def(&l.ReadTimeout, config.DefaultReadTimeout)
-	def(&l.WriteTimeout, config.DefaultWriteTimeout)
-	def(&l.IdleTimeout, config.DefaultIdleTimeout)
-	def(&l.StreamWriteTimeout, config.DefaultStreamWriteTimeout)
+	def(&l.ReadHeaderTimeout, d.ReadHeaderTimeout)
+	def(&l.ReadTimeout, d.ReadTimeout)
+	def(&l.WriteTimeout, d.WriteTimeout)
+	def(&l.IdleTimeout, d.IdleTimeout)
+	def(&l.StreamWriteTimeout, d.StreamWriteTimeout)
 	if l.StreamsPerSession <= 0 {
-		l.StreamsPerSession = config.DefaultStreamsPerSession
+		l.StreamsPerSession = d.StreamsPerSession
 	}
 	if l.StreamsPerUser <= 0 {
-		l.StreamsPerUser = config.DefaultStreamsPerUser
+		l.StreamsPerUser = d.StreamsPerUser
 	}
 	return l
 }

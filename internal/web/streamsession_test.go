@@ -11,15 +11,15 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/internal/account"
 	"switchboard/internal/screenpop"
-	"switchboard/internal/store"
 )
 
 // A stream checks its session now and then: once the user signed out (or the session is gone
 // otherwise), the wallboard's and the pop's streams end rather than keep sending live data.
 func TestStreamsEndWithTheSession(t *testing.T) {
 	hash := func(pw string) string { h, _ := HashPassword(pw); return h }
-	users := &memUsers{sessions: map[string]*store.Session{}, users: map[string]*store.User{
+	users := &memUsers{sessions: map[string]*account.Session{}, users: map[string]*account.User{
 		"sue":   {ID: 1, Username: "sue", Role: "supervisor", Queues: []string{"billing"}, PasswordHash: hash("sue-pass")},
 		"alice": {ID: 3, Username: "alice", Role: "agent", AgentID: "1001", PasswordHash: hash("alice-pass")},
 	}}
@@ -28,7 +28,7 @@ func TestStreamsEndWithTheSession(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	go hub.Run(ctx)
-	ts := httptest.NewServer(Handler(Options{Users: users, Live: func() Live { return live }, Pops: hub,
+	ts := httptest.NewServer(Handler(Options{Users: users, Live: func() Live { return live }, Pops: hubPops(hub),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), streamRecheck: 50 * time.Millisecond}))
 	t.Cleanup(ts.Close)
 	s := &site{t: t, ts: ts}

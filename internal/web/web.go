@@ -24,7 +24,8 @@ import (
 	"time"
 
 	"switchboard/acd"
-	"switchboard/internal/store"
+	"switchboard/acd/report"
+	"switchboard/internal/account"
 )
 
 //go:embed assets
@@ -88,7 +89,7 @@ type Options struct {
 	Desktop Desktop
 	// AgentDay sums an agent's work between two times (the store's agent_states): the
 	// desktop's figures of the day. Needed with Desktop.
-	AgentDay func(ctx context.Context, agentID string, from, to time.Time) (store.AgentDay, error)
+	AgentDay func(ctx context.Context, agentID string, from, to time.Time) (report.AgentDay, error)
 	// CallbacksPending counts, per queue, the callbacks not yet done (the wallboard shows
 	// them); nil: not shown.
 	CallbacksPending func(ctx context.Context) (map[string]int, error)
@@ -367,7 +368,7 @@ func (s *server) render(w http.ResponseWriter, name string, data any) {
 // renderStatus is render with another status code.
 func (s *server) renderStatus(w http.ResponseWriter, code int, name string, data any) {
 	if m, ok := data.(map[string]any); ok {
-		if u, ok := m["User"].(store.User); ok {
+		if u, ok := m["User"].(account.User); ok {
 			m["Nav"] = s.nav(u.Role, name)
 		}
 	}

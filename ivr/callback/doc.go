@@ -1,6 +1,8 @@
-// Package callback is the policy of Switchboard's callbacks: number checks and
-// the schedule of dialing attempts. It is pure: no I/O, no goroutines, no
-// clock; the owner passes the current time in.
+// Package callback is Switchboard's callbacks: the Callback and its states, the
+// Request that creates or merges one, the policy (number checks and the schedule
+// of dialing attempts) and the Service that applies the policy over a Store
+// (internal/store implements it). It is pure: no I/O, no goroutines; the policy
+// takes the current time from its caller, the Service from its Now.
 //
 // A callback is born three ways (Reason): the caller accepted the offer made
 // while waiting (ShouldOffer: the estimated wait passed the queue's

@@ -33,7 +33,7 @@ func ExamplePolicy_Number() {
 func ExamplePolicy_NextAttempt() {
 	p := callback.Policy{MaxAttempts: 3, Backoff: []time.Duration{5 * time.Minute, 30 * time.Minute}}
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	cb := callback.Callback{Attempts: 2, Last: callback.Busy}
+	cb := callback.Callback{Attempts: 2, Outcome: callback.Busy}
 	next, ok := p.NextAttempt(cb, now, nil)
 	fmt.Println(next.Format("15:04"), ok)
 	cb.Attempts = 3

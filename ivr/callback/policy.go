@@ -62,16 +62,6 @@ type Window interface {
 	Open(t time.Time) bool
 }
 
-// Callback is what NextAttempt needs to know of one callback.
-type Callback struct {
-	Attempts  int       // attempts made so far
-	Last      Outcome   // the last attempt's outcome; "" before the first
-	ExpiresAt time.Time // zero: never (bounded by SearchHorizon)
-	// The window the caller chose ("call me between 14:00 and 16:00"); zero
-	// ends are open.
-	WindowStart, WindowEnd time.Time
-}
-
 // Policy is one queue's callback policy. The zero value allows
 // international numbers, denies nothing, and tries DefaultMaxAttempts
 // times without delay and without expiry.
@@ -232,7 +222,7 @@ func (p Policy) ShouldOffer(ewt time.Duration) bool {
 // is reached, or no open minute comes before the callback's end or within
 // SearchHorizon. Times found by stepping are on whole minutes.
 func (p Policy) NextAttempt(cb Callback, now time.Time, window Window) (time.Time, bool) {
-	if cb.Last.Final() || cb.Attempts >= p.Attempts() {
+	if cb.Outcome.Final() || cb.Attempts >= p.Attempts() {
 		return time.Time{}, false
 	}
 	t := now

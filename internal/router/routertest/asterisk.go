@@ -2,16 +2,14 @@ package routertest
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	sdk "github.com/CyCoreSystems/ari/v5"
 
 	"switchboard/internal/router"
 )
@@ -64,7 +62,7 @@ type pbx struct {
 	stored    map[string][]byte
 	destroyed map[string]bool
 	inbound   int
-	out       []sdk.Event // events to deliver once the lock is released
+	out       []router.Event // events to deliver once the lock is released
 }
 
 func newPBX(h *Harness) *pbx {
@@ -92,14 +90,7 @@ func (a *pbx) locked(f func() error) error {
 	return err
 }
 
-func (a *pbx) emit(ev sdk.Event) { a.out = append(a.out, ev) }
-
-func (a *pbx) data(c *Channel) sdk.ChannelData {
-	return sdk.ChannelData{ID: c.ID, Name: "PJSIP/" + c.ID, State: c.State, Caller: &sdk.CallerID{Number: c.Number},
-		Dialplan: &sdk.DialplanCEP{Exten: c.Exten}}
-}
-
-func ev(typ string) sdk.EventData { return sdk.EventData{Type: typ, Application: "switchboard"} }
+func (a *pbx) emit(ev router.Event) { a.out = append(a.out, ev) }
 
 func (a *pbx) addChannel(c *Channel) {
 	a.chans[c.ID] = c
@@ -113,7 +104,7 @@ func (a *pbx) addChannel(c *Channel) {
 // enterApp puts c in the application with its arguments: StasisStart.
 func (a *pbx) enterApp(c *Channel) {
 	c.InApp = true
-	a.emit(&sdk.StasisStart{EventData: ev("StasisStart"), Args: c.Args, Channel: a.data(c)})
+	a.emit(router.StasisStart{Channel: c.ID, Number: c.Number, Args: c.Args})
 }
 
 // destroy hangs c up with cause: its playback ends, it leaves its bridge and the
@@ -129,30 +120,17 @@ func (a *pbx) destroy(c *Channel, cause int) {
 	a.leaveBridge(c)
 	if c.InApp {
 		c.InApp = false
-		a.emit(&sdk.StasisEnd{EventData: ev("StasisEnd"), Channel: a.data(c)})
+		a.emit(router.StasisEnd{Channel: c.ID})
 	}
-	a.emit(&sdk.ChannelDestroyed{EventData: ev("ChannelDestroyed"), Cause: cause, CauseTxt: causeText(cause), Channel: a.data(c)})
+	a.emit(router.ChannelDestroyed{Channel: c.ID, Cause: cause})
 	delete(a.chans, c.ID)
 	a.order = slices.DeleteFunc(a.order, func(id string) bool { return id == c.ID })
 	a.destroyed[c.ID] = true
 	a.h.noteGone(c.ID)
 }
 
-func causeText(cause int) string {
-	switch cause {
-	case 16:
-		return "Normal Clearing"
-	case 17:
-		return "User busy"
-	case 19:
-		return "No user responding"
-	}
-	return "Cause " + strconv.Itoa(cause)
-}
-
-func (a *pbx) finished(id, ch string) sdk.Event {
-	return &sdk.PlaybackFinished{EventData: ev("PlaybackFinished"),
-		Playback: sdk.PlaybackData{ID: id, State: "done", TargetURI: "channel:" + ch}}
+func (a *pbx) finished(id, ch string) router.Event {
+	return router.PlaybackFinished{ID: id, Channel: ch}
 }
 
 func (a *pbx) leaveBridge(c *Channel) {
@@ -179,8 +157,7 @@ func (a *pbx) stopRecording(b *Bridge) {
 	delete(a.live, l.name)
 	d := a.h.clock.Now().Sub(l.started)
 	a.stored[l.name] = emptyWAV()
-	a.emit(&sdk.RecordingFinished{EventData: ev("RecordingFinished"), Recording: sdk.LiveRecordingData{Name: l.name,
-		Format: "wav", State: "done", TargetURI: "bridge:" + b.ID, Duration: sdk.DurationSec(d)}})
+	a.emit(router.RecordingFinished{Name: l.name, Format: "wav", Duration: d})
 }
 
 // emptyWAV is a valid 8 kHz mono 16-bit WAV file without samples.
@@ -378,8 +355,7 @@ func (a *pbx) record(id, name string) error {
 		}
 		a.live[name] = &liveRec{name: name, bridge: id, started: a.h.clock.Now()}
 		b.Recording = name
-		a.emit(&sdk.RecordingStarted{EventData: ev("RecordingStarted"), Recording: sdk.LiveRecordingData{Name: name,
-			Format: "wav", State: "recording", TargetURI: "bridge:" + id}})
+		a.emit(router.RecordingStarted{Name: name, Format: "wav"})
 		return nil
 	})
 }
@@ -461,7 +437,7 @@ func (a *pbx) continueIn(ch string) error {
 		}
 		a.leaveBridge(c)
 		c.InApp = false
-		a.emit(&sdk.StasisEnd{EventData: ev("StasisEnd"), Channel: a.data(c)})
+		a.emit(router.StasisEnd{Channel: c.ID})
 		return nil
 	})
 }
@@ -512,64 +488,64 @@ func (t *telephony) errOnly(op string, do func() error) error {
 
 func (t *telephony) pbx() *pbx { return t.g.h.ast }
 
-func (t *telephony) Answer(ch string) error {
+func (t *telephony) Answer(ctx context.Context, ch string) error {
 	return t.errOnly("POST /channels/"+ch+"/answer", func() error { return t.pbx().answer(ch) })
 }
 
-func (t *telephony) Hangup(ch, reason string) error {
+func (t *telephony) Hangup(ctx context.Context, ch, reason string) error {
 	return t.errOnly("DELETE /channels/"+ch+"?reason="+reason, func() error { return t.pbx().hangup(ch) })
 }
 
 // Play names each part of a media list as its own media parameter: a list sent as one
 // comma string would read differently.
-func (t *telephony) Play(ch, id string, media []string) error {
+func (t *telephony) Play(ctx context.Context, ch, id string, media []string) error {
 	return t.errOnly("POST /channels/"+ch+"/play/"+id+"?media="+strings.Join(media, "&media="), func() error { return t.pbx().play(ch, id) })
 }
 
-func (t *telephony) StopPlayback(id string) error {
+func (t *telephony) StopPlayback(ctx context.Context, id string) error {
 	return t.errOnly("DELETE /playbacks/"+id, func() error { return t.pbx().stopPlayback(id) })
 }
 
-func (t *telephony) Originate(o router.Originate) error {
+func (t *telephony) Originate(ctx context.Context, o router.Originate) error {
 	op := fmt.Sprintf("POST /channels/%s?endpoint=%s&appArgs=%s&callerId=%s&timeout=%s", o.ChannelID, o.Endpoint, o.AppArgs, o.CallerID, o.Timeout)
 	return t.errOnly(op, func() error { return t.pbx().originate(o) })
 }
 
-func (t *telephony) CreateBridge(id, kind string) error {
+func (t *telephony) CreateBridge(ctx context.Context, id, kind string) error {
 	return t.errOnly("POST /bridges/"+id+"?type="+kind, func() error { return t.pbx().createBridge(id, kind) })
 }
 
-func (t *telephony) DeleteBridge(id string) error {
+func (t *telephony) DeleteBridge(ctx context.Context, id string) error {
 	return t.errOnly("DELETE /bridges/"+id, func() error { return t.pbx().deleteBridge(id) })
 }
 
-func (t *telephony) AddChannel(bridge, ch string) error {
+func (t *telephony) AddChannel(ctx context.Context, bridge, ch string) error {
 	return t.errOnly("POST /bridges/"+bridge+"/addChannel?channel="+ch, func() error { return t.pbx().addToBridge(bridge, ch) })
 }
 
-func (t *telephony) RemoveChannel(bridge, ch string) error {
+func (t *telephony) RemoveChannel(ctx context.Context, bridge, ch string) error {
 	return t.errOnly("POST /bridges/"+bridge+"/removeChannel?channel="+ch, func() error { return t.pbx().removeFromBridge(bridge, ch) })
 }
 
-func (t *telephony) BridgeMOH(bridge, class string) error {
+func (t *telephony) BridgeMOH(ctx context.Context, bridge, class string) error {
 	return t.errOnly("POST /bridges/"+bridge+"/moh?mohClass="+class, func() error { return t.pbx().moh(bridge, class) })
 }
 
-func (t *telephony) RecordBridge(bridge, name string) error {
+func (t *telephony) RecordBridge(ctx context.Context, bridge, name string) error {
 	return t.errOnly("POST /bridges/"+bridge+"/record?name="+name, func() error { return t.pbx().record(bridge, name) })
 }
 
-func (t *telephony) SetVar(ch, name, value string) error {
+func (t *telephony) SetVar(ctx context.Context, ch, name, value string) error {
 	return t.errOnly("POST /channels/"+ch+"/variable?variable="+name+"&value="+value, func() error { return t.pbx().setVar(ch, name, value) })
 }
 
-func (t *telephony) Var(ch, name string) (string, error) {
+func (t *telephony) Var(ctx context.Context, ch, name string) (string, error) {
 	v, err := t.ari("GET /channels/"+ch+"/variable?variable="+name, func() (any, error) { return t.pbx().getVar(ch, name) })
 	s, _ := v.(string)
 	return s, err
 }
 
-func (t *telephony) AppState() (channels, bridges []string, err error) {
+func (t *telephony) AppState(ctx context.Context) (channels, bridges []string, err error) {
 	v, err := t.ari("GET /applications/"+t.g.h.cfg.App, func() (any, error) {
 		c, b := t.pbx().appState()
 		return [2][]string{c, b}, nil
@@ -581,19 +557,19 @@ func (t *telephony) AppState() (channels, bridges []string, err error) {
 	return cb[0], cb[1], nil
 }
 
-func (t *telephony) Channels() ([]router.Channel, error) {
+func (t *telephony) Channels(ctx context.Context) ([]router.Channel, error) {
 	v, err := t.ari("GET /channels", func() (any, error) { return t.pbx().channels(), nil })
 	out, _ := v.([]router.Channel)
 	return out, err
 }
 
-func (t *telephony) BridgeChannels(id string) ([]string, error) {
+func (t *telephony) BridgeChannels(ctx context.Context, id string) ([]string, error) {
 	v, err := t.ari("GET /bridges/"+id, func() (any, error) { return t.pbx().bridgeChannels(id) })
 	out, _ := v.([]string)
 	return out, err
 }
 
-func (t *telephony) FetchRecording(name string) (io.ReadCloser, error) {
+func (t *telephony) FetchRecording(ctx context.Context, name string) (io.ReadCloser, error) {
 	v, err := t.ari("GET /recordings/stored/"+name+"/file", func() (any, error) { return t.pbx().fetch(name) })
 	if err != nil {
 		return nil, err
@@ -601,25 +577,25 @@ func (t *telephony) FetchRecording(name string) (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(v.([]byte))), nil
 }
 
-func (t *telephony) DeleteRecording(name string) error {
+func (t *telephony) DeleteRecording(ctx context.Context, name string) error {
 	return t.errOnly("DELETE /recordings/stored/"+name, func() error { return t.pbx().deleteStored(name) })
 }
 
-func (t *telephony) StoredRecordings() ([]string, error) {
+func (t *telephony) StoredRecordings(ctx context.Context) ([]string, error) {
 	v, err := t.ari("GET /recordings/stored", func() (any, error) { return t.pbx().storedNames(), nil })
 	out, _ := v.([]string)
 	return out, err
 }
 
-func (t *telephony) PauseRecording(name string) error {
+func (t *telephony) PauseRecording(ctx context.Context, name string) error {
 	return t.errOnly("POST /recordings/live/"+name+"/pause", func() error { return t.pbx().liveRecording(name, true) })
 }
 
-func (t *telephony) ResumeRecording(name string) error {
+func (t *telephony) ResumeRecording(ctx context.Context, name string) error {
 	return t.errOnly("DELETE /recordings/live/"+name+"/pause", func() error { return t.pbx().liveRecording(name, false) })
 }
 
-func (t *telephony) Continue(ch, context, extension string, priority int) error {
+func (t *telephony) Continue(ctx context.Context, ch, context, extension string, priority int) error {
 	op := fmt.Sprintf("POST /channels/%s/continue?context=%s&extension=%s&priority=%d", ch, context, extension, priority)
 	return t.errOnly(op, func() error { return t.pbx().continueIn(ch) })
 }

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	sdk "github.com/CyCoreSystems/ari/v5"
-
 	"switchboard/acd"
 	"switchboard/internal/router"
 )
@@ -279,7 +277,7 @@ func (h *Harness) Advance(d time.Duration) {
 }
 
 // deliver sends an ARI event to the router, or loses it while the link is down.
-func (h *Harness) deliver(e sdk.Event) {
+func (h *Harness) deliver(e router.Event) {
 	h.mu.Lock()
 	link, g := h.link, h.cur
 	desc := describe(e)
@@ -374,24 +372,26 @@ func (h *Harness) ARIEvents() []string {
 	return append([]string(nil), h.ariLog...)
 }
 
-func describe(e sdk.Event) string {
+func describe(e router.Event) string {
 	switch e := e.(type) {
-	case *sdk.StasisStart:
-		return "StasisStart " + e.Channel.ID + " " + strings.Join(e.Args, ",")
-	case *sdk.StasisEnd:
-		return "StasisEnd " + e.Channel.ID
-	case *sdk.ChannelDestroyed:
-		return "ChannelDestroyed " + e.Channel.ID + " cause=" + strconv.Itoa(e.Cause)
-	case *sdk.PlaybackFinished:
-		return "PlaybackFinished " + e.Playback.ID
-	case *sdk.ChannelDtmfReceived:
-		return "ChannelDtmfReceived " + e.Channel.ID + " " + e.Digit
-	case *sdk.RecordingStarted:
-		return "RecordingStarted " + e.Recording.Name
-	case *sdk.RecordingFinished:
-		return "RecordingFinished " + e.Recording.Name
+	case router.StasisStart:
+		return "StasisStart " + e.Channel + " " + strings.Join(e.Args, ",")
+	case router.StasisEnd:
+		return "StasisEnd " + e.Channel
+	case router.ChannelDestroyed:
+		return "ChannelDestroyed " + e.Channel + " cause=" + strconv.Itoa(e.Cause)
+	case router.PlaybackFinished:
+		return "PlaybackFinished " + e.ID
+	case router.DTMF:
+		return "ChannelDtmfReceived " + e.Channel + " " + e.Digit
+	case router.RecordingStarted:
+		return "RecordingStarted " + e.Name
+	case router.RecordingFinished:
+		return "RecordingFinished " + e.Name
+	case router.RecordingFailed:
+		return "RecordingFailed"
 	}
-	return e.GetType()
+	return fmt.Sprintf("%T", e)
 }
 
 // The test's actions. Each settles before it returns.
@@ -451,7 +451,7 @@ func (h *Harness) Press(ch, digits string) {
 	h.t.Helper()
 	for _, d := range digits {
 		h.onChannel(ch, func(c *Channel) error {
-			h.ast.emit(&sdk.ChannelDtmfReceived{EventData: ev("ChannelDtmfReceived"), Channel: h.ast.data(c), Digit: string(d)})
+			h.ast.emit(router.DTMF{Channel: c.ID, Digit: string(d)})
 			return nil
 		})
 	}
@@ -664,7 +664,7 @@ func (h *Harness) EngineCalls() []string {
 	return ids
 }
 
-// Events returns the engine events of every router so far, in order.
+// Events returns the events of every router so far (the engine's and the router's facts), in order.
 func (h *Harness) Events() []acd.Event {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -13,8 +13,8 @@ import (
 
 // wrapOptions gives one router its options: the harness's clock, activity and logger; the
 // hooks that run off the owner goroutine go through the gate (named "lookup ...",
-// "classify ...", "callbacks ..."), and those on the owner goroutine (observers, CallInfo,
-// CallGone, IVRRouted, Reconciled) feed the journal and fall silent once the router is
+// "classify ...", "callbacks ..."), and those on the owner goroutine (observers, with the
+// router's facts, and Reconciled) feed the journal and fall silent once the router is
 // stopped. Unless the test sets them, AgentState, KeepRequest and PendingRequest are the
 // journal's, as the daemon's are the store's.
 func (h *Harness) wrapOptions(g *gen, o router.Options) router.Options {
@@ -32,60 +32,12 @@ func (h *Harness) wrapOptions(g *gen, o router.Options) router.Options {
 			f(ev)
 		}
 	}}
-	info := o.CallInfo
-	o.CallInfo = func(id, number, did string) {
-		if !g.live() {
-			return
-		}
-		h.jr.info(id, number, did)
-		if info != nil {
-			info(id, number, did)
-		}
+	if o.Agents == nil {
+		o.Agents = journalAgents{h.jr}
 	}
-	gone := o.CallGone
-	o.CallGone = func(id, outcome string, at time.Time) {
-		if !g.live() {
-			return
-		}
-		h.jr.gone(id, outcome, at)
-		if gone != nil {
-			gone(id, outcome, at)
-		}
-	}
-	routed := o.IVRRouted
-	o.IVRRouted = func(id string, path []router.IVRStep, data map[string]string) {
-		if !g.live() {
-			return
-		}
-		h.jr.routed(id, data)
-		if routed != nil {
-			routed(id, path, data)
-		}
-	}
-	if o.AgentState == nil {
-		o.AgentState = h.jr.lastState
-	}
-	reconciled := o.Reconciled
-	o.Reconciled = func(live []string, at time.Time) {
-		if !g.live() {
-			return
-		}
-		h.jr.reconciled(live, at)
-		if reconciled != nil {
-			reconciled(live, at)
-		}
-	}
-	if o.KeepRequest == nil { // called by SetAgentState on its caller's goroutine
-		o.KeepRequest = func(_ context.Context, agent string, req *router.AgentRequest) error {
-			h.jr.keep(agent, req)
-			return nil
-		}
-	}
-	if o.PendingRequest == nil {
-		o.PendingRequest = h.jr.pending
-	}
-	if f := o.Lookup; f != nil {
-		o.Lookup = func(_ context.Context, q router.LookupQuery) (ivr.Customer, bool, error) {
+	o.Journal = &liveJournal{g: g, jr: h.jr, next: o.Journal}
+	if f := o.Lookups.Lookup; f != nil {
+		o.Lookups.Lookup = func(_ context.Context, q router.LookupQuery) (ivr.Customer, bool, error) {
 			value := q.Number
 			if q.By == ivr.ByVar {
 				value = q.Account
@@ -105,8 +57,8 @@ func (h *Harness) wrapOptions(g *gen, o router.Options) router.Options {
 			return a.c, a.ok, err
 		}
 	}
-	if f := o.Classify; f != nil {
-		o.Classify = func(_ context.Context, q router.ClassifyQuery) (router.Classification, bool, error) {
+	if f := o.Lookups.Classify; f != nil {
+		o.Lookups.Classify = func(_ context.Context, q router.ClassifyQuery) (router.Classification, bool, error) {
 			type ans struct {
 				c  router.Classification
 				ok bool
@@ -135,8 +87,8 @@ func (h *Harness) wrapOptions(g *gen, o router.Options) router.Options {
 			return err
 		}
 	}
-	if f := o.Recorded; f != nil {
-		o.Recorded = func(rec router.Recorded) error {
+	if f := o.Recordings.Index; f != nil {
+		o.Recordings.Index = func(rec router.Recorded) error {
 			_, err := g.ask("recorded "+rec.Name, true, func() (any, error) { return nil, f(rec) })
 			return err
 		}
@@ -153,29 +105,29 @@ type callbacks struct {
 	cb router.Callbacks
 }
 
-func (c *callbacks) Request(_ context.Context, r router.CallbackRequest) error {
+func (c *callbacks) Request(_ context.Context, r callback.Request) error {
 	_, err := c.g.ask(fmt.Sprintf("callbacks request %s %s %s", r.CallID, r.Reason, r.Queue), true, func() (any, error) {
 		return nil, c.cb.Request(context.Background(), r)
 	})
 	return err
 }
 
-func (c *callbacks) Claim(_ context.Context, queue string, now time.Time, limit int) ([]router.CallbackClaim, error) {
+func (c *callbacks) Claim(_ context.Context, queue string, now time.Time, limit int) ([]callback.Claim, error) {
 	v, err := c.g.ask(fmt.Sprintf("callbacks claim %s %d", queue, limit), true, func() (any, error) {
 		return c.cb.Claim(context.Background(), queue, now, limit)
 	})
-	out, _ := v.([]router.CallbackClaim)
+	out, _ := v.([]callback.Claim)
 	return out, err
 }
 
-func (c *callbacks) Assign(_ context.Context, cl router.CallbackClaim, agent string) error {
+func (c *callbacks) Assign(_ context.Context, cl callback.Claim, agent string) error {
 	_, err := c.g.ask(fmt.Sprintf("callbacks assign %d/%d %s", cl.ID, cl.Attempt, agent), true, func() (any, error) {
 		return nil, c.cb.Assign(context.Background(), cl, agent)
 	})
 	return err
 }
 
-func (c *callbacks) Finish(_ context.Context, cl router.CallbackClaim, outcome callback.Outcome, now time.Time) error {
+func (c *callbacks) Finish(_ context.Context, cl callback.Claim, outcome callback.Outcome, now time.Time) error {
 	_, err := c.g.ask(fmt.Sprintf("callbacks finish %d/%d %s", cl.ID, cl.Attempt, outcome), true, func() (any, error) {
 		return nil, c.cb.Finish(context.Background(), cl, outcome, now)
 	})
@@ -192,4 +144,44 @@ func (c *callbacks) Expire(_ context.Context, now time.Time) (int, error) {
 	v, err := c.g.ask("callbacks expire", true, func() (any, error) { return c.cb.Expire(context.Background(), now) })
 	n, _ := v.(int)
 	return n, err
+}
+
+// journalAgents remembers the agents in the test's journal, as the daemon does in the store.
+type journalAgents struct{ jr *journal }
+
+func (a journalAgents) LastState(id string) (acd.AgentState, string, bool) { return a.jr.lastState(id) }
+
+// KeepRequest is called by SetAgentState on its caller's goroutine.
+func (a journalAgents) KeepRequest(_ context.Context, agent string, req *router.AgentRequest) error {
+	a.jr.keep(agent, req)
+	return nil
+}
+
+func (a journalAgents) PendingRequest(agent string) (router.AgentRequest, bool) {
+	return a.jr.pending(agent)
+}
+
+// liveJournal notes reconciliations of the live router in the test's journal, then tells
+// the test's own Journal, if any.
+type liveJournal struct {
+	g    *gen
+	jr   *journal
+	next router.Journal
+}
+
+func (j *liveJournal) Recall(callID string) (router.Recalled, bool) {
+	if j.next == nil {
+		return router.Recalled{}, false
+	}
+	return j.next.Recall(callID)
+}
+
+func (j *liveJournal) Reconciled(live []string, at time.Time) {
+	if !j.g.live() {
+		return
+	}
+	j.jr.reconciled(live, at)
+	if j.next != nil {
+		j.next.Reconciled(live, at)
+	}
 }

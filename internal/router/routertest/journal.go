@@ -10,9 +10,9 @@ import (
 )
 
 // Row is a call's row as the store's journal keeps it: opened when the router first tells of
-// the call (CallInfo, IVRRouted or an engine event), closed (Outcome set) by the engine's
+// the call (an event of the stream), closed (Outcome set) by the engine's
 // end of the call (abandoned, completed, removed, or overflowed to a callback) or by the
-// router's CallGone (a call that never queued: abandoned, or ended by the router). A call that
+// router's acd.CallGone (a call that never queued: abandoned, or ended by the router). A call that
 // queues again is open again.
 type Row struct {
 	ID       string
@@ -99,6 +99,17 @@ func (j *journal) routed(id string, data map[string]string) {
 }
 
 func (j *journal) record(ev acd.Event) {
+	switch e := ev.(type) {
+	case acd.CallArrived:
+		j.info(e.Call, e.Number, e.DID)
+		return
+	case acd.CallRouted:
+		j.routed(e.Call, e.Data)
+		return
+	case acd.CallGone:
+		j.gone(e.Call, e.Outcome, e.At)
+		return
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	end := func(id, outcome string, at time.Time) {

@@ -206,10 +206,10 @@
   function recordingItem(r) {
     const e = document.createElement("li");
     const a = el("a", when(r.started) || r.name);
-    a.href = "/recordings/" + encodeURIComponent(r.name);
+    a.href = r.url;
     a.target = "_blank";
     a.rel = "noopener";
-    e.append(a, el("span", dur(r.duration_s || 0), "muted"));
+    e.append(a, el("span", dur(r.duration_seconds || 0), "muted"));
     return e;
   }
   // showTicketCustomers offers a choice of customer for a new ticket when the caller may be several.

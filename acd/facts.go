@@ -1,0 +1,62 @@
+package acd
+
+import "time"
+
+// Facts are events the engine does not decide but carries in its stream, so that every
+// follower (storage, screen pops, customer records) sees a call's whole life in one order:
+// its owner tells them with Engine.Note as they happen.
+type Fact interface {
+	Event
+	isFact()
+}
+
+// IVRStep is one node of the IVR a caller waited at, and what they pressed there ("" nothing;
+// a masked value at a sensitive node: the digits never leave the IVR).
+type IVRStep struct {
+	Node  string `json:"node"`
+	Input string `json:"input"`
+}
+
+// CallArrived: the owner learned a call's caller number and the DID dialled (on arrival, at a
+// callback's dial, or again when a call is re-adopted after a restart).
+type CallArrived struct {
+	At     time.Time
+	Call   string
+	Number string
+	DID    string
+}
+
+// CallRouted: a caller is about to join a queue, with the IVR path walked (empty without a
+// flow) and the data the call is queued with.
+type CallRouted struct {
+	At   time.Time
+	Call string
+	Path []IVRStep
+	Data map[string]string
+}
+
+// CallGone: a call the engine never held ended, and how (the owner's outcome name: its caller
+// hung up, or the owner ended it). The engine's events end every other call.
+type CallGone struct {
+	At      time.Time
+	Call    string
+	Outcome string
+}
+
+func (e CallArrived) Time() time.Time { return e.At }
+func (e CallRouted) Time() time.Time  { return e.At }
+func (e CallGone) Time() time.Time    { return e.At }
+
+func (CallArrived) isEvent() {}
+func (CallRouted) isEvent()  {}
+func (CallGone) isEvent()    {}
+
+func (CallArrived) isFact() {}
+func (CallRouted) isFact()  {}
+func (CallGone) isFact()    {}
+
+// Note puts the owner's fact into the event stream, after the events already reported and
+// before those still to come. The engine's state does not change.
+func (e *Engine) Note(f Fact) {
+	e.emit(f)
+}

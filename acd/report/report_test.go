@@ -1,0 +1,35 @@
+package report
+
+import (
+	"testing"
+	"time"
+)
+
+func TestRowTotals(t *testing.T) {
+	a := Row{Offered: 3, Answered: 2, AnsweredWithin: 1, LongestWait: 40, CSATCount: 1,
+		Sums: Sums{Wait: 30, Handle: 200, Handled: 2, Busy: 50, Staffed: 100, CSAT: 4}}
+	b := Row{Offered: 1, Answered: 2, AnsweredWithin: 2, LongestWait: 10, CSATCount: 1,
+		Sums: Sums{Wait: 10, Handle: 100, Handled: 1, Busy: 25, Staffed: 100, CSAT: 2}}
+	var tot Row
+	tot.Add(a)
+	tot.Add(b)
+	tot.Finish()
+	want := map[string]float64{"sl": 0.75, "asa": 10, "aht": 100, "occ": 0.375, "csat": 3}
+	got := map[string]*float64{"sl": tot.ServiceLevel, "asa": tot.ASA, "aht": tot.AHT, "occ": tot.Occupancy, "csat": tot.CSAT}
+	for k, w := range want {
+		if got[k] == nil || *got[k] != w {
+			t.Errorf("%s = %v, want %v", k, got[k], w)
+		}
+	}
+	if tot.Offered != 4 || tot.LongestWait != 40 {
+		t.Errorf("offered %d longest %v, want 4 and 40", tot.Offered, tot.LongestWait)
+	}
+	var empty Row
+	empty.Finish()
+	if empty.ServiceLevel != nil || empty.ASA != nil || empty.AHT != nil || empty.Occupancy != nil || empty.CSAT != nil {
+		t.Errorf("empty row has ratios: %+v", empty)
+	}
+	if d := (AgentDay{Calls: 2, Talk: 100 * time.Second, WrapUp: 20 * time.Second}).AHT(); d != time.Minute {
+		t.Errorf("AHT = %v, want 1m", d)
+	}
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"switchboard/internal/config"
+	"switchboard/internal/screenpop"
+	"switchboard/internal/store"
+	"switchboard/internal/web"
+)
+
+// The store is what the web side keeps its accounts, callbacks, recordings, reports and
+// customer records in.
+var (
+	_ web.Users      = (*store.Store)(nil)
+	_ web.Accounts   = (*store.Store)(nil)
+	_ web.Reports    = (*store.Store)(nil)
+	_ web.Recordings = (*store.Store)(nil)
+	_ web.Callbacks  = (*store.Store)(nil)
+	_ web.CRM        = (*store.CRM)(nil)
+	_ web.Pops       = webPops{}
+	_ web.Desk       = webDesk{}
+)
+
+// webOptions wires the web side to the running daemon: its health checks, the store, the
+// router, the screen pop and the http: section of cfg.
+func (d *daemon) webOptions(cfg *config.Config, metricsToken string) web.Options {
+	return web.Options{
+		Checks: []web.Check{
+			{Name: "ari", OK: d.events.IsConnected},
+			{Name: "reconciled", OK: d.reconciled},
+			{Name: "store", OK: d.journal.Healthy},
+		},
+		Metrics:          promhttp.HandlerFor(d.metrics, promhttp.HandlerOpts{}),
+		MetricsToken:     metricsToken,
+		Users:            d.store,
+		Live:             d.live,
+		Recordings:       d.store,
+		CRM:              d.crm,
+		Callbacks:        d.store,
+		Accounts:         d.store,
+		KPIs:             ticketKPIs(d.crm, d.crmLive.Load),
+		Reports:          d.store,
+		RecordCall:       d.recordOnDemand,
+		Secure:           d.router,
+		Pops:             webPops{d.pops},
+		Desk:             webDesk{d.desk},
+		Desktop:          deskRouter{d.router, d.store},
+		AgentDay:         d.store.AgentDay,
+		CallbacksPending: d.callbacks.Pending,
+		Logger:           d.log,
+		Limits:           webLimits(cfg.HTTP),
+		PublicURL:        cfg.HTTP.PublicURL,
+		TrustedProxies:   cfg.HTTP.TrustedProxies,
+	}
+}
+
+// reconciled: the router has matched its calls with Asterisk's at least once.
+func (d *daemon) reconciled() bool { return d.router.Reconciliations() > 0 }
+
+// live is the wallboard's picture: the router's latest statistics.
+func (d *daemon) live() web.Live {
+	s := d.router.Snapshot()
+	return web.Live{At: s.At, Queues: s.Queues, Agents: s.Agents}
+}
+
+// recordOnDemand starts recording an agent's call when its queue's policy allows it.
+func (d *daemon) recordOnDemand(ctx context.Context, agent, call string) error {
+	return d.router.RecordOnDemand(ctx, call, agent, func(queue string) bool { return (*d.policies.Load())[queue].OnRequest() })
+}
+
+// webLimits takes the web server's limits from the configuration's http: section.
+func webLimits(h config.HTTP) web.Limits {
+	return web.Limits{ReadHeaderTimeout: h.ReadHeaderTimeout, ReadTimeout: h.ReadTimeout, WriteTimeout: h.WriteTimeout,
+		IdleTimeout: h.IdleTimeout, StreamWriteTimeout: h.StreamWriteTimeout,
+		StreamsPerSession: h.StreamsPerSession, StreamsPerUser: h.StreamsPerUser}
+}
+
+// webPops is the screen-pop hub as the web side's feed.
+type webPops struct{ hub *screenpop.Hub }
+
+func (p webPops) Subscribe(agent string) (<-chan []byte, func()) {
+	s := p.hub.Subscribe(agent)
+	return s.C, s.Close
+}
+
+func (p webPops) Current(agent string) ([]byte, bool) {
+	_, b, ok := p.hub.Current(agent)
+	return b, ok
+}
+
+// webDesk is the screen-pop desk as the web side's.
+type webDesk struct{ desk *screenpop.Desk }
+
+func (d webDesk) Codes() []string { return d.desk.Codes() }
+
+func (d webDesk) Wrapup(ctx context.Context, agent, callID string, w web.Wrapup) error {
+	return d.desk.Wrapup(ctx, agent, callID, screenpop.Wrapup(w))
+}
+
+func (d webDesk) ScheduleCallback(ctx context.Context, agent, callID, number string, at time.Time) (web.ScheduledCallback, error) {
+	s, err := d.desk.ScheduleCallback(ctx, agent, callID, number, at)
+	return web.ScheduledCallback(s), err
+}

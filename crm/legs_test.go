@@ -1,0 +1,80 @@
+package crm
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"switchboard/acd"
+)
+
+type memInteractions struct {
+	byNumber map[string][]Candidate
+	written  []Interaction
+}
+
+func (m *memInteractions) Identify(_ context.Context, number, _ string) ([]Candidate, error) {
+	return m.byNumber[number], nil
+}
+
+func (m *memInteractions) RecordInteraction(_ context.Context, i Interaction) error {
+	m.written = append(m.written, i)
+	return nil
+}
+
+// Each leg of an identified customer is written when it ends: the tagged customer first, else
+// the one the number identifies; a caller nobody knows, or a call not heard of from its
+// arrival, writes nothing.
+func TestLegWriter(t *testing.T) {
+	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	st := &memInteractions{byNumber: map[string][]Candidate{
+		"+100": {{Customer: Customer{ID: 7}}},
+		"+200": {{Customer: Customer{ID: 8}}, {Customer: Customer{ID: 9}}}, // two: not identified
+	}}
+	w := &LegWriter{Store: st}
+	for _, ev := range []acd.Event{
+		// c1: tagged with customer 42, transferred once, then answered again.
+		acd.CallArrived{At: at(0), Call: "c1", Number: "+100"},
+		acd.CallRouted{At: at(1), Call: "c1", Data: map[string]string{"customer": "42"}},
+		acd.CallEnqueued{At: at(1), Call: "c1", Queue: "q1", EnqueuedAt: at(1)},
+		acd.CallAnswered{At: at(11), Call: "c1", Queue: "q1", Agent: "a1", Waited: 10 * time.Second},
+		acd.CallTransferred{At: at(41), Call: "c1", From: "q1", To: "q2", Agent: "a1", Talk: 30 * time.Second},
+		acd.CallEnqueued{At: at(41), Call: "c1", Queue: "q2", EnqueuedAt: at(1)},
+		acd.CallAnswered{At: at(51), Call: "c1", Queue: "q2", Agent: "a2", Waited: 50 * time.Second},
+		acd.CallEnded{At: at(111), Call: "c1", Queue: "q2", Agent: "a2", Talk: time.Minute},
+		// c2: identified by number, abandoned while ringing a1.
+		acd.CallArrived{At: at(0), Call: "c2", Number: "+100"},
+		acd.CallEnqueued{At: at(0), Call: "c2", Queue: "q1", EnqueuedAt: at(0)},
+		acd.CallOffered{At: at(5), Call: "c2", Queue: "q1", Agent: "a1", Waited: 5 * time.Second},
+		acd.CallAbandoned{At: at(9), Call: "c2", Queue: "q1", Waited: 9 * time.Second, Agent: "a1"},
+		// c3: a number two customers have; c4: never heard of from its arrival.
+		acd.CallArrived{At: at(0), Call: "c3", Number: "+200"},
+		acd.CallAbandoned{At: at(3), Call: "c3", Queue: "q1", Waited: 3 * time.Second},
+		acd.CallAbandoned{At: at(3), Call: "c4", Queue: "q1", Waited: 3 * time.Second},
+		// c5: hangs up in the IVR; only the sweep forgets it.
+		acd.CallArrived{At: at(0), Call: "c5", Number: "+100"},
+	} {
+		w.Apply(ev, t0)
+	}
+	want := []Interaction{
+		{CallID: "c1", Agent: "a1", CustomerID: 42, Queue: "q1", At: at(11), Outcome: "transferred", Wait: 10, Talk: 30},
+		{CallID: "c1", Agent: "a2", CustomerID: 42, Queue: "q2", At: at(51), Outcome: "answered", Wait: 50, Talk: 60},
+		{CallID: "c2", CustomerID: 7, Queue: "q1", At: at(9), Outcome: "abandoned", Wait: 9},
+	}
+	if !reflect.DeepEqual(st.written, want) {
+		t.Fatalf("written\n got %+v\nwant %+v", st.written, want)
+	}
+	if _, ok := w.seen["c5"]; !ok || len(w.seen) != 1 {
+		t.Fatalf("calls followed: %v, want c5 alone", w.seen)
+	}
+	w.Sweep(t0)
+	if len(w.seen) != 1 {
+		t.Fatalf("a call heard of at the sweep's limit was forgotten: %v", w.seen)
+	}
+	w.Sweep(at(1))
+	if len(w.seen) != 0 {
+		t.Fatalf("calls still followed after the sweep: %v", w.seen)
+	}
+}
