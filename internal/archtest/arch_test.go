@@ -30,7 +30,7 @@ func layerOf(pkg string) layer {
 	switch {
 	case top == "acd" || top == "ivr" || top == "recording" || top == "crm":
 		return core
-	case pkg == "internal/router" || pkg == "internal/account":
+	case pkg == "internal/router" || pkg == "internal/account" || pkg == "internal/inbox":
 		return core
 	case top == "cmd" || pkg == "internal/loadtest":
 		return wiring
