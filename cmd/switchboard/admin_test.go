@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"switchboard/internal/ariemu"
+	"switchboard/internal/testkit"
 )
 
 // TestTokenReadsReportsOfRealCalls: an admin makes an API token in the browser; an
@@ -47,7 +48,7 @@ func TestTokenReadsReportsOfRealCalls(t *testing.T) {
 			CallbacksRequested int64    `json:"callbacks_requested"`
 		}
 	}
-	eventually(t, "billing's two calls in the report", func() bool {
+	testkit.Eventually(t, "billing's two calls in the report", func() bool {
 		req, _ := http.NewRequest("GET", url, nil)
 		req.Header.Set("Authorization", "Bearer "+tok.Token)
 		resp, err := http.DefaultClient.Do(req)

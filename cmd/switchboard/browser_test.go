@@ -19,6 +19,7 @@ import (
 	"switchboard/crm"
 	"switchboard/internal/ariemu"
 	"switchboard/internal/config"
+	"switchboard/internal/testkit"
 )
 
 // Every page in a real Chromium against one daemon and the ARI emulator: an agent logs in on
@@ -298,7 +299,7 @@ func TestBrowserPages(t *testing.T) {
 			chromedp.SetValue(css(row+" input"), "7"),
 			chromedp.Click(css(row+" button")))
 		var prio int
-		eventually(t, "priority 7", func() bool {
+		testkit.Eventually(t, "priority 7", func() bool {
 			_ = d.router.Do(ctx, func(e *acd.Engine) error { v, _ := e.Call(waiting); prio = v.Priority; return nil })
 			return prio == 7
 		})
@@ -334,7 +335,7 @@ func TestBrowserPages(t *testing.T) {
 			_ = json.NewDecoder(resp.Body).Decode(&l)
 			return l.State
 		}
-		eventually(t, "recording", func() bool { return live() == "recording" })
+		testkit.Eventually(t, "recording", func() bool { return live() == "recording" })
 		link := fmt.Sprintf(`#pop-tickets li[data-ticket="%d"] button.link`, ticket.ID)
 		run(t, heidi, "pause the recording", chromedp.WaitVisible(css(`#recording`)), chromedp.WaitVisible(css(link)),
 			chromedp.Click(css(`#rec-pause`)), chromedp.WaitVisible(css(`#rec-state[data-rec="paused"]`)))
@@ -369,8 +370,8 @@ func TestBrowserPages(t *testing.T) {
 		ch := strings.TrimPrefix(waiting, "demo-")
 		before, _ := emu.Call(ch)
 		run(t, heidi, "take a card number", chromedp.Click(css(`#rec-card`)), chromedp.WaitVisible(css(`#rec-state[data-rec="paused"]`)))
-		eventually(t, "recording paused for the entry", func() bool { return live() == "paused" })
-		eventually(t, "caller out of the call bridge", func() bool { // the entry opens then
+		testkit.Eventually(t, "recording paused for the entry", func() bool { return live() == "paused" })
+		testkit.Eventually(t, "caller out of the call bridge", func() bool { // the entry opens then
 			req, _ := http.NewRequest("GET", cfg.ARI.URL+"/bridges/sb-call-"+ch, nil)
 			req.SetBasicAuth(cfg.ARI.User, cfg.ARI.Password)
 			resp, err := http.DefaultClient.Do(req)
@@ -384,7 +385,7 @@ func TestBrowserPages(t *testing.T) {
 		})
 		// The router takes digits once it has asked for the entry's prompt: wait for the prompt,
 		// then for the router's loop to have run what it queued before asking.
-		eventually(t, "the entry's prompt", func() bool { r, _ := emu.Call(ch); return len(r.Played) > len(before.Played) })
+		testkit.Eventually(t, "the entry's prompt", func() bool { r, _ := emu.Call(ch); return len(r.Played) > len(before.Played) })
 		if err := d.router.Do(ctx, func(*acd.Engine) error { return nil }); err != nil {
 			t.Fatal(err)
 		}
@@ -481,7 +482,7 @@ func TestBrowserPages(t *testing.T) {
 
 	step("supervisor and agent find the recording", func(t *testing.T) {
 		name := "call-" + callID
-		eventually(t, "recording indexed", func() bool { _, err := d.store.Recording(ctx, name); return err == nil })
+		testkit.Eventually(t, "recording indexed", func() bool { _, err := d.store.Recording(ctx, name); return err == nil })
 		for _, who := range []struct {
 			c    context.Context
 			shot string

@@ -12,6 +12,7 @@ import (
 	"switchboard/acd"
 	"switchboard/internal/ariemu"
 	"switchboard/internal/config"
+	"switchboard/internal/testkit"
 	"switchboard/ivr/callback"
 )
 
@@ -49,7 +50,7 @@ func TestDemoCallbacks(t *testing.T) {
 			return agent.Kind == ariemu.KindAgent && strings.HasPrefix(agent.Endpoint, "PJSIP/10")
 		}
 	}
-	eventually(t, "the IVR caller called back and connected to an agent", connected(ivrCaller))
+	testkit.Eventually(t, "the IVR caller called back and connected to an agent", connected(ivrCaller))
 
 	// Billing's agents are away: a caller waits past missed_after and hangs up.
 	setBilling := func(f func(e *acd.Engine, id string) error) {
@@ -75,7 +76,7 @@ func TestDemoCallbacks(t *testing.T) {
 		t.Fatalf("missed caller: %+v %v", caller, err)
 	}
 	var missed callback.Callback
-	eventually(t, "the missed call stored as a callback", func() bool {
+	testkit.Eventually(t, "the missed call stored as a callback", func() bool {
 		cbs, _ := d.store.Callbacks(context.Background(), callback.Filter{Queue: "billing"})
 		for _, c := range cbs {
 			if c.Number == missedCaller {
@@ -108,8 +109,8 @@ func TestDemoCallbacks(t *testing.T) {
 
 	// The agents come back: the missed caller is called back too.
 	setBilling(func(e *acd.Engine, id string) error { return e.Ready(id) })
-	eventually(t, "the missed caller called back and connected to an agent", connected(missedCaller))
-	eventually(t, "both callbacks done", func() bool {
+	testkit.Eventually(t, "the missed caller called back and connected to an agent", connected(missedCaller))
+	testkit.Eventually(t, "both callbacks done", func() bool {
 		cbs, _ := d.store.Callbacks(context.Background(), callback.Filter{States: []callback.State{callback.StateDone}})
 		n := 0
 		for _, c := range cbs {
@@ -131,7 +132,7 @@ func TestDemoCallbacks(t *testing.T) {
 	if rec, err := emu.WaitCall(ctx, ch, ariemu.Ended); err != nil || rec.Digits != "11" || rec.HungUpBy != "app" {
 		t.Fatalf("after-hours caller: %+v %v", rec, err)
 	}
-	eventually(t, "the after-hours caller called back and connected to an agent", connected(lateCaller))
+	testkit.Eventually(t, "the after-hours caller called back and connected to an agent", connected(lateCaller))
 	cbs, err := d.store.Callbacks(context.Background(), callback.Filter{Queue: "support-l1", States: []callback.State{callback.StateDone, callback.StateDialing}})
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"switchboard/crm"
 	"switchboard/internal/ariemu"
+	"switchboard/internal/testkit"
 )
 
 // TestCRMThroughTheDaemon: a seeded customer calls billing (recorded); the caller is identified,
@@ -31,7 +32,7 @@ func TestCRMThroughTheDaemon(t *testing.T) {
 		t.Fatal(err)
 	}
 	callID := "demo-" + ch
-	eventually(t, "recording indexed", func() bool { _, err := d.store.Recording(ctx, "call-"+callID); return err == nil })
+	testkit.Eventually(t, "recording indexed", func() bool { _, err := d.store.Recording(ctx, "call-"+callID); return err == nil })
 	call, err := d.store.Call(ctx, callID)
 	if err != nil || call.Agent == "" {
 		t.Fatalf("call record %+v %v", call, err)

@@ -13,6 +13,7 @@ import (
 	"switchboard/acd"
 	"switchboard/internal/ariemu"
 	"switchboard/internal/store"
+	"switchboard/internal/testkit"
 	"switchboard/ivr/callback"
 )
 
@@ -33,7 +34,7 @@ func TestDaemonWritesCallsAndServesMetrics(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	eventually(t, "healthy", func() bool { code, _ := get("/healthz", ""); return code == 200 })
+	testkit.Eventually(t, "healthy", func() bool { code, _ := get("/healthz", ""); return code == 200 })
 
 	var chans []string
 	for i := 0; i < 3; i++ {
@@ -54,7 +55,7 @@ func TestDaemonWritesCallsAndServesMetrics(t *testing.T) {
 	if code, _ := get("/metrics", ""); code != 401 {
 		t.Fatalf("metrics without a token: %d", code)
 	}
-	eventually(t, "metrics", func() bool {
+	testkit.Eventually(t, "metrics", func() bool {
 		_, body := get("/metrics", "tok")
 		return strings.Contains(body, `switchboard_calls_answered_total{queue="billing"} 3`) &&
 			strings.Contains(body, "switchboard_callbacks_up 1")
@@ -68,7 +69,7 @@ func TestDaemonWritesCallsAndServesMetrics(t *testing.T) {
 			Answered int64
 		}
 	}
-	eventually(t, "the supervisor sees billing's three answered calls", func() bool {
+	testkit.Eventually(t, "the supervisor sees billing's three answered calls", func() bool {
 		resp, err := c.Get("http://" + d.addr + "/api/queues")
 		if err != nil {
 			t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"switchboard/acd"
 	"switchboard/internal/ariemu"
 	"switchboard/internal/config"
+	"switchboard/internal/testkit"
 )
 
 // The demo's survey: a support-l2 caller whose agent hangs up first hears the survey prompt,
@@ -34,7 +35,7 @@ func TestDemoSurvey(t *testing.T) {
 	if err != nil || rec.Digits == "" || rec.Outcome != ariemu.OutcomeHungUpByApp {
 		t.Fatalf("caller: %+v %v", rec, err)
 	}
-	eventually(t, "score stored", func() bool {
+	testkit.Eventually(t, "score stored", func() bool {
 		s, err := d.store.CSATFor(ctx, "demo-"+ch)
 		return err == nil && s.Queue == "support-l2" && s.Score >= 1 && s.Score <= 5 && string(rune('0'+s.Score)) == rec.Digits
 	})

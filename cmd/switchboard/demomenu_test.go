@@ -14,6 +14,7 @@ import (
 	"switchboard/crm"
 	"switchboard/internal/ariemu"
 	"switchboard/internal/config"
+	"switchboard/internal/testkit"
 	"switchboard/ivr"
 )
 
@@ -63,7 +64,7 @@ func TestDemoMenu(t *testing.T) {
 	queued := func(id, queue string) acd.CallView {
 		t.Helper()
 		var v acd.CallView
-		eventually(t, id+" connected in "+queue, func() bool {
+		testkit.Eventually(t, id+" connected in "+queue, func() bool {
 			_ = d.router.Do(ctx, func(e *acd.Engine) error { v, _ = e.Call(id); return nil })
 			return v.Queue == queue && v.State == "connected"
 		})

@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"switchboard/internal/ariemu"
+	"switchboard/internal/testkit"
 )
 
 var metricName = regexp.MustCompile(`\bswitchboard_[a-z0-9_]+`)
@@ -138,7 +139,7 @@ func TestDeployFilesUseRealMetrics(t *testing.T) {
 	if rec, err := emu.WaitCall(ctx, id, ariemu.Ended); err != nil || rec.Outcome != ariemu.OutcomeCompleted {
 		t.Fatalf("caller: %+v %v", rec, err)
 	}
-	eventually(t, "the service-level gauges", func() bool {
+	testkit.Eventually(t, "the service-level gauges", func() bool {
 		req, _ := http.NewRequest("GET", "http://"+d.addr+"/metrics", nil)
 		req.Header.Set("Authorization", "Bearer tok")
 		resp, err := http.DefaultClient.Do(req)

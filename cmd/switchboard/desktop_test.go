@@ -14,6 +14,7 @@ import (
 	"switchboard/internal/ariemu"
 	"switchboard/internal/asterisk"
 	"switchboard/internal/config"
+	"switchboard/internal/testkit"
 )
 
 // apiClient is a signed-in browser session: its cookie and the CSRF token of a page.
@@ -80,7 +81,7 @@ func TestDesktopAPIOnTheRouter(t *testing.T) {
 		return v
 	}
 	var before acd.CallView
-	eventually(t, "the call waits", func() bool { before = callView(call); return before.State == "waiting" })
+	testkit.Eventually(t, "the call waits", func() bool { before = callView(call); return before.State == "waiting" })
 	waiting := sue.want("GET", "/api/calls/waiting", "", 200, call)
 	if strings.Contains(waiting, `"support-l1"`) {
 		t.Fatalf("the supervisor of billing sees other queues' calls: %s", waiting)
@@ -103,7 +104,7 @@ func TestDesktopAPIOnTheRouter(t *testing.T) {
 	heidi.want("POST", "/api/agent/login", `{"endpoint":"Local/004930123456@from-internal"}`, 422, "desk_endpoints")
 	heidi.want("POST", "/api/agent/state", `{"state":"paused"}`, 422, "reason") // logged out, and no reason
 	heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/2008"}`, 200, `"endpoint":"PJSIP/2008"`)
-	eventually(t, "Heidi on the call", func() bool {
+	testkit.Eventually(t, "Heidi on the call", func() bool {
 		_, body := heidi.do("GET", "/api/agent", "")
 		return strings.Contains(body, `"state":"on_call"`) && strings.Contains(body, call)
 	})
@@ -116,7 +117,7 @@ func TestDesktopAPIOnTheRouter(t *testing.T) {
 		t.Fatalf("after the transfer: %+v", moved)
 	}
 	heidi.want("POST", "/api/calls/"+call+"/transfer", `{"queue":"support-l3"}`, 404, `"not_found"`) // no longer hers
-	eventually(t, "the day's figures count the call", func() bool {
+	testkit.Eventually(t, "the day's figures count the call", func() bool {
 		_, body := heidi.do("GET", "/api/agent/stats", "")
 		var s struct{ Calls int }
 		return json.Unmarshal([]byte(body), &s) == nil && s.Calls == 1
@@ -146,7 +147,7 @@ func TestDesktopAPIOnTheRouter(t *testing.T) {
 	// router restarts (SB_ANSWER is set once caller and agent are bridged).
 	ari := asterisk.NewREST(asterisk.RESTOptions{URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User, Password: cfg.ARI.Password})
 	var escalated acd.CallView
-	eventually(t, "both calls connected", func() bool {
+	testkit.Eventually(t, "both calls connected", func() bool {
 		escalated = callView(call)
 		sup := callView("demo-" + support)
 		a, _ := ari.Var(context.Background(), ch, "SB_ANSWER")
@@ -169,7 +170,7 @@ func TestDesktopAPIOnTheRouter(t *testing.T) {
 	d2, err := startDaemon(ctx, cfg, daemonOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	must(err)
 	t.Cleanup(d2.close)
-	eventually(t, "reconciled", func() bool { return d2.router.Reconciliations() > 0 })
+	testkit.Eventually(t, "reconciled", func() bool { return d2.router.Reconciliations() > 0 })
 	want := map[string]string{}
 	for _, a := range atStop {
 		switch a.State {

@@ -21,6 +21,7 @@ import (
 	"switchboard/internal/pgtest"
 	"switchboard/internal/router"
 	"switchboard/internal/store"
+	"switchboard/internal/testkit"
 	"switchboard/ivr/callback"
 )
 
@@ -230,7 +231,9 @@ func (g *dialRig) kill() {
 
 func (g *dialRig) eventually(what string, d time.Duration, cond func() bool) {
 	g.t.Helper()
-	eventuallyWithin(g.t, what, d, cond)
+	if !testkit.Poll(d, cond) {
+		g.t.Fatalf("timed out after %s waiting for %s", d, what)
+	}
 }
 
 func (g *dialRig) request(number string, enqueued time.Time) {

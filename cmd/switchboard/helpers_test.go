@@ -17,6 +17,7 @@ import (
 	"switchboard/internal/ariemu"
 	"switchboard/internal/config"
 	"switchboard/internal/pgtest"
+	"switchboard/internal/testkit"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -80,7 +81,7 @@ func demoDaemonEmu(t *testing.T, opts ariemu.Options, yaml []byte, tweak ...func
 		t.Fatal(err)
 	}
 	t.Cleanup(d.close)
-	eventually(t, "connected", func() bool { return d.router.Reconciliations() > 0 })
+	testkit.Eventually(t, "connected", func() bool { return d.router.Reconciliations() > 0 })
 	return emu, d, cfg
 }
 
@@ -121,25 +122,6 @@ func addAccounts(t *testing.T, d *daemon, accounts ...testAccount) {
 			t.Fatal(err)
 		}
 	}
-}
-
-// eventually polls cond until it holds, failing the test after 15 s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	eventuallyWithin(t, what, 15*time.Second, cond)
-}
-
-// eventuallyWithin polls cond every 20 ms until it holds, failing the test after d.
-func eventuallyWithin(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
 }
 
 // csrfField holds a page's CSRF token: the forms' hidden field or the pages' meta tag.

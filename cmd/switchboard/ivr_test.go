@@ -11,6 +11,7 @@ import (
 	"switchboard/acd"
 	"switchboard/internal/ariemu"
 	"switchboard/internal/config"
+	"switchboard/internal/testkit"
 	"switchboard/ivr"
 )
 
@@ -32,7 +33,7 @@ func TestSurveyScoreIsStored(t *testing.T) {
 		t.Fatal(err)
 	}
 	var agentLeg ariemu.CallRecord
-	eventually(t, "the agent hung up", func() bool {
+	testkit.Eventually(t, "the agent hung up", func() bool {
 		for _, r := range emu.Calls() {
 			if r.Kind == ariemu.KindAgent && len(r.Peers) > 0 && r.Peers[0] == ch && !r.Ended.IsZero() {
 				agentLeg = r
@@ -60,7 +61,7 @@ func TestSurveyScoreIsStored(t *testing.T) {
 		agent string
 		queue string
 	}
-	eventually(t, "score stored", func() bool {
+	testkit.Eventually(t, "score stored", func() bool {
 		s, err := d.store.CSATFor(ctx, "demo-"+ch)
 		got.score, got.agent, got.queue = s.Score, s.Agent, s.Queue
 		return err == nil
@@ -81,7 +82,7 @@ func TestSecureCollectOverHTTP(t *testing.T) {
 	}
 	id := "demo-" + ch
 	var agent string
-	eventually(t, "connected", func() bool {
+	testkit.Eventually(t, "connected", func() bool {
 		_ = d.router.Do(ctx, func(e *acd.Engine) error {
 			if v, ok := e.Call(id); ok && v.State == "connected" {
 				agent = v.Agent
@@ -95,7 +96,7 @@ func TestSecureCollectOverHTTP(t *testing.T) {
 		ariGet(t, cfg, "/recordings/live/call-"+id, &l)
 		return l.State
 	}
-	eventually(t, "recording", func() bool { return live() == "recording" })
+	testkit.Eventually(t, "recording", func() bool { return live() == "recording" })
 	addAccounts(t, d, testAccount{name: "own", role: "agent", agent: agent})
 	c := login(t, d.addr, "own")
 	csrf := pageCSRF(t, c, d.addr)
@@ -117,9 +118,9 @@ func TestSecureCollectOverHTTP(t *testing.T) {
 		code, body := post("/api/calls/"+id+"/secure-collect", `{"name":"card","min":12,"max":19}`)
 		done <- answer{code, body}
 	}()
-	eventually(t, "recording paused for the entry", func() bool { return live() == "paused" })
+	testkit.Eventually(t, "recording paused for the entry", func() bool { return live() == "paused" })
 	// The entry opens once the caller has left the bridge (after the recording notice ends).
-	eventually(t, "caller out of the call bridge", func() bool {
+	testkit.Eventually(t, "caller out of the call bridge", func() bool {
 		var b struct{ Channels []string }
 		return ariGet(t, cfg, "/bridges/sb-call-"+ch, &b) == http.StatusOK && !slices.Contains(b.Channels, ch)
 	})

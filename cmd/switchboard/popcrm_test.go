@@ -11,6 +11,7 @@ import (
 	"switchboard/internal/ariemu"
 	"switchboard/internal/screenpop"
 	"switchboard/internal/store"
+	"switchboard/internal/testkit"
 )
 
 // A known customer with an open ticket calls billing: the pop on the offered agent's feed
@@ -71,7 +72,7 @@ func TestPopCarriesCustomerAndTickets(t *testing.T) {
 	// The finished call joins the customer's interactions, with the agent's disposition and
 	// the caller's score.
 	var last []crm.Interaction
-	eventually(t, "interaction recorded", func() bool {
+	testkit.Eventually(t, "interaction recorded", func() bool {
 		last, err = d.crm.LastInteractions(ctx, cust.ID, 5)
 		return err == nil && len(last) == 1
 	})

@@ -18,6 +18,7 @@ import (
 	"switchboard/internal/ariemu"
 	"switchboard/internal/config"
 	"switchboard/internal/store"
+	"switchboard/internal/testkit"
 	"switchboard/recording"
 )
 
@@ -110,7 +111,7 @@ func TestRecordingNoticeFromConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "recording indexed", func() bool { _, err := d.store.Recording(context.Background(), "call-demo-"+ch); return err == nil })
+		testkit.Eventually(t, "recording indexed", func() bool { _, err := d.store.Recording(context.Background(), "call-demo-"+ch); return err == nil })
 		rec, _ := emu.Call(ch)
 		return rec.Played
 	}
@@ -155,12 +156,12 @@ func TestRecordingsFetchModeFromConfig(t *testing.T) {
 				t.Fatal(err)
 			}
 			name := "call-demo-" + ch
-			eventually(t, "recording indexed", func() bool {
+			testkit.Eventually(t, "recording indexed", func() bool {
 				r, err := d.store.Recording(context.Background(), name)
 				return err == nil && r.Size > 44
 			})
 			// Asterisk's copy is deleted once the index has the recording, so just after.
-			eventually(t, "asterisk's copy deleted", func() bool {
+			testkit.Eventually(t, "asterisk's copy deleted", func() bool {
 				_, err := os.Stat(filepath.Join(mount, name+".wav"))
 				return os.IsNotExist(err)
 			})

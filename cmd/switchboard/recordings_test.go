@@ -12,6 +12,7 @@ import (
 
 	"switchboard/internal/ariemu"
 	"switchboard/internal/router"
+	"switchboard/internal/testkit"
 )
 
 // Recordings end to end: a call in billing (policy always) is recorded by the emulator,
@@ -27,7 +28,7 @@ func TestDaemonRecordsIndexesAndPlaysBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	name := "call-demo-" + ch
-	eventually(t, "recording indexed", func() bool { _, err := d.store.Recording(ctx, name); return err == nil })
+	testkit.Eventually(t, "recording indexed", func() bool { _, err := d.store.Recording(ctx, name); return err == nil })
 	row, _ := d.store.Recording(ctx, name)
 	if row.CallID != "demo-"+ch || row.Queue != "billing" || row.Number != "79995550001" || row.Format != "wav" ||
 		row.Duration < 900*time.Millisecond || row.Size < 44 || len(row.SHA256) != 64 {
@@ -83,7 +84,7 @@ func TestDaemonRecordsIndexesAndPlaysBack(t *testing.T) {
 		t.Fatalf("refused requests were audited as served: %+v", trail)
 	}
 	// A recording collected after its call was gone takes what it lacks from the call record.
-	eventually(t, "call record written", func() bool {
+	testkit.Eventually(t, "call record written", func() bool {
 		c, err := d.store.Call(ctx, "demo-"+ch)
 		return err == nil && !c.AnsweredAt.IsZero()
 	})

@@ -12,6 +12,7 @@ import (
 	"switchboard/internal/ariemu"
 	"switchboard/internal/config"
 	"switchboard/internal/store"
+	"switchboard/internal/testkit"
 )
 
 // billingByHeidi starts the demo daemon with billing served by Heidi (1008) alone (Carol and
@@ -66,7 +67,7 @@ func restart(t *testing.T, cfg *config.Config) *daemon {
 		t.Fatal(err)
 	}
 	t.Cleanup(d.close)
-	eventually(t, "reconciled", func() bool { return d.router.Reconciliations() > 0 })
+	testkit.Eventually(t, "reconciled", func() bool { return d.router.Reconciliations() > 0 })
 	return d
 }
 
@@ -76,10 +77,10 @@ func restart(t *testing.T, cfg *config.Config) *daemon {
 func TestCallsEndedWhileDownAreClosed(t *testing.T) {
 	emu, d, cfg := billingByHeidi(t)
 	talking, talkingID := billingCaller(t, emu, "79990000001")
-	eventually(t, "Heidi talks", func() bool { return callState(d, talkingID) == "connected" })
+	testkit.Eventually(t, "Heidi talks", func() bool { return callState(d, talkingID) == "connected" })
 	waiting, waitingID := billingCaller(t, emu, "79990000002")
 	stays, staysID := billingCaller(t, emu, "79990000003")
-	eventually(t, "two wait", func() bool { return callState(d, waitingID) == "waiting" && callState(d, staysID) == "waiting" })
+	testkit.Eventually(t, "two wait", func() bool { return callState(d, waitingID) == "waiting" && callState(d, staysID) == "waiting" })
 	d.close() // the router stops; Asterisk keeps the calls
 	for _, ch := range []string{talking, waiting} {
 		if err := emu.Hangup(ch); err != nil {
@@ -127,7 +128,7 @@ func TestCallsEndedWhileDownAreClosed(t *testing.T) {
 	if c, err := d2.store.Call(ctx, staysID); err != nil || c.Outcome != "" {
 		t.Errorf("the re-adopted call: %+v %v", c, err)
 	}
-	eventually(t, "Heidi takes the caller who stayed", func() bool { return callState(d2, staysID) == "connected" })
+	testkit.Eventually(t, "Heidi takes the caller who stayed", func() bool { return callState(d2, staysID) == "connected" })
 	if err := emu.Hangup(stays); err != nil {
 		t.Fatal(err)
 	}
@@ -148,8 +149,8 @@ func TestStateAskedDuringCallSurvivesRestart(t *testing.T) {
 	}
 	stays, staysID := billingCaller(t, emu, "79990000001")
 	leaves, leavesID := billingCaller(t, emu, "79990000002")
-	eventually(t, "both talk", func() bool { return callState(d, staysID) == "connected" && callState(d, leavesID) == "connected" })
-	eventually(t, "the channel of the call that stays says it is answered", func() bool {
+	testkit.Eventually(t, "both talk", func() bool { return callState(d, staysID) == "connected" && callState(d, leavesID) == "connected" })
+	testkit.Eventually(t, "the channel of the call that stays says it is answered", func() bool {
 		var v struct{ Value string }
 		return ariGet(t, cfg, "/channels/"+stays+"/variable?variable=SB_ANSWER", &v) == 200 && v.Value != ""
 	})

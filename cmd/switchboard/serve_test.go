@@ -16,6 +16,7 @@ import (
 
 	"switchboard/internal/ariemu"
 	"switchboard/internal/pgtest"
+	"switchboard/internal/testkit"
 )
 
 // serve as a process would run it: a configuration file, secrets in the environment, SIGHUP
@@ -65,12 +66,12 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 		}
 		return n
 	}
-	eventually(t, "serving with one agent", func() bool { return agents() == 1 })
+	testkit.Eventually(t, "serving with one agent", func() bool { return agents() == 1 })
 	ch, err := emu.PlaceCaller(ariemu.Caller{DID: "5552000", TalkTime: 3 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "call connected", func() bool { r, _ := emu.Call(ch); return !r.Bridged.IsZero() })
+	testkit.Eventually(t, "call connected", func() bool { r, _ := emu.Call(ch); return !r.Bridged.IsZero() })
 
 	if err := os.WriteFile(file, conf("  - {id: \"1009\", endpoint: PJSIP/1009, queues: [billing]}\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -78,7 +79,7 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "two agents after SIGHUP", func() bool { return agents() == 2 })
+	testkit.Eventually(t, "two agents after SIGHUP", func() bool { return agents() == 2 })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	rec, err := emu.WaitCall(ctx, ch, ariemu.Ended)
 	cancel()

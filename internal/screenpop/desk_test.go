@@ -8,6 +8,7 @@ import (
 
 	"switchboard/acd"
 	"switchboard/crm"
+	"switchboard/internal/testkit"
 	"switchboard/ivr/callback"
 )
 
@@ -40,7 +41,7 @@ func TestDesk(t *testing.T) {
 	h := startHub(t, Options{})
 	arrive(h, "ast1-c1", "1001")
 	h.Observe(acd.CallAnswered{At: t0, Call: "ast1-c1", Queue: "support-l1", Agent: "1001"})
-	eventually(t, func() bool { _, ok := h.Handled("1001", "ast1-c1"); return ok })
+	testkit.Eventually(t, "1001 handled ast1-c1", func() bool { _, ok := h.Handled("1001", "ast1-c1"); return ok })
 	m := &memDesk{handled: map[string]string{"ast1-old/1001": "billing"}}
 	now := t0.Add(time.Hour)
 	d := &Desk{Hub: h, Store: m, Node: "ast1", Dispositions: []string{"resolved", "escalated"},

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/internal/testkit"
 )
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
@@ -110,7 +111,7 @@ func TestReconnectGetsTheCurrentCall(t *testing.T) {
 	next(t, first)
 	first.Close()
 	h.Observe(acd.CallAnswered{At: t0.Add(3 * time.Second), Call: "ast1-c2", Queue: "support-l1", Agent: "1001", Waited: 3 * time.Second})
-	eventually(t, func() bool { p, _, ok := h.Current("1001"); return ok && p.Kind == KindAnswered })
+	testkit.Eventually(t, "1001's pop says answered", func() bool { p, _, ok := h.Current("1001"); return ok && p.Kind == KindAnswered })
 
 	again := h.Subscribe("1001")
 	defer again.Close()
@@ -124,7 +125,7 @@ func TestReconnectGetsTheCurrentCall(t *testing.T) {
 	arrive(h, "ast1-c3", "1003")
 	other := h.Subscribe("1003")
 	defer other.Close()
-	eventually(t, func() bool { p, _, _ := h.Current("1003"); return p.CallID == "ast1-c3" })
+	testkit.Eventually(t, "1003's pop shows ast1-c3", func() bool { p, _, _ := h.Current("1003"); return p.CallID == "ast1-c3" })
 	h.Observe(acd.CallRequeued{At: t0.Add(20 * time.Second), Call: "ast1-c3", Queue: "support-l1", Agent: "1003", Reason: acd.NoAnswer})
 	for p := next(t, other); p.Kind != KindIdle; p = next(t, other) {
 		if p.CallID != "ast1-c3" {
@@ -234,16 +235,6 @@ func TestTransferPops(t *testing.T) {
 	if p.Kind != KindOffered || p.Queue != "support-l2" || p.Caller != "+4930111222" || len(p.IVR) != 2 || p.Data["account"] != "A-1" {
 		t.Fatalf("line 2 offer %+v", p)
 	}
-}
-
-func eventually(t *testing.T, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatal("condition not met in time")
 }
 
 // Calls that never queued (the caller left in the IVR) are forgotten after a while; queued ones

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/internal/testkit"
 )
 
 // These tests run the server NewServer builds, as the daemon runs it, over TCP on 127.0.0.1
@@ -207,7 +208,7 @@ func TestStreamCapsAndStalledReaders(t *testing.T) {
 			t.Fatal("a stream of the signed-out session still runs")
 		}
 	}
-	eventually(t, "a place freed by the logout", func() bool {
+	testkit.Eventually(t, "a place freed by the logout", func() bool {
 		r := open(sue2)
 		r.Body.Close()
 		return r.StatusCode == 200
@@ -228,7 +229,7 @@ func TestStreamCapsAndStalledReaders(t *testing.T) {
 	if r := s2.openStream(root, "/api/queues/stream"); r.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("a second stream while the stalled one holds the place: %d, want 429", r.StatusCode)
 	}
-	eventually(t, "the stalled stream dropped", func() bool {
+	testkit.Eventually(t, "the stalled stream dropped", func() bool {
 		r := s2.openStream(root, "/api/queues/stream")
 		r.Body.Close()
 		return r.StatusCode == 200
@@ -264,14 +265,3 @@ func rawStream(t *testing.T, s *site, c *http.Client) net.Conn {
 }
 
 func hostOf(s *site) string { return strings.TrimPrefix(s.ts.URL, "http://") }
-
-// eventually polls cond every 10 ms until it holds, failing the test after 10 s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
