@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"switchboard/internal/inbox"
 	"sync"
 	"time"
 )
@@ -102,7 +103,7 @@ func (a *Activity) Miscounted() bool {
 // executor runs the router's goroutines and timers and posts to the owner, counting all of
 // it in the router's activity.
 type executor struct {
-	inbox  *Inbox[func()] // the owner loop's
+	inbox  *inbox.Inbox[func()] // the owner loop's
 	act    *Activity
 	timers Timers
 }

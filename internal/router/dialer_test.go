@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/internal/testkit"
 	"switchboard/ivr/callback"
 )
 
@@ -100,16 +101,6 @@ func (o *origTel) endpoints() []string {
 	return out
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 // The dialer keeps DialAhead callbacks of a queue in the engine, rings the agent first, dials
 // the customer once the agent answered, and records each attempt's outcome from the customer
 // channel's end: busy, no answer, failed, or connected when it answers.
@@ -131,7 +122,7 @@ func TestDialerAttempts(t *testing.T) {
 	defer cancel()
 	go r.Run(ctx)
 	r.Connected(1)
-	waitFor(t, "two callbacks offered", func() bool { return len(tel.endpoints()) == 2 })
+	testkit.Eventually(t, "two callbacks offered", func() bool { return len(tel.endpoints()) == 2 })
 	time.Sleep(50 * time.Millisecond)
 	if n := cbs.claimed(); n != 2 {
 		t.Fatalf("claimed %d with dial-ahead 2", n)
@@ -161,7 +152,7 @@ func TestDialerAttempts(t *testing.T) {
 		if strings.HasPrefix(agentLeg, cust) {
 			t.Fatalf("agent leg %s begins with the customer's id %s: Asterisk refuses the customer", agentLeg, cust)
 		}
-		waitFor(t, "the agent rung", func() bool {
+		testkit.Eventually(t, "the agent rung", func() bool {
 			for _, e := range tel.endpoints() {
 				if strings.HasSuffix(e, " "+agentLeg) {
 					return true
@@ -170,7 +161,7 @@ func TestDialerAttempts(t *testing.T) {
 			return false
 		})
 		r.Deliver(event(t, `{"type":"StasisStart","args":["agent","n1-`+cust+`"],"channel":{"id":"`+agentLeg+`"}}`))
-		waitFor(t, "the customer dialed", func() bool {
+		testkit.Eventually(t, "the customer dialed", func() bool {
 			return slices.Contains(tel.endpoints(), "PJSIP/+4930100@carrier "+cust)
 		})
 		if tt.answer {
@@ -178,7 +169,7 @@ func TestDialerAttempts(t *testing.T) {
 		} else {
 			r.Deliver(event(t, `{"type":"ChannelDestroyed","cause":`+strconv.Itoa(tt.cause)+`,"channel":{"id":"`+cust+`"}}`))
 		}
-		waitFor(t, "the outcome", func() bool {
+		testkit.Eventually(t, "the outcome", func() bool {
 			cbs.mu.Lock()
 			defer cbs.mu.Unlock()
 			return cbs.finished[id] != ""
@@ -190,7 +181,7 @@ func TestDialerAttempts(t *testing.T) {
 			t.Errorf("attempt %d: %s (agent %q), want %s", id, got, agent, tt.outcome)
 		}
 		// Each finished attempt leaves room for one more callback.
-		waitFor(t, "the next callback claimed", func() bool { return cbs.claimed() == 3+i })
+		testkit.Eventually(t, "the next callback claimed", func() bool { return cbs.claimed() == 3+i })
 	}
 	tel.mu.Lock()
 	defer tel.mu.Unlock()

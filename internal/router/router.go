@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"switchboard/acd"
+	"switchboard/internal/inbox"
 	"switchboard/ivr"
 )
 
@@ -324,7 +325,7 @@ type Router struct {
 // loop is the owner loop's own state: its inbox, the engine's events not yet handed on, and
 // its timers.
 type loop struct {
-	inbox     *Inbox[func()]
+	inbox     *inbox.Inbox[func()]
 	pending   []acd.Event
 	observers []func(acd.Event)
 	received  time.Time   // when the ARI event being handled arrived
@@ -378,7 +379,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 	r := &Router{
 		cfg: cfg, tel: tel, log: opt.Logger, clock: opt.Clock,
 		calls: map[string]*call{}, chans: map[string]*call{},
-		loop:  loop{inbox: NewInbox[func()](), observers: opt.Observers},
+		loop:  loop{inbox: inbox.New[func()](), observers: opt.Observers},
 		hooks: hooks{latency: opt.Probes.OfferLatency, journal: opt.Journal, callback: opt.Callback, csat: opt.CSAT},
 	}
 	eng, err := acd.New(acd.Options{Clock: opt.Clock, OnEvent: func(ev acd.Event) { r.loop.pending = append(r.loop.pending, ev) }})

@@ -36,41 +36,7 @@ func (h *Harness) wrapOptions(g *gen, o router.Options) router.Options {
 		o.Agents = journalAgents{h.jr}
 	}
 	o.Journal = &liveJournal{g: g, jr: h.jr, next: o.Journal}
-	if f := o.Lookups.Lookup; f != nil {
-		o.Lookups.Lookup = func(_ context.Context, q router.LookupQuery) (ivr.Customer, bool, error) {
-			value := q.Number
-			if q.By == ivr.ByVar {
-				value = q.Account
-				if q.Sensitive {
-					value = router.MaskedInput
-				}
-			}
-			type ans struct {
-				c  ivr.Customer
-				ok bool
-			}
-			v, err := g.ask("lookup "+q.By+" "+value, true, func() (any, error) {
-				c, ok, err := f(context.Background(), q)
-				return ans{c, ok}, err
-			})
-			a, _ := v.(ans)
-			return a.c, a.ok, err
-		}
-	}
-	if f := o.Lookups.Classify; f != nil {
-		o.Lookups.Classify = func(_ context.Context, q router.ClassifyQuery) (router.Classification, bool, error) {
-			type ans struct {
-				c  router.Classification
-				ok bool
-			}
-			v, err := g.ask(fmt.Sprintf("classify %s %s/%d", q.Number, q.Queue, q.Priority), true, func() (any, error) {
-				c, ok, err := f(context.Background(), q)
-				return ans{c, ok}, err
-			})
-			a, _ := v.(ans)
-			return a.c, a.ok, err
-		}
-	}
+	o.Lookups = gateLookups(g, o.Lookups)
 	if f := o.CSAT; f != nil {
 		o.CSAT = func(_ context.Context, s router.CSAT) error {
 			_, err := g.ask(fmt.Sprintf("csat %s %s %d", s.CallID, s.Agent, s.Score), true, func() (any, error) {
@@ -97,6 +63,47 @@ func (h *Harness) wrapOptions(g *gen, o router.Options) router.Options {
 		o.Callbacks = &callbacks{g: g, cb: o.Callbacks}
 	}
 	return o
+}
+
+// gateLookups puts the caller lookups behind the gate, named "lookup <by> <value>" (a
+// sensitive entry masked) and "classify <number> <queue>/<priority>".
+func gateLookups(g *gen, l router.Lookups) router.Lookups {
+	if f := l.Lookup; f != nil {
+		l.Lookup = func(_ context.Context, q router.LookupQuery) (ivr.Customer, bool, error) {
+			value := q.Number
+			if q.By == ivr.ByVar {
+				value = q.Account
+				if q.Sensitive {
+					value = router.MaskedInput
+				}
+			}
+			type ans struct {
+				c  ivr.Customer
+				ok bool
+			}
+			v, err := g.ask("lookup "+q.By+" "+value, true, func() (any, error) {
+				c, ok, err := f(context.Background(), q)
+				return ans{c, ok}, err
+			})
+			a, _ := v.(ans)
+			return a.c, a.ok, err
+		}
+	}
+	if f := l.Classify; f != nil {
+		l.Classify = func(_ context.Context, q router.ClassifyQuery) (router.Classification, bool, error) {
+			type ans struct {
+				c  router.Classification
+				ok bool
+			}
+			v, err := g.ask(fmt.Sprintf("classify %s %s/%d", q.Number, q.Queue, q.Priority), true, func() (any, error) {
+				c, ok, err := f(context.Background(), q)
+				return ans{c, ok}, err
+			})
+			a, _ := v.(ans)
+			return a.c, a.ok, err
+		}
+	}
+	return l
 }
 
 // callbacks puts the callback store behind the gate.
