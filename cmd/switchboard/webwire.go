@@ -21,7 +21,7 @@ var (
 	_ web.Recordings = (*store.Store)(nil)
 	_ web.Callbacks  = (*store.Store)(nil)
 	_ web.CRM        = (*store.CRM)(nil)
-	_ web.Pops       = webPops{}
+	_ web.Pops       = screenpop.Feed{}
 	_ web.Desk       = webDesk{}
 )
 
@@ -46,7 +46,7 @@ func (d *daemon) webOptions(cfg *config.Config, metricsToken string) web.Options
 		Reports:          d.store,
 		RecordCall:       d.recordOnDemand,
 		Secure:           d.router,
-		Pops:             webPops{d.pops},
+		Pops:             screenpop.Feed{Hub: d.pops},
 		Desk:             webDesk{d.desk},
 		Desktop:          deskRouter{d.router, d.store},
 		AgentDay:         d.store.AgentDay,
@@ -77,19 +77,6 @@ func webLimits(h config.HTTP) web.Limits {
 	return web.Limits{ReadHeaderTimeout: h.ReadHeaderTimeout, ReadTimeout: h.ReadTimeout, WriteTimeout: h.WriteTimeout,
 		IdleTimeout: h.IdleTimeout, StreamWriteTimeout: h.StreamWriteTimeout,
 		StreamsPerSession: h.StreamsPerSession, StreamsPerUser: h.StreamsPerUser}
-}
-
-// webPops is the screen-pop hub as the web side's feed.
-type webPops struct{ hub *screenpop.Hub }
-
-func (p webPops) Subscribe(agent string) (<-chan []byte, func()) {
-	s := p.hub.Subscribe(agent)
-	return s.C, s.Close
-}
-
-func (p webPops) Current(agent string) ([]byte, bool) {
-	_, b, ok := p.hub.Current(agent)
-	return b, ok
 }
 
 // webDesk is the screen-pop desk as the web side's.

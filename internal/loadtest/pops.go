@@ -49,19 +49,6 @@ type pops struct {
 	n       int
 }
 
-// hubFeed is the hub as the web side's pop feed (as cmd/switchboard wires it).
-type hubFeed struct{ hub *screenpop.Hub }
-
-func (f hubFeed) Subscribe(agent string) (<-chan []byte, func()) {
-	s := f.hub.Subscribe(agent)
-	return s.C, s.Close
-}
-
-func (f hubFeed) Current(agent string) ([]byte, bool) {
-	_, b, ok := f.hub.Current(agent)
-	return b, ok
-}
-
 // startPops starts the hub and the HTTP side on a loopback port and connects one desktop per
 // agent; it returns once every desktop has its first (idle) pop.
 func startPops(ctx context.Context, agents []string, log *slog.Logger) (*pops, error) {
@@ -73,7 +60,7 @@ func startPops(ctx context.Context, agents []string, log *slog.Logger) (*pops, e
 		return nil, err
 	}
 	p.srv = &http.Server{Handler: web.Handler(web.Options{Users: users, Live: func() web.Live { return web.Live{} },
-		Pops: hubFeed{p.hub}, Logger: log}), ReadHeaderTimeout: 10 * time.Second}
+		Pops: screenpop.Feed{Hub: p.hub}, Logger: log}), ReadHeaderTimeout: 10 * time.Second}
 	go p.srv.Serve(ln)
 	rctx, cancel := context.WithCancel(context.Background())
 	p.stop = cancel

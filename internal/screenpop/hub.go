@@ -458,3 +458,18 @@ func (s *Subscriber) put(b []byte, dropped prometheus.Counter) {
 		dropped.Inc()
 	}
 }
+
+// Feed is the hub as a feed of encoded pops per agent, the shape the web side streams.
+type Feed struct{ Hub *Hub }
+
+// Subscribe returns the agent's pops as they come and the function that stops them.
+func (f Feed) Subscribe(agent string) (<-chan []byte, func()) {
+	s := f.Hub.Subscribe(agent)
+	return s.C, s.Close
+}
+
+// Current returns the agent's latest pop, encoded.
+func (f Feed) Current(agent string) ([]byte, bool) {
+	_, b, ok := f.Hub.Current(agent)
+	return b, ok
+}

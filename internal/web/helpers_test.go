@@ -195,19 +195,7 @@ func (s *site) openStream(c *http.Client, path string) *http.Response {
 
 // hubPops and deskOf give the web side the screen pop's hub and desk, as cmd/switchboard
 // wires them.
-func hubPops(h *screenpop.Hub) Pops { return popFeed{h} }
-
-type popFeed struct{ hub *screenpop.Hub }
-
-func (f popFeed) Subscribe(agent string) (<-chan []byte, func()) {
-	s := f.hub.Subscribe(agent)
-	return s.C, s.Close
-}
-
-func (f popFeed) Current(agent string) ([]byte, bool) {
-	_, b, ok := f.hub.Current(agent)
-	return b, ok
-}
+func hubPops(h *screenpop.Hub) Pops { return screenpop.Feed{Hub: h} }
 
 func deskOf(d *screenpop.Desk) Desk { return popDesk{d} }
 
