@@ -106,7 +106,7 @@ const cliActor = "switchboard user"
 
 // saveUser creates or updates an account with a password (store.SaveUser) and audits it.
 func saveUser(ctx context.Context, st *store.Store, name, role, agent string, queues []string, pw string, now time.Time) (*account.Update, error) {
-	hash, err := web.HashPassword(pw)
+	hash, err := account.HashPassword(pw)
 	if err != nil {
 		return nil, err
 	}

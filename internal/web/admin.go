@@ -30,7 +30,7 @@ var validUsername = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 
 const (
 	minPassword = 10
-	maxPassword = 72 // bcrypt uses no more
+	maxPassword = account.MaxPassword
 )
 
 // CheckUsername checks a new account's name.
@@ -154,7 +154,7 @@ func (s *server) createUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnprocessableEntity, CodeInvalid, err.Error())
 		return
 	}
-	hash, err := HashPassword(in.Password)
+	hash, err := account.HashPassword(in.Password)
 	if err != nil {
 		s.storeError(w, "hash password", err)
 		return
@@ -204,7 +204,7 @@ func (s *server) updateUser(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusUnprocessableEntity, CodeInvalid, err.Error())
 			return
 		}
-		hash, err := HashPassword(*in.Password)
+		hash, err := account.HashPassword(*in.Password)
 		if err != nil {
 			s.storeError(w, "hash password", err)
 			return

@@ -42,7 +42,7 @@ func newStoreSiteWith(t *testing.T, edit func(*Options, *store.Store)) *storeSit
 		{Username: "sue", Role: "supervisor", Queues: []string{"billing"}},
 		{Username: "alice", Role: "agent", AgentID: "1001"},
 	} {
-		u.PasswordHash, _ = HashPassword(u.Username + "-password")
+		u.PasswordHash, _ = account.HashPassword(u.Username + "-password")
 		a, err := st.CreateAccount(context.Background(), u)
 		if err != nil {
 			t.Fatal(err)

@@ -12,10 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"switchboard/internal/account"
 )
@@ -33,21 +30,6 @@ const (
 	loginCSRF     = "sb_login_csrf"
 	sessionTTL    = 12 * time.Hour
 )
-
-// HashPassword returns the bcrypt hash to store for a password.
-func HashPassword(pw string) (string, error) {
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
-	if err != nil {
-		return "", err
-	}
-	return string(h), nil
-}
-
-// dummyHash is a bcrypt hash of nothing anyone knows, computed once, when first needed.
-var dummyHash = sync.OnceValue(func() []byte {
-	h, _ := bcrypt.GenerateFromPassword([]byte(randomToken()), bcrypt.DefaultCost)
-	return h
-})
 
 func randomToken() string {
 	b := make([]byte, 32)
@@ -230,11 +212,7 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	hash := dummyHash() // an unknown name costs the same bcrypt work as a wrong password
-	if u != nil {
-		hash = []byte(u.PasswordHash)
-	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(pw)) != nil || u == nil {
+	if !account.PasswordMatches(u, pw) {
 		s.limit.fail(now, ip, name)
 		s.opt.Logger.Info("login failed", "ip", ip)
 		s.loginPage(w, r, "Wrong username or password.", http.StatusUnauthorized)

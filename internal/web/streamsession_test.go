@@ -18,7 +18,7 @@ import (
 // A stream checks its session now and then: once the user signed out (or the session is gone
 // otherwise), the wallboard's and the pop's streams end rather than keep sending live data.
 func TestStreamsEndWithTheSession(t *testing.T) {
-	hash := func(pw string) string { h, _ := HashPassword(pw); return h }
+	hash := func(pw string) string { h, _ := account.HashPassword(pw); return h }
 	users := &memUsers{sessions: map[string]*account.Session{}, users: map[string]*account.User{
 		"sue":   {ID: 1, Username: "sue", Role: "supervisor", Queues: []string{"billing"}, PasswordHash: hash("sue-pass")},
 		"alice": {ID: 3, Username: "alice", Role: "agent", AgentID: "1001", PasswordHash: hash("alice-pass")},
