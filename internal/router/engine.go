@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"time"
 
@@ -97,11 +98,16 @@ func (r *Router) enqueued(c *call, ev acd.CallEnqueued) {
 	c.place.inHold = hold
 	known := r.holds[hold]
 	r.holds[hold] = true
+	var making *holdMake
+	if !known {
+		making = r.holdMaking.claim(hold) // here, so that the next callers' workers wait for it
+	}
 	place := placeValue(ev.Queue, ev.Priority, ev.EnqueuedAt)
 	c.w.do(func(ctx context.Context) {
 		r.stopPlayback(ctx, c)
-		if !known {
+		if making != nil {
 			r.ensureHold(ctx, hold)
+			r.holdMaking.made(r.act, hold, making)
 		}
 		if err := ignoreGone(r.tel.SetVar(ctx, ch, varPlace, place)); err != nil {
 			r.log.Warn("set channel variable", "call", c.id, "var", varPlace, "err", err)
@@ -109,13 +115,18 @@ func (r *Router) enqueued(c *call, ev acd.CallEnqueued) {
 		if !move {
 			return
 		}
-		if err := ignoreGone(r.tel.AddChannel(ctx, hold, ch)); err != nil {
-			// The holding bridge may have been destroyed behind our back: make it and retry once.
-			r.ensureHold(ctx, hold)
-			if err := ignoreGone(r.tel.AddChannel(ctx, hold, ch)); err != nil {
-				r.log.Error("caller not moved to the holding bridge", "call", c.id, "err", err)
-				return
-			}
+		r.holdMaking.wait(r.act, hold)
+		err := r.tel.AddChannel(ctx, hold, ch)
+		if errors.Is(err, ErrNotFound) {
+			// Asterisk says the bridge is gone (a channel it does not know is a 400): make it
+			// again, once for all the callers who find it gone meanwhile. Any other failure
+			// (a timeout, a dropped connection) says nothing of the bridge.
+			r.makeHold(ctx, hold)
+			err = r.tel.AddChannel(ctx, hold, ch)
+		}
+		if err != nil {
+			r.log.Error("caller not moved to the holding bridge", "call", c.id, "err", err)
+			return
 		}
 		// After every join: Asterisk's music announcer leaves a holding bridge with its last
 		// caller, and one who joins later hears silence until music is asked for again

@@ -304,6 +304,7 @@ type Router struct {
 	chans      map[string]*call // by caller and agent channel id
 	ending     map[string]bool  // channels of forgotten calls still up: the router is ending them, reconcile adopts none
 	holds      map[string]bool  // holding bridges known to exist
+	holdMaking holdMaking       // creations of holding bridges under way (holdbridge.go)
 	metrics    *metrics
 	stats      stats
 	reconciled atomic.Int64
