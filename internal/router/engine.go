@@ -157,6 +157,7 @@ func (r *Router) offered(c *call, ev acd.CallOffered) {
 	c.offer.attempt++
 	agentChan := agentChanID(c.baseChan(), c.offer.attempt)
 	c.offer.offerChan, c.offer.offerAgent = agentChan, ev.Agent
+	c.offer.deadline, c.offer.rung = ev.Deadline, false
 	r.chans[agentChan] = c
 	start := time.Now()
 	if c.offer.attempt == 1 && !c.info.arrived.IsZero() && ev.Waited < 50*time.Millisecond {
@@ -173,7 +174,13 @@ func (r *Router) offered(c *call, ev acd.CallOffered) {
 		if err := r.tel.Originate(ctx, o); err != nil {
 			r.log.Warn("originate failed", "call", c.id, "agent", ev.Agent, "endpoint", ev.Endpoint, "err", err)
 			r.post(func() { r.originateFailed(c, agentChan, ev.Agent, err) })
+			return
 		}
+		r.post(func() {
+			if c.offer.offerChan == agentChan {
+				c.offer.rung = true
+			}
+		})
 	})
 }
 

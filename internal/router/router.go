@@ -528,6 +528,7 @@ func (r *Router) armDeadline() {
 			if r.sched.deadlineT == t {
 				r.sched.deadlineT = nil
 			}
+			r.withdrawUnrung()
 			r.eng.Tick()
 		})
 	})
