@@ -87,26 +87,24 @@ func newCostMeter(c Cost) *costMeter {
 
 type wsRequestKey struct{}
 
-// serve spends a request's service time, waiting for a worker if all are busy.
-func (m *costMeter) serve(ctx context.Context) error {
+// serve spends a request's service time, waiting for a worker if all are busy. A client
+// that goes away meanwhile changes nothing: Asterisk does not notice, serves the request and
+// keeps its HTTP session until then (a timed-out client that closes its connection and dials
+// another holds two sessions).
+func (m *costMeter) serve(ctx context.Context) {
 	m.requests.Add(1)
 	d := m.cost.Request
 	if ctx.Value(wsRequestKey{}) != nil {
 		d = m.cost.WebSocketRequest
 	}
 	if d <= 0 {
-		return nil
+		return
 	}
 	if m.workers != nil {
-		select {
-		case m.workers <- struct{}{}:
-			defer func() { <-m.workers }()
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		m.workers <- struct{}{}
+		defer func() { <-m.workers }()
 	}
 	spin(d)
-	return nil
 }
 
 // spin waits d; a short wait is a busy loop, since timers are coarser than a request's cost.
@@ -122,9 +120,7 @@ func spin(d time.Duration) {
 // costly charges every ARI request before h serves it.
 func (s *Server) costly(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := s.cost.serve(r.Context()); err != nil {
-			return // the client went away while waiting
-		}
+		s.cost.serve(r.Context())
 		h.ServeHTTP(w, r)
 	})
 }

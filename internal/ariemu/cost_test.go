@@ -117,3 +117,45 @@ func TestCostOff(t *testing.T) {
 	resp.Body.Close()
 	_ = conns
 }
+
+// A client that closes its connection while its request waits for a worker does not free
+// the session: as Asterisk, the emulator serves the request and only then lets the session
+// go. Two requests of 200 ms on one worker: the second's session lasts until about 400 ms,
+// though its client left at once.
+func TestCostClientLeavingHoldsSession(t *testing.T) {
+	srv, addr := costServer(t, Cost{Request: 200 * time.Millisecond, Workers: 1, Connect: -1})
+	start := time.Now()
+	var conns []net.Conn
+	for i := range 2 { // the second waits for the worker the first holds
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		req, _ := http.NewRequest("GET", "http://"+addr+"/ari/asterisk/ping", nil)
+		if err := req.Write(c); err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+			if _, _, _, n := srv.Sessions(); n == int64(i+1) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("request %d never reached the emulator", i+1)
+			}
+		}
+	}
+	_ = conns[1].Close() // the waiting one leaves
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		if open, _, _, _ := srv.Sessions(); open < 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the closed connection never freed its session")
+		}
+	}
+	if held := time.Since(start); held < 400*time.Millisecond {
+		t.Errorf("session freed after %v, before both requests were served (400 ms)", held)
+	}
+}

@@ -9,8 +9,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,12 +48,22 @@ type RESTOptions struct {
 	// Asterisk's session_keep_alive (15 s), so that no request goes out on a connection
 	// Asterisk is closing at the same moment.
 	IdleTimeout time.Duration
+	// Timeout is how long a caller waits for Asterisk's answer (default DefaultTimeout). A
+	// request that has not got a connection by then is given up; one already sent returns
+	// its error to the caller but keeps its connection until Asterisk answers it, at most
+	// WireTimeout after it was sent (default DefaultWireTimeout): closing the connection would
+	// not stop Asterisk, which keeps the session until it has answered, and the connection
+	// dialed in its place would take one session more.
+	Timeout     time.Duration
+	WireTimeout time.Duration
 }
 
 // Defaults of RESTOptions.
 const (
 	DefaultMaxConns    = 16
 	DefaultIdleTimeout = 10 * time.Second
+	DefaultTimeout     = 10 * time.Second
+	DefaultWireTimeout = 2 * time.Minute
 )
 
 // REST carries out the router's requests on one Asterisk node: every request, recording
@@ -73,16 +85,21 @@ func NewREST(opt RESTOptions) *REST {
 	if opt.IdleTimeout <= 0 {
 		opt.IdleTimeout = DefaultIdleTimeout
 	}
-	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxConnsPerHost:       opt.MaxConns,
-		MaxIdleConnsPerHost:   opt.MaxConns,
-		MaxIdleConns:          opt.MaxConns,
-		IdleConnTimeout:       opt.IdleTimeout,
-		ResponseHeaderTimeout: 10 * time.Second,
+	if opt.Timeout <= 0 {
+		opt.Timeout = DefaultTimeout
 	}
-	r := &REST{opt: opt, http: &http.Client{Transport: tr, Timeout: 10 * time.Second}, files: &http.Client{Transport: tr}}
+	if opt.WireTimeout <= 0 {
+		opt.WireTimeout = DefaultWireTimeout
+	}
+	tr := &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxConnsPerHost:     opt.MaxConns,
+		MaxIdleConnsPerHost: opt.MaxConns,
+		MaxIdleConns:        opt.MaxConns,
+		IdleConnTimeout:     opt.IdleTimeout,
+	}
+	r := &REST{opt: opt, http: &http.Client{Transport: tr}, files: &http.Client{Transport: tr}}
 	r.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "switchboard_ari_request_seconds",
 		Help:    "ARI REST requests, from sending to the answer's status (waiting for a pooled connection included), by operation.",
@@ -141,14 +158,76 @@ const (
 	opRecordingResume = "recording_resume"
 )
 
-// do sends one request through the pool, timed under the operation op.
-func (r *REST) do(cl *http.Client, req *http.Request, op string) (*http.Response, error) {
+// do sends one API request through the pool, timed under the operation op, and waits for
+// its answer until opt.Timeout or the end of the request's context. A request that never got
+// a connection is then given up. One on the wire is left to finish under a context of its
+// own, bounded by opt.WireTimeout: its answer is read away and its connection, busy until
+// then, goes back to the pool, so the pool never dials past Asterisk's sessions.
+func (r *REST) do(req *http.Request, op string) (*http.Response, error) {
 	r.inFlight.Inc()
 	start := time.Now()
-	resp, err := cl.Do(req)
-	r.latency.WithLabelValues(op).Observe(time.Since(start).Seconds())
-	r.inFlight.Dec()
-	return resp, err
+	finished := func() {
+		r.latency.WithLabelValues(op).Observe(time.Since(start).Seconds())
+		r.inFlight.Dec()
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), r.opt.WireTimeout)
+	var onWire atomic.Bool
+	wctx = httptrace.WithClientTrace(wctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { onWire.Store(true) }})
+	type answer struct {
+		resp *http.Response
+		err  error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		resp, err := r.http.Do(req.WithContext(wctx))
+		done <- answer{resp, err}
+	}()
+	timer := time.NewTimer(r.opt.Timeout)
+	defer timer.Stop()
+	var why error
+	select {
+	case a := <-done:
+		finished()
+		if a.err != nil {
+			cancel()
+			return nil, a.err
+		}
+		a.resp.Body = cancelOnClose{a.resp.Body, cancel}
+		return a.resp, nil
+	case <-timer.C:
+		why = context.DeadlineExceeded
+	case <-req.Context().Done():
+		why = req.Context().Err()
+	}
+	sent := onWire.Load()
+	if !sent {
+		cancel() // still waiting for a connection: nothing reached Asterisk
+	}
+	go func() {
+		a := <-done
+		if a.err == nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(a.resp.Body, 1<<20))
+			a.resp.Body.Close()
+		}
+		cancel()
+		finished()
+	}()
+	if sent {
+		return nil, fmt.Errorf("no answer from Asterisk yet (the request goes on): %w", why)
+	}
+	return nil, fmt.Errorf("no connection to Asterisk free: %w", why)
+}
+
+// cancelOnClose ends a request's own context when its answer is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // statusError is an ARI request Asterisk answered with a failure status; a 404 is
@@ -220,7 +299,7 @@ func (r *REST) send(ctx context.Context, method, path string, query url.Values, 
 	if r.opt.Username != "" {
 		req.SetBasicAuth(r.opt.Username, r.opt.Password)
 	}
-	resp, err := r.do(r.http, req, metric)
+	resp, err := r.do(req, metric)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
@@ -369,7 +448,7 @@ func (r *REST) get(ctx context.Context, path, metric string, out any) error {
 	if r.opt.Username != "" {
 		req.SetBasicAuth(r.opt.Username, r.opt.Password)
 	}
-	resp, err := r.do(r.http, req, metric)
+	resp, err := r.do(req, metric)
 	if err != nil {
 		return fmt.Errorf("ari get %s: %w", path, err)
 	}
@@ -400,7 +479,11 @@ func (r *REST) FetchRecording(ctx context.Context, name string) (io.ReadCloser, 
 	if r.opt.Username != "" {
 		req.SetBasicAuth(r.opt.Username, r.opt.Password)
 	}
-	resp, err := r.do(r.files, req, opRecordingFetch)
+	r.inFlight.Inc()
+	start := time.Now()
+	resp, err := r.files.Do(req) // the body streams under the caller's context
+	r.latency.WithLabelValues(opRecordingFetch).Observe(time.Since(start).Seconds())
+	r.inFlight.Dec()
 	if err != nil {
 		return nil, fmt.Errorf("fetch recording %s: %w", name, err)
 	}

@@ -107,7 +107,9 @@ type queuePlace struct {
 type offerLeg struct {
 	offerChan  string
 	offerAgent string
-	attempt    int // numbers the call's agent channels
+	attempt    int       // numbers the call's agent channels
+	deadline   time.Time // the engine's ring deadline
+	rung       bool      // Asterisk answered the originate: the phone rings
 }
 
 // agentLeg is the connected agent.

@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"time"
 
@@ -97,11 +98,16 @@ func (r *connector) enqueued(c *call, ev acd.CallEnqueued) {
 	c.place.inHold = hold
 	known := r.holds[hold]
 	r.holds[hold] = true
+	var making *holdMake
+	if !known {
+		making = r.holdMaking.claim(hold) // here, so that the next callers' workers wait for it
+	}
 	place := placeValue(ev.Queue, ev.Priority, ev.EnqueuedAt)
 	c.w.do(func(ctx context.Context) {
 		r.stopPlayback(ctx, c)
-		if !known {
+		if making != nil {
 			r.ensureHold(ctx, hold)
+			r.holdMaking.made(r.u.ex.act, hold, making)
 		}
 		if err := ignoreGone(r.tel.SetVar(ctx, ch, varPlace, place)); err != nil {
 			r.log.Warn("set channel variable", "call", c.id, "var", varPlace, "err", err)
@@ -109,13 +115,18 @@ func (r *connector) enqueued(c *call, ev acd.CallEnqueued) {
 		if !move {
 			return
 		}
-		if err := ignoreGone(r.tel.AddChannel(ctx, hold, ch)); err != nil {
-			// The holding bridge may have been destroyed behind our back: make it and retry once.
-			r.ensureHold(ctx, hold)
-			if err := ignoreGone(r.tel.AddChannel(ctx, hold, ch)); err != nil {
-				r.log.Error("caller not moved to the holding bridge", "call", c.id, "err", err)
-				return
-			}
+		r.holdMaking.wait(r.u.ex.act, hold)
+		err := r.tel.AddChannel(ctx, hold, ch)
+		if errors.Is(err, ErrNotFound) {
+			// Asterisk says the bridge is gone (a channel it does not know is a 400): make it
+			// again, once for all the callers who find it gone meanwhile. Any other failure
+			// (a timeout, a dropped connection) says nothing of the bridge.
+			r.makeHold(ctx, hold)
+			err = r.tel.AddChannel(ctx, hold, ch)
+		}
+		if err != nil {
+			r.log.Error("caller not moved to the holding bridge", "call", c.id, "err", err)
+			return
 		}
 		// After every join: Asterisk's music announcer leaves a holding bridge with its last
 		// caller, and one who joins later hears silence until music is asked for again
@@ -146,6 +157,7 @@ func (r *connector) offered(c *call, ev acd.CallOffered) {
 	c.offer.attempt++
 	agentChan := agentChanID(c.baseChan(), c.offer.attempt)
 	c.offer.offerChan, c.offer.offerAgent = agentChan, ev.Agent
+	c.offer.deadline, c.offer.rung = ev.Deadline, false
 	r.chans[agentChan] = c
 	start := time.Now()
 	if c.offer.attempt == 1 && !c.info.arrived.IsZero() && ev.Waited < 50*time.Millisecond {
@@ -162,7 +174,13 @@ func (r *connector) offered(c *call, ev acd.CallOffered) {
 		if err := r.tel.Originate(ctx, o); err != nil {
 			r.log.Warn("originate failed", "call", c.id, "agent", ev.Agent, "endpoint", ev.Endpoint, "err", err)
 			r.post(func() { r.u.lnk.originateFailed(c, agentChan, ev.Agent, err) })
+			return
 		}
+		r.post(func() {
+			if c.offer.offerChan == agentChan {
+				c.offer.rung = true
+			}
+		})
 	})
 }
 

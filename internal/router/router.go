@@ -515,6 +515,7 @@ func (r *Router) armDeadline() {
 			if r.loop.sched.deadlineT == t {
 				r.loop.sched.deadlineT = nil
 			}
+			r.withdrawUnrung()
 			r.eng.Tick()
 		})
 	})

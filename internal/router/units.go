@@ -37,7 +37,8 @@ type (
 	}
 	connector struct {
 		*Router
-		holds map[string]bool // holding bridges known to exist
+		holds      map[string]bool // holding bridges known to exist
+		holdMaking holdMaking      // creations of holding bridges under way (holdbridge.go)
 	}
 	flows          struct{ *Router }
 	callbackDialer struct {
