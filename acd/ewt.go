@@ -76,18 +76,19 @@ func (h *history) theta() float64 {
 	return h.aband / h.waitT
 }
 
-// accrue integrates the staffed members over time while callers wait.
-func (h *history) accrue(now time.Time, waiting bool, staffed int) {
-	if waiting && staffed > 0 && now.After(h.last) {
-		h.exposure += float64(staffed) * now.Sub(h.last).Seconds()
+// accrue integrates the staffed members over time, once for each caller waiting.
+func (h *history) accrue(now time.Time, waiting, staffed int) {
+	if waiting > 0 && staffed > 0 && now.After(h.last) {
+		h.exposure += float64(staffed*waiting) * now.Sub(h.last).Seconds()
 	}
 	h.last = now
 }
 
-// served counts a waiting caller taken by an agent.
-func (h *history) served() {
+// served counts a waiting caller taken by an agent: each of the waiting callers, the one
+// taken included, moved up one place.
+func (h *history) served(waiting int) {
 	const keep = 1 - 1.0/speedMemory
-	h.taken = h.taken*keep + 1
+	h.taken = h.taken*keep + float64(waiting)
 	h.exposure *= keep
 	h.takenN++
 }

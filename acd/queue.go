@@ -133,7 +133,7 @@ func (m *member) unlink() {
 // waiting list or to the members' states.
 func (q *queue) touch(now time.Time) {
 	q.stats.accrue(now, q)
-	q.hist.accrue(now, len(q.waiting) > 0, q.staffed())
+	q.hist.accrue(now, len(q.waiting), q.staffed())
 }
 
 // staffed counts the members available or working a call.

@@ -151,7 +151,7 @@ func (e *Engine) offer(c *call, a *agent, now time.Time) {
 	q := c.q
 	q.remove(c, now)
 	if now.After(c.queuedAt) {
-		q.hist.served()
+		q.hist.served(len(q.waiting) + 1)
 	}
 	c.state = offered
 	c.agent = a

@@ -9,9 +9,9 @@ import (
 )
 
 // The project's estimator against the baselines, on the shipped scenarios and three seeds
-// each: in every stationary case within 10% of the best baseline and within 5% of ql_m (QL_m
-// with the model's true parameters, which the daemon cannot know), and at most half les's
-// error when the arrival rate swings during the day.
+// each: in every stationary case within 1% of the best baseline (noise: it is ahead on most)
+// and within 2% of ql_m (QL_m with the model's true parameters, which the daemon cannot know),
+// and at most half les's error when the arrival rate swings during the day.
 func TestEWTGoals(t *testing.T) {
 	cases := []struct {
 		file       string
@@ -56,11 +56,11 @@ func TestEWTGoals(t *testing.T) {
 				}
 				les, qlm := res.EWT[acd.EstimatorLES].RASE, res.EWT[sim.EstimatorQLM].RASE
 				t.Logf("switchboard %.4f, best baseline %s %.4f, ql_m %.4f, les %.4f", ours.RASE, bestName, best, qlm, les)
-				if c.stationary && ours.RASE > 1.10*best {
-					t.Errorf("switchboard RASE %.4f is more than 10%% above %s's %.4f", ours.RASE, bestName, best)
+				if c.stationary && ours.RASE > 1.01*best {
+					t.Errorf("switchboard RASE %.4f is more than 1%% above %s's %.4f", ours.RASE, bestName, best)
 				}
-				if c.stationary && ours.RASE > 1.05*qlm {
-					t.Errorf("switchboard RASE %.4f is more than 5%% above ql_m's %.4f", ours.RASE, qlm)
+				if c.stationary && ours.RASE > 1.02*qlm {
+					t.Errorf("switchboard RASE %.4f is more than 2%% above ql_m's %.4f", ours.RASE, qlm)
 				}
 				if !c.stationary && ours.RASE > 0.5*les {
 					t.Errorf("switchboard RASE %.4f is more than half les's %.4f", ours.RASE, les)
