@@ -405,6 +405,9 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 	r.metrics = newMetrics(r, opt.Registerer)
 	r.flush()
 	r.refreshSnapshot(true)
+	// The owner's first turn is queued now, so that the router counts as busy until Run has
+	// armed its timers: they run from when Run starts, whenever its goroutine is scheduled.
+	r.post(func() {})
 	return r, nil
 }
 
