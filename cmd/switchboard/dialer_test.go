@@ -126,12 +126,12 @@ func (m mortalTel) Hangup(ctx context.Context, ch, reason string) error {
 	return m.Telephony.Hangup(ctx, ch, reason)
 }
 
-func (m mortalTel) AddChannel(ctx context.Context, b, ch string) error {
+func (m mortalTel) AddChannel(ctx context.Context, b string, ch ...string) error {
 	if err := m.l.enter(); err != nil {
 		return err
 	}
 	defer m.l.mu.RUnlock()
-	return m.Telephony.AddChannel(ctx, b, ch)
+	return m.Telephony.AddChannel(ctx, b, ch...)
 }
 
 func (m mortalTel) SetVar(ctx context.Context, ch, name, value string) error {

@@ -368,7 +368,13 @@ func (r *REST) DeleteBridge(ctx context.Context, id string) error {
 	return r.send(ctx, http.MethodDelete, "/bridges/"+url.PathEscape(id), nil, nil, "delete bridge", opBridgeDelete)
 }
 
-func (r *REST) AddChannel(ctx context.Context, bridge, ch string) error {
+// AddChannel adds the channels chs to bridge in one request. Several go as a JSON array:
+// Asterisk splits only an array in the body, never a comma list in a string.
+func (r *REST) AddChannel(ctx context.Context, bridge string, chs ...string) error {
+	var ch any = chs
+	if len(chs) == 1 {
+		ch = chs[0]
+	}
 	return r.send(ctx, http.MethodPost, "/bridges/"+url.PathEscape(bridge)+"/addChannel", nil, map[string]any{"channel": ch}, "add channel", opBridgeAdd)
 }
 

@@ -226,12 +226,11 @@ func (r *connector) answered(c *call, ev acd.CallAnswered) {
 		if err := r.tel.CreateBridge(ctx, bridge, "mixing"); err != nil {
 			r.log.Error("create call bridge", "call", c.id, "err", err)
 		}
+		// Both in one request: Asterisk checks every channel of the list before it moves any.
 		bridged := true
-		for _, ch := range []string{caller, agentChan} {
-			if err := ignoreGone(r.tel.AddChannel(ctx, bridge, ch)); err != nil {
-				bridged = false
-				r.log.Error("bridge channel", "call", c.id, "channel", ch, "err", err)
-			}
+		if err := ignoreGone(r.tel.AddChannel(ctx, bridge, caller, agentChan)); err != nil {
+			bridged = false
+			r.log.Error("bridge channels", "call", c.id, "caller", caller, "agent", agentChan, "err", err)
 		}
 		if bridged && !arrived.IsZero() {
 			r.metrics.setup.Observe(time.Since(arrived).Seconds())

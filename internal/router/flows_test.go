@@ -61,8 +61,7 @@ func queued(c, q string) []string {
 func bridged(c, a string) []string {
 	return []string{
 		"POST /bridges/sb-call-" + c + "?type=mixing",
-		"POST /bridges/sb-call-" + c + "/addChannel?channel=" + c,
-		"POST /bridges/sb-call-" + c + "/addChannel?channel=" + a,
+		"POST /bridges/sb-call-" + c + "/addChannel?channel=" + c + "," + a,
 		"POST /channels/" + c + "/variable?variable=SB_ANSWER&value=*",
 	}
 }

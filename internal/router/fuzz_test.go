@@ -23,7 +23,7 @@ func (nopTelephony) StopPlayback(context.Context, string) error               { 
 func (nopTelephony) Originate(context.Context, Originate) error               { return nil }
 func (nopTelephony) CreateBridge(context.Context, string, string) error       { return nil }
 func (nopTelephony) DeleteBridge(context.Context, string) error               { return nil }
-func (nopTelephony) AddChannel(context.Context, string, string) error         { return nil }
+func (nopTelephony) AddChannel(context.Context, string, ...string) error      { return nil }
 func (nopTelephony) BridgeMOH(context.Context, string, string) error          { return nil }
 func (nopTelephony) RecordBridge(context.Context, string, string) error       { return nil }
 func (nopTelephony) SetVar(context.Context, string, string, string) error     { return nil }

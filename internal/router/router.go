@@ -81,7 +81,7 @@ type Channels interface {
 type Bridges interface {
 	CreateBridge(ctx context.Context, id, kind string) error // kind: holding or mixing
 	DeleteBridge(ctx context.Context, id string) error
-	AddChannel(ctx context.Context, bridgeID, chanID string) error
+	AddChannel(ctx context.Context, bridgeID string, chanIDs ...string) error
 	RemoveChannel(ctx context.Context, bridgeID, chanID string) error
 	BridgeMOH(ctx context.Context, bridgeID, class string) error
 	BridgeChannels(ctx context.Context, bridgeID string) ([]string, error)

@@ -295,23 +295,32 @@ func (a *pbx) deleteBridge(id string) error {
 	})
 }
 
-func (a *pbx) addToBridge(id, ch string) error {
+// addToBridge adds the channels chs to bridge id, all or none, as Asterisk checks every
+// channel of the list before it moves any.
+func (a *pbx) addToBridge(id string, chs ...string) error {
 	return a.locked(func() error {
 		b := a.bridges[id]
-		c := a.chans[ch]
-		switch {
-		case b == nil:
+		if b == nil {
 			return httpErr(404, "Bridge not found")
-		case c == nil:
-			return httpErr(400, "Channel not found")
-		case !c.InApp:
-			return httpErr(422, "Channel not in Stasis application")
-		case c.Bridge == id:
-			return nil
 		}
-		a.leaveBridge(c)
-		c.Bridge = id
-		b.Members = append(b.Members, ch)
+		for _, ch := range chs {
+			c := a.chans[ch]
+			switch {
+			case c == nil:
+				return httpErr(400, "Channel not found")
+			case !c.InApp:
+				return httpErr(422, "Channel not in Stasis application")
+			}
+		}
+		for _, ch := range chs {
+			c := a.chans[ch]
+			if c.Bridge == id {
+				continue
+			}
+			a.leaveBridge(c)
+			c.Bridge = id
+			b.Members = append(b.Members, ch)
+		}
 		return nil
 	})
 }
@@ -519,8 +528,8 @@ func (t *telephony) DeleteBridge(ctx context.Context, id string) error {
 	return t.errOnly("DELETE /bridges/"+id, func() error { return t.pbx().deleteBridge(id) })
 }
 
-func (t *telephony) AddChannel(ctx context.Context, bridge, ch string) error {
-	return t.errOnly("POST /bridges/"+bridge+"/addChannel?channel="+ch, func() error { return t.pbx().addToBridge(bridge, ch) })
+func (t *telephony) AddChannel(ctx context.Context, bridge string, chs ...string) error {
+	return t.errOnly("POST /bridges/"+bridge+"/addChannel?channel="+strings.Join(chs, ","), func() error { return t.pbx().addToBridge(bridge, chs...) })
 }
 
 func (t *telephony) RemoveChannel(ctx context.Context, bridge, ch string) error {
