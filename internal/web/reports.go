@@ -322,14 +322,14 @@ func (s *server) reportsPage(w http.ResponseWriter, r *http.Request) {
 	p, err := s.parseReport(r, time.Now())
 	if err != nil {
 		data["Error"] = err.Error()
-		s.renderStatus(w, http.StatusBadRequest, "reports.html", data)
+		s.renderStatus(w, r, http.StatusBadRequest, "reports.html", data)
 		return
 	}
 	rep, err := s.report(r.Context(), p)
 	if err != nil {
 		s.opt.Logger.Error("report page", "err", err)
 		data["Error"] = "The report could not be computed; try again."
-		s.renderStatus(w, http.StatusServiceUnavailable, "reports.html", data)
+		s.renderStatus(w, r, http.StatusServiceUnavailable, "reports.html", data)
 		return
 	}
 	q := url.Values{"by": {p.By}, "interval": {p.Interval}, "from": {p.From.Format(time.RFC3339)}, "to": {p.To.Format(time.RFC3339)}}
@@ -343,5 +343,5 @@ func (s *server) reportsPage(w http.ResponseWriter, r *http.Request) {
 		"from": p.From.UTC().Format("2006-01-02T15:04"), "to": p.To.UTC().Format("2006-01-02T15:04")}
 	data["JSON"] = template.URL("/api/reports?" + q.Encode())
 	data["CSV"] = template.URL("/api/reports?" + csvQ.Encode())
-	s.render(w, "reports.html", data)
+	s.render(w, r, "reports.html", data)
 }

@@ -1,0 +1,166 @@
+package web
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// Every language has the same keys as English, none empty, and the same fmt verbs.
+func TestCataloguesComplete(t *testing.T) {
+	verbs := regexp.MustCompile(`%[sdv]`)
+	en := catalogues["en"]
+	if len(en) == 0 {
+		t.Fatal("no English catalogue")
+	}
+	for _, l := range langs {
+		c := catalogues[l]
+		for _, k := range catalogueKeys(l) {
+			if _, ok := en[k]; !ok {
+				t.Errorf("%s: key %q is not in en", l, k)
+			}
+			if strings.TrimSpace(c[k]) == "" {
+				t.Errorf("%s: key %q is empty", l, k)
+			}
+		}
+		for _, k := range catalogueKeys("en") {
+			v, ok := c[k]
+			if !ok {
+				t.Errorf("%s: key %q is missing", l, k)
+				continue
+			}
+			if a, b := verbs.FindAllString(en[k], -1), verbs.FindAllString(v, -1); strings.Join(a, "") != strings.Join(b, "") {
+				t.Errorf("%s: key %q has verbs %v, en %v", l, k, b, a)
+			}
+		}
+	}
+}
+
+// keyUses finds the catalogue keys the templates ({{T .Lang "key"}}), the scripts (t("key"))
+// and the handlers (T(lang, "key")) use.
+var keyUses = []*regexp.Regexp{
+	regexp.MustCompile(`\{\{[^}]*?\bT \S+ "([^"]+)"`),
+	regexp.MustCompile(`\(T \S+ "([^"]+)"`),
+	regexp.MustCompile(`\bt\("([^"]+)"`),
+	regexp.MustCompile(`\bT\([^,()]+(?:\([^()]*\))?, "([^"]+)"`),
+	regexp.MustCompile(`add\([^\n]*, "/[a-z]*", "([^"]+)", "`), // nav's links
+}
+
+// Every key the pages, scripts and handlers name exists; every key of the catalogue is used.
+func TestCatalogueKeysUsed(t *testing.T) {
+	var files []string
+	for _, g := range []string{"assets/*.html", "assets/*.js", "*.go"} {
+		m, _ := filepath.Glob(g)
+		files = append(files, m...)
+	}
+	used := map[string]bool{}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, re := range keyUses {
+			for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+				used[m[1]] = true
+				if _, ok := catalogues["en"][m[1]]; !ok {
+					t.Errorf("%s uses %q, which the catalogue lacks", f, m[1])
+				}
+			}
+		}
+	}
+	if len(used) < 10 {
+		t.Fatalf("found only %d keys in use: the scan is broken", len(used))
+	}
+	// Keys built at run time.
+	for _, r := range []string{"agent", "supervisor", "admin"} {
+		used["role."+r] = true
+	}
+	for _, k := range catalogueKeys("en") {
+		if !used[k] {
+			t.Errorf("key %q is used nowhere", k)
+		}
+	}
+}
+
+func TestLanguageChoice(t *testing.T) {
+	for _, c := range []struct{ cookie, accept, want string }{
+		{"", "", "en"},
+		{"", "ru-RU,ru;q=0.9,en-US;q=0.8,en;q=0.7", "ru"},
+		{"", "en-US,en;q=0.9,ru;q=0.8", "en"},
+		{"", "de-DE,de;q=0.9,ru;q=0.5", "ru"},
+		{"", "de", "en"},
+		{"", "ru;q=bad, en", "en"},
+		{"en", "ru", "en"},
+		{"ru", "en", "ru"},
+		{"xx", "ru", "ru"},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		if c.accept != "" {
+			r.Header.Set("Accept-Language", c.accept)
+		}
+		if c.cookie != "" {
+			r.AddCookie(&http.Cookie{Name: langCookie, Value: c.cookie})
+		}
+		if got := langOf(r); got != c.want {
+			t.Errorf("cookie %q, Accept-Language %q: %s, want %s", c.cookie, c.accept, got, c.want)
+		}
+	}
+	if got := T("ru", "forbidden.message", "x"); got != "Эта страница недоступна для вашей роли (x)." {
+		t.Errorf("T: %q", got)
+	}
+	if got := T("ru", "no.such.key"); got != "no.such.key" {
+		t.Errorf("T of a missing key: %q", got)
+	}
+}
+
+// The login page follows Accept-Language; ?lang= switches a signed-in user's pages and stays.
+func TestRussianPages(t *testing.T) {
+	s := newStoreSite(t, nil)
+	req, _ := http.NewRequest("GET", s.ts.URL+"/login", nil)
+	req.Header.Set("Accept-Language", "ru-RU,ru;q=0.9,en;q=0.5")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`<html lang="ru">`, "Имя пользователя", "Пароль", "Войти"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("login page in Russian lacks %q", want)
+		}
+	}
+	if strings.Contains(string(body), "Username") || resp.Header.Get("Content-Language") != "ru" {
+		t.Errorf("login page in Russian: %s\n%s", resp.Header.Get("Content-Language"), body)
+	}
+
+	alice := s.signIn("alice")
+	get := func(path string) string {
+		resp, err := alice.c.Get(s.ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if page := get("/reports"); !strings.Contains(page, `<html lang="en">`) || !strings.Contains(page, "forbidden to your role (agent)") {
+		t.Errorf("English by default:\n%s", page)
+	}
+	if page := get("/reports?lang=ru"); !strings.Contains(page, `<a href="/reports">`) {
+		t.Errorf("?lang=ru does not lead back to the page:\n%s", page)
+	}
+	for range 2 {
+		if page := get("/reports"); !strings.Contains(page, `<html lang="ru">`) || !strings.Contains(page, "Выйти") ||
+			!strings.Contains(page, "Эта страница недоступна для вашей роли (оператор).") || strings.Contains(page, "Sign out") {
+			t.Errorf("after ?lang=ru:\n%s", page)
+		}
+	}
+}
