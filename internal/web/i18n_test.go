@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -83,6 +84,15 @@ func TestCatalogueKeysUsed(t *testing.T) {
 	for _, r := range []string{"agent", "supervisor", "admin"} {
 		used["role."+r] = true
 	}
+	for _, st := range []string{"logged_out", "available", "reserved", "on_call", "wrap_up", "paused"} {
+		used["js.state."+st] = true
+	}
+	for _, r := range PauseReasons {
+		used["js.reason."+r] = true
+		if _, ok := catalogues["en"]["js.reason."+r]; !ok {
+			t.Errorf("pause reason %q has no text", r)
+		}
+	}
 	for _, k := range catalogueKeys("en") {
 		if !used[k] {
 			t.Errorf("key %q is used nowhere", k)
@@ -163,4 +173,70 @@ func TestRussianPages(t *testing.T) {
 			t.Errorf("after ?lang=ru:\n%s", page)
 		}
 	}
+}
+
+var (
+	scriptRE = regexp.MustCompile(`(?s)<script[^>]*>.*?</script>`)
+	tagRE    = regexp.MustCompile(`<[^>]*>`)
+	attrRE   = regexp.MustCompile(`(?:title|aria-label|placeholder)="([^"]*)"`)
+)
+
+// visibleText is what a page shows a person: its text and its titles, labels and
+// placeholders, without scripts.
+func visibleText(page string) string {
+	page = scriptRE.ReplaceAllString(page, " ")
+	var b strings.Builder
+	for _, m := range attrRE.FindAllStringSubmatch(page, -1) {
+		b.WriteString(m[1] + "\n")
+	}
+	b.WriteString(tagRE.ReplaceAllString(page, "\n"))
+	return b.String()
+}
+
+// checkRussian fails unless page is in Russian, shows each of want, and shows no English text
+// of a key with one of prefixes; its scripts' catalogue is the Russian one.
+func checkRussian(t *testing.T, name, page string, want []string, prefixes ...string) {
+	t.Helper()
+	if !strings.Contains(page, `<html lang="ru">`) {
+		t.Errorf("%s: not lang=ru", name)
+	}
+	text := visibleText(page)
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s: lacks %q", name, w)
+		}
+	}
+	for _, k := range catalogueKeys("en") {
+		en := catalogues["en"][k]
+		if en == catalogues["ru"][k] || strings.Contains(en, "%") {
+			continue
+		}
+		for _, p := range prefixes {
+			if strings.HasPrefix(k, p) && regexp.MustCompile(`(^|\n|\s)`+regexp.QuoteMeta(en)+`($|\n|\s)`).MatchString(text) {
+				t.Errorf("%s: shows the English %q (%s)", name, en, k)
+			}
+		}
+	}
+	if m := regexp.MustCompile(`(?s)<script type="application/json" id="i18n">(.*?)</script>`).FindStringSubmatch(page); m != nil {
+		var js map[string]string
+		if err := json.Unmarshal([]byte(m[1]), &js); err != nil {
+			t.Errorf("%s: the scripts' catalogue: %v", name, err)
+		} else if js["js.state.wrap_up"] != "Постобработка" {
+			t.Errorf("%s: the scripts' catalogue is not Russian: %q", name, js["js.state.wrap_up"])
+		}
+	}
+}
+
+func TestRussianWallboard(t *testing.T) {
+	s, _ := deskSite(t)
+	c := s.client()
+	s.login(c, "sue", "sue-pass")
+	if code, page := s.get(c, "/wallboard"); code != 200 || !strings.Contains(page, `<html lang="en">`) || !strings.Contains(page, "Service level today") {
+		t.Fatalf("English by default: %d\n%s", code, page)
+	}
+	s.get(c, "/wallboard?lang=ru")
+	_, page := s.get(c, "/wallboard")
+	checkRussian(t, "wallboard", page, []string{"Табло", "Очередь", "В ожидании", "Уровень обслуживания сегодня",
+		"Среднее время ответа", "Пропущенные", "Обратные звонки", "Операторы", "Звонки в ожидании", "Выйти", "супервизор", "перерыв"},
+		"wallboard.", "nav.", "common.", "js.")
 }
