@@ -87,6 +87,12 @@ func TestCatalogueKeysUsed(t *testing.T) {
 	for _, st := range []string{"logged_out", "available", "reserved", "on_call", "wrap_up", "paused"} {
 		used["js.state."+st] = true
 	}
+	for _, k := range []string{"offered", "answered", "transferred", "ended", "wrapup", "ringing", "connected"} {
+		used["js.desk.kind."+k] = true
+	}
+	for _, st := range []string{"open", "pending", "resolved", "closed"} {
+		used["js.desk.tstatus."+st] = true
+	}
 	for _, r := range PauseReasons {
 		used["js.reason."+r] = true
 		if _, ok := catalogues["en"]["js.reason."+r]; !ok {
@@ -239,4 +245,16 @@ func TestRussianWallboard(t *testing.T) {
 	checkRussian(t, "wallboard", page, []string{"Табло", "Очередь", "В ожидании", "Уровень обслуживания сегодня",
 		"Среднее время ответа", "Пропущенные", "Обратные звонки", "Операторы", "Звонки в ожидании", "Выйти", "супервизор", "перерыв"},
 		"wallboard.", "nav.", "common.", "js.")
+}
+
+func TestRussianDesktop(t *testing.T) {
+	s, _ := deskSite(t)
+	c := s.client()
+	s.login(c, "alice", "alice-pass")
+	s.get(c, "/agent?lang=ru")
+	_, page := s.get(c, "/agent")
+	checkRussian(t, "desktop", page, []string{"Рабочее место оператора", "Мой статус", "Телефон", "Войти на этом телефоне",
+		"Свободен", "Причина паузы", "Сегодня", "Мои обратные звонки", "Постобработка", "Результат звонка", "Текущий звонок",
+		"Абонент", "Путь в IVR", "Перевести", "Новая заявка", "Перезвонить", "оператор 1001", "обед"},
+		"desktop.", "nav.", "common.", "js.")
 }
