@@ -277,3 +277,24 @@ func TestRussianReports(t *testing.T) {
 		t.Errorf("a bad range: %d", code)
 	}
 }
+
+func TestRussianRecordings(t *testing.T) {
+	s := newRecordingSite(t)
+	c := s.as("sue")
+	s.get(c, "/recordings?lang=ru")
+	_, page := s.get(c, "/recordings?from=2026-11-23T08:00")
+	checkRussian(t, "recordings", page, []string{"Записи", "Очередь", "Оператор", "Номер", "Клиент", "Заявка", "Не короче (с)",
+		"Найти", "Начало (UTC)", "Длительность", "Скачать", "Каждое прослушивание"}, "recordings.", "nav.", "common.")
+}
+
+func TestRussianAdmin(t *testing.T) {
+	s := newStoreSite(t, nil)
+	root := s.signIn("root")
+	s.get(root.c, "/admin?lang=ru")
+	_, page := s.get(root.c, "/admin")
+	checkRussian(t, "admin", page, []string{"Учётные записи", "Пользователи", "Роль", "администратор", "Новый пользователь",
+		"Телефон и навыки оператора", "Токены API", "Создать токен", "Сохранить", "Удалить"}, "admin.", "nav.", "common.", "js.admin.")
+	if !strings.Contains(page, `<option value="supervisor" selected>супервизор</option>`) {
+		t.Errorf("the roles keep their values:\n%s", page)
+	}
+}
