@@ -93,8 +93,11 @@ func TestCatalogueKeysUsed(t *testing.T) {
 	for _, k := range []string{"offered", "answered", "transferred", "ended", "wrapup", "ringing", "connected"} {
 		used["js.desk.kind."+k] = true
 	}
-	for _, st := range []string{"open", "pending", "resolved", "closed"} {
+	for _, st := range []string{"new", "open", "pending", "resolved", "closed"} {
 		used["js.desk.tstatus."+st] = true
+	}
+	for _, o := range []string{"answered", "abandoned", "transferred"} {
+		used["js.desk.outcome."+o] = true
 	}
 	for _, k := range []string{"reports.col.queue", "reports.col.agent", "reports.key.offered", "reports.key.answered", "reports.key.abandoned"} {
 		used[k] = true

@@ -170,7 +170,7 @@
     const ts = p.tickets || [];
     $("pop-tickets").replaceChildren(...(ts.length ? ts.map(ticketItem) : [li(t("js.none"), "muted")]));
     const is = p.interactions || [];
-    $("pop-interactions").replaceChildren(...(is.length ? is.map((x) => li([when(x.at), x.queue, x.agent && t("js.desk.agent", x.agent), x.outcome, x.disposition, x.csat && t("js.desk.csat", x.csat)].filter(Boolean).join(" · "))) : [li(t("js.none"), "muted")]));
+    $("pop-interactions").replaceChildren(...(is.length ? is.map((x) => li([when(x.at), x.queue, x.agent && t("js.desk.agent", x.agent), x.outcome && tOr("js.desk.outcome." + x.outcome, x.outcome), x.disposition, x.csat && t("js.desk.csat", x.csat)].filter(Boolean).join(" · "))) : [li(t("js.none"), "muted")]));
     const rs = p.recordings || [];
     $("pop-recordings").replaceChildren(...(rs.length ? rs.map(recordingItem) : [li(t("js.none"), "muted")]));
     const url = p.pop_url && /^https?:\/\//.test(p.pop_url) ? p.pop_url : "";
