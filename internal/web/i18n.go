@@ -103,9 +103,11 @@ func (s *server) withLangSwitch(next http.Handler) http.Handler {
 			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
 				SameSite: http.SameSiteLaxMode, Secure: s.secureCookies(r)})
 			q.Del("lang")
-			u := *r.URL
-			u.RawQuery = q.Encode()
-			http.Redirect(w, r, u.RequestURI(), http.StatusSeeOther)
+			to := "/" + strings.TrimLeft(r.URL.EscapedPath(), "/\\") // never //host: no open redirect
+			if len(q) > 0 {
+				to += "?" + q.Encode()
+			}
+			http.Redirect(w, r, to, http.StatusSeeOther)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -299,5 +300,24 @@ func TestRussianAdmin(t *testing.T) {
 		"Телефон и навыки оператора", "Токены API", "Создать токен", "Сохранить", "Удалить"}, "admin.", "nav.", "common.", "js.admin.")
 	if !strings.Contains(page, `<option value="supervisor" selected>супервизор</option>`) {
 		t.Errorf("the roles keep their values:\n%s", page)
+	}
+}
+
+// The switch leads back to the same page, with its other parameters, and never off the site.
+func TestLanguageSwitchRedirect(t *testing.T) {
+	h := Handler(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	for _, c := range []struct{ target, want string }{
+		{"/reports?lang=ru&by=agent", "/reports?by=agent"},
+		{"//evil.example/x?lang=ru", "/evil.example/x"},
+		{"/%5Cevil.example?lang=en", "/%5Cevil.example"},
+	} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", c.target, nil))
+		if loc := w.Header().Get("Location"); w.Code != http.StatusSeeOther || loc != c.want {
+			t.Errorf("%s: %d %q, want %q", c.target, w.Code, loc, c.want)
+		}
+		if !strings.Contains(w.Header().Get("Set-Cookie"), langCookie+"=") {
+			t.Errorf("%s: no cookie", c.target)
+		}
 	}
 }
