@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -510,6 +512,112 @@ func TestBrowserPages(t *testing.T) {
 		}
 		shot(t, heidi, shots, "agent-forbidden")
 	})
+
+	step("a Russian session walks every page", func(t *testing.T) {
+		en, ru := catalogue(t, "en"), catalogue(t, "ru")
+		from := time.Now().UTC().Add(-3 * time.Hour).Truncate(time.Hour)
+		reports := fmt.Sprintf("/reports?by=queue&interval=15m&from=%s&to=%s", from.Format("2006-01-02T15:04"), from.Add(6*time.Hour).Format("2006-01-02T15:04"))
+		for _, who := range []struct {
+			user, lands string
+			pages       []ruPage
+		}{
+			{"heidi", "/agent", []ruPage{
+				{"/agent", `#state[data-state="on_call"], #state[data-state="available"], #state[data-state="wrap_up"], #state[data-state="paused"]`, "ru-desktop",
+					[]string{"Рабочее место оператора", "Мой статус", "Сегодня", "Мои обратные звонки", "Выйти"}, []string{"desktop.", "js.state.", "js.none", "nav.", "common."}},
+				{"/recordings", `#recordings`, "ru-recordings-agent", []string{"Записи", "Найти", "Длительность", "Скачать"}, []string{"recordings.", "nav.", "common."}},
+				{"/wallboard", `header h1`, "ru-forbidden", []string{"Доступ запрещён", "Эта страница недоступна для вашей роли (оператор)."}, []string{"forbidden.", "nav.", "common."}},
+			}},
+			{"sue", "/wallboard", []ruPage{
+				{"/wallboard", `#agents tr[data-agent="1008"] .badge`, "ru-wallboard",
+					[]string{"Табло", "Очередь", "В ожидании", "Уровень обслуж. сегодня", "Операторы", "Звонки в ожидании", "Обновлено", "Пауза"},
+					[]string{"wallboard.", "js.state.", "js.wallboard.", "nav.", "common."}},
+				{reports, `figure.chart svg`, "ru-reports", []string{"Отчёты", "Поступило", "Звонки за интервал", "Уровень обслуживания за интервал", "Скачать CSV"},
+					[]string{"reports.", "nav.", "common."}},
+				{"/recordings", `#recordings`, "ru-recordings", []string{"Записи", "Оператор", "Найти"}, []string{"recordings.", "nav.", "common."}},
+			}},
+			{"root", "/wallboard", []ruPage{
+				{"/admin", `#tokens`, "ru-admin", []string{"Учётные записи", "Пользователи", "Новый пользователь", "Токены API", "администратор"},
+					[]string{"admin.", "nav.", "common."}},
+			}},
+		} {
+			c := person()
+			consoleCtx, stop := context.WithCancel(c)
+			var problems []string
+			done := make(chan struct{})
+			msgs := chromedp.Console(consoleCtx)
+			go func() {
+				defer close(done)
+				for m, err := range msgs {
+					if err != nil {
+						return
+					}
+					// The forbidden page's own 403 is the browser's note on the answer, not a fault.
+					if m.Source == "network" && strings.Contains(m.Text, "status of 403") && strings.HasSuffix(m.URL, "/wallboard") && who.user == "heidi" {
+						continue
+					}
+					if m.Type == chromedp.ConsoleError || m.IsException() {
+						problems = append(problems, m.String()+" at "+m.URL)
+					}
+				}
+			}()
+			run(t, c, who.user+" chooses Russian", chromedp.Navigate(base+"/login?lang=ru"), chromedp.WaitVisible(css(`input[name=username]`)))
+			if l := get(t, c, "login lang", chromedp.Evaluate[string](`document.documentElement.lang`)); l != "ru" {
+				t.Fatalf("the login page after the switch is in %q", l)
+			}
+			shot(t, c, shots, "ru-login")
+			signIn(t, c, who.user, who.lands)
+			for _, p := range who.pages {
+				run(t, c, "open "+p.path, chromedp.Navigate(base+p.path), chromedp.WaitVisible(css(p.wait)))
+				lang := get(t, c, "lang", chromedp.Evaluate[string](`document.documentElement.lang`))
+				text := get(t, c, "text", chromedp.Evaluate[string](`document.body.innerText + "\n" +
+					[...document.querySelectorAll("[title],[aria-label],[placeholder]")].filter(e => e.checkVisibility()).map(e => [e.title, e.getAttribute("aria-label"), e.placeholder].filter(Boolean).join("\n")).join("\n") + "\n" + document.title`))
+				if lang != "ru" {
+					t.Errorf("%s: lang %q", p.path, lang)
+				}
+				for _, w := range p.want {
+					if !strings.Contains(text, w) {
+						t.Errorf("%s: no %q in %q", p.path, w, text)
+					}
+				}
+				for _, k := range slices.Sorted(maps.Keys(en)) {
+					v := en[k]
+					if v == ru[k] || len(v) < 4 || strings.Contains(v, "%") || !slices.ContainsFunc(p.prefixes, func(pre string) bool { return strings.HasPrefix(k, pre) }) {
+						continue
+					}
+					if regexp.MustCompile(`(^|[\s(])` + regexp.QuoteMeta(v) + `($|[\s):])`).MatchString(text) {
+						t.Errorf("%s: shows the English %q (%s)", p.path, v, k)
+					}
+				}
+				shot(t, c, shots, p.shot)
+			}
+			stop()
+			<-done
+			for _, pr := range problems {
+				t.Errorf("%s's console: %s", who.user, pr)
+			}
+		}
+	})
+}
+
+// ruPage is a page the Russian session opens: what to wait for, the screenshot's name, the
+// Russian texts it must show and the catalogue keys (by prefix) whose English must not show.
+type ruPage struct {
+	path, wait, shot string
+	want, prefixes   []string
+}
+
+// catalogue reads the web side's message catalogue of a language.
+func catalogue(t *testing.T, lang string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "internal", "web", "i18n", lang+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // bearerGet answers the status of GET url with the API token.

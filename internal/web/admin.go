@@ -114,7 +114,7 @@ func (s *server) adminPage(w http.ResponseWriter, r *http.Request) {
 	for _, q := range s.opt.Live().Queues {
 		queues = append(queues, q.Queue)
 	}
-	s.render(w, "admin.html", map[string]any{"User": sess.User, "CSRF": sess.CSRF, "Users": users, "Tokens": tokens,
+	s.render(w, r, "admin.html", map[string]any{"User": sess.User, "CSRF": sess.CSRF, "Users": users, "Tokens": tokens,
 		"Queues": strings.Join(queues, ", ")})
 }
 

@@ -127,7 +127,7 @@ func (s *server) requireRole(rt Route, next http.HandlerFunc) http.HandlerFunc {
 			writeError(w, http.StatusForbidden, CodeForbidden, "your role may not do this")
 			return
 		}
-		s.renderStatus(w, http.StatusForbidden, "forbidden.html", map[string]any{"User": sess.User, "CSRF": sess.CSRF})
+		s.renderStatus(w, r, http.StatusForbidden, "forbidden.html", map[string]any{"User": sess.User, "CSRF": sess.CSRF})
 	}
 }
 
@@ -158,7 +158,7 @@ func (s *server) loginPage(w http.ResponseWriter, r *http.Request, msg string, c
 	token := randomToken()
 	http.SetCookie(w, &http.Cookie{Name: loginCSRF, Value: token, Path: "/login", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: s.secureCookies(r), MaxAge: 600})
-	s.renderStatus(w, code, "login.html", map[string]any{"CSRF": token, "Message": msg})
+	s.renderStatus(w, r, code, "login.html", map[string]any{"CSRF": token, "Message": msg})
 }
 
 func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
@@ -183,12 +183,12 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := r.Cookie(loginCSRF)
 	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostForm.Get("csrf"))) != 1 || c.Value == "" {
-		s.loginPage(w, r, "The form expired; please try again.", http.StatusForbidden)
+		s.loginPage(w, r, T(langOf(r), "login.expired"), http.StatusForbidden)
 		return
 	}
 	name, pw := r.PostForm.Get("username"), r.PostForm.Get("password")
 	if badText(name) || badText(pw) {
-		s.loginPage(w, r, "Wrong username or password.", http.StatusBadRequest)
+		s.loginPage(w, r, T(langOf(r), "login.wrong"), http.StatusBadRequest)
 		return
 	}
 	now, ip := time.Now(), s.clientIP(r)
@@ -196,7 +196,7 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if refused > 0 {
 		s.opt.Logger.Warn("login rate-limited", "ip", ip)
 		w.Header().Set("Retry-After", strconv.Itoa(int(refused.Seconds())+1))
-		s.loginPage(w, r, "Too many failed attempts from your address; wait a few minutes.", http.StatusTooManyRequests)
+		s.loginPage(w, r, T(langOf(r), "login.throttled"), http.StatusTooManyRequests)
 		return
 	}
 	if wait > 0 { // this address failed before: each attempt takes longer
@@ -215,7 +215,7 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if !account.PasswordMatches(u, pw) {
 		s.limit.fail(now, ip, name)
 		s.opt.Logger.Info("login failed", "ip", ip)
-		s.loginPage(w, r, "Wrong username or password.", http.StatusUnauthorized)
+		s.loginPage(w, r, T(langOf(r), "login.wrong"), http.StatusUnauthorized)
 		return
 	}
 	token, csrf := randomToken(), randomToken()

@@ -126,7 +126,7 @@ func (s *server) desktopPage(w http.ResponseWriter, r *http.Request) {
 	for _, q := range s.opt.Live().Queues {
 		queues = append(queues, q.Queue)
 	}
-	s.render(w, "desktop.html", map[string]any{"User": sess.User, "CSRF": sess.CSRF, "Reasons": PauseReasons, "Queues": queues})
+	s.render(w, r, "desktop.html", map[string]any{"User": sess.User, "CSRF": sess.CSRF, "Reasons": PauseReasons, "Queues": queues})
 }
 
 func (s *server) apiMe(w http.ResponseWriter, r *http.Request) {

@@ -161,7 +161,7 @@ func (s *server) recordingsPage(w http.ResponseWriter, r *http.Request) {
 		q.Set("cursor", next)
 		nextURL = "/recordings?" + q.Encode()
 	}
-	s.render(w, "recordings.html", map[string]any{"User": sess.User, "CSRF": sess.CSRF, "Rows": rows,
+	s.render(w, r, "recordings.html", map[string]any{"User": sess.User, "CSRF": sess.CSRF, "Rows": rows,
 		"Q": r.URL.Query(), "Next": nextURL})
 }
 

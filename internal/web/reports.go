@@ -262,7 +262,7 @@ const (
 )
 
 // charts draws calls per interval (offered, answered, abandoned) and the service level.
-func charts(rep *Report, step time.Duration) []chart {
+func charts(rep *Report, step time.Duration, lang string) []chart {
 	n := int((rep.To.Sub(rep.From) + step - 1) / step)
 	if n <= 0 {
 		return nil
@@ -288,10 +288,10 @@ func charts(rep *Report, step time.Duration) []chart {
 	for i := 0; i < n; i += every {
 		labels = append(labels, label{X: float64(i) * slot, Text: rep.From.Add(time.Duration(i) * step).UTC().Format(layout)})
 	}
-	calls := chart{Title: "Calls per interval", Width: chartW, Height: chartH,
+	calls := chart{Title: T(lang, "reports.chart.calls"), Width: chartW, Height: chartH,
 		Labels: labels, Max: strconv.FormatInt(peak, 10), Keys: []string{"offered", "answered", "abandoned"},
 		Ticks: ticks(float64(peak), func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }, false)}
-	sl := chart{Title: "Service level per interval", Width: chartW, Height: chartH, Labels: labels, Max: "100%",
+	sl := chart{Title: T(lang, "reports.chart.sl"), Width: chartW, Height: chartH, Labels: labels, Max: "100%",
 		Ticks: ticks(1, func(v float64) string { return strconv.FormatFloat(v*100, 'f', 0, 64) + "%" }, true)}
 	var pts []string
 	for i, p := range per {
@@ -304,7 +304,7 @@ func charts(rep *Report, step time.Duration) []chart {
 		}{{p.Offered, "offered"}, {p.Answered, "answered"}, {p.Abandoned, "abandoned"}} {
 			h := float64(v.n) / float64(peak) * chartH
 			calls.Bars = append(calls.Bars, bar{X: x + float64(j)*w, Y: chartH - h, W: w * 0.9, H: h, Class: v.class,
-				Title: fmt.Sprintf("%s: %d %s", at, v.n, v.class)})
+				Title: fmt.Sprintf("%s: %d %s", at, v.n, T(lang, "reports.key."+v.class))})
 		}
 		if p.ServiceLevel != nil {
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x+slot/2, chartH-*p.ServiceLevel*chartH))
@@ -322,14 +322,14 @@ func (s *server) reportsPage(w http.ResponseWriter, r *http.Request) {
 	p, err := s.parseReport(r, time.Now())
 	if err != nil {
 		data["Error"] = err.Error()
-		s.renderStatus(w, http.StatusBadRequest, "reports.html", data)
+		s.renderStatus(w, r, http.StatusBadRequest, "reports.html", data)
 		return
 	}
 	rep, err := s.report(r.Context(), p)
 	if err != nil {
 		s.opt.Logger.Error("report page", "err", err)
-		data["Error"] = "The report could not be computed; try again."
-		s.renderStatus(w, http.StatusServiceUnavailable, "reports.html", data)
+		data["Error"] = T(langOf(r), "reports.failed")
+		s.renderStatus(w, r, http.StatusServiceUnavailable, "reports.html", data)
 		return
 	}
 	q := url.Values{"by": {p.By}, "interval": {p.Interval}, "from": {p.From.Format(time.RFC3339)}, "to": {p.To.Format(time.RFC3339)}}
@@ -338,10 +338,10 @@ func (s *server) reportsPage(w http.ResponseWriter, r *http.Request) {
 		csvQ[k] = v
 	}
 	data["Report"] = rep
-	data["Charts"] = charts(rep, p.q.Interval)
+	data["Charts"] = charts(rep, p.q.Interval, langOf(r))
 	data["Form"] = map[string]string{"by": p.By, "interval": p.Interval,
 		"from": p.From.UTC().Format("2006-01-02T15:04"), "to": p.To.UTC().Format("2006-01-02T15:04")}
 	data["JSON"] = template.URL("/api/reports?" + q.Encode())
 	data["CSV"] = template.URL("/api/reports?" + csvQ.Encode())
-	s.render(w, "reports.html", data)
+	s.render(w, r, "reports.html", data)
 }

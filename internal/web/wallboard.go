@@ -102,7 +102,7 @@ func (s *server) callbackCounts(ctx context.Context) map[string]int {
 
 func (s *server) wallboard(w http.ResponseWriter, r *http.Request) {
 	sess := sessionFrom(r.Context())
-	s.render(w, "wallboard.html", map[string]any{"User": sess.User, "CSRF": sess.CSRF, "Rows": s.rows(r),
+	s.render(w, r, "wallboard.html", map[string]any{"User": sess.User, "CSRF": sess.CSRF, "Rows": s.rows(r),
 		"Grid": s.opt.Desktop != nil, "Reasons": PauseReasons})
 }
 

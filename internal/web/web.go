@@ -47,6 +47,7 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 		return strconv.FormatFloat(*p, 'f', 0, 64) + " s"
 	},
 	"deref": func(p *float64) float64 { return *p },
+	"T":     T,
 }).ParseFS(assets, "assets/*.html"))
 
 // Check reports one dependency's health.
@@ -136,7 +137,7 @@ type server struct {
 // Handler returns the HTTP handler.
 func Handler(opt Options) http.Handler {
 	s := newServer(opt)
-	return s.securityHeaders(checkInput(s.register().mux))
+	return s.securityHeaders(checkInput(s.withLangSwitch(s.register().mux)))
 }
 
 func newServer(opt Options) *server {
@@ -341,37 +342,42 @@ type navLink struct {
 // nav lists the pages a role may open on this server, marking the one being rendered:
 // agents their desktop and recordings; supervisors the wallboard, reports and recordings;
 // admins the accounts too.
-func (s *server) nav(role, page string) []navLink {
+func (s *server) nav(role, page, lang string) []navLink {
 	var links []navLink
 	add := func(on bool, href, text, tmpl string) {
 		if on {
-			links = append(links, navLink{Href: href, Text: text, Current: tmpl == page})
+			links = append(links, navLink{Href: href, Text: T(lang, text), Current: tmpl == page})
 		}
 	}
 	if role == "agent" {
-		add(s.opt.Desktop != nil && s.opt.AgentDay != nil, "/agent", "Desktop", "desktop.html")
-		add(s.opt.Recordings != nil, "/recordings", "Recordings", "recordings.html")
+		add(s.opt.Desktop != nil && s.opt.AgentDay != nil, "/agent", "nav.desktop", "desktop.html")
+		add(s.opt.Recordings != nil, "/recordings", "nav.recordings", "recordings.html")
 		return links
 	}
-	add(true, "/wallboard", "Wallboard", "wallboard.html")
-	add(s.opt.Reports != nil, "/reports", "Reports", "reports.html")
-	add(s.opt.Recordings != nil, "/recordings", "Recordings", "recordings.html")
-	add(role == "admin" && s.opt.Accounts != nil, "/admin", "Accounts", "admin.html")
+	add(true, "/wallboard", "nav.wallboard", "wallboard.html")
+	add(s.opt.Reports != nil, "/reports", "nav.reports", "reports.html")
+	add(s.opt.Recordings != nil, "/recordings", "nav.recordings", "recordings.html")
+	add(role == "admin" && s.opt.Accounts != nil, "/admin", "nav.accounts", "admin.html")
 	return links
 }
 
 // render writes a page; pages for a signed-in user (data with "User") get the navigation bar.
-func (s *server) render(w http.ResponseWriter, name string, data any) {
-	s.renderStatus(w, http.StatusOK, name, data)
+func (s *server) render(w http.ResponseWriter, r *http.Request, name string, data any) {
+	s.renderStatus(w, r, http.StatusOK, name, data)
 }
 
 // renderStatus is render with another status code.
-func (s *server) renderStatus(w http.ResponseWriter, code int, name string, data any) {
+// Pages are written in the request's language (langOf): data gets "Lang", the language
+// switch "Langs" and the scripts' texts "I18N".
+func (s *server) renderStatus(w http.ResponseWriter, r *http.Request, code int, name string, data any) {
+	lang := langOf(r)
 	if m, ok := data.(map[string]any); ok {
 		if u, ok := m["User"].(account.User); ok {
-			m["Nav"] = s.nav(u.Role, name)
+			m["Nav"] = s.nav(u.Role, name, lang)
 		}
+		m["Lang"], m["Langs"], m["I18N"] = lang, langLinks(lang), jsCatalogue(lang)
 	}
+	w.Header().Set("Content-Language", lang)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)

@@ -27,7 +27,7 @@
     const tr = ev.target.closest("tr");
     const field = (n) => tr.querySelector('[name="' + n + '"]').value;
     if (action === "delete") {
-      if (!confirm("Delete " + tr.dataset.username + "?")) return;
+      if (!confirm(t("js.admin.confirmdelete", tr.dataset.username))) return;
       await call("DELETE", "/api/users/" + tr.dataset.id);
       tr.remove();
       return;
@@ -61,7 +61,7 @@
       }
     }
     await call("PATCH", "/api/agents/" + encodeURIComponent(f.id.value.trim()), patch);
-    message.textContent = "Agent " + f.id.value + " saved.";
+    message.textContent = t("js.admin.agentsaved", f.id.value);
   });
 
   document.querySelector("#tokens tbody").addEventListener("click", async (ev) => {
@@ -73,9 +73,9 @@
   document.getElementById("new-token").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const f = ev.target.elements;
-    const t = await call("POST", "/api/tokens", { name: f.name.value.trim(), user_id: parseInt(f.user_id.value, 10) });
+    const tok = await call("POST", "/api/tokens", { name: f.name.value.trim(), user_id: parseInt(f.user_id.value, 10) });
     const secret = document.getElementById("secret");
-    secret.textContent = "Token for " + t.username + " (shown once, copy it now): " + t.token;
+    secret.textContent = t("js.admin.token", tok.username) + ": " + tok.token;
     secret.classList.remove("hidden");
   });
 })();

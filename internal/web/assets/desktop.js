@@ -36,14 +36,15 @@
       return { ok: false, status: 0, data: null };
     }
   }
-  const problem = (res) => (res.data && res.data.error && res.data.error.message) || (res.status ? "error " + res.status : "the server cannot be reached");
+  const problem = (res) => (res.data && res.data.error && res.data.error.message) || (res.status ? t("js.error.status", res.status) : t("js.error.unreachable"));
 
   const dur = (s) => {
     s = Math.max(0, Math.round(s));
     const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
     return (h ? h + ":" + String(m).padStart(2, "0") : m) + ":" + String(r).padStart(2, "0");
   };
-  const label = (st) => ({ logged_out: "Logged out", available: "Available", reserved: "Ringing", on_call: "On a call", wrap_up: "Wrap-up", paused: "Paused" }[st] || st);
+  const label = (st) => tOr("js.state." + st, st);
+  const kindLabel = (k) => (k ? tOr("js.desk.kind." + k, k) : "");
 
   function showMe(a) {
     const changed = !me || me.state !== a.state;
@@ -51,7 +52,7 @@
     const st = $("state");
     st.textContent = label(a.state);
     st.dataset.state = a.state;
-    $("reason").textContent = a.reason ? "(" + a.reason + ")" : "";
+    $("reason").textContent = a.reason ? "(" + tOr("js.reason." + a.reason, a.reason) + ")" : "";
     if (document.activeElement !== $("endpoint") && !$("endpoint").value) $("endpoint").value = a.endpoint || "";
     $("login-form").hidden = a.state !== "logged_out";
     $("available").disabled = ["available", "logged_out", "reserved", "on_call"].includes(a.state);
@@ -60,7 +61,7 @@
     if (a.call && a.call !== call && (!pop || pop.call_id !== a.call)) setCall(a.call, null);
     if (a.state === "wrap_up" && a.call) showWrapUp(a.call);
     if (!a.call && call && (!pop || pop.kind === "idle")) setCall("", null);
-    if (!pop && call) $("call-kind").textContent = { reserved: "ringing", on_call: "connected", wrap_up: "ended" }[a.state] || "";
+    if (!pop && call) $("call-kind").textContent = kindLabel({ reserved: "ringing", on_call: "connected", wrap_up: "ended" }[a.state] || "");
     $("transfer-form").hidden = a.state !== "on_call";
     $("recording").hidden = a.state !== "on_call";
     // Without disposition codes there is nothing to save once the wrap-up is over.
@@ -69,7 +70,7 @@
     tick();
   }
   function tick() {
-    if (me) $("in-state").textContent = "for " + dur((Date.now() - Date.parse(me.since)) / 1000);
+    if (me) $("in-state").textContent = t("js.desk.for", dur((Date.now() - Date.parse(me.since)) / 1000));
   }
   async function refreshMe() {
     const res = await api("GET", "/api/agent");
@@ -87,11 +88,11 @@
     const res = await api("GET", "/api/agent/callbacks");
     const list = $("callback-list");
     if (!res.ok) {
-      list.replaceChildren(li(res.status === 404 ? "Callbacks are not available here." : "Callbacks could not be loaded.", "muted"));
+      list.replaceChildren(li(res.status === 404 ? t("js.desk.cb.none") : t("js.desk.cb.failed"), "muted"));
       return;
     }
     const items = Array.isArray(res.data) ? res.data : (res.data && res.data.callbacks) || [];
-    list.replaceChildren(...(items.length ? items.map((c) => li([c.number, c.queue, c.at || c.due_at || c.state].filter(Boolean).join(" · "))) : [li("None.", "muted")]));
+    list.replaceChildren(...(items.length ? items.map((c) => li([c.number, c.queue, c.at || c.due_at || c.state].filter(Boolean).join(" · "))) : [li(t("js.none"), "muted")]));
   }
   function li(text, cls) {
     const e = document.createElement("li");
@@ -113,12 +114,12 @@
   }
   const when = (iso) => {
     const d = new Date(iso);
-    return isNaN(d) ? "" : d.toLocaleString([], { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+    return isNaN(d) ? "" : d.toLocaleString(document.documentElement.lang, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
   };
 
   async function setState(state, reason) {
     const res = await api("POST", "/api/agent/state", { state, reason: reason || "" });
-    if (!res.ok) return say("Could not change state: " + problem(res));
+    if (!res.ok) return say(t("js.desk.state.failed", problem(res)));
     say("");
     showMe(res.data);
     refreshStats();
@@ -129,7 +130,7 @@
   $("login-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const res = await api("POST", "/api/agent/login", { endpoint: $("endpoint").value.trim() });
-    if (!res.ok) return say("Could not log in: " + problem(res));
+    if (!res.ok) return say(t("js.desk.login.failed", problem(res)));
     say("");
     showMe(res.data);
   });
@@ -148,12 +149,12 @@
     $("call-body").hidden = !id;
     $("pop-call").textContent = id;
     const kind = p ? p.kind : (id ? "connected" : "");
-    $("call-kind").textContent = kind;
+    $("call-kind").textContent = kindLabel(kind);
     if (!p) {
       for (const f of ["pop-caller", "pop-queue", "pop-waited"]) $(f).textContent = "–";
       return;
     }
-    $("pop-caller").textContent = p.caller || "unknown";
+    $("pop-caller").textContent = p.caller || t("js.desk.unknown");
     $("pop-queue").textContent = p.queue || "–";
     const sel = $("transfer-queue"); // the call's own queue is no place to transfer it to
     for (const o of sel.options) o.disabled = o.value === p.queue;
@@ -161,46 +162,46 @@
       const other = [...sel.options].find((o) => !o.disabled);
       if (other) sel.value = other.value;
     }
-    $("pop-waited").textContent = p.waited_s != null ? dur(p.waited_s) + (p.callback ? " (callback)" : "") : "–";
+    $("pop-waited").textContent = p.waited_s != null ? dur(p.waited_s) + (p.callback ? t("js.desk.wascallback") : "") : "–";
     $("pop-ivr").textContent = (p.ivr || []).map((s) => s.node + (s.input ? " " + s.input : "")).join(" → ") || "–";
     const cs = p.customers || [];
-    $("pop-customers").replaceChildren(...(cs.length ? cs.map((c) => li([c.name, c.segment, c.language, (c.accounts || []).join(", ")].filter(Boolean).join(" · "))) : [li("No match.", "muted")]));
+    $("pop-customers").replaceChildren(...(cs.length ? cs.map((c) => li([c.name, c.segment, c.language, (c.accounts || []).join(", ")].filter(Boolean).join(" · "))) : [li(t("js.desk.nomatch"), "muted")]));
     showTicketCustomers(cs);
     const ts = p.tickets || [];
-    $("pop-tickets").replaceChildren(...(ts.length ? ts.map(ticketItem) : [li("None.", "muted")]));
+    $("pop-tickets").replaceChildren(...(ts.length ? ts.map(ticketItem) : [li(t("js.none"), "muted")]));
     const is = p.interactions || [];
-    $("pop-interactions").replaceChildren(...(is.length ? is.map((x) => li([when(x.at), x.queue, x.agent && "agent " + x.agent, x.outcome, x.disposition, x.csat && "CSAT " + x.csat].filter(Boolean).join(" · "))) : [li("None.", "muted")]));
+    $("pop-interactions").replaceChildren(...(is.length ? is.map((x) => li([when(x.at), x.queue, x.agent && t("js.desk.agent", x.agent), x.outcome && tOr("js.desk.outcome." + x.outcome, x.outcome), x.disposition, x.csat && t("js.desk.csat", x.csat)].filter(Boolean).join(" · "))) : [li(t("js.none"), "muted")]));
     const rs = p.recordings || [];
-    $("pop-recordings").replaceChildren(...(rs.length ? rs.map(recordingItem) : [li("None.", "muted")]));
+    $("pop-recordings").replaceChildren(...(rs.length ? rs.map(recordingItem) : [li(t("js.none"), "muted")]));
     const url = p.pop_url && /^https?:\/\//.test(p.pop_url) ? p.pop_url : "";
     $("pop-link").hidden = !url;
     if (url) $("pop-url").href = url;
     if (!$("callback-number").value && p.caller) $("callback-number").placeholder = p.caller;
   }
-  function ticketItem(t) {
+  function ticketItem(tk) {
     const e = document.createElement("li");
-    e.dataset.ticket = t.id;
-    e.classList.toggle("linked", linked.has(t.id));
-    const b = el("button", linked.has(t.id) ? "Linked" : "Link to this call", "link");
+    e.dataset.ticket = tk.id;
+    e.classList.toggle("linked", linked.has(tk.id));
+    const b = el("button", linked.has(tk.id) ? t("js.desk.linked") : t("js.desk.link"), "link");
     b.type = "button";
-    b.disabled = linked.has(t.id);
+    b.disabled = linked.has(tk.id);
     const out = el("output", "", "note");
     out.hidden = true;
     b.addEventListener("click", async () => {
       if (!call) return;
       b.disabled = true;
-      const res = await api("POST", "/api/tickets/" + encodeURIComponent(t.id) + "/calls", { call_id: call });
+      const res = await api("POST", "/api/tickets/" + encodeURIComponent(tk.id) + "/calls", { call_id: call });
       if (!res.ok) {
         b.disabled = false;
-        return note(out, "Not linked: " + problem(res));
+        return note(out, t("js.desk.link.failed", problem(res)));
       }
-      linked.add(t.id);
+      linked.add(tk.id);
       e.classList.add("linked");
-      b.textContent = "Linked";
+      b.textContent = t("js.desk.linked");
       note(out, "");
-      $("wrapup-ticket").value = t.id;
+      $("wrapup-ticket").value = tk.id;
     });
-    e.append(el("span", "#" + t.id + " " + t.subject + " (" + t.status + ", priority " + t.priority + ")", "what"), b, out);
+    e.append(el("span", t("js.desk.ticket", tk.id, tk.subject, tOr("js.desk.tstatus." + tk.status, tk.status), tk.priority), "what"), b, out);
     return e;
   }
   function recordingItem(r) {
@@ -225,7 +226,7 @@
   // its own requests: "not known" until one of them succeeds.
   function showRec(st) {
     const b = $("rec-state");
-    b.textContent = { recording: "on", paused: "paused" }[st] || "not known";
+    b.textContent = { recording: t("js.desk.rec.on"), paused: t("js.desk.rec.paused") }[st] || t("js.desk.rec.unknown");
     b.dataset.rec = st;
     $("rec-pause").disabled = st === "paused";
     $("rec-resume").disabled = st === "recording";
@@ -238,25 +239,25 @@
     if (!res.ok) return note($("rec-note"), what + ": " + problem(res));
     done(res.data);
   }
-  $("rec-start").addEventListener("click", (e) => recAction(e.target, "Not recorded", "/record", undefined, () => {
+  $("rec-start").addEventListener("click", (e) => recAction(e.target, t("js.desk.rec.notrecorded"), "/record", undefined, () => {
     showRec("recording");
-    note($("rec-note"), "Recording started.", true);
+    note($("rec-note"), t("js.desk.rec.started"), true);
   }));
-  $("rec-pause").addEventListener("click", (e) => recAction(e.target, "Not paused", "/recording/pause", undefined, () => {
+  $("rec-pause").addEventListener("click", (e) => recAction(e.target, t("js.desk.rec.notpaused"), "/recording/pause", undefined, () => {
     showRec("paused");
-    note($("rec-note"), "Recording paused.", true);
+    note($("rec-note"), t("js.desk.rec.pausedmsg"), true);
   }));
-  $("rec-resume").addEventListener("click", (e) => recAction(e.target, "Not resumed", "/recording/resume", undefined, () => {
+  $("rec-resume").addEventListener("click", (e) => recAction(e.target, t("js.desk.rec.notresumed"), "/recording/resume", undefined, () => {
     showRec("recording");
-    note($("rec-note"), "Recording resumed.", true);
+    note($("rec-note"), t("js.desk.rec.resumed"), true);
   }));
   // The router pauses the recording for the entry and resumes it after, if it was running.
   $("rec-card").addEventListener("click", async (e) => {
     const before = $("rec-state").dataset.rec, on = call;
     showRec("paused");
-    note($("rec-note"), "Recording paused: the caller keys the card number…", true);
-    await recAction(e.target, "No card number", "/secure-collect", { name: "card", min: 12, max: 19 }, (r) => {
-      note($("rec-note"), "Card number " + r.masked + " taken.", true);
+    note($("rec-note"), t("js.desk.rec.card"), true);
+    await recAction(e.target, t("js.desk.rec.nocard"), "/secure-collect", { name: "card", min: 12, max: 19 }, (r) => {
+      note($("rec-note"), t("js.desk.rec.cardtaken", r.masked), true);
     });
     if (call === on) showRec(before);
   });
@@ -280,19 +281,19 @@
     if (!call) return;
     const q = $("transfer-queue").value;
     const res = await api("POST", "/api/calls/" + encodeURIComponent(call) + "/transfer", { queue: q });
-    if (!res.ok) return say("Transfer failed: " + problem(res));
-    say("Call transferred to " + q + ".", true);
+    if (!res.ok) return say(t("js.desk.transfer.failed", problem(res)));
+    say(t("js.desk.transferred", q), true);
     refreshMe();
   });
   $("ticket-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const body = { subject: $("ticket-subject").value.trim(), priority: Number($("ticket-priority").value), call_id: call };
     const cs = (pop && pop.customers) || [];
-    if (!cs.length) return note($("ticket-note"), "A ticket needs a customer, and none matched this call.");
+    if (!cs.length) return note($("ticket-note"), t("js.desk.ticket.nocustomer"));
     body.customer_id = cs.length === 1 ? cs[0].id : Number($("ticket-customer").value);
     const res = await api("POST", "/api/tickets", body);
-    if (!res.ok) return note($("ticket-note"), "Not created: " + problem(res));
-    note($("ticket-note"), "Ticket #" + res.data.id + " created.", true);
+    if (!res.ok) return note($("ticket-note"), t("js.desk.ticket.failed", problem(res)));
+    note($("ticket-note"), t("js.desk.ticket.created", res.data.id), true);
     if (body.call_id) linked.add(res.data.id); // opened on the call: linked to it
     if (pop) { // the pop is a snapshot: the new ticket joins its list here
       pop.tickets = (pop.tickets || []).concat([{ id: res.data.id, subject: res.data.subject, status: res.data.status, priority: res.data.priority, customer_id: res.data.customer_id }]);
@@ -308,8 +309,8 @@
     if ($("callback-number").value.trim()) body.number = $("callback-number").value.trim();
     if ($("callback-at").value) body.at = new Date($("callback-at").value).toISOString();
     const res = await api("POST", "/api/calls/" + encodeURIComponent(call) + "/callback", body);
-    if (!res.ok) return say("Callback not scheduled: " + problem(res));
-    say("Callback scheduled.", true);
+    if (!res.ok) return say(t("js.desk.cb.notscheduled", problem(res)));
+    say(t("js.desk.cb.scheduled"), true);
     refreshCallbacks();
   });
 
@@ -335,12 +336,12 @@
   }
   $("wrapup-form").addEventListener("submit", async (e) => {
     e.preventDefault();
-    const t = $("wrapup-ticket").value.trim();
+    const tid = $("wrapup-ticket").value.trim();
     const body = { disposition: $("disposition").value, notes: $("notes").value };
-    if (t) body.ticket_id = Number(t);
+    if (tid) body.ticket_id = Number(tid);
     const res = await api("POST", "/api/calls/" + encodeURIComponent(wrapCall) + "/wrapup", body);
-    if (!res.ok) return say("Wrap-up not saved: " + problem(res));
-    say("Wrap-up saved.", true);
+    if (!res.ok) return say(t("js.desk.wrapup.failed", problem(res)));
+    say(t("js.desk.wrapup.saved"), true);
     hideWrapUp();
     if (me && me.state === "wrap_up") setState("available");
   });

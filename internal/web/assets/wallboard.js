@@ -11,7 +11,8 @@
     const m = Math.floor(s / 60), r = s % 60;
     return m >= 60 ? Math.floor(m / 60) + " h " + (m % 60) + " min" : m + ":" + String(r).padStart(2, "0");
   };
-  const label = (st) => ({ logged_out: "Logged out", available: "Available", reserved: "Ringing", on_call: "On a call", wrap_up: "Wrap-up", paused: "Paused" }[st] || st);
+  const label = (st) => tOr("js.state." + st, st);
+  const reasonLabel = (r) => tOr("js.reason." + r, r);
 
   function cell(tr, content, cls) {
     const td = document.createElement("td");
@@ -52,11 +53,11 @@
         headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf, Accept: "application/json" },
         body: body === undefined ? undefined : JSON.stringify(body) });
       const data = await resp.json().catch(() => null);
-      if (!resp.ok) say((data && data.error && data.error.message) || "error " + resp.status);
+      if (!resp.ok) say((data && data.error && data.error.message) || t("js.error.status", resp.status));
       else say("");
       return resp.ok;
     } catch (e) {
-      say("the server cannot be reached");
+      say(t("js.error.unreachable"));
       return false;
     }
   }
@@ -70,9 +71,9 @@
       if (q.sl_breach) {
         tr.className = "below";
         const below = [];
-        if (q.answered && q.service_level < q.service_level_goal) below.push(pct(q.service_level) + " today");
-        if (q.window_answered && q.window_service_level < q.service_level_goal) below.push(pct(q.window_service_level) + " last 15 min");
-        late.push(q.queue + " (" + below.join(", ") + "; goal " + pct(q.service_level_goal) + ")");
+        if (q.answered && q.service_level < q.service_level_goal) below.push(t("js.wallboard.today", pct(q.service_level)));
+        if (q.window_answered && q.window_service_level < q.service_level_goal) below.push(t("js.wallboard.last15", pct(q.window_service_level)));
+        late.push(t("js.wallboard.goal", q.queue, below.join(", "), pct(q.service_level_goal)));
       }
       cell(tr, q.queue);
       cell(tr, q.waiting);
@@ -84,9 +85,9 @@
       return tr;
     }));
     const alert = $("alert");
-    alert.textContent = late.length ? "Below service-level goal: " + late.join("; ") : "";
+    alert.textContent = late.length ? t("js.wallboard.below", late.join("; ")) : "";
     alert.hidden = late.length === 0;
-    $("updated").textContent = "Updated " + new Date().toLocaleTimeString();
+    $("updated").textContent = t("js.wallboard.updated", new Date().toLocaleTimeString(document.documentElement.lang));
   }
 
   // editing: a supervisor is choosing in a field of the table; it is not redrawn under them.
@@ -105,7 +106,7 @@
       const badge = document.createElement("span");
       badge.className = "badge";
       badge.dataset.state = a.state;
-      badge.textContent = label(a.state) + (a.reason ? ": " + a.reason : "");
+      badge.textContent = label(a.state) + (a.reason ? ": " + reasonLabel(a.reason) : "");
       cell(tr, badge, "state");
       cell(tr, dur((now - Date.parse(a.since)) / 1000));
       cell(tr, words(a.queues.map((m) => m.queue + (m.penalty ? ":" + m.penalty : ""))));
@@ -116,14 +117,14 @@
         reason.removeAttribute("id");
         reason.hidden = false;
         reason.removeAttribute("aria-hidden");
-        reason.setAttribute("aria-label", "Pause reason for " + a.id);
-        if (a.state !== "paused") acts.append(reason, button("Pause", () => setState(a.id, "paused", reason.value)));
-        else acts.append(button("Ready", () => setState(a.id, "available")));
-        acts.append(" ", button("Log out", () => setState(a.id, "logged_out"), "stop"));
+        reason.setAttribute("aria-label", t("js.wallboard.reasonfor", a.id));
+        if (a.state !== "paused") acts.append(reason, button(t("js.wallboard.pause"), () => setState(a.id, "paused", reason.value)));
+        else acts.append(button(t("js.wallboard.ready"), () => setState(a.id, "available")));
+        acts.append(" ", button(t("js.wallboard.logout"), () => setState(a.id, "logged_out"), "stop"));
       }
       cell(tr, acts, "actions");
       return tr;
-    }) : [(() => { const tr = document.createElement("tr"); cell(tr, "No agents in your queues.").colSpan = 6; return tr; })()]));
+    }) : [(() => { const tr = document.createElement("tr"); cell(tr, t("js.noagents")).colSpan = 6; return tr; })()]));
     const sel = $("edit-agent");
     const chosen = sel.value;
     sel.replaceChildren(...rows.map((a) => { const o = document.createElement("option"); o.value = a.id; o.textContent = a.id + (a.name ? " " + a.name : ""); return o; }));
@@ -152,7 +153,7 @@
       e.preventDefault();
       const skills = Object.fromEntries(pairs($("edit-skills").value));
       const queues = pairs($("edit-queues").value).map(([queue, penalty]) => ({ queue, penalty }));
-      if (await api("PATCH", "/api/agents/" + encodeURIComponent($("edit-agent").value), { skills, queues })) say("Agent changed.", true);
+      if (await api("PATCH", "/api/agents/" + encodeURIComponent($("edit-agent").value), { skills, queues })) say(t("js.wallboard.changed"), true);
     });
   }
 
@@ -172,11 +173,11 @@
       input.min = 0;
       input.max = 9;
       input.value = c.priority;
-      input.setAttribute("aria-label", "Priority of " + c.id);
-      form.append(input, " ", button("Set", () => api("PATCH", "/api/calls/" + encodeURIComponent(c.id), { priority: Number(input.value) })));
+      input.setAttribute("aria-label", t("js.wallboard.priorityof", c.id));
+      form.append(input, " ", button(t("js.wallboard.set"), () => api("PATCH", "/api/calls/" + encodeURIComponent(c.id), { priority: Number(input.value) })));
       cell(tr, form);
       return tr;
-    }) : [(() => { const tr = document.createElement("tr"); cell(tr, "No call waiting.").colSpan = 5; return tr; })()]));
+    }) : [(() => { const tr = document.createElement("tr"); cell(tr, t("js.nocall")).colSpan = 5; return tr; })()]));
   }
 
   const es = new EventSource("/api/queues/stream");
