@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/acd/calllog"
 	"switchboard/internal/ariemu"
 	"switchboard/internal/config"
-	"switchboard/internal/store"
 	"switchboard/internal/testkit"
 )
 
@@ -117,7 +117,7 @@ func TestCallsEndedWhileDownAreClosed(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	for id, want := range map[string][2]string{talkingID: {store.OutcomeCompleted, store.LegAnswered}, waitingID: {store.OutcomeAbandoned, store.LegAbandoned}} {
+	for id, want := range map[string][2]string{talkingID: {calllog.Completed, calllog.LegAnswered}, waitingID: {calllog.Abandoned, calllog.LegAbandoned}} {
 		c, _ := d2.store.Call(ctx, id)
 		legs, _ := d2.store.CallLegs(ctx, id)
 		last := legs[len(legs)-1]

@@ -10,29 +10,6 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-// Call outcomes (calls.outcome; "" while the call is live).
-const (
-	OutcomeCompleted        = "completed"
-	OutcomeAbandoned        = "abandoned"
-	OutcomeRemoved          = "removed"
-	OutcomeOverflowCallback = "overflow_callback"
-	// A call that never queued, ended by the router (Journal.CallGone); a caller who hung up
-	// before it queued is OutcomeAbandoned.
-	OutcomeSelfService       = "self_service"       // the IVR said goodbye and hung up
-	OutcomeCallbackRequested = "callback_requested" // a callback request was taken
-	OutcomeTransferredOut    = "transferred_out"    // sent out of the application to the dialplan
-	OutcomeClosed            = "closed"             // the line was closed
-)
-
-// Leg outcomes (call_legs.outcome; "" while the call is in that queue).
-const (
-	LegAnswered    = "answered"
-	LegAbandoned   = "abandoned"
-	LegTransferred = "transferred"
-	LegOverflowed  = "overflowed"
-	LegRemoved     = "removed"
-)
-
 // Call is a call record. Zero times stand for NULL.
 type Call struct {
 	ID             string

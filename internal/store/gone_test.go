@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"switchboard/acd"
+	"switchboard/acd/calllog"
 	"switchboard/internal/pgtest"
 	"switchboard/internal/store"
 )
@@ -45,18 +46,18 @@ func TestJournalClosesCallsGoneAtReconcile(t *testing.T) {
 
 	c1 := r2.call("c1")
 	eq(t, "c1", []any{c1.Outcome, c1.EndedAt, c1.AnsweredAt, c1.Wait, c1.CallerNumber},
-		[]any{store.OutcomeCompleted, at(100), at(2), sec(2), "+4930111"})
+		[]any{calllog.Completed, at(100), at(2), sec(2), "+4930111"})
 	eq(t, "c1 legs", r2.legs("c1"), []store.CallLeg{{CallID: "c1", Seq: 1, Queue: "line1", EnteredAt: at(0), OfferedAt: at(0),
-		Agent: "a1", AnsweredAt: at(2), LeftAt: at(100), Outcome: store.LegAnswered}})
+		Agent: "a1", AnsweredAt: at(2), LeftAt: at(100), Outcome: calllog.LegAnswered}})
 	eq(t, "c1 events", r2.events("c1"), []string{"ENTERQUEUE line1 ", "OFFER line1 a1", "CONNECT line1 a1", "GONE line1 a1"})
 	c2 := r2.call("c2")
-	eq(t, "c2", []any{c2.Outcome, c2.EndedAt, c2.AnsweredAt.IsZero(), c2.Wait}, []any{store.OutcomeAbandoned, at(100), true, sec(96)})
+	eq(t, "c2", []any{c2.Outcome, c2.EndedAt, c2.AnsweredAt.IsZero(), c2.Wait}, []any{calllog.Abandoned, at(100), true, sec(96)})
 	eq(t, "c2 legs", r2.legs("c2"), []store.CallLeg{{CallID: "c2", Seq: 1, Queue: "line1", EnteredAt: at(4), OfferedAt: at(4),
-		Agent: "a2", LeftAt: at(100), Outcome: store.LegAbandoned}})
+		Agent: "a2", LeftAt: at(100), Outcome: calllog.LegAbandoned}})
 	c3 := r2.call("c3")
-	eq(t, "c3 untouched", []any{c3.Outcome, c3.EndedAt}, []any{store.OutcomeCompleted, at(4)})
+	eq(t, "c3 untouched", []any{c3.Outcome, c3.EndedAt}, []any{calllog.Completed, at(4)})
 	c4 := r2.call("c4")
-	eq(t, "c4", []any{c4.Outcome, c4.EndedAt, c4.CallerNumber}, []any{store.OutcomeAbandoned, at(100), "+4930444"})
+	eq(t, "c4", []any{c4.Outcome, c4.EndedAt, c4.CallerNumber}, []any{calllog.Abandoned, at(100), "+4930444"})
 	if ls, evs := r2.legs("c4"), r2.events("c4"); len(ls) != 0 || len(evs) != 0 {
 		t.Errorf("c4 legs %+v, events %v", ls, evs)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"switchboard/acd"
+	"switchboard/acd/calllog"
 )
 
 // JournalOptions configure a Journal.
@@ -127,13 +128,13 @@ func (j *Journal) CallInfo(callID, callerNumber, did string, data map[string]str
 }
 
 // CallGone ends the record of a call that never queued, at `at` (the router's clock), with
-// how it ended: OutcomeAbandoned when its caller hung up, or OutcomeSelfService,
-// OutcomeCallbackRequested, OutcomeTransferredOut or OutcomeClosed when the router ended it.
+// how it ended: calllog.Abandoned when its caller hung up, or calllog.SelfService,
+// calllog.CallbackRequested, calllog.TransferredOut or calllog.Closed when the router ended it.
 // A call that queued is ended by the engine's events, and this does nothing to it. Any other
 // outcome is refused (logged), and the record stays open for the next reconciliation.
 func (j *Journal) CallGone(callID, outcome string, at time.Time) {
 	switch outcome {
-	case OutcomeAbandoned, OutcomeSelfService, OutcomeCallbackRequested, OutcomeTransferredOut, OutcomeClosed:
+	case calllog.Abandoned, calllog.SelfService, calllog.CallbackRequested, calllog.TransferredOut, calllog.Closed:
 	default:
 		j.log.Error("call end with an outcome a call that never queued cannot have; left open", "call", callID, "outcome", outcome)
 		return

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"switchboard/acd"
+	"switchboard/acd/calllog"
 	"switchboard/internal/pgtest"
 	"switchboard/internal/store"
 )
@@ -30,7 +31,7 @@ func TestJournalAnsweredCallWithWrapUp(t *testing.T) {
 	r.flush()
 
 	c := r.call("c1")
-	eq(t, "outcome", c.Outcome, store.OutcomeCompleted)
+	eq(t, "outcome", c.Outcome, calllog.Completed)
 	eq(t, "node/queue/agent", []string{c.Node, c.Queue, c.Agent}, []string{"ast1", "line1", "a1"})
 	eq(t, "caller/did/data", []any{c.CallerNumber, c.DID, c.Data}, []any{"+493012345", "800",
 		map[string]string{"customer": "42", "disposition": "sale"}})
@@ -38,7 +39,7 @@ func TestJournalAnsweredCallWithWrapUp(t *testing.T) {
 	eq(t, "wait/talk/wrapup", []time.Duration{c.Wait, c.Talk, c.WrapUp}, []time.Duration{sec(14), sec(60), sec(30)})
 	eq(t, "transfers", c.Transfers, 0)
 	eq(t, "legs", r.legs("c1"), []store.CallLeg{{CallID: "c1", Seq: 1, Queue: "line1", EnteredAt: at(0), OfferedAt: at(10),
-		Agent: "a1", AnsweredAt: at(14), LeftAt: at(74), Outcome: store.LegAnswered, Talk: sec(60)}})
+		Agent: "a1", AnsweredAt: at(14), LeftAt: at(74), Outcome: calllog.LegAnswered, Talk: sec(60)}})
 	eq(t, "events", r.events("c1"), []string{"ENTERQUEUE line1 ", "OFFER line1 a1", "CONNECT line1 a1", "COMPLETE line1 a1"})
 	eq(t, "a1 states", r.states("a1"), []string{"available 10-10", "reserved(c1) 10-14", "on-call(c1) 14-74",
 		"wrap-up(c1) 74-104", "available 104--"})
@@ -85,13 +86,13 @@ func TestJournalAbandonedAndRemoved(t *testing.T) {
 
 	c := r.call("c2")
 	eq(t, "c2 outcome/wait/ended", []any{c.Outcome, c.Wait, c.EndedAt, c.AnsweredAt.IsZero()},
-		[]any{store.OutcomeAbandoned, sec(25), at(25), true})
+		[]any{calllog.Abandoned, sec(25), at(25), true})
 	eq(t, "c2 legs", r.legs("c2"), []store.CallLeg{{CallID: "c2", Seq: 1, Queue: "line1", EnteredAt: at(0), LeftAt: at(25),
-		Outcome: store.LegAbandoned}})
+		Outcome: calllog.LegAbandoned}})
 	eq(t, "c2 events", r.events("c2"), []string{"ENTERQUEUE line1 ", "ABANDON line1 "})
 
 	c = r.call("c3")
-	eq(t, "c3 outcome/wait", []any{c.Outcome, c.Wait}, []any{store.OutcomeRemoved, sec(30)})
+	eq(t, "c3 outcome/wait", []any{c.Outcome, c.Wait}, []any{calllog.Removed, sec(30)})
 	eq(t, "c3 events", r.events("c3"), []string{"ENTERQUEUE line1 ", "REMOVED line1 "})
 }
 
@@ -108,18 +109,18 @@ func TestJournalCallGoneBeforeQueue(t *testing.T) {
 	r.enqueue("queued", "line1")
 	r.flush() // written, and the unqueued rows left the journal's memory
 	r.advance(sec(7))
-	r.j.CallGone("ivr", store.OutcomeAbandoned, r.clock.Now())
-	r.j.CallGone("queued", store.OutcomeAbandoned, r.clock.Now())
-	r.j.CallGone("bye", store.OutcomeSelfService, r.clock.Now())
-	r.j.CallGone("cb", store.OutcomeCallbackRequested, r.clock.Now())
-	r.j.CallGone("bogus", store.OutcomeCompleted, r.clock.Now())
+	r.j.CallGone("ivr", calllog.Abandoned, r.clock.Now())
+	r.j.CallGone("queued", calllog.Abandoned, r.clock.Now())
+	r.j.CallGone("bye", calllog.SelfService, r.clock.Now())
+	r.j.CallGone("cb", calllog.CallbackRequested, r.clock.Now())
+	r.j.CallGone("bogus", calllog.Completed, r.clock.Now())
 	r.j.CallInfo("fast", "+4930444", "800", nil)
-	r.j.CallGone("fast", store.OutcomeAbandoned, r.clock.Now())
+	r.j.CallGone("fast", calllog.Abandoned, r.clock.Now())
 	r.advance(sec(2))
-	r.j.CallGone("xfer", store.OutcomeTransferredOut, r.clock.Now())
-	r.j.CallGone("closed", store.OutcomeClosed, r.clock.Now())
+	r.j.CallGone("xfer", calllog.TransferredOut, r.clock.Now())
+	r.j.CallGone("closed", calllog.Closed, r.clock.Now())
 	r.j.CallInfo("lookup", "", "", map[string]string{"customer": "7"})
-	r.j.CallGone("lookup", store.OutcomeAbandoned, r.clock.Now())
+	r.j.CallGone("lookup", calllog.Abandoned, r.clock.Now())
 	r.flush()
 
 	for _, tt := range []struct {
@@ -127,13 +128,13 @@ func TestJournalCallGoneBeforeQueue(t *testing.T) {
 		outcome string
 		ended   time.Time
 	}{
-		{"ivr", store.OutcomeAbandoned, at(7)},
-		{"fast", store.OutcomeAbandoned, at(7)},
-		{"lookup", store.OutcomeAbandoned, at(9)},
-		{"bye", store.OutcomeSelfService, at(7)},
-		{"cb", store.OutcomeCallbackRequested, at(7)},
-		{"xfer", store.OutcomeTransferredOut, at(9)},
-		{"closed", store.OutcomeClosed, at(9)},
+		{"ivr", calllog.Abandoned, at(7)},
+		{"fast", calllog.Abandoned, at(7)},
+		{"lookup", calllog.Abandoned, at(9)},
+		{"bye", calllog.SelfService, at(7)},
+		{"cb", calllog.CallbackRequested, at(7)},
+		{"xfer", calllog.TransferredOut, at(9)},
+		{"closed", calllog.Closed, at(9)},
 		{"queued", "", time.Time{}},
 		{"bogus", "", time.Time{}},
 	} {
@@ -162,10 +163,10 @@ func TestJournalRingNoAnswerRequeue(t *testing.T) {
 	r.flush()
 
 	c := r.call("c4")
-	eq(t, "outcome/agent/wait/talk", []any{c.Outcome, c.Agent, c.Wait, c.Talk}, []any{store.OutcomeCompleted, "a2", sec(18), sec(20)})
+	eq(t, "outcome/agent/wait/talk", []any{c.Outcome, c.Agent, c.Wait, c.Talk}, []any{calllog.Completed, "a2", sec(18), sec(20)})
 	eq(t, "first offer", c.FirstOfferedAt, at(2))
 	eq(t, "legs", r.legs("c4"), []store.CallLeg{{CallID: "c4", Seq: 1, Queue: "line1", EnteredAt: at(2), OfferedAt: at(2),
-		Agent: "a2", AnsweredAt: at(20), LeftAt: at(40), Outcome: store.LegAnswered, Talk: sec(20)}})
+		Agent: "a2", AnsweredAt: at(20), LeftAt: at(40), Outcome: calllog.LegAnswered, Talk: sec(20)}})
 	eq(t, "events", r.events("c4"), []string{"ENTERQUEUE line1 ", "OFFER line1 a1", "RINGNOANSWER line1 a1",
 		"OFFER line1 a2", "CONNECT line1 a2", "COMPLETE line1 a2"})
 	eq(t, "a1 states", r.states("a1"), []string{"available 0-2", "reserved(c4) 2-17", "paused[no answer] 17--"})
@@ -201,14 +202,14 @@ func TestJournalTransferLine1ToLine2(t *testing.T) {
 	r.flush()
 
 	c := r.call("c5")
-	eq(t, "outcome/queue/agent", []string{c.Outcome, c.Queue, c.Agent}, []string{store.OutcomeCompleted, "line2", "b1"})
+	eq(t, "outcome/queue/agent", []string{c.Outcome, c.Queue, c.Agent}, []string{calllog.Completed, "line2", "b1"})
 	eq(t, "wait/talk/wrapup/transfers", []any{c.Wait, c.Talk, c.WrapUp, c.Transfers}, []any{sec(7), sec(70), sec(30), 1})
 	eq(t, "times", []time.Time{c.EnqueuedAt, c.AnsweredAt, c.EndedAt}, []time.Time{at(0), at(5), at(77)})
 	eq(t, "legs", r.legs("c5"), []store.CallLeg{
 		{CallID: "c5", Seq: 1, Queue: "line1", EnteredAt: at(0), OfferedAt: at(0), Agent: "a1", AnsweredAt: at(5), LeftAt: at(35),
-			Outcome: store.LegTransferred, Talk: sec(30)},
+			Outcome: calllog.LegTransferred, Talk: sec(30)},
 		{CallID: "c5", Seq: 2, Queue: "line2", EnteredAt: at(35), OfferedAt: at(35), Agent: "b1", AnsweredAt: at(37), LeftAt: at(77),
-			Outcome: store.LegAnswered, Talk: sec(40)},
+			Outcome: calllog.LegAnswered, Talk: sec(40)},
 	})
 	eq(t, "events", r.events("c5"), []string{"ENTERQUEUE line1 ", "OFFER line1 a1", "CONNECT line1 a1", "TRANSFER line1 a1",
 		"ENTERQUEUE line2 ", "OFFER line2 b1", "CONNECT line2 b1", "COMPLETE line2 b1"})
@@ -225,10 +226,10 @@ func TestJournalOverflowToQueueThenCallback(t *testing.T) {
 	r.flush()
 
 	c := r.call("c6")
-	eq(t, "outcome/queue/wait/ended", []any{c.Outcome, c.Queue, c.Wait, c.EndedAt}, []any{store.OutcomeOverflowCallback, "back", sec(75), at(75)})
+	eq(t, "outcome/queue/wait/ended", []any{c.Outcome, c.Queue, c.Wait, c.EndedAt}, []any{calllog.OverflowCallback, "back", sec(75), at(75)})
 	eq(t, "legs", r.legs("c6"), []store.CallLeg{
-		{CallID: "c6", Seq: 1, Queue: "front", EnteredAt: at(0), LeftAt: at(30), Outcome: store.LegOverflowed},
-		{CallID: "c6", Seq: 2, Queue: "back", EnteredAt: at(30), LeftAt: at(75), Outcome: store.LegOverflowed},
+		{CallID: "c6", Seq: 1, Queue: "front", EnteredAt: at(0), LeftAt: at(30), Outcome: calllog.LegOverflowed},
+		{CallID: "c6", Seq: 2, Queue: "back", EnteredAt: at(30), LeftAt: at(75), Outcome: calllog.LegOverflowed},
 	})
 	eq(t, "events", r.events("c6"), []string{"ENTERQUEUE front ", "EXITWITHTIMEOUT front ", "ENTERQUEUE back ", "EXITWITHTIMEOUT back "})
 	evs, err := r.s.CallEvents(context.Background(), "c6")
@@ -264,9 +265,9 @@ func TestJournalCarriesOnAfterRestart(t *testing.T) {
 
 	c := r2.call("c7")
 	eq(t, "outcome/enqueued/wait/caller", []any{c.Outcome, c.EnqueuedAt, c.Wait, c.CallerNumber},
-		[]any{store.OutcomeCompleted, at(0), sec(52), "+4930999"})
+		[]any{calllog.Completed, at(0), sec(52), "+4930999"})
 	eq(t, "legs", r2.legs("c7"), []store.CallLeg{{CallID: "c7", Seq: 1, Queue: "line1", EnteredAt: at(0), OfferedAt: at(50),
-		Agent: "a1", AnsweredAt: at(52), LeftAt: at(62), Outcome: store.LegAnswered, Talk: sec(10)}})
+		Agent: "a1", AnsweredAt: at(52), LeftAt: at(62), Outcome: calllog.LegAnswered, Talk: sec(10)}})
 	eq(t, "a1 states", r2.states("a1"), []string{"available 0-0", "paused[lunch] 0-50", "available 50-50",
 		"reserved(c7) 50-52", "on-call(c7) 52-62", "available 62--"})
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/acd/calllog"
 	"switchboard/internal/pgtest"
 )
 
@@ -46,7 +47,7 @@ func TestWriteBatchRetryAfterUnknownCommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Outcome != OutcomeAbandoned || c.Wait != 9*time.Second {
+	if c.Outcome != calllog.Abandoned || c.Wait != 9*time.Second {
 		t.Fatalf("c1 = %+v", c)
 	}
 }

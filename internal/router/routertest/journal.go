@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/acd/calllog"
 	"switchboard/internal/router"
 )
 
@@ -26,17 +27,16 @@ type Row struct {
 	Data     map[string]string
 }
 
-// Outcomes of Row, as the store names them.
+// Outcomes of Row: the call log's, which the store writes.
 const (
-	Abandoned        = "abandoned"
-	Completed        = "completed"
-	Removed          = "removed"
-	OverflowCallback = "overflow_callback"
-	// A call that never queued, ended by the router.
-	SelfService       = "self_service"
-	CallbackRequested = "callback_requested"
-	TransferredOut    = "transferred_out"
-	Closed            = "closed"
+	Abandoned         = calllog.Abandoned
+	Completed         = calllog.Completed
+	Removed           = calllog.Removed
+	OverflowCallback  = calllog.OverflowCallback
+	SelfService       = calllog.SelfService
+	CallbackRequested = calllog.CallbackRequested
+	TransferredOut    = calllog.TransferredOut
+	Closed            = calllog.Closed
 )
 
 // journal is the harness's stand-in for the store: call rows and each agent's last state.
