@@ -321,3 +321,17 @@ func TestLanguageSwitchRedirect(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAcceptLang: any Accept-Language header, however malformed, gives one of the
+// interface's languages.
+func FuzzAcceptLang(f *testing.F) {
+	for _, s := range []string{"", "ru", "ru-RU,ru;q=0.9,en;q=0.8", "en;q=0.1, ru;q=0.2", "de, fr;q=x", ";;,", "RU;q=1e400", "ru;q=NaN"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		got := acceptLang(h)
+		if !knownLang(got) {
+			t.Fatalf("acceptLang(%q) = %q, not one of %v", h, got, langs)
+		}
+	})
+}
