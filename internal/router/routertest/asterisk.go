@@ -181,6 +181,16 @@ func (a *pbx) channel(id string) (*Channel, error) {
 	return nil, httpErr(404, "Channel not found")
 }
 
+// inApp is channel id, which must be in the application: Asterisk answers 409 for one that
+// has left Stasis.
+func (a *pbx) inApp(id string) (*Channel, error) {
+	c, err := a.channel(id)
+	if err == nil && !c.InApp {
+		return nil, httpErr(409, "Channel not in Stasis application")
+	}
+	return c, err
+}
+
 // The requests. Each runs on the test's goroutine when the request is taken.
 
 func (a *pbx) answer(ch string) error {
@@ -205,12 +215,9 @@ func (a *pbx) hangup(ch string) error {
 
 func (a *pbx) play(ch, id string) error {
 	return a.locked(func() error {
-		c, err := a.channel(ch)
-		switch {
-		case err != nil:
+		c, err := a.inApp(ch)
+		if err != nil {
 			return err
-		case !c.InApp:
-			return httpErr(409, "Channel not in Stasis application")
 		}
 		c.Playing = append(c.Playing, id)
 		a.playbacks[id] = ch
@@ -437,12 +444,9 @@ func (a *pbx) liveRecording(name string, pause bool) error {
 
 func (a *pbx) continueIn(ch string) error {
 	return a.locked(func() error {
-		c, err := a.channel(ch)
-		switch {
-		case err != nil:
+		c, err := a.inApp(ch)
+		if err != nil {
 			return err
-		case !c.InApp:
-			return httpErr(409, "Channel not in Stasis application")
 		}
 		a.leaveBridge(c)
 		c.InApp = false
