@@ -26,27 +26,29 @@ type WaitingCall struct {
 // callers: the number and IVR path from the caller book, the segment and language the call is
 // queued with, the customer's name from the customer records.
 func (s *server) waitingCalls(r *http.Request) ([]WaitingCall, error) {
-	rows, err := s.scopedWaiting(r)
+	all, err := s.opt.Desktop.WaitingCalls(r.Context())
 	if err != nil {
 		return nil, err
 	}
-	data := map[string]map[string]string{}
-	if all, err := s.opt.Desktop.WaitingCalls(r.Context()); err == nil {
-		for _, c := range all {
-			data[c.ID] = c.Data
+	inScope := queueScope(sessionFrom(r.Context()).User)
+	out := []WaitingCall{}
+	for _, v := range all {
+		if inScope != nil && !inScope(v.Queue) {
+			continue
 		}
-	}
-	out := make([]WaitingCall, 0, len(rows))
-	for _, row := range rows {
-		c := WaitingCall{WaitingRow: row, IVR: []acd.IVRStep{}}
-		if info, ok := s.opt.Callers.Caller(row.ID); ok {
+		c := WaitingCall{WaitingRow: WaitingRow{ID: v.ID, Queue: v.Queue, Priority: v.Priority, Position: v.Position, Waited: v.Waited.Seconds()},
+			IVR: []acd.IVRStep{}}
+		// The engine's clock moves with its events; the wait goes on between them.
+		if !v.EnqueuedAt.IsZero() {
+			c.Waited = max(c.Waited, time.Since(v.EnqueuedAt).Seconds())
+		}
+		if info, ok := s.opt.Callers.Caller(v.ID); ok {
 			c.Caller = info.Number
 			if info.Path != nil {
 				c.IVR = info.Path
 			}
 		}
-		d := data[row.ID]
-		c.Segment, c.Language, c.CustomerID = d["segment"], d["language"], d["customer"]
+		c.Segment, c.Language, c.CustomerID = v.Data["segment"], v.Data["language"], v.Data["customer"]
 		if c.CustomerID != "" {
 			if who, ok := s.customerOf(r.Context(), c.CustomerID); ok {
 				c.Customer = who.name

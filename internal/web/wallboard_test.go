@@ -26,13 +26,13 @@ func TestParseView(t *testing.T) {
 		err   string // the English text, "" for none
 	}{
 		{"", ViewOptions{Per: 4, Rotate: 10}, ""},
-		{"queues=billing,+support,billing&per=6&rotate=30", ViewOptions{Queues: []string{"billing", "support"}, Per: 6, Rotate: 30}, ""},
+		{"queues=billing,+support,billing&per=3&rotate=30", ViewOptions{Queues: []string{"billing", "support"}, Per: 3, Rotate: 30}, ""},
 		{"wait_warn=30&wait_alert=60&waiting_warn=3&waiting_alert=5&sl_warn=90&sl_alert=75.5&lang=ru&view=tv",
 			ViewOptions{Per: 4, Rotate: 10, Thresholds: Thresholds{WaitWarn: 30, WaitAlert: 60, WaitingWarn: 3, WaitingAlert: 5, SLWarn: 90, SLAlert: 75.5}}, ""},
 		{"wait_warn=30", ViewOptions{Per: 4, Rotate: 10, Thresholds: Thresholds{WaitWarn: 30}}, ""},
 		{"queues=billing,,support", ViewOptions{}, "queues: give a comma-separated list of queue names"},
-		{"per=0", ViewOptions{}, "per must be a whole number from 1 to 6"},
-		{"per=7", ViewOptions{}, "per must be a whole number from 1 to 6"},
+		{"per=0", ViewOptions{}, "per must be a whole number from 1 to 4"},
+		{"per=5", ViewOptions{}, "per must be a whole number from 1 to 4"},
 		{"rotate=2", ViewOptions{}, "rotate must be a whole number from 3 to 3600"},
 		{"rotate=ten", ViewOptions{}, "rotate must be a whole number from 3 to 3600"},
 		{"wait_warn=-1", ViewOptions{}, "wait_warn must be a number from 0 to 86400"},
@@ -59,7 +59,7 @@ func TestParseView(t *testing.T) {
 		}
 	}
 	_, err := parseView(url.Values{"per": {"9"}})
-	if ru := err.(*viewError).text("ru"); ru != "per должно быть целым числом от 1 до 6" {
+	if ru := err.(*viewError).text("ru"); ru != "per должно быть целым числом от 1 до 4" {
 		t.Errorf("the Russian text: %q", ru)
 	}
 }

@@ -36,7 +36,7 @@ type ViewOptions struct {
 // Limits of the view options.
 const (
 	tvPerDefault    = 4
-	tvPerMax        = 6
+	tvPerMax        = 4 // 2×2 tiles: a figure of four characters stays at 64 px or more
 	tvRotateDefault = 10
 	tvRotateMin     = 3
 	tvRotateMax     = 3600

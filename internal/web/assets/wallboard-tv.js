@@ -8,11 +8,11 @@
   const per = Number(main.dataset.per) || 4, rotate = (Number(main.dataset.rotate) || 10) * 1000;
   const tpl = document.getElementById("tile-template");
   const pct = (x) => Math.round(x * 100) + "%";
-  // wait shows seconds as m:ss, an hour or more as h:mm:ss.
+  // wait shows seconds as m:ss, an hour or more as 1h05 (short enough for a tile).
   const wait = (s) => {
     s = Math.max(0, Math.round(s));
-    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = String(s % 60).padStart(2, "0");
-    return h ? h + ":" + String(m).padStart(2, "0") + ":" + r : m + ":" + r;
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+    return h ? h + "h" + String(m).padStart(2, "0") : m + ":" + String(s % 60).padStart(2, "0");
   };
   const setText = (e, text) => { text = String(text); if (e.textContent !== text) e.textContent = text; };
   let page = 0, pages = 1, turned = Date.now();

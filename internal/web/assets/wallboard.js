@@ -160,7 +160,7 @@
   function makeAgent(tr, a) {
     for (const cls of ["name", "state", "for", "queues", "skills", "actions"]) tr.appendChild(el("td", cls));
     const badge = el("span", "badge");
-    tr.children[1].appendChild(badge);
+    tr.querySelector("td.state").appendChild(badge);
     const acts = el("span", "acts");
     const reason = $("reason-template").cloneNode(true);
     reason.removeAttribute("id");
@@ -183,8 +183,9 @@
       const why = await setState(tr.dataset.agent, "logged_out");
       note(tr, why || t("js.wall.done.loggedout"), !why);
     }, "stop yes"), " ", button(t("js.wall.logout.no"), () => confirmLogout(tr, false), "no"));
-    tr.children[5].append(acts, confirm, el("span", "row-msg"));
-    tr.children[5].querySelector(".row-msg").setAttribute("role", "status");
+    const msg = el("span", "row-msg");
+    msg.setAttribute("role", "status");
+    tr.querySelector("td.actions").append(acts, confirm, msg);
   }
   function confirmLogout(tr, on) {
     const a = tr.row || {};
@@ -196,15 +197,17 @@
     else if (tr.row) fillAgent(tr, tr.row);
   }
   function fillAgent(tr, a) {
-    setText(tr.children[0], a.name ? a.name + " (" + a.id + ")" : a.id);
-    const badge = tr.children[1].firstChild;
+    // Cells by class: another part may add its own to the row (monitor.js).
+    const td = (cls) => tr.querySelector("td." + cls);
+    setText(td("name"), a.name ? a.name + " (" + a.id + ")" : a.id);
+    const badge = td("state").querySelector(".badge");
     badge.dataset.state = a.state;
     setText(badge, label(a.state) + (a.reason ? ": " + reasonLabel(a.reason) : ""));
-    setText(tr.children[2], dur((Date.now() - Date.parse(a.since)) / 1000));
+    setText(td("for"), dur((Date.now() - Date.parse(a.since)) / 1000));
     const qs = a.queues.map((m) => m.queue + (m.penalty ? ":" + m.penalty : ""));
-    rebuild(tr.children[3], qs.join(","), () => words(qs));
+    rebuild(td("queues"), qs.join(","), () => words(qs));
     const sk = Object.entries(a.skills).map(([k, v]) => k + ":" + v);
-    rebuild(tr.children[4], sk.join(","), () => words(sk));
+    rebuild(td("skills"), sk.join(","), () => words(sk));
     const acts = tr.querySelector(".acts");
     acts.hidden = a.state === "logged_out";
     const toggle = acts.querySelector(".toggle");
@@ -273,12 +276,14 @@
     }
     const more = [];
     if (c.language) more.push(c.language.toUpperCase());
-    if (c.ivr && c.ivr.length) more.push(c.ivr.map((s) => s.node + (s.input ? " " + s.input : "")).join(" → "));
+    const chose = (c.ivr || []).filter((s) => s.input); // the menus answered, not every node passed
+    if (chose.length) more.push(chose.map((s) => s.node + " " + s.input).join(" → "));
     if (more.length) f.append(el("span", "ivr", more.join(" · ")));
+    f.append(el("span", "callid", c.id));
     return f;
   }
   function makeCall(tr, c) {
-    for (const cls of ["call", "caller", "queue", "position", "waited", "priority"]) tr.appendChild(el("td", cls));
+    for (const cls of ["caller", "queue", "position", "waited", "priority"]) tr.appendChild(el("td", cls));
     const input = el("input");
     input.type = "number";
     input.min = 0;
@@ -292,21 +297,20 @@
       note(tr, why || t("js.wall.done.priority", p), !why);
     });
     input.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); set.click(); } });
-    tr.children[5].append(input, " ", set, " ", el("span", "row-msg"));
-    tr.children[5].querySelector(".row-msg").setAttribute("role", "status");
+    tr.children[4].append(input, " ", set, " ", el("span", "row-msg"));
+    tr.children[4].querySelector(".row-msg").setAttribute("role", "status");
   }
   function fillCall(tr, c) {
-    setText(tr.children[0], c.id);
-    rebuild(tr.children[1], JSON.stringify([c.caller, c.customer, c.segment, c.language, c.ivr]), () => caller(c));
-    setText(tr.children[2], c.queue);
-    setText(tr.children[3], c.position);
-    setText(tr.children[4], dur(c.waited_seconds));
-    const input = tr.children[5].querySelector("input");
+    rebuild(tr.children[0], JSON.stringify([c.caller, c.customer, c.segment, c.language, c.ivr]), () => caller(c));
+    setText(tr.children[1], c.queue);
+    setText(tr.children[2], c.position);
+    setText(tr.children[3], dur(c.waited_seconds));
+    const input = tr.children[4].querySelector("input");
     if (input.value !== String(c.priority)) input.value = c.priority;
   }
   function renderWaiting(rows) {
     const body = document.querySelector("#waiting tbody");
-    if (body) keyed(body, "call", rows, (c) => c.id, makeCall, fillCall, t("js.nocall"), 6);
+    if (body) keyed(body, "call", rows, (c) => c.id, makeCall, fillCall, t("js.nocall"), 5);
   }
 
   const q = $("queues").dataset.stream;
