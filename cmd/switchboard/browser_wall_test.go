@@ -265,6 +265,15 @@ func TestBrowserWallboard(t *testing.T) {
 		}
 	})
 
+	step("the edit form answers beside it", func(t *testing.T) {
+		run(t, sue, "change Heidi's skills", chromedp.SetValue(css(`#edit-agent`), "1008"),
+			chromedp.SetValue(css(`#edit-skills`), "billing:6"), chromedp.Click(css(`#agent-form button[type=submit]`)),
+			chromedp.WaitVisible(css(`#agent-form .row-msg.notice`)))
+		if v, _ := d.router.Agent(ctx, "1008"); v.Skills["billing"] != 6 {
+			t.Fatalf("Heidi's skills %v", v.Skills)
+		}
+	})
+
 	step("the TV wallboard at 1920×1080", func(t *testing.T) {
 		for i := range 3 { // support answers at once
 			if _, err := emu.PlaceCaller(ariemu.Caller{Number: "+4930300" + strconv.Itoa(100+i), DID: "5551000", TalkTime: time.Minute}); err != nil {

@@ -45,11 +45,11 @@
     td.dataset.key = key;
     td.replaceChildren(build());
   }
+  // say shows the edit form's answer beside it.
   function say(text, ok) {
     const m = $("message");
     m.textContent = text;
-    m.className = ok ? "notice" : "message";
-    m.hidden = !text;
+    m.className = "row-msg " + (ok ? "notice" : "message");
   }
   // note shows an action's answer beside its row.
   function note(tr, text, ok) {
