@@ -350,6 +350,21 @@ func TestBrowserWallboard(t *testing.T) {
 		run(t, tv, "back to the full view", chromedp.Navigate(base+"/wallboard/tv"), chromedp.WaitVisible(css(`.tile[data-queue="billing"]`)))
 	})
 
+	step("the wallboard in Russian", func(t *testing.T) {
+		run(t, sue, "switch to Russian", chromedp.Navigate(base+"/wallboard?lang=ru"),
+			chromedp.WaitVisible(css(`#waiting tr[data-call="`+callID+`"] td.caller .segment`)))
+		text := eval(t, sue, "text", `document.documentElement.lang + " " + document.body.innerText`)
+		for _, w := range []string{"ru ", "Режим ТВ", "Звонки в ожидании", cands[0].Name, "VIP"} {
+			if !strings.Contains(text, w) {
+				t.Errorf("the Russian wallboard lacks %q: %q", w, text)
+			}
+		}
+		if strings.Contains(text, "TV view") {
+			t.Error("the Russian wallboard shows the English TV link")
+		}
+		shot(t, sue, shots, "wall-ru")
+	})
+
 	step("the disconnect banner within 5 s of the server stopping", func(t *testing.T) {
 		run(t, sue, "the wallboard is live", chromedp.WaitNotVisible(css(`#conn`)))
 		mu.Lock()
