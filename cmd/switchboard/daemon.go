@@ -58,7 +58,8 @@ type daemonCalls struct {
 	events       *asterisk.Events
 	pops         *screenpop.Hub
 	desk         *screenpop.Desk
-	interactions *interactions // call legs of identified customers into their records
+	interactions *interactions   // call legs of identified customers into their records
+	callers      *web.CallerBook // the live calls' numbers and IVR paths, for the wallboard
 }
 
 // daemonLoops are the daemon's goroutines (runLoops) and how they end.
@@ -102,6 +103,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	d.journal = j
 	d.callbacks = newCallbackStore(st, cfg)
 	d.interactions = newInteractions(d.crm, d.log)
+	d.callers = web.NewCallerBook()
 	d.pops = screenpop.New(screenpop.Options{Logger: d.log, Registerer: reg, Enrichers: []screenpop.Enricher{
 		screenpop.Recordings{Index: st}, crm.CustomerPop{Directory: d.crmDirectory, Local: d.crm, IsNotFound: store.IsNotFound}}})
 	d.desk = &screenpop.Desk{Hub: d.pops, Store: st, Node: cfg.Node, Dispositions: cfg.Dispositions,
@@ -192,7 +194,7 @@ func (d *daemon) startRouter(ctx context.Context, cfg *config.Config, reg *descr
 	ds := daemonStore{st: st, node: cfg.Node, last: last, asked: asked, journal: d.journal}
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User, Password: cfg.ARI.Password, MaxConns: cfg.ARI.MaxConns, Registerer: reg})
 	r, err := router.New(rcfg, rest, router.Options{
-		Logger: d.log, Registerer: reg, Observers: []func(acd.Event){d.journal.Record, d.pops.Observe, d.interactions.Observe},
+		Logger: d.log, Registerer: reg, Observers: []func(acd.Event){d.journal.Record, d.pops.Observe, d.interactions.Observe, d.callers.Observe},
 		Callback: d.callbacks.ivrCallback, Callbacks: d.callbacks,
 		Agents: ds, Journal: ds, // calls that ended while the router was away are closed
 		Lookups: router.Lookups{LookupTimeout: cfg.IVR.LookupTimeout,

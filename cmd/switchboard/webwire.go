@@ -51,6 +51,7 @@ func (d *daemon) webOptions(cfg *config.Config, metricsToken string) web.Options
 		Desktop:          deskRouter{d.router, d.store},
 		AgentDay:         d.store.AgentDay,
 		CallbacksPending: d.callbacks.Pending,
+		Callers:          d.callers,
 		Logger:           d.log,
 		Limits:           webLimits(cfg.HTTP),
 		PublicURL:        cfg.HTTP.PublicURL,

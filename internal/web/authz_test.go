@@ -70,6 +70,7 @@ var authzTable = []authzRow{
 	// Pages: a session of the right role; tokens never open pages (they redirect to the login).
 	{route: "POST /logout", body: "form:csrf={csrf}", want: "303 303 303 303 303 303 303"},
 	{route: "GET /wallboard", want: "303 403 200 200 303 303 303"},
+	{route: "GET /wallboard/tv", want: "303 403 200 200 303 303 303"},
 	{route: "GET /agent", want: "303 200 403 403 303 303 303"},
 	{route: "GET /recordings", want: "303 200 200 200 303 303 303"},
 	{route: "GET /reports", want: "303 403 200 200 303 303 303"},

@@ -266,7 +266,7 @@ func (s *server) apiAgents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) apiWaiting(w http.ResponseWriter, r *http.Request) {
-	rows, err := s.scopedWaiting(r)
+	rows, err := s.waitingCalls(r)
 	if err != nil {
 		s.engineError(w, "waiting calls", err)
 		return

@@ -338,6 +338,10 @@ func (s *server) reportsPage(w http.ResponseWriter, r *http.Request) {
 		csvQ[k] = v
 	}
 	data["Report"] = rep
+	data["Names"] = map[string]string{}
+	if p.By == "agent" {
+		data["Names"] = s.agentNames(r.Context())
+	}
 	data["Charts"] = charts(rep, p.q.Interval, langOf(r))
 	data["Form"] = map[string]string{"by": p.By, "interval": p.Interval,
 		"from": p.From.UTC().Format("2006-01-02T15:04"), "to": p.To.UTC().Format("2006-01-02T15:04")}

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"html/template"
 	"net/http"
 	"slices"
 	"time"
@@ -34,10 +35,13 @@ type QueueRow struct {
 	EWT *float64 `json:"ewt_seconds"`
 	// CallbacksPending counts callbacks not yet done; nil: unknown.
 	CallbacksPending *int `json:"callbacks_pending"`
+	// Levels colour the figures by the view's thresholds (wallboard_tv.go).
+	Levels Levels `json:"levels"`
 }
 
-// rows returns the queues the session may see: an admin all, a supervisor those in scope.
-func (s *server) rows(r *http.Request) []QueueRow {
+// rows returns the queues the session may see (an admin all, a supervisor those in scope)
+// and the view chose, coloured by its thresholds.
+func (s *server) rows(r *http.Request, view ViewOptions) []QueueRow {
 	sess := sessionFrom(r.Context())
 	live := s.opt.Live()
 	var ewt map[string]time.Duration
@@ -50,7 +54,8 @@ func (s *server) rows(r *http.Request) []QueueRow {
 	callbacks := s.callbackCounts(r.Context())
 	var out []QueueRow
 	for _, q := range live.Queues {
-		if sess.User.Role != "admin" && !slices.Contains(sess.User.Queues, q.Queue) {
+		if (sess.User.Role != "admin" && !slices.Contains(sess.User.Queues, q.Queue)) ||
+			(view.Queues != nil && !slices.Contains(view.Queues, q.Queue)) {
 			continue
 		}
 		row := QueueRow{
@@ -72,6 +77,7 @@ func (s *server) rows(r *http.Request) []QueueRow {
 			n := callbacks[q.Queue]
 			row.CallbacksPending = &n
 		}
+		row.Levels = view.Thresholds.levels(row)
 		out = append(out, row)
 	}
 	return out
@@ -100,34 +106,106 @@ func (s *server) callbackCounts(ctx context.Context) map[string]int {
 	return counts
 }
 
-func (s *server) wallboard(w http.ResponseWriter, r *http.Request) {
+// view reads the view options of r and checks that the queues it names are in the session's
+// scope; on failure it has answered (the API in JSON, a page as a page).
+func (s *server) view(w http.ResponseWriter, r *http.Request, page string) (ViewOptions, bool) {
+	v, err := parseView(r.URL.Query())
+	if err == nil {
+		u := sessionFrom(r.Context()).User
+		known := map[string]bool{}
+		for _, q := range s.opt.Live().Queues {
+			known[q.Queue] = u.Role == "admin" || slices.Contains(u.Queues, q.Queue)
+		}
+		for _, q := range v.Queues {
+			if !known[q] {
+				err = &viewError{func(l string) string { return T(l, "wall.view.scope", q) }}
+				break
+			}
+		}
+	}
+	if err == nil {
+		return v, true
+	}
+	ve, _ := err.(*viewError)
+	lang := langOf(r)
+	if page == "" {
+		writeError(w, http.StatusBadRequest, CodeInvalid, ve.text(lang))
+		return v, false
+	}
 	sess := sessionFrom(r.Context())
-	s.render(w, r, "wallboard.html", map[string]any{"User": sess.User, "CSRF": sess.CSRF, "Rows": s.rows(r),
-		"Grid": s.opt.Desktop != nil, "Reasons": PauseReasons})
+	s.renderStatus(w, r, http.StatusBadRequest, page, map[string]any{"User": sess.User, "CSRF": sess.CSRF,
+		"Error": ve.text(lang), "TV": tvPage{Per: tvPerDefault, Rotate: tvRotateDefault}})
+	return v, false
+}
+
+func (s *server) wallboard(w http.ResponseWriter, r *http.Request) {
+	view, ok := s.view(w, r, "wallboard.html")
+	if !ok {
+		return
+	}
+	sess := sessionFrom(r.Context())
+	q := r.URL.Query()
+	q.Del("lang")
+	tv := "/wallboard/tv"
+	if len(q) > 0 {
+		tv += "?" + q.Encode()
+	}
+	s.render(w, r, "wallboard.html", map[string]any{"User": sess.User, "CSRF": sess.CSRF, "Rows": s.rows(r, view),
+		"Grid": s.opt.Desktop != nil, "Reasons": PauseReasons, "Query": q.Encode(), "TVHref": template.URL(tv)})
+}
+
+// tvPage is what the TV page's script needs: the stream's query, tiles per page, rotation.
+type tvPage struct {
+	Query       string
+	Per, Rotate int
+}
+
+// wallboardTV is the wallboard for a screen on the wall: big tiles, no controls.
+func (s *server) wallboardTV(w http.ResponseWriter, r *http.Request) {
+	view, ok := s.view(w, r, "wallboard-tv.html")
+	if !ok {
+		return
+	}
+	sess := sessionFrom(r.Context())
+	q := r.URL.Query()
+	q.Del("lang")
+	q.Set("view", "tv")
+	s.render(w, r, "wallboard-tv.html", map[string]any{"User": sess.User, "CSRF": sess.CSRF, "Rows": s.rows(r, view),
+		"TV": tvPage{Query: q.Encode(), Per: view.Per, Rotate: view.Rotate}})
 }
 
 func (s *server) apiQueues(w http.ResponseWriter, r *http.Request) {
+	view, ok := s.view(w, r, "")
+	if !ok {
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(map[string]any{"queues": s.rows(r)})
+	json.NewEncoder(w).Encode(map[string]any{"queues": s.rows(r, view)})
 }
 
 // streamQueues sends the wallboard's rows every second as server-sent events ("queues"), and
-// with the desktop part the agent grid ("agents") and the waiting calls ("waiting").
+// with the desktop part the agent grid ("agents") and the waiting calls ("waiting") unless the
+// TV asks (view=tv).
 func (s *server) streamQueues(w http.ResponseWriter, r *http.Request) {
+	view, ok := s.view(w, r, "")
+	if !ok {
+		return
+	}
+	grid := s.opt.Desktop != nil && r.URL.Query().Get("view") != "tv"
 	ev := s.startEvents(w)
 	tick := time.NewTicker(s.opt.wallboardTick)
 	defer tick.Stop()
 	checked := time.Now()
 	for {
-		b, _ := json.Marshal(s.rows(r))
+		b, _ := json.Marshal(s.rows(r, view))
 		msg := event("queues", b)
-		if s.opt.Desktop != nil {
+		if grid {
 			if rows, err := s.scopedAgents(r); err == nil {
 				b, _ := json.Marshal(rows)
 				msg = append(msg, event("agents", b)...)
 			}
-			if rows, err := s.scopedWaiting(r); err == nil {
+			if rows, err := s.waitingCalls(r); err == nil {
 				b, _ := json.Marshal(rows)
 				msg = append(msg, event("waiting", b)...)
 			}

@@ -91,6 +91,9 @@ type Options struct {
 	// AgentDay sums an agent's work between two times (the store's agent_states): the
 	// desktop's figures of the day. Needed with Desktop.
 	AgentDay func(ctx context.Context, agentID string, from, to time.Time) (report.AgentDay, error)
+	// Callers knows the live calls' numbers and IVR paths (callers.go), for the wallboard's
+	// waiting calls; nil: not shown.
+	Callers *CallerBook
 	// CallbacksPending counts, per queue, the callbacks not yet done (the wallboard shows
 	// them); nil: not shown.
 	CallbacksPending func(ctx context.Context) (map[string]int, error)
@@ -132,6 +135,7 @@ type server struct {
 		at     time.Time
 		counts map[string]int
 	}
+	customers customerCache // the waiting callers' names (wallboard_calls.go)
 }
 
 // Handler returns the HTTP handler.
@@ -179,6 +183,7 @@ func (s *server) register() *routes {
 	s.handle(rt, "POST /login", page, nil, s.handleLogin)
 	s.handle(rt, "POST /logout", page, everyone, s.handleLogout)
 	s.handle(rt, "GET /wallboard", page, supervisors, s.wallboard)
+	s.handle(rt, "GET /wallboard/tv", page, supervisors, s.wallboardTV)
 	s.handle(rt, "GET /api/queues", api, supervisors, s.apiQueues)
 	s.handle(rt, "GET /api/queues/stream", apiStream, supervisors, s.streamQueues)
 	if opt.Recordings != nil {
