@@ -19,13 +19,16 @@ import (
 type deskRouter struct {
 	*router.Router
 	st *store.Store
+	// ready: an agent logging in from the desktop starts available (desk_login: available),
+	// else paused "not ready".
+	ready bool
 }
 
 var _ web.Desktop = deskRouter{}
 
 func (d deskRouter) AgentLogin(ctx context.Context, agentID, endpoint string) error {
 	return d.st.SaveAgentOverride(ctx, store.AgentOverride{Agent: agentID, Endpoint: endpoint}, func() error {
-		return d.Router.AgentLogin(ctx, agentID, endpoint)
+		return d.Router.AgentLogin(ctx, agentID, endpoint, d.ready)
 	})
 }
 

@@ -281,13 +281,13 @@ func (s *server) createToken(w http.ResponseWriter, r *http.Request) {
 	sess := sessionFrom(r.Context())
 	in.Name = strings.TrimSpace(in.Name)
 	if in.Name == "" || len(in.Name) > 100 {
-		writeError(w, http.StatusUnprocessableEntity, CodeInvalid, "give the token a name of 1 to 100 characters")
+		writeError(w, http.StatusUnprocessableEntity, CodeInvalid, "desk.err.token_name")
 		return
 	}
 	owner := sess.User.ID
 	if in.UserID != 0 && in.UserID != owner {
 		if sess.User.Role != "admin" {
-			writeError(w, http.StatusForbidden, CodeForbidden, "only admins make tokens for other accounts")
+			writeError(w, http.StatusForbidden, CodeForbidden, "desk.err.token_other")
 			return
 		}
 		owner = in.UserID

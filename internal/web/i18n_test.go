@@ -51,6 +51,7 @@ var keyUses = []*regexp.Regexp{
 	regexp.MustCompile(`\bt\("([^"]+)"`),
 	regexp.MustCompile(`\bT\([^,()]+(?:\([^()]*\))?, "([^"]+)"`),
 	regexp.MustCompile(`add\([^\n]*, "/[a-z]*", "([^"]+)", "`), // nav's links
+	regexp.MustCompile(`"(desk\.err\.[a-z_]+)"`),               // error sentences (errors.go)
 }
 
 // Every key the pages, scripts and handlers name exists; every key of the catalogue is used.

@@ -303,7 +303,7 @@ func (s *server) recordCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if sess.User.AgentID == "" {
-		writeError(w, http.StatusForbidden, CodeForbidden, "this account is not an agent")
+		writeError(w, http.StatusForbidden, CodeForbidden, "desk.err.not_agent")
 		return
 	}
 	id := r.PathValue("id")

@@ -165,7 +165,7 @@ func (s *server) apiReports(w http.ResponseWriter, r *http.Request) {
 	rep, err := s.report(r.Context(), p)
 	if err != nil {
 		s.opt.Logger.Error("report", "err", err)
-		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "the report could not be computed")
+		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "desk.err.report")
 		return
 	}
 	if p.Format == "csv" {
