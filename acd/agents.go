@@ -106,17 +106,21 @@ func (e *Engine) Pause(id, reason string) error {
 	return nil
 }
 
-// Logout takes an agent out; during a call the logout happens when the call ends.
+// Logout takes an agent out; during a call the logout happens when the call ends. A wrap-up
+// ends at once, unless it waits for a disposition its queue requires: then with it.
 func (e *Engine) Logout(id string) error {
 	a, err := e.agentByID(id)
 	if err != nil {
 		return err
 	}
 	now := e.clock.Now()
-	switch a.state {
-	case LoggedOut:
-	case Available, Paused:
+	switch {
+	case a.state == LoggedOut:
+	case a.state == Available, a.state == Paused:
 		e.setState(a, LoggedOut, "", now)
+	case a.state == WrapUp && !a.dispositionDue():
+		a.next, a.nextReason, a.nextSet = LoggedOut, "", true
+		e.endWrapUp(a, now)
 	default:
 		a.next, a.nextReason, a.nextSet = LoggedOut, "", true
 	}

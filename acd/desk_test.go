@@ -111,3 +111,30 @@ func TestPauseAskedDuringCallShows(t *testing.T) {
 		t.Fatalf("after the call: %v %q next asked %v", v.State, v.Reason, v.NextAsked)
 	}
 }
+
+// TestLogoutEndsWrapUp: a logout in wrap-up ends it at once; one waiting for a required
+// disposition ends with the disposition.
+func TestLogoutEndsWrapUp(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.queue(QueueConfig{Name: "q", WrapUp: time.Minute})
+	h.queue(QueueConfig{Name: "r", WrapUp: time.Minute, RequireDisposition: true})
+	h.agent("a", nil, "q")
+	h.agent("b", nil, "r")
+	for _, c := range []struct{ id, q, agent string }{{"c1", "q", "a"}, {"c2", "r", "b"}} {
+		h.call(c.id, c.q, 0, nil)
+		h.must(h.e.Answer(c.id))
+		h.must(h.e.Hangup(c.id))
+		h.must(h.e.Logout(c.agent))
+	}
+	if h.state("a") != LoggedOut {
+		t.Fatalf("a logged out in wrap-up: %v", h.state("a"))
+	}
+	if v, _ := h.e.Agent("b"); v.State != WrapUp || !v.NextAsked || v.Next != LoggedOut {
+		t.Fatalf("b logged out in a wrap-up due a disposition: %+v", v)
+	}
+	h.must(h.e.Disposed("b", "c2"))
+	h.advance(time.Minute)
+	if h.state("b") != LoggedOut {
+		t.Fatalf("b after the disposition and the time: %v", h.state("b"))
+	}
+}

@@ -32,6 +32,12 @@ func (d deskRouter) AgentLogin(ctx context.Context, agentID, endpoint string) er
 	})
 }
 
+// Disposed tells the engine that the call an agent wraps up has its disposition: a wrap-up
+// waiting for one (a queue's require_disposition) may end.
+func (d deskRouter) Disposed(ctx context.Context, agentID, callID string) error {
+	return d.Do(ctx, func(e *acd.Engine) error { return e.Disposed(agentID, callID) })
+}
+
 func (d deskRouter) UpdateAgent(ctx context.Context, agentID string, skills map[string]int, queues []acd.Membership, endpoint string, inScope func(string) bool) error {
 	return d.st.SaveAgentOverride(ctx, store.AgentOverride{Agent: agentID, Endpoint: endpoint, Skills: skills, Queues: queues}, func() error {
 		return d.Router.UpdateAgent(ctx, agentID, skills, queues, endpoint, inScope)

@@ -129,12 +129,6 @@ func phoneFree(e *acd.Engine, endpoint, agentID string) error {
 	return nil
 }
 
-// Disposed tells the engine that the call an agent wraps up has its disposition: a wrap-up
-// waiting for one (a queue's require_disposition) may end.
-func (r *Router) Disposed(ctx context.Context, agentID, callID string) error {
-	return r.Do(ctx, func(e *acd.Engine) error { return e.Disposed(agentID, callID) })
-}
-
 // SetAgentState moves an agent: Available (logs in, ends a pause or wrap-up), Paused with a
 // reason, or LoggedOut. During a call a pause or logout takes effect when the call ends; it
 // is kept (Agents.KeepRequest) before SetAgentState returns, so that it survives a restart.
