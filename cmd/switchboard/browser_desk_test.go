@@ -200,6 +200,13 @@ func TestBrowserDesk(t *testing.T) {
 			t.Fatalf("Ivan is %s", v.State)
 		}
 		shot(t, ivan, shots, "desk-phone-in-use")
+		// In Russian, in Russian.
+		run(t, ivan, "Ivan switches to Russian", chromedp.Navigate(base+"/agent?lang=ru"), chromedp.WaitVisible(css(`#state[data-state="logged_out"]`)),
+			chromedp.SetValue(css(`#endpoint`), "PJSIP/2008"), chromedp.Click(css(`#login`)), chromedp.WaitVisible(css(`#message`)))
+		if m := get(t, ivan, "message", `document.getElementById("message").textContent`); m != "Не удалось войти: Телефон PJSIP/2008 занят: на нём работает Heidi (агент 1008)." {
+			t.Fatalf("Ivan reads in Russian %q", m)
+		}
+		shot(t, ivan, shots, "desk-phone-in-use-ru")
 	})
 
 	step("ready, she takes the call", func(t *testing.T) {

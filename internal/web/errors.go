@@ -99,6 +99,33 @@ func (s *server) fail(w http.ResponseWriter, err error, f failure) {
 	}
 }
 
+// sayError is an error of the web side's own checks with the catalogue key that tells a
+// person (Error is the English text, for logs and the command line).
+type sayError struct {
+	msg, key string
+	args     []any
+}
+
+func (e *sayError) Error() string { return e.msg }
+
+// says is a sayError: the catalogue key key with args, and msg for logs and the command line.
+func says(key, msg string, args ...any) error { return &sayError{msg: msg, key: key, args: args} }
+
+// writeErr answers err with status and code: its catalogue key when it has one (sayError,
+// acd.Error), else code's own sentence.
+func writeErr(w http.ResponseWriter, status int, code string, err error) {
+	var se *sayError
+	var ae *acd.Error
+	switch {
+	case errors.As(err, &se):
+		writeError(w, status, code, se.key, se.args...)
+	case errors.As(err, &ae) && ae.Key != "":
+		writeError(w, status, code, ae.Key, ae.Args...)
+	default:
+		writeError(w, status, code, "")
+	}
+}
+
 // errorKeys are the catalogue keys of error sentences not written out where they are used:
 // each API code's own (errorKey) and those the cores put on their errors (acd.Error.Key, in
 // acd, internal/router and internal/screenpop). TestErrorKeys keeps the list whole.

@@ -81,7 +81,7 @@
     if (document.activeElement !== $("endpoint") && !$("endpoint").value) $("endpoint").value = a.endpoint || "";
     $("login-form").hidden = a.state !== "logged_out";
     $("available").disabled = ["available", "logged_out", "reserved", "on_call"].includes(a.state);
-    $("pause").disabled = a.state === "paused" || a.state === "logged_out";
+    $("pause").disabled = (a.state === "paused" && a.reason !== "not ready") || a.state === "logged_out";
     $("logout").disabled = a.state === "logged_out";
     if (a.call && a.call !== call && (!pop || pop.call_id !== a.call)) setCall(a.call, null);
     if (a.state === "wrap_up" && a.call) showWrapUp(a.call);
