@@ -28,8 +28,9 @@
       opt.headers["Content-Type"] = "application/json";
       opt.body = JSON.stringify(body);
     }
-    // A server that no longer answers counts as gone after 4 s, as one that refuses.
-    const ctl = window.AbortController ? new AbortController() : null;
+    // A server that no longer answers a read counts as gone after 4 s, as one that refuses. A
+    // change is left to finish: cut short it might still have been made.
+    const ctl = method === "GET" && window.AbortController ? new AbortController() : null;
     if (ctl) opt.signal = ctl.signal;
     const timer = ctl ? setTimeout(() => ctl.abort(), 4000) : 0;
     try {
@@ -80,7 +81,8 @@
     showAfter(a.after, a.after_reason);
     if (document.activeElement !== $("endpoint") && !$("endpoint").value) $("endpoint").value = a.endpoint || "";
     $("login-form").hidden = a.state !== "logged_out";
-    $("available").disabled = ["available", "logged_out", "reserved", "on_call"].includes(a.state);
+    // During a call Available only takes back a pause or logout asked for after it.
+    $("available").disabled = ["available", "logged_out", "reserved", "on_call"].includes(a.state) && !a.after;
     $("pause").disabled = (a.state === "paused" && a.reason !== "not ready") || a.state === "logged_out";
     $("logout").disabled = a.state === "logged_out";
     if (a.call && a.call !== call && (!pop || pop.call_id !== a.call)) setCall(a.call, null);
