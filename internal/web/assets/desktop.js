@@ -91,7 +91,10 @@
     $("wrapup-required").hidden = !a.disposition_due;
     // The wrap-up is over (its time, a save, a logout, the next call): its form leaves.
     if (wrapCall && ((a.state !== "wrap_up" && a.state !== "on_call") || (a.call && a.call !== wrapCall))) hideWrapUp();
-    if (!a.call && call && (!pop || pop.kind === "idle")) setCall("", null);
+    // A call that is over leaves the panel once the agent is free (its wrap-up ended unsaved,
+    // or it was transferred); one still ringing or connected in the pop stays.
+    const over = !pop || ["idle", "ended", "wrapup", "transferred"].includes(pop.kind);
+    if (!a.call && call && over && ["available", "paused", "logged_out"].includes(a.state)) setCall("", null);
     if (!pop && call) $("call-kind").textContent = kindLabel({ reserved: "ringing", on_call: "connected", wrap_up: "ended" }[a.state] || "");
     $("transfer-form").hidden = a.state !== "on_call";
     $("recording").hidden = a.state !== "on_call";
@@ -323,7 +326,12 @@
       return;
     }
     setCall(p.call_id, p);
-    if (p.kind === "ended" || p.kind === "wrapup") showWrapUp(p.call_id);
+    if (p.kind === "ended" || p.kind === "wrapup") {
+      // The wrap-up form only while the agent is in it (or just leaving the call): a page
+      // opened after the wrap-up ended asks the server rather than offering a form.
+      if (me && ["on_call", "reserved", "wrap_up"].includes(me.state)) showWrapUp(p.call_id);
+      else refreshMe();
+    }
     if (p.kind === "transferred") refreshMe();
   }
   // The pop stream: the browser reconnects by itself; one closed for good is opened again.
