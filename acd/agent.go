@@ -55,6 +55,9 @@ const (
 	ReasonNoAnswer    = "no answer"
 	ReasonBusy        = "busy"
 	ReasonUnreachable = "unreachable"
+	// ReasonNotReady is the pause of an agent who logged in and has not yet said it is ready
+	// (LoginNotReady).
+	ReasonNotReady = "not ready"
 )
 
 // agent is an agent's runtime state.
@@ -71,8 +74,11 @@ type agent struct {
 	wrapCall  string    // the call being wrapped up
 	wrapQueue *queue
 	wrapTalk  float64 // seconds talked on the call being wrapped up
-	handled   int
-	talk      time.Duration
+	// disposed: the call being wrapped up has its disposition (Disposed); a queue that
+	// requires one keeps the agent in wrap-up until then.
+	disposed bool
+	handled  int
+	talk     time.Duration
 	// next is what the agent asked for while busy: after the call it goes there instead of
 	// available (a pause or a logout).
 	next       AgentState
@@ -93,7 +99,15 @@ type AgentView struct {
 	Since       time.Time
 	IdleSince   time.Time
 	WrapUpUntil time.Time
-	Call        string
-	Handled     int
-	TalkTime    time.Duration
+	// DispositionDue: the agent is in a wrap-up that ends only once the call has its
+	// disposition (QueueConfig.RequireDisposition).
+	DispositionDue bool
+	// NextAsked: the agent asked during its call to go to Next (Paused, with NextReason, or
+	// LoggedOut) when the call and its wrap-up end.
+	NextAsked  bool
+	Next       AgentState
+	NextReason string
+	Call       string
+	Handled    int
+	TalkTime   time.Duration
 }

@@ -25,6 +25,42 @@ func (e *Engine) Login(id string) error {
 	return nil
 }
 
+// LoginNotReady logs a logged-out agent in paused "not ready": it takes no call until it
+// says it is ready (Ready). Logging in an agent already in is a no-op.
+func (e *Engine) LoginNotReady(id string) error {
+	a, err := e.agentByID(id)
+	if err != nil {
+		return err
+	}
+	if a.state == LoggedOut {
+		e.setState(a, Paused, ReasonNotReady, e.clock.Now())
+	}
+	return nil
+}
+
+// Disposed records that the call an agent is wrapping up has its disposition. A wrap-up the
+// queue's time no longer holds (one that waited for the disposition) ends now. Anything else
+// (another call, no wrap-up) is a no-op: a disposition may be saved after the wrap-up.
+func (e *Engine) Disposed(id, callID string) error {
+	a, err := e.agentByID(id)
+	if err != nil {
+		return err
+	}
+	if a.state != WrapUp || a.wrapCall != callID {
+		return nil
+	}
+	a.disposed = true
+	if now := e.clock.Now(); !now.Before(a.until) {
+		e.endWrapUp(a, now)
+	}
+	return nil
+}
+
+// dispositionDue: the agent's wrap-up waits for a disposition its queue requires.
+func (a *agent) dispositionDue() bool {
+	return a.state == WrapUp && !a.disposed && a.wrapQueue != nil && a.wrapQueue.cfg.RequireDisposition
+}
+
 // Ready makes an agent available: it ends a pause or a wrap-up early, or cancels a pause or
 // logout asked for during a call.
 func (e *Engine) Ready(id string) error {
@@ -35,11 +71,14 @@ func (e *Engine) Ready(id string) error {
 	now := e.clock.Now()
 	switch a.state {
 	case LoggedOut:
-		return errorf(EConflict, "agent %s is logged out", id)
+		return keyed(EConflict, "desk.err.logged_out", "agent %s is logged out", id)
 	case Paused:
 		e.setState(a, Available, "", now)
 		e.routeAgent(a)
 	case WrapUp:
+		if a.dispositionDue() {
+			return keyed(EConflict, "desk.err.disposition_first", "agent %s must choose a disposition before leaving wrap-up", id)
+		}
 		a.next, a.nextReason, a.nextSet = 0, "", false
 		e.endWrapUp(a, now)
 	case Reserved, OnCall:
@@ -58,7 +97,7 @@ func (e *Engine) Pause(id, reason string) error {
 	now := e.clock.Now()
 	switch a.state {
 	case LoggedOut:
-		return errorf(EConflict, "agent %s is logged out", id)
+		return keyed(EConflict, "desk.err.logged_out", "agent %s is logged out", id)
 	case Available, Paused:
 		e.setState(a, Paused, reason, now)
 	default:
@@ -67,17 +106,21 @@ func (e *Engine) Pause(id, reason string) error {
 	return nil
 }
 
-// Logout takes an agent out; during a call the logout happens when the call ends.
+// Logout takes an agent out; during a call the logout happens when the call ends. A wrap-up
+// ends at once, unless it waits for a disposition its queue requires: then with it.
 func (e *Engine) Logout(id string) error {
 	a, err := e.agentByID(id)
 	if err != nil {
 		return err
 	}
 	now := e.clock.Now()
-	switch a.state {
-	case LoggedOut:
-	case Available, Paused:
+	switch {
+	case a.state == LoggedOut:
+	case a.state == Available, a.state == Paused:
 		e.setState(a, LoggedOut, "", now)
+	case a.state == WrapUp && !a.dispositionDue():
+		a.next, a.nextReason, a.nextSet = LoggedOut, "", true
+		e.endWrapUp(a, now)
 	default:
 		a.next, a.nextReason, a.nextSet = LoggedOut, "", true
 	}
@@ -91,9 +134,9 @@ func (e *Engine) wrapUp(a *agent, c *call, talk time.Duration, now time.Time) {
 	a.handled++
 	a.talk += talk
 	q.stats.talked(now, q, talk)
-	a.wrapCall, a.wrapQueue = c.id, q
+	a.wrapCall, a.wrapQueue, a.disposed = c.id, q, false
 	wrap := q.cfg.WrapUp
-	if wrap <= 0 {
+	if wrap <= 0 && !q.cfg.RequireDisposition {
 		q.hist.handled(talk.Seconds())
 		e.free(a, now)
 		return

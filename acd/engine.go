@@ -317,6 +317,10 @@ func (e *Engine) Agent(id string) (AgentView, bool) {
 	if a.state == WrapUp {
 		v.WrapUpUntil = a.until
 		v.Call = a.wrapCall
+		v.DispositionDue = a.dispositionDue()
+	}
+	if a.nextSet {
+		v.NextAsked, v.Next, v.NextReason = true, a.next, a.nextReason
 	}
 	if a.call != nil {
 		v.Call = a.call.id

@@ -34,9 +34,12 @@ type QueueConfig struct {
 	Overflow          Overflow
 	CallbackThreshold time.Duration // offer a callback when the expected wait passes this; 0: never
 	WrapUp            time.Duration
-	Strategy          Strategy
-	Expansion         []ExpansionStep
-	RingTimeout       time.Duration // 0: the engine's default
+	// RequireDisposition keeps an agent in wrap-up, past WrapUp if need be, until the call
+	// has its disposition (Engine.Disposed); Ready is refused before.
+	RequireDisposition bool
+	Strategy           Strategy
+	Expansion          []ExpansionStep
+	RingTimeout        time.Duration // 0: the engine's default
 }
 
 // queue is a queue's runtime state.

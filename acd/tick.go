@@ -24,7 +24,7 @@ func (e *Engine) Tick() {
 		e.timers.cancel(t)
 		switch {
 		case t.agent != nil:
-			if t.agent.state == WrapUp {
+			if t.agent.state == WrapUp && !t.agent.dispositionDue() {
 				e.endWrapUp(t.agent, now)
 			}
 		case t.call != nil:

@@ -179,6 +179,8 @@ func TestBrowserPages(t *testing.T) {
 			chromedp.WaitVisible(css(`#state[data-state="logged_out"]`)),
 			chromedp.SetValue(css(`#endpoint`), "PJSIP/2008"),
 			chromedp.Click(css(`#login`)),
+			chromedp.WaitVisible(css(`#state[data-state="paused"]`)), // not ready until she says so
+			chromedp.Click(css(`#available`)),
 			chromedp.WaitVisible(css(`#state[data-state="available"]`)),
 			chromedp.WaitVisible(css(`#in-state`)))
 		shot(t, heidi, shots, "agent-available")
@@ -265,6 +267,7 @@ func TestBrowserPages(t *testing.T) {
 		shot(t, heidi, shots, "agent-wrap-up")
 		if popOn { // with the pop part: the disposition form saves and makes the agent available
 			run(t, heidi, "save the wrap-up", chromedp.WaitEnabled(css(`#disposition`)), chromedp.SetValue(css(`#notes`), "solved on the call"),
+				chromedp.Evaluate[chromedp.Void](`document.getElementById("disposition").selectedIndex = 1`),
 				chromedp.Click(css(`#wrapup-form button[type=submit]`)))
 		} else {
 			run(t, heidi, "end the wrap-up", chromedp.Click(css(`#available`)))
@@ -405,7 +408,7 @@ func TestBrowserPages(t *testing.T) {
 		}
 		// Billing records every call: recording on demand is refused, and the desktop says why.
 		run(t, heidi, "ask to record", chromedp.Click(css(`#rec-start`)), chromedp.WaitVisible(css(`#rec-note:not(.ok)`)))
-		if msg := get(t, heidi, "the refusal", chromedp.Text(css(`#rec-note`))); msg != "Not recorded: this queue does not record on demand" {
+		if msg := get(t, heidi, "the refusal", chromedp.Text(css(`#rec-note`))); msg != "Not recorded: This queue does not record on demand." {
 			t.Fatalf("Record on billing shows %q", msg)
 		}
 		shot(t, heidi, shots, "agent-call-controls")

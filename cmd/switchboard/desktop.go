@@ -19,14 +19,23 @@ import (
 type deskRouter struct {
 	*router.Router
 	st *store.Store
+	// ready: an agent logging in from the desktop starts available (desk_login: available),
+	// else paused "not ready".
+	ready bool
 }
 
 var _ web.Desktop = deskRouter{}
 
 func (d deskRouter) AgentLogin(ctx context.Context, agentID, endpoint string) error {
 	return d.st.SaveAgentOverride(ctx, store.AgentOverride{Agent: agentID, Endpoint: endpoint}, func() error {
-		return d.Router.AgentLogin(ctx, agentID, endpoint)
+		return d.Router.AgentLogin(ctx, agentID, endpoint, d.ready)
 	})
+}
+
+// Disposed tells the engine that the call an agent wraps up has its disposition: a wrap-up
+// waiting for one (a queue's require_disposition) may end.
+func (d deskRouter) Disposed(ctx context.Context, agentID, callID string) error {
+	return d.Do(ctx, func(e *acd.Engine) error { return e.Disposed(agentID, callID) })
 }
 
 func (d deskRouter) UpdateAgent(ctx context.Context, agentID string, skills map[string]int, queues []acd.Membership, endpoint string, inScope func(string) bool) error {

@@ -98,12 +98,13 @@ func TestDesktopAPIOnTheRouter(t *testing.T) {
 	sue.want("PATCH", "/api/calls/demo-"+support, `{"priority":1}`, 404, `"not_found"`)
 
 	// The agent logs in on a phone of its choosing and gets the call there.
-	heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/2008; rm -rf"}`, 422, "endpoint")
+	heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/2008; rm -rf"}`, 422, "like PJSIP/1001")
 	// A trunk or a Local channel would have the router dial anywhere: not a desk phone.
-	heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/004930123456@carrier"}`, 422, "desk_endpoints")
-	heidi.want("POST", "/api/agent/login", `{"endpoint":"Local/004930123456@from-internal"}`, 422, "desk_endpoints")
-	heidi.want("POST", "/api/agent/state", `{"state":"paused"}`, 422, "reason") // logged out, and no reason
-	heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/2008"}`, 200, `"endpoint":"PJSIP/2008"`)
+	heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/004930123456@carrier"}`, 422, "not one agents may use")
+	heidi.want("POST", "/api/agent/login", `{"endpoint":"Local/004930123456@from-internal"}`, 422, "not one agents may use")
+	heidi.want("POST", "/api/agent/state", `{"state":"paused"}`, 422, "reason")                      // logged out, and no reason
+	heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/2008"}`, 200, `"reason":"not ready"`) // not ready until she says so
+	heidi.want("POST", "/api/agent/state", `{"state":"available"}`, 200, `"id":"1008"`)              // the waiting call rings at once
 	testkit.Eventually(t, "Heidi on the call", func() bool {
 		_, body := heidi.do("GET", "/api/agent", "")
 		return strings.Contains(body, `"state":"on_call"`) && strings.Contains(body, call)
@@ -125,7 +126,7 @@ func TestDesktopAPIOnTheRouter(t *testing.T) {
 
 	// The supervisor changes Heidi's skills and queues, within billing only.
 	sue.want("PATCH", "/api/agents/1008", `{"skills":{"billing":8},"queues":[{"queue":"billing","penalty":1}]}`, 200, `"billing":8`)
-	sue.want("PATCH", "/api/agents/1008", `{"queues":[{"queue":"billing","penalty":0},{"queue":"support-l3","penalty":0}]}`, 422, "scope")
+	sue.want("PATCH", "/api/agents/1008", `{"queues":[{"queue":"billing","penalty":0},{"queue":"support-l3","penalty":0}]}`, 422, "outside your scope")
 	sue.want("PATCH", "/api/agents/1001", `{"skills":{"en":9}}`, 404, `"not_found"`) // Alice serves support-l1 only
 	v, _ := d.router.Agent(ctx, "1008")
 	if v.Skills["billing"] != 8 || len(v.Queues) != 1 || v.Queues[0] != (acd.Membership{Queue: "billing", Penalty: 1}) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/acd"
 	"switchboard/internal/config"
 	"switchboard/internal/store"
 )
@@ -20,8 +21,12 @@ func TestAgentPhonesFromTheSiteList(t *testing.T) {
 		_, d, _ := demoDaemon(t) // the demo has no desk_endpoints
 		addAccounts(t, d, testAccount{name: "heidi", role: "agent", agent: "1008"})
 		heidi := signedIn(t, d.addr, "heidi", "/agent")
-		heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/carrier"}`, 422, "phones agents may use")
-		heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/2008"}`, 422, "phones agents may use")
+		heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/carrier"}`, 422, "not one agents may use")
+		heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/2008"}`, 422, "not one agents may use")
+		heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/1003"}`, 409, "is in use by") // one phone, one agent
+		if err := d.router.SetAgentState(context.Background(), "1003", acd.LoggedOut, ""); err != nil {
+			t.Fatal(err)
+		}
 		heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/1003"}`, 200, `"endpoint":"PJSIP/1003"`)
 	})
 	_, d, _ := demoDaemon(t, func(c *config.Config) { c.DeskEndpoints = []string{"PJSIP/2*"} })
@@ -30,9 +35,12 @@ func TestAgentPhonesFromTheSiteList(t *testing.T) {
 		testAccount{name: "sue", role: "supervisor", queues: []string{"billing"}})
 	heidi := signedIn(t, d.addr, "heidi", "/agent")
 	sue := signedIn(t, d.addr, "sue", "/wallboard")
-	heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/carrier"}`, 422, "desk_endpoints")
-	heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/9999"}`, 422, "desk_endpoints")
-	sue.want("PATCH", "/api/agents/1008", `{"endpoint":"PJSIP/carrier"}`, 422, "desk_endpoints")
+	heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/carrier"}`, 422, "not one agents may use")
+	heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/9999"}`, 422, "not one agents may use")
+	sue.want("PATCH", "/api/agents/1008", `{"endpoint":"PJSIP/carrier"}`, 422, "not one agents may use")
+	if err := d.router.SetAgentState(ctx, "1003", acd.LoggedOut, ""); err != nil { // its agent leaves it
+		t.Fatal(err)
+	}
 	heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/1003"}`, 200, `"endpoint":"PJSIP/1003"`) // a configured agent's phone
 	heidi.want("POST", "/api/agent/login", `{"endpoint":"PJSIP/2008"}`, 200, `"endpoint":"PJSIP/2008"`) // desk_endpoints
 	if v, _ := d.router.Agent(ctx, "1008"); v.Endpoint != "PJSIP/2008" {

@@ -48,7 +48,7 @@ func (d *daemon) webOptions(cfg *config.Config, metricsToken string) web.Options
 		Secure:           d.router,
 		Pops:             screenpop.Feed{Hub: d.pops},
 		Desk:             webDesk{d.desk},
-		Desktop:          deskRouter{d.router, d.store},
+		Desktop:          deskRouter{d.router, d.store, cfg.DeskLogin == config.DeskLoginAvailable},
 		AgentDay:         d.store.AgentDay,
 		CallbacksPending: d.callbacks.Pending,
 		Callers:          d.callers,

@@ -17,7 +17,7 @@ var recordingPolicies = []RecordingPolicy{RecordAlways, RecordNever, RecordSampl
 // queueConfig decodes one entry of queues and adds it to c unless its name is unusable or taken.
 func (d *decoder) queueConfig(n *yaml.Node, path string, c *Config, b *build) {
 	m := d.mapping(n, path, "name", "priority", "service_level", "skills", "max_wait", "overflow",
-		"callback_threshold", "wrap_up", "strategy", "ring_timeout", "expansion", "announce", "moh", "recording")
+		"callback_threshold", "wrap_up", "require_disposition", "strategy", "ring_timeout", "expansion", "announce", "moh", "recording")
 	if !m.ok {
 		return
 	}
@@ -81,6 +81,9 @@ func (d *decoder) queueConfig(n *yaml.Node, path string, c *Config, b *build) {
 	}
 	if v, ok := d.nonNegativeDuration(m.get("wrap_up"), field(path, "wrap_up")); ok {
 		q.WrapUp = v
+	}
+	if v, ok := d.boolean(m.get("require_disposition"), field(path, "require_disposition")); ok {
+		q.RequireDisposition = v
 	}
 	if v, ok := d.str(m.get("strategy"), field(path, "strategy")); ok {
 		if s := acd.Strategy(v); slices.Contains(strategies, s) {

@@ -58,6 +58,9 @@ type Config struct {
 	Agents []acd.AgentConfig
 	// AgentsLogin says how agents are logged in when the router starts (agents_login).
 	AgentsLogin AgentsLogin
+	// DeskLogin is the state an agent starts in when it logs in on a phone from the desktop
+	// (desk_login): not ready (paused, the default) or available.
+	DeskLogin DeskLogin
 	// DeskEndpoints are phones agents may log in on from the desktop, and supervisors set
 	// (desk_endpoints: glob patterns such as "PJSIP/1*"), besides the agents' own endpoints;
 	// nothing else is allowed (cmd/switchboard's deskPhones). The file's agents are not limited.
@@ -108,6 +111,16 @@ type Log struct {
 	Format LogFormat
 	Level  slog.Level
 }
+
+// DeskLogin is the state an agent logging in from the desktop starts in.
+type DeskLogin string
+
+const (
+	// DeskLoginNotReady: paused "not ready"; the agent makes itself available (the default).
+	DeskLoginNotReady DeskLogin = "not_ready"
+	// DeskLoginAvailable: available at once, calls may ring right away.
+	DeskLoginAvailable DeskLogin = "available"
+)
 
 // AgentsLogin says which agents the router logs in when it starts. Either way an agent the store
 // knows comes back as it was when the router stopped: logged in (available), paused with its
@@ -258,13 +271,14 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		Log:         Log{Format: LogText, Level: slog.LevelInfo},
 		Database:    Database{DataDir: DefaultDataDir},
 		AgentsLogin: AgentsLoginDesktop,
+		DeskLogin:   DeskLoginNotReady,
 		Media:       map[string]QueueMedia{},
 		Hours:       map[string]*Hours{},
 	}
 	c.Callbacks = defaultCallbacks()
 	root, flows := d.splitKey(root, "flows") // decoded apart, so the rest reads as before flows existed
 	root, c.Dispositions = d.dispositionsSection(root)
-	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "agents_login", "desk_endpoints", "dids", "hours", "ivr", "crm", "recordings", "callbacks")
+	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "agents_login", "desk_login", "desk_endpoints", "dids", "hours", "ivr", "crm", "recordings", "callbacks")
 	if !m.ok {
 		return c
 	}
@@ -299,6 +313,14 @@ func (d *decoder) config(root *yaml.Node) *Config {
 			c.AgentsLogin = l
 		default:
 			d.errorf(m.get("agents_login"), "agents_login", "unknown value %q (known: desktop, all)", v)
+		}
+	}
+	if v, ok := d.str(m.get("desk_login"), "desk_login"); ok {
+		switch l := DeskLogin(v); l {
+		case DeskLoginNotReady, DeskLoginAvailable:
+			c.DeskLogin = l
+		default:
+			d.errorf(m.get("desk_login"), "desk_login", "unknown value %q (known: not_ready, available)", v)
 		}
 	}
 	if items, ok := d.seq(m.get("desk_endpoints"), "desk_endpoints"); ok {

@@ -51,6 +51,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		Log:         Log{Format: LogText, Level: slog.LevelInfo},
 		Database:    Database{DataDir: "./data"},
 		AgentsLogin: AgentsLoginDesktop,
+		DeskLogin:   DeskLoginNotReady,
 		Queues: []acd.QueueConfig{{
 			Name: "q", SLThreshold: 20 * time.Second, SLGoal: 0.8, Strategy: acd.LongestIdle,
 		}},
@@ -83,6 +84,7 @@ http:
 log: {format: json, level: debug}
 database: {data_dir: /var/lib/switchboard}
 agents_login: all
+desk_login: available
 desk_endpoints: ["PJSIP/1*", "PJSIP/*@pbx-2"]
 hours:
   base: &base
@@ -107,6 +109,7 @@ queues:
     service_level: {threshold: 1m, goal: 1}
     ring_timeout: 5s
     wrap_up: 0
+    require_disposition: true
     callback_threshold: 2m
     strategy: fewest-calls
     announce: {every: 10s, wait: false}
@@ -132,6 +135,7 @@ dids:
 		Log:           Log{Format: LogJSON, Level: slog.LevelDebug},
 		Database:      Database{DataDir: "/var/lib/switchboard"},
 		AgentsLogin:   AgentsLoginAll,
+		DeskLogin:     DeskLoginAvailable,
 		DeskEndpoints: []string{"PJSIP/1*", "PJSIP/*@pbx-2"},
 		Queues: []acd.QueueConfig{
 			{
@@ -141,7 +145,7 @@ dids:
 			},
 			{
 				Name: "a", Priority: 9, SLThreshold: time.Minute, SLGoal: 1, Strategy: acd.FewestCalls,
-				RingTimeout: 5 * time.Second, CallbackThreshold: 2 * time.Minute,
+				RingTimeout: 5 * time.Second, CallbackThreshold: 2 * time.Minute, RequireDisposition: true,
 			},
 		},
 		Agents: []acd.AgentConfig{{
@@ -286,7 +290,7 @@ database: {host: x}
 ` + okConfig + `hours:
   h: {timezone: UTC, weekly: {}, closed: {message: m}, open: {}}
 `, []string{
-			`sb.yaml:1: unknown key "nodes" (known: node, ari, http, log, database, queues, agents, agents_login, desk_endpoints, dids, hours, ivr, crm, recordings, callbacks)`,
+			`sb.yaml:1: unknown key "nodes" (known: node, ari, http, log, database, queues, agents, agents_login, desk_login, desk_endpoints, dids, hours, ivr, crm, recordings, callbacks)`,
 			`sb.yaml:2: ari: unknown key "apps" (known: url, app, max_conns)`,
 			`sb.yaml:3: http: unknown key "port" (known: listen, public_url, read_header_timeout, read_timeout, write_timeout, idle_timeout, stream_write_timeout, streams_per_session, streams_per_user, trusted_proxies)`,
 			`sb.yaml:4: log: unknown key "colour" (known: format, level)`,
@@ -311,6 +315,7 @@ log: {format: xml, level: trace}
 database: {data_dir: " "}
 agents_login: everyone
 desk_endpoints: ["PJSIP/[1", "nophone", 7]
+desk_login: ready
 ` + okConfig, []string{
 			`sb.yaml:1: node: "ast 1" is not a node name (letters, digits, '_' and '-', starting with a letter or digit, at most 32)`,
 			`sb.yaml:2: ari.url: want an http:// or https:// URL like "http://127.0.0.1:8088/ari", got "ftp://h/ari"`,
@@ -323,6 +328,7 @@ desk_endpoints: ["PJSIP/[1", "nophone", 7]
 			`sb.yaml:7: desk_endpoints[0]: "PJSIP/[1" is not a pattern like PJSIP/1* (technology/resource, * and ? as wildcards)`,
 			`sb.yaml:7: desk_endpoints[1]: "nophone" is not a pattern like PJSIP/1* (technology/resource, * and ? as wildcards)`,
 			`sb.yaml:7: desk_endpoints[2]: want a string, got 7`,
+			`sb.yaml:8: desk_login: unknown value "ready" (known: not_ready, available)`,
 		}},
 		{"http values", `http:
   public_url: "ftp://switchboard.example.com"

@@ -27,7 +27,7 @@ var endpointForm = regexp.MustCompile(`^(PJSIP|SIP|IAX2|DAHDI|Local)/[A-Za-z0-9]
 // CheckEndpoint validates an agent's phone endpoint.
 func CheckEndpoint(ep string) error {
 	if !endpointForm.MatchString(ep) {
-		return &acd.Error{Code: acd.EInvalid, Message: "endpoint must look like PJSIP/1001"}
+		return &acd.Error{Code: acd.EInvalid, Message: "endpoint must look like PJSIP/1001", Key: "desk.err.phone_form"}
 	}
 	return nil
 }
@@ -40,14 +40,16 @@ func CheckEndpoint(ep string) error {
 // theirs to decide.
 func EndpointAllowed(endpoint string, patterns []string) error {
 	if len(patterns) == 0 {
-		return invalid("no phone is open to agents here: the site lists them in desk_endpoints")
+		return &acd.Error{Code: acd.EInvalid, Message: "no phone is open to agents here: the site lists them in desk_endpoints",
+			Key: "desk.err.no_phones"}
 	}
 	for _, p := range patterns {
 		if ok, _ := path.Match(p, endpoint); ok {
 			return nil
 		}
 	}
-	return invalid("endpoint " + endpoint + " is not among the phones agents may use (desk_endpoints)")
+	return &acd.Error{Code: acd.EInvalid, Message: "endpoint " + endpoint + " is not among the phones agents may use (desk_endpoints)",
+		Key: "desk.err.phone_not_allowed", Args: []any{endpoint}}
 }
 
 // maxReason bounds a pause reason; it is shown on wallboards and written to the store.
@@ -56,11 +58,11 @@ const maxReason = 64
 // CheckReason validates a pause reason: printable, at most 64 characters.
 func CheckReason(reason string) error {
 	if len([]rune(reason)) > maxReason {
-		return &acd.Error{Code: acd.EInvalid, Message: "pause reason longer than 64 characters"}
+		return &acd.Error{Code: acd.EInvalid, Message: "pause reason longer than 64 characters", Key: "desk.err.reason_long"}
 	}
 	for _, c := range reason {
 		if !unicode.IsPrint(c) {
-			return &acd.Error{Code: acd.EInvalid, Message: "pause reason has a control character"}
+			return &acd.Error{Code: acd.EInvalid, Message: "pause reason has a control character", Key: "desk.err.reason_control"}
 		}
 	}
 	return nil
@@ -68,8 +70,16 @@ func CheckReason(reason string) error {
 
 func invalid(msg string) error { return &acd.Error{Code: acd.EInvalid, Message: msg} }
 
-// AgentLogin logs an agent in on a phone: the endpoint becomes the one its calls ring.
-func (r *Router) AgentLogin(ctx context.Context, agentID, endpoint string) error {
+// invalidKey is an invalid request with the catalogue key (and arguments) that tells a person.
+func invalidKey(key, msg string, args ...any) error {
+	return &acd.Error{Code: acd.EInvalid, Message: msg, Key: key, Args: args}
+}
+
+// AgentLogin logs an agent in on a phone: the endpoint becomes the one its calls ring. The
+// agent starts available when ready, else paused "not ready" (acd.ReasonNotReady) until it
+// makes itself available. A phone another logged-in agent holds is refused (conflict, with
+// the holder): one phone, one agent.
+func (r *Router) AgentLogin(ctx context.Context, agentID, endpoint string, ready bool) error {
 	if err := CheckEndpoint(endpoint); err != nil {
 		return err
 	}
@@ -78,12 +88,15 @@ func (r *Router) AgentLogin(ctx context.Context, agentID, endpoint string) error
 		if !ok {
 			return &acd.Error{Code: acd.ENotFound, Message: "agent " + agentID + " not found"}
 		}
+		if err := phoneFree(e, endpoint, agentID); err != nil {
+			return err
+		}
 		if v.Endpoint != endpoint {
 			if err := EndpointAllowed(endpoint, r.cfg.DeskEndpoints); err != nil {
 				return err
 			}
 			if v.State == acd.Reserved || v.State == acd.OnCall {
-				return &acd.Error{Code: acd.EConflict, Message: "agent " + agentID + " is on a call; change phones after it"}
+				return &acd.Error{Code: acd.EConflict, Message: "agent " + agentID + " is on a call; change phones after it", Key: "desk.err.phone_on_call"}
 			}
 			cfg := agentConfig(v)
 			cfg.Endpoint = endpoint
@@ -91,8 +104,29 @@ func (r *Router) AgentLogin(ctx context.Context, agentID, endpoint string) error
 				return err
 			}
 		}
-		return e.Login(agentID)
+		if ready {
+			return e.Login(agentID)
+		}
+		return e.LoginNotReady(agentID)
 	})
+}
+
+// phoneFree refuses endpoint when an agent other than agentID is logged in on it.
+func phoneFree(e *acd.Engine, endpoint, agentID string) error {
+	for _, id := range e.AgentIDs() {
+		if id == agentID {
+			continue
+		}
+		if v, ok := e.Agent(id); ok && v.State != acd.LoggedOut && v.Endpoint == endpoint {
+			name := v.Name
+			if name == "" {
+				name = v.ID
+			}
+			return &acd.Error{Code: acd.EConflict, Message: "phone " + endpoint + " is in use by agent " + v.ID,
+				Key: "desk.err.phone_in_use", Args: []any{endpoint, name, v.ID}}
+		}
+	}
+	return nil
 }
 
 // SetAgentState moves an agent: Available (logs in, ends a pause or wrap-up), Paused with a
@@ -102,17 +136,17 @@ func (r *Router) SetAgentState(ctx context.Context, agentID string, state acd.Ag
 	switch state {
 	case acd.Available, acd.LoggedOut:
 		if reason != "" {
-			return invalid("a reason goes with a pause only")
+			return &acd.Error{Code: acd.EInvalid, Message: "a reason goes with a pause only", Key: "desk.err.reason_pause_only"}
 		}
 	case acd.Paused:
 		if strings.TrimSpace(reason) == "" {
-			return invalid("a pause needs a reason")
+			return &acd.Error{Code: acd.EInvalid, Message: "a pause needs a reason", Key: "desk.err.reason_needed"}
 		}
 		if err := CheckReason(reason); err != nil {
 			return err
 		}
 	default:
-		return invalid("state must be available, paused or logged_out")
+		return invalidKey("desk.err.state", "state must be available, paused or logged_out")
 	}
 	r.u.desk.requests.mu.Lock() // what is kept is what the engine last took
 	defer r.u.desk.requests.mu.Unlock()
@@ -126,7 +160,9 @@ func (r *Router) SetAgentState(ctx context.Context, agentID string, state acd.Ag
 		switch state {
 		case acd.Available:
 			if v.State == acd.LoggedOut {
-				err = e.Login(agentID)
+				if err = phoneFree(e, v.Endpoint, agentID); err == nil {
+					err = e.Login(agentID)
+				}
 			} else {
 				err = e.Ready(agentID)
 			}
@@ -224,7 +260,7 @@ func (r *Router) UpdateAgent(ctx context.Context, agentID string, skills map[str
 	}
 	for name, level := range skills {
 		if name == "" || level < 0 || level > 100 {
-			return invalid("skill levels go from 0 to 100 and need a name")
+			return invalidKey("desk.err.skills", "skill levels go from 0 to 100 and need a name")
 		}
 	}
 	return r.Do(ctx, func(e *acd.Engine) error {
@@ -233,11 +269,17 @@ func (r *Router) UpdateAgent(ctx context.Context, agentID string, skills map[str
 			return &acd.Error{Code: acd.ENotFound, Message: "agent " + agentID + " not found"}
 		}
 		if inScope != nil && (skills != nil || endpoint != "") && !servesOnly(v.Queues, inScope) {
-			return &acd.Error{Code: acd.EInvalid, Message: "agent " + agentID + " also serves queues outside your scope: their skills and phone cannot change"}
+			return &acd.Error{Code: acd.EInvalid, Message: "agent " + agentID + " also serves queues outside your scope: their skills and phone cannot change",
+				Key: "desk.err.scope", Args: []any{agentID}}
 		}
 		if endpoint != "" && endpoint != v.Endpoint {
 			if err := EndpointAllowed(endpoint, r.cfg.DeskEndpoints); err != nil {
 				return err
+			}
+			if v.State != acd.LoggedOut {
+				if err := phoneFree(e, endpoint, agentID); err != nil {
+					return err
+				}
 			}
 		}
 		cfg := agentConfig(v)
@@ -246,7 +288,7 @@ func (r *Router) UpdateAgent(ctx context.Context, agentID string, skills map[str
 		}
 		if queues != nil {
 			if inScope != nil && !sameOutside(v.Queues, queues, inScope) {
-				return &acd.Error{Code: acd.EInvalid, Message: "memberships of queues outside your scope cannot change"}
+				return &acd.Error{Code: acd.EInvalid, Message: "memberships of queues outside your scope cannot change", Key: "desk.err.scope_queues"}
 			}
 			cfg.Queues = queues
 		}
@@ -260,7 +302,7 @@ func (r *Router) UpdateAgent(ctx context.Context, agentID string, skills map[str
 // TransferCall sends an agent's connected call to another queue, its place in time kept.
 func (r *Router) TransferCall(ctx context.Context, agentID, callID, queue string) error {
 	if queue == "" {
-		return invalid("a queue is required")
+		return invalidKey("desk.err.queue_required", "a queue is required")
 	}
 	return r.Do(ctx, func(e *acd.Engine) error {
 		v, ok := e.Call(callID)
@@ -268,7 +310,7 @@ func (r *Router) TransferCall(ctx context.Context, agentID, callID, queue string
 			return &acd.Error{Code: acd.ENotFound, Message: "call " + callID + " not found"}
 		}
 		if v.Queue == queue {
-			return invalid("the call is already in queue " + queue)
+			return invalidKey("desk.err.same_queue", "the call is already in queue "+queue, queue)
 		}
 		return e.Transfer(callID, queue)
 	})
@@ -278,7 +320,7 @@ func (r *Router) TransferCall(ctx context.Context, agentID, callID, queue string
 // inScope, when set, limits it to calls of those queues.
 func (r *Router) SetCallPriority(ctx context.Context, callID string, priority int, inScope func(queue string) bool) error {
 	if priority < 0 || priority > acd.MaxPriority {
-		return invalid("priority goes from 0 to 9")
+		return invalidKey("desk.err.priority", "priority goes from 0 to 9")
 	}
 	return r.Do(ctx, func(e *acd.Engine) error {
 		v, ok := e.Call(callID)

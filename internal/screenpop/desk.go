@@ -2,6 +2,7 @@ package screenpop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync/atomic"
@@ -85,6 +86,35 @@ func (d *Desk) now() time.Time {
 	return time.Now()
 }
 
+// keyed is an invalid request with the catalogue key that tells the agent.
+func keyed(key, msg string) error { return &acd.Error{Code: acd.EInvalid, Message: msg, Key: key} }
+
+// numberErrors give each reason a number is refused its catalogue key.
+var numberErrors = []struct {
+	err error
+	key string
+}{
+	{callback.ErrEmpty, "desk.err.number_empty"},
+	{callback.ErrCharacter, "desk.err.number_digits"},
+	{callback.ErrTooShort, "desk.err.number_short"},
+	{callback.ErrTooLong, "desk.err.number_long"},
+	{callback.ErrCountryCode, "desk.err.number_country"},
+	{callback.ErrDenied, "desk.err.number_denied"},
+	{callback.ErrInternational, "desk.err.number_international"},
+}
+
+// numberError is the refusal of a callback number, keyed by its reason.
+func numberError(err error) error {
+	e := &acd.Error{Code: acd.EInvalid, Message: "number: " + err.Error(), Key: "desk.err.number"}
+	for _, n := range numberErrors {
+		if errors.Is(err, n.err) {
+			e.Key = n.key
+			break
+		}
+	}
+	return e
+}
+
 func invalid(format string, args ...any) error {
 	return &acd.Error{Code: acd.EInvalid, Message: fmt.Sprintf(format, args...)}
 }
@@ -113,9 +143,10 @@ func (d *Desk) handled(ctx context.Context, agent, callID string) (Facts, error)
 func (d *Desk) Wrapup(ctx context.Context, agent, callID string, w Wrapup) error {
 	switch {
 	case !slices.Contains(d.codes(), w.Disposition):
-		return invalid("disposition %q is not one of %v", w.Disposition, d.codes())
+		return keyed("desk.err.disposition", fmt.Sprintf("disposition %q is not one of %v", w.Disposition, d.codes()))
 	case !utf8.ValidString(w.Notes) || utf8.RuneCountInString(w.Notes) > MaxNotes:
-		return invalid("notes must be UTF-8 text of at most %d characters", MaxNotes)
+		return &acd.Error{Code: acd.EInvalid, Message: fmt.Sprintf("notes must be UTF-8 text of at most %d characters", MaxNotes),
+			Key: "desk.err.notes", Args: []any{MaxNotes}}
 	case w.TicketID < 0:
 		return invalid("ticket_id must not be negative")
 	}
@@ -149,9 +180,10 @@ func (d *Desk) ScheduleCallback(ctx context.Context, agent, callID, number strin
 	case at.IsZero():
 		at = now
 	case at.Before(now.Add(-time.Minute)):
-		return Scheduled{}, invalid("at is in the past")
+		return Scheduled{}, keyed("desk.err.at_past", "at is in the past")
 	case at.After(now.Add(MaxCallbackAhead)):
-		return Scheduled{}, invalid("at is more than %v ahead", MaxCallbackAhead)
+		return Scheduled{}, &acd.Error{Code: acd.EInvalid, Message: fmt.Sprintf("at is more than %v ahead", MaxCallbackAhead),
+			Key: "desk.err.at_ahead", Args: []any{int(MaxCallbackAhead.Hours() / 24)}}
 	}
 	f, err := d.handled(ctx, agent, callID)
 	if err != nil {
@@ -162,11 +194,11 @@ func (d *Desk) ScheduleCallback(ctx context.Context, agent, callID, number strin
 		raw = f.Caller
 	}
 	if raw == "" {
-		return Scheduled{}, invalid("the caller's number is unknown; give one")
+		return Scheduled{}, keyed("desk.err.number_unknown", "the caller's number is unknown; give one")
 	}
 	e164, err := d.Callbacks.Number(raw)
 	if err != nil {
-		return Scheduled{}, invalid("number: %v", err)
+		return Scheduled{}, numberError(err)
 	}
 	if f.Queue == "" {
 		return Scheduled{}, invalid("the call's queue is unknown")

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -36,7 +35,7 @@ const (
 // CheckUsername checks a new account's name.
 func CheckUsername(name string) error {
 	if !validUsername.MatchString(name) {
-		return errors.New("the username must be 1 to 64 letters, digits or . _ @ -, starting with a letter or digit")
+		return says("desk.err.username", "the username must be 1 to 64 letters, digits or . _ @ -, starting with a letter or digit")
 	}
 	return nil
 }
@@ -44,7 +43,7 @@ func CheckUsername(name string) error {
 // CheckPassword checks a new password's length.
 func CheckPassword(pw string) error {
 	if len(pw) < minPassword || len(pw) > maxPassword {
-		return fmt.Errorf("the password must have %d to %d bytes", minPassword, maxPassword)
+		return says("desk.err.password", fmt.Sprintf("the password must have %d to %d bytes", minPassword, maxPassword), minPassword, maxPassword)
 	}
 	return nil
 }
@@ -56,20 +55,20 @@ func CheckAccount(role, agentID string, queues []string, known func(queue string
 	switch role {
 	case "agent", "supervisor", "admin":
 	default:
-		return fmt.Errorf("role must be agent, supervisor or admin, not %q", role)
+		return says("desk.err.role", fmt.Sprintf("role must be agent, supervisor or admin, not %q", role))
 	}
 	if role == "agent" && agentID == "" {
-		return errors.New("an agent account needs agent_id, the ACD agent it works as")
+		return says("desk.err.agent_id_needed", "an agent account needs agent_id, the ACD agent it works as")
 	}
 	if role != "agent" && agentID != "" {
-		return fmt.Errorf("only agent accounts have an agent_id (send \"agent_id\": \"\" with the new role)")
+		return says("desk.err.agent_id_only", "only agent accounts have an agent_id (send \"agent_id\": \"\" with the new role)")
 	}
 	if role != "supervisor" && len(queues) > 0 {
-		return fmt.Errorf("only supervisors have queues (send \"queues\": [] with the new role)")
+		return says("desk.err.queues_only", "only supervisors have queues (send \"queues\": [] with the new role)")
 	}
 	for _, q := range queues {
 		if !known(q) {
-			return fmt.Errorf("unknown queue %q", q)
+			return says("desk.err.unknown_queue", fmt.Sprintf("unknown queue %q", q), q)
 		}
 	}
 	return nil
@@ -151,7 +150,7 @@ func (s *server) createUser(w http.ResponseWriter, r *http.Request) {
 		err = CheckPassword(in.Password)
 	}
 	if err != nil {
-		writeError(w, http.StatusUnprocessableEntity, CodeInvalid, err.Error())
+		writeErr(w, http.StatusUnprocessableEntity, CodeInvalid, err)
 		return
 	}
 	hash, err := account.HashPassword(in.Password)
@@ -201,7 +200,7 @@ func (s *server) updateUser(w http.ResponseWriter, r *http.Request) {
 	p := account.Patch{Role: in.Role, AgentID: in.AgentID, Queues: in.Queues, Check: s.checkAccount}
 	if in.Password != nil {
 		if err := CheckPassword(*in.Password); err != nil {
-			writeError(w, http.StatusUnprocessableEntity, CodeInvalid, err.Error())
+			writeErr(w, http.StatusUnprocessableEntity, CodeInvalid, err)
 			return
 		}
 		hash, err := account.HashPassword(*in.Password)
@@ -281,13 +280,13 @@ func (s *server) createToken(w http.ResponseWriter, r *http.Request) {
 	sess := sessionFrom(r.Context())
 	in.Name = strings.TrimSpace(in.Name)
 	if in.Name == "" || len(in.Name) > 100 {
-		writeError(w, http.StatusUnprocessableEntity, CodeInvalid, "give the token a name of 1 to 100 characters")
+		writeError(w, http.StatusUnprocessableEntity, CodeInvalid, "desk.err.token_name")
 		return
 	}
 	owner := sess.User.ID
 	if in.UserID != 0 && in.UserID != owner {
 		if sess.User.Role != "admin" {
-			writeError(w, http.StatusForbidden, CodeForbidden, "only admins make tokens for other accounts")
+			writeError(w, http.StatusForbidden, CodeForbidden, "desk.err.token_other")
 			return
 		}
 		owner = in.UserID

@@ -31,10 +31,12 @@ type apiError struct {
 	} `json:"error"`
 }
 
-// writeError answers with the API's one error shape.
-func writeError(w http.ResponseWriter, status int, code, msg string) {
+// writeError answers with the API's one error shape. key names the catalogue text of the
+// message (with args), in the request's language (errors.go); a key the catalogue lacks
+// gives code's own sentence.
+func writeError(w http.ResponseWriter, status int, code, key string, args ...any) {
 	var e apiError
-	e.Error.Code, e.Error.Message = code, msg
+	e.Error.Code, e.Error.Message = code, errorText(writerLang(w), code, key, args...)
 	writeJSON(w, status, e)
 }
 
@@ -55,14 +57,14 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	if err := dec.Decode(v); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, "request body too large")
+			writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, "")
 			return false
 		}
-		writeError(w, http.StatusBadRequest, CodeInvalid, "bad JSON: "+err.Error())
+		writeError(w, http.StatusBadRequest, CodeInvalid, "desk.err.json")
 		return false
 	}
 	if dec.More() {
-		writeError(w, http.StatusBadRequest, CodeInvalid, "bad JSON: trailing data")
+		writeError(w, http.StatusBadRequest, CodeInvalid, "desk.err.json")
 		return false
 	}
 	if hasBadText(reflect.ValueOf(v)) {
@@ -82,7 +84,7 @@ func csrfOK(w http.ResponseWriter, r *http.Request) bool {
 	}
 	sess := sessionFrom(r.Context())
 	if sess == nil || sess.CSRF == "" || subtle.ConstantTimeCompare([]byte(r.Header.Get("X-CSRF-Token")), []byte(sess.CSRF)) != 1 {
-		writeError(w, http.StatusForbidden, CodeCSRF, "missing or wrong X-CSRF-Token")
+		writeError(w, http.StatusForbidden, CodeCSRF, "")
 		return false
 	}
 	return true

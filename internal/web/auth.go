@@ -80,7 +80,7 @@ func (s *server) requireRole(rt Route, next http.HandlerFunc) http.HandlerFunc {
 		)
 		if h := r.Header.Get("Authorization"); rt.API && s.opt.Accounts != nil && strings.HasPrefix(h, "Bearer ") {
 			if !rt.Tokens {
-				writeError(w, http.StatusForbidden, CodeForbidden, "API tokens may not manage accounts or tokens: sign in")
+				writeError(w, http.StatusForbidden, CodeForbidden, "desk.err.token_session")
 				return
 			}
 			token = true
@@ -99,9 +99,9 @@ func (s *server) requireRole(rt Route, next http.HandlerFunc) http.HandlerFunc {
 			if isNotFound(err) || err == nil || errors.Is(err, http.ErrNoCookie) {
 				if token {
 					s.opt.Logger.Info("api token refused", "ip", s.clientIP(r))
-					writeError(w, http.StatusUnauthorized, CodeUnauthorized, "unknown or revoked API token")
+					writeError(w, http.StatusUnauthorized, CodeUnauthorized, "desk.err.token_unknown")
 				} else if rt.API {
-					writeError(w, http.StatusUnauthorized, CodeUnauthorized, "login required")
+					writeError(w, http.StatusUnauthorized, CodeUnauthorized, "")
 				} else {
 					http.Redirect(w, r, "/login", http.StatusSeeOther)
 				}
@@ -109,7 +109,7 @@ func (s *server) requireRole(rt Route, next http.HandlerFunc) http.HandlerFunc {
 			}
 			s.opt.Logger.Error("session lookup", "err", err)
 			if rt.API {
-				writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "session store unavailable")
+				writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "")
 			} else {
 				http.Error(w, "unavailable", http.StatusServiceUnavailable)
 			}
@@ -124,7 +124,7 @@ func (s *server) requireRole(rt Route, next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if rt.API {
-			writeError(w, http.StatusForbidden, CodeForbidden, "your role may not do this")
+			writeError(w, http.StatusForbidden, CodeForbidden, "")
 			return
 		}
 		s.renderStatus(w, r, http.StatusForbidden, "forbidden.html", map[string]any{"User": sess.User, "CSRF": sess.CSRF})

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -42,13 +41,13 @@ func callbackScope(u account.User, queue string) bool {
 func (s *server) agentCallbacks(w http.ResponseWriter, r *http.Request) {
 	sess := sessionFrom(r.Context())
 	if sess.User.AgentID == "" {
-		writeError(w, http.StatusForbidden, CodeForbidden, "this account is not an agent")
+		writeError(w, http.StatusForbidden, CodeForbidden, "desk.err.not_agent")
 		return
 	}
 	cbs, err := s.opt.Callbacks.AgentCallbacks(r.Context(), sess.User.AgentID)
 	if err != nil {
 		s.opt.Logger.Error("agent callbacks", "agent", sess.User.AgentID, "err", err)
-		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "callbacks unavailable")
+		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "desk.err.callbacks_unavailable")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"callbacks": callbackRows(cbs, nil)})
@@ -64,12 +63,12 @@ func (s *server) listCallbacks(w http.ResponseWriter, r *http.Request) {
 		f.Queues = append([]string{}, u.Queues...) // in the query, before its limit
 	}
 	if f.Queue != "" && !callbackScope(u, f.Queue) {
-		writeError(w, http.StatusForbidden, CodeForbidden, "queue not in your scope")
+		writeError(w, http.StatusForbidden, CodeForbidden, "desk.err.queue_scope")
 		return
 	}
 	if v := q.Get("state"); v != "" {
 		if !slices.Contains(callback.States, callback.State(v)) {
-			writeError(w, http.StatusBadRequest, CodeInvalid, fmt.Sprintf("bad state %q (known: pending, scheduled, dialing, done, expired, cancelled)", v))
+			writeError(w, http.StatusBadRequest, CodeInvalid, "desk.err.callback_state", v)
 			return
 		}
 		f.States = []callback.State{callback.State(v)}
@@ -77,7 +76,7 @@ func (s *server) listCallbacks(w http.ResponseWriter, r *http.Request) {
 	cbs, err := s.opt.Callbacks.Callbacks(r.Context(), f)
 	if err != nil {
 		s.opt.Logger.Error("callbacks", "err", err)
-		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "callbacks unavailable")
+		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "desk.err.callbacks_unavailable")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"callbacks": callbackRows(cbs, func(c callback.Callback) bool {
@@ -94,27 +93,27 @@ func (s *server) cancelCallback(w http.ResponseWriter, r *http.Request) {
 	u := sessionFrom(r.Context()).User
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		writeError(w, http.StatusBadRequest, CodeInvalid, "bad callback id")
+		writeError(w, http.StatusBadRequest, CodeInvalid, "desk.err.callback_id")
 		return
 	}
 	cb, err := s.opt.Callbacks.Callback(r.Context(), id)
 	switch {
 	case err != nil:
-		s.fail(w, err, failure{messages: map[string]string{acd.ENotFound: "no such callback"}, what: "callback", attrs: []any{"id", id},
+		s.fail(w, err, failure{messages: map[string]string{acd.ENotFound: "desk.err.callback_id"}, what: "callback", attrs: []any{"id", id},
 			status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "callbacks unavailable"})
 		return
 	case !callbackScope(u, cb.Queue):
-		writeError(w, http.StatusForbidden, CodeForbidden, "queue not in your scope")
+		writeError(w, http.StatusForbidden, CodeForbidden, "desk.err.queue_scope")
 		return
 	}
 	ok, err := s.opt.Callbacks.CancelCallback(r.Context(), id)
 	if err != nil {
 		s.opt.Logger.Error("cancel callback", "id", id, "err", err)
-		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "callbacks unavailable")
+		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "desk.err.callbacks_unavailable")
 		return
 	}
 	if !ok {
-		writeError(w, http.StatusConflict, CodeConflict, "the callback is being dialed or is over")
+		writeError(w, http.StatusConflict, CodeConflict, "desk.err.callback_busy")
 		return
 	}
 	obj := "callback/" + strconv.FormatInt(id, 10)

@@ -23,6 +23,9 @@ type Desktop interface {
 	SetCallPriority(ctx context.Context, callID string, priority int, inScope func(string) bool) error
 	WaitingCalls(ctx context.Context) ([]acd.CallView, error)
 	JoinEstimates(ctx context.Context) (map[string]time.Duration, error)
+	// Disposed tells the router that the call the agent wraps up has its disposition: a
+	// wrap-up that waits for one may end.
+	Disposed(ctx context.Context, agentID, callID string) error
 }
 
 // PauseReasons are the reasons the desktop offers for a pause.
@@ -40,6 +43,16 @@ type AgentRow struct {
 	Skills   map[string]int   `json:"skills"`
 	Call     string           `json:"call,omitempty"` // the call ringing, connected or being wrapped up
 	Handled  int              `json:"handled"`        // since the router started
+	// In wrap-up: when the queue's wrap-up time ends and the seconds left to it (so that a
+	// page counts down without trusting its own clock), and whether the wrap-up waits for a
+	// disposition the queue requires (it then lasts past that time until one is saved).
+	WrapUpUntil    *time.Time `json:"wrapup_until,omitempty"`
+	WrapUpLeft     *float64   `json:"wrapup_left_s,omitempty"`
+	DispositionDue bool       `json:"disposition_due,omitempty"`
+	// After is what the agent asked for during its call, taken when the call and its wrap-up
+	// end: "paused" (with AfterReason) or "logged_out".
+	After       string `json:"after,omitempty"`
+	AfterReason string `json:"after_reason,omitempty"`
 }
 
 // MembershipJSON is a queue membership in the API.
@@ -82,6 +95,13 @@ func agentRow(v acd.AgentView) AgentRow {
 	for _, m := range v.Queues {
 		row.Queues = append(row.Queues, MembershipJSON{Queue: m.Queue, Penalty: m.Penalty})
 	}
+	if v.State == acd.WrapUp && !v.WrapUpUntil.IsZero() {
+		until, left := v.WrapUpUntil.UTC(), max(0, time.Until(v.WrapUpUntil).Seconds())
+		row.WrapUpUntil, row.WrapUpLeft, row.DispositionDue = &until, &left, v.DispositionDue
+	}
+	if v.NextAsked {
+		row.After, row.AfterReason = apiState(v.Next), v.NextReason
+	}
 	return row
 }
 
@@ -101,7 +121,7 @@ func agentInScope(inScope func(string) bool, v acd.AgentView) bool {
 func myAgent(w http.ResponseWriter, r *http.Request) (string, bool) {
 	id := sessionFrom(r.Context()).User.AgentID
 	if id == "" {
-		writeError(w, http.StatusForbidden, CodeForbidden, "your account is not linked to an agent")
+		writeError(w, http.StatusForbidden, CodeForbidden, "desk.err.not_agent")
 		return "", false
 	}
 	return id, true
@@ -166,7 +186,7 @@ type stateRequest struct {
 func (s *server) setState(w http.ResponseWriter, r *http.Request, agentID string, req stateRequest) bool {
 	st, ok := parseState(req.State)
 	if !ok {
-		writeError(w, http.StatusBadRequest, CodeInvalid, "state must be available, paused or logged_out")
+		writeError(w, http.StatusBadRequest, CodeInvalid, "desk.err.state")
 		return false
 	}
 	if err := s.opt.Desktop.SetAgentState(r.Context(), agentID, st, req.Reason); err != nil {
@@ -198,7 +218,7 @@ func (s *server) apiMyStats(w http.ResponseWriter, r *http.Request) {
 	day, err := s.opt.AgentDay(r.Context(), id, from, now)
 	if err != nil {
 		s.opt.Logger.Error("agent day", "agent", id, "err", err)
-		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "statistics unavailable")
+		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "desk.err.stats_unavailable")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
@@ -302,8 +322,7 @@ func (s *server) scopedAgent(w http.ResponseWriter, r *http.Request, reach agent
 		return v, false
 	}
 	if reach == everyQueue && inScope != nil && slices.ContainsFunc(v.Queues, func(m acd.Membership) bool { return !inScope(m.Queue) }) {
-		writeError(w, http.StatusForbidden, CodeForbidden, "agent "+v.ID+" also serves queues outside your scope: "+
-			"its state, skills and phone change only by a supervisor of all its queues or an admin")
+		writeError(w, http.StatusForbidden, CodeForbidden, "desk.err.scope", v.ID)
 		return v, false
 	}
 	return v, true
@@ -379,7 +398,7 @@ func (s *server) apiPatchCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Priority == nil {
-		writeError(w, http.StatusBadRequest, CodeInvalid, "priority is required")
+		writeError(w, http.StatusBadRequest, CodeInvalid, "desk.err.priority")
 		return
 	}
 	id := r.PathValue("id")
@@ -395,5 +414,5 @@ func (s *server) apiPatchCall(w http.ResponseWriter, r *http.Request) {
 // engineError answers an error from the router; one without a code (the router gone, a
 // timeout) is unavailable.
 func (s *server) engineError(w http.ResponseWriter, what string, err error) {
-	s.fail(w, err, failure{what: what, status: http.StatusServiceUnavailable, code: CodeUnavailable, message: what + ": router unavailable"})
+	s.fail(w, err, failure{what: what, status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "desk.err.router_unavailable"})
 }

@@ -153,6 +153,16 @@ func (m *memDesktop) WaitingCalls(context.Context) ([]acd.CallView, error) {
 	return append([]acd.CallView(nil), m.waiting...), nil
 }
 
+func (m *memDesktop) Disposed(_ context.Context, agent, call string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if v, err := m.get(agent); err == nil && v.State == acd.WrapUp && v.Call == call {
+		v.State, v.Call, v.DispositionDue, v.Since = acd.Available, "", false, time.Now()
+		m.agents[agent] = v
+	}
+	return nil
+}
+
 func (m *memDesktop) JoinEstimates(context.Context) (map[string]time.Duration, error) {
 	return map[string]time.Duration{"billing": 42 * time.Second}, nil
 }

@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"switchboard/acd"
 )
 
 // Every language has the same keys as English, none empty, and the same fmt verbs.
@@ -51,6 +53,7 @@ var keyUses = []*regexp.Regexp{
 	regexp.MustCompile(`\bt\("([^"]+)"`),
 	regexp.MustCompile(`\bT\([^,()]+(?:\([^()]*\))?, "([^"]+)"`),
 	regexp.MustCompile(`add\([^\n]*, "/[a-z]*", "([^"]+)", "`), // nav's links
+	regexp.MustCompile(`"(desk\.err\.[a-z_]+)"`),               // error sentences (errors.go)
 }
 
 // Every key the pages, scripts and handlers name exists; every key of the catalogue is used.
@@ -103,6 +106,7 @@ func TestCatalogueKeysUsed(t *testing.T) {
 	for _, k := range []string{"reports.col.queue", "reports.col.agent", "reports.key.offered", "reports.key.answered", "reports.key.abandoned"} {
 		used[k] = true
 	}
+	used["js.reason."+acd.ReasonNotReady] = true // the engine's pause of an agent who just logged in
 	for _, r := range PauseReasons {
 		used["js.reason."+r] = true
 		if _, ok := catalogues["en"]["js.reason."+r]; !ok {

@@ -20,7 +20,7 @@ func badText(s string) bool {
 	return strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s)
 }
 
-const badTextMsg = "text must be UTF-8 without NUL bytes"
+const badTextMsg = "desk.err.bad_text"
 
 // checkInput refuses a request whose path or query is not text, and bounds its body.
 func checkInput(next http.Handler) http.Handler {

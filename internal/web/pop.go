@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -50,7 +49,7 @@ const popPing = 25 * time.Second
 func agentOf(w http.ResponseWriter, r *http.Request) (string, bool) {
 	sess := sessionFrom(r.Context())
 	if sess.User.AgentID == "" {
-		writeError(w, http.StatusForbidden, CodeForbidden, "this account is not an agent")
+		writeError(w, http.StatusForbidden, CodeForbidden, "desk.err.not_agent")
 		return "", false
 	}
 	return sess.User.AgentID, true
@@ -129,10 +128,10 @@ func (s *server) wrapupCall(w http.ResponseWriter, r *http.Request) {
 	if req.TicketID > 0 && s.opt.CRM != nil { // the rule of POST /api/tickets/{id}/calls
 		switch err := s.agentMayLink(r.Context(), sessionFrom(r.Context()).User, req.TicketID, id); {
 		case errors.Is(err, errNotCustomers):
-			writeError(w, http.StatusForbidden, CodeForbidden, err.Error())
+			writeError(w, http.StatusForbidden, CodeForbidden, "desk.err.ticket_customer")
 			return
 		case isNotFound(err):
-			writeError(w, http.StatusUnprocessableEntity, CodeInvalid, fmt.Sprintf("ticket %d not found", req.TicketID))
+			writeError(w, http.StatusUnprocessableEntity, CodeInvalid, "desk.err.ticket_not_found", req.TicketID)
 			return
 		case err != nil:
 			s.crmError(w, err, "ticket")
@@ -143,6 +142,14 @@ func (s *server) wrapupCall(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.deskError(w, "wrap-up", id, err)
 		return
+	}
+	if s.opt.Desktop != nil {
+		// Saved: a wrap-up waiting for the disposition may end. Should the router not hear it
+		// now, the agent is told (the wrap-up itself is stored).
+		if err := s.opt.Desktop.Disposed(r.Context(), agent, id); err != nil {
+			s.engineError(w, "disposed", err)
+			return
+		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -162,7 +169,7 @@ func (s *server) callbackCall(w http.ResponseWriter, r *http.Request) {
 	if req.At != "" {
 		var err error
 		if at, err = time.Parse(time.RFC3339, req.At); err != nil {
-			writeError(w, http.StatusBadRequest, CodeInvalid, "at: want an RFC 3339 time like 2026-11-23T15:00:00+01:00")
+			writeError(w, http.StatusBadRequest, CodeInvalid, "desk.err.at_form")
 			return
 		}
 	}
@@ -177,6 +184,6 @@ func (s *server) callbackCall(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) deskError(w http.ResponseWriter, what, call string, err error) {
-	s.fail(w, err, failure{messages: map[string]string{acd.ENotFound: "no such call answered by you"}, what: what + " failed",
-		attrs: []any{"call", call}, status: http.StatusServiceUnavailable, code: CodeUnavailable, message: what + " not stored; try again"})
+	s.fail(w, err, failure{messages: map[string]string{acd.ENotFound: "desk.err.no_call"}, what: what + " failed",
+		attrs: []any{"call", call}, status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "desk.err.not_stored"})
 }

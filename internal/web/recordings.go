@@ -303,16 +303,16 @@ func (s *server) recordCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if sess.User.AgentID == "" {
-		writeError(w, http.StatusForbidden, CodeForbidden, "this account is not an agent")
+		writeError(w, http.StatusForbidden, CodeForbidden, "desk.err.not_agent")
 		return
 	}
 	id := r.PathValue("id")
 	err := s.opt.RecordCall(r.Context(), sess.User.AgentID, id)
 	if err != nil {
-		s.fail(w, err, failure{refuse: true, messages: map[string]string{acd.ENotFound: "no such call",
-			acd.EConflict: "call not connected to you", acd.EInvalid: "this queue does not record on demand"},
+		s.fail(w, err, failure{refuse: true, messages: map[string]string{acd.ENotFound: "desk.err.no_call",
+			acd.EConflict: "desk.err.rec_not_connected", acd.EInvalid: "desk.err.rec_on_demand"},
 			what: "recording on demand", attrs: []any{"call", id}, status: http.StatusBadGateway, code: CodeUnavailable,
-			message: "recording did not start"})
+			message: "desk.err.rec_not_started"})
 		return
 	}
 	s.opt.Logger.Info("recording on demand", "call", id, "user", sess.User.Username)

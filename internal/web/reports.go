@@ -58,35 +58,35 @@ func (s *server) parseReport(r *http.Request, now time.Time) (reportParams, erro
 		p.Format = "json"
 	}
 	if p.By != "queue" && p.By != "agent" {
-		return p, fmt.Errorf("by must be queue or agent")
+		return p, says("desk.err.report_by", "by must be queue or agent")
 	}
 	step, ok := reportIntervals[p.Interval]
 	if !ok {
-		return p, fmt.Errorf("interval must be 15m, 1h or 1d")
+		return p, says("desk.err.report_interval", "interval must be 15m, 1h or 1d")
 	}
 	if p.Format != "json" && p.Format != "csv" {
-		return p, fmt.Errorf("format must be json or csv")
+		return p, says("desk.err.report_format", "format must be json or csv")
 	}
 	var err error
 	p.From = now.UTC().Truncate(24 * time.Hour)
 	if f := v.Get("from"); f != "" {
 		if p.From, err = parseTime(f); err != nil {
-			return p, fmt.Errorf("from: %w", err)
+			return p, says("desk.err.report_time", "from: "+err.Error())
 		}
 	}
 	p.To = p.From.Add(24 * time.Hour)
 	if t := v.Get("to"); t != "" {
 		if p.To, err = parseTime(t); err != nil {
-			return p, fmt.Errorf("to: %w", err)
+			return p, says("desk.err.report_time", "to: "+err.Error())
 		}
 	}
 	if !p.From.Before(p.To) {
-		return p, fmt.Errorf("from must be before to")
+		return p, says("desk.err.report_range", "from must be before to")
 	}
 	// Sub saturates at about 292 years rather than overflowing; compare before dividing.
 	if limit := report.MaxIntervals - 1; p.To.Sub(p.From) > time.Duration(limit)*step {
-		return p, fmt.Errorf("more than %d intervals of %s asked: choose a longer interval or a shorter range",
-			limit, p.Interval)
+		return p, says("desk.err.report_many", fmt.Sprintf("more than %d intervals of %s asked: choose a longer interval or a shorter range",
+			limit, p.Interval), limit)
 	}
 	p.q = report.Query{ByAgent: p.By == "agent", Interval: step, From: p.From, To: p.To, Now: now,
 		Thresholds: map[string]time.Duration{}, DefaultThreshold: defaultSLThreshold}
@@ -159,13 +159,13 @@ func (s *server) report(ctx context.Context, p reportParams) (*Report, error) {
 func (s *server) apiReports(w http.ResponseWriter, r *http.Request) {
 	p, err := s.parseReport(r, time.Now())
 	if err != nil {
-		writeError(w, http.StatusBadRequest, CodeInvalid, err.Error())
+		writeErr(w, http.StatusBadRequest, CodeInvalid, err)
 		return
 	}
 	rep, err := s.report(r.Context(), p)
 	if err != nil {
 		s.opt.Logger.Error("report", "err", err)
-		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "the report could not be computed")
+		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "desk.err.report")
 		return
 	}
 	if p.Format == "csv" {

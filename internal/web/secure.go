@@ -37,7 +37,7 @@ func callAgent(w http.ResponseWriter, r *http.Request) string {
 		return ""
 	}
 	if sess.User.AgentID == "" {
-		writeError(w, http.StatusForbidden, CodeForbidden, "this account is not an agent")
+		writeError(w, http.StatusForbidden, CodeForbidden, "desk.err.not_agent")
 		return ""
 	}
 	return sess.User.AgentID
@@ -62,7 +62,7 @@ func (s *server) setRecordingPaused(w http.ResponseWriter, r *http.Request, paus
 		op = s.opt.Secure.PauseRecording
 	}
 	if err := op(r.Context(), agent, id); err != nil {
-		s.writeSecureError(w, id, "the recording could not be paused or resumed", err)
+		s.writeSecureError(w, id, "desk.err.rec_pause", err)
 		return
 	}
 	s.opt.Logger.Info("recording paused or resumed", "call", id, "agent", agent, "paused", pause)
@@ -81,7 +81,7 @@ func (s *server) secureCollect(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	masked, err := s.opt.Secure.SecureCollect(r.Context(), agent, id, req.Name, req.Min, req.Max)
 	if err != nil {
-		s.writeSecureError(w, id, "the recording could not be paused: nothing was collected", err)
+		s.writeSecureError(w, id, "desk.err.rec_secure", err)
 		return
 	}
 	s.opt.Logger.Info("secure entry collected", "call", id, "agent", agent, "name", req.Name)
@@ -96,7 +96,7 @@ func (s *server) writeSecureError(w http.ResponseWriter, callID, unavailableMsg 
 		s.opt.Logger.Warn("call recording control failed", "call", callID, "err", err)
 		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, unavailableMsg)
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "no answer in time")
+		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "desk.err.secure_timeout")
 	default:
 		s.fail(w, err, failure{what: "call recording control", attrs: []any{"call", callID}})
 	}

@@ -77,7 +77,7 @@ func (s *server) limitStreams(next http.HandlerFunc) http.HandlerFunc {
 		o, err := s.streams.open(key, sess.User.ID, s.limits, cancel)
 		if err != nil {
 			s.opt.Logger.Warn("event stream refused", "user", sess.User.Username, "reason", err.Error())
-			writeError(w, http.StatusTooManyRequests, CodeTooMany, err.Error()+": close another page first")
+			writeError(w, http.StatusTooManyRequests, CodeTooMany, "")
 			return
 		}
 		defer s.streams.close(key, sess.User.ID, o)

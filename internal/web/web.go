@@ -141,7 +141,7 @@ type server struct {
 // Handler returns the HTTP handler.
 func Handler(opt Options) http.Handler {
 	s := newServer(opt)
-	return s.securityHeaders(checkInput(s.withLangSwitch(s.register().mux)))
+	return s.securityHeaders(withErrorLang(checkInput(s.withLangSwitch(s.register().mux))))
 }
 
 func newServer(opt Options) *server {

@@ -10,6 +10,8 @@
   let pop = null;         // the latest pop for that call
   let wrapCall = "";      // the call being wrapped up
   let linked = new Set(); // the tickets linked to that call from here
+  let wrapEnd = 0;        // when the wrap-up's time ends, by this page's clock (0: none)
+  let apiDown = false, streamDown = false; // the server or the pop stream is gone
 
   function say(text, ok) {
     const m = $("message");
@@ -26,14 +28,36 @@
       opt.headers["Content-Type"] = "application/json";
       opt.body = JSON.stringify(body);
     }
+    // A server that no longer answers a read counts as gone after 4 s, as one that refuses. A
+    // change is left to finish: cut short it might still have been made.
+    const ctl = method === "GET" && window.AbortController ? new AbortController() : null;
+    if (ctl) opt.signal = ctl.signal;
+    const timer = ctl ? setTimeout(() => ctl.abort(), 4000) : 0;
     try {
       const resp = await fetch(path, opt);
+      clearTimeout(timer);
+      online("api", true);
       if (resp.status === 401) location.href = "/login";
       let data = null;
       if (resp.status !== 204) data = await resp.json().catch(() => null);
       return { ok: resp.ok, status: resp.status, data };
     } catch (e) {
+      clearTimeout(timer);
+      online("api", false);
       return { ok: false, status: 0, data: null };
+    }
+  }
+  // online shows the disconnect banner, and greys what the page shows, while the server or
+  // the pop stream is gone; back, the page reloads its data.
+  function online(what, up) {
+    if (what === "api") apiDown = !up; else streamDown = !up;
+    const down = apiDown || streamDown, was = !$("offline").hidden;
+    $("offline").hidden = !down;
+    document.body.classList.toggle("stale", down);
+    if (was && !down) {
+      refreshMe();
+      refreshStats();
+      refreshCallbacks();
     }
   }
   const problem = (res) => (res.data && res.data.error && res.data.error.message) || (res.status ? t("js.error.status", res.status) : t("js.error.unreachable"));
@@ -53,24 +77,48 @@
     st.textContent = label(a.state);
     st.dataset.state = a.state;
     $("reason").textContent = a.reason ? "(" + tOr("js.reason." + a.reason, a.reason) + ")" : "";
+    $("notready").hidden = !(a.state === "paused" && a.reason === "not ready");
+    showAfter(a.after, a.after_reason);
     if (document.activeElement !== $("endpoint") && !$("endpoint").value) $("endpoint").value = a.endpoint || "";
     $("login-form").hidden = a.state !== "logged_out";
-    $("available").disabled = ["available", "logged_out", "reserved", "on_call"].includes(a.state);
-    $("pause").disabled = a.state === "paused" || a.state === "logged_out";
+    // During a call Available only takes back a pause or logout asked for after it.
+    $("available").disabled = ["available", "logged_out", "reserved", "on_call"].includes(a.state) && !a.after;
+    $("pause").disabled = (a.state === "paused" && a.reason !== "not ready") || a.state === "logged_out";
     $("logout").disabled = a.state === "logged_out";
     if (a.call && a.call !== call && (!pop || pop.call_id !== a.call)) setCall(a.call, null);
     if (a.state === "wrap_up" && a.call) showWrapUp(a.call);
-    if (!a.call && call && (!pop || pop.kind === "idle")) setCall("", null);
+    wrapEnd = a.state === "wrap_up" && a.wrapup_left_s != null ? Date.now() + a.wrapup_left_s * 1000 : 0;
+    $("wrapup-required").hidden = !a.disposition_due;
+    // The wrap-up is over (its time, a save, a logout, the next call): its form leaves.
+    if (wrapCall && ((a.state !== "wrap_up" && a.state !== "on_call") || (a.call && a.call !== wrapCall))) hideWrapUp();
+    // A call that is over leaves the panel once the agent is free (its wrap-up ended unsaved,
+    // or it was transferred); one still ringing or connected in the pop stays.
+    const over = !pop || ["idle", "ended", "wrapup", "transferred"].includes(pop.kind);
+    if (!a.call && call && over && ["available", "paused", "logged_out"].includes(a.state)) setCall("", null);
     if (!pop && call) $("call-kind").textContent = kindLabel({ reserved: "ringing", on_call: "connected", wrap_up: "ended" }[a.state] || "");
     $("transfer-form").hidden = a.state !== "on_call";
     $("recording").hidden = a.state !== "on_call";
-    // Without disposition codes there is nothing to save once the wrap-up is over.
-    if (wrapCall && a.state !== "wrap_up" && $("disposition").disabled) hideWrapUp();
     if (changed) refreshStats();
     tick();
   }
   function tick() {
     if (me) $("in-state").textContent = t("js.desk.for", dur((Date.now() - Date.parse(me.since)) / 1000));
+    const left = $("wrapup-left");
+    if (!wrapEnd || !wrapCall) {
+      left.textContent = "";
+      return;
+    }
+    const s = (wrapEnd - Date.now()) / 1000;
+    const over = s <= 0;
+    left.textContent = over ? (me && me.disposition_due ? t("js.desk.wrap.overdue") : "") : t("js.desk.wrap.left", dur(Math.ceil(s)));
+    left.classList.toggle("overdue", over);
+  }
+  // showAfter says at once what the agent asked for during its call (a pause or a logout),
+  // taken when the call and its wrap-up end.
+  function showAfter(after, reason) {
+    const p = $("after");
+    p.hidden = !after;
+    p.textContent = after === "paused" ? t("js.desk.after.paused", tOr("js.reason." + reason, reason)) : after ? t("js.desk.after.logged_out") : "";
   }
   async function refreshMe() {
     const res = await api("GET", "/api/agent");
@@ -118,9 +166,9 @@
   };
 
   async function setState(state, reason) {
+    say("");
     const res = await api("POST", "/api/agent/state", { state, reason: reason || "" });
     if (!res.ok) return say(t("js.desk.state.failed", problem(res)));
-    say("");
     showMe(res.data);
     refreshStats();
   }
@@ -129,9 +177,9 @@
   $("logout").addEventListener("click", () => setState("logged_out"));
   $("login-form").addEventListener("submit", async (e) => {
     e.preventDefault();
+    say("");
     const res = await api("POST", "/api/agent/login", { endpoint: $("endpoint").value.trim() });
     if (!res.ok) return say(t("js.desk.login.failed", problem(res)));
-    say("");
     showMe(res.data);
   });
 
@@ -142,6 +190,7 @@
       linked = new Set();
       note($("rec-note"), "");
       note($("ticket-note"), "");
+      if (id) cleanForms();
     }
     call = id;
     pop = p;
@@ -177,6 +226,14 @@
     $("pop-link").hidden = !url;
     if (url) $("pop-url").href = url;
     if (!$("callback-number").value && p.caller) $("callback-number").placeholder = p.caller;
+  }
+  // cleanForms empties what the agent typed for the previous call: each call starts clean.
+  function cleanForms() {
+    for (const f of ["callback-number", "callback-at", "ticket-subject"]) $(f).value = "";
+    $("callback-number").placeholder = $("callback-number").dataset.placeholder;
+    $("ticket-priority").value = "3";
+    $("ticket-customer").replaceChildren();
+    say("");
   }
   function ticketItem(tk) {
     const e = document.createElement("li");
@@ -265,21 +322,35 @@
   function onPop(p) {
     if (!p || p.kind === "idle") {
       if (!me || !me.call) setCall("", null);
+      else if (pop) pop.kind = "idle"; // the panel clears once the agent is free (showMe)
       return;
     }
     setCall(p.call_id, p);
-    if (p.kind === "ended" || p.kind === "wrapup") showWrapUp(p.call_id);
+    if (p.kind === "ended" || p.kind === "wrapup") {
+      // The wrap-up form only while the agent is in it (or just leaving the call): a page
+      // opened after the wrap-up ended asks the server rather than offering a form.
+      if (me && ["on_call", "reserved", "wrap_up"].includes(me.state)) showWrapUp(p.call_id);
+      else refreshMe();
+    }
     if (p.kind === "transferred") refreshMe();
   }
-  if (window.EventSource) {
+  // The pop stream: the browser reconnects by itself; one closed for good is opened again.
+  function openPops() {
     const es = new EventSource("/api/agent/pop/stream");
     es.addEventListener("pop", (e) => { try { onPop(JSON.parse(e.data)); } catch (err) { /* a bad event is skipped */ } });
+    es.addEventListener("open", () => online("stream", true));
+    es.addEventListener("error", () => {
+      online("stream", false);
+      if (es.readyState === EventSource.CLOSED) setTimeout(openPops, 2000);
+    });
   }
+  if (window.EventSource) openPops();
 
   $("transfer-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     if (!call) return;
     const q = $("transfer-queue").value;
+    say("");
     const res = await api("POST", "/api/calls/" + encodeURIComponent(call) + "/transfer", { queue: q });
     if (!res.ok) return say(t("js.desk.transfer.failed", problem(res)));
     say(t("js.desk.transferred", q), true);
@@ -305,6 +376,7 @@
   $("callback-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     if (!call) return;
+    say("");
     const body = {};
     if ($("callback-number").value.trim()) body.number = $("callback-number").value.trim();
     if ($("callback-at").value) body.at = new Date($("callback-at").value).toISOString();
@@ -319,7 +391,9 @@
     const res = await api("GET", "/api/dispositions");
     const sel = $("disposition");
     const list = res.ok && Array.isArray(res.data) ? res.data : [];
-    sel.replaceChildren(...list.map((d) => { const o = document.createElement("option"); o.textContent = d; return o; }));
+    const none = el("option", t("js.desk.choose"));
+    none.value = "";
+    sel.replaceChildren(none, ...list.map((d) => { const o = document.createElement("option"); o.textContent = d; return o; }));
     sel.disabled = list.length === 0;
   }
   function showWrapUp(id) {
@@ -332,18 +406,23 @@
     $("wrapup").hidden = true;
     $("notes").value = "";
     $("wrapup-ticket").value = "";
+    $("disposition").value = "";
+    $("wrapup-left").textContent = "";
     wrapCall = "";
   }
   $("wrapup-form").addEventListener("submit", async (e) => {
     e.preventDefault();
+    say("");
     const tid = $("wrapup-ticket").value.trim();
     const body = { disposition: $("disposition").value, notes: $("notes").value };
     if (tid) body.ticket_id = Number(tid);
     const res = await api("POST", "/api/calls/" + encodeURIComponent(wrapCall) + "/wrapup", body);
     if (!res.ok) return say(t("js.desk.wrapup.failed", problem(res)));
-    say(t("js.desk.wrapup.saved"), true);
     hideWrapUp();
-    if (me && me.state === "wrap_up") setState("available");
+    // Saved: the agent goes on as it chose, ready unless it asked for a pause or logout
+    // during the call (taken when the wrap-up's time ends).
+    if (me && me.state === "wrap_up" && !me.after) await setState("available");
+    say(t("js.desk.wrapup.saved"), true);
   });
 
   refreshMe();
