@@ -54,6 +54,7 @@ var keyUses = []*regexp.Regexp{
 	regexp.MustCompile(`\bT\([^,()]+(?:\([^()]*\))?, "([^"]+)"`),
 	regexp.MustCompile(`add\([^\n]*, "/[a-z]*", "([^"]+)", "`), // nav's links
 	regexp.MustCompile(`"(desk\.err\.[a-z_]+)"`),               // error sentences (errors.go)
+	regexp.MustCompile(`\bviewErr\("([^"]+)"`),                 // the wallboard's view options
 }
 
 // Every key the pages, scripts and handlers name exists; every key of the catalogue is used.

@@ -118,7 +118,7 @@ func (s *server) view(w http.ResponseWriter, r *http.Request, page string) (View
 		}
 		for _, q := range v.Queues {
 			if !known[q] {
-				err = &viewError{func(l string) string { return T(l, "wall.view.scope", q) }}
+				err = viewErr("wall.view.scope", q)
 				break
 			}
 		}
@@ -129,7 +129,7 @@ func (s *server) view(w http.ResponseWriter, r *http.Request, page string) (View
 	ve, _ := err.(*viewError)
 	lang := langOf(r)
 	if page == "" {
-		writeError(w, http.StatusBadRequest, CodeInvalid, ve.text(lang))
+		writeError(w, http.StatusBadRequest, CodeInvalid, ve.key, ve.args...)
 		return v, false
 	}
 	sess := sessionFrom(r.Context())

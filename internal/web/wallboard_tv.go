@@ -55,10 +55,15 @@ const (
 // viewError is a view option that does not parse: a catalogue key and its arguments, so that
 // a person reads it in their language.
 type viewError struct {
-	text func(lang string) string
+	key  string
+	args []any
 }
 
 func (e *viewError) Error() string { return e.text("en") }
+
+func (e *viewError) text(lang string) string { return T(lang, e.key, e.args...) }
+
+func viewErr(key string, args ...any) *viewError { return &viewError{key: key, args: args} }
 
 // parseView reads the view options from a query. Unknown parameters are ignored (lang, view).
 func parseView(q url.Values) (ViewOptions, error) {
@@ -67,14 +72,14 @@ func parseView(q url.Values) (ViewOptions, error) {
 		for _, name := range strings.Split(s, ",") {
 			name = strings.TrimSpace(name)
 			if name == "" || len(name) > 64 {
-				return v, &viewError{func(l string) string { return T(l, "wall.view.queues") }}
+				return v, viewErr("wall.view.queues")
 			}
 			if !slices.Contains(v.Queues, name) {
 				v.Queues = append(v.Queues, name)
 			}
 		}
 		if len(v.Queues) > maxViewQueues {
-			return v, &viewError{func(l string) string { return T(l, "wall.view.toomany", maxViewQueues) }}
+			return v, viewErr("wall.view.toomany", maxViewQueues)
 		}
 	}
 	var err error
@@ -115,11 +120,11 @@ func parseView(q url.Values) (ViewOptions, error) {
 func (t Thresholds) check() error {
 	switch {
 	case t.WaitWarn > 0 && t.WaitAlert > 0 && t.WaitWarn > t.WaitAlert:
-		return &viewError{func(l string) string { return T(l, "wall.view.order", "wait_warn", "wait_alert") }}
+		return viewErr("wall.view.order", "wait_warn", "wait_alert")
 	case t.WaitingWarn > 0 && t.WaitingAlert > 0 && t.WaitingWarn > t.WaitingAlert:
-		return &viewError{func(l string) string { return T(l, "wall.view.order", "waiting_warn", "waiting_alert") }}
+		return viewErr("wall.view.order", "waiting_warn", "waiting_alert")
 	case t.SLWarn > 0 && t.SLAlert > 0 && t.SLAlert > t.SLWarn:
-		return &viewError{func(l string) string { return T(l, "wall.view.order", "sl_alert", "sl_warn") }}
+		return viewErr("wall.view.order", "sl_alert", "sl_warn")
 	}
 	return nil
 }
@@ -131,7 +136,7 @@ func intParam(q url.Values, name string, to *int, min, max int) error {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < min || n > max {
-		return &viewError{func(l string) string { return T(l, "wall.view.int", name, min, max) }}
+		return viewErr("wall.view.int", name, min, max)
 	}
 	*to = n
 	return nil
@@ -144,7 +149,7 @@ func floatParam(q url.Values, name string, to *float64, max float64) error {
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(f) || f < 0 || f > max {
-		return &viewError{func(l string) string { return T(l, "wall.view.number", name, strconv.FormatFloat(max, 'f', -1, 64)) }}
+		return viewErr("wall.view.number", name, strconv.FormatFloat(max, 'f', -1, 64))
 	}
 	*to = f
 	return nil
