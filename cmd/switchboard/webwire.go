@@ -23,6 +23,7 @@ var (
 	_ web.CRM        = (*store.CRM)(nil)
 	_ web.Pops       = screenpop.Feed{}
 	_ web.Desk       = webDesk{}
+	_ web.Profiles   = (*store.Store)(nil)
 )
 
 // webOptions wires the web side to the running daemon: its health checks, the store, the
@@ -51,6 +52,8 @@ func (d *daemon) webOptions(cfg *config.Config, metricsToken string) web.Options
 		Desktop:          deskRouter{d.router, d.store},
 		AgentDay:         d.store.AgentDay,
 		CallbacksPending: d.callbacks.Pending,
+		Profiles:         d.store,
+		TimeZone:         cfg.TimeZone,
 		Logger:           d.log,
 		Limits:           webLimits(cfg.HTTP),
 		PublicURL:        cfg.HTTP.PublicURL,

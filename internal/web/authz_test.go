@@ -74,6 +74,11 @@ var authzTable = []authzRow{
 	{route: "GET /recordings", want: "303 200 200 200 303 303 303"},
 	{route: "GET /reports", want: "303 403 200 200 303 303 303"},
 	{route: "GET /admin", want: "303 403 403 200 303 303 303"},
+	{route: "GET /customers", want: "303 200 200 200 303 303 303"},
+	{route: "GET /customers/{id}", a: "/customers/1", b: "/customers/2", want: "303 200/200 200/200 200/200 303 303 303"},
+	{route: "GET /tickets", want: "303 200 200 200 303 303 303"},
+	{route: "GET /profile", want: "303 200 200 200 303 303 303"},
+	{route: "POST /profile", body: "form:csrf={csrf}&language=en&time_zone=Europe/Moscow", want: "303 303 303 303 303 303 303"},
 
 	// Wallboard and reports: supervisors (their queues) and admins.
 	{route: "GET /api/queues", want: "401 403 200 200 403 200 200"},
@@ -239,7 +244,7 @@ func (w *authzWorld) options() Options {
 			Started: at, Size: size, Format: "wav", SHA256: w.recFiles[name][1], Path: filepath.Join(w.recDir, name+".wav")})
 	}
 	return Options{
-		Users: w.st, Accounts: w.st, Reports: w.st,
+		Users: w.st, Accounts: w.st, Reports: w.st, Profiles: w.st,
 		Live: func() Live {
 			return Live{At: at, Queues: []acd.QueueStats{{Queue: "billing"}, {Queue: "support"}}}
 		},

@@ -103,6 +103,9 @@ func TestCatalogueKeysUsed(t *testing.T) {
 	for _, k := range []string{"reports.col.queue", "reports.col.agent", "reports.key.offered", "reports.key.answered", "reports.key.abandoned"} {
 		used[k] = true
 	}
+	for _, k := range crmRuntimeKeys() {
+		used[k] = true
+	}
 	for _, r := range PauseReasons {
 		used["js.reason."+r] = true
 		if _, ok := catalogues["en"]["js.reason."+r]; !ok {

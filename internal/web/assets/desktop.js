@@ -112,10 +112,7 @@
     out.classList.toggle("ok", !!ok);
     out.hidden = !text;
   }
-  const when = (iso) => {
-    const d = new Date(iso);
-    return isNaN(d) ? "" : d.toLocaleString(document.documentElement.lang, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
-  };
+  const when = (iso) => fmtWhen(iso, false);
 
   async function setState(state, reason) {
     const res = await api("POST", "/api/agent/state", { state, reason: reason || "" });
