@@ -213,6 +213,12 @@ func TestBrowserCRMPages(t *testing.T) {
 		if got := get(t, heidi, "desktop time", chromedp.Evaluate[string](`fmtWhen("`+at.Format(time.RFC3339)+`", true)`)); got != localSec {
 			t.Errorf("the desktop writes %s as %q, want %q", at.Format(time.RFC3339), got, localSec)
 		}
+		// The desktop writes an IVR path with the menu's labels, not its node ids and keys.
+		path := get(t, heidi, "ivr path", chromedp.Evaluate[string](`(() => { const x = new XMLHttpRequest(); x.open("GET", "/api/ivr/labels", false); x.send();
+			return ivrPath(JSON.parse(x.responseText), "5554000", [{node: "language", input: "1"}, {node: "topics", input: "2"}, {node: "account", input: "****"}]); })()`))
+		if want := "Language: English → Topic: Billing (account number) → Billing (account number): ****"; path != want {
+			t.Errorf("IVR path %q, want %q", path, want)
+		}
 		signIn(t, sue, "sue")
 		run(t, sue, "reports", chromedp.Navigate(base+"/reports?by=queue&interval=1h"), chromedp.WaitVisible(css(`#report-range`)))
 		rng := get(t, sue, "range", chromedp.Text(css(`#report-range`)))

@@ -115,6 +115,7 @@ var authzTable = []authzRow{
 	{route: "GET /api/agent/stats", want: "401 200 403 403 200 403 403"},
 	{route: "GET /api/agent/callbacks", want: "401 200 403 403 200 403 403"},
 	{route: "GET /api/dispositions", want: "401 200 200 200 200 200 200"},
+	{route: "GET /api/ivr/labels", want: "401 200 200 200 200 200 200"},
 
 	// Customers: every staff role reads, creates and edits them.
 	{route: "GET /api/customers", want: "401 200 200 200 200 200 200"},
@@ -244,7 +245,7 @@ func (w *authzWorld) options() Options {
 			Started: at, Size: size, Format: "wav", SHA256: w.recFiles[name][1], Path: filepath.Join(w.recDir, name+".wav")})
 	}
 	return Options{
-		Users: w.st, Accounts: w.st, Reports: w.st, Profiles: w.st,
+		Users: w.st, Accounts: w.st, Reports: w.st, Profiles: w.st, IVR: func() IVR { return IVR{} },
 		Live: func() Live {
 			return Live{At: at, Queues: []acd.QueueStats{{Queue: "billing"}, {Queue: "support"}}}
 		},

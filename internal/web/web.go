@@ -114,6 +114,9 @@ type Options struct {
 	// KPIs gives first-contact resolution and reopen rate over a range for the queues (nil:
 	// all); nil or ok false: the reports leave them out.
 	KPIs func(ctx context.Context, from, to time.Time, queues []string) (fcr, reopen float64, ok bool, err error)
+	// IVR is the configuration's IVR, for the labels of the IVR paths pages show
+	// (/api/ivr/labels); nil: route absent.
+	IVR func() IVR
 	// Profiles keeps each user's language and time zone (profile.go); nil: no /profile.
 	Profiles Profiles
 	// TimeZone is the center's zone (config timezone): pages show times in it unless the
@@ -263,6 +266,9 @@ func (s *server) register() *routes {
 	if opt.Reports != nil {
 		s.handle(rt, "GET /reports", page, supervisors, s.reportsPage)
 		s.handle(rt, "GET /api/reports", api, supervisors, s.apiReports)
+	}
+	if opt.IVR != nil {
+		s.handle(rt, "GET /api/ivr/labels", api, everyone, s.ivrLabelsAPI)
 	}
 	if opt.Profiles != nil {
 		s.handle(rt, "GET /profile", page, everyone, s.profilePage)

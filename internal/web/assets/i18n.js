@@ -23,5 +23,14 @@
     const time = p.hour + ":" + p.minute + (seconds ? ":" + p.second : "");
     return document.documentElement.lang === "ru" ? `${p.day}.${p.month}.${p.year} ${time}` : `${p.year}-${p.month}-${p.day} ${time}`;
   };
+  // ivrPath(labels, did, steps) writes an IVR path with the menus' own labels (labels from
+  // /api/ivr/labels; without them, the node ids and keys pressed).
+  window.ivrPath = (labels, did, steps) => (steps || []).map((s) => {
+    const flow = labels && labels.flows && labels.dids ? labels.flows[labels.dids[did]] : null;
+    const n = flow ? flow[s.node] : null;
+    const name = n ? n.label : s.node;
+    const input = s.input && n && n.choices && n.choices[s.input] ? n.choices[s.input] : s.input;
+    return input ? name + ": " + input : name;
+  }).join(" → ");
   window.tOr = (key, fallback) => (Object.prototype.hasOwnProperty.call(texts, key) ? texts[key] : fallback);
 })();
