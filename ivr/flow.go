@@ -80,6 +80,10 @@ type Node struct {
 	Kind Kind
 	Line int // where the node is defined (0 when unknown)
 
+	// Label names the node for people (the screen pop's IVR path): by language code, "" for
+	// any language without its own.
+	Label map[string]string
+
 	Prompt        []Media // played on entering
 	Interruptible bool    // play: a digit stops the prompt and moves on (input nodes always are)
 	Next          string
@@ -267,4 +271,12 @@ func (n *Node) edges() []edge {
 		add(n.Missing, "missing", true)
 	}
 	return es
+}
+
+// LabelIn is the node's label in lang: its own, else the one for any language, else "".
+func (n *Node) LabelIn(lang string) string {
+	if l, ok := n.Label[lang]; ok {
+		return l
+	}
+	return n.Label[""]
 }

@@ -124,3 +124,13 @@ func (d AgentDay) AHT() time.Duration {
 	}
 	return (d.Talk + d.WrapUp) / time.Duration(d.Calls)
 }
+
+// DayStart is the start of the local day t falls in, in loc (nil: UTC): a report's "today"
+// and its daily intervals begin there, so that a day is the center's day, not UTC's.
+func DayStart(t time.Time, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc)
+}

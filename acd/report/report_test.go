@@ -33,3 +33,37 @@ func TestRowTotals(t *testing.T) {
 		t.Errorf("AHT = %v, want 1m", d)
 	}
 }
+
+// TestDayStart: around midnight in a zone east of UTC the local day is not UTC's day.
+func TestDayStart(t *testing.T) {
+	msk, err := time.LoadLocation("Europe/Moscow") // UTC+3, no daylight saving
+	if err != nil {
+		t.Fatal(err)
+	}
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	utc := func(s string) time.Time {
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, c := range []struct {
+		at   string
+		loc  *time.Location
+		want string
+	}{
+		{"2026-03-09T20:59:59Z", msk, "2026-03-08T21:00:00Z"}, // 23:59:59 on the 9th in Moscow
+		{"2026-03-09T21:00:00Z", msk, "2026-03-09T21:00:00Z"}, // 00:00 on the 10th
+		{"2026-03-09T21:30:00Z", msk, "2026-03-09T21:00:00Z"},
+		{"2026-03-09T21:30:00Z", nil, "2026-03-09T00:00:00Z"},
+		{"2026-03-29T12:00:00Z", berlin, "2026-03-28T23:00:00Z"}, // the day clocks go forward starts at +01:00
+	} {
+		if got := DayStart(utc(c.at), c.loc); !got.Equal(utc(c.want)) {
+			t.Errorf("%s in %v: %s, want %s", c.at, c.loc, got.UTC().Format(time.RFC3339), c.want)
+		}
+	}
+}

@@ -509,7 +509,7 @@ func TestBrowserPages(t *testing.T) {
 			if !strings.Contains(body, "forbidden to your role (agent)") {
 				t.Fatalf("an agent on %s sees %q", page, body)
 			}
-			if nav := strings.Join(strings.Fields(get(t, heidi, "nav", chromedp.Text(css(`header nav`)))), " "); nav != "Desktop Recordings" {
+			if nav := strings.Join(strings.Fields(get(t, heidi, "nav", chromedp.Text(css(`header nav`)))), " "); nav != "Desktop Recordings Customers Tickets Profile" {
 				t.Fatalf("the forbidden page offers %q", nav)
 			}
 		}

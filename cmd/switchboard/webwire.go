@@ -23,6 +23,7 @@ var (
 	_ web.CRM        = (*store.CRM)(nil)
 	_ web.Pops       = screenpop.Feed{}
 	_ web.Desk       = webDesk{}
+	_ web.Profiles   = (*store.Store)(nil)
 )
 
 // webOptions wires the web side to the running daemon: its health checks, the store, the
@@ -52,11 +53,26 @@ func (d *daemon) webOptions(cfg *config.Config, metricsToken string) web.Options
 		AgentDay:         d.store.AgentDay,
 		CallbacksPending: d.callbacks.Pending,
 		Callers:          d.callers,
+		Profiles:         d.store,
+		IVR:              ivrOf(cfg),
+		TimeZone:         cfg.TimeZone,
 		Logger:           d.log,
 		Limits:           webLimits(cfg.HTTP),
 		PublicURL:        cfg.HTTP.PublicURL,
 		TrustedProxies:   cfg.HTTP.TrustedProxies,
 	}
+}
+
+// ivrOf is the IVR of cfg as the pages name it (the labels of IVR paths): the flows, and the
+// flow of each DID.
+func ivrOf(cfg *config.Config) func() web.IVR {
+	v := web.IVR{DIDs: map[string]string{}, Flows: cfg.Flows}
+	for _, d := range cfg.DIDs {
+		if d.Flow != "" {
+			v.DIDs[d.Number] = d.Flow
+		}
+	}
+	return func() web.IVR { return v }
 }
 
 // reconciled: the router has matched its calls with Asterisk's at least once.

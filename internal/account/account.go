@@ -16,6 +16,7 @@ type User struct {
 	AgentID      string
 	Queues       []string // a supervisor's scope
 	PasswordHash string
+	Profile      Profile // the user's own choices (language, time zone)
 }
 
 // Session is a logged-in browser.

@@ -33,7 +33,7 @@ var flowKeys = map[ivr.Kind][]string{
 
 // allFlowKeys is every node key, type first.
 var allFlowKeys = func() []string {
-	keys := []string{"type"}
+	keys := []string{"type", "label"}
 	for _, k := range ivr.Kinds {
 		for _, key := range flowKeys[k] {
 			if !slices.Contains(keys, key) {
@@ -67,11 +67,11 @@ func (d *decoder) flowNode(n *yaml.Node, path, id string, env flowEnv, lines flo
 		return nil
 	}
 	for _, p := range sortedPairs(m) {
-		if p.name != "type" && !slices.Contains(keys, p.name) {
+		if p.name != "type" && p.name != "label" && !slices.Contains(keys, p.name) {
 			d.errorf(p.key, path, "a %s node takes no %q (it takes: %s)", kind, p.name, strings.Join(keys, ", "))
 		}
 	}
-	node := &ivr.Node{ID: id, Kind: kind}
+	node := &ivr.Node{ID: id, Kind: kind, Label: d.label(m.get("label"), field(path, "label"))}
 	node.Prompt = d.media(m.get("prompt"), field(path, "prompt"))
 	node.Invalid = d.media(m.get("invalid"), field(path, "invalid"))
 	node.NoInput = d.media(m.get("no_input"), field(path, "no_input"))
@@ -272,6 +272,21 @@ func (d *decoder) flowData(n *yaml.Node, path string) map[string]string {
 		}
 	}
 	return out
+}
+
+// label reads a node's label for people: a text for every language, or one per language
+// code ({en: Billing, ru: Оплата}).
+func (d *decoder) label(n *yaml.Node, path string) map[string]string {
+	if n == nil {
+		return nil
+	}
+	if n.Kind == yaml.ScalarNode {
+		if v, ok := d.scalarText(n, path); ok {
+			return map[string]string{"": v}
+		}
+		return nil
+	}
+	return d.flowData(n, path)
 }
 
 // scalarText reads any string, number or boolean as written.

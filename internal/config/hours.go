@@ -46,6 +46,21 @@ func (d *decoder) hoursSection(n *yaml.Node, c *Config, b *build) {
 	}
 }
 
+// zone reads an IANA time zone name; nil (an error noted) when it is not one.
+func (d *decoder) zone(n *yaml.Node, path, v string) *time.Location {
+	// time.LoadLocation reads any relative path: accept only IANA-style names.
+	loc, err := time.LoadLocation(v)
+	switch {
+	case v == "" || v == "Local" || strings.HasPrefix(v, "/") || strings.Contains(v, ".."):
+		d.errorf(n, path, "want an IANA time zone like \"Europe/Berlin\" or \"UTC\", got %q", v)
+	case err != nil:
+		d.errorf(n, path, "unknown time zone %q (is the tzdata package installed?)", v)
+	default:
+		return loc
+	}
+	return nil
+}
+
 func (d *decoder) hours(n *yaml.Node, path string, b *build) *Hours {
 	m := d.mapping(n, path, "timezone", "weekly", "holidays", "closed")
 	if !m.ok {
@@ -53,17 +68,7 @@ func (d *decoder) hours(n *yaml.Node, path string, b *build) *Hours {
 	}
 	h := &Hours{}
 	if v, ok := d.str(m.require("timezone"), field(path, "timezone")); ok {
-		h.TimeZone = v
-		// time.LoadLocation reads any relative path: accept only IANA-style names.
-		loc, err := time.LoadLocation(v)
-		switch {
-		case v == "" || v == "Local" || strings.HasPrefix(v, "/") || strings.Contains(v, ".."):
-			d.errorf(m.get("timezone"), field(path, "timezone"), "want an IANA time zone like \"Europe/Berlin\" or \"UTC\", got %q", v)
-		case err != nil:
-			d.errorf(m.get("timezone"), field(path, "timezone"), "unknown time zone %q (is the tzdata package installed?)", v)
-		default:
-			h.Location = loc
-		}
+		h.TimeZone, h.Location = v, d.zone(m.get("timezone"), field(path, "timezone"), v)
 	}
 	d.weekly(m.require("weekly"), field(path, "weekly"), h)
 	hp := field(path, "holidays")

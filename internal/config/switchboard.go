@@ -82,6 +82,9 @@ type Config struct {
 	Recordings Recordings
 	// Callbacks is the callbacks: section (callbacks.go); defaults without it.
 	Callbacks Callbacks
+	// TimeZone is the center's time zone (timezone: an IANA name; default UTC): the pages show
+	// times in it unless a user chose another in their profile, and a report's day is its day.
+	TimeZone *time.Location
 
 	raw []byte
 }
@@ -274,13 +277,19 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		DeskLogin:   DeskLoginNotReady,
 		Media:       map[string]QueueMedia{},
 		Hours:       map[string]*Hours{},
+		TimeZone:    time.UTC,
 	}
 	c.Callbacks = defaultCallbacks()
 	root, flows := d.splitKey(root, "flows") // decoded apart, so the rest reads as before flows existed
 	root, c.Dispositions = d.dispositionsSection(root)
-	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "agents_login", "desk_login", "desk_endpoints", "dids", "hours", "ivr", "crm", "recordings", "callbacks")
+	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "agents_login", "desk_login", "desk_endpoints", "dids", "hours", "ivr", "crm", "recordings", "callbacks", "timezone")
 	if !m.ok {
 		return c
+	}
+	if v, ok := d.str(m.get("timezone"), "timezone"); ok {
+		if loc := d.zone(m.get("timezone"), "timezone", v); loc != nil {
+			c.TimeZone = loc
+		}
 	}
 	if v, ok := d.str(m.get("node"), "node"); ok {
 		if !nodePattern.MatchString(v) {

@@ -61,6 +61,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		Dispositions: DefaultDispositions,
 		raw:          []byte("queues: [{name: q}]\n"),
 		Callbacks:    defaultCallbacks(),
+		TimeZone:     time.UTC,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", c, want)
@@ -170,6 +171,7 @@ dids:
 		Dispositions: DefaultDispositions,
 		raw:          []byte(in),
 		Callbacks:    defaultCallbacks(),
+		TimeZone:     time.UTC,
 	}
 	nine := []Span{{Start: 9 * time.Hour, End: 17 * time.Hour}}
 	for _, h := range want.Hours {
@@ -272,6 +274,25 @@ func TestLoadConfigReadError(t *testing.T) {
 	}
 }
 
+// TestCenterTimeZone: the center's zone is an IANA name; anything else is a readable error
+// on its line.
+func TestCenterTimeZone(t *testing.T) {
+	c := loadConfigString(t, "timezone: Europe/Moscow\n"+okConfig)
+	if c.TimeZone == nil || c.TimeZone.String() != "Europe/Moscow" {
+		t.Fatalf("zone %v", c.TimeZone)
+	}
+	for in, want := range map[string]string{
+		"timezone: Mars/Olympus\n":  `sb.yaml:1: timezone: unknown time zone "Mars/Olympus" (is the tzdata package installed?)`,
+		"timezone: Local\n":         `sb.yaml:1: timezone: want an IANA time zone like "Europe/Berlin" or "UTC", got "Local"`,
+		"timezone: ../etc/passwd\n": `sb.yaml:1: timezone: want an IANA time zone like "Europe/Berlin" or "UTC", got "../etc/passwd"`,
+	} {
+		_, err := LoadConfig(strings.NewReader(in+okConfig), "sb.yaml")
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %s", in, err, want)
+		}
+	}
+}
+
 func TestLoadConfigBad(t *testing.T) {
 	tests := []struct {
 		name string
@@ -290,7 +311,7 @@ database: {host: x}
 ` + okConfig + `hours:
   h: {timezone: UTC, weekly: {}, closed: {message: m}, open: {}}
 `, []string{
-			`sb.yaml:1: unknown key "nodes" (known: node, ari, http, log, database, queues, agents, agents_login, desk_login, desk_endpoints, dids, hours, ivr, crm, recordings, callbacks)`,
+			`sb.yaml:1: unknown key "nodes" (known: node, ari, http, log, database, queues, agents, agents_login, desk_login, desk_endpoints, dids, hours, ivr, crm, recordings, callbacks, timezone)`,
 			`sb.yaml:2: ari: unknown key "apps" (known: url, app, max_conns)`,
 			`sb.yaml:3: http: unknown key "port" (known: listen, public_url, read_header_timeout, read_timeout, write_timeout, idle_timeout, stream_write_timeout, streams_per_session, streams_per_user, trusted_proxies)`,
 			`sb.yaml:4: log: unknown key "colour" (known: format, level)`,

@@ -106,6 +106,17 @@ func decodeCursor(c string) (time.Time, string, error) {
 	return time.UnixMicro(n), name, nil
 }
 
+// crmLinked is the condition of a customer or ticket filter: the recording's own column, or,
+// when v is a CRM id, a call the CRM links to it (links made after the recording was indexed,
+// which is when the router learns nothing of them). Every ? in calls stands for the one
+// argument v.
+func crmLinked(col, calls, v string) string {
+	if id, err := strconv.ParseInt(v, 10, 64); err != nil || id <= 0 {
+		return col + " = ?"
+	}
+	return "(" + col + " = ? OR call_id IN (" + strings.ReplaceAll(calls, "?", "?::text::bigint") + "))"
+}
+
 // SearchRecordings returns up to limit recordings matching f, newest first, and the cursor of
 // the next page ("" when this is the last). cursor is "" for the first page.
 func (s *Store) SearchRecordings(ctx context.Context, f recording.Query, limit int, cursor string) ([]recording.Recording, string, error) {
@@ -131,10 +142,17 @@ func (s *Store) SearchRecordings(ctx context.Context, f recording.Query, limit i
 		add("queue = ANY(?)", f.Queues)
 	}
 	for _, kv := range []struct{ col, v string }{{"queue", f.Queue}, {"agent", f.Agent}, {"number", f.Number},
-		{"customer", f.Customer}, {"ticket", f.Ticket}, {"call_id", f.CallID}} {
+		{"call_id", f.CallID}} {
 		if kv.v != "" {
 			add(kv.col+" = ?", kv.v)
 		}
+	}
+	if f.Customer != "" {
+		add(crmLinked("customer", `SELECT call_id FROM interactions WHERE customer_id = ?
+			UNION SELECT tc.call_id FROM ticket_calls tc JOIN tickets t ON t.id = tc.ticket_id WHERE t.customer_id = ?`, f.Customer), f.Customer)
+	}
+	if f.Ticket != "" {
+		add(crmLinked("ticket", `SELECT call_id FROM ticket_calls WHERE ticket_id = ?`, f.Ticket), f.Ticket)
 	}
 	if f.MinDuration > 0 {
 		add("duration_ms >= ?", f.MinDuration.Milliseconds())

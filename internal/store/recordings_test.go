@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/crm"
 	"switchboard/internal/account"
 	"switchboard/internal/pgtest"
 	"switchboard/internal/store"
@@ -174,5 +175,55 @@ func TestAuditTrail(t *testing.T) {
 	trail, err := s.AuditTrail(ctx, "recording:r1")
 	if err != nil || len(trail) != 2 || trail[0].Actor != "sue" || trail[1].Actor != "root" || !trail[0].At.Equal(t0) {
 		t.Fatalf("trail %+v %v", trail, err)
+	}
+}
+
+// TestRecordingFiltersFollowCRMLinks: the customer and ticket filters find the recordings of
+// the calls the CRM links to them (a ticket's calls, a customer's interactions and tickets),
+// which the router cannot know when it indexes a recording.
+func TestRecordingFiltersFollowCRMLinks(t *testing.T) {
+	ctx := context.Background()
+	r := newCRM(t)
+	anna := r.customer("Anna", nil, nil, "")
+	boris := r.customer("Boris", nil, nil, "")
+	for _, x := range []recording.Recording{
+		rec("a1", "support", "1001", "", t0, time.Minute),
+		rec("a2", "support", "1001", "", t0.Add(time.Hour), time.Minute),
+		rec("b1", "support", "1002", "", t0.Add(2*time.Hour), time.Minute),
+	} {
+		if err := r.s.IndexRecording(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// a1 is Anna's by interaction; a2 by a ticket of hers; b1 is Boris's.
+	if err := r.c.RecordInteraction(ctx, crm.Interaction{CallID: "ast1-a1", Agent: "1001", CustomerID: anna.ID, Queue: "support", At: t0}); err != nil {
+		t.Fatal(err)
+	}
+	tk, err := r.c.CreateTicket(ctx, crm.NewTicket{CustomerID: anna.ID, Subject: "router", CallID: "ast1-a2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.c.RecordInteraction(ctx, crm.Interaction{CallID: "ast1-b1", Agent: "1002", CustomerID: boris.ID, Queue: "support", At: t0}); err != nil {
+		t.Fatal(err)
+	}
+	id := func(n int64) string { return fmt.Sprint(n) }
+	for _, tt := range []struct {
+		name string
+		f    recording.Query
+		want []string
+	}{
+		{"customer by interaction and ticket", recording.Query{Customer: id(anna.ID)}, []string{"a2", "a1"}},
+		{"another customer", recording.Query{Customer: id(boris.ID)}, []string{"b1"}},
+		{"ticket", recording.Query{Ticket: id(tk.ID)}, []string{"a2"}},
+		{"ticket and scope", recording.Query{Ticket: id(tk.ID), Queues: []string{"billing"}}, nil},
+		{"unknown customer", recording.Query{Customer: "4242"}, nil},
+	} {
+		got, _, err := r.s.SearchRecordings(ctx, tt.f, 10, "")
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if !slices.Equal(names(got), tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.name, names(got), tt.want)
+		}
 	}
 }

@@ -19,8 +19,8 @@ func (s *Store) UserByName(ctx context.Context, username string) (*account.User,
 	var u account.User
 	var agent *string
 	err := s.pool.QueryRow(ctx, `
-		SELECT id, username, role, agent_id, queues, password_hash FROM users WHERE username = $1`,
-		username).Scan(&u.ID, &u.Username, &u.Role, &agent, &u.Queues, &u.PasswordHash)
+		SELECT id, username, role, agent_id, queues, password_hash, language, time_zone FROM users WHERE username = $1`,
+		username).Scan(&u.ID, &u.Username, &u.Role, &agent, &u.Queues, &u.PasswordHash, &u.Profile.Language, &u.Profile.TimeZone)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -53,10 +53,11 @@ func (s *Store) SessionByToken(ctx context.Context, token string, now time.Time)
 	var ss account.Session
 	var agent *string
 	err := s.pool.QueryRow(ctx, `
-		SELECT u.id, u.username, u.role, u.agent_id, u.queues, u.password_hash, s.csrf, s.expires_at
+		SELECT u.id, u.username, u.role, u.agent_id, u.queues, u.password_hash, u.language, u.time_zone, s.csrf, s.expires_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = $1 AND s.expires_at > $2`, tokenHash(token), now).
-		Scan(&ss.User.ID, &ss.User.Username, &ss.User.Role, &agent, &ss.User.Queues, &ss.User.PasswordHash, &ss.CSRF, &ss.ExpiresAt)
+		Scan(&ss.User.ID, &ss.User.Username, &ss.User.Role, &agent, &ss.User.Queues, &ss.User.PasswordHash,
+			&ss.User.Profile.Language, &ss.User.Profile.TimeZone, &ss.CSRF, &ss.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -73,6 +74,18 @@ func (s *Store) SessionByToken(ctx context.Context, token string, now time.Time)
 func (s *Store) DeleteSession(ctx context.Context, token string, now time.Time) error {
 	if _, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1 OR expires_at <= $2`, tokenHash(token), now); err != nil {
 		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
+
+// SetProfile keeps a user's own choices (language, time zone), checked by the caller.
+func (s *Store) SetProfile(ctx context.Context, userID int64, p account.Profile) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE users SET language = $2, time_zone = $3 WHERE id = $1`, userID, p.Language, p.TimeZone)
+	if err != nil {
+		return fmt.Errorf("set profile: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
 	}
 	return nil
 }

@@ -75,6 +75,11 @@ var authzTable = []authzRow{
 	{route: "GET /recordings", want: "303 200 200 200 303 303 303"},
 	{route: "GET /reports", want: "303 403 200 200 303 303 303"},
 	{route: "GET /admin", want: "303 403 403 200 303 303 303"},
+	{route: "GET /customers", want: "303 200 200 200 303 303 303"},
+	{route: "GET /customers/{id}", a: "/customers/1", b: "/customers/2", want: "303 200/200 200/200 200/200 303 303 303"},
+	{route: "GET /tickets", want: "303 200 200 200 303 303 303"},
+	{route: "GET /profile", want: "303 200 200 200 303 303 303"},
+	{route: "POST /profile", body: "form:csrf={csrf}&language=en&time_zone=Europe/Moscow", want: "303 303 303 303 303 303 303"},
 
 	// Wallboard and reports: supervisors (their queues) and admins.
 	{route: "GET /api/queues", want: "401 403 200 200 403 200 200"},
@@ -111,6 +116,7 @@ var authzTable = []authzRow{
 	{route: "GET /api/agent/stats", want: "401 200 403 403 200 403 403"},
 	{route: "GET /api/agent/callbacks", want: "401 200 403 403 200 403 403"},
 	{route: "GET /api/dispositions", want: "401 200 200 200 200 200 200"},
+	{route: "GET /api/ivr/labels", want: "401 200 200 200 200 200 200"},
 
 	// Customers: every staff role reads, creates and edits them.
 	{route: "GET /api/customers", want: "401 200 200 200 200 200 200"},
@@ -240,7 +246,7 @@ func (w *authzWorld) options() Options {
 			Started: at, Size: size, Format: "wav", SHA256: w.recFiles[name][1], Path: filepath.Join(w.recDir, name+".wav")})
 	}
 	return Options{
-		Users: w.st, Accounts: w.st, Reports: w.st,
+		Users: w.st, Accounts: w.st, Reports: w.st, Profiles: w.st, IVR: func() IVR { return IVR{} },
 		Live: func() Live {
 			return Live{At: at, Queues: []acd.QueueStats{{Queue: "billing"}, {Queue: "support"}}}
 		},

@@ -24,6 +24,8 @@ type CRM interface {
 	LinkCall(ctx context.Context, ticketID int64, callID string) error
 	// TicketOfCallCustomer: the ticket is of a customer the call is known to be from.
 	TicketOfCallCustomer(ctx context.Context, ticketID int64, callID string) (bool, error)
+	// LastInteractions are a customer's n latest calls, newest first (the customer page).
+	LastInteractions(ctx context.Context, customerID int64, n int) ([]crm.Interaction, error)
 	// CallHandledBy: the call was (or is) the agent's.
 	CallHandledBy(ctx context.Context, callID, agent string) (bool, error)
 }

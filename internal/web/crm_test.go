@@ -27,6 +27,7 @@ type memCRM struct {
 	tickets      []crm.Ticket
 	callAgent    map[string]string // call id → the agent who took it
 	callCustomer map[string]int64  // call id → the customer it is from
+	interactions []crm.Interaction
 }
 
 func newMemCRM() *memCRM {
@@ -167,6 +168,18 @@ func (m *memCRM) TicketOfCallCustomer(_ context.Context, id int64, call string) 
 	defer m.mu.Unlock()
 	t := m.ticket(id)
 	return t != nil && m.callCustomer[call] == t.CustomerID, nil
+}
+
+func (m *memCRM) LastInteractions(_ context.Context, id int64, n int) ([]crm.Interaction, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []crm.Interaction
+	for _, i := range m.interactions {
+		if i.CustomerID == id && len(out) < n {
+			out = append(out, i)
+		}
+	}
+	return out, nil
 }
 
 func (m *memCRM) CallHandledBy(_ context.Context, call, agent string) (bool, error) {

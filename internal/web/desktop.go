@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/acd/report"
 	"switchboard/internal/account"
 )
 
@@ -206,15 +207,14 @@ func (s *server) apiMyState(w http.ResponseWriter, r *http.Request) {
 	s.apiMe(w, r)
 }
 
-// apiMyStats answers the agent's figures since local midnight.
+// apiMyStats answers the agent's figures since midnight in the center's zone (a report's day).
 func (s *server) apiMyStats(w http.ResponseWriter, r *http.Request) {
 	id, ok := myAgent(w, r)
 	if !ok {
 		return
 	}
 	now := time.Now()
-	y, m, d := now.Date()
-	from := time.Date(y, m, d, 0, 0, 0, 0, now.Location())
+	from := report.DayStart(now, s.opt.TimeZone)
 	day, err := s.opt.AgentDay(r.Context(), id, from, now)
 	if err != nil {
 		s.opt.Logger.Error("agent day", "agent", id, "err", err)

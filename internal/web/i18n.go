@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The message catalogues: one JSON object per language (i18n/<lang>.json), key to text.
@@ -63,9 +64,13 @@ func knownLang(l string) bool {
 	return ok
 }
 
-// langOf is the language to answer r in: the person's choice (the sb_lang cookie), else the
-// browser's preferred language among ours (Accept-Language), else English.
+// langOf is the language to answer r in: the signed-in user's profile, else the person's
+// choice (the sb_lang cookie), else the browser's preferred language among ours
+// (Accept-Language), else English.
 func langOf(r *http.Request) string {
+	if sess := sessionFrom(r.Context()); sess != nil && knownLang(sess.User.Profile.Language) {
+		return sess.User.Profile.Language
+	}
 	if c, err := r.Cookie(langCookie); err == nil && knownLang(c.Value) {
 		return c.Value
 	}
@@ -100,6 +105,7 @@ func (s *server) withLangSwitch(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		if l := q.Get("lang"); r.Method == http.MethodGet && l != "" && knownLang(l) {
+			s.switchProfileLang(r, l)
 			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
 				SameSite: http.SameSiteLaxMode, Secure: s.secureCookies(r)})
 			q.Del("lang")
@@ -148,4 +154,22 @@ func catalogueKeys(lang string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// switchProfileLang makes the language switch change the profile of a signed-in user who
+// chose a language there (the profile would otherwise win over the switch).
+func (s *server) switchProfileLang(r *http.Request, l string) {
+	c, err := r.Cookie(sessionCookie)
+	if s.opt.Profiles == nil || s.opt.Users == nil || err != nil || c.Value == "" {
+		return
+	}
+	sess, err := s.opt.Users.SessionByToken(r.Context(), c.Value, time.Now())
+	if err != nil || sess.User.Profile.Language == "" || sess.User.Profile.Language == l {
+		return
+	}
+	p := sess.User.Profile
+	p.Language = l
+	if err := s.opt.Profiles.SetProfile(r.Context(), sess.User.ID, p); err != nil {
+		s.opt.Logger.Error("language switch", "user", sess.User.Username, "err", err)
+	}
 }

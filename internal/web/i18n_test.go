@@ -108,6 +108,9 @@ func TestCatalogueKeysUsed(t *testing.T) {
 		used[k] = true
 	}
 	used["js.reason."+acd.ReasonNotReady] = true // the engine's pause of an agent who just logged in
+	for _, k := range crmRuntimeKeys() {
+		used[k] = true
+	}
 	for _, r := range PauseReasons {
 		used["js.reason."+r] = true
 		if _, ok := catalogues["en"]["js.reason."+r]; !ok {

@@ -56,10 +56,10 @@ func parseDuration(v string) (time.Duration, error) {
 }
 
 // recordingQuery reads a search's parameters, scoped to what the session may hear: from, to
-// (RFC 3339, or a form's "2006-01-02T15:04" in UTC), queue, agent, number, customer, ticket,
+// (RFC 3339, or a form's "2006-01-02T15:04" in zone), queue, agent, number, customer, ticket,
 // call, min_duration, max_duration (seconds or Go notation), limit, cursor. A non-zero code
 // and message say why the request is refused.
-func recordingQuery(r *http.Request, u account.User) (f recording.Query, limit int, cursor string, code int, msg string) {
+func recordingQuery(r *http.Request, u account.User, zone *time.Location) (f recording.Query, limit int, cursor string, code int, msg string) {
 	q := r.URL.Query()
 	for _, t := range []struct {
 		key string
@@ -68,7 +68,7 @@ func recordingQuery(r *http.Request, u account.User) (f recording.Query, limit i
 		if v := q.Get(t.key); v != "" {
 			at, err := time.Parse(time.RFC3339, v)
 			if err != nil {
-				at, err = time.Parse("2006-01-02T15:04", v)
+				at, err = time.ParseInLocation("2006-01-02T15:04", v, zone)
 			}
 			if err != nil {
 				return f, 0, "", http.StatusBadRequest, "bad " + t.key
@@ -116,7 +116,7 @@ func recordingQuery(r *http.Request, u account.User) (f recording.Query, limit i
 // findRecordings runs a search for the session; on failure it has answered already.
 func (s *server) findRecordings(w http.ResponseWriter, r *http.Request) ([]recording.Recording, string, bool) {
 	sess := sessionFrom(r.Context())
-	f, limit, cursor, code, msg := recordingQuery(r, sess.User)
+	f, limit, cursor, code, msg := recordingQuery(r, sess.User, s.zoneOf(r))
 	if code != 0 {
 		http.Error(w, msg, code)
 		return nil, "", false

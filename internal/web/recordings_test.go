@@ -77,7 +77,10 @@ func (m *memRecordings) audits() []account.AuditEntry {
 // newRecordingSite: alice (agent 1001) and bob (agent 1002), sue supervising billing, root.
 // r1: billing, alice; r2: support, bob; r3: billing, bob, whose file is damaged; r4: its file
 // is missing.
-func newRecordingSite(t *testing.T) *recSite {
+func newRecordingSite(t *testing.T) *recSite { return newRecordingSiteWith(t, nil) }
+
+// newRecordingSiteWith is newRecordingSite with the options changed by edit first.
+func newRecordingSiteWith(t *testing.T, edit func(*Options)) *recSite {
 	users := testUsers("sue", "root", "alice", "bob")
 	dir := t.TempDir()
 	recs := &memRecordings{}
@@ -101,7 +104,7 @@ func newRecordingSite(t *testing.T) *recSite {
 	os.WriteFile(recs.rows[2].Path, b, 0o600)
 	os.Remove(recs.rows[3].Path)
 	logs := &bytes.Buffer{}
-	h := Handler(Options{Users: users, Live: func() Live { return Live{} }, Recordings: recs,
+	opt := Options{Users: users, Live: func() Live { return Live{} }, Recordings: recs,
 		RecordCall: func(_ context.Context, agent, call string) error {
 			switch {
 			case call == "c1" && agent == "1001":
@@ -115,8 +118,11 @@ func newRecordingSite(t *testing.T) *recSite {
 			}
 			return &acd.Error{Code: acd.ENotFound, Message: "no call"}
 		},
-		Logger: slog.New(slog.NewTextHandler(&syncWriter{w: logs}, nil))})
-	ts := httptest.NewServer(h)
+		Logger: slog.New(slog.NewTextHandler(&syncWriter{w: logs}, nil))}
+	if edit != nil {
+		edit(&opt)
+	}
+	ts := httptest.NewServer(Handler(opt))
 	t.Cleanup(ts.Close)
 	return &recSite{site: &site{t: t, ts: ts, logs: logs}, recs: recs, users: users, dir: dir}
 }

@@ -34,17 +34,21 @@ type reportParams struct {
 }
 
 // parseTime accepts RFC 3339, a datetime-local value or a date (both taken as UTC).
-func parseTime(s string) (time.Time, error) {
-	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
+func parseTime(s string, loc *time.Location) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%q is not a time (RFC 3339, 2006-01-02T15:04 or 2006-01-02, UTC)", s)
+	return time.Time{}, fmt.Errorf("%q is not a time (RFC 3339, or 2006-01-02T15:04 or 2006-01-02 in %s)", s, loc)
 }
 
-// parseReport reads by, interval, from, to and format; from defaults to today's UTC midnight,
-// to to a day after from. The session's scope becomes the report's queues.
+// parseReport reads by, interval, from, to and format; from defaults to the start of today in
+// the center's zone (a report's day is the center's day), to to a day after from; times
+// without an offset are in the reader's zone (zoneOf). The session's scope becomes the report's queues.
 func (s *server) parseReport(r *http.Request, now time.Time) (reportParams, error) {
 	v := r.URL.Query()
 	p := reportParams{By: v.Get("by"), Interval: v.Get("interval"), Format: v.Get("format")}
@@ -68,15 +72,16 @@ func (s *server) parseReport(r *http.Request, now time.Time) (reportParams, erro
 		return p, says("desk.err.report_format", "format must be json or csv")
 	}
 	var err error
-	p.From = now.UTC().Truncate(24 * time.Hour)
+	zone := s.zoneOf(r)
+	p.From = report.DayStart(now, s.opt.TimeZone)
 	if f := v.Get("from"); f != "" {
-		if p.From, err = parseTime(f); err != nil {
+		if p.From, err = parseTime(f, zone); err != nil {
 			return p, says("desk.err.report_time", "from: "+err.Error())
 		}
 	}
 	p.To = p.From.Add(24 * time.Hour)
 	if t := v.Get("to"); t != "" {
-		if p.To, err = parseTime(t); err != nil {
+		if p.To, err = parseTime(t, zone); err != nil {
 			return p, says("desk.err.report_time", "to: "+err.Error())
 		}
 	}
@@ -262,7 +267,7 @@ const (
 )
 
 // charts draws calls per interval (offered, answered, abandoned) and the service level.
-func charts(rep *Report, step time.Duration, lang string) []chart {
+func charts(rep *Report, step time.Duration, lang string, zone *time.Location) []chart {
 	n := int((rep.To.Sub(rep.From) + step - 1) / step)
 	if n <= 0 {
 		return nil
@@ -282,11 +287,14 @@ func charts(rep *Report, step time.Duration, lang string) []chart {
 	layout := "15:04"
 	if step >= 24*time.Hour {
 		layout = "01-02"
+		if lang == "ru" {
+			layout = "02.01"
+		}
 	}
 	var labels []label
 	every := (n + chartMaxLabels - 1) / chartMaxLabels
 	for i := 0; i < n; i += every {
-		labels = append(labels, label{X: float64(i) * slot, Text: rep.From.Add(time.Duration(i) * step).UTC().Format(layout)})
+		labels = append(labels, label{X: float64(i) * slot, Text: rep.From.Add(time.Duration(i) * step).In(zone).Format(layout)})
 	}
 	calls := chart{Title: T(lang, "reports.chart.calls"), Width: chartW, Height: chartH,
 		Labels: labels, Max: strconv.FormatInt(peak, 10), Keys: []string{"offered", "answered", "abandoned"},
@@ -296,7 +304,7 @@ func charts(rep *Report, step time.Duration, lang string) []chart {
 	var pts []string
 	for i, p := range per {
 		x := float64(i) * slot
-		at := rep.From.Add(time.Duration(i) * step).UTC().Format("2006-01-02 15:04")
+		at := fmtMinute(lang, zone, rep.From.Add(time.Duration(i)*step))
 		w := slot / 3
 		for j, v := range []struct {
 			n     int64
@@ -342,9 +350,10 @@ func (s *server) reportsPage(w http.ResponseWriter, r *http.Request) {
 	if p.By == "agent" {
 		data["Names"] = s.agentNames(r.Context())
 	}
-	data["Charts"] = charts(rep, p.q.Interval, langOf(r))
+	zone := s.zoneOf(r)
+	data["Charts"] = charts(rep, p.q.Interval, langOf(r), zone)
 	data["Form"] = map[string]string{"by": p.By, "interval": p.Interval,
-		"from": p.From.UTC().Format("2006-01-02T15:04"), "to": p.To.UTC().Format("2006-01-02T15:04")}
+		"from": p.From.In(zone).Format("2006-01-02T15:04"), "to": p.To.In(zone).Format("2006-01-02T15:04")}
 	data["JSON"] = template.URL("/api/reports?" + q.Encode())
 	data["CSV"] = template.URL("/api/reports?" + csvQ.Encode())
 	s.render(w, r, "reports.html", data)

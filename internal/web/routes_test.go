@@ -35,6 +35,7 @@ func everything(t *testing.T) Options {
 		Metrics:   http.NotFoundHandler(),
 		Accounts:  routesOnly{},
 		Reports:   routesOnly{},
+		IVR:       func() IVR { return IVR{} },
 		KPIs: func(context.Context, time.Time, time.Time, []string) (float64, float64, bool, error) {
 			return 0, 0, false, nil
 		},

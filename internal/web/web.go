@@ -48,6 +48,16 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	},
 	"deref": func(p *float64) float64 { return *p },
 	"T":     T,
+	// when and minute write a time in the reader's zone as their language does; dur seconds.
+	"when": fmtWhen, "minute": fmtMinute, "dur": fmtSeconds,
+	"durD": func(lang string, d time.Duration) string { return fmtSeconds(lang, d.Seconds()) },
+	"dict": func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	},
 }).ParseFS(assets, "assets/*.html"))
 
 // Check reports one dependency's health.
@@ -106,8 +116,16 @@ type Options struct {
 	Reports Reports
 	// KPIs gives first-contact resolution and reopen rate over a range for the queues (nil:
 	// all); nil or ok false: the reports leave them out.
-	KPIs   func(ctx context.Context, from, to time.Time, queues []string) (fcr, reopen float64, ok bool, err error)
-	Logger *slog.Logger
+	KPIs func(ctx context.Context, from, to time.Time, queues []string) (fcr, reopen float64, ok bool, err error)
+	// IVR is the configuration's IVR, for the labels of the IVR paths pages show
+	// (/api/ivr/labels); nil: route absent.
+	IVR func() IVR
+	// Profiles keeps each user's language and time zone (profile.go); nil: no /profile.
+	Profiles Profiles
+	// TimeZone is the center's zone (config timezone): pages show times in it unless the
+	// user chose another; nil: UTC.
+	TimeZone *time.Location
+	Logger   *slog.Logger
 	// Limits bound what one client may hold: timeouts (NewServer) and event streams.
 	Limits Limits
 	// PublicURL is the site's address as browsers use it (http.public_url), e.g.
@@ -209,6 +227,9 @@ func (s *server) register() *routes {
 		s.handle(rt, "GET /api/tickets/{id}", api, everyone, s.getTicket)
 		s.handle(rt, "PATCH /api/tickets/{id}", api, everyone, s.updateTicket)
 		s.handle(rt, "POST /api/tickets/{id}/calls", api, everyone, s.linkTicketCall)
+		s.handle(rt, "GET /customers", page, everyone, s.customersPage)
+		s.handle(rt, "GET /customers/{id}", page, everyone, s.customerPage)
+		s.handle(rt, "GET /tickets", page, everyone, s.ticketsPage)
 	}
 	if opt.Pops != nil {
 		s.handle(rt, "GET /api/agent/pop/stream", apiStream, agents, s.streamPops)
@@ -251,6 +272,13 @@ func (s *server) register() *routes {
 		s.handle(rt, "GET /reports", page, supervisors, s.reportsPage)
 		s.handle(rt, "GET /api/reports", api, supervisors, s.apiReports)
 	}
+	if opt.IVR != nil {
+		s.handle(rt, "GET /api/ivr/labels", api, everyone, s.ivrLabelsAPI)
+	}
+	if opt.Profiles != nil {
+		s.handle(rt, "GET /profile", page, everyone, s.profilePage)
+		s.handle(rt, "POST /profile", page, everyone, s.profilePage)
+	}
 	s.handle(rt, "GET /assets/{file}", page, nil, serveAsset)
 	s.handle(rt, "GET /{$}", page, nil, func(w http.ResponseWriter, r *http.Request) {
 		to := "/wallboard" // which asks for a login when there is no session
@@ -277,7 +305,7 @@ func (s *server) home(role string) string {
 // listing of the folder, and not the page templates beside them.
 func serveAsset(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("file")
-	if ext := path.Ext(name); (ext != ".css" && ext != ".js") || !fs.ValidPath(name) || strings.Contains(name, "/") {
+	if ext := path.Ext(name); (ext != ".css" && ext != ".js" && ext != ".svg") || !fs.ValidPath(name) || strings.Contains(name, "/") {
 		http.NotFound(w, r)
 		return
 	}
@@ -354,15 +382,23 @@ func (s *server) nav(role, page, lang string) []navLink {
 			links = append(links, navLink{Href: href, Text: T(lang, text), Current: tmpl == page})
 		}
 	}
+	crmPages := func() {
+		add(s.opt.CRM != nil, "/customers", "crm.nav.customers", "customers.html")
+		add(s.opt.CRM != nil, "/tickets", "crm.nav.tickets", "tickets.html")
+	}
 	if role == "agent" {
 		add(s.opt.Desktop != nil && s.opt.AgentDay != nil, "/agent", "nav.desktop", "desktop.html")
 		add(s.opt.Recordings != nil, "/recordings", "nav.recordings", "recordings.html")
+		crmPages()
+		add(s.opt.Profiles != nil, "/profile", "profile.nav", "profile.html")
 		return links
 	}
 	add(true, "/wallboard", "nav.wallboard", "wallboard.html")
 	add(s.opt.Reports != nil, "/reports", "nav.reports", "reports.html")
 	add(s.opt.Recordings != nil, "/recordings", "nav.recordings", "recordings.html")
+	crmPages()
 	add(role == "admin" && s.opt.Accounts != nil, "/admin", "nav.accounts", "admin.html")
+	add(s.opt.Profiles != nil, "/profile", "profile.nav", "profile.html")
 	return links
 }
 
@@ -381,6 +417,7 @@ func (s *server) renderStatus(w http.ResponseWriter, r *http.Request, code int, 
 			m["Nav"] = s.nav(u.Role, name, lang)
 		}
 		m["Lang"], m["Langs"], m["I18N"] = lang, langLinks(lang), jsCatalogue(lang)
+		m["Zone"] = s.zoneOf(r)
 	}
 	w.Header().Set("Content-Language", lang)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -160,10 +160,9 @@
     out.classList.toggle("ok", !!ok);
     out.hidden = !text;
   }
-  const when = (iso) => {
-    const d = new Date(iso);
-    return isNaN(d) ? "" : d.toLocaleString(document.documentElement.lang, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
-  };
+  const when = (iso) => fmtWhen(iso, false);
+  let ivrLabels = null; // the flows' labels for the IVR path (/api/ivr/labels)
+  fetch("/api/ivr/labels").then((r) => (r.ok ? r.json() : null)).then((l) => { ivrLabels = l; }).catch(() => {});
 
   async function setState(state, reason) {
     say("");
@@ -212,7 +211,7 @@
       if (other) sel.value = other.value;
     }
     $("pop-waited").textContent = p.waited_s != null ? dur(p.waited_s) + (p.callback ? t("js.desk.wascallback") : "") : "–";
-    $("pop-ivr").textContent = (p.ivr || []).map((s) => s.node + (s.input ? " " + s.input : "")).join(" → ") || "–";
+    $("pop-ivr").textContent = ivrPath(ivrLabels, p.did, p.ivr) || "–";
     const cs = p.customers || [];
     $("pop-customers").replaceChildren(...(cs.length ? cs.map((c) => li([c.name, c.segment, c.language, (c.accounts || []).join(", ")].filter(Boolean).join(" · "))) : [li(t("js.desk.nomatch"), "muted")]));
     showTicketCustomers(cs);
