@@ -55,7 +55,19 @@ func (d *daemon) webOptions(cfg *config.Config, metricsToken string) web.Options
 		Limits:           webLimits(cfg.HTTP),
 		PublicURL:        cfg.HTTP.PublicURL,
 		TrustedProxies:   cfg.HTTP.TrustedProxies,
+		Softphone:        webSoftphone(cfg.Softphone),
 	}
+}
+
+// webSoftphone is the desktop's browser phone as the softphone: section describes it; nil
+// without the section.
+func webSoftphone(sp *config.Softphone) *web.Softphone {
+	if sp == nil {
+		return nil
+	}
+	secret := sp.Secret
+	return &web.Softphone{WSURL: sp.WSURL, Domain: sp.Domain, Endpoint: sp.AgentEndpoint, RingTimeout: sp.RingTimeout, ICEServers: sp.ICEServers,
+		Password: func(name string) string { return config.SoftphonePassword(secret, name) }}
 }
 
 // reconciled: the router has matched its calls with Asterisk's at least once.

@@ -79,6 +79,8 @@ type Config struct {
 	Recordings Recordings
 	// Callbacks is the callbacks: section (callbacks.go); defaults without it.
 	Callbacks Callbacks
+	// Softphone is the softphone: section (softphone.go); nil without one.
+	Softphone *Softphone
 
 	raw []byte
 }
@@ -223,7 +225,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	if len(missing) > 0 {
 		return fmt.Errorf("environment: %s not set (ARI credentials are never read from the config file)", strings.Join(missing, " and "))
 	}
-	return nil
+	return c.LoadSoftphoneEnv(getenv)
 }
 
 // ref is a name used somewhere that must be defined somewhere else (forward references are
@@ -264,7 +266,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	c.Callbacks = defaultCallbacks()
 	root, flows := d.splitKey(root, "flows") // decoded apart, so the rest reads as before flows existed
 	root, c.Dispositions = d.dispositionsSection(root)
-	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "agents_login", "desk_endpoints", "dids", "hours", "ivr", "crm", "recordings", "callbacks")
+	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "agents_login", "desk_endpoints", "dids", "hours", "ivr", "crm", "recordings", "callbacks", "softphone")
 	if !m.ok {
 		return c
 	}
@@ -324,6 +326,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	}
 	d.ivrSection(m.get("ivr"), c, b)
 	d.crmSection(m.get("crm"), c, b)
+	d.softphoneSection(m.get("softphone"), c)
 	d.crossCheck(c, b)
 	return c
 }
