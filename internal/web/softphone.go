@@ -34,6 +34,7 @@ type Softphone struct {
 // SoftphoneJSON is what GET /api/agent/softphone answers: everything the browser needs to
 // register as the agent's browser phone.
 type SoftphoneJSON struct {
+	Enabled      bool     `json:"enabled"` // false: no softphone: section, desk phones only
 	WSURL        string   `json:"ws_url"`
 	URI          string   `json:"uri"`
 	AuthUser     string   `json:"auth_user"`
@@ -44,17 +45,22 @@ type SoftphoneJSON struct {
 }
 
 // apiSoftphone answers the agent's browser phone settings, its SIP password included: only
-// to the agent's own signed-in session (never an API token), never cached.
+// to the agent's own signed-in session (never an API token), never cached. Without a
+// softphone: section it answers enabled false, so that the page asks without an error.
 func (s *server) apiSoftphone(w http.ResponseWriter, r *http.Request) {
 	id, ok := myAgent(w, r)
 	if !ok {
 		return
 	}
 	sp := s.opt.Softphone
+	w.Header().Set("Cache-Control", "no-store")
+	if sp == nil {
+		writeJSON(w, http.StatusOK, SoftphoneJSON{})
+		return
+	}
 	ep := sp.Endpoint(id)
 	name := strings.TrimPrefix(ep, "PJSIP/")
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, SoftphoneJSON{WSURL: sp.WSURL, URI: "sip:" + name + "@" + sp.Domain, AuthUser: name,
+	writeJSON(w, http.StatusOK, SoftphoneJSON{Enabled: true, WSURL: sp.WSURL, URI: "sip:" + name + "@" + sp.Domain, AuthUser: name,
 		Password: sp.Password(name), Endpoint: ep, RingTimeoutS: sp.RingTimeout.Seconds(), ICEServers: append([]string{}, sp.ICEServers...)})
 }
 

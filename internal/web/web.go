@@ -253,7 +253,7 @@ func (s *server) register() *routes {
 	// The browser softphone (softphone.go): its SIP library, ring tone and settings.
 	s.handle(rt, "GET /assets/lib/jssip.js", page, nil, serveSIPLib)
 	s.handle(rt, "GET /assets/ring.wav", page, nil, serveRingTone)
-	if opt.Softphone != nil && opt.Desktop != nil && opt.AgentDay != nil {
+	if opt.Desktop != nil && opt.AgentDay != nil {
 		s.handle(rt, "GET /api/agent/softphone", apiSession, agents, s.apiSoftphone)
 	}
 	s.handle(rt, "GET /{$}", page, nil, func(w http.ResponseWriter, r *http.Request) {

@@ -190,7 +190,8 @@
   function offer(s, req) {
     session = s;
     held = muted = false;
-    const from = s.remote_identity.display_name || s.remote_identity.uri.user || t("phone.js.unknown");
+    const name = s.remote_identity.display_name, number = s.remote_identity.uri.user;
+    const from = (name && number && name !== number ? name + " (" + number + ")" : name || number) || t("phone.js.unknown");
     const queue = req.getHeader("X-Switchboard-Queue") || "";
     $("sp-from").textContent = from + (queue ? " · " + queue : "");
     clearMissed();
@@ -337,7 +338,7 @@
 
   (async function init() {
     cfg = await getJSON("/api/agent/softphone");
-    if (!cfg) return;
+    if (!cfg || !cfg.enabled) return;
     card.hidden = false;
     showNotify();
     if (navigator.mediaDevices) navigator.mediaDevices.addEventListener("devicechange", devices);
