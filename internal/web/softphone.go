@@ -35,13 +35,13 @@ type Softphone struct {
 // register as the agent's browser phone.
 type SoftphoneJSON struct {
 	Enabled      bool     `json:"enabled"` // false: no softphone: section, desk phones only
-	WSURL        string   `json:"ws_url"`
-	URI          string   `json:"uri"`
-	AuthUser     string   `json:"auth_user"`
-	Password     string   `json:"password"`
-	Endpoint     string   `json:"endpoint"`
-	RingTimeoutS float64  `json:"ring_timeout_s"`
-	ICEServers   []string `json:"ice_servers"`
+	WSURL        string   `json:"ws_url,omitempty"`
+	URI          string   `json:"uri,omitempty"`
+	AuthUser     string   `json:"auth_user,omitempty"`
+	Password     string   `json:"password,omitempty"`
+	Endpoint     string   `json:"endpoint,omitempty"`
+	RingTimeoutS float64  `json:"ring_timeout_s,omitempty"`
+	ICEServers   []string `json:"ice_servers,omitempty"`
 }
 
 // apiSoftphone answers the agent's browser phone settings, its SIP password included: only
@@ -61,7 +61,7 @@ func (s *server) apiSoftphone(w http.ResponseWriter, r *http.Request) {
 	ep := sp.Endpoint(id)
 	name := strings.TrimPrefix(ep, "PJSIP/")
 	writeJSON(w, http.StatusOK, SoftphoneJSON{Enabled: true, WSURL: sp.WSURL, URI: "sip:" + name + "@" + sp.Domain, AuthUser: name,
-		Password: sp.Password(name), Endpoint: ep, RingTimeoutS: sp.RingTimeout.Seconds(), ICEServers: append([]string{}, sp.ICEServers...)})
+		Password: sp.Password(name), Endpoint: ep, RingTimeoutS: sp.RingTimeout.Seconds(), ICEServers: sp.ICEServers})
 }
 
 // serveSIPLib serves the bundled SIP library, or 503 when the build did not bundle it.

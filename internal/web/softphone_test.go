@@ -3,11 +3,15 @@ package web
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // sipLibWant is what everyone gets for the SIP library: 200 once built, else 503.
@@ -66,5 +70,47 @@ func TestSIPLibAnswer(t *testing.T) {
 	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/javascript") ||
 		!bytes.Contains(rec.Body.Bytes(), []byte("JsSIP")) {
 		t.Errorf("library: %d %s, %d bytes", rec.Code, rec.Header().Get("Content-Type"), rec.Body.Len())
+	}
+}
+
+// An agent gets its own browser phone and password, never cached; the pages let the browser
+// connect to the websocket; without a softphone: section the answer says so.
+func TestSoftphoneSettings(t *testing.T) {
+	users := testUsers("alice", "heidi")
+	logs := &bytes.Buffer{}
+	opt := Options{Users: users, Live: func() Live { return Live{} }, Desktop: newMemDesktop(), AgentDay: memAgentDay,
+		Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		Softphone: &Softphone{WSURL: "wss://pbx.example:8089/ws", Domain: "pbx.example", RingTimeout: 20 * time.Second,
+			Endpoint: func(a string) string { return "PJSIP/webrtc-" + a }, Password: func(n string) string { return "pw-" + n }}}
+	s := &site{t: t, ts: httptest.NewServer(Handler(opt)), logs: logs}
+	defer s.ts.Close()
+	c := s.client()
+	s.login(c, "heidi", "heidi-pass")
+	resp, err := c.Get(s.ts.URL + "/api/agent/softphone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got SoftphoneJSON
+	json.NewDecoder(resp.Body).Decode(&got)
+	resp.Body.Close()
+	want := SoftphoneJSON{Enabled: true, WSURL: "wss://pbx.example:8089/ws", URI: "sip:webrtc-1008@pbx.example", AuthUser: "webrtc-1008",
+		Password: "pw-webrtc-1008", Endpoint: "PJSIP/webrtc-1008", RingTimeoutS: 20}
+	if !reflect.DeepEqual(got, want) || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("got %+v (%s), want %+v", got, resp.Header.Get("Cache-Control"), want)
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "connect-src 'self' wss://pbx.example:8089") {
+		t.Errorf("CSP %q", csp)
+	}
+	if strings.Contains(logs.String(), "pw-webrtc") {
+		t.Error("the password is in the log")
+	}
+
+	opt.Softphone = nil
+	s2 := &site{t: t, ts: httptest.NewServer(Handler(opt)), logs: logs}
+	defer s2.ts.Close()
+	c2 := s2.client()
+	s2.login(c2, "alice", "alice-pass")
+	if code, body := s2.get(c2, "/api/agent/softphone"); code != 200 || strings.TrimSpace(body) != `{"enabled":false}` {
+		t.Errorf("without a softphone: %d %s", code, body)
 	}
 }
