@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -54,6 +55,7 @@ func TestBrowserPhone(t *testing.T) {
 		t.Fatal(err)
 	}
 	wsAddr := ln.Addr().String()
+	whole := t
 	far := startSIPPeer(t, ln)
 	_, d, _ := demoDaemon(t, func(c *config.Config) {
 		c.Softphone = &config.Softphone{WSURL: "ws://" + wsAddr + "/ws", Domain: "pbx.test", Endpoint: config.DefaultSoftphoneEndpoint,
@@ -149,6 +151,7 @@ func TestBrowserPhone(t *testing.T) {
 		if v, _ := d.router.Agent(ctx, "1008"); v.Endpoint != "PJSIP/webrtc-1008" || v.State != acd.Available {
 			t.Fatalf("the router has %+v", v)
 		}
+		run(t, "the phone stays while logged in", chromedp.WaitVisible(css(`input[name="sp-mode"][value="desk"]:disabled`)))
 		shot(t, tab, shots, "phone-ready")
 	})
 
@@ -164,13 +167,16 @@ func TestBrowserPhone(t *testing.T) {
 		if n := eval(t, `document.getElementById("sp-countdown").textContent`); !strings.ContainsAny(n, "1234") {
 			t.Errorf("countdown %q", n)
 		}
-		if p := eval(t, `String(!document.querySelector("#softphone audio") && true)`); p != "false" {
-			t.Errorf("no audio element")
-		}
+		testkit.Eventually(t, "the ring tone plays", func() bool {
+			return eval(t, `String(!document.getElementById("sp-ring").paused && document.getElementById("sp-ring").currentTime > 0)`) == "true"
+		})
 		shot(t, tab, shots, "phone-ringing")
 		run(t, "answer", chromedp.Click(css(`#sp-answer`)), chromedp.WaitVisible(css(`#sp-incall`)))
 		if err := call.answered(ctx); err != nil {
 			t.Fatal(err)
+		}
+		if v := eval(t, `String(document.getElementById("sp-ring").paused)`); v != "true" {
+			t.Errorf("the ring tone goes on during the call")
 		}
 		testkit.Eventually(t, "audio from the browser reaches the far end", func() bool { return call.rx.Load() > 50 })
 		testkit.Eventually(t, "audio from the far end reaches the browser", func() bool { in, _ := browserRTP(t); return in > 50 })
@@ -289,6 +295,40 @@ func TestBrowserPhone(t *testing.T) {
 		}
 	})
 
+	step("in a background tab an offer raises a notification", func(t *testing.T) {
+		if _, err := chromedp.CallBrowser(tab, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+			Permission: &cdpbrowser.PermissionDescriptor{Name: "notifications"}, Setting: cdpbrowser.PermissionSettingGranted, Origin: base}); err != nil {
+			t.Fatal(err)
+		}
+		// Headless Chromium keeps its only tab visible: the page is told it is hidden, and the
+		// real Notification is wrapped to record what the phone shows and closes.
+		eval(t, `Object.defineProperty(document, "hidden", {configurable: true, get: () => true});
+			window.shown = [];
+			window.Notification = class extends Notification {
+				constructor(title, opt) {
+					super(title, opt);
+					const n = {title, body: opt.body, closed: false};
+					window.shown.push(n);
+					const close = this.close.bind(this);
+					this.close = () => { n.closed = true; close(); };
+				}
+			}; "ok"`)
+		c, err := far.offer(ctx, "Background Caller", "+4930999000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		run(t, "ringing", chromedp.WaitVisible(css(`#sp-reject`)))
+		if got := eval(t, `JSON.stringify(window.shown)`); got != `[{"title":"Incoming call","body":"Background Caller (+4930999000)","closed":false}]` {
+			t.Errorf("notifications %s", got)
+		}
+		run(t, "reject", chromedp.Click(css(`#sp-reject`)), chromedp.WaitVisible(css(`#sp-status[data-sp="ready"]`)))
+		c.answered(ctx)
+		if got := eval(t, `JSON.stringify(window.shown.map(n => n.closed))`); got != `[true]` {
+			t.Errorf("the notification stays after the offer: %s", got)
+		}
+		eval(t, `delete document.hidden; "ok"`)
+	})
+
 	step("the phone reconnects by itself and says so", func(t *testing.T) {
 		regs := far.registrations.Load()
 		serverDown.Store(true)
@@ -299,12 +339,30 @@ func TestBrowserPhone(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		far = startSIPPeer(t, ln)
+		far = startSIPPeer(whole, ln) // lives on after this step
 		serverDown.Store(false)
 		run(t, "back", chromedp.WaitVisible(css(`#sp-status[data-sp="ready"]`)), chromedp.WaitNotVisible(css(`#sp-error`)))
 		if far.registrations.Load() == 0 && regs > 0 {
 			t.Errorf("ready without registering again")
 		}
+	})
+
+	step("in Russian", func(t *testing.T) {
+		run(t, "switch", chromedp.Navigate(base+"/agent?lang=ru"), chromedp.WaitVisible(css(`#sp-status[data-sp="ready"]`)))
+		c, err := far.offer(ctx, "Звонящий", "+74951234567")
+		if err != nil {
+			t.Fatal(err)
+		}
+		run(t, "ringing", chromedp.WaitVisible(css(`#sp-reject`)), chromedp.WaitVisible(css(`#sp-countdown`)))
+		text := eval(t, `document.getElementById("softphone").innerText`)
+		for _, want := range []string{"Телефон", "Входящий звонок", "Звонящий (+74951234567)", "Ответить", "Отклонить", "Этот браузер", "с на ответ"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("no %q in %q", want, text)
+			}
+		}
+		shot(t, tab, shots, "phone-ru-ringing")
+		run(t, "reject", chromedp.Click(css(`#sp-reject`)), chromedp.WaitVisible(css(`#sp-status[data-sp="ready"]`)))
+		c.answered(ctx)
 	})
 
 	for _, p := range problems() {

@@ -19,8 +19,7 @@
   let missedTimer = 0;
   let notice = null;   // the offer's notification
   let answered = 0;    // when the call was answered (ms)
-  const ring = new Audio("/assets/ring.wav");
-  ring.loop = true;
+  const ring = $("sp-ring");
 
   const statusText = {
     off: () => t("phone.js.status.off"), connecting: () => t("phone.js.status.connecting"),
@@ -127,9 +126,31 @@
   }
   for (const r of document.querySelectorAll('input[name="sp-mode"]')) r.addEventListener("change", () => setMode(r.value, true));
 
+  // sipLibrary loads JsSIP once, only on desktops with a softphone.
+  let sipLib = null;
+  function sipLibrary() {
+    sipLib = sipLib || new Promise((resolve) => {
+      const s = document.createElement("script");
+      s.src = "/assets/lib/jssip.js";
+      s.onload = () => resolve(typeof JsSIP !== "undefined");
+      s.onerror = () => resolve(false);
+      document.head.appendChild(s);
+    });
+    return sipLib;
+  }
+
+  let starting = false;
   async function start() {
-    if (ua) return;
-    if (typeof JsSIP === "undefined") {
+    if (ua || starting) return;
+    starting = true;
+    try {
+      await register();
+    } finally {
+      starting = false;
+    }
+  }
+  async function register() {
+    if (!(await sipLibrary())) {
       status("off");
       return error(t("phone.js.err.lib"));
     }
@@ -336,6 +357,14 @@
     if (ua) ua.stop();
   });
 
+  // The phone is chosen before logging in: while the agent is logged in, the choice stays.
+  const state = $("state");
+  function lockMode() {
+    const on = state && state.dataset.state && state.dataset.state !== "logged_out";
+    for (const r of document.querySelectorAll('input[name="sp-mode"]')) r.disabled = !!on;
+  }
+  if (state) new MutationObserver(lockMode).observe(state, { attributes: true, attributeFilter: ["data-state"] });
+
   (async function init() {
     cfg = await getJSON("/api/agent/softphone");
     if (!cfg || !cfg.enabled) return;
@@ -346,5 +375,6 @@
     const saved = localStorage.getItem("sp.mode");
     const m = me && me.state !== "logged_out" ? (me.endpoint === cfg.endpoint ? "browser" : "desk") : saved || "desk";
     await setMode(m, false);
+    lockMode();
   })();
 })();
