@@ -152,6 +152,9 @@ func TestBrowserPhone(t *testing.T) {
 			t.Fatalf("the router has %+v", v)
 		}
 		run(t, "the phone stays while logged in", chromedp.WaitVisible(css(`input[name="sp-mode"][value="desk"]:disabled`)))
+		if n := eval(t, `String(document.getElementById("sp-mic").options.length)`); n == "0" {
+			t.Errorf("no microphone to choose from")
+		}
 		shot(t, tab, shots, "phone-ready")
 	})
 
@@ -363,6 +366,31 @@ func TestBrowserPhone(t *testing.T) {
 		shot(t, tab, shots, "phone-ru-ringing")
 		run(t, "reject", chromedp.Click(css(`#sp-reject`)), chromedp.WaitVisible(css(`#sp-status[data-sp="ready"]`)))
 		c.answered(ctx)
+	})
+
+	step("without a microphone the phone says so", func(t *testing.T) {
+		// Another Chromium with no fake devices: this machine has no microphone.
+		alloc, cancel := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(browser), chromedp.Flag("headless", true),
+			chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true), chromedp.Flag("use-fake-ui-for-media-stream", true),
+			chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 768))
+		defer cancel()
+		bare, cancel := chromedp.NewContext(alloc)
+		defer cancel()
+		step, cancel := context.WithTimeout(bare, 30*time.Second)
+		defer cancel()
+		// Heidi is still logged in on her browser phone: the page takes it up by itself.
+		if err := chromedp.Do(step, chromedp.EmulateViewport(1366, 768), chromedp.Navigate(base+"/login"),
+			chromedp.SendKeys(css(`input[name=username]`), "heidi"),
+			chromedp.SendKeys(css(`input[name=password]`), "a long password"),
+			chromedp.Click(css(`button[type=submit]`)),
+			chromedp.WaitVisible(css(`#sp-error`))); err != nil {
+			t.Fatal(err)
+		}
+		msg, err := chromedp.Run(step, chromedp.Text(css(`#sp-error`)))
+		if err != nil || !strings.Contains(msg, "no microphone") {
+			t.Errorf("error %q (%v), want the missing microphone", msg, err)
+		}
+		shot(t, bare, shots, "phone-no-microphone")
 	})
 
 	for _, p := range problems() {
