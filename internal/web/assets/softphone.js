@@ -213,8 +213,7 @@
     held = muted = false;
     const name = s.remote_identity.display_name, number = s.remote_identity.uri.user;
     const from = (name && number && name !== number ? name + " (" + number + ")" : name || number) || t("phone.js.unknown");
-    const queue = req.getHeader("X-Switchboard-Queue") || "";
-    $("sp-from").textContent = from + (queue ? " · " + queue : "");
+    $("sp-from").textContent = from;
     clearMissed();
     $("sp-offer").hidden = false;
     $("sp-incall").hidden = true;
@@ -242,8 +241,9 @@
     s.on("confirmed", connected);
     s.on("ended", () => finished(false));
     s.on("failed", (e) => finished(!answered && e.originator !== "local", e.cause));
-    s.on("hold", () => showHold(true));
-    s.on("unhold", () => showHold(false));
+    // Only the agent's own hold: a far end that holds the browser leaves its controls alone.
+    s.on("hold", (e) => e.originator === "local" && showHold(true));
+    s.on("unhold", (e) => e.originator === "local" && showHold(false));
     s.on("peerconnection", (e) => e.peerconnection.addEventListener("track", (ev) => {
       $("sp-remote").srcObject = ev.streams[0] || new MediaStream([ev.track]);
     }));
