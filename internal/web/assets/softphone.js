@@ -212,7 +212,7 @@
     session = s;
     held = muted = false;
     const name = s.remote_identity.display_name, number = s.remote_identity.uri.user;
-    const from = (name && number && name !== number ? name + " (" + number + ")" : name || number) || t("phone.js.unknown");
+    const from = (name && number && name.toLowerCase() !== number.toLowerCase() ? name + " (" + number + ")" : name || number) || t("phone.js.unknown");
     $("sp-from").textContent = from;
     clearMissed();
     $("sp-offer").hidden = false;
