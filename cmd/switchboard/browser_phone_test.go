@@ -697,8 +697,6 @@ func (p *sipPeer) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, 500, "Server Error", nil))
 		return
 	}
-	browserSends := !strings.Contains(offer, "a=inactive") && !strings.Contains(offer, "a=recvonly")
-	_ = browserSends
 	mayReceive := !strings.Contains(offer, "a=sendonly") && !strings.Contains(offer, "a=inactive")
 	if !mayReceive && call.sending.Load() {
 		call.heldAt.Store(time.Now().UnixNano())
