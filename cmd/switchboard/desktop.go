@@ -55,6 +55,9 @@ func deskPhones(cfg *config.Config) []string {
 		if p := literalPattern(a.Endpoint); !slices.Contains(out, p) {
 			out = append(out, p)
 		}
+		if cfg.Softphone != nil { // the agent's browser phone
+			out = append(out, literalPattern(cfg.Softphone.AgentEndpoint(a.ID)))
+		}
 	}
 	return append(out, cfg.DeskEndpoints...)
 }

@@ -26,6 +26,7 @@ func checkConfig(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	file := fs.String("c", "switchboard.yaml", "configuration file")
+	asterisk := fs.String("asterisk", "", "Asterisk's configuration folder (e.g. /etc/asterisk): check the browser phones' endpoints and TLS there")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -36,6 +37,9 @@ func checkConfig(args []string, stdout, stderr io.Writer) int {
 	}
 	if _, err := routerConfig(cfg); err != nil {
 		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if *asterisk != "" && !checkAsterisk(cfg, *asterisk, stderr) {
 		return 1
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d queues, %d agents, %d DIDs)\n", *file, len(cfg.Queues), len(cfg.Agents), len(cfg.DIDs))

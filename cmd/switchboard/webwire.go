@@ -60,6 +60,7 @@ func (d *daemon) webOptions(cfg *config.Config, metricsToken string) web.Options
 		Limits:           webLimits(cfg.HTTP),
 		PublicURL:        cfg.HTTP.PublicURL,
 		TrustedProxies:   cfg.HTTP.TrustedProxies,
+		Softphone:        webSoftphone(cfg.Softphone),
 	}
 }
 
@@ -73,6 +74,17 @@ func ivrOf(cfg *config.Config) func() web.IVR {
 		}
 	}
 	return func() web.IVR { return v }
+}
+
+// webSoftphone is the desktop's browser phone as the softphone: section describes it; nil
+// without the section.
+func webSoftphone(sp *config.Softphone) *web.Softphone {
+	if sp == nil {
+		return nil
+	}
+	secret := sp.Secret
+	return &web.Softphone{WSURL: sp.WSURL, Domain: sp.Domain, Endpoint: sp.AgentEndpoint, RingTimeout: sp.RingTimeout, ICEServers: sp.ICEServers,
+		Password: func(name string) string { return config.SoftphonePassword(secret, name) }}
 }
 
 // reconciled: the router has matched its calls with Asterisk's at least once.

@@ -85,6 +85,8 @@ type Config struct {
 	// TimeZone is the center's time zone (timezone: an IANA name; default UTC): the pages show
 	// times in it unless a user chose another in their profile, and a report's day is its day.
 	TimeZone *time.Location
+	// Softphone is the softphone: section (softphone.go); nil without one.
+	Softphone *Softphone
 
 	raw []byte
 }
@@ -239,7 +241,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	if len(missing) > 0 {
 		return fmt.Errorf("environment: %s not set (ARI credentials are never read from the config file)", strings.Join(missing, " and "))
 	}
-	return nil
+	return c.LoadSoftphoneEnv(getenv)
 }
 
 // ref is a name used somewhere that must be defined somewhere else (forward references are
@@ -282,7 +284,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	c.Callbacks = defaultCallbacks()
 	root, flows := d.splitKey(root, "flows") // decoded apart, so the rest reads as before flows existed
 	root, c.Dispositions = d.dispositionsSection(root)
-	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "agents_login", "desk_login", "desk_endpoints", "dids", "hours", "ivr", "crm", "recordings", "callbacks", "timezone")
+	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "agents_login", "desk_login", "desk_endpoints", "dids", "hours", "ivr", "crm", "recordings", "callbacks", "timezone", "softphone")
 	if !m.ok {
 		return c
 	}
@@ -355,6 +357,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	}
 	d.ivrSection(m.get("ivr"), c, b)
 	d.crmSection(m.get("crm"), c, b)
+	d.softphoneSection(m.get("softphone"), c)
 	d.crossCheck(c, b)
 	return c
 }

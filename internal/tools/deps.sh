@@ -7,6 +7,11 @@
 # initdb and postgres side by side, in PATH or in /usr/lib/postgresql/*/bin.
 # They are not needed when DATABASE_URL points at a server.
 #
+# The browser softphone's SIP library comes from npm (package.json, package-lock.json):
+# Node and npm are installed when missing, `npm ci` fetches the locked packages when
+# node_modules is older than the lock file, and the library is bundled into
+# internal/web/jslib/jssip.min.js, which the binary embeds (never committed).
+#
 # DEPS_DRY_RUN=1 only reports what would be installed; DEPS_PG_ROOT replaces
 # /usr/lib/postgresql (both for checking this script).
 set -euo pipefail
@@ -39,8 +44,31 @@ done
 command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
 # Browser tests (cmd/switchboard browser_test.go): a headless Chromium driven over CDP.
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need+=(chromium)
+# The softphone's library (package.json): Node and npm.
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 
-[ ${#need[@]} -eq 0 ] && exit 0
+# softphone_lib installs the locked npm packages when needed and bundles JsSIP for the binary.
+softphone_lib() {
+  local root out
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  out="$root/internal/web/jslib/jssip.min.js"
+  cd "$root"
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "npm ci (softphone library)" >&2
+    npm ci --no-audit --no-fund --loglevel=error >&2
+  fi
+  if [ ! -f "$out" ] || [ node_modules/.package-lock.json -nt "$out" ]; then
+    node_modules/.bin/esbuild node_modules/jssip/lib/JsSIP.js --bundle --format=iife --global-name=JsSIP \
+      --minify --target=es2020 --legal-comments=none --log-level=warning --outfile="$out.tmp"
+    mv "$out.tmp" "$out"
+  fi
+}
+
+if [ ${#need[@]} -eq 0 ]; then
+  [ -n "${DEPS_DRY_RUN:-}" ] || softphone_lib
+  exit 0
+fi
 
 if [ -n "${DEPS_DRY_RUN:-}" ]; then
   echo "would install: ${need[*]}"
@@ -57,3 +85,4 @@ fi
 echo "installing: ${need[*]}" >&2
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+softphone_lib

@@ -65,6 +65,8 @@ var authzTable = []authzRow{
 	{route: "GET /login", want: "200 200 200 200 200 200 200"},
 	{route: "POST /login", body: "form:username=root&password=x", want: "403 403 403 403 403 403 403"}, // no login form token
 	{route: "GET /assets/{file}", a: "/assets/style.css", want: "200 200 200 200 200 200 200"},
+	{route: "GET /assets/ring.wav", want: "200 200 200 200 200 200 200"},
+	{route: "GET /assets/lib/jssip.js", want: sipLibWant()}, // 503 until the build bundles the library
 	{route: "GET /{$}", a: "/", want: "303 303 303 303 303 303 303"},
 
 	// Pages: a session of the right role; tokens never open pages (they redirect to the login).
@@ -114,6 +116,7 @@ var authzTable = []authzRow{
 	{route: "POST /api/agent/login", body: `{"endpoint":"PJSIP/1001"}`, want: "401 200 403 403 200 403 403"},
 	{route: "POST /api/agent/state", body: `{"state":"available"}`, want: "401 200 403 403 200 403 403"},
 	{route: "GET /api/agent/stats", want: "401 200 403 403 200 403 403"},
+	{route: "GET /api/agent/softphone", want: "401 200 403 403 403 403 403"}, // the SIP password: sessions only
 	{route: "GET /api/agent/callbacks", want: "401 200 403 403 200 403 403"},
 	{route: "GET /api/dispositions", want: "401 200 200 200 200 200 200"},
 	{route: "GET /api/ivr/labels", want: "401 200 200 200 200 200 200"},
@@ -268,6 +271,8 @@ func (w *authzWorld) options() Options {
 			return 0, 0, false, nil
 		},
 		Logger: slog.New(slog.DiscardHandler),
+		Softphone: &Softphone{WSURL: "wss://pbx.example:8089/ws", Domain: "pbx.example", RingTimeout: 20 * time.Second,
+			Endpoint: func(a string) string { return "PJSIP/webrtc-" + a }, Password: func(string) string { return "pw" }},
 	}
 }
 

@@ -134,12 +134,12 @@ func langLinks(cur string) []langLink {
 	return out
 }
 
-// jsKeys are the catalogue keys the pages' scripts read (prefix "js."), handed to them as
-// JSON in the page.
+// jsKeys are the catalogue keys the pages' scripts read (prefix "js.", and "phone.js." for
+// the softphone), handed to them as JSON in the page.
 func jsCatalogue(lang string) map[string]string {
 	out := map[string]string{}
 	for k := range catalogues["en"] {
-		if strings.HasPrefix(k, "js.") {
+		if strings.HasPrefix(k, "js.") || strings.HasPrefix(k, "phone.js.") {
 			out[k] = T(lang, k)
 		}
 	}

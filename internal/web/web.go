@@ -136,6 +136,9 @@ type Options struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client's address (login
 	// throttling and logs); others are taken as the client.
 	TrustedProxies []netip.Prefix
+	// Softphone is where the desktop's browser phone registers (softphone.go); nil: agents
+	// work on desk phones only and /api/agent/softphone is absent.
+	Softphone *Softphone
 
 	streamRecheck time.Duration // how often a stream checks its session; 0: 15 s (tests shorten it)
 	wallboardTick time.Duration // how often the wallboard's stream sends; 0: 1 s (tests shorten it)
@@ -280,6 +283,12 @@ func (s *server) register() *routes {
 		s.handle(rt, "POST /profile", page, everyone, s.profilePage)
 	}
 	s.handle(rt, "GET /assets/{file}", page, nil, serveAsset)
+	// The browser softphone (softphone.go): its SIP library, ring tone and settings.
+	s.handle(rt, "GET /assets/lib/jssip.js", page, nil, serveSIPLib)
+	s.handle(rt, "GET /assets/ring.wav", page, nil, serveRingTone)
+	if opt.Desktop != nil && opt.AgentDay != nil {
+		s.handle(rt, "GET /api/agent/softphone", apiSession, agents, s.apiSoftphone)
+	}
 	s.handle(rt, "GET /{$}", page, nil, func(w http.ResponseWriter, r *http.Request) {
 		to := "/wallboard" // which asks for a login when there is no session
 		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
@@ -326,7 +335,11 @@ func serveAsset(w http.ResponseWriter, r *http.Request) {
 func (s *server) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'")
+		csp := "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
+		if ws := s.softphoneConnectSrc(); ws != "" {
+			csp += "; connect-src 'self' " + ws
+		}
+		h.Set("Content-Security-Policy", csp)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		if s.httpsSite() {
