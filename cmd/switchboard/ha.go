@@ -72,18 +72,23 @@ func (v *leaderView) get() (string, int64, bool) {
 	return *h, v.term.Load(), v.held.Load()
 }
 
+func (v *leaderView) read(ctx context.Context, st *store.Store) {
+	if l, err := st.CurrentLease(ctx); err == nil {
+		v.holder.Store(&l.Holder)
+		v.term.Store(l.Term)
+		v.held.Store(l.Held)
+	}
+}
+
+// watch reads the lease every second until ctx ends.
 func (v *leaderView) watch(ctx context.Context, st *store.Store) {
 	for {
-		if l, err := st.CurrentLease(ctx); err == nil {
-			v.holder.Store(&l.Holder)
-			v.term.Store(l.Term)
-			v.held.Store(l.Held)
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(time.Second):
 		}
+		v.read(ctx, st)
 	}
 }
 
@@ -107,6 +112,7 @@ func leaderMetrics(leading func() bool, term func() int64) []prometheus.Collecto
 // the winning attempt started, or ctx's error.
 func standby(ctx context.Context, cfg *config.Config, base *store.Store, el *lease.Elector, token string, log *slog.Logger) (int64, time.Time, error) {
 	var view leaderView
+	view.read(ctx, base)
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	go view.watch(wctx, base)

@@ -75,6 +75,18 @@ func TestHAStandbySaysWhoLeads(t *testing.T) {
 		t.Fatal(err)
 	}
 	testkit.Eventually(t, "the caller talks to an agent", func() bool { return len(agentPeers(g.emu, ch)) == 1 })
+
+	// Stopped cleanly, the leader releases the lease: it is free (or r2's) the moment r1 exits.
+	r1.signal(syscall.SIGTERM)
+	<-r1.done
+	if l, err := g.store.CurrentLease(context.Background()); err != nil || (l.Held && l.Holder == "r1") || r1.exitCode != 0 {
+		t.Errorf("after r1 stopped (status %d): lease %+v %v", r1.exitCode, l, err)
+	}
+	testkit.Eventually(t, "r2 leads", r2.leads)
+	testkit.Eventually(t, "r2 keeps the call", func() bool {
+		rec, _ := g.emu.Call(ch)
+		return rec.Ended.IsZero() && r2.metric("switchboard_leader_term") == "2"
+	})
 }
 
 // agentPeers are the agent channels a channel shared a bridge with.
