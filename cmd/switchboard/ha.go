@@ -153,8 +153,12 @@ func serveHA(ctx context.Context, s serveSession, ha haFlags) int {
 		return 1
 	}
 	term, from, err := standby(ctx, cfg, base, el, s.token, log)
-	if err != nil {
+	if ctx.Err() != nil {
 		return 0 // stopped while standing by
+	}
+	if err != nil {
+		log.Error("standby", "err", err)
+		return 1
 	}
 	lost := make(chan error, 1)
 	hctx, stopHold := context.WithCancel(context.Background())
