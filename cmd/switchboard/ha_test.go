@@ -138,7 +138,7 @@ func TestHAKillLeader(t *testing.T) {
 		if i%4 == 0 {
 			round.callbacks = append(round.callbacks, g.requestCallback(t, fmt.Sprintf("+4930400%04d", i)))
 		}
-		time.Sleep(time.Duration(rng.IntN(1500)) * time.Millisecond) // a random point of the calls' lives
+		time.Sleep(time.Duration(rng.IntN(1000)) * time.Millisecond) // a random point of the calls' lives
 		leader.signal(syscall.SIGKILL)
 		killed := time.Now()
 		<-leader.done
@@ -195,7 +195,7 @@ func (g *haRig) settle(t *testing.T, i int, round haRound) {
 // again) and prints the take-over times.
 func (g *haRig) report(t *testing.T, rounds []haRound) {
 	var times []time.Duration
-	calls, kept := 0, 0
+	calls, kept, reoffered := 0, 0, 0
 	for i, r := range rounds {
 		times = append(times, r.takeOver)
 		for _, ch := range r.callers {
@@ -204,6 +204,11 @@ func (g *haRig) report(t *testing.T, rounds []haRound) {
 				t.Errorf("round %d: caller %s talked to %d agents: %v", i, ch, len(p), p)
 			} else {
 				kept++
+			}
+			offers := offersOf(g.emu, ch)
+			reoffered += len(offers) - 1
+			if a, b, ok := overlapping(offers); ok {
+				t.Errorf("round %d: caller %s offered twice at once: %+v and %+v", i, ch, a, b)
 			}
 		}
 		for _, n := range r.callbacks {
@@ -217,6 +222,35 @@ func (g *haRig) report(t *testing.T, rounds []haRound) {
 	if worst > 5*time.Second {
 		t.Errorf("take-over took up to %v, want within 5 s", worst)
 	}
-	fmt.Printf("HA take-over over %d kills -9 (lease %v): p50 %v, max %v; calls kept %d of %d\n",
-		len(times), *haLease, p50.Round(10*time.Millisecond), worst.Round(10*time.Millisecond), kept, calls)
+	fmt.Printf("HA take-over over %d kills -9 (lease %v): p50 %v, max %v; calls kept %d of %d, offers taken back and made again %d, none at once\n",
+		len(times), *haLease, p50.Round(10*time.Millisecond), worst.Round(10*time.Millisecond), kept, calls, reoffered)
+}
+
+// offersOf are the agent legs the routers made for a caller (<channel>-a1, -a2, …).
+func offersOf(emu *ariemu.Server, ch string) []ariemu.CallRecord {
+	var out []ariemu.CallRecord
+	for _, r := range emu.Calls() {
+		if r.Kind == ariemu.KindAgent && strings.HasPrefix(r.ChannelID, ch+"-a") {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// overlapping finds two legs that were up at the same time (a call offered twice at once).
+func overlapping(legs []ariemu.CallRecord) (a, b ariemu.CallRecord, ok bool) {
+	end := func(r ariemu.CallRecord) time.Time {
+		if r.Ended.IsZero() {
+			return time.Now()
+		}
+		return r.Ended
+	}
+	for i := range legs {
+		for j := i + 1; j < len(legs); j++ {
+			if legs[i].Created.Before(end(legs[j])) && legs[j].Created.Before(end(legs[i])) {
+				return legs[i], legs[j], true
+			}
+		}
+	}
+	return a, b, false
 }
