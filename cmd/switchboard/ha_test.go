@@ -114,6 +114,9 @@ type haRound struct {
 // prints the figures of docs/ha.md.
 func TestHAKillLeader(t *testing.T) {
 	g := newHARig(t, *haLease)
+	for i := 1001; i <= 1010; i++ { // phones ring 0.4 s: a kill finds calls waiting, ringing or connected
+		g.emu.SetPhone(fmt.Sprintf("PJSIP/%d", i), ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 400 * time.Millisecond})
+	}
 	routers := map[string]*haRouter{"r1": g.start("r1", g.dbURL)}
 	testkit.Eventually(t, "r1 leads", routers["r1"].leads)
 	routers["r2"] = g.start("r2", g.dbURL)
@@ -205,8 +208,8 @@ func (g *haRig) report(t *testing.T, rounds []haRound) {
 			} else {
 				kept++
 			}
-			offers := offersOf(g.emu, ch)
-			reoffered += len(offers) - 1
+			offers, n := offersOf(g.emu, ch)
+			reoffered += n - 1
 			if a, b, ok := overlapping(offers); ok {
 				t.Errorf("round %d: caller %s offered twice at once: %+v and %+v", i, ch, a, b)
 			}
@@ -226,15 +229,22 @@ func (g *haRig) report(t *testing.T, rounds []haRound) {
 		len(times), *haLease, p50.Round(10*time.Millisecond), worst.Round(10*time.Millisecond), kept, calls, reoffered)
 }
 
-// offersOf are the agent legs the routers made for a caller (<channel>-a1, -a2, …).
-func offersOf(emu *ariemu.Server, ch string) []ariemu.CallRecord {
-	var out []ariemu.CallRecord
+// offersOf are the agent legs the routers made for a caller (<channel>-a1, -a2, …), one record
+// per channel id, and how many times they were originated: a router that takes over numbers
+// its offers afresh and may reuse an id whose channel has ended (Asterisk, and the emulator,
+// refuse an id still in use, so legs of one id are never up together).
+func offersOf(emu *ariemu.Server, ch string) (legs []ariemu.CallRecord, originated int) {
+	seen := map[string]bool{}
 	for _, r := range emu.Calls() {
 		if r.Kind == ariemu.KindAgent && strings.HasPrefix(r.ChannelID, ch+"-a") {
-			out = append(out, r)
+			originated++
+			if !seen[r.ChannelID] {
+				seen[r.ChannelID] = true
+				legs = append(legs, r)
+			}
 		}
 	}
-	return out
+	return legs, originated
 }
 
 // overlapping finds two legs that were up at the same time (a call offered twice at once).
