@@ -247,7 +247,13 @@ func offersOf(emu *ariemu.Server, ch string) (legs []ariemu.CallRecord, originat
 	return legs, originated
 }
 
-// overlapping finds two legs that were up at the same time (a call offered twice at once).
+// takeBack is how long a leg left by a killed leader (answered or ringing, never bridged) may
+// still be up when the new leader offers the call again: its reconciliation hangs that leg up
+// and offers again without waiting for the hang-up's answer (they overlap by well under a ms).
+const takeBack = 100 * time.Millisecond
+
+// overlapping finds two legs that were up at the same time (a call offered twice at once),
+// beyond a take-back in flight.
 func overlapping(legs []ariemu.CallRecord) (a, b ariemu.CallRecord, ok bool) {
 	end := func(r ariemu.CallRecord) time.Time {
 		if r.Ended.IsZero() {
@@ -256,10 +262,15 @@ func overlapping(legs []ariemu.CallRecord) (a, b ariemu.CallRecord, ok bool) {
 		return r.Ended
 	}
 	for i := range legs {
-		for j := i + 1; j < len(legs); j++ {
-			if legs[i].Created.Before(end(legs[j])) && legs[j].Created.Before(end(legs[i])) {
-				return legs[i], legs[j], true
+		for j := range legs {
+			x, y := legs[i], legs[j]
+			if i == j || !x.Created.Before(y.Created) || !y.Created.Before(end(x)) {
+				continue // not x, then y while x was up
 			}
+			if x.Bridged.IsZero() && x.HungUpBy == "app" && end(x).Sub(y.Created) < takeBack {
+				continue
+			}
+			return x, y, true
 		}
 	}
 	return a, b, false
