@@ -41,6 +41,7 @@ type daemon struct {
 	policies atomic.Pointer[map[string]recording.Policy] // recording policy by queue
 	crmLive  atomic.Pointer[crmLive]                     // the crm: section at run time: identification, segments
 	metrics  *describedRegistry
+	ha       daemonOptions // Term and Leading of a router among several
 }
 
 // daemonData is the daemon's database side.
@@ -73,6 +74,11 @@ type daemonLoops struct {
 type daemonOptions struct {
 	Logger       *slog.Logger
 	MetricsToken string
+	// Term is the leader lease's term of a router among several (serve -ha; 0: a router alone):
+	// its writes carry it and are refused once the lease has another. Leading then says
+	// whether it still leads; its ARI requests that act are sent only while it does.
+	Term    int64
+	Leading func() bool
 }
 
 // purgeEvery is how often recordings past their queue's retention are purged (and recordings
@@ -81,7 +87,7 @@ const purgeEvery = time.Hour
 
 // startDaemon brings everything up; it returns once the HTTP server listens.
 func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*daemon, error) {
-	d := &daemon{log: opt.Logger, cfg: cfg, daemonLoops: daemonLoops{runErrs: make(chan error, 4)}}
+	d := &daemon{log: opt.Logger, cfg: cfg, daemonLoops: daemonLoops{runErrs: make(chan error, 4)}, ha: opt}
 	ok := false
 	defer func() {
 		if !ok {
@@ -96,6 +102,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	d.metrics = reg
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(store.NewCallbackCollector(st, 2*time.Second))
+	reg.MustRegister(leaderMetrics(d.leading, func() int64 { return opt.Term })...)
 	j, err := store.NewJournal(st, store.JournalOptions{Node: cfg.Node, Logger: d.log, Registerer: reg})
 	if err != nil {
 		return nil, err
@@ -151,6 +158,10 @@ func (d *daemon) openStore(ctx context.Context, cfg *config.Config) error {
 		d.log.Info("private database running", "cluster", cl)
 	}
 	st, err := store.Open(ctx, dbURL, d.log)
+	if err == nil && d.ha.Term > 0 {
+		st.Close() // migrated; the leader's connections carry its term
+		st, err = store.OpenFenced(ctx, dbURL, d.ha.Term, idleInTx, d.log)
+	}
 	if err != nil {
 		return err
 	}
@@ -193,7 +204,11 @@ func (d *daemon) startRouter(ctx context.Context, cfg *config.Config, reg *descr
 	}
 	ds := daemonStore{st: st, node: cfg.Node, last: last, asked: asked, journal: d.journal}
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User, Password: cfg.ARI.Password, MaxConns: cfg.ARI.MaxConns, Registerer: reg})
-	r, err := router.New(rcfg, rest, router.Options{
+	var tel router.Telephony = rest
+	if d.ha.Leading != nil {
+		tel = leaderTel{rest, d.ha.Leading, d.log}
+	}
+	r, err := router.New(rcfg, tel, router.Options{
 		Logger: d.log, Registerer: reg, Observers: []func(acd.Event){d.journal.Record, d.pops.Observe, d.interactions.Observe, d.callers.Observe},
 		Callback: d.callbacks.ivrCallback, Callbacks: d.callbacks,
 		Agents: ds, Journal: ds, // calls that ended while the router was away are closed
@@ -208,6 +223,9 @@ func (d *daemon) startRouter(ctx context.Context, cfg *config.Config, reg *descr
 	d.router = r
 	return nil
 }
+
+// leading: a router alone always leads; one among several while it holds the lease.
+func (d *daemon) leading() bool { return d.ha.Leading == nil || d.ha.Leading() }
 
 // webServer builds the HTTP side on the store, the router and the screen pop (webwire.go).
 func (d *daemon) webServer(cfg *config.Config, opt daemonOptions) *http.Server {

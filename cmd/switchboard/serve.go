@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"switchboard/internal/config"
 )
@@ -47,11 +49,16 @@ func checkConfig(args []string, stdout, stderr io.Writer) int {
 }
 
 // serveCmd runs the router against a real Asterisk until SIGINT or SIGTERM; SIGHUP reloads
-// the configuration file without dropping a call.
+// the configuration file without dropping a call. With -ha it is one of several routers
+// sharing the database, leading while it holds the lease (ha.go).
 func serveCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	file := fs.String("c", "switchboard.yaml", "configuration file")
+	var ha haFlags
+	fs.BoolVar(&ha.on, "ha", false, "one of several routers on one database: lead while holding the lease, else stand by")
+	fs.StringVar(&ha.name, "name", "", "with -ha: this router's name, unique among the routers (default host-pid)")
+	fs.DurationVar(&ha.lease, "lease", 3*time.Second, "with -ha: the leader lease's length; renewed every third of it")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -74,13 +81,33 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	s := serveSession{cfg: cfg, log: log, token: token, file: *file, hup: hup}
+	if ha.on {
+		return serveHA(ctx, s, ha)
+	}
 	d, err := startDaemon(ctx, cfg, daemonOptions{Logger: log, MetricsToken: token})
 	if err != nil {
 		log.Error("start", "err", err)
 		return 1
 	}
 	defer d.close()
-	log.Info("switchboard serving", "http", d.addr, "ari", cfg.ARI.URL, "node", cfg.Node)
+	return s.loop(ctx, d, nil)
+}
+
+// serveSession is what serve runs the daemon with.
+type serveSession struct {
+	cfg   *config.Config
+	log   *slog.Logger
+	token string
+	file  string
+	hup   chan os.Signal
+}
+
+// loop runs until a signal ends it (0), the daemon fails (1) or the lease is lost
+// (exitSteppedDown); SIGHUP reloads the configuration file.
+func (s serveSession) loop(ctx context.Context, d *daemon, lost <-chan error) int {
+	log := s.log
+	log.Info("switchboard serving", "http", d.addr, "ari", s.cfg.ARI.URL, "node", s.cfg.Node)
 	for {
 		select {
 		case <-ctx.Done():
@@ -89,8 +116,10 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		case err := <-d.runErrs:
 			log.Error("stopped", "err", err)
 			return 1
-		case <-hup:
-			next, err := loadConfigFile(*file)
+		case <-lost:
+			return exitSteppedDown
+		case <-s.hup:
+			next, err := loadConfigFile(s.file)
 			if err == nil {
 				err = next.LoadEnv(os.Getenv)
 			}
@@ -101,7 +130,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 				log.Error("reload refused; the running configuration stays", "err", err)
 				continue
 			}
-			log.Info("configuration reloaded", "file", *file)
+			log.Info("configuration reloaded", "file", s.file)
 		}
 	}
 }
