@@ -28,7 +28,7 @@ type MonitorRequest struct {
 	Supervisor string // the user
 	Agent      string
 	Mode       string // ModeMonitor, ModeWhisper or ModeBarge
-	Endpoint   string // the supervisor's phone
+	Endpoint   string // the supervisor's phone: one of Config.DeskEndpoints
 	// InScope says which queues the supervisor sees; the agent must be in one. nil: all.
 	InScope func(queue string) bool
 }
@@ -54,11 +54,12 @@ type monitor struct {
 	MonitorSession
 	snoop, phone, bridge string
 	ending               bool
+	w                    *worker // the session's requests, in order
 }
 
-// OnMonitorEnded sets what is told of every session that ends (the audit), on the owner.
-// Set it before the router runs.
-func (k *Controls) OnMonitorEnded(f func(MonitorEnded)) { k.c.audit = f }
+// OnMonitorEnded sets what is told of every session that ends (the audit); f is called off
+// the owner goroutine with a context bounding it.
+func (k *Controls) OnMonitorEnded(f func(context.Context, MonitorEnded)) { k.c.audit.Store(&f) }
 
 // Monitor starts the supervisor's session on the agent's connected call, or changes its mode.
 func (k *Controls) Monitor(ctx context.Context, req MonitorRequest) (MonitorSession, error) {
@@ -110,6 +111,9 @@ func (x *controls) agentCallOf(agent string, inScope func(string) bool) (*call, 
 }
 
 func (x *controls) startMonitor(req MonitorRequest) (MonitorSession, error) {
+	if err := EndpointAllowed(req.Endpoint, x.cfg.DeskEndpoints); err != nil {
+		return MonitorSession{}, err
+	}
 	c, err := x.agentCallOf(req.Agent, req.InScope)
 	if err != nil {
 		return MonitorSession{}, err
@@ -125,7 +129,7 @@ func (x *controls) startMonitor(req MonitorRequest) (MonitorSession, error) {
 	if fresh {
 		id := x.nextID("mon", "s")
 		m = &monitor{MonitorSession: MonitorSession{ID: id, Supervisor: req.Supervisor, Agent: req.Agent, Call: c.id,
-			Endpoint: req.Endpoint, Started: x.clock.Now()}, bridge: "sb-" + id, phone: "sb-" + id + "-p"}
+			Endpoint: req.Endpoint, Started: x.clock.Now()}, bridge: "sb-" + id, phone: "sb-" + id + "-p", w: &worker{act: x.u.ex.act}}
 		x.mons[id] = m
 		x.legs[m.phone] = id
 	}
@@ -137,10 +141,11 @@ func (x *controls) startMonitor(req MonitorRequest) (MonitorSession, error) {
 	x.legs[m.snoop] = m.ID
 	x.log.Info("supervisor monitoring", "session", m.ID, "supervisor", m.Supervisor, "agent", m.Agent, "call", c.id, "mode", m.Mode)
 	sn := Snoop{ID: m.snoop, Spy: "both", Whisper: modeWhisper[m.Mode], AppArgs: "snoop," + m.ID}
-	target, s := c.conn.agentChan, *m
-	x.u.ex.spawnWork(func(ctx context.Context) {
+	target, s := c.conn.agentChan, m.MonitorSession
+	bridge, phone := m.bridge, m.phone
+	m.w.do(func(ctx context.Context) {
 		if fresh {
-			if err := x.tel.CreateBridge(ctx, s.bridge, "mixing"); err != nil {
+			if err := x.tel.CreateBridge(ctx, bridge, "mixing"); err != nil {
 				x.monitorFailed(s.ID, err)
 				return
 			}
@@ -149,7 +154,7 @@ func (x *controls) startMonitor(req MonitorRequest) (MonitorSession, error) {
 			x.monitorFailed(s.ID, err)
 			return
 		}
-		if err := x.tel.AddChannel(ctx, s.bridge, sn.ID); err != nil {
+		if err := x.tel.AddChannel(ctx, bridge, sn.ID); err != nil {
 			x.monitorFailed(s.ID, err)
 			return
 		}
@@ -157,7 +162,7 @@ func (x *controls) startMonitor(req MonitorRequest) (MonitorSession, error) {
 			_ = ignoreGone(x.tel.Hangup(ctx, old, "normal"))
 		}
 		if fresh {
-			o := Originate{Endpoint: s.Endpoint, ChannelID: s.phone, AppArgs: "monitor," + s.ID, CallerID: "monitor", Timeout: 30 * time.Second}
+			o := Originate{Endpoint: s.Endpoint, ChannelID: phone, AppArgs: "monitor," + s.ID, CallerID: "monitor", Timeout: 30 * time.Second}
 			if err := x.tel.Originate(ctx, o); err != nil {
 				x.monitorFailed(s.ID, err)
 			}
@@ -234,11 +239,12 @@ func (x *controls) endMonitor(id string) {
 		delete(x.legs, ch)
 	}
 	x.log.Info("supervisor monitoring ended", "session", id, "supervisor", m.Supervisor, "agent", m.Agent)
-	if x.audit != nil {
-		x.audit(MonitorEnded{MonitorSession: m.MonitorSession, Ended: x.clock.Now()})
-	}
+	ended := MonitorEnded{MonitorSession: m.MonitorSession, Ended: x.clock.Now()}
 	chans, bridge := []string{m.snoop, m.phone}, m.bridge
-	x.u.ex.spawnWork(func(ctx context.Context) {
+	m.w.do(func(ctx context.Context) {
+		if f := x.audit.Load(); f != nil {
+			(*f)(ctx, ended)
+		}
 		for _, ch := range chans {
 			_ = ignoreGone(x.tel.Hangup(ctx, ch, "normal"))
 		}
@@ -266,7 +272,7 @@ func (x *controls) stasisStart(chanID, kind string, args []string) bool {
 			return true
 		}
 		bridge := m.bridge
-		x.u.ex.spawnWork(func(ctx context.Context) {
+		m.w.do(func(ctx context.Context) {
 			if err := x.tel.AddChannel(ctx, bridge, chanID); err != nil {
 				x.monitorFailed(id, err)
 			}
