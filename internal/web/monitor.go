@@ -27,11 +27,12 @@ type MonitorJSON struct {
 	Mode       string `json:"mode"`
 	Endpoint   string `json:"endpoint"`
 	Started    string `json:"started"`
+	Mine       bool   `json:"mine"` // the asking supervisor's own
 }
 
-func monitorJSON(m router.MonitorSession) MonitorJSON {
+func monitorJSON(m router.MonitorSession, user string) MonitorJSON {
 	return MonitorJSON{ID: m.ID, Supervisor: m.Supervisor, Agent: m.Agent, Call: m.Call, Mode: m.Mode, Endpoint: m.Endpoint,
-		Started: m.Started.UTC().Format("2006-01-02T15:04:05.000Z07:00")}
+		Started: m.Started.UTC().Format("2006-01-02T15:04:05.000Z07:00"), Mine: m.Supervisor == user}
 }
 
 // monitorAgent answers POST /api/supervisor/agents/{id}/{monitor,whisper,barge}: the
@@ -58,7 +59,7 @@ func (s *server) monitorAgent(mode string) http.HandlerFunc {
 			return
 		}
 		s.monitorAudit(r, "monitor."+mode, agent, m.ID+" "+m.Call+" "+m.Endpoint)
-		writeJSON(w, http.StatusOK, monitorJSON(m))
+		writeJSON(w, http.StatusOK, monitorJSON(m, u.Username))
 	}
 }
 
@@ -88,14 +89,14 @@ func (s *server) listMonitoring(w http.ResponseWriter, r *http.Request) {
 	out := []MonitorJSON{}
 	for _, m := range all {
 		if m.Supervisor == u.Username || inScope == nil {
-			out = append(out, monitorJSON(m))
+			out = append(out, monitorJSON(m, u.Username))
 			continue
 		}
 		if s.opt.Desktop == nil {
 			continue
 		}
 		if v, err := s.opt.Desktop.Agent(r.Context(), m.Agent); err == nil && agentInScope(inScope, v) {
-			out = append(out, monitorJSON(m))
+			out = append(out, monitorJSON(m, u.Username))
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
