@@ -132,3 +132,13 @@ func (s *Server) Muted(channelID string) (in, out bool) {
 	}
 	return false, false
 }
+
+// BridgeOf is the id of the bridge a live channel is in, or "".
+func (s *Server) BridgeOf(channelID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ch := s.channels[channelID]; ch != nil && !ch.gone && ch.bridge != nil {
+		return ch.bridge.id
+	}
+	return ""
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"switchboard/acd"
@@ -38,26 +39,30 @@ type Snoop struct {
 // controls is the unit of the call controls and monitoring; its maps are the owner's.
 type controls struct {
 	*Router
-	port  ChannelControls          // nil: the Telephony has no controls
-	state map[string]*controlState // by call id, while the call lasts
-	mons  map[string]*monitor      // supervisors' sessions by id (monitor.go)
-	legs  map[string]string        // a monitor's snoop or phone channel → its session
-	seq   int                      // numbers the channels the controls make
-	audit func(MonitorEnded)       // told of every monitoring session that ended
+	port  ChannelControls                                     // nil: the Telephony has no controls
+	state map[string]*controlState                            // by call id, while the call lasts
+	mons  map[string]*monitor                                 // supervisors' sessions by id (monitor.go)
+	legs  map[string]string                                   // a monitor's snoop or phone channel → its session; a consulted leg → "cs:" call
+	pairs map[string]*pair                                    // the legs of completed transfers (controls_consult.go)
+	seq   int                                                 // numbers the channels the controls make
+	audit atomic.Pointer[func(context.Context, MonitorEnded)] // told of every monitoring session that ended
 }
 
 // controlState is what the controls changed on a call.
 type controlState struct {
-	held  bool // the caller hears music, the agent and caller do not hear each other
-	muted bool // the agent's voice does not reach the call
+	held  bool        // the caller hears music, the agent and caller do not hear each other
+	muted bool        // the agent's voice does not reach the call
+	cs    *consultLeg // the consultation under way (controls_consult.go)
 }
 
 func newControls(r *Router) *controls {
 	port, _ := r.tel.(ChannelControls)
 	// Numbered from the start time, so that a restarted router makes no id of a channel
 	// the previous one left up.
-	return &controls{Router: r, port: port, state: map[string]*controlState{},
-		mons: map[string]*monitor{}, legs: map[string]string{}, seq: int(time.Now().Unix()%1e6) * 1000}
+	x := &controls{Router: r, port: port, state: map[string]*controlState{}, mons: map[string]*monitor{},
+		legs: map[string]string{}, pairs: map[string]*pair{}, seq: int(time.Now().Unix()%1e6) * 1000}
+	r.loop.observers = append(r.loop.observers, x.callOver)
+	return x
 }
 
 // Controls carries out the agents' and supervisors' requests on the calls of a Router.
@@ -132,8 +137,8 @@ func asUnavailable(err error) error {
 
 // prune forgets the state of calls that are over.
 func (x *controls) prune() {
-	for id := range x.state {
-		if x.calls[id] == nil {
+	for id, st := range x.state {
+		if x.calls[id] == nil && st.cs == nil {
 			delete(x.state, id)
 		}
 	}

@@ -270,11 +270,18 @@ func TestControlBlindTransferToNumber(t *testing.T) {
 	})
 }
 
+// supervisorConfig lets supervisors' phones PJSIP/9xxx be rung.
+func supervisorConfig() router.Config {
+	cfg := routertest.Config()
+	cfg.DeskEndpoints = []string{"PJSIP/9???"}
+	return cfg
+}
+
 func TestMonitorThenWhisper(t *testing.T) {
-	g := newCtlRig(t, routertest.Config())
+	g := newCtlRig(t, supervisorConfig())
 	var mu sync.Mutex
 	var audited []router.MonitorEnded
-	g.k.OnMonitorEnded(func(e router.MonitorEnded) { mu.Lock(); audited = append(audited, e); mu.Unlock() })
+	g.k.OnMonitorEnded(func(_ context.Context, e router.MonitorEnded) { mu.Lock(); audited = append(audited, e); mu.Unlock() })
 	g.emu.SetPhone("PJSIP/9001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 20 * time.Millisecond})
 	caller, agent := g.connected()
 	ctx := context.Background()
@@ -284,6 +291,9 @@ func TestMonitorThenWhisper(t *testing.T) {
 		t.Fatalf("agent outside the supervisor's queues: %v", err)
 	}
 	req.InScope = func(q string) bool { return q == "line1" }
+	if _, err := g.k.Monitor(ctx, router.MonitorRequest{Supervisor: "sue", Agent: "a1", Mode: router.ModeMonitor, Endpoint: "PJSIP/1002"}); code(err) != acd.EInvalid {
+		t.Fatalf("into a phone not among the desk phones: %v", err)
+	}
 	if _, err := g.k.Monitor(ctx, router.MonitorRequest{Supervisor: "sue", Agent: "a2", Mode: router.ModeMonitor, Endpoint: "PJSIP/9001"}); code(err) != acd.EConflict {
 		t.Fatalf("agent not on a call: %v", err)
 	}
@@ -331,6 +341,7 @@ func TestMonitorThenWhisper(t *testing.T) {
 	if rec := g.ended(phone().ChannelID); rec.HungUpBy != "app" {
 		t.Fatalf("supervisor's phone: %+v", rec)
 	}
+	testkit.Eventually(t, "the session audited", func() bool { mu.Lock(); defer mu.Unlock(); return len(audited) > 0 })
 	mu.Lock()
 	defer mu.Unlock()
 	if len(audited) != 1 || audited[0].ID != s.ID || audited[0].Supervisor != "sue" || audited[0].Agent != "a1" || audited[0].Ended.Before(audited[0].Started) {
@@ -342,9 +353,9 @@ func TestMonitorThenWhisper(t *testing.T) {
 }
 
 func TestMonitorEndsWithTheCall(t *testing.T) {
-	g := newCtlRig(t, routertest.Config())
+	g := newCtlRig(t, supervisorConfig())
 	ended := make(chan router.MonitorEnded, 1)
-	g.k.OnMonitorEnded(func(e router.MonitorEnded) { ended <- e })
+	g.k.OnMonitorEnded(func(_ context.Context, e router.MonitorEnded) { ended <- e })
 	g.emu.SetPhone("PJSIP/9001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 20 * time.Millisecond})
 	caller, _ := g.connected()
 	ctx := context.Background()
@@ -373,4 +384,149 @@ func TestMonitorEndsWithTheCall(t *testing.T) {
 	if s, _ := g.k.Monitoring(ctx); len(s) != 0 {
 		t.Fatalf("sessions left: %+v", s)
 	}
+}
+
+// consultConfig has a1 and a2 on line1 and b1 on line2; only a1 takes line1's calls at first.
+func consultRig(t *testing.T) (*ctlRig, string, string) {
+	g := newCtlRig(t, routertest.Config())
+	if err := g.r.Do(context.Background(), func(e *acd.Engine) error { return e.Pause("a2", "break") }); err != nil {
+		t.Fatal(err)
+	}
+	caller, agent := g.connected()
+	g.emu.SetPhone("PJSIP/2001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 20 * time.Millisecond})
+	g.emu.SetPhone("PJSIP/5550123", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 20 * time.Millisecond})
+	return g, caller, agent
+}
+
+// legOf is the live channel of endpoint, or "".
+func legOf(emu *ariemu.Server, endpoint string) string {
+	for _, rec := range emu.Calls() {
+		if rec.Endpoint == endpoint && rec.Ended.IsZero() && !rec.Answered.IsZero() {
+			return rec.ChannelID
+		}
+	}
+	return ""
+}
+
+func TestConsultAgentThenComplete(t *testing.T) {
+	g, caller, agent := consultRig(t)
+	ctx := context.Background()
+	id := "ast1-" + caller
+	if err := g.k.Consult(ctx, "a1", id, router.Target{Agent: "a2"}); code(err) != acd.EConflict {
+		t.Fatalf("consult a paused agent: %v", err)
+	}
+	if err := g.k.Consult(ctx, "a2", id, router.Target{Agent: "b1"}); code(err) != acd.EConflict {
+		t.Fatalf("consult from another agent's call: %v", err)
+	}
+	if err := g.k.Complete(ctx, "a1", id); code(err) != acd.EConflict {
+		t.Fatalf("complete without a consultation: %v", err)
+	}
+	if err := g.k.Consult(ctx, "a1", id, router.Target{Agent: "b1"}); err != nil {
+		t.Fatal(err)
+	}
+	var b1 string
+	testkit.Eventually(t, "a1 talks with b1, the caller on hold", func() bool {
+		b1 = legOf(g.emu, "PJSIP/2001")
+		return b1 != "" && bridgedWith(g.emu, b1, "PJSIP/1001") && g.emu.HearsMusic(caller)
+	})
+	if v := g.agent("b1"); v.State != acd.Paused || v.Reason != "consult" {
+		t.Fatalf("b1 while consulted: %+v", v)
+	}
+	if err := g.k.Consult(ctx, "a1", id, router.Target{Number: "5550123"}); code(err) != acd.EConflict {
+		t.Fatalf("a second consultation: %v", err)
+	}
+	if err := g.k.Complete(ctx, "a1", id); err != nil {
+		t.Fatal(err)
+	}
+	if rec := g.ended(agent); rec.HungUpBy != "app" {
+		t.Fatalf("a1's leg: %+v", rec)
+	}
+	testkit.Eventually(t, "the caller talks with b1 without music", func() bool {
+		return bridgedWith(g.emu, caller, "PJSIP/2001") && !g.emu.HearsMusic(caller)
+	})
+	testkit.Eventually(t, "the call ended for a1", func() bool {
+		return g.seen(func(ev acd.Event) bool { e, ok := ev.(acd.CallEnded); return ok && e.Call == id && e.Agent == "a1" })
+	})
+	if err := g.emu.Hangup(caller); err != nil {
+		t.Fatal(err)
+	}
+	if rec := g.ended(b1); rec.HungUpBy != "app" {
+		t.Fatalf("b1's leg after the caller left: %+v", rec)
+	}
+	testkit.Eventually(t, "b1 available again", func() bool { return g.agent("b1").State == acd.Available })
+}
+
+func TestConsultNumberThenCancel(t *testing.T) {
+	g, caller, agent := consultRig(t)
+	ctx := context.Background()
+	id := "ast1-" + caller
+	if err := g.k.Consult(ctx, "a1", id, router.Target{Number: "5550123"}); err != nil {
+		t.Fatal(err)
+	}
+	var leg string
+	testkit.Eventually(t, "a1 talks with the number", func() bool {
+		leg = legOf(g.emu, "PJSIP/5550123")
+		return leg != "" && bridgedWith(g.emu, leg, "PJSIP/1001")
+	})
+	if err := g.k.CancelConsult(ctx, "a1", id); err != nil {
+		t.Fatal(err)
+	}
+	if rec := g.ended(leg); rec.HungUpBy != "app" {
+		t.Fatalf("the consulted leg: %+v", rec)
+	}
+	if err := g.k.Hold(ctx, "a1", id, false); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "a1 back with the caller, off hold", func() bool {
+		in, _ := g.emu.Muted(agent)
+		return !g.emu.HearsMusic(caller) && !in && sharesBridge(g.emu, caller, agent)
+	})
+}
+
+func TestConferenceThenAgentLeaves(t *testing.T) {
+	g, caller, agent := consultRig(t)
+	ctx := context.Background()
+	id := "ast1-" + caller
+	if err := g.k.Conference(ctx, "a1", id); code(err) != acd.EConflict {
+		t.Fatalf("conference without a consultation: %v", err)
+	}
+	if err := g.k.Consult(ctx, "a1", id, router.Target{Number: "5550123"}); err != nil {
+		t.Fatal(err)
+	}
+	var leg string
+	testkit.Eventually(t, "the number answered", func() bool {
+		leg = legOf(g.emu, "PJSIP/5550123")
+		return leg != "" && bridgedWith(g.emu, leg, "PJSIP/1001")
+	})
+	if err := g.k.Conference(ctx, "a1", id); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "all three in one bridge", func() bool {
+		return sharesBridge(g.emu, caller, agent) && sharesBridge(g.emu, caller, leg) && !g.emu.HearsMusic(caller)
+	})
+	if err := g.emu.Hangup(agent); err != nil {
+		t.Fatal(err)
+	}
+	if rec := g.ended(leg); rec.HungUpBy != "app" {
+		t.Fatalf("the third leg after the call ended: %+v", rec)
+	}
+}
+
+func TestBlindTransferToAgent(t *testing.T) {
+	g, caller, agent := consultRig(t)
+	ctx := context.Background()
+	id := "ast1-" + caller
+	if err := g.k.Transfer(ctx, "a1", id, router.Target{Agent: "b1"}); err != nil {
+		t.Fatal(err)
+	}
+	if rec := g.ended(agent); rec.HungUpBy != "app" {
+		t.Fatalf("a1's leg: %+v", rec)
+	}
+	testkit.Eventually(t, "the caller talks with b1", func() bool { return bridgedWith(g.emu, caller, "PJSIP/2001") })
+}
+
+// sharesBridge says whether a and b are in the same bridge now.
+func sharesBridge(emu *ariemu.Server, a, b string) bool {
+	ba, bb := emu.BridgeOf(a), emu.BridgeOf(b)
+	return ba != "" && ba == bb
 }

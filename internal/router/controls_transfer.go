@@ -13,13 +13,20 @@ import (
 type Target struct {
 	Queue  string
 	Number string
+	Agent  string // a consultation's, or a blind transfer's (a consultation completed on answer)
 }
 
 func (t Target) check() error {
-	t.Queue, t.Number = strings.TrimSpace(t.Queue), strings.TrimSpace(t.Number)
+	t.Queue, t.Number, t.Agent = strings.TrimSpace(t.Queue), strings.TrimSpace(t.Number), strings.TrimSpace(t.Agent)
+	n := 0
+	for _, s := range []string{t.Queue, t.Number, t.Agent} {
+		if s != "" {
+			n++
+		}
+	}
 	switch {
-	case (t.Queue == "") == (t.Number == ""):
-		return invalid("a transfer goes to a queue or to a number")
+	case n != 1:
+		return invalid("a transfer goes to one queue, number or agent")
 	case t.Number != "" && (len(t.Number) > 32 || strings.Trim(t.Number, "+0123456789") != "" || strings.LastIndex(t.Number, "+") > 0):
 		return invalid("a number is up to 32 digits, with an optional leading +")
 	}
@@ -35,7 +42,13 @@ func (k *Controls) Transfer(ctx context.Context, agent, callID string, t Target)
 		return err
 	}
 	x := k.c
+	if t.Agent != "" {
+		return x.consult(ctx, agent, callID, t, true)
+	}
 	return x.onCall(ctx, agent, callID, func(c *call, st *controlState) (job, error) {
+		if st.cs != nil {
+			return nil, &acd.Error{Code: acd.EConflict, Message: "a consultation is under way: complete or cancel it"}
+		}
 		if t.Queue != "" {
 			return nil, x.toQueue(c, t.Queue)
 		}

@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"switchboard/acd"
@@ -260,6 +261,9 @@ func (x *controls) stasisStart(chanID, kind string, args []string) bool {
 		id = args[1]
 	}
 	switch kind {
+	case "consult":
+		x.consultAnswered(chanID, id)
+		return true
 	case "snoop":
 		if x.legs[chanID] == "" || x.legs[chanID] != id {
 			x.u.lines.hangupLater(chanID) // of a session that ended meanwhile
@@ -284,7 +288,12 @@ func (x *controls) stasisStart(chanID, kind string, args []string) bool {
 
 // channelGone: a channel the router's calls do not hold left; a monitor's ends its session.
 func (x *controls) channelGone(chanID string) {
-	if id := x.legs[chanID]; id != "" {
+	switch id := x.legs[chanID]; {
+	case x.pairs[chanID] != nil:
+		x.pairGone(chanID)
+	case strings.HasPrefix(id, "cs:"):
+		x.consultGone(chanID)
+	case id != "":
 		x.endMonitor(id)
 	}
 }
