@@ -56,6 +56,8 @@ func TestBrowserCallControls(t *testing.T) {
 	}
 	emu.SetPhone("PJSIP/2008", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond})
 	emu.SetPhone("PJSIP/2901", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond})
+	emu.SetPhone("PJSIP/2009", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond})
+	emu.SetCustomer("5550123", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond})
 
 	alloc, cancel := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(browser), chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true),
 		chromedp.Flag("disable-gpu", true), chromedp.Flag("no-first-run", true), chromedp.Flag("disable-background-networking", true),
@@ -125,7 +127,7 @@ func TestBrowserCallControls(t *testing.T) {
 			t.Fatal(err)
 		}
 		callerCh, callID = ch, "demo-"+ch
-		run(t, heidi, "the controls show", chromedp.WaitVisible(css(`#ctl-panel #ctl-hold`)))
+		run(t, heidi, "the controls show", chromedp.WaitVisible(css(`#ctl-panel[data-call="`+callID+`"] #ctl-hold`)))
 		testkit.Eventually(t, "Heidi's leg bridged", func() bool {
 			agentCh = peerOn(emu, callerCh, "PJSIP/2008")
 			return agentCh != ""
@@ -179,7 +181,9 @@ func TestBrowserCallControls(t *testing.T) {
 		_ = emu.Hangup(callerCh)
 		backToWork(t)
 	})
+	ctlConsultSteps(t, step, run, heidi, d, emu, place, &callerCh, shots)
 	step("agent hangs up", func(t *testing.T) {
+		backToWork(t)
 		place(t)
 		run(t, heidi, "hang up", chromedp.Click(css(`#ctl-hangup`)), chromedp.WaitVisible(css(`#state[data-state="wrap_up"]`)),
 			chromedp.WaitNotVisible(css(`#ctl-panel`)))
@@ -268,6 +272,71 @@ func ctlMonitorSteps(t *testing.T, step func(string, func(*testing.T)), run func
 		})
 		if got := strings.Join(actions, ","); got != "monitor.monitor,monitor.whisper,monitor.barge,monitor.end" {
 			t.Fatalf("audit trail %s", got)
+		}
+	})
+}
+
+// ctlConsultSteps: on a new call, Heidi consults a number and cancels, then consults Ivan,
+// joins all three and completes the transfer to him.
+func ctlConsultSteps(t *testing.T, step func(string, func(*testing.T)), run func(*testing.T, context.Context, string, ...chromedp.Action[chromedp.Void]),
+	heidi context.Context, d *daemon, emu *ariemu.Server, place func(*testing.T), callerCh *string, shots string) {
+	ctx := context.Background()
+	step("agent consults a number and cancels", func(t *testing.T) {
+		if err := d.router.SetAgentState(ctx, "1008", acd.Available, ""); err != nil {
+			t.Fatal(err)
+		}
+		testkit.Eventually(t, "Heidi available", func() bool { v, _ := d.router.Agent(ctx, "1008"); return v.State == acd.Available })
+		place(t)
+		run(t, heidi, "consult 5550123", chromedp.SetValue(css(`#ctl-consult-kind`), "number"), chromedp.SetValue(css(`#ctl-consult-target`), "5550123"),
+			chromedp.Click(css(`#ctl-consult-form button[type=submit]`)), chromedp.WaitVisible(css(`#ctl-cancel`)))
+		var leg string
+		testkit.Eventually(t, "Heidi talks with the number, the caller on hold", func() bool {
+			calls := emu.CustomerCalls("5550123")
+			if len(calls) == 0 {
+				return false
+			}
+			leg = calls[len(calls)-1].ChannelID
+			return peerOn(emu, leg, "PJSIP/2008") != "" && emu.HearsMusic(*callerCh)
+		})
+		shot(t, heidi, shots, "ctl-consulting")
+		run(t, heidi, "cancel", chromedp.Click(css(`#ctl-cancel`)), chromedp.WaitVisible(css(`#ctl-consult-form`)))
+		testkit.Eventually(t, "the number hung up", func() bool { rec, _ := emu.Call(leg); return !rec.Ended.IsZero() })
+		run(t, heidi, "resume", chromedp.Click(css(`#ctl-resume`)), chromedp.WaitVisible(css(`#ctl-hold`)))
+	})
+	step("agent consults an agent, joins all three and completes", func(t *testing.T) {
+		if err := d.router.AgentLogin(ctx, "1009", "PJSIP/2009"); err != nil {
+			t.Fatal(err)
+		}
+		testkit.Eventually(t, "Ivan available", func() bool { v, _ := d.router.Agent(ctx, "1009"); return v.State == acd.Available })
+		run(t, heidi, "consult Ivan", chromedp.SetValue(css(`#ctl-consult-kind`), "agent"), chromedp.SetValue(css(`#ctl-consult-target`), "1009"),
+			chromedp.Click(css(`#ctl-consult-form button[type=submit]`)), chromedp.WaitVisible(css(`#ctl-conference`)))
+		var ivan string
+		testkit.Eventually(t, "Heidi talks with Ivan", func() bool {
+			for _, rec := range emu.Calls() {
+				if rec.Endpoint == "PJSIP/2009" && rec.Ended.IsZero() && peerOn(emu, rec.ChannelID, "PJSIP/2008") != "" {
+					ivan = rec.ChannelID
+					return true
+				}
+			}
+			return false
+		})
+		run(t, heidi, "conference", chromedp.Click(css(`#ctl-conference`)), chromedp.WaitNotVisible(css(`#ctl-conference`)))
+		testkit.Eventually(t, "the caller hears Ivan, no music", func() bool {
+			return peerOn(emu, *callerCh, "PJSIP/2009") != "" && !emu.HearsMusic(*callerCh)
+		})
+		shot(t, heidi, shots, "ctl-conference")
+		run(t, heidi, "complete", chromedp.Click(css(`#ctl-complete`)), chromedp.WaitVisible(css(`#state[data-state="wrap_up"]`)))
+		if rec, _ := emu.Call(ivan); !rec.Ended.IsZero() {
+			t.Fatal("Ivan's leg went with Heidi")
+		}
+		if rec, _ := emu.Call(*callerCh); !rec.Ended.IsZero() {
+			t.Fatal("the caller went with Heidi")
+		}
+		_ = emu.Hangup(*callerCh)
+		testkit.Eventually(t, "Ivan's leg ends with the caller", func() bool { rec, _ := emu.Call(ivan); return !rec.Ended.IsZero() })
+		testkit.Eventually(t, "Ivan available again", func() bool { v, _ := d.router.Agent(ctx, "1009"); return v.State == acd.Available })
+		if err := d.router.SetAgentState(ctx, "1009", acd.LoggedOut, ""); err != nil { // the next call is Heidi's
+			t.Fatal(err)
 		}
 	})
 }

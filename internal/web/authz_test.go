@@ -115,6 +115,15 @@ var authzTable = []authzRow{
 		want: "401 204/409 403 403 204/409 403 403"},
 	{route: "POST /api/desk/call/transfer", a: "/api/desk/call/transfer", b: "/api/desk/call/transfer", body: `{"call":"c-a","queue":"support"}`, bodyB: `{"call":"c-b","queue":"support"}`,
 		want: "401 204/409 403 403 204/409 403 403"},
+	// Warm transfer: consult, then complete, cancel or join (a conference).
+	{route: "POST /api/desk/call/complete", a: "/api/desk/call/complete", b: "/api/desk/call/complete", body: `{"call":"c-a"}`, bodyB: `{"call":"c-b"}`,
+		want: "401 204/409 403 403 204/409 403 403"},
+	{route: "POST /api/desk/call/cancel", a: "/api/desk/call/cancel", b: "/api/desk/call/cancel", body: `{"call":"c-a"}`, bodyB: `{"call":"c-b"}`,
+		want: "401 204/409 403 403 204/409 403 403"},
+	{route: "POST /api/desk/call/conference", a: "/api/desk/call/conference", b: "/api/desk/call/conference", body: `{"call":"c-a"}`, bodyB: `{"call":"c-b"}`,
+		want: "401 204/409 403 403 204/409 403 403"},
+	{route: "POST /api/desk/call/consult", a: "/api/desk/call/consult", b: "/api/desk/call/consult", body: `{"call":"c-a","number":"5550123"}`, bodyB: `{"call":"c-b","number":"5550123"}`,
+		want: "401 204/409 403 403 204/409 403 403"},
 
 	// The agent's own desktop.
 	{route: "GET /api/agent/pop/stream", want: "401 200 403 403 200 403 403"},

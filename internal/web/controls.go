@@ -18,15 +18,21 @@ type CallControls interface {
 	Mute(ctx context.Context, agent, callID string, on bool) error
 	DTMF(ctx context.Context, agent, callID, digits string) error
 	Transfer(ctx context.Context, agent, callID string, t router.Target) error
+	Consult(ctx context.Context, agent, callID string, t router.Target) error
+	Complete(ctx context.Context, agent, callID string) error
+	CancelConsult(ctx context.Context, agent, callID string) error
+	Conference(ctx context.Context, agent, callID string) error
 }
 
 // controlRequest is the body of POST /api/desk/call/{action}: the call, and what the action
-// needs (digits for dtmf; a queue or a number for transfer).
+// needs (digits for dtmf; a queue, a number or an agent for transfer, a number or an agent
+// for consult).
 type controlRequest struct {
 	Call   string `json:"call"`
 	Digits string `json:"digits,omitempty"`
 	Queue  string `json:"queue,omitempty"`
 	Number string `json:"number,omitempty"`
+	Agent  string `json:"agent,omitempty"`
 }
 
 // callControl answers POST /api/desk/call/{action} for the agent's own call; 204 when done.
@@ -54,7 +60,15 @@ func (s *server) callControl(action string) http.HandlerFunc {
 		case "dtmf":
 			err = k.DTMF(ctx, agent, req.Call, req.Digits)
 		case "transfer":
-			err = k.Transfer(ctx, agent, req.Call, router.Target{Queue: req.Queue, Number: req.Number})
+			err = k.Transfer(ctx, agent, req.Call, router.Target{Queue: req.Queue, Number: req.Number, Agent: req.Agent})
+		case "consult":
+			err = k.Consult(ctx, agent, req.Call, router.Target{Queue: req.Queue, Number: req.Number, Agent: req.Agent})
+		case "complete":
+			err = k.Complete(ctx, agent, req.Call)
+		case "cancel":
+			err = k.CancelConsult(ctx, agent, req.Call)
+		case "conference":
+			err = k.Conference(ctx, agent, req.Call)
 		}
 		if err != nil {
 			s.controlError(w, action, err)
@@ -72,4 +86,4 @@ func (s *server) controlError(w http.ResponseWriter, what string, err error) {
 }
 
 // controlActions are the agent's controls, each a route POST /api/desk/call/{action}.
-var controlActions = []string{"hangup", "hold", "resume", "mute", "unmute", "dtmf", "transfer"}
+var controlActions = []string{"hangup", "hold", "resume", "mute", "unmute", "dtmf", "transfer", "consult", "complete", "cancel", "conference"}

@@ -47,10 +47,22 @@ func (f *fakeControls) DTMF(_ context.Context, agent, call, digits string) error
 	return f.note(agent, call, "dtmf "+digits)
 }
 func (f *fakeControls) Transfer(_ context.Context, agent, call string, t router.Target) error {
-	if (t.Queue == "") == (t.Number == "") {
-		return &acd.Error{Code: acd.EInvalid, Message: "a queue or a number"}
+	if (t.Queue == "") == (t.Number == "") == (t.Agent == "") {
+		return &acd.Error{Code: acd.EInvalid, Message: "a queue, a number or an agent"}
 	}
-	return f.note(agent, call, "transfer "+t.Queue+t.Number)
+	return f.note(agent, call, "transfer "+t.Queue+t.Number+t.Agent)
+}
+func (f *fakeControls) Consult(_ context.Context, agent, call string, t router.Target) error {
+	return f.note(agent, call, "consult "+t.Number+t.Agent)
+}
+func (f *fakeControls) Complete(_ context.Context, agent, call string) error {
+	return f.note(agent, call, "complete")
+}
+func (f *fakeControls) CancelConsult(_ context.Context, agent, call string) error {
+	return f.note(agent, call, "cancel")
+}
+func (f *fakeControls) Conference(_ context.Context, agent, call string) error {
+	return f.note(agent, call, "conference")
 }
 
 // fakeMonitoring: agent 1001 is in billing, 1002 in support, both on calls; it keeps one
@@ -128,12 +140,20 @@ func TestCallControlRoutes(t *testing.T) {
 		{alice, "alice", "/api/desk/call/dtmf", `{"call":"c-a","digits":"12#"}`, http.StatusNoContent, "1001 c-a dtmf 12#"},
 		{alice, "alice", "/api/desk/call/transfer", `{"call":"c-a","number":"+4930111"}`, http.StatusNoContent, "1001 c-a transfer +4930111"},
 		{alice, "alice", "/api/desk/call/transfer", `{"call":"c-a","queue":"support","number":"1"}`, http.StatusUnprocessableEntity, ""},
+		{alice, "alice", "/api/desk/call/transfer", `{"call":"c-a","agent":"1008"}`, http.StatusNoContent, "1001 c-a transfer 1008"},
+		{alice, "alice", "/api/desk/call/consult", `{"call":"c-a","agent":"1008"}`, http.StatusNoContent, "1001 c-a consult 1008"},
+		{alice, "alice", "/api/desk/call/consult", `{"call":"c-a","number":"5550123"}`, http.StatusNoContent, "1001 c-a consult 5550123"},
+		{alice, "alice", "/api/desk/call/conference", `{"call":"c-a"}`, http.StatusNoContent, "1001 c-a conference"},
+		{alice, "alice", "/api/desk/call/complete", `{"call":"c-a"}`, http.StatusNoContent, "1001 c-a complete"},
+		{alice, "alice", "/api/desk/call/cancel", `{"call":"c-a"}`, http.StatusNoContent, "1001 c-a cancel"},
+		{bob, "bob", "/api/desk/call/complete", `{"call":"c-a"}`, http.StatusConflict, "1002 c-a complete"},
 		{alice, "alice", "/api/desk/call/hangup", `{"call":"c-a"}`, http.StatusNoContent, "1001 c-a hangup"},
 		{alice, "alice", "/api/desk/call/hangup", `{"call":"c-b"}`, http.StatusConflict, "1001 c-b hangup"},
 		{alice, "alice", "/api/desk/call/hangup", `{"call":"c-zz"}`, http.StatusNotFound, "1001 c-zz hangup"},
 		{alice, "alice", "/api/desk/call/hold", `{"call":"c-down"}`, http.StatusServiceUnavailable, "1001 c-down hold"},
 		{alice, "alice", "/api/desk/call/hold", `{}`, http.StatusUnprocessableEntity, ""},
-		{alice, "alice", "/api/desk/call/hold", `{"call":"c-a","agent":"1002"}`, http.StatusBadRequest, ""},
+		{alice, "alice", "/api/desk/call/hold", `{"call":"c-a","who":"1002"}`, http.StatusBadRequest, ""},
+		{alice, "alice", "/api/desk/call/hold", `{"call":"c-a","agent":"1002"}`, http.StatusNoContent, "1001 c-a hold"}, // the session says who
 		{bob, "bob", "/api/desk/call/hold", `{"call":"c-a"}`, http.StatusConflict, "1002 c-a hold"},
 		{sue, "sue", "/api/desk/call/hold", `{"call":"c-a"}`, http.StatusForbidden, ""},
 	} {

@@ -1,11 +1,12 @@
 // Call controls on the agent desktop: hold and resume, mute, the keypad (DTMF to the caller),
-// a blind transfer to a queue or a number, and hang-up, for the agent's connected call
+// a blind transfer to a queue, a number or an agent, a warm transfer (consult an agent or a
+// number, then complete, join all three or cancel), and hang-up, for the agent's connected call
 // (POST /api/desk/call/{action}). The panel shows while GET /api/agent says the agent is on a
 // call, and starts clean for each call.
 (function () {
   "use strict";
   const csrf = (document.querySelector('meta[name="csrf"]') || {}).content || "";
-  let call = "", held = false, muted = false, busy = false;
+  let call = "", held = false, muted = false, busy = false, consulting = false, joined = false;
 
   const el = (tag, props, ...kids) => {
     const e = Object.assign(document.createElement(tag), props || {});
@@ -34,7 +35,7 @@
     act("dtmf", { digits: d }, () => { digits.value = ""; say(t("js.ctl.sent", d)); });
   });
   const kind = el("select", { id: "ctl-target-kind" }, el("option", { value: "queue" }, t("js.ctl.toqueue")),
-    el("option", { value: "number" }, t("js.ctl.tonumber")));
+    el("option", { value: "number" }, t("js.ctl.tonumber")), el("option", { value: "agent" }, t("js.ctl.toagent")));
   kind.setAttribute("aria-label", t("js.ctl.transfer"));
   const queues = el("datalist", { id: "ctl-queues" });
   const target = el("input", { id: "ctl-target", required: true, autocomplete: "off", maxLength: 64 });
@@ -46,11 +47,27 @@
   transfer.addEventListener("submit", (e) => {
     e.preventDefault();
     const v = target.value.trim();
-    act("transfer", kind.value === "queue" ? { queue: v } : { number: v }, () => { target.value = ""; say(t("js.ctl.transferred")); });
+    act("transfer", { [kind.value]: v }, () => { target.value = ""; say(t("js.ctl.transferred")); });
   });
+  const ckind = el("select", { id: "ctl-consult-kind" }, el("option", { value: "agent" }, t("js.ctl.toagent")),
+    el("option", { value: "number" }, t("js.ctl.tonumber")));
+  ckind.setAttribute("aria-label", t("js.ctl.consult"));
+  const ctarget = el("input", { id: "ctl-consult-target", required: true, autocomplete: "off", maxLength: 64 });
+  ctarget.setAttribute("aria-label", t("js.ctl.consulttarget"));
+  ctarget.placeholder = t("js.ctl.consulttarget");
+  const consult = el("form", { id: "ctl-consult-form", className: "row" }, el("label", {}, t("js.ctl.consult") + " ", ckind), ctarget,
+    el("button", { type: "submit" }, t("js.ctl.consult")));
+  consult.addEventListener("submit", (e) => {
+    e.preventDefault();
+    act("consult", { [ckind.value]: ctarget.value.trim() }, () => { consulting = true; held = true; ctarget.value = ""; say(t("js.ctl.consulting")); });
+  });
+  const complete = btn("ctl-complete", t("js.ctl.complete"), "go", () => act("complete", {}, () => { consulting = joined = false; say(t("js.ctl.transferred")); }));
+  const conference = btn("ctl-conference", t("js.ctl.conference"), "", () => act("conference", {}, () => { joined = true; held = false; }));
+  const cancel = btn("ctl-cancel", t("js.ctl.cancel"), "stop", () => act("cancel", {}, () => { consulting = joined = false; }));
+  const consultButtons = el("div", { id: "ctl-consulting", className: "row buttons" }, complete, conference, cancel);
   const panel = el("div", { id: "ctl-panel", className: "ctl", hidden: true },
     el("h3", {}, t("js.ctl.title") + " ", status),
-    el("div", { className: "row buttons" }, hold, resume, mute, unmute, hangup), keypad, transfer, note);
+    el("div", { className: "row buttons" }, hold, resume, mute, unmute, hangup), keypad, transfer, consult, consultButtons, note);
 
   function say(text) {
     note.textContent = text;
@@ -60,7 +77,10 @@
     resume.hidden = !held;
     mute.hidden = muted;
     unmute.hidden = !muted;
-    status.textContent = [held ? t("js.ctl.held") : "", muted ? t("js.ctl.muted") : ""].filter(Boolean).join(", ");
+    transfer.hidden = consult.hidden = consulting;
+    consultButtons.hidden = !consulting;
+    conference.hidden = joined;
+    status.textContent = [held ? t("js.ctl.held") : "", muted ? t("js.ctl.muted") : "", joined ? t("js.ctl.joined") : ""].filter(Boolean).join(", ");
     for (const b of panel.querySelectorAll("button")) b.disabled = busy;
   }
 
@@ -72,7 +92,7 @@
     busy = false;
     if (res.ok) {
       done();
-      if (action !== "dtmf" && action !== "transfer") say(t("js.ctl.done"));
+      if (!["dtmf", "transfer", "consult", "complete"].includes(action)) say(t("js.ctl.done"));
     } else {
       say(t("js.ctl.failed", res.message));
     }
@@ -100,11 +120,12 @@
     const now = a && a.state === "on_call" && a.call ? a.call : "";
     if (now !== call) {
       call = now;
-      held = muted = false;
+      held = muted = consulting = joined = false;
       say("");
-      digits.value = target.value = "";
+      digits.value = target.value = ctarget.value = "";
     }
     panel.hidden = !call;
+    panel.dataset.call = call;
     show();
     setTimeout(follow, 1000);
   }
