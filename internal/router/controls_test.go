@@ -530,3 +530,34 @@ func sharesBridge(emu *ariemu.Server, a, b string) bool {
 	ba, bb := emu.BridgeOf(a), emu.BridgeOf(b)
 	return ba != "" && ba == bb
 }
+
+func TestMonitorSurvivesALinkDrop(t *testing.T) {
+	g := newCtlRig(t, supervisorConfig())
+	g.emu.SetPhone("PJSIP/9001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 20 * time.Millisecond})
+	g.connected()
+	ctx := context.Background()
+	if _, err := g.k.Monitor(ctx, router.MonitorRequest{Supervisor: "sue", Agent: "a1", Mode: router.ModeMonitor, Endpoint: "PJSIP/9001"}); err != nil {
+		t.Fatal(err)
+	}
+	var phone string
+	testkit.Eventually(t, "the supervisor's phone is bridged", func() bool {
+		for _, rec := range g.emu.Calls() {
+			if rec.Endpoint == "PJSIP/9001" && !rec.Bridged.IsZero() {
+				phone = rec.ChannelID
+				return true
+			}
+		}
+		return false
+	})
+	n := g.r.Reconciliations()
+	if g.emu.DropConnections() == 0 {
+		t.Fatal("no connection dropped")
+	}
+	testkit.Eventually(t, "reconciled again", func() bool { return g.r.Reconciliations() > n })
+	if rec, _ := g.emu.Call(phone); !rec.Ended.IsZero() {
+		t.Fatalf("the supervisor's phone was hung up at reconciliation: %+v", rec)
+	}
+	if s, _ := g.k.Monitoring(ctx); len(s) != 1 {
+		t.Fatalf("sessions after the link drop: %+v", s)
+	}
+}

@@ -297,3 +297,7 @@ func (x *controls) channelGone(chanID string) {
 		x.endMonitor(id)
 	}
 }
+
+// holds says whether a channel is one the controls keep (a snoop, a supervisor's phone, a
+// consulted leg, a completed transfer's): reconciliation leaves it to them.
+func (x *controls) holds(chanID string) bool { return x.legs[chanID] != "" || x.pairs[chanID] != nil }
