@@ -192,6 +192,27 @@ func TestBrowserCallControls(t *testing.T) {
 		}
 		shot(t, heidi, shots, "ctl-hung-up")
 	})
+	step("supervisor takes a call over", func(t *testing.T) {
+		backToWork(t)
+		place(t)
+		row := `#agents tr[data-agent="1008"] `
+		run(t, sue, "listen, then take over", chromedp.WaitVisible(css(row+`.ctl-mon-monitor`)), chromedp.Click(css(row+`.ctl-mon-monitor`)),
+			chromedp.WaitVisible(css(row+`.ctl-mon-takeover`)), chromedp.Click(css(row+`.ctl-mon-takeover`)),
+			chromedp.WaitNotVisible(css(`#ctl-mon-stop`)))
+		if rec := waitEnded(t, emu, agentCh); rec.HungUpBy != "app" {
+			t.Fatalf("Heidi's leg: %+v", rec)
+		}
+		var phone string
+		testkit.Eventually(t, "Sue talks with the caller", func() bool { phone = peerOn(emu, callerCh, "PJSIP/2901"); return phone != "" })
+		shot(t, sue, shots, "ctl-takeover")
+		if err := emu.Hangup(phone); err != nil {
+			t.Fatal(err)
+		}
+		if rec := waitEnded(t, emu, callerCh); rec.HungUpBy != "app" {
+			t.Fatalf("the caller after Sue hung up: %+v", rec)
+		}
+		run(t, heidi, "Heidi wraps up the call", chromedp.WaitVisible(css(`#state[data-state="wrap_up"]`)))
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	for _, p := range problems {
@@ -350,6 +371,18 @@ func peerOn(emu *ariemu.Server, ch, endpoint string) string {
 		}
 	}
 	return ""
+}
+
+// waitEnded waits until the channel's call ended and returns its record.
+func waitEnded(t *testing.T, emu *ariemu.Server, ch string) ariemu.CallRecord {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Patience)
+	defer cancel()
+	rec, err := emu.WaitCall(ctx, ch, ariemu.Ended)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
 }
 
 // getText evaluates a JavaScript expression that gives a string.

@@ -561,3 +561,42 @@ func TestMonitorSurvivesALinkDrop(t *testing.T) {
 		t.Fatalf("sessions after the link drop: %+v", s)
 	}
 }
+
+func TestTakeOver(t *testing.T) {
+	g := newCtlRig(t, supervisorConfig())
+	g.emu.SetPhone("PJSIP/9001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 20 * time.Millisecond})
+	caller, agent := g.connected()
+	ctx := context.Background()
+	id := "ast1-" + caller
+	if _, err := g.k.TakeOver(ctx, "sue", "a1"); code(err) != acd.ENotFound {
+		t.Fatalf("take over without a session: %v", err)
+	}
+	if _, err := g.k.Monitor(ctx, router.MonitorRequest{Supervisor: "sue", Agent: "a1", Mode: router.ModeBarge, Endpoint: "PJSIP/9001"}); err != nil {
+		t.Fatal(err)
+	}
+	var phone string
+	testkit.Eventually(t, "the supervisor's phone is bridged", func() bool {
+		phone = legOf(g.emu, "PJSIP/9001")
+		rec, _ := g.emu.Call(phone)
+		return phone != "" && !rec.Bridged.IsZero()
+	})
+	if _, err := g.k.TakeOver(ctx, "sue", "a1"); err != nil {
+		t.Fatal(err)
+	}
+	if rec := g.ended(agent); rec.HungUpBy != "app" {
+		t.Fatalf("a1's leg: %+v", rec)
+	}
+	testkit.Eventually(t, "the supervisor talks with the caller", func() bool { return sharesBridge(g.emu, caller, phone) })
+	if s, _ := g.k.Monitoring(ctx); len(s) != 0 {
+		t.Fatalf("sessions after the take-over: %+v", s)
+	}
+	if err := g.emu.Hangup(phone); err != nil {
+		t.Fatal(err)
+	}
+	if rec := g.ended(caller); rec.HungUpBy != "app" {
+		t.Fatalf("the caller after the supervisor hung up: %+v", rec)
+	}
+	testkit.Eventually(t, "the call ended on a1", func() bool {
+		return g.seen(func(ev acd.Event) bool { e, ok := ev.(acd.CallEnded); return ok && e.Call == id && e.Agent == "a1" })
+	})
+}

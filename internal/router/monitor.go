@@ -247,7 +247,9 @@ func (x *controls) endMonitor(id string) {
 			(*f)(ctx, ended)
 		}
 		for _, ch := range chans {
-			_ = ignoreGone(x.tel.Hangup(ctx, ch, "normal"))
+			if ch != "" {
+				_ = ignoreGone(x.tel.Hangup(ctx, ch, "normal"))
+			}
 		}
 		_ = ignoreGone(x.tel.DeleteBridge(ctx, bridge))
 	})
@@ -301,3 +303,61 @@ func (x *controls) channelGone(chanID string) {
 // holds says whether a channel is one the controls keep (a snoop, a supervisor's phone, a
 // consulted leg, a completed transfer's): reconciliation leaves it to them.
 func (x *controls) holds(chanID string) bool { return x.legs[chanID] != "" || x.pairs[chanID] != nil }
+
+// TakeOver hands the agent's call to the supervisor's phone of their session on that agent: the phone
+// joins the call's bridge in place of the agent's leg, which is hung up, and the session ends
+// (audited). The engine keeps the call on the agent until it ends (the agent's wrap-up then
+// follows); the supervisor's hang-up ends it as the agent's would.
+func (k *Controls) TakeOver(ctx context.Context, supervisor, agent string) (MonitorSession, error) {
+	x := k.c
+	type res struct {
+		s   MonitorSession
+		err error
+	}
+	done := make(chan res, 1)
+	x.post(func() {
+		s, err := x.takeOver(supervisor, agent)
+		done <- res{s, err}
+	})
+	select {
+	case r := <-done:
+		return r.s, r.err
+	case <-ctx.Done():
+		return MonitorSession{}, ctx.Err()
+	}
+}
+
+func (x *controls) takeOver(supervisor, agent string) (MonitorSession, error) {
+	m := x.sessionOf(supervisor)
+	if m == nil || m.Agent != agent {
+		return MonitorSession{}, &acd.Error{Code: acd.ENotFound, Message: "no monitoring session: listen to the agent first"}
+	}
+	c := x.calls[m.Call]
+	if c == nil || c.conn.agent != m.Agent || c.conn.agentChan == "" || c.conn.bridge == "" {
+		return MonitorSession{}, &acd.Error{Code: acd.EConflict, Message: "the call is no longer connected to agent " + m.Agent}
+	}
+	if c.entry() != nil {
+		return MonitorSession{}, &acd.Error{Code: acd.EConflict, Message: "a secure entry is running on the call"}
+	}
+	if st := x.state[c.id]; st != nil && st.cs != nil {
+		return MonitorSession{}, &acd.Error{Code: acd.EConflict, Message: "a consultation is under way on the call"}
+	}
+	s, phone, agentChan, bridge := m.MonitorSession, m.phone, c.conn.agentChan, c.conn.bridge
+	delete(x.legs, phone) // the phone is the call's from here; the session's end leaves it up
+	m.phone = ""
+	x.endMonitor(m.ID)
+	delete(x.chans, agentChan)
+	x.chans[phone] = c
+	c.conn.agentChan = phone
+	if st := x.state[c.id]; st != nil {
+		st.muted = false // the agent's mute went with the agent's leg
+	}
+	x.log.Info("supervisor took over the call", "supervisor", supervisor, "agent", s.Agent, "call", c.id)
+	c.w.do(func(ctx context.Context) {
+		if err := x.tel.AddChannel(ctx, bridge, phone); err != nil {
+			x.log.Warn("take over: phone not bridged", "call", c.id, "err", err)
+		}
+		_ = ignoreGone(x.tel.Hangup(ctx, agentChan, "normal"))
+	})
+	return s, nil
+}

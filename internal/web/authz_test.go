@@ -170,6 +170,8 @@ var authzTable = []authzRow{
 		want: "401 403 200/404 200/200 403 200/404 200/200"},
 	{route: "POST /api/supervisor/agents/{id}/barge", a: "/api/supervisor/agents/1001/barge", b: "/api/supervisor/agents/1002/barge", body: `{"endpoint":"PJSIP/9001"}`,
 		want: "401 403 200/404 200/200 403 200/404 200/200"},
+	{route: "POST /api/supervisor/agents/{id}/takeover", a: "/api/supervisor/agents/1001/takeover", b: "/api/supervisor/agents/1002/takeover",
+		want: "401 403 404/404 404/404 403 404/404 404/404"}, // no session in the fresh fakes; a session's own test: controls_test.go
 	{route: "POST /api/supervisor/monitor/stop", want: "401 403 204 204 403 204 204"},
 	{route: "GET /api/supervisor/monitoring", want: "401 403 200 200 403 200 200"},
 	{route: "GET /api/callbacks", want: "401 403 200 200 403 200 200"},

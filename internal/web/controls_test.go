@@ -100,6 +100,17 @@ func (f *fakeMonitoring) StopMonitor(_ context.Context, supervisor string) error
 	return nil
 }
 
+func (f *fakeMonitoring) TakeOver(_ context.Context, supervisor, agent string) (router.MonitorSession, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m, ok := f.sessions[supervisor]
+	if !ok || m.Agent != agent {
+		return router.MonitorSession{}, &acd.Error{Code: acd.ENotFound, Message: "no session on " + agent}
+	}
+	delete(f.sessions, supervisor)
+	return m, nil
+}
+
 func (f *fakeMonitoring) Monitoring(context.Context) ([]router.MonitorSession, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -199,8 +210,11 @@ func TestMonitorRoutes(t *testing.T) {
 		t.Fatalf("whisper: %d %s", code, body)
 	}
 	code, body = s.send(sue, "GET", "/api/supervisor/monitoring", "", "")
-	if code != http.StatusOK || !strings.Contains(body, `"agent":"1001"`) {
+	if code != http.StatusOK || !strings.Contains(body, `"agent":"1001"`) || !strings.Contains(body, `"mine":true`) {
 		t.Fatalf("sessions: %d %s", code, body)
+	}
+	if code, _ := s.send(sue, "POST", "/api/supervisor/agents/1002/takeover", s.csrf("sue"), ""); code != http.StatusNotFound {
+		t.Fatalf("take over an agent sue does not listen to: %d", code)
 	}
 	if code, _ := s.send(sue, "POST", "/api/supervisor/monitor/stop", s.csrf("sue"), ""); code != http.StatusNoContent {
 		t.Fatalf("stop: %d", code)

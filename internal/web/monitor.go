@@ -14,6 +14,7 @@ import (
 type Monitoring interface {
 	Monitor(ctx context.Context, req router.MonitorRequest) (router.MonitorSession, error)
 	StopMonitor(ctx context.Context, supervisor string) error
+	TakeOver(ctx context.Context, supervisor, agent string) (router.MonitorSession, error)
 	Monitoring(ctx context.Context) ([]router.MonitorSession, error)
 	Audit(ctx context.Context, e account.AuditEntry) error
 }
@@ -61,6 +62,23 @@ func (s *server) monitorAgent(mode string) http.HandlerFunc {
 		s.monitorAudit(r, "monitor."+mode, agent, m.ID+" "+m.Call+" "+m.Endpoint)
 		writeJSON(w, http.StatusOK, monitorJSON(m, u.Username))
 	}
+}
+
+// takeOver answers POST /api/supervisor/agents/{id}/takeover: the supervisor's phone, in a
+// session on that agent, takes the agent's place in the call; the agent's leg is hung up.
+func (s *server) takeOver(w http.ResponseWriter, r *http.Request) {
+	if !csrfOK(w, r) {
+		return
+	}
+	u := sessionFrom(r.Context()).User
+	agent := r.PathValue("id")
+	m, err := s.opt.Monitoring.TakeOver(r.Context(), u.Username, agent)
+	if err != nil {
+		s.controlError(w, "take over", err)
+		return
+	}
+	s.monitorAudit(r, "monitor.takeover", agent, m.ID+" "+m.Call+" "+m.Endpoint)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // stopMonitor answers POST /api/supervisor/monitor/stop: the supervisor's own session ends.

@@ -240,6 +240,7 @@ func (s *server) register() *routes {
 		for _, m := range monitorModes {
 			s.handle(rt, "POST /api/supervisor/agents/{id}/"+m, api, supervisors, s.monitorAgent(m))
 		}
+		s.handle(rt, "POST /api/supervisor/agents/{id}/takeover", api, supervisors, s.takeOver)
 		s.handle(rt, "POST /api/supervisor/monitor/stop", api, supervisors, s.stopMonitor)
 		s.handle(rt, "GET /api/supervisor/monitoring", api, supervisors, s.listMonitoring)
 	}

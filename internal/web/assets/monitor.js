@@ -1,7 +1,8 @@
 // Monitoring from the wallboard's agent grid: for an agent on a call, listen (silent monitor),
 // whisper (the agent hears the supervisor, the caller does not) and barge in, into the
-// supervisor's phone (remembered in this browser); one session at a time, ended with Stop or
-// with the call (POST /api/supervisor/agents/{id}/{mode}, /api/supervisor/monitor/stop).
+// supervisor's phone (remembered in this browser), then take the call over; one session at a
+// time, ended with Stop or with the call (POST /api/supervisor/agents/{id}/{mode|takeover},
+// /api/supervisor/monitor/stop).
 (function () {
   "use strict";
   const csrf = (document.querySelector('meta[name="csrf"]') || {}).content || "";
@@ -53,6 +54,13 @@
     show();
   }
 
+  async function takeOver(agent) {
+    const res = await post("/api/supervisor/agents/" + encodeURIComponent(agent) + "/takeover", {});
+    note.textContent = res.ok ? t("js.ctl.mon.tookover") : t("js.ctl.failed", res.message);
+    if (res.ok) mine = null;
+    show();
+  }
+
   function show() {
     state.textContent = mine ? t("js.ctl.mon.active", modeText[mine.mode] || mine.mode, mine.agent) : "";
     stop.hidden = !mine;
@@ -70,18 +78,20 @@
       }
       if (!box) {
         box = el("span", { className: "ctl-mon-buttons" });
-        for (const [mode, text] of modes) {
+        for (const [mode, text] of modes.concat([["takeover", t("js.ctl.mon.takeover")]])) {
           const b = el("button", { type: "button", className: "ctl-mon-" + mode }, text);
+          const go = () => (mode === "takeover" ? takeOver(tr.dataset.agent) : start(tr.dataset.agent, mode));
           // The grid redraws its rows every second: a press starts, so that a redraw between
           // press and release loses nothing; the keyboard's click (detail 0) too.
-          b.addEventListener("pointerdown", (e) => { if (e.button === 0 && !b.disabled) start(tr.dataset.agent, mode); });
-          b.addEventListener("click", (e) => { if (e.detail === 0) start(tr.dataset.agent, mode); });
+          b.addEventListener("pointerdown", (e) => { if (e.button === 0 && !b.disabled) go(); });
+          b.addEventListener("click", (e) => { if (e.detail === 0) go(); });
           box.append(" ", b);
         }
         cell.append(box);
       }
       for (const b of box.querySelectorAll("button")) {
         b.disabled = !!mine && (mine.agent !== tr.dataset.agent || b.className === "ctl-mon-" + mine.mode);
+        if (b.className === "ctl-mon-takeover") b.hidden = !mine || mine.agent !== tr.dataset.agent;
       }
     }
   }
