@@ -40,6 +40,7 @@ func TestBrowserCallControls(t *testing.T) {
 	emu, d, _ := demoDaemon(t, func(c *config.Config) {
 		c.DeskEndpoints = []string{"PJSIP/2*"} // Heidi's desk phone and Sue's
 		c.IVR.TransferContext = "transfers"
+		c.ShowMonitored = true // the agent sees when a supervisor listens
 	})
 	ctx := context.Background()
 	base := "http://" + d.addr
@@ -152,7 +153,7 @@ func TestBrowserCallControls(t *testing.T) {
 		shot(t, heidi, shots, "ctl-on-call")
 	})
 	ctlControlSteps(t, step, run, heidi, emu, &callerCh, &agentCh, shots)
-	ctlMonitorSteps(t, step, run, signIn, sue, d, emu, &agentCh, shots)
+	ctlMonitorSteps(t, step, run, signIn, heidi, sue, d, emu, &agentCh, shots)
 
 	step("agent transfers the call to a number", func(t *testing.T) {
 		run(t, heidi, "transfer to 5550123", chromedp.SetValue(css(`#ctl-target-kind`), "number"),
@@ -252,7 +253,7 @@ func ctlControlSteps(t *testing.T, step func(string, func(*testing.T)), run func
 
 // ctlMonitorSteps: the supervisor listens, whispers, barges in and stops, from the wallboard.
 func ctlMonitorSteps(t *testing.T, step func(string, func(*testing.T)), run func(*testing.T, context.Context, string, ...chromedp.Action[chromedp.Void]),
-	signIn func(*testing.T, context.Context, string), sue context.Context, d *daemon, emu *ariemu.Server, agentCh *string, shots string) {
+	signIn func(*testing.T, context.Context, string), heidi, sue context.Context, d *daemon, emu *ariemu.Server, agentCh *string, shots string) {
 	row := `#agents tr[data-agent="1008"] `
 	snoop := func(t *testing.T, whisper string) {
 		testkit.Eventually(t, "Sue's phone hears a snoop on Heidi with whisper "+whisper, func() bool {
@@ -275,11 +276,13 @@ func ctlMonitorSteps(t *testing.T, step func(string, func(*testing.T)), run func
 			chromedp.Click(css(row+`.ctl-mon-monitor`)), chromedp.WaitVisible(css(`#ctl-mon-stop`)))
 		snoop(t, "none")
 		shot(t, sue, shots, "ctl-monitor")
+		run(t, heidi, "Heidi is told she is listened to", chromedp.WaitVisible(css(`#ctl-panel[data-monitored="true"]`)))
 		run(t, sue, "whisper", chromedp.Click(css(row+`.ctl-mon-whisper`)))
 		snoop(t, "out")
 		run(t, sue, "barge", chromedp.Click(css(row+`.ctl-mon-barge`)))
 		snoop(t, "both")
 		run(t, sue, "stop", chromedp.Click(css(`#ctl-mon-stop`)), chromedp.WaitNotVisible(css(`#ctl-mon-stop`)))
+		run(t, heidi, "Heidi is no longer told so", chromedp.WaitVisible(css(`#ctl-panel[data-monitored="false"]`)))
 		var actions []string
 		testkit.Eventually(t, "the session audited", func() bool {
 			trail, err := d.store.AuditTrail(context.Background(), "1008")

@@ -54,6 +54,7 @@ func (d *daemon) webOptions(cfg *config.Config, metricsToken string) web.Options
 		Desktop:          deskRouter{d.router, d.store},
 		Controls:         router.ControlsOf(d.router),
 		Monitoring:       d.monitoring(),
+		ShowMonitored:    cfg.ShowMonitored,
 		AgentDay:         d.store.AgentDay,
 		CallbacksPending: d.callbacks.Pending,
 		Logger:           d.log,

@@ -575,10 +575,10 @@ func TestTakeOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	var phone string
-	testkit.Eventually(t, "the supervisor's phone is bridged", func() bool {
+	testkit.Eventually(t, "the session is up", func() bool {
 		phone = legOf(g.emu, "PJSIP/9001")
-		rec, _ := g.emu.Call(phone)
-		return phone != "" && !rec.Bridged.IsZero()
+		s, _ := g.k.Monitoring(ctx)
+		return phone != "" && len(s) == 1 && s[0].Up
 	})
 	if _, err := g.k.TakeOver(ctx, "sue", "a1"); err != nil {
 		t.Fatal(err)

@@ -43,6 +43,7 @@ type MonitorSession struct {
 	Mode       string
 	Endpoint   string
 	Started    time.Time
+	Up         bool // the supervisor's phone answered and hears the call
 }
 
 // MonitorEnded is a session that ended, for the audit.
@@ -281,7 +282,9 @@ func (x *controls) stasisStart(chanID, kind string, args []string) bool {
 		m.w.do(func(ctx context.Context) {
 			if err := x.tel.AddChannel(ctx, bridge, chanID); err != nil {
 				x.monitorFailed(id, err)
+				return
 			}
+			x.post(func() { m.Up = true })
 		})
 		return true
 	}
@@ -335,6 +338,9 @@ func (x *controls) takeOver(supervisor, agent string) (MonitorSession, error) {
 	c := x.calls[m.Call]
 	if c == nil || c.conn.agent != m.Agent || c.conn.agentChan == "" || c.conn.bridge == "" {
 		return MonitorSession{}, &acd.Error{Code: acd.EConflict, Message: "the call is no longer connected to agent " + m.Agent}
+	}
+	if !m.Up {
+		return MonitorSession{}, &acd.Error{Code: acd.EConflict, Message: "your phone has not answered yet"}
 	}
 	if c.entry() != nil {
 		return MonitorSession{}, &acd.Error{Code: acd.EConflict, Message: "a secure entry is running on the call"}

@@ -173,6 +173,7 @@ var authzTable = []authzRow{
 	{route: "POST /api/supervisor/agents/{id}/takeover", a: "/api/supervisor/agents/1001/takeover", b: "/api/supervisor/agents/1002/takeover",
 		want: "401 403 404/404 404/404 403 404/404 404/404"}, // no session in the fresh fakes; a session's own test: controls_test.go
 	{route: "POST /api/supervisor/monitor/stop", want: "401 403 204 204 403 204 204"},
+	{route: "GET /api/desk/monitored", want: "401 200 403 403 200 403 403"},
 	{route: "GET /api/supervisor/monitoring", want: "401 403 200 200 403 200 200"},
 	{route: "GET /api/callbacks", want: "401 403 200 200 403 200 200"},
 	{route: "POST /api/callbacks/{id}/cancel", a: "/api/callbacks/1/cancel", b: "/api/callbacks/2/cancel",

@@ -232,3 +232,28 @@ func TestMonitorRoutes(t *testing.T) {
 		t.Fatalf("audited %v", actions)
 	}
 }
+
+func TestDeskMonitoredFollowsThePolicy(t *testing.T) {
+	for _, show := range []bool{false, true} {
+		users := testUsers("sue", "alice", "bob")
+		fake := newFakeMonitoring()
+		ts := httptest.NewServer(Handler(Options{Users: users, Live: func() Live { return Live{} }, Monitoring: fake, ShowMonitored: show,
+			Logger: slog.New(slog.DiscardHandler)}))
+		t.Cleanup(ts.Close)
+		s := &recSite{site: &site{t: t, ts: ts, logs: &bytes.Buffer{}}, users: users}
+		sue, alice, bob := s.as("sue"), s.as("alice"), s.as("bob")
+		if code, body := s.send(sue, "POST", "/api/supervisor/agents/1001/monitor", s.csrf("sue"), `{"endpoint":"PJSIP/9001"}`); code != http.StatusOK {
+			t.Fatalf("monitor: %d %s", code, body)
+		}
+		want := `{"monitored":` + map[bool]string{true: "true", false: "false"}[show] + "}\n"
+		if code, body := s.send(alice, "GET", "/api/desk/monitored", "", ""); code != http.StatusOK || body != want {
+			t.Errorf("policy %v: alice, listened to, is told %d %q, want %q", show, code, body, want)
+		}
+		if _, body := s.send(bob, "GET", "/api/desk/monitored", "", ""); body != "{\"monitored\":false}\n" {
+			t.Errorf("policy %v: bob, not listened to, is told %q", show, body)
+		}
+		if code, _ := s.send(sue, "GET", "/api/desk/monitored", "", ""); code != http.StatusForbidden {
+			t.Errorf("a supervisor asks the agents' route: %d", code)
+		}
+	}
+}

@@ -29,11 +29,12 @@ type MonitorJSON struct {
 	Endpoint   string `json:"endpoint"`
 	Started    string `json:"started"`
 	Mine       bool   `json:"mine"` // the asking supervisor's own
+	Up         bool   `json:"up"`   // the supervisor's phone answered and hears the call
 }
 
 func monitorJSON(m router.MonitorSession, user string) MonitorJSON {
 	return MonitorJSON{ID: m.ID, Supervisor: m.Supervisor, Agent: m.Agent, Call: m.Call, Mode: m.Mode, Endpoint: m.Endpoint,
-		Started: m.Started.UTC().Format("2006-01-02T15:04:05.000Z07:00"), Mine: m.Supervisor == user}
+		Started: m.Started.UTC().Format("2006-01-02T15:04:05.000Z07:00"), Mine: m.Supervisor == user, Up: m.Up}
 }
 
 // monitorAgent answers POST /api/supervisor/agents/{id}/{monitor,whisper,barge}: the
@@ -118,6 +119,27 @@ func (s *server) listMonitoring(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// deskMonitored answers GET /api/desk/monitored: whether a supervisor listens to the asking
+// agent's call now, when the site's policy shows it (else always false).
+func (s *server) deskMonitored(w http.ResponseWriter, r *http.Request) {
+	agent, ok := myAgent(w, r)
+	if !ok {
+		return
+	}
+	monitored := false
+	if s.opt.ShowMonitored {
+		all, err := s.opt.Monitoring.Monitoring(r.Context())
+		if err != nil {
+			s.engineError(w, "monitoring", err)
+			return
+		}
+		for _, m := range all {
+			monitored = monitored || m.Agent == agent
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"monitored": monitored})
 }
 
 func (s *server) monitorAudit(r *http.Request, action, object, detail string) {

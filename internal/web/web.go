@@ -92,6 +92,9 @@ type Options struct {
 	// supervisors' monitor, whisper and barge (monitor.go). nil: those routes are absent.
 	Controls   CallControls
 	Monitoring Monitoring
+	// ShowMonitored tells agents when a supervisor listens to their call (site policy:
+	// show_monitored); false: GET /api/desk/monitored always says no.
+	ShowMonitored bool
 	// AgentDay sums an agent's work between two times (the store's agent_states): the
 	// desktop's figures of the day. Needed with Desktop.
 	AgentDay func(ctx context.Context, agentID string, from, to time.Time) (report.AgentDay, error)
@@ -243,6 +246,7 @@ func (s *server) register() *routes {
 		s.handle(rt, "POST /api/supervisor/agents/{id}/takeover", api, supervisors, s.takeOver)
 		s.handle(rt, "POST /api/supervisor/monitor/stop", api, supervisors, s.stopMonitor)
 		s.handle(rt, "GET /api/supervisor/monitoring", api, supervisors, s.listMonitoring)
+		s.handle(rt, "GET /api/desk/monitored", api, agents, s.deskMonitored)
 	}
 	if opt.Callbacks != nil {
 		s.handle(rt, "GET /api/agent/callbacks", api, agents, s.agentCallbacks)

@@ -7,6 +7,7 @@
   "use strict";
   const csrf = (document.querySelector('meta[name="csrf"]') || {}).content || "";
   let call = "", held = false, muted = false, busy = false, consulting = false, joined = false;
+  let monitored = false, askMonitored = true; // a supervisor listens (shown when the site says so)
 
   const el = (tag, props, ...kids) => {
     const e = Object.assign(document.createElement(tag), props || {});
@@ -80,7 +81,8 @@
     transfer.hidden = consult.hidden = consulting;
     consultButtons.hidden = !consulting;
     conference.hidden = joined;
-    status.textContent = [held ? t("js.ctl.held") : "", muted ? t("js.ctl.muted") : "", joined ? t("js.ctl.joined") : ""].filter(Boolean).join(", ");
+    status.textContent = [held ? t("js.ctl.held") : "", muted ? t("js.ctl.muted") : "", joined ? t("js.ctl.joined") : "",
+      monitored ? t("js.ctl.monitored") : ""].filter(Boolean).join(", ");
     for (const b of panel.querySelectorAll("button")) b.disabled = busy;
   }
 
@@ -124,8 +126,17 @@
       say("");
       digits.value = target.value = ctarget.value = "";
     }
+    monitored = false;
+    if (call && askMonitored) {
+      try {
+        const resp = await fetch("/api/desk/monitored", { credentials: "same-origin", headers: { Accept: "application/json" } });
+        if (resp.ok) monitored = !!(await resp.json()).monitored;
+        else askMonitored = resp.status !== 404 && resp.status !== 403;
+      } catch (e) { /* the next round tries again */ }
+    }
     panel.hidden = !call;
     panel.dataset.call = call;
+    panel.dataset.monitored = String(monitored);
     show();
     setTimeout(follow, 1000);
   }

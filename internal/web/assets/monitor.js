@@ -91,7 +91,7 @@
       }
       for (const b of box.querySelectorAll("button")) {
         b.disabled = !!mine && (mine.agent !== tr.dataset.agent || b.className === "ctl-mon-" + mine.mode);
-        if (b.className === "ctl-mon-takeover") b.hidden = !mine || mine.agent !== tr.dataset.agent;
+        if (b.className === "ctl-mon-takeover") b.hidden = !mine || !mine.up || mine.agent !== tr.dataset.agent;
       }
     }
   }
