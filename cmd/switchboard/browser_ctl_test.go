@@ -197,9 +197,10 @@ func TestBrowserCallControls(t *testing.T) {
 		backToWork(t)
 		place(t)
 		row := `#agents tr[data-agent="1008"] `
-		run(t, sue, "listen, then take over", chromedp.WaitVisible(css(row+`.ctl-mon-monitor`)), chromedp.Click(css(row+`.ctl-mon-monitor`)),
-			chromedp.WaitVisible(css(row+`.ctl-mon-takeover`)), chromedp.Click(css(row+`.ctl-mon-takeover`)),
-			chromedp.WaitNotVisible(css(`#ctl-mon-stop`)))
+		clickRow(t, sue, row+`.ctl-mon-monitor`)
+		run(t, sue, "the phone answers", chromedp.WaitVisible(css(row+`.ctl-mon-takeover`)))
+		clickRow(t, sue, row+`.ctl-mon-takeover`)
+		run(t, sue, "taken over", chromedp.WaitNotVisible(css(`#ctl-mon-stop`)))
 		if rec := waitEnded(t, emu, agentCh); rec.HungUpBy != "app" {
 			t.Fatalf("Heidi's leg: %+v", rec)
 		}
@@ -272,14 +273,15 @@ func ctlMonitorSteps(t *testing.T, step func(string, func(*testing.T)), run func
 	}
 	step("supervisor listens, whispers, barges in and stops", func(t *testing.T) {
 		signIn(t, sue, "sue")
-		run(t, sue, "listen", chromedp.WaitVisible(css(row+`.ctl-mon-monitor`)), chromedp.SetValue(css(`#ctl-mon-phone`), "PJSIP/2901"),
-			chromedp.Click(css(row+`.ctl-mon-monitor`)), chromedp.WaitVisible(css(`#ctl-mon-stop`)))
+		run(t, sue, "her phone", chromedp.WaitVisible(css(row+`.ctl-mon-monitor`)), chromedp.SetValue(css(`#ctl-mon-phone`), "PJSIP/2901"))
+		clickRow(t, sue, row+`.ctl-mon-monitor`)
+		run(t, sue, "listening", chromedp.WaitVisible(css(`#ctl-mon-stop`)))
 		snoop(t, "none")
 		shot(t, sue, shots, "ctl-monitor")
 		run(t, heidi, "Heidi is told she is listened to", chromedp.WaitVisible(css(`#ctl-panel[data-monitored="true"]`)))
-		run(t, sue, "whisper", chromedp.Click(css(row+`.ctl-mon-whisper`)))
+		clickRow(t, sue, row+`.ctl-mon-whisper`)
 		snoop(t, "out")
-		run(t, sue, "barge", chromedp.Click(css(row+`.ctl-mon-barge`)))
+		clickRow(t, sue, row+`.ctl-mon-barge`)
 		snoop(t, "both")
 		run(t, sue, "stop", chromedp.Click(css(`#ctl-mon-stop`)), chromedp.WaitNotVisible(css(`#ctl-mon-stop`)))
 		run(t, heidi, "Heidi is no longer told so", chromedp.WaitVisible(css(`#ctl-panel[data-monitored="false"]`)))
@@ -374,6 +376,25 @@ func peerOn(emu *ariemu.Server, ch, endpoint string) string {
 		}
 	}
 	return ""
+}
+
+// clickRow clicks a button of the wallboard's agent grid, which redraws its rows every
+// second: a click that finds its node gone (redrawn between finding and clicking) is tried
+// again on the new one.
+func clickRow(t *testing.T, c context.Context, sel string) {
+	t.Helper()
+	var err error
+	for range 5 {
+		step, cancel := context.WithTimeout(c, 20*time.Second)
+		err = chromedp.Do(step, chromedp.WaitVisible(css(sel)), chromedp.Click(css(sel)))
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "Could not find node") {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("click %s: %v", sel, err)
+	}
 }
 
 // waitEnded waits until the channel's call ended and returns its record.
