@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"switchboard/internal/account"
 	"switchboard/internal/config"
+	"switchboard/internal/router"
 	"switchboard/internal/screenpop"
 	"switchboard/internal/store"
 	"switchboard/internal/web"
@@ -50,6 +53,9 @@ func (d *daemon) webOptions(cfg *config.Config, metricsToken string) web.Options
 		Pops:             screenpop.Feed{Hub: d.pops},
 		Desk:             webDesk{d.desk},
 		Desktop:          deskRouter{d.router, d.store, cfg.DeskLogin == config.DeskLoginAvailable},
+		Controls:         router.ControlsOf(d.router),
+		Monitoring:       d.monitoring(),
+		ShowMonitored:    cfg.ShowMonitored,
 		AgentDay:         d.store.AgentDay,
 		CallbacksPending: d.callbacks.Pending,
 		Callers:          d.callers,
@@ -85,6 +91,26 @@ func webSoftphone(sp *config.Softphone) *web.Softphone {
 	secret := sp.Secret
 	return &web.Softphone{WSURL: sp.WSURL, Domain: sp.Domain, Endpoint: sp.AgentEndpoint, RingTimeout: sp.RingTimeout, ICEServers: sp.ICEServers,
 		Password: func(name string) string { return config.SoftphonePassword(secret, name) }}
+}
+
+// monitoring is the supervisors' monitoring on the router, audited in the store: the web
+// side audits each start and change of mode, the router each session's end with how long
+// it lasted.
+func (d *daemon) monitoring() web.Monitoring {
+	k := router.ControlsOf(d.router)
+	k.OnMonitorEnded(func(ctx context.Context, e router.MonitorEnded) {
+		entry := account.AuditEntry{At: e.Ended, Actor: e.Supervisor, Action: "monitor.end", Object: e.Agent,
+			Detail: fmt.Sprintf("%s %s %s %s", e.ID, e.Call, e.Mode, e.Ended.Sub(e.Started).Round(time.Second))}
+		if err := d.store.Audit(ctx, entry); err != nil {
+			d.log.Error("audit", "action", entry.Action, "object", entry.Object, "err", err)
+		}
+	})
+	return monitoring{k, d.store}
+}
+
+type monitoring struct {
+	*router.Controls
+	account.Auditor
 }
 
 // reconciled: the router has matched its calls with Asterisk's at least once.

@@ -109,3 +109,36 @@ func forgetSnoop(sn *channel) {
 	}
 	sn.snoopOf = nil
 }
+
+// SnoopOf tells what a live snoop channel spies on and its directions; ok false when
+// snoopID is no live snoop.
+func (s *Server) SnoopOf(snoopID string) (target, spy, whisper string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := s.channels[snoopID]
+	if ch == nil || ch.gone || ch.snoopOf == nil {
+		return "", "", "", false
+	}
+	return ch.snoopOf.id, ch.spy, ch.whisper, true
+}
+
+// Muted tells whether a live channel is muted: in, what it sends is not heard in its bridge;
+// out, it hears nothing of its bridge.
+func (s *Server) Muted(channelID string) (in, out bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ch := s.channels[channelID]; ch != nil && !ch.gone {
+		return ch.mutedIn, ch.mutedOut
+	}
+	return false, false
+}
+
+// BridgeOf is the id of the bridge a live channel is in, or "".
+func (s *Server) BridgeOf(channelID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ch := s.channels[channelID]; ch != nil && !ch.gone && ch.bridge != nil {
+		return ch.bridge.id
+	}
+	return ""
+}

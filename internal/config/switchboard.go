@@ -65,6 +65,9 @@ type Config struct {
 	// (desk_endpoints: glob patterns such as "PJSIP/1*"), besides the agents' own endpoints;
 	// nothing else is allowed (cmd/switchboard's deskPhones). The file's agents are not limited.
 	DeskEndpoints []string
+	// ShowMonitored tells an agent, on the desktop, that a supervisor listens to their call
+	// (show_monitored; default false: monitoring is silent).
+	ShowMonitored bool
 	// Media holds what the router (not the engine) does for each queue, by queue name; every
 	// queue has an entry.
 	Media map[string]QueueMedia
@@ -284,7 +287,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	c.Callbacks = defaultCallbacks()
 	root, flows := d.splitKey(root, "flows") // decoded apart, so the rest reads as before flows existed
 	root, c.Dispositions = d.dispositionsSection(root)
-	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "agents_login", "desk_login", "desk_endpoints", "dids", "hours", "ivr", "crm", "recordings", "callbacks", "timezone", "softphone")
+	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "agents_login", "desk_login", "desk_endpoints", "show_monitored", "dids", "hours", "ivr", "crm", "recordings", "callbacks", "timezone", "softphone")
 	if !m.ok {
 		return c
 	}
@@ -347,6 +350,9 @@ func (d *decoder) config(root *yaml.Node) *Config {
 			}
 			c.DeskEndpoints = append(c.DeskEndpoints, v)
 		}
+	}
+	if v, ok := d.boolean(m.get("show_monitored"), "show_monitored"); ok {
+		c.ShowMonitored = v
 	}
 	if items, ok := d.seq(m.get("dids"), "dids"); ok {
 		d.dids(items, c, b)

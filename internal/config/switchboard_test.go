@@ -87,6 +87,7 @@ database: {data_dir: /var/lib/switchboard}
 agents_login: all
 desk_login: available
 desk_endpoints: ["PJSIP/1*", "PJSIP/*@pbx-2"]
+show_monitored: true
 hours:
   base: &base
     timezone: UTC
@@ -137,7 +138,7 @@ dids:
 		Database:      Database{DataDir: "/var/lib/switchboard"},
 		AgentsLogin:   AgentsLoginAll,
 		DeskLogin:     DeskLoginAvailable,
-		DeskEndpoints: []string{"PJSIP/1*", "PJSIP/*@pbx-2"},
+		DeskEndpoints: []string{"PJSIP/1*", "PJSIP/*@pbx-2"}, ShowMonitored: true,
 		Queues: []acd.QueueConfig{
 			{
 				Name: "b", SLThreshold: 20 * time.Second, SLGoal: 0.8, Strategy: acd.LongestIdle,
@@ -311,7 +312,7 @@ database: {host: x}
 ` + okConfig + `hours:
   h: {timezone: UTC, weekly: {}, closed: {message: m}, open: {}}
 `, []string{
-			`sb.yaml:1: unknown key "nodes" (known: node, ari, http, log, database, queues, agents, agents_login, desk_login, desk_endpoints, dids, hours, ivr, crm, recordings, callbacks, timezone, softphone)`,
+			`sb.yaml:1: unknown key "nodes" (known: node, ari, http, log, database, queues, agents, agents_login, desk_login, desk_endpoints, show_monitored, dids, hours, ivr, crm, recordings, callbacks, timezone, softphone)`,
 			`sb.yaml:2: ari: unknown key "apps" (known: url, app, max_conns)`,
 			`sb.yaml:3: http: unknown key "port" (known: listen, public_url, read_header_timeout, read_timeout, write_timeout, idle_timeout, stream_write_timeout, streams_per_session, streams_per_user, trusted_proxies)`,
 			`sb.yaml:4: log: unknown key "colour" (known: format, level)`,

@@ -65,6 +65,9 @@ func (r *callerLines) onStasisStart(ev StasisStart) {
 		}
 		r.u.cbd.customerAnswered(ev.Channel, callID)
 	default:
+		if r.ctl.stasisStart(ev.Channel, kind, ev.Args) {
+			return
+		}
 		r.log.Warn("channel entered the application with unknown arguments; hanging up", "channel", ev.Channel, "args", ev.Args)
 		r.hangupLater(ev.Channel)
 	}
@@ -153,6 +156,7 @@ func (r *callerLines) onChannelGone(chanID string, cause int, stasisEnd bool) {
 	defer delete(r.ending, chanID)
 	c := r.chans[chanID]
 	if c == nil {
+		r.ctl.channelGone(chanID)
 		return
 	}
 	if chanID == c.callerChan && c.in().callerGone(r.Router, c) {

@@ -148,7 +148,7 @@ func (r *reconciler) adoptOrphans(ctx context.Context, v *asteriskView, held map
 	adopted := 0
 	var waiting []*orphan
 	for _, id := range v.inApp {
-		if _, ok := r.chans[id]; ok || held[id] || r.u.lines.ending[id] {
+		if _, ok := r.chans[id]; ok || held[id] || r.u.lines.ending[id] || r.ctl.holds(id) {
 			continue
 		}
 		if isAgentChan(id) {

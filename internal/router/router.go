@@ -320,6 +320,7 @@ type Router struct {
 	metrics *metrics
 	hooks   hooks
 	u       units
+	ctl     *controls // the agents' call controls and supervisors' monitoring (controls.go)
 }
 
 // loop is the owner loop's own state: its inbox, the engine's events not yet handed on, and
@@ -388,6 +389,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 	}
 	r.eng = eng
 	r.u = newUnits(r, opt)
+	r.ctl = newControls(r)
 	eng.Hold() // until the first reconciliation (link.go)
 	for _, q := range cfg.Queues {
 		if err := eng.AddQueue(q); err != nil {

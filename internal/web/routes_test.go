@@ -27,6 +27,8 @@ func everything(t *testing.T) Options {
 		Pops:       hubPops(screenpop.New(screenpop.Options{})),
 		Desk:       deskOf(&screenpop.Desk{Dispositions: []string{"resolved"}}),
 		Desktop:    newMemDesktop(),
+		Controls:   &fakeControls{},
+		Monitoring: newFakeMonitoring(),
 		AgentDay:   memAgentDay,
 		CallbacksPending: func(context.Context) (map[string]int, error) {
 			return nil, nil

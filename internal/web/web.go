@@ -98,6 +98,13 @@ type Options struct {
 	// Desktop is the router's side of the agent desktop and the wallboard's agent grid and
 	// actions (desktop.go); nil: those routes are absent.
 	Desktop Desktop
+	// Controls are the agent's controls of their connected call (controls.go); Monitoring the
+	// supervisors' monitor, whisper and barge (monitor.go). nil: those routes are absent.
+	Controls   CallControls
+	Monitoring Monitoring
+	// ShowMonitored tells agents when a supervisor listens to their call (site policy:
+	// show_monitored); false: GET /api/desk/monitored always says no.
+	ShowMonitored bool
 	// AgentDay sums an agent's work between two times (the store's agent_states): the
 	// desktop's figures of the day. Needed with Desktop.
 	AgentDay func(ctx context.Context, agentID string, from, to time.Time) (report.AgentDay, error)
@@ -255,6 +262,20 @@ func (s *server) register() *routes {
 		s.handle(rt, "PATCH /api/agents/{id}", api, supervisors, s.apiPatchAgent)
 		s.handle(rt, "GET /api/calls/waiting", api, supervisors, s.apiWaiting)
 		s.handle(rt, "PATCH /api/calls/{id}", api, supervisors, s.apiPatchCall)
+	}
+	if opt.Controls != nil { // the agent's call controls (controls.go) and supervisors' monitoring (monitor.go)
+		for _, a := range controlActions {
+			s.handle(rt, "POST /api/desk/call/"+a, api, agents, s.callControl(a))
+		}
+	}
+	if opt.Monitoring != nil {
+		for _, m := range monitorModes {
+			s.handle(rt, "POST /api/supervisor/agents/{id}/"+m, api, supervisors, s.monitorAgent(m))
+		}
+		s.handle(rt, "POST /api/supervisor/agents/{id}/takeover", api, supervisors, s.takeOver)
+		s.handle(rt, "POST /api/supervisor/monitor/stop", api, supervisors, s.stopMonitor)
+		s.handle(rt, "GET /api/supervisor/monitoring", api, supervisors, s.listMonitoring)
+		s.handle(rt, "GET /api/desk/monitored", api, agents, s.deskMonitored)
 	}
 	if opt.Callbacks != nil {
 		s.handle(rt, "GET /api/agent/callbacks", api, agents, s.agentCallbacks)
