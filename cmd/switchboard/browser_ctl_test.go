@@ -145,6 +145,7 @@ func TestBrowserCallControls(t *testing.T) {
 		signIn(t, heidi, "heidi")
 		run(t, heidi, "log in on PJSIP/2008", chromedp.WaitVisible(css(`#state[data-state="logged_out"]`)),
 			chromedp.SetValue(css(`#endpoint`), "PJSIP/2008"), chromedp.Click(css(`#login`)),
+			chromedp.WaitVisible(css(`#state[data-state="paused"]`)), chromedp.Click(css(`#available`)),
 			chromedp.WaitVisible(css(`#state[data-state="available"]`)))
 		if hidden := getText(t, heidi, `String(document.getElementById("ctl-panel").hidden)`); hidden != "true" {
 			t.Fatalf("the controls show without a call")

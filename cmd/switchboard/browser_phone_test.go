@@ -147,7 +147,8 @@ func TestBrowserPhone(t *testing.T) {
 		if ep := eval(t, `document.getElementById("endpoint").value`); ep != "PJSIP/webrtc-1008" {
 			t.Fatalf("the phone field shows %q", ep)
 		}
-		run(t, "log in", chromedp.Click(css(`#login`)), chromedp.WaitVisible(css(`#state[data-state="available"]`)))
+		run(t, "log in", chromedp.Click(css(`#login`)), chromedp.WaitVisible(css(`#state[data-state="paused"]`)),
+			chromedp.Click(css(`#available`)), chromedp.WaitVisible(css(`#state[data-state="available"]`)))
 		if v, _ := d.router.Agent(ctx, "1008"); v.Endpoint != "PJSIP/webrtc-1008" || v.State != acd.Available {
 			t.Fatalf("the router has %+v", v)
 		}
