@@ -18,6 +18,7 @@ type app struct {
 	name         string
 	conns        map[*wsConn]bool // value: subscribeAll
 	subscribeAll int
+	filter       eventFilter // eventfilter.go
 }
 
 func (a *app) connected() bool { return len(a.conns) > 0 }
@@ -266,7 +267,7 @@ func (s *Server) emit(typ string, ev event, to ...map[string]bool) {
 	sort.Strings(names)
 	for _, n := range names {
 		a := s.apps[n]
-		if a == nil || !a.connected() {
+		if a == nil || !a.connected() || !a.filter.passes(typ) {
 			continue
 		}
 		q, _ := json.Marshal(n)

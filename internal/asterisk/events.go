@@ -42,7 +42,8 @@ type EventsOptions struct {
 	MinBackoff time.Duration // default 100ms
 	MaxBackoff time.Duration // default 5s
 	// Types, when set, are the only event types decoded and delivered; the others are
-	// counted (switchboard_ari_events_ignored_total) and skipped without decoding.
+	// counted (switchboard_ari_events_ignored_total) and skipped without decoding. Each
+	// connection also asks Asterisk to send only these (filter.go).
 	Types []string
 }
 
@@ -176,6 +177,11 @@ func (e *Events) session(ctx context.Context, target string, attempt int) error 
 	e.opt.Logger.Info("ari websocket connected", "app", e.opt.App, "attempt", attempt)
 	e.sink.Connected(attempt)
 	defer e.sink.Disconnected()
+	if e.types != nil {
+		fctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go e.setFilter(fctx)
+	}
 	for {
 		typ, data, err := conn.Read(ctx)
 		if err != nil {
