@@ -49,3 +49,40 @@ func TestEventFilter(t *testing.T) {
 		t.Fatalf("cleared application = %v", app)
 	}
 }
+
+// A caller added to a holding bridge as holding_participant hears music with no /moh, also
+// after the bridge emptied; one added with no role hears silence.
+func TestHoldingParticipantHearsMusic(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.connect("switchboard")
+	hold := e.must(200, "POST", "/bridges/hold1?type=holding", nil)["id"].(string)
+	place := func() string {
+		id, err := e.srv.PlaceCaller(Caller{DID: "5551000", Number: "+4930111"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.must(204, "POST", "/channels/"+id+"/answer", nil)
+		return id
+	}
+	a := place()
+	e.must(204, "POST", "/bridges/"+hold+"/addChannel", map[string]any{"channel": a, "role": "holding_participant"})
+	if !e.srv.HearsMusic(a) {
+		t.Fatal("first participant hears no music")
+	}
+	e.must(204, "DELETE", "/channels/"+a, nil) // the bridge empties
+	b := place()
+	e.must(204, "POST", "/bridges/"+hold+"/addChannel", map[string]any{"channel": b, "role": "holding_participant"})
+	if !e.srv.HearsMusic(b) {
+		t.Fatal("participant of an emptied bridge hears no music")
+	}
+	c := place()
+	e.must(204, "POST", "/bridges/"+hold+"/addChannel", map[string]any{"channel": c})
+	if e.srv.HearsMusic(c) {
+		t.Fatal("a channel added with no role hears music")
+	}
+	mix := e.must(200, "POST", "/bridges/mix1?type=mixing", nil)["id"].(string)
+	e.must(204, "POST", "/bridges/"+mix+"/addChannel", map[string]any{"channel": b})
+	if e.srv.HearsMusic(b) {
+		t.Fatal("music follows the participant out of the holding bridge")
+	}
+}

@@ -116,23 +116,19 @@ func (r *connector) enqueued(c *call, ev acd.CallEnqueued) {
 			return
 		}
 		r.holdMaking.wait(r.u.ex.act, hold)
-		err := r.tel.AddChannel(ctx, hold, ch)
+		// As a holding participant: Asterisk plays the caller music on hold itself, also
+		// after the bridge emptied (a bridge's /moh announcer leaves with its last caller:
+		// traces/holding-bridge-moh.jsonl), with no request and no Announcer channel.
+		err := r.tel.HoldChannel(ctx, hold, ch, moh)
 		if errors.Is(err, ErrNotFound) {
 			// Asterisk says the bridge is gone (a channel it does not know is a 400): make it
 			// again, once for all the callers who find it gone meanwhile. Any other failure
 			// (a timeout, a dropped connection) says nothing of the bridge.
 			r.makeHold(ctx, hold)
-			err = r.tel.AddChannel(ctx, hold, ch)
+			err = r.tel.HoldChannel(ctx, hold, ch, moh)
 		}
 		if err != nil {
 			r.log.Error("caller not moved to the holding bridge", "call", c.id, "err", err)
-			return
-		}
-		// After every join: Asterisk's music announcer leaves a holding bridge with its last
-		// caller, and one who joins later hears silence until music is asked for again
-		// (traces/holding-bridge-moh.jsonl). Asking while it plays is harmless.
-		if err := ignoreGone(r.tel.BridgeMOH(ctx, hold, moh)); err != nil {
-			r.log.Warn("music on hold", "bridge", hold, "err", err)
 		}
 	})
 	r.u.ann.scheduleAnnouncement(c)

@@ -52,8 +52,7 @@ func queued(c, q string) []string {
 	return []string{
 		"POST /bridges/sb-hold-" + q + "?type=holding",
 		"POST /channels/" + c + "/variable?variable=SB_PLACE&value=" + q + "|*",
-		"POST /bridges/sb-hold-" + q + "/addChannel?channel=" + c,
-		"POST /bridges/sb-hold-" + q + "/moh?mohClass=default",
+		"POST /bridges/sb-hold-" + q + "/addChannel?channel=" + c + "&role=holding_participant",
 	}
 }
 
@@ -233,7 +232,7 @@ func TestTransferKeepsWait(t *testing.T) {
 	h.ExpectRequests("DELETE /channels/c1-a1?reason=normal", "DELETE /bridges/sb-call-c1",
 		"POST /bridges/sb-hold-line2?type=holding", ring(c, "c1-a2", "PJSIP/2001"),
 		"POST /channels/c1/variable?variable=SB_PLACE&value=line2|0|2030-01-07T09:00:00Z",
-		"POST /bridges/sb-hold-line2/addChannel?channel=c1", "POST /bridges/sb-hold-line2/moh?mohClass=default")
+		"POST /bridges/sb-hold-line2/addChannel?channel=c1&role=holding_participant")
 	h.Advance(time.Second)
 	h.Answer("c1-a2")
 	h.ExpectRequests(bridged(c, "c1-a2")...)
@@ -303,7 +302,7 @@ func TestClassifyRoutesBySegment(t *testing.T) {
 	}
 	h.Advance(time.Millisecond)
 	h.ExpectRequests("POST /channels/c5/variable?variable=SB_PLACE&value=line1|0|2030-01-07T09:00:00Z",
-		"POST /bridges/sb-hold-line1/addChannel?channel=c5", "POST /bridges/sb-hold-line1/moh?mohClass=default")
+		"POST /bridges/sb-hold-line1/addChannel?channel=c5&role=holding_participant")
 	if v, ok := h.EngineCall("ast1-" + silent); !ok || v.Queue != "line1" || v.Priority != 0 {
 		t.Fatalf("silent hook: %+v", v)
 	}

@@ -84,6 +84,10 @@ type Bridges interface {
 	AddChannel(ctx context.Context, bridgeID string, chanIDs ...string) error
 	RemoveChannel(ctx context.Context, bridgeID, chanID string) error
 	BridgeMOH(ctx context.Context, bridgeID, class string) error
+	// HoldChannel adds a waiting caller to holding bridge bridgeID as a participant that
+	// Asterisk itself plays music on hold to, in class ("" or "default": the channel's own),
+	// while it waits there: no music request, and none again after the bridge emptied.
+	HoldChannel(ctx context.Context, bridgeID, chanID, class string) error
 	BridgeChannels(ctx context.Context, bridgeID string) ([]string, error)
 }
 

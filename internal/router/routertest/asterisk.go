@@ -536,6 +536,15 @@ func (t *telephony) AddChannel(ctx context.Context, bridge string, chs ...string
 	return t.errOnly("POST /bridges/"+bridge+"/addChannel?channel="+strings.Join(chs, ","), func() error { return t.pbx().addToBridge(bridge, chs...) })
 }
 
+func (t *telephony) HoldChannel(ctx context.Context, bridge, ch, class string) error {
+	if class != "" && class != "default" {
+		if err := t.SetVar(ctx, ch, "CHANNEL(musicclass)", class); err != nil {
+			return err
+		}
+	}
+	return t.errOnly("POST /bridges/"+bridge+"/addChannel?channel="+ch+"&role=holding_participant", func() error { return t.pbx().addToBridge(bridge, ch) })
+}
+
 func (t *telephony) RemoveChannel(ctx context.Context, bridge, ch string) error {
 	return t.errOnly("POST /bridges/"+bridge+"/removeChannel?channel="+ch, func() error { return t.pbx().removeFromBridge(bridge, ch) })
 }
