@@ -86,6 +86,7 @@ func (r *Router) onEngine(ev acd.Event) {
 // enqueued puts the caller in the queue's holding bridge and records its place on the channel.
 func (r *connector) enqueued(c *call, ev acd.CallEnqueued) {
 	c.queued() // in the queue from now: waiting, offered or connected
+	setPlace := c.place.queue != "" || !r.placeImplied(c, ev)
 	c.place.queue = ev.Queue
 	c.place.priority = ev.Priority
 	ch := c.callerChan
@@ -109,8 +110,10 @@ func (r *connector) enqueued(c *call, ev acd.CallEnqueued) {
 			r.ensureHold(ctx, hold)
 			r.holdMaking.made(r.u.ex.act, hold, making)
 		}
-		if err := ignoreGone(r.tel.SetVar(ctx, ch, varPlace, place)); err != nil {
-			r.log.Warn("set channel variable", "call", c.id, "var", varPlace, "err", err)
+		if setPlace {
+			if err := ignoreGone(r.tel.SetVar(ctx, ch, varPlace, place)); err != nil {
+				r.log.Warn("set channel variable", "call", c.id, "var", varPlace, "err", err)
+			}
 		}
 		if !move {
 			return
@@ -132,6 +135,20 @@ func (r *connector) enqueued(c *call, ev acd.CallEnqueued) {
 		}
 	})
 	r.u.ann.scheduleAnnouncement(c)
+}
+
+// placeImplied reports whether a call's first place in a queue is the one a restarted router
+// gives a caller without SB_PLACE (reconcile.go): its DID's route, with no IVR flow, queue
+// and priority as routed, since its arrival (the channel's creation time). No request then.
+func (r *connector) placeImplied(c *call, ev acd.CallEnqueued) bool {
+	if c.dialing() != nil || isCallbackChan(c.callerChan) {
+		return false
+	}
+	route, ok := r.cfg.DIDs[c.info.did]
+	if !ok && r.cfg.Default != nil {
+		route, ok = *r.cfg.Default, true
+	}
+	return ok && route.Flow == nil && route.Queue == ev.Queue && route.Priority == ev.Priority
 }
 
 func (r *connector) ensureHold(ctx context.Context, id string) {
