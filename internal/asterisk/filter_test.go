@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"switchboard/internal/ariemu"
+	"switchboard/internal/asterisk"
 	"switchboard/internal/router"
 )
 
@@ -55,6 +56,36 @@ func TestEventFilterOnConnect(t *testing.T) {
 			if n := mf.Metric[0].Counter.GetValue(); n != 0 {
 				t.Errorf("%v events of types the router skips crossed the socket", n)
 			}
+		}
+	}
+}
+
+// A call bridge Asterisk made for a call long over (its creation answered after the router
+// gave up on it) is in no application's list, being empty: the reconciliation at start finds
+// it in the list of every bridge and deletes it. The holding bridge and bridges that are not
+// the router's stay.
+func TestReconcileDeletesLeakedCallBridges(t *testing.T) {
+	g := newRig(t)
+	rest := asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: "switchboard", Username: "sb", Password: "secret"})
+	ctx := context.Background()
+	for id, kind := range map[string]string{"sb-call-1796000000.1": "mixing", "sb-hold-line1": "holding", "other": "mixing"} {
+		if err := rest.CreateBridge(ctx, id, kind); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g.start(testConfig())
+	g.eventually("leaked call bridge deleted", func() bool {
+		all, err := rest.ListBridges(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, leaked := all["sb-call-1796000000.1"]
+		return !leaked
+	})
+	all, _ := rest.ListBridges(ctx)
+	for _, id := range []string{"sb-hold-line1", "other"} {
+		if _, ok := all[id]; !ok {
+			t.Errorf("bridge %s deleted", id)
 		}
 	}
 }

@@ -149,6 +149,7 @@ const (
 	opBridgeMOH       = "bridge_moh"
 	opBridgeRecord    = "bridge_record"
 	opBridgeGet       = "bridge_get"
+	opBridges         = "bridges_list"
 	opEndpointGet     = "endpoint_get"
 	opApplicationGet  = "application_get"
 	opRecordingsList  = "recordings_list"
@@ -457,6 +458,21 @@ func (r *REST) BridgeChannels(ctx context.Context, id string) ([]string, error) 
 	}
 	err := r.get(ctx, "/bridges/"+url.PathEscape(id), opBridgeGet, &b)
 	return b.Channels, err
+}
+
+func (r *REST) ListBridges(ctx context.Context) (map[string][]string, error) {
+	var list []struct {
+		ID       string   `json:"id"`
+		Channels []string `json:"channels"`
+	}
+	if err := r.get(ctx, "/bridges", opBridges, &list); err != nil {
+		return nil, err
+	}
+	out := make(map[string][]string, len(list))
+	for _, b := range list {
+		out[b.ID] = b.Channels
+	}
+	return out, nil
 }
 
 // get reads one ARI resource as JSON. Credentials go in the Authorization header, never the URL.

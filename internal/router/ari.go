@@ -251,6 +251,10 @@ func (r *callerLines) forget(c *call) {
 		c.ann.announce.Stop()
 	}
 	delete(r.calls, c.id)
+	if b := c.offer.bridge; b != "" { // made for an offer no agent answered
+		c.offer.bridge = ""
+		c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.DeleteBridge(ctx, b)) })
+	}
 	if c.dialing() != nil && r.chans[c.dialing().custChan] == c {
 		delete(r.chans, c.dialing().custChan)
 	}

@@ -25,6 +25,7 @@ func (nopTelephony) CreateBridge(context.Context, string, string) error        {
 func (nopTelephony) DeleteBridge(context.Context, string) error                { return nil }
 func (nopTelephony) AddChannel(context.Context, string, ...string) error       { return nil }
 func (nopTelephony) BridgeMOH(context.Context, string, string) error           { return nil }
+func (nopTelephony) ListBridges(context.Context) (map[string][]string, error)  { return nil, nil }
 func (nopTelephony) HoldChannel(context.Context, string, string, string) error { return nil }
 func (nopTelephony) RecordBridge(context.Context, string, string) error        { return nil }
 func (nopTelephony) SetVar(context.Context, string, string, string) error      { return nil }

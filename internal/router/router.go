@@ -89,6 +89,9 @@ type Bridges interface {
 	// while it waits there: no music request, and none again after the bridge emptied.
 	HoldChannel(ctx context.Context, bridgeID, chanID, class string) error
 	BridgeChannels(ctx context.Context, bridgeID string) ([]string, error)
+	// ListBridges is every bridge Asterisk has, by id, with the channels in it: also those
+	// the application is not subscribed to (an empty bridge is in no application's list).
+	ListBridges(ctx context.Context) (map[string][]string, error)
 }
 
 // Playbacks play media to channels.
