@@ -173,6 +173,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		for {
 			typ, msg, err := ws.Read(ctx)
 			if err != nil {
+				s.noteClose(err)
 				return
 			}
 			if typ == websocket.MessageText {
@@ -196,6 +197,26 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = ws.Close(websocket.StatusNormalClosure, "")
 	s.log.Info("application disconnected", "apps", names)
+}
+
+// noteClose counts how an application's websocket ended, as Asterisk logs it: a close frame,
+// or closed abruptly ("Web socket closed abruptly", WebSocket read error).
+func (s *Server) noteClose(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if websocket.CloseStatus(err) == -1 {
+		s.abruptCloses++
+	} else {
+		s.cleanCloses++
+	}
+}
+
+// WebsocketCloses says how many event websockets the applications closed with a close frame
+// (clean) and how many they dropped without one (abrupt) so far.
+func (s *Server) WebsocketCloses() (clean, abrupt int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cleanCloses, s.abruptCloses
 }
 
 // dropConn takes c out of application a. Call with s.mu held.

@@ -89,3 +89,16 @@ func TestReconcileDeletesLeakedCallBridges(t *testing.T) {
 		}
 	}
 }
+
+// A router that stops (SIGTERM ends the daemon's context) closes its event websocket with a
+// close frame: Asterisk logs "Web socket closed abruptly" and a read error for one dropped
+// without it.
+func TestEventsCloseCleanlyOnStop(t *testing.T) {
+	g := newRig(t)
+	g.start(testConfig())
+	g.stop()
+	g.eventually("websocket closed", func() bool { c, a := g.emu.WebsocketCloses(); return c+a > 0 })
+	if clean, abrupt := g.emu.WebsocketCloses(); clean != 1 || abrupt != 0 {
+		t.Fatalf("websocket closes: %d clean, %d abrupt; want 1 clean", clean, abrupt)
+	}
+}
