@@ -134,6 +134,14 @@ func (m mortalTel) AddChannel(ctx context.Context, b string, ch ...string) error
 	return m.Telephony.AddChannel(ctx, b, ch...)
 }
 
+func (m mortalTel) HoldChannel(ctx context.Context, b, ch, class string) error {
+	if err := m.l.enter(); err != nil {
+		return err
+	}
+	defer m.l.mu.RUnlock()
+	return m.Telephony.HoldChannel(ctx, b, ch, class)
+}
+
 func (m mortalTel) SetVar(ctx context.Context, ch, name, value string) error {
 	if err := m.l.enter(); err != nil {
 		return err

@@ -23,6 +23,7 @@ func (s *Server) joinBridge(ch *channel, b *bridge, role string) {
 	if role == "announcer" && !b.announcerSlotTaken() && b.bridgeType == "holding" {
 		b.announcer = ch
 	}
+	ch.entertain = role == "holding_participant" && b.bridgeType == "holding"
 	if ch.stasisApp != "" {
 		b.subs[ch.stasisApp]++
 	}
@@ -87,7 +88,7 @@ func (s *Server) leaveBridge(ch *channel, why leaveKind) {
 	}
 	n := len(b.channels) + b.recorders
 	b.remove(ch)
-	ch.bridge = nil
+	ch.bridge, ch.entertain = nil, false
 	to := bridgeSubs(b)
 	s.bridgeLeft(b, ch)
 	s.emit("ChannelLeftBridge", event{"bridge": b.jsonWith(n), "channel": ch.json()}, ch.subs, to)

@@ -18,6 +18,7 @@ type app struct {
 	name         string
 	conns        map[*wsConn]bool // value: subscribeAll
 	subscribeAll int
+	filter       eventFilter // eventfilter.go
 }
 
 func (a *app) connected() bool { return len(a.conns) > 0 }
@@ -172,6 +173,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		for {
 			typ, msg, err := ws.Read(ctx)
 			if err != nil {
+				s.noteClose(err)
 				return
 			}
 			if typ == websocket.MessageText {
@@ -195,6 +197,26 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = ws.Close(websocket.StatusNormalClosure, "")
 	s.log.Info("application disconnected", "apps", names)
+}
+
+// noteClose counts how an application's websocket ended, as Asterisk logs it: a close frame,
+// or closed abruptly ("Web socket closed abruptly", WebSocket read error).
+func (s *Server) noteClose(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if websocket.CloseStatus(err) == -1 {
+		s.abruptCloses++
+	} else {
+		s.cleanCloses++
+	}
+}
+
+// WebsocketCloses says how many event websockets the applications closed with a close frame
+// (clean) and how many they dropped without one (abrupt) so far.
+func (s *Server) WebsocketCloses() (clean, abrupt int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cleanCloses, s.abruptCloses
 }
 
 // dropConn takes c out of application a. Call with s.mu held.
@@ -266,7 +288,7 @@ func (s *Server) emit(typ string, ev event, to ...map[string]bool) {
 	sort.Strings(names)
 	for _, n := range names {
 		a := s.apps[n]
-		if a == nil || !a.connected() {
+		if a == nil || !a.connected() || !a.filter.passes(typ) {
 			continue
 		}
 		q, _ := json.Marshal(n)

@@ -105,6 +105,7 @@ type channel struct {
 	player     *player
 	moh        string     // class of the channel's own music on hold, "" for none
 	held       bool       // POST /channels/{id}/hold: its peer hears music
+	entertain  bool       // joined a holding bridge with role holding_participant: Asterisk plays it music (moh.go)
 	mutedIn    bool       // what the channel sends is not heard in its bridge
 	mutedOut   bool       // the channel hears nothing of its bridge
 	snoopOf    *channel   // the channel a snoop spies on (snoop.go)

@@ -7,6 +7,12 @@ package ariemu
 // /moh is posted again. A holding bridge has one announcer slot: a channel added with
 // role=announcer takes it, and then neither /moh (204, nothing plays) nor a bridge playback
 // (201, PlaybackFinished failed) can put their announcer in.
+//
+// A channel added to a holding bridge with role=holding_participant is what Asterisk's own
+// holding bridge calls a participant: while no announcer is in the bridge, Asterisk plays it
+// music on hold on its own channel (its music class), however often the bridge empties, with
+// no request and no Announcer channel. Added with no role, ARI makes it a participant whose
+// idle mode is "none": silence.
 
 // startBridgeMOH is POST /bridges/{id}/moh. Call with s.mu held.
 func (s *Server) startBridgeMOH(b *bridge, class string) {
@@ -53,6 +59,9 @@ func (s *Server) hearsMusic(ch *channel) bool {
 		return false
 	}
 	if b.moh != "" && b.announcer != ch {
+		return true
+	}
+	if ch.entertain && b.announcer == nil {
 		return true
 	}
 	if b.bridgeType == "mixing" {

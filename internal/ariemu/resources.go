@@ -36,6 +36,9 @@ type ApplicationJSON struct {
 func (s *Server) applicationJSON(name string) ApplicationJSON {
 	a := ApplicationJSON{Name: name, ChannelIDs: []string{}, BridgeIDs: []string{}, EndpointIDs: []string{},
 		DeviceNames: []string{}, EventsAllowed: []any{}, EventsDisallowed: []any{}}
+	if ap := s.apps[name]; ap != nil {
+		a.EventsAllowed, a.EventsDisallowed = filterJSON(ap.filter.allowed), filterJSON(ap.filter.disallowed)
+	}
 	var chans []*channel
 	for _, ch := range s.channels {
 		if ch.subs[name] {
@@ -90,6 +93,7 @@ func (s *Server) applicationRoutes() []route {
 			}
 			return http.StatusOK, s.applicationJSON(name), nil
 		})},
+		{"PUT", "/applications/{applicationName}/eventFilter", http.HandlerFunc(s.handleEventFilter)},
 	}
 }
 

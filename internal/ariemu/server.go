@@ -92,27 +92,28 @@ type Server struct {
 	tempDir     string
 	started     time.Time
 
-	mu        sync.Mutex
-	closed    bool
-	uniqueSeq int
-	nameSeq   int
-	snoopSeq  int
-	apps      map[string]*app
-	channels  map[string]*channel
-	bridges   map[string]*bridge
-	playbacks map[string]*playback
-	live      map[string]*liveRecording
-	phones    map[string]Phone
-	customers map[string]Phone // by dialed number (customers.go)
-	calls     map[string]*CallRecord
-	callOrder []string
-	globals   map[string]string
-	conns     map[*wsConn]struct{}
-	wsCount   int // websockets registered since New
-	callWait  []chan struct{}
-	clock     clock
-	steps     steps // pending, see timeline.go
-	stepSeq   uint64
+	mu                        sync.Mutex
+	closed                    bool
+	uniqueSeq                 int
+	nameSeq                   int
+	snoopSeq                  int
+	apps                      map[string]*app
+	channels                  map[string]*channel
+	bridges                   map[string]*bridge
+	playbacks                 map[string]*playback
+	live                      map[string]*liveRecording
+	phones                    map[string]Phone
+	customers                 map[string]Phone // by dialed number (customers.go)
+	calls                     map[string]*CallRecord
+	callOrder                 []string
+	globals                   map[string]string
+	conns                     map[*wsConn]struct{}
+	wsCount                   int // websockets registered since New
+	cleanCloses, abruptCloses int // how the applications' websockets ended (noteClose)
+	callWait                  []chan struct{}
+	clock                     clock
+	steps                     steps // pending, see timeline.go
+	stepSeq                   uint64
 
 	httpSrv *http.Server
 }

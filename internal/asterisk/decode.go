@@ -18,7 +18,11 @@ func RouterEvent(ev sdk.Event) router.Event {
 		if ev.Channel.Caller != nil {
 			number = ev.Channel.Caller.Number
 		}
-		return router.StasisStart{Channel: ev.Channel.ID, Number: number, Args: ev.Args}
+		var created time.Time
+		if ts := ev.Channel.Creationtime; ts != nil {
+			created = time.Unix(ts.Seconds, int64(ts.Nanos)).UTC()
+		}
+		return router.StasisStart{Channel: ev.Channel.ID, Number: number, Args: ev.Args, Created: created}
 	case *sdk.StasisEnd:
 		return router.StasisEnd{Channel: ev.Channel.ID}
 	case *sdk.ChannelDestroyed:

@@ -17,6 +17,8 @@ func TestRouterEvent(t *testing.T) {
 	}{
 		{`{"type":"StasisStart","args":["inbound","5551000"],"channel":{"id":"1.1","caller":{"number":"7999"}}}`,
 			router.StasisStart{Channel: "1.1", Number: "7999", Args: []string{"inbound", "5551000"}}},
+		{`{"type":"StasisStart","args":["inbound","5551000"],"channel":{"id":"1.2","creationtime":"2026-12-07T19:20:50.196+0100"}}`,
+			router.StasisStart{Channel: "1.2", Args: []string{"inbound", "5551000"}, Created: time.Date(2026, 12, 7, 18, 20, 50, 196e6, time.UTC)}},
 		{`{"type":"StasisStart","args":["agent","n1-1.1"],"channel":{"id":"1.1-a1"}}`,
 			router.StasisStart{Channel: "1.1-a1", Args: []string{"agent", "n1-1.1"}}},
 		{`{"type":"StasisEnd","channel":{"id":"1.1"}}`, router.StasisEnd{Channel: "1.1"}},

@@ -42,7 +42,8 @@ type EventsOptions struct {
 	MinBackoff time.Duration // default 100ms
 	MaxBackoff time.Duration // default 5s
 	// Types, when set, are the only event types decoded and delivered; the others are
-	// counted (switchboard_ari_events_ignored_total) and skipped without decoding.
+	// counted (switchboard_ari_events_ignored_total) and skipped without decoding. Each
+	// connection also asks Asterisk to send only these (filter.go).
 	Types []string
 }
 
@@ -176,8 +177,18 @@ func (e *Events) session(ctx context.Context, target string, attempt int) error 
 	e.opt.Logger.Info("ari websocket connected", "app", e.opt.App, "attempt", attempt)
 	e.sink.Connected(attempt)
 	defer e.sink.Disconnected()
+	// Stopping closes the socket with a close frame: Asterisk then ends the session quietly
+	// instead of logging "Web socket closed abruptly" and a read error. (A read under ctx
+	// would drop the connection as ctx ends, with no close frame.)
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close(websocket.StatusNormalClosure, "router stopping") })
+	defer stop()
+	if e.types != nil {
+		fctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go e.setFilter(fctx)
+	}
 	for {
-		typ, data, err := conn.Read(ctx)
+		typ, data, err := conn.Read(context.Background())
 		if err != nil {
 			return fmt.Errorf("read: %w", err)
 		}

@@ -61,7 +61,7 @@ func TestARIRequestAndSetupMetrics(t *testing.T) {
 	known := map[string]bool{"channel_answer": true, "channel_hangup": true, "channel_play": true, "channel_set_variable": true,
 		"channel_get_variable": true, "channel_continue": true, "channels_list": true, "originate": true, "playback_stop": true,
 		"bridge_create": true, "bridge_delete": true, "bridge_add": true, "bridge_remove": true, "bridge_moh": true,
-		"bridge_record": true, "bridge_get": true, "endpoint_get": true, "application_get": true, "recordings_list": true,
+		"bridge_record": true, "bridge_get": true, "bridges_list": true, "endpoint_get": true, "application_get": true, "recordings_list": true,
 		"recording_fetch": true, "recording_delete": true, "recording_pause": true, "recording_resume": true}
 	for op := range ops {
 		if !known[op] {

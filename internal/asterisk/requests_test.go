@@ -47,7 +47,7 @@ func TestRequestsPerAnsweredCall(t *testing.T) {
 		t.Fatalf("caller: %+v", rec)
 	}
 	want := map[string]uint64{
-		"channel_answer": 1, "bridge_create": 2, "bridge_moh": 1, "channel_set_variable": 2,
+		"channel_answer": 1, "bridge_create": 2, "channel_set_variable": 1,
 		"bridge_add": 2, "originate": 1, "channel_hangup": 1, "bridge_delete": 1,
 	}
 	// The last requests (hang-ups, bridge deletion) may still be under way when the caller's

@@ -149,6 +149,7 @@ const (
 	opBridgeMOH       = "bridge_moh"
 	opBridgeRecord    = "bridge_record"
 	opBridgeGet       = "bridge_get"
+	opBridges         = "bridges_list"
 	opEndpointGet     = "endpoint_get"
 	opApplicationGet  = "application_get"
 	opRecordingsList  = "recordings_list"
@@ -378,6 +379,20 @@ func (r *REST) AddChannel(ctx context.Context, bridge string, chs ...string) err
 	return r.send(ctx, http.MethodPost, "/bridges/"+url.PathEscape(bridge)+"/addChannel", nil, map[string]any{"channel": ch}, "add channel", opBridgeAdd)
 }
 
+// HoldChannel adds ch to holding bridge with role holding_participant: ARI gives a channel
+// added without a role the idle mode "none" (silence), a holding participant hears music on
+// hold from Asterisk's holding bridge, its channel's music class unless class names another
+// (set as CHANNEL(musicclass) first, one request more).
+func (r *REST) HoldChannel(ctx context.Context, bridge, ch, class string) error {
+	if class != "" && class != "default" {
+		if err := r.SetVar(ctx, ch, "CHANNEL(musicclass)", class); err != nil {
+			return err
+		}
+	}
+	return r.send(ctx, http.MethodPost, "/bridges/"+url.PathEscape(bridge)+"/addChannel", nil,
+		map[string]any{"channel": ch, "role": "holding_participant"}, "add channel", opBridgeAdd)
+}
+
 func (r *REST) RemoveChannel(ctx context.Context, bridge, ch string) error {
 	return r.send(ctx, http.MethodPost, "/bridges/"+url.PathEscape(bridge)+"/removeChannel", nil, map[string]any{"channel": ch}, "remove channel", opBridgeRemove)
 }
@@ -443,6 +458,21 @@ func (r *REST) BridgeChannels(ctx context.Context, id string) ([]string, error) 
 	}
 	err := r.get(ctx, "/bridges/"+url.PathEscape(id), opBridgeGet, &b)
 	return b.Channels, err
+}
+
+func (r *REST) ListBridges(ctx context.Context) (map[string][]string, error) {
+	var list []struct {
+		ID       string   `json:"id"`
+		Channels []string `json:"channels"`
+	}
+	if err := r.get(ctx, "/bridges", opBridges, &list); err != nil {
+		return nil, err
+	}
+	out := make(map[string][]string, len(list))
+	for _, b := range list {
+		out[b.ID] = b.Channels
+	}
+	return out, nil
 }
 
 // get reads one ARI resource as JSON. Credentials go in the Authorization header, never the URL.

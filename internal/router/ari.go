@@ -51,7 +51,7 @@ func (r *callerLines) onStasisStart(ev StasisStart) {
 		if len(ev.Args) > 1 {
 			did = ev.Args[1]
 		}
-		r.inbound(ev.Channel, ev.Number, did, r.clock.Now())
+		r.inbound(ev.Channel, ev.Number, did, r.arrivedAt(ev.Created))
 	case "agent":
 		callID := ""
 		if len(ev.Args) > 1 {
@@ -71,6 +71,17 @@ func (r *callerLines) onStasisStart(ev StasisStart) {
 		r.log.Warn("channel entered the application with unknown arguments; hanging up", "channel", ev.Channel, "args", ev.Args)
 		r.hangupLater(ev.Channel)
 	}
+}
+
+// arrivedAt is when a caller's place in time starts: its channel's creation on Asterisk, the
+// time a restarted router gives a caller without SB_PLACE (reconcile.go), unless Asterisk's
+// clock is off from the router's by a second or more; then the router's now.
+func (r *callerLines) arrivedAt(created time.Time) time.Time {
+	now := r.clock.Now()
+	if created.IsZero() || now.Sub(created).Abs() >= time.Second {
+		return now
+	}
+	return created
 }
 
 // inbound starts a new caller: routed by DID into a queue, waiting in its holding bridge.
@@ -244,6 +255,10 @@ func (r *callerLines) forget(c *call) {
 		c.ann.announce.Stop()
 	}
 	delete(r.calls, c.id)
+	if b := c.offer.bridge; b != "" { // made for an offer no agent answered
+		c.offer.bridge = ""
+		c.w.do(func(ctx context.Context) { _ = ignoreGone(r.tel.DeleteBridge(ctx, b)) })
+	}
 	if c.dialing() != nil && r.chans[c.dialing().custChan] == c {
 		delete(r.chans, c.dialing().custChan)
 	}

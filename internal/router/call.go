@@ -110,6 +110,7 @@ type offerLeg struct {
 	attempt    int       // numbers the call's agent channels
 	deadline   time.Time // the engine's ring deadline
 	rung       bool      // Asterisk answered the originate: the phone rings
+	bridge     string    // the call's mixing bridge, made at its first offer (makeCallBridge)
 }
 
 // agentLeg is the connected agent.

@@ -86,6 +86,7 @@ func (r *Router) onEngine(ev acd.Event) {
 // enqueued puts the caller in the queue's holding bridge and records its place on the channel.
 func (r *connector) enqueued(c *call, ev acd.CallEnqueued) {
 	c.queued() // in the queue from now: waiting, offered or connected
+	setPlace := c.place.queue != "" || !r.placeImplied(c, ev)
 	c.place.queue = ev.Queue
 	c.place.priority = ev.Priority
 	ch := c.callerChan
@@ -109,33 +110,45 @@ func (r *connector) enqueued(c *call, ev acd.CallEnqueued) {
 			r.ensureHold(ctx, hold)
 			r.holdMaking.made(r.u.ex.act, hold, making)
 		}
-		if err := ignoreGone(r.tel.SetVar(ctx, ch, varPlace, place)); err != nil {
-			r.log.Warn("set channel variable", "call", c.id, "var", varPlace, "err", err)
+		if setPlace {
+			if err := ignoreGone(r.tel.SetVar(ctx, ch, varPlace, place)); err != nil {
+				r.log.Warn("set channel variable", "call", c.id, "var", varPlace, "err", err)
+			}
 		}
 		if !move {
 			return
 		}
 		r.holdMaking.wait(r.u.ex.act, hold)
-		err := r.tel.AddChannel(ctx, hold, ch)
+		// As a holding participant: Asterisk plays the caller music on hold itself, also
+		// after the bridge emptied (a bridge's /moh announcer leaves with its last caller:
+		// traces/holding-bridge-moh.jsonl), with no request and no Announcer channel.
+		err := r.tel.HoldChannel(ctx, hold, ch, moh)
 		if errors.Is(err, ErrNotFound) {
 			// Asterisk says the bridge is gone (a channel it does not know is a 400): make it
 			// again, once for all the callers who find it gone meanwhile. Any other failure
 			// (a timeout, a dropped connection) says nothing of the bridge.
 			r.makeHold(ctx, hold)
-			err = r.tel.AddChannel(ctx, hold, ch)
+			err = r.tel.HoldChannel(ctx, hold, ch, moh)
 		}
 		if err != nil {
 			r.log.Error("caller not moved to the holding bridge", "call", c.id, "err", err)
-			return
-		}
-		// After every join: Asterisk's music announcer leaves a holding bridge with its last
-		// caller, and one who joins later hears silence until music is asked for again
-		// (traces/holding-bridge-moh.jsonl). Asking while it plays is harmless.
-		if err := ignoreGone(r.tel.BridgeMOH(ctx, hold, moh)); err != nil {
-			r.log.Warn("music on hold", "bridge", hold, "err", err)
 		}
 	})
 	r.u.ann.scheduleAnnouncement(c)
+}
+
+// placeImplied reports whether a call's first place in a queue is the one a restarted router
+// gives a caller without SB_PLACE (reconcile.go): its DID's route, with no IVR flow, queue
+// and priority as routed, since its arrival (the channel's creation time). No request then.
+func (r *connector) placeImplied(c *call, ev acd.CallEnqueued) bool {
+	if c.dialing() != nil || isCallbackChan(c.callerChan) {
+		return false
+	}
+	route, ok := r.cfg.DIDs[c.info.did]
+	if !ok && r.cfg.Default != nil {
+		route, ok = *r.cfg.Default, true
+	}
+	return ok && route.Flow == nil && route.Queue == ev.Queue && route.Priority == ev.Priority
 }
 
 func (r *connector) ensureHold(ctx context.Context, id string) {
@@ -159,6 +172,9 @@ func (r *connector) offered(c *call, ev acd.CallOffered) {
 	c.offer.offerChan, c.offer.offerAgent = agentChan, ev.Agent
 	c.offer.deadline, c.offer.rung = ev.Deadline, false
 	r.chans[agentChan] = c
+	if c.dialing() == nil && c.offer.bridge == "" && c.callerChan != "" && !r.closingBridge(callBridgeID(c.callerChan)) {
+		r.makeCallBridge(c)
+	}
 	start := time.Now()
 	if c.offer.attempt == 1 && !c.info.arrived.IsZero() && ev.Waited < 50*time.Millisecond {
 		start = c.info.arrived // offered on arrival: count the router's own queueing too
@@ -184,6 +200,40 @@ func (r *connector) offered(c *call, ev acd.CallOffered) {
 	})
 }
 
+// makeCallBridge creates the call's mixing bridge at its first offer, on the caller's
+// worker, while the agent's phone rings: the agent's answer then only moves caller and agent
+// into it, one round trip instead of two. The bridge stays for the call's next offers; a
+// call that ends unanswered deletes it (forget), and reconciliation knows it as the call's.
+func (r *connector) makeCallBridge(c *call) {
+	bridge := callBridgeID(c.callerChan)
+	c.offer.bridge = bridge
+	c.w.do(func(ctx context.Context) {
+		r.createCallBridge(ctx, c, bridge)
+	})
+}
+
+// closingBridge reports whether bridge, a transferred call's old one, waits for its
+// recording to end before it is deleted: the call's next bridge is then made at the answer,
+// so that the recording has the ring time to finish (settleClosing).
+func (r *connector) closingBridge(bridge string) bool {
+	for _, cl := range r.u.rec.recs.closing {
+		if cl.bridge == bridge {
+			return true
+		}
+	}
+	return false
+}
+
+// settleClosing deletes now a transferred call's old bridge that waits for its recording to
+// end, before the call's bridge is made again under the same id.
+func (r *connector) settleClosing(bridge string) {
+	for name, cl := range r.u.rec.recs.closing {
+		if cl.bridge == bridge {
+			r.u.rec.recordingOverdue(name)
+		}
+	}
+}
+
 // dropOffer hangs up the agent channel of an offer that is over.
 func (r *connector) dropOffer(c *call) {
 	if c.offer.offerChan == "" {
@@ -202,13 +252,12 @@ func (r *connector) answered(c *call, ev acd.CallAnswered) {
 	}
 	c.conn.agentChan, c.conn.agent = c.offer.offerChan, ev.Agent
 	c.offer.offerChan, c.offer.offerAgent = "", ""
-	c.conn.bridge = callBridgeID(c.callerChan)
+	made := c.offer.bridge != ""
+	c.conn.bridge, c.offer.bridge = callBridgeID(c.callerChan), ""
 	c.place.inHold = ""
 	caller, agentChan, bridge := c.callerChan, c.conn.agentChan, c.conn.bridge
-	for name, cl := range r.u.rec.recs.closing {
-		if cl.bridge == bridge {
-			r.u.rec.recordingOverdue(name) // a transferred call's old bridge, reused: settle it first
-		}
+	if !made {
+		r.settleClosing(bridge)
 	}
 	now := r.clock.Now()
 	c.conn.answeredAt = now
@@ -223,12 +272,17 @@ func (r *connector) answered(c *call, ev acd.CallAnswered) {
 	}
 	c.w.do(func(ctx context.Context) {
 		r.stopPlayback(ctx, c)
-		if err := r.tel.CreateBridge(ctx, bridge, "mixing"); err != nil {
-			r.log.Error("create call bridge", "call", c.id, "err", err)
+		if !made {
+			r.createCallBridge(ctx, c, bridge)
 		}
 		// Both in one request: Asterisk checks every channel of the list before it moves any.
 		bridged := true
-		if err := ignoreGone(r.tel.AddChannel(ctx, bridge, caller, agentChan)); err != nil {
+		err := r.tel.AddChannel(ctx, bridge, caller, agentChan)
+		if errors.Is(err, ErrNotFound) && made { // its creation at the offer failed
+			r.createCallBridge(ctx, c, bridge)
+			err = r.tel.AddChannel(ctx, bridge, caller, agentChan)
+		}
+		if err := ignoreGone(err); err != nil {
 			bridged = false
 			r.log.Error("bridge channels", "call", c.id, "caller", caller, "agent", agentChan, "err", err)
 		}
@@ -238,6 +292,12 @@ func (r *connector) answered(c *call, ev acd.CallAnswered) {
 		_ = ignoreGone(r.tel.SetVar(ctx, caller, varAnswer, answer))
 		r.recordBridge(ctx, c, bridge, name)
 	})
+}
+
+func (r *connector) createCallBridge(ctx context.Context, c *call, bridge string) {
+	if err := r.tel.CreateBridge(ctx, bridge, "mixing"); err != nil {
+		r.log.Error("create call bridge", "call", c.id, "err", err)
+	}
 }
 
 // recordBridge starts the recording name of c's bridge, if name is set; on c's worker.

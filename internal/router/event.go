@@ -11,6 +11,7 @@ type StasisStart struct {
 	Channel string
 	Number  string // the caller number, if any
 	Args    []string
+	Created time.Time // the channel's creation time on Asterisk's clock; zero if not told
 }
 
 // StasisEnd: a channel left the application (it may still be up).

@@ -16,21 +16,23 @@ import (
 // handling of odd events (the real ARI path is tested against the emulator).
 type nopTelephony struct{}
 
-func (nopTelephony) Answer(context.Context, string) error                     { return nil }
-func (nopTelephony) Hangup(context.Context, string, string) error             { return nil }
-func (nopTelephony) Play(context.Context, string, string, []string) error     { return nil }
-func (nopTelephony) StopPlayback(context.Context, string) error               { return nil }
-func (nopTelephony) Originate(context.Context, Originate) error               { return nil }
-func (nopTelephony) CreateBridge(context.Context, string, string) error       { return nil }
-func (nopTelephony) DeleteBridge(context.Context, string) error               { return nil }
-func (nopTelephony) AddChannel(context.Context, string, ...string) error      { return nil }
-func (nopTelephony) BridgeMOH(context.Context, string, string) error          { return nil }
-func (nopTelephony) RecordBridge(context.Context, string, string) error       { return nil }
-func (nopTelephony) SetVar(context.Context, string, string, string) error     { return nil }
-func (nopTelephony) Var(context.Context, string, string) (string, error)      { return "", ErrNotFound }
-func (nopTelephony) AppState(context.Context) ([]string, []string, error)     { return nil, nil, nil }
-func (nopTelephony) Channels(context.Context) ([]Channel, error)              { return nil, nil }
-func (nopTelephony) BridgeChannels(context.Context, string) ([]string, error) { return nil, nil }
+func (nopTelephony) Answer(context.Context, string) error                      { return nil }
+func (nopTelephony) Hangup(context.Context, string, string) error              { return nil }
+func (nopTelephony) Play(context.Context, string, string, []string) error      { return nil }
+func (nopTelephony) StopPlayback(context.Context, string) error                { return nil }
+func (nopTelephony) Originate(context.Context, Originate) error                { return nil }
+func (nopTelephony) CreateBridge(context.Context, string, string) error        { return nil }
+func (nopTelephony) DeleteBridge(context.Context, string) error                { return nil }
+func (nopTelephony) AddChannel(context.Context, string, ...string) error       { return nil }
+func (nopTelephony) BridgeMOH(context.Context, string, string) error           { return nil }
+func (nopTelephony) ListBridges(context.Context) (map[string][]string, error)  { return nil, nil }
+func (nopTelephony) HoldChannel(context.Context, string, string, string) error { return nil }
+func (nopTelephony) RecordBridge(context.Context, string, string) error        { return nil }
+func (nopTelephony) SetVar(context.Context, string, string, string) error      { return nil }
+func (nopTelephony) Var(context.Context, string, string) (string, error)       { return "", ErrNotFound }
+func (nopTelephony) AppState(context.Context) ([]string, []string, error)      { return nil, nil, nil }
+func (nopTelephony) Channels(context.Context) ([]Channel, error)               { return nil, nil }
+func (nopTelephony) BridgeChannels(context.Context, string) ([]string, error)  { return nil, nil }
 func (nopTelephony) FetchRecording(context.Context, string) (io.ReadCloser, error) {
 	return nil, ErrNotFound
 }

@@ -56,7 +56,7 @@ func TestHoldGoneMadeAgainOnce(t *testing.T) {
 		}
 	}
 	for _, c := range []string{c1, c2} {
-		add := fmt.Sprintf("POST /bridges/sb-hold-line1/addChannel?channel=%s", c)
+		add := fmt.Sprintf("POST /bridges/sb-hold-line1/addChannel?channel=%s&role=holding_participant", c)
 		if countOp(reqs, add) == 0 {
 			t.Errorf("no add of %s: %q", c, reqs)
 		}

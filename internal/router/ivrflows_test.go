@@ -45,7 +45,7 @@ func TestIVRRoutesByDigit(t *testing.T) {
 		"POST /bridges/sb-hold-line2?type=holding",
 		ring(c, "c1-a1", "PJSIP/2001"),
 		"POST /channels/c1/variable?variable=SB_PLACE&value=line2|4|2030-01-07T09:00:00.1Z",
-		"POST /bridges/sb-hold-line2/addChannel?channel=c1", "POST /bridges/sb-hold-line2/moh?mohClass=default")
+		"POST /bridges/sb-hold-line2/addChannel?channel=c1&role=holding_participant", "POST /bridges/sb-call-c1?type=mixing")
 	enq, _ := enqueuedTo(h, "ast1-c1")
 	if enq.Queue != "line2" || enq.Priority != 4 {
 		t.Fatalf("enqueued after the menu: %+v", enq)
@@ -76,7 +76,7 @@ func TestIVRSilentCallerFallsBack(t *testing.T) {
 	h.ExpectRequests("POST /bridges/sb-hold-line1?type=holding",
 		ring(c, "c1-a1", "PJSIP/1001"),
 		"POST /channels/c1/variable?variable=SB_PLACE&value=line1|0|2030-01-07T09:00:01Z",
-		"POST /bridges/sb-hold-line1/addChannel?channel=c1", "POST /bridges/sb-hold-line1/moh?mohClass=default")
+		"POST /bridges/sb-hold-line1/addChannel?channel=c1&role=holding_participant", "POST /bridges/sb-call-c1?type=mixing")
 	h.Answer("c1-a1")
 	if n := count(h, func(e acd.CallAnswered) bool { return e.Call == "ast1-c1" && e.Queue == "line1" }); n != 1 {
 		t.Fatalf("a silent caller should reach line1 after the retries: %d", n)
@@ -194,7 +194,7 @@ func TestIVRLookupHook(t *testing.T) {
 	h.FinishPlayback(found)
 	h.ExpectRequests("POST /bridges/sb-hold-line2?type=holding", ring(found, "c1-a1", "PJSIP/2001"),
 		"POST /channels/c1/variable?variable=SB_PLACE&value=line2|0|2030-01-07T09:00:00Z",
-		"POST /bridges/sb-hold-line2/addChannel?channel=c1", "POST /bridges/sb-hold-line2/moh?mohClass=default")
+		"POST /bridges/sb-hold-line2/addChannel?channel=c1&role=holding_participant", "POST /bridges/sb-call-c1?type=mixing")
 	h.Answer("c1-a1")
 	h.ExpectRequests(bridged(found, "c1-a1")...)
 	if e, _ := enqueuedTo(h, "ast1-c1"); e.Queue != "line2" {
@@ -209,7 +209,7 @@ func TestIVRLookupHook(t *testing.T) {
 	h.ExpectRequests("POST /channels/c2/answer", "POST /bridges/sb-hold-line1?type=holding",
 		ring(nobody, "c2-a1", "PJSIP/1001"),
 		"POST /channels/c2/variable?variable=SB_PLACE&value=line1|0|2030-01-07T09:00:00Z",
-		"POST /bridges/sb-hold-line1/addChannel?channel=c2", "POST /bridges/sb-hold-line1/moh?mohClass=default")
+		"POST /bridges/sb-hold-line1/addChannel?channel=c2&role=holding_participant", "POST /bridges/sb-call-c2?type=mixing")
 	h.Answer("c2-a1")
 	h.ExpectRequests(bridged(nobody, "c2-a1")...)
 	for _, id := range []string{"ast1-c1", "ast1-c2"} {

@@ -77,6 +77,10 @@ func (r *reconciler) lookAtAsterisk(ctx context.Context, attempt int) (*asterisk
 		r.u.ex.after(time.Second, func() { r.post(func() { r.reconcile(attempt) }) })
 		return nil, false
 	}
+	everyBridge, err := r.tel.ListBridges(ctx)
+	if err != nil {
+		r.log.Warn("reconcile: bridges", "err", err) // only the application's are looked at
+	}
 	v := &asteriskView{inApp: inApp, app: map[string]bool{}, exists: map[string]Channel{},
 		inBridge: map[string]string{}, ourBridges: map[string]bool{}}
 	for _, ch := range all {
@@ -108,7 +112,24 @@ func (r *reconciler) lookAtAsterisk(ctx context.Context, attempt int) (*asterisk
 			v.inBridge[m] = b
 		}
 	}
+	r.callBridgesOutside(v, everyBridge)
 	return v, true
+}
+
+// callBridgesOutside adds to v the call bridges the application's list lacks: Asterisk
+// lists only bridges a channel of the application is in, so an empty one (made for an offer,
+// or made late, after its request timed out, for a call long over) is seen only in the list
+// of every bridge. cleanLeftovers deletes those of no call.
+func (r *reconciler) callBridgesOutside(v *asteriskView, all map[string][]string) {
+	for b, members := range all {
+		if !strings.HasPrefix(b, "sb-call-") || v.ourBridges[b] {
+			continue
+		}
+		v.ourBridges[b] = true
+		for _, m := range members {
+			v.inBridge[m] = b
+		}
+	}
 }
 
 // catchUp applies to the calls the router holds what happened to their channels while it was
@@ -192,7 +213,7 @@ func (r *reconciler) cleanLeftovers(v *asteriskView) {
 		switch c := r.chans[strings.TrimPrefix(b, "sb-call-")]; {
 		case c == nil:
 			r.u.ex.spawnWork(func(ctx context.Context) { _ = ignoreGone(r.tel.DeleteBridge(ctx, b)) })
-		case c.conn.bridge != b:
+		case c.conn.bridge != b && c.offer.bridge != b:
 			// The call was queued again out of it: on the call's worker, after the caller's
 			// move to the holding bridge, so that its recording ends as Asterisk ends one
 			// (the last leg leaves; a bridge deleted with legs in it may never report it).

@@ -1,6 +1,8 @@
 package router_test
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"switchboard/acd"
@@ -20,7 +22,7 @@ func TestReconcileDoesNotAdoptWhatItEnded(t *testing.T) {
 	h.LinkDown()
 	h.Hangup("c1-a1")
 	h.LinkUp()
-	h.ExpectRequests("GET /applications/switchboard", "GET /channels",
+	h.ExpectRequests("GET /applications/switchboard", "GET /channels", "GET /bridges",
 		"GET /bridges/sb-hold-line1", "GET /bridges/sb-call-c1",
 		"DELETE /bridges/sb-call-c1", // reconcile's clean-up of bridges of no call
 		"DELETE /channels/c1?reason=normal", "DELETE /bridges/sb-call-c1")
@@ -58,4 +60,25 @@ func TestRestartNumbersAgentLegsAboveRingingOnes(t *testing.T) {
 	if ch, ok := h.Channel("c1-a1"); !ok || ch.State != "Ring" {
 		t.Fatalf("the first leg: %+v", ch)
 	}
+}
+
+// The call bridge made for an offer is the call's: the link drops while the agent's phone
+// rings (the offer is withdrawn), and the reconciliation after it, which sees every call
+// bridge, leaves the bridge to the call; the next offer's answer is bridged in it.
+func TestReconcileKeepsOfferedCallBridge(t *testing.T) {
+	h := start(t, testConfig(), routertest.Options{})
+	c := h.Inbound("5551000", "+4930111")
+	h.TakeRequests()
+	h.LinkDown()
+	h.LinkUp()
+	h.Settle()
+	reqs := h.TakeRequests()
+	if slices.Contains(reqs, "DELETE /bridges/sb-call-"+c) {
+		t.Fatalf("the offered call's bridge was deleted by the reconciliation: %q", reqs)
+	}
+	if !slices.ContainsFunc(reqs, func(r string) bool { return strings.HasPrefix(r, "POST /channels/c1-a2?") }) {
+		t.Fatalf("no second offer: %q", reqs)
+	}
+	h.Answer("c1-a2")
+	h.ExpectRequests(bridged(c, "c1-a2")...)
 }

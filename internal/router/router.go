@@ -84,7 +84,14 @@ type Bridges interface {
 	AddChannel(ctx context.Context, bridgeID string, chanIDs ...string) error
 	RemoveChannel(ctx context.Context, bridgeID, chanID string) error
 	BridgeMOH(ctx context.Context, bridgeID, class string) error
+	// HoldChannel adds a waiting caller to holding bridge bridgeID as a participant that
+	// Asterisk itself plays music on hold to, in class ("" or "default": the channel's own),
+	// while it waits there: no music request, and none again after the bridge emptied.
+	HoldChannel(ctx context.Context, bridgeID, chanID, class string) error
 	BridgeChannels(ctx context.Context, bridgeID string) ([]string, error)
+	// ListBridges is every bridge Asterisk has, by id, with the channels in it: also those
+	// the application is not subscribed to (an empty bridge is in no application's list).
+	ListBridges(ctx context.Context) (map[string][]string, error)
 }
 
 // Playbacks play media to channels.

@@ -431,6 +431,16 @@ func (a *pbx) bridgeChannels(id string) ([]string, error) {
 	return append([]string(nil), b.Members...), nil
 }
 
+func (a *pbx) listBridges() map[string][]string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make(map[string][]string, len(a.bridges))
+	for id, b := range a.bridges {
+		out[id] = append([]string(nil), b.Members...)
+	}
+	return out
+}
+
 func (a *pbx) liveRecording(name string, pause bool) error {
 	return a.locked(func() error {
 		l := a.live[name]
@@ -536,6 +546,15 @@ func (t *telephony) AddChannel(ctx context.Context, bridge string, chs ...string
 	return t.errOnly("POST /bridges/"+bridge+"/addChannel?channel="+strings.Join(chs, ","), func() error { return t.pbx().addToBridge(bridge, chs...) })
 }
 
+func (t *telephony) HoldChannel(ctx context.Context, bridge, ch, class string) error {
+	if class != "" && class != "default" {
+		if err := t.SetVar(ctx, ch, "CHANNEL(musicclass)", class); err != nil {
+			return err
+		}
+	}
+	return t.errOnly("POST /bridges/"+bridge+"/addChannel?channel="+ch+"&role=holding_participant", func() error { return t.pbx().addToBridge(bridge, ch) })
+}
+
 func (t *telephony) RemoveChannel(ctx context.Context, bridge, ch string) error {
 	return t.errOnly("POST /bridges/"+bridge+"/removeChannel?channel="+ch, func() error { return t.pbx().removeFromBridge(bridge, ch) })
 }
@@ -579,6 +598,12 @@ func (t *telephony) Channels(ctx context.Context) ([]router.Channel, error) {
 func (t *telephony) BridgeChannels(ctx context.Context, id string) ([]string, error) {
 	v, err := t.ari("GET /bridges/"+id, func() (any, error) { return t.pbx().bridgeChannels(id) })
 	out, _ := v.([]string)
+	return out, err
+}
+
+func (t *telephony) ListBridges(ctx context.Context) (map[string][]string, error) {
+	v, err := t.ari("GET /bridges", func() (any, error) { return t.pbx().listBridges(), nil })
+	out, _ := v.(map[string][]string)
 	return out, err
 }
 
