@@ -206,7 +206,7 @@ func (d *daemon) startRouter(ctx context.Context, cfg *config.Config, reg *descr
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User, Password: cfg.ARI.Password, MaxConns: cfg.ARI.MaxConns, Registerer: reg})
 	var tel router.Telephony = rest
 	if d.ha.Leading != nil {
-		tel = leaderTel{rest, d.ha.Leading, d.log}
+		tel = newLeaderTel(rest, d.ha.Leading, d.log)
 	}
 	r, err := router.New(rcfg, tel, router.Options{
 		Logger: d.log, Registerer: reg, Observers: []func(acd.Event){d.journal.Record, d.pops.Observe, d.interactions.Observe, d.callers.Observe},

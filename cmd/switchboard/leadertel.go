@@ -17,6 +17,22 @@ type leaderTel struct {
 	log     *slog.Logger
 }
 
+// leaderControls is leaderTel with the call controls' requests (router.ChannelControls),
+// fenced the same way; newLeaderTel gives it when the adapter has them.
+type leaderControls struct {
+	leaderTel
+	ctl router.ChannelControls
+}
+
+// newLeaderTel fences tel behind leading, keeping its call controls when it has them.
+func newLeaderTel(tel router.Telephony, leading func() bool, log *slog.Logger) router.Telephony {
+	lt := leaderTel{tel, leading, log}
+	if ctl, ok := tel.(router.ChannelControls); ok {
+		return leaderControls{lt, ctl}
+	}
+	return lt
+}
+
 // refused says whether the router no longer leads, and logs the request it then does not send.
 func (t leaderTel) refused(op string) bool {
 	if t.leading() {
@@ -136,4 +152,67 @@ func (t leaderTel) DeleteRecording(ctx context.Context, name string) error {
 		return errNotLeader
 	}
 	return t.Telephony.DeleteRecording(ctx, name)
+}
+
+func (t leaderTel) HoldChannel(ctx context.Context, bridge, ch, class string) error {
+	if t.refused("HoldChannel") {
+		return errNotLeader
+	}
+	return t.Telephony.HoldChannel(ctx, bridge, ch, class)
+}
+
+func (t leaderControls) Hold(ctx context.Context, chanID string) error {
+	if t.refused("Hold") {
+		return errNotLeader
+	}
+	return t.ctl.Hold(ctx, chanID)
+}
+
+func (t leaderControls) Unhold(ctx context.Context, chanID string) error {
+	if t.refused("Unhold") {
+		return errNotLeader
+	}
+	return t.ctl.Unhold(ctx, chanID)
+}
+
+func (t leaderControls) Mute(ctx context.Context, chanID, direction string) error {
+	if t.refused("Mute") {
+		return errNotLeader
+	}
+	return t.ctl.Mute(ctx, chanID, direction)
+}
+
+func (t leaderControls) Unmute(ctx context.Context, chanID, direction string) error {
+	if t.refused("Unmute") {
+		return errNotLeader
+	}
+	return t.ctl.Unmute(ctx, chanID, direction)
+}
+
+func (t leaderControls) StartMOH(ctx context.Context, chanID, class string) error {
+	if t.refused("StartMOH") {
+		return errNotLeader
+	}
+	return t.ctl.StartMOH(ctx, chanID, class)
+}
+
+func (t leaderControls) StopMOH(ctx context.Context, chanID string) error {
+	if t.refused("StopMOH") {
+		return errNotLeader
+	}
+	return t.ctl.StopMOH(ctx, chanID)
+}
+
+func (t leaderControls) SendDTMF(ctx context.Context, chanID, digits string) error {
+	if t.refused("SendDTMF") {
+		return errNotLeader
+	}
+	return t.ctl.SendDTMF(ctx, chanID, digits)
+}
+
+func (t leaderControls) Snoop(ctx context.Context, chanID string, s router.Snoop) error {
+	if t.refused("Snoop") {
+		return errNotLeader
+	}
+	return t.ctl.Snoop(ctx, chanID, s)
 }
