@@ -50,7 +50,7 @@ func TestARIRequestAndSetupMetrics(t *testing.T) {
 		}
 		return setup != nil && setup.GetSampleCount() == 1 && ops["channel_hangup"] > 0 && inFlight == 0
 	})
-	for _, op := range []string{"channel_answer", "bridge_create", "bridge_add", "originate", "channel_set_variable", "channel_hangup"} {
+	for _, op := range []string{"channel_answer", "bridge_create", "bridge_add", "originate", "channel_hangup"} {
 		if ops[op] == 0 {
 			t.Errorf("operation %s: no requests counted (got %v)", op, ops)
 		}

@@ -312,10 +312,17 @@ func TestAskedStateKeptAndTakenAfterRestart(t *testing.T) {
 	ch := g.place(ariemu.Caller{})
 	id := callID(ch)
 	g.eventually("a1 talks", func() bool { v, ok := g.call(id); return ok && v.State == "connected" && v.Agent == "a1" })
-	// The call's worker bridges the legs and marks the caller answered after the engine has
-	// the call connected; the new router re-attaches the call by those marks.
+	// The call's worker bridges the legs after the engine has the call connected; the new
+	// router re-attaches the call by the legs in the call's bridge and the agent leg's
+	// SB_ANSWER, set by its originate.
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: "switchboard", Username: "sb", Password: "secret"})
-	g.eventually("the caller marked answered", func() bool { v, _ := rest.Var(context.Background(), ch, "SB_ANSWER"); return v != "" })
+	g.eventually("caller and agent bridged", func() bool {
+		m, _ := rest.BridgeChannels(context.Background(), "sb-call-"+ch)
+		return len(m) == 2
+	})
+	if v, _ := rest.Var(context.Background(), ch+"-a1", "SB_ANSWER"); !strings.HasPrefix(v, "a1|") {
+		t.Fatalf("agent leg's SB_ANSWER = %q", v)
+	}
 	keptNow := func() (router.AgentRequest, bool) {
 		mu.Lock()
 		defer mu.Unlock()

@@ -336,6 +336,9 @@ func (r *REST) Originate(ctx context.Context, o router.Originate) error {
 	if secs > 0 {
 		body["timeout"] = secs
 	}
+	if len(o.Variables) > 0 {
+		body["variables"] = o.Variables
+	}
 	err := r.send(ctx, http.MethodPost, "/channels", nil, body, "originate", opOriginate)
 	var se *statusError
 	if errors.As(err, &se) && se.code != http.StatusConflict && r.endpointDown(ctx, o.Endpoint) {

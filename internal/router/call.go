@@ -9,10 +9,12 @@ import (
 	"time"
 )
 
-// Channel variables kept on the caller's channel, so that a restarted router can re-adopt
-// the call with its place in time. One request each: "queue|priority|enqueued" and
-// "agent|answered|recording" (the recording started for that connection, if any; an older
-// router wrote "agent|answered"), times in RFC 3339 with nanoseconds.
+// Channel variables that let a restarted router re-adopt a call with its place in time:
+// SB_PLACE "queue|priority|enqueued" on the caller (one request; not for a caller routed
+// straight by its DID), and SB_ANSWER "agent|time|recording": on the agent leg, set by its
+// originate with the offer's time (no request of its own), and on the caller at the answer
+// of a recorded connection, with the answer's time and the recording. Times in RFC 3339 with
+// nanoseconds; an older router wrote "agent|answered" on the caller at every answer.
 const (
 	varPlace  = "SB_PLACE"
 	varAnswer = "SB_ANSWER"

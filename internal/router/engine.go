@@ -181,6 +181,13 @@ func (r *connector) offered(c *call, ev acd.CallOffered) {
 	}
 	timeout := ev.Deadline.Sub(r.clock.Now()) + r.cfg.RingMargin
 	o := Originate{Endpoint: ev.Endpoint, ChannelID: agentChan, AppArgs: "agent," + c.id, CallerID: c.info.number, Timeout: timeout}
+	if c.dialing() == nil {
+		// What a restarted router needs to re-attach the call once this leg is bridged with
+		// the caller (reconcile.go), set by the originate itself: no request at the answer.
+		// The time is the offer's; a recorded call's answer still sets the caller's SB_ANSWER,
+		// which names its recording.
+		o.Variables = map[string]string{varAnswer: answerValue(ev.Agent, r.clock.Now(), "")}
+	}
 	c.offers.do(func(ctx context.Context) {
 		d := time.Since(start)
 		r.metrics.offerLatency.Observe(d.Seconds())
@@ -289,7 +296,9 @@ func (r *connector) answered(c *call, ev acd.CallAnswered) {
 		if bridged && !arrived.IsZero() {
 			r.metrics.setup.Observe(time.Since(arrived).Seconds())
 		}
-		_ = ignoreGone(r.tel.SetVar(ctx, caller, varAnswer, answer))
+		if name != "" {
+			_ = ignoreGone(r.tel.SetVar(ctx, caller, varAnswer, answer))
+		}
 		r.recordBridge(ctx, c, bridge, name)
 	})
 }

@@ -60,11 +60,10 @@ func queued(c, q string) []string {
 func callBridge(c string) string { return "POST /bridges/sb-call-" + c + "?type=mixing" }
 
 // bridged are the requests that connect caller c with agent channel a, in the call bridge
-// made at the first offer.
+// made at the first offer (SB_ANSWER came with the originate: the call is not recorded).
 func bridged(c, a string) []string {
 	return []string{
 		"POST /bridges/sb-call-" + c + "/addChannel?channel=" + c + "," + a,
-		"POST /channels/" + c + "/variable?variable=SB_ANSWER&value=*",
 	}
 }
 
@@ -77,7 +76,7 @@ func cat(parts ...[]string) []string {
 }
 
 func ring(c, a, endpoint string) string {
-	return "POST /channels/" + a + "?endpoint=" + endpoint + "&appArgs=agent,ast1-" + c + "&callerId=*&timeout=2s"
+	return "POST /channels/" + a + "?endpoint=" + endpoint + "&appArgs=agent,ast1-" + c + "&callerId=*&timeout=2s&variables=SB_ANSWER=*"
 }
 
 // A caller is answered, queued and offered at once to a1 (the agent with no penalty), whose

@@ -274,6 +274,9 @@ func (r *reconciler) orphan(ctx context.Context, ch Channel, inBridge map[string
 			}
 		}
 	}
+	if o.agentChan != "" {
+		r.answerOnLeg(ctx, o)
+	}
 	if !o.placed && r.hooks.journal != nil && !isCallbackChan(ch.ID) {
 		// The variable was never set (the router died between StasisStart and the enqueue's
 		// requests) or was lost: the store's row of the call is the other memory.
@@ -282,6 +285,20 @@ func (r *reconciler) orphan(ctx context.Context, ch Channel, inBridge map[string
 		}
 	}
 	return o
+}
+
+// answerOnLeg reads the SB_ANSWER the originate set on the agent leg in the call's bridge:
+// agent and offer time. The caller's own SB_ANSWER (set at the answer of a recorded
+// connection, with the answer time and recording) is kept when it is about this leg, i.e. no
+// older than the leg's offer; an older one is of a connection before, and the leg's wins.
+// The offer time stands for the answer time of an unrecorded call: ring time is counted as talk.
+func (r *reconciler) answerOnLeg(ctx context.Context, o *orphan) {
+	v, _ := r.tel.Var(ctx, o.agentChan, varAnswer)
+	agent, offered, _, ok := parseAnswer(v)
+	if !ok || (o.answered && o.agent == agent && !o.at.Before(offered)) {
+		return
+	}
+	o.agent, o.at, o.rec, o.answered = agent, offered, "", true
 }
 
 // route returns the route of a channel's DID, or the default one.

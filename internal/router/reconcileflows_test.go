@@ -82,3 +82,33 @@ func TestReconcileKeepsOfferedCallBridge(t *testing.T) {
 	h.Answer("c1-a2")
 	h.ExpectRequests(bridged(c, "c1-a2")...)
 }
+
+// A connected call that is not recorded has its SB_ANSWER on the agent leg only, set by the
+// leg's originate: a new router re-attaches it to its agent from there, with no request at
+// the answer. A caller's SB_ANSWER older than the leg's offer (an earlier, recorded
+// connection) does not name the agent: the leg's does.
+func TestRestartReattachesFromAgentLeg(t *testing.T) {
+	for _, stale := range []bool{false, true} {
+		h := start(t, testConfig(), routertest.Options{})
+		h.Inbound("5551000", "+4930111")
+		if stale {
+			h.SetVar("c1", "SB_ANSWER", "a9|2000-01-01T00:00:00Z|call-ast1-c1")
+		}
+		h.Answer("c1-a1")
+		if ch, _ := h.Channel("c1"); ch.Vars["SB_ANSWER"] != "" && !stale {
+			t.Fatalf("the caller got SB_ANSWER %q for an unrecorded call", ch.Vars["SB_ANSWER"])
+		}
+		if ch, _ := h.Channel("c1-a1"); !strings.HasPrefix(ch.Vars["SB_ANSWER"], "a1|") {
+			t.Fatalf("the agent leg's SB_ANSWER: %q", ch.Vars["SB_ANSWER"])
+		}
+		h.Restart(nil)
+		h.Settle()
+		if a := h.Agent("a1"); a.State != acd.OnCall || a.Call != "ast1-c1" {
+			t.Fatalf("stale %v: a1 after the restart: %s on %q", stale, a.State, a.Call)
+		}
+		if h.Gone("c1-a1") || h.Gone("c1") {
+			t.Fatalf("stale %v: a leg of the re-attached call was hung up", stale)
+		}
+		h.Close()
+	}
+}

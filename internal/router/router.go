@@ -43,6 +43,7 @@ type Originate struct {
 	AppArgs   string
 	CallerID  string
 	Timeout   time.Duration
+	Variables map[string]string // set on the new channel by the originate itself
 }
 
 // Channel is what reconciliation needs to know of a channel.

@@ -27,7 +27,9 @@ func recordedCall(t *testing.T, opt routertest.Options) (*routertest.Harness, st
 	c := h.Inbound("5551000", "+79990003333")
 	h.TakeRequests()
 	h.Answer("c1-a1")
-	h.ExpectRequests(cat(bridged(c, "c1-a1"), []string{"POST /bridges/sb-call-c1/record?name=call-ast1-c1",
+	// A recorded call's SB_ANSWER names its recording: set on the caller at the answer.
+	h.ExpectRequests(cat(bridged(c, "c1-a1"), []string{"POST /channels/c1/variable?variable=SB_ANSWER&value=a1|*|call-ast1-c1",
+		"POST /bridges/sb-call-c1/record?name=call-ast1-c1",
 		"POST /channels/c1/play/sb-recnotice-c1?media=sound:beep"})...)
 	if live, paused := h.Recording("call-ast1-c1"); !live || paused {
 		t.Fatalf("recording live %v paused %v", live, paused)

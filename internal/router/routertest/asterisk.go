@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -256,6 +257,7 @@ func (a *pbx) originate(o router.Originate) error {
 		}
 		c := &Channel{ID: o.ChannelID, Number: o.CallerID, Endpoint: o.Endpoint, State: "Ring", Originated: true,
 			Args: strings.Split(o.AppArgs, ","), Vars: map[string]string{}, Created: a.h.clock.Now()}
+		maps.Copy(c.Vars, o.Variables) // set by the originate itself, as Asterisk does
 		a.addChannel(c)
 		if o.Timeout > 0 {
 			// Asterisk gives up on a phone that rings past the originate's timeout.
@@ -531,6 +533,9 @@ func (t *telephony) StopPlayback(ctx context.Context, id string) error {
 
 func (t *telephony) Originate(ctx context.Context, o router.Originate) error {
 	op := fmt.Sprintf("POST /channels/%s?endpoint=%s&appArgs=%s&callerId=%s&timeout=%s", o.ChannelID, o.Endpoint, o.AppArgs, o.CallerID, o.Timeout)
+	for _, k := range slices.Sorted(maps.Keys(o.Variables)) {
+		op += "&variables=" + k + "=" + o.Variables[k]
+	}
 	return t.errOnly(op, func() error { return t.pbx().originate(o) })
 }
 

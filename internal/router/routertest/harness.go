@@ -440,6 +440,12 @@ func (h *Harness) onChannel(ch string, f func(c *Channel) error) {
 	h.Settle()
 }
 
+// SetVar sets a variable on live channel ch, as the dialplan or an earlier router would.
+func (h *Harness) SetVar(ch, name, value string) {
+	h.t.Helper()
+	h.onChannel(ch, func(c *Channel) error { c.Vars[name] = value; return nil })
+}
+
 // Hangup hangs channel ch up from its far end (cause 16, normal clearing).
 func (h *Harness) Hangup(ch string) {
 	h.t.Helper()
