@@ -303,8 +303,9 @@ func ctlMonitorSteps(t *testing.T, step func(string, func(*testing.T)), run func
 	})
 }
 
-// ctlConsultSteps: on a new call, Heidi consults a number and cancels, then consults Ivan,
-// joins all three and completes the transfer to him.
+// ctlConsultSteps: on a new call, Heidi consults a number and cancels, consults the billing
+// queue (its next available agent, Ivan) and cancels, then consults Ivan, joins all three and
+// completes the transfer to him.
 func ctlConsultSteps(t *testing.T, step func(string, func(*testing.T)), run func(*testing.T, context.Context, string, ...chromedp.Action[chromedp.Void]),
 	heidi context.Context, d *daemon, emu *ariemu.Server, place func(*testing.T), callerCh *string, shots string) {
 	ctx := context.Background()
@@ -335,6 +336,19 @@ func ctlConsultSteps(t *testing.T, step func(string, func(*testing.T)), run func
 			t.Fatal(err)
 		}
 		testkit.Eventually(t, "Ivan available", func() bool { v, _ := d.router.Agent(ctx, "1009"); return v.State == acd.Available })
+		// The queue's next available agent is Ivan; the consultation is cancelled.
+		run(t, heidi, "consult billing", chromedp.SetValue(css(`#ctl-consult-kind`), "queue"), chromedp.SetValue(css(`#ctl-consult-target`), "billing"),
+			chromedp.Click(css(`#ctl-consult-form button[type=submit]`)), chromedp.WaitVisible(css(`#ctl-cancel`)))
+		testkit.Eventually(t, "Heidi talks with Ivan of billing", func() bool {
+			for _, rec := range emu.Calls() {
+				if rec.Endpoint == "PJSIP/2009" && rec.Ended.IsZero() && peerOn(emu, rec.ChannelID, "PJSIP/2008") != "" {
+					return true
+				}
+			}
+			return false
+		})
+		run(t, heidi, "cancel billing", chromedp.Click(css(`#ctl-cancel`)), chromedp.WaitVisible(css(`#ctl-consult-form`)))
+		testkit.Eventually(t, "Ivan available after the cancel", func() bool { v, _ := d.router.Agent(ctx, "1009"); return v.State == acd.Available })
 		run(t, heidi, "consult Ivan", chromedp.SetValue(css(`#ctl-consult-kind`), "agent"), chromedp.SetValue(css(`#ctl-consult-target`), "1009"),
 			chromedp.Click(css(`#ctl-consult-form button[type=submit]`)), chromedp.WaitVisible(css(`#ctl-conference`)))
 		var ivan string

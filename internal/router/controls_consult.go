@@ -39,8 +39,9 @@ type pair struct {
 	agent  string // the consulted agent, made available when the pair ends
 }
 
-// Consult starts a consultation of agent's connected call with another agent (t.Agent) or an
-// outside number (t.Number); one at a time.
+// Consult starts a consultation of agent's connected call with another agent (t.Agent), the
+// longest idle available agent of a queue (t.Queue: the leg does not wait in the queue; with
+// nobody available the consultation is refused) or an outside number (t.Number); one at a time.
 func (k *Controls) Consult(ctx context.Context, agent, callID string, t Target) error {
 	return k.c.consult(ctx, agent, callID, t, false)
 }
@@ -49,12 +50,19 @@ func (x *controls) consult(ctx context.Context, agent, callID string, t Target, 
 	if err := t.check(); err != nil {
 		return err
 	}
-	if t.Queue != "" {
-		return invalid("a consultation goes to an agent or a number")
+	if t.Queue != "" && complete {
+		return invalid("a blind transfer to a queue is the queue's transfer")
 	}
 	return x.onCall(ctx, agent, callID, func(c *call, st *controlState) (job, error) {
 		if st.cs != nil {
 			return nil, &acd.Error{Code: acd.EConflict, Message: "a consultation is already under way"}
+		}
+		if t.Queue != "" {
+			a, err := x.queueAgent(agent, strings.TrimSpace(t.Queue))
+			if err != nil {
+				return nil, err
+			}
+			t = Target{Agent: a}
 		}
 		endpoint, callerID, err := x.consultEndpoint(agent, t)
 		if err != nil {
@@ -106,6 +114,29 @@ func (x *controls) consultEndpoint(agent string, t Target) (endpoint, callerID s
 		return "", "", err
 	}
 	return v.Endpoint, agent, nil
+}
+
+// queueAgent is the available agent of queue, other than agent, idle the longest. On the owner.
+func (x *controls) queueAgent(agent, queue string) (string, error) {
+	if _, ok := x.eng.QueueConfig(queue); !ok {
+		return "", &acd.Error{Code: acd.ENotFound, Message: "no queue " + queue}
+	}
+	best, since := "", time.Time{}
+	for _, id := range x.eng.AgentIDs() {
+		v, _ := x.eng.Agent(id)
+		if id == agent || v.State != acd.Available || (best != "" && !v.IdleSince.Before(since)) {
+			continue
+		}
+		for _, m := range v.Queues {
+			if m.Queue == queue {
+				best, since = id, v.IdleSince
+			}
+		}
+	}
+	if best == "" {
+		return "", &acd.Error{Code: acd.EConflict, Message: "no agent of queue " + queue + " is available to consult"}
+	}
+	return best, nil
 }
 
 // consultAnswered: the consulted leg entered the application; the agent leaves the held

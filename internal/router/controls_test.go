@@ -600,3 +600,33 @@ func TestTakeOver(t *testing.T) {
 		return g.seen(func(ev acd.Event) bool { e, ok := ev.(acd.CallEnded); return ok && e.Call == id && e.Agent == "a1" })
 	})
 }
+
+func TestConsultQueueThenCancel(t *testing.T) {
+	g, caller, _ := consultRig(t)
+	ctx := context.Background()
+	id := "ast1-" + caller
+	if err := g.k.Consult(ctx, "a1", id, router.Target{Queue: "line1"}); code(err) != acd.EConflict {
+		t.Fatalf("consult a queue with nobody available (a2 paused, a1 itself): %v", err)
+	}
+	if err := g.k.Consult(ctx, "a1", id, router.Target{Queue: "nosuch"}); code(err) != acd.ENotFound {
+		t.Fatalf("consult no queue: %v", err)
+	}
+	if err := g.k.Consult(ctx, "a1", id, router.Target{Queue: "line2"}); err != nil {
+		t.Fatal(err)
+	}
+	var b1 string
+	testkit.Eventually(t, "a1 talks with b1 of line2, the caller on hold", func() bool {
+		b1 = legOf(g.emu, "PJSIP/2001")
+		return b1 != "" && bridgedWith(g.emu, b1, "PJSIP/1001") && g.emu.HearsMusic(caller)
+	})
+	if v := g.agent("b1"); v.State != acd.Paused || v.Reason != "consult" {
+		t.Fatalf("b1 while consulted: %+v", v)
+	}
+	if err := g.k.CancelConsult(ctx, "a1", id); err != nil {
+		t.Fatal(err)
+	}
+	if rec := g.ended(b1); rec.HungUpBy != "app" {
+		t.Fatalf("b1's leg: %+v", rec)
+	}
+	testkit.Eventually(t, "b1 available again", func() bool { return g.agent("b1").State == acd.Available })
+}
