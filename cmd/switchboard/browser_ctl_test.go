@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"switchboard/acd"
+	"switchboard/acd/calllog"
 	"switchboard/internal/ariemu"
 	"switchboard/internal/config"
 	"switchboard/internal/testkit"
@@ -164,6 +165,10 @@ func TestBrowserCallControls(t *testing.T) {
 		if rec.Continued != "transfers,5550123,1" {
 			t.Fatalf("the caller went to %q", rec.Continued)
 		}
+		testkit.Eventually(t, "the record ends transferred out", func() bool {
+			c, err := d.store.Call(context.Background(), "demo-"+callerCh)
+			return err == nil && c.Outcome == calllog.TransferredOut && c.Transfers == 1
+		})
 		shot(t, heidi, shots, "ctl-transferred")
 		backToWork(t)
 	})
@@ -376,6 +381,11 @@ func ctlConsultSteps(t *testing.T, step func(string, func(*testing.T)), run func
 		_ = emu.Hangup(*callerCh)
 		testkit.Eventually(t, "Ivan's leg ends with the caller", func() bool { rec, _ := emu.Call(ivan); return !rec.Ended.IsZero() })
 		testkit.Eventually(t, "Ivan available again", func() bool { v, _ := d.router.Agent(ctx, "1009"); return v.State == acd.Available })
+		testkit.Eventually(t, "the record shows Heidi's leg transferred, then Ivan's", func() bool {
+			legs, err := d.store.CallLegs(ctx, "demo-"+*callerCh)
+			return err == nil && len(legs) == 2 && legs[0].Agent == "1008" && legs[0].Outcome == calllog.LegTransferred &&
+				legs[1].Agent == "1009" && legs[1].Outcome == calllog.LegAnswered && !legs[1].LeftAt.IsZero()
+		})
 		if err := d.router.SetAgentState(ctx, "1009", acd.LoggedOut, ""); err != nil { // the next call is Heidi's
 			t.Fatal(err)
 		}

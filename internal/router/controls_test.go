@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/acd/calllog"
 	"switchboard/internal/ariemu"
 	"switchboard/internal/asterisk"
 	"switchboard/internal/router"
@@ -629,4 +630,65 @@ func TestConsultQueueThenCancel(t *testing.T) {
 		t.Fatalf("b1's leg: %+v", rec)
 	}
 	testkit.Eventually(t, "b1 available again", func() bool { return g.agent("b1").State == acd.Available })
+}
+
+// legs keeps the latest copy of every leg of a record.
+type legs map[int]calllog.Leg
+
+func (legs) CallChanged(*calllog.Call, time.Time) {}
+func (l legs) LegChanged(x *calllog.Leg)          { l[x.Seq] = *x }
+
+// record projects the events seen so far into call id's record and its legs.
+func (g *ctlRig) record(id string) (calllog.Call, legs) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	c, ls := &calllog.Call{ID: id}, legs{}
+	for _, ev := range g.evs {
+		if calllog.CallOf(ev) == id {
+			c.Apply(ev, ls)
+		}
+	}
+	return *c, ls
+}
+
+func TestTransferRecords(t *testing.T) {
+	t.Run("blind to an agent", func(t *testing.T) {
+		g, caller, _ := consultRig(t)
+		id := "ast1-" + caller
+		if err := g.k.Transfer(context.Background(), "a1", id, router.Target{Agent: "b1"}); err != nil {
+			t.Fatal(err)
+		}
+		testkit.Eventually(t, "the caller talks with b1", func() bool { return bridgedWith(g.emu, caller, "PJSIP/2001") })
+		testkit.Eventually(t, "a1 is done with the call", func() bool {
+			return g.seen(func(ev acd.Event) bool { e, ok := ev.(acd.CallEnded); return ok && e.Call == id })
+		})
+		if c, ls := g.record(id); !c.Open() || c.Agent != "b1" || c.Transfers != 1 || len(ls) != 2 || ls[1].Outcome != calllog.LegTransferred ||
+			ls[1].Agent != "a1" || ls[2].Agent != "b1" || ls[2].Outcome != "" || ls[2].AnsweredAt.IsZero() {
+			t.Fatalf("while b1 talks: %+v %+v", c, ls)
+		}
+		if err := g.emu.Hangup(caller); err != nil {
+			t.Fatal(err)
+		}
+		testkit.Eventually(t, "the record ends with b1's leg", func() bool { c, _ := g.record(id); return !c.Open() })
+		c, ls := g.record(id)
+		if c.Outcome != calllog.Completed || ls[2].Outcome != calllog.LegAnswered || ls[2].LeftAt.IsZero() || c.Talk < ls[1].Talk+ls[2].Talk-1e-9 {
+			t.Fatalf("after the caller left: %+v %+v", c, ls)
+		}
+	})
+	t.Run("blind to a number", func(t *testing.T) {
+		cfg := routertest.Config()
+		cfg.IVR.TransferContext = "transfers"
+		g := newCtlRig(t, cfg)
+		caller, _ := g.connected()
+		id := "ast1-" + caller
+		if err := g.k.Transfer(context.Background(), "a1", id, router.Target{Number: "5550123"}); err != nil {
+			t.Fatal(err)
+		}
+		testkit.Eventually(t, "a1 is done with the call", func() bool {
+			return g.seen(func(ev acd.Event) bool { e, ok := ev.(acd.CallEnded); return ok && e.Call == id })
+		})
+		if c, ls := g.record(id); c.Outcome != calllog.TransferredOut || c.Transfers != 1 || len(ls) != 1 || ls[1].Outcome != calllog.LegTransferred || ls[1].Agent != "a1" {
+			t.Fatalf("record: %+v %+v", c, ls)
+		}
+	})
 }
