@@ -43,17 +43,42 @@ type CallGone struct {
 	Outcome string
 }
 
-func (e CallArrived) Time() time.Time { return e.At }
-func (e CallRouted) Time() time.Time  { return e.At }
-func (e CallGone) Time() time.Time    { return e.At }
+// CallHandedOver: the agent of a connected call handed it on (a completed warm transfer, a
+// blind transfer to an agent or a number) just before the engine ends it for them: ToAgent
+// talks with the caller from now on (until CallHandOverEnded), or the caller left for Number.
+type CallHandedOver struct {
+	At      time.Time
+	Call    string
+	Queue   string
+	Agent   string
+	ToAgent string
+	Number  string
+}
 
-func (CallArrived) isEvent() {}
-func (CallRouted) isEvent()  {}
-func (CallGone) isEvent()    {}
+// CallHandOverEnded: the agent a call was handed over to and the caller are done.
+type CallHandOverEnded struct {
+	At    time.Time
+	Call  string
+	Agent string
+}
 
-func (CallArrived) isFact() {}
-func (CallRouted) isFact()  {}
-func (CallGone) isFact()    {}
+func (e CallArrived) Time() time.Time       { return e.At }
+func (e CallHandedOver) Time() time.Time    { return e.At }
+func (e CallHandOverEnded) Time() time.Time { return e.At }
+func (e CallRouted) Time() time.Time        { return e.At }
+func (e CallGone) Time() time.Time          { return e.At }
+
+func (CallArrived) isEvent()       {}
+func (CallRouted) isEvent()        {}
+func (CallGone) isEvent()          {}
+func (CallHandedOver) isEvent()    {}
+func (CallHandOverEnded) isEvent() {}
+
+func (CallArrived) isFact()       {}
+func (CallRouted) isFact()        {}
+func (CallGone) isFact()          {}
+func (CallHandedOver) isFact()    {}
+func (CallHandOverEnded) isFact() {}
 
 // Note puts the owner's fact into the event stream, after the events already reported and
 // before those still to come. The engine's state does not change.

@@ -52,6 +52,7 @@ type Call struct {
 	UpdatedAt                     time.Time     // the latest change
 	Leg                           *Leg          // the open leg, nil when the call is in no queue
 	Legs                          int           // the highest leg number so far
+	handed                        *Leg          // the leg a hand-over closed, until the engine ends it
 }
 
 // Leg is one stay of a call in a queue.
@@ -104,6 +105,10 @@ func CallOf(ev acd.Event) string {
 	case acd.CallUpdated:
 		return e.Call
 	case acd.CallRemoved:
+		return e.Call
+	case acd.CallHandedOver:
+		return e.Call
+	case acd.CallHandOverEnded:
 		return e.Call
 	}
 	return ""
@@ -220,6 +225,11 @@ func (c *Call) Apply(ev acd.Event, t Tracker) *Leg {
 		c.touch(t, e.At)
 		return l
 	case acd.CallEnded:
+		if c.handedOver(e.Agent) { // the hand-over closed the agent's leg
+			l := c.handed
+			c.handed = nil
+			return l
+		}
 		l := c.openLeg(t, e.Queue, e.At)
 		l.Talk, l.Agent = e.Talk.Seconds(), e.Agent
 		c.closeLeg(t, e.At, LegAnswered)
@@ -233,6 +243,19 @@ func (c *Call) Apply(ev acd.Event, t Tracker) *Leg {
 		c.closeLeg(t, e.At, LegTransferred)
 		c.Talk += e.Talk.Seconds()
 		c.Transfers++
+		c.touch(t, e.At)
+		return l
+	case acd.CallHandedOver:
+		return c.handOver(t, e)
+	case acd.CallHandOverEnded:
+		l := c.Leg
+		if l == nil || l.Agent != e.Agent {
+			return nil
+		}
+		l.Talk = nonNegative(e.At.Sub(l.AnsweredAt))
+		c.Talk += l.Talk
+		c.closeLeg(t, e.At, LegAnswered)
+		c.end(e.At, Completed)
 		c.touch(t, e.At)
 		return l
 	case acd.CallOverflowed:
@@ -254,6 +277,42 @@ func (c *Call) Apply(ev acd.Event, t Tracker) *Leg {
 		return l
 	}
 	return nil
+}
+
+// handOver closes the agent's leg as transferred and opens the leg of the agent the call went
+// to, or ends the call as transferred out to a number.
+func (c *Call) handOver(t Tracker, e acd.CallHandedOver) *Leg {
+	l := c.openLeg(t, e.Queue, e.At)
+	if !l.AnsweredAt.IsZero() {
+		l.Talk = nonNegative(e.At.Sub(l.AnsweredAt))
+	}
+	l.Agent = e.Agent
+	c.Talk += l.Talk
+	c.closeLeg(t, e.At, LegTransferred)
+	c.Transfers++
+	c.handed = l
+	if e.ToAgent == "" {
+		c.end(e.At, TransferredOut)
+	} else {
+		n := c.openLeg(t, e.Queue, e.At)
+		n.Agent, n.OfferedAt, n.AnsweredAt, n.LastOffer = e.ToAgent, e.At, e.At, e.At
+		c.Agent = e.ToAgent
+		t.LegChanged(n)
+	}
+	c.touch(t, e.At)
+	return l
+}
+
+// handedOver says whether agent's connected leg of the call was already closed by a hand-over
+// (the engine's end of the call for that agent follows it).
+func (c *Call) handedOver(agent string) bool {
+	if h := c.handed; h != nil && h.Agent == agent {
+		return true
+	}
+	if l := c.Leg; l != nil {
+		return l.Agent != agent && !l.AnsweredAt.IsZero() && l.Outcome == ""
+	}
+	return c.Outcome == TransferredOut
 }
 
 // Note takes what the owner knows of a call and the engine does not: the caller's number, the

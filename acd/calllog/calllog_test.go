@@ -78,6 +78,35 @@ func TestProjection(t *testing.T) {
 				AnsweredAt: at(50), LeftAt: at(110), Talk: 60, Waited: sec(50)},
 		},
 	}, {
+		name: "handed over to another agent (a completed warm transfer)",
+		events: []acd.Event{
+			acd.CallEnqueued{At: at(0), Call: "c1", Queue: "q1", EnqueuedAt: at(0)},
+			acd.CallAnswered{At: at(10), Call: "c1", Queue: "q1", Agent: "a1", Waited: sec(10)},
+			acd.CallHandedOver{At: at(40), Call: "c1", Queue: "q1", Agent: "a1", ToAgent: "a2"},
+			acd.CallEnded{At: at(40), Call: "c1", Queue: "q1", Agent: "a1", Talk: sec(30)},
+			acd.CallHandOverEnded{At: at(100), Call: "c1", Agent: "a2"},
+		},
+		call: Call{ID: "c1", Queue: "q1", Agent: "a2", EnqueuedAt: at(0), AnsweredAt: at(10), EndedAt: at(100),
+			Outcome: Completed, Wait: 10, Talk: 90, Transfers: 1, UpdatedAt: at(100)},
+		legs: []Leg{
+			{Call: "c1", Seq: 1, Queue: "q1", Agent: "a1", Outcome: LegTransferred, EnteredAt: at(0),
+				AnsweredAt: at(10), LeftAt: at(40), Talk: 30, Waited: sec(10)},
+			{Call: "c1", Seq: 2, Queue: "q1", Agent: "a2", Outcome: LegAnswered, EnteredAt: at(40), OfferedAt: at(40),
+				AnsweredAt: at(40), LeftAt: at(100), Talk: 60, LastOffer: at(40)},
+		},
+	}, {
+		name: "handed over to a number (a blind transfer out)",
+		events: []acd.Event{
+			acd.CallEnqueued{At: at(0), Call: "c1", Queue: "q1", EnqueuedAt: at(0)},
+			acd.CallAnswered{At: at(10), Call: "c1", Queue: "q1", Agent: "a1", Waited: sec(10)},
+			acd.CallHandedOver{At: at(40), Call: "c1", Queue: "q1", Agent: "a1", Number: "5550123"},
+			acd.CallEnded{At: at(41), Call: "c1", Queue: "q1", Agent: "a1", Talk: sec(31)},
+		},
+		call: Call{ID: "c1", Queue: "q1", Agent: "a1", EnqueuedAt: at(0), AnsweredAt: at(10), EndedAt: at(40),
+			Outcome: TransferredOut, Wait: 10, Talk: 30, Transfers: 1, UpdatedAt: at(40)},
+		legs: []Leg{{Call: "c1", Seq: 1, Queue: "q1", Agent: "a1", Outcome: LegTransferred, EnteredAt: at(0),
+			AnsweredAt: at(10), LeftAt: at(40), Talk: 30, Waited: sec(10)}},
+	}, {
 		name: "overflowed to a callback",
 		events: []acd.Event{
 			acd.CallEnqueued{At: at(0), Call: "c1", Queue: "q", EnqueuedAt: at(0)},

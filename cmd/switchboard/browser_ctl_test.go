@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"switchboard/acd"
+	"switchboard/acd/calllog"
 	"switchboard/internal/ariemu"
 	"switchboard/internal/config"
 	"switchboard/internal/testkit"
@@ -164,6 +165,10 @@ func TestBrowserCallControls(t *testing.T) {
 		if rec.Continued != "transfers,5550123,1" {
 			t.Fatalf("the caller went to %q", rec.Continued)
 		}
+		testkit.Eventually(t, "the record ends transferred out", func() bool {
+			c, err := d.store.Call(context.Background(), "demo-"+callerCh)
+			return err == nil && c.Outcome == calllog.TransferredOut && c.Transfers == 1
+		})
 		shot(t, heidi, shots, "ctl-transferred")
 		backToWork(t)
 	})
@@ -303,8 +308,9 @@ func ctlMonitorSteps(t *testing.T, step func(string, func(*testing.T)), run func
 	})
 }
 
-// ctlConsultSteps: on a new call, Heidi consults a number and cancels, then consults Ivan,
-// joins all three and completes the transfer to him.
+// ctlConsultSteps: on a new call, Heidi consults a number and cancels, consults the billing
+// queue (its next available agent, Ivan) and cancels, then consults Ivan, joins all three and
+// completes the transfer to him.
 func ctlConsultSteps(t *testing.T, step func(string, func(*testing.T)), run func(*testing.T, context.Context, string, ...chromedp.Action[chromedp.Void]),
 	heidi context.Context, d *daemon, emu *ariemu.Server, place func(*testing.T), callerCh *string, shots string) {
 	ctx := context.Background()
@@ -335,6 +341,19 @@ func ctlConsultSteps(t *testing.T, step func(string, func(*testing.T)), run func
 			t.Fatal(err)
 		}
 		testkit.Eventually(t, "Ivan available", func() bool { v, _ := d.router.Agent(ctx, "1009"); return v.State == acd.Available })
+		// The queue's next available agent is Ivan; the consultation is cancelled.
+		run(t, heidi, "consult billing", chromedp.SetValue(css(`#ctl-consult-kind`), "queue"), chromedp.SetValue(css(`#ctl-consult-target`), "billing"),
+			chromedp.Click(css(`#ctl-consult-form button[type=submit]`)), chromedp.WaitVisible(css(`#ctl-cancel`)))
+		testkit.Eventually(t, "Heidi talks with Ivan of billing", func() bool {
+			for _, rec := range emu.Calls() {
+				if rec.Endpoint == "PJSIP/2009" && rec.Ended.IsZero() && peerOn(emu, rec.ChannelID, "PJSIP/2008") != "" {
+					return true
+				}
+			}
+			return false
+		})
+		run(t, heidi, "cancel billing", chromedp.Click(css(`#ctl-cancel`)), chromedp.WaitVisible(css(`#ctl-consult-form`)))
+		testkit.Eventually(t, "Ivan available after the cancel", func() bool { v, _ := d.router.Agent(ctx, "1009"); return v.State == acd.Available })
 		run(t, heidi, "consult Ivan", chromedp.SetValue(css(`#ctl-consult-kind`), "agent"), chromedp.SetValue(css(`#ctl-consult-target`), "1009"),
 			chromedp.Click(css(`#ctl-consult-form button[type=submit]`)), chromedp.WaitVisible(css(`#ctl-conference`)))
 		var ivan string
@@ -362,6 +381,11 @@ func ctlConsultSteps(t *testing.T, step func(string, func(*testing.T)), run func
 		_ = emu.Hangup(*callerCh)
 		testkit.Eventually(t, "Ivan's leg ends with the caller", func() bool { rec, _ := emu.Call(ivan); return !rec.Ended.IsZero() })
 		testkit.Eventually(t, "Ivan available again", func() bool { v, _ := d.router.Agent(ctx, "1009"); return v.State == acd.Available })
+		testkit.Eventually(t, "the record shows Heidi's leg transferred, then Ivan's", func() bool {
+			legs, err := d.store.CallLegs(ctx, "demo-"+*callerCh)
+			return err == nil && len(legs) == 2 && legs[0].Agent == "1008" && legs[0].Outcome == calllog.LegTransferred &&
+				legs[1].Agent == "1009" && legs[1].Outcome == calllog.LegAnswered && !legs[1].LeftAt.IsZero()
+		})
 		if err := d.router.SetAgentState(ctx, "1009", acd.LoggedOut, ""); err != nil { // the next call is Heidi's
 			t.Fatal(err)
 		}

@@ -13,8 +13,9 @@ import (
 // phone or an outside number into the application, and once it answers the agent talks with
 // it in a bridge of their own. Then the agent cancels (the leg is hung up, the agent goes back
 // to the held caller), joins all three in the call's bridge (a conference), or completes: the
-// caller and the new leg are bridged together and the call ends for the agent (its record:
-// answered by the agent, then ended; the agent goes to wrap-up). The two legs then belong to
+// caller and the new leg are bridged together and the call ends for the agent, who goes to
+// wrap-up (its record: the agent's leg transferred, then the consulted agent's leg with its
+// talk until the pair ends; to a number the record ends transferred_out). The two legs then belong to
 // the controls, which hang up one when the other leaves. A consulted agent is paused with
 // reason "consult" while the engine does not know of their call, and made available when it
 // ends. A blind transfer to an agent is a consultation completed as soon as the agent answers.
@@ -27,6 +28,7 @@ type consultLeg struct {
 	ch       string // the leg's channel
 	bridge   string // the agent's and the leg's bridge
 	agent    string // the consulted agent, "" for a number
+	number   string // the consulted number, "" for an agent
 	up       bool   // the leg answered and is bridged with the agent
 	joined   bool   // a conference: all three in the call's bridge
 	complete bool   // complete as soon as the leg answers (a blind transfer to an agent)
@@ -34,13 +36,15 @@ type consultLeg struct {
 
 // pair is a caller and a consulted leg left talking after a completed transfer.
 type pair struct {
+	call   string // the call the transfer was made from
 	chans  [2]string
 	bridge string
 	agent  string // the consulted agent, made available when the pair ends
 }
 
-// Consult starts a consultation of agent's connected call with another agent (t.Agent) or an
-// outside number (t.Number); one at a time.
+// Consult starts a consultation of agent's connected call with another agent (t.Agent), the
+// longest idle available agent of a queue (t.Queue: the leg does not wait in the queue; with
+// nobody available the consultation is refused) or an outside number (t.Number); one at a time.
 func (k *Controls) Consult(ctx context.Context, agent, callID string, t Target) error {
 	return k.c.consult(ctx, agent, callID, t, false)
 }
@@ -49,19 +53,26 @@ func (x *controls) consult(ctx context.Context, agent, callID string, t Target, 
 	if err := t.check(); err != nil {
 		return err
 	}
-	if t.Queue != "" {
-		return invalid("a consultation goes to an agent or a number")
+	if t.Queue != "" && complete {
+		return invalid("a blind transfer to a queue is the queue's transfer")
 	}
 	return x.onCall(ctx, agent, callID, func(c *call, st *controlState) (job, error) {
 		if st.cs != nil {
 			return nil, &acd.Error{Code: acd.EConflict, Message: "a consultation is already under way"}
+		}
+		if t.Queue != "" {
+			a, err := x.queueAgent(agent, strings.TrimSpace(t.Queue))
+			if err != nil {
+				return nil, err
+			}
+			t = Target{Agent: a}
 		}
 		endpoint, callerID, err := x.consultEndpoint(agent, t)
 		if err != nil {
 			return nil, err
 		}
 		ch := x.nextID("sb-cs", "x")
-		st.cs = &consultLeg{call: c.id, ch: ch, bridge: "sb-" + strings.TrimPrefix(ch, "sb-") + "-b", agent: t.Agent, complete: complete}
+		st.cs = &consultLeg{call: c.id, ch: ch, bridge: "sb-" + strings.TrimPrefix(ch, "sb-") + "-b", agent: t.Agent, number: t.Number, complete: complete}
 		x.legs[ch] = "cs:" + c.id
 		wasHeld := st.held
 		st.held = true
@@ -106,6 +117,29 @@ func (x *controls) consultEndpoint(agent string, t Target) (endpoint, callerID s
 		return "", "", err
 	}
 	return v.Endpoint, agent, nil
+}
+
+// queueAgent is the available agent of queue, other than agent, idle the longest. On the owner.
+func (x *controls) queueAgent(agent, queue string) (string, error) {
+	if _, ok := x.eng.QueueConfig(queue); !ok {
+		return "", &acd.Error{Code: acd.ENotFound, Message: "no queue " + queue}
+	}
+	best, since := "", time.Time{}
+	for _, id := range x.eng.AgentIDs() {
+		v, _ := x.eng.Agent(id)
+		if id == agent || v.State != acd.Available || (best != "" && !v.IdleSince.Before(since)) {
+			continue
+		}
+		for _, m := range v.Queues {
+			if m.Queue == queue {
+				best, since = id, v.IdleSince
+			}
+		}
+	}
+	if best == "" {
+		return "", &acd.Error{Code: acd.EConflict, Message: "no agent of queue " + queue + " is available to consult"}
+	}
+	return best, nil
 }
 
 // consultAnswered: the consulted leg entered the application; the agent leaves the held
@@ -225,12 +259,13 @@ func (x *controls) completeOn(c *call, st *controlState) error {
 	caller := c.callerChan
 	st.cs = nil
 	delete(x.legs, cs.ch)
-	p := &pair{chans: [2]string{caller, cs.ch}, bridge: cs.bridge, agent: cs.agent}
+	p := &pair{call: c.id, chans: [2]string{caller, cs.ch}, bridge: cs.bridge, agent: cs.agent}
 	x.pairs[caller], x.pairs[cs.ch] = p, p
 	// The caller leaves the call now: its StasisEnd or hang-up is the pair's from here.
 	delete(x.chans, caller)
 	c.callerChan = ""
 	x.log.Info("transfer completed", "call", c.id, "agent", c.conn.agent, "leg", cs.ch)
+	x.handedOver(c, cs.agent, strings.TrimSpace(cs.number))
 	c.w.do(func(ctx context.Context) {
 		err := errors.Join(x.tel.AddChannel(ctx, cs.bridge, caller), x.port.StopMOH(ctx, caller), x.port.Unmute(ctx, caller, "in"))
 		if err != nil {
@@ -243,12 +278,25 @@ func (x *controls) completeOn(c *call, st *controlState) error {
 	return nil
 }
 
+// handedOver tells the call's record that its agent handed it to toAgent or a number, before
+// the engine ends it for the agent. On the owner.
+func (x *controls) handedOver(c *call, toAgent, number string) {
+	queue := c.place.queue
+	if v, ok := x.eng.Call(c.id); ok {
+		queue = v.Queue
+	}
+	x.eng.Note(acd.CallHandedOver{At: x.clock.Now(), Call: c.id, Queue: queue, Agent: c.conn.agent, ToAgent: toAgent, Number: number})
+}
+
 // pairGone: one side of a completed transfer left; the other is hung up. On the owner.
 func (x *controls) pairGone(ch string) {
 	p := x.pairs[ch]
 	delete(x.pairs, p.chans[0])
 	delete(x.pairs, p.chans[1])
 	x.readyConsulted(p.agent)
+	if p.agent != "" {
+		x.eng.Note(acd.CallHandOverEnded{At: x.clock.Now(), Call: p.call, Agent: p.agent})
+	}
 	other := p.chans[0]
 	if other == ch {
 		other = p.chans[1]

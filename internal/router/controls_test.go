@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"switchboard/acd"
+	"switchboard/acd/calllog"
 	"switchboard/internal/ariemu"
 	"switchboard/internal/asterisk"
 	"switchboard/internal/router"
@@ -598,5 +599,96 @@ func TestTakeOver(t *testing.T) {
 	}
 	testkit.Eventually(t, "the call ended on a1", func() bool {
 		return g.seen(func(ev acd.Event) bool { e, ok := ev.(acd.CallEnded); return ok && e.Call == id && e.Agent == "a1" })
+	})
+}
+
+func TestConsultQueueThenCancel(t *testing.T) {
+	g, caller, _ := consultRig(t)
+	ctx := context.Background()
+	id := "ast1-" + caller
+	if err := g.k.Consult(ctx, "a1", id, router.Target{Queue: "line1"}); code(err) != acd.EConflict {
+		t.Fatalf("consult a queue with nobody available (a2 paused, a1 itself): %v", err)
+	}
+	if err := g.k.Consult(ctx, "a1", id, router.Target{Queue: "nosuch"}); code(err) != acd.ENotFound {
+		t.Fatalf("consult no queue: %v", err)
+	}
+	if err := g.k.Consult(ctx, "a1", id, router.Target{Queue: "line2"}); err != nil {
+		t.Fatal(err)
+	}
+	var b1 string
+	testkit.Eventually(t, "a1 talks with b1 of line2, the caller on hold", func() bool {
+		b1 = legOf(g.emu, "PJSIP/2001")
+		return b1 != "" && bridgedWith(g.emu, b1, "PJSIP/1001") && g.emu.HearsMusic(caller)
+	})
+	if v := g.agent("b1"); v.State != acd.Paused || v.Reason != "consult" {
+		t.Fatalf("b1 while consulted: %+v", v)
+	}
+	if err := g.k.CancelConsult(ctx, "a1", id); err != nil {
+		t.Fatal(err)
+	}
+	if rec := g.ended(b1); rec.HungUpBy != "app" {
+		t.Fatalf("b1's leg: %+v", rec)
+	}
+	testkit.Eventually(t, "b1 available again", func() bool { return g.agent("b1").State == acd.Available })
+}
+
+// legs keeps the latest copy of every leg of a record.
+type legs map[int]calllog.Leg
+
+func (legs) CallChanged(*calllog.Call, time.Time) {}
+func (l legs) LegChanged(x *calllog.Leg)          { l[x.Seq] = *x }
+
+// record projects the events seen so far into call id's record and its legs.
+func (g *ctlRig) record(id string) (calllog.Call, legs) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	c, ls := &calllog.Call{ID: id}, legs{}
+	for _, ev := range g.evs {
+		if calllog.CallOf(ev) == id {
+			c.Apply(ev, ls)
+		}
+	}
+	return *c, ls
+}
+
+func TestTransferRecords(t *testing.T) {
+	t.Run("blind to an agent", func(t *testing.T) {
+		g, caller, _ := consultRig(t)
+		id := "ast1-" + caller
+		if err := g.k.Transfer(context.Background(), "a1", id, router.Target{Agent: "b1"}); err != nil {
+			t.Fatal(err)
+		}
+		testkit.Eventually(t, "the caller talks with b1", func() bool { return bridgedWith(g.emu, caller, "PJSIP/2001") })
+		testkit.Eventually(t, "a1 is done with the call", func() bool {
+			return g.seen(func(ev acd.Event) bool { e, ok := ev.(acd.CallEnded); return ok && e.Call == id })
+		})
+		if c, ls := g.record(id); !c.Open() || c.Agent != "b1" || c.Transfers != 1 || len(ls) != 2 || ls[1].Outcome != calllog.LegTransferred ||
+			ls[1].Agent != "a1" || ls[2].Agent != "b1" || ls[2].Outcome != "" || ls[2].AnsweredAt.IsZero() {
+			t.Fatalf("while b1 talks: %+v %+v", c, ls)
+		}
+		if err := g.emu.Hangup(caller); err != nil {
+			t.Fatal(err)
+		}
+		testkit.Eventually(t, "the record ends with b1's leg", func() bool { c, _ := g.record(id); return !c.Open() })
+		c, ls := g.record(id)
+		if c.Outcome != calllog.Completed || ls[2].Outcome != calllog.LegAnswered || ls[2].LeftAt.IsZero() || c.Talk < ls[1].Talk+ls[2].Talk-1e-9 {
+			t.Fatalf("after the caller left: %+v %+v", c, ls)
+		}
+	})
+	t.Run("blind to a number", func(t *testing.T) {
+		cfg := routertest.Config()
+		cfg.IVR.TransferContext = "transfers"
+		g := newCtlRig(t, cfg)
+		caller, _ := g.connected()
+		id := "ast1-" + caller
+		if err := g.k.Transfer(context.Background(), "a1", id, router.Target{Number: "5550123"}); err != nil {
+			t.Fatal(err)
+		}
+		testkit.Eventually(t, "a1 is done with the call", func() bool {
+			return g.seen(func(ev acd.Event) bool { e, ok := ev.(acd.CallEnded); return ok && e.Call == id })
+		})
+		if c, ls := g.record(id); c.Outcome != calllog.TransferredOut || c.Transfers != 1 || len(ls) != 1 || ls[1].Outcome != calllog.LegTransferred || ls[1].Agent != "a1" {
+			t.Fatalf("record: %+v %+v", c, ls)
+		}
 	})
 }

@@ -36,7 +36,8 @@ func (t Target) check() error {
 // Transfer sends agent's connected call to t without consulting (a blind transfer). To a
 // queue it is the engine's transfer: the agent is let go, the caller waits in the new queue.
 // To a number the caller leaves the application; the call ends for the agent as when the
-// caller hangs up (its record: answered, then ended), and the agent goes to wrap-up.
+// caller hangs up, and the agent goes to wrap-up; its record ends transferred_out (the agent's
+// leg transferred).
 func (k *Controls) Transfer(ctx context.Context, agent, callID string, t Target) error {
 	if err := t.check(); err != nil {
 		return err
@@ -58,6 +59,8 @@ func (k *Controls) Transfer(ctx context.Context, agent, callID string, t Target)
 		}
 		caller, held := c.callerChan, st.held
 		x.log.Info("blind transfer to a number", "call", c.id, "agent", agent, "context", dialplan)
+		// Told first: the caller's leaving ends the call in the engine as a hang-up would.
+		x.handedOver(c, "", strings.TrimSpace(t.Number))
 		return func(ctx context.Context) error {
 			if held { // the caller's own music and mute would go with it
 				_ = ignoreGone(x.port.StopMOH(ctx, caller))

@@ -216,6 +216,45 @@ func TestJournalTransferLine1ToLine2(t *testing.T) {
 	eq(t, "a1 states", r.states("a1"), []string{"available 0-0", "reserved(c5) 0-5", "on-call(c5) 5-35", "wrap-up(c5) 35-45", "available 45--"})
 }
 
+// A completed warm transfer: a1's leg transferred, then b1's with its talk; a blind transfer
+// to a number ends the record transferred_out.
+func TestJournalHandOver(t *testing.T) {
+	r := newRig(t, store.New(pgtest.Pool(t)), store.JournalOptions{}, acd.QueueConfig{Name: "line1", WrapUp: 10 * time.Second})
+	r.agent("a1", "line1")
+	r.enqueue("c6", "line1")
+	r.advance(sec(5))
+	r.must(r.e.Answer("c6"))
+	r.advance(sec(30))
+	r.e.Note(acd.CallHandedOver{At: at(35), Call: "c6", Queue: "line1", Agent: "a1", ToAgent: "b1"})
+	r.must(r.e.Hangup("c6"))
+	r.advance(sec(40))
+	r.e.Note(acd.CallHandOverEnded{At: at(75), Call: "c6", Agent: "b1"})
+	r.advance(sec(10))
+	r.enqueue("c7", "line1")
+	r.advance(sec(1))
+	r.must(r.e.Answer("c7"))
+	r.advance(sec(9))
+	r.e.Note(acd.CallHandedOver{At: at(95), Call: "c7", Queue: "line1", Agent: "a1", Number: "5550123"})
+	r.must(r.e.Hangup("c7"))
+	r.advance(sec(20))
+	r.flush()
+
+	c := r.call("c6")
+	eq(t, "outcome/agent/talk/transfers", []any{c.Outcome, c.Agent, c.Talk, c.Transfers}, []any{calllog.Completed, "b1", sec(70), 1})
+	eq(t, "legs", r.legs("c6"), []store.CallLeg{
+		{CallID: "c6", Seq: 1, Queue: "line1", EnteredAt: at(0), OfferedAt: at(0), Agent: "a1", AnsweredAt: at(5), LeftAt: at(35),
+			Outcome: calllog.LegTransferred, Talk: sec(30)},
+		{CallID: "c6", Seq: 2, Queue: "line1", EnteredAt: at(35), OfferedAt: at(35), Agent: "b1", AnsweredAt: at(35), LeftAt: at(75),
+			Outcome: calllog.LegAnswered, Talk: sec(40)},
+	})
+	c = r.call("c7")
+	eq(t, "outcome/ended/transfers", []any{c.Outcome, c.EndedAt, c.Transfers}, []any{calllog.TransferredOut, at(95), 1})
+	eq(t, "legs", r.legs("c7"), []store.CallLeg{
+		{CallID: "c7", Seq: 1, Queue: "line1", EnteredAt: at(85), OfferedAt: at(85), Agent: "a1", AnsweredAt: at(86), LeftAt: at(95),
+			Outcome: calllog.LegTransferred, Talk: sec(9)},
+	})
+}
+
 func TestJournalOverflowToQueueThenCallback(t *testing.T) {
 	r := newRig(t, store.New(pgtest.Pool(t)), store.JournalOptions{},
 		acd.QueueConfig{Name: "front", MaxWait: 30 * time.Second, Overflow: acd.Overflow{Queue: "back"}},

@@ -256,7 +256,7 @@ func (m *model) apply(ev acd.Event) {
 		m.event(e.At, e.Call, e.Queue, e.Agent, "ABANDON", map[string]any{"waited_seconds": secs(e.Waited)})
 	case acd.CallEnded:
 		d := map[string]any{"talk_seconds": secs(e.Talk)}
-		if !l.AnsweredAt.IsZero() {
+		if l != nil && !l.AnsweredAt.IsZero() { // nil: a hand-over closed the leg, in an earlier run
 			d["holdtime_seconds"] = secs(l.AnsweredAt.Sub(l.EnteredAt))
 		}
 		m.event(e.At, e.Call, e.Queue, e.Agent, "COMPLETE", d)

@@ -53,7 +53,7 @@ func (f *fakeControls) Transfer(_ context.Context, agent, call string, t router.
 	return f.note(agent, call, "transfer "+t.Queue+t.Number+t.Agent)
 }
 func (f *fakeControls) Consult(_ context.Context, agent, call string, t router.Target) error {
-	return f.note(agent, call, "consult "+t.Number+t.Agent)
+	return f.note(agent, call, "consult "+t.Queue+t.Number+t.Agent)
 }
 func (f *fakeControls) Complete(_ context.Context, agent, call string) error {
 	return f.note(agent, call, "complete")
@@ -154,6 +154,8 @@ func TestCallControlRoutes(t *testing.T) {
 		{alice, "alice", "/api/desk/call/transfer", `{"call":"c-a","agent":"1008"}`, http.StatusNoContent, "1001 c-a transfer 1008"},
 		{alice, "alice", "/api/desk/call/consult", `{"call":"c-a","agent":"1008"}`, http.StatusNoContent, "1001 c-a consult 1008"},
 		{alice, "alice", "/api/desk/call/consult", `{"call":"c-a","number":"5550123"}`, http.StatusNoContent, "1001 c-a consult 5550123"},
+		{alice, "alice", "/api/desk/call/consult", `{"call":"c-a","queue":"support"}`, http.StatusNoContent, "1001 c-a consult support"},
+		{bob, "bob", "/api/desk/call/consult", `{"call":"c-a","queue":"support"}`, http.StatusConflict, "1002 c-a consult support"},
 		{alice, "alice", "/api/desk/call/conference", `{"call":"c-a"}`, http.StatusNoContent, "1001 c-a conference"},
 		{alice, "alice", "/api/desk/call/complete", `{"call":"c-a"}`, http.StatusNoContent, "1001 c-a complete"},
 		{alice, "alice", "/api/desk/call/cancel", `{"call":"c-a"}`, http.StatusNoContent, "1001 c-a cancel"},

@@ -1,6 +1,6 @@
 // Call controls on the agent desktop: hold and resume, mute, the keypad (DTMF to the caller),
-// a blind transfer to a queue, a number or an agent, a warm transfer (consult an agent or a
-// number, then complete, join all three or cancel), and hang-up, for the agent's connected call
+// a blind transfer to a queue, a number or an agent, a warm transfer (consult an agent, the next
+// available agent of a queue or a number, then complete, join all three or cancel), and hang-up, for the agent's connected call
 // (POST /api/desk/call/{action}). The panel shows while GET /api/agent says the agent is on a
 // call, and starts clean for each call.
 (function () {
@@ -51,11 +51,15 @@
     act("transfer", { [kind.value]: v }, () => { target.value = ""; say(t("js.ctl.transferred")); });
   });
   const ckind = el("select", { id: "ctl-consult-kind" }, el("option", { value: "agent" }, t("js.ctl.toagent")),
-    el("option", { value: "number" }, t("js.ctl.tonumber")));
+    el("option", { value: "queue" }, t("js.ctl.toqueueagent")), el("option", { value: "number" }, t("js.ctl.tonumber")));
   ckind.setAttribute("aria-label", t("js.ctl.consult"));
   const ctarget = el("input", { id: "ctl-consult-target", required: true, autocomplete: "off", maxLength: 64 });
   ctarget.setAttribute("aria-label", t("js.ctl.consulttarget"));
   ctarget.placeholder = t("js.ctl.consulttarget");
+  ckind.addEventListener("change", () => {
+    if (ckind.value === "queue") ctarget.setAttribute("list", "ctl-queues");
+    else ctarget.removeAttribute("list");
+  });
   const consult = el("form", { id: "ctl-consult-form", className: "row" }, el("label", {}, t("js.ctl.consult") + " ", ckind), ctarget,
     el("button", { type: "submit" }, t("js.ctl.consult")));
   consult.addEventListener("submit", (e) => {
