@@ -294,6 +294,11 @@ func TestDialerCallsBack(t *testing.T) {
 	g.request("+4930100002", queued.Add(time.Minute))
 	g.start()
 	g.eventually("both callbacks final", 15*time.Second, g.allFinal)
+	// The outcome is stored when the customer answers; the bridge follows.
+	g.eventually("the answering customer bridged", 15*time.Second, func() bool {
+		ok := g.emu.CustomerCalls("+4930100001")
+		return len(ok) == 1 && !ok[0].Bridged.IsZero()
+	})
 
 	ok := g.emu.CustomerCalls("+4930100001")
 	if len(ok) != 1 || ok[0].Bridged.IsZero() || len(ok[0].Peers) != 1 || !strings.HasPrefix(ok[0].Peers[0], "sb-cb-") {
