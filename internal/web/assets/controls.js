@@ -150,7 +150,7 @@
     const body = document.getElementById("call-body");
     if (card && body && body.parentNode === card) card.insertBefore(panel, body);
     else (document.querySelector("main") || document.body).prepend(panel);
-    for (const o of document.querySelectorAll("#transfer-queue option")) queues.append(el("option", { value: o.value || o.textContent }));
+    for (const o of document.querySelectorAll("#desk-queues option")) queues.append(el("option", { value: o.value || o.textContent }));
     show();
     follow();
   }

@@ -1,6 +1,6 @@
 // The agent desktop: status and state buttons, figures of the day, own callbacks, and the call
 // panel fed by the screen-pop stream, with recording control, the caller's tickets, contacts and
-// recordings, transfer, ticket, callback and wrap-up.
+// recordings, ticket, callback and wrap-up (controls.js has the call controls).
 (function () {
   "use strict";
   const csrf = document.querySelector('meta[name="csrf"]').content;
@@ -96,7 +96,6 @@
     const over = !pop || ["idle", "ended", "wrapup", "transferred"].includes(pop.kind);
     if (!a.call && call && over && ["available", "paused", "logged_out"].includes(a.state)) setCall("", null);
     if (!pop && call) $("call-kind").textContent = kindLabel({ reserved: "ringing", on_call: "connected", wrap_up: "ended" }[a.state] || "");
-    $("transfer-form").hidden = a.state !== "on_call";
     $("recording").hidden = a.state !== "on_call";
     if (changed) refreshStats();
     tick();
@@ -204,12 +203,6 @@
     }
     $("pop-caller").textContent = p.caller || t("js.desk.unknown");
     $("pop-queue").textContent = p.queue || "–";
-    const sel = $("transfer-queue"); // the call's own queue is no place to transfer it to
-    for (const o of sel.options) o.disabled = o.value === p.queue;
-    if (sel.selectedOptions.length && sel.selectedOptions[0].disabled) {
-      const other = [...sel.options].find((o) => !o.disabled);
-      if (other) sel.value = other.value;
-    }
     $("pop-waited").textContent = p.waited_s != null ? dur(p.waited_s) + (p.callback ? t("js.desk.wascallback") : "") : "–";
     $("pop-ivr").textContent = ivrPath(ivrLabels, p.did, p.ivr) || "–";
     const cs = p.customers || [];
@@ -345,16 +338,6 @@
   }
   if (window.EventSource) openPops();
 
-  $("transfer-form").addEventListener("submit", async (e) => {
-    e.preventDefault();
-    if (!call) return;
-    const q = $("transfer-queue").value;
-    say("");
-    const res = await api("POST", "/api/calls/" + encodeURIComponent(call) + "/transfer", { queue: q });
-    if (!res.ok) return say(t("js.desk.transfer.failed", problem(res)));
-    say(t("js.desk.transferred", q), true);
-    refreshMe();
-  });
   $("ticket-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const body = { subject: $("ticket-subject").value.trim(), priority: Number($("ticket-priority").value), call_id: call };
