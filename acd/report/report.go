@@ -76,7 +76,8 @@ const MaxIntervals = 2000
 // interval are nil.
 type Row struct {
 	Start              time.Time `json:"start"`
-	Key                string    `json:"key"` // the queue or agent
+	Key                string    `json:"key"`            // the queue or agent
+	Name               string    `json:"name,omitempty"` // the agent's name, per agent
 	Offered            int64     `json:"offered"`
 	Answered           int64     `json:"answered"`
 	AnsweredWithin     int64     `json:"answered_within_sl"`

@@ -137,10 +137,16 @@ func (s *server) report(ctx context.Context, p reportParams) (*Report, error) {
 	}
 	byKey := map[string]*report.Row{}
 	var keys []string
+	if p.By == "agent" {
+		names := s.agentNames(ctx)
+		for i := range rows {
+			rows[i].Name = names[rows[i].Key]
+		}
+	}
 	for _, r := range rows {
 		t := byKey[r.Key]
 		if t == nil {
-			t = &report.Row{Start: p.From, Key: r.Key}
+			t = &report.Row{Start: p.From, Key: r.Key, Name: r.Name}
 			byKey[r.Key] = t
 			keys = append(keys, r.Key)
 		}
@@ -198,9 +204,13 @@ func writeReportCSV(w http.ResponseWriter, rep *Report) {
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="switchboard-%s-%s-%s.csv"`,
 		rep.By, rep.Interval, rep.From.UTC().Format("20060102T1504")))
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"start", rep.By, "offered", "answered", "answered_within_sl", "abandoned", "abandoned_within_sl",
+	head := []string{"start", rep.By}
+	if rep.By == "agent" {
+		head = append(head, "agent_name")
+	}
+	cw.Write(append(head, "offered", "answered", "answered_within_sl", "abandoned", "abandoned_within_sl",
 		"service_level", "asa_seconds", "aht_seconds", "longest_wait_seconds", "occupancy", "callbacks_requested",
-		"callbacks_connected", "csat", "csat_count"})
+		"callbacks_connected", "csat", "csat_count"))
 	opt := func(p *float64) string {
 		if p == nil {
 			return ""
@@ -209,10 +219,14 @@ func writeReportCSV(w http.ResponseWriter, rep *Report) {
 	}
 	i := func(n int64) string { return strconv.FormatInt(n, 10) }
 	for _, r := range rep.Rows {
-		cw.Write([]string{r.Start.UTC().Format(time.RFC3339), csvCell(r.Key), i(r.Offered), i(r.Answered), i(r.AnsweredWithin),
+		cells := []string{r.Start.UTC().Format(time.RFC3339), csvCell(r.Key)}
+		if rep.By == "agent" {
+			cells = append(cells, csvCell(r.Name))
+		}
+		cw.Write(append(cells, i(r.Offered), i(r.Answered), i(r.AnsweredWithin),
 			i(r.Abandoned), i(r.AbandonedWithin), opt(r.ServiceLevel), opt(r.ASA), opt(r.AHT),
 			strconv.FormatFloat(r.LongestWait, 'f', 1, 64), opt(r.Occupancy), i(r.CallbacksRequested),
-			i(r.CallbacksConnected), opt(r.CSAT), i(r.CSATCount)})
+			i(r.CallbacksConnected), opt(r.CSAT), i(r.CSATCount)))
 	}
 	cw.Flush()
 }
