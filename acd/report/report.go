@@ -28,6 +28,45 @@ type Query struct {
 	Thresholds       map[string]time.Duration
 	DefaultThreshold time.Duration
 	Now              time.Time // the end of open agent-state intervals; zero: time.Now()
+	// Location is the center's time zone: with an Interval of a day, the intervals are its
+	// calendar days (23 or 25 hours on daylight-saving days). Nil: UTC.
+	Location *time.Location
+}
+
+// CalendarDays says whether the intervals are the local calendar days of a zone with
+// daylight saving time, rather than fixed blocks of Interval from From.
+func (q Query) CalendarDays() bool {
+	if q.Interval != 24*time.Hour || q.Location == nil {
+		return false
+	}
+	y := q.From.In(q.Location).Year()
+	_, jan := time.Date(y, 1, 1, 0, 0, 0, 0, q.Location).Zone()
+	_, jul := time.Date(y, 7, 1, 0, 0, 0, 0, q.Location).Zone()
+	return jan != jul
+}
+
+// Starts are the starts of the query's intervals, From (or its local midnight for calendar
+// days) until To.
+func (q Query) Starts() []time.Time {
+	var out []time.Time
+	if !q.CalendarDays() {
+		if q.Interval <= 0 {
+			return nil
+		}
+		for t := q.From; t.Before(q.To) && len(out) <= MaxIntervals; t = t.Add(q.Interval) {
+			out = append(out, t)
+		}
+		return out
+	}
+	day := DayStart(q.From, q.Location)
+	for i := 0; len(out) <= MaxIntervals; i++ {
+		t := day.AddDate(0, 0, i)
+		if !t.Before(q.To) {
+			break
+		}
+		out = append(out, t)
+	}
+	return out
 }
 
 // MaxIntervals bounds the buckets one report may have.
@@ -37,7 +76,8 @@ const MaxIntervals = 2000
 // interval are nil.
 type Row struct {
 	Start              time.Time `json:"start"`
-	Key                string    `json:"key"` // the queue or agent
+	Key                string    `json:"key"`            // the queue or agent
+	Name               string    `json:"name,omitempty"` // the agent's name, per agent
 	Offered            int64     `json:"offered"`
 	Answered           int64     `json:"answered"`
 	AnsweredWithin     int64     `json:"answered_within_sl"`

@@ -67,3 +67,33 @@ func TestDayStart(t *testing.T) {
 		}
 	}
 }
+
+// TestStartsFollowCalendarDays: in Berlin, 2026-03-29 has 23 hours and 2026-10-25 has 25;
+// the daily intervals start at each local midnight all the same.
+func TestStartsFollowCalendarDays(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, c := range []struct{ from, to time.Time }{
+		{time.Date(2026, 3, 28, 0, 0, 0, 0, berlin), time.Date(2026, 3, 31, 0, 0, 0, 0, berlin)},
+		{time.Date(2026, 10, 24, 0, 0, 0, 0, berlin), time.Date(2026, 10, 27, 0, 0, 0, 0, berlin)},
+	} {
+		q := Query{Interval: 24 * time.Hour, From: c.from, To: c.to, Location: berlin}
+		starts := q.Starts()
+		if len(starts) != 3 {
+			t.Fatalf("%v..%v: %d intervals, want 3: %v", c.from, c.to, len(starts), starts)
+		}
+		for i, s := range starts {
+			if want := c.from.AddDate(0, 0, i); !s.Equal(want) {
+				t.Errorf("interval %d starts at %v, want local midnight %v", i, s.In(berlin), want)
+			}
+		}
+	}
+	// Hours stay fixed blocks: the DST day has 23 of them.
+	q := Query{Interval: time.Hour, From: time.Date(2026, 3, 29, 0, 0, 0, 0, berlin),
+		To: time.Date(2026, 3, 30, 0, 0, 0, 0, berlin), Location: berlin}
+	if n := len(q.Starts()); n != 23 {
+		t.Errorf("hourly intervals on the DST day: %d, want 23", n)
+	}
+}

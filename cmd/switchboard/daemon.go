@@ -208,15 +208,15 @@ func (d *daemon) startRouter(ctx context.Context, cfg *config.Config, reg *descr
 	if d.ha.Leading != nil {
 		tel = newLeaderTel(rest, d.ha.Leading, d.log)
 	}
-	r, err := router.New(rcfg, tel, router.Options{
-		Logger: d.log, Registerer: reg, Observers: []func(acd.Event){d.journal.Record, d.pops.Observe, d.interactions.Observe, d.callers.Observe},
-		Callback: d.callbacks.ivrCallback, Callbacks: d.callbacks,
-		Agents: ds, Journal: ds, // calls that ended while the router was away are closed
-		Lookups: router.Lookups{LookupTimeout: cfg.IVR.LookupTimeout,
-			Lookup: ivrLookup(d.crmLive.Load), Classify: classifier(d.crmLive.Load)},
-		CSAT:       ds.csat,
-		Recordings: router.RecordingOptions{Dir: recDir, Shared: shared, Index: ds.recorded},
-	})
+	ropt := routerOptions(cfg)
+	ropt.Logger, ropt.Probes.Registerer = d.log, reg
+	ropt.Observers = []func(acd.Event){d.journal.Record, d.pops.Observe, d.interactions.Observe, d.callers.Observe}
+	ropt.Callback, ropt.Callbacks = d.callbacks.ivrCallback, d.callbacks
+	ropt.Agents, ropt.Journal = ds, ds // calls that ended while the router was away are closed
+	ropt.Lookups.Lookup, ropt.Lookups.Classify = ivrLookup(d.crmLive.Load), classifier(d.crmLive.Load)
+	ropt.CSAT = ds.csat
+	ropt.Recordings = router.RecordingOptions{Dir: recDir, Shared: shared, Index: ds.recorded}
+	r, err := router.New(rcfg, tel, ropt)
 	if err != nil {
 		return err
 	}
@@ -480,6 +480,11 @@ func (d *daemon) shutdown() {
 }
 
 // routerConfig maps the configuration file onto the router's.
+// routerOptions are the router's options the config decides; the daemon adds its hooks.
+func routerOptions(cfg *config.Config) router.Options {
+	return router.Options{Location: cfg.TimeZone, Lookups: router.Lookups{LookupTimeout: cfg.IVR.LookupTimeout}}
+}
+
 func routerConfig(cfg *config.Config) (router.Config, error) {
 	rc := router.Config{
 		Node: cfg.Node, App: cfg.ARI.App, Queues: cfg.Queues, Agents: cfg.Agents, LoginAgents: cfg.AgentsLogin == config.AgentsLoginAll,

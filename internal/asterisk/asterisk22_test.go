@@ -134,7 +134,7 @@ func TestRecordingCollectedWithoutItsEnd(t *testing.T) {
 	idx := &memIndex{rows: map[string]router.Recorded{}}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()}))
 	rest := asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: cfg.App, Username: "sb", Password: "secret"})
-	r, err := router.New(cfg, rest, router.Options{Logger: logger, Registerer: prometheus.NewRegistry(),
+	r, err := router.New(cfg, rest, router.Options{Logger: logger, Probes: router.Probes{Registerer: prometheus.NewRegistry()},
 		Recordings: router.RecordingOptions{Dir: t.TempDir(), Index: idx.index, Wait: 300 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)

@@ -65,7 +65,7 @@ func (g *rig) start(cfg router.Config) {
 	if g.wrap != nil {
 		rest = g.wrap(rest.(*asterisk.REST))
 	}
-	opts := router.Options{Logger: logger, Registerer: g.reg, Observers: []func(acd.Event){func(ev acd.Event) {
+	opts := router.Options{Logger: logger, Probes: router.Probes{Registerer: g.reg}, Observers: []func(acd.Event){func(ev acd.Event) {
 		g.mu.Lock()
 		g.events = append(g.events, ev)
 		g.mu.Unlock()

@@ -59,7 +59,7 @@ func startRecordingRouterShared(g *rig, cfg router.Config, dir, shared string, i
 	g.t.Helper()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()}))
 	rest := &playSpy{REST: asterisk.NewREST(asterisk.RESTOptions{URL: g.url, App: cfg.App, Username: "sb", Password: "secret"})}
-	r, err := router.New(cfg, rest, router.Options{Logger: logger, Registerer: prometheus.NewRegistry(),
+	r, err := router.New(cfg, rest, router.Options{Logger: logger, Probes: router.Probes{Registerer: prometheus.NewRegistry()},
 		Recordings: router.RecordingOptions{Dir: dir, Shared: shared, Index: idx.index}})
 	if err != nil {
 		g.t.Fatal(err)

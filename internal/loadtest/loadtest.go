@@ -135,7 +135,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 
 	lat := &latencies{}
 	reg := prometheus.NewRegistry()
-	ropts := router.Options{Logger: o.Logger, Registerer: reg, Probes: router.Probes{OfferLatency: lat.add}}
+	ropts := router.Options{Logger: o.Logger, Probes: router.Probes{Registerer: reg, OfferLatency: lat.add}}
 	if o.Observer != nil {
 		ropts.Observers = []func(acd.Event){o.Observer}
 	}

@@ -103,8 +103,8 @@ func newRecorder(opt Options, tel Recordings) *recorder {
 	for _, r := range []string{resultStored, resultFetchFailed, resultIndexFailed, resultFailed} {
 		rc.m.results.WithLabelValues(r)
 	}
-	if opt.Registerer != nil {
-		opt.Registerer.MustRegister(rc.m.results, rc.m.bytes)
+	if opt.Probes.Registerer != nil {
+		opt.Probes.Registerer.MustRegister(rc.m.results, rc.m.bytes)
 	}
 	return rc
 }

@@ -202,12 +202,14 @@ const (
 
 // Options are the router's dependencies.
 type Options struct {
-	Logger     *slog.Logger
-	Registerer prometheus.Registerer
+	Logger *slog.Logger
 	// Observers see every event of the stream, in order, on the owner goroutine: the engine's
 	// and the router's own facts (acd.CallArrived, acd.CallRouted, acd.CallGone).
 	Observers []func(acd.Event)
 	Clock     acd.Clock // default: the system clock
+	// Location is the center's time zone: the "today" statistics start at its midnight
+	// (default UTC). A reload keeps the zone the router started with.
+	Location *time.Location
 	// Probes measure the router from outside: offer latency, work in flight.
 	Probes Probes
 	// Agents, when set, remembers the agents across a restart: where each stood, and the pause
@@ -230,6 +232,8 @@ type Options struct {
 
 // Probes measure the router from outside.
 type Probes struct {
+	// Registerer, when set, registers the router's metrics.
+	Registerer prometheus.Registerer
 	// OfferLatency, when set, is told each offer's latency: from the moment the router
 	// received the caller's StasisStart (first offer without waiting) or the engine decided
 	// (later offers) to the moment the originate request is sent. Called from workers.
@@ -391,7 +395,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 		loop:  loop{inbox: inbox.New[func()](), observers: opt.Observers},
 		hooks: hooks{latency: opt.Probes.OfferLatency, journal: opt.Journal, callback: opt.Callback, csat: opt.CSAT},
 	}
-	eng, err := acd.New(acd.Options{Clock: opt.Clock, OnEvent: func(ev acd.Event) { r.loop.pending = append(r.loop.pending, ev) }})
+	eng, err := acd.New(acd.Options{Clock: opt.Clock, Location: opt.Location, OnEvent: func(ev acd.Event) { r.loop.pending = append(r.loop.pending, ev) }})
 	if err != nil {
 		return nil, err
 	}
@@ -412,7 +416,7 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 			return nil, fmt.Errorf("router: %w", err)
 		}
 	}
-	r.metrics = newMetrics(r, opt.Registerer)
+	r.metrics = newMetrics(r, opt.Probes.Registerer)
 	r.flush()
 	r.refreshSnapshot(true)
 	// The owner's first turn is queued now, so that the router counts as busy until Run has

@@ -232,3 +232,56 @@ func TestReportWithoutCSATTable(t *testing.T) {
 		t.Fatalf("empty report: %v %v", rows, err)
 	}
 }
+
+// TestReportDaysAreLocalDays: in Berlin, 2026-03-29 has 23 hours. A call at 23:30 that day
+// belongs to the 29th and one at 00:30 the next day to the 30th; fixed 24-hour blocks from
+// the 28th's midnight put both an hour off. Agent time is cut at the local midnights too.
+func TestReportDaysAreLocalDays(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip(err)
+	}
+	db := pgtest.Pool(t)
+	s := store.New(db)
+	ctx := context.Background()
+	day := func(d, h, m int) time.Time { return time.Date(2026, 3, d, h, m, 0, 0, berlin) }
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := db.Exec(ctx, sql, args...); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	for i, at := range []time.Time{day(28, 12, 0), day(29, 23, 30), day(30, 0, 30)} {
+		id := fmt.Sprintf("dst%d", i)
+		exec(`INSERT INTO calls (id, node) VALUES ($1, 'ast1')`, id)
+		exec(`INSERT INTO call_legs (call_id, seq, queue, entered_at, agent, answered_at, left_at, outcome, talk_seconds)
+			VALUES ($1, 1, 'billing', $2, 'A', $3, $4, 'answered', 60)`, id, at, at.Add(5*time.Second), at.Add(65*time.Second))
+	}
+	// A is available from 23:00 on the 29th to 01:00 on the 30th: an hour on each day.
+	exec(`INSERT INTO agent_states (id, node, agent, state, started_at, ended_at) VALUES (gen_random_uuid(), 'ast1', 'A', 'available', $1, $2)`,
+		day(29, 23, 0), day(30, 1, 0))
+	q := report.Query{Interval: 24 * time.Hour, From: day(28, 0, 0), To: day(31, 0, 0), Location: berlin,
+		DefaultThreshold: 30 * time.Second, Now: day(31, 0, 0)}
+	for _, byAgent := range []bool{false, true} {
+		q.ByAgent = byAgent
+		rows, err := s.Report(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, staffed := map[string]int64{}, map[string]float64{}
+		for _, r := range rows {
+			got[r.Start.In(berlin).Format("01-02 15:04")] += r.Offered + r.Answered
+			staffed[r.Start.In(berlin).Format("01-02")] += r.Sums.Staffed
+		}
+		if byAgent && (staffed["03-29"] != 3600 || staffed["03-30"] != 3600) {
+			t.Errorf("staffed seconds per day %v, want an hour on the 29th and on the 30th", staffed)
+		}
+		want := map[string]int64{"03-28 00:00": 2, "03-29 00:00": 2, "03-30 00:00": 2}
+		if byAgent {
+			want = map[string]int64{"03-28 00:00": 1, "03-29 00:00": 1, "03-30 00:00": 1}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("byAgent %v: calls per day %v, want %v", byAgent, got, want)
+		}
+	}
+}

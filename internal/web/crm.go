@@ -39,8 +39,17 @@ type CRM interface {
 // crmError answers a CRM error: invalid input 422, a status change the workflow refuses 409,
 // a missing row 404, anything else 503 (logged).
 func (s *server) crmError(w http.ResponseWriter, err error, what string) {
-	s.fail(w, err, failure{messages: map[string]string{acd.ENotFound: what + " not found"}, what: "crm", attrs: []any{"what", what},
-		status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "customer records unavailable"})
+	s.fail(w, err, failure{messages: map[string]string{acd.ENotFound: notFoundKey(what)}, what: "crm", attrs: []any{"what", what},
+		status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "desk.err.crm_unavailable"})
+}
+
+// notFoundKey is the catalogue key of "the <what> was not found".
+func notFoundKey(what string) string {
+	switch what {
+	case "call", "customer", "ticket", "user", "token":
+		return "desk.err." + what + "_not_found"
+	}
+	return "desk.err.not_found"
 }
 
 // ticketView is t as u may see it: only the recordings u may hear (recordingAccess), since
@@ -68,7 +77,7 @@ func writeTicket(w http.ResponseWriter, r *http.Request, status int, t *crm.Tick
 func pathID(w http.ResponseWriter, r *http.Request, what string) (int64, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		writeError(w, http.StatusNotFound, CodeNotFound, what+" not found")
+		writeError(w, http.StatusNotFound, CodeNotFound, notFoundKey(what))
 		return 0, false
 	}
 	return id, true
@@ -109,7 +118,7 @@ func queryLimit(w http.ResponseWriter, r *http.Request) (int, bool) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > 500 {
-		writeError(w, http.StatusBadRequest, CodeInvalid, "bad limit")
+		writeError(w, http.StatusBadRequest, CodeInvalid, "desk.err.limit")
 		return 0, false
 	}
 	return n, true
@@ -191,13 +200,13 @@ func (s *server) listTickets(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("customer_id"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
-			writeError(w, http.StatusBadRequest, CodeInvalid, "bad customer_id")
+			writeError(w, http.StatusBadRequest, CodeInvalid, "desk.err.customer_id")
 			return
 		}
 		tq.CustomerID = id
 	}
 	if tq.Status != "" && !tq.Status.Valid() {
-		writeError(w, http.StatusBadRequest, CodeInvalid, "bad status")
+		writeError(w, http.StatusBadRequest, CodeInvalid, "desk.err.ticket_status")
 		return
 	}
 	list, err := s.opt.CRM.Tickets(r.Context(), tq)
@@ -225,7 +234,7 @@ func (s *server) ownCall(w http.ResponseWriter, r *http.Request, callID string) 
 		return false
 	}
 	if !mine {
-		writeError(w, http.StatusForbidden, CodeForbidden, "not your call")
+		writeError(w, http.StatusForbidden, CodeForbidden, "desk.err.not_your_call")
 		return false
 	}
 	return true
@@ -288,7 +297,7 @@ func (s *server) mayChangeTicket(w http.ResponseWriter, r *http.Request, id int6
 		return false
 	}
 	if u.AgentID == "" || t.Owner != u.AgentID {
-		writeError(w, http.StatusForbidden, CodeForbidden, "not your ticket: an agent changes the tickets they own")
+		writeError(w, http.StatusForbidden, CodeForbidden, "desk.err.not_your_ticket")
 		return false
 	}
 	return true
@@ -354,7 +363,7 @@ func (s *server) linkTicketCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.agentMayLink(r.Context(), sessionFrom(r.Context()).User, id, body.CallID); errors.Is(err, errNotCustomers) {
-		writeError(w, http.StatusForbidden, CodeForbidden, err.Error())
+		writeError(w, http.StatusForbidden, CodeForbidden, "desk.err.ticket_other_customer")
 		return
 	} else if err != nil {
 		s.crmError(w, err, "ticket")

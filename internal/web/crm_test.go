@@ -419,3 +419,48 @@ func TestTicketRecordingsInTheViewersScope(t *testing.T) {
 		t.Errorf("alice's patch answers recordings %+v (%d)", got.Recordings, code)
 	}
 }
+
+// TestCRMRefusalsSpeak: the customer records' refusals say precisely what is wrong, in the
+// reader's language, not the code's generic sentence.
+func TestCRMRefusalsSpeak(t *testing.T) {
+	s, m := newCRMSite(t)
+	m.CreateCustomer(context.Background(), crm.Customer{Name: "Anna"})
+	alice, bob := s.as("alice"), s.as("bob")
+	ac, bc := s.csrf("alice"), s.csrf("bob")
+	if code, _ := s.call(alice, "POST", "/api/tickets", ac, `{"customer_id":1,"subject":"Refund","call_id":"c1"}`, nil); code != 201 {
+		t.Fatalf("alice opens a ticket: %d", code)
+	}
+	for _, c := range []struct {
+		who                      *http.Client
+		csrf, method, path, body string
+		key                      string
+	}{
+		{bob, bc, "PATCH", "/api/tickets/1", `{"status":"open"}`, "desk.err.not_your_ticket"},
+		{alice, ac, "POST", "/api/tickets", `{"customer_id":1,"subject":"x","call_id":"c2"}`, "desk.err.not_your_call"},
+		{bob, bc, "POST", "/api/tickets/1/calls", `{"call_id":"c2"}`, "desk.err.ticket_other_customer"},
+		{bob, "", "GET", "/api/tickets?status=bogus", "", "desk.err.ticket_status"},
+		{bob, "", "GET", "/api/tickets?customer_id=x", "", "desk.err.customer_id"},
+		{bob, "", "GET", "/api/customers?limit=0", "", "desk.err.limit"},
+		{bob, "", "GET", "/api/tickets/9", "", "desk.err.ticket_not_found"},
+		{bob, "", "GET", "/api/customers/9", "", "desk.err.customer_not_found"},
+	} {
+		for _, lang := range []string{"en", "ru"} {
+			req, _ := http.NewRequest(c.method, s.ts.URL+c.path, strings.NewReader(c.body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept-Language", lang)
+			if c.csrf != "" {
+				req.Header.Set("X-CSRF-Token", c.csrf)
+			}
+			resp, err := c.who.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var e apiError
+			err = json.NewDecoder(resp.Body).Decode(&e)
+			resp.Body.Close()
+			if want := T(lang, c.key); err != nil || e.Error.Message != want || want == c.key {
+				t.Errorf("%s %s (%s): %d %q, want %q", c.method, c.path, lang, resp.StatusCode, e.Error.Message, want)
+			}
+		}
+	}
+}

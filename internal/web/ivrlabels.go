@@ -2,7 +2,9 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
+	"switchboard/acd"
 	"switchboard/ivr"
 )
 
@@ -61,4 +63,36 @@ func ivrLabels(cfg IVR, lang string) map[string]any {
 // ivrLabelsAPI: GET /api/ivr/labels, the flows' labels in the reader's language.
 func (s *server) ivrLabelsAPI(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ivrLabels(s.opt.IVR(), langOf(r)))
+}
+
+// ivrChoices writes the steps of an IVR path where the caller answered (a menu, a language,
+// digits collected) with the flow's own labels in lang, as the desktop's ivrPath does: "Main
+// menu: Billing → Account". Digits of a sensitive collect node never show; without the flow,
+// the node ids and keys.
+func ivrChoices(cfg IVR, did string, steps []acd.IVRStep, lang string) string {
+	var flow map[string]ivrNodeLabel
+	f := cfg.Flows[cfg.DIDs[did]]
+	if f != nil {
+		flow = ivrLabels(IVR{Flows: map[string]*ivr.Flow{"": f}}, lang)["flows"].(map[string]map[string]ivrNodeLabel)[""]
+	}
+	var parts []string
+	for _, st := range steps {
+		if st.Input == "" {
+			continue
+		}
+		name, input := st.Node, st.Input
+		if l, ok := flow[st.Node]; ok {
+			name = l.Label
+			if c, ok := l.Choices[st.Input]; ok {
+				input = c
+			}
+		}
+		if f != nil {
+			if n := f.Nodes[st.Node]; n != nil && n.Kind == ivr.KindCollect && n.Sensitive {
+				input = "****"
+			}
+		}
+		parts = append(parts, name+": "+input)
+	}
+	return strings.Join(parts, " → ")
 }

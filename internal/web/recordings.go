@@ -162,7 +162,7 @@ func (s *server) recordingsPage(w http.ResponseWriter, r *http.Request) {
 		nextURL = "/recordings?" + q.Encode()
 	}
 	s.render(w, r, "recordings.html", map[string]any{"User": sess.User, "CSRF": sess.CSRF, "Rows": rows,
-		"Q": r.URL.Query(), "Next": nextURL})
+		"Q": r.URL.Query(), "Next": nextURL, "Names": s.agentNames(r.Context())})
 }
 
 // verified remembers files whose checksum matched, by name, as long as their size and

@@ -309,4 +309,9 @@ func TestRecordingsPage(t *testing.T) {
 	if code, _ := s.get(s.as("sue"), "/recordings?from=never"); code != http.StatusBadRequest {
 		t.Fatalf("bad from: %d", code)
 	}
+	// With the desktop's agents, the page names them beside their ids.
+	named := newRecordingSiteWith(t, func(o *Options) { o.Desktop = newMemDesktop() })
+	if code, page := named.get(named.as("root"), "/recordings?agent=1001"); code != 200 || !strings.Contains(page, `<td>Alice <span class="id">(1001)</span></td>`) {
+		t.Fatalf("named agents: %d\n%s", code, page)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -79,7 +80,10 @@ func (s *server) parseReport(r *http.Request, now time.Time) (reportParams, erro
 			return p, says("desk.err.report_time", "from: "+err.Error())
 		}
 	}
-	p.To = p.From.Add(24 * time.Hour)
+	p.To = report.DayStart(p.From.Add(36*time.Hour), s.opt.TimeZone) // the next local midnight
+	if v.Get("from") != "" {
+		p.To = p.From.Add(24 * time.Hour)
+	}
 	if t := v.Get("to"); t != "" {
 		if p.To, err = parseTime(t, zone); err != nil {
 			return p, says("desk.err.report_time", "to: "+err.Error())
@@ -93,7 +97,7 @@ func (s *server) parseReport(r *http.Request, now time.Time) (reportParams, erro
 		return p, says("desk.err.report_many", fmt.Sprintf("more than %d intervals of %s asked: choose a longer interval or a shorter range",
 			limit, p.Interval), limit)
 	}
-	p.q = report.Query{ByAgent: p.By == "agent", Interval: step, From: p.From, To: p.To, Now: now,
+	p.q = report.Query{ByAgent: p.By == "agent", Interval: step, From: p.From, To: p.To, Now: now, Location: s.opt.TimeZone,
 		Thresholds: map[string]time.Duration{}, DefaultThreshold: defaultSLThreshold}
 	for _, qs := range s.opt.Live().Queues {
 		p.q.Thresholds[qs.Queue] = qs.SLThreshold
@@ -133,10 +137,16 @@ func (s *server) report(ctx context.Context, p reportParams) (*Report, error) {
 	}
 	byKey := map[string]*report.Row{}
 	var keys []string
+	if p.By == "agent" {
+		names := s.agentNames(ctx)
+		for i := range rows {
+			rows[i].Name = names[rows[i].Key]
+		}
+	}
 	for _, r := range rows {
 		t := byKey[r.Key]
 		if t == nil {
-			t = &report.Row{Start: p.From, Key: r.Key}
+			t = &report.Row{Start: p.From, Key: r.Key, Name: r.Name}
 			byKey[r.Key] = t
 			keys = append(keys, r.Key)
 		}
@@ -194,9 +204,13 @@ func writeReportCSV(w http.ResponseWriter, rep *Report) {
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="switchboard-%s-%s-%s.csv"`,
 		rep.By, rep.Interval, rep.From.UTC().Format("20060102T1504")))
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"start", rep.By, "offered", "answered", "answered_within_sl", "abandoned", "abandoned_within_sl",
+	head := []string{"start", rep.By}
+	if rep.By == "agent" {
+		head = append(head, "agent_name")
+	}
+	cw.Write(append(head, "offered", "answered", "answered_within_sl", "abandoned", "abandoned_within_sl",
 		"service_level", "asa_seconds", "aht_seconds", "longest_wait_seconds", "occupancy", "callbacks_requested",
-		"callbacks_connected", "csat", "csat_count"})
+		"callbacks_connected", "csat", "csat_count"))
 	opt := func(p *float64) string {
 		if p == nil {
 			return ""
@@ -205,10 +219,14 @@ func writeReportCSV(w http.ResponseWriter, rep *Report) {
 	}
 	i := func(n int64) string { return strconv.FormatInt(n, 10) }
 	for _, r := range rep.Rows {
-		cw.Write([]string{r.Start.UTC().Format(time.RFC3339), csvCell(r.Key), i(r.Offered), i(r.Answered), i(r.AnsweredWithin),
+		cells := []string{r.Start.UTC().Format(time.RFC3339), csvCell(r.Key)}
+		if rep.By == "agent" {
+			cells = append(cells, csvCell(r.Name))
+		}
+		cw.Write(append(cells, i(r.Offered), i(r.Answered), i(r.AnsweredWithin),
 			i(r.Abandoned), i(r.AbandonedWithin), opt(r.ServiceLevel), opt(r.ASA), opt(r.AHT),
 			strconv.FormatFloat(r.LongestWait, 'f', 1, 64), opt(r.Occupancy), i(r.CallbacksRequested),
-			i(r.CallbacksConnected), opt(r.CSAT), i(r.CSATCount)})
+			i(r.CallbacksConnected), opt(r.CSAT), i(r.CSATCount)))
 	}
 	cw.Flush()
 }
@@ -267,14 +285,16 @@ const (
 )
 
 // charts draws calls per interval (offered, answered, abandoned) and the service level.
-func charts(rep *Report, step time.Duration, lang string, zone *time.Location) []chart {
-	n := int((rep.To.Sub(rep.From) + step - 1) / step)
+func charts(rep *Report, q report.Query, lang string, zone *time.Location) []chart {
+	starts, step := q.Starts(), q.Interval
+	n := len(starts)
 	if n <= 0 {
 		return nil
 	}
 	per := make([]report.Row, n)
 	for _, r := range rep.Rows {
-		if i := int(r.Start.Sub(rep.From) / step); i >= 0 && i < n {
+		// the interval r starts: the last start not after it
+		if i := sort.Search(n, func(i int) bool { return starts[i].After(r.Start) }) - 1; i >= 0 {
 			per[i].Add(r)
 		}
 	}
@@ -294,7 +314,7 @@ func charts(rep *Report, step time.Duration, lang string, zone *time.Location) [
 	var labels []label
 	every := (n + chartMaxLabels - 1) / chartMaxLabels
 	for i := 0; i < n; i += every {
-		labels = append(labels, label{X: float64(i) * slot, Text: rep.From.Add(time.Duration(i) * step).In(zone).Format(layout)})
+		labels = append(labels, label{X: float64(i) * slot, Text: starts[i].In(zone).Format(layout)})
 	}
 	calls := chart{Title: T(lang, "reports.chart.calls"), Width: chartW, Height: chartH,
 		Labels: labels, Max: strconv.FormatInt(peak, 10), Keys: []string{"offered", "answered", "abandoned"},
@@ -304,7 +324,7 @@ func charts(rep *Report, step time.Duration, lang string, zone *time.Location) [
 	var pts []string
 	for i, p := range per {
 		x := float64(i) * slot
-		at := fmtMinute(lang, zone, rep.From.Add(time.Duration(i)*step))
+		at := fmtMinute(lang, zone, starts[i])
 		w := slot / 3
 		for j, v := range []struct {
 			n     int64
@@ -351,7 +371,7 @@ func (s *server) reportsPage(w http.ResponseWriter, r *http.Request) {
 		data["Names"] = s.agentNames(r.Context())
 	}
 	zone := s.zoneOf(r)
-	data["Charts"] = charts(rep, p.q.Interval, langOf(r), zone)
+	data["Charts"] = charts(rep, p.q, langOf(r), zone)
 	data["Form"] = map[string]string{"by": p.By, "interval": p.Interval,
 		"from": p.From.In(zone).Format("2006-01-02T15:04"), "to": p.To.In(zone).Format("2006-01-02T15:04")}
 	data["JSON"] = template.URL("/api/reports?" + q.Encode())

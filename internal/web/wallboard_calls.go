@@ -20,6 +20,7 @@ type WaitingCall struct {
 	Segment    string        `json:"segment"`  // standard, vip, b2b; "" unknown
 	Language   string        `json:"language"` // chosen in the IVR, else the customer's
 	IVR        []acd.IVRStep `json:"ivr"`      // the menu nodes visited and what was pressed
+	IVRPath    string        `json:"ivr_path"` // the choices with the menus' own labels
 }
 
 // waitingCalls returns the waiting calls of the session's queues with what is known of their
@@ -47,6 +48,11 @@ func (s *server) waitingCalls(r *http.Request) ([]WaitingCall, error) {
 			if info.Path != nil {
 				c.IVR = info.Path
 			}
+			var cfg IVR
+			if s.opt.IVR != nil {
+				cfg = s.opt.IVR()
+			}
+			c.IVRPath = ivrChoices(cfg, info.DID, c.IVR, langOf(r))
 		}
 		c.Segment, c.Language, c.CustomerID = v.Data["segment"], v.Data["language"], v.Data["customer"]
 		if c.CustomerID != "" {

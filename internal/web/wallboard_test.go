@@ -268,4 +268,15 @@ func TestReportsNameAgents(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(page, `<td>Heidi <span class="id">(1008)</span></td>`) {
 		t.Fatalf("%d\n%s", code, page)
 	}
+	// The JSON and the CSV carry the name beside the id.
+	code, body := s.get(c, "/api/reports?by=agent&interval=1d")
+	if code != http.StatusOK || !strings.Contains(body, `"key":"1008","name":"Heidi"`) {
+		t.Fatalf("json: %d %s", code, body)
+	}
+	code, body = s.get(c, "/api/reports?by=agent&interval=1d&format=csv")
+	lines := strings.Split(body, "\n")
+	if code != http.StatusOK || len(lines) < 2 || !strings.HasPrefix(lines[0], "start,agent,agent_name,offered,") ||
+		!strings.Contains(lines[1], ",1008,Heidi,3,3,") {
+		t.Fatalf("csv: %d %s", code, body)
+	}
 }

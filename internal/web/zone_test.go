@@ -56,3 +56,23 @@ func TestRecordingsInTheReadersZone(t *testing.T) {
 		t.Fatal("the range is not Moscow's")
 	}
 }
+
+// TestReportTodayOnTheDSTDay: in Berlin, 2026-03-29 has 23 hours; "today" ends at the next
+// local midnight, one day of the calendar, and the query carries the zone for daily rows.
+func TestReportTodayOnTheDSTDay(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip(err)
+	}
+	s := newServer(Options{TimeZone: berlin, Live: func() Live { return Live{} }})
+	r := httptest.NewRequest("GET", "/api/reports?interval=1d", nil)
+	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, &account.Session{User: account.User{Username: "root", Role: "admin"}}))
+	p, err := s.parseReport(r, time.Date(2026, 3, 29, 12, 0, 0, 0, berlin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, to := time.Date(2026, 3, 29, 0, 0, 0, 0, berlin), time.Date(2026, 3, 30, 0, 0, 0, 0, berlin)
+	if !p.From.Equal(from) || !p.To.Equal(to) || p.q.Location != berlin || len(p.q.Starts()) != 1 {
+		t.Fatalf("today: %s – %s (%v, %d intervals), want %s – %s", p.From, p.To, p.q.Location, len(p.q.Starts()), from, to)
+	}
+}

@@ -557,7 +557,7 @@ func (h *Harness) Restart(change func(*router.Config, *router.Options)) {
 		h.t.Fatalf("the stopped router did not return from Run within %v", h.opt.SettleTimeout)
 	}
 	cfg, ropt := h.cfg, h.ropt
-	ropt.Registerer = nil // the first router's metrics stay registered
+	ropt.Probes.Registerer = nil // the first router's metrics stay registered
 	if change != nil {
 		change(&cfg, &ropt)
 	}

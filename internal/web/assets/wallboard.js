@@ -276,8 +276,7 @@
     }
     const more = [];
     if (c.language) more.push(c.language.toUpperCase());
-    const chose = (c.ivr || []).filter((s) => s.input); // the menus answered, not every node passed
-    if (chose.length) more.push(chose.map((s) => s.node + " " + s.input).join(" → "));
+    if (c.ivr_path) more.push(c.ivr_path); // the menus answered, with their own labels
     if (more.length) f.append(el("span", "ivr", more.join(" · ")));
     f.append(el("span", "callid", c.id));
     return f;
@@ -301,7 +300,7 @@
     tr.children[4].querySelector(".row-msg").setAttribute("role", "status");
   }
   function fillCall(tr, c) {
-    rebuild(tr.children[0], JSON.stringify([c.caller, c.customer, c.segment, c.language, c.ivr]), () => caller(c));
+    rebuild(tr.children[0], JSON.stringify([c.caller, c.customer, c.segment, c.language, c.ivr_path]), () => caller(c));
     setText(tr.children[1], c.queue);
     setText(tr.children[2], c.position);
     setText(tr.children[3], dur(c.waited_seconds));
