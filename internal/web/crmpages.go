@@ -77,7 +77,7 @@ func (s *server) customerPage(w http.ResponseWriter, r *http.Request) {
 	sess := sessionFrom(r.Context())
 	lang := langOf(r)
 	data := map[string]any{"User": sess.User, "CSRF": sess.CSRF, "Statuses": crm.Statuses, "Workflow": workflow,
-		"Title": T(lang, "crm.customer.title")}
+		"Title": T(lang, "crm.customer.title"), "Names": s.agentNames(r.Context())}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	var c *crm.Customer
 	if err == nil && id > 0 {
@@ -142,7 +142,7 @@ func (s *server) ticketsPage(w http.ResponseWriter, r *http.Request) {
 	lang := langOf(r)
 	q := r.URL.Query()
 	data := map[string]any{"User": sess.User, "CSRF": sess.CSRF, "Q": q, "Statuses": crm.Statuses, "Workflow": workflow,
-		"Title": T(lang, "crm.tickets.title")}
+		"Title": T(lang, "crm.tickets.title"), "Names": s.agentNames(r.Context())}
 	tq := crm.TicketQuery{Status: crm.Status(q.Get("status")), Limit: 200}
 	if v := q.Get("customer_id"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)

@@ -37,7 +37,7 @@ func crmStoreSite(t *testing.T) (*storeSite, *crm.Customer, [2]*crm.Ticket) {
 	var c *store.CRM
 	s := newStoreSiteWith(t, func(o *Options, st *store.Store) {
 		c = st.CRM(store.CRMOptions{HomeCountry: "49"})
-		o.CRM, o.Recordings, o.Profiles = c, st, st
+		o.CRM, o.Recordings, o.Profiles, o.Desktop = c, st, st, newMemDesktop()
 		o.TimeZone, _ = time.LoadLocation("Europe/Moscow")
 	})
 	ctx := context.Background()
@@ -86,7 +86,8 @@ func TestCustomerPages(t *testing.T) {
 	path := fmt.Sprintf("/customers/%d", anna.ID)
 	code, page := s.get(alice.c, path)
 	for _, want := range []string{"Anna Petrova", "&#43;4930111222", "A-77", "VIP", "Case of 1001", "Case of 1002", `data-call="ast1-c1"`, `data-call="ast1-c2"`,
-		`data-recording="call-ast1-c1"`, "3 min 5 s", "2026-03-10 00:30", `<meta name="viewport"`} {
+		`data-recording="call-ast1-c1"`, "3 min 5 s", "2026-03-10 00:30", `<meta name="viewport"`,
+		`<td class="owner">Alice <span class="id">(1001)</span></td>`, `<td>Alice <span class="id">(1001)</span></td>`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("alice's customer page lacks %q", want)
 		}
@@ -124,7 +125,8 @@ func TestTicketsPage(t *testing.T) {
 		t.Fatalf("resolved: %d\n%s", code, page)
 	}
 	_, page = s.get(alice.c, "/tickets?mine=1")
-	if !strings.Contains(page, "Case of 1001") || strings.Contains(page, "Case of 1002") {
+	if !strings.Contains(page, "Case of 1001") || strings.Contains(page, "Case of 1002") ||
+		!strings.Contains(page, `<td class="owner">Alice <span class="id">(1001)</span></td>`) {
 		t.Fatalf("mine:\n%s", page)
 	}
 	_, page = s.get(alice.c, fmt.Sprintf("/tickets?customer_id=%d", anna.ID))
