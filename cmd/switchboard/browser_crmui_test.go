@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -27,17 +26,7 @@ import (
 // horizontal scrolling, with the favicon and every form control labelled. Any console error
 // fails the test. Screenshots go to $SCREENSHOT_DIR (crmui-*.png).
 func TestBrowserCRMPages(t *testing.T) {
-	browser := chromiumPath()
-	if browser == "" {
-		t.Skip("chromium not found: install it (internal/tools/deps.sh, run by make test, does) to run the browser tests")
-	}
-	shots := os.Getenv("SCREENSHOT_DIR")
-	if shots == "" {
-		shots = filepath.Join(t.TempDir(), "screenshots")
-	}
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	browser, shots := browserShots(t)
 	msk, err := time.LoadLocation("Europe/Moscow")
 	if err != nil {
 		t.Fatal(err)
@@ -76,20 +65,7 @@ func TestBrowserCRMPages(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	alloc, cancel := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(browser),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1366, 768),
-	)
+	alloc, cancel := chromedp.NewExecAllocator(ctx, chromiumFlags(t, browser, 1366, 768)...)
 	defer cancel()
 	root, cancel := chromedp.NewContext(alloc)
 	defer cancel()

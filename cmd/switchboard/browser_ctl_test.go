@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -27,17 +25,7 @@ import (
 // support queue; on a third she hangs up. Any error on either browser's console fails the
 // test. Screenshots go to $SCREENSHOT_DIR as ctl-*.png.
 func TestBrowserCallControls(t *testing.T) {
-	browser := chromiumPath()
-	if browser == "" {
-		t.Skip("chromium not found: install it (internal/tools/deps.sh, run by make test, does) to run the browser tests")
-	}
-	shots := os.Getenv("SCREENSHOT_DIR")
-	if shots == "" {
-		shots = filepath.Join(t.TempDir(), "screenshots")
-	}
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	browser, shots := browserShots(t)
 	emu, d, _ := demoDaemon(t, func(c *config.Config) {
 		c.DeskEndpoints = []string{"PJSIP/2*"} // Heidi's desk phone and Sue's
 		c.IVR.TransferContext = "transfers"
@@ -61,9 +49,7 @@ func TestBrowserCallControls(t *testing.T) {
 	emu.SetPhone("PJSIP/2009", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond})
 	emu.SetCustomer("5550123", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond})
 
-	alloc, cancel := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(browser), chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true), chromedp.Flag("no-first-run", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 768))
+	alloc, cancel := chromedp.NewExecAllocator(ctx, chromiumFlags(t, browser, 1366, 768)...)
 	defer cancel()
 	root, cancel := chromedp.NewContext(alloc)
 	defer cancel()

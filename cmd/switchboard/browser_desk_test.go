@@ -29,17 +29,7 @@ import (
 // page says so within 5 s and greys what it shows. No console error on the way. The desktop
 // on a call is saved as docs/img/desktop-call.png (1366×768) for the README.
 func TestBrowserDesk(t *testing.T) {
-	browser := chromiumPath()
-	if browser == "" {
-		t.Skip("chromium not found: install it (internal/tools/deps.sh, run by make test, does) to run the browser tests")
-	}
-	shots := os.Getenv("SCREENSHOT_DIR")
-	if shots == "" {
-		shots = filepath.Join(t.TempDir(), "screenshots")
-	}
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	browser, shots := browserShots(t)
 	emu, d, _ := demoDaemon(t, func(c *config.Config) {
 		c.DeskEndpoints = []string{"PJSIP/2*"}
 		for i := range c.Queues {
@@ -77,10 +67,7 @@ func TestBrowserDesk(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	alloc, cancel := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(browser), chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true), chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 768))
+	alloc, cancel := chromedp.NewExecAllocator(ctx, chromiumFlags(t, browser, 1366, 768)...)
 	defer cancel()
 	root, cancel := chromedp.NewContext(alloc)
 	defer cancel()

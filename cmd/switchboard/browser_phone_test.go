@@ -68,23 +68,9 @@ func TestBrowserPhone(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	alloc, cancel := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(browser),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.Flag("use-fake-ui-for-media-stream", true),
-		chromedp.Flag("allow-loopback-in-peer-connection", true),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1366, 768),
-	)
+	alloc, cancel := chromedp.NewExecAllocator(ctx, chromiumFlags(t, browser, 1366, 768,
+		chromedp.Flag("use-fake-device-for-media-stream", true), chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("allow-loopback-in-peer-connection", true), chromedp.Flag("autoplay-policy", "no-user-gesture-required"))...)
 	defer cancel()
 	tab, cancel := chromedp.NewContext(alloc)
 	defer cancel()
@@ -371,9 +357,7 @@ func TestBrowserPhone(t *testing.T) {
 
 	step("without a microphone the phone says so", func(t *testing.T) {
 		// Another Chromium with no fake devices: this machine has no microphone.
-		alloc, cancel := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(browser), chromedp.Flag("headless", true),
-			chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true), chromedp.Flag("use-fake-ui-for-media-stream", true),
-			chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 768))
+		alloc, cancel := chromedp.NewExecAllocator(ctx, chromiumFlags(t, browser, 1366, 768, chromedp.Flag("use-fake-ui-for-media-stream", true))...)
 		defer cancel()
 		bare, cancel := chromedp.NewContext(alloc)
 		defer cancel()

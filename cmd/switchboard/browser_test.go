@@ -35,17 +35,7 @@ import (
 // (one per page and state, named in the steps) go to $SCREENSHOT_DIR (make test: ./artifacts/
 // screenshots), else to the test's temporary folder.
 func TestBrowserPages(t *testing.T) {
-	browser := chromiumPath()
-	if browser == "" {
-		t.Skip("chromium not found: install it (internal/tools/deps.sh, run by make test, does) to run the browser tests")
-	}
-	shots := os.Getenv("SCREENSHOT_DIR")
-	if shots == "" {
-		shots = filepath.Join(t.TempDir(), "screenshots")
-	}
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	browser, shots := browserShots(t)
 
 	emu, d, cfg := demoDaemon(t, func(c *config.Config) { // the pop links into an external CRM
 		tpl, err := crm.ParseTemplate("https://crm.example/search?phone={number}", "number", "account", "customer")
@@ -99,20 +89,7 @@ func TestBrowserPages(t *testing.T) {
 	}
 	popOn := routeExists(t, base+"/api/agent/pop/stream")
 
-	alloc, cancel := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(browser),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1366, 768),
-	)
+	alloc, cancel := chromedp.NewExecAllocator(ctx, chromiumFlags(t, browser, 1366, 768)...)
 	defer cancel()
 	root, cancel := chromedp.NewContext(alloc)
 	defer cancel()

@@ -29,17 +29,7 @@ import (
 // gone). Screenshots go to $SCREENSHOT_DIR; the TV's also to $WALLBOARD_TV_PNG when set
 // (docs/img/wallboard-tv.png).
 func TestBrowserWallboard(t *testing.T) {
-	browser := chromiumPath()
-	if browser == "" {
-		t.Skip("chromium not found: install it (internal/tools/deps.sh, run by make test, does) to run the browser tests")
-	}
-	shots := os.Getenv("SCREENSHOT_DIR")
-	if shots == "" {
-		shots = filepath.Join(t.TempDir(), "screenshots")
-	}
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	browser, shots := browserShots(t)
 	emu, d, _ := demoDaemonEmu(t, ariemu.Options{Speed: 20}, demoYAML)
 	ctx := context.Background()
 	base := "http://" + d.addr
@@ -72,10 +62,7 @@ func TestBrowserWallboard(t *testing.T) {
 		return v.State
 	}
 
-	alloc, cancel := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(browser), chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true), chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1920, 1080))
+	alloc, cancel := chromedp.NewExecAllocator(ctx, chromiumFlags(t, browser, 1920, 1080)...)
 	defer cancel()
 	root, cancel := chromedp.NewContext(alloc)
 	defer cancel()
