@@ -65,13 +65,7 @@ func TestBrowserCRMPages(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	alloc, cancel := chromedp.NewExecAllocator(ctx, chromiumFlags(t, browser, 1366, 768)...)
-	defer cancel()
-	root, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	if err := chromedp.Do(root, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("chromium does not start: %v", err)
-	}
+	root := startChromium(t, ctx, chromiumFlags(t, browser, 1366, 768)...)
 	// Each person has a browser context of their own, and every console error or uncaught
 	// exception in it is kept (problems).
 	var mu sync.Mutex
@@ -97,15 +91,7 @@ func TestBrowserCRMPages(t *testing.T) {
 		}()
 		return c
 	}
-	run := func(t *testing.T, c context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		step, cancel := context.WithTimeout(c, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(step, actions...); err != nil {
-			shot(t, c, shots, "crmui-failed")
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	run := stepRunner(shots, "crmui-failed")
 	get := func(t *testing.T, c context.Context, what string, a chromedp.Action[string]) string {
 		t.Helper()
 		step, cancel := context.WithTimeout(c, 20*time.Second)

@@ -49,13 +49,7 @@ func TestBrowserCallControls(t *testing.T) {
 	emu.SetPhone("PJSIP/2009", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond})
 	emu.SetCustomer("5550123", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond})
 
-	alloc, cancel := chromedp.NewExecAllocator(ctx, chromiumFlags(t, browser, 1366, 768)...)
-	defer cancel()
-	root, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	if err := chromedp.Do(root, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("chromium does not start: %v", err)
-	}
+	root := startChromium(t, ctx, chromiumFlags(t, browser, 1366, 768)...)
 	var mu sync.Mutex
 	var problems []string
 	person := func(who string) context.Context {
@@ -85,15 +79,7 @@ func TestBrowserCallControls(t *testing.T) {
 		return c
 	}
 	heidi, sue := person("heidi"), person("sue")
-	run := func(t *testing.T, c context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		step, cancel := context.WithTimeout(c, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(step, actions...); err != nil {
-			shot(t, c, shots, "ctl-failed")
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	run := stepRunner(shots, "ctl-failed")
 	signIn := func(t *testing.T, c context.Context, user string) {
 		t.Helper()
 		run(t, c, user+" signs in", chromedp.Navigate(base+"/login"),

@@ -66,13 +66,7 @@ func TestBrowserDesk(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	alloc, cancel := chromedp.NewExecAllocator(ctx, chromiumFlags(t, browser, 1366, 768)...)
-	defer cancel()
-	root, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	if err := chromedp.Do(root, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("chromium does not start: %v", err)
-	}
+	root := startChromium(t, ctx, chromiumFlags(t, browser, 1366, 768)...)
 	// The console of every tab: an error or an exception fails the test. The API's refusals the
 	// story asks for on purpose are the browser's notes on those answers, not faults; so is the
 	// favicon's 404 until the site has one.
@@ -101,15 +95,7 @@ func TestBrowserDesk(t *testing.T) {
 		return c
 	}
 	heidi, ivan := person(), person()
-	run := func(t *testing.T, c context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		step, cancel := context.WithTimeout(c, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(step, actions...); err != nil {
-			shot(t, c, shots, "desk-failed")
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	run := stepRunner(shots, "desk-failed")
 	get := func(t *testing.T, c context.Context, what, js string) string {
 		t.Helper()
 		step, cancel := context.WithTimeout(c, 20*time.Second)

@@ -89,13 +89,7 @@ func TestBrowserPages(t *testing.T) {
 	}
 	popOn := routeExists(t, base+"/api/agent/pop/stream")
 
-	alloc, cancel := chromedp.NewExecAllocator(ctx, chromiumFlags(t, browser, 1366, 768)...)
-	defer cancel()
-	root, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	if err := chromedp.Do(root, chromedp.Navigate("about:blank")); err != nil { // starts the browser
-		t.Fatalf("chromium does not start: %v", err)
-	}
+	root := startChromium(t, ctx, chromiumFlags(t, browser, 1366, 768)...)
 	// Each person has a browser context of their own: separate cookies, separate sessions.
 	// The first action on a context opens its tab, which lives as long as that action's
 	// context: it runs without a time limit, the later steps with one.
@@ -108,15 +102,7 @@ func TestBrowserPages(t *testing.T) {
 		return c
 	}
 	heidi, sue, ivan, root := person(), person(), person(), person()
-	run := func(t *testing.T, c context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		step, cancel := context.WithTimeout(c, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(step, actions...); err != nil {
-			shot(t, c, shots, "failed")
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	run := stepRunner(shots, "failed")
 	get := func(t *testing.T, c context.Context, what string, a chromedp.Action[string]) string {
 		t.Helper()
 		step, cancel := context.WithTimeout(c, 20*time.Second)

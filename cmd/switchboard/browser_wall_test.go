@@ -62,13 +62,7 @@ func TestBrowserWallboard(t *testing.T) {
 		return v.State
 	}
 
-	alloc, cancel := chromedp.NewExecAllocator(ctx, chromiumFlags(t, browser, 1920, 1080)...)
-	defer cancel()
-	root, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	if err := chromedp.Do(root, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("chromium does not start: %v", err)
-	}
+	root := startChromium(t, ctx, chromiumFlags(t, browser, 1920, 1080)...)
 	var stopped time.Time // when the server was stopped: refused connections after it are expected
 	var mu sync.Mutex
 	var problems []string
@@ -102,15 +96,7 @@ func TestBrowserWallboard(t *testing.T) {
 			t.Errorf("console: %s", p)
 		}
 	})
-	run := func(t *testing.T, c context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		step, cancel := context.WithTimeout(c, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(step, actions...); err != nil {
-			shot(t, c, shots, "wall-failed")
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	run := stepRunner(shots, "wall-failed")
 	eval := func(t *testing.T, c context.Context, what, js string) string {
 		t.Helper()
 		step, cancel := context.WithTimeout(c, 20*time.Second)
