@@ -154,12 +154,16 @@ func (r *callerLines) agentAnswered(chanID, callID string) {
 		r.u.cbd.cbAgentAnswered(c) // answered only once the customer is
 		return
 	}
-	if err := r.eng.Answer(c.id); err != nil {
+	if c.offer.bridging {
+		return // seen again by a reconciliation
+	}
+	if err := r.eng.Accept(c.id); err != nil {
 		r.log.Error("answer in engine failed; hanging up agent", "call", c.id, "err", err)
 		r.hangupLater(chanID)
 		return
 	}
 	r.u.lnk.link.backoff = 0 // originates work again
+	r.u.conn.bridgeAnswered(c)
 }
 
 // onChannelGone handles a channel leaving the application (StasisEnd) or being destroyed.
@@ -195,6 +199,10 @@ func (r *callerLines) onChannelGone(chanID string, cause int, stasisEnd bool) {
 	case c.offer.offerChan:
 		if stasisEnd {
 			return // it answered and left again before we bridged it: ChannelDestroyed follows
+		}
+		if c.offer.bridging {
+			c.offer.agentGone = true // the add's outcome decides (bridgedAnswer)
+			return
 		}
 		delete(r.chans, chanID)
 		c.offer.offerChan = ""

@@ -113,6 +113,8 @@ type offerLeg struct {
 	deadline   time.Time // the engine's ring deadline
 	rung       bool      // Asterisk answered the originate: the phone rings
 	bridge     string    // the call's mixing bridge, made at its first offer (makeCallBridge)
+	bridging   bool      // the agent answered: caller and agent are being bridged (bridgeAnswered)
+	agentGone  bool      // while bridging, the agent's channel ended
 }
 
 // agentLeg is the connected agent.

@@ -252,30 +252,21 @@ func (r *connector) dropOffer(c *call) {
 	c.offers.do(func(ctx context.Context) { _ = ignoreGone(r.tel.Hangup(ctx, ch, "normal")) })
 }
 
-// answered bridges caller and agent, and records the call if the queue says so.
-func (r *connector) answered(c *call, ev acd.CallAnswered) {
+// bridgeAnswered puts the caller and the agent who answered in the call's bridge before the
+// engine hears of the answer: only a call whose two parties were bridged is answered. A phone
+// may hang up right after answering, before the add, and Asterisk may fail it: the offer then
+// failed, not the agent, and the caller keeps its place in the holding bridge (bridgedAnswer).
+func (r *connector) bridgeAnswered(c *call) {
 	if c.ann.announce != nil {
 		c.ann.announce.Stop()
 	}
-	c.conn.agentChan, c.conn.agent = c.offer.offerChan, ev.Agent
-	c.offer.offerChan, c.offer.offerAgent = "", ""
+	caller, agentChan := c.callerChan, c.offer.offerChan
+	c.offer.bridging, c.offer.agentGone, c.offer.rung = true, false, true
+	bridge := callBridgeID(caller)
 	made := c.offer.bridge != ""
-	c.conn.bridge, c.offer.bridge = callBridgeID(c.callerChan), ""
-	c.place.inHold = ""
-	caller, agentChan, bridge := c.callerChan, c.conn.agentChan, c.conn.bridge
 	if !made {
 		r.settleClosing(bridge)
-	}
-	now := r.clock.Now()
-	c.conn.answeredAt = now
-	name := ""
-	if rand.Float64() < r.settings(ev.Queue).RecordShare {
-		name = r.u.rec.newRecording(c, now)
-	}
-	answer := answerValue(ev.Agent, now, name)
-	var arrived time.Time // a call's setup is timed once, on its first answer
-	if !c.info.setupTimed {
-		arrived, c.info.setupTimed = c.info.arrived, true
+		c.offer.bridge = bridge
 	}
 	c.w.do(func(ctx context.Context) {
 		r.stopPlayback(ctx, c)
@@ -283,22 +274,70 @@ func (r *connector) answered(c *call, ev acd.CallAnswered) {
 			r.createCallBridge(ctx, c, bridge)
 		}
 		// Both in one request: Asterisk checks every channel of the list before it moves any.
-		bridged := true
 		err := r.tel.AddChannel(ctx, bridge, caller, agentChan)
 		if errors.Is(err, ErrNotFound) && made { // its creation at the offer failed
 			r.createCallBridge(ctx, c, bridge)
 			err = r.tel.AddChannel(ctx, bridge, caller, agentChan)
 		}
-		if err := ignoreGone(err); err != nil {
-			bridged = false
-			r.log.Error("bridge channels", "call", c.id, "caller", caller, "agent", agentChan, "err", err)
+		at := time.Now()
+		r.post(func() { r.bridgedAnswer(c, agentChan, err, at) })
+	})
+}
+
+// bridgedAnswer takes the outcome of bridgeAnswered's add. Caller and agent were bridged:
+// the call is answered, and ends at once if the agent hung up meanwhile. They were not: the
+// offer is withdrawn, and the caller, whom Asterisk did not move, waits on at its place.
+func (r *connector) bridgedAnswer(c *call, agentChan string, err error, at time.Time) {
+	if !c.offer.bridging || c.offer.offerChan != agentChan {
+		return // the caller hung up meanwhile: its ending dropped the offer
+	}
+	gone := c.offer.agentGone
+	c.offer.bridging, c.offer.agentGone = false, false
+	if err != nil {
+		if gone {
+			r.log.Info("agent hung up before being bridged; the caller keeps its place", "call", c.id, "agent", c.offer.offerAgent)
+		} else {
+			r.log.Error("bridge channels", "call", c.id, "caller", c.callerChan, "agent", agentChan, "err", err)
 		}
-		if bridged && !arrived.IsZero() {
-			r.metrics.setup.Observe(time.Since(arrived).Seconds())
+		if err := r.eng.OfferFailed(c.id, acd.Withdrawn); err != nil {
+			r.log.Warn("offer failure in engine", "call", c.id, "err", err)
 		}
-		if name != "" {
-			_ = ignoreGone(r.tel.SetVar(ctx, caller, varAnswer, answer))
-		}
+		return
+	}
+	if !c.info.setupTimed && !c.info.arrived.IsZero() { // a call's setup is timed once
+		c.info.setupTimed = true
+		r.metrics.setup.Observe(at.Sub(c.info.arrived).Seconds())
+	}
+	if err := r.eng.Answer(c.id); err != nil {
+		r.log.Error("answer in engine failed", "call", c.id, "err", err)
+		return
+	}
+	r.flush() // answered() makes the agent's channel the connected one
+	if gone {
+		r.u.lines.onChannelGone(agentChan, 16, false)
+	}
+}
+
+// answered: caller and agent are bridged (bridgeAnswered); the call is recorded if the queue
+// says so.
+func (r *connector) answered(c *call, ev acd.CallAnswered) {
+	c.conn.agentChan, c.conn.agent = c.offer.offerChan, ev.Agent
+	c.offer.offerChan, c.offer.offerAgent = "", ""
+	c.conn.bridge, c.offer.bridge = callBridgeID(c.callerChan), ""
+	c.place.inHold = ""
+	caller, bridge := c.callerChan, c.conn.bridge
+	now := r.clock.Now()
+	c.conn.answeredAt = now
+	name := ""
+	if rand.Float64() < r.settings(ev.Queue).RecordShare {
+		name = r.u.rec.newRecording(c, now)
+	}
+	if name == "" {
+		return
+	}
+	answer := answerValue(ev.Agent, now, name)
+	c.w.do(func(ctx context.Context) {
+		_ = ignoreGone(r.tel.SetVar(ctx, caller, varAnswer, answer))
 		r.recordBridge(ctx, c, bridge, name)
 	})
 }

@@ -145,6 +145,19 @@ func TestCollectRecording(t *testing.T) {
 			r.flush()
 			r.onARI(event(t, `{"type":"StasisStart","args":["agent","n1-1.1"],"channel":{"id":"1.1-a1"}}`))
 			r.flush()
+			// The answer counts once the caller's worker has bridged the two.
+			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+				for _, f := range r.loop.inbox.Drain() {
+					f()
+					r.flush()
+				}
+				if v, _ := r.eng.Call("n1-1.1"); v.State == "connected" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("caller and agent never bridged")
+				}
+			}
 			if tt.started {
 				r.onARI(event(t, `{"type":"RecordingStarted","recording":{"name":"`+name+`","format":"wav","state":"recording","target_uri":"bridge:sb-call-1.1"}}`))
 			}

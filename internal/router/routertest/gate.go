@@ -47,6 +47,15 @@ func (r *Request) Release() {
 	r.h.Settle()
 }
 
+// ReleaseThen takes a held request like Release, but runs f once the request has had its
+// effect and before the router has its answer: what f makes Asterisk say reaches the router
+// first, as when an event overtakes a request's answer.
+func (r *Request) ReleaseThen(f func()) {
+	r.h.t.Helper()
+	r.h.grantThen(r, nil, f)
+	r.h.Settle()
+}
+
 // Fail answers a held request with err, without effect; then the harness settles.
 func (r *Request) Fail(err error) {
 	r.h.t.Helper()
@@ -170,6 +179,11 @@ func (g *gen) ask(op string, hook bool, do func() (any, error)) (any, error) {
 // goes on. On the test's goroutine.
 func (h *Harness) grant(p *Request, err error) {
 	h.t.Helper()
+	h.grantThen(p, err, nil)
+}
+
+func (h *Harness) grantThen(p *Request, err error, then func()) {
+	h.t.Helper()
 	h.mu.Lock()
 	i := -1
 	for k, x := range h.pending {
@@ -198,6 +212,9 @@ func (h *Harness) grant(p *Request, err error) {
 	p.Err = err
 	// What Asterisk says about the request (events) reaches the router before its answer.
 	h.waitIdle()
+	if then != nil {
+		then()
+	}
 	p.g.act.Resume()
 	p.reply <- reply{v, err}
 }
