@@ -93,6 +93,7 @@ func parseLoadFlags(args []string, stderr io.Writer) (loadFlags, int) {
 	fs.IntVar(&o.Agents, "agents", 1000, "agents, all logged in (endpoints PJSIP/1000 on)")
 	fs.DurationVar(&o.Talk, "talk", 5*time.Second, "talk time of each call")
 	fs.DurationVar(&o.AnswerAfter, "answer-after", 200*time.Millisecond, "agent phones answer after this delay")
+	fs.DurationVar(&o.PhoneHangup, "phone-hangup", 0, "agent phones hang up this long after answering, bridged or not (0: they stay until the caller leaves)")
 	fs.IntVar(&o.Queues, "queues", 1, "queues the agents are spread over")
 	fs.BoolVar(&f.asJSON, "json", false, "print one JSON object")
 	fs.BoolVar(&f.verbose, "v", false, "log the router's and emulator's warnings to stderr")
@@ -105,7 +106,11 @@ func parseLoadFlags(args []string, stderr io.Writer) (loadFlags, int) {
 		return f, 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: switchboard loadtest [-rate 200] [-duration 60s] [-agents 1000] [-talk 5s] [-answer-after 200ms] [-queues 1] [-session-limit 100] [-request-cost 118µs] [-pops] [-json] [-v] [-cpuprofile file]")
+		fmt.Fprintln(stderr, "usage: switchboard loadtest [-rate 200] [-duration 60s] [-agents 1000] [-talk 5s] [-answer-after 200ms] [-phone-hangup 100ms] [-queues 1] [-session-limit 100] [-request-cost 118µs] [-pops] [-json] [-v] [-cpuprofile file]")
+		return f, 2
+	}
+	if o.PhoneHangup < 0 {
+		fmt.Fprintf(stderr, "loadtest: -phone-hangup %v: a time after answering cannot be negative\n", o.PhoneHangup)
 		return f, 2
 	}
 	return f, 0

@@ -38,6 +38,10 @@ type Options struct {
 	Talk        time.Duration // talk time: the caller hangs up this long after being bridged (default 5s)
 	AnswerAfter time.Duration // agent phones answer this long after the originate (default 200ms)
 	Queues      int           // queues the agents are spread over, one DID each (default 1)
+	// PhoneHangup, when set, has every agent phone hang up this long after answering,
+	// bridged or not, as sbload's phones do on a real Asterisk: a router slower than that to
+	// bridge the agent meets a phone that is gone (0: phones stay until the caller leaves).
+	PhoneHangup time.Duration
 	// Drain bounds the wait for the last calls to end after the last arrival
 	// (default Duration + 2 minutes).
 	Drain  time.Duration
@@ -115,13 +119,17 @@ func config(o Options) router.Config {
 // ctx ends; lost calls and dropped events are in the report.
 func Run(ctx context.Context, o Options) (Report, error) {
 	o.defaults()
-	rep := Report{Rate: o.Rate, Duration: o.Duration, Agents: o.Agents, Talk: o.Talk, AnswerAfter: o.AnswerAfter, Queues: o.Queues}
-	rep.Capacity = float64(o.Agents) / (o.Talk + o.AnswerAfter).Seconds()
+	rep := Report{Rate: o.Rate, Duration: o.Duration, Agents: o.Agents, Talk: o.Talk, AnswerAfter: o.AnswerAfter, PhoneHangup: o.PhoneHangup, Queues: o.Queues}
+	busy := o.Talk
+	if o.PhoneHangup > 0 && o.PhoneHangup < busy {
+		busy = o.PhoneHangup
+	}
+	rep.Capacity = float64(o.Agents) / (busy + o.AnswerAfter).Seconds()
 	total := int(o.Rate*o.Duration.Seconds() + 0.5)
 
 	emu, err := ariemu.New(ariemu.Options{
 		Username: user, Password: pass, Speed: 1, Logger: o.Logger, Cost: o.Cost,
-		DefaultPhone: &ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: o.AnswerAfter},
+		DefaultPhone: &ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: o.AnswerAfter, HangupAfter: o.PhoneHangup},
 	})
 	if err != nil {
 		return rep, fmt.Errorf("loadtest: emulator: %w", err)
@@ -305,7 +313,7 @@ func lostWhy(recs map[string]ariemu.CallRecord, id string) (string, ariemu.CallR
 		return "no record in the emulator", rec
 	case rec.Ended.IsZero():
 		return "still up at the end of the run", rec
-	case rec.Outcome != ariemu.OutcomeCompleted:
+	case rec.Outcome != ariemu.OutcomeCompleted && rec.Outcome != ariemu.OutcomeHungUpByApp:
 		return fmt.Sprintf("outcome %q (hung up by %q, cause %d)", rec.Outcome, rec.HungUpBy, rec.Cause), rec
 	case rec.Bridged.IsZero():
 		return "never bridged", rec
@@ -321,6 +329,10 @@ func lostWhy(recs map[string]ariemu.CallRecord, id string) (string, ariemu.CallR
 	}
 	if agents[0].Answered.IsZero() {
 		return "agent leg " + agents[0].ChannelID + " never answered", rec
+	}
+	// The router hangs up the caller whose agent hung up first, after talking.
+	if rec.Outcome == ariemu.OutcomeHungUpByApp && (agents[0].Outcome != ariemu.OutcomeCompleted || agents[0].Ended.IsZero() || agents[0].Ended.After(rec.Ended)) {
+		return fmt.Sprintf("hung up by the router, its agent leg %s %q", agents[0].ChannelID, agents[0].Outcome), rec
 	}
 	return "", agents[0]
 }

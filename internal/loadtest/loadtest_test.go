@@ -97,3 +97,23 @@ func TestPopsLoad(t *testing.T) {
 		t.Errorf("quantiles out of order: %+v", q)
 	}
 }
+
+// TestPhonesHangUp: phones that hang up 100 ms after answering end every call before its
+// caller does; the router then hangs the caller up, and the call still counts as completed,
+// with the agents busy for the answer delay and 100 ms only.
+func TestPhonesHangUp(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	rep, err := Run(ctx, Options{Rate: 20, Duration: 2 * time.Second, Agents: 10, Talk: time.Minute,
+		AnswerAfter: 50 * time.Millisecond, PhoneHangup: 100 * time.Millisecond, Drain: 15 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("\n%s", rep)
+	if rep.Placed != 40 || rep.Completed != rep.Placed || !rep.OK() {
+		t.Fatalf("completed %d of %d: %+v", rep.Completed, rep.Placed, rep.LostCalls)
+	}
+	if want := 10 / 0.15; rep.Capacity < want-0.1 || rep.Capacity > want+0.1 {
+		t.Fatalf("capacity %.1f calls/s, want %.1f (the phone's 100 ms, not the caller's minute)", rep.Capacity, want)
+	}
+}

@@ -41,8 +41,10 @@ type Report struct {
 	Agents      int           `json:"agents"`
 	Talk        time.Duration `json:"talk_ns"`
 	AnswerAfter time.Duration `json:"answer_after_ns"`
+	PhoneHangup time.Duration `json:"phone_hangup_ns,omitempty"`
 	Queues      int           `json:"queues"`
-	// Capacity is the most calls per second the agents can take: Agents / (Talk + AnswerAfter).
+	// Capacity is the most calls per second the agents can take: Agents / (Talk + AnswerAfter),
+	// with PhoneHangup for Talk when shorter.
 	Capacity float64 `json:"capacity_per_s"`
 
 	// Calls.
@@ -96,6 +98,9 @@ func (r Report) String() string {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d.Microseconds())/1000) }
 	fmt.Fprintf(&b, "load:            %.0f calls/s for %v, %d agents in %d queue(s), %v talk, answer after %v\n",
 		r.Rate, r.Duration, r.Agents, r.Queues, r.Talk, r.AnswerAfter)
+	if r.PhoneHangup > 0 {
+		fmt.Fprintf(&b, "phones:          hang up %v after answering, bridged or not\n", r.PhoneHangup)
+	}
 	fmt.Fprintf(&b, "capacity:        %.1f calls/s (agents / (talk + answer delay))\n", r.Capacity)
 	fmt.Fprintf(&b, "calls placed:    %d (achieved arrival rate %.1f/s)\n", r.Placed, r.ArrivalRate)
 	fmt.Fprintf(&b, "calls completed: %d\n", r.Completed)
