@@ -36,6 +36,7 @@ type linker struct {
 	calls map[string]*call // the owner's
 	chans map[string]*call // the owner's
 	link  link
+	nodes map[string]*nodeLink // by name, with several nodes (nodes.go)
 }
 
 // link is the owner's view of the event link and of offering.

@@ -1,0 +1,303 @@
+package router
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"switchboard/acd"
+)
+
+// A router over several Asterisk nodes (Config.Nodes) keeps one engine, so that skills and
+// queues span the nodes, and one Telephony that sends each request to the node of its id:
+// every node names its channels "<node>-..." (asterisk.conf systemname), and the router's own
+// ids are made from them. Each node has its own event link: a node that (re)connects is
+// reconciled alone, as one node is after a restart. A node that goes away holds up only its
+// own calls and agents:
+//   - its callers keep their places but are offered to nobody (acd Park), its ringing offers
+//     are withdrawn, and its agents are paused "node down";
+//   - if it is not back within NodeDownAfter, its calls are ended as a reconciliation ends
+//     calls whose channels are gone (a node that returns later has its live channels
+//     re-adopted, as after a restart);
+//   - when it is back and reconciled, its callers are offered again and its agents paused
+//     "node down" are available again.
+//
+// A caller on node A offered to an agent whose phone is on node B is rung through the
+// inter-node trunk: the agent leg is originated on A to PJSIP/<phone>@<B's trunk>, so that the
+// bridge, the recording, the screen pop and the call record stay on A as for a local call.
+
+// ReasonNodeDown is the pause reason of the agents of a node the router cannot see.
+const ReasonNodeDown = "node down"
+
+// DefaultNodeDownAfter is how long a node may be away before its calls are ended.
+const DefaultNodeDownAfter = 10 * time.Second
+
+// NodeConfig is one Asterisk node of a router over several.
+type NodeConfig struct {
+	Name string
+	// Trunk is the PJSIP endpoint, on the other nodes, of the inter-node trunk to this node.
+	Trunk string
+}
+
+// NodeTelephony is a Telephony over several nodes that also answers for one of them:
+// a node's reconciliation reads that node's application, channels and bridges.
+type NodeTelephony interface {
+	Telephony
+	Node(name string) (Telephony, bool)
+}
+
+// nodeLink is the owner's view of one node's event link.
+type nodeLink struct {
+	up, ready bool
+	attempt   int
+	lost      int             // losses so far: a grace timer of an earlier loss does nothing
+	downed    map[string]bool // agents this router paused "node down"
+}
+
+// multiNode says whether the router runs several nodes.
+func (r *Router) multiNode() bool { return len(r.cfg.Nodes) > 1 }
+
+// chanNode is the node of a channel id: the longest node name it begins with, followed by
+// "-"; the first node for an id of no node (the callback dialer's customers).
+func (r *Router) chanNode(ch string) string {
+	if !r.multiNode() {
+		return r.cfg.Node
+	}
+	best := ""
+	for _, n := range r.cfg.Nodes {
+		if len(n.Name) > len(best) && strings.HasPrefix(ch, n.Name+"-") {
+			best = n.Name
+		}
+	}
+	if best == "" {
+		return r.cfg.Nodes[0].Name
+	}
+	return best
+}
+
+// callNode is the node a call's caller (or callback customer) is on.
+func (r *Router) callNode(c *call) string {
+	return r.chanNode(strings.TrimPrefix(c.id, r.cfg.Node+"-"))
+}
+
+// agentNode is the node of an agent's phone: the configuration's, else the first node.
+func (r *Router) agentNode(agent string) string {
+	if !r.multiNode() {
+		return r.cfg.Node
+	}
+	if n := r.cfg.AgentNodes[agent]; n != "" {
+		return n
+	}
+	return r.cfg.Nodes[0].Name
+}
+
+// nodeReady says whether the router sees node now (connected and reconciled).
+func (r *Router) nodeReady(node string) bool {
+	if !r.multiNode() {
+		return true // the engine's hold covers the one link
+	}
+	nl := r.u.lnk.nodes[node]
+	return nl != nil && nl.ready
+}
+
+// dialString is what the caller's node dials for an agent's endpoint: the endpoint itself
+// when the phone is on the same node, else PJSIP/<resource>@<trunk to the phone's node>.
+func (r *Router) dialString(endpoint, callNode, agentNode string) (string, error) {
+	if callNode == agentNode {
+		return endpoint, nil
+	}
+	var trunk string
+	for _, n := range r.cfg.Nodes {
+		if n.Name == agentNode {
+			trunk = n.Trunk
+		}
+	}
+	res, ok := strings.CutPrefix(endpoint, "PJSIP/")
+	if !ok || trunk == "" || strings.Contains(res, "@") {
+		return "", fmt.Errorf("phone %s on node %s cannot be reached from node %s: %w", endpoint, agentNode, callNode, ErrUnreachable)
+	}
+	return "PJSIP/" + res + "@" + trunk, nil
+}
+
+// NodeConnected queues a reconciliation of node: its websocket (re)connected. Its calls are
+// offered again, and its agents back, once that is done.
+func (r *Router) NodeConnected(node string, attempt int) {
+	if !r.multiNode() {
+		r.Connected(attempt)
+		return
+	}
+	r.post(func() {
+		nl := r.u.lnk.node(node)
+		nl.up, nl.attempt, nl.ready = true, attempt, false
+		r.u.recon.reconcileNode(node, attempt)
+	})
+}
+
+// NodeDisconnected queues the loss of node's event link.
+func (r *Router) NodeDisconnected(node string) {
+	if !r.multiNode() {
+		r.Disconnected()
+		return
+	}
+	r.post(func() { r.nodeLost(node) })
+}
+
+func (lk *linker) node(name string) *nodeLink {
+	if lk.nodes == nil {
+		lk.nodes = map[string]*nodeLink{}
+	}
+	nl := lk.nodes[name]
+	if nl == nil {
+		nl = &nodeLink{downed: map[string]bool{}}
+		lk.nodes[name] = nl
+	}
+	return nl
+}
+
+// updateNodes sets the link's summary from the nodes: offers are held only while no node
+// is ready.
+func (lk *linker) updateNodes() {
+	lk.link.up, lk.link.ready = false, false
+	for _, nl := range lk.nodes {
+		lk.link.up = lk.link.up || nl.up
+		lk.link.ready = lk.link.ready || nl.ready
+	}
+	lk.updateHold()
+}
+
+// nodeLost: node's link is down. Its calls are parked and its ringing offers withdrawn; its
+// agents are paused; its calls end if it is not back within NodeDownAfter.
+func (r *Router) nodeLost(node string) {
+	nl := r.u.lnk.node(node)
+	if !nl.up && !nl.ready && nl.lost > 0 {
+		return
+	}
+	nl.up, nl.ready = false, false
+	nl.lost++
+	r.u.lnk.updateNodes()
+	withdrawn := 0
+	for _, c := range r.u.recon.snapshotCalls() {
+		if r.callNode(c) != node {
+			continue
+		}
+		_ = r.eng.Park(c.id)
+		v, ok := r.eng.Call(c.id)
+		if !ok || v.State != "offered" {
+			continue
+		}
+		if c.dialing() != nil && c.dialing().dialed {
+			if err := r.eng.Remove(c.id, "callback interrupted: event link lost"); err == nil {
+				withdrawn++
+			}
+			continue
+		}
+		if err := r.eng.OfferFailed(c.id, acd.Withdrawn); err == nil {
+			withdrawn++
+		}
+	}
+	r.pauseNodeAgents(node)
+	r.log.Warn("asterisk node down: its calls wait, its agents are paused", "node", node, "withdrawn", withdrawn)
+	wait, lost := r.cfg.NodeDownAfter, nl.lost
+	if wait <= 0 {
+		wait = DefaultNodeDownAfter
+	}
+	r.u.ex.after(wait, func() {
+		r.post(func() {
+			if nl.lost == lost && !nl.ready {
+				r.nodeGone(node)
+			}
+		})
+	})
+}
+
+// pauseNodeAgents pauses "node down" the logged-in agents of node (one on a call or in
+// wrap-up after it).
+func (r *Router) pauseNodeAgents(node string) {
+	nl := r.u.lnk.node(node)
+	for _, id := range r.eng.AgentIDs() {
+		if r.agentNode(id) != node {
+			continue
+		}
+		v, ok := r.eng.Agent(id)
+		if !ok || v.State == acd.LoggedOut || v.State == acd.Paused && v.Reason != ReasonNodeDown {
+			continue
+		}
+		if err := r.eng.Pause(id, ReasonNodeDown); err == nil {
+			nl.downed[id] = true
+		}
+	}
+}
+
+// nodeBack: node is reconciled on its new link. Its calls are offered again and its agents
+// paused "node down" (by this router or, before a restart, by the previous one) available.
+func (r *Router) nodeBack(node string, attempt int) {
+	nl := r.u.lnk.node(node)
+	if !nl.up || nl.attempt != attempt {
+		return
+	}
+	nl.ready = true
+	r.u.lnk.link.backoff = 0
+	for _, c := range r.u.recon.snapshotCalls() {
+		if r.callNode(c) == node {
+			_ = r.eng.Unpark(c.id)
+		}
+	}
+	back := 0
+	for _, id := range r.eng.AgentIDs() {
+		if r.agentNode(id) != node {
+			continue
+		}
+		v, ok := r.eng.Agent(id)
+		if !ok {
+			continue
+		}
+		switch {
+		case v.State == acd.Paused && v.Reason == ReasonNodeDown,
+			nl.downed[id] && v.State != acd.Paused && v.State != acd.LoggedOut:
+			if err := r.eng.Ready(id); err != nil {
+				r.log.Warn("agent not made available after its node returned", "agent", id, "err", err)
+				continue
+			}
+			back++
+		}
+		delete(nl.downed, id)
+	}
+	r.u.lnk.updateNodes()
+	r.log.Info("asterisk node ready", "node", node, "agents_back", back)
+}
+
+// nodeGone ends the calls of a node that stayed away, as a reconciliation ends calls whose
+// channels are gone.
+func (r *Router) nodeGone(node string) {
+	empty := &asteriskView{app: map[string]bool{}, exists: map[string]Channel{}, inBridge: map[string]string{}, ourBridges: map[string]bool{}}
+	before := len(r.calls)
+	r.u.recon.catchUp(empty, node)
+	r.flush()
+	r.log.Warn("asterisk node still down: its calls are ended", "node", node, "ended", before-len(r.calls))
+}
+
+// offerElsewhere checks an offer against the nodes before it rings: a call whose node the
+// router cannot see is parked and its offer withdrawn; an agent on such a node is paused
+// "node down" and the offer withdrawn. It reports whether the offer may go on.
+func (r *Router) offerElsewhere(c *call, agent string) bool {
+	if !r.multiNode() {
+		return true
+	}
+	cn, an := r.callNode(c), r.agentNode(agent)
+	if r.nodeReady(cn) && r.nodeReady(an) {
+		return true
+	}
+	r.post(func() {
+		if v, ok := r.eng.Call(c.id); !ok || v.State != "offered" || v.Agent != agent || r.calls[c.id] != c {
+			return
+		}
+		if !r.nodeReady(an) {
+			r.pauseNodeAgents(an) // kept when the offer is withdrawn
+		}
+		if !r.nodeReady(cn) {
+			_ = r.eng.Park(c.id)
+		}
+		_ = r.eng.OfferFailed(c.id, acd.Withdrawn)
+	})
+	return false
+}
