@@ -34,7 +34,7 @@ var (
 func (d *daemon) webOptions(cfg *config.Config, metricsToken string) web.Options {
 	return web.Options{
 		Checks: []web.Check{
-			{Name: "ari", OK: d.events.IsConnected},
+			{Name: "ari", OK: d.ariConnected},
 			{Name: "reconciled", OK: d.reconciled},
 			{Name: "store", OK: d.journal.Healthy},
 		},
