@@ -216,9 +216,14 @@ func TestNodesOneKilledDuringTraffic(t *testing.T) {
 	if rec, _ := g.nodes["pbx-a"].emu().Call(onA); !rec.Ended.IsZero() {
 		t.Fatalf("pbx-a's caller was hung up: %+v", rec)
 	}
-	if got := connectedGauge(t, g.reg, "pbx-b"); got != 0 {
+	if got := gauge(t, g.reg, "switchboard_ari_connected", "pbx-b"); got != 0 {
 		t.Fatalf("switchboard_ari_connected{node=pbx-b} = %v", got)
 	}
+	g.eventually("each node's metrics", func() bool {
+		return gauge(t, g.reg, "switchboard_node_ready", "pbx-b") == 0 && gauge(t, g.reg, "switchboard_node_ready", "pbx-a") == 1 &&
+			gauge(t, g.reg, "switchboard_node_calls", "pbx-b") == 0 && gauge(t, g.reg, "switchboard_node_calls", "pbx-a") == 1 &&
+			gauge(t, g.reg, "switchboard_node_agents", "pbx-b") == 2 && gauge(t, g.reg, "switchboard_node_agents", "pbx-a") == 1
+	})
 
 	emuB := g.nodes["pbx-b"].boot()
 	emuB.SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
@@ -232,17 +237,18 @@ func TestNodesOneKilledDuringTraffic(t *testing.T) {
 	if v, ok := g.call(callID(onA)); !ok || v.State != "connected" {
 		t.Fatalf("pbx-a's call after pbx-b came back: %+v %v", v, ok)
 	}
+	g.eventually("pbx-b ready in the metrics", func() bool { return gauge(t, g.reg, "switchboard_node_ready", "pbx-b") == 1 })
 }
 
-// connectedGauge finds switchboard_ari_connected of node in reg.
-func connectedGauge(t *testing.T, reg *prometheus.Registry, node string) float64 {
+// gauge reads the gauge name{node=node} from reg.
+func gauge(t *testing.T, reg *prometheus.Registry, name, node string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, mf := range mfs {
-		if mf.GetName() != "switchboard_ari_connected" {
+		if mf.GetName() != name {
 			continue
 		}
 		for _, m := range mf.Metric {
@@ -253,6 +259,6 @@ func connectedGauge(t *testing.T, reg *prometheus.Registry, node string) float64
 			}
 		}
 	}
-	t.Fatalf("no switchboard_ari_connected{node=%q}", node)
+	t.Fatalf("no %s{node=%q}", name, node)
 	return 0
 }

@@ -301,3 +301,25 @@ func (r *Router) offerElsewhere(c *call, agent string) bool {
 	})
 	return false
 }
+
+// nodeStatus is each node's state, calls and logged-in agents; nil with one node.
+func (r *Router) nodeStatus() []NodeStatus {
+	if !r.multiNode() {
+		return nil
+	}
+	at := map[string]int{}
+	out := make([]NodeStatus, len(r.cfg.Nodes))
+	for i, n := range r.cfg.Nodes {
+		out[i] = NodeStatus{Name: n.Name, Ready: r.nodeReady(n.Name)}
+		at[n.Name] = i
+	}
+	for _, c := range r.calls {
+		out[at[r.callNode(c)]].Calls++
+	}
+	for _, id := range r.eng.AgentIDs() {
+		if v, ok := r.eng.Agent(id); ok && v.State != acd.LoggedOut {
+			out[at[r.agentNode(id)]].Agents++
+		}
+	}
+	return out
+}

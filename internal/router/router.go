@@ -581,6 +581,15 @@ type Snapshot struct {
 	Queues []acd.QueueStats
 	Agents map[acd.AgentState]int
 	Calls  int
+	Nodes  []NodeStatus // with several nodes, in the configuration's order
+}
+
+// NodeStatus is one Asterisk node as the router sees it.
+type NodeStatus struct {
+	Name   string
+	Ready  bool // connected and reconciled
+	Calls  int  // the router's calls whose caller is on the node
+	Agents int  // logged-in agents whose phone is on the node
 }
 
 // Snapshot returns the latest statistics copy.
@@ -603,5 +612,6 @@ func (r *Router) refreshSnapshot(force bool) {
 			s.Agents[v.State]++
 		}
 	}
+	s.Nodes = r.nodeStatus()
 	r.loop.stats.snap.Store(s)
 }
