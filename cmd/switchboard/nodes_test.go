@@ -17,33 +17,7 @@ import (
 // on node b, callers arrive on node a and are answered through the trunk to b; the call
 // record is the caller node's, the health check and the metrics name each node.
 func TestDaemonOverTwoNodes(t *testing.T) {
-	emus := map[string]*ariemu.Server{}
-	addrs := map[string]string{}
-	for _, name := range []string{"a", "b"} {
-		emu, err := ariemu.New(ariemu.Options{Username: "u-" + name, Password: "p-" + name, SystemName: name, RecordingsDir: t.TempDir()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { emu.Close() })
-		addr, err := emu.Start("127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		emus[name], addrs[name] = emu, addr
-	}
-	_, d, _ := demoDaemonEmu(t, ariemu.Options{}, demoYAML, func(cfg *config.Config) {
-		cfg.AgentNodes = map[string]string{}
-		for _, name := range []string{"a", "b"} {
-			cfg.Nodes = append(cfg.Nodes, config.Node{Name: name, URL: "http://" + addrs[name] + "/ari", App: cfg.ARI.App,
-				Trunk: "to-" + name, User: "u-" + name, Password: "p-" + name, MaxConns: 4})
-		}
-		for _, a := range cfg.Agents {
-			cfg.AgentNodes[a.ID] = "b"
-			emus["a"].SetPhone(a.Endpoint+"@to-b", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
-		}
-	})
-	testkit.Eventually(t, "both nodes reconciled", func() bool { return d.router.Reconciliations() >= 2 })
-
+	emus, d := twoNodeDaemon(t)
 	ch, err := emus["a"].PlaceCaller(ariemu.Caller{Number: "79990004444", DID: "5552000", TalkTime: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -79,4 +53,43 @@ func TestDaemonOverTwoNodes(t *testing.T) {
 		return code == 200 && strings.Contains(body, `switchboard_ari_connected{node="a"} 1`) &&
 			strings.Contains(body, `switchboard_ari_connected{node="b"} 1`)
 	})
+}
+
+// twoNodeDaemon starts the daemon on the demo configuration over two emulated nodes, a and
+// b (channel ids "a-...", "b-..."), with every agent's phone on b and answering through the
+// trunk from a; it returns once both are reconciled.
+func twoNodeDaemon(t *testing.T, emuOpts ...ariemu.Options) (map[string]*ariemu.Server, *daemon) {
+	t.Helper()
+	emus := map[string]*ariemu.Server{}
+	addrs := map[string]string{}
+	for _, name := range []string{"a", "b"} {
+		o := ariemu.Options{}
+		if len(emuOpts) > 0 {
+			o = emuOpts[0]
+		}
+		o.Username, o.Password, o.SystemName, o.RecordingsDir = "u-"+name, "p-"+name, name, t.TempDir()
+		emu, err := ariemu.New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { emu.Close() })
+		addr, err := emu.Start("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		emus[name], addrs[name] = emu, addr
+	}
+	_, d, _ := demoDaemonEmu(t, ariemu.Options{}, demoYAML, func(cfg *config.Config) {
+		cfg.AgentNodes = map[string]string{}
+		for _, name := range []string{"a", "b"} {
+			cfg.Nodes = append(cfg.Nodes, config.Node{Name: name, URL: "http://" + addrs[name] + "/ari", App: cfg.ARI.App,
+				Trunk: "to-" + name, User: "u-" + name, Password: "p-" + name, MaxConns: 4})
+		}
+		for _, a := range cfg.Agents {
+			cfg.AgentNodes[a.ID] = "b"
+			emus["a"].SetPhone(a.Endpoint+"@to-b", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
+		}
+	})
+	testkit.Eventually(t, "both nodes reconciled", func() bool { return d.router.Reconciliations() >= 2 })
+	return emus, d
 }

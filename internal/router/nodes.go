@@ -27,7 +27,7 @@ import (
 // bridge, the recording, the screen pop and the call record stay on A as for a local call.
 
 // ReasonNodeDown is the pause reason of the agents of a node the router cannot see.
-const ReasonNodeDown = "node down"
+const ReasonNodeDown = acd.ReasonNodeDown
 
 // DefaultNodeDownAfter is how long a node may be away before its calls are ended.
 const DefaultNodeDownAfter = 10 * time.Second
