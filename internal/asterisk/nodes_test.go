@@ -262,3 +262,58 @@ func gauge(t *testing.T, reg *prometheus.Registry, name, node string) float64 {
 	t.Fatalf("no %s{node=%q}", name, node)
 	return 0
 }
+
+// A node's websocket that drops for less than NodeDownAfter loses nothing: its connected
+// call stays up and its agent on it, its caller who waits meanwhile keeps the place and is
+// offered once the node is back; the other node's callers are offered all along.
+func TestNodesShortDropLosesNothing(t *testing.T) {
+	g := newNodesRig(t)
+	for _, name := range []string{"pbx-a", "pbx-b"} {
+		g.nodes[name].emu().SetPhone("PJSIP/2001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
+		g.nodes[name].emu().SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
+		g.nodes[name].emu().SetPhone("PJSIP/1002", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
+	}
+	cfg := nodesConfig()
+	cfg.Settings = nil
+	cfg.NodeDownAfter = time.Minute
+	g.start(cfg)
+
+	if err := g.r.Do(context.Background(), func(e *acd.Engine) error { return e.Logout("a2") }); err != nil {
+		t.Fatal(err)
+	}
+	talking := g.placeOn("pbx-b", ariemu.Caller{DID: "5551000"}) // a1 on pbx-b
+	g.eventually("pbx-b's call connected", func() bool { v, ok := g.call(callID(talking)); return ok && v.State == "connected" })
+	waiting := g.placeOn("pbx-b", ariemu.Caller{DID: "5551000"}) // nobody free in line1
+	var place time.Time
+	g.eventually("pbx-b's second caller waits", func() bool {
+		v, ok := g.call(callID(waiting))
+		place = v.EnqueuedAt
+		return ok && v.State == "waiting"
+	})
+	g.nodes["pbx-b"].emu().Partition()
+	g.eventually("pbx-b seen away", func() bool { return gauge(t, g.reg, "switchboard_node_ready", "pbx-b") == 0 })
+	if err := g.r.Do(context.Background(), func(e *acd.Engine) error { return e.Login("a2") }); err != nil {
+		t.Fatal(err)
+	}
+	onA := g.placeOn("pbx-a", ariemu.Caller{DID: "5552000", TalkTime: 200 * time.Millisecond})
+	if rec := g.endedOn("pbx-a", onA); rec.Outcome != ariemu.OutcomeCompleted {
+		t.Fatalf("pbx-a's caller while pbx-b is away: %+v", rec)
+	}
+	if v, ok := g.call(callID(talking)); !ok || v.State != "connected" || v.Agent != "a1" {
+		t.Fatalf("pbx-b's connected call during the drop: %+v %v", v, ok)
+	}
+	if v, _ := g.call(callID(waiting)); v.State != "waiting" {
+		t.Fatalf("pbx-b's waiting caller offered while pbx-b is away: %+v", v)
+	}
+	g.nodes["pbx-b"].emu().Heal()
+	g.eventually("pbx-b's waiting caller answered by a2 once back, from its place", func() bool {
+		v, ok := g.call(callID(waiting))
+		return ok && v.State == "connected" && v.Agent == "a2" && v.EnqueuedAt.Equal(place)
+	})
+	if v, ok := g.call(callID(talking)); !ok || v.State != "connected" || v.Agent != "a1" {
+		t.Fatalf("pbx-b's connected call after the drop: %+v %v", v, ok)
+	}
+	if rec, _ := g.nodes["pbx-b"].emu().Call(talking); !rec.Ended.IsZero() {
+		t.Fatalf("pbx-b's caller was hung up: %+v", rec)
+	}
+}
