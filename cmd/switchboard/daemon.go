@@ -126,7 +126,7 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 	}
 	for _, n := range multiNodes(cfg) {
 		d.events = append(d.events, asterisk.NewEvents(asterisk.EventsOptions{Types: router.EventTypes(), URL: n.URL, App: n.App, Username: n.User,
-			Password: n.Password, Logger: d.log, Registerer: reg, Node: n.Name}, d.nodes.Sink(n.Name, d.router)))
+			Password: n.Password, Logger: d.log, Registerer: reg, Node: n.Name}, d.nodes.Sink(n.Name, router.NodeSink(d.router, n.Name))))
 	}
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
@@ -245,15 +245,29 @@ func (d *daemon) telephony(cfg *config.Config, reg *describedRegistry) (router.T
 	}
 	var clients []asterisk.NodeClient
 	for _, n := range nodes {
-		clients = append(clients, asterisk.NodeClient{Name: n.Name, Tel: fence(asterisk.NewREST(asterisk.RESTOptions{URL: n.URL, App: n.App,
-			Username: n.User, Password: n.Password, MaxConns: n.MaxConns, Registerer: reg}))})
+		clients = append(clients, asterisk.NodeClient{NodeConfig: router.NodeConfig{Name: n.Name, Trunk: n.Trunk},
+			Tel: fence(asterisk.NewREST(asterisk.RESTOptions{URL: n.URL, App: n.App, Username: n.User, Password: n.Password,
+				MaxConns: n.MaxConns, Registerer: reg}))})
 	}
-	ns, err := asterisk.NewNodes(clients)
+	ns, err := asterisk.NewNodes(clients, phoneNodes(cfg))
 	if err != nil {
 		return nil, err
 	}
 	d.nodes = ns
 	return ns, nil
+}
+
+// phoneNodes says which node each configured phone is on: an agent's endpoint (and browser
+// phone) is on the agent's node:.
+func phoneNodes(cfg *config.Config) map[string]string {
+	m := map[string]string{}
+	for _, a := range cfg.Agents {
+		m[a.Endpoint] = cfg.NodeOf(a.ID)
+		if cfg.Softphone != nil {
+			m[cfg.Softphone.AgentEndpoint(a.ID)] = cfg.NodeOf(a.ID)
+		}
+	}
+	return m
 }
 
 // multiNodes are the nodes of a router over several, nil with one.
@@ -540,13 +554,10 @@ func routerOptions(cfg *config.Config) router.Options {
 func routerConfig(cfg *config.Config) (router.Config, error) {
 	rc := router.Config{
 		Node: cfg.Node, App: cfg.ARI.App, Queues: cfg.Queues, Agents: cfg.Agents, LoginAgents: cfg.AgentsLogin == config.AgentsLoginAll,
-		DeskEndpoints: deskPhones(cfg), AgentNodes: cfg.AgentNodes,
-		Settings: map[string]router.QueueSettings{}, DIDs: map[string]router.Route{},
+		DeskEndpoints: deskPhones(cfg),
+		Settings:      map[string]router.QueueSettings{}, DIDs: map[string]router.Route{},
 		IVR:    router.IVRSettings{TransferContext: cfg.IVR.TransferContext, SecureTimeout: cfg.IVR.SecureTimeout},
 		Dialer: dialerConfig(cfg.Callbacks),
-	}
-	for _, n := range multiNodes(cfg) {
-		rc.Nodes = append(rc.Nodes, router.NodeConfig{Name: n.Name, Trunk: n.Trunk})
 	}
 	if cfg.IVR.SecurePrompt != "" {
 		rc.IVR.SecurePrompt = "sound:" + cfg.IVR.SecurePrompt

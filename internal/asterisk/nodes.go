@@ -20,16 +20,18 @@ import (
 // except a bridge's (the queues' holding bridges, one per node): it is made, given music
 // and deleted on every node.
 type Nodes struct {
-	list  []NodeClient
-	by    map[string]NodeClient
-	mu    sync.Mutex
-	owner map[string]string // ids made on, or reported by, a node
+	list   []NodeClient
+	by     map[string]NodeClient
+	phones map[string]string // lower-cased endpoint → node
+	mu     sync.Mutex
+	owner  map[string]string // ids made on, or reported by, a node
 }
 
-// NodeClient is one node's name and its requests (a REST, possibly wrapped).
+// NodeClient is one node: its name, trunk and patience (router.NodeConfig) and its requests
+// (a REST, possibly wrapped).
 type NodeClient struct {
-	Name string
-	Tel  router.Telephony
+	router.NodeConfig
+	Tel router.Telephony
 }
 
 var (
@@ -37,19 +39,43 @@ var (
 	_ router.ChannelControls = (*Nodes)(nil)
 )
 
-// NewNodes returns the Telephony over nodes, the first being the default.
-func NewNodes(nodes []NodeClient) (*Nodes, error) {
+// NewNodes returns the Telephony over nodes, the first being the default; phones says which
+// node each phone (endpoint) is on, the others being on the first.
+func NewNodes(nodes []NodeClient, phones map[string]string) (*Nodes, error) {
 	if len(nodes) == 0 {
 		return nil, errors.New("asterisk: no nodes")
 	}
-	n := &Nodes{list: nodes, by: map[string]NodeClient{}, owner: map[string]string{}}
+	n := &Nodes{list: nodes, by: map[string]NodeClient{}, phones: map[string]string{}, owner: map[string]string{}}
 	for _, c := range nodes {
 		if c.Name == "" || n.by[c.Name].Tel != nil {
 			return nil, fmt.Errorf("asterisk: node name %q empty or repeated", c.Name)
 		}
 		n.by[c.Name] = c
 	}
+	for ep, node := range phones {
+		if _, ok := n.by[node]; !ok {
+			return nil, fmt.Errorf("asterisk: phone %s on unknown node %q", ep, node)
+		}
+		n.phones[strings.ToLower(ep)] = node // Asterisk's endpoint names ignore case
+	}
 	return n, nil
+}
+
+// Nodes are the nodes, in order.
+func (n *Nodes) Nodes() []router.NodeConfig {
+	out := make([]router.NodeConfig, len(n.list))
+	for i, c := range n.list {
+		out[i] = c.NodeConfig
+	}
+	return out
+}
+
+// PhoneNode is the node a phone is on.
+func (n *Nodes) PhoneNode(endpoint string) string {
+	if node, ok := n.phones[strings.ToLower(endpoint)]; ok {
+		return node
+	}
+	return n.list[0].Name
 }
 
 // Node answers for one node.
@@ -368,22 +394,15 @@ func (n *Nodes) Snoop(ctx context.Context, ch string, s router.Snoop) error {
 	return c.Snoop(ctx, ch, s)
 }
 
-// NodeSink is what a router over several nodes takes from each node's event reader.
-type NodeSink interface {
-	Deliver(ev router.Event)
-	NodeConnected(node string, attempt int)
-	NodeDisconnected(node string)
-}
-
-// Sink is the event sink of node's reader (NewEvents): its events go to s, its
-// (re)connections and losses named by the node; the channels it reports are remembered
-// there until destroyed.
-func (n *Nodes) Sink(node string, s NodeSink) Sink { return nodeSink{n: n, node: node, s: s} }
+// Sink is the event sink of node's reader (NewEvents): everything goes to s (the router's
+// sink of that node, router.NodeSink), and the channels it reports are remembered on the
+// node until destroyed.
+func (n *Nodes) Sink(node string, s Sink) Sink { return nodeSink{n: n, node: node, s: s} }
 
 type nodeSink struct {
 	n    *Nodes
 	node string
-	s    NodeSink
+	s    Sink
 }
 
 func (k nodeSink) Deliver(ev router.Event) {
@@ -400,5 +419,5 @@ func (k nodeSink) Deliver(ev router.Event) {
 	k.s.Deliver(ev)
 }
 
-func (k nodeSink) Connected(attempt int) { k.s.NodeConnected(k.node, attempt) }
-func (k nodeSink) Disconnected()         { k.s.NodeDisconnected(k.node) }
+func (k nodeSink) Connected(attempt int) { k.s.Connected(attempt) }
+func (k nodeSink) Disconnected()         { k.s.Disconnected() }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -82,27 +83,29 @@ func newNodesRig(t *testing.T) *nodesRig {
 	return g
 }
 
-// nodesConfig is the test configuration over the two nodes: a1 and a2 (line1) have their
-// phones on pbx-b, b1 (line2) on pbx-a.
+// nodesConfig is the test configuration over the two nodes (testNodes): a1 and a2 (line1)
+// have their phones on pbx-b, b1 (line2) on pbx-a.
 func nodesConfig() router.Config {
 	cfg := testConfig()
-	cfg.Nodes = []router.NodeConfig{{Name: "pbx-a", Trunk: "to-a"}, {Name: "pbx-b", Trunk: "to-b"}}
-	cfg.AgentNodes = map[string]string{"a1": "pbx-b", "a2": "pbx-b", "b1": "pbx-a"}
-	cfg.NodeDownAfter = 300 * time.Millisecond
 	cfg.Settings = map[string]router.QueueSettings{"line1": {RecordShare: 1}}
 	return cfg
 }
 
-func (g *nodesRig) start(cfg router.Config) {
+// testNodes are the two nodes; pbx-b's calls end 300 ms after it went away.
+var testNodes = []router.NodeConfig{{Name: "pbx-a", Trunk: "to-a"}, {Name: "pbx-b", Trunk: "to-b", DownAfter: 300 * time.Millisecond}}
+
+var testPhones = map[string]string{"PJSIP/1001": "pbx-b", "PJSIP/1002": "pbx-b", "PJSIP/2001": "pbx-a"}
+
+func (g *nodesRig) start(cfg router.Config, nodes []router.NodeConfig) {
 	g.t.Helper()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()}))
 	g.reg = prometheus.NewRegistry()
 	var clients []asterisk.NodeClient
-	for _, n := range cfg.Nodes {
-		clients = append(clients, asterisk.NodeClient{Name: n.Name, Tel: asterisk.NewREST(asterisk.RESTOptions{URL: g.nodes[n.Name].url,
+	for _, n := range nodes {
+		clients = append(clients, asterisk.NodeClient{NodeConfig: n, Tel: asterisk.NewREST(asterisk.RESTOptions{URL: g.nodes[n.Name].url,
 			App: cfg.App, Username: "sb", Password: "secret", Registerer: g.reg, Timeout: 2 * time.Second})})
 	}
-	tel, err := asterisk.NewNodes(clients)
+	tel, err := asterisk.NewNodes(clients, testPhones)
 	if err != nil {
 		g.t.Fatal(err)
 	}
@@ -121,10 +124,10 @@ func (g *nodesRig) start(cfg router.Config) {
 	g.r, g.cancel = r, cancel
 	g.wg.Add(1)
 	go func() { defer g.wg.Done(); _ = r.Run(ctx) }()
-	for _, n := range cfg.Nodes {
+	for _, n := range nodes {
 		ev := asterisk.NewEvents(asterisk.EventsOptions{Types: router.EventTypes(), URL: g.nodes[n.Name].url, App: cfg.App, Username: "sb",
 			Password: "secret", Logger: logger, Registerer: g.reg, MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
-			Node: n.Name}, tel.Sink(n.Name, r))
+			Node: n.Name}, tel.Sink(n.Name, router.NodeSink(r, n.Name)))
 		g.wg.Add(1)
 		go func() { defer g.wg.Done(); _ = ev.Run(ctx) }()
 	}
@@ -152,7 +155,7 @@ func (g *nodesRig) endedOn(node, ch string) ariemu.CallRecord {
 func TestNodesCallAcrossTrunk(t *testing.T) {
 	g := newNodesRig(t)
 	g.nodes["pbx-a"].emu().SetPhone("PJSIP/1001@to-b", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
-	g.start(nodesConfig())
+	g.start(nodesConfig(), testNodes)
 	ch := g.placeOn("pbx-a", ariemu.Caller{Number: "79990003333", TalkTime: 1200 * time.Millisecond})
 	if !strings.HasPrefix(ch, "pbx-a-") {
 		t.Fatalf("caller channel %q does not carry its node", ch)
@@ -193,8 +196,7 @@ func TestNodesOneKilledDuringTraffic(t *testing.T) {
 	}
 	cfg := nodesConfig()
 	cfg.Settings = nil
-	cfg.AgentNodes = map[string]string{"a1": "pbx-b", "a2": "pbx-b", "b1": "pbx-a"}
-	g.start(cfg)
+	g.start(cfg, testNodes)
 
 	onA := g.placeOn("pbx-a", ariemu.Caller{DID: "5552000"}) // b1, local on pbx-a
 	onB := g.placeOn("pbx-b", ariemu.Caller{DID: "5551000"}) // a1, local on pbx-b
@@ -275,8 +277,9 @@ func TestNodesShortDropLosesNothing(t *testing.T) {
 	}
 	cfg := nodesConfig()
 	cfg.Settings = nil
-	cfg.NodeDownAfter = time.Minute
-	g.start(cfg)
+	nodes := slices.Clone(testNodes)
+	nodes[1].DownAfter = time.Minute
+	g.start(cfg, nodes)
 
 	if err := g.r.Do(context.Background(), func(e *acd.Engine) error { return e.Logout("a2") }); err != nil {
 		t.Fatal(err)

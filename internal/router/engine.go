@@ -167,12 +167,13 @@ func (r *connector) settings(queue string) QueueSettings {
 
 // offered rings the reserved agent's endpoint into the application.
 func (r *connector) offered(c *call, ev acd.CallOffered) {
-	if !r.offerElsewhere(c, ev.Agent) {
+	nodes := r.u.recon
+	if !nodes.offerElsewhere(c, ev.Agent, ev.Endpoint) {
 		return
 	}
 	endpoint, dialErr := ev.Endpoint, error(nil)
-	if r.multiNode() {
-		endpoint, dialErr = r.dialString(ev.Endpoint, r.callNode(c), r.agentNode(ev.Agent))
+	if nodes.multiNode() {
+		endpoint, dialErr = nodes.dialString(ev.Endpoint, nodes.callNode(c), nodes.phoneNode(ev.Endpoint))
 	}
 	c.offer.attempt++
 	agentChan := agentChanID(c.baseChan(), c.offer.attempt)

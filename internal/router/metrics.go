@@ -20,9 +20,12 @@ type metrics struct {
 	agents       *prometheus.Desc
 	sl           *prometheus.Desc
 	slGoal       *prometheus.Desc
-	nodeReady    *prometheus.Desc
-	nodeCalls    *prometheus.Desc
-	nodeAgents   *prometheus.Desc
+}
+
+// nodeMetrics reports each Asterisk node of a router over several from the snapshot.
+type nodeMetrics struct {
+	r                    *Router
+	ready, calls, agents *prometheus.Desc
 }
 
 func newMetrics(r *Router, reg prometheus.Registerer) *metrics {
@@ -59,14 +62,16 @@ func newMetrics(r *Router, reg prometheus.Registerer) *metrics {
 				"or over the engine's sliding statistics window (window=\"window\", 15m by default); absent before the first answer.",
 			[]string{"queue", "window"}, nil),
 		slGoal: prometheus.NewDesc("switchboard_queue_service_level_goal", "The queue's service-level goal, 0-1.", []string{"queue"}, nil),
-		nodeReady: prometheus.NewDesc("switchboard_node_ready",
+	}
+	nm := &nodeMetrics{r: r,
+		ready: prometheus.NewDesc("switchboard_node_ready",
 			"1 while the router sees the Asterisk node (event link up and reconciled); only with several nodes.", []string{"node"}, nil),
-		nodeCalls: prometheus.NewDesc("switchboard_node_calls", "The router's calls whose caller is on the node; only with several nodes.", []string{"node"}, nil),
-		nodeAgents: prometheus.NewDesc("switchboard_node_agents",
+		calls: prometheus.NewDesc("switchboard_node_calls", "The router's calls whose caller is on the node; only with several nodes.", []string{"node"}, nil),
+		agents: prometheus.NewDesc("switchboard_node_agents",
 			"Logged-in agents whose phone is on the node; only with several nodes.", []string{"node"}, nil),
 	}
 	if reg != nil {
-		reg.MustRegister(m.offered, m.answered, m.abandoned, m.wait, m.offerLatency, m.setup, m)
+		reg.MustRegister(m.offered, m.answered, m.abandoned, m.wait, m.offerLatency, m.setup, m, nm)
 	}
 	return m
 }
@@ -90,9 +95,6 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.agents
 	ch <- m.sl
 	ch <- m.slGoal
-	ch <- m.nodeReady
-	ch <- m.nodeCalls
-	ch <- m.nodeAgents
 }
 
 // Collect implements prometheus.Collector from the owner's latest snapshot.
@@ -115,13 +117,28 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	for _, st := range acd.AgentStates() {
 		ch <- prometheus.MustNewConstMetric(m.agents, prometheus.GaugeValue, float64(s.Agents[st]), st.String())
 	}
+}
+
+// Describe implements prometheus.Collector.
+func (m *nodeMetrics) Describe(ch chan<- *prometheus.Desc) {
+	ch <- m.ready
+	ch <- m.calls
+	ch <- m.agents
+}
+
+// Collect implements prometheus.Collector: nothing with one node.
+func (m *nodeMetrics) Collect(ch chan<- prometheus.Metric) {
+	s := m.r.Snapshot()
+	if s == nil {
+		return
+	}
 	for _, n := range s.Nodes {
 		ready := 0.0
 		if n.Ready {
 			ready = 1
 		}
-		ch <- prometheus.MustNewConstMetric(m.nodeReady, prometheus.GaugeValue, ready, n.Name)
-		ch <- prometheus.MustNewConstMetric(m.nodeCalls, prometheus.GaugeValue, float64(n.Calls), n.Name)
-		ch <- prometheus.MustNewConstMetric(m.nodeAgents, prometheus.GaugeValue, float64(n.Agents), n.Name)
+		ch <- prometheus.MustNewConstMetric(m.ready, prometheus.GaugeValue, ready, n.Name)
+		ch <- prometheus.MustNewConstMetric(m.calls, prometheus.GaugeValue, float64(n.Calls), n.Name)
+		ch <- prometheus.MustNewConstMetric(m.agents, prometheus.GaugeValue, float64(n.Agents), n.Name)
 	}
 }

@@ -8,15 +8,15 @@ import (
 	"switchboard/acd"
 )
 
-// A router over several Asterisk nodes (Config.Nodes) keeps one engine, so that skills and
+// A router over several Asterisk nodes (a NodeTelephony with more than one) keeps one engine, so that skills and
 // queues span the nodes, and one Telephony that sends each request to the node of its id:
 // every node names its channels "<node>-..." (asterisk.conf systemname), and the router's own
 // ids are made from them. Each node has its own event link: a node that (re)connects is
 // reconciled alone, as one node is after a restart. A node that goes away holds up only its
 // own calls and agents:
 //   - its callers keep their places but are offered to nobody (acd Park), its ringing offers
-//     are withdrawn, and its agents are paused "node down";
-//   - if it is not back within NodeDownAfter, its calls are ended as a reconciliation ends
+//     are withdrawn, and the agents whose phones are on it are paused "node down";
+//   - if it is not back within its DownAfter, its calls are ended as a reconciliation ends
 //     calls whose channels are gone (a node that returns later has its live channels
 //     re-adopted, as after a restart);
 //   - when it is back and reconciled, its callers are offered again and its agents paused
@@ -37,13 +37,19 @@ type NodeConfig struct {
 	Name string
 	// Trunk is the PJSIP endpoint, on the other nodes, of the inter-node trunk to this node.
 	Trunk string
+	// DownAfter is how long the node may be away before its calls are ended (default
+	// DefaultNodeDownAfter).
+	DownAfter time.Duration
 }
 
-// NodeTelephony is a Telephony over several nodes that also answers for one of them:
-// a node's reconciliation reads that node's application, channels and bridges.
+// NodeTelephony is a Telephony over several nodes: it names them (the first is where ids of
+// no node go), answers for one of them (a node's reconciliation reads that node's
+// application, channels and bridges) and says which node a phone is on.
 type NodeTelephony interface {
 	Telephony
+	Nodes() []NodeConfig
 	Node(name string) (Telephony, bool)
+	PhoneNode(endpoint string) string
 }
 
 // nodeLink is the owner's view of one node's event link.
@@ -55,44 +61,47 @@ type nodeLink struct {
 }
 
 // multiNode says whether the router runs several nodes.
-func (r *Router) multiNode() bool { return len(r.cfg.Nodes) > 1 }
+func (r *reconciler) multiNode() bool { return r.u.lnk.topo != nil }
 
 // chanNode is the node of a channel id: the longest node name it begins with, followed by
 // "-"; the first node for an id of no node (the callback dialer's customers).
-func (r *Router) chanNode(ch string) string {
+func (r *reconciler) chanNode(ch string) string {
 	if !r.multiNode() {
 		return r.cfg.Node
 	}
 	best := ""
-	for _, n := range r.cfg.Nodes {
+	for _, n := range r.u.lnk.order {
 		if len(n.Name) > len(best) && strings.HasPrefix(ch, n.Name+"-") {
 			best = n.Name
 		}
 	}
 	if best == "" {
-		return r.cfg.Nodes[0].Name
+		return r.u.lnk.order[0].Name
 	}
 	return best
 }
 
 // callNode is the node a call's caller (or callback customer) is on.
-func (r *Router) callNode(c *call) string {
+func (r *reconciler) callNode(c *call) string {
 	return r.chanNode(strings.TrimPrefix(c.id, r.cfg.Node+"-"))
 }
 
-// agentNode is the node of an agent's phone: the configuration's, else the first node.
-func (r *Router) agentNode(agent string) string {
+// phoneNode is the node a phone is on.
+func (r *reconciler) phoneNode(endpoint string) string {
 	if !r.multiNode() {
 		return r.cfg.Node
 	}
-	if n := r.cfg.AgentNodes[agent]; n != "" {
-		return n
-	}
-	return r.cfg.Nodes[0].Name
+	return r.u.lnk.topo.PhoneNode(endpoint)
+}
+
+// agentNode is the node of an agent's phone now.
+func (r *reconciler) agentNode(agent string) string {
+	v, _ := r.eng.Agent(agent)
+	return r.phoneNode(v.Endpoint)
 }
 
 // nodeReady says whether the router sees node now (connected and reconciled).
-func (r *Router) nodeReady(node string) bool {
+func (r *reconciler) nodeReady(node string) bool {
 	if !r.multiNode() {
 		return true // the engine's hold covers the one link
 	}
@@ -102,12 +111,12 @@ func (r *Router) nodeReady(node string) bool {
 
 // dialString is what the caller's node dials for an agent's endpoint: the endpoint itself
 // when the phone is on the same node, else PJSIP/<resource>@<trunk to the phone's node>.
-func (r *Router) dialString(endpoint, callNode, agentNode string) (string, error) {
+func (r *reconciler) dialString(endpoint, callNode, agentNode string) (string, error) {
 	if callNode == agentNode {
 		return endpoint, nil
 	}
 	var trunk string
-	for _, n := range r.cfg.Nodes {
+	for _, n := range r.u.lnk.order {
 		if n.Name == agentNode {
 			trunk = n.Trunk
 		}
@@ -119,27 +128,41 @@ func (r *Router) dialString(endpoint, callNode, agentNode string) (string, error
 	return "PJSIP/" + res + "@" + trunk, nil
 }
 
-// NodeConnected queues a reconciliation of node: its websocket (re)connected. Its calls are
+// NodeSink is the event sink of one node's reader (asterisk.Events) for a router over
+// several nodes: the node's events, and its (re)connections and losses by name.
+func NodeSink(r *Router, node string) NodeLink { return NodeLink{r: r, node: node} }
+
+// NodeLink is NodeSink's sink.
+type NodeLink struct {
+	r    *Router
+	node string
+}
+
+// Deliver queues an event of the node.
+func (l NodeLink) Deliver(ev Event) { l.r.Deliver(ev) }
+
+// Connected queues a reconciliation of the node: its websocket (re)connected. Its calls are
 // offered again, and its agents back, once that is done.
-func (r *Router) NodeConnected(node string, attempt int) {
-	if !r.multiNode() {
+func (l NodeLink) Connected(attempt int) {
+	r := l.r
+	if !r.u.recon.multiNode() {
 		r.Connected(attempt)
 		return
 	}
 	r.post(func() {
-		nl := r.u.lnk.node(node)
+		nl := r.u.lnk.node(l.node)
 		nl.up, nl.attempt, nl.ready = true, attempt, false
-		r.u.recon.reconcileNode(node, attempt)
+		r.u.recon.reconcileNode(l.node, attempt)
 	})
 }
 
-// NodeDisconnected queues the loss of node's event link.
-func (r *Router) NodeDisconnected(node string) {
-	if !r.multiNode() {
-		r.Disconnected()
+// Disconnected queues the loss of the node's event link.
+func (l NodeLink) Disconnected() {
+	if !l.r.u.recon.multiNode() {
+		l.r.Disconnected()
 		return
 	}
-	r.post(func() { r.nodeLost(node) })
+	l.r.post(func() { l.r.u.recon.nodeLost(l.node) })
 }
 
 func (lk *linker) node(name string) *nodeLink {
@@ -167,7 +190,7 @@ func (lk *linker) updateNodes() {
 
 // nodeLost: node's link is down. Its calls are parked and its ringing offers withdrawn; its
 // agents are paused; its calls end if it is not back within NodeDownAfter.
-func (r *Router) nodeLost(node string) {
+func (r *reconciler) nodeLost(node string) {
 	nl := r.u.lnk.node(node)
 	if !nl.up && !nl.ready && nl.lost > 0 {
 		return
@@ -176,7 +199,7 @@ func (r *Router) nodeLost(node string) {
 	nl.lost++
 	r.u.lnk.updateNodes()
 	withdrawn := 0
-	for _, c := range r.u.recon.snapshotCalls() {
+	for _, c := range r.snapshotCalls() {
 		if r.callNode(c) != node {
 			continue
 		}
@@ -197,7 +220,12 @@ func (r *Router) nodeLost(node string) {
 	}
 	r.pauseNodeAgents(node)
 	r.log.Warn("asterisk node down: its calls wait, its agents are paused", "node", node, "withdrawn", withdrawn)
-	wait, lost := r.cfg.NodeDownAfter, nl.lost
+	wait, lost := time.Duration(0), nl.lost
+	for _, n := range r.u.lnk.order {
+		if n.Name == node {
+			wait = n.DownAfter
+		}
+	}
 	if wait <= 0 {
 		wait = DefaultNodeDownAfter
 	}
@@ -212,7 +240,7 @@ func (r *Router) nodeLost(node string) {
 
 // pauseNodeAgents pauses "node down" the logged-in agents of node (one on a call or in
 // wrap-up after it).
-func (r *Router) pauseNodeAgents(node string) {
+func (r *reconciler) pauseNodeAgents(node string) {
 	nl := r.u.lnk.node(node)
 	for _, id := range r.eng.AgentIDs() {
 		if r.agentNode(id) != node {
@@ -230,14 +258,14 @@ func (r *Router) pauseNodeAgents(node string) {
 
 // nodeBack: node is reconciled on its new link. Its calls are offered again and its agents
 // paused "node down" (by this router or, before a restart, by the previous one) available.
-func (r *Router) nodeBack(node string, attempt int) {
+func (r *reconciler) nodeBack(node string, attempt int) {
 	nl := r.u.lnk.node(node)
 	if !nl.up || nl.attempt != attempt {
 		return
 	}
 	nl.ready = true
 	r.u.lnk.link.backoff = 0
-	for _, c := range r.u.recon.snapshotCalls() {
+	for _, c := range r.snapshotCalls() {
 		if r.callNode(c) == node {
 			_ = r.eng.Unpark(c.id)
 		}
@@ -268,10 +296,10 @@ func (r *Router) nodeBack(node string, attempt int) {
 
 // nodeGone ends the calls of a node that stayed away, as a reconciliation ends calls whose
 // channels are gone.
-func (r *Router) nodeGone(node string) {
+func (r *reconciler) nodeGone(node string) {
 	empty := &asteriskView{app: map[string]bool{}, exists: map[string]Channel{}, inBridge: map[string]string{}, ourBridges: map[string]bool{}}
 	before := len(r.calls)
-	r.u.recon.catchUp(empty, node)
+	r.catchUp(empty, node)
 	r.flush()
 	r.log.Warn("asterisk node still down: its calls are ended", "node", node, "ended", before-len(r.calls))
 }
@@ -279,11 +307,11 @@ func (r *Router) nodeGone(node string) {
 // offerElsewhere checks an offer against the nodes before it rings: a call whose node the
 // router cannot see is parked and its offer withdrawn; an agent on such a node is paused
 // "node down" and the offer withdrawn. It reports whether the offer may go on.
-func (r *Router) offerElsewhere(c *call, agent string) bool {
+func (r *reconciler) offerElsewhere(c *call, agent, endpoint string) bool {
 	if !r.multiNode() {
 		return true
 	}
-	cn, an := r.callNode(c), r.agentNode(agent)
+	cn, an := r.callNode(c), r.phoneNode(endpoint)
 	if r.nodeReady(cn) && r.nodeReady(an) {
 		return true
 	}
@@ -303,13 +331,13 @@ func (r *Router) offerElsewhere(c *call, agent string) bool {
 }
 
 // nodeStatus is each node's state, calls and logged-in agents; nil with one node.
-func (r *Router) nodeStatus() []NodeStatus {
+func (r *reconciler) nodeStatus() []NodeStatus {
 	if !r.multiNode() {
 		return nil
 	}
 	at := map[string]int{}
-	out := make([]NodeStatus, len(r.cfg.Nodes))
-	for i, n := range r.cfg.Nodes {
+	out := make([]NodeStatus, len(r.u.lnk.order))
+	for i, n := range r.u.lnk.order {
 		out[i] = NodeStatus{Name: n.Name, Ready: r.nodeReady(n.Name)}
 		at[n.Name] = i
 	}

@@ -38,7 +38,6 @@ func (r *Router) Reload(ctx context.Context, cfg Config) error {
 				errs = append(errs, err)
 			}
 		}
-		r.cfg.AgentNodes = cfg.AgentNodes // the nodes themselves are the start's
 		r.cfg.DIDs, r.cfg.Default, r.cfg.Settings, r.cfg.Dialer = cfg.DIDs, cfg.Default, cfg.Settings, cfg.Dialer
 		if len(errs) > 0 {
 			return fmt.Errorf("router: reload: %w", errors.Join(errs...))

@@ -174,13 +174,6 @@ type Config struct {
 	IVR IVRSettings
 	// Dialer says how callbacks are dialed (Options.Callbacks; dialer.go).
 	Dialer Dialer
-	// Nodes, when more than one, are the Asterisk nodes the router runs calls on (nodes.go);
-	// Node then still names the router's calls and its rows in the store. AgentNodes says
-	// the node of an agent's phone (default: the first node); NodeDownAfter how long a node
-	// may be away before its calls are ended (default DefaultNodeDownAfter).
-	Nodes         []NodeConfig
-	AgentNodes    map[string]string
-	NodeDownAfter time.Duration
 	// DeskEndpoints are the phones an agent may log in on or a supervisor may set (glob
 	// patterns, path.Match); empty: none. See EndpointAllowed.
 	DeskEndpoints []string
@@ -387,18 +380,6 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 	if cfg.Node == "" || cfg.App == "" {
 		return nil, errors.New("router: node and app are required")
 	}
-	if len(cfg.Nodes) > 1 {
-		if _, ok := tel.(NodeTelephony); !ok {
-			return nil, errors.New("router: several nodes need a Telephony that answers for each (NodeTelephony)")
-		}
-		seen := map[string]bool{}
-		for _, n := range cfg.Nodes {
-			if n.Name == "" || seen[n.Name] {
-				return nil, fmt.Errorf("router: node name %q empty or repeated", n.Name)
-			}
-			seen[n.Name] = true
-		}
-	}
 	if cfg.RingMargin <= 0 {
 		cfg.RingMargin = 2 * time.Second
 	}
@@ -420,6 +401,9 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 	}
 	r.eng = eng
 	r.u = newUnits(r, opt)
+	if nt, ok := tel.(NodeTelephony); ok && len(nt.Nodes()) > 1 {
+		r.u.lnk.topo, r.u.lnk.order = nt, nt.Nodes() // several nodes (nodes.go)
+	}
 	r.ctl = newControls(r)
 	eng.Hold() // until the first reconciliation (link.go)
 	for _, q := range cfg.Queues {
@@ -472,8 +456,8 @@ func (r *Router) Deliver(ev Event) {
 // Connected queues a reconciliation: the websocket (re)connected. Offers resume once it
 // is done (link.go).
 func (r *Router) Connected(attempt int) {
-	if r.multiNode() {
-		r.NodeConnected(r.cfg.Nodes[0].Name, attempt)
+	if r.u.recon.multiNode() {
+		NodeSink(r, r.u.lnk.order[0].Name).Connected(attempt)
 		return
 	}
 	r.post(func() {
@@ -612,6 +596,6 @@ func (r *Router) refreshSnapshot(force bool) {
 			s.Agents[v.State]++
 		}
 	}
-	s.Nodes = r.nodeStatus()
+	s.Nodes = r.u.recon.nodeStatus()
 	r.loop.stats.snap.Store(s)
 }
