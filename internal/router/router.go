@@ -1,4 +1,5 @@
-// Package router runs calls: it joins the acd engine to an Asterisk node. One owner goroutine
+// Package router runs calls: it joins the acd engine to an Asterisk node, or to several
+// (nodes.go: one engine, each node's link reconciled on its own). One owner goroutine
 // holds the engine and the calls and takes, in order, Asterisk's events (the router's own
 // types, decoded by the adapter), timer expiries and requests from the API; what it decides is
 // carried out on Asterisk by one worker per call, so a slow request holds up only its own call.
@@ -318,7 +319,7 @@ type Recalled struct {
 	EnqueuedAt time.Time
 }
 
-// Router runs one Asterisk node's calls: the owner loop and the state it alone touches, and
+// Router runs the calls of one Asterisk node, or of several: the owner loop and the state it alone touches, and
 // the units (units.go) that do the rest of the work.
 type Router struct {
 	cfg     Config
