@@ -8,10 +8,10 @@ import (
 	"switchboard/acd"
 )
 
-// A router over several Asterisk nodes (a NodeTelephony with more than one) keeps one engine, so that skills and
-// queues span the nodes, and one Telephony that sends each request to the node of its id:
-// every node names its channels "<node>-..." (asterisk.conf systemname), and the router's own
-// ids are made from them. Each node has its own event link: a node that (re)connects is
+// A router over several Asterisk nodes (a NodeTelephony with more than one) keeps one engine,
+// so that skills and queues span the nodes, and one Telephony that sends each request to the
+// node of its id: every node names its channels "<node>-..." (asterisk.conf systemname), and
+// the router's own ids are made from them. Each node has its own event link: a node that (re)connects is
 // reconciled alone, as one node is after a restart. A node that goes away holds up only its
 // own calls and agents:
 //   - its callers keep their places but are offered to nobody (acd Park), its ringing offers
