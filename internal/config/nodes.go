@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -23,7 +24,13 @@ type Node struct {
 	User        string // filled by LoadEnv
 	Password    string
 	MaxConns    int // default ari.max_conns
+	// DownAfter is how long the node may be away before the router ends its calls (down_after,
+	// default DefaultNodeDownAfter); its agents are paused "node down" at once.
+	DownAfter time.Duration
 }
+
+// DefaultNodeDownAfter is a node's down_after when not set.
+const DefaultNodeDownAfter = 10 * time.Second
 
 // nodesSection reads nodes:, after ari: (whose app and max_conns are the nodes' defaults).
 // With one node the node is the ari: setting; with several, every agent's phone is a PJSIP
@@ -45,11 +52,11 @@ func (d *decoder) nodesSection(n *yaml.Node, ariURL *yaml.Node, c *Config) {
 	for i, item := range items {
 		path := index("nodes", i)
 		m := d.mappingHint(item, path, map[string]string{"user": secret, "password": secret, "username": secret},
-			"name", "url", "app", "trunk", "user_env", "password_env", "max_conns")
+			"name", "url", "app", "trunk", "user_env", "password_env", "max_conns", "down_after")
 		if !m.ok {
 			continue
 		}
-		nd := Node{App: c.ARI.App, MaxConns: c.ARI.MaxConns}
+		nd := Node{App: c.ARI.App, MaxConns: c.ARI.MaxConns, DownAfter: DefaultNodeDownAfter}
 		if v, ok := d.str(m.require("name"), field(path, "name")); ok {
 			switch first, dup := names[v]; {
 			case !nodePattern.MatchString(v):
@@ -104,6 +111,9 @@ func (d *decoder) nodesSection(n *yaml.Node, ariURL *yaml.Node, c *Config) {
 			} else {
 				nd.MaxConns = int(v)
 			}
+		}
+		if v, ok := d.positiveDuration(m.get("down_after"), field(path, "down_after")); ok {
+			nd.DownAfter = v
 		}
 		c.Nodes = append(c.Nodes, nd)
 	}

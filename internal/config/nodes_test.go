@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 const nodesConfig = `node: site1
@@ -21,6 +22,7 @@ nodes:
     user_env: PBX_B_USER
     password_env: PBX_B_PASSWORD
     max_conns: 4
+    down_after: 30s
 queues: [{name: q}]
 agents:
   - {id: a1, endpoint: PJSIP/1001, queues: [q]}
@@ -30,8 +32,8 @@ agents:
 func TestLoadConfigNodes(t *testing.T) {
 	c := loadConfigString(t, nodesConfig)
 	want := []Node{
-		{Name: "pbx-a", URL: "http://10.0.0.1:8088/ari", App: "sb", Trunk: "to-pbx-a", UserEnv: "PBX_A_USER", PasswordEnv: "PBX_A_PASSWORD", MaxConns: 8},
-		{Name: "pbx-b", URL: "https://10.0.0.2:8089/ari", App: "other", Trunk: "to-pbx-b", UserEnv: "PBX_B_USER", PasswordEnv: "PBX_B_PASSWORD", MaxConns: 4},
+		{Name: "pbx-a", URL: "http://10.0.0.1:8088/ari", App: "sb", Trunk: "to-pbx-a", UserEnv: "PBX_A_USER", PasswordEnv: "PBX_A_PASSWORD", MaxConns: 8, DownAfter: 10 * time.Second},
+		{Name: "pbx-b", URL: "https://10.0.0.2:8089/ari", App: "other", Trunk: "to-pbx-b", UserEnv: "PBX_B_USER", PasswordEnv: "PBX_B_PASSWORD", MaxConns: 4, DownAfter: 30 * time.Second},
 	}
 	if !reflect.DeepEqual(c.Nodes, want) {
 		t.Fatalf("nodes:\n got %+v\nwant %+v", c.Nodes, want)
@@ -85,6 +87,7 @@ queues: [{name: q}]
     user_env: lower
     password_env: P
     user: me
+    down_after: 0s
   - {name: b, url: "http://b/ari", user_env: U, password_env: P}
   - {name: b, url: "http://u:p@c/ari", trunk: t, password_env: P}
   - []
@@ -95,11 +98,12 @@ queues: [{name: q}]
 			`sb.yaml:4: nodes[0].trunk: "t t" is not a PJSIP endpoint name (letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64)`,
 			`sb.yaml:5: nodes[0].user_env: "lower" is not an environment variable name (A-Z, 0-9 and '_')`,
 			`sb.yaml:7: nodes[0].user: credentials are read from the environment variables user_env and password_env name, never from the file`,
-			`sb.yaml:8: nodes[1]: trunk: is required with several nodes: the PJSIP endpoint on the other nodes that reaches this one (e.g. to-b)`,
-			`sb.yaml:9: nodes[2].name: node "b" is listed twice (first at line 8)`,
-			`sb.yaml:9: nodes[2].url: credentials are read from the environment variables user_env and password_env name, never from the file`,
-			`sb.yaml:9: nodes[2]: missing required key "user_env"`,
-			`sb.yaml:10: nodes[3]: want a mapping, got a list`,
+			`sb.yaml:8: nodes[0].down_after: must be positive, got 0s`,
+			`sb.yaml:9: nodes[1]: trunk: is required with several nodes: the PJSIP endpoint on the other nodes that reaches this one (e.g. to-b)`,
+			`sb.yaml:10: nodes[2].name: node "b" is listed twice (first at line 9)`,
+			`sb.yaml:10: nodes[2].url: credentials are read from the environment variables user_env and password_env name, never from the file`,
+			`sb.yaml:10: nodes[2]: missing required key "user_env"`,
+			`sb.yaml:11: nodes[3]: want a mapping, got a list`,
 		}},
 		{"agents on nodes", `nodes:
   - {name: a, url: "http://a/ari", trunk: to-a, user_env: U, password_env: P}
