@@ -3,6 +3,9 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -196,4 +199,85 @@ func (c *Config) loadNodesEnv(getenv func(string) string) error {
 		c.ARI.User, c.ARI.Password = c.Nodes[0].User, c.Nodes[0].Password
 	}
 	return nil
+}
+
+// CheckNodesAsterisk checks, with several nodes, that the Asterisk configuration in dir is
+// one node's: asterisk.conf's systemname is a node's name (its channel ids carry it), and
+// pjsip.conf has the trunk to every other node (named as that node's trunk:, with its aor and
+// identify) entering a context of extensions.conf that rings the phone without Stasis. Nil
+// with one node.
+func CheckNodesAsterisk(c *Config, dir string) []error {
+	if len(c.Nodes) < 2 {
+		return nil
+	}
+	names := make([]string, len(c.Nodes))
+	for i, n := range c.Nodes {
+		names[i] = n.Name
+	}
+	ast, err := ReadAsteriskConf(filepath.Join(dir, "asterisk.conf"))
+	if err != nil {
+		return []error{fmt.Errorf("asterisk.conf: %w (each node needs [options] systemname = its node name: %s)", err, strings.Join(names, ", "))}
+	}
+	this := ""
+	if opt := findSection(ast, "options", ""); opt != nil {
+		this = opt.Values["systemname"]
+	}
+	if !slices.Contains(names, this) {
+		return []error{fmt.Errorf("asterisk.conf: systemname %q is not a node of nodes: (%s): a node's channel ids must begin with its name", this, strings.Join(names, ", "))}
+	}
+	pjsip, err := ReadAsteriskConf(filepath.Join(dir, "pjsip.conf"))
+	if err != nil {
+		return []error{err}
+	}
+	dialplan, err := ReadAsteriskConf(filepath.Join(dir, "extensions.conf"))
+	if err != nil {
+		return []error{err}
+	}
+	var errs []error
+	for _, n := range c.Nodes {
+		if n.Name == this {
+			continue
+		}
+		ep := findSection(pjsip, n.Trunk, "endpoint")
+		if ep == nil {
+			errs = append(errs, fmt.Errorf("pjsip.conf: node %s's trunk %s is not an endpoint (node %s rings node %s's phones through it)", n.Name, n.Trunk, this, n.Name))
+			continue
+		}
+		identified := slices.ContainsFunc(pjsip, func(s *AsteriskSection) bool {
+			return !s.Template && s.Values["type"] == "identify" && s.Values["endpoint"] == n.Trunk
+		})
+		if findSection(pjsip, ep.Values["aors"], "aor") == nil || !identified {
+			errs = append(errs, fmt.Errorf("pjsip.conf:%d: trunk %s lacks its aor or identify section", ep.Line, n.Trunk))
+		}
+		ctx := findSection(dialplan, ep.Values["context"], "")
+		switch {
+		case ctx == nil:
+			errs = append(errs, fmt.Errorf("pjsip.conf:%d: trunk %s enters context %q, which extensions.conf lacks", ep.Line, n.Trunk, ep.Values["context"]))
+		case strings.Contains(contextText(filepath.Join(dir, "extensions.conf"), ctx.Name), "Stasis("):
+			errs = append(errs, fmt.Errorf("extensions.conf:%d: [%s] enters Stasis: a leg from another node is that node's call and must only ring the phone", ctx.Line, ctx.Name))
+		}
+	}
+	return errs
+}
+
+// contextText is the text of the dialplan context name in the file at path, comments removed.
+func contextText(path, name string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	var out strings.Builder
+	in := false
+	for _, line := range strings.Split(string(b), "\n") {
+		line, _, _ = strings.Cut(line, ";")
+		line = strings.TrimSpace(line)
+		if m := confHeader.FindStringSubmatch(line); m != nil {
+			in = m[1] == name
+			continue
+		}
+		if in {
+			out.WriteString(line + "\n")
+		}
+	}
+	return out.String()
 }

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -133,5 +135,69 @@ agents: [{id: x, endpoint: PJSIP/9, node: a, queues: [q]}]
 				t.Fatalf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
 			}
 		})
+	}
+}
+
+// check-config -asterisk with several nodes: the shipped folder, with asterisk.conf's
+// systemname, is node pbx-a of the nodes example; each way out of step is reported.
+func TestCheckNodesAsterisk(t *testing.T) {
+	f, err := os.Open(nodesExamplePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadConfig(f, nodesExamplePath)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, file, old, new, want string
+	}{
+		{"shipped", "", "", "", ""},
+		{"no systemname", "asterisk.conf", "systemname = pbx-a", "verbose = 3", `asterisk.conf: systemname "" is not a node of nodes: (pbx-a, pbx-b)`},
+		{"other systemname", "asterisk.conf", "systemname = pbx-a", "systemname = pbx-c", `systemname "pbx-c" is not a node`},
+		{"no trunk", "pjsip.conf", "[to-pbx-b](node-trunk)", "[to-pbx-x](node-trunk)", "node pbx-b's trunk to-pbx-b is not an endpoint"},
+		{"no identify", "pjsip.conf", "type=identify\nendpoint=to-pbx-b", "type=identify\nendpoint=to-pbx-x", ""},
+		{"no context", "extensions.conf", "[from-nodes]", "[from-other]", `enters context "from-nodes", which extensions.conf lacks`},
+		{"stasis", "extensions.conf", "exten => _X.,1,NoOp(Agent leg from another node for ${EXTEN})", "exten => _X.,1,Stasis(switchboard,inbound,${EXTEN})", "[from-nodes] enters Stasis"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			files := map[string]string{"asterisk.conf": "[options]\nsystemname = pbx-a\n"}
+			for _, name := range []string{"pjsip.conf", "extensions.conf"} {
+				b, err := os.ReadFile(filepath.Join(asteriskDir, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				files[name] = string(b)
+			}
+			if tc.file != "" {
+				if !strings.Contains(files[tc.file], tc.old) {
+					t.Fatalf("%s has no %q", tc.file, tc.old)
+				}
+				files[tc.file] = strings.Replace(files[tc.file], tc.old, tc.new, 1)
+			}
+			for name, text := range files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var got []string
+			for _, err := range CheckNodesAsterisk(c, dir) {
+				got = append(got, err.Error())
+			}
+			all := strings.Join(got, "\n")
+			switch {
+			case tc.name == "no identify":
+				if !strings.Contains(all, "trunk to-pbx-b lacks its aor or identify section") {
+					t.Errorf("got %q", got)
+				}
+			case tc.want == "" && len(got) > 0, tc.want != "" && !strings.Contains(all, tc.want):
+				t.Errorf("got %q, want one with %q", got, tc.want)
+			}
+		})
+	}
+	if errs := CheckNodesAsterisk(loadExample(t), t.TempDir()); errs != nil {
+		t.Errorf("one node: %v", errs)
 	}
 }
