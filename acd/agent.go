@@ -58,6 +58,9 @@ const (
 	// ReasonNotReady is the pause of an agent who logged in and has not yet said it is ready
 	// (LoginNotReady).
 	ReasonNotReady = "not ready"
+	// ReasonNodeDown is the pause, by the router, of an agent whose phone is on an Asterisk
+	// node the router cannot see; the router ends it when the node is back.
+	ReasonNodeDown = "node down"
 )
 
 // agent is an agent's runtime state.

@@ -43,6 +43,7 @@ type call struct {
 	data       map[string]string
 	timer      timer
 	offerDue   bool // callback offer already signalled
+	parked     bool // not offered until Unpark (Park)
 }
 
 // before orders a queue: higher priority first, then earlier original enqueue, then arrival.

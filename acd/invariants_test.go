@@ -167,7 +167,7 @@ func (k *checker) check() {
 				continue
 			}
 			for _, c := range m.q.waiting {
-				if meets(a.skills, c.req, m.q.steps, int(c.step)) {
+				if !c.parked && meets(a.skills, c.req, m.q.steps, int(c.step)) {
 					k.t.Fatalf("agent %s available while %s waits in %s", id, c.id, m.q.cfg.Name)
 				}
 			}

@@ -41,9 +41,34 @@ func (e *Engine) Resume() {
 // Held reports whether offers are held.
 func (e *Engine) Held() bool { return e.held }
 
+// Park stops offers of one call: it keeps its place in its queue, its timers run, but no
+// agent is offered it until Unpark (an offer ringing now goes on). The owner parks the calls
+// of an Asterisk node it cannot see while the other nodes' calls are offered as usual.
+func (e *Engine) Park(id string) error {
+	c, err := e.lookup(id)
+	if err != nil {
+		return err
+	}
+	c.parked = true
+	return nil
+}
+
+// Unpark ends a Park: a waiting call is offered at once if an agent can take it.
+func (e *Engine) Unpark(id string) error {
+	c, err := e.lookup(id)
+	if err != nil {
+		return err
+	}
+	if c.parked {
+		c.parked = false
+		e.routeCall(c)
+	}
+	return nil
+}
+
 // routeCall offers a waiting call to the best available agent of its queue, if any.
 func (e *Engine) routeCall(c *call) {
-	if c.state != waiting || e.held {
+	if c.state != waiting || e.held || c.parked {
 		return
 	}
 	if a := e.pickAgent(c); a != nil {
@@ -106,6 +131,9 @@ func (e *Engine) routeAgent(a *agent) {
 	for _, m := range a.members {
 		q := m.q
 		for _, c := range q.waiting {
+			if c.parked {
+				continue
+			}
 			if meets(a.skills, c.req, q.steps, int(c.step)) {
 				cand := candidate{c, m}
 				if best.c == nil || e.better(cand, best, now) {

@@ -539,3 +539,26 @@ func TestAcceptedOffer(t *testing.T) {
 		t.Fatalf("accepting a connected call: %v", err)
 	}
 }
+
+// A parked call keeps its place but is offered to nobody: a later call of the same queue is
+// offered past it, and Unpark offers it as soon as an agent is free.
+func TestParkUnpark(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.queue(QueueConfig{Name: "q"})
+	h.call("c1", "q", 0, nil)
+	h.must(h.e.Park("c1"))
+	h.advance(time.Second)
+	h.call("c2", "q", 0, nil)
+	h.agent("a", nil, "q")
+	eq(t, "offers", h.offers(), []string{"c2→a"})
+	h.agent("b", nil, "q")
+	eq(t, "offers while parked", h.offers(), nil)
+	if v, _ := h.e.Call("c1"); v.State != "waiting" || !v.EnqueuedAt.Equal(t0) {
+		t.Fatalf("c1: %+v", v)
+	}
+	h.must(h.e.Unpark("c1"))
+	eq(t, "offers after unpark", h.offers(), []string{"c1→b"})
+	if err := h.e.Park("nope"); err == nil {
+		t.Fatal("park of an unknown call: no error")
+	}
+}

@@ -56,7 +56,8 @@ type daemonData struct {
 // daemonCalls is the daemon's call side.
 type daemonCalls struct {
 	router       *router.Router
-	events       *asterisk.Events
+	events       []*asterisk.Events // one per Asterisk node
+	nodes        *asterisk.Nodes    // with several nodes: the requests by node, and their events' sinks
 	pops         *screenpop.Hub
 	desk         *screenpop.Desk
 	interactions *interactions   // call legs of identified customers into their records
@@ -119,8 +120,14 @@ func startDaemon(ctx context.Context, cfg *config.Config, opt daemonOptions) (*d
 		return nil, err
 	}
 	d.setPolicies(cfg)
-	d.events = asterisk.NewEvents(asterisk.EventsOptions{Types: router.EventTypes(), URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User,
-		Password: cfg.ARI.Password, Logger: d.log, Registerer: reg}, d.router)
+	if d.nodes == nil {
+		d.events = []*asterisk.Events{asterisk.NewEvents(asterisk.EventsOptions{Types: router.EventTypes(), URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User,
+			Password: cfg.ARI.Password, Logger: d.log, Registerer: reg}, d.router)}
+	}
+	for _, n := range multiNodes(cfg) {
+		d.events = append(d.events, asterisk.NewEvents(asterisk.EventsOptions{Types: router.EventTypes(), URL: n.URL, App: n.App, Username: n.User,
+			Password: n.Password, Logger: d.log, Registerer: reg, Node: n.Name}, d.nodes.Sink(n.Name, router.NodeSink(d.router, n.Name))))
+	}
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
@@ -203,10 +210,9 @@ func (d *daemon) startRouter(ctx context.Context, cfg *config.Config, reg *descr
 		return err
 	}
 	ds := daemonStore{st: st, node: cfg.Node, last: last, asked: asked, journal: d.journal}
-	rest := asterisk.NewREST(asterisk.RESTOptions{URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User, Password: cfg.ARI.Password, MaxConns: cfg.ARI.MaxConns, Registerer: reg})
-	var tel router.Telephony = rest
-	if d.ha.Leading != nil {
-		tel = newLeaderTel(rest, d.ha.Leading, d.log)
+	tel, err := d.telephony(cfg, reg)
+	if err != nil {
+		return err
 	}
 	ropt := routerOptions(cfg)
 	ropt.Logger, ropt.Probes.Registerer = d.log, reg
@@ -222,6 +228,64 @@ func (d *daemon) startRouter(ctx context.Context, cfg *config.Config, reg *descr
 	}
 	d.router = r
 	return nil
+}
+
+// telephony is the router's ARI requests: one node's REST, or the nodes' (asterisk.Nodes),
+// each node's fenced behind the lease of a router among several.
+func (d *daemon) telephony(cfg *config.Config, reg *describedRegistry) (router.Telephony, error) {
+	fence := func(rest *asterisk.REST) router.Telephony {
+		if d.ha.Leading != nil {
+			return newLeaderTel(rest, d.ha.Leading, d.log)
+		}
+		return rest
+	}
+	nodes := multiNodes(cfg)
+	if nodes == nil {
+		return fence(asterisk.NewREST(asterisk.RESTOptions{URL: cfg.ARI.URL, App: cfg.ARI.App, Username: cfg.ARI.User, Password: cfg.ARI.Password, MaxConns: cfg.ARI.MaxConns, Registerer: reg})), nil
+	}
+	var clients []asterisk.NodeClient
+	for _, n := range nodes {
+		clients = append(clients, asterisk.NodeClient{NodeConfig: router.NodeConfig{Name: n.Name, Trunk: n.Trunk, DownAfter: n.DownAfter},
+			Tel: fence(asterisk.NewREST(asterisk.RESTOptions{URL: n.URL, App: n.App, Username: n.User, Password: n.Password,
+				MaxConns: n.MaxConns, Registerer: reg}))})
+	}
+	ns, err := asterisk.NewNodes(clients, phoneNodes(cfg))
+	if err != nil {
+		return nil, err
+	}
+	d.nodes = ns
+	return ns, nil
+}
+
+// phoneNodes says which node each configured phone is on: an agent's endpoint (and browser
+// phone) is on the agent's node:.
+func phoneNodes(cfg *config.Config) map[string]string {
+	m := map[string]string{}
+	for _, a := range cfg.Agents {
+		m[a.Endpoint] = cfg.NodeOf(a.ID)
+		if cfg.Softphone != nil {
+			m[cfg.Softphone.AgentEndpoint(a.ID)] = cfg.NodeOf(a.ID)
+		}
+	}
+	return m
+}
+
+// multiNodes are the nodes of a router over several, nil with one.
+func multiNodes(cfg *config.Config) []config.Node {
+	if len(cfg.Nodes) < 2 {
+		return nil
+	}
+	return cfg.Nodes
+}
+
+// ariConnected: the event websocket of at least one node is up.
+func (d *daemon) ariConnected() bool {
+	for _, e := range d.events {
+		if e.IsConnected() {
+			return true
+		}
+	}
+	return false
 }
 
 // leading: a router alone always leads; one among several while it holds the lease.
@@ -249,7 +313,9 @@ func (d *daemon) runLoops() {
 	run("interactions", d.interactions.Run)
 	run("router", d.router.Run)
 	run("screen pop", d.pops.Run)
-	run("ari events", d.events.Run)
+	for _, e := range d.events {
+		run("ari events", e.Run)
+	}
 	run("recording sweep", d.sweepRecordings)
 	run("recording purge", d.purgeLoop)
 }

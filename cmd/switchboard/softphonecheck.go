@@ -10,7 +10,7 @@ import (
 // checkAsterisk reports whether the Asterisk configuration in dir serves cfg's browser
 // phones (check-config -asterisk), printing each mismatch.
 func checkAsterisk(cfg *config.Config, dir string, stderr io.Writer) bool {
-	errs := config.CheckSoftphoneAsterisk(cfg, dir)
+	errs := append(config.CheckSoftphoneAsterisk(cfg, dir), config.CheckNodesAsterisk(cfg, dir)...)
 	for _, err := range errs {
 		fmt.Fprintln(stderr, err)
 	}

@@ -34,7 +34,7 @@ var (
 func (d *daemon) webOptions(cfg *config.Config, metricsToken string) web.Options {
 	return web.Options{
 		Checks: []web.Check{
-			{Name: "ari", OK: d.events.IsConnected},
+			{Name: "ari", OK: d.ariConnected},
 			{Name: "reconciled", OK: d.reconciled},
 			{Name: "store", OK: d.journal.Healthy},
 		},
@@ -119,7 +119,11 @@ func (d *daemon) reconciled() bool { return d.router.Reconciliations() > 0 }
 // live is the wallboard's picture: the router's latest statistics.
 func (d *daemon) live() web.Live {
 	s := d.router.Snapshot()
-	return web.Live{At: s.At, Queues: s.Queues, Agents: s.Agents}
+	live := web.Live{At: s.At, Queues: s.Queues, Agents: s.Agents}
+	for _, n := range s.Nodes {
+		live.Nodes = append(live.Nodes, web.NodeStatus{Name: n.Name, Ready: n.Ready, Calls: &n.Calls, Agents: &n.Agents})
+	}
+	return live
 }
 
 // recordOnDemand starts recording an agent's call when its queue's policy allows it.

@@ -16,7 +16,7 @@ import (
 func (s *Server) newChannel(id, tech, resource string) *channel {
 	now := time.Now()
 	if id == "" {
-		id = fmt.Sprintf("%d.%d", now.Unix(), s.uniqueSeq)
+		id = s.uniqueID(now)
 	}
 	s.uniqueSeq++
 	name := fmt.Sprintf("%s/%s-%08x", tech, resource, s.nameSeq)

@@ -27,6 +27,11 @@ type Options struct {
 	// AsteriskID is the asterisk_id of every event (default 02:fc:00:00:00:01).
 	AsteriskID string
 
+	// SystemName is asterisk.conf's systemname: Asterisk then makes channel ids
+	// "<systemname>-<seconds>.<sequence>" instead of "<seconds>.<sequence>", so
+	// that the ids of several nodes never collide (default: none).
+	SystemName string
+
 	// SoundsDir holds the prompts as <dir>/<lang>/<name>.wav (default
 	// /usr/share/asterisk/sounds). When the language folder exists, unknown
 	// sounds fail and durations come from the files; otherwise every sound
@@ -116,6 +121,15 @@ type Server struct {
 	stepSeq                   uint64
 
 	httpSrv *http.Server
+}
+
+// uniqueID is the id Asterisk gives a channel created at now. Call with s.mu held.
+func (s *Server) uniqueID(now time.Time) string {
+	id := fmt.Sprintf("%d.%d", now.Unix(), s.uniqueSeq)
+	if s.opts.SystemName != "" {
+		id = s.opts.SystemName + "-" + id
+	}
+	return id
 }
 
 // New builds a Server. It fails only when the recordings folder cannot be created.

@@ -65,7 +65,7 @@ func (s *Server) snoop(target, id string, p reqParams) (int, any, *apiError) {
 	}
 	now := time.Now()
 	if id == "" {
-		id = fmt.Sprintf("%d.%d", now.Unix(), s.uniqueSeq)
+		id = s.uniqueID(now)
 	}
 	s.uniqueSeq++
 	ch := &channel{

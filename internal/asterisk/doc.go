@@ -6,5 +6,6 @@
 // event is dropped; it reconnects with backoff and jitter and puts a Connected marker in the
 // stream on every (re)connect, at which point the consumer reconciles from the REST side. REST
 // implements the router's ports (router.Channels, Bridges, Playbacks, Recordings) over plain
-// HTTP, each request bound by its caller's context.
+// HTTP, each request bound by its caller's context. Nodes is the router's Telephony over several
+// nodes: one REST and one Events per node, each request sent to the node its id names.
 package asterisk

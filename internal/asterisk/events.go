@@ -45,6 +45,8 @@ type EventsOptions struct {
 	// counted (switchboard_ari_events_ignored_total) and skipped without decoding. Each
 	// connection also asks Asterisk to send only these (filter.go).
 	Types []string
+	// Node, with several nodes, labels the reader's metrics node="<Node>" and its logs.
+	Node string
 }
 
 // Events reads one Asterisk node's event websocket.
@@ -70,20 +72,25 @@ func NewEvents(opt EventsOptions, sink Sink) *Events {
 	if opt.MaxBackoff <= 0 {
 		opt.MaxBackoff = 5 * time.Second
 	}
+	var labels prometheus.Labels
+	if opt.Node != "" {
+		labels = prometheus.Labels{"node": opt.Node}
+		opt.Logger = opt.Logger.With("node", opt.Node)
+	}
 	e := &Events{
 		opt:  opt,
 		sink: sink,
 		gauge: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "switchboard_ari_connected", Help: "1 while the ARI event websocket is connected.",
+			Name: "switchboard_ari_connected", Help: "1 while the ARI event websocket is connected.", ConstLabels: labels,
 		}),
 		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "switchboard_ari_reconnects_total", Help: "ARI websocket connections made after the first.",
+			Name: "switchboard_ari_reconnects_total", Help: "ARI websocket connections made after the first.", ConstLabels: labels,
 		}),
 		ignored: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "switchboard_ari_events_ignored_total", Help: "ARI events of types the router does not act on, skipped undecoded.",
+			Name: "switchboard_ari_events_ignored_total", Help: "ARI events of types the router does not act on, skipped undecoded.", ConstLabels: labels,
 		}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "switchboard_ari_events_dropped_total", Help: "ARI messages received but not handed to the router (undecodable ones; each is logged).",
+			Name: "switchboard_ari_events_dropped_total", Help: "ARI messages received but not handed to the router (undecodable ones; each is logged).", ConstLabels: labels,
 		}),
 	}
 	if opt.Registerer != nil {

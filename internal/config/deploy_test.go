@@ -331,3 +331,90 @@ func TestDeployHTTPSessionLimit(t *testing.T) {
 		t.Errorf("http.conf: session_keep_alive = %q ms, want more than the router's idle timeout %s", http[0].get("session_keep_alive"), DefaultARIIdleTimeout)
 	}
 }
+
+const nodesExamplePath = "../../deploy/switchboard.nodes.example.yaml"
+
+// deploy/asterisk is node pbx-a of deploy/switchboard.nodes.example.yaml: it has a trunk to
+// every other node under that node's trunk: name, entering [from-nodes], which rings the
+// local phone without the router (the leg is the caller's node's) and knows every phone.
+func TestDeployInterNodeTrunk(t *testing.T) {
+	f, err := os.Open(nodesExamplePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c, err := LoadConfig(f, nodesExamplePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Nodes) < 2 || c.Nodes[0].Name != "pbx-a" {
+		t.Fatalf("nodes example: %+v", c.Nodes)
+	}
+	pjsip := readConf(t, "pjsip.conf")
+	for _, n := range c.Nodes[1:] {
+		eps := sections(pjsip, n.Trunk, "endpoint")
+		if len(eps) != 1 {
+			t.Errorf("pjsip.conf: node %s's trunk %q: want one endpoint, got %d", n.Name, n.Trunk, len(eps))
+			continue
+		}
+		if ctx := eps[0].get("context"); ctx != "from-nodes" {
+			t.Errorf("pjsip.conf: trunk %s enters context %q, want from-nodes", n.Trunk, ctx)
+		}
+		if len(sections(pjsip, eps[0].get("aors"), "aor")) != 1 || len(sections(pjsip, n.Trunk, "identify")) != 1 {
+			t.Errorf("pjsip.conf: trunk %s lacks its aor or identify section", n.Trunk)
+		}
+	}
+	ctx := sections(readConf(t, "extensions.conf"), "from-nodes", "")
+	if len(ctx) != 1 {
+		t.Fatalf("extensions.conf: want one [from-nodes] context, got %d", len(ctx))
+	}
+	var patterns []string
+	for _, l := range ctx[0].lines {
+		if stasisCall.MatchString(l.value) {
+			t.Errorf("extensions.conf:%d: [from-nodes] must not enter the application: %s", l.line, l.value)
+		}
+		if l.key == "exten" {
+			patterns = append(patterns, strings.SplitN(l.value, ",", 2)[0])
+		}
+		if l.key == "same" && strings.Contains(l.value, "Dial(") && !strings.Contains(l.value, "Dial(PJSIP/${EXTEN}") {
+			t.Errorf("extensions.conf:%d: [from-nodes] dials %s, want the local phone PJSIP/${EXTEN}", l.line, l.value)
+		}
+	}
+	for _, a := range c.Agents {
+		res := strings.TrimPrefix(a.Endpoint, "PJSIP/")
+		if !slices.ContainsFunc(patterns, func(p string) bool { return dialplanMatch(p, res) }) {
+			t.Errorf("extensions.conf: [from-nodes] has no extension for agent %s's phone %s (patterns %v)", a.ID, res, patterns)
+		}
+	}
+}
+
+// dialplanMatch says whether an extension pattern (_X. style, or a literal) matches exten.
+func dialplanMatch(pattern, exten string) bool {
+	p, ok := strings.CutPrefix(pattern, "_")
+	if !ok {
+		return pattern == exten
+	}
+	for i, r := range p {
+		if r == '.' || r == '!' {
+			return len(exten) > i || r == '!'
+		}
+		if i >= len(exten) {
+			return false
+		}
+		c := rune(exten[i])
+		switch r {
+		case 'X':
+			ok = c >= '0' && c <= '9'
+		case 'Z':
+			ok = c >= '1' && c <= '9'
+		case 'N':
+			ok = c >= '2' && c <= '9'
+		default:
+			ok = c == r
+		}
+		if !ok {
+			return false
+		}
+	}
+	return len(exten) == len(p)
+}

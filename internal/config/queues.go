@@ -242,7 +242,7 @@ func (d *decoder) agents(items []*yaml.Node, c *Config, b *build) {
 	endpoints := map[string]owner{} // lower-cased: Asterisk's endpoint names are case-insensitive
 	for i, item := range items {
 		path := index("agents", i)
-		m := d.mapping(item, path, "id", "name", "endpoint", "skills", "queues")
+		m := d.mapping(item, path, "id", "name", "endpoint", "node", "skills", "queues")
 		if !m.ok {
 			continue
 		}
@@ -270,6 +270,13 @@ func (d *decoder) agents(items []*yaml.Node, c *Config, b *build) {
 				endpoints[key] = owner{id, m.get("endpoint").Line}
 			}
 			a.Endpoint = v
+			d.checkNodePhone(m.get("endpoint"), field(path, "endpoint"), v, c)
+		}
+		if node := d.agentNode(m.get("node"), field(path, "node"), c); node != "" && idOK {
+			if c.AgentNodes == nil {
+				c.AgentNodes = map[string]string{}
+			}
+			c.AgentNodes[id] = node
 		}
 		a.Skills = d.skills(m.get("skills"), field(path, "skills"))
 		qp := field(path, "queues")

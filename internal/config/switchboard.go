@@ -47,11 +47,15 @@ const (
 
 // Config is the daemon's configuration (switchboard.yaml).
 type Config struct {
-	Node     string // this Asterisk node's name; ids carry it
-	ARI      ARI
-	HTTP     HTTP
-	Log      Log
-	Database Database
+	Node string // this Asterisk node's name; ids carry it (with nodes:, the router's name)
+	ARI  ARI
+	// Nodes are the Asterisk nodes of nodes: (nodes.go), nil without it; with one, ARI is set
+	// from it. AgentNodes is each agent's node: (the node of its phone), by agent id.
+	Nodes      []Node
+	AgentNodes map[string]string
+	HTTP       HTTP
+	Log        Log
+	Database   Database
 	// Queues and Agents are ready for acd.Engine.AddQueue and AddAgent, in file order (add every
 	// queue before the agents).
 	Queues []acd.QueueConfig
@@ -233,6 +237,13 @@ func (c *Config) Snapshot() []byte { return append([]byte(nil), c.raw...) }
 // LoadEnv fills what only the environment may hold: the ARI credentials (ARI_USER and
 // ARI_PASSWORD, both required) and DATABASE_URL (optional). getenv is os.Getenv in the daemon.
 func (c *Config) LoadEnv(getenv func(string) string) error {
+	if len(c.Nodes) > 0 {
+		c.Database.URL = getenv(EnvDatabaseURL)
+		if err := c.loadNodesEnv(getenv); err != nil {
+			return err
+		}
+		return c.LoadSoftphoneEnv(getenv)
+	}
 	c.ARI.User, c.ARI.Password = getenv(EnvARIUser), getenv(EnvARIPassword)
 	c.Database.URL = getenv(EnvDatabaseURL)
 	var missing []string
@@ -287,7 +298,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	c.Callbacks = defaultCallbacks()
 	root, flows := d.splitKey(root, "flows") // decoded apart, so the rest reads as before flows existed
 	root, c.Dispositions = d.dispositionsSection(root)
-	m := d.mapping(root, "", "node", "ari", "http", "log", "database", "queues", "agents", "agents_login", "desk_login", "desk_endpoints", "show_monitored", "dids", "hours", "ivr", "crm", "recordings", "callbacks", "timezone", "softphone")
+	m := d.mapping(root, "", "node", "ari", "nodes", "http", "log", "database", "queues", "agents", "agents_login", "desk_login", "desk_endpoints", "show_monitored", "dids", "hours", "ivr", "crm", "recordings", "callbacks", "timezone", "softphone")
 	if !m.ok {
 		return c
 	}
@@ -303,6 +314,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		c.Node = v
 	}
 	d.ari(m.get("ari"), &c.ARI)
+	d.nodesSection(m.get("nodes"), mappingValue(m.get("ari"), "url"), c)
 	d.http(m.get("http"), &c.HTTP)
 	d.log(m.get("log"), &c.Log)
 	d.database(m.get("database"), &c.Database)

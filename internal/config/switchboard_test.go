@@ -304,7 +304,7 @@ func TestLoadConfigBad(t *testing.T) {
 		{"syntax", "queues: [\n", []string{"sb.yaml:1: did not find expected node content"}},
 		{"no queues", "node: x\n", []string{`sb.yaml:1: missing required key "queues"`}},
 		{"empty queues", "queues: []\n", []string{"sb.yaml:1: queues: at least one queue is required"}},
-		{"unknown keys", `nodes: x
+		{"unknown keys", `nodez: x
 ari: {url: "http://h/ari", apps: x}
 http: {port: 1}
 log: {colour: true}
@@ -312,7 +312,7 @@ database: {host: x}
 ` + okConfig + `hours:
   h: {timezone: UTC, weekly: {}, closed: {message: m}, open: {}}
 `, []string{
-			`sb.yaml:1: unknown key "nodes" (known: node, ari, http, log, database, queues, agents, agents_login, desk_login, desk_endpoints, show_monitored, dids, hours, ivr, crm, recordings, callbacks, timezone, softphone)`,
+			`sb.yaml:1: unknown key "nodez" (known: node, ari, nodes, http, log, database, queues, agents, agents_login, desk_login, desk_endpoints, show_monitored, dids, hours, ivr, crm, recordings, callbacks, timezone, softphone)`,
 			`sb.yaml:2: ari: unknown key "apps" (known: url, app, max_conns)`,
 			`sb.yaml:3: http: unknown key "port" (known: listen, public_url, read_header_timeout, read_timeout, write_timeout, idle_timeout, stream_write_timeout, streams_per_session, streams_per_user, trusted_proxies)`,
 			`sb.yaml:4: log: unknown key "colour" (known: format, level)`,

@@ -167,6 +167,14 @@ func (r *connector) settings(queue string) QueueSettings {
 
 // offered rings the reserved agent's endpoint into the application.
 func (r *connector) offered(c *call, ev acd.CallOffered) {
+	nodes := r.u.recon
+	if !nodes.offerElsewhere(c, ev.Agent, ev.Endpoint) {
+		return
+	}
+	endpoint, dialErr := ev.Endpoint, error(nil)
+	if nodes.multiNode() {
+		endpoint, dialErr = nodes.dialString(ev.Endpoint, nodes.callNode(c), nodes.phoneNode(ev.Endpoint))
+	}
 	c.offer.attempt++
 	agentChan := agentChanID(c.baseChan(), c.offer.attempt)
 	c.offer.offerChan, c.offer.offerAgent = agentChan, ev.Agent
@@ -180,7 +188,7 @@ func (r *connector) offered(c *call, ev acd.CallOffered) {
 		start = c.info.arrived // offered on arrival: count the router's own queueing too
 	}
 	timeout := ev.Deadline.Sub(r.clock.Now()) + r.cfg.RingMargin
-	o := Originate{Endpoint: ev.Endpoint, ChannelID: agentChan, AppArgs: "agent," + c.id, CallerID: c.info.number, Timeout: timeout}
+	o := Originate{Endpoint: endpoint, ChannelID: agentChan, AppArgs: "agent," + c.id, CallerID: c.info.number, Timeout: timeout}
 	if c.dialing() == nil {
 		// What a restarted router needs to re-attach the call once this leg is bridged with
 		// the caller (reconcile.go), set by the originate itself: no request at the answer.
@@ -194,8 +202,12 @@ func (r *connector) offered(c *call, ev acd.CallOffered) {
 		if r.hooks.latency != nil {
 			r.hooks.latency(d)
 		}
-		if err := r.tel.Originate(ctx, o); err != nil {
-			r.log.Warn("originate failed", "call", c.id, "agent", ev.Agent, "endpoint", ev.Endpoint, "err", err)
+		err := dialErr
+		if err == nil {
+			err = r.tel.Originate(ctx, o)
+		}
+		if err != nil {
+			r.log.Warn("originate failed", "call", c.id, "agent", ev.Agent, "endpoint", o.Endpoint, "err", err)
 			r.post(func() { r.u.lnk.originateFailed(c, agentChan, ev.Agent, err) })
 			return
 		}

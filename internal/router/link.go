@@ -36,6 +36,11 @@ type linker struct {
 	calls map[string]*call // the owner's
 	chans map[string]*call // the owner's
 	link  link
+	// With several nodes (nodes.go): the nodes in order, their links by name, and what
+	// says which node a phone is on.
+	order []NodeConfig
+	nodes map[string]*nodeLink
+	topo  NodeTelephony
 }
 
 // link is the owner's view of the event link and of offering.

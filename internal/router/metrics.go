@@ -22,6 +22,12 @@ type metrics struct {
 	slGoal       *prometheus.Desc
 }
 
+// nodeMetrics reports each Asterisk node of a router over several from the snapshot.
+type nodeMetrics struct {
+	r                    *Router
+	ready, calls, agents *prometheus.Desc
+}
+
 func newMetrics(r *Router, reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		r: r,
@@ -57,8 +63,15 @@ func newMetrics(r *Router, reg prometheus.Registerer) *metrics {
 			[]string{"queue", "window"}, nil),
 		slGoal: prometheus.NewDesc("switchboard_queue_service_level_goal", "The queue's service-level goal, 0-1.", []string{"queue"}, nil),
 	}
+	nm := &nodeMetrics{r: r,
+		ready: prometheus.NewDesc("switchboard_node_ready",
+			"1 while the router sees the Asterisk node (event link up and reconciled); only with several nodes.", []string{"node"}, nil),
+		calls: prometheus.NewDesc("switchboard_node_calls", "The router's calls whose caller is on the node; only with several nodes.", []string{"node"}, nil),
+		agents: prometheus.NewDesc("switchboard_node_agents",
+			"Logged-in agents whose phone is on the node; only with several nodes.", []string{"node"}, nil),
+	}
 	if reg != nil {
-		reg.MustRegister(m.offered, m.answered, m.abandoned, m.wait, m.offerLatency, m.setup, m)
+		reg.MustRegister(m.offered, m.answered, m.abandoned, m.wait, m.offerLatency, m.setup, m, nm)
 	}
 	return m
 }
@@ -103,5 +116,29 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, st := range acd.AgentStates() {
 		ch <- prometheus.MustNewConstMetric(m.agents, prometheus.GaugeValue, float64(s.Agents[st]), st.String())
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (m *nodeMetrics) Describe(ch chan<- *prometheus.Desc) {
+	ch <- m.ready
+	ch <- m.calls
+	ch <- m.agents
+}
+
+// Collect implements prometheus.Collector: nothing with one node.
+func (m *nodeMetrics) Collect(ch chan<- prometheus.Metric) {
+	s := m.r.Snapshot()
+	if s == nil {
+		return
+	}
+	for _, n := range s.Nodes {
+		ready := 0.0
+		if n.Ready {
+			ready = 1
+		}
+		ch <- prometheus.MustNewConstMetric(m.ready, prometheus.GaugeValue, ready, n.Name)
+		ch <- prometheus.MustNewConstMetric(m.calls, prometheus.GaugeValue, float64(n.Calls), n.Name)
+		ch <- prometheus.MustNewConstMetric(m.agents, prometheus.GaugeValue, float64(n.Agents), n.Name)
 	}
 }

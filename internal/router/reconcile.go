@@ -18,9 +18,13 @@ import (
 // with their agent first, then waiting callers with their original enqueue time and priority.
 // Leftovers (agent channels and call bridges of nothing) are cleaned up, and the store is
 // told which calls are still up (Journal.Reconciled).
-func (r *reconciler) reconcile(attempt int) {
+func (r *reconciler) reconcile(attempt int) { r.reconcileNode("", attempt) }
+
+// reconcileNode reconciles one node of several ("": the router's only node): only that
+// node's calls and channels are looked at.
+func (r *reconciler) reconcileNode(node string, attempt int) {
 	ctx := r.u.lnk.link.context()
-	v, ok := r.lookAtAsterisk(ctx, attempt)
+	v, ok := r.lookAtAsterisk(ctx, node, attempt)
 	if !ok {
 		return
 	}
@@ -30,7 +34,7 @@ func (r *reconciler) reconcile(attempt int) {
 	for id := range r.chans {
 		held[id] = true
 	}
-	r.catchUp(v)
+	r.catchUp(v, node)
 	r.flush()
 	adopted := r.adoptOrphans(ctx, v, held)
 	r.cleanLeftovers(v)
@@ -42,9 +46,13 @@ func (r *reconciler) reconcile(attempt int) {
 		}
 		r.hooks.journal.Reconciled(live, r.clock.Now())
 	}
-	r.u.lnk.linkReconciled(attempt)
+	if node == "" {
+		r.u.lnk.linkReconciled(attempt)
+	} else {
+		r.nodeBack(node, attempt)
+	}
 	r.reconciled.Add(1)
-	r.log.Info("reconciled", "attempt", attempt, "channels", len(v.inApp), "adopted", adopted, "calls", len(r.calls))
+	r.log.Info("reconciled", "node", node, "attempt", attempt, "channels", len(v.inApp), "adopted", adopted, "calls", len(r.calls))
 }
 
 // asteriskView is what Asterisk reports at a reconciliation.
@@ -58,8 +66,18 @@ type asteriskView struct {
 
 // lookAtAsterisk reads the application's channels and bridges; when it cannot, it schedules
 // the reconciliation again and returns false.
-func (r *reconciler) lookAtAsterisk(ctx context.Context, attempt int) (*asteriskView, bool) {
-	inApp, bridges, err := r.tel.AppState(ctx)
+func (r *reconciler) lookAtAsterisk(ctx context.Context, node string, attempt int) (*asteriskView, bool) {
+	tel := r.tel
+	if node != "" {
+		nt, _ := r.tel.(NodeTelephony)
+		t, ok := nt.Node(node)
+		if !ok {
+			r.log.Error("reconcile: no such node", "node", node)
+			return nil, false
+		}
+		tel = t
+	}
+	inApp, bridges, err := tel.AppState(ctx)
 	if err != nil {
 		// Asterisk registers the application just after the websocket upgrade, so the first
 		// look can miss it; anything else is worth an error.
@@ -68,16 +86,16 @@ func (r *reconciler) lookAtAsterisk(ctx context.Context, attempt int) (*asterisk
 			level = slog.LevelInfo
 		}
 		r.log.Log(context.Background(), level, "reconcile: application state; retrying", "err", err)
-		r.u.ex.after(200*time.Millisecond, func() { r.post(func() { r.reconcile(attempt) }) })
+		r.u.ex.after(200*time.Millisecond, func() { r.post(func() { r.reconcileNode(node, attempt) }) })
 		return nil, false
 	}
-	all, err := r.tel.Channels(ctx)
+	all, err := tel.Channels(ctx)
 	if err != nil {
 		r.log.Error("reconcile: channels", "err", err)
-		r.u.ex.after(time.Second, func() { r.post(func() { r.reconcile(attempt) }) })
+		r.u.ex.after(time.Second, func() { r.post(func() { r.reconcileNode(node, attempt) }) })
 		return nil, false
 	}
-	everyBridge, err := r.tel.ListBridges(ctx)
+	everyBridge, err := tel.ListBridges(ctx)
 	if err != nil {
 		r.log.Warn("reconcile: bridges", "err", err) // only the application's are looked at
 	}
@@ -103,7 +121,7 @@ func (r *reconciler) lookAtAsterisk(ctx context.Context, attempt int) (*asterisk
 		if strings.HasPrefix(b, "sb-hold-") {
 			r.u.conn.holds[b] = true
 		}
-		members, err := r.tel.BridgeChannels(ctx, b)
+		members, err := tel.BridgeChannels(ctx, b)
 		if err != nil {
 			r.log.Warn("reconcile: bridge", "bridge", b, "err", err)
 			continue
@@ -132,11 +150,14 @@ func (r *reconciler) callBridgesOutside(v *asteriskView, all map[string][]string
 	}
 }
 
-// catchUp applies to the calls the router holds what happened to their channels while it was
-// not listening.
-func (r *reconciler) catchUp(v *asteriskView) {
+// catchUp applies to the calls the router holds (those of node, unless "") what happened to
+// their channels while it was not listening.
+func (r *reconciler) catchUp(v *asteriskView, node string) {
 	app, exists := v.app, v.exists
 	for _, c := range r.snapshotCalls() {
+		if node != "" && r.callNode(c) != node {
+			continue
+		}
 		if c.callerChan != "" && !app[c.callerChan] {
 			r.u.lines.onChannelGone(c.callerChan, 0, true)
 			continue

@@ -1,4 +1,5 @@
-// Package router runs calls: it joins the acd engine to an Asterisk node. One owner goroutine
+// Package router runs calls: it joins the acd engine to an Asterisk node, or to several
+// (nodes.go: one engine, each node's link reconciled on its own). One owner goroutine
 // holds the engine and the calls and takes, in order, Asterisk's events (the router's own
 // types, decoded by the adapter), timer expiries and requests from the API; what it decides is
 // carried out on Asterisk by one worker per call, so a slow request holds up only its own call.
@@ -318,7 +319,7 @@ type Recalled struct {
 	EnqueuedAt time.Time
 }
 
-// Router runs one Asterisk node's calls: the owner loop and the state it alone touches, and
+// Router runs the calls of one Asterisk node, or of several: the owner loop and the state it alone touches, and
 // the units (units.go) that do the rest of the work.
 type Router struct {
 	cfg     Config
@@ -401,6 +402,9 @@ func New(cfg Config, tel Telephony, opt Options) (*Router, error) {
 	}
 	r.eng = eng
 	r.u = newUnits(r, opt)
+	if nt, ok := tel.(NodeTelephony); ok && len(nt.Nodes()) > 1 {
+		r.u.lnk.topo, r.u.lnk.order = nt, nt.Nodes() // several nodes (nodes.go)
+	}
 	r.ctl = newControls(r)
 	eng.Hold() // until the first reconciliation (link.go)
 	for _, q := range cfg.Queues {
@@ -453,6 +457,10 @@ func (r *Router) Deliver(ev Event) {
 // Connected queues a reconciliation: the websocket (re)connected. Offers resume once it
 // is done (link.go).
 func (r *Router) Connected(attempt int) {
+	if r.u.recon.multiNode() {
+		NodeSink(r, r.u.lnk.order[0].Name).Connected(attempt)
+		return
+	}
 	r.post(func() {
 		r.u.lnk.linkConnected(attempt)
 		r.u.recon.reconcile(attempt)
@@ -558,6 +566,15 @@ type Snapshot struct {
 	Queues []acd.QueueStats
 	Agents map[acd.AgentState]int
 	Calls  int
+	Nodes  []NodeStatus // with several nodes, in the configuration's order
+}
+
+// NodeStatus is one Asterisk node as the router sees it.
+type NodeStatus struct {
+	Name   string
+	Ready  bool // connected and reconciled
+	Calls  int  // the router's calls whose caller is on the node
+	Agents int  // logged-in agents whose phone is on the node
 }
 
 // Snapshot returns the latest statistics copy.
@@ -580,5 +597,6 @@ func (r *Router) refreshSnapshot(force bool) {
 			s.Agents[v.State]++
 		}
 	}
+	s.Nodes = r.u.recon.nodeStatus()
 	r.loop.stats.snap.Store(s)
 }

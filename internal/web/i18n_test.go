@@ -108,6 +108,7 @@ func TestCatalogueKeysUsed(t *testing.T) {
 		used[k] = true
 	}
 	used["js.reason."+acd.ReasonNotReady] = true // the engine's pause of an agent who just logged in
+	used["js.reason."+acd.ReasonNodeDown] = true // the router's pause of an agent whose node is down
 	for _, k := range crmRuntimeKeys() {
 		used[k] = true
 	}

@@ -83,6 +83,24 @@ func (s *server) rows(r *http.Request, view ViewOptions) []QueueRow {
 	return out
 }
 
+// nodes are the Asterisk nodes for the session: names and states for every viewer, calls
+// and agents (which span every queue) for an admin alone; nil with one node.
+func (s *server) nodes(r *http.Request) []NodeStatus {
+	live := s.opt.Live().Nodes
+	if len(live) == 0 {
+		return nil
+	}
+	admin := sessionFrom(r.Context()).User.Role == "admin"
+	out := make([]NodeStatus, len(live))
+	for i, n := range live {
+		out[i] = NodeStatus{Name: n.Name, Ready: n.Ready}
+		if admin {
+			out[i].Calls, out[i].Agents = n.Calls, n.Agents
+		}
+	}
+	return out
+}
+
 // callbackCounts asks the store for the callbacks pending at most every two seconds, however
 // many wallboards are open; nil when unknown.
 func (s *server) callbackCounts(ctx context.Context) map[string]int {
@@ -200,6 +218,10 @@ func (s *server) streamQueues(w http.ResponseWriter, r *http.Request) {
 	for {
 		b, _ := json.Marshal(s.rows(r, view))
 		msg := event("queues", b)
+		if nodes := s.nodes(r); nodes != nil && r.URL.Query().Get("view") != "tv" {
+			b, _ := json.Marshal(nodes)
+			msg = append(msg, event("nodes", b)...)
+		}
 		if grid {
 			if rows, err := s.scopedAgents(r); err == nil {
 				b, _ := json.Marshal(rows)

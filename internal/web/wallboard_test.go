@@ -280,3 +280,48 @@ func TestReportsNameAgents(t *testing.T) {
 		t.Fatalf("csv: %d %s", code, body)
 	}
 }
+
+// With several Asterisk nodes the wallboard's stream names each node and whether the router
+// sees it; an admin also sees its calls and agents, a supervisor (whose scope is some
+// queues) not. One node: no such event.
+func TestWallboardStreamNodes(t *testing.T) {
+	calls, agents := 3, 2
+	nodes := []NodeStatus{{Name: "pbx-a", Ready: true, Calls: &calls, Agents: &agents}, {Name: "pbx-b", Calls: &calls, Agents: &agents}}
+	for _, tc := range []struct {
+		user  string
+		nodes []NodeStatus
+		want  string
+	}{
+		{"root", nodes, `[{"name":"pbx-a","ready":true,"calls":3,"agents":2},{"name":"pbx-b","ready":false,"calls":3,"agents":2}]`},
+		{"sue", nodes, `[{"name":"pbx-a","ready":true},{"name":"pbx-b","ready":false}]`},
+		{"root", nil, ""},
+	} {
+		live := Live{At: time.Now(), Queues: []acd.QueueStats{{Queue: "billing"}}, Nodes: tc.nodes}
+		s := newSite(t)
+		s.ts.Close()
+		s.ts = httptest.NewServer(Handler(Options{Users: testUsers("sue", "root"), Live: func() Live { return live },
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+		t.Cleanup(s.ts.Close)
+		c := s.client()
+		s.login(c, tc.user, tc.user+"-pass")
+		resp := s.openStream(c, "/api/queues/stream")
+		sc := bufio.NewScanner(resp.Body)
+		got, event, queues := "", "", 0
+		for queues < 2 && sc.Scan() {
+			line := sc.Text()
+			if e, ok := strings.CutPrefix(line, "event: "); ok {
+				event = e
+				if e == "queues" {
+					queues++
+				}
+			}
+			if d, ok := strings.CutPrefix(line, "data: "); ok && event == "nodes" {
+				got = d
+			}
+		}
+		resp.Body.Close()
+		if got != tc.want {
+			t.Errorf("%s with %d nodes: nodes event %q, want %q", tc.user, len(tc.nodes), got, tc.want)
+		}
+	}
+}

@@ -71,6 +71,16 @@ type Live struct {
 	At     time.Time
 	Queues []acd.QueueStats
 	Agents map[acd.AgentState]int
+	Nodes  []NodeStatus // with several Asterisk nodes
+}
+
+// NodeStatus is one Asterisk node on the wallboard: whether the router sees it and, for an
+// admin (they span every queue), its calls and logged-in agents.
+type NodeStatus struct {
+	Name   string `json:"name"`
+	Ready  bool   `json:"ready"`
+	Calls  *int   `json:"calls,omitempty"`
+	Agents *int   `json:"agents,omitempty"`
 }
 
 // Options configure the server.

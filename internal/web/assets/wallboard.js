@@ -312,6 +312,22 @@
     if (body) keyed(body, "call", rows, (c) => c.id, makeCall, fillCall, t("js.nocall"), 5);
   }
 
+  // renderNodes shows each Asterisk node (only with several): connected or down, and for an
+  // admin its calls and agents.
+  function renderNodes(rows) {
+    const p = $("nodes");
+    p.hidden = rows.length === 0;
+    rebuild(p, JSON.stringify(rows), () => {
+      const f = document.createDocumentFragment();
+      for (const n of rows) {
+        let text = n.ready ? t("js.wall.node.up", n.name) : t("js.wall.node.down", n.name);
+        if (n.calls !== undefined) text += " (" + t("js.wall.node.counts", n.calls, n.agents) + ")";
+        f.append(el("span", n.ready ? "node" : "node down", text), " ");
+      }
+      return f;
+    });
+  }
+
   const q = $("queues").dataset.stream;
-  wallStream("/api/queues/stream" + (q ? "?" + q : ""), { queues: renderQueues, agents: renderAgents, waiting: renderWaiting });
+  wallStream("/api/queues/stream" + (q ? "?" + q : ""), { queues: renderQueues, agents: renderAgents, waiting: renderWaiting, nodes: renderNodes });
 })();
