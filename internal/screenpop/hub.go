@@ -237,6 +237,15 @@ func (h *Hub) onEvent(ev acd.Event) {
 		c.agent, c.waited = ev.Agent, ev.Waited
 		h.remember(ev.Agent, Facts{CallID: c.rec.ID, Caller: c.rec.Number, Queue: c.rec.Queue})
 		h.pop(c, KindAnswered, ev.At)
+	case acd.CallDialed: // an agent's outbound call: its pop is the answered one's
+		c := h.call(ev.Call)
+		c.agent = ev.Agent
+		if !c.enqueued {
+			c.enqueued = true
+			h.enrich(c)
+		}
+		h.remember(ev.Agent, Facts{CallID: c.rec.ID, Caller: c.rec.Number, Queue: c.rec.Queue})
+		h.pop(c, KindAnswered, ev.At)
 	case acd.CallTransferred:
 		if c := h.calls[ev.Call]; c != nil {
 			c.agent, c.rec.Queue = ev.Agent, ev.To // the queue it goes to, before it is enqueued there
