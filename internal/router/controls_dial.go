@@ -80,7 +80,7 @@ func isOutboundChan(id string) bool { return strings.HasPrefix(id, obChanPrefix)
 func isDialedChan(id string) bool { return isCallbackChan(id) || isOutboundChan(id) }
 
 // Dial calls number (normalised as callbacks' numbers are) for agent, who must be logged in
-// and not on a call: the agent's phone first, then the customer. It returns the call's id;
+// and not on a call (a wrap-up ends): the agent's phone first, then the customer. It returns the call's id;
 // DialStatus follows it until it connects or ends. Errors carry acd codes and catalogue keys.
 func (k *Controls) Dial(ctx context.Context, agent, number string) (string, error) {
 	x := k.c
@@ -175,13 +175,21 @@ func (x *controls) dial(agent, e164 string) (string, error) {
 		return "", &acd.Error{Code: acd.EConflict, Message: "agent " + agent + " is logged out", Key: "desk.err.logged_out"}
 	case v.State == acd.Paused && v.Reason == reasonOutbound:
 		return "", &acd.Error{Code: acd.EConflict, Message: "agent " + agent + " is dialing already", Key: "desk.err.dialing"}
-	case v.State != acd.Available && v.State != acd.Paused:
+	case v.State != acd.Available && v.State != acd.Paused && v.State != acd.WrapUp:
 		return "", &acd.Error{Code: acd.EConflict, Message: "agent " + agent + " is " + v.State.String() + "; dial after the call",
 			Key: "desk.err.dial_on_call"}
 	case len(v.Queues) == 0:
 		return "", &acd.Error{Code: acd.EConflict, Message: "agent " + agent + " serves no queue to count the call in", Key: "desk.err.dial_queue"}
 	case v.Endpoint == "":
 		return "", &acd.Error{Code: acd.EConflict, Message: "agent " + agent + " has no phone", Key: "desk.err.logged_out"}
+	}
+	if v.State == acd.WrapUp {
+		// Dialing ends the wrap-up (refused while its disposition is due): the agent calls
+		// the customer of the pop back, say.
+		if err := x.eng.Ready(agent); err != nil {
+			return "", err
+		}
+		v.State = acd.Available
 	}
 	if err := x.eng.Pause(agent, reasonOutbound); err != nil {
 		return "", err
