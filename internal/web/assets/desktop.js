@@ -344,7 +344,13 @@
   // The pop stream: the browser reconnects by itself; one closed for good is opened again.
   function openPops() {
     const es = new EventSource("/api/agent/pop/stream");
-    es.addEventListener("pop", (e) => { try { onPop(JSON.parse(e.data)); } catch (err) { /* a bad event is skipped */ } });
+    es.addEventListener("pop", (e) => {
+      let p;
+      try { p = JSON.parse(e.data); } catch (err) { return; /* a bad event is skipped */ }
+      onPop(p);
+      // The browser phone counts an offer down with its queue's ring time (softphone.js).
+      window.dispatchEvent(new CustomEvent("sb-pop", { detail: p }));
+    });
     es.addEventListener("open", () => online("stream", true));
     es.addEventListener("error", () => {
       online("stream", false);
