@@ -13,6 +13,7 @@ import (
 	"switchboard/acd"
 	"switchboard/acd/calllog"
 	"switchboard/crm"
+	"switchboard/internal/account"
 	"switchboard/internal/ariemu"
 	"switchboard/internal/config"
 	"switchboard/internal/testkit"
@@ -252,8 +253,19 @@ func ctlMonitorSteps(t *testing.T, step func(string, func(*testing.T)), run func
 		})
 	}
 	step("supervisor listens, whispers, barges in and stops", func(t *testing.T) {
+		// Her phone is kept in her profile: the wallboard has it ready.
+		u, err := d.store.UserByName(context.Background(), "sue")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.store.SetProfile(context.Background(), u.ID, account.Profile{MonitorPhone: "PJSIP/2901"}); err != nil {
+			t.Fatal(err)
+		}
 		signIn(t, sue, "sue")
-		run(t, sue, "her phone", chromedp.WaitVisible(css(row+`.ctl-mon-monitor`)), chromedp.SetValue(css(`#ctl-mon-phone`), "PJSIP/2901"))
+		run(t, sue, "her phone", chromedp.WaitVisible(css(row+`.ctl-mon-monitor`)))
+		if v := getText(t, sue, `document.getElementById("ctl-mon-phone").value`); v != "PJSIP/2901" {
+			t.Fatalf("the wallboard's phone %q, want her profile's", v)
+		}
 		clickRow(t, sue, row+`.ctl-mon-monitor`)
 		run(t, sue, "listening", chromedp.WaitVisible(css(`#ctl-mon-stop`)))
 		snoop(t, "none")
