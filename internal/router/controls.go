@@ -151,7 +151,7 @@ func (x *controls) prune() {
 func (k *Controls) Hangup(ctx context.Context, agent, callID string) error {
 	x := k.c
 	cancelled := make(chan bool, 1)
-	x.post(func() { cancelled <- x.cancelDial(agent, callID) })
+	x.post(func() { cancelled <- x.out().cancelDial(agent, callID) })
 	select {
 	case ok := <-cancelled:
 		if ok {

@@ -74,6 +74,11 @@ type outDial struct {
 	agentUp   bool
 }
 
+// outbound is the controls' side of outbound calls; its state is the controls' (dials, legs).
+type outbound struct{ *controls }
+
+func (x *controls) out() outbound { return outbound{x} }
+
 func isOutboundChan(id string) bool { return strings.HasPrefix(id, obChanPrefix) }
 
 // isDialedChan tells the channels the router dialed to a customer (callbacks, outbound calls).
@@ -83,7 +88,7 @@ func isDialedChan(id string) bool { return isCallbackChan(id) || isOutboundChan(
 // and not on a call (a wrap-up ends): the agent's phone first, then the customer. It returns the call's id;
 // DialStatus follows it until it connects or ends. Errors carry acd codes and catalogue keys.
 func (k *Controls) Dial(ctx context.Context, agent, number string) (string, error) {
-	x := k.c
+	x := k.c.out()
 	e164, err := x.dialNumber(number)
 	if err != nil {
 		return "", err
@@ -146,7 +151,7 @@ var dialNumberErrors = []struct {
 
 // dialNumber normalises a number to dial, with Dialer.Number (the callbacks' policy) or, without
 // one, as an international number.
-func (x *controls) dialNumber(raw string) (string, error) {
+func (x outbound) dialNumber(raw string) (string, error) {
 	norm := x.cfg.Dialer.Number
 	if norm == nil {
 		norm = func(s string) (string, error) { return callback.Normalize(s, "") }
@@ -166,7 +171,7 @@ func (x *controls) dialNumber(raw string) (string, error) {
 }
 
 // dial starts agent's dial of e164, on the owner.
-func (x *controls) dial(agent, e164 string) (string, error) {
+func (x outbound) dial(agent, e164 string) (string, error) {
 	v, ok := x.eng.Agent(agent)
 	switch {
 	case !ok:
@@ -214,7 +219,7 @@ func (x *controls) dial(agent, e164 string) (string, error) {
 	return d.Call, nil
 }
 
-func (x *controls) dialRing() time.Duration {
+func (x outbound) dialRing() time.Duration {
 	if t := x.cfg.Dialer.RingTimeout; t > 0 {
 		return t
 	}
@@ -222,7 +227,7 @@ func (x *controls) dialRing() time.Duration {
 }
 
 // dialOf is the dial under way a channel belongs to, or nil.
-func (x *controls) dialOf(ch string) *outDial {
+func (x outbound) dialOf(ch string) *outDial {
 	agent, ok := strings.CutPrefix(x.legs[ch], "ob:")
 	if !ok {
 		return nil
@@ -235,7 +240,7 @@ func (x *controls) dialOf(ch string) *outDial {
 }
 
 // outboundStasis: a leg of a dial answered and entered the application. On the owner.
-func (x *controls) outboundStasis(ch, callID string) {
+func (x outbound) outboundStasis(ch, callID string) {
 	d := x.dialOf(ch)
 	switch {
 	case d == nil || d.Call != callID:
@@ -250,7 +255,7 @@ func (x *controls) outboundStasis(ch, callID string) {
 }
 
 // dialAgentAnswered bridges the agent's leg and dials the customer.
-func (x *controls) dialAgentAnswered(d *outDial) {
+func (x outbound) dialAgentAnswered(d *outDial) {
 	d.agentUp, d.State = true, DialCustomerRinging
 	endpoint := "PJSIP/" + d.Number
 	if x.cfg.Dialer.Endpoint != nil {
@@ -281,7 +286,7 @@ func (x *controls) dialAgentAnswered(d *outDial) {
 }
 
 // dialConnected: the customer answered. The call becomes a connected call of the agent.
-func (x *controls) dialConnected(d *outDial) {
+func (x outbound) dialConnected(d *outDial) {
 	now := x.clock.Now()
 	req := acd.CallRequest{ID: d.Call, Queue: d.queue, EnqueuedAt: now, Data: map[string]string{"direction": "outbound"}}
 	if err := x.eng.Adopt(req, d.agent, now); err != nil {
@@ -318,7 +323,7 @@ func (x *controls) dialConnected(d *outDial) {
 }
 
 // outboundGone: a leg of a dial not connected yet left. On the owner.
-func (x *controls) outboundGone(ch string, cause int) {
+func (x outbound) outboundGone(ch string, cause int) {
 	d := x.dialOf(ch)
 	delete(x.legs, ch)
 	if d == nil {
@@ -348,7 +353,7 @@ func legReason(cause int, busy, noAnswer, failed string) string {
 
 // dialOver ends a dial that did not connect: its legs and bridge go, and the agent gets back
 // the state they had. On the owner.
-func (x *controls) dialOver(d *outDial, why string) {
+func (x outbound) dialOver(d *outDial, why string) {
 	if d.State == DialEnded || d.State == DialConnected {
 		return
 	}
@@ -376,7 +381,7 @@ func (x *controls) dialOver(d *outDial, why string) {
 }
 
 // cancelDial ends agent's dial of callID that is not connected yet; false when there is none.
-func (x *controls) cancelDial(agent, callID string) bool {
+func (x outbound) cancelDial(agent, callID string) bool {
 	d := x.dials[agent]
 	if d == nil || d.Call != callID || d.State == DialEnded || d.State == DialConnected {
 		return false

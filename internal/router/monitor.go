@@ -268,7 +268,7 @@ func (x *controls) stasisStart(chanID, kind string, args []string) bool {
 		x.consultAnswered(chanID, id)
 		return true
 	case "outbound":
-		x.outboundStasis(chanID, id)
+		x.out().outboundStasis(chanID, id)
 		return true
 	case "snoop":
 		if x.legs[chanID] == "" || x.legs[chanID] != id {
@@ -302,7 +302,7 @@ func (x *controls) channelGone(chanID string, cause int) {
 	case strings.HasPrefix(id, "cs:"):
 		x.consultGone(chanID)
 	case strings.HasPrefix(id, "ob:"):
-		x.outboundGone(chanID, cause)
+		x.out().outboundGone(chanID, cause)
 	case id != "":
 		x.endMonitor(id)
 	}
