@@ -2,6 +2,8 @@ package web
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +11,7 @@ import (
 	"testing"
 
 	"switchboard/crm"
+	"switchboard/internal/store"
 )
 
 // An agent dials for themselves only: the session says who; a supervisor cannot; a number or
@@ -65,5 +68,27 @@ func TestDialRoutes(t *testing.T) {
 	}
 	if code, _ := s.send(sue, "GET", "/api/desk/call/dial", "", ""); code != http.StatusForbidden {
 		t.Fatalf("a supervisor: %d", code)
+	}
+}
+
+// A customer's page offers an agent to call each of the customer's phones; a supervisor, who
+// does not dial, is offered nothing.
+func TestCustomerPageOffersDial(t *testing.T) {
+	var m *store.CRM
+	s := newStoreSiteWith(t, func(o *Options, st *store.Store) {
+		m = st.CRM(store.CRMOptions{HomeCountry: "49"})
+		o.CRM, o.Controls, o.Desktop = m, &fakeControls{}, newMemDesktop()
+	})
+	c, err := m.CreateCustomer(context.Background(), crm.Customer{Name: "Ada", Phones: []string{"+4930111222"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := fmt.Sprintf("/customers/%d", c.ID)
+	if _, page := s.get(s.signIn("alice").c, path); !strings.Contains(page, `class="customer-dial" data-number="&#43;4930111222"`) ||
+		!strings.Contains(page, "/assets/dial.js") {
+		t.Fatalf("agent's customer page:\n%s", page)
+	}
+	if _, page := s.get(s.signIn("sue").c, path); strings.Contains(page, "customer-dial") || strings.Contains(page, "dial.js") {
+		t.Fatalf("supervisor's customer page offers to dial:\n%s", page)
 	}
 }

@@ -1,5 +1,5 @@
-// Outbound calls from the agent desktop: the Dial box and the "Call" buttons beside the
-// phones of the screen pop's customers (POST /api/desk/call/dial). The agent's phone rings
+// Outbound calls: the desktop's Dial box and the "Call" buttons beside the phones of the
+// screen pop's customers and of a customer's page (POST /api/desk/call/dial). The agent's phone rings
 // first, then the customer's; GET /api/desk/call/dial follows the dial until it connects (the
 // call controls then take over) or ends, saying why.
 (function () {
@@ -12,8 +12,8 @@
     const out = $("dial-status");
     if (!out) return;
     const dialing = st && (st.state === "agent" || st.state === "customer");
-    $("dial-cancel").hidden = !dialing;
-    $("dial-go").disabled = !!dialing;
+    if ($("dial-cancel")) $("dial-cancel").hidden = !dialing;
+    if ($("dial-go")) $("dial-go").disabled = !!dialing;
     out.dataset.state = (st && st.state) || "";
     out.dataset.reason = (st && st.reason) || "";
     if (!st || !st.state) return;
@@ -51,9 +51,10 @@
     if (st.state === "agent" || st.state === "customer") timer = setTimeout(follow, 1000);
   }
   async function dial(body) {
-    $("dial-go").disabled = true;
+    const go = $("dial-go") || { disabled: false };
+    go.disabled = true;
     const res = await send("POST", "/api/desk/call/dial", body);
-    $("dial-go").disabled = false;
+    go.disabled = false;
     if (!res.ok) return fail(res.message);
     call = res.data.call;
     show(res.data);
@@ -62,23 +63,24 @@
 
   function start() {
     const form = $("dial-form");
-    if (!form) return;
-    form.addEventListener("submit", (e) => {
-      e.preventDefault();
-      const n = $("dial-number").value.trim();
-      if (n) dial({ number: n });
-    });
-    $("dial-cancel").addEventListener("click", async () => {
+    if (form) {
+      form.addEventListener("submit", (e) => {
+        e.preventDefault();
+        const n = $("dial-number").value.trim();
+        if (n) dial({ number: n });
+      });
+    }
+    if ($("dial-cancel")) $("dial-cancel").addEventListener("click", async () => {
       if (!call) return;
       const res = await send("POST", "/api/desk/call/hangup", { call });
       if (!res.ok) return fail(res.message);
       follow();
     });
     document.addEventListener("click", (e) => {
-      const b = e.target.closest && e.target.closest("button.pop-dial");
+      const b = e.target.closest && e.target.closest("button.pop-dial, button.customer-dial");
       if (!b) return;
-      $("dial-number").value = b.dataset.number || "";
-      dial({ customer: Number(b.dataset.customer) });
+      if ($("dial-number")) $("dial-number").value = b.dataset.number || "";
+      dial(b.dataset.customer ? { customer: Number(b.dataset.customer) } : { number: b.dataset.number });
     });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
