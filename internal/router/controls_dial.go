@@ -288,7 +288,7 @@ func (x outbound) dialAgentAnswered(d *outDial) {
 // dialConnected: the customer answered. The call becomes a connected call of the agent.
 func (x outbound) dialConnected(d *outDial) {
 	now := x.clock.Now()
-	req := acd.CallRequest{ID: d.Call, Queue: d.queue, EnqueuedAt: now, Data: map[string]string{"direction": "outbound"}}
+	req := acd.CallRequest{ID: d.Call, Queue: d.queue, EnqueuedAt: now, Data: map[string]string{"direction": "outbound"}, Outbound: true}
 	if err := x.eng.Adopt(req, d.agent, now); err != nil {
 		x.log.Error("outbound: the engine did not take the call", "call", d.Call, "err", err)
 		x.dialOver(d, DialFailed)

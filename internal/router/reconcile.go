@@ -333,7 +333,7 @@ func (r *reconciler) reattach(o *orphan) bool {
 	number := ch.Number
 	if isOutboundChan(ch.ID) { // its number is the caller id shown to the customer: the record keeps the dialed one
 		c.info.outbound, number = true, ""
-		req.Data = map[string]string{"direction": "outbound"}
+		req.Data, req.Outbound = map[string]string{"direction": "outbound"}, true
 	}
 	r.u.ivr.arrived(c.id, number, ch.Exten) // the screen pop and the customer records learn the caller again
 	if err := r.eng.Adopt(req, o.agent, o.at); err != nil {
