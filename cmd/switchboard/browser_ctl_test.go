@@ -439,7 +439,9 @@ func ctlDialSteps(t *testing.T, step func(string, func(*testing.T)), run func(*t
 	step("agent dials a customer", func(t *testing.T) {
 		backToWork(t)
 		emu.SetCustomer("+4930777888", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond})
-		run(t, heidi, "dial +49 30 777888", chromedp.SetValue(css(`#dial-number`), "+49 30 777888"), chromedp.Click(css(`#dial-go`)),
+		// The desktop shows her available first: its status card settles, and the click lands.
+		run(t, heidi, "dial +49 30 777888", chromedp.WaitVisible(css(`#state[data-state="available"]`)),
+			chromedp.SetValue(css(`#dial-number`), "+49 30 777888"), chromedp.Click(css(`#dial-go`)),
 			chromedp.WaitVisible(css(`#dial-status[data-state="connected"]`)),
 			chromedp.WaitVisible(css(`#ctl-panel[data-call^="demo-sb-ob-"] #ctl-hangup`)))
 		id := getText(t, heidi, `document.getElementById("ctl-panel").dataset.call`)
@@ -479,7 +481,8 @@ func ctlDialSteps(t *testing.T, step func(string, func(*testing.T)), run func(*t
 	step("a busy number ends the dial", func(t *testing.T) {
 		backToWork(t)
 		emu.SetCustomer("+4930777999", ariemu.Phone{Behaviour: ariemu.PhoneBusy, AnswerAfter: 100 * time.Millisecond})
-		run(t, heidi, "dial a busy number", chromedp.SetValue(css(`#dial-number`), "+4930777999"), chromedp.Click(css(`#dial-go`)))
+		run(t, heidi, "dial a busy number", chromedp.WaitVisible(css(`#state[data-state="available"]`)),
+			chromedp.SetValue(css(`#dial-number`), "+4930777999"), chromedp.Click(css(`#dial-go`)))
 		status := `(s => s.dataset.state + "|" + s.dataset.reason + "|" + s.textContent)(document.getElementById("dial-status"))`
 		var last string
 		for end := time.Now().Add(testkit.Patience); !strings.HasPrefix(last, "ended|busy|"); time.Sleep(50 * time.Millisecond) {
