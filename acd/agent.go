@@ -77,6 +77,7 @@ type agent struct {
 	wrapCall  string    // the call being wrapped up
 	wrapQueue *queue
 	wrapTalk  float64 // seconds talked on the call being wrapped up
+	wrapOut   bool    // the call being wrapped up was the agent's outbound call: not the queue's
 	// disposed: the call being wrapped up has its disposition (Disposed); a queue that
 	// requires one keeps the agent in wrap-up until then.
 	disposed bool

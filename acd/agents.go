@@ -133,11 +133,15 @@ func (e *Engine) wrapUp(a *agent, c *call, talk time.Duration, now time.Time) {
 	a.call = nil
 	a.handled++
 	a.talk += talk
-	q.stats.talked(now, q, talk)
-	a.wrapCall, a.wrapQueue, a.disposed = c.id, q, false
+	if !c.outbound {
+		q.stats.talked(now, q, talk)
+	}
+	a.wrapCall, a.wrapQueue, a.wrapOut, a.disposed = c.id, q, c.outbound, false
 	wrap := q.cfg.WrapUp
 	if wrap <= 0 && !q.cfg.RequireDisposition {
-		q.hist.handled(talk.Seconds())
+		if !c.outbound {
+			q.hist.handled(talk.Seconds())
+		}
 		e.free(a, now)
 		return
 	}
@@ -149,7 +153,7 @@ func (e *Engine) wrapUp(a *agent, c *call, talk time.Duration, now time.Time) {
 
 func (e *Engine) endWrapUp(a *agent, now time.Time) {
 	e.timers.cancel(&a.timer)
-	if q := a.wrapQueue; q != nil {
+	if q := a.wrapQueue; q != nil && !a.wrapOut {
 		wrap := now.Sub(a.since)
 		q.stats.wrapped(now, q, wrap)
 		q.hist.handled(a.wrapTalk + wrap.Seconds())

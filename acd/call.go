@@ -23,6 +23,9 @@ type CallRequest struct {
 	// re-adopting a call after a restart or when a callback keeps the caller's place.
 	EnqueuedAt time.Time
 	Data       map[string]string // customer id, IVR inputs, language…
+	// Outbound marks an agent's own outbound call (Adopt): its talk and wrap-up count for the
+	// agent, not in the queue's statistics or its handle times (wait estimates).
+	Outbound bool
 }
 
 // call is a call's runtime state.
@@ -44,6 +47,7 @@ type call struct {
 	timer      timer
 	offerDue   bool // callback offer already signalled
 	parked     bool // not offered until Unpark (Park)
+	outbound   bool // an agent's own call: not in the queue's statistics (CallRequest.Outbound)
 }
 
 // before orders a queue: higher priority first, then earlier original enqueue, then arrival.

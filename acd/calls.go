@@ -348,7 +348,8 @@ func (e *Engine) Adopt(req CallRequest, agentID string, answeredAt time.Time) er
 	}
 	e.seq++
 	c := &call{id: req.ID, q: q, prio: int8(req.Priority), extra: extra, req: mergeReq(q.req, extra), seq: e.seq,
-		enqueuedAt: at, queuedAt: at, offeredAt: answeredAt, answeredAt: answeredAt, state: connected, agent: a, data: copyData(req.Data)}
+		enqueuedAt: at, queuedAt: at, offeredAt: answeredAt, answeredAt: answeredAt, state: connected, agent: a, data: copyData(req.Data),
+		outbound: req.Outbound}
 	c.timer.index = -1
 	c.timer.call = c
 	e.calls[c.id] = c

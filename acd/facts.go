@@ -62,19 +62,32 @@ type CallHandOverEnded struct {
 	Agent string
 }
 
+// CallDialed: an agent's outbound call reached the customer at Number; the owner adopted it
+// as connected to Agent from now, in Queue (the agent's), counted in no queue statistic.
+type CallDialed struct {
+	At     time.Time
+	Call   string
+	Queue  string
+	Agent  string
+	Number string
+}
+
 func (e CallArrived) Time() time.Time       { return e.At }
+func (e CallDialed) Time() time.Time        { return e.At }
 func (e CallHandedOver) Time() time.Time    { return e.At }
 func (e CallHandOverEnded) Time() time.Time { return e.At }
 func (e CallRouted) Time() time.Time        { return e.At }
 func (e CallGone) Time() time.Time          { return e.At }
 
 func (CallArrived) isEvent()       {}
+func (CallDialed) isEvent()        {}
 func (CallRouted) isEvent()        {}
 func (CallGone) isEvent()          {}
 func (CallHandedOver) isEvent()    {}
 func (CallHandOverEnded) isEvent() {}
 
 func (CallArrived) isFact()       {}
+func (CallDialed) isFact()        {}
 func (CallRouted) isFact()        {}
 func (CallGone) isFact()          {}
 func (CallHandedOver) isFact()    {}

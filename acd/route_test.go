@@ -506,6 +506,28 @@ func TestAdoptConnectedCall(t *testing.T) {
 	}
 }
 
+// An agent's outbound call counts for the agent, not in the queue's statistics or handle times.
+func TestAdoptOutboundNotCountedInQueue(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.queue(QueueConfig{Name: "q", WrapUp: 10 * time.Second})
+	h.must(h.e.AddAgent(AgentConfig{ID: "a", Queues: []Membership{{Queue: "q"}}}))
+	h.must(h.e.Login("a"))
+	h.must(h.e.Adopt(CallRequest{ID: "o1", Queue: "q", Outbound: true}, "a", t0))
+	h.advance(time.Minute)
+	h.must(h.e.Hangup("o1"))
+	h.advance(time.Minute) // the wrap-up ends
+	s, err := h.e.Stats("q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Today.Handled != 0 || s.Today.AHT != 0 {
+		t.Fatalf("queue stats count the outbound call: %+v", s)
+	}
+	if v, _ := h.e.Agent("a"); v.State != Available {
+		t.Fatalf("agent after the wrap-up: %+v", v)
+	}
+}
+
 // An accepted offer (a callback's agent answered, the customer is being dialed) does not
 // time out; removed when the customer is not reached, it counts neither as answered nor as
 // abandoned and the agent is free at once, not paused; answered, it is a connected call.

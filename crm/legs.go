@@ -41,14 +41,18 @@ func (w *LegWriter) Apply(ev acd.Event, now time.Time) {
 		w.book.Forget(e.Call) // a call heard of again starts afresh
 		w.seen[e.Call] = now
 		w.book.Apply(e)
-	case acd.CallRouted, acd.CallAnswered:
+	case acd.CallRouted, acd.CallAnswered, acd.CallDialed:
 		w.apply(ev)
 	case acd.CallEnded:
-		w.write(e, "answered", e.Talk, e.At, true)
+		w.write(e, "answered", e.Talk, e.At)
 	case acd.CallTransferred:
-		w.write(e, "transferred", e.Talk, e.At, false)
+		w.write(e, "transferred", e.Talk, e.At)
 	case acd.CallAbandoned:
-		w.write(e, "abandoned", 0, e.At, true)
+		w.write(e, "abandoned", 0, e.At)
+	case acd.CallHandedOver: // the agent's leg ends as the transfer completes; the engine's end follows
+		w.write(e, "transferred", 0, e.At)
+	case acd.CallHandOverEnded: // the consulted agent who took the call over is done
+		w.write(e, "answered", 0, e.At)
 	case acd.CallRemoved:
 		w.forget(e.Call)
 	}
@@ -78,14 +82,21 @@ func (w *LegWriter) forget(id string) {
 }
 
 // write records the leg ev ended for the customer the call is tagged with, or else the one the
-// caller's number identifies (exactly one), then forgets the call when it is over.
-func (w *LegWriter) write(ev acd.Event, outcome string, talk time.Duration, at time.Time, over bool) {
+// caller's number identifies (exactly one), then forgets the call when it is over. talk 0 is
+// the leg's own (a hand-over's legs: the projection times them).
+func (w *LegWriter) write(ev acd.Event, outcome string, talk time.Duration, at time.Time) {
 	c, l := w.apply(ev)
 	if c == nil || l == nil {
 		return
 	}
-	if over {
+	if !c.Open() {
 		w.forget(c.ID)
+	}
+	if _, ended := ev.(acd.CallEnded); ended && l.Outcome == calllog.LegTransferred {
+		return // the engine's end of a leg a hand-over closed, and wrote
+	}
+	if talk == 0 {
+		talk = time.Duration(l.Talk * float64(time.Second))
 	}
 	timeout := w.Timeout
 	if timeout <= 0 {

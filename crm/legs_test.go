@@ -78,3 +78,46 @@ func TestLegWriter(t *testing.T) {
 		t.Fatalf("calls still followed after the sweep: %v", w.seen)
 	}
 }
+
+// A warm transfer completed to another agent writes both agents' legs: the first's as
+// transferred, with its talk until the hand-over; the consulted agent's, who took the call
+// over, as answered with its talk until the pair hung up. One to a number writes the first
+// agent's leg only; an agent's outbound call writes its leg.
+func TestLegWriterHandOver(t *testing.T) {
+	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	st := &memInteractions{byNumber: map[string][]Candidate{"+100": {{Customer: Customer{ID: 7}}}}}
+	w := &LegWriter{Store: st}
+	for _, ev := range []acd.Event{
+		acd.CallArrived{At: at(0), Call: "c6", Number: "+100"},
+		acd.CallEnqueued{At: at(0), Call: "c6", Queue: "q1", EnqueuedAt: at(0)},
+		acd.CallAnswered{At: at(10), Call: "c6", Queue: "q1", Agent: "a1", Waited: 10 * time.Second},
+		acd.CallHandedOver{At: at(40), Call: "c6", Queue: "q1", Agent: "a1", ToAgent: "b1"},
+		acd.CallEnded{At: at(40), Call: "c6", Queue: "q1", Agent: "a1", Talk: 30 * time.Second},
+		acd.CallHandOverEnded{At: at(100), Call: "c6", Agent: "b1"},
+		// c7: handed to a number.
+		acd.CallArrived{At: at(0), Call: "c7", Number: "+100"},
+		acd.CallEnqueued{At: at(0), Call: "c7", Queue: "q1", EnqueuedAt: at(0)},
+		acd.CallAnswered{At: at(5), Call: "c7", Queue: "q1", Agent: "a1", Waited: 5 * time.Second},
+		acd.CallHandedOver{At: at(25), Call: "c7", Queue: "q1", Agent: "a1", Number: "+4930555"},
+		acd.CallEnded{At: at(25), Call: "c7", Queue: "q1", Agent: "a1", Talk: 20 * time.Second},
+		// c8: a1 dials the customer.
+		acd.CallArrived{At: at(0), Call: "c8", Number: "+100"},
+		acd.CallDialed{At: at(0), Call: "c8", Queue: "q1", Agent: "a1", Number: "+100"},
+		acd.CallEnded{At: at(20), Call: "c8", Queue: "q1", Agent: "a1", Talk: 20 * time.Second},
+	} {
+		w.Apply(ev, t0)
+	}
+	want := []Interaction{
+		{CallID: "c6", Agent: "a1", CustomerID: 7, Queue: "q1", At: at(10), Outcome: "transferred", Wait: 10, Talk: 30},
+		{CallID: "c6", Agent: "b1", CustomerID: 7, Queue: "q1", At: at(40), Outcome: "answered", Talk: 60},
+		{CallID: "c7", Agent: "a1", CustomerID: 7, Queue: "q1", At: at(5), Outcome: "transferred", Wait: 5, Talk: 20},
+		{CallID: "c8", Agent: "a1", CustomerID: 7, Queue: "q1", At: at(0), Outcome: "answered", Talk: 20},
+	}
+	if !reflect.DeepEqual(st.written, want) {
+		t.Fatalf("written\n got %+v\nwant %+v", st.written, want)
+	}
+	if len(w.seen) != 0 {
+		t.Fatalf("calls still followed: %v", w.seen)
+	}
+}

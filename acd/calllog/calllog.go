@@ -29,6 +29,13 @@ const (
 	Closed            = "closed"
 )
 
+// DataDirection is the data key of a call's direction: Outbound for an agent's outbound call
+// (acd.CallDialed); absent for a call that came in.
+const (
+	DataDirection = "direction"
+	Outbound      = "outbound"
+)
+
 // Outcomes of a leg.
 const (
 	LegAnswered    = "answered"
@@ -109,6 +116,8 @@ func CallOf(ev acd.Event) string {
 	case acd.CallHandedOver:
 		return e.Call
 	case acd.CallHandOverEnded:
+		return e.Call
+	case acd.CallDialed:
 		return e.Call
 	}
 	return ""
@@ -247,6 +256,8 @@ func (c *Call) Apply(ev acd.Event, t Tracker) *Leg {
 		return l
 	case acd.CallHandedOver:
 		return c.handOver(t, e)
+	case acd.CallDialed:
+		return c.dialed(t, e)
 	case acd.CallHandOverEnded:
 		l := c.Leg
 		if l == nil || l.Agent != e.Agent {
@@ -277,6 +288,27 @@ func (c *Call) Apply(ev acd.Event, t Tracker) *Leg {
 		return l
 	}
 	return nil
+}
+
+// dialed opens the record of an agent's outbound call, answered by the customer at e.At: one
+// leg in the agent's queue, answered at once, and the direction in the call's data.
+func (c *Call) dialed(t Tracker, e acd.CallDialed) *Leg {
+	c.Note(t, e.Number, "", map[string]string{DataDirection: Outbound})
+	if !c.Queued() {
+		c.EnqueuedAt = e.At
+	}
+	c.Queue, c.Agent = e.Queue, e.Agent
+	if c.FirstOfferedAt.IsZero() {
+		c.FirstOfferedAt = e.At
+	}
+	if c.AnsweredAt.IsZero() {
+		c.AnsweredAt = e.At
+	}
+	l := c.openLeg(t, e.Queue, e.At)
+	l.Agent, l.OfferedAt, l.AnsweredAt, l.LastOffer = e.Agent, e.At, e.At, e.At
+	t.LegChanged(l)
+	c.touch(t, e.At)
+	return l
 }
 
 // handOver closes the agent's leg as transferred and opens the leg of the agent the call went

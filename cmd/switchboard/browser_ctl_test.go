@@ -12,6 +12,8 @@ import (
 
 	"switchboard/acd"
 	"switchboard/acd/calllog"
+	"switchboard/crm"
+	"switchboard/internal/account"
 	"switchboard/internal/ariemu"
 	"switchboard/internal/config"
 	"switchboard/internal/testkit"
@@ -193,6 +195,7 @@ func TestBrowserCallControls(t *testing.T) {
 		}
 		run(t, heidi, "Heidi wraps up the call", chromedp.WaitVisible(css(`#state[data-state="wrap_up"]`)))
 	})
+	ctlDialSteps(t, step, run, heidi, d, emu, backToWork, shots)
 	mu.Lock()
 	defer mu.Unlock()
 	for _, p := range problems {
@@ -250,8 +253,19 @@ func ctlMonitorSteps(t *testing.T, step func(string, func(*testing.T)), run func
 		})
 	}
 	step("supervisor listens, whispers, barges in and stops", func(t *testing.T) {
+		// Her phone is kept in her profile: the wallboard has it ready.
+		u, err := d.store.UserByName(context.Background(), "sue")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.store.SetProfile(context.Background(), u.ID, account.Profile{MonitorPhone: "PJSIP/2901"}); err != nil {
+			t.Fatal(err)
+		}
 		signIn(t, sue, "sue")
-		run(t, sue, "her phone", chromedp.WaitVisible(css(row+`.ctl-mon-monitor`)), chromedp.SetValue(css(`#ctl-mon-phone`), "PJSIP/2901"))
+		run(t, sue, "her phone", chromedp.WaitVisible(css(row+`.ctl-mon-monitor`)))
+		if v := getText(t, sue, `document.getElementById("ctl-mon-phone").value`); v != "PJSIP/2901" {
+			t.Fatalf("the wallboard's phone %q, want her profile's", v)
+		}
 		clickRow(t, sue, row+`.ctl-mon-monitor`)
 		run(t, sue, "listening", chromedp.WaitVisible(css(`#ctl-mon-stop`)))
 		snoop(t, "none")
@@ -416,4 +430,68 @@ func getText(t *testing.T, c context.Context, expr string) string {
 		t.Fatalf("%s: %v", expr, err)
 	}
 	return v
+}
+
+// ctlDialSteps: Heidi dials a number from the Dial box (her phone first, then the customer's),
+// talks and hangs up with the call controls; a busy number ends the dial with its reason.
+func ctlDialSteps(t *testing.T, step func(string, func(*testing.T)), run func(*testing.T, context.Context, string, ...chromedp.Action[chromedp.Void]),
+	heidi context.Context, d *daemon, emu *ariemu.Server, backToWork func(*testing.T), shots string) {
+	step("agent dials a customer", func(t *testing.T) {
+		backToWork(t)
+		emu.SetCustomer("+4930777888", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond})
+		// The desktop shows her available first: its status card settles, and the click lands.
+		run(t, heidi, "dial +49 30 777888", chromedp.WaitVisible(css(`#state[data-state="available"]`)),
+			chromedp.SetValue(css(`#dial-number`), "+49 30 777888"), chromedp.Click(css(`#dial-go`)),
+			chromedp.WaitVisible(css(`#dial-status[data-state="connected"]`)),
+			chromedp.WaitVisible(css(`#ctl-panel[data-call^="demo-sb-ob-"] #ctl-hangup`)))
+		id := getText(t, heidi, `document.getElementById("ctl-panel").dataset.call`)
+		cust := strings.TrimPrefix(id, "demo-")
+		if peerOn(emu, cust, "PJSIP/2008") == "" {
+			t.Fatalf("the customer %s is not bridged with Heidi's phone", cust)
+		}
+		shot(t, heidi, shots, "ctl-dialed")
+		run(t, heidi, "hang up", chromedp.Click(css(`#ctl-hangup`)), chromedp.WaitVisible(css(`#state[data-state="wrap_up"]`)))
+		testkit.Eventually(t, "the record: outbound, completed", func() bool {
+			c, err := d.store.Call(context.Background(), id)
+			return err == nil && c.Outcome == calllog.Completed && c.Agent == "1008" && c.CallerNumber == "+4930777888" &&
+				c.Data[calllog.DataDirection] == calllog.Outbound
+		})
+	})
+	step("agent calls back the customer of the screen pop", func(t *testing.T) {
+		backToWork(t)
+		known, err := d.crm.SeedCRMDemo(context.Background(), crm.Demo(1, 40), d.crm.Now())
+		if err != nil || len(known) == 0 {
+			t.Fatalf("seed: %v %v", known, err)
+		}
+		emu.SetCustomer(known[0], ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond})
+		caller, err := emu.PlaceCaller(ariemu.Caller{Number: known[0], DID: "5552000"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run(t, heidi, "the pop offers to call the customer", chromedp.WaitVisible(css(`#ctl-panel[data-call="demo-`+caller+`"]`)),
+			chromedp.WaitVisible(css(`#pop-customers button.pop-dial[data-number="`+known[0]+`"]`)),
+			chromedp.Click(css(`#ctl-hangup`)), chromedp.WaitVisible(css(`#state[data-state="wrap_up"]`)))
+		// From the wrap-up's pop: dialing ends the wrap-up.
+		run(t, heidi, "call the customer back", chromedp.Click(css(`#pop-customers button.pop-dial`)),
+			chromedp.WaitVisible(css(`#dial-status[data-state="connected"]`)),
+			chromedp.WaitVisible(css(`#ctl-panel[data-call^="demo-sb-ob-"] #ctl-hangup`)))
+		shot(t, heidi, shots, "ctl-pop-dialed")
+		run(t, heidi, "hang up", chromedp.Click(css(`#ctl-hangup`)), chromedp.WaitVisible(css(`#state[data-state="wrap_up"]`)))
+	})
+	step("a busy number ends the dial", func(t *testing.T) {
+		backToWork(t)
+		emu.SetCustomer("+4930777999", ariemu.Phone{Behaviour: ariemu.PhoneBusy, AnswerAfter: 100 * time.Millisecond})
+		run(t, heidi, "dial a busy number", chromedp.WaitVisible(css(`#state[data-state="available"]`)),
+			chromedp.SetValue(css(`#dial-number`), "+4930777999"), chromedp.Click(css(`#dial-go`)))
+		status := `(s => s.dataset.state + "|" + s.dataset.reason + "|" + s.textContent)(document.getElementById("dial-status"))`
+		var last string
+		for end := time.Now().Add(testkit.Patience); !strings.HasPrefix(last, "ended|busy|"); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(end) {
+				t.Fatalf("the dial's status: %q", last)
+			}
+			last = getText(t, heidi, status)
+		}
+		run(t, heidi, "Heidi available again", chromedp.WaitVisible(css(`#state[data-state="available"]`)))
+		shot(t, heidi, shots, "ctl-dial-busy")
+	})
 }

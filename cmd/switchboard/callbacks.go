@@ -92,7 +92,12 @@ func (s *callbackStore) Pending(ctx context.Context) (map[string]int, error) {
 	return s.svc.Pending(ctx)
 }
 
-// dialerConfig maps the callbacks: section onto the router's dialer.
+// dialerConfig maps the callbacks: section onto the router's dialer. The numbers agents dial
+// follow the callbacks' policy (home country, denied prefixes) when the section gives one.
 func dialerConfig(cb config.Callbacks) router.Dialer {
-	return router.Dialer{Endpoint: cb.DialEndpoint, CallerID: cb.CallerID, RingTimeout: cb.RingTimeout, DialAhead: cb.DialAhead}
+	d := router.Dialer{Endpoint: cb.DialEndpoint, CallerID: cb.CallerID, RingTimeout: cb.RingTimeout, DialAhead: cb.DialAhead}
+	if cb.Country != "" || cb.International {
+		d.Number = cb.Policy("").Number
+	}
+	return d
 }

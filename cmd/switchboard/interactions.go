@@ -29,7 +29,8 @@ func (x *interactions) Observe(ev acd.Event) {
 	case acd.CallRouted:
 		e.Data = maps.Clone(e.Data)
 		x.inbox.Push(e)
-	case acd.CallArrived, acd.CallAnswered, acd.CallEnded, acd.CallTransferred, acd.CallAbandoned, acd.CallRemoved:
+	case acd.CallArrived, acd.CallAnswered, acd.CallEnded, acd.CallTransferred, acd.CallAbandoned, acd.CallRemoved,
+		acd.CallHandedOver, acd.CallHandOverEnded, acd.CallDialed:
 		x.inbox.Push(ev)
 	}
 }

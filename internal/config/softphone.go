@@ -30,7 +30,8 @@ type Softphone struct {
 	// Endpoint is the browser phone's endpoint with {agent} for the agent's id: what the
 	// router dials when the agent logs in on "this browser".
 	Endpoint string
-	// RingTimeout is how long the desktop counts down an offer (the queues' ring timeout).
+	// RingTimeout is how long the desktop counts down an offer whose queue's ring time it has
+	// not learned (the desk's offered pop carries that).
 	RingTimeout time.Duration
 	// ICEServers are STUN/TURN URLs the browser may use besides its own addresses.
 	ICEServers []string

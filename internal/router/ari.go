@@ -171,7 +171,7 @@ func (r *callerLines) onChannelGone(chanID string, cause int, stasisEnd bool) {
 	defer delete(r.ending, chanID)
 	c := r.chans[chanID]
 	if c == nil {
-		r.ctl.channelGone(chanID)
+		r.ctl.channelGone(chanID, cause)
 		return
 	}
 	if chanID == c.callerChan && c.in().callerGone(r.Router, c) {

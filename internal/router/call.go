@@ -94,6 +94,7 @@ type callerInfo struct {
 	did        string
 	arrived    time.Time // when the router received the caller's StasisStart
 	setupTimed bool      // switchboard_call_setup_seconds has (or is about to have) this call
+	outbound   bool      // an agent's outbound call: number is the customer's dialed (controls_dial.go)
 	path       ivrPath   // the nodes the caller waited at in the flow, and what they pressed
 }
 

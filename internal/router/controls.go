@@ -44,6 +44,7 @@ type controls struct {
 	mons  map[string]*monitor                                 // supervisors' sessions by id (monitor.go)
 	legs  map[string]string                                   // a monitor's snoop or phone channel → its session; a consulted leg → "cs:" call
 	pairs map[string]*pair                                    // the legs of completed transfers (controls_consult.go)
+	dials map[string]*outDial                                 // agents' outbound calls by agent: under way, or the latest (controls_dial.go)
 	seq   int                                                 // numbers the channels the controls make
 	audit atomic.Pointer[func(context.Context, MonitorEnded)] // told of every monitoring session that ended
 }
@@ -60,7 +61,7 @@ func newControls(r *Router) *controls {
 	// Numbered from the start time, so that a restarted router makes no id of a channel
 	// the previous one left up.
 	x := &controls{Router: r, port: port, state: map[string]*controlState{}, mons: map[string]*monitor{},
-		legs: map[string]string{}, pairs: map[string]*pair{}, seq: int(time.Now().Unix()%1e6) * 1000}
+		legs: map[string]string{}, pairs: map[string]*pair{}, dials: map[string]*outDial{}, seq: int(time.Now().Unix()%1e6) * 1000}
 	r.loop.observers = append(r.loop.observers, x.callOver)
 	return x
 }
@@ -145,9 +146,20 @@ func (x *controls) prune() {
 }
 
 // Hangup ends agent's connected call: the agent's leg goes, and the call ends as when the
-// agent hangs up the phone (the caller hears the survey, if the queue has one).
+// agent hangs up the phone (the caller hears the survey, if the queue has one). An outbound
+// call not connected yet is cancelled.
 func (k *Controls) Hangup(ctx context.Context, agent, callID string) error {
 	x := k.c
+	cancelled := make(chan bool, 1)
+	x.post(func() { cancelled <- x.out().cancelDial(agent, callID) })
+	select {
+	case ok := <-cancelled:
+		if ok {
+			return nil
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	return x.onCall(ctx, agent, callID, func(c *call, _ *controlState) (job, error) {
 		ch := c.conn.agentChan
 		return func(ctx context.Context) error { return ignoreGone(x.tel.Hangup(ctx, ch, "normal")) }, nil

@@ -51,7 +51,10 @@ type Dialer struct {
 	CallerID    string                     // presented to the customer
 	RingTimeout time.Duration              // the customer's; default 30s
 	DialAhead   int                        // callbacks of one queue in the engine at once; default 1
-	Every       time.Duration              // how often due callbacks are looked for; default 1s
+	// Number normalises and checks a number an agent dials (the callbacks' policy); nil: it
+	// must be international (callback.Normalize with no home country).
+	Number func(raw string) (string, error)
+	Every  time.Duration // how often due callbacks are looked for; default 1s
 }
 
 const (

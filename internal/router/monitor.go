@@ -267,6 +267,9 @@ func (x *controls) stasisStart(chanID, kind string, args []string) bool {
 	case "consult":
 		x.consultAnswered(chanID, id)
 		return true
+	case "outbound":
+		x.out().outboundStasis(chanID, id)
+		return true
 	case "snoop":
 		if x.legs[chanID] == "" || x.legs[chanID] != id {
 			x.u.lines.hangupLater(chanID) // of a session that ended meanwhile
@@ -292,12 +295,14 @@ func (x *controls) stasisStart(chanID, kind string, args []string) bool {
 }
 
 // channelGone: a channel the router's calls do not hold left; a monitor's ends its session.
-func (x *controls) channelGone(chanID string) {
+func (x *controls) channelGone(chanID string, cause int) {
 	switch id := x.legs[chanID]; {
 	case x.pairs[chanID] != nil:
 		x.pairGone(chanID)
 	case strings.HasPrefix(id, "cs:"):
 		x.consultGone(chanID)
+	case strings.HasPrefix(id, "ob:"):
+		x.out().outboundGone(chanID, cause)
 	case id != "":
 		x.endMonitor(id)
 	}

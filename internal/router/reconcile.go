@@ -222,7 +222,7 @@ func (r *reconciler) adoptOrphans(ctx context.Context, v *asteriskView, held map
 // cleanLeftovers hangs up the agent channels and deletes the call bridges that belong to no call.
 func (r *reconciler) cleanLeftovers(v *asteriskView) {
 	for _, id := range v.inApp {
-		if _, ok := r.chans[id]; !ok && isAgentChan(id) {
+		if _, ok := r.chans[id]; !ok && isAgentChan(id) && !r.ctl.holds(id) {
 			r.log.Info("reconcile: hanging up an agent channel of no call", "channel", id)
 			r.u.lines.hangupLater(id)
 		}
@@ -232,6 +232,7 @@ func (r *reconciler) cleanLeftovers(v *asteriskView) {
 			continue
 		}
 		switch c := r.chans[strings.TrimPrefix(b, "sb-call-")]; {
+		case c == nil && r.ctl.holds(strings.TrimPrefix(b, "sb-call-")): // an outbound call's, dialing
 		case c == nil:
 			r.u.ex.spawnWork(func(ctx context.Context) { _ = ignoreGone(r.tel.DeleteBridge(ctx, b)) })
 		case c.conn.bridge != b && c.offer.bridge != b:
@@ -298,7 +299,7 @@ func (r *reconciler) orphan(ctx context.Context, ch Channel, inBridge map[string
 	if o.agentChan != "" {
 		r.answerOnLeg(ctx, o)
 	}
-	if !o.placed && r.hooks.journal != nil && !isCallbackChan(ch.ID) {
+	if !o.placed && r.hooks.journal != nil && !isDialedChan(ch.ID) {
 		// The variable was never set (the router died between StasisStart and the enqueue's
 		// requests) or was lost: the store's row of the call is the other memory.
 		if rc, ok := r.hooks.journal.Recall(r.u.lines.callID(ch.ID)); ok {
@@ -343,14 +344,19 @@ func (r *reconciler) reattach(o *orphan) bool {
 	route, routed := r.route(ch.Exten)
 	queue, prio, enqueued := o.queue, o.prio, o.enqueued
 	if !o.placed {
-		if !routed || route.Flow != nil || isCallbackChan(ch.ID) {
+		if !routed || route.Flow != nil || isDialedChan(ch.ID) {
 			return false
 		}
 		queue, prio, enqueued = route.Queue, route.Priority, ch.Created
 	}
 	c := r.u.ex.track(&call{id: r.u.lines.callID(ch.ID), callerChan: ch.ID, info: callerInfo{number: ch.Number, did: ch.Exten}, place: queuePlace{queue: queue, priority: prio}})
 	req := acd.CallRequest{ID: c.id, Queue: queue, Priority: prio, Skills: route.Skills, EnqueuedAt: enqueued, Data: route.Data}
-	r.u.ivr.arrived(c.id, ch.Number, ch.Exten) // the screen pop and the customer records learn the caller again
+	number := ch.Number
+	if isOutboundChan(ch.ID) { // its number is the caller id shown to the customer: the record keeps the dialed one
+		c.info.outbound, number = true, ""
+		req.Data, req.Outbound = map[string]string{"direction": "outbound"}, true
+	}
+	r.u.ivr.arrived(c.id, number, ch.Exten) // the screen pop and the customer records learn the caller again
 	if err := r.eng.Adopt(req, o.agent, o.at); err != nil {
 		r.log.Warn("reconcile: connected call not re-attached; queueing it again", "call", c.id, "agent", o.agent, "err", err)
 		r.u.lines.hangupLater(o.agentChan)
@@ -376,9 +382,9 @@ func (r *reconciler) reattach(o *orphan) bool {
 func (r *reconciler) adopt(o *orphan, exists map[string]Channel) bool {
 	ch := o.ch
 	queue, prio, enqueued, placed := o.queue, o.prio, o.enqueued, o.placed
-	if isCallbackChan(ch.ID) && (!placed || !o.answered || !o.inCall) {
+	if isDialedChan(ch.ID) && (!placed || !o.answered || !o.inCall) {
 		// A customer being called back, not yet connected when the router went: its attempt
-		// is recovered as failed and dialed again later.
+		// is recovered as failed and dialed again later. An outbound call's ends.
 		r.log.Info("reconcile: hanging up a callback customer who was not connected", "channel", ch.ID)
 		r.u.lines.hangupLater(ch.ID)
 		return false

@@ -124,7 +124,7 @@ func (r *flows) ivrTransfer(c *call, a ivr.Transfer) {
 // false when there is none to run (the caller is then hung up as usual).
 func (r *flows) startSurvey(c *call) bool {
 	flow := r.u.conn.settings(c.place.queue).Survey
-	if flow == nil || c.callerChan == "" || c.conn.agent == "" {
+	if flow == nil || c.callerChan == "" || c.conn.agent == "" || c.info.outbound {
 		return false
 	}
 	sess, err := ivr.NewSession(flow, ivr.Options{Caller: c.info.number, Agent: c.conn.agent})

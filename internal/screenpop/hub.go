@@ -61,6 +61,7 @@ type callState struct {
 	agent      string // offered or connected agent, "" while waiting
 	kind       string // the agent's last pop kind
 	waited     time.Duration
+	ring       time.Duration // the latest offer's ring time
 	seen       time.Time
 	enqueued   bool
 	enrichment *Enrichment
@@ -225,7 +226,7 @@ func (h *Hub) onEvent(ev acd.Event) {
 		}
 	case acd.CallOffered:
 		c := h.call(ev.Call)
-		c.agent, c.waited = ev.Agent, ev.Waited
+		c.agent, c.waited, c.ring = ev.Agent, ev.Waited, ev.Deadline.Sub(ev.At)
 		h.pop(c, KindOffered, ev.At)
 	case acd.CallRequeued:
 		if c := h.calls[ev.Call]; c != nil {
@@ -235,6 +236,15 @@ func (h *Hub) onEvent(ev acd.Event) {
 	case acd.CallAnswered:
 		c := h.call(ev.Call)
 		c.agent, c.waited = ev.Agent, ev.Waited
+		h.remember(ev.Agent, Facts{CallID: c.rec.ID, Caller: c.rec.Number, Queue: c.rec.Queue})
+		h.pop(c, KindAnswered, ev.At)
+	case acd.CallDialed: // an agent's outbound call: its pop is the answered one's
+		c := h.call(ev.Call)
+		c.agent = ev.Agent
+		if !c.enqueued {
+			c.enqueued = true
+			h.enrich(c)
+		}
 		h.remember(ev.Agent, Facts{CallID: c.rec.ID, Caller: c.rec.Number, Queue: c.rec.Queue})
 		h.pop(c, KindAnswered, ev.At)
 	case acd.CallTransferred:
@@ -286,6 +296,9 @@ func (h *Hub) pop(c *callState, kind string, at time.Time) {
 	r := c.rec
 	p := Pop{Kind: kind, CallID: r.ID, Agent: c.agent, Caller: r.Number, DID: r.DID, Queue: r.Queue,
 		WaitedS: c.waited.Seconds(), Callback: r.Data["callback"] != "", IVR: r.Path, Data: maps.Clone(r.Data), At: at}
+	if kind == KindOffered && c.ring > 0 {
+		p.RingTimeoutS = c.ring.Seconds()
+	}
 	if e := c.enrichment; e != nil {
 		p.Customers, p.Tickets, p.Interactions, p.PopURL = e.Customers, e.Tickets, e.Interactions, e.PopURL
 		p.Recordings = crm.RecordingsFor(e.Recordings, c.agent)

@@ -56,7 +56,8 @@ func arrive(h *Hub, call, agent string) {
 	h.Routed(call, []acd.IVRStep{{Node: "lang", Input: "1"}, {Node: "card", Input: "****"}},
 		map[string]string{"account": "A-1", "language": "en"})
 	h.Observe(acd.CallEnqueued{At: t0, Call: call, Queue: "support-l1", EnqueuedAt: t0})
-	h.Observe(acd.CallOffered{At: t0.Add(2 * time.Second), Call: call, Queue: "support-l1", Agent: agent, Waited: 2 * time.Second})
+	h.Observe(acd.CallOffered{At: t0.Add(2 * time.Second), Call: call, Queue: "support-l1", Agent: agent, Waited: 2 * time.Second,
+		Deadline: t0.Add(17 * time.Second)})
 }
 
 func TestOnlyTheOfferedAgentGetsThePop(t *testing.T) {
@@ -72,7 +73,7 @@ func TestOnlyTheOfferedAgentGetsThePop(t *testing.T) {
 	arrive(h, "ast1-c1", "1001")
 	p := next(t, a)
 	if p.Kind != KindOffered || p.CallID != "ast1-c1" || p.Agent != "1001" || p.Caller != "+4930111222" ||
-		p.DID != "5551002" || p.Queue != "support-l1" || p.WaitedS != 2 || p.Data["account"] != "A-1" ||
+		p.DID != "5551002" || p.Queue != "support-l1" || p.WaitedS != 2 || p.RingTimeoutS != 15 || p.Data["account"] != "A-1" ||
 		len(p.IVR) != 2 || p.IVR[1] != (acd.IVRStep{Node: "card", Input: "****"}) || !p.At.Equal(t0.Add(2*time.Second)) {
 		t.Fatalf("offered pop %+v", p)
 	}

@@ -28,6 +28,7 @@ type Pop struct {
 	DID          string                `json:"did"`
 	Queue        string                `json:"queue"`
 	WaitedS      float64               `json:"waited_s"`
+	RingTimeoutS float64               `json:"ring_timeout_s,omitempty"` // an offer's: how long the agent's phone rings (the queue's ring time)
 	Callback     bool                  `json:"callback"`
 	IVR          []acd.IVRStep         `json:"ivr"`
 	Data         map[string]string     `json:"data"`

@@ -319,9 +319,9 @@ func (s *Store) SessionByAPIToken(ctx context.Context, token string, now time.Ti
 	err := s.pool.QueryRow(ctx, `
 		UPDATE api_tokens t SET last_used_at = $2
 		FROM users u WHERE u.id = t.user_id AND t.token_hash = $1 AND t.revoked_at IS NULL
-		RETURNING u.id, u.username, u.role, u.agent_id, u.queues, u.password_hash, u.language, u.time_zone`, tokenHash(token), now).
+		RETURNING u.id, u.username, u.role, u.agent_id, u.queues, u.password_hash, u.language, u.time_zone, u.monitor_phone`, tokenHash(token), now).
 		Scan(&ss.User.ID, &ss.User.Username, &ss.User.Role, &agent, &ss.User.Queues, &ss.User.PasswordHash,
-			&ss.User.Profile.Language, &ss.User.Profile.TimeZone)
+			&ss.User.Profile.Language, &ss.User.Profile.TimeZone, &ss.User.Profile.MonitorPhone)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}

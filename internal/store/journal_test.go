@@ -255,6 +255,30 @@ func TestJournalHandOver(t *testing.T) {
 	})
 }
 
+// An agent's outbound call: the engine adopts it on the agent, the owner tells the record with
+// acd.CallDialed; its row has the dialed number and direction, one answered leg, a DIALOUT event.
+func TestJournalOutbound(t *testing.T) {
+	r := newRig(t, store.New(pgtest.Pool(t)), store.JournalOptions{}, acd.QueueConfig{Name: "line1", WrapUp: 10 * time.Second})
+	r.agent("a1", "line1")
+	r.advance(sec(5))
+	r.must(r.e.Adopt(acd.CallRequest{ID: "o1", Queue: "line1", Outbound: true, Data: map[string]string{"direction": "outbound"}}, "a1", at(5)))
+	r.e.Note(acd.CallArrived{At: at(5), Call: "o1", Number: "+4930123456"})
+	r.e.Note(acd.CallDialed{At: at(5), Call: "o1", Queue: "line1", Agent: "a1", Number: "+4930123456"})
+	r.advance(sec(20))
+	r.must(r.e.Hangup("o1"))
+	r.advance(sec(10))
+	r.flush()
+
+	c := r.call("o1")
+	eq(t, "outcome/agent/number/talk/direction", []any{c.Outcome, c.Agent, c.CallerNumber, c.Talk, c.Data[calllog.DataDirection]},
+		[]any{calllog.Completed, "a1", "+4930123456", sec(20), calllog.Outbound})
+	eq(t, "legs", r.legs("o1"), []store.CallLeg{
+		{CallID: "o1", Seq: 1, Queue: "line1", EnteredAt: at(5), OfferedAt: at(5), Agent: "a1", AnsweredAt: at(5), LeftAt: at(25),
+			Outcome: calllog.LegAnswered, Talk: sec(20)},
+	})
+	eq(t, "events", r.events("o1"), []string{"DIALOUT line1 a1", "COMPLETE line1 a1"})
+}
+
 func TestJournalOverflowToQueueThenCallback(t *testing.T) {
 	r := newRig(t, store.New(pgtest.Pool(t)), store.JournalOptions{},
 		acd.QueueConfig{Name: "front", MaxWait: 30 * time.Second, Overflow: acd.Overflow{Queue: "back"}},

@@ -260,6 +260,8 @@ func (m *model) apply(ev acd.Event) {
 			d["holdtime_seconds"] = secs(l.AnsweredAt.Sub(l.EnteredAt))
 		}
 		m.event(e.At, e.Call, e.Queue, e.Agent, "COMPLETE", d)
+	case acd.CallDialed:
+		m.event(e.At, e.Call, e.Queue, e.Agent, "DIALOUT", map[string]any{"number": e.Number})
 	case acd.CallTransferred:
 		m.event(e.At, e.Call, e.From, e.Agent, "TRANSFER", map[string]any{"to": e.To, "talk_seconds": secs(e.Talk)})
 	case acd.CallOverflowed:

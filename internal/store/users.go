@@ -19,8 +19,9 @@ func (s *Store) UserByName(ctx context.Context, username string) (*account.User,
 	var u account.User
 	var agent *string
 	err := s.pool.QueryRow(ctx, `
-		SELECT id, username, role, agent_id, queues, password_hash, language, time_zone FROM users WHERE username = $1`,
-		username).Scan(&u.ID, &u.Username, &u.Role, &agent, &u.Queues, &u.PasswordHash, &u.Profile.Language, &u.Profile.TimeZone)
+		SELECT id, username, role, agent_id, queues, password_hash, language, time_zone, monitor_phone FROM users WHERE username = $1`,
+		username).Scan(&u.ID, &u.Username, &u.Role, &agent, &u.Queues, &u.PasswordHash, &u.Profile.Language, &u.Profile.TimeZone,
+		&u.Profile.MonitorPhone)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -53,11 +54,11 @@ func (s *Store) SessionByToken(ctx context.Context, token string, now time.Time)
 	var ss account.Session
 	var agent *string
 	err := s.pool.QueryRow(ctx, `
-		SELECT u.id, u.username, u.role, u.agent_id, u.queues, u.password_hash, u.language, u.time_zone, s.csrf, s.expires_at
+		SELECT u.id, u.username, u.role, u.agent_id, u.queues, u.password_hash, u.language, u.time_zone, u.monitor_phone, s.csrf, s.expires_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = $1 AND s.expires_at > $2`, tokenHash(token), now).
 		Scan(&ss.User.ID, &ss.User.Username, &ss.User.Role, &agent, &ss.User.Queues, &ss.User.PasswordHash,
-			&ss.User.Profile.Language, &ss.User.Profile.TimeZone, &ss.CSRF, &ss.ExpiresAt)
+			&ss.User.Profile.Language, &ss.User.Profile.TimeZone, &ss.User.Profile.MonitorPhone, &ss.CSRF, &ss.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -78,9 +79,11 @@ func (s *Store) DeleteSession(ctx context.Context, token string, now time.Time) 
 	return nil
 }
 
-// SetProfile keeps a user's own choices (language, time zone), checked by the caller.
+// SetProfile keeps a user's own choices (language, time zone, monitoring phone), checked by
+// the caller.
 func (s *Store) SetProfile(ctx context.Context, userID int64, p account.Profile) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE users SET language = $2, time_zone = $3 WHERE id = $1`, userID, p.Language, p.TimeZone)
+	tag, err := s.pool.Exec(ctx, `UPDATE users SET language = $2, time_zone = $3, monitor_phone = $4 WHERE id = $1`,
+		userID, p.Language, p.TimeZone, p.MonitorPhone)
 	if err != nil {
 		return fmt.Errorf("set profile: %w", err)
 	}

@@ -184,6 +184,9 @@ var authzTable = []authzRow{
 		want: "401 403 404/404 404/404 403 404/404 404/404"}, // no session in the fresh fakes; a session's own test: controls_test.go
 	{route: "POST /api/supervisor/monitor/stop", want: "401 403 204 204 403 204 204"},
 	{route: "GET /api/desk/monitored", want: "401 200 403 403 200 403 403"},
+	// Outbound calls: an agent dials for themselves (the session says who).
+	{route: "POST /api/desk/call/dial", body: `{"number":"+4930123456"}`, want: "401 202 403 403 202 403 403"},
+	{route: "GET /api/desk/call/dial", want: "401 200 403 403 200 403 403"},
 	{route: "GET /api/supervisor/monitoring", want: "401 403 200 200 403 200 200"},
 	{route: "GET /api/callbacks", want: "401 403 200 200 403 200 200"},
 	{route: "POST /api/callbacks/{id}/cancel", a: "/api/callbacks/1/cancel", b: "/api/callbacks/2/cancel",

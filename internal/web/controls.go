@@ -22,6 +22,9 @@ type CallControls interface {
 	Complete(ctx context.Context, agent, callID string) error
 	CancelConsult(ctx context.Context, agent, callID string) error
 	Conference(ctx context.Context, agent, callID string) error
+	// Dial calls number for agent (dial.go); DialStatus follows the agent's latest dial.
+	Dial(ctx context.Context, agent, number string) (string, error)
+	DialStatus(ctx context.Context, agent string) (router.DialStatus, bool, error)
 }
 
 // controlRequest is the body of POST /api/desk/call/{action}: the call, and what the action

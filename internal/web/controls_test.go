@@ -65,6 +65,27 @@ func (f *fakeControls) Conference(_ context.Context, agent, call string) error {
 	return f.note(agent, call, "conference")
 }
 
+// Dial: agent 1001 may dial; 1002 is on a call. The number "bad" is refused as the router does.
+func (f *fakeControls) Dial(_ context.Context, agent, number string) (string, error) {
+	f.mu.Lock()
+	f.asked = append(f.asked, agent+" dial "+number)
+	f.mu.Unlock()
+	switch {
+	case number == "bad":
+		return "", &acd.Error{Code: acd.EInvalid, Message: "number", Key: "desk.err.number_digits"}
+	case agent != "1001":
+		return "", &acd.Error{Code: acd.EConflict, Message: "on a call", Key: "desk.err.dial_on_call"}
+	}
+	return "ast1-sb-ob-1-c", nil
+}
+
+func (f *fakeControls) DialStatus(_ context.Context, agent string) (router.DialStatus, bool, error) {
+	if agent != "1001" {
+		return router.DialStatus{}, false, nil
+	}
+	return router.DialStatus{Call: "ast1-sb-ob-1-c", Number: "+4930123456", State: router.DialAgentRinging}, true, nil
+}
+
 // fakeMonitoring: agent 1001 is in billing, 1002 in support, both on calls; it keeps one
 // session per supervisor and the audit entries.
 type fakeMonitoring struct {

@@ -96,6 +96,7 @@ func (s *server) customerPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data["Customer"] = c
+	data["DialOn"] = s.opt.Controls != nil && sess.User.AgentID != "" // an agent calls the customer (dial.js)
 	tickets, err := s.opt.CRM.Tickets(r.Context(), crm.TicketQuery{CustomerID: id, Limit: 100})
 	if err == nil {
 		data["Tickets"] = ticketRows(sess.User, tickets)

@@ -139,6 +139,8 @@ var errorKeys = []string{
 	"desk.err.disposition", "desk.err.notes", "desk.err.number_unknown", "desk.err.at_past", "desk.err.at_ahead",
 	"desk.err.number", "desk.err.number_empty", "desk.err.number_digits", "desk.err.number_short", "desk.err.number_long",
 	"desk.err.number_country", "desk.err.number_denied", "desk.err.number_international",
+	// internal/router's outbound calls (controls_dial.go)
+	"desk.err.dial_number", "desk.err.dial_international", "desk.err.dialing", "desk.err.dial_on_call", "desk.err.dial_queue",
 	// crm.go's notFoundKey
 	"desk.err.call_not_found", "desk.err.customer_not_found", "desk.err.ticket_not_found",
 	"desk.err.user_not_found", "desk.err.token_not_found",

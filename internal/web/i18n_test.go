@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"switchboard/acd"
+	"switchboard/internal/router"
 )
 
 // Every language has the same keys as English, none empty, and the same fmt verbs.
@@ -106,6 +107,16 @@ func TestCatalogueKeysUsed(t *testing.T) {
 	}
 	for _, k := range []string{"reports.col.queue", "reports.col.agent", "reports.key.offered", "reports.key.answered", "reports.key.abandoned"} {
 		used[k] = true
+	}
+	for _, s := range []string{router.DialAgentRinging, router.DialCustomerRinging, router.DialConnected} {
+		used["js.dial.state."+s] = true
+	}
+	for _, r := range []string{router.DialAgentNoAnswer, router.DialAgentBusy, router.DialAgentFailed, router.DialNoAnswer,
+		router.DialBusy, router.DialFailed, router.DialCancelled} {
+		used["js.dial.reason."+r] = true
+		if _, ok := catalogues["en"]["js.dial.reason."+r]; !ok {
+			t.Errorf("dial end %q has no text", r)
+		}
 	}
 	used["js.reason."+acd.ReasonNotReady] = true // the engine's pause of an agent who just logged in
 	used["js.reason."+acd.ReasonNodeDown] = true // the router's pause of an agent whose node is down

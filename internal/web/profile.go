@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"net/http"
+	"strings"
 	"time"
 
 	"switchboard/internal/account"
@@ -33,7 +34,8 @@ func (s *server) zoneOf(r *http.Request) *time.Location {
 	return time.UTC
 }
 
-// profilePage: GET /profile, and POST /profile (form: csrf, language, time_zone).
+// profilePage: GET /profile, and POST /profile (form: csrf, language, time_zone, and a
+// supervisor's or admin's monitor_phone).
 func (s *server) profilePage(w http.ResponseWriter, r *http.Request) {
 	sess := sessionFrom(r.Context())
 	center := "UTC"
@@ -48,11 +50,18 @@ func (s *server) profilePage(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "bad csrf token", http.StatusForbidden)
 			return
 		}
-		p = account.Profile{Language: r.PostForm.Get("language"), TimeZone: r.PostForm.Get("time_zone")}
+		p = account.Profile{Language: r.PostForm.Get("language"), TimeZone: r.PostForm.Get("time_zone"),
+			MonitorPhone: strings.TrimSpace(r.PostForm.Get("monitor_phone"))}
+		if sess.User.Role == "agent" {
+			p.MonitorPhone = sess.User.Profile.MonitorPhone // agents do not monitor: the page has no such field
+		}
 		lang := langOf(r)
 		if err := p.Check(langs); err != nil {
 			data["Profile"], data["Error"] = p, T(lang, "profile.invalid")
-			if p.Language == "" || knownLang(p.Language) {
+			switch {
+			case strings.HasPrefix(err.Error(), "monitor_phone:"):
+				data["Error"] = T(lang, "profile.badphone", p.MonitorPhone)
+			case p.Language == "" || knownLang(p.Language):
 				data["Error"] = T(lang, "profile.badzone", p.TimeZone)
 			}
 			s.renderStatus(w, r, http.StatusUnprocessableEntity, "profile.html", data)
@@ -64,7 +73,8 @@ func (s *server) profilePage(w http.ResponseWriter, r *http.Request) {
 			s.renderStatus(w, r, http.StatusServiceUnavailable, "profile.html", data)
 			return
 		}
-		s.opt.Logger.Info("profile changed", "user", sess.User.Username, "language", p.Language, "time_zone", p.TimeZone)
+		s.opt.Logger.Info("profile changed", "user", sess.User.Username, "language", p.Language, "time_zone", p.TimeZone,
+			"monitor_phone", p.MonitorPhone)
 		http.Redirect(w, r, "/profile?saved=1", http.StatusSeeOther)
 		return
 	}

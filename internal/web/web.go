@@ -277,6 +277,8 @@ func (s *server) register() *routes {
 		for _, a := range controlActions {
 			s.handle(rt, "POST /api/desk/call/"+a, api, agents, s.callControl(a))
 		}
+		s.handle(rt, "POST /api/desk/call/dial", api, agents, s.dialCall)
+		s.handle(rt, "GET /api/desk/call/dial", api, agents, s.dialStatus)
 	}
 	if opt.Monitoring != nil {
 		for _, m := range monitorModes {

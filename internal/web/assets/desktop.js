@@ -141,6 +141,21 @@
     const items = Array.isArray(res.data) ? res.data : (res.data && res.data.callbacks) || [];
     list.replaceChildren(...(items.length ? items.map((c) => li([c.number, c.queue, c.at || c.due_at || c.state].filter(Boolean).join(" · "))) : [li(t("js.none"), "muted")]));
   }
+  // customerItem is a customer of the pop, with a button that dials their first phone (dial.js).
+  function customerItem(c) {
+    const e = li([c.name, c.segment, c.language, (c.accounts || []).join(", ")].filter(Boolean).join(" · "));
+    const phone = (c.phones || [])[0];
+    if (phone) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "pop-dial";
+      b.dataset.customer = String(c.id);
+      b.dataset.number = phone;
+      b.textContent = t("js.dial.call", phone);
+      e.append(" ", b);
+    }
+    return e;
+  }
   function li(text, cls) {
     const e = document.createElement("li");
     e.textContent = text;
@@ -206,7 +221,7 @@
     $("pop-waited").textContent = p.waited_s != null ? dur(p.waited_s) + (p.callback ? t("js.desk.wascallback") : "") : "–";
     $("pop-ivr").textContent = ivrPath(ivrLabels, p.did, p.ivr) || "–";
     const cs = p.customers || [];
-    $("pop-customers").replaceChildren(...(cs.length ? cs.map((c) => li([c.name, c.segment, c.language, (c.accounts || []).join(", ")].filter(Boolean).join(" · "))) : [li(t("js.desk.nomatch"), "muted")]));
+    $("pop-customers").replaceChildren(...(cs.length ? cs.map(customerItem) : [li(t("js.desk.nomatch"), "muted")]));
     showTicketCustomers(cs);
     const ts = p.tickets || [];
     $("pop-tickets").replaceChildren(...(ts.length ? ts.map(ticketItem) : [li(t("js.none"), "muted")]));
@@ -329,7 +344,13 @@
   // The pop stream: the browser reconnects by itself; one closed for good is opened again.
   function openPops() {
     const es = new EventSource("/api/agent/pop/stream");
-    es.addEventListener("pop", (e) => { try { onPop(JSON.parse(e.data)); } catch (err) { /* a bad event is skipped */ } });
+    es.addEventListener("pop", (e) => {
+      let p;
+      try { p = JSON.parse(e.data); } catch (err) { return; /* a bad event is skipped */ }
+      onPop(p);
+      // The browser phone counts an offer down with its queue's ring time (softphone.js).
+      window.dispatchEvent(new CustomEvent("sb-pop", { detail: p }));
+    });
     es.addEventListener("open", () => online("stream", true));
     es.addEventListener("error", () => {
       online("stream", false);

@@ -1,6 +1,6 @@
 // Monitoring from the wallboard's agent grid: for an agent on a call, listen (silent monitor),
 // whisper (the agent hears the supervisor, the caller does not) and barge in, into the
-// supervisor's phone (remembered in this browser), then take the call over; one session at a
+// supervisor's phone (the profile's, else the one typed last in this browser), then take the call over; one session at a
 // time, ended with Stop or with the call (POST /api/supervisor/agents/{id}/{mode|takeover},
 // /api/supervisor/monitor/stop).
 (function () {
@@ -16,7 +16,8 @@
     return e;
   };
   const phone = el("input", { id: "ctl-mon-phone", placeholder: "PJSIP/9001", autocomplete: "off", maxLength: 64 });
-  phone.value = localStorage.getItem("sb.monitor.phone") || "";
+  // The phone kept in the supervisor's profile, else the one typed last in this browser.
+  phone.value = (document.querySelector('meta[name="monitor-phone"]') || {}).content || localStorage.getItem("sb.monitor.phone") || "";
   phone.addEventListener("change", () => localStorage.setItem("sb.monitor.phone", phone.value.trim()));
   const state = el("span", { id: "ctl-mon-state", className: "badge" });
   const stop = el("button", { id: "ctl-mon-stop", type: "button", className: "stop", hidden: true }, t("js.ctl.mon.stop"));

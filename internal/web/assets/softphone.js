@@ -19,6 +19,14 @@
   let missedTimer = 0;
   let notice = null;   // the offer's notification
   let answered = 0;    // when the call was answered (ms)
+  let until = 0;       // when the offer stops ringing (ms)
+  let lastOffer = null; // the desk's latest offered pop: {at (ms), ring (s)}
+  window.addEventListener("sb-pop", (e) => {
+    const p = e.detail || {};
+    if (p.kind !== "offered" || !(p.ring_timeout_s > 0)) return;
+    lastOffer = { at: Date.now(), ring: p.ring_timeout_s };
+    if (card.classList.contains("ringing")) until = lastOffer.at + lastOffer.ring * 1000;
+  });
   const ring = $("sp-ring");
 
   const statusText = {
@@ -229,7 +237,10 @@
         notice.close();
       };
     }
-    const until = Date.now() + (cfg.ring_timeout_s || 20) * 1000;
+    // The offer's ring time: its queue's, from the desk's offered pop when it came (before or
+    // after the phone rang), else the site's default.
+    until = Date.now() + (cfg.ring_timeout_s || 20) * 1000;
+    if (lastOffer && Date.now() - lastOffer.at < 5000) until = lastOffer.at + lastOffer.ring * 1000;
     let blink = false;
     every(1000, () => {
       const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
