@@ -21,7 +21,8 @@ import (
 // and screen pop learn it from acd.CallDialed, it is recorded per the queue's policy, and the
 // call controls work on it. A dial that does not connect (the agent's phone or the
 // customer's not answering, busy, failing) says why in DialStatus and gives the agent back
-// the state they had, never counted as the agent's missed offer.
+// the state they had, never counted as the agent's missed offer; acd.CallDialFailed tells the
+// call log (a record with the reason as its outcome) and the customer's interactions.
 //
 // Channels: sb-ob-<n>-a1 the agent's leg, sb-ob-<n>-c the customer's (neither begins the
 // other, nor a channel of another dial: Asterisk looks channel ids up by prefix); the bridge
@@ -72,6 +73,7 @@ type outDial struct {
 	prevState acd.AgentState // Available or Paused: given back when the dial does not connect
 	prevWhy   string
 	agentUp   bool
+	started   time.Time
 }
 
 // outbound is the controls' side of outbound calls; its state is the controls' (dials, legs).
@@ -202,7 +204,7 @@ func (x outbound) dial(agent, e164 string) (string, error) {
 	x.seq++
 	base := obChanPrefix + strconv.Itoa(x.seq)
 	d := &outDial{agent: agent, queue: v.Queues[0].Queue, agentChan: base + "-a1", custChan: base + "-c",
-		prevState: v.State, prevWhy: v.Reason}
+		prevState: v.State, prevWhy: v.Reason, started: x.clock.Now()}
 	d.bridge = callBridgeID(d.custChan)
 	d.DialStatus = DialStatus{Call: x.u.lines.callID(d.custChan), Number: e164, State: DialAgentRinging}
 	x.dials[agent] = d
@@ -359,6 +361,9 @@ func (x outbound) dialOver(d *outDial, why string) {
 	}
 	d.State, d.Reason = DialEnded, why
 	x.log.Info("outbound call not connected", "agent", d.agent, "call", d.Call, "reason", why)
+	// The attempt's call record and the customer's interaction (followers of the stream).
+	x.eng.Note(acd.CallDialFailed{At: x.clock.Now(), Started: d.started, Call: d.Call, Queue: d.queue, Agent: d.agent,
+		Number: d.Number, Reason: why})
 	delete(x.legs, d.agentChan)
 	delete(x.legs, d.custChan)
 	if v, ok := x.eng.Agent(d.agent); ok && v.State == acd.Paused && v.Reason == reasonOutbound {

@@ -129,6 +129,19 @@ func TestDialCustomerNoAnswer(t *testing.T) {
 	if g.seen(func(ev acd.Event) bool { _, fact := ev.(acd.Fact); return calllog.CallOf(ev) == id && !fact }) {
 		t.Fatal("an engine event of a dial that never connected")
 	}
+	// The attempt has a record all the same: outbound, the agent, the number, why.
+	c := &calllog.Call{ID: id}
+	g.mu.Lock()
+	for _, ev := range g.evs {
+		if calllog.CallOf(ev) == id {
+			c.Apply(ev, nil)
+		}
+	}
+	g.mu.Unlock()
+	if c.Outcome != "dial_no_answer" || c.Number != dialed || c.Agent != "a1" || c.Queue != "line1" ||
+		c.Data[calllog.DataDirection] != calllog.Outbound || c.FirstOfferedAt.IsZero() || !c.EndedAt.After(c.FirstOfferedAt) {
+		t.Fatalf("record: %+v", c)
+	}
 }
 
 func TestDialAgentPhoneBusyKeepsThePause(t *testing.T) {
