@@ -19,7 +19,8 @@ import (
 // customer answers, the call becomes a connected call like any other: the engine adopts it
 // on the agent (in the agent's first queue, counted in no queue statistics), the call log
 // and screen pop learn it from acd.CallDialed, it is recorded per the queue's policy, and the
-// call controls work on it. A dial that does not connect (the agent's phone or the
+// call controls work on it; an agent paused before dialing is paused again, for the same
+// reason, once the call and its wrap-up are over. A dial that does not connect (the agent's phone or the
 // customer's not answering, busy, failing) says why in DialStatus and gives the agent back
 // the state they had, never counted as the agent's missed offer; acd.CallDialFailed tells the
 // call log (a record with the reason as its outcome) and the customer's interactions.
@@ -297,6 +298,13 @@ func (x outbound) dialConnected(d *outDial) {
 		return
 	}
 	d.State = DialConnected
+	if d.prevState == acd.Paused {
+		// Back to the agent's own pause after the call and its wrap-up (unless the agent
+		// asks to be ready meanwhile), as when the dial fails.
+		if err := x.eng.Pause(d.agent, d.prevWhy); err != nil {
+			x.log.Warn("outbound: the pause after the call not set", "agent", d.agent, "err", err)
+		}
+	}
 	delete(x.legs, d.agentChan)
 	delete(x.legs, d.custChan)
 	c := x.u.ex.track(&call{id: d.Call, callerChan: d.custChan, info: callerInfo{number: d.Number, outbound: true},

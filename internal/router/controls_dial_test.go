@@ -184,3 +184,40 @@ func TestDialRefused(t *testing.T) {
 		t.Fatal("a refused dial left a status")
 	}
 }
+
+// An agent paused before dialing is paused again, for the same reason, once the connected
+// call and its wrap-up are over: the dial was an errand, not the end of the pause.
+func TestDialFromPauseReturnsToPause(t *testing.T) {
+	g := newCtlRig(t, dialConfig())
+	g.emu.SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 20 * time.Millisecond})
+	g.emu.SetCustomer(dialed, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 20 * time.Millisecond})
+	ctx := context.Background()
+	if err := g.r.Do(ctx, func(e *acd.Engine) error { return e.Pause("a1", "lunch") }); err != nil {
+		t.Fatal(err)
+	}
+	id, err := g.k.Dial(ctx, "a1", dialed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "a1 talks with the customer", func() bool {
+		return g.dialStatus("a1").State == router.DialConnected && g.agent("a1").State == acd.OnCall
+	})
+	if err := g.k.Hangup(ctx, "a1", id); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "a1 wrapped up", func() bool {
+		return g.seen(func(ev acd.Event) bool {
+			e, ok := ev.(acd.AgentStateChanged)
+			return ok && e.Agent == "a1" && e.From == acd.WrapUp
+		})
+	})
+	if v := g.agent("a1"); v.State != acd.Paused || v.Reason != "lunch" {
+		t.Fatalf("a1 after the call's wrap-up: %+v", v)
+	}
+	if g.seen(func(ev acd.Event) bool {
+		e, ok := ev.(acd.AgentStateChanged)
+		return ok && e.Agent == "a1" && e.From == acd.WrapUp && e.To == acd.Available
+	}) {
+		t.Fatal("a1 was available after the wrap-up")
+	}
+}
