@@ -441,9 +441,14 @@ func ctlDialSteps(t *testing.T, step func(string, func(*testing.T)), run func(*t
 		emu.SetCustomer("+4930777888", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond})
 		// The desktop shows her available first: its status card settles, and the click lands.
 		run(t, heidi, "dial +49 30 777888", chromedp.WaitVisible(css(`#state[data-state="available"]`)),
+			chromedp.Evaluate[chromedp.Void](`performance.clearResourceTimings()`),
 			chromedp.SetValue(css(`#dial-number`), "+49 30 777888"), chromedp.Click(css(`#dial-go`)),
 			chromedp.WaitVisible(css(`#dial-status[data-state="connected"]`)),
 			chromedp.WaitVisible(css(`#ctl-panel[data-call^="demo-sb-ob-"] #ctl-hangup`)))
+		// The dial's changes came over the desktop's event stream: the POST was its one request.
+		if n := getText(t, heidi, `String(performance.getEntriesByType("resource").filter(e => e.name.endsWith("/api/desk/call/dial")).length)`); n != "1" {
+			t.Fatalf("%s requests to /api/desk/call/dial while dialing, want the POST only", n)
+		}
 		id := getText(t, heidi, `document.getElementById("ctl-panel").dataset.call`)
 		cust := strings.TrimPrefix(id, "demo-")
 		if peerOn(emu, cust, "PJSIP/2008") == "" {
@@ -493,5 +498,12 @@ func ctlDialSteps(t *testing.T, step func(string, func(*testing.T)), run func(*t
 		}
 		run(t, heidi, "Heidi available again", chromedp.WaitVisible(css(`#state[data-state="available"]`)))
 		shot(t, heidi, shots, "ctl-dial-busy")
+		// The attempt has its record: outbound, Heidi's, the number, busy.
+		id := getText(t, heidi, `document.getElementById("dial-status").dataset.call`)
+		testkit.Eventually(t, "the attempt's record", func() bool {
+			c, err := d.store.Call(context.Background(), id)
+			return err == nil && c.Outcome == calllog.DialOutcome("busy") && c.Agent == "1008" && c.CallerNumber == "+4930777999" &&
+				c.Data[calllog.DataDirection] == calllog.Outbound
+		})
 	})
 }

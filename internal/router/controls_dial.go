@@ -137,6 +137,18 @@ func (k *Controls) DialStatus(ctx context.Context, agent string) (DialStatus, bo
 	}
 }
 
+// OnDialChange sets what is told of every change of an agent's dial (the desktop's event
+// stream): ringing the agent, ringing the customer, connected, ended and why. f is called on
+// the router's owner goroutine and must not block.
+func (k *Controls) OnDialChange(f func(agent string, s DialStatus)) { k.c.dialW.Store(&f) }
+
+// dialChanged tells OnDialChange's function of d's status. On the owner.
+func (x outbound) dialChanged(d *outDial) {
+	if f := x.dialW.Load(); f != nil {
+		(*f)(d.agent, d.DialStatus)
+	}
+}
+
 // dialNumberErrors give each reason a number is refused its catalogue key.
 var dialNumberErrors = []struct {
 	err error
@@ -211,6 +223,7 @@ func (x outbound) dial(agent, e164 string) (string, error) {
 	x.dials[agent] = d
 	x.legs[d.agentChan], x.legs[d.custChan] = "ob:"+agent, "ob:"+agent
 	x.log.Info("outbound call", "agent", agent, "call", d.Call)
+	x.dialChanged(d)
 	o := Originate{Endpoint: v.Endpoint, ChannelID: d.agentChan, AppArgs: "outbound," + d.Call, CallerID: e164,
 		Timeout: x.dialRing()}
 	x.u.ex.spawnWork(func(ctx context.Context) {
@@ -260,6 +273,7 @@ func (x outbound) outboundStasis(ch, callID string) {
 // dialAgentAnswered bridges the agent's leg and dials the customer.
 func (x outbound) dialAgentAnswered(d *outDial) {
 	d.agentUp, d.State = true, DialCustomerRinging
+	x.dialChanged(d)
 	endpoint := "PJSIP/" + d.Number
 	if x.cfg.Dialer.Endpoint != nil {
 		endpoint = x.cfg.Dialer.Endpoint(d.Number)
@@ -298,6 +312,7 @@ func (x outbound) dialConnected(d *outDial) {
 		return
 	}
 	d.State = DialConnected
+	x.dialChanged(d)
 	if d.prevState == acd.Paused {
 		// Back to the agent's own pause after the call and its wrap-up (unless the agent
 		// asks to be ready meanwhile), as when the dial fails.
@@ -368,6 +383,7 @@ func (x outbound) dialOver(d *outDial, why string) {
 		return
 	}
 	d.State, d.Reason = DialEnded, why
+	x.dialChanged(d)
 	x.log.Info("outbound call not connected", "agent", d.agent, "call", d.Call, "reason", why)
 	// The attempt's call record and the customer's interaction (followers of the stream).
 	x.eng.Note(acd.CallDialFailed{At: x.clock.Now(), Started: d.started, Call: d.Call, Queue: d.queue, Agent: d.agent,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -220,4 +222,35 @@ func TestDialFromPauseReturnsToPause(t *testing.T) {
 	}) {
 		t.Fatal("a1 was available after the wrap-up")
 	}
+}
+
+// Every change of a dial is pushed to OnDialChange's function, in order, for the desktop's
+// event stream.
+func TestDialChangesArePushed(t *testing.T) {
+	g := newCtlRig(t, dialConfig())
+	var mu sync.Mutex
+	var got []string
+	g.k.OnDialChange(func(agent string, s router.DialStatus) {
+		mu.Lock()
+		got = append(got, agent+" "+s.State+" "+s.Reason)
+		mu.Unlock()
+	})
+	pushed := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Join(got, ", ")
+	}
+	g.emu.SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 20 * time.Millisecond})
+	g.emu.SetCustomer(dialed, ariemu.Phone{Behaviour: ariemu.PhoneBusy, AnswerAfter: 20 * time.Millisecond})
+	if _, err := g.k.Dial(context.Background(), "a1", dialed); err != nil {
+		t.Fatal(err)
+	}
+	want := "a1 agent , a1 customer , a1 ended busy"
+	testkit.Eventually(t, want, func() bool { return pushed() == want })
+	g.emu.SetCustomer(dialed, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 20 * time.Millisecond})
+	if _, err := g.k.Dial(context.Background(), "a1", dialed); err != nil {
+		t.Fatal(err)
+	}
+	want += ", a1 agent , a1 customer , a1 connected "
+	testkit.Eventually(t, want, func() bool { return pushed() == want })
 }

@@ -351,6 +351,12 @@
       // The browser phone counts an offer down with its queue's ring time (softphone.js).
       window.dispatchEvent(new CustomEvent("sb-pop", { detail: p }));
     });
+    // The agent's outbound dial, as it goes (dial.js shows it).
+    es.addEventListener("dial", (e) => {
+      let d;
+      try { d = JSON.parse(e.data); } catch (err) { return; }
+      window.dispatchEvent(new CustomEvent("sb-dial", { detail: d }));
+    });
     es.addEventListener("open", () => online("stream", true));
     es.addEventListener("error", () => {
       online("stream", false);
