@@ -468,20 +468,37 @@ func ctlDialSteps(t *testing.T, step func(string, func(*testing.T)), run func(*t
 		if err != nil || len(known) == 0 {
 			t.Fatalf("seed: %v %v", known, err)
 		}
-		emu.SetCustomer(known[0], ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond})
+		// The customer has a mobile too: the pop offers a button per phone, as the customer's
+		// page does.
+		const mobile = "+4915112345678"
+		cands, err := d.crm.Identify(context.Background(), known[0], "")
+		if err != nil || len(cands) != 1 {
+			t.Fatalf("identify %s: %v %v", known[0], cands, err)
+		}
+		phones := []string{known[0], mobile}
+		if _, err := d.crm.UpdateCustomer(context.Background(), cands[0].ID, crm.CustomerPatch{Phones: &phones}); err != nil {
+			t.Fatal(err)
+		}
+		emu.SetCustomer(mobile, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond})
 		caller, err := emu.PlaceCaller(ariemu.Caller{Number: known[0], DID: "5552000"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		run(t, heidi, "the pop offers to call the customer", chromedp.WaitVisible(css(`#ctl-panel[data-call="demo-`+caller+`"]`)),
+		run(t, heidi, "the pop offers to call each phone", chromedp.WaitVisible(css(`#ctl-panel[data-call="demo-`+caller+`"]`)),
 			chromedp.WaitVisible(css(`#pop-customers button.pop-dial[data-number="`+known[0]+`"]`)),
+			chromedp.WaitVisible(css(`#pop-customers button.pop-dial[data-number="`+mobile+`"]`)),
 			chromedp.Click(css(`#ctl-hangup`)), chromedp.WaitVisible(css(`#state[data-state="wrap_up"]`)))
 		// From the wrap-up's pop: dialing ends the wrap-up.
-		run(t, heidi, "call the customer back", chromedp.Click(css(`#pop-customers button.pop-dial`)),
+		run(t, heidi, "call the customer back on the mobile", chromedp.Click(css(`#pop-customers button.pop-dial[data-number="`+mobile+`"]`)),
 			chromedp.WaitVisible(css(`#dial-status[data-state="connected"]`)),
 			chromedp.WaitVisible(css(`#ctl-panel[data-call^="demo-sb-ob-"] #ctl-hangup`)))
 		shot(t, heidi, shots, "ctl-pop-dialed")
+		id := getText(t, heidi, `document.getElementById("ctl-panel").dataset.call`)
 		run(t, heidi, "hang up", chromedp.Click(css(`#ctl-hangup`)), chromedp.WaitVisible(css(`#state[data-state="wrap_up"]`)))
+		testkit.Eventually(t, "the call went to the mobile", func() bool {
+			c, err := d.store.Call(context.Background(), id)
+			return err == nil && c.CallerNumber == mobile
+		})
 	})
 	step("a busy number ends the dial", func(t *testing.T) {
 		backToWork(t)

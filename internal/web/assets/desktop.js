@@ -141,11 +141,11 @@
     const items = Array.isArray(res.data) ? res.data : (res.data && res.data.callbacks) || [];
     list.replaceChildren(...(items.length ? items.map((c) => li([c.number, c.queue, c.at || c.due_at || c.state].filter(Boolean).join(" · "))) : [li(t("js.none"), "muted")]));
   }
-  // customerItem is a customer of the pop, with a button that dials their first phone (dial.js).
+  // customerItem is a customer of the pop, with a button per phone that dials it (dial.js), as
+  // the customer's page has.
   function customerItem(c) {
     const e = li([c.name, c.segment, c.language, (c.accounts || []).join(", ")].filter(Boolean).join(" · "));
-    const phone = (c.phones || [])[0];
-    if (phone) {
+    for (const phone of c.phones || []) {
       const b = document.createElement("button");
       b.type = "button";
       b.className = "pop-dial";

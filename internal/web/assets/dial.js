@@ -101,7 +101,8 @@
       const b = e.target.closest && e.target.closest("button.pop-dial, button.customer-dial");
       if (!b) return;
       if ($("dial-number")) $("dial-number").value = b.dataset.number || "";
-      dial(b.dataset.customer ? { customer: Number(b.dataset.customer) } : { number: b.dataset.number });
+      // The phone of the button; a button without one dials the customer's first phone.
+      dial(b.dataset.number ? { number: b.dataset.number } : { customer: Number(b.dataset.customer) });
     });
     reload();
   }
