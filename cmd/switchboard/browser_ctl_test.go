@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -196,6 +197,29 @@ func TestBrowserCallControls(t *testing.T) {
 		run(t, heidi, "Heidi wraps up the call", chromedp.WaitVisible(css(`#state[data-state="wrap_up"]`)))
 	})
 	ctlDialSteps(t, step, run, heidi, d, emu, backToWork, shots)
+	step("agent calls from a customer's page", func(t *testing.T) {
+		backToWork(t)
+		// A customer's page has no pop stream of its own: it opens one while its dial lasts,
+		// and the attempt then shows in the customer's calls.
+		const busy = "+4930777666"
+		dora, err := d.crm.CreateCustomer(ctx, crm.Customer{Name: "Dora Dial", Phones: []string{"+4930777555", busy}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		emu.SetCustomer(busy, ariemu.Phone{Behaviour: ariemu.PhoneBusy, AnswerAfter: 100 * time.Millisecond})
+		page := fmt.Sprintf("%s/customers/%d", base, dora.ID)
+		run(t, heidi, "call Dora's second phone", chromedp.Navigate(page),
+			chromedp.Click(css(`button.customer-dial[data-number="`+busy+`"]`)),
+			chromedp.WaitVisible(css(`#dial-status[data-state="ended"][data-reason="busy"]`)))
+		shot(t, heidi, shots, "ctl-customer-dial-busy")
+		testkit.Eventually(t, "the attempt on Dora's page", func() bool {
+			if err := chromedp.Do(heidi, chromedp.Navigate(page)); err != nil {
+				return false
+			}
+			text, err := chromedp.Run(heidi, chromedp.Evaluate[string](`document.body.innerText`))
+			return err == nil && strings.Contains(text, "outbound: busy")
+		})
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	for _, p := range problems {
