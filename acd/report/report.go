@@ -157,12 +157,16 @@ type Store interface {
 	AgentDay(ctx context.Context, agent string, from, to time.Time) (AgentDay, error)
 }
 
-// AgentDay is an agent's work over a span (the desktop's "today").
+// AgentDay is an agent's work over a span (the desktop's "today"). Calls, Talk and WrapUp
+// are of the calls that came in; the agent's own outbound calls count in Outbound and
+// OutboundTalk only, as in the reports.
 type AgentDay struct {
-	Calls  int           // calls answered (on-call intervals that began in the span)
-	Talk   time.Duration // on-call time within the span
-	WrapUp time.Duration // wrap-up time within the span
-	Pause  time.Duration // paused time within the span
+	Calls        int           // calls answered (on-call intervals that began in the span)
+	Talk         time.Duration // on-call time within the span
+	WrapUp       time.Duration // wrap-up time within the span
+	Pause        time.Duration // paused time within the span
+	Outbound     int           // outbound calls connected (on-call intervals that began in the span)
+	OutboundTalk time.Duration // their on-call time within the span
 }
 
 // AHT is the mean handle time: talk plus wrap-up per call.

@@ -130,6 +130,7 @@
     $("stat-aht").textContent = dur(res.data.aht_s);
     $("stat-talk").textContent = dur(res.data.talk_s);
     $("stat-pause").textContent = dur(res.data.pause_s);
+    $("stat-outbound").textContent = res.data.outbound + " (" + dur(res.data.outbound_talk_s) + ")";
   }
   async function refreshCallbacks() {
     const res = await api("GET", "/api/agent/callbacks");
