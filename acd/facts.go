@@ -72,7 +72,20 @@ type CallDialed struct {
 	Number string
 }
 
+// CallDialFailed: an agent's outbound call to Number, begun at Started, ended at At before the
+// customer answered, for Reason (the owner's name: the agent's or the customer's phone did not
+// answer, was busy or failed, or the dial was cancelled). The engine never held it.
+type CallDialFailed struct {
+	At, Started time.Time
+	Call        string
+	Queue       string // the agent's, as CallDialed's
+	Agent       string
+	Number      string
+	Reason      string
+}
+
 func (e CallArrived) Time() time.Time       { return e.At }
+func (e CallDialFailed) Time() time.Time    { return e.At }
 func (e CallDialed) Time() time.Time        { return e.At }
 func (e CallHandedOver) Time() time.Time    { return e.At }
 func (e CallHandOverEnded) Time() time.Time { return e.At }
@@ -81,6 +94,7 @@ func (e CallGone) Time() time.Time          { return e.At }
 
 func (CallArrived) isEvent()       {}
 func (CallDialed) isEvent()        {}
+func (CallDialFailed) isEvent()    {}
 func (CallRouted) isEvent()        {}
 func (CallGone) isEvent()          {}
 func (CallHandedOver) isEvent()    {}
@@ -88,6 +102,7 @@ func (CallHandOverEnded) isEvent() {}
 
 func (CallArrived) isFact()       {}
 func (CallDialed) isFact()        {}
+func (CallDialFailed) isFact()    {}
 func (CallRouted) isFact()        {}
 func (CallGone) isFact()          {}
 func (CallHandedOver) isFact()    {}

@@ -55,7 +55,36 @@ func (w *LegWriter) Apply(ev acd.Event, now time.Time) {
 		w.write(e, "answered", 0, e.At)
 	case acd.CallRemoved:
 		w.forget(e.Call)
+	case acd.CallDialFailed:
+		w.dialFailed(e)
 	}
+}
+
+// dialFailed records an agent's outbound call that never connected for the customer its
+// number identifies: the agent, when the dial began, and why it failed.
+func (w *LegWriter) dialFailed(e acd.CallDialFailed) {
+	w.forget(e.Call)
+	var c calllog.Call
+	c.ID = e.Call
+	c.Apply(e, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), w.timeout())
+	defer cancel()
+	customer, ok := w.customer(ctx, &c)
+	if !ok {
+		return
+	}
+	i := Interaction{CallID: e.Call, Agent: e.Agent, CustomerID: customer, Queue: e.Queue, At: e.Started,
+		Outcome: c.Outcome}
+	if err := w.Store.RecordInteraction(ctx, i); err != nil {
+		w.log().Warn("interaction not recorded", "call", e.Call, "err", err)
+	}
+}
+
+func (w *LegWriter) timeout() time.Duration {
+	if w.Timeout <= 0 {
+		return 5 * time.Second
+	}
+	return w.Timeout
 }
 
 // Sweep forgets the calls first heard of before `before` (hung up in the IVR, or a leg never
@@ -98,11 +127,7 @@ func (w *LegWriter) write(ev acd.Event, outcome string, talk time.Duration, at t
 	if talk == 0 {
 		talk = time.Duration(l.Talk * float64(time.Second))
 	}
-	timeout := w.Timeout
-	if timeout <= 0 {
-		timeout = 5 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), w.timeout())
 	defer cancel()
 	customer, ok := w.customer(ctx, c)
 	if !ok {

@@ -121,3 +121,26 @@ func TestLegWriterHandOver(t *testing.T) {
 		t.Fatalf("calls still followed: %v", w.seen)
 	}
 }
+
+// An agent's outbound call that never connected is written for the customer its number
+// identifies, with the agent, the time the dial began and why it failed; a number nobody (or
+// two customers) has writes nothing.
+func TestLegWriterDialFailed(t *testing.T) {
+	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	st := &memInteractions{byNumber: map[string][]Candidate{
+		"+100": {{Customer: Customer{ID: 7}}},
+		"+200": {{Customer: Customer{ID: 8}}, {Customer: Customer{ID: 9}}},
+	}}
+	w := &LegWriter{Store: st}
+	for _, e := range []acd.CallDialFailed{
+		{At: t0.Add(30 * time.Second), Started: t0, Call: "o1", Queue: "q1", Agent: "a1", Number: "+100", Reason: "no_answer"},
+		{At: t0, Started: t0, Call: "o2", Queue: "q1", Agent: "a1", Number: "+200", Reason: "busy"},
+		{At: t0, Started: t0, Call: "o3", Queue: "q1", Agent: "a1", Number: "+300", Reason: "busy"},
+	} {
+		w.Apply(e, t0)
+	}
+	want := []Interaction{{CallID: "o1", Agent: "a1", CustomerID: 7, Queue: "q1", At: t0, Outcome: "dial_no_answer"}}
+	if !reflect.DeepEqual(st.written, want) {
+		t.Fatalf("written:\n got %+v\nwant %+v", st.written, want)
+	}
+}

@@ -119,6 +119,8 @@ func CallOf(ev acd.Event) string {
 		return e.Call
 	case acd.CallDialed:
 		return e.Call
+	case acd.CallDialFailed:
+		return e.Call
 	}
 	return ""
 }
@@ -258,6 +260,8 @@ func (c *Call) Apply(ev acd.Event, t Tracker) *Leg {
 		return c.handOver(t, e)
 	case acd.CallDialed:
 		return c.dialed(t, e)
+	case acd.CallDialFailed:
+		c.dialFailed(t, e)
 	case acd.CallHandOverEnded:
 		l := c.Leg
 		if l == nil || l.Agent != e.Agent {
@@ -309,6 +313,22 @@ func (c *Call) dialed(t Tracker, e acd.CallDialed) *Leg {
 	t.LegChanged(l)
 	c.touch(t, e.At)
 	return l
+}
+
+// DialOutcome is the outcome of an agent's outbound call that never connected, for the
+// owner's reason (acd.CallDialFailed): "dial_" and the reason, as dial_no_answer.
+func DialOutcome(reason string) string { return "dial_" + reason }
+
+// dialFailed records an agent's outbound call that never connected: no leg (no queue had it),
+// the agent, the number, when the agent's phone began ringing (FirstOfferedAt) and the end.
+func (c *Call) dialFailed(t Tracker, e acd.CallDialFailed) {
+	c.Note(t, e.Number, "", map[string]string{DataDirection: Outbound})
+	c.Queue, c.Agent = e.Queue, e.Agent
+	if c.FirstOfferedAt.IsZero() {
+		c.FirstOfferedAt = e.Started
+	}
+	c.end(e.At, DialOutcome(e.Reason))
+	c.touch(t, e.At)
 }
 
 // handOver closes the agent's leg as transferred and opens the leg of the agent the call went

@@ -16,7 +16,8 @@ import (
 // who answered the queue's calls in the interval. Per agent, offers and abandons while ringing
 // count when they happened, answered calls when they were answered, occupancy is the agent's
 // own. Callbacks count when requested (one per callback, merged requests included) and when an
-// attempt connected; per agent, those reserved for the agent.
+// attempt connected; per agent, those reserved for the agent. An agent's own outbound call
+// (click-to-dial) is no queue's call: it counts only in the agent's Outbound and OutboundTalk.
 type Query struct {
 	ByAgent  bool
 	Interval time.Duration
@@ -92,6 +93,11 @@ type Row struct {
 	CallbacksConnected int64     `json:"callbacks_connected"`
 	CSAT               *float64  `json:"csat"` // mean score, 1-5
 	CSATCount          int64     `json:"csat_count"`
+	// Outbound counts, per agent, the agent's own outbound calls the customer answered (in
+	// the interval of the answer) and OutboundTalk their talk seconds. They are in none of
+	// the figures above, which count calls that came in; per queue they are zero.
+	Outbound     int64   `json:"outbound_calls"`
+	OutboundTalk float64 `json:"outbound_talk_seconds"`
 
 	// Sums are the counts the ratios are computed from; they are not shown.
 	Sums Sums `json:"-"`
@@ -116,6 +122,8 @@ func (r *Row) Add(o Row) {
 	r.CallbacksRequested += o.CallbacksRequested
 	r.CallbacksConnected += o.CallbacksConnected
 	r.CSATCount += o.CSATCount
+	r.Outbound += o.Outbound
+	r.OutboundTalk += o.OutboundTalk
 	r.Sums.Wait += o.Sums.Wait
 	r.Sums.Handle += o.Sums.Handle
 	r.Sums.Busy += o.Sums.Busy
@@ -149,12 +157,16 @@ type Store interface {
 	AgentDay(ctx context.Context, agent string, from, to time.Time) (AgentDay, error)
 }
 
-// AgentDay is an agent's work over a span (the desktop's "today").
+// AgentDay is an agent's work over a span (the desktop's "today"). Calls, Talk and WrapUp
+// are of the calls that came in; the agent's own outbound calls count in Outbound and
+// OutboundTalk only, as in the reports.
 type AgentDay struct {
-	Calls  int           // calls answered (on-call intervals that began in the span)
-	Talk   time.Duration // on-call time within the span
-	WrapUp time.Duration // wrap-up time within the span
-	Pause  time.Duration // paused time within the span
+	Calls        int           // calls answered (on-call intervals that began in the span)
+	Talk         time.Duration // on-call time within the span
+	WrapUp       time.Duration // wrap-up time within the span
+	Pause        time.Duration // paused time within the span
+	Outbound     int           // outbound calls connected (on-call intervals that began in the span)
+	OutboundTalk time.Duration // their on-call time within the span
 }
 
 // AHT is the mean handle time: talk plus wrap-up per call.

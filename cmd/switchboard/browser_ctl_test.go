@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -196,6 +197,29 @@ func TestBrowserCallControls(t *testing.T) {
 		run(t, heidi, "Heidi wraps up the call", chromedp.WaitVisible(css(`#state[data-state="wrap_up"]`)))
 	})
 	ctlDialSteps(t, step, run, heidi, d, emu, backToWork, shots)
+	step("agent calls from a customer's page", func(t *testing.T) {
+		backToWork(t)
+		// A customer's page has no pop stream of its own: it opens one while its dial lasts,
+		// and the attempt then shows in the customer's calls.
+		const busy = "+4930777666"
+		dora, err := d.crm.CreateCustomer(ctx, crm.Customer{Name: "Dora Dial", Phones: []string{"+4930777555", busy}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		emu.SetCustomer(busy, ariemu.Phone{Behaviour: ariemu.PhoneBusy, AnswerAfter: 100 * time.Millisecond})
+		page := fmt.Sprintf("%s/customers/%d", base, dora.ID)
+		run(t, heidi, "call Dora's second phone", chromedp.Navigate(page),
+			chromedp.Click(css(`button.customer-dial[data-number="`+busy+`"]`)),
+			chromedp.WaitVisible(css(`#dial-status[data-state="ended"][data-reason="busy"]`)))
+		shot(t, heidi, shots, "ctl-customer-dial-busy")
+		testkit.Eventually(t, "the attempt on Dora's page", func() bool {
+			if err := chromedp.Do(heidi, chromedp.Navigate(page)); err != nil {
+				return false
+			}
+			text, err := chromedp.Run(heidi, chromedp.Evaluate[string](`document.body.innerText`))
+			return err == nil && strings.Contains(text, "outbound: busy")
+		})
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	for _, p := range problems {
@@ -441,9 +465,14 @@ func ctlDialSteps(t *testing.T, step func(string, func(*testing.T)), run func(*t
 		emu.SetCustomer("+4930777888", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond})
 		// The desktop shows her available first: its status card settles, and the click lands.
 		run(t, heidi, "dial +49 30 777888", chromedp.WaitVisible(css(`#state[data-state="available"]`)),
+			chromedp.Evaluate[chromedp.Void](`performance.clearResourceTimings()`),
 			chromedp.SetValue(css(`#dial-number`), "+49 30 777888"), chromedp.Click(css(`#dial-go`)),
 			chromedp.WaitVisible(css(`#dial-status[data-state="connected"]`)),
 			chromedp.WaitVisible(css(`#ctl-panel[data-call^="demo-sb-ob-"] #ctl-hangup`)))
+		// The dial's changes came over the desktop's event stream: the POST was its one request.
+		if n := getText(t, heidi, `String(performance.getEntriesByType("resource").filter(e => e.name.endsWith("/api/desk/call/dial")).length)`); n != "1" {
+			t.Fatalf("%s requests to /api/desk/call/dial while dialing, want the POST only", n)
+		}
 		id := getText(t, heidi, `document.getElementById("ctl-panel").dataset.call`)
 		cust := strings.TrimPrefix(id, "demo-")
 		if peerOn(emu, cust, "PJSIP/2008") == "" {
@@ -463,20 +492,37 @@ func ctlDialSteps(t *testing.T, step func(string, func(*testing.T)), run func(*t
 		if err != nil || len(known) == 0 {
 			t.Fatalf("seed: %v %v", known, err)
 		}
-		emu.SetCustomer(known[0], ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond})
+		// The customer has a mobile too: the pop offers a button per phone, as the customer's
+		// page does.
+		const mobile = "+4915112345678"
+		cands, err := d.crm.Identify(context.Background(), known[0], "")
+		if err != nil || len(cands) != 1 {
+			t.Fatalf("identify %s: %v %v", known[0], cands, err)
+		}
+		phones := []string{known[0], mobile}
+		if _, err := d.crm.UpdateCustomer(context.Background(), cands[0].ID, crm.CustomerPatch{Phones: &phones}); err != nil {
+			t.Fatal(err)
+		}
+		emu.SetCustomer(mobile, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 100 * time.Millisecond})
 		caller, err := emu.PlaceCaller(ariemu.Caller{Number: known[0], DID: "5552000"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		run(t, heidi, "the pop offers to call the customer", chromedp.WaitVisible(css(`#ctl-panel[data-call="demo-`+caller+`"]`)),
+		run(t, heidi, "the pop offers to call each phone", chromedp.WaitVisible(css(`#ctl-panel[data-call="demo-`+caller+`"]`)),
 			chromedp.WaitVisible(css(`#pop-customers button.pop-dial[data-number="`+known[0]+`"]`)),
+			chromedp.WaitVisible(css(`#pop-customers button.pop-dial[data-number="`+mobile+`"]`)),
 			chromedp.Click(css(`#ctl-hangup`)), chromedp.WaitVisible(css(`#state[data-state="wrap_up"]`)))
 		// From the wrap-up's pop: dialing ends the wrap-up.
-		run(t, heidi, "call the customer back", chromedp.Click(css(`#pop-customers button.pop-dial`)),
+		run(t, heidi, "call the customer back on the mobile", chromedp.Click(css(`#pop-customers button.pop-dial[data-number="`+mobile+`"]`)),
 			chromedp.WaitVisible(css(`#dial-status[data-state="connected"]`)),
 			chromedp.WaitVisible(css(`#ctl-panel[data-call^="demo-sb-ob-"] #ctl-hangup`)))
 		shot(t, heidi, shots, "ctl-pop-dialed")
+		id := getText(t, heidi, `document.getElementById("ctl-panel").dataset.call`)
 		run(t, heidi, "hang up", chromedp.Click(css(`#ctl-hangup`)), chromedp.WaitVisible(css(`#state[data-state="wrap_up"]`)))
+		testkit.Eventually(t, "the call went to the mobile", func() bool {
+			c, err := d.store.Call(context.Background(), id)
+			return err == nil && c.CallerNumber == mobile
+		})
 	})
 	step("a busy number ends the dial", func(t *testing.T) {
 		backToWork(t)
@@ -493,5 +539,12 @@ func ctlDialSteps(t *testing.T, step func(string, func(*testing.T)), run func(*t
 		}
 		run(t, heidi, "Heidi available again", chromedp.WaitVisible(css(`#state[data-state="available"]`)))
 		shot(t, heidi, shots, "ctl-dial-busy")
+		// The attempt has its record: outbound, Heidi's, the number, busy.
+		id := getText(t, heidi, `document.getElementById("dial-status").dataset.call`)
+		testkit.Eventually(t, "the attempt's record", func() bool {
+			c, err := d.store.Call(context.Background(), id)
+			return err == nil && c.Outcome == calllog.DialOutcome("busy") && c.Agent == "1008" && c.CallerNumber == "+4930777999" &&
+				c.Data[calllog.DataDirection] == calllog.Outbound
+		})
 	})
 }

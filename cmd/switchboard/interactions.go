@@ -30,7 +30,7 @@ func (x *interactions) Observe(ev acd.Event) {
 		e.Data = maps.Clone(e.Data)
 		x.inbox.Push(e)
 	case acd.CallArrived, acd.CallAnswered, acd.CallEnded, acd.CallTransferred, acd.CallAbandoned, acd.CallRemoved,
-		acd.CallHandedOver, acd.CallHandOverEnded, acd.CallDialed:
+		acd.CallHandedOver, acd.CallHandOverEnded, acd.CallDialed, acd.CallDialFailed:
 		x.inbox.Push(ev)
 	}
 }

@@ -47,6 +47,7 @@ type controls struct {
 	dials map[string]*outDial                                 // agents' outbound calls by agent: under way, or the latest (controls_dial.go)
 	seq   int                                                 // numbers the channels the controls make
 	audit atomic.Pointer[func(context.Context, MonitorEnded)] // told of every monitoring session that ended
+	dialW atomic.Pointer[func(agent string, s DialStatus)]    // told of every change of a dial (controls_dial.go)
 }
 
 // controlState is what the controls changed on a call.

@@ -19,9 +19,11 @@ import (
 // customer answers, the call becomes a connected call like any other: the engine adopts it
 // on the agent (in the agent's first queue, counted in no queue statistics), the call log
 // and screen pop learn it from acd.CallDialed, it is recorded per the queue's policy, and the
-// call controls work on it. A dial that does not connect (the agent's phone or the
+// call controls work on it; an agent paused before dialing is paused again, for the same
+// reason, once the call and its wrap-up are over. A dial that does not connect (the agent's phone or the
 // customer's not answering, busy, failing) says why in DialStatus and gives the agent back
-// the state they had, never counted as the agent's missed offer.
+// the state they had, never counted as the agent's missed offer; acd.CallDialFailed tells the
+// call log (a record with the reason as its outcome) and the customer's interactions.
 //
 // Channels: sb-ob-<n>-a1 the agent's leg, sb-ob-<n>-c the customer's (neither begins the
 // other, nor a channel of another dial: Asterisk looks channel ids up by prefix); the bridge
@@ -72,6 +74,7 @@ type outDial struct {
 	prevState acd.AgentState // Available or Paused: given back when the dial does not connect
 	prevWhy   string
 	agentUp   bool
+	started   time.Time
 }
 
 // outbound is the controls' side of outbound calls; its state is the controls' (dials, legs).
@@ -131,6 +134,18 @@ func (k *Controls) DialStatus(ctx context.Context, agent string) (DialStatus, bo
 		return r.s, r.ok, nil
 	case <-ctx.Done():
 		return DialStatus{}, false, ctx.Err()
+	}
+}
+
+// OnDialChange sets what is told of every change of an agent's dial (the desktop's event
+// stream): ringing the agent, ringing the customer, connected, ended and why. f is called on
+// the router's owner goroutine and must not block.
+func (k *Controls) OnDialChange(f func(agent string, s DialStatus)) { k.c.dialW.Store(&f) }
+
+// dialChanged tells OnDialChange's function of d's status. On the owner.
+func (x outbound) dialChanged(d *outDial) {
+	if f := x.dialW.Load(); f != nil {
+		(*f)(d.agent, d.DialStatus)
 	}
 }
 
@@ -202,12 +217,13 @@ func (x outbound) dial(agent, e164 string) (string, error) {
 	x.seq++
 	base := obChanPrefix + strconv.Itoa(x.seq)
 	d := &outDial{agent: agent, queue: v.Queues[0].Queue, agentChan: base + "-a1", custChan: base + "-c",
-		prevState: v.State, prevWhy: v.Reason}
+		prevState: v.State, prevWhy: v.Reason, started: x.clock.Now()}
 	d.bridge = callBridgeID(d.custChan)
 	d.DialStatus = DialStatus{Call: x.u.lines.callID(d.custChan), Number: e164, State: DialAgentRinging}
 	x.dials[agent] = d
 	x.legs[d.agentChan], x.legs[d.custChan] = "ob:"+agent, "ob:"+agent
 	x.log.Info("outbound call", "agent", agent, "call", d.Call)
+	x.dialChanged(d)
 	o := Originate{Endpoint: v.Endpoint, ChannelID: d.agentChan, AppArgs: "outbound," + d.Call, CallerID: e164,
 		Timeout: x.dialRing()}
 	x.u.ex.spawnWork(func(ctx context.Context) {
@@ -257,6 +273,7 @@ func (x outbound) outboundStasis(ch, callID string) {
 // dialAgentAnswered bridges the agent's leg and dials the customer.
 func (x outbound) dialAgentAnswered(d *outDial) {
 	d.agentUp, d.State = true, DialCustomerRinging
+	x.dialChanged(d)
 	endpoint := "PJSIP/" + d.Number
 	if x.cfg.Dialer.Endpoint != nil {
 		endpoint = x.cfg.Dialer.Endpoint(d.Number)
@@ -295,6 +312,14 @@ func (x outbound) dialConnected(d *outDial) {
 		return
 	}
 	d.State = DialConnected
+	x.dialChanged(d)
+	if d.prevState == acd.Paused {
+		// Back to the agent's own pause after the call and its wrap-up (unless the agent
+		// asks to be ready meanwhile), as when the dial fails.
+		if err := x.eng.Pause(d.agent, d.prevWhy); err != nil {
+			x.log.Warn("outbound: the pause after the call not set", "agent", d.agent, "err", err)
+		}
+	}
 	delete(x.legs, d.agentChan)
 	delete(x.legs, d.custChan)
 	c := x.u.ex.track(&call{id: d.Call, callerChan: d.custChan, info: callerInfo{number: d.Number, outbound: true},
@@ -358,7 +383,11 @@ func (x outbound) dialOver(d *outDial, why string) {
 		return
 	}
 	d.State, d.Reason = DialEnded, why
+	x.dialChanged(d)
 	x.log.Info("outbound call not connected", "agent", d.agent, "call", d.Call, "reason", why)
+	// The attempt's call record and the customer's interaction (followers of the stream).
+	x.eng.Note(acd.CallDialFailed{At: x.clock.Now(), Started: d.started, Call: d.Call, Queue: d.queue, Agent: d.agent,
+		Number: d.Number, Reason: why})
 	delete(x.legs, d.agentChan)
 	delete(x.legs, d.custChan)
 	if v, ok := x.eng.Agent(d.agent); ok && v.State == acd.Paused && v.Reason == reasonOutbound {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -129,6 +131,19 @@ func TestDialCustomerNoAnswer(t *testing.T) {
 	if g.seen(func(ev acd.Event) bool { _, fact := ev.(acd.Fact); return calllog.CallOf(ev) == id && !fact }) {
 		t.Fatal("an engine event of a dial that never connected")
 	}
+	// The attempt has a record all the same: outbound, the agent, the number, why.
+	c := &calllog.Call{ID: id}
+	g.mu.Lock()
+	for _, ev := range g.evs {
+		if calllog.CallOf(ev) == id {
+			c.Apply(ev, nil)
+		}
+	}
+	g.mu.Unlock()
+	if c.Outcome != "dial_no_answer" || c.Number != dialed || c.Agent != "a1" || c.Queue != "line1" ||
+		c.Data[calllog.DataDirection] != calllog.Outbound || c.FirstOfferedAt.IsZero() || !c.EndedAt.After(c.FirstOfferedAt) {
+		t.Fatalf("record: %+v", c)
+	}
 }
 
 func TestDialAgentPhoneBusyKeepsThePause(t *testing.T) {
@@ -170,4 +185,72 @@ func TestDialRefused(t *testing.T) {
 	if g.dialStatus("a1").Call != "" {
 		t.Fatal("a refused dial left a status")
 	}
+}
+
+// An agent paused before dialing is paused again, for the same reason, once the connected
+// call and its wrap-up are over: the dial was an errand, not the end of the pause.
+func TestDialFromPauseReturnsToPause(t *testing.T) {
+	g := newCtlRig(t, dialConfig())
+	g.emu.SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 20 * time.Millisecond})
+	g.emu.SetCustomer(dialed, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 20 * time.Millisecond})
+	ctx := context.Background()
+	if err := g.r.Do(ctx, func(e *acd.Engine) error { return e.Pause("a1", "lunch") }); err != nil {
+		t.Fatal(err)
+	}
+	id, err := g.k.Dial(ctx, "a1", dialed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "a1 talks with the customer", func() bool {
+		return g.dialStatus("a1").State == router.DialConnected && g.agent("a1").State == acd.OnCall
+	})
+	if err := g.k.Hangup(ctx, "a1", id); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "a1 wrapped up", func() bool {
+		return g.seen(func(ev acd.Event) bool {
+			e, ok := ev.(acd.AgentStateChanged)
+			return ok && e.Agent == "a1" && e.From == acd.WrapUp
+		})
+	})
+	if v := g.agent("a1"); v.State != acd.Paused || v.Reason != "lunch" {
+		t.Fatalf("a1 after the call's wrap-up: %+v", v)
+	}
+	if g.seen(func(ev acd.Event) bool {
+		e, ok := ev.(acd.AgentStateChanged)
+		return ok && e.Agent == "a1" && e.From == acd.WrapUp && e.To == acd.Available
+	}) {
+		t.Fatal("a1 was available after the wrap-up")
+	}
+}
+
+// Every change of a dial is pushed to OnDialChange's function, in order, for the desktop's
+// event stream.
+func TestDialChangesArePushed(t *testing.T) {
+	g := newCtlRig(t, dialConfig())
+	var mu sync.Mutex
+	var got []string
+	g.k.OnDialChange(func(agent string, s router.DialStatus) {
+		mu.Lock()
+		got = append(got, agent+" "+s.State+" "+s.Reason)
+		mu.Unlock()
+	})
+	pushed := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Join(got, ", ")
+	}
+	g.emu.SetPhone("PJSIP/1001", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 20 * time.Millisecond})
+	g.emu.SetCustomer(dialed, ariemu.Phone{Behaviour: ariemu.PhoneBusy, AnswerAfter: 20 * time.Millisecond})
+	if _, err := g.k.Dial(context.Background(), "a1", dialed); err != nil {
+		t.Fatal(err)
+	}
+	want := "a1 agent , a1 customer , a1 ended busy"
+	testkit.Eventually(t, want, func() bool { return pushed() == want })
+	g.emu.SetCustomer(dialed, ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 20 * time.Millisecond})
+	if _, err := g.k.Dial(context.Background(), "a1", dialed); err != nil {
+		t.Fatal(err)
+	}
+	want += ", a1 agent , a1 customer , a1 connected "
+	testkit.Eventually(t, want, func() bool { return pushed() == want })
 }

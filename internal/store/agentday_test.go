@@ -43,3 +43,28 @@ func TestAgentDay(t *testing.T) {
 	r.must(err)
 	eq(t, "unknown agent", d, report.AgentDay{})
 }
+
+// An agent's own outbound call is not one of the calls answered: its talk and wrap-up count
+// apart (as in the reports), the answered calls' AHT stays theirs.
+func TestAgentDayOutboundApart(t *testing.T) {
+	r := newRig(t, store.New(pgtest.Pool(t)), store.JournalOptions{},
+		acd.QueueConfig{Name: "line1", WrapUp: 10 * time.Second})
+	r.agent("a1", "line1")
+	r.enqueue("c1", "line1")
+	r.advance(sec(2))
+	r.must(r.e.Answer("c1")) // on call 2-32, wrap-up 32-42
+	r.advance(sec(30))
+	r.must(r.e.Hangup("c1"))
+	r.advance(sec(10))
+	r.must(r.e.Adopt(acd.CallRequest{ID: "o1", Queue: "line1", Outbound: true, Data: map[string]string{"direction": "outbound"}}, "a1", at(42)))
+	r.e.Note(acd.CallDialed{At: at(42), Call: "o1", Queue: "line1", Agent: "a1", Number: "+4930123456"})
+	r.advance(sec(90))
+	r.must(r.e.Hangup("o1")) // on call 42-132, wrap-up 132-142
+	r.advance(sec(20))
+	r.flush()
+
+	d, err := r.s.AgentDay(context.Background(), "a1", at(0), at(152))
+	r.must(err)
+	eq(t, "day", d, report.AgentDay{Calls: 1, Talk: sec(30), WrapUp: sec(10), Outbound: 1, OutboundTalk: sec(90)})
+	eq(t, "aht", d.AHT(), sec(40))
+}

@@ -490,3 +490,44 @@ func TestTicketOfCallCustomer(t *testing.T) {
 		}
 	}
 }
+
+// TestCRMTicketKPIsOutboundIsNoContact: the agent's own call to the customer, linked to the
+// ticket from the desk like any call, is not the customer calling: a ticket with one inbound
+// call and the agent's follow-up call (before and after the resolution) is resolved at first
+// contact and not reopened.
+func TestCRMTicketKPIsOutboundIsNoContact(t *testing.T) {
+	ctx := context.Background()
+	r := newCRM(t)
+	cu := r.customer("Anna", nil, nil, "")
+	tk, err := r.c.CreateTicket(ctx, crm.NewTicket{CustomerID: cu.ID, Subject: "A"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range []struct {
+		id, data string
+		at       time.Duration
+	}{{"in1", `{}`, 0}, {"out1", `{"direction": "outbound"}`, time.Hour}, {"out2", `{"direction": "outbound"}`, 3 * time.Hour}} {
+		if _, err := r.s.Pool().Exec(ctx, `INSERT INTO calls (id, node, enqueued_at, data) VALUES ($1, 'ast1', $2, $3)`,
+			c.id, t0.Add(c.at), c.data); err != nil {
+			t.Fatal(err)
+		}
+		if i == 2 {
+			s := crm.Resolved
+			r.now = t0.Add(2 * time.Hour)
+			if _, err := r.c.UpdateTicket(ctx, tk.ID, crm.TicketPatch{Status: &s}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r.now = t0.Add(c.at)
+		if err := r.c.LinkCall(ctx, tk.ID, c.id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := r.c.TicketKPIs(ctx, crm.KPIQuery{From: t0, To: t0.Add(24 * time.Hour), ReopenDays: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Resolved != 1 || got.FirstContact != 1 || got.Reopened != 0 {
+		t.Fatalf("kpis: %+v", got)
+	}
+}

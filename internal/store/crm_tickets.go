@@ -65,14 +65,16 @@ func (c *CRM) CreateTicket(ctx context.Context, t crm.NewTicket) (*crm.Ticket, e
 }
 
 // linkCall links a call to a ticket; at zero takes the call's enqueue time from its record,
-// or now. Linking a call twice changes nothing.
+// or now. Linking a call twice changes nothing. An agent's outbound call (its record says so)
+// is never inbound: the customer did not call.
 func linkCall(ctx context.Context, tx pgx.Tx, ticketID int64, callID string, inbound bool, at, now time.Time) error {
 	var when *time.Time
 	if !at.IsZero() {
 		when = &at
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO ticket_calls (ticket_id, call_id, inbound, at)
-		VALUES ($1, $2, $3, coalesce($4, (SELECT coalesce(enqueued_at, updated_at) FROM calls WHERE id = $2), $5))
+		VALUES ($1, $2, $3 AND NOT EXISTS (SELECT 1 FROM calls WHERE id = $2 AND data->>'direction' = 'outbound'),
+			coalesce($4, (SELECT coalesce(enqueued_at, updated_at) FROM calls WHERE id = $2), $5))
 		ON CONFLICT (ticket_id, call_id) DO NOTHING`, ticketID, callID, inbound, when, now)
 	return err
 }
@@ -175,7 +177,7 @@ func (c *CRM) UpdateTicket(ctx context.Context, id int64, p crm.TicketPatch) (*c
 	return c.Ticket(ctx, id)
 }
 
-// LinkCall links an inbound call to a ticket, at the call's enqueue time (or now when the call
+// LinkCall links a call to a ticket (inbound unless it is an agent's outbound call), at the call's enqueue time (or now when the call
 // has no record yet).
 func (c *CRM) LinkCall(ctx context.Context, ticketID int64, callID string) error {
 	return c.LinkCallAt(ctx, ticketID, callID, true, time.Time{})

@@ -279,6 +279,24 @@ func TestJournalOutbound(t *testing.T) {
 	eq(t, "events", r.events("o1"), []string{"DIALOUT line1 a1", "COMPLETE line1 a1"})
 }
 
+// An agent's outbound call that never connected (the customer was busy): a closed record with
+// the agent, the number, when the agent's phone began ringing and the reason; no leg, so no
+// report counts it; a DIALFAIL event.
+func TestJournalOutboundNotConnected(t *testing.T) {
+	r := newRig(t, store.New(pgtest.Pool(t)), store.JournalOptions{}, acd.QueueConfig{Name: "line1"})
+	r.agent("a1", "line1")
+	r.advance(sec(12))
+	r.e.Note(acd.CallDialFailed{At: at(12), Started: at(2), Call: "o2", Queue: "line1", Agent: "a1", Number: "+4930123456", Reason: "busy"})
+	r.flush()
+
+	c := r.call("o2")
+	eq(t, "outcome/agent/queue/number/direction/rung/ended", []any{c.Outcome, c.Agent, c.Queue, c.CallerNumber,
+		c.Data[calllog.DataDirection], c.FirstOfferedAt, c.EndedAt},
+		[]any{"dial_busy", "a1", "line1", "+4930123456", calllog.Outbound, at(2), at(12)})
+	eq(t, "legs", len(r.legs("o2")), 0)
+	eq(t, "events", r.events("o2"), []string{"DIALFAIL line1 a1"})
+}
+
 func TestJournalOverflowToQueueThenCallback(t *testing.T) {
 	r := newRig(t, store.New(pgtest.Pool(t)), store.JournalOptions{},
 		acd.QueueConfig{Name: "front", MaxWait: 30 * time.Second, Overflow: acd.Overflow{Queue: "back"}},

@@ -262,6 +262,9 @@ func (m *model) apply(ev acd.Event) {
 		m.event(e.At, e.Call, e.Queue, e.Agent, "COMPLETE", d)
 	case acd.CallDialed:
 		m.event(e.At, e.Call, e.Queue, e.Agent, "DIALOUT", map[string]any{"number": e.Number})
+	case acd.CallDialFailed:
+		m.event(e.At, e.Call, e.Queue, e.Agent, "DIALFAIL", map[string]any{"number": e.Number, "reason": e.Reason,
+			"ringtime_seconds": secs(e.At.Sub(e.Started))})
 	case acd.CallTransferred:
 		m.event(e.At, e.Call, e.From, e.Agent, "TRANSFER", map[string]any{"to": e.To, "talk_seconds": secs(e.Talk)})
 	case acd.CallOverflowed:

@@ -73,10 +73,11 @@ func (s *Store) Report(ctx context.Context, q report.Query) ([]report.Row, error
 
 func scanReportRow(row pgx.CollectableRow) (report.Row, error) {
 	var r report.Row
-	var offered, answered, within, abandoned, abandonedWithin, handled, cbReq, cbConn float64
+	var offered, answered, within, abandoned, abandonedWithin, handled, cbReq, cbConn, outbound float64
 	err := row.Scan(&r.Start, &r.Key, &offered, &answered, &within, &abandoned, &abandonedWithin,
 		&r.Sums.Wait, &r.LongestWait, &handled, &r.Sums.Handle, &r.Sums.Busy, &r.Sums.Staffed, &cbReq, &cbConn,
-		&r.CSATCount, &r.Sums.CSAT)
+		&outbound, &r.OutboundTalk, &r.CSATCount, &r.Sums.CSAT)
+	r.Outbound = int64(outbound)
 	r.Offered, r.Answered, r.AnsweredWithin = int64(offered), int64(answered), int64(within)
 	r.Abandoned, r.AbandonedWithin, r.Sums.Handled = int64(abandoned), int64(abandonedWithin), int64(handled)
 	r.CallbacksRequested, r.CallbacksConnected = int64(cbReq), int64(cbConn)
@@ -102,6 +103,13 @@ func reportSQL(byAgent, csat, days bool) string {
 	if byAgent {
 		legTime, key, cbKey = "l.answered_at", "l.agent", "c.agent"
 	}
+	// An agent's outbound call has a leg in the agent's queue, but it was not offered to the
+	// queue: the queue's figures count calls that came in, the agent's show outbound calls
+	// on their own.
+	outboundKey := "false"
+	if byAgent {
+		outboundKey = "true"
+	}
 	busyStates := "('reserved', 'on-call', 'wrap-up')"
 	staffedStates := "('available', 'reserved', 'on-call', 'wrap-up')"
 	// A leg is a phone call in one queue: it lasts less than a day, which bounds the scans
@@ -113,13 +121,14 @@ func reportSQL(byAgent, csat, days bool) string {
 	var b strings.Builder
 	b.WriteString(`
 WITH th AS (SELECT q, s FROM unnest($5::text[], $6::float8[]) AS t(q, s)),
-legs AS (
+all_legs AS MATERIALIZED (
     SELECT ` + bin(legTime) + ` AS b, ` + key + ` AS k, l.call_id, l.agent, l.outcome, l.answered_at, l.left_at,
            l.talk_seconds, extract(epoch FROM coalesce(l.answered_at, l.left_at) - l.entered_at)::float8 AS wait,
-           ` + thr("l.queue") + ` AS thr
-    FROM call_legs l
+           ` + thr("l.queue") + ` AS thr, coalesce(c.data->>'direction' = 'outbound', false) AS outbound
+    FROM call_legs l JOIN calls c ON c.id = l.call_id
     WHERE ` + legRange + ` AND ` + inScope("l.queue") + ` AND ` + key + ` IS NOT NULL
 ),
+legs AS (SELECT * FROM all_legs WHERE NOT outbound),
 wrap AS (
     SELECT st.call_id, st.agent, sum(extract(epoch FROM st.ended_at - st.started_at))::float8 AS s
     FROM agent_states st
@@ -174,6 +183,8 @@ facts (b, k, m, v) AS (
     UNION ALL SELECT l.b, l.k, 'handle', l.talk_seconds + coalesce(w.s, 0)
               FROM legs l LEFT JOIN wrap w ON w.call_id = l.call_id AND w.agent = l.agent
               WHERE l.answered_at IS NOT NULL AND l.left_at IS NOT NULL
+    UNION ALL SELECT b, k, 'outbound', 1 FROM all_legs WHERE outbound AND answered_at IS NOT NULL AND ` + outboundKey + `
+    UNION ALL SELECT b, k, 'outbound_talk', talk_seconds FROM all_legs WHERE outbound AND answered_at IS NOT NULL AND ` + outboundKey + `
     UNION ALL SELECT b, k, 'busy', s FROM occ WHERE state IN ` + busyStates + `
     UNION ALL SELECT b, k, 'staffed', s FROM occ WHERE state IN ` + staffedStates + `
     UNION ALL SELECT ` + bin("c.created_at") + `, ` + cbKey + `, 'cb_requested', 1 FROM callbacks c
@@ -214,7 +225,7 @@ SELECT b, k,`)
 	b.WriteString(`
     coalesce(max(v) FILTER (WHERE m = 'longest'), 0),
     count(*) FILTER (WHERE m = 'handle')::float8,`)
-	for _, m := range []string{"handle", "busy", "staffed", "cb_requested", "cb_connected"} {
+	for _, m := range []string{"handle", "busy", "staffed", "cb_requested", "cb_connected", "outbound", "outbound_talk"} {
 		b.WriteString("\n    coalesce(sum(v) FILTER (WHERE m = '" + m + "'), 0),")
 	}
 	b.WriteString(`

@@ -285,3 +285,55 @@ func TestReportDaysAreLocalDays(t *testing.T) {
 		}
 	}
 }
+
+// TestReportCountsOutboundApart: an agent's outbound call has a leg in the agent's queue, but
+// the queue never offered it. The queue's figures and the agent's inbound figures stay what
+// they were without it; the agent's row counts it and its talk on their own.
+func TestReportCountsOutboundApart(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.Pool(t)
+	reportFixture(t, db)
+	s := store.New(db)
+	q := report.Query{Interval: time.Hour, From: t0, To: t0.Add(2 * time.Hour), Now: at(5400),
+		Thresholds: map[string]time.Duration{"billing": 20 * time.Second}, DefaultThreshold: 30 * time.Second}
+	before := map[bool][]string{}
+	for _, by := range []bool{false, true} {
+		q.ByAgent = by
+		rows, err := s.Report(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[by] = reportLines(rows)
+	}
+	// A dials a customer at 10:10 (answered at once, 90 s of talk), and again at 10:20.
+	for i, sec := range []int{4200, 4800} {
+		id := fmt.Sprintf("o%d", i)
+		if _, err := db.Exec(ctx, `INSERT INTO calls (id, node, caller_number, queue, agent, answered_at, outcome, data)
+			VALUES ($1, 'ast1', '+4930555', 'billing', 'A', $2, 'completed', '{"direction": "outbound"}')`, id, at(sec)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(ctx, `INSERT INTO call_legs (call_id, seq, queue, entered_at, offered_at, agent, answered_at, left_at, outcome, talk_seconds)
+			VALUES ($1, 1, 'billing', $2, $2, 'A', $2, $3, 'answered', 90)`, id, at(sec), at(sec+90)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, by := range []bool{false, true} {
+		q.ByAgent = by
+		rows, err := s.Report(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eq(t, fmt.Sprintf("by agent %v: inbound figures", by), strings.Join(reportLines(rows), "\n"), strings.Join(before[by], "\n"))
+		var out []string
+		for _, r := range rows {
+			if r.Outbound != 0 || r.OutboundTalk != 0 {
+				out = append(out, fmt.Sprintf("%s %s out=%d talk=%g", r.Start.UTC().Format("15:04"), r.Key, r.Outbound, r.OutboundTalk))
+			}
+		}
+		want := ""
+		if by {
+			want = "10:00 A out=2 talk=180"
+		}
+		eq(t, fmt.Sprintf("by agent %v: outbound", by), strings.Join(out, "\n"), want)
+	}
+}

@@ -25,6 +25,8 @@ type CallControls interface {
 	// Dial calls number for agent (dial.go); DialStatus follows the agent's latest dial.
 	Dial(ctx context.Context, agent, number string) (string, error)
 	DialStatus(ctx context.Context, agent string) (router.DialStatus, bool, error)
+	// OnDialChange sets what is told of every change of a dial; f must not block.
+	OnDialChange(f func(agent string, s router.DialStatus))
 }
 
 // controlRequest is the body of POST /api/desk/call/{action}: the call, and what the action

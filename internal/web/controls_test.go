@@ -22,6 +22,21 @@ import (
 type fakeControls struct {
 	mu    sync.Mutex
 	asked []string
+	dialW func(agent string, s router.DialStatus)
+}
+
+func (f *fakeControls) OnDialChange(fn func(agent string, s router.DialStatus)) {
+	f.mu.Lock()
+	f.dialW = fn
+	f.mu.Unlock()
+}
+
+// dialChanged pushes a dial change as the router does.
+func (f *fakeControls) dialChanged(agent string, s router.DialStatus) {
+	f.mu.Lock()
+	fn := f.dialW
+	f.mu.Unlock()
+	fn(agent, s)
 }
 
 func (f *fakeControls) note(agent, call, what string) error {

@@ -224,6 +224,7 @@ func (s *server) apiMyStats(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"since": from.UTC(), "calls": day.Calls, "aht_s": day.AHT().Seconds(), "talk_s": day.Talk.Seconds(),
 		"wrapup_s": day.WrapUp.Seconds(), "pause_s": day.Pause.Seconds(),
+		"outbound": day.Outbound, "outbound_talk_s": day.OutboundTalk.Seconds(),
 	})
 }
 

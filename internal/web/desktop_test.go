@@ -168,7 +168,7 @@ func (m *memDesktop) JoinEstimates(context.Context) (map[string]time.Duration, e
 }
 
 func memAgentDay(_ context.Context, id string, from, to time.Time) (report.AgentDay, error) {
-	return report.AgentDay{Calls: 2, Talk: 100 * time.Second, WrapUp: 20 * time.Second, Pause: time.Minute}, nil
+	return report.AgentDay{Calls: 2, Talk: 100 * time.Second, WrapUp: 20 * time.Second, Pause: time.Minute, Outbound: 1, OutboundTalk: 45 * time.Second}, nil
 }
 
 // deskSite is newSite with the desktop part.
@@ -214,6 +214,7 @@ func TestAgentDesktopAPI(t *testing.T) {
 		{"bad state", "POST", "/api/agent/state", csrf, `{"state":"asleep"}`, 400, `"invalid"`},
 		{"pause", "POST", "/api/agent/state", csrf, `{"state":"paused","reason":"lunch"}`, 200, `"state":"paused"`},
 		{"stats", "GET", "/api/agent/stats", "", "", 200, `"aht_s":60`},
+		{"stats: outbound apart", "GET", "/api/agent/stats", "", "", 200, `"outbound":1,"outbound_talk_s":45`},
 		{"another agent's call", "POST", "/api/calls/c-b/transfer", csrf, `{"queue":"support"}`, 404, `"not_found"`},
 		{"the supervisor grid", "GET", "/api/agents", "", "", 403, `"forbidden"`},
 		{"a supervisor action", "POST", "/api/agents/1008/state", csrf, `{"state":"paused","reason":"x"}`, 403, `"forbidden"`},

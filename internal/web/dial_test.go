@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -9,9 +10,13 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"switchboard/crm"
+	"switchboard/internal/router"
+	"switchboard/internal/screenpop"
 	"switchboard/internal/store"
+	"switchboard/internal/testkit"
 )
 
 // An agent dials for themselves only: the session says who; a supervisor cannot; a number or
@@ -90,5 +95,67 @@ func TestCustomerPageOffersDial(t *testing.T) {
 	}
 	if _, page := s.get(s.signIn("sue").c, path); strings.Contains(page, "customer-dial") || strings.Contains(page, "dial.js") {
 		t.Fatalf("supervisor's customer page offers to dial:\n%s", page)
+	}
+}
+
+// The agent's pop stream carries each change of the agent's own dial as a "dial" event, so
+// that the desktop follows a dial without asking; another agent's dial is not sent.
+func TestDialChangesOnThePopStream(t *testing.T) {
+	users := testUsers("alice", "bob")
+	fake := &fakeControls{}
+	hub := screenpop.New(screenpop.Options{Logger: slog.New(slog.DiscardHandler)})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go hub.Run(ctx)
+	logs := &bytes.Buffer{}
+	ts := httptest.NewServer(Handler(Options{Users: users, Live: func() Live { return Live{} }, Controls: fake, Pops: hubPops(hub),
+		Logger: slog.New(slog.NewTextHandler(&syncWriter{w: logs}, nil))}))
+	t.Cleanup(ts.Close)
+	s := &recSite{site: &site{t: t, ts: ts, logs: logs}, users: users}
+	req, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+"/api/agent/pop/stream", nil)
+	resp, err := s.as("alice").Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("alice's stream: %v %v", resp, err)
+	}
+	defer resp.Body.Close()
+	events := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		name := ""
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), "event: "); ok {
+				name = v
+			} else if v, ok := strings.CutPrefix(sc.Text(), "data: "); ok && name == "dial" {
+				events <- v
+			}
+		}
+	}()
+	// The stream is open once its first pop is written; the feed then has alice's subscriber.
+	testkit.Eventually(t, "alice's stream subscribed to her dials", func() bool {
+		fake.dialChanged("1002", router.DialStatus{Call: "ast1-sb-ob-9-c", Number: "+4930999", State: router.DialAgentRinging})
+		fake.dialChanged("1001", router.DialStatus{Call: "ast1-sb-ob-1-c", Number: "+4930123456", State: router.DialCustomerRinging})
+		select {
+		case e := <-events:
+			if e != `{"call":"ast1-sb-ob-1-c","number":"+4930123456","state":"customer"}` {
+				t.Fatalf("first dial event: %s", e)
+			}
+			return true
+		case <-time.After(50 * time.Millisecond):
+			return false
+		}
+	})
+	fake.dialChanged("1001", router.DialStatus{Call: "ast1-sb-ob-1-c", Number: "+4930123456", State: router.DialEnded, Reason: router.DialBusy})
+	for {
+		select {
+		case e := <-events:
+			if strings.Contains(e, "9-c") {
+				t.Fatalf("bob's dial on alice's stream: %s", e)
+			}
+			if e == `{"call":"ast1-sb-ob-1-c","number":"+4930123456","state":"ended","reason":"busy"}` {
+				return
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no ended dial event")
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"switchboard/acd"
+	"switchboard/acd/calllog"
 	"switchboard/internal/router"
 )
 
@@ -114,8 +115,13 @@ func TestCatalogueKeysUsed(t *testing.T) {
 	for _, r := range []string{router.DialAgentNoAnswer, router.DialAgentBusy, router.DialAgentFailed, router.DialNoAnswer,
 		router.DialBusy, router.DialFailed, router.DialCancelled} {
 		used["js.dial.reason."+r] = true
-		if _, ok := catalogues["en"]["js.dial.reason."+r]; !ok {
-			t.Errorf("dial end %q has no text", r)
+		// A dial that never connected is a call record and an interaction with this outcome.
+		o := calllog.DialOutcome(r)
+		used["crm.outcome."+o], used["js.desk.outcome."+o] = true, true
+		for _, k := range []string{"js.dial.reason." + r, "crm.outcome." + o, "js.desk.outcome." + o} {
+			if _, ok := catalogues["en"][k]; !ok {
+				t.Errorf("dial end %q has no text %s", r, k)
+			}
 		}
 	}
 	used["js.reason."+acd.ReasonNotReady] = true // the engine's pause of an agent who just logged in

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
@@ -56,7 +57,8 @@ func agentOf(w http.ResponseWriter, r *http.Request) (string, bool) {
 }
 
 // streamPops: GET /api/agent/pop/stream, the session's agent's pops as server-sent events
-// ("pop"), starting with the current one (or {"kind":"idle"}). A desktop that cannot keep up
+// ("pop"), starting with the current one (or {"kind":"idle"}), and each change of the agent's
+// outbound dial ("dial", as GET /api/desk/call/dial answers). A desktop that cannot keep up
 // loses its oldest pops (the hub's bounded buffer); one whose connection stalls is disconnected.
 func (s *server) streamPops(w http.ResponseWriter, r *http.Request) {
 	agent, ok := agentOf(w, r)
@@ -66,6 +68,8 @@ func (s *server) streamPops(w http.ResponseWriter, r *http.Request) {
 	ev := s.startEvents(w)
 	pops, stop := s.opt.Pops.Subscribe(agent)
 	defer stop()
+	dials, stopDials := s.dials.subscribe(agent)
+	defer stopDials()
 	ping := time.NewTicker(popPing)
 	defer ping.Stop()
 	recheck := time.NewTicker(s.opt.streamRecheck)
@@ -82,6 +86,12 @@ func (s *server) streamPops(w http.ResponseWriter, r *http.Request) {
 			continue
 		case b := <-pops:
 			msg = event("pop", b)
+		case d := <-dials:
+			b, err := json.Marshal(d)
+			if err != nil {
+				continue
+			}
+			msg = event("dial", b)
 		case <-ping.C:
 			msg = []byte(": ping\n\n")
 		}

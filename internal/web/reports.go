@@ -208,9 +208,13 @@ func writeReportCSV(w http.ResponseWriter, rep *Report) {
 	if rep.By == "agent" {
 		head = append(head, "agent_name")
 	}
-	cw.Write(append(head, "offered", "answered", "answered_within_sl", "abandoned", "abandoned_within_sl",
+	head = append(head, "offered", "answered", "answered_within_sl", "abandoned", "abandoned_within_sl",
 		"service_level", "asa_seconds", "aht_seconds", "longest_wait_seconds", "occupancy", "callbacks_requested",
-		"callbacks_connected", "csat", "csat_count"))
+		"callbacks_connected", "csat", "csat_count")
+	if rep.By == "agent" { // the agent's own outbound calls, in none of the figures before
+		head = append(head, "outbound_calls", "outbound_talk_seconds")
+	}
+	cw.Write(head)
 	opt := func(p *float64) string {
 		if p == nil {
 			return ""
@@ -223,10 +227,14 @@ func writeReportCSV(w http.ResponseWriter, rep *Report) {
 		if rep.By == "agent" {
 			cells = append(cells, csvCell(r.Name))
 		}
-		cw.Write(append(cells, i(r.Offered), i(r.Answered), i(r.AnsweredWithin),
+		cells = append(cells, i(r.Offered), i(r.Answered), i(r.AnsweredWithin),
 			i(r.Abandoned), i(r.AbandonedWithin), opt(r.ServiceLevel), opt(r.ASA), opt(r.AHT),
 			strconv.FormatFloat(r.LongestWait, 'f', 1, 64), opt(r.Occupancy), i(r.CallbacksRequested),
-			i(r.CallbacksConnected), opt(r.CSAT), i(r.CSATCount)))
+			i(r.CallbacksConnected), opt(r.CSAT), i(r.CSATCount))
+		if rep.By == "agent" {
+			cells = append(cells, i(r.Outbound), strconv.FormatFloat(r.OutboundTalk, 'f', 1, 64))
+		}
+		cw.Write(cells)
 	}
 	cw.Flush()
 }

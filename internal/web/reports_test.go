@@ -105,3 +105,54 @@ func TestReports(t *testing.T) {
 		t.Fatalf("agent on reports: %d", code)
 	}
 }
+
+// TestReportsOutboundByAgent: an agent's outbound call is not one of the queue's calls; the
+// agent's report shows it in its own columns, on the page and in the CSV.
+func TestReportsOutboundByAgent(t *testing.T) {
+	s := newStoreSite(t, nil)
+	ctx := context.Background()
+	for _, sql := range []string{
+		`INSERT INTO calls (id, node) VALUES ('c1', 'ast1')`,
+		`INSERT INTO calls (id, node, data) VALUES ('o1', 'ast1', '{"direction": "outbound"}')`,
+		`INSERT INTO call_legs (call_id, seq, queue, entered_at, agent, answered_at, left_at, outcome, talk_seconds) VALUES
+		 ('c1', 1, 'billing', '2026-11-23T09:00:00Z', '1001', '2026-11-23T09:00:10Z', '2026-11-23T09:01:10Z', 'answered', 60),
+		 ('o1', 1, 'billing', '2026-11-23T09:10:00Z', '1001', '2026-11-23T09:10:00Z', '2026-11-23T09:12:30Z', 'answered', 150)`,
+	} {
+		if _, err := s.st.Pool().Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root := s.signIn("root")
+	const q = "/api/reports?interval=1h&from=2026-11-23T09:00:00Z&to=2026-11-23T10:00:00Z"
+	var rep Report
+	code, body := s.do(root.c, "GET", q+"&by=queue", "", nil)
+	if err := json.Unmarshal([]byte(body), &rep); code != 200 || err != nil || rep.Total.Offered != 1 || rep.Total.Answered != 1 {
+		t.Fatalf("by queue: %d %s", code, body)
+	}
+	code, body = s.do(root.c, "GET", q+"&by=agent", "", nil)
+	if err := json.Unmarshal([]byte(body), &rep); code != 200 || err != nil || rep.Total.Answered != 1 ||
+		rep.Total.Outbound != 1 || rep.Total.OutboundTalk != 150 || !strings.Contains(body, `"outbound_calls":1`) {
+		t.Fatalf("by agent: %d %s", code, body)
+	}
+	resp, err := root.c.Get(s.ts.URL + q + "&by=agent&format=csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	records, err := csv.NewReader(resp.Body).ReadAll()
+	resp.Body.Close()
+	if err != nil || len(records) != 2 {
+		t.Fatalf("csv: %v %v", records, err)
+	}
+	head, row := records[0], records[1]
+	if n := len(head); head[n-2] != "outbound_calls" || head[n-1] != "outbound_talk_seconds" || row[n-2] != "1" || row[n-1] != "150.0" {
+		t.Fatalf("csv: %q", records)
+	}
+	for lang, want := range map[string]string{"en": "Outbound calls", "ru": "Исходящие звонки"} {
+		const path = "/reports?by=agent&interval=1h&from=2026-11-23T09:00&to=2026-11-23T10:00"
+		s.get(root.c, path+"&lang="+lang) // switches the user's language
+		code, page := s.get(root.c, path)
+		if code != 200 || !strings.Contains(page, "<th>"+want+"</th>") || !strings.Contains(page, "<td>1</td><td>2") {
+			t.Fatalf("%s page: %d\n%s", lang, code, page)
+		}
+	}
+}

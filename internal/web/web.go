@@ -174,6 +174,7 @@ type server struct {
 		counts map[string]int
 	}
 	customers customerCache // the waiting callers' names (wallboard_calls.go)
+	dials     *dialFeed     // agents' dial changes for their pop streams (dialfeed.go)
 }
 
 // Handler returns the HTTP handler.
@@ -193,7 +194,10 @@ func newServer(opt Options) *server {
 		opt.wallboardTick = time.Second
 	}
 	s := &server{opt: opt, limits: opt.Limits.withDefaults(), streams: newStreams(), limit: newLimiter(opt.loginThrottle),
-		verified: verified{files: map[string]fileStamp{}}}
+		verified: verified{files: map[string]fileStamp{}}, dials: newDialFeed()}
+	if opt.Controls != nil {
+		opt.Controls.OnDialChange(s.dials.publish)
+	}
 	return s
 }
 

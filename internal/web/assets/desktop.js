@@ -130,6 +130,7 @@
     $("stat-aht").textContent = dur(res.data.aht_s);
     $("stat-talk").textContent = dur(res.data.talk_s);
     $("stat-pause").textContent = dur(res.data.pause_s);
+    $("stat-outbound").textContent = res.data.outbound + " (" + dur(res.data.outbound_talk_s) + ")";
   }
   async function refreshCallbacks() {
     const res = await api("GET", "/api/agent/callbacks");
@@ -141,11 +142,11 @@
     const items = Array.isArray(res.data) ? res.data : (res.data && res.data.callbacks) || [];
     list.replaceChildren(...(items.length ? items.map((c) => li([c.number, c.queue, c.at || c.due_at || c.state].filter(Boolean).join(" · "))) : [li(t("js.none"), "muted")]));
   }
-  // customerItem is a customer of the pop, with a button that dials their first phone (dial.js).
+  // customerItem is a customer of the pop, with a button per phone that dials it (dial.js), as
+  // the customer's page has.
   function customerItem(c) {
     const e = li([c.name, c.segment, c.language, (c.accounts || []).join(", ")].filter(Boolean).join(" · "));
-    const phone = (c.phones || [])[0];
-    if (phone) {
+    for (const phone of c.phones || []) {
       const b = document.createElement("button");
       b.type = "button";
       b.className = "pop-dial";
@@ -350,6 +351,12 @@
       onPop(p);
       // The browser phone counts an offer down with its queue's ring time (softphone.js).
       window.dispatchEvent(new CustomEvent("sb-pop", { detail: p }));
+    });
+    // The agent's outbound dial, as it goes (dial.js shows it).
+    es.addEventListener("dial", (e) => {
+      let d;
+      try { d = JSON.parse(e.data); } catch (err) { return; }
+      window.dispatchEvent(new CustomEvent("sb-dial", { detail: d }));
     });
     es.addEventListener("open", () => online("stream", true));
     es.addEventListener("error", () => {
