@@ -59,13 +59,16 @@ type controlState struct {
 
 func newControls(r *Router) *controls {
 	port, _ := r.tel.(ChannelControls)
-	// Numbered from the start time, so that a restarted router makes no id of a channel
-	// the previous one left up.
 	x := &controls{Router: r, port: port, state: map[string]*controlState{}, mons: map[string]*monitor{},
-		legs: map[string]string{}, pairs: map[string]*pair{}, dials: map[string]*outDial{}, seq: int(time.Now().Unix()%1e6) * 1000}
+		legs: map[string]string{}, pairs: map[string]*pair{}, dials: map[string]*outDial{}, seq: seqBase(time.Now())}
 	r.loop.observers = append(r.loop.observers, x.callOver)
 	return x
 }
+
+// seqBase numbers the controls' channels of a router started at start: after every number a
+// router started earlier made (up to a thousand a second since its start), so that a restarted
+// router makes no id of a channel the previous one left up, nor of an outbound call on record.
+func seqBase(start time.Time) int { return int(start.Unix()) * 1000 }
 
 // Controls carries out the agents' and supervisors' requests on the calls of a Router.
 // Errors carry acd codes: not_found (no such call), conflict (not connected to that agent),
