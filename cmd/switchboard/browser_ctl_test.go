@@ -211,6 +211,9 @@ func TestBrowserCallControls(t *testing.T) {
 		run(t, heidi, "call Dora's second phone", chromedp.Navigate(page),
 			chromedp.Click(css(`button.customer-dial[data-number="`+busy+`"]`)),
 			chromedp.WaitVisible(css(`#dial-status[data-state="ended"][data-reason="busy"]`)))
+		if c := getText(t, heidi, `getComputedStyle(document.getElementById("dial-status")).color`); c != "rgb(207, 34, 46)" {
+			t.Fatalf("a busy number's status is in %s, not red", c)
+		}
 		shot(t, heidi, shots, "ctl-customer-dial-busy")
 		testkit.Eventually(t, "the attempt on Dora's page", func() bool {
 			if err := chromedp.Do(heidi, chromedp.Navigate(page)); err != nil {
@@ -469,6 +472,10 @@ func ctlDialSteps(t *testing.T, step func(string, func(*testing.T)), run func(*t
 			chromedp.SetValue(css(`#dial-number`), "+49 30 777888"), chromedp.Click(css(`#dial-go`)),
 			chromedp.WaitVisible(css(`#dial-status[data-state="connected"]`)),
 			chromedp.WaitVisible(css(`#ctl-panel[data-call^="demo-sb-ob-"] #ctl-hangup`)))
+		// Connected is good news, in green; a failed dial is red (below).
+		if c := getText(t, heidi, `getComputedStyle(document.getElementById("dial-status")).color`); c != "rgb(26, 127, 55)" {
+			t.Fatalf("a connected dial's status is in %s, not green", c)
+		}
 		// The dial's changes came over the desktop's event stream: the POST was its one request.
 		if n := getText(t, heidi, `String(performance.getEntriesByType("resource").filter(e => e.name.endsWith("/api/desk/call/dial")).length)`); n != "1" {
 			t.Fatalf("%s requests to /api/desk/call/dial while dialing, want the POST only", n)
