@@ -51,7 +51,7 @@ func (s *server) dialCall(w http.ResponseWriter, r *http.Request) {
 		s.controlError(w, "dial", err)
 		return
 	}
-	s.opt.Logger.Info("outbound call", "call", st.Call, "agent", agent)
+	s.opt.Logger.Info("call control", "action", "dial", "call", st.Call, "agent", agent)
 	writeJSON(w, http.StatusAccepted, st)
 }
 
