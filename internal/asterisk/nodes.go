@@ -78,22 +78,65 @@ func (n *Nodes) PhoneNode(endpoint string) string {
 	return n.list[0].Name
 }
 
-// Node answers for one node.
+// Node answers for one node; the channels it lists are remembered on it.
 func (n *Nodes) Node(name string) (router.Telephony, bool) {
 	c, ok := n.by[name]
-	return c.Tel, ok
+	if !ok {
+		return nil, false
+	}
+	return nodeView{Telephony: c.Tel, n: n, node: name}, true
 }
 
-// NodeOf is the node an id belongs to, and whether the id names one (else the first node).
-func (n *Nodes) NodeOf(id string) (string, bool) {
-	n.mu.Lock()
-	node, ok := n.owner[id]
-	n.mu.Unlock()
-	if ok {
-		return node, true
+// MakeOn remembers that id, which names no node (a callback's channels), is made on node.
+func (n *Nodes) MakeOn(id, node string) {
+	if _, ok := n.by[node]; ok {
+		n.learn(id, node)
 	}
+}
+
+// nodeView is one node's Telephony that remembers the channels the node lists: a channel
+// whose id names no node (a callback's, made on the node of the agent who took it) is found
+// there by a router that did not make it (restarted, or a standby that took over).
+type nodeView struct {
+	router.Telephony
+	n    *Nodes
+	node string
+}
+
+func (v nodeView) AppState(ctx context.Context) (channels, bridges []string, err error) {
+	channels, bridges, err = v.Telephony.AppState(ctx)
+	for _, ch := range channels {
+		v.n.learnListed(ch, v.node)
+	}
+	return channels, bridges, err
+}
+
+func (v nodeView) Channels(ctx context.Context) ([]router.Channel, error) {
+	chs, err := v.Telephony.Channels(ctx)
+	for _, ch := range chs {
+		v.n.learnListed(ch.ID, v.node)
+	}
+	return chs, err
+}
+
+// learnListed remembers a channel node listed when its id does not say so.
+func (n *Nodes) learnListed(id, node string) {
+	if got, ok := n.NodeOf(id); !ok || got != node {
+		n.learn(id, node)
+	}
+}
+
+// NodeOf is the node an id belongs to, and whether the id names one (else the first node):
+// one remembered, or that names a node or a remembered id (sb-call-<id>).
+func (n *Nodes) NodeOf(id string) (string, bool) {
 	cand := id
 	for range 3 {
+		n.mu.Lock()
+		node, ok := n.owner[cand]
+		n.mu.Unlock()
+		if ok {
+			return node, true
+		}
 		best := ""
 		for _, c := range n.list {
 			if len(c.Name) > len(best) && strings.HasPrefix(cand, c.Name+"-") {
@@ -170,12 +213,15 @@ func (n *Nodes) Originate(ctx context.Context, o router.Originate) error {
 	return n.by[node].Tel.Originate(ctx, o)
 }
 
-// AppState and Channels are every node's, one after the other.
+// AppState and Channels are every node's, one after the other (remembered as Node's are).
 func (n *Nodes) AppState(ctx context.Context) (channels, bridges []string, err error) {
 	for _, c := range n.list {
 		ch, br, err := c.Tel.AppState(ctx)
 		if err != nil {
 			return nil, nil, fmt.Errorf("node %s: %w", c.Name, err)
+		}
+		for _, id := range ch {
+			n.learnListed(id, c.Name)
 		}
 		channels, bridges = append(channels, ch...), append(bridges, br...)
 	}
@@ -188,6 +234,9 @@ func (n *Nodes) Channels(ctx context.Context) ([]router.Channel, error) {
 		chs, err := c.Tel.Channels(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("node %s: %w", c.Name, err)
+		}
+		for _, ch := range chs {
+			n.learnListed(ch.ID, c.Name)
 		}
 		out = append(out, chs...)
 	}

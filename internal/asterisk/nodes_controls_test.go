@@ -8,7 +8,9 @@ import (
 
 	"switchboard/acd"
 	"switchboard/internal/ariemu"
+	"switchboard/internal/asterisk"
 	"switchboard/internal/router"
+	"switchboard/ivr/callback"
 )
 
 // The call controls over two nodes: what they make for a call (a consulted leg, a snoop, a
@@ -140,5 +142,75 @@ func TestNodesMonitorAcrossNodes(t *testing.T) {
 	}
 	if n := len(g.nodes["pbx-a"].emu().Calls()); n != 0 {
 		t.Fatalf("pbx-a carried %d channels", n)
+	}
+}
+
+// A callback is dialed on the node of the agent who takes it: a1's phone is on pbx-b, so a1
+// is rung there as a local phone, and the customer through pbx-b's own carrier trunk, into a
+// bridge on pbx-b; pbx-a carries nothing.
+func TestNodesCallbackOnAgentNode(t *testing.T) {
+	g := newNodesRig(t)
+	answering(g, "pbx-b", "PJSIP/1001", "PJSIP/1002")
+	g.nodes["pbx-b"].emu().SetCustomer("+4930555", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
+	store := &oneCallback{claim: callback.Claim{ID: 1, Attempt: 1, Number: "+4930555", Queue: "line1", EnqueuedAt: time.Now().Add(-time.Minute)}}
+	g.options = func(o *router.Options) { o.Callbacks = store }
+	cfg := nodesConfig()
+	cfg.Settings = nil
+	cfg.Dialer = router.Dialer{Endpoint: func(n string) string { return "PJSIP/" + n + "@carrier" }, RingTimeout: 2 * time.Second,
+		Every: 50 * time.Millisecond}
+	g.start(cfg, testNodes)
+
+	emuB := g.nodes["pbx-b"].emu()
+	g.eventually("the callback connected", func() bool { return len(store.finished()) > 0 })
+	if got := store.finished(); len(got) != 1 || got[0] != callback.Connected {
+		t.Fatalf("outcomes %v, want connected", got)
+	}
+	cust, ok := emuB.Call("sb-cb-1-1")
+	if !ok || cust.Endpoint != "PJSIP/+4930555@carrier" {
+		t.Fatalf("customer on pbx-b: %+v %v", cust, ok)
+	}
+	agentLeg := g.chanOn("pbx-b", "PJSIP/1001")
+	if agentLeg == "" {
+		agentLeg = g.chanOn("pbx-b", "PJSIP/1002")
+	}
+	g.eventually("customer and agent bridged on pbx-b", func() bool {
+		return agentLeg != "" && emuB.BridgeOf(agentLeg) != "" && emuB.BridgeOf(agentLeg) == emuB.BridgeOf("sb-cb-1-1")
+	})
+	if n := len(g.nodes["pbx-a"].emu().Calls()); n != 0 {
+		t.Fatalf("pbx-a carried %d channels", n)
+	}
+	g.eventually("pbx-b counts the callback", func() bool { return gauge(t, g.reg, "switchboard_node_calls", "pbx-b") == 1 })
+
+	// A router that did not dial it (restarted, or a standby taking over) finds the
+	// customer's channel, whose id names no node, and its bridge on pbx-b once it read
+	// pbx-b's channels, as its reconciliation of pbx-b does.
+	var clients []asterisk.NodeClient
+	for _, n := range testNodes {
+		clients = append(clients, asterisk.NodeClient{NodeConfig: n, Tel: asterisk.NewREST(asterisk.RESTOptions{URL: g.nodes[n.Name].url,
+			App: cfg.App, Username: "sb", Password: "secret", Timeout: 2 * time.Second})})
+	}
+	fresh, err := asterisk.NewNodes(clients, testPhones)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if node, named := fresh.NodeOf("sb-cb-1-1"); named {
+		t.Fatalf("sb-cb-1-1 known on %s before pbx-b was read", node)
+	}
+	tb, _ := fresh.Node("pbx-b")
+	if _, err := tb.Channels(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"sb-cb-1-1", "sb-call-sb-cb-1-1"} {
+		if node, named := fresh.NodeOf(id); !named || node != "pbx-b" {
+			t.Fatalf("%s on %q (%v), want pbx-b", id, node, named)
+		}
+	}
+	if err := emuB.Hangup("sb-cb-1-1"); err != nil {
+		t.Fatal(err)
+	}
+	id := callID("sb-cb-1-1")
+	g.eventually("the callback ended", func() bool { _, ok := g.call(id); return !ok })
+	if n := count(g.rig, "", func(e acd.CallEnded) bool { return e.Call == id }); n != 1 {
+		t.Fatalf("CallEnded seen %d times", n)
 	}
 }

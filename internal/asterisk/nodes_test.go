@@ -110,13 +110,17 @@ func (g *nodesRig) start(cfg router.Config, nodes []router.NodeConfig) {
 		g.t.Fatal(err)
 	}
 	g.idx = &memIndex{rows: map[string]router.Recorded{}}
-	r, err := router.New(cfg, tel, router.Options{Logger: logger, Probes: router.Probes{Registerer: g.reg},
+	opts := router.Options{Logger: logger, Probes: router.Probes{Registerer: g.reg},
 		Recordings: router.RecordingOptions{Dir: g.t.TempDir(), Index: g.idx.index},
 		Observers: []func(acd.Event){func(ev acd.Event) {
 			g.mu.Lock()
 			g.events = append(g.events, ev)
 			g.mu.Unlock()
-		}}})
+		}}}
+	if g.options != nil {
+		g.options(&opts)
+	}
+	r, err := router.New(cfg, tel, opts)
 	if err != nil {
 		g.t.Fatal(err)
 	}

@@ -44,12 +44,15 @@ type NodeConfig struct {
 
 // NodeTelephony is a Telephony over several nodes: it names them (the first is where ids of
 // no node go), answers for one of them (a node's reconciliation reads that node's
-// application, channels and bridges) and says which node a phone is on.
+// application, channels and bridges), says which node a phone and an id are on, and is told
+// the node of an id that names none (a callback's channels, made on its agent's node).
 type NodeTelephony interface {
 	Telephony
 	Nodes() []NodeConfig
 	Node(name string) (Telephony, bool)
 	PhoneNode(endpoint string) string
+	NodeOf(id string) (node string, named bool)
+	MakeOn(id, node string)
 }
 
 // nodeLink is the owner's view of one node's event link.
@@ -63,26 +66,23 @@ type nodeLink struct {
 // multiNode says whether the router runs several nodes.
 func (r *reconciler) multiNode() bool { return r.u.lnk.topo != nil }
 
-// chanNode is the node of a channel id: the longest node name it begins with, followed by
-// "-"; the first node for an id of no node (the callback dialer's customers).
+// chanNode is the node of a channel id: the one it names or the Telephony was told of; the
+// first node for an id of neither.
 func (r *reconciler) chanNode(ch string) string {
 	if !r.multiNode() {
 		return r.cfg.Node
 	}
-	best := ""
-	for _, n := range r.u.lnk.order {
-		if len(n.Name) > len(best) && strings.HasPrefix(ch, n.Name+"-") {
-			best = n.Name
-		}
-	}
-	if best == "" {
-		return r.u.lnk.order[0].Name
-	}
-	return best
+	node, _ := r.u.lnk.topo.NodeOf(ch)
+	return node
 }
 
-// callNode is the node a call's caller (or callback customer) is on.
+// callNode is the node a call's caller is on. A callback's is the node of the agent it is
+// offered to (its customer is dialed there); "" while it was offered to none, and so is on
+// no node: it waits in the engine only.
 func (r *reconciler) callNode(c *call) string {
+	if cb := c.dialing(); cb != nil && r.multiNode() {
+		return cb.node
+	}
 	return r.chanNode(strings.TrimPrefix(c.id, r.cfg.Node+"-"))
 }
 
@@ -203,7 +203,9 @@ func (r *reconciler) nodeLost(node string) {
 		if r.callNode(c) != node {
 			continue
 		}
-		_ = r.eng.Park(c.id)
+		if cb := c.dialing(); cb == nil || cb.dialed {
+			_ = r.eng.Park(c.id) // an undialed callback has nothing on the node: another's agent may take it
+		}
 		v, ok := r.eng.Call(c.id)
 		if !ok || v.State != "offered" {
 			continue
@@ -342,7 +344,9 @@ func (r *reconciler) nodeStatus() []NodeStatus {
 		at[n.Name] = i
 	}
 	for _, c := range r.calls {
-		out[at[r.callNode(c)]].Calls++
+		if i, ok := at[r.callNode(c)]; ok {
+			out[i].Calls++
+		}
 	}
 	for _, id := range r.eng.AgentIDs() {
 		if v, ok := r.eng.Agent(id); ok && v.State != acd.LoggedOut {
