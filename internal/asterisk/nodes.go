@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 	"sync"
 
@@ -40,7 +41,7 @@ var (
 )
 
 // NewNodes returns the Telephony over nodes, the first being the default; phones says which
-// node each phone (endpoint) is on, the others being on the first.
+// node each configured agent's phone (endpoint) is on, a node's DeskPhones the others.
 func NewNodes(nodes []NodeClient, phones map[string]string) (*Nodes, error) {
 	if len(nodes) == 0 {
 		return nil, errors.New("asterisk: no nodes")
@@ -70,12 +71,31 @@ func (n *Nodes) Nodes() []router.NodeConfig {
 	return out
 }
 
-// PhoneNode is the node a phone is on.
+// PhoneNode is the node a phone is on (PhoneOn), the first for a phone on none.
 func (n *Nodes) PhoneNode(endpoint string) string {
-	if node, ok := n.phones[strings.ToLower(endpoint)]; ok {
+	if node, err := n.PhoneOn(endpoint); err == nil {
 		return node
 	}
 	return n.list[0].Name
+}
+
+// PhoneOn is the node of a phone: the one a configured agent's phone is on, else the first
+// node one of whose desk phones it is; with one node, that node.
+func (n *Nodes) PhoneOn(endpoint string) (string, error) {
+	if node, ok := n.phones[strings.ToLower(endpoint)]; ok {
+		return node, nil
+	}
+	if len(n.list) == 1 {
+		return n.list[0].Name, nil
+	}
+	for _, c := range n.list {
+		for _, p := range c.DeskPhones {
+			if ok, _ := path.Match(p, endpoint); ok {
+				return c.Name, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("phone %s is on no node: it is no configured agent's phone and none of the nodes' desk_endpoints", endpoint)
 }
 
 // Node answers for one node; the channels it lists are remembered on it.

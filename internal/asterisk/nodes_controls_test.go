@@ -2,6 +2,7 @@ package asterisk_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -89,7 +90,9 @@ func TestNodesMonitorAcrossNodes(t *testing.T) {
 	cfg := nodesConfig()
 	cfg.Settings = nil
 	cfg.DeskEndpoints = []string{"PJSIP/9*"}
-	g.start(cfg, testNodes)
+	nodes := slices.Clone(testNodes)
+	nodes[0].DeskPhones = []string{"PJSIP/9*"}
+	g.start(cfg, nodes)
 	ctx := context.Background()
 
 	caller := g.placeOn("pbx-b", ariemu.Caller{DID: "5551000"})

@@ -2,6 +2,7 @@ package asterisk_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -322,5 +323,47 @@ func TestNodesShortDropLosesNothing(t *testing.T) {
 	}
 	if rec, _ := g.nodes["pbx-b"].emu().Call(talking); !rec.Ended.IsZero() {
 		t.Fatalf("pbx-b's caller was hung up: %+v", rec)
+	}
+}
+
+// A phone an agent logs in on at the desk, that no agent is configured with, is on the node
+// whose desk phones it matches: b1 (configured on pbx-a) moves to PJSIP/3001, one of pbx-b's
+// desk phones, and a caller on pbx-a is put through to it over the trunk. A desk phone of
+// no node is refused with a clear error, at login and as a supervisor's phone.
+func TestNodesDeskPhoneNode(t *testing.T) {
+	g := newNodesRig(t)
+	answering(g, "pbx-a", "PJSIP/3001@to-b")
+	cfg := nodesConfig()
+	cfg.Settings = nil
+	cfg.DeskEndpoints = []string{"PJSIP/3*", "PJSIP/4*"}
+	nodes := slices.Clone(testNodes)
+	nodes[1].DeskPhones = []string{"PJSIP/3*"}
+	g.start(cfg, nodes)
+	ctx := context.Background()
+
+	err := g.r.AgentLogin(ctx, "b1", "PJSIP/4001", true)
+	var ae *acd.Error
+	if !errors.As(err, &ae) || ae.Code != acd.EInvalid || ae.Key != "desk.err.phone_no_node" || !strings.Contains(ae.Message, "PJSIP/4001 is on no node") {
+		t.Fatalf("login on a phone of no node: %v", err)
+	}
+	if err := g.r.AgentLogin(ctx, "b1", "PJSIP/3001", true); err != nil {
+		t.Fatal(err)
+	}
+	ch := g.placeOn("pbx-a", ariemu.Caller{DID: "5552000", TalkTime: 300 * time.Millisecond})
+	rec := g.endedOn("pbx-a", ch)
+	if rec.Outcome != ariemu.OutcomeCompleted || len(rec.Peers) != 1 {
+		t.Fatalf("caller: %+v", rec)
+	}
+	if leg := g.endedOn("pbx-a", rec.Peers[0]); leg.Endpoint != "PJSIP/3001@to-b" || leg.Answered.IsZero() {
+		t.Fatalf("b1's leg on pbx-a: %+v", leg)
+	}
+	g.eventually("b1 counted on pbx-b", func() bool { return gauge(t, g.reg, "switchboard_node_agents", "pbx-b") == 3 })
+
+	answering(g, "pbx-b", "PJSIP/1001")
+	onB := g.placeOn("pbx-b", ariemu.Caller{DID: "5551000"})
+	g.eventually("pbx-b's call connected", func() bool { v, ok := g.call(callID(onB)); return ok && v.State == "connected" })
+	_, err = router.ControlsOf(g.r).Monitor(ctx, router.MonitorRequest{Supervisor: "sue", Agent: "a1", Mode: router.ModeMonitor, Endpoint: "PJSIP/4002"})
+	if !errors.As(err, &ae) || ae.Key != "desk.err.phone_no_node" {
+		t.Fatalf("monitoring from a phone of no node: %v", err)
 	}
 }

@@ -118,6 +118,9 @@ func (x *controls) startMonitor(req MonitorRequest) (MonitorSession, error) {
 	if err := EndpointAllowed(req.Endpoint, x.cfg.DeskEndpoints); err != nil {
 		return MonitorSession{}, err
 	}
+	if err := x.u.recon.phoneOnNode(req.Endpoint); err != nil {
+		return MonitorSession{}, err
+	}
 	c, err := x.agentCallOf(req.Agent, req.InScope)
 	if err != nil {
 		return MonitorSession{}, err

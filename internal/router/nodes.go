@@ -40,6 +40,9 @@ type NodeConfig struct {
 	// DownAfter is how long the node may be away before its calls are ended (default
 	// DefaultNodeDownAfter).
 	DownAfter time.Duration
+	// DeskPhones are the phones on this node an agent may log in on at the desk, or a
+	// supervisor listen on, that no agent is configured with (path.Match patterns).
+	DeskPhones []string
 }
 
 // NodeTelephony is a Telephony over several nodes: it names them (the first is where ids of
@@ -51,6 +54,8 @@ type NodeTelephony interface {
 	Nodes() []NodeConfig
 	Node(name string) (Telephony, bool)
 	PhoneNode(endpoint string) string
+	// PhoneOn is the node of a phone, or an error for a phone on none.
+	PhoneOn(endpoint string) (string, error)
 	NodeOf(id string) (node string, named bool)
 	MakeOn(id, node string)
 }
@@ -92,6 +97,18 @@ func (r *reconciler) phoneNode(endpoint string) string {
 		return r.cfg.Node
 	}
 	return r.u.lnk.topo.PhoneNode(endpoint)
+}
+
+// phoneOnNode refuses, with several nodes, a phone that is on none: neither a configured
+// agent's nor one of a node's desk phones.
+func (r *reconciler) phoneOnNode(endpoint string) error {
+	if !r.multiNode() {
+		return nil
+	}
+	if _, err := r.u.lnk.topo.PhoneOn(endpoint); err != nil {
+		return &acd.Error{Code: acd.EInvalid, Message: err.Error(), Key: "desk.err.phone_no_node", Args: []any{endpoint}}
+	}
+	return nil
 }
 
 // agentNode is the node of an agent's phone now.
