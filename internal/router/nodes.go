@@ -1,6 +1,7 @@
 package router
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -63,6 +64,7 @@ type NodeTelephony interface {
 // nodeLink is the owner's view of one node's event link.
 type nodeLink struct {
 	up, ready bool
+	seen      bool // reconciled once since the router started
 	attempt   int
 	lost      int             // losses so far: a grace timer of an earlier loss does nothing
 	downed    map[string]bool // agents this router paused "node down"
@@ -167,6 +169,7 @@ func (l NodeLink) Connected(attempt int) {
 		return
 	}
 	r.post(func() {
+		r.u.recon.startGrace()
 		nl := r.u.lnk.node(l.node)
 		nl.up, nl.attempt, nl.ready = true, attempt, false
 		r.u.recon.reconcileNode(l.node, attempt)
@@ -194,15 +197,50 @@ func (lk *linker) node(name string) *nodeLink {
 	return nl
 }
 
-// updateNodes sets the link's summary from the nodes: offers are held only while no node
-// is ready.
+// updateNodes sets the link's summary from the nodes: offers are held while no node is
+// ready, and, once the router starts (or takes over), until every node was reconciled once
+// or the longest DownAfter passed: until then an agent the engine counts available may be
+// talking on a call of a node not read yet, which that node's reconciliation re-attaches.
 func (lk *linker) updateNodes() {
 	lk.link.up, lk.link.ready = false, false
 	for _, nl := range lk.nodes {
 		lk.link.up = lk.link.up || nl.up
 		lk.link.ready = lk.link.ready || nl.ready
 	}
+	if !lk.started {
+		lk.started = true
+		for _, n := range lk.order {
+			if nl := lk.nodes[n.Name]; nl == nil || !nl.seen {
+				lk.started = false
+			}
+		}
+	}
+	lk.link.ready = lk.link.ready && lk.started
 	lk.updateHold()
+}
+
+// startGrace starts, at the first node's connection, the wait after which offers go on
+// without the nodes not reconciled yet (they are away: their calls are ended as a node's
+// that stays away).
+func (r *reconciler) startGrace() {
+	lk := r.u.lnk
+	if lk.graceArmed {
+		return
+	}
+	lk.graceArmed = true
+	wait := time.Duration(0)
+	for _, n := range lk.order {
+		wait = max(wait, cmp.Or(n.DownAfter, DefaultNodeDownAfter))
+	}
+	r.u.ex.after(wait, func() {
+		r.post(func() {
+			if !lk.started {
+				lk.started = true
+				r.log.Warn("asterisk nodes not reconciled since the start; offers go on without them", "after", wait)
+				lk.updateNodes()
+			}
+		})
+	})
 }
 
 // nodeLost: node's link is down. Its calls are parked and its ringing offers withdrawn; its
@@ -282,7 +320,7 @@ func (r *reconciler) nodeBack(node string, attempt int) {
 	if !nl.up || nl.attempt != attempt {
 		return
 	}
-	nl.ready = true
+	nl.ready, nl.seen = true, true
 	r.u.lnk.link.backoff = 0
 	for _, c := range r.snapshotCalls() {
 		if r.callNode(c) == node {
