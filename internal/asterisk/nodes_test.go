@@ -137,7 +137,13 @@ func (g *nodesRig) start(cfg router.Config, nodes []router.NodeConfig) {
 		go func() { defer g.wg.Done(); _ = ev.Run(ctx) }()
 	}
 	g.t.Cleanup(func() { g.stop(); r.WaitRecordings() })
-	g.eventually("both nodes reconciled", func() bool { return r.Reconciliations() >= 2 })
+	alive := int64(0)
+	for _, n := range nodes {
+		if g.nodes[n.Name].emu() != nil {
+			alive++
+		}
+	}
+	g.eventually("the nodes up reconciled", func() bool { return r.Reconciliations() >= alive })
 }
 
 func (g *nodesRig) placeOn(node string, c ariemu.Caller) string {
@@ -365,5 +371,38 @@ func TestNodesDeskPhoneNode(t *testing.T) {
 	_, err = router.ControlsOf(g.r).Monitor(ctx, router.MonitorRequest{Supervisor: "sue", Agent: "a1", Mode: router.ModeMonitor, Endpoint: "PJSIP/4002"})
 	if !errors.As(err, &ae) || ae.Key != "desk.err.phone_no_node" {
 		t.Fatalf("monitoring from a phone of no node: %v", err)
+	}
+}
+
+// A node away when the router starts: offers wait for it up to the longest DownAfter (an
+// agent may be talking on one of its calls), then go on without it, its agents paused "node
+// down"; when it comes up it is reconciled and its agents are available again.
+func TestNodesAwayAtStart(t *testing.T) {
+	g := newNodesRig(t)
+	answering(g, "pbx-a", "PJSIP/2001", "PJSIP/1001@to-b")
+	g.nodes["pbx-b"].kill()
+	cfg := nodesConfig()
+	cfg.Settings = nil
+	nodes := slices.Clone(testNodes)
+	nodes[0].DownAfter = 300 * time.Millisecond // the wait is the longest of the nodes'
+	g.start(cfg, nodes)
+	start := time.Now()
+
+	onA := g.placeOn("pbx-a", ariemu.Caller{DID: "5552000", TalkTime: 200 * time.Millisecond}) // b1, local on pbx-a
+	g.eventually("pbx-a's caller answered once pbx-b's wait is over", func() bool { v, ok := g.call(callID(onA)); return ok && v.State == "connected" })
+	if waited := time.Since(start); waited < 250*time.Millisecond {
+		t.Errorf("offered %v after the start, before pbx-b's DownAfter (300 ms)", waited)
+	}
+	g.eventually("pbx-b's agents paused node down", func() bool {
+		a1, a2 := g.agent("a1"), g.agent("a2")
+		return a1.State == acd.Paused && a1.Reason == router.ReasonNodeDown && a2.State == acd.Paused && a2.Reason == router.ReasonNodeDown
+	})
+	g.nodes["pbx-b"].boot()
+	g.eventually("pbx-b's agents available once it is up", func() bool {
+		return g.agent("a1").State == acd.Available && g.agent("a2").State == acd.Available
+	})
+	line1 := g.placeOn("pbx-a", ariemu.Caller{DID: "5551000", TalkTime: 200 * time.Millisecond})
+	if rec := g.endedOn("pbx-a", line1); rec.Outcome != ariemu.OutcomeCompleted {
+		t.Fatalf("a caller for pbx-b's agents once it is up: %+v", rec)
 	}
 }

@@ -234,11 +234,17 @@ func (r *reconciler) startGrace() {
 	}
 	r.u.ex.after(wait, func() {
 		r.post(func() {
-			if !lk.started {
-				lk.started = true
-				r.log.Warn("asterisk nodes not reconciled since the start; offers go on without them", "after", wait)
-				lk.updateNodes()
+			if lk.started {
+				return
 			}
+			lk.started = true
+			for _, n := range lk.order {
+				if nl := lk.node(n.Name); !nl.seen && !nl.up {
+					r.log.Warn("asterisk node not reached since the start; offers go on without it", "node", n.Name, "after", wait)
+					r.nodeLost(n.Name) // its agents paused "node down" until it is reconciled
+				}
+			}
+			lk.updateNodes()
 		})
 	})
 }
