@@ -23,6 +23,10 @@ import (
 //   - when it is back and reconciled, its callers are offered again and its agents paused
 //     "node down" are available again.
 //
+// A router that starts (or takes over) offers once every node is reconciled, or the longest
+// DownAfter passed (a node not reached by then is down): until a node is read, an agent
+// counted available may be talking on one of its calls.
+//
 // A caller on node A offered to an agent whose phone is on node B is rung through the
 // inter-node trunk: the agent leg is originated on A to PJSIP/<phone>@<B's trunk>, so that the
 // bridge, the recording, the screen pop and the call record stay on A as for a local call.
