@@ -245,7 +245,7 @@ func (d *daemon) telephony(cfg *config.Config, reg *describedRegistry) (router.T
 	}
 	var clients []asterisk.NodeClient
 	for _, n := range nodes {
-		clients = append(clients, asterisk.NodeClient{NodeConfig: router.NodeConfig{Name: n.Name, Trunk: n.Trunk, DownAfter: n.DownAfter},
+		clients = append(clients, asterisk.NodeClient{NodeConfig: router.NodeConfig{Name: n.Name, Trunk: n.Trunk, DownAfter: n.DownAfter, DeskPhones: n.DeskEndpoints},
 			Tel: fence(asterisk.NewREST(asterisk.RESTOptions{URL: n.URL, App: n.App, Username: n.User, Password: n.Password,
 				MaxConns: n.MaxConns, Registerer: reg}))})
 	}

@@ -59,6 +59,9 @@ func deskPhones(cfg *config.Config) []string {
 			out = append(out, literalPattern(cfg.Softphone.AgentEndpoint(a.ID)))
 		}
 	}
+	for _, n := range cfg.Nodes { // with several nodes each desk phone is listed under its node
+		out = append(out, n.DeskEndpoints...)
+	}
 	return append(out, cfg.DeskEndpoints...)
 }
 

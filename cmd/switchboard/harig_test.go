@@ -35,6 +35,10 @@ type haRig struct {
 	dbURL string
 	store *store.Store // no term: the test's own reads and callback requests
 	lease string       // serve's -lease
+	// conf, when set, is the routers' configuration instead of yaml's, with env added to
+	// their environment (the routers over several nodes).
+	conf func(listen string) []byte
+	env  []string
 }
 
 // haRouter is one serve -ha process.
@@ -89,7 +93,11 @@ func (g *haRig) start(name, dbURL string) *haRouter {
 	g.t.Helper()
 	r := &haRouter{name: name, addr: freeAddr(g.t), log: filepath.Join(g.dir, name+".log"), done: make(chan struct{})}
 	cfg := filepath.Join(g.dir, name+".yaml")
-	if err := os.WriteFile(cfg, g.yaml(r.addr), 0o600); err != nil {
+	y := g.yaml(r.addr)
+	if g.conf != nil {
+		y = g.conf(r.addr)
+	}
+	if err := os.WriteFile(cfg, y, 0o600); err != nil {
 		g.t.Fatal(err)
 	}
 	logf, err := os.OpenFile(r.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
@@ -98,6 +106,7 @@ func (g *haRig) start(name, dbURL string) *haRouter {
 	}
 	r.cmd = exec.Command(g.bin, "serve", "-ha", "-name", name, "-lease", g.lease, "-c", cfg)
 	r.cmd.Env = append(os.Environ(), "ARI_USER=u", "ARI_PASSWORD=p", "DATABASE_URL="+dbURL, "SWITCHBOARD_METRICS_TOKEN=tok")
+	r.cmd.Env = append(r.cmd.Env, g.env...)
 	r.cmd.Stdout, r.cmd.Stderr = logf, logf
 	if err := r.cmd.Start(); err != nil {
 		g.t.Fatal(err)

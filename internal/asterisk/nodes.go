@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 	"sync"
 
@@ -40,7 +41,7 @@ var (
 )
 
 // NewNodes returns the Telephony over nodes, the first being the default; phones says which
-// node each phone (endpoint) is on, the others being on the first.
+// node each configured agent's phone (endpoint) is on, a node's DeskPhones the others.
 func NewNodes(nodes []NodeClient, phones map[string]string) (*Nodes, error) {
 	if len(nodes) == 0 {
 		return nil, errors.New("asterisk: no nodes")
@@ -70,30 +71,92 @@ func (n *Nodes) Nodes() []router.NodeConfig {
 	return out
 }
 
-// PhoneNode is the node a phone is on.
+// PhoneNode is the node a phone is on (PhoneOn), the first for a phone on none.
 func (n *Nodes) PhoneNode(endpoint string) string {
-	if node, ok := n.phones[strings.ToLower(endpoint)]; ok {
+	if node, err := n.PhoneOn(endpoint); err == nil {
 		return node
 	}
 	return n.list[0].Name
 }
 
-// Node answers for one node.
-func (n *Nodes) Node(name string) (router.Telephony, bool) {
-	c, ok := n.by[name]
-	return c.Tel, ok
+// PhoneOn is the node of a phone: the one a configured agent's phone is on, else the first
+// node one of whose desk phones it is; with one node, that node.
+func (n *Nodes) PhoneOn(endpoint string) (string, error) {
+	if node, ok := n.phones[strings.ToLower(endpoint)]; ok {
+		return node, nil
+	}
+	if len(n.list) == 1 {
+		return n.list[0].Name, nil
+	}
+	for _, c := range n.list {
+		for _, p := range c.DeskPhones {
+			if ok, _ := path.Match(p, endpoint); ok {
+				return c.Name, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("phone %s is on no node: it is no configured agent's phone and none of the nodes' desk_endpoints", endpoint)
 }
 
-// NodeOf is the node an id belongs to, and whether the id names one (else the first node).
-func (n *Nodes) NodeOf(id string) (string, bool) {
-	n.mu.Lock()
-	node, ok := n.owner[id]
-	n.mu.Unlock()
-	if ok {
-		return node, true
+// Node answers for one node; the channels it lists are remembered on it.
+func (n *Nodes) Node(name string) (router.Telephony, bool) {
+	c, ok := n.by[name]
+	if !ok {
+		return nil, false
 	}
+	return nodeView{Telephony: c.Tel, n: n, node: name}, true
+}
+
+// MakeOn remembers that id, which names no node (a callback's channels), is made on node.
+func (n *Nodes) MakeOn(id, node string) {
+	if _, ok := n.by[node]; ok {
+		n.learn(id, node)
+	}
+}
+
+// nodeView is one node's Telephony that remembers the channels the node lists: a channel
+// whose id names no node (a callback's, made on the node of the agent who took it) is found
+// there by a router that did not make it (restarted, or a standby that took over).
+type nodeView struct {
+	router.Telephony
+	n    *Nodes
+	node string
+}
+
+func (v nodeView) AppState(ctx context.Context) (channels, bridges []string, err error) {
+	channels, bridges, err = v.Telephony.AppState(ctx)
+	for _, ch := range channels {
+		v.n.learnListed(ch, v.node)
+	}
+	return channels, bridges, err
+}
+
+func (v nodeView) Channels(ctx context.Context) ([]router.Channel, error) {
+	chs, err := v.Telephony.Channels(ctx)
+	for _, ch := range chs {
+		v.n.learnListed(ch.ID, v.node)
+	}
+	return chs, err
+}
+
+// learnListed remembers a channel node listed when its id does not say so.
+func (n *Nodes) learnListed(id, node string) {
+	if got, ok := n.NodeOf(id); !ok || got != node {
+		n.learn(id, node)
+	}
+}
+
+// NodeOf is the node an id belongs to, and whether the id names one (else the first node):
+// one remembered, or that names a node or a remembered id (sb-call-<id>).
+func (n *Nodes) NodeOf(id string) (string, bool) {
 	cand := id
 	for range 3 {
+		n.mu.Lock()
+		node, ok := n.owner[cand]
+		n.mu.Unlock()
+		if ok {
+			return node, true
+		}
 		best := ""
 		for _, c := range n.list {
 			if len(c.Name) > len(best) && strings.HasPrefix(cand, c.Name+"-") {
@@ -170,12 +233,15 @@ func (n *Nodes) Originate(ctx context.Context, o router.Originate) error {
 	return n.by[node].Tel.Originate(ctx, o)
 }
 
-// AppState and Channels are every node's, one after the other.
+// AppState and Channels are every node's, one after the other (remembered as Node's are).
 func (n *Nodes) AppState(ctx context.Context) (channels, bridges []string, err error) {
 	for _, c := range n.list {
 		ch, br, err := c.Tel.AppState(ctx)
 		if err != nil {
 			return nil, nil, fmt.Errorf("node %s: %w", c.Name, err)
+		}
+		for _, id := range ch {
+			n.learnListed(id, c.Name)
 		}
 		channels, bridges = append(channels, ch...), append(bridges, br...)
 	}
@@ -188,6 +254,9 @@ func (n *Nodes) Channels(ctx context.Context) ([]router.Channel, error) {
 		chs, err := c.Tel.Channels(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("node %s: %w", c.Name, err)
+		}
+		for _, ch := range chs {
+			n.learnListed(ch.ID, c.Name)
 		}
 		out = append(out, chs...)
 	}

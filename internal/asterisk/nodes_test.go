@@ -2,6 +2,7 @@ package asterisk_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -110,13 +111,17 @@ func (g *nodesRig) start(cfg router.Config, nodes []router.NodeConfig) {
 		g.t.Fatal(err)
 	}
 	g.idx = &memIndex{rows: map[string]router.Recorded{}}
-	r, err := router.New(cfg, tel, router.Options{Logger: logger, Probes: router.Probes{Registerer: g.reg},
+	opts := router.Options{Logger: logger, Probes: router.Probes{Registerer: g.reg},
 		Recordings: router.RecordingOptions{Dir: g.t.TempDir(), Index: g.idx.index},
 		Observers: []func(acd.Event){func(ev acd.Event) {
 			g.mu.Lock()
 			g.events = append(g.events, ev)
 			g.mu.Unlock()
-		}}})
+		}}}
+	if g.options != nil {
+		g.options(&opts)
+	}
+	r, err := router.New(cfg, tel, opts)
 	if err != nil {
 		g.t.Fatal(err)
 	}
@@ -132,7 +137,13 @@ func (g *nodesRig) start(cfg router.Config, nodes []router.NodeConfig) {
 		go func() { defer g.wg.Done(); _ = ev.Run(ctx) }()
 	}
 	g.t.Cleanup(func() { g.stop(); r.WaitRecordings() })
-	g.eventually("both nodes reconciled", func() bool { return r.Reconciliations() >= 2 })
+	alive := int64(0)
+	for _, n := range nodes {
+		if g.nodes[n.Name].emu() != nil {
+			alive++
+		}
+	}
+	g.eventually("the nodes up reconciled", func() bool { return r.Reconciliations() >= alive })
 }
 
 func (g *nodesRig) placeOn(node string, c ariemu.Caller) string {
@@ -318,5 +329,80 @@ func TestNodesShortDropLosesNothing(t *testing.T) {
 	}
 	if rec, _ := g.nodes["pbx-b"].emu().Call(talking); !rec.Ended.IsZero() {
 		t.Fatalf("pbx-b's caller was hung up: %+v", rec)
+	}
+}
+
+// A phone an agent logs in on at the desk, that no agent is configured with, is on the node
+// whose desk phones it matches: b1 (configured on pbx-a) moves to PJSIP/3001, one of pbx-b's
+// desk phones, and a caller on pbx-a is put through to it over the trunk. A desk phone of
+// no node is refused with a clear error, at login and as a supervisor's phone.
+func TestNodesDeskPhoneNode(t *testing.T) {
+	g := newNodesRig(t)
+	answering(g, "pbx-a", "PJSIP/3001@to-b")
+	cfg := nodesConfig()
+	cfg.Settings = nil
+	cfg.DeskEndpoints = []string{"PJSIP/3*", "PJSIP/4*"}
+	nodes := slices.Clone(testNodes)
+	nodes[1].DeskPhones = []string{"PJSIP/3*"}
+	g.start(cfg, nodes)
+	ctx := context.Background()
+
+	err := g.r.AgentLogin(ctx, "b1", "PJSIP/4001", true)
+	var ae *acd.Error
+	if !errors.As(err, &ae) || ae.Code != acd.EInvalid || ae.Key != "desk.err.phone_no_node" || !strings.Contains(ae.Message, "PJSIP/4001 is on no node") {
+		t.Fatalf("login on a phone of no node: %v", err)
+	}
+	if err := g.r.AgentLogin(ctx, "b1", "PJSIP/3001", true); err != nil {
+		t.Fatal(err)
+	}
+	ch := g.placeOn("pbx-a", ariemu.Caller{DID: "5552000", TalkTime: 300 * time.Millisecond})
+	rec := g.endedOn("pbx-a", ch)
+	if rec.Outcome != ariemu.OutcomeCompleted || len(rec.Peers) != 1 {
+		t.Fatalf("caller: %+v", rec)
+	}
+	if leg := g.endedOn("pbx-a", rec.Peers[0]); leg.Endpoint != "PJSIP/3001@to-b" || leg.Answered.IsZero() {
+		t.Fatalf("b1's leg on pbx-a: %+v", leg)
+	}
+	g.eventually("b1 counted on pbx-b", func() bool { return gauge(t, g.reg, "switchboard_node_agents", "pbx-b") == 3 })
+
+	answering(g, "pbx-b", "PJSIP/1001")
+	onB := g.placeOn("pbx-b", ariemu.Caller{DID: "5551000"})
+	g.eventually("pbx-b's call connected", func() bool { v, ok := g.call(callID(onB)); return ok && v.State == "connected" })
+	_, err = router.ControlsOf(g.r).Monitor(ctx, router.MonitorRequest{Supervisor: "sue", Agent: "a1", Mode: router.ModeMonitor, Endpoint: "PJSIP/4002"})
+	if !errors.As(err, &ae) || ae.Key != "desk.err.phone_no_node" {
+		t.Fatalf("monitoring from a phone of no node: %v", err)
+	}
+}
+
+// A node away when the router starts: offers wait for it up to the longest DownAfter (an
+// agent may be talking on one of its calls), then go on without it, its agents paused "node
+// down"; when it comes up it is reconciled and its agents are available again.
+func TestNodesAwayAtStart(t *testing.T) {
+	g := newNodesRig(t)
+	answering(g, "pbx-a", "PJSIP/2001", "PJSIP/1001@to-b")
+	g.nodes["pbx-b"].kill()
+	cfg := nodesConfig()
+	cfg.Settings = nil
+	nodes := slices.Clone(testNodes)
+	nodes[0].DownAfter = 300 * time.Millisecond // the wait is the longest of the nodes'
+	g.start(cfg, nodes)
+	start := time.Now()
+
+	onA := g.placeOn("pbx-a", ariemu.Caller{DID: "5552000", TalkTime: 200 * time.Millisecond}) // b1, local on pbx-a
+	g.eventually("pbx-a's caller answered once pbx-b's wait is over", func() bool { v, ok := g.call(callID(onA)); return ok && v.State == "connected" })
+	if waited := time.Since(start); waited < 250*time.Millisecond {
+		t.Errorf("offered %v after the start, before pbx-b's DownAfter (300 ms)", waited)
+	}
+	g.eventually("pbx-b's agents paused node down", func() bool {
+		a1, a2 := g.agent("a1"), g.agent("a2")
+		return a1.State == acd.Paused && a1.Reason == router.ReasonNodeDown && a2.State == acd.Paused && a2.Reason == router.ReasonNodeDown
+	})
+	g.nodes["pbx-b"].boot()
+	g.eventually("pbx-b's agents available once it is up", func() bool {
+		return g.agent("a1").State == acd.Available && g.agent("a2").State == acd.Available
+	})
+	line1 := g.placeOn("pbx-a", ariemu.Caller{DID: "5551000", TalkTime: 200 * time.Millisecond})
+	if rec := g.endedOn("pbx-a", line1); rec.Outcome != ariemu.OutcomeCompleted {
+		t.Fatalf("a caller for pbx-b's agents once it is up: %+v", rec)
 	}
 }

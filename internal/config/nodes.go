@@ -30,6 +30,9 @@ type Node struct {
 	// DownAfter is how long the node may be away before the router ends its calls (down_after,
 	// default DefaultNodeDownAfter); its agents are paused "node down" at once.
 	DownAfter time.Duration
+	// DeskEndpoints are the phones on this node agents may log in on at the desk and
+	// supervisors listen on, besides the agents' own (desk_endpoints: patterns like PJSIP/2*).
+	DeskEndpoints []string
 }
 
 // DefaultNodeDownAfter is a node's down_after when not set.
@@ -55,7 +58,7 @@ func (d *decoder) nodesSection(n *yaml.Node, ariURL *yaml.Node, c *Config) {
 	for i, item := range items {
 		path := index("nodes", i)
 		m := d.mappingHint(item, path, map[string]string{"user": secret, "password": secret, "username": secret},
-			"name", "url", "app", "trunk", "user_env", "password_env", "max_conns", "down_after")
+			"name", "url", "app", "trunk", "user_env", "password_env", "max_conns", "down_after", "desk_endpoints")
 		if !m.ok {
 			continue
 		}
@@ -118,6 +121,7 @@ func (d *decoder) nodesSection(n *yaml.Node, ariURL *yaml.Node, c *Config) {
 		if v, ok := d.positiveDuration(m.get("down_after"), field(path, "down_after")); ok {
 			nd.DownAfter = v
 		}
+		nd.DeskEndpoints = d.deskEndpoints(m.get("desk_endpoints"), field(path, "desk_endpoints"), len(items) > 1)
 		c.Nodes = append(c.Nodes, nd)
 	}
 	if len(c.Nodes) == 1 {

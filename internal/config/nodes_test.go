@@ -25,6 +25,7 @@ nodes:
     password_env: PBX_B_PASSWORD
     max_conns: 4
     down_after: 30s
+    desk_endpoints: ["PJSIP/3*"]
 queues: [{name: q}]
 agents:
   - {id: a1, endpoint: PJSIP/1001, queues: [q]}
@@ -35,7 +36,7 @@ func TestLoadConfigNodes(t *testing.T) {
 	c := loadConfigString(t, nodesConfig)
 	want := []Node{
 		{Name: "pbx-a", URL: "http://10.0.0.1:8088/ari", App: "sb", Trunk: "to-pbx-a", UserEnv: "PBX_A_USER", PasswordEnv: "PBX_A_PASSWORD", MaxConns: 8, DownAfter: 10 * time.Second},
-		{Name: "pbx-b", URL: "https://10.0.0.2:8089/ari", App: "other", Trunk: "to-pbx-b", UserEnv: "PBX_B_USER", PasswordEnv: "PBX_B_PASSWORD", MaxConns: 4, DownAfter: 30 * time.Second},
+		{Name: "pbx-b", URL: "https://10.0.0.2:8089/ari", App: "other", Trunk: "to-pbx-b", UserEnv: "PBX_B_USER", PasswordEnv: "PBX_B_PASSWORD", MaxConns: 4, DownAfter: 30 * time.Second, DeskEndpoints: []string{"PJSIP/3*"}},
 	}
 	if !reflect.DeepEqual(c.Nodes, want) {
 		t.Fatalf("nodes:\n got %+v\nwant %+v", c.Nodes, want)
@@ -119,6 +120,17 @@ agents:
 			`sb.yaml:6: agents[0].endpoint: with several nodes a phone must be a PJSIP endpoint of its node like "PJSIP/1001" (the other nodes reach it through the trunk), got "SIP/1001"`,
 			`sb.yaml:7: agents[1].endpoint: with several nodes a phone must be a PJSIP endpoint of its node like "PJSIP/1001" (the other nodes reach it through the trunk), got "PJSIP/1002@elsewhere"`,
 			`sb.yaml:8: agents[2].node: unknown node "c" (nodes: a, b)`,
+		}},
+		{"desk phones with several nodes", `nodes:
+  - {name: a, url: "http://a/ari", trunk: to-a, user_env: U, password_env: P, desk_endpoints: ["PJSIP/3*", "SIP/4*", "PJSIP/5*@x", "nope"]}
+  - {name: b, url: "http://b/ari", trunk: to-b, user_env: U, password_env: P}
+desk_endpoints: ["PJSIP/9*"]
+queues: [{name: q}]
+`, []string{
+			`sb.yaml:2: nodes[0].desk_endpoints[1]: with several nodes a desk phone is a PJSIP endpoint of its node like "PJSIP/2*" (the other nodes reach it through the trunk), got "SIP/4*"`,
+			`sb.yaml:2: nodes[0].desk_endpoints[2]: with several nodes a desk phone is a PJSIP endpoint of its node like "PJSIP/2*" (the other nodes reach it through the trunk), got "PJSIP/5*@x"`,
+			`sb.yaml:2: nodes[0].desk_endpoints[3]: "nope" is not a pattern like PJSIP/1* (technology/resource, * and ? as wildcards)`,
+			`sb.yaml:4: desk_endpoints: with several nodes each desk phone is on a node: list the patterns under that node (nodes[].desk_endpoints)`,
 		}},
 		{"agent node without nodes", `queues: [{name: q}]
 agents: [{id: x, endpoint: PJSIP/9, node: a, queues: [q]}]

@@ -349,19 +349,10 @@ func (d *decoder) config(root *yaml.Node) *Config {
 			d.errorf(m.get("desk_login"), "desk_login", "unknown value %q (known: not_ready, available)", v)
 		}
 	}
-	if items, ok := d.seq(m.get("desk_endpoints"), "desk_endpoints"); ok {
-		for i, it := range items {
-			ip := index("desk_endpoints", i)
-			v, ok := d.str(it, ip)
-			if !ok {
-				continue
-			}
-			if _, err := path.Match(v, ""); err != nil || !strings.Contains(v, "/") {
-				d.errorf(it, ip, "%q is not a pattern like PJSIP/1* (technology/resource, * and ? as wildcards)", v)
-				continue
-			}
-			c.DeskEndpoints = append(c.DeskEndpoints, v)
-		}
+	if len(c.Nodes) > 1 && m.get("desk_endpoints") != nil {
+		d.errorf(m.get("desk_endpoints"), "desk_endpoints", "with several nodes each desk phone is on a node: list the patterns under that node (nodes[].desk_endpoints)")
+	} else {
+		c.DeskEndpoints = d.deskEndpoints(m.get("desk_endpoints"), "desk_endpoints", false)
 	}
 	if v, ok := d.boolean(m.get("show_monitored"), "show_monitored"); ok {
 		c.ShowMonitored = v
@@ -505,4 +496,31 @@ func (d *decoder) priority(n *yaml.Node, path string) int {
 		return 0
 	}
 	return int(v)
+}
+
+// deskEndpoints reads a list of desk phone patterns (desk_endpoints, nodes[].desk_endpoints);
+// pjsip: each must be a PJSIP endpoint of the node (several nodes reach it through a trunk).
+func (d *decoder) deskEndpoints(n *yaml.Node, key string, pjsip bool) []string {
+	items, ok := d.seq(n, key)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for i, it := range items {
+		ip := index(key, i)
+		v, ok := d.str(it, ip)
+		if !ok {
+			continue
+		}
+		if _, err := path.Match(v, ""); err != nil || !strings.Contains(v, "/") {
+			d.errorf(it, ip, "%q is not a pattern like PJSIP/1* (technology/resource, * and ? as wildcards)", v)
+			continue
+		}
+		if pjsip && (!strings.HasPrefix(v, "PJSIP/") || strings.Contains(v, "@")) {
+			d.errorf(it, ip, "with several nodes a desk phone is a PJSIP endpoint of its node like \"PJSIP/2*\" (the other nodes reach it through the trunk), got %q", v)
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
 }

@@ -95,6 +95,9 @@ func (r *Router) AgentLogin(ctx context.Context, agentID, endpoint string, ready
 			if err := EndpointAllowed(endpoint, r.cfg.DeskEndpoints); err != nil {
 				return err
 			}
+			if err := r.u.recon.phoneOnNode(endpoint); err != nil {
+				return err
+			}
 			if v.State == acd.Reserved || v.State == acd.OnCall {
 				return &acd.Error{Code: acd.EConflict, Message: "agent " + agentID + " is on a call; change phones after it", Key: "desk.err.phone_on_call"}
 			}
@@ -274,6 +277,9 @@ func (r *Router) UpdateAgent(ctx context.Context, agentID string, skills map[str
 		}
 		if endpoint != "" && endpoint != v.Endpoint {
 			if err := EndpointAllowed(endpoint, r.cfg.DeskEndpoints); err != nil {
+				return err
+			}
+			if err := r.u.recon.phoneOnNode(endpoint); err != nil {
 				return err
 			}
 			if v.State != acd.LoggedOut {

@@ -239,3 +239,27 @@ func (x *controls) nextID(prefix, tail string) string {
 	x.seq++
 	return fmt.Sprintf("%s-%d-%s", prefix, x.seq, tail)
 }
+
+// idOn numbers a channel or bridge the controls make for call c. With several nodes it names
+// the call's node (sb-cs-pbx-b-12-x), so that every request about it goes to the node where
+// the call's bridge and agent leg are; with one node it is nextID's.
+func (x *controls) idOn(c *call, prefix, tail string) string {
+	if nodes := x.u.recon; nodes.multiNode() {
+		prefix += "-" + nodes.callNode(c)
+	}
+	return x.nextID(prefix, tail)
+}
+
+// phoneFor is what the node of call c dials to ring endpoint: the phone itself when it is on
+// that node, else through the trunk to the phone's node. On the owner.
+func (x *controls) phoneFor(c *call, endpoint string) (string, error) {
+	nodes := x.u.recon
+	if !nodes.multiNode() {
+		return endpoint, nil
+	}
+	dial, err := nodes.dialString(endpoint, nodes.callNode(c), nodes.phoneNode(endpoint))
+	if err != nil {
+		return "", &acd.Error{Code: acd.EConflict, Message: err.Error()}
+	}
+	return dial, nil
+}

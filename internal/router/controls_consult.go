@@ -19,6 +19,8 @@ import (
 // the controls, which hang up one when the other leaves. A consulted agent is paused with
 // reason "consult" while the engine does not know of their call, and made available when it
 // ends. A blind transfer to an agent is a consultation completed as soon as the agent answers.
+// With several nodes the leg and its bridge are made on the call's node (their ids name it),
+// and a consulted agent whose phone is on another node is rung through the trunk.
 
 const reasonConsult = "consult"
 
@@ -67,11 +69,11 @@ func (x *controls) consult(ctx context.Context, agent, callID string, t Target, 
 			}
 			t = Target{Agent: a}
 		}
-		endpoint, callerID, err := x.consultEndpoint(agent, t)
+		endpoint, callerID, err := x.consultEndpoint(c, agent, t)
 		if err != nil {
 			return nil, err
 		}
-		ch := x.nextID("sb-cs", "x")
+		ch := x.idOn(c, "sb-cs", "x")
 		st.cs = &consultLeg{call: c.id, ch: ch, bridge: "sb-" + strings.TrimPrefix(ch, "sb-") + "-b", agent: t.Agent, number: t.Number, complete: complete}
 		x.legs[ch] = "cs:" + c.id
 		wasHeld := st.held
@@ -94,9 +96,10 @@ func (x *controls) consult(ctx context.Context, agent, callID string, t Target, 
 	})
 }
 
-// consultEndpoint is the phone a consultation rings and the caller id it shows; a consulted
-// agent must be available and is paused for it. On the owner.
-func (x *controls) consultEndpoint(agent string, t Target) (endpoint, callerID string, err error) {
+// consultEndpoint is what the node of call c dials for a consultation and the caller id it
+// shows; a consulted agent must be available and is paused for it, and is rung through the
+// trunk when their phone is on another node. On the owner.
+func (x *controls) consultEndpoint(c *call, agent string, t Target) (endpoint, callerID string, err error) {
 	if t.Number != "" {
 		if x.cfg.Dialer.Endpoint != nil {
 			return x.cfg.Dialer.Endpoint(t.Number), x.cfg.Dialer.CallerID, nil
@@ -113,10 +116,14 @@ func (x *controls) consultEndpoint(agent string, t Target) (endpoint, callerID s
 	case v.State != acd.Available:
 		return "", "", &acd.Error{Code: acd.EConflict, Message: "agent " + t.Agent + " is not available"}
 	}
+	dial, err := x.phoneFor(c, v.Endpoint)
+	if err != nil {
+		return "", "", err
+	}
 	if err := x.eng.Pause(t.Agent, reasonConsult); err != nil {
 		return "", "", err
 	}
-	return v.Endpoint, agent, nil
+	return dial, agent, nil
 }
 
 // queueAgent is the available agent of queue, other than agent, idle the longest. On the owner.

@@ -66,6 +66,7 @@ const (
 type cbState struct {
 	claim     callback.Claim
 	custChan  string // the customer's channel id, also the call's base id
+	node      string // with several nodes: that of the agent offered it last, where it is dialed
 	dialed    bool   // the customer's originate was sent
 	finished  bool   // the outcome is recorded (or on its way)
 	connected bool
@@ -298,6 +299,11 @@ func (r *callbackDialer) cbAgentAnswered(c *call) {
 	c.conn.bridge = callBridgeID(cb.custChan)
 	cb.dialed = true
 	r.chans[cb.custChan] = c
+	if nodes := r.u.recon; nodes.multiNode() {
+		// The customer, and so the call's bridge (sb-call-<customer>), on the agent's node:
+		// its leg is there, and that node's trunk to the carrier dials the customer.
+		nodes.u.lnk.topo.MakeOn(cb.custChan, cb.node)
+	}
 	d := r.cfg.Dialer
 	endpoint := "PJSIP/" + cb.claim.Number
 	if d.Endpoint != nil {

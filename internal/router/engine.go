@@ -168,6 +168,9 @@ func (r *connector) settings(queue string) QueueSettings {
 // offered rings the reserved agent's endpoint into the application.
 func (r *connector) offered(c *call, ev acd.CallOffered) {
 	nodes := r.u.recon
+	if cb := c.dialing(); cb != nil && !cb.dialed && nodes.multiNode() {
+		cb.node = nodes.phoneNode(ev.Endpoint) // dialed where its agent is
+	}
 	if !nodes.offerElsewhere(c, ev.Agent, ev.Endpoint) {
 		return
 	}
@@ -180,6 +183,9 @@ func (r *connector) offered(c *call, ev acd.CallOffered) {
 	c.offer.offerChan, c.offer.offerAgent = agentChan, ev.Agent
 	c.offer.deadline, c.offer.rung = ev.Deadline, false
 	r.chans[agentChan] = c
+	if cb := c.dialing(); cb != nil && nodes.multiNode() {
+		nodes.u.lnk.topo.MakeOn(agentChan, cb.node) // sb-cb-agent-... names no node
+	}
 	if c.dialing() == nil && c.offer.bridge == "" && c.callerChan != "" && !r.closingBridge(callBridgeID(c.callerChan)) {
 		r.makeCallBridge(c)
 	}

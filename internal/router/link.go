@@ -41,6 +41,9 @@ type linker struct {
 	order []NodeConfig
 	nodes map[string]*nodeLink
 	topo  NodeTelephony
+	// started: every node was reconciled once since the router started, or the start's
+	// grace (startGrace, armed once) passed.
+	started, graceArmed bool
 }
 
 // link is the owner's view of the event link and of offering.

@@ -13,7 +13,9 @@ import (
 // their own. The snoop's directions make the mode: monitor hears both sides and says nothing,
 // whisper speaks to the agent only, barge to both. Changing the mode replaces the snoop. The
 // session ends when the supervisor stops it, the phone hangs up or the agent's leg goes (a
-// snoop ends with its target); then the rest is hung up and the end is audited.
+// snoop ends with its target); then the rest is hung up and the end is audited. With several
+// nodes all of it is made on the call's node, the supervisor's phone rung through the trunk
+// when it is on another.
 
 // Monitor modes.
 const (
@@ -116,6 +118,9 @@ func (x *controls) startMonitor(req MonitorRequest) (MonitorSession, error) {
 	if err := EndpointAllowed(req.Endpoint, x.cfg.DeskEndpoints); err != nil {
 		return MonitorSession{}, err
 	}
+	if err := x.u.recon.phoneOnNode(req.Endpoint); err != nil {
+		return MonitorSession{}, err
+	}
 	c, err := x.agentCallOf(req.Agent, req.InScope)
 	if err != nil {
 		return MonitorSession{}, err
@@ -128,8 +133,12 @@ func (x *controls) startMonitor(req MonitorRequest) (MonitorSession, error) {
 		return m.MonitorSession, nil
 	}
 	fresh := m == nil
+	phoneDial := ""
 	if fresh {
-		id := x.nextID("mon", "s")
+		if phoneDial, err = x.phoneFor(c, req.Endpoint); err != nil {
+			return MonitorSession{}, err
+		}
+		id := x.idOn(c, "mon", "s")
 		m = &monitor{MonitorSession: MonitorSession{ID: id, Supervisor: req.Supervisor, Agent: req.Agent, Call: c.id,
 			Endpoint: req.Endpoint, Started: x.clock.Now()}, bridge: "sb-" + id, phone: "sb-" + id + "-p", w: &worker{act: x.u.ex.act}}
 		x.mons[id] = m
@@ -139,7 +148,7 @@ func (x *controls) startMonitor(req MonitorRequest) (MonitorSession, error) {
 	if old != "" {
 		delete(x.legs, old)
 	}
-	m.Mode, m.snoop = req.Mode, x.nextID("sb-snp", "x")
+	m.Mode, m.snoop = req.Mode, x.idOn(c, "sb-snp", "x")
 	x.legs[m.snoop] = m.ID
 	x.log.Info("supervisor monitoring", "session", m.ID, "supervisor", m.Supervisor, "agent", m.Agent, "call", c.id, "mode", m.Mode)
 	sn := Snoop{ID: m.snoop, Spy: "both", Whisper: modeWhisper[m.Mode], AppArgs: "snoop," + m.ID}
@@ -164,7 +173,7 @@ func (x *controls) startMonitor(req MonitorRequest) (MonitorSession, error) {
 			_ = ignoreGone(x.tel.Hangup(ctx, old, "normal"))
 		}
 		if fresh {
-			o := Originate{Endpoint: s.Endpoint, ChannelID: phone, AppArgs: "monitor," + s.ID, CallerID: "monitor", Timeout: 30 * time.Second}
+			o := Originate{Endpoint: phoneDial, ChannelID: phone, AppArgs: "monitor," + s.ID, CallerID: "monitor", Timeout: 30 * time.Second}
 			if err := x.tel.Originate(ctx, o); err != nil {
 				x.monitorFailed(s.ID, err)
 			}

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -22,6 +23,10 @@ import (
 //   - when it is back and reconciled, its callers are offered again and its agents paused
 //     "node down" are available again.
 //
+// A router that starts (or takes over) offers once every node is reconciled, or the longest
+// DownAfter passed (a node not reached by then is down): until a node is read, an agent
+// counted available may be talking on one of its calls.
+//
 // A caller on node A offered to an agent whose phone is on node B is rung through the
 // inter-node trunk: the agent leg is originated on A to PJSIP/<phone>@<B's trunk>, so that the
 // bridge, the recording, the screen pop and the call record stay on A as for a local call.
@@ -40,21 +45,30 @@ type NodeConfig struct {
 	// DownAfter is how long the node may be away before its calls are ended (default
 	// DefaultNodeDownAfter).
 	DownAfter time.Duration
+	// DeskPhones are the phones on this node an agent may log in on at the desk, or a
+	// supervisor listen on, that no agent is configured with (path.Match patterns).
+	DeskPhones []string
 }
 
 // NodeTelephony is a Telephony over several nodes: it names them (the first is where ids of
 // no node go), answers for one of them (a node's reconciliation reads that node's
-// application, channels and bridges) and says which node a phone is on.
+// application, channels and bridges), says which node a phone and an id are on, and is told
+// the node of an id that names none (a callback's channels, made on its agent's node).
 type NodeTelephony interface {
 	Telephony
 	Nodes() []NodeConfig
 	Node(name string) (Telephony, bool)
 	PhoneNode(endpoint string) string
+	// PhoneOn is the node of a phone, or an error for a phone on none.
+	PhoneOn(endpoint string) (string, error)
+	NodeOf(id string) (node string, named bool)
+	MakeOn(id, node string)
 }
 
 // nodeLink is the owner's view of one node's event link.
 type nodeLink struct {
 	up, ready bool
+	seen      bool // reconciled once since the router started
 	attempt   int
 	lost      int             // losses so far: a grace timer of an earlier loss does nothing
 	downed    map[string]bool // agents this router paused "node down"
@@ -63,26 +77,23 @@ type nodeLink struct {
 // multiNode says whether the router runs several nodes.
 func (r *reconciler) multiNode() bool { return r.u.lnk.topo != nil }
 
-// chanNode is the node of a channel id: the longest node name it begins with, followed by
-// "-"; the first node for an id of no node (the callback dialer's customers).
+// chanNode is the node of a channel id: the one it names or the Telephony was told of; the
+// first node for an id of neither.
 func (r *reconciler) chanNode(ch string) string {
 	if !r.multiNode() {
 		return r.cfg.Node
 	}
-	best := ""
-	for _, n := range r.u.lnk.order {
-		if len(n.Name) > len(best) && strings.HasPrefix(ch, n.Name+"-") {
-			best = n.Name
-		}
-	}
-	if best == "" {
-		return r.u.lnk.order[0].Name
-	}
-	return best
+	node, _ := r.u.lnk.topo.NodeOf(ch)
+	return node
 }
 
-// callNode is the node a call's caller (or callback customer) is on.
+// callNode is the node a call's caller is on. A callback's is the node of the agent it is
+// offered to (its customer is dialed there); "" while it was offered to none, and so is on
+// no node: it waits in the engine only.
 func (r *reconciler) callNode(c *call) string {
+	if cb := c.dialing(); cb != nil && r.multiNode() {
+		return cb.node
+	}
 	return r.chanNode(strings.TrimPrefix(c.id, r.cfg.Node+"-"))
 }
 
@@ -92,6 +103,18 @@ func (r *reconciler) phoneNode(endpoint string) string {
 		return r.cfg.Node
 	}
 	return r.u.lnk.topo.PhoneNode(endpoint)
+}
+
+// phoneOnNode refuses, with several nodes, a phone that is on none: neither a configured
+// agent's nor one of a node's desk phones.
+func (r *reconciler) phoneOnNode(endpoint string) error {
+	if !r.multiNode() {
+		return nil
+	}
+	if _, err := r.u.lnk.topo.PhoneOn(endpoint); err != nil {
+		return &acd.Error{Code: acd.EInvalid, Message: err.Error(), Key: "desk.err.phone_no_node", Args: []any{endpoint}}
+	}
+	return nil
 }
 
 // agentNode is the node of an agent's phone now.
@@ -150,6 +173,7 @@ func (l NodeLink) Connected(attempt int) {
 		return
 	}
 	r.post(func() {
+		r.u.recon.startGrace()
 		nl := r.u.lnk.node(l.node)
 		nl.up, nl.attempt, nl.ready = true, attempt, false
 		r.u.recon.reconcileNode(l.node, attempt)
@@ -177,15 +201,56 @@ func (lk *linker) node(name string) *nodeLink {
 	return nl
 }
 
-// updateNodes sets the link's summary from the nodes: offers are held only while no node
-// is ready.
+// updateNodes sets the link's summary from the nodes: offers are held while no node is
+// ready, and, once the router starts (or takes over), until every node was reconciled once
+// or the longest DownAfter passed: until then an agent the engine counts available may be
+// talking on a call of a node not read yet, which that node's reconciliation re-attaches.
 func (lk *linker) updateNodes() {
 	lk.link.up, lk.link.ready = false, false
 	for _, nl := range lk.nodes {
 		lk.link.up = lk.link.up || nl.up
 		lk.link.ready = lk.link.ready || nl.ready
 	}
+	if !lk.started {
+		lk.started = true
+		for _, n := range lk.order {
+			if nl := lk.nodes[n.Name]; nl == nil || !nl.seen {
+				lk.started = false
+			}
+		}
+	}
+	lk.link.ready = lk.link.ready && lk.started
 	lk.updateHold()
+}
+
+// startGrace starts, at the first node's connection, the wait after which offers go on
+// without the nodes not reconciled yet (they are away: their calls are ended as a node's
+// that stays away).
+func (r *reconciler) startGrace() {
+	lk := r.u.lnk
+	if lk.graceArmed {
+		return
+	}
+	lk.graceArmed = true
+	wait := time.Duration(0)
+	for _, n := range lk.order {
+		wait = max(wait, cmp.Or(n.DownAfter, DefaultNodeDownAfter))
+	}
+	r.u.ex.after(wait, func() {
+		r.post(func() {
+			if lk.started {
+				return
+			}
+			lk.started = true
+			for _, n := range lk.order {
+				if nl := lk.node(n.Name); !nl.seen && !nl.up {
+					r.log.Warn("asterisk node not reached since the start; offers go on without it", "node", n.Name, "after", wait)
+					r.nodeLost(n.Name) // its agents paused "node down" until it is reconciled
+				}
+			}
+			lk.updateNodes()
+		})
+	})
 }
 
 // nodeLost: node's link is down. Its calls are parked and its ringing offers withdrawn; its
@@ -203,7 +268,9 @@ func (r *reconciler) nodeLost(node string) {
 		if r.callNode(c) != node {
 			continue
 		}
-		_ = r.eng.Park(c.id)
+		if cb := c.dialing(); cb == nil || cb.dialed {
+			_ = r.eng.Park(c.id) // an undialed callback has nothing on the node: another's agent may take it
+		}
 		v, ok := r.eng.Call(c.id)
 		if !ok || v.State != "offered" {
 			continue
@@ -263,7 +330,7 @@ func (r *reconciler) nodeBack(node string, attempt int) {
 	if !nl.up || nl.attempt != attempt {
 		return
 	}
-	nl.ready = true
+	nl.ready, nl.seen = true, true
 	r.u.lnk.link.backoff = 0
 	for _, c := range r.snapshotCalls() {
 		if r.callNode(c) == node {
@@ -342,7 +409,9 @@ func (r *reconciler) nodeStatus() []NodeStatus {
 		at[n.Name] = i
 	}
 	for _, c := range r.calls {
-		out[at[r.callNode(c)]].Calls++
+		if i, ok := at[r.callNode(c)]; ok {
+			out[i].Calls++
+		}
 	}
 	for _, id := range r.eng.AgentIDs() {
 		if v, ok := r.eng.Agent(id); ok && v.State != acd.LoggedOut {

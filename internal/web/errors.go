@@ -133,7 +133,7 @@ var errorKeys = []string{
 	"desk.err.unauthorized", "desk.err.forbidden", "desk.err.csrf", "desk.err.not_found", "desk.err.conflict",
 	"desk.err.invalid", "desk.err.too_large", "desk.err.too_many", "desk.err.unavailable", "desk.err.internal",
 	"desk.err.logged_out", "desk.err.disposition_first", "desk.err.state", "desk.err.scope",
-	"desk.err.phone_in_use", "desk.err.no_phones", "desk.err.phone_not_allowed", "desk.err.phone_form", "desk.err.phone_on_call",
+	"desk.err.phone_in_use", "desk.err.no_phones", "desk.err.phone_not_allowed", "desk.err.phone_no_node", "desk.err.phone_form", "desk.err.phone_on_call",
 	"desk.err.reason_pause_only", "desk.err.reason_needed", "desk.err.reason_long", "desk.err.reason_control",
 	"desk.err.skills", "desk.err.scope_queues", "desk.err.queue_required", "desk.err.same_queue", "desk.err.priority",
 	"desk.err.disposition", "desk.err.notes", "desk.err.number_unknown", "desk.err.at_past", "desk.err.at_ahead",
