@@ -217,3 +217,50 @@ func TestNodesCallbackOnAgentNode(t *testing.T) {
 		t.Fatalf("CallEnded seen %d times", n)
 	}
 }
+
+// An agent whose phone is on pbx-b dials a customer: both legs and their bridge are made on
+// pbx-b, the phone rung as a local phone and the customer through pbx-b's carrier trunk;
+// pbx-a carries nothing.
+func TestNodesDialOnAgentNode(t *testing.T) {
+	g := newNodesRig(t)
+	answering(g, "pbx-b", "PJSIP/1001", "PJSIP/1002")
+	emuB := g.nodes["pbx-b"].emu()
+	emuB.SetCustomer("+4930777", ariemu.Phone{Behaviour: ariemu.PhoneAnswer, AnswerAfter: 50 * time.Millisecond})
+	cfg := nodesConfig()
+	cfg.Settings = nil
+	cfg.Dialer = router.Dialer{Endpoint: func(n string) string { return "PJSIP/" + n + "@carrier" }, RingTimeout: 2 * time.Second}
+	g.start(cfg, testNodes)
+
+	k := router.ControlsOf(g.r)
+	id, err := k.Dial(context.Background(), "a1", "+4930777")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.eventually("a1 talks with the customer", func() bool {
+		st, _, err := k.DialStatus(context.Background(), "a1")
+		return err == nil && st.State == router.DialConnected
+	})
+	var agentLeg, custLeg string
+	for _, rec := range emuB.Calls() {
+		switch {
+		case rec.Endpoint == "PJSIP/1001":
+			agentLeg = rec.ChannelID
+		case rec.Endpoint == "PJSIP/+4930777@carrier":
+			custLeg = rec.ChannelID
+		}
+	}
+	if agentLeg == "" || custLeg == "" {
+		t.Fatalf("legs on pbx-b: agent %q customer %q (%+v)", agentLeg, custLeg, emuB.Calls())
+	}
+	g.eventually("agent and customer bridged on pbx-b", func() bool {
+		return emuB.BridgeOf(agentLeg) != "" && emuB.BridgeOf(agentLeg) == emuB.BridgeOf(custLeg)
+	})
+	if n := len(g.nodes["pbx-a"].emu().Calls()); n != 0 {
+		t.Fatalf("pbx-a carried %d channels", n)
+	}
+	g.eventually("pbx-b counts the call", func() bool { return gauge(t, g.reg, "switchboard_node_calls", "pbx-b") == 1 })
+	if err := k.Hangup(context.Background(), "a1", id); err != nil {
+		t.Fatal(err)
+	}
+	g.eventually("the call ended", func() bool { _, ok := g.call(id); return !ok })
+}

@@ -219,6 +219,13 @@ func (x outbound) dial(agent, e164 string) (string, error) {
 	d := &outDial{agent: agent, queue: v.Queues[0].Queue, agentChan: base + "-a1", custChan: base + "-c",
 		prevState: v.State, prevWhy: v.Reason, started: x.clock.Now()}
 	d.bridge = callBridgeID(d.custChan)
+	if nodes := x.u.recon; nodes.multiNode() {
+		// Both legs, and so the call's bridge, on the agent's phone's node: the phone is local
+		// there, and that node's trunk to the carrier dials the customer.
+		node := nodes.u.lnk.topo.PhoneNode(v.Endpoint)
+		nodes.u.lnk.topo.MakeOn(d.agentChan, node)
+		nodes.u.lnk.topo.MakeOn(d.custChan, node)
+	}
 	d.DialStatus = DialStatus{Call: x.u.lines.callID(d.custChan), Number: e164, State: DialAgentRinging}
 	x.dials[agent] = d
 	x.legs[d.agentChan], x.legs[d.custChan] = "ob:"+agent, "ob:"+agent
