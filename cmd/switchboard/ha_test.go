@@ -247,13 +247,9 @@ func offersOf(emu *ariemu.Server, ch string) (legs []ariemu.CallRecord, originat
 	return legs, originated
 }
 
-// takeBack is how long a leg left by a killed leader (answered or ringing, never bridged) may
-// still be up when the new leader offers the call again: its reconciliation hangs that leg up
-// and offers again without waiting for the hang-up's answer (they overlap by well under a ms).
-const takeBack = 100 * time.Millisecond
-
-// overlapping finds two legs that were up at the same time (a call offered twice at once),
-// beyond a take-back in flight.
+// overlapping finds two legs that were up at the same time: a call offered twice at once. A
+// leg a killed leader left (ringing, or answered and not bridged) is hung up by the new
+// leader's reconciliation before it offers the call again.
 func overlapping(legs []ariemu.CallRecord) (a, b ariemu.CallRecord, ok bool) {
 	end := func(r ariemu.CallRecord) time.Time {
 		if r.Ended.IsZero() {
@@ -266,9 +262,6 @@ func overlapping(legs []ariemu.CallRecord) (a, b ariemu.CallRecord, ok bool) {
 			x, y := legs[i], legs[j]
 			if i == j || !x.Created.Before(y.Created) || !y.Created.Before(end(x)) {
 				continue // not x, then y while x was up
-			}
-			if x.Bridged.IsZero() && x.HungUpBy == "app" && end(x).Sub(y.Created) < takeBack {
-				continue
 			}
 			return x, y, true
 		}

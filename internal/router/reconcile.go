@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,7 @@ func (r *reconciler) reconcileNode(node string, attempt int) {
 	}
 	r.catchUp(v, node)
 	r.flush()
+	r.dropStrayLegs(ctx, v, held)
 	adopted := r.adoptOrphans(ctx, v, held)
 	r.cleanLeftovers(v)
 	r.flush()
@@ -217,6 +219,27 @@ func (r *reconciler) adoptOrphans(ctx context.Context, v *asteriskView, held map
 		r.flush()
 	}
 	return adopted
+}
+
+// dropStrayLegs hangs up the agent legs of offers of no router (the one that made them is
+// gone), ringing or answered but not bridged with their caller, before the calls are offered
+// again: no phone rings for a call offered to another agent, and no agent waits in silence.
+// On the owner, so that every hang-up is done before a new offer goes out. Legs in a call's
+// bridge are re-attached, or hung up by cleanLeftovers.
+func (r *reconciler) dropStrayLegs(ctx context.Context, v *asteriskView, held map[string]bool) {
+	var ids []string
+	for id := range v.exists {
+		if isAgentChan(id) && !held[id] && !r.ctl.holds(id) && !strings.HasPrefix(v.inBridge[id], "sb-call-") {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		r.log.Info("reconcile: hanging up an agent leg of no offer", "channel", id)
+		if err := ignoreGone(r.tel.Hangup(ctx, id, "normal")); err != nil {
+			r.log.Warn("reconcile: agent leg not hung up", "channel", id, "err", err)
+		}
+	}
 }
 
 // cleanLeftovers hangs up the agent channels and deletes the call bridges that belong to no call.
