@@ -175,11 +175,11 @@ database: {data_dir: %q}
 		t.Fatalf("pbx-b's calls ended %v after it went away, before its down_after (1s)", endedIn)
 	}
 	// Ended as a reconciliation ends calls whose channels are gone: the connected one as
-	// talked to its agent, the waiting one as abandoned.
+	// talked to its agent; the waiting one, who did not give up, removed (not abandoned).
 	if o, a, _ := record(localB); o != "completed" || a != "2002" {
 		t.Fatalf("pbx-b's connected call after pbx-b went away: outcome %q, agent %q", o, a)
 	}
-	if o, _, _ := record(waiting); o != "abandoned" {
+	if o, _, _ := record(waiting); o != "removed" {
 		t.Fatalf("pbx-b's waiting caller after pbx-b went away: outcome %q", o)
 	}
 	testkit.Eventually(t, "2002, whose call on pbx-b ended, paused \"node down\"", func() bool {

@@ -3,6 +3,7 @@ package router
 import (
 	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -362,10 +363,24 @@ func (r *reconciler) nodeBack(node string, attempt int) {
 }
 
 // nodeGone ends the calls of a node that stayed away, as a reconciliation ends calls whose
-// channels are gone.
+// channels are gone; but a caller who was waiting did not give up: its call is removed
+// (reason node_down), not abandoned, and counts in no queue's abandon rate.
 func (r *reconciler) nodeGone(node string) {
 	empty := &asteriskView{app: map[string]bool{}, exists: map[string]Channel{}, inBridge: map[string]string{}, ourBridges: map[string]bool{}}
 	before := len(r.calls)
+	var waiting []string
+	for _, c := range r.calls {
+		if v, ok := r.eng.Call(c.id); ok && v.State != "connected" && r.callNode(c) == node {
+			waiting = append(waiting, c.id)
+		}
+	}
+	slices.Sort(waiting)
+	for _, id := range waiting {
+		if err := r.eng.Remove(id, "node_down"); err != nil {
+			r.log.Warn("a down node's waiting call not removed", "call", id, "err", err)
+		}
+	}
+	r.flush()
 	r.catchUp(empty, node)
 	r.flush()
 	r.log.Warn("asterisk node still down: its calls are ended", "node", node, "ended", before-len(r.calls))
